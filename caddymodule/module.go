@@ -1,0 +1,2 @@
+// Package caddymodule is the Caddy glue of Civigate: the http.handlers.civicrm module.
+package caddymodule

@@ -1,0 +1,105 @@
+package translate
+
+// Form is the endpoint form a legacy request arrived in. It decides parsing
+// rules (which of entity/q/fnName wins, WordPress's json handling) and the
+// shape of every answer the client gets back.
+type Form string
+
+const (
+	// FormExtern is extern/rest.php under any prefix.
+	FormExtern Form = "extern"
+	// FormWPRest is WordPress REST: /wp-json/civicrm/v3/rest or ?rest_route=/civicrm/v3/rest.
+	FormWPRest Form = "wp_rest"
+	// FormAjaxVerbose is the AJAX route through a CMS's unclean URL:
+	// ?q=civicrm/ajax/rest, WordPress ?civiwp=CiviCRM&q=… or wp-admin/admin.php?page=CiviCRM&q=…,
+	// Joomla index.php?option=com_civicrm&task=civicrm/ajax/rest.
+	FormAjaxVerbose Form = "ajax_verbose"
+	// FormAjax is the clean civicrm/ajax/rest route itself.
+	FormAjax Form = "ajax"
+)
+
+// Legacy reports whether the form answers authentication failures the
+// legacy way (HTTP 200 with an APIv3 error body) rather than 401/403.
+func (f Form) Legacy() bool { return f == FormExtern || f == FormWPRest }
+
+// Format is the response format the client asked for.
+type Format int
+
+const (
+	// FormatXML is chosen when the request's `json` is empty or absent.
+	FormatXML Format = iota
+	// FormatJSON is chosen by a non-empty `json`.
+	FormatJSON
+)
+
+// Credentials are the raw credentials a request carried, exactly as sent.
+// They never go upstream in a URL and are never logged.
+type Credentials struct {
+	SiteKey       string // legacy `key` parameter
+	APIKey        string // legacy `api_key` parameter
+	Authorization string // Authorization header
+	XCiviAuth     string // X-Civi-Auth header
+	Authx         string // _authx parameter (query on GET, body otherwise)
+	XCiviKey      string // X-Civi-Key header
+	AuthxSiteKey  string // _authxSiteKey parameter
+}
+
+// Call is the canonical form of one APIv3 request: what CiviCRM would execute
+// and how the client wants the answer.
+type Call struct {
+	Form   Form
+	Method string // HTTP method of the client request
+
+	// Entity and Action as CiviCRM munges them (CRM_Utils_String::munge) before
+	// the API kernel normalises them; see NormalEntity/NormalAction.
+	Entity string
+	Action string
+
+	// Params is the parameter array CiviCRM's buildParamList would build (or
+	// WordPress's get_formatted_api_params for FormWPRest): what goes upstream
+	// as the single json= object. Types are preserved.
+	Params *Array
+
+	Format Format
+	Pretty bool // prettyprint was non-empty (JSON output only)
+	// JSONInQuery records whether the query string (not the body) carried a
+	// non-empty json: extern/rest.php chose its Content-Type from $_GET only.
+	JSONInQuery bool
+
+	// Ping is extern/rest.php's civicrm/ping, answered at the edge.
+	Ping bool
+	// KeyValue reports that API params came as key-value pairs rather than
+	// (only) a json= object; the migration report counts it.
+	KeyValue bool
+	// FnName/ClassName carry the legacy AJAX page-callback addressing, which
+	// is never cacheable. Batch is entity=api3 (CRM.api3 batch calls).
+	FnName    string
+	ClassName string
+	Batch     bool
+
+	Credentials Credentials
+
+	ClientIP string  // for the destructive-GET body
+	Referer  *string // Referer header, nil when absent
+}
+
+// Route is what Recognise found: the endpoint form and which query
+// parameters are the CMS's routing (never API params, e.g. WordPress's
+// civiwp/page/q, Joomla's option/task/Itemid, rest_route).
+type Route struct {
+	Form Form
+	// Variant names the concrete URL shape (e.g. "drupal", "wordpress",
+	// "joomla-admin", "wp-json", "rest_route", "civiwp", "wp-admin", "q") for
+	// the migration report.
+	Variant string
+	// DropParams are query parameter names removed before API params are built.
+	DropParams []string
+}
+
+// Reply is a complete answer produced by Civigate itself (an edge error, a
+// ping, a rendered upstream response).
+type Reply struct {
+	Status      int
+	ContentType string // empty: no Content-Type header
+	Body        []byte
+}

@@ -1,0 +1,576 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// phpJSONMaxDepth is json_decode's default depth limit: at most 512 nested
+// arrays/objects.
+const phpJSONMaxDepth = 512
+
+// ErrJSON is returned for any input PHP's json_decode would reject (it then
+// returns NULL, which CiviCRM reports as "Unable to decode supplied JSON.").
+var ErrJSON = errors.New("invalid JSON")
+
+// DecodeJSON decodes data as PHP's json_decode($data, TRUE) does: objects and
+// arrays become *Array (numeric-string object keys become int keys, a repeated
+// key keeps its first position and its last value), numbers stay Number
+// literals, invalid UTF-8, unpaired surrogates, control characters, trailing
+// garbage and nesting deeper than 512 are errors.
+func DecodeJSON(data []byte) (any, error) {
+	if !utf8.Valid(data) {
+		return nil, fmt.Errorf("%w: malformed UTF-8", ErrJSON)
+	}
+	d := jsonDecoder{data: data}
+	d.skipSpace()
+	v, err := d.value(0)
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, fmt.Errorf("%w: trailing data at offset %d", ErrJSON, d.pos)
+	}
+	return v, nil
+}
+
+type jsonDecoder struct {
+	data []byte
+	pos  int
+}
+
+func (d *jsonDecoder) errorf(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format+" at offset %d", append([]any{ErrJSON}, append(args, d.pos)...)...)
+}
+
+func (d *jsonDecoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (d *jsonDecoder) value(depth int) (any, error) {
+	if d.pos >= len(d.data) {
+		return nil, d.errorf("unexpected end")
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return d.object(depth + 1)
+	case c == '[':
+		return d.array(depth + 1)
+	case c == '"':
+		return d.str()
+	case c == '-' || (c >= '0' && c <= '9'):
+		return d.number()
+	case d.literal("true"):
+		return true, nil
+	case d.literal("false"):
+		return false, nil
+	case d.literal("null"):
+		return nil, nil
+	default:
+		return nil, d.errorf("unexpected character %q", c)
+	}
+}
+
+func (d *jsonDecoder) literal(word string) bool {
+	if strings.HasPrefix(string(d.data[d.pos:min(len(d.data), d.pos+len(word))]), word) {
+		d.pos += len(word)
+		return true
+	}
+	return false
+}
+
+func (d *jsonDecoder) object(depth int) (any, error) {
+	if depth > phpJSONMaxDepth {
+		return nil, d.errorf("maximum depth exceeded")
+	}
+	d.pos++ // {
+	arr := NewArray()
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == '}' {
+		d.pos++
+		return arr, nil
+	}
+	for {
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+			return nil, d.errorf("object key expected")
+		}
+		key, err := d.str()
+		if err != nil {
+			return nil, err
+		}
+		d.skipSpace()
+		if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+			return nil, d.errorf("':' expected")
+		}
+		d.pos++
+		d.skipSpace()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		arr.Set(NormalizeKey(key), v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end in object")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case '}':
+			d.pos++
+			return arr, nil
+		default:
+			return nil, d.errorf("',' or '}' expected")
+		}
+	}
+}
+
+func (d *jsonDecoder) array(depth int) (any, error) {
+	if depth > phpJSONMaxDepth {
+		return nil, d.errorf("maximum depth exceeded")
+	}
+	d.pos++ // [
+	arr := NewArray()
+	d.skipSpace()
+	if d.pos < len(d.data) && d.data[d.pos] == ']' {
+		d.pos++
+		return arr, nil
+	}
+	for {
+		d.skipSpace()
+		v, err := d.value(depth)
+		if err != nil {
+			return nil, err
+		}
+		arr.Append(v)
+		d.skipSpace()
+		if d.pos >= len(d.data) {
+			return nil, d.errorf("unexpected end in array")
+		}
+		switch d.data[d.pos] {
+		case ',':
+			d.pos++
+		case ']':
+			d.pos++
+			return arr, nil
+		default:
+			return nil, d.errorf("',' or ']' expected")
+		}
+	}
+}
+
+func (d *jsonDecoder) number() (any, error) {
+	start := d.pos
+	if d.data[d.pos] == '-' {
+		d.pos++
+	}
+	digits := func() int {
+		n := 0
+		for d.pos < len(d.data) && d.data[d.pos] >= '0' && d.data[d.pos] <= '9' {
+			d.pos++
+			n++
+		}
+		return n
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '0' {
+		d.pos++
+	} else if digits() == 0 {
+		return nil, d.errorf("digit expected")
+	}
+	if d.pos < len(d.data) && d.data[d.pos] == '.' {
+		d.pos++
+		if digits() == 0 {
+			return nil, d.errorf("digit expected after '.'")
+		}
+	}
+	if d.pos < len(d.data) && (d.data[d.pos] == 'e' || d.data[d.pos] == 'E') {
+		d.pos++
+		if d.pos < len(d.data) && (d.data[d.pos] == '+' || d.data[d.pos] == '-') {
+			d.pos++
+		}
+		if digits() == 0 {
+			return nil, d.errorf("digit expected in exponent")
+		}
+	}
+	return Number(d.data[start:d.pos]), nil
+}
+
+func (d *jsonDecoder) str() (string, error) {
+	d.pos++ // opening quote
+	start := d.pos
+	// Fast path: no escapes.
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		if c == '"' {
+			s := string(d.data[start:d.pos])
+			d.pos++
+			return s, nil
+		}
+		if c == '\\' {
+			break
+		}
+		if c < 0x20 {
+			return "", d.errorf("control character in string")
+		}
+		d.pos++
+	}
+	var b strings.Builder
+	b.Write(d.data[start:d.pos])
+	for d.pos < len(d.data) {
+		c := d.data[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return b.String(), nil
+		case c < 0x20:
+			return "", d.errorf("control character in string")
+		case c != '\\':
+			b.WriteByte(c)
+			d.pos++
+			continue
+		}
+		d.pos++
+		if d.pos >= len(d.data) {
+			break
+		}
+		e := d.data[d.pos]
+		d.pos++
+		switch e {
+		case '"', '\\', '/':
+			b.WriteByte(e)
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'u':
+			r, err := d.hex4()
+			if err != nil {
+				return "", err
+			}
+			if utf16.IsSurrogate(r) {
+				if r >= 0xDC00 || d.pos+6 > len(d.data) || d.data[d.pos] != '\\' || d.data[d.pos+1] != 'u' {
+					return "", d.errorf("unpaired UTF-16 surrogate")
+				}
+				d.pos += 2
+				r2, err := d.hex4()
+				if err != nil {
+					return "", err
+				}
+				if r2 < 0xDC00 || r2 > 0xDFFF {
+					return "", d.errorf("unpaired UTF-16 surrogate")
+				}
+				r = utf16.DecodeRune(r, r2)
+			}
+			b.WriteRune(r)
+		default:
+			return "", d.errorf("invalid escape")
+		}
+	}
+	return "", d.errorf("unterminated string")
+}
+
+func (d *jsonDecoder) hex4() (rune, error) {
+	if d.pos+4 > len(d.data) {
+		return 0, d.errorf("short unicode escape")
+	}
+	n, err := strconv.ParseUint(string(d.data[d.pos:d.pos+4]), 16, 32)
+	if err != nil {
+		return 0, d.errorf("invalid unicode escape")
+	}
+	d.pos += 4
+	return rune(n), nil
+}
+
+// NormalizeKey returns the canonical key text PHP stores for a string key:
+// the same text, which IntKey then recognises as an int key when it is one.
+// It exists so call sites say explicitly that a key came from untrusted text.
+func NormalizeKey(key string) string { return key }
+
+// JSONOptions select PHP json_encode flags.
+type JSONOptions struct {
+	// Legacy is plain json_encode (no flags): "/" escaped as "\/" and non-ASCII
+	// as \uXXXX. CiviCRM before 6.8 and AuthX's legacyrest errors use it.
+	Legacy bool
+	// Pretty is JSON_PRETTY_PRINT: four-space indent, ": " after keys.
+	Pretty bool
+}
+
+// EncodeJSON encodes v as PHP's json_encode does with
+// JSON_UNESCAPED_SLASHES|JSON_UNESCAPED_UNICODE (CiviCRM 6.8+ REST output),
+// or with the flags in opts. A list-shaped *Array becomes a JSON array, any
+// other *Array an object.
+func EncodeJSON(v any, opts JSONOptions) []byte {
+	e := jsonEncoder{opts: opts}
+	e.value(v, 0)
+	return e.buf
+}
+
+// EncodeJSONObject encodes a as a JSON object even when it is list-shaped:
+// CiviCRM only decodes a `json=` parameter whose first character is `{`, and
+// PHP decodes {"0":"a"} to the same array as ["a"].
+func EncodeJSONObject(a *Array) []byte {
+	e := jsonEncoder{}
+	e.object(a, 0)
+	return e.buf
+}
+
+type jsonEncoder struct {
+	buf  []byte
+	opts JSONOptions
+}
+
+func (e *jsonEncoder) newline(depth int) {
+	if !e.opts.Pretty {
+		return
+	}
+	e.buf = append(e.buf, '\n')
+	for i := 0; i < depth; i++ {
+		e.buf = append(e.buf, "    "...)
+	}
+}
+
+func (e *jsonEncoder) value(v any, depth int) {
+	switch x := v.(type) {
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	case bool:
+		if x {
+			e.buf = append(e.buf, "true"...)
+		} else {
+			e.buf = append(e.buf, "false"...)
+		}
+	case string:
+		e.str(x)
+	case Number:
+		e.buf = append(e.buf, phpJSONNumber(x)...)
+	case int:
+		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
+	case int64:
+		e.buf = strconv.AppendInt(e.buf, x, 10)
+	case *Array:
+		if x.IsList() {
+			e.list(x, depth)
+		} else {
+			e.object(x, depth)
+		}
+	default:
+		e.str(fmt.Sprint(x))
+	}
+}
+
+func (e *jsonEncoder) list(a *Array, depth int) {
+	e.buf = append(e.buf, '[')
+	for i := range a.Len() {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.newline(depth + 1)
+		e.value(a.vals[i], depth+1)
+	}
+	if a.Len() > 0 {
+		e.newline(depth)
+	}
+	e.buf = append(e.buf, ']')
+}
+
+func (e *jsonEncoder) object(a *Array, depth int) {
+	e.buf = append(e.buf, '{')
+	for i := range a.Len() {
+		if i > 0 {
+			e.buf = append(e.buf, ',')
+		}
+		e.newline(depth + 1)
+		e.str(a.keys[i])
+		e.buf = append(e.buf, ':')
+		if e.opts.Pretty {
+			e.buf = append(e.buf, ' ')
+		}
+		e.value(a.vals[i], depth+1)
+	}
+	if a.Len() > 0 {
+		e.newline(depth)
+	}
+	e.buf = append(e.buf, '}')
+}
+
+const hexDigits = "0123456789abcdef"
+
+func (e *jsonEncoder) str(s string) {
+	e.buf = append(e.buf, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"':
+				e.buf = append(e.buf, '\\', '"')
+			case '\\':
+				e.buf = append(e.buf, '\\', '\\')
+			case '/':
+				if e.opts.Legacy {
+					e.buf = append(e.buf, '\\')
+				}
+				e.buf = append(e.buf, '/')
+			case '\b':
+				e.buf = append(e.buf, '\\', 'b')
+			case '\f':
+				e.buf = append(e.buf, '\\', 'f')
+			case '\n':
+				e.buf = append(e.buf, '\\', 'n')
+			case '\r':
+				e.buf = append(e.buf, '\\', 'r')
+			case '\t':
+				e.buf = append(e.buf, '\\', 't')
+			default:
+				if c < 0x20 {
+					e.buf = append(e.buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+				} else {
+					e.buf = append(e.buf, c)
+				}
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			// PHP's json_encode fails on invalid UTF-8; CiviCRM never emits it.
+			// Substitute rather than produce an invalid document.
+			e.buf = append(e.buf, `\ufffd`...)
+		case e.opts.Legacy || r == '\u2028' || r == '\u2029':
+			if r > 0xFFFF {
+				r1, r2 := utf16.EncodeRune(r)
+				e.hexRune(r1)
+				e.hexRune(r2)
+			} else {
+				e.hexRune(r)
+			}
+		default:
+			e.buf = append(e.buf, s[i:i+size]...)
+		}
+		i += size
+	}
+	e.buf = append(e.buf, '"')
+}
+
+func (e *jsonEncoder) hexRune(r rune) {
+	e.buf = append(e.buf, '\\', 'u', hexDigits[r>>12&0xF], hexDigits[r>>8&0xF], hexDigits[r>>4&0xF], hexDigits[r&0xF])
+}
+
+// phpJSONNumber renders a JSON number literal as PHP re-encodes it after
+// decoding: integers verbatim ("-0" becomes "0"), integers beyond int64 and
+// every float as PHP's shortest float form (always with ".0" or an exponent).
+func phpJSONNumber(n Number) string {
+	s := string(n)
+	if !strings.ContainsAny(s, ".eE") {
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return strconv.FormatInt(i, 10)
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsInf(f, 0) {
+		return s
+	}
+	return phpFloatJSON(f)
+}
+
+// phpFloatJSON is PHP's json_encode of a float with serialize_precision=-1.
+func phpFloatJSON(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return strconv.FormatFloat(f, 'f', -1, 64) + ".0"
+	}
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if i := strings.IndexByte(s, 'e'); i >= 0 && !strings.Contains(s[:i], ".") {
+		s = s[:i] + ".0" + s[i:]
+	}
+	return s
+}
+
+// PHPString converts a scalar to the string PHP's string cast gives (what
+// CRM_Utils_Array::xml prints): true → "1", false/null → "", ints verbatim,
+// floats with precision 14.
+func PHPString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case bool:
+		if x {
+			return "1"
+		}
+		return ""
+	case string:
+		return x
+	case Number:
+		s := string(x)
+		if !strings.ContainsAny(s, ".eE") {
+			if i, err := strconv.ParseInt(s, 10, 64); err == nil {
+				return strconv.FormatInt(i, 10)
+			}
+		}
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return s
+		}
+		return phpFloatString(f)
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case *Array:
+		return "Array"
+	default:
+		return fmt.Sprint(x)
+	}
+}
+
+// phpFloatString is PHP's (string) cast of a float at precision=14 (%.14G).
+func phpFloatString(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "INF"
+	case math.IsInf(f, -1):
+		return "-INF"
+	case math.IsNaN(f):
+		return "NAN"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0"
+		}
+		return "0"
+	}
+	s := strconv.FormatFloat(f, 'g', 14, 64)
+	// Go's %g keeps trailing zeros in the mantissa; PHP's does not, and PHP
+	// writes exponents as E+N without zero padding.
+	mant, exp, hasExp := strings.Cut(s, "e")
+	if strings.Contains(mant, ".") {
+		mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
+	}
+	if !hasExp {
+		return mant
+	}
+	sign := exp[0]
+	exp = strings.TrimLeft(exp[1:], "0")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	return mant + "E" + string(sign) + exp
+}
