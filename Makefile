@@ -1,0 +1,55 @@
+# Civigate. `make run` starts it on its embedded defaults; `make test` runs every test.
+SHELL := /bin/bash
+GO ?= go
+
+# make run: Civigate on Caddyfile.example. Without CIVICRM_UPSTREAM the bundled
+# CiviCRM simulator is started on 127.0.0.1:8081 and used as the upstream.
+# Site key and sign keys default to values generated for this run only.
+CIVIGATE_LISTEN ?= :8080
+CIVIGATE_ADMIN ?= localhost:2019
+export CIVIGATE_LISTEN CIVIGATE_ADMIN
+
+.PHONY: run test bench fuzz caddy loadtest build clean
+
+build:
+	$(GO) build -o bin/civigate ./cmd/civigate
+	$(GO) build -o bin/civicrmsim ./cmd/civicrmsim
+
+run: build
+	@set -euo pipefail; \
+	export CIVICRM_SITE_KEY="$${CIVICRM_SITE_KEY:-dev-$$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}"; \
+	export CIVICRM_SIGN_KEYS="$${CIVICRM_SIGN_KEYS:-jwt-hs256:hkdf-sha256:$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"; \
+	if [ -z "$${CIVICRM_UPSTREAM:-}" ]; then \
+	  export CIVICRM_UPSTREAM=127.0.0.1:8081; \
+	  echo "CIVICRM_UPSTREAM is unset: starting the CiviCRM simulator on $$CIVICRM_UPSTREAM"; \
+	  bin/civicrmsim -listen "$$CIVICRM_UPSTREAM" & sim=$$!; \
+	  trap 'kill $$sim 2>/dev/null' EXIT; \
+	fi; \
+	bin/civigate run --config Caddyfile.example --adapter caddyfile
+
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 20m ./...
+
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+FUZZTIME ?= 20s
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done
+
+# A production Caddy built by xcaddy from the pins in xcaddy.toml.
+XCADDY_VERSION := $(shell sed -n '/^\[xcaddy\]/,/^\[/ s/^version *= *"\(.*\)"/\1/p' xcaddy.toml)
+CADDY_VERSION := $(shell sed -n '/^\[caddy\]/,/^\[/ s/^version *= *"\(.*\)"/\1/p' xcaddy.toml)
+caddy:
+	$(GO) install github.com/caddyserver/xcaddy/cmd/xcaddy@$(XCADDY_VERSION)
+	XCADDY_SKIP_CLEANUP=0 $$($(GO) env GOPATH)/bin/xcaddy build $(CADDY_VERSION) \
+	  $$(awk -F' *= *' '/^\[\[plugins\]\]/{m="";r=""} /^module/{gsub(/"/,"",$$2);m=$$2} /^replace/{gsub(/"/,"",$$2);r=$$2; print "--with " m "=" ($$2=="." ? "$(CURDIR)" : $$2)} ' xcaddy.toml) \
+	  --output bin/caddy
+
+clean:
+	rm -rf bin
