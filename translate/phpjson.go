@@ -493,16 +493,70 @@ func phpJSONNumber(n Number) string {
 	return phpFloatJSON(f)
 }
 
-// phpFloatJSON is PHP's json_encode of a float with serialize_precision=-1.
-func phpFloatJSON(f float64) string {
-	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
-		return strconv.FormatFloat(f, 'f', -1, 64) + ".0"
+// phpFloatJSON is PHP's json_encode of a float (serialize_precision=-1:
+// shortest round-trip digits, exponent past 17 digits, no ".0" added).
+func phpFloatJSON(f float64) string { return phpGcvt(f, 17, true, 'e') }
+
+// phpGcvt is PHP's php_gcvt/zend_gcvt: ndigit significant digits (or the
+// shortest round-trip digits when shortest), trailing zeros dropped, and
+// exponential form when the decimal exponent is below -3 or above ndigit,
+// written d.d[dd]e+N with at least one fractional digit.
+func phpGcvt(f float64, ndigit int, shortest bool, expChar byte) string {
+	if f == 0 {
+		if math.Signbit(f) {
+			return "-0"
+		}
+		return "0"
 	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
-	if i := strings.IndexByte(s, 'e'); i >= 0 && !strings.Contains(s[:i], ".") {
-		s = s[:i] + ".0" + s[i:]
+	prec := ndigit - 1
+	if shortest {
+		prec = -1
 	}
-	return s
+	s := strconv.FormatFloat(math.Abs(f), 'e', prec, 64) // d.ddde±XX
+	mant, exp, _ := strings.Cut(s, "e")
+	digits := strings.TrimRight(strings.Replace(mant, ".", "", 1), "0")
+	if digits == "" {
+		digits = "0"
+	}
+	e, _ := strconv.Atoi(exp)
+	decpt := e + 1
+	var b strings.Builder
+	if f < 0 {
+		b.WriteByte('-')
+	}
+	switch {
+	case (decpt < 0 && decpt < -3) || (decpt >= 0 && decpt > ndigit):
+		b.WriteByte(digits[0])
+		b.WriteByte('.')
+		if len(digits) > 1 {
+			b.WriteString(digits[1:])
+		} else {
+			b.WriteByte('0')
+		}
+		b.WriteByte(expChar)
+		if decpt-1 < 0 {
+			b.WriteByte('-')
+		} else {
+			b.WriteByte('+')
+		}
+		x := decpt - 1
+		if x < 0 {
+			x = -x
+		}
+		b.WriteString(strconv.Itoa(x))
+	case decpt <= 0:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", -decpt))
+		b.WriteString(digits)
+	case len(digits) <= decpt:
+		b.WriteString(digits)
+		b.WriteString(strings.Repeat("0", decpt-len(digits)))
+	default:
+		b.WriteString(digits[:decpt])
+		b.WriteByte('.')
+		b.WriteString(digits[decpt:])
+	}
+	return b.String()
 }
 
 // PHPString converts a scalar to the string PHP's string cast gives (what
@@ -542,7 +596,7 @@ func PHPString(v any) string {
 	}
 }
 
-// phpFloatString is PHP's (string) cast of a float at precision=14 (%.14G).
+// phpFloatString is PHP's (string) cast of a float at precision=14.
 func phpFloatString(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
@@ -551,26 +605,6 @@ func phpFloatString(f float64) string {
 		return "-INF"
 	case math.IsNaN(f):
 		return "NAN"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0"
-		}
-		return "0"
 	}
-	s := strconv.FormatFloat(f, 'g', 14, 64)
-	// Go's %g keeps trailing zeros in the mantissa; PHP's does not, and PHP
-	// writes exponents as E+N without zero padding.
-	mant, exp, hasExp := strings.Cut(s, "e")
-	if strings.Contains(mant, ".") {
-		mant = strings.TrimRight(strings.TrimRight(mant, "0"), ".")
-	}
-	if !hasExp {
-		return mant
-	}
-	sign := exp[0]
-	exp = strings.TrimLeft(exp[1:], "0")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	return mant + "E" + string(sign) + exp
+	return phpGcvt(f, 14, false, 'E')
 }

@@ -1,0 +1,35 @@
+package translate
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// PHP's float formatting (json_encode and the string cast) checked against
+// real PHP for values on either side of every format switch.
+func TestPHPFloatFormattingMatchesPHP(t *testing.T) {
+	php, err := exec.LookPath("php")
+	if err != nil {
+		requirePHP(t)
+		return
+	}
+	values := []string{"1e15", "1e16", "1e17", "1e20", "1e25", "0.0001", "0.00001", "1.5e-7",
+		"123456789012345678.0", "1.5", "-0.0", "0.30000000000000004", "100.0", "0.3333333333333333",
+		"-2.5e-5", "3.0e100", "123456789012345.0", "12345678901234.0", "99999999999999.9", "0.1", "-1234.5678"}
+	script := `foreach (array_slice($argv, 1) as $s) { $f = (float)$s; echo json_encode($f), "\t", (string)$f, "\n"; }`
+	out, err := exec.Command(php, append([]string{"-r", script, "--"}, values...)...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	for i, v := range values {
+		want := strings.Split(lines[i], "\t")
+		if got := phpJSONNumber(Number(v)); got != want[0] {
+			t.Errorf("json_encode(%s): got %s, PHP %s", v, got, want[0])
+		}
+		if got := PHPString(Number(v)); got != want[1] {
+			t.Errorf("(string)%s: got %s, PHP %s", v, got, want[1])
+		}
+	}
+}
