@@ -1,0 +1,118 @@
+package authx
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+const vector34Token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiIsImtpZCI6Ik1HbGY1MzlEeVBBT211Y0NDUFpoejhEWEhmWSJ9.eyJleHAiOjQxMDI0NDQ4MDAsInN1YiI6ImNpZDoyMDMiLCJzY29wZSI6ImF1dGh4In0.A3slPYeH0Xd7aBLf66SvidKdAMjUThsAZJALD4mpJz0"
+
+// Spec vector 34, byte for byte.
+func TestCiviJWTVector34(t *testing.T) {
+	keys, err := ParseSignKeys("jwt-hs256:hkdf-sha256:test-secret-123")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 1 {
+		t.Fatalf("got %d keys", len(keys))
+	}
+	if got := hex.EncodeToString(keys[0].Key); got != "9eea85a2e0f17421349152df10742527a25a5cdfc19f04e1d85d9c9ed51d4474" {
+		t.Errorf("key = %s", got)
+	}
+	if keys[0].KID != "MGlf539DyPAOmucCCPZhz8DXHfY" || keys[0].Alg != "HS256" {
+		t.Errorf("kid/alg = %s/%s", keys[0].KID, keys[0].Alg)
+	}
+	tok, err := SignCiviJWT(keys, map[string]any{"exp": 4102444800, "sub": "cid:203", "scope": "authx"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok != vector34Token {
+		t.Errorf("token\n got %s\nwant %s", tok, vector34Token)
+	}
+	now := time.Unix(1700000000, 0)
+	cid, err := VerifyCiviJWT(vector34Token, keys, now, 0)
+	if err != nil || cid != 203 {
+		t.Fatalf("verify = %d, %v", cid, err)
+	}
+	// The empty KDF is hkdf-sha256 too.
+	k2, _ := ParseSignKeys("jwt-hs256::test-secret-123")
+	if k2[0].KID != keys[0].KID {
+		t.Error("empty kdf differs from hkdf-sha256")
+	}
+	// Expired, as the spec says.
+	if _, err := VerifyCiviJWT(vector34Token, keys, time.Unix(4102444800, 0), 0); err == nil || err.Error() != "Expired token" {
+		t.Errorf("at exp: %v", err)
+	}
+	if _, err := VerifyCiviJWT(vector34Token, keys, time.Unix(4102444801, 0), 5*time.Second); err != nil {
+		t.Errorf("leeway not applied: %v", err)
+	}
+}
+
+func TestParseSignKeys(t *testing.T) {
+	raw := make([]byte, 48)
+	for i := range raw {
+		raw[i] = byte(i)
+	}
+	b64 := base64.StdEncoding.EncodeToString(raw)
+	keys, err := ParseSignKeys("  jwt-hs512:b64:" + b64 + "   jwt-hs384:hkdf-sha256:abc jwt-hs256:hkdf-sha256:x:ignored ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) != 3 || keys[0].Alg != "HS512" || keys[1].Alg != "HS384" || string(keys[0].Key) != string(raw) {
+		t.Fatalf("keys = %+v", keys)
+	}
+	// PHP's explode+list keeps only the text before a further colon.
+	k, _ := ParseSignKeys("jwt-hs256:hkdf-sha256:x")
+	if keys[2].KID != k[0].KID {
+		t.Error("value after third colon should be ignored like PHP")
+	}
+	for _, bad := range []string{"aes-cbc:hkdf-sha256:abc", "jwt-hs256:rot13:abc", "jwt-hs256:b64:!!!", "jwt-hs256", "jwt-eddsa-keypair:b64:AAAA", "jwt-hs256:b64:"} {
+		if _, err := ParseSignKeys(bad); err == nil {
+			t.Errorf("%q: want error", bad)
+		} else if strings.Contains(err.Error(), "abc") {
+			t.Errorf("%q: error echoes the secret: %v", bad, err)
+		}
+	}
+}
+
+func TestCiviJWTRotationAndAlgs(t *testing.T) {
+	for _, suite := range []string{"jwt-hs256", "jwt-hs384", "jwt-hs512"} {
+		old, _ := ParseSignKeys(suite + ":hkdf-sha256:old-secret")
+		both, _ := ParseSignKeys(suite + ":hkdf-sha256:new-secret " + suite + ":hkdf-sha256:old-secret")
+		now := time.Unix(1700000000, 0)
+		tok, err := MintCiviJWT(old, 42, now, 5*time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cid, err := VerifyCiviJWT(tok, both, now, 0); err != nil || cid != 42 {
+			t.Errorf("%s rotation: %d %v", suite, cid, err)
+		}
+		tok2, _ := MintCiviJWT(both, 43, now, time.Minute)
+		if _, err := VerifyCiviJWT(tok2, old, now, 0); err == nil {
+			t.Errorf("%s: token from new key accepted by old set", suite)
+		}
+	}
+}
+
+func TestClaimsJSONLikePHP(t *testing.T) {
+	var e phpJSON
+	if err := e.claims(map[string]any{"zz": "a/b<é😀>", "sub": "cid:1", "exp": 1.0e9, "aud": []string{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"exp":1000000000,"sub":"cid:1","aud":["x"],"zz":"a/b<\u00e9\ud83d\ude00>"}`
+	if string(e.buf) != want {
+		t.Errorf("got  %s\nwant %s", e.buf, want)
+	}
+}
+
+func TestVerifyCiviJWTRejectionType(t *testing.T) {
+	_, err := VerifyCiviJWT("x.y.z", nil, time.Now(), 0)
+	var rej *Rejection
+	if !errors.As(err, &rej) || rej.Reason != ReasonInvalid || rej.Error() != "Invalid credential" {
+		t.Fatalf("err = %#v", err)
+	}
+}

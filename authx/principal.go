@@ -1,0 +1,116 @@
+package authx
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// Credential types, as CiviCRM's authx/id reports them plus Civigate's own.
+const (
+	CredAPIKey  = "api_key"  // Bearer api key (CiviCRM-verified or key file)
+	CredJWT     = "jwt"      // CiviCRM JWT verified with CIVICRM_SIGN_KEYS
+	CredPass    = "pass"     // Basic user:password, verified by CiviCRM
+	CredExtJWT  = "ext_jwt"  // identity-provider JWT, re-minted as a CiviCRM JWT
+	CredSiteKey = "site_key" // only a site key (e.g. civicrm/ping); no contact
+	CredNone    = "none"     // anonymous, allowed by policy
+)
+
+// Flows name where a credential came from, using AuthX's flow names where
+// one exists: xheader (X-Civi-Auth), header (Authorization), param (_authx),
+// legacyrest (key/api_key on ajax/rest), plus "legacy" for extern/rest.php and
+// WordPress REST key/api_key.
+const (
+	FlowXHeader    = "xheader"
+	FlowHeader     = "header"
+	FlowParam      = "param"
+	FlowLegacyRest = "legacyrest"
+	FlowLegacy     = "legacy"
+	FlowNone       = "none"
+)
+
+// Principal is who a request authenticated as.
+type Principal struct {
+	ContactID int64
+	UserID    *int64 // CMS user; nil when unknown or none
+	CredType  string
+	Flow      string
+	// KeyFingerprint is Fingerprint(credential): safe to log and to bind
+	// cache entries to; never the credential itself.
+	KeyFingerprint string
+
+	// forward is the X-Civi-Auth value to send upstream. Unexported so that
+	// printing a Principal never shows it (String omits it too).
+	forward string
+}
+
+// Forward returns the X-Civi-Auth header value Civigate sends upstream for
+// this principal ("Bearer <jwt-or-key>"), or "" for an anonymous principal.
+// Secret: never log it.
+func (p *Principal) Forward() string { return p.forward }
+
+// String is safe for logs.
+func (p *Principal) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	u := "null"
+	if p.UserID != nil {
+		u = strconv.FormatInt(*p.UserID, 10)
+	}
+	return fmt.Sprintf("contact=%d user=%s cred=%s flow=%s fp=%s", p.ContactID, u, p.CredType, p.Flow, p.KeyFingerprint)
+}
+
+// Fingerprint is the first 8 hex digits of sha256(cred): enough to tell
+// keys apart in logs, metrics and rules, useless for recovering a key.
+func Fingerprint(cred string) string {
+	s := sha256.Sum256([]byte(cred))
+	return hex.EncodeToString(s[:4])
+}
+
+// Reason is a machine-readable rejection cause, a bounded set for metrics.
+type Reason string
+
+const (
+	ReasonMissing     Reason = "missing"      // no credential where one is required
+	ReasonInvalid     Reason = "invalid"      // unknown key, bad signature, bad format
+	ReasonExpired     Reason = "expired"      // JWT past exp
+	ReasonSiteKey     Reason = "site_key"     // site key missing or wrong
+	ReasonNoUser      Reason = "no_user"      // contact has no CMS user where one is required
+	ReasonAmbiguous   Reason = "ambiguous"    // two different credentials in one request
+	ReasonRateLimited Reason = "rate_limited" // too many failures
+	ReasonPolicy      Reason = "policy"       // authenticated, but a rule refuses the call
+	ReasonUnavailable Reason = "unavailable"  // CiviCRM could not be asked
+)
+
+// Rejection is why a request is refused, with the messages every endpoint
+// form needs. It is the error type returned by this package's verifiers.
+type Rejection struct {
+	Reason Reason
+	// Message is the AuthX (modern) message, e.g. "Invalid credential",
+	// rendered as 401 text/plain "HTTP 401 <Message>" or, in the
+	// legacyrest flow, as "FATAL: <Message>".
+	Message string
+	// Legacy is the extern/rest.php message (HTTP 200 APIv3 error), e.g.
+	// "Failed to authenticate key". Empty means use Message.
+	Legacy string
+	// Status is the modern HTTP status: 401, 403, 429 or 503. 0 means 401.
+	Status int
+	// Scheme is the auth scheme the client used ("Bearer" or "Basic"),
+	// for WWW-Authenticate; empty means Bearer.
+	Scheme string
+	// BearerError is the RFC 6750 error code: invalid_request,
+	// invalid_token or insufficient_scope. Empty: no error attribute (RFC
+	// 6750 §3.1: a request without credentials gets a bare challenge).
+	BearerError string
+	// RetryAfter is set for ReasonRateLimited.
+	RetryAfter time.Duration
+	// Detail is for logs: never a credential, never sent to the client.
+	Detail string
+}
+
+// Error returns Message alone, so callers (and the CiviCRM simulator) can
+// show it verbatim as AuthX would; Detail stays out of it.
+func (r *Rejection) Error() string { return r.Message }
