@@ -10,8 +10,9 @@ import (
 	"unicode/utf8"
 )
 
-// phpJSONMaxDepth is json_decode's default depth limit: at most 512 nested
-// arrays/objects.
+// phpJSONMaxDepth is json_decode's default depth (512). PHP counts the
+// scalar level too, so at most 511 arrays/objects may nest: 511 '[' decode,
+// 512 fail (checked against php 8.2).
 const phpJSONMaxDepth = 512
 
 // ErrJSON is returned for any input PHP's json_decode would reject (it then
@@ -22,7 +23,7 @@ var ErrJSON = errors.New("invalid JSON")
 // arrays become *Array (numeric-string object keys become int keys, a repeated
 // key keeps its first position and its last value), numbers stay Number
 // literals, invalid UTF-8, unpaired surrogates, control characters, trailing
-// garbage and nesting deeper than 512 are errors.
+// garbage and more than 511 nested arrays/objects are errors.
 func DecodeJSON(data []byte) (any, error) {
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%w: malformed UTF-8", ErrJSON)
@@ -93,7 +94,7 @@ func (d *jsonDecoder) literal(word string) bool {
 }
 
 func (d *jsonDecoder) object(depth int) (any, error) {
-	if depth > phpJSONMaxDepth {
+	if depth >= phpJSONMaxDepth {
 		return nil, d.errorf("maximum depth exceeded")
 	}
 	d.pos++ // {
@@ -140,7 +141,7 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 }
 
 func (d *jsonDecoder) array(depth int) (any, error) {
-	if depth > phpJSONMaxDepth {
+	if depth >= phpJSONMaxDepth {
 		return nil, d.errorf("maximum depth exceeded")
 	}
 	d.pos++ // [

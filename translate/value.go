@@ -26,9 +26,14 @@ type Array struct {
 	keys  []string
 	vals  []any
 	index map[string]int
-	// next is PHP's nNextFreeElement (PHP 8.2 semantics: starts at 0, becomes
-	// key+1 after inserting an int key at or above it).
+	// next is PHP's nNextFreeElement as the hash API (zend_hash_index_update,
+	// zend_hash_next_index_insert: what parse_str and json_decode use) keeps
+	// it in PHP 8.2: unset until the first int key, then key+1 after
+	// inserting an int key at or above it, so a[-5]=1&a[]=2 appends at -4
+	// (checked against php 8.2's parse_str). An append into an array with no
+	// int key yet uses 0.
 	next     int64
+	nextSet  bool
 	nextFull bool // next would overflow: PHP refuses further appends
 }
 
@@ -117,7 +122,11 @@ func (a *Array) Append(v any) bool {
 	if a.nextFull {
 		return false
 	}
-	a.Set(strconv.FormatInt(a.next, 10), v)
+	n := a.next
+	if !a.nextSet {
+		n = 0
+	}
+	a.Set(strconv.FormatInt(n, 10), v)
 	return true
 }
 
@@ -133,7 +142,8 @@ func (a *Array) Delete(key string) {
 }
 
 func (a *Array) bumpNext(n int64) {
-	if n >= a.next && !a.nextFull {
+	if (!a.nextSet || n >= a.next) && !a.nextFull {
+		a.nextSet = true
 		if n == math.MaxInt64 {
 			a.nextFull = true
 			a.next = n
@@ -159,7 +169,7 @@ func (a *Array) Clone() *Array {
 	if a == nil {
 		return nil
 	}
-	c := &Array{keys: append([]string(nil), a.keys...), vals: make([]any, len(a.vals)), next: a.next, nextFull: a.nextFull}
+	c := &Array{keys: append([]string(nil), a.keys...), vals: make([]any, len(a.vals)), next: a.next, nextSet: a.nextSet, nextFull: a.nextFull}
 	for i, v := range a.vals {
 		if sub, ok := v.(*Array); ok {
 			c.vals[i] = sub.Clone()
