@@ -1,0 +1,241 @@
+package translate
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+)
+
+// UpstreamResponse is what the modern endpoint answered. Status 0 means there
+// was no answer at all (connection refused, timeout, reset).
+type UpstreamResponse struct {
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// Content types the legacy endpoints really send (recordings, spec §3.1).
+const (
+	ctJSON      = "application/json"
+	ctExternXML = "text/xml;charset=UTF-8"
+	// ctPHPDefault is PHP's default_mimetype/default_charset header, sent
+	// whenever CiviCRM sets no Content-Type: ajax/rest XML, prettyprint JSON.
+	ctPHPDefault = "text/html; charset=UTF-8"
+)
+
+// RenderResponse turns the modern endpoint's answer into the one the client's
+// legacy endpoint would have given.
+//
+// Upstream is always asked for JSON (BuildUpstream sends a non-empty json=),
+// so a 200 answer is the JSON form of CRM_Utils_REST::output():
+//   - JSON clients get the body unchanged (application/json), or re-encoded
+//     with JSON_PRETTY_PRINT under the Content-Type the old endpoint sent
+//     for prettyprint (none set by CiviCRM, so PHP's default, except that
+//     extern/rest.php had already sent text/xml when json was only in POST);
+//   - XML clients get RenderXML of the decoded body, text/xml;charset=UTF-8
+//     for extern/rest.php (it set that header itself) and PHP's default
+//     text/html for the AJAX forms;
+//   - WordPress REST clients get the WordPress controller's shapes (wp.go).
+//
+// Authentication failures (401 text/plain, 403 HTML, the legacyrest 200
+// text/javascript FATAL body) are mapped for extern/rest.php and WordPress
+// REST clients to the exact answers those endpoints give (see authCause);
+// the AJAX forms are the modern endpoint, so its own answers pass through.
+//
+// Everything else — no answer, 5xx, an unexpected status, HTML or garbage
+// where JSON was due — becomes an APIv3-shaped error with HTTP 502 in the
+// client's format. Neither Go errors nor upstream HTML reach a legacy client.
+func RenderResponse(call *Call, up UpstreamResponse) Reply {
+	if up.Status == 0 {
+		return ErrorReply(call, 502, APIError("CiviCRM did not answer (upstream unreachable)"))
+	}
+	if cause, ok := classifyAuthFailure(up); ok {
+		if !call.Form.Legacy() {
+			return Reply{Status: up.Status, ContentType: up.ContentType, Body: up.Body}
+		}
+		if call.Form == FormWPRest {
+			return wpAuthReply(call, cause)
+		}
+		return RenderResult(call, RESTError(externAuthMessage(call, cause)))
+	}
+	if up.Status != 200 {
+		return ErrorReply(call, 502, APIError("CiviCRM answered with HTTP status "+strconv.Itoa(up.Status)))
+	}
+	res, err := DecodeJSON(up.Body)
+	if err != nil {
+		return ErrorReply(call, 502, APIError("CiviCRM answered with something that is not an APIv3 JSON result"))
+	}
+	if call.Form == FormWPRest {
+		return renderWP(call, res)
+	}
+	if call.Format == FormatJSON && !call.Pretty {
+		// Byte-for-byte what output() sent; only the label is ours, since
+		// CiviCRM sets application/json for exactly this case.
+		return Reply{Status: 200, ContentType: ctJSON, Body: up.Body}
+	}
+	return renderDecoded(call, 200, res)
+}
+
+// RenderResult renders an APIv3 result Civigate produced itself (a ping, an
+// edge error, a cached result) in the client's format with HTTP 200, as
+// CRM_Utils_REST::output() would have.
+func RenderResult(call *Call, result *Array) Reply {
+	return renderDecoded(call, 200, result)
+}
+
+// ErrorReply renders an APIv3-shaped error in the client's format (JSON or
+// XML, with the Content-Type the client's endpoint form uses) under the
+// given HTTP status. It is the one way every layer (auth, cache, Caddy glue)
+// answers a legacy client with an error; build fields with APIError (the
+// civicrm_api3_create_error order is_error, error_message) or RESTError
+// (CRM_Utils_REST::error order error_message, is_error), adding keys as
+// needed. Legacy endpoints used HTTP 200 for every API-level error: pass 200
+// to mimic them, 502/503 for Civigate's own upstream failures.
+//
+// WordPress REST clients get the fields as the controller returns an APIv3
+// error (WordPress encoder; WordPress XML). For WordPress's own error shape
+// ({"code","message","data"}) use WPErrorReply.
+func ErrorReply(call *Call, status int, fields *Array) Reply {
+	if call.Form == FormWPRest {
+		return wpData(call, status, fields)
+	}
+	return renderDecoded(call, status, fields)
+}
+
+// APIError returns {"is_error":1,"error_message":msg}, the
+// civicrm_api3_create_error key order.
+func APIError(msg string) *Array {
+	a := NewArray()
+	a.Set("is_error", Number("1"))
+	a.Set("error_message", msg)
+	return a
+}
+
+// RESTError returns {"error_message":msg,"is_error":1}, the
+// CRM_Utils_REST::error key order used by extern/rest.php's key checks.
+func RESTError(msg string) *Array {
+	a := NewArray()
+	a.Set("error_message", msg)
+	a.Set("is_error", Number("1"))
+	return a
+}
+
+// renderDecoded is output() over an already-decoded result.
+func renderDecoded(call *Call, status int, res any) Reply {
+	if call.Form == FormWPRest {
+		return wpData(call, status, res)
+	}
+	if call.Format == FormatXML {
+		ct := ctPHPDefault
+		if call.Form == FormExtern {
+			ct = ctExternXML
+		}
+		return Reply{Status: status, ContentType: ct, Body: RenderXML(res)}
+	}
+	p, _ := Preprocess(res)
+	if !call.Pretty {
+		return Reply{Status: status, ContentType: ctJSON, Body: EncodeJSON(p, JSONOptions{})}
+	}
+	ct := ctPHPDefault
+	if call.Form == FormExtern && !call.JSONInQuery {
+		// rest.php sent text/xml because $_GET['json'] was empty, and the
+		// prettyprint branch of output() sets no header to replace it.
+		ct = ctExternXML
+	}
+	return Reply{Status: status, ContentType: ct, Body: EncodeJSON(p, JSONOptions{Pretty: true})}
+}
+
+// authCause is why the modern endpoint refused the credentials.
+type authCause int
+
+const (
+	// causeCredential: "Invalid credential" — unknown api_key, bad JWT
+	// signature, no credential in a legacyrest call.
+	causeCredential authCause = iota
+	// causeNoUser: "Cannot login. No matching user is available." — the
+	// contact has no CMS user (legacyrest requires one).
+	causeNoUser
+	// causeGuard: "Login not permitted. Must satisfy guard (site_key, perm)."
+	// Civigate forwards the client's site key as X-Civi-Key, so for a
+	// legacy client this means the site key was wrong or missing.
+	causeGuard
+	// causeDenied: 403 from the route permission check (no credential
+	// reached CiviCRM, or a contact without a CMS user / access CiviCRM).
+	causeDenied
+	// causeOther: any other AuthX rejection (expired or malformed JWT,
+	// blocked user, credential type not allowed, invalid contact id).
+	causeOther
+)
+
+// classifyAuthFailure recognises the three ways CiviCRM refuses
+// authentication on civicrm/ajax/rest (real-civicrm-6.17.md, spec §2.2/§5.4):
+// 401 text/plain "HTTP 401 <reason>", 403 (CMS access-denied page), and the
+// legacyrest flow's 200 text/javascript {"error_message":"FATAL: <reason>",…}.
+func classifyAuthFailure(up UpstreamResponse) (authCause, bool) {
+	switch up.Status {
+	case 401:
+		return authReason(strings.TrimPrefix(strings.TrimSpace(string(up.Body)), "HTTP 401 ")), true
+	case 403:
+		return causeDenied, true
+	case 200:
+		if !strings.HasPrefix(strings.ToLower(up.ContentType), "text/javascript") || !bytes.Contains(up.Body, []byte(`"FATAL: `)) {
+			return 0, false
+		}
+		v, err := DecodeJSON(up.Body)
+		if err != nil {
+			return 0, false
+		}
+		a, _ := v.(*Array)
+		msg, ok := strings.CutPrefix(a.String("error_message"), "FATAL: ")
+		if !ok {
+			return 0, false
+		}
+		return authReason(msg), true
+	}
+	return 0, false
+}
+
+func authReason(msg string) authCause {
+	switch {
+	case strings.HasPrefix(msg, "Invalid credential"):
+		return causeCredential
+	case strings.HasPrefix(msg, "Cannot login. No matching user"):
+		return causeNoUser
+	case strings.HasPrefix(msg, "Login not permitted. Must satisfy guard"):
+		return causeGuard
+	}
+	return causeOther
+}
+
+// The legacy extern/rest.php messages (CRM_Utils_REST::loadCMSBootstrap).
+const (
+	MsgBadSiteKey    = "Failed to authenticate key"
+	MsgMissingAPIKey = "FATAL: mandatory param 'api_key' (user key) missing"
+	MsgNoCMSUser     = "ERROR: No CMS user associated with given api-key"
+)
+
+// externAuthMessage maps an upstream refusal to extern/rest.php's message.
+// extern/rest.php checked, in order: the site key (missing or wrong →
+// MsgBadSiteKey), the api_key's presence (MsgMissingAPIKey), then the
+// contact behind it having a CMS user (MsgNoCMSUser, also for an unknown
+// key). The table, upstream reason → legacy message:
+//
+//	no `key` sent (any reason)                           → Failed to authenticate key
+//	Login not permitted. Must satisfy guard (site_key…)  → Failed to authenticate key
+//	no `api_key` sent (any other reason)                 → FATAL: mandatory param 'api_key' (user key) missing
+//	Invalid credential                                   → ERROR: No CMS user associated with given api-key
+//	Cannot login. No matching user is available.         → ERROR: No CMS user associated with given api-key
+//	403 access denied                                    → ERROR: No CMS user associated with given api-key
+//	anything else (expired/malformed JWT, blocked user…) → ERROR: No CMS user associated with given api-key
+//
+// All are rendered as CRM_Utils_REST::error ({"error_message":…,"is_error":1})
+// with HTTP 200 in the client's format.
+func externAuthMessage(call *Call, cause authCause) string {
+	switch {
+	case call.Credentials.SiteKey == "" || cause == causeGuard:
+		return MsgBadSiteKey
+	case call.Credentials.APIKey == "":
+		return MsgMissingAPIKey
+	}
+	return MsgNoCMSUser
+}

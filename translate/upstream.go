@@ -1,0 +1,221 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// DefaultUpstreamEndpoint is the clean modern route.
+const DefaultUpstreamEndpoint = "/civicrm/ajax/rest"
+
+// UpstreamConfig says where and with which credential the modern call goes.
+type UpstreamConfig struct {
+	// Endpoint is the modern route as a path with an optional query:
+	// "/civicrm/ajax/rest" (default, Standalone/Drupal/Backdrop clean URLs),
+	// "/index.php?q=civicrm/ajax/rest" (Drupal 7 without clean URLs),
+	// "/?civiwp=CiviCRM&q=civicrm/ajax/rest" (WordPress),
+	// "/index.php?option=com_civicrm&task=civicrm/ajax/rest" (Joomla).
+	//
+	// With a verbose endpoint CiviCRM's buildParamList turns the routing
+	// parameters (all but q) into API params laid over the json= object:
+	// a native client of that CMS gets them too, and unknown params are
+	// ignored by the API, so Civigate accepts that leak; but when the call
+	// has a param of the same name, the routing value would silently
+	// replace it, so BuildUpstream refuses with ErrRoutingParamCollision.
+	Endpoint string
+
+	// Bearer, when set, is the credential sent as "X-Civi-Auth: Bearer
+	// <Bearer>" instead of anything the client carried (e.g. a JWT minted
+	// by authx for the authenticated principal). Empty: the client's own
+	// credential is used (see BuildUpstream).
+	Bearer string
+	// SiteKey, when set, is sent as X-Civi-Key instead of the client's site
+	// key. OmitSiteKey sends none at all.
+	SiteKey     string
+	OmitSiteKey bool
+}
+
+// UpstreamRequest is the modern request to send. Path and RawQuery are
+// already escaped. Header holds the headers Civigate sets; the credential
+// headers named in StripHeaders must be removed from whatever the glue copies
+// from the client, so that only the ones chosen here reach CiviCRM.
+type UpstreamRequest struct {
+	Method       string
+	Path         string
+	RawQuery     string
+	Body         []byte
+	Header       http.Header
+	StripHeaders []string
+}
+
+// ErrRoutingParamCollision: the configured verbose endpoint's routing
+// parameter would overwrite an API parameter of the same name.
+var ErrRoutingParamCollision = errors.New("translate: API parameter collides with an upstream routing parameter")
+
+// credentialHeaders are the headers AuthX reads credentials and site keys
+// from (plus the afform page token).
+var credentialHeaders = []string{"Authorization", "X-Civi-Auth", "X-Civi-Key", "X-Civi-Auth-Afform"}
+
+// BuildUpstream builds the modern civicrm/ajax/rest request for call.
+//
+// It sends entity, action and one json= holding EncodeJSONObject(call.Params):
+// CiviCRM's buildParamList then rebuilds exactly call.Params (plus
+// check_permissions and version, which process() forces anyway), with every
+// type preserved. Because json= is non-empty, CiviCRM always answers JSON;
+// RenderResponse renders XML and prettyprint itself.
+//
+// The method is kept: CiviCRM's destructive-GET refusal applies to GET only,
+// so a GET stays a GET (params in the query) and a POST stays a POST (params
+// in an application/x-www-form-urlencoded body). Other methods carry the
+// params in the query, since PHP fills $_POST for POST only.
+//
+// For the AJAX forms a non-empty FnName (and ClassName) is also sent as its
+// own request parameter, because ajax() reads fnName from the request to
+// choose the call (before entity/action), and requires className there when
+// fnName is not civicrm/…/…; process() reads className/fnName from the params,
+// where the json object already has them.
+//
+// Credentials never go in the URL or body. In order of preference:
+// cfg.Bearer; for the AJAX forms the client's own AuthX credential
+// (X-Civi-Auth carried as is, _authx as X-Civi-Auth, Authorization carried
+// as is); the legacy api_key as X-Civi-Auth: Bearer <api_key>. The site key
+// (cfg.SiteKey, else the client's key, _authxSiteKey or X-Civi-Key) goes as
+// X-Civi-Key. X-Requested-With: XMLHttpRequest is always set, so the
+// Authorization header flow passes the CSRF check too.
+func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		endpoint = DefaultUpstreamEndpoint
+	}
+	path, routeQuery, _ := strings.Cut(endpoint, "?")
+	if path == "" {
+		path = "/"
+	}
+	if routeQuery != "" {
+		if err := checkRoutingCollision(call.Params, routeQuery); err != nil {
+			return nil, err
+		}
+	}
+
+	var b strings.Builder
+	b.Grow(64 + call.Params.Len()*24)
+	add := func(k, v string) {
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(k)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(v))
+	}
+	if call.Entity != "" {
+		add("entity", call.Entity)
+	}
+	if call.Action != "" {
+		add("action", call.Action)
+	}
+	if call.Form == FormAjax || call.Form == FormAjaxVerbose {
+		if call.FnName != "" {
+			add("fnName", call.FnName)
+		}
+		if call.ClassName != "" {
+			add("className", call.ClassName)
+		}
+	}
+	add("json", string(EncodeJSONObject(call.Params)))
+	params := b.String()
+
+	req := &UpstreamRequest{
+		Method:       call.Method,
+		Path:         path,
+		Header:       make(http.Header, 4),
+		StripHeaders: credentialHeaders,
+	}
+	if req.Method == "" {
+		req.Method = http.MethodGet
+	}
+	if req.Method == http.MethodPost {
+		req.RawQuery = routeQuery
+		req.Body = []byte(params)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	} else {
+		req.RawQuery = joinQuery(routeQuery, params)
+	}
+	req.Header.Set("X-Requested-With", "XMLHttpRequest")
+	setUpstreamCredentials(req.Header, call, &cfg)
+	return req, nil
+}
+
+func joinQuery(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "&" + b
+}
+
+func setUpstreamCredentials(h http.Header, call *Call, cfg *UpstreamConfig) {
+	cr := &call.Credentials
+	modern := call.Form == FormAjax || call.Form == FormAjaxVerbose
+	switch {
+	case cfg.Bearer != "":
+		h.Set("X-Civi-Auth", "Bearer "+cfg.Bearer)
+	case modern && cr.XCiviAuth != "":
+		h.Set("X-Civi-Auth", cr.XCiviAuth)
+	case modern && cr.Authx != "":
+		// _authx carries "<Format> <value>" exactly like X-Civi-Auth; both
+		// flows (param, xheader) are stateless and CSRF-exempt.
+		h.Set("X-Civi-Auth", cr.Authx)
+	case modern && cr.Authorization != "":
+		h.Set("Authorization", cr.Authorization)
+	case cr.APIKey != "":
+		h.Set("X-Civi-Auth", "Bearer "+cr.APIKey)
+	}
+	if cfg.OmitSiteKey {
+		return
+	}
+	site := cfg.SiteKey
+	if site == "" {
+		site = cr.SiteKey
+	}
+	if site == "" && modern {
+		site = cr.XCiviKey
+		if site == "" {
+			site = cr.AuthxSiteKey
+		}
+	}
+	if site != "" {
+		h.Set("X-Civi-Key", site)
+	}
+}
+
+// checkRoutingCollision refuses a call whose params share a name with a
+// routing parameter of the endpoint's query (after PHP name mangling). The
+// reserved names buildParamList strips from the request (q, json, key,
+// api_key, entity, action) cannot collide.
+func checkRoutingCollision(params *Array, routeQuery string) error {
+	for pair := range strings.SplitSeq(routeQuery, "&") {
+		k, _, _ := strings.Cut(pair, "=")
+		name, err := url.QueryUnescape(k)
+		if err != nil {
+			name = k
+		}
+		name = strings.TrimLeft(name, " ")
+		if i := strings.IndexByte(name, '['); i > 0 {
+			name = name[:i]
+		}
+		name = phpMangleName(name)
+		switch name {
+		case "", "q", "json", "key", "api_key", "entity", "action":
+			continue
+		}
+		if params.Has(name) {
+			return fmt.Errorf("%w: %q", ErrRoutingParamCollision, name)
+		}
+	}
+	return nil
+}

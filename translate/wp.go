@@ -1,0 +1,315 @@
+package translate
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// WordPress REST (civicrm-wordpress wp-rest/Controller/Rest.php) does not go
+// through CRM_Utils_REST::output(): it calls civicrm_api3() and lets the WP
+// REST server encode the raw result. Upstream civicrm/ajax/rest hands us the
+// output() form of the same result, so wpResult undoes output()'s wrapping
+// before WordPress's own shaping is applied.
+
+const (
+	wpJSONContentType = "application/json; charset=UTF-8"
+	wpXMLContentType  = "text/xml"
+)
+
+// wpResult turns an output()-shaped upstream result into what get_items()
+// would hand to rest_ensure_response. empty reports PHP's empty($items): the
+// controller then answers [] whatever the format. isError marks an APIv3
+// error (civicrm_api3 threw; WordPress returns its extra params, HTTP 200).
+func wpResult(res any) (data any, empty, isError bool) {
+	arr, ok := res.(*Array)
+	if !ok {
+		return res, phpEmpty(res), false
+	}
+	if ie, _ := arr.Get("is_error"); !phpEmpty(ie) {
+		// CRM_Core_Exception's errorData is $result + ['error_code' => $code],
+		// and civicrm_api3() passes error_code ?? 'undefined'.
+		if !arr.Has("error_code") {
+			arr = arr.Clone()
+			arr.Set("error_code", "undefined")
+		}
+		return arr, false, true
+	}
+	// output() wrapped a scalar (getcount, getvalue, format.only_id) as
+	// {"is_error":0,"result":v}: the raw result was v. Its falsy values were
+	// already replaced by 0, which is empty() in PHP, as the original was.
+	if arr.Len() == 2 && arr.Key(0) == "is_error" && arr.Key(1) == "result" {
+		v := arr.Value(1)
+		if _, isArr := v.(*Array); !isArr {
+			return v, phpEmpty(v), false
+		}
+	}
+	if v, ok := arr.Get("values"); ok && v != nil {
+		// array_reduce(values, $items[] = …, []): id keys are lost.
+		list := NewArray()
+		if va, ok := v.(*Array); ok {
+			for i := range va.Len() {
+				list.Append(va.Value(i))
+			}
+		}
+		out := arr.Clone()
+		out.Set("values", list)
+		return out, false, false
+	}
+	// getsingle: output() appended is_error:0 to a flat record. The raw
+	// civicrm_api3 result had no is_error, so drop it again.
+	n := arr.Len()
+	if n > 0 && arr.Key(n-1) == "is_error" {
+		hier := false
+		for i := range n {
+			if _, ok := arr.Value(i).(*Array); ok {
+				hier = true
+				break
+			}
+		}
+		if !hier {
+			out := arr.Clone()
+			out.Delete("is_error")
+			return out, out.Len() == 0, false
+		}
+	}
+	return arr, arr.Len() == 0, false
+}
+
+// renderWP renders an upstream result for a WordPress REST client.
+func renderWP(call *Call, res any) Reply {
+	data, empty, _ := wpResult(res)
+	if empty {
+		return Reply{Status: 200, ContentType: wpJSONContentType, Body: []byte("[]")}
+	}
+	return wpData(call, 200, data)
+}
+
+// wpData encodes data the way the WP REST server or the controller's
+// serve_xml_response would: JSON iff the request carried a json key at all
+// (the parser sets FormatJSON for that on FormWPRest).
+func wpData(call *Call, status int, data any) Reply {
+	if call.Format == FormatJSON {
+		return Reply{Status: status, ContentType: wpJSONContentType, Body: EncodeJSON(data, JSONOptions{Legacy: true})}
+	}
+	body, ok := RenderWPXML(data)
+	if !ok {
+		// A PHP TypeError or DOMException in the controller: WordPress's
+		// fatal-error handler answers 500. We cannot reproduce its HTML, so
+		// answer in WordPress's REST error shape.
+		return WPErrorReply(500, "internal_server_error", "There has been a critical error on this website.", nil)
+	}
+	return Reply{Status: status, ContentType: wpXMLContentType, Body: body}
+}
+
+// WPErrorReply is a WordPress REST error (WP_Error through
+// rest_convert_error_to_response): {"code":…,"message":…,"data":…} with the
+// given HTTP status, encoded by WordPress (slashes and unicode escaped).
+// data nil gives "data":null, as for a WP_Error created without data; pass
+// WPStatusData(status) for the usual {"status":N}.
+func WPErrorReply(status int, code, message string, data *Array) Reply {
+	e := NewArray()
+	e.Set("code", code)
+	e.Set("message", message)
+	if data == nil {
+		e.Set("data", nil)
+	} else {
+		e.Set("data", data)
+	}
+	return Reply{Status: status, ContentType: wpJSONContentType, Body: EncodeJSON(e, JSONOptions{Legacy: true})}
+}
+
+// WPStatusData is the {"status":N} data array WordPress errors carry.
+func WPStatusData(status int) *Array {
+	d := NewArray()
+	d.Set("status", Number(strconv.Itoa(status)))
+	return d
+}
+
+// RenderWPXML renders data as the controller's get_xml_formatted_data does
+// with DOMDocument::saveXML: compact, one <Result> per entry of values (or
+// one for the whole record), array fields as children named _<key>. ok is
+// false where PHP would die (a scalar result, a non-array row, an element
+// name DOMDocument refuses, nesting deeper than one level).
+func RenderWPXML(data any) (out []byte, ok bool) {
+	arr, isArr := data.(*Array)
+	if !isArr {
+		return nil, false // get_xml_formatted_data(array $data): TypeError
+	}
+	var b strings.Builder
+	b.WriteString("<?xml version=\"1.0\"?>\n<ResultSet xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"")
+	if c, has := arr.Get("count"); has && c != nil {
+		if _, cArr := c.(*Array); cArr {
+			return nil, false // setAttribute(string): TypeError
+		}
+		b.WriteString(" count=\"")
+		domEscape(&b, PHPString(c), true)
+		b.WriteByte('"')
+	}
+	var results []*Array
+	if v, has := arr.Get("values"); has && v != nil {
+		va, vok := v.(*Array)
+		if !vok {
+			return nil, false // array_map over a non-array: TypeError
+		}
+		for i := range va.Len() {
+			row, rok := va.Value(i).(*Array)
+			if !rok {
+				return nil, false // get_xml_formatted_item(array $item): TypeError
+			}
+			results = append(results, row)
+		}
+	} else {
+		results = append(results, arr)
+	}
+	if len(results) == 0 {
+		b.WriteString("/>\n")
+		return []byte(b.String()), true
+	}
+	b.WriteByte('>')
+	for _, row := range results {
+		if !writeWPItem(&b, row) {
+			return nil, false
+		}
+	}
+	b.WriteString("</ResultSet>\n")
+	return []byte(b.String()), true
+}
+
+func writeWPItem(b *strings.Builder, row *Array) bool {
+	if row.Len() == 0 {
+		b.WriteString("<Result/>")
+		return true
+	}
+	b.WriteString("<Result>")
+	for i := range row.Len() {
+		name := row.Key(i)
+		if !validXMLName(name) {
+			return false // createElement: DOMException "Invalid Character Error"
+		}
+		if sub, ok := row.Value(i).(*Array); ok {
+			if sub.Len() == 0 {
+				b.WriteString("<" + name + "/>")
+				continue
+			}
+			b.WriteString("<" + name + ">")
+			for j := range sub.Len() {
+				child := "_" + sub.Key(j)
+				if !validXMLName(child) {
+					return false
+				}
+				v := sub.Value(j)
+				if _, deeper := v.(*Array); deeper {
+					return false // createElement(string, string): TypeError
+				}
+				writeDOMElement(b, child, PHPString(v))
+			}
+			b.WriteString("</" + name + ">")
+			continue
+		}
+		writeDOMElement(b, name, PHPString(row.Value(i)))
+	}
+	b.WriteString("</Result>")
+	return true
+}
+
+// writeDOMElement writes <name>text</name> as libxml serialises an element
+// whose content was set from an unescaped string: a value containing '&' is
+// parsed as an entity reference, fails ("unterminated entity reference") and
+// leaves the element empty (spec vector 37); an empty element is <name/>.
+func writeDOMElement(b *strings.Builder, name, text string) {
+	if text == "" || strings.IndexByte(text, '&') >= 0 {
+		b.WriteString("<" + name + "/>")
+		return
+	}
+	b.WriteString("<" + name + ">")
+	domEscape(b, text, false)
+	b.WriteString("</" + name + ">")
+}
+
+// domEscape is libxml's escaping for a document without an encoding
+// declaration: markup characters as entities, \r as &#13;, every non-ASCII
+// character as a hexadecimal character reference, other control characters
+// dropped. In attributes " and whitespace are escaped as well.
+func domEscape(b *strings.Builder, s string, attr bool) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			if r == utf8.RuneError && size == 1 {
+				continue
+			}
+			b.WriteString("&#x")
+			b.WriteString(strings.ToUpper(strconv.FormatInt(int64(r), 16)))
+			b.WriteByte(';')
+			continue
+		}
+		i++
+		switch {
+		case c == '<':
+			b.WriteString("&lt;")
+		case c == '>':
+			b.WriteString("&gt;")
+		case c == '&':
+			b.WriteString("&amp;")
+		case c == '\r':
+			b.WriteString("&#13;")
+		case attr && c == '"':
+			b.WriteString("&quot;")
+		case attr && c == '\n':
+			b.WriteString("&#10;")
+		case attr && c == '\t':
+			b.WriteString("&#9;")
+		case c < 0x20 && c != '\n' && c != '\t':
+			// not an XML character: libxml drops it
+		default:
+			b.WriteByte(c)
+		}
+	}
+}
+
+// validXMLName approximates libxml's xmlValidateName (XML 1.0 Name): a
+// letter, '_' or ':' first, then letters, digits, '.', '-', '_', ':' and
+// combining marks.
+func validXMLName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_' || r == ':' || unicode.IsLetter(r):
+		case i > 0 && (r == '.' || r == '-' || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r) || r == 0xB7):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// wpAuthReply maps an upstream authentication failure to what the WordPress
+// controller answers for the same legacy credentials. WordPress checks in
+// this order: Plugin::do_user_login on rest_pre_dispatch (api_key missing or
+// unknown, then no WordPress user; WP_Error without status, so HTTP 500),
+// then argument validation (a wrong `key` is 400 rest_invalid_param), then
+// Rest::permissions_check (a missing `key` is 403, the user being logged in).
+func wpAuthReply(call *Call, cause authCause) Reply {
+	apiKey := "Missing or invalid param \"api_key\"."
+	switch {
+	case call.Credentials.APIKey == "" || cause == causeCredential:
+		return WPErrorReply(500, "civicrm_rest_api_error", apiKey, nil)
+	case cause == causeNoUser || cause == causeDenied:
+		return WPErrorReply(500, "civicrm_rest_api_error", "A WordPress user must be associated with the contact for the provided API key.", nil)
+	case call.Credentials.SiteKey == "":
+		return WPErrorReply(403, "civicrm_rest_api_error", "Param key is not valid.", WPStatusData(403))
+	case cause == causeGuard:
+		d := WPStatusData(400)
+		p := NewArray()
+		p.Set("key", "Invalid parameter.")
+		d.Set("params", p)
+		d.Set("details", NewArray())
+		return WPErrorReply(400, "rest_invalid_param", "Invalid parameter(s): key", d)
+	}
+	return WPErrorReply(500, "civicrm_rest_api_error", apiKey, nil)
+}
