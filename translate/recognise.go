@@ -242,6 +242,10 @@ func pathSegments(raw string) (segs []string, tricky bool) {
 				tricky = true
 			}
 		}
+		// C-string handling below PHP may cut at NUL ("rest.php\x00.txt").
+		if i := strings.IndexByte(s, 0); i >= 0 {
+			s = s[:i]
+		}
 		// PHP and Apache ignore ";params" only in some setups; compare the
 		// part before ';' so such a path is at least seen as tricky.
 		if i := strings.IndexByte(s, ';'); i >= 0 {
