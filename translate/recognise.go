@@ -305,9 +305,9 @@ func externVariant(prefix []string, cfg *RecogniseConfig) (string, bool) {
 	return "custom", false
 }
 
-// entryScript reports whether the path is a CMS front controller that reads
-// routing query parameters: a directory (/, /blog/), index.php under any
-// prefix, or WordPress's wp-admin/admin.php.
+// entryScript reports whether the path is served by a CMS front controller
+// that reads routing query parameters: a directory or permalink (/, /blog/,
+// /node/1), index.php under any prefix, or WordPress's wp-admin/admin.php.
 func entryScript(segs []string) (ok bool, hint string) {
 	if len(segs) == 0 {
 		return true, ""
@@ -322,9 +322,12 @@ func entryScript(segs []string) (ok bool, hint string) {
 	case last == "admin.php" && len(segs) >= 2 && segs[len(segs)-2] == "wp-admin":
 		return true, "wp-admin"
 	}
-	// A trailing-slash directory URL has the same segments as a file; a
-	// segment without a dot is taken as a directory (WordPress front page
-	// in a subdirectory, /blog/?civiwp=…).
+	// Any other path without a file extension is a pretty permalink that
+	// the front controller serves and routes by these parameters too
+	// (Drupal 7 reads $_GET['q'] first, WordPress reads rest_route/civiwp
+	// on every page: /blog/?civiwp=…, /node/1?q=…). A path naming another
+	// file (/misc/drupal.js, /wp-login.php) is not a front controller:
+	// routing parameters there are only reported as suspicious.
 	return !strings.Contains(last, "."), ""
 }
 

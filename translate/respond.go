@@ -61,8 +61,11 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	if up.Status != 200 {
 		return ErrorReply(call, 502, APIError("CiviCRM answered with HTTP status "+strconv.Itoa(up.Status)))
 	}
+	// output() always answers a JSON object or array; a bare scalar, like
+	// anything undecodable, means something else answered (an error page, a
+	// PHP warning in front of the body).
 	res, err := DecodeJSON(up.Body)
-	if err != nil {
+	if _, isArr := res.(*Array); err != nil || !isArr {
 		return ErrorReply(call, 502, APIError("CiviCRM answered with something that is not an APIv3 JSON result"))
 	}
 	if call.Form == FormWPRest {

@@ -25,9 +25,9 @@ const (
 func wpResult(res any) (data any, empty, isError bool) {
 	arr, ok := res.(*Array)
 	if !ok {
-		return res, phpEmpty(res), false
+		return res, phpIsEmpty(res), false
 	}
-	if ie, _ := arr.Get("is_error"); !phpEmpty(ie) {
+	if ie, _ := arr.Get("is_error"); !phpIsEmpty(ie) {
 		// CRM_Core_Exception's errorData is $result + ['error_code' => $code],
 		// and civicrm_api3() passes error_code ?? 'undefined'.
 		if !arr.Has("error_code") {
@@ -42,7 +42,7 @@ func wpResult(res any) (data any, empty, isError bool) {
 	if arr.Len() == 2 && arr.Key(0) == "is_error" && arr.Key(1) == "result" {
 		v := arr.Value(1)
 		if _, isArr := v.(*Array); !isArr {
-			return v, phpEmpty(v), false
+			return v, phpIsEmpty(v), false
 		}
 	}
 	if v, ok := arr.Get("values"); ok && v != nil {

@@ -146,7 +146,7 @@ func Preprocess(result any) (res *Array, hierarchical bool) {
 		return c, false
 	case string, Number, bool, int, int64:
 		v := x
-		if phpEmpty(x) {
+		if phpIsEmpty(x) {
 			v = Number("0")
 		}
 		r := NewArray()
@@ -160,8 +160,8 @@ func Preprocess(result any) (res *Array, hierarchical bool) {
 	return r, false
 }
 
-// phpEmpty is PHP's empty() for scalars and arrays.
-func phpEmpty(v any) bool {
+// phpIsEmpty is PHP's empty() for scalars and arrays.
+func phpIsEmpty(v any) bool {
 	switch x := v.(type) {
 	case nil:
 		return true
