@@ -76,6 +76,25 @@ type Call struct {
 	FnName    string
 	ClassName string
 	Batch     bool
+	// HasClassName is isset($params['className']): CiviCRM then calls a
+	// CRM_*_Page_AJAX method instead of the API (and skips the GET rule).
+	HasClassName bool
+
+	// AuthFree says CiviCRM answers this Ping without any credential check (q=civicrm/ping, as opposed to
+	// fnName=civicrm/ping or q=civicrm/ping/x, which authenticate first).
+	AuthFree bool
+	// PingBootstrap: q was "<x>/ping", so loadCMSBootstrap skipped the
+	// key/api_key checks; unless Ping, handle() then checks them itself
+	// with its own messages. Civigate still authenticates such calls.
+	PingBootstrap bool
+
+	// Refusal is what CiviCRM answers once the caller is authenticated
+	// (and, on the AJAX forms, past the CSRF check) instead of running the
+	// API: "Unknown function invocation.", the missing entity/action error,
+	// "Unable to decode supplied JSON.", the destructive-GET refusal, and
+	// for WordPress REST its argument-validation errors (which come after
+	// the api_key login but before the site-key check). Never cache it.
+	Refusal *Reply
 
 	Credentials Credentials
 

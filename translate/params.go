@@ -1,16 +1,258 @@
 package translate
 
+import (
+	"strconv"
+	"strings"
+)
+
 // MergeRequest is CRM_Utils_Request::exportValues(): array_merge($_GET, $_POST).
-// OWNER: translate-parse helper (stub).
+// String keys keep the position of their first appearance and take the POST
+// value; integer keys are renumbered 0, 1, 2… in order (GET's first, then
+// POST's appended), as array_merge does. Values are shared, not copied.
 func MergeRequest(get, post *Array) *Array {
-	panic("MergeRequest: not implemented yet")
+	out := NewArray()
+	for _, src := range []*Array{get, post} {
+		for i := 0; i < src.Len(); i++ {
+			k := src.Key(i)
+			if _, isInt := IntKey(k); isInt {
+				out.Append(src.Value(i))
+			} else {
+				out.Set(k, src.Value(i))
+			}
+		}
+	}
+	return out
+}
+
+// reservedParams are the request keys buildParamList never copies into the
+// API params (CRM_Utils_REST::buildParamList $skipVars).
+var reservedParams = [...]string{"q", "json", "key", "api_key", "entity", "action"}
+
+func isReservedParam(k string) bool {
+	for _, r := range reservedParams {
+		if k == r {
+			return true
+		}
+	}
+	return false
 }
 
 // BuildParamList is CRM_Utils_REST::buildParamList() over the merged request:
 // reserved keys removed, json= decoded when it starts with '{', key-values on
 // top, the return.<key> expansion. A non-nil Reply is CiviCRM's immediate
 // answer (e.g. "Unable to decode supplied JSON.").
-// OWNER: translate-parse helper (stub).
+//
+// The one case where PHP 8 itself dies (a json[] array whose element 0 is
+// "{", so json_decode gets an array: TypeError, HTTP 500) answers 400 with an
+// APIv3-shaped JSON error naming the parameter; any other json[] array is
+// ignored as data, exactly as CiviCRM ignores it.
 func BuildParamList(req *Array) (*Array, *Reply) {
-	panic("BuildParamList: not implemented yet")
+	params, fail := buildParamList(req)
+	switch fail {
+	case paramsBadJSON:
+		return nil, jsonDecodeReply()
+	case paramsJSONArray:
+		r := Reply{Status: 400, ContentType: ctJSON, Body: EncodeJSON(APIError(jsonArrayMessage), JSONOptions{})}
+		return nil, &r
+	}
+	return params, nil
+}
+
+type paramsFailure int
+
+const (
+	paramsOK paramsFailure = iota
+	paramsBadJSON
+	paramsJSONArray
+)
+
+const jsonArrayMessage = `Invalid parameter "json": expected a string (a JSON object), got an array`
+
+func buildParamList(req *Array) (*Array, paramsFailure) {
+	params := NewArray()
+	if v, ok := req.Get("json"); ok {
+		// `$requestParams['json'][0] == "{"`: the first byte of a string, or
+		// element 0 of an array (loosely equal to "{" only if it is "{").
+		switch j := v.(type) {
+		case string:
+			if strings.HasPrefix(j, "{") {
+				d, err := DecodeJSON([]byte(j))
+				if err != nil {
+					return nil, paramsBadJSON
+				}
+				params = d.(*Array) // a valid document starting with '{' is an object
+			}
+		case *Array:
+			if e, _ := j.Get("0"); e == "{" {
+				return nil, paramsJSONArray
+			}
+		}
+	}
+	for i := 0; i < req.Len(); i++ {
+		if k := req.Key(i); !isReservedParam(k) {
+			params.Set(k, req.Value(i))
+		}
+	}
+	if ret, ok := req.Get("return"); ok {
+		if arr, isArr := ret.(*Array); isArr {
+			for _, k := range arr.Keys() {
+				params.Set("return."+k, Number("1"))
+			}
+		}
+	}
+	return params, paramsOK
+}
+
+// jsonDecodeReply is CRM_Utils_JSON::output() of buildParamList's decode
+// failure: plain json_encode of a PHP array mixing string and int keys,
+// always application/json, whatever format the client asked for.
+func jsonDecodeReply() *Reply {
+	a := NewArray()
+	a.Set("is_error", Number("1"))
+	a.Set("0", "error_message")
+	a.Set("1", "Unable to decode supplied JSON.")
+	return &Reply{Status: 200, ContentType: ctJSON, Body: EncodeJSON(a, JSONOptions{Legacy: true})}
+}
+
+// BuildWPParamList is the WordPress controller's get_formatted_api_params()
+// (civicrm-wordpress wp-rest/Controller/Rest.php) over WP_REST_Request's
+// merged params: entity, action, key and api_key removed; if json is absent
+// or numeric every remaining param (json included) is an API param; if json
+// is a string only its decoded value is used and the other params are
+// ignored; if json is an array the params are empty.
+//
+// check_permissions=TRUE, which the controller adds last, is left out: it is
+// forced by CiviCRM's REST layer upstream anyway. A json string that does not
+// decode to an array fails WordPress's argument validation: the Reply is
+// WordPress's 400 rest_invalid_param for "json".
+func BuildWPParamList(req *Array) (*Array, *Reply) {
+	j, hasJSON := req.Get("json")
+	if !hasJSON || j == nil || isNumericValue(j) {
+		out := NewArray()
+		for i := 0; i < req.Len(); i++ {
+			switch k := req.Key(i); k {
+			case "entity", "action", "key", "api_key":
+			default:
+				out.Set(k, req.Value(i))
+			}
+		}
+		return out, nil
+	}
+	switch j := j.(type) {
+	case string:
+		if d, err := DecodeJSON([]byte(j)); err == nil {
+			if arr, ok := d.(*Array); ok {
+				return arr, nil
+			}
+		}
+	case *Array:
+		return NewArray(), nil
+	}
+	r := wpInvalidParams("json")
+	return nil, &r
+}
+
+// wpInvalidParams is WordPress's argument-validation failure
+// (WP_REST_Request::has_valid_params with a validate_callback returning
+// false): 400 rest_invalid_param with the per-parameter messages.
+func wpInvalidParams(names ...string) Reply {
+	params := NewArray()
+	for _, n := range names {
+		params.Set(n, "Invalid parameter.")
+	}
+	data := WPStatusData(400)
+	data.Set("params", params)
+	data.Set("details", NewArray())
+	return WPErrorReply(400, "rest_invalid_param", "Invalid parameter(s): "+strings.Join(names, ", "), data)
+}
+
+// wpMissingParams is WordPress's required-argument failure: 400
+// rest_missing_callback_param listing the missing names.
+func wpMissingParams(names ...string) Reply {
+	list := NewArray()
+	for _, n := range names {
+		list.Append(n)
+	}
+	data := WPStatusData(400)
+	data.Set("params", list)
+	return WPErrorReply(400, "rest_missing_callback_param", "Missing parameter(s): "+strings.Join(names, ", "), data)
+}
+
+// isNumericValue is PHP 8's is_numeric: ints and floats, and strings that
+// are a decimal number with optional leading and trailing whitespace
+// (" 1", "1 ", "1e3", ".5", "-2."), but not hex, "", " " or "1x".
+func isNumericValue(v any) bool {
+	switch v := v.(type) {
+	case Number:
+		return true
+	case string:
+		s := strings.TrimLeft(v, " \t\n\r\v\f")
+		s = strings.TrimRight(s, " \t\n\r\v\f")
+		if s == "" || len(s) != len(strings.TrimSpace(s)) {
+			return false
+		}
+		return phpNumericString(s)
+	}
+	return false
+}
+
+// phpNumericString reports whether s (already trimmed) matches PHP's
+// numeric-string grammar: [+-]? (digits [. digits?] | . digits) ([eE][+-]?digits)?
+func phpNumericString(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	intDigits := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+		intDigits++
+	}
+	fracDigits := 0
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+			fracDigits++
+		}
+	}
+	if intDigits+fracDigits == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		j := i + 1
+		if j < len(s) && (s[j] == '+' || s[j] == '-') {
+			j++
+		}
+		k := j
+		for k < len(s) && s[k] >= '0' && s[k] <= '9' {
+			k++
+		}
+		if k > j {
+			i = k
+		}
+	}
+	return i == len(s)
+}
+
+// phpEmpty is PHP's empty() for a request value: absent, "", "0", an empty
+// array, null, false, 0.
+func phpEmpty(v any, present bool) bool {
+	if !present {
+		return true
+	}
+	switch v := v.(type) {
+	case nil:
+		return true
+	case string:
+		return v == "" || v == "0"
+	case bool:
+		return !v
+	case *Array:
+		return v.Len() == 0
+	case Number:
+		f, err := strconv.ParseFloat(string(v), 64)
+		return err == nil && f == 0
+	}
+	return false
 }
