@@ -109,6 +109,12 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 	if raw == "" {
 		raw = "/"
 	}
+	// Fast exit for ordinary traffic: every route and every routing value
+	// contains "rest", and hiding it takes a '%' or '\'.
+	if !containsFoldRest(raw) && !strings.ContainsAny(raw, "%\\") &&
+		!containsFoldRest(u.RawQuery) && !strings.Contains(u.RawQuery, "%") {
+		return classification{}
+	}
 	segs, pathTricky := pathSegments(raw)
 
 	// Path forms. The route must be the last segments; the same segments
@@ -474,4 +480,15 @@ func phpMangleName(name string) string {
 		}
 		return r
 	}, name)
+}
+
+// containsFoldRest reports whether s contains "rest" in any letter case,
+// without allocating.
+func containsFoldRest(s string) bool {
+	for i := 0; i+4 <= len(s); i++ {
+		if s[i]|0x20 == 'r' && s[i+1]|0x20 == 'e' && s[i+2]|0x20 == 's' && s[i+3]|0x20 == 't' {
+			return true
+		}
+	}
+	return false
 }

@@ -61,6 +61,13 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	if up.Status != 200 {
 		return ErrorReply(call, 502, APIError("CiviCRM answered with HTTP status "+strconv.Itoa(up.Status)))
 	}
+	if call.Method == "HEAD" {
+		// PHP ran the call (HEAD is not refused as a destructive GET) and
+		// the web server dropped the body: answer the headers only.
+		r := renderDecoded(call, 200, NewArray())
+		r.Body = nil
+		return r
+	}
 	// output() always answers a JSON object or array; a bare scalar, like
 	// anything undecodable, means something else answered (an error page, a
 	// PHP warning in front of the body).
@@ -136,6 +143,7 @@ func renderDecoded(call *Call, status int, res any) Reply {
 		return Reply{Status: status, ContentType: ct, Body: RenderXML(res)}
 	}
 	p, _ := Preprocess(res)
+	p = arrayMerge(p)
 	if !call.Pretty {
 		return Reply{Status: status, ContentType: ctJSON, Body: EncodeJSON(p, JSONOptions{})}
 	}
@@ -241,4 +249,33 @@ func externAuthMessage(call *Call, cause authCause) string {
 		return MsgMissingAPIKey
 	}
 	return MsgNoCMSUser
+}
+
+// arrayMerge is PHP's array_merge($a) with one argument, which output()
+// applies before json_encode: integer keys are renumbered from 0 in order,
+// string keys stay.
+func arrayMerge(a *Array) *Array {
+	n := 0
+	renumber := false
+	for _, k := range a.Keys() {
+		if _, ok := IntKey(k); ok {
+			if k != strconv.Itoa(n) {
+				renumber = true
+				break
+			}
+			n++
+		}
+	}
+	if !renumber {
+		return a
+	}
+	out := NewArray()
+	for i := range a.Len() {
+		if _, ok := IntKey(a.Key(i)); ok {
+			out.Append(a.Value(i))
+		} else {
+			out.Set(a.Key(i), a.Value(i))
+		}
+	}
+	return out
 }

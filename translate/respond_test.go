@@ -373,11 +373,25 @@ func TestErrorReply(t *testing.T) {
 			t.Errorf("%+v: got %d %q %q", tt.call, got.Status, got.ContentType, got.Body)
 		}
 	}
-	// The ping answer through RenderResult.
-	pong := NewArray()
-	pong.Set("is_error", Number("0"))
-	pong.Set("message", "PONG: ")
-	if got := RenderResult(&Call{Form: FormExtern, Format: FormatJSON}, pong); string(got.Body) != `{"is_error":0,"message":"PONG: "}` || got.Status != 200 {
+	// The recorded ping answers.
+	if got := PingReply(&Call{Form: FormExtern, Format: FormatJSON}); string(got.Body) != `{"is_error":0,"message":"PONG: "}` || got.Status != 200 || got.ContentType != "application/json" {
 		t.Errorf("ping: %+v", got)
+	}
+	if got := PingReply(&Call{Form: FormExtern, Format: FormatXML}); string(got.Body) != xmlHeadNoCount+"<Result>\n    <is_error>0</is_error>\n    <message>PONG: </message>\n</Result>\n</ResultSet>\n" {
+		t.Errorf("ping XML: %q", got.Body)
+	}
+	// HEAD: the upstream body is empty; so is ours, with the right type.
+	if got := RenderResponse(&Call{Form: FormExtern, Method: "HEAD", Format: FormatXML}, UpstreamResponse{Status: 200, ContentType: "application/json"}); got.Status != 200 || len(got.Body) != 0 || got.ContentType != "text/xml;charset=UTF-8" {
+		t.Errorf("HEAD: %+v", got)
+	}
+}
+
+func TestRenderResultArrayMerge(t *testing.T) {
+	// The malformed "Unable to decode" shape and renumbered int keys, as
+	// json_encode(array_merge($result)) gives them.
+	r := mustDecode(t, `{"is_error":1,"5":"error_message","7":"Unable to decode supplied JSON."}`).(*Array)
+	got := RenderResult(&Call{Form: FormExtern, Format: FormatJSON}, r)
+	if string(got.Body) != `{"is_error":1,"0":"error_message","1":"Unable to decode supplied JSON."}` {
+		t.Errorf("got %s", got.Body)
 	}
 }
