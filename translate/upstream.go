@@ -57,7 +57,10 @@ var ErrRoutingParamCollision = errors.New("translate: API parameter collides wit
 
 // credentialHeaders are the headers AuthX reads credentials and site keys
 // from (plus the afform page token).
-var credentialHeaders = []string{"Authorization", "X-Civi-Auth", "X-Civi-Key", "X-Civi-Auth-Afform"}
+var (
+	credentialHeaders  = []string{"Authorization", "X-Civi-Auth", "X-Civi-Key", "X-Civi-Auth-Afform"}
+	legacyStripHeaders = append(append([]string(nil), credentialHeaders...), "Cookie")
+)
 
 // BuildUpstream builds the modern civicrm/ajax/rest request for call.
 //
@@ -70,7 +73,9 @@ var credentialHeaders = []string{"Authorization", "X-Civi-Auth", "X-Civi-Key", "
 // The method is kept: CiviCRM's destructive-GET refusal applies to GET only,
 // so a GET stays a GET (params in the query) and a POST stays a POST (params
 // in an application/x-www-form-urlencoded body). Other methods carry the
-// params in the query, since PHP fills $_POST for POST only.
+// params in the query, since PHP fills $_POST for POST only. WordPress REST
+// is the exception: it never had that rule, so its calls always go as POST
+// (and with version 3 forced, as civicrm_api3() does).
 //
 // For the AJAX forms a non-empty FnName (and ClassName) is also sent as its
 // own request parameter, because ajax() reads fnName from the request to
@@ -124,7 +129,18 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 			add("className", call.ClassName)
 		}
 	}
-	add("json", string(EncodeJSONObject(call.Params)))
+	apiParams := call.Params
+	if call.Form == FormWPRest {
+		// The WordPress controller calls civicrm_api3(), which forces
+		// version 3 whatever the client sent; ajax/rest would honour a
+		// version=4 and run APIv4.
+		apiParams = apiParams.Clone()
+		if apiParams == nil {
+			apiParams = NewArray()
+		}
+		apiParams.Set("version", Number("3"))
+	}
+	add("json", string(EncodeJSONObject(apiParams)))
 	params := b.String()
 
 	req := &UpstreamRequest{
@@ -133,7 +149,19 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 		Header:       make(http.Header, 4),
 		StripHeaders: credentialHeaders,
 	}
-	if req.Method == "" {
+	if call.Form.Legacy() {
+		// The legacy endpoints authenticated by key and api_key only; a
+		// CMS session cookie riding along would make CiviCRM log in its
+		// user too (a different principal, or "mismatched session").
+		req.StripHeaders = legacyStripHeaders
+	}
+	switch {
+	case call.Form == FormWPRest:
+		// WordPress REST has no destructive-GET rule (it calls
+		// civicrm_api3 directly for every method); only POST keeps
+		// ajax/rest from applying one.
+		req.Method = http.MethodPost
+	case req.Method == "":
 		req.Method = http.MethodGet
 	}
 	if req.Method == http.MethodPost {

@@ -3,6 +3,7 @@ package translate
 import (
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -196,5 +197,33 @@ func BenchmarkBuildUpstream(b *testing.B) {
 		if _, err := BuildUpstream(c, UpstreamConfig{}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestBuildUpstreamWordPress(t *testing.T) {
+	for _, method := range []string{"GET", "POST", "DELETE"} {
+		c := testCall(t, FormWPRest, method, `{"version":4,"contact_type":"Individual","check_permissions":true}`)
+		c.Action = "create"
+		r, err := BuildUpstream(c, UpstreamConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Method != "POST" {
+			t.Errorf("%s: upstream method %s", method, r.Method)
+		}
+		if got := upstreamParams(t, r).Get("json"); got != `{"version":3,"contact_type":"Individual","check_permissions":true}` {
+			t.Errorf("%s: json=%s", method, got)
+		}
+		if !slices.Contains(r.StripHeaders, "Cookie") {
+			t.Errorf("legacy form keeps client cookies")
+		}
+	}
+	c := testCall(t, FormWPRest, "GET", `{}`)
+	if _, err := BuildUpstream(c, UpstreamConfig{}); err != nil || c.Params.Has("version") {
+		t.Errorf("BuildUpstream modified call.Params (err %v)", err)
+	}
+	r, _ := BuildUpstream(testCall(t, FormAjax, "GET", `{}`), UpstreamConfig{})
+	if slices.Contains(r.StripHeaders, "Cookie") {
+		t.Error("ajax form loses the session cookie CRM.api3 relies on")
 	}
 }
