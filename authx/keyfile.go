@@ -160,3 +160,14 @@ func readSecretRef(ref string) (string, error) {
 	}
 	return "", fmt.Errorf("unknown secret reference kind %q", kind)
 }
+
+func (k *KeyFile) all() []KeyEntry {
+	if k == nil {
+		return nil
+	}
+	out := make([]KeyEntry, 0, len(k.entries))
+	for _, e := range k.entries {
+		out = append(out, e)
+	}
+	return out
+}

@@ -44,6 +44,9 @@ type Principal struct {
 	// forward is the X-Civi-Auth value to send upstream. Unexported so that
 	// printing a Principal never shows it (String omits it too).
 	forward string
+	// userless: known to have no CMS user (authx/id said user_id null, or
+	// the key file says nouser).
+	userless bool
 }
 
 // Forward returns the X-Civi-Auth header value Civigate sends upstream for
@@ -107,6 +110,9 @@ type Rejection struct {
 	BearerError string
 	// RetryAfter is set for ReasonRateLimited.
 	RetryAfter time.Duration
+	// Flow is the flow of the refused credential (FlowLegacyRest means the
+	// client expects AuthX's legacyrest shape: 200 text/javascript FATAL).
+	Flow string
 	// Detail is for logs: never a credential, never sent to the client.
 	Detail string
 }

@@ -1,0 +1,341 @@
+package authx
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Identity is what CiviCRM's civicrm/authx/id says a credential is.
+type Identity struct {
+	ContactID int64
+	UserID    *int64
+	Flow      string
+	Cred      string // "api_key", "pass", "jwt"
+}
+
+// ErrUnavailable means CiviCRM could not be asked (network error, 5xx,
+// unexpected answer). It is never remembered as a verdict.
+var ErrUnavailable = errors.New("authx: identity service unavailable")
+
+// Resolver asks CiviCRM who a credential belongs to. scheme is "Bearer" or
+// "Basic", value the rest of the credential. A credential CiviCRM refuses
+// is a *Rejection; an outage is ErrUnavailable (or wraps it).
+type Resolver interface {
+	Resolve(ctx context.Context, scheme, value string) (Identity, error)
+}
+
+// HTTPResolver calls GET <URL> (civicrm/authx/id) with X-Civi-Auth.
+type HTTPResolver struct {
+	URL    string // full URL of civicrm/authx/id
+	Client *http.Client
+	// SiteKey, when set, is sent as X-Civi-Key so AuthX's site_key guard
+	// passes for contacts without the "authenticate with api key"
+	// permission; authx/id then reports user_id:null for a contact without
+	// a CMS user instead of a guard failure, and we can say which it was.
+	SiteKey string
+}
+
+// NewHTTPResolver builds a resolver for a CiviCRM at baseURL (scheme://host[/prefix]).
+// Sites whose routes are not clean URLs can set URL afterwards.
+func NewHTTPResolver(baseURL string, client *http.Client) *HTTPResolver {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &HTTPResolver{URL: strings.TrimRight(baseURL, "/") + "/civicrm/authx/id", Client: client}
+}
+
+type authxIDReply struct {
+	ContactID *int64 `json:"contact_id"`
+	UserID    *int64 `json:"user_id"`
+	Flow      string `json:"flow"`
+	Cred      string `json:"cred"`
+}
+
+// Resolve implements Resolver.
+func (r *HTTPResolver) Resolve(ctx context.Context, scheme, value string) (Identity, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	req.Header.Set("X-Civi-Auth", scheme+" "+value)
+	if r.SiteKey != "" {
+		req.Header.Set("X-Civi-Key", r.SiteKey)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := r.Client.Do(req)
+	if err != nil {
+		// The transport error text never carries our headers.
+		return Identity{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		// "HTTP 401 <AuthX message>" (Authenticator.php reject()).
+		msg := strings.TrimPrefix(strings.TrimSpace(string(body)), "HTTP 401 ")
+		return Identity{}, rejectionFromAuthX(msg)
+	case resp.StatusCode == http.StatusForbidden:
+		return Identity{}, invalidCredential("authx/id answered 403")
+	case resp.StatusCode != http.StatusOK:
+		return Identity{}, fmt.Errorf("%w: authx/id status %d", ErrUnavailable, resp.StatusCode)
+	}
+	var rep authxIDReply
+	if err := json.Unmarshal(body, &rep); err != nil {
+		return Identity{}, fmt.Errorf("%w: authx/id answer is not JSON", ErrUnavailable)
+	}
+	if rep.ContactID == nil || *rep.ContactID <= 0 {
+		// authx/id is public: without an accepted credential it answers
+		// with contact_id null.
+		return Identity{}, invalidCredential("authx/id: no contact")
+	}
+	return Identity{ContactID: *rep.ContactID, UserID: rep.UserID, Flow: rep.Flow, Cred: rep.Cred}, nil
+}
+
+// rejectionFromAuthX maps an AuthX 401 message to a Rejection.
+func rejectionFromAuthX(msg string) *Rejection {
+	switch {
+	case strings.HasPrefix(msg, "Cannot login. No matching user"),
+		strings.HasPrefix(msg, "Login not permitted. Must satisfy guard"):
+		// Without the site key, a contact lacking a CMS user fails the guard
+		// (real-civicrm-6.17.md); legacy clients saw "No CMS user" for both.
+		return noUser("authx/id: " + msg)
+	case msg == msgExpiredToken:
+		return &Rejection{Reason: ReasonExpired, Message: msgExpiredToken, BearerError: "invalid_token"}
+	case msg == msgMalformedJWT:
+		return &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token"}
+	}
+	return invalidCredential("authx/id refused")
+}
+
+// VerdictStore remembers what CiviCRM said about a credential, under an
+// opaque key (an HMAC of the credential, never the credential). Stores must
+// fail open: an error is a miss, and a failed Set is silently dropped.
+type VerdictStore interface {
+	Get(ctx context.Context, key string) (Verdict, bool)
+	Set(ctx context.Context, key string, v Verdict, ttl time.Duration)
+}
+
+// Verdict is a remembered answer.
+type Verdict struct {
+	OK        bool
+	ContactID int64
+	UserID    *int64
+	Cred      string
+	// For refusals: the reason and AuthX message.
+	Reason  Reason
+	Message string
+}
+
+func (v Verdict) encode() string {
+	if !v.OK {
+		return "0|" + string(v.Reason) + "|" + v.Message
+	}
+	u := ""
+	if v.UserID != nil {
+		u = fmt.Sprint(*v.UserID)
+	}
+	return fmt.Sprintf("1|%d|%s|%s", v.ContactID, u, v.Cred)
+}
+
+func decodeVerdict(s string) (Verdict, bool) {
+	f := strings.SplitN(s, "|", 4)
+	switch {
+	case len(f) == 3 && f[0] == "0":
+		return Verdict{Reason: Reason(f[1]), Message: f[2]}, true
+	case len(f) == 4 && f[0] == "1":
+		cid, err := parseContactID(f[1])
+		if err != nil {
+			return Verdict{}, false
+		}
+		v := Verdict{OK: true, ContactID: cid, Cred: f[3]}
+		if f[2] != "" {
+			u, err := parseContactID(f[2])
+			if err != nil {
+				return Verdict{}, false
+			}
+			v.UserID = &u
+		}
+		return v, true
+	}
+	return Verdict{}, false
+}
+
+// MemoryVerdicts is an in-process VerdictStore bounded to Max entries.
+type MemoryVerdicts struct {
+	Max int // default 100000
+	Now func() time.Time
+
+	mu sync.Mutex
+	m  map[string]memVerdict
+}
+
+type memVerdict struct {
+	v       Verdict
+	expires time.Time
+}
+
+// NewMemoryVerdicts returns an empty store.
+func NewMemoryVerdicts() *MemoryVerdicts { return &MemoryVerdicts{m: map[string]memVerdict{}} }
+
+func (s *MemoryVerdicts) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// Get implements VerdictStore.
+func (s *MemoryVerdicts) Get(_ context.Context, key string) (Verdict, bool) {
+	s.mu.Lock()
+	e, ok := s.m[key]
+	s.mu.Unlock()
+	if !ok || !s.now().Before(e.expires) {
+		return Verdict{}, false
+	}
+	return e.v, true
+}
+
+// Set implements VerdictStore.
+func (s *MemoryVerdicts) Set(_ context.Context, key string, v Verdict, ttl time.Duration) {
+	now := s.now()
+	max := s.Max
+	if max <= 0 {
+		max = 100000
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]memVerdict{}
+	}
+	if len(s.m) >= max {
+		// Drop expired entries; if still full, drop arbitrary ones. A
+		// flood of garbage keys then costs re-asking CiviCRM, not memory.
+		for k, e := range s.m {
+			if !now.Before(e.expires) || len(s.m) >= max {
+				delete(s.m, k)
+			}
+			if len(s.m) < max*9/10 {
+				break
+			}
+		}
+	}
+	s.m[key] = memVerdict{v: v, expires: now.Add(ttl)}
+}
+
+// APIKeyVerifier resolves Bearer API keys and Basic credentials through a
+// Resolver, remembering verdicts, and asking CiviCRM at most once at a time
+// per credential.
+type APIKeyVerifier struct {
+	Resolver    Resolver
+	Store       VerdictStore  // nil: nothing remembered
+	PositiveTTL time.Duration // default 5m
+	NegativeTTL time.Duration // default 30s
+
+	secret []byte
+	mu     sync.Mutex
+	calls  map[string]*flight
+}
+
+type flight struct {
+	done chan struct{}
+	v    Verdict
+	err  error
+}
+
+// NewAPIKeyVerifier builds a verifier. secret keys the HMAC that turns a
+// credential into a store key; empty means a random per-process secret
+// (fine for memory; configure one shared secret for Redis so instances
+// share verdicts).
+func NewAPIKeyVerifier(r Resolver, store VerdictStore, secret []byte) *APIKeyVerifier {
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			panic(err) // crypto/rand never fails on supported platforms
+		}
+	}
+	return &APIKeyVerifier{Resolver: r, Store: store, secret: secret, calls: map[string]*flight{}}
+}
+
+// CredKey is the store key of a credential: hex HMAC-SHA256(secret, scheme
+// SP value). Also used by the rate limiter.
+func (a *APIKeyVerifier) CredKey(scheme, value string) string {
+	m := hmac.New(sha256.New, a.secret)
+	m.Write([]byte(scheme))
+	m.Write([]byte{' '})
+	m.Write([]byte(value))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// Verify returns CiviCRM's verdict on a credential: a remembered one or a
+// fresh one. The error is ErrUnavailable (wrapped) when CiviCRM could not be
+// asked; refusals come back as a Verdict with OK false.
+func (a *APIKeyVerifier) Verify(ctx context.Context, scheme, value string) (Verdict, error) {
+	key := a.CredKey(scheme, value)
+	if a.Store != nil {
+		if v, ok := a.Store.Get(ctx, key); ok {
+			return v, nil
+		}
+	}
+	a.mu.Lock()
+	if f, ok := a.calls[key]; ok {
+		a.mu.Unlock()
+		select {
+		case <-f.done:
+			return f.v, f.err
+		case <-ctx.Done():
+			return Verdict{}, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	a.calls[key] = f
+	a.mu.Unlock()
+
+	f.v, f.err = a.resolve(ctx, scheme, value)
+	if f.err == nil && a.Store != nil {
+		ttl := a.PositiveTTL
+		if ttl <= 0 {
+			ttl = 5 * time.Minute
+		}
+		if !f.v.OK {
+			ttl = a.NegativeTTL
+			if ttl <= 0 {
+				ttl = 30 * time.Second
+			}
+		}
+		a.Store.Set(ctx, key, f.v, ttl)
+	}
+	a.mu.Lock()
+	delete(a.calls, key)
+	a.mu.Unlock()
+	close(f.done)
+	return f.v, f.err
+}
+
+func (a *APIKeyVerifier) resolve(ctx context.Context, scheme, value string) (Verdict, error) {
+	id, err := a.Resolver.Resolve(ctx, scheme, value)
+	if err != nil {
+		var rej *Rejection
+		if errors.As(err, &rej) {
+			return Verdict{Reason: rej.Reason, Message: rej.Message}, nil
+		}
+		if !errors.Is(err, ErrUnavailable) {
+			err = fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		return Verdict{}, err
+	}
+	return Verdict{OK: true, ContactID: id.ContactID, UserID: id.UserID, Cred: id.Cred}, nil
+}

@@ -1,0 +1,188 @@
+package authx
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// FailureCounter counts failed authentication attempts per key (a client
+// address, a credential fingerprint) in fixed windows. Implementations fail
+// open: when the backing store is down, Blocked says no and Fail is a no-op,
+// so counting never blocks a request.
+type FailureCounter interface {
+	// Blocked reports whether any key has reached max failures, and how long
+	// until its window ends.
+	Blocked(ctx context.Context, max int, keys ...string) (bool, time.Duration)
+	// Fail counts one failure for each key; a key's window starts with its
+	// first failure.
+	Fail(ctx context.Context, window time.Duration, keys ...string)
+}
+
+// MemoryCounter is an in-process FailureCounter bounded to Max keys.
+type MemoryCounter struct {
+	Max int // default 100000
+	Now func() time.Time
+
+	mu sync.Mutex
+	m  map[string]memCount
+}
+
+type memCount struct {
+	n     int
+	reset time.Time
+}
+
+// NewMemoryCounter returns an empty counter.
+func NewMemoryCounter() *MemoryCounter { return &MemoryCounter{m: map[string]memCount{}} }
+
+func (c *MemoryCounter) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// Blocked implements FailureCounter.
+func (c *MemoryCounter) Blocked(_ context.Context, max int, keys ...string) (bool, time.Duration) {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var wait time.Duration
+	for _, k := range keys {
+		e, ok := c.m[k]
+		if ok && now.Before(e.reset) && e.n >= max {
+			wait = max64(wait, e.reset.Sub(now))
+		}
+	}
+	return wait > 0, wait
+}
+
+func max64(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// Fail implements FailureCounter.
+func (c *MemoryCounter) Fail(_ context.Context, window time.Duration, keys ...string) {
+	now := c.now()
+	limit := c.Max
+	if limit <= 0 {
+		limit = 100000
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]memCount{}
+	}
+	for _, k := range keys {
+		e, ok := c.m[k]
+		if !ok || !now.Before(e.reset) {
+			if len(c.m) >= limit {
+				c.sweep(now, limit)
+			}
+			e = memCount{reset: now.Add(window)}
+		}
+		e.n++
+		c.m[k] = e
+	}
+}
+
+// sweep drops expired windows, then arbitrary ones if still full: under a
+// flood of distinct addresses we forget some counts rather than grow.
+func (c *MemoryCounter) sweep(now time.Time, limit int) {
+	for k, e := range c.m {
+		if !now.Before(e.reset) || len(c.m) >= limit {
+			delete(c.m, k)
+		}
+		if len(c.m) < limit*9/10 {
+			return
+		}
+	}
+}
+
+// RedisCounter is a FailureCounter on Redis, shared by all instances.
+type RedisCounter struct {
+	Client  redis.UniversalClient
+	Prefix  string        // key prefix, e.g. "civigate:authfail:"
+	Timeout time.Duration // per operation; default 50ms
+}
+
+func (c *RedisCounter) ctx(parent context.Context) (context.Context, context.CancelFunc) {
+	t := c.Timeout
+	if t <= 0 {
+		t = 50 * time.Millisecond
+	}
+	return context.WithTimeout(parent, t)
+}
+
+// Blocked implements FailureCounter. Any Redis error means "not blocked".
+func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) (bool, time.Duration) {
+	ctx, cancel := c.ctx(parent)
+	defer cancel()
+	pipe := c.Client.Pipeline()
+	gets := make([]*redis.StringCmd, len(keys))
+	ttls := make([]*redis.DurationCmd, len(keys))
+	for i, k := range keys {
+		gets[i] = pipe.Get(ctx, c.Prefix+k)
+		ttls[i] = pipe.PTTL(ctx, c.Prefix+k)
+	}
+	_, _ = pipe.Exec(ctx) // per-command errors checked below; redis.Nil is normal
+	var wait time.Duration
+	for i := range keys {
+		n, err := gets[i].Int()
+		if err != nil || n < max {
+			continue
+		}
+		d, err := ttls[i].Result()
+		if err != nil || d <= 0 {
+			continue
+		}
+		wait = max64(wait, d)
+	}
+	return wait > 0, wait
+}
+
+// Fail implements FailureCounter: SET key 0 PX window NX, then INCR, in one
+// round trip. The NX set starts the window on the first failure and works
+// on every Redis version (unlike PEXPIRE … NX, Redis 7+).
+func (c *RedisCounter) Fail(parent context.Context, window time.Duration, keys ...string) {
+	ctx, cancel := c.ctx(parent)
+	defer cancel()
+	pipe := c.Client.Pipeline()
+	for _, k := range keys {
+		pipe.SetNX(ctx, c.Prefix+k, 0, window)
+		pipe.Incr(ctx, c.Prefix+k)
+	}
+	_, _ = pipe.Exec(ctx)
+}
+
+// RedisVerdicts is a VerdictStore on Redis. Errors and timeouts are misses,
+// so a Redis outage means asking CiviCRM, never refusing a request.
+type RedisVerdicts struct {
+	Client  redis.UniversalClient
+	Prefix  string        // e.g. "civigate:authv:"
+	Timeout time.Duration // per operation; default 50ms
+}
+
+// Get implements VerdictStore.
+func (s *RedisVerdicts) Get(parent context.Context, key string) (Verdict, bool) {
+	ctx, cancel := (&RedisCounter{Timeout: s.Timeout}).ctx(parent)
+	defer cancel()
+	v, err := s.Client.Get(ctx, s.Prefix+key).Result()
+	if err != nil {
+		return Verdict{}, false
+	}
+	return decodeVerdict(v)
+}
+
+// Set implements VerdictStore.
+func (s *RedisVerdicts) Set(parent context.Context, key string, v Verdict, ttl time.Duration) {
+	ctx, cancel := (&RedisCounter{Timeout: s.Timeout}).ctx(parent)
+	defer cancel()
+	_ = s.Client.Set(ctx, s.Prefix+key, v.encode(), ttl).Err()
+}
