@@ -21,6 +21,8 @@ const (
 	// ctPHPDefault is PHP's default_mimetype/default_charset header, sent
 	// whenever CiviCRM sets no Content-Type: ajax/rest XML, prettyprint JSON.
 	ctPHPDefault = "text/html; charset=UTF-8"
+	// ctLegacyRest is what AuthX's legacyrest rejections carry.
+	ctLegacyRest = "text/javascript;charset=UTF-8"
 )
 
 // RenderResponse turns the modern endpoint's answer into the one the client's
@@ -39,8 +41,10 @@ const (
 //
 // Authentication failures (401 text/plain, 403 HTML, the legacyrest 200
 // text/javascript FATAL body) are mapped for extern/rest.php and WordPress
-// REST clients to the exact answers those endpoints give (see authCause);
-// the AJAX forms are the modern endpoint, so its own answers pass through.
+// REST clients to the exact answers those endpoints give (see authCause).
+// The AJAX forms are the modern endpoint, so its own answers pass through,
+// except that a client that authenticated with key/api_key (legacyrest)
+// gets legacyrest's 200 text/javascript FATAL answers (legacyRestReply).
 //
 // Everything else — no answer, 5xx, an unexpected status, HTML or garbage
 // where JSON was due — becomes an APIv3-shaped error with HTTP 502 in the
@@ -51,6 +55,9 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	}
 	if cause, ok := classifyAuthFailure(up); ok {
 		if !call.Form.Legacy() {
+			if usedLegacyRest(call) && up.Status != 200 {
+				return legacyRestReply(call, up, cause)
+			}
 			return Reply{Status: up.Status, ContentType: up.ContentType, Body: up.Body}
 		}
 		if call.Form == FormWPRest {
@@ -278,4 +285,36 @@ func arrayMerge(a *Array) *Array {
 		}
 	}
 	return out
+}
+
+// usedLegacyRest reports whether CiviCRM would have authenticated this AJAX
+// call through AuthX's legacyrest flow: key or api_key given, and no AuthX
+// credential of the modern kinds.
+func usedLegacyRest(call *Call) bool {
+	cr := &call.Credentials
+	return (cr.APIKey != "" || cr.SiteKey != "") && cr.XCiviAuth == "" && cr.Authx == "" && cr.Authorization == ""
+}
+
+// legacyRestReply: BuildUpstream turns an AJAX client's key/api_key into
+// X-Civi-Auth/X-Civi-Key (credentials never travel in URLs), so CiviCRM
+// answers with the xheader flow's failures: 401 text/plain, or 403 when the
+// key's contact has no CMS user (the xheader flow does not require one, the
+// route permission then fails). The client used the legacyrest flow, which
+// answers HTTP 200 text/javascript {"error_message":"FATAL: <reason>",…}
+// (plain json_encode); that is what it gets (recordings rt-0, rt-2,
+// rt-notcms of ajax-rest-unchanged).
+func legacyRestReply(call *Call, up UpstreamResponse, cause authCause) Reply {
+	var reason string
+	switch {
+	case call.Credentials.APIKey == "":
+		// legacyrest builds the credential "Bearer " from an empty api_key.
+		reason = "Invalid credential"
+	case up.Status == 401:
+		reason = strings.TrimPrefix(strings.TrimSpace(string(up.Body)), "HTTP 401 ")
+	case cause == causeDenied:
+		reason = "Cannot login. No matching user is available."
+	default:
+		reason = "Invalid credential"
+	}
+	return Reply{Status: 200, ContentType: ctLegacyRest, Body: EncodeJSON(RESTError("FATAL: "+reason), JSONOptions{Legacy: true})}
 }

@@ -210,7 +210,7 @@ func TestExternAuthMapping(t *testing.T) {
 	// The modern forms pass the modern answers through untouched.
 	for _, up := range []UpstreamResponse{unauthorized("Invalid credential"), denied, legacyrest("Invalid credential")} {
 		for _, form := range []Form{FormAjax, FormAjaxVerbose} {
-			got := RenderResponse(&Call{Form: form, Format: FormatJSON}, up)
+			got := RenderResponse(&Call{Form: form, Format: FormatJSON, Credentials: Credentials{XCiviAuth: "Bearer x"}}, up)
 			if got.Status != up.Status || got.ContentType != up.ContentType || !bytes.Equal(got.Body, up.Body) {
 				t.Errorf("%s: %d %q not passed through: %+v", form, up.Status, up.Body, got)
 			}
@@ -393,5 +393,24 @@ func TestRenderResultArrayMerge(t *testing.T) {
 	got := RenderResult(&Call{Form: FormExtern, Format: FormatJSON}, r)
 	if string(got.Body) != `{"is_error":1,"0":"error_message","1":"Unable to decode supplied JSON."}` {
 		t.Errorf("got %s", got.Body)
+	}
+}
+
+// An AJAX client using key/api_key (legacyrest) gets legacyrest's answers
+// although Civigate sent X-Civi-Auth upstream: the recorded ajax-rest
+// answers for those requests, from what the xheader flow answers instead.
+func TestLegacyRestMapping(t *testing.T) {
+	ajx := loadRecordings(t, "ajax-rest-unchanged-6.17.2.jsonl")
+	xheader := map[string]UpstreamResponse{
+		"rt-0 entity/action, no api_key":         {Status: 403, ContentType: "text/html; charset=UTF-8", Body: []byte("<html>Access denied</html>")},
+		"rt-2 entity/action, bad api_key":        {Status: 401, ContentType: "text/plain;charset=UTF-8", Body: []byte("HTTP 401 Invalid credential")},
+		"rt-notcms contact api_key without user": {Status: 403, ContentType: "text/html; charset=UTF-8", Body: []byte("<html>Access denied</html>")},
+	}
+	for name, up := range xheader {
+		e := ajx[name]
+		got := RenderResponse(callFor(t, e, FormAjax), up)
+		if got.Status != e.Response.Status || got.ContentType != e.Response.ContentType || string(got.Body) != e.Response.Body {
+			t.Errorf("%s: got %d %q %s\nwant %d %q %s", name, got.Status, got.ContentType, got.Body, e.Response.Status, e.Response.ContentType, e.Response.Body)
+		}
 	}
 }
