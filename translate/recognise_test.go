@@ -3,6 +3,7 @@ package translate
 import (
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -252,5 +253,49 @@ func BenchmarkRecognise(b *testing.B) {
 		for _, u := range urls {
 			Recognise("GET", u, RecogniseConfig{})
 		}
+	}
+}
+
+func TestIsAPIv3LikeBody(t *testing.T) {
+	mp := func(fields ...string) (string, []byte) {
+		var b strings.Builder
+		for i := 0; i < len(fields); i += 2 {
+			b.WriteString("--XyZ\r\nContent-Disposition: form-data; name=\"" + fields[i] + "\"\r\n\r\n" + fields[i+1] + "\r\n")
+		}
+		b.WriteString("--XyZ--\r\n")
+		return "multipart/form-data; boundary=XyZ", []byte(b.String())
+	}
+	const form = "application/x-www-form-urlencoded"
+	tests := []struct {
+		url, ct, body string
+		want          bool
+	}{
+		{"/", form, "rest_route=/civicrm/v3/rest&entity=Contact&action=get", true},
+		{"/", form, "rest.route=%2Fcivicrm%2Fv3%2Frest", true},
+		{"/index.php", form, "option=com_civicrm&task=civicrm/ajax/rest", true},
+		{"/index.php?option=com_civicrm", form, "task=civicrm/ajax/rest", true},
+		{"/administrator/index.php", "application/x-www-form-urlencoded; charset=UTF-8", "option=com_civicrm&task=civicrm/ajax/rest", true},
+		{"/", form, "q=civicrm/ajax/rest/x", true},
+		{"/", form, "title=civicrm/ajax/rest&body=see+rest_route", false},
+		{"/wp-login.php", form, "log=a&pwd=b", false},
+		{"/", "application/json", `{"rest_route":"/civicrm/v3/rest"}`, false},
+		{"/", form, "", false},
+		// the URL decides for clean forms
+		{"/civicrm/ajax/rest", form, "rest_route=/civicrm/v3/rest", false},
+	}
+	for _, tt := range tests {
+		u, _ := url.ParseRequestURI(tt.url)
+		if got := IsAPIv3LikeBody(u, tt.ct, []byte(tt.body)); got != tt.want {
+			t.Errorf("%s %q: %v, want %v", tt.url, tt.body, got, tt.want)
+		}
+	}
+	u, _ := url.ParseRequestURI("/")
+	ct, body := mp("title", "x", "rest_route", "/civicrm/v3/rest")
+	if !IsAPIv3LikeBody(u, ct, body) {
+		t.Error("multipart rest_route not seen")
+	}
+	ct, body = mp("title", "civicrm/ajax/rest", "text", "rest_route")
+	if IsAPIv3LikeBody(u, ct, body) {
+		t.Error("multipart content mentioning the routes flagged")
 	}
 }
