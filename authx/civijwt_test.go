@@ -1,6 +1,8 @@
 package authx
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -115,4 +117,10 @@ func TestVerifyCiviJWTRejectionType(t *testing.T) {
 	if !errors.As(err, &rej) || rej.Reason != ReasonInvalid || rej.Error() != "Invalid credential" {
 		t.Fatalf("err = %#v", err)
 	}
+}
+
+func hmacSHA256(key []byte, in string) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(in))
+	return m.Sum(nil)
 }

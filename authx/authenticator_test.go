@@ -1,0 +1,399 @@
+package authx
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha512"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/civigate/civigate/translate"
+)
+
+const testSiteKey = "site-key-0123456789"
+
+var testNow = time.Unix(1800000000, 0)
+
+// fakeResolver plays CiviCRM's authx/id.
+type fakeResolver struct {
+	ids   map[string]Identity // "Bearer KEY" → identity
+	calls atomic.Int64
+	down  bool
+}
+
+func (f *fakeResolver) Resolve(_ context.Context, scheme, value string) (Identity, error) {
+	f.calls.Add(1)
+	if f.down {
+		return Identity{}, ErrUnavailable
+	}
+	id, ok := f.ids[scheme+" "+value]
+	if !ok {
+		return Identity{}, invalidCredential("unknown")
+	}
+	return id, nil
+}
+
+func i64(v int64) *int64 { return &v }
+
+type env struct {
+	a    *Authenticator
+	res  *fakeResolver
+	keys []SignKey
+	cnt  *MemoryCounter
+}
+
+const (
+	akUser   = "user-api-key-AAAAAAAAAAAAAAAAAAAA"  // contact 3, user 1
+	akNoUser = "nouser-api-key-BBBBBBBBBBBBBBBBBBB" // contact 14, no user
+	akFile   = "external-key-CCCCCCCCCCCCCCCCCCCCC" // key file → contact 7, forwarded as real key
+	realKey  = "real-civicrm-key-DDDDDDDDDDDDDDDDD"
+)
+
+func newEnv(t testing.TB, mod func(*Config)) *env {
+	t.Helper()
+	keys, err := ParseSignKeys("jwt-hs256:hkdf-sha256:test-secret-new jwt-hs256:hkdf-sha256:test-secret-old")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := &fakeResolver{ids: map[string]Identity{
+		"Bearer " + akUser:   {ContactID: 3, UserID: i64(1), Cred: "api_key"},
+		"Bearer " + akNoUser: {ContactID: 14, Cred: "api_key"},
+		"Basic " + base64.StdEncoding.EncodeToString([]byte("admin:pw")): {ContactID: 3, UserID: i64(1), Cred: "pass"},
+	}}
+	kf, err := ParseKeyFile(strings.NewReader("# test\n"+HashAPIKey(akFile)+" 7 user=9 forward=env:REAL\n"), func(ref string) (string, error) {
+		if ref != "env:REAL" {
+			t.Fatalf("ref %q", ref)
+		}
+		return realKey, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cnt := NewMemoryCounter()
+	cnt.Now = func() time.Time { return testNow }
+	store := NewMemoryVerdicts()
+	store.Now = func() time.Time { return testNow }
+	cfg := Config{
+		SignKeys: keys,
+		SiteKey:  testSiteKey,
+		KeyFile:  kf,
+		APIKeys:  NewAPIKeyVerifier(res, store, []byte("verdict-secret")),
+		Failures: cnt, MaxFailures: 5, FailureWindow: time.Minute,
+		Now: func() time.Time { return testNow },
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	a, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{a: a, res: res, keys: keys, cnt: cnt}
+}
+
+func (e *env) jwt(t testing.TB, claims map[string]any) string {
+	t.Helper()
+	tok, err := SignCiviJWT(e.keys, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func contactGet() *translate.Call {
+	p := translate.NewArray()
+	p.Set("id", "3")
+	return &translate.Call{Form: translate.FormAjax, Method: "GET", Entity: "Contact", Action: "get", Params: p}
+}
+
+// forge builds a token with arbitrary header and payload and an HMAC or a
+// garbage signature: the attacker's toolkit.
+func forge(header, payload string, sign func(string) []byte) string {
+	enc := base64.RawURLEncoding
+	in := enc.EncodeToString([]byte(header)) + "." + enc.EncodeToString([]byte(payload))
+	var sig []byte
+	if sign != nil {
+		sig = sign(in)
+	}
+	return in + "." + enc.EncodeToString(sig)
+}
+
+func TestAttackCorpus(t *testing.T) {
+	e := newEnv(t, nil)
+	kid := e.keys[0].KID
+	good := e.jwt(t, map[string]any{"exp": testNow.Add(time.Hour).Unix(), "sub": "cid:203", "scope": "authx"})
+	oldKeyTok, _ := SignCiviJWT(e.keys[1:], map[string]any{"exp": testNow.Add(time.Hour).Unix(), "sub": "cid:204", "scope": "authx"})
+	parts := strings.Split(good, ".")
+	hs := func(key []byte) func(string) []byte {
+		return func(in string) []byte { return hmacSHA256(key, in) }
+	}
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	pubDER, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)
+	pubPEM := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER})
+	big := "Bearer " + strings.Repeat("A", MaxTokenBytes)
+	basicOK := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:pw"))
+
+	type tc struct {
+		name    string
+		form    translate.Form
+		hdr     http.Header
+		cred    translate.Credentials
+		wantCID int64
+		reason  Reason
+		msg     string // modern AuthX message
+		legacy  string // extern/rest.php message
+		status  int
+		fwd     string // expected forwarded credential prefix
+	}
+	sk := translate.Credentials{XCiviKey: testSiteKey}
+	withSK := func(c translate.Credentials) translate.Credentials { c.XCiviKey = testSiteKey; return c }
+	h := func(kv ...string) http.Header {
+		hh := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			hh[kv[i]] = append(hh[kv[i]], kv[i+1])
+		}
+		return hh
+	}
+	cases := []tc{
+		{name: "good civi jwt xheader", hdr: h("X-Civi-Auth", "Bearer "+good, "X-Civi-Key", testSiteKey), wantCID: 203, fwd: "Bearer " + good},
+		{name: "rotated old key still verifies", hdr: h("X-Civi-Auth", "Bearer "+oldKeyTok, "X-Civi-Key", testSiteKey), wantCID: 204},
+		{name: "api key via resolver", cred: withSK(translate.Credentials{Authorization: "Bearer " + akUser}), wantCID: 3, fwd: "Bearer " + akUser},
+		{name: "basic via resolver, forwarded as minted jwt", cred: withSK(translate.Credentials{Authorization: basicOK}), wantCID: 3, fwd: "Bearer ey"},
+		{name: "key file external key forwards real key", cred: withSK(translate.Credentials{Authx: "Bearer " + akFile}), wantCID: 7, fwd: "Bearer " + realKey},
+		{name: "legacy extern key+api_key", form: translate.FormExtern, cred: translate.Credentials{SiteKey: " " + testSiteKey + " ", APIKey: akUser}, wantCID: 3},
+		{name: "same credential twice is fine", cred: withSK(translate.Credentials{XCiviAuth: "Bearer " + akUser, APIKey: akUser}), wantCID: 3},
+
+		{name: "alg none", hdr: h("X-Civi-Auth", "Bearer "+forge(`{"typ":"JWT","alg":"none","kid":"`+kid+`"}`, `{"sub":"cid:1","scope":"authx"}`, nil), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", legacy: LegacyMsgNoCMSUser, status: 401},
+		{name: "HS/RS confusion: public key as HMAC secret", hdr: h("X-Civi-Auth", "Bearer "+forge(`{"typ":"JWT","alg":"RS256","kid":"`+kid+`"}`, `{"sub":"cid:1","scope":"authx"}`, hs(pubPEM)), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "HS256 signed with the RSA public key PEM", hdr: h("X-Civi-Auth", "Bearer "+forge(`{"typ":"JWT","alg":"HS256","kid":"`+kid+`"}`, `{"sub":"cid:1","scope":"authx"}`, hs(pubPEM)), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "HS512 header on an HS256 key", hdr: h("X-Civi-Auth", "Bearer "+forge(`{"typ":"JWT","alg":"HS512","kid":"`+kid+`"}`, `{"sub":"cid:1","scope":"authx"}`, func(in string) []byte {
+			m := hmac.New(sha512.New, e.keys[0].Key)
+			m.Write([]byte(in))
+			return m.Sum(nil)
+		}), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "control: correctly forged HS256 with the real key is accepted", hdr: h("X-Civi-Auth", "Bearer "+forge(`{"typ":"JWT","alg":"HS256","kid":"`+kid+`"}`, `{"sub":"cid:1","scope":"authx"}`, hs(e.keys[0].Key)), "X-Civi-Key", testSiteKey), wantCID: 1},
+		{name: "expired", hdr: h("X-Civi-Auth", "Bearer "+e.jwt(t, map[string]any{"exp": testNow.Unix(), "sub": "cid:1", "scope": "authx"}), "X-Civi-Key", testSiteKey),
+			reason: ReasonExpired, msg: "Expired token", legacy: LegacyMsgNoCMSUser, status: 401},
+		{name: "nbf in the future", hdr: h("X-Civi-Auth", "Bearer "+e.jwt(t, map[string]any{"nbf": testNow.Unix() + 10, "sub": "cid:1", "scope": "authx"}), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "iat in the future", hdr: h("X-Civi-Auth", "Bearer "+e.jwt(t, map[string]any{"iat": testNow.Unix() + 10, "sub": "cid:1", "scope": "authx"}), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "unknown kid", hdr: h("X-Civi-Auth", "Bearer "+forge(`{"typ":"JWT","alg":"HS256","kid":"nope"}`, `{"sub":"cid:1","scope":"authx"}`, hs(e.keys[0].Key)), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "missing kid", hdr: h("X-Civi-Auth", "Bearer "+forge(`{"typ":"JWT","alg":"HS256"}`, `{"sub":"cid:1","scope":"authx"}`, hs(e.keys[0].Key)), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "tampered payload", hdr: h("X-Civi-Auth", "Bearer "+parts[0]+"."+base64.RawURLEncoding.EncodeToString([]byte(`{"exp":4102444800,"sub":"cid:1","scope":"authx"}`))+"."+parts[2], "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "sub without cid:", hdr: h("X-Civi-Auth", "Bearer "+e.jwt(t, map[string]any{"sub": "203", "scope": "authx"}), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Malformed JWT. Must specify the contact ID.", status: 401},
+		{name: "scope without authx", hdr: h("X-Civi-Auth", "Bearer "+e.jwt(t, map[string]any{"sub": "cid:1", "scope": "afform other"}), "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "lowercase bearer", hdr: h("X-Civi-Auth", "bearer "+akUser, "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "no prefix", hdr: h("X-Civi-Auth", akUser, "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "unknown api key", cred: withSK(translate.Credentials{XCiviAuth: "Bearer garbage"}),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "header and query credentials at once", cred: withSK(translate.Credentials{XCiviAuth: "Bearer " + akUser, Authx: "Bearer " + akNoUser}),
+			reason: ReasonAmbiguous, status: 400},
+		{name: "authorization and api_key differ", cred: withSK(translate.Credentials{Authorization: "Bearer " + good, APIKey: akUser}),
+			reason: ReasonAmbiguous, status: 400},
+		{name: "X_Civi_Auth spoof beside X-Civi-Auth", hdr: h("X-Civi-Auth", "Bearer "+akUser, "X_civi_auth", "Bearer "+good, "X-Civi-Key", testSiteKey),
+			reason: ReasonAmbiguous, status: 400},
+		{name: "X_Civi_Auth alone is verified, not trusted", hdr: h("X_civi_auth", "Bearer forged", "X-Civi-Key", testSiteKey),
+			reason: ReasonInvalid, msg: "Invalid credential", status: 401},
+		{name: "two different site keys", hdr: h("X-Civi-Auth", "Bearer "+akUser, "X-Civi-Key", testSiteKey, "X_civi_key", "other-site-key"),
+			reason: ReasonAmbiguous, status: 400},
+		{name: "oversized header", cred: withSK(translate.Credentials{XCiviAuth: big}), reason: ReasonInvalid, status: 401},
+		{name: "oversized JWT-shaped token", cred: withSK(translate.Credentials{XCiviAuth: "Bearer " + strings.Repeat("A", MaxTokenBytes) + ".b.c"}), reason: ReasonInvalid, status: 401},
+		{name: "modern without site key", cred: translate.Credentials{XCiviAuth: "Bearer " + akUser},
+			reason: ReasonSiteKey, msg: MsgGuard, legacy: LegacyMsgBadSiteKey, status: 401},
+		{name: "modern wrong site key", cred: translate.Credentials{XCiviAuth: "Bearer " + akUser, XCiviKey: "wrong-site-key"},
+			reason: ReasonSiteKey, msg: MsgGuard, status: 401},
+		{name: "no credential, modern", cred: sk, reason: ReasonMissing, msg: MsgMissing, status: 401},
+		{name: "extern no key (vector 12)", form: translate.FormExtern, reason: ReasonSiteKey, legacy: "Failed to authenticate key"},
+		{name: "extern wrong key (vector 12)", form: translate.FormExtern, cred: translate.Credentials{SiteKey: "wrong-key-123", APIKey: akUser}, reason: ReasonSiteKey, legacy: "Failed to authenticate key"},
+		{name: "extern no api_key (vector 13)", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey}, reason: ReasonMissing, legacy: "FATAL: mandatory param 'api_key' (user key) missing"},
+		{name: "extern garbage api_key (vector 14)", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey, APIKey: "garbage"}, reason: ReasonInvalid, legacy: "ERROR: No CMS user associated with given api-key"},
+		{name: "extern key without user (vector 14)", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey, APIKey: akNoUser}, reason: ReasonNoUser, legacy: "ERROR: No CMS user associated with given api-key"},
+		{name: "legacyrest key without user (vector 30)", cred: translate.Credentials{SiteKey: testSiteKey, APIKey: akNoUser}, reason: ReasonNoUser, msg: "Cannot login. No matching user is available.", status: 403},
+		{name: "legacyrest wrong key is enforced (vector 29)", cred: translate.Credentials{SiteKey: "wrong-key-123", APIKey: akUser}, reason: ReasonSiteKey, msg: MsgGuard},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e.cnt.m = map[string]memCount{} // keep the guessing limit out of the corpus
+			call := contactGet()
+			if c.form != "" {
+				call.Form = c.form
+			}
+			call.Credentials = c.cred
+			p, rej := e.a.Authenticate(context.Background(), Request{Call: call, Header: c.hdr, ClientIP: netip.MustParseAddr("192.0.2.1")})
+			if c.reason == "" {
+				if rej != nil {
+					t.Fatalf("rejected: %s (%s)", rej.Message, rej.Detail)
+				}
+				if p.ContactID != c.wantCID {
+					t.Fatalf("contact %d, want %d", p.ContactID, c.wantCID)
+				}
+				if c.fwd != "" && !strings.HasPrefix(p.Forward(), c.fwd) {
+					t.Fatalf("forward %q does not start with %q", p.Forward(), c.fwd)
+				}
+				if strings.Contains(p.String(), p.Forward()[7:]) {
+					t.Fatal("String() leaks the forwarded credential")
+				}
+				return
+			}
+			if rej == nil {
+				t.Fatalf("accepted as %v", p)
+			}
+			if rej.Reason != c.reason {
+				t.Errorf("reason %s, want %s (%s)", rej.Reason, c.reason, rej.Detail)
+			}
+			if c.msg != "" && rej.Message != c.msg {
+				t.Errorf("message %q, want %q", rej.Message, c.msg)
+			}
+			if c.legacy != "" && rej.LegacyMessage() != c.legacy {
+				t.Errorf("legacy %q, want %q", rej.LegacyMessage(), c.legacy)
+			}
+			if c.status != 0 && rej.HTTPStatus() != c.status {
+				t.Errorf("status %d, want %d", rej.HTTPStatus(), c.status)
+			}
+			for _, secret := range []string{akUser, akNoUser, good, testSiteKey, "garbage", "forged"} {
+				for _, s := range []string{rej.Message, rej.LegacyMessage(), rej.Detail, rej.WWWAuthenticate(""), rej.WP().Message, rej.ModernBody()} {
+					if strings.Contains(s, secret) {
+						t.Errorf("rejection text %q echoes a credential", s)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestPingIsPublic(t *testing.T) {
+	e := newEnv(t, nil)
+	call := &translate.Call{Form: translate.FormExtern, Ping: true}
+	if p, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej != nil || p.CredType != CredNone {
+		t.Fatalf("ping: %v %v", p, rej)
+	}
+}
+
+func TestAnonymousConfigurable(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.AllowAnonymous = true; c.SiteKeyModern = SiteKeyIfPresent })
+	call := contactGet()
+	p, rej := e.a.Authenticate(context.Background(), Request{Call: call})
+	if rej != nil || p.CredType != CredNone || p.Forward() != "" {
+		t.Fatalf("anonymous: %v %v", p, rej)
+	}
+	// Legacy forms never were anonymous.
+	call.Form = translate.FormExtern
+	call.Credentials.SiteKey = testSiteKey
+	if _, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej == nil || rej.Reason != ReasonMissing {
+		t.Fatalf("extern anonymous: %v", rej)
+	}
+}
+
+func TestGuessingProtection(t *testing.T) {
+	e := newEnv(t, nil)
+	ip := netip.MustParseAddr("2001:db8::1")
+	try := func(cred string, addr netip.Addr) *Rejection {
+		call := contactGet()
+		call.Credentials = translate.Credentials{XCiviAuth: cred, XCiviKey: testSiteKey}
+		_, rej := e.a.Authenticate(context.Background(), Request{Call: call, ClientIP: addr})
+		return rej
+	}
+	for i := range 5 {
+		if rej := try("Bearer guess-"+string(rune('a'+i)), ip); rej == nil || rej.Reason != ReasonInvalid {
+			t.Fatalf("attempt %d: %v", i, rej)
+		}
+	}
+	before := e.res.calls.Load()
+	// Same /64, different host: still blocked, and CiviCRM is not asked.
+	rej := try("Bearer "+akUser, netip.MustParseAddr("2001:db8::2"))
+	if rej == nil || rej.Reason != ReasonRateLimited || rej.HTTPStatus() != 429 || rej.RetryAfterSeconds() != 60 {
+		t.Fatalf("after 5 failures: %+v", rej)
+	}
+	if e.res.calls.Load() != before {
+		t.Fatal("rate-limited request reached the resolver")
+	}
+	// Another network is unaffected.
+	if rej := try("Bearer "+akUser, netip.MustParseAddr("198.51.100.7")); rej != nil {
+		t.Fatalf("other client blocked: %v", rej)
+	}
+	// The window passes.
+	e.cnt.Now = func() time.Time { return testNow.Add(61 * time.Second) }
+	if rej := try("Bearer "+akUser, ip); rej != nil {
+		t.Fatalf("after window: %v", rej)
+	}
+}
+
+func TestRememberedVerdicts(t *testing.T) {
+	e := newEnv(t, nil)
+	for range 3 {
+		call := contactGet()
+		call.Credentials = translate.Credentials{XCiviAuth: "Bearer " + akUser, XCiviKey: testSiteKey}
+		if _, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej != nil {
+			t.Fatal(rej)
+		}
+		call.Credentials.XCiviAuth = "Bearer bad-key"
+		if _, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej == nil {
+			t.Fatal("bad key accepted")
+		}
+	}
+	if n := e.res.calls.Load(); n != 2 {
+		t.Fatalf("resolver asked %d times, want 2 (one per credential)", n)
+	}
+}
+
+func TestResolverDownIsUnavailableNotCounted(t *testing.T) {
+	e := newEnv(t, nil)
+	e.res.down = true
+	for range 10 {
+		call := contactGet()
+		call.Credentials = translate.Credentials{XCiviAuth: "Bearer " + akUser, XCiviKey: testSiteKey}
+		_, rej := e.a.Authenticate(context.Background(), Request{Call: call, ClientIP: netip.MustParseAddr("192.0.2.9")})
+		if rej == nil || rej.Reason != ReasonUnavailable || rej.HTTPStatus() != 503 {
+			t.Fatalf("%+v", rej)
+		}
+	}
+}
+
+func TestRejectionRendering(t *testing.T) {
+	cases := []struct {
+		r    *Rejection
+		want string
+	}{
+		{&Rejection{Reason: ReasonMissing, Message: MsgMissing}, `Bearer realm="CiviCRM"`},
+		{invalidCredential(""), `Bearer realm="CiviCRM", error="invalid_token", error_description="Invalid credential"`},
+		{&Rejection{Reason: ReasonInvalid, Message: MsgInvalidCredential, Scheme: "Basic"}, `Basic realm="CiviCRM", charset="UTF-8"`},
+		{ambiguous(""), `Bearer realm="CiviCRM", error="invalid_request", error_description="Conflicting credentials"`},
+		{&Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403}, `Bearer realm="CiviCRM", error="insufficient_scope", error_description="Forbidden by gateway policy"`},
+		{&Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429}, ``},
+	}
+	for _, c := range cases {
+		if got := c.r.WWWAuthenticate(""); got != c.want {
+			t.Errorf("%s: got %q want %q", c.r.Reason, got, c.want)
+		}
+	}
+	if b := invalidCredential("").ModernBody(); b != "HTTP 401 Invalid credential" {
+		t.Errorf("modern body %q", b)
+	}
+	if w := (&Rejection{Reason: ReasonSiteKey, Detail: detailSiteKeyMissing}).WP(); w.Status != 403 || w.Message != "Param key is not valid." {
+		t.Errorf("wp missing key: %+v", w)
+	}
+	if w := invalidCredential("").WP(); w.Status != 500 || w.Message != `Missing or invalid param "api_key".` {
+		t.Errorf("wp invalid: %+v", w)
+	}
+}
