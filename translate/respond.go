@@ -94,9 +94,15 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 }
 
 // RenderResult renders an APIv3 result Civigate produced itself (a ping, an
-// edge error, a cached result) in the client's format with HTTP 200, as
-// CRM_Utils_REST::output() would have.
+// edge refusal, a cached result) in the client's format with HTTP 200, as
+// CRM_Utils_REST::output() would have. For WordPress REST clients the result
+// is reshaped as the WordPress controller does (values as a list, bare
+// getsingle/getcount/getvalue, error_code added to errors), exactly as for
+// an upstream answer.
 func RenderResult(call *Call, result *Array) Reply {
+	if call.Form == FormWPRest {
+		return renderWP(call, result)
+	}
 	return renderDecoded(call, 200, result)
 }
 
