@@ -95,6 +95,9 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	if endpoint == "" {
 		endpoint = DefaultUpstreamEndpoint
 	}
+	if endpoint[0] != '/' && endpoint[0] != '?' {
+		return nil, fmt.Errorf("translate: upstream endpoint %q must be a path (with an optional query), not a URL", endpoint)
+	}
 	path, routeQuery, _ := strings.Cut(endpoint, "?")
 	if path == "" {
 		path = "/"

@@ -122,6 +122,9 @@ func TestBuildUpstreamVerboseEndpoints(t *testing.T) {
 			}
 		}
 	}
+	if _, err := BuildUpstream(testCall(t, FormExtern, "GET", `{}`), UpstreamConfig{Endpoint: "https://civi.example.org/civicrm/ajax/rest"}); err == nil {
+		t.Error("a full URL as endpoint accepted")
+	}
 	// A call param named like a routing param would be overwritten by it.
 	for _, tt := range []struct{ endpoint, params string }{
 		{"/?civiwp=CiviCRM&q=civicrm/ajax/rest", `{"civiwp":"x"}`},
