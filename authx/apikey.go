@@ -152,10 +152,13 @@ func (v Verdict) encode() string {
 }
 
 func decodeVerdict(s string) (Verdict, bool) {
+	if rest, ok := strings.CutPrefix(s, "0|"); ok {
+		// The message is last and may itself contain "|".
+		reason, msg, ok := strings.Cut(rest, "|")
+		return Verdict{Reason: Reason(reason), Message: msg}, ok && reason != ""
+	}
 	f := strings.SplitN(s, "|", 4)
 	switch {
-	case len(f) == 3 && f[0] == "0":
-		return Verdict{Reason: Reason(f[1]), Message: f[2]}, true
 	case len(f) == 4 && f[0] == "1":
 		cid, err := parseContactID(f[1])
 		if err != nil {
