@@ -397,3 +397,9 @@ func TestRejectionRendering(t *testing.T) {
 		t.Errorf("wp invalid: %+v", w)
 	}
 }
+
+func credsWith(xauth string) translate.Credentials {
+	return translate.Credentials{XCiviAuth: xauth, XCiviKey: testSiteKey}
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
