@@ -43,13 +43,8 @@ fuzz:
 	  done; done
 
 # A production Caddy built by xcaddy from the pins in xcaddy.toml.
-XCADDY_VERSION := $(shell sed -n '/^\[xcaddy\]/,/^\[/ s/^version *= *"\(.*\)"/\1/p' xcaddy.toml)
-CADDY_VERSION := $(shell sed -n '/^\[caddy\]/,/^\[/ s/^version *= *"\(.*\)"/\1/p' xcaddy.toml)
 caddy:
-	$(GO) install github.com/caddyserver/xcaddy/cmd/xcaddy@$(XCADDY_VERSION)
-	XCADDY_SKIP_CLEANUP=0 $$($(GO) env GOPATH)/bin/xcaddy build $(CADDY_VERSION) \
-	  $$(awk -F' *= *' '/^\[\[plugins\]\]/{m="";r=""} /^module/{gsub(/"/,"",$$2);m=$$2} /^replace/{gsub(/"/,"",$$2);r=$$2; print "--with " m "=" ($$2=="." ? "$(CURDIR)" : $$2)} ' xcaddy.toml) \
-	  --output bin/caddy
+	tools/xcaddy-build.sh
 
 clean:
 	rm -rf bin

@@ -1,2 +1,190 @@
-// Package caddymodule is the Caddy glue of Civigate: the http.handlers.civicrm module.
+// Package caddymodule is the Caddy glue of Civigate: the http.handlers.civicrm
+// module that recognises legacy CiviCRM APIv3 REST traffic, authenticates it,
+// answers reads from the cache and forwards the rest as the modern call.
 package caddymodule
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+	httpcaddyfile.RegisterHandlerDirective("civicrm", parseCaddyfile)
+	// Run before whatever talks to CiviCRM so operators need no `order` line.
+	httpcaddyfile.RegisterDirectiveOrder("civicrm", httpcaddyfile.Before, "reverse_proxy")
+}
+
+// Handler is the http.handlers.civicrm module.
+type Handler struct {
+	// Forms lists the legacy endpoint forms to recognise: "extern"
+	// (extern/rest.php), "wp_rest" (WordPress REST), "ajax_verbose" (the AJAX
+	// route through a CMS's unclean URL) and "ajax" (clean civicrm/ajax/rest).
+	// Empty means all of them.
+	Forms []string `json:"forms,omitempty"`
+
+	// ExternPrefixes are extra path prefixes under which extern/rest.php is
+	// recognised besides the CMS defaults (any prefix is recognised already;
+	// this exists for documentation and strictness checks).
+	ExternPrefixes []string `json:"extern_prefixes,omitempty"`
+
+	// UpstreamEndpoint is the modern endpoint requests are forwarded to:
+	// "/civicrm/ajax/rest" (default) or a CMS's verbose form such as
+	// "/index.php?q=civicrm/ajax/rest".
+	UpstreamEndpoint string `json:"upstream_endpoint,omitempty"`
+
+	// SiteKey is CiviCRM's site key (CIVICRM_SITE_KEY); placeholders such as
+	// {env.CIVICRM_SITE_KEY} are resolved at provision time.
+	SiteKey string `json:"site_key,omitempty"`
+
+	// SignKeys is CiviCRM's CIVICRM_SIGN_KEYS; placeholders are resolved at
+	// provision time.
+	SignKeys string `json:"sign_keys,omitempty"`
+
+	// Redis is the Redis URL shared by the cache, the remembered credential
+	// verdicts, the guessing counters and the legacy-usage report. Empty: all
+	// of them live in process memory.
+	Redis string `json:"redis,omitempty"`
+
+	// MaxQueryBytes and MaxBodyBytes bound what Civigate parses; larger
+	// requests get an APIv3-shaped 414/413. Defaults: 64 KiB and 8 MiB.
+	MaxQueryBytes int   `json:"max_query_bytes,omitempty"`
+	MaxBodyBytes  int64 `json:"max_body_bytes,omitempty"`
+
+	// Auth configures edge authentication and policy; nil means defaults.
+	Auth *AuthConfig `json:"auth,omitempty"`
+
+	recognise translate.RecogniseConfig
+	upstream  translate.UpstreamConfig
+	parse     translate.ParseOptions
+	siteKey   string
+	signKeys  string
+	logger    *zap.Logger
+	usage     usageRecorder
+	auth      *authx.Authenticator
+
+	redisURL    string // resolved Redis URL; a secret (may hold a password)
+	redisClient redis.UniversalClient
+	redisPrefix string
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.civicrm",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+const (
+	defaultMaxQueryBytes = 64 << 10
+	defaultMaxBodyBytes  = 8 << 20
+	defaultEndpoint      = "/civicrm/ajax/rest"
+)
+
+var formNames = map[string]translate.Form{
+	"extern":       translate.FormExtern,
+	"wp_rest":      translate.FormWPRest,
+	"ajax_verbose": translate.FormAjaxVerbose,
+	"ajax":         translate.FormAjax,
+}
+
+// Provision resolves secrets and sets defaults.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	repl := caddy.NewReplacer()
+	// Secrets are resolved here, once, and never logged.
+	h.siteKey = strings.TrimSpace(repl.ReplaceKnown(h.SiteKey, ""))
+	h.signKeys = strings.TrimSpace(repl.ReplaceKnown(h.SignKeys, ""))
+
+	if h.MaxQueryBytes == 0 {
+		h.MaxQueryBytes = defaultMaxQueryBytes
+	}
+	if h.MaxBodyBytes == 0 {
+		h.MaxBodyBytes = defaultMaxBodyBytes
+	}
+	if h.UpstreamEndpoint == "" {
+		h.UpstreamEndpoint = defaultEndpoint
+	}
+
+	h.recognise = translate.RecogniseConfig{ExternPrefixes: h.ExternPrefixes}
+	if len(h.Forms) > 0 {
+		on := map[translate.Form]bool{}
+		for _, f := range h.Forms {
+			on[formNames[f]] = true
+		}
+		h.recognise.DisableExtern = !on[translate.FormExtern]
+		h.recognise.DisableWPRest = !on[translate.FormWPRest]
+		h.recognise.DisableAjaxVerbose = !on[translate.FormAjaxVerbose]
+		h.recognise.DisableAjax = !on[translate.FormAjax]
+	}
+	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint}
+	h.parse = translate.ParseOptions{MaxQueryBytes: h.MaxQueryBytes, MaxBodyBytes: h.MaxBodyBytes}
+	h.redisURL = strings.TrimSpace(repl.ReplaceKnown(h.Redis, ""))
+	h.redisPrefix = "civigate:"
+	if h.redisURL != "" {
+		c, err := acquireRedis(h.redisURL)
+		if err != nil {
+			return err
+		}
+		h.redisClient = c
+	}
+	var err error
+	if h.auth, err = h.buildAuthenticator(repl); err != nil {
+		return fmt.Errorf("civicrm: %v", err)
+	}
+	if h.redisClient != nil {
+		h.usage = newRedisUsage(h.redisClient, h.redisPrefix)
+	} else {
+		h.usage = newMemoryUsage()
+	}
+	initMetrics(ctx.GetMetricsRegistry())
+	registerLive(h)
+	return nil
+}
+
+// Validate checks invariants of the configuration.
+func (h *Handler) Validate() error {
+	for _, f := range h.Forms {
+		if _, ok := formNames[f]; !ok {
+			return fmt.Errorf("civicrm: unknown form %q (want extern, wp_rest, ajax_verbose or ajax)", f)
+		}
+	}
+	if h.siteKey != "" && len(h.siteKey) < 8 {
+		// CiviCRM refuses every request when its site key is shorter than 8.
+		return fmt.Errorf("civicrm: site_key is shorter than 8 characters; CiviCRM would refuse every request")
+	}
+	if !strings.HasPrefix(h.UpstreamEndpoint, "/") {
+		return fmt.Errorf("civicrm: upstream_endpoint %q must start with /", h.UpstreamEndpoint)
+	}
+	return nil
+}
+
+// Cleanup releases what Provision acquired.
+func (h *Handler) Cleanup() error {
+	unregisterLive(h)
+	if h.usage != nil {
+		h.usage.close()
+	}
+	if h.redisClient != nil {
+		_, _ = redisClients.Delete(h.redisURL)
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.Validator             = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

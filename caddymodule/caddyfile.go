@@ -1,0 +1,348 @@
+package caddymodule
+
+import (
+	"strconv"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+)
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var m Handler
+	err := m.UnmarshalCaddyfile(h.Dispenser)
+	return &m, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens:
+//
+//	civicrm {
+//	    forms             <extern|wp_rest|ajax_verbose|ajax>...
+//	    extern_prefix     <path>...
+//	    upstream_endpoint <path[?query]>
+//	    site_key          <key or {env.CIVICRM_SITE_KEY}>
+//	    sign_keys         <CIVICRM_SIGN_KEYS or {env.CIVICRM_SIGN_KEYS}>
+//	    redis             <url or {env.REDIS_URL}>
+//	    max_query_size    <size>
+//	    max_body_size     <size>
+//	    auth {
+//	        anonymous
+//	        site_key_modern   require|if_present
+//	        require_user      legacy|always|never
+//	        key_file          <path>
+//	        no_resolve
+//	        resolve_url       <url of civicrm/authx/id>
+//	        verdict_ttl       <duration> [<reject duration>]
+//	        forward_jwt
+//	        leeway            <duration>
+//	        mint_ttl          <duration>
+//	        max_failures      <n>|off [<window>]
+//	        secret            <secret or placeholder>
+//	        realm             <realm>
+//	        default           allow|deny
+//	        allow|deny {
+//	            contact   <id>...
+//	            key       <fingerprint>...
+//	            cred_type <api_key|jwt|pass|ext_jwt|none>...
+//	            network   <cidr or address>...
+//	            entity    <entity>...
+//	            action    <action>...
+//	            param     <name> <any|int|float|string|bool|email|hex|array>
+//	        }
+//	    }
+//	}
+//
+// Every subdirective is optional; `civicrm` alone recognises every legacy
+// form and forwards to /civicrm/ajax/rest. Unknown subdirectives and extra
+// arguments are errors naming the offending token.
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // directive name
+	if d.NextArg() {
+		return d.Errf("civicrm takes no arguments, got %q", d.Val())
+	}
+	for d.NextBlock(0) {
+		switch sub := d.Val(); sub {
+		case "forms":
+			h.Forms = d.RemainingArgs()
+			if len(h.Forms) == 0 {
+				return d.ArgErr()
+			}
+		case "extern_prefix":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			h.ExternPrefixes = append(h.ExternPrefixes, args...)
+		case "upstream_endpoint":
+			if err := oneArg(d, &h.UpstreamEndpoint); err != nil {
+				return err
+			}
+		case "site_key":
+			if err := oneArg(d, &h.SiteKey); err != nil {
+				return err
+			}
+		case "sign_keys":
+			if err := oneArg(d, &h.SignKeys); err != nil {
+				return err
+			}
+		case "redis":
+			if err := oneArg(d, &h.Redis); err != nil {
+				return err
+			}
+		case "max_query_size":
+			var s string
+			if err := oneArg(d, &s); err != nil {
+				return err
+			}
+			n, err := parseSize(d, s)
+			if err != nil {
+				return err
+			}
+			h.MaxQueryBytes = int(n)
+		case "max_body_size":
+			var s string
+			if err := oneArg(d, &s); err != nil {
+				return err
+			}
+			n, err := parseSize(d, s)
+			if err != nil {
+				return err
+			}
+			h.MaxBodyBytes = n
+		case "auth":
+			if d.NextArg() {
+				return d.Errf("auth: unexpected argument %q", d.Val())
+			}
+			ac, err := parseAuth(d)
+			if err != nil {
+				return err
+			}
+			h.Auth = ac
+		default:
+			return d.Errf("civicrm: unknown subdirective %q", sub)
+		}
+	}
+	return nil
+}
+
+func parseAuth(d *caddyfile.Dispenser) (*AuthConfig, error) {
+	ac := &AuthConfig{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch sub := d.Val(); sub {
+		case "anonymous":
+			if err := noArgs(d); err != nil {
+				return nil, err
+			}
+			ac.Anonymous = true
+		case "no_resolve":
+			if err := noArgs(d); err != nil {
+				return nil, err
+			}
+			ac.NoResolve = true
+		case "forward_jwt":
+			if err := noArgs(d); err != nil {
+				return nil, err
+			}
+			ac.ForwardJWT = true
+		case "site_key_modern":
+			if err := oneOf(d, &ac.SiteKeyModern, "require", "if_present"); err != nil {
+				return nil, err
+			}
+		case "require_user":
+			if err := oneOf(d, &ac.RequireUser, "legacy", "always", "never"); err != nil {
+				return nil, err
+			}
+		case "default":
+			if err := oneOf(d, &ac.Default, "allow", "deny"); err != nil {
+				return nil, err
+			}
+		case "key_file":
+			if err := oneArg(d, &ac.KeyFile); err != nil {
+				return nil, err
+			}
+		case "resolve_url":
+			if err := oneArg(d, &ac.ResolveURL); err != nil {
+				return nil, err
+			}
+		case "secret":
+			if err := oneArg(d, &ac.Secret); err != nil {
+				return nil, err
+			}
+		case "realm":
+			if err := oneArg(d, &ac.Realm); err != nil {
+				return nil, err
+			}
+		case "leeway":
+			if err := durationArg(d, &ac.Leeway); err != nil {
+				return nil, err
+			}
+		case "mint_ttl":
+			if err := durationArg(d, &ac.MintTTL); err != nil {
+				return nil, err
+			}
+		case "verdict_ttl":
+			args := d.RemainingArgs()
+			if len(args) < 1 || len(args) > 2 {
+				return nil, d.Errf("verdict_ttl: expected <duration> [<reject duration>]")
+			}
+			ds, err := durations(d, args)
+			if err != nil {
+				return nil, err
+			}
+			ac.VerdictTTL = ds[0]
+			if len(ds) == 2 {
+				ac.RejectTTL = ds[1]
+			}
+		case "max_failures":
+			args := d.RemainingArgs()
+			if len(args) < 1 || len(args) > 2 {
+				return nil, d.Errf("max_failures: expected <n>|off [<window>]")
+			}
+			if args[0] == "off" {
+				ac.MaxFailures = -1
+			} else {
+				n, err := strconv.Atoi(args[0])
+				if err != nil || n <= 0 {
+					return nil, d.Errf("max_failures: %q is not a positive number or off", args[0])
+				}
+				ac.MaxFailures = n
+			}
+			if len(args) == 2 {
+				ds, err := durations(d, args[1:])
+				if err != nil {
+					return nil, err
+				}
+				ac.FailureWindow = ds[0]
+			}
+		case "allow", "deny":
+			rule, err := parseRule(d, sub)
+			if err != nil {
+				return nil, err
+			}
+			ac.Rules = append(ac.Rules, rule)
+		default:
+			return nil, d.Errf("auth: unknown subdirective %q", sub)
+		}
+	}
+	return ac, nil
+}
+
+func parseRule(d *caddyfile.Dispenser, effect string) (RuleConfig, error) {
+	rule := RuleConfig{Effect: effect}
+	if d.NextArg() {
+		return rule, d.Errf("%s: unexpected argument %q (conditions go in a block)", effect, d.Val())
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		field := d.Val()
+		args := d.RemainingArgs()
+		if len(args) == 0 {
+			return rule, d.Errf("%s %s: expected at least one value", effect, field)
+		}
+		switch field {
+		case "contact":
+			for _, a := range args {
+				n, err := strconv.ParseInt(a, 10, 64)
+				if err != nil || n <= 0 {
+					return rule, d.Errf("%s contact: %q is not a contact id", effect, a)
+				}
+				rule.Contacts = append(rule.Contacts, n)
+			}
+		case "key":
+			rule.Fingerprints = append(rule.Fingerprints, args...)
+		case "cred_type":
+			rule.CredTypes = append(rule.CredTypes, args...)
+		case "network":
+			rule.Networks = append(rule.Networks, args...)
+		case "entity":
+			rule.Entities = append(rule.Entities, args...)
+		case "action":
+			rule.Actions = append(rule.Actions, args...)
+		case "param":
+			if len(args) != 2 {
+				return rule, d.Errf("%s param: expected <name> <type>", effect)
+			}
+			if rule.Params == nil {
+				rule.Params = map[string]string{}
+			}
+			rule.Params[args[0]] = args[1]
+		default:
+			return rule, d.Errf("%s: unknown condition %q", effect, field)
+		}
+	}
+	return rule, nil
+}
+
+func noArgs(d *caddyfile.Dispenser) error {
+	name := d.Val()
+	if d.NextArg() {
+		return d.Errf("%s: unexpected argument %q", name, d.Val())
+	}
+	return nil
+}
+
+// oneOf reads one argument that must be one of allowed.
+func oneOf(d *caddyfile.Dispenser, dst *string, allowed ...string) error {
+	name := d.Val()
+	if err := oneArg(d, dst); err != nil {
+		return err
+	}
+	for _, a := range allowed {
+		if *dst == a {
+			return nil
+		}
+	}
+	return d.Errf("%s: %q is not one of %v", name, *dst, allowed)
+}
+
+func durationArg(d *caddyfile.Dispenser, dst *caddy.Duration) error {
+	var s string
+	if err := oneArg(d, &s); err != nil {
+		return err
+	}
+	ds, err := durations(d, []string{s})
+	if err != nil {
+		return err
+	}
+	*dst = ds[0]
+	return nil
+}
+
+func durations(d *caddyfile.Dispenser, args []string) ([]caddy.Duration, error) {
+	out := make([]caddy.Duration, len(args))
+	for i, a := range args {
+		v, err := caddy.ParseDuration(a)
+		if err != nil || v < 0 {
+			return nil, d.Errf("%q is not a valid duration", a)
+		}
+		out[i] = caddy.Duration(v)
+	}
+	return out, nil
+}
+
+// oneArg reads exactly one argument into dst.
+func oneArg(d *caddyfile.Dispenser, dst *string) error {
+	name := d.Val()
+	if !d.NextArg() {
+		return d.Errf("%s: expected one argument", name)
+	}
+	*dst = d.Val()
+	if d.NextArg() {
+		return d.Errf("%s: unexpected argument %q", name, d.Val())
+	}
+	return nil
+}
+
+func parseSize(d *caddyfile.Dispenser, s string) (int64, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n > 0 {
+		return n, nil
+	}
+	n, err := humanize.ParseBytes(s)
+	if err != nil || n == 0 {
+		return 0, d.Errf("invalid size %q", s)
+	}
+	return int64(n), nil
+}
+
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

@@ -1,0 +1,65 @@
+package caddymodule
+
+import (
+	"errors"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are process-wide collectors registered into each config's
+// registry. Every label has a small fixed set of values: endpoint forms,
+// outcomes, reasons. Never a key, a fingerprint or a contact id.
+var metrics = struct {
+	once          sync.Once
+	requests      *prometheus.CounterVec
+	authFailures  *prometheus.CounterVec
+	cacheResults  *prometheus.CounterVec
+	upstreamTime  *prometheus.HistogramVec
+	redisHealthy  prometheus.Gauge
+	legacyRefused *prometheus.CounterVec
+}{}
+
+func initMetrics(registry *prometheus.Registry) {
+	const ns, sub = "civigate", "apiv3"
+	metrics.once.Do(func() {
+		metrics.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "requests_total",
+			Help: "APIv3 requests by endpoint form and outcome.",
+		}, []string{"form", "outcome"})
+		metrics.authFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "auth_failures_total",
+			Help: "Requests refused at the edge by authentication or policy, by reason.",
+		}, []string{"reason"})
+		metrics.cacheResults = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "cache_results_total",
+			Help: "Cache outcomes: hit, miss, stale, collapsed, bypass by reason.",
+		}, []string{"result"})
+		metrics.upstreamTime = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: ns, Subsystem: sub, Name: "upstream_duration_seconds",
+			Help:    "Time CiviCRM took to answer a forwarded call.",
+			Buckets: []float64{.005, .01, .025, .05, .075, .1, .15, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"form"})
+		metrics.redisHealthy = prometheus.NewGauge(prometheus.GaugeOpts{
+			Namespace: ns, Name: "redis_healthy",
+			Help: "1 when the last Redis operation succeeded, 0 when Redis is being skipped.",
+		})
+		metrics.legacyRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "legacy_refused_total",
+			Help: "Legacy-form requests refused after the configured cut-off date.",
+		}, []string{"form"})
+	})
+	if registry == nil {
+		return
+	}
+	for _, c := range []prometheus.Collector{metrics.requests, metrics.authFailures, metrics.cacheResults,
+		metrics.upstreamTime, metrics.redisHealthy, metrics.legacyRefused} {
+		// Several sites may each have a civicrm handler in one config.
+		if err := registry.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				panic(err)
+			}
+		}
+	}
+}

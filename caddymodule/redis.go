@@ -1,0 +1,43 @@
+package caddymodule
+
+import (
+	"fmt"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// redisClients shares one Redis client per URL across config reloads, so a
+// reload neither drops connections nor leaks a pool.
+var redisClients = caddy.NewUsagePool()
+
+type pooledRedis struct{ redis.UniversalClient }
+
+func (p pooledRedis) Destruct() error { return p.UniversalClient.Close() }
+
+// acquireRedis returns the shared client for url; release it with
+// redisClients.Delete(url) in Cleanup.
+func acquireRedis(url string) (redis.UniversalClient, error) {
+	v, _, err := redisClients.LoadOrNew(url, func() (caddy.Destructor, error) {
+		c, err := newRedisClient(url)
+		if err != nil {
+			return nil, err
+		}
+		return pooledRedis{c}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(pooledRedis).UniversalClient, nil
+}
+
+func newRedisClient(url string) (redis.UniversalClient, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		// Never echo the URL: it may carry a password.
+		return nil, fmt.Errorf("redis: invalid URL")
+	}
+	opts.ContextTimeoutEnabled = true
+	opts.MaxRetries = -1
+	return redis.NewClient(opts), nil
+}

@@ -1,0 +1,227 @@
+package caddymodule
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+
+	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
+)
+
+// ServeHTTP recognises APIv3 traffic, authenticates it, translates it and
+// answers the client in the shape its endpoint form expects. Anything else
+// goes to next untouched.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	route, ok := translate.Recognise(r.Method, r.URL, h.recognise)
+	if !ok {
+		if translate.IsAPIv3Like(r.URL) {
+			// A disguised path to an API route must not reach CiviCRM unchecked.
+			h.count("unrecognised", outcomeRefused)
+			return writeReply(w, translate.Reply{
+				Status:      http.StatusBadRequest,
+				ContentType: "application/json",
+				Body:        []byte(`{"is_error":1,"error_message":"Civigate: malformed path to the CiviCRM API; use the endpoint's canonical path"}`),
+			})
+		}
+		return next.ServeHTTP(w, r)
+	}
+	form := string(route.Form)
+
+	clientIP := clientAddr(r)
+	opts := h.parse
+	opts.ClientIP = clientIP.String()
+	call, reply := translate.ParseRequest(r, route, opts)
+	if reply != nil {
+		h.count(form, outcomeEdgeError)
+		return writeReply(w, *reply)
+	}
+	if call.Ping && call.AuthFree {
+		// extern/rest.php answers civicrm/ping before any credential check.
+		h.count(form, outcomeOK)
+		return writeReply(w, translate.PingReply(call))
+	}
+
+	ctx := withRoute(r, next)
+	principal, rej := h.auth.Authenticate(ctx, authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
+	if rej != nil {
+		metrics.authFailures.WithLabelValues(string(rej.Reason)).Inc()
+		h.count(form, outcomeAuthRejected)
+		h.logger.Info("request refused at the edge",
+			zap.String("form", form), zap.String("reason", string(rej.Reason)), zap.String("detail", rej.Detail),
+			zap.String("client_ip", clientIP.String()))
+		return writeReply(w, h.rejectionReply(w, call, rej))
+	}
+	setAuthPlaceholders(r, principal)
+	h.usage.record(legacyFeatures(call), usageCaller{contactID: principal.ContactID, fingerprint: principal.KeyFingerprint}, time.Now())
+
+	if call.Refusal != nil {
+		h.count(form, outcomeAPIError)
+		return writeReply(w, *call.Refusal)
+	}
+	if call.Ping {
+		h.count(form, outcomeOK)
+		return writeReply(w, translate.PingReply(call))
+	}
+
+	up, err := translate.BuildUpstream(call, h.upstream)
+	if err != nil {
+		h.count(form, outcomeEdgeError)
+		return writeReply(w, translate.ErrorReply(call, http.StatusBadRequest, translate.APIError("Civigate: "+err.Error())))
+	}
+	res, err := h.forward(r.WithContext(ctx), form, up, principal, next)
+	if err != nil {
+		h.logger.Warn("upstream request failed", zap.String("form", form), zap.Error(err))
+	}
+	reply2 := translate.RenderResponse(call, res)
+	h.count(form, outcomeOf(res, reply2))
+	return writeReply(w, reply2)
+}
+
+// forward sends the translated request through the rest of the route
+// (reverse_proxy or php_fastcgi) and captures CiviCRM's answer. The client's
+// identity headers never go upstream: only what Civigate vouches for does.
+func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler) (translate.UpstreamResponse, error) {
+	out := r.Clone(r.Context())
+	out.Method = up.Method
+	u := *r.URL
+	u.Path, u.RawPath, u.RawQuery = up.Path, "", up.RawQuery
+	out.URL = &u
+	out.RequestURI = u.RequestURI()
+	out.Header = r.Header.Clone()
+	for _, name := range up.StripHeaders {
+		out.Header.Del(name)
+	}
+	out.Header.Del("Content-Length")
+	for name, values := range up.Header {
+		out.Header[name] = values
+	}
+	authx.SetUpstreamAuth(out.Header, p, h.siteKey)
+	out.Body = io.NopCloser(bytes.NewReader(up.Body))
+	out.ContentLength = int64(len(up.Body))
+	out.GetBody = nil
+
+	rec := newRecorder()
+	start := time.Now()
+	err := next.ServeHTTP(rec, out)
+	metrics.upstreamTime.WithLabelValues(form).Observe(time.Since(start).Seconds())
+	if err != nil {
+		// No answer: reverse_proxy reports dial errors and timeouts as errors.
+		return translate.UpstreamResponse{}, err
+	}
+	return translate.UpstreamResponse{
+		Status:      rec.status,
+		ContentType: rec.header.Get("Content-Type"),
+		Body:        rec.body.Bytes(),
+	}, nil
+}
+
+// clientAddr is the client address after Caddy's trusted-proxy handling.
+func clientAddr(r *http.Request) netip.Addr {
+	if s, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok {
+		if a, err := netip.ParseAddr(s); err == nil {
+			return a.Unmap()
+		}
+	}
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// setAuthPlaceholders exposes the principal to logs and other handlers
+// (e.g. rate_limit keyed on {http.auth.user.id}). Never a credential.
+func setAuthPlaceholders(r *http.Request, p *authx.Principal) {
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok || p == nil {
+		return
+	}
+	if p.ContactID > 0 {
+		repl.Set("http.auth.user.id", strconv.FormatInt(p.ContactID, 10))
+	}
+	repl.Set("http.auth.user.cred_type", p.CredType)
+	repl.Set("http.auth.user.flow", p.Flow)
+	if p.KeyFingerprint != "" {
+		repl.Set("http.auth.user.key_fingerprint", p.KeyFingerprint)
+	}
+}
+
+// Outcomes for the requests metric.
+const (
+	outcomeOK           = "ok"
+	outcomeAPIError     = "api_error"
+	outcomeAuthRejected = "auth_rejected"
+	outcomeEdgeError    = "edge_error"
+	outcomeUpstreamErr  = "upstream_error"
+	outcomeRefused      = "refused"
+	outcomeCacheHit     = "cache_hit"
+)
+
+func outcomeOf(res translate.UpstreamResponse, reply translate.Reply) string {
+	switch {
+	case res.Status == 0 || res.Status >= 500 || reply.Status == http.StatusBadGateway:
+		return outcomeUpstreamErr
+	case bytes.Contains(reply.Body, []byte(`"is_error":1`)):
+		return outcomeAPIError
+	}
+	return outcomeOK
+}
+
+func (h *Handler) count(form, outcome string) {
+	metrics.requests.WithLabelValues(form, outcome).Inc()
+}
+
+func writeReply(w http.ResponseWriter, reply translate.Reply) error {
+	if reply.ContentType != "" {
+		w.Header().Set("Content-Type", reply.ContentType)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(reply.Body)))
+	status := reply.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, err := w.Write(reply.Body)
+	return err
+}
+
+// recorder captures the upstream response with headers of its own, so
+// nothing the upstream sets leaks to the client unless Civigate copies it.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
+
+func (rec *recorder) Header() http.Header { return rec.header }
+
+func (rec *recorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+}
+
+func (rec *recorder) Write(p []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.body.Write(p)
+}
+
+// Flush is a no-op: the whole answer is rendered after it is complete.
+func (rec *recorder) Flush() {}
+
+// purge drops cached entries: all of them, one entity's, or one contact's.
+func (h *Handler) purge(ctx context.Context, entity string, contactID int64) error {
+	return nil
+}

@@ -1,0 +1,86 @@
+package tests
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
+	_ "github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	_ "github.com/caddyserver/caddy/v2/modules/standard"
+
+	_ "github.com/civigate/civigate/caddymodule"
+)
+
+// freePort returns a loopback port nobody listens on right now.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// caddyInstance is a real Caddy, started in this process from a Caddyfile.
+type caddyInstance struct {
+	URL   string // http://127.0.0.1:PORT
+	Admin string // http://127.0.0.1:PORT of the admin API
+}
+
+// startCaddy adapts caddyfile (with {PORT} and {ADMIN} replaced by free ports)
+// and runs it until the test ends. Caddy runs one configuration per process,
+// so tests that use it must not run in parallel.
+func startCaddy(t testing.TB, caddyfile string) caddyInstance {
+	t.Helper()
+	port, admin := freePort(t), freePort(t)
+	cf := strings.NewReplacer("{PORT}", fmt.Sprint(port), "{ADMIN}", fmt.Sprint(admin)).Replace(caddyfile)
+	cfgJSON, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), map[string]any{"filename": "Caddyfile"})
+	if err != nil {
+		t.Fatalf("adapt Caddyfile: %v\n%s", err, cf)
+	}
+	for _, w := range warnings {
+		t.Logf("Caddyfile warning: %s", w.String())
+	}
+	if err := caddy.Load(cfgJSON, true); err != nil {
+		t.Fatalf("load Caddy config: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := caddy.Stop(); err != nil {
+			t.Logf("stop Caddy: %v", err)
+		}
+	})
+	inst := caddyInstance{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Admin: fmt.Sprintf("http://127.0.0.1:%d", admin)}
+	waitHTTP(t, inst.URL)
+	return inst
+}
+
+func waitHTTP(t testing.TB, url string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s did not come up", url)
+}
+
+// redisURL is the Redis the tests use; in CI a missing Redis is a failure.
+func redisURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379"
+	}
+	return u
+}
