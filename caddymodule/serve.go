@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -23,7 +24,7 @@ import (
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	route, ok := translate.Recognise(r.Method, r.URL, h.recognise)
 	if !ok {
-		if translate.IsAPIv3Like(r.URL) {
+		if h.recognise.Suspicious(r.URL) || h.routesThroughBody(r) {
 			// A disguised path to an API route must not reach CiviCRM unchecked.
 			h.count("unrecognised", outcomeRefused)
 			return writeReply(w, translate.Reply{
@@ -122,6 +123,33 @@ func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRe
 		ContentType: rec.header.Get("Content-Type"),
 		Body:        rec.body.Bytes(),
 	}, nil
+}
+
+// bodyPeekBytes is how much of a form body is examined for CMS routing
+// parameters; PHP frameworks and clients put them first.
+const bodyPeekBytes = 64 << 10
+
+// routesThroughBody reports whether a form POST that Recognise did not
+// accept would reach the API anyway, because WordPress and Joomla also read
+// their routing parameters (rest_route, option/task) from the body.
+func (h *Handler) routesThroughBody(r *http.Request) bool {
+	if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return false
+	}
+	ct := r.Header.Get("Content-Type")
+	if !strings.HasPrefix(ct, "application/x-www-form-urlencoded") && !strings.HasPrefix(ct, "multipart/form-data") {
+		return false
+	}
+	head, err := io.ReadAll(io.LimitReader(r.Body, bodyPeekBytes))
+	// Whatever was read goes back in front of the rest of the body.
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
+	if err != nil {
+		return false
+	}
+	return translate.IsAPIv3LikeBody(r.URL, ct, head)
 }
 
 // clientAddr is the client address after Caddy's trusted-proxy handling.

@@ -1,10 +1,13 @@
 package tests
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,3 +87,7 @@ func redisURL(t testing.TB) string {
 	}
 	return u
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

@@ -1,0 +1,132 @@
+package tests
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// upstreamLog is a stand-in CiviCRM that records every request reaching it.
+type upstreamLog struct {
+	mu   sync.Mutex
+	uris []string
+}
+
+func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	u.mu.Lock()
+	u.uris = append(u.uris, r.RequestURI)
+	u.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, "upstream")
+}
+
+func (u *upstreamLog) take() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := u.uris
+	u.uris = nil
+	return out
+}
+
+// rawRequest sends target as the request line verbatim, so path tricks are
+// not cleaned by the client library first.
+func rawRequest(t *testing.T, base, method, target, contentType, body string) (int, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	req := method + " " + target + " HTTP/1.1\r\nHost: civicrm.example\r\nConnection: close\r\n"
+	if contentType != "" {
+		req += "Content-Type: " + contentType + "\r\n"
+	}
+	req += "Content-Length: " + itoa(len(body)) + "\r\n\r\n" + body
+	if _, err := io.WriteString(conn, req); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufioReader(conn), nil)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// Path tricks aimed at the API routes must either be refused by Civigate or
+// be recognised (and then authenticated): none may reach CiviCRM as sent.
+// Paths that are not API routes pass through untouched.
+func TestPathTricksThroughCaddy(t *testing.T) {
+	up := &upstreamLog{}
+	stub := httptest.NewServer(up)
+	defer stub.Close()
+	inst := startCaddy(t, `{
+	admin 127.0.0.1:{ADMIN}
+}
+http://:{PORT} {
+	civicrm {
+		site_key test-site-key-0123
+	}
+	reverse_proxy `+strings.TrimPrefix(stub.URL, "http://")+`
+
+}`)
+	up.take() // startCaddy's readiness probe
+
+	const (
+		refused = iota // Civigate answers 400 itself
+		authed         // recognised: Civigate refuses the missing credentials
+		passed         // not the API: CiviCRM receives it unchanged
+	)
+	for _, tc := range []struct {
+		method, target, ct, body string
+		want                     int
+	}{
+		{"GET", "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1", "", "", authed},
+		{"GET", "//sites/all/modules/civicrm/extern//rest.php?entity=Contact&action=get", "", "", authed},
+		{"GET", "/SITES/all/modules/CIVICRM/extern/REST.php?entity=Contact&action=get", "", "", authed},
+		{"GET", "/sites/all/modules/civicrm/extern/rest%2ephp?entity=Contact&action=get", "", "", refused},
+		{"GET", "/sites/all/modules/civicrm/extern%2frest.php?entity=Contact&action=get", "", "", refused},
+		{"GET", "/sites/all/modules/civicrm/x/../extern/rest.php?entity=Contact&action=get", "", "", refused},
+		{"GET", "/sites/all/modules/civicrm/extern/rest.php/extra?entity=Contact", "", "", refused},
+		{"GET", "/civicrm/ajax/rest?entity=Contact&action=get&json=1", "", "", authed},
+		{"GET", "/civicrm/ajax/rest/?entity=Contact&action=get&json=1", "", "", authed},
+		{"GET", "/civicrm/ajax/rest%2f?entity=Contact&action=get", "", "", refused},
+		{"GET", "/civicrm/./ajax/rest?entity=Contact&action=get", "", "", refused},
+		{"GET", "/civicrm/ajax/rest/x?entity=Contact&action=get", "", "", refused},
+		{"GET", "/index.php?q=civicrm/ajax/rest&entity=Contact&action=get&json=1", "", "", authed},
+		{"GET", "/index.php?q=civicrm%2fajax%2frest&entity=Contact&action=get&json=1", "", "", authed},
+		{"GET", "/?civiwp=CiviCRM&q=civicrm/ajax/rest&entity=Contact&action=get&json=1", "", "", authed},
+		{"GET", "/wp-json/civicrm/v3/rest?entity=Contact&action=get&json=1", "", "", authed},
+		{"GET", "/?rest_route=/civicrm/v3/rest&entity=Contact&action=get&json=1", "", "", authed},
+		{"GET", "/index.php?option=com_civicrm&task=civicrm/ajax/rest&entity=Contact&action=get&json=1", "", "", authed},
+		{"POST", "/", "application/x-www-form-urlencoded", "rest_route=/civicrm/v3/rest&entity=Contact&action=get&json=1", refused},
+		{"POST", "/index.php", "application/x-www-form-urlencoded", "option=com_civicrm&task=civicrm/ajax/rest&entity=Contact&action=get", refused},
+		{"GET", "/sites/all/modules/civicrm/extern/rest.php.bak", "", "", passed},
+		{"GET", "/civicrm/dashboard", "", "", passed},
+		{"POST", "/contact-form", "application/x-www-form-urlencoded", "name=Alice&message=hello", passed},
+	} {
+		status, body := rawRequest(t, inst.URL, tc.method, tc.target, tc.ct, tc.body)
+		got := up.take()
+		switch tc.want {
+		case refused:
+			if status != http.StatusBadRequest || !strings.Contains(body, `"is_error":1`) || len(got) != 0 {
+				t.Errorf("%s %s: want Civigate's 400, got %d %q, upstream saw %q", tc.method, tc.target, status, body, got)
+			}
+		case authed:
+			refusal := strings.Contains(body, `"is_error":1`) || strings.Contains(body, "<is_error>1</is_error>") ||
+				strings.Contains(body, `"code":"civicrm_rest_api_error"`)
+			if !refusal || len(got) != 0 {
+				t.Errorf("%s %s: want an edge auth refusal, got %d %q, upstream saw %q", tc.method, tc.target, status, body, got)
+			}
+		case passed:
+			if status != http.StatusOK || body != "upstream" || len(got) != 1 || got[0] != tc.target {
+				t.Errorf("%s %s: want it passed through unchanged, got %d %q, upstream saw %q", tc.method, tc.target, status, body, got)
+			}
+		}
+	}
+}
