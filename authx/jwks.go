@@ -39,6 +39,7 @@ type JWKS struct {
 	keys        map[string]jwk
 	fetched     time.Time // last successful fetch
 	lastAttempt time.Time
+	inflight    chan struct{} // closed when the running refresh ends
 }
 
 type jwk struct {
@@ -53,13 +54,10 @@ func (j *JWKS) now() time.Time {
 	return time.Now()
 }
 
-// Key implements KeySource.
+// Key implements KeySource. Known kids are served from memory even while a
+// refresh runs; a lookup for an unknown kid waits for a running refresh
+// (or starts one when the rate limit allows) and then looks again.
 func (j *JWKS) Key(ctx context.Context, kid, alg string) (crypto.PublicKey, error) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	// Serialising lookups with the refresh keeps concurrent requests from
-	// all fetching at once; a lookup without a fetch is a map access.
-	now := j.now()
 	maxAge := j.MaxAge
 	if maxAge <= 0 {
 		maxAge = time.Hour
@@ -68,14 +66,27 @@ func (j *JWKS) Key(ctx context.Context, kid, alg string) (crypto.PublicKey, erro
 	if minRefresh <= 0 {
 		minRefresh = time.Minute
 	}
+	j.mu.Lock()
+	now := j.now()
 	k, ok := j.lookup(kid)
 	stale := j.keys == nil || now.Sub(j.fetched) >= maxAge
-	if (!ok || stale) && (j.lastAttempt.IsZero() || now.Sub(j.lastAttempt) >= minRefresh) {
+	wait := j.inflight
+	if wait == nil && (!ok || stale) && (j.lastAttempt.IsZero() || now.Sub(j.lastAttempt) >= minRefresh) {
 		j.lastAttempt = now
-		if keys, err := j.fetch(ctx); err == nil {
-			j.keys, j.fetched = keys, now
-			k, ok = j.lookup(kid)
+		wait = make(chan struct{})
+		j.inflight = wait
+		go j.refresh(wait)
+	}
+	j.mu.Unlock()
+	if !ok && wait != nil {
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
+		j.mu.Lock()
+		k, ok = j.lookup(kid)
+		j.mu.Unlock()
 	}
 	if !ok {
 		return nil, errors.New("unknown kid")
@@ -84,6 +95,33 @@ func (j *JWKS) Key(ctx context.Context, kid, alg string) (crypto.PublicKey, erro
 		return nil, errors.New("token alg differs from the key's alg")
 	}
 	return k.key, nil
+}
+
+// Refresh fetches the set now (e.g. at provisioning, to fail early on a
+// wrong URL). A failure keeps the current set.
+func (j *JWKS) Refresh(ctx context.Context) error {
+	keys, err := j.fetch(ctx)
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.lastAttempt = j.now()
+	if err != nil {
+		return err
+	}
+	j.keys, j.fetched = keys, j.lastAttempt
+	return nil
+}
+
+// refresh runs detached from any one request so a client hanging up does
+// not abort a fetch others wait for; the HTTP client's timeout bounds it.
+func (j *JWKS) refresh(done chan struct{}) {
+	keys, err := j.fetch(context.Background())
+	j.mu.Lock()
+	if err == nil {
+		j.keys, j.fetched = keys, j.now()
+	}
+	j.inflight = nil
+	j.mu.Unlock()
+	close(done)
 }
 
 func (j *JWKS) lookup(kid string) (jwk, bool) {
