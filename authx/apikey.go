@@ -52,6 +52,12 @@ func NewHTTPResolver(baseURL string, client *http.Client) *HTTPResolver {
 	if client == nil {
 		client = &http.Client{Timeout: 10 * time.Second}
 	}
+	// Never follow a redirect: Go only drops Authorization and Cookie on a
+	// cross-host redirect, so X-Civi-Auth would travel to wherever CiviCRM
+	// (or a misconfigured CMS) points. A 3xx is an outage instead.
+	c := *client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	client = &c
 	return &HTTPResolver{URL: strings.TrimRight(baseURL, "/") + "/civicrm/authx/id", Client: client}
 }
 

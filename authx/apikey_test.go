@@ -211,3 +211,23 @@ func TestKeyFile(t *testing.T) {
 		t.Fatal("forward env not resolved")
 	}
 }
+
+func TestHTTPResolverRefusesRedirects(t *testing.T) {
+	var leaked atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Civi-Auth") != "" {
+			leaked.Store(true)
+		}
+		w.Write([]byte(`{"contact_id":1,"user_id":1}`))
+	}))
+	defer other.Close()
+	srv := httptest.NewServer(http.RedirectHandler(other.URL+"/civicrm/authx/id", http.StatusFound))
+	defer srv.Close()
+	r := NewHTTPResolver(srv.URL, srv.Client())
+	if _, err := r.Resolve(context.Background(), "Bearer", akUser); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("redirect: %v", err)
+	}
+	if leaked.Load() {
+		t.Fatal("credential followed a redirect")
+	}
+}

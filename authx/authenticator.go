@@ -55,7 +55,12 @@ type Config struct {
 	// SiteKey is CIVICRM_SITE_KEY; empty disables site-key checks.
 	SiteKey       string
 	SiteKeyModern SiteKeyMode // default SiteKeyRequire
-	// Leeway for exp/nbf/iat of CiviCRM and external JWTs (CiviCRM: 0).
+	// SiteKeyExemptJWT: on the modern forms, a request authenticated by a
+	// JWT (CiviCRM or external) may omit the site key, as AuthX's guards let
+	// JWTs through. A wrong site key is still refused.
+	SiteKeyExemptJWT bool
+	// Leeway for exp/nbf/iat of CiviCRM JWTs (CiviCRM itself: 0). External
+	// JWTs have their own (ExternalJWT.Leeway).
 	Leeway time.Duration
 	// MintTTL is the lifetime of JWTs Civigate mints for upstream. Default 5m.
 	MintTTL time.Duration
@@ -205,10 +210,14 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	if c.cred != nil {
 		flow = c.cred.flow
 	}
-	if rej := a.checkSiteKey(c, legacy || flow == FlowLegacyRest); rej != nil {
-		rej.Flow = flow
+	skRej := a.checkSiteKey(c, legacy || flow == FlowLegacyRest)
+	// A missing site key can wait for the verdict when a JWT may excuse it.
+	deferSK := skRej != nil && !c.siteKeySent && a.cfg.SiteKeyExemptJWT && !legacy && flow != FlowLegacyRest &&
+		c.cred != nil && strings.Count(c.cred.raw, ".") == 2
+	if skRej != nil && !deferSK {
+		skRej.Flow = flow
 		a.fail(ctx, ipKey)
-		return nil, rej
+		return nil, skRej
 	}
 	if c.cred == nil {
 		if !legacy && a.cfg.AllowAnonymous {
@@ -226,6 +235,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		return nil, r
 	}
 	p, rej := a.verify(ctx, c.cred)
+	if rej == nil && deferSK && p.CredType != CredJWT && p.CredType != CredExtJWT {
+		rej = skRej
+	}
 	if rej == nil {
 		rej = a.checkUser(p, legacy || flow == FlowLegacyRest)
 	}
@@ -284,7 +296,14 @@ func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, 
 	}
 	fp := Fingerprint(value)
 	if scheme == "Basic" {
-		return a.verifyRemote(ctx, scheme, value, cr.flow, fp)
+		// Fingerprint the user name, not user:password: a short hash of a
+		// password in logs would help an offline guesser.
+		b, err := base64.StdEncoding.DecodeString(value)
+		user, _, ok := strings.Cut(string(b), ":")
+		if err != nil || !ok {
+			return nil, invalidCredential("Basic value is not base64(user:password)")
+		}
+		return a.verifyRemote(ctx, scheme, value, cr.flow, Fingerprint("user:"+user))
 	}
 	if strings.Count(value, ".") == 2 {
 		if p, rej, handled := a.verifyJWT(ctx, value, cr.flow, fp); handled {
@@ -318,7 +337,7 @@ func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, 
 // token is for neither local verifier and should be asked of CiviCRM (no
 // sign keys configured) or treated as an API key.
 func (a *Authenticator) verifyJWT(ctx context.Context, tok, flow, fp string) (*Principal, *Rejection, bool) {
-	kid, alg := peekJWTHeader(tok)
+	kid := peekJWTKid(tok)
 	civi := false
 	for _, k := range a.cfg.SignKeys {
 		if k.KID == kid {
@@ -326,13 +345,17 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok, flow, fp string) (*P
 		}
 	}
 	switch {
-	case civi || (a.cfg.External == nil && len(a.cfg.SignKeys) > 0 && kid != ""):
+	case civi || (a.cfg.External == nil && len(a.cfg.SignKeys) > 0):
+		// Our kid, or no other verifier: VerifyCiviJWT refuses unknown kids
+		// the way firebase/php-jwt does.
 		cid, err := VerifyCiviJWT(tok, a.cfg.SignKeys, a.cfg.Now(), a.cfg.Leeway)
 		if err != nil {
 			return nil, asRejection(err), true
 		}
 		return &Principal{ContactID: cid, CredType: CredJWT, Flow: flow, KeyFingerprint: fp, forward: "Bearer " + tok}, nil, true
-	case a.cfg.External != nil && alg != "":
+	case a.cfg.External != nil:
+		// Everything else JWT-shaped is the IdP's to judge; its algorithm
+		// list excludes HMAC, so a forged HS token with a foreign kid fails.
 		cid, err := a.cfg.External.Verify(ctx, tok, a.cfg.Now())
 		if err != nil {
 			return nil, asRejection(err), true
@@ -342,10 +365,8 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok, flow, fp string) (*P
 			return nil, unavailable(err.Error()), true
 		}
 		return p, nil, true
-	case len(a.cfg.SignKeys) > 0 && alg != "":
-		// A JWT header without a kid we know: firebase/php-jwt needs the kid.
-		return nil, invalidCredential("JWT kid unknown"), true
 	}
+	// No local JWT verifier: CiviCRM's authx/id judges it like an API key.
 	return nil, nil, false
 }
 
@@ -404,22 +425,22 @@ func asRejection(err error) *Rejection {
 	return invalidCredential(err.Error())
 }
 
-// peekJWTHeader reads kid and alg without trusting them: they only pick
-// the verifier; each verifier pins its own algorithms.
-func peekJWTHeader(tok string) (kid, alg string) {
+// peekJWTKid reads the kid without trusting it: it only picks the
+// verifier; each verifier pins its own keys and algorithms.
+func peekJWTKid(tok string) string {
 	h, _, _ := strings.Cut(tok, ".")
 	if len(h) > 1024 {
-		return "", ""
+		return ""
 	}
 	b, err := base64.RawURLEncoding.DecodeString(h)
 	if err != nil {
-		return "", ""
+		return ""
 	}
 	var hdr jwtHeader
 	if json.Unmarshal(b, &hdr) != nil {
-		return "", ""
+		return ""
 	}
-	return hdr.KID, hdr.Alg
+	return hdr.KID
 }
 
 func (a *Authenticator) mac(parts ...string) string {

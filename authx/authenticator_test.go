@@ -403,3 +403,60 @@ func credsWith(xauth string) translate.Credentials {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func TestSiteKeyExemptJWT(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.SiteKeyExemptJWT = true })
+	tok := e.jwt(t, map[string]any{"sub": "cid:5", "scope": "authx"})
+	auth := func(form translate.Form, cr translate.Credentials) *Rejection {
+		c := contactGet()
+		c.Form = form
+		c.Credentials = cr
+		_, rej := e.a.Authenticate(context.Background(), Request{Call: c})
+		return rej
+	}
+	if rej := auth(translate.FormAjax, translate.Credentials{XCiviAuth: "Bearer " + tok}); rej != nil {
+		t.Fatalf("JWT without site key: %v", rej)
+	}
+	if rej := auth(translate.FormAjax, translate.Credentials{XCiviAuth: "Bearer " + tok, XCiviKey: "wrong-site-key"}); rej == nil || rej.Reason != ReasonSiteKey {
+		t.Fatalf("JWT with wrong site key: %v", rej)
+	}
+	if rej := auth(translate.FormAjax, translate.Credentials{XCiviAuth: "Bearer " + akUser}); rej == nil || rej.Reason != ReasonSiteKey {
+		t.Fatalf("API key without site key: %v", rej)
+	}
+	// A JWT-shaped API key does not get the exemption.
+	if rej := auth(translate.FormAjax, translate.Credentials{XCiviAuth: "Bearer a.b.c"}); rej == nil || rej.Reason != ReasonInvalid {
+		t.Fatalf("garbage: %v", rej)
+	}
+	if rej := auth(translate.FormExtern, translate.Credentials{APIKey: tok}); rej == nil || rej.Reason != ReasonSiteKey {
+		t.Fatalf("legacy form is never exempt: %v", rej)
+	}
+}
+
+func TestJWTShapedGarbageNeverReachesCiviCRM(t *testing.T) {
+	e := newEnv(t, nil)
+	c := contactGet()
+	c.Credentials = credsWith("Bearer x.y.z")
+	if _, rej := e.a.Authenticate(context.Background(), Request{Call: c}); rej == nil || rej.Reason != ReasonInvalid {
+		t.Fatalf("%v", rej)
+	}
+	if e.res.calls.Load() != 0 {
+		t.Fatal("resolver asked about a JWT-shaped value although sign keys are configured")
+	}
+}
+
+func TestBasicFingerprintIsUserName(t *testing.T) {
+	e := newEnv(t, nil)
+	c := contactGet()
+	c.Credentials = credsWith("Basic " + base64.StdEncoding.EncodeToString([]byte("admin:pw")))
+	p, rej := e.a.Authenticate(context.Background(), Request{Call: c})
+	if rej != nil {
+		t.Fatal(rej)
+	}
+	if p.KeyFingerprint != Fingerprint("user:admin") || p.CredType != CredPass {
+		t.Fatalf("%v", p)
+	}
+	c.Credentials = credsWith("Basic " + base64.StdEncoding.EncodeToString([]byte("no-colon")))
+	if _, rej := e.a.Authenticate(context.Background(), Request{Call: c}); rej == nil || rej.Scheme != "Basic" {
+		t.Fatalf("%+v", rej)
+	}
+}
