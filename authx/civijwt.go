@@ -1,7 +1,3 @@
-// Package authx extracts and verifies AuthX credentials at the edge.
-//
-// It is pure Go (no Caddy): the caddymodule package feeds it a
-// translate.Call plus the request headers and renders what it returns.
 package authx
 
 import (

@@ -2,7 +2,9 @@ package authx
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -110,18 +112,41 @@ type RedisCounter struct {
 	Client  redis.UniversalClient
 	Prefix  string        // key prefix, e.g. "civigate:authfail:"
 	Timeout time.Duration // per operation; default 50ms
+
+	breaker breaker
 }
 
-func (c *RedisCounter) ctx(parent context.Context) (context.Context, context.CancelFunc) {
-	t := c.Timeout
+func opCtx(parent context.Context, t time.Duration) (context.Context, context.CancelFunc) {
 	if t <= 0 {
 		t = 50 * time.Millisecond
 	}
 	return context.WithTimeout(parent, t)
 }
 
+func (c *RedisCounter) ctx(parent context.Context) (context.Context, context.CancelFunc) {
+	return opCtx(parent, c.Timeout)
+}
+
+// breaker skips Redis for a second after a failure, so an outage costs one
+// timeout per second instead of one per request.
+type breaker struct{ openUntil atomic.Int64 }
+
+const breakerPause = time.Second
+
+func (b *breaker) open() bool { return time.Now().UnixNano() < b.openUntil.Load() }
+
+// record notes the outcome of an operation; redis.Nil is a normal miss.
+func (b *breaker) record(err error) {
+	if err != nil && !errors.Is(err, redis.Nil) {
+		b.openUntil.Store(time.Now().Add(breakerPause).UnixNano())
+	}
+}
+
 // Blocked implements FailureCounter. Any Redis error means "not blocked".
 func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) (bool, time.Duration) {
+	if c.breaker.open() || len(keys) == 0 {
+		return false, 0
+	}
 	ctx, cancel := c.ctx(parent)
 	defer cancel()
 	pipe := c.Client.Pipeline()
@@ -131,7 +156,8 @@ func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) 
 		gets[i] = pipe.Get(ctx, c.Prefix+k)
 		ttls[i] = pipe.PTTL(ctx, c.Prefix+k)
 	}
-	_, _ = pipe.Exec(ctx) // per-command errors checked below; redis.Nil is normal
+	_, err := pipe.Exec(ctx) // per-command errors checked below; redis.Nil is normal
+	c.breaker.record(err)
 	var wait time.Duration
 	for i := range keys {
 		n, err := gets[i].Int()
@@ -151,6 +177,9 @@ func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) 
 // round trip. The NX set starts the window on the first failure and works
 // on every Redis version (unlike PEXPIRE … NX, Redis 7+).
 func (c *RedisCounter) Fail(parent context.Context, window time.Duration, keys ...string) {
+	if c.breaker.open() || len(keys) == 0 {
+		return
+	}
 	ctx, cancel := c.ctx(parent)
 	defer cancel()
 	pipe := c.Client.Pipeline()
@@ -158,7 +187,8 @@ func (c *RedisCounter) Fail(parent context.Context, window time.Duration, keys .
 		pipe.SetNX(ctx, c.Prefix+k, 0, window)
 		pipe.Incr(ctx, c.Prefix+k)
 	}
-	_, _ = pipe.Exec(ctx)
+	_, err := pipe.Exec(ctx)
+	c.breaker.record(err)
 }
 
 // RedisVerdicts is a VerdictStore on Redis. Errors and timeouts are misses,
@@ -167,13 +197,19 @@ type RedisVerdicts struct {
 	Client  redis.UniversalClient
 	Prefix  string        // e.g. "civigate:authv:"
 	Timeout time.Duration // per operation; default 50ms
+
+	breaker breaker
 }
 
 // Get implements VerdictStore.
 func (s *RedisVerdicts) Get(parent context.Context, key string) (Verdict, bool) {
-	ctx, cancel := (&RedisCounter{Timeout: s.Timeout}).ctx(parent)
+	if s.breaker.open() {
+		return Verdict{}, false
+	}
+	ctx, cancel := opCtx(parent, s.Timeout)
 	defer cancel()
 	v, err := s.Client.Get(ctx, s.Prefix+key).Result()
+	s.breaker.record(err)
 	if err != nil {
 		return Verdict{}, false
 	}
@@ -182,7 +218,10 @@ func (s *RedisVerdicts) Get(parent context.Context, key string) (Verdict, bool) 
 
 // Set implements VerdictStore.
 func (s *RedisVerdicts) Set(parent context.Context, key string, v Verdict, ttl time.Duration) {
-	ctx, cancel := (&RedisCounter{Timeout: s.Timeout}).ctx(parent)
+	if s.breaker.open() {
+		return
+	}
+	ctx, cancel := opCtx(parent, s.Timeout)
 	defer cancel()
-	_ = s.Client.Set(ctx, s.Prefix+key, v.encode(), ttl).Err()
+	s.breaker.record(s.Client.Set(ctx, s.Prefix+key, v.encode(), ttl).Err())
 }

@@ -115,6 +115,18 @@ func TestRedisFailsOpen(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Fatalf("took %v", d)
 	}
+	if !ctr.breaker.open() || !vs.breaker.open() {
+		t.Fatal("breaker not open after failures")
+	}
+	// While open, Redis is not even tried: no timeout is paid.
+	start = time.Now()
+	for range 100 {
+		ctr.Blocked(ctx, 1, "ip:a")
+		vs.Get(ctx, "k")
+	}
+	if d := time.Since(start); d > 20*time.Millisecond {
+		t.Fatalf("open breaker still waits: %v", d)
+	}
 
 	// And a whole Authenticate with Redis-backed stores still answers.
 	e := newEnv(t, func(cfg *Config) {
