@@ -1,6 +1,7 @@
 package authx
 
 import (
+	"bytes"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -252,7 +254,7 @@ func verifyHS(token string, keys []SignKey, now time.Time, leeway time.Duration)
 		return nil, jwtInvalid("bad signature encoding")
 	}
 	mac := hmac.New(algHash(key.Alg), key.Key)
-	mac.Write([]byte(token[:len(h64)+1+len(p64)]))
+	io.WriteString(mac, token[:len(h64)+1+len(p64)])
 	if !hmac.Equal(mac.Sum(nil), sig) {
 		return nil, jwtInvalid("signature verification failed")
 	}
@@ -271,7 +273,7 @@ func verifyHS(token string, keys []SignKey, now time.Time, leeway time.Duration)
 }
 
 func decodeClaims(pb []byte) (map[string]any, *Rejection) {
-	dec := json.NewDecoder(strings.NewReader(string(pb)))
+	dec := json.NewDecoder(bytes.NewReader(pb))
 	dec.UseNumber()
 	var claims map[string]any
 	if err := dec.Decode(&claims); err != nil || claims == nil {

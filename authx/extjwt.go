@@ -117,7 +117,8 @@ func (e *ExternalJWT) contact(v any) (int64, bool) {
 	}
 	switch x := v.(type) {
 	case float64:
-		if x >= 1 && x <= math.MaxInt32*1024 && x == math.Trunc(x) {
+		// JSON numbers arrive as float64: only exact integers count.
+		if x >= 1 && x < 1<<53 && x == math.Trunc(x) {
 			return int64(x), true
 		}
 	case string:
@@ -154,8 +155,9 @@ type staticKey struct {
 	alg string // "" any configured alg of the right family
 }
 
-// NewStaticKeys parses PEM public keys (PKIX "PUBLIC KEY" or certificates'
-// keys are not accepted: give the public key). kids maps kid → PEM text.
+// NewStaticKeys parses PEM public keys, PKIX "PUBLIC KEY" blocks only (for a
+// certificate, extract its public key first). kids maps kid → PEM text; use
+// the kid "" for a single key that tokens carry no kid for.
 func NewStaticKeys(kids map[string][]byte) (*StaticKeys, error) {
 	s := &StaticKeys{keys: map[string]staticKey{}}
 	for kid, pemText := range kids {
