@@ -279,3 +279,11 @@ func TestStaticPEMKeysAndMinting(t *testing.T) {
 		t.Fatal("unmapped subject accepted")
 	}
 }
+
+func mustEC(t *testing.T) *ecdsa.PrivateKey {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
