@@ -211,9 +211,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		flow = c.cred.flow
 	}
 	skRej := a.checkSiteKey(c, legacy || flow == FlowLegacyRest)
+	// WordPress REST logged the api_key's user in (do_user_login) before it
+	// validated the site key, so its credential errors come first there.
+	wp := call.Form == translate.FormWPRest
 	// A missing site key can wait for the verdict when a JWT may excuse it.
-	deferSK := skRej != nil && !c.siteKeySent && a.cfg.SiteKeyExemptJWT && !legacy && flow != FlowLegacyRest &&
+	jwtMayExcuse := !c.siteKeySent && a.cfg.SiteKeyExemptJWT && !legacy && flow != FlowLegacyRest &&
 		c.cred != nil && strings.Count(c.cred.raw, ".") == 2
+	deferSK := skRej != nil && (wp || jwtMayExcuse)
 	if skRej != nil && !deferSK {
 		skRej.Flow = flow
 		a.fail(ctx, ipKey)
@@ -235,11 +239,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		return nil, r
 	}
 	p, rej := a.verify(ctx, c.cred)
-	if rej == nil && deferSK && p.CredType != CredJWT && p.CredType != CredExtJWT {
-		rej = skRej
-	}
 	if rej == nil {
 		rej = a.checkUser(p, legacy || flow == FlowLegacyRest)
+	}
+	if rej == nil && deferSK && (wp || (p.CredType != CredJWT && p.CredType != CredExtJWT)) {
+		rej = skRej
 	}
 	if rej != nil {
 		rej.Flow = flow

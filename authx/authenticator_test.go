@@ -272,7 +272,7 @@ func TestAttackCorpus(t *testing.T) {
 				t.Errorf("status %d, want %d", rej.HTTPStatus(), c.status)
 			}
 			for _, secret := range []string{akUser, akNoUser, good, testSiteKey, "garbage", "forged"} {
-				for _, s := range []string{rej.Message, rej.LegacyMessage(), rej.Detail, rej.WWWAuthenticate(""), rej.WP().Message, rej.ModernBody()} {
+				for _, s := range []string{rej.Message, rej.LegacyMessage(), rej.Detail, rej.WWWAuthenticate(""), rej.WP().Message, modernBody(rej)} {
 					if strings.Contains(s, secret) {
 						t.Errorf("rejection text %q echoes a credential", s)
 					}
@@ -387,8 +387,9 @@ func TestRejectionRendering(t *testing.T) {
 			t.Errorf("%s: got %q want %q", c.r.Reason, got, c.want)
 		}
 	}
-	if b := invalidCredential("").ModernBody(); b != "HTTP 401 Invalid credential" {
-		t.Errorf("modern body %q", b)
+	if rep, _ := invalidCredential("").Reply(&translate.Call{Form: translate.FormAjax}, ""); rep.Status != 401 ||
+		rep.ContentType != "application/json" || string(rep.Body) != `{"is_error":1,"error_message":"Invalid credential"}` {
+		t.Errorf("modern reply %d %s %s", rep.Status, rep.ContentType, rep.Body)
 	}
 	if w := (&Rejection{Reason: ReasonSiteKey, Detail: detailSiteKeyMissing}).WP(); w.Status != 403 || w.Message != "Param key is not valid." {
 		t.Errorf("wp missing key: %+v", w)
@@ -459,4 +460,9 @@ func TestBasicFingerprintIsUserName(t *testing.T) {
 	if _, rej := e.a.Authenticate(context.Background(), Request{Call: c}); rej == nil || rej.Scheme != "Basic" {
 		t.Fatalf("%+v", rej)
 	}
+}
+
+func modernBody(r *Rejection) string {
+	rep, _ := r.Reply(&translate.Call{Form: translate.FormAjax}, "")
+	return string(rep.Body)
 }

@@ -1,7 +1,6 @@
 package authx
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )
@@ -183,11 +182,6 @@ func quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
-}
-
-// ModernBody is AuthX's text/plain rejection body: "HTTP 401 Invalid credential".
-func (r *Rejection) ModernBody() string {
-	return "HTTP " + strconv.Itoa(r.HTTPStatus()) + " " + r.Message
 }
 
 const (

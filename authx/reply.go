@@ -15,8 +15,11 @@ import (
 //   - WordPress REST: the WP_Error shape and status civicrm/v3/rest gave;
 //   - civicrm/ajax/rest with key/api_key (legacyrest flow): 200
 //     text/javascript {"error_message":"FATAL: <AuthX message>","is_error":1};
-//   - civicrm/ajax/rest otherwise: AuthX's 401 text/plain "HTTP 401 <message>"
-//     (400/403/429/503 as HTTPStatus says) plus an RFC 6750/7617 challenge.
+//   - civicrm/ajax/rest otherwise: 401 (400/403/429/503 as HTTPStatus says)
+//     with an RFC 6750/7617 challenge and an APIv3-shaped JSON body
+//     {"is_error":1,"error_message":<AuthX message>}: AuthX itself sends
+//     text/plain "HTTP 401 <message>", which API clients cannot parse as
+//     the APIv3 error every other answer of the endpoint is.
 //
 // No shape ever contains the credential.
 func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, http.Header) {
@@ -48,5 +51,6 @@ func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, 
 	if c := r.WWWAuthenticate(realm); c != "" {
 		h.Set("WWW-Authenticate", c)
 	}
-	return translate.Reply{Status: r.HTTPStatus(), ContentType: "text/plain;charset=UTF-8", Body: []byte(r.ModernBody())}, h
+	body := translate.EncodeJSON(translate.APIError(r.Message), translate.JSONOptions{})
+	return translate.Reply{Status: r.HTTPStatus(), ContentType: "application/json", Body: body}, h
 }

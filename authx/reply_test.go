@@ -44,7 +44,8 @@ func TestRejectionReplies(t *testing.T) {
 	c = contactGet()
 	c.Credentials = credsWith("Bearer garbage")
 	rep, chal, _ := run(c)
-	if rep.Status != 401 || string(rep.Body) != "HTTP 401 Invalid credential" || chal != `Bearer realm="CiviCRM", error="invalid_token", error_description="Invalid credential"` {
+	if rep.Status != 401 || rep.ContentType != "application/json" ||
+		string(rep.Body) != `{"is_error":1,"error_message":"Invalid credential"}` || chal != `Bearer realm="CiviCRM", error="invalid_token", error_description="Invalid credential"` {
 		t.Errorf("modern: %d %q %q", rep.Status, rep.Body, chal)
 	}
 

@@ -7,14 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/civigate/civigate/authx"
-	"github.com/civigate/civigate/translate"
 )
 
 // AuthConfig is edge authentication and policy. The zero value is the safe
@@ -207,37 +205,6 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		StatusCode: rec.status, Header: rec.header, Request: req,
 		Body: io.NopCloser(bytes.NewReader(rec.body.Bytes())), ContentLength: int64(rec.body.Len()),
 	}, nil
-}
-
-// rejectionReply renders an edge refusal the way the client's endpoint
-// form expects: legacy forms the legacy message as an APIv3 error (HTTP 200,
-// JSON or XML as asked), WordPress REST its own error shape, AuthX's
-// legacyrest flow its 200 text/javascript FATAL body, and the modern flows
-// 401/403 with a WWW-Authenticate challenge and an APIv3 JSON body.
-// Throttling is always a 429 with Retry-After.
-func (h *Handler) rejectionReply(w http.ResponseWriter, call *translate.Call, rej *authx.Rejection) translate.Reply {
-	if s := rej.RetryAfterSeconds(); s > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(s))
-	}
-	switch {
-	case call.Form == translate.FormWPRest:
-		wp := rej.WP()
-		var data *translate.Array
-		if wp.DataStatus {
-			data = translate.WPStatusData(wp.Status)
-		}
-		return translate.WPErrorReply(wp.Status, wp.Code, wp.Message, data)
-	case call.Form.Legacy():
-		return translate.ErrorReply(call, rej.LegacyStatus(), translate.RESTError(rej.LegacyMessage()))
-	case rej.Flow == authx.FlowLegacyRest && rej.Reason != authx.ReasonRateLimited:
-		body := translate.EncodeJSON(translate.RESTError("FATAL: "+rej.Message), translate.JSONOptions{Legacy: true})
-		return translate.Reply{Status: http.StatusOK, ContentType: "text/javascript;charset=UTF-8", Body: body}
-	}
-	if ch := rej.WWWAuthenticate(h.realm()); ch != "" {
-		w.Header().Set("WWW-Authenticate", ch)
-	}
-	body := translate.EncodeJSON(translate.APIError(rej.Message), translate.JSONOptions{})
-	return translate.Reply{Status: rej.HTTPStatus(), ContentType: "application/json", Body: body}
 }
 
 func (h *Handler) realm() string {

@@ -59,7 +59,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.logger.Info("request refused at the edge",
 			zap.String("form", form), zap.String("reason", string(rej.Reason)), zap.String("detail", rej.Detail),
 			zap.String("client_ip", clientIP.String()))
-		return writeReply(w, h.rejectionReply(w, call, rej))
+		reply, header := rej.Reply(call, h.realm())
+		for name, values := range header {
+			w.Header()[name] = values
+		}
+		return writeReply(w, reply)
 	}
 	setAuthPlaceholders(r, principal)
 	h.usage.record(legacyFeatures(call), usageCaller{contactID: principal.ContactID, fingerprint: principal.KeyFingerprint}, time.Now())
