@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -61,10 +62,31 @@ type AuthConfig struct {
 	Secret string `json:"secret,omitempty"`
 	// Realm for WWW-Authenticate challenges. Default "CiviCRM".
 	Realm string `json:"realm,omitempty"`
+	// JWTWithoutSiteKey lets a verified JWT on the modern forms stand in
+	// for a missing site key (a wrong site key is still refused).
+	JWTWithoutSiteKey bool `json:"jwt_without_site_key,omitempty"`
+	// ExternalJWT accepts JWTs from an identity provider; Civigate forwards
+	// a CiviCRM JWT minted for the mapped contact (needs sign_keys).
+	ExternalJWT *ExternalJWTConfig `json:"external_jwt,omitempty"`
 	// Rules are allow/deny rules, first match wins; Default ("allow" or
 	// "deny", default allow) applies when none matches.
 	Rules   []RuleConfig `json:"rules,omitempty"`
 	Default string       `json:"default,omitempty"`
+}
+
+// ExternalJWTConfig verifies an identity provider's JWTs.
+type ExternalJWTConfig struct {
+	// JWKSURL is the provider's key set; PEMFiles maps key ids to PEM
+	// public key files instead (or besides, when no JWKS URL is given).
+	JWKSURL  string            `json:"jwks_url,omitempty"`
+	PEMFiles map[string]string `json:"pem_files,omitempty"`
+	// Algorithms accepted (pinned), e.g. RS256, ES256, EdDSA. Required.
+	Algorithms []string `json:"algorithms,omitempty"`
+	Issuer     string   `json:"issuer,omitempty"`
+	Audience   []string `json:"audience,omitempty"`
+	// ContactClaim holds the CiviCRM contact id (a number, a decimal string
+	// or cid:N).
+	ContactClaim string `json:"contact_claim,omitempty"`
 }
 
 // RuleConfig is one policy rule; every non-empty field must match.
@@ -104,6 +126,18 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 			return nil, fmt.Errorf("sign_keys: %v", err)
 		}
 		cfg.SignKeys = keys
+	}
+	cfg.SiteKeyExemptJWT = ac.JWTWithoutSiteKey
+	if ej := ac.ExternalJWT; ej != nil {
+		ext, err := buildExternalJWT(ej)
+		if err != nil {
+			return nil, err
+		}
+		if len(cfg.SignKeys) == 0 {
+			return nil, fmt.Errorf("auth: external_jwt needs sign_keys to mint the CiviCRM JWT it forwards")
+		}
+		ext.Leeway = cfg.Leeway
+		cfg.External = ext
 	}
 	if ac.ForwardJWT && len(cfg.SignKeys) == 0 {
 		return nil, fmt.Errorf("auth: forward_jwt needs sign_keys")
@@ -163,6 +197,34 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		cfg.Policy = p
 	}
 	return authx.New(cfg)
+}
+
+func buildExternalJWT(ej *ExternalJWTConfig) (*authx.ExternalJWT, error) {
+	ext := &authx.ExternalJWT{Algorithms: ej.Algorithms, Issuer: ej.Issuer, Audience: ej.Audience, ContactClaim: ej.ContactClaim}
+	switch {
+	case ej.JWKSURL != "" && len(ej.PEMFiles) > 0:
+		return nil, fmt.Errorf("auth: external_jwt: give jwks_url or pem files, not both")
+	case ej.JWKSURL != "":
+		ext.Keys = &authx.JWKS{URL: ej.JWKSURL, Client: &http.Client{Timeout: 5 * time.Second}}
+	case len(ej.PEMFiles) > 0:
+		pems := map[string][]byte{}
+		for kid, file := range ej.PEMFiles {
+			b, err := os.ReadFile(file)
+			if err != nil {
+				return nil, fmt.Errorf("auth: external_jwt: %v", err)
+			}
+			pems[kid] = b
+		}
+		keys, err := authx.NewStaticKeys(pems)
+		if err != nil {
+			return nil, fmt.Errorf("auth: external_jwt: %v", err)
+		}
+		ext.Keys = keys
+	}
+	if err := ext.Validate(); err != nil {
+		return nil, fmt.Errorf("auth: %v", err)
+	}
+	return ext, nil
 }
 
 type routeCtxKey struct{}

@@ -41,6 +41,15 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        max_failures      <n>|off [<window>]
 //	        secret            <secret or placeholder>
 //	        realm             <realm>
+//	        jwt_without_site_key
+//	        external_jwt {
+//	            jwks_url      <url>
+//	            pem           <kid> <file>
+//	            algorithms    <RS256|ES256|EdDSA|...>...
+//	            issuer        <iss>
+//	            audience      <aud>...
+//	            contact_claim <claim>
+//	        }
 //	        default           allow|deny
 //	        allow|deny {
 //	            contact   <id>...
@@ -216,6 +225,17 @@ func parseAuth(d *caddyfile.Dispenser) (*AuthConfig, error) {
 				}
 				ac.FailureWindow = ds[0]
 			}
+		case "jwt_without_site_key":
+			if err := noArgs(d); err != nil {
+				return nil, err
+			}
+			ac.JWTWithoutSiteKey = true
+		case "external_jwt":
+			ej, err := parseExternalJWT(d)
+			if err != nil {
+				return nil, err
+			}
+			ac.ExternalJWT = ej
 		case "allow", "deny":
 			rule, err := parseRule(d, sub)
 			if err != nil {
@@ -227,6 +247,51 @@ func parseAuth(d *caddyfile.Dispenser) (*AuthConfig, error) {
 		}
 	}
 	return ac, nil
+}
+
+func parseExternalJWT(d *caddyfile.Dispenser) (*ExternalJWTConfig, error) {
+	if d.NextArg() {
+		return nil, d.Errf("external_jwt: unexpected argument %q", d.Val())
+	}
+	ej := &ExternalJWTConfig{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		switch sub := d.Val(); sub {
+		case "jwks_url":
+			if err := oneArg(d, &ej.JWKSURL); err != nil {
+				return nil, err
+			}
+		case "pem":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return nil, d.Errf("pem: expected <kid> <file>")
+			}
+			if ej.PEMFiles == nil {
+				ej.PEMFiles = map[string]string{}
+			}
+			ej.PEMFiles[args[0]] = args[1]
+		case "algorithms", "audience":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return nil, d.Errf("%s: expected at least one value", sub)
+			}
+			if sub == "algorithms" {
+				ej.Algorithms = append(ej.Algorithms, args...)
+			} else {
+				ej.Audience = append(ej.Audience, args...)
+			}
+		case "issuer":
+			if err := oneArg(d, &ej.Issuer); err != nil {
+				return nil, err
+			}
+		case "contact_claim":
+			if err := oneArg(d, &ej.ContactClaim); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, d.Errf("external_jwt: unknown subdirective %q", sub)
+		}
+	}
+	return ej, nil
 }
 
 func parseRule(d *caddyfile.Dispenser, effect string) (RuleConfig, error) {
