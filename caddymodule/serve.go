@@ -211,6 +211,9 @@ func (h *Handler) count(form, outcome string) {
 	metrics.requests.WithLabelValues(form, outcome).Inc()
 }
 
+// writeReply sends a complete answer. It returns no error even when the
+// client went away: Caddy would log a handler error together with the
+// request URI, and legacy URIs carry credentials.
 func writeReply(w http.ResponseWriter, reply translate.Reply) error {
 	if reply.ContentType != "" {
 		w.Header().Set("Content-Type", reply.ContentType)
@@ -221,8 +224,8 @@ func writeReply(w http.ResponseWriter, reply translate.Reply) error {
 		status = http.StatusOK
 	}
 	w.WriteHeader(status)
-	_, err := w.Write(reply.Body)
-	return err
+	_, _ = w.Write(reply.Body)
+	return nil
 }
 
 // recorder captures the upstream response with headers of its own, so

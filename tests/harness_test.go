@@ -91,3 +91,11 @@ func redisURL(t testing.TB) string {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
+
+// caddyStopNow stops Caddy before the test ends, e.g. to flush its logs.
+func caddyStopNow(t testing.TB) {
+	t.Helper()
+	if err := caddy.Stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,130 @@
+package tests
+
+import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civigate/civigate/authx"
+)
+
+// startExample runs Caddyfile.example as shipped, with its environment
+// variables pointing at upstream, and every log line (access and others)
+// written to files the test reads back.
+func startExample(t *testing.T, upstream, siteKey, signKeys string) (inst caddyInstance, accessLog, otherLog string) {
+	t.Helper()
+	example, err := os.ReadFile("../Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	accessLog, otherLog = filepath.Join(dir, "access.log"), filepath.Join(dir, "caddy.log")
+	t.Setenv("CIVIGATE_LISTEN", ":{PORT}")
+	t.Setenv("CIVIGATE_ADMIN", "127.0.0.1:{ADMIN}")
+	t.Setenv("CIVICRM_UPSTREAM", upstream)
+	t.Setenv("CIVICRM_SITE_KEY", siteKey)
+	t.Setenv("CIVICRM_SIGN_KEYS", signKeys)
+	t.Setenv("REDIS_URL", "")
+	t.Setenv("CIVIGATE_ACCESS_LOG", "file "+accessLog)
+	// The example leaves Caddy's own log on stderr; send it to a file too.
+	cf := strings.Replace(string(example), "{\n\tadmin", "{\n\tlog {\n\t\toutput file "+otherLog+"\n\t}\n\tadmin", 1)
+	cf = strings.NewReplacer("{$CIVIGATE_LISTEN::8080}", os.Getenv("CIVIGATE_LISTEN"),
+		"{$CIVIGATE_ADMIN:localhost:2019}", os.Getenv("CIVIGATE_ADMIN")).Replace(cf)
+	return startCaddy(t, cf), accessLog, otherLog
+}
+
+// Whatever form a request uses, no credential may appear in any log line:
+// not the site key, the API key, a JWT or a Basic password, in the query,
+// the body, any header spelling or a Referer.
+func TestLogsNeverContainCredentials(t *testing.T) {
+	stub := newStubCiviCRM(t)
+	siteKey := "sk-" + randomHex(t, 12)
+	signKeys := "jwt-hs256:hkdf-sha256:" + randomHex(t, 16)
+	inst, accessLog, otherLog := startExample(t, stub.Host(), siteKey, signKeys)
+
+	keys, err := authx.ParseSignKeys(signKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwt, err := authx.MintCiviJWT(keys, 2, time.Now(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	password := "pw-" + randomHex(t, 8)
+	basic := base64.StdEncoding.EncodeToString([]byte("admin:" + password))
+	wrongKey := "wrong-" + randomHex(t, 8)
+	secrets := []string{siteKey, stub.APIKey, jwt, password, basic, wrongKey, url.QueryEscape(jwt)}
+
+	extern := inst.URL + "/sites/all/modules/civicrm/extern/rest.php"
+	ajax := inst.URL + "/civicrm/ajax/rest"
+	q := url.Values{"entity": {"Contact"}, "action": {"get"}, "json": {"1"}}
+	withQ := func(base string, extra url.Values) string {
+		v := url.Values{}
+		for k, vs := range q {
+			v[k] = vs
+		}
+		for k, vs := range extra {
+			v[k] = vs
+		}
+		return base + "?" + v.Encode()
+	}
+	type req struct {
+		method, url, body string
+		header          http.Header
+	}
+	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
+	for _, rq := range []req{
+		{"GET", withQ(extern, url.Values{"key": {siteKey}, "api_key": {stub.APIKey}}), "", nil},
+		{"GET", withQ(extern, url.Values{"key": {siteKey}, "api_key": {jwt}}), "", nil},
+		{"GET", withQ(extern, url.Values{"key": {wrongKey}, "api_key": {stub.APIKey}}), "", nil},
+		{"GET", withQ(extern, url.Values{"key": {siteKey}, "api_key": {wrongKey}}), "", nil},
+		{"POST", extern, url.Values{"entity": {"Contact"}, "action": {"get"}, "json": {"1"}, "key": {siteKey}, "api_key": {stub.APIKey}}.Encode(), form},
+		{"GET", withQ(ajax, nil), "", http.Header{"X-Civi-Auth": {"Bearer " + stub.APIKey}, "X-Civi-Key": {siteKey}}},
+		{"GET", withQ(ajax, nil), "", http.Header{"X_Civi_Auth": {"Bearer " + jwt}, "X_Civi_Key": {siteKey}}},
+		{"GET", withQ(ajax, nil), "", http.Header{"Authorization": {"Bearer " + stub.APIKey}, "X-Civi-Key": {siteKey}, "X-Requested-With": {"XMLHttpRequest"}}},
+		{"GET", withQ(ajax, nil), "", http.Header{"Authorization": {"Basic " + basic}, "X-Civi-Key": {siteKey}}},
+		{"GET", withQ(ajax, url.Values{"_authx": {"Bearer " + stub.APIKey}, "_authxSiteKey": {siteKey}}), "", nil},
+		{"GET", withQ(ajax, url.Values{"key": {siteKey}, "api_key": {stub.APIKey}}), "", http.Header{"Referer": {withQ(extern, url.Values{"key": {siteKey}, "api_key": {stub.APIKey}})}}},
+	} {
+		r, err := http.NewRequest(rq.method, rq.url, strings.NewReader(rq.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range rq.header {
+			r.Header[k] = v // verbatim, so X_Civi_Auth keeps its spelling
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+
+	// Did the requests really go through (otherwise the logs prove nothing)?
+	seen, _ := stub.seen()
+	if len(seen) < 5 {
+		t.Fatalf("only %d requests reached the upstream; the test did not exercise Civigate", len(seen))
+	}
+	caddyStopNow(t)
+	for _, file := range []string{accessLog, otherLog} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if file == accessLog && strings.Count(string(b), "\n") < 11 {
+			t.Fatalf("access log has %d lines, want one per request:\n%s", strings.Count(string(b), "\n"), b)
+		}
+		for _, s := range secrets {
+			if strings.Contains(string(b), s) {
+				t.Errorf("%s contains a credential (%.6s…)", filepath.Base(file), s)
+			}
+		}
+	}
+}
