@@ -76,7 +76,7 @@ func TestLogsNeverContainCredentials(t *testing.T) {
 	}
 	type req struct {
 		method, url, body string
-		header          http.Header
+		header            http.Header
 	}
 	form := http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}
 	for _, rq := range []req{
