@@ -38,9 +38,10 @@ func headerValues(h http.Header, name string) []string {
 	return out
 }
 
-// foldHeaderName lowercases and maps '_' to '-'.
+// foldHeaderName lowercases and maps '_' and '.' to '-', as PHP's
+// $_SERVER registration folds them all into '_'.
 func foldHeaderName(k string) string {
-	return strings.ToLower(strings.ReplaceAll(k, "_", "-"))
+	return strings.ToLower(strings.NewReplacer("_", "-", ".", "-").Replace(k))
 }
 
 // oneValue reduces the values of one header (all spellings) to one.
