@@ -34,6 +34,11 @@ test:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 20m ./...
 
+# wrk against real processes on 127.0.0.1 (Civigate, a CiviCRM stub, a private
+# redis-server, plain-Caddy baselines); prints one table and writes BENCHMARKS.md.
+loadtest:
+	$(GO) run ./tests/loadtest
+
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 FUZZTIME ?= 20s
 fuzz:

@@ -1,0 +1,200 @@
+// Command loadtest is `make loadtest`: it builds bin/civigate, starts real
+// processes on 127.0.0.1 only (Civigate with every scenario on its own
+// site, a fixed-body CiviCRM stub, a private redis-server) and measures
+// Civigate against plain-Caddy baselines with wrk. It prints one table and
+// writes it, with the command and the machine, to BENCHMARKS.md.
+//
+// The same binary is the upstream stub when run with -stub, so the stub is
+// a separate process like a real CiviCRM, not a goroutine beside wrk's
+// bookkeeping.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	var (
+		stubMode = flag.Bool("stub", false, "run as the CiviCRM stub (used by the load test itself)")
+		listen   = flag.String("listen", "127.0.0.1:0", "stub: address to listen on")
+		apiKey   = flag.String("api-key", "", "stub: the API key civicrm/authx/id accepts")
+		latency  = flag.Duration("latency", 0, "stub: time taken by each civicrm/ajax/rest answer")
+
+		duration = flag.Duration("duration", 6*time.Second, "measured time per wrk run")
+		warm     = flag.Duration("warm", 2*time.Second, "warm-up per wrk run (not measured)")
+		out      = flag.String("out", "BENCHMARKS.md", "report file (overwritten)")
+		profile  = flag.String("profile", "", "directory for CPU profiles of Civigate, one per scenario")
+	)
+	flag.Parse()
+	if *stubMode {
+		log.Fatal(runStub(*listen, *apiKey, *latency))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, *duration, *warm, *out, *profile); err != nil {
+		log.Fatalf("loadtest: %v", err)
+	}
+}
+
+func run(ctx context.Context, duration, warm time.Duration, out, profileDir string) error {
+	for _, tool := range []string{"wrk", "redis-server"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is not installed (Debian: apt-get install %s)", tool, tool)
+		}
+	}
+	if _, err := os.Stat("go.mod"); err != nil {
+		return fmt.Errorf("run from the repository root (make loadtest)")
+	}
+	log.Print("building bin/civigate")
+	build := exec.CommandContext(ctx, "go", "build", "-o", "bin/civigate", "./cmd/civigate")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fmt.Errorf("go build: %v", err)
+	}
+	civigate, _ := filepath.Abs("bin/civigate")
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "civigate-loadtest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+
+	p, err := allocPorts()
+	if err != nil {
+		return err
+	}
+	sk, ak := "sk-"+randHex(12), randHex(16)
+
+	var procs []*proc
+	defer func() {
+		// Civigate first, so it never sees its upstreams vanish mid-request.
+		for i := len(procs) - 1; i >= 0; i-- {
+			procs[i].stop()
+		}
+	}()
+	launch := func(name, addr, bin string, args ...string) error {
+		pr, err := start(dir, name, nil, bin, args...)
+		if err != nil {
+			return err
+		}
+		procs = append(procs, pr)
+		return waitPort(pr, addr)
+	}
+	stubAddr, slowAddr := addr(p.Stub), addr(p.SlowStub)
+	if err := launch("stub", stubAddr, self, "-stub", "-listen", stubAddr, "-api-key", ak); err != nil {
+		return err
+	}
+	if err := launch("stub-100ms", slowAddr, self, "-stub", "-listen", slowAddr, "-api-key", ak, "-latency", "100ms"); err != nil {
+		return err
+	}
+	if err := launch("redis", addr(p.Redis), "redis-server", "--port", fmt.Sprint(p.Redis), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir); err != nil {
+		return err
+	}
+
+	cfg := siteConfig{SiteKey: sk}
+	var notes []string
+	if cacheOffSupported(ctx, civigate, dir) {
+		cfg.CacheOff = "cache off"
+	} else {
+		notes = append(notes, "This build's `civicrm` grammar has no `cache off`: the uncached sites run with the default.")
+	}
+	cf := caddyfile(p, cfg)
+	cfPath := filepath.Join(dir, "Caddyfile")
+	if err := os.WriteFile(cfPath, []byte(cf), 0o600); err != nil {
+		return err
+	}
+	if err := startCivigate(civigate, dir, cfPath, p, &procs); err != nil {
+		return err
+	}
+
+	facts := machineFacts(civigate)
+	loadBefore := loadAvg()
+	results := runScenarios(ctx, scenarios(p, sk, ak, duration), warm, p.Admin, profileDir)
+	loadAfter := loadAvg()
+	for _, pr := range procs {
+		if pr.exited() {
+			notes = append(notes, fmt.Sprintf("%s exited during the run (log: %s).", pr.name, pr.log))
+		}
+	}
+	table := renderTable(results)
+	fmt.Println(table)
+	return writeReport(out, report{
+		Table: table, Results: results, Facts: facts, Notes: notes,
+		LoadBefore: loadBefore, LoadAfter: loadAfter, Caddyfile: redact(cf, sk, ak),
+		Duration: duration, Warm: warm, SiteKey: sk, APIKey: ak,
+	})
+}
+
+func startCivigate(civigate, dir, cfPath string, p ports, procs *[]*proc) error {
+	// Caddy's data and config dirs go to the temp dir: nothing lands in $HOME.
+	pr, err := start(dir, "civigate", []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir},
+		civigate, "run", "--config", cfPath, "--adapter", "caddyfile")
+	if err != nil {
+		return err
+	}
+	*procs = append(*procs, pr)
+	for _, port := range []int{p.Admin, p.Uncached, p.Proxy, p.Memory, p.Respond, p.RedisCached, p.SlowCached, p.SlowOpen} {
+		if err := waitPort(pr, addr(port)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cacheOffSupported asks the built binary whether `cache off` parses.
+func cacheOffSupported(ctx context.Context, civigate, dir string) bool {
+	probe := filepath.Join(dir, "probe.Caddyfile")
+	_ = os.WriteFile(probe, []byte("http://:1 {\n\tcivicrm {\n\t\tcache off\n\t}\n}\n"), 0o600)
+	return exec.CommandContext(ctx, civigate, "adapt", "--config", probe, "--adapter", "caddyfile").Run() == nil
+}
+
+func allocPorts() (ports, error) {
+	var p ports
+	seen := map[int]bool{}
+	for _, dst := range []*int{&p.Admin, &p.Stub, &p.SlowStub, &p.Redis, &p.Uncached, &p.Proxy,
+		&p.Memory, &p.Respond, &p.RedisCached, &p.SlowCached, &p.SlowOpen} {
+		for tries := 0; ; tries++ {
+			n, err := freePort()
+			if err != nil {
+				return p, err
+			}
+			if !seen[n] {
+				seen[n], *dst = true, n
+				break
+			}
+			if tries > 20 {
+				return p, fmt.Errorf("no distinct free ports")
+			}
+		}
+	}
+	return p, nil
+}
+
+func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// redact replaces this run's secrets by their names in anything published.
+func redact(s, sk, ak string) string {
+	return strings.NewReplacer(sk, "SK", ak, "AK").Replace(s)
+}

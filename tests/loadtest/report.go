@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"time"
+)
+
+type report struct {
+	Table                 string
+	Results               []scenario
+	Facts                 []string
+	Notes                 []string
+	LoadBefore, LoadAfter string
+	Caddyfile             string
+	Duration, Warm        time.Duration
+	SiteKey, APIKey       string
+}
+
+// renderTable is the one table of a run, in Markdown so the terminal and
+// BENCHMARKS.md show the same thing.
+func renderTable(list []scenario) string {
+	var b strings.Builder
+	b.WriteString("| | Civigate | req/s | p50 | p99 | baseline | req/s | p50 | p99 | ratio | target | met |\n")
+	b.WriteString("|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|---|\n")
+	for i := range list {
+		s := &list[i]
+		ratio, met, why := s.verdict()
+		verdict := "yes"
+		if !met {
+			verdict = "**no**"
+		}
+		if why != "" {
+			verdict += " (" + why + ")"
+		}
+		target := fmt.Sprintf("≥ %.2f", s.Target)
+		ratioS := fmt.Sprintf("%.2f", ratio)
+		if s.Target >= 10 {
+			target, ratioS = fmt.Sprintf("≥ %.0f×", s.Target), fmt.Sprintf("%.0f×", ratio)
+		}
+		fmt.Fprintf(&b, "| (%s) %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			s.ID, s.Title,
+			s.Subject.Name, rps(s.Subject), lat(s.Subject.Load.P50), lat(s.Subject.Load.P99),
+			s.Baseline.Name, rps(s.Baseline), lat(s.Baseline.Load.P50), lat(s.Baseline.Load.P99),
+			ratioS, target, verdict)
+	}
+	return b.String()
+}
+
+func rps(sd side) string {
+	if sd.Err != nil {
+		return "–"
+	}
+	return fmt.Sprintf("%.0f", sd.Load.RPS)
+}
+
+func lat(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "–"
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+	default:
+		return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond))
+	}
+}
+
+func writeReport(path string, r report) error {
+	var b strings.Builder
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("Written by `make loadtest` (`go run ./tests/loadtest`), overwritten on every run; this is the\n")
+	fmt.Fprintf(&b, "output of one run on %s. Numbers are requests per second measured by wrk, and\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	b.WriteString("the latency percentiles wrk reports with `--latency`. ratio = Civigate req/s ÷ baseline req/s.\n\n")
+	b.WriteString(r.Table)
+	b.WriteString("\n## What ran\n\n")
+	b.WriteString("Every process listens on 127.0.0.1 only:\n\n")
+	b.WriteString("- **Civigate**: `bin/civigate run` (built by the run with `go build -o bin/civigate ./cmd/civigate`), one process\n")
+	b.WriteString("  with every scenario on its own site and the plain-Caddy baselines (`reverse_proxy`, `respond`) on\n")
+	b.WriteString("  sites of the same process, so each ratio compares handlers on the same binary and defaults.\n")
+	b.WriteString("- **CiviCRM stub**: the load test binary with `-stub`, a net/http server answering `civicrm/ajax/rest`\n")
+	b.WriteString("  with the 8 KiB Contact.get body a live CiviCRM 6.17.2 sent (recording rt-1) and `civicrm/authx/id`\n")
+	b.WriteString("  for the API key; a second one answers after 100 ms for (d).\n")
+	b.WriteString("- **Redis**: a private `redis-server --save '' --appendonly no` on a free port, for (c).\n")
+	b.WriteString("- **wrk**: " + fmt.Sprintf("%s warm-up (discarded; it also fills the cache), then %s measured, per side;\n", r.Warm, r.Duration))
+	b.WriteString("  each pair runs back to back, baseline first. Nothing is pinned: wrk and the servers share the cores.\n")
+	b.WriteString("- Every side is checked first to answer 200 with the recorded body byte for byte, and each cached\n")
+	b.WriteString("  side's stub counts the API calls it served during the measured run (a cached run that reached\n")
+	b.WriteString("  CiviCRM for more than 1% of its requests fails its target whatever its speed).\n\n")
+	b.WriteString("Upstream API calls and failed requests during the measured runs:\n\n")
+	b.WriteString("| | side | requests | failed | upstream API calls |\n|---|---|--:|--:|--:|\n")
+	for _, s := range r.Results {
+		for _, sd := range []side{s.Subject, s.Baseline} {
+			calls := "–"
+			if sd.StubPort != 0 {
+				calls = fmt.Sprint(sd.Calls)
+			}
+			fmt.Fprintf(&b, "| (%s) | %s | %d | %d | %s |\n", s.ID, sd.Name, sd.Load.Requests, sd.Load.Errors, calls)
+		}
+	}
+	b.WriteString("\n## Machine\n\n")
+	for _, f := range r.Facts {
+		b.WriteString("- " + f + "\n")
+	}
+	fmt.Fprintf(&b, "- load average before / after the run: %s / %s (the machine is shared; other work was running)\n", r.LoadBefore, r.LoadAfter)
+	if len(r.Notes) > 0 {
+		b.WriteString("\n## Notes\n\n")
+		for _, n := range r.Notes {
+			b.WriteString("- " + n + "\n")
+		}
+	}
+	b.WriteString("\n## Commands\n\n```sh\nmake loadtest\n")
+	for _, s := range r.Results {
+		for _, sd := range []side{s.Baseline, s.Subject} {
+			fmt.Fprintf(&b, "# (%s) %s\n%s\n", s.ID, sd.Name, redact(sd.Load.command(), r.SiteKey, r.APIKey))
+		}
+	}
+	b.WriteString("```\n\nThe Caddyfile of the run (SK and AK stand for the run's random site key and API key; the\nbaseline's `respond` body is the recorded body, elided here):\n\n```caddyfile\n")
+	b.WriteString(elideBody(r.Caddyfile))
+	b.WriteString("```\n")
+	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+func elideBody(cf string) string {
+	return strings.Replace(cf, string(contactGet), "… 8 KiB recorded Contact.get JSON …", 1)
+}
+
+// machineFacts describes where the numbers come from.
+func machineFacts(civigate string) []string {
+	facts := []string{
+		fmt.Sprintf("CPU: %s, %d logical cores (GOMAXPROCS default)", cpuModel(), runtime.NumCPU()),
+		"memory: " + memTotal(),
+		"kernel: " + strings.TrimSpace(readFile("/proc/sys/kernel/osrelease")),
+		"Go: " + runtime.Version(),
+	}
+	if v := firstLine(cmdOut(civigate, "version")); v != "" {
+		facts = append(facts, "Caddy: "+v)
+	}
+	if v := firstLine(cmdOut("wrk", "-v")); v != "" {
+		facts = append(facts, "wrk: "+strings.TrimSpace(v))
+	}
+	if v := firstLine(cmdOut("redis-server", "--version")); v != "" {
+		facts = append(facts, "Redis: "+v)
+	}
+	return facts
+}
+
+func cmdOut(name string, args ...string) string {
+	out, _ := exec.Command(name, args...).CombinedOutput()
+	return strings.TrimSpace(string(out))
+}
+
+func readFile(p string) string {
+	b, _ := os.ReadFile(p)
+	return string(b)
+}
+
+func cpuModel() string {
+	return procField("/proc/cpuinfo", "model name")
+}
+
+func memTotal() string {
+	return procField("/proc/meminfo", "MemTotal")
+}
+
+func procField(path, name string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if ok && strings.TrimSpace(k) == name {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func loadAvg() string {
+	f := strings.Fields(readFile("/proc/loadavg"))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}

@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// scenario compares Civigate (subject) with a baseline under the same load.
+type scenario struct {
+	ID, Title string
+	Subject   side
+	Baseline  side
+	Target    float64 // subject/baseline throughput must reach this
+	// Cached: every measured subject request must be a cache hit, i.e. the
+	// stub sees (almost) no API call. A cached number that reached CiviCRM
+	// would be a lie, so the run checks instead of assuming.
+	Cached bool
+}
+
+type side struct {
+	Name     string
+	Load     load
+	StubPort int   // the upstream whose API calls are counted, 0 if none
+	Calls    int64 // API calls the stub served during the measured run
+	BodyErr  string
+	Err      error
+}
+
+// Legacy call of every Civigate scenario; the baselines send the modern
+// call (a) or the same request line (b, c).
+func legacyURL(port int, sk, ak string) string {
+	return fmt.Sprintf("http://127.0.0.1:%d/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=%s&api_key=%s&id=2", port, sk, ak)
+}
+
+func modernURL(port int) string {
+	return fmt.Sprintf("http://127.0.0.1:%d/civicrm/ajax/rest?entity=Contact&action=get&json=%s", port, url.QueryEscape(`{"id":"2"}`))
+}
+
+// Connection counts are fixed per scenario and the same on both sides:
+// 32 keeps two cores busy without queueing far past saturation; 10 is few
+// enough that at 100 ms per upstream answer the uncached side is latency
+// bound (about 100 req/s), which is the point of (d).
+const (
+	busyConns, busyThreads = 32, 2
+	slowConns, slowThreads = 10, 1
+)
+
+func scenarios(p ports, sk, ak string, d time.Duration) []scenario {
+	busy := func(u, h string) load {
+		return load{URL: u, Header: h, Connections: busyConns, Threads: busyThreads, Duration: d}
+	}
+	slow := func(u string) load {
+		return load{URL: u, Connections: slowConns, Threads: slowThreads, Duration: d}
+	}
+	return []scenario{
+		{ID: "a", Title: "legacy call, caching off vs modern call via reverse_proxy", Target: 0.85,
+			Subject:  side{Name: "Civigate `cache off`", Load: busy(legacyURL(p.Uncached, sk, ak), ""), StubPort: p.Stub},
+			Baseline: side{Name: "Caddy reverse_proxy", Load: busy(modernURL(p.Proxy), "X-Civi-Auth: Bearer "+ak), StubPort: p.Stub}},
+		{ID: "b", Title: "cache hit from memory vs respond", Target: 0.8, Cached: true,
+			Subject:  side{Name: "Civigate memory hit", Load: busy(legacyURL(p.Memory, sk, ak), ""), StubPort: p.Stub},
+			Baseline: side{Name: "Caddy respond", Load: busy(legacyURL(p.Respond, sk, ak), "")}},
+		{ID: "c", Title: "cache hit from Redis vs respond", Target: 0.5, Cached: true,
+			Subject:  side{Name: "Civigate Redis hit", Load: busy(legacyURL(p.RedisCached, sk, ak), ""), StubPort: p.Stub},
+			Baseline: side{Name: "Caddy respond", Load: busy(legacyURL(p.Respond, sk, ak), "")}},
+		{ID: "d", Title: "cached vs uncached, CiviCRM at 100 ms", Target: 100, Cached: true,
+			Subject:  side{Name: "Civigate memory hit", Load: slow(legacyURL(p.SlowCached, sk, ak)), StubPort: p.SlowStub},
+			Baseline: side{Name: "Civigate `cache off`", Load: slow(legacyURL(p.SlowOpen, sk, ak)), StubPort: p.SlowStub}},
+	}
+}
+
+// runScenarios runs each pair back to back, baseline first, so both sides
+// of a ratio see the same background load on this shared machine.
+// With profileDir set, a CPU profile of Civigate is taken from the admin
+// API during each Civigate side's measured run, to find where time goes.
+func runScenarios(ctx context.Context, list []scenario, warm time.Duration, admin int, profileDir string) []scenario {
+	for i := range list {
+		s := &list[i]
+		for _, sd := range []*side{&s.Baseline, &s.Subject} {
+			if ctx.Err() != nil {
+				sd.Err = ctx.Err()
+				continue
+			}
+			log.Printf("(%s) %s: %s", s.ID, sd.Name, sd.Load.command())
+			sd.BodyErr = checkBody(sd.Load.URL, sd.Load.Header)
+			before := stubCalls(sd.StubPort)
+			// The warm-up fills the cache and the verdict store; only
+			// the measured run's upstream calls are counted.
+			if warm > 0 {
+				if _, err := wrk(ctx, sd.Load.args(warm)); err != nil {
+					sd.Err = err
+					continue
+				}
+				before = stubCalls(sd.StubPort)
+			}
+			var profiled chan struct{}
+			if profileDir != "" && sd == &s.Subject {
+				profiled = make(chan struct{})
+				go func() {
+					defer close(profiled)
+					cpuProfile(admin, sd.Load.Duration-time.Second, filepath.Join(profileDir, s.ID+".pprof"))
+				}()
+			}
+			sd.Err = sd.Load.run(ctx, 0)
+			if profiled != nil {
+				<-profiled
+			}
+			sd.Calls = stubCalls(sd.StubPort) - before
+		}
+	}
+	return list
+}
+
+func cpuProfile(admin int, d time.Duration, path string) {
+	c := &http.Client{Timeout: d + 10*time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", admin, int(d.Seconds())))
+	if err != nil {
+		log.Printf("profile: %v", err)
+		return
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		log.Printf("profile: %v", err)
+	}
+}
+
+// checkBody makes sure a side answers the recorded Contact.get body: a
+// fast wrong answer (an auth refusal, a 502) must not pass as throughput.
+func checkBody(u, header string) string {
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return err.Error()
+	}
+	if name, value, ok := strings.Cut(header, ":"); ok {
+		req.Header.Set(name, strings.TrimSpace(value))
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	switch {
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Sprintf("status %d: %.200s", resp.StatusCode, body)
+	case !bytes.Equal(body, contactGet):
+		return fmt.Sprintf("body differs from the recording (%d bytes, want %d): %.200s", len(body), len(contactGet), body)
+	}
+	return ""
+}
+
+// stubCalls asks a stub how many API calls it has served.
+func stubCalls(port int) int64 {
+	if port == 0 {
+		return 0
+	}
+	c := &http.Client{Timeout: 5 * time.Second}
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/_stub/calls", port))
+	if err != nil {
+		return -1
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	n, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// verdict says whether s meets its target, and if not, why.
+func (s *scenario) verdict() (ratio float64, met bool, why string) {
+	for _, sd := range []*side{&s.Subject, &s.Baseline} {
+		switch {
+		case sd.Err != nil:
+			return 0, false, sd.Name + " did not run: " + firstLine(sd.Err.Error())
+		case sd.BodyErr != "":
+			return 0, false, sd.Name + " answered wrong: " + firstLine(sd.BodyErr)
+		case sd.Load.Errors > 0:
+			why = fmt.Sprintf("%s had %d failed requests", sd.Name, sd.Load.Errors)
+		}
+	}
+	if s.Baseline.Load.RPS > 0 {
+		ratio = s.Subject.Load.RPS / s.Baseline.Load.RPS
+	}
+	if s.Cached && s.Subject.Calls*100 > s.Subject.Load.Requests {
+		return ratio, false, fmt.Sprintf("not served from cache: %d of %d requests reached CiviCRM", s.Subject.Calls, s.Subject.Load.Requests)
+	}
+	if why != "" {
+		return ratio, false, why
+	}
+	return ratio, ratio >= s.Target, ""
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
