@@ -1,0 +1,60 @@
+package tests
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is killed (SIGKILL) during a load of cacheable reads and restarted
+// empty on the same port: no client request fails meanwhile (Redis is an
+// optimisation, never a dependency), and once it is back Civigate writes to
+// it again.
+func TestFaultRedisRestart(t *testing.T) {
+	rds := startPrivateRedis(t)
+	up := newFaultUpstream(t)
+	sk := "sk-" + randomHex(t, 12)
+	inst := faultSite(t, up, sk, "redis "+rds.URL())
+	read := inst.URL + externPath + "?entity=Contact&action=get&json=1&id=2&key=" + sk + "&api_key=" + up.APIKey
+	get := func(int64) (*http.Request, error) { return http.NewRequest(http.MethodGet, read, nil) }
+	ok := func(o outcome) string {
+		if o.err == nil && o.status == 200 && o.body == stubContactGet {
+			return ""
+		}
+		return o.describe()
+	}
+	if got := do(t, "GET", read, "", nil); got.status != 200 || got.body != stubContactGet {
+		t.Fatalf("read before the outage: %d %.300s", got.status, got.body)
+	}
+
+	// Down from 1.5s to 3.5s of a 5s load.
+	wait := goLoad(context.Background(), 4, 5*time.Second, 1_000_000, get, ok)
+	time.Sleep(1500 * time.Millisecond)
+	rds.kill()
+	time.Sleep(2 * time.Second)
+	rds.start()
+	lr := wait()
+	if lr.Failed() > 0 {
+		t.Errorf("%d of %d client requests failed while Redis was killed and restarted: %v", lr.Failed(), lr.Requests, lr.Failures)
+	}
+
+	// The restarted Redis is empty (no persistence), so any key in it was
+	// written by Civigate after the restart. Bounded: 50 tries, ~5s.
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + itoa(rds.Port)})
+	defer c.Close()
+	var keys int64
+	for i := 0; i < 50 && keys == 0; i++ {
+		if got := do(t, "GET", read, "", nil); got.status != 200 || got.body != stubContactGet {
+			t.Fatalf("read after Redis came back: %d %.300s", got.status, got.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+		keys, _ = c.DBSize(context.Background()).Result()
+	}
+	if keys == 0 {
+		t.Errorf("Civigate wrote nothing to Redis within 5s of its restart")
+	}
+	t.Logf("%d reads under load, none failed; %d keys in the restarted Redis", lr.Requests, keys)
+}
