@@ -95,6 +95,9 @@ type faultUpstream struct {
 	srv *http.Server
 
 	reads, writes atomic.Int64
+	// readPad, when set, makes every read answer this many bytes larger
+	// (a long note on the contact), for tests that count cache memory.
+	readPad int
 }
 
 const faultWriteAnswer = `{"is_error":0,"version":3,"count":1,"id":3,"values":{"3":{"id":"3"}}}`
@@ -155,6 +158,14 @@ func (u *faultUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		u.reads.Add(1)
+		if u.readPad > 0 {
+			id := r.URL.Query().Get("json")
+			if id == "" {
+				id = formValue(string(body), "json")
+			}
+			_, _ = fmt.Fprintf(w, `{"is_error":0,"version":3,"count":1,"values":[{"q":%q,"note":"%s"}]}`, id, strings.Repeat("x", u.readPad))
+			return
+		}
 		_, _ = io.WriteString(w, stubContactGet)
 	default:
 		http.NotFound(w, r)
@@ -172,6 +183,7 @@ func formValue(body, name string) string {
 
 // outcome of one client request under load.
 type outcome struct {
+	method string
 	status int
 	body   string
 	err    error
@@ -213,6 +225,7 @@ func runLoad(ctx context.Context, workers int, d time.Duration, max int64,
 				req, err := send(i)
 				var resp *http.Response
 				if err == nil {
+					o.method = req.Method
 					// The request is not bound to ctx: the test's deadline
 					// must not turn an in-flight request into a failure.
 					resp, err = client.Do(req)
