@@ -89,16 +89,21 @@ func writeReport(path string, r report) error {
 	b.WriteString("  each pair runs back to back, baseline first. Nothing is pinned: wrk and the servers share the cores.\n")
 	b.WriteString("- Every side is checked first to answer 200 with the recorded body byte for byte, and each cached\n")
 	b.WriteString("  side's stub counts the API calls it served during the measured run (a cached run that reached\n")
-	b.WriteString("  CiviCRM for more than 1% of its requests fails its target whatever its speed).\n\n")
+	b.WriteString("  CiviCRM for more than 1% of its requests fails its target whatever its speed); the Redis side\n")
+	b.WriteString("  must also send Redis at least one command per request, or it was not a Redis hit.\n\n")
 	b.WriteString("Upstream API calls and failed requests during the measured runs:\n\n")
-	b.WriteString("| | side | requests | failed | upstream API calls |\n|---|---|--:|--:|--:|\n")
+	b.WriteString("| | side | requests | failed | upstream API calls | Redis commands |\n|---|---|--:|--:|--:|--:|\n")
 	for _, s := range r.Results {
 		for _, sd := range []side{s.Subject, s.Baseline} {
 			calls := "–"
 			if sd.StubPort != 0 {
 				calls = fmt.Sprint(sd.Calls)
 			}
-			fmt.Fprintf(&b, "| (%s) | %s | %d | %d | %s |\n", s.ID, sd.Name, sd.Load.Requests, sd.Load.Errors, calls)
+			cmds := "–"
+			if sd.RedisPort != 0 {
+				cmds = fmt.Sprint(sd.RedisCommands)
+			}
+			fmt.Fprintf(&b, "| (%s) | %s | %d | %d | %s | %s |\n", s.ID, sd.Name, sd.Load.Requests, sd.Load.Errors, calls, cmds)
 		}
 	}
 	b.WriteString("\n## Machine\n\n")

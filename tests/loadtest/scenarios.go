@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -32,8 +33,13 @@ type side struct {
 	Load     load
 	StubPort int   // the upstream whose API calls are counted, 0 if none
 	Calls    int64 // API calls the stub served during the measured run
-	BodyErr  string
-	Err      error
+	// RedisPort, when set, is the Redis whose commands are counted: a
+	// "Redis hit" that never reached Redis (a memory layer in front) would
+	// be measuring the wrong thing.
+	RedisPort     int
+	RedisCommands int64
+	BodyErr       string
+	Err           error
 }
 
 // Legacy call of every Civigate scenario; the baselines send the modern
@@ -70,7 +76,7 @@ func scenarios(p ports, sk, ak string, d time.Duration) []scenario {
 			Subject:  side{Name: "Civigate memory hit", Load: busy(legacyURL(p.Memory, sk, ak), ""), StubPort: p.Stub},
 			Baseline: side{Name: "Caddy respond", Load: busy(legacyURL(p.Respond, sk, ak), "")}},
 		{ID: "c", Title: "cache hit from Redis vs respond", Target: 0.5, Cached: true,
-			Subject:  side{Name: "Civigate Redis hit", Load: busy(legacyURL(p.RedisCached, sk, ak), ""), StubPort: p.Stub},
+			Subject:  side{Name: "Civigate Redis hit", Load: busy(legacyURL(p.RedisCached, sk, ak), ""), StubPort: p.Stub, RedisPort: p.Redis},
 			Baseline: side{Name: "Caddy respond", Load: busy(legacyURL(p.Respond, sk, ak), "")}},
 		{ID: "d", Title: "cached vs uncached, CiviCRM at 100 ms", Target: 100, Cached: true,
 			Subject:  side{Name: "Civigate memory hit", Load: slow(legacyURL(p.SlowCached, sk, ak)), StubPort: p.SlowStub},
@@ -102,6 +108,7 @@ func runScenarios(ctx context.Context, list []scenario, warm time.Duration, admi
 				}
 				before = stubCalls(sd.StubPort)
 			}
+			redisBefore := redisCommands(sd.RedisPort)
 			var profiled chan struct{}
 			if profileDir != "" && sd == &s.Subject {
 				profiled = make(chan struct{})
@@ -115,6 +122,7 @@ func runScenarios(ctx context.Context, list []scenario, warm time.Duration, admi
 				<-profiled
 			}
 			sd.Calls = stubCalls(sd.StubPort) - before
+			sd.RedisCommands = redisCommands(sd.RedisPort) - redisBefore
 		}
 	}
 	return list
@@ -179,6 +187,29 @@ func stubCalls(port int) int64 {
 	return n
 }
 
+// redisCommands is Redis's total_commands_processed (INFO stats), or 0.
+func redisCommands(port int) int64 {
+	if port == 0 {
+		return 0
+	}
+	c, err := net.DialTimeout("tcp", addr(port), 2*time.Second)
+	if err != nil {
+		return 0
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, "INFO stats\r\nQUIT\r\n"); err != nil {
+		return 0
+	}
+	b, _ := io.ReadAll(c)
+	_, rest, ok := strings.Cut(string(b), "total_commands_processed:")
+	if !ok {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(firstLine(rest)), 10, 64)
+	return n
+}
+
 // verdict says whether s meets its target, and if not, why.
 func (s *scenario) verdict() (ratio float64, met bool, why string) {
 	for _, sd := range []*side{&s.Subject, &s.Baseline} {
@@ -196,6 +227,9 @@ func (s *scenario) verdict() (ratio float64, met bool, why string) {
 	}
 	if s.Cached && s.Subject.Calls*100 > s.Subject.Load.Requests {
 		return ratio, false, fmt.Sprintf("not served from cache: %d of %d requests reached CiviCRM", s.Subject.Calls, s.Subject.Load.Requests)
+	}
+	if s.Subject.RedisPort != 0 && s.Subject.RedisCommands < s.Subject.Load.Requests {
+		return ratio, false, fmt.Sprintf("not served from Redis: %d Redis commands for %d requests", s.Subject.RedisCommands, s.Subject.Load.Requests)
 	}
 	if why != "" {
 		return ratio, false, why
