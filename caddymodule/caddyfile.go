@@ -27,6 +27,12 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    redis             <url or {env.REDIS_URL}>
 //	    max_query_size    <size>
 //	    max_body_size     <size>
+//	    legacy {
+//	        deprecated <date>   # RFC 3339 date or time: Deprecation header
+//	        sunset     <date>   # Sunset header
+//	        link       <url>    # Link rel="deprecation"
+//	        cutoff     <date>   # from then on legacy forms get 410
+//	    }
 //	    auth {
 //	        anonymous
 //	        site_key_modern   require|if_present
@@ -120,6 +126,36 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.MaxBodyBytes = n
+		case "legacy":
+			if d.NextArg() {
+				return d.Errf("legacy: unexpected argument %q", d.Val())
+			}
+			lc := &LegacyConfig{}
+			for nesting := d.Nesting(); d.NextBlock(nesting); {
+				var dst *string
+				sub := d.Val()
+				switch sub {
+				case "deprecated":
+					dst = &lc.Deprecated
+				case "sunset":
+					dst = &lc.Sunset
+				case "link":
+					dst = &lc.Link
+				case "cutoff":
+					dst = &lc.Cutoff
+				default:
+					return d.Errf("legacy: unknown subdirective %q", sub)
+				}
+				if err := oneArg(d, dst); err != nil {
+					return err
+				}
+				if dst != &lc.Link {
+					if _, err := parseWhen(*dst); err != nil {
+						return d.Errf("legacy %s: %q is not an RFC 3339 date (2027-06-30) or time", sub, *dst)
+					}
+				}
+			}
+			h.Legacy = lc
 		case "auth":
 			if d.NextArg() {
 				return d.Errf("auth: unexpected argument %q", d.Val())

@@ -60,6 +60,10 @@ type Handler struct {
 	MaxQueryBytes int   `json:"max_query_bytes,omitempty"`
 	MaxBodyBytes  int64 `json:"max_body_bytes,omitempty"`
 
+	// Legacy announces the legacy forms' retirement (Deprecation, Sunset)
+	// and optionally refuses them after a cut-off.
+	Legacy *LegacyConfig `json:"legacy,omitempty"`
+
 	// Auth configures edge authentication and policy; nil means defaults.
 	Auth *AuthConfig `json:"auth,omitempty"`
 
@@ -137,6 +141,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return err
 		}
 		h.redisClient = c
+	}
+	if h.Legacy != nil {
+		if err := h.Legacy.provision(); err != nil {
+			return fmt.Errorf("civicrm: %v", err)
+		}
 	}
 	var err error
 	if h.auth, err = h.buildAuthenticator(repl); err != nil {

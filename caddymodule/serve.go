@@ -45,6 +45,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.count(form, outcomeEdgeError)
 		return writeReply(w, *reply)
 	}
+	if legacyForm(call) && h.Legacy != nil {
+		h.Legacy.announce(w.Header())
+		if h.Legacy.refused(time.Now()) {
+			metrics.legacyRefused.WithLabelValues(form).Inc()
+			h.count(form, outcomeRefused)
+			return writeReply(w, h.Legacy.cutoffReply(call))
+		}
+	}
 	if call.Ping && call.AuthFree {
 		// extern/rest.php answers civicrm/ping before any credential check.
 		h.count(form, outcomeOK)
