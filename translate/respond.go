@@ -78,6 +78,17 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	// output() always answers a JSON object or array; a bare scalar, like
 	// anything undecodable, means something else answered (an error page, a
 	// PHP warning in front of the body).
+	if call.Format == FormatJSON && !call.Pretty && call.Form != FormWPRest {
+		// The hot path: the body goes out byte for byte, so it only has to
+		// be an APIv3 answer, not be decoded. An error page, a PHP warning
+		// in front of the JSON or a truncated body fails this shape check.
+		if !LooksLikeJSONObject(up.Body) {
+			return ErrorReply(call, 502, APIError("CiviCRM answered with something that is not an APIv3 JSON result"))
+		}
+		// Byte-for-byte what output() sent; only the label is ours, since
+		// CiviCRM sets application/json for exactly this case.
+		return Reply{Status: 200, ContentType: ctJSON, Body: up.Body}
+	}
 	res, err := DecodeJSON(up.Body)
 	if _, isArr := res.(*Array); err != nil || !isArr {
 		return ErrorReply(call, 502, APIError("CiviCRM answered with something that is not an APIv3 JSON result"))
@@ -85,12 +96,20 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	if call.Form == FormWPRest {
 		return renderWP(call, res)
 	}
-	if call.Format == FormatJSON && !call.Pretty {
-		// Byte-for-byte what output() sent; only the label is ours, since
-		// CiviCRM sets application/json for exactly this case.
-		return Reply{Status: 200, ContentType: ctJSON, Body: up.Body}
-	}
 	return renderDecoded(call, 200, res)
+}
+
+// LooksLikeJSONObject is a cheap shape check of a CiviCRM JSON answer: it
+// starts with '{' or '[' and ends with the matching bracket, both without
+// surrounding whitespace, as json_encode writes it. It does not validate
+// the inside (CiviCRM's encoder does not produce invalid JSON), it tells an
+// APIv3 answer from an HTML page, a PHP warning or a cut-off body.
+func LooksLikeJSONObject(b []byte) bool {
+	if len(b) < 2 {
+		return false
+	}
+	first, last := b[0], b[len(b)-1]
+	return (first == '{' && last == '}') || (first == '[' && last == ']')
 }
 
 // RenderResult renders an APIv3 result Civigate produced itself (a ping, an
