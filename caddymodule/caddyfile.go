@@ -27,6 +27,19 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    redis             <url or {env.REDIS_URL}>
 //	    max_query_size    <size>
 //	    max_body_size     <size>
+//	    cache off
+//	    cache {
+//	        ttl                    [<Entity.action>] <duration>
+//	        stale_while_revalidate <duration>
+//	        stale_if_error         <duration>
+//	        deny                   <Entity.action>...
+//	        shared                 <Entity.action>...
+//	        group                  <Entity>...
+//	        max_memory             <size>
+//	        memory_tier            <size>
+//	        max_entry              <size>
+//	        redis_timeout          <duration>
+//	    }
 //	    legacy {
 //	        deprecated <date>   # RFC 3339 date or time: Deprecation header
 //	        sunset     <date>   # Sunset header
@@ -126,6 +139,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return err
 			}
 			h.MaxBodyBytes = n
+		case "cache":
+			cc, err := parseCache(d)
+			if err != nil {
+				return err
+			}
+			h.Cache = cc
 		case "legacy":
 			if d.NextArg() {
 				return d.Errf("legacy: unexpected argument %q", d.Val())

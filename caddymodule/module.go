@@ -60,6 +60,9 @@ type Handler struct {
 	MaxQueryBytes int   `json:"max_query_bytes,omitempty"`
 	MaxBodyBytes  int64 `json:"max_body_bytes,omitempty"`
 
+	// Cache configures the APIv3 cache; nil means the defaults.
+	Cache *CacheConfig `json:"cache,omitempty"`
+
 	// Legacy announces the legacy forms' retirement (Deprecation, Sunset)
 	// and optionally refuses them after a cut-off.
 	Legacy *LegacyConfig `json:"legacy,omitempty"`
