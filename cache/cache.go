@@ -1,0 +1,261 @@
+package cache
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// Config is the cache configuration the Caddy layer fills from its own.
+type Config struct {
+	// Namespace separates sites sharing one store (e.g. the CiviCRM base
+	// URL or domain id). Part of every key and counter.
+	Namespace string
+	// DefaultTTL is the freshness lifetime (default 60s).
+	DefaultTTL time.Duration
+	// TTL overrides DefaultTTL by "Entity.action", "*.action" or "Entity"
+	// (most specific first). Zero disables caching for the match.
+	TTL map[string]time.Duration
+	// StaleWhileRevalidate: how long after expiry an entry is still served
+	// while it is refreshed in the background.
+	StaleWhileRevalidate time.Duration
+	// StaleIfError: how long after expiry an entry may stand in for a
+	// failed upstream.
+	StaleIfError time.Duration
+	// MaxEntryBytes bounds one stored body (default 1 MiB).
+	MaxEntryBytes int
+	// Deny lists "Entity.action" (or "Entity", "*.action") never cached,
+	// in addition to DefaultDeny.
+	Deny []string
+	// Shared lists entity/actions whose answers are the same for every
+	// principal (e.g. "*.getfields", "*.getoptions"): one entry serves all.
+	Shared []string
+	// Groups are invalidation groups, in addition to DefaultGroups (more
+	// invalidation is always safe; less never is).
+	Groups [][]string
+	// GlobalWrites are entities whose writes invalidate the whole
+	// namespace; nil means DefaultGlobalWrites.
+	GlobalWrites []string
+	// Now is the clock (default time.Now); tests inject a fake.
+	Now func() time.Time
+}
+
+// Cache ties policy, keys, a store and coalescing together. It is safe
+// for concurrent use.
+type Cache struct {
+	cfg     Config
+	policy  policy
+	store   Store
+	tags    tags
+	groups  groups
+	now     func() time.Time
+	flights Group[fetched]
+}
+
+// New compiles cfg over store.
+func New(cfg Config, store Store) (*Cache, error) {
+	if store == nil {
+		return nil, errors.New("cache: no store")
+	}
+	if cfg.DefaultTTL == 0 {
+		cfg.DefaultTTL = 60 * time.Second
+	}
+	if cfg.DefaultTTL < 0 || cfg.StaleWhileRevalidate < 0 || cfg.StaleIfError < 0 {
+		return nil, errors.New("cache: negative duration")
+	}
+	if cfg.MaxEntryBytes <= 0 {
+		cfg.MaxEntryBytes = 1 << 20
+	}
+	cfg.Deny = append(slices.Clone(DefaultDeny), cfg.Deny...)
+	cfg.Groups = append(slices.Clone(DefaultGroups), cfg.Groups...)
+	if cfg.GlobalWrites == nil {
+		cfg.GlobalWrites = DefaultGlobalWrites
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	tt := ttlTable{def: cfg.DefaultTTL, exact: make(map[rule]time.Duration, len(cfg.TTL))}
+	for k, d := range cfg.TTL {
+		if d < 0 {
+			return nil, errors.New("cache: negative TTL for " + strconv.Quote(k))
+		}
+		tt.exact[parseRule(k)] = d
+	}
+	for _, lists := range [][]string{cfg.Deny, cfg.Shared} {
+		for _, s := range lists {
+			if strings.TrimSpace(s) == "" {
+				return nil, errors.New("cache: empty entity/action rule")
+			}
+		}
+	}
+	return &Cache{
+		cfg:    cfg,
+		policy: policy{deny: newRuleSet(cfg.Deny), shared: newRuleSet(cfg.Shared), ttl: tt},
+		store:  store,
+		tags:   newTags(cfg.Namespace),
+		groups: newGroups(cfg.Groups, cfg.GlobalWrites),
+		now:    cfg.Now,
+	}, nil
+}
+
+// Request is a call prepared for the cache: the decision and, when
+// cacheable, its key. Key is private: never log or expose it.
+type Request struct {
+	Decision
+	Key string
+
+	tags []string
+	gens []uint64 // as the lookup saw them; nil: unknown (nothing is stored)
+}
+
+// Decide says whether call is cacheable, without building a key.
+func (c *Cache) Decide(call *translate.Call) Decision { return c.policy.Decide(call) }
+
+// Prepare decides and, for a cacheable call, builds its key for the
+// principal contactID (0 for an anonymous principal). No I/O.
+func (c *Cache) Prepare(call *translate.Call, contactID int64) *Request {
+	r := &Request{Decision: c.policy.Decide(call)}
+	if !r.Cacheable {
+		return r
+	}
+	r.Key = Key(c.cfg.Namespace, contactID, r.Shared, r.Entity, r.Action, call.Params)
+	r.tags = make([]string, 0, 2+len(r.Reads))
+	r.tags = append(r.tags, c.tags.all())
+	if !r.Shared {
+		r.tags = append(r.tags, c.tags.contact(contactID))
+	}
+	for _, e := range r.Reads {
+		r.tags = append(r.tags, c.tags.entity(e))
+	}
+	return r
+}
+
+// Fetcher performs the upstream call. It must use the ctx it is given (not
+// the client request's context): under coalescing it serves several
+// clients and must outlive any one of them.
+type Fetcher func(ctx context.Context) (Upstream, error)
+
+// Outcome is what to answer a cacheable request with.
+type Outcome struct {
+	// Response is what to render for the client (from the cache or the
+	// upstream). When Err is set and Response.Status is 0, there was no
+	// answer at all.
+	Response translate.UpstreamResponse
+	Err      error
+	// Status is the Cache-Status member; use Status.String().
+	Status Status
+	// FromCache: Response came from an entry (hit, stale, stale-if-error).
+	FromCache bool
+	// Revalidate: a stale entry was served; run Cache.Revalidate in the
+	// background with a fresh context.
+	Revalidate bool
+}
+
+type fetched struct {
+	up     Upstream
+	stored bool
+	detail string
+}
+
+// Serve answers a cacheable request: a fresh hit, a stale hit (asking
+// for revalidation), or a coalesced upstream fetch that is stored when
+// storable; when the fetch fails an entry within stale_if_error stands in.
+func (c *Cache) Serve(ctx context.Context, r *Request, fetch Fetcher) Outcome {
+	if !r.Cacheable {
+		up, err := fetch(ctx)
+		return Outcome{Response: up.UpstreamResponse, Err: err, Status: Bypass(r.Reason)}
+	}
+	res := c.Lookup(ctx, r)
+	switch res.State {
+	case Fresh:
+		return Outcome{Response: entryResponse(res.Entry), Status: Hit(), FromCache: true}
+	case Stale:
+		return Outcome{Response: entryResponse(res.Entry), FromCache: true, Revalidate: true,
+			Status: Status{Hit: true, Detail: DetailStaleRevalid}}
+	}
+	f, collapsed, err := c.fetch(ctx, r, fetch)
+	st := Status{Fwd: FwdMiss, FwdStatus: f.up.Status, Stored: f.stored && !collapsed, Collapsed: collapsed, Detail: f.detail}
+	if res.Err != nil {
+		st.Detail = DetailStoreDown
+	}
+	if res.Fallback != nil {
+		st.Fwd = FwdStale
+	}
+	if failedUpstream(f.up, err) && ctx.Err() == nil {
+		if res.Fallback != nil {
+			st.Stored, st.Detail = false, DetailStaleIfError
+			return Outcome{Response: entryResponse(res.Fallback), Status: st, FromCache: true}
+		}
+		if st.Detail == "" {
+			st.Detail = DetailUpstreamFailed
+		}
+	}
+	return Outcome{Response: f.up.UpstreamResponse, Err: err, Status: st}
+}
+
+// Revalidate refreshes a stale entry (after Serve returned Revalidate).
+// Concurrent revalidations and misses of the same key share one fetch.
+func (c *Cache) Revalidate(ctx context.Context, r *Request, fetch Fetcher) error {
+	_, _, err := c.fetch(ctx, r, fetch)
+	return err
+}
+
+// fetch runs fetch once per key and generation set, and stores a storable
+// answer. Including the generations keeps a request that looked up after a
+// write from joining a fetch that may have started before it.
+func (c *Cache) fetch(ctx context.Context, r *Request, fetch Fetcher) (fetched, bool, error) {
+	fk := r.Key
+	for _, g := range r.gens {
+		fk += ":" + strconv.FormatUint(g, 10)
+	}
+	if r.gens == nil {
+		fk += ":?"
+	}
+	return c.flights.Do(ctx, fk, func(ctx context.Context) (fetched, error) {
+		up, err := fetch(ctx)
+		f := fetched{up: up}
+		if err == nil {
+			f.stored, f.detail = c.Store(ctx, r, up)
+		}
+		return f, err
+	})
+}
+
+// Store keeps an upstream answer for a request that Lookup missed, if it
+// is storable (200, APIv3 success, no Set-Cookie, within MaxEntryBytes).
+// The entry carries the generations the lookup saw, so a write that
+// happened meanwhile still makes it a miss. It returns whether it stored
+// and otherwise a Cache-Status detail.
+func (c *Cache) Store(ctx context.Context, r *Request, up Upstream) (bool, string) {
+	if !r.Cacheable {
+		return false, string(r.Reason)
+	}
+	if ok, why := storable(up, r.Action, c.cfg.MaxEntryBytes); !ok {
+		return false, why
+	}
+	if r.gens == nil {
+		return false, DetailStoreDown
+	}
+	now := c.now()
+	e := &Entry{
+		ContentType: up.ContentType,
+		Body:        bytes.Clone(up.Body), // the caller's buffer may be reused
+		StoredAt:    now,
+		FreshUntil:  now.Add(r.TTL),
+		Gens:        r.gens,
+	}
+	if err := c.store.Set(ctx, r.Key, e, c.retention(r.TTL)); err != nil {
+		return false, DetailStoreDown
+	}
+	return true, ""
+}
+
+func entryResponse(e *Entry) translate.UpstreamResponse {
+	return translate.UpstreamResponse{Status: 200, ContentType: e.ContentType, Body: e.Body}
+}

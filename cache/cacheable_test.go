@@ -1,0 +1,240 @@
+package cache
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/civigate/civigate/translate"
+)
+
+func testPolicy(t *testing.T, cfg Config) *Cache {
+	t.Helper()
+	c, err := New(cfg, NewMemoryStore(1<<20, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestDecide(t *testing.T) {
+	c := testPolicy(t, Config{})
+	cases := []struct {
+		name           string
+		entity, action string
+		params         string
+		want           Reason // "" = cacheable
+	}{
+		{"plain get", "Contact", "get", `{"sequential":1}`, ""},
+		{"lowercase entity", "contact", "Get", ``, ""},
+		{"every generic read", "Email", "getsingle", `{"id":1}`, ""},
+		{"getvalue", "Contact", "getvalue", `{"id":1,"return":"display_name"}`, ""},
+		{"getcount", "Contact", "getcount", ``, ""},
+		{"getoptions", "Contact", "getoptions", `{"field":"gender_id"}`, ""},
+		{"getfields", "Contact", "getfields", ``, ""},
+		{"getfields cache_clear", "Contact", "getfields", `{"cache_clear":1}`, ReasonUncacheable},
+		{"getlist", "Contact", "getlist", ``, ""},
+		{"getactions", "Contact", "getactions", ``, ""},
+		{"getunique", "Contact", "getunique", ``, ""},
+		{"getrefcount", "Contact", "getrefcount", `{"id":3}`, ""},
+		{"create", "Contact", "create", `{"contact_type":"Individual"}`, ReasonWrite},
+		{"delete", "Contact", "delete", `{"id":3}`, ReasonWrite},
+		{"entity-specific get*", "Contact", "getmergedfrom", `{"id":3}`, ReasonUncacheable},
+		{"System.check denied", "System", "check", ``, ReasonDenied},
+		{"other check", "Foo", "check", ``, ReasonUncacheable},
+
+		{"version 3 int", "Contact", "get", `{"version":3}`, ""},
+		{"version 3 string", "Contact", "get", `{"version":"3"}`, ""},
+		{"version 4", "Contact", "get", `{"version":4}`, ReasonVersion},
+		{"version 3.0", "Contact", "get", `{"version":"3.0"}`, ReasonVersion},
+		{"version null", "Contact", "get", `{"version":null}`, ReasonVersion},
+
+		{"debug 1", "Contact", "get", `{"debug":1}`, ReasonDebug},
+		{"debug string 1", "Contact", "get", `{"debug":"1"}`, ReasonDebug},
+		{"debug string false is on", "Contact", "get", `{"debug":"false"}`, ReasonDebug},
+		{"debug true", "Contact", "get", `{"debug":true}`, ReasonDebug},
+		{"debug array", "Contact", "get", `{"debug":[0]}`, ReasonDebug},
+		{"debug 0", "Contact", "get", `{"debug":0}`, ""},
+		{"debug string 0", "Contact", "get", `{"debug":"0"}`, ""},
+		{"debug 0.0", "Contact", "get", `{"debug":0.0}`, ""},
+		{"debug empty", "Contact", "get", `{"debug":""}`, ""},
+		{"debug false", "Contact", "get", `{"debug":false}`, ""},
+		{"debug null", "Contact", "get", `{"debug":null}`, ""},
+
+		{"force_rollback", "Contact", "get", `{"options":{"force_rollback":1}}`, ReasonUncacheable},
+		{"force_rollback dotted", "Contact", "get", `{"options.force_rollback":1}`, ReasonUncacheable},
+		{"is_transactional", "Contact", "get", `{"is_transactional":0}`, ReasonUncacheable},
+
+		{"deny ReportTemplate.getrows", "ReportTemplate", "getrows", ``, ReasonDenied},
+		{"deny Extension.getremote", "Extension", "getremote", ``, ReasonDenied},
+		{"deny Dedupe.getduplicates", "Dedupe", "getduplicates", ``, ReasonDenied},
+		{"Dedupe.getstatistics not generic", "Dedupe", "getstatistics", ``, ReasonUncacheable},
+
+		// Chains (ChainSubscriber rules).
+		{"chained get", "Contact", "get", `{"api.Email.get":{}}`, ""},
+		{"chained get list", "Contact", "get", `{"api.Email.get":[{"is_primary":1},{}]}`, ""},
+		{"chained create", "Contact", "get", `{"api.Email.create":{"email":"a@b.c"}}`, ReasonChainedWrite},
+		{"chained delete int 1", "Contact", "get", `{"api.Contact.delete":1}`, ReasonChainedWrite},
+		{"chained delete string 1 is no chain", "Contact", "get", `{"api.Contact.delete":"1"}`, ""},
+		{"chained delete float 1.0 is no chain", "Contact", "get", `{"api.Contact.delete":1.0}`, ""},
+		{"chained delete true is no chain", "Contact", "get", `{"api.Contact.delete":true}`, ""},
+		{"chained delete 2 is no chain", "Contact", "get", `{"api.Contact.delete":2}`, ""},
+		{"underscore separator", "Contact", "get", `{"api_Email_create":{"email":"x"}}`, ReasonChainedWrite},
+		{"other separator ignored", "Contact", "get", `{"api-Email-create":{"email":"x"}}`, ""},
+		{"missing action = parent get", "Contact", "get", `{"api.Email":{}}`, ""},
+		{"missing action = parent create", "Contact", "create", `{"api.Email":{}}`, ReasonWrite},
+		{"action 0 = parent", "Contact", "get", `{"api.Email.0":{}}`, ""},
+		{"write in list element", "Contact", "get", `{"api.Email.get":[{},{"api.Phone.create":{"phone":"1"}}]}`, ReasonChainedWrite},
+		{"nested write", "Contact", "get", `{"api.Email.get":{"api.Phone.get":{"api.Note.delete":1}}}`, ReasonChainedWrite},
+		{"nested reads", "Contact", "get", `{"api.Email.get":{"api.Phone.get":{"api.Note.get":1}}}`, ""},
+		{"api.has_parent ignored", "Contact", "get", `{"api.has_parent":1}`, ""},
+		{"api_params ignored", "Contact", "get", `{"api_params":{"x":1}}`, ""},
+		{"Contact api_key is a field", "Contact", "get", `{"api_key":{"IS NOT NULL":1}}`, ""},
+		{"Job api_action is a field", "Job", "get", `{"api_action":{"x":1}}`, ""},
+		{"Email api_key is a chain (Key.get)", "Email", "get", `{"api_key":{"x":1}}`, ""},
+		{"Email api_key_create is a chained write", "Email", "get", `{"api_key_create":{"x":1}}`, ReasonChainedWrite},
+		{"chained denied read", "Contact", "get", `{"api.ReportTemplate.getrows":{}}`, ReasonDenied},
+		{"chained getfields cache_clear", "Contact", "get", `{"api.Email.getfields":{"cache_clear":1}}`, ReasonUncacheable},
+		{"chain deeper than limit", "Contact", "get", deepChain(40), ReasonUncacheable},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d := c.Decide(jsonCall(t, tc.entity, tc.action, tc.params))
+			if d.Cacheable != (tc.want == "") || d.Reason != tc.want {
+				t.Fatalf("Decide = cacheable %v reason %q, want reason %q", d.Cacheable, d.Reason, tc.want)
+			}
+		})
+	}
+}
+
+func deepChain(n int) string {
+	s := `{}`
+	for range n {
+		s = `{"api.Email.get":` + s + `}`
+	}
+	return s
+}
+
+func TestDecideCallShapes(t *testing.T) {
+	c := testPolicy(t, Config{})
+	base := func() *translate.Call { return jsonCall(t, "Contact", "get", ``) }
+	cases := []struct {
+		name string
+		mod  func(*translate.Call)
+		want Reason
+	}{
+		{"batch", func(c *translate.Call) { c.Batch = true }, ReasonBatch},
+		{"className", func(c *translate.Call) { c.HasClassName = true; c.ClassName = "CRM_Contact_Page_AJAX" }, ReasonUncacheable},
+		{"fnName", func(c *translate.Call) { c.FnName = "civicrm/Contact/get" }, ReasonUncacheable},
+		{"refusal", func(c *translate.Call) { c.Refusal = &translate.Reply{} }, ReasonUncacheable},
+		{"ping", func(c *translate.Call) { c.Ping = true }, ReasonUncacheable},
+	}
+	for _, tc := range cases {
+		call := base()
+		tc.mod(call)
+		if d := c.Decide(call); d.Cacheable || d.Reason != tc.want {
+			t.Errorf("%s: got %v %q, want %q", tc.name, d.Cacheable, d.Reason, tc.want)
+		}
+	}
+	if d := c.Decide(nil); d.Cacheable {
+		t.Error("nil call cacheable")
+	}
+}
+
+// Key-value params are strings: api.Contact.delete=1 is no chain in PHP,
+// and the GET rule has already let it through.
+func TestDecideKeyValueChainString(t *testing.T) {
+	c := testPolicy(t, Config{})
+	call := httpCall(t, "GET", "/civicrm/extern/rest.php?entity=Contact&action=get&json=1&api.Contact.delete=1", "")
+	if d := c.Decide(call); !d.Cacheable {
+		t.Fatalf("string \"1\" treated as chain: %q", d.Reason)
+	}
+	call = httpCall(t, "GET", "/civicrm/extern/rest.php?entity=Contact&action=get&json="+q(`{"api.Contact.delete":1}`), "")
+	if d := c.Decide(call); d.Reason != ReasonChainedWrite {
+		t.Fatalf("json int 1 chain: got %v %q", d.Cacheable, d.Reason)
+	}
+	// Key-value array chain: api_Email_create[email]=x is a chain.
+	call = httpCall(t, "GET", "/civicrm/extern/rest.php?entity=Contact&action=get&json=1&api.Email.create[email]=x", "")
+	if d := c.Decide(call); d.Reason != ReasonChainedWrite {
+		t.Fatalf("kv array chain: got %v %q", d.Cacheable, d.Reason)
+	}
+	call = httpCall(t, "GET", "/civicrm/extern/rest.php?entity=Contact&action=get&debug=false&json=1", "")
+	if d := c.Decide(call); d.Reason != ReasonDebug {
+		t.Fatalf("debug=false: got %v %q", d.Cacheable, d.Reason)
+	}
+}
+
+func TestDecideConfig(t *testing.T) {
+	c := testPolicy(t, Config{
+		DefaultTTL: time.Minute,
+		TTL: map[string]time.Duration{
+			"Contact.getfields": time.Hour,
+			"*.getoptions":      30 * time.Minute,
+			"Email":             10 * time.Second,
+			"Note.get":          0,
+		},
+		Deny:   []string{"Phone.get", "Website"},
+		Shared: []string{"*.getfields", "OptionValue.get"},
+	})
+	check := func(entity, action, params string, cacheable bool, reason Reason, ttl time.Duration, shared bool) {
+		t.Helper()
+		d := c.Decide(jsonCall(t, entity, action, params))
+		if d.Cacheable != cacheable || d.Reason != reason || (cacheable && (d.TTL != ttl || d.Shared != shared)) {
+			t.Errorf("%s.%s %s: got %+v", entity, action, params, d)
+		}
+	}
+	check("Contact", "getfields", ``, true, "", time.Hour, true)
+	check("Contact", "getoptions", ``, true, "", 30*time.Minute, false)
+	check("Email", "getoptions", ``, true, "", 30*time.Minute, false) // *.action beats Entity
+	check("Email", "get", ``, true, "", 10*time.Second, false)
+	check("Contact", "get", ``, true, "", time.Minute, false)
+	check("Contact", "get", `{"api.Email.get":{}}`, true, "", 10*time.Second, false) // smallest TTL
+	check("Note", "get", ``, false, ReasonDisabled, 0, false)
+	check("Phone", "get", ``, false, ReasonDenied, 0, false)
+	check("Phone", "getcount", ``, true, "", time.Minute, false)
+	check("Website", "getcount", ``, false, ReasonDenied, 0, false)
+	check("OptionValue", "get", ``, true, "", time.Minute, true)
+	check("OptionValue", "get", `{"api.Contact.get":{}}`, true, "", time.Minute, false) // chains are never shared
+	// The default deny list still applies.
+	check("ReportTemplate", "getrows", ``, false, ReasonDenied, 0, false)
+}
+
+func TestDecideReads(t *testing.T) {
+	c := testPolicy(t, Config{})
+	d := c.Decide(jsonCall(t, "contact", "get", `{"api.Email.get":{"api.phone.get":1},"api.option_value.get":{}, "api_Email_get":{}}`))
+	want := []string{"Contact", "Email", "OptionValue", "Phone"}
+	if !slices.Equal(d.Reads, want) {
+		t.Fatalf("Reads = %v, want %v", d.Reads, want)
+	}
+}
+
+func TestWriteTargets(t *testing.T) {
+	cases := []struct {
+		call *translate.Call
+		want []string
+		all  bool
+	}{
+		{jsonCall(t, "Contact", "get", `{"api.Email.get":{}}`), nil, false},
+		{jsonCall(t, "Contact", "create", `{"api.Email.get":{}}`), []string{"Contact"}, false},
+		{jsonCall(t, "Contact", "get", `{"api.Email.create":{"api.Phone.delete":1}}`), []string{"Email", "Phone"}, false},
+		{jsonCall(t, "Contact", "create", `{"api.Address":{}}`), []string{"Address", "Contact"}, false},
+		{jsonCall(t, "Activity", "get", `{"api.activity_contact.create":[{},{}]}`), []string{"ActivityContact"}, false},
+		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Contact","create",{}],"b":["Email","get",{"api.Phone.create":{}}]}`)}, []string{"Contact", "Phone"}, false},
+		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":"junk"}`)}, nil, true},
+		{&translate.Call{HasClassName: true, Params: translate.NewArray()}, nil, true},
+	}
+	for i, tc := range cases {
+		got, all := WriteTargets(tc.call)
+		if !slices.Equal(got, tc.want) || all != tc.all {
+			t.Errorf("case %d: got %v all=%v, want %v all=%v", i, got, all, tc.want, tc.all)
+		}
+	}
+}
+
+func mustArray(t *testing.T, s string) *translate.Array {
+	v, err := translate.DecodeJSON([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(*translate.Array)
+}

@@ -1,0 +1,140 @@
+package cache
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// DefaultGroups are the default invalidation groups: a write to any member
+// invalidates cached reads of every member. Contact.get carries emails,
+// phones, addresses, groups, tags and custom data, so the Contact family
+// moves together.
+var DefaultGroups = [][]string{{
+	"Contact", "Email", "Phone", "Address", "Im", "Website", "OpenID",
+	"GroupContact", "Group", "EntityTag", "Tag", "Relationship", "Note",
+	"CustomValue",
+}}
+
+// DefaultGlobalWrites are entities whose writes can change answers of any
+// entity (labels, options, custom fields, settings, scheduled jobs): a
+// write to one invalidates the whole namespace.
+var DefaultGlobalWrites = []string{
+	"CustomField", "CustomGroup", "OptionGroup", "OptionValue", "Setting",
+	"System", "Job", "Extension", "Domain", "LocationType",
+}
+
+// tags derives the counter names of one namespace. The namespace appears
+// as a short hash so counter names stay bounded whatever the operator
+// calls the site.
+type tags struct{ ns string }
+
+func newTags(namespace string) tags {
+	sum := sha256.Sum256([]byte("civigate-ns\x00" + namespace))
+	return tags{ns: hex.EncodeToString(sum[:8])}
+}
+
+func (t tags) all() string             { return "n:" + t.ns }
+func (t tags) entity(e string) string  { return "e:" + t.ns + ":" + e }
+func (t tags) contact(id int64) string { return "p:" + t.ns + ":" + strconv.FormatInt(id, 10) }
+
+// groups maps an entity to every entity its writes invalidate.
+type groups struct {
+	related map[string][]string
+	global  map[string]bool
+}
+
+func newGroups(list [][]string, global []string) groups {
+	g := groups{related: make(map[string][]string), global: make(map[string]bool)}
+	for _, grp := range list {
+		norm := make([]string, 0, len(grp))
+		for _, e := range grp {
+			norm = append(norm, translate.NormalEntity(e))
+		}
+		for _, e := range norm {
+			g.related[e] = appendUnique(g.related[e], norm...)
+		}
+	}
+	for _, e := range global {
+		g.global[translate.NormalEntity(e)] = true
+	}
+	return g
+}
+
+func appendUnique(dst []string, src ...string) []string {
+	for _, s := range src {
+		found := false
+		for _, d := range dst {
+			if d == s {
+				found = true
+				break
+			}
+		}
+		if !found {
+			dst = append(dst, s)
+		}
+	}
+	return dst
+}
+
+// invalidationTags lists the counters a write to entities must bump.
+func (c *Cache) invalidationTags(entities []string, all bool) []string {
+	if all {
+		return []string{c.tags.all()}
+	}
+	var out []string
+	for _, e := range entities {
+		if c.groups.global[e] {
+			return []string{c.tags.all()}
+		}
+		out = appendUnique(out, c.tags.entity(e))
+		for _, r := range c.groups.related[e] {
+			out = appendUnique(out, c.tags.entity(r))
+		}
+	}
+	return out
+}
+
+// Invalidate is called after a write call was forwarded (whatever its
+// outcome: a failed chained call does not roll back earlier writes). It
+// invalidates cached reads of every entity the call may write and of their
+// groups, on every instance sharing the store. Reads (with no chained
+// write) invalidate nothing.
+func (c *Cache) Invalidate(ctx context.Context, call *translate.Call) error {
+	entities, all := WriteTargets(call)
+	t := c.invalidationTags(entities, all)
+	if len(t) == 0 {
+		return nil
+	}
+	return c.store.Invalidate(ctx, t...)
+}
+
+// InvalidateEntities is Invalidate for entity names the caller already
+// knows (normalised as CiviCRM does), with their groups.
+func (c *Cache) InvalidateEntities(ctx context.Context, entities ...string) error {
+	norm := make([]string, len(entities))
+	for i, e := range entities {
+		norm[i] = translate.NormalEntity(e)
+	}
+	return c.store.Invalidate(ctx, c.invalidationTags(norm, false)...)
+}
+
+// PurgeAll makes every entry of this namespace a miss.
+func (c *Cache) PurgeAll(ctx context.Context) error {
+	return c.store.Invalidate(ctx, c.tags.all())
+}
+
+// PurgeEntity makes every entry that read entity a miss (that entity only,
+// not its group).
+func (c *Cache) PurgeEntity(ctx context.Context, entity string) error {
+	return c.store.Invalidate(ctx, c.tags.entity(translate.NormalEntity(entity)))
+}
+
+// PurgeContact makes every entry bound to contactID a miss. Entries the
+// operator marked shared are not bound to anyone and stay.
+func (c *Cache) PurgeContact(ctx context.Context, contactID int64) error {
+	return c.store.Invalidate(ctx, c.tags.contact(contactID))
+}

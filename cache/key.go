@@ -1,0 +1,140 @@
+package cache
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// keyVersion changes whenever the key derivation changes, so old entries are
+// simply never found again.
+const keyVersion = "civigate-cache-key-v1"
+
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// Key is the hex SHA-256 of a length-prefixed, type-tagged encoding of:
+// the site namespace, the principal (or "shared"), the normalised entity
+// and action, and the canonical parameter object. It never contains a
+// credential, and it is never shown to clients.
+//
+// Output format (JSON or XML) and the endpoint form are not part of it:
+// the entry holds upstream's JSON answer, which translate renders for
+// each client.
+func Key(namespace string, contactID int64, shared bool, entity, action string, params *translate.Array) string {
+	bp := keyBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	b = appendField(b, keyVersion)
+	b = appendField(b, namespace)
+	if shared {
+		b = append(b, 'S')
+	} else {
+		b = append(b, 'P')
+		b = strconv.AppendInt(b, contactID, 10)
+		b = append(b, 0)
+	}
+	b = appendField(b, entity)
+	b = appendField(b, action)
+	b = appendParams(b, params)
+	sum := sha256.Sum256(b)
+	*bp = b
+	keyBufs.Put(bp)
+	return hex.EncodeToString(sum[:])
+}
+
+func appendField(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendParams encodes the top-level parameter object. "version" is left
+// out: Decide admits only absent, 3 and "3", which CiviCRM runs
+// identically.
+func appendParams(b []byte, a *translate.Array) []byte {
+	return appendArray(b, a, 0, "version", false)
+}
+
+// orderedParams are parameters whose iteration order CiviCRM observes even
+// with string keys: sort terms are imploded in order.
+var orderedParams = map[string]bool{"sort": true, "option_sort": true, "option.sort": true, "options.sort": true}
+
+// appendArray writes a PHP array canonically. String keys are sorted, so
+// two spellings of the same call share a key regardless of parameter order
+// (key-value vs json=, GET vs POST). Integer keys keep their insertion
+// order relative to each other: PHP iterates [1=>"b",0=>"a"] as b then a,
+// and for sort terms or return lists that order changes the answer. Arrays
+// under a sort parameter keep their whole order for the same reason.
+func appendArray(b []byte, a *translate.Array, depth int, skip string, ordered bool) []byte {
+	n := a.Len()
+	b = append(b, 'a')
+	idx := make([]int, 0, n)
+	for i := 0; i < n; i++ {
+		if skip != "" && a.Key(i) == skip {
+			continue
+		}
+		idx = append(idx, i)
+	}
+	b = binary.AppendUvarint(b, uint64(len(idx)))
+	if !ordered {
+		slices.SortStableFunc(idx, func(x, y int) int {
+			kx, ky := a.Key(x), a.Key(y)
+			_, ix := translate.IntKey(kx)
+			_, iy := translate.IntKey(ky)
+			switch {
+			case ix && iy:
+				return 0 // stable: insertion order
+			case ix:
+				return 1
+			case iy:
+				return -1
+			}
+			switch {
+			case kx < ky:
+				return -1
+			case kx > ky:
+				return 1
+			}
+			return 0
+		})
+	}
+	for _, i := range idx {
+		k := a.Key(i)
+		b = appendField(b, k)
+		b = appendValue(b, a.Value(i), depth+1, ordered || orderedParams[k])
+	}
+	return b
+}
+
+// appendValue tags every value with its PHP type: the string "1", the
+// integer 1 and the float 1.0 are three different calls to CiviCRM (the
+// integer 1 can even trigger a chained call).
+func appendValue(b []byte, v any, depth int, ordered bool) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, 'z')
+	case bool:
+		if v {
+			return append(b, 't')
+		}
+		return append(b, 'f')
+	case string:
+		b = append(b, 's')
+		return appendField(b, v)
+	case translate.Number:
+		b = append(b, 'n')
+		return appendField(b, string(v))
+	case *translate.Array:
+		if v == nil {
+			return append(b, 'z')
+		}
+		return appendArray(b, v, depth, "", ordered)
+	}
+	// Not a translate value: never equal to anything else.
+	b = append(b, '?')
+	return appendField(b, fmt.Sprintf("%T %#v", v, v))
+}
