@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"strings"
 	"sync"
@@ -217,9 +218,8 @@ func (r *RedisStore) Purge(ctx context.Context) error {
 //	redis+sentinel://[user:pass@]s1:26379,s2:26379/db?master_name=mymaster   Sentinel
 //	  (also redis-sentinel://, rediss+sentinel://; credentials are the sentinels')
 //
-// Query options are go-redis's (dial_timeout, pool_size, password for the
-// master under Sentinel is not in the URL: set it on the returned options
-// via NewRedisClientOptions instead). Every client gets
+// Query options are go-redis's (dial_timeout, pool_size, …; under Sentinel
+// the URL's user:password are the sentinels'). Every client gets
 // ContextTimeoutEnabled, no retries on the request path and short dial
 // and pool timeouts unless the URL sets them. Errors never echo the URL,
 // which may hold a password.
@@ -280,6 +280,13 @@ func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 	return redis.NewClient(o), nil
 }
 
+func defaultPort(mode string) string {
+	if mode == "sentinel" {
+		return "26379"
+	}
+	return "6379"
+}
+
 // splitRedisURL turns the accepted spellings into one go-redis URL and a
 // mode: "single", "cluster" or "sentinel".
 func splitRedisURL(raw string) (string, string, error) {
@@ -328,6 +335,9 @@ func splitRedisURL(raw string) (string, string, error) {
 				p = p[at+1:]
 			}
 			if p = strings.TrimSpace(p); p != "" {
+				if _, _, err := net.SplitHostPort(p); err != nil {
+					p = net.JoinHostPort(strings.Trim(p, "[]"), defaultPort(mode))
+				}
 				extra = append(extra, p)
 			}
 		}
