@@ -39,8 +39,12 @@ const externPath = "/sites/all/modules/civicrm/extern/rest.php"
 
 // legacyWrite is a legacy Contact.create POST, as a client library sends it.
 func legacyWrite(base, sk, ak string) (*http.Request, error) {
-	form := url.Values{"entity": {"Contact"}, "action": {"create"}, "json": {`{"contact_type":"Individual","first_name":"Ada"}`},
-		"key": {sk}, "api_key": {ak}}
+	return legacyCreate(base, sk, ak, "Contact", `{"contact_type":"Individual","first_name":"Ada"}`)
+}
+
+// legacyCreate is a legacy create POST of entity with params as json=.
+func legacyCreate(base, sk, ak, entity, params string) (*http.Request, error) {
+	form := url.Values{"entity": {entity}, "action": {"create"}, "json": {params}, "key": {sk}, "api_key": {ak}}
 	r, err := http.NewRequest(http.MethodPost, base+externPath, strings.NewReader(form.Encode()))
 	if err == nil {
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
