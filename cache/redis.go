@@ -40,6 +40,9 @@ type RedisStore struct {
 	// before the next read so a recovered Redis never serves what a write
 	// made stale.
 	pending map[string]struct{}
+	// replayed, when set, learns of pending invalidations that finally
+	// reached Redis (the tiered store publishes them).
+	replayed func(ctx context.Context, tags []string)
 }
 
 // NewRedisStore wraps a client that the caller owns (and may share
@@ -121,6 +124,9 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 		return nil, nil, err
 	}
 	r.br.done(true)
+	if len(pending) > 0 && r.replayed != nil {
+		r.replayed(ctx, pending)
+	}
 	gens := make([]uint64, len(tags))
 	for i, c := range gcmds {
 		if c.Err() == nil {
@@ -169,16 +175,22 @@ func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
+	pending := r.takePending()
 	pipe := r.c.Pipeline()
-	for _, t := range append(r.takePending(), tags...) {
+	for _, t := range append(pending, tags...) {
 		pipe.Incr(ctx, r.genKey(t))
 	}
 	_, err := pipe.Exec(ctx)
 	r.br.done(err == nil)
 	if err != nil {
+		r.addPending(pending)
 		r.addPending(tags)
+		return err
 	}
-	return err
+	if len(pending) > 0 && r.replayed != nil {
+		r.replayed(ctx, pending)
+	}
+	return nil
 }
 
 // Purge implements Store: SCAN and UNLINK every entry under the prefix on
