@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -68,4 +69,26 @@ func (b *breaker) open() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.failures >= b.threshold
+}
+
+// abandon ends an allowed call whose outcome says nothing about the store
+// (the caller's own context ended): clients hanging up must not open the
+// breaker.
+func (b *breaker) abandon() {
+	b.mu.Lock()
+	b.probing = false
+	b.mu.Unlock()
+}
+
+// finish records err for a call made under parent: success, a store
+// failure, or nothing when parent itself was cancelled.
+func (b *breaker) finish(parent context.Context, err error) {
+	switch {
+	case err == nil:
+		b.done(true)
+	case parent.Err() != nil:
+		b.abandon()
+	default:
+		b.done(false)
+	}
 }

@@ -109,7 +109,7 @@ func (c *Cache) Invalidate(ctx context.Context, call *translate.Call) error {
 	if len(t) == 0 {
 		return nil
 	}
-	return c.store.Invalidate(ctx, t...)
+	return c.store.Invalidate(detach(ctx), t...)
 }
 
 // InvalidateEntities is Invalidate for entity names the caller already
@@ -119,22 +119,27 @@ func (c *Cache) InvalidateEntities(ctx context.Context, entities ...string) erro
 	for i, e := range entities {
 		norm[i] = translate.NormalEntity(e)
 	}
-	return c.store.Invalidate(ctx, c.invalidationTags(norm, false)...)
+	return c.store.Invalidate(detach(ctx), c.invalidationTags(norm, false)...)
 }
 
 // PurgeAll makes every entry of this namespace a miss.
 func (c *Cache) PurgeAll(ctx context.Context) error {
-	return c.store.Invalidate(ctx, c.tags.all())
+	return c.store.Invalidate(detach(ctx), c.tags.all())
 }
 
 // PurgeEntity makes every entry that read entity a miss (that entity only,
 // not its group).
 func (c *Cache) PurgeEntity(ctx context.Context, entity string) error {
-	return c.store.Invalidate(ctx, c.tags.entity(translate.NormalEntity(entity)))
+	return c.store.Invalidate(detach(ctx), c.tags.entity(translate.NormalEntity(entity)))
 }
 
 // PurgeContact makes every entry bound to contactID a miss. Entries the
 // operator marked shared are not bound to anyone and stay.
 func (c *Cache) PurgeContact(ctx context.Context, contactID int64) error {
-	return c.store.Invalidate(ctx, c.tags.contact(contactID))
+	return c.store.Invalidate(detach(ctx), c.tags.contact(contactID))
 }
+
+// detach keeps an invalidation alive when the client that caused it hangs
+// up: the write has reached CiviCRM, its invalidation must reach the
+// store. The store's own deadline still bounds it.
+func detach(ctx context.Context) context.Context { return context.WithoutCancel(ctx) }

@@ -96,6 +96,7 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 	if !r.br.allow() {
 		return nil, nil, ErrStoreDown
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	pending := r.takePending()
@@ -118,7 +119,7 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 		}
 	}
 	if failed(err) {
-		r.br.done(false)
+		r.br.finish(parent, err)
 		// The INCRs may or may not have run: replaying one only costs a miss.
 		r.addPending(pending)
 		return nil, nil, err
@@ -156,10 +157,11 @@ func (r *RedisStore) Set(ctx context.Context, key string, e *Entry, ttl time.Dur
 	if !r.br.allow() {
 		return ErrStoreDown
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	err := r.c.Set(ctx, r.entryKey(key), e.encode(), ttl).Err()
-	r.br.done(err == nil)
+	r.br.finish(parent, err)
 	return err
 }
 
@@ -173,6 +175,7 @@ func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 		r.addPending(tags)
 		return ErrStoreDown
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	pending := r.takePending()
@@ -181,7 +184,7 @@ func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 		pipe.Incr(ctx, r.genKey(t))
 	}
 	_, err := pipe.Exec(ctx)
-	r.br.done(err == nil)
+	r.br.finish(parent, err)
 	if err != nil {
 		r.addPending(pending)
 		r.addPending(tags)
@@ -248,7 +251,6 @@ func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 		}
 		o.ContextTimeoutEnabled = true
 		o.MaxRetries = -1
-		o.MaxRedirects = 1
 		if o.DialTimeout == 0 {
 			o.DialTimeout = 250 * time.Millisecond
 		}

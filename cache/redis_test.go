@@ -108,6 +108,29 @@ func TestRedisStoreShared(t *testing.T) {
 	}
 }
 
+// Clients hanging up neither open the breaker nor lose an invalidation.
+func TestRedisCancelledContexts(t *testing.T) {
+	client, prefix := testRedis(t)
+	store := NewRedisStore(client, prefix, RedisOptions{Timeout: 200 * time.Millisecond, BreakerThreshold: 2, BreakerCooldown: time.Hour})
+	c, _ := New(Config{Namespace: "s"}, store)
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 5 {
+		if _, _, err := store.Get(gone, "k", nil); err == nil {
+			t.Fatal("cancelled Get succeeded?")
+		}
+	}
+	if store.Down() {
+		t.Fatal("cancelled callers opened the breaker")
+	}
+	if err := c.Invalidate(gone, jsonCall(t, "Contact", "create", `{}`)); err != nil {
+		t.Fatalf("invalidation with a cancelled request context: %v", err)
+	}
+	if g, _ := client.Get(context.Background(), prefix+"g:"+c.tags.entity("Contact")).Uint64(); g != 1 {
+		t.Fatalf("generation %d after invalidation", g)
+	}
+}
+
 func TestRedisStoreForeignValue(t *testing.T) {
 	client, prefix := testRedis(t)
 	ctx := context.Background()
@@ -187,7 +210,7 @@ func startRedis(t *testing.T) (*exec.Cmd, string) {
 		t.Skip("redis-server not installed")
 	}
 	port := strconv.Itoa(freePort(t))
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--enable-debug-command", "yes", "--dir", t.TempDir())
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -266,6 +289,40 @@ func TestRedisPausedAndRecovers(t *testing.T) {
 	if store.Down() {
 		t.Fatal("breaker still open after recovery")
 	}
+}
+
+// DEBUG SLEEP blocks the server's event loop (a stalled, not stopped,
+// Redis): lookups still return within their deadline.
+func TestRedisDebugSleep(t *testing.T) {
+	_, u := startRedis(t)
+	client, err := NewRedisClient(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	store := NewRedisStore(client, "d:", RedisOptions{Timeout: 10 * time.Millisecond, BreakerThreshold: 2, BreakerCooldown: 50 * time.Millisecond})
+	c, _ := New(Config{}, store)
+	ctx := context.Background()
+	up := &counter{resp: ok200(okBody)}
+	call := jsonCall(t, "Contact", "get", ``)
+	waitFor(t, func() bool { return c.Serve(ctx, c.Prepare(call, 1), up.fetch).Status.Hit })
+
+	sleeper, _ := NewRedisClient(u)
+	defer sleeper.Close()
+	slept := make(chan error, 1)
+	go func() { slept <- sleeper.Do(context.Background(), "DEBUG", "SLEEP", "0.5").Err() }()
+	time.Sleep(50 * time.Millisecond) // let the server start sleeping
+	for i := range 3 {
+		within(t, 150*time.Millisecond, "lookup against a sleeping Redis", func() {
+			if out := c.Serve(ctx, c.Prepare(call, 1), up.fetch); out.Status.Hit {
+				t.Errorf("call %d: hit from a sleeping Redis?", i)
+			}
+		})
+	}
+	if err := <-slept; err != nil {
+		t.Fatalf("DEBUG SLEEP: %v", err)
+	}
+	waitFor(t, func() bool { return c.Serve(ctx, c.Prepare(call, 1), up.fetch).Status.Hit })
 }
 
 func (r Result) errOrDown() bool { return r.Err != nil }
