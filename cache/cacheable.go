@@ -266,12 +266,11 @@ func eachChain(params *translate.Array, entity, action string, fn func(subEntity
 		if k == "api.has_parent" || k == "api_params" || slices.Contains(chainSkip[entity], k) {
 			continue
 		}
-		parts := strings.Split(k, k[3:4])
-		subEntity := translate.NormalEntity(entityFromCamel(parts[1]))
-		subAction := ""
-		if len(parts) > 2 {
-			subAction = parts[2]
-		}
+		// explode($sep, $key): [1] is the entity, [2] the action.
+		sep := k[3:4]
+		ent, rest, _ := strings.Cut(k[4:], sep)
+		subAction, _, _ := strings.Cut(rest, sep)
+		subEntity := translate.NormalEntity(entityFromCamel(ent))
 		if subAction == "" || subAction == "0" { // PHP empty(): parent action
 			subAction = action
 		}

@@ -30,14 +30,15 @@ var DefaultGlobalWrites = []string{
 // tags derives the counter names of one namespace. The namespace appears
 // as a short hash so counter names stay bounded whatever the operator
 // calls the site.
-type tags struct{ ns string }
+type tags struct{ ns, allTag string }
 
 func newTags(namespace string) tags {
 	sum := sha256.Sum256([]byte("civigate-ns\x00" + namespace))
-	return tags{ns: hex.EncodeToString(sum[:8])}
+	ns := hex.EncodeToString(sum[:8])
+	return tags{ns: ns, allTag: "n:" + ns}
 }
 
-func (t tags) all() string             { return "n:" + t.ns }
+func (t tags) all() string             { return t.allTag }
 func (t tags) entity(e string) string  { return "e:" + t.ns + ":" + e }
 func (t tags) contact(id int64) string { return "p:" + t.ns + ":" + strconv.FormatInt(id, 10) }
 
