@@ -10,6 +10,9 @@ import (
 type CacheConfig struct {
 	// Off disables caching: every call goes to CiviCRM.
 	Off bool `json:"off,omitempty"`
+	// Namespace separates sites sharing one Redis (default: none needed
+	// when each site has its own Redis or key prefix).
+	Namespace string `json:"namespace,omitempty"`
 	// TTL is how long a read stays fresh (default 60s); TTLs overrides it
 	// per "Entity.action", "Entity" or "*.action" (0 disables caching there).
 	TTL  caddy.Duration            `json:"ttl,omitempty"`
@@ -111,6 +114,10 @@ func parseCache(d *caddyfile.Dispenser) (*CacheConfig, error) {
 				cc.MemoryTier = n
 			default:
 				cc.MaxEntry = n
+			}
+		case "namespace":
+			if err := oneArg(d, &cc.Namespace); err != nil {
+				return nil, err
 			}
 		case "redis_timeout":
 			if err := durationArg(d, &cc.RedisTimeout); err != nil {

@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/cache"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -78,6 +79,10 @@ type Handler struct {
 	logger    *zap.Logger
 	usage     usageRecorder
 	auth      *authx.Authenticator
+
+	cache       *cache.Cache
+	memoryStore *cache.MemoryStore
+	closers     []func() error
 
 	redisURL    string // resolved Redis URL; a secret (may hold a password)
 	redisClient redis.UniversalClient
@@ -154,6 +159,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.auth, err = h.buildAuthenticator(repl); err != nil {
 		return fmt.Errorf("civicrm: %v", err)
 	}
+	if h.cache, err = h.buildCache(); err != nil {
+		return fmt.Errorf("civicrm: %v", err)
+	}
 	if h.redisClient != nil {
 		h.usage = newRedisUsage(h.redisClient, h.redisPrefix)
 	} else {
@@ -184,6 +192,9 @@ func (h *Handler) Validate() error {
 // Cleanup releases what Provision acquired.
 func (h *Handler) Cleanup() error {
 	unregisterLive(h)
+	for _, c := range h.closers {
+		_ = c()
+	}
 	if h.usage != nil {
 		h.usage.close()
 	}

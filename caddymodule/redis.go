@@ -1,10 +1,10 @@
 package caddymodule
 
 import (
-	"fmt"
-
 	"github.com/caddyserver/caddy/v2"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/civigate/civigate/cache"
 )
 
 // redisClients shares one Redis client per URL across config reloads, so a
@@ -31,13 +31,4 @@ func acquireRedis(url string) (redis.UniversalClient, error) {
 	return v.(pooledRedis).UniversalClient, nil
 }
 
-func newRedisClient(url string) (redis.UniversalClient, error) {
-	opts, err := redis.ParseURL(url)
-	if err != nil {
-		// Never echo the URL: it may carry a password.
-		return nil, fmt.Errorf("redis: invalid URL")
-	}
-	opts.ContextTimeoutEnabled = true
-	opts.MaxRetries = -1
-	return redis.NewClient(opts), nil
-}
+func newRedisClient(url string) (redis.UniversalClient, error) { return cache.NewRedisClient(url) }

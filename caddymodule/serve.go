@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/netip"
@@ -90,19 +89,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.count(form, outcomeEdgeError)
 		return writeReply(w, translate.ErrorReply(call, http.StatusBadRequest, translate.APIError("Civigate: "+err.Error())))
 	}
-	res, err := h.forward(r.WithContext(ctx), form, up, principal, next)
+	res, err := h.serveCall(ctx, w, r, call, principal, up, next)
 	if err != nil {
 		h.logger.Warn("upstream request failed", zap.String("form", form), zap.Error(err))
 	}
-	reply2 := translate.RenderResponse(call, res)
-	h.count(form, outcomeOf(res, reply2))
-	return writeReply(w, reply2)
+	out := translate.RenderResponse(call, res)
+	h.count(form, outcomeOf(res, out))
+	return writeReply(w, out)
 }
 
 // forward sends the translated request through the rest of the route
 // (reverse_proxy or php_fastcgi) and captures CiviCRM's answer. The client's
 // identity headers never go upstream: only what Civigate vouches for does.
-func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler) (translate.UpstreamResponse, error) {
+func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler) (res translate.UpstreamResponse, setCookie bool, err error) {
 	out := r.Clone(r.Context())
 	out.Method = up.Method
 	u := *r.URL
@@ -124,17 +123,17 @@ func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRe
 
 	rec := newRecorder()
 	start := time.Now()
-	err := next.ServeHTTP(rec, out)
+	err = next.ServeHTTP(rec, out)
 	metrics.upstreamTime.WithLabelValues(form).Observe(time.Since(start).Seconds())
 	if err != nil {
 		// No answer: reverse_proxy reports dial errors and timeouts as errors.
-		return translate.UpstreamResponse{}, err
+		return translate.UpstreamResponse{}, false, err
 	}
 	return translate.UpstreamResponse{
 		Status:      rec.status,
 		ContentType: rec.header.Get("Content-Type"),
 		Body:        rec.body.Bytes(),
-	}, nil
+	}, len(rec.header.Values("Set-Cookie")) > 0, nil
 }
 
 // bodyPeekBytes is how much of a form body is examined for CMS routing
@@ -263,8 +262,3 @@ func (rec *recorder) Write(p []byte) (int, error) {
 
 // Flush is a no-op: the whole answer is rendered after it is complete.
 func (rec *recorder) Flush() {}
-
-// purge drops cached entries: all of them, one entity's, or one contact's.
-func (h *Handler) purge(ctx context.Context, entity string, contactID int64) error {
-	return nil
-}

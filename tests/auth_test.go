@@ -76,7 +76,8 @@ func do(t *testing.T, method, target, body string, header http.Header) answer {
 // Every flow and every rejection shape through real Caddy, and what reaches
 // CiviCRM: only the credential Civigate vouches for, never the client's copy.
 func TestEdgeAuthenticationThroughCaddy(t *testing.T) {
-	env := startAuthEnv(t, "")
+	// Caching off: every accepted call must show what reaches CiviCRM.
+	env := startAuthEnv(t, "cache off")
 	ak, sk := env.stub.APIKey, env.siteKey
 	extern := env.inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1"
 	ajax := env.inst.URL + "/civicrm/ajax/rest?entity=Contact&action=get&json=1"
