@@ -5,12 +5,23 @@
 //
 // It is pure Go: no Caddy, no authx. The Caddy layer drives it:
 //
-//	c, _ := cache.New(cfg, store)          // store: NewMemoryStore or NewRedisStore
-//	req := c.Prepare(call, contactID)      // decision + key, no I/O
-//	if !req.Cacheable {                    // forward; on writes call c.Invalidate
-//	    status := cache.Bypass(req.Reason)
+//	client, _ := cache.NewRedisClient(url)             // share across reloads (caddy.UsagePool)
+//	store := cache.NewRedisStore(client, "civigate:", cache.RedisOptions{Timeout: 25 * time.Millisecond})
+//	// or cache.NewTieredStore(store, cache.TierOptions{MaxBytes: n}), or cache.NewMemoryStore(n, nil)
+//	c, _ := cache.New(cfg, store)
+//
+//	req := c.Prepare(call, principal.ContactID)        // decision + key, no I/O
+//	if !req.Cacheable {
+//	    // forward as usual; Cache-Status: cache.Bypass(req.Reason).String()
+//	    // after forwarding a write (whatever its outcome): c.Invalidate(ctx, call)
 //	}
-//	out := c.Serve(ctx, req, fetch)        // hit / stale / coalesced miss / stale-if-error
+//	out := c.Serve(ctx, req, fetch)                    // hit / stale / coalesced miss / stale-if-error
+//	// render out.Response with translate; Cache-Status: out.Status.String()
+//	if out.Revalidate {
+//	    go c.Revalidate(context.WithoutCancel(ctx), req, fetch)
+//	}
+//
+// Purges: c.PurgeAll, c.PurgeEntity, c.PurgeContact.
 //
 // Correctness rules that shaped the design:
 //
