@@ -221,7 +221,10 @@ func (w *walker) call(params *translate.Array, entity, action string, depth int)
 		return ReasonDenied
 	}
 	if !readActions[action] {
-		if depth == 0 {
+		switch {
+		case readsOnly(action):
+			return ReasonUncacheable // an entity-specific read
+		case depth == 0:
 			return ReasonWrite
 		}
 		return ReasonChainedWrite
@@ -367,9 +370,19 @@ func phpEmpty(v any) bool {
 	return false
 }
 
+// readsOnly is the invalidation side's notion of a read: CiviCRM's own GET
+// rule (get*, check) plus validate. It is deliberately looser than the
+// cacheable set: System.check or Dedupe.getduplicates are never cached,
+// but they change no entity data a cached read returns, and treating them
+// as writes would flush caches on every status check.
+func readsOnly(action string) bool {
+	return strings.HasPrefix(action, "get") || action == "check" || action == "validate"
+}
+
 // WriteTargets lists the entities a call may change: the top-level entity
-// when its action is not a generic read, and every chained call (any
-// depth) that is not a read. all is true when the effect cannot be bounded
+// when its action is not a read (readsOnly), and every chained call (any
+// depth) that is not one. The Caddy layer may call Invalidate for every
+// forwarded call that was not cacheable: reads invalidate nothing. all is true when the effect cannot be bounded
 // (className page callbacks, unparseable batches): then everything in the
 // namespace must be invalidated.
 func WriteTargets(call *translate.Call) (entities []string, all bool) {
@@ -392,7 +405,7 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 }
 
 func collectWrites(params *translate.Array, entity, action string, depth int, out *[]string) {
-	if !readActions[action] {
+	if !readsOnly(action) {
 		*out = append(*out, entity)
 	}
 	if depth > maxChainDepth {

@@ -93,6 +93,7 @@ func TestDecide(t *testing.T) {
 		{"Job api_action is a field", "Job", "get", `{"api_action":{"x":1}}`, ""},
 		{"Email api_key is a chain (Key.get)", "Email", "get", `{"api_key":{"x":1}}`, ""},
 		{"Email api_key_create is a chained write", "Email", "get", `{"api_key_create":{"x":1}}`, ReasonChainedWrite},
+		{"chained entity-specific read", "Contact", "get", `{"api.Contact.getmergedfrom":{}}`, ReasonUncacheable},
 		{"chained denied read", "Contact", "get", `{"api.ReportTemplate.getrows":{}}`, ReasonDenied},
 		{"chained getfields cache_clear", "Contact", "get", `{"api.Email.getfields":{"cache_clear":1}}`, ReasonUncacheable},
 		{"chain deeper than limit", "Contact", "get", deepChain(40), ReasonUncacheable},
@@ -222,6 +223,14 @@ func TestWriteTargets(t *testing.T) {
 		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Contact","create",{}],"b":["Email","get",{"api.Phone.create":{}}]}`)}, []string{"Contact", "Phone"}, false},
 		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":"junk"}`)}, nil, true},
 		{&translate.Call{HasClassName: true, Params: translate.NewArray()}, nil, true},
+		// Never cached, but not writes either: no invalidation storm.
+		{jsonCall(t, "System", "check", ``), nil, false},
+		{jsonCall(t, "Dedupe", "getduplicates", ``), nil, false},
+		{jsonCall(t, "Contact", "getfields", `{"cache_clear":1}`), nil, false},
+		// Not cacheable for another reason first, yet it writes.
+		{jsonCall(t, "Contact", "get", `{"debug":1,"api.Email.create":{}}`), []string{"Email"}, false},
+		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Note"}, false},
+		{jsonCall(t, "Job", "execute", ``), []string{"Job"}, false},
 	}
 	for i, tc := range cases {
 		got, all := WriteTargets(tc.call)
