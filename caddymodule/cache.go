@@ -87,8 +87,10 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 			}
 		}()
 	}
-	if !req.Cacheable && (req.Reason == cache.ReasonWrite || req.Reason == cache.ReasonChainedWrite) {
-		// Even a failed call may have written (chained calls are not rolled back).
+	if !req.Cacheable {
+		// Invalidate works out what the call may write (nothing for plain
+		// reads). Even a failed call may have written: chained calls are
+		// not rolled back.
 		if err := h.cache.Invalidate(context.WithoutCancel(ctx), call); err != nil {
 			h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
 		}

@@ -25,6 +25,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    site_key          <key or {env.CIVICRM_SITE_KEY}>
 //	    sign_keys         <CIVICRM_SIGN_KEYS or {env.CIVICRM_SIGN_KEYS}>
 //	    redis             <url or {env.REDIS_URL}>
+//	    redis_prefix      <prefix>
 //	    max_query_size    <size>
 //	    max_body_size     <size>
 //	    cache off
@@ -117,6 +118,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "redis":
 			if err := oneArg(d, &h.Redis); err != nil {
+				return err
+			}
+		case "redis_prefix":
+			if err := oneArg(d, &h.RedisPrefix); err != nil {
 				return err
 			}
 		case "max_query_size":

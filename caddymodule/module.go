@@ -55,6 +55,9 @@ type Handler struct {
 	// verdicts, the guessing counters and the legacy-usage report. Empty: all
 	// of them live in process memory.
 	Redis string `json:"redis,omitempty"`
+	// RedisPrefix starts every Redis key Civigate writes (default
+	// "civigate:"), so several sites or test runs can share one Redis.
+	RedisPrefix string `json:"redis_prefix,omitempty"`
 
 	// MaxQueryBytes and MaxBodyBytes bound what Civigate parses; larger
 	// requests get an APIv3-shaped 414/413. Defaults: 64 KiB and 8 MiB.
@@ -142,7 +145,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint}
 	h.parse = translate.ParseOptions{MaxQueryBytes: h.MaxQueryBytes, MaxBodyBytes: h.MaxBodyBytes}
 	h.redisURL = strings.TrimSpace(repl.ReplaceKnown(h.Redis, ""))
-	h.redisPrefix = "civigate:"
+	h.redisPrefix = h.RedisPrefix
+	if h.redisPrefix == "" {
+		h.redisPrefix = "civigate:"
+	}
 	if h.redisURL != "" {
 		c, err := acquireRedis(h.redisURL)
 		if err != nil {

@@ -1,0 +1,290 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// aclCiviCRM is a modern CiviCRM whose two API users see different data:
+// every read answer names the contact it was computed for and the number
+// of writes so far, so an answer that crossed users, or outlived a write,
+// shows it.
+type aclCiviCRM struct {
+	keys          map[string]int64 // API key → contact id
+	srv           *httptest.Server
+	reads, writes atomic.Int64
+}
+
+func newACLCiviCRM(t testing.TB) *aclCiviCRM {
+	t.Helper()
+	c := &aclCiviCRM{keys: map[string]int64{randomHex(t, 16): 2, randomHex(t, 16): 3}}
+	c.srv = httptest.NewServer(c)
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *aclCiviCRM) key(contact int64) string {
+	for k, id := range c.keys {
+		if id == contact {
+			return k
+		}
+	}
+	return ""
+}
+
+func (c *aclCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	auth, _ := strings.CutPrefix(r.Header.Get("X-Civi-Auth"), "Bearer ")
+	cid, ok := c.keys[auth]
+	switch {
+	case r.URL.Path == "/civicrm/authx/id" && ok:
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"contact_id":%d,"user_id":%d,"flow":"xheader","cred":"api_key"}`, cid, cid)
+	case !ok:
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "HTTP 401 Invalid credential")
+	case r.URL.Path == "/civicrm/ajax/rest" && r.Form.Get("action") == "create":
+		n := c.writes.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"is_error":0,"version":3,"count":1,"id":%d,"values":{"%d":{"id":"%d"}}}`, 100+n, 100+n, 100+n)
+	case r.URL.Path == "/civicrm/ajax/rest":
+		c.reads.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"is_error":0,"version":3,"count":1,"values":{"%d":{"seen_by":"%d","writes":"%d","q":%q,"name":"A & B <c>"}}}`,
+			cid, cid, c.writes.Load(), r.Form.Get("json"))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// cacheSites starts one Caddy with n Civigate sites in front of up, each
+// a separate handler (like separate instances), sharing Redis when
+// redisURL is set.
+func cacheSites(t *testing.T, up *aclCiviCRM, siteKey, redisURL, prefix string, n int) (urls []string, admin string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n")
+	ports := make([]int, n)
+	for i := range ports {
+		addr := "{PORT}" // the first site is the one startCaddy waits for
+		if i > 0 {
+			ports[i] = freePort(t)
+			addr = fmt.Sprint(ports[i])
+		}
+		fmt.Fprintf(&b, "http://:%s {\n\tcivicrm {\n\t\tsite_key %s\n", addr, siteKey)
+		if redisURL != "" {
+			fmt.Fprintf(&b, "\t\tredis %s\n\t\tredis_prefix %s\n", redisURL, prefix)
+		}
+		fmt.Fprintf(&b, "\t}\n\treverse_proxy %s\n}\n", strings.TrimPrefix(up.srv.URL, "http://"))
+	}
+	inst := startCaddy(t, b.String())
+	urls = []string{inst.URL}
+	for _, p := range ports[1:] {
+		urls = append(urls, fmt.Sprintf("http://127.0.0.1:%d", p))
+	}
+	return urls, inst.Admin
+}
+
+// A repeated read is answered from the cache; an XML client is served from
+// the entry a JSON client stored, byte for byte what the uncached XML
+// answer is; every answer says what the cache did.
+func TestCacheHitsAndXMLFromJSONEntry(t *testing.T) {
+	up := newACLCiviCRM(t)
+	sk := "sk-" + randomHex(t, 12)
+	sites, admin := cacheSites(t, up, sk, "", "", 1)
+	base := sites[0]
+	ak := up.key(2)
+	extern := base + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&id=2&key=" + sk + "&api_key=" + ak
+
+	first := do(t, "GET", extern+"&json=1", "", nil)
+	second := do(t, "GET", extern+"&json=1", "", nil)
+	if first.body != second.body || up.reads.Load() != 1 {
+		t.Fatalf("second read: %d upstream reads, bodies equal %v", up.reads.Load(), first.body == second.body)
+	}
+	if got := first.header.Get("Cache-Status"); got != "Civigate; fwd=miss; fwd-status=200; stored" {
+		t.Errorf("first Cache-Status %q", got)
+	}
+	if got := second.header.Get("Cache-Status"); got != "Civigate; hit" {
+		t.Errorf("second Cache-Status %q", got)
+	}
+	// The same call as POST with json= shares the entry.
+	post := do(t, "POST", base+"/sites/all/modules/civicrm/extern/rest.php", "entity=Contact&action=get&json=%7B%22id%22%3A%222%22%7D&key="+sk+"&api_key="+ak, nil)
+	if post.body != first.body || post.header.Get("Cache-Status") != "Civigate; hit" {
+		t.Errorf("json= POST of the same call: %s %s", post.header.Get("Cache-Status"), post.body)
+	}
+
+	xmlHit := do(t, "GET", extern, "", nil)
+	if xmlHit.header.Get("Cache-Status") != "Civigate; hit" || up.reads.Load() != 1 {
+		t.Fatalf("XML client: %s, %d upstream reads", xmlHit.header.Get("Cache-Status"), up.reads.Load())
+	}
+	purge(t, admin, "")
+	xmlFresh := do(t, "GET", extern, "", nil)
+	if !strings.Contains(xmlFresh.header.Get("Cache-Status"), "fwd=miss") || up.reads.Load() != 2 {
+		t.Fatalf("after purge: %s, %d upstream reads", xmlFresh.header.Get("Cache-Status"), up.reads.Load())
+	}
+	if xmlHit.body != xmlFresh.body || xmlHit.header.Get("Content-Type") != "text/xml;charset=UTF-8" ||
+		!strings.Contains(xmlHit.body, "<name>A &amp; B &lt;c&gt;</name>") {
+		t.Errorf("XML from the cache differs from the uncached XML:\n%s\n---\n%s", xmlHit.body, xmlFresh.body)
+	}
+}
+
+// purge asks the admin API to purge the cache (query "" purges everything).
+func purge(t *testing.T, admin, query string) {
+	t.Helper()
+	resp, err := http.Post(admin+"/civigate/cache/purge"+query, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("purge: %d %s", resp.StatusCode, b)
+	}
+}
+
+// A randomised run of concurrent reads by two users with different
+// permissions: no answer ever reaches the other user.
+func TestCacheNeverCrossesUsers(t *testing.T) {
+	up := newACLCiviCRM(t)
+	sk := "sk-" + randomHex(t, 12)
+	sites, _ := cacheSites(t, up, sk, "", "", 1)
+	base := sites[0]
+	const requests, workers = 1200, 8
+	var crossed, hits, done atomic.Int64
+	var wg sync.WaitGroup
+	jobs := make(chan int64, requests)
+	for i := 0; i < requests; i++ {
+		jobs <- int64(2 + rand.IntN(2))
+	}
+	close(jobs)
+	client := &http.Client{}
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for cid := range jobs {
+				id := rand.IntN(6)
+				var u string
+				if rand.IntN(2) == 0 {
+					u = fmt.Sprintf("%s/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&id=%d&key=%s&api_key=%s", base, id, sk, up.key(cid))
+				} else {
+					u = fmt.Sprintf("%s/civicrm/ajax/rest?entity=Contact&action=get&json=%s&_authx=%s&_authxSiteKey=%s", base,
+						url.QueryEscape(fmt.Sprintf(`{"id":"%d"}`, id)), url.QueryEscape("Bearer "+up.key(cid)), sk)
+				}
+				resp, err := client.Get(u)
+				if err != nil {
+					crossed.Add(1000000) // a failure is as bad
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if !strings.Contains(string(b), fmt.Sprintf(`"seen_by":"%d"`, cid)) {
+					crossed.Add(1)
+				}
+				if resp.Header.Get("Cache-Status") == "Civigate; hit" {
+					hits.Add(1)
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if crossed.Load() != 0 || done.Load() != requests {
+		t.Fatalf("%d of %d answers went to the wrong user or failed", crossed.Load(), requests)
+	}
+	if hits.Load() < requests/2 {
+		t.Fatalf("only %d hits in %d requests: the test did not exercise the cache", hits.Load(), requests)
+	}
+}
+
+// A chained write inside a get is never cached and reaches CiviCRM every
+// time; a plain write invalidates the written entity's cached reads.
+func TestCacheChainedWritesAndInvalidation(t *testing.T) {
+	up := newACLCiviCRM(t)
+	sk := "sk-" + randomHex(t, 12)
+	sites, _ := cacheSites(t, up, sk, "", "", 1)
+	ak := up.key(2)
+	extern := sites[0] + "/sites/all/modules/civicrm/extern/rest.php?key=" + sk + "&api_key=" + ak
+	chained := extern + "&entity=Contact&action=get&json=" + url.QueryEscape(`{"id":2,"api.Email.create":{"email":"x@example.org"}}`)
+	for i := 1; i <= 3; i++ {
+		got := do(t, "GET", chained, "", nil)
+		if got.header.Get("Cache-Status") != "Civigate; fwd=bypass; detail=chained-write" || up.reads.Load() != int64(i) {
+			t.Fatalf("chained write %d: %s, %d upstream calls", i, got.header.Get("Cache-Status"), up.reads.Load())
+		}
+	}
+	read := extern + "&entity=Email&action=get&json=1&contact_id=2"
+	do(t, "GET", read, "", nil)
+	if got := do(t, "GET", read, "", nil); got.header.Get("Cache-Status") != "Civigate; hit" {
+		t.Fatalf("repeat read: %s", got.header.Get("Cache-Status"))
+	}
+	w := do(t, "POST", extern, "entity=Contact&action=create&json=1&contact_type=Individual&first_name=New", nil)
+	if w.header.Get("Cache-Status") != "Civigate; fwd=bypass; detail=write" {
+		t.Fatalf("write: %s %s", w.header.Get("Cache-Status"), w.body)
+	}
+	after := do(t, "GET", read, "", nil)
+	if !strings.Contains(after.header.Get("Cache-Status"), "fwd=miss") || !strings.Contains(after.body, `"writes":"1"`) {
+		t.Fatalf("Email read after a Contact write (same group): %s %s", after.header.Get("Cache-Status"), after.body)
+	}
+}
+
+// Two instances sharing Redis: a write through one invalidates the entry
+// on the other.
+func TestCacheInvalidationAcrossInstances(t *testing.T) {
+	ru := redisURL(t)
+	client := redisClientOrFail(t, ru)
+	prefix := "civigate-test-" + randomHex(t, 6) + ":"
+	t.Cleanup(func() { deleteKeys(client, prefix) })
+
+	up := newACLCiviCRM(t)
+	sk := "sk-" + randomHex(t, 12)
+	sites, _ := cacheSites(t, up, sk, ru, prefix, 2)
+	ak := up.key(3)
+	read := "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&id=3&key=" + sk + "&api_key=" + ak
+	a1 := do(t, "GET", sites[0]+read, "", nil)
+	b1 := do(t, "GET", sites[1]+read, "", nil)
+	if b1.header.Get("Cache-Status") != "Civigate; hit" || b1.body != a1.body || up.reads.Load() != 1 {
+		t.Fatalf("second instance did not share the entry: %s, %d upstream reads", b1.header.Get("Cache-Status"), up.reads.Load())
+	}
+	do(t, "POST", sites[0]+"/sites/all/modules/civicrm/extern/rest.php", "entity=Contact&action=create&json=1&contact_type=Individual&key="+sk+"&api_key="+ak, nil)
+	b2 := do(t, "GET", sites[1]+read, "", nil)
+	if !strings.Contains(b2.header.Get("Cache-Status"), "fwd=miss") || !strings.Contains(b2.body, `"writes":"1"`) {
+		t.Fatalf("after a write on instance A, instance B answered %s %s", b2.header.Get("Cache-Status"), b2.body)
+	}
+	if n, _ := client.Keys(context.Background(), prefix+"*").Result(); len(n) == 0 {
+		t.Fatalf("nothing under the test prefix in Redis: the entries lived elsewhere")
+	}
+}
+
+func redisClientOrFail(t *testing.T, u string) redis.UniversalClient {
+	t.Helper()
+	opts, err := redis.ParseURL(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(opts)
+	t.Cleanup(func() { c.Close() })
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("Redis at REDIS_URL is required (.ci/run starts one): %v", err)
+	}
+	return c
+}
+
+func deleteKeys(c redis.UniversalClient, prefix string) {
+	ctx := context.Background()
+	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		c.Del(ctx, iter.Val())
+	}
+}
