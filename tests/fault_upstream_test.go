@@ -135,11 +135,16 @@ func doOutcome(t *testing.T, base, sk, ak string) outcome {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return doRequest(r)
+}
+
+// doRequest sends r and returns its outcome, failures included.
+func doRequest(r *http.Request) outcome {
 	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(r)
 	if err != nil {
-		return outcome{err: err}
+		return outcome{method: r.Method, err: err}
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	return outcome{status: resp.StatusCode, body: string(b), err: err}
+	return outcome{method: r.Method, status: resp.StatusCode, body: string(b), err: err}
 }
