@@ -30,6 +30,7 @@ func (h *Handler) buildCache() (*cache.Cache, error) {
 	switch {
 	case h.redisClient != nil:
 		rs := cache.NewRedisStore(h.redisClient, h.redisPrefix+"cache:", cache.RedisOptions{Timeout: time.Duration(cc.RedisTimeout)})
+		h.redisStore = rs
 		store = rs
 		if cc.MemoryTier > 0 {
 			ts := cache.NewTieredStore(rs, cache.TierOptions{MaxBytes: cc.MemoryTier})
@@ -41,8 +42,7 @@ func (h *Handler) buildCache() (*cache.Cache, error) {
 		if max <= 0 {
 			max = defaultMaxMemory
 		}
-		h.memoryStore = cache.NewMemoryStore(max, nil)
-		store = h.memoryStore
+		store = cache.NewMemoryStore(max, nil)
 	}
 	ttls := map[string]time.Duration{}
 	for k, v := range cc.TTLs {
@@ -96,6 +96,13 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 		}
 	}
 	w.Header().Set("Cache-Status", out.Status.String())
+	if h.redisStore != nil {
+		healthy := 1.0
+		if h.redisStore.Down() {
+			healthy = 0
+		}
+		metrics.redisHealthy.Set(healthy)
+	}
 	metrics.cacheResults.WithLabelValues(cacheResultLabel(out.Status)).Inc()
 	return out.Response, out.Err
 }

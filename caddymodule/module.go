@@ -83,9 +83,9 @@ type Handler struct {
 	usage     usageRecorder
 	auth      *authx.Authenticator
 
-	cache       *cache.Cache
-	memoryStore *cache.MemoryStore
-	closers     []func() error
+	cache      *cache.Cache
+	redisStore *cache.RedisStore
+	closers    []func() error
 
 	redisURL    string // resolved Redis URL; a secret (may hold a password)
 	redisClient redis.UniversalClient
