@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/civigate/civigate/translate"
 	"hash"
 	"io"
 	"math"
@@ -115,17 +116,21 @@ func SignCiviJWT(keys []SignKey, claims map[string]any) (string, error) {
 	if h == nil {
 		return "", fmt.Errorf("authx: sign key suite %q cannot sign", k.Suite)
 	}
-	var hdr phpJSON
-	hdr.object([]string{"typ", "alg", "kid"}, map[string]any{"typ": "JWT", "alg": k.Alg, "kid": k.KID})
-	var body phpJSON
-	if err := body.claims(claims); err != nil {
+	header := translate.NewArray()
+	header.Set("typ", "JWT")
+	header.Set("alg", k.Alg)
+	header.Set("kid", k.KID)
+	hdr := phpJWTJSON(header)
+	claimSet, err := claimsArray(claims)
+	if err != nil {
 		return "", err
 	}
+	body := phpJWTJSON(claimSet)
 	enc := base64.RawURLEncoding
-	out := make([]byte, 0, 64+enc.EncodedLen(len(hdr.buf))+enc.EncodedLen(len(body.buf)))
-	out = enc.AppendEncode(out, hdr.buf)
+	out := make([]byte, 0, 64+enc.EncodedLen(len(hdr))+enc.EncodedLen(len(body)))
+	out = enc.AppendEncode(out, hdr)
 	out = append(out, '.')
-	out = enc.AppendEncode(out, body.buf)
+	out = enc.AppendEncode(out, body)
 	mac := hmac.New(h, k.Key)
 	mac.Write(out)
 	out = append(out, '.')

@@ -312,6 +312,10 @@ type JSONOptions struct {
 	// Legacy is plain json_encode (no flags): "/" escaped as "\/" and non-ASCII
 	// as \uXXXX. CiviCRM before 6.8 and AuthX's legacyrest errors use it.
 	Legacy bool
+	// EscapeUnicode writes non-ASCII as \uXXXX but leaves "/" alone, as
+	// json_encode(…, JSON_UNESCAPED_SLASHES) does (firebase/php-jwt's JWT
+	// headers and claims).
+	EscapeUnicode bool
 	// Pretty is JSON_PRETTY_PRINT: four-space indent, ": " after keys.
 	Pretty bool
 }
@@ -457,7 +461,7 @@ func (e *jsonEncoder) str(s string) {
 			// PHP's json_encode fails on invalid UTF-8; CiviCRM never emits it.
 			// Substitute rather than produce an invalid document.
 			e.buf = append(e.buf, `\ufffd`...)
-		case e.opts.Legacy || r == '\u2028' || r == '\u2029':
+		case e.opts.Legacy || e.opts.EscapeUnicode || r == '\u2028' || r == '\u2029':
 			if r > 0xFFFF {
 				r1, r2 := utf16.EncodeRune(r)
 				e.hexRune(r1)
