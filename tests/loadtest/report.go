@@ -90,7 +90,11 @@ func writeReport(path string, r report) error {
 	b.WriteString("- Every side is checked first to answer 200 with the recorded body byte for byte, and each cached\n")
 	b.WriteString("  side's stub counts the API calls it served during the measured run (a cached run that reached\n")
 	b.WriteString("  CiviCRM for more than 1% of its requests fails its target whatever its speed); the Redis side\n")
-	b.WriteString("  must also send Redis at least one command per request, or it was not a Redis hit.\n\n")
+	b.WriteString("  must also send Redis at least one command per request, or it was not a Redis hit.\n")
+	b.WriteString("- The `respond` baseline is Caddy's handler as shipped: it passes its body through the placeholder\n")
+	b.WriteString("  replacer on every request, and this JSON body has `{` in it, so that cost is part of the baseline.\n")
+	b.WriteString("- The machine is shared with other work (see the load averages): repeated runs move ratios by\n")
+	b.WriteString("  ±0.1 or more. Pairs run back to back so both sides of a ratio see similar background load.\n\n")
 	b.WriteString("Upstream API calls and failed requests during the measured runs:\n\n")
 	b.WriteString("| | side | requests | failed | upstream API calls | Redis commands |\n|---|---|--:|--:|--:|--:|\n")
 	for _, s := range r.Results {
