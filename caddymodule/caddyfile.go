@@ -91,7 +91,15 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.Errf("civicrm takes no arguments, got %q", d.Val())
 	}
+	opts := options{words: map[string]*string{"upstream_endpoint": &h.UpstreamEndpoint, "site_key": &h.SiteKey,
+		"sign_keys": &h.SignKeys, "redis": &h.Redis, "redis_prefix": &h.RedisPrefix}}
 	for d.NextBlock(0) {
+		if handled, err := opts.parse(d); handled || err != nil {
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		switch sub := d.Val(); sub {
 		case "forms":
 			h.Forms = d.RemainingArgs()
@@ -104,26 +112,6 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.ExternPrefixes = append(h.ExternPrefixes, args...)
-		case "upstream_endpoint":
-			if err := oneArg(d, &h.UpstreamEndpoint); err != nil {
-				return err
-			}
-		case "site_key":
-			if err := oneArg(d, &h.SiteKey); err != nil {
-				return err
-			}
-		case "sign_keys":
-			if err := oneArg(d, &h.SignKeys); err != nil {
-				return err
-			}
-		case "redis":
-			if err := oneArg(d, &h.Redis); err != nil {
-				return err
-			}
-		case "redis_prefix":
-			if err := oneArg(d, &h.RedisPrefix); err != nil {
-				return err
-			}
 		case "max_query_size":
 			var s string
 			if err := oneArg(d, &s); err != nil {
@@ -198,59 +186,26 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 
 func parseAuth(d *caddyfile.Dispenser) (*AuthConfig, error) {
 	ac := &AuthConfig{}
+	opts := options{
+		flags: map[string]*bool{"anonymous": &ac.Anonymous, "no_resolve": &ac.NoResolve,
+			"forward_jwt": &ac.ForwardJWT, "jwt_without_site_key": &ac.JWTWithoutSiteKey},
+		words: map[string]*string{"key_file": &ac.KeyFile, "resolve_url": &ac.ResolveURL,
+			"secret": &ac.Secret, "realm": &ac.Realm},
+		choices: map[string]choice{
+			"site_key_modern": {&ac.SiteKeyModern, []string{"require", "if_present"}},
+			"require_user":    {&ac.RequireUser, []string{"legacy", "always", "never"}},
+			"default":         {&ac.Default, []string{"allow", "deny"}},
+		},
+		durations: map[string]*caddy.Duration{"leeway": &ac.Leeway, "mint_ttl": &ac.MintTTL},
+	}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if handled, err := opts.parse(d); handled || err != nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
 		switch sub := d.Val(); sub {
-		case "anonymous":
-			if err := noArgs(d); err != nil {
-				return nil, err
-			}
-			ac.Anonymous = true
-		case "no_resolve":
-			if err := noArgs(d); err != nil {
-				return nil, err
-			}
-			ac.NoResolve = true
-		case "forward_jwt":
-			if err := noArgs(d); err != nil {
-				return nil, err
-			}
-			ac.ForwardJWT = true
-		case "site_key_modern":
-			if err := oneOf(d, &ac.SiteKeyModern, "require", "if_present"); err != nil {
-				return nil, err
-			}
-		case "require_user":
-			if err := oneOf(d, &ac.RequireUser, "legacy", "always", "never"); err != nil {
-				return nil, err
-			}
-		case "default":
-			if err := oneOf(d, &ac.Default, "allow", "deny"); err != nil {
-				return nil, err
-			}
-		case "key_file":
-			if err := oneArg(d, &ac.KeyFile); err != nil {
-				return nil, err
-			}
-		case "resolve_url":
-			if err := oneArg(d, &ac.ResolveURL); err != nil {
-				return nil, err
-			}
-		case "secret":
-			if err := oneArg(d, &ac.Secret); err != nil {
-				return nil, err
-			}
-		case "realm":
-			if err := oneArg(d, &ac.Realm); err != nil {
-				return nil, err
-			}
-		case "leeway":
-			if err := durationArg(d, &ac.Leeway); err != nil {
-				return nil, err
-			}
-		case "mint_ttl":
-			if err := durationArg(d, &ac.MintTTL); err != nil {
-				return nil, err
-			}
 		case "verdict_ttl":
 			args := d.RemainingArgs()
 			if len(args) < 1 || len(args) > 2 {
@@ -285,11 +240,6 @@ func parseAuth(d *caddyfile.Dispenser) (*AuthConfig, error) {
 				}
 				ac.FailureWindow = ds[0]
 			}
-		case "jwt_without_site_key":
-			if err := noArgs(d); err != nil {
-				return nil, err
-			}
-			ac.JWTWithoutSiteKey = true
 		case "external_jwt":
 			ej, err := parseExternalJWT(d)
 			if err != nil {
@@ -397,6 +347,39 @@ func parseRule(d *caddyfile.Dispenser, effect string) (RuleConfig, error) {
 		}
 	}
 	return rule, nil
+}
+
+// options are the simple subdirectives of a block, by kind: flags take no
+// argument, words one, choices one of a fixed set, durations one duration.
+type options struct {
+	flags     map[string]*bool
+	words     map[string]*string
+	choices   map[string]choice
+	durations map[string]*caddy.Duration
+}
+
+type choice struct {
+	dst     *string
+	allowed []string
+}
+
+// parse handles the current subdirective when it is one of opts.
+func (o options) parse(d *caddyfile.Dispenser) (bool, error) {
+	name := d.Val()
+	if dst, ok := o.flags[name]; ok {
+		*dst = true
+		return true, noArgs(d)
+	}
+	if dst, ok := o.words[name]; ok {
+		return true, oneArg(d, dst)
+	}
+	if c, ok := o.choices[name]; ok {
+		return true, oneOf(d, c.dst, c.allowed...)
+	}
+	if dst, ok := o.durations[name]; ok {
+		return true, durationArg(d, dst)
+	}
+	return false, nil
 }
 
 func noArgs(d *caddyfile.Dispenser) error {
