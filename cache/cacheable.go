@@ -2,7 +2,6 @@ package cache
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -177,7 +176,7 @@ func (p *policy) Decide(call *translate.Call) Decision {
 		d.Reason = ReasonVersion
 		return d
 	}
-	if v, ok := params.Get("debug"); ok && !phpEmpty(v) {
+	if v, ok := params.Get("debug"); ok && !translate.PHPEmpty(v) {
 		d.Reason = ReasonDebug
 		return d
 	}
@@ -346,26 +345,6 @@ func hasRollbackOrTransaction(params *translate.Array) bool {
 		if a, ok := opts.(*translate.Array); ok && a.Has("force_rollback") {
 			return true
 		}
-	}
-	return false
-}
-
-// phpEmpty is PHP's empty() on a present value: "", "0", 0, 0.0, false,
-// null and [] are empty. Note "false" is a non-empty string: debug=false
-// turns debugging on.
-func phpEmpty(v any) bool {
-	switch v := v.(type) {
-	case nil:
-		return true
-	case string:
-		return v == "" || v == "0"
-	case bool:
-		return !v
-	case translate.Number:
-		f, err := strconv.ParseFloat(string(v), 64)
-		return err == nil && f == 0
-	case *translate.Array:
-		return v.Len() == 0
 	}
 	return false
 }

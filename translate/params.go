@@ -235,12 +235,13 @@ func phpNumericString(s string) bool {
 	return i == len(s)
 }
 
-// phpEmpty is PHP's empty() for a request value: absent, "", "0", an empty
-// array, null, false, 0.
-func phpEmpty(v any, present bool) bool {
-	if !present {
-		return true
-	}
+// phpEmpty is PHP's empty() for a request value that may be absent.
+func phpEmpty(v any, present bool) bool { return !present || PHPEmpty(v) }
+
+// PHPEmpty is PHP's empty() on a present value: "", "0", 0, 0.0, false,
+// null and [] are empty. "false" is a non-empty string (debug=false turns
+// API debugging on).
+func PHPEmpty(v any) bool {
 	switch v := v.(type) {
 	case nil:
 		return true
