@@ -36,6 +36,7 @@ func main() {
 		warm     = flag.Duration("warm", 2*time.Second, "warm-up per wrk run (not measured)")
 		out      = flag.String("out", "BENCHMARKS.md", "report file (overwritten)")
 		profile  = flag.String("profile", "", "directory for CPU profiles of Civigate, one per scenario")
+		only     = flag.String("only", "", "comma-separated scenario ids to run (e.g. b,c); default all")
 	)
 	flag.Parse()
 	if *stubMode {
@@ -43,12 +44,12 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *duration, *warm, *out, *profile); err != nil {
+	if err := run(ctx, *duration, *warm, *out, *profile, *only); err != nil {
 		log.Fatalf("loadtest: %v", err)
 	}
 }
 
-func run(ctx context.Context, duration, warm time.Duration, out, profileDir string) error {
+func run(ctx context.Context, duration, warm time.Duration, out, profileDir, only string) error {
 	for _, tool := range []string{"wrk", "redis-server"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is not installed (Debian: apt-get install %s)", tool, tool)
@@ -125,7 +126,18 @@ func run(ctx context.Context, duration, warm time.Duration, out, profileDir stri
 
 	facts := machineFacts(civigate)
 	loadBefore := loadAvg()
-	results := runScenarios(ctx, scenarios(p, sk, ak, duration), warm, p.Admin, profileDir)
+	list := scenarios(p, sk, ak, duration)
+	if only != "" {
+		var picked []scenario
+		for _, s := range list {
+			if strings.Contains(","+only+",", ","+s.ID+",") {
+				picked = append(picked, s)
+			}
+		}
+		list = picked
+		notes = append(notes, "Only scenarios "+only+" were run (-only).")
+	}
+	results := runScenarios(ctx, list, warm, p.Admin, profileDir)
 	loadAfter := loadAvg()
 	for _, pr := range procs {
 		if pr.exited() {
