@@ -3,13 +3,8 @@ package authx
 import (
 	"strings"
 	"time"
-)
 
-// Legacy extern/rest.php messages (CRM_Utils_REST::loadCMSBootstrap).
-const (
-	LegacyMsgBadSiteKey    = "Failed to authenticate key"
-	LegacyMsgMissingAPIKey = "FATAL: mandatory param 'api_key' (user key) missing"
-	LegacyMsgNoCMSUser     = "ERROR: No CMS user associated with given api-key"
+	"github.com/civigate/civigate/translate"
 )
 
 // AuthX messages (Authenticator.php) and Civigate's own for cases AuthX has
@@ -45,11 +40,11 @@ func (r *Rejection) LegacyMessage() string {
 	}
 	switch r.Reason {
 	case ReasonSiteKey:
-		return LegacyMsgBadSiteKey
+		return translate.MsgBadSiteKey
 	case ReasonMissing:
-		return LegacyMsgMissingAPIKey
+		return translate.MsgMissingAPIKey
 	case ReasonInvalid, ReasonExpired, ReasonNoUser, ReasonAmbiguous:
-		return LegacyMsgNoCMSUser
+		return translate.MsgNoCMSUser
 	}
 	return r.Message
 }
