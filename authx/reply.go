@@ -33,14 +33,11 @@ func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, 
 	case call.Form == translate.FormWPRest:
 		w := r.WP()
 		var data *translate.Array
-		if w.DataStatus {
+		switch {
+		case w.Code == "rest_invalid_param":
+			data = translate.WPInvalidKeyData()
+		case w.DataStatus:
 			data = translate.WPStatusData(w.Status)
-			if w.Code == "rest_invalid_param" {
-				p := translate.NewArray()
-				p.Set("key", "Invalid parameter.")
-				data.Set("params", p)
-				data.Set("details", translate.NewArray())
-			}
 		}
 		return translate.WPErrorReply(w.Status, w.Code, w.Message, data), h
 	case r.Flow == FlowLegacyRest:

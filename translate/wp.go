@@ -294,6 +294,17 @@ func validXMLName(s string) bool {
 // unknown, then no WordPress user; WP_Error without status, so HTTP 500),
 // then argument validation (a wrong `key` is 400 rest_invalid_param), then
 // Rest::permissions_check (a missing `key` is 403, the user being logged in).
+// WPInvalidKeyData is the data of WordPress's rest_invalid_param error when
+// the key argument fails validation.
+func WPInvalidKeyData() *Array {
+	d := WPStatusData(400)
+	p := NewArray()
+	p.Set("key", "Invalid parameter.")
+	d.Set("params", p)
+	d.Set("details", NewArray())
+	return d
+}
+
 func wpAuthReply(call *Call, cause authCause) Reply {
 	apiKey := "Missing or invalid param \"api_key\"."
 	switch {
@@ -304,12 +315,7 @@ func wpAuthReply(call *Call, cause authCause) Reply {
 	case call.Credentials.SiteKey == "":
 		return WPErrorReply(403, "civicrm_rest_api_error", "Param key is not valid.", WPStatusData(403))
 	case cause == causeGuard:
-		d := WPStatusData(400)
-		p := NewArray()
-		p.Set("key", "Invalid parameter.")
-		d.Set("params", p)
-		d.Set("details", NewArray())
-		return WPErrorReply(400, "rest_invalid_param", "Invalid parameter(s): key", d)
+		return WPErrorReply(400, "rest_invalid_param", "Invalid parameter(s): key", WPInvalidKeyData())
 	}
 	return WPErrorReply(500, "civicrm_rest_api_error", apiKey, nil)
 }
