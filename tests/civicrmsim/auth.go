@@ -1,0 +1,205 @@
+package civicrmsim
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
+)
+
+// principal is who a request runs as.
+type principal struct {
+	user      *User // nil: a contact without a CMS user
+	contactID int64
+	flow      string // AuthX flow: header, xheader, param, legacyrest ("" on extern/rest.php)
+	cred      string // jwt, api_key, pass
+}
+
+// can is a permission check. legacyrest grants "access AJAX API" for the
+// request (LegacyRestAuthenticator).
+func (p *principal) can(perm string) bool {
+	if p.flow == "legacyrest" && perm == permAccessAJAX {
+		return true
+	}
+	return p.user.HasPerm(perm)
+}
+
+func constEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// userByAPIKey is the civicrm_contact.api_key lookup (an SQL equality).
+func (s *Simulator) userByAPIKey(key string) *User {
+	if key == "" {
+		return nil
+	}
+	for _, u := range s.users {
+		if u.APIKey == key {
+			return u
+		}
+	}
+	return nil
+}
+
+func (s *Simulator) userByContact(cid int64) *User {
+	for _, u := range s.users {
+		if u.ContactID == cid {
+			return u
+		}
+	}
+	return nil
+}
+
+// rejection is how AuthX refuses: 401 text/plain "HTTP 401 <msg>", or in
+// the legacyrest flow 200 text/javascript with plain json_encode.
+type rejection struct {
+	msg    string
+	legacy bool
+}
+
+func (r *rejection) write(w http.ResponseWriter) {
+	if r.legacy {
+		writeBody(w, 200, "text/javascript;charset=UTF-8",
+			translate.EncodeJSON(restError("FATAL: "+r.msg), translate.JSONOptions{Legacy: true}))
+		return
+	}
+	writeBody(w, http.StatusUnauthorized, "text/plain;charset=UTF-8", []byte("HTTP 401 "+r.msg))
+}
+
+const (
+	msgInvalid   = "Invalid credential"
+	msgNoUser    = "Cannot login. No matching user is available."
+	msgGuard     = "Login not permitted. Must satisfy guard (site_key, perm)."
+	msgExpired   = "Expired token"
+	msgMalformed = "Malformed JWT. Must specify the contact ID."
+)
+
+// authenticate is AuthX's civi.invoke.auth: the Authenticator's flows
+// (X-Civi-Auth, Authorization, _authx) and, on ajax/rest, the legacyrest
+// key/api_key flow. No credential at all gives (nil, nil).
+func (s *Simulator) authenticate(q *request, ajaxRoute bool) (*principal, *rejection) {
+	r := q.r
+	siteKey := r.Header.Get("X-Civi-Key")
+	if siteKey == "" {
+		siteKey = q.authxParam("_authxSiteKey")
+	}
+	if v := r.Header.Get("X-Civi-Auth"); v != "" {
+		return s.check("xheader", v, siteKey)
+	}
+	if v := r.Header.Get("Authorization"); v != "" {
+		if !strings.HasPrefix(v, "Basic ") && !strings.HasPrefix(v, "Digest ") || s.opts.AllowPassword || s.basicOnHdr {
+			return s.check("header", v, siteKey)
+		}
+		// 6.13+: a stray Basic/Digest header (say, a proxy's) is ignored.
+	}
+	if v := q.authxParam("_authx"); v != "" {
+		return s.check("param", v, siteKey)
+	}
+	if ajaxRoute && (!empty(q.req, "api_key") || !empty(q.req, "key")) {
+		p, rej := s.check("legacyrest", "Bearer "+scalarString(q.req, "api_key"), scalarString(q.req, "key"))
+		if rej != nil {
+			rej.legacy = true
+		}
+		return p, rej
+	}
+	return nil, nil
+}
+
+// check is Authenticator::auth: find the principal (Basic user:pass, then
+// Bearer api_key, then Bearer JWT), then the policy checks in CiviCRM's
+// order.
+func (s *Simulator) check(flow, cred, siteKey string) (*principal, *rejection) {
+	format, value, _ := strings.Cut(cred+" ", " ")
+	value = strings.TrimSuffix(value, " ")
+	p := &principal{flow: flow}
+	switch format {
+	case "Basic":
+		raw, _ := base64.StdEncoding.DecodeString(value)
+		name, pass, _ := strings.Cut(string(raw), ":")
+		for _, u := range s.users {
+			if u.Name != "" && u.Name == name && constEq(u.Password, pass) {
+				p.user, p.contactID, p.cred = u, u.ContactID, "pass"
+			}
+		}
+	case "Bearer":
+		if u := s.userByAPIKey(value); u != nil {
+			p.user, p.contactID, p.cred = u, u.ContactID, "api_key"
+		} else if strings.Count(value, ".") == 2 {
+			cid, err := authx.VerifyCiviJWT(value, s.keys, s.opts.Now(), 0)
+			var rej *authx.Rejection
+			switch {
+			case err == nil:
+				p.contactID, p.cred = cid, "jwt"
+				p.user = s.userByContact(cid)
+			case errors.As(err, &rej) && (rej.Message == msgExpired || rej.Message == msgMalformed):
+				return nil, &rejection{msg: rej.Message}
+			}
+		}
+	}
+	if p.cred == "" {
+		return nil, &rejection{msg: msgInvalid}
+	}
+	s.mu.Lock()
+	c := s.db.contacts[p.contactID]
+	s.mu.Unlock()
+	if c == nil || c.deleted {
+		return nil, &rejection{msg: "Contact ID " + strconv.FormatInt(p.contactID, 10) + " is invalid"}
+	}
+	if p.user != nil && p.user.UserID == 0 {
+		p.user = nil // a contact without a CMS user has anonymous permissions
+	}
+	allowed := p.cred == "jwt" || p.cred == "api_key" || p.cred == "pass" && s.opts.AllowPassword && flow != "legacyrest"
+	if !allowed {
+		return nil, &rejection{msg: `Authentication type "` + p.cred + `" with flow "` + flow + `" is not allowed for this principal.`}
+	}
+	if flow == "legacyrest" && p.user == nil {
+		return nil, &rejection{msg: msgNoUser}
+	}
+	if p.cred != "jwt" {
+		perm := permAPIKey
+		if p.cred == "pass" {
+			perm = permPassword
+		}
+		if !(siteKey != "" && constEq(siteKey, s.siteKey)) && !p.user.HasPerm(perm) {
+			return nil, &rejection{msg: msgGuard}
+		}
+	}
+	return p, nil
+}
+
+// serveAuthxID is civicrm/authx/id: a public route that reports who the
+// request authenticated as.
+func (s *Simulator) serveAuthxID(w http.ResponseWriter, r *http.Request) {
+	q := parseRequest(r, false)
+	p, rej := s.authenticate(q, false)
+	if rej != nil {
+		rej.write(w)
+		return
+	}
+	out := translate.NewArray()
+	if p == nil {
+		for _, k := range []string{"contact_id", "user_id", "flow", "cred"} {
+			out.Set(k, nil)
+		}
+	} else {
+		out.Set("contact_id", translate.Number(strconv.FormatInt(p.contactID, 10)))
+		if p.user != nil {
+			out.Set("user_id", translate.Number(strconv.FormatInt(p.user.UserID, 10)))
+		} else {
+			out.Set("user_id", nil)
+		}
+		out.Set("flow", p.flow)
+		out.Set("cred", p.cred)
+	}
+	writeBody(w, 200, "application/json", s.encodeJSON(out, false))
+}
+
+// accessDenied is the Standalone CMS's 403 page for a route the caller may
+// not use (recorded: ajax-rest-unchanged "ping without credentials").
+func (s *Simulator) accessDenied(w http.ResponseWriter, r *http.Request) {
+	base := "http://" + r.Host
+	writeBody(w, http.StatusForbidden, "text/html; charset=UTF-8", []byte(strings.ReplaceAll(accessDeniedPage, "{BASE}", base)))
+}
