@@ -85,8 +85,10 @@ func writeReport(path string, r report) error {
 	b.WriteString("  with the 8 KiB Contact.get body a live CiviCRM 6.17.2 sent (recording rt-1) and `civicrm/authx/id`\n")
 	b.WriteString("  for the API key; a second one answers after 100 ms for (d).\n")
 	b.WriteString("- **Redis**: a private `redis-server --save '' --appendonly no` on a free port, for (c).\n")
-	b.WriteString("- **wrk**: " + fmt.Sprintf("%s warm-up (discarded; it also fills the cache), then %s measured, per side;\n", r.Warm, r.Duration))
-	b.WriteString("  each pair runs back to back, baseline first. Nothing is pinned: wrk and the servers share the cores.\n")
+	b.WriteString("- **wrk**: " + fmt.Sprintf("%s warm-up per side (discarded; it also fills the cache), then runs of %s measured;\n", r.Warm, r.Duration))
+	b.WriteString("  each pair runs in ABBA order (baseline, Civigate, Civigate, baseline) and each side's two runs\n")
+	b.WriteString("  are averaged (req/s, p50, p99), so a background-load drift over the pair hits both sides alike.\n")
+	b.WriteString("  Nothing is pinned: wrk (2 threads, or 1 for (d)) and the servers share the cores.\n")
 	b.WriteString("- Every side is checked first to answer 200 with the recorded body byte for byte, and each cached\n")
 	b.WriteString("  side's stub counts the API calls it served during the measured run (a cached run that reached\n")
 	b.WriteString("  CiviCRM for more than 1% of its requests fails its target whatever its speed); the Redis side\n")
@@ -95,7 +97,7 @@ func writeReport(path string, r report) error {
 	b.WriteString("  replacer on every request, and this JSON body has `{` in it, so that cost is part of the baseline.\n")
 	b.WriteString("- The machine is shared with other work (see the load averages): repeated runs move ratios by\n")
 	b.WriteString("  ±0.1 or more. Pairs run back to back so both sides of a ratio see similar background load.\n\n")
-	b.WriteString("Upstream API calls and failed requests during the measured runs:\n\n")
+	b.WriteString("Upstream API calls and failed requests during the measured runs (both runs of each side):\n\n")
 	b.WriteString("| | side | requests | failed | upstream API calls | Redis commands |\n|---|---|--:|--:|--:|--:|\n")
 	for _, s := range r.Results {
 		for _, sd := range []side{s.Subject, s.Baseline} {

@@ -84,48 +84,82 @@ func scenarios(p ports, sk, ak string, d time.Duration) []scenario {
 	}
 }
 
-// runScenarios runs each pair back to back, baseline first, so both sides
-// of a ratio see the same background load on this shared machine.
+// runScenarios measures each pair in ABBA order (baseline, Civigate,
+// Civigate, baseline) and averages each side's two runs: on a machine
+// shared with other work, background load drifts, and ABBA cancels a drift
+// that is linear over the pair instead of handing it to one side.
 // With profileDir set, a CPU profile of Civigate is taken from the admin
-// API during each Civigate side's measured run, to find where time goes.
+// API during each Civigate side's first measured run.
 func runScenarios(ctx context.Context, list []scenario, warm time.Duration, admin int, profileDir string) []scenario {
 	for i := range list {
 		s := &list[i]
-		for _, sd := range []*side{&s.Baseline, &s.Subject} {
+		var runs [2][]load // per side: baseline, subject
+		for k, sd := range []*side{&s.Baseline, &s.Subject, &s.Subject, &s.Baseline} {
+			idx := 0
+			if sd == &s.Subject {
+				idx = 1
+			}
+			first := k < 2
 			if ctx.Err() != nil {
 				sd.Err = ctx.Err()
+			}
+			if sd.Err != nil {
 				continue
 			}
-			log.Printf("(%s) %s: %s", s.ID, sd.Name, sd.Load.command())
-			sd.BodyErr = checkBody(sd.Load.URL, sd.Load.Header)
-			before := stubCalls(sd.StubPort)
-			// The warm-up fills the cache and the verdict store; only
-			// the measured run's upstream calls are counted.
-			if warm > 0 {
-				if _, err := wrk(ctx, sd.Load.args(warm)); err != nil {
-					sd.Err = err
-					continue
+			if first {
+				log.Printf("(%s) %s: %s", s.ID, sd.Name, sd.Load.command())
+				sd.BodyErr = checkBody(sd.Load.URL, sd.Load.Header)
+				// The warm-up fills the cache and the verdict store; only
+				// measured runs' upstream calls are counted.
+				if warm > 0 {
+					if _, err := wrk(ctx, sd.Load.args(warm)); err != nil {
+						sd.Err = err
+						continue
+					}
 				}
-				before = stubCalls(sd.StubPort)
 			}
-			redisBefore := redisCommands(sd.RedisPort)
+			before, redisBefore := stubCalls(sd.StubPort), redisCommands(sd.RedisPort)
 			var profiled chan struct{}
-			if profileDir != "" && sd == &s.Subject {
+			if profileDir != "" && first && sd == &s.Subject {
 				profiled = make(chan struct{})
 				go func() {
 					defer close(profiled)
 					cpuProfile(admin, sd.Load.Duration-time.Second, filepath.Join(profileDir, s.ID+".pprof"))
 				}()
 			}
-			sd.Err = sd.Load.run(ctx, 0)
+			l := sd.Load
+			sd.Err = l.run(ctx, 0)
 			if profiled != nil {
 				<-profiled
 			}
-			sd.Calls = stubCalls(sd.StubPort) - before
-			sd.RedisCommands = redisCommands(sd.RedisPort) - redisBefore
+			sd.Calls += stubCalls(sd.StubPort) - before
+			sd.RedisCommands += redisCommands(sd.RedisPort) - redisBefore
+			runs[idx] = append(runs[idx], l)
 		}
+		s.Baseline.Load = average(s.Baseline.Load, runs[0])
+		s.Subject.Load = average(s.Subject.Load, runs[1])
 	}
 	return list
+}
+
+// average folds measured runs into one: mean req/s and percentiles,
+// summed requests and failures.
+func average(spec load, runs []load) load {
+	out := spec
+	out.Runs = len(runs)
+	if len(runs) == 0 {
+		return out
+	}
+	var p50, p99 time.Duration
+	for _, r := range runs {
+		out.RPS += r.RPS / float64(len(runs))
+		p50 += r.P50 / time.Duration(len(runs))
+		p99 += r.P99 / time.Duration(len(runs))
+		out.Requests += r.Requests
+		out.Errors += r.Errors
+	}
+	out.P50, out.P99 = p50, p99
+	return out
 }
 
 func cpuProfile(admin int, d time.Duration, path string) {

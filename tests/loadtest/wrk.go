@@ -23,6 +23,7 @@ type load struct {
 	P50, P99 time.Duration
 	Requests int64
 	Errors   int64 // socket errors + non-2xx/3xx answers
+	Runs     int   // measured runs averaged into this
 	Raw      string
 }
 
