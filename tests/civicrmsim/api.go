@@ -98,6 +98,12 @@ func (s *Simulator) api(p *principal, entity, action string, params *arr, top bo
 			return g
 		}
 		ga := g.(*arr)
+		if action == "getsingle" {
+			// civicrm_api3_generic_getsingle runs a full get, chains included.
+			if err := s.chain(p, entity, "get", gp, ga); err != nil {
+				return err
+			}
+		}
 		cnt, _ := ga.Get("count")
 		n, _ := strconv.ParseInt(translate.PHPString(cnt), 10, 64)
 		switch action {

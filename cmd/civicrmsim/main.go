@@ -1,0 +1,73 @@
+// Command civicrmsim runs the CiviCRM simulator (tests/civicrmsim) on its
+// own, as the upstream of `make run` and of benchmarks.
+//
+//	civicrmsim -listen 127.0.0.1:8081 -latency 100ms -contacts 200
+//
+// Settings default to the environment: CIVICRM_SITE_KEY, CIVICRM_SIGN_KEYS
+// (random when unset), CIVICRMSIM_LISTEN, CIVICRMSIM_LATENCY,
+// CIVICRMSIM_SEED. The generated credentials are printed on stderr at
+// start-up so a demo can use them; they are valid for this process only.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
+)
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func main() {
+	seed, _ := strconv.ParseUint(env("CIVICRMSIM_SEED", "1"), 10, 64)
+	lat, err := time.ParseDuration(env("CIVICRMSIM_LATENCY", "100ms"))
+	if err != nil {
+		log.Fatalf("CIVICRMSIM_LATENCY: %v", err)
+	}
+	listen := flag.String("listen", env("CIVICRMSIM_LISTEN", "127.0.0.1:8081"), "address to listen on")
+	siteKey := flag.String("site-key", os.Getenv("CIVICRM_SITE_KEY"), "CIVICRM_SITE_KEY (random if empty)")
+	signKeys := flag.String("sign-keys", os.Getenv("CIVICRM_SIGN_KEYS"), "CIVICRM_SIGN_KEYS (random jwt-hs256 key if empty)")
+	latency := flag.Duration("latency", lat, "delay added to every answer")
+	seedFlag := flag.Uint64("seed", seed, "seed of the generated contacts")
+	contacts := flag.Int("contacts", 0, "generated contacts added to the recorded ones")
+	version := flag.String("version", "6.17.2", "CiviCRM version to behave as (e.g. 5.81.1)")
+	adminKey := flag.String("admin-api-key", os.Getenv("CIVICRMSIM_ADMIN_API_KEY"), "the admin's API key (random if empty)")
+	flag.Parse()
+
+	opts := civicrmsim.Options{SiteKey: *siteKey, SignKeys: *signKeys, Latency: *latency, Seed: *seedFlag,
+		ExtraContacts: *contacts, Version: *version}
+	if *adminKey != "" {
+		opts.APIKeys = map[string]string{"admin": *adminKey}
+	}
+	sim, err := civicrmsim.NewE(opts)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Fprintf(os.Stderr, "civicrmsim %s on http://%s (latency %s)\n", sim.Version(), *listen, *latency)
+	if *siteKey == "" {
+		fmt.Fprintf(os.Stderr, "  site key (generated): %s\n", sim.SiteKey())
+	}
+	for _, u := range sim.Users() {
+		name := u.Name
+		if name == "" {
+			name = "(no CMS user)"
+		}
+		fmt.Fprintf(os.Stderr, "  contact %d %-14s api_key %s", u.ContactID, name, u.APIKey)
+		if u.Password != "" {
+			fmt.Fprintf(os.Stderr, "  password %s", u.Password)
+		}
+		fmt.Fprintln(os.Stderr)
+	}
+	srv := &http.Server{Addr: *listen, Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	log.Fatal(srv.ListenAndServe())
+}
