@@ -58,10 +58,17 @@ func (r *privateRedis) kill() {
 	if r.cmd == nil {
 		return
 	}
+	_ = r.cmd.Process.Signal(syscall.SIGCONT) // a paused process must die too
 	_ = r.cmd.Process.Kill()
 	<-r.done
 	r.cmd = nil
 }
+
+// pause and resume freeze and thaw this Redis (SIGSTOP/SIGCONT): it keeps
+// its connections but answers nothing, like a stalled or partitioned
+// server, which is worse for clients than a dead one.
+func (r *privateRedis) pause()  { _ = r.cmd.Process.Signal(syscall.SIGSTOP) }
+func (r *privateRedis) resume() { _ = r.cmd.Process.Signal(syscall.SIGCONT) }
 
 func (r *privateRedis) restart() {
 	r.t.Helper()
@@ -184,6 +191,7 @@ func formValue(body, name string) string {
 // outcome of one client request under load.
 type outcome struct {
 	method string
+	took   time.Duration
 	status int
 	body   string
 	err    error
@@ -230,6 +238,7 @@ func runLoad(ctx context.Context, workers int, d time.Duration, max int64,
 					// must not turn an in-flight request into a failure.
 					resp, err = client.Do(req)
 				}
+				o.took = time.Since(begin) - o.at
 				if err != nil {
 					o.err = err
 				} else {
