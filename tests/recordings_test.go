@@ -1,0 +1,87 @@
+package tests
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
+)
+
+// Every request of the extern/rest.php recordings, sent to Civigate at each
+// CMS's legacy path, reaches the client exactly as the real extern/rest.php
+// answered it (hashes and dates aside), while CiviCRM, simulated, only
+// serves civicrm/ajax/rest: its extern/rest.php is never called.
+func TestRecordedLegacyAnswersThroughCivigate(t *testing.T) {
+	dir, ok := civicrmsim.RecordingsDir()
+	if !ok {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("shared/recordings not found beside the repository")
+		}
+		t.Skip("shared/recordings not found")
+	}
+	exchanges, err := civicrmsim.LoadRecordings(filepath.Join(dir, "extern-rest-6.17.2.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"/sites/all/modules/civicrm", "/wp-content/plugins/civicrm/civicrm",
+		"/administrator/components/com_civicrm/civicrm", "/modules/civicrm"} {
+		t.Run(strings.Trim(prefix, "/"), func(t *testing.T) {
+			sim := civicrmsim.New(civicrmsim.Options{})
+			legacyCalls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "extern/rest.php") {
+					legacyCalls++
+					http.Error(w, "extern/rest.php is retired", http.StatusGone)
+					return
+				}
+				sim.ServeHTTP(w, r)
+			}))
+			defer srv.Close()
+			inst := startCaddy(t, `{
+	admin 127.0.0.1:{ADMIN}
+	log {
+		level ERROR
+	}
+}
+http://:{PORT} {
+	civicrm {
+		site_key `+sim.SiteKey()+`
+	}
+	reverse_proxy `+strings.TrimPrefix(srv.URL, "http://")+`
+}
+`)
+			subst := sim.Placeholders()
+			for _, ex := range exchanges {
+				req, err := ex.Request(inst.URL, prefix+"/extern/rest.php", subst)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != ex.Status || resp.Header.Get("Content-Type") != ex.ContentType {
+					t.Errorf("%s: got %d %q, extern/rest.php answered %d %q", ex.Name, resp.StatusCode,
+						resp.Header.Get("Content-Type"), ex.Status, ex.ContentType)
+				}
+				if g, w := civicrmsim.Normalise(string(got)), civicrmsim.Normalise(ex.Body); g != w {
+					t.Errorf("%s: body differs\n got: %s\nwant: %s", ex.Name, g, w)
+				}
+			}
+			if legacyCalls != 0 {
+				t.Errorf("Civigate called extern/rest.php %d times", legacyCalls)
+			}
+			if sim.TotalCalls() == 0 {
+				t.Error("no call reached the simulator's civicrm/ajax/rest")
+			}
+			caddyStopNow(t)
+		})
+	}
+}
