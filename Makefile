@@ -19,6 +19,7 @@ run: build
 	@set -euo pipefail; \
 	export CIVICRM_SITE_KEY="$${CIVICRM_SITE_KEY:-dev-$$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')}"; \
 	export CIVICRM_SIGN_KEYS="$${CIVICRM_SIGN_KEYS:-jwt-hs256:hkdf-sha256:$$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"; \
+	echo "site key for this run: $$CIVICRM_SITE_KEY (set CIVICRM_SITE_KEY to choose it)"; \
 	if [ -z "$${CIVICRM_UPSTREAM:-}" ]; then \
 	  export CIVICRM_UPSTREAM=127.0.0.1:8081; \
 	  echo "CIVICRM_UPSTREAM is unset: starting the CiviCRM simulator on $$CIVICRM_UPSTREAM"; \
