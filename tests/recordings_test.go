@@ -19,10 +19,7 @@ import (
 func TestRecordedLegacyAnswersThroughCivigate(t *testing.T) {
 	dir, ok := civicrmsim.RecordingsDir()
 	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("shared/recordings not found beside the repository")
-		}
-		t.Skip("shared/recordings not found")
+		t.Fatal("the recordings are missing from translate/testdata/recordings")
 	}
 	exchanges, err := civicrmsim.LoadRecordings(filepath.Join(dir, "extern-rest-6.17.2.jsonl"))
 	if err != nil {
@@ -83,5 +80,29 @@ http://:{PORT} {
 			}
 			caddyStopNow(t)
 		})
+	}
+}
+
+// The repository's copy of the recordings is the real one: where
+// shared/recordings is beside the repository, they must be identical.
+func TestRecordingsCopyMatchesShared(t *testing.T) {
+	shared := "../../shared/recordings"
+	if _, err := os.Stat(shared); err != nil {
+		t.Skip("shared/recordings is not beside the repository")
+	}
+	mine, ok := civicrmsim.RecordingsDir()
+	if !ok {
+		t.Fatal("no repository copy of the recordings")
+	}
+	files, _ := filepath.Glob(filepath.Join(shared, "*.jsonl"))
+	if len(files) == 0 {
+		t.Fatal("no recordings in shared/recordings")
+	}
+	for _, f := range files {
+		want, _ := os.ReadFile(f)
+		got, err := os.ReadFile(filepath.Join(mine, filepath.Base(f)))
+		if err != nil || string(got) != string(want) {
+			t.Errorf("%s: the repository copy differs from shared/recordings (copy it over)", filepath.Base(f))
+		}
 	}
 }

@@ -67,8 +67,9 @@ func (a *Array) find(key string) int {
 		return -1
 	}
 	if a.index == nil {
-		// Small arrays: a linear scan beats building a map.
-		if len(a.keys) <= 8 {
+		// Small arrays (request params, result rows): a linear scan beats
+		// building a map.
+		if len(a.keys) <= 32 {
 			for i, k := range a.keys {
 				if k == key {
 					return i

@@ -26,10 +26,12 @@ type Exchange struct {
 	ContentType, Body string
 }
 
-// RecordingsDir finds shared/recordings: $CIVIGATE_RECORDINGS, or beside
-// the repository (from a package directory two or three levels down).
+// RecordingsDir finds the recordings: $CIVIGATE_RECORDINGS, else the
+// repository's copy (translate/testdata/recordings, which a test keeps equal
+// to shared/recordings), looked up from a package directory one or two
+// levels below the repository root.
 func RecordingsDir() (string, bool) {
-	for _, d := range []string{os.Getenv("CIVIGATE_RECORDINGS"), "../../shared/recordings", "../../../shared/recordings"} {
+	for _, d := range []string{os.Getenv("CIVIGATE_RECORDINGS"), "../translate/testdata/recordings", "../../translate/testdata/recordings"} {
 		if d == "" {
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 )
@@ -14,10 +13,7 @@ func recordingsDir(t *testing.T) string {
 	t.Helper()
 	d, ok := RecordingsDir()
 	if !ok {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("shared/recordings not found beside the repository")
-		}
-		t.Skip("shared/recordings not found (set CIVIGATE_RECORDINGS)")
+		t.Fatal("the recordings are missing from translate/testdata/recordings")
 	}
 	return d
 }
