@@ -2,13 +2,12 @@ package authx
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"strings"
@@ -254,9 +253,9 @@ type APIKeyVerifier struct {
 	PositiveTTL time.Duration // default 5m
 	NegativeTTL time.Duration // default 30s
 
-	secret []byte
-	mu     sync.Mutex
-	calls  map[string]*flight
+	hmac  *keyedHash // keys the verdict store
+	mu    sync.Mutex
+	calls map[string]*flight
 }
 
 type flight struct {
@@ -276,17 +275,17 @@ func NewAPIKeyVerifier(r Resolver, store VerdictStore, secret []byte) *APIKeyVer
 			panic(err) // crypto/rand never fails on supported platforms
 		}
 	}
-	return &APIKeyVerifier{Resolver: r, Store: store, secret: secret, calls: map[string]*flight{}}
+	return &APIKeyVerifier{Resolver: r, Store: store, hmac: newKeyedHash(secret), calls: map[string]*flight{}}
 }
 
 // CredKey is the store key of a credential: hex HMAC-SHA256(secret, scheme
 // SP value). Also used by the rate limiter.
 func (a *APIKeyVerifier) CredKey(scheme, value string) string {
-	m := hmac.New(sha256.New, a.secret)
-	m.Write([]byte(scheme))
-	m.Write([]byte{' '})
-	m.Write([]byte(value))
-	return hex.EncodeToString(m.Sum(nil))
+	return hex.EncodeToString(a.hmac.sum(func(m hash.Hash) {
+		m.Write([]byte(scheme))
+		m.Write([]byte{' '})
+		m.Write([]byte(value))
+	}))
 }
 
 // Verify returns CiviCRM's verdict on a credential: a remembered one or a

@@ -2,15 +2,14 @@ package authx
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -98,8 +97,8 @@ type Config struct {
 
 // Authenticator turns a request's credentials into a Principal.
 type Authenticator struct {
-	cfg    Config
-	secret []byte
+	cfg  Config
+	hmac *keyedHash // keys rate-limit counters
 }
 
 // New validates cfg, fills defaults and returns an Authenticator.
@@ -150,14 +149,14 @@ func New(cfg Config) (*Authenticator, error) {
 			return nil, errors.New("authx: key file uses forward=jwt but no sign keys are configured")
 		}
 	}
-	a := &Authenticator{cfg: cfg, secret: cfg.Secret}
-	if len(a.secret) == 0 {
-		a.secret = make([]byte, 32)
-		if _, err := rand.Read(a.secret); err != nil {
+	secret := cfg.Secret
+	if len(secret) == 0 {
+		secret = make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
 			return nil, err
 		}
 	}
-	return a, nil
+	return &Authenticator{cfg: cfg, hmac: newKeyedHash(secret)}, nil
 }
 
 // Realm is the configured realm, for WWW-Authenticate.
@@ -448,12 +447,13 @@ func peekJWTKid(tok string) string {
 }
 
 func (a *Authenticator) mac(parts ...string) string {
-	m := hmac.New(sha256.New, a.secret)
-	for _, p := range parts {
-		m.Write([]byte(p))
-		m.Write([]byte{0})
-	}
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	sum := a.hmac.sum(func(m hash.Hash) {
+		for _, p := range parts {
+			m.Write([]byte(p))
+			m.Write([]byte{0})
+		}
+	})
+	return hex.EncodeToString(sum[:16])
 }
 
 // ipKey groups IPv6 clients by /64: one host usually owns a whole /64.
