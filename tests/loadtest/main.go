@@ -73,7 +73,12 @@ func run(ctx context.Context, duration, warm time.Duration, out, profileDir, onl
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
+	keep := false
+	defer func() {
+		if !keep {
+			os.RemoveAll(dir)
+		}
+	}()
 
 	p, err := allocPorts()
 	if err != nil {
@@ -141,11 +146,17 @@ func run(ctx context.Context, duration, warm time.Duration, out, profileDir, onl
 	loadAfter := loadAvg()
 	for _, pr := range procs {
 		if pr.exited() {
-			notes = append(notes, fmt.Sprintf("%s exited during the run (log: %s).", pr.name, pr.log))
+			// Keep the logs: a crash under load is the finding of the run.
+			keep = true
+			notes = append(notes, fmt.Sprintf("%s exited during the run (%s); its log is kept at %s, last lines:\n\n```\n%s\n```",
+				pr.name, pr.cmd.ProcessState, pr.log, redact(tail(pr.log, 30), sk, ak)))
 		}
 	}
-	table := renderTable(results)
+	table := redact(renderTable(results), sk, ak)
 	fmt.Println(table)
+	for _, n := range notes {
+		fmt.Println("note: " + n)
+	}
 	return writeReport(out, report{
 		Table: table, Results: results, Facts: facts, Notes: notes,
 		LoadBefore: loadBefore, LoadAfter: loadAfter, Caddyfile: redact(cf, sk, ak),
@@ -204,6 +215,16 @@ func randHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// tail is the last n lines of a file.
+func tail(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // redact replaces this run's secrets by their names in anything published.
