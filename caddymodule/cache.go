@@ -64,16 +64,23 @@ func (h *Handler) buildCache() (*cache.Cache, error) {
 // serveCall answers an authenticated call: from the cache when it can,
 // otherwise through the route to CiviCRM (coalescing identical misses),
 // invalidating cached reads after writes.
+//
+// The modern request is only built when CiviCRM has to be asked: a hit
+// never pays for it.
 func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
-	principal *authx.Principal, up *translate.UpstreamRequest, next caddyhttp.Handler) (translate.UpstreamResponse, error) {
+	principal *authx.Principal, next caddyhttp.Handler) (res translate.UpstreamResponse, fromCache bool, err error) {
 	fetch := func(fctx context.Context) (cache.Upstream, error) {
+		up, err := translate.BuildUpstream(call, h.upstream)
+		if err != nil {
+			return cache.Upstream{}, &badUpstreamError{err}
+		}
 		res, setCookie, err := h.forward(r.WithContext(fctx), string(call.Form), up, principal, next)
 		return cache.Upstream{UpstreamResponse: res, SetCookie: setCookie}, err
 	}
 	if h.cache == nil {
 		w.Header().Set("Cache-Status", cache.Bypass(cache.ReasonDisabled).String())
 		up, err := fetch(ctx)
-		return up.UpstreamResponse, err
+		return up.UpstreamResponse, false, err
 	}
 	req := h.cache.Prepare(call, principal.ContactID)
 	out := h.cache.Serve(ctx, req, fetch)
@@ -104,7 +111,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 		metrics.redisHealthy.Set(healthy)
 	}
 	metrics.cacheResults.WithLabelValues(cacheResultLabel(out.Status)).Inc()
-	return out.Response, out.Err
+	return out.Response, out.FromCache, out.Err
 }
 
 // cacheResultLabel maps a Cache-Status to the bounded metric label.

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"net/netip"
@@ -84,19 +85,29 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, translate.PingReply(call))
 	}
 
-	up, err := translate.BuildUpstream(call, h.upstream)
-	if err != nil {
+	res, fromCache, err := h.serveCall(ctx, w, r, call, principal, next)
+	var bad *badUpstreamError
+	switch {
+	case errors.As(err, &bad):
 		h.count(form, outcomeEdgeError)
-		return writeReply(w, translate.ErrorReply(call, http.StatusBadRequest, translate.APIError("Civigate: "+err.Error())))
-	}
-	res, err := h.serveCall(ctx, w, r, call, principal, up, next)
-	if err != nil {
+		return writeReply(w, translate.ErrorReply(call, http.StatusBadRequest, translate.APIError("Civigate: "+bad.err.Error())))
+	case err != nil:
 		h.logger.Warn("upstream request failed", zap.String("form", form), zap.Error(err))
 	}
 	out := translate.RenderResponse(call, res)
-	h.count(form, outcomeOf(res, out))
+	if fromCache {
+		h.count(form, outcomeCacheHit)
+	} else {
+		h.count(form, outcomeOf(res, out))
+	}
 	return writeReply(w, out)
 }
+
+// badUpstreamError: the call cannot be expressed as a modern request
+// (translate.BuildUpstream refused it); the client gets a 400.
+type badUpstreamError struct{ err error }
+
+func (e *badUpstreamError) Error() string { return e.err.Error() }
 
 // forward sends the translated request through the rest of the route
 // (reverse_proxy or php_fastcgi) and captures CiviCRM's answer. The client's

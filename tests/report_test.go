@@ -49,6 +49,7 @@ func TestLegacyUsageReportAndMetrics(t *testing.T) {
 	ak, sk := env.stub.APIKey, env.siteKey
 	// Metrics are process-wide and other tests ran before: compare deltas.
 	externOK := `civigate_apiv3_requests_total{form="extern",outcome="ok"}`
+	externHit := `civigate_apiv3_requests_total{form="extern",outcome="cache_hit"}`
 	ajaxOK := `civigate_apiv3_requests_total{form="ajax",outcome="ok"}`
 	before := getJSONText(t, env.inst.Admin+"/metrics")
 	extern := env.inst.URL + "/sites/all/modules/civicrm/extern/rest.php"
@@ -82,7 +83,7 @@ func TestLegacyUsageReportAndMetrics(t *testing.T) {
 	}
 
 	metrics := getJSONText(t, env.inst.Admin+"/metrics")
-	for series, want := range map[string]float64{externOK: 4, ajaxOK: 1} {
+	for series, want := range map[string]float64{externOK: 1, externHit: 3, ajaxOK: 1} {
 		if d := metricValue(metrics, series) - metricValue(before, series); d != want {
 			t.Errorf("%s grew by %v, want %v", series, d, want)
 		}
