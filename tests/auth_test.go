@@ -18,7 +18,7 @@ type authEnv struct {
 	signKeys []authx.SignKey
 }
 
-func startAuthEnv(t *testing.T, authBlock string) authEnv {
+func startAuthEnv(t *testing.T, extra string) authEnv {
 	t.Helper()
 	stub := newStubCiviCRM(t)
 	siteKey := "sk-" + randomHex(t, 12)
@@ -27,21 +27,7 @@ func startAuthEnv(t *testing.T, authBlock string) authEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inst := startCaddy(t, `{
-	admin 127.0.0.1:{ADMIN}
-	log {
-		level WARN
-	}
-}
-http://:{PORT} {
-	civicrm {
-		site_key `+siteKey+`
-		sign_keys `+signKeys+`
-		`+authBlock+`
-	}
-	reverse_proxy `+stub.Host()+`
-}
-`)
+	inst := startCaddy(t, siteCaddyfile(stub.Host(), "site_key "+siteKey, "sign_keys "+signKeys, extra))
 	stub.seen()
 	return authEnv{stub: stub, inst: inst, siteKey: siteKey, signKeys: keys}
 }

@@ -29,21 +29,8 @@ func TestCacheNeverCrossesACLUsersInRedis(t *testing.T) {
 	sim := civicrmsim.New(civicrmsim.Options{})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
-	inst := startCaddy(t, `{
-	admin 127.0.0.1:{ADMIN}
-	log {
-		level ERROR
-	}
-}
-http://:{PORT} {
-	civicrm {
-		site_key `+sim.SiteKey()+`
-		redis `+ru+`
-		redis_prefix `+prefix+`
-	}
-	reverse_proxy `+strings.TrimPrefix(srv.URL, "http://")+`
-}
-`)
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"),
+		"site_key "+sim.SiteKey(), "redis "+ru, "redis_prefix "+prefix))
 	ada, grace := sim.ACLUsers()
 	sees := map[int64]map[string]bool{ada.ContactID: {"3": true, "5": true}, grace.ContactID: {"1": true, "4": true}}
 	users := []*civicrmsim.User{ada, grace}

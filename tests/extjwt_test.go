@@ -49,18 +49,9 @@ func TestExternalJWTThroughCaddy(t *testing.T) {
 		sim.ServeHTTP(w, r)
 	}))
 	defer upstream.Close()
-	inst := startCaddy(t, `{
-	admin 127.0.0.1:{ADMIN}
-	log {
-		level ERROR
-	}
-}
-http://:{PORT} {
-	civicrm {
-		site_key `+sim.SiteKey()+`
-		sign_keys "`+sim.SignKeys()+`"
-		cache off
-		auth {
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(upstream.URL, "http://"),
+		"site_key "+sim.SiteKey(), `sign_keys "`+sim.SignKeys()+`"`, "cache off",
+		`auth {
 			jwt_without_site_key
 			external_jwt {
 				jwks_url `+jwks.URL+`
@@ -69,11 +60,7 @@ http://:{PORT} {
 				audience civicrm
 				contact_claim civicrm_contact_id
 			}
-		}
-	}
-	reverse_proxy `+strings.TrimPrefix(upstream.URL, "http://")+`
-}
-`)
+		}`))
 	sign := func(key *rsa.PrivateKey, aud string) string {
 		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{
 			"iss": "https://idp.example/", "aud": aud, "sub": "alice@example.org",

@@ -99,3 +99,16 @@ func caddyStopNow(t testing.TB) {
 		t.Fatal(err)
 	}
 }
+
+// siteCaddyfile is a Caddyfile for startCaddy: one site on {PORT} with the
+// civicrm directive (civicrmLines inside its block) in front of upstream
+// (host:port), admin on {ADMIN}, and only errors logged.
+func siteCaddyfile(upstream string, civicrmLines ...string) string {
+	var b strings.Builder
+	b.WriteString("{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n}\nhttp://:{PORT} {\n\tcivicrm {\n")
+	for _, l := range civicrmLines {
+		b.WriteString("\t\t" + l + "\n")
+	}
+	b.WriteString("\t}\n\treverse_proxy " + upstream + "\n}\n")
+	return b.String()
+}

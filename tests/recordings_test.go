@@ -39,19 +39,7 @@ func TestRecordedLegacyAnswersThroughCivigate(t *testing.T) {
 				sim.ServeHTTP(w, r)
 			}))
 			defer srv.Close()
-			inst := startCaddy(t, `{
-	admin 127.0.0.1:{ADMIN}
-	log {
-		level ERROR
-	}
-}
-http://:{PORT} {
-	civicrm {
-		site_key `+sim.SiteKey()+`
-	}
-	reverse_proxy `+strings.TrimPrefix(srv.URL, "http://")+`
-}
-`)
+			inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+sim.SiteKey()))
 			subst := sim.Placeholders()
 			for _, ex := range exchanges {
 				req, err := ex.Request(inst.URL, prefix+"/extern/rest.php", subst)
