@@ -72,13 +72,14 @@ func serveUsage(w http.ResponseWriter, r *http.Request) error {
 		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
 	}
 	entries := []UsageEntry{}
-	seen := map[usageRecorder]bool{}
+	seen := map[string]bool{}
 	for _, h := range liveHandlers() {
 		// Handlers sharing one Redis report the same entries; ask each store once.
-		if h.usage == nil || seen[h.usage] {
+		source := h.usageSource()
+		if h.usage == nil || seen[source] {
 			continue
 		}
-		seen[h.usage] = true
+		seen[source] = true
 		got, err := h.usage.report(r.Context())
 		if err != nil {
 			return caddy.APIError{HTTPStatus: http.StatusBadGateway, Err: fmt.Errorf("reading the usage report: %v", err)}

@@ -160,7 +160,8 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		resolver.SiteKey = h.siteKey
 		var store authx.VerdictStore = authx.NewMemoryVerdicts()
 		if h.redisClient != nil {
-			store = &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authv:"}
+			store = tieredVerdicts{front: authx.NewMemoryVerdicts(),
+				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authv:"}}
 		}
 		v := authx.NewAPIKeyVerifier(resolver, store, cfg.Secret)
 		v.PositiveTTL, v.NegativeTTL = time.Duration(ac.VerdictTTL), time.Duration(ac.RejectTTL)
@@ -225,6 +226,33 @@ func buildExternalJWT(ej *ExternalJWTConfig) (*authx.ExternalJWT, error) {
 		return nil, fmt.Errorf("auth: %v", err)
 	}
 	return ext, nil
+}
+
+// tieredVerdicts keeps CiviCRM's verdicts on credentials for a few seconds
+// in process memory in front of Redis, so a remembered API key costs no
+// Redis round trip on every request. A verdict may so outlive its Redis
+// entry by at most verdictFrontTTL.
+type tieredVerdicts struct {
+	front *authx.MemoryVerdicts
+	back  authx.VerdictStore
+}
+
+const verdictFrontTTL = 10 * time.Second
+
+func (t tieredVerdicts) Get(ctx context.Context, key string) (authx.Verdict, bool) {
+	if v, ok := t.front.Get(ctx, key); ok {
+		return v, true
+	}
+	v, ok := t.back.Get(ctx, key)
+	if ok {
+		t.front.Set(ctx, key, v, verdictFrontTTL)
+	}
+	return v, ok
+}
+
+func (t tieredVerdicts) Set(ctx context.Context, key string, v authx.Verdict, ttl time.Duration) {
+	t.back.Set(ctx, key, v, ttl)
+	t.front.Set(ctx, key, v, min(ttl, verdictFrontTTL))
 }
 
 type routeCtxKey struct{}

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -68,6 +69,15 @@ func (c usageCaller) id() string {
 	return strconv.FormatInt(c.contactID, 10) + "|" + c.fingerprint
 }
 
+// usageSource names where a handler's report lives: the Redis keys it
+// shares with other handlers, or its own memory.
+func (h *Handler) usageSource() string {
+	if h.redisClient != nil {
+		return "redis|" + h.redisURL + "|" + h.redisPrefix
+	}
+	return fmt.Sprintf("memory|%p", h)
+}
+
 // usageRecorder stores the report. Recording never blocks a request.
 type usageRecorder interface {
 	record(features []string, caller usageCaller, now time.Time)
@@ -128,54 +138,86 @@ func sortUsage(out []UsageEntry) {
 	})
 }
 
-// redisUsage keeps the report in Redis so every instance contributes. Writes
-// go through a bounded queue drained by one goroutine; when Redis is slow the
-// queue fills and further events are dropped rather than delaying requests.
+// redisUsage keeps the report in Redis so every instance contributes.
+// Requests only add to an in-memory tally; a background loop writes the
+// tally to Redis once per flush interval, so the report costs Redis a few
+// commands a second instead of several per request, and a slow Redis never
+// delays a request.
 type redisUsage struct {
 	client redis.UniversalClient
 	prefix string
-	queue  chan usageEvent
-	done   chan struct{}
+
+	mu    sync.Mutex
+	tally *memoryUsage // counts since the last flush
+	stop  chan struct{}
+	done  chan struct{}
 }
 
-type usageEvent struct {
-	features []string
-	caller   usageCaller
-	at       time.Time
-}
-
-const redisUsageTimeout = 50 * time.Millisecond
+const (
+	redisUsageTimeout = 200 * time.Millisecond
+	usageFlushEvery   = time.Second
+)
 
 func newRedisUsage(client redis.UniversalClient, prefix string) *redisUsage {
-	u := &redisUsage{client: client, prefix: prefix + "usage:", queue: make(chan usageEvent, 1024), done: make(chan struct{})}
-	go u.drain()
+	u := &redisUsage{client: client, prefix: prefix + "usage:", tally: newMemoryUsage(),
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go u.loop()
 	return u
 }
 
 func (u *redisUsage) record(features []string, caller usageCaller, now time.Time) {
-	select {
-	case u.queue <- usageEvent{features, caller, now}:
-	default: // Redis is behind; the report is best effort.
+	u.mu.Lock()
+	u.tally.record(features, caller, now)
+	u.mu.Unlock()
+}
+
+func (u *redisUsage) loop() {
+	defer close(u.done)
+	t := time.NewTicker(usageFlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			u.flush()
+		case <-u.stop:
+			u.flush()
+			return
+		}
 	}
 }
 
-func (u *redisUsage) drain() {
-	defer close(u.done)
-	for ev := range u.queue {
-		ctx, cancel := context.WithTimeout(context.Background(), redisUsageTimeout)
-		pipe := u.client.Pipeline()
-		for _, f := range ev.features {
-			member := f + "|" + ev.caller.id()
-			key := u.prefix + member
-			pipe.SAdd(ctx, u.prefix+"index", member)
-			pipe.HIncrBy(ctx, key, "count", 1)
-			pipe.HSetNX(ctx, key, "first", ev.at.UnixMilli())
-			pipe.HSet(ctx, key, "last", ev.at.UnixMilli())
-		}
-		_, _ = pipe.Exec(ctx)
-		cancel()
+// flush merges the tally into Redis. A failed flush loses that second's
+// counts (the report is statistics, not an audit log).
+func (u *redisUsage) flush() {
+	u.mu.Lock()
+	batch := u.tally.entries
+	u.tally = newMemoryUsage()
+	u.mu.Unlock()
+	if len(batch) == 0 {
+		return
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), redisUsageTimeout)
+	defer cancel()
+	pipe := u.client.Pipeline()
+	for member, e := range batch {
+		// EVAL, not EVALSHA: a pipeline cannot fall back when the script is not cached.
+		usageMerge.Eval(ctx, pipe, []string{u.prefix + member, u.prefix + "index"},
+			member, e.Count, e.FirstSeen.UnixMilli(), e.LastSeen.UnixMilli())
+	}
+	_, _ = pipe.Exec(ctx)
 }
+
+// usageMerge adds one instance's tally to the shared entry: counts add up,
+// first seen is the earliest and last seen the latest over all instances,
+// whichever flushes first.
+var usageMerge = redis.NewScript(`
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'count', ARGV[2])
+local first = tonumber(redis.call('HGET', KEYS[1], 'first'))
+if not first or tonumber(ARGV[3]) < first then redis.call('HSET', KEYS[1], 'first', ARGV[3]) end
+local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
+if not last or tonumber(ARGV[4]) > last then redis.call('HSET', KEYS[1], 'last', ARGV[4]) end
+return 1`)
 
 func (u *redisUsage) report(ctx context.Context) ([]UsageEntry, error) {
 	members, err := u.client.SMembers(ctx, u.prefix+"index").Result()
@@ -211,6 +253,6 @@ func (u *redisUsage) report(ctx context.Context) ([]UsageEntry, error) {
 }
 
 func (u *redisUsage) close() {
-	close(u.queue)
+	close(u.stop)
 	<-u.done
 }

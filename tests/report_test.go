@@ -1,12 +1,14 @@
 package tests
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/civigate/civigate/authx"
 )
@@ -105,3 +107,47 @@ func metricValue(exposition, series string) float64 {
 }
 
 func getJSONText(t *testing.T, url string) string { return getJSON(t, url, nil) }
+
+// With Redis, every instance adds to one report: two Civigate instances
+// (sites with their own handlers) sharing Redis report both calls.
+func TestLegacyUsageReportSharedThroughRedis(t *testing.T) {
+	ru := redisURL(t)
+	client := redisClientOrFail(t, ru)
+	prefix := "civigate-test-" + randomHex(t, 6) + ":"
+	t.Cleanup(func() { deleteKeys(client, prefix) })
+	up := newACLCiviCRM(t)
+	sk := "sk-" + randomHex(t, 12)
+	sites, admin := cacheSites(t, up, sk, ru, prefix, 2)
+	for i, site := range sites {
+		got := do(t, "GET", site+"/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&id="+
+			strconv.Itoa(i)+"&key="+sk+"&api_key="+up.key(3), "", nil)
+		if got.status != 200 || !strings.Contains(got.body, `"is_error":0`) {
+			t.Fatalf("call through instance %d: %d %s", i, got.status, got.body)
+		}
+	}
+	// Instances write their tallies to Redis once a second.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var rep usageReport
+		getJSON(t, admin+"/civigate/legacy-usage", &rep)
+		var extern int64
+		for _, e := range rep.LegacyUsage {
+			if e.Feature == "extern" && e.ContactID == 3 {
+				extern += e.Count
+			}
+			if e.LastSeen < e.FirstSeen {
+				t.Fatalf("entry %+v: last seen before first seen", e)
+			}
+		}
+		if extern == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the shared report counts %d extern calls by contact 3, want 2: %+v", extern, rep)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n, _ := client.Keys(context.Background(), prefix+"usage:*").Result(); len(n) == 0 {
+		t.Fatal("the report is not in Redis")
+	}
+}
