@@ -15,12 +15,12 @@ import (
 
 type usageReport struct {
 	LegacyUsage []struct {
-		Feature        string `json:"feature"`
-		ContactID      int64  `json:"contact_id"`
-		KeyFingerprint string `json:"key_fingerprint"`
-		Count          int64  `json:"count"`
-		FirstSeen      string `json:"first_seen"`
-		LastSeen       string `json:"last_seen"`
+		Feature        string    `json:"feature"`
+		ContactID      int64     `json:"contact_id"`
+		KeyFingerprint string    `json:"key_fingerprint"`
+		Count          int64     `json:"count"`
+		FirstSeen      time.Time `json:"first_seen"`
+		LastSeen       time.Time `json:"last_seen"`
 	} `json:"legacy_usage"`
 }
 
@@ -72,7 +72,7 @@ func TestLegacyUsageReportAndMetrics(t *testing.T) {
 		if e.ContactID != 2 || e.KeyFingerprint != authx.Fingerprint("Bearer "+ak) && e.KeyFingerprint != authx.Fingerprint(ak) {
 			t.Errorf("entry %+v: want contact 2 with the key's fingerprint", e)
 		}
-		if e.FirstSeen == "" || e.LastSeen < e.FirstSeen {
+		if e.FirstSeen.IsZero() || e.LastSeen.Before(e.FirstSeen) {
 			t.Errorf("entry %+v: first/last seen", e)
 		}
 		counts[e.Feature] += e.Count
@@ -135,7 +135,7 @@ func TestLegacyUsageReportSharedThroughRedis(t *testing.T) {
 			if e.Feature == "extern" && e.ContactID == 3 {
 				extern += e.Count
 			}
-			if e.LastSeen < e.FirstSeen {
+			if e.LastSeen.Before(e.FirstSeen) {
 				t.Fatalf("entry %+v: last seen before first seen", e)
 			}
 		}
