@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -169,7 +170,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 	}
 	if ac.MaxFailures >= 0 {
 		if h.redisClient != nil {
-			cfg.Failures = &authx.RedisCounter{Client: h.redisClient, Prefix: h.redisPrefix + "authfail:"}
+			cfg.Failures = newCleanCache(&authx.RedisCounter{Client: h.redisClient, Prefix: h.redisPrefix + "authfail:"})
 		} else {
 			cfg.Failures = authx.NewMemoryCounter()
 		}
@@ -253,6 +254,63 @@ func (t tieredVerdicts) Get(ctx context.Context, key string) (authx.Verdict, boo
 func (t tieredVerdicts) Set(ctx context.Context, key string, v authx.Verdict, ttl time.Duration) {
 	t.back.Set(ctx, key, v, ttl)
 	t.front.Set(ctx, key, v, min(ttl, verdictFrontTTL))
+}
+
+// cleanCache spares Redis the guessing-protection lookup of clients and
+// credentials it found clean less than cleanFor ago. A failure clears the
+// mark at once on this instance; failures counted by other instances are
+// seen within cleanFor, a negligible slack against limits over minutes.
+type cleanCache struct {
+	back authx.FailureCounter
+	mu   sync.Mutex
+	// until maps a counter key to when its clean mark expires.
+	until map[string]time.Time
+}
+
+const (
+	cleanFor       = time.Second
+	maxCleanMarked = 100000
+)
+
+func newCleanCache(back authx.FailureCounter) *cleanCache {
+	return &cleanCache{back: back, until: map[string]time.Time{}}
+}
+
+func (c *cleanCache) Blocked(ctx context.Context, max int, keys ...string) (bool, time.Duration) {
+	now := time.Now()
+	c.mu.Lock()
+	clean := true
+	for _, k := range keys {
+		if !now.Before(c.until[k]) {
+			clean = false
+			break
+		}
+	}
+	c.mu.Unlock()
+	if clean {
+		return false, 0
+	}
+	blocked, wait := c.back.Blocked(ctx, max, keys...)
+	if !blocked {
+		c.mu.Lock()
+		if len(c.until) >= maxCleanMarked {
+			clear(c.until)
+		}
+		for _, k := range keys {
+			c.until[k] = now.Add(cleanFor)
+		}
+		c.mu.Unlock()
+	}
+	return blocked, wait
+}
+
+func (c *cleanCache) Fail(ctx context.Context, window time.Duration, keys ...string) {
+	c.mu.Lock()
+	for _, k := range keys {
+		delete(c.until, k)
+	}
+	c.mu.Unlock()
+	c.back.Fail(ctx, window, keys...)
 }
 
 type routeCtxKey struct{}

@@ -171,22 +171,35 @@ func TestEdgeAuthenticationThroughCaddy(t *testing.T) {
 }
 
 // After max_failures bad attempts a client gets 429 with Retry-After and
-// CiviCRM is not asked again.
+// CiviCRM is not asked again, with counters in memory and in Redis.
 func TestGuessingIsThrottled(t *testing.T) {
-	env := startAuthEnv(t, "auth {\n\t\t\tmax_failures 3 1m\n\t\t}")
-	extern := env.inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" + env.siteKey
-	for i := 0; i < 3; i++ {
-		got := do(t, "GET", extern+"&api_key=guess"+randomHex(t, 4), "", nil)
-		if got.status != 200 || !strings.Contains(got.body, "No CMS user") {
-			t.Fatalf("attempt %d: %d %s", i+1, got.status, got.body)
-		}
-	}
-	env.stub.seen()
-	got := do(t, "GET", extern+"&api_key="+env.stub.APIKey, "", nil)
-	if got.status != http.StatusTooManyRequests || got.header.Get("Retry-After") == "" {
-		t.Fatalf("after 3 failures: %d %q %s", got.status, got.header.Get("Retry-After"), got.body)
-	}
-	if reqs, _ := env.stub.seen(); len(reqs) != 0 {
-		t.Fatalf("a throttled request reached CiviCRM (%d requests)", len(reqs))
+	ru := redisURL(t)
+	client := redisClientOrFail(t, ru)
+	prefix := "civigate-test-" + randomHex(t, 6) + ":"
+	t.Cleanup(func() { deleteKeys(client, prefix) })
+	for name, store := range map[string]string{"memory": "", "redis": "redis " + ru + "\n\t\tredis_prefix " + prefix} {
+		t.Run(name, func(t *testing.T) {
+			env := startAuthEnv(t, store+"\n\t\tauth {\n\t\t\tmax_failures 3 1m\n\t\t}")
+			extern := env.inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" + env.siteKey
+			// A good call first: a client found clean must still be counted.
+			if got := do(t, "GET", extern+"&api_key="+env.stub.APIKey, "", nil); got.status != 200 || got.body != stubContactGet {
+				t.Fatalf("good call: %d %s", got.status, got.body)
+			}
+			for i := 0; i < 3; i++ {
+				got := do(t, "GET", extern+"&api_key=guess"+randomHex(t, 4), "", nil)
+				if got.status != 200 || !strings.Contains(got.body, "No CMS user") {
+					t.Fatalf("attempt %d: %d %s", i+1, got.status, got.body)
+				}
+			}
+			env.stub.seen()
+			got := do(t, "GET", extern+"&api_key="+env.stub.APIKey+"&id=1", "", nil)
+			if got.status != http.StatusTooManyRequests || got.header.Get("Retry-After") == "" {
+				t.Fatalf("after 3 failures: %d %q %s", got.status, got.header.Get("Retry-After"), got.body)
+			}
+			if reqs, _ := env.stub.seen(); len(reqs) != 0 {
+				t.Fatalf("a throttled request reached CiviCRM (%d requests)", len(reqs))
+			}
+			caddyStopNow(t)
+		})
 	}
 }
