@@ -268,8 +268,18 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
+	if rec.body.Cap() == 0 {
+		// One allocation for the whole answer instead of a doubling series.
+		if n, err := strconv.Atoi(rec.header.Get("Content-Length")); err == nil && n > 0 && n <= maxPresize {
+			rec.body.Grow(n)
+		}
+	}
 	return rec.body.Write(p)
 }
+
+// maxPresize caps what an upstream's Content-Length may make us allocate
+// before the bytes arrive.
+const maxPresize = 8 << 20
 
 // Flush is a no-op: the whole answer is rendered after it is complete.
 func (rec *recorder) Flush() {}
