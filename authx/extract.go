@@ -31,17 +31,34 @@ type creds struct {
 func headerValues(h http.Header, name string) []string {
 	var out []string
 	for k, vs := range h {
-		if len(k) == len(name) && foldHeaderName(k) == name {
+		if sameHeaderName(k, name) {
 			out = append(out, vs...)
 		}
 	}
 	return out
 }
 
-// foldHeaderName lowercases and maps '_' and '.' to '-', as PHP's
-// $_SERVER registration folds them all into '_'.
-func foldHeaderName(k string) string {
-	return strings.ToLower(strings.NewReplacer("_", "-", ".", "-").Replace(k))
+// sameHeaderName reports whether header name k folds to folded (a name
+// already lowercased with '-'): case-insensitive, '_' and '.' alike '-', as
+// PHP's $_SERVER registration folds them all into '_'. It runs for every
+// header of every request, so it compares in place.
+func sameHeaderName(k, folded string) bool {
+	if len(k) != len(folded) {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		switch {
+		case c == '_' || c == '.':
+			c = '-'
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if c != folded[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // oneValue reduces the values of one header (all spellings) to one.

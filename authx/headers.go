@@ -1,6 +1,9 @@
 package authx
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // IdentityHeaders are the headers CiviCRM (AuthX, Afform) reads an identity
 // or a site key from. Clients' values for them must never reach CiviCRM
@@ -13,12 +16,13 @@ var IdentityHeaders = []string{
 	"X-Civi-Auth-Afform", // Afform page tokens (PageTokenCredential)
 }
 
-var identityFolded = func() map[string]bool {
-	m := map[string]bool{}
-	for _, h := range IdentityHeaders {
-		m[foldHeaderName(h)] = true
+// identityFolded are IdentityHeaders lowercased, for sameHeaderName.
+var identityFolded = func() []string {
+	out := make([]string, len(IdentityHeaders))
+	for i, h := range IdentityHeaders {
+		out[i] = strings.ToLower(h)
 	}
-	return m
+	return out
 }()
 
 // IdentityHeaderNames lists the identity headers present in h, as spelled
@@ -26,8 +30,11 @@ var identityFolded = func() map[string]bool {
 func IdentityHeaderNames(h http.Header) []string {
 	var out []string
 	for k := range h {
-		if identityFolded[foldHeaderName(k)] {
-			out = append(out, k)
+		for _, name := range identityFolded {
+			if sameHeaderName(k, name) {
+				out = append(out, k)
+				break
+			}
 		}
 	}
 	return out
