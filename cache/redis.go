@@ -249,15 +249,7 @@ func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 		if err != nil {
 			return nil, errors.New("cache: invalid Redis cluster URL")
 		}
-		o.ContextTimeoutEnabled = true
-		o.MaxRetries = -1
-		if o.DialTimeout == 0 {
-			o.DialTimeout = 250 * time.Millisecond
-		}
-		if o.PoolTimeout == 0 {
-			o.PoolTimeout = 100 * time.Millisecond
-		}
-		o.DialerRetries = 1
+		requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
 		return redis.NewClusterClient(o), nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(u)
@@ -267,31 +259,28 @@ func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 		if o.MasterName == "" {
 			return nil, errors.New("cache: Redis sentinel URL needs master_name")
 		}
-		o.ContextTimeoutEnabled = true
-		o.MaxRetries = -1
-		if o.DialTimeout == 0 {
-			o.DialTimeout = 250 * time.Millisecond
-		}
-		if o.PoolTimeout == 0 {
-			o.PoolTimeout = 100 * time.Millisecond
-		}
-		o.DialerRetries = 1
+		requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
 		return redis.NewFailoverClient(o), nil
 	}
 	o, err := redis.ParseURL(u)
 	if err != nil {
 		return nil, errors.New("cache: invalid Redis URL")
 	}
-	o.ContextTimeoutEnabled = true
-	o.MaxRetries = -1
-	if o.DialTimeout == 0 {
-		o.DialTimeout = 250 * time.Millisecond
-	}
-	if o.PoolTimeout == 0 {
-		o.PoolTimeout = 100 * time.Millisecond
-	}
-	o.DialerRetries = 1
+	requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
 	return redis.NewClient(o), nil
+}
+
+// requestPathOptions sets what every client needs on the request path,
+// whatever its kind: deadlines from the caller's context, no retries, one
+// dial attempt, and short dial and pool waits unless the URL set them.
+func requestPathOptions(ctxTimeout *bool, maxRetries, dialerRetries *int, dial, pool *time.Duration) {
+	*ctxTimeout, *maxRetries, *dialerRetries = true, -1, 1
+	if *dial == 0 {
+		*dial = 250 * time.Millisecond
+	}
+	if *pool == 0 {
+		*pool = 100 * time.Millisecond
+	}
 }
 
 func defaultPort(mode string) string {
