@@ -38,7 +38,7 @@ type CacheConfig struct {
 	MemoryTier int64 `json:"memory_tier,omitempty"`
 	// MaxEntry is the largest answer stored (default 1 MiB).
 	MaxEntry int64 `json:"max_entry,omitempty"`
-	// RedisTimeout bounds each Redis operation (default 25ms).
+	// RedisTimeout bounds each Redis operation (default 10ms).
 	RedisTimeout caddy.Duration `json:"redis_timeout,omitempty"`
 }
 

@@ -21,6 +21,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	civicrm {
 //	    forms             <extern|wp_rest|ajax_verbose|ajax>...
 //	    extern_prefix     <path>...
+//	    extern_strict
 //	    upstream_endpoint <path[?query]>
 //	    site_key          <key or {env.CIVICRM_SITE_KEY}>
 //	    sign_keys         <CIVICRM_SIGN_KEYS or {env.CIVICRM_SIGN_KEYS}>
@@ -92,7 +93,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		return d.Errf("civicrm takes no arguments, got %q", d.Val())
 	}
 	opts := options{words: map[string]*string{"upstream_endpoint": &h.UpstreamEndpoint, "site_key": &h.SiteKey,
-		"sign_keys": &h.SignKeys, "redis": &h.Redis, "redis_prefix": &h.RedisPrefix}}
+		"sign_keys": &h.SignKeys, "redis": &h.Redis, "redis_prefix": &h.RedisPrefix},
+		flags: map[string]*bool{"extern_strict": &h.ExternStrict}}
 	for d.NextBlock(0) {
 		if handled, err := opts.parse(d); handled || err != nil {
 			if err != nil {

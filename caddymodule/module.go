@@ -33,10 +33,13 @@ type Handler struct {
 	// Empty means all of them.
 	Forms []string `json:"forms,omitempty"`
 
-	// ExternPrefixes are extra path prefixes under which extern/rest.php is
-	// recognised besides the CMS defaults (any prefix is recognised already;
-	// this exists for documentation and strictness checks).
+	// ExternPrefixes are path prefixes under which extern/rest.php lives
+	// besides the CMS defaults (Drupal, Backdrop, Joomla, WordPress).
 	ExternPrefixes []string `json:"extern_prefixes,omitempty"`
+	// ExternStrict recognises extern/rest.php only under the CMS defaults
+	// and ExternPrefixes; any other …/extern/rest.php is refused (400)
+	// instead of being served. Off: any prefix is recognised.
+	ExternStrict bool `json:"extern_strict,omitempty"`
 
 	// UpstreamEndpoint is the modern endpoint requests are forwarded to:
 	// "/civicrm/ajax/rest" (default) or a CMS's verbose form such as
@@ -131,7 +134,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.UpstreamEndpoint = defaultEndpoint
 	}
 
-	h.recognise = translate.RecogniseConfig{ExternPrefixes: h.ExternPrefixes}
+	h.recognise = translate.RecogniseConfig{ExternPrefixes: h.ExternPrefixes, ExternKnownPrefixesOnly: h.ExternStrict}
 	if len(h.Forms) > 0 {
 		on := map[translate.Form]bool{}
 		for _, f := range h.Forms {
@@ -184,10 +187,6 @@ func (h *Handler) Validate() error {
 		if _, ok := formNames[f]; !ok {
 			return fmt.Errorf("civicrm: unknown form %q (want extern, wp_rest, ajax_verbose or ajax)", f)
 		}
-	}
-	if h.siteKey != "" && len(h.siteKey) < 8 {
-		// CiviCRM refuses every request when its site key is shorter than 8.
-		return fmt.Errorf("civicrm: site_key is shorter than 8 characters; CiviCRM would refuse every request")
 	}
 	if !strings.HasPrefix(h.UpstreamEndpoint, "/") {
 		return fmt.Errorf("civicrm: upstream_endpoint %q must start with /", h.UpstreamEndpoint)

@@ -130,3 +130,27 @@ http://:{PORT} {
 		}
 	}
 }
+
+// With extern_strict, extern/rest.php is only served under the CMS default
+// prefixes and the configured ones; elsewhere it is refused, never passed on.
+func TestExternStrictPrefixes(t *testing.T) {
+	up := &upstreamLog{}
+	stub := httptest.NewServer(up)
+	defer stub.Close()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(stub.URL, "http://"),
+		"site_key test-site-key-0123", "extern_prefix /crm/core", "extern_strict"))
+	up.take()
+	for target, want := range map[string]int{
+		"/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1": http.StatusOK, // auth refusal, legacy shape
+		"/crm/core/extern/rest.php?entity=Contact&action=get&json=1":                  http.StatusOK,
+		"/elsewhere/extern/rest.php?entity=Contact&action=get&json=1":                 http.StatusBadRequest,
+	} {
+		status, body := rawRequest(t, inst.URL, "GET", target, "", "")
+		if status != want || !strings.Contains(body, `"is_error":1`) {
+			t.Errorf("%s: %d %s, want %d with an APIv3 error", target, status, body, want)
+		}
+	}
+	if got := up.take(); len(got) != 0 {
+		t.Errorf("CiviCRM received %q", got)
+	}
+}
