@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -286,5 +287,32 @@ func deleteKeys(c redis.UniversalClient, prefix string) {
 	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
 	for iter.Next(ctx) {
 		c.Del(ctx, iter.Val())
+	}
+}
+
+// stale_while_revalidate: an expired entry is served at once while one
+// background request refreshes it; the next caller gets the fresh entry.
+func TestCacheStaleWhileRevalidate(t *testing.T) {
+	up := newACLCiviCRM(t)
+	sk := "sk-" + randomHex(t, 12)
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(up.srv.URL, "http://"), "site_key "+sk,
+		"cache {\n\t\t\tttl 1s\n\t\t\tstale_while_revalidate 1m\n\t\t}"))
+	read := inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" + sk + "&api_key=" + up.key(2)
+	do(t, "GET", read, "", nil)
+	time.Sleep(1100 * time.Millisecond)
+	stale := do(t, "GET", read, "", nil)
+	if stale.header.Get("Cache-Status") != "Civigate; hit; detail=stale-while-revalidate" {
+		t.Fatalf("expired entry: %s", stale.header.Get("Cache-Status"))
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	for up.reads.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the stale entry was not refreshed in the background")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // the refresh stores its answer after CiviCRM answered
+	if fresh := do(t, "GET", read, "", nil); fresh.header.Get("Cache-Status") != "Civigate; hit" || up.reads.Load() != 2 {
+		t.Fatalf("after the refresh: %s, %d upstream reads", fresh.header.Get("Cache-Status"), up.reads.Load())
 	}
 }
