@@ -119,7 +119,7 @@ func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRe
 	u.Path, u.RawPath, u.RawQuery = up.Path, "", up.RawQuery
 	out.URL = &u
 	out.RequestURI = u.RequestURI()
-	out.Header = r.Header.Clone()
+	// r.Clone already copied the header map; edit the copy.
 	for _, name := range up.StripHeaders {
 		out.Header.Del(name)
 	}
