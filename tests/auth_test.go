@@ -173,10 +173,7 @@ func TestEdgeAuthenticationThroughCaddy(t *testing.T) {
 // After max_failures bad attempts a client gets 429 with Retry-After and
 // CiviCRM is not asked again, with counters in memory and in Redis.
 func TestGuessingIsThrottled(t *testing.T) {
-	ru := redisURL(t)
-	client := redisClientOrFail(t, ru)
-	prefix := "civigate-test-" + randomHex(t, 6) + ":"
-	t.Cleanup(func() { deleteKeys(client, prefix) })
+	ru, _, prefix := testRedis(t)
 	for name, store := range map[string]string{"memory": "", "redis": "redis " + ru + "\n\t\tredis_prefix " + prefix} {
 		t.Run(name, func(t *testing.T) {
 			env := startAuthEnv(t, store+"\n\t\tauth {\n\t\t\tmax_failures 3 1m\n\t\t}")

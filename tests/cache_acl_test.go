@@ -21,10 +21,7 @@ import (
 // concurrently, through Civigate caching in real Redis: every answer holds
 // only contacts its caller may see, and most come from the cache.
 func TestCacheNeverCrossesACLUsersInRedis(t *testing.T) {
-	ru := redisURL(t)
-	client := redisClientOrFail(t, ru)
-	prefix := "civigate-test-" + randomHex(t, 6) + ":"
-	t.Cleanup(func() { deleteKeys(client, prefix) })
+	ru, _, prefix := testRedis(t)
 
 	sim := civicrmsim.New(civicrmsim.Options{})
 	srv := httptest.NewServer(sim)

@@ -243,10 +243,7 @@ func TestCacheChainedWritesAndInvalidation(t *testing.T) {
 // Two instances sharing Redis: a write through one invalidates the entry
 // on the other.
 func TestCacheInvalidationAcrossInstances(t *testing.T) {
-	ru := redisURL(t)
-	client := redisClientOrFail(t, ru)
-	prefix := "civigate-test-" + randomHex(t, 6) + ":"
-	t.Cleanup(func() { deleteKeys(client, prefix) })
+	ru, client, prefix := testRedis(t)
 
 	up := newACLCiviCRM(t)
 	sk := "sk-" + randomHex(t, 12)
@@ -266,6 +263,17 @@ func TestCacheInvalidationAcrossInstances(t *testing.T) {
 	if n, _ := client.Keys(context.Background(), prefix+"*").Result(); len(n) == 0 {
 		t.Fatalf("nothing under the test prefix in Redis: the entries lived elsewhere")
 	}
+}
+
+// testRedis is the Redis at REDIS_URL with a key prefix of this test's own,
+// whose keys are deleted when the test ends. A missing Redis fails the test.
+func testRedis(t *testing.T) (url string, client redis.UniversalClient, prefix string) {
+	t.Helper()
+	url = redisURL(t)
+	client = redisClientOrFail(t, url)
+	prefix = "civigate-test-" + randomHex(t, 6) + ":"
+	t.Cleanup(func() { deleteKeys(client, prefix) })
+	return url, client, prefix
 }
 
 func redisClientOrFail(t *testing.T, u string) redis.UniversalClient {

@@ -111,10 +111,7 @@ func getJSONText(t *testing.T, url string) string { return getJSON(t, url, nil) 
 // With Redis, every instance adds to one report: two Civigate instances
 // (sites with their own handlers) sharing Redis report both calls.
 func TestLegacyUsageReportSharedThroughRedis(t *testing.T) {
-	ru := redisURL(t)
-	client := redisClientOrFail(t, ru)
-	prefix := "civigate-test-" + randomHex(t, 6) + ":"
-	t.Cleanup(func() { deleteKeys(client, prefix) })
+	ru, client, prefix := testRedis(t)
 	up := newACLCiviCRM(t)
 	sk := "sk-" + randomHex(t, 12)
 	sites, admin := cacheSites(t, up, sk, ru, prefix, 2)
