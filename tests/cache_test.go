@@ -76,7 +76,7 @@ func (c *aclCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func cacheSites(t *testing.T, up *aclCiviCRM, siteKey, redisURL, prefix string, n int) (urls []string, admin string) {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString("{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n")
+	b.WriteString(testGlobalOptions)
 	ports := make([]int, n)
 	for i := range ports {
 		addr := "{PORT}" // the first site is the one startCaddy waits for

@@ -14,21 +14,7 @@ import (
 func TestFaultSizeLimits(t *testing.T) {
 	stub := newStubCiviCRM(t)
 	sk := "sk-" + randomHex(t, 12)
-	inst := startCaddy(t, `{
-	admin 127.0.0.1:{ADMIN}
-	log {
-		level ERROR
-	}
-}
-http://:{PORT} {
-	civicrm {
-		site_key `+sk+`
-		max_query_size 2KiB
-		max_body_size 4KiB
-	}
-	reverse_proxy `+stub.Host()+`
-}
-`)
+	inst := startCaddy(t, siteCaddyfile(stub.Host(), "site_key "+sk, "max_query_size 2KiB", "max_body_size 4KiB"))
 	stub.seen()
 	base := inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" + sk + "&api_key=" + stub.APIKey
 	ajax := inst.URL + "/civicrm/ajax/rest?entity=Contact&action=get&json=1"
@@ -79,20 +65,7 @@ http://:{PORT} {
 func TestFaultSizeLimitChunkedBody(t *testing.T) {
 	stub := newStubCiviCRM(t)
 	sk := "sk-" + randomHex(t, 12)
-	inst := startCaddy(t, `{
-	admin 127.0.0.1:{ADMIN}
-	log {
-		level ERROR
-	}
-}
-http://:{PORT} {
-	civicrm {
-		site_key `+sk+`
-		max_body_size 4KiB
-	}
-	reverse_proxy `+stub.Host()+`
-}
-`)
+	inst := startCaddy(t, siteCaddyfile(stub.Host(), "site_key "+sk, "max_body_size 4KiB"))
 	// json=1 in the query: the format is known without parsing the body.
 	body := "entity=Contact&action=get&key=" + sk + "&api_key=" + stub.APIKey + "&sort_name=" + strings.Repeat("a", 64<<10)
 	// MultiReader hides the length, so the client sends chunked.

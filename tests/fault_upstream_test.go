@@ -16,23 +16,7 @@ import (
 // civicrm block.
 func faultSite(t *testing.T, up *faultUpstream, sk string, civicrmLines ...string) caddyInstance {
 	t.Helper()
-	extra := ""
-	for _, l := range civicrmLines {
-		extra += "\n\t\t" + l
-	}
-	return startCaddy(t, `{
-	admin 127.0.0.1:{ADMIN}
-	log {
-		level ERROR
-	}
-}
-http://:{PORT} {
-	civicrm {
-		site_key `+sk+extra+`
-	}
-	reverse_proxy `+up.Addr+`
-}
-`)
+	return startCaddy(t, siteCaddyfile(up.Addr, append([]string{"site_key " + sk}, civicrmLines...)...))
 }
 
 const externPath = "/sites/all/modules/civicrm/extern/rest.php"

@@ -100,12 +100,16 @@ func caddyStopNow(t testing.TB) {
 	}
 }
 
+// testGlobalOptions start every test Caddyfile: admin on {ADMIN}, only
+// errors logged.
+const testGlobalOptions = "{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n"
+
 // siteCaddyfile is a Caddyfile for startCaddy: one site on {PORT} with the
 // civicrm directive (civicrmLines inside its block) in front of upstream
 // (host:port), admin on {ADMIN}, and only errors logged.
 func siteCaddyfile(upstream string, civicrmLines ...string) string {
 	var b strings.Builder
-	b.WriteString("{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n}\nhttp://:{PORT} {\n\tcivicrm {\n")
+	b.WriteString(testGlobalOptions + "http://:{PORT} {\n\tcivicrm {\n")
 	for _, l := range civicrmLines {
 		b.WriteString("\t\t" + l + "\n")
 	}

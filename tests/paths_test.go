@@ -65,16 +65,7 @@ func TestPathTricksThroughCaddy(t *testing.T) {
 	up := &upstreamLog{}
 	stub := httptest.NewServer(up)
 	defer stub.Close()
-	inst := startCaddy(t, `{
-	admin 127.0.0.1:{ADMIN}
-}
-http://:{PORT} {
-	civicrm {
-		site_key test-site-key-0123
-	}
-	reverse_proxy `+strings.TrimPrefix(stub.URL, "http://")+`
-
-}`)
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(stub.URL, "http://"), "site_key test-site-key-0123"))
 	up.take() // startCaddy's readiness probe
 
 	const (
