@@ -193,8 +193,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		a.fail(ctx, ipKey)
 		return nil, rej
 	}
+	// The credential's counter key costs an HMAC: only worked out when a
+	// counter may block it or a failure has to be counted.
 	var credKey string
-	if c.cred != nil {
+	if c.cred != nil && !a.countersQuiet() {
 		credKey = a.credLimitKey(c.cred.raw)
 	}
 	if blocked, wait := a.blocked(ctx, ipKey, credKey); blocked {
@@ -250,6 +252,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 			rej.Scheme, _, _ = strings.Cut(c.cred.raw, " ")
 		}
 		if rej.Reason != ReasonUnavailable {
+			if credKey == "" {
+				credKey = a.credLimitKey(c.cred.raw)
+			}
 			a.fail(ctx, ipKey, credKey)
 		}
 		return nil, rej
@@ -481,8 +486,14 @@ func (a *Authenticator) credLimitKey(raw string) string {
 	return "cred:" + a.mac("cred", raw)
 }
 
+// countersQuiet reports that the failure counter would block nobody.
+func (a *Authenticator) countersQuiet() bool {
+	q, ok := a.cfg.Failures.(quietCounter)
+	return a.cfg.Failures == nil || (ok && q.Quiet())
+}
+
 func (a *Authenticator) blocked(ctx context.Context, keys ...string) (bool, time.Duration) {
-	if a.cfg.Failures == nil {
+	if a.countersQuiet() {
 		return false, 0
 	}
 	return a.cfg.Failures.Blocked(ctx, a.cfg.MaxFailures, nonEmpty(keys)...)

@@ -339,6 +339,43 @@ func TestGuessingProtection(t *testing.T) {
 	}
 }
 
+// A guesser that changes address is still stopped by the per-credential
+// count, whose key is only worked out once a failure has been counted.
+func TestGuessingProtectionFollowsTheCredential(t *testing.T) {
+	e := newEnv(t, nil)
+	try := func(cred string, i int) *Rejection {
+		call := contactGet()
+		call.Credentials = translate.Credentials{XCiviAuth: cred, XCiviKey: testSiteKey}
+		addr := netip.AddrFrom4([4]byte{198, 51, 100, byte(i)})
+		_, rej := e.a.Authenticate(context.Background(), Request{Call: call, ClientIP: addr})
+		return rej
+	}
+	if !e.cnt.Quiet() {
+		t.Fatal("a fresh counter is not quiet")
+	}
+	for i := range 5 {
+		if rej := try("Bearer guessed-key", i); rej == nil || rej.Reason != ReasonInvalid {
+			t.Fatalf("attempt %d: %v", i, rej)
+		}
+	}
+	if e.cnt.Quiet() {
+		t.Fatal("counter quiet with failures in the window")
+	}
+	if rej := try("Bearer guessed-key", 99); rej == nil || rej.Reason != ReasonRateLimited {
+		t.Fatalf("sixth attempt from a new address: %+v", rej)
+	}
+	if rej := try("Bearer "+akUser, 98); rej != nil {
+		t.Fatalf("another credential from a clean address blocked: %v", rej)
+	}
+	e.cnt.Now = func() time.Time { return testNow.Add(61 * time.Second) }
+	if !e.cnt.Quiet() {
+		t.Fatal("counter not quiet after the window")
+	}
+	if rej := try("Bearer guessed-key", 99); rej == nil || rej.Reason != ReasonInvalid {
+		t.Fatalf("after the window: %+v", rej)
+	}
+}
+
 func TestRememberedVerdicts(t *testing.T) {
 	e := newEnv(t, nil)
 	for range 3 {

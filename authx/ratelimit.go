@@ -30,6 +30,9 @@ type MemoryCounter struct {
 
 	mu sync.Mutex
 	m  map[string]memCount
+	// lastReset is when the last open failure window ends (Unix ns): after
+	// it no key can be blocked, whatever the map still holds.
+	lastReset atomic.Int64
 }
 
 type memCount struct {
@@ -91,7 +94,22 @@ func (c *MemoryCounter) Fail(_ context.Context, window time.Duration, keys ...st
 		}
 		e.n++
 		c.m[k] = e
+		if r := e.reset.UnixNano(); r > c.lastReset.Load() {
+			c.lastReset.Store(r)
+		}
 	}
+}
+
+// Quiet reports that no failure window is open, so no key is blocked and
+// callers need not even work out their keys (see quietCounter).
+func (c *MemoryCounter) Quiet() bool {
+	return c.now().UnixNano() >= c.lastReset.Load()
+}
+
+// quietCounter is a FailureCounter that can tell cheaply that it would
+// block nobody.
+type quietCounter interface {
+	Quiet() bool
 }
 
 // sweep drops expired windows, then arbitrary ones if still full: under a

@@ -41,6 +41,7 @@ type Status struct {
 // `Civigate; fwd=bypass; detail=write`.
 func (s Status) String() string {
 	var b strings.Builder
+	b.Grow(64)
 	b.WriteString(CacheName)
 	if s.Hit {
 		b.WriteString("; hit")

@@ -61,28 +61,88 @@ func (h *Handler) buildCache() (*cache.Cache, error) {
 	}, store)
 }
 
+// cacheOffStatus is the Cache-Status of every answer when caching is off.
+var cacheOffStatus = cache.Bypass(cache.ReasonDisabled).String()
+
+// answer is how serveCall answered a call: with res, to be rendered, or
+// already, when CiviCRM's answer passed through to the client as it arrived.
+type answer struct {
+	res       translate.UpstreamResponse
+	fromCache bool
+	setCookie bool      // the upstream set a cookie: never stored
+	streamed  *recorder // non-nil: the client has the answer
+}
+
+// ask sends the call to CiviCRM through the route. With passThrough, an
+// answer that needs no rewriting streams to w as it arrives.
+func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
+	principal *authx.Principal, next caddyhttp.Handler, passThrough bool) (answer, error) {
+	up, err := translate.BuildUpstream(call, h.upstream)
+	if err != nil {
+		return answer{}, &badUpstreamError{err}
+	}
+	rec := newRecorder()
+	if passThrough {
+		rec.client = w
+	}
+	err = h.forward(r.WithContext(ctx), string(call.Form), up, principal, next, rec)
+	switch {
+	case rec.streamed:
+		return answer{streamed: rec}, err
+	case err != nil:
+		return answer{}, err
+	}
+	return answer{res: rec.response(), setCookie: rec.setCookie()}, nil
+}
+
+// countCacheResult updates the cache metrics after a cache decision.
+func (h *Handler) countCacheResult(status cache.Status) {
+	if h.redisStore != nil {
+		healthy := 1.0
+		if h.redisStore.Down() {
+			healthy = 0
+		}
+		metrics.redisHealthy.Set(healthy)
+	}
+	metrics.cacheResults.WithLabelValues(cacheResultLabel(status)).Inc()
+}
+
 // serveCall answers an authenticated call: from the cache when it can,
 // otherwise through the route to CiviCRM (coalescing identical misses),
 // invalidating cached reads after writes.
 //
 // The modern request is only built when CiviCRM has to be asked: a hit
-// never pays for it.
+// never pays for it. An answer that is not stored and needs no rewriting
+// streams to the client (translate.PassesThrough) unless the call writes:
+// a write's client must not see its answer before the cached reads it
+// changed are invalidated.
 func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
-	principal *authx.Principal, next caddyhttp.Handler) (res translate.UpstreamResponse, fromCache bool, err error) {
-	fetch := func(fctx context.Context) (cache.Upstream, error) {
-		up, err := translate.BuildUpstream(call, h.upstream)
-		if err != nil {
-			return cache.Upstream{}, &badUpstreamError{err}
-		}
-		res, setCookie, err := h.forward(r.WithContext(fctx), string(call.Form), up, principal, next)
-		return cache.Upstream{UpstreamResponse: res, SetCookie: setCookie}, err
-	}
+	principal *authx.Principal, next caddyhttp.Handler) (answer, error) {
 	if h.cache == nil {
-		w.Header().Set("Cache-Status", cache.Bypass(cache.ReasonDisabled).String())
-		up, err := fetch(ctx)
-		return up.UpstreamResponse, false, err
+		w.Header()["Cache-Status"] = []string{cacheOffStatus}
+		return h.ask(ctx, w, r, call, principal, next, translate.PassesThrough(call))
 	}
 	req := h.cache.Prepare(call, principal.ContactID)
+	if !req.Cacheable {
+		status := cache.Bypass(req.Reason)
+		w.Header().Set("Cache-Status", status.String())
+		entities, all := cache.WriteTargets(call)
+		writes := all || len(entities) > 0
+		ans, err := h.ask(ctx, w, r, call, principal, next, !writes && translate.PassesThrough(call))
+		if writes {
+			// Even a failed call may have written: chained calls are not
+			// rolled back.
+			if err := h.cache.Invalidate(context.WithoutCancel(ctx), call); err != nil {
+				h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
+			}
+		}
+		h.countCacheResult(status)
+		return ans, err
+	}
+	fetch := func(fctx context.Context) (cache.Upstream, error) {
+		ans, err := h.ask(fctx, nil, r, call, principal, next, false)
+		return cache.Upstream{UpstreamResponse: ans.res, SetCookie: ans.setCookie}, err
+	}
 	out := h.cache.Serve(ctx, req, fetch)
 	if out.Revalidate {
 		// Refresh after answering; the client's cancellation must not stop it.
@@ -94,24 +154,9 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 			}
 		}()
 	}
-	if !req.Cacheable {
-		// Invalidate works out what the call may write (nothing for plain
-		// reads). Even a failed call may have written: chained calls are
-		// not rolled back.
-		if err := h.cache.Invalidate(context.WithoutCancel(ctx), call); err != nil {
-			h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
-		}
-	}
 	w.Header().Set("Cache-Status", out.Status.String())
-	if h.redisStore != nil {
-		healthy := 1.0
-		if h.redisStore.Down() {
-			healthy = 0
-		}
-		metrics.redisHealthy.Set(healthy)
-	}
-	metrics.cacheResults.WithLabelValues(cacheResultLabel(out.Status)).Inc()
-	return out.Response, out.FromCache, out.Err
+	h.countCacheResult(out.Status)
+	return answer{res: out.Response, fromCache: out.FromCache}, out.Err
 }
 
 // cacheResultLabel maps a Cache-Status to the bounded metric label.

@@ -65,8 +65,9 @@ type usageCaller struct {
 	fingerprint string
 }
 
-func (c usageCaller) id() string {
-	return strconv.FormatInt(c.contactID, 10) + "|" + c.fingerprint
+// member names a feature and caller in Redis.
+func (k usageKey) member() string {
+	return k.feature + "|" + strconv.FormatInt(k.caller.contactID, 10) + "|" + k.caller.fingerprint
 }
 
 // usageSource names where a handler's report lives: the Redis keys it
@@ -90,16 +91,21 @@ const maxUsageEntries = 10000
 
 type memoryUsage struct {
 	mu      sync.Mutex
-	entries map[string]*UsageEntry
+	entries map[usageKey]*UsageEntry
 }
 
-func newMemoryUsage() *memoryUsage { return &memoryUsage{entries: map[string]*UsageEntry{}} }
+type usageKey struct {
+	feature string
+	caller  usageCaller
+}
+
+func newMemoryUsage() *memoryUsage { return &memoryUsage{entries: map[usageKey]*UsageEntry{}} }
 
 func (m *memoryUsage) record(features []string, caller usageCaller, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, f := range features {
-		k := f + "|" + caller.id()
+		k := usageKey{f, caller}
 		e, ok := m.entries[k]
 		if !ok {
 			if len(m.entries) >= maxUsageEntries {
@@ -199,7 +205,8 @@ func (u *redisUsage) flush() {
 	ctx, cancel := context.WithTimeout(context.Background(), redisUsageTimeout)
 	defer cancel()
 	pipe := u.client.Pipeline()
-	for member, e := range batch {
+	for k, e := range batch {
+		member := k.member()
 		// EVAL, not EVALSHA: a pipeline cannot fall back when the script is not cached.
 		usageMerge.Eval(ctx, pipe, []string{u.prefix + member, u.prefix + "index"},
 			member, e.Count, e.FirstSeen.UnixMilli(), e.LastSeen.UnixMilli())

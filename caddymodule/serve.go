@@ -85,7 +85,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, translate.PingReply(call))
 	}
 
-	res, fromCache, err := h.serveCall(ctx, w, r, call, principal, next)
+	ans, err := h.serveCall(ctx, w, r, call, principal, next)
 	var bad *badUpstreamError
 	switch {
 	case errors.As(err, &bad):
@@ -94,11 +94,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	case err != nil:
 		h.logger.Warn("upstream request failed", zap.String("form", form), zap.Error(err))
 	}
-	out := translate.RenderResponse(call, res)
-	if fromCache {
+	if ans.streamed != nil {
+		h.count(form, ans.streamed.streamedOutcome())
+		return nil
+	}
+	out := translate.RenderResponse(call, ans.res)
+	if ans.fromCache {
 		h.count(form, outcomeCacheHit)
 	} else {
-		h.count(form, outcomeOf(res, out))
+		h.count(form, outcomeOf(ans.res, out))
 	}
 	return writeReply(w, out)
 }
@@ -110,9 +114,22 @@ type badUpstreamError struct{ err error }
 func (e *badUpstreamError) Error() string { return e.err.Error() }
 
 // forward sends the translated request through the rest of the route
-// (reverse_proxy or php_fastcgi) and captures CiviCRM's answer. The client's
-// identity headers never go upstream: only what Civigate vouches for does.
-func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler) (res translate.UpstreamResponse, setCookie bool, err error) {
+// (reverse_proxy or php_fastcgi) and captures CiviCRM's answer in rec (or
+// streams it, if rec passes through). The client's identity headers never
+// go upstream: only what Civigate vouches for does.
+func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler, rec *recorder) (err error) {
+	defer func() {
+		// reverse_proxy aborts (panics with http.ErrAbortHandler) when
+		// CiviCRM's answer breaks off. If none of it reached the client, the
+		// client gets an APIv3 error instead; if it was streaming, the
+		// connection has to be cut so the client sees it is incomplete.
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler || rec.streamed {
+				panic(v)
+			}
+			err = errAnswerBrokeOff
+		}
+	}()
 	out := r.Clone(r.Context())
 	out.Method = up.Method
 	u := *r.URL
@@ -132,20 +149,14 @@ func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRe
 	out.ContentLength = int64(len(up.Body))
 	out.GetBody = nil
 
-	rec := newRecorder()
 	start := time.Now()
+	// reverse_proxy reports dial errors and timeouts as errors: no answer.
 	err = next.ServeHTTP(rec, out)
 	metrics.upstreamTime.WithLabelValues(form).Observe(time.Since(start).Seconds())
-	if err != nil {
-		// No answer: reverse_proxy reports dial errors and timeouts as errors.
-		return translate.UpstreamResponse{}, false, err
-	}
-	return translate.UpstreamResponse{
-		Status:      rec.status,
-		ContentType: rec.header.Get("Content-Type"),
-		Body:        rec.body.Bytes(),
-	}, len(rec.header.Values("Set-Cookie")) > 0, nil
+	return err
 }
+
+var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")
 
 // bodyPeekBytes is how much of a form body is examined for CMS routing
 // parameters; PHP frameworks and clients put them first.
@@ -219,7 +230,7 @@ func outcomeOf(res translate.UpstreamResponse, reply translate.Reply) string {
 	switch {
 	case res.Status == 0 || res.Status >= 500 || reply.Status == http.StatusBadGateway:
 		return outcomeUpstreamErr
-	case bytes.Contains(reply.Body, []byte(`"is_error":1`)):
+	case translate.ResultIsError(reply.Body):
 		return outcomeAPIError
 	}
 	return outcomeOK
@@ -245,41 +256,3 @@ func writeReply(w http.ResponseWriter, reply translate.Reply) error {
 	_, _ = w.Write(reply.Body)
 	return nil
 }
-
-// recorder captures the upstream response with headers of its own, so
-// nothing the upstream sets leaks to the client unless Civigate copies it.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
-
-func (rec *recorder) Header() http.Header { return rec.header }
-
-func (rec *recorder) WriteHeader(status int) {
-	if rec.status == 0 {
-		rec.status = status
-	}
-}
-
-func (rec *recorder) Write(p []byte) (int, error) {
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	if rec.body.Cap() == 0 {
-		// One allocation for the whole answer instead of a doubling series.
-		if n, err := strconv.Atoi(rec.header.Get("Content-Length")); err == nil && n > 0 && n <= maxPresize {
-			rec.body.Grow(n)
-		}
-	}
-	return rec.body.Write(p)
-}
-
-// maxPresize caps what an upstream's Content-Length may make us allocate
-// before the bytes arrive.
-const maxPresize = 8 << 20
-
-// Flush is a no-op: the whole answer is rendered after it is complete.
-func (rec *recorder) Flush() {}

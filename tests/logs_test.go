@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -33,7 +34,10 @@ func startExample(t *testing.T, upstream, siteKey, signKeys string) (inst caddyI
 	t.Setenv("REDIS_URL", "")
 	t.Setenv("CIVIGATE_ACCESS_LOG", "file "+accessLog)
 	// The example leaves Caddy's own log on stderr; send it to a file too.
-	cf := strings.Replace(string(example), "{\n\tadmin", "{\n\tlog {\n\t\toutput file "+otherLog+"\n\t}\n\tadmin", 1)
+	cf := strings.Replace(string(example), "\tlog {\n\t\tformat filter", "\tlog {\n\t\toutput file "+otherLog+"\n\t\tformat filter", 1)
+	if cf == string(example) {
+		t.Fatal("Caddyfile.example has no global log block to send to a file")
+	}
 	cf = strings.NewReplacer("{$CIVIGATE_LISTEN::8080}", os.Getenv("CIVIGATE_LISTEN"),
 		"{$CIVIGATE_ADMIN:localhost:2019}", os.Getenv("CIVIGATE_ADMIN")).Replace(cf)
 	return startCaddy(t, cf), accessLog, otherLog
@@ -125,6 +129,65 @@ func TestLogsNeverContainCredentials(t *testing.T) {
 			if strings.Contains(string(b), s) {
 				t.Errorf("%s contains a credential (%.6s…)", filepath.Base(file), s)
 			}
+		}
+	}
+}
+
+// cuttingCiviCRM answers API calls with a JSON body it cuts off half way,
+// as a crashing PHP worker would; everything else as stubCiviCRM.
+type cuttingCiviCRM struct{ *stubCiviCRM }
+
+func (s cuttingCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/civicrm/ajax/rest" {
+		s.stubCiviCRM.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", "1000")
+	w.WriteHeader(200)
+	io.WriteString(w, `{"is_error":0,"values":[`)
+	w.(http.Flusher).Flush()
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+// When CiviCRM fails mid-answer, Caddy's proxy logs a warning with the
+// request it sent upstream; that request carries the AuthX headers Civigate
+// set, which must not reach the log either.
+func TestLogsNeverContainCredentialsWhenCiviCRMFails(t *testing.T) {
+	stub := newStubCiviCRM(t)
+	cut := httptest.NewServer(cuttingCiviCRM{stub})
+	t.Cleanup(cut.Close)
+	siteKey := "sk-" + randomHex(t, 12)
+	inst, accessLog, otherLog := startExample(t, strings.TrimPrefix(cut.URL, "http://"), siteKey, "")
+	for _, u := range []string{
+		// A read the cache would store, and one it bypasses (debug), whose
+		// answer streams through.
+		inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" + siteKey + "&api_key=" + stub.APIKey,
+		inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&debug=1&json=1&key=" + siteKey + "&api_key=" + stub.APIKey,
+	} {
+		if resp, err := http.Get(u); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	caddyStopNow(t)
+	logs := ""
+	for _, file := range []string{accessLog, otherLog} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logs += string(b)
+	}
+	if strings.Count(logs, "incomplete response") < 2 {
+		t.Fatalf("the proxy logged no failure; the test did not exercise it:\n%s", logs)
+	}
+	for _, s := range []string{siteKey, stub.APIKey} {
+		if strings.Contains(logs, s) {
+			t.Errorf("a log contains a credential (%.6s…):\n%s", s, logs)
 		}
 	}
 }

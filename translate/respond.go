@@ -78,7 +78,7 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	// output() always answers a JSON object or array; a bare scalar, like
 	// anything undecodable, means something else answered (an error page, a
 	// PHP warning in front of the body).
-	if call.Format == FormatJSON && !call.Pretty && call.Form != FormWPRest {
+	if PassesThrough(call) {
 		// The hot path: the body goes out byte for byte, so it only has to
 		// be an APIv3 answer, not be decoded. An error page, a PHP warning
 		// in front of the JSON or a truncated body fails this shape check.
@@ -98,6 +98,64 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	}
 	return renderDecoded(call, 200, res)
 }
+
+// PassesThrough reports whether CiviCRM's successful JSON answer to this
+// call is, byte for byte, what the client's endpoint would have sent: JSON
+// that is neither pretty-printed nor reshaped for WordPress REST, to a
+// request that expects a body.
+func PassesThrough(call *Call) bool {
+	return call.Format == FormatJSON && !call.Pretty && call.Form != FormWPRest && call.Method != "HEAD"
+}
+
+// StartsPassThrough reports whether an answer to a call that PassesThrough
+// can go to the client as it arrives, judged by its status, its
+// Content-Type and its first byte: HTTP 200, application/json (AuthX's
+// refusals come as text/javascript or text/html) and the start of a JSON
+// object or array (an error page or a PHP warning starts otherwise). The
+// client gets it under PassThroughContentType. Any other answer has to be
+// read whole and given to RenderResponse.
+//
+// Streaming gives up one check RenderResponse makes: that the body ends with
+// the matching bracket. A body cut short still reaches the client short (its
+// Content-Length then tells it so), as it would have from the legacy
+// endpoint.
+func StartsPassThrough(status int, contentType string, first byte) bool {
+	if status != 200 || (first != '{' && first != '[') {
+		return false
+	}
+	mediaType, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), ctJSON)
+}
+
+// PassThroughContentType is the Content-Type of an answer that passes
+// through: the one CiviCRM sets for JSON output.
+const PassThroughContentType = ctJSON
+
+// ResultIsError reports whether a rendered APIv3 result is an error, from
+// where is_error sits in every encoding CiviCRM uses: first in API results
+// (JSON, pretty JSON, XML), last in CRM_Utils_REST::error(). It reads only
+// the ends of the body, so a large result costs nothing, and a field value
+// that happens to contain "is_error":1 cannot fool it.
+func ResultIsError(body []byte) bool {
+	head, tail := body, body
+	if len(head) > resultHeadBytes {
+		head = head[:resultHeadBytes]
+	}
+	if len(tail) > resultTailBytes {
+		tail = tail[len(tail)-resultTailBytes:]
+	}
+	return bytes.HasPrefix(head, []byte(`{"is_error":1`)) ||
+		bytes.HasSuffix(tail, []byte(`"is_error":1}`)) ||
+		bytes.Contains(head, []byte(`"is_error": 1`)) ||
+		bytes.Contains(head, []byte(`<is_error>1</is_error>`))
+}
+
+// How much of a body ResultIsError reads at each end. The head holds the
+// XML declaration and ResultSet element in front of <is_error>.
+const (
+	resultHeadBytes = 256
+	resultTailBytes = 16
+)
 
 // LooksLikeJSONObject is a cheap shape check of a CiviCRM JSON answer: it
 // starts with '{' or '[' and ends with the matching bracket, both without

@@ -37,6 +37,9 @@ type Array struct {
 	nextFull bool // next would overflow: PHP refuses further appends
 }
 
+// initialEntries is the room an array gets with its first entry.
+const initialEntries = 8
+
 // NewArray returns an empty PHP array.
 func NewArray() *Array { return &Array{} }
 
@@ -112,6 +115,11 @@ func (a *Array) Set(key string, v any) {
 	}
 	if a.index != nil {
 		a.index[key] = len(a.keys)
+	}
+	if a.keys == nil {
+		// Request params and result rows have a few entries: room for them
+		// at once instead of growing one by one.
+		a.keys, a.vals = make([]string, 0, initialEntries), make([]any, 0, initialEntries)
 	}
 	a.keys = append(a.keys, key)
 	a.vals = append(a.vals, v)

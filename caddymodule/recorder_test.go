@@ -1,0 +1,130 @@
+package caddymodule
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+// upstreamWrites replays an upstream answer into rec the way reverse_proxy
+// does: headers, status, then the body in pieces.
+func upstreamWrites(t *testing.T, rec *recorder, status int, header http.Header, pieces ...string) {
+	t.Helper()
+	for k, v := range header {
+		rec.Header()[k] = v
+	}
+	rec.WriteHeader(status)
+	for _, p := range pieces {
+		if n, err := rec.Write([]byte(p)); n != len(p) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", p, n, err)
+		}
+	}
+}
+
+func TestRecorderStreamsPassThroughAnswers(t *testing.T) {
+	client := httptest.NewRecorder()
+	rec := newRecorder()
+	rec.client = client
+	upstreamWrites(t, rec, 200, http.Header{
+		"Content-Type":   {"application/json; charset=utf-8"},
+		"Content-Length": {"26"},
+		"Set-Cookie":     {"SESS=upstream"},
+		"X-Powered-By":   {"PHP"},
+	}, `{"is_error":0,`, `"values":[]}`)
+	if !rec.streamed {
+		t.Fatal("a JSON 200 answer was not streamed")
+	}
+	if client.Code != 200 || client.Body.String() != `{"is_error":0,"values":[]}` {
+		t.Fatalf("client got %d %q", client.Code, client.Body)
+	}
+	want := http.Header{"Content-Type": {"application/json"}, "Content-Length": {"26"}}
+	for k := range client.Header() {
+		if _, ok := want[k]; !ok {
+			t.Errorf("upstream header %s reached the client", k)
+		}
+	}
+	for k, v := range want {
+		if client.Header().Get(k) != v[0] {
+			t.Errorf("%s = %q, want %q", k, client.Header().Get(k), v[0])
+		}
+	}
+	if got := rec.streamedOutcome(); got != outcomeOK {
+		t.Errorf("outcome %s", got)
+	}
+	if len(rec.response().Body) != 0 {
+		t.Error("a streamed answer was also kept in memory")
+	}
+}
+
+func TestRecorderCapturesAnswersToRewrite(t *testing.T) {
+	for name, tc := range map[string]struct {
+		status int
+		ct     string
+		body   string
+		client bool
+	}{
+		"no client":        {200, "application/json", `{"is_error":0}`, false},
+		"AuthX refusal":    {200, "text/javascript;charset=UTF-8", `{"error_message":"FATAL: Invalid credential","is_error":1}`, true},
+		"HTTP error":       {500, "application/json", `{"is_error":1}`, true},
+		"error page":       {200, "text/html", `<html>maintenance</html>`, true},
+		"warning in front": {200, "application/json", `Warning: x {"is_error":0}`, true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			client := httptest.NewRecorder()
+			rec := newRecorder()
+			if tc.client {
+				rec.client = client
+			}
+			upstreamWrites(t, rec, tc.status, http.Header{"Content-Type": {tc.ct}}, tc.body)
+			if rec.streamed || client.Body.Len() != 0 || len(client.Header()) != 0 {
+				t.Fatalf("streamed: %v, client got %q %v", rec.streamed, client.Body, client.Header())
+			}
+			if res := rec.response(); res.Status != tc.status || res.ContentType != tc.ct || string(res.Body) != tc.body {
+				t.Fatalf("captured %+v", res)
+			}
+		})
+	}
+}
+
+// failingWriter is a client that went away.
+type failingWriter struct {
+	header http.Header
+	writes int
+}
+
+func (f *failingWriter) Header() http.Header { return f.header }
+func (f *failingWriter) WriteHeader(int)     {}
+func (f *failingWriter) Write(p []byte) (int, error) {
+	f.writes++
+	return 0, errors.New("broken pipe")
+}
+
+// A client that goes away must not turn into an upstream error: the proxy
+// would log its request, credential headers included.
+func TestRecorderSwallowsClientErrors(t *testing.T) {
+	client := &failingWriter{header: http.Header{}}
+	rec := newRecorder()
+	rec.client = client
+	upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, `{"is_error":0,`, `"values":[]`, `}`)
+	if client.writes != 1 {
+		t.Errorf("%d writes to a client that failed the first", client.writes)
+	}
+}
+
+func TestRecorderStreamedOutcome(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"is_error":0,"values":[]}`: outcomeOK,
+		`[1,2]`:                      outcomeOK,
+		`{"is_error":1,"error_message":"not found"}`: outcomeAPIError,
+		`{"is_error":0,"values":[`:                   outcomeUpstreamErr, // cut short
+		`{"is_error":0}<br />Notice`:                 outcomeUpstreamErr,
+	} {
+		rec := newRecorder()
+		rec.client = httptest.NewRecorder()
+		upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, body)
+		if got := rec.streamedOutcome(); got != want {
+			t.Errorf("%q: %s, want %s", body, got, want)
+		}
+	}
+}
