@@ -85,7 +85,7 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if passThrough {
 		rec.client = w
 	}
-	err = h.forward(r.WithContext(ctx), string(call.Form), up, principal, next, rec)
+	err = h.forward(ctx, r, string(call.Form), up, principal, next, rec)
 	switch {
 	case rec.streamed:
 		return answer{streamed: rec}, err

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -117,7 +118,7 @@ func (e *badUpstreamError) Error() string { return e.err.Error() }
 // (reverse_proxy or php_fastcgi) and captures CiviCRM's answer in rec (or
 // streams it, if rec passes through). The client's identity headers never
 // go upstream: only what Civigate vouches for does.
-func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler, rec *recorder) (err error) {
+func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler, rec *recorder) (err error) {
 	defer func() {
 		// reverse_proxy aborts (panics with http.ErrAbortHandler) when
 		// CiviCRM's answer breaks off. If none of it reached the client, the
@@ -130,7 +131,7 @@ func (h *Handler) forward(r *http.Request, form string, up *translate.UpstreamRe
 			err = errAnswerBrokeOff
 		}
 	}()
-	out := r.Clone(r.Context())
+	out := r.Clone(ctx)
 	out.Method = up.Method
 	u := *r.URL
 	u.Path, u.RawPath, u.RawQuery = up.Path, "", up.RawQuery
@@ -200,19 +201,34 @@ func clientAddr(r *http.Request) netip.Addr {
 
 // setAuthPlaceholders exposes the principal to logs and other handlers
 // (e.g. rate_limit keyed on {http.auth.user.id}). Never a credential.
+// They are looked up when asked for, which costs a request less than
+// storing four values in the replacer's map.
 func setAuthPlaceholders(r *http.Request, p *authx.Principal) {
 	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	if !ok || p == nil {
 		return
 	}
-	if p.ContactID > 0 {
-		repl.Set("http.auth.user.id", strconv.FormatInt(p.ContactID, 10))
-	}
-	repl.Set("http.auth.user.cred_type", p.CredType)
-	repl.Set("http.auth.user.flow", p.Flow)
-	if p.KeyFingerprint != "" {
-		repl.Set("http.auth.user.key_fingerprint", p.KeyFingerprint)
-	}
+	repl.Map(func(key string) (any, bool) {
+		name, ok := strings.CutPrefix(key, "http.auth.user.")
+		if !ok {
+			return nil, false
+		}
+		switch name {
+		case "id":
+			if p.ContactID > 0 {
+				return strconv.FormatInt(p.ContactID, 10), true
+			}
+		case "cred_type":
+			return p.CredType, true
+		case "flow":
+			return p.Flow, true
+		case "key_fingerprint":
+			if p.KeyFingerprint != "" {
+				return p.KeyFingerprint, true
+			}
+		}
+		return nil, false
+	})
 }
 
 // Outcomes for the requests metric.

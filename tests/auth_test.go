@@ -200,3 +200,23 @@ func TestGuessingIsThrottled(t *testing.T) {
 		})
 	}
 }
+
+// The verified caller is available to other handlers and logs as
+// placeholders: here Caddy's header handler puts them on the answer.
+func TestCallerPlaceholders(t *testing.T) {
+	stub := newStubCiviCRM(t)
+	sk := randomHex(t, 12)
+	cf := strings.Replace(siteCaddyfile(stub.Host(), "site_key "+sk),
+		"\treverse_proxy", "\theader >X-Caller \"{http.auth.user.id} {http.auth.user.cred_type} {http.auth.user.flow} {http.auth.user.key_fingerprint}\"\n\treverse_proxy", 1)
+	inst := startCaddy(t, cf)
+	resp, err := http.Get(inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" + sk + "&api_key=" + stub.APIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	want := "2 api_key legacy " + authx.Fingerprint(stub.APIKey)
+	if got := resp.Header.Get("X-Caller"); got != want {
+		t.Fatalf("X-Caller = %q, want %q", got, want)
+	}
+}

@@ -32,7 +32,8 @@ func main() {
 		apiKey   = flag.String("api-key", "", "stub: the API key civicrm/authx/id accepts")
 		latency  = flag.Duration("latency", 0, "stub: time taken by each civicrm/ajax/rest answer")
 
-		duration = flag.Duration("duration", 6*time.Second, "measured time per wrk run")
+		duration = flag.Duration("duration", 3*time.Second, "measured time per wrk run")
+		rounds   = flag.Int("rounds", 4, "ABBA rounds per scenario (4 wrk runs each)")
 		warm     = flag.Duration("warm", 2*time.Second, "warm-up per wrk run (not measured)")
 		out      = flag.String("out", "BENCHMARKS.md", "report file (overwritten)")
 		profile  = flag.String("profile", "", "directory for CPU profiles of Civigate, one per scenario")
@@ -44,12 +45,15 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *duration, *warm, *out, *profile, *only); err != nil {
+	if *rounds < 1 {
+		log.Fatal("loadtest: -rounds must be at least 1")
+	}
+	if err := run(ctx, *duration, *rounds, *warm, *out, *profile, *only); err != nil {
 		log.Fatalf("loadtest: %v", err)
 	}
 }
 
-func run(ctx context.Context, duration, warm time.Duration, out, profileDir, only string) error {
+func run(ctx context.Context, duration time.Duration, rounds int, warm time.Duration, out, profileDir, only string) error {
 	for _, tool := range []string{"wrk", "redis-server"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is not installed (Debian: apt-get install %s)", tool, tool)
@@ -142,7 +146,7 @@ func run(ctx context.Context, duration, warm time.Duration, out, profileDir, onl
 		list = picked
 		notes = append(notes, "Only scenarios "+only+" were run (-only).")
 	}
-	results := runScenarios(ctx, list, warm, p.Admin, profileDir)
+	results := runScenarios(ctx, list, rounds, warm, p.Admin, profileDir)
 	loadAfter := loadAvg()
 	for _, pr := range procs {
 		if pr.exited() {
@@ -160,7 +164,7 @@ func run(ctx context.Context, duration, warm time.Duration, out, profileDir, onl
 	return writeReport(out, report{
 		Table: table, Results: results, Facts: facts, Notes: notes,
 		LoadBefore: loadBefore, LoadAfter: loadAfter, Caddyfile: redact(cf, sk, ak),
-		Duration: duration, Warm: warm, SiteKey: sk, APIKey: ak,
+		Duration: duration, Rounds: rounds, Warm: warm, SiteKey: sk, APIKey: ak,
 	})
 }
 

@@ -18,6 +18,7 @@ type report struct {
 	LoadBefore, LoadAfter string
 	Caddyfile             string
 	Duration, Warm        time.Duration
+	Rounds                int
 	SiteKey, APIKey       string
 }
 
@@ -37,11 +38,8 @@ func renderTable(list []scenario) string {
 		if why != "" {
 			verdict += " (" + why + ")"
 		}
-		target := fmt.Sprintf("≥ %.2f", s.Target)
-		ratioS := fmt.Sprintf("%.2f", ratio)
-		if s.Target >= 10 {
-			target, ratioS = fmt.Sprintf("≥ %.0f×", s.Target), fmt.Sprintf("%.0f×", ratio)
-		}
+		target := "≥ " + formatRatio(*s, s.Target)
+		ratioS := formatRatio(*s, ratio)
 		fmt.Fprintf(&b, "| (%s) %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			s.ID, s.Title,
 			s.Subject.Name, rps(s.Subject), lat(s.Subject.Load.P50), lat(s.Subject.Load.P99),
@@ -49,6 +47,15 @@ func renderTable(list []scenario) string {
 			ratioS, target, verdict)
 	}
 	return b.String()
+}
+
+// formatRatio writes a ratio as its scenario's target is written: a
+// fraction, or a multiple for targets of 10 and more.
+func formatRatio(s scenario, x float64) string {
+	if s.Target >= 10 {
+		return fmt.Sprintf("%.0f×", x)
+	}
+	return fmt.Sprintf("%.2f", x)
 }
 
 func rps(sd side) string {
@@ -85,9 +92,10 @@ func writeReport(path string, r report) error {
 	b.WriteString("  with the 8 KiB Contact.get body a live CiviCRM 6.17.2 sent (recording rt-1) and `civicrm/authx/id`\n")
 	b.WriteString("  for the API key; a second one answers after 100 ms for (d).\n")
 	b.WriteString("- **Redis**: a private `redis-server --save '' --appendonly no` on a free port, for (c).\n")
-	b.WriteString("- **wrk**: " + fmt.Sprintf("%s warm-up per side (discarded; it also fills the cache), then runs of %s measured;\n", r.Warm, r.Duration))
-	b.WriteString("  each pair runs in ABBA order (baseline, Civigate, Civigate, baseline) and each side's two runs\n")
-	b.WriteString("  are averaged (req/s, p50, p99), so a background-load drift over the pair hits both sides alike.\n")
+	b.WriteString("- **wrk**: " + fmt.Sprintf("%s warm-up per side (discarded; it also fills the cache), then runs of %s measured\n", r.Warm, r.Duration))
+	fmt.Fprintf(&b, "  in %d rounds of ABBA order (baseline, Civigate, Civigate, baseline); each side's %d runs are\n", r.Rounds, 2*r.Rounds)
+	b.WriteString("  averaged (req/s, p50, p99), so background-load drift hits both sides alike. The ratio of each\n")
+	b.WriteString("  round is listed below to show the spread.\n")
 	b.WriteString("  Nothing is pinned: wrk (2 threads, or 1 for (d)) and the servers share the cores.\n")
 	b.WriteString("- Every side is checked first to answer 200 with the recorded body byte for byte, and each cached\n")
 	b.WriteString("  side's stub counts the API calls it served during the measured run (a cached run that reached\n")
@@ -97,7 +105,21 @@ func writeReport(path string, r report) error {
 	b.WriteString("  replacer on every request, and this JSON body has `{` in it, so that cost is part of the baseline.\n")
 	b.WriteString("- The machine is shared with other work (see the load averages): repeated runs move ratios by\n")
 	b.WriteString("  ±0.1 or more. Pairs run back to back so both sides of a ratio see similar background load.\n\n")
-	b.WriteString("Upstream API calls and failed requests during the measured runs (both runs of each side):\n\n")
+	b.WriteString("Ratio of each round (Civigate ÷ baseline, the two runs of each side averaged):\n\n")
+	b.WriteString("| | rounds | lowest | highest |\n|---|---|--:|--:|\n")
+	for _, s := range r.Results {
+		if len(s.RoundRatios) == 0 {
+			continue
+		}
+		var list []string
+		lo, hi := s.RoundRatios[0], s.RoundRatios[0]
+		for _, x := range s.RoundRatios {
+			list = append(list, formatRatio(s, x))
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		fmt.Fprintf(&b, "| (%s) | %s | %s | %s |\n", s.ID, strings.Join(list, ", "), formatRatio(s, lo), formatRatio(s, hi))
+	}
+	b.WriteString("\nUpstream API calls and failed requests during the measured runs (all runs of each side):\n\n")
 	b.WriteString("| | side | requests | failed | upstream API calls | Redis commands |\n|---|---|--:|--:|--:|--:|\n")
 	for _, s := range r.Results {
 		for _, sd := range []side{s.Subject, s.Baseline} {

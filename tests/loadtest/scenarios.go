@@ -26,6 +26,8 @@ type scenario struct {
 	// stub sees (almost) no API call. A cached number that reached CiviCRM
 	// would be a lie, so the run checks instead of assuming.
 	Cached bool
+	// RoundRatios is the ratio of each ABBA round, to show the spread.
+	RoundRatios []float64
 }
 
 type side struct {
@@ -84,57 +86,67 @@ func scenarios(p ports, sk, ak string, d time.Duration) []scenario {
 	}
 }
 
-// runScenarios measures each pair in ABBA order (baseline, Civigate,
-// Civigate, baseline) and averages each side's two runs: on a machine
-// shared with other work, background load drifts, and ABBA cancels a drift
-// that is linear over the pair instead of handing it to one side.
+// runScenarios measures each pair in rounds of ABBA order (baseline,
+// Civigate, Civigate, baseline) and averages each side's runs over all
+// rounds: on a machine shared with other work, background load drifts, and
+// ABBA cancels a drift that is linear over a round instead of handing it to
+// one side, while several short rounds average out what is not linear.
 // With profileDir set, a CPU profile of Civigate is taken from the admin
 // API during each Civigate side's first measured run.
-func runScenarios(ctx context.Context, list []scenario, warm time.Duration, admin int, profileDir string) []scenario {
+func runScenarios(ctx context.Context, list []scenario, rounds int, warm time.Duration, admin int, profileDir string) []scenario {
 	for i := range list {
 		s := &list[i]
 		var runs [2][]load // per side: baseline, subject
-		for k, sd := range []*side{&s.Baseline, &s.Subject, &s.Subject, &s.Baseline} {
-			idx := 0
-			if sd == &s.Subject {
-				idx = 1
-			}
-			first := k < 2
-			if ctx.Err() != nil {
-				sd.Err = ctx.Err()
-			}
-			if sd.Err != nil {
-				continue
-			}
-			if first {
-				log.Printf("(%s) %s: %s", s.ID, sd.Name, sd.Load.command())
-				sd.BodyErr = checkBody(sd.Load.URL, sd.Load.Header)
-				// The warm-up fills the cache and the verdict store; only
-				// measured runs' upstream calls are counted.
-				if warm > 0 {
-					if _, err := wrk(ctx, sd.Load.args(warm)); err != nil {
-						sd.Err = err
-						continue
+		for round := range rounds {
+			var roundRuns [2][]load
+			for k, sd := range []*side{&s.Baseline, &s.Subject, &s.Subject, &s.Baseline} {
+				idx := 0
+				if sd == &s.Subject {
+					idx = 1
+				}
+				first := round == 0 && k < 2
+				if ctx.Err() != nil {
+					sd.Err = ctx.Err()
+				}
+				if sd.Err != nil {
+					continue
+				}
+				if first {
+					log.Printf("(%s) %s: %s", s.ID, sd.Name, sd.Load.command())
+					sd.BodyErr = checkBody(sd.Load.URL, sd.Load.Header)
+					// The warm-up fills the cache and the verdict store; only
+					// measured runs' upstream calls are counted.
+					if warm > 0 {
+						if _, err := wrk(ctx, sd.Load.args(warm)); err != nil {
+							sd.Err = err
+							continue
+						}
 					}
 				}
+				before, redisBefore := stubCalls(sd.StubPort), redisCommands(sd.RedisPort)
+				var profiled chan struct{}
+				if profileDir != "" && first && sd == &s.Subject {
+					profiled = make(chan struct{})
+					go func() {
+						defer close(profiled)
+						cpuProfile(admin, sd.Load.Duration-time.Second, filepath.Join(profileDir, s.ID+".pprof"))
+					}()
+				}
+				l := sd.Load
+				sd.Err = l.run(ctx, 0)
+				if profiled != nil {
+					<-profiled
+				}
+				sd.Calls += stubCalls(sd.StubPort) - before
+				sd.RedisCommands += redisCommands(sd.RedisPort) - redisBefore
+				roundRuns[idx] = append(roundRuns[idx], l)
 			}
-			before, redisBefore := stubCalls(sd.StubPort), redisCommands(sd.RedisPort)
-			var profiled chan struct{}
-			if profileDir != "" && first && sd == &s.Subject {
-				profiled = make(chan struct{})
-				go func() {
-					defer close(profiled)
-					cpuProfile(admin, sd.Load.Duration-time.Second, filepath.Join(profileDir, s.ID+".pprof"))
-				}()
+			b, c := average(s.Baseline.Load, roundRuns[0]), average(s.Subject.Load, roundRuns[1])
+			if b.Runs == 2 && c.Runs == 2 && b.RPS > 0 {
+				s.RoundRatios = append(s.RoundRatios, c.RPS/b.RPS)
 			}
-			l := sd.Load
-			sd.Err = l.run(ctx, 0)
-			if profiled != nil {
-				<-profiled
-			}
-			sd.Calls += stubCalls(sd.StubPort) - before
-			sd.RedisCommands += redisCommands(sd.RedisPort) - redisBefore
-			runs[idx] = append(runs[idx], l)
+			runs[0] = append(runs[0], roundRuns[0]...)
+			runs[1] = append(runs[1], roundRuns[1]...)
 		}
 		s.Baseline.Load = average(s.Baseline.Load, runs[0])
 		s.Subject.Load = average(s.Subject.Load, runs[1])
