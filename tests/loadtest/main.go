@@ -33,7 +33,7 @@ func main() {
 		latency  = flag.Duration("latency", 0, "stub: time taken by each civicrm/ajax/rest answer")
 
 		duration = flag.Duration("duration", 3*time.Second, "measured time per wrk run")
-		rounds   = flag.Int("rounds", 4, "ABBA rounds per scenario (4 wrk runs each)")
+		rounds   = flag.Int("rounds", 6, "ABBA rounds per scenario (4 wrk runs each)")
 		warm     = flag.Duration("warm", 2*time.Second, "warm-up per wrk run (not measured)")
 		out      = flag.String("out", "BENCHMARKS.md", "report file (overwritten)")
 		profile  = flag.String("profile", "", "directory for CPU profiles of Civigate, one per scenario")
