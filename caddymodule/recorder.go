@@ -44,8 +44,11 @@ func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
 
 func (rec *recorder) Header() http.Header { return rec.header }
 
+// WriteHeader keeps the final status: informational ones (103 Early Hints,
+// which reverse_proxy passes on) come before it and mean nothing to a
+// legacy client.
 func (rec *recorder) WriteHeader(status int) {
-	if rec.status == 0 {
+	if rec.status == 0 && status >= 200 {
 		rec.status = status
 	}
 }

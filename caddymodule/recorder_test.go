@@ -128,3 +128,15 @@ func TestRecorderStreamedOutcome(t *testing.T) {
 		}
 	}
 }
+
+// reverse_proxy passes 1xx answers on before the final one.
+func TestRecorderKeepsTheFinalStatus(t *testing.T) {
+	client := httptest.NewRecorder()
+	rec := newRecorder()
+	rec.client = client
+	rec.WriteHeader(http.StatusEarlyHints)
+	upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, `{"is_error":0}`)
+	if !rec.streamed || client.Code != 200 || client.Body.String() != `{"is_error":0}` {
+		t.Fatalf("streamed %v, client got %d %q", rec.streamed, client.Code, client.Body)
+	}
+}
