@@ -30,10 +30,15 @@ type MemoryCounter struct {
 
 	mu sync.Mutex
 	m  map[string]memCount
-	// lastReset is when the last open failure window ends (Unix ns): after
-	// it no key can be blocked, whatever the map still holds.
+	// lastReset is when the last open failure window ends, as time since
+	// counterEpoch (monotonic, like the windows themselves): after it no
+	// key can be blocked, whatever the map still holds.
 	lastReset atomic.Int64
 }
+
+// counterEpoch gives MemoryCounter.Quiet a monotonic reference: a step of
+// the wall clock must not make it forget open windows.
+var counterEpoch = time.Now()
 
 type memCount struct {
 	n     int
@@ -94,7 +99,7 @@ func (c *MemoryCounter) Fail(_ context.Context, window time.Duration, keys ...st
 		}
 		e.n++
 		c.m[k] = e
-		if r := e.reset.UnixNano(); r > c.lastReset.Load() {
+		if r := int64(e.reset.Sub(counterEpoch)); r > c.lastReset.Load() {
 			c.lastReset.Store(r)
 		}
 	}
@@ -103,7 +108,7 @@ func (c *MemoryCounter) Fail(_ context.Context, window time.Duration, keys ...st
 // Quiet reports that no failure window is open, so no key is blocked and
 // callers need not even work out their keys (see quietCounter).
 func (c *MemoryCounter) Quiet() bool {
-	return c.now().UnixNano() >= c.lastReset.Load()
+	return int64(c.now().Sub(counterEpoch)) >= c.lastReset.Load()
 }
 
 // quietCounter is a FailureCounter that can tell cheaply that it would

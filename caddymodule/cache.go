@@ -87,10 +87,10 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	}
 	err = h.forward(ctx, r, string(call.Form), up, principal, next, rec)
 	switch {
-	case rec.streamed:
-		return answer{streamed: rec}, err
 	case err != nil:
 		return answer{}, err
+	case rec.streaming:
+		return answer{streamed: rec}, nil
 	}
 	return answer{res: rec.response(), setCookie: rec.setCookie()}, nil
 }

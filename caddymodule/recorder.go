@@ -2,8 +2,10 @@ package caddymodule
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -11,25 +13,37 @@ import (
 // recorder captures the upstream response with headers of its own, so
 // nothing the upstream sets leaks to the client unless Civigate copies it.
 //
-// A pass-through recorder (client set) does not capture an
-// answer that translate.StartsPassThrough accepts: it streams it to the
-// client as it arrives. The client's endpoint would have sent those bytes
-// unchanged, so holding them back would only cost memory and time. Every
-// other answer (an error status, an AuthX refusal, an error page) is
-// captured as usual, to be rendered.
+// A pass-through recorder (client set) streams an answer that
+// translate.StartsPassThrough accepts to the client as it arrives, instead
+// of capturing it: the client's endpoint would have sent those bytes
+// unchanged, so holding all of them back would only cost memory and time.
+// It does hold back the last streamHoldBytes until the answer is complete,
+// to check that it ends where the JSON does: text after it (a PHP warning,
+// with the server's paths) never reaches the client, and an answer short
+// enough to be still held is rendered like any other (an APIv3 error).
+// Every other answer (an error status, an AuthX refusal, an error page) is
+// captured, to be rendered.
 type recorder struct {
 	header http.Header
 	status int
-	body   bytes.Buffer
+	body   bytes.Buffer // the captured answer
 
-	client   http.ResponseWriter // where a pass-through answer goes; nil: capture all
-	decided  bool                // the first body byte has been seen
-	streamed bool                // the answer went to the client
-	sent     streamedEnds
+	client    http.ResponseWriter // where a pass-through answer goes; nil: capture all
+	decided   bool                // the first body byte has been seen
+	streaming bool                // the answer passes through to the client
+	committed bool                // the client has the headers (and maybe bytes)
+	held      *[]byte             // while streaming: the end, not sent yet
+	sent      streamedEnds
 }
 
-// streamedEnds is what is kept of a streamed answer: enough to count its
-// outcome, nothing else.
+// heldPool recycles the held-back ends of streamed answers.
+var heldPool = sync.Pool{New: func() any {
+	b := make([]byte, 0, streamHoldBytes)
+	return &b
+}}
+
+// streamedEnds is what is kept of a streamed answer besides the held-back
+// tail: enough to check its end and count its outcome.
 type streamedEnds struct {
 	head       [streamHeadBytes]byte
 	headLen    int
@@ -37,8 +51,17 @@ type streamedEnds struct {
 	clientGone bool
 }
 
-// streamHeadBytes covers `{"is_error":1`, where an API error says so.
-const streamHeadBytes = 32
+const (
+	// streamHeadBytes covers `{"is_error":1`, where an API error says so.
+	streamHeadBytes = 32
+	// streamHoldBytes is how much of a streamed answer waits for its end;
+	// PHP's warnings and notices are a few hundred bytes each.
+	streamHoldBytes = 4 << 10
+)
+
+// errSpoiltStream: a streamed answer did not end where its JSON does, after
+// part of it reached the client; the connection has to be cut.
+var errSpoiltStream = errors.New("CiviCRM's answer has text after its JSON")
 
 func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
 
@@ -62,11 +85,9 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	}
 	if !rec.decided {
 		rec.decided = true
-		if rec.client != nil && translate.StartsPassThrough(rec.status, rec.header.Get("Content-Type"), p[0]) {
-			rec.startStream()
-		}
+		rec.streaming = rec.client != nil && translate.StartsPassThrough(rec.status, rec.header.Get("Content-Type"), p[0])
 	}
-	if rec.streamed {
+	if rec.streaming {
 		return rec.stream(p)
 	}
 	if rec.body.Cap() == 0 {
@@ -87,39 +108,91 @@ func (rec *recorder) contentLength() (int64, bool) {
 	return n, err == nil && n >= 0
 }
 
-// startStream sends the client's headers: only those the legacy endpoint
-// sent for this answer, plus the upstream's length so the client can tell
-// a complete body from a cut one.
-func (rec *recorder) startStream() {
-	rec.streamed = true
-	h := rec.client.Header()
-	h.Set("Content-Type", translate.PassThroughContentType)
-	if n, ok := rec.contentLength(); ok {
-		h.Set("Content-Length", strconv.FormatInt(n, 10))
-	}
-	rec.client.WriteHeader(http.StatusOK)
-}
-
-// stream passes a piece of the answer on. A client that went away is not a
-// failure of the upstream: the rest is discarded and reported written, so
-// the proxy finishes quietly instead of logging an aborted response (its
-// log entry would carry the upstream request's credential headers).
+// stream takes a piece of the answer, passing on what no longer needs to be
+// held back. It never fails: a client that went away is not a failure of
+// the upstream, and the proxy would log an aborted response together with
+// the upstream request's credential headers.
 func (rec *recorder) stream(p []byte) (int, error) {
 	s := &rec.sent
+	n := len(p)
 	s.headLen += copy(s.head[s.headLen:], p)
-	s.last = p[len(p)-1]
-	if !s.clientGone {
-		if _, err := rec.client.Write(p); err != nil {
-			s.clientGone = true
+	s.last = p[n-1]
+	if rec.held == nil {
+		rec.held = heldPool.Get().(*[]byte)
+	}
+	// Send what no longer needs holding (the oldest held bytes, then the
+	// front of p) and hold the last streamHoldBytes.
+	held := *rec.held
+	if over := len(held) + n - streamHoldBytes; over > 0 {
+		fromHeld := min(over, len(held))
+		rec.emit(held[:fromHeld])
+		held = held[:copy(held, held[fromHeld:])]
+		if fromP := over - fromHeld; fromP > 0 {
+			rec.emit(p[:fromP])
+			p = p[fromP:]
 		}
 	}
-	return len(p), nil
+	*rec.held = append(held, p...)
+	return n, nil
 }
 
-// Flush passes a flush on to the client while streaming; a captured answer
-// is rendered only after it is complete.
+// emit sends bytes to the client, with the headers first: only those the
+// legacy endpoint sent for this answer, plus the upstream's length so the
+// client can tell a complete body from a cut one.
+func (rec *recorder) emit(b []byte) {
+	if !rec.committed {
+		rec.committed = true
+		h := rec.client.Header()
+		h.Set("Content-Type", translate.PassThroughContentType)
+		if n, ok := rec.contentLength(); ok {
+			h.Set("Content-Length", strconv.FormatInt(n, 10))
+		}
+		rec.client.WriteHeader(http.StatusOK)
+	}
+	if !rec.sent.clientGone && len(b) > 0 {
+		if _, err := rec.client.Write(b); err != nil {
+			rec.sent.clientGone = true
+		}
+	}
+}
+
+// finish completes a streamed answer once the upstream is done: the held
+// tail goes out if the answer ends where its JSON does. If it does not and
+// nothing was sent yet, the answer is captured after all (to be rendered
+// as an error); if part of it was sent, errSpoiltStream.
+func (rec *recorder) finish() error {
+	if !rec.streaming {
+		return nil
+	}
+	if translate.ClosesJSON(rec.sent.head[0], rec.sent.last) {
+		rec.emit(*rec.held)
+		*rec.held = (*rec.held)[:0]
+		heldPool.Put(rec.held)
+		rec.held = nil
+		return nil
+	}
+	return rec.abandon()
+}
+
+// abandon stops streaming an answer that turned out bad or broke off: if
+// none of it was sent, it is captured instead (what was held back is all
+// of it); otherwise errSpoiltStream.
+func (rec *recorder) abandon() error {
+	if rec.committed {
+		return errSpoiltStream
+	}
+	if rec.streaming && rec.held != nil {
+		rec.body.Write(*rec.held)
+	}
+	rec.streaming = false
+	return nil
+}
+
+// Flush passes a flush on to the client for what was sent; the held-back
+// tail waits for the end, and a captured answer is rendered only after it
+// is complete.
 func (rec *recorder) Flush() {
-	if rec.streamed && !rec.sent.clientGone {
+	if rec.committed && !rec.sent.clientGone {
 		_ = http.NewResponseController(rec.client).Flush()
 	}
 }
@@ -138,15 +211,10 @@ func (rec *recorder) response() translate.UpstreamResponse {
 // answer is never stored.
 func (rec *recorder) setCookie() bool { return len(rec.header.Values("Set-Cookie")) > 0 }
 
-// streamedOutcome is the requests metric's outcome of a streamed answer.
+// streamedOutcome is the requests metric's outcome of a complete streamed
+// answer (finish checked its end).
 func (rec *recorder) streamedOutcome() string {
-	s := &rec.sent
-	first := s.head[0]
-	switch {
-	case (first == '{' && s.last != '}') || (first == '[' && s.last != ']'):
-		// Cut short, or something after the JSON: not what CiviCRM meant.
-		return outcomeUpstreamErr
-	case translate.ResultIsError(s.head[:s.headLen]):
+	if translate.ResultIsError(rec.sent.head[:rec.sent.headLen]) {
 		return outcomeAPIError
 	}
 	return outcomeOK

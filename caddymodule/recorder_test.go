@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -32,8 +33,11 @@ func TestRecorderStreamsPassThroughAnswers(t *testing.T) {
 		"Set-Cookie":     {"SESS=upstream"},
 		"X-Powered-By":   {"PHP"},
 	}, `{"is_error":0,`, `"values":[]}`)
-	if !rec.streamed {
+	if !rec.streaming {
 		t.Fatal("a JSON 200 answer was not streamed")
+	}
+	if err := rec.finish(); err != nil {
+		t.Fatal(err)
 	}
 	if client.Code != 200 || client.Body.String() != `{"is_error":0,"values":[]}` {
 		t.Fatalf("client got %d %q", client.Code, client.Body)
@@ -77,8 +81,8 @@ func TestRecorderCapturesAnswersToRewrite(t *testing.T) {
 				rec.client = client
 			}
 			upstreamWrites(t, rec, tc.status, http.Header{"Content-Type": {tc.ct}}, tc.body)
-			if rec.streamed || client.Body.Len() != 0 || len(client.Header()) != 0 {
-				t.Fatalf("streamed: %v, client got %q %v", rec.streamed, client.Body, client.Header())
+			if rec.streaming || client.Body.Len() != 0 || len(client.Header()) != 0 {
+				t.Fatalf("streamed: %v, client got %q %v", rec.streaming, client.Body, client.Header())
 			}
 			if res := rec.response(); res.Status != tc.status || res.ContentType != tc.ct || string(res.Body) != tc.body {
 				t.Fatalf("captured %+v", res)
@@ -106,10 +110,65 @@ func TestRecorderSwallowsClientErrors(t *testing.T) {
 	client := &failingWriter{header: http.Header{}}
 	rec := newRecorder()
 	rec.client = client
-	upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, `{"is_error":0,`, `"values":[]`, `}`)
+	big := strings.Repeat("x", 3*streamHoldBytes)
+	upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, `{"is_error":0,"a":"`, big, `","b":"`, big, `"}`)
+	if err := rec.finish(); err != nil {
+		t.Fatal(err)
+	}
 	if client.writes != 1 {
 		t.Errorf("%d writes to a client that failed the first", client.writes)
 	}
+}
+
+// The end of a streamed answer is held back until it is known to close the
+// JSON: text after it never reaches the client.
+func TestRecorderHoldsBackTheEnd(t *testing.T) {
+	warning := "<br />\n<b>Warning</b>: Undefined variable $x in <b>/var/www/civicrm/CRM/Core/Foo.php</b>"
+	t.Run("short answer with text after the JSON is captured", func(t *testing.T) {
+		client := httptest.NewRecorder()
+		rec := newRecorder()
+		rec.client = client
+		upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, `{"is_error":0}`, warning)
+		if err := rec.finish(); err != nil || rec.streaming {
+			t.Fatalf("finish: %v, still streaming %v", err, rec.streaming)
+		}
+		if client.Body.Len() != 0 || len(client.Header()) != 0 {
+			t.Fatalf("client got %q %v", client.Body, client.Header())
+		}
+		if got := string(rec.response().Body); got != `{"is_error":0}`+warning {
+			t.Fatalf("captured %q", got)
+		}
+	})
+	t.Run("long answer with text after the JSON is spoilt", func(t *testing.T) {
+		client := httptest.NewRecorder()
+		rec := newRecorder()
+		rec.client = client
+		big := strings.Repeat("x", 2*streamHoldBytes)
+		upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, `{"is_error":0,"a":"`+big, `"}`, warning)
+		if err := rec.finish(); !errors.Is(err, errSpoiltStream) {
+			t.Fatalf("finish: %v", err)
+		}
+		if strings.Contains(client.Body.String(), "Warning") || strings.Contains(client.Body.String(), `"}`) {
+			t.Fatalf("the end reached the client: …%q", client.Body.String()[max(0, client.Body.Len()-40):])
+		}
+	})
+	t.Run("long answer arrives whole", func(t *testing.T) {
+		client := httptest.NewRecorder()
+		rec := newRecorder()
+		rec.client = client
+		want := `{"is_error":0,"a":"` + strings.Repeat("y", 5*streamHoldBytes) + `"}`
+		var pieces []string
+		for i := 0; i < len(want); i += 1000 {
+			pieces = append(pieces, want[i:min(len(want), i+1000)])
+		}
+		upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, pieces...)
+		if client.Body.Len() != len(want)-streamHoldBytes {
+			t.Errorf("before the end the client has %d bytes, want all but the held %d", client.Body.Len(), streamHoldBytes)
+		}
+		if err := rec.finish(); err != nil || client.Body.String() != want {
+			t.Fatalf("finish: %v; client has %d bytes, want %d", err, client.Body.Len(), len(want))
+		}
+	})
 }
 
 func TestRecorderStreamedOutcome(t *testing.T) {
@@ -117,8 +176,6 @@ func TestRecorderStreamedOutcome(t *testing.T) {
 		`{"is_error":0,"values":[]}`: outcomeOK,
 		`[1,2]`:                      outcomeOK,
 		`{"is_error":1,"error_message":"not found"}`: outcomeAPIError,
-		`{"is_error":0,"values":[`:                   outcomeUpstreamErr, // cut short
-		`{"is_error":0}<br />Notice`:                 outcomeUpstreamErr,
 	} {
 		rec := newRecorder()
 		rec.client = httptest.NewRecorder()
@@ -136,7 +193,7 @@ func TestRecorderKeepsTheFinalStatus(t *testing.T) {
 	rec.client = client
 	rec.WriteHeader(http.StatusEarlyHints)
 	upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, `{"is_error":0}`)
-	if !rec.streamed || client.Code != 200 || client.Body.String() != `{"is_error":0}` {
-		t.Fatalf("streamed %v, client got %d %q", rec.streamed, client.Code, client.Body)
+	if err := rec.finish(); err != nil || !rec.streaming || client.Code != 200 || client.Body.String() != `{"is_error":0}` {
+		t.Fatalf("finish %v, streamed %v, client got %d %q", err, rec.streaming, client.Code, client.Body)
 	}
 }

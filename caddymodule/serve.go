@@ -119,18 +119,6 @@ func (e *badUpstreamError) Error() string { return e.err.Error() }
 // streams it, if rec passes through). The client's identity headers never
 // go upstream: only what Civigate vouches for does.
 func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler, rec *recorder) (err error) {
-	defer func() {
-		// reverse_proxy aborts (panics with http.ErrAbortHandler) when
-		// CiviCRM's answer breaks off. If none of it reached the client, the
-		// client gets an APIv3 error instead; if it was streaming, the
-		// connection has to be cut so the client sees it is incomplete.
-		if v := recover(); v != nil {
-			if v != http.ErrAbortHandler || rec.streamed {
-				panic(v)
-			}
-			err = errAnswerBrokeOff
-		}
-	}()
 	out := r.Clone(ctx)
 	out.Method = up.Method
 	u := *r.URL
@@ -142,6 +130,10 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 		out.Header.Del(name)
 	}
 	out.Header.Del("Content-Length")
+	// The answer is read, checked and rewritten here: it must come
+	// uncompressed (the proxy's transport then negotiates compression with
+	// CiviCRM itself and decompresses).
+	out.Header.Del("Accept-Encoding")
 	for name, values := range up.Header {
 		out.Header[name] = values
 	}
@@ -151,10 +143,36 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 	out.GetBody = nil
 
 	start := time.Now()
+	defer func() {
+		metrics.upstreamTime.WithLabelValues(form).Observe(time.Since(start).Seconds())
+		// reverse_proxy aborts (panics with http.ErrAbortHandler) when
+		// CiviCRM's answer breaks off. If none of it reached the client, the
+		// client gets an APIv3 error instead; if part of it did, the
+		// connection is cut so the client sees the answer is incomplete.
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler {
+			if rec.abandon() == nil {
+				err = errAnswerBrokeOff
+				return
+			}
+			h.count(form, outcomeUpstreamErr)
+		}
+		panic(v)
+	}()
 	// reverse_proxy reports dial errors and timeouts as errors: no answer.
-	err = next.ServeHTTP(rec, out)
-	metrics.upstreamTime.WithLabelValues(form).Observe(time.Since(start).Seconds())
-	return err
+	if err = next.ServeHTTP(rec, out); err != nil {
+		if rec.abandon() != nil {
+			panic(http.ErrAbortHandler)
+		}
+		return err
+	}
+	if rec.finish() != nil {
+		panic(http.ErrAbortHandler)
+	}
+	return nil
 }
 
 var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,19 +134,24 @@ func TestLogsNeverContainCredentials(t *testing.T) {
 	}
 }
 
-// cuttingCiviCRM answers API calls with a JSON body it cuts off half way,
-// as a crashing PHP worker would; everything else as stubCiviCRM.
-type cuttingCiviCRM struct{ *stubCiviCRM }
+// cuttingCiviCRM answers API calls with a JSON body it cuts off after
+// `before` bytes, as a crashing PHP worker would; everything else as
+// stubCiviCRM.
+type cuttingCiviCRM struct {
+	*stubCiviCRM
+	before int
+}
 
 func (s cuttingCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/civicrm/ajax/rest" {
 		s.stubCiviCRM.ServeHTTP(w, r)
 		return
 	}
+	head := `{"is_error":0,"values":["` + strings.Repeat("x", max(0, s.before-25))
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", "1000")
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+1000))
 	w.WriteHeader(200)
-	io.WriteString(w, `{"is_error":0,"values":[`)
+	io.WriteString(w, head)
 	w.(http.Flusher).Flush()
 	conn, _, err := http.NewResponseController(w).Hijack()
 	if err == nil {
@@ -158,7 +164,7 @@ func (s cuttingCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // set, which must not reach the log either.
 func TestLogsNeverContainCredentialsWhenCiviCRMFails(t *testing.T) {
 	stub := newStubCiviCRM(t)
-	cut := httptest.NewServer(cuttingCiviCRM{stub})
+	cut := httptest.NewServer(cuttingCiviCRM{stub, 64 << 10})
 	t.Cleanup(cut.Close)
 	siteKey := "sk-" + randomHex(t, 12)
 	inst, accessLog, otherLog := startExample(t, strings.TrimPrefix(cut.URL, "http://"), siteKey, "")

@@ -2,6 +2,7 @@ package tests
 
 import (
 	"bufio"
+	"compress/gzip"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -134,38 +135,56 @@ func TestWriteAnswerWaitsForInvalidation(t *testing.T) {
 	}
 }
 
-// When CiviCRM's answer breaks off, a client whose answer was streaming
-// sees it incomplete (the connection is cut short of its Content-Length);
-// a client whose answer was being read whole, to be rewritten or stored,
-// gets an APIv3 error in its format instead.
+// When CiviCRM's answer breaks off, or has text after its JSON (a PHP
+// warning, with the server's paths), the client never gets it as if it
+// were complete: an answer still held back whole (short, or read whole to
+// be rewritten or stored) becomes an APIv3 error in the client's format; a
+// long streamed one is cut short of its Content-Length, its end unsent.
 func TestAnswerBreakingOff(t *testing.T) {
 	stub := newStubCiviCRM(t)
-	cut := httptest.NewServer(cuttingCiviCRM{stub})
-	t.Cleanup(cut.Close)
 	sk := randomHex(t, 12)
-	for _, cacheMode := range []string{"cache off", "cache on"} {
-		t.Run(cacheMode, func(t *testing.T) {
+	long := 64 << 10
+	warning := "<br />\n<b>Warning</b>: Undefined variable $x in <b>/var/www/civicrm/CRM/Core/Foo.php</b>"
+	for _, tc := range []struct {
+		name     string
+		upstream http.Handler
+		cache    string
+		cut      bool // the client's connection is cut instead of an APIv3 error
+	}{
+		{"short break, cache off", cuttingCiviCRM{stub, 40}, "cache off", false},
+		{"long break, cache off", cuttingCiviCRM{stub, long}, "cache off", true},
+		{"long break, cache on", cuttingCiviCRM{stub, long}, "cache on", false},
+		{"short text after JSON, cache off", trailingCiviCRM{stub, 40, warning}, "cache off", false},
+		{"long text after JSON, cache off", trailingCiviCRM{stub, long, warning}, "cache off", true},
+		{"long text after JSON, cache on", trailingCiviCRM{stub, long, warning}, "cache on", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			up := httptest.NewServer(tc.upstream)
+			defer up.Close()
 			lines := []string{"site_key " + sk}
-			if cacheMode == "cache off" {
+			if tc.cache == "cache off" {
 				lines = append(lines, "cache off")
 			}
-			inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(cut.URL, "http://"), lines...))
+			inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(up.URL, "http://"), lines...))
 			base := inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&key=" + sk + "&api_key=" + stub.APIKey
 
 			resp, err := http.Get(base + "&json=1")
-			if cacheMode == "cache off" {
-				// Streamed: headers went out, the body cannot be completed.
+			if tc.cut {
+				var b []byte
 				if err == nil {
-					_, err = io.ReadAll(resp.Body)
+					b, err = io.ReadAll(resp.Body)
 					resp.Body.Close()
 				}
 				if err == nil {
-					t.Fatal("a broken-off streamed answer reached the client as if complete")
+					t.Fatal("a spoilt streamed answer reached the client as if complete")
+				}
+				if strings.Contains(string(b), "Warning") {
+					t.Fatal("text after the JSON reached the client")
 				}
 			} else {
 				body := readAll(t, resp, err)
-				if resp.StatusCode != 502 || !strings.HasPrefix(body, `{"is_error":1,"error_message":"CiviCRM did not answer`) {
-					t.Fatalf("cached read: %d %s", resp.StatusCode, body)
+				if resp.StatusCode != 502 || !strings.HasPrefix(body, `{"is_error":1,"error_message":"CiviCRM`) {
+					t.Fatalf("JSON: %d %.200s", resp.StatusCode, body)
 				}
 			}
 
@@ -173,7 +192,65 @@ func TestAnswerBreakingOff(t *testing.T) {
 			resp, err = http.Get(base)
 			body := readAll(t, resp, err)
 			if resp.StatusCode != 502 || !strings.Contains(body, "<is_error>1</is_error>") {
-				t.Fatalf("XML: %d %s", resp.StatusCode, body)
+				t.Fatalf("XML: %d %.200s", resp.StatusCode, body)
+			}
+			caddyStopNow(t)
+		})
+	}
+}
+
+// trailingCiviCRM answers API calls with a JSON result of about `size`
+// bytes followed by text, as PHP prints a warning after the output.
+type trailingCiviCRM struct {
+	*stubCiviCRM
+	size  int
+	after string
+}
+
+func (s trailingCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/civicrm/ajax/rest" {
+		s.stubCiviCRM.ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	io.WriteString(w, `{"is_error":0,"values":["`+strings.Repeat("x", max(0, s.size-28))+`"]}`+s.after)
+}
+
+// Clients send Accept-Encoding; CiviCRM's server may then compress. The
+// answer is read and rewritten, so it must arrive uncompressed whatever the
+// client asked for (and the client gets it uncompressed, as Civigate sends
+// it).
+func TestCompressingCiviCRM(t *testing.T) {
+	stub := newStubCiviCRM(t)
+	gz := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/civicrm/ajax/rest" || !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			stub.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, stubContactGet)
+		zw.Close()
+	}))
+	defer gz.Close()
+	sk := randomHex(t, 12)
+	for _, cache := range []string{"cache off", "cache on"} {
+		t.Run(cache, func(t *testing.T) {
+			lines := []string{"site_key " + sk}
+			if cache == "cache off" {
+				lines = append(lines, "cache off")
+			}
+			inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(gz.URL, "http://"), lines...))
+			client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+			for _, enc := range []string{"gzip", "gzip, deflate, br", "br"} {
+				req, _ := http.NewRequest("GET", inst.URL+"/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key="+sk+"&api_key="+stub.APIKey, nil)
+				req.Header.Set("Accept-Encoding", enc)
+				resp, err := client.Do(req)
+				body := readAll(t, resp, err)
+				if resp.StatusCode != 200 || resp.Header.Get("Content-Encoding") != "" || body != stubContactGet {
+					t.Fatalf("Accept-Encoding %s: %d %q %.100q", enc, resp.StatusCode, resp.Header.Get("Content-Encoding"), body)
+				}
 			}
 			caddyStopNow(t)
 		})

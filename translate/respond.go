@@ -115,10 +115,9 @@ func PassesThrough(call *Call) bool {
 // client gets it under PassThroughContentType. Any other answer has to be
 // read whole and given to RenderResponse.
 //
-// Streaming gives up one check RenderResponse makes: that the body ends with
-// the matching bracket. A body cut short still reaches the client short (its
-// Content-Length then tells it so), as it would have from the legacy
-// endpoint.
+// The streamer still owes RenderResponse's other check, that the body ends
+// with the matching bracket (ClosesJSON), before the end goes out: text
+// after the JSON (a PHP warning) must not reach the client.
 func StartsPassThrough(status int, contentType string, first byte) bool {
 	if status != 200 || (first != '{' && first != '[') {
 		return false
@@ -166,7 +165,12 @@ func LooksLikeJSONObject(b []byte) bool {
 	if len(b) < 2 {
 		return false
 	}
-	first, last := b[0], b[len(b)-1]
+	return ClosesJSON(b[0], b[len(b)-1])
+}
+
+// ClosesJSON reports whether a body that starts with first and ends with
+// last is shaped like a JSON object or array.
+func ClosesJSON(first, last byte) bool {
 	return (first == '{' && last == '}') || (first == '[' && last == ']')
 }
 
