@@ -195,11 +195,12 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	}
 	// The credential's counter key costs an HMAC: only worked out when a
 	// counter may block it or a failure has to be counted.
+	quiet := a.countersQuiet()
 	var credKey string
-	if c.cred != nil && !a.countersQuiet() {
+	if c.cred != nil && !quiet {
 		credKey = a.credLimitKey(c.cred.raw)
 	}
-	if blocked, wait := a.blocked(ctx, ipKey, credKey); blocked {
+	if blocked, wait := a.blocked(ctx, quiet, ipKey, credKey); blocked {
 		r := &Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429, RetryAfter: wait}
 		if c.cred != nil {
 			r.Flow = c.cred.flow
@@ -492,8 +493,10 @@ func (a *Authenticator) countersQuiet() bool {
 	return a.cfg.Failures == nil || (ok && q.Quiet())
 }
 
-func (a *Authenticator) blocked(ctx context.Context, keys ...string) (bool, time.Duration) {
-	if a.countersQuiet() {
+// blocked asks the failure counter about keys, unless it is quiet
+// (countersQuiet, which also covers having no counter).
+func (a *Authenticator) blocked(ctx context.Context, quiet bool, keys ...string) (bool, time.Duration) {
+	if quiet {
 		return false, 0
 	}
 	return a.cfg.Failures.Blocked(ctx, a.cfg.MaxFailures, nonEmpty(keys)...)

@@ -361,7 +361,8 @@ func readsOnly(action string) bool {
 // WriteTargets lists the entities a call may change: the top-level entity
 // when its action is not a read (readsOnly), and every chained call (any
 // depth) that is not one. The Caddy layer may call Invalidate for every
-// forwarded call that was not cacheable: reads invalidate nothing. all is true when the effect cannot be bounded
+// forwarded call that was not cacheable (reads invalidate nothing), or
+// InvalidateTargets with what this returned. all is true when the effect cannot be bounded
 // (className page callbacks, unparseable batches): then everything in the
 // namespace must be invalidated.
 func WriteTargets(call *translate.Call) (entities []string, all bool) {

@@ -106,6 +106,12 @@ func (c *Cache) invalidationTags(entities []string, all bool) []string {
 // write) invalidate nothing.
 func (c *Cache) Invalidate(ctx context.Context, call *translate.Call) error {
 	entities, all := WriteTargets(call)
+	return c.InvalidateTargets(ctx, entities, all)
+}
+
+// InvalidateTargets is Invalidate for what WriteTargets already worked out
+// for a call.
+func (c *Cache) InvalidateTargets(ctx context.Context, entities []string, all bool) error {
 	t := c.invalidationTags(entities, all)
 	if len(t) == 0 {
 		return nil

@@ -119,7 +119,7 @@ func (h *Handler) countCacheResult(status cache.Status) {
 func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
 	principal *authx.Principal, next caddyhttp.Handler) (answer, error) {
 	if h.cache == nil {
-		w.Header()["Cache-Status"] = []string{cacheOffStatus}
+		w.Header().Set("Cache-Status", cacheOffStatus)
 		return h.ask(ctx, w, r, call, principal, next, translate.PassesThrough(call))
 	}
 	req := h.cache.Prepare(call, principal.ContactID)
@@ -132,7 +132,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 		if writes {
 			// Even a failed call may have written: chained calls are not
 			// rolled back.
-			if err := h.cache.Invalidate(context.WithoutCancel(ctx), call); err != nil {
+			if err := h.cache.InvalidateTargets(context.WithoutCancel(ctx), entities, all); err != nil {
 				h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
 			}
 		}

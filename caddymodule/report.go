@@ -65,11 +65,6 @@ type usageCaller struct {
 	fingerprint string
 }
 
-// member names a feature and caller in Redis.
-func (k usageKey) member() string {
-	return k.feature + "|" + strconv.FormatInt(k.caller.contactID, 10) + "|" + k.caller.fingerprint
-}
-
 // usageSource names where a handler's report lives: the Redis keys it
 // shares with other handlers, or its own memory.
 func (h *Handler) usageSource() string {
@@ -97,6 +92,11 @@ type memoryUsage struct {
 type usageKey struct {
 	feature string
 	caller  usageCaller
+}
+
+// member names a feature and caller in Redis.
+func (k usageKey) member() string {
+	return k.feature + "|" + strconv.FormatInt(k.caller.contactID, 10) + "|" + k.caller.fingerprint
 }
 
 func newMemoryUsage() *memoryUsage { return &memoryUsage{entries: map[usageKey]*UsageEntry{}} }
