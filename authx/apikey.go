@@ -3,11 +3,10 @@ package authx
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
 	"strings"
@@ -281,11 +280,9 @@ func NewAPIKeyVerifier(r Resolver, store VerdictStore, secret []byte) *APIKeyVer
 // CredKey is the store key of a credential: hex HMAC-SHA256(secret, scheme
 // SP value). Also used by the rate limiter.
 func (a *APIKeyVerifier) CredKey(scheme, value string) string {
-	return hex.EncodeToString(a.hmac.sum(func(m hash.Hash) {
-		m.Write([]byte(scheme))
-		m.Write([]byte{' '})
-		m.Write([]byte(value))
-	}))
+	msg := make([]byte, 0, len(scheme)+1+len(value))
+	msg = append(append(append(msg, scheme...), ' '), value...)
+	return a.hmac.hexMAC(sha256.Size, msg)
 }
 
 // Verify returns CiviCRM's verdict on a credential: a remembered one or a

@@ -5,11 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -187,16 +185,25 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		// extern/rest.php answered civicrm/ping without any check.
 		return &Principal{CredType: CredNone, Flow: FlowNone}, nil
 	}
+	// The counter keys cost an allocation (the address) and an HMAC (the
+	// credential): only worked out when a counter may block them or a
+	// failure has to be counted.
+	quiet := a.countersQuiet()
+	var ipKey, credKey string
+	if !quiet {
+		ipKey = a.ipKey(req.ClientIP)
+	}
+	failIP := func() string {
+		if ipKey == "" {
+			ipKey = a.ipKey(req.ClientIP)
+		}
+		return ipKey
+	}
 	c, rej := extract(call, req.Header)
-	ipKey := a.ipKey(req.ClientIP)
 	if rej != nil {
-		a.fail(ctx, ipKey)
+		a.fail(ctx, failIP())
 		return nil, rej
 	}
-	// The credential's counter key costs an HMAC: only worked out when a
-	// counter may block it or a failure has to be counted.
-	quiet := a.countersQuiet()
-	var credKey string
 	if c.cred != nil && !quiet {
 		credKey = a.credLimitKey(c.cred.raw)
 	}
@@ -222,7 +229,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	deferSK := skRej != nil && (wp || jwtMayExcuse)
 	if skRej != nil && !deferSK {
 		skRej.Flow = flow
-		a.fail(ctx, ipKey)
+		a.fail(ctx, failIP())
 		return nil, skRej
 	}
 	if c.cred == nil {
@@ -256,7 +263,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 			if credKey == "" {
 				credKey = a.credLimitKey(c.cred.raw)
 			}
-			a.fail(ctx, ipKey, credKey)
+			a.fail(ctx, failIP(), credKey)
 		}
 		return nil, rej
 	}
@@ -453,13 +460,15 @@ func peekJWTKid(tok string) string {
 }
 
 func (a *Authenticator) mac(parts ...string) string {
-	sum := a.hmac.sum(func(m hash.Hash) {
-		for _, p := range parts {
-			m.Write([]byte(p))
-			m.Write([]byte{0})
-		}
-	})
-	return hex.EncodeToString(sum[:16])
+	n := 0
+	for _, p := range parts {
+		n += len(p) + 1
+	}
+	msg := make([]byte, 0, n)
+	for _, p := range parts {
+		msg = append(append(msg, p...), 0)
+	}
+	return a.hmac.hexMAC(16, msg)
 }
 
 // ipKey groups IPv6 clients by /64: one host usually owns a whole /64.

@@ -25,16 +25,24 @@ var identityFolded = func() []string {
 	return out
 }()
 
+// IsIdentityHeader reports whether a header of this name, in any spelling,
+// is one of IdentityHeaders.
+func IsIdentityHeader(name string) bool {
+	for _, folded := range identityFolded {
+		if sameHeaderName(name, folded) {
+			return true
+		}
+	}
+	return false
+}
+
 // IdentityHeaderNames lists the identity headers present in h, as spelled
 // by the client (e.g. "X_civi_auth"), for logging which ones were dropped.
 func IdentityHeaderNames(h http.Header) []string {
 	var out []string
 	for k := range h {
-		for _, name := range identityFolded {
-			if sameHeaderName(k, name) {
-				out = append(out, k)
-				break
-			}
+		if IsIdentityHeader(k) {
+			out = append(out, k)
 		}
 	}
 	return out
@@ -51,20 +59,28 @@ func StripIdentityHeaders(h http.Header) []string {
 }
 
 // SetUpstreamAuth strips the client's identity headers and sets the
-// canonical AuthX headers for a verified principal: X-Civi-Auth with the
-// credential Civigate forwards (the client's API key, or a JWT it minted),
-// and X-Civi-Key when a site key is configured so CiviCRM's site_key guard
-// passes for contacts lacking "authenticate with api key". An anonymous
-// principal gets no identity headers at all. X-Civi-Auth (xheader flow) is
-// used rather than Authorization because it also satisfies ajax/rest's CSRF
-// check (spec §4).
+// canonical AuthX headers for a verified principal (UpstreamIdentity).
 func SetUpstreamAuth(h http.Header, p *Principal, siteKey string) {
 	StripIdentityHeaders(h)
+	auth, key := UpstreamIdentity(p, siteKey)
+	if auth != "" {
+		h.Set("X-Civi-Auth", auth)
+	}
+	if key != "" {
+		h.Set("X-Civi-Key", key)
+	}
+}
+
+// UpstreamIdentity is what CiviCRM is told about a verified principal:
+// auth for X-Civi-Auth, the credential Civigate forwards (the client's API
+// key, or a JWT it minted), and key for X-Civi-Key, the configured site key
+// so CiviCRM's site_key guard passes for contacts lacking "authenticate
+// with api key". An anonymous principal gets neither. X-Civi-Auth (xheader
+// flow) is used rather than Authorization because it also satisfies
+// ajax/rest's CSRF check (spec §4).
+func UpstreamIdentity(p *Principal, siteKey string) (auth, key string) {
 	if p == nil || p.forward == "" {
-		return
+		return "", ""
 	}
-	h.Set("X-Civi-Auth", p.forward)
-	if siteKey != "" {
-		h.Set("X-Civi-Key", siteKey)
-	}
+	return p.forward, siteKey
 }

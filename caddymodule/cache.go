@@ -82,6 +82,7 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		return answer{}, &badUpstreamError{err}
 	}
 	rec := newRecorder()
+	defer rec.release()
 	if passThrough {
 		rec.client = w
 	}

@@ -145,7 +145,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.recognise.DisableAjaxVerbose = !on[translate.FormAjaxVerbose]
 		h.recognise.DisableAjax = !on[translate.FormAjax]
 	}
-	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint}
+	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint, OmitCredentials: true}
 	h.parse = translate.ParseOptions{MaxQueryBytes: h.MaxQueryBytes, MaxBodyBytes: h.MaxBodyBytes}
 	h.redisURL = strings.TrimSpace(repl.ReplaceKnown(h.Redis, ""))
 	h.redisPrefix = h.RedisPrefix

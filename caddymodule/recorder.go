@@ -63,7 +63,20 @@ const (
 // part of it reached the client; the connection has to be cut.
 var errSpoiltStream = errors.New("CiviCRM's answer has text after its JSON")
 
-func newRecorder() *recorder { return &recorder{header: make(http.Header)} }
+// recorderHeaders recycles recorders' header maps: reverse_proxy copies
+// every upstream header into one on every call.
+var recorderHeaders = sync.Pool{New: func() any { return make(http.Header, 8) }}
+
+func newRecorder() *recorder { return &recorder{header: recorderHeaders.Get().(http.Header)} }
+
+// release returns the header map for reuse once nothing reads it any more;
+// a recorder whose header is handed on (an http.Response) is not released.
+func (rec *recorder) release() {
+	h := rec.header
+	rec.header = nil
+	clear(h)
+	recorderHeaders.Put(h)
+}
 
 func (rec *recorder) Header() http.Header { return rec.header }
 
@@ -144,6 +157,11 @@ func (rec *recorder) emit(b []byte) {
 		rec.committed = true
 		h := rec.client.Header()
 		h.Set("Content-Type", translate.PassThroughContentType)
+		if date := rec.header["Date"]; len(date) > 0 {
+			// CiviCRM's web server dated the answer; the legacy endpoint's
+			// client got that date too.
+			h["Date"] = date
+		}
 		if n, ok := rec.contentLength(); ok {
 			h.Set("Content-Length", strconv.FormatInt(n, 10))
 		}

@@ -32,6 +32,7 @@ func TestRecorderStreamsPassThroughAnswers(t *testing.T) {
 		"Content-Length": {"26"},
 		"Set-Cookie":     {"SESS=upstream"},
 		"X-Powered-By":   {"PHP"},
+		"Date":           {"Fri, 27 Nov 2026 06:00:00 GMT"},
 	}, `{"is_error":0,`, `"values":[]}`)
 	if !rec.streaming {
 		t.Fatal("a JSON 200 answer was not streamed")
@@ -42,7 +43,7 @@ func TestRecorderStreamsPassThroughAnswers(t *testing.T) {
 	if client.Code != 200 || client.Body.String() != `{"is_error":0,"values":[]}` {
 		t.Fatalf("client got %d %q", client.Code, client.Body)
 	}
-	want := http.Header{"Content-Type": {"application/json"}, "Content-Length": {"26"}}
+	want := http.Header{"Content-Type": {"application/json"}, "Content-Length": {"26"}, "Date": {"Fri, 27 Nov 2026 06:00:00 GMT"}}
 	for k := range client.Header() {
 		if _, ok := want[k]; !ok {
 			t.Errorf("upstream header %s reached the client", k)
@@ -195,5 +196,18 @@ func TestRecorderKeepsTheFinalStatus(t *testing.T) {
 	upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}}, `{"is_error":0}`)
 	if err := rec.finish(); err != nil || !rec.streaming || client.Code != 200 || client.Body.String() != `{"is_error":0}` {
 		t.Fatalf("finish %v, streamed %v, client got %d %q", err, rec.streaming, client.Code, client.Body)
+	}
+}
+
+// A released recorder's header map is reused: the next recorder must start
+// with none of the previous answer's headers.
+func TestRecorderReleaseForgetsHeaders(t *testing.T) {
+	for range 3 {
+		rec := newRecorder()
+		if len(rec.Header()) != 0 {
+			t.Fatalf("new recorder has headers %v", rec.Header())
+		}
+		upstreamWrites(t, rec, 200, http.Header{"Set-Cookie": {"SESS=1"}, "Content-Type": {"text/html"}}, "<html>")
+		rec.release()
 	}
 }

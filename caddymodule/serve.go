@@ -119,27 +119,20 @@ func (e *badUpstreamError) Error() string { return e.err.Error() }
 // streams it, if rec passes through). The client's identity headers never
 // go upstream: only what Civigate vouches for does.
 func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler, rec *recorder) (err error) {
-	out := r.Clone(ctx)
+	// A shallow copy: everything the proxy reads from the client's request
+	// is replaced here (Clone would copy the header and URL only for them
+	// to be replaced).
+	out := r.WithContext(ctx)
 	out.Method = up.Method
 	u := *r.URL
 	u.Path, u.RawPath, u.RawQuery = up.Path, "", up.RawQuery
 	out.URL = &u
 	out.RequestURI = u.RequestURI()
-	// r.Clone already copied the header map; edit the copy.
-	for _, name := range up.StripHeaders {
-		out.Header.Del(name)
-	}
-	out.Header.Del("Content-Length")
-	// The answer is read, checked and rewritten here: it must come
-	// uncompressed (the proxy's transport then negotiates compression with
-	// CiviCRM itself and decompresses).
-	out.Header.Del("Accept-Encoding")
-	for name, values := range up.Header {
-		out.Header[name] = values
-	}
-	authx.SetUpstreamAuth(out.Header, p, h.siteKey)
+	auth, key := authx.UpstreamIdentity(p, h.siteKey)
+	out.Header = upstreamHeader(r.Header, up, auth, key)
 	out.Body = io.NopCloser(bytes.NewReader(up.Body))
 	out.ContentLength = int64(len(up.Body))
+	out.TransferEncoding, out.Trailer = nil, nil
 	out.GetBody = nil
 
 	start := time.Now()

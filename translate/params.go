@@ -11,6 +11,7 @@ import (
 // POST's appended), as array_merge does. Values are shared, not copied.
 func MergeRequest(get, post *Array) *Array {
 	out := NewArray()
+	out.reserve(get.Len() + post.Len())
 	for _, src := range []*Array{get, post} {
 		for i := 0; i < src.Len(); i++ {
 			k := src.Key(i)
@@ -88,6 +89,13 @@ func buildParamList(req *Array) (*Array, paramsFailure) {
 			}
 		}
 	}
+	copied := 0
+	for _, k := range req.Keys() {
+		if !isReservedParam(k) {
+			copied++
+		}
+	}
+	params.reserve(copied)
 	for i := 0; i < req.Len(); i++ {
 		if k := req.Key(i); !isReservedParam(k) {
 			params.Set(k, req.Value(i))

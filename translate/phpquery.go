@@ -30,6 +30,9 @@ func (l Limits) withDefaults() Limits {
 // to parse a query string, it only drops what it cannot register.
 var errNilArray = errors.New("translate: ParseQuery into a nil *Array")
 
+// maxReservedParams caps how many entries ParseQuery reserves up front.
+const maxReservedParams = 64
+
 // ParseQuery parses an application/x-www-form-urlencoded string into dst
 // exactly as PHP 8.2's parse_str / $_GET registration does
 // (php_default_treat_data + php_register_variable_ex):
@@ -53,6 +56,9 @@ func ParseQuery(dst *Array, query string, lim Limits) error {
 	if i := strings.IndexByte(query, 0); i >= 0 {
 		query = query[:i]
 	}
+	// Room for every piece, up to a bound: a query of many "&" must not
+	// reserve more than a few entries before they are parsed.
+	dst.reserve(min(strings.Count(query, "&")+1, maxReservedParams))
 	count := 0
 	for len(query) > 0 {
 		var piece string

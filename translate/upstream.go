@@ -36,6 +36,10 @@ type UpstreamConfig struct {
 	// key. OmitSiteKey sends none at all.
 	SiteKey     string
 	OmitSiteKey bool
+	// OmitCredentials sends neither a credential nor a site key: the
+	// caller sets the upstream identity itself (the Caddy handler sends
+	// the authenticated principal's, authx.UpstreamIdentity).
+	OmitCredentials bool
 }
 
 // UpstreamRequest is the modern request to send. Path and RawQuery are
@@ -175,7 +179,9 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 		req.RawQuery = joinQuery(routeQuery, params)
 	}
 	req.Header.Set("X-Requested-With", "XMLHttpRequest")
-	setUpstreamCredentials(req.Header, call, &cfg)
+	if !cfg.OmitCredentials {
+		setUpstreamCredentials(req.Header, call, &cfg)
+	}
 	return req, nil
 }
 

@@ -158,6 +158,7 @@ func TestBuildUpstreamCredentials(t *testing.T) {
 		{"ajax legacyrest key", FormAjax, Credentials{SiteKey: "S", APIKey: "K"}, UpstreamConfig{}, "Bearer K", "", "S"},
 		{"ajax none (session cookie)", FormAjax, Credentials{}, UpstreamConfig{}, "", "", ""},
 		{"wp api_key", FormWPRest, Credentials{SiteKey: "S", APIKey: "K"}, UpstreamConfig{}, "Bearer K", "", "S"},
+		{"omit credentials", FormAjax, Credentials{SiteKey: "S", APIKey: "K", Authorization: "Basic dTpw"}, UpstreamConfig{Bearer: "eyJ.jwt", OmitCredentials: true}, "", "", ""},
 	}
 	for _, tt := range tests {
 		c := testCall(t, tt.form, "POST", `{}`)

@@ -43,6 +43,14 @@ const initialEntries = 8
 // NewArray returns an empty PHP array.
 func NewArray() *Array { return &Array{} }
 
+// reserve makes room for n entries in an empty array whose size the caller
+// can tell, instead of the initialEntries a first Set gives.
+func (a *Array) reserve(n int) {
+	if a.keys == nil && n > 0 {
+		a.keys, a.vals = make([]string, 0, n), make([]any, 0, n)
+	}
+}
+
 // Len is the number of entries.
 func (a *Array) Len() int {
 	if a == nil {

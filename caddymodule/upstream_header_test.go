@@ -1,0 +1,65 @@
+package caddymodule
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+
+	"github.com/civigate/civigate/translate"
+)
+
+func TestUpstreamHeader(t *testing.T) {
+	client := http.Header{
+		"User-Agent":      {"donations/2.1"},
+		"Accept":          {"application/json", "text/xml"},
+		"X-Civi-Auth":     {"Bearer client-key"},
+		"X_civi_auth":     {"Bearer other"},
+		"X-Civi-Key":      {"client-site-key"},
+		"Authorization":   {"Basic dTpw"},
+		"Cookie":          {"SESS=1"},
+		"Content-Length":  {"99"},
+		"Accept-Encoding": {"gzip"},
+		"Content-Type":    {"text/plain"},
+	}
+	up := &translate.UpstreamRequest{
+		Header:       http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Requested-With": {"XMLHttpRequest"}},
+		StripHeaders: []string{"cookie"},
+	}
+	got := upstreamHeader(client, up, "Bearer minted", "site-key")
+	want := http.Header{
+		"User-Agent":       {"donations/2.1"},
+		"Accept":           {"application/json", "text/xml"},
+		"Content-Type":     {"application/x-www-form-urlencoded"},
+		"X-Requested-With": {"XMLHttpRequest"},
+		"X-Civi-Auth":      {"Bearer minted"},
+		"X-Civi-Key":       {"site-key"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %v", got)
+	}
+	for k, v := range want {
+		if !slices.Equal(got[k], v) {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+
+	// The values are copies: what the proxy does to the upstream request
+	// never shows in the client's (which the access log reads).
+	got["Accept"][0] = "changed"
+	got["User-Agent"] = append(got["User-Agent"], "appended")
+	if client["Accept"][0] != "application/json" || len(client["User-Agent"]) != 1 {
+		t.Errorf("the client's header changed: %v", client)
+	}
+
+	// Anonymous: no identity at all, whatever the client sent.
+	up.Header = http.Header{}
+	anon := upstreamHeader(client, up, "", "")
+	for _, name := range []string{"X-Civi-Auth", "X_civi_auth", "X-Civi-Key", "Authorization"} {
+		if _, ok := anon[name]; ok {
+			t.Errorf("anonymous call sent %s", name)
+		}
+	}
+	if anon.Get("Content-Type") != "text/plain" {
+		t.Errorf("client's Content-Type not kept when the translation sets none: %v", anon)
+	}
+}
