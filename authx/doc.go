@@ -7,11 +7,9 @@
 //
 // Exactly one result is non-nil. A *Principal says who the caller is
 // (contact, CMS user when known, credential type, flow, key fingerprint) and
-// what to send upstream: SetUpstreamAuth(outHeader, p, siteKey) removes every
-// client identity header (all spellings, X_Civi_Auth included) and sets
-// X-Civi-Auth (and X-Civi-Key); a caller building the upstream header itself
-// drops the names IsIdentityHeader reports and sends UpstreamIdentity(p,
-// siteKey). A *Rejection carries a bounded Reason for
+// what to send upstream: the caller drops every client header that
+// IsIdentityHeader reports (all spellings, X_Civi_Auth included) and sends
+// UpstreamIdentity(p, siteKey) as X-Civi-Auth and X-Civi-Key. A *Rejection carries a bounded Reason for
 // metrics, the AuthX message, the extern/rest.php message, the WordPress
 // error, the modern status and challenge; Rejection.Reply renders it for the
 // client's endpoint form.

@@ -1,9 +1,6 @@
 package authx
 
-import (
-	"net/http"
-	"strings"
-)
+import "strings"
 
 // IdentityHeaders are the headers CiviCRM (AuthX, Afform) reads an identity
 // or a site key from. Clients' values for them must never reach CiviCRM
@@ -34,41 +31,6 @@ func IsIdentityHeader(name string) bool {
 		}
 	}
 	return false
-}
-
-// IdentityHeaderNames lists the identity headers present in h, as spelled
-// by the client (e.g. "X_civi_auth"), for logging which ones were dropped.
-func IdentityHeaderNames(h http.Header) []string {
-	var out []string
-	for k := range h {
-		if IsIdentityHeader(k) {
-			out = append(out, k)
-		}
-	}
-	return out
-}
-
-// StripIdentityHeaders removes every client-supplied identity header in
-// every spelling and returns the names removed.
-func StripIdentityHeaders(h http.Header) []string {
-	names := IdentityHeaderNames(h)
-	for _, k := range names {
-		delete(h, k)
-	}
-	return names
-}
-
-// SetUpstreamAuth strips the client's identity headers and sets the
-// canonical AuthX headers for a verified principal (UpstreamIdentity).
-func SetUpstreamAuth(h http.Header, p *Principal, siteKey string) {
-	StripIdentityHeaders(h)
-	auth, key := UpstreamIdentity(p, siteKey)
-	if auth != "" {
-		h.Set("X-Civi-Auth", auth)
-	}
-	if key != "" {
-		h.Set("X-Civi-Key", key)
-	}
 }
 
 // UpstreamIdentity is what CiviCRM is told about a verified principal:

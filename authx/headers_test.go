@@ -1,44 +1,32 @@
 package authx
 
-import (
-	"net/http"
-	"slices"
-	"testing"
-)
+import "testing"
 
-func TestHeaderHygiene(t *testing.T) {
-	h := http.Header{}
-	h.Set("Authorization", "Bearer a")
-	h.Set("X-Civi-Auth", "Bearer b")
-	h["X_civi_auth"] = []string{"Bearer c"}
-	h["x_Civi_Key"] = []string{"k"}
-	h.Set("X-Civi-Auth-Afform", "t")
-	h["X_Civi_Auth_Afform"] = []string{"t2"}
-	h.Set("X-Requested-With", "XMLHttpRequest")
-	h.Set("Accept", "application/json")
-	names := IdentityHeaderNames(h)
-	if len(names) != 6 {
-		t.Fatalf("found %v", names)
-	}
-	p := &Principal{ContactID: 3, forward: "Bearer minted"}
-	SetUpstreamAuth(h, p, "site-key-xyz")
-	want := http.Header{
-		"X-Civi-Auth":      {"Bearer minted"},
-		"X-Civi-Key":       {"site-key-xyz"},
-		"X-Requested-With": {"XMLHttpRequest"},
-		"Accept":           {"application/json"},
-	}
-	if len(h) != len(want) {
-		t.Fatalf("got %v", h)
-	}
-	for k, v := range want {
-		if !slices.Equal(h[k], v) {
-			t.Errorf("%s = %v, want %v", k, h[k], v)
+func TestIdentityHeadersInEverySpelling(t *testing.T) {
+	for _, name := range []string{
+		"Authorization", "authorization", "X-Civi-Auth", "X_civi_auth", "x.civi.auth",
+		"X-Civi-Key", "x_Civi_Key", "X-Civi-Auth-Afform", "X_Civi_Auth_Afform",
+	} {
+		if !IsIdentityHeader(name) {
+			t.Errorf("%s is not an identity header", name)
 		}
 	}
-	// Anonymous: everything identity-ish is gone and nothing is added.
-	SetUpstreamAuth(h, &Principal{CredType: CredNone}, "site-key-xyz")
-	if len(IdentityHeaderNames(h)) != 0 {
-		t.Fatalf("left %v", h)
+	for _, name := range []string{"X-Requested-With", "Accept", "X-Civi-Auth2", "X-Civi", "Cookie"} {
+		if IsIdentityHeader(name) {
+			t.Errorf("%s taken for an identity header", name)
+		}
+	}
+}
+
+func TestUpstreamIdentity(t *testing.T) {
+	auth, key := UpstreamIdentity(&Principal{ContactID: 3, forward: "Bearer minted"}, "site-key-xyz")
+	if auth != "Bearer minted" || key != "site-key-xyz" {
+		t.Errorf("got %q, %q", auth, key)
+	}
+	// Anonymous: nothing at all, not even the site key.
+	for _, p := range []*Principal{nil, {CredType: CredNone}} {
+		if auth, key := UpstreamIdentity(p, "site-key-xyz"); auth != "" || key != "" {
+			t.Errorf("anonymous %v got %q, %q", p, auth, key)
+		}
 	}
 }
