@@ -119,9 +119,9 @@ func (e *badUpstreamError) Error() string { return e.err.Error() }
 // streams it, if rec passes through). The client's identity headers never
 // go upstream: only what Civigate vouches for does.
 func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler, rec *recorder) (err error) {
-	// A shallow copy: everything the proxy reads from the client's request
-	// is replaced here (Clone would copy the header and URL only for them
-	// to be replaced).
+	// A shallow copy: method, URL, header, body and framing are replaced
+	// here (Clone would copy the header and URL only for them to be
+	// replaced); host, TLS state and remote address stay the client's.
 	out := r.WithContext(ctx)
 	out.Method = up.Method
 	u := *r.URL

@@ -14,7 +14,7 @@ import (
 // authx.UpstreamIdentity; empty ones are not sent).
 //
 // Dropped from the client's: up.StripHeaders, every spelling of an AuthX
-// identity header, Content-Length (the body is Civigate's) and
+// identity header (dropped from the translation's too), Content-Length (the body is Civigate's) and
 // Accept-Encoding (the answer is read, checked and rewritten here, so it
 // must come uncompressed; the proxy's transport negotiates compression with
 // CiviCRM itself and decompresses).
@@ -28,6 +28,14 @@ func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key
 	out := up.Header
 	if out == nil {
 		out = make(http.Header, len(client)+2)
+	}
+	// Only auth and key speak for the caller, even if the translation was
+	// built to carry a credential of its own (translate.UpstreamConfig
+	// without OmitCredentials).
+	for name := range out {
+		if authx.IsIdentityHeader(name) {
+			delete(out, name)
+		}
 	}
 	values := 0
 	for _, vs := range client {

@@ -44,15 +44,23 @@ func TestUpstreamHeader(t *testing.T) {
 	}
 
 	// The values are copies: what the proxy does to the upstream request
-	// never shows in the client's (which the access log reads).
+	// never shows in the client's (which the access log reads), and adding
+	// a value to one header never overwrites another's (the client's values
+	// and the identity share one array).
 	got["Accept"][0] = "changed"
-	got["User-Agent"] = append(got["User-Agent"], "appended")
-	if client["Accept"][0] != "application/json" || len(client["User-Agent"]) != 1 {
+	for name := range got {
+		got[name] = append(got[name], "appended")
+	}
+	if client["Accept"][0] != "application/json" || client["User-Agent"][0] != "donations/2.1" {
 		t.Errorf("the client's header changed: %v", client)
 	}
+	if got["X-Civi-Auth"][0] != "Bearer minted" || got["X-Civi-Key"][0] != "site-key" || got["User-Agent"][0] != "donations/2.1" {
+		t.Errorf("appending to one header overwrote another: %v", got)
+	}
 
-	// Anonymous: no identity at all, whatever the client sent.
-	up.Header = http.Header{}
+	// Anonymous: no identity at all, whatever the client sent or the
+	// translation carried.
+	up.Header = http.Header{"X-Civi-Auth": {"Bearer from-translation"}, "Authorization": {"Basic dTpw"}}
 	anon := upstreamHeader(client, up, "", "")
 	for _, name := range []string{"X-Civi-Auth", "X_civi_auth", "X-Civi-Key", "Authorization"} {
 		if _, ok := anon[name]; ok {

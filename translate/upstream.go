@@ -43,9 +43,10 @@ type UpstreamConfig struct {
 }
 
 // UpstreamRequest is the modern request to send. Path and RawQuery are
-// already escaped. Header holds the headers Civigate sets; the credential
-// headers named in StripHeaders must be removed from whatever the glue copies
-// from the client, so that only the ones chosen here reach CiviCRM.
+// already escaped. Header holds the headers Civigate sets (the glue may
+// add the client's to it); the credential headers named in StripHeaders
+// must be removed from whatever the glue copies from the client, so that
+// only the ones chosen here reach CiviCRM.
 type UpstreamRequest struct {
 	Method       string
 	Path         string
@@ -87,7 +88,8 @@ var (
 // fnName is not civicrm/…/…; process() reads className/fnName from the params,
 // where the json object already has them.
 //
-// Credentials never go in the URL or body. In order of preference:
+// Credentials never go in the URL or body. With cfg.OmitCredentials none
+// are set (the caller sets the identity); otherwise, in order of preference:
 // cfg.Bearer; for the AJAX forms the client's own AuthX credential
 // (X-Civi-Auth carried as is, _authx as X-Civi-Auth, Authorization carried
 // as is); the legacy api_key as X-Civi-Auth: Bearer <api_key>. The site key
