@@ -9,10 +9,10 @@
 // (contact, CMS user when known, credential type, flow, key fingerprint) and
 // what to send upstream: the caller drops every client header that
 // IsIdentityHeader reports (all spellings, X_Civi_Auth included) and sends
-// UpstreamIdentity(p, siteKey) as X-Civi-Auth and X-Civi-Key. A *Rejection carries a bounded Reason for
-// metrics, the AuthX message, the extern/rest.php message, the WordPress
-// error, the modern status and challenge; Rejection.Reply renders it for the
-// client's endpoint form.
+// UpstreamIdentity(p, siteKey) as X-Civi-Auth and X-Civi-Key. A *Rejection
+// carries a bounded Reason for metrics, the AuthX message, the
+// extern/rest.php message, the WordPress error, the modern status and
+// challenge; Rejection.Reply renders it for the client's endpoint form.
 //
 // Verification, in AuthX's order of credential sources (X-Civi-Auth,
 // Authorization, _authx, then key/api_key): a request carrying two different

@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/civigate/civigate/authx"
@@ -14,10 +15,10 @@ import (
 // authx.UpstreamIdentity; empty ones are not sent).
 //
 // Dropped from the client's: up.StripHeaders, every spelling of an AuthX
-// identity header (dropped from the translation's too), Content-Length (the body is Civigate's) and
-// Accept-Encoding (the answer is read, checked and rewritten here, so it
-// must come uncompressed; the proxy's transport negotiates compression with
-// CiviCRM itself and decompresses).
+// identity header (dropped from the translation's too), Content-Length
+// (the body is Civigate's) and Accept-Encoding (the answer is read, checked
+// and rewritten here, so it must come uncompressed; the proxy's transport
+// negotiates compression with CiviCRM itself and decompresses).
 //
 // It is built in one pass into up.Header, the call's own map (it already
 // holds the translation's headers, which win over the client's), with the
@@ -50,26 +51,24 @@ func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key
 		copied = append(copied, vs...)
 		out[name] = copied[start:len(copied):len(copied)]
 	}
-	if auth != "" {
-		copied = append(copied, auth)
-		out["X-Civi-Auth"] = copied[len(copied)-1 : len(copied) : len(copied)]
-	}
-	if key != "" {
-		copied = append(copied, key)
-		out["X-Civi-Key"] = copied[len(copied)-1 : len(copied) : len(copied)]
+	for _, id := range [...]struct{ name, value string }{{"X-Civi-Auth", auth}, {"X-Civi-Key", key}} {
+		if id.value != "" {
+			copied = append(copied, id.value)
+			n := len(copied)
+			out[id.name] = copied[n-1 : n : n]
+		}
 	}
 	return out
 }
 
+// neverForwarded are client headers that describe the client's own
+// request, not the one Civigate sends (see upstreamHeader).
+var neverForwarded = []string{"Content-Length", "Accept-Encoding"}
+
 // forwardsClientHeader reports whether the client's header name may go on
 // to CiviCRM (see upstreamHeader).
 func forwardsClientHeader(name string, strip []string) bool {
-	for _, list := range [][]string{strip, {"Content-Length", "Accept-Encoding"}} {
-		for _, s := range list {
-			if strings.EqualFold(name, s) {
-				return false
-			}
-		}
-	}
-	return !authx.IsIdentityHeader(name)
+	sameName := func(s string) bool { return strings.EqualFold(name, s) }
+	return !slices.ContainsFunc(strip, sameName) && !slices.ContainsFunc(neverForwarded, sameName) &&
+		!authx.IsIdentityHeader(name)
 }
