@@ -118,9 +118,13 @@ type Request struct {
 func (c *Cache) Decide(call *translate.Call) Decision { return c.policy.Decide(call) }
 
 // Prepare decides and, for a cacheable call, builds its key for the
-// principal contactID (0 for an anonymous principal). No I/O.
+// principal contactID: a contact whose identity the caller verified with a
+// stateless credential, or Anonymous (see there). No I/O.
 func (c *Cache) Prepare(call *translate.Call, contactID int64) *Request {
 	r := &Request{Decision: c.policy.Decide(call)}
+	if r.Cacheable && !r.Shared && contactID <= Anonymous {
+		r.Cacheable, r.Reason = false, ReasonAnonymous
+	}
 	if !r.Cacheable {
 		return r
 	}
@@ -228,7 +232,7 @@ func (c *Cache) fetch(ctx context.Context, r *Request, fetch Fetcher) (fetched, 
 }
 
 // Store keeps an upstream answer for a request that Lookup missed, if it
-// is storable (200, APIv3 success, no Set-Cookie, within MaxEntryBytes).
+// is storable (200, APIv3 success, within MaxEntryBytes).
 // The entry carries the generations the lookup saw, so a write that
 // happened meanwhile still makes it a miss. It returns whether it stored
 // and otherwise a Cache-Status detail.

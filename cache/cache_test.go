@@ -104,7 +104,6 @@ func TestStorable(t *testing.T) {
 		{"not JSON", ok200(`<html>`), "get", false},
 		{"list", ok200(`[{"is_error":0}]`), "get", false},
 		{"500", Upstream{UpstreamResponse: translate.UpstreamResponse{Status: 500, Body: []byte(okBody)}}, "get", false},
-		{"set-cookie", Upstream{UpstreamResponse: ok200(okBody).UpstreamResponse, SetCookie: true}, "get", false},
 		{"too large", ok200(`{"is_error":0,"x":"` + strings.Repeat("a", 2000) + `"}`), "get", false},
 	}
 	for _, tc := range cases {

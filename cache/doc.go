@@ -10,7 +10,7 @@
 //	// or cache.NewTieredStore(store, cache.TierOptions{MaxBytes: n}), or cache.NewMemoryStore(n, nil)
 //	c, _ := cache.New(cfg, store)
 //
-//	req := c.Prepare(call, principal.ContactID)        // decision + key, no I/O
+//	req := c.Prepare(call, contactID)                  // decision + key, no I/O; cache.Anonymous without a verified principal
 //	if !req.Cacheable {
 //	    // forward as usual; Cache-Status: cache.Bypass(req.Reason).String()
 //	    // after forwarding a write (whatever its outcome): c.Invalidate(ctx, call)

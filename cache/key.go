@@ -16,6 +16,19 @@ import (
 // simply never found again.
 const keyVersion = "civigate-cache-key-v1"
 
+// Anonymous is the contact id Prepare is given for a caller without a
+// principal verified by a stateless credential: no credential at all, or a
+// CMS session cookie that only CiviCRM can read. Such callers are not one
+// principal: what CiviCRM answers them depends on a session Civigate
+// cannot see (a logged-in admin's browser and an attacker look alike), so
+// a key for them would hand one's answer to the other. Only calls marked
+// shared, whose answer is the same for everyone, are cached for them.
+const Anonymous int64 = 0
+
+// ReasonAnonymous: the caller has no verified principal and the call is
+// not shared.
+const ReasonAnonymous Reason = "anonymous"
+
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Key is the hex SHA-256 of a length-prefixed, type-tagged encoding of:

@@ -218,3 +218,24 @@ func TestKeyRandomised(t *testing.T) {
 		}
 	}
 }
+
+// A caller without a verified principal gets no key of its own: only a
+// shared call is cacheable for it, under the one key every caller shares.
+func TestAnonymousOnlyShared(t *testing.T) {
+	c := testPolicy(t, Config{Shared: []string{"*.getfields"}})
+	get := c.Prepare(jsonCall(t, "Contact", "get", `{"id":3}`), Anonymous)
+	if get.Cacheable || get.Reason != ReasonAnonymous || get.Key != "" {
+		t.Errorf("anonymous Contact.get: cacheable %v, reason %q, key %q", get.Cacheable, get.Reason, get.Key)
+	}
+	if neg := c.Prepare(jsonCall(t, "Contact", "get", `{"id":3}`), -1); neg.Cacheable {
+		t.Error("a negative contact id is a principal")
+	}
+	fields := jsonCall(t, "Contact", "getfields", ``)
+	anon, verified := c.Prepare(fields, Anonymous), c.Prepare(fields, 7)
+	if !anon.Cacheable || !anon.Shared || anon.Key != verified.Key {
+		t.Errorf("shared getfields: anonymous cacheable %v, same key as contact 7 %v", anon.Cacheable, anon.Key == verified.Key)
+	}
+	if write := c.Prepare(jsonCall(t, "Contact", "create", `{}`), Anonymous); write.Reason != ReasonWrite {
+		t.Errorf("an anonymous write says %q, not why it is never cached", write.Reason)
+	}
+}

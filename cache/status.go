@@ -21,7 +21,7 @@ const (
 	DetailStaleRevalid   = "stale-while-revalidate"
 	DetailStaleIfError   = "stale-if-error"
 	DetailTooLarge       = "too-large"
-	DetailNotStorable    = "not-storable" // error body, non-200, Set-Cookie
+	DetailNotStorable    = "not-storable" // error body, non-200
 	DetailUpstreamFailed = "upstream-error"
 )
 

@@ -8,12 +8,12 @@ import (
 	"github.com/civigate/civigate/translate"
 )
 
-// Upstream is what CiviCRM answered, as the Caddy layer recorded it.
+// Upstream is what CiviCRM answered, as the Caddy layer recorded it: status,
+// content type and body, and nothing else. CiviCRM attaches a fresh
+// session cookie to every answer (headers-6.17.2.jsonl); it is not part of
+// the answer the cache sees, so it is never stored nor replayed.
 type Upstream struct {
 	translate.UpstreamResponse
-	// SetCookie: the answer carried Set-Cookie. It is never stored: a
-	// session cookie must reach only the client it was meant for.
-	SetCookie bool
 }
 
 // failedUpstream says the upstream gave no usable answer, which is when a
@@ -25,7 +25,7 @@ func failedUpstream(up Upstream, err error) bool {
 // storable says whether an upstream answer may be stored, and if not, why.
 func storable(up Upstream, action string, maxBytes int) (bool, string) {
 	switch {
-	case up.Status != http.StatusOK || up.SetCookie:
+	case up.Status != http.StatusOK:
 		return false, DetailNotStorable
 	case len(up.Body) > maxBytes:
 		return false, DetailTooLarge

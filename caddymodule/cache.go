@@ -69,7 +69,6 @@ var cacheOffStatus = cache.Bypass(cache.ReasonDisabled).String()
 type answer struct {
 	res       translate.UpstreamResponse
 	fromCache bool
-	setCookie bool      // the upstream set a cookie: never stored
 	streamed  *recorder // non-nil: the client has the answer
 }
 
@@ -93,7 +92,7 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	case rec.streaming:
 		return answer{streamed: rec}, nil
 	}
-	return answer{res: rec.response(), setCookie: rec.setCookie()}, nil
+	return answer{res: rec.response()}, nil
 }
 
 // countCacheResult updates the cache metrics after a cache decision.
@@ -123,7 +122,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 		w.Header().Set("Cache-Status", cacheOffStatus)
 		return h.ask(ctx, w, r, call, principal, next, translate.PassesThrough(call))
 	}
-	req := h.cache.Prepare(call, principal.ContactID)
+	req := h.cache.Prepare(call, cacheContact(principal))
 	if !req.Cacheable {
 		status := cache.Bypass(req.Reason)
 		w.Header().Set("Cache-Status", status.String())
@@ -142,7 +141,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 	}
 	fetch := func(fctx context.Context) (cache.Upstream, error) {
 		ans, err := h.ask(fctx, nil, r, call, principal, next, false)
-		return cache.Upstream{UpstreamResponse: ans.res, SetCookie: ans.setCookie}, err
+		return cache.Upstream{UpstreamResponse: ans.res}, err
 	}
 	out := h.cache.Serve(ctx, req, fetch)
 	if out.Revalidate {
@@ -158,6 +157,19 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 	w.Header().Set("Cache-Status", out.Status.String())
 	h.countCacheResult(out.Status)
 	return answer{res: out.Response, fromCache: out.FromCache}, out.Err
+}
+
+// cacheContact is the principal the cache binds a call's entry to: the
+// contact Civigate verified with a stateless credential (API key, CiviCRM or
+// external JWT, Basic), which it vouches for upstream; otherwise
+// cache.Anonymous, for which only shared calls are cached. A caller with no
+// credential may carry a CMS session cookie only CiviCRM can read, so two
+// such callers are not the same principal.
+func cacheContact(p *authx.Principal) int64 {
+	if p == nil || p.Forward() == "" || p.ContactID <= cache.Anonymous {
+		return cache.Anonymous
+	}
+	return p.ContactID
 }
 
 // cacheResultLabel maps a Cache-Status to the bounded metric label.

@@ -225,10 +225,6 @@ func (rec *recorder) response() translate.UpstreamResponse {
 	}
 }
 
-// setCookie reports whether the upstream tried to set a cookie; such an
-// answer is never stored.
-func (rec *recorder) setCookie() bool { return len(rec.header.Values("Set-Cookie")) > 0 }
-
 // streamedOutcome is the requests metric's outcome of a complete streamed
 // answer (finish checked its end).
 func (rec *recorder) streamedOutcome() string {

@@ -20,6 +20,16 @@ import (
 // and rewritten here, so it must come uncompressed; the proxy's transport
 // negotiates compression with CiviCRM itself and decompresses).
 //
+// The client's session and its CSRF proof depend on whether Civigate
+// vouches for the caller (auth set). If it does, the client's Cookie stays
+// behind: the answer may be cached for the principal, so a session must not
+// change it (and next to AuthX a CiviCRM session could only clash with it,
+// "mismatched session"). If it does not (an anonymous call, which CiviCRM
+// may still run as the browser session's user), the call carries the
+// client's Cookie and only the X-Requested-With the client itself sent,
+// never the translation's: added by Civigate it would lift CiviCRM's CSRF
+// check from a cross-site request riding on a logged-in browser.
+//
 // It is built in one pass into up.Header, the call's own map (it already
 // holds the translation's headers, which win over the client's), with the
 // client's values copied into one slice (as http.Header.Clone does):
@@ -33,8 +43,9 @@ func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key
 	// Only auth and key speak for the caller, even if the translation was
 	// built to carry a credential of its own (translate.UpstreamConfig
 	// without OmitCredentials).
+	vouched := auth != ""
 	for name := range out {
-		if authx.IsIdentityHeader(name) {
+		if authx.IsIdentityHeader(name) || !vouched && isSessionProof(name) {
 			delete(out, name)
 		}
 	}
@@ -44,7 +55,7 @@ func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key
 	}
 	copied := make([]string, 0, values+2)
 	for name, vs := range client {
-		if _, set := out[name]; set || !forwardsClientHeader(name, up.StripHeaders) {
+		if _, set := out[name]; set || !forwardsClientHeader(name, up.StripHeaders) || vouched && isSession(name) {
 			continue
 		}
 		start := len(copied)
@@ -72,3 +83,12 @@ func forwardsClientHeader(name string, strip []string) bool {
 	return !slices.ContainsFunc(strip, sameName) && !slices.ContainsFunc(neverForwarded, sameName) &&
 		!authx.IsIdentityHeader(name)
 }
+
+// isSession reports whether the client's header name carries its CMS
+// session (PHP reads $_COOKIE from it alone).
+func isSession(name string) bool { return strings.EqualFold(name, "Cookie") }
+
+// isSessionProof reports whether the header name is the proof that a
+// session-authenticated request comes from the site's own JavaScript
+// (CRM_Utils_REST::isWebServiceRequest), which only the client may give.
+func isSessionProof(name string) bool { return strings.EqualFold(name, "X-Requested-With") }

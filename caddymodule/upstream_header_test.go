@@ -71,3 +71,31 @@ func TestUpstreamHeader(t *testing.T) {
 		t.Errorf("client's Content-Type not kept when the translation sets none: %v", anon)
 	}
 }
+
+// A call Civigate vouches for leaves the client's session behind; an
+// anonymous one keeps it but carries only the client's own
+// X-Requested-With (the translation always sets one).
+func TestUpstreamHeaderSession(t *testing.T) {
+	translation := func() *translate.UpstreamRequest {
+		return &translate.UpstreamRequest{Header: http.Header{"X-Requested-With": {"XMLHttpRequest"}}}
+	}
+	cases := []struct {
+		name      string
+		client    http.Header
+		auth      string
+		cookie    []string
+		requested []string
+	}{
+		{"stateless drops the cookie", http.Header{"Cookie": {"SESSCIVISO=admin"}}, "Bearer k", nil, []string{"XMLHttpRequest"}},
+		{"stateless, client's XRW", http.Header{"Cookie": {"a=1", "b=2"}, "X-Requested-With": {"other"}}, "Bearer k", nil, []string{"XMLHttpRequest"}},
+		{"anonymous cookie only: no XRW", http.Header{"Cookie": {"SESSCIVISO=admin"}}, "", []string{"SESSCIVISO=admin"}, nil},
+		{"anonymous with its own XRW", http.Header{"Cookie": {"SESSCIVISO=s"}, "X-Requested-With": {"XMLHttpRequest"}}, "", []string{"SESSCIVISO=s"}, []string{"XMLHttpRequest"}},
+		{"anonymous without anything", http.Header{}, "", nil, nil},
+	}
+	for _, tc := range cases {
+		got := upstreamHeader(tc.client, translation(), tc.auth, "")
+		if !slices.Equal(got["Cookie"], tc.cookie) || !slices.Equal(got["X-Requested-With"], tc.requested) {
+			t.Errorf("%s: Cookie %q, X-Requested-With %q", tc.name, got["Cookie"], got["X-Requested-With"])
+		}
+	}
+}

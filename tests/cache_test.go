@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
 // aclCiviCRM is a modern CiviCRM whose two API users see different data:
@@ -30,7 +32,7 @@ type aclCiviCRM struct {
 func newACLCiviCRM(t testing.TB) *aclCiviCRM {
 	t.Helper()
 	c := &aclCiviCRM{keys: map[string]int64{randomHex(t, 16): 2, randomHex(t, 16): 3}}
-	c.srv = httptest.NewServer(c)
+	c.srv = httptest.NewServer(civicrmsim.WithPHPSession(c)) // cookies and no-store, as CiviCRM
 	t.Cleanup(c.srv.Close)
 	return c
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
 // stubCiviCRM is a minimal modern CiviCRM: civicrm/authx/id knows one API
@@ -29,7 +31,7 @@ const stubContactGet = `{"is_error":0,"version":3,"count":1,"id":2,"values":{"2"
 func newStubCiviCRM(t testing.TB) *stubCiviCRM {
 	t.Helper()
 	s := &stubCiviCRM{APIKey: randomHex(t, 16)}
-	s.srv = httptest.NewServer(s)
+	s.srv = httptest.NewServer(civicrmsim.WithPHPSession(s)) // cookies and no-store, as CiviCRM
 	t.Cleanup(s.srv.Close)
 	return s
 }

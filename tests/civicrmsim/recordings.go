@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -18,12 +19,18 @@ import (
 // Exchange is one request/response pair recorded from a live CiviCRM
 // (shared/recordings/*.jsonl).
 type Exchange struct {
-	Name              string
-	Method, URL       string
-	Form              [][2]string // in recorded order
-	Headers           [][2]string
-	Status            int
-	ContentType, Body string
+	Name        string
+	Method, URL string
+	Form        [][2]string // in recorded order
+	Headers     [][2]string
+	// RawBody is a request body sent as is (headers-6.17.2.jsonl), of
+	// type RawBodyType.
+	RawBody, RawBodyType string
+	Status               int
+	ContentType, Body    string
+	// ResponseHeaders are the answer's recorded headers, where the file
+	// keeps them (headers-6.17.2.jsonl, api4-6.17.2.jsonl).
+	ResponseHeaders [][2]string
 }
 
 // RecordingsDir finds the recordings: $CIVIGATE_RECORDINGS, else the
@@ -72,28 +79,55 @@ func LoadRecordings(path string) ([]Exchange, error) {
 		st, _ := rs.Get("status")
 		status, _ := strconv.Atoi(translate.PHPString(st))
 		e := Exchange{Name: a.String("name"), Method: rq.String("method"), URL: rq.String("url"),
+			RawBody: rq.String("body"), RawBodyType: rq.String("content_type"),
 			Status: status, ContentType: rs.String("content_type"), Body: rs.String("body")}
-		pairs := func(k string) [][2]string {
-			v, _ := rq.Get(k)
+		// pairs reads an object, or a list of [name, value] pairs.
+		pairs := func(from *translate.Array, k string) [][2]string {
+			v, _ := from.Get(k)
 			m, _ := v.(*translate.Array)
 			var p [][2]string
 			for i := 0; i < m.Len(); i++ {
+				if pair, ok := m.Value(i).(*translate.Array); ok && pair.Len() == 2 {
+					p = append(p, [2]string{translate.PHPString(pair.Value(0)), translate.PHPString(pair.Value(1))})
+					continue
+				}
 				p = append(p, [2]string{m.Key(i), translate.PHPString(m.Value(i))})
 			}
 			return p
 		}
-		e.Form, e.Headers = pairs("form"), pairs("headers")
+		e.Form, e.Headers, e.ResponseHeaders = pairs(rq, "form"), pairs(rq, "headers"), pairs(rs, "headers")
+		if e.ContentType == "" {
+			e.ContentType = e.ResponseHeader("Content-Type")
+		}
 		out = append(out, e)
 	}
 	return out, sc.Err()
 }
 
+// ResponseHeader is the recorded answer's first value of header name (any
+// case), or "".
+func (e Exchange) ResponseHeader(name string) string {
+	for _, h := range e.ResponseHeaders {
+		if strings.EqualFold(h[0], name) {
+			return h[1]
+		}
+	}
+	return ""
+}
+
 // Placeholders replaces the recordings' secret placeholders with this
 // simulator's credentials.
+// {JWT} is a fresh hour-long JWT for the admin; {LIMITED_API_KEY} is ada's
+// key (fixture 6.17).
 func (s *Simulator) Placeholders() *strings.Replacer {
-	return strings.NewReplacer("{SITE_KEY}", s.SiteKey(), "{API_KEY}", s.Admin().APIKey,
+	pairs := []string{"{SITE_KEY}", s.SiteKey(), "{API_KEY}", s.Admin().APIKey,
 		"{BAD_API_KEY}", "0123456789abcdef0123456789abcdef", "{NOUSER_API_KEY}", s.NoUser().APIKey,
-		"{ADMIN_CID}", strconv.FormatInt(s.Admin().ContactID, 10))
+		"{ADMIN_CID}", strconv.FormatInt(s.Admin().ContactID, 10),
+		"{JWT}", s.MintJWT(s.Admin().ContactID, time.Hour)}
+	if limited, _ := s.ACLUsers(); limited != nil {
+		pairs = append(pairs, "{LIMITED_API_KEY}", limited.APIKey)
+	}
+	return strings.NewReplacer(pairs...)
 }
 
 // Request rebuilds the recorded request against base (scheme://host), with
@@ -107,6 +141,9 @@ func (e Exchange) Request(base, pathOverride string, subst *strings.Replacer) (*
 		u.Path = pathOverride
 	}
 	var body io.Reader
+	if e.RawBody != "" {
+		body = strings.NewReader(subst.Replace(e.RawBody))
+	}
 	if e.Form != nil {
 		var b strings.Builder
 		for i, kv := range e.Form {
@@ -123,6 +160,9 @@ func (e Exchange) Request(base, pathOverride string, subst *strings.Replacer) (*
 	}
 	if e.Form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if e.RawBodyType != "" {
+		req.Header.Set("Content-Type", e.RawBodyType)
 	}
 	for _, h := range e.Headers {
 		req.Header.Set(h[0], subst.Replace(h[1]))

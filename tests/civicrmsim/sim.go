@@ -129,6 +129,7 @@ type Simulator struct {
 	latency time.Duration
 
 	requests atomic.Int64
+	sessions sessions // PHP's session: every answer carries its headers
 	mode     atomic.Int32
 	release  chan struct{} // closed to let hanging requests go
 }
@@ -336,9 +337,11 @@ func (s *Simulator) SetLatency(d time.Duration) {
 	s.mu.Unlock()
 }
 
-// ServeHTTP routes like a CiviCRM site.
+// ServeHTTP routes like a CiviCRM site. Every answer, on every route,
+// carries PHP's session headers (headers.go).
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	w = s.sessions.start(w, r)
 	s.mu.Lock()
 	lat, release := s.latency, s.release
 	s.mu.Unlock()
