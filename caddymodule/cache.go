@@ -85,6 +85,10 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	if passThrough {
 		rec.client = w
 	}
+	// CiviCRM's session cookie reaches the client only when the call ran on
+	// the client's own session (see sessionCaller) and its answer is for this
+	// client alone (w is nil when it may be stored for others).
+	rec.passCookies = w != nil && sessionCaller(principal)
 	err = h.forward(ctx, r, string(call.Form), up, principal, next, rec)
 	switch {
 	case err != nil:
@@ -92,7 +96,40 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	case rec.streaming:
 		return answer{streamed: rec}, nil
 	}
+	if rec.passCookies {
+		rec.copyCookies(w.Header())
+	}
 	return answer{res: rec.response()}, nil
+}
+
+// sessionCaller reports whether a call runs upstream as whatever session
+// the client's Cookie holds: Civigate verified no credential, so it
+// forwards the Cookie (upstreamHeader). For every other caller CiviCRM's
+// Set-Cookie is dropped, on a miss as on a hit: Civigate authenticated it
+// with AuthX, so that session holds no login and is useless to the client
+// (a legacy extern/rest.php client never needed one, it sends key and
+// api_key every time); passed on, it would tell a miss from a hit and
+// could replace a browser's real CiviCRM session cookie on the same site.
+func sessionCaller(p *authx.Principal) bool { return p == nil || p.Forward() == "" }
+
+// noStoreHeader are the caching headers of every CiviCRM API answer (PHP's
+// session cache limiter; headers-6.17.2.jsonl): Civigate sends them on
+// every answer to an API call, its own, CiviCRM's and the cache's, so
+// neither a browser nor an intermediary keeps an answer bound to a
+// principal, and a hit looks like a miss.
+var noStoreHeader = [...]struct{ name, value string }{
+	{"Cache-Control", "no-store, no-cache, must-revalidate"},
+	{"Expires", "Thu, 19 Nov 1981 08:52:00 GMT"},
+	{"Pragma", "no-cache"},
+}
+
+// setNoStore sets noStoreHeader on h, in one allocation.
+func setNoStore(h http.Header) {
+	values := make([]string, len(noStoreHeader))
+	for i, nh := range noStoreHeader {
+		values[i] = nh.value
+		h[nh.name] = values[i : i+1 : i+1]
+	}
 }
 
 // countCacheResult updates the cache metrics after a cache decision.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -28,12 +29,13 @@ type recorder struct {
 	status int
 	body   bytes.Buffer // the captured answer
 
-	client    http.ResponseWriter // where a pass-through answer goes; nil: capture all
-	decided   bool                // the first body byte has been seen
-	streaming bool                // the answer passes through to the client
-	committed bool                // the client has the headers (and maybe bytes)
-	held      *[]byte             // while streaming: the end, not sent yet
-	sent      streamedEnds
+	client      http.ResponseWriter // where a pass-through answer goes; nil: capture all
+	passCookies bool                // CiviCRM's Set-Cookie goes to the client (sessionCaller)
+	decided     bool                // the first body byte has been seen
+	streaming   bool                // the answer passes through to the client
+	committed   bool                // the client has the headers (and maybe bytes)
+	held        *[]byte             // while streaming: the end, not sent yet
+	sent        streamedEnds
 }
 
 // heldPool recycles the held-back ends of streamed answers.
@@ -165,6 +167,9 @@ func (rec *recorder) emit(b []byte) {
 		if n, ok := rec.contentLength(); ok {
 			h.Set("Content-Length", strconv.FormatInt(n, 10))
 		}
+		if rec.passCookies {
+			rec.copyCookies(h)
+		}
 		rec.client.WriteHeader(http.StatusOK)
 	}
 	if !rec.sent.clientGone && len(b) > 0 {
@@ -222,6 +227,14 @@ func (rec *recorder) response() translate.UpstreamResponse {
 		Status:      rec.status,
 		ContentType: rec.header.Get("Content-Type"),
 		Body:        rec.body.Bytes(),
+	}
+}
+
+// copyCookies gives the client (its header h) the cookies CiviCRM set.
+// Only for a session caller's own answer: see sessionCaller.
+func (rec *recorder) copyCookies(h http.Header) {
+	if c := rec.header["Set-Cookie"]; len(c) > 0 {
+		h["Set-Cookie"] = slices.Clone(c) // rec.header is recycled
 	}
 }
 

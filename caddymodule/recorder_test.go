@@ -211,3 +211,22 @@ func TestRecorderReleaseForgetsHeaders(t *testing.T) {
 		rec.release()
 	}
 }
+
+// A session caller's streamed answer carries the cookie CiviCRM set for it;
+// any other's never does (TestRecorderStreamsPassThroughAnswers).
+func TestRecorderPassesCookiesToSessionCallers(t *testing.T) {
+	client := httptest.NewRecorder()
+	rec := newRecorder()
+	rec.client, rec.passCookies = client, true
+	upstreamWrites(t, rec, 200, http.Header{
+		"Content-Type": {"application/json"},
+		"Set-Cookie":   {"SESSCIVISO=new; path=/; HttpOnly", "other=1"},
+	}, `{"is_error":0,"values":[]}`)
+	if err := rec.finish(); err != nil || !rec.streaming {
+		t.Fatalf("streaming %v, finish %v", rec.streaming, err)
+	}
+	rec.release()
+	if got := client.Header().Values("Set-Cookie"); len(got) != 2 || got[0] != "SESSCIVISO=new; path=/; HttpOnly" || got[1] != "other=1" {
+		t.Errorf("Set-Cookie %q", got)
+	}
+}

@@ -37,6 +37,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return next.ServeHTTP(w, r)
 	}
 	form := string(route.Form)
+	setNoStore(w.Header())
 
 	clientIP := clientAddr(r)
 	opts := h.parse

@@ -326,3 +326,94 @@ func TestCacheStaleWhileRevalidate(t *testing.T) {
 		t.Fatalf("after the refresh: %s, %d upstream reads", fresh.header.Get("Cache-Status"), up.reads.Load())
 	}
 }
+
+// upstreamSpy records the Cookie and X-Requested-With of every API request
+// that reaches next.
+type upstreamSpy struct {
+	next http.Handler
+	mu   sync.Mutex
+	seen []http.Header
+}
+
+func (s *upstreamSpy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != "/civicrm/authx/id" {
+		s.mu.Lock()
+		s.seen = append(s.seen, http.Header{"Cookie": r.Header.Values("Cookie"), "X-Requested-With": r.Header.Values("X-Requested-With")})
+		s.mu.Unlock()
+	}
+	s.next.ServeHTTP(w, r)
+}
+
+// last is what the latest API request carried, and forgets the rest.
+func (s *upstreamSpy) last(t *testing.T) http.Header {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.seen) == 0 {
+		return nil
+	}
+	h := s.seen[len(s.seen)-1]
+	s.seen = nil
+	return h
+}
+
+// What a client of a stateless credential gets from a CiviCRM that sets a
+// session cookie on every answer: never that cookie (on a miss, a hit, a
+// streamed bypass or an edge refusal), always CiviCRM's no-store headers;
+// and its own Cookie never reaches CiviCRM.
+func TestCacheCookiesNeverReachStatelessClients(t *testing.T) {
+	sim := civicrmsim.New(civicrmsim.Options{})
+	spy := &upstreamSpy{next: sim}
+	srv := httptest.NewServer(spy)
+	defer srv.Close()
+	sk := sim.SiteKey()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+sk))
+	browser := http.Header{"Cookie": {civicrmsim.SessionCookie + "=the-browsers-own-session; theme=dark"}}
+	legacy := inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&id=3&key=" + sk + "&api_key=" + sim.Admin().APIKey
+	modern := inst.URL + "/civicrm/ajax/rest?entity=Contact&action=get&json=" + url.QueryEscape(`{"id":3,"debug":1}`)
+	modernAuth := http.Header{"X-Civi-Auth": {"Bearer " + sim.Admin().APIKey}, "X-Civi-Key": {sk}, "Cookie": browser["Cookie"]}
+
+	cases := []struct {
+		name, target string
+		header       http.Header
+		cacheStatus  string
+		upstream     bool // the call reaches CiviCRM
+	}{
+		{"miss", legacy, browser, "Civigate; fwd=miss; fwd-status=200; stored", true},
+		{"hit", legacy, browser, "Civigate; hit", false},
+		{"hit without a cookie", legacy, nil, "Civigate; hit", false},
+		{"streamed bypass", modern, modernAuth, "Civigate; fwd=bypass; detail=debug", true},
+		{"edge refusal", strings.Replace(legacy, "key="+sk, "key=wrong", 1), browser, "", false},
+	}
+	var miss answer
+	for _, tc := range cases {
+		got := do(t, "GET", tc.target, "", tc.header)
+		if got.header.Get("Cache-Status") != tc.cacheStatus || got.status != 200 {
+			t.Errorf("%s: %d %s %.200s", tc.name, got.status, got.header.Get("Cache-Status"), got.body)
+		}
+		if c := got.header.Values("Set-Cookie"); len(c) != 0 {
+			t.Errorf("%s: the client got CiviCRM's cookie %q", tc.name, c)
+		}
+		for name, want := range map[string]string{"Cache-Control": civicrmsim.NoStoreCacheControl,
+			"Expires": civicrmsim.NoStoreExpires, "Pragma": civicrmsim.NoStorePragma} {
+			if v := got.header.Values(name); len(v) != 1 || v[0] != want {
+				t.Errorf("%s: %s %q, CiviCRM sends %q", tc.name, name, v, want)
+			}
+		}
+		seen := spy.last(t)
+		if (seen != nil) != tc.upstream {
+			t.Errorf("%s: reached CiviCRM %v", tc.name, seen != nil)
+		}
+		if len(seen["Cookie"]) != 0 {
+			t.Errorf("%s: the client's cookie reached CiviCRM with a stateless call: %q", tc.name, seen["Cookie"])
+		}
+		switch tc.name {
+		case "miss":
+			miss = got
+		case "hit", "hit without a cookie":
+			if d := headerDiff(miss.header, got.header, "Cache-Status", "Date"); d != "" || got.body != miss.body {
+				t.Errorf("%s: a hit can be told from the miss: %s", tc.name, d)
+			}
+		}
+	}
+}

@@ -83,6 +83,55 @@ func TestRecordedLegacyAnswersThroughCivigate(t *testing.T) {
 	}
 }
 
+// Every request of headers-6.17.2.jsonl (both endpoints, every AuthX flow,
+// successes, errors and refusals) sent through Civigate, in front of a
+// CiviCRM that sets a session cookie on every answer: the client gets
+// CiviCRM's no-store headers as recorded, and never CiviCRM's session
+// cookie (Civigate authenticated the call statelessly, so that session
+// holds no login; see the README's cache section), whether the answer came
+// from CiviCRM, from the cache or from Civigate itself.
+func TestRecordedHeadersThroughCivigate(t *testing.T) {
+	dir, ok := civicrmsim.RecordingsDir()
+	if !ok {
+		t.Fatal("the recordings are missing from translate/testdata/recordings")
+	}
+	exchanges, err := civicrmsim.LoadRecordings(filepath.Join(dir, "headers-6.17.2.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sim := civicrmsim.New(civicrmsim.Options{})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+sim.SiteKey(), "sign_keys "+sim.SignKeys()))
+	subst := sim.Placeholders()
+	for round, what := range []string{"first", "repeated"} {
+		for _, ex := range exchanges {
+			if strings.HasSuffix(ex.URL, "/civicrm/authx/id") {
+				continue // not an API call: Civigate passes it on untouched
+			}
+			req, err := ex.Request(inst.URL, "", subst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			// The XML read follows the same read in JSON, which stored it.
+			if round == 1 && ex.Name == "extern GET get xml" && resp.Header.Get("Cache-Status") != "Civigate; hit" {
+				t.Errorf("%s (%s): %s", ex.Name, what, resp.Header.Get("Cache-Status"))
+			}
+			for _, d := range ex.HeaderDiff(resp.Header, "Expires", "Cache-Control", "Pragma") {
+				t.Errorf("%s (%s): %s", ex.Name, what, d)
+			}
+			if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
+				t.Errorf("%s (%s): the client got a session cookie %q", ex.Name, what, c)
+			}
+		}
+	}
+}
+
 // The repository's copy of the recordings is the real one: where
 // shared/recordings is beside the repository, they must be identical.
 func TestRecordingsCopyMatchesShared(t *testing.T) {

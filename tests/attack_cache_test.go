@@ -1,0 +1,203 @@
+package tests
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// sessionCiviCRM is a CiviCRM whose admin is logged in in a browser: its
+// session cookie makes ajax/rest run as the admin, as CiviCRM does, if the
+// request passes the CSRF check (X-Requested-With: XMLHttpRequest, or a
+// stateless AuthX flow such as X-Civi-Auth). Without a credential or a
+// session it runs as anonymous, whose Contact.get is ACL-filtered to
+// nothing. Every answer carries PHP's session headers (a new cookie unless
+// the admin's session was sent back). It records the Cookie and
+// X-Requested-With of every API request.
+type sessionCiviCRM struct {
+	adminSession, apiKey string
+	srv                  *httptest.Server
+
+	mu   sync.Mutex
+	seen []http.Header
+}
+
+const adminSecret = "ADMIN-ONLY-ROW"
+
+func newSessionCiviCRM(t *testing.T) *sessionCiviCRM {
+	t.Helper()
+	c := &sessionCiviCRM{adminSession: randomHex(t, 16), apiKey: randomHex(t, 16)}
+	c.srv = httptest.NewServer(c)
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+func (c *sessionCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	session, _ := r.Cookie("SESSCIVISO")
+	loggedIn := session != nil && session.Value == c.adminSession
+	h := w.Header()
+	if !loggedIn {
+		b := make([]byte, 16)
+		_, _ = rand.Read(b)
+		h.Add("Set-Cookie", "SESSCIVISO="+hex.EncodeToString(b)+"; path=/; HttpOnly")
+	}
+	h.Set("Cache-Control", "no-store, no-cache, must-revalidate")
+	h.Set("Expires", "Thu, 19 Nov 1981 08:52:00 GMT")
+	h.Set("Pragma", "no-cache")
+	keyed := r.Header.Get("X-Civi-Auth") == "Bearer "+c.apiKey
+	if r.URL.Path == "/civicrm/authx/id" {
+		if !keyed {
+			h.Set("Content-Type", "text/plain;charset=UTF-8")
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, "HTTP 401 Invalid credential")
+			return
+		}
+		h.Set("Content-Type", "application/json")
+		io.WriteString(w, `{"contact_id":7,"user_id":7,"flow":"xheader","cred":"api_key"}`)
+		return
+	}
+	c.mu.Lock()
+	c.seen = append(c.seen, http.Header{"Cookie": r.Header.Values("Cookie"), "X-Requested-With": r.Header.Values("X-Requested-With")})
+	c.mu.Unlock()
+	h.Set("Content-Type", "application/json")
+	if !keyed && r.Header.Get("X-Requested-With") != "XMLHttpRequest" {
+		io.WriteString(w, `{"is_error":1,"error_message":"SECURITY ALERT: Ajax requests can only be issued by javascript clients, eg. CRM.api3()."}`)
+		return
+	}
+	switch {
+	case r.Form.Get("action") == "getfields":
+		io.WriteString(w, `{"is_error":0,"version":3,"count":1,"values":{"id":{"name":"id"}}}`)
+	case keyed:
+		io.WriteString(w, `{"is_error":0,"version":3,"count":1,"values":[{"id":"7","seen_by":"7"}]}`)
+	case loggedIn:
+		io.WriteString(w, `{"is_error":0,"version":3,"count":1,"values":[{"id":"1","seen_by":"admin","note":"`+adminSecret+`"}]}`)
+	default:
+		io.WriteString(w, `{"is_error":0,"version":3,"count":0,"values":[]}`)
+	}
+}
+
+// lastSeen is what the latest API request carried upstream; it forgets
+// the others. A test fails if no request reached CiviCRM.
+func (c *sessionCiviCRM) lastSeen(t *testing.T) http.Header {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.seen) == 0 {
+		t.Fatal("the request did not reach CiviCRM")
+	}
+	h := c.seen[len(c.seen)-1]
+	c.seen = nil
+	return h
+}
+
+// Issue 12, class 2: with `auth { anonymous }`, answers to callers without
+// a verified principal must never be stored nor served from the cache
+// (unless the call is shared), a cookie-only request must never be given
+// an X-Requested-With it did not send, and a stateless call must not carry
+// the client's session. Each row is one attack; all of them worked before.
+func TestAttackCacheAnonymousSessions(t *testing.T) {
+	up := newSessionCiviCRM(t)
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(up.srv.URL, "http://"),
+		"auth {\n\t\t\tanonymous\n\t\t}", "cache {\n\t\t\tshared Contact.getfields\n\t\t}"))
+	read := func(id int) string {
+		return inst.URL + "/civicrm/ajax/rest?entity=Contact&action=get&json=" + url.QueryEscape(fmt.Sprintf(`{"id":%d}`, id))
+	}
+	admin := func(xrw bool) http.Header {
+		h := http.Header{"Cookie": {"SESSCIVISO=" + up.adminSession}}
+		if xrw {
+			h.Set("X-Requested-With", "XMLHttpRequest")
+		}
+		return h
+	}
+	attacker := http.Header{"X-Requested-With": {"XMLHttpRequest"}}
+	noAdminData := func(t *testing.T, who string, a answer) {
+		if strings.Contains(a.body, adminSecret) || a.header.Get("Cache-Status") == "Civigate; hit" {
+			t.Errorf("%s got %s: %s", who, a.header.Get("Cache-Status"), a.body)
+		}
+	}
+
+	rows := []struct {
+		class, name string
+		run         func(t *testing.T, id int)
+	}{
+		{"anonymous-cache-crossing", "the admin's own session read is not served to an anonymous caller", func(t *testing.T, id int) {
+			victim := do(t, "GET", read(id), "", admin(true))
+			if !strings.Contains(victim.body, adminSecret) {
+				t.Fatalf("the admin's session did not reach CiviCRM: %s", victim.body)
+			}
+			noAdminData(t, "the anonymous caller", do(t, "GET", read(id), "", attacker))
+		}},
+		{"anonymous-cache-crossing", "two anonymous callers with different sessions do not share an entry", func(t *testing.T, id int) {
+			do(t, "GET", read(id), "", admin(true))
+			other := http.Header{"Cookie": {"SESSCIVISO=someone-else"}, "X-Requested-With": {"XMLHttpRequest"}}
+			noAdminData(t, "another session", do(t, "GET", read(id), "", other))
+		}},
+		{"anonymous-cache-crossing", "an anonymous answer is never stored", func(t *testing.T, id int) {
+			first := do(t, "GET", read(id), "", attacker)
+			second := do(t, "GET", read(id), "", attacker)
+			for _, a := range []answer{first, second} {
+				if cs := a.header.Get("Cache-Status"); cs != "Civigate; fwd=bypass; detail=anonymous" {
+					t.Errorf("anonymous read: %s", cs)
+				}
+			}
+		}},
+		{"csrf-x-requested-with", "a cross-site GET riding on the admin's cookie does not run as the admin", func(t *testing.T, id int) {
+			victim := do(t, "GET", read(id), "", admin(false))
+			if xrw := up.lastSeen(t)["X-Requested-With"]; len(xrw) != 0 {
+				t.Errorf("Civigate gave a cookie-only request X-Requested-With %q", xrw)
+			}
+			if strings.Contains(victim.body, adminSecret) {
+				t.Errorf("the cross-site request ran as the admin: %s", victim.body)
+			}
+			noAdminData(t, "the attacker afterwards", do(t, "GET", read(id), "", attacker))
+		}},
+		{"csrf-x-requested-with", "a cookie-only POST is not given X-Requested-With", func(t *testing.T, id int) {
+			do(t, "POST", inst.URL+"/civicrm/ajax/rest", fmt.Sprintf("entity=Contact&action=get&json=%%7B%%22id%%22%%3A%d%%7D", id), admin(false))
+			if xrw := up.lastSeen(t)["X-Requested-With"]; len(xrw) != 0 {
+				t.Errorf("Civigate gave a cookie-only request X-Requested-With %q", xrw)
+			}
+		}},
+		{"session-with-stateless-credential", "the client's cookie never rides along a call Civigate authenticated", func(t *testing.T, id int) {
+			h := admin(true)
+			h.Set("X-Civi-Auth", "Bearer "+up.apiKey)
+			got := do(t, "GET", read(id), "", h)
+			if c := up.lastSeen(t)["Cookie"]; len(c) != 0 || strings.Contains(got.body, adminSecret) {
+				t.Errorf("the admin's session reached CiviCRM with an API key call (Cookie %q): %s", c, got.body)
+			}
+		}},
+	}
+	for i, row := range rows {
+		t.Run(row.class+"/"+row.name, func(t *testing.T) {
+			up.mu.Lock()
+			up.seen = nil
+			up.mu.Unlock()
+			row.run(t, 100+i) // a call of its own: rows do not share entries
+		})
+	}
+
+	// Not an attack: a call the operator marked shared is the same for
+	// every caller, so anonymous callers are served from the cache too.
+	fields := inst.URL + "/civicrm/ajax/rest?entity=Contact&action=getfields&json=1"
+	do(t, "GET", fields, "", attacker)
+	if got := do(t, "GET", fields, "", attacker); got.header.Get("Cache-Status") != "Civigate; hit" {
+		t.Errorf("shared Contact.getfields for an anonymous caller: %s", got.header.Get("Cache-Status"))
+	}
+	// Nor is this: an anonymous caller's call runs on its own session, so
+	// the cookie CiviCRM sets for it comes back to it, and to it alone.
+	a, b := do(t, "GET", read(1), "", attacker), do(t, "GET", read(1), "", attacker)
+	ca, cb := a.header.Values("Set-Cookie"), b.header.Values("Set-Cookie")
+	if len(ca) != 1 || len(cb) != 1 || ca[0] == cb[0] || !strings.HasPrefix(ca[0], "SESSCIVISO=") {
+		t.Errorf("anonymous callers' own session cookies: %q, %q", ca, cb)
+	}
+	if s := do(t, "GET", read(1), "", admin(true)); len(s.header.Values("Set-Cookie")) != 0 {
+		t.Errorf("a resumed session got a cookie CiviCRM did not set: %q", s.header.Values("Set-Cookie"))
+	}
+}
