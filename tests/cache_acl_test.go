@@ -26,8 +26,10 @@ func TestCacheNeverCrossesACLUsersInRedis(t *testing.T) {
 	sim := civicrmsim.New(civicrmsim.Options{})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
+	// A Redis deadline well above the default: on a loaded machine 10ms
+	// lookups time out and the cache this test is about would go unused.
 	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"),
-		"site_key "+sim.SiteKey(), "redis "+ru, "redis_prefix "+prefix))
+		"site_key "+sim.SiteKey(), "redis "+ru, "redis_prefix "+prefix, "cache {\n\t\t\tredis_timeout 1s\n\t\t}"))
 	ada, grace := sim.ACLUsers()
 	sees := map[int64]map[string]bool{ada.ContactID: {"3": true, "5": true}, grace.ContactID: {"1": true, "4": true}}
 	users := []*civicrmsim.User{ada, grace}
