@@ -50,6 +50,12 @@ func do(t *testing.T, method, target, body string, header http.Header) answer {
 	for k, v := range header {
 		r.Header[k] = v
 	}
+	return doReq(t, r)
+}
+
+// doReq sends r and reads the whole answer.
+func doReq(t *testing.T, r *http.Request) answer {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(r)
 	if err != nil {
 		t.Fatal(err)

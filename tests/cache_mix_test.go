@@ -2,7 +2,6 @@ package tests
 
 import (
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -143,17 +142,6 @@ func TestCacheSecondReadHitsInEveryForm(t *testing.T) {
 			t.Errorf("%s: a hit can be told from a miss: %s", f.name, d)
 		}
 	}
-}
-
-func doReq(t *testing.T, r *http.Request) answer {
-	t.Helper()
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, resp.Header, string(b)}
 }
 
 // headerDiff describes how two answers' headers differ, but for the names

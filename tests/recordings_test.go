@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,14 +16,7 @@ import (
 // answered it (hashes and dates aside), while CiviCRM, simulated, only
 // serves civicrm/ajax/rest: its extern/rest.php is never called.
 func TestRecordedLegacyAnswersThroughCivigate(t *testing.T) {
-	dir, ok := civicrmsim.RecordingsDir()
-	if !ok {
-		t.Fatal("the recordings are missing from translate/testdata/recordings")
-	}
-	exchanges, err := civicrmsim.LoadRecordings(filepath.Join(dir, "extern-rest-6.17.2.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	exchanges := loadRecordings(t, "extern-rest-6.17.2.jsonl")
 	// With caching off, CiviCRM's JSON answers stream through as they
 	// arrive; with the cache, reads are read whole (to be stored) first.
 	type run struct{ prefix, cache string }
@@ -54,16 +46,10 @@ func TestRecordedLegacyAnswersThroughCivigate(t *testing.T) {
 			inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), directives...))
 			subst := sim.Placeholders()
 			for _, ex := range exchanges {
-				req, err := ex.Request(inst.URL, prefix+"/extern/rest.php", subst)
+				resp, got, err := ex.Send(inst.URL, prefix+"/extern/rest.php", subst)
 				if err != nil {
 					t.Fatal(err)
 				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
 				if resp.StatusCode != ex.Status || resp.Header.Get("Content-Type") != ex.ContentType {
 					t.Errorf("%s: got %d %q, extern/rest.php answered %d %q", ex.Name, resp.StatusCode,
 						resp.Header.Get("Content-Type"), ex.Status, ex.ContentType)
@@ -91,14 +77,7 @@ func TestRecordedLegacyAnswersThroughCivigate(t *testing.T) {
 // holds no login; see the README's cache section), whether the answer came
 // from CiviCRM, from the cache or from Civigate itself.
 func TestRecordedHeadersThroughCivigate(t *testing.T) {
-	dir, ok := civicrmsim.RecordingsDir()
-	if !ok {
-		t.Fatal("the recordings are missing from translate/testdata/recordings")
-	}
-	exchanges, err := civicrmsim.LoadRecordings(filepath.Join(dir, "headers-6.17.2.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	exchanges := loadRecordings(t, "headers-6.17.2.jsonl")
 	sim := civicrmsim.New(civicrmsim.Options{})
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
@@ -109,15 +88,10 @@ func TestRecordedHeadersThroughCivigate(t *testing.T) {
 			if strings.HasSuffix(ex.URL, "/civicrm/authx/id") {
 				continue // not an API call: Civigate passes it on untouched
 			}
-			req, err := ex.Request(inst.URL, "", subst)
+			resp, _, err := ex.Send(inst.URL, "", subst)
 			if err != nil {
 				t.Fatal(err)
 			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
 			// The XML read follows the same read in JSON, which stored it.
 			if round == 1 && ex.Name == "extern GET get xml" && resp.Header.Get("Cache-Status") != "Civigate; hit" {
 				t.Errorf("%s (%s): %s", ex.Name, what, resp.Header.Get("Cache-Status"))
@@ -130,6 +104,20 @@ func TestRecordedHeadersThroughCivigate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// loadRecordings reads one file of the repository's copy of the recordings.
+func loadRecordings(t *testing.T, file string) []civicrmsim.Exchange {
+	t.Helper()
+	dir, ok := civicrmsim.RecordingsDir()
+	if !ok {
+		t.Fatal("the recordings are missing from translate/testdata/recordings")
+	}
+	exchanges, err := civicrmsim.LoadRecordings(filepath.Join(dir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exchanges
 }
 
 // The repository's copy of the recordings is the real one: where

@@ -170,6 +170,22 @@ func (e Exchange) Request(base, pathOverride string, subst *strings.Replacer) (*
 	return req, nil
 }
 
+// Send rebuilds the recorded request (as Request does), sends it and reads
+// the whole answer.
+func (e Exchange) Send(base, pathOverride string, subst *strings.Replacer) (*http.Response, []byte, error) {
+	req, err := e.Request(base, pathOverride, subst)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, body, err
+}
+
 // Normalise blanks what varies between runs of a real site: contact hashes,
 // created/modified dates, and the host in the 403 page's asset URLs. Ids
 // and counts stay: the fixtures hold the recorded sites' rows.
