@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -20,17 +19,30 @@ type Policy struct {
 }
 
 // Rule matches calls. Every non-empty field must match; an empty field
-// matches anything.
+// matches anything, except Versions (see there).
 type Rule struct {
 	Effect       string         // "allow" or "deny"
 	Contacts     []int64        // principal contact ids
 	Fingerprints []string       // principal key fingerprints
 	CredTypes    []string       // api_key, jwt, pass, ext_jwt, none
 	Networks     []netip.Prefix // client address
-	// Entities and Actions as APIv3 normalises them (entity camel-cased
-	// and compared case-insensitively, action lowercased); "*" matches any.
+	// Entities and Actions are compared with the names CiviCRM resolves for
+	// each call (translate.Subcall), case- and underscore-insensitively:
+	// "option_value", "OptionValue" and "optionvalue" are one entity. A
+	// spelling CiviCRM runs as an entity never escapes a rule naming it,
+	// since CiviCRM finds an APIv3 implementation by that same folding.
+	// "*" matches any name. A name known only when CiviCRM runs the call
+	// (an APIv4 chain's "$contact_type") matches an allow rule only
+	// through "*" or an empty list, and every deny rule.
 	Entities []string
 	Actions  []string
+	// Versions are the API versions (3, 4) the rule is for. An allow rule
+	// without Versions is for version 3 only: until APIv4 is policed on its
+	// own route, a call of another version through an APIv3 form (a
+	// top-level or batch-member `version`, or a chain's) runs only when an
+	// allow rule names its version. A deny rule without Versions is for
+	// every version.
+	Versions []int
 	// Params, on an allow rule, restricts the parameters the call may carry
 	// to these names with these types (CiviProxy's rest_allowed_actions):
 	// "any", "int", "float", "string", "bool", "email", "hex", "array". A call
@@ -59,111 +71,153 @@ func (p *Policy) Validate() error {
 				return fmt.Errorf("policy rule %d: parameter %q has unknown type %q", i+1, n, t)
 			}
 		}
+		for _, v := range r.Versions {
+			if v != 3 && v != 4 {
+				return fmt.Errorf("policy rule %d: version must be 3 or 4, not %d", i+1, v)
+			}
+		}
 	}
 	return nil
 }
 
-// NormalEntity is _civicrm_api_get_camel_name folded to lower case, the
-// key policy rules compare: "option_value", "OptionValue" and "optionvalue"
-// are one entity for matching.
-func NormalEntity(e string) string {
-	return strings.ToLower(strings.ReplaceAll(e, "_", ""))
-}
+// sameEntity compares entity names the way rules do: ASCII case and
+// underscores ignored, without building folded copies.
+func sameEntity(a, b string) bool { return sameName(a, b, true) }
 
-// NormalAction is the APIv3 kernel's strtolower.
-func NormalAction(a string) string { return strings.ToLower(a) }
+// sameAction compares action names ignoring ASCII case.
+func sameAction(a, b string) bool { return sameName(a, b, false) }
 
-// subCall is one API call a request would run: the call itself, each
-// chained api.Entity.action, and each member of an api3 batch. Rules must
-// hold for all of them, or Contact.get + api.Contact.delete would pass an
-// allow rule for Contact.get.
-type subCall struct {
-	entity, action string
-	params         *translate.Array
-}
-
-func subCalls(call *translate.Call) []subCall {
-	var out []subCall
-	if call.Batch {
-		// entity=api3&action=call&json={"a":["Contact","get",{…}],…}
-		out = append(out, subCall{"api3", NormalAction(call.Action), nil})
-		if call.Params != nil {
-			for i := 0; i < call.Params.Len(); i++ {
-				if a, ok := call.Params.Value(i).(*translate.Array); ok {
-					e, _ := a.Get("0")
-					act, _ := a.Get("1")
-					ps, _ := a.Get("2")
-					pa, _ := ps.(*translate.Array)
-					es, _ := e.(string)
-					as, _ := act.(string)
-					out = appendChain(out, es, as, pa, 0)
-				}
+func sameName(a, b string, skipUnderscore bool) bool {
+	i, j := 0, 0
+	for {
+		if skipUnderscore {
+			for i < len(a) && a[i] == '_' {
+				i++
+			}
+			for j < len(b) && b[j] == '_' {
+				j++
 			}
 		}
-		return out
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if lowerASCII(a[i]) != lowerASCII(b[j]) {
+			return false
+		}
+		i++
+		j++
 	}
-	return appendChain(out, call.Entity, call.Action, call.Params, 0)
 }
 
-// appendChain adds a call and, recursively, its chained calls (keys
-// "api.<Entity>.<action>", matched case-insensitively to be safe).
-func appendChain(out []subCall, entity, action string, params *translate.Array, depth int) []subCall {
-	out = append(out, subCall{NormalEntity(entity), NormalAction(action), params})
-	if params == nil || depth > 8 {
-		return out
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
 	}
-	for i := 0; i < params.Len(); i++ {
-		k := params.Key(i)
-		if len(k) < 4 || !strings.EqualFold(k[:4], "api.") {
-			continue
-		}
-		ent, act, ok := strings.Cut(k[4:], ".")
-		if !ok {
-			out = append(out, subCall{NormalEntity(k[4:]), "?", nil})
-			continue
-		}
-		switch v := params.Value(i).(type) {
-		case *translate.Array:
-			if v.IsList() && v.Len() > 0 {
-				// A list of parameter sets runs the chained call once each.
-				for j := 0; j < v.Len(); j++ {
-					sub, _ := v.Value(j).(*translate.Array)
-					out = appendChain(out, ent, act, sub, depth+1)
-				}
-			} else {
-				out = appendChain(out, ent, act, v, depth+1)
-			}
-		default:
-			out = appendChain(out, ent, act, nil, depth+1)
-		}
-	}
-	return out
+	return c
 }
 
-// Check applies the policy to every call the request would run.
+// noPolicy is what a nil *Policy applies: every version-3 call is allowed,
+// and a call of another version is refused as with any policy.
+var noPolicy Policy
+
+// Check applies the policy to every call the request would run (the call
+// itself, each batch member, every chained call at any depth, as
+// translate.WalkV3 finds them). Where CiviCRM itself would refuse the
+// whole request because of its `version` (APIv3 REST always adds
+// check_permissions, which no APIv4 action takes, and knows no other
+// versions), the rejection carries CiviCRM's own answer.
 func (p *Policy) Check(pr *Principal, call *translate.Call, ip netip.Addr) *Rejection {
 	if p == nil {
-		return nil
+		p = &noPolicy
 	}
-	for _, sc := range subCalls(call) {
-		if !p.allows(pr, sc, ip) {
-			return &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403, Detail: "denied " + sc.entity + "." + sc.action}
+	if call.Batch {
+		// entity=api3&action=call is itself a call a rule may refuse.
+		batch := translate.Subcall{Version: 3, Entity: "api3", Action: translate.NormalAction(call.Action)}
+		if !p.allows(pr, batch, ip) {
+			return policyRejection(batch)
 		}
 	}
-	return nil
+	var (
+		first       translate.Subcall
+		refused     bool
+		rootVersion int  // version of the depth-0 call being walked
+		allForeign  = true // every depth-0 call has a version CiviCRM refuses
+		civiRefuses = true // every refused call lies under such a depth-0 call
+	)
+	translate.WalkV3(call, func(sc translate.Subcall) bool {
+		if sc.Depth == 0 {
+			rootVersion = sc.Version
+			allForeign = allForeign && rootVersion != 3
+		}
+		if p.allows(pr, sc, ip) {
+			return true
+		}
+		if !refused {
+			first, refused = sc, true
+		}
+		if rootVersion == 3 {
+			civiRefuses = false
+			return false
+		}
+		return true
+	})
+	if !refused {
+		return nil
+	}
+	rej := policyRejection(first)
+	if civiRefuses && (!call.Batch || allForeign) {
+		rej.Answer = civiVersionAnswer(call)
+	}
+	return rej
 }
 
-func (p *Policy) allows(pr *Principal, sc subCall, ip netip.Addr) bool {
+func policyRejection(sc translate.Subcall) *Rejection {
+	return &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403,
+		Detail: "denied " + sc.Entity + "." + sc.Action + " (version " + strconv.Itoa(sc.Version) + ")"}
+}
+
+// civiVersionAnswer is what CiviCRM answers a request whose calls (the
+// call itself, or every batch member) have a version other than 3: it runs
+// none of them. A refusal CiviCRM gives before it looks at the version
+// (the destructive-GET rule) comes first.
+func civiVersionAnswer(call *translate.Call) *translate.Reply {
+	if call.Refusal != nil {
+		return call.Refusal
+	}
+	if !call.Batch {
+		r := translate.RenderResult(call, translate.VersionError(translate.APIVersion(versionParam(call.Params))))
+		return &r
+	}
+	out := translate.NewArray()
+	for i := 0; i < call.Params.Len(); i++ {
+		m, _ := call.Params.Value(i).(*translate.Array)
+		p, _ := m.Get("2")
+		pa, _ := p.(*translate.Array)
+		out.Set(call.Params.Key(i), translate.VersionError(translate.APIVersion(versionParam(pa))))
+	}
+	r := translate.RenderResult(call, out)
+	return &r
+}
+
+func versionParam(params *translate.Array) any {
+	v, _ := params.Get("version")
+	return v
+}
+
+func (p *Policy) allows(pr *Principal, sc translate.Subcall, ip netip.Addr) bool {
+	if sc.Truncated {
+		return false
+	}
 	for i := range p.Rules {
 		r := &p.Rules[i]
 		if r.matches(pr, sc, ip) {
 			return r.Effect == "allow"
 		}
 	}
-	return p.Default != "deny"
+	return p.Default != "deny" && sc.Version == 3
 }
 
-func (r *Rule) matches(pr *Principal, sc subCall, ip netip.Addr) bool {
+func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr) bool {
 	if len(r.Contacts) > 0 && !slices.Contains(r.Contacts, pr.ContactID) {
 		return false
 	}
@@ -185,21 +239,37 @@ func (r *Rule) matches(pr *Principal, sc subCall, ip netip.Addr) bool {
 			return false
 		}
 	}
-	if !matchName(r.Entities, sc.entity, NormalEntity) || !matchName(r.Actions, sc.action, NormalAction) {
+	deny := r.Effect == "deny"
+	switch {
+	case len(r.Versions) > 0:
+		if !slices.Contains(r.Versions, sc.Version) {
+			return false
+		}
+	case !deny && sc.Version != 3:
 		return false
 	}
-	if r.Params != nil && !paramsFit(r.Params, sc.params) {
+	if !matchName(r.Entities, sc.Entity, sc.EntityDynamic, deny, sameEntity) ||
+		!matchName(r.Actions, sc.Action, sc.ActionDynamic, deny, sameAction) {
+		return false
+	}
+	if r.Params != nil && !paramsFit(r.Params, sc.Params) {
 		return false
 	}
 	return true
 }
 
-func matchName(list []string, v string, norm func(string) string) bool {
+// matchName: a rule's name list against a call's name. A dynamic name
+// may turn out to be any name: it matches a deny rule's list always and an
+// allow rule's only through "*".
+func matchName(list []string, name string, dynamic, deny bool, same func(a, b string) bool) bool {
 	if len(list) == 0 {
 		return true
 	}
+	if dynamic && deny {
+		return true
+	}
 	for _, x := range list {
-		if x == "*" || norm(x) == v {
+		if x == "*" || (!dynamic && same(x, name)) {
 			return true
 		}
 	}

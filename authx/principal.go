@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // Credential types, as CiviCRM's authx/id reports them plus Civigate's own.
@@ -115,6 +117,10 @@ type Rejection struct {
 	Flow string
 	// Detail is for logs: never a credential, never sent to the client.
 	Detail string
+	// Answer, when set, is what CiviCRM itself answers this request: the
+	// edge refused something CiviCRM refuses too, and the client gets
+	// CiviCRM's own words (Reply returns it as it is).
+	Answer *translate.Reply
 }
 
 // Error returns Message alone, so callers (and the CiviCRM simulator) can

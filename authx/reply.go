@@ -21,9 +21,13 @@ import (
 //     text/plain "HTTP 401 <message>", which API clients cannot parse as
 //     the APIv3 error every other answer of the endpoint is.
 //
-// No shape ever contains the credential.
+// A rejection carrying CiviCRM's own Answer gets that instead. No shape
+// ever contains the credential.
 func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, http.Header) {
 	h := http.Header{}
+	if r.Answer != nil {
+		return *r.Answer, h
+	}
 	if s := r.RetryAfterSeconds(); s > 0 {
 		h.Set("Retry-After", strconv.Itoa(s))
 	}

@@ -45,17 +45,6 @@ var DefaultDeny = []string{
 	"ReportTemplate.getstatistics",
 }
 
-// chainSkip are ChainSubscriber's per-entity api_* fields that are real
-// fields, not chains.
-var chainSkip = map[string][]string{
-	"SmsProvider": {"api_type", "api_url", "api_params"},
-	"Job":         {"api_prefix", "api_entity", "api_action"},
-	"Contact":     {"api_key"},
-}
-
-// maxChainDepth bounds recursion on hostile input; real chains are shallow.
-const maxChainDepth = 32
-
 // Decision is the verdict on one call.
 type Decision struct {
 	Cacheable bool
@@ -172,7 +161,7 @@ func (p *policy) Decide(call *translate.Call) Decision {
 		return d
 	}
 	params := call.Params
-	if v, ok := params.Get("version"); ok && !isVersion3(v) {
+	if v, ok := params.Get("version"); ok && translate.APIVersion(v) != 3 {
 		d.Reason = ReasonVersion
 		return d
 	}
@@ -184,9 +173,10 @@ func (p *policy) Decide(call *translate.Call) Decision {
 		d.Reason = ReasonUncacheable
 		return d
 	}
-	w := walker{p: p, ttl: -1}
-	if r := w.call(params, d.Entity, d.Action, 0); r != "" {
-		d.Reason = r
+	w := readWalk{p: p, ttl: -1}
+	translate.WalkV3(call, w.visit)
+	if w.reason != "" {
+		d.Reason = w.reason
 		return d
 	}
 	if w.ttl <= 0 {
@@ -203,133 +193,53 @@ func (p *policy) Decide(call *translate.Call) Decision {
 	return d
 }
 
-// walker checks one call level and, as ChainSubscriber does, every chained
-// call inside it.
-type walker struct {
+// readWalk judges each call a request runs (translate.WalkV3: the call and
+// every chained call at any depth): all must be cacheable reads.
+type readWalk struct {
 	p       *policy
 	ttl     time.Duration // smallest so far; -1 before the first
 	chained bool
 	reads   []string
+	reason  Reason
 }
 
-func (w *walker) call(params *translate.Array, entity, action string, depth int) Reason {
-	if depth > maxChainDepth {
-		return ReasonUncacheable
+func (w *readWalk) visit(sc translate.Subcall) bool {
+	w.reason = w.judge(sc)
+	return w.reason == ""
+}
+
+func (w *readWalk) judge(sc translate.Subcall) Reason {
+	if sc.Depth > 0 {
+		w.chained = true
 	}
-	if w.p.deny.match(entity, action) {
+	switch {
+	case sc.Truncated:
+		return ReasonUncacheable
+	case sc.Dynamic():
+		return ReasonChainedWrite
+	case sc.Version != 3:
+		return ReasonVersion
+	case w.p.deny.match(sc.Entity, sc.Action):
 		return ReasonDenied
 	}
-	if !readActions[action] {
+	if !readActions[sc.Action] {
 		switch {
-		case readsOnly(action):
+		case readsOnly(sc.Action):
 			return ReasonUncacheable // an entity-specific read
-		case depth == 0:
+		case sc.Depth == 0:
 			return ReasonWrite
 		}
 		return ReasonChainedWrite
 	}
-	if action == "getfields" && params.Has("cache_clear") {
+	if sc.Action == "getfields" && sc.Params.Has("cache_clear") {
 		// getfields with cache_clear flushes metadata caches (Generic.php).
 		return ReasonUncacheable
 	}
-	if t := w.p.ttl.lookup(entity, action); w.ttl < 0 || t < w.ttl {
+	if t := w.p.ttl.lookup(sc.Entity, sc.Action); w.ttl < 0 || t < w.ttl {
 		w.ttl = t
 	}
-	w.reads = append(w.reads, entity)
-	var r Reason
-	eachChain(params, entity, action, func(subEntity, subAction string, sub *translate.Array) bool {
-		w.chained = true
-		if sub == nil {
-			r = w.call(nil, subEntity, subAction, depth+1)
-		} else {
-			r = w.call(sub, subEntity, subAction, depth+1)
-		}
-		return r == ""
-	})
-	return r
-}
-
-// eachChain calls fn for every chained call in params (one level), in the
-// way Civi\API\Subscriber\ChainSubscriber finds them: a key starting with
-// "api" whose 4th byte is '.' or '_', with an array value or the integer 1
-// (strictly: the string "1" and the float 1.0 are not chains). A list value
-// runs once per element; sub is nil for the integer-1 form. Iteration stops
-// when fn returns false.
-func eachChain(params *translate.Array, entity, action string, fn func(subEntity, subAction string, sub *translate.Array) bool) {
-	for i := 0; i < params.Len(); i++ {
-		k, v := params.Key(i), params.Value(i)
-		sub, isArr := v.(*translate.Array)
-		if !isArr && v != translate.Number("1") {
-			continue
-		}
-		if len(k) < 4 || k[:3] != "api" || (k[3] != '.' && k[3] != '_') {
-			continue
-		}
-		if k == "api.has_parent" || k == "api_params" || slices.Contains(chainSkip[entity], k) {
-			continue
-		}
-		// explode($sep, $key): [1] is the entity, [2] the action.
-		sep := k[3:4]
-		ent, rest, _ := strings.Cut(k[4:], sep)
-		subAction, _, _ := strings.Cut(rest, sep)
-		subEntity := translate.NormalEntity(entityFromCamel(ent))
-		if subAction == "" || subAction == "0" { // PHP empty(): parent action
-			subAction = action
-		}
-		subAction = translate.NormalAction(subAction)
-		if !isArr {
-			if !fn(subEntity, subAction, nil) {
-				return
-			}
-			continue
-		}
-		if sub.Has("0") {
-			// array_key_exists(0, …): one call per element.
-			for j := 0; j < sub.Len(); j++ {
-				el, _ := sub.Value(j).(*translate.Array)
-				if el == nil {
-					el = translate.NewArray()
-				}
-				if !fn(subEntity, subAction, el) {
-					return
-				}
-			}
-			continue
-		}
-		if !fn(subEntity, subAction, sub) {
-			return
-		}
-	}
-}
-
-// entityFromCamel is _civicrm_api_get_entity_name_from_camel: "OptionValue"
-// becomes "option_value"; an all-lowercase name is kept.
-func entityFromCamel(s string) string {
-	if strings.ToLower(s) == s {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if 'A' <= c && c <= 'Z' {
-			if i > 0 {
-				b.WriteByte('_')
-			}
-			c += 'a' - 'A'
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
-}
-
-func isVersion3(v any) bool {
-	switch v := v.(type) {
-	case string:
-		return v == "3"
-	case translate.Number:
-		return v == "3"
-	}
-	return false
+	w.reads = append(w.reads, sc.Entity)
+	return ""
 }
 
 // hasRollbackOrTransaction: options.force_rollback and is_transactional run
@@ -358,13 +268,14 @@ func readsOnly(action string) bool {
 	return strings.HasPrefix(action, "get") || action == "check" || action == "validate"
 }
 
-// WriteTargets lists the entities a call may change: the top-level entity
-// when its action is not a read (readsOnly), and every chained call (any
-// depth) that is not one. The Caddy layer may call Invalidate for every
-// forwarded call that was not cacheable (reads invalidate nothing), or
-// InvalidateTargets with what this returned. all is true when the effect cannot be bounded
-// (className page callbacks, unparseable batches): then everything in the
-// namespace must be invalidated.
+// WriteTargets lists the entities a call may change: every call it runs
+// (translate.WalkV3: the call itself, batch members, chained calls at any
+// depth) whose action is not a read (readsOnly). The Caddy layer may call
+// Invalidate for every forwarded call that was not cacheable (reads
+// invalidate nothing), or InvalidateTargets with what this returned. all is
+// true when the effect cannot be bounded (className page callbacks, a call
+// whose entity or action is only known at run time, chains too deep to
+// follow): then everything in the namespace must be invalidated.
 func WriteTargets(call *translate.Call) (entities []string, all bool) {
 	if call == nil {
 		return nil, false
@@ -372,49 +283,22 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 	if call.HasClassName || call.ClassName != "" {
 		return nil, true
 	}
-	if call.Batch {
-		return batchTargets(call.Params)
-	}
-	if call.Refusal != nil || call.Ping || call.Entity == "" {
+	if !call.Batch && (call.Refusal != nil || call.Ping || call.Entity == "") {
 		return nil, false
 	}
 	var out []string
-	collectWrites(call.Params, translate.NormalEntity(call.Entity), translate.NormalAction(call.Action), 0, &out)
-	slices.Sort(out)
-	return slices.Compact(out), false
-}
-
-func collectWrites(params *translate.Array, entity, action string, depth int, out *[]string) {
-	if !readsOnly(action) {
-		*out = append(*out, entity)
-	}
-	if depth > maxChainDepth {
-		return
-	}
-	eachChain(params, entity, action, func(e, a string, sub *translate.Array) bool {
-		collectWrites(sub, e, a, depth+1, out)
+	translate.WalkV3(call, func(sc translate.Subcall) bool {
+		switch {
+		case sc.Truncated || sc.Dynamic():
+			all = true
+			return false
+		case sc.Entity != "" && !readsOnly(strings.ToLower(sc.Action)):
+			out = append(out, sc.Entity)
+		}
 		return true
 	})
-}
-
-// batchTargets reads a CRM.api3 batch ({"k":[entity, action, params], …}).
-func batchTargets(params *translate.Array) ([]string, bool) {
-	var out []string
-	for i := 0; i < params.Len(); i++ {
-		triple, ok := params.Value(i).(*translate.Array)
-		if !ok {
-			return nil, true
-		}
-		e, eok := triple.Get("0")
-		a, aok := triple.Get("1")
-		es, _ := e.(string)
-		as, _ := a.(string)
-		if !eok || !aok || es == "" || as == "" {
-			return nil, true
-		}
-		p, _ := triple.Get("2")
-		pa, _ := p.(*translate.Array)
-		collectWrites(pa, translate.NormalEntity(translate.Munge(es)), translate.NormalAction(translate.Munge(as)), 0, &out)
+	if all {
+		return nil, true
 	}
 	slices.Sort(out)
 	return slices.Compact(out), false

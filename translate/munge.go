@@ -19,6 +19,20 @@ const alphanumeric = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345
 // becomes a random 63-character string, as in CiviCRM: the call then fails
 // upstream with "API (…) does not exist", just as it did before.
 func Munge(name string) string {
+	out, ok := mungeName(name)
+	if !ok {
+		out = randomAlnum(mungeLen)
+	}
+	return out
+}
+
+// mungeName is Munge without the random substitute: ok is false where
+// CiviCRM would replace the name with a random one (which then names
+// nothing).
+func mungeName(name string) (string, bool) {
+	if mungeKeeps(name) {
+		return name, true
+	}
 	name = strings.Trim(name, " \t\n\r\x00\x0b") // PHP trim()'s default set
 	var b strings.Builder
 	b.Grow(len(name))
@@ -35,12 +49,35 @@ func Munge(name string) string {
 	}
 	out := b.String()
 	if strings.Trim(out, "_") == "" {
-		out = randomAlnum(mungeLen)
+		return "", false
 	}
 	if len(out) > mungeLen {
 		out = out[:mungeLen]
 	}
-	return out
+	return out, true
+}
+
+// mungeKeeps reports whether munge returns name unchanged (the common case,
+// answered without building a copy): at most 63 bytes of [a-zA-Z0-9_], with
+// an alphanumeric byte and no two '_' in a row.
+func mungeKeeps(name string) bool {
+	if len(name) > mungeLen {
+		return false
+	}
+	alnum := false
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9':
+			alnum = true
+		case c == '_':
+			if i > 0 && name[i-1] == '_' {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return alnum
 }
 
 // randomAlnum is CRM_Utils_String::createRandom($n, ALPHANUMERIC).

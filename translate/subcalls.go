@@ -1,0 +1,482 @@
+package translate
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Subcall is one API call a request makes CiviCRM run: the request's own
+// call, each member of a batch, and every chained call below them at any
+// depth. Policy and cacheability judge a request by all of its subcalls, so
+// each one carries the names CiviCRM itself resolves, not the client's
+// spelling. One walker per API version produces them (WalkV3 for the APIv3
+// forms, WalkV4 and WalkV4Batch for civicrm/ajax/api4): everything that
+// consumes subcalls works for both versions.
+type Subcall struct {
+	// Version is the API version CiviCRM runs the call with: 3 or 4, or 0
+	// for a `version` CiviCRM knows no API for (it answers "Unknown api
+	// version" and runs nothing).
+	Version int
+	// Entity and Action as CiviCRM resolves them. APIv3: the kernel's
+	// CamelCase entity (KernelEntity) and lower-case action (KernelAction).
+	// APIv4: the names as given (APIv4 neither munges nor camel-cases). ""
+	// is a name CiviCRM replaces with a random one (nothing alphanumeric in
+	// it), so the call cannot resolve.
+	Entity, Action string
+	// EntityDynamic and ActionDynamic: the name is only known when CiviCRM
+	// runs the call (an APIv4 chain's "$field" taken from the parent row, or
+	// a malformed chain element or batch member). Treat such a call as a
+	// write to any entity.
+	EntityDynamic, ActionDynamic bool
+	// Params are the parameters the client gave this call (CiviCRM adds its
+	// own defaults to chained calls); nil when it gave none.
+	Params *Array
+	// Depth is 0 for the request's own call and for batch members, n for a
+	// call chained n levels below one.
+	Depth int
+	// InBatch marks a batch member and everything chained below it; Member
+	// is that member's key in the batch.
+	InBatch bool
+	Member  string
+	// Truncated: the chain goes deeper than MaxSubcallDepth and what lies
+	// below this call was not inspected. Refuse the request, or treat it as
+	// a write with no bound.
+	Truncated bool
+}
+
+// Dynamic reports whether the entity or the action is only known at run time.
+func (s Subcall) Dynamic() bool { return s.EntityDynamic || s.ActionDynamic }
+
+// MaxSubcallDepth bounds how deep the walkers follow chains. PHP's
+// json_decode refuses more nesting than this, and each chain level is one
+// nesting level at least, so no request Civigate parsed reaches it; a call
+// built otherwise that does is reported Truncated, never skipped.
+const MaxSubcallDepth = phpJSONMaxDepth
+
+// WalkV3 calls visit for every subcall of an APIv3 request, depth first
+// (each call before the calls chained below it), and stops when visit
+// returns false; it reports whether the walk ran to the end.
+//
+// It follows CiviCRM 6.x: CRM_Utils_REST (a missing version is 3; an
+// entity=api3 batch runs each [entity, action, params] member through the
+// same path), Civi\API\Request::create (munge, then CamelCase and
+// strtolower; a loose switch on version), ChainSubscriber (any key starting
+// with "api" whose 4th byte is '.' or '_', with an array value or the
+// integer 1, split on that byte, a missing action meaning the parent's, the
+// per-entity api_* fields that are not chains), and, for a call CiviCRM
+// would run as APIv4, ActionObjectProvider's "chain" parameter. Where
+// CiviCRM's choice depends on its release or on data, the walker reports
+// every call any of them would run: a chained call's own `version` counts
+// (6.x enforces the parent's, older releases took the chain's own), chains
+// under getfields are reported (CiviCRM skips them), a version-4 call's
+// api.* keys are reported as APIv3 chains (APIv4 refuses them).
+func WalkV3(call *Call, visit func(Subcall) bool) bool {
+	w := walker{visit: visit}
+	if call.Batch {
+		return w.v3Batch(call.Params)
+	}
+	version := 3
+	if call.Form != FormWPRest {
+		// WordPress REST calls civicrm_api3(), which forces version 3.
+		version = requestVersion(call.Params)
+	}
+	sc := Subcall{Version: version, Params: call.Params}
+	sc.Entity, sc.Action = v3Names(version, call.Entity, call.Action)
+	return w.call(sc, true)
+}
+
+// WalkV4 calls visit for an APIv4 call (entity and action from the
+// civicrm/ajax/api4/{Entity}/{action} route, params decoded with exact key
+// matching) and every call chained below it, as WalkV3 does.
+func WalkV4(entity, action string, params *Array, visit func(Subcall) bool) bool {
+	w := walker{visit: visit}
+	return w.call(Subcall{Version: 4, Entity: entity, Action: action, Params: params}, false)
+}
+
+// WalkV4Batch walks the `calls` of an APIv4 batch (civicrm/ajax/api4 with
+// calls=<json>): a list or object whose members are [entity, action,
+// params?, index?] or objects with those names as keys (PHP named
+// arguments). A member CiviCRM could not call with definite names is
+// reported dynamic.
+func WalkV4Batch(calls *Array, visit func(Subcall) bool) bool {
+	w := walker{visit: visit}
+	for i := 0; i < calls.Len(); i++ {
+		sc := Subcall{Version: 4, InBatch: true, Member: calls.Key(i)}
+		m, ok := calls.Value(i).(*Array)
+		if !ok {
+			sc.EntityDynamic, sc.ActionDynamic = true, true
+			if !w.call(sc, false) {
+				return false
+			}
+			continue
+		}
+		var e, a, p any
+		var eDup, aDup bool
+		e, eDup = argument(m, "0", "entity")
+		a, aDup = argument(m, "1", "action")
+		p, _ = argument(m, "2", "params")
+		sc.Entity, sc.EntityDynamic = v4Name(e)
+		sc.Action, sc.ActionDynamic = v4Name(a)
+		sc.EntityDynamic = sc.EntityDynamic || eDup
+		sc.ActionDynamic = sc.ActionDynamic || aDup
+		sc.Params, _ = p.(*Array)
+		if !w.call(sc, false) {
+			return false
+		}
+	}
+	return true
+}
+
+// argument is a batch member's positional or named argument; both at once
+// is a PHP error, reported as ambiguous.
+func argument(m *Array, pos, name string) (v any, ambiguous bool) {
+	pv, pok := m.Get(pos)
+	nv, nok := m.Get(name)
+	if pok {
+		return pv, nok
+	}
+	return nv, false
+}
+
+type walker struct {
+	visit func(Subcall) bool
+}
+
+// call reports sc and walks the chains below it: APIv3 chains (api.* keys)
+// for a call made through the APIv3 kernel, APIv4 chains (the "chain" key)
+// for a call CiviCRM would run as APIv4.
+func (w *walker) call(sc Subcall, v3 bool) bool {
+	if sc.Depth > MaxSubcallDepth {
+		sc.Truncated = true
+		return w.visit(sc)
+	}
+	if !w.visit(sc) {
+		return false
+	}
+	if v3 && !w.v3Chains(sc) {
+		return false
+	}
+	if sc.Version == 4 && !w.v4Chains(sc) {
+		return false
+	}
+	return true
+}
+
+// v3Batch walks CRM_Utils_REST::processMultiple: each member is
+// process(['civicrm', $call[0], $call[1]], $call[2] ?? []).
+func (w *walker) v3Batch(calls *Array) bool {
+	for i := 0; i < calls.Len(); i++ {
+		sc := Subcall{Version: 3, InBatch: true, Member: calls.Key(i)}
+		m, ok := calls.Value(i).(*Array)
+		if !ok {
+			// PHP would index the characters of a string and fail on them;
+			// nothing definite runs.
+			sc.EntityDynamic, sc.ActionDynamic = true, true
+			if !w.call(sc, true) {
+				return false
+			}
+			continue
+		}
+		e, _ := m.Get("0")
+		a, _ := m.Get("1")
+		p, _ := m.Get("2")
+		// civicrm_api(string $entity, string $action, …): scalars are
+		// converted, anything else is a TypeError whose effect the edge
+		// cannot name.
+		sc.EntityDynamic = !isScalar(e)
+		sc.ActionDynamic = !isScalar(a)
+		sc.Params, _ = p.(*Array) // a non-array is [] (false, null) or a fatal error
+		sc.Version = requestVersion(sc.Params)
+		sc.Entity, sc.Action = v3Names(sc.Version, PHPStringOrEmpty(e), PHPStringOrEmpty(a))
+		if !w.call(sc, true) {
+			return false
+		}
+	}
+	return true
+}
+
+// v3Chains walks ChainSubscriber over parent's params.
+func (w *walker) v3Chains(parent Subcall) bool {
+	p := parent.Params
+	for i := 0; i < p.Len(); i++ {
+		key, v := p.Key(i), p.Value(i)
+		sub, isArr := v.(*Array)
+		if !isArr && v != Number("1") { // is_array($v) || $v === 1
+			continue
+		}
+		if len(key) < 4 || key[:3] != "api" || key == "api.has_parent" || key == "api_params" {
+			continue
+		}
+		sep := key[3:4]
+		if sep != "." && sep != "_" {
+			continue
+		}
+		// explode($sep, $key): [1] is the entity, [2] the action.
+		rawEntity, rest, _ := strings.Cut(key[4:], sep)
+		rawAction, _, _ := strings.Cut(rest, sep)
+		lower := EntityNameToLower(rawEntity)
+		if chainSkipped(parent.Entity, lower) {
+			continue
+		}
+		action := rawAction
+		if action == "" || action == "0" { // empty(): the parent's action
+			action = parent.Action
+		}
+		child := Subcall{Version: parent.Version, Depth: parent.Depth + 1, InBatch: parent.InBatch, Member: parent.Member}
+		child.Entity, child.Action = KernelEntity(lower), KernelAction(action)
+		if !isArr {
+			// 'api.X.y' => 1: ['version' => <parent's>].
+			if !w.call(child, true) {
+				return false
+			}
+			continue
+		}
+		if !sub.Has("0") {
+			child.Params = sub
+			child.Version = chainVersion(sub, parent.Version)
+			if !w.call(child, true) {
+				return false
+			}
+			continue
+		}
+		// array_key_exists(0, …): one call per element, every key.
+		for j := 0; j < sub.Len(); j++ {
+			c := child
+			c.Params, _ = sub.Value(j).(*Array)
+			c.Version = chainVersion(c.Params, parent.Version)
+			if !w.call(c, true) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// chainSkip are ChainSubscriber's api_* fields that are not chains, by the
+// parent's entity, as the chained entity name (lower case) they would give.
+var chainSkip = map[string][]string{
+	"SmsProvider": {"type", "url", "params"},
+	"Job":         {"prefix", "entity", "action"},
+	"Contact":     {"key"},
+}
+
+func chainSkipped(parentEntity, lowerSubEntity string) bool {
+	for _, s := range chainSkip[parentEntity] {
+		if s == lowerSubEntity {
+			return true
+		}
+	}
+	return false
+}
+
+// chainVersion is the version a chained call runs with: the parent's
+// (enforced since CiviCRM 5.x), or the chain's own where an older release
+// let it win. The walker reports the one that is not 3, so a policy sees
+// the riskier reading.
+func chainVersion(params *Array, parent int) int {
+	v, ok := params.Get("version")
+	if !ok {
+		return parent
+	}
+	if own := APIVersion(v); own != 3 {
+		return own
+	}
+	return parent
+}
+
+// v4Chains walks ActionObjectProvider::handleChains over parent's params:
+// "chain" => {name: [entity, action, params, index]}; each runs as APIv4
+// (civicrm_api4 forces version 4), once per result row, with "$field"
+// names and values taken from that row.
+func (w *walker) v4Chains(parent Subcall) bool {
+	v, ok := parent.Params.Get("chain")
+	if !ok {
+		return true
+	}
+	child := Subcall{Version: 4, Depth: parent.Depth + 1, InBatch: parent.InBatch, Member: parent.Member}
+	chain, isArr := v.(*Array)
+	if !isArr {
+		// Not something CiviCRM can run, but nothing the edge can name either.
+		child.EntityDynamic, child.ActionDynamic = true, true
+		return w.call(child, false)
+	}
+	for i := 0; i < chain.Len(); i++ {
+		c := child
+		el, isArr := chain.Value(i).(*Array)
+		if !isArr {
+			c.EntityDynamic, c.ActionDynamic = true, true
+			if !w.call(c, false) {
+				return false
+			}
+			continue
+		}
+		e, _ := el.Get("0")
+		a, _ := el.Get("1")
+		p, _ := el.Get("2")
+		c.Entity, c.EntityDynamic = v4Name(e)
+		c.Action, c.ActionDynamic = v4Name(a)
+		if !el.IsList() {
+			c.EntityDynamic, c.ActionDynamic = true, true
+		}
+		c.Params, _ = p.(*Array)
+		if !w.call(c, false) {
+			return false
+		}
+	}
+	return true
+}
+
+// v4Name is an APIv4 chain's entity or action: a string starting with "$"
+// (and longer than that) comes from the parent row, anything but a string
+// cannot be named.
+func v4Name(v any) (name string, dynamic bool) {
+	s, ok := v.(string)
+	if !ok {
+		return "", true
+	}
+	return s, len(s) > 1 && s[0] == '$'
+}
+
+func isScalar(v any) bool {
+	switch v.(type) {
+	case string, Number, bool:
+		return true
+	}
+	return false
+}
+
+// v3Names are the names a call made through CRM_Utils_REST::process runs
+// with: munged there, then normalised by Request::create for version 3, or
+// taken as they are by the APIv4 class lookup for version 4.
+func v3Names(version int, entity, action string) (string, string) {
+	if version == 4 {
+		e, _ := mungeName(entity)
+		a, _ := mungeName(action)
+		return e, a
+	}
+	return KernelEntity(entity), KernelAction(action)
+}
+
+// requestVersion is the version process() gives a call: 3 when the
+// parameters have no "version" key (array_key_exists), else what
+// Request::create makes of its value.
+func requestVersion(params *Array) int {
+	v, ok := params.Get("version")
+	if !ok {
+		return 3
+	}
+	return APIVersion(v)
+}
+
+// APIVersion is the API version Civi\API\Request::create picks for a
+// `version` value: PHP's switch compares loosely and tries 3 before 4, so
+// 3, "3", " 3", "3.0", "3e0" and true are 3; 4, "4", "4.0" are 4; null,
+// false, arrays and anything else are 0 (CiviCRM answers "Unknown api
+// version").
+func APIVersion(v any) int {
+	var f float64
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return 3
+		}
+		return 0
+	case Number:
+		n, err := strconv.ParseFloat(string(x), 64)
+		if err != nil {
+			return 0
+		}
+		f = n
+	case string:
+		if !isNumericValue(x) {
+			return 0
+		}
+		n, err := strconv.ParseFloat(strings.Trim(x, " \t\n\r\v\f"), 64)
+		if err != nil {
+			return 0
+		}
+		f = n
+	default:
+		return 0
+	}
+	switch f {
+	case 3:
+		return 3
+	case 4:
+		return 4
+	}
+	return 0
+}
+
+// KernelEntity is the entity APIv3's kernel runs for a name:
+// Request::normalizeEntityName, i.e. NormalEntity(munge(name)). "" when
+// munge would substitute a random name.
+func KernelEntity(name string) string {
+	m, ok := mungeName(name)
+	if !ok {
+		return ""
+	}
+	return NormalEntity(m)
+}
+
+// KernelAction is the action APIv3's kernel runs: strtolower(munge(name)),
+// "" when munge would substitute a random name.
+func KernelAction(name string) string {
+	m, ok := mungeName(name)
+	if !ok {
+		return ""
+	}
+	return NormalAction(m)
+}
+
+// EntityNameToLower is _civicrm_api_get_entity_name_from_camel
+// (CRM_Core_DAO_AllCoreTables::convertEntityNameToLower): "OptionValue" is
+// "option_value", "UFGroup" "uf_group", an all-lower-case name stays as it
+// is, and a PHP-empty name ("" or "0") is "".
+func EntityNameToLower(name string) string {
+	if name == "" || name == "0" {
+		return ""
+	}
+	if NormalAction(name) == name {
+		return name
+	}
+	switch name {
+	case "PCP", "IM", "ACL":
+		return NormalAction(name)
+	}
+	var b strings.Builder
+	b.Grow(len(name) + 4)
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; 'A' <= c && c <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteByte(name[i])
+	}
+	s := strings.ReplaceAll(b.String(), "U_F", "uf")
+	return NormalAction(strings.TrimLeft(s, "_"))
+}
+
+// VersionError is what CiviCRM's APIv3 REST answers (HTTP 200, in the
+// client's format) for a call whose version Request::create resolves to
+// version (APIVersion), when that is not 3. For 4 it builds an APIv4
+// action and sets every parameter on it; the check_permissions REST always
+// adds is not one (recorded: api4-6.17.2 v3v4-1…4). Any other value is
+// NotImplementedException("Unknown api version"), error code "not-found"
+// (code). Both are thrown before the request has an entity or action.
+func VersionError(version int) *Array {
+	e := NewArray()
+	if version == 4 {
+		e.Set("error_code", Number("0"))
+	} else {
+		e.Set("error_code", "not-found")
+	}
+	e.Set("entity", nil)
+	e.Set("action", nil)
+	e.Set("is_error", Number("1"))
+	if version == 4 {
+		e.Set("error_message", "Unknown api parameter: check_permissions")
+	} else {
+		e.Set("error_message", "Unknown api version")
+	}
+	return e
+}

@@ -1,0 +1,324 @@
+package translate
+
+import (
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// describe renders a subcall for the tables: "3 Contact.get" for a
+// top-level call, "  4 ~.create" two levels below it ("~" a dynamic name),
+// "[a] …" for batch member a, "!" for a truncated walk.
+func describe(sc Subcall) string {
+	var b strings.Builder
+	b.WriteString(strings.Repeat("  ", sc.Depth))
+	if sc.InBatch {
+		b.WriteString("[" + sc.Member + "] ")
+	}
+	if sc.Truncated {
+		b.WriteString("! ")
+	}
+	b.WriteString(strconv.Itoa(sc.Version) + " ")
+	if sc.EntityDynamic {
+		b.WriteString("~")
+	} else {
+		b.WriteString(sc.Entity)
+	}
+	b.WriteByte('.')
+	if sc.ActionDynamic {
+		b.WriteString("~")
+	} else {
+		b.WriteString(sc.Action)
+	}
+	return b.String()
+}
+
+func collect(walk func(func(Subcall) bool) bool) []string {
+	var out []string
+	walk(func(sc Subcall) bool {
+		out = append(out, describe(sc))
+		return true
+	})
+	return out
+}
+
+func v3Walk(c *Call) []string {
+	return collect(func(v func(Subcall) bool) bool { return WalkV3(c, v) })
+}
+
+func jsonArray(t testing.TB, s string) *Array {
+	t.Helper()
+	if s == "" {
+		return NewArray()
+	}
+	a, ok := mustDecode(t, s).(*Array)
+	if !ok {
+		t.Fatalf("not an object: %s", s)
+	}
+	return a
+}
+
+func ajaxCall(t testing.TB, entity, action, params string) *Call {
+	return &Call{Form: FormAjax, Method: "POST", Entity: entity, Action: action, Params: jsonArray(t, params)}
+}
+
+func sameLines(got, want []string) bool {
+	return strings.Join(got, "\n") == strings.Join(want, "\n")
+}
+
+// Every way ChainSubscriber finds, names and nests a chained call, and the
+// version Request::create gives each call.
+func TestWalkV3(t *testing.T) {
+	cases := []struct {
+		name           string
+		entity, action string
+		params         string
+		want           []string
+	}{
+		{"plain call", "contact", "GET", ``, []string{"3 Contact.get"}},
+		{"entity normalised as the kernel does", "option_value", "get", ``, []string{"3 OptionValue.get"}},
+		{"dot separator", "Contact", "get", `{"api.Email.create":{"email":"x@e.org"}}`,
+			[]string{"3 Contact.get", "  3 Email.create"}},
+		{"underscore separator", "Contact", "get", `{"id":3,"api_Email_create":{"email":"x@e.org"}}`,
+			[]string{"3 Contact.get", "  3 Email.create"}},
+		{"underscore splits a two-word entity", "Contact", "get", `{"api_option_value_get":{}}`,
+			[]string{"3 Contact.get", "  3 Option.value"}},
+		{"other separator is no chain", "Contact", "get", `{"api-Email-create":{}}`, []string{"3 Contact.get"}},
+		{"prefix is case-sensitive", "Contact", "get", `{"API.Contact.delete":{"id":1}}`, []string{"3 Contact.get"}},
+		{"trailing parts after the action", "Contact", "get", `{"api.Email.create.x":{}}`,
+			[]string{"3 Contact.get", "  3 Email.create"}},
+		{"missing action is the parent's", "Contact", "create", `{"api.Email":{}}`,
+			[]string{"3 Contact.create", "  3 Email.create"}},
+		{"action 0 is the parent's", "Contact", "get", `{"api.Email.0":{}}`, []string{"3 Contact.get", "  3 Email.get"}},
+		{"action is munged and lowered", "Contact", "get", `{"api.Email.CREATE":{}, "api.Email. delete":{}}`,
+			[]string{"3 Contact.get", "  3 Email.create", "  3 Email.delete"}},
+		{"entity from camel then to camel", "Contact", "get",
+			`{"api.optionValue.get":{},"api.UFGroup.get":{},"api.uf_group.get":{},"api. Email.get":{},"api.EMAIL.get":{}}`,
+			[]string{"3 Contact.get", "  3 OptionValue.get", "  3 UFGroup.get", "  3 UFGroup.get", "  3 Email.get", "  3 EMAIL.get"}},
+		{"an entity with nothing alphanumeric names nothing", "Contact", "get", `{"api..delete":{}}`,
+			[]string{"3 Contact.get", "  3 .delete"}},
+		{"integer 1 is a chain", "Contact", "get", `{"api.Contact.delete":1}`, []string{"3 Contact.get", "  3 Contact.delete"}},
+		{"string 1, float 1.0, true and 2 are not", "Contact", "get",
+			`{"api.Contact.delete":"1","api.Email.delete":1.0,"api.Phone.delete":true,"api.Note.delete":2}`, []string{"3 Contact.get"}},
+		{"a list runs once per element", "Contact", "get", `{"api.Email.create":[{"email":"a"},{"email":"b"}]}`,
+			[]string{"3 Contact.get", "  3 Email.create", "  3 Email.create"}},
+		{"key 0 makes every value an element", "Contact", "get", `{"api.Email.create":{"x":{"api.Phone.delete":1},"0":{}}}`,
+			[]string{"3 Contact.get", "  3 Email.create", "    3 Phone.delete", "  3 Email.create"}},
+		{"nested chains", "Contact", "get", `{"api.Email.get":{"api.Phone.get":{"api_Note_delete":1}}}`,
+			[]string{"3 Contact.get", "  3 Email.get", "    3 Phone.get", "      3 Note.delete"}},
+		{"not chains", "Contact", "get", `{"api.has_parent":1,"api_params":{"a":1}}`, []string{"3 Contact.get"}},
+		{"Contact's api_key field, any spelling", "Contact", "get", `{"api_key":{"IS NOT NULL":1},"api.key":{},"api_Key":{},"api_Key.create":{}}`,
+			[]string{"3 Contact.get", "  3 KeyCreate.get"}},
+		{"api_key on another entity is a chain", "Email", "get", `{"api_key":{},"api_key_create":{}}`,
+			[]string{"3 Email.get", "  3 Key.get", "  3 Key.create"}},
+		{"Job and SmsProvider fields", "Job", "get", `{"api_entity":{},"api_action":{},"api_prefix":{},"api_Email_get":{}}`,
+			[]string{"3 Job.get", "  3 Email.get"}},
+
+		{"version 4", "Contact", "get", `{"version":4}`, []string{"4 Contact.get"}},
+		{"version 4 as loose text", "Contact", "get", `{"version":" 4.0 "}`, []string{"4 Contact.get"}},
+		{"version true is 3", "Contact", "get", `{"version":true}`, []string{"3 Contact.get"}},
+		{"version 3e0", "Contact", "get", `{"version":"3e0"}`, []string{"3 Contact.get"}},
+		{"version null is unknown", "Contact", "get", `{"version":null}`, []string{"0 Contact.get"}},
+		{"version 3abc is unknown", "Contact", "get", `{"version":"3abc"}`, []string{"0 Contact.get"}},
+		{"version list is unknown", "Contact", "get", `{"version":[3]}`, []string{"0 Contact.get"}},
+		{"version 4 runs its APIv4 chain", "Contact", "get", `{"version":4,"chain":{"e":["Email","create",{"values":{}}]}}`,
+			[]string{"4 Contact.get", "  4 Email.create"}},
+		{"an APIv3 call has no APIv4 chain", "Contact", "get", `{"chain":{"e":["Email","create",{}]}}`,
+			[]string{"3 Contact.get"}},
+		{"a chain's own version", "Contact", "get", `{"api.Email.get":{"version":4},"api.Phone.get":{"version":"3"}}`,
+			[]string{"3 Contact.get", "  4 Email.get", "  3 Phone.get"}},
+		{"the integer-1 chain has the parent's version", "Contact", "get", `{"version":"4","api.Email.delete":1}`,
+			[]string{"4 Contact.get", "  4 Email.delete"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := v3Walk(ajaxCall(t, tc.entity, tc.action, tc.params)); !sameLines(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// No depth cut-off: a chain nested far deeper than clients use is walked
+// to its end; past MaxSubcallDepth the walk reports a truncated call
+// instead of skipping what lies below.
+func TestWalkV3Depth(t *testing.T) {
+	deep := `{"api.Email.create":{}}`
+	for range 30 {
+		deep = `{"api.Contact.get":` + deep + `}`
+	}
+	got := v3Walk(ajaxCall(t, "Contact", "get", deep))
+	if len(got) != 32 || strings.TrimSpace(got[31]) != "3 Email.create" {
+		t.Fatalf("deep chain: %d calls, last %q", len(got), got[len(got)-1])
+	}
+
+	// Deeper than JSON can carry: built by hand.
+	leaf := NewArray()
+	for range MaxSubcallDepth + 5 {
+		p := NewArray()
+		p.Set("api.Contact.get", leaf)
+		leaf = p
+	}
+	var last Subcall
+	n := 0
+	WalkV3(&Call{Form: FormAjax, Entity: "Contact", Action: "get", Params: leaf}, func(sc Subcall) bool {
+		last, n = sc, n+1
+		return true
+	})
+	if !last.Truncated || last.Depth != MaxSubcallDepth+1 || n != MaxSubcallDepth+2 {
+		t.Fatalf("past the bound: %d calls, last %+v", n, last)
+	}
+}
+
+func TestWalkV3Stops(t *testing.T) {
+	calls := 0
+	done := WalkV3(ajaxCall(t, "Contact", "get", `{"api.Email.get":{"api.Phone.get":{}},"api.Note.get":{}}`), func(sc Subcall) bool {
+		calls++
+		return sc.Entity != "Email"
+	})
+	if done || calls != 2 {
+		t.Fatalf("walk went on after false: done=%v calls=%d", done, calls)
+	}
+}
+
+// The forms CiviCRM gives a call: PHP's name mangling turns a key-value
+// api.Email.create[email] into api_Email_create, a chain; WordPress REST
+// forces version 3 (civicrm_api3); a batch runs each member through
+// process(), which munges its names.
+func TestWalkV3Forms(t *testing.T) {
+	body := "entity=Contact&action=get&json=1&id=3&api.Email.create[email]=x@e.org&api.Phone.delete=1"
+	r := httptest.NewRequest("POST", "/civicrm/ajax/rest", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	route, ok := Recognise("POST", r.URL, RecogniseConfig{})
+	if !ok {
+		t.Fatal("not recognised")
+	}
+	c := mustParse(t, r, route)
+	if got, want := v3Walk(c), []string{"3 Contact.get", "  3 Email.create"}; !sameLines(got, want) {
+		t.Errorf("mangled key-value chain: got %q, want %q", got, want)
+	}
+
+	wp := ajaxCall(t, "Contact", "get", `{"version":4}`)
+	wp.Form = FormWPRest
+	if got := v3Walk(wp); !sameLines(got, []string{"3 Contact.get"}) {
+		t.Errorf("WordPress REST: %q", got)
+	}
+
+	batch := &Call{Form: FormAjax, Entity: "api3", Action: "call", Batch: true, Params: jsonArray(t,
+		`{"a":["Email"," create",{"email":"x"}],"b":["contact","get",{"version":4,"api.Email.delete":1}],"c":"junk",`+
+			`"d":[["Contact"],"get"],"e":["Contact","get",{"api_Note_delete":1}],"f":[5,true]}`)}
+	want := []string{
+		"[a] 3 Email.create",
+		"[b] 4 contact.get", "  [b] 4 Email.delete",
+		"[c] 3 ~.~",
+		"[d] 3 ~.get",
+		"[e] 3 Contact.get", "  [e] 3 Note.delete",
+		"[f] 3 5.1",
+	}
+	if got := v3Walk(batch); !sameLines(got, want) {
+		t.Errorf("batch: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAPIVersion(t *testing.T) {
+	for _, tc := range []struct {
+		v    any
+		want int
+	}{
+		{Number("3"), 3}, {Number("3.0"), 3}, {Number("30e-1"), 3}, {"3", 3}, {" 3", 3}, {"3 ", 3}, {"\n3\t", 3},
+		{"03", 3}, {"+3", 3}, {"3.", 3}, {true, 3},
+		{Number("4"), 4}, {"4", 4}, {"4.0", 4}, {".4e1", 4},
+		{false, 0}, {nil, 0}, {"", 0}, {"3abc", 0}, {"0x3", 0}, {"three", 0}, {NewArray(), 0}, {Number("2"), 0}, {"3 3", 0},
+	} {
+		if got := APIVersion(tc.v); got != tc.want {
+			t.Errorf("APIVersion(%#v) = %d, want %d", tc.v, got, tc.want)
+		}
+	}
+}
+
+func TestEntityNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"OptionValue": "option_value", "option_value": "option_value", "UFGroup": "uf_group", "Contact": "contact",
+		"ACL": "acl", "PCP": "pcp", "Acl": "acl", "EMAIL": "e_m_a_i_l", "": "", "0": "", " Email": " _email", "XU_F": "x_u__f", "XUF": "x_uf", "UFJoin": "uf_join",
+	} {
+		if got := EntityNameToLower(in); got != want {
+			t.Errorf("EntityNameToLower(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"contact": "Contact", "option_value": "OptionValue", " _email": "Email", "uf_group": "UFGroup", "!!": "", "": "", "a--b": "AB",
+	} {
+		if got := KernelEntity(in); got != want {
+			t.Errorf("KernelEntity(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := KernelAction(" Create\t"); got != "create" {
+		t.Errorf("KernelAction = %q", got)
+	}
+}
+
+func v4Walk(t *testing.T, entity, action, params string) []string {
+	p := jsonArray(t, params)
+	return collect(func(v func(Subcall) bool) bool { return WalkV4(entity, action, p, v) })
+}
+
+// APIv4 chains (spec §4, civicrm-apiv4-rest.md): [entity, action, params,
+// index] under the exact key "chain", at any depth; "$field" names come
+// from the parent row and are dynamic, as is anything that is not a
+// string, and a chain element that is not a list.
+func TestWalkV4(t *testing.T) {
+	cases := []struct {
+		name   string
+		params string
+		want   []string
+	}{
+		{"no chain", `{"select":["id"]}`, []string{"4 Contact.get"}},
+		{"a chained write", `{"chain":{"e":["Email","create",{"values":{"email":"x"}}]}}`,
+			[]string{"4 Contact.get", "  4 Email.create"}},
+		{"entity from the row", `{"chain":{"x":["$contact_type","get",{}]}}`, []string{"4 Contact.get", "  4 ~.get"}},
+		{"action from the row", `{"chain":{"x":["Note","$verb"]}}`, []string{"4 Contact.get", "  4 Note.~"}},
+		{"a lone $ is a name", `{"chain":{"x":["$","get"]}}`, []string{"4 Contact.get", "  4 $.get"}},
+		{"non-string names", `{"chain":{"x":[5,["get"]]}}`, []string{"4 Contact.get", "  4 ~.~"}},
+		{"element not a list", `{"chain":{"x":{"0":"Email","1":"get","x":1,"2":{"chain":{"y":["Note","delete"]}}}}}`,
+			[]string{"4 Contact.get", "  4 ~.~", "    4 Note.delete"}},
+		{"element not an array", `{"chain":{"x":"Email.delete"}}`, []string{"4 Contact.get", "  4 ~.~"}},
+		{"chain not an array", `{"chain":"x"}`, []string{"4 Contact.get", "  4 ~.~"}},
+		{"only the exact key", `{"Chain":{"x":["Email","delete"]},"chains":{"x":["Email","delete"]}}`, []string{"4 Contact.get"}},
+		{"the last duplicate key wins", `{"chain":{"a":["Email","get"]},"chain":{"b":["Email","delete"]}}`,
+			[]string{"4 Contact.get", "  4 Email.delete"}},
+		{"nested chains and versions", `{"chain":{"a":["Email","get",{"version":3,"chain":{"b":["Phone","delete",{}]}}]}}`,
+			[]string{"4 Contact.get", "  4 Email.get", "    4 Phone.delete"}},
+		{"no APIv3 chains", `{"api.Email.delete":1}`, []string{"4 Contact.get"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := v4Walk(t, "Contact", "get", tc.params); !sameLines(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestWalkV4Batch(t *testing.T) {
+	calls := jsonArray(t, `{"a":["Contact","get",{"chain":{"n":["Note","create"]}}],`+
+		`"b":{"entity":"Email","action":"delete","params":{"where":[]}},"c":{"0":"Email","entity":"Phone","action":"get"},"d":7}`)
+	want := []string{"[a] 4 Contact.get", "  [a] 4 Note.create", "[b] 4 Email.delete", "[c] 4 ~.get", "[d] 4 ~.~"}
+	got := collect(func(v func(Subcall) bool) bool { return WalkV4Batch(calls, v) })
+	if !sameLines(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestVersionError(t *testing.T) {
+	c := &Call{Form: FormAjax, Format: FormatJSON}
+	r := RenderResult(c, VersionError(4))
+	if string(r.Body) != `{"error_code":0,"entity":null,"action":null,"is_error":1,"error_message":"Unknown api parameter: check_permissions"}` {
+		t.Errorf("version 4: %s", r.Body)
+	}
+	r = RenderResult(c, VersionError(0))
+	if string(r.Body) != `{"error_code":"not-found","entity":null,"action":null,"is_error":1,"error_message":"Unknown api version"}` {
+		t.Errorf("unknown version: %s", r.Body)
+	}
+}
+
