@@ -56,9 +56,14 @@ func TestPolicy(t *testing.T) {
 		{"default deny", user, call("Contact", "create", nil), ip, false},
 		{"chained delete smuggled in a get", user, call("OptionValue", "get", arr("api.Contact.delete", translate.Number("1"))), ip, false},
 		{"chained call allowed when its rule allows", user, call("OptionValue", "get", arr("api.option_value.get", arr())), ip, true},
-		{"chain in upper case", user, call("OptionValue", "get", arr("API.Contact.delete", arr("id", "1"))), ip, false},
+		{"API. prefix is a parameter, not a chain (CiviCRM compares it case-sensitively)", user, call("OptionValue", "get", arr("API.Contact.delete", arr("id", "1"))), ip, true},
+		{"underscore chain separator", user, call("OptionValue", "get", arr("api_Contact_delete", arr("id", "1"))), ip, false},
+		{"chained action with a suffix", user, call("OptionValue", "get", arr("api.option_value.get.x", arr(), "api.Contact.delete.x", arr())), ip, false},
+		{"chained entity spelled otherwise", user, call("OptionValue", "get", arr("api.optionValue.get", arr())), ip, true},
 		{"nested chain", user, call("OptionValue", "get", arr("api.OptionValue.get", arr("api.Contact.create", arr()))), ip, false},
 		{"batch members checked", user, &translate.Call{Entity: "api3", Action: "call", Batch: true, Params: arr("a", arr("0", "Contact", "1", "delete", "2", arr()))}, ip, false},
+		{"version 4 needs a rule naming it", admin, call("Contact", "get", arr("version", translate.Number("4"))), ip, false},
+		{"version 4 chain needs a rule naming it", admin, call("Contact", "get", arr("api.Email.get", arr("version", "4"))), ip, false},
 	}
 	for _, c := range cases {
 		rej := p.Check(c.p, c.c, c.ip)
@@ -97,4 +102,129 @@ func TestPolicyThroughAuthenticate(t *testing.T) {
 	if rej == nil || rej.Reason != ReasonPolicy || rej.Flow != FlowXHeader {
 		t.Fatalf("%+v", rej)
 	}
+}
+
+func jsonParams(t *testing.T, s string) *translate.Array {
+	t.Helper()
+	v, err := translate.DecodeJSON([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(*translate.Array)
+}
+
+// The two policies of issue 12 against every way a call could hide from
+// them: each row names its class. Refusals of calls CiviCRM refuses anyway
+// (a version it does not run) carry CiviCRM's own answer.
+func TestPolicyEscapes(t *testing.T) {
+	readOnly := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Contact"}, Actions: []string{"get"}}}}
+	noWrites := &Policy{Rules: []Rule{{Effect: "deny", Actions: []string{"create", "delete"}}}}
+	pr := &Principal{ContactID: 3}
+	ip := netip.MustParseAddr("192.0.2.1")
+	deep := `{"api.Email.create":{"email":"x"}}`
+	for range 12 {
+		deep = `{"api.Contact.get":` + deep + `}`
+	}
+	v4 := `{"error_code":0,"entity":null,"action":null,"is_error":1,"error_message":"Unknown api parameter: check_permissions"}`
+	cases := []struct {
+		class  string
+		policy *Policy
+		call   *translate.Call
+		ok     bool
+		answer string // CiviCRM's own answer, when the refusal carries one
+	}{
+		{"control: plain read", readOnly, jsonCall(t, "Contact", "get", `{"id":3}`), true, ""},
+		{"control: chained read", readOnly, jsonCall(t, "Contact", "get", `{"api.Contact.get":{"api_Contact_get":1}}`), true, ""},
+		{"underscore separator", readOnly, jsonCall(t, "Contact", "get", `{"id":3,"api_Email_create":{"email":"x"}}`), false, ""},
+		{"underscore separator", noWrites, jsonCall(t, "Contact", "get", `{"id":3,"api_Email_create":{"email":"x"}}`), false, ""},
+		{"deep nesting", readOnly, jsonCall(t, "Contact", "get", deep), false, ""},
+		{"deep nesting", noWrites, jsonCall(t, "Contact", "get", deep), false, ""},
+		{"action suffix", noWrites, jsonCall(t, "Contact", "get", `{"api.Email.create.x":{"email":"x"}}`), false, ""},
+		{"batch member names trimmed", noWrites, batchCall(t, `{"a":["Email"," create",{"email":"x"}]}`), false, ""},
+		{"batch member names munged", noWrites, batchCall(t, `{"a":["Email","delete!",{"id":1}]}`), true, ""},
+		{"batch needs api3 under default deny", readOnly, batchCall(t, `{"a":["Contact","get",{}]}`), false, ""},
+		{"control: batch of reads", noWrites, batchCall(t, `{"a":["Contact","get",{}]}`), true, ""},
+		{"version 4", readOnly, jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["Email","create",{"values":{}}]}}`), false, v4},
+		{"version 4", noWrites, jsonCall(t, "Contact", "get", `{"version":"4"}`), false, v4},
+		{"unknown version", noWrites, jsonCall(t, "Contact", "get", `{"version":"2"}`), false,
+			`{"error_code":"not-found","entity":null,"action":null,"is_error":1,"error_message":"Unknown api version"}`},
+		{"version 4 in a chain", noWrites, jsonCall(t, "Contact", "get", `{"api.Email.get":{"version":4}}`), false, ""},
+		{"version 4 batch member", noWrites, batchCall(t, `{"a":["Contact","get",{"version":4}]}`), false, `{"a":` + v4 + `}`},
+		{"version 4 beside a version 3 member", noWrites, batchCall(t, `{"a":["Contact","get",{"version":4}],"b":["Contact","get",{}]}`), false, ""},
+		{"control: version 3 spelled loosely", readOnly, jsonCall(t, "Contact", "get", `{"version":"3.0"}`), true, ""},
+	}
+	for _, tc := range cases {
+		rej := tc.policy.Check(pr, tc.call, ip)
+		if (rej == nil) != tc.ok {
+			t.Errorf("%s: allowed=%v, want %v", tc.class, rej == nil, tc.ok)
+			continue
+		}
+		if rej == nil {
+			continue
+		}
+		switch {
+		case tc.answer == "" && rej.Answer != nil:
+			t.Errorf("%s: CiviCRM's answer %s given where CiviCRM would run something", tc.class, rej.Answer.Body)
+		case tc.answer != "" && (rej.Answer == nil || string(rej.Answer.Body) != tc.answer):
+			t.Errorf("%s: answer %v, want %s", tc.class, rej.Answer, tc.answer)
+		}
+	}
+}
+
+// A call of another version runs only when a rule names its version; a
+// deny rule without versions holds for every version; names known only at
+// run time match allow rules only through "*" and every deny rule.
+func TestPolicyVersionsAndDynamicNames(t *testing.T) {
+	pr := &Principal{ContactID: 3}
+	ip := netip.Addr{}
+	v4 := translate.Subcall{Version: 4, Entity: "Contact", Action: "get"}
+	dyn := translate.Subcall{Version: 4, EntityDynamic: true, Action: "get"}
+	cases := []struct {
+		name  string
+		rules []Rule
+		def   string
+		sc    translate.Subcall
+		ok    bool
+	}{
+		{"default allow is for version 3", nil, "", v4, false},
+		{"an allow rule without versions is for version 3", []Rule{{Effect: "allow", Entities: []string{"*"}}}, "", v4, false},
+		{"an allow rule naming version 4", []Rule{{Effect: "allow", Versions: []int{4}}}, "deny", v4, true},
+		{"a deny rule without versions holds for version 4", []Rule{{Effect: "deny", Entities: []string{"contact"}}, {Effect: "allow", Versions: []int{3, 4}}}, "", v4, false},
+		{"a deny rule for version 3 only", []Rule{{Effect: "deny", Versions: []int{3}}, {Effect: "allow", Versions: []int{4}}}, "", v4, true},
+		{"dynamic entity and a named allow", []Rule{{Effect: "allow", Versions: []int{4}, Entities: []string{"Contact"}}}, "deny", dyn, false},
+		{"dynamic entity and allow *", []Rule{{Effect: "allow", Versions: []int{4}, Entities: []string{"*"}, Actions: []string{"get"}}}, "deny", dyn, true},
+		{"dynamic entity and a named deny", []Rule{{Effect: "deny", Entities: []string{"Note"}}, {Effect: "allow", Versions: []int{4}}}, "", dyn, false},
+		{"truncated is never allowed", []Rule{{Effect: "allow", Versions: []int{3, 4}}}, "", translate.Subcall{Version: 3, Entity: "Contact", Action: "get", Truncated: true}, false},
+	}
+	for _, tc := range cases {
+		p := &Policy{Rules: tc.rules, Default: tc.def}
+		if err := p.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := p.allows(pr, tc.sc, ip); got != tc.ok {
+			t.Errorf("%s: allowed=%v, want %v", tc.name, got, tc.ok)
+		}
+	}
+	if (&Policy{Rules: []Rule{{Effect: "allow", Versions: []int{2}}}}).Validate() == nil {
+		t.Error("version 2 validated")
+	}
+	// No policy at all still refuses another version, with CiviCRM's answer.
+	var none *Policy
+	rej := none.Check(pr, jsonCall(t, "Contact", "get", `{"version":4}`), ip)
+	if rej == nil || rej.Answer == nil {
+		t.Fatalf("nil policy: %+v", rej)
+	}
+	if reply, _ := rej.Reply(jsonCall(t, "Contact", "get", `{"version":4}`), ""); reply.Status != 200 || reply.ContentType != "application/json" {
+		t.Errorf("reply %d %q", reply.Status, reply.ContentType)
+	}
+}
+
+func jsonCall(t *testing.T, entity, action, params string) *translate.Call {
+	return &translate.Call{Form: translate.FormAjax, Method: "POST", Format: translate.FormatJSON, Entity: entity, Action: action, Params: jsonParams(t, params)}
+}
+
+func batchCall(t *testing.T, members string) *translate.Call {
+	c := jsonCall(t, "api3", "call", members)
+	c.Batch = true
+	return c
 }

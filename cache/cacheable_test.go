@@ -2,6 +2,7 @@ package cache
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,7 +47,9 @@ func TestDecide(t *testing.T) {
 		{"version 3 int", "Contact", "get", `{"version":3}`, ""},
 		{"version 3 string", "Contact", "get", `{"version":"3"}`, ""},
 		{"version 4", "Contact", "get", `{"version":4}`, ReasonVersion},
-		{"version 3.0", "Contact", "get", `{"version":"3.0"}`, ReasonVersion},
+		{"version 3.0 is 3 to CiviCRM", "Contact", "get", `{"version":"3.0"}`, ""},
+		{"version true is 3 to CiviCRM", "Contact", "get", `{"version":true}`, ""},
+		{"version 4 in a chain", "Contact", "get", `{"api.Email.get":{"version":4}}`, ReasonVersion},
 		{"version null", "Contact", "get", `{"version":null}`, ReasonVersion},
 
 		{"debug 1", "Contact", "get", `{"debug":1}`, ReasonDebug},
@@ -96,7 +99,10 @@ func TestDecide(t *testing.T) {
 		{"chained entity-specific read", "Contact", "get", `{"api.Contact.getmergedfrom":{}}`, ReasonUncacheable},
 		{"chained denied read", "Contact", "get", `{"api.ReportTemplate.getrows":{}}`, ReasonDenied},
 		{"chained getfields cache_clear", "Contact", "get", `{"api.Email.getfields":{"cache_clear":1}}`, ReasonUncacheable},
-		{"chain deeper than limit", "Contact", "get", deepChain(40), ReasonUncacheable},
+		{"deep chain of reads", "Contact", "get", deepChain(40), ""},
+		{"deep chained write", "Contact", "get", strings.Replace(deepChain(40), "{}", `{"api.Note.delete":1}`, 1), ReasonChainedWrite},
+		{"Contact api.key is a field too", "Contact", "get", `{"api.key":{"x":1}}`, ""},
+		{"chained action with a suffix", "Contact", "get", `{"api.Email.create.x":{}}`, ReasonChainedWrite},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,6 +111,25 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("Decide = cacheable %v reason %q, want reason %q", d.Cacheable, d.Reason, tc.want)
 			}
 		})
+	}
+}
+
+// A chain deeper than any JSON can carry is built by hand: it is never
+// cacheable, and its writes cannot be bounded.
+func TestDecideTruncated(t *testing.T) {
+	c := testPolicy(t, Config{})
+	leaf := translate.NewArray()
+	for range translate.MaxSubcallDepth + 2 {
+		p := translate.NewArray()
+		p.Set("api.Email.get", leaf)
+		leaf = p
+	}
+	call := &translate.Call{Form: translate.FormAjax, Entity: "Contact", Action: "get", Params: leaf}
+	if d := c.Decide(call); d.Cacheable || d.Reason != ReasonUncacheable {
+		t.Fatalf("Decide = %+v", d)
+	}
+	if _, all := WriteTargets(call); !all {
+		t.Fatal("WriteTargets bounded a truncated walk")
 	}
 }
 
@@ -231,6 +256,11 @@ func TestWriteTargets(t *testing.T) {
 		{jsonCall(t, "Contact", "get", `{"debug":1,"api.Email.create":{}}`), []string{"Email"}, false},
 		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Note"}, false},
 		{jsonCall(t, "Job", "execute", ``), []string{"Job"}, false},
+		{jsonCall(t, "Contact", "get", `{"api_Email_create":{},"api.Phone.delete.x":1}`), []string{"Email", "Phone"}, false},
+		{jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["Note","delete",{}]}}`), []string{"Note"}, false},
+		{jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["$entity","delete",{}]}}`), nil, true},
+		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Email"," create",{}],"b":[["x"],"get"]}`)}, nil, true},
+		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Email"," create",{}],"b":["Phone","get",{"api_Note_delete":1}]}`)}, []string{"Email", "Note"}, false},
 	}
 	for i, tc := range cases {
 		got, all := WriteTargets(tc.call)
