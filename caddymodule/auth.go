@@ -92,14 +92,17 @@ type ExternalJWTConfig struct {
 
 // RuleConfig is one policy rule; every non-empty field must match.
 type RuleConfig struct {
-	Effect       string            `json:"effect"`
-	Contacts     []int64           `json:"contacts,omitempty"`
-	Fingerprints []string          `json:"fingerprints,omitempty"`
-	CredTypes    []string          `json:"cred_types,omitempty"`
-	Networks     []string          `json:"networks,omitempty"`
-	Entities     []string          `json:"entities,omitempty"`
-	Actions      []string          `json:"actions,omitempty"`
-	Params       map[string]string `json:"params,omitempty"`
+	Effect       string   `json:"effect"`
+	Contacts     []int64  `json:"contacts,omitempty"`
+	Fingerprints []string `json:"fingerprints,omitempty"`
+	CredTypes    []string `json:"cred_types,omitempty"`
+	Networks     []string `json:"networks,omitempty"`
+	Entities     []string `json:"entities,omitempty"`
+	Actions      []string `json:"actions,omitempty"`
+	// Versions (3, 4): an allow rule without them is for APIv3 calls only;
+	// a call of another version through an APIv3 form needs a rule naming it.
+	Versions []int             `json:"versions,omitempty"`
+	Params   map[string]string `json:"params,omitempty"`
 }
 
 // buildAuthenticator turns the configuration into an authx.Authenticator.
@@ -179,7 +182,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		p := &authx.Policy{Default: ac.Default}
 		for i, rc := range ac.Rules {
 			r := authx.Rule{Effect: rc.Effect, Contacts: rc.Contacts, Fingerprints: rc.Fingerprints,
-				CredTypes: rc.CredTypes, Entities: rc.Entities, Actions: rc.Actions, Params: rc.Params}
+				CredTypes: rc.CredTypes, Entities: rc.Entities, Actions: rc.Actions, Versions: rc.Versions, Params: rc.Params}
 			for _, n := range rc.Networks {
 				pfx, err := netip.ParsePrefix(n)
 				if err != nil {

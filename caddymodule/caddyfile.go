@@ -79,6 +79,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	            network   <cidr or address>...
 //	            entity    <entity>...
 //	            action    <action>...
+//	            version   <3|4>...
 //	            param     <name> <any|int|float|string|bool|email|hex|array>
 //	        }
 //	    }
@@ -336,6 +337,13 @@ func parseRule(d *caddyfile.Dispenser, effect string) (RuleConfig, error) {
 			rule.Entities = append(rule.Entities, args...)
 		case "action":
 			rule.Actions = append(rule.Actions, args...)
+		case "version":
+			for _, a := range args {
+				if a != "3" && a != "4" {
+					return rule, d.Errf("%s version: %q is not an API version (3 or 4)", effect, a)
+				}
+				rule.Versions = append(rule.Versions, int(a[0]-'0'))
+			}
 		case "param":
 			if len(args) != 2 {
 				return rule, d.Errf("%s param: expected <name> <type>", effect)

@@ -64,6 +64,7 @@ func TestCaddyfileErrorsNameTheToken(t *testing.T) {
 		{"civicrm {\n site_key\n}", "site_key"},
 		{"civicrm {\n forms\n}", "forms"},
 		{"civicrm {\n max_body_size lots\n}", `"lots"`},
+		{"civicrm {\n auth {\n allow {\n version 5\n }\n }\n}", `"5"`},
 	} {
 		var h Handler
 		err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))

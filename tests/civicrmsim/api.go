@@ -66,8 +66,15 @@ func init() {
 // debug. top counts the call for Calls.
 func (s *Simulator) api(p *principal, entity, action string, params *arr, top bool) any {
 	entity, action = translate.NormalEntity(entity), translate.NormalAction(action)
-	if v, ok := params.Get("version"); ok && translate.PHPString(v) != "3" {
-		return apiErr("Unknown api version", "entity", nil, "action", nil)
+	switch requestVersion(params) {
+	case 3:
+	case 4:
+		// Request::create builds an APIv4 action and calls a setter per
+		// parameter; REST's check_permissions has none (recorded, v3v4-1…4).
+		return apiErr("Unknown api parameter: check_permissions", "error_code", translate.Number("0"), "entity", nil, "action", nil)
+	default:
+		// NotImplementedException, thrown before the request has names (code).
+		return apiErr("Unknown api version", "error_code", "not-found", "entity", nil, "action", nil)
 	}
 	if top {
 		s.mu.Lock()
@@ -190,6 +197,28 @@ func (s *Simulator) api(p *principal, entity, action string, params *arr, top bo
 		}
 	}
 	return res
+}
+
+// requestVersion is Request::create's `switch ($params['version'])`: a
+// loose comparison with 3, then 4.
+func requestVersion(params *arr) int {
+	v, ok := params.Get("version")
+	if !ok {
+		return 3
+	}
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return 3
+		}
+		return 0
+	case string, translate.Number:
+		f, err := strconv.ParseFloat(strings.Trim(translate.PHPString(x), " \t\n\r\v\f"), 64)
+		if err == nil && (f == 3 || f == 4) {
+			return int(f)
+		}
+	}
+	return 0
 }
 
 func firstRow(res *arr) *arr {

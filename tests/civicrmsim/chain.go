@@ -71,6 +71,11 @@ func (s *Simulator) chain(p *principal, entity, action string, params *arr, res 
 				for j := 0; j < extra.Len(); j++ {
 					call.Set(extra.Key(j), replaceVars(extra.Value(j), row))
 				}
+				// Enforced over the client's sub-params: the parent's
+				// version and permission check, and the parent marker.
+				call.Set("version", translate.Number("3"))
+				call.Set("check_permissions", true)
+				call.Set("api.has_parent", translate.Number("1"))
 				out := s.api(p, subEntity, subAction, call, false)
 				if isErr(out) {
 					e := out.(*arr)

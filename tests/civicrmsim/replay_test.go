@@ -22,6 +22,10 @@ func replay(t *testing.T, sim *Simulator, srv *httptest.Server, file string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	replayExchanges(t, sim, srv, file, exchanges)
+}
+
+func replayExchanges(t *testing.T, sim *Simulator, srv *httptest.Server, file string, exchanges []Exchange) {
 	subst := sim.Placeholders()
 	for _, ex := range exchanges {
 		resp, got, err := ex.Send(srv.URL, "", subst)
