@@ -1,0 +1,148 @@
+package tests
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
+)
+
+// Policy escapes through chains and batches (issue 12, item 3), tried
+// through real Caddy in front of the simulated CiviCRM under the two
+// policies an operator writes to keep a key read-only. Every row names its
+// class; a refused row must not reach CiviCRM's API at all. Where CiviCRM
+// itself runs nothing (a version other than 3), Civigate's answer must be
+// byte for byte what CiviCRM answers the same request.
+func TestPolicyEscapesThroughCaddy(t *testing.T) {
+	const (
+		readOnly = "default deny\n\t\t\tallow {\n\t\t\t\tentity Contact\n\t\t\t\taction get\n\t\t\t}"
+		noWrites = "deny {\n\t\t\t\taction create delete\n\t\t\t}"
+		anyV4    = "allow {\n\t\t\t\tversion 3 4\n\t\t\t}"
+	)
+	deep := `{"api.Email.create":{"contact_id":3,"email":"deep@e.org"}}`
+	for range 10 {
+		deep = `{"api.Contact.get":` + deep + `}`
+	}
+	jsonForm := func(entity, action, js string) string {
+		return "entity=" + entity + "&action=" + action + "&json=" + url.QueryEscape(js)
+	}
+	type row struct {
+		class    string
+		policy   string
+		body     string // POST form body to civicrm/ajax/rest; "" for query
+		query    string // extern/rest.php query (credentials added)
+		refused  bool   // never reaches CiviCRM's API
+		civiSame bool   // the answer is exactly CiviCRM's own
+	}
+	rows := []row{
+		{class: "control: plain read", policy: readOnly, body: jsonForm("Contact", "get", `{"id":3}`)},
+		{class: "control: chained read", policy: readOnly, body: jsonForm("Contact", "get", `{"id":3,"api_Contact_get":{}}`)},
+		{class: "control: chained read", policy: noWrites, body: jsonForm("Contact", "get", `{"id":3,"api.Email.get":{}}`)},
+
+		{class: "underscore separator, PHP-mangled key-value", policy: readOnly, refused: true,
+			body: "entity=Contact&action=get&json=1&id=3&api.Email.create[contact_id]=3&api.Email.create[email]=x@e.org"},
+		{class: "underscore separator, PHP-mangled key-value", policy: noWrites, refused: true,
+			body: "entity=Contact&action=get&json=1&id=3&api.Email.create[contact_id]=3&api.Email.create[email]=x@e.org"},
+		{class: "underscore separator in json", policy: readOnly, refused: true,
+			body: jsonForm("Contact", "get", `{"id":3,"api_Email_create":{"email":"x@e.org"}}`)},
+		{class: "underscore separator in json", policy: noWrites, refused: true,
+			body: jsonForm("Contact", "get", `{"id":3,"api_Email_create":{"email":"x@e.org"}}`)},
+		{class: "nesting deeper than 9 levels", policy: readOnly, refused: true, body: jsonForm("Contact", "get", deep)},
+		{class: "nesting deeper than 9 levels", policy: noWrites, refused: true, body: jsonForm("Contact", "get", deep)},
+		{class: "chained action with a suffix", policy: noWrites, refused: true,
+			body: jsonForm("Contact", "get", `{"id":3,"api.Email.create.x":{"email":"x@e.org"}}`)},
+		{class: "batch member action with spaces", policy: noWrites, refused: true,
+			body: jsonForm("api3", "call", `{"a":["Email"," create",{"contact_id":3,"email":"x@e.org"}]}`)},
+		{class: "batch member entity and action munged", policy: noWrites, refused: true,
+			body: jsonForm("api3", "call", `{"a":["Contact","get",{}],"b":["Email\t","delete\n",{"id":1}]}`)},
+
+		{class: "version 4 with an APIv4 chain", policy: readOnly, refused: true, civiSame: true,
+			body: jsonForm("Contact", "get", `{"version":4,"chain":{"e":["Email","create",{"values":{"contact_id":3,"email":"x@e.org"}}]}}`)},
+		{class: "version 4 with an APIv4 chain", policy: noWrites, refused: true, civiSame: true,
+			body: jsonForm("Contact", "get", `{"version":4,"chain":{"e":["Email","create",{"values":{"contact_id":3,"email":"x@e.org"}}]}}`)},
+		{class: "version 4 as a key-value", policy: readOnly, refused: true, civiSame: true, body: "entity=Contact&action=get&json=1&version=4"},
+		{class: "version 4 in a batch member", policy: noWrites, refused: true, civiSame: true,
+			body: jsonForm("api3", "call", `{"a":["Contact","get",{"version":4,"select":["id"],"where":[["id","=",3]]}]}`)},
+		{class: "version 4 in a chain", policy: noWrites, refused: true, body: jsonForm("Contact", "get", `{"id":3,"api.Email.get":{"version":4}}`)},
+		{class: "unknown version", policy: noWrites, refused: true, civiSame: true, body: jsonForm("Contact", "get", `{"version":"2"}`)},
+		{class: "version 4 on a legacy read (XML)", policy: readOnly, refused: true, civiSame: true,
+			query: "entity=contact&action=get&version=4"},
+		{class: "version 4 on a legacy read (XML)", policy: noWrites, refused: true, civiSame: true,
+			query: "entity=contact&action=getfields&version=4"},
+
+		// A rule naming version 4 lets it through: CiviCRM then answers
+		// itself, with the same words.
+		{class: "control: version 4 allowed by a rule", policy: anyV4, civiSame: true,
+			body: jsonForm("Contact", "get", `{"version":4,"select":["id"]}`)},
+	}
+
+	for name, policy := range map[string]string{"read-only": readOnly, "no-writes": noWrites, "any-version": anyV4} {
+		t.Run(name, func(t *testing.T) {
+			sim := civicrmsim.New(civicrmsim.Options{})
+			var apiCalls atomic.Int64
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "ajax/rest") || strings.Contains(r.URL.Path, "extern/rest") {
+					apiCalls.Add(1)
+				}
+				sim.ServeHTTP(w, r)
+			}))
+			defer upstream.Close()
+			direct := httptest.NewServer(sim) // CiviCRM answering the same request itself
+			defer direct.Close()
+			inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(upstream.URL, "http://"),
+				"site_key "+sim.SiteKey(), "cache off", "auth {\n\t\t\t"+policy+"\n\t\t}"))
+			admin := sim.Admin()
+			modern := http.Header{"X-Civi-Auth": {"Bearer " + admin.APIKey}, "X-Civi-Key": {sim.SiteKey()}}
+			legacyCreds := "&key=" + url.QueryEscape(sim.SiteKey()) + "&api_key=" + url.QueryEscape(admin.APIKey)
+
+			for _, rw := range rows {
+				if rw.policy != policy {
+					continue
+				}
+				send := func(base string) answer {
+					if rw.query != "" {
+						return do(t, "GET", base+"/sites/all/modules/civicrm/extern/rest.php?"+rw.query+legacyCreds, "", nil)
+					}
+					return do(t, "POST", base+"/civicrm/ajax/rest", rw.body, modern)
+				}
+				before := apiCalls.Load()
+				got := send(inst.URL)
+				reached := apiCalls.Load() != before
+				switch {
+				case rw.refused && reached:
+					t.Errorf("%s: reached CiviCRM (%d %s)", rw.class, got.status, got.body)
+				case !rw.refused && !reached:
+					t.Errorf("%s: refused at the edge (%d %s)", rw.class, got.status, got.body)
+				case !rw.refused && !rw.civiSame && (got.status != 200 || !strings.Contains(got.body, `"is_error":0`)):
+					t.Errorf("%s: %d %s", rw.class, got.status, got.body)
+				}
+				if rw.refused && !rw.civiSame && (got.status != 403 || !strings.Contains(got.body, "Forbidden by gateway policy")) {
+					t.Errorf("%s: refusal %d %s", rw.class, got.status, got.body)
+				}
+				if rw.civiSame {
+					want := sendDirect(t, direct.URL, rw.query, legacyCreds, rw.body, modern)
+					if got.status != want.status || got.header.Get("Content-Type") != want.header.Get("Content-Type") || got.body != want.body {
+						t.Errorf("%s: Civigate answered %d %q %s\nCiviCRM answers    %d %q %s", rw.class,
+							got.status, got.header.Get("Content-Type"), got.body, want.status, want.header.Get("Content-Type"), want.body)
+					}
+				}
+			}
+		})
+	}
+}
+
+// sendDirect asks the simulated CiviCRM itself: ajax/rest for a form body,
+// its own extern/rest.php for a legacy query.
+func sendDirect(t *testing.T, base, query, legacyCreds, body string, modern http.Header) answer {
+	t.Helper()
+	if query != "" {
+		return do(t, "GET", base+"/sites/all/modules/civicrm/extern/rest.php?"+query+legacyCreds, "", nil)
+	}
+	h := modern.Clone()
+	h.Set("X-Requested-With", "XMLHttpRequest")
+	return do(t, "POST", base+"/civicrm/ajax/rest", body, h)
+}
