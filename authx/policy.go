@@ -140,7 +140,7 @@ func (p *Policy) Check(pr *Principal, call *translate.Call, ip netip.Addr) *Reje
 	var (
 		first       translate.Subcall
 		refused     bool
-		rootVersion int  // version of the depth-0 call being walked
+		rootVersion int    // version of the depth-0 call being walked
 		allForeign  = true // every depth-0 call has a version CiviCRM refuses
 		civiRefuses = true // every refused call lies under such a depth-0 call
 	)

@@ -321,4 +321,3 @@ func TestVersionError(t *testing.T) {
 		t.Errorf("unknown version: %s", r.Body)
 	}
 }
-
