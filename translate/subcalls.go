@@ -104,8 +104,7 @@ func WalkV4Batch(calls *Array, visit func(Subcall) bool) bool {
 		sc := Subcall{Version: 4, InBatch: true, Member: calls.Key(i)}
 		m, ok := calls.Value(i).(*Array)
 		if !ok {
-			sc.EntityDynamic, sc.ActionDynamic = true, true
-			if !w.call(sc, false) {
+			if !w.unnamed(sc, false) {
 				return false
 			}
 			continue
@@ -162,6 +161,20 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 	return true
 }
 
+// unnamed reports a call whose entity and action the edge cannot name.
+func (w *walker) unnamed(sc Subcall, v3 bool) bool {
+	sc.EntityDynamic, sc.ActionDynamic = true, true
+	return w.call(sc, v3)
+}
+
+// positional is [entity, action, params] as PHP reads $x[0], $x[1], $x[2].
+func positional(m *Array) (entity, action, params any) {
+	entity, _ = m.Get("0")
+	action, _ = m.Get("1")
+	params, _ = m.Get("2")
+	return entity, action, params
+}
+
 // v3Batch walks CRM_Utils_REST::processMultiple: each member is
 // process(['civicrm', $call[0], $call[1]], $call[2] ?? []).
 func (w *walker) v3Batch(calls *Array) bool {
@@ -171,15 +184,12 @@ func (w *walker) v3Batch(calls *Array) bool {
 		if !ok {
 			// PHP would index the characters of a string and fail on them;
 			// nothing definite runs.
-			sc.EntityDynamic, sc.ActionDynamic = true, true
-			if !w.call(sc, true) {
+			if !w.unnamed(sc, true) {
 				return false
 			}
 			continue
 		}
-		e, _ := m.Get("0")
-		a, _ := m.Get("1")
-		p, _ := m.Get("2")
+		e, a, p := positional(m)
 		// civicrm_api(string $entity, string $action, …): scalars are
 		// converted, anything else is a TypeError whose effect the edge
 		// cannot name.
@@ -297,22 +307,18 @@ func (w *walker) v4Chains(parent Subcall) bool {
 	chain, isArr := v.(*Array)
 	if !isArr {
 		// Not something CiviCRM can run, but nothing the edge can name either.
-		child.EntityDynamic, child.ActionDynamic = true, true
-		return w.call(child, false)
+		return w.unnamed(child, false)
 	}
 	for i := 0; i < chain.Len(); i++ {
 		c := child
 		el, isArr := chain.Value(i).(*Array)
 		if !isArr {
-			c.EntityDynamic, c.ActionDynamic = true, true
-			if !w.call(c, false) {
+			if !w.unnamed(c, false) {
 				return false
 			}
 			continue
 		}
-		e, _ := el.Get("0")
-		a, _ := el.Get("1")
-		p, _ := el.Get("2")
+		e, a, p := positional(el)
 		c.Entity, c.EntityDynamic = v4Name(e)
 		c.Action, c.ActionDynamic = v4Name(a)
 		if !el.IsList() {
