@@ -76,8 +76,9 @@ func WalkV3(call *Call, visit func(Subcall) bool) bool {
 		return w.v3Batch(call.Params)
 	}
 	version := 3
-	if call.Form != FormWPRest {
-		// WordPress REST calls civicrm_api3(), which forces version 3.
+	if call.Form != FormWPRest && !call.HasClassName {
+		// WordPress REST calls civicrm_api3(), which forces version 3; a
+		// className call reaches a page method before the version is read.
 		version = requestVersion(call.Params)
 	}
 	sc := Subcall{Version: version, Params: call.Params}

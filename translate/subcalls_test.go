@@ -204,6 +204,11 @@ func TestWalkV3Forms(t *testing.T) {
 	if got := v3Walk(wp); !sameLines(got, []string{"3 Contact.get"}) {
 		t.Errorf("WordPress REST: %q", got)
 	}
+	page := ajaxCall(t, "Contact", "get", `{"version":4}`)
+	page.HasClassName = true
+	if got := v3Walk(page); !sameLines(got, []string{"3 Contact.get"}) {
+		t.Errorf("className call: %q", got)
+	}
 
 	batch := &Call{Form: FormAjax, Entity: "api3", Action: "call", Batch: true, Params: jsonArray(t,
 		`{"a":["Email"," create",{"email":"x"}],"b":["contact","get",{"version":4,"api.Email.delete":1}],"c":"junk",`+
