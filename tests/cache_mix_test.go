@@ -85,6 +85,12 @@ var readForms = []readForm{
 		return newReq("GET", b+"/civicrm/ajax/rest?entity="+c.entity+"&action="+c.action+"&json="+url.QueryEscape(c.json)+
 			"&_authx="+url.QueryEscape("Bearer "+u.APIKey)+"&_authxSiteKey="+e.sk, "")
 	}},
+	{"modern Basic", func(b string, e *mixEnv, u *civicrmsim.User, c mixCall) *http.Request {
+		r := newReq("GET", b+"/civicrm/ajax/rest?entity="+c.entity+"&action="+c.action+"&json="+url.QueryEscape(c.json),
+			"", "X-Requested-With", "XMLHttpRequest", "X-Civi-Key", e.sk)
+		r.SetBasicAuth(u.Name, u.Password)
+		return r
+	}},
 	{"modern JWT", func(b string, e *mixEnv, u *civicrmsim.User, c mixCall) *http.Request {
 		return newReq("GET", b+"/civicrm/ajax/rest?entity="+c.entity+"&action="+c.action+"&json="+url.QueryEscape(c.json),
 			"", "X-Civi-Auth", "Bearer "+e.jwt(u), "X-Civi-Key", e.sk)
@@ -108,7 +114,7 @@ var mixCalls = []mixCall{
 // counts every request that reached it.
 func startMix(t *testing.T) (caddyInstance, *mixEnv) {
 	t.Helper()
-	sim := civicrmsim.New(civicrmsim.Options{})
+	sim := civicrmsim.New(civicrmsim.Options{AllowPassword: true})
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"),
