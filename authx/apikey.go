@@ -20,6 +20,10 @@ type Identity struct {
 	UserID    *int64
 	Flow      string
 	Cred      string // "api_key", "pass", "jwt"
+	// Guard: AuthX's guards let the credential in without the site key
+	// (a JWT, or a contact holding "authenticate with api key" or
+	// "authenticate with password").
+	Guard bool
 }
 
 // ErrUnavailable means CiviCRM could not be asked (network error, 5xx,
@@ -33,14 +37,19 @@ type Resolver interface {
 	Resolve(ctx context.Context, scheme, value string) (Identity, error)
 }
 
-// HTTPResolver calls GET <URL> (civicrm/authx/id) with X-Civi-Auth.
+// HTTPResolver calls GET <URL> (civicrm/authx/id) with X-Civi-Auth. AuthX
+// applies its guards there as on every route (site_key OR perm), so it is
+// asked without the site key first: an answer says the credential passes
+// the guards on its own (Identity.Guard). Only when the guards refuse it is
+// it asked again with SiteKey, to learn who it is.
 type HTTPResolver struct {
 	URL    string // full URL of civicrm/authx/id
 	Client *http.Client
-	// SiteKey, when set, is sent as X-Civi-Key so AuthX's site_key guard
-	// passes for contacts without the "authenticate with api key"
-	// permission; authx/id then reports user_id:null for a contact without
-	// a CMS user instead of a guard failure, and we can say which it was.
+	// SiteKey, when set, is sent as X-Civi-Key on the second question so
+	// AuthX's site_key guard passes for contacts without the
+	// "authenticate with api key" permission; authx/id then reports
+	// user_id:null for a contact without a CMS user instead of a guard
+	// failure, and we can say which it was.
 	SiteKey string
 }
 
@@ -68,52 +77,73 @@ type authxIDReply struct {
 
 // Resolve implements Resolver.
 func (r *HTTPResolver) Resolve(ctx context.Context, scheme, value string) (Identity, error) {
+	id, refusal, err := r.ask(ctx, scheme, value, "")
+	if err == nil && refusal == "" {
+		id.Guard = true
+		return id, nil
+	}
+	if err == nil && r.SiteKey != "" && strings.HasPrefix(refusal, msgGuardPrefix) {
+		id, refusal, err = r.ask(ctx, scheme, value, r.SiteKey)
+	}
+	if err == nil && refusal != "" {
+		err = rejectionFromAuthX(refusal)
+	}
+	return id, err
+}
+
+const msgGuardPrefix = "Login not permitted. Must satisfy guard"
+
+// ask asks authx/id once. refusal is AuthX's 401 message.
+func (r *HTTPResolver) ask(ctx context.Context, scheme, value, siteKey string) (id Identity, refusal string, err error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
-		return Identity{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Identity{}, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	req.Header.Set("X-Civi-Auth", scheme+" "+value)
-	if r.SiteKey != "" {
-		req.Header.Set("X-Civi-Key", r.SiteKey)
+	if siteKey != "" {
+		req.Header.Set("X-Civi-Key", siteKey)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.Client.Do(req)
 	if err != nil {
 		// The transport error text never carries our headers.
-		return Identity{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Identity{}, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if err != nil {
-		return Identity{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return Identity{}, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized:
 		// "HTTP 401 <AuthX message>" (Authenticator.php reject()).
 		msg := strings.TrimPrefix(strings.TrimSpace(string(body)), "HTTP 401 ")
-		return Identity{}, rejectionFromAuthX(msg)
+		if msg == "" {
+			msg = "?"
+		}
+		return Identity{}, msg, nil
 	case resp.StatusCode == http.StatusForbidden:
-		return Identity{}, invalidCredential("authx/id answered 403")
+		return Identity{}, "", invalidCredential("authx/id answered 403")
 	case resp.StatusCode != http.StatusOK:
-		return Identity{}, fmt.Errorf("%w: authx/id status %d", ErrUnavailable, resp.StatusCode)
+		return Identity{}, "", fmt.Errorf("%w: authx/id status %d", ErrUnavailable, resp.StatusCode)
 	}
 	var rep authxIDReply
 	if err := json.Unmarshal(body, &rep); err != nil {
-		return Identity{}, fmt.Errorf("%w: authx/id answer is not JSON", ErrUnavailable)
+		return Identity{}, "", fmt.Errorf("%w: authx/id answer is not JSON", ErrUnavailable)
 	}
 	if rep.ContactID == nil || *rep.ContactID <= 0 {
 		// authx/id is public: without an accepted credential it answers
 		// with contact_id null.
-		return Identity{}, invalidCredential("authx/id: no contact")
+		return Identity{}, "", invalidCredential("authx/id: no contact")
 	}
-	return Identity{ContactID: *rep.ContactID, UserID: rep.UserID, Flow: rep.Flow, Cred: rep.Cred}, nil
+	return Identity{ContactID: *rep.ContactID, UserID: rep.UserID, Flow: rep.Flow, Cred: rep.Cred}, "", nil
 }
 
 // rejectionFromAuthX maps an AuthX 401 message to a Rejection.
 func rejectionFromAuthX(msg string) *Rejection {
 	switch {
 	case strings.HasPrefix(msg, "Cannot login. No matching user"),
-		strings.HasPrefix(msg, "Login not permitted. Must satisfy guard"):
+		strings.HasPrefix(msg, msgGuardPrefix):
 		// Without the site key, a contact lacking a CMS user fails the guard
 		// (real-civicrm-6.17.md); legacy clients saw "No CMS user" for both.
 		return noUser("authx/id: " + msg)
@@ -139,6 +169,7 @@ type Verdict struct {
 	ContactID int64
 	UserID    *int64
 	Cred      string
+	Guard     bool // Identity.Guard
 	// For refusals: the reason and AuthX message.
 	Reason  Reason
 	Message string
@@ -148,11 +179,14 @@ func (v Verdict) encode() string {
 	if !v.OK {
 		return "0|" + string(v.Reason) + "|" + v.Message
 	}
-	u := ""
+	u, g := "", ""
 	if v.UserID != nil {
 		u = fmt.Sprint(*v.UserID)
 	}
-	return fmt.Sprintf("1|%d|%s|%s", v.ContactID, u, v.Cred)
+	if v.Guard {
+		g = "g"
+	}
+	return fmt.Sprintf("1|%d|%s|%s|%s", v.ContactID, u, v.Cred, g)
 }
 
 func decodeVerdict(s string) (Verdict, bool) {
@@ -161,14 +195,16 @@ func decodeVerdict(s string) (Verdict, bool) {
 		reason, msg, ok := strings.Cut(rest, "|")
 		return Verdict{Reason: Reason(reason), Message: msg}, ok && reason != ""
 	}
-	f := strings.SplitN(s, "|", 4)
+	// Four fields: written before Guard was; such a verdict does not pass
+	// the guards, so it asks for the site key until it expires.
+	f := strings.Split(s, "|")
 	switch {
-	case len(f) == 4 && f[0] == "1":
+	case (len(f) == 4 || len(f) == 5 && (f[4] == "" || f[4] == "g")) && f[0] == "1":
 		cid, err := parseContactID(f[1])
 		if err != nil {
 			return Verdict{}, false
 		}
-		v := Verdict{OK: true, ContactID: cid, Cred: f[3]}
+		v := Verdict{OK: true, ContactID: cid, Cred: f[3], Guard: len(f) == 5 && f[4] == "g"}
 		if f[2] != "" {
 			u, err := parseContactID(f[2])
 			if err != nil {
@@ -342,5 +378,5 @@ func (a *APIKeyVerifier) resolve(ctx context.Context, scheme, value string) (Ver
 		}
 		return Verdict{}, err
 	}
-	return Verdict{OK: true, ContactID: id.ContactID, UserID: id.UserID, Cred: id.Cred}, nil
+	return Verdict{OK: true, ContactID: id.ContactID, UserID: id.UserID, Cred: id.Cred, Guard: id.Guard}, nil
 }

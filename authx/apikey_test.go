@@ -13,7 +13,9 @@ import (
 	"time"
 )
 
-// fakeAuthxID plays civicrm/authx/id as real CiviCRM 6.17 answers it.
+// fakeAuthxID plays civicrm/authx/id as real CiviCRM 6.17 answers it, its
+// guards included: akUser's contact may authenticate with an API key,
+// akNoPerm's and akNoUser's need the site key.
 func fakeAuthxID(t *testing.T, hits *atomic.Int64) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits.Add(1)
@@ -27,7 +29,9 @@ func fakeAuthxID(t *testing.T, hits *atomic.Int64) *httptest.Server {
 			w.Write([]byte(`{"contact_id":3,"user_id":1,"flow":"xheader","cred":"api_key"}`))
 		case cred == "Bearer "+akNoUser && r.Header.Get("X-Civi-Key") == testSiteKey:
 			w.Write([]byte(`{"contact_id":14,"user_id":null,"flow":"xheader","cred":"api_key"}`))
-		case cred == "Bearer "+akNoUser:
+		case cred == "Bearer "+akNoPerm && r.Header.Get("X-Civi-Key") == testSiteKey:
+			w.Write([]byte(`{"contact_id":4,"user_id":2,"flow":"xheader","cred":"api_key"}`))
+		case cred == "Bearer "+akNoUser, cred == "Bearer "+akNoPerm:
 			w.WriteHeader(401)
 			w.Write([]byte("HTTP 401 Login not permitted. Must satisfy guard (site_key, perm)."))
 		case cred == "Basic "+base64.StdEncoding.EncodeToString([]byte("admin:pw")):
@@ -51,7 +55,7 @@ func TestHTTPResolver(t *testing.T) {
 	r := NewHTTPResolver(srv.URL+"/", srv.Client())
 	ctx := context.Background()
 	id, err := r.Resolve(ctx, "Bearer", akUser)
-	if err != nil || id.ContactID != 3 || id.UserID == nil || *id.UserID != 1 || id.Cred != "api_key" {
+	if err != nil || id.ContactID != 3 || id.UserID == nil || *id.UserID != 1 || id.Cred != "api_key" || !id.Guard {
 		t.Fatalf("%+v %v", id, err)
 	}
 	var rej *Rejection
@@ -62,8 +66,18 @@ func TestHTTPResolver(t *testing.T) {
 		t.Fatalf("no-user key without site key: %v", err)
 	}
 	r.SiteKey = testSiteKey
-	if id, err := r.Resolve(ctx, "Bearer", akNoUser); err != nil || id.UserID != nil || id.ContactID != 14 {
+	if id, err := r.Resolve(ctx, "Bearer", akNoUser); err != nil || id.UserID != nil || id.ContactID != 14 || id.Guard {
 		t.Fatalf("no-user key with site key: %+v %v", id, err)
+	}
+	// AuthX's guards are asked first, without the site key: a key passing
+	// them costs one question, one that needs the site key two.
+	hits.Store(0)
+	if id, err := r.Resolve(ctx, "Bearer", akUser); err != nil || !id.Guard || hits.Load() != 1 {
+		t.Fatalf("key passing the perm guard: %+v %v after %d questions", id, err, hits.Load())
+	}
+	hits.Store(0)
+	if id, err := r.Resolve(ctx, "Bearer", akNoPerm); err != nil || id.Guard || id.ContactID != 4 || hits.Load() != 2 {
+		t.Fatalf("key lacking the perm guard: %+v %v after %d questions", id, err, hits.Load())
 	}
 	for _, v := range []string{"boom", "html"} {
 		if _, err := r.Resolve(ctx, "Bearer", v); !errors.Is(err, ErrUnavailable) {
@@ -137,16 +151,21 @@ func TestAPIKeyVerifierTTLsAndSingleFlight(t *testing.T) {
 func TestVerdictEncoding(t *testing.T) {
 	for _, v := range []Verdict{
 		{OK: true, ContactID: 3, UserID: i64(1), Cred: "api_key"},
+		{OK: true, ContactID: 3, UserID: i64(1), Cred: "api_key", Guard: true},
 		{OK: true, ContactID: 14, Cred: "pass"},
 		{Reason: ReasonNoUser, Message: MsgNoUser},
 		{Reason: ReasonInvalid, Message: "a|b"},
 	} {
 		got, ok := decodeVerdict(v.encode())
-		if !ok || got.OK != v.OK || got.ContactID != v.ContactID || got.Cred != v.Cred || got.Reason != v.Reason || got.Message != v.Message || (got.UserID == nil) != (v.UserID == nil) {
+		if !ok || got.OK != v.OK || got.ContactID != v.ContactID || got.Cred != v.Cred || got.Guard != v.Guard || got.Reason != v.Reason || got.Message != v.Message || (got.UserID == nil) != (v.UserID == nil) {
 			t.Errorf("%+v → %q → %+v", v, v.encode(), got)
 		}
 	}
-	for _, bad := range []string{"", "1|x||", "1|3|y|api_key", "2|a|b", "1|-3||"} {
+	// A verdict remembered before Guard existed still decodes, without it.
+	if v, ok := decodeVerdict("1|3|1|api_key"); !ok || v.ContactID != 3 || v.Guard {
+		t.Errorf("four-field verdict: %+v %v", v, ok)
+	}
+	for _, bad := range []string{"", "1|x||", "1|3|y|api_key", "2|a|b", "1|-3||", "1|3|1|api_key|x", "1|3|1|api_key|g|"} {
 		if _, ok := decodeVerdict(bad); ok {
 			t.Errorf("%q decoded", bad)
 		}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,19 +15,24 @@ import (
 	"github.com/civigate/civigate/translate"
 )
 
-// SiteKeyMode says when the site key is required on the modern forms
-// (civicrm/ajax/rest). The legacy forms (extern/rest.php, WordPress REST)
-// and the legacyrest flow always require it when one is configured, as
-// extern/rest.php did.
+// SiteKeyMode says when the site key is required on the modern forms:
+// every form that is not Legacy() (civicrm/ajax/rest, its CMS URLs, APIv4),
+// whatever the AuthX flow, legacyrest included. The legacy forms
+// (extern/rest.php, WordPress REST) always require it when one is
+// configured, as extern/rest.php did. In both modes a site key the client
+// sends must be the right one.
 type SiteKeyMode string
 
 const (
-	// SiteKeyRequire: every authenticated call carries the right site key
-	// (X-Civi-Key, _authxSiteKey or key). CiviCRM's default guards let a
-	// wrong key through for admins (real-civicrm-6.17.md), so we enforce it.
-	SiteKeyRequire SiteKeyMode = "require"
-	// SiteKeyIfPresent: checked only when the client sends one.
+	// SiteKeyIfPresent (the default): a request without the site key is
+	// judged as CiviCRM's AuthX guards would judge it (site_key OR perm):
+	// accepted for a JWT or a key whose contact holds "authenticate with
+	// api key", refused for the others. CiviCRM's civicrm/authx/id, asked
+	// without the site key, applies the same guards and tells which.
 	SiteKeyIfPresent SiteKeyMode = "if_present"
+	// SiteKeyRequire: every authenticated call carries the right site key
+	// (X-Civi-Key, _authxSiteKey or key), a hardening beyond CiviCRM.
+	SiteKeyRequire SiteKeyMode = "require"
 )
 
 // UserMode says when a contact must have a CMS user.
@@ -51,10 +55,10 @@ type Config struct {
 	SignKeys []SignKey
 	// SiteKey is CIVICRM_SITE_KEY; empty disables site-key checks.
 	SiteKey       string
-	SiteKeyModern SiteKeyMode // default SiteKeyRequire
-	// SiteKeyExemptJWT: on the modern forms, a request authenticated by a
-	// JWT (CiviCRM or external) may omit the site key, as AuthX's guards let
-	// JWTs through. A wrong site key is still refused.
+	SiteKeyModern SiteKeyMode // default SiteKeyIfPresent
+	// SiteKeyExemptJWT: with SiteKeyRequire, a request on the modern forms
+	// authenticated by a JWT (CiviCRM or external) may omit the site key,
+	// as AuthX's guards let JWTs through. A wrong site key is still refused.
 	SiteKeyExemptJWT bool
 	// Leeway for exp/nbf/iat of CiviCRM JWTs (CiviCRM itself: 0). External
 	// JWTs have their own (ExternalJWT.Leeway).
@@ -102,7 +106,7 @@ type Authenticator struct {
 // New validates cfg, fills defaults and returns an Authenticator.
 func New(cfg Config) (*Authenticator, error) {
 	if cfg.SiteKeyModern == "" {
-		cfg.SiteKeyModern = SiteKeyRequire
+		cfg.SiteKeyModern = SiteKeyIfPresent
 	}
 	if cfg.SiteKeyModern != SiteKeyRequire && cfg.SiteKeyModern != SiteKeyIfPresent {
 		return nil, fmt.Errorf("authx: unknown site key mode %q", cfg.SiteKeyModern)
@@ -219,14 +223,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	if c.cred != nil {
 		flow = c.cred.flow
 	}
-	skRej := a.checkSiteKey(c, legacy || flow == FlowLegacyRest)
+	skRej, later, gapFlow := a.checkSiteKey(c, legacy)
 	// WordPress REST logged the api_key's user in (do_user_login) before it
 	// validated the site key, so its credential errors come first there.
-	wp := call.Form == translate.FormWPRest
-	// A missing site key can wait for the verdict when a JWT may excuse it.
-	jwtMayExcuse := !c.siteKeySent && a.cfg.SiteKeyExemptJWT && !legacy && flow != FlowLegacyRest &&
-		c.cred != nil && strings.Count(c.cred.raw, ".") == 2
-	deferSK := skRej != nil && (wp || jwtMayExcuse)
+	deferSK := skRej != nil && call.Form == translate.FormWPRest
 	if skRej != nil && !deferSK {
 		skRej.Flow = flow
 		a.fail(ctx, failIP())
@@ -240,18 +240,23 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 			}
 			return p, nil
 		}
-		r := &Rejection{Reason: ReasonMissing, Message: MsgMissing}
-		if !legacy && c.siteKeyParam {
-			// legacyrest with only `key`: AuthX tried "Bearer " and said so.
-			r.Message, r.Flow = MsgInvalidCredential, FlowLegacyRest
-		}
-		return nil, r
+		return nil, &Rejection{Reason: ReasonMissing, Message: MsgMissing}
 	}
 	p, rej := a.verify(ctx, c.cred)
 	if rej == nil {
-		rej = a.checkUser(p, legacy || flow == FlowLegacyRest)
+		// The legacyrest listener requires a CMS user (authx_legacyrest_user)
+		// whenever it runs, beside another flow too, and refuses in its
+		// own shape.
+		if rej = a.checkUser(p, legacy || c.legacyRest); rej != nil && c.legacyRest {
+			flow = FlowLegacyRest
+		}
 	}
-	if rej == nil && deferSK && (wp || (p.CredType != CredJWT && p.CredType != CredExtJWT)) {
+	if rej == nil && !later.passes(p) {
+		// AuthX checks the user before its guards, so does Civigate; the
+		// flow whose site key is missing refuses.
+		rej, flow = &Rejection{Reason: ReasonSiteKey, Message: MsgGuard, Detail: detailSiteKeyMissing}, gapFlow
+	}
+	if rej == nil && deferSK {
 		rej = skRej
 	}
 	if rej != nil {
@@ -274,21 +279,66 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	return p, nil
 }
 
-func (a *Authenticator) checkSiteKey(c creds, required bool) *Rejection {
+// guardNeed is what a verified principal must show when the site key did
+// not settle the request before verification.
+type guardNeed int
+
+const (
+	guardNone guardNeed = iota
+	// guardAuthX: pass AuthX's guards without the site key, as CiviCRM
+	// would judge the request (site_key_modern if_present).
+	guardAuthX
+	// guardJWT: be a JWT (site_key_modern require with
+	// jwt_without_site_key).
+	guardJWT
+)
+
+func (g guardNeed) passes(p *Principal) bool {
+	switch g {
+	case guardAuthX:
+		return p.guard
+	case guardJWT:
+		return p.CredType == CredJWT || p.CredType == CredExtJWT
+	}
+	return true
+}
+
+// checkSiteKey refuses a request whose site key settles it before any
+// credential is verified, or says what the principal must show instead.
+// A site key the client sends is always checked, in constant time
+// (hash_equals, as authenticateKey and AuthX's site_key guard do), and a
+// wrong one refused, wherever it was sent: even where CiviCRM would let a
+// wrong key through its perm guard (real-civicrm-6.17.md). A missing one:
+//   - legacy forms: refused, as extern/rest.php did;
+//   - SiteKeyRequire: refused, unless a JWT may excuse it
+//     (SiteKeyExemptJWT);
+//   - SiteKeyIfPresent: every flow CiviCRM runs compares its own site key
+//     input; where one lacks it (siteKeyGap, the flow returned), the
+//     principal must pass AuthX's other guards, as CiviCRM would require.
+func (a *Authenticator) checkSiteKey(c creds, legacy bool) (*Rejection, guardNeed, string) {
 	if a.cfg.SiteKey == "" {
-		return nil
+		return nil, guardNone, ""
 	}
-	if !c.siteKeySent {
-		if required || a.cfg.SiteKeyModern == SiteKeyRequire {
-			return &Rejection{Reason: ReasonSiteKey, Message: MsgGuard, Detail: detailSiteKeyMissing}
-		}
-		return nil
+	if c.siteKeySent && subtle.ConstantTimeCompare([]byte(c.siteKey), []byte(a.cfg.SiteKey)) != 1 {
+		return &Rejection{Reason: ReasonSiteKey, Message: MsgGuard, Detail: detailSiteKeyWrong}, guardNone, ""
 	}
-	// hash_equals, as authenticateKey and the site_key guard do.
-	if subtle.ConstantTimeCompare([]byte(c.siteKey), []byte(a.cfg.SiteKey)) != 1 {
-		return &Rejection{Reason: ReasonSiteKey, Message: MsgGuard, Detail: detailSiteKeyWrong}
+	// What was sent is right: a flow is covered when its input was sent.
+	gap := c.siteKeyGap(legacy, func(k siteKeyInput) bool { return k.sent })
+	missing := &Rejection{Reason: ReasonSiteKey, Message: MsgGuard, Detail: detailSiteKeyMissing}
+	switch {
+	case gap == "":
+		return nil, guardNone, ""
+	case legacy:
+		return missing, guardNone, ""
+	case a.cfg.SiteKeyModern == SiteKeyIfPresent:
+		return nil, guardAuthX, gap
+	case c.siteKeySent:
+		// require: the right site key, in any of its places.
+		return nil, guardNone, ""
+	case a.cfg.SiteKeyExemptJWT && c.cred != nil && strings.Count(c.cred.raw, ".") == 2:
+		return nil, guardJWT, gap
 	}
-	return nil
+	return missing, guardNone, ""
 }
 
 func (a *Authenticator) checkUser(p *Principal, legacy bool) *Rejection {
@@ -310,26 +360,39 @@ func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, 
 	if value == "" || (scheme != "Bearer" && scheme != "Basic") {
 		return nil, invalidCredential("credential format is not 'Bearer …' or 'Basic …'")
 	}
-	fp := Fingerprint(value)
 	if scheme == "Basic" {
-		// Fingerprint the user name, not user:password: a short hash of a
-		// password in logs would help an offline guesser.
-		b, err := base64.StdEncoding.DecodeString(value)
+		// CheckCredential::basicUser: base64_decode (not strict), then
+		// user:password. What it decodes is what is asked and forwarded,
+		// re-encoded, so stray bytes CiviCRM skips never break a header.
+		b := phpBase64Decode(value)
 		user, _, ok := strings.Cut(string(b), ":")
-		if err != nil || !ok {
+		if !ok {
 			return nil, invalidCredential("Basic value is not base64(user:password)")
 		}
-		return a.verifyRemote(ctx, scheme, value, cr.flow, Fingerprint("user:"+user))
+		// Fingerprint the user name, not user:password: a short hash of a
+		// password in logs would help an offline guesser.
+		return a.verifyRemote(ctx, scheme, base64.StdEncoding.EncodeToString(b), cr.flow, Fingerprint("user:"+user))
 	}
 	if strings.Count(value, ".") == 2 {
-		if p, rej, handled := a.verifyJWT(ctx, value, cr.flow, fp); handled {
+		if p, rej, handled := a.verifyJWT(ctx, value, cr.flow); handled {
 			return p, rej
 		}
 	}
+	// An API key: CiviCRM looks it up as sent (SQL equality). No stored key
+	// holds a control character or ends in a tab, and a header could not
+	// carry one unchanged, so such a value is refused here, not asked about.
+	// Trailing spaces are alike to MySQL's collations and are stripped by
+	// any header: the key is the one without them, for every purpose.
+	if !headerSafe(value) {
+		return nil, invalidCredential("API key with a control character or a trailing tab")
+	}
+	value = strings.TrimRight(value, " ")
+	fp := Fingerprint(value)
 	if e, ok := a.cfg.KeyFile.Lookup(value); ok {
 		p := &Principal{ContactID: e.ContactID, UserID: e.UserID, CredType: CredAPIKey, Flow: cr.flow, KeyFingerprint: fp}
 		// The operator vouches for a user without naming one; only
-		// "nouser" marks a contact the legacy forms refuse.
+		// "nouser" marks a contact the legacy forms refuse. A key-file key
+		// is no CiviCRM credential: its callers need the site key.
 		p.userless = e.NoUser
 		switch e.Forward {
 		case "":
@@ -352,8 +415,8 @@ func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, 
 // verifyJWT handles JWT-shaped Bearer values. handled is false when the
 // token is for neither local verifier and should be asked of CiviCRM (no
 // sign keys configured) or treated as an API key.
-func (a *Authenticator) verifyJWT(ctx context.Context, tok, flow, fp string) (*Principal, *Rejection, bool) {
-	kid := peekJWTKid(tok)
+func (a *Authenticator) verifyJWT(ctx context.Context, tok, flow string) (*Principal, *Rejection, bool) {
+	kid := jwtKID(tok)
 	civi := false
 	for _, k := range a.cfg.SignKeys {
 		if k.KID == kid {
@@ -368,7 +431,19 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok, flow, fp string) (*P
 		if err != nil {
 			return nil, asRejection(err), true
 		}
-		return &Principal{ContactID: cid, CredType: CredJWT, Flow: flow, KeyFingerprint: fp, forward: "Bearer " + tok}, nil, true
+		// The token as CiviCRM reads it names it in logs and rules and goes
+		// upstream, so stray bytes in its signature (a trailing CRLF, which
+		// CiviCRM skips) neither change its fingerprint nor break the
+		// header. Stray bytes in the signed segments can only come from the
+		// key holder; then a minted token goes instead.
+		canon, _ := canonicalCiviJWT(tok)
+		p := &Principal{ContactID: cid, CredType: CredJWT, Flow: flow, KeyFingerprint: Fingerprint(canon), forward: "Bearer " + canon, guard: true}
+		if !headerSafe(canon) {
+			if err := a.mint(p); err != nil {
+				return nil, unavailable(err.Error()), true
+			}
+		}
+		return p, nil, true
 	case a.cfg.External != nil:
 		// Everything else JWT-shaped is the IdP's to judge; its algorithm
 		// list excludes HMAC, so a forged HS token with a foreign kid fails.
@@ -376,7 +451,10 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok, flow, fp string) (*P
 		if err != nil {
 			return nil, asRejection(err), true
 		}
-		p := &Principal{ContactID: cid, CredType: CredExtJWT, Flow: flow, KeyFingerprint: fp}
+		// Go's base64 skips CR and LF: the token without them is the one
+		// that verified.
+		fp := Fingerprint(strings.NewReplacer("\r", "", "\n", "").Replace(tok))
+		p := &Principal{ContactID: cid, CredType: CredExtJWT, Flow: flow, KeyFingerprint: fp, guard: true}
 		if err := a.mint(p); err != nil {
 			return nil, unavailable(err.Error()), true
 		}
@@ -411,6 +489,7 @@ func (a *Authenticator) verifyRemote(ctx context.Context, scheme, value, flow, f
 	p := &Principal{ContactID: v.ContactID, UserID: v.UserID, CredType: cred, Flow: flow, KeyFingerprint: fp, forward: scheme + " " + value}
 	// authx/id reports user_id null for a contact without a CMS user.
 	p.userless = v.UserID == nil
+	p.guard = v.Guard
 	if len(a.cfg.SignKeys) > 0 && (a.cfg.ForwardJWT || scheme == "Basic") {
 		if err := a.mint(p); err != nil {
 			return nil, unavailable(err.Error())
@@ -441,22 +520,16 @@ func asRejection(err error) *Rejection {
 	return invalidCredential(err.Error())
 }
 
-// peekJWTKid reads the kid without trusting it: it only picks the
-// verifier; each verifier pins its own keys and algorithms.
-func peekJWTKid(tok string) string {
-	h, _, _ := strings.Cut(tok, ".")
-	if len(h) > 1024 {
+// jwtKID reads the kid without trusting it, as firebase/php-jwt reads it
+// (exact key, last one wins): it only picks the verifier; each verifier pins
+// its own keys and algorithms.
+func jwtKID(tok string) string {
+	h64, _, _ := strings.Cut(tok, ".")
+	if len(h64) > 1024 {
 		return ""
 	}
-	b, err := base64.RawURLEncoding.DecodeString(h)
-	if err != nil {
-		return ""
-	}
-	var hdr jwtHeader
-	if json.Unmarshal(b, &hdr) != nil {
-		return ""
-	}
-	return hdr.KID
+	kid, _ := claimValue(jwtHeaderOf(h64), "kid").(string)
+	return kid
 }
 
 func (a *Authenticator) mac(parts ...string) string {
@@ -484,16 +557,20 @@ func (a *Authenticator) ipKey(ip netip.Addr) string {
 	return "ip:" + ip.String()
 }
 
-// credLimitKey is the per-credential counter key. For Basic it is the user
-// name, so a password guesser cannot dodge the limit by varying passwords.
+// credLimitKey is the per-credential counter key, of the credential as
+// CiviCRM reads it, so stray bytes it skips do not make a fresh counter.
+// For Basic it is the user name, so a password guesser cannot dodge the
+// limit by varying passwords.
 func (a *Authenticator) credLimitKey(raw string) string {
-	if v, ok := strings.CutPrefix(raw, "Basic "); ok {
-		if b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v)); err == nil {
-			user, _, _ := strings.Cut(string(b), ":")
-			return "user:" + a.mac("user", user)
-		}
+	scheme, v, _ := strings.Cut(raw, " ")
+	if scheme == "Basic" {
+		user, _, _ := strings.Cut(string(phpBase64Decode(v)), ":")
+		return "user:" + a.mac("user", user)
 	}
-	return "cred:" + a.mac("cred", raw)
+	if canon, ok := canonicalCiviJWT(v); ok {
+		v = canon
+	}
+	return "cred:" + a.mac("cred", scheme, strings.TrimRight(v, " "))
 }
 
 // countersQuiet reports that the failure counter would block nobody.

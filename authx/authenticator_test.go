@@ -52,8 +52,9 @@ type env struct {
 }
 
 const (
-	akUser   = "user-api-key-AAAAAAAAAAAAAAAAAAAA"  // contact 3, user 1
+	akUser   = "user-api-key-AAAAAAAAAAAAAAAAAAAA"  // contact 3, user 1, may authenticate with api key
 	akNoUser = "nouser-api-key-BBBBBBBBBBBBBBBBBBB" // contact 14, no user
+	akNoPerm = "noperm-api-key-EEEEEEEEEEEEEEEEEEE" // contact 4, user 2, lacks "authenticate with api key"
 	akFile   = "external-key-CCCCCCCCCCCCCCCCCCCCC" // key file → contact 7, forwarded as real key
 	realKey  = "real-civicrm-key-DDDDDDDDDDDDDDDDD"
 )
@@ -65,8 +66,9 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 		t.Fatal(err)
 	}
 	res := &fakeResolver{ids: map[string]Identity{
-		"Bearer " + akUser:   {ContactID: 3, UserID: i64(1), Cred: "api_key"},
+		"Bearer " + akUser:   {ContactID: 3, UserID: i64(1), Cred: "api_key", Guard: true},
 		"Bearer " + akNoUser: {ContactID: 14, Cred: "api_key"},
+		"Bearer " + akNoPerm: {ContactID: 4, UserID: i64(2), Cred: "api_key"},
 		"Basic " + base64.StdEncoding.EncodeToString([]byte("admin:pw")): {ContactID: 3, UserID: i64(1), Cred: "pass"},
 	}}
 	kf, err := ParseKeyFile(strings.NewReader("# test\n"+HashAPIKey(akFile)+" 7 user=9 forward=env:REAL\n"), func(ref string) (string, error) {
@@ -219,8 +221,9 @@ func TestAttackCorpus(t *testing.T) {
 			reason: ReasonAmbiguous, status: 400},
 		{name: "oversized header", cred: withSK(translate.Credentials{XCiviAuth: big}), reason: ReasonInvalid, status: 401},
 		{name: "oversized JWT-shaped token", cred: withSK(translate.Credentials{XCiviAuth: "Bearer " + strings.Repeat("A", MaxTokenBytes) + ".b.c"}), reason: ReasonInvalid, status: 401},
-		{name: "modern without site key", cred: translate.Credentials{XCiviAuth: "Bearer " + akUser},
+		{name: "modern without site key, key lacking the perm guard", cred: translate.Credentials{XCiviAuth: "Bearer " + akNoPerm},
 			reason: ReasonSiteKey, msg: MsgGuard, legacy: translate.MsgBadSiteKey, status: 401},
+		{name: "modern without site key, key passing the perm guard", cred: translate.Credentials{XCiviAuth: "Bearer " + akUser}, wantCID: 3},
 		{name: "modern wrong site key", cred: translate.Credentials{XCiviAuth: "Bearer " + akUser, XCiviKey: "wrong-site-key"},
 			reason: ReasonSiteKey, msg: MsgGuard, status: 401},
 		{name: "no credential, modern", cred: sk, reason: ReasonMissing, msg: MsgMissing, status: 401},
@@ -443,7 +446,7 @@ func credsWith(xauth string) translate.Credentials {
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 func TestSiteKeyExemptJWT(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.SiteKeyExemptJWT = true })
+	e := newEnv(t, func(c *Config) { c.SiteKeyExemptJWT = true; c.SiteKeyModern = SiteKeyRequire })
 	tok := e.jwt(t, map[string]any{"sub": "cid:5", "scope": "authx"})
 	auth := func(form translate.Form, cr translate.Credentials) *Rejection {
 		c := contactGet()
@@ -502,4 +505,144 @@ func TestBasicFingerprintIsUserName(t *testing.T) {
 func modernBody(r *Rejection) string {
 	rep, _ := r.Reply(&translate.Call{Form: translate.FormAjax}, "")
 	return string(rep.Body)
+}
+
+// Without the site key, a modern caller is judged as CiviCRM's AuthX guards
+// would judge it (site_key OR perm, per flow and its own site key input);
+// site_key_modern require refuses it; a wrong site key is always refused;
+// the legacy forms always need the key.
+func TestSiteKeyModernFollowsAuthXGuards(t *testing.T) {
+	ifPresent := newEnv(t, nil)
+	require := newEnv(t, func(c *Config) { c.SiteKeyModern = SiteKeyRequire })
+	tok := ifPresent.jwt(t, map[string]any{"sub": "cid:5", "scope": "authx"})
+	hdr := func(kv ...string) http.Header {
+		h := http.Header{}
+		for i := 0; i < len(kv); i += 2 {
+			h[kv[i]] = append(h[kv[i]], kv[i+1])
+		}
+		return h
+	}
+	for _, tc := range []struct {
+		name      string
+		form      translate.Form
+		cred      translate.Credentials
+		hdr       http.Header
+		ifPresent int64 // contact accepted by default, 0: refused with the guard message
+		require   int64 // the same under site_key_modern require
+		legacyRst bool  // refused in the legacyrest shape
+	}{
+		{name: "perm key, no site key", cred: translate.Credentials{XCiviAuth: "Bearer " + akUser}, ifPresent: 3},
+		{name: "perm key, right X-Civi-Key", cred: translate.Credentials{XCiviAuth: "Bearer " + akUser, XCiviKey: testSiteKey}, ifPresent: 3, require: 3},
+		{name: "no-perm key, no site key", cred: translate.Credentials{XCiviAuth: "Bearer " + akNoPerm}},
+		{name: "no-perm key, right X-Civi-Key", cred: translate.Credentials{XCiviAuth: "Bearer " + akNoPerm, XCiviKey: testSiteKey}, ifPresent: 4, require: 4},
+		{name: "no-perm key, right _authxSiteKey", cred: translate.Credentials{Authx: "Bearer " + akNoPerm, AuthxSiteKey: testSiteKey}, ifPresent: 4, require: 4},
+		{name: "no-perm key, an empty X-Civi-Key hides _authxSiteKey",
+			cred: translate.Credentials{AuthxSiteKey: testSiteKey}, hdr: hdr("X-Civi-Auth", "Bearer "+akNoPerm, "X-Civi-Key", ""), require: 4},
+		{name: "JWT, no site key", cred: translate.Credentials{XCiviAuth: "Bearer " + tok}, ifPresent: 5},
+		{name: "legacyrest perm key, no key", cred: translate.Credentials{APIKey: akUser}, ifPresent: 3, legacyRst: true},
+		{name: "legacyrest no-perm key, no key", cred: translate.Credentials{APIKey: akNoPerm}, legacyRst: true},
+		{name: "legacyrest no-perm key, right key", cred: translate.Credentials{APIKey: akNoPerm, SiteKey: testSiteKey}, ifPresent: 4, require: 4},
+		{name: "legacyrest reads key, not X-Civi-Key", cred: translate.Credentials{APIKey: akNoPerm, XCiviKey: testSiteKey}, require: 4, legacyRst: true},
+		{name: "xheader and legacyrest, each its own site key", cred: translate.Credentials{XCiviAuth: "Bearer " + akNoPerm, APIKey: akNoPerm, SiteKey: testSiteKey}, require: 4},
+		{name: "xheader has its site key, legacyrest not: legacyrest refuses", cred: translate.Credentials{XCiviAuth: "Bearer " + akNoPerm, XCiviKey: testSiteKey, APIKey: akNoPerm},
+			require: 4, legacyRst: true},
+		{name: "key-file key, no site key", cred: translate.Credentials{XCiviAuth: "Bearer " + akFile}},
+	} {
+		for _, mode := range []struct {
+			e    *env
+			want int64
+		}{{ifPresent, tc.ifPresent}, {require, tc.require}} {
+			mode.e.cnt.m = map[string]memCount{} // keep the guessing limit out of it
+			call := contactGet()
+			if tc.form != "" {
+				call.Form = tc.form
+			}
+			call.Credentials = tc.cred
+			p, rej := mode.e.a.Authenticate(context.Background(), Request{Call: call, Header: tc.hdr})
+			switch {
+			case mode.want != 0 && (rej != nil || p.ContactID != mode.want):
+				t.Errorf("%s, %s: refused (%v), want contact %d", tc.name, mode.e.a.cfg.SiteKeyModern, rej, mode.want)
+			case mode.want == 0 && rej == nil:
+				t.Errorf("%s, %s: accepted as %v", tc.name, mode.e.a.cfg.SiteKeyModern, p)
+			case mode.want == 0 && (rej.Reason != ReasonSiteKey || rej.Message != MsgGuard || (rej.Flow == FlowLegacyRest) != tc.legacyRst):
+				t.Errorf("%s, %s: %+v, want AuthX's guard refusal", tc.name, mode.e.a.cfg.SiteKeyModern, rej)
+			}
+		}
+	}
+	// A wrong site key the client sends is refused in both modes, before
+	// CiviCRM is asked, even for keys CiviCRM's perm guard would let in.
+	for _, e := range []*env{ifPresent, require} {
+		for _, cr := range []translate.Credentials{
+			{XCiviAuth: "Bearer " + akUser, XCiviKey: "wrong-site-key"},
+			{Authx: "Bearer " + akUser, AuthxSiteKey: testSiteKey + " "},
+			{APIKey: akUser, SiteKey: " " + testSiteKey},
+			{XCiviAuth: "Bearer " + tok, XCiviKey: "wrong-site-key"},
+		} {
+			call := contactGet()
+			call.Credentials = cr
+			asked := e.res.calls.Load()
+			if _, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej == nil || rej.Reason != ReasonSiteKey || rej.Detail != detailSiteKeyWrong {
+				t.Errorf("%s: wrong site key: %+v", e.a.cfg.SiteKeyModern, rej)
+			}
+			if e.res.calls.Load() != asked {
+				t.Errorf("%s: CiviCRM asked about a request with a wrong site key", e.a.cfg.SiteKeyModern)
+			}
+		}
+		// Legacy forms: `key`, after PHP's trim(), and nothing else.
+		call := contactGet()
+		call.Form = translate.FormExtern
+		call.Credentials = translate.Credentials{APIKey: akUser, XCiviKey: testSiteKey}
+		if _, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej == nil || rej.LegacyMessage() != translate.MsgBadSiteKey {
+			t.Errorf("%s: extern with X-Civi-Key only: %+v", e.a.cfg.SiteKeyModern, rej)
+		}
+	}
+}
+
+// Credential values are read as PHP reads them, per endpoint form.
+func TestCredentialsNormalisedAsPHP(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		form   translate.Form
+		cred   translate.Credentials
+		hdr    http.Header
+		cid    int64
+		legacy string // extern/rest.php message when refused
+		asked  bool   // CiviCRM's authx/id is asked
+	}{
+		{name: "site key trimmed of NUL and \\v", form: translate.FormExtern, cred: translate.Credentials{SiteKey: "\x0b" + testSiteKey + "\x00\n", APIKey: akUser}, cid: 3, asked: true},
+		{name: "site key not trimmed of \\f", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey + "\x0c", APIKey: akUser}, legacy: translate.MsgBadSiteKey},
+		{name: "site key not trimmed of NBSP", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey + "\u00a0", APIKey: akUser}, legacy: translate.MsgBadSiteKey},
+		{name: "api_key=0 is missing", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey, APIKey: "0"}, legacy: translate.MsgMissingAPIKey},
+		{name: "api_key with a trailing tab", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey, APIKey: akUser + "\t"}, legacy: translate.MsgNoCMSUser},
+		{name: "api_key with a trailing newline", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey, APIKey: akUser + "\n"}, legacy: translate.MsgNoCMSUser},
+		{name: "api_key with a trailing NUL", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey, APIKey: akUser + "\x00"}, legacy: translate.MsgNoCMSUser},
+		{name: "api_key with trailing spaces (MySQL pads)", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey, APIKey: akUser + "  "}, cid: 3, asked: true},
+		{name: "X-Civi-Auth is no credential on extern", form: translate.FormExtern, cred: translate.Credentials{SiteKey: testSiteKey, XCiviAuth: "Bearer " + akUser}, legacy: translate.MsgMissingAPIKey},
+		{name: "X-Civi-Auth 0 is empty: _authx is used", hdr: http.Header{"X-Civi-Auth": {"0"}}, cred: translate.Credentials{Authx: "Bearer " + akUser, XCiviKey: testSiteKey}, cid: 3, asked: true},
+		{name: "_authx 0 is no credential", cred: translate.Credentials{Authx: "0", XCiviKey: testSiteKey}},
+		{name: "key alone is the legacyrest credential \"Bearer \"", cred: translate.Credentials{SiteKey: testSiteKey}},
+		{name: "key=0 alone is nothing", cred: translate.Credentials{SiteKey: "0", XCiviAuth: "Bearer " + akUser}},
+	} {
+		call := contactGet()
+		if tc.form != "" {
+			call.Form = tc.form
+		}
+		call.Credentials = tc.cred
+		e := newEnv(t, nil)
+		p, rej := e.a.Authenticate(context.Background(), Request{Call: call, Header: tc.hdr})
+		switch {
+		case tc.cid != 0 && (rej != nil || p.ContactID != tc.cid):
+			t.Errorf("%s: %+v %v", tc.name, rej, p)
+		case tc.cid == 0 && rej == nil:
+			t.Errorf("%s: accepted as %v", tc.name, p)
+		case tc.cid == 0 && tc.legacy != "" && rej.LegacyMessage() != tc.legacy:
+			t.Errorf("%s: %q, extern/rest.php says %q", tc.name, rej.LegacyMessage(), tc.legacy)
+		}
+		if asked := e.res.calls.Load() > 0; asked != tc.asked {
+			t.Errorf("%s: CiviCRM asked: %v", tc.name, asked)
+		}
+		if p != nil && p.KeyFingerprint != Fingerprint(akUser) {
+			t.Errorf("%s: fingerprint of another credential", tc.name)
+		}
+	}
 }

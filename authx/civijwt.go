@@ -1,23 +1,22 @@
 package authx
 
 import (
-	"bytes"
 	"crypto/hkdf"
 	"crypto/hmac"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/civigate/civigate/translate"
 	"hash"
 	"io"
 	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // MaxTokenBytes caps the size of any token we are willing to parse. CiviCRM
@@ -165,21 +164,24 @@ func jwtInvalid(detail string) *Rejection {
 // VerifyCiviJWT verifies a CiviCRM AuthX JWT and returns the contact id.
 // The error is a *Rejection whose message is AuthX's rejection message
 // ("Invalid credential", "Expired token", "Malformed JWT. Must specify the
-// contact ID."). The checks follow firebase/php-jwt and AuthX: kid must name
-// a configured key whose suite's alg equals the header alg; signature; nbf
-// and (without nbf) iat not in the future; now-leeway >= exp is expired; exp
-// is optional; scope (space separated) must contain authx; sub = cid:N.
+// contact ID."). It accepts exactly the tokens CiviCRM's CryptoJwt (with
+// firebase/php-jwt 6) and AuthX's bearerJwt accept: see verifyHS for the
+// token itself; then scope (split at spaces) must contain authx and sub
+// must be cid:N.
 func VerifyCiviJWT(token string, keys []SignKey, now time.Time, leeway time.Duration) (contactID int64, err error) {
 	claims, rej := verifyHS(token, keys, now, leeway)
 	if rej != nil {
 		return 0, rej
 	}
-	scope, _ := claims["scope"].(string)
+	// bearerJwt: a scope that is no string cannot hold "authx" (explode
+	// of a number), or crashes CiviCRM (explode of an array).
+	scope, _ := claimValue(claims, "scope").(string)
 	if !hasScope(scope, "authx") {
 		// AuthX ignores such a token, so no listener accepts the credential.
 		return 0, jwtInvalid("scope lacks authx")
 	}
-	sub, _ := claims["sub"].(string)
+	// empty($claims['sub']) || substr($claims['sub'], 0, 4) !== 'cid:'.
+	sub, _ := claimValue(claims, "sub").(string)
 	cid, ok := strings.CutPrefix(sub, "cid:")
 	if !ok {
 		return 0, &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token", Detail: "sub without cid:"}
@@ -211,37 +213,62 @@ func parseContactID(s string) (int64, error) {
 	return id, nil
 }
 
-type jwtHeader struct {
-	Alg string `json:"alg"`
-	KID string `json:"kid"`
+// jwtParts splits a token as explode('.', $jwt) does, wanting exactly
+// three segments.
+func jwtParts(token string) (h64, p64, s64 string, ok bool) {
+	h64, rest, ok1 := strings.Cut(token, ".")
+	p64, s64, ok2 := strings.Cut(rest, ".")
+	return h64, p64, s64, ok1 && ok2 && !strings.Contains(s64, ".")
 }
 
-// verifyHS checks structure, key, signature and time claims, returning the
-// decoded claims.
-func verifyHS(token string, keys []SignKey, now time.Time, leeway time.Duration) (map[string]any, *Rejection) {
+// jwtHeaderOf decodes a token's header as firebase/php-jwt does; nil if
+// it is not a JSON object.
+func jwtHeaderOf(h64 string) *translate.Array {
+	hdr, ok := phpJSONObject(jwtSegmentDecode(h64))
+	if !ok {
+		return nil
+	}
+	return hdr
+}
+
+// verifyHS checks a CiviCRM JWT as CryptoJwt::decode and firebase/php-jwt
+// 6 do, returning the decoded claims:
+//   - three segments, each decoded like base64_decode (not strict) after
+//     '-_' → '+/': padding, whitespace, CR/LF or other stray bytes in a
+//     segment are skipped, so a token with a trailing CRLF still verifies;
+//     the signature covers the header and payload segments as sent;
+//   - header and payload are JSON objects decoded by json_decode: keys are
+//     exact ({"Alg":…} is no alg), the last of a repeated key wins;
+//   - alg is exactly the algorithm of the key whose kid the header names
+//     (a kid of another algorithm, or none, fails);
+//   - nbf, iat and exp, when set, are numbers or numeric strings
+//     (is_numeric), then compared as firebase does.
+func verifyHS(token string, keys []SignKey, now time.Time, leeway time.Duration) (*translate.Array, *Rejection) {
 	if len(token) > MaxTokenBytes {
 		return nil, jwtInvalid("token too large")
 	}
-	h64, rest, ok1 := strings.Cut(token, ".")
-	p64, s64, ok2 := strings.Cut(rest, ".")
-	if !ok1 || !ok2 || strings.Contains(s64, ".") {
-		return nil, jwtInvalid("not a JWS compact token")
+	h64, p64, s64, ok := jwtParts(token)
+	if !ok {
+		return nil, jwtInvalid("not three segments")
 	}
-	enc := base64.RawURLEncoding
-	hb, err := enc.DecodeString(h64)
-	if err != nil {
-		return nil, jwtInvalid("bad header encoding")
+	hdr := jwtHeaderOf(h64)
+	if hdr == nil {
+		return nil, jwtInvalid("header is not a JSON object")
 	}
-	var hdr jwtHeader
-	if err := json.Unmarshal(hb, &hdr); err != nil {
-		return nil, jwtInvalid("bad header json")
+	claims, ok := phpJSONObject(jwtSegmentDecode(p64))
+	if !ok {
+		return nil, jwtInvalid("payload is not a JSON object")
 	}
-	if hdr.KID == "" {
+	// A kid or alg that is not a string either matches no configured key
+	// or crashes PHP (an array as an array index): refused alike.
+	kid, _ := claimValue(hdr, "kid").(string)
+	alg, _ := claimValue(hdr, "alg").(string)
+	if kid == "" {
 		return nil, jwtInvalid("missing kid")
 	}
 	var key *SignKey
 	for i := range keys {
-		if keys[i].KID == hdr.KID {
+		if keys[i].KID == kid {
 			key = &keys[i]
 			break
 		}
@@ -251,25 +278,13 @@ func verifyHS(token string, keys []SignKey, now time.Time, leeway time.Duration)
 	}
 	// Algorithm pinning: "none", RS256 (HS/RS confusion) or a weaker HS
 	// variant all fail here because the key's suite fixes the alg.
-	if hdr.Alg != key.Alg {
+	if alg != key.Alg {
 		return nil, jwtInvalid("alg does not match key suite")
-	}
-	sig, err := enc.DecodeString(s64)
-	if err != nil {
-		return nil, jwtInvalid("bad signature encoding")
 	}
 	mac := hmac.New(algHash(key.Alg), key.Key)
 	io.WriteString(mac, token[:len(h64)+1+len(p64)])
-	if !hmac.Equal(mac.Sum(nil), sig) {
+	if !hmac.Equal(mac.Sum(nil), jwtSegmentDecode(s64)) {
 		return nil, jwtInvalid("signature verification failed")
-	}
-	pb, err := enc.DecodeString(p64)
-	if err != nil {
-		return nil, jwtInvalid("bad payload encoding")
-	}
-	claims, rej := decodeClaims(pb)
-	if rej != nil {
-		return nil, rej
 	}
 	if rej := checkTimes(claims, now, leeway); rej != nil {
 		return nil, rej
@@ -277,37 +292,38 @@ func verifyHS(token string, keys []SignKey, now time.Time, leeway time.Duration)
 	return claims, nil
 }
 
-func decodeClaims(pb []byte) (map[string]any, *Rejection) {
-	dec := json.NewDecoder(bytes.NewReader(pb))
-	dec.UseNumber()
-	var claims map[string]any
-	if err := dec.Decode(&claims); err != nil || claims == nil {
-		return nil, jwtInvalid("payload is not a JSON object")
+// canonicalCiviJWT is the token as CiviCRM reads it: header and payload
+// segments as sent (the signature covers them), the signature re-encoded
+// from what firebase/php-jwt decodes of its segment. ok is false when the
+// token is not three segments.
+func canonicalCiviJWT(token string) (string, bool) {
+	h64, p64, s64, ok := jwtParts(token)
+	if !ok {
+		return "", false
 	}
-	return claims, nil
+	return h64 + "." + p64 + "." + base64.RawURLEncoding.EncodeToString(jwtSegmentDecode(s64)), true
 }
 
-// numClaim returns a numeric claim. ok is false when absent; a present but
-// non-numeric time claim is invalid (firebase/php-jwt >= 6.10 does the same).
-func numClaim(claims map[string]any, name string) (v float64, present bool, rej *Rejection) {
-	raw, ok := claims[name]
-	if !ok || raw == nil {
+// numClaim returns a time claim. present is false when it is absent or
+// null (isset); one that is not numeric (is_numeric) is refused, as
+// firebase/php-jwt 6 refuses it ("Payload exp must be a number").
+func numClaim(claims *translate.Array, name string) (v float64, present bool, rej *Rejection) {
+	raw := claimValue(claims, name)
+	if raw == nil {
 		return 0, false, nil
 	}
-	n, ok := raw.(json.Number)
-	if !ok {
-		return 0, true, jwtInvalid(name + " not a number")
-	}
-	f, err := n.Float64()
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+	f, ok := phpNumeric(raw)
+	if !ok || math.IsNaN(f) {
 		return 0, true, jwtInvalid(name + " not a number")
 	}
 	return f, true, nil
 }
 
 // checkTimes applies firebase/php-jwt's rules with a configurable leeway
-// (CiviCRM's is 0).
-func checkTimes(claims map[string]any, now time.Time, leeway time.Duration) *Rejection {
+// (CiviCRM's is 0): floor(nbf) and, without nbf, floor(iat) must not be
+// after now; now >= exp is expired. An exp of ±INF (json_decode of 1e400)
+// never or always expires, as in PHP.
+func checkTimes(claims *translate.Array, now time.Time, leeway time.Duration) *Rejection {
 	ts := float64(now.Unix())
 	lw := math.Floor(leeway.Seconds())
 	nbf, hasNbf, rej := numClaim(claims, "nbf")

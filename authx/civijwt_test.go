@@ -124,3 +124,85 @@ func hmacSHA256(key []byte, in string) []byte {
 	m.Write([]byte(in))
 	return m.Sum(nil)
 }
+
+// VerifyCiviJWT accepts exactly what CiviCRM's CryptoJwt (firebase/php-jwt
+// 6, json_decode, base64_decode not strict) and AuthX's bearerJwt accept.
+func TestVerifyCiviJWTLikeFirebase(t *testing.T) {
+	keys, err := ParseSignKeys("jwt-hs256:hkdf-sha256:firebase-semantics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kid := keys[0].KID
+	now := time.Unix(1800000000, 0)
+	enc := base64.RawURLEncoding
+	// token signs the header and payload segments exactly as given.
+	token := func(h64, p64 string) string {
+		in := h64 + "." + p64
+		return in + "." + enc.EncodeToString(hmacSHA256(keys[0].Key, in))
+	}
+	js := func(header, payload string) string {
+		return token(enc.EncodeToString([]byte(header)), enc.EncodeToString([]byte(payload)))
+	}
+	hdr := `{"typ":"JWT","alg":"HS256","kid":"` + kid + `"}`
+	claims := `{"sub":"cid:7","scope":"authx"}`
+	good := js(hdr, claims)
+	for _, tc := range []struct {
+		name, tok string
+		ok        bool
+	}{
+		{"control", good, true},
+		{"header key case: Alg is no alg", js(`{"typ":"JWT","Alg":"HS256","kid":"`+kid+`"}`, claims), false},
+		{"header key case: KID is no kid", js(`{"typ":"JWT","alg":"HS256","KID":"`+kid+`"}`, claims), false},
+		{"header key case: ALG beside alg is another key", js(`{"alg":"HS256","ALG":"none","kid":"`+kid+`"}`, claims), true},
+		{"header duplicate: the last alg wins", js(`{"alg":"none","alg":"HS256","kid":"`+kid+`"}`, claims), true},
+		{"header duplicate: the last alg wins, refusing", js(`{"alg":"HS256","alg":"none","kid":"`+kid+`"}`, claims), false},
+		{"header alg not a string", js(`{"alg":["HS256"],"kid":"`+kid+`"}`, claims), false},
+		{"header kid not a string", js(`{"alg":"HS256","kid":["`+kid+`"]}`, claims), false},
+		{"header is a list", js(`["HS256","`+kid+`"]`, claims), false},
+		{"header with a NUL-prefixed key", js(`{"alg":"HS256","kid":"`+kid+`","\u0000x":1}`, claims), false},
+		{"header not UTF-8", js("{\"alg\":\"HS256\",\"kid\":\""+kid+"\",\"x\":\"\xff\"}", claims), false},
+		{"signature with a trailing CRLF", good + "\r\n", true},
+		{"signature with padding", good + "==", true},
+		{"signature with spaces and a tab", good[:len(good)-3] + " \t" + good[len(good)-3:], true},
+		{"signature in standard base64", good[:strings.LastIndex(good, ".")+1] + strings.NewReplacer("-", "+", "_", "/").Replace(good[strings.LastIndex(good, ".")+1:]), true},
+		{"junk in the signed header segment, signed", token(enc.EncodeToString([]byte(hdr))+"\r\n", enc.EncodeToString([]byte(claims))), true},
+		{"junk in the header segment, not signed", strings.Replace(good, ".", "\r\n.", 1), false},
+		{"four segments", good + ".x", false},
+		{"claims with a NUL-prefixed key", js(hdr, `{"sub":"cid:7","scope":"authx","a":{"\u0000":1}}`), false},
+		{"claims not UTF-8", js(hdr, "{\"sub\":\"cid:7\",\"scope\":\"authx\",\"x\":\"\xc3\"}"), false},
+		{"claims key case: SCOPE is no scope", js(hdr, `{"sub":"cid:7","SCOPE":"authx"}`), false},
+		{"claims duplicate: the last scope wins", js(hdr, `{"sub":"cid:7","scope":"authx","scope":"afform"}`), false},
+		{"claims duplicate: the last sub wins", js(hdr, `{"sub":"x","scope":"authx","sub":"cid:7"}`), true},
+		{"claims a list", js(hdr, `["cid:7","authx"]`), false},
+		{"exp a numeric string (is_numeric)", js(hdr, `{"sub":"cid:7","scope":"authx","exp":"4102444800"}`), true},
+		{"exp a numeric string with spaces", js(hdr, `{"sub":"cid:7","scope":"authx","exp":" 4102444800 "}`), true},
+		{"exp a past numeric string", js(hdr, `{"sub":"cid:7","scope":"authx","exp":"1700000000"}`), false},
+		{"exp not numeric", js(hdr, `{"sub":"cid:7","scope":"authx","exp":"soon"}`), false},
+		{"exp a boolean", js(hdr, `{"sub":"cid:7","scope":"authx","exp":true}`), false},
+		{"exp null is no exp", js(hdr, `{"sub":"cid:7","scope":"authx","exp":null}`), true},
+		{"exp overflowing to INF", js(hdr, `{"sub":"cid:7","scope":"authx","exp":1e400}`), true},
+		{"exp a big integer", js(hdr, `{"sub":"cid:7","scope":"authx","exp":99999999999999999999}`), true},
+		{"nbf a future numeric string", js(hdr, `{"sub":"cid:7","scope":"authx","nbf":"1900000000"}`), false},
+		{"iat a hex string", js(hdr, `{"sub":"cid:7","scope":"authx","iat":"0x10"}`), false},
+		{"scope not a string", js(hdr, `{"sub":"cid:7","scope":["authx"]}`), false},
+		{"sub not a string", js(hdr, `{"sub":7,"scope":"authx"}`), false},
+	} {
+		cid, err := VerifyCiviJWT(tc.tok, keys, now, 0)
+		if tc.ok && (err != nil || cid != 7) {
+			t.Errorf("%s: refused (%v), CiviCRM accepts it", tc.name, err)
+		}
+		if !tc.ok && err == nil {
+			t.Errorf("%s: accepted, CiviCRM refuses it", tc.name)
+		}
+		var rej *Rejection
+		if err != nil && !errors.As(err, &rej) {
+			t.Errorf("%s: %T is no *Rejection", tc.name, err)
+		}
+	}
+	// What CiviCRM reads of a token with stray bytes is the clean token.
+	for _, junk := range []string{"\r\n", "==", " "} {
+		if canon, _ := canonicalCiviJWT(good + junk); canon != good {
+			t.Errorf("canonical of token+%q = %q", junk, canon)
+		}
+	}
+}

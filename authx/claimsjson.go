@@ -1,14 +1,58 @@
 package authx
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/civigate/civigate/translate"
 )
+
+// JWT headers and claim sets, read and written as CiviCRM's PHP does.
+
+// phpJSONObject decodes b as firebase/php-jwt does a JWT header or claim
+// set: json_decode($b, false, 512, JSON_BIGINT_AS_STRING). Keys are exact
+// (no case folding), a repeated key keeps its last value, invalid UTF-8,
+// control characters and too deep nesting are errors, and so is an object
+// key starting with NUL (PHP cannot make it a property name). ok is false
+// unless b is a JSON object.
+func phpJSONObject(b []byte) (obj *translate.Array, ok bool) {
+	v, err := translate.DecodeJSON(b)
+	if err != nil {
+		return nil, false
+	}
+	// A JSON list decodes to an array, not an object (stdClass).
+	obj, ok = v.(*translate.Array)
+	if !ok || bytes.TrimLeft(b, " \t\r\n")[0] != '{' || nulKey(obj) {
+		return nil, false
+	}
+	return obj, true
+}
+
+func nulKey(a *translate.Array) bool {
+	for i := 0; i < a.Len(); i++ {
+		if strings.HasPrefix(a.Key(i), "\x00") {
+			return true
+		}
+		if sub, ok := a.Value(i).(*translate.Array); ok && nulKey(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// claimValue is $obj->name (isset: a JSON null is absent).
+func claimValue(obj *translate.Array, name string) any {
+	if obj == nil {
+		return nil
+	}
+	v, _ := obj.Get(name)
+	return v
+}
 
 // claimOrder is the order CiviCRM's AuthxCredential.create writes claims in.
 var claimOrder = []string{"exp", "sub", "scope", "nbf", "iat"}

@@ -3,7 +3,6 @@ package authx
 import (
 	"crypto/subtle"
 	"net/http"
-	"strings"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -14,13 +13,51 @@ type presented struct {
 	raw  string // "<Scheme> <value>" as AuthX sees it
 }
 
-// creds is everything a request presented.
+// siteKeyInput is a site key as CiviCRM reads it for one flow; sent means
+// it is not empty.
+type siteKeyInput struct {
+	value string
+	sent  bool
+}
+
+func siteKeyOf(v string) siteKeyInput { return siteKeyInput{v, v != ""} }
+
+// creds is everything a request presented, read where and as CiviCRM reads
+// it for the request's endpoint form.
 type creds struct {
-	cred        *presented // chosen credential (AuthX evaluation order)
+	// cred is the credential CiviCRM checks first (AuthX's order); nil:
+	// none.
+	cred *presented
+	// legacyRest: on a modern form, AuthX's legacyrest listener runs too
+	// (key or api_key not empty), after any flow in cred.
+	legacyRest bool
+	// authxKey is the site key AuthX's own flows (xheader, header, param)
+	// compare: X-Civi-Key, or _authxSiteKey when no X-Civi-Key header is
+	// sent at all. restKey is `key`: the legacyrest flow's site key as is,
+	// extern/rest.php's and WordPress's after PHP's trim().
+	authxKey, restKey siteKeyInput
+	// siteKey is the one site key the request sent (siteKeySent), wherever
+	// it sent it; two different ones are refused as ambiguous.
 	siteKey     string
 	siteKeySent bool
-	// siteKeyParam: the site key came as legacy `key`.
-	siteKeyParam bool
+}
+
+// siteKeyGap returns the first flow CiviCRM will run for the request
+// whose own site key input is not one for which right holds, so that its
+// site_key guard fails and only its perm guard can pass; "" if there is
+// none. On the legacy forms that input is `key`.
+func (c creds) siteKeyGap(legacy bool, right func(siteKeyInput) bool) string {
+	switch {
+	case legacy:
+		if !right(c.restKey) {
+			return FlowLegacy
+		}
+	case c.cred != nil && c.cred.flow != FlowLegacyRest && !right(c.authxKey):
+		return c.cred.flow
+	case c.legacyRest && !right(c.restKey):
+		return FlowLegacyRest
+	}
+	return ""
 }
 
 // headerValues returns every value of a header under any spelling PHP
@@ -87,39 +124,70 @@ func oversized(flow string) *Rejection {
 	return r
 }
 
-// extract collects the request's credentials. h may be nil, then the header
-// values in call.Credentials are used (as the translate parser saw them).
+// extract collects the request's credentials the way CiviCRM reads them
+// for the call's endpoint form. h may be nil, then the header values in
+// call.Credentials are used (as the translate parser saw them).
+//
+// Legacy forms (extern/rest.php, WordPress REST) read only `key` (after
+// trim()) and `api_key`; an empty() one is missing. AuthX never runs there,
+// so its headers and parameters are not credentials on those forms.
+//
+// Modern forms (civicrm/ajax/rest, APIv4) run AuthX: the first of
+// X-Civi-Auth, Authorization, _authx that is not empty() (xheader, header,
+// param), then the legacyrest listener when key or api_key is not empty(),
+// with the credential "Bearer <api_key>" (so `key` alone makes the empty
+// "Bearer "). Every credential is taken as sent, and all of them must be
+// the same; the site key of each flow is read as CiviCRM reads it.
 func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 	var c creds
 	cr := call.Credentials
+	if call.Form.Legacy() {
+		if !phpEmpty(cr.APIKey) {
+			c.cred = &presented{FlowLegacy, "Bearer " + cr.APIKey}
+			if len(c.cred.raw) > MaxTokenBytes {
+				return c, oversized(FlowLegacy)
+			}
+		}
+		if k := phpTrim(cr.SiteKey); !phpEmpty(k) {
+			c.restKey = siteKeyOf(k)
+		}
+		return c, c.oneSiteKey(c.restKey)
+	}
 	xAuth, auth, xKey := cr.XCiviAuth, cr.Authorization, cr.XCiviKey
+	xKeyPresent := xKey != ""
 	if h != nil {
 		var ok1, ok2, ok3 bool
 		xAuth, ok1 = oneValue(headerValues(h, "x-civi-auth"))
 		auth, ok2 = oneValue(headerValues(h, "authorization"))
-		xKey, ok3 = oneValue(headerValues(h, "x-civi-key"))
+		keys := headerValues(h, "x-civi-key")
+		xKey, ok3 = oneValue(keys)
+		xKeyPresent = len(keys) > 0
 		if !ok1 || !ok2 || !ok3 {
 			return c, ambiguous("one identity header sent with different values")
 		}
 	}
-	legacyFlow := FlowLegacy
-	if !call.Form.Legacy() {
-		legacyFlow = FlowLegacyRest
-	}
-	// AuthX order (Authenticator.php): X-Civi-Auth, Authorization, _authx;
-	// then the legacyrest listener's api_key.
+	// Authenticator.php: X-Civi-Auth, Authorization, _authx, each only when
+	// not empty(); then LegacyRestAuthenticator.
 	var all []presented
-	if xAuth != "" {
+	switch {
+	case !phpEmpty(xAuth):
 		all = append(all, presented{FlowXHeader, xAuth})
-	}
-	if auth != "" {
+	case !phpEmpty(auth):
 		all = append(all, presented{FlowHeader, auth})
-	}
-	if cr.Authx != "" {
+	case !phpEmpty(cr.Authx):
 		all = append(all, presented{FlowParam, cr.Authx})
 	}
-	if cr.APIKey != "" {
-		all = append(all, presented{legacyFlow, "Bearer " + cr.APIKey})
+	// AuthX looks at the first of them only; a request that carries others
+	// besides is refused if they differ, rather than guessing which the
+	// client meant.
+	for _, other := range [...]presented{{FlowHeader, auth}, {FlowParam, cr.Authx}} {
+		if len(all) > 0 && all[0].flow != other.flow && !phpEmpty(other.raw) {
+			all = append(all, other)
+		}
+	}
+	if !phpEmpty(cr.APIKey) || !phpEmpty(cr.SiteKey) {
+		c.legacyRest = true
+		all = append(all, presented{FlowLegacyRest, "Bearer " + cr.APIKey})
 	}
 	for i := range all {
 		if len(all[i].raw) > MaxTokenBytes {
@@ -134,29 +202,30 @@ func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 	if len(all) > 0 {
 		c.cred = &all[0]
 	}
-	// Site key: legacy `key` (trimmed, as authenticateKey does), X-Civi-Key,
-	// _authxSiteKey.
-	var keys []string
-	if k := strings.TrimSpace(cr.SiteKey); k != "" {
-		keys = append(keys, k)
-		c.siteKeyParam = true
+	// $_SERVER['HTTP_X_CIVI_KEY'] ?? $params['_authxSiteKey']: a sent
+	// X-Civi-Key, even empty, hides _authxSiteKey.
+	c.authxKey = siteKeyOf(cr.AuthxSiteKey)
+	if xKeyPresent {
+		c.authxKey = siteKeyOf(xKey)
 	}
-	if xKey != "" {
-		keys = append(keys, xKey)
-	}
-	if cr.AuthxSiteKey != "" {
-		keys = append(keys, cr.AuthxSiteKey)
-	}
-	for i, k := range keys {
-		if len(k) > MaxTokenBytes {
-			return c, &Rejection{Reason: ReasonSiteKey, Message: MsgGuard, Detail: detailSiteKeyWrong}
+	c.restKey = siteKeyOf(cr.SiteKey)
+	return c, c.oneSiteKey(siteKeyOf(xKey), siteKeyOf(cr.AuthxSiteKey), c.restKey)
+}
+
+// oneSiteKey records the site key the request sent: every one sent must be
+// the same.
+func (c *creds) oneSiteKey(inputs ...siteKeyInput) *Rejection {
+	for _, k := range inputs {
+		if !k.sent {
+			continue
 		}
-		if i > 0 && subtle.ConstantTimeCompare([]byte(keys[0]), []byte(k)) != 1 {
-			return c, ambiguous("different site keys")
+		if len(k.value) > MaxTokenBytes {
+			return &Rejection{Reason: ReasonSiteKey, Message: MsgGuard, Detail: detailSiteKeyWrong}
 		}
+		if c.siteKeySent && subtle.ConstantTimeCompare([]byte(c.siteKey), []byte(k.value)) != 1 {
+			return ambiguous("different site keys")
+		}
+		c.siteKey, c.siteKeySent = k.value, true
 	}
-	if len(keys) > 0 {
-		c.siteKey, c.siteKeySent = keys[0], true
-	}
-	return c, nil
+	return nil
 }

@@ -49,6 +49,10 @@ type Principal struct {
 	// userless: known to have no CMS user (authx/id said user_id null, or
 	// the key file says nouser).
 	userless bool
+	// guard: CiviCRM's AuthX guards let this credential in without the site
+	// key: a JWT, or a key whose contact holds "authenticate with api key"
+	// (authx/id accepted it without X-Civi-Key).
+	guard bool
 }
 
 // Forward returns the X-Civi-Auth header value Civigate sends upstream for

@@ -25,8 +25,12 @@ type AuthConfig struct {
 	// (CiviCRM then applies its anonymous permissions). Legacy forms always
 	// required credentials. civicrm/ping is always public.
 	Anonymous bool `json:"anonymous,omitempty"`
-	// SiteKeyModern is "require" (default) or "if_present": whether the
-	// modern forms must carry the site key too.
+	// SiteKeyModern is "if_present" (default) or "require": whether the
+	// modern forms (civicrm/ajax/rest, APIv4) must carry the site key too.
+	// if_present judges a caller without it as CiviCRM's AuthX guards
+	// would (site_key OR perm: a JWT, or a key whose contact may
+	// "authenticate with api key", passes); require is the hardening. A
+	// wrong site key is refused in both.
 	SiteKeyModern string `json:"site_key_modern,omitempty"`
 	// RequireUser is "legacy" (default: a CMS user is required where
 	// extern/rest.php and AuthX's legacyrest flow required one), "always" or
@@ -63,8 +67,9 @@ type AuthConfig struct {
 	Secret string `json:"secret,omitempty"`
 	// Realm for WWW-Authenticate challenges. Default "CiviCRM".
 	Realm string `json:"realm,omitempty"`
-	// JWTWithoutSiteKey lets a verified JWT on the modern forms stand in
-	// for a missing site key (a wrong site key is still refused).
+	// JWTWithoutSiteKey, with site_key_modern require, lets a verified JWT
+	// on the modern forms stand in for a missing site key (a wrong site key
+	// is still refused). The default mode lets JWTs through like AuthX.
 	JWTWithoutSiteKey bool `json:"jwt_without_site_key,omitempty"`
 	// ExternalJWT accepts JWTs from an identity provider; Civigate forwards
 	// a CiviCRM JWT minted for the mapped contact (needs sign_keys).

@@ -50,7 +50,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    }
 //	    auth {
 //	        anonymous
-//	        site_key_modern   require|if_present
+//	        site_key_modern   if_present|require
 //	        require_user      legacy|always|never
 //	        key_file          <path>
 //	        no_resolve

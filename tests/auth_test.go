@@ -1,14 +1,18 @@
 package tests
 
 import (
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
 type authEnv struct {
@@ -224,5 +228,245 @@ func TestCallerPlaceholders(t *testing.T) {
 	want := "2 api_key legacy " + authx.Fingerprint(stub.APIKey)
 	if got := resp.Header.Get("X-Caller"); got != want {
 		t.Fatalf("X-Caller = %q, want %q", got, want)
+	}
+}
+
+// simSite is the CiviCRM simulator, reachable directly (as a site still
+// serving extern/rest.php and ajax/rest itself) and through Civigate.
+type simSite struct {
+	sim    *civicrmsim.Simulator
+	direct string // the simulator itself
+	edge   string // Civigate in front of it
+}
+
+// startSimSite puts Civigate (caching off, no guessing limit: every case's
+// refusal counts as a failed attempt) in front of sim; authLines go inside
+// its auth block.
+func startSimSite(t *testing.T, sim *civicrmsim.Simulator, authLines ...string) simSite {
+	t.Helper()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	auth := "auth {\n\t\t\tmax_failures off"
+	for _, l := range authLines {
+		auth += "\n\t\t\t" + strings.ReplaceAll(l, "\n", "\n\t\t\t")
+	}
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"),
+		"site_key "+sim.SiteKey(), "sign_keys "+sim.SignKeys(), "cache off", auth+"\n\t\t}"))
+	return simSite{sim: sim, direct: srv.URL, edge: inst.URL}
+}
+
+// credCase is one request, sent the same way to CiviCRM and to Civigate.
+type credCase struct {
+	name   string
+	method string // GET (query) or POST (form body)
+	path   string
+	query  string // besides the call itself; the body for POST
+	header http.Header
+	// edge is what Civigate answers where it refuses on purpose what
+	// CiviCRM would let through (outcome form); "" means CiviCRM's answer.
+	edge string
+}
+
+const (
+	ajaxPath = "/civicrm/ajax/rest"
+	// contactCall is the call every case makes: admin (contact 2) reads
+	// itself.
+	contactCall = "entity=Contact&action=get&json=1&id=2&return=display_name"
+)
+
+func (c credCase) send(t *testing.T, base string) answer {
+	t.Helper()
+	method, target, body := c.method, base+c.path+"?"+contactCall+c.query, ""
+	if method == "POST" {
+		target, body = base+c.path, contactCall+c.query
+	}
+	return do(t, method, target, body, c.header)
+}
+
+// authOutcome reduces an answer to what an AuthX caller relies on: "ok" for
+// data, else AuthX's refusal message (text/plain "HTTP 401 …" from CiviCRM,
+// an APIv3 error body from Civigate), the legacyrest flow's FATAL body, or
+// "denied" for the CMS's 403 page.
+func authOutcome(a answer) string {
+	var body struct {
+		IsError int    `json:"is_error"`
+		Message string `json:"error_message"`
+		Count   int    `json:"count"`
+	}
+	switch {
+	case a.status == 403 && strings.HasPrefix(a.header.Get("Content-Type"), "text/html"):
+		return "denied"
+	case strings.HasPrefix(a.body, "HTTP 401 "):
+		return strings.TrimPrefix(a.body, "HTTP 401 ")
+	case json.Unmarshal([]byte(a.body), &body) != nil:
+		return fmt.Sprintf("%d %s", a.status, a.body)
+	case body.IsError == 0 && body.Count == 1:
+		return "ok"
+	case body.IsError == 0:
+		return fmt.Sprintf("ok, %d contacts", body.Count)
+	}
+	return body.Message
+}
+
+// Issue 15 ("credential values are normalised as PHP does, not otherwise"):
+// every spelling of the legacy site key and API key gets, through Civigate,
+// byte for byte what extern/rest.php answers for it (trim() on the key and
+// nothing else, empty() on api_key, an exact lookup of the API key).
+func TestLegacyCredentialsReadAsExternRestPHP(t *testing.T) {
+	site := startSimSite(t, civicrmsim.New(civicrmsim.Options{}))
+	sk, ak, nouser := site.sim.SiteKey(), site.sim.Admin().APIKey, site.sim.NoUser().APIKey
+	cases := []credCase{
+		{name: "control", query: "&key=" + sk + "&api_key=" + ak},
+		{name: "site key with a trailing NUL (trim)", query: "&key=" + sk + "%00&api_key=" + ak},
+		{name: "site key in \\v and CRLF (trim)", query: "&key=%0B" + sk + "%0D%0A&api_key=" + ak},
+		{name: "site key with a trailing form feed (not trimmed)", query: "&key=" + sk + "%0C&api_key=" + ak},
+		{name: "site key with a trailing NBSP (not trimmed)", query: "&key=" + sk + "%C2%A0&api_key=" + ak},
+		{name: "site key 0", query: "&key=0&api_key=" + ak},
+		{name: "site key only in X-Civi-Key", query: "&api_key=" + ak, header: http.Header{"X-Civi-Key": {sk}}},
+		{name: "api_key with a trailing tab", query: "&key=" + sk + "&api_key=" + ak + "%09"},
+		{name: "api_key with a trailing newline", query: "&key=" + sk + "&api_key=" + ak + "%0A"},
+		{name: "api_key with a trailing CR", query: "&key=" + sk + "&api_key=" + ak + "%0D"},
+		{name: "api_key with a trailing NUL", query: "&key=" + sk + "&api_key=" + ak + "%00"},
+		{name: "api_key with a trailing space", query: "&key=" + sk + "&api_key=" + ak + "%20"},
+		{name: "api_key with a leading space", query: "&key=" + sk + "&api_key=%20" + ak},
+		{name: "api_key 0 (empty)", query: "&key=" + sk + "&api_key=0"},
+		{name: "api_key 00 (not empty)", query: "&key=" + sk + "&api_key=00"},
+		{name: "no-user key with a trailing space", query: "&key=" + sk + "&api_key=" + nouser + "%20"},
+		{name: "api_key only in X-Civi-Auth", query: "&key=" + sk, header: http.Header{"X-Civi-Auth": {"Bearer " + ak}}},
+		{name: "form body: trailing NUL on the key, tab on api_key", method: "POST", query: "&key=" + sk + "%00&api_key=" + ak + "%09"},
+		{name: "form body: key trimmed", method: "POST", query: "&key=%20" + sk + "%00%0B&api_key=" + ak},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if c.method == "" {
+				c.method = "GET"
+			}
+			c.path = externPath
+			want, got := c.send(t, site.direct), c.send(t, site.edge)
+			if got.status != want.status || got.header.Get("Content-Type") != want.header.Get("Content-Type") ||
+				civicrmsim.Normalise(got.body) != civicrmsim.Normalise(want.body) {
+				t.Errorf("through Civigate %d %s, extern/rest.php %d %s", got.status, got.body, want.status, want.body)
+			}
+		})
+	}
+}
+
+// Issue 15, the same rule on the modern forms, and item 5: without a site
+// key, Civigate's default judges an AuthX caller as CiviCRM's guards do
+// (site_key OR perm, per user and per flow's own site key input), so a
+// client sending only X-Civi-Auth (npm civicrm-api) works wherever it works
+// against CiviCRM itself; a wrong site key the client sends is refused.
+func TestModernCredentialsReadAsAuthX(t *testing.T) {
+	site := startSimSite(t, civicrmsim.New(civicrmsim.Options{}))
+	sim := site.sim
+	sk, admin, nouser := sim.SiteKey(), sim.Admin().APIKey, sim.NoUser().APIKey
+	ada, grace := sim.ACLUsers()
+	jwt := sim.MintJWT(2, time.Hour)
+	xauth := func(cred string, kv ...string) http.Header {
+		h := http.Header{"X-Civi-Auth": {cred}}
+		for i := 0; i < len(kv); i += 2 {
+			h[kv[i]] = append(h[kv[i]], kv[i+1])
+		}
+		return h
+	}
+	q := url.QueryEscape
+	for _, c := range []credCase{
+		{name: "admin, X-Civi-Auth only", header: xauth("Bearer " + admin)},
+		{name: "ada (may authenticate with api key), X-Civi-Auth only", header: xauth("Bearer " + ada.APIKey)},
+		{name: "grace (may not), X-Civi-Auth only", header: xauth("Bearer " + grace.APIKey)},
+		{name: "grace with the site key", header: xauth("Bearer "+grace.APIKey, "X-Civi-Key", sk)},
+		{name: "grace with the site key in _authxSiteKey", query: "&_authxSiteKey=" + sk, header: xauth("Bearer " + grace.APIKey)},
+		{name: "grace, an empty X-Civi-Key hides _authxSiteKey", query: "&_authxSiteKey=" + sk, header: xauth("Bearer "+grace.APIKey, "X-Civi-Key", "")},
+		{name: "no-user key, X-Civi-Auth only", header: xauth("Bearer " + nouser)},
+		{name: "JWT, X-Civi-Auth only", header: xauth("Bearer " + jwt)},
+		{name: "_authx only", query: "&_authx=" + q("Bearer "+ada.APIKey)},
+		{name: "X-Civi-Auth 0 is empty, _authx counts", query: "&_authx=" + q("Bearer "+admin), header: xauth("0")},
+		{name: "_authx API key with a trailing tab", query: "&_authx=" + q("Bearer "+admin+"\t")},
+		{name: "_authx API key with a trailing space", query: "&_authx=" + q("Bearer "+admin+" ")},
+		{name: "_authx JWT with a trailing CRLF", query: "&_authx=" + q("Bearer "+jwt+"\r\n")},
+		{name: "legacyrest: admin api_key, no key", method: "POST", query: "&api_key=" + admin},
+		{name: "legacyrest: grace api_key, no key", method: "POST", query: "&api_key=" + grace.APIKey},
+		{name: "legacyrest: grace api_key, the site key in X-Civi-Key only", method: "POST", query: "&api_key=" + grace.APIKey, header: http.Header{"X-Civi-Key": {sk}}},
+		{name: "legacyrest: grace api_key and key", method: "POST", query: "&api_key=" + grace.APIKey + "&key=" + sk},
+		{name: "legacyrest: api_key 0 and key", method: "POST", query: "&api_key=0&key=" + sk},
+		{name: "legacyrest: api_key with a trailing newline", method: "POST", query: "&key=" + sk + "&api_key=" + admin + "%0A"},
+		{name: "admin with a wrong X-Civi-Key", header: xauth("Bearer "+admin, "X-Civi-Key", "wrong-site-key"),
+			edge: "Login not permitted. Must satisfy guard (site_key, perm)."},
+		{name: "legacyrest: admin api_key, a trimmable key", method: "POST", query: "&api_key=" + admin + "&key=" + sk + "%20",
+			edge: "FATAL: Login not permitted. Must satisfy guard (site_key, perm)."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.method == "" {
+				c.method = "GET"
+			}
+			c.path = ajaxPath
+			want := authOutcome(c.send(t, site.direct))
+			if c.edge != "" {
+				if !strings.HasPrefix(want, "ok") {
+					t.Fatalf("CiviCRM answered %q: the case does not show a stricter edge", want)
+				}
+				want = c.edge
+			}
+			if got := authOutcome(c.send(t, site.edge)); got != want {
+				t.Errorf("through Civigate %q, CiviCRM %q", got, want)
+			}
+		})
+	}
+}
+
+// Issue 15 item 5: Caddyfile.example as shipped lets a modern client that
+// sends only X-Civi-Auth through exactly where CiviCRM would, and the
+// documented one-line hardening, site_key_modern require, refuses it.
+func TestSiteKeyModernDefaultAndRequire(t *testing.T) {
+	sim := civicrmsim.New(civicrmsim.Options{})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	ada, grace := sim.ACLUsers()
+	jwt := sim.MintJWT(2, time.Hour)
+	calls := []struct {
+		name string
+		c    credCase
+		ok   bool // CiviCRM lets it in without the site key
+	}{
+		{"ada via X-Civi-Auth", credCase{path: ajaxPath, header: http.Header{"X-Civi-Auth": {"Bearer " + ada.APIKey}}}, true},
+		{"JWT via X-Civi-Auth", credCase{path: ajaxPath, header: http.Header{"X-Civi-Auth": {"Bearer " + jwt}}}, true},
+		{"ada via legacyrest without key", credCase{method: "POST", path: ajaxPath, query: "&api_key=" + ada.APIKey}, true},
+		{"grace via X-Civi-Auth", credCase{path: ajaxPath, header: http.Header{"X-Civi-Auth": {"Bearer " + grace.APIKey}}}, false},
+		{"ada via extern/rest.php without key", credCase{path: externPath, query: "&api_key=" + ada.APIKey}, false},
+	}
+	example, _, _ := startExample(t, strings.TrimPrefix(srv.URL, "http://"), sim.SiteKey(), sim.SignKeys())
+	for _, tc := range calls {
+		if tc.c.method == "" {
+			tc.c.method = "GET"
+		}
+		direct, edge := tc.c.send(t, srv.URL), tc.c.send(t, example.URL)
+		if strings.HasPrefix(authOutcome(direct), "ok") != tc.ok {
+			t.Fatalf("%s: CiviCRM answered %q", tc.name, authOutcome(direct))
+		}
+		if authOutcome(edge) != authOutcome(direct) && !(tc.c.path == externPath && edge.body == direct.body) {
+			t.Errorf("Caddyfile.example, %s: %q, CiviCRM %q", tc.name, authOutcome(edge), authOutcome(direct))
+		}
+	}
+	caddyStopNow(t)
+	hardened := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+sim.SiteKey(),
+		"sign_keys "+sim.SignKeys(), "auth {\n\t\t\tsite_key_modern require\n\t\t}"))
+	for _, tc := range calls {
+		if tc.c.method == "" {
+			tc.c.method = "GET"
+		}
+		got := tc.c.send(t, hardened.URL)
+		if o := authOutcome(got); strings.HasPrefix(o, "ok") || !strings.Contains(o+got.body, "Must satisfy guard") && !strings.Contains(got.body, "Failed to authenticate key") {
+			t.Errorf("site_key_modern require, %s: %q", tc.name, o)
+		}
+		// With the site key, every one of them passes.
+		tc.c.query += "&key=" + sim.SiteKey()
+		if tc.c.path == ajaxPath && tc.c.method == "GET" {
+			tc.c.query = strings.Replace(tc.c.query, "&key=", "&_authxSiteKey=", 1)
+		}
+		if tc.c.path == ajaxPath || tc.ok {
+			if o := authOutcome(tc.c.send(t, hardened.URL)); !strings.HasPrefix(o, "ok") {
+				t.Errorf("site_key_modern require, %s with the site key: %q", tc.name, o)
+			}
+		}
 	}
 }

@@ -31,8 +31,11 @@ func (p *principal) can(perm string) bool {
 
 func constEq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
-// userByAPIKey is the civicrm_contact.api_key lookup (an SQL equality).
+// userByAPIKey is the civicrm_contact.api_key lookup: an SQL equality
+// under CiviCRM's utf8mb4_unicode_ci, which pads with spaces (a trailing
+// space matches, a trailing tab or newline does not).
 func (s *Simulator) userByAPIKey(key string) *User {
+	key = strings.TrimRight(key, " ")
 	if key == "" {
 		return nil
 	}
@@ -78,35 +81,57 @@ const (
 )
 
 // authenticate is AuthX's civi.invoke.auth: the Authenticator's flows
-// (X-Civi-Auth, Authorization, _authx) and, on ajax/rest, the legacyrest
-// key/api_key flow. No credential at all gives (nil, nil).
+// (the first of X-Civi-Auth, Authorization, _authx that is not empty()),
+// then, on ajax/rest, the legacyrest listener (key or api_key not empty()),
+// whose principal must be the same as the first one's. No credential at all
+// gives (nil, nil).
 func (s *Simulator) authenticate(q *request, ajaxRoute bool) (*principal, *rejection) {
-	r := q.r
-	siteKey := r.Header.Get("X-Civi-Key")
-	if siteKey == "" {
-		siteKey = q.authxParam("_authxSiteKey")
+	p, rej := s.authxFlows(q)
+	if rej != nil || !ajaxRoute || empty(q.req, "api_key") && empty(q.req, "key") {
+		return p, rej
 	}
-	if v := r.Header.Get("X-Civi-Auth"); v != "" {
+	// LegacyRestAuthenticator: 'Bearer ' . $_REQUEST['api_key'], site key
+	// $_REQUEST['key'] as sent (no trim).
+	lp, lrej := s.check("legacyrest", "Bearer "+scalarString(q.req, "api_key"), scalarString(q.req, "key"))
+	if lrej == nil && p != nil && p.contactID != lp.contactID {
+		lrej = &rejection{msg: "Cannot login. A mismatched session is already active."}
+	}
+	if lrej != nil {
+		lrej.legacy = true
+		return nil, lrej
+	}
+	if p != nil {
+		return p, nil
+	}
+	return lp, nil
+}
+
+// authxFlows is Authenticator::on_civi_invoke_auth. The site key is
+// $_SERVER['HTTP_X_CIVI_KEY'] ?? $params['_authxSiteKey']: an X-Civi-Key
+// header, even an empty one, hides _authxSiteKey.
+func (s *Simulator) authxFlows(q *request) (*principal, *rejection) {
+	r := q.r
+	siteKey := q.authxParam("_authxSiteKey")
+	if vs := r.Header.Values("X-Civi-Key"); vs != nil {
+		siteKey = vs[0]
+	}
+	if v := r.Header.Get("X-Civi-Auth"); !phpEmpty(v) {
 		return s.check("xheader", v, siteKey)
 	}
-	if v := r.Header.Get("Authorization"); v != "" {
+	if v := r.Header.Get("Authorization"); !phpEmpty(v) {
 		if !strings.HasPrefix(v, "Basic ") && !strings.HasPrefix(v, "Digest ") || s.opts.AllowPassword || s.basicOnHdr {
 			return s.check("header", v, siteKey)
 		}
 		// 6.13+: a stray Basic/Digest header (say, a proxy's) is ignored.
 	}
-	if v := q.authxParam("_authx"); v != "" {
+	if v := q.authxParam("_authx"); !phpEmpty(v) {
 		return s.check("param", v, siteKey)
-	}
-	if ajaxRoute && (!empty(q.req, "api_key") || !empty(q.req, "key")) {
-		p, rej := s.check("legacyrest", "Bearer "+scalarString(q.req, "api_key"), scalarString(q.req, "key"))
-		if rej != nil {
-			rej.legacy = true
-		}
-		return p, rej
 	}
 	return nil, nil
 }
+
+// phpEmpty is empty() of a request string.
+func phpEmpty(v string) bool { return v == "" || v == "0" }
 
 // check is Authenticator::auth: find the principal (Basic user:pass, then
 // Bearer api_key, then Bearer JWT), then the policy checks in CiviCRM's
@@ -117,7 +142,7 @@ func (s *Simulator) check(flow, cred, siteKey string) (*principal, *rejection) {
 	p := &principal{flow: flow}
 	switch format {
 	case "Basic":
-		raw, _ := base64.StdEncoding.DecodeString(value)
+		raw := phpBase64Decode(value)
 		name, pass, _ := strings.Cut(string(raw), ":")
 		for _, u := range s.users {
 			if u.Name != "" && u.Name == name && constEq(u.Password, pass) {
@@ -202,4 +227,21 @@ func (s *Simulator) serveAuthxID(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) accessDenied(w http.ResponseWriter, r *http.Request) {
 	base := "http://" + r.Host
 	writeBody(w, http.StatusForbidden, "text/html; charset=UTF-8", []byte(strings.ReplaceAll(accessDeniedPage, "{BASE}", base)))
+}
+
+// phpBase64Decode is base64_decode() not strict: bytes outside the
+// alphabet are skipped, the rest decoded as one stream, a lone trailing
+// character dropped.
+func phpBase64Decode(s string) []byte {
+	kept := strings.Map(func(r rune) rune {
+		if 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '+' || r == '/' {
+			return r
+		}
+		return -1
+	}, s)
+	if len(kept)%4 == 1 {
+		kept = kept[:len(kept)-1]
+	}
+	b, _ := base64.RawStdEncoding.DecodeString(kept)
+	return b
 }

@@ -116,13 +116,14 @@ func (s *Simulator) serveExtern(w http.ResponseWriter, r *http.Request) {
 	}
 	var u *User
 	if !ping {
-		key := strings.TrimSpace(scalarString(q.req, "key"))
-		if len(s.siteKey) < 8 || !constEq(key, s.siteKey) {
+		// authenticateKey: trim(), then !$key, then hash_equals.
+		key := strings.Trim(scalarString(q.req, "key"), " \t\n\r\x00\x0B")
+		if phpEmpty(key) || len(s.siteKey) < 8 || !constEq(key, s.siteKey) {
 			s.output(w, q, restError("Failed to authenticate key"))
 			return
 		}
 		apiKey := scalarString(q.req, "api_key")
-		if apiKey == "" {
+		if phpEmpty(apiKey) {
 			s.output(w, q, restError("FATAL: mandatory param 'api_key' (user key) missing"))
 			return
 		}
