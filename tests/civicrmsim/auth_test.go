@@ -1,0 +1,46 @@
+package civicrmsim
+
+import (
+	"net/url"
+	"testing"
+)
+
+// How CiviCRM reads credential values, from its code: extern/rest.php
+// (authenticateKey's trim() and !$key, empty($api_key), the SQL lookup),
+// Authenticator::on_civi_invoke_auth (!empty() of each flow, X-Civi-Key ??
+// _authxSiteKey) and LegacyRestAuthenticator (run beside AuthX's flows,
+// key as sent).
+func TestCredentialValuesAsCiviCRMReadsThem(t *testing.T) {
+	c := newClient(t, Options{})
+	ak, sk, grace := c.sim.Admin().APIKey, c.sim.SiteKey(), c.sim.User("grace").APIKey
+	one := `{"is_error":0,"result":6}`
+	ext := extern + "?entity=Contact&action=getcount&json=1"
+	get := "/civicrm/ajax/rest?entity=Contact&action=getcount&json=1"
+	guard := "HTTP 401 Login not permitted. Must satisfy guard (site_key, perm)."
+	for _, tc := range []struct {
+		name, method, path, form string
+		headers                  []string
+		body                     string
+	}{
+		{"extern: key trimmed of NUL, \\v, CRLF", "GET", ext + "&key=%0B" + sk + "%00%0D%0A&api_key=" + ak, "", nil, one},
+		{"extern: key not trimmed of \\f", "GET", ext + "&key=" + sk + "%0C&api_key=" + ak, "", nil, `{"error_message":"Failed to authenticate key","is_error":1}`},
+		{"extern: api_key 0 is missing", "GET", ext + "&key=" + sk + "&api_key=0", "", nil, `{"error_message":"FATAL: mandatory param 'api_key' (user key) missing","is_error":1}`},
+		{"extern: api_key with a trailing tab matches no one", "GET", ext + "&key=" + sk + "&api_key=" + ak + "%09", "", nil, `{"error_message":"ERROR: No CMS user associated with given api-key","is_error":1}`},
+		{"extern: api_key with a trailing space matches (MySQL pads)", "GET", ext + "&key=" + sk + "&api_key=" + ak + "%20%20", "", nil, one},
+		{"X-Civi-Auth 0 is empty: _authx counts", "GET", get + "&_authx=" + url.QueryEscape("Bearer "+ak), "", []string{"X-Civi-Auth: 0"}, one},
+		{"an empty X-Civi-Key hides _authxSiteKey", "GET", get + "&_authxSiteKey=" + sk, "", []string{"X-Civi-Auth: Bearer " + grace, "X-Civi-Key: "}, guard},
+		{"_authxSiteKey as sent (no trim)", "GET", get + "&_authxSiteKey=" + sk + "%20", "", []string{"X-Civi-Auth: Bearer " + grace}, guard},
+		{"legacyrest beside xheader, another user", "POST", "/civicrm/ajax/rest", "entity=Contact&action=getcount&json=1&api_key=" + grace + "&key=" + sk, []string{"X-Civi-Auth: Bearer " + ak},
+			`{"error_message":"FATAL: Cannot login. A mismatched session is already active.","is_error":1}`},
+		{"legacyrest beside xheader, key alone is the empty credential", "POST", "/civicrm/ajax/rest", "entity=Contact&action=getcount&json=1&key=" + sk, []string{"X-Civi-Auth: Bearer " + ak},
+			`{"error_message":"FATAL: Invalid credential","is_error":1}`},
+		{"legacyrest beside xheader, the same key", "POST", "/civicrm/ajax/rest", "entity=Contact&action=getcount&json=1&api_key=" + ak, []string{"X-Civi-Auth: Bearer " + ak}, one},
+	} {
+		if _, _, body := c.do(tc.method, tc.path, tc.form, tc.headers...); body != tc.body {
+			t.Errorf("%s: %s\nwant %s", tc.name, body, tc.body)
+		}
+	}
+	if got := string(phpBase64Decode("YWRt\r\naW46=cHc")); got != "admin:pw" {
+		t.Errorf("base64_decode: %q", got)
+	}
+}
