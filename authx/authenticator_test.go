@@ -621,7 +621,10 @@ func TestCredentialsNormalisedAsPHP(t *testing.T) {
 		{name: "X-Civi-Auth 0 is empty: _authx is used", hdr: http.Header{"X-Civi-Auth": {"0"}}, cred: translate.Credentials{Authx: "Bearer " + akUser, XCiviKey: testSiteKey}, cid: 3, asked: true},
 		{name: "_authx 0 is no credential", cred: translate.Credentials{Authx: "0", XCiviKey: testSiteKey}},
 		{name: "key alone is the legacyrest credential \"Bearer \"", cred: translate.Credentials{SiteKey: testSiteKey}},
-		{name: "key=0 alone is nothing", cred: translate.Credentials{SiteKey: "0", XCiviAuth: "Bearer " + akUser}},
+		{name: "key=0 alone is nothing", cred: translate.Credentials{SiteKey: "0", XCiviAuth: "Bearer " + akUser}, cid: 3, asked: true},
+		{name: "a web server's Basic beside X-Civi-Auth is no credential", hdr: http.Header{"X-Civi-Auth": {"Bearer " + akUser}, "Authorization": {"Basic d2ViOnNlcnZlcg=="}}, cid: 3, asked: true},
+		{name: "a web server's Basic beside _authx is no credential", hdr: http.Header{"Authorization": {"Basic d2ViOnNlcnZlcg=="}}, cred: translate.Credentials{Authx: "Bearer " + akUser}, cid: 3, asked: true},
+		{name: "a Bearer Authorization beside X-Civi-Auth must agree", hdr: http.Header{"X-Civi-Auth": {"Bearer " + akUser}, "Authorization": {"Bearer other"}}},
 	} {
 		call := contactGet()
 		if tc.form != "" {

@@ -3,6 +3,7 @@ package authx
 import (
 	"crypto/subtle"
 	"net/http"
+	"strings"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -166,6 +167,15 @@ func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 			return c, ambiguous("one identity header sent with different values")
 		}
 	}
+	legacyRest := !phpEmpty(cr.APIKey) || !phpEmpty(cr.SiteKey)
+	// AuthX (6.13+, passwords not allowed on the header flow, the default)
+	// skips an Authorization: Basic or Digest header, which is often the web
+	// server's own (basic_auth on a staging site): it is a credential here
+	// only when the request carries no other.
+	if scheme, _, _ := strings.Cut(auth, " "); (scheme == "Basic" || scheme == "Digest") &&
+		(!phpEmpty(xAuth) || !phpEmpty(cr.Authx) || legacyRest) {
+		auth = ""
+	}
 	// Authenticator.php: X-Civi-Auth, Authorization, _authx, each only when
 	// not empty(); then LegacyRestAuthenticator.
 	var all []presented
@@ -185,7 +195,7 @@ func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 			all = append(all, other)
 		}
 	}
-	if !phpEmpty(cr.APIKey) || !phpEmpty(cr.SiteKey) {
+	if legacyRest {
 		c.legacyRest = true
 		all = append(all, presented{FlowLegacyRest, "Bearer " + cr.APIKey})
 	}
@@ -208,7 +218,11 @@ func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 	if xKeyPresent {
 		c.authxKey = siteKeyOf(xKey)
 	}
-	c.restKey = siteKeyOf(cr.SiteKey)
+	// `key` is read only by the legacyrest listener: key=0 alone is no
+	// site key at all.
+	if legacyRest {
+		c.restKey = siteKeyOf(cr.SiteKey)
+	}
 	return c, c.oneSiteKey(siteKeyOf(xKey), siteKeyOf(cr.AuthxSiteKey), c.restKey)
 }
 

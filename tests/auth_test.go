@@ -380,6 +380,8 @@ func TestModernCredentialsReadAsAuthX(t *testing.T) {
 		{name: "no-user key, X-Civi-Auth only", header: xauth("Bearer " + nouser)},
 		{name: "JWT, X-Civi-Auth only", header: xauth("Bearer " + jwt)},
 		{name: "_authx only", query: "&_authx=" + q("Bearer "+ada.APIKey)},
+		{name: "a web server's Basic beside X-Civi-Auth", header: xauth("Bearer "+admin, "Authorization", "Basic d2ViOnNlcnZlcg==")},
+		{name: "a web server's Basic beside _authx", query: "&_authx=" + q("Bearer "+admin), header: http.Header{"Authorization": {"Basic d2ViOnNlcnZlcg=="}}},
 		{name: "X-Civi-Auth 0 is empty, _authx counts", query: "&_authx=" + q("Bearer "+admin), header: xauth("0")},
 		{name: "_authx API key with a trailing tab", query: "&_authx=" + q("Bearer "+admin+"\t")},
 		{name: "_authx API key with a trailing space", query: "&_authx=" + q("Bearer "+admin+" ")},
