@@ -37,6 +37,13 @@ type groupContact struct {
 	id, groupID, contactID int64
 }
 
+// note is one civicrm_note row (APIv4's Note; APIv3 does not simulate it).
+// f holds the DAO columns as strings, "" for NULL, like contact.f.
+type note struct {
+	id int64
+	f  map[string]string
+}
+
 // store is the simulator's database. Every access holds Simulator.mu.
 type store struct {
 	contacts  map[int64]*contact
@@ -44,6 +51,7 @@ type store struct {
 	phones    map[int64]*phone
 	groups    map[int64]*group
 	members   map[int64]*groupContact
+	notes     map[int64]*note
 	nextID    map[string]int64 // per table auto-increment
 	createdAt func() string
 }
@@ -55,7 +63,8 @@ func newStore() *store {
 		phones:   map[int64]*phone{},
 		groups:   map[int64]*group{},
 		members:  map[int64]*groupContact{},
-		nextID:   map[string]int64{"contact": 1, "email": 1, "phone": 1, "group": 1, "group_contact": 1},
+		notes:    map[int64]*note{},
+		nextID:   map[string]int64{"contact": 1, "email": 1, "phone": 1, "group": 1, "group_contact": 1, "note": 1},
 	}
 }
 
@@ -226,17 +235,27 @@ const (
 	// Fixture581 is the CiviCRM 5.81.1 site: contacts 1, 2 and 3 (the key
 	// without a CMS user). It has no ACL users: adding them would add rows.
 	Fixture581 = "5.81"
+	// FixtureAPI4 is the 6.17.2 site of the APIv4 recordings
+	// (api4-6.17.2.jsonl): 221 contacts with the admin at 203, the key
+	// without a CMS user at 204 and the limited ACL user at 205, their
+	// emails and the 25 notes the recordings list (api4fixture.go).
+	FixtureAPI4 = "6.17-api4"
 )
 
 // seed fills the store with a fixture and then opts.ExtraContacts
 // generated contacts, and returns the users.
 func seed(s *store, fixture string, extra int, rng *rand.Rand) ([]*User, error) {
+	if fixture == FixtureAPI4 {
+		users := seedAPI4(s)
+		generate(s, extra, rng)
+		return users, nil
+	}
 	s.addContact(1, "Organization", map[string]string{"organization_name": "Default Organization",
 		"legal_name": "Default Organization", "preferred_mail_format": "Both"})
 	s.addContact(2, "Individual", map[string]string{"first_name": "Standalone", "last_name": "Admin"})
 	s.addEmail(1, 1, "fixme.domainemail@example.org", true)
 	s.addEmail(2, 2, "admin@example.org", true)
-	admin := &User{Name: "admin", ContactID: 2, UserID: 1, perms: permSet(permAll...)}
+	admin := &User{Name: "admin", ContactID: 2, UserID: 1, perms: adminPerms()}
 	var users []*User
 	switch fixture {
 	case Fixture617, "":
@@ -258,18 +277,18 @@ func seed(s *store, fixture string, extra int, rng *rand.Rand) ([]*User, error) 
 			// Ada sees herself and the Newsletter group; she may use her
 			// API key without the site key (perm guard).
 			{Name: "ada", ContactID: 3, UserID: 2, aclGroups: []int64{2},
-				perms: permSet(permAccessCiviCRM, permAccessAJAX, permAPIKey, permPassword)},
+				perms: permSet(permAccessCiviCRM, permAccessAJAX, permAPIKey, permPassword, permViewMine)},
 			// Grace sees herself and the Volunteers group; she lacks
 			// "authenticate with api key", so AuthX needs the site key.
 			{Name: "grace", ContactID: 4, UserID: 3, aclGroups: []int64{3},
-				perms: permSet(permAccessCiviCRM, permPassword)},
+				perms: permSet(permAccessCiviCRM, permPassword, permViewMine)},
 			{Name: "", ContactID: 14},
 		}
 	case Fixture581:
 		s.addContact(3, "Individual", map[string]string{"first_name": "NoUser"})
 		users = []*User{admin, {Name: "", ContactID: 3}}
 	default:
-		return nil, fmt.Errorf("civicrmsim: unknown fixture %q (want %q or %q)", fixture, Fixture617, Fixture581)
+		return nil, fmt.Errorf("civicrmsim: unknown fixture %q (want %q, %q or %q)", fixture, Fixture617, Fixture581, FixtureAPI4)
 	}
 	if len(s.groups) == 0 {
 		s.addGroup(1, "Administrators", "Administrators")

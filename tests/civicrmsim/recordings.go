@@ -2,8 +2,11 @@ package civicrmsim
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -13,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -31,6 +35,15 @@ type Exchange struct {
 	// ResponseHeaders are the answer's recorded headers, where the file
 	// keeps them (headers-6.17.2.jsonl, api4-6.17.2.jsonl).
 	ResponseHeaders [][2]string
+	// FormEncoding is multipart/form-data when Form went as such
+	// (api4-6.17.2.jsonl); empty means urlencoded.
+	FormEncoding string
+	// Cookies are the cookies sent back (api4-6.17.2.jsonl); a value
+	// {SESSION_ID} stands for a session the replay established.
+	Cookies [][2]string
+	// Category groups the APIv4 records (route, batch, auth, read, write,
+	// v3v4).
+	Category string
 }
 
 // RecordingsDir finds the recordings: $CIVIGATE_RECORDINGS, else the
@@ -96,6 +109,7 @@ func LoadRecordings(path string) ([]Exchange, error) {
 			return p
 		}
 		e.Form, e.Headers, e.ResponseHeaders = pairs(rq, "form"), pairs(rq, "headers"), pairs(rs, "headers")
+		e.FormEncoding, e.Cookies, e.Category = rq.String("form_encoding"), pairs(rq, "cookies"), a.String("category")
 		if e.ContentType == "" {
 			e.ContentType = e.ResponseHeader("Content-Type")
 		}
@@ -117,17 +131,25 @@ func (e Exchange) ResponseHeader(name string) string {
 
 // Placeholders replaces the recordings' secret placeholders with this
 // simulator's credentials.
-// {JWT} is a fresh hour-long JWT for the admin; {LIMITED_API_KEY} is ada's
-// key (fixture 6.17).
-func (s *Simulator) Placeholders() *strings.Replacer {
+// {JWT} is a fresh hour-long JWT for the admin; {LIMITED_API_KEY} is the
+// limited user's key (FixtureAPI4), else ada's (fixture 6.17).
+func (s *Simulator) Placeholders(extra ...string) *strings.Replacer {
+	return strings.NewReplacer(append(s.placeholderPairs(), extra...)...)
+}
+
+func (s *Simulator) placeholderPairs() []string {
 	pairs := []string{"{SITE_KEY}", s.SiteKey(), "{API_KEY}", s.Admin().APIKey,
-		"{BAD_API_KEY}", "0123456789abcdef0123456789abcdef", "{NOUSER_API_KEY}", s.NoUser().APIKey,
-		"{ADMIN_CID}", strconv.FormatInt(s.Admin().ContactID, 10),
-		"{JWT}", s.MintJWT(s.Admin().ContactID, time.Hour)}
-	if limited, _ := s.ACLUsers(); limited != nil {
+		"{BAD_API_KEY}", "garbage_" + s.Admin().APIKey, "{NOUSER_API_KEY}", s.NoUser().APIKey,
+		"{ADMIN_CID}", strconv.FormatInt(s.Admin().ContactID, 10)}
+	pairs = append(pairs, s.jwtPlaceholders()...)
+	limited := s.User("limited")
+	if limited == nil {
+		limited, _ = s.ACLUsers()
+	}
+	if limited != nil {
 		pairs = append(pairs, "{LIMITED_API_KEY}", limited.APIKey)
 	}
-	return strings.NewReplacer(pairs...)
+	return pairs
 }
 
 // Request rebuilds the recorded request against base (scheme://host), with
@@ -144,7 +166,20 @@ func (e Exchange) Request(base, pathOverride string, subst *strings.Replacer) (*
 	if e.RawBody != "" {
 		body = strings.NewReader(subst.Replace(e.RawBody))
 	}
-	if e.Form != nil {
+	multipartType := ""
+	if e.Form != nil && e.FormEncoding == "multipart/form-data" {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		for _, kv := range e.Form {
+			if err := mw.WriteField(kv[0], subst.Replace(kv[1])); err != nil {
+				return nil, err
+			}
+		}
+		if err := mw.Close(); err != nil {
+			return nil, err
+		}
+		body, multipartType = &b, mw.FormDataContentType()
+	} else if e.Form != nil {
 		var b strings.Builder
 		for i, kv := range e.Form {
 			if i > 0 {
@@ -160,6 +195,12 @@ func (e Exchange) Request(base, pathOverride string, subst *strings.Replacer) (*
 	}
 	if e.Form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	if multipartType != "" {
+		req.Header.Set("Content-Type", multipartType)
+	}
+	for _, c := range e.Cookies {
+		req.AddCookie(&http.Cookie{Name: c[0], Value: subst.Replace(c[1])})
 	}
 	if e.RawBodyType != "" {
 		req.Header.Set("Content-Type", e.RawBodyType)
@@ -187,11 +228,14 @@ func (e Exchange) Send(base, pathOverride string, subst *strings.Replacer) (*htt
 }
 
 // Normalise blanks what varies between runs of a real site: contact hashes,
-// created/modified dates, and the host in the 403 page's asset URLs. Ids
-// and counts stay: the fixtures hold the recorded sites' rows.
+// created/modified dates, APIv4 error ids, and the host in the HTML pages'
+// URLs. Ids and counts stay: the fixtures hold the recorded sites' rows
+// (and their next ids).
 func Normalise(s string) string {
 	s = normHash.ReplaceAllString(s, `"hash":"<hash>"`)
 	s = normDate.ReplaceAllString(s, "<date>")
+	s = normStamp.ReplaceAllString(s, `"<date>"`)
+	s = normErrorID.ReplaceAllString(s, "<error-id>")
 	return normHost.ReplaceAllString(s, "http://<host>")
 }
 
@@ -199,4 +243,25 @@ var (
 	normHash = regexp.MustCompile(`"hash":"[0-9a-f]{32}"`)
 	normDate = regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`)
 	normHost = regexp.MustCompile(`http://127\.0\.0\.1:\d+`)
+	// APIv4: a create answers dates as YmdHis; every error has a random id.
+	normStamp   = regexp.MustCompile(`"\d{14}"`)
+	normErrorID = regexp.MustCompile(`\b[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}\b`)
 )
+
+// jwtPlaceholders mints the APIv4 recordings' JWTs: {JWT} the admin's for
+// an hour, {EXPIRED_JWT} expired a minute ago, {BADSIG_JWT} with one
+// signature bit flipped, {UNKNOWN_CID_JWT} for contact 999999.
+func (s *Simulator) jwtPlaceholders() []string {
+	admin := s.Admin().ContactID
+	good := s.MintJWT(admin, time.Hour)
+	expired, err := authx.MintCiviJWT(s.keys, admin, s.opts.Now().Add(-2*time.Minute), time.Minute)
+	if err != nil {
+		panic(err)
+	}
+	dot := strings.LastIndexByte(good, '.')
+	sig, _ := base64.RawURLEncoding.DecodeString(good[dot+1:])
+	sig[len(sig)/2] ^= 1
+	badSig := good[:dot+1] + base64.RawURLEncoding.EncodeToString(sig)
+	return []string{"{JWT}", good, "{EXPIRED_JWT}", expired, "{BADSIG_JWT}", badSig,
+		"{UNKNOWN_CID_JWT}", s.MintJWT(999999, time.Hour)}
+}

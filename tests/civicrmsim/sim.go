@@ -130,6 +130,7 @@ type Simulator struct {
 
 	requests atomic.Int64
 	sessions sessions // PHP's session: every answer carries its headers
+	logins   logins   // sessions logged in through civicrm/authx/login (api4session.go)
 	mode     atomic.Int32
 	release  chan struct{} // closed to let hanging requests go
 }
@@ -376,6 +377,6 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/civicrm/authx/id":
 		s.serveAuthxID(w, r)
 	default:
-		http.NotFound(w, r)
+		s.serveStandalone(w, r) // Standalone's router: APIv4, AuthX login (api4page.go)
 	}
 }
