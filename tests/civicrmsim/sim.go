@@ -1,13 +1,14 @@
 // Package civicrmsim is a CiviCRM simulator for tests, demos and benchmarks.
 //
 // It answers the legacy extern/rest.php (under any path ending in
-// /extern/rest.php), the modern civicrm/ajax/rest and AuthX's
-// civicrm/authx/id the way a real CiviCRM 6.17.2 (or 5.81.1) does, over
+// /extern/rest.php), the modern civicrm/ajax/rest, APIv4's
+// civicrm/ajax/api4 (api4*.go) and AuthX's civicrm/authx/id, login and
+// logout the way a real CiviCRM 6.17.2 (or 5.81.1) does, over
 // seeded in-memory data: parameter building, JSON and XML output, the
 // getsingle/getvalue/getcount shapes, chaining, options, the destructive-GET
 // and CSRF rules, AuthX flows and their rejection shapes, JWTs, and contact
 // ACLs that differ per user. The recordings in shared/recordings replay
-// against it (replay_test.go).
+// against it (replay_test.go, api4replay_test.go).
 //
 // PHP's request parsing (parse_str, array_merge, buildParamList) and
 // CiviCRM's JSON/XML encoders come from package translate; the REST page
@@ -56,7 +57,7 @@ type Options struct {
 	// Basic header when passwords are not allowed on that flow.
 	Version string
 	// Fixture is the recorded site whose data is seeded: Fixture617
-	// (default) or Fixture581.
+	// (default), Fixture581 or FixtureAPI4.
 	Fixture string
 	// ExtraContacts adds that many generated contacts (with emails,
 	// phones and group memberships) after the fixture, from Seed.
