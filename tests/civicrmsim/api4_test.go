@@ -43,7 +43,7 @@ func (a *api4Site) do(method, target string, form url.Values, headers ...string)
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := noRedirect.Do(req)
+	resp, err := replayClient.Do(req)
 	if err != nil {
 		a.t.Fatal(err)
 	}

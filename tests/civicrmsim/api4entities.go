@@ -56,11 +56,21 @@ type v4Entity struct {
 	where func(r v4Row) bool
 }
 
-func (e *v4Entity) field(name string) *v4Field {
-	for _, f := range e.fields {
+func (e *v4Entity) field(name string) *v4Field { return fieldIn(e.fields, name) }
+
+func fieldIn(fields []*v4Field, name string) *v4Field {
+	for _, f := range fields {
 		if f.name == name {
 			return f
 		}
+	}
+	return nil
+}
+
+// storedField is a field a write stores (not calculated, not custom).
+func storedField(fields []*v4Field, name string) *v4Field {
+	if f := fieldIn(fields, name); f != nil && !f.calc && !f.custom {
+		return f
 	}
 	return nil
 }
@@ -338,39 +348,32 @@ func contactV4Row(s *Simulator, c *contact) v4Row {
 	return r
 }
 
-func sortedIDs[T any](m map[int64]T) []int64 {
+// rowsByID are a table's rows in primary-key order.
+func rowsByID[T any](m map[int64]T, row func(T) v4Row) []v4Row {
 	ids := make([]int64, 0, len(m))
 	for id := range m {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	return ids
+	rows := make([]v4Row, len(ids))
+	for i, id := range ids {
+		rows[i] = row(m[id])
+	}
+	return rows
 }
 
 func contactV4Rows(s *Simulator) []v4Row {
-	var rows []v4Row
-	for _, id := range sortedIDs(s.db.contacts) {
-		rows = append(rows, contactV4Row(s, s.db.contacts[id]))
-	}
-	return rows
+	return rowsByID(s.db.contacts, func(c *contact) v4Row { return contactV4Row(s, c) })
 }
 
-func emailV4Rows(s *Simulator) []v4Row {
-	var rows []v4Row
-	for _, id := range sortedIDs(s.db.emails) {
-		e := s.db.emails[id]
-		rows = append(rows, rowOf(emailFieldsV4, func(name string) string { return e.f[name] }))
-	}
-	return rows
+func emailV4Row(e *email) v4Row {
+	return rowOf(emailFieldsV4, func(name string) string { return e.f[name] })
 }
+
+func emailV4Rows(s *Simulator) []v4Row { return rowsByID(s.db.emails, emailV4Row) }
 
 func noteV4Rows(s *Simulator) []v4Row {
-	var rows []v4Row
-	for _, id := range sortedIDs(s.db.notes) {
-		n := s.db.notes[id]
-		rows = append(rows, rowOf(noteFields, func(name string) string { return n.f[name] }))
-	}
-	return rows
+	return rowsByID(s.db.notes, func(n *note) v4Row { return rowOf(noteFields, func(name string) string { return n.f[name] }) })
 }
 
 func rowID(r v4Row) int64 {
@@ -464,7 +467,7 @@ func (s *Simulator) v4RowByID(entity string, id int64) v4Row {
 		}
 	case "Email":
 		if e := s.db.emails[id]; e != nil {
-			return rowOf(emailFieldsV4, func(name string) string { return e.f[name] })
+			return emailV4Row(e)
 		}
 	}
 	return nil

@@ -73,7 +73,7 @@ var leadingInt = regexp.MustCompile(`^[-+]?\d+`)
 func (a *v4Action) writeValues(record *arr) map[string]any {
 	vals := map[string]any{}
 	for i := 0; i < record.Len(); i++ {
-		if f := a.entity.field(record.Key(i)); f != nil && !f.calc && !f.custom {
+		if f := storedField(a.entity.fields, record.Key(i)); f != nil {
 			vals[f.name] = formatInput(f, record.Value(i))
 		}
 	}
@@ -222,15 +222,20 @@ func (a *v4Action) update() (*v4Result, *v4Err) {
 	return a.reload(res)
 }
 
-func idWhere(id any) *arr {
-	c := translate.NewArray()
-	c.Append("id")
-	c.Append("=")
-	c.Append(id)
+// where builds a where list of [field, op, value] clauses.
+func where(clauses ...[3]any) *arr {
 	w := translate.NewArray()
-	w.Append(c)
+	for _, c := range clauses {
+		cl := translate.NewArray()
+		for _, v := range c {
+			cl.Append(v)
+		}
+		w.Append(cl)
+	}
 	return w
 }
+
+func idWhere(id any) *arr { return where([3]any{"id", "=", id}) }
 
 // reload re-reads the written rows with the fields reload names (true:
 // every field), as get types them (write-4: privacy "1").
@@ -246,13 +251,7 @@ func (a *v4Action) reload(res *v4Result) (*v4Result, *v4Err) {
 		ids.Append(id)
 	}
 	get := &v4Action{ctx: a.ctx, entity: a.entity, name: "get", params: translate.NewArray(), checkPerms: a.checkPerms}
-	clause := translate.NewArray()
-	clause.Append("id")
-	clause.Append("IN")
-	clause.Append(ids)
-	where := translate.NewArray()
-	where.Append(clause)
-	get.params.Set("where", where)
+	get.params.Set("where", where([3]any{"id", "IN", ids}))
 	if l, ok := reload.(*arr); ok {
 		get.params.Set("select", l)
 	}
@@ -283,17 +282,13 @@ func (a *v4Action) saveRecords(records, defaults *arr) (*v4Result, *v4Err) {
 			}
 		}
 		if !item.Has("id") && match.Len() > 0 {
-			where := translate.NewArray()
+			var clauses [][3]any
 			for j := 0; j < match.Len(); j++ {
 				f := translate.PHPString(match.Value(j))
 				v, _ := item.Get(f)
-				c := translate.NewArray()
-				c.Append(f)
-				c.Append("=")
-				c.Append(v)
-				where.Append(c)
+				clauses = append(clauses, [3]any{f, "=", v})
 			}
-			if found, err := a.rowsWhere(where); err == nil && len(found) == 1 {
+			if found, err := a.rowsWhere(where(clauses...)); err == nil && len(found) == 1 {
 				item.Set("id", found[0]["id"])
 			}
 		}
@@ -436,20 +431,12 @@ var noteWriter = &v4Writer{
 	update: func(s *Simulator, id int64, vals map[string]any) {
 		if n := s.db.notes[id]; n != nil {
 			for k, v := range vals {
-				n.f[k] = storedString(noteFieldsByName[k], v)
+				n.f[k] = storedString(fieldIn(noteFields, k), v)
 			}
 		}
 	},
 	remove: func(s *Simulator, id int64, _ bool) { delete(s.db.notes, id) },
 }
-
-var noteFieldsByName = func() map[string]*v4Field {
-	m := map[string]*v4Field{}
-	for _, f := range noteFields {
-		m[f.name] = f
-	}
-	return m
-}()
 
 // sqlTimestamp turns YmdHis into the stored "Y-m-d H:i:s".
 func sqlTimestamp(v string) string {
@@ -473,7 +460,7 @@ var emailWriter = &v4Writer{
 		}
 		for k, v := range vals {
 			bao[k] = v
-			if f := emailField(k); f != nil && k != "id" {
+			if f := storedField(emailFieldsV4, k); f != nil && k != "id" {
 				e.f[k] = storedString(f, v)
 			}
 		}
@@ -482,7 +469,7 @@ var emailWriter = &v4Writer{
 	update: func(s *Simulator, id int64, vals map[string]any) {
 		if e := s.db.emails[id]; e != nil {
 			for k, v := range vals {
-				e.f[k] = storedString(emailField(k), v)
+				e.f[k] = storedString(fieldIn(emailFieldsV4, k), v)
 				if k == "contact_id" {
 					e.contactID = intOf(v)
 				}
@@ -490,15 +477,6 @@ var emailWriter = &v4Writer{
 		}
 	},
 	remove: func(s *Simulator, id int64, _ bool) { delete(s.db.emails, id) },
-}
-
-func emailField(name string) *v4Field {
-	for _, f := range emailFieldsV4 {
-		if f.name == name {
-			return f
-		}
-	}
-	return nil
 }
 
 var contactWriter = &v4Writer{
@@ -509,7 +487,7 @@ var contactWriter = &v4Writer{
 		}
 		set := map[string]string{}
 		for k, v := range vals {
-			if f := contactFieldByName(k); f != nil && !f.readonly {
+			if f := storedField(contactFields, k); f != nil && !f.readonly {
 				set[k] = storedString(f, v)
 			}
 		}
@@ -533,7 +511,7 @@ var contactWriter = &v4Writer{
 			return
 		}
 		for k, v := range vals {
-			if f := contactFieldByName(k); f != nil && !f.readonly {
+			if f := storedField(contactFields, k); f != nil && !f.readonly {
 				c.f[k] = storedString(f, v)
 			}
 		}
@@ -547,13 +525,4 @@ var contactWriter = &v4Writer{
 		}
 		delete(s.db.contacts, id)
 	},
-}
-
-func contactFieldByName(name string) *v4Field {
-	for _, f := range contactFields {
-		if f.name == name && !f.calc && !f.custom {
-			return f
-		}
-	}
-	return nil
 }
