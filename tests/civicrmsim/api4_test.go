@@ -359,3 +359,35 @@ func TestAPI4Paths(t *testing.T) {
 		t.Errorf("non-civicrm path: %d %q %v", status, body, h)
 	}
 }
+
+// Concurrent reads and writes through both API versions keep the store
+// consistent (run with -race).
+func TestAPI4Concurrent(t *testing.T) {
+	a := newAPI4Site(t)
+	done := make(chan struct{})
+	for w := 0; w < 6; w++ {
+		go func(w int) {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 10; i++ {
+				switch w % 3 {
+				case 0:
+					a.do("POST", "/civicrm/ajax/api4/Note/create", url.Values{"params": {`{"values":{"entity_id":203,"note":"c","subject":"conc"}}`}}, a.admin()...)
+				case 1:
+					a.do("POST", "/civicrm/ajax/api4", url.Values{"calls": {`[["Note","get",{"where":[["subject","=","conc"]],"join":[["Contact AS c","INNER",["c.id","=","entity_id"]]]}],["Contact","get",{"select":["row_count"]}]]`}}, a.limited()...)
+				default:
+					a.do("POST", "/civicrm/ajax/rest", url.Values{"entity": {"Email"}, "action": {"create"},
+						"json": {`{"contact_id":203,"email":"c@example.org"}`}}, a.admin()...)
+				}
+			}
+		}(w)
+	}
+	for w := 0; w < 6; w++ {
+		<-done
+	}
+	if _, out := a.call("Note", "get", `{"select":["row_count"],"where":[["subject","=","conc"]]}`); out["count"] != float64(20) {
+		t.Errorf("%v notes created concurrently, want 20", out["count"])
+	}
+	if _, out := a.call("Email", "get", `{"select":["row_count"],"where":[["email","=","c@example.org"]]}`); out["count"] != float64(20) {
+		t.Errorf("%v emails created concurrently through APIv3, want 20", out["count"])
+	}
+}
