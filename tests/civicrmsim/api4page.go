@@ -104,38 +104,19 @@ func parseAPI4Request(r *http.Request) *request {
 	return q
 }
 
-// api4Authenticate is AuthX on civi.invoke.auth for this route: the
-// session's login, then X-Civi-Auth, Authorization (Basic ignored),
-// _authx, then the legacy key/api_key flow. A rejection is written and
-// ok is false; no credential is (nil, true): anonymous.
+// api4Authenticate is AuthX on civi.invoke.auth for this route: its flows
+// and the legacy key/api_key flow (authenticate), which must agree with
+// the session's login, if any. A rejection is written and ok is false; no
+// credential is (nil, true): anonymous.
 func (s *Simulator) api4Authenticate(w http.ResponseWriter, q *request) (p *principal, ok bool) {
 	session := s.sessionPrincipal(q.r)
-	p, rej := s.authenticate(q, false)
+	p, rej := s.authenticate(q, true)
+	if rej == nil && p != nil && session != nil && p.contactID != session.contactID {
+		rej = &rejection{msg: msgMismatch, legacy: p.flow == "legacyrest"}
+	}
 	if rej != nil {
 		rej.write(w)
 		return nil, false
-	}
-	if p != nil && session != nil && p.contactID != session.contactID {
-		(&rejection{msg: msgMismatch}).write(w)
-		return nil, false
-	}
-	if !empty(q.req, "api_key") || !empty(q.req, "key") {
-		lp, lrej := s.check("legacyrest", "Bearer "+scalarString(q.req, "api_key"), scalarString(q.req, "key"))
-		cur := p
-		if cur == nil {
-			cur = session
-		}
-		if lrej == nil && cur != nil && lp.contactID != cur.contactID {
-			lrej = &rejection{msg: msgMismatch}
-		}
-		if lrej != nil {
-			lrej.legacy = true
-			lrej.write(w)
-			return nil, false
-		}
-		if p == nil {
-			p = lp
-		}
 	}
 	if p == nil {
 		p = session
