@@ -24,15 +24,13 @@ import (
 // goes to next untouched.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	route, ok := translate.Recognise(r.Method, r.URL, h.recognise)
-	if !ok {
-		if h.recognise.Suspicious(r.URL) || h.routesThroughBody(r) {
-			// A disguised path to an API route must not reach CiviCRM unchecked.
+	if !ok || route.Form == translate.FormAPI4 {
+		// Not translated: the request goes on as sent, unless it is a
+		// disguised way to an API route. (APIv4 is recognised but not yet
+		// served: it goes on as sent too.)
+		if reply := h.refuseUnrecognised(r); reply != nil {
 			h.count("unrecognised", outcomeRefused)
-			return writeReply(w, translate.Reply{
-				Status:      http.StatusBadRequest,
-				ContentType: "application/json",
-				Body:        []byte(`{"is_error":1,"error_message":"Civigate: malformed path to the CiviCRM API; use the endpoint's canonical path"}`),
-			})
+			return writeReply(w, *reply)
 		}
 		return next.ServeHTTP(w, r)
 	}
@@ -171,31 +169,64 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 
 var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")
 
-// bodyPeekBytes is how much of a form body is examined for CMS routing
-// parameters; PHP frameworks and clients put them first.
-const bodyPeekBytes = 64 << 10
+// refuseUnrecognised is the answer to a request Civigate does not
+// translate that would still reach an API route: a disguised path or
+// routing query (Suspicious), or CMS routing parameters in a form body. nil:
+// it may go on.
+func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
+	routes := h.recognise.Suspicious(r.URL)
+	if !routes {
+		var tooLarge bool
+		if routes, tooLarge = h.routesThroughBody(r); tooLarge {
+			return &translate.Reply{
+				Status:      http.StatusRequestEntityTooLarge,
+				ContentType: "application/json",
+				Body: []byte(`{"is_error":1,"error_message":"Civigate: form body larger than ` +
+					strconv.FormatInt(h.MaxBodyBytes, 10) + ` bytes (max_body_size)"}`),
+			}
+		}
+	}
+	if !routes {
+		return nil
+	}
+	return &translate.Reply{
+		Status:      http.StatusBadRequest,
+		ContentType: "application/json",
+		Body:        []byte(`{"is_error":1,"error_message":"Civigate: malformed path to the CiviCRM API; use the endpoint's canonical path"}`),
+	}
+}
 
-// routesThroughBody reports whether a form POST that Recognise did not
-// accept would reach the API anyway, because WordPress and Joomla also read
-// their routing parameters (rest_route, option/task) from the body.
-func (h *Handler) routesThroughBody(r *http.Request) bool {
-	if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
-		return false
+// routesThroughBody reports whether a POST that Civigate does not
+// translate would reach an API route anyway, because WordPress and Joomla
+// also read their routing parameters (q, rest_route, task) from the form
+// body. The whole body is read (PHP takes every assignment into account),
+// up to max_body_size: a larger form body is refused (tooLarge) rather than
+// passed on unchecked; with max_body_size at PHP's post_max_size (both 8 MiB
+// by default) PHP would have ignored it anyway. The body is put back for
+// whoever reads it next.
+func (h *Handler) routesThroughBody(r *http.Request) (routes, tooLarge bool) {
+	// PHP parses a form body for POST only (the method compared exactly;
+	// folding it here only widens the check).
+	if r.Body == nil || r.Body == http.NoBody || !strings.EqualFold(r.Method, http.MethodPost) {
+		return false, false
 	}
-	ct := r.Header.Get("Content-Type")
-	if !strings.HasPrefix(ct, "application/x-www-form-urlencoded") && !strings.HasPrefix(ct, "multipart/form-data") {
-		return false
+	contentTypes := r.Header.Values("Content-Type")
+	if !translate.IsFormBody(contentTypes) {
+		return false, false
 	}
-	head, err := io.ReadAll(io.LimitReader(r.Body, bodyPeekBytes))
+	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxBodyBytes+1))
 	// Whatever was read goes back in front of the rest of the body.
 	r.Body = struct {
 		io.Reader
 		io.Closer
-	}{io.MultiReader(bytes.NewReader(head), r.Body), r.Body}
-	if err != nil {
-		return false
+	}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+	switch {
+	case err != nil:
+		return true, false // unreadable: not passed on unchecked
+	case int64(len(body)) > h.MaxBodyBytes:
+		return false, true
 	}
-	return translate.IsAPIv3LikeBody(r.URL, ct, head)
+	return translate.IsAPIv3LikeBody(r.URL, contentTypes, body), false
 }
 
 // clientAddr is the client address after Caddy's trusted-proxy handling.

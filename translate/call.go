@@ -16,6 +16,10 @@ const (
 	FormAjaxVerbose Form = "ajax_verbose"
 	// FormAjax is the clean civicrm/ajax/rest route itself.
 	FormAjax Form = "ajax"
+	// FormAPI4 is APIv4's civicrm/ajax/api4/{Entity}/{action} (or the
+	// batch route civicrm/ajax/api4), clean or through a CMS's verbose URL;
+	// Route.Entity and Route.Action carry what CiviCRM resolves from it.
+	FormAPI4 Form = "api4"
 )
 
 // Legacy reports whether the form answers authentication failures the
@@ -113,6 +117,11 @@ type Route struct {
 	Variant string
 	// DropParams are query parameter names removed before API params are built.
 	DropParams []string
+	// Entity and Action are, for FormAPI4, the {Entity} and {action}
+	// segments of the route as CiviCRM's APIv4 page reads them; both are
+	// empty for the batch route (civicrm/ajax/api4 with calls= in the body),
+	// and Action is empty when the path stops after the entity.
+	Entity, Action string
 }
 
 // Reply is a complete answer produced by Civigate itself (an edge error, a

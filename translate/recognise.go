@@ -5,13 +5,19 @@ import (
 	"strings"
 )
 
-// RecogniseConfig switches endpoint forms off (all are on in the zero value)
-// and adds extern/rest.php prefixes.
+// RecogniseConfig switches endpoint forms off (all APIv3 forms are on in
+// the zero value), switches APIv4 recognition on, and describes the site.
 type RecogniseConfig struct {
 	DisableExtern      bool // …/extern/rest.php
 	DisableWPRest      bool // /wp-json/civicrm/v3/rest, ?rest_route=/civicrm/v3/rest
 	DisableAjaxVerbose bool // ?q=civicrm/ajax/rest, WordPress civiwp/page, Joomla option/task
 	DisableAjax        bool // clean /civicrm/ajax/rest
+
+	// API4 recognises APIv4's routes (civicrm/ajax/api4/{Entity}/{action}
+	// and the batch route civicrm/ajax/api4, clean or verbose) as
+	// FormAPI4. Off, they are not recognised; their disguised forms are
+	// reported by Suspicious either way.
+	API4 bool
 
 	// ExternPrefixes are extra path prefixes under which extern/rest.php
 	// lives (e.g. "/vendor/civicrm/civicrm-core"); they are reported as
@@ -21,26 +27,33 @@ type RecogniseConfig struct {
 	// and ExternPrefixes; any other …/extern/rest.php is then not
 	// recognised, and IsAPIv3Like reports it so it can be refused.
 	ExternKnownPrefixesOnly bool
+
+	// WPBasePages are the paths (slugs, "parent/child" for a child page) of
+	// WordPress's CiviCRM base page when it is not "civicrm": WordPress then
+	// serves CiviCRM's clean URLs under it (/crm/ajax/rest runs
+	// civicrm/ajax/rest). They are recognised as variant "wp-basepage"; the
+	// same URLs under a base page not listed are refused.
+	WPBasePages []string
 }
 
-// Recognise decides whether a request is APIv3 REST traffic Civigate
-// translates, and in which endpoint form.
+// Recognise decides whether a request is API traffic Civigate handles, and
+// in which endpoint form.
 //
 // Matching works on the percent-decoded path split into segments, compared
 // case-insensitively, with empty segments (double or trailing slashes)
-// ignored. Case is folded deliberately: Linux file systems are
-// case-sensitive, but CiviCRM's and Drupal's menu lookups go through MySQL's
-// case-insensitive collation and some hosts (mod_speling, macOS, Windows)
-// fold case on files too. Recognising a variant the upstream would 404 is
-// harmless, since Civigate builds the upstream URL itself; letting a variant
-// the upstream would route pass unrecognised would bypass the edge.
+// ignored. Case is folded deliberately: Drupal 8's router matches paths
+// case-insensitively and some hosts (mod_speling, macOS, Windows) fold case
+// on files too. Recognising a variant the upstream would 404 is harmless,
+// since Civigate builds the upstream URL itself; letting a variant the
+// upstream would route pass unrecognised would bypass the edge.
 //
-// Requests whose path needs more than that to match — percent-encoded
-// '/', '.', '\' or '%', any other percent-encoding, dot segments,
-// backslashes, ';' path parameters, NUL, extra segments after the route
-// (PATH_INFO, CiviCRM's longest-prefix menu match), a mangled or unusual
-// routing query value — are not recognised; IsAPIv3Like reports them so the
-// caller refuses them instead of passing them on.
+// Only clean spellings are recognised. Anything else that a CMS in front
+// of CiviCRM could still route to an API (see cmsroute.go: percent-encoding,
+// dot segments, PHP's trimming, WordPress's sanitize_text_field and base
+// page, Joomla's input filter, CiviCRM's own lenient menu lookup, extra
+// segments after the route, a mangled routing query value) is not
+// recognised; IsAPIv3Like reports it so the caller refuses it instead of
+// passing it on.
 func Recognise(method string, u *url.URL, cfg RecogniseConfig) (Route, bool) {
 	_ = method // every method reaches the PHP endpoints; the method rule is CiviCRM's
 	c := classify(u, &cfg)
@@ -50,22 +63,23 @@ func Recognise(method string, u *url.URL, cfg RecogniseConfig) (Route, bool) {
 	return c.route, true
 }
 
-// IsAPIv3Like reports whether u looks like an attempt at one of the APIv3
-// routes that is not a clean form Recognise accepts under the default
-// configuration: an obfuscated path (encoded slashes or dots, dot segments,
-// route followed by extra segments) or routing query parameters (q,
-// rest_route, task, civiwp, page) pointing at the API in a form the CMS might
-// still route. The Caddy layer should refuse such requests (e.g. 400) rather
-// than pass them to CiviCRM unauthenticated by the edge. Clean forms that
-// were switched off in RecogniseConfig are not reported: the operator chose
-// to let them through.
+// IsAPIv3Like reports whether u looks like an attempt at one of CiviCRM's
+// API routes (APIv3's and APIv4's) that is not a clean form Recognise
+// accepts under the default configuration: an obfuscated path (encoded
+// slashes or dots, dot segments, route followed by extra segments) or
+// routing query parameters (q, rest_route, task) that a CMS would still
+// route to the API. The Caddy layer should refuse such requests (e.g. 400)
+// rather than pass them to CiviCRM unauthenticated by the edge. Clean forms
+// that were switched off in RecogniseConfig are not reported: the operator
+// chose to let them through.
 func IsAPIv3Like(u *url.URL) bool {
 	return classify(u, &RecogniseConfig{}).kind == kindTricky
 }
 
-// Suspicious is IsAPIv3Like under cfg's prefix rules: with
+// Suspicious is IsAPIv3Like under cfg's site description: with
 // ExternKnownPrefixesOnly an extern/rest.php under an unknown prefix is
-// suspicious too. The Disable* switches do not matter here.
+// suspicious too, and WPBasePages are clean. The Disable* and API4
+// switches do not matter here.
 func (cfg RecogniseConfig) Suspicious(u *url.URL) bool {
 	return classify(u, &cfg).kind == kindTricky
 }
@@ -80,6 +94,8 @@ func (cfg *RecogniseConfig) enabled(f Form) bool {
 		return !cfg.DisableAjaxVerbose
 	case FormAjax:
 		return !cfg.DisableAjax
+	case FormAPI4:
+		return cfg.API4
 	}
 	return false
 }
@@ -87,9 +103,9 @@ func (cfg *RecogniseConfig) enabled(f Form) bool {
 type matchKind int
 
 const (
-	kindNone   matchKind = iota // not APIv3
+	kindNone   matchKind = iota // not an API request
 	kindClean                   // a form Recognise accepts
-	kindTricky                  // looks like APIv3 but not cleanly: refuse
+	kindTricky                  // reaches an API route but not cleanly: refuse
 )
 
 type classification struct {
@@ -98,10 +114,9 @@ type classification struct {
 }
 
 var (
+	tricky     = classification{kind: kindTricky}
 	segsExtern = []string{"extern", "rest.php"}
 	segsWPJSON = []string{"wp-json", "civicrm", "v3", "rest"}
-	segsAjax   = []string{"civicrm", "ajax", "rest"}
-	segsWPRest = []string{"civicrm", "v3", "rest"} // a rest_route value
 )
 
 func classify(u *url.URL, cfg *RecogniseConfig) classification {
@@ -109,105 +124,307 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 	if raw == "" {
 		raw = "/"
 	}
-	// Fast exit for ordinary traffic: every route and every routing value
-	// contains "rest", and hiding it takes a '%' or '\'.
-	if !containsFoldRest(raw) && !strings.ContainsAny(raw, "%\\") &&
-		!containsFoldRest(u.RawQuery) && !strings.Contains(u.RawQuery, "%") {
+	// Fast exit for ordinary traffic: every route contains "rest" or
+	// "api", and hiding them takes a '%', '\' or a tag.
+	if !mayRoute(raw) && !mayRoute(u.RawQuery) {
 		return classification{}
 	}
 	segs, pathTricky := pathSegments(raw)
 
-	// Path forms. The route must be the last segments; the same segments
-	// followed by more are PATH_INFO (Apache runs rest.php) or CiviCRM's
-	// longest-prefix menu match (civicrm/ajax/rest/x routes to ajax/rest).
+	// extern/rest.php is a file of its own: its path decides. The route
+	// must be the last segments; the same segments followed by more are
+	// PATH_INFO (Apache runs rest.php).
 	if at := findSeq(segs, segsExtern); at >= 0 {
 		if pathTricky || at+len(segsExtern) != len(segs) {
-			return classification{kind: kindTricky}
+			return tricky
 		}
 		variant, known := externVariant(segs[:at], cfg)
 		if !known && cfg.ExternKnownPrefixesOnly {
-			return classification{kind: kindTricky}
+			return tricky
 		}
 		return classification{kindClean, Route{Form: FormExtern, Variant: variant}}
 	}
+
+	p := classifyPath(raw, segs, pathTricky, cfg)
+	switch {
+	case p.kind == kindClean && p.route.Form == FormAPI4:
+		// APIv4 goes upstream as sent, so nothing else in it may route
+		// it elsewhere: WordPress and Drupal 7 take ?q= over the path.
+		if routingQueryPresent(u.RawQuery) {
+			return tricky
+		}
+		return p
+	case p.kind != kindNone:
+		return p
+	}
+	return classifyQuery(u.RawQuery, segs, pathTricky)
+}
+
+func mayRoute(s string) bool {
+	return indexFold(s, "rest") >= 0 || indexFold(s, "api") >= 0 || strings.ContainsAny(s, "%\\<")
+}
+
+// classifyPath finds the API routes a URL path reaches: clean forms are
+// recognised (WordPress REST's /wp-json/…, CiviCRM's menu routes under
+// "civicrm" or a configured base page), and a path that reaches a route in
+// any other way is tricky.
+func classifyPath(raw string, segs []string, pathTricky bool, cfg *RecogniseConfig) classification {
+	reached := pathReach(raw)
 	if at := findSeq(segs, segsWPJSON); at >= 0 {
 		if pathTricky || at+len(segsWPJSON) != len(segs) {
-			return classification{kind: kindTricky}
+			return tricky
 		}
 		return classification{kindClean, Route{Form: FormWPRest, Variant: "wp-json"}}
 	}
-	if at := findSeq(segs, segsAjax); at >= 0 {
-		if pathTricky || at+len(segsAjax) != len(segs) {
-			return classification{kind: kindTricky}
+	for i, r := range menuRoutes {
+		if reached.routes&(1<<i) == 0 || r.form == "" {
+			continue
 		}
-		return classification{kindClean, Route{Form: FormAjax, Variant: "clean"}}
-	}
-
-	// Query forms. Only cheap scanning here: most requests carry none of
-	// these keys and must not pay for a PHP parse.
-	q := scanRoutingQuery(u.RawQuery)
-	if !q.any() {
-		return classification{}
-	}
-	rootish, variantHint := entryScript(segs)
-	tricky := pathTricky || !rootish
-
-	if q.task.set || q.option.set {
-		if q.option.is("com_civicrm") {
-			switch routeValue(q.task, segsAjax) {
-			case valueExact:
-				if tricky {
-					return classification{kind: kindTricky}
-				}
-				v := "joomla"
-				if variantHint == "admin-index" {
-					v = "joomla-admin"
-				}
-				return classification{kindClean, Route{Form: FormAjaxVerbose, Variant: v, DropParams: q.present("option", "task", "Itemid")}}
-			case valueLike:
-				return classification{kind: kindTricky}
+		var route Route
+		var ok bool
+		if r.api4 {
+			route, ok = api4Path(raw, r, cfg)
+			// Forwarded as sent: the path must reach nothing else.
+			ok = ok && reached.routes == 1<<i && !reached.wpREST
+		} else if !pathTricky {
+			var variant string
+			if variant, ok = routeAtEnd(segs, r, cfg); ok {
+				route = Route{Form: r.form, Variant: variant}
 			}
 		}
-	}
-	if q.q.set {
-		switch routeValue(q.q, segsAjax) {
-		case valueExact:
-			if tricky {
-				return classification{kind: kindTricky}
-			}
-			switch {
-			case q.civiwp.set:
-				if !q.civiwp.is("CiviCRM") {
-					return classification{kind: kindTricky}
-				}
-				return classification{kindClean, Route{Form: FormAjaxVerbose, Variant: "civiwp", DropParams: q.present("civiwp", "q")}}
-			case q.page.set:
-				if !q.page.is("CiviCRM") {
-					return classification{kind: kindTricky}
-				}
-				v := "wp-page"
-				if variantHint == "wp-admin" {
-					v = "wp-admin"
-				}
-				return classification{kindClean, Route{Form: FormAjaxVerbose, Variant: v, DropParams: q.present("page", "q")}}
-			}
-			return classification{kindClean, Route{Form: FormAjaxVerbose, Variant: "q", DropParams: q.present("q")}}
-		case valueLike:
-			return classification{kind: kindTricky}
+		if ok {
+			return classification{kindClean, route}
 		}
 	}
-	if q.restRoute.set {
-		switch routeValue(q.restRoute, segsWPRest) {
-		case valueExact:
-			if tricky {
-				return classification{kind: kindTricky}
-			}
-			return classification{kindClean, Route{Form: FormWPRest, Variant: "rest_route", DropParams: q.present("rest_route")}}
-		case valueLike:
-			return classification{kind: kindTricky}
-		}
+	if reached.any() {
+		return tricky
 	}
 	return classification{}
+}
+
+// reached records the API routes a request could run.
+type reached struct {
+	routes uint32 // bit i: menuRoutes[i]
+	wpREST bool
+}
+
+func (r reached) any() bool { return r.routes != 0 || r.wpREST }
+
+// pathReach is what the CMSs could make of a URL path (see cmsroute.go).
+func pathReach(raw string) reached {
+	var r reached
+	for _, d := range pathVariants(raw) {
+		for i, mr := range menuRoutes {
+			if r.routes&(1<<i) == 0 && pathReachesRoute(d, mr) {
+				r.routes |= 1 << i
+			}
+		}
+		r.wpREST = r.wpREST || pathReachesWPREST(d)
+	}
+	qs, restRoutes := pathQueryValues(raw)
+	for _, v := range qs {
+		r.routes |= valueReach(paramQ, v).routes
+	}
+	for _, v := range restRoutes {
+		r.wpREST = r.wpREST || valueReach(paramRestRoute, v).wpREST
+	}
+	return r
+}
+
+// pathReachesWPREST: WordPress REST's rewrite rule turns the path after
+// its prefix ("wp-json", or whatever rest_url_prefix makes it) into
+// rest_route, so any segment may start the REST route.
+func pathReachesWPREST(d string) bool {
+	for i := 0; i < len(d); i++ {
+		if (i == 0 || d[i-1] == '/') && hasPrefixFold(strings.TrimLeft(d[i:], "/"), wpRESTRoute[1:]) {
+			for _, c := range wpRESTCandidates(d[i:]) {
+				if wpRESTReaches(c) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// routeAtEnd matches a route as the path's last segments, after "civicrm"
+// or a configured WordPress base page.
+func routeAtEnd(segs []string, r *menuRoute, cfg *RecogniseConfig) (variant string, ok bool) {
+	n := len(segs) - len(r.tail)
+	if n < 1 || !equalSegs(segs[n:], r.tail) {
+		return "", false
+	}
+	if segs[n-1] == "civicrm" {
+		return "clean", true
+	}
+	if basePageEndsAt(segs[:n], cfg) {
+		return "wp-basepage", true
+	}
+	return "", false
+}
+
+// basePageEndsAt reports whether segs (lower-case) end with a configured
+// WordPress base page.
+func basePageEndsAt(segs []string, cfg *RecogniseConfig) bool {
+	for _, bp := range cfg.WPBasePages {
+		bs, _ := pathSegments(bp)
+		if len(bs) > 0 && len(bs) <= len(segs) && equalSegs(segs[len(segs)-len(bs):], bs) {
+			return true
+		}
+	}
+	return false
+}
+
+func equalSegs(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// api4Path recognises APIv4's clean path: civicrm/ajax/api4 (or a
+// configured base page's ajax/api4) as literal segments, then the entity
+// and action the way CiviCRM reads them (percent-decoded before splitting,
+// extra segments ignored). Whatever CMSs would read differently is not
+// clean: empty or "0" segments before the action (Standalone drops them,
+// WordPress and Drupal do not), anything outside [A-Za-z0-9_] in entity or
+// action, dot segments, a second occurrence of the route.
+func api4Path(raw string, r *menuRoute, cfg *RecogniseConfig) (Route, bool) {
+	tail := strings.Join(r.tail, "/")
+	if countFold(rawURLDecode(raw), tail) != 1 || countFold(urlDecode(urlDecode(raw)), tail) != 1 {
+		return Route{}, false
+	}
+	rs := strings.Split(raw, "/")
+	for i := 1; i+len(r.tail) < len(rs); i++ {
+		if !equalFoldSegs(rs[i+1:i+1+len(r.tail)], r.tail) {
+			continue
+		}
+		variant := ""
+		lower := make([]string, 0, i)
+		for _, s := range rs[1 : i+1] {
+			if !plainSegment(s) {
+				return Route{}, false
+			}
+			if s != "" {
+				lower = append(lower, strings.ToLower(s))
+			}
+		}
+		switch {
+		case len(lower) > 0 && lower[len(lower)-1] == "civicrm":
+			variant = "clean"
+		case basePageEndsAt(lower, cfg):
+			variant = "wp-basepage"
+		default:
+			return Route{}, false
+		}
+		dec, err := url.PathUnescape(strings.Join(rs[i+1+len(r.tail):], "/"))
+		if err != nil || strings.ContainsAny(dec, "%\\;") || hasControl(dec) {
+			return Route{}, false
+		}
+		entity, action, ok := api4Segments(strings.Split(dec, "/"))
+		if !ok {
+			return Route{}, false
+		}
+		return Route{Form: FormAPI4, Variant: variant, Entity: entity, Action: action}, true
+	}
+	return Route{}, false
+}
+
+// api4Segments reads {Entity}/{action} from what follows the route, split
+// on '/': parts[0] and parts[1] as CiviCRM's APIv4 page does, provided no
+// CMS would read them differently. Standalone drops empty and "0"
+// segments before splitting, WordPress and Drupal do not, so a name after
+// an empty segment, or a "0", would be read differently.
+func api4Segments(parts []string) (entity, action string, ok bool) {
+	get := func(i int) string {
+		if i < len(parts) {
+			return parts[i]
+		}
+		return ""
+	}
+	entity, action = get(0), get(1)
+	for i, p := range parts {
+		switch {
+		case p == "." || p == "..":
+			return "", "", false
+		case p != "" && i >= 1 && entity == "", p != "" && i >= 2 && action == "":
+			return "", "", false
+		}
+	}
+	if !apiName(entity) || !apiName(action) || entity == "0" || action == "0" {
+		return "", "", false
+	}
+	return entity, action, true
+}
+
+// apiName: empty or [A-Za-z0-9_]+.
+func apiName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// api4Value recognises a clean verbose APIv4 routing value (q, task):
+// civicrm/ajax/api4, then optionally /Entity and /action, with at most a
+// trailing '/'. Anything CMSs would trim, strip or split differently is not
+// clean: leading or trailing '/' beyond one, spaces, markup, extra segments.
+func api4Value(v string, r *menuRoute) (entity, action string, ok bool) {
+	rest, found := strings.CutPrefix(v, r.path)
+	if !found || rest != "" && rest[0] != '/' {
+		return "", "", false
+	}
+	rest = strings.TrimSuffix(strings.TrimPrefix(rest, "/"), "/")
+	parts := strings.Split(rest, "/")
+	if len(parts) > 2 {
+		return "", "", false
+	}
+	return api4Segments(parts)
+}
+
+func plainSegment(s string) bool {
+	return s != "." && s != ".." && !strings.ContainsAny(s, "%\\;") && !hasControl(s)
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
+
+func equalFoldSegs(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !strings.EqualFold(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func countFold(s, sub string) int {
+	n := 0
+	for off := 0; ; {
+		i := indexFold(s[off:], sub)
+		if i < 0 {
+			return n
+		}
+		n++
+		off += i + 1
+	}
 }
 
 // pathSegments splits an escaped path into lower-cased, fully decoded,
@@ -243,10 +460,8 @@ func pathSegments(raw string) (segs []string, tricky bool) {
 			}
 			continue
 		}
-		for i := 0; i < len(s); i++ {
-			if s[i] < 0x20 || s[i] == 0x7f {
-				tricky = true
-			}
+		if hasControl(s) {
+			tricky = true
 		}
 		// C-string handling below PHP may cut at NUL ("rest.php\x00.txt").
 		if i := strings.IndexByte(s, 0); i >= 0 {
@@ -264,14 +479,7 @@ func pathSegments(raw string) (segs []string, tricky bool) {
 
 func findSeq(segs, seq []string) int {
 	for i := 0; i+len(seq) <= len(segs); i++ {
-		match := true
-		for j, s := range seq {
-			if segs[i+j] != s {
-				match = false
-				break
-			}
-		}
-		if match {
+		if equalSegs(segs[i:i+len(seq)], seq) {
 			return i
 		}
 	}
@@ -294,7 +502,7 @@ func externVariant(prefix []string, cfg *RecogniseConfig) (string, bool) {
 	}
 	for _, p := range cfg.ExternPrefixes {
 		ps, _ := pathSegments(p)
-		if len(ps) == len(prefix) && findSeq(prefix, ps) == 0 {
+		if equalSegs(prefix, ps) {
 			return "configured", true
 		}
 	}
@@ -337,56 +545,176 @@ func entryScript(segs []string) (ok bool, hint string) {
 	return !strings.Contains(last, "."), ""
 }
 
-type routeMatch int
-
+// Routing parameters: which CMS reads them as the path to route.
 const (
-	valueNone  routeMatch = iota // not about the API
-	valueExact                   // the route, cosmetically varied at most
-	valueLike                    // the route hidden or extended: refuse
+	paramQ         = "q"          // Drupal 7, Backdrop, WordPress
+	paramTask      = "task"       // Joomla
+	paramRestRoute = "rest_route" // WordPress REST
 )
 
-// routeValue compares a routing parameter value (q, task, rest_route) with
-// the route's segments. Case and leading/trailing slashes are cosmetic
-// (WordPress trims slashes from rest_route and matches routes with /i;
-// Drupal's menu lookup is case-insensitive); anything else that still
-// contains the route is suspicious.
-func routeValue(p queryParam, route []string) routeMatch {
-	if p.array {
-		// PHP made it an array: not a string route. But a scalar sent
-		// later would have won, so only the last assignment counts.
-		return valueNone
+// valueReach is what the CMSs could make of one routing parameter value:
+// every route some CMS's normalisation of it reaches (cmsroute.go), or that
+// its skeleton names.
+func valueReach(param, v string) reached {
+	var r reached
+	if param == paramRestRoute {
+		for _, c := range wpRESTCandidates(v) {
+			r.wpREST = r.wpREST || wpRESTReaches(c)
+		}
+		r.wpREST = r.wpREST || skeletonHasRoute(valueSkeleton(v), wpRESTRoute[1:])
+		return r
 	}
-	v := strings.ToLower(p.value)
-	trimmed := strings.Trim(v, "/")
-	if trimmed == strings.Join(route, "/") {
-		return valueExact
+	cands := qCandidates(v)
+	if param == paramTask {
+		cands = taskCandidates(v)
 	}
-	segs, _ := pathSegments(v)
-	if findSeq(segs, route) >= 0 {
-		return valueLike
+	var skeleton string
+	for i, mr := range menuRoutes {
+		for _, c := range cands {
+			if reachesRoute(c, mr) {
+				r.routes |= 1 << i
+				break
+			}
+		}
+		if r.routes&(1<<i) == 0 {
+			if skeleton == "" {
+				skeleton = valueSkeleton(v)
+			}
+			if skeletonHasRoute(skeleton, mr.path) {
+				r.routes |= 1 << i
+			}
+		}
 	}
-	// The route hidden behind encodings or control characters that some
-	// layer below might strip or decode.
-	if strings.ContainsAny(v, "%\\\x00\t\r\n") && strings.Contains(v, route[len(route)-2]) && strings.Contains(v, route[len(route)-1]) {
-		return valueLike
+	return r
+}
+
+// exactValue reports the route a routing value names cleanly: APIv3's
+// routes up to case and leading or trailing '/' (Civigate rebuilds the
+// request, so these are cosmetic), APIv4's exactly (it is forwarded as
+// sent).
+func exactValue(param, v string) (r *menuRoute, entity, action string, ok bool) {
+	if param == paramRestRoute {
+		return nil, "", "", strings.EqualFold(strings.Trim(v, "/"), wpRESTRoute[1:])
 	}
-	return valueNone
+	for _, mr := range menuRoutes {
+		switch {
+		case mr.form == "":
+		case mr.api4:
+			if e, a, ok := api4Value(v, mr); ok {
+				return mr, e, a, true
+			}
+		case strings.EqualFold(strings.Trim(v, "/"), mr.path):
+			return mr, "", "", true
+		}
+	}
+	return nil, "", "", false
+}
+
+// classifyQuery judges the routing query parameters of a path that
+// reaches no API route itself. Every assignment of q, task and rest_route
+// counts, not just the last one PHP keeps: past max_input_vars PHP drops
+// the later ones. A request is clean when exactly one of them reaches an
+// API, its last assignment names the route cleanly, the path is a front
+// controller, and the CMS's companion parameters agree (civiwp or page is
+// CiviCRM, option is com_civicrm).
+func classifyQuery(rawQuery string, segs []string, pathTricky bool) classification {
+	q := scanRoutingQuery(rawQuery)
+	if !q.any() {
+		return classification{}
+	}
+	var param string
+	var values []queryParam
+	for _, p := range []string{paramQ, paramTask, paramRestRoute} {
+		vs := q.values(p)
+		for _, v := range vs {
+			if !v.array && valueReach(p, v.value).any() {
+				if param != "" && param != p {
+					return tricky // two parameters route: which wins is the CMS's choice
+				}
+				param, values = p, vs
+				break
+			}
+		}
+	}
+	if param == "" {
+		return classification{}
+	}
+	last := values[len(values)-1]
+	mr, entity, action, ok := exactValue(param, last.value)
+	rootish, hint := entryScript(segs)
+	if !ok || last.array || pathTricky || !rootish {
+		return tricky
+	}
+	if mr != nil && mr.api4 {
+		// Forwarded as sent: every assignment must say the same.
+		for _, v := range values {
+			if v != last {
+				return tricky
+			}
+		}
+	}
+	var route Route
+	switch param {
+	case paramRestRoute:
+		return classification{kindClean, Route{Form: FormWPRest, Variant: "rest_route", DropParams: q.present("rest_route")}}
+	case paramTask:
+		if !q.option.is("com_civicrm") {
+			return tricky
+		}
+		route = Route{Variant: "joomla", DropParams: q.present("option", "task", "Itemid")}
+		if hint == "admin-index" {
+			route.Variant = "joomla-admin"
+		}
+	default:
+		switch {
+		case q.civiwp.set:
+			if !q.civiwp.is("CiviCRM") {
+				return tricky
+			}
+			route = Route{Variant: "civiwp", DropParams: q.present("civiwp", "q")}
+		case q.page.set:
+			if !q.page.is("CiviCRM") {
+				return tricky
+			}
+			route = Route{Variant: "wp-page", DropParams: q.present("page", "q")}
+			if hint == "wp-admin" {
+				route.Variant = "wp-admin"
+			}
+		default:
+			route = Route{Variant: "q", DropParams: q.present("q")}
+		}
+	}
+	route.Form, route.Entity, route.Action = mr.verbose, entity, action
+	return classification{kindClean, route}
 }
 
 type queryParam struct {
 	set   bool
-	array bool // the last assignment was name[...]=
+	array bool // the assignment was name[...]=
 	value string
 }
 
 func (p queryParam) is(v string) bool { return p.set && !p.array && p.value == v }
 
+// routingQuery holds a query's CMS routing parameters: every assignment
+// of the routing paths, the last one of their companions.
 type routingQuery struct {
-	q, restRoute, civiwp, page, option, task, itemid queryParam
+	q, task, restRoute           []queryParam
+	civiwp, page, option, itemid queryParam
 }
 
 func (r *routingQuery) any() bool {
-	return r.q.set || r.restRoute.set || r.task.set || r.option.set
+	return len(r.q) > 0 || len(r.task) > 0 || len(r.restRoute) > 0
+}
+
+func (r *routingQuery) values(param string) []queryParam {
+	switch param {
+	case paramQ:
+		return r.q
+	case paramTask:
+		return r.task
+	}
+	return r.restRoute
 }
 
 // present returns the names among names that the query carried, for
@@ -394,101 +722,107 @@ func (r *routingQuery) any() bool {
 func (r *routingQuery) present(names ...string) []string {
 	out := make([]string, 0, len(names))
 	for _, n := range names {
-		var p queryParam
+		var set bool
 		switch n {
-		case "q":
-			p = r.q
-		case "rest_route":
-			p = r.restRoute
+		case "q", "task", "rest_route":
+			set = len(r.values(n)) > 0
 		case "civiwp":
-			p = r.civiwp
+			set = r.civiwp.set
 		case "page":
-			p = r.page
+			set = r.page.set
 		case "option":
-			p = r.option
-		case "task":
-			p = r.task
+			set = r.option.set
 		case "Itemid":
-			p = r.itemid
+			set = r.itemid.set
 		}
-		if p.set {
+		if set {
 			out = append(out, n)
 		}
 	}
 	return out
 }
 
-// scanRoutingQuery finds the CMS routing parameters in a raw query string
-// with PHP's semantics where they matter: the last assignment wins, leading
-// spaces of a name are dropped, '.' and ' ' in a name become '_' (so
-// rest.route is rest_route), and name[…] makes an array.
+// scanRoutingQuery finds the CMS routing parameters in a raw query string.
 func scanRoutingQuery(raw string) routingQuery {
 	var r routingQuery
-	for raw != "" {
-		var pair string
-		pair, raw, _ = strings.Cut(raw, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
-		}
-		name = strings.TrimLeft(name, " ")
-		isArray := false
-		if i := strings.IndexByte(name, '['); i > 0 && strings.IndexByte(name[i:], ']') > 0 {
-			name, isArray = name[:i], true
-		}
-		var dst *queryParam
-		switch phpMangleName(name) {
-		case "q":
-			dst = &r.q
-		case "rest_route":
-			dst = &r.restRoute
+	for _, p := range scanRoutingPairs(raw) {
+		v := queryParam{set: true, array: p.array, value: p.value}
+		switch p.name {
+		case paramQ:
+			r.q = append(r.q, v)
+		case paramTask:
+			r.task = append(r.task, v)
+		case paramRestRoute:
+			r.restRoute = append(r.restRoute, v)
 		case "civiwp":
-			dst = &r.civiwp
+			r.civiwp = v
 		case "page":
-			dst = &r.page
+			r.page = v
 		case "option":
-			dst = &r.option
-		case "task":
-			dst = &r.task
+			r.option = v
 		case "Itemid":
-			dst = &r.itemid
-		default:
-			continue
+			r.itemid = v
 		}
-		val, err := url.QueryUnescape(v)
-		if err != nil {
-			val = v
-		}
-		*dst = queryParam{set: true, array: isArray, value: val}
 	}
 	return r
 }
 
-// phpMangleName applies PHP's variable-name mangling for the characters
-// that matter here.
-func phpMangleName(name string) string {
-	if !strings.ContainsAny(name, ". [") {
-		return name
-	}
-	return strings.Map(func(r rune) rune {
-		if r == '.' || r == ' ' || r == '[' {
-			return '_'
-		}
-		return r
-	}, name)
-}
-
-// containsFoldRest reports whether s contains "rest" in any letter case,
-// without allocating.
-func containsFoldRest(s string) bool {
-	for i := 0; i+4 <= len(s); i++ {
-		if s[i]|0x20 == 'r' && s[i+1]|0x20 == 'e' && s[i+2]|0x20 == 's' && s[i+3]|0x20 == 't' {
+// routingQueryPresent reports whether a query assigns a routing path
+// parameter at all.
+func routingQueryPresent(raw string) bool {
+	for _, p := range scanRoutingPairs(raw) {
+		if p.name == paramQ || p.name == paramTask || p.name == paramRestRoute {
 			return true
 		}
 	}
 	return false
+}
+
+// routingPair is one assignment of a CMS routing parameter.
+type routingPair struct {
+	name, value string
+	array       bool // name[...]=: PHP made it an array
+}
+
+// scanRoutingPairs parses a query string or urlencoded body the way PHP
+// does (split on '&', url-decoded, names mangled: leading spaces dropped,
+// ' ' and '.' turned into '_', name[…] an array), keeping only the CMS
+// routing parameters, in order. Nothing is allocated for other pairs whose
+// names need no decoding.
+func scanRoutingPairs(s string) []routingPair {
+	var out []routingPair
+	for s != "" {
+		var pair string
+		pair, s, _ = strings.Cut(s, "&")
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		name, array := topLevelName(urlDecode(k))
+		switch name {
+		case paramQ, paramTask, paramRestRoute, "civiwp", "page", "option", "Itemid":
+			out = append(out, routingPair{name: name, value: urlDecode(v), array: array})
+		}
+	}
+	return out
+}
+
+// topLevelName is the variable PHP registers a decoded name under, and
+// whether the value goes into an array below it (registerVar's first
+// level).
+func topLevelName(name string) (string, bool) {
+	if i := strings.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
+	}
+	name = strings.TrimLeft(name, " ")
+	bracket := strings.IndexByte(name, '[')
+	switch {
+	case bracket == 0 || name == "":
+		return "", false
+	case bracket < 0:
+		return mangleName(name), false
+	case strings.IndexByte(name[bracket:], ']') < 0:
+		return mangleName(name[:bracket]) + "_" + mangleRest(name[bracket+1:]), false
+	}
+	return mangleName(name[:bracket]), true
 }

@@ -101,7 +101,8 @@ func TestRecognisePathTricks(t *testing.T) {
 		{"/?rest_route=/CIVICRM/v3/Rest", recExpect{form: FormWPRest, variant: "rest_route", drop: []string{"rest_route"}}},
 		{"/?rest.route=/civicrm/v3/rest", recExpect{form: FormWPRest, variant: "rest_route", drop: []string{"rest_route"}}},
 		{"/?rest_route=/wp/v2/posts&rest_route=/civicrm/v3/rest", recExpect{form: FormWPRest, variant: "rest_route", drop: []string{"rest_route"}}},
-		{"/?rest_route=/civicrm/v3/rest&rest_route=/wp/v2/posts", pass},
+		// Past max_input_vars PHP keeps the first assignment: every one counts.
+		{"/?rest_route=/civicrm/v3/rest&rest_route=/wp/v2/posts", refuse},
 		{"/?rest_route=/civicrm/v3/rest/x", refuse},
 		{"/?rest_route=/civicrm//v3/rest", refuse},
 		{"/some-page/?rest_route=/civicrm/v3/rest", recExpect{form: FormWPRest, variant: "rest_route", drop: []string{"rest_route"}}},
@@ -132,16 +133,62 @@ func TestRecognisePathTricks(t *testing.T) {
 		{"/node/1?q=civicrm/ajax/rest", verbose("q", "q")},
 		{"/misc/drupal.js?q=civicrm/ajax/rest", refuse},
 		{"/?q=node&q=civicrm/ajax/rest", verbose("q", "q")},
-		{"/?q=civicrm/ajax/rest&q=node", pass},
+		{"/?q=civicrm/ajax/rest&q=node", refuse},
 		{"/?q[]=civicrm/ajax/rest", pass},
 		{"/?Q=civicrm/ajax/rest", pass},
 		{"/?civiwp=Other&q=civicrm/ajax/rest", refuse},
 		{"/index.php?option=com_civicrm&task=civicrm/ajax/rest/x", refuse},
-		{"/index.php?option=com_content&task=civicrm/ajax/rest", pass},
+		// A task that routes is refused unless option is exactly com_civicrm:
+		// the cmd filter, SEF URLs and menu items can still pick the component.
+		{"/index.php?option=com_content&task=civicrm/ajax/rest", refuse},
 		{"/index.php?option=com_civicrm&task=civicrm/contact/view", pass},
 		{"/", pass},
 		{"/index.php", pass},
 		{"/favicon.ico", pass},
+
+		// Issue 12 item 4: what the CMSs normalise before CiviCRM routes it.
+		{"/?civiwp=CiviCRM&q=%20civicrm/ajax/rest", refuse},                               // WordPress trims PHP whitespace
+		{"/?civiwp=CiviCRM&q=civicrm/ajax/rest%20", refuse},                               // and so does CiviCRM's menu lookup (PAD SPACE)
+		{"/?civiwp=CiviCRM&q=civicrm/ajax/rest%0B", refuse},                               // \v is in PHP's trim set
+		{"/?civiwp=CiviCRM&q=civicrm/civicrm/ajax/rest", refuse},                          // WordPress turns it into civicrm/ajax/rest
+		{"/civicrm/ajax/rest%20", refuse},                                                 // every CMS's clean URLs
+		{"/civicrm/ajax/rest+", refuse},                                                   // urldecode, parse_str: '+' is a space
+		{"/civicrm/ajax/rest%09", refuse},                                                 // WordPress's trim
+		{"/civicrm/0/ajax/rest", refuse},                                                  // Standalone drops "0" segments
+		{"/civicrm/ajax/0/rest", refuse},                                                  //
+		{"/civicrm/ajax/r%C3%A9st/civicrm/ajax/restx", refuse},                            // the accent-insensitive lookup finds the route, which occurs later
+		{"/wp-admin/admin.php?page=CiviCRM&q=civicrm/ajax/re%3Cb%3Est", refuse},           // sanitize_text_field strips tags
+		{"/wp-admin/admin.php?page=CiviCRM&q=civicrm/ajax/re%2541st", refuse},             // and %XX octets
+		{"/wp-admin/admin.php?page=CiviCRM&q=%09civicrm/ajax/rest", refuse},               // and whitespace
+		{"/index.php?option=com_civicrm&task=civicrm/ajax/rest%20", refuse},               // Joomla trims task
+		{"/index.php?option=com_civicrm&task=civicrm/ajax/re%3Cx%3Est", refuse},           // getString strips tags
+		{"/index.php?option=com_civicrm&task=civicrm/ajax/re%26%23115%3Bt", refuse},       // and decodes entities
+		{"/index.php?option=com_civicrm&task=civicrm/ajax/re%26lt%3Bb%26gt%3Bst", refuse}, // both
+		{"/index.php?option=com_civi%21crm&task=civicrm/ajax/rest", refuse},               // the cmd filter drops '!'
+		{"/index.php?task=civicrm/ajax/rest", refuse},                                     // option from a menu item or SEF URL
+		{"/civicrm/x&q=civicrm/ajax/rest", refuse},                                        // WordPress parses the base page rule's match as a query
+		{"/wp-json/x&rest_route=/civicrm/v3/rest", refuse},                                // its REST rule too
+		{"/wp-json/civicrm/v3/rest%0A", refuse},                                           // @^route$@ matches before a final newline
+		{"/wp-json/civicrm/v3/rest%5C", refuse},                                           // untrailingslashit
+		{"/?rest_route=/civicrm/v3/rest%0A", refuse},                                      //
+		{"/api/civicrm/v3/rest", refuse},                                                  // rest_url_prefix need not be wp-json
+		{"/crm/ajax/rest", refuse},                                                        // a WordPress base page other than civicrm
+		{"/blog/crm/ajax/api4/Contact/get", refuse},                                       //
+		{"/civicrm/api/json", refuse},                                                     // CRM_Utils_REST::ajaxJson, not served
+		{"/?q=civicrm/api/json&entity=Contact", refuse},                                   //
+		{"/civicrm/ajax/api4/Contact/get?q=civicrm/ajax/rest", refuse},                    // q beats the path
+		{"/civicrm/ajax/api4%2FContact/get", refuse},                                      // disguised APIv4
+		{"/civicrm/ajax/api4/Contact/get/../../rest", refuse},                             //
+		{"/civicrm/ajax/api4//Contact/get", refuse},                                       // read differently by Standalone and the rest
+		{"/index.php?q=civicrm/ajax/api4/Contact/get/extra", refuse},                      //
+		// Not API routes.
+		{"/civicrm/ajax/rest-api-guide", pass},
+		{"/docs/ajax/rest-guide", pass},
+		{"/civicrm/ajax/restore", pass},
+		{"/civicrm/api4", pass},
+		{"/?q=civicrm/ajax/contactlist", pass},
+		{"/index.php?option=com_civicrm&task=civicrm/contact/view", pass},
+		{"/civicrm/ajax/api4/Contact/get", pass}, // APIv4 recognition is off by default
 	}
 	for _, tt := range tests {
 		// ParseRequestURI, as net/http does: "//x" stays a path.
@@ -207,6 +254,102 @@ func TestRecogniseConfig(t *testing.T) {
 	}
 }
 
+func TestRecogniseAPI4(t *testing.T) {
+	type want struct {
+		variant, entity, action string
+		refuse                  bool
+	}
+	clean := func(variant, entity, action string) want {
+		return want{variant: variant, entity: entity, action: action}
+	}
+	refuse := want{refuse: true}
+	for _, tt := range []struct {
+		url  string
+		want want
+	}{
+		{"/civicrm/ajax/api4/Contact/get", clean("clean", "Contact", "get")},
+		{"/civicrm/ajax/api4", clean("clean", "", "")},
+		{"/civicrm/ajax/api4/", clean("clean", "", "")},
+		{"/civicrm/ajax/api4/Contact", clean("clean", "Contact", "")},
+		{"/civicrm/ajax/api4/Contact/get/", clean("clean", "Contact", "get")},
+		{"/civicrm/ajax/api4/Contact/get/extra", clean("clean", "Contact", "get")}, // extra segments ignored
+		{"/civicrm/ajax/api4/Contact%2Fget", clean("clean", "Contact", "get")},     // decoded before splitting
+		{"/drupal/civicrm/ajax/api4/Custom_my_group/getFields", clean("clean", "Custom_my_group", "getFields")},
+		{"/CiviCRM/Ajax/API4/Contact/get", clean("clean", "Contact", "get")}, // Drupal 8 routes it
+		{"/civicrm/ajax/api4/Contact/get?params=%7B%7D&index=0", clean("clean", "Contact", "get")},
+		{"/index.php?q=civicrm/ajax/api4/Contact/get", clean("q", "Contact", "get")},
+		{"/?civiwp=CiviCRM&q=civicrm/ajax/api4/Activity/create", clean("civiwp", "Activity", "create")},
+		{"/wp-admin/admin.php?page=CiviCRM&q=civicrm/ajax/api4/Contact/get", clean("wp-admin", "Contact", "get")},
+		{"/index.php?option=com_civicrm&task=civicrm/ajax/api4/Contact/get", clean("joomla", "Contact", "get")},
+		{"/index.php?q=civicrm/ajax/api4", clean("q", "", "")},
+		{"/civicrm/ajax/api4//Contact/get", refuse},
+		{"/civicrm/ajax/api4/0/Contact/get", refuse},
+		{"/civicrm/0/ajax/api4/Contact/get", refuse},
+		{"/civicrm/ajax/api4/Con%25tact/get", refuse},
+		{"/civicrm/ajax/api4/Contact/get%20", refuse},
+		{"/civicrm/ajax/api4/Contact.x/get", refuse},
+		{"/civicrm/ajax/api4/Contact/get/civicrm/ajax/api4/Activity/delete", refuse},
+		{"/civicrm/ajax/api4/Contact/get?q=node", refuse}, // forwarded as sent: no routing query at all
+		{"/civicrm/ajax/api4/Contact/get?task=x", refuse},
+		{"/civicrm/ajax/api4/Contact/get?rest_route=/", refuse},
+		{"/civicrm/ajax/api4%20/Contact/get", refuse},
+		{"/index.php?q=/civicrm/ajax/api4/Contact/get", refuse}, // WordPress trims it, the APIv4 page does not
+		{"/index.php?q=civicrm/ajax/api4/Contact/get%20", refuse},
+		{"/index.php?q=civicrm/ajax/api4/Contact/get&q=civicrm/ajax/api4/Contact/delete", refuse},
+		{"/index.php?q=civicrm/ajax/api4/Contact/delete&q=civicrm/ajax/api4/Contact/get", refuse},
+		{"/index.php?option=com_civicrm&task=civicrm/ajax/api4/Contact/get&q=civicrm/ajax/rest", refuse},
+	} {
+		u, err := url.ParseRequestURI(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		route, ok := Recognise("POST", u, RecogniseConfig{API4: true})
+		refused := IsAPIv3Like(u)
+		if tt.want.refuse {
+			if ok || !refused {
+				t.Errorf("%s: Recognise = %+v, %v, IsAPIv3Like = %v; want refused", tt.url, route, ok, refused)
+			}
+			continue
+		}
+		if !ok || refused || route.Form != FormAPI4 || route.Variant != tt.want.variant || route.Entity != tt.want.entity || route.Action != tt.want.action {
+			t.Errorf("%s: Recognise = %+v, %v, IsAPIv3Like = %v; want %+v", tt.url, route, ok, refused, tt.want)
+		}
+		if _, off := Recognise("POST", u, RecogniseConfig{}); off {
+			t.Errorf("%s: recognised with API4 off", tt.url)
+		}
+	}
+}
+
+func TestRecogniseWPBasePage(t *testing.T) {
+	cfg := RecogniseConfig{WPBasePages: []string{"crm", "/about/civi-crm/"}, API4: true}
+	for _, tt := range []struct {
+		url     string
+		form    Form
+		refused bool
+	}{
+		{"/crm/ajax/rest", FormAjax, false},
+		{"/blog/crm/ajax/rest", FormAjax, false},
+		{"/CRM/ajax/rest/", FormAjax, false},
+		{"/about/civi-crm/ajax/rest", FormAjax, false},
+		{"/crm/ajax/api4/Contact/get", FormAPI4, false},
+		{"/crm/ajax/rest/x", "", true},
+		{"/crm/ajax/rest%20", "", true},
+		{"/civi-crm/ajax/rest", "", true}, // a child page's slug alone is not the base page
+		{"/other/ajax/rest", "", true},
+		{"/civicrm/ajax/rest", FormAjax, false},
+	} {
+		u, _ := url.ParseRequestURI(tt.url)
+		route, ok := Recognise("GET", u, cfg)
+		suspicious := cfg.Suspicious(u)
+		if route.Form != tt.form || ok != (tt.form != "") || suspicious != tt.refused {
+			t.Errorf("%s: Recognise = %+v, %v, Suspicious = %v; want form %q, refused %v", tt.url, route, ok, suspicious, tt.form, tt.refused)
+		}
+		if ok && tt.url != "/civicrm/ajax/rest" && route.Variant != "wp-basepage" {
+			t.Errorf("%s: variant %q, want wp-basepage", tt.url, route.Variant)
+		}
+	}
+}
+
 func FuzzRecognise(f *testing.F) {
 	for _, s := range []string{
 		"/sites/all/modules/civicrm/extern/rest.php?entity=Contact", "/civicrm/ajax/rest", "/?q=civicrm/ajax/rest",
@@ -229,7 +372,7 @@ func FuzzRecognise(f *testing.F) {
 		}
 		// Anything whose decoded path ends in a route must not pass silently.
 		segs, _ := pathSegments(u.EscapedPath())
-		for _, seq := range [][]string{segsExtern, segsAjax, segsWPJSON} {
+		for _, seq := range [][]string{segsExtern, {"civicrm", "ajax", "rest"}, segsWPJSON} {
 			if findSeq(segs, seq) >= 0 && !ok && !like {
 				t.Fatalf("%q contains an API route but passes", s)
 			}
@@ -257,19 +400,21 @@ func BenchmarkRecognise(b *testing.B) {
 }
 
 func TestIsAPIv3LikeBody(t *testing.T) {
-	mp := func(fields ...string) (string, []byte) {
+	mp := func(ct, nl string, fields ...string) (string, string) {
 		var b strings.Builder
 		for i := 0; i < len(fields); i += 2 {
-			b.WriteString("--XyZ\r\nContent-Disposition: form-data; name=\"" + fields[i] + "\"\r\n\r\n" + fields[i+1] + "\r\n")
+			b.WriteString("--XyZ" + nl + "Content-Disposition: form-data; name=\"" + fields[i] + "\"" + nl + nl + fields[i+1] + nl)
 		}
-		b.WriteString("--XyZ--\r\n")
-		return "multipart/form-data; boundary=XyZ", []byte(b.String())
+		b.WriteString("--XyZ--" + nl)
+		return ct, b.String()
 	}
 	const form = "application/x-www-form-urlencoded"
-	tests := []struct {
+	padding := strings.Repeat("a=b&", 16<<10) // 64 KiB
+	type row struct {
 		url, ct, body string
 		want          bool
-	}{
+	}
+	tests := []row{
 		{"/", form, "rest_route=/civicrm/v3/rest&entity=Contact&action=get", true},
 		{"/", form, "rest.route=%2Fcivicrm%2Fv3%2Frest", true},
 		{"/index.php", form, "option=com_civicrm&task=civicrm/ajax/rest", true},
@@ -279,23 +424,83 @@ func TestIsAPIv3LikeBody(t *testing.T) {
 		{"/", form, "title=civicrm/ajax/rest&body=see+rest_route", false},
 		{"/wp-login.php", form, "log=a&pwd=b", false},
 		{"/", "application/json", `{"rest_route":"/civicrm/v3/rest"}`, false},
+		{"/", "text/plain", "rest_route=/civicrm/v3/rest", false},
 		{"/", form, "", false},
-		// the URL decides for clean forms
+		// the URL decides for the forms Civigate rebuilds
 		{"/civicrm/ajax/rest", form, "rest_route=/civicrm/v3/rest", false},
+		// but APIv4 is forwarded as sent: WordPress takes POST q over the path
+		{"/civicrm/ajax/api4/Contact/get", form, "params=%7B%7D&q=civicrm/ajax/rest", true},
+		{"/civicrm/ajax/api4/Contact/get", form, "params=%7B%7D&index=0", false},
+		// Issue 12 item 5: the whole body, as PHP reads it.
+		{"/", form, padding + "rest_route=/civicrm/v3/rest", true},
+		{"/", "Application/X-WWW-Form-URLEncoded", "rest_route=/civicrm/v3/rest", true},
+		{"/", "APPLICATION/x-www-form-urlencoded;charset=utf-8", "rest_route=/civicrm/v3/rest", true},
+		{"/", "application/x-www-form-urlencoded,text/plain", "rest_route=/civicrm/v3/rest", true},
+		{"/", "application/x-www-form-urlencodedx", "rest_route=/civicrm/v3/rest", false},
+		{"/", form, "q=civicrm/ajax/rest&" + padding + "q=node", true}, // past max_input_vars PHP keeps the first
+		{"/", form, "%20%20q=civicrm/ajax/rest", true},
+		{"/", form, "%71=civicrm/ajax/rest", true},
+		{"/", form, "q[]=civicrm/ajax/rest", false}, // an array routes nowhere
+		{"/", form, "civiwp=CiviCRM&q=civicrm/ajax/rest%20", true},
+		{"/index.php", form, "option=com_civicrm&task=civicrm/ajax/re%26lt%3Bb%26gt%3Bst", true},
+		{"/", form, "civiwp=CiviCRM&q=civicrm/ajax/api4/Contact/delete", true},
 	}
+	for _, m := range []struct{ ct, nl string }{
+		{"multipart/form-data; boundary=XyZ", "\r\n"},
+		{"multipart/form-data; boundary=XyZ; x", "\r\n"}, // mime.ParseMediaType rejects it, PHP does not
+		{"Multipart/Form-Data; BOUNDARY=XyZ", "\r\n"},
+		{`multipart/form-data; boundary="XyZ"`, "\r\n"},
+		{"multipart/form-data; charset=x; boundary=XyZ, text/plain", "\r\n"},
+		{"multipart/form-data; boundary=XyZ", "\n"}, // PHP takes bare LF line ends
+	} {
+		ct, body := mp(m.ct, m.nl, "title", "x", "rest_route", "/civicrm/v3/rest")
+		tests = append(tests, row{"/", ct, body, true})
+		ct, body = mp(m.ct, m.nl, "title", strings.Repeat("x", 70<<10), "q", "civicrm/ajax/rest")
+		tests = append(tests, row{"/", ct, body, true})
+		ct, body = mp(m.ct, m.nl, "title", "civicrm/ajax/rest", "text", "rest_route")
+		tests = append(tests, row{"/", ct, body, false})
+	}
+	tests = append(tests, row{"/", "multipart/form-data", "--XyZ\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest\r\n--XyZ--\r\n", false}) // no boundary: PHP reads nothing
 	for _, tt := range tests {
 		u, _ := url.ParseRequestURI(tt.url)
-		if got := IsAPIv3LikeBody(u, tt.ct, []byte(tt.body)); got != tt.want {
-			t.Errorf("%s %q: %v, want %v", tt.url, tt.body, got, tt.want)
+		body := tt.body
+		if len(body) > 80 {
+			body = body[:40] + "…" + body[len(body)-40:]
+		}
+		if got := IsAPIv3LikeBody(u, []string{tt.ct}, []byte(tt.body)); got != tt.want {
+			t.Errorf("%s %q %q: %v, want %v", tt.url, tt.ct, body, got, tt.want)
+		}
+		if isForm := IsFormBody([]string{tt.ct}); tt.want && !isForm {
+			t.Errorf("%q: IsFormBody false", tt.ct)
 		}
 	}
+	// PHP sees the first Content-Type (FastCGI) or all of them joined (Apache).
 	u, _ := url.ParseRequestURI("/")
-	ct, body := mp("title", "x", "rest_route", "/civicrm/v3/rest")
-	if !IsAPIv3LikeBody(u, ct, body) {
-		t.Error("multipart rest_route not seen")
+	if !IsAPIv3LikeBody(u, []string{"text/plain", form}, []byte("rest_route=/civicrm/v3/rest")) {
+		t.Error("a second Content-Type header not considered")
 	}
-	ct, body = mp("title", "civicrm/ajax/rest", "text", "rest_route")
-	if IsAPIv3LikeBody(u, ct, body) {
-		t.Error("multipart content mentioning the routes flagged")
+}
+
+func TestPHPPostType(t *testing.T) {
+	for _, tt := range []struct{ ct, kind, boundary string }{
+		{"application/x-www-form-urlencoded", "urlencoded", ""},
+		{"APPLICATION/X-WWW-FORM-URLENCODED; charset=x", "urlencoded", ""},
+		{"application/x-www-form-urlencoded x", "urlencoded", ""},
+		{"multipart/form-data; boundary=abc", "multipart", "abc"},
+		{"multipart/form-data; boundary=abc; x", "multipart", "abc"},
+		{"multipart/form-data;boundary=abc,def", "multipart", "abc"},
+		{`multipart/form-data; boundary="a;b"`, "multipart", "a;b"},
+		{"multipart/form-data; xboundary=abc", "multipart", "abc"}, // PHP looks for the word anywhere
+		{"multipart/form-data; BOUNDARY=abc", "multipart", "abc"},
+		{"multipart/form-data", "", ""},
+		{"multipart/form-data; boundary", "", ""},
+		{"multipart/mixed; boundary=abc", "", ""},
+		{"text/plain", "", ""},
+		{"", "", ""},
+	} {
+		kind, boundary := phpPostType(tt.ct)
+		if kind != tt.kind || boundary != tt.boundary {
+			t.Errorf("%q: %q %q, want %q %q", tt.ct, kind, boundary, tt.kind, tt.boundary)
+		}
 	}
 }

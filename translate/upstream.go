@@ -239,15 +239,7 @@ func setUpstreamCredentials(h http.Header, call *Call, cfg *UpstreamConfig) {
 func checkRoutingCollision(params *Array, routeQuery string) error {
 	for pair := range strings.SplitSeq(routeQuery, "&") {
 		k, _, _ := strings.Cut(pair, "=")
-		name, err := url.QueryUnescape(k)
-		if err != nil {
-			name = k
-		}
-		name = strings.TrimLeft(name, " ")
-		if i := strings.IndexByte(name, '['); i > 0 {
-			name = name[:i]
-		}
-		name = phpMangleName(name)
+		name, _ := topLevelName(urlDecode(k))
 		switch name {
 		case "", "q", "json", "key", "api_key", "entity", "action":
 			continue
