@@ -22,6 +22,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    forms             <extern|wp_rest|ajax_verbose|ajax>...
 //	    extern_prefix     <path>...
 //	    extern_strict
+//	    wp_base_page      <path>...
 //	    upstream_endpoint <path[?query]>
 //	    site_key          <key or {env.CIVICRM_SITE_KEY}>
 //	    sign_keys         <CIVICRM_SIGN_KEYS or {env.CIVICRM_SIGN_KEYS}>
@@ -115,6 +116,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.ExternPrefixes = append(h.ExternPrefixes, args...)
+		case "wp_base_page":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			h.WPBasePages = append(h.WPBasePages, args...)
 		case "max_query_size":
 			var s string
 			if err := oneArg(d, &s); err != nil {

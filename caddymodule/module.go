@@ -41,6 +41,12 @@ type Handler struct {
 	// instead of being served. Off: any prefix is recognised.
 	ExternStrict bool `json:"extern_strict,omitempty"`
 
+	// WPBasePages are the paths of WordPress's CiviCRM base page when it is
+	// not "civicrm" (e.g. "crm", "about/crm"): CiviCRM's clean URLs under
+	// them (/crm/ajax/rest) are then served. Under a base page not listed
+	// they are refused, since WordPress would route them to the API.
+	WPBasePages []string `json:"wp_base_pages,omitempty"`
+
 	// UpstreamEndpoint is the modern endpoint requests are forwarded to:
 	// "/civicrm/ajax/rest" (default) or a CMS's verbose form such as
 	// "/index.php?q=civicrm/ajax/rest".
@@ -134,7 +140,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.UpstreamEndpoint = defaultEndpoint
 	}
 
-	h.recognise = translate.RecogniseConfig{ExternPrefixes: h.ExternPrefixes, ExternKnownPrefixesOnly: h.ExternStrict}
+	h.recognise = translate.RecogniseConfig{ExternPrefixes: h.ExternPrefixes, ExternKnownPrefixesOnly: h.ExternStrict,
+		WPBasePages: h.WPBasePages}
 	if len(h.Forms) > 0 {
 		on := map[translate.Form]bool{}
 		for _, f := range h.Forms {
@@ -190,6 +197,11 @@ func (h *Handler) Validate() error {
 	}
 	if !strings.HasPrefix(h.UpstreamEndpoint, "/") {
 		return fmt.Errorf("civicrm: upstream_endpoint %q must start with /", h.UpstreamEndpoint)
+	}
+	for _, bp := range h.WPBasePages {
+		if strings.Trim(bp, "/") == "" || strings.ContainsAny(bp, "%?#\\") {
+			return fmt.Errorf("civicrm: wp_base_page %q must be the base page's path, e.g. crm", bp)
+		}
 	}
 	return nil
 }

@@ -36,14 +36,24 @@ func (u *upstreamLog) take() []string {
 // not cleaned by the client library first.
 func rawRequest(t *testing.T, base, method, target, contentType, body string) (int, string) {
 	t.Helper()
+	var header []string
+	if contentType != "" {
+		header = append(header, "Content-Type: "+contentType)
+	}
+	return rawExchange(t, base, method, target, header, body)
+}
+
+// rawExchange is rawRequest with any header lines ("Name: value").
+func rawExchange(t *testing.T, base, method, target string, header []string, body string) (int, string) {
+	t.Helper()
 	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	req := method + " " + target + " HTTP/1.1\r\nHost: civicrm.example\r\nConnection: close\r\n"
-	if contentType != "" {
-		req += "Content-Type: " + contentType + "\r\n"
+	for _, h := range header {
+		req += h + "\r\n"
 	}
 	req += "Content-Length: " + itoa(len(body)) + "\r\n\r\n" + body
 	if _, err := io.WriteString(conn, req); err != nil {
@@ -135,6 +145,31 @@ func TestExternStrictPrefixes(t *testing.T) {
 		"/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1": http.StatusOK, // auth refusal, legacy shape
 		"/crm/core/extern/rest.php?entity=Contact&action=get&json=1":                  http.StatusOK,
 		"/elsewhere/extern/rest.php?entity=Contact&action=get&json=1":                 http.StatusBadRequest,
+	} {
+		status, body := rawRequest(t, inst.URL, "GET", target, "", "")
+		if status != want || !strings.Contains(body, `"is_error":1`) {
+			t.Errorf("%s: %d %s, want %d with an APIv3 error", target, status, body, want)
+		}
+	}
+	if got := up.take(); len(got) != 0 {
+		t.Errorf("CiviCRM received %q", got)
+	}
+}
+
+// With wp_base_page, WordPress's clean CiviCRM URLs under that base page
+// are served like /civicrm/ajax/rest; under a base page Civigate was not
+// told about they are refused, since WordPress would route them to the API.
+func TestWPBasePageThroughCaddy(t *testing.T) {
+	up := &upstreamLog{}
+	stub := httptest.NewServer(up)
+	defer stub.Close()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(stub.URL, "http://"), "site_key test-site-key-0123", "wp_base_page crm"))
+	up.take()
+	for target, want := range map[string]int{
+		"/crm/ajax/rest?entity=Contact&action=get&json=1":      http.StatusUnauthorized, // recognised: Civigate wants credentials
+		"/blog/crm/ajax/rest?entity=Contact&action=get&json=1": http.StatusUnauthorized,
+		"/other/ajax/rest?entity=Contact&action=get&json=1":    http.StatusBadRequest,
+		"/crm/ajax/rest%20?entity=Contact&action=get&json=1":   http.StatusBadRequest,
 	} {
 		status, body := rawRequest(t, inst.URL, "GET", target, "", "")
 		if status != want || !strings.Contains(body, `"is_error":1`) {

@@ -1,0 +1,163 @@
+package tests
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
+)
+
+// apiLog sits between Caddy and the simulated CiviCRM and records every
+// request that reaches it, so a test can tell Civigate's own calls (the
+// modern endpoint with the X-Requested-With Civigate sets, or the
+// civicrm/authx/id credential check) from anything passed on as the client
+// sent it.
+type apiLog struct {
+	next http.Handler
+	mu   sync.Mutex
+	seen []seenRequest
+}
+
+type seenRequest struct {
+	method, uri, body string
+	civigate          bool // built by Civigate
+}
+
+func (l *apiLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == "" || // the credential resolver
+		r.URL.Path == "/civicrm/ajax/rest" && r.Header.Get("X-Requested-With") == "XMLHttpRequest"
+	l.mu.Lock()
+	l.seen = append(l.seen, seenRequest{r.Method, r.RequestURI, string(body), own})
+	l.mu.Unlock()
+	l.next.ServeHTTP(w, r)
+}
+
+func (l *apiLog) take() []seenRequest {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.seen
+	l.seen = nil
+	return out
+}
+
+// The attack corpus of issue 12, items 4 and 5: requests a CMS in front of
+// CiviCRM would route to an API although their URL or body is not the
+// API's canonical form. Each carries a valid credential and site key, as
+// an attacker holding a key (or a misconfigured client) would: Civigate must
+// still refuse it itself, and nothing may reach CiviCRM as sent. Controls
+// show that ordinary traffic and clean APIv4 still pass unchanged and that
+// the log sees what Civigate forwards. The CMS behaviour behind each class
+// is in translate/cmsroute.go; the PHP model in translate checks it.
+func TestAttackRoutes(t *testing.T) {
+	sim := civicrmsim.New(civicrmsim.Options{})
+	log := &apiLog{next: sim}
+	srv := httptest.NewServer(log)
+	defer srv.Close()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"),
+		"site_key "+sim.SiteKey(), "max_body_size 1MiB"))
+	log.take()
+	credentials := []string{"X-Civi-Auth: Bearer " + sim.Admin().APIKey, "X-Civi-Key: " + sim.SiteKey()}
+
+	const (
+		refused  = iota // Civigate's own 400, nothing upstream
+		tooLarge        // Civigate's own 413, nothing upstream
+		passed          // not an API request: upstream gets it as sent
+		served          // recognised: upstream gets only Civigate's own calls
+	)
+	const form = "application/x-www-form-urlencoded"
+	call := "&entity=Contact&action=create&contact_type=Individual&first_name=Mallory&json=1"
+	multipart := func(fields ...string) string {
+		var b strings.Builder
+		for i := 0; i < len(fields); i += 2 {
+			b.WriteString("--XyZ\r\nContent-Disposition: form-data; name=\"" + fields[i] + "\"\r\n\r\n" + fields[i+1] + "\r\n")
+		}
+		return b.String() + "--XyZ--\r\n"
+	}
+	padding := strings.Repeat("padding=xxxxxxxx&", 4<<10) // 68 KiB
+	for _, tc := range []struct {
+		class, method, target, ct, body string
+		want                            int
+	}{
+		// Item 4: routing values CMSs normalise before CiviCRM routes them.
+		{"wordpress-trims-q/leading-space", "GET", "/?civiwp=CiviCRM&q=%20civicrm/ajax/rest" + call, "", "", refused},
+		{"wordpress-trims-q/trailing-space", "GET", "/?civiwp=CiviCRM&q=civicrm/ajax/rest%20" + call, "", "", refused},
+		{"wordpress-trims-q/vertical-tab", "GET", "/?civiwp=CiviCRM&q=civicrm/ajax/rest%0B" + call, "", "", refused},
+		{"menu-lookup-pad-space/clean-path", "GET", "/civicrm/ajax/rest%20?" + call[1:], "", "", refused},
+		{"urldecode-plus/clean-path", "GET", "/civicrm/ajax/rest+?" + call[1:], "", "", refused},
+		{"wordpress-sanitize-text-field/tags", "GET", "/wp-admin/admin.php?page=CiviCRM&q=civicrm/ajax/re%3Cb%3Est" + call, "", "", refused},
+		{"wordpress-sanitize-text-field/octets", "GET", "/wp-admin/admin.php?page=CiviCRM&q=civicrm/ajax/re%2541st" + call, "", "", refused},
+		{"joomla-trims-task", "GET", "/index.php?option=com_civicrm&task=civicrm/ajax/rest%20" + call, "", "", refused},
+		{"joomla-getstring/tags", "GET", "/index.php?option=com_civicrm&task=civicrm/ajax/re%3Cx%3Est" + call, "", "", refused},
+		{"joomla-getstring/entities", "GET", "/index.php?option=com_civicrm&task=civicrm/ajax/re%26%23115%3Bt" + call, "", "", refused},
+		{"joomla-getcmd-option", "GET", "/index.php?option=com_civi%21crm&task=civicrm/ajax/rest" + call, "", "", refused},
+		{"joomla-option-from-menu-item", "GET", "/index.php?Itemid=5&task=civicrm/ajax/rest" + call, "", "", refused},
+		{"standalone-drops-0-segments", "GET", "/civicrm/0/ajax/rest?" + call[1:], "", "", refused},
+		{"menu-lookup-accents", "GET", "/civicrm/ajax/r%C3%A9st/civicrm/ajax/restx?" + call[1:], "", "", refused},
+		{"wordpress-base-page-not-configured", "GET", "/crm/ajax/rest?" + call[1:], "", "", refused},
+		{"wordpress-rewrite-parses-path", "GET", "/civicrm/x&q=civicrm/ajax/rest?" + call[1:], "", "", refused},
+		{"wordpress-rest-route-newline", "GET", "/wp-json/civicrm/v3/rest%0A?" + call[1:], "", "", refused},
+		{"wordpress-rest-prefix", "GET", "/api/civicrm/v3/rest?" + call[1:], "", "", refused},
+		{"php-max-input-vars-keeps-first", "GET", "/?q=civicrm/ajax/rest" + call + strings.Repeat("&a=", 1000) + "&q=node", "", "", refused},
+		{"unserved-api-route/api-json", "GET", "/civicrm/api/json?" + call[1:], "", "", refused},
+		{"apiv4-disguised/empty-segment", "POST", "/civicrm/ajax/api4//Contact/delete", form, "params=%7B%22where%22%3A%5B%5D%7D", refused},
+		{"apiv4-disguised/zero-segment", "POST", "/civicrm/ajax/api4/0/Contact/delete", form, "params=%7B%7D", refused},
+		{"apiv4-disguised/encoded-route", "POST", "/civicrm/ajax%2Fapi4/Contact/delete", form, "params=%7B%7D", refused},
+		{"apiv4-disguised/query-q-wins", "GET", "/civicrm/ajax/api4/Contact/get?q=civicrm/ajax/rest" + call, "", "", refused},
+		{"apiv4-disguised/wordpress-trim", "POST", "/?civiwp=CiviCRM&q=civicrm/ajax/api4/Contact/delete%20", form, "params=%7B%7D", refused},
+		// Item 5: routing parameters in the body.
+		{"body-routing/after-64KiB-padding", "POST", "/", form, padding + "rest_route=/civicrm/v3/rest" + call, refused},
+		{"body-routing/content-type-case", "POST", "/", "Application/X-WWW-Form-URLEncoded", "rest_route=/civicrm/v3/rest" + call, refused},
+		{"body-routing/multipart-php-lenient", "POST", "/", "multipart/form-data; boundary=XyZ; x", multipart("title", "hello", "rest_route", "/civicrm/v3/rest"), refused},
+		{"body-routing/multipart-after-64KiB-lf-only", "POST", "/index.php?option=com_civicrm", "multipart/form-data; boundary=XyZ",
+			strings.ReplaceAll(multipart("title", padding, "task", "civicrm/ajax/rest"), "\r\n", "\n"), refused},
+		{"body-routing/apiv4-forwarded-as-sent", "POST", "/civicrm/ajax/api4/Contact/get", form, "params=%7B%7D&civiwp=CiviCRM&q=civicrm/ajax/rest" + call, refused},
+		{"body-routing/larger-than-max-body-size", "POST", "/", form, strings.Repeat("x", 1<<20) + "&rest_route=/civicrm/v3/rest", tooLarge},
+		// Controls.
+		{"control/cms-page", "GET", "/civicrm/dashboard?reset=1", "", "", passed},
+		{"control/not-an-api-route", "GET", "/civicrm/ajax/rest-api-guide", "", "", passed},
+		{"control/clean-apiv4", "POST", "/civicrm/ajax/api4/Contact/get", form, "params=%7B%22limit%22%3A1%7D", passed},
+		{"control/form-post", "POST", "/contact-form", form, padding + "name=Alice&message=hello", passed},
+		{"control/upload", "POST", "/wp-admin/async-upload.php", "multipart/form-data; boundary=XyZ", multipart("name", "photo.jpg", "async-upload", strings.Repeat("z", 200<<10)), passed},
+		{"control/served", "GET", "/civicrm/ajax/rest?entity=Contact&action=get&json=1", "", "", served},
+	} {
+		status, body := rawExchange(t, inst.URL, tc.method, tc.target, append([]string{"Content-Type: " + tc.ct}, credentials...), tc.body)
+		got := log.take()
+		short := func(s string) string {
+			if len(s) > 200 {
+				return s[:100] + "…" + s[len(s)-100:]
+			}
+			return s
+		}
+		switch tc.want {
+		case refused, tooLarge:
+			wantStatus := map[int]int{refused: http.StatusBadRequest, tooLarge: http.StatusRequestEntityTooLarge}[tc.want]
+			if status != wantStatus || !strings.Contains(body, `"is_error":1`) || len(got) != 0 {
+				t.Errorf("%s: %s %s: want Civigate's %d, got %d %q; CiviCRM saw %d requests", tc.class, tc.method, short(tc.target),
+					wantStatus, status, short(body), len(got))
+			}
+		case passed:
+			if len(got) != 1 || got[0].uri != tc.target || got[0].body != tc.body || got[0].method != tc.method {
+				t.Errorf("%s: %s %s: want it passed on unchanged, CiviCRM saw %+v", tc.class, tc.method, short(tc.target), got)
+			}
+		case served:
+			if status != http.StatusOK || !strings.Contains(body, `"is_error":0`) || len(got) == 0 {
+				t.Errorf("%s: want it served, got %d %q, CiviCRM saw %+v", tc.class, status, short(body), got)
+			}
+			for _, s := range got {
+				if !s.civigate {
+					t.Errorf("%s: CiviCRM received %s %s as sent", tc.class, s.method, s.uri)
+				}
+				if q, _ := url.ParseQuery(strings.SplitN(s.uri, "?", 2)[len(strings.SplitN(s.uri, "?", 2))-1]); q.Get("api_key") != "" {
+					t.Errorf("%s: a credential in the upstream URL", tc.class)
+				}
+			}
+		}
+	}
+}
