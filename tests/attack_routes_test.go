@@ -1,51 +1,14 @@
 package tests
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/civigate/civigate/tests/civicrmsim"
 )
-
-// apiLog sits between Caddy and the simulated CiviCRM and records every
-// request that reaches it, so a test can tell Civigate's own calls (the
-// modern endpoint with the X-Requested-With Civigate sets, or the
-// civicrm/authx/id credential check) from anything passed on as the client
-// sent it.
-type apiLog struct {
-	next http.Handler
-	mu   sync.Mutex
-	seen []seenRequest
-}
-
-type seenRequest struct {
-	method, uri, body string
-	civigate          bool // built by Civigate
-}
-
-func (l *apiLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == "" || // the credential resolver
-		r.URL.Path == "/civicrm/ajax/rest" && r.Header.Get("X-Requested-With") == "XMLHttpRequest"
-	l.mu.Lock()
-	l.seen = append(l.seen, seenRequest{r.Method, r.RequestURI, string(body), own})
-	l.mu.Unlock()
-	l.next.ServeHTTP(w, r)
-}
-
-func (l *apiLog) take() []seenRequest {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	out := l.seen
-	l.seen = nil
-	return out
-}
 
 // The attack corpus of issue 12, items 4 and 5: requests a CMS in front of
 // CiviCRM would route to an API although their URL or body is not the
@@ -57,7 +20,7 @@ func (l *apiLog) take() []seenRequest {
 // is in translate/cmsroute.go; the PHP model in translate checks it.
 func TestAttackRoutes(t *testing.T) {
 	sim := civicrmsim.New(civicrmsim.Options{})
-	log := &apiLog{next: sim}
+	log := &upstreamLog{next: sim}
 	srv := httptest.NewServer(log)
 	defer srv.Close()
 	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"),

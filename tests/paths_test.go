@@ -10,25 +10,43 @@ import (
 	"testing"
 )
 
-// upstreamLog is a stand-in CiviCRM that records every request reaching it.
+// upstreamLog stands where CiviCRM is and records every request reaching
+// it, so a test can tell Civigate's own calls (the modern endpoint with the
+// X-Requested-With Civigate sets, or the civicrm/authx/id credential check)
+// from anything passed on as the client sent it. It answers through next
+// (e.g. the simulator), or with "upstream" when next is nil.
 type upstreamLog struct {
+	next http.Handler
 	mu   sync.Mutex
-	uris []string
+	seen []seenRequest
+}
+
+type seenRequest struct {
+	method, uri, body string
+	civigate          bool // built by Civigate
 }
 
 func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == "" ||
+		r.URL.Path == "/civicrm/ajax/rest" && r.Header.Get("X-Requested-With") == "XMLHttpRequest"
 	u.mu.Lock()
-	u.uris = append(u.uris, r.RequestURI)
+	u.seen = append(u.seen, seenRequest{r.Method, r.RequestURI, string(body), own})
 	u.mu.Unlock()
+	if u.next != nil {
+		u.next.ServeHTTP(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain")
 	io.WriteString(w, "upstream")
 }
 
-func (u *upstreamLog) take() []string {
+func (u *upstreamLog) take() []seenRequest {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	out := u.uris
-	u.uris = nil
+	out := u.seen
+	u.seen = nil
 	return out
 }
 
@@ -116,17 +134,17 @@ func TestPathTricksThroughCaddy(t *testing.T) {
 		switch tc.want {
 		case refused:
 			if status != http.StatusBadRequest || !strings.Contains(body, `"is_error":1`) || len(got) != 0 {
-				t.Errorf("%s %s: want Civigate's 400, got %d %q, upstream saw %q", tc.method, tc.target, status, body, got)
+				t.Errorf("%s %s: want Civigate's 400, got %d %q, upstream saw %+v", tc.method, tc.target, status, body, got)
 			}
 		case authed:
 			refusal := strings.Contains(body, `"is_error":1`) || strings.Contains(body, "<is_error>1</is_error>") ||
 				strings.Contains(body, `"code":"civicrm_rest_api_error"`)
 			if !refusal || len(got) != 0 {
-				t.Errorf("%s %s: want an edge auth refusal, got %d %q, upstream saw %q", tc.method, tc.target, status, body, got)
+				t.Errorf("%s %s: want an edge auth refusal, got %d %q, upstream saw %+v", tc.method, tc.target, status, body, got)
 			}
 		case passed:
-			if status != http.StatusOK || body != "upstream" || len(got) != 1 || got[0] != tc.target {
-				t.Errorf("%s %s: want it passed through unchanged, got %d %q, upstream saw %q", tc.method, tc.target, status, body, got)
+			if status != http.StatusOK || body != "upstream" || len(got) != 1 || got[0].uri != tc.target {
+				t.Errorf("%s %s: want it passed through unchanged, got %d %q, upstream saw %+v", tc.method, tc.target, status, body, got)
 			}
 		}
 	}
@@ -135,48 +153,42 @@ func TestPathTricksThroughCaddy(t *testing.T) {
 // With extern_strict, extern/rest.php is only served under the CMS default
 // prefixes and the configured ones; elsewhere it is refused, never passed on.
 func TestExternStrictPrefixes(t *testing.T) {
-	up := &upstreamLog{}
-	stub := httptest.NewServer(up)
-	defer stub.Close()
-	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(stub.URL, "http://"),
-		"site_key test-site-key-0123", "extern_prefix /crm/core", "extern_strict"))
-	up.take()
-	for target, want := range map[string]int{
+	checkEdgeAnswers(t, []string{"site_key test-site-key-0123", "extern_prefix /crm/core", "extern_strict"}, map[string]int{
 		"/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1": http.StatusOK, // auth refusal, legacy shape
 		"/crm/core/extern/rest.php?entity=Contact&action=get&json=1":                  http.StatusOK,
 		"/elsewhere/extern/rest.php?entity=Contact&action=get&json=1":                 http.StatusBadRequest,
-	} {
-		status, body := rawRequest(t, inst.URL, "GET", target, "", "")
-		if status != want || !strings.Contains(body, `"is_error":1`) {
-			t.Errorf("%s: %d %s, want %d with an APIv3 error", target, status, body, want)
-		}
-	}
-	if got := up.take(); len(got) != 0 {
-		t.Errorf("CiviCRM received %q", got)
-	}
+	})
 }
 
 // With wp_base_page, WordPress's clean CiviCRM URLs under that base page
 // are served like /civicrm/ajax/rest; under a base page Civigate was not
 // told about they are refused, since WordPress would route them to the API.
 func TestWPBasePageThroughCaddy(t *testing.T) {
-	up := &upstreamLog{}
-	stub := httptest.NewServer(up)
-	defer stub.Close()
-	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(stub.URL, "http://"), "site_key test-site-key-0123", "wp_base_page crm"))
-	up.take()
-	for target, want := range map[string]int{
+	checkEdgeAnswers(t, []string{"site_key test-site-key-0123", "wp_base_page crm"}, map[string]int{
 		"/crm/ajax/rest?entity=Contact&action=get&json=1":      http.StatusUnauthorized, // recognised: Civigate wants credentials
 		"/blog/crm/ajax/rest?entity=Contact&action=get&json=1": http.StatusUnauthorized,
 		"/other/ajax/rest?entity=Contact&action=get&json=1":    http.StatusBadRequest,
 		"/crm/ajax/rest%20?entity=Contact&action=get&json=1":   http.StatusBadRequest,
-	} {
-		status, body := rawRequest(t, inst.URL, "GET", target, "", "")
-		if status != want || !strings.Contains(body, `"is_error":1`) {
-			t.Errorf("%s: %d %s, want %d with an APIv3 error", target, status, body, want)
+	})
+}
+
+// checkEdgeAnswers sends each target (GET, no credentials) through Caddy
+// with civicrmLines and wants Civigate itself to answer it with that status
+// and an APIv3 error, CiviCRM seeing none of them.
+func checkEdgeAnswers(t *testing.T, civicrmLines []string, want map[string]int) {
+	t.Helper()
+	up := &upstreamLog{}
+	stub := httptest.NewServer(up)
+	defer stub.Close()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(stub.URL, "http://"), civicrmLines...))
+	up.take()
+	for target, status := range want {
+		got, body := rawRequest(t, inst.URL, "GET", target, "", "")
+		if got != status || !strings.Contains(body, `"is_error":1`) {
+			t.Errorf("%s: %d %s, want %d with an APIv3 error", target, got, body, status)
 		}
 	}
 	if got := up.take(); len(got) != 0 {
-		t.Errorf("CiviCRM received %q", got)
+		t.Errorf("CiviCRM received %+v", got)
 	}
 }

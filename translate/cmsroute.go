@@ -165,6 +165,9 @@ func reachesRoute(n string, r *menuRoute) bool {
 func pathReachesRoute(d string, r *menuRoute) bool {
 	last := lastIndexFold(d, r.path)
 	tail := r.path[len("civicrm/"):]
+	if last < 0 && indexFold(d, tail) < 0 {
+		return false // the route's path cannot occur: no lookup can keep it
+	}
 	afterCivicrm := lookupSet(1) << len("civicrm/")
 	return pathLookup(r.path, d, func(i int) lookupSet {
 		var s lookupSet
@@ -198,7 +201,22 @@ func pathVariants(raw string) []string {
 		out = append(out, s)
 	}
 	once := urlDecode(raw)
-	for _, s := range []string{raw, rawURLDecode(raw), once, urlDecode(once)} {
+	decoded := []string{raw, rawURLDecode(raw), once, urlDecode(once)}
+	// WordPress's base page rule parses the rest of the path as the value
+	// of q in a query string: an '&' (raw, or decoded when the rule
+	// matched the urldecoded path) ends the value there, before it is
+	// decoded once more.
+	for _, s := range []string{raw, once} {
+		for i, cuts := 0, 0; cuts < 8; cuts++ {
+			j := strings.IndexByte(s[i:], '&')
+			if j < 0 {
+				break
+			}
+			decoded = append(decoded, urlDecode(s[:i+j]))
+			i += j + 1
+		}
+	}
+	for _, s := range decoded {
 		add(s)
 		add(dropEmptySegments(s))
 		if strings.Contains(s, "/.") {
@@ -252,7 +270,7 @@ func pathQueryValues(raw string) (qs, restRoutes []string) {
 		if !strings.Contains(s, "&") {
 			continue
 		}
-		for _, p := range scanRoutingPairs(s) {
+		for p := range routingPairs(s) {
 			if p.array {
 				continue
 			}
@@ -278,6 +296,9 @@ func qCandidates(v string) []string {
 			s = strings.ReplaceAll(s, "civicrm/civicrm/", "civicrm/")
 		}
 		return s
+	}
+	if !strings.ContainsAny(v, phpTrimSet+"<%") && utf8.ValidString(v) {
+		return []string{strings.Trim(v, "/"), wp(v)} // sanitize_text_field changes nothing
 	}
 	return []string{strings.Trim(v, "/"), wp(v), wp(sanitizeTextField(v))}
 }
@@ -365,25 +386,26 @@ func stripTags(s string, dropLone bool) string {
 		return s
 	}
 	s = stripElements(s)
+	// One pass: the next '<' and '>' are looked up only past the last ones
+	// found, so a value full of '<' costs no more than its length.
 	var b strings.Builder
-	for {
-		i := strings.IndexByte(s, '<')
-		if i < 0 {
-			b.WriteString(s)
+	lts, gts := forwardIndex(s, "<"), forwardIndex(s, ">")
+	for i := 0; ; {
+		lt := lts.from(i)
+		if lt < 0 {
+			b.WriteString(s[i:])
 			return b.String()
 		}
-		b.WriteString(s[:i])
-		rest := s[i+1:]
-		end := strings.IndexByte(rest, '>')
-		next := strings.IndexByte(rest, '<')
+		b.WriteString(s[i:lt])
+		gt, next := gts.from(lt+1), lts.from(lt+1)
 		switch {
-		case end >= 0 && (next < 0 || end < next):
-			s = rest[end+1:]
+		case gt >= 0 && (next < 0 || gt < next):
+			i = gt + 1
 		case dropLone:
-			s = rest
+			i = lt + 1
 		default:
 			b.WriteByte('<')
-			s = rest
+			i = lt + 1
 		}
 	}
 }
@@ -392,28 +414,58 @@ func stripTags(s string, dropLone bool) string {
 // folded, as wp_strip_all_tags does first.
 func stripElements(s string) string {
 	var b strings.Builder
+	opens := []*forwardIdx{forwardIndex(s, "<script"), forwardIndex(s, "<style")}
+	closes := []*forwardIdx{forwardIndex(s, "</script>"), forwardIndex(s, "</style>")}
+	i := 0
 	for {
-		i, el := -1, ""
-		for _, e := range []string{"<script", "<style"} {
-			if j := indexFold(s, e); j >= 0 && (i < 0 || j < i) {
-				i, el = j, e
+		at, el := -1, 0
+		for k, o := range opens {
+			if j := o.from(i); j >= 0 && (at < 0 || j < at) {
+				at, el = j, k
 			}
 		}
-		if i < 0 {
+		if at < 0 {
 			break
 		}
-		j := indexFold(s[i:], "</"+el[1:]+">")
-		if j < 0 {
+		end := closes[el].from(at)
+		if end < 0 {
 			break
 		}
-		b.WriteString(s[:i])
-		s = s[i+j+len(el)+2:]
+		b.WriteString(s[i:at])
+		i = end + len(closes[el].sub)
 	}
-	if b.Len() == 0 {
+	if i == 0 {
 		return s
 	}
-	b.WriteString(s)
+	b.WriteString(s[i:])
 	return b.String()
+}
+
+// forwardIdx finds occurrences of sub (lower-case) in s, case folded, for
+// offsets that only grow: each lookup resumes where the last one left off.
+type forwardIdx struct {
+	s, sub string
+	at     int // last answer, -1: none left
+	valid  bool
+}
+
+func forwardIndex(s, sub string) *forwardIdx { return &forwardIdx{s: s, sub: sub} }
+
+// from returns the first occurrence at or after off, or -1.
+func (f *forwardIdx) from(off int) int {
+	if f.valid && (f.at < 0 || f.at >= off) {
+		return f.at
+	}
+	f.valid = true
+	if off > len(f.s) {
+		f.at = -1
+		return -1
+	}
+	f.at = indexFold(f.s[off:], f.sub)
+	if f.at >= 0 {
+		f.at += off
+	}
+	return f.at
 }
 
 func collapseSpace(s, set string) string {
@@ -473,6 +525,9 @@ func rawURLDecode(s string) string {
 // followed by '/' or the end means the value may be a disguised route.
 func valueSkeleton(v string) string {
 	for range 3 {
+		if !strings.ContainsAny(v, "%+&") {
+			break
+		}
 		d := html.UnescapeString(urlDecode(v))
 		if d == v {
 			break
@@ -480,7 +535,7 @@ func valueSkeleton(v string) string {
 		v = d
 	}
 	v = stripTags(v, true)
-	b := make([]byte, 0, len(v))
+	b := make([]byte, 0, min(len(v), 64))
 	for i := 0; i < len(v); i++ {
 		c := lowerASCII(v[i])
 		switch {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -58,7 +59,7 @@ echo json_encode(['n' => count($_POST), 'v' => (object) $o]);`
 		var pairs []routingPair
 		switch kind {
 		case "urlencoded":
-			pairs = scanRoutingPairs(body)
+			pairs = slices.Collect(routingPairs(body))
 		case "multipart":
 			pairs = multipartRoutingPairs([]byte(body), boundary)
 		}

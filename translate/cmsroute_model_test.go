@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
@@ -23,7 +24,8 @@ import (
 // html_entity_decode.
 //
 // Input lines: "M " + hex(method "\x00" request URI "\x00" body). Output:
-// one line of space-separated "cms:route[:entity:action]", or "-".
+// one line of space-separated "cms:route[:hex(entity):hex(action)]", or
+// "-".
 //
 // What it models (sources in brackets):
 //   - CiviCRM [CRM/Core/Invoke.php, CRM_Core_Menu::get]: args[0] must be
@@ -95,7 +97,7 @@ function civi($args, $urlVar) {
   if ($row === null || !str_contains($path, $row) || !in_array($row, API_ROUTES, true)) return null;
   if ($row === 'civicrm/ajax/api4') {
     $u = array_pad(explode('/', is_string($urlVar) ? $urlVar : ''), 5, '');
-    return $row . ':' . $u[3] . ':' . $u[4];
+    return $row . ':' . bin2hex($u[3]) . ':' . bin2hex($u[4]);
   }
   return $row;
 }
@@ -142,14 +144,15 @@ function wp_sanitize_text_field($str) {
   return $f;
 }
 
-// civicrm-wordpress get_request_args, with and without CIVICRM_CLEANURL.
+// civicrm-wordpress get_request_args, with and without CIVICRM_CLEANURL:
+// [args, $_GET['q'] afterwards] (the civicrm/civicrm/ fix rewrites both).
 function wp_args($q) {
   if (!is_string($q) || empty($q)) return [];
   $out = [];
   foreach ([false, true] as $clean) {
     $v = $q;
     if ($clean && substr($v, 0, 16) === 'civicrm/civicrm/') $v = str_replace('civicrm/civicrm/', 'civicrm/', $v);
-    $out[] = explode('/', trim(trim($v), '/'));
+    $out[] = [explode('/', trim(trim($v), '/')), $v];
   }
   return $out;
 }
@@ -163,8 +166,8 @@ function m_wordpress($path, $get, $post) {
     $page = is_string($get['page'] ?? null) ? $get['page'] : '';
     $page = trim(preg_replace('|(?<=.)/+|', '/', str_replace('\\', '/', $page)), '/');
     if ($page === 'CiviCRM' && isset($get['q'])) {
-      foreach (wp_args(wp_sanitize_text_field($get['q'])) as $args) {
-        if ($r = civi($args, $get['q'])) $out[] = 'wp-admin:' . $r;
+      foreach (wp_args(wp_sanitize_text_field($get['q'])) as [$args, $fixed]) {
+        if ($r = civi($args, $fixed === wp_sanitize_text_field($get['q']) ? $get['q'] : $fixed)) $out[] = 'wp-admin:' . $r;
       }
     }
     return $out;
@@ -202,8 +205,8 @@ function m_wordpress($path, $get, $post) {
     if (($qv['civiwp'] ?? null) !== 'CiviCRM') continue;
     $q = $qv['q'] ?? '';
     if (empty($q)) $q = wp_sanitize_text_field($get['q'] ?? '');
-    foreach (wp_args($q) as $args) {
-      if ($r = civi($args, $q)) $out[] = 'wp:' . $r;
+    foreach (wp_args($q) as [$args, $fixed]) {
+      if ($r = civi($args, $fixed)) $out[] = 'wp:' . $r;
     }
   }
   return $out;
@@ -425,7 +428,7 @@ func checkAgainstModel(t *testing.T, uri, body string) {
 	}
 	for _, r := range routes {
 		_, page, _ := strings.Cut(r, ":")
-		if want := "civicrm/ajax/api4:" + route.Entity + ":" + route.Action; !ok || page != want {
+		if want := "civicrm/ajax/api4:" + hex.EncodeToString([]byte(route.Entity)) + ":" + hex.EncodeToString([]byte(route.Action)); !ok || page != want {
 			t.Fatalf("%q body %q: the model runs %s, the recogniser says %+v, %v (not refused)", uri, body, r, route, ok)
 		}
 	}
@@ -510,4 +513,54 @@ var modelSeeds = [][2]string{
 	{"/civicrm/contact/view?reset=1&cid=1", ""},
 	{"/civicrm/ajax/restx", ""},
 	{"/wp-json/wp/v2/posts", ""},
+}
+
+// TestRecogniserMatchesCMSModel runs generated requests through
+// checkAgainstModel: the routes' paths with the characters and encodings the
+// CMSs trim, strip, decode or ignore inserted anywhere, sent as a clean path
+// and through every CMS's routing parameters, in the URL and in the body.
+// The fuzz target explores from the seeds; this covers the grammar of
+// disguises on every run.
+func TestRecogniserMatchesCMSModel(t *testing.T) {
+	r := diffSeed(t)
+	for range 600 {
+		uri, body := genRoutedRequest(r)
+		checkAgainstModel(t, uri, body)
+	}
+}
+
+func genRoutedRequest(r *rand.Rand) (uri, body string) {
+	v := pick(r, "civicrm/ajax/rest", "civicrm/ajax/api4/Contact/get", "civicrm/ajax/api4", "civicrm/api/json",
+		"civicrm/ajax/restx", "civicrm/contact/view", "civicrm/civicrm/ajax/rest")
+	for range r.IntN(3) {
+		ins := pick(r, " ", "%20", "%09", "%0B", "%00", "%0A", "+", "<b>", "%3Cb%3E", "<", "&#115;", "%26%23115%3B",
+			"%26lt%3Bb%26gt%3B", "%2F", "/", "//", "/0", "/./", "/x/..", "%41", "%2541", "%C3%A9", "%5C", "'", ".", "%2e")
+		i := r.IntN(len(v) + 1)
+		v = v[:i] + ins + v[i:]
+	}
+	if r.IntN(5) == 0 {
+		v = strings.ToUpper(v[:1]) + v[1:]
+	}
+	rest := pick(r, "", "&entity=Contact&action=get", "&params=%7B%7D")
+	switch r.IntN(9) {
+	case 0:
+		return pick(r, "/", "/blog/", "/crm/", "/index.php/") + v, ""
+	case 1:
+		return pick(r, "/", "/index.php", "/node/1") + "?q=" + v + rest, ""
+	case 2:
+		return "/?civiwp=" + pick(r, "CiviCRM", "civicrm", "x") + "&q=" + v + rest, ""
+	case 3:
+		return "/wp-admin/admin.php?page=" + pick(r, "CiviCRM", "CiviCRM/", "x") + "&q=" + v + rest, ""
+	case 4:
+		return pick(r, "/index.php", "/administrator/index.php") + "?option=" + pick(r, "com_civicrm", "com_civi%21crm", "COM_CIVICRM", "com_content") +
+			"&task=" + v + rest, ""
+	case 5:
+		return "/?rest_route=" + pick(r, "/civicrm/v3/rest", "/civicrm/v3/rest/", "/civicrm/v3/rest%0A", "/civicrm/v3/rest%5C", "/CiviCRM/v3/Rest") + rest, ""
+	case 6:
+		return "/", pick(r, "q=", "civiwp=CiviCRM&q=", "rest_route=/", "option=com_civicrm&task=") + v + rest
+	case 7:
+		return "/civicrm/ajax/api4/Contact/get", "params=%7B%7D&" + pick(r, "q=", "civiwp=CiviCRM&q=", "task=") + v
+	default:
+		return "/" + v + "?" + pick(r, "q=", "task=", "x=") + pick(r, "civicrm/ajax/rest", "node", v) + rest, ""
+	}
 }

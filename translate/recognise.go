@@ -1,7 +1,9 @@
 package translate
 
 import (
+	"iter"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -126,8 +128,12 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 	}
 	// Fast exit for ordinary traffic: every route contains "rest" or
 	// "api", and hiding them takes a '%', '\' or a tag.
-	if !mayRoute(raw) && !mayRoute(u.RawQuery) {
+	pathMay := mayRoute(raw)
+	if !pathMay && !mayRoute(u.RawQuery) {
 		return classification{}
+	}
+	if pathMay && len(raw) > maxRoutingLen {
+		return tricky // not worth modelling: no client sends such a path
 	}
 	segs, pathTricky := pathSegments(raw)
 
@@ -159,6 +165,16 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 	}
 	return classifyQuery(u.RawQuery, segs, pathTricky)
 }
+
+// maxRoutingLen bounds the routing paths and values that are modelled; a
+// longer one that may route at all is refused. It keeps the cost of the
+// models (several decodings, a pass per route) linear and small.
+const maxRoutingLen = 16 << 10
+
+// maxRoutingValues bounds how many different routing values that may
+// route are modelled per request; a request carrying more (a client sends
+// one) is refused, so the models' cost stays small whatever the size.
+const maxRoutingValues = 64
 
 func mayRoute(s string) bool {
 	return indexFold(s, "rest") >= 0 || indexFold(s, "api") >= 0 || strings.ContainsAny(s, "%\\<")
@@ -213,6 +229,10 @@ func (r reached) any() bool { return r.routes != 0 || r.wpREST }
 // pathReach is what the CMSs could make of a URL path (see cmsroute.go).
 func pathReach(raw string) reached {
 	var r reached
+	// Every route is spelled out in the path unless some layer decodes it.
+	if !strings.ContainsAny(raw, "%+") && indexFold(raw, "rest") < 0 && indexFold(raw, "api") < 0 {
+		return r
+	}
 	for _, d := range pathVariants(raw) {
 		for i, mr := range menuRoutes {
 			if r.routes&(1<<i) == 0 && pathReachesRoute(d, mr) {
@@ -251,7 +271,7 @@ func pathReachesWPREST(d string) bool {
 // or a configured WordPress base page.
 func routeAtEnd(segs []string, r *menuRoute, cfg *RecogniseConfig) (variant string, ok bool) {
 	n := len(segs) - len(r.tail)
-	if n < 1 || !equalSegs(segs[n:], r.tail) {
+	if n < 1 || !slices.Equal(segs[n:], r.tail) {
 		return "", false
 	}
 	if segs[n-1] == "civicrm" {
@@ -268,23 +288,11 @@ func routeAtEnd(segs []string, r *menuRoute, cfg *RecogniseConfig) (variant stri
 func basePageEndsAt(segs []string, cfg *RecogniseConfig) bool {
 	for _, bp := range cfg.WPBasePages {
 		bs, _ := pathSegments(bp)
-		if len(bs) > 0 && len(bs) <= len(segs) && equalSegs(segs[len(segs)-len(bs):], bs) {
+		if len(bs) > 0 && len(bs) <= len(segs) && slices.Equal(segs[len(segs)-len(bs):], bs) {
 			return true
 		}
 	}
 	return false
-}
-
-func equalSegs(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // api4Path recognises APIv4's clean path: civicrm/ajax/api4 (or a
@@ -301,7 +309,7 @@ func api4Path(raw string, r *menuRoute, cfg *RecogniseConfig) (Route, bool) {
 	}
 	rs := strings.Split(raw, "/")
 	for i := 1; i+len(r.tail) < len(rs); i++ {
-		if !equalFoldSegs(rs[i+1:i+1+len(r.tail)], r.tail) {
+		if !slices.EqualFunc(rs[i+1:i+1+len(r.tail)], r.tail, strings.EqualFold) {
 			continue
 		}
 		variant := ""
@@ -322,8 +330,10 @@ func api4Path(raw string, r *menuRoute, cfg *RecogniseConfig) (Route, bool) {
 		default:
 			return Route{}, false
 		}
+		// WordPress rewrites civicrm/civicrm/ to civicrm/ all along its
+		// path when it starts so, which would shift the names after it.
 		dec, err := url.PathUnescape(strings.Join(rs[i+1+len(r.tail):], "/"))
-		if err != nil || strings.ContainsAny(dec, "%\\;") || hasControl(dec) {
+		if err != nil || strings.ContainsAny(dec, "%\\;") || hasControl(dec) || indexFold(dec, "civicrm/civicrm/") >= 0 {
 			return Route{}, false
 		}
 		entity, action, ok := api4Segments(strings.Split(dec, "/"))
@@ -403,18 +413,6 @@ func hasControl(s string) bool {
 	return false
 }
 
-func equalFoldSegs(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !strings.EqualFold(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
-}
-
 func countFold(s, sub string) int {
 	n := 0
 	for off := 0; ; {
@@ -479,7 +477,7 @@ func pathSegments(raw string) (segs []string, tricky bool) {
 
 func findSeq(segs, seq []string) int {
 	for i := 0; i+len(seq) <= len(segs); i++ {
-		if equalSegs(segs[i:i+len(seq)], seq) {
+		if slices.Equal(segs[i:i+len(seq)], seq) {
 			return i
 		}
 	}
@@ -502,7 +500,7 @@ func externVariant(prefix []string, cfg *RecogniseConfig) (string, bool) {
 	}
 	for _, p := range cfg.ExternPrefixes {
 		ps, _ := pathSegments(p)
-		if equalSegs(prefix, ps) {
+		if slices.Equal(prefix, ps) {
 			return "configured", true
 		}
 	}
@@ -557,6 +555,12 @@ const (
 // its skeleton names.
 func valueReach(param, v string) reached {
 	var r reached
+	switch {
+	case len(v) > maxRoutingLen:
+		return reached{routes: 1<<len(menuRoutes) - 1, wpREST: true}
+	case !valueMayRoute(v):
+		return r
+	}
 	if param == paramRestRoute {
 		for _, c := range wpRESTCandidates(v) {
 			r.wpREST = r.wpREST || wpRESTReaches(c)
@@ -586,6 +590,12 @@ func valueReach(param, v string) reached {
 		}
 	}
 	return r
+}
+
+// valueMayRoute is valueReach's cheap first look: every route is spelled
+// out in a value unless hidden behind an encoding, an entity or a tag.
+func valueMayRoute(v string) bool {
+	return mayRoute(v) || strings.Contains(v, "&")
 }
 
 // exactValue reports the route a routing value names cleanly: APIv3's
@@ -624,10 +634,19 @@ func classifyQuery(rawQuery string, segs []string, pathTricky bool) classificati
 	}
 	var param string
 	var values []queryParam
+	modelled := 0
 	for _, p := range []string{paramQ, paramTask, paramRestRoute} {
 		vs := q.values(p)
 		for _, v := range vs {
-			if !v.array && valueReach(p, v.value).any() {
+			if v.array {
+				continue
+			}
+			if valueMayRoute(v.value) {
+				if modelled++; modelled > maxRoutingValues {
+					return tricky
+				}
+			}
+			if _, _, _, exact := exactValue(p, v.value); exact || valueReach(p, v.value).any() {
 				if param != "" && param != p {
 					return tricky // two parameters route: which wins is the CMS's choice
 				}
@@ -745,7 +764,7 @@ func (r *routingQuery) present(names ...string) []string {
 // scanRoutingQuery finds the CMS routing parameters in a raw query string.
 func scanRoutingQuery(raw string) routingQuery {
 	var r routingQuery
-	for _, p := range scanRoutingPairs(raw) {
+	for p := range routingPairs(raw) {
 		v := queryParam{set: true, array: p.array, value: p.value}
 		switch p.name {
 		case paramQ:
@@ -770,7 +789,7 @@ func scanRoutingQuery(raw string) routingQuery {
 // routingQueryPresent reports whether a query assigns a routing path
 // parameter at all.
 func routingQueryPresent(raw string) bool {
-	for _, p := range scanRoutingPairs(raw) {
+	for p := range routingPairs(raw) {
 		if p.name == paramQ || p.name == paramTask || p.name == paramRestRoute {
 			return true
 		}
@@ -784,27 +803,35 @@ type routingPair struct {
 	array       bool // name[...]=: PHP made it an array
 }
 
-// scanRoutingPairs parses a query string or urlencoded body the way PHP
-// does (split on '&', url-decoded, names mangled: leading spaces dropped,
-// ' ' and '.' turned into '_', name[…] an array), keeping only the CMS
-// routing parameters, in order. Nothing is allocated for other pairs whose
-// names need no decoding.
-func scanRoutingPairs(s string) []routingPair {
-	var out []routingPair
-	for s != "" {
-		var pair string
-		pair, s, _ = strings.Cut(s, "&")
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		name, array := topLevelName(urlDecode(k))
-		switch name {
-		case paramQ, paramTask, paramRestRoute, "civiwp", "page", "option", "Itemid":
-			out = append(out, routingPair{name: name, value: urlDecode(v), array: array})
+// routingPairs parses a query string or urlencoded body the way PHP does
+// (split on '&', url-decoded, names mangled: leading spaces dropped, ' '
+// and '.' turned into '_', name[…] an array) and yields only the CMS
+// routing parameters, in order. Other pairs whose names need no decoding
+// cost no allocation.
+func routingPairs(s string) iter.Seq[routingPair] {
+	return func(yield func(routingPair) bool) {
+		for s != "" {
+			var pair string
+			pair, s, _ = strings.Cut(s, "&")
+			if pair == "" {
+				continue
+			}
+			k, v, _ := strings.Cut(pair, "=")
+			var name string
+			var array bool
+			if strings.ContainsAny(k, "%+[. \x00") {
+				name, array = topLevelName(urlDecode(k))
+			} else {
+				name = k // nothing for PHP to decode or mangle
+			}
+			switch name {
+			case paramQ, paramTask, paramRestRoute, "civiwp", "page", "option", "Itemid":
+				if !yield(routingPair{name: name, value: urlDecode(v), array: array}) {
+					return
+				}
+			}
 		}
 	}
-	return out
 }
 
 // topLevelName is the variable PHP registers a decoded name under, and

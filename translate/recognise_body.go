@@ -42,20 +42,32 @@ func IsAPIv3LikeBody(u *url.URL, contentTypes []string, body []byte) bool {
 	if c := classify(u, &RecogniseConfig{}); c.kind == kindClean && c.route.Form != FormAPI4 {
 		return false
 	}
-	for _, ct := range contentTypeCandidates(contentTypes) {
-		kind, boundary := phpPostType(ct)
-		var pairs []routingPair
-		switch kind {
-		case "urlencoded":
-			pairs = scanRoutingPairs(string(body))
-		case "multipart":
-			pairs = multipartRoutingPairs(body, boundary)
+	// A value is judged once however often it is repeated.
+	var judged map[routingPair]bool
+	routes := func(p routingPair) bool {
+		if p.array || p.name != paramQ && p.name != paramTask && p.name != paramRestRoute || !valueMayRoute(p.value) {
+			return false
 		}
-		for _, p := range pairs {
-			switch {
-			case p.array:
-			case p.name == paramQ || p.name == paramTask || p.name == paramRestRoute:
-				if valueReach(p.name, p.value).any() {
+		if judged[p] {
+			return false
+		}
+		if judged == nil {
+			judged = make(map[routingPair]bool)
+		}
+		judged[p] = true
+		return len(judged) > maxRoutingValues || valueReach(p.name, p.value).any()
+	}
+	for _, ct := range contentTypeCandidates(contentTypes) {
+		switch kind, boundary := phpPostType(ct); kind {
+		case "urlencoded":
+			for p := range routingPairs(string(body)) {
+				if routes(p) {
+					return true
+				}
+			}
+		case "multipart":
+			for _, p := range multipartRoutingPairs(body, boundary) {
+				if routes(p) {
 					return true
 				}
 			}

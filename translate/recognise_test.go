@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -189,6 +190,12 @@ func TestRecognisePathTricks(t *testing.T) {
 		{"/?q=civicrm/ajax/contactlist", pass},
 		{"/index.php?option=com_civicrm&task=civicrm/contact/view", pass},
 		{"/civicrm/ajax/api4/Contact/get", pass}, // APIv4 recognition is off by default
+		// Past the modelling bounds: refused.
+		{"/civicrm/" + strings.Repeat("x/", maxRoutingLen/2) + "rest", refuse},
+		{"/" + strings.Repeat("x/", maxRoutingLen/2), pass},
+		{"/?q=civicrm/ajax/rest" + strings.Repeat("x", maxRoutingLen), refuse},
+		{"/?" + manyValues(maxRoutingValues+1), refuse},
+		{"/?" + manyValues(maxRoutingValues), pass},
 	}
 	for _, tt := range tests {
 		// ParseRequestURI, as net/http does: "//x" stays a path.
@@ -399,6 +406,55 @@ func BenchmarkRecognise(b *testing.B) {
 	}
 }
 
+// BenchmarkRecogniseHostile: requests built to make the models work hard
+// (every byte a wildcard, a '<' or an octet, many segments) cost time
+// linear in their size, bounded by maxRoutingLen.
+func BenchmarkRecogniseHostile(b *testing.B) {
+	n := maxRoutingLen - 64
+	var urls []*url.URL
+	for _, s := range []string{
+		"/civicrm/ajax/rest/" + strings.Repeat("%C3%A9/", n/7),
+		"/" + strings.Repeat("civicrm/", n/8) + "ajax/rest",
+		"/" + strings.Repeat("x/", n/2) + "ajax/api4",
+		"/?civiwp=CiviCRM&q=civicrm/ajax/rest" + url.QueryEscape(strings.Repeat("<", n/3)),
+		"/?q=civicrm/ajax/rest" + url.QueryEscape(strings.Repeat("%%4141", n/18)),
+		"/index.php?option=com_civicrm&task=civicrm/ajax/rest" + url.QueryEscape(strings.Repeat("<style", n/18)),
+		"/?q=" + strings.Repeat("q=civicrm/ajax/rest&q=", n/22),
+	} {
+		u, err := url.ParseRequestURI(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		urls = append(urls, u)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, u := range urls {
+			IsAPIv3Like(u)
+		}
+	}
+}
+
+// BenchmarkIsAPIv3LikeBody: the body check reads every byte of a form
+// body up to max_body_size; 8 MiB of ordinary pairs, and of routing values
+// built to be modelled (refused past maxRoutingValues).
+func BenchmarkIsAPIv3LikeBody(b *testing.B) {
+	var hostile strings.Builder
+	for i := 0; hostile.Len() < 8<<20; i++ {
+		fmt.Fprintf(&hostile, "q=civicrm/ajax/restx%d&", i)
+	}
+	u, _ := url.ParseRequestURI("/")
+	for name, body := range map[string]string{"plain": strings.Repeat("a=b&", 2<<20), "hostile": hostile.String()} {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				IsAPIv3LikeBody(u, []string{"application/x-www-form-urlencoded"}, []byte(body))
+			}
+		})
+	}
+}
+
 func TestIsAPIv3LikeBody(t *testing.T) {
 	mp := func(ct, nl string, fields ...string) (string, string) {
 		var b strings.Builder
@@ -444,6 +500,10 @@ func TestIsAPIv3LikeBody(t *testing.T) {
 		{"/", form, "civiwp=CiviCRM&q=civicrm/ajax/rest%20", true},
 		{"/index.php", form, "option=com_civicrm&task=civicrm/ajax/re%26lt%3Bb%26gt%3Bst", true},
 		{"/", form, "civiwp=CiviCRM&q=civicrm/ajax/api4/Contact/delete", true},
+		// Past the modelling bounds: refused.
+		{"/", form, "q=" + strings.Repeat("x", maxRoutingLen) + "rest", true},
+		{"/", form, manyValues(maxRoutingValues + 1), true},
+		{"/", form, manyValues(maxRoutingValues), false},
 	}
 	for _, m := range []struct{ ct, nl string }{
 		{"multipart/form-data; boundary=XyZ", "\r\n"},
@@ -479,6 +539,16 @@ func TestIsAPIv3LikeBody(t *testing.T) {
 	if !IsAPIv3LikeBody(u, []string{"text/plain", form}, []byte("rest_route=/civicrm/v3/rest")) {
 		t.Error("a second Content-Type header not considered")
 	}
+}
+
+// manyValues is a body or query with n different q values that mention a
+// route but reach none.
+func manyValues(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "q=civicrm/ajax/restx%d&", i)
+	}
+	return b.String()
 }
 
 func TestPHPPostType(t *testing.T) {
