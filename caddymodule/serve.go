@@ -226,7 +226,7 @@ func (h *Handler) routesThroughBody(r *http.Request) (routes, tooLarge bool) {
 	case int64(len(body)) > h.MaxBodyBytes:
 		return false, true
 	}
-	return translate.IsAPIv3LikeBody(r.URL, contentTypes, body), false
+	return h.recognise.SuspiciousBody(r.URL, contentTypes, body), false
 }
 
 // clientAddr is the client address after Caddy's trusted-proxy handling.

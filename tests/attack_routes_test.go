@@ -52,6 +52,14 @@ func TestAttackRoutes(t *testing.T) {
 		{"wordpress-trims-q/leading-space", "GET", "/?civiwp=CiviCRM&q=%20civicrm/ajax/rest" + call, "", "", refused},
 		{"wordpress-trims-q/trailing-space", "GET", "/?civiwp=CiviCRM&q=civicrm/ajax/rest%20" + call, "", "", refused},
 		{"wordpress-trims-q/vertical-tab", "GET", "/?civiwp=CiviCRM&q=civicrm/ajax/rest%0B" + call, "", "", refused},
+		// A trailing space on the clean path reaches the API under every CMS's
+		// router: Standalone decodes it into the last segment and WordPress's
+		// base page rule into q (which it trims); Drupal 7 and Backdrop
+		// urldecode it into $_GET['q'], Drupal 8 into the extra part it
+		// appends to the route; then CiviCRM's menu lookup compares
+		// "civicrm/ajax/rest " under a PAD SPACE collation, finds
+		// civicrm/ajax/rest, and finds it in the path. (Joomla routes by
+		// option and task, not by this path.)
 		{"menu-lookup-pad-space/clean-path", "GET", "/civicrm/ajax/rest%20?" + call[1:], "", "", refused},
 		{"urldecode-plus/clean-path", "GET", "/civicrm/ajax/rest+?" + call[1:], "", "", refused},
 		{"wordpress-sanitize-text-field/tags", "GET", "/wp-admin/admin.php?page=CiviCRM&q=civicrm/ajax/re%3Cb%3Est" + call, "", "", refused},

@@ -36,10 +36,16 @@ func IsFormBody(contentTypes []string) bool {
 // PHP finds it); other bodies never route. The caller refuses what this
 // reports, like IsAPIv3Like requests.
 func IsAPIv3LikeBody(u *url.URL, contentTypes []string, body []byte) bool {
+	return RecogniseConfig{}.SuspiciousBody(u, contentTypes, body)
+}
+
+// SuspiciousBody is IsAPIv3LikeBody under cfg: a form switched off is not
+// rebuilt by Civigate, so its body is checked too.
+func (cfg RecogniseConfig) SuspiciousBody(u *url.URL, contentTypes []string, body []byte) bool {
 	if len(body) == 0 {
 		return false
 	}
-	if c := classify(u, &RecogniseConfig{}); c.kind == kindClean && c.route.Form != FormAPI4 {
+	if c := classify(u, &cfg); c.kind == kindClean && c.route.Form != FormAPI4 && cfg.enabled(c.route.Form) {
 		return false
 	}
 	// A value is judged once however often it is repeated.

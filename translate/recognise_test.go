@@ -534,8 +534,13 @@ func TestIsAPIv3LikeBody(t *testing.T) {
 			t.Errorf("%q: IsFormBody false", tt.ct)
 		}
 	}
+	// A clean form switched off goes on as sent: its body is checked.
+	u, _ := url.ParseRequestURI("/civicrm/ajax/rest")
+	if !(RecogniseConfig{DisableAjax: true}).SuspiciousBody(u, []string{form}, []byte("civiwp=CiviCRM&q=civicrm/ajax/api4/Contact/delete")) {
+		t.Error("the body of a switched-off clean form not checked")
+	}
 	// PHP sees the first Content-Type (FastCGI) or all of them joined (Apache).
-	u, _ := url.ParseRequestURI("/")
+	u, _ = url.ParseRequestURI("/")
 	if !IsAPIv3LikeBody(u, []string{"text/plain", form}, []byte("rest_route=/civicrm/v3/rest")) {
 		t.Error("a second Content-Type header not considered")
 	}
