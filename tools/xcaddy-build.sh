@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Builds the production Caddy pinned in xcaddy.toml: installs the pinned
-# xcaddy, then runs `xcaddy build <caddy version> --with <plugin>[=<replace>]...`.
+# Builds the production Caddy pinned in xcaddy.toml into bin/caddy (or
+# $CADDY_OUTPUT): installs the pinned xcaddy into bin/, then runs
+#   xcaddy build <caddy version> --with <plugin>[@<version>][=<replace>]...
+# A replacement "." is this checkout, so a fresh machine builds without the
+# module proxy knowing Civigate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 toml=xcaddy.toml
@@ -16,15 +19,20 @@ value() {
 xcaddy_version=$(value xcaddy version)
 caddy_version=$(value caddy version)
 mapfile -t with < <(awk -v here="$PWD" '
-  function flush() { if (m != "") print "--with\n" m (r == "" ? "" : "=" r); m = ""; r = "" }
-  /^\[\[plugins\]\]/ { flush() }
-  /^module *=/  { match($0, /"[^"]*"/); m = substr($0, RSTART + 1, RLENGTH - 2) }
-  /^replace *=/ { match($0, /"[^"]*"/); r = substr($0, RSTART + 1, RLENGTH - 2); if (r == ".") r = here }
+  function str() { match($0, /"[^"]*"/); return substr($0, RSTART + 1, RLENGTH - 2) }
+  function flush() {
+    if (m != "") print "--with\n" m (v == "" ? "" : "@" v) (r == "" ? "" : "=" r)
+    m = ""; v = ""; r = ""
+  }
+  /^\[/ { flush() }
+  /^module *=/  { m = str() }
+  /^version *=/ { v = str() }
+  /^replace *=/ { r = str(); if (r == ".") r = here }
   END { flush() }
 ' "$toml")
 
-go install "github.com/caddyserver/xcaddy/cmd/xcaddy@${xcaddy_version}"
-mkdir -p bin
-"$(go env GOPATH)/bin/xcaddy" build "$caddy_version" "${with[@]}" --output bin/caddy
-bin/caddy list-modules | grep -q '^http.handlers.civicrm$' || { echo "bin/caddy lacks http.handlers.civicrm" >&2; exit 1; }
-echo "built bin/caddy: Caddy $caddy_version with ${with[*]}"
+out=${CADDY_OUTPUT:-bin/caddy}
+GOBIN="$PWD/bin" go install "github.com/caddyserver/xcaddy/cmd/xcaddy@${xcaddy_version}"
+bin/xcaddy build "$caddy_version" "${with[@]}" --output "$out"
+"$out" list-modules | grep -q '^http.handlers.civicrm$' || { echo "$out lacks http.handlers.civicrm" >&2; exit 1; }
+echo "built $out: Caddy $caddy_version with ${with[*]}"

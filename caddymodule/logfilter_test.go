@@ -1,0 +1,98 @@
+package caddymodule
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+func TestCredentialsFilterURI(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/civicrm/ajax/rest?entity=Contact&action=get", "/civicrm/ajax/rest?entity=Contact&action=get"},
+		{"/x?key=s1&api_key=s2&json=1", "/x?key=REDACTED&api_key=REDACTED&json=1"},
+		{"/x?api.key=s&api+key=s&api%5Bkey=s&api[key=s&%20key=s&+api_key=s", "/x?api.key=REDACTED&api+key=REDACTED&api%5Bkey=REDACTED&api[key=REDACTED&%20key=REDACTED&+api_key=REDACTED"},
+		{"/x?.authx=s&.authxSiteKey=s&_authxSes=s&api_key[]=s&key%00x=s", "/x?.authx=REDACTED&.authxSiteKey=REDACTED&_authxSes=REDACTED&api_key[]=REDACTED&key%00x=REDACTED"},
+		{"/x?API_KEY=s&Key=s", "/x?API_KEY=REDACTED&Key=REDACTED"},
+		// Not credentials: a nested key, a different name, '=' inside the value.
+		{"/x?api[key]=s&keys=s&monkey=s&json=key%3Ds", "/x?api[key]=s&keys=s&monkey=s&json=key%3Ds"},
+		// Empty pieces and values, a value holding '=' and '?'.
+		{"/x?&&key=&api_key=a=b?c&", "/x?&&key=&api_key=REDACTED&"},
+		{"no query key=s", "no query key=s"},
+		// A raw '#' stays in the query PHP sees, so it is part of the value.
+		{"/extern/rest.php?q=1&key=s#frag", "/extern/rest.php?q=1&key=REDACTED"},
+	} {
+		got := CredentialsFilter{}.Filter(zap.String("uri", tc.in)).String
+		if got != tc.want {
+			t.Errorf("%q\n got %q\nwant %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCredentialsFilterHeaders(t *testing.T) {
+	h := http.Header{
+		"X.civi.auth":        {"Bearer sec1"},
+		"X_civi-auth":        {"Bearer sec2"},
+		"X-Civi-Key":         {"sec3"},
+		"X.civi_key":         {"sec4"},
+		"X-Civi-Auth-Afform": {"sec5"},
+		"Authorization":      {"Basic sec6"},
+		"Referer":            {"https://site.org/extern/rest.php?entity=Contact&api.key=sec7"},
+		"Cookie":             {"SESS=sec8"},
+		"User-Agent":         {"curl/8"},
+	}
+	orig := h.Clone()
+	f := CredentialsFilter{}.Filter(zap.Object("headers", caddyhttp.LoggableHTTPHeader{Header: h}))
+	enc := zapcore.NewMapObjectEncoder()
+	f.AddTo(enc)
+	logged := enc.Fields["headers"].(map[string]any)
+	if len(logged) != len(orig) {
+		t.Errorf("logged %d headers, want %d: %v", len(logged), len(orig), logged)
+	}
+	for name, vals := range logged {
+		if s := strings.Join(toStrings(vals), ","); strings.Contains(s, "sec") {
+			t.Errorf("%s logged as %q", name, s)
+		}
+	}
+	if got := toStrings(logged["Referer"]); len(got) != 1 || got[0] != "https://site.org/extern/rest.php?entity=Contact&api.key=REDACTED" {
+		t.Errorf("Referer logged as %q", got)
+	}
+	if got := toStrings(logged["User-Agent"]); len(got) != 1 || got[0] != "curl/8" {
+		t.Errorf("User-Agent logged as %q", got)
+	}
+	for k, v := range orig {
+		if h[k][0] != v[0] {
+			t.Errorf("the request's own %s changed to %q", k, h[k])
+		}
+	}
+	// One header's values, as a filter on request>headers>Referer gets them.
+	one := CredentialsFilter{}.Filter(zap.Array("Referer", caddyhttp.LoggableStringArray{"/x?key=sec9", "/y"}))
+	if got := one.Interface.(caddyhttp.LoggableStringArray); got[0] != "/x?key=REDACTED" || got[1] != "/y" {
+		t.Errorf("Referer values filtered to %q", got)
+	}
+}
+
+func toStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}
+
+func TestCredentialsFilterCaddyfile(t *testing.T) {
+	var f CredentialsFilter
+	if err := f.UnmarshalCaddyfile(caddyfile.NewTestDispenser("civicrm_credentials")); err != nil {
+		t.Errorf("no arguments: %v", err)
+	}
+	for _, in := range []string{"civicrm_credentials key", "civicrm_credentials {\n\tkey\n}"} {
+		err := f.UnmarshalCaddyfile(caddyfile.NewTestDispenser(in))
+		if err == nil || !strings.Contains(err.Error(), "key") {
+			t.Errorf("%q: want an error naming the extra token, got %v", in, err)
+		}
+	}
+}
