@@ -88,6 +88,12 @@ type Config struct {
 	Failures      FailureCounter
 	MaxFailures   int           // default 10
 	FailureWindow time.Duration // default 5m
+	// Proofs remembers credentials that authenticated in full, so that an
+	// address blocked for guessing still serves them (see throttled).
+	// Default with Failures: in process memory.
+	Proofs VerdictStore
+	// Guessing, when set, hears what guessing protection did (metrics).
+	Guessing func(GuessingEvent)
 	// Secret keys the HMACs used as rate-limit keys. Empty: random per
 	// process (set one when Failures is shared through Redis).
 	Secret []byte
@@ -131,6 +137,9 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	if cfg.FailureWindow <= 0 {
 		cfg.FailureWindow = 5 * time.Minute
+	}
+	if cfg.Failures != nil && cfg.Proofs == nil {
+		cfg.Proofs = NewMemoryVerdicts()
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -211,7 +220,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	if c.cred != nil && !quiet {
 		credKey = a.credLimitKey(c.cred.raw)
 	}
-	if blocked, wait := a.blocked(ctx, quiet, ipKey, credKey); blocked {
+	if blocked, wait := a.throttled(ctx, quiet, ipKey, credKey, c.cred); blocked {
 		r := &Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429, RetryAfter: wait}
 		if c.cred != nil {
 			r.Flow = c.cred.flow
@@ -272,6 +281,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		}
 		return nil, rej
 	}
+	a.prove(ctx, c.cred, p)
 	if rej := a.cfg.Policy.Check(p, call, req.ClientIP); rej != nil {
 		rej.Flow = flow
 		return nil, rej

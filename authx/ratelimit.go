@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -247,4 +248,99 @@ func (s *RedisVerdicts) Set(parent context.Context, key string, v Verdict, ttl t
 	ctx, cancel := opCtx(parent, s.Timeout)
 	defer cancel()
 	s.breaker.record(s.Client.Set(ctx, s.Prefix+key, v.encode(), ttl).Err())
+}
+
+// GuessingEvent is what guessing protection did to one request, for
+// metrics: a small fixed set.
+type GuessingEvent string
+
+const (
+	// GuessAddressBlocked: refused, unseen, because its client address
+	// failed too often and its credential (if any) was not proven.
+	GuessAddressBlocked GuessingEvent = "address_blocked"
+	// GuessCredentialBlocked: refused because its credential failed too
+	// often, from whatever address.
+	GuessCredentialBlocked GuessingEvent = "credential_blocked"
+	// GuessProvenPassed: from a blocked address, but its credential was
+	// proven, so it was authenticated as usual.
+	GuessProvenPassed GuessingEvent = "proven_passed"
+)
+
+// proofPeriod is how long a credential stays proven after it last
+// authenticated in full: at least one period, at most two. Proofs are
+// kept per period (see proofKey), so a credential in use is proven without
+// a store write on every request and without ever lapsing.
+const proofPeriod = 12 * time.Hour
+
+// throttled decides whether guessing protection refuses a request before
+// its credential is verified (Authenticate's keys: the client address's
+// and the credential's counters). Guessing is throttled, proven users are
+// not:
+//   - a credential whose own counter is full is refused from any address;
+//   - an address whose counter is full is refused too, unseen (nothing is
+//     verified nor asked of CiviCRM), unless the request's credential is
+//     proven: it authenticated in full within proofPeriod. Then it is
+//     authenticated as usual, so a cron job's wrong site key, a test
+//     suite's negative cases or a neighbour behind the same NAT do not lock
+//     out the integrations that work from that address.
+func (a *Authenticator) throttled(ctx context.Context, quiet bool, ipKey, credKey string, cred *presented) (bool, time.Duration) {
+	blocked, wait := a.blocked(ctx, quiet, ipKey, credKey)
+	if !blocked {
+		return false, 0
+	}
+	if cred != nil {
+		// Which counter is full? Only asked when one is.
+		if credBlocked, credWait := a.blocked(ctx, false, credKey); credBlocked {
+			a.observe(GuessCredentialBlocked)
+			return true, credWait
+		}
+		if a.proven(ctx, cred.raw) {
+			a.observe(GuessProvenPassed)
+			return false, 0
+		}
+	}
+	a.observe(GuessAddressBlocked)
+	return true, wait
+}
+
+// prove records that a credential authenticated in full (site key,
+// verification, user requirement) as p, once per proofPeriod.
+func (a *Authenticator) prove(ctx context.Context, cred *presented, p *Principal) {
+	if a.cfg.Proofs == nil || cred == nil {
+		return
+	}
+	key := a.proofKey(cred.raw, a.cfg.Now(), 0)
+	if v, ok := a.cfg.Proofs.Get(ctx, key); ok && v.OK {
+		return
+	}
+	a.cfg.Proofs.Set(ctx, key, Verdict{OK: true, ContactID: p.ContactID, Cred: p.CredType}, 2*proofPeriod)
+}
+
+// proven reports whether a credential authenticated in full in this
+// proofPeriod or the one before.
+func (a *Authenticator) proven(ctx context.Context, raw string) bool {
+	if a.cfg.Proofs == nil {
+		return false
+	}
+	now := a.cfg.Now()
+	for back := range 2 {
+		if v, ok := a.cfg.Proofs.Get(ctx, a.proofKey(raw, now, back)); ok && v.OK {
+			return true
+		}
+	}
+	return false
+}
+
+// proofKey is the store key of a credential's proof for the proofPeriod
+// `back` periods before now's. The whole credential is keyed (for Basic,
+// the password too), unlike its failure counter (the user name).
+func (a *Authenticator) proofKey(raw string, now time.Time, back int) string {
+	period := now.Unix()/int64(proofPeriod/time.Second) - int64(back)
+	return "proof:" + a.mac("proof", raw) + ":" + strconv.FormatInt(period, 10)
+}
+
+func (a *Authenticator) observe(e GuessingEvent) {
+	if a.cfg.Guessing != nil {
+		a.cfg.Guessing(e)
+	}
 }

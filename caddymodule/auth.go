@@ -179,8 +179,17 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 	if ac.MaxFailures >= 0 {
 		if h.redisClient != nil {
 			cfg.Failures = newCleanCache(&authx.RedisCounter{Client: h.redisClient, Prefix: h.redisPrefix + "authfail:"})
+			// Every instance must know the proven credentials a blocked
+			// address still serves.
+			cfg.Proofs = tieredVerdicts{front: authx.NewMemoryVerdicts(),
+				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authproof:"}}
 		} else {
 			cfg.Failures = authx.NewMemoryCounter()
+		}
+		cfg.Guessing = func(e authx.GuessingEvent) {
+			if metrics.guessing != nil { // set up in Provision, after this
+				metrics.guessing.WithLabelValues(string(e)).Inc()
+			}
 		}
 	}
 	if len(ac.Rules) > 0 || ac.Default != "" {

@@ -18,6 +18,7 @@ var metrics = struct {
 	upstreamTime  *prometheus.HistogramVec
 	redisHealthy  prometheus.Gauge
 	legacyRefused *prometheus.CounterVec
+	guessing      *prometheus.CounterVec
 }{}
 
 func initMetrics(registry *prometheus.Registry) {
@@ -48,12 +49,17 @@ func initMetrics(registry *prometheus.Registry) {
 			Namespace: ns, Subsystem: sub, Name: "legacy_refused_total",
 			Help: "Legacy-form requests refused after the configured cut-off date.",
 		}, []string{"form"})
+		metrics.guessing = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Subsystem: sub, Name: "guessing_protection_total",
+			Help: "Guessing protection: refused for a blocked address (address_blocked) or credential " +
+				"(credential_blocked), or served from a blocked address for a proven credential (proven_passed).",
+		}, []string{"event"})
 	})
 	if registry == nil {
 		return
 	}
 	for _, c := range []prometheus.Collector{metrics.requests, metrics.authFailures, metrics.cacheResults,
-		metrics.upstreamTime, metrics.redisHealthy, metrics.legacyRefused} {
+		metrics.upstreamTime, metrics.redisHealthy, metrics.legacyRefused, metrics.guessing} {
 		// Several sites may each have a civicrm handler in one config.
 		if err := registry.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
