@@ -180,8 +180,10 @@ func TestEdgeAuthenticationThroughCaddy(t *testing.T) {
 	}
 }
 
-// After max_failures bad attempts a client gets 429 with Retry-After and
-// CiviCRM is not asked again, with counters in memory and in Redis.
+// After max_failures bad attempts a client gets 429 with Retry-After for
+// any credential it has not proven and CiviCRM is not asked again, while
+// the key it used successfully keeps working (TestAttackRateLimit has the
+// classes), with counters in memory and in Redis.
 func TestGuessingIsThrottled(t *testing.T) {
 	ru, _, prefix := testRedis(t)
 	for name, store := range map[string]string{"memory": "", "redis": "redis " + ru + "\n\t\tredis_prefix " + prefix} {
@@ -199,12 +201,15 @@ func TestGuessingIsThrottled(t *testing.T) {
 				}
 			}
 			env.stub.seen()
-			got := do(t, "GET", extern+"&api_key="+env.stub.APIKey+"&id=1", "", nil)
+			got := do(t, "GET", extern+"&api_key=guess"+randomHex(t, 4)+"&id=1", "", nil)
 			if got.status != http.StatusTooManyRequests || got.header.Get("Retry-After") == "" {
 				t.Fatalf("after 3 failures: %d %q %s", got.status, got.header.Get("Retry-After"), got.body)
 			}
 			if reqs, _ := env.stub.seen(); len(reqs) != 0 {
 				t.Fatalf("a throttled request reached CiviCRM (%d requests)", len(reqs))
+			}
+			if got := do(t, "GET", extern+"&api_key="+env.stub.APIKey+"&id=1", "", nil); got.status != 200 || got.body != stubContactGet {
+				t.Fatalf("the proven key after 3 failures: %d %s", got.status, got.body)
 			}
 			caddyStopNow(t)
 		})
