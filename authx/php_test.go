@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/civigate/civigate/internal/phptest"
 )
 
 // The PHP operations of php.go, checked against real PHP: one php process,
@@ -40,13 +42,7 @@ while (($line = fgets(STDIN)) !== false) {
 
 func runPHPLines(t *testing.T, op byte, inputs []string) []string {
 	t.Helper()
-	php, err := exec.LookPath("php")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("php is not installed; CI must install php-cli (see .ci/run)")
-		}
-		t.Skip("php is not installed")
-	}
+	php := phptest.Path(t)
 	script := filepath.Join(t.TempDir(), "cred.php")
 	if err := os.WriteFile(script, []byte(phpCredentialScript), 0o600); err != nil {
 		t.Fatal(err)

@@ -24,12 +24,7 @@ func TestProvenCredentialsPassABlockedAddress(t *testing.T) {
 	})
 	e.cnt.Now = func() time.Time { return now }
 	office := netip.MustParseAddr("203.0.113.9")
-	try := func(cred string, addr netip.Addr) *Rejection {
-		call := contactGet()
-		call.Credentials = translate.Credentials{XCiviAuth: cred, XCiviKey: testSiteKey}
-		_, rej := e.a.Authenticate(context.Background(), Request{Call: call, ClientIP: addr})
-		return rej
-	}
+	try := e.from
 	if rej := try("Bearer "+akUser, netip.MustParseAddr("198.51.100.1")); rej != nil {
 		t.Fatalf("first use: %v", rej)
 	}
@@ -113,22 +108,25 @@ func TestProofsSharedThroughRedis(t *testing.T) {
 	}
 	one, two := newEnv(t, shared), newEnv(t, shared)
 	office := netip.MustParseAddr("203.0.113.9")
-	try := func(e *env, cred string, addr netip.Addr) *Rejection {
-		call := contactGet()
-		call.Credentials = translate.Credentials{XCiviAuth: cred, XCiviKey: testSiteKey}
-		_, rej := e.a.Authenticate(context.Background(), Request{Call: call, ClientIP: addr})
-		return rej
-	}
-	if rej := try(one, "Bearer "+akUser, netip.MustParseAddr("198.51.100.1")); rej != nil {
+	if rej := one.from("Bearer "+akUser, netip.MustParseAddr("198.51.100.1")); rej != nil {
 		t.Fatalf("proving through one: %v", rej)
 	}
 	for i := range 5 {
-		try(one, "Bearer guess-"+string(rune('a'+i)), office)
+		one.from("Bearer guess-"+string(rune('a'+i)), office)
 	}
-	if rej := try(two, "Bearer guess-z", office); rej == nil || rej.Reason != ReasonRateLimited {
+	if rej := two.from("Bearer guess-z", office); rej == nil || rej.Reason != ReasonRateLimited {
 		t.Fatalf("the address is not blocked on two: %v", rej)
 	}
-	if rej := try(two, "Bearer "+akUser, office); rej != nil {
+	if rej := two.from("Bearer "+akUser, office); rej != nil {
 		t.Fatalf("the proven key from the blocked address through two: %v", rej)
 	}
+}
+
+// from authenticates a Contact.get carrying cred in X-Civi-Auth and the
+// right site key, from addr.
+func (e *env) from(cred string, addr netip.Addr) *Rejection {
+	call := contactGet()
+	call.Credentials = translate.Credentials{XCiviAuth: cred, XCiviKey: testSiteKey}
+	_, rej := e.a.Authenticate(context.Background(), Request{Call: call, ClientIP: addr})
+	return rej
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/internal/phptest"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -265,13 +266,7 @@ func headerSpellings(h string) []string {
 // (as sent) under; "" when none.
 func phpVarNames(t *testing.T, names []string) []string {
 	t.Helper()
-	php, err := exec.LookPath("php")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("php is not installed; CI must install php-cli (see .ci/run)")
-		}
-		t.Skip("php is not installed")
-	}
+	php := phptest.Path(t)
 	const script = `while (($l = fgets(STDIN)) !== false) { $r = []; parse_str(hex2bin(rtrim($l)) . '=v', $r); echo bin2hex((string) array_key_first($r)), "\n"; }`
 	var in strings.Builder
 	for _, n := range names {

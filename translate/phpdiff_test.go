@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/civigate/civigate/internal/phptest"
 )
 
 // The differential tests run every input through real PHP (one php process
@@ -56,10 +58,7 @@ while (($line = fgets(STDIN)) !== false) {
 // process and returns one dump per input.
 func runPHP(t *testing.T, kind byte, inputs []string) []string {
 	t.Helper()
-	php, err := exec.LookPath("php")
-	if err != nil {
-		requirePHP(t)
-	}
+	php := phptest.Path(t)
 	dir := t.TempDir()
 	script := filepath.Join(dir, "dump.php")
 	if err := os.WriteFile(script, []byte(phpDumpScript), 0o600); err != nil {

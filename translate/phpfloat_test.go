@@ -4,16 +4,14 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/civigate/civigate/internal/phptest"
 )
 
 // PHP's float formatting (json_encode and the string cast) checked against
 // real PHP for values on either side of every format switch.
 func TestPHPFloatFormattingMatchesPHP(t *testing.T) {
-	php, err := exec.LookPath("php")
-	if err != nil {
-		requirePHP(t)
-		return
-	}
+	php := phptest.Path(t)
 	values := []string{"1e15", "1e16", "1e17", "1e20", "1e25", "0.0001", "0.00001", "1.5e-7",
 		"123456789012345678.0", "1.5", "-0.0", "0.30000000000000004", "100.0", "0.3333333333333333",
 		"-2.5e-5", "3.0e100", "123456789012345.0", "12345678901234.0", "99999999999999.9", "0.1", "-1234.5678"}

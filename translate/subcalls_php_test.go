@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/civigate/civigate/internal/phptest"
 )
 
 // The walker against an independent model of CiviCRM's chain handling,
@@ -154,16 +156,7 @@ var (
 
 func startPHPModel(t testing.TB) *phpModel {
 	t.Helper()
-	php, err := exec.LookPath("php")
-	if err != nil {
-		if tt, ok := t.(*testing.T); ok {
-			requirePHP(tt)
-		}
-		if os.Getenv("CI") == "true" {
-			t.Fatal("php is not installed")
-		}
-		t.Skip("php is not installed")
-	}
+	php := phptest.Path(t)
 	modelOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "walkmodel")
 		if err != nil {
