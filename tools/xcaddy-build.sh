@@ -34,5 +34,8 @@ mapfile -t with < <(awk -v here="$PWD" '
 out=${CADDY_OUTPUT:-bin/caddy}
 GOBIN="$PWD/bin" go install "github.com/caddyserver/xcaddy/cmd/xcaddy@${xcaddy_version}"
 bin/xcaddy build "$caddy_version" "${with[@]}" --output "$out"
-"$out" list-modules | grep -q '^http.handlers.civicrm$' || { echo "$out lacks http.handlers.civicrm" >&2; exit 1; }
+# Read the whole list first: grep -q would stop reading, and under pipefail
+# the writer's broken pipe would fail the check.
+modules=$("$out" list-modules)
+grep -qx 'http.handlers.civicrm' <<<"$modules" || { echo "$out lacks http.handlers.civicrm" >&2; exit 1; }
 echo "built $out: Caddy $caddy_version with ${with[*]}"
