@@ -2,9 +2,11 @@ package caddymodule
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/caddyserver/caddy/v2"
@@ -16,7 +18,9 @@ func init() {
 
 // adminAPI serves Civigate's routes on Caddy's admin endpoint:
 //
-//	GET  /civigate/legacy-usage             who still uses which legacy form
+//	GET  /civigate/                         the migration console (HTML)
+//	GET  /civigate/legacy-usage             who still uses which legacy form (JSON)
+//	GET  /civigate/legacy-usage.csv         the console's daily history (CSV)
 //	POST /civigate/cache/purge              purge every cached entry
 //	POST /civigate/cache/purge?entity=X     purge one entity's entries
 //	POST /civigate/cache/purge?contact=N    purge one contact's entries
@@ -62,33 +66,25 @@ func liveHandlers() []*Handler {
 
 func (adminAPI) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
-		{Pattern: "/civigate/legacy-usage", Handler: caddy.AdminHandlerFunc(serveUsage)},
+		{Pattern: "/civigate/", Handler: caddy.AdminHandlerFunc(serveAdminConsole)},
+		{Pattern: "/civigate/legacy-usage", Handler: caddy.AdminHandlerFunc(serveAdminConsole)},
+		{Pattern: "/civigate/legacy-usage.csv", Handler: caddy.AdminHandlerFunc(serveAdminConsole)},
 		{Pattern: "/civigate/cache/purge", Handler: caddy.AdminHandlerFunc(servePurge)},
 	}
 }
 
-func serveUsage(w http.ResponseWriter, r *http.Request) error {
-	if r.Method != http.MethodGet {
-		return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method not allowed")}
+// serveAdminConsole serves the migration console (console_page.go).
+func serveAdminConsole(w http.ResponseWriter, r *http.Request) error {
+	resource, ok := strings.CutPrefix(r.URL.Path, "/civigate")
+	if !ok || !isConsoleResource(resource) {
+		return caddy.APIError{HTTPStatus: http.StatusNotFound, Err: fmt.Errorf("no such Civigate resource: %s", r.URL.Path)}
 	}
-	entries := []UsageEntry{}
-	seen := map[string]bool{}
-	for _, h := range liveHandlers() {
-		// Handlers sharing one Redis report the same entries; ask each store once.
-		source := h.usageSource()
-		if h.usage == nil || seen[source] {
-			continue
-		}
-		seen[source] = true
-		got, err := h.usage.report(r.Context())
-		if err != nil {
-			return caddy.APIError{HTTPStatus: http.StatusBadGateway, Err: fmt.Errorf("reading the usage report: %v", err)}
-		}
-		entries = append(entries, got...)
+	err := serveConsole(w, r, resource, liveHandlers())
+	var ce consoleError
+	if errors.As(err, &ce) {
+		return caddy.APIError{HTTPStatus: ce.status, Err: ce}
 	}
-	sortUsage(entries)
-	w.Header().Set("Content-Type", "application/json")
-	return json.NewEncoder(w).Encode(map[string]any{"legacy_usage": entries})
+	return err
 }
 
 func servePurge(w http.ResponseWriter, r *http.Request) error {

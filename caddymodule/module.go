@@ -90,6 +90,7 @@ type Handler struct {
 	signKeys  string
 	logger    *zap.Logger
 	usage     usageRecorder
+	history   historyStore
 	auth      *authx.Authenticator
 
 	cache      *cache.Cache
@@ -180,8 +181,10 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	if h.redisClient != nil {
 		h.usage = newRedisUsage(h.redisClient, h.redisPrefix)
+		h.history = newRedisHistory(h.redisClient, h.redisPrefix, defaultHistoryLimits)
 	} else {
 		h.usage = newMemoryUsage()
+		h.history = newMemoryHistory(defaultHistoryLimits)
 	}
 	initMetrics(ctx.GetMetricsRegistry())
 	registerLive(h)
@@ -214,6 +217,9 @@ func (h *Handler) Cleanup() error {
 	}
 	if h.usage != nil {
 		h.usage.close()
+	}
+	if h.history != nil {
+		h.history.close()
 	}
 	if h.redisClient != nil {
 		_, _ = redisClients.Delete(h.redisURL)

@@ -74,7 +74,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, reply)
 	}
 	setAuthPlaceholders(r, principal)
-	h.usage.record(legacyFeatures(call), usageCaller{contactID: principal.ContactID, fingerprint: principal.KeyFingerprint}, time.Now())
+	h.recordUsage(r, call, principal, time.Now())
 
 	if call.Refusal != nil {
 		h.count(form, outcomeAPIError)

@@ -1,0 +1,286 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
+)
+
+// requestShape is what the console needs to tell a caller how to call the
+// modern endpoint instead: where and how it called, entity, action, and
+// the names of its parameters. It never holds a credential nor a parameter
+// value (values become placeholders, except the flags 0, 1, true, false
+// and null, which decide chaining and options), so storing it keeps
+// nothing a caller sent in confidence.
+type requestShape struct {
+	Scheme         string          `json:"scheme"`
+	Host           string          `json:"host,omitempty"`
+	Form           string          `json:"form"`
+	Method         string          `json:"method"`
+	Entity         string          `json:"entity"`
+	Action         string          `json:"action"`
+	XML            bool            `json:"xml,omitempty"`
+	KeyValue       bool            `json:"key_value,omitempty"`
+	URLCredentials bool            `json:"url_credentials,omitempty"`
+	Credential     string          `json:"credential,omitempty"` // authx credential type
+	Params         json.RawMessage `json:"params"`
+}
+
+// Bounds of a shape: what a caller controls must not grow the history.
+const (
+	shapeMaxKeys  = 16 // parameters per object
+	shapeMaxDepth = 3
+	shapeMaxBytes = 1024
+)
+
+func shapeOf(r *http.Request, call *translate.Call, p *authx.Principal) requestShape {
+	s := requestShape{
+		Scheme:         "http",
+		Host:           safeHost(r.Host),
+		Form:           string(call.Form),
+		Method:         call.Method,
+		Entity:         safeName(call.Entity),
+		Action:         safeName(call.Action),
+		XML:            call.Format == translate.FormatXML,
+		KeyValue:       call.KeyValue,
+		URLCredentials: call.Credentials.APIKey != "" || call.Credentials.SiteKey != "",
+		Credential:     p.CredType,
+	}
+	if r.TLS != nil {
+		s.Scheme = "https"
+	}
+	params := call.Params
+	if params != nil && params.Has("json") {
+		// WordPress REST keeps its json flag among the params; the
+		// modern call's json= is the params themselves.
+		params = params.Clone()
+		params.Delete("json")
+	}
+	s.Params, _ = marshalPlain(placeholders(params, 1))
+	if len(s.Params) > shapeMaxBytes/2 {
+		s.Params = json.RawMessage(`{}`)
+	}
+	return s
+}
+
+// placeholders mirrors a parameter array with its values replaced.
+func placeholders(a *translate.Array, depth int) any {
+	if a == nil {
+		return map[string]any{}
+	}
+	if a.IsList() && a.Len() > 0 {
+		return []any{placeholder(a.Key(0), a.Value(0), depth)}
+	}
+	obj := orderedObject{}
+	for i := 0; i < a.Len() && len(obj) < shapeMaxKeys; i++ {
+		name := safeName(a.Key(i))
+		if name == "" {
+			continue
+		}
+		obj = append(obj, [2]any{name, placeholder(name, a.Value(i), depth)})
+	}
+	return obj
+}
+
+func placeholder(name string, v any, depth int) any {
+	switch v := v.(type) {
+	case nil, bool:
+		return v
+	case translate.Number:
+		if v == "0" || v == "1" {
+			return json.RawMessage(v)
+		}
+	case string:
+		if v == "0" || v == "1" {
+			return v
+		}
+	case *translate.Array:
+		if depth >= shapeMaxDepth {
+			return map[string]any{}
+		}
+		return placeholders(v, depth+1)
+	}
+	return "<" + name + ">"
+}
+
+// orderedObject marshals as a JSON object in the caller's key order.
+type orderedObject [][2]any
+
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, kv := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := marshalPlain(kv[0])
+		v, err := marshalPlain(kv[1])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+// safeName keeps names CiviCRM uses (fields, entities, options, chains
+// such as api.Email.get) and drops anything else: a shape ends up in a
+// shell command an operator copies.
+func safeName(s string) string {
+	if s == "" || len(s) > 64 {
+		return ""
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-') {
+			return ""
+		}
+	}
+	return s
+}
+
+// safeHost keeps a host[:port] made of hostname characters.
+func safeHost(s string) string {
+	s = strings.ToLower(s)
+	if len(s) > 255 {
+		return ""
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '.' || c == '-' || c == ':' || c == '[' || c == ']') {
+			return ""
+		}
+	}
+	return s
+}
+
+// marshalPlain is json.Marshal without HTML escaping: placeholders keep
+// their angle brackets (the page escapes what it shows).
+func marshalPlain(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+func (s requestShape) encode() string {
+	b, _ := marshalPlain(s)
+	if len(b) > shapeMaxBytes {
+		return ""
+	}
+	return string(b)
+}
+
+func decodeShape(s string) (requestShape, bool) {
+	var out requestShape
+	err := json.Unmarshal([]byte(s), &out)
+	return out, err == nil && out.Entity != "" && out.Action != ""
+}
+
+// migration is the modern call that replaces a legacy request shape,
+// with placeholders where credentials and values go.
+type migration struct {
+	Calls   int64       `json:"calls"` // legacy calls of this shape in the period shown
+	Legacy  string      `json:"legacy"`
+	Method  string      `json:"method"`
+	URL     string      `json:"url"`
+	Headers []nameValue `json:"headers"`
+	Fields  []nameValue `json:"fields"`
+	Changes []string    `json:"changes"`
+	Curl    string      `json:"curl"`
+}
+
+type nameValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+var legacyFormNames = map[string]string{
+	string(translate.FormExtern):      "extern/rest.php",
+	string(translate.FormWPRest):      "the WordPress REST route (wp-json/civicrm/v3/rest)",
+	string(translate.FormAjaxVerbose): "a CMS URL for civicrm/ajax/rest (?q=…, page=CiviCRM, option=com_civicrm)",
+	string(translate.FormAjax):        "/civicrm/ajax/rest",
+}
+
+// credentialPlaceholders are the X-Civi-Auth values per credential type.
+var credentialPlaceholders = map[string]string{
+	authx.CredAPIKey: "Bearer <API_KEY>",
+	authx.CredJWT:    "Bearer <JWT>",
+	authx.CredExtJWT: "Bearer <JWT>",
+	authx.CredPass:   "Basic <BASE64_OF_USER:PASSWORD>",
+}
+
+// modernCall builds the migration for a shape. siteKey says whether the
+// site checks the site key, so the call must send X-Civi-Key.
+func (s requestShape) modernCall(siteKey bool) migration {
+	host := s.Host
+	if host == "" {
+		host = "<your-site>"
+	}
+	m := migration{
+		Legacy: s.Method + " " + legacyFormNames[s.Form],
+		Method: s.Method,
+		URL:    s.Scheme + "://" + host + defaultEndpoint,
+	}
+	if s.Method != http.MethodGet && s.Method != http.MethodPost {
+		m.Method = http.MethodPost
+	}
+	if translate.IsDestructiveGET(m.Method, s.Action) {
+		m.Method = http.MethodPost
+		m.Changes = append(m.Changes, "Send it as POST: "+s.Action+" writes, and CiviCRM refuses writes over GET.")
+	}
+	if s.Form != string(translate.FormAjax) {
+		m.Changes = append(m.Changes, "Call "+defaultEndpoint+" instead of "+legacyFormNames[s.Form]+".")
+	}
+	if auth, ok := credentialPlaceholders[s.Credential]; ok {
+		m.Headers = append(m.Headers, nameValue{"X-Civi-Auth", auth})
+		if s.URLCredentials {
+			m.Changes = append(m.Changes, "Send the credential in the X-Civi-Auth header, not as key/api_key in the URL.")
+		}
+	}
+	if siteKey {
+		m.Headers = append(m.Headers, nameValue{"X-Civi-Key", "<SITE_KEY>"})
+		if s.URLCredentials {
+			m.Changes = append(m.Changes, "Send the site key in the X-Civi-Key header.")
+		}
+	}
+	if s.KeyValue {
+		m.Changes = append(m.Changes, "Send all parameters as one JSON object in json=, not as key-value pairs.")
+	}
+	if s.XML {
+		m.Changes = append(m.Changes, "Read the answer as JSON: the modern call answers in JSON, not XML.")
+	}
+	params := string(s.Params)
+	if params == "" || params == "null" || params == "[]" {
+		params = "{}"
+	}
+	m.Fields = []nameValue{{"entity", s.Entity}, {"action", s.Action}, {"json", params}}
+
+	var b strings.Builder
+	b.WriteString("curl")
+	if m.Method == http.MethodGet {
+		b.WriteString(" -G")
+	}
+	b.WriteString(" " + shellQuote(m.URL))
+	for _, h := range m.Headers {
+		b.WriteString(" \\\n  -H " + shellQuote(h.Name+": "+h.Value))
+	}
+	for _, f := range m.Fields {
+		b.WriteString(" \\\n  --data-urlencode " + shellQuote(f.Name+"="+f.Value))
+	}
+	m.Curl = b.String()
+	return m
+}
+
+// shellQuote quotes s for a POSIX shell.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
