@@ -37,19 +37,19 @@ const (
 
 // consoleReport is the JSON document of GET /civigate/legacy-usage.
 type consoleReport struct {
-	LegacyUsage []UsageEntry    `json:"legacy_usage"`
-	GeneratedAt time.Time       `json:"generated_at"`
-	Days        int             `json:"days"`
-	History     historyInfo     `json:"history"`
-	Trend       []trendDay      `json:"trend"`
-	Features    []featureRow    `json:"features"`
-	Callers     []callerRow     `json:"callers"`
-	Cutoff      []cutoffState   `json:"cutoff"`
-	Health      healthReport    `json:"health"`
-	Errors      []string        `json:"errors,omitempty"`
-	legacyErr   error           // the usage report could not be read
-	siteKey     bool            // some handler checks the site key
-	dates       []string        // the days shown, oldest first
+	LegacyUsage []UsageEntry  `json:"legacy_usage"`
+	GeneratedAt time.Time     `json:"generated_at"`
+	Days        int           `json:"days"`
+	History     historyInfo   `json:"history"`
+	Trend       []trendDay    `json:"trend"`
+	Features    []featureRow  `json:"features"`
+	Callers     []callerRow   `json:"callers"`
+	Cutoff      []cutoffState `json:"cutoff"`
+	Health      healthReport  `json:"health"`
+	Errors      []string      `json:"errors,omitempty"`
+	legacyErr   error         // the usage report could not be read
+	siteKey     bool          // some handler checks the site key
+	dates       []string      // the days shown, oldest first
 	byDate      map[string]*historyDay
 }
 
@@ -70,12 +70,12 @@ type trendDay struct {
 }
 
 type featureRow struct {
-	Feature     string     `json:"feature"`
-	Legacy      bool       `json:"legacy"`
-	Calls       int64      `json:"calls"`       // in the days shown
-	AllTime     int64      `json:"all_time"`    // from the legacy-usage report
-	Callers     int        `json:"callers"`     // callers with calls in the days shown
-	LastSeen    *time.Time `json:"last_seen,omitempty"`
+	Feature  string     `json:"feature"`
+	Legacy   bool       `json:"legacy"`
+	Calls    int64      `json:"calls"`    // in the days shown
+	AllTime  int64      `json:"all_time"` // from the legacy-usage report
+	Callers  int        `json:"callers"`  // callers with calls in the days shown
+	LastSeen *time.Time `json:"last_seen,omitempty"`
 }
 
 type callerRow struct {
