@@ -72,9 +72,15 @@ type consoleView struct {
 	LegacyCallers int
 	Trend         chart
 	Callers       []callerView
+	Features      []featureView
 	MoreCallers   int
 	AnyMigration  bool
 	Refusals      []namedValue
+}
+
+type featureView struct {
+	Row   featureRow
+	Chart chart
 }
 
 type callerView struct {
@@ -161,6 +167,16 @@ func newConsoleView(rep *consoleReport) *consoleView {
 		name := callerName(c.ContactID, c.KeyFingerprint)
 		v.Callers = append(v.Callers, callerView{Name: name, Row: c, Chart: callerChart("caller-"+strconv.Itoa(i), name, c.Daily)})
 	}
+	for i, f := range rep.Features {
+		days := make([]callerDayCount, len(rep.Trend))
+		for j, t := range rep.Trend {
+			days[j] = callerDayCount{Date: t.Date, Calls: t.Features[f.Feature]}
+			if f.Legacy {
+				days[j].Legacy = days[j].Calls
+			}
+		}
+		v.Features = append(v.Features, featureView{Row: f, Chart: callerChart("feature-"+strconv.Itoa(i), f.Feature, days)})
+	}
 	for reason, n := range rep.Health.Refusals {
 		if n > 0 {
 			v.Refusals = append(v.Refusals, namedValue{reason, n})
@@ -236,8 +252,8 @@ func trendChart(days []trendDay) chart {
 	return c
 }
 
-// callerChart is a small chart of a caller's calls per day, the legacy
-// part stacked under the rest.
+// callerChart is a small chart of a caller's (or a feature's) calls per
+// day, the legacy part stacked under the rest.
 func callerChart(id, name string, days []callerDayCount) chart {
 	const w, h = 180, 40
 	c := chart{ID: id, Width: w, Height: h, Title: name + ": calls per day"}

@@ -318,7 +318,8 @@ func TestConsolePage(t *testing.T) {
 	if n := len(regexp.MustCompile(`<th[ >]`).FindAllString(page, -1)); n == 0 || n != strings.Count(page, `<th scope="`) {
 		t.Error("a table header without scope")
 	}
-	if n := strings.Count(page, "<svg"); n != 4 || strings.Count(page, `<svg role="img" aria-labelledby="`) != n || strings.Count(page, "<title id=") != n {
+	// The trend, 3 callers, 6 legacy features and api4.
+	if n := strings.Count(page, "<svg"); n != 11 || strings.Count(page, `<svg role="img" aria-labelledby="`) != n || strings.Count(page, "<title id=") != n {
 		t.Errorf("%d charts, not all images with a title", n)
 	}
 	bare := strings.ReplaceAll(page, `xmlns="http://www.w3.org/2000/svg"`, "")

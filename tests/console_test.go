@@ -322,8 +322,8 @@ func checkConsoleDOM(t *testing.T, dom string, tr consoleTraffic, adminFP string
 		t.Errorf("%d table headers, %d with a scope", n, scoped)
 	}
 	svgs := svgTag.FindAllStringSubmatch(dom, -1)
-	if len(svgs) < 4 || len(svgs) != strings.Count(dom, "<svg") {
-		t.Errorf("%d charts with a title of %d charts, want every chart titled (trend and 3 callers)", len(svgs), strings.Count(dom, "<svg"))
+	if len(svgs) != 1+3+6 || len(svgs) != strings.Count(dom, "<svg") {
+		t.Errorf("%d charts with a title of %d charts, want every chart titled (trend, 3 callers, 6 features)", len(svgs), strings.Count(dom, "<svg"))
 	}
 	for _, s := range svgs {
 		if !strings.Contains(s[1], `role="img"`) || !strings.Contains(s[1], `aria-labelledby="`+s[2]) {
