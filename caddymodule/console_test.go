@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/cache"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -84,7 +85,7 @@ func redisForTest(t *testing.T) (redis.UniversalClient, string) {
 	if u == "" {
 		u = "redis://127.0.0.1:6379"
 	}
-	client, err := newRedisClient(u)
+	client, err := cache.NewRedisClient(u)
 	if err != nil {
 		t.Fatal(err)
 	}

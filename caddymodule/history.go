@@ -276,15 +276,21 @@ func newRedisHistory(client redis.UniversalClient, prefix string, limits history
 func (r *redisHistory) add(s historySample) { r.tally.add(s) }
 
 func (r *redisHistory) loop() {
-	defer close(r.done)
-	t := time.NewTicker(historyFlushEvery)
+	flushLoop(historyFlushEvery, r.flush, r.stop, r.done)
+}
+
+// flushLoop calls flush every interval until stop is closed, then once
+// more, and closes done.
+func flushLoop(every time.Duration, flush func(), stop <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-t.C:
-			r.flush()
-		case <-r.stop:
-			r.flush()
+			flush()
+		case <-stop:
+			flush()
 			return
 		}
 	}

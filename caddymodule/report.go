@@ -178,18 +178,7 @@ func (u *redisUsage) record(features []string, caller usageCaller, now time.Time
 }
 
 func (u *redisUsage) loop() {
-	defer close(u.done)
-	t := time.NewTicker(usageFlushEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			u.flush()
-		case <-u.stop:
-			u.flush()
-			return
-		}
-	}
+	flushLoop(usageFlushEvery, u.flush, u.stop, u.done)
 }
 
 // flush merges the tally into Redis. A failed flush loses that second's

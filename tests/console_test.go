@@ -27,7 +27,8 @@ import (
 // consoleReport is the part of GET /civigate/legacy-usage the tests read.
 type consoleReport struct {
 	usageReport
-	Days    int `json:"days"`
+	Errors  []string `json:"errors"`
+	Days    int      `json:"days"`
 	History struct {
 		Storage string `json:"storage"`
 		Shared  bool   `json:"shared"`
