@@ -194,7 +194,7 @@ type Request struct {
 // panics on client input and never puts a credential in a Rejection.
 func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Principal, *Rejection) {
 	call := req.Call
-	if call.Ping {
+	if call.Ping && call.AuthFree {
 		// extern/rest.php answered civicrm/ping without any check.
 		return &Principal{CredType: CredNone, Flow: FlowNone}, nil
 	}
@@ -244,7 +244,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	if c.cred == nil {
 		if !legacy && a.cfg.AllowAnonymous {
 			p := &Principal{CredType: CredNone, Flow: FlowNone}
-			if rej := a.cfg.Policy.Check(p, call, req.ClientIP); rej != nil {
+			if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
 				return nil, rej
 			}
 			return p, nil
@@ -282,11 +282,22 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		return nil, rej
 	}
 	a.prove(ctx, c.cred, p)
-	if rej := a.cfg.Policy.Check(p, call, req.ClientIP); rej != nil {
+	if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
 		rej.Flow = flow
 		return nil, rej
 	}
 	return p, nil
+}
+
+// police decodes the call's parameters, now that its caller may make it
+// (nothing costly is spent on a caller before that), and applies the
+// policy to what it would run. A ping runs nothing.
+func (a *Authenticator) police(ctx context.Context, p *Principal, call *translate.Call, ip netip.Addr) *Rejection {
+	call.DecodeParams(ctx)
+	if call.Ping {
+		return nil
+	}
+	return a.cfg.Policy.Check(p, call, ip)
 }
 
 // guardNeed is what a verified principal must show when the site key did

@@ -285,11 +285,17 @@ func TestAttackCorpus(t *testing.T) {
 	}
 }
 
+// q=civicrm/ping is public; fnName=civicrm/ping (and a ping reached
+// through q=civicrm/ping/x) goes through extern/rest.php's key checks first.
 func TestPingIsPublic(t *testing.T) {
 	e := newEnv(t, nil)
-	call := &translate.Call{Form: translate.FormExtern, Ping: true}
+	call := &translate.Call{Form: translate.FormExtern, Ping: true, AuthFree: true}
 	if p, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej != nil || p.CredType != CredNone {
 		t.Fatalf("ping: %v %v", p, rej)
+	}
+	call = &translate.Call{Form: translate.FormExtern, Ping: true}
+	if p, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej == nil || rej.LegacyMessage() != translate.MsgBadSiteKey {
+		t.Fatalf("fnName ping without credentials: %v %v", p, rej)
 	}
 }
 

@@ -40,11 +40,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	clientIP := clientAddr(r)
 	opts := h.parse
 	opts.ClientIP = clientIP.String()
-	call, reply := translate.ParseRequest(r, route, opts)
+	// Only the envelope (credentials, format) is parsed before the caller
+	// is authenticated; Authenticate decodes the parameters once it has
+	// verified the credential.
+	call, reply := translate.ParseEnvelope(r, route, opts)
 	if reply != nil {
 		h.count(form, outcomeEdgeError)
 		return writeReply(w, *reply)
 	}
+	defer call.Release()
 	if legacyForm(call) && h.Legacy != nil {
 		h.Legacy.announce(w.Header())
 		if h.Legacy.refused(time.Now()) {

@@ -1,5 +1,7 @@
 package translate
 
+import "context"
+
 // Form is the endpoint form a legacy request arrived in. It decides parsing
 // rules (which of entity/q/fnName wins, WordPress's json handling) and the
 // shape of every answer the client gets back.
@@ -104,6 +106,11 @@ type Call struct {
 
 	ClientIP string  // for the destructive-GET body
 	Referer  *string // Referer header, nil when absent
+
+	// decode is the expensive half of parsing, left by ParseEnvelope for
+	// DecodeParams; release gives back its share of the decode budget.
+	decode  func(context.Context, *Call)
+	release func()
 }
 
 // Route is what Recognise found: the endpoint form and which query

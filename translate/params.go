@@ -38,54 +38,41 @@ func isReservedParam(k string) bool {
 	return false
 }
 
-// BuildParamList is CRM_Utils_REST::buildParamList() over the merged request:
-// reserved keys removed, json= decoded when it starts with '{', key-values on
-// top, the return.<key> expansion. A non-nil Reply is CiviCRM's immediate
-// answer (e.g. "Unable to decode supplied JSON.").
-//
-// The one case where PHP 8 itself dies (a json[] array whose element 0 is
-// "{", so json_decode gets an array: TypeError, HTTP 500) answers 400 with an
-// APIv3-shaped JSON error naming the parameter; any other json[] array is
-// ignored as data, exactly as CiviCRM ignores it.
+// BuildParamList is CRM_Utils_REST::buildParamList() over the merged request
+// (exportValues()): reserved keys removed; a json given as an array (a
+// JSON body's json object, or json[k]=v fields) is taken member for member,
+// a json string starting with '{' is decoded; key-values go on top; then
+// the return.<key> expansion. A non-nil Reply is CiviCRM's immediate answer
+// ("Unable to decode supplied JSON.").
 func BuildParamList(req *Array) (*Array, *Reply) {
-	params, fail := buildParamList(req)
-	switch fail {
-	case paramsBadJSON:
+	params, ok := buildParamList(req)
+	if !ok {
 		return nil, jsonDecodeReply()
-	case paramsJSONArray:
-		r := Reply{Status: 400, ContentType: ctJSON, Body: EncodeJSON(APIError(jsonArrayMessage), JSONOptions{})}
-		return nil, &r
 	}
 	return params, nil
 }
 
-type paramsFailure int
-
-const (
-	paramsOK paramsFailure = iota
-	paramsBadJSON
-	paramsJSONArray
-)
-
-const jsonArrayMessage = `Invalid parameter "json": expected a string (a JSON object), got an array`
-
-func buildParamList(req *Array) (*Array, paramsFailure) {
-	params := NewArray()
-	if v, ok := req.Get("json"); ok {
-		// `$requestParams['json'][0] == "{"`: the first byte of a string, or
-		// element 0 of an array (loosely equal to "{" only if it is "{").
+// buildParamList is BuildParamList; ok is false when json= does not decode.
+func buildParamList(req *Array) (params *Array, ok bool) {
+	if v, has := req.Get("json"); has {
 		switch j := v.(type) {
+		case *Array:
+			// CiviCRM 6.17 takes the members of an array json as
+			// parameters (observed: json[sequential]=1 answers a list).
+			// A copy of its top level: json itself stays as it came.
+			params = NewArray()
+			params.reserve(j.Len() + req.Len())
+			for i := 0; i < j.Len(); i++ {
+				params.Set(j.Key(i), j.Value(i))
+			}
 		case string:
+			// `$requestParams['json'][0] == "{"`: its first byte.
 			if strings.HasPrefix(j, "{") {
-				d, err := DecodeJSON([]byte(j))
+				d, err := decodeJSONString(j)
 				if err != nil {
-					return nil, paramsBadJSON
+					return nil, false
 				}
 				params = d.(*Array) // a valid document starting with '{' is an object
-			}
-		case *Array:
-			if e, _ := j.Get("0"); e == "{" {
-				return nil, paramsJSONArray
 			}
 		}
 	}
@@ -95,7 +82,10 @@ func buildParamList(req *Array) (*Array, paramsFailure) {
 			copied++
 		}
 	}
-	params.reserve(copied)
+	if params == nil {
+		params = NewArray()
+		params.reserve(copied)
+	}
 	for i := 0; i < req.Len(); i++ {
 		if k := req.Key(i); !isReservedParam(k) {
 			params.Set(k, req.Value(i))
@@ -108,7 +98,7 @@ func buildParamList(req *Array) (*Array, paramsFailure) {
 			}
 		}
 	}
-	return params, paramsOK
+	return params, true
 }
 
 // jsonDecodeReply is CRM_Utils_JSON::output() of buildParamList's decode
@@ -148,7 +138,7 @@ func BuildWPParamList(req *Array) (*Array, *Reply) {
 	}
 	switch j := j.(type) {
 	case string:
-		if d, err := DecodeJSON([]byte(j)); err == nil {
+		if d, err := decodeJSONString(j); err == nil {
 			if arr, ok := d.(*Array); ok {
 				return arr, nil
 			}

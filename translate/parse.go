@@ -1,14 +1,12 @@
 package translate
 
 import (
-	"bytes"
-	"io"
-	"mime"
-	"mime/multipart"
+	"context"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // ParseOptions bound what ParseRequest accepts.
@@ -24,16 +22,39 @@ type ParseOptions struct {
 }
 
 // ParseRequest builds the Call CiviCRM would execute for a legacy request,
-// parsing the query and (for POST) the form body with PHP's semantics.
+// parsing the query and (for POST) the body with PHP's semantics: it is
+// ParseEnvelope followed by DecodeParams. The Caddy handler calls the two
+// apart and authenticates in between, so that nothing costly is spent on a
+// caller without a valid credential; tools and tests that do not
+// authenticate call this.
+func ParseRequest(r *http.Request, route Route, opts ParseOptions) (*Call, *Reply) {
+	c, reply := ParseEnvelope(r, route, opts)
+	if c != nil {
+		c.DecodeParams(r.Context())
+	}
+	return c, reply
+}
+
+// ParseEnvelope is the first, cheap half of parsing: what a request must
+// be read for before its caller is authenticated. It reads the body (up to
+// MaxBodyBytes) and parses the query and form fields, but decodes no JSON
+// and builds no API parameters: the Call it returns has the endpoint
+// form, the answer format, the credentials and the decisions CiviCRM takes
+// before looking at any credential (extern/rest.php's q check and its
+// public civicrm/ping), and Params nil until DecodeParams. Its memory is
+// the body once, plus at most max_input_vars × max_input_nesting_level
+// small arrays for the form fields, whatever the body holds.
 //
 // A non-nil Reply with a nil Call is an answer CiviCRM gives before looking
 // at any credential (a 413/414 size limit, extern/rest.php's "ERROR:
 // Malformed REST path", a WordPress body that is not JSON): send it as is.
-// Answers CiviCRM gives only after authentication are in Call.Refusal.
 //
-// For POST the body is read (up to MaxBodyBytes) and r.Body is replaced by a
-// reader over the same bytes, so the request can still be passed on.
-func ParseRequest(r *http.Request, route Route, opts ParseOptions) (*Call, *Reply) {
+// The body is consumed: a form body is decoded in place, and the values of
+// the Call share its memory.
+//
+// Any other API dialect (APIv4) follows the same two steps: an envelope
+// with the credentials first, the parameters after authentication.
+func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Reply) {
 	lim := opts.Limits.withDefaults()
 	c := &Call{Form: route.Form, Method: r.Method, ClientIP: clientIP(r, opts.ClientIP)}
 	if ref, ok := r.Header["Referer"]; ok && len(ref) > 0 {
@@ -62,148 +83,257 @@ func ParseRequest(r *http.Request, route Route, opts ParseOptions) (*Call, *Repl
 		return nil, sizeReply(c, http.StatusRequestEntityTooLarge,
 			"Request body is larger than "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes")
 	}
-	post := parseBody(r, route.Form, body, lim)
-
 	if route.Form == FormWPRest {
-		return parseWP(r, c, get, post, body)
+		return wpEnvelope(r, c, get, body, lim)
 	}
 
+	jb := scanJSONBody(r, body)
+	partial := mediaType(r.Header.Get("Content-Type")) == "multipart/form-data"
+	post := parseBody(r, route.Form, body, lim, isEnvelopeField)
+
 	// AuthX reads _authx and _authxSiteKey from $_GET on GET and from $_POST
-	// otherwise; key and api_key come from $_REQUEST (GET, then POST over it).
+	// otherwise; key and api_key come from $_REQUEST (GET, then POST over
+	// it). A JSON body is in neither.
 	authSrc := post
 	if r.Method == http.MethodGet {
 		authSrc = get
 	}
 	c.Credentials.Authx = authSrc.String("_authx")
 	c.Credentials.AuthxSiteKey = authSrc.String("_authxSiteKey")
-	req := MergeRequest(get, post)
-	c.Credentials.SiteKey = req.String("key")
-	c.Credentials.APIKey = req.String("api_key")
-	// Credentials never become API params. key/api_key are reserved anyway;
-	// AuthX deletes _authx (and _authxSes) before CiviCRM builds params; the
-	// _authxSiteKey secret would otherwise travel upstream inside json=.
-	for _, k := range [...]string{"_authx", "_authxSes", "_authxSiteKey"} {
-		req.Delete(k)
-	}
+	request := MergeRequest(get, post)
+	c.Credentials.SiteKey = request.String("key")
+	c.Credentials.APIKey = request.String("api_key")
 
-	jsonV, jsonOK := req.Get("json")
-	c.Format = FormatXML
-	if !phpEmpty(jsonV, jsonOK) {
-		c.Format = FormatJSON
-	}
+	// output() reads json and prettyprint from exportValues(), a JSON body
+	// included; extern/rest.php chose its Content-Type from $_GET alone.
+	view := envelopeView{request: request, body: jb}
+	jsonV, jsonOK := view.get("json")
+	c.Format = boolFormat(!phpEmpty(jsonV, jsonOK))
 	gj, gjOK := get.Get("json")
 	c.JSONInQuery = !phpEmpty(gj, gjOK)
-	pp, ppOK := req.Get("prettyprint")
+	pp, ppOK := view.get("prettyprint")
 	c.Pretty = !phpEmpty(pp, ppOK)
-	if fn, ok := req.Get("fnName"); ok {
-		c.FnName = PHPStringOrEmpty(fn)
+
+	if route.Form == FormExtern {
+		if reply := externEnvelope(c, view, request); reply != nil {
+			return nil, reply
+		}
+		if c.Ping {
+			return c, nil
+		}
 	}
-	for i := 0; i < req.Len(); i++ {
-		if k := req.Key(i); !isReservedParam(k) {
+	c.decode = func(ctx context.Context, c *Call) {
+		if partial {
+			// The envelope read only its own fields of a multipart body.
+			post = parseBody(r, route.Form, body, lim, nil)
+			request = MergeRequest(get, post)
+		}
+		decodeAPIv3(ctx, c, request, jb)
+	}
+	return c, nil
+}
+
+// isEnvelopeField: the fields of a multipart body ParseEnvelope registers.
+func isEnvelopeField(name string) bool {
+	switch name {
+	case "key", "api_key", "_authx", "_authxSiteKey", "q", "fnName", "entity", "json", "prettyprint":
+		return true
+	}
+	return false
+}
+
+// envelopeView is CRM_Utils_Request::exportValues() as far as the envelope
+// needs it: the query and form fields, and over them the top-level
+// members of a JSON body (whose arrays are not decoded yet).
+type envelopeView struct {
+	request *Array
+	body    *jsonBody
+}
+
+func (v envelopeView) get(name string) (any, bool) {
+	if v.body != nil {
+		if raw, ok := v.body.top[name]; ok {
+			return envelopeValue(raw), true
+		}
+	}
+	return v.request.Get(name)
+}
+
+// DecodeParams is the second, costly half of parsing, for a caller whose
+// credential is known to be good: the JSON body and json= are decoded, the
+// API parameters built, and the answers CiviCRM gives after authentication
+// instead of running the API (Call.Refusal) decided. Decoding takes its
+// share of a process-wide memory budget (see DecodeBudget); Release gives
+// it back. It runs once; later calls do nothing.
+func (c *Call) DecodeParams(ctx context.Context) {
+	if c == nil {
+		return
+	}
+	if d := c.decode; d != nil {
+		c.decode = nil
+		d(ctx, c)
+	}
+	if c.Params == nil {
+		c.Params = NewArray()
+	}
+}
+
+// externEnvelope is what extern/rest.php decides before any credential
+// check: loadCMSBootstrap()'s q test (a "<x>/ping" q skips the key checks,
+// any other q must be civicrm/<entity>/<action>), and then, on that ping
+// path, handle()'s answers that need no credential. CiviCRM dies with
+// HTTP 500 on a q or key that is an array (explode and trim get one).
+func externEnvelope(c *Call, v envelopeView, request *Array) *Reply {
+	q, qOK := v.get("q")
+	if _, isArr := q.(*Array); isArr {
+		return crashReply(c, `Invalid parameter "q": expected a string`)
+	}
+	if !phpEmpty(q, qOK) {
+		args := strings.Split(PHPString(q), "/")
+		switch {
+		case len(args) == 2 && args[1] == "ping":
+			c.PingBootstrap = true
+		case len(args) != 3 || args[0] != "civicrm":
+			return replyPtr(RenderResult(c, RESTError("ERROR: Malformed REST path")))
+		}
+	}
+	if !c.PingBootstrap {
+		if k, _ := request.Get("key"); k != nil {
+			if _, isArr := k.(*Array); isArr {
+				return crashReply(c, `Invalid parameter "key": expected a string`)
+			}
+		}
+		return nil
+	}
+	// handle() on the ping path: a target that is no API call is refused
+	// before handle() checks any key; civicrm/ping itself is answered.
+	target := q
+	if fn, ok := v.get("fnName"); !phpEmpty(fn, ok) {
+		target = fn
+	}
+	if entity, ok := v.get("entity"); !phpEmpty(entity, ok) {
+		return nil
+	}
+	ts, isStr := stringArg(target)
+	if !isStr {
+		return nil // handle() dies on it too, after its own key checks
+	}
+	args := strings.Split(ts, "/")
+	if args[0] != "civicrm" || len(args) != 3 && (len(args) < 2 || args[1] != "ping") {
+		return replyPtr(RenderResult(c, RESTError("Unknown function invocation.")))
+	}
+	if args[1] == "ping" {
+		c.Ping, c.AuthFree = true, true
+	}
+	return nil
+}
+
+// decodeAPIv3 builds the parameters of an extern/rest.php or
+// civicrm/ajax/rest call from the merged query and form fields (request,
+// PHP's $_REQUEST) and a JSON body.
+func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody) {
+	// AuthX deletes _authx (and _authxSes) before the page runs; the
+	// _authxSiteKey secret would otherwise travel upstream inside json=.
+	// A JSON body's copies are deleted too: no credential goes upstream.
+	dropAuthx := func(a *Array) {
+		for _, k := range [...]string{"_authx", "_authxSes", "_authxSiteKey"} {
+			a.Delete(k)
+		}
+	}
+	dropAuthx(request)
+	for i := 0; i < request.Len(); i++ {
+		if !isReservedParam(request.Key(i)) {
 			c.KeyValue = true
 			break
 		}
 	}
 
-	if route.Form == FormExtern {
-		if reply := selectExtern(c, req); reply != nil {
-			return nil, reply
+	// Weigh what is to be decoded before decoding any of it: the JSON
+	// body, json= (buildParamList decodes it when it starts with '{') and
+	// a batch's json (processMultiple reads $_REQUEST's).
+	var cost int64
+	if jb != nil {
+		cost += decodeCost(jb.values, len(jb.data))
+	}
+	view := envelopeView{request: request, body: jb}
+	exported, _ := view.get("json")
+	batchJSON, _ := request.Get("json")
+	for i, t := range [2]any{exported, batchJSON} {
+		s, isStr := t.(string)
+		if !isStr || s == "" || (i == 0 && s[0] != '{') || (i == 1 && t == exported) {
+			continue
 		}
+		if n, err := scanJSON(unsafe.Slice(unsafe.StringData(s), len(s))); err == nil {
+			cost += decodeCost(n, len(s))
+		}
+	}
+	if reply := reserveDecode(ctx, c, cost); reply != nil {
+		c.Refusal = reply
+		return
+	}
+
+	req := request
+	if jb != nil {
+		if body := jb.decode(); body != nil {
+			req = MergeRequest(request, body)
+			dropAuthx(req)
+		}
+	}
+	if fn, ok := req.Get("fnName"); ok {
+		c.FnName = PHPStringOrEmpty(fn)
+	}
+	if c.Form == FormExtern {
+		externCall(c, req)
 	} else {
-		selectAjax(c, req)
+		ajaxCall(c, req, request)
 	}
-	if c.Refusal != nil || c.Ping {
-		if c.Params == nil {
-			c.Params = NewArray()
-		}
-		return c, nil
-	}
-	if c.Batch {
-		c.Params = NewArray()
-		if s, ok := req.Get("json"); ok {
-			if str, isStr := s.(string); isStr {
-				if d, err := DecodeJSON([]byte(str)); err == nil {
-					if arr, isArr := d.(*Array); isArr {
-						c.Params = arr
-					}
-				}
-			}
-		}
-		return c, nil
-	}
-	params, fail := buildParamList(req)
-	switch fail {
-	case paramsBadJSON:
-		c.Params = NewArray()
-		c.Refusal = jsonDecodeReply()
-		return c, nil
-	case paramsJSONArray:
-		c.Params = NewArray()
-		c.Refusal = replyPtr(ErrorReply(c, http.StatusBadRequest, APIError(jsonArrayMessage)))
-		return c, nil
-	}
-	c.Params = params
-	// process(): a className call runs before (and instead of) the GET rule.
-	if cn, ok := params.Get("className"); ok && cn != nil {
-		c.ClassName = PHPStringOrEmpty(cn)
-		c.HasClassName = true
-		return c, nil
-	}
-	if IsDestructiveGET(c.Method, c.Action) {
-		c.Refusal = replyPtr(DestructiveGETReply(c))
-	}
-	return c, nil
 }
 
-// selectExtern is extern/rest.php's loadCMSBootstrap() q check and handle().
-func selectExtern(c *Call, req *Array) *Reply {
-	q, qOK := req.Get("q")
-	if !phpEmpty(q, qOK) {
-		qs, isStr := q.(string)
-		args := strings.Split(qs, "/")
-		switch {
-		case isStr && len(args) == 2 && args[1] == "ping":
-			c.PingBootstrap = true
-		case !isStr || len(args) != 3 || args[0] != "civicrm":
-			return replyPtr(RenderResult(c, RESTError("ERROR: Malformed REST path")))
-		}
-	}
-
+// externCall is CRM_Utils_REST::handle() and process() as extern/rest.php
+// runs them once loadCMSBootstrap() has let the caller in.
+func externCall(c *Call, req *Array) {
+	// handle(): a non-empty fnName replaces q; a non-empty entity beats both.
+	q, _ := req.Get("q")
 	target := q
 	if fn, ok := req.Get("fnName"); !phpEmpty(fn, ok) {
 		target = fn
 	}
-	entity, eOK := req.Get("entity")
-	action, _ := req.Get("action")
-	if phpEmpty(entity, eOK) && !phpEmpty(target, true) {
-		ts, isStr := target.(string)
+	var entity, action any
+	if e, ok := req.Get("entity"); phpEmpty(e, ok) && !phpEmpty(target, true) {
+		ts, isStr := stringArg(target)
+		if !isStr {
+			c.Refusal = crashReply(c, `Invalid parameter "fnName": expected a string`)
+			return
+		}
 		args := strings.Split(ts, "/")
-		unknown := !isStr || args[0] != "civicrm" || (len(args) != 3 && (len(args) < 2 || args[1] != "ping"))
-		if unknown {
-			reply := replyPtr(RenderResult(c, RESTError("Unknown function invocation.")))
-			if c.PingBootstrap {
-				return reply // handle() answers before any credential check
-			}
-			c.Refusal = reply
-			return nil
+		if args[0] != "civicrm" || len(args) != 3 && (len(args) < 2 || args[1] != "ping") {
+			c.Refusal = replyPtr(RenderResult(c, RESTError("Unknown function invocation.")))
+			return
 		}
 		if args[1] == "ping" {
 			c.Ping = true
-			c.AuthFree = c.PingBootstrap
-			return nil
+			return
 		}
 		entity, action = args[1], args[2]
+	} else {
+		entity, _ = req.Get("entity")
+		action, _ = req.Get("action")
 	}
-	c.Refusal = setEntityAction(c, entity, action)
-	return nil
+	params, ok := buildParamList(req)
+	if !ok {
+		c.Refusal = jsonDecodeReply()
+		return
+	}
+	process(c, entity, action, params)
 }
 
-// selectAjax is CRM_Utils_REST::ajax(): fnName beats entity/action, both of
-// which are otherwise mandatory; entity=api3 is a CRM.api3 batch.
-func selectAjax(c *Call, req *Array) {
-	fn, fnOK := req.Get("fnName")
+// ajaxCall is CRM_Utils_REST::ajax() after AuthX and the CSRF check: a
+// non-empty fnName ("civicrm/<entity>/<action>") beats entity and action,
+// which are otherwise both required; entity=api3 is a CRM.api3 batch,
+// whose calls processMultiple() reads from $_REQUEST (request).
+func ajaxCall(c *Call, req, request *Array) {
 	var entity, action any
-	if phpEmpty(fn, fnOK) {
+	if fn, ok := req.Get("fnName"); phpEmpty(fn, ok) {
 		var eOK, aOK bool
 		entity, eOK = req.Get("entity")
 		action, aOK = req.Get("action")
@@ -212,12 +342,13 @@ func selectAjax(c *Call, req *Array) {
 			return
 		}
 		if entity == "api3" {
-			c.Batch = true
+			batchCall(c, action, request)
+			return
 		}
 	} else {
-		fs, isStr := fn.(string)
+		fs, isStr := stringArg(fn)
 		if !isStr {
-			c.Refusal = replyPtr(ErrorReply(c, http.StatusBadRequest, APIError(`Invalid parameter "fnName": expected a string`)))
+			c.Refusal = crashReply(c, `Invalid parameter "fnName": expected a string`)
 			return
 		}
 		args := strings.Split(fs, "/")
@@ -233,258 +364,101 @@ func selectAjax(c *Call, req *Array) {
 			action = args[2]
 		}
 	}
-	c.Refusal = setEntityAction(c, entity, action)
+	params, ok := buildParamList(req)
+	if !ok {
+		c.Refusal = jsonDecodeReply()
+		return
+	}
+	process(c, entity, action, params)
 }
 
-// setEntityAction stores process()'s munged entity and action
-// (`if (!empty($args[$i])) munge`). Arrays are a PHP TypeError there; they
-// get a 400 naming the parameter.
-func setEntityAction(c *Call, entity, action any) *Reply {
-	for _, p := range []struct {
-		name string
-		v    any
-		dst  *string
-	}{{"entity", entity, &c.Entity}, {"action", action, &c.Action}} {
-		if phpEmpty(p.v, true) {
-			continue
-		}
-		s, ok := p.v.(string)
-		if !ok {
-			return replyPtr(ErrorReply(c, http.StatusBadRequest, APIError(`Invalid parameter "`+p.name+`": expected a string`)))
-		}
-		*p.dst = Munge(s)
+// batchCall is processMultiple(): json_decode($_REQUEST['json']), a map or
+// list of [entity, action, params]. Anything that does not decode to an
+// array is no call at all; an array json is a TypeError.
+func batchCall(c *Call, action any, request *Array) {
+	c.Batch = true
+	c.Entity = "api3"
+	if s, isStr := stringArg(action); isStr {
+		c.Action = Munge(s)
 	}
-	return nil
-}
-
-// parseWP builds the Call for the WordPress REST route: WP_REST_Request's
-// params (JSON body > body > query), required entity/action, the
-// controller's params and JSON-iff-json-present format.
-func parseWP(r *http.Request, c *Call, get, post *Array, body []byte) (*Call, *Reply) {
-	params := NewArray()
-	// WordPress assigns in reverse priority order, so a key keeps the
-	// position of its lowest-priority occurrence and the value of its highest.
-	srcs := []*Array{get}
-	if wpBodyMethod(r.Method) {
-		srcs = append(srcs, post)
-	}
-	if isJSONMediaType(r.Header.Get("Content-Type")) && len(bytes.TrimSpace(body)) > 0 {
-		d, err := DecodeJSON(body)
-		if err != nil {
-			// WP_REST_Request::parse_json_params: rest_invalid_json.
-			data := WPStatusData(http.StatusBadRequest)
-			reply := WPErrorReply(http.StatusBadRequest, "rest_invalid_json", "Invalid JSON body passed.", data)
-			return nil, &reply
-		}
-		srcs = append(srcs, phpArrayCast(d))
-	}
-	for _, s := range srcs {
-		for i := 0; i < s.Len(); i++ {
-			params.Set(s.Key(i), s.Value(i))
-		}
-	}
-
-	c.Credentials.SiteKey = params.String("key")
-	c.Credentials.APIKey = params.String("api_key")
-	j, ok := params.Get("json")
-	c.Format = FormatXML
-	if ok && j != nil {
-		c.Format = FormatJSON
-	}
-
-	var missing []string
-	for _, k := range [...]string{"entity", "action"} {
-		if v, ok := params.Get(k); !ok || v == nil {
-			missing = append(missing, k)
-		}
-	}
-	if len(missing) > 0 {
-		c.Params = NewArray()
-		c.Refusal = replyPtr(wpMissingParams(missing...))
-		return c, nil
-	}
-	var invalid []string
-	for _, k := range [...]string{"entity", "action"} {
-		if v, _ := params.Get(k); !isWPString(v) {
-			invalid = append(invalid, k)
-		}
-	}
-	if len(invalid) > 0 {
-		c.Params = NewArray()
-		c.Refusal = replyPtr(wpInvalidParams(invalid...))
-		return c, nil
-	}
-	e, _ := params.Get("entity")
-	a, _ := params.Get("action")
-	c.Entity, c.Action = wpArgString(e), wpArgString(a)
-	if c.Entity != "" {
-		c.Entity = Munge(c.Entity)
-	}
-	if c.Action != "" {
-		c.Action = Munge(c.Action)
-	}
-
-	apiParams, reply := BuildWPParamList(params)
-	if reply != nil {
-		c.Params = NewArray()
-		c.Refusal = reply
-		return c, nil
-	}
-	c.Params = apiParams
-	if !ok || j == nil || isNumericValue(j) {
-		for _, k := range apiParams.Keys() {
-			if k != "json" {
-				c.KeyValue = true
-				break
+	c.Params = NewArray()
+	switch j, _ := request.Get("json"); j := j.(type) {
+	case *Array:
+		c.Refusal = crashReply(c, `Invalid parameter "json": expected a string`)
+	case string:
+		if d, err := decodeJSONString(j); err == nil {
+			if arr, isArr := d.(*Array); isArr {
+				c.Params = arr
 			}
 		}
 	}
-	return c, nil
 }
 
-// isWPString: WordPress validates entity/action as type "string", which
-// also accepts numbers (rest_is_scalar → cast).
-func isWPString(v any) bool {
-	switch v.(type) {
-	case string, Number:
-		return true
-	}
-	return false
-}
-
-func wpArgString(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case Number:
-		return string(v)
-	}
-	return ""
-}
-
-// phpArrayCast is (array) $value as WP_REST_Request::get_params applies it
-// to the decoded JSON body.
-func phpArrayCast(v any) *Array {
-	switch v := v.(type) {
-	case *Array:
-		return v
-	case nil:
-		return NewArray()
-	}
-	a := NewArray()
-	a.Set("0", v)
-	return a
-}
-
-func wpBodyMethod(m string) bool {
-	switch m {
-	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-		return true
-	}
-	return false
-}
-
-// isJSONMediaType is wp_is_json_media_type: application/json or any +json type.
-func isJSONMediaType(ct string) bool {
-	mt := mediaType(ct)
-	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// mediaType is the lower-cased type/subtype, cut where PHP's SAPI cuts it
-// (at ';', ',' or a space).
-func mediaType(ct string) string {
-	ct = strings.TrimLeft(ct, " \t")
-	if i := strings.IndexAny(ct, "; ,"); i >= 0 {
-		ct = ct[:i]
-	}
-	return strings.ToLower(ct)
-}
-
-// readBody reads the body when PHP (or WordPress) would look at it.
-func readBody(r *http.Request, form Form, max int64) (body []byte, tooBig bool) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil, false
-	}
-	mt := mediaType(r.Header.Get("Content-Type"))
-	switch {
-	case form == FormWPRest && (isJSONMediaType(mt) || mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"):
-	case r.Method == http.MethodPost && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"):
-	default:
-		return nil, false
-	}
-	src := io.Reader(r.Body)
-	if max > 0 {
-		src = io.LimitReader(r.Body, max+1)
-	}
-	body, err := io.ReadAll(src)
-	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
-	if err != nil {
-		return body, false
-	}
-	return body, max > 0 && int64(len(body)) > max
-}
-
-// parseBody is PHP's $_POST (POST only; WordPress also parses a form body
-// itself for PUT/PATCH/DELETE, with parse_str).
-func parseBody(r *http.Request, form Form, body []byte, lim Limits) *Array {
-	post := NewArray()
-	if len(body) == 0 {
-		return post
-	}
-	ct := r.Header.Get("Content-Type")
-	switch mediaType(ct) {
-	case "application/x-www-form-urlencoded":
-		if r.Method == http.MethodPost {
-			parsePostBody(post, string(body), lim)
-		} else if form == FormWPRest {
-			ParseQuery(post, string(body), lim) //nolint:errcheck
-		}
-	case "multipart/form-data":
-		if r.Method == http.MethodPost {
-			parseMultipart(post, ct, body, lim)
+// process is CRM_Utils_REST::process(): the entity and action munged (a
+// non-empty array is a TypeError in trim), a className call instead of the
+// API, the destructive-GET rule, then civicrm_api(string $entity, string
+// $action, …), which dies on a NULL or array entity or action (a TypeError
+// PHP answers with HTTP 500) and otherwise casts them to strings; the
+// kernel munges them again, so an empty one becomes a random name.
+func process(c *Call, entity, action any, params *Array) {
+	c.Params = params
+	args := [2]any{entity, action}
+	argNames := [2]string{"entity", "action"}
+	var names [2]string
+	for i, v := range args {
+		s, isStr := stringArg(v)
+		switch {
+		case v == nil:
+		case !PHPEmpty(v) && !isStr:
+			c.Refusal = crashReply(c, `Invalid parameter "`+argNames[i]+`": expected a string`)
+			return
+		case !PHPEmpty(v):
+			names[i] = Munge(s)
+		default:
+			names[i] = s // "", "0", false, 0: left as they are
 		}
 	}
-	return post
-}
-
-// parseMultipart registers the non-file fields of a multipart/form-data body
-// as PHP's rfc1867 handler does: the first max_input_vars fields, names
-// mangled like any other variable, values verbatim. Files go to $_FILES,
-// which CiviCRM's REST layer never reads. A malformed body ends parsing with
-// what was read so far.
-func parseMultipart(dst *Array, ct string, body []byte, lim Limits) {
-	_, params, err := mime.ParseMediaType(ct)
-	if err != nil || params["boundary"] == "" {
+	c.Entity, c.Action = names[0], names[1]
+	if cn, ok := params.Get("className"); ok && cn != nil {
+		c.ClassName = PHPStringOrEmpty(cn)
+		c.HasClassName = true
 		return
 	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	count := 0
-	for {
-		part, err := mr.NextRawPart()
-		if err != nil {
-			return
-		}
-		_, dp, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		if err != nil {
-			continue
-		}
-		if _, isFile := dp["filename"]; isFile {
-			continue
-		}
-		name, ok := dp["name"]
-		if !ok {
-			continue
-		}
-		val, err := io.ReadAll(part)
-		if err != nil {
-			return
-		}
-		count++
-		if count > lim.MaxInputVars {
-			continue
-		}
-		registerVar(dst, name, string(val), lim)
+	if _, isArr := action.(*Array); isArr && c.Method == http.MethodGet {
+		c.Refusal = crashReply(c, `Invalid parameter "action": expected a string`)
+		return
 	}
+	if IsDestructiveGET(c.Method, c.Action) {
+		c.Refusal = replyPtr(DestructiveGETReply(c))
+		return
+	}
+	for i, v := range args {
+		if _, isArr := v.(*Array); v == nil || isArr {
+			c.Refusal = crashReply(c, `Missing parameter "`+argNames[i]+`": expected a string`)
+			return
+		}
+		if names[i] == "" {
+			names[i] = Munge("")
+		}
+	}
+	c.Entity, c.Action = names[0], names[1]
+}
+
+// stringArg is a request value passed to a PHP function's string
+// parameter: scalars cast as PHP casts them (NULL as ""), arrays refused.
+func stringArg(v any) (string, bool) {
+	if _, isArr := v.(*Array); isArr {
+		return "", false
+	}
+	return PHPString(v), true
+}
+
+// crashReply answers a request CiviCRM itself would die on with a PHP
+// fatal error (a TypeError): HTTP 500, as CiviCRM would send, but with an
+// APIv3 error in the client's format naming the parameter instead of
+// CiviCRM's empty body or PHP error page.
+func crashReply(c *Call, msg string) *Reply {
+	return replyPtr(ErrorReply(c, http.StatusInternalServerError, APIError(msg+" (CiviCRM fails on this request with HTTP 500)")))
 }
 
 // clientIP is CRM_Utils_System::ipAddress(): REMOTE_ADDR, "::1" reported as

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // phpJSONMaxDepth is json_decode's default depth (512). PHP counts the
@@ -25,10 +26,51 @@ var ErrJSON = errors.New("invalid JSON")
 // literals, invalid UTF-8, unpaired surrogates, control characters, trailing
 // garbage and more than 511 nested arrays/objects are errors.
 func DecodeJSON(data []byte) (any, error) {
-	if !utf8.Valid(data) {
+	d := jsonDecoder{data: data}
+	return d.document()
+}
+
+// decodeJSONString is DecodeJSON over a string without copying it: the
+// strings of the result that hold no escape share the text's memory, so a
+// large json= value costs its tree, not a second copy of itself.
+func decodeJSONString(s string) (any, error) {
+	d := jsonDecoder{data: unsafe.Slice(unsafe.StringData(s), len(s)), alias: true}
+	return d.document()
+}
+
+// scanJSON checks data exactly as DecodeJSON would, without building
+// anything, and counts the values (scalars, arrays and objects) DecodeJSON
+// would create. It is what lets a request be weighed before it is decoded.
+func scanJSON(data []byte) (values int, err error) {
+	d := jsonDecoder{data: data, scan: true}
+	_, err = d.document()
+	return d.values, err
+}
+
+// scanJSONMembers is scanJSON that also reports each member of a top-level
+// object: its key (decoded) and its value's raw JSON text. A repeated key is
+// reported each time; as in PHP, the last one counts. The key aliases data.
+func scanJSONMembers(data []byte, member func(key string, raw []byte)) (values int, err error) {
+	d := jsonDecoder{data: data, scan: true, alias: true, member: member}
+	_, err = d.document()
+	return d.values, err
+}
+
+type jsonDecoder struct {
+	data []byte
+	pos  int
+	// alias: strings without escapes share data's memory (data must never
+	// change). scan: validate and count only, build nothing.
+	alias, scan bool
+	values      int // values met so far
+	member      func(key string, raw []byte)
+	stack       []any // elements of the lists being read
+}
+
+func (d *jsonDecoder) document() (any, error) {
+	if !utf8.Valid(d.data) {
 		return nil, fmt.Errorf("%w: malformed UTF-8", ErrJSON)
 	}
-	d := jsonDecoder{data: data}
 	d.skipSpace()
 	v, err := d.value(0)
 	if err != nil {
@@ -39,11 +81,6 @@ func DecodeJSON(data []byte) (any, error) {
 		return nil, fmt.Errorf("%w: trailing data at offset %d", ErrJSON, d.pos)
 	}
 	return v, nil
-}
-
-type jsonDecoder struct {
-	data []byte
-	pos  int
 }
 
 func (d *jsonDecoder) errorf(format string, args ...any) error {
@@ -65,13 +102,14 @@ func (d *jsonDecoder) value(depth int) (any, error) {
 	if d.pos >= len(d.data) {
 		return nil, d.errorf("unexpected end")
 	}
+	d.values++
 	switch c := d.data[d.pos]; {
 	case c == '{':
 		return d.object(depth + 1)
 	case c == '[':
 		return d.array(depth + 1)
 	case c == '"':
-		return d.str()
+		return d.str(!d.scan)
 	case c == '-' || (c >= '0' && c <= '9'):
 		return d.number()
 	case d.literal("true"):
@@ -98,18 +136,22 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		return nil, d.errorf("maximum depth exceeded")
 	}
 	d.pos++ // {
-	arr := NewArray()
+	var arr *Array
+	if !d.scan {
+		arr = NewArray()
+	}
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
 		return arr, nil
 	}
+	report := d.member != nil && depth == 1
 	for {
 		d.skipSpace()
 		if d.pos >= len(d.data) || d.data[d.pos] != '"' {
 			return nil, d.errorf("object key expected")
 		}
-		key, err := d.str()
+		key, err := d.str(!d.scan || report)
 		if err != nil {
 			return nil, err
 		}
@@ -119,11 +161,17 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 		}
 		d.pos++
 		d.skipSpace()
+		start := d.pos
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		arr.Set(NormalizeKey(key), v)
+		if report {
+			d.member(key, d.data[start:d.pos])
+		}
+		if !d.scan {
+			arr.Set(NormalizeKey(key), v)
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end in object")
@@ -145,19 +193,26 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 		return nil, d.errorf("maximum depth exceeded")
 	}
 	d.pos++ // [
-	arr := NewArray()
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == ']' {
 		d.pos++
-		return arr, nil
+		if d.scan {
+			return nil, nil
+		}
+		return NewArray(), nil
 	}
+	// Elements wait on a stack shared by every level and become one
+	// exactly sized array at ']': no slice growth, no index.
+	mark := len(d.stack)
 	for {
 		d.skipSpace()
 		v, err := d.value(depth)
 		if err != nil {
 			return nil, err
 		}
-		arr.Append(v)
+		if !d.scan {
+			d.stack = append(d.stack, v)
+		}
 		d.skipSpace()
 		if d.pos >= len(d.data) {
 			return nil, d.errorf("unexpected end in array")
@@ -167,11 +222,43 @@ func (d *jsonDecoder) array(depth int) (any, error) {
 			d.pos++
 		case ']':
 			d.pos++
-			return arr, nil
+			if d.scan {
+				return nil, nil
+			}
+			return d.list(mark), nil
 		default:
 			return nil, d.errorf("',' or ']' expected")
 		}
 	}
+}
+
+// list makes the PHP list [0 => …, 1 => …] of the values stacked since mark.
+func (d *jsonDecoder) list(mark int) *Array {
+	n := len(d.stack) - mark
+	a := &Array{keys: make([]string, n), vals: make([]any, n), next: int64(n), nextSet: true}
+	copy(a.vals, d.stack[mark:])
+	clear(d.stack[mark:])
+	d.stack = d.stack[:mark]
+	for i := range a.keys {
+		a.keys[i] = listKey(i)
+	}
+	return a
+}
+
+// listKeys are the keys of small lists, shared instead of made per element.
+var listKeys = func() []string {
+	k := make([]string, 1024)
+	for i := range k {
+		k[i] = strconv.Itoa(i)
+	}
+	return k
+}()
+
+func listKey(i int) string {
+	if i < len(listKeys) {
+		return listKeys[i]
+	}
+	return strconv.Itoa(i)
 }
 
 func (d *jsonDecoder) number() (any, error) {
@@ -207,17 +294,32 @@ func (d *jsonDecoder) number() (any, error) {
 			return nil, d.errorf("digit expected in exponent")
 		}
 	}
-	return Number(d.data[start:d.pos]), nil
+	if d.scan {
+		return nil, nil
+	}
+	return Number(d.text(start, d.pos)), nil
 }
 
-func (d *jsonDecoder) str() (string, error) {
+// text is data[start:end] as a string, shared with data when aliasing.
+func (d *jsonDecoder) text(start, end int) string {
+	if d.alias && end > start {
+		return unsafe.String(&d.data[start], end-start)
+	}
+	return string(d.data[start:end])
+}
+
+// str reads a string; want says whether its text is needed at all.
+func (d *jsonDecoder) str(want bool) (string, error) {
 	d.pos++ // opening quote
 	start := d.pos
 	// Fast path: no escapes.
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		if c == '"' {
-			s := string(d.data[start:d.pos])
+			var s string
+			if want {
+				s = d.text(start, d.pos)
+			}
 			d.pos++
 			return s, nil
 		}
@@ -230,7 +332,12 @@ func (d *jsonDecoder) str() (string, error) {
 		d.pos++
 	}
 	var b strings.Builder
-	b.Write(d.data[start:d.pos])
+	write := func(p ...byte) {
+		if want {
+			b.Write(p)
+		}
+	}
+	write(d.data[start:d.pos]...)
 	for d.pos < len(d.data) {
 		c := d.data[d.pos]
 		switch {
@@ -240,7 +347,7 @@ func (d *jsonDecoder) str() (string, error) {
 		case c < 0x20:
 			return "", d.errorf("control character in string")
 		case c != '\\':
-			b.WriteByte(c)
+			write(c)
 			d.pos++
 			continue
 		}
@@ -252,17 +359,17 @@ func (d *jsonDecoder) str() (string, error) {
 		d.pos++
 		switch e {
 		case '"', '\\', '/':
-			b.WriteByte(e)
+			write(e)
 		case 'b':
-			b.WriteByte('\b')
+			write('\b')
 		case 'f':
-			b.WriteByte('\f')
+			write('\f')
 		case 'n':
-			b.WriteByte('\n')
+			write('\n')
 		case 'r':
-			b.WriteByte('\r')
+			write('\r')
 		case 't':
-			b.WriteByte('\t')
+			write('\t')
 		case 'u':
 			r, err := d.hex4()
 			if err != nil {
@@ -282,7 +389,9 @@ func (d *jsonDecoder) str() (string, error) {
 				}
 				r = utf16.DecodeRune(r, r2)
 			}
-			b.WriteRune(r)
+			if want {
+				b.WriteRune(r)
+			}
 		default:
 			return "", d.errorf("invalid escape")
 		}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"bytes"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -66,7 +67,15 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 		return RenderResult(call, RESTError(externAuthMessage(call, cause)))
 	}
 	if up.Status != 200 {
-		return ErrorReply(call, 502, APIError("CiviCRM answered with HTTP status "+strconv.Itoa(up.Status)))
+		// CiviCRM itself failed (a PHP fatal error is HTTP 500): the legacy
+		// endpoint would have failed the same way, so the client keeps the
+		// 500 it could rely on, with an APIv3 error instead of PHP's page.
+		// Anything else is a failure of the way to CiviCRM: 502.
+		status := http.StatusBadGateway
+		if up.Status == http.StatusInternalServerError {
+			status = up.Status
+		}
+		return ErrorReply(call, status, APIError("CiviCRM answered with HTTP status "+strconv.Itoa(up.Status)))
 	}
 	if call.Method == "HEAD" {
 		// PHP ran the call (HEAD is not refused as a destructive GET) and
@@ -230,8 +239,11 @@ func renderDecoded(call *Call, status int, res any) Reply {
 		return wpData(call, status, res)
 	}
 	if call.Format == FormatXML {
+		// extern/rest.php sent text/xml itself when $_GET['json'] was
+		// empty; with a json in the query that a POST json=0 overrides,
+		// the XML goes out under PHP's default type.
 		ct := ctPHPDefault
-		if call.Form == FormExtern {
+		if call.Form == FormExtern && !call.JSONInQuery {
 			ct = ctExternXML
 		}
 		return Reply{Status: status, ContentType: ct, Body: RenderXML(res)}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unsafe"
 )
 
 // DefaultUpstreamEndpoint is the clean modern route.
@@ -77,8 +78,9 @@ var (
 //
 // The method is kept: CiviCRM's destructive-GET refusal applies to GET only,
 // so a GET stays a GET (params in the query) and a POST stays a POST (params
-// in an application/x-www-form-urlencoded body). Other methods carry the
-// params in the query, since PHP fills $_POST for POST only. WordPress REST
+// in a multipart/form-data body, which carries the JSON unescaped: the
+// body is the parameters' JSON plus about 200 bytes). Other methods carry
+// the params in the query, since PHP fills $_POST for POST only. WordPress REST
 // is the exception: it never had that rule, so its calls always go as POST
 // (and with version 3 forced, as civicrm_api3() does).
 //
@@ -114,28 +116,20 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 		}
 	}
 
-	var b strings.Builder
-	b.Grow(64 + call.Params.Len()*24)
-	add := func(k, v string) {
-		if b.Len() > 0 {
-			b.WriteByte('&')
-		}
-		b.WriteString(k)
-		b.WriteByte('=')
-		b.WriteString(url.QueryEscape(v))
-	}
+	// The fields PHP is to see, in order. Names never need escaping.
+	fields := make([]upstreamField, 0, 5)
 	if call.Entity != "" {
-		add("entity", call.Entity)
+		fields = append(fields, upstreamField{"entity", truthy(call.Entity)})
 	}
 	if call.Action != "" {
-		add("action", call.Action)
+		fields = append(fields, upstreamField{"action", truthy(call.Action)})
 	}
 	if call.Form == FormAjax || call.Form == FormAjaxVerbose {
 		if call.FnName != "" {
-			add("fnName", call.FnName)
+			fields = append(fields, upstreamField{"fnName", call.FnName})
 		}
 		if call.ClassName != "" {
-			add("className", call.ClassName)
+			fields = append(fields, upstreamField{"className", call.ClassName})
 		}
 	}
 	apiParams := call.Params
@@ -149,8 +143,7 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 		}
 		apiParams.Set("version", Number("3"))
 	}
-	add("json", string(EncodeJSONObject(apiParams)))
-	params := b.String()
+	fields = append(fields, upstreamField{"json", unsafeString(EncodeJSONObject(apiParams))})
 
 	req := &UpstreamRequest{
 		Method:       call.Method,
@@ -175,16 +168,94 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	}
 	if req.Method == http.MethodPost {
 		req.RawQuery = routeQuery
-		req.Body = []byte(params)
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		var ct string
+		req.Body, ct = multipartBody(fields)
+		req.Header.Set("Content-Type", ct)
 	} else {
-		req.RawQuery = joinQuery(routeQuery, params)
+		req.RawQuery = joinQuery(routeQuery, queryString(fields))
 	}
 	req.Header.Set("X-Requested-With", "XMLHttpRequest")
 	if !cfg.OmitCredentials {
 		setUpstreamCredentials(req.Header, call, &cfg)
 	}
 	return req, nil
+}
+
+type upstreamField struct{ name, value string }
+
+// truthy keeps an entity or action named "0" from looking empty to
+// ajax(), which requires both to be truthy: process() munges "0 " back
+// to the "0" the kernel is to get.
+func truthy(name string) string {
+	if name == "0" {
+		return "0 "
+	}
+	return name
+}
+
+// queryString encodes fields as a query string.
+func queryString(fields []upstreamField) string {
+	var b strings.Builder
+	n := 0
+	for _, f := range fields {
+		n += len(f.name) + len(f.value) + 2
+	}
+	b.Grow(n + n/2)
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(f.name)
+		b.WriteByte('=')
+		b.WriteString(url.QueryEscape(f.value))
+	}
+	return b.String()
+}
+
+// multipartBody encodes fields as a multipart/form-data body, which PHP
+// registers in $_POST byte for byte: unlike a urlencoded form, nothing in
+// a value is escaped, so the body is the parameters' JSON plus a constant
+// (a urlencoded json= is up to three times the JSON). The boundary is
+// checked against the values.
+func multipartBody(fields []upstreamField) ([]byte, string) {
+	boundary := multipartBoundary
+	for clash := true; clash; {
+		clash = false
+		for _, f := range fields {
+			if strings.Contains(f.value, boundary) {
+				clash, boundary = true, "civigate-"+randomAlnum(32)
+				break
+			}
+		}
+	}
+	n := len(boundary) + 8
+	for _, f := range fields {
+		n += len(boundary) + len(f.name) + len(f.value) + 48
+	}
+	b := make([]byte, 0, n)
+	for _, f := range fields {
+		b = append(b, "--"...)
+		b = append(b, boundary...)
+		b = append(b, "\r\nContent-Disposition: form-data; name=\""...)
+		b = append(b, f.name...)
+		b = append(b, "\"\r\n\r\n"...)
+		b = append(b, f.value...)
+		b = append(b, "\r\n"...)
+	}
+	b = append(b, "--"...)
+	b = append(b, boundary...)
+	b = append(b, "--\r\n"...)
+	return b, "multipart/form-data; boundary=" + boundary
+}
+
+const multipartBoundary = "civigate-4b1d9f0c7a2e"
+
+// unsafeString is b as a string without a copy; b must not change.
+func unsafeString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 func joinQuery(a, b string) string {

@@ -26,12 +26,14 @@ func upstreamParams(t *testing.T, r *UpstreamRequest) url.Values {
 		t.Fatal(err)
 	}
 	if r.Method == "POST" {
-		b, err := url.ParseQuery(string(r.Body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for k, vs := range b {
-			v[k] = append(v[k], vs...)
+		post := NewArray()
+		ParsePost(post, r.Header.Get("Content-Type"), r.Body, DefaultLimits)
+		for i := range post.Len() {
+			s, ok := post.Value(i).(string)
+			if !ok {
+				t.Fatalf("POST field %s is not a string", post.Key(i))
+			}
+			v[post.Key(i)] = append(v[post.Key(i)], s)
 		}
 	}
 	return v
@@ -49,7 +51,7 @@ func TestBuildUpstreamGETandPOST(t *testing.T) {
 			t.Errorf("%s: method/path %s %s", method, r.Method, r.Path)
 		}
 		if method == "POST" {
-			if r.RawQuery != "" || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" || len(r.Body) == 0 {
+			if r.RawQuery != "" || !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data; boundary=") || len(r.Body) == 0 {
 				t.Errorf("POST: query %q, type %q, body %q", r.RawQuery, r.Header.Get("Content-Type"), r.Body)
 			}
 		} else if r.Body != nil || r.Header.Get("Content-Type") != "" {

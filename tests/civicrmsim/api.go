@@ -65,7 +65,8 @@ func init() {
 // api is civicrm_api3(): kernel resolution, the action, chaining,
 // debug. top counts the call for Calls.
 func (s *Simulator) api(p *principal, entity, action string, params *arr, top bool) any {
-	entity, action = translate.NormalEntity(entity), translate.NormalAction(action)
+	// Request::create munges both again: an empty one becomes a random name.
+	entity, action = translate.NormalEntity(translate.Munge(entity)), translate.NormalAction(translate.Munge(action))
 	switch requestVersion(params) {
 	case 3:
 	case 4:

@@ -10,43 +10,37 @@ import (
 	"github.com/civigate/civigate/translate"
 )
 
-// request is one HTTP request as PHP sees it: $_GET, $_POST and their
-// array_merge (CRM_Utils_Request::exportValues, also $_REQUEST with
-// request_order GP).
+// request is one HTTP request as PHP sees it: $_GET, $_POST, $_REQUEST
+// (request_order GP) and what CRM_Utils_Request::exportValues() makes of
+// them, which since civicrm-core PR #30678 (observed on 6.17.2) includes
+// the members of a POST body sent as application/json.
 type request struct {
 	r          *http.Request
 	get, post  *translate.Array
-	req        *translate.Array
-	legacyForm bool // extern/rest.php
+	req        *translate.Array // $_REQUEST: where AuthX and authenticateKey look
+	export     *translate.Array // exportValues(): what the REST page reads
+	legacyForm bool             // extern/rest.php
 }
 
-func parseRequest(r *http.Request, ajax bool) *request {
+func parseRequest(r *http.Request) *request {
 	q := &request{r: r, get: translate.NewArray(), post: translate.NewArray()}
 	_ = translate.ParseQuery(q.get, r.URL.RawQuery, translate.DefaultLimits)
+	var body *translate.Array
 	if r.Method == http.MethodPost && r.Body != nil {
-		body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		switch {
-		case mt == "application/x-www-form-urlencoded":
-			_ = translate.ParseQuery(q.post, string(body), translate.DefaultLimits)
-		case mt == "application/json" && ajax:
-			// Observed on 6.17.2 Standalone: a JSON body {"entity":…,
-			// "action":…,"json":{…}} works on ajax/rest. Its members act
-			// as form fields; a non-string json is its JSON text.
-			if d, err := translate.DecodeJSON(body); err == nil {
-				if a, ok := d.(*translate.Array); ok {
-					for i := 0; i < a.Len(); i++ {
-						v := a.Value(i)
-						if sub, isArr := v.(*translate.Array); isArr && a.Key(i) == "json" {
-							v = string(translate.EncodeJSON(sub, translate.JSONOptions{}))
-						}
-						q.post.Set(a.Key(i), v)
-					}
-				}
+		raw, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+		ct := r.Header.Get("Content-Type")
+		translate.ParsePost(q.post, ct, raw, translate.DefaultLimits)
+		if mt, _, _ := mime.ParseMediaType(ct); mt == "application/json" {
+			if d, err := translate.DecodeJSON(raw); err == nil {
+				body, _ = d.(*translate.Array)
 			}
 		}
 	}
 	q.req = translate.MergeRequest(q.get, q.post)
+	q.export = q.req
+	if body != nil {
+		q.export = translate.MergeRequest(q.req, body)
+	}
 	return q
 }
 
@@ -96,34 +90,48 @@ func clientIP(r *http.Request) string {
 	return host
 }
 
-// serveExtern is extern/rest.php: loadCMSBootstrap (q validation, ping,
-// site key, api_key, CMS user), then handle() and process().
+// serveExtern is extern/rest.php: loadCMSBootstrap() (the q check, the
+// site key, the api_key and its CMS user), then handle() and process().
+// Where PHP 8 itself dies (a TypeError: an array where a string is
+// needed, a NULL entity or action reaching civicrm_api()), the answer is
+// PHP's: HTTP 500 with an empty body.
 func (s *Simulator) serveExtern(w http.ResponseWriter, r *http.Request) {
-	q := parseRequest(r, false)
+	q := parseRequest(r)
 	q.legacyForm = true
-	qv := scalarString(q.req, "q")
-	ping := false
-	if qv != "" {
-		parts := strings.Split(qv, "/")
+	// loadCMSBootstrap(): $q = $requestParams['q'] ?? ''; explode('/', $q).
+	qv, _ := q.export.Get("q")
+	qs, ok := stringArg(qv)
+	if !ok {
+		s.crash(w, q)
+		return
+	}
+	pingPath := false
+	if !emptyValue(qv) {
+		args := strings.Split(qs, "/")
 		switch {
-		case len(parts) == 2 && parts[0] == "civicrm" && parts[1] == "ping":
-			ping = true
-		case len(parts) == 3 && parts[0] == "civicrm":
-		default:
+		case len(args) == 2 && args[1] == "ping":
+			pingPath = true
+		case len(args) != 3 || args[0] != "civicrm":
 			s.output(w, q, restError("ERROR: Malformed REST path"))
 			return
 		}
 	}
 	var u *User
-	if !ping {
-		// authenticateKey: trim(), then !$key, then hash_equals.
+	if !pingPath {
+		// authenticateKey(): trim($_REQUEST['key'] ?? ''), then !$key,
+		// then hash_equals; trim() dies on an array.
+		kv, _ := q.req.Get("key")
+		if _, isArr := kv.(*translate.Array); isArr {
+			s.crash(w, q)
+			return
+		}
 		key := strings.Trim(scalarString(q.req, "key"), " \t\n\r\x00\x0B")
 		if phpEmpty(key) || len(s.siteKey) < 8 || !constEq(key, s.siteKey) {
 			s.output(w, q, restError("Failed to authenticate key"))
 			return
 		}
 		apiKey := scalarString(q.req, "api_key")
-		if phpEmpty(apiKey) {
+		if emptyValue(apiKey) {
 			s.output(w, q, restError("FATAL: mandatory param 'api_key' (user key) missing"))
 			return
 		}
@@ -134,37 +142,45 @@ func (s *Simulator) serveExtern(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	// handle(): a non-empty fnName overrides q; a non-empty entity wins.
-	if !empty(q.req, "fnName") {
-		qv = scalarString(q.req, "fnName")
+	target := qv
+	if fn, _ := q.export.Get("fnName"); !emptyValue(fn) {
+		target = fn
 	}
-	var args []string
-	if !empty(q.req, "entity") {
-		args = []string{"civicrm", scalarString(q.req, "entity"), scalarString(q.req, "action")}
+	var entity, action any
+	if e, _ := q.export.Get("entity"); emptyValue(e) && !emptyValue(target) {
+		ts, ok := stringArg(target)
+		if !ok {
+			s.crash(w, q)
+			return
+		}
+		args := strings.Split(ts, "/")
+		if args[0] != "civicrm" || len(args) != 3 && (len(args) < 2 || args[1] != "ping") {
+			s.output(w, q, restError("Unknown function invocation."))
+			return
+		}
+		if args[1] == "ping" {
+			res := translate.NewArray()
+			res.Set("is_error", translate.Number("0"))
+			res.Set("message", "PONG: ")
+			s.output(w, q, res)
+			return
+		}
+		entity, action = args[1], args[2]
 	} else {
-		args = strings.Split(qv, "/")
-	}
-	if args[0] != "civicrm" || len(args) != 3 && (len(args) < 2 || args[1] != "ping") {
-		s.output(w, q, restError("Unknown function invocation."))
-		return
-	}
-	if args[1] == "ping" {
-		res := translate.NewArray()
-		res.Set("is_error", translate.Number("0"))
-		res.Set("message", "PONG: ")
-		s.output(w, q, res)
-		return
+		entity, _ = q.export.Get("entity")
+		action, _ = q.export.Get("action")
 	}
 	if u == nil { // q=civicrm/ping skipped the checks, but this is no ping
 		s.output(w, q, restError("FATAL: mandatory param 'api_key' (user key) missing"))
 		return
 	}
-	s.process(w, q, &principal{user: u, contactID: u.ContactID}, args[1], args[2])
+	s.process(w, q, &principal{user: u, contactID: u.ContactID}, entity, action)
 }
 
-// serveAjax is civicrm/ajax/rest: AuthX, the route permission, ajax()'s
-// CSRF check, entity/action selection, batches.
+// serveAjax is civicrm/ajax/rest: AuthX, the route permission, then
+// ajax(): the CSRF check, fnName or entity and action, batches.
 func (s *Simulator) serveAjax(w http.ResponseWriter, r *http.Request) {
-	q := parseRequest(r, true)
+	q := parseRequest(r)
 	p, rej := s.authenticate(q, true)
 	if rej != nil {
 		rej.write(w)
@@ -189,26 +205,37 @@ func (s *Simulator) serveAjax(w http.ResponseWriter, r *http.Request) {
 	// AuthX removed its own parameters before the page ran.
 	for _, k := range []string{"_authx", "_authxSes"} {
 		q.req.Delete(k)
+		q.export.Delete(k)
 	}
-	var entity, action string
-	if !empty(q.req, "fnName") {
-		parts := strings.Split(scalarString(q.req, "fnName"), "/")
-		if len(parts) > 1 {
-			entity = parts[1]
+	var entity, action any
+	if fn, _ := q.export.Get("fnName"); emptyValue(fn) {
+		entity, _ = q.export.Get("entity")
+		action, _ = q.export.Get("action")
+		if emptyValue(entity) || emptyValue(action) {
+			s.output(w, q, restError(`missing mandatory params "entity=" or "action="`))
+			return
 		}
-		if len(parts) > 2 {
-			action = parts[2]
+		if entity == "api3" {
+			s.processMultiple(w, q, p)
+			return
 		}
 	} else {
-		entity, action = scalarString(q.req, "entity"), scalarString(q.req, "action")
-	}
-	if entity == "" || action == "" {
-		s.output(w, q, restError(`missing mandatory params "entity=" or "action="`))
-		return
-	}
-	if entity == "api3" {
-		s.processMultiple(w, q, p)
-		return
+		fs, ok := stringArg(fn)
+		if !ok {
+			s.crash(w, q)
+			return
+		}
+		args := strings.Split(fs, "/")
+		if cn, _ := q.export.Get("className"); args[0] != "civicrm" && len(args) != 3 && emptyValue(cn) {
+			s.output(w, q, restError("Unknown function invocation."))
+			return
+		}
+		if len(args) > 1 {
+			entity = args[1]
+		}
+		if len(args) > 2 {
+			action = args[2]
+		}
 	}
 	s.process(w, q, p, entity, action)
 }
@@ -220,17 +247,59 @@ func referer(r *http.Request) any {
 	return nil
 }
 
-// process is CRM_Utils_REST::process: munge, buildParamList, the GET rule,
-// civicrm_api, output.
-func (s *Simulator) process(w http.ResponseWriter, q *request, p *principal, entity, action string) {
-	params, reply := translate.BuildParamList(q.req)
+// process is CRM_Utils_REST::process(buildParamList()): the parameters
+// (a json= that does not decode is answered at once), the entity and
+// action munged when non-empty (trim() dies on an array), a className call
+// (none is authorised here), the GET rule, then civicrm_api(string
+// $entity, string $action, array $params), which dies on NULL or an array.
+func (s *Simulator) process(w http.ResponseWriter, q *request, p *principal, entity, action any) {
+	params, reply := translate.BuildParamList(q.export)
 	if reply != nil {
 		writeBody(w, reply.Status, reply.ContentType, reply.Body)
 		return
 	}
-	s.output(w, q, s.processOne(q, p, entity, action, params))
+	args := [2]any{entity, action}
+	var names [2]string
+	for i, v := range args {
+		str, ok := stringArg(v)
+		if !emptyValue(v) {
+			if !ok {
+				s.crash(w, q)
+				return
+			}
+			str = translate.Munge(str)
+		}
+		names[i] = str
+	}
+	params.Set("check_permissions", true)
+	if cn, ok := params.Get("className"); ok && cn != nil {
+		s.output(w, q, restError("Unknown function invocation."))
+		return
+	}
+	if !params.Has("version") {
+		params.Set("version", translate.Number("3"))
+	}
+	if q.r.Method == http.MethodGet {
+		if _, isArr := action.(*translate.Array); isArr {
+			s.crash(w, q) // substr() of an array
+			return
+		}
+		if translate.IsDestructiveGET(q.r.Method, names[1]) {
+			s.output(w, q, destructiveGET(q.r))
+			return
+		}
+	}
+	for _, v := range args {
+		if _, isArr := v.(*translate.Array); v == nil || isArr {
+			s.crash(w, q)
+			return
+		}
+	}
+	s.output(w, q, s.api(p, names[0], names[1], params, true))
 }
 
+// processOne is process() for one member of a batch: its entity and
+// action are strings already.
 func (s *Simulator) processOne(q *request, p *principal, entity, action string, params *translate.Array) any {
 	entity, action = translate.Munge(entity), translate.Munge(action)
 	params.Set("check_permissions", true)
@@ -238,25 +307,34 @@ func (s *Simulator) processOne(q *request, p *principal, entity, action string, 
 		params.Set("version", translate.Number("3"))
 	}
 	if translate.IsDestructiveGET(q.r.Method, action) {
-		e := translate.NewArray()
-		e.Set("IP", clientIP(q.r))
-		e.Set("level", "security")
-		e.Set("referer", referer(q.r))
-		e.Set("reason", "Destructive HTTP GET")
-		e.Set("is_error", translate.Number("1"))
-		e.Set("error_message", "SECURITY: All requests that modify the database must be http POST, not GET.")
-		return e
+		return destructiveGET(q.r)
 	}
 	return s.api(p, entity, action, params, true)
 }
 
-// processMultiple is the entity=api3 batch: json is a map or list of
-// [entity, action, params]; each runs through process(); the answer maps
-// the same keys to the raw results.
+func destructiveGET(r *http.Request) *translate.Array {
+	e := translate.NewArray()
+	e.Set("IP", clientIP(r))
+	e.Set("level", "security")
+	e.Set("referer", referer(r))
+	e.Set("reason", "Destructive HTTP GET")
+	e.Set("is_error", translate.Number("1"))
+	e.Set("error_message", "SECURITY: All requests that modify the database must be http POST, not GET.")
+	return e
+}
+
+// processMultiple is the entity=api3 batch: json_decode($_REQUEST['json'])
+// is a map or list of [entity, action, params]; each runs through
+// process(); the answer maps the same keys to the raw results.
 func (s *Simulator) processMultiple(w http.ResponseWriter, q *request, p *principal) {
 	out := translate.NewArray()
-	if js := scalarString(q.req, "json"); js != "" {
-		if d, err := translate.DecodeJSON([]byte(js)); err == nil {
+	js, _ := q.req.Get("json")
+	if _, isArr := js.(*translate.Array); isArr {
+		s.crash(w, q) // json_decode() of an array
+		return
+	}
+	if str, _ := js.(string); str != "" {
+		if d, err := translate.DecodeJSON([]byte(str)); err == nil {
 			if calls, ok := d.(*translate.Array); ok {
 				for i := 0; i < calls.Len(); i++ {
 					c, _ := calls.Value(i).(*translate.Array)
@@ -277,6 +355,29 @@ func (s *Simulator) processMultiple(w http.ResponseWriter, q *request, p *princi
 	s.output(w, q, out)
 }
 
+// crash is PHP dying of an uncaught TypeError with display_errors off:
+// HTTP 500, no body, and whatever Content-Type was sent before
+// (extern/rest.php's text/xml when $_GET['json'] is empty).
+func (s *Simulator) crash(w http.ResponseWriter, q *request) {
+	ct := "text/html; charset=UTF-8"
+	if q.legacyForm && empty(q.get, "json") {
+		ct = "text/xml;charset=UTF-8"
+	}
+	writeBody(w, http.StatusInternalServerError, ct, nil)
+}
+
+// stringArg is a value passed to a PHP string parameter: scalars cast,
+// arrays refused (a TypeError).
+func stringArg(v any) (string, bool) {
+	if _, isArr := v.(*translate.Array); isArr {
+		return "", false
+	}
+	return translate.PHPString(v), true
+}
+
+// emptyValue is PHP's empty() of a value.
+func emptyValue(v any) bool { return translate.PHPEmpty(v) }
+
 // output is CRM_Utils_REST::output plus the headers each endpoint ends up
 // with: JSON iff json is non-empty; prettyprint drops CiviCRM's
 // Content-Type (PHP's default remains, or extern/rest.php's text/xml when
@@ -286,11 +387,11 @@ func (s *Simulator) output(w http.ResponseWriter, q *request, result any) {
 	if q.legacyForm && empty(q.get, "json") {
 		ct = "text/xml;charset=UTF-8"
 	}
-	if empty(q.req, "json") {
+	if empty(q.export, "json") {
 		writeBody(w, 200, ct, translate.RenderXML(result))
 		return
 	}
-	pretty := !empty(q.req, "prettyprint")
+	pretty := !empty(q.export, "prettyprint")
 	if !pretty {
 		ct = "application/json"
 	}

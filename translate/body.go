@@ -1,0 +1,306 @@
+package translate
+
+import (
+	"bytes"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"strings"
+	"unsafe"
+)
+
+// What a request body costs before its caller is authenticated: the body
+// itself, read once into one buffer, and nothing proportional to it on top.
+// A form body is url-decoded in place, its values are strings sharing the
+// buffer; a multipart body registers only the fields the envelope needs
+// (DecodeParams reads it again for the rest); a JSON body is only checked
+// and its few envelope members looked at, never decoded.
+
+// readBody reads the body when PHP (or WordPress, or CiviCRM's JSON body
+// support) would look at it. With max > 0, a body past max bytes is not
+// read beyond max+1 and tooBig is set. The body is consumed.
+func readBody(r *http.Request, form Form, max int64) (body []byte, tooBig bool) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, false
+	}
+	mt := mediaType(r.Header.Get("Content-Type"))
+	switch {
+	case form == FormWPRest && (isJSONMediaType(mt) || mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"):
+	case r.Method == http.MethodPost && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data"):
+	case r.Method == http.MethodPost && mt == "application/json":
+	default:
+		return nil, false
+	}
+	src := io.Reader(r.Body)
+	if max > 0 {
+		src = io.LimitReader(r.Body, max+1)
+	}
+	// One buffer of the announced size: growing one by doubling would
+	// leave up to twice the body in garbage behind.
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && (max <= 0 || n <= max) {
+		buf.Grow(int(n) + 1)
+	}
+	_, err := buf.ReadFrom(src)
+	body = buf.Bytes()
+	r.Body = http.NoBody
+	if err != nil {
+		return body, false
+	}
+	return body, max > 0 && int64(len(body)) > max
+}
+
+// parseBody is PHP's $_POST (POST only; WordPress also parses a form body
+// itself for PUT/PATCH/DELETE, with parse_str). A urlencoded body is
+// decoded in place: body must not be used as raw bytes afterwards, and
+// must never change again (the values share its memory). want, if not
+// nil, limits a multipart body to the fields whose top-level name it
+// accepts.
+func parseBody(r *http.Request, form Form, body []byte, lim Limits, want func(string) bool) *Array {
+	post := NewArray()
+	if len(body) == 0 {
+		return post
+	}
+	ct := r.Header.Get("Content-Type")
+	switch mediaType(ct) {
+	case "application/x-www-form-urlencoded":
+		if r.Method == http.MethodPost {
+			parsePostBodyInPlace(post, body, lim)
+		} else if form == FormWPRest {
+			parseQueryInPlace(post, body, lim)
+		}
+	case "multipart/form-data":
+		if r.Method == http.MethodPost {
+			parseMultipart(post, ct, body, lim, want)
+		}
+	}
+	return post
+}
+
+// ParsePost fills dst with the $_POST PHP registers for a POST body of the
+// given Content-Type (application/x-www-form-urlencoded or
+// multipart/form-data; anything else registers nothing). body is not
+// changed. For tools and the CiviCRM simulator.
+func ParsePost(dst *Array, contentType string, body []byte, lim Limits) {
+	lim = lim.withDefaults()
+	switch mediaType(contentType) {
+	case "application/x-www-form-urlencoded":
+		parsePostBody(dst, string(body), lim)
+	case "multipart/form-data":
+		parseMultipart(dst, contentType, body, lim, nil)
+	}
+}
+
+// parsePostBodyInPlace is parsePostBody over a body it may overwrite: each
+// name and value is url-decoded where it lies (decoding never makes text
+// longer) and becomes a string sharing the body's memory.
+func parsePostBodyInPlace(dst *Array, body []byte, lim Limits) {
+	lim = lim.withDefaults()
+	count := 0
+	for len(body) > 0 {
+		var piece []byte
+		if i := bytes.IndexByte(body, '&'); i >= 0 {
+			piece, body = body[:i], body[i+1:]
+		} else {
+			piece, body = body, nil
+		}
+		name, val := splitPiece(piece)
+		registerVar(dst, name, val, lim)
+		count++
+		if count > lim.MaxInputVars {
+			return
+		}
+	}
+}
+
+// parseQueryInPlace is ParseQuery over a body it may overwrite.
+func parseQueryInPlace(dst *Array, body []byte, lim Limits) {
+	lim = lim.withDefaults()
+	if i := bytes.IndexByte(body, 0); i >= 0 {
+		body = body[:i]
+	}
+	count := 0
+	for len(body) > 0 {
+		var piece []byte
+		if i := bytes.IndexByte(body, '&'); i >= 0 {
+			piece, body = body[:i], body[i+1:]
+		} else {
+			piece, body = body, nil
+		}
+		if len(piece) == 0 {
+			continue
+		}
+		count++
+		if count > lim.MaxInputVars {
+			return
+		}
+		name, val := splitPiece(piece)
+		registerVar(dst, name, val, lim)
+	}
+}
+
+// splitPiece cuts name=value at the first '=' and url-decodes both in place.
+func splitPiece(piece []byte) (name, val string) {
+	n, v, _ := bytes.Cut(piece, []byte{'='})
+	return urlDecodeInPlace(n), urlDecodeInPlace(v)
+}
+
+// urlDecodeInPlace is urlDecode writing over its input, returned as a
+// string sharing the input's memory.
+func urlDecodeInPlace(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if bytes.IndexByte(b, '%') >= 0 || bytes.IndexByte(b, '+') >= 0 {
+		w := 0
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			switch {
+			case c == '+':
+				c = ' '
+			case c == '%' && i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]):
+				c = unhex(b[i+1])<<4 | unhex(b[i+2])
+				i += 2
+			}
+			b[w] = c
+			w++
+		}
+		b = b[:w]
+		if w == 0 {
+			return ""
+		}
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// parseMultipart registers the non-file fields of a multipart/form-data body
+// as PHP's rfc1867 handler does: the first max_input_vars fields, names
+// mangled like any other variable, values verbatim. Files go to $_FILES,
+// which CiviCRM's REST layer never reads. A malformed body ends parsing with
+// what was read so far. want, if not nil, skips (unread) the fields whose
+// top-level name it refuses; they still count against max_input_vars.
+func parseMultipart(dst *Array, ct string, body []byte, lim Limits, want func(string) bool) {
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil || params["boundary"] == "" {
+		return
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	count := 0
+	for {
+		part, err := mr.NextRawPart()
+		if err != nil {
+			return
+		}
+		_, dp, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+		if err != nil {
+			continue
+		}
+		if _, isFile := dp["filename"]; isFile {
+			continue
+		}
+		name, ok := dp["name"]
+		if !ok {
+			continue
+		}
+		count++
+		if count > lim.MaxInputVars || want != nil && !want(firstName(name)) {
+			continue
+		}
+		val, err := io.ReadAll(part)
+		if err != nil {
+			return
+		}
+		registerVar(dst, name, string(val), lim)
+	}
+}
+
+func firstName(name string) string {
+	n, _ := topLevelName(name)
+	return n
+}
+
+// jsonBody is a POST body sent as application/json to extern/rest.php or
+// civicrm/ajax/rest. CiviCRM's CRM_Utils_Request::exportValues (civicrm-core
+// PR #30678; observed on 6.17.2) merges the members of such a body over the query: a body {"entity":…,
+// "action":…,"json":{…}} is a call like any other. Nothing else reads it:
+// $_REQUEST and $_POST stay empty, so a site key, an api_key or an _authx
+// in it is no credential. An empty body, or one that is not a valid JSON
+// object or array, is ignored.
+type jsonBody struct {
+	data   []byte
+	values int               // values its decoding would create
+	top    map[string][]byte // raw JSON of its envelope members
+}
+
+// envelopeMembers are the members of a JSON body the envelope looks at.
+var envelopeMembers = [...]string{"q", "fnName", "entity", "json", "prettyprint"}
+
+func scanJSONBody(r *http.Request, body []byte) *jsonBody {
+	if r.Method != http.MethodPost || mediaType(r.Header.Get("Content-Type")) != "application/json" {
+		return nil
+	}
+	t := bytes.TrimLeft(body, " \t\n\r")
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return nil
+	}
+	jb := &jsonBody{data: body, top: map[string][]byte{}}
+	n, err := scanJSONMembers(body, func(key string, raw []byte) {
+		for _, m := range envelopeMembers {
+			if key == m {
+				jb.top[m] = raw
+			}
+		}
+	})
+	if err != nil {
+		return nil
+	}
+	jb.values = n
+	return jb
+}
+
+// decode is the body's full decoding, an array (nil if it is none).
+func (jb *jsonBody) decode() *Array {
+	v, err := decodeJSONString(unsafe.String(unsafe.SliceData(jb.data), len(jb.data)))
+	if err != nil {
+		return nil
+	}
+	a, _ := v.(*Array)
+	return a
+}
+
+// envelopeValue stands for a JSON body member in the envelope: scalars as
+// decoded, arrays and objects as an array that is empty exactly when they
+// are (their contents are not needed before DecodeParams, so not decoded).
+func envelopeValue(raw []byte) any {
+	switch raw[0] {
+	case '[', '{':
+		a := NewArray()
+		if inner := bytes.TrimSpace(raw[1 : len(raw)-1]); len(inner) > 0 {
+			a.Set("0", nil)
+		}
+		return a
+	}
+	d := jsonDecoder{data: raw, alias: true}
+	v, err := d.document()
+	if err != nil {
+		return nil
+	}
+	return v
+}
+
+// mediaType is the lower-cased type/subtype, cut where PHP's SAPI cuts it
+// (at ';', ',' or a space).
+func mediaType(ct string) string {
+	ct = strings.TrimLeft(ct, " \t")
+	if i := strings.IndexAny(ct, "; ,"); i >= 0 {
+		ct = ct[:i]
+	}
+	return strings.ToLower(ct)
+}
+
+// isJSONMediaType is wp_is_json_media_type: application/json or any +json type.
+func isJSONMediaType(ct string) bool {
+	mt := mediaType(ct)
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
