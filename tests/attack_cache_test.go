@@ -40,7 +40,7 @@ func newSessionCiviCRM(t *testing.T) *sessionCiviCRM {
 }
 
 func (c *sessionCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
+	_ = r.ParseMultipartForm(1 << 20) // Civigate POSTs multipart/form-data
 	session, _ := r.Cookie("SESSCIVISO")
 	loggedIn := session != nil && session.Value == c.adminSession
 	h := w.Header()

@@ -47,7 +47,7 @@ func (c *aclCiviCRM) key(contact int64) string {
 }
 
 func (c *aclCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
+	_ = r.ParseMultipartForm(1 << 20) // Civigate POSTs multipart/form-data
 	auth, _ := strings.CutPrefix(r.Header.Get("X-Civi-Auth"), "Bearer ")
 	cid, ok := c.keys[auth]
 	switch {

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // privateRedis is a redis-server of one test, on a free loopback port,
@@ -157,7 +159,7 @@ func (u *faultUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		action := r.URL.Query().Get("action")
 		if action == "" {
-			action = formValue(string(body), "action")
+			action = postField(r, body, "action")
 		}
 		if action == "create" {
 			u.writes.Add(1)
@@ -168,7 +170,7 @@ func (u *faultUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if u.readPad > 0 {
 			id := r.URL.Query().Get("json")
 			if id == "" {
-				id = formValue(string(body), "json")
+				id = postField(r, body, "json")
 			}
 			_, _ = fmt.Fprintf(w, `{"is_error":0,"version":3,"count":1,"values":[{"q":%q,"note":"%s"}]}`, id, strings.Repeat("x", u.readPad))
 			return
@@ -179,13 +181,12 @@ func (u *faultUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func formValue(body, name string) string {
-	for _, kv := range strings.Split(body, "&") {
-		if k, v, ok := strings.Cut(kv, "="); ok && k == name {
-			return v
-		}
-	}
-	return ""
+// postField is the POST field PHP would register from body (Civigate
+// sends multipart/form-data).
+func postField(r *http.Request, body []byte, name string) string {
+	post := translate.NewArray()
+	translate.ParsePost(post, r.Header.Get("Content-Type"), body, translate.DefaultLimits)
+	return post.String(name)
 }
 
 // outcome of one client request under load.

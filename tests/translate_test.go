@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // What CiviCRM receives for a legacy call through real Caddy: the modern
@@ -60,7 +62,12 @@ func TestLegacyCallsReachCiviCRMAsOneJSON(t *testing.T) {
 			}
 			params := r.URL.Query()
 			if tc.method == "POST" {
-				params, _ = url.ParseQuery(rb)
+				post := translate.NewArray()
+				translate.ParsePost(post, r.Header.Get("Content-Type"), []byte(rb), translate.DefaultLimits)
+				params = url.Values{}
+				for i := range post.Len() {
+					params.Set(post.Key(i), post.String(post.Key(i)))
+				}
 			}
 			if len(params) != 3 || params.Get("entity") != tc.entity || params.Get("action") != tc.action || params.Get("json") != tc.json {
 				t.Errorf("upstream params %v\nwant entity=%s action=%s json=%s", params, tc.entity, tc.action, tc.json)

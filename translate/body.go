@@ -11,11 +11,10 @@ import (
 )
 
 // What a request body costs before its caller is authenticated: the body
-// itself, read once into one buffer, and nothing proportional to it on top.
-// A form body is url-decoded in place, its values are strings sharing the
-// buffer; a multipart body registers only the fields the envelope needs
-// (DecodeParams reads it again for the rest); a JSON body is only checked
-// and its few envelope members looked at, never decoded.
+// itself, read once into one buffer, and nothing proportional to it on top
+// (envelope.go reads its few fields; a JSON body is only checked and its
+// few envelope members looked at). Once the caller is authenticated, a
+// form body is url-decoded in place, its values strings sharing the buffer.
 
 // readBody reads the body when PHP (or WordPress, or CiviCRM's JSON body
 // support) would look at it. With max > 0, a body past max bytes is not
@@ -54,10 +53,8 @@ func readBody(r *http.Request, form Form, max int64) (body []byte, tooBig bool) 
 // parseBody is PHP's $_POST (POST only; WordPress also parses a form body
 // itself for PUT/PATCH/DELETE, with parse_str). A urlencoded body is
 // decoded in place: body must not be used as raw bytes afterwards, and
-// must never change again (the values share its memory). want, if not
-// nil, limits a multipart body to the fields whose top-level name it
-// accepts.
-func parseBody(r *http.Request, form Form, body []byte, lim Limits, want func(string) bool) *Array {
+// must never change again (the values share its memory).
+func parseBody(r *http.Request, form Form, body []byte, lim Limits) *Array {
 	post := NewArray()
 	if len(body) == 0 {
 		return post
@@ -72,7 +69,7 @@ func parseBody(r *http.Request, form Form, body []byte, lim Limits, want func(st
 		}
 	case "multipart/form-data":
 		if r.Method == http.MethodPost {
-			parseMultipart(post, ct, body, lim, want)
+			parseMultipart(post, ct, body, lim)
 		}
 	}
 	return post
@@ -88,7 +85,7 @@ func ParsePost(dst *Array, contentType string, body []byte, lim Limits) {
 	case "application/x-www-form-urlencoded":
 		parsePostBody(dst, string(body), lim)
 	case "multipart/form-data":
-		parseMultipart(dst, contentType, body, lim, nil)
+		parseMultipart(dst, contentType, body, lim)
 	}
 }
 
@@ -178,9 +175,8 @@ func urlDecodeInPlace(b []byte) string {
 // as PHP's rfc1867 handler does: the first max_input_vars fields, names
 // mangled like any other variable, values verbatim. Files go to $_FILES,
 // which CiviCRM's REST layer never reads. A malformed body ends parsing with
-// what was read so far. want, if not nil, skips (unread) the fields whose
-// top-level name it refuses; they still count against max_input_vars.
-func parseMultipart(dst *Array, ct string, body []byte, lim Limits, want func(string) bool) {
+// what was read so far.
+func parseMultipart(dst *Array, ct string, body []byte, lim Limits) {
 	_, params, err := mime.ParseMediaType(ct)
 	if err != nil || params["boundary"] == "" {
 		return
@@ -204,7 +200,7 @@ func parseMultipart(dst *Array, ct string, body []byte, lim Limits, want func(st
 			continue
 		}
 		count++
-		if count > lim.MaxInputVars || want != nil && !want(firstName(name)) {
+		if count > lim.MaxInputVars {
 			continue
 		}
 		val, err := io.ReadAll(part)
@@ -213,11 +209,6 @@ func parseMultipart(dst *Array, ct string, body []byte, lim Limits, want func(st
 		}
 		registerVar(dst, name, string(val), lim)
 	}
-}
-
-func firstName(name string) string {
-	n, _ := topLevelName(name)
-	return n
 }
 
 // jsonBody is a POST body sent as application/json to extern/rest.php or

@@ -34,14 +34,19 @@ const (
 	// array in a list, measured: its Array, its slot and its key), and
 	// what every value is charged.
 	bytesPerJSONValue = 224
+	// bytesPerFormArray is what one array made by a form field's
+	// brackets (a[b][c]=…) costs, with the room an array gets at once.
+	bytesPerFormArray = 336
 )
 
 var decodeBudget = semaphore.NewWeighted(DecodeBudget)
 
 // decodeCost is the weight of decoding JSON text of n bytes holding values
-// values: the values, and the text, which strings with escapes copy.
+// values: the values, and the text three times over (strings with escapes
+// are copied, and the upstream request holds the parameters encoded again,
+// with the room its buffer grows by).
 func decodeCost(values, n int) int64 {
-	return int64(values)*bytesPerJSONValue + int64(n)
+	return int64(values)*bytesPerJSONValue + 3*int64(n)
 }
 
 // reserveDecode takes cost from the budget for the call, which gives it

@@ -42,15 +42,15 @@ func ParseRequest(r *http.Request, route Route, opts ParseOptions) (*Call, *Repl
 // form, the answer format, the credentials and the decisions CiviCRM takes
 // before looking at any credential (extern/rest.php's q check and its
 // public civicrm/ping), and Params nil until DecodeParams. Its memory is
-// the body once, plus at most max_input_vars × max_input_nesting_level
-// small arrays for the form fields, whatever the body holds.
+// the body once, whatever the body holds, and a few copies of the fields
+// it reads (see envelope.go).
 //
 // A non-nil Reply with a nil Call is an answer CiviCRM gives before looking
 // at any credential (a 413/414 size limit, extern/rest.php's "ERROR:
 // Malformed REST path", a WordPress body that is not JSON): send it as is.
 //
-// The body is consumed: a form body is decoded in place, and the values of
-// the Call share its memory.
+// The body is consumed: DecodeParams decodes a form body in place, and the
+// values of the Call share its memory.
 //
 // Any other API dialect (APIv4) follows the same two steps: an envelope
 // with the credentials first, the parameters after authentication.
@@ -71,10 +71,18 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 		return nil, sizeReply(c, http.StatusRequestURITooLong,
 			"Request query string is longer than "+strconv.Itoa(opts.MaxQueryBytes)+" bytes")
 	}
-	get := NewArray()
-	ParseQuery(get, rawQuery, lim) //nolint:errcheck // get is never nil
+	get, levels := formFields(rawQuery, false, lim)
 	for _, name := range route.DropParams {
 		get.Delete(name)
+	}
+	// The full query and body, for DecodeParams.
+	fullGet := func() *Array {
+		g := NewArray()
+		ParseQuery(g, rawQuery, lim) //nolint:errcheck // g is never nil
+		for _, name := range route.DropParams {
+			g.Delete(name)
+		}
+		return g
 	}
 
 	body, tooBig := readBody(r, route.Form, opts.MaxBodyBytes)
@@ -83,13 +91,12 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 		return nil, sizeReply(c, http.StatusRequestEntityTooLarge,
 			"Request body is larger than "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes")
 	}
+	post, bodyLevels := envelopeBody(r, route.Form, body, lim)
+	levels += bodyLevels
 	if route.Form == FormWPRest {
-		return wpEnvelope(r, c, get, body, lim)
+		return wpEnvelope(r, c, get, post, body, lim, levels, fullGet)
 	}
-
 	jb := scanJSONBody(r, body)
-	partial := mediaType(r.Header.Get("Content-Type")) == "multipart/form-data"
-	post := parseBody(r, route.Form, body, lim, isEnvelopeField)
 
 	// AuthX reads _authx and _authxSiteKey from $_GET on GET and from $_POST
 	// otherwise; key and api_key come from $_REQUEST (GET, then POST over
@@ -123,23 +130,9 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 		}
 	}
 	c.decode = func(ctx context.Context, c *Call) {
-		if partial {
-			// The envelope read only its own fields of a multipart body.
-			post = parseBody(r, route.Form, body, lim, nil)
-			request = MergeRequest(get, post)
-		}
-		decodeAPIv3(ctx, c, request, jb)
+		decodeAPIv3(ctx, c, MergeRequest(fullGet(), parseBody(r, route.Form, body, lim)), jb, levels)
 	}
 	return c, nil
-}
-
-// isEnvelopeField: the fields of a multipart body ParseEnvelope registers.
-func isEnvelopeField(name string) bool {
-	switch name {
-	case "key", "api_key", "_authx", "_authxSiteKey", "q", "fnName", "entity", "json", "prettyprint":
-		return true
-	}
-	return false
 }
 
 // envelopeView is CRM_Utils_Request::exportValues() as far as the envelope
@@ -231,7 +224,7 @@ func externEnvelope(c *Call, v envelopeView, request *Array) *Reply {
 // decodeAPIv3 builds the parameters of an extern/rest.php or
 // civicrm/ajax/rest call from the merged query and form fields (request,
 // PHP's $_REQUEST) and a JSON body.
-func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody) {
+func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody, formLevels int) {
 	// AuthX deletes _authx (and _authxSes) before the page runs; the
 	// _authxSiteKey secret would otherwise travel upstream inside json=.
 	// A JSON body's copies are deleted too: no credential goes upstream.
@@ -248,10 +241,11 @@ func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody) {
 		}
 	}
 
-	// Weigh what is to be decoded before decoding any of it: the JSON
+	// Weigh what is to be decoded before decoding any of it: the form
+	// fields' arrays (parsed already, but held from here on), the JSON
 	// body, json= (buildParamList decodes it when it starts with '{') and
 	// a batch's json (processMultiple reads $_REQUEST's).
-	var cost int64
+	cost := int64(formLevels) * bytesPerFormArray
 	if jb != nil {
 		cost += decodeCost(jb.values, len(jb.data))
 	}
@@ -283,15 +277,15 @@ func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody) {
 		c.FnName = PHPStringOrEmpty(fn)
 	}
 	if c.Form == FormExtern {
-		externCall(c, req)
+		handleExtern(c, req)
 	} else {
-		ajaxCall(c, req, request)
+		handleAjax(c, req, request)
 	}
 }
 
-// externCall is CRM_Utils_REST::handle() and process() as extern/rest.php
+// handleExtern is CRM_Utils_REST::handle() and process() as extern/rest.php
 // runs them once loadCMSBootstrap() has let the caller in.
-func externCall(c *Call, req *Array) {
+func handleExtern(c *Call, req *Array) {
 	// handle(): a non-empty fnName replaces q; a non-empty entity beats both.
 	q, _ := req.Get("q")
 	target := q
@@ -324,14 +318,14 @@ func externCall(c *Call, req *Array) {
 		c.Refusal = jsonDecodeReply()
 		return
 	}
-	process(c, entity, action, params)
+	processCall(c, entity, action, params)
 }
 
-// ajaxCall is CRM_Utils_REST::ajax() after AuthX and the CSRF check: a
+// handleAjax is CRM_Utils_REST::ajax() after AuthX and the CSRF check: a
 // non-empty fnName ("civicrm/<entity>/<action>") beats entity and action,
 // which are otherwise both required; entity=api3 is a CRM.api3 batch,
 // whose calls processMultiple() reads from $_REQUEST (request).
-func ajaxCall(c *Call, req, request *Array) {
+func handleAjax(c *Call, req, request *Array) {
 	var entity, action any
 	if fn, ok := req.Get("fnName"); phpEmpty(fn, ok) {
 		var eOK, aOK bool
@@ -342,7 +336,7 @@ func ajaxCall(c *Call, req, request *Array) {
 			return
 		}
 		if entity == "api3" {
-			batchCall(c, action, request)
+			handleBatch(c, action, request)
 			return
 		}
 	} else {
@@ -369,13 +363,13 @@ func ajaxCall(c *Call, req, request *Array) {
 		c.Refusal = jsonDecodeReply()
 		return
 	}
-	process(c, entity, action, params)
+	processCall(c, entity, action, params)
 }
 
-// batchCall is processMultiple(): json_decode($_REQUEST['json']), a map or
+// handleBatch is processMultiple(): json_decode($_REQUEST['json']), a map or
 // list of [entity, action, params]. Anything that does not decode to an
 // array is no call at all; an array json is a TypeError.
-func batchCall(c *Call, action any, request *Array) {
+func handleBatch(c *Call, action any, request *Array) {
 	c.Batch = true
 	c.Entity = "api3"
 	if s, isStr := stringArg(action); isStr {
@@ -394,13 +388,13 @@ func batchCall(c *Call, action any, request *Array) {
 	}
 }
 
-// process is CRM_Utils_REST::process(): the entity and action munged (a
+// processCall is CRM_Utils_REST::process(): the entity and action munged (a
 // non-empty array is a TypeError in trim), a className call instead of the
 // API, the destructive-GET rule, then civicrm_api(string $entity, string
 // $action, …), which dies on a NULL or array entity or action (a TypeError
 // PHP answers with HTTP 500) and otherwise casts them to strings; the
 // kernel munges them again, so an empty one becomes a random name.
-func process(c *Call, entity, action any, params *Array) {
+func processCall(c *Call, entity, action any, params *Array) {
 	c.Params = params
 	args := [2]any{entity, action}
 	argNames := [2]string{"entity", "action"}

@@ -332,6 +332,18 @@ func (d *jsonDecoder) str(want bool) (string, error) {
 		d.pos++
 	}
 	var b strings.Builder
+	if want {
+		// Room for the whole string at once: the text up to its closing
+		// quote is at least as long as what it decodes to.
+		end := d.pos
+		for end < len(d.data) && d.data[end] != '"' {
+			if d.data[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		b.Grow(end - start)
+	}
 	write := func(p ...byte) {
 		if want {
 			b.Write(p)
@@ -443,7 +455,12 @@ func EncodeJSON(v any, opts JSONOptions) []byte {
 // CiviCRM only decodes a `json=` parameter whose first character is `{`, and
 // PHP decodes {"0":"a"} to the same array as ["a"].
 func EncodeJSONObject(a *Array) []byte {
-	e := jsonEncoder{}
+	return appendJSONObject(nil, a)
+}
+
+// appendJSONObject is EncodeJSONObject appending to buf.
+func appendJSONObject(buf []byte, a *Array) []byte {
+	e := jsonEncoder{buf: buf}
 	e.object(a, 0)
 	return e.buf
 }
@@ -451,6 +468,18 @@ func EncodeJSONObject(a *Array) []byte {
 type jsonEncoder struct {
 	buf  []byte
 	opts JSONOptions
+}
+
+// grow makes room for n more bytes, at least doubling the buffer, so that
+// a large document costs its size about twice, not the five times that
+// append's growth of large slices adds up to.
+func (e *jsonEncoder) grow(n int) {
+	if cap(e.buf)-len(e.buf) >= n {
+		return
+	}
+	b := make([]byte, len(e.buf), max(2*cap(e.buf), len(e.buf)+n, 64))
+	copy(b, e.buf)
+	e.buf = b
 }
 
 func (e *jsonEncoder) newline(depth int) {
@@ -530,6 +559,7 @@ func (e *jsonEncoder) object(a *Array, depth int) {
 const hexDigits = "0123456789abcdef"
 
 func (e *jsonEncoder) str(s string) {
+	e.grow(len(s) + 2)
 	e.buf = append(e.buf, '"')
 	for i := 0; i < len(s); {
 		c := s[i]

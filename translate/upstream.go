@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -143,7 +144,6 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 		}
 		apiParams.Set("version", Number("3"))
 	}
-	fields = append(fields, upstreamField{"json", unsafeString(EncodeJSONObject(apiParams))})
 
 	req := &UpstreamRequest{
 		Method:       call.Method,
@@ -169,9 +169,10 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	if req.Method == http.MethodPost {
 		req.RawQuery = routeQuery
 		var ct string
-		req.Body, ct = multipartBody(fields)
+		req.Body, ct = multipartBody(fields, apiParams)
 		req.Header.Set("Content-Type", ct)
 	} else {
+		fields = append(fields, upstreamField{"json", unsafeString(EncodeJSONObject(apiParams))})
 		req.RawQuery = joinQuery(routeQuery, queryString(fields))
 	}
 	req.Header.Set("X-Requested-With", "XMLHttpRequest")
@@ -212,40 +213,47 @@ func queryString(fields []upstreamField) string {
 	return b.String()
 }
 
-// multipartBody encodes fields as a multipart/form-data body, which PHP
-// registers in $_POST byte for byte: unlike a urlencoded form, nothing in
-// a value is escaped, so the body is the parameters' JSON plus a constant
-// (a urlencoded json= is up to three times the JSON). The boundary is
-// checked against the values.
-func multipartBody(fields []upstreamField) ([]byte, string) {
+// multipartBody encodes fields and then params as the json field of a
+// multipart/form-data body, which PHP registers in $_POST byte for byte:
+// unlike a urlencoded form, nothing in a value is escaped, so the body is
+// the parameters' JSON plus about 200 bytes (a urlencoded json= is up to
+// three times the JSON). The JSON is encoded into the body itself. A
+// value holding the boundary (a client can send the fixed one) means
+// another try with a random one.
+func multipartBody(fields []upstreamField, params *Array) ([]byte, string) {
 	boundary := multipartBoundary
-	for clash := true; clash; {
-		clash = false
+	for {
+		n := 256
 		for _, f := range fields {
-			if strings.Contains(f.value, boundary) {
-				clash, boundary = true, "civigate-"+randomAlnum(32)
-				break
-			}
+			n += len(boundary) + len(f.name) + len(f.value) + 48
 		}
-	}
-	n := len(boundary) + 8
-	for _, f := range fields {
-		n += len(boundary) + len(f.name) + len(f.value) + 48
-	}
-	b := make([]byte, 0, n)
-	for _, f := range fields {
-		b = append(b, "--"...)
+		b := make([]byte, 0, n)
+		part := func(name string) {
+			b = append(b, "--"...)
+			b = append(b, boundary...)
+			b = append(b, "\r\nContent-Disposition: form-data; name=\""...)
+			b = append(b, name...)
+			b = append(b, "\"\r\n\r\n"...)
+		}
+		clash := false
+		for _, f := range fields {
+			part(f.name)
+			b = append(b, f.value...)
+			b = append(b, "\r\n"...)
+			clash = clash || strings.Contains(f.value, boundary)
+		}
+		part("json")
+		start := len(b)
+		b = appendJSONObject(b, params)
+		if clash || bytes.Contains(b[start:], []byte(boundary)) {
+			boundary = "civigate-" + randomAlnum(32)
+			continue
+		}
+		b = append(b, "\r\n--"...)
 		b = append(b, boundary...)
-		b = append(b, "\r\nContent-Disposition: form-data; name=\""...)
-		b = append(b, f.name...)
-		b = append(b, "\"\r\n\r\n"...)
-		b = append(b, f.value...)
-		b = append(b, "\r\n"...)
+		b = append(b, "--\r\n"...)
+		return b, "multipart/form-data; boundary=" + boundary
 	}
-	b = append(b, "--"...)
-	b = append(b, boundary...)
-	b = append(b, "--\r\n"...)
-	return b, "multipart/form-data; boundary=" + boundary
 }
 
 const multipartBoundary = "civigate-4b1d9f0c7a2e"

@@ -13,11 +13,9 @@ import (
 // is present (and not null). A JSON body is only checked (an invalid one is
 // WordPress's 400 rest_invalid_json, before anything else) and its key,
 // api_key and json looked at; wpDecode decodes it.
-func wpEnvelope(r *http.Request, c *Call, get *Array, body []byte, lim Limits) (*Call, *Reply) {
-	partial := mediaType(r.Header.Get("Content-Type")) == "multipart/form-data"
-	post := NewArray()
-	if wpBodyMethod(r.Method) {
-		post = parseBody(r, FormWPRest, body, lim, isEnvelopeField)
+func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Limits, levels int, fullGet func() *Array) (*Call, *Reply) {
+	if !wpBodyMethod(r.Method) {
+		post = NewArray()
 	}
 	var top map[string][]byte
 	jsonBody, values := false, 0
@@ -53,14 +51,22 @@ func wpEnvelope(r *http.Request, c *Call, get *Array, body []byte, lim Limits) (
 	j, ok := param("json")
 	c.Format = boolFormat(ok && j != nil)
 	c.decode = func(ctx context.Context, c *Call) {
-		if partial && wpBodyMethod(r.Method) {
-			post = parseBody(r, FormWPRest, body, lim, nil)
+		get, post := fullGet(), NewArray()
+		if wpBodyMethod(r.Method) {
+			post = parseBody(r, FormWPRest, body, lim)
 		}
-		var cost int64
+		cost := int64(levels) * bytesPerFormArray
 		if jsonBody {
-			cost = decodeCost(values, len(body))
+			cost += decodeCost(values, len(body))
 		}
-		if s, isStr := j.(string); isStr && s != "" {
+		// The json WP_REST_Request will hand the controller, which decodes it.
+		jv, _ := post.Get("json")
+		if v, ok := top["json"]; ok {
+			jv = envelopeValue(v)
+		} else if jv == nil {
+			jv, _ = get.Get("json")
+		}
+		if s, isStr := jv.(string); isStr && s != "" {
 			if n, err := scanJSON(unsafe.Slice(unsafe.StringData(s), len(s))); err == nil {
 				cost += decodeCost(n, len(s))
 			}
