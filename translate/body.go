@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
+	"sync"
 	"unsafe"
 )
 
@@ -35,19 +36,74 @@ func readBody(r *http.Request, form Form, max int64) (body []byte, tooBig bool) 
 	if max > 0 {
 		src = io.LimitReader(r.Body, max+1)
 	}
-	// One buffer of the announced size: growing one by doubling would
-	// leave up to twice the body in garbage behind.
-	var buf bytes.Buffer
+	// One buffer of the announced size (and a byte to see the end
+	// without growing it); a body of unknown size doubles its buffer.
+	size := 512
 	if n := r.ContentLength; n > 0 && (max <= 0 || n <= max) {
-		buf.Grow(int(n) + 1)
+		size = int(n) + 1
 	}
-	_, err := buf.ReadFrom(src)
-	body = buf.Bytes()
+	body = getBodyBuffer(size)
+	var err error
+	for {
+		if len(body) == cap(body) {
+			body = append(make([]byte, 0, 2*cap(body)), body...)
+		}
+		var n int
+		n, err = src.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err != nil {
+			break
+		}
+	}
 	r.Body = http.NoBody
-	if err != nil {
+	if err != io.EOF {
 		return body, false
 	}
 	return body, max > 0 && int64(len(body)) > max
+}
+
+// Body buffers of requests refused before they were decoded are used
+// again (a flood of large bodies without a credential then makes no
+// garbage, and costs its bodies in flight, not twice that for the
+// collector). Sizes are powers of two from bodyPoolMin; a smaller body
+// gets a buffer of its own.
+const bodyPoolMin = 64 << 10
+
+var bodyPools [12]sync.Pool // 64 KiB … 128 MiB
+
+func bodyPoolClass(size int) int {
+	class, c := 0, bodyPoolMin
+	for c < size {
+		c <<= 1
+		class++
+	}
+	return class
+}
+
+func getBodyBuffer(size int) []byte {
+	if size < bodyPoolMin {
+		return make([]byte, 0, size)
+	}
+	class := bodyPoolClass(size)
+	if class >= len(bodyPools) {
+		return make([]byte, 0, size)
+	}
+	if b, ok := bodyPools[class].Get().(*[]byte); ok {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, bodyPoolMin<<class)
+}
+
+// putBodyBuffer hands a body buffer back for another request. Nothing may
+// use it, nor any string sharing its memory, afterwards.
+func putBodyBuffer(b []byte) {
+	if cap(b) < bodyPoolMin || cap(b)&(cap(b)-1) != 0 {
+		return
+	}
+	if class := bodyPoolClass(cap(b)); class < len(bodyPools) {
+		b = b[:0]
+		bodyPools[class].Put(&b)
+	}
 }
 
 // parseBody is PHP's $_POST (POST only; WordPress also parses a form body

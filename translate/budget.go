@@ -50,8 +50,15 @@ func decodeCost(values, n int) int64 {
 }
 
 // reserveDecode takes cost from the budget for the call, which gives it
-// back in Release. A nil Reply means the call may decode.
+// back in Release. A nil Reply means the call may decode; from then on its
+// parameters may share the body's memory, which is not used again.
 func reserveDecode(ctx context.Context, c *Call, cost int64) *Reply {
+	reply := reserve(ctx, c, cost)
+	c.bodyShared = reply == nil
+	return reply
+}
+
+func reserve(ctx context.Context, c *Call, cost int64) *Reply {
 	switch {
 	case cost > DecodeBudget:
 		return replyPtr(ErrorReply(c, 413, APIError("Civigate: the request's JSON is too large to decode ("+
@@ -66,12 +73,22 @@ func reserveDecode(ctx context.Context, c *Call, cost int64) *Reply {
 	return nil
 }
 
-// Release gives back what the call took from the decode budget. The Caddy
+// Release gives back what the call took from the decode budget, and the
+// body's buffer of a call whose parameters were never decoded (a caller
+// refused at authentication, or over the budget): it must be the call's
+// last use, and not before the answer is written. The Caddy
 // handler defers it for every call; it may be called more than once.
 func (c *Call) Release() {
-	if c != nil && c.release != nil {
+	if c == nil {
+		return
+	}
+	if c.release != nil {
 		r := c.release
 		c.release = nil
 		r()
 	}
+	if !c.bodyShared && c.body != nil {
+		putBodyBuffer(c.body)
+	}
+	c.body = nil
 }

@@ -108,9 +108,16 @@ type Call struct {
 	Referer  *string // Referer header, nil when absent
 
 	// decode is the expensive half of parsing, left by ParseEnvelope for
-	// DecodeParams; release gives back its share of the decode budget.
-	decode  func(context.Context, *Call)
-	release func()
+	// DecodeParams; release gives back its share of the decode budget;
+	// body is the request body's buffer, used again if the call is
+	// released undecoded.
+	decode     func(context.Context, *Call)
+	release    func()
+	body       []byte
+	bodyShared bool // strings of the call share body's memory
+	// jsonBytes is the JSON text its parameters were decoded from, about
+	// the size they encode to again.
+	jsonBytes int
 }
 
 // Route is what Recognise found: the endpoint form and which query

@@ -18,13 +18,20 @@ import (
 // twenty megabytes for a body of a hundred kilobytes. The envelope never
 // does; DecodeParams parses everything once the caller is known.
 
-// isEnvelopeField: the fields the envelope reads.
-func isEnvelopeField(name string) bool {
-	switch name {
-	case "key", "api_key", "_authx", "_authxSiteKey", "q", "fnName", "entity", "json", "prettyprint":
-		return true
+// envelopeFields are the fields the envelope reads.
+var envelopeFields = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "q", "fnName", "entity", "json", "prettyprint"}
+
+func isEnvelopeField(name string) bool { return envelopeField(name) != "" }
+
+// envelopeField is name as one of envelopeFields (a string of its own,
+// not one sharing a body's memory), or "".
+func envelopeField(name string) string {
+	for _, f := range envelopeFields {
+		if name == f {
+			return f
+		}
 	}
-	return false
+	return ""
 }
 
 // formatOnly: fields of which the envelope needs no more than emptiness;
@@ -100,7 +107,7 @@ func registerShape(top *Array, rawName, val string, encoded bool, lim Limits) (l
 		return 0
 	}
 	setScalar := func(name string) {
-		if !isEnvelopeField(name) {
+		if name = envelopeField(name); name == "" {
 			return
 		}
 		switch {
@@ -150,9 +157,9 @@ func registerShape(top *Array, rawName, val string, encoded bool, lim Limits) (l
 			break
 		}
 	}
-	if isEnvelopeField(varName) {
-		if v, ok := top.Get(varName); !ok || !isArray(v) {
-			top.Set(varName, envelopeArray())
+	if name := envelopeField(varName); name != "" {
+		if v, ok := top.Get(name); !ok || !isArray(v) {
+			top.Set(name, envelopeArray())
 		}
 	}
 	return levels

@@ -87,10 +87,12 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 
 	body, tooBig := readBody(r, route.Form, opts.MaxBodyBytes)
 	if tooBig {
+		putBodyBuffer(body)
 		c.Format, c.JSONInQuery = formatOf(route.Form, get, get)
 		return nil, sizeReply(c, http.StatusRequestEntityTooLarge,
 			"Request body is larger than "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes")
 	}
+	c.body = body
 	post, bodyLevels := envelopeBody(r, route.Form, body, lim)
 	levels += bodyLevels
 	if route.Form == FormWPRest {
@@ -123,6 +125,7 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 
 	if route.Form == FormExtern {
 		if reply := externEnvelope(c, view, request); reply != nil {
+			putBodyBuffer(body)
 			return nil, reply
 		}
 		if c.Ping {
@@ -259,7 +262,11 @@ func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody, for
 		}
 		if n, err := scanJSON(unsafe.Slice(unsafe.StringData(s), len(s))); err == nil {
 			cost += decodeCost(n, len(s))
+			c.jsonBytes += len(s)
 		}
+	}
+	if jb != nil {
+		c.jsonBytes += len(jb.data)
 	}
 	if reply := reserveDecode(ctx, c, cost); reply != nil {
 		c.Refusal = reply

@@ -169,7 +169,7 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	if req.Method == http.MethodPost {
 		req.RawQuery = routeQuery
 		var ct string
-		req.Body, ct = multipartBody(fields, apiParams)
+		req.Body, ct = multipartBody(fields, apiParams, call.jsonBytes)
 		req.Header.Set("Content-Type", ct)
 	} else {
 		fields = append(fields, upstreamField{"json", unsafeString(EncodeJSONObject(apiParams))})
@@ -219,11 +219,11 @@ func queryString(fields []upstreamField) string {
 // the parameters' JSON plus about 200 bytes (a urlencoded json= is up to
 // three times the JSON). The JSON is encoded into the body itself. A
 // value holding the boundary (a client can send the fixed one) means
-// another try with a random one.
-func multipartBody(fields []upstreamField, params *Array) ([]byte, string) {
+// another try with a random one. sizeHint is the JSON's expected size.
+func multipartBody(fields []upstreamField, params *Array, sizeHint int) ([]byte, string) {
 	boundary := multipartBoundary
 	for {
-		n := 256
+		n := 512 + sizeHint + sizeHint/16
 		for _, f := range fields {
 			n += len(boundary) + len(f.name) + len(f.value) + 48
 		}

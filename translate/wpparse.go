@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"unsafe"
 )
 
@@ -31,6 +32,7 @@ func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Lim
 			// WP_REST_Request::parse_json_params: rest_invalid_json.
 			data := WPStatusData(http.StatusBadRequest)
 			reply := WPErrorReply(http.StatusBadRequest, "rest_invalid_json", "Invalid JSON body passed.", data)
+			putBodyBuffer(body)
 			return nil, &reply
 		}
 		jsonBody, values = true, n
@@ -44,10 +46,14 @@ func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Lim
 		}
 		return get.Get(name)
 	}
+	// Copies: a JSON body's strings share the body's buffer, which may be
+	// used again once the call is released.
 	k, _ := param("key")
-	c.Credentials.SiteKey, _ = k.(string)
+	sk, _ := k.(string)
+	c.Credentials.SiteKey = strings.Clone(sk)
 	ak, _ := param("api_key")
-	c.Credentials.APIKey, _ = ak.(string)
+	apiKey, _ := ak.(string)
+	c.Credentials.APIKey = strings.Clone(apiKey)
 	j, ok := param("json")
 	c.Format = boolFormat(ok && j != nil)
 	c.decode = func(ctx context.Context, c *Call) {
@@ -69,6 +75,7 @@ func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Lim
 		if s, isStr := jv.(string); isStr && s != "" {
 			if n, err := scanJSON(unsafe.Slice(unsafe.StringData(s), len(s))); err == nil {
 				cost += decodeCost(n, len(s))
+				c.jsonBytes += len(s)
 			}
 		}
 		if reply := reserveDecode(ctx, c, cost); reply != nil {

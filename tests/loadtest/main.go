@@ -37,7 +37,8 @@ func main() {
 		warm     = flag.Duration("warm", 2*time.Second, "warm-up per wrk run (not measured)")
 		out      = flag.String("out", "BENCHMARKS.md", "report file (overwritten)")
 		profile  = flag.String("profile", "", "directory for CPU profiles of Civigate, one per scenario")
-		only     = flag.String("only", "", "comma-separated scenario ids to run (e.g. b,c); default all")
+		only     = flag.String("only", "", "comma-separated scenario ids to run (e.g. b,c or m); default all")
+		memDur   = flag.Duration("mem-duration", 10*time.Second, "(m): load time per memory case")
 	)
 	flag.Parse()
 	if *stubMode {
@@ -48,12 +49,12 @@ func main() {
 	if *rounds < 1 {
 		log.Fatal("loadtest: -rounds must be at least 1")
 	}
-	if err := run(ctx, *duration, *rounds, *warm, *out, *profile, *only); err != nil {
+	if err := run(ctx, *duration, *rounds, *warm, *out, *profile, *only, *memDur); err != nil {
 		log.Fatalf("loadtest: %v", err)
 	}
 }
 
-func run(ctx context.Context, duration time.Duration, rounds int, warm time.Duration, out, profileDir, only string) error {
+func run(ctx context.Context, duration time.Duration, rounds int, warm time.Duration, out, profileDir, only string, memDur time.Duration) error {
 	for _, tool := range []string{"wrk", "redis-server"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is not installed (Debian: apt-get install %s)", tool, tool)
@@ -147,6 +148,10 @@ func run(ctx context.Context, duration time.Duration, rounds int, warm time.Dura
 		notes = append(notes, "Only scenarios "+only+" were run (-only).")
 	}
 	results := runScenarios(ctx, list, rounds, warm, p.Admin, profileDir)
+	var memory []memCase
+	if only == "" || strings.Contains(","+only+",", ",m,") {
+		memory = runMemory(ctx, civigate, dir, p.Stub, sk, ak, memDur)
+	}
 	loadAfter := loadAvg()
 	for _, pr := range procs {
 		if pr.exited() {
@@ -158,11 +163,16 @@ func run(ctx context.Context, duration time.Duration, rounds int, warm time.Dura
 	}
 	table := redact(renderTable(results), sk, ak)
 	fmt.Println(table)
+	memTable := ""
+	if memory != nil {
+		memTable = renderMemory(memory)
+		fmt.Println(memTable)
+	}
 	for _, n := range notes {
 		fmt.Println("note: " + n)
 	}
 	return writeReport(out, report{
-		Table: table, Results: results, Facts: facts, Notes: notes,
+		Table: table, Memory: memTable, Results: results, Facts: facts, Notes: notes,
 		LoadBefore: loadBefore, LoadAfter: loadAfter, Caddyfile: redact(cf, sk, ak),
 		Duration: duration, Rounds: rounds, Warm: warm, SiteKey: sk, APIKey: ak,
 	})
