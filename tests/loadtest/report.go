@@ -78,6 +78,9 @@ func lat(d time.Duration) string {
 }
 
 func writeReport(path string, r report) error {
+	if len(r.Results) == 0 && r.Memory != "" {
+		return spliceMemory(path, r)
+	}
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("Written by `make loadtest` (`go run ./tests/loadtest`), overwritten on every run; this is the\n")
@@ -85,17 +88,10 @@ func writeReport(path string, r report) error {
 	b.WriteString("the latency percentiles wrk reports with `--latency`. ratio = Civigate req/s ÷ baseline req/s.\n\n")
 	b.WriteString(r.Table)
 	if r.Memory != "" {
-		b.WriteString("\n## Memory\n\n")
-		b.WriteString("Peak resident memory of Civigate while 16 clients send it the same 8 MiB body over and over\n")
-		b.WriteString("(`-mem-duration` each; a fresh process per case, in front of the stub, `cache off`): the kernel's\n")
-		b.WriteString("VmHWM minus the VmRSS after one small warm-up call. The first two bodies are issue 12's `json=`\n")
-		b.WriteString("of 2.8 million empty arrays, which Civigate refuses undecoded (without a credential after reading\n")
-		b.WriteString("the envelope; with a valid one with 413, over the decode budget). The last case, for comparison and\n")
-		b.WriteString("without a target, is the most a caller with a valid credential can make Civigate decode and\n")
-		b.WriteString("forward: one 8 MiB string full of escapes (see the README's \"Memory\").\n\n")
-		b.WriteString(r.Memory)
+		b.WriteString(memorySection(r))
 	}
 	b.WriteString("\n## What ran\n\n")
+
 	b.WriteString("Every process listens on 127.0.0.1 only:\n\n")
 	b.WriteString("- **Civigate**: `bin/civigate run` (built by the run with `go build -o bin/civigate ./cmd/civigate`), one process\n")
 	b.WriteString("  with every scenario on its own site and the plain-Caddy baselines (`reverse_proxy`, `respond`) on\n")
@@ -167,6 +163,49 @@ func writeReport(path string, r report) error {
 	b.WriteString(elideBody(r.Caddyfile))
 	b.WriteString("```\n")
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// memorySection is scenario (m)'s part of the report.
+func memorySection(r report) string {
+	var b strings.Builder
+	b.WriteString("\n## Memory\n\n")
+	b.WriteString("Peak resident memory of Civigate while 16 clients send it the same 8 MiB body over and over\n")
+	b.WriteString("(`-mem-duration` each; a fresh process per case, in front of the stub, `cache off`): the kernel's\n")
+	b.WriteString("VmHWM minus the VmRSS after one small warm-up call. The first two bodies are issue 12's `json=`\n")
+	b.WriteString("of 2.8 million empty arrays, which Civigate refuses undecoded (without a credential after reading\n")
+	b.WriteString("the envelope, with 429 once the guessing protection blocks the address, still after reading the\n")
+	b.WriteString("body; with a valid one with 413, over the decode budget). The last case, for comparison and\n")
+	b.WriteString("without a target, is the most a caller with a valid credential can make Civigate decode and\n")
+	b.WriteString("forward: one 8 MiB string full of escapes (see the README's \"Memory\").\n\n")
+	fmt.Fprintf(&b, "Measured on %s, load average %s before and %s after.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.LoadBefore, r.LoadAfter)
+	b.WriteString(r.Memory)
+	return b.String()
+}
+
+// spliceMemory puts a run of scenario (m) alone (-only m) into an existing
+// report in place of its memory section, or after its table, leaving the
+// throughput numbers of the last full run as they are.
+func spliceMemory(path string, r report) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	s := string(old)
+	section := memorySection(r)
+	if i := strings.Index(s, "\n## Memory\n"); i >= 0 {
+		rest := s[i+1:]
+		end := strings.Index(rest[len("## Memory\n"):], "\n## ")
+		if end < 0 {
+			s = s[:i] + section
+		} else {
+			s = s[:i] + section + rest[len("## Memory\n")+end:]
+		}
+	} else if i := strings.Index(s, "\n## What ran\n"); i >= 0 {
+		s = s[:i] + section + s[i:]
+	} else {
+		s += section
+	}
+	return os.WriteFile(path, []byte(s), 0o644)
 }
 
 func elideBody(cf string) string {
