@@ -2,17 +2,15 @@ package tests
 
 import (
 	"bytes"
-	"fmt"
 	"io"
-	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // Attack corpus, issue 12 items 1 and 8: what a request costs Civigate
@@ -21,11 +19,11 @@ import (
 // what the process allocates while Civigate (in this process) handles the
 // one request: no timing.
 func TestAttackParse(t *testing.T) {
-	up := newMeasuringCiviCRM(t)
+	up := newStubCiviCRM(t)
 	sk := "sk-" + randomHex(t, 12)
-	inst := startCaddy(t, siteCaddyfile(up.host(), "site_key "+sk, "cache off"))
+	inst := startCaddy(t, siteCaddyfile(up.Host(), "site_key "+sk, "cache off"))
 	extern := inst.URL + "/sites/all/modules/civicrm/extern/rest.php"
-	good := "&key=" + sk + "&api_key=" + up.apiKey
+	good := "&key=" + sk + "&api_key=" + up.APIKey
 
 	// The issue's body: json= holding as many empty arrays as 8 MiB take.
 	const maxBody = 8 << 20
@@ -52,7 +50,7 @@ func TestAttackParse(t *testing.T) {
 	rows := []row{
 		{class: "pre-auth decode: no credential, json= of 2.8 million empty arrays", method: "POST", query: "?json=1",
 			ct: "application/x-www-form-urlencoded", body: worst, status: 200, answer: `"Failed to authenticate key"`, maxAlloc: 2},
-		{class: "pre-auth decode: a wrong site key", method: "POST", query: "?json=1&key=wrong&api_key=" + up.apiKey,
+		{class: "pre-auth decode: a wrong site key", method: "POST", query: "?json=1&key=wrong&api_key=" + up.APIKey,
 			ct: "application/x-www-form-urlencoded", body: worst, status: 200, answer: `"Failed to authenticate key"`, maxAlloc: 2},
 		{class: "pre-auth decode: an unknown api_key", method: "POST", query: "?json=1&key=" + sk + "&api_key=" + randomHex(t, 16),
 			ct: "application/x-www-form-urlencoded", body: worst, status: 200, answer: `"ERROR: No CMS user associated with given api-key"`, maxAlloc: 2},
@@ -94,7 +92,7 @@ func TestAttackParse(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header.Set("Content-Type", ct)
-			up.reset()
+			up.seen()
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
@@ -115,7 +113,7 @@ func TestAttackParse(t *testing.T) {
 					alloc/(1<<20), alloc/float64(len(body)), len(body), tc.maxAlloc)
 			}
 			if tc.maxUpstream > 0 {
-				size, jsonLen := up.last()
+				size, jsonLen := upstreamSize(up)
 				t.Logf("upstream body %d bytes, its json field %d", size, jsonLen)
 				if jsonLen == 0 || float64(size) > tc.maxUpstream*float64(jsonLen)+1024 {
 					t.Errorf("upstream body of %d bytes for %d bytes of parameters (at most %.0f%% more)", size, jsonLen, (tc.maxUpstream-1)*100)
@@ -139,87 +137,21 @@ func asMultipart(t *testing.T, form string) ([]byte, string) {
 	return b.Bytes(), mw.FormDataContentType()
 }
 
-// measuringCiviCRM is a modern CiviCRM that knows one API key, answers
-// every API call with a small success, and measures the request each
-// call came as: its body's size and the size of its json field, read as
-// a stream so that measuring allocates next to nothing.
-type measuringCiviCRM struct {
-	apiKey string
-	srv    *httptest.Server
-
-	mu             sync.Mutex
-	size, jsonSize int
-}
-
-func newMeasuringCiviCRM(t *testing.T) *measuringCiviCRM {
-	m := &measuringCiviCRM{apiKey: randomHex(t, 16)}
-	m.srv = httptest.NewServer(m)
-	t.Cleanup(m.srv.Close)
-	return m
-}
-
-func (m *measuringCiviCRM) host() string { return strings.TrimPrefix(m.srv.URL, "http://") }
-
-func (m *measuringCiviCRM) reset() {
-	m.mu.Lock()
-	m.size, m.jsonSize = 0, 0
-	m.mu.Unlock()
-}
-
-func (m *measuringCiviCRM) last() (size, jsonSize int) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.size, m.jsonSize
-}
-
-func (m *measuringCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Civi-Auth") != "Bearer "+m.apiKey {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = io.WriteString(w, "HTTP 401 Invalid credential")
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	if r.URL.Path == "/civicrm/authx/id" {
-		_, _ = io.WriteString(w, `{"contact_id":2,"user_id":1,"flow":"xheader","cred":"api_key"}`)
-		return
-	}
-	counted := &countingReader{r: r.Body}
-	jsonSize := 0
-	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "multipart/form-data" {
-		mr := multipart.NewReader(counted, params["boundary"])
-		for {
-			p, err := mr.NextPart()
-			if err != nil {
-				break
-			}
-			n, _ := io.Copy(io.Discard, p)
-			if p.FormName() == "json" {
-				jsonSize = int(n)
-			}
+// upstreamSize is the size of the API call the stub last received and of
+// the json parameter it carried, as PHP would register it.
+func upstreamSize(up *stubCiviCRM) (size, jsonSize int) {
+	reqs, bodies := up.seen()
+	for i, r := range reqs {
+		if r.URL.Path != "/civicrm/ajax/rest" {
+			continue
 		}
-	} else if mt == "application/x-www-form-urlencoded" {
-		b, _ := io.ReadAll(counted)
-		v, _ := url.ParseQuery(string(b))
-		jsonSize = len(v.Get("json"))
-	} else if v := r.URL.Query().Get("json"); v != "" {
-		jsonSize = len(v)
+		fields := translate.NewArray()
+		translate.ParsePost(fields, r.Header.Get("Content-Type"), []byte(bodies[i]), translate.DefaultLimits)
+		json := fields.String("json")
+		if json == "" {
+			json = r.URL.Query().Get("json")
+		}
+		size, jsonSize = len(bodies[i])+len(r.URL.RawQuery), len(json)
 	}
-	_, _ = io.Copy(io.Discard, counted)
-	m.mu.Lock()
-	m.size, m.jsonSize = counted.n+len(r.URL.RawQuery), jsonSize
-	m.mu.Unlock()
-	_, _ = fmt.Fprint(w, `{"is_error":0,"version":3,"count":0,"values":[]}`)
-}
-
-type countingReader struct {
-	r io.Reader
-	n int
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += n
-	return n, err
+	return size, jsonSize
 }

@@ -118,10 +118,8 @@ func parseBody(r *http.Request, form Form, body []byte, lim Limits) *Array {
 	ct := r.Header.Get("Content-Type")
 	switch mediaType(ct) {
 	case "application/x-www-form-urlencoded":
-		if r.Method == http.MethodPost {
-			parsePostBodyInPlace(post, body, lim)
-		} else if form == FormWPRest {
-			parseQueryInPlace(post, body, lim)
+		if r.Method == http.MethodPost || form == FormWPRest {
+			parseFormInPlace(post, body, r.Method == http.MethodPost, lim)
 		}
 	case "multipart/form-data":
 		if r.Method == http.MethodPost {
@@ -145,52 +143,16 @@ func ParsePost(dst *Array, contentType string, body []byte, lim Limits) {
 	}
 }
 
-// parsePostBodyInPlace is parsePostBody over a body it may overwrite: each
-// name and value is url-decoded where it lies (decoding never makes text
-// longer) and becomes a string sharing the body's memory.
-func parsePostBodyInPlace(dst *Array, body []byte, lim Limits) {
+// parseFormInPlace is parsePostBody (body true) or ParseQuery over a body
+// it may overwrite: each name and value is url-decoded where it lies
+// (decoding never makes text longer) and becomes a string sharing the
+// body's memory.
+func parseFormInPlace(dst *Array, form []byte, body bool, lim Limits) {
 	lim = lim.withDefaults()
-	count := 0
-	for len(body) > 0 {
-		var piece []byte
-		if i := bytes.IndexByte(body, '&'); i >= 0 {
-			piece, body = body[:i], body[i+1:]
-		} else {
-			piece, body = body, nil
-		}
+	formPieces(form, body, lim, func(piece []byte) {
 		name, val := splitPiece(piece)
 		registerVar(dst, name, val, lim)
-		count++
-		if count > lim.MaxInputVars {
-			return
-		}
-	}
-}
-
-// parseQueryInPlace is ParseQuery over a body it may overwrite.
-func parseQueryInPlace(dst *Array, body []byte, lim Limits) {
-	lim = lim.withDefaults()
-	if i := bytes.IndexByte(body, 0); i >= 0 {
-		body = body[:i]
-	}
-	count := 0
-	for len(body) > 0 {
-		var piece []byte
-		if i := bytes.IndexByte(body, '&'); i >= 0 {
-			piece, body = body[:i], body[i+1:]
-		} else {
-			piece, body = body, nil
-		}
-		if len(piece) == 0 {
-			continue
-		}
-		count++
-		if count > lim.MaxInputVars {
-			return
-		}
-		name, val := splitPiece(piece)
-		registerVar(dst, name, val, lim)
-	}
+	})
 }
 
 // splitPiece cuts name=value at the first '=' and url-decodes both in place.
@@ -233,6 +195,20 @@ func urlDecodeInPlace(b []byte) string {
 // which CiviCRM's REST layer never reads. A malformed body ends parsing with
 // what was read so far.
 func parseMultipart(dst *Array, ct string, body []byte, lim Limits) {
+	formParts(ct, body, lim, func(name string, part io.Reader) bool {
+		val, err := io.ReadAll(part)
+		if err != nil {
+			return false
+		}
+		registerVar(dst, name, string(val), lim)
+		return true
+	})
+}
+
+// formParts calls field with the name and content of each non-file field
+// of a multipart/form-data body PHP registers (the first max_input_vars),
+// until it returns false or the body ends or breaks.
+func formParts(ct string, body []byte, lim Limits, field func(name string, part io.Reader) bool) {
 	_, params, err := mime.ParseMediaType(ct)
 	if err != nil || params["boundary"] == "" {
 		return
@@ -255,15 +231,12 @@ func parseMultipart(dst *Array, ct string, body []byte, lim Limits) {
 		if !ok {
 			continue
 		}
-		count++
-		if count > lim.MaxInputVars {
+		if count++; count > lim.MaxInputVars {
 			continue
 		}
-		val, err := io.ReadAll(part)
-		if err != nil {
+		if !field(name, part) {
 			return
 		}
-		registerVar(dst, name, string(val), lim)
 	}
 }
 

@@ -1,10 +1,7 @@
 package translate
 
 import (
-	"bytes"
 	"io"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"strings"
 )
@@ -59,35 +56,10 @@ func envelopeArray() *Array {
 func formFields(raw string, body bool, lim Limits) (fields *Array, levels int) {
 	lim = lim.withDefaults()
 	fields = NewArray()
-	if !body {
-		if i := strings.IndexByte(raw, 0); i >= 0 {
-			raw = raw[:i]
-		}
-	}
-	count := 0
-	for len(raw) > 0 {
-		var piece string
-		if i := strings.IndexByte(raw, '&'); i >= 0 {
-			piece, raw = raw[:i], raw[i+1:]
-		} else {
-			piece, raw = raw, ""
-		}
-		if !body {
-			if piece == "" {
-				continue
-			}
-			if count++; count > lim.MaxInputVars {
-				break
-			}
-		}
+	formPieces(raw, body, lim, func(piece string) {
 		name, val, _ := strings.Cut(piece, "=")
 		levels += registerShape(fields, urlDecode(name), val, true, lim)
-		if body {
-			if count++; count > lim.MaxInputVars {
-				break
-			}
-		}
-	}
+	})
 	return fields, levels
 }
 
@@ -175,31 +147,7 @@ func isArray(v any) bool {
 func multipartFields(ct string, body []byte, lim Limits) (fields *Array, levels int) {
 	lim = lim.withDefaults()
 	fields = NewArray()
-	_, params, err := mime.ParseMediaType(ct)
-	if err != nil || params["boundary"] == "" {
-		return fields, 0
-	}
-	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-	count := 0
-	for {
-		part, err := mr.NextRawPart()
-		if err != nil {
-			return fields, levels
-		}
-		_, dp, err := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-		if err != nil {
-			continue
-		}
-		if _, isFile := dp["filename"]; isFile {
-			continue
-		}
-		name, ok := dp["name"]
-		if !ok {
-			continue
-		}
-		if count++; count > lim.MaxInputVars {
-			continue
-		}
+	formParts(ct, body, lim, func(name string, part io.Reader) bool {
 		var val []byte
 		top, _ := topLevelName(name)
 		switch {
@@ -210,7 +158,9 @@ func multipartFields(ct string, body []byte, lim Limits) (fields *Array, levels 
 			val, _ = io.ReadAll(part)
 		}
 		levels += registerShape(fields, name, string(val), false, lim)
-	}
+		return true
+	})
+	return fields, levels
 }
 
 // envelopeBody is the envelope's fields of a request body PHP registers

@@ -53,31 +53,59 @@ func ParseQuery(dst *Array, query string, lim Limits) error {
 		return errNilArray
 	}
 	lim = lim.withDefaults()
-	if i := strings.IndexByte(query, 0); i >= 0 {
-		query = query[:i]
-	}
 	// Room for every piece, up to a bound: a query of many "&" must not
 	// reserve more than a few entries before they are parsed.
 	dst.reserve(min(strings.Count(query, "&")+1, maxReservedParams))
-	count := 0
-	for len(query) > 0 {
-		var piece string
-		if i := strings.IndexByte(query, '&'); i >= 0 {
-			piece, query = query[:i], query[i+1:]
-		} else {
-			piece, query = query, ""
-		}
-		if piece == "" {
-			continue // php_strtok_r never yields empty tokens
-		}
-		count++
-		if count > lim.MaxInputVars {
-			break
-		}
+	formPieces(query, false, lim, func(piece string) {
 		name, val, _ := strings.Cut(piece, "=")
 		registerVar(dst, urlDecode(name), urlDecode(val), lim)
-	}
+	})
 	return nil
+}
+
+// formPieces calls piece with each name=value piece of a query string as
+// ParseQuery takes them (body false), or of a POST body as parsePostBody
+// takes them (body true): split on '&'; a query ends at a raw NUL, skips
+// empty pieces and takes no more than max_input_vars; a body counts every
+// piece and still takes the one that crosses the limit.
+func formPieces[S string | []byte](form S, body bool, lim Limits, piece func(S)) {
+	if !body {
+		if i := index(form, 0); i >= 0 {
+			form = form[:i]
+		}
+	}
+	count := 0
+	for len(form) > 0 {
+		p := form
+		if i := index(form, '&'); i >= 0 {
+			p, form = form[:i], form[i+1:]
+		} else {
+			form = form[len(form):]
+		}
+		if !body {
+			if len(p) == 0 {
+				continue // php_strtok_r never yields empty tokens
+			}
+			if count++; count > lim.MaxInputVars {
+				return
+			}
+		}
+		piece(p)
+		if body {
+			if count++; count > lim.MaxInputVars {
+				return
+			}
+		}
+	}
+}
+
+func index[S string | []byte](s S, c byte) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // parsePostBody parses an application/x-www-form-urlencoded request body as
@@ -88,21 +116,10 @@ func ParseQuery(dst *Array, query string, lim Limits) error {
 // name it lands in.
 func parsePostBody(dst *Array, body string, lim Limits) {
 	lim = lim.withDefaults()
-	count := 0
-	for len(body) > 0 {
-		var piece string
-		if i := strings.IndexByte(body, '&'); i >= 0 {
-			piece, body = body[:i], body[i+1:]
-		} else {
-			piece, body = body, ""
-		}
+	formPieces(body, true, lim, func(piece string) {
 		name, val, _ := strings.Cut(piece, "=")
 		registerVar(dst, urlDecode(name), urlDecode(val), lim)
-		count++
-		if count > lim.MaxInputVars {
-			return
-		}
-	}
+	})
 }
 
 // urlDecode is php_url_decode: '+' becomes a space, '%' followed by two hex

@@ -192,13 +192,7 @@ func (s *Simulator) serveAjax(w http.ResponseWriter, r *http.Request) {
 	}
 	xrw := r.Header.Get("X-Requested-With") == "XMLHttpRequest"
 	if !(r.Method == http.MethodOptions || xrw || p.flow == "legacyrest" || p.flow == "param" || p.flow == "xheader") {
-		e := translate.NewArray()
-		e.Set("IP", clientIP(r))
-		e.Set("level", "security")
-		e.Set("referer", referer(r))
-		e.Set("reason", "CSRF suspected")
-		e.Set("is_error", translate.Number("1"))
-		e.Set("error_message", "SECURITY ALERT: Ajax requests can only be issued by javascript clients, eg. CRM.api3().")
+		e := securityError(r, "CSRF suspected", "SECURITY ALERT: Ajax requests can only be issued by javascript clients, eg. CRM.api3().")
 		writeBody(w, 200, "application/json", s.encodeJSON(e, false))
 		return
 	}
@@ -313,13 +307,19 @@ func (s *Simulator) processOne(q *request, p *principal, entity, action string, 
 }
 
 func destructiveGET(r *http.Request) *translate.Array {
+	return securityError(r, "Destructive HTTP GET", "SECURITY: All requests that modify the database must be http POST, not GET.")
+}
+
+// securityError is civicrm_api3_create_error($message, ['IP', 'level' =>
+// 'security', 'referer', 'reason' => $reason]).
+func securityError(r *http.Request, reason, message string) *translate.Array {
 	e := translate.NewArray()
 	e.Set("IP", clientIP(r))
 	e.Set("level", "security")
 	e.Set("referer", referer(r))
-	e.Set("reason", "Destructive HTTP GET")
+	e.Set("reason", reason)
 	e.Set("is_error", translate.Number("1"))
-	e.Set("error_message", "SECURITY: All requests that modify the database must be http POST, not GET.")
+	e.Set("error_message", message)
 	return e
 }
 
