@@ -395,6 +395,13 @@ func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, 
 		return a.verifyRemote(ctx, scheme, base64.StdEncoding.EncodeToString(b), cr.flow, Fingerprint("user:"+user))
 	}
 	if strings.Count(value, ".") == 2 {
+		if cr.flow == FlowLegacy {
+			// extern/rest.php looks api_key up in civicrm_contact.api_key
+			// (varchar 32) and nothing else: a JWT there names no user, as
+			// it would have told the client. The edge accepts no credential
+			// CiviCRM refuses.
+			return nil, invalidCredential("a JWT is not an api_key on the legacy forms")
+		}
 		if p, rej, handled := a.verifyJWT(ctx, value, cr.flow); handled {
 			return p, rej
 		}
@@ -408,7 +415,10 @@ func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, 
 		return nil, invalidCredential("API key with a control character or a trailing tab")
 	}
 	value = strings.TrimRight(value, " ")
-	fp := Fingerprint(value)
+	if !asciiKey(value) {
+		return nil, invalidCredential("API key with a byte outside ASCII")
+	}
+	fp := APIKeyFingerprint(value)
 	if e, ok := a.cfg.KeyFile.Lookup(value); ok {
 		p := &Principal{ContactID: e.ContactID, UserID: e.UserID, CredType: CredAPIKey, Flow: cr.flow, KeyFingerprint: fp}
 		// The operator vouches for a user without naming one; only

@@ -650,8 +650,53 @@ func TestCredentialsNormalisedAsPHP(t *testing.T) {
 		if asked := e.res.calls.Load() > 0; asked != tc.asked {
 			t.Errorf("%s: CiviCRM asked: %v", tc.name, asked)
 		}
-		if p != nil && p.KeyFingerprint != Fingerprint(akUser) {
+		if p != nil && p.KeyFingerprint != APIKeyFingerprint(akUser) {
 			t.Errorf("%s: fingerprint of another credential", tc.name)
 		}
+	}
+}
+
+// An API key is one key to CiviCRM whatever its letter case
+// (civicrm_contact.api_key compares case-insensitively): it has one
+// fingerprint, so a `key` deny rule cannot be dodged by changing the case.
+// Keys outside ASCII are refused, and on the legacy forms a JWT in api_key
+// is what extern/rest.php makes of it: no user's key.
+func TestAPIKeyIdentityAsCiviCRMComparesKeys(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.Policy = &Policy{Rules: []Rule{{Effect: "deny", Fingerprints: []string{APIKeyFingerprint(akUser)}}}}
+	})
+	// CiviCRM finds the key whatever its case, as MySQL compares it.
+	for _, key := range []string{strings.ToUpper(akUser), strings.ToLower(akUser)} {
+		e.res.ids["Bearer "+key] = e.res.ids["Bearer "+akUser]
+	}
+	for _, key := range []string{akUser, strings.ToUpper(akUser), strings.ToLower(akUser)} {
+		call := contactGet()
+		call.Credentials = translate.Credentials{XCiviAuth: "Bearer " + key, XCiviKey: testSiteKey}
+		p, rej := e.a.Authenticate(context.Background(), Request{Call: call})
+		if rej == nil || rej.Reason != ReasonPolicy {
+			t.Errorf("key %q: %+v %v, want the key rule's refusal", key, rej, p)
+		}
+	}
+	call := contactGet()
+	call.Credentials = translate.Credentials{XCiviAuth: "Bearer " + akUser + "é", XCiviKey: testSiteKey}
+	if _, rej := e.a.Authenticate(context.Background(), Request{Call: call}); rej == nil || rej.Reason != ReasonInvalid {
+		t.Errorf("non-ASCII key: %+v", rej)
+	}
+
+	tok := e.jwt(t, map[string]any{"sub": "cid:5", "scope": "authx"})
+	legacy := contactGet()
+	legacy.Form = translate.FormExtern
+	legacy.Credentials = translate.Credentials{SiteKey: testSiteKey, APIKey: tok}
+	asked := e.res.calls.Load()
+	if _, rej := e.a.Authenticate(context.Background(), Request{Call: legacy}); rej == nil || rej.LegacyMessage() != translate.MsgNoCMSUser {
+		t.Errorf("JWT as api_key on extern/rest.php: %+v, want %q", rej, translate.MsgNoCMSUser)
+	}
+	if e.res.calls.Load() != asked {
+		t.Error("CiviCRM was asked about a JWT in a legacy api_key")
+	}
+	modern := contactGet()
+	modern.Credentials = translate.Credentials{SiteKey: testSiteKey, APIKey: tok}
+	if p, rej := e.a.Authenticate(context.Background(), Request{Call: modern}); rej != nil || p.ContactID != 5 {
+		t.Errorf("JWT as api_key on ajax/rest (AuthX's legacyrest flow takes JWTs): %+v %v", rej, p)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/civigate/civigate/translate"
@@ -77,6 +78,23 @@ func (p *Principal) String() string {
 func Fingerprint(cred string) string {
 	s := sha256.Sum256([]byte(cred))
 	return hex.EncodeToString(s[:4])
+}
+
+// APIKeyFingerprint is the Fingerprint of an API key as CiviCRM tells keys
+// apart: civicrm_contact.api_key compares under a case-insensitive
+// collation, so "AbC1" and "abc1" are one key and have one fingerprint, or
+// a `key` deny rule would be dodged by changing the case.
+func APIKeyFingerprint(key string) string { return Fingerprint(strings.ToLower(key)) }
+
+// asciiKey: CiviCRM generates ASCII keys; one outside ASCII is refused
+// rather than folded as the database collation would fold it.
+func asciiKey(key string) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // Reason is a machine-readable rejection cause, a bounded set for metrics.

@@ -37,7 +37,9 @@ hold an API key. The token is printed on standard output.`,
 		Short: "Hashes an API key (read from standard input) for Civigate's key file",
 		Long: `
 Reads one API key from standard input (so it never appears in shell history
-or the process list) and prints the hash to put in Civigate's key file.`,
+or the process list) and prints the hash to put in Civigate's key file;
+the key's fingerprint (what logs show and key rules name) goes to standard
+error.`,
 		Func: cmdHashKey,
 	})
 }
@@ -80,6 +82,9 @@ func cmdHashKey(caddycmd.Flags) (int, error) {
 		return exitFailure, fmt.Errorf("no API key on standard input")
 	}
 	fmt.Println(authx.HashAPIKey(key))
+	// The fingerprint goes to standard error, beside the hash a script
+	// reads: it is what logs show and what `key` policy rules name.
+	fmt.Fprintln(os.Stderr, "fingerprint (logs, key rules):", authx.APIKeyFingerprint(key))
 	return 0, nil
 }
 
