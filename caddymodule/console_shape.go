@@ -3,8 +3,10 @@ package caddymodule
 import (
 	"bytes"
 	"encoding/json"
+	"hash/maphash"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/translate"
@@ -283,4 +285,108 @@ func (s requestShape) modernCall(siteKey bool) migration {
 // shellQuote quotes s for a POSIX shell.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// shapes remembers the encoded shapes of recent requests, so that a
+// caller repeating a request (the usual case) costs a hash of its shape's
+// inputs instead of building and encoding the shape again.
+var shapes = &shapeMemo{seed: maphash.MakeSeed(), byHash: map[uint64]string{}}
+
+// shapeMemoSize bounds the memo; when full it starts over.
+const shapeMemoSize = 1024
+
+type shapeMemo struct {
+	seed   maphash.Seed
+	mu     sync.Mutex
+	byHash map[uint64]string
+}
+
+// of returns shapeOf(r, call, p).encode().
+func (m *shapeMemo) of(r *http.Request, call *translate.Call, p *authx.Principal) string {
+	var h maphash.Hash
+	h.SetSeed(m.seed)
+	flags := []byte{0, 0, 0, 0, 0}
+	if r.TLS != nil {
+		flags[0] = 1
+	}
+	if call.Format == translate.FormatXML {
+		flags[1] = 1
+	}
+	if call.KeyValue {
+		flags[2] = 1
+	}
+	if call.Credentials.APIKey != "" || call.Credentials.SiteKey != "" {
+		flags[3] = 1
+	}
+	_, _ = h.Write(flags)
+	for _, s := range [...]string{r.Host, string(call.Form), call.Method, call.Entity, call.Action, p.CredType} {
+		_, _ = h.WriteString(s)
+		_ = h.WriteByte(0)
+	}
+	hashParams(&h, call.Params, 1)
+	key := h.Sum64()
+	m.mu.Lock()
+	s, ok := m.byHash[key]
+	m.mu.Unlock()
+	if ok {
+		return s
+	}
+	s = shapeOf(r, call, p).encode()
+	m.mu.Lock()
+	if len(m.byHash) >= shapeMemoSize {
+		clear(m.byHash)
+	}
+	m.byHash[key] = s
+	m.mu.Unlock()
+	return s
+}
+
+// hashParams hashes what placeholders reads of a parameter array: its
+// kept names in order, value kinds, the flag literals, nesting.
+func hashParams(h *maphash.Hash, a *translate.Array, depth int) {
+	if a == nil {
+		_ = h.WriteByte('n')
+		return
+	}
+	kept := 0
+	for i := 0; i < a.Len() && kept < shapeMaxKeys; i++ {
+		name := a.Key(i)
+		if name == "json" && depth == 1 || a.IsList() && i > 0 {
+			continue
+		}
+		_, _ = h.WriteString(name)
+		_ = h.WriteByte(0)
+		if safeName(name) != "" {
+			kept++
+		}
+		switch v := a.Value(i).(type) {
+		case nil:
+			_ = h.WriteByte('0')
+		case bool:
+			if v {
+				_ = h.WriteByte('t')
+			} else {
+				_ = h.WriteByte('f')
+			}
+		case translate.Number:
+			_ = h.WriteByte('#')
+			if v == "0" || v == "1" {
+				_, _ = h.WriteString(string(v))
+			}
+		case string:
+			_ = h.WriteByte('s')
+			if v == "0" || v == "1" {
+				_, _ = h.WriteString(v)
+			}
+		case *translate.Array:
+			_ = h.WriteByte('[')
+			if depth < shapeMaxDepth {
+				hashParams(h, v, depth+1)
+			}
+			_ = h.WriteByte(']')
+		}
+	}
+	if a.IsList() {
+		_ = h.WriteByte('L')
+	}
 }

@@ -213,6 +213,9 @@ func TestRequestShapeHoldsNoCredentialNorValue(t *testing.T) {
 	if want := `{"email":"<email>","options":{"limit":"<limit>"},"api_Email_get":"1","sequential":"1"}`; string(shape.Params) != want {
 		t.Errorf("params %s, want %s", shape.Params, want)
 	}
+	if got := shapes.of(r, call, &authx.Principal{ContactID: 2, CredType: authx.CredAPIKey}); got != enc {
+		t.Errorf("the memo's shape %s differs from %s", got, enc)
+	}
 	back, ok := decodeShape(enc)
 	if !ok || back.Host != "crm.example.org" || back.Form != "extern" || !back.XML || !back.KeyValue || !back.URLCredentials || back.Credential != authx.CredAPIKey {
 		t.Errorf("decoded %+v", back)
@@ -225,6 +228,32 @@ func TestRequestShapeHoldsNoCredentialNorValue(t *testing.T) {
 	shape = shapeOf(r, call, &authx.Principal{ContactID: 2, CredType: authx.CredAPIKey})
 	if want := `{"first_name":"<first_name>","api.Email.create":1,"is_deleted":false}`; string(shape.Params) != want {
 		t.Errorf("json= params %s, want %s", shape.Params, want)
+	}
+}
+
+// The memo tells apart every difference a shape shows (a flag's value, a
+// name, nesting, the output format) and only those.
+func TestShapeMemo(t *testing.T) {
+	p := &authx.Principal{ContactID: 2, CredType: authx.CredAPIKey}
+	base := "http://crm.example.org/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&key=k&api_key=a&json=1"
+	seen := map[string]string{}
+	for _, q := range []string{"&api.Email.get=1", "&api.Email.get=2", "&api.Email.get=0", "&email=1", "&options[limit]=1",
+		"&options[limit][x]=1", "&return[]=a", "", "&id=3&sequential=1", "&sequential=1&id=3"} {
+		for _, target := range []string{base + q, strings.Replace(base, "&json=1", "", 1) + q} {
+			r, call := parseCall(t, "GET", target, "", nil)
+			got, want := shapes.of(r, call, p), shapeOf(r, call, p).encode()
+			if got != want {
+				t.Errorf("%s: memo %s, want %s", target, got, want)
+			}
+			if other, dup := seen[got]; dup && got != "" {
+				t.Errorf("%s and %s share a shape: %s", target, other, got)
+			}
+			seen[got] = target
+			// Asked again (from the memo now), the same.
+			if again := shapes.of(r, call, p); again != want {
+				t.Errorf("%s: second memo answer %s", target, again)
+			}
+		}
 	}
 }
 

@@ -72,28 +72,41 @@ func newHistoryDay(date string) *historyDay {
 }
 
 // add counts one call, keeping at most maxCallers callers and maxShapes
-// shapes per caller (the rest still count in the day's totals).
+// shapes per caller (the rest still count in the day's totals). It runs
+// on every request: a known caller's call allocates nothing.
 func (d *historyDay) add(s historySample, maxCallers, maxShapes int) {
-	ms := s.at.UnixMilli()
-	c := &callerDay{historyCount: historyCount{Calls: 1}, First: ms, Last: ms}
+	var legacy int64
 	if s.legacy {
-		c.Legacy = 1
+		legacy = 1
 	}
-	if len(s.features) > 0 {
-		c.Features = make(map[string]int64, len(s.features))
-		for _, f := range s.features {
-			c.Features[f] = 1
+	d.Calls++
+	d.Legacy += legacy
+	for _, f := range s.features {
+		d.Features[f]++
+	}
+	ms := s.at.UnixMilli()
+	cur, ok := d.Callers[s.caller]
+	if !ok {
+		if len(d.Callers) >= maxCallers {
+			d.Other.Calls++
+			d.Other.Legacy += legacy
+			return
 		}
+		cur = &callerDay{First: ms, Last: ms, Features: map[string]int64{}, Shapes: map[string]int64{}}
+		d.Callers[s.caller] = cur
+	}
+	cur.Calls++
+	cur.Legacy += legacy
+	for _, f := range s.features {
+		cur.Features[f]++
 	}
 	if s.shape != "" {
-		c.Shapes = map[string]int64{s.shape: 1}
+		if _, ok := cur.Shapes[s.shape]; ok || len(cur.Shapes) < maxShapes {
+			cur.Shapes[s.shape]++
+		}
 	}
-	d.Calls += c.Calls
-	d.Legacy += c.Legacy
-	for f, n := range c.Features {
-		d.Features[f] += n
-	}
-	d.addCaller(s.caller, c, maxCallers, maxShapes)
+	cur.First = min(cur.First, ms)
+	cur.Last = max(cur.Last, ms)
 }
 
 // mergeDay adds all of o to d, within the bounds.
@@ -156,7 +169,7 @@ func (h *Handler) recordUsage(r *http.Request, call *translate.Call, p *authx.Pr
 	for _, f := range features {
 		if isLegacyFeature(f) {
 			s.legacy = true
-			s.shape = shapeOf(r, call, p).encode()
+			s.shape = shapes.of(r, call, p)
 			break
 		}
 	}
