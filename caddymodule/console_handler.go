@@ -23,12 +23,16 @@ func init() {
 // refuses every page a browser opens there itself (a navigation carries
 // Sec-Fetch-Mode and no Origin, which the admin API's cross-site guard
 // rejects). Put it behind basic_auth or on a loopback-only site: it shows
-// who calls the API and how.
+// who calls the API and how, so by default only loopback clients (an SSH
+// tunnel, a browser on the server) get it.
 type ConsoleHandler struct {
 	// Path is where the console lives (default "/civigate/"): the page at
 	// Path, the JSON at Path+"legacy-usage", the CSV at
 	// Path+"legacy-usage.csv". Other requests go to the next handler.
 	Path string `json:"path,omitempty"`
+	// AllowRemote serves clients on other addresses too (as Caddy sees
+	// them, after trusted proxies): put basic_auth or forward_auth first.
+	AllowRemote bool `json:"allow_remote,omitempty"`
 }
 
 // CaddyModule returns the Caddy module information.
@@ -61,6 +65,10 @@ func (c *ConsoleHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 	if !ok || !isConsoleResource(resource) {
 		return next.ServeHTTP(w, r)
 	}
+	if !c.AllowRemote && !clientAddr(r).IsLoopback() {
+		return caddyhttp.Error(http.StatusForbidden,
+			errors.New("civigate_console serves loopback clients only; add allow_remote behind authentication"))
+	}
 	err := serveConsole(w, r, resource, liveHandlers())
 	var ce consoleError
 	if errors.As(err, &ce) {
@@ -71,7 +79,9 @@ func (c *ConsoleHandler) ServeHTTP(w http.ResponseWriter, r *http.Request, next 
 
 // UnmarshalCaddyfile parses
 //
-//	civigate_console [<path>]
+//	civigate_console [<path>] {
+//		allow_remote
+//	}
 func (c *ConsoleHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next()
 	if d.NextArg() {
@@ -80,8 +90,16 @@ func (c *ConsoleHandler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	if d.NextArg() {
 		return d.ArgErr()
 	}
-	if d.NextBlock(0) {
-		return d.Errf("civigate_console takes no block, got %q", d.Val())
+	for d.NextBlock(0) {
+		switch d.Val() {
+		case "allow_remote":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			c.AllowRemote = true
+		default:
+			return d.Errf("civigate_console: unknown subdirective %q (want allow_remote)", d.Val())
+		}
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/civigate/civigate/authx"
@@ -362,5 +366,56 @@ func TestConsolePage(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
+	}
+}
+
+// civigate_console answers loopback clients, others only with
+// allow_remote, and leaves other paths to the next handler.
+func TestConsoleHandlerServesLoopbackOnly(t *testing.T) {
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		w.WriteHeader(http.StatusTeapot)
+		return nil
+	})
+	for _, tc := range []struct {
+		remote, path string
+		allow        bool
+		want         int
+	}{
+		{"127.0.0.1:5000", "/civigate/", false, 200},
+		{"[::1]:5000", "/civigate/legacy-usage.csv", false, 200},
+		{"192.0.2.7:5000", "/civigate/", false, 403},
+		{"192.0.2.7:5000", "/civigate/legacy-usage", false, 403},
+		{"192.0.2.7:5000", "/civigate/", true, 200},
+		{"192.0.2.7:5000", "/other", false, http.StatusTeapot},
+		{"127.0.0.1:5000", "/civigate/nope", false, http.StatusTeapot},
+	} {
+		c := &ConsoleHandler{AllowRemote: tc.allow}
+		if err := c.Provision(caddy.Context{}); err != nil {
+			t.Fatal(err)
+		}
+		r := httptest.NewRequest("GET", tc.path, nil)
+		r.RemoteAddr = tc.remote
+		w := httptest.NewRecorder()
+		status := 0
+		if err := c.ServeHTTP(w, r, next); err != nil {
+			var he caddyhttp.HandlerError
+			if !errors.As(err, &he) {
+				t.Fatalf("%+v: %v", tc, err)
+			}
+			status = he.StatusCode
+		} else {
+			status = w.Code
+		}
+		if status != tc.want {
+			t.Errorf("%+v: %d", tc, status)
+		}
+	}
+	d := caddyfile.NewTestDispenser("civigate_console /ops/ {\n allow_remote\n}")
+	var c ConsoleHandler
+	if err := c.UnmarshalCaddyfile(d); err != nil || c.Path != "/ops/" || !c.AllowRemote {
+		t.Errorf("parsed %+v, %v", c, err)
+	}
+	if err := new(ConsoleHandler).UnmarshalCaddyfile(caddyfile.NewTestDispenser("civigate_console {\n open\n}")); err == nil || !strings.Contains(err.Error(), `"open"`) {
+		t.Errorf("an unknown subdirective: %v", err)
 	}
 }
