@@ -106,7 +106,8 @@ type callerDayCount struct {
 
 // buildConsole gathers the report over the last days days up to now.
 func buildConsole(ctx context.Context, handlers []*Handler, now time.Time, days int) *consoleReport {
-	rep := &consoleReport{LegacyUsage: []UsageEntry{}, GeneratedAt: now.UTC(), Days: days, byDate: map[string]*historyDay{}}
+	rep := &consoleReport{LegacyUsage: []UsageEntry{}, Callers: []callerRow{},
+		GeneratedAt: now.UTC(), Days: days, byDate: map[string]*historyDay{}}
 	for i := days - 1; i >= 0; i-- {
 		rep.dates = append(rep.dates, dayOf(now.AddDate(0, 0, -i)))
 	}
@@ -364,7 +365,7 @@ type cutoffReply struct {
 }
 
 func cutoffStates(handlers []*Handler, now time.Time) []cutoffState {
-	var out []cutoffState
+	out := []cutoffState{}
 	seen := map[LegacyConfig]bool{}
 	for _, h := range handlers {
 		lc := h.Legacy
@@ -451,7 +452,7 @@ type redisState struct {
 // updates) and asks each distinct Redis for a PING.
 func gatherHealth(ctx context.Context, handlers []*Handler) healthReport {
 	hr := healthReport{Since: "process start", CacheResults: map[string]float64{}, Refusals: map[string]float64{},
-		RequestsByResult: map[string]float64{}}
+		RequestsByResult: map[string]float64{}, Redis: []redisState{}}
 	initMetrics(nil)
 	for labels, v := range metricValues(metrics.cacheResults) {
 		result := labels.get("result")

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -417,5 +418,24 @@ func TestConsoleHandlerServesLoopbackOnly(t *testing.T) {
 	}
 	if err := new(ConsoleHandler).UnmarshalCaddyfile(caddyfile.NewTestDispenser("civigate_console {\n open\n}")); err == nil || !strings.Contains(err.Error(), `"open"`) {
 		t.Errorf("an unknown subdirective: %v", err)
+	}
+}
+
+// With no civicrm handler (or before any call) the console still renders,
+// and the JSON lists are empty, not null.
+func TestConsoleWithoutHandlers(t *testing.T) {
+	rep := buildConsole(context.Background(), nil, day0, 7)
+	var buf strings.Builder
+	if err := consoleTemplate.Execute(&buf, newConsoleView(rep)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "No API call recorded in the last 7 days.") {
+		t.Error("the empty page lacks its verdict")
+	}
+	b, _ := json.Marshal(rep)
+	for _, field := range []string{`"legacy_usage":[]`, `"callers":[]`, `"cutoff":[]`, `"redis":[]`} {
+		if !strings.Contains(string(b), field) {
+			t.Errorf("the JSON lacks %s: %s", field, b)
+		}
 	}
 }
