@@ -244,6 +244,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	if c.cred == nil {
 		if !legacy && a.cfg.AllowAnonymous {
 			p := &Principal{CredType: CredNone, Flow: FlowNone}
+			if rej := api4Gate(call, req.Header, FlowNone, nil); rej != nil {
+				return nil, rej
+			}
 			if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
 				return nil, rej
 			}
@@ -282,6 +285,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		return nil, rej
 	}
 	a.prove(ctx, c.cred, p)
+	if rej := api4Gate(call, req.Header, flow, p); rej != nil {
+		return nil, rej
+	}
 	if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
 		rej.Flow = flow
 		return nil, rej

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -36,23 +37,37 @@ type Rule struct {
 	// through "*" or an empty list, and every deny rule.
 	Entities []string
 	Actions  []string
-	// Versions are the API versions (3, 4) the rule is for. An allow rule
-	// without Versions is for version 3 only: until APIv4 is policed on its
-	// own route, a call of another version through an APIv3 form (a
-	// top-level or batch-member `version`, or a chain's) runs only when an
-	// allow rule names its version. A deny rule without Versions is for
-	// every version.
+	// Versions are the API versions (3, 4) the rule is for. A rule without
+	// Versions is for both APIs as clients call them natively: APIv3
+	// through its REST forms, APIv4 through civicrm/ajax/api4 (so an
+	// operator's rules cover both). What it does not cover is a call of
+	// another version smuggled into an APIv3 form (a top-level or
+	// batch-member `version=4`, or a chain's): an allow rule admits one
+	// only when it names that version, while a deny rule without Versions
+	// is for every version.
 	Versions []int
 	// Params, on an allow rule, restricts the parameters the call may carry
 	// to these names with these types (CiviProxy's rest_allowed_actions):
 	// "any", "int", "float", "string", "bool", "email", "hex", "array". A call
 	// carrying another parameter, or a value of the wrong type, does not
-	// match the rule. AlwaysAllowedParams are exempt.
+	// match the rule. AlwaysAllowedParams (APIv4: AlwaysAllowedParamsV4)
+	// are exempt. For APIv4 the names are the top-level keys of the call's
+	// params (select, where, values, limit, chain…), query keys CiviCRM may
+	// merge into them included; each chained call is judged by its own.
 	Params map[string]string
 }
 
 // AlwaysAllowedParams carry no data and are exempt from Rule.Params.
 var AlwaysAllowedParams = []string{"version", "sequential", "check_permissions", "prettyprint", "json"}
+
+// AlwaysAllowedParamsV4 are the APIv4 parameters exempt from Rule.Params:
+// `version` is ignored and checkPermissions (in any case) removed by
+// CiviCRM's APIv4 page (spec §2.2).
+var AlwaysAllowedParamsV4 = []string{"version", "checkPermissions"}
+
+// contactTypes are the APIv4 entities that are contacts by another name
+// (spec §1.3): a deny rule naming Contact covers them too.
+var contactTypes = []string{"Individual", "Organization", "Household"}
 
 // Validate reports configuration errors.
 func (p *Policy) Validate() error {
@@ -116,24 +131,28 @@ func lowerASCII(c byte) byte {
 	return c
 }
 
-// noPolicy is what a nil *Policy applies: every version-3 call is allowed,
-// and a call of another version is refused as with any policy.
+// noPolicy is what a nil *Policy applies: every native call is allowed,
+// and a call of another version through an APIv3 form is refused as with
+// any policy.
 var noPolicy Policy
 
 // Check applies the policy to every call the request would run (the call
 // itself, each batch member, every chained call at any depth, as
-// translate.WalkV3 finds them). Where CiviCRM itself would refuse the
-// whole request because of its `version` (APIv3 REST always adds
-// check_permissions, which no APIv4 action takes, and knows no other
-// versions), the rejection carries CiviCRM's own answer.
+// translate.Walk finds them, for APIv3 and APIv4 alike). Where CiviCRM
+// itself would refuse a whole APIv3 request because of its `version`
+// (APIv3 REST always adds check_permissions, which no APIv4 action takes,
+// and knows no other versions), the rejection carries CiviCRM's own answer.
 func (p *Policy) Check(pr *Principal, call *translate.Call, ip netip.Addr) *Rejection {
 	if p == nil {
 		p = &noPolicy
 	}
-	if call.Batch {
+	// native: the version CiviCRM runs the request's calls with is the
+	// route's own (APIv4 on civicrm/ajax/api4), not one a parameter chose.
+	native4 := call.API4 != nil
+	if call.Batch && !native4 {
 		// entity=api3&action=call is itself a call a rule may refuse.
 		batch := translate.Subcall{Version: 3, Entity: "api3", Action: translate.NormalAction(call.Action)}
-		if !p.allows(pr, batch, ip) {
+		if !p.allows(pr, batch, ip, false) {
 			return policyRejection(batch)
 		}
 	}
@@ -144,18 +163,18 @@ func (p *Policy) Check(pr *Principal, call *translate.Call, ip netip.Addr) *Reje
 		allForeign  = true // every depth-0 call has a version CiviCRM refuses
 		civiRefuses = true // every refused call lies under such a depth-0 call
 	)
-	translate.WalkV3(call, func(sc translate.Subcall) bool {
+	translate.Walk(call, func(sc translate.Subcall) bool {
 		if sc.Depth == 0 {
 			rootVersion = sc.Version
 			allForeign = allForeign && rootVersion != 3
 		}
-		if p.allows(pr, sc, ip) {
+		if p.allows(pr, sc, ip, native4) {
 			return true
 		}
 		if !refused {
 			first, refused = sc, true
 		}
-		if rootVersion == 3 {
+		if rootVersion == 3 || native4 {
 			civiRefuses = false
 			return false
 		}
@@ -204,20 +223,28 @@ func versionParam(params *translate.Array) any {
 	return v
 }
 
-func (p *Policy) allows(pr *Principal, sc translate.Subcall, ip netip.Addr) bool {
+// allows applies the rules to one call. native4: the request came on
+// APIv4's own route, so its version-4 calls are native (see
+// Rule.Versions).
+func (p *Policy) allows(pr *Principal, sc translate.Subcall, ip netip.Addr, native4 bool) bool {
 	if sc.Truncated {
 		return false
 	}
 	for i := range p.Rules {
 		r := &p.Rules[i]
-		if r.matches(pr, sc, ip) {
+		if r.matches(pr, sc, ip, native4) {
 			return r.Effect == "allow"
 		}
 	}
-	return p.Default != "deny" && sc.Version == 3
+	return p.Default != "deny" && isNative(sc, native4)
 }
 
-func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr) bool {
+// isNative: sc runs with the version its route stands for.
+func isNative(sc translate.Subcall, native4 bool) bool {
+	return sc.Version == 3 && !native4 || sc.Version == 4 && native4
+}
+
+func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr, native4 bool) bool {
 	if len(r.Contacts) > 0 && !slices.Contains(r.Contacts, pr.ContactID) {
 		return false
 	}
@@ -245,17 +272,42 @@ func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr) bool 
 		if !slices.Contains(r.Versions, sc.Version) {
 			return false
 		}
-	case !deny && sc.Version != 3:
+	case !deny && !isNative(sc, native4):
 		return false
 	}
-	if !matchName(r.Entities, sc.Entity, sc.EntityDynamic, deny, sameEntity) ||
+	sameEnt := sameEntity
+	if deny {
+		sameEnt = sameOrContactType
+	}
+	if !matchName(r.Entities, sc.Entity, sc.EntityDynamic, deny, sameEnt) ||
 		!matchName(r.Actions, sc.Action, sc.ActionDynamic, deny, sameAction) {
 		return false
 	}
-	if r.Params != nil && !paramsFit(r.Params, sc.Params) {
+	exempt := AlwaysAllowedParams
+	if native4 {
+		exempt = AlwaysAllowedParamsV4
+	}
+	if r.Params != nil && !paramsFit(r.Params, sc.Params, exempt) {
 		return false
 	}
 	return true
+}
+
+// sameOrContactType is sameEntity, where a rule's Contact also names the
+// APIv4 contact-type entities.
+func sameOrContactType(rule, name string) bool {
+	if sameEntity(rule, name) {
+		return true
+	}
+	if !sameEntity(rule, "Contact") {
+		return false
+	}
+	for _, t := range contactTypes {
+		if sameEntity(t, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchName: a rule's name list against a call's name. A dynamic name
@@ -276,13 +328,13 @@ func matchName(list []string, name string, dynamic, deny bool, same func(a, b st
 	return false
 }
 
-func paramsFit(allowed map[string]string, params *translate.Array) bool {
+func paramsFit(allowed map[string]string, params *translate.Array, exempt []string) bool {
 	if params == nil {
 		return true
 	}
 	for i := 0; i < params.Len(); i++ {
 		k := params.Key(i)
-		if slices.Contains(AlwaysAllowedParams, k) {
+		if slices.ContainsFunc(exempt, func(e string) bool { return e == k || e == "checkPermissions" && strings.EqualFold(e, k) }) {
 			continue
 		}
 		t, ok := allowed[k]

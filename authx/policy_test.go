@@ -201,7 +201,7 @@ func TestPolicyVersionsAndDynamicNames(t *testing.T) {
 		if err := p.Validate(); err != nil {
 			t.Fatal(err)
 		}
-		if got := p.allows(pr, tc.sc, ip); got != tc.ok {
+		if got := p.allows(pr, tc.sc, ip, false); got != tc.ok {
 			t.Errorf("%s: allowed=%v, want %v", tc.name, got, tc.ok)
 		}
 	}

@@ -110,6 +110,7 @@ const (
 	ReasonRateLimited Reason = "rate_limited" // too many failures
 	ReasonPolicy      Reason = "policy"       // authenticated, but a rule refuses the call
 	ReasonUnavailable Reason = "unavailable"  // CiviCRM could not be asked
+	// ReasonCSRF (api4.go): CiviCRM's CSRF rule on APIv4.
 )
 
 // Rejection is why a request is refused, with the messages every endpoint
@@ -143,6 +144,10 @@ type Rejection struct {
 	// edge refused something CiviCRM refuses too, and the client gets
 	// CiviCRM's own words (Reply returns it as it is).
 	Answer *translate.Reply
+	// legacyRestConflict: the credentials that differ include the
+	// legacyrest flow's api_key, which AuthX refuses as a mismatched
+	// session (APIv4 clients get that answer).
+	legacyRestConflict bool
 }
 
 // Error returns Message alone, so callers (and the CiviCRM simulator) can

@@ -13,8 +13,11 @@ import (
 //   - extern/rest.php: HTTP 200 (429/503 for rate limits and outages)
 //     {"error_message":<legacy message>,"is_error":1} in JSON or XML;
 //   - WordPress REST: the WP_Error shape and status civicrm/v3/rest gave;
-//   - civicrm/ajax/rest with key/api_key (legacyrest flow): 200
+//   - civicrm/ajax/rest and APIv4 with key/api_key (legacyrest flow): 200
 //     text/javascript {"error_message":"FATAL: <AuthX message>","is_error":1};
+//   - APIv4 otherwise: AuthX's 401 text/plain "HTTP 401 <message>" where
+//     CiviCRM would refuse, an APIv4 error where only Civigate does
+//     (api4Reply);
 //   - civicrm/ajax/rest otherwise: 401 (400/403/429/503 as HTTPStatus says)
 //     with an RFC 6750/7617 challenge and an APIv3-shaped JSON body
 //     {"is_error":1,"error_message":<AuthX message>}: AuthX itself sends
@@ -45,13 +48,20 @@ func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, 
 		}
 		return translate.WPErrorReply(w.Status, w.Code, w.Message, data), h
 	case r.Flow == FlowLegacyRest:
-		st := r.LegacyStatus()
-		body := translate.EncodeJSON(translate.RESTError("FATAL: "+r.Message), translate.JSONOptions{Legacy: true})
-		return translate.Reply{Status: st, ContentType: "text/javascript;charset=UTF-8", Body: body}, h
+		return legacyRestFatal(r.LegacyStatus(), r.Message), h
+	case call.Form == translate.FormAPI4:
+		return r.api4Reply(), h
 	}
 	if c := r.WWWAuthenticate(realm); c != "" {
 		h.Set("WWW-Authenticate", c)
 	}
 	body := translate.EncodeJSON(translate.APIError(r.Message), translate.JSONOptions{})
 	return translate.Reply{Status: r.HTTPStatus(), ContentType: "application/json", Body: body}, h
+}
+
+// legacyRestFatal is AuthX's legacyrest refusal: {"error_message":"FATAL:
+// <msg>","is_error":1} as text/javascript.
+func legacyRestFatal(status int, msg string) translate.Reply {
+	body := translate.EncodeJSON(translate.RESTError("FATAL: "+msg), translate.JSONOptions{Legacy: true})
+	return translate.Reply{Status: status, ContentType: "text/javascript;charset=UTF-8", Body: body}
 }

@@ -128,7 +128,11 @@ func (c *Cache) Prepare(call *translate.Call, contactID int64) *Request {
 	if !r.Cacheable {
 		return r
 	}
-	r.Key = Key(c.cfg.Namespace, contactID, r.Shared, r.Entity, r.Action, call.Params)
+	if r.V4 {
+		r.Key = keyV4(c.cfg.Namespace, contactID, r.Shared, r.Entity, r.Action, call.API4)
+	} else {
+		r.Key = Key(c.cfg.Namespace, contactID, r.Shared, r.Entity, r.Action, call.Params)
+	}
 	r.tags = make([]string, 0, 2+len(r.Reads))
 	r.tags = append(r.tags, c.tags.all())
 	if !r.Shared {
@@ -240,7 +244,7 @@ func (c *Cache) Store(ctx context.Context, r *Request, up Upstream) (bool, strin
 	if !r.Cacheable {
 		return false, string(r.Reason)
 	}
-	if ok, why := storable(up, r.Action, c.cfg.MaxEntryBytes); !ok {
+	if ok, why := storable(up, r.Decision, c.cfg.MaxEntryBytes); !ok {
 		return false, why
 	}
 	if r.gens == nil {

@@ -107,7 +107,7 @@ func TestStorable(t *testing.T) {
 		{"too large", ok200(`{"is_error":0,"x":"` + strings.Repeat("a", 2000) + `"}`), "get", false},
 	}
 	for _, tc := range cases {
-		got, _ := storable(tc.up, tc.action, 1000)
+		got, _ := storable(tc.up, Decision{Action: tc.action}, 1000)
 		if got != tc.want {
 			t.Errorf("%s: storable = %v", tc.name, got)
 		}

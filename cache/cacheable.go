@@ -63,6 +63,9 @@ type Decision struct {
 	// Reads lists every entity the call reads (itself and chained reads),
 	// sorted: their generations are part of the entry's validity.
 	Reads []string
+	// V4: an APIv4 call (api4.go); Entity and Action are then as the
+	// client spelled them.
+	V4 bool
 }
 
 type rule struct{ entity, action string }
@@ -135,6 +138,9 @@ func (p *policy) Decide(call *translate.Call) Decision {
 		d.Reason = ReasonUncacheable
 		return d
 	}
+	if call.API4 != nil {
+		return p.decideV4(call)
+	}
 	d.Entity = translate.NormalEntity(call.Entity)
 	d.Action = translate.NormalAction(call.Action)
 	switch {
@@ -174,7 +180,12 @@ func (p *policy) Decide(call *translate.Call) Decision {
 		return d
 	}
 	w := readWalk{p: p, ttl: -1}
-	translate.WalkV3(call, w.visit)
+	translate.Walk(call, w.visit)
+	return w.decision(d)
+}
+
+// decision completes d with what the walk found.
+func (w *readWalk) decision(d Decision) Decision {
 	if w.reason != "" {
 		d.Reason = w.reason
 		return d
@@ -187,20 +198,22 @@ func (p *policy) Decide(call *translate.Call) Decision {
 	d.TTL = w.ttl
 	// A chained read brings other data into the answer; only a call
 	// without chains can be shared between principals.
-	d.Shared = !w.chained && p.shared.match(d.Entity, d.Action)
+	d.Shared = !w.chained && w.p.shared.match(translate.NormalEntity(d.Entity), translate.NormalAction(d.Action))
 	slices.Sort(w.reads)
 	d.Reads = slices.Compact(w.reads)
 	return d
 }
 
-// readWalk judges each call a request runs (translate.WalkV3: the call and
-// every chained call at any depth): all must be cacheable reads.
+// readWalk judges each call a request runs (translate.Walk: the call and
+// every chained call at any depth, APIv3 or APIv4): all must be cacheable
+// reads.
 type readWalk struct {
 	p       *policy
 	ttl     time.Duration // smallest so far; -1 before the first
 	chained bool
 	reads   []string
 	reason  Reason
+	v4      bool // an APIv4 request: its version-4 calls are native
 }
 
 func (w *readWalk) visit(sc translate.Subcall) bool {
@@ -217,6 +230,8 @@ func (w *readWalk) judge(sc translate.Subcall) Reason {
 		return ReasonUncacheable
 	case sc.Dynamic():
 		return ReasonChainedWrite
+	case sc.Version == 4 && w.v4:
+		return w.judgeV4(sc)
 	case sc.Version != 3:
 		return ReasonVersion
 	case w.p.deny.match(sc.Entity, sc.Action):
@@ -269,8 +284,9 @@ func readsOnly(action string) bool {
 }
 
 // WriteTargets lists the entities a call may change: every call it runs
-// (translate.WalkV3: the call itself, batch members, chained calls at any
-// depth) whose action is not a read (readsOnly). The Caddy layer may call
+// (translate.Walk: the call itself, batch members, chained calls at any
+// depth, APIv3 or APIv4) whose action is not a read (readsOnly,
+// v4ReadsOnly). The Caddy layer may call
 // Invalidate for every forwarded call that was not cacheable (reads
 // invalidate nothing), or InvalidateTargets with what this returned. all is
 // true when the effect cannot be bounded (className page callbacks, a call
@@ -287,11 +303,15 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 		return nil, false
 	}
 	var out []string
-	translate.WalkV3(call, func(sc translate.Subcall) bool {
+	translate.Walk(call, func(sc translate.Subcall) bool {
 		switch {
 		case sc.Truncated || sc.Dynamic():
 			all = true
 			return false
+		case call.API4 != nil:
+			if e, writes := writeTargetV4(sc); writes {
+				out = append(out, e)
+			}
 		case sc.Entity != "" && !readsOnly(strings.ToLower(sc.Action)):
 			out = append(out, sc.Entity)
 		}

@@ -39,10 +39,11 @@ func newTags(namespace string) tags {
 }
 
 func (t tags) all() string             { return t.allTag }
-func (t tags) entity(e string) string  { return "e:" + t.ns + ":" + e }
+func (t tags) entity(e string) string  { return "e:" + t.ns + ":" + entityKey(e) }
 func (t tags) contact(id int64) string { return "p:" + t.ns + ":" + strconv.FormatInt(id, 10) }
 
-// groups maps an entity to every entity its writes invalidate.
+// groups maps an entity (by entityKey, so APIv3's and APIv4's names of it
+// meet) to every entity its writes invalidate.
 type groups struct {
 	related map[string][]string
 	global  map[string]bool
@@ -53,14 +54,14 @@ func newGroups(list [][]string, global []string) groups {
 	for _, grp := range list {
 		norm := make([]string, 0, len(grp))
 		for _, e := range grp {
-			norm = append(norm, translate.NormalEntity(e))
+			norm = append(norm, entityKey(e))
 		}
 		for _, e := range norm {
 			g.related[e] = appendUnique(g.related[e], norm...)
 		}
 	}
 	for _, e := range global {
-		g.global[translate.NormalEntity(e)] = true
+		g.global[entityKey(e)] = true
 	}
 	return g
 }
@@ -88,6 +89,7 @@ func (c *Cache) invalidationTags(entities []string, all bool) []string {
 	}
 	var out []string
 	for _, e := range entities {
+		e = entityKey(e)
 		if c.groups.global[e] {
 			return []string{c.tags.all()}
 		}

@@ -14,7 +14,8 @@ import (
 
 // keyVersion changes whenever the key derivation changes, so old entries are
 // simply never found again.
-const keyVersion = "civigate-cache-key-v1"
+// v2: entity generations are kept under entityKey names.
+const keyVersion = "civigate-cache-key-v2"
 
 // Anonymous is the contact id Prepare is given for a caller without a
 // principal verified by a stateless credential: no credential at all, or a

@@ -23,13 +23,13 @@ func failedUpstream(up Upstream, err error) bool {
 }
 
 // storable says whether an upstream answer may be stored, and if not, why.
-func storable(up Upstream, action string, maxBytes int) (bool, string) {
+func storable(up Upstream, d Decision, maxBytes int) (bool, string) {
 	switch {
 	case up.Status != http.StatusOK:
 		return false, DetailNotStorable
 	case len(up.Body) > maxBytes:
 		return false, DetailTooLarge
-	case !apiSuccess(up.Body, action):
+	case d.V4 && !apiV4Success(up.Body), !d.V4 && !apiSuccess(up.Body, d.Action):
 		return false, DetailNotStorable
 	}
 	return true, ""

@@ -29,7 +29,7 @@ type LegacyConfig struct {
 // legacyForm reports whether a call used a form the legacy config covers:
 // extern/rest.php, WordPress REST and the verbose AJAX URLs.
 func legacyForm(call *translate.Call) bool {
-	return call.Form != translate.FormAjax
+	return call.Form != translate.FormAjax && call.Form != translate.FormAPI4
 }
 
 func (lc *LegacyConfig) provision() error {

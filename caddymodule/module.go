@@ -29,8 +29,10 @@ func init() {
 type Handler struct {
 	// Forms lists the legacy endpoint forms to recognise: "extern"
 	// (extern/rest.php), "wp_rest" (WordPress REST), "ajax_verbose" (the AJAX
-	// route through a CMS's unclean URL) and "ajax" (clean civicrm/ajax/rest).
-	// Empty means all of them.
+	// route through a CMS's unclean URL), "ajax" (clean civicrm/ajax/rest)
+	// and "api4" (APIv4's civicrm/ajax/api4, clean or verbose). Empty means
+	// all of them. A form left out passes through unchecked (its disguised
+	// paths are still refused).
 	Forms []string `json:"forms,omitempty"`
 
 	// ExternPrefixes are path prefixes under which extern/rest.php lives
@@ -121,6 +123,7 @@ var formNames = map[string]translate.Form{
 	"wp_rest":      translate.FormWPRest,
 	"ajax_verbose": translate.FormAjaxVerbose,
 	"ajax":         translate.FormAjax,
+	"api4":         translate.FormAPI4,
 }
 
 // Provision resolves secrets and sets defaults.
@@ -142,7 +145,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 
 	h.recognise = translate.RecogniseConfig{ExternPrefixes: h.ExternPrefixes, ExternKnownPrefixesOnly: h.ExternStrict,
-		WPBasePages: h.WPBasePages}
+		WPBasePages: h.WPBasePages, API4: true}
 	if len(h.Forms) > 0 {
 		on := map[translate.Form]bool{}
 		for _, f := range h.Forms {
@@ -152,6 +155,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.recognise.DisableWPRest = !on[translate.FormWPRest]
 		h.recognise.DisableAjaxVerbose = !on[translate.FormAjaxVerbose]
 		h.recognise.DisableAjax = !on[translate.FormAjax]
+		h.recognise.API4 = on[translate.FormAPI4]
 	}
 	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint, OmitCredentials: true}
 	h.parse = translate.ParseOptions{MaxQueryBytes: h.MaxQueryBytes, MaxBodyBytes: h.MaxBodyBytes}
@@ -195,7 +199,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 func (h *Handler) Validate() error {
 	for _, f := range h.Forms {
 		if _, ok := formNames[f]; !ok {
-			return fmt.Errorf("civicrm: unknown form %q (want extern, wp_rest, ajax_verbose or ajax)", f)
+			return fmt.Errorf("civicrm: unknown form %q (want extern, wp_rest, ajax_verbose, ajax or api4)", f)
 		}
 	}
 	if !strings.HasPrefix(h.UpstreamEndpoint, "/") {

@@ -25,6 +25,9 @@ const (
 	usageKeyValue = "key_value"       // API params as key-value pairs instead of json=
 	usageXML      = "xml"             // XML answers
 	usageURLCreds = "url_credentials" // key/api_key in the query string
+	// usageAPI4 is not legacy: APIv4 calls are counted beside the legacy
+	// features so the report shows the migration arriving.
+	usageAPI4 = "api4"
 )
 
 // legacyFeatures lists the legacy features call uses.
@@ -37,6 +40,8 @@ func legacyFeatures(call *translate.Call) []string {
 		f = append(f, usageWPRest)
 	case translate.FormAjaxVerbose:
 		f = append(f, usageVerbose)
+	case translate.FormAPI4:
+		f = append(f, usageAPI4)
 	}
 	if call.KeyValue {
 		f = append(f, usageKeyValue)

@@ -19,15 +19,17 @@ import (
 	"github.com/civigate/civigate/translate"
 )
 
-// ServeHTTP recognises APIv3 traffic, authenticates it, translates it and
-// answers the client in the shape its endpoint form expects. Anything else
-// goes to next untouched.
+// ServeHTTP recognises API traffic (APIv3's forms and APIv4), authenticates
+// it, polices it, answers it from the cache or CiviCRM, and answers the
+// client in the shape its endpoint form expects. Both APIs take the same
+// steps; where they differ, translate and authx decide per Call (APIv3 is
+// translated into the modern call, APIv4 forwarded as sent). Anything
+// else goes to next untouched.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	route, ok := translate.Recognise(r.Method, r.URL, h.recognise)
-	if !ok || route.Form == translate.FormAPI4 {
-		// Not translated: the request goes on as sent, unless it is a
-		// disguised way to an API route. (APIv4 is recognised but not yet
-		// served: it goes on as sent too.)
+	if !ok {
+		// Not for Civigate: the request goes on as sent, unless it is a
+		// disguised way to an API route.
 		if reply := h.refuseUnrecognised(r); reply != nil {
 			h.count("unrecognised", outcomeRefused)
 			return writeReply(w, *reply)
@@ -36,6 +38,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	form := string(route.Form)
 	setNoStore(w.Header())
+	if reply := h.admit(w.Header(), r, route); reply != nil {
+		h.count(form, outcomeRefused)
+		return writeReply(w, *reply)
+	}
 
 	clientIP := clientAddr(r)
 	opts := h.parse
@@ -106,9 +112,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if ans.fromCache {
 		h.count(form, outcomeCacheHit)
 	} else {
-		h.count(form, outcomeOf(ans.res, out))
+		h.count(form, outcomeOf(call, ans.res, out))
 	}
 	return writeReply(w, out)
+}
+
+// admit refuses, before anything is parsed, what a form's route must not
+// run. APIv4 runs HEAD, PUT, PATCH, DELETE and OPTIONS like POST (spec
+// §3.1), so only GET and POST go on, and OPTIONS is answered here as a
+// preflight, with nothing run (translate.API4MethodReply). And its path
+// goes upstream as sent, so a form body that would route the request
+// elsewhere in a CMS (WordPress reads q from it) is refused as for an
+// unrecognised request.
+func (h *Handler) admit(header http.Header, r *http.Request, route translate.Route) *translate.Reply {
+	if route.Form != translate.FormAPI4 {
+		return nil
+	}
+	if reply := translate.API4MethodReply(r.Method); reply != nil {
+		header.Set("Allow", translate.API4Methods)
+		return reply
+	}
+	return h.refuseUnrecognised(r)
 }
 
 // badUpstreamError: the call cannot be expressed as a modern request
@@ -128,7 +152,7 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 	out := r.WithContext(ctx)
 	out.Method = up.Method
 	u := *r.URL
-	u.Path, u.RawPath, u.RawQuery = up.Path, "", up.RawQuery
+	u.Path, u.RawPath, u.RawQuery = up.Path, up.RawPath, up.RawQuery
 	out.URL = &u
 	out.RequestURI = u.RequestURI()
 	auth, key := authx.UpstreamIdentity(p, h.siteKey)
@@ -289,9 +313,15 @@ const (
 	outcomeCacheHit     = "cache_hit"
 )
 
-func outcomeOf(res translate.UpstreamResponse, reply translate.Reply) string {
+func outcomeOf(call *translate.Call, res translate.UpstreamResponse, reply translate.Reply) string {
 	switch {
-	case res.Status == 0 || res.Status >= 500 || reply.Status == http.StatusBadGateway:
+	case res.Status == 0 || reply.Status == http.StatusBadGateway:
+		return outcomeUpstreamErr
+	case call.API4 != nil && reply.Status != http.StatusOK && reply.ContentType == "application/json":
+		// APIv4 answers API errors with their HTTP status (403, 500) in
+		// JSON; an HTML 500 is a crash.
+		return outcomeAPIError
+	case res.Status >= 500:
 		return outcomeUpstreamErr
 	case translate.ResultIsError(reply.Body):
 		return outcomeAPIError

@@ -29,10 +29,11 @@ func TestAttackRoutes(t *testing.T) {
 	credentials := []string{"X-Civi-Auth: Bearer " + sim.Admin().APIKey, "X-Civi-Key: " + sim.SiteKey()}
 
 	const (
-		refused  = iota // Civigate's own 400, nothing upstream
-		tooLarge        // Civigate's own 413, nothing upstream
-		passed          // not an API request: upstream gets it as sent
-		served          // recognised: upstream gets only Civigate's own calls
+		refused      = iota // Civigate's own 400, nothing upstream
+		tooLarge            // Civigate's own 413, nothing upstream
+		passed              // not an API request: upstream gets it as sent
+		served              // recognised: upstream gets only Civigate's own calls
+		servedAsSent        // APIv4: authenticated and policed, then upstream gets it as sent
 	)
 	const form = "application/x-www-form-urlencoded"
 	call := "&entity=Contact&action=create&contact_type=Individual&first_name=Mallory&json=1"
@@ -93,7 +94,7 @@ func TestAttackRoutes(t *testing.T) {
 		// Controls.
 		{"control/cms-page", "GET", "/civicrm/dashboard?reset=1", "", "", passed},
 		{"control/not-an-api-route", "GET", "/civicrm/ajax/rest-api-guide", "", "", passed},
-		{"control/clean-apiv4", "POST", "/civicrm/ajax/api4/Contact/get", form, "params=%7B%22limit%22%3A1%7D", passed},
+		{"control/clean-apiv4", "POST", "/civicrm/ajax/api4/Contact/get", form, "params=%7B%22limit%22%3A1%7D", servedAsSent},
 		{"control/form-post", "POST", "/contact-form", form, padding + "name=Alice&message=hello", passed},
 		{"control/upload", "POST", "/wp-admin/async-upload.php", "multipart/form-data; boundary=XyZ", multipart("name", "photo.jpg", "async-upload", strings.Repeat("z", 200<<10)), passed},
 		{"control/served", "GET", "/civicrm/ajax/rest?entity=Contact&action=get&json=1", "", "", served},
@@ -116,6 +117,14 @@ func TestAttackRoutes(t *testing.T) {
 		case passed:
 			if len(got) != 1 || got[0].uri != tc.target || got[0].body != tc.body || got[0].method != tc.method {
 				t.Errorf("%s: %s %s: want it passed on unchanged, CiviCRM saw %+v", tc.class, tc.method, short(tc.target), got)
+			}
+		case servedAsSent:
+			last := seenRequest{}
+			if len(got) > 0 {
+				last = got[len(got)-1]
+			}
+			if status != http.StatusOK || last.uri != tc.target || last.body != tc.body || last.method != tc.method {
+				t.Errorf("%s: %s %s: want it served as sent, got %d, CiviCRM saw %+v", tc.class, tc.method, short(tc.target), status, got)
 			}
 		case served:
 			if status != http.StatusOK || !strings.Contains(body, `"is_error":0`) || len(got) == 0 {

@@ -118,6 +118,11 @@ type Call struct {
 	// jsonBytes is the JSON text its parameters were decoded from, about
 	// the size they encode to again.
 	jsonBytes int
+
+	// API4 is set for an APIv4 request (FormAPI4): what CiviCRM's APIv4
+	// page runs for it. Entity, Action, Batch and Params above then mirror
+	// it (Params: the single call's params, or the batch's calls).
+	API4 *API4Call
 }
 
 // Route is what Recognise found: the endpoint form and which query

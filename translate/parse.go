@@ -112,6 +112,15 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 	request := MergeRequest(get, post)
 	c.Credentials.SiteKey = request.String("key")
 	c.Credentials.APIKey = request.String("api_key")
+	if route.Form == FormAPI4 {
+		api4Envelope(r, c, route)
+		c.decode = func(ctx context.Context, c *Call) {
+			all := NewArray()              // the CMS's routing keys too: they go upstream
+			ParseQuery(all, rawQuery, lim) //nolint:errcheck // all is never nil
+			decodeAPI4(ctx, c, route, all, parseBody(r, route.Form, body, lim))
+		}
+		return c, nil
+	}
 
 	// output() reads json and prettyprint from exportValues(), a JSON body
 	// included; extern/rest.php chose its Content-Type from $_GET alone.

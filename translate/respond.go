@@ -54,6 +54,11 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	if up.Status == 0 {
 		return ErrorReply(call, 502, APIError("CiviCRM did not answer (upstream unreachable)"))
 	}
+	if call.Form == FormAPI4 {
+		// APIv4 clients get CiviCRM's answer as it is: status, content
+		// type and body, whatever they are (spec §10: never re-encoded).
+		return Reply{Status: up.Status, ContentType: up.ContentType, Body: up.Body}
+	}
 	if cause, ok := classifyAuthFailure(up); ok {
 		if !call.Form.Legacy() {
 			if usedLegacyRest(call) && up.Status != 200 {
@@ -113,6 +118,9 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 // that is neither pretty-printed nor reshaped for WordPress REST, to a
 // request that expects a body.
 func PassesThrough(call *Call) bool {
+	if call.Form == FormAPI4 {
+		return true
+	}
 	return call.Format == FormatJSON && !call.Pretty && call.Form != FormWPRest && call.Method != "HEAD"
 }
 
@@ -209,6 +217,9 @@ func RenderResult(call *Call, result *Array) Reply {
 // error (WordPress encoder; WordPress XML). For WordPress's own error shape
 // ({"code","message","data"}) use WPErrorReply.
 func ErrorReply(call *Call, status int, fields *Array) Reply {
+	if call.Form == FormAPI4 {
+		return API4Error(status, fields.String("error_message"))
+	}
 	if call.Form == FormWPRest {
 		return wpData(call, status, fields)
 	}

@@ -50,8 +50,11 @@ type UpstreamConfig struct {
 // must be removed from whatever the glue copies from the client, so that
 // only the ones chosen here reach CiviCRM.
 type UpstreamRequest struct {
-	Method       string
-	Path         string
+	Method string
+	Path   string
+	// RawPath is Path's escaped form when it differs from the default
+	// encoding (see url.URL): APIv4 goes upstream on the client's path.
+	RawPath      string
 	RawQuery     string
 	Body         []byte
 	Header       http.Header
@@ -100,6 +103,10 @@ var (
 // X-Civi-Key. X-Requested-With: XMLHttpRequest is always set, so the
 // Authorization header flow passes the CSRF check too.
 func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
+	if call.API4 != nil {
+		// APIv4 is not translated (api4.go); only the identity is Civigate's.
+		return buildUpstreamAPI4(call), nil
+	}
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
 		endpoint = DefaultUpstreamEndpoint

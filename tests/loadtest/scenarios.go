@@ -54,6 +54,14 @@ func modernURL(port int) string {
 	return fmt.Sprintf("http://127.0.0.1:%d/civicrm/ajax/rest?entity=Contact&action=get&json=%s", port, url.QueryEscape(`{"id":"2"}`))
 }
 
+// api4URL is an APIv4 read (Contact.get, params in the query) for the
+// rows that measure APIv4; send it with "X-Civi-Auth: Bearer <key>" (and
+// X-Civi-Key), the stub answers it with contactGetV4.
+func api4URL(port int) string {
+	return fmt.Sprintf("http://127.0.0.1:%d/civicrm/ajax/api4/Contact/get?params=%s", port,
+		url.QueryEscape(`{"select":["id","display_name"],"where":[["id","=",2]]}`))
+}
+
 // Connection counts are fixed per scenario and the same on both sides:
 // 32 keeps two cores busy without queueing far past saturation; 10 is few
 // enough that at 100 ms per upstream answer the uncached side is latency

@@ -18,6 +18,10 @@ import (
 //go:embed contact_get.json
 var contactGet []byte
 
+// contactGetV4 is CiviCRM 6.17.2's APIv4 Contact.get answer (recording
+// route-1 of api4-6.17.2.jsonl), for api4URL.
+var contactGetV4 = []byte(`{"values":[{"id":2,"display_name":"Standalone Admin"}],"entity":"Contact","action":"get","debug":null,"version":4,"count":1,"countFetched":1}`)
+
 // authxID is what civicrm/authx/id answers for a valid API key, so Civigate
 // can resolve the legacy api_key to contact 2 exactly as against CiviCRM.
 const authxID = `{"contact_id":2,"user_id":1,"flow":"xheader","cred":"api_key"}`
@@ -36,13 +40,9 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(io.Discard, r.Body)
 	switch r.URL.Path {
 	case "/civicrm/ajax/rest":
-		s.calls.Add(1)
-		if s.latency > 0 {
-			time.Sleep(s.latency)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(contactGet)))
-		_, _ = w.Write(contactGet)
+		s.answer(w, contactGet)
+	case "/civicrm/ajax/api4/Contact/get":
+		s.answer(w, contactGetV4)
 	case "/civicrm/authx/id":
 		if r.Header.Get("X-Civi-Auth") != "Bearer "+s.apiKey {
 			w.Header().Set("Content-Type", "text/plain")
@@ -58,6 +58,17 @@ func (s *stub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// answer is one API call's answer: counted, after latency.
+func (s *stub) answer(w http.ResponseWriter, body []byte) {
+	s.calls.Add(1)
+	if s.latency > 0 {
+		time.Sleep(s.latency)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
 }
 
 // runStub serves the stub on addr until the process is killed.

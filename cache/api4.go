@@ -1,0 +1,244 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// APIv4 (civicrm/ajax/api4) is cached by the same rules as APIv3, judged
+// on what CiviCRM's APIv4 page runs (translate.API4Call, walked by
+// translate.Walk): reads only, by name against an allowlist (getActions
+// has no read-only flag, spec §3.2); never a call with a write anywhere in
+// its chains, a `$`-named chain, debug output, a batch, an answer other
+// than a 200 success. Keys hold the principal like APIv3's; invalidation
+// is shared with APIv3 through entityKey.
+
+// v4ReadActions are the APIv4 actions cached: pure reads by name (spec
+// §3.2), compared ignoring case as PHP finds the static action methods.
+// Other get* actions are reads for invalidation but never cached: some
+// write (getChecksum), call out (getCoordinates) or depend on the time.
+var v4ReadActions = []string{"get", "getFields", "getActions", "getLinks", "autocomplete"}
+
+func isV4ReadAction(action string) bool {
+	return slices.ContainsFunc(v4ReadActions, func(r string) bool { return strings.EqualFold(r, action) })
+}
+
+// v4ReadsOnly is the invalidation side's notion of an APIv4 read: what
+// readsOnly says for APIv3, plus the read-like actions APIv4 adds (spec
+// §3.2), less getChecksum, which may write the contact's hash.
+func v4ReadsOnly(action string) bool {
+	a := strings.ToLower(action)
+	switch a {
+	case "getchecksum":
+		return false
+	case "autocomplete", "checkaccess", "validatechecksum":
+		return true
+	}
+	return readsOnly(a)
+}
+
+// decideV4 is Decide for an APIv4 call. Entity and Action stay as the
+// client spelled them: CiviCRM resolves `contact/GET` only when the
+// Contact class happens to be loaded (spec §1.3), so an entry must never
+// answer a spelling CiviCRM might refuse. Rules (deny, shared, ttl) match
+// the names as APIv3's do.
+func (p *policy) decideV4(call *translate.Call) Decision {
+	a := call.API4
+	d := Decision{Entity: a.Entity, Action: a.Action, V4: true}
+	switch {
+	case a.Batch:
+		d.Reason = ReasonBatch
+		return d
+	case a.Params == nil:
+		d.Reason = ReasonUncacheable // CiviCRM runs nothing (a 500 page)
+		return d
+	case call.Method != http.MethodGet && call.Method != http.MethodPost:
+		d.Reason = ReasonUncacheable
+		return d
+	case call.Method == http.MethodGet && !translate.API4GetAllowed(a.Action):
+		d.Reason = ReasonWrite // CiviCRM's 405, or a write
+		return d
+	}
+	w := readWalk{p: p, ttl: -1, v4: true}
+	translate.Walk(call, w.visit)
+	return w.decision(d)
+}
+
+// judgeV4 is readWalk.judge for one APIv4 subcall.
+func (w *readWalk) judgeV4(sc translate.Subcall) Reason {
+	entity, action := translate.NormalEntity(sc.Entity), translate.NormalAction(sc.Action)
+	switch {
+	case sc.Version != 4:
+		return ReasonVersion
+	case w.p.deny.match(entity, action):
+		return ReasonDenied
+	case !isV4ReadAction(sc.Action):
+		switch {
+		case sc.Depth > 0:
+			return ReasonChainedWrite
+		case v4ReadsOnly(sc.Action):
+			return ReasonUncacheable // a read, but not a pure one
+		}
+		return ReasonWrite
+	}
+	if v, ok := sc.Params.Get("debug"); ok && !translate.PHPEmpty(v) {
+		return ReasonDebug
+	}
+	joined, ok := v4Joins(sc.Params)
+	if !ok {
+		return ReasonUncacheable
+	}
+	if t := w.p.ttl.lookup(entity, action); w.ttl < 0 || t < w.ttl {
+		w.ttl = t
+	}
+	w.reads = append(w.reads, sc.Entity)
+	w.reads = append(w.reads, joined...)
+	return ""
+}
+
+// v4Joins lists the entities a get's explicit `join` reads ("Email AS e"
+// is Email), so that their writes invalidate it too. ok is false when a
+// join cannot be read. Implicit joins (contact_id.display_name) are left
+// to the invalidation groups, as APIv3's joined return fields are.
+func v4Joins(params *translate.Array) (entities []string, ok bool) {
+	v, present := params.Get("join")
+	if !present {
+		return nil, true
+	}
+	joins, isArr := v.(*translate.Array)
+	if !isArr {
+		return nil, true // CiviCRM refuses it: nothing is read
+	}
+	for i := 0; i < joins.Len(); i++ {
+		j, isArr := joins.Value(i).(*translate.Array)
+		if !isArr {
+			return nil, false
+		}
+		first, _ := j.Get("0")
+		s, isStr := first.(string)
+		f := strings.Fields(s)
+		if !isStr || len(f) == 0 {
+			return nil, false
+		}
+		entities = append(entities, f[0])
+	}
+	return entities, true
+}
+
+// entityKey is the name under which writes to an entity and reads of it
+// meet, whichever API they came through: ASCII case and underscores
+// ignored (APIv3's OptionValue, option_value and APIv4's OptionValue are
+// one), APIv4's contact types are Contact (spec §1.3), and APIv4's custom
+// groups (Custom_<name>) are APIv3's CustomValue. Merging names only ever
+// invalidates more.
+func entityKey(name string) string {
+	b := make([]byte, 0, len(name))
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '_':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	k := string(b)
+	switch {
+	case k == "individual" || k == "organization" || k == "household":
+		return "contact"
+	case len(name) > 7 && strings.EqualFold(name[:7], "custom_"):
+		return "customvalue"
+	}
+	return k
+}
+
+// keyV4 is Key for an APIv4 call: a separate dialect (an APIv3 and an
+// APIv4 call never share an entry: their answers differ), the names as
+// spelled, the params canonically (see appendParamsV4) and `index`, which
+// changes the answer's shape. A shared entry also records whether the
+// caller authenticated: CiviCRM resolves a miscased entity only after AuthX
+// loaded its class (spec §1.3), so an anonymous caller's answer may differ.
+func keyV4(namespace string, contactID int64, shared bool, entity, action string, a *translate.API4Call) string {
+	bp := keyBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	b = appendField(b, keyVersion)
+	b = appendField(b, "api4")
+	b = appendField(b, namespace)
+	switch {
+	case !shared:
+		b = append(b, 'P')
+		b = binary.AppendVarint(b, contactID)
+	case contactID > Anonymous:
+		b = append(b, 'S', 'a')
+	default:
+		b = append(b, 'S', 'n')
+	}
+	b = appendField(b, entity)
+	b = appendField(b, action)
+	b = appendParamsV4(b, a.Params)
+	if a.HasIndex {
+		b = append(b, 'i')
+		b = appendField(b, a.Index)
+	}
+	sum := sha256.Sum256(b)
+	*bp = b
+	keyBufs.Put(bp)
+	return hex.EncodeToString(sum[:])
+}
+
+// appendParamsV4 encodes APIv4 params: top-level keys sorted (CiviCRM sets
+// each on the action; their order changes nothing), `version` and
+// checkPermissions left out (ignored and removed by CiviCRM, spec §2.2),
+// everything below in its order, which APIv4 observes (orderBy's keys, the
+// order of chain names in each row).
+func appendParamsV4(b []byte, a *translate.Array) []byte {
+	idx := make([]int, 0, a.Len())
+	for i := 0; i < a.Len(); i++ {
+		if k := a.Key(i); k != "version" && !strings.EqualFold(k, "checkPermissions") {
+			idx = append(idx, i)
+		}
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return strings.Compare(a.Key(x), a.Key(y)) })
+	b = append(b, 'a')
+	b = binary.AppendUvarint(b, uint64(len(idx)))
+	for _, i := range idx {
+		b = appendField(b, a.Key(i))
+		b = appendValue(b, a.Value(i), 1, true)
+	}
+	return b
+}
+
+// apiV4Success reports whether an APIv4 answer is a success worth storing:
+// a JSON object with `values` and no error (CiviCRM answers errors with a
+// non-200 status, except inside batches, which are never cached).
+func apiV4Success(body []byte) bool {
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' || !json.Valid(body) {
+		return false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return false
+	}
+	_, values := top["values"]
+	_, failed := top["error_message"]
+	return values && !failed
+}
+
+// writeTargetV4 is WriteTargets' judgement of one APIv4 subcall: the
+// entity it may write, if any.
+func writeTargetV4(sc translate.Subcall) (string, bool) {
+	if sc.Entity == "" || v4ReadsOnly(sc.Action) {
+		return "", false
+	}
+	return sc.Entity, true
+}

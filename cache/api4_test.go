@@ -1,0 +1,185 @@
+package cache
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civigate/civigate/internal/calltest"
+	"github.com/civigate/civigate/translate"
+)
+
+func api4(t testing.TB, method, target, form string) *translate.Call {
+	c, _ := calltest.API4(t, method, target, form, nil)
+	return c
+}
+
+func TestDecideAPI4(t *testing.T) {
+	c, _ := newTestCache(t, Config{Deny: []string{"Contact.getLinks"}})
+	cases := []struct {
+		name, method, target, form string
+		want                       Reason // "" = cacheable
+	}{
+		{"get", "GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"]}`, "", ""},
+		{"getFields in any case over POST", "POST", "/civicrm/ajax/api4/Contact/getfields", "params={}", ""},
+		{"autocomplete", "POST", "/civicrm/ajax/api4/Contact/Autocomplete", "params={}", ""},
+		{"Autocomplete over GET is CiviCRM's 405", "GET", "/civicrm/ajax/api4/Contact/Autocomplete", "", ReasonWrite},
+		{"a write", "POST", "/civicrm/ajax/api4/Note/create", "params={}", ReasonWrite},
+		{"a get* that is not a pure read", "GET", "/civicrm/ajax/api4/Contact/getOptions", "", ReasonUncacheable},
+		{"getChecksum may write the contact's hash", "GET", "/civicrm/ajax/api4/Contact/getChecksum", "", ReasonWrite},
+		{"checkAccess", "POST", "/civicrm/ajax/api4/Contact/checkAccess", "params={}", ReasonUncacheable},
+		{"the deny list", "GET", "/civicrm/ajax/api4/Contact/getLinks", "", ReasonDenied},
+		{"a chained write", "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"n":["Note","create",{}]}}`, "", ReasonChainedWrite},
+		{"a chained write from the query", "GET", `/civicrm/ajax/api4/Contact/get?params={}&chain[n][0]=Note&chain[n][1]=save`, "", ReasonChainedWrite},
+		{"a nested chained write", "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"e":["Email","get",{"chain":{"d":["Email","delete"]}}]}}`, "", ReasonChainedWrite},
+		{"a $-named chain", "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"x":["$contact_type","get"]}}`, "", ReasonChainedWrite},
+		{"a read chain", "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"e":["Email","get",{}]}}`, "", ""},
+		{"debug", "GET", `/civicrm/ajax/api4/Contact/get?params={"debug":true}`, "", ReasonDebug},
+		{"debug in a chain", "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"e":["Email","get",{"debug":1}]}}`, "", ReasonDebug},
+		{"batch", "POST", "/civicrm/ajax/api4", `calls=[["Contact","get"]]`, ReasonBatch},
+		{"params CiviCRM cannot decode", "POST", "/civicrm/ajax/api4/Contact/get", "params=nope", ReasonUncacheable},
+		{"a join that cannot be read", "GET", `/civicrm/ajax/api4/Contact/get?params={"join":[5]}`, "", ReasonUncacheable},
+	}
+	for _, tc := range cases {
+		d := c.Decide(api4(t, tc.method, tc.target, tc.form))
+		if d.Reason != tc.want || d.Cacheable != (tc.want == "") {
+			t.Errorf("%s: %+v, want %q", tc.name, d, tc.want)
+		}
+	}
+	d := c.Decide(api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={"join":[["Email%20AS%20e","LEFT"]],"chain":{"n":["Note","get"]}}`, ""))
+	if strings.Join(d.Reads, ",") != "Contact,Email,Note" {
+		t.Errorf("reads: %v", d.Reads)
+	}
+}
+
+// Equivalent requests share a key; requests CiviCRM answers differently
+// never do.
+func TestKeyAPI4(t *testing.T) {
+	c, _ := newTestCache(t, Config{Shared: []string{"Contact.getFields"}})
+	key := func(method, target, form string, contact int64) string {
+		r := c.Prepare(api4(t, method, target, form), contact)
+		if !r.Cacheable {
+			t.Fatalf("%s %s not cacheable: %s", method, target, r.Reason)
+		}
+		return r.Key
+	}
+	base := key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2}`, "", 5)
+	for name, k := range map[string]string{
+		"POST":                         key("POST", "/civicrm/ajax/api4/Contact/get", `params={"limit":2,"select":["id"]}`, 5),
+		"version and checkPermissions": key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2,"version":4,"CheckPermissions":false}`, "", 5),
+		"a cache buster":               key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2}&_=123`, "", 5),
+	} {
+		if k != base {
+			t.Errorf("%s: another key", name)
+		}
+	}
+	for name, k := range map[string]string{
+		"another contact":     key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2}`, "", 6),
+		"index":               key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2}&index=0`, "", 5),
+		"a string limit":      key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":"2"}`, "", 5),
+		"select order":        key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id","display_name"],"limit":2}`, "", 5),
+		"spelling":            key("GET", `/civicrm/ajax/api4/contact/get?params={"select":["id"],"limit":2}`, "", 5),
+		"language":            key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2,"language":"fr_FR"}`, "", 5),
+		"a merged query key":  key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2}&offset=1`, "", 5),
+		"APIv3's Contact.get": c.Prepare(jsonCall(t, "Contact", "get", `{"select":["id"],"limit":2}`), 5).Key,
+	} {
+		if k == base {
+			t.Errorf("%s: the same key", name)
+		}
+	}
+	ob1 := key("GET", `/civicrm/ajax/api4/Contact/get?params={"orderBy":{"a":"ASC","b":"ASC"}}`, "", 5)
+	if ob2 := key("GET", `/civicrm/ajax/api4/Contact/get?params={"orderBy":{"b":"ASC","a":"ASC"}}`, "", 5); ob1 == ob2 {
+		t.Error("orderBy's key order changes the answer")
+	}
+	gf := `/civicrm/ajax/api4/Contact/getFields?params={}`
+	if key("GET", gf, "", 5) != key("GET", gf, "", 6) || key("GET", gf, "", 5) == key("GET", gf, "", Anonymous) {
+		t.Error("shared: one entry for authenticated callers, another for anonymous ones")
+	}
+}
+
+// Writes of either API version invalidate reads of both.
+func TestInvalidationAcrossVersions(t *testing.T) {
+	c, _ := newTestCache(t, Config{DefaultTTL: time.Hour})
+	ctx := context.Background()
+	v4body := `{"values":[],"entity":"Contact","action":"get","debug":null,"version":4,"count":0,"countFetched":0}`
+	store := func(call *translate.Call, body string) {
+		up := &counter{resp: ok200(body)}
+		c.Serve(ctx, c.Prepare(call, 5), up.fetch)
+		if out := c.Serve(ctx, c.Prepare(call, 5), up.fetch); !out.Status.Hit {
+			t.Fatalf("not a hit: %s", out.Status)
+		}
+	}
+	missed := func(name string, call *translate.Call) {
+		up := &counter{resp: ok200(okBody)}
+		if out := c.Serve(ctx, c.Prepare(call, 5), up.fetch); out.Status.Hit {
+			t.Errorf("%s: still a hit", name)
+		}
+	}
+	v4get := api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={}`, "")
+	v3get := jsonCall(t, "Email", "get", `{"contact_id":3}`)
+
+	store(v4get, v4body)
+	if err := c.Invalidate(ctx, jsonCall(t, "Contact", "create", `{"contact_type":"Individual"}`)); err != nil {
+		t.Fatal(err)
+	}
+	missed("APIv3 Contact.create → APIv4 Contact.get", v4get)
+
+	store(v3get, okBody)
+	if err := c.Invalidate(ctx, api4(t, "POST", "/civicrm/ajax/api4/Email/save", `params={"records":[{}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	missed("APIv4 Email.save → APIv3 Email.get", v3get)
+
+	store(v4get, v4body)
+	if err := c.Invalidate(ctx, api4(t, "POST", "/civicrm/ajax/api4/Individual/update", `params={}`)); err != nil {
+		t.Fatal(err)
+	}
+	missed("APIv4 Individual.update → APIv4 Contact.get", v4get)
+
+	store(v4get, v4body)
+	if err := c.PurgeEntity(ctx, "contact"); err != nil {
+		t.Fatal(err)
+	}
+	missed("purge contact → APIv4 Contact.get", v4get)
+
+	for name, call := range map[string]*translate.Call{
+		"a read":                   api4(t, "POST", "/civicrm/ajax/api4/Contact/get", `params={}`),
+		"autocomplete":             api4(t, "POST", "/civicrm/ajax/api4/Contact/autocomplete", `params={}`),
+		"a batch of reads":         api4(t, "POST", "/civicrm/ajax/api4", `calls=[["Contact","get"]]`),
+		"a read with a read chain": api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"e":["Email","get"]}}`, ""),
+	} {
+		if e, all := WriteTargets(call); len(e) > 0 || all {
+			t.Errorf("%s writes %v %v", name, e, all)
+		}
+	}
+	for name, want := range map[*translate.Call]string{
+		api4(t, "POST", "/civicrm/ajax/api4", `calls=[["Contact","get"],["Note","create"]]`):                "Note",
+		api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"n":["Email","delete"]}}`, ""):      "Email",
+		api4(t, "POST", "/civicrm/ajax/api4/Contact/getChecksum", `params={}`):                              "Contact",
+		api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"n":["$entity","delete"]}}`, ""):    "*",
+		api4(t, "POST", "/civicrm/ajax/api4/Note/create", `params=nope`):                                    "Note",
+		api4(t, "POST", "/civicrm/ajax/api4/Contact/get?chain[e][0]=Email&chain[e][1]=create", `params={}`): "Email",
+	} {
+		e, all := WriteTargets(name)
+		got := strings.Join(e, ",")
+		if all {
+			got = "*"
+		}
+		if got != want {
+			t.Errorf("%s %s: writes %q, want %q", name.Method, name.API4.Entity+"."+name.API4.Action, got, want)
+		}
+	}
+}
+
+func TestEntityKey(t *testing.T) {
+	for in, want := range map[string]string{"OptionValue": "optionvalue", "option_value": "optionvalue", "Individual": "contact",
+		"household": "contact", "Custom_Extra": "customvalue", "CustomValue": "customvalue", "Contact": "contact", "UFGroup": "ufgroup"} {
+		if got := entityKey(in); got != want {
+			t.Errorf("entityKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if !apiV4Success([]byte(`{"values":[],"count":0}`)) || apiV4Success([]byte(`{"error_code":0,"error_message":"x"}`)) || apiV4Success([]byte(`[{}]`)) {
+		t.Error("apiV4Success")
+	}
+}

@@ -1,0 +1,318 @@
+package translate
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// APIv4 (civicrm/ajax/api4) is not translated: CiviCRM's APIv4 page gets
+// the request as the client sent it, less the credentials Civigate replaces
+// with its own. What this file models is what that page will run, so that
+// the edge authenticates, polices and caches exactly that:
+//
+//   - single call: civicrm/ajax/api4/{Entity}/{action}, `params` (one JSON
+//     string from $_REQUEST, POST over GET), `index`, and every $_GET key the
+//     action declares merged into the params where the JSON has no such key
+//     (spec §2.1; a `chain` may arrive that way);
+//   - batch: civicrm/ajax/api4 with `calls` (a JSON list or object) from
+//     the POST form only.
+//
+// Names are CiviCRM's as given: APIv4 neither munges nor camel-cases
+// (spec §1.3). An application/json body is invisible to PHP, so the call
+// runs with empty params, as CiviCRM runs it.
+
+// API4Call is the APIv4 side of a Call (Call.API4, for FormAPI4).
+type API4Call struct {
+	// Entity and Action are the route's segments as CiviCRM reads them
+	// (Route.Entity, Route.Action), exact spelling. Both are empty on the
+	// batch route.
+	Entity, Action string
+	// Batch: the batch route (no entity segment); Calls holds its calls.
+	Batch bool
+	// Params are what the single call runs with: `params` decoded, plus the
+	// query keys CiviCRM may merge (every $_GET key but params, index, q,
+	// the CMS's routing keys, credentials and "_"-prefixed names, which no
+	// action declares). A key CiviCRM would drop because the action does
+	// not declare it is kept: the edge judges the larger call. nil when
+	// CiviCRM cannot decode `params` and so runs nothing (spec §2.1: a
+	// TypeError page).
+	Params *Array
+	// Merged names the query keys merged into Params, in query order.
+	Merged []string
+	// Calls is the batch's `calls` decoded; nil when missing or not a JSON
+	// array or object (CiviCRM then runs nothing).
+	Calls *Array
+	// Index is `index` from the request, when HasIndex: it changes the
+	// shape of the answer (spec §2.1).
+	Index    string
+	HasIndex bool
+	// RequestedWith is the client's X-Requested-With, for CiviCRM's CSRF
+	// rule (spec §7), which the edge applies itself for callers it vouches
+	// for (upstream, X-Civi-Auth lifts the rule).
+	RequestedWith string
+
+	// query and form are PHP's $_GET and the form fields the APIv4 page
+	// reads from $_POST: what goes upstream, re-encoded from what was
+	// parsed (so CiviCRM runs what was policed, whatever the client's
+	// encoding), credentials left out.
+	query, form *Array
+	// path and rawPath are the client's URL path: APIv4 goes upstream on
+	// the route it came in.
+	path, rawPath string
+}
+
+// credentialParams are the request parameters AuthX and the legacyrest
+// listener read credentials and site keys from (spec §6): never merged into
+// APIv4 params, never forwarded (Civigate sends its own identity).
+var credentialParams = [...]string{"_authx", "_authxSiteKey", "_authxSes", "key", "api_key"}
+
+func isCredentialParam(k string) bool {
+	for _, c := range credentialParams {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+// api4Envelope is what the edge needs of an APIv4 request before its
+// caller is authenticated: the route's names, the CSRF proof, the path.
+func api4Envelope(r *http.Request, c *Call, route Route) {
+	a := &API4Call{
+		Entity: route.Entity, Action: route.Action, Batch: route.Entity == "",
+		RequestedWith: r.Header.Get("X-Requested-With"),
+		path:          r.URL.Path, rawPath: r.URL.RawPath,
+	}
+	c.API4 = a
+	c.Format = FormatJSON
+	c.Entity, c.Action, c.Batch = a.Entity, a.Action, a.Batch
+}
+
+// decodeAPI4 is DecodeParams for APIv4, from PHP's $_GET (get, the CMS's
+// routing keys included: they go upstream, but are never API params) and
+// $_POST: `params` (with the query keys CiviCRM merges) or the batch's
+// `calls`, decoded as json_decode does (512 levels at most) within the
+// decode budget.
+func decodeAPI4(ctx context.Context, c *Call, route Route, get, post *Array) {
+	a := c.API4
+	a.query = withoutCredentials(get)
+	a.form = NewArray()
+	for _, k := range [...]string{"params", "index", "calls"} {
+		if v, ok := post.Get(k); ok {
+			a.form.Set(k, v)
+		}
+	}
+	request := MergeRequest(get, post)
+	var raw any
+	var present bool
+	if a.Batch {
+		raw, present = post.Get("calls") // CRM_Utils_Request::retrieve('calls', …, 'POST')
+	} else {
+		raw, present = request.Get("params")
+		if v, ok := request.Get("index"); ok {
+			if s, isStr := v.(string); isStr {
+				a.Index, a.HasIndex = s, true
+			}
+		}
+	}
+	s, isStr := raw.(string)
+	if isStr {
+		if n, err := scanJSON([]byte(s)); err == nil {
+			if reply := reserveDecode(ctx, c, decodeCost(n, len(s))); reply != nil {
+				c.Refusal = reply
+				return
+			}
+		}
+	}
+	if a.Batch {
+		a.Calls = decodeAPI4Object(raw)
+		c.Params = a.Calls
+		return
+	}
+	a.Params = NewArray()
+	// `$params ? json_decode($params, TRUE) : []`: "" and "0" are [].
+	if present && (!isStr || s != "" && s != "0") {
+		a.Params = decodeAPI4Object(raw)
+	}
+	if a.Params != nil {
+		for i := 0; i < get.Len(); i++ {
+			if k := get.Key(i); mergesIntoAPI4(k, route.DropParams) && !a.Params.Has(k) {
+				a.Params.Set(k, get.Value(i))
+				a.Merged = append(a.Merged, k)
+			}
+		}
+	}
+	c.Params = a.Params
+}
+
+// decodeAPI4Object is json_decode($s, TRUE) where CiviCRM needs an array:
+// anything else (not a string, not JSON, a scalar, null) is nil, for which
+// CiviCRM fails before running anything.
+func decodeAPI4Object(v any) *Array {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	d, err := DecodeJSON([]byte(s))
+	if err != nil {
+		return nil
+	}
+	arr, _ := d.(*Array)
+	return arr
+}
+
+// mergesIntoAPI4 reports whether a $_GET key may be merged into a single
+// call's params (spec §2.1).
+func mergesIntoAPI4(k string, routing []string) bool {
+	switch {
+	case k == "params" || k == "index" || k == "q" || k == "" || k[0] == '_' || isCredentialParam(k):
+		return false
+	}
+	for _, r := range routing {
+		if k == r {
+			return false
+		}
+	}
+	return true
+}
+
+func withoutCredentials(a *Array) *Array {
+	out := NewArray()
+	for i := 0; i < a.Len(); i++ {
+		if k := a.Key(i); !isCredentialParam(k) {
+			out.Set(k, a.Value(i))
+		}
+	}
+	return out
+}
+
+// API4GetAllowed is the APIv4 page's method rule: over GET, only actions
+// whose raw segment starts with "get" in any case, or is exactly
+// "autocomplete", run (spec §3.1). The batch route's empty action never does.
+func API4GetAllowed(action string) bool {
+	return action == "autocomplete" || len(action) >= 3 && strings.EqualFold(action[:3], "get")
+}
+
+// API4CSRFPasses is CRM_Utils_REST::isWebServiceRequest as the APIv4 page
+// applies it (spec §7): OPTIONS, an exact X-Requested-With, or a
+// stateless AuthX flow other than the Authorization header.
+func API4CSRFPasses(method, requestedWith, flow string) bool {
+	switch {
+	case method == http.MethodOptions, requestedWith == "XMLHttpRequest":
+		return true
+	}
+	switch flow {
+	case "xheader", "param", "legacyrest":
+		return true
+	}
+	return false
+}
+
+// API4CSRFReply is the APIv4 page's CSRF refusal (spec §5.2).
+func API4CSRFReply() Reply {
+	return Reply{Status: http.StatusBadRequest, ContentType: ctJSON,
+		Body: []byte(`{"error_code":400,"error_message":"SECURITY ALERT: Ajax requests can only be issued by javascript clients, eg. CRM.api4()."}`)}
+}
+
+// API4Methods are the methods Civigate lets through to the APIv4 page.
+// CiviCRM's method rule covers GET only: HEAD, PUT, PATCH and DELETE with
+// params in the query run anything, writes included (spec §3.1), and
+// OPTIONS even skips the CSRF check. Civigate refuses them; OPTIONS is
+// answered at the edge as a CORS preflight would expect, without running
+// anything.
+const API4Methods = "GET, POST, OPTIONS"
+
+// API4MethodReply is the edge's answer to an APIv4 request whose method is
+// not GET or POST: 204 for OPTIONS, 405 otherwise (send Allow:
+// API4Methods with either). nil for GET and POST.
+func API4MethodReply(method string) *Reply {
+	switch method {
+	case http.MethodGet, http.MethodPost:
+		return nil
+	case http.MethodOptions:
+		return &Reply{Status: http.StatusNoContent}
+	}
+	r := API4Error(http.StatusMethodNotAllowed, "Civigate: the APIv4 route takes GET and POST only, not "+method)
+	return &r
+}
+
+// API4Error is the shape of an APIv4 error Civigate gives for its own
+// reasons: the fields of CiviCRM's APIv4 errors (spec §5.2), with the HTTP
+// status as error_code and status.
+func API4Error(status int, msg string) Reply {
+	e := NewArray()
+	e.Set("error_code", Number(strconv.Itoa(status)))
+	e.Set("error_message", msg)
+	e.Set("status", Number(strconv.Itoa(status)))
+	return Reply{Status: status, ContentType: ctJSON, Body: EncodeJSON(e, JSONOptions{})}
+}
+
+// Walk calls visit for every subcall of a request, whichever API it came
+// in: WalkV3 for the APIv3 forms, WalkV4 or WalkV4Batch for APIv4. A
+// batch whose calls CiviCRM cannot decode runs nothing.
+func Walk(call *Call, visit func(Subcall) bool) bool {
+	a := call.API4
+	if a == nil {
+		return WalkV3(call, visit)
+	}
+	if a.Batch {
+		return WalkV4Batch(a.Calls, visit)
+	}
+	return WalkV4(a.Entity, a.Action, a.Params, visit)
+}
+
+// buildUpstreamAPI4 is the APIv4 request as the client sent it, on the
+// same route with the same method, PHP's $_GET re-encoded as the query
+// and the form fields the page reads (params, index, calls) as a form
+// body, credentials left out of both. The caller sets the identity.
+func buildUpstreamAPI4(call *Call) *UpstreamRequest {
+	a := call.API4
+	req := &UpstreamRequest{
+		Method:       call.Method,
+		Path:         a.path,
+		RawPath:      a.rawPath,
+		RawQuery:     EncodeForm(a.query),
+		Header:       make(http.Header, 2),
+		StripHeaders: credentialHeaders,
+	}
+	if call.Method == http.MethodPost {
+		req.Body = []byte(EncodeForm(a.form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	return req
+}
+
+// EncodeForm encodes a PHP array as a query string that PHP parses back
+// into the same array: nested keys in brackets, every list index
+// explicit. A top-level name holding '[' (PHP makes one from a name whose
+// bracket does not close) would parse back differently; no API or routing
+// parameter has one, so it is left out.
+func EncodeForm(a *Array) string {
+	var b strings.Builder
+	for i := 0; i < a.Len(); i++ {
+		k := a.Key(i)
+		if strings.IndexByte(k, '[') >= 0 {
+			continue
+		}
+		appendFormValue(&b, url.QueryEscape(k), a.Value(i))
+	}
+	return b.String()
+}
+
+func appendFormValue(b *strings.Builder, name string, v any) {
+	if sub, ok := v.(*Array); ok {
+		for i := 0; i < sub.Len(); i++ {
+			appendFormValue(b, name+"["+url.QueryEscape(sub.Key(i))+"]", sub.Value(i))
+		}
+		return
+	}
+	if b.Len() > 0 {
+		b.WriteByte('&')
+	}
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.WriteString(url.QueryEscape(PHPString(v)))
+}
