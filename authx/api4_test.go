@@ -80,6 +80,9 @@ func TestAuthenticateAPI4(t *testing.T) {
 			t.Errorf("%s: accepted as %v", tc.name, p)
 			continue
 		}
+		if call.API4.Params != nil {
+			t.Errorf("%s: params decoded for a caller refused before the policy", tc.name)
+		}
 		reply, _ := rej.Reply(call, "")
 		if reply.Status != tc.status || rej.Reason != tc.reasonWant || tc.ct != "" && reply.ContentType != tc.ct || tc.body != "" && string(reply.Body) != tc.body {
 			t.Errorf("%s: %s → %d %q %s", tc.name, rej.Reason, reply.Status, reply.ContentType, reply.Body)
@@ -98,6 +101,7 @@ func TestPolicyAPI4(t *testing.T) {
 			method = "GET"
 		}
 		c, _ := api4Call(t, method, target, form, nil)
+		c.DecodeParams(context.Background())
 		return c
 	}
 	readOnly := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Contact", "Email"}, Actions: []string{"get"}}}}

@@ -12,6 +12,7 @@ import (
 
 func api4(t testing.TB, method, target, form string) *translate.Call {
 	c, _ := calltest.API4(t, method, target, form, nil)
+	c.DecodeParams(context.Background())
 	return c
 }
 

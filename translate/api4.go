@@ -64,13 +64,11 @@ type API4Call struct {
 	path, rawPath string
 }
 
-// credentialParams are the request parameters AuthX and the legacyrest
-// listener read credentials and site keys from (spec §6): never merged into
-// APIv4 params, never forwarded (Civigate sends its own identity).
-var credentialParams = [...]string{"_authx", "_authxSiteKey", "_authxSes", "key", "api_key"}
-
+// isCredentialParam: AuthX and the legacyrest listener read credentials
+// and site keys from k (spec §6), so it is never merged into APIv4 params
+// nor forwarded (Civigate sends its own identity).
 func isCredentialParam(k string) bool {
-	for _, c := range credentialParams {
+	for _, c := range CredentialParams {
 		if k == c {
 			return true
 		}

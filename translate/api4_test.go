@@ -17,10 +17,14 @@ func api4Request(t *testing.T, method, target, ct, body string) *Call {
 	if !ok || route.Form != FormAPI4 {
 		t.Fatalf("%s %s not recognised as APIv4: %+v", method, target, route)
 	}
-	c, reply := ParseRequest(r, route, ParseOptions{})
+	c, reply := ParseEnvelope(r, route, ParseOptions{})
 	if reply != nil || c.API4 == nil {
 		t.Fatalf("%s %s: %+v %+v", method, target, c, reply)
 	}
+	if c.API4.Params != nil || c.API4.Calls != nil {
+		t.Fatalf("%s %s: decoded before authentication", method, target)
+	}
+	c.DecodeParams(r.Context())
 	return c
 }
 

@@ -13,8 +13,10 @@ import (
 )
 
 // API4 parses an APIv4 request (a urlencoded form body when form is not
-// empty, headers h added) and returns the Call and the request's header.
-// The request must be one Civigate recognises as APIv4.
+// empty, headers h added) as far as the Caddy handler does before
+// authentication (translate.ParseEnvelope: call DecodeParams for the
+// rest) and returns the Call and the request's header. The request must be
+// one Civigate recognises as APIv4.
 func API4(t testing.TB, method, target, form string, h http.Header) (*translate.Call, http.Header) {
 	t.Helper()
 	r := httptest.NewRequest(method, target, strings.NewReader(form))
@@ -28,7 +30,7 @@ func API4(t testing.TB, method, target, form string, h http.Header) (*translate.
 	if !ok || route.Form != translate.FormAPI4 {
 		t.Fatalf("%s %s is not recognised as APIv4", method, target)
 	}
-	c, reply := translate.ParseRequest(r, route, translate.ParseOptions{})
+	c, reply := translate.ParseEnvelope(r, route, translate.ParseOptions{})
 	if reply != nil {
 		t.Fatalf("%s %s: %+v", method, target, reply)
 	}
