@@ -162,7 +162,8 @@ func entityKey(name string) string {
 }
 
 // keyV4 is Key for an APIv4 call: a separate dialect (an APIv3 and an
-// APIv4 call never share an entry: their answers differ), the names as
+// APIv4 call never share an entry: their answers differ), the URL shape
+// (a CMS's verbose URL may encode the answer its own way), the names as
 // spelled, the params canonically (see appendParamsV4) and `index`, which
 // changes the answer's shape. A shared entry also records whether the
 // caller authenticated: CiviCRM resolves a miscased entity only after AuthX
@@ -172,6 +173,7 @@ func keyV4(namespace string, contactID int64, shared bool, entity, action string
 	b := (*bp)[:0]
 	b = appendField(b, keyVersion)
 	b = appendField(b, "api4")
+	b = appendField(b, a.Variant)
 	b = appendField(b, namespace)
 	switch {
 	case !shared:

@@ -84,6 +84,7 @@ func TestKeyAPI4(t *testing.T) {
 		"language":            key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2,"language":"fr_FR"}`, "", 5),
 		"a merged query key":  key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"limit":2}&offset=1`, "", 5),
 		"APIv3's Contact.get": c.Prepare(jsonCall(t, "Contact", "get", `{"select":["id"],"limit":2}`), 5).Key,
+		"a CMS's verbose URL": key("GET", `/index.php?q=civicrm/ajax/api4/Contact/get&params={"select":["id"],"limit":2}`, "", 5),
 	} {
 		if k == base {
 			t.Errorf("%s: the same key", name)

@@ -32,6 +32,9 @@ type API4Call struct {
 	Entity, Action string
 	// Batch: the batch route (no entity segment); Calls holds its calls.
 	Batch bool
+	// Variant is the URL shape the call came in (Route.Variant): CMSs
+	// encode the same answer differently (WordPress sends its own JSON).
+	Variant string
 	// Params are what the single call runs with: `params` decoded, plus the
 	// query keys CiviCRM may merge (every $_GET key but params, index, q,
 	// the CMS's routing keys, credentials and "_"-prefixed names, which no
@@ -80,7 +83,7 @@ func isCredentialParam(k string) bool {
 // caller is authenticated: the route's names, the CSRF proof, the path.
 func api4Envelope(r *http.Request, c *Call, route Route) {
 	a := &API4Call{
-		Entity: route.Entity, Action: route.Action, Batch: route.Entity == "",
+		Entity: route.Entity, Action: route.Action, Batch: route.Entity == "", Variant: route.Variant,
 		RequestedWith: r.Header.Get("X-Requested-With"),
 		path:          r.URL.Path, rawPath: r.URL.RawPath,
 	}
