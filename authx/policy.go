@@ -54,6 +54,10 @@ type Rule struct {
 	// are exempt. For APIv4 the names are the top-level keys of the call's
 	// params (select, where, values, limit, chain…), query keys CiviCRM may
 	// merge into them included; each chained call is judged by its own.
+	// A value CiviCRM takes from a parent call's result ("$value…" in an
+	// APIv3 chained call) is only "any"; a call whose parameters are all
+	// taken so (translate.Subcall.ParamsUnknown) matches no allow rule
+	// with Params.
 	Params map[string]string
 }
 
@@ -287,7 +291,7 @@ func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr, nativ
 	if native4 {
 		exempt = AlwaysAllowedParamsV4
 	}
-	if r.Params != nil && !paramsFit(r.Params, sc.Params, exempt) {
+	if r.Params != nil && !paramsFit(r.Params, sc, deny, exempt) {
 		return false
 	}
 	return true
@@ -328,7 +332,15 @@ func matchName(list []string, name string, dynamic, deny bool, same func(a, b st
 	return false
 }
 
-func paramsFit(allowed map[string]string, params *translate.Array, exempt []string) bool {
+// paramsFit: every parameter of sc is one the rule names, of its type.
+// What CiviCRM fills in only when it runs the call (sc.ParamsUnknown, or a
+// chained call's "$value…" reference, translate.RunTimeValue) may be
+// anything: it fits a deny rule always and an allow rule only as "any".
+func paramsFit(allowed map[string]string, sc translate.Subcall, deny bool, exempt []string) bool {
+	if sc.ParamsUnknown {
+		return deny
+	}
+	params := sc.Params
 	if params == nil {
 		return true
 	}
@@ -339,6 +351,12 @@ func paramsFit(allowed map[string]string, params *translate.Array, exempt []stri
 		}
 		t, ok := allowed[k]
 		if !ok {
+			return false
+		}
+		if sc.Depth > 0 && translate.RunTimeValue(params.Value(i)) {
+			if deny || t == "any" {
+				continue
+			}
 			return false
 		}
 		if !paramCheckers[t](params.Value(i)) {

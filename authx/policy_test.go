@@ -152,6 +152,15 @@ func TestPolicyEscapes(t *testing.T) {
 		{"version 4 batch member", noWrites, batchCall(t, `{"a":["Contact","get",{"version":4}]}`), false, `{"a":` + v4 + `}`},
 		{"version 4 beside a version 3 member", noWrites, batchCall(t, `{"a":["Contact","get",{"version":4}],"b":["Contact","get",{}]}`), false, ""},
 		{"control: version 3 spelled loosely", readOnly, jsonCall(t, "Contact", "get", `{"version":"3.0"}`), true, ""},
+		{"chain created by $value substitution", readOnly, jsonCall(t, "Contact", "get",
+			`{"api.Contact.get":{"id":"$value.id","api_Contact_delete":"$value.api.Contact.get"}}`), false, ""},
+		{"chain created by $value substitution", noWrites, jsonCall(t, "Contact", "get",
+			`{"api.Contact.get":{"id":"$value.id","api_Contact_get":"$value.x"}}`), false, ""},
+		{"control: a reference at depth 0 is a string", readOnly, jsonCall(t, "Contact", "get", `{"api_Contact_delete":"$value.x"}`), true, ""},
+		{"className page call", readOnly, jsonCall(t, "Contact", "get", `{"className":"CRM_Contact_Page_AJAX","fnName":"getContactEmail"}`), false, ""},
+		{"className page call", noWrites, jsonCall(t, "Contact", "get", `{"className":"CRM_Contact_Page_AJAX","fnName":"getContactEmail"}`), false, ""},
+		{"className page call in a batch", noWrites, batchCall(t, `{"a":["Contact","get",{"className":"CRM_Contact_Page_AJAX"}]}`), false, ""},
+		{"control: className null is not set", readOnly, jsonCall(t, "Contact", "get", `{"className":null}`), true, ""},
 	}
 	for _, tc := range cases {
 		rej := tc.policy.Check(pr, tc.call, ip)
@@ -179,6 +188,8 @@ func TestPolicyVersionsAndDynamicNames(t *testing.T) {
 	ip := netip.Addr{}
 	v4 := translate.Subcall{Version: 4, Entity: "Contact", Action: "get"}
 	dyn := translate.Subcall{Version: 4, EntityDynamic: true, Action: "get"}
+	unknown := translate.Subcall{Version: 3, Entity: "Contact", Action: "get", Depth: 2, ParamsUnknown: true}
+	runTime := translate.Subcall{Version: 3, Entity: "Contact", Action: "get", Depth: 1, Params: arr("id", "$value.id")}
 	cases := []struct {
 		name  string
 		rules []Rule
@@ -195,6 +206,14 @@ func TestPolicyVersionsAndDynamicNames(t *testing.T) {
 		{"dynamic entity and allow *", []Rule{{Effect: "allow", Versions: []int{4}, Entities: []string{"*"}, Actions: []string{"get"}}}, "deny", dyn, true},
 		{"dynamic entity and a named deny", []Rule{{Effect: "deny", Entities: []string{"Note"}}, {Effect: "allow", Versions: []int{4}}}, "", dyn, false},
 		{"truncated is never allowed", []Rule{{Effect: "allow", Versions: []int{3, 4}}}, "", translate.Subcall{Version: 3, Entity: "Contact", Action: "get", Truncated: true}, false},
+		{"unknown params and an allow rule with params", []Rule{{Effect: "allow", Params: map[string]string{"id": "any"}}}, "deny", unknown, false},
+		{"unknown params and an allow rule without params", []Rule{{Effect: "allow", Entities: []string{"Contact"}}}, "deny", unknown, true},
+		{"unknown params and a deny rule with params", []Rule{{Effect: "deny", Params: map[string]string{"id": "int"}}}, "", unknown, false},
+		{"a run-time value fits an allow rule as any", []Rule{{Effect: "allow", Params: map[string]string{"id": "any"}}}, "deny", runTime, true},
+		{"a run-time value fits no other type", []Rule{{Effect: "allow", Params: map[string]string{"id": "string"}}}, "deny", runTime, false},
+		{"a run-time value fits a deny rule", []Rule{{Effect: "deny", Params: map[string]string{"id": "int"}}}, "", runTime, false},
+		{"control: at depth 0 a reference is a string", []Rule{{Effect: "allow", Params: map[string]string{"id": "string"}}}, "deny",
+			translate.Subcall{Version: 3, Entity: "Contact", Action: "get", Params: arr("id", "$value.id")}, true},
 	}
 	for _, tc := range cases {
 		p := &Policy{Rules: tc.rules, Default: tc.def}

@@ -112,6 +112,21 @@ type Request struct {
 
 	tags []string
 	gens []uint64 // as the lookup saw them; nil: unknown (nothing is stored)
+	// flight says whom the upstream request is made for (method, contact,
+	// credential kind): concurrent misses share one upstream request only
+	// when theirs would be the same. Empty for a caller without a
+	// stateless credential, whose call runs upstream on its own session:
+	// its answer is its own, never shared with another caller, never
+	// stored (it may still read a shared entry).
+	flight string
+}
+
+// Caller is whom a request is answered for: a contact the Caddy layer
+// verified with a stateless credential, and that credential's kind (e.g.
+// "api_key", "jwt"), or ContactID Anonymous for a caller without one.
+type Caller struct {
+	ContactID  int64
+	Credential string
 }
 
 // Decide says whether call is cacheable, without building a key.
@@ -121,12 +136,24 @@ func (c *Cache) Decide(call *translate.Call) Decision { return c.policy.Decide(c
 // principal contactID: a contact whose identity the caller verified with a
 // stateless credential, or Anonymous (see there). No I/O.
 func (c *Cache) Prepare(call *translate.Call, contactID int64) *Request {
+	return c.PrepareFor(call, Caller{ContactID: contactID})
+}
+
+// PrepareFor is Prepare for who, whose credential kind also decides which
+// concurrent misses may share an upstream request. An Anonymous caller
+// may read a shared entry but never fills one.
+func (c *Cache) PrepareFor(call *translate.Call, who Caller) *Request {
+	contactID := who.ContactID
 	r := &Request{Decision: c.policy.Decide(call)}
 	if r.Cacheable && !r.Shared && contactID <= Anonymous {
 		r.Cacheable, r.Reason = false, ReasonAnonymous
 	}
 	if !r.Cacheable {
 		return r
+	}
+	if contactID > Anonymous {
+		// A HEAD's answer has no body: it never stands in for a GET's.
+		r.flight = call.Method + " " + strconv.FormatInt(contactID, 10) + " " + who.Credential
 	}
 	if r.V4 {
 		r.Key = keyV4(c.cfg.Namespace, contactID, r.Shared, r.Entity, r.Action, call.API4)
@@ -184,7 +211,7 @@ func (c *Cache) Serve(ctx context.Context, r *Request, fetch Fetcher) Outcome {
 	case Fresh:
 		return Outcome{Response: entryResponse(res.Entry), Status: Hit(), FromCache: true}
 	case Stale:
-		return Outcome{Response: entryResponse(res.Entry), FromCache: true, Revalidate: true,
+		return Outcome{Response: entryResponse(res.Entry), FromCache: true, Revalidate: r.flight != "",
 			Status: Status{Hit: true, Detail: DetailStaleRevalid}}
 	}
 	f, collapsed, err := c.fetch(ctx, r, fetch)
@@ -208,17 +235,27 @@ func (c *Cache) Serve(ctx context.Context, r *Request, fetch Fetcher) Outcome {
 }
 
 // Revalidate refreshes a stale entry (after Serve returned Revalidate).
-// Concurrent revalidations and misses of the same key share one fetch.
+// Concurrent revalidations and misses of the same key and caller share
+// one fetch.
 func (c *Cache) Revalidate(ctx context.Context, r *Request, fetch Fetcher) error {
+	if r.flight == "" {
+		return nil // an anonymous caller's answer never fills an entry
+	}
 	_, _, err := c.fetch(ctx, r, fetch)
 	return err
 }
 
-// fetch runs fetch once per key and generation set, and stores a storable
-// answer. Including the generations keeps a request that looked up after a
-// write from joining a fetch that may have started before it.
+// fetch runs fetch once per key, caller (Request.flight) and generation
+// set, and stores a storable answer. Including the generations keeps a
+// request that looked up after a write from joining a fetch that may have
+// started before it. An anonymous caller's fetch is its own and is not
+// stored.
 func (c *Cache) fetch(ctx context.Context, r *Request, fetch Fetcher) (fetched, bool, error) {
-	fk := r.Key
+	if r.flight == "" {
+		up, err := fetch(ctx)
+		return fetched{up: up, detail: string(ReasonAnonymous)}, false, err
+	}
+	fk := r.Key + "\x00" + r.flight
 	for _, g := range r.gens {
 		fk += ":" + strconv.FormatUint(g, 10)
 	}
@@ -243,6 +280,9 @@ func (c *Cache) fetch(ctx context.Context, r *Request, fetch Fetcher) (fetched, 
 func (c *Cache) Store(ctx context.Context, r *Request, up Upstream) (bool, string) {
 	if !r.Cacheable {
 		return false, string(r.Reason)
+	}
+	if r.flight == "" {
+		return false, string(ReasonAnonymous)
 	}
 	if ok, why := storable(up, r.Decision, c.cfg.MaxEntryBytes); !ok {
 		return false, why

@@ -360,6 +360,119 @@ func TestCoalescing(t *testing.T) {
 	}
 }
 
+// Concurrent misses share an upstream request only when theirs would be
+// the same: one method (a HEAD's answer has no body), one contact, one
+// kind of credential. A caller without a stateless credential (Anonymous:
+// its call runs on its own session) shares with nobody and never fills
+// an entry, not even a shared one, though it reads one.
+func TestCoalescingByCaller(t *testing.T) {
+	c, clock := newTestCache(t, Config{Shared: []string{"Contact.getfields"}, StaleWhileRevalidate: time.Minute})
+	fields := jsonCall(t, "Contact", "getfields", ``)
+	head := jsonCall(t, "Contact", "getfields", ``)
+	head.Method = http.MethodHead
+	admin, jwtAdmin, user := Caller{ContactID: 2, Credential: "api_key"}, Caller{ContactID: 2, Credential: "jwt"}, Caller{ContactID: 7, Credential: "api_key"}
+	anon := Caller{ContactID: Anonymous}
+	type flight struct {
+		name  string
+		call  *translate.Call
+		who   Caller
+		joins bool // shares the first request's upstream answer
+	}
+	for _, first := range []flight{{"admin", fields, admin, false}, {"anonymous", fields, anon, false}} {
+		t.Run("first "+first.name, func(t *testing.T) {
+			_ = c.PurgeAll(context.Background())
+			release := make(chan struct{})
+			var calls atomic.Int64
+			fetchAs := func(name string) Fetcher {
+				return func(ctx context.Context) (Upstream, error) {
+					calls.Add(1)
+					<-release
+					return ok200(`{"is_error":0,"values":{"for":"` + name + `"}}`), nil
+				}
+			}
+			others := []flight{
+				{"same admin, same credential", fields, admin, first.who == admin},
+				{"same admin, a JWT", fields, jwtAdmin, false},
+				{"another contact", fields, user, false},
+				{"anonymous", fields, anon, false},
+				{"a HEAD", head, admin, false},
+			}
+			// Every fetch waits until all have looked up and are fetching,
+			// or waiting for another's fetch.
+			outs := make([]Outcome, len(others)+1)
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				outs[0] = c.Serve(context.Background(), c.PrepareFor(first.call, first.who), fetchAs(first.name))
+			}()
+			waitFor(t, func() bool { return calls.Load() == 1 })
+			for i, o := range others {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					outs[i+1] = c.Serve(context.Background(), c.PrepareFor(o.call, o.who), fetchAs(o.name))
+				}()
+			}
+			joiners := 0
+			for _, o := range others {
+				if o.joins {
+					joiners++
+				}
+			}
+			waitFor(t, func() bool {
+				c.flights.mu.Lock()
+				defer c.flights.mu.Unlock()
+				waiting := 0
+				for _, f := range c.flights.calls {
+					waiting += f.waiters
+				}
+				return calls.Load() == int64(1+len(others)-joiners) && waiting == joiners
+			})
+			close(release)
+			wg.Wait()
+			for i, o := range others {
+				want := o.name
+				if o.joins {
+					want = first.name
+				}
+				if got := string(outs[i+1].Response.Body); !strings.Contains(got, `"for":"`+want+`"`) || outs[i+1].Status.Collapsed != o.joins {
+					t.Errorf("%s got %s (%s)", o.name, got, outs[i+1].Status)
+				}
+			}
+			if first.who == anon && outs[0].Status.String() != "Civigate; fwd=miss; fwd-status=200; detail=anonymous" {
+				t.Errorf("anonymous miss: %s", outs[0].Status)
+			}
+		})
+	}
+
+	// Only a verified caller's answer fills the shared entry; an
+	// anonymous caller reads it, and a stale one is not revalidated for it.
+	_ = c.PurgeAll(context.Background())
+	up := &counter{resp: ok200(okBody)}
+	for range 2 {
+		if out := c.Serve(context.Background(), c.PrepareFor(fields, anon), up.fetch); out.Status.Hit || out.Status.Stored {
+			t.Fatalf("anonymous filled the shared entry: %s", out.Status)
+		}
+	}
+	c.Serve(context.Background(), c.PrepareFor(fields, admin), up.fetch)
+	if out := c.Serve(context.Background(), c.PrepareFor(fields, anon), up.fetch); !out.Status.Hit {
+		t.Fatalf("anonymous read of a shared entry: %s", out.Status)
+	}
+	clock.Advance(90 * time.Second)
+	out := c.Serve(context.Background(), c.PrepareFor(fields, anon), up.fetch)
+	if !out.Status.Hit || out.Revalidate {
+		t.Fatalf("stale shared entry for an anonymous caller: %s revalidate=%v", out.Status, out.Revalidate)
+	}
+	n := up.n.Load()
+	if err := c.Revalidate(context.Background(), c.PrepareFor(fields, anon), up.fetch); err != nil || up.n.Load() != n {
+		t.Fatalf("revalidated for an anonymous caller: %v", err)
+	}
+	if ok, why := c.Store(context.Background(), c.PrepareFor(fields, anon), ok200(okBody)); ok || why != "anonymous" {
+		t.Fatalf("anonymous Store: %v %s", ok, why)
+	}
+}
+
 // A waiter that gives up (client gone) must not cancel the fetch the
 // others wait for, nor the leader's own cancellation cancel it.
 func TestCoalescingCancel(t *testing.T) {

@@ -228,7 +228,7 @@ func (w *readWalk) judge(sc translate.Subcall) Reason {
 	switch {
 	case sc.Truncated:
 		return ReasonUncacheable
-	case sc.Dynamic():
+	case sc.Dynamic() || sc.ParamsUnknown:
 		return ReasonChainedWrite
 	case sc.Version == 4 && w.v4:
 		return w.judgeV4(sc)

@@ -103,6 +103,9 @@ func TestDecide(t *testing.T) {
 		{"deep chained write", "Contact", "get", strings.Replace(deepChain(40), "{}", `{"api.Note.delete":1}`, 1), ReasonChainedWrite},
 		{"Contact api.key is a field too", "Contact", "get", `{"api.key":{"x":1}}`, ""},
 		{"chained action with a suffix", "Contact", "get", `{"api.Email.create.x":{}}`, ReasonChainedWrite},
+		{"chain created by $value substitution", "Contact", "get", `{"api.Contact.get":{"api_Contact_get":"$value.api.Email.get"}}`, ReasonChainedWrite},
+		{"a $value reference in a chained read", "Contact", "get", `{"api.Email.get":{"contact_id":"$value.id"}}`, ""},
+		{"className page call on any form", "Contact", "get", `{"className":"CRM_Contact_Page_AJAX"}`, ReasonChainedWrite},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -261,6 +264,9 @@ func TestWriteTargets(t *testing.T) {
 		{jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["$entity","delete",{}]}}`), nil, true},
 		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Email"," create",{}],"b":[["x"],"get"]}`)}, nil, true},
 		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Email"," create",{}],"b":["Phone","get",{"api_Note_delete":1}]}`)}, []string{"Email", "Note"}, false},
+		// What CiviCRM builds at run time may hide anything.
+		{jsonCall(t, "Contact", "get", `{"api.Contact.get":{"api_Note_delete":"$value.x"}}`), nil, true},
+		{&translate.Call{Form: translate.FormWPRest, Entity: "Contact", Action: "get", Params: mustArray(t, `{"className":"CRM_Contact_Page_AJAX"}`)}, nil, true},
 	}
 	for i, tc := range cases {
 		got, all := WriteTargets(tc.call)

@@ -159,7 +159,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 		w.Header().Set("Cache-Status", cacheOffStatus)
 		return h.ask(ctx, w, r, call, principal, next, translate.PassesThrough(call))
 	}
-	req := h.cache.Prepare(call, cacheContact(principal))
+	req := h.cache.PrepareFor(call, cacheCaller(principal))
 	if !req.Cacheable {
 		status := cache.Bypass(req.Reason)
 		w.Header().Set("Cache-Status", status.String())
@@ -196,17 +196,18 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 	return answer{res: out.Response, fromCache: out.FromCache}, out.Err
 }
 
-// cacheContact is the principal the cache binds a call's entry to: the
+// cacheCaller is the principal the cache binds a call's entry to: the
 // contact Civigate verified with a stateless credential (API key, CiviCRM or
-// external JWT, Basic), which it vouches for upstream; otherwise
-// cache.Anonymous, for which only shared calls are cached. A caller with no
-// credential may carry a CMS session cookie only CiviCRM can read, so two
-// such callers are not the same principal.
-func cacheContact(p *authx.Principal) int64 {
+// external JWT, Basic), which it vouches for upstream, with that
+// credential's kind; otherwise cache.Anonymous, which only reads shared
+// entries. A caller with no credential may carry a CMS session cookie only
+// CiviCRM can read, so two such callers are not the same principal, and
+// what CiviCRM answers one of them is never another's.
+func cacheCaller(p *authx.Principal) cache.Caller {
 	if p == nil || p.Forward() == "" || p.ContactID <= cache.Anonymous {
-		return cache.Anonymous
+		return cache.Caller{ContactID: cache.Anonymous}
 	}
-	return p.ContactID
+	return cache.Caller{ContactID: p.ContactID, Credential: p.CredType}
 }
 
 // cacheResultLabel maps a Cache-Status to the bounded metric label.

@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
 // sessionCiviCRM is a CiviCRM whose admin is logged in in a browser: its
@@ -27,6 +30,7 @@ type sessionCiviCRM struct {
 
 	mu   sync.Mutex
 	seen []http.Header
+	gate chan struct{} // when set, getfields answers wait for it to close
 }
 
 const adminSecret = "ADMIN-ONLY-ROW"
@@ -66,7 +70,18 @@ func (c *sessionCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	c.seen = append(c.seen, http.Header{"Cookie": r.Header.Values("Cookie"), "X-Requested-With": r.Header.Values("X-Requested-With")})
+	gate := c.gate
 	c.mu.Unlock()
+	if gate != nil && r.Form.Get("action") == "getfields" {
+		<-gate
+	}
+	if r.Form.Get("action") == "getfields" && !keyed && !loggedIn {
+		// The CMS's answer to a caller without "access AJAX API".
+		h.Set("Content-Type", "text/html; charset=UTF-8")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, "<html><body>Access denied</body></html>")
+		return
+	}
 	h.Set("Content-Type", "application/json")
 	if !keyed && r.Header.Get("X-Requested-With") != "XMLHttpRequest" {
 		io.WriteString(w, `{"is_error":1,"error_message":"SECURITY ALERT: Ajax requests can only be issued by javascript clients, eg. CRM.api3()."}`)
@@ -82,6 +97,13 @@ func (c *sessionCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		io.WriteString(w, `{"is_error":0,"version":3,"count":0,"values":[]}`)
 	}
+}
+
+// seenCount is how many API requests reached CiviCRM since lastSeen.
+func (c *sessionCiviCRM) seenCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.seen)
 }
 
 // lastSeen is what the latest API request carried upstream; it forgets
@@ -118,6 +140,34 @@ func TestAttackCacheAnonymousSessions(t *testing.T) {
 		return h
 	}
 	attacker := http.Header{"X-Requested-With": {"XMLHttpRequest"}}
+	keyed := http.Header{"X-Civi-Auth": {"Bearer " + up.apiKey}}
+	fields := func(id int) string { // a shared call, its own entry per row
+		return inst.URL + "/civicrm/ajax/rest?entity=Contact&action=getfields&json=" + url.QueryEscape(fmt.Sprintf(`{"id":%d}`, id))
+	}
+	// concurrently sends first, and second once first is waiting in
+	// CiviCRM; it lets CiviCRM answer once second reached it too, or after
+	// a second if it never does (it joined first's fetch).
+	concurrently := func(t *testing.T, first, second func() answer) (answer, answer, int) {
+		gate := make(chan struct{})
+		up.mu.Lock()
+		up.gate = gate
+		up.mu.Unlock()
+		defer func() { up.mu.Lock(); up.gate = nil; up.mu.Unlock() }()
+		var a, b answer
+		var wg sync.WaitGroup
+		wg.Add(2)
+		go func() { defer wg.Done(); a = first() }()
+		waitUntil(t, 5*time.Second, func() bool { return up.seenCount() == 1 })
+		go func() { defer wg.Done(); b = second() }()
+		reached := waitUntil(nil, time.Second, func() bool { return up.seenCount() == 2 })
+		close(gate)
+		wg.Wait()
+		n := up.seenCount()
+		if !reached && n != 1 {
+			t.Fatalf("%d requests reached CiviCRM", n)
+		}
+		return a, b, n
+	}
 	noAdminData := func(t *testing.T, who string, a answer) {
 		if strings.Contains(a.body, adminSecret) || a.header.Get("Cache-Status") == "Civigate; hit" {
 			t.Errorf("%s got %s: %s", who, a.header.Get("Cache-Status"), a.body)
@@ -165,6 +215,41 @@ func TestAttackCacheAnonymousSessions(t *testing.T) {
 				t.Errorf("Civigate gave a cookie-only request X-Requested-With %q", xrw)
 			}
 		}},
+		{"coalesced-miss-crossing", "a verified caller never joins an anonymous caller's fetch of a shared call", func(t *testing.T, id int) {
+			anon := http.Header{"Cookie": {"SESSCIVISO=attacker"}, "X-Requested-With": {"XMLHttpRequest"}}
+			a, admin, n := concurrently(t, func() answer { return do(t, "GET", fields(id), "", anon) },
+				func() answer { return do(t, "GET", fields(id), "", keyed) })
+			if n != 2 || admin.status != 200 || !strings.Contains(admin.body, `"values":{"id"`) || a.status != 403 {
+				t.Errorf("%d upstream requests; the keyed caller got %d %s (%s); the anonymous one %d", n, admin.status, admin.body,
+					admin.header.Get("Cache-Status"), a.status)
+			}
+			if c := up.lastSeen(t)["Cookie"]; len(c) != 0 {
+				t.Errorf("the keyed caller's request carried Cookie %q", c)
+			}
+		}},
+		{"coalesced-miss-crossing", "an anonymous caller never joins a verified caller's fetch of a shared call", func(t *testing.T, id int) {
+			other := http.Header{"Cookie": {"SESSCIVISO=someone-else"}, "X-Requested-With": {"XMLHttpRequest"}}
+			_, a, n := concurrently(t, func() answer { return do(t, "GET", fields(id), "", keyed) },
+				func() answer { return do(t, "GET", fields(id), "", other) })
+			if n != 2 || a.status != 403 {
+				t.Errorf("%d upstream requests; the anonymous caller got %d %s (%s)", n, a.status, a.body, a.header.Get("Cache-Status"))
+			}
+		}},
+		{"anonymous-cache-crossing", "a session caller's answer never fills a shared entry", func(t *testing.T, id int) {
+			if got := do(t, "GET", fields(id), "", admin(true)); got.status != 200 || got.header.Get("Cache-Status") != "Civigate; fwd=miss; fwd-status=200; detail=anonymous" {
+				t.Errorf("the admin's session read: %d %s", got.status, got.header.Get("Cache-Status"))
+			}
+			if got := do(t, "GET", fields(id), "", attacker); got.status != 403 {
+				t.Errorf("the attacker read the session caller's answer: %d %s (%s)", got.status, got.body, got.header.Get("Cache-Status"))
+			}
+		}},
+		{"coalesced-miss-crossing", "a GET never gets a concurrent HEAD's empty answer", func(t *testing.T, id int) {
+			_, get, n := concurrently(t, func() answer { return do(t, "HEAD", fields(id), "", keyed) },
+				func() answer { return do(t, "GET", fields(id), "", keyed) })
+			if n != 2 || get.status != 200 || !strings.Contains(get.body, `"values":{"id"`) {
+				t.Errorf("%d upstream requests; the GET got %d %q (%s)", n, get.status, get.body, get.header.Get("Cache-Status"))
+			}
+		}},
 		{"session-with-stateless-credential", "the client's cookie never rides along a call Civigate authenticated", func(t *testing.T, id int) {
 			h := admin(true)
 			h.Set("X-Civi-Auth", "Bearer "+up.apiKey)
@@ -184,10 +269,14 @@ func TestAttackCacheAnonymousSessions(t *testing.T) {
 	}
 
 	// Not an attack: a call the operator marked shared is the same for
-	// every caller, so anonymous callers are served from the cache too.
-	fields := inst.URL + "/civicrm/ajax/rest?entity=Contact&action=getfields&json=1"
-	do(t, "GET", fields, "", attacker)
-	if got := do(t, "GET", fields, "", attacker); got.header.Get("Cache-Status") != "Civigate; hit" {
+	// every caller, so anonymous callers are served from the cache too,
+	// once a verified caller's answer filled it (never their own).
+	shared := inst.URL + "/civicrm/ajax/rest?entity=Contact&action=getfields&json=1"
+	if got := do(t, "GET", shared, "", attacker); got.header.Get("Cache-Status") != "Civigate; fwd=miss; fwd-status=403; detail=anonymous" {
+		t.Errorf("shared Contact.getfields for an anonymous caller, before anyone else: %s", got.header.Get("Cache-Status"))
+	}
+	do(t, "GET", shared, "", keyed)
+	if got := do(t, "GET", shared, "", attacker); got.header.Get("Cache-Status") != "Civigate; hit" {
 		t.Errorf("shared Contact.getfields for an anonymous caller: %s", got.header.Get("Cache-Status"))
 	}
 	// Nor is this: an anonymous caller's call runs on its own session, so
@@ -199,5 +288,57 @@ func TestAttackCacheAnonymousSessions(t *testing.T) {
 	}
 	if s := do(t, "GET", read(1), "", admin(true)); len(s.header.Values("Set-Cookie")) != 0 {
 		t.Errorf("a resumed session got a cookie CiviCRM did not set: %q", s.header.Values("Set-Cookie"))
+	}
+}
+
+// waitUntil polls cond until it holds or d has passed, and reports
+// whether it held; with t set, not holding fails the test.
+func waitUntil(t *testing.T, d time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			if t != nil {
+				t.Fatal("condition not reached")
+			}
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}
+
+// Calls that look like reads but run something else in CiviCRM must never
+// be answered from the cache nor stored: the request is a read only if
+// every call CiviCRM runs for it is (issue 12 class 3, through the cache).
+// Each row is sent twice through real Caddy (memory cache, no policy) in
+// front of the simulated CiviCRM; neither answer may be stored or a hit.
+func TestAttackCacheHiddenCalls(t *testing.T) {
+	sim := civicrmsim.New(civicrmsim.Options{})
+	upstream := httptest.NewServer(sim)
+	defer upstream.Close()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(upstream.URL, "http://"), "site_key "+sim.SiteKey()))
+	creds := "&key=" + url.QueryEscape(sim.SiteKey()) + "&api_key=" + url.QueryEscape(sim.Admin().APIKey)
+	extern := inst.URL + "/sites/all/modules/civicrm/extern/rest.php?"
+	rows := []struct {
+		class, target string
+		ran           string // a call that runs in CiviCRM although the request reads
+	}{
+		{"chain created by $value substitution", extern + "entity=Contact&action=get&json=" + url.QueryEscape(
+			`{"id":5,"api.Contact.get.a":{"id":"$value.id"},"api.Contact.get.b":{"id":"$value.id","api_Contact_delete":"$value.api.Contact.get.a"}}`), ""},
+		{"className page call on WordPress REST", inst.URL + "/wp-json/civicrm/v3/rest?entity=Contact&action=get&json=" + url.QueryEscape(
+			`{"className":"CRM_Contact_Page_AJAX","fnName":"getContactEmail"}`), "CRM_Contact_Page_AJAX::getContactEmail"},
+	}
+	for _, row := range rows {
+		t.Run(row.class, func(t *testing.T) {
+			for i := range 2 {
+				got := do(t, "GET", row.target+creds, "", nil)
+				if cs := got.header.Get("Cache-Status"); !strings.Contains(cs, "fwd=bypass") {
+					t.Errorf("request %d: %s %d %.200s", i+1, cs, got.status, got.body)
+				}
+			}
+			if row.ran != "" && sim.Calls(row.ran) != 2 {
+				t.Errorf("%s ran %d times, not twice", row.ran, sim.Calls(row.ran))
+			}
+		})
 	}
 }

@@ -30,13 +30,22 @@ func TestPolicyEscapesThroughCaddy(t *testing.T) {
 	jsonForm := func(entity, action, js string) string {
 		return "entity=" + entity + "&action=" + action + "&json=" + url.QueryEscape(js)
 	}
+	substituted := func(ref string) string {
+		return `{"id":5,"api.Contact.get.a":{"id":"$value.id"},"api.Contact.get.b":{"id":"$value.id","api_Contact_delete":` + ref + `}}`
+	}
 	type row struct {
 		class    string
 		policy   string
 		body     string // POST form body to civicrm/ajax/rest; "" for query
 		query    string // extern/rest.php query (credentials added)
+		extern   string // POST form body to extern/rest.php (credentials added)
+		wp       string // POST form body to WordPress REST (credentials added)
 		refused  bool   // never reaches CiviCRM's API
 		civiSame bool   // the answer is exactly CiviCRM's own
+		// unrun are calls that must not run in CiviCRM (Simulator.Calls
+		// names), and says what the answer must say instead.
+		unrun []string
+		says  string
 	}
 	rows := []row{
 		{class: "control: plain read", policy: readOnly, body: jsonForm("Contact", "get", `{"id":3}`)},
@@ -69,10 +78,53 @@ func TestPolicyEscapesThroughCaddy(t *testing.T) {
 			body: jsonForm("api3", "call", `{"a":["Contact","get",{"version":4,"select":["id"],"where":[["id","=",3]]}]}`)},
 		{class: "version 4 in a chain", policy: noWrites, refused: true, body: jsonForm("Contact", "get", `{"id":3,"api.Email.get":{"version":4}}`)},
 		{class: "unknown version", policy: noWrites, refused: true, civiSame: true, body: jsonForm("Contact", "get", `{"version":"2"}`)},
+		// CiviCRM 6.x has no "API v2 not accessible" branch any more: 2 is
+		// an unknown version on every form but WordPress's, which forces 3.
+		{class: "unknown version", policy: noWrites, refused: true, civiSame: true, query: "entity=contact&action=get&json=1&version=2"},
+		{class: "unknown version", policy: noWrites, refused: true, civiSame: true, query: "entity=contact&action=get&version=2.0"},
+		{class: "control: version true is 3", policy: noWrites, civiSame: true, body: jsonForm("Contact", "get", `{"version":true,"id":3}`)},
+		{class: "control: WordPress forces version 3", policy: noWrites, wp: "entity=Contact&action=get&json=" + url.QueryEscape(`{"version":2,"id":3}`)},
 		{class: "version 4 on a legacy read (XML)", policy: readOnly, refused: true, civiSame: true,
 			query: "entity=contact&action=get&version=4"},
 		{class: "version 4 on a legacy read (XML)", policy: noWrites, refused: true, civiSame: true,
 			query: "entity=contact&action=getfields&version=4"},
+
+		// Chains CiviCRM creates at run time: _civicrm_api_replace_variables
+		// turns a "$value…" reference in a chained call's params into the
+		// parent row's data (an earlier chain's result array, its count 1).
+		{class: "chain created by $value substitution", policy: readOnly, refused: true,
+			body: jsonForm("Contact", "get", substituted(`"$value.api.Contact.get.a"`))},
+		{class: "chain created by $value substitution", policy: noWrites, refused: true,
+			body: jsonForm("Contact", "get", substituted(`"$value.api.Contact.get.a.count"`))},
+		{class: "chain created by $value substitution", policy: noWrites, refused: true,
+			body: jsonForm("Contact", "get", substituted(`["$value.api.Contact.get.a.values.0"]`))},
+		{class: "chain created by $value substitution", policy: readOnly, refused: true,
+			query: "entity=Contact&action=get&json=" + url.QueryEscape(substituted(`"$value.api.Contact.get.a"`))},
+		{class: "chain created by $value substitution (api. key, releases before CRM-21246)", policy: readOnly, refused: true,
+			query: "entity=Contact&action=get&json=" + url.QueryEscape(strings.Replace(substituted(`"$value.api.Contact.get.a"`), "api_Contact_delete", "api.Contact.delete", 1))},
+		{class: "control: a $value reference in a chained read", policy: readOnly,
+			body: jsonForm("Contact", "get", `{"id":4,"api.Contact.get":{"id":"$value.id"}}`)},
+
+		// entity=api3 is a batch on ajax/rest only: extern/rest.php and
+		// WordPress REST run the API kernel on an entity "Api3" that does
+		// not exist, so nothing runs, as when CiviCRM answers it itself.
+		{class: "api3 on extern/rest.php is no batch", policy: noWrites, civiSame: true, unrun: []string{"Contact.delete"},
+			says: "API (Api3, call) does not exist", extern: "entity=api3&action=call&json=" + url.QueryEscape(`{"a":["Contact","delete",{"id":3}]}`)},
+		{class: "api3 on extern/rest.php is no batch", policy: noWrites, civiSame: true, unrun: []string{"Contact.delete"},
+			says: "API (Api3, call) does not exist", extern: "q=civicrm/api3/call&json=" + url.QueryEscape(`{"a":["Contact","delete",{"id":3}]}`)},
+		{class: "api3 on WordPress REST is no batch", policy: noWrites, unrun: []string{"Contact.delete", "Contact.get"},
+			says: "API (Api3, call) does not exist", wp: "entity=api3&action=call&json=" + url.QueryEscape(`{"a":["Contact","delete",{"id":3}],"b":["Contact","get",{}]}`)},
+
+		// className makes process() call a page method instead of the API:
+		// no rule naming an API call covers it.
+		{class: "className page call named as an API call", policy: readOnly, refused: true,
+			body: jsonForm("Contact", "get", `{"className":"CRM_Contact_Page_AJAX","fnName":"getContactEmail"}`)},
+		{class: "className page call named as an API call", policy: readOnly, refused: true,
+			query: "entity=Contact&action=get&className=CRM_Contact_Page_AJAX&fnName=getContactEmail"},
+		{class: "className page call named as an API call", policy: noWrites, refused: true,
+			body: jsonForm("api3", "call", `{"a":["Contact","get",{"className":"CRM_Contact_Page_AJAX","fnName":"getContactEmail"}]}`)},
+		{class: "className page call named as an API call", policy: readOnly, refused: true,
+			wp: "entity=Contact&action=get&json=" + url.QueryEscape(`{"className":"CRM_Contact_Page_AJAX","fnName":"getContactEmail"}`)},
 
 		// A rule naming version 4 lets it through: CiviCRM then answers
 		// itself, with the same words.
@@ -104,27 +156,49 @@ func TestPolicyEscapesThroughCaddy(t *testing.T) {
 					continue
 				}
 				send := func(base string) answer {
-					if rw.query != "" {
+					switch {
+					case rw.query != "":
 						return do(t, "GET", base+"/sites/all/modules/civicrm/extern/rest.php?"+rw.query+legacyCreds, "", nil)
+					case rw.extern != "":
+						return do(t, "POST", base+"/sites/all/modules/civicrm/extern/rest.php", rw.extern+legacyCreds, nil)
+					case rw.wp != "":
+						return do(t, "POST", base+"/wp-json/civicrm/v3/rest", rw.wp+legacyCreds, nil)
 					}
 					return do(t, "POST", base+"/civicrm/ajax/rest", rw.body, modern)
 				}
 				before := apiCalls.Load()
+				ran := make([]int, len(rw.unrun))
+				for i, c := range rw.unrun {
+					ran[i] = sim.Calls(c)
+				}
 				got := send(inst.URL)
 				reached := apiCalls.Load() != before
+				for i, c := range rw.unrun {
+					if sim.Calls(c) != ran[i] {
+						t.Errorf("%s: %s ran in CiviCRM (%d %s)", rw.class, c, got.status, got.body)
+					}
+				}
+				if !strings.Contains(got.body, rw.says) {
+					t.Errorf("%s: the answer does not say %q: %d %s", rw.class, rw.says, got.status, got.body)
+				}
 				switch {
 				case rw.refused && reached:
 					t.Errorf("%s: reached CiviCRM (%d %s)", rw.class, got.status, got.body)
 				case !rw.refused && !reached:
 					t.Errorf("%s: refused at the edge (%d %s)", rw.class, got.status, got.body)
-				case !rw.refused && !rw.civiSame && (got.status != 200 || !strings.Contains(got.body, `"is_error":0`)):
+				case !rw.refused && !rw.civiSame && rw.says == "" && (got.status != 200 || !strings.Contains(got.body, `"is_error":0`)):
 					t.Errorf("%s: %d %s", rw.class, got.status, got.body)
 				}
-				if rw.refused && !rw.civiSame && (got.status != 403 || !strings.Contains(got.body, "Forbidden by gateway policy")) {
+				// The policy's refusal in each form's shape: 403 on the
+				// modern forms, extern/rest.php's HTTP 200 error, WordPress's.
+				refusal := got.status == 403 && strings.Contains(got.body, "Forbidden by gateway policy") ||
+					rw.query+rw.extern != "" && got.status == 200 && strings.Contains(got.body, "Forbidden by gateway policy") ||
+					rw.wp != "" && got.status == 403 && strings.Contains(got.body, `"code":"rest_forbidden"`)
+				if rw.refused && !rw.civiSame && !refusal {
 					t.Errorf("%s: refusal %d %s", rw.class, got.status, got.body)
 				}
 				if rw.civiSame {
-					want := sendDirect(t, direct.URL, rw.query, legacyCreds, rw.body, modern)
+					want := sendDirect(t, direct.URL, rw.query, rw.extern, legacyCreds, rw.body, modern)
 					if got.status != want.status || got.header.Get("Content-Type") != want.header.Get("Content-Type") || got.body != want.body {
 						t.Errorf("%s: Civigate answered %d %q %s\nCiviCRM answers    %d %q %s", rw.class,
 							got.status, got.header.Get("Content-Type"), got.body, want.status, want.header.Get("Content-Type"), want.body)
@@ -136,11 +210,14 @@ func TestPolicyEscapesThroughCaddy(t *testing.T) {
 }
 
 // sendDirect asks the simulated CiviCRM itself: ajax/rest for a form body,
-// its own extern/rest.php for a legacy query.
-func sendDirect(t *testing.T, base, query, legacyCreds, body string, modern http.Header) answer {
+// its own extern/rest.php for a legacy query or form.
+func sendDirect(t *testing.T, base, query, extern, legacyCreds, body string, modern http.Header) answer {
 	t.Helper()
-	if query != "" {
+	switch {
+	case query != "":
 		return do(t, "GET", base+"/sites/all/modules/civicrm/extern/rest.php?"+query+legacyCreds, "", nil)
+	case extern != "":
+		return do(t, "POST", base+"/sites/all/modules/civicrm/extern/rest.php", extern+legacyCreds, nil)
 	}
 	h := modern.Clone()
 	h.Set("X-Requested-With", "XMLHttpRequest")

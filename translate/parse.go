@@ -351,7 +351,7 @@ func handleAjax(c *Call, req, request *Array) {
 			c.Refusal = replyPtr(RenderResult(c, RESTError(`missing mandatory params "entity=" or "action="`)))
 			return
 		}
-		if entity == "api3" {
+		if entity == batchEntity {
 			handleBatch(c, action, request)
 			return
 		}

@@ -42,6 +42,15 @@ type Subcall struct {
 	// below this call was not inspected. Refuse the request, or treat it as
 	// a write with no bound.
 	Truncated bool
+	// ParamsUnknown: CiviCRM builds this call's parameters only when it
+	// runs it, from the parent call's result row: a chain whose value was a
+	// "$value…" reference (ValueReference) became an array, or the
+	// integer 1, when _civicrm_api_replace_variables ran. Entity and
+	// action are known (from the chain's key); the parameters, and any
+	// chain hidden in them, are not: no parameter rule can vouch for such
+	// a call, and the walker reports what may run below it as one dynamic
+	// call.
+	ParamsUnknown bool
 }
 
 // Dynamic reports whether the entity or the action is only known at run time.
@@ -59,31 +68,59 @@ const MaxSubcallDepth = phpJSONMaxDepth
 //
 // It follows CiviCRM 6.x: CRM_Utils_REST (a missing version is 3; an
 // entity=api3 batch runs each [entity, action, params] member through the
-// same path), Civi\API\Request::create (munge, then CamelCase and
+// same path; a call with a className parameter runs a page method instead
+// of the API, see pageCall), Civi\API\Request::create (munge, then CamelCase and
 // strtolower; a loose switch on version), ChainSubscriber (any key starting
 // with "api" whose 4th byte is '.' or '_', with an array value or the
 // integer 1, split on that byte, a missing action meaning the parent's, the
-// per-entity api_* fields that are not chains), and, for a call CiviCRM
-// would run as APIv4, ActionObjectProvider's "chain" parameter. Where
+// per-entity api_* fields that are not chains; a chained call's
+// parameters pass through _civicrm_api_replace_variables first, so a
+// "$value…" reference may turn into a chain there), and, for a call
+// CiviCRM would run as APIv4, ActionObjectProvider's "chain" parameter. Where
 // CiviCRM's choice depends on its release or on data, the walker reports
 // every call any of them would run: a chained call's own `version` counts
 // (6.x enforces the parent's, older releases took the chain's own), chains
 // under getfields are reported (CiviCRM skips them), a version-4 call's
-// api.* keys are reported as APIv3 chains (APIv4 refuses them).
+// api.* keys are reported as APIv3 chains (APIv4 refuses them), "$value"
+// references under api.* keys are reported as chains (6.x leaves them
+// alone, older releases substituted them).
+//
+// It describes what the modern endpoint Civigate forwards to runs
+// (CRM_Utils_REST::ajax and process()); BuildUpstream sends each call so
+// that this is what the legacy endpoint would have run.
 func WalkV3(call *Call, visit func(Subcall) bool) bool {
 	w := walker{visit: visit}
 	if call.Batch {
 		return w.v3Batch(call.Params)
 	}
+	if page, ok := pageCall(call.Params); ok {
+		return w.call(page, true)
+	}
 	version := 3
-	if call.Form != FormWPRest && !call.HasClassName {
-		// WordPress REST calls civicrm_api3(), which forces version 3; a
-		// className call reaches a page method before the version is read.
+	if call.Form != FormWPRest {
+		// WordPress REST calls civicrm_api3(), which forces version 3.
 		version = requestVersion(call.Params)
 	}
 	sc := Subcall{Version: version, Params: call.Params}
 	sc.Entity, sc.Action = v3Names(version, call.Entity, call.Action)
 	return w.call(sc, true)
+}
+
+// pageCall is process()'s className branch: when isset($params['className'])
+// it calls the method className::fnName($params) (a CRM_*_Page_AJAX
+// method, if CRM_Core_Page_AJAX::checkAuthz lets it) instead of the API,
+// before the version or the GET rule are looked at. The edge cannot tell
+// what such a method does, so it is reported with dynamic names (matched by
+// every deny rule and only by "*" allow rules); Entity and Action hold the
+// class and method for messages.
+func pageCall(params *Array) (Subcall, bool) {
+	cn, ok := params.Get("className")
+	if !ok || cn == nil {
+		return Subcall{}, false
+	}
+	fn, _ := params.Get("fnName")
+	return Subcall{Version: 3, Entity: Munge(PHPStringOrEmpty(cn)), Action: PHPStringOrEmpty(fn),
+		EntityDynamic: true, ActionDynamic: true, Params: params}, true
 }
 
 // WalkV4 calls visit for an APIv4 call (entity and action from the
@@ -153,6 +190,14 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 	if !w.visit(sc) {
 		return false
 	}
+	if sc.ParamsUnknown {
+		// Whatever the parent row held, chains included (a sibling
+		// chain's result holds its own api.* keys), runs below it.
+		hidden := Subcall{Version: sc.Version, Depth: sc.Depth + 1, InBatch: sc.InBatch, Member: sc.Member,
+			EntityDynamic: true, ActionDynamic: true, ParamsUnknown: true}
+		hidden.Truncated = hidden.Depth > MaxSubcallDepth
+		return w.visit(hidden)
+	}
 	if v3 && !w.v3Chains(sc) {
 		return false
 	}
@@ -191,12 +236,19 @@ func (w *walker) v3Batch(calls *Array) bool {
 			continue
 		}
 		e, a, p := positional(m)
+		sc.Params, _ = p.(*Array) // a non-array is [] (false, null) or a fatal error
+		if page, ok := pageCall(sc.Params); ok {
+			page.InBatch, page.Member = true, sc.Member
+			if !w.call(page, true) {
+				return false
+			}
+			continue
+		}
 		// civicrm_api(string $entity, string $action, …): scalars are
 		// converted, anything else is a TypeError whose effect the edge
 		// cannot name.
 		sc.EntityDynamic = !isScalar(e)
 		sc.ActionDynamic = !isScalar(a)
-		sc.Params, _ = p.(*Array) // a non-array is [] (false, null) or a fatal error
 		sc.Version = requestVersion(sc.Params)
 		sc.Entity, sc.Action = v3Names(sc.Version, PHPStringOrEmpty(e), PHPStringOrEmpty(a))
 		if !w.call(sc, true) {
@@ -206,13 +258,19 @@ func (w *walker) v3Batch(calls *Array) bool {
 	return true
 }
 
-// v3Chains walks ChainSubscriber over parent's params.
+// v3Chains walks ChainSubscriber over parent's params. A chained call's
+// params (depth > 0) went through _civicrm_api_replace_variables before
+// it ran, so a "$value…" reference under a chain's key, or as an element
+// of its list, stands for whatever the grandparent's row held there: an
+// array or the integer 1 makes it a chain whose params are unknown.
 func (w *walker) v3Chains(parent Subcall) bool {
 	p := parent.Params
+	substituted := parent.Depth > 0
 	for i := 0; i < p.Len(); i++ {
 		key, v := p.Key(i), p.Value(i)
 		sub, isArr := v.(*Array)
-		if !isArr && v != Number("1") { // is_array($v) || $v === 1
+		runTime := substituted && ValueReference(v)
+		if !isArr && v != Number("1") && !runTime { // is_array($v) || $v === 1, once substituted
 			continue
 		}
 		if len(key) < 4 || key[:3] != "api" || key == "api.has_parent" || key == "api_params" {
@@ -235,6 +293,13 @@ func (w *walker) v3Chains(parent Subcall) bool {
 		}
 		child := Subcall{Version: parent.Version, Depth: parent.Depth + 1, InBatch: parent.InBatch, Member: parent.Member}
 		child.Entity, child.Action = KernelEntity(lower), KernelAction(action)
+		if runTime {
+			child.ParamsUnknown = true
+			if !w.call(child, true) {
+				return false
+			}
+			continue
+		}
 		if !isArr {
 			// 'api.X.y' => 1: ['version' => <parent's>].
 			if !w.call(child, true) {
@@ -254,6 +319,10 @@ func (w *walker) v3Chains(parent Subcall) bool {
 		for j := 0; j < sub.Len(); j++ {
 			c := child
 			c.Params, _ = sub.Value(j).(*Array)
+			// The operator syntax: the first element, if a reference, is
+			// replaced (only the first, but any may be once its own call
+			// runs; the walker does not count on which).
+			c.ParamsUnknown = substituted && ValueReference(sub.Value(j))
 			c.Version = chainVersion(c.Params, parent.Version)
 			if !w.call(c, true) {
 				return false
@@ -342,6 +411,27 @@ func v4Name(v any) (name string, dynamic bool) {
 		return "", true
 	}
 	return s, len(s) > 1 && s[0] == '$'
+}
+
+// ValueReference reports whether v is a "$value…" string, which
+// _civicrm_api_replace_variables replaces in a chained call's params with
+// data from its parent's result row (of any type: an array, the integer
+// 1, a string; null where the path names nothing).
+func ValueReference(v any) bool {
+	s, ok := v.(string)
+	return ok && strings.HasPrefix(s, "$value")
+}
+
+// RunTimeValue reports whether a chained call's parameter value is only
+// known when CiviCRM runs the call: a reference (ValueReference), or an
+// array whose first value is one (the operator syntax, {"IN": "$value.x"},
+// whose first value _civicrm_api_replace_variables replaces). Depth-0
+// calls are never substituted.
+func RunTimeValue(v any) bool {
+	if a, ok := v.(*Array); ok {
+		return a.Len() > 0 && ValueReference(a.Value(0))
+	}
+	return ValueReference(v)
 }
 
 func isScalar(v any) bool {

@@ -59,11 +59,20 @@ function chain_version($params, $parent) {
 }
 function emit($c) {
 	echo $c['depth'], ' ', $c['version'], ' ', $c['ed'] ? '~' : bin2hex($c['entity']), ' ', $c['ad'] ? '~' : bin2hex($c['action']),
-		' ', empty($c['trunc']) ? 0 : 1, "\n";
+		' ', empty($c['trunc']) ? 0 : 1, ' ', empty($c['unknown']) ? 0 : 1, "\n";
 }
+function is_ref($v) { return is_string($v) && substr($v, 0, 6) === '$value'; }
 function walk_call($c, $v3) {
 	if ($c['depth'] > MAXDEPTH) { $c['trunc'] = 1; emit($c); return; }
 	emit($c);
+	if (!empty($c['unknown'])) {
+		$h = child_of($c, $c['version']);
+		$h['ed'] = $h['ad'] = TRUE;
+		$h['unknown'] = 1;
+		$h['trunc'] = $h['depth'] > MAXDEPTH;
+		emit($h);
+		return;
+	}
 	if ($v3) v3_chains($c);
 	if ($c['version'] === 4) v4_chains($c);
 }
@@ -73,8 +82,10 @@ function child_of($p, $version) {
 function v3_chains($p) {
 	if (!is_array($p['params'])) return;
 	$skip = ['SmsProvider' => ['type', 'url', 'params'], 'Job' => ['prefix', 'entity', 'action'], 'Contact' => ['key']];
+	$subst = $p['depth'] > 0;
 	foreach ($p['params'] as $key => $v) {
-		if (!(is_array($v) || $v === 1)) continue;
+		$ref = $subst && is_ref($v);
+		if (!(is_array($v) || $v === 1 || $ref)) continue;
 		$key = (string) $key;
 		if ($key === 'api.has_parent' || $key === 'api_params' || substr($key, 0, 3) !== 'api') continue;
 		$sep = $key[3] ?? '';
@@ -87,11 +98,13 @@ function v3_chains($p) {
 		$c = child_of($p, $p['version']);
 		$c['entity'] = v3_entity($lower);
 		$c['action'] = v3_action($act);
+		if ($ref) { $c['unknown'] = 1; walk_call($c, TRUE); continue; }
 		if (!is_array($v)) { walk_call($c, TRUE); continue; }
 		if (array_key_exists(0, $v)) {
 			foreach ($v as $el) {
 				$e = $c;
 				$e['params'] = is_array($el) ? $el : NULL;
+				$e['unknown'] = $subst && is_ref($el);
 				$e['version'] = chain_version($e['params'], $p['version']);
 				walk_call($e, TRUE);
 			}
@@ -128,7 +141,10 @@ while (($line = fgets(STDIN)) !== FALSE) {
 	if (!is_array($params)) $params = [];
 	$version = version_of($params);
 	$c = ['version' => $version, 'ed' => FALSE, 'ad' => FALSE, 'params' => $params, 'depth' => 0];
-	if ($version === 4) {
+	if (isset($params['className'])) {
+		$c['version'] = 3;
+		$c['ed'] = $c['ad'] = TRUE;
+	} elseif ($version === 4) {
 		$c['entity'] = munge_name(hex2bin($e)) ?? '';
 		$c['action'] = munge_name(hex2bin($a)) ?? '';
 	} else {
@@ -213,11 +229,14 @@ func goWalk(entity, action string, params *Array) []string {
 		return hex.EncodeToString([]byte(s))
 	}
 	WalkV3(&Call{Form: FormAjax, Entity: entity, Action: action, Params: params}, func(sc Subcall) bool {
-		trunc := 0
+		trunc, unknown := 0, 0
 		if sc.Truncated {
 			trunc = 1
 		}
-		out = append(out, fmt.Sprintf("%d %d %s %s %d", sc.Depth, sc.Version, name(sc.Entity, sc.EntityDynamic), name(sc.Action, sc.ActionDynamic), trunc))
+		if sc.ParamsUnknown {
+			unknown = 1
+		}
+		out = append(out, fmt.Sprintf("%d %d %s %s %d %d", sc.Depth, sc.Version, name(sc.Entity, sc.EntityDynamic), name(sc.Action, sc.ActionDynamic), trunc, unknown))
 		return true
 	})
 	return out
@@ -261,6 +280,7 @@ func FuzzWalkV3(f *testing.F) {
 		`{"api.Email.create":{"email":"x"}}`, `{"api_Email_create":[{},{"api.Phone.delete":1}]}`,
 		`{"version":4,"chain":{"a":["$x","get",{"chain":{"b":["Note","delete"]}}]}}`,
 		`{"api.Contact.get":{"version":"4.0","api_key":{}}}`, `{"api.":1,"api_":{"0":{}},"api.Job.get":{"api_action":{}}}`,
+		`{"api.Contact.get":{"api_Email_delete":"$value.api.Contact.get","api.Note":["$value",{}]}}`, `{"className":"x","api.Email.get":{}}`,
 	} {
 		f.Add("Contact", "get", s)
 	}
@@ -273,7 +293,7 @@ func genChainParams(rng *rand.Rand, depth int) string {
 	keys := []string{"api.Email.create", "api_Email_create", "api.email.get", "api_option_value_get", "api.Contact.delete.x",
 		"api.", "api", "api_key", "api.key", "api_Key", "api.has_parent", "api_params", "API.Contact.get", "api.UFGroup.get",
 		"api. Email.create", "api.EMAIL.get", "api.Email.0", "api.Email", "version", "chain", "id", "0", "1", "api.Job.get",
-		"api_type", "api.Acl.get", "api._.get", "api.e-m.cre ate", "api..delete", "api.0.get"}
+		"api_type", "api.Acl.get", "api._.get", "api.e-m.cre ate", "api..delete", "api.0.get", "className"}
 	var b strings.Builder
 	b.WriteByte('{')
 	n := rng.IntN(4)
@@ -300,7 +320,11 @@ func genChainValue(rng *rand.Rand, depth int) string {
 	if depth > 5 {
 		return `1`
 	}
-	switch rng.IntN(9) {
+	switch rng.IntN(11) {
+	case 9:
+		return `"$value.api.Email.create"`
+	case 10:
+		return `["$value.id",{}]`
 	case 0:
 		return `1`
 	case 1:

@@ -9,7 +9,8 @@ import (
 
 // describe renders a subcall for the tables: "3 Contact.get" for a
 // top-level call, "  4 ~.create" two levels below it ("~" a dynamic name),
-// "[a] …" for batch member a, "!" for a truncated walk.
+// "[a] …" for batch member a, "!" for a truncated walk, a trailing " ?"
+// for parameters known only at run time.
 func describe(sc Subcall) string {
 	var b strings.Builder
 	b.WriteString(strings.Repeat("  ", sc.Depth))
@@ -30,6 +31,9 @@ func describe(sc Subcall) string {
 		b.WriteString("~")
 	} else {
 		b.WriteString(sc.Action)
+	}
+	if sc.ParamsUnknown {
+		b.WriteString(" ?")
 	}
 	return b.String()
 }
@@ -130,6 +134,28 @@ func TestWalkV3(t *testing.T) {
 			[]string{"3 Contact.get", "  4 Email.get", "  3 Phone.get"}},
 		{"the integer-1 chain has the parent's version", "Contact", "get", `{"version":"4","api.Email.delete":1}`,
 			[]string{"4 Contact.get", "  4 Email.delete"}},
+
+		// _civicrm_api_replace_variables runs over a chained call's params
+		// before it runs: a "$value…" reference becomes whatever the parent
+		// row holds (an earlier chain's result array, its count 1).
+		{"a reference is no chain at depth 0 (nothing substitutes it)", "Contact", "get",
+			`{"api_Contact_delete":"$value.id","api.Contact.delete":"$value"}`, []string{"3 Contact.get"}},
+		{"a reference under a chained call's chain key becomes a chain", "Contact", "get",
+			`{"id":7,"api.Contact.get.a":{"id":"$value.id"},"api.Contact.get.b":{"id":"$value.id","api.Contact.delete":"$value.api.Contact.get.a"}}`,
+			[]string{"3 Contact.get", "  3 Contact.get", "  3 Contact.get", "    3 Contact.delete ?", "      3 ~.~ ?"}},
+		{"underscore separator, any depth", "Contact", "get",
+			`{"api.Email.get":{"api.Phone.get":{"api_Note_create":"$value.api.Email.get"}}}`,
+			[]string{"3 Contact.get", "  3 Email.get", "    3 Phone.get", "      3 Note.create ?", "        3 ~.~ ?"}},
+		{"a reference as a list element (the operator syntax)", "Contact", "get",
+			`{"api.Email.get":{"api_Note_create":["$value.x",{"note":"n"}]}}`,
+			[]string{"3 Contact.get", "  3 Email.get", "    3 Note.create ?", "      3 ~.~ ?", "    3 Note.create"}},
+		{"missing action is the parent's, version the parent's", "Contact", "create",
+			`{"version":4,"api.Email":{"api_Phone":"$value.x"}}`,
+			[]string{"4 Contact.create", "  4 Email.create", "    4 Phone.create ?", "      4 ~.~ ?"}},
+		{"a skipped field stays skipped", "Contact", "get", `{"api.Contact.get":{"api_key":"$value.x"}}`,
+			[]string{"3 Contact.get", "  3 Contact.get"}},
+		{"other strings are not references", "Contact", "get", `{"api.Contact.get":{"api_Note_create":"value.x","api_Email_create":" $value"}}`,
+			[]string{"3 Contact.get", "  3 Contact.get"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -204,15 +230,29 @@ func TestWalkV3Forms(t *testing.T) {
 	if got := v3Walk(wp); !sameLines(got, []string{"3 Contact.get"}) {
 		t.Errorf("WordPress REST: %q", got)
 	}
-	page := ajaxCall(t, "Contact", "get", `{"version":4}`)
-	page.HasClassName = true
-	if got := v3Walk(page); !sameLines(got, []string{"3 Contact.get"}) {
-		t.Errorf("className call: %q", got)
+	// process() calls className::fnName instead of the API: a call the
+	// edge cannot name, on every form (WordPress's too: it is forwarded
+	// to process()), and for a batch member.
+	for _, form := range []Form{FormAjax, FormExtern, FormWPRest} {
+		page := ajaxCall(t, "Contact", "get", `{"version":4,"className":"CRM_Contact_Page_AJAX","fnName":"getX","api.Email.delete":1}`)
+		page.Form = form
+		if got := v3Walk(page); !sameLines(got, []string{"3 ~.~", "  3 Email.delete"}) {
+			t.Errorf("className call (%s): %q", form, got)
+		}
+		var sc Subcall
+		WalkV3(page, func(s Subcall) bool { sc = s; return false })
+		if sc.Entity != "CRM_Contact_Page_AJAX" || sc.Action != "getX" {
+			t.Errorf("className call names %q.%q", sc.Entity, sc.Action)
+		}
+	}
+	if got := v3Walk(ajaxCall(t, "Contact", "get", `{"className":null}`)); !sameLines(got, []string{"3 Contact.get"}) {
+		t.Errorf("className null is not set: %q", got)
 	}
 
 	batch := &Call{Form: FormAjax, Entity: "api3", Action: "call", Batch: true, Params: jsonArray(t,
 		`{"a":["Email"," create",{"email":"x"}],"b":["contact","get",{"version":4,"api.Email.delete":1}],"c":"junk",`+
-			`"d":[["Contact"],"get"],"e":["Contact","get",{"api_Note_delete":1}],"f":[5,true]}`)}
+			`"d":[["Contact"],"get"],"e":["Contact","get",{"api_Note_delete":1}],"f":[5,true],`+
+			`"g":["Contact","get",{"className":"CRM_Core_Page_AJAX","fnName":"x"}],"h":["Contact","get",{"api_Note_delete":"$value.id"}]}`)}
 	want := []string{
 		"[a] 3 Email.create",
 		"[b] 4 contact.get", "  [b] 4 Email.delete",
@@ -220,6 +260,8 @@ func TestWalkV3Forms(t *testing.T) {
 		"[d] 3 ~.get",
 		"[e] 3 Contact.get", "  [e] 3 Note.delete",
 		"[f] 3 5.1",
+		"[g] 3 ~.~",
+		"[h] 3 Contact.get",
 	}
 	if got := v3Walk(batch); !sameLines(got, want) {
 		t.Errorf("batch: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -127,7 +127,7 @@ func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	// The fields PHP is to see, in order. Names never need escaping.
 	fields := make([]upstreamField, 0, 5)
 	if call.Entity != "" {
-		fields = append(fields, upstreamField{"entity", truthy(call.Entity)})
+		fields = append(fields, upstreamField{"entity", truthy(upstreamEntity(call))})
 	}
 	if call.Action != "" {
 		fields = append(fields, upstreamField{"action", truthy(call.Action)})
@@ -271,6 +271,22 @@ func unsafeString(b []byte) string {
 		return ""
 	}
 	return unsafe.String(&b[0], len(b))
+}
+
+// batchEntity is the entity CRM_Utils_REST::ajax() answers with a batch
+// (processMultiple), compared as is, before munging.
+const batchEntity = "api3"
+
+// upstreamEntity is the entity parameter sent for call. ajax() runs a
+// batch for entity=api3, which extern/rest.php and WordPress REST never
+// did: they ran the API kernel on "Api3" (and answered that it does not
+// exist). A call that is not a batch goes as the name the kernel gives it,
+// which process() resolves to the same call and ajax() cannot batch.
+func upstreamEntity(call *Call) string {
+	if call.Entity == batchEntity && !call.Batch {
+		return KernelEntity(call.Entity)
+	}
+	return call.Entity
 }
 
 func joinQuery(a, b string) string {

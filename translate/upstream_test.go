@@ -2,6 +2,7 @@ package translate
 
 import (
 	"errors"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -231,5 +232,46 @@ func TestBuildUpstreamWordPress(t *testing.T) {
 	r, _ := BuildUpstream(testCall(t, FormAjax, "GET", `{}`), UpstreamConfig{})
 	if slices.Contains(r.StripHeaders, "Cookie") {
 		t.Error("ajax form loses the session cookie CRM.api3 relies on")
+	}
+}
+
+// entity=api3 is a batch on ajax/rest only. extern/rest.php and WordPress
+// REST ran the API kernel on it (entity "Api3", which does not exist):
+// such a call goes upstream under the kernel's name, so ajax() cannot run
+// it as a batch; a real batch keeps its entity.
+func TestBuildUpstreamAPI3IsNoBatch(t *testing.T) {
+	for _, tc := range []struct {
+		form   Form
+		batch  bool
+		entity string
+	}{
+		{FormExtern, false, "Api3"},
+		{FormWPRest, false, "Api3"},
+		{FormAjax, true, "api3"},
+		{FormAjaxVerbose, true, "api3"},
+	} {
+		call := testCall(t, tc.form, "POST", `{"a":["Contact","delete",{"id":3}]}`)
+		call.Entity, call.Action, call.Batch = "api3", "call", tc.batch
+		r, err := BuildUpstream(call, UpstreamConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := upstreamParams(t, r).Get("entity"); got != tc.entity {
+			t.Errorf("%s: upstream entity %q, want %q", tc.form, got, tc.entity)
+		}
+		var names []string
+		WalkV3(call, func(sc Subcall) bool { names = append(names, sc.Entity+"."+sc.Action); return true })
+		if !tc.batch && !slices.Equal(names, []string{"Api3.call"}) || tc.batch && !slices.Equal(names, []string{"Contact.delete"}) {
+			t.Errorf("%s: the walker sees %q", tc.form, names)
+		}
+	}
+	// As the parser builds them: only the AJAX forms batch.
+	for _, target := range []string{"/sites/all/modules/civicrm/extern/rest.php", "/civicrm/ajax/rest"} {
+		r := httptest.NewRequest("POST", target, strings.NewReader("entity=api3&action=call&json="+url.QueryEscape(`{"a":["Contact","get",{}]}`)))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		route, _ := Recognise("POST", r.URL, RecogniseConfig{})
+		if c := mustParse(t, r, route); c.Batch != (route.Form == FormAjax) {
+			t.Errorf("%s: batch %v", target, c.Batch)
+		}
 	}
 }

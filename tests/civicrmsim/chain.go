@@ -69,8 +69,9 @@ func (s *Simulator) chain(p *principal, entity, action string, params *arr, res 
 			run := func(extra *arr) (any, *arr) {
 				call := base.Clone()
 				for j := 0; j < extra.Len(); j++ {
-					call.Set(extra.Key(j), replaceVars(extra.Value(j), row))
+					call.Set(extra.Key(j), extra.Value(j))
 				}
+				replaceVariables(call, row, key[3:4])
 				// Enforced over the client's sub-params: the parent's
 				// version and permission check, and the parent marker.
 				call.Set("version", translate.Number("3"))
@@ -111,15 +112,65 @@ func (s *Simulator) chain(p *principal, entity, action string, params *arr, res 
 	return nil
 }
 
-// replaceVars is _civicrm_api_replace_variables: "$value.field" takes the
-// parent row's field.
-func replaceVars(v any, row *arr) any {
-	if s, ok := v.(string); ok {
-		if f, ok := strings.CutPrefix(s, "$value."); ok {
-			if rv, has := row.Get(f); has {
-				return rv
+// replaceVariables is _civicrm_api_replace_variables (api/api.php, 6.x)
+// over a chained call's params before it runs: a "$value…" string takes
+// data from the parent row, as does the first value of an array (the
+// operator syntax, emptied to "" when it finds nothing). Keys starting
+// with "api." are left alone (CRM-21246); "api_" chains are not, so a
+// reference there can become a chain (an array, or the integer 1).
+func replaceVariables(params, row *arr, sep string) {
+	for i := 0; i < params.Len(); i++ {
+		k, v := params.Key(i), params.Value(i)
+		if strings.HasPrefix(k, "api.") {
+			continue
+		}
+		if s, ok := v.(string); ok && strings.HasPrefix(s, "$value") {
+			params.Set(k, replaceVariable(s, row, sep))
+			continue
+		}
+		a, ok := v.(*arr)
+		if !ok || a.Len() == 0 {
+			continue
+		}
+		if s, ok := a.Value(0).(string); ok && strings.HasPrefix(s, "$value") {
+			if r := replaceVariable(s, row, sep); r == nil {
+				params.Set(k, "")
+			} else {
+				a = a.Clone()
+				a.Set(a.Key(0), r)
+				params.Set(k, a)
 			}
 		}
 	}
-	return v
+}
+
+// replaceVariable is _civicrm_api_replace_variable: the row's field named
+// by what follows "$value" and one more character, if not empty;
+// otherwise the value split on the chain's separator is read as a dotted
+// field name holding an array and a path into it; NULL when neither
+// finds anything (CRM-16168).
+func replaceVariable(value string, row *arr, sep string) any {
+	if len(value) > 7 && !empty(row, value[7:]) {
+		v, _ := row.Get(value[7:])
+		return v
+	}
+	parts := strings.Split(value, sep)[1:]
+	if len(parts) == 0 {
+		return nil
+	}
+	var out any
+	field, parts := parts[0], parts[1:]
+	for len(parts) > 0 {
+		field, parts = field+"."+parts[0], parts[1:]
+		v, ok := row.Get(field)
+		if _, isArr := v.(*arr); !ok || !isArr {
+			continue
+		}
+		for _, p := range parts {
+			a, _ := v.(*arr)
+			v, _ = a.Get(p)
+		}
+		out = v
+	}
+	return out
 }

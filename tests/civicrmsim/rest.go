@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 
 	"github.com/civigate/civigate/translate"
@@ -244,7 +245,7 @@ func referer(r *http.Request) any {
 // process is CRM_Utils_REST::process(buildParamList()): the parameters
 // (a json= that does not decode is answered at once), the entity and
 // action munged when non-empty (trim() dies on an array), a className call
-// (none is authorised here), the GET rule, then civicrm_api(string
+// (pageMethod), the GET rule, then civicrm_api(string
 // $entity, string $action, array $params), which dies on NULL or an array.
 func (s *Simulator) process(w http.ResponseWriter, q *request, p *principal, entity, action any) {
 	params, reply := translate.BuildParamList(q.export)
@@ -267,7 +268,7 @@ func (s *Simulator) process(w http.ResponseWriter, q *request, p *principal, ent
 	}
 	params.Set("check_permissions", true)
 	if cn, ok := params.Get("className"); ok && cn != nil {
-		s.output(w, q, restError("Unknown function invocation."))
+		s.output(w, q, s.pageMethod(translate.Munge(translate.PHPStringOrEmpty(cn)), scalarString(params, "fnName")))
 		return
 	}
 	if !params.Has("version") {
@@ -297,6 +298,9 @@ func (s *Simulator) process(w http.ResponseWriter, q *request, p *principal, ent
 func (s *Simulator) processOne(q *request, p *principal, entity, action string, params *translate.Array) any {
 	entity, action = translate.Munge(entity), translate.Munge(action)
 	params.Set("check_permissions", true)
+	if cn, ok := params.Get("className"); ok && cn != nil {
+		return s.pageMethod(translate.Munge(translate.PHPStringOrEmpty(cn)), scalarString(params, "fnName"))
+	}
 	if !params.Has("version") {
 		params.Set("version", translate.Number("3"))
 	}
@@ -321,6 +325,27 @@ func securityError(r *http.Request, reason, message string) *translate.Array {
 	e.Set("is_error", translate.Number("1"))
 	e.Set("error_message", message)
 	return e
+}
+
+// pageMethods are the CRM_*_Page_AJAX methods the simulated site has
+// (method_exists in CRM_Core_Page_AJAX::checkAuthz).
+var pageMethods = map[string]bool{"CRM_Contact_Page_AJAX::getContactEmail": true}
+
+var pageClass, pageFn = regexp.MustCompile(`^CRM_[a-zA-Z0-9]+_Page_AJAX$`), regexp.MustCompile(`^[a-zA-Z0-9]+$`)
+
+// pageMethod is process()'s className branch: checkAuthz('method', …),
+// then className::fnName($params) instead of the API. The simulated
+// method only counts the call (Calls("CRM_X_Page_AJAX::fn")) and returns
+// an empty result (real ones print their own JSON and exit).
+func (s *Simulator) pageMethod(class, fn string) any {
+	name := class + "::" + fn
+	if !pageClass.MatchString(class) || !pageFn.MatchString(fn) || !pageMethods[name] {
+		return restError("Unknown function invocation.")
+	}
+	s.mu.Lock()
+	s.calls[name]++
+	s.mu.Unlock()
+	return translate.NewArray()
 }
 
 // processMultiple is the entity=api3 batch: json_decode($_REQUEST['json'])

@@ -260,3 +260,33 @@ func TestLegacyJSONBefore68(t *testing.T) {
 		t.Fatalf("5.81 JSON escaping: %s", b)
 	}
 }
+
+// _civicrm_api_replace_variables (6.x): a chained call's "$value…"
+// references take the parent row's data, sibling chains' results
+// included; an "api_" key whose reference finds an array (or the integer
+// 1) becomes a chain there, while "api." keys are left alone (CRM-21246).
+func TestChainValueSubstitution(t *testing.T) {
+	c := newClient(t, Options{})
+	auth := "&key=" + c.sim.SiteKey() + "&api_key=" + c.sim.Admin().APIKey
+	count := func() string {
+		_, _, b := c.do("GET", extern+"?entity=Contact&action=getcount&json=1"+auth, "")
+		return b
+	}
+	post := func(js string) string {
+		_, _, b := c.do("POST", extern, "entity=Contact&action=get"+auth+"&json="+url.QueryEscape(js))
+		return b
+	}
+	before := count()
+	b := post(`{"id":4,"api.Email.get":{"email":"$value.email","return":"email"},"api.Contact.get.a":{"id":"$value.id"},` +
+		`"api.Contact.get.b":{"id":"$value.id","api.Contact.delete":"$value.api.Contact.get.a"}}`)
+	if !strings.Contains(b, `"api.Email.get":{"is_error":0,"version":3,"count":1,"id":3,"values":[{"id":"3","email":"grace@example.org"}]}`) || count() != before {
+		t.Fatalf("a plain reference, or one under an api. key: %s (contacts %s, were %s)", b, count(), before)
+	}
+	for id, ref := range map[string]string{"5": `"$value.api.Contact.get.a"`, "14": `"$value.api.Contact.get.a.count"`, "3": `["$value.api.Contact.get.a.values.0"]`} {
+		before := count()
+		b := post(`{"id":` + id + `,"api.Contact.get.a":{"id":"$value.id"},"api.Contact.get.b":{"id":"$value.id","api_Contact_delete":` + ref + `}}`)
+		if !strings.Contains(b, `"api_Contact_delete":`) || count() == before {
+			t.Fatalf("%s under api_Contact_delete did not delete contact %s: %s", ref, id, b)
+		}
+	}
+}
