@@ -10,24 +10,32 @@ import (
 // opens for cooldown: every call is refused at once, so a dead or paused
 // Redis costs requests nothing. When the cooldown ends one caller is let
 // through as a probe; its success closes the breaker, its failure reopens
-// it for another cooldown.
+// it for another cooldown. A background success (recovered) closes it too.
 type breaker struct {
 	mu        sync.Mutex
 	threshold int
 	cooldown  time.Duration
 	now       func() time.Time
+	// onChange, when set, learns when the breaker opens (true) and closes
+	// (false); it is called outside the lock.
+	onChange func(open bool)
 
 	failures  int
 	openUntil time.Time
 	probing   bool
 }
 
+// defaultBreakerCooldown is short: a probe costs one request at most the
+// store's deadline, and a store back after a failover should be used again
+// well within a second.
+const defaultBreakerCooldown = 500 * time.Millisecond
+
 func newBreaker(threshold int, cooldown time.Duration, now func() time.Time) *breaker {
 	if threshold <= 0 {
 		threshold = 5
 	}
 	if cooldown <= 0 {
-		cooldown = time.Second
+		cooldown = defaultBreakerCooldown
 	}
 	if now == nil {
 		now = time.Now
@@ -52,15 +60,32 @@ func (b *breaker) allow() bool {
 // done records the outcome of an allowed call.
 func (b *breaker) done(ok bool) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.probing = false
+	wasOpen := b.failures >= b.threshold
 	if ok {
 		b.failures = 0
-		return
+	} else {
+		b.failures++
+		if b.failures >= b.threshold {
+			b.openUntil = b.now().Add(b.cooldown)
+		}
 	}
-	b.failures++
-	if b.failures >= b.threshold {
-		b.openUntil = b.now().Add(b.cooldown)
+	isOpen := b.failures >= b.threshold
+	onChange := b.onChange
+	b.mu.Unlock()
+	if onChange != nil && wasOpen != isOpen {
+		onChange(isOpen)
+	}
+}
+
+// recovered closes the breaker after a success outside the request path
+// (the background replay or check reached the store).
+func (b *breaker) recovered() {
+	b.mu.Lock()
+	wasOpen := b.failures >= b.threshold
+	b.mu.Unlock()
+	if wasOpen {
+		b.done(true)
 	}
 }
 

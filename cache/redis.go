@@ -2,10 +2,12 @@ package cache
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,124 +21,224 @@ type RedisOptions struct {
 	// Redis must cost a request at most this, then it is a miss.
 	Timeout time.Duration
 	// BreakerThreshold consecutive failures open the breaker (default 5)
-	// for BreakerCooldown (default 1s); then one probe is let through.
+	// for BreakerCooldown (default 500ms); then one probe is let through.
 	BreakerThreshold int
 	BreakerCooldown  time.Duration
+	// ReplayEvery is how often the background loop retries invalidations
+	// Redis did not take or no replica confirmed (default 200ms).
+	ReplayEvery time.Duration
+	// OnDown learns when the store starts being skipped (true) and when it
+	// is used again (false).
+	OnDown func(down bool)
+	// OnMasterChange learns that the master holding the generation
+	// counters is no longer the one it was (a failover or a restart).
+	OnMasterChange func()
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
 
 // RedisStore keeps entries and generation counters in Redis, so every
 // instance sharing the Redis sees the same entries and invalidations.
-// Keys: <prefix>e:<hex sha256> for entries, <prefix>g:<tag> for counters.
+//
+// Keys: <prefix>e:<hex sha256> for entries (spread over every Cluster
+// slot); one hash <prefix>g for every generation counter of the store, so
+// an invalidation is one round trip to one master, whatever the topology,
+// and can wait for that master's replica (WAIT) before it is acknowledged.
+// The hash also holds a random epoch mixed into every generation: if the
+// hash is lost (a restart without persistence, an eviction, a failover to
+// a replica that never had it), the new epoch makes every older entry a
+// miss instead of bringing back answers a lost counter had invalidated.
+//
+// Invalidations Redis did not take are kept and retried by a background
+// loop every ReplayEvery until Redis takes them, so a write made during an
+// outage reaches the other instances as soon as Redis is reachable again,
+// even if this instance serves nothing more. Invalidations no replica
+// confirmed within the deadline are bumped again (until one does), so a
+// failover cannot lose them.
 type RedisStore struct {
 	c       redis.UniversalClient
+	cluster *redis.ClusterClient // set on Cluster
+	watch   *RedisWatch          // set for clients built by NewRedisClient
 	prefix  string
+	genKey  string
 	timeout time.Duration
+	every   time.Duration
 	br      *breaker
+	now     func() time.Time
+
+	onMasterChange func()
 
 	mu sync.Mutex
-	// pending are invalidations Redis did not take; they are replayed
-	// before the next read so a recovered Redis never serves what a write
-	// made stale.
-	pending map[string]struct{}
+	// pending are invalidations Redis did not take; unconfirmed reached
+	// the master but no replica confirmed them yet.
+	pending, unconfirmed map[string]struct{}
+	// replicas of the master holding the counters and its replication id,
+	// as last asked (replicas < 0: not known yet).
+	replicas int
+	replID   string
 	// replayed, when set, learns of pending invalidations that finally
 	// reached Redis (the tiered store publishes them).
 	replayed func(ctx context.Context, tags []string)
+
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
 }
 
+const (
+	epochField = "@epoch"
+	// backgroundTimeout bounds one operation of the background loop: it
+	// delays no request, so it may wait longer than the request path.
+	backgroundTimeout = 500 * time.Millisecond
+	// replayWait is how long a background replay waits for a replica.
+	replayWait   = 250 * time.Millisecond
+	checkEvery   = time.Second
+	defaultEvery = 200 * time.Millisecond
+)
+
 // NewRedisStore wraps a client that the caller owns (and may share
-// across config reloads: the store never closes it).
+// across config reloads: the store never closes it). Close stops the
+// store's background loop.
 func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) *RedisStore {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Millisecond
 	}
-	return &RedisStore{
-		c:       client,
-		prefix:  prefix,
-		timeout: o.Timeout,
-		br:      newBreaker(o.BreakerThreshold, o.BreakerCooldown, o.Now),
-		pending: make(map[string]struct{}),
+	if o.ReplayEvery <= 0 {
+		o.ReplayEvery = defaultEvery
 	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	r := &RedisStore{
+		c:              client,
+		prefix:         prefix,
+		genKey:         prefix + "g",
+		timeout:        o.Timeout,
+		every:          o.ReplayEvery,
+		br:             newBreaker(o.BreakerThreshold, o.BreakerCooldown, o.Now),
+		now:            o.Now,
+		onMasterChange: o.OnMasterChange,
+		pending:        make(map[string]struct{}),
+		unconfirmed:    make(map[string]struct{}),
+		replicas:       -1,
+		stop:           make(chan struct{}),
+		done:           make(chan struct{}),
+	}
+	r.br.onChange = o.OnDown
+	base := client
+	if rc, ok := client.(*RedisClient); ok {
+		r.watch, base = rc.Watcher, rc.UniversalClient
+	}
+	r.cluster, _ = base.(*redis.ClusterClient)
+	go r.loop()
+	return r
+}
+
+// Close stops the background loop; invalidations still pending are lost.
+func (r *RedisStore) Close() error {
+	r.closeOnce.Do(func() {
+		close(r.stop)
+		<-r.done
+	})
+	return nil
 }
 
 func (r *RedisStore) entryKey(key string) string { return r.prefix + "e:" + key }
-func (r *RedisStore) genKey(tag string) string   { return r.prefix + "g:" + tag }
 
 // Down reports whether the breaker is currently skipping Redis.
 func (r *RedisStore) Down() bool { return r.br.open() }
 
-func (r *RedisStore) takePending() []string {
+// take empties set and returns what it held.
+func (r *RedisStore) take(set map[string]struct{}) []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if len(r.pending) == 0 {
+	if len(set) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(r.pending))
-	for t := range r.pending {
+	out := make([]string, 0, len(set))
+	for t := range set {
 		out = append(out, t)
 	}
-	clear(r.pending)
+	clear(set)
 	return out
 }
 
-func (r *RedisStore) addPending(tags []string) {
+func (r *RedisStore) add(set map[string]struct{}, tags []string) {
 	r.mu.Lock()
 	for _, t := range tags {
-		r.pending[t] = struct{}{}
+		set[t] = struct{}{}
 	}
 	r.mu.Unlock()
 }
 
+// hasReplicas reports whether invalidations must wait for a replica.
+func (r *RedisStore) hasReplicas() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.replicas > 0
+}
+
 func failed(err error) bool { return err != nil && !errors.Is(err, redis.Nil) }
 
+// firstFailure is the first real failure of a pipeline: Exec reports the
+// first error, which may be an entry's harmless redis.Nil.
+func firstFailure(cmds []redis.Cmder, err error) error {
+	if !failed(err) {
+		return nil
+	}
+	for _, c := range cmds {
+		if failed(c.Err()) {
+			return c.Err()
+		}
+	}
+	return err
+}
+
 // Get implements Store: one pipelined round trip (replayed invalidations,
-// the entry, the tag generations).
+// the entry, the tag generations and the epoch).
 func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry, []uint64, error) {
 	if !r.br.allow() {
 		return nil, nil, ErrStoreDown
 	}
 	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := context.WithTimeout(WithRedisOp(ctx, "cache_get"), r.timeout)
 	defer cancel()
-	pending := r.takePending()
+	pending := r.take(r.pending)
 	pipe := r.c.Pipeline()
 	for _, t := range pending {
-		pipe.Incr(ctx, r.genKey(t))
+		pipe.HIncrBy(ctx, r.genKey, t, 1)
 	}
 	ecmd := pipe.Get(ctx, r.entryKey(key))
-	gcmds := make([]*redis.StringCmd, len(tags))
-	for i, t := range tags {
-		gcmds[i] = pipe.Get(ctx, r.genKey(t))
-	}
+	fields := make([]string, len(tags)+1)
+	copy(fields, tags)
+	fields[len(tags)] = epochField
+	gcmd := pipe.HMGet(ctx, r.genKey, fields...)
 	cmds, err := pipe.Exec(ctx)
-	if failed(err) {
-		for _, c := range cmds {
-			if failed(c.Err()) {
-				err = c.Err()
-				break
-			}
-		}
-	}
-	if failed(err) {
+	if err = firstFailure(cmds, err); err != nil {
 		r.br.finish(parent, err)
-		// The INCRs may or may not have run: replaying one only costs a miss.
-		r.addPending(pending)
+		// The bumps may or may not have run: replaying one only costs a miss.
+		r.add(r.pending, pending)
 		return nil, nil, err
 	}
 	r.br.done(true)
-	if len(pending) > 0 && r.replayed != nil {
-		r.replayed(ctx, pending)
+	if len(pending) > 0 {
+		r.reached(ctx, pending, false)
+	}
+	vals := gcmd.Val()
+	epoch, ok, err := genValue(vals[len(tags)])
+	if err == nil && !ok {
+		epoch, err = r.newEpoch(ctx)
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	gens := make([]uint64, len(tags))
-	for i, c := range gcmds {
-		if c.Err() == nil {
-			g, err := c.Uint64()
-			if err != nil {
-				return nil, nil, fmt.Errorf("cache: bad generation counter: %w", err)
-			}
-			gens[i] = g
+	for i := range tags {
+		g, _, err := genValue(vals[i])
+		if err != nil {
+			return nil, nil, err
 		}
+		gens[i] = epoch + g
 	}
 	if ecmd.Err() != nil {
 		return nil, gens, nil
@@ -149,6 +251,35 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 	return e, gens, nil
 }
 
+// genValue reads one HMGET answer: absent (0, false), a counter, or garbage.
+func genValue(v any) (uint64, bool, error) {
+	if v == nil {
+		return 0, false, nil
+	}
+	s, _ := v.(string)
+	g, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, false, errors.New("cache: bad generation counter")
+	}
+	return g, true, nil
+}
+
+// newEpoch gives the counters' hash an epoch if it has none (first use, or
+// the hash was lost) and returns the epoch it has.
+func (r *RedisStore) newEpoch(ctx context.Context) (uint64, error) {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	mine := binary.BigEndian.Uint64(b[:]) >> 1
+	pipe := r.c.Pipeline()
+	pipe.HSetNX(ctx, r.genKey, epochField, mine)
+	cur := pipe.HGet(ctx, r.genKey, epochField)
+	cmds, err := pipe.Exec(ctx)
+	if err = firstFailure(cmds, err); err != nil {
+		return 0, err
+	}
+	return cur.Uint64()
+}
+
 // Set implements Store.
 func (r *RedisStore) Set(ctx context.Context, key string, e *Entry, ttl time.Duration) error {
 	if ttl <= 0 {
@@ -158,71 +289,225 @@ func (r *RedisStore) Set(ctx context.Context, key string, e *Entry, ttl time.Dur
 		return ErrStoreDown
 	}
 	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := context.WithTimeout(WithRedisOp(ctx, "cache_set"), r.timeout)
 	defer cancel()
 	err := r.c.Set(ctx, r.entryKey(key), e.encode(), ttl).Err()
 	r.br.finish(parent, err)
 	return err
 }
 
-// Invalidate implements Store. Tags Redis does not take are remembered
-// and replayed before the next read.
+// Invalidate implements Store: the counters are bumped on their master
+// and, when it has replicas, one of them is asked to confirm within half
+// the deadline. Tags Redis does not take are remembered and replayed by
+// the background loop; tags no replica confirmed are bumped again there.
 func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 	if len(tags) == 0 {
 		return nil
 	}
 	if !r.br.allow() {
-		r.addPending(tags)
+		r.add(r.pending, tags)
 		return ErrStoreDown
 	}
 	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	ctx, cancel := context.WithTimeout(WithRedisOp(ctx, "cache_invalidate"), r.timeout)
 	defer cancel()
-	pending := r.takePending()
-	pipe := r.c.Pipeline()
-	for _, t := range append(pending, tags...) {
-		pipe.Incr(ctx, r.genKey(t))
-	}
-	_, err := pipe.Exec(ctx)
+	pending := r.take(r.pending)
+	err := r.bump(ctx, append(pending, tags...), max(time.Millisecond, r.timeout/2))
 	r.br.finish(parent, err)
 	if err != nil {
-		r.addPending(pending)
-		r.addPending(tags)
+		r.add(r.pending, pending)
+		r.add(r.pending, tags)
 		return err
 	}
-	if len(pending) > 0 && r.replayed != nil {
-		r.replayed(ctx, pending)
+	if len(pending) > 0 {
+		r.reached(ctx, pending, true)
 	}
 	return nil
 }
 
+// bump increments tags on the master holding the counters, in one
+// pipeline on one connection, followed by WAIT when that master has
+// replicas; tags no replica confirmed become unconfirmed.
+func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration) error {
+	c, err := r.genMaster(ctx)
+	if err != nil {
+		r.watch.Report("cache_invalidate", err)
+		return err
+	}
+	pipe := c.Pipeline()
+	for _, t := range tags {
+		pipe.HIncrBy(ctx, r.genKey, t, 1)
+	}
+	var acks *redis.IntCmd
+	if r.hasReplicas() {
+		// Pipeliner has no Wait; the command is the same.
+		acks = redis.NewIntCmd(ctx, "wait", 1, wait.Milliseconds())
+		_ = pipe.Process(ctx, acks)
+	}
+	cmds, err := pipe.Exec(ctx)
+	if err = firstFailure(cmds, err); err != nil {
+		return err
+	}
+	if acks != nil && acks.Val() < 1 {
+		r.add(r.unconfirmed, tags)
+	}
+	return nil
+}
+
+// reached notes that pending tags made it to Redis: they still need a
+// replica's confirmation unless confirmed, and the tiered store tells the
+// other instances.
+func (r *RedisStore) reached(ctx context.Context, tags []string, confirmed bool) {
+	if !confirmed && r.hasReplicas() {
+		r.add(r.unconfirmed, tags)
+	}
+	if r.replayed != nil {
+		r.replayed(ctx, tags)
+	}
+}
+
+// genMaster is the client that reaches the master holding the counters:
+// on Cluster the node itself, so that WAIT follows the bumps on their
+// connection.
+func (r *RedisStore) genMaster(ctx context.Context) (redis.UniversalClient, error) {
+	if r.cluster != nil {
+		return r.cluster.MasterForKey(ctx, r.genKey)
+	}
+	return r.c, nil
+}
+
+// loop retries pending and unconfirmed invalidations and keeps track of
+// the counters' master (its replicas, whether it changed), whether or not
+// requests come.
+func (r *RedisStore) loop() {
+	defer close(r.done)
+	tick := time.NewTicker(r.every)
+	defer tick.Stop()
+	var checked time.Time
+	for {
+		if now := r.now(); r.br.open() || now.Sub(checked) >= checkEvery || now.Before(checked) {
+			r.check()
+			checked = now
+		}
+		r.replay()
+		select {
+		case <-r.stop:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// replay pushes pending invalidations to Redis and bumps unconfirmed ones
+// again, waiting longer for a replica than the request path can.
+func (r *RedisStore) replay() {
+	pending, unconfirmed := r.take(r.pending), r.take(r.unconfirmed)
+	if len(pending)+len(unconfirmed) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(WithRedisOp(context.Background(), "cache_replay"), backgroundTimeout)
+	defer cancel()
+	if err := r.bump(ctx, append(pending, unconfirmed...), replayWait); err != nil {
+		r.add(r.pending, pending)
+		r.add(r.unconfirmed, unconfirmed)
+		return
+	}
+	r.br.recovered()
+	if len(pending) > 0 && r.replayed != nil {
+		r.replayed(ctx, pending)
+	}
+}
+
+// check asks the counters' master for its replication state: how many
+// replicas confirm invalidations, and whether it is still the same master.
+// A success also closes the breaker: Redis is back.
+func (r *RedisStore) check() {
+	ctx, cancel := context.WithTimeout(WithRedisOp(context.Background(), "cache_check"), backgroundTimeout)
+	defer cancel()
+	c, err := r.genMaster(ctx)
+	if err != nil {
+		r.watch.Report("cache_check", err)
+		return
+	}
+	info, err := c.Info(ctx, "replication").Result()
+	if err != nil {
+		return
+	}
+	replicas, replID := parseReplication(info)
+	r.mu.Lock()
+	changed := r.replID != "" && replID != r.replID
+	r.replicas, r.replID = replicas, replID
+	r.mu.Unlock()
+	if changed && r.onMasterChange != nil {
+		r.onMasterChange()
+	}
+	r.br.recovered()
+}
+
+// parseReplication reads connected_slaves and master_replid from INFO
+// replication (a promoted replica gets a new replication id).
+func parseReplication(info string) (replicas int, replID string) {
+	for _, line := range strings.Split(info, "\n") {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "connected_slaves":
+			replicas, _ = strconv.Atoi(v)
+		case "master_replid":
+			replID = v
+		}
+	}
+	return replicas, replID
+}
+
 // Purge implements Store: SCAN and UNLINK every entry under the prefix on
-// every master. It is an admin operation, bounded by ctx only.
+// every master, one key per UNLINK (pipelined), since keys of different
+// Cluster slots cannot share a command. It is an admin operation, bounded
+// by ctx only.
 func (r *RedisStore) Purge(ctx context.Context) error {
-	purge := func(ctx context.Context, c redis.Cmdable) error {
-		iter := c.Scan(ctx, 0, r.prefix+"e:*", 500).Iterator()
-		var batch []string
+	ctx = WithRedisOp(ctx, "cache_purge")
+	purge := func(ctx context.Context, c redis.UniversalClient) error {
+		iter := c.Scan(ctx, 0, globEscape(r.prefix)+"e:*", 500).Iterator()
+		pipe := c.Pipeline()
 		for iter.Next(ctx) {
-			batch = append(batch, iter.Val())
-			if len(batch) == 500 {
-				if err := c.Unlink(ctx, batch...).Err(); err != nil {
+			pipe.Unlink(ctx, iter.Val())
+			if pipe.Len() == 500 {
+				if _, err := pipe.Exec(ctx); err != nil {
 					return err
 				}
-				batch = batch[:0]
 			}
 		}
 		if err := iter.Err(); err != nil {
 			return err
 		}
-		if len(batch) > 0 {
-			return c.Unlink(ctx, batch...).Err()
-		}
-		return nil
+		_, err := pipe.Exec(ctx)
+		return err
 	}
-	if cc, ok := r.c.(*redis.ClusterClient); ok {
-		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return purge(ctx, c) })
+	if r.cluster != nil {
+		return r.cluster.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return purge(ctx, c) })
 	}
 	return purge(ctx, r.c)
+}
+
+// globEscape quotes SCAN MATCH's special characters.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if strings.ContainsRune(`*?[]\`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// RedisClient is a go-redis client as NewRedisClient builds it, with the
+// watch that sees its failures. It is itself a redis.UniversalClient.
+type RedisClient struct {
+	redis.UniversalClient
+	Watcher *RedisWatch
 }
 
 // NewRedisClient builds a client from one URL:
@@ -236,13 +521,16 @@ func (r *RedisStore) Purge(ctx context.Context) error {
 // Query options are go-redis's (dial_timeout, pool_size, …; under Sentinel
 // the URL's user:password are the sentinels'). Every client gets
 // ContextTimeoutEnabled, no retries on the request path and short dial
-// and pool timeouts unless the URL sets them. Errors never echo the URL,
-// which may hold a password.
-func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
+// and pool timeouts unless the URL sets them; a Cluster client reloads its
+// slot map every second and at once when a command fails in a way that
+// may mean a failover, instead of after go-redis's default minute. Errors
+// never echo the URL, which may hold a password.
+func NewRedisClient(rawURL string) (*RedisClient, error) {
 	u, mode, err := splitRedisURL(rawURL)
 	if err != nil {
 		return nil, err
 	}
+	w := &RedisWatch{Topology: mode}
 	switch mode {
 	case "cluster":
 		o, err := redis.ParseClusterURL(u)
@@ -250,7 +538,13 @@ func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 			return nil, errors.New("cache: invalid Redis cluster URL")
 		}
 		requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
-		return redis.NewClusterClient(o), nil
+		o.ClusterStateReloadInterval = clusterStateReload
+		c := redis.NewClusterClient(o)
+		w.reload = func() { c.ReloadState(context.Background()) }
+		// Hooks on the nodes see everything once, including what is sent
+		// to one node directly (the counters' master, Purge).
+		c.OnNewNode(func(n *redis.Client) { n.AddHook(watchHook{w}) })
+		return &RedisClient{UniversalClient: c, Watcher: w}, nil
 	case "sentinel":
 		o, err := redis.ParseFailoverURL(u)
 		if err != nil {
@@ -260,15 +554,24 @@ func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 			return nil, errors.New("cache: Redis sentinel URL needs master_name")
 		}
 		requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
-		return redis.NewFailoverClient(o), nil
+		c := redis.NewFailoverClient(o)
+		c.AddHook(watchHook{w})
+		return &RedisClient{UniversalClient: c, Watcher: w}, nil
 	}
 	o, err := redis.ParseURL(u)
 	if err != nil {
 		return nil, errors.New("cache: invalid Redis URL")
 	}
 	requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
-	return redis.NewClient(o), nil
+	c := redis.NewClient(o)
+	c.AddHook(watchHook{w})
+	return &RedisClient{UniversalClient: c, Watcher: w}, nil
 }
+
+// clusterStateReload bounds how long a Cluster client may route by a slot
+// map older than the cluster's own failover. A reload is one CLUSTER SLOTS
+// to one node, asked only while commands flow.
+const clusterStateReload = time.Second
 
 // requestPathOptions sets what every client needs on the request path,
 // whatever its kind: deadlines from the caller's context, no retries, one

@@ -126,7 +126,7 @@ func TestRedisCancelledContexts(t *testing.T) {
 	if err := c.Invalidate(gone, jsonCall(t, "Contact", "create", `{}`)); err != nil {
 		t.Fatalf("invalidation with a cancelled request context: %v", err)
 	}
-	if g, _ := client.Get(context.Background(), prefix+"g:"+c.tags.entity("Contact")).Uint64(); g != 1 {
+	if g, _ := client.HGet(context.Background(), prefix+"g", c.tags.entity("Contact")).Uint64(); g != 1 {
 		t.Fatalf("generation %d after invalidation", g)
 	}
 }
@@ -139,7 +139,7 @@ func TestRedisStoreForeignValue(t *testing.T) {
 	if e, _, err := s.Get(ctx, "k", nil); e != nil || err != nil {
 		t.Fatalf("foreign value: %v %v", e, err)
 	}
-	client.Set(ctx, prefix+"g:t", "x", time.Minute)
+	client.HSet(ctx, prefix+"g", "t", "x")
 	if _, _, err := s.Get(ctx, "k", []string{"t"}); err == nil {
 		t.Fatal("garbage generation accepted")
 	}

@@ -95,6 +95,9 @@ func (t *TieredStore) listen(ctx context.Context) {
 			// out of the first tier until the subscription is confirmed.
 			t.reset(false)
 			if ctx.Err() == nil {
+				t.back.watch.Report("cache_subscribe", err)
+			}
+			if ctx.Err() == nil {
 				select {
 				case <-ctx.Done():
 				case <-time.After(100 * time.Millisecond):
@@ -201,7 +204,7 @@ func (t *TieredStore) publish(ctx context.Context, tags []string) {
 	if !t.back.br.allow() {
 		return
 	}
-	pctx, cancel := context.WithTimeout(ctx, t.back.timeout)
+	pctx, cancel := context.WithTimeout(WithRedisOp(ctx, "cache_publish"), t.back.timeout)
 	err := t.back.c.Publish(pctx, t.channel, strings.Join(tags, "\n")).Err()
 	cancel()
 	t.back.br.done(err == nil)

@@ -55,7 +55,7 @@ func TestTieredStoreMaxAge(t *testing.T) {
 	c.Serve(ctx, c.Prepare(call, 1), up.fetch)
 	// An invalidation whose message is lost (bumped behind the tier's
 	// back) is seen once MaxAge has passed.
-	client.Incr(ctx, prefix+"g:"+c.tags.entity("Contact"))
+	client.HIncrBy(ctx, prefix+"g", c.tags.entity("Contact"), 1)
 	if c.Lookup(ctx, c.Prepare(call, 1)).State != Fresh {
 		t.Fatal("tier did not answer within MaxAge")
 	}

@@ -29,8 +29,7 @@ func (h *Handler) buildCache() (*cache.Cache, error) {
 	var store cache.Store
 	switch {
 	case h.redisClient != nil:
-		rs := cache.NewRedisStore(h.redisClient, h.redisPrefix+"cache:", cache.RedisOptions{Timeout: time.Duration(cc.RedisTimeout)})
-		h.redisStore = rs
+		rs := h.newRedisStore(time.Duration(cc.RedisTimeout))
 		store = rs
 		if cc.MemoryTier > 0 {
 			ts := cache.NewTieredStore(rs, cache.TierOptions{MaxBytes: cc.MemoryTier})
@@ -134,13 +133,6 @@ func setNoStore(h http.Header) {
 
 // countCacheResult updates the cache metrics after a cache decision.
 func (h *Handler) countCacheResult(status cache.Status) {
-	if h.redisStore != nil {
-		healthy := 1.0
-		if h.redisStore.Down() {
-			healthy = 0
-		}
-		metrics.redisHealthy.Set(healthy)
-	}
 	metrics.cacheResults.WithLabelValues(cacheResultLabel(status)).Inc()
 }
 

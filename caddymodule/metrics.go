@@ -16,7 +16,8 @@ var metrics = struct {
 	authFailures  *prometheus.CounterVec
 	cacheResults  *prometheus.CounterVec
 	upstreamTime  *prometheus.HistogramVec
-	redisHealthy  prometheus.Gauge
+	redisHealthy  prometheus.GaugeFunc
+	redisErrors   *prometheus.CounterVec
 	legacyRefused *prometheus.CounterVec
 	guessing      *prometheus.CounterVec
 }{}
@@ -41,10 +42,14 @@ func initMetrics(registry *prometheus.Registry) {
 			Help:    "Time CiviCRM took to answer a forwarded call.",
 			Buckets: []float64{.005, .01, .025, .05, .075, .1, .15, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"form"})
-		metrics.redisHealthy = prometheus.NewGauge(prometheus.GaugeOpts{
+		metrics.redisHealthy = prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Namespace: ns, Name: "redis_healthy",
-			Help: "1 when the last Redis operation succeeded, 0 when Redis is being skipped.",
-		})
+			Help: "1 when Redis is configured, no Redis operation failed in the last 2s and the cache is not skipping it; else 0.",
+		}, redisHealthy)
+		metrics.redisErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: ns, Name: "redis_errors_total",
+			Help: "Failed Redis operations by operation (cache_get, cache_invalidate, usage_flush, … or the command) and class (timeout, unreachable, crossslot, moved, readonly, …).",
+		}, []string{"op", "class"})
 		metrics.legacyRefused = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: ns, Subsystem: sub, Name: "legacy_refused_total",
 			Help: "Legacy-form requests refused after the configured cut-off date.",
@@ -59,7 +64,7 @@ func initMetrics(registry *prometheus.Registry) {
 		return
 	}
 	for _, c := range []prometheus.Collector{metrics.requests, metrics.authFailures, metrics.cacheResults,
-		metrics.upstreamTime, metrics.redisHealthy, metrics.legacyRefused, metrics.guessing} {
+		metrics.upstreamTime, metrics.redisHealthy, metrics.redisErrors, metrics.legacyRefused, metrics.guessing} {
 		// Several sites may each have a civicrm handler in one config.
 		if err := registry.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError

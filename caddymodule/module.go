@@ -10,7 +10,6 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
 	"github.com/civigate/civigate/authx"
@@ -67,7 +66,9 @@ type Handler struct {
 	// of them live in process memory.
 	Redis string `json:"redis,omitempty"`
 	// RedisPrefix starts every Redis key Civigate writes (default
-	// "civigate:"), so several sites or test runs can share one Redis.
+	// "civigate:"); a fingerprint of the site's identity (the cache
+	// namespace, else the site key) follows it, so several sites can share
+	// one Redis and one prefix without seeing each other's keys.
 	RedisPrefix string `json:"redis_prefix,omitempty"`
 
 	// MaxQueryBytes and MaxBodyBytes bound what Civigate parses; larger
@@ -100,8 +101,8 @@ type Handler struct {
 	closers    []func() error
 
 	redisURL    string // resolved Redis URL; a secret (may hold a password)
-	redisClient redis.UniversalClient
-	redisPrefix string
+	redisClient *cache.RedisClient
+	redisPrefix string // where this site's keys live (see siteRedisPrefix)
 }
 
 // CaddyModule returns the Caddy module information.
@@ -159,17 +160,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint, OmitCredentials: true}
 	h.parse = translate.ParseOptions{MaxQueryBytes: h.MaxQueryBytes, MaxBodyBytes: h.MaxBodyBytes}
-	h.redisURL = strings.TrimSpace(repl.ReplaceKnown(h.Redis, ""))
-	h.redisPrefix = h.RedisPrefix
-	if h.redisPrefix == "" {
-		h.redisPrefix = "civigate:"
-	}
-	if h.redisURL != "" {
-		c, err := acquireRedis(h.redisURL)
-		if err != nil {
-			return err
-		}
-		h.redisClient = c
+	if err := h.provisionRedis(repl); err != nil {
+		return err
 	}
 	if h.Legacy != nil {
 		if err := h.Legacy.provision(); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/civigate/civigate/cache"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -150,13 +151,15 @@ func sortUsage(out []UsageEntry) {
 }
 
 // redisUsage keeps the report in Redis so every instance contributes.
-// Requests only add to an in-memory tally; a background loop writes the
-// tally to Redis once per flush interval, so the report costs Redis a few
+// Requests only add to an in-memory tally; a background loop merges the
+// tally into Redis once per flush interval, so the report costs Redis a few
 // commands a second instead of several per request, and a slow Redis never
-// delays a request.
+// delays a request. The whole report is one hash (fields c|, f| and l|
+// followed by the feature|contact|fingerprint member: count, first and
+// last seen), so the merge touches one key: one Cluster slot, no CROSSSLOT.
 type redisUsage struct {
 	client redis.UniversalClient
-	prefix string
+	key    string
 
 	mu    sync.Mutex
 	tally *memoryUsage // counts since the last flush
@@ -167,10 +170,12 @@ type redisUsage struct {
 const (
 	redisUsageTimeout = 200 * time.Millisecond
 	usageFlushEvery   = time.Second
+	// usageMergeBatch bounds the members one merge script handles.
+	usageMergeBatch = 200
 )
 
 func newRedisUsage(client redis.UniversalClient, prefix string) *redisUsage {
-	u := &redisUsage{client: client, prefix: prefix + "usage:", tally: newMemoryUsage(),
+	u := &redisUsage{client: client, key: prefix + "usage", tally: newMemoryUsage(),
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go u.loop()
 	return u
@@ -186,8 +191,9 @@ func (u *redisUsage) loop() {
 	flushLoop(usageFlushEvery, u.flush, u.stop, u.done)
 }
 
-// flush merges the tally into Redis. A failed flush loses that second's
-// counts (the report is statistics, not an audit log).
+// flush merges the tally into Redis. What a failed merge held goes back
+// into the tally for the next flush (a merge that ran but whose answer was
+// lost may so count twice: the report is statistics, not an audit log).
 func (u *redisUsage) flush() {
 	u.mu.Lock()
 	batch := u.tally.entries
@@ -196,56 +202,98 @@ func (u *redisUsage) flush() {
 	if len(batch) == 0 {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), redisUsageTimeout)
+	ctx, cancel := context.WithTimeout(cache.WithRedisOp(context.Background(), "usage_flush"), redisUsageTimeout)
 	defer cancel()
-	pipe := u.client.Pipeline()
-	for k, e := range batch {
-		member := k.member()
-		// EVAL, not EVALSHA: a pipeline cannot fall back when the script is not cached.
-		usageMerge.Eval(ctx, pipe, []string{u.prefix + member, u.prefix + "index"},
-			member, e.Count, e.FirstSeen.UnixMilli(), e.LastSeen.UnixMilli())
+	var failed []*UsageEntry
+	args := make([]any, 0, 4*min(len(batch), usageMergeBatch))
+	var members []*UsageEntry
+	merge := func() {
+		// EVAL, not EVALSHA: a script cache miss would be a NOSCRIPT error
+		// for the failure count; the script is a few hundred bytes.
+		if len(members) == 0 {
+			return
+		}
+		if len(failed) > 0 || usageMerge.Eval(ctx, u.client, []string{u.key}, args...).Err() != nil {
+			failed = append(failed, members...)
+		}
+		args, members = args[:0], members[:0]
 	}
-	_, _ = pipe.Exec(ctx)
+	for k, e := range batch {
+		args = append(args, k.member(), e.Count, e.FirstSeen.UnixMilli(), e.LastSeen.UnixMilli())
+		members = append(members, e)
+		if len(members) == usageMergeBatch {
+			merge()
+		}
+	}
+	merge()
+	if len(failed) > 0 {
+		u.mu.Lock()
+		u.tally.merge(failed)
+		u.mu.Unlock()
+	}
 }
 
-// usageMerge adds one instance's tally to the shared entry: counts add up,
-// first seen is the earliest and last seen the latest over all instances,
-// whichever flushes first.
+// merge adds entries back into a tally, within its bound.
+func (m *memoryUsage) merge(entries []*UsageEntry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range entries {
+		k := usageKey{e.Feature, usageCaller{e.ContactID, e.KeyFingerprint}}
+		cur, ok := m.entries[k]
+		if !ok {
+			if len(m.entries) >= maxUsageEntries {
+				continue
+			}
+			m.entries[k] = e
+			continue
+		}
+		cur.Count += e.Count
+		if e.FirstSeen.Before(cur.FirstSeen) {
+			cur.FirstSeen = e.FirstSeen
+		}
+		if e.LastSeen.After(cur.LastSeen) {
+			cur.LastSeen = e.LastSeen
+		}
+	}
+}
+
+// usageMerge adds one instance's tally to the shared report: counts add
+// up, first seen is the earliest and last seen the latest over all
+// instances, whichever flushes first. ARGV holds (member, count, first,
+// last) quadruples.
 var usageMerge = redis.NewScript(`
-redis.call('SADD', KEYS[2], ARGV[1])
-redis.call('HINCRBY', KEYS[1], 'count', ARGV[2])
-local first = tonumber(redis.call('HGET', KEYS[1], 'first'))
-if not first or tonumber(ARGV[3]) < first then redis.call('HSET', KEYS[1], 'first', ARGV[3]) end
-local last = tonumber(redis.call('HGET', KEYS[1], 'last'))
-if not last or tonumber(ARGV[4]) > last then redis.call('HSET', KEYS[1], 'last', ARGV[4]) end
+local h = KEYS[1]
+for i = 1, #ARGV, 4 do
+  local m = ARGV[i]
+  redis.call('HINCRBY', h, 'c|' .. m, ARGV[i+1])
+  local first = tonumber(redis.call('HGET', h, 'f|' .. m))
+  if not first or tonumber(ARGV[i+2]) < first then redis.call('HSET', h, 'f|' .. m, ARGV[i+2]) end
+  local last = tonumber(redis.call('HGET', h, 'l|' .. m))
+  if not last or tonumber(ARGV[i+3]) > last then redis.call('HSET', h, 'l|' .. m, ARGV[i+3]) end
+end
 return 1`)
 
 func (u *redisUsage) report(ctx context.Context) ([]UsageEntry, error) {
-	members, err := u.client.SMembers(ctx, u.prefix+"index").Result()
+	fields, err := u.client.HGetAll(cache.WithRedisOp(ctx, "usage_report"), u.key).Result()
 	if err != nil {
 		return nil, err
 	}
-	pipe := u.client.Pipeline()
-	cmds := make([]*redis.MapStringStringCmd, len(members))
-	for i, m := range members {
-		cmds[i] = pipe.HGetAll(ctx, u.prefix+m)
-	}
-	if _, err := pipe.Exec(ctx); err != nil && err != redis.Nil {
-		return nil, err
-	}
-	out := make([]UsageEntry, 0, len(members))
-	for i, m := range members {
+	out := make([]UsageEntry, 0, len(fields)/3)
+	for f, count := range fields {
+		m, ok := strings.CutPrefix(f, "c|")
+		if !ok {
+			continue
+		}
 		parts := strings.SplitN(m, "|", 3)
 		if len(parts) != 3 {
 			continue
 		}
-		h := cmds[i].Val()
 		cid, _ := strconv.ParseInt(parts[1], 10, 64)
-		count, _ := strconv.ParseInt(h["count"], 10, 64)
-		first, _ := strconv.ParseInt(h["first"], 10, 64)
-		last, _ := strconv.ParseInt(h["last"], 10, 64)
+		n, _ := strconv.ParseInt(count, 10, 64)
+		first, _ := strconv.ParseInt(fields["f|"+m], 10, 64)
+		last, _ := strconv.ParseInt(fields["l|"+m], 10, 64)
 		out = append(out, UsageEntry{
-			Feature: parts[0], ContactID: cid, KeyFingerprint: parts[2], Count: count,
+			Feature: parts[0], ContactID: cid, KeyFingerprint: parts[2], Count: n,
 			FirstSeen: time.UnixMilli(first).UTC(), LastSeen: time.UnixMilli(last).UTC(),
 		})
 	}

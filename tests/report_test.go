@@ -144,7 +144,7 @@ func TestLegacyUsageReportSharedThroughRedis(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if n, _ := client.Keys(context.Background(), prefix+"usage:*").Result(); len(n) == 0 {
+	if n, _ := client.Keys(context.Background(), prefix+"*usage").Result(); len(n) == 0 {
 		t.Fatal("the report is not in Redis")
 	}
 }
