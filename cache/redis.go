@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
 // RedisOptions tune a RedisStore. Zero values take the defaults.
@@ -61,6 +62,7 @@ type RedisStore struct {
 	watch   *RedisWatch          // set for clients built by NewRedisClient
 	prefix  string
 	genKey  string
+	channel string // invalidation messages, for memory tiers
 	timeout time.Duration
 	every   time.Duration
 	br      *breaker
@@ -76,9 +78,6 @@ type RedisStore struct {
 	// as last asked (replicas < 0: not known yet).
 	replicas int
 	replID   string
-	// replayed, when set, learns of pending invalidations that finally
-	// reached Redis (the tiered store publishes them).
-	replayed func(ctx context.Context, tags []string)
 
 	stop      chan struct{}
 	done      chan struct{}
@@ -113,6 +112,7 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 		c:              client,
 		prefix:         prefix,
 		genKey:         prefix + "g",
+		channel:        prefix + "invalidate",
 		timeout:        o.Timeout,
 		every:          o.ReplayEvery,
 		br:             newBreaker(o.BreakerThreshold, o.BreakerCooldown, o.Now),
@@ -205,8 +205,8 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 	defer cancel()
 	pending := r.take(r.pending)
 	pipe := r.c.Pipeline()
-	for _, t := range pending {
-		pipe.HIncrBy(ctx, r.genKey, t, 1)
+	if len(pending) > 0 {
+		r.queueBump(ctx, pipe, pending)
 	}
 	ecmd := pipe.Get(ctx, r.entryKey(key))
 	fields := make([]string, len(tags)+1)
@@ -221,8 +221,8 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 		return nil, nil, err
 	}
 	r.br.done(true)
-	if len(pending) > 0 {
-		r.reached(ctx, pending, false)
+	if len(pending) > 0 && r.hasReplicas() {
+		r.add(r.unconfirmed, pending)
 	}
 	vals := gcmd.Val()
 	epoch, ok, err := genValue(vals[len(tags)])
@@ -300,34 +300,35 @@ func (r *RedisStore) Set(ctx context.Context, key string, e *Entry, ttl time.Dur
 // and, when it has replicas, one of them is asked to confirm within half
 // the deadline. Tags Redis does not take are remembered and replayed by
 // the background loop; tags no replica confirmed are bumped again there.
+//
+// The breaker does not apply: an invalidation is rare (it follows a write
+// CiviCRM took its time over) and every one that reaches Redis at once,
+// instead of at the next replay, shortens the time other instances may
+// serve what the write made stale. A success closes the breaker.
 func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 	if len(tags) == 0 {
 		return nil
-	}
-	if !r.br.allow() {
-		r.add(r.pending, tags)
-		return ErrStoreDown
 	}
 	parent := ctx
 	ctx, cancel := context.WithTimeout(WithRedisOp(ctx, "cache_invalidate"), r.timeout)
 	defer cancel()
 	pending := r.take(r.pending)
 	err := r.bump(ctx, append(pending, tags...), max(time.Millisecond, r.timeout/2))
-	r.br.finish(parent, err)
-	if err != nil {
-		r.add(r.pending, pending)
-		r.add(r.pending, tags)
-		return err
+	switch {
+	case err == nil:
+		r.br.recovered()
+		return nil
+	case parent.Err() == nil && !r.br.open():
+		r.br.done(false)
 	}
-	if len(pending) > 0 {
-		r.reached(ctx, pending, true)
-	}
-	return nil
+	r.add(r.pending, pending)
+	r.add(r.pending, tags)
+	return err
 }
 
-// bump increments tags on the master holding the counters, in one
-// pipeline on one connection, followed by WAIT when that master has
-// replicas; tags no replica confirmed become unconfirmed.
+// bump increments tags on the master holding the counters and tells the
+// memory tiers, in one pipeline on one connection, followed by WAIT when
+// that master has replicas; tags no replica confirmed become unconfirmed.
 func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration) error {
 	c, err := r.genMaster(ctx)
 	if err != nil {
@@ -335,35 +336,40 @@ func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration
 		return err
 	}
 	pipe := c.Pipeline()
-	for _, t := range tags {
-		pipe.HIncrBy(ctx, r.genKey, t, 1)
-	}
+	r.queueBump(ctx, pipe, tags)
 	var acks *redis.IntCmd
 	if r.hasReplicas() {
 		// Pipeliner has no Wait; the command is the same.
 		acks = redis.NewIntCmd(ctx, "wait", 1, wait.Milliseconds())
 		_ = pipe.Process(ctx, acks)
 	}
-	cmds, err := pipe.Exec(ctx)
-	if err = firstFailure(cmds, err); err != nil {
-		return err
+	cmds, _ := pipe.Exec(ctx)
+	if acks != nil {
+		cmds = cmds[:len(cmds)-1]
 	}
-	if acks != nil && acks.Val() < 1 {
+	for _, c := range cmds {
+		if failed(c.Err()) {
+			return c.Err()
+		}
+	}
+	// The bumps are in; only the replica's confirmation may be missing. A
+	// WAIT cut short by the deadline (Redis checks its timeout only a few
+	// times a second) is no confirmation either, not a failure.
+	if acks != nil && (acks.Err() != nil || acks.Val() < 1) {
 		r.add(r.unconfirmed, tags)
 	}
 	return nil
 }
 
-// reached notes that pending tags made it to Redis: they still need a
-// replica's confirmation unless confirmed, and the tiered store tells the
-// other instances.
-func (r *RedisStore) reached(ctx context.Context, tags []string, confirmed bool) {
-	if !confirmed && r.hasReplicas() {
-		r.add(r.unconfirmed, tags)
+// queueBump adds the increments of tags to pipe, then the message that
+// makes every instance's memory tier forget what it learned of them (sent
+// by every instance, tier or not, so mixed configurations stay coherent;
+// on Cluster a PUBLISH reaches every node's subscribers).
+func (r *RedisStore) queueBump(ctx context.Context, pipe redis.Pipeliner, tags []string) {
+	for _, t := range tags {
+		pipe.HIncrBy(ctx, r.genKey, t, 1)
 	}
-	if r.replayed != nil {
-		r.replayed(ctx, tags)
-	}
+	pipe.Publish(ctx, r.channel, strings.Join(tags, "\n"))
 }
 
 // genMaster is the client that reaches the master holding the counters:
@@ -413,9 +419,6 @@ func (r *RedisStore) replay() {
 		return
 	}
 	r.br.recovered()
-	if len(pending) > 0 && r.replayed != nil {
-		r.replayed(ctx, pending)
-	}
 }
 
 // check asks the counters' master for its replication state: how many
@@ -538,6 +541,7 @@ func NewRedisClient(rawURL string) (*RedisClient, error) {
 			return nil, errors.New("cache: invalid Redis cluster URL")
 		}
 		requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
+		quietConnect(&o.DisableIdentity, &o.MaintNotificationsConfig)
 		o.ClusterStateReloadInterval = clusterStateReload
 		c := redis.NewClusterClient(o)
 		w.reload = func() { c.ReloadState(context.Background()) }
@@ -554,6 +558,7 @@ func NewRedisClient(rawURL string) (*RedisClient, error) {
 			return nil, errors.New("cache: Redis sentinel URL needs master_name")
 		}
 		requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
+		o.DisableIdentity = true // (Sentinel clients never opt in to maintenance notifications)
 		c := redis.NewFailoverClient(o)
 		c.AddHook(watchHook{w})
 		return &RedisClient{UniversalClient: c, Watcher: w}, nil
@@ -563,6 +568,7 @@ func NewRedisClient(rawURL string) (*RedisClient, error) {
 		return nil, errors.New("cache: invalid Redis URL")
 	}
 	requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
+	quietConnect(&o.DisableIdentity, &o.MaintNotificationsConfig)
 	c := redis.NewClient(o)
 	c.AddHook(watchHook{w})
 	return &RedisClient{UniversalClient: c, Watcher: w}, nil
@@ -583,6 +589,17 @@ func requestPathOptions(ctxTimeout *bool, maxRetries, dialerRetries *int, dial, 
 	}
 	if *pool == 0 {
 		*pool = 100 * time.Millisecond
+	}
+}
+
+// quietConnect keeps a new connection to its own handshake: no CLIENT
+// SETINFO and no maintenance-notification opt-in, which Redis before 7.2
+// refuses (a failed command each) and which cost a round trip on every
+// reconnection after a failover.
+func quietConnect(disableIdentity *bool, maint **maintnotifications.Config) {
+	*disableIdentity = true
+	if *maint == nil {
+		*maint = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 	}
 }
 

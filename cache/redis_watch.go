@@ -141,6 +141,16 @@ var redisCommands = map[string]bool{
 	"ping": true, "cluster": true,
 }
 
+// handshake commands are go-redis's own on a new connection; it copes
+// with their refusal (an older Redis), so they are not failures.
+func handshake(cmd redis.Cmder) bool {
+	switch strings.ToLower(cmd.Name()) {
+	case "hello", "client":
+		return true
+	}
+	return false
+}
+
 func redisOp(ctx context.Context, cmd redis.Cmder) string {
 	if op, ok := ctx.Value(redisOpKey{}).(string); ok {
 		return op
@@ -159,7 +169,9 @@ func (h watchHook) DialHook(next redis.DialHook) redis.DialHook { return next }
 func (h watchHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		err := next(ctx, cmd)
-		h.w.Report(redisOp(ctx, cmd), err)
+		if !handshake(cmd) {
+			h.w.Report(redisOp(ctx, cmd), err)
+		}
 		return err
 	}
 }
@@ -167,7 +179,7 @@ func (h watchHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h watchHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		err := next(ctx, cmds)
-		if len(cmds) == 0 {
+		if len(cmds) == 0 || handshake(cmds[0]) {
 			return err
 		}
 		// One report per pipeline: its first real failure.

@@ -65,14 +65,13 @@ func NewTieredStore(back *RedisStore, o TierOptions) *TieredStore {
 	t := &TieredStore{
 		back:    back,
 		front:   NewMemoryStore(o.MaxBytes, o.Now),
-		channel: back.prefix + "invalidate",
+		channel: back.channel,
 		maxAge:  o.MaxAge,
 		now:     o.Now,
 		gens:    make(map[string]learned),
 		cancel:  cancel,
 		done:    make(chan struct{}),
 	}
-	back.replayed = t.publish
 	t.sub = back.c.Subscribe(ctx, t.channel)
 	go t.listen(ctx)
 	return t
@@ -187,27 +186,11 @@ func (t *TieredStore) Set(ctx context.Context, key string, e *Entry, ttl time.Du
 	return err
 }
 
-// Invalidate implements Store: bump in Redis, forget locally, and tell the
-// other instances.
+// Invalidate implements Store: forget locally, bump in Redis (which tells
+// the other instances).
 func (t *TieredStore) Invalidate(ctx context.Context, tags ...string) error {
 	t.forget(tags)
-	err := t.back.Invalidate(ctx, tags...)
-	if err == nil {
-		t.publish(ctx, tags)
-	}
-	return err
-}
-
-// publish tells the other instances' first tiers. Failure is tolerable:
-// they stop trusting what they learned after MaxAge anyway.
-func (t *TieredStore) publish(ctx context.Context, tags []string) {
-	if !t.back.br.allow() {
-		return
-	}
-	pctx, cancel := context.WithTimeout(WithRedisOp(ctx, "cache_publish"), t.back.timeout)
-	err := t.back.c.Publish(pctx, t.channel, strings.Join(tags, "\n")).Err()
-	cancel()
-	t.back.br.done(err == nil)
+	return t.back.Invalidate(ctx, tags...)
 }
 
 // Purge implements Store.

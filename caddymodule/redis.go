@@ -28,11 +28,26 @@ func init() {
 
 type redisLogger struct{}
 
+// sentinelMasters remembers the master address go-redis last learned for
+// each Sentinel master name, so that a change (a failover) is told apart
+// from the first discovery.
+var sentinelMasters = struct {
+	sync.Mutex
+	addr map[string]string
+}{addr: map[string]string{}}
+
 func (redisLogger) Printf(_ context.Context, format string, v ...any) {
 	log := caddy.Log().Named("civigate.redis")
-	if strings.HasPrefix(format, "sentinel: new master") {
-		log.Warn("redis: Sentinel failed over to a new master", zap.String("topology", "sentinel"))
-		return
+	if strings.HasPrefix(format, "sentinel: new master") && len(v) == 2 {
+		name, addr := fmt.Sprint(v[0]), fmt.Sprint(v[1])
+		sentinelMasters.Lock()
+		before := sentinelMasters.addr[name]
+		sentinelMasters.addr[name] = addr
+		sentinelMasters.Unlock()
+		if before != "" && before != addr {
+			log.Warn("redis: Sentinel failed over to a new master", zap.String("topology", "sentinel"))
+			return
+		}
 	}
 	log.Debug(fmt.Sprintf(format, v...))
 }

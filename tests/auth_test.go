@@ -60,7 +60,13 @@ func do(t *testing.T, method, target, body string, header http.Header) answer {
 // doReq sends r and reads the whole answer.
 func doReq(t *testing.T, r *http.Request) answer {
 	t.Helper()
-	resp, err := http.DefaultClient.Do(r)
+	return doWith(t, http.DefaultClient, r)
+}
+
+// doWith sends r with client; the answer is read whole.
+func doWith(t *testing.T, client *http.Client, r *http.Request) answer {
+	t.Helper()
+	resp, err := client.Do(r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,14 +26,22 @@ type privateRedis struct {
 	Port int
 	cmd  *exec.Cmd
 	done chan struct{}
+	// conf, when set, is a config file given first (a Sentinel's); extra
+	// are more options (cluster mode, replicaof, --sentinel).
+	conf  string
+	extra []string
 }
 
-func startPrivateRedis(t testing.TB) *privateRedis {
+func startPrivateRedis(t testing.TB) *privateRedis { return startRedisWith(t, "") }
+
+// startRedisWith starts a private redis-server with a config file (or "")
+// and extra options; it is killed when the test ends.
+func startRedisWith(t testing.TB, conf string, extra ...string) *privateRedis {
 	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatal("redis-server is not installed (.ci/run installs it)")
 	}
-	r := &privateRedis{t: t, Port: freePort(t)}
+	r := &privateRedis{t: t, Port: freePort(t), conf: conf, extra: extra}
 	r.start()
 	t.Cleanup(r.kill)
 	return r
@@ -43,8 +51,14 @@ func (r *privateRedis) URL() string { return fmt.Sprintf("redis://127.0.0.1:%d",
 
 func (r *privateRedis) start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", fmt.Sprint(r.Port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", r.t.TempDir(), "--loglevel", "warning")
+	var args []string
+	if r.conf != "" {
+		args = append(args, r.conf)
+	}
+	args = append(args, "--port", fmt.Sprint(r.Port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", r.t.TempDir(), "--loglevel", "warning",
+		"--repl-diskless-sync-delay", "0")
+	r.cmd = exec.Command("redis-server", append(args, r.extra...)...)
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatal(err)
@@ -197,6 +211,7 @@ type outcome struct {
 	body   string
 	err    error
 	at     time.Duration // since the load began
+	seq    int64         // the number send was given
 }
 
 // loadRun sends requests from workers goroutines until d has passed or max
@@ -230,7 +245,7 @@ func runLoad(ctx context.Context, workers int, d time.Duration, max int64,
 				if i > max {
 					return
 				}
-				o := outcome{at: time.Since(begin)}
+				o := outcome{at: time.Since(begin), seq: i}
 				req, err := send(i)
 				var resp *http.Response
 				if err == nil {

@@ -1,0 +1,225 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// A write whose invalidation Redis refused reaches the other instances as
+// soon as Redis takes writes again, although the writing instance makes
+// no further call: its background loop replays it.
+func TestRedisInvalidationReplayedWhileIdle(t *testing.T) {
+	_, u := startRedis(t)
+	client, err := NewRedisClient(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx := context.Background()
+	opts := RedisOptions{Timeout: 200 * time.Millisecond, ReplayEvery: 20 * time.Millisecond}
+	sa, sb := NewRedisStore(client, "r:", opts), NewRedisStore(client, "r:", opts)
+	defer sa.Close()
+	defer sb.Close()
+	a, _ := New(Config{Namespace: "s"}, sa)
+	b, _ := New(Config{Namespace: "s"}, sb)
+	up := &counter{resp: ok200(okBody)}
+	call := jsonCall(t, "Contact", "get", ``)
+	waitFor(t, func() bool { return b.Serve(ctx, b.Prepare(call, 1), up.fetch).Status.Hit })
+
+	// Redis refuses writes (NOREPLICAS), reads still work.
+	client.ConfigSet(ctx, "min-replicas-to-write", "1")
+	if err := a.Invalidate(ctx, jsonCall(t, "Contact", "create", `{}`)); err == nil {
+		t.Fatal("the invalidation went through although Redis refuses writes")
+	}
+	if res := b.Lookup(ctx, b.Prepare(call, 1)); res.State != Fresh {
+		t.Fatalf("test set-up: the entry should still look fresh while the write is refused: %v", res.State)
+	}
+	client.ConfigSet(ctx, "min-replicas-to-write", "0")
+	// a makes no call from now on.
+	waitFor(t, func() bool { return b.Lookup(ctx, b.Prepare(call, 1)).State == Miss })
+}
+
+// If the hash of generation counters is lost (a restart without
+// persistence, an eviction, a failover to a replica that never had it),
+// entries stored before are misses: a counter starting again from zero
+// must not make an invalidated entry current again.
+func TestRedisLostGenerationsInvalidateEverything(t *testing.T) {
+	client, prefix := testRedis(t)
+	ctx := context.Background()
+	store := NewRedisStore(client, prefix, RedisOptions{Timeout: 200 * time.Millisecond})
+	defer store.Close()
+	c, _ := New(Config{Namespace: "s"}, store)
+	up := &counter{resp: ok200(okBody)}
+	call := jsonCall(t, "Contact", "get", ``)
+	c.Serve(ctx, c.Prepare(call, 1), up.fetch) // stored while Contact's counter is 0
+	if err := c.Invalidate(ctx, jsonCall(t, "Contact", "create", `{}`)); err != nil {
+		t.Fatal(err)
+	}
+	// Lose every counter, whatever the layout.
+	for _, k := range client.Keys(ctx, prefix+"g*").Val() {
+		client.Del(ctx, k)
+	}
+	if res := c.Lookup(ctx, c.Prepare(call, 1)); res.State != Miss {
+		t.Fatalf("an entry invalidated before the counters were lost is served again: %v", res.State)
+	}
+}
+
+// With a replica, an invalidation waits for it (WAIT); when the replica
+// does not confirm in time, the background loop bumps the counters again
+// until one does, so a failover to that replica cannot lose it.
+func TestRedisInvalidationConfirmedByReplica(t *testing.T) {
+	_, u := startRedis(t)
+	port := strings.TrimPrefix(u, "redis://127.0.0.1:")
+	replica := startReplica(t, port)
+	client, err := NewRedisClient(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	ctx := context.Background()
+	waitFor(t, func() bool {
+		info, _ := client.Info(ctx, "replication").Result()
+		return strings.Contains(info, "connected_slaves:1") && strings.Contains(info, "state=online")
+	})
+	store := NewRedisStore(client, "w:", RedisOptions{Timeout: 100 * time.Millisecond, ReplayEvery: 20 * time.Millisecond})
+	defer store.Close()
+	waitFor(t, store.hasReplicas)
+	noneUnconfirmed := func() bool {
+		store.mu.Lock()
+		defer store.mu.Unlock()
+		return len(store.unconfirmed) == 0
+	}
+	if err := store.Invalidate(ctx, "t"); err != nil {
+		t.Fatal(err)
+	}
+	// A replica fresh from its first sync may take a moment to confirm.
+	waitFor(t, noneUnconfirmed)
+
+	if err := replica.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := client.HGet(ctx, "w:g", "t").Int()
+	if err := store.Invalidate(ctx, "t"); err != nil {
+		t.Fatalf("the master took the invalidation, the caller must not see an error: %v", err)
+	}
+	if store.Down() {
+		t.Fatal("a replica that does not confirm made the cache skip Redis")
+	}
+	store.mu.Lock()
+	_, unconfirmed := store.unconfirmed["t"]
+	store.mu.Unlock()
+	if !unconfirmed {
+		// The loop may already have taken it: then the counter moved on.
+		if g, _ := client.HGet(ctx, "w:g", "t").Int(); g <= before+1 {
+			t.Fatal("an invalidation no replica confirmed was not kept for another bump")
+		}
+	}
+	if err := replica.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	// The loop bumps it again until the replica confirms: the replica
+	// ends up with more than the one bump it missed.
+	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(replicaPort(replica))})
+	defer rc.Close()
+	waitFor(t, func() bool {
+		g, _ := rc.HGet(ctx, "w:g", "t").Int()
+		return g > before+1
+	})
+	waitFor(t, noneUnconfirmed)
+}
+
+func startReplica(t *testing.T, masterPort string) *exec.Cmd {
+	t.Helper()
+	port := strconv.Itoa(freePort(t))
+	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--dir", t.TempDir(), "--replicaof", "127.0.0.1", masterPort, "--repl-diskless-load", "on-empty-db")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGCONT)
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	waitFor(t, func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+port)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+	return cmd
+}
+
+func replicaPort(cmd *exec.Cmd) int {
+	for i, a := range cmd.Args {
+		if a == "--port" {
+			p, _ := strconv.Atoi(cmd.Args[i+1])
+			return p
+		}
+	}
+	return 0
+}
+
+// Failures are classified into a small fixed set; what the caller cancels
+// and a missing key are no failures.
+func TestClassifyRedisError(t *testing.T) {
+	proto := func(msg string) error { return replyError(t, msg) }
+	cases := []struct {
+		err  error
+		want string
+	}{
+		{nil, ""},
+		{redis.Nil, ""},
+		{context.Canceled, ""},
+		{context.DeadlineExceeded, "timeout"},
+		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), "timeout"},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, "unreachable"},
+		{errors.New("redis: connection pool timeout"), "unreachable"},
+		{proto("CROSSSLOT Keys in request don't hash to the same slot"), "crossslot"},
+		{proto("MOVED 3999 127.0.0.1:6381"), "moved"},
+		{proto("ASK 3999 127.0.0.1:6381"), "ask"},
+		{proto("READONLY You can't write against a read only replica."), "readonly"},
+		{proto("CLUSTERDOWN The cluster is down"), "clusterdown"},
+		{proto("LOADING Redis is loading the dataset in memory"), "loading"},
+		{proto("NOSCRIPT No matching script"), "noscript"},
+		{proto("NOREPLICAS Not enough good replicas to write."), "other"},
+	}
+	for _, tc := range cases {
+		if got := classifyRedisError(tc.err); got != tc.want {
+			t.Errorf("%v: %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// replyError is msg as an error reply of a real Redis, as go-redis
+// returns it.
+func replyError(t *testing.T, msg string) error {
+	client, _ := testRedis(t)
+	return client.Eval(context.Background(), "return redis.error_reply(ARGV[1])", nil, msg).Err()
+}
+
+// The breaker says when it opens and when it closes, once each.
+func TestBreakerReportsChanges(t *testing.T) {
+	var changes []bool
+	b := newBreaker(2, time.Hour, nil)
+	b.onChange = func(open bool) { changes = append(changes, open) }
+	b.done(false)
+	b.done(false)
+	b.done(false)
+	b.recovered()
+	b.recovered()
+	if fmt.Sprint(changes) != "[true false]" {
+		t.Fatalf("changes %v, want [true false]", changes)
+	}
+}

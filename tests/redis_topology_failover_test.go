@@ -1,0 +1,365 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// failoverFigures are what one failover under load measured.
+type failoverFigures struct {
+	Topology         string
+	Requests         int64         // client requests of the load and the probes
+	Failed           int64         // of them, answered wrongly or not at all
+	Failover         time.Duration // kill → the topology's new master in place
+	CacheBack        [2]time.Duration
+	GuessingBack     [2]time.Duration // from the topology's failover
+	StaleHits        int64            // answers older than a write acknowledged before they were asked
+	StaleHitsLate    int64            // of them, asked more than 2s after the write and after the failover
+	HealthWentToZero [2]bool
+}
+
+// probeSample is one probe's start (since the load began) and outcome.
+type probeSample struct {
+	at time.Duration
+	ok bool
+}
+
+// probeLog collects samples from one goroutine per instance.
+type probeLog struct {
+	mu      sync.Mutex
+	samples [2][]probeSample
+}
+
+func (p *probeLog) add(i int, s probeSample) {
+	p.mu.Lock()
+	p.samples[i] = append(p.samples[i], s)
+	p.mu.Unlock()
+}
+
+// back is when instance i's probes worked again for good after failing
+// from kill on: the first success after the last failure (kill itself
+// when no probe failed), or -1 when they never worked again. A probe that
+// fails late, for whatever reason, only makes the figure worse.
+func (p *probeLog) back(i int, kill time.Duration) time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := append([]probeSample(nil), p.samples[i]...)
+	sort.Slice(s, func(a, b int) bool { return s[a].at < s[b].at })
+	back := kill
+	for k, x := range s {
+		if x.at < kill || x.ok {
+			continue
+		}
+		back = -1
+		for _, y := range s[k+1:] {
+			if y.ok {
+				back = y.at
+				break
+			}
+		}
+	}
+	return back
+}
+
+// failoverUnderLoad kills (SIGKILL) the master holding the site's
+// generation counters while both instances serve a bounded load of cached
+// and uncached reads with a write every 300ms, and measures:
+//   - failed client requests: there must be none (Redis is never a
+//     dependency of an answer);
+//   - when caching works again on each instance (a probe every 50ms reads
+//     a new key: "stored" means the lookup and the store both reached
+//     Redis) and when guessing protection works again (a probe from a new
+//     client address every 150ms: its 4th bad key must get 429), both
+//     within 2s of the topology's own failover;
+//   - stale answers: none may be asked more than 2s after both the write
+//     that made them stale and the failover;
+//   - the health gauge of both instances goes to 0 meanwhile.
+func (e *topoEnv) failoverUnderLoad(t *testing.T) {
+	var victim *privateRedis
+	var gensKey string
+	switch e.tp.name {
+	case "sentinel":
+		victim = e.tp.node(e.tp.sentinelMasterPort())
+	case "cluster":
+		var port int
+		port, gensKey = e.tp.findKey(e.prefix + "*cache:g*")
+		victim = e.tp.node(port)
+	}
+	if victim == nil {
+		t.Fatalf("%s: no master holding the generation counters found", e.tp.name)
+	}
+	fig := failoverFigures{Topology: e.tp.name}
+	begin := time.Now()
+	since := func() time.Duration { return time.Since(begin) }
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var requests, failed atomic.Int64
+	var failures sync.Map
+	fail := func(what string) {
+		if failed.Add(1) <= 10 {
+			failures.Store(what, true)
+		}
+	}
+
+	// Writes: every 300ms through alternate instances; acks[n] is when
+	// write n was acknowledged.
+	var acksMu sync.Mutex
+	acks := map[int64]time.Duration{}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for k := 0; ctx.Err() == nil; k++ {
+			r, _ := e.writeRequest(k % 2)
+			o := doRequest(r)
+			requests.Add(1)
+			if n := writeNumber(o.body); o.err != nil || o.status != 200 || n == 0 {
+				fail("write: " + o.describe())
+			} else {
+				acksMu.Lock()
+				acks[n] = since()
+				acksMu.Unlock()
+			}
+			sleepCtx(ctx, 300*time.Millisecond)
+		}
+	}()
+
+	// Load: cached reads (20 keys over 2 contacts) and uncached ones.
+	type read struct {
+		at     time.Duration
+		inst   int
+		writes int64
+	}
+	var readsMu sync.Mutex
+	var reads []read
+	wait := goLoad(ctx, 4, 60*time.Second, 1_000_000, func(i int64) (*http.Request, error) {
+		q := fmt.Sprintf("load-%d", i%20)
+		if i%4 == 0 {
+			q = fmt.Sprintf("uncached-%d", i)
+		}
+		return http.NewRequest("GET", e.readURL(int(i%2), 2+i%2, q), nil)
+	}, func(o outcome) string {
+		if o.err != nil || o.status != 200 || !strings.Contains(o.body, `"is_error":0`) {
+			return o.describe()
+		}
+		readsMu.Lock()
+		reads = append(reads, read{o.at, int(o.seq % 2), writesIn(o.body)})
+		readsMu.Unlock()
+		return ""
+	})
+
+	// Probes, one goroutine of each kind per instance.
+	var cacheProbes, guessProbes probeLog
+	for i := range e.insts {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for k := 0; ctx.Err() == nil; k++ {
+				at := since()
+				resp, err := http.Get(e.readURL(i, 3, fmt.Sprintf("probe-%d-%d", i, k)))
+				requests.Add(1)
+				stored := false
+				if err != nil {
+					fail("cache probe: " + err.Error())
+				} else {
+					var b strings.Builder
+					_, _ = bufioReader(resp.Body).WriteTo(&b)
+					resp.Body.Close()
+					if resp.StatusCode != 200 || !strings.Contains(b.String(), `"is_error":0`) {
+						fail(fmt.Sprintf("cache probe: status %d: %.200s", resp.StatusCode, b.String()))
+					}
+					stored = strings.Contains(resp.Header.Get("Cache-Status"), "stored")
+				}
+				cacheProbes.add(i, probeSample{at, stored})
+				sleepCtx(ctx, 50*time.Millisecond)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			for k := 0; ctx.Err() == nil; k++ {
+				at := since()
+				client := fromAddress(fmt.Sprintf("127.%d.%d.%d", 20+i, k/250, k%250+1))
+				bad := fmt.Sprintf("bad-%d-%d-%s", i, k, e.sk)
+				status := 0
+				for a := 0; a < 4; a++ {
+					r, _ := http.NewRequest("GET", e.insts[i].URL+externPath+"?entity=Contact&action=get&json=1&key="+e.sk+"&api_key="+bad, nil)
+					resp, err := client.Do(r)
+					requests.Add(1)
+					if err != nil {
+						fail("guessing probe: " + err.Error())
+						break
+					}
+					resp.Body.Close()
+					status = resp.StatusCode
+					if status != 200 && status != http.StatusTooManyRequests {
+						fail(fmt.Sprintf("guessing probe: status %d", status))
+					}
+				}
+				guessProbes.add(i, probeSample{at, status == http.StatusTooManyRequests})
+				sleepCtx(ctx, 150*time.Millisecond)
+			}
+		}()
+	}
+
+	// Health gauges, watched from the kill on.
+	var healthZero [2]atomic.Bool
+	watchHealth := func() {
+		for i, inst := range e.insts {
+			resp, err := http.Get(inst.Admin + "/metrics")
+			if err != nil {
+				continue
+			}
+			var b strings.Builder
+			_, _ = bufioReader(resp.Body).WriteTo(&b)
+			resp.Body.Close()
+			if strings.Contains(b.String(), "\ncivigate_redis_healthy 0\n") {
+				healthZero[i].Store(true)
+			}
+		}
+	}
+
+	time.Sleep(1500 * time.Millisecond)
+	kill := since()
+	victim.kill()
+	// The topology's own failover: a new master in place and known.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		watchHealth()
+		var port int
+		switch e.tp.name {
+		case "sentinel":
+			port = e.tp.sentinelMasterPort()
+		case "cluster":
+			port = e.tp.clusterMasterOf(gensKey, victim.Port)
+		}
+		if port != 0 && port != victim.Port {
+			info, err := e.tp.client(port).Info(context.Background(), "replication").Result()
+			if err == nil && infoField(info, "role") == "master" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			stop()
+			t.Fatalf("%s: no failover within 30s of killing the master on port %d", e.tp.name, victim.Port)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	failover := since()
+	fig.Failover = failover - kill
+	// Keep the load on for 4s more, watching the gauges.
+	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
+		watchHealth()
+	}
+	stop()
+	lr := wait()
+	wg.Wait()
+	fig.Requests = requests.Load() + lr.Requests
+	fig.Failed = failed.Load() + lr.Failed()
+
+	sinceFailover := func(back time.Duration) time.Duration {
+		if back < 0 {
+			return never
+		}
+		return back - failover
+	}
+	for i := range e.insts {
+		fig.CacheBack[i] = sinceFailover(cacheProbes.back(i, kill))
+		fig.GuessingBack[i] = sinceFailover(guessProbes.back(i, kill))
+		fig.HealthWentToZero[i] = healthZero[i].Load()
+	}
+	acksMu.Lock()
+	for _, r := range reads {
+		for n, ackAt := range acks {
+			if r.writes >= n || ackAt >= r.at {
+				continue
+			}
+			fig.StaleHits++
+			if r.at-max(ackAt, failover) > 2*time.Second {
+				fig.StaleHitsLate++
+			}
+			if fig.StaleHits <= 5 {
+				t.Logf("stale answer on instance %d asked %v after the failover: as of write %d, write %d acknowledged %v after it",
+					r.inst, (r.at - failover).Round(time.Millisecond), r.writes, n, (ackAt - failover).Round(time.Millisecond))
+			}
+			break
+		}
+	}
+	acksMu.Unlock()
+
+	t.Logf("RELIABILITY %s: %d requests, %d failed; failover %v after the kill; caching back %s / %s and guessing protection back %s / %s after it (instance with / without memory tier); %d stale answers (%d late); health gauge went to 0: %v",
+		fig.Topology, fig.Requests, fig.Failed, fig.Failover.Round(10*time.Millisecond),
+		seconds(fig.CacheBack[0]), seconds(fig.CacheBack[1]), seconds(fig.GuessingBack[0]), seconds(fig.GuessingBack[1]),
+		fig.StaleHits, fig.StaleHitsLate, fig.HealthWentToZero)
+	if out := os.Getenv("CIVIGATE_RELIABILITY_OUT"); out != "" {
+		appendFigures(t, out, fig)
+	}
+
+	if fig.Failed > 0 {
+		var list []string
+		failures.Range(func(k, _ any) bool { list = append(list, k.(string)); return true })
+		t.Errorf("%d of %d client requests failed during the failover: %v", fig.Failed, fig.Requests, list)
+	}
+	for i := range e.insts {
+		if b := fig.CacheBack[i]; b > 2*time.Second {
+			t.Errorf("instance %d: caching back %s after the topology's failover, want within 2s", i, seconds(b))
+		}
+		if b := fig.GuessingBack[i]; b > 2*time.Second {
+			t.Errorf("instance %d: guessing protection back %s after the topology's failover, want within 2s", i, seconds(b))
+		}
+		if !fig.HealthWentToZero[i] {
+			t.Errorf("instance %d: civigate_redis_healthy never went to 0 while its Redis master was dead", i)
+		}
+		if !strings.Contains(e.insts[i].logText(), `"msg":"redis operation failed"`) {
+			t.Errorf("instance %d logged no failed Redis operation during the failover", i)
+		}
+	}
+	if fig.StaleHitsLate > 0 {
+		t.Errorf("%d answers were older than a write acknowledged more than 2s before them and the failover", fig.StaleHitsLate)
+	}
+	// And afterwards the gauge is back to 1 everywhere.
+	for i, inst := range e.insts {
+		waitUntil(t, 5*time.Second, fmt.Sprintf("instance %d healthy again", i), func() bool {
+			e.read(t, i, 3, "after-failover")
+			return strings.Contains(inst.metricsText(t), "\ncivigate_redis_healthy 1\n")
+		})
+	}
+}
+
+// never is a probe's "back" when it never worked again.
+const never = time.Duration(1<<63 - 1)
+
+func seconds(d time.Duration) string {
+	if d == never {
+		return "never"
+	}
+	return fmt.Sprintf("%.2fs", d.Seconds())
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// appendFigures adds one markdown table row to path, for BENCHMARKS.md.
+func appendFigures(t *testing.T, path string, f failoverFigures) {
+	row := fmt.Sprintf("| %s | %d | %d | %.1fs | %s / %s | %s / %s | %d (%d late) |\n",
+		f.Topology, f.Requests, f.Failed, f.Failover.Seconds(), seconds(f.CacheBack[0]), seconds(f.CacheBack[1]),
+		seconds(f.GuessingBack[0]), seconds(f.GuessingBack[1]), f.StaleHits, f.StaleHitsLate)
+	fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Logf("figures not written: %v", err)
+		return
+	}
+	defer fh.Close()
+	_, _ = fh.WriteString(row)
+}
