@@ -9,7 +9,7 @@ CIVIGATE_LISTEN ?= :8080
 CIVIGATE_ADMIN ?= localhost:2019
 export CIVIGATE_LISTEN CIVIGATE_ADMIN
 
-.PHONY: run test bench fuzz caddy loadtest build clean
+.PHONY: run test bench fuzz caddy loadtest reliability build clean
 
 build:
 	$(GO) build -o bin/civigate ./cmd/civigate
@@ -34,6 +34,13 @@ test:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 20m ./...
+
+# make reliability: Redis topologies started for real (plain, Sentinel, Cluster), two Civigate
+# processes each, a master killed under load (RUNS times, default 3); writes the Reliability
+# section of BENCHMARKS.md.
+RUNS ?= 3
+reliability:
+	set -o pipefail; CIVIGATE_RELIABILITY_MD=$(CURDIR)/BENCHMARKS.md $(GO) test -count=$(RUNS) -timeout 30m -run '^TestRedisTopologies$$' -v ./tests/ | grep -E '^(---|ok|FAIL)|RELIABILITY'
 
 # wrk against real processes on 127.0.0.1 (Civigate, a CiviCRM stub, a private
 # redis-server, plain-Caddy baselines); prints one table and writes BENCHMARKS.md.

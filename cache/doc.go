@@ -37,4 +37,10 @@
 //   - The store is never allowed to slow a request down: every Redis
 //     operation has a millisecond deadline and a circuit breaker skips Redis
 //     while it is failing. Lookups then miss, stores are dropped.
+//   - An outage or a failover loses no invalidation (RedisStore): what Redis
+//     did not take is replayed by a background loop, what no replica
+//     confirmed is bumped again, a lost counter hash changes the epoch mixed
+//     into every generation, and an instance back from an outage distrusts
+//     older entries for a second. No command needs two keys in one Cluster
+//     slot.
 package cache

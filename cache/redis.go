@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,7 +35,12 @@ type RedisOptions struct {
 	// OnMasterChange learns that the master holding the generation
 	// counters is no longer the one it was (a failover or a restart).
 	OnMasterChange func()
-	// Now is the clock (default time.Now).
+	// OutageGrace is how long, after the store was skipped for failing
+	// and answers again, entries stored before it answered again are
+	// misses (default 1s): long enough for the other instances to replay
+	// the invalidations Redis could not take meanwhile.
+	OutageGrace time.Duration
+	// Now is the breaker's clock (default time.Now).
 	Now func() time.Time
 }
 
@@ -53,9 +59,11 @@ type RedisOptions struct {
 // Invalidations Redis did not take are kept and retried by a background
 // loop every ReplayEvery until Redis takes them, so a write made during an
 // outage reaches the other instances as soon as Redis is reachable again,
-// even if this instance serves nothing more. Invalidations no replica
-// confirmed within the deadline are bumped again (until one does), so a
-// failover cannot lose them.
+// even if this instance serves nothing more; and an instance whose store
+// was failing distrusts entries stored before it answered again for
+// OutageGrace, the time the others need to replay theirs. Invalidations no
+// replica confirmed within the deadline are bumped again (until one does),
+// so a failover cannot lose them.
 type RedisStore struct {
 	c       redis.UniversalClient
 	cluster *redis.ClusterClient // set on Cluster
@@ -66,9 +74,11 @@ type RedisStore struct {
 	timeout time.Duration
 	every   time.Duration
 	br      *breaker
-	now     func() time.Time
+	grace   time.Duration
 
 	onMasterChange func()
+	// recoveredAt is when the breaker last closed (unix nanoseconds).
+	recoveredAt atomic.Int64
 
 	mu sync.Mutex
 	// pending are invalidations Redis did not take; unconfirmed reached
@@ -105,8 +115,8 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 	if o.ReplayEvery <= 0 {
 		o.ReplayEvery = defaultEvery
 	}
-	if o.Now == nil {
-		o.Now = time.Now
+	if o.OutageGrace <= 0 {
+		o.OutageGrace = time.Second
 	}
 	r := &RedisStore{
 		c:              client,
@@ -116,7 +126,7 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 		timeout:        o.Timeout,
 		every:          o.ReplayEvery,
 		br:             newBreaker(o.BreakerThreshold, o.BreakerCooldown, o.Now),
-		now:            o.Now,
+		grace:          o.OutageGrace,
 		onMasterChange: o.OnMasterChange,
 		pending:        make(map[string]struct{}),
 		unconfirmed:    make(map[string]struct{}),
@@ -124,7 +134,14 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 		stop:           make(chan struct{}),
 		done:           make(chan struct{}),
 	}
-	r.br.onChange = o.OnDown
+	r.br.onChange = func(open bool) {
+		if !open {
+			r.recoveredAt.Store(time.Now().UnixNano())
+		}
+		if o.OnDown != nil {
+			o.OnDown(open)
+		}
+	}
 	base := client
 	if rc, ok := client.(*RedisClient); ok {
 		r.watch, base = rc.Watcher, rc.UniversalClient
@@ -134,11 +151,13 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 	return r
 }
 
-// Close stops the background loop; invalidations still pending are lost.
+// Close stops the background loop after one last try at what is still
+// pending (a config reload must not drop a write's invalidation).
 func (r *RedisStore) Close() error {
 	r.closeOnce.Do(func() {
 		close(r.stop)
 		<-r.done
+		r.replay()
 	})
 	return nil
 }
@@ -245,10 +264,21 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 	}
 	b, _ := ecmd.Bytes()
 	e, err := decodeEntry(b)
-	if err != nil {
-		return nil, gens, nil // a foreign or old-format value: a miss
+	if err != nil || r.distrusted(e) {
+		return nil, gens, nil // a foreign or old-format value, or suspect: a miss
 	}
 	return e, gens, nil
+}
+
+// distrusted reports whether e was stored before the store answered again
+// after an outage, less than the grace ago: an invalidation another
+// instance could not send meanwhile may not have reached Redis yet.
+func (r *RedisStore) distrusted(e *Entry) bool {
+	at := r.recoveredAt.Load()
+	if at == 0 || time.Since(time.Unix(0, at)) >= r.grace {
+		return false
+	}
+	return e.StoredAt.Before(time.Unix(0, at))
 }
 
 // genValue reads one HMGET answer: absent (0, false), a counter, or garbage.
@@ -327,38 +357,47 @@ func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 }
 
 // bump increments tags on the master holding the counters and tells the
-// memory tiers, in one pipeline on one connection, followed by WAIT when
-// that master has replicas; tags no replica confirmed become unconfirmed.
+// memory tiers, in one pipeline; when that master has replicas, WAIT then
+// asks on the same connection for one to confirm within wait. Tags no
+// replica confirmed become unconfirmed: the bumps are in, so the caller
+// sees no error.
 func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration) error {
 	c, err := r.genMaster(ctx)
 	if err != nil {
 		r.watch.Report("cache_invalidate", err)
 		return err
 	}
-	pipe := c.Pipeline()
+	node := nodeClient(c)
+	if node == nil || !r.hasReplicas() {
+		pipe := c.Pipeline()
+		r.queueBump(ctx, pipe, tags)
+		cmds, err := pipe.Exec(ctx)
+		return firstFailure(cmds, err)
+	}
+	// One pinned connection: WAIT counts what this connection wrote, and
+	// its own round trip keeps a late confirmation from looking like a
+	// failed bump.
+	conn := node.Conn()
+	defer conn.Close()
+	pipe := conn.Pipeline()
 	r.queueBump(ctx, pipe, tags)
-	var acks *redis.IntCmd
-	if r.hasReplicas() {
-		// Pipeliner has no Wait; the command is the same.
-		acks = redis.NewIntCmd(ctx, "wait", 1, wait.Milliseconds())
-		_ = pipe.Process(ctx, acks)
+	if cmds, err := pipe.Exec(ctx); firstFailure(cmds, err) != nil {
+		return firstFailure(cmds, err)
 	}
-	cmds, _ := pipe.Exec(ctx)
-	if acks != nil {
-		cmds = cmds[:len(cmds)-1]
-	}
-	for _, c := range cmds {
-		if failed(c.Err()) {
-			return c.Err()
-		}
-	}
-	// The bumps are in; only the replica's confirmation may be missing. A
-	// WAIT cut short by the deadline (Redis checks its timeout only a few
-	// times a second) is no confirmation either, not a failure.
-	if acks != nil && (acks.Err() != nil || acks.Val() < 1) {
+	if n, err := conn.Wait(WithRedisOp(ctx, "cache_confirm"), 1, wait).Result(); err != nil || n < 1 {
 		r.add(r.unconfirmed, tags)
 	}
 	return nil
+}
+
+// nodeClient is c as a client of one node (single Redis, Sentinel's
+// master, a Cluster node), or nil.
+func nodeClient(c redis.UniversalClient) *redis.Client {
+	if rc, ok := c.(*RedisClient); ok {
+		c = rc.UniversalClient
+	}
+	n, _ := c.(*redis.Client)
+	return n
 }
 
 // queueBump adds the increments of tags to pipe, then the message that
@@ -391,9 +430,9 @@ func (r *RedisStore) loop() {
 	defer tick.Stop()
 	var checked time.Time
 	for {
-		if now := r.now(); r.br.open() || now.Sub(checked) >= checkEvery || now.Before(checked) {
+		if r.br.open() || time.Since(checked) >= checkEvery {
 			r.check()
-			checked = now
+			checked = time.Now()
 		}
 		r.replay()
 		select {

@@ -91,7 +91,7 @@ func TestRedisInvalidationConfirmedByReplica(t *testing.T) {
 		info, _ := client.Info(ctx, "replication").Result()
 		return strings.Contains(info, "connected_slaves:1") && strings.Contains(info, "state=online")
 	})
-	store := NewRedisStore(client, "w:", RedisOptions{Timeout: 100 * time.Millisecond, ReplayEvery: 20 * time.Millisecond})
+	store := NewRedisStore(client, "w:", RedisOptions{Timeout: 500 * time.Millisecond, ReplayEvery: 20 * time.Millisecond})
 	defer store.Close()
 	waitFor(t, store.hasReplicas)
 	noneUnconfirmed := func() bool {
@@ -221,5 +221,48 @@ func TestBreakerReportsChanges(t *testing.T) {
 	b.recovered()
 	if fmt.Sprint(changes) != "[true false]" {
 		t.Fatalf("changes %v, want [true false]", changes)
+	}
+}
+
+// After an outage, entries stored before Redis answered again are misses
+// for OutageGrace: another instance may still be replaying an invalidation
+// it could not send meanwhile. Entries stored since are hits at once, and
+// the old ones again after the grace if nothing invalidated them.
+func TestRedisDistrustsOlderEntriesAfterOutage(t *testing.T) {
+	cmd, u := startRedis(t)
+	client, err := NewRedisClient(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	const grace = time.Second
+	store := NewRedisStore(client, "o:", RedisOptions{Timeout: 20 * time.Millisecond, BreakerThreshold: 2,
+		BreakerCooldown: 50 * time.Millisecond, ReplayEvery: 20 * time.Millisecond, OutageGrace: grace})
+	defer store.Close()
+	c, _ := New(Config{}, store)
+	ctx := context.Background()
+	up := &counter{resp: ok200(okBody)}
+	before, after := jsonCall(t, "Contact", "get", `{"id":1}`), jsonCall(t, "Contact", "get", `{"id":2}`)
+	waitFor(t, func() bool { return c.Serve(ctx, c.Prepare(before, 1), up.fetch).Status.Hit })
+
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { c.Lookup(ctx, c.Prepare(before, 1)); return store.Down() })
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return !store.Down() })
+	recovered := time.Now()
+	if res := c.Lookup(ctx, c.Prepare(before, 1)); res.State != Miss || res.Err != nil {
+		t.Fatalf("an entry stored before the outage was served %v after Redis answered again", time.Since(recovered))
+	}
+	waitFor(t, func() bool { return c.Serve(ctx, c.Prepare(after, 1), up.fetch).Status.Stored })
+	if res := c.Lookup(ctx, c.Prepare(after, 1)); res.State != Fresh {
+		t.Fatalf("an entry stored after Redis answered again is not trusted: %v", res.State)
+	}
+	time.Sleep(grace - time.Since(recovered))
+	if res := c.Lookup(ctx, c.Prepare(before, 1)); res.State != Fresh {
+		t.Fatalf("after the grace, the untouched entry from before the outage: %v", res.State)
 	}
 }

@@ -298,9 +298,9 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 		fig.Topology, fig.Requests, fig.Failed, fig.Failover.Round(10*time.Millisecond),
 		seconds(fig.CacheBack[0]), seconds(fig.CacheBack[1]), seconds(fig.GuessingBack[0]), seconds(fig.GuessingBack[1]),
 		fig.StaleHits, fig.StaleHitsLate, fig.HealthWentToZero)
-	if out := os.Getenv("CIVIGATE_RELIABILITY_OUT"); out != "" {
-		appendFigures(t, out, fig)
-	}
+	reliability.Lock()
+	reliability.runs = append(reliability.runs, fig)
+	reliability.Unlock()
 
 	if fig.Failed > 0 {
 		var list []string
@@ -340,7 +340,7 @@ func seconds(d time.Duration) string {
 	if d == never {
 		return "never"
 	}
-	return fmt.Sprintf("%.2fs", d.Seconds())
+	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
@@ -350,16 +350,77 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// appendFigures adds one markdown table row to path, for BENCHMARKS.md.
-func appendFigures(t *testing.T, path string, f failoverFigures) {
-	row := fmt.Sprintf("| %s | %d | %d | %.1fs | %s / %s | %s / %s | %d (%d late) |\n",
-		f.Topology, f.Requests, f.Failed, f.Failover.Seconds(), seconds(f.CacheBack[0]), seconds(f.CacheBack[1]),
-		seconds(f.GuessingBack[0]), seconds(f.GuessingBack[1]), f.StaleHits, f.StaleHitsLate)
-	fh, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-	if err != nil {
-		t.Logf("figures not written: %v", err)
+// reliability collects the figures of every failover of this test binary
+// (-count=N repeats them) for BENCHMARKS.md.
+var reliability struct {
+	sync.Mutex
+	runs       []failoverFigures
+	loadBefore string
+}
+
+func loadAverage() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// writeReliability replaces the Reliability section (the last one) of the
+// markdown file at path with the figures collected so far; make
+// reliability sets CIVIGATE_RELIABILITY_MD to BENCHMARKS.md.
+func writeReliability(t *testing.T, path string) {
+	reliability.Lock()
+	defer reliability.Unlock()
+	if len(reliability.runs) == 0 {
 		return
 	}
-	defer fh.Close()
-	_, _ = fh.WriteString(row)
+	old, err := os.ReadFile(path)
+	if err != nil {
+		t.Errorf("reliability figures not written: %v", err)
+		return
+	}
+	doc := string(old)
+	if i := strings.Index(doc, "\n## Reliability\n"); i >= 0 {
+		doc = doc[:i+1]
+	} else {
+		doc = strings.TrimRight(doc, "\n") + "\n\n"
+	}
+	var b strings.Builder
+	b.WriteString(doc)
+	fmt.Fprintf(&b, `## Reliability
+
+Written by `+"`make reliability`"+` (`+"`TestRedisTopologies`"+` in `+"`tests/`"+`, which rewrites this section, the
+last of the file, when `+"`CIVIGATE_RELIABILITY_MD`"+` names it), on %s UTC: %d failovers; load average
+before / after: %s / %s (the machine is shared; other work may have been running).
+
+Each run starts, on loopback, a topology of `+"`redis-server`"+` processes (Sentinel: a master, its replica and three
+sentinels, `+"`down-after-milliseconds %d`"+`; Cluster: three masters and three replicas, `+"`cluster-node-timeout %d`"+`)
+and **two Civigate processes** (`+"`civigate run`"+`, one with `+"`memory_tier`"+`, both with `+"`redis_timeout %s`"+`) in
+front of a CiviCRM stub. 1.5 s into a load of 4 client workers (cached and uncached reads through both instances)
+with a write every 300 ms, a probe per instance reading a new key every 50 ms and another sending 4 bad keys from
+a new client address every 150 ms, the master holding the site's generation counters is killed (SIGKILL).
+
+- **failover**: from the kill until the topology has a new master for those counters (the sentinels name it;
+  the Cluster's slot map shows it), which only the topology's timeouts decide;
+- **caching back**: from that failover until the probe's new keys are stored in Redis again, for good;
+- **guessing protection back**: from that failover until the 4th bad key of a probe gets 429 again, for good;
+- **stale answers**: reads whose answer predates a write acknowledged before they were asked; *late*: asked more
+  than 2 s after both that write and the failover.
+
+The test fails on any failed request, on either "back" figure above 2 s and on any late stale answer.
+
+| topology | requests | failed | failover | caching back (with / without memory tier) | guessing protection back | stale answers (late) |
+|---|--:|--:|--:|--:|--:|--:|
+`, time.Now().UTC().Format("2006-01-02 15:04"), len(reliability.runs), reliability.loadBefore, loadAverage(),
+		sentinelDownAfter, clusterNodeTimeout, topologyRedisTimeout)
+	for _, f := range reliability.runs {
+		fmt.Fprintf(&b, "| %s | %d | %d | %.2f s | %s / %s | %s / %s | %d (%d) |\n",
+			f.Topology, f.Requests, f.Failed, f.Failover.Seconds(), seconds(f.CacheBack[0]), seconds(f.CacheBack[1]),
+			seconds(f.GuessingBack[0]), seconds(f.GuessingBack[1]), f.StaleHits, f.StaleHitsLate)
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Errorf("reliability figures not written: %v", err)
+	}
 }

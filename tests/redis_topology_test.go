@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -29,6 +30,14 @@ import (
 func TestRedisTopologies(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real Redis topologies")
+	}
+	if md := os.Getenv("CIVIGATE_RELIABILITY_MD"); md != "" {
+		reliability.Lock()
+		if reliability.loadBefore == "" {
+			reliability.loadBefore = loadAverage()
+		}
+		reliability.Unlock()
+		defer writeReliability(t, md)
 	}
 	for _, tc := range []struct {
 		name     string

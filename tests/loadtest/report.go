@@ -162,6 +162,13 @@ func writeReport(path string, r report) error {
 	b.WriteString("```\n\nThe Caddyfile of the run (SK and AK stand for the run's random site key and API key; the\nbaseline's `respond` body is the recorded body, elided here):\n\n```caddyfile\n")
 	b.WriteString(elideBody(r.Caddyfile))
 	b.WriteString("```\n")
+	// The Reliability section (make reliability) is measured elsewhere:
+	// keep it.
+	if old, err := os.ReadFile(path); err == nil {
+		if i := strings.Index(string(old), "\n## Reliability\n"); i >= 0 {
+			b.WriteString(string(old[i:]))
+		}
+	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
 
