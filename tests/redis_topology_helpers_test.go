@@ -358,7 +358,7 @@ func startCivigateProc(t *testing.T, caddyfile string) *civigateProc {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 		if t.Failed() {
-			t.Logf("log of the instance on %s:\n%s", p.URL, tail(p.logText(), 6000))
+			t.Logf("log of the instance on %s:\n%s", p.URL, tail([]byte(p.logText()), 6000))
 		}
 	})
 	deadline := time.Now().Add(20 * time.Second)
@@ -378,13 +378,6 @@ func startCivigateProc(t *testing.T, caddyfile string) *civigateProc {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }
 
 // metricsText is the instance's Prometheus exposition.
