@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
@@ -317,22 +316,11 @@ type civigateProc struct {
 	URL, Admin string
 	cmd        *exec.Cmd
 	done       chan struct{}
-	mu         sync.Mutex
-	log        bytes.Buffer
-}
-
-func (p *civigateProc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.Write(b)
+	log        lockedBuffer
 }
 
 // logText is everything the instance logged so far.
-func (p *civigateProc) logText() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.log.String()
-}
+func (p *civigateProc) logText() string { return p.log.String() }
 
 // startCivigateProc runs the civigate binary on caddyfile ({PORT} and
 // {ADMIN} replaced by free ports) until the test ends; its log (JSON, WARN
@@ -348,7 +336,7 @@ func startCivigateProc(t *testing.T, caddyfile string) *civigateProc {
 	}
 	p := &civigateProc{URL: "http://127.0.0.1:" + itoa(port), Admin: "http://127.0.0.1:" + itoa(admin), done: make(chan struct{})}
 	p.cmd = exec.Command(bin, "run", "--config", path, "--adapter", "caddyfile")
-	p.cmd.Stdout, p.cmd.Stderr = p, p
+	p.cmd.Stdout, p.cmd.Stderr = &p.log, &p.log
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
