@@ -422,7 +422,8 @@ a new client address every 150 ms, the master holding the site's generation coun
   success after the last failure before a second of successes past the failover);
 - **guessing protection back**: from that failover until the 4th bad key of a probe gets 429 again (same rule);
 - **stale answers**: reads whose answer predates a write acknowledged before they were asked; *late*: asked more
-  than 2 s after both that write and the failover.
+  than 2 s after both that write and the failover (the others are a memory tier answering in the milliseconds
+  its invalidation message takes, or an instance that saw no outage itself in the ≈ 200 ms a replay takes).
 
 The test fails on any failed request, on either "back" figure above 2 s and on any late stale answer.
 
