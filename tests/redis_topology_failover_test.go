@@ -340,7 +340,7 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 	}
 	// And afterwards the gauge is back to 1 everywhere.
 	for i, inst := range e.insts {
-		waitUntil(t, 10*time.Second, fmt.Sprintf("instance %d healthy again", i), func() bool {
+		eventually(t, 10*time.Second, fmt.Sprintf("instance %d healthy again", i), func() bool {
 			e.read(t, i, 3, "after-failover")
 			return strings.Contains(inst.metricsText(t), "\ncivigate_redis_healthy 1\n")
 		})

@@ -67,8 +67,8 @@ func nodeClient(t testing.TB, port int) *redis.Client {
 	return c
 }
 
-// waitUntil polls cond every 50ms until it holds or d has passed.
-func waitUntil(t testing.TB, d time.Duration, what string, cond func() bool) {
+// eventually polls cond every 50ms until it holds or d has passed.
+func eventually(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -122,14 +122,14 @@ func startSentinelTopology(t *testing.T) *redisTopology {
 	// replica and the two other sentinels (they find each other through
 	// hello messages every 2s).
 	mc := tp.client(master.Port)
-	waitUntil(t, 15*time.Second, "replica in sync", func() bool {
+	eventually(t, 15*time.Second, "replica in sync", func() bool {
 		info, _ := mc.Info(context.Background(), "replication").Result()
 		return infoField(info, "connected_slaves") == "1" && strings.Contains(info, "state=online")
 	})
 	for _, s := range tp.sentinels {
 		sc := redis.NewSentinelClient(&redis.Options{Addr: "127.0.0.1:" + itoa(s.Port)})
 		t.Cleanup(func() { sc.Close() })
-		waitUntil(t, 20*time.Second, "sentinels agree", func() bool {
+		eventually(t, 20*time.Second, "sentinels agree", func() bool {
 			m, err := sc.Master(context.Background(), sentinelMaster).Result()
 			return err == nil && m["num-other-sentinels"] == "2" && m["num-slaves"] == "1"
 		})
@@ -179,7 +179,7 @@ func startClusterTopology(t *testing.T) *redisTopology {
 	// replica is in sync with its master.
 	for _, n := range tp.nodes {
 		c := tp.client(n.Port)
-		waitUntil(t, 20*time.Second, "cluster ok on "+itoa(n.Port), func() bool {
+		eventually(t, 20*time.Second, "cluster ok on "+itoa(n.Port), func() bool {
 			info, err := c.ClusterInfo(context.Background()).Result()
 			if err != nil || infoField(info, "cluster_state") != "ok" || infoField(info, "cluster_known_nodes") != "6" {
 				return false

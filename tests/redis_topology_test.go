@@ -106,7 +106,7 @@ func startTopologyEnv(t *testing.T, tp *redisTopology) *topoEnv {
 	// A new client's first operations dial and (on Cluster) load the slot
 	// map within the request's deadline; let that happen before checking.
 	for i := range e.insts {
-		waitUntil(t, 10*time.Second, fmt.Sprintf("instance %d caching", i), func() bool {
+		eventually(t, 10*time.Second, fmt.Sprintf("instance %d caching", i), func() bool {
 			return !strings.Contains(cacheStatus(e.read(t, i, 2, "warm-up")), "store-down")
 		})
 	}
@@ -240,7 +240,7 @@ func (e *topoEnv) checkUsageReport(t *testing.T) {
 	want := e.extern
 	e.mu.Unlock()
 	for i, inst := range e.insts {
-		waitUntil(t, 5*time.Second, fmt.Sprintf("usage report of instance %d counts %d extern calls", i, want), func() bool {
+		eventually(t, 5*time.Second, fmt.Sprintf("usage report of instance %d counts %d extern calls", i, want), func() bool {
 			var rep usageReport
 			getJSON(t, inst.Admin+"/civigate/legacy-usage", &rep)
 			var n int64
@@ -286,7 +286,7 @@ func (e *topoEnv) checkAdminPurge(t *testing.T) {
 				t.Fatalf("before purge%s: %q", query, cs)
 			}
 			purge(t, e.insts[1-first].Admin, query)
-			waitUntil(t, time.Second, fmt.Sprintf("purge%s through instance %d seen by instance %d", query, 1-first, first), func() bool {
+			eventually(t, time.Second, fmt.Sprintf("purge%s through instance %d seen by instance %d", query, 1-first, first), func() bool {
 				return !strings.Contains(cacheStatus(e.read(t, first, 3, q)), "hit")
 			})
 		}
