@@ -51,7 +51,7 @@ var featureMeanings = map[string]string{
 	usageKeyValue: "parameters as key-value pairs instead of one json= object",
 	usageXML:      "XML answers instead of JSON",
 	usageURLCreds: "key and api_key in the URL instead of headers",
-	"api4":        "APIv4 calls (civicrm/ajax/api4)",
+	usageAPI4:     "APIv4 calls (civicrm/ajax/api4), not legacy",
 }
 
 // consolePeriods are the periods the page links to.

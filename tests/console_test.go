@@ -101,7 +101,7 @@ func sendConsoleTraffic(t *testing.T, base string, sim *civicrmsim.Simulator) co
 	tr := consoleTraffic{admin: sim.Admin(), ada: ada, grace: grace}
 	ok := func(a answer, what string) {
 		t.Helper()
-		if a.status != 200 || strings.Contains(a.body, `"is_error":1`) || strings.Contains(a.body, "<is_error>1") || !strings.Contains(a.body, "<ResultSet") && !strings.Contains(a.body, `"is_error":0`) {
+		if a.status != 200 || strings.Contains(a.body, `"is_error":1`) || strings.Contains(a.body, "<is_error>1") || !strings.Contains(a.body, "<ResultSet") && !strings.Contains(a.body, `"is_error":0`) && !strings.HasPrefix(a.body, `{"values":`) {
 			t.Fatalf("%s: %d %.300s", what, a.status, a.body)
 		}
 	}
@@ -116,7 +116,11 @@ func sendConsoleTraffic(t *testing.T, base string, sim *civicrmsim.Simulator) co
 		ok(do(t, "GET", base+"/civicrm/ajax/rest?entity=Contact&action=get&json="+url.QueryEscape(`{"id":4}`), "",
 			http.Header{"X-Civi-Auth": {"Bearer " + grace.APIKey}, "X-Civi-Key": {sk}}), "grace modern")
 	}
-	tr.calls, tr.legacy = 4+1+2+3, 4+1+2
+	for range 2 { // APIv4: one more series, not legacy
+		ok(do(t, "POST", base+"/civicrm/ajax/api4/Contact/get", "params="+url.QueryEscape(`{"limit":1}`),
+			http.Header{"X-Civi-Auth": {"Bearer " + grace.APIKey}, "X-Civi-Key": {sk}}), "grace APIv4")
+	}
+	tr.calls, tr.legacy = 4+1+2+3+2, 4+1+2
 	wrong := do(t, "GET", base+externPath+"?entity=Contact&action=get&json=1&key="+sk+"&api_key=not-a-key-"+randomHex(t, 4), "", nil)
 	if !strings.Contains(wrong.body, `"is_error":1`) {
 		t.Fatalf("a wrong key was not refused: %s", wrong.body)
@@ -165,8 +169,8 @@ func TestMigrationConsoleInChromium(t *testing.T) {
 
 	adminFP := authx.Fingerprint(tr.admin.APIKey)
 	today := rep.Trend[len(rep.Trend)-1]
-	if today.Calls != tr.calls || today.Legacy != tr.legacy || today.Features["extern"] != 5 || today.Features["xml"] != 4 || today.Features["wp_rest"] != 2 {
-		t.Fatalf("today's trend %+v, want %d calls, %d legacy, extern 5, xml 4, wp_rest 2", today, tr.calls, tr.legacy)
+	if today.Calls != tr.calls || today.Legacy != tr.legacy || today.Features["extern"] != 5 || today.Features["xml"] != 4 || today.Features["wp_rest"] != 2 || today.Features["api4"] != 2 {
+		t.Fatalf("today's trend %+v, want %d calls, %d legacy, extern 5, xml 4, wp_rest 2, api4 2", today, tr.calls, tr.legacy)
 	}
 	if rep.History.Storage != "redis" || !rep.History.Shared || rep.Days != 14 || len(rep.Trend) != 14 {
 		t.Fatalf("history %+v over %d days (%d trend days), want 14 days from Redis", rep.History, rep.Days, len(rep.Trend))
@@ -179,8 +183,8 @@ func TestMigrationConsoleInChromium(t *testing.T) {
 	if adm.KeyFingerprint != adminFP || adm.Calls != 5 || adm.LegacyCalls != 5 || adm.Migration == nil || adm.Migration.Calls != 4 {
 		t.Fatalf("admin caller %+v: want fingerprint %s, 5 legacy calls, a recipe from its 4 XML reads", adm, adminFP)
 	}
-	if grc.LegacyCalls != 0 || grc.Calls != 3 || grc.Migration != nil {
-		t.Fatalf("grace (modern only) %+v: want 3 calls, none legacy, nothing to change", grc)
+	if grc.LegacyCalls != 0 || grc.Calls != 5 || grc.Migration != nil {
+		t.Fatalf("grace (modern only) %+v: want 5 calls, none legacy, nothing to change", grc)
 	}
 	if rep.Callers[0].ContactID != tr.admin.ContactID {
 		t.Errorf("callers not sorted by legacy calls: first is contact %d", rep.Callers[0].ContactID)
@@ -323,8 +327,8 @@ func checkConsoleDOM(t *testing.T, dom string, tr consoleTraffic, adminFP string
 		t.Errorf("%d table headers, %d with a scope", n, scoped)
 	}
 	svgs := svgTag.FindAllStringSubmatch(dom, -1)
-	if len(svgs) != 1+3+6 || len(svgs) != strings.Count(dom, "<svg") {
-		t.Errorf("%d charts with a title of %d charts, want every chart titled (trend, 3 callers, 6 features)", len(svgs), strings.Count(dom, "<svg"))
+	if len(svgs) != 1+3+7 || len(svgs) != strings.Count(dom, "<svg") {
+		t.Errorf("%d charts with a title of %d charts, want every chart titled (trend, 3 callers, 6 legacy features and api4)", len(svgs), strings.Count(dom, "<svg"))
 	}
 	for _, s := range svgs {
 		if !strings.Contains(s[1], `role="img"`) || !strings.Contains(s[1], `aria-labelledby="`+s[2]) {
@@ -343,7 +347,7 @@ func checkConsoleDOM(t *testing.T, dom string, tr consoleTraffic, adminFP string
 		"contact " + itoa(int(tr.grace.ContactID)) + " · key " + authx.Fingerprint(tr.grace.APIKey),
 		"-H 'X-Civi-Auth: Bearer &lt;API_KEY&gt;'", "-H 'X-Civi-Key: &lt;SITE_KEY&gt;'", `json={"id":"&lt;id&gt;"}`,
 		"Call /civicrm/ajax/rest instead of extern/rest.php.",
-		"Read the answer as JSON", "<code>wp_rest</code>", "<code>url_credentials</code>",
+		"Read the answer as JSON", "<code>wp_rest</code>", "<code>url_credentials</code>", "<code>api4</code>", "APIv4 calls",
 		`<span class="state">deprecated</span>`, "HTTP 410", "This legacy API endpoint was retired on 2099-06-30",
 		"cache hit ratio", `<code>invalid</code>`, `<span class="state">up</span>`,
 		"History is kept in Redis",
