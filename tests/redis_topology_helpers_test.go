@@ -282,33 +282,18 @@ func (tp *redisTopology) errorStats() map[string]int {
 	return out
 }
 
-// civigateBinary builds cmd/civigate once per test run: the topology
-// tests run real, separate Civigate processes, each with its own Redis
-// client, slot map and subscriptions, as a deployment would.
-var civigateBinary = struct {
-	once sync.Once
-	path string
-	err  error
-	out  []byte
-}{}
-
+// buildCivigate builds cmd/civigate into a directory removed when t ends:
+// the topology tests run real, separate Civigate processes, each with its
+// own Redis client, slot map and subscriptions, as a deployment would.
 func buildCivigate(t testing.TB) string {
 	t.Helper()
-	civigateBinary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "civigate-topology-")
-		if err != nil {
-			civigateBinary.err = err
-			return
-		}
-		civigateBinary.path = filepath.Join(dir, "civigate")
-		cmd := exec.Command("go", "build", "-o", civigateBinary.path, "./cmd/civigate")
-		cmd.Dir = ".."
-		civigateBinary.out, civigateBinary.err = cmd.CombinedOutput()
-	})
-	if civigateBinary.err != nil {
-		t.Fatalf("go build ./cmd/civigate: %v\n%s", civigateBinary.err, civigateBinary.out)
+	bin := filepath.Join(t.TempDir(), "civigate")
+	cmd := exec.Command("go", "build", "-o", bin, "./cmd/civigate")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/civigate: %v\n%s", err, out)
 	}
-	return civigateBinary.path
+	return bin
 }
 
 // civigateProc is one Civigate instance in a process of its own.
@@ -322,12 +307,11 @@ type civigateProc struct {
 // logText is everything the instance logged so far.
 func (p *civigateProc) logText() string { return p.log.String() }
 
-// startCivigateProc runs the civigate binary on caddyfile ({PORT} and
+// startCivigateProc runs the civigate binary bin on caddyfile ({PORT} and
 // {ADMIN} replaced by free ports) until the test ends; its log (JSON, WARN
 // and above unless the Caddyfile says otherwise) is kept for the test.
-func startCivigateProc(t *testing.T, caddyfile string) *civigateProc {
+func startCivigateProc(t *testing.T, bin, caddyfile string) *civigateProc {
 	t.Helper()
-	bin := buildCivigate(t)
 	port, admin := freePort(t), freePort(t)
 	cf := strings.NewReplacer("{PORT}", itoa(port), "{ADMIN}", itoa(admin)).Replace(caddyfile)
 	path := filepath.Join(t.TempDir(), "Caddyfile")

@@ -39,6 +39,7 @@ func TestRedisTopologies(t *testing.T) {
 		reliability.Unlock()
 		defer writeReliability(t, md)
 	}
+	bin := buildCivigate(t)
 	for _, tc := range []struct {
 		name     string
 		start    func(*testing.T) *redisTopology
@@ -50,7 +51,7 @@ func TestRedisTopologies(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			began := time.Now()
-			e := startTopologyEnv(t, tc.start(t))
+			e := startTopologyEnv(t, bin, tc.start(t))
 			t.Logf("%s: topology and 2 instances up in %v", tc.name, time.Since(began).Round(100*time.Millisecond))
 			e.checkSharedEntries(t)
 			e.checkInvalidation(t)
@@ -86,7 +87,7 @@ type topoEnv struct {
 	extern int64 // successful extern/rest.php calls, for the usage report
 }
 
-func startTopologyEnv(t *testing.T, tp *redisTopology) *topoEnv {
+func startTopologyEnv(t *testing.T, bin string, tp *redisTopology) *topoEnv {
 	t.Helper()
 	e := &topoEnv{tp: tp, up: newACLCiviCRM(t), sk: "sk-" + randomHex(t, 12), prefix: "civigate-topo-" + randomHex(t, 4) + ":"}
 	secret := randomHex(t, 16)
@@ -101,7 +102,7 @@ func startTopologyEnv(t *testing.T, tp *redisTopology) *topoEnv {
 			"\t\tcache {\n" + tier + "\t\t\tredis_timeout " + topologyRedisTimeout + "\n\t\t}\n" +
 			"\t\tauth {\n\t\t\tsecret " + secret + "\n\t\t\tmax_failures 3 1m\n\t\t}\n" +
 			"\t}\n\treverse_proxy " + strings.TrimPrefix(e.up.srv.URL, "http://") + "\n}\n"
-		e.insts[i] = startCivigateProc(t, cf)
+		e.insts[i] = startCivigateProc(t, bin, cf)
 	}
 	// A new client's first operations dial and (on Cluster) load the slot
 	// map within the request's deadline; let that happen before checking.
