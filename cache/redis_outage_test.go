@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os/exec"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -20,11 +18,7 @@ import (
 // no further call: its background loop replays it.
 func TestRedisInvalidationReplayedWhileIdle(t *testing.T) {
 	_, u := startRedis(t)
-	client, err := NewRedisClient(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := clientOf(t, u)
 	ctx := context.Background()
 	opts := RedisOptions{Timeout: 200 * time.Millisecond, ReplayEvery: 20 * time.Millisecond}
 	sa, sb := NewRedisStore(client, "r:", opts), NewRedisStore(client, "r:", opts)
@@ -80,12 +74,8 @@ func TestRedisLostGenerationsInvalidateEverything(t *testing.T) {
 func TestRedisInvalidationConfirmedByReplica(t *testing.T) {
 	_, u := startRedis(t)
 	port := strings.TrimPrefix(u, "redis://127.0.0.1:")
-	replica := startReplica(t, port)
-	client, err := NewRedisClient(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	replica, replicaURL := startRedis(t, "--replicaof", "127.0.0.1", port)
+	client := clientOf(t, u)
 	ctx := context.Background()
 	waitFor(t, func() bool {
 		info, _ := client.Info(ctx, "replication").Result()
@@ -129,46 +119,13 @@ func TestRedisInvalidationConfirmedByReplica(t *testing.T) {
 	}
 	// The loop bumps it again until the replica confirms: the replica
 	// ends up with more than the one bump it missed.
-	rc := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(replicaPort(replica))})
+	rc := redis.NewClient(&redis.Options{Addr: strings.TrimPrefix(replicaURL, "redis://")})
 	defer rc.Close()
 	waitFor(t, func() bool {
 		g, _ := rc.HGet(ctx, "w:g", "t").Int()
 		return g > before+1
 	})
 	waitFor(t, noneUnconfirmed)
-}
-
-func startReplica(t *testing.T, masterPort string) *exec.Cmd {
-	t.Helper()
-	port := strconv.Itoa(freePort(t))
-	cmd := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--replicaof", "127.0.0.1", masterPort, "--repl-diskless-load", "on-empty-db")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGCONT)
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	waitFor(t, func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+port)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return cmd
-}
-
-func replicaPort(cmd *exec.Cmd) int {
-	for i, a := range cmd.Args {
-		if a == "--port" {
-			p, _ := strconv.Atoi(cmd.Args[i+1])
-			return p
-		}
-	}
-	return 0
 }
 
 // Failures are classified into a small fixed set; what the caller cancels
@@ -230,11 +187,7 @@ func TestBreakerReportsChanges(t *testing.T) {
 // the old ones again after the grace if nothing invalidated them.
 func TestRedisDistrustsOlderEntriesAfterOutage(t *testing.T) {
 	cmd, u := startRedis(t)
-	client, err := NewRedisClient(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := clientOf(t, u)
 	const grace = time.Second
 	store := NewRedisStore(client, "o:", RedisOptions{Timeout: 20 * time.Millisecond, BreakerThreshold: 2,
 		BreakerCooldown: 50 * time.Millisecond, ReplayEvery: 20 * time.Millisecond, OutageGrace: grace})

@@ -244,11 +244,7 @@ func startRedis(t *testing.T, extra ...string) (*exec.Cmd, string) {
 
 func TestRedisPausedAndRecovers(t *testing.T) {
 	cmd, u := startRedis(t)
-	client, err := NewRedisClient(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := clientOf(t, u)
 	const cooldown = 200 * time.Millisecond
 	store := NewRedisStore(client, "p:", RedisOptions{Timeout: 10 * time.Millisecond, BreakerThreshold: 3, BreakerCooldown: cooldown})
 	c, _ := New(Config{}, store)
@@ -303,11 +299,7 @@ func TestRedisPausedAndRecovers(t *testing.T) {
 // Redis): lookups still return within their deadline.
 func TestRedisDebugSleep(t *testing.T) {
 	_, u := startRedis(t)
-	client, err := NewRedisClient(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := clientOf(t, u)
 	store := NewRedisStore(client, "d:", RedisOptions{Timeout: 10 * time.Millisecond, BreakerThreshold: 2, BreakerCooldown: 50 * time.Millisecond})
 	c, _ := New(Config{}, store)
 	ctx := context.Background()
@@ -331,6 +323,17 @@ func TestRedisDebugSleep(t *testing.T) {
 		t.Fatalf("DEBUG SLEEP: %v", err)
 	}
 	waitFor(t, func() bool { return c.Serve(ctx, c.Prepare(call, 1), up.fetch).Status.Hit })
+}
+
+// clientOf is a client of the Redis at u, closed when the test ends.
+func clientOf(t *testing.T, u string) *RedisClient {
+	t.Helper()
+	client, err := NewRedisClient(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return client
 }
 
 func (r Result) errOrDown() bool { return r.Err != nil }
