@@ -57,7 +57,7 @@ func benchKey(b *testing.B) string {
 	return hex.EncodeToString(raw)
 }
 
-func provisionBench(b *testing.B, h *Handler) {
+func provisionBench(b testing.TB, h *Handler) {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	b.Cleanup(cancel)
 	if err := h.Provision(ctx); err != nil {

@@ -30,11 +30,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if !ok {
 		// Not for Civigate: the request goes on as sent, unless it is a
 		// disguised way to an API route.
-		if reply := h.refuseUnrecognised(r); reply != nil {
-			h.count("unrecognised", outcomeRefused)
-			return writeReply(w, *reply)
-		}
-		return next.ServeHTTP(w, r)
+		return h.serveUnrecognised(w, r, next)
 	}
 	form := string(route.Form)
 	setNoStore(w.Header())
@@ -197,50 +193,85 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 
 var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")
 
-// refuseUnrecognised is the answer to a request Civigate does not
-// translate that would still reach an API route: a disguised path or
-// routing query (Suspicious), or CMS routing parameters in a form body. nil:
-// it may go on.
-func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
-	routes := h.recognise.Suspicious(r.URL)
-	if !routes {
-		var tooLarge bool
-		if routes, tooLarge = h.routesThroughBody(r); tooLarge {
-			return &translate.Reply{
-				Status:      http.StatusRequestEntityTooLarge,
-				ContentType: "application/json",
-				Body: []byte(`{"is_error":1,"error_message":"Civigate: form body larger than ` +
-					strconv.FormatInt(h.MaxBodyBytes, 10) + ` bytes (max_body_size)"}`),
+// serveUnrecognised passes a request Civigate does not translate on to
+// next, unless it would reach an API route anyway: a disguised path or
+// routing query (Suspicious) is refused at once; a form body is scanned for
+// CMS routing parameters as it streams to next (bodyguard.go) and refused
+// when it has them.
+func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
+	if h.recognise.Suspicious(r.URL) {
+		return h.refuseRoute(w)
+	}
+	scan := h.bodyScanner(r)
+	if scan == nil {
+		return next.ServeHTTP(w, r)
+	}
+	g := newBodyGuard(r.Body, scan, r.ContentLength)
+	g.prime()
+	switch {
+	case g.routes():
+		return h.refuseRoute(w)
+	case g.state.Load() == guardClean:
+		r.Body = g.rest()
+		return next.ServeHTTP(w, r)
+	case g.err != nil:
+		// The client went away within the first bytes: not passed on
+		// unchecked.
+		return h.refuseRoute(w)
+	}
+
+	// A larger body: it streams.
+	gate := &bodyGate{w: w, g: g, header: make(http.Header)}
+	r.Body = g
+	defer func() {
+		// reverse_proxy aborts (panics with http.ErrAbortHandler) when the
+		// upstream's answer breaks off, as it does once the body is
+		// refused under an answer already under way.
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler && g.routes() && !gate.committed {
+				err = h.refuseRoute(w)
+				return
 			}
+			panic(v)
 		}
+	}()
+	err = next.ServeHTTP(gate, r)
+	if g.routes() {
+		if !gate.committed {
+			return h.refuseRoute(w)
+		}
+		// Part of an early answer already went out: the client must see
+		// it is cut short.
+		panic(http.ErrAbortHandler)
 	}
-	if !routes {
-		return nil
-	}
-	return &translate.Reply{
-		Status:      http.StatusBadRequest,
-		ContentType: "application/json",
-		Body:        []byte(`{"is_error":1,"error_message":"Civigate: malformed path to the CiviCRM API; use the endpoint's canonical path"}`),
-	}
+	gate.commit()
+	return err
 }
 
-// routesThroughBody reports whether a POST that Civigate does not
-// translate would reach an API route anyway, because WordPress and Joomla
-// also read their routing parameters (q, rest_route, task) from the form
-// body. The whole body is read (PHP takes every assignment into account),
-// up to max_body_size: a larger form body is refused (tooLarge) rather than
-// passed on unchecked; with max_body_size at PHP's post_max_size (both 8 MiB
-// by default) PHP would have ignored it anyway. The body is put back for
-// whoever reads it next.
-func (h *Handler) routesThroughBody(r *http.Request) (routes, tooLarge bool) {
-	// PHP parses a form body for POST only (the method compared exactly;
-	// folding it here only widens the check).
-	if r.Body == nil || r.Body == http.NoBody || !strings.EqualFold(r.Method, http.MethodPost) {
-		return false, false
+// refuseRoute answers a request that would reach an API route Civigate
+// does not serve.
+func (h *Handler) refuseRoute(w http.ResponseWriter) error {
+	h.count("unrecognised", outcomeRefused)
+	return writeReply(w, routeRefusal)
+}
+
+var routeRefusal = translate.Reply{
+	Status:      http.StatusBadRequest,
+	ContentType: "application/json",
+	Body:        []byte(`{"is_error":1,"error_message":"Civigate: malformed path to the CiviCRM API; use the endpoint's canonical path"}`),
+}
+
+// refuseUnrecognised is the answer to an APIv4 request (forwarded as sent)
+// whose form body would route it elsewhere in a CMS; nil: it may go on.
+// Civigate parses an APIv4 body whole anyway, up to max_body_size, so it
+// is read whole here too (a larger one gets a 413) and put back.
+func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
+	if h.recognise.Suspicious(r.URL) {
+		return &routeRefusal
 	}
-	contentTypes := r.Header.Values("Content-Type")
-	if !translate.IsFormBody(contentTypes) {
-		return false, false
+	scan := h.bodyScanner(r)
+	if scan == nil {
+		return nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxBodyBytes+1))
 	// Whatever was read goes back in front of the rest of the body.
@@ -250,11 +281,29 @@ func (h *Handler) routesThroughBody(r *http.Request) (routes, tooLarge bool) {
 	}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
 	switch {
 	case err != nil:
-		return true, false // unreadable: not passed on unchecked
+		return &routeRefusal // unreadable: not passed on unchecked
 	case int64(len(body)) > h.MaxBodyBytes:
-		return false, true
+		return &translate.Reply{
+			Status:      http.StatusRequestEntityTooLarge,
+			ContentType: "application/json",
+			Body: []byte(`{"is_error":1,"error_message":"Civigate: form body larger than ` +
+				strconv.FormatInt(h.MaxBodyBytes, 10) + ` bytes (max_body_size)"}`),
+		}
+	case scan.Write(body) || scan.Close():
+		return &routeRefusal
 	}
-	return h.recognise.SuspiciousBody(r.URL, contentTypes, body), false
+	return nil
+}
+
+// bodyScanner is the scanner for a request body that may carry CMS routing
+// parameters (WordPress and Joomla also read q, rest_route and task from a
+// POST form body), or nil. PHP parses a form body for POST only (the
+// method compared exactly; folding it here only widens the check).
+func (h *Handler) bodyScanner(r *http.Request) *translate.BodyScanner {
+	if r.Body == nil || r.Body == http.NoBody || !strings.EqualFold(r.Method, http.MethodPost) {
+		return nil
+	}
+	return h.recognise.BodyScanner(r.URL, r.Header.Values("Content-Type"))
 }
 
 // clientAddr is the client address after Caddy's trusted-proxy handling.

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // upstreamLog stands where CiviCRM is and records every request reaching
@@ -24,15 +25,17 @@ type upstreamLog struct {
 type seenRequest struct {
 	method, uri, body string
 	civigate          bool // built by Civigate
+	complete          bool // the whole body arrived (its end, not a broken connection)
+	contentLength     int64
 }
 
 func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
+	body, err := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(strings.NewReader(string(body)))
 	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == "" ||
 		r.URL.Path == "/civicrm/ajax/rest" && r.Header.Get("X-Requested-With") == "XMLHttpRequest"
 	u.mu.Lock()
-	u.seen = append(u.seen, seenRequest{r.Method, r.RequestURI, string(body), own})
+	u.seen = append(u.seen, seenRequest{r.Method, r.RequestURI, string(body), own, err == nil, r.ContentLength})
 	u.mu.Unlock()
 	if u.next != nil {
 		u.next.ServeHTTP(w, r)
@@ -40,6 +43,21 @@ func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain")
 	io.WriteString(w, "upstream")
+}
+
+// waitFor waits up to timeout for n requests to be recorded (one whose
+// body Civigate cut reaches the upstream as the client gets its answer),
+// then takes them.
+func (u *upstreamLog) waitFor(n int, timeout time.Duration) []seenRequest {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		u.mu.Lock()
+		got := len(u.seen)
+		u.mu.Unlock()
+		if got >= n {
+			break
+		}
+	}
+	return u.take()
 }
 
 func (u *upstreamLog) take() []seenRequest {

@@ -1,23 +1,9 @@
 package translate
 
 import (
-	"bytes"
 	"net/url"
 	"strings"
 )
-
-// IsFormBody reports whether PHP fills $_POST from a POST body sent with
-// these Content-Type header values: only then can the body carry CMS
-// routing parameters, and only then need the caller read it for
-// IsAPIv3LikeBody.
-func IsFormBody(contentTypes []string) bool {
-	for _, ct := range contentTypeCandidates(contentTypes) {
-		if kind, _ := phpPostType(ct); kind != "" {
-			return true
-		}
-	}
-	return false
-}
 
 // IsAPIv3LikeBody reports whether a form POST body would route a request
 // to one of CiviCRM's APIs when Civigate does not rebuild it: WordPress
@@ -40,46 +26,14 @@ func IsAPIv3LikeBody(u *url.URL, contentTypes []string, body []byte) bool {
 }
 
 // SuspiciousBody is IsAPIv3LikeBody under cfg: a form switched off is not
-// rebuilt by Civigate, so its body is checked too.
+// rebuilt by Civigate, so its body is checked too. It is BodyScanner over
+// the whole body.
 func (cfg RecogniseConfig) SuspiciousBody(u *url.URL, contentTypes []string, body []byte) bool {
 	if len(body) == 0 {
 		return false
 	}
-	if c := classify(u, &cfg); c.kind == kindClean && c.route.Form != FormAPI4 && cfg.enabled(c.route.Form) {
-		return false
-	}
-	// A value is judged once however often it is repeated.
-	var judged map[routingPair]bool
-	routes := func(p routingPair) bool {
-		if p.array || p.name != paramQ && p.name != paramTask && p.name != paramRestRoute || !valueMayRoute(p.value) {
-			return false
-		}
-		if judged[p] {
-			return false
-		}
-		if judged == nil {
-			judged = make(map[routingPair]bool)
-		}
-		judged[p] = true
-		return len(judged) > maxRoutingValues || valueReach(p.name, p.value).any()
-	}
-	for _, ct := range contentTypeCandidates(contentTypes) {
-		switch kind, boundary := phpPostType(ct); kind {
-		case "urlencoded":
-			for p := range routingPairs(string(body)) {
-				if routes(p) {
-					return true
-				}
-			}
-		case "multipart":
-			for _, p := range multipartRoutingPairs(body, boundary) {
-				if routes(p) {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	s := cfg.BodyScanner(u, contentTypes)
+	return s != nil && (s.Write(body) || s.Close())
 }
 
 // contentTypeCandidates are the Content-Types PHP may see: FastCGI (Caddy's
@@ -133,95 +87,4 @@ func phpPostType(ct string) (kind, boundary string) {
 		b = b[:end]
 	}
 	return "multipart", b
-}
-
-// multipartRoutingPairs extracts the CMS routing fields of a
-// multipart/form-data body the way PHP's rfc1867 reader finds them: every
-// "--boundary" starts a part (wherever it occurs, as PHP's search does),
-// header lines end in LF or CRLF up to an empty line, the field name is the
-// name= parameter of Content-Disposition (any case, quoted or not), and
-// the value runs to the next boundary. Parts PHP would take as files count
-// too: a superset is enough here.
-func multipartRoutingPairs(body []byte, boundary string) []routingPair {
-	if boundary == "" {
-		return nil
-	}
-	delim := []byte("--" + boundary)
-	var out []routingPair
-	i := bytes.Index(body, delim)
-	for i >= 0 {
-		part := body[i+len(delim):]
-		next := bytes.Index(part, delim)
-		if next >= 0 {
-			part = part[:next]
-		}
-		if name, value, ok := multipartField(part); ok {
-			if n, array := topLevelName(name); n != "" {
-				switch n {
-				case paramQ, paramTask, paramRestRoute:
-					out = append(out, routingPair{name: n, value: value, array: array})
-				}
-			}
-		}
-		if next < 0 {
-			break
-		}
-		i += len(delim) + next
-	}
-	return out
-}
-
-// multipartField reads a part (what follows its boundary line's
-// "--boundary") into its field name and value.
-func multipartField(part []byte) (name, value string, ok bool) {
-	// The rest of the boundary line.
-	nl := bytes.IndexByte(part, '\n')
-	if nl < 0 {
-		return "", "", false
-	}
-	part = part[nl+1:]
-	for {
-		nl = bytes.IndexByte(part, '\n')
-		if nl < 0 {
-			return "", "", false
-		}
-		line := string(bytes.TrimSuffix(part[:nl], []byte("\r")))
-		part = part[nl+1:]
-		if line == "" {
-			break
-		}
-		hname, hval, found := strings.Cut(line, ":")
-		if found && strings.EqualFold(strings.TrimSpace(hname), "Content-Disposition") {
-			if n, found := dispositionName(hval); found {
-				name, ok = n, true
-			}
-		}
-	}
-	if !ok {
-		return "", "", false
-	}
-	// The value ends before the line break preceding the next boundary.
-	v := bytes.TrimSuffix(part, []byte("\n"))
-	v = bytes.TrimSuffix(v, []byte("\r"))
-	return name, string(v), true
-}
-
-// dispositionName finds the name parameter of a Content-Disposition value
-// as PHP's php_ap_getword loop does: ';'-separated words, the key before
-// '=' compared case-insensitively, the value unquoted.
-func dispositionName(v string) (string, bool) {
-	for word := range strings.SplitSeq(v, ";") {
-		k, val, found := strings.Cut(strings.TrimSpace(word), "=")
-		if !found || !strings.EqualFold(strings.TrimSpace(k), "name") {
-			continue
-		}
-		val = strings.TrimSpace(val)
-		if len(val) >= 2 && (val[0] == '"' || val[0] == '\'') {
-			if end := strings.IndexByte(val[1:], val[0]); end >= 0 {
-				val = val[1 : 1+end]
-			}
-		}
-		return val, true
-	}
-	return "", false
 }

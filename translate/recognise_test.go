@@ -530,8 +530,8 @@ func TestIsAPIv3LikeBody(t *testing.T) {
 		if got := IsAPIv3LikeBody(u, []string{tt.ct}, []byte(tt.body)); got != tt.want {
 			t.Errorf("%s %q %q: %v, want %v", tt.url, tt.ct, body, got, tt.want)
 		}
-		if isForm := IsFormBody([]string{tt.ct}); tt.want && !isForm {
-			t.Errorf("%q: IsFormBody false", tt.ct)
+		if tt.want && (RecogniseConfig{}).BodyScanner(u, []string{tt.ct}) == nil {
+			t.Errorf("%q: no BodyScanner", tt.ct)
 		}
 	}
 	// A clean form switched off goes on as sent: its body is checked.

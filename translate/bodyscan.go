@@ -1,0 +1,380 @@
+package translate
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"net/url"
+	"slices"
+)
+
+// BodyScanner judges a form body as it streams past, reading it as PHP
+// reads it, for the routing parameters WordPress and Joomla take from
+// $_POST (see IsAPIv3LikeBody). Its memory is bounded by a small constant:
+// a routing parameter's name and (up to maxRoutingLen) value, the current
+// multipart header line (PHP's own 5 KiB buffer) and the boundary.
+//
+// PHP runs a script with whatever part of the body arrived when the
+// connection breaks (a urlencoded pair or multipart field cut short is
+// registered as it stands), so holding back the end of a body is not
+// enough: Safe says how much of it may go on, such that PHP reading just
+// those bytes as the whole body finds no routing parameter.
+type BodyScanner struct {
+	readers []bodyReader
+	judge   routeJudge
+}
+
+// bodyReader is one way PHP may read the body (its SAPI passes one
+// Content-Type; which one depends on the server, so each is followed).
+type bodyReader interface {
+	write(p []byte)
+	close()
+	safe() int64
+}
+
+// BodyScanner returns a scanner for a POST body sent to u with these
+// Content-Type values, or nil when the body cannot route the request: PHP
+// does not parse it as a form, or u is a form Civigate rebuilds (only its
+// URL decides).
+func (cfg RecogniseConfig) BodyScanner(u *url.URL, contentTypes []string) *BodyScanner {
+	if c := classify(u, &cfg); c.kind == kindClean && c.route.Form != FormAPI4 && cfg.enabled(c.route.Form) {
+		return nil
+	}
+	s := &BodyScanner{}
+	var urlencoded bool
+	var boundaries []string
+	for _, ct := range contentTypeCandidates(contentTypes) {
+		switch kind, boundary := phpPostType(ct); {
+		case kind == "urlencoded" && !urlencoded:
+			urlencoded = true
+			s.readers = append(s.readers, &urlencodedReader{j: &s.judge})
+		case kind == "multipart" && !slices.Contains(boundaries, boundary):
+			boundaries = append(boundaries, boundary)
+			s.readers = append(s.readers, newMultipartReader(boundary, &s.judge))
+		}
+	}
+	if len(s.readers) == 0 {
+		return nil
+	}
+	return s
+}
+
+// Write scans the next bytes of the body and reports whether it routes.
+func (s *BodyScanner) Write(p []byte) (routes bool) {
+	for _, r := range s.readers {
+		if s.judge.routes {
+			break
+		}
+		r.write(p)
+	}
+	return s.judge.routes
+}
+
+// Close ends the body (PHP judges the last pair or field as it stands) and
+// reports whether it routes.
+func (s *BodyScanner) Close() (routes bool) {
+	for _, r := range s.readers {
+		if s.judge.routes {
+			break
+		}
+		r.close()
+	}
+	return s.judge.routes
+}
+
+// Routes reports whether what was written routes.
+func (s *BodyScanner) Routes() bool { return s.judge.routes }
+
+// Safe is how many of the bytes written may go on: PHP reading them as the
+// whole body finds no routing parameter. It lags behind what was written
+// while a routing parameter's value is being read (at most maxRoutingLen
+// decoded bytes) or a multipart header line is (at most 5 KiB).
+func (s *BodyScanner) Safe() int64 {
+	if s.judge.routes {
+		return 0
+	}
+	safe := s.readers[0].safe()
+	for _, r := range s.readers[1:] {
+		safe = min(safe, r.safe())
+	}
+	return safe
+}
+
+// routeJudge judges the assignments of routing parameters the readers
+// find, as IsAPIv3LikeBody has them: a value that cannot route is ignored,
+// each other value is modelled once, and a body with more than
+// maxRoutingValues of them, or one longer than maxRoutingLen, routes.
+// Values already judged are remembered by hash, so the memory stays small.
+type routeJudge struct {
+	routes bool
+	judged [][sha256.Size]byte
+	// assigned, if set, is given every assignment instead (tests).
+	assigned func(name string, v *routeValue)
+}
+
+func (j *routeJudge) assign(name string, v *routeValue) {
+	if j.assigned != nil {
+		j.assigned(name, v)
+		return
+	}
+	switch {
+	case j.routes || !v.may:
+		return
+	case v.long:
+		j.routes = true
+		return
+	}
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(v.buf)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	if slices.Contains(j.judged, sum) {
+		return
+	}
+	j.judged = append(j.judged, sum)
+	j.routes = len(j.judged) > maxRoutingValues || valueReach(name, string(v.buf)).any()
+}
+
+// refuse: the body cannot be read the way PHP would read it within the
+// bounds (a multipart boundary or header past them, a file that PHP may
+// read two ways).
+func (j *routeJudge) refuse() { j.routes = true }
+
+// routeValue collects the value of a routing parameter: whole up to
+// maxRoutingLen bytes, past that only whether it may route
+// (valueMayRoute), which is all the judge needs of a longer one.
+type routeValue struct {
+	buf       []byte
+	long, may bool
+	rest, api int // bytes of "rest" and "api" matched so far (any case)
+}
+
+func (v *routeValue) reset() {
+	v.buf = v.buf[:0]
+	v.long, v.may = false, false
+	v.rest, v.api = 0, 0
+}
+
+func (v *routeValue) add(p []byte) {
+	for _, c := range p {
+		v.addByte(c)
+	}
+}
+
+func (v *routeValue) addByte(c byte) {
+	if !v.long {
+		if len(v.buf) < maxRoutingLen {
+			v.buf = append(v.buf, c)
+		} else {
+			v.long = true
+		}
+	}
+	if v.may {
+		return
+	}
+	switch c {
+	case '%', '\\', '<', '&':
+		v.may = true
+	}
+	l := lowerASCII(c)
+	v.rest = matchStep(v.rest, l, "rest")
+	v.api = matchStep(v.api, l, "api")
+	if v.rest == len("rest") || v.api == len("api") {
+		v.may = true
+	}
+}
+
+// matchStep advances a match of pat (no prefix of it is also its suffix,
+// so a mismatch restarts at its first byte).
+func matchStep(matched int, c byte, pat string) int {
+	switch {
+	case c == pat[matched]:
+		return matched + 1
+	case c == pat[0]:
+		return 1
+	}
+	return 0
+}
+
+// isRoutingParam: the parameters WordPress and Joomla route by.
+func isRoutingParam(name string) bool {
+	return name == paramQ || name == paramTask || name == paramRestRoute
+}
+
+// urlencodedReader reads application/x-www-form-urlencoded as PHP's
+// add_post_vars does: pairs split on '&', name and value split on the
+// first '=' and url-decoded, the name registered as parse_str does
+// (topLevelName). Every assignment counts: past max_input_vars PHP keeps
+// the first ones.
+type urlencodedReader struct {
+	j       *routeJudge
+	off     int64
+	inValue bool
+	key     postName
+	dec     pctDecoder
+	routing string // the routing parameter whose value is being read
+	eq      int64  // where its '=' is
+	val     routeValue
+}
+
+func (r *urlencodedReader) write(p []byte) {
+	for len(p) > 0 && !r.j.routes {
+		if !r.inValue {
+			i := bytes.IndexAny(p, "=&")
+			if i < 0 {
+				r.dec.feed(p, r.key.add)
+				r.off += int64(len(p))
+				return
+			}
+			r.dec.feed(p[:i], r.key.add)
+			if p[i] == '&' {
+				r.endPair()
+			} else {
+				r.dec.flush(r.key.add)
+				r.inValue, r.eq = true, r.off+int64(i)
+				r.routing = r.key.routing()
+				r.val.reset()
+			}
+			r.off += int64(i + 1)
+			p = p[i+1:]
+			continue
+		}
+		i := bytes.IndexByte(p, '&')
+		end := i
+		if i < 0 {
+			end = len(p)
+		}
+		if r.routing != "" {
+			r.dec.feed(p[:end], r.val.addByte)
+		}
+		r.off += int64(end)
+		if i < 0 {
+			return
+		}
+		r.endPair()
+		r.off++
+		p = p[i+1:]
+	}
+}
+
+// endPair ends a pair at '&' or the end of the body. A name without '='
+// has the value "".
+func (r *urlencodedReader) endPair() {
+	if !r.inValue {
+		r.dec.flush(r.key.add)
+		r.routing = r.key.routing()
+		r.val.reset()
+	} else if r.routing != "" {
+		r.dec.flush(r.val.addByte)
+	}
+	if r.routing != "" {
+		r.j.assign(r.routing, &r.val)
+	}
+	r.dec = pctDecoder{}
+	r.inValue, r.routing = false, ""
+	r.key.reset()
+}
+
+func (r *urlencodedReader) close() { r.endPair() }
+
+func (r *urlencodedReader) safe() int64 {
+	switch {
+	case r.routing == "":
+		// A name cut short has no value; a value cut short belongs to a
+		// name that routes nowhere.
+		return r.off
+	case r.val.long && !r.val.may:
+		// Longer than anything modelled, yet nothing in it can route: any
+		// part of it that is whole (no escape cut in two) cannot either.
+		return r.off - int64(r.dec.n)
+	}
+	return r.eq
+}
+
+// postName is the name of a urlencoded pair as PHP registers it, kept to
+// the few bytes a routing parameter's name can have: after PHP's cut at
+// NUL and its dropping of leading spaces, a name longer than
+// len("rest_route") is either an array or no routing parameter.
+type postName struct {
+	b                  [16]byte
+	n                  int
+	over, started, nul bool
+}
+
+func (k *postName) add(c byte) {
+	switch {
+	case k.nul:
+	case c == 0:
+		k.nul = true
+	case !k.started && c == ' ':
+	case k.n == len(k.b):
+		k.over = true
+	default:
+		k.started = true
+		k.b[k.n] = c
+		k.n++
+	}
+}
+
+// routing is the routing parameter the name assigns (not as an array), or "".
+func (k *postName) routing() string {
+	if k.over || k.n == 0 {
+		return ""
+	}
+	if name, array := topLevelName(string(k.b[:k.n])); !array && isRoutingParam(name) {
+		return name
+	}
+	return ""
+}
+
+func (k *postName) reset() { *k = postName{} }
+
+// pctDecoder is urlDecode over a stream: an escape may be cut between
+// writes.
+type pctDecoder struct {
+	pend [2]byte // '%' and perhaps one hex digit
+	n    int
+}
+
+func (d *pctDecoder) feed(p []byte, emit func(byte)) {
+	for _, c := range p {
+		d.byte(c, emit)
+	}
+}
+
+func (d *pctDecoder) byte(c byte, emit func(byte)) {
+	switch d.n {
+	case 1:
+		if isHex(c) {
+			d.pend[1], d.n = c, 2
+			return
+		}
+		d.n = 0
+		emit('%')
+	case 2:
+		d.n = 0
+		if isHex(c) {
+			emit(unhex(d.pend[1])<<4 | unhex(c))
+			return
+		}
+		emit('%')
+		emit(d.pend[1])
+	}
+	switch c {
+	case '%':
+		d.pend[0], d.n = c, 1
+	case '+':
+		emit(' ')
+	default:
+		emit(c)
+	}
+}
+
+// flush ends a name or value: an unfinished escape stands as written.
+func (d *pctDecoder) flush(emit func(byte)) {
+	for i := range d.n {
+		emit(d.pend[i])
+	}
+	d.n = 0
+}

@@ -1,0 +1,213 @@
+package translate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// scanInPieces runs a scanner over body cut at the given points and
+// returns its verdict, the assignments it found and the largest Safe it
+// gave before routing.
+func scanInPieces(ct, body string, cuts []int) (routes bool, pairs []string, safe int64) {
+	u, _ := url.ParseRequestURI("/")
+	s := RecogniseConfig{}.BodyScanner(u, []string{ct})
+	if s == nil {
+		return false, nil, int64(len(body))
+	}
+	s.judge.assigned = func(name string, v *routeValue) {
+		pairs = append(pairs, fmt.Sprintf("%s=%q long=%v may=%v", name, v.buf, v.long, v.may))
+	}
+	prev := 0
+	for _, c := range append(cuts, len(body)) {
+		if c < prev || c > len(body) {
+			continue
+		}
+		if s.Write([]byte(body[prev:c])) {
+			return true, pairs, safe
+		}
+		prev = c
+		safe = s.Safe()
+	}
+	return s.Close(), pairs, safe
+}
+
+// The scanner reads a body the same however it arrives: cut anywhere, in
+// pieces of any size, it finds the same assignments and gives the same
+// verdict as over the whole body; and whatever Safe lets through, read by
+// itself as the whole body, routes nowhere.
+func TestBodyScannerPieces(t *testing.T) {
+	r := diffSeed(t)
+	u, _ := url.ParseRequestURI("/")
+	for range 3000 {
+		ct, body := genFormBody(r)
+		if r.IntN(5) == 0 {
+			body = body[:r.IntN(len(body)+1)]
+		}
+		whole, wantPairs, _ := scanInPieces(ct, body, nil)
+		var cuts []int
+		for p := 0; p < len(body); {
+			p += 1 + r.IntN(pick(r, 1, 3, 8, 40, 5000))
+			cuts = append(cuts, p)
+		}
+		routes, pairs, _ := scanInPieces(ct, body, cuts)
+		if routes != whole || !whole && !slices.Equal(pairs, wantPairs) {
+			t.Fatalf("Content-Type %q body %q: whole %v %q, in pieces %v %q", ct, truncate(body, 400), whole, wantPairs, routes, pairs)
+		}
+		checkSafe(t, u, ct, body, cuts)
+	}
+}
+
+// checkSafe: every prefix Safe allows, read as the whole body, routes
+// nowhere (under the judge's own rules).
+func checkSafe(t *testing.T, u *url.URL, ct, body string, cuts []int) {
+	t.Helper()
+	s := RecogniseConfig{}.BodyScanner(u, []string{ct})
+	if s == nil {
+		return
+	}
+	prev := 0
+	for _, c := range append(cuts, len(body)) {
+		if c > len(body) {
+			c = len(body)
+		}
+		if s.Write([]byte(body[prev:c])) {
+			return
+		}
+		prev = c
+		safe := s.Safe()
+		if safe > int64(c) || safe < 0 {
+			t.Fatalf("Safe %d after %d bytes", safe, c)
+		}
+		if IsAPIv3LikeBody(u, []string{ct}, []byte(body[:safe])) {
+			t.Fatalf("Content-Type %q body %q: after %d bytes Safe is %d, and that part routes", ct, truncate(body, 400), c, safe)
+		}
+	}
+}
+
+// Where PHP reads multipart bodies differently from a naive parser, the
+// scanner reads them as PHP does (each case checked against php-cgi).
+func TestBodyScannerMultipartAsPHP(t *testing.T) {
+	const ct = "multipart/form-data; boundary=B"
+	pad := strings.Repeat("a", phpFillUnit-len("X-Junk: "))
+	for _, tt := range []struct {
+		name, body string
+		want       bool
+	}{
+		{"folded header", "--B\r\nContent-Disposition: form-data;\r\n name=\"q\"\r\n\r\ncivicrm/ajax/rest\r\n--B--\r\n", true},
+		{"header continued without a space", "--B\r\nContent-Disposition: form-data; na\r\nme=\"q\"\r\n\r\ncivicrm/ajax/rest\r\n--B--\r\n", true},
+		{"last name= wins", "--B\r\nContent-Disposition: form-data; name=x; name=q\r\n\r\ncivicrm/ajax/rest\r\n--B--\r\n", true},
+		{"unquoted name ends at a space", "--B\r\nContent-Disposition: form-data; name=q junk\r\n\r\ncivicrm/ajax/rest\r\n--B--\r\n", true},
+		{"unterminated quote", "--B\r\nContent-Disposition: form-data; name=\"q\r\n\r\ncivicrm/ajax/rest\r\n--B--\r\n", true},
+		{"first Content-Disposition wins", "--B\r\nContent-Disposition: form-data; name=q\r\nContent-Disposition: form-data; name=x\r\n\r\ncivicrm/ajax/rest\r\n--B--\r\n", true},
+		{"boundary inside the value", "--x\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/re<--x>st\r\n--x--\r\n", true},
+		{"header line split at PHP's buffer", "--B\r\nX-Junk: " + pad + "Content-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest\r\n--B--", true},
+		{"end of body in the headers", "--B\r\nContent-Disposition: form-data; name=q\r\ncivicrm/ajax/rest", true},
+		{"end of body in the value", "--B\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest", true},
+		{"empty boundary", "--\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest\r\n--", true},
+		{"NUL ends the boundary line", "--B\x00x\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest\r\n--B--", true},
+		// PHP skips a file line by line past MAX_FILE_SIZE: a boundary line
+		// that does not follow a line feed counts then.
+		{"boundary line inside a file", "--B\r\nContent-Disposition: form-data; name=MAX_FILE_SIZE\r\n\r\n1\r\n--B\r\nContent-Disposition: form-data; name=f; filename=a.txt\r\n\r\n" +
+			strings.Repeat("z", 10238) + "--B\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest\r\n--B--", true},
+		// Controls: what PHP does not read as a field.
+		{"final boundary starts no part", "--B--\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest\r\n--B--", false},
+		{"no boundary line", "x--B\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest\r\n--B--", false},
+		{"a file", "--B\r\nContent-Disposition: form-data; name=q; filename=a\r\n\r\ncivicrm/ajax/rest\r\n--B--", false},
+		{"the value's first line", "--B\r\nContent-Disposition: form-data; name=x\r\n\r\n--B\r\nContent-Disposition: form-data; name=q\r\n\r\ncivicrm/ajax/rest\r\n--B--", false},
+		{"a key with a space", "--B\r\nContent-Disposition: form-data; name =q\r\n\r\ncivicrm/ajax/rest\r\n--B--", false},
+		{"an upload", "--B\r\nContent-Disposition: form-data; name=f; filename=\"a.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n" +
+			strings.Repeat("\xff\xd8--B\x01\n", 1000) + "\r\n--B\r\nContent-Disposition: form-data; name=title\r\n\r\ncivicrm/ajax/rest\r\n--B--\r\n", false},
+	} {
+		u, _ := url.ParseRequestURI("/")
+		ctt := ct
+		if strings.HasPrefix(tt.body, "--x") {
+			ctt = "multipart/form-data; boundary=x"
+		} else if strings.HasPrefix(tt.body, "--\r") {
+			ctt = "multipart/form-data; boundary="
+		}
+		if got := IsAPIv3LikeBody(u, []string{ctt}, []byte(tt.body)); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A boundary longer than PHP's buffer, or a Content-Disposition past the
+// modelled length, is refused rather than guessed at.
+func TestBodyScannerBounds(t *testing.T) {
+	u, _ := url.ParseRequestURI("/")
+	long := strings.Repeat("b", phpFillUnit)
+	if !IsAPIv3LikeBody(u, []string{"multipart/form-data; boundary=" + long}, []byte("--"+long+"\r\n")) {
+		t.Error("a boundary longer than PHP's buffer passes")
+	}
+	cd := "--B\r\nContent-Disposition: form-data; filename=\"" + strings.Repeat("f", maxRoutingLen) + "\"\r\n\r\nx\r\n--B--"
+	if !IsAPIv3LikeBody(u, []string{"multipart/form-data; boundary=B"}, []byte(cd)) {
+		t.Error("a Content-Disposition past maxRoutingLen passes")
+	}
+	ok := "--B\r\nContent-Disposition: form-data; name=title\r\n\r\n" + strings.Repeat("civicrm/ajax/rest ", 1<<12) + "\r\n--B--"
+	if IsAPIv3LikeBody(u, []string{"multipart/form-data; boundary=B"}, []byte(ok)) {
+		t.Error("a long value of another field refused")
+	}
+}
+
+// Safe holds back a routing value until it is judged, and no more: the
+// memory a body costs does not grow with it.
+func TestBodyScannerSafe(t *testing.T) {
+	u, _ := url.ParseRequestURI("/")
+	for _, tt := range []struct {
+		ct, body string
+		safe     int64 // after the whole body, before Close
+	}{
+		{"application/x-www-form-urlencoded", "a=1&q=civicrm/ajax/re", int64(len("a=1&q"))},
+		{"application/x-www-form-urlencoded", "a=1&q=node&b=civicrm", int64(len("a=1&q=node&b=civicrm"))},
+		{"application/x-www-form-urlencoded", "a=1&q", int64(len("a=1&q"))},
+		{"application/x-www-form-urlencoded", "q=" + strings.Repeat("x", maxRoutingLen+10) + "%2", int64(2 + maxRoutingLen + 10)},
+		{"multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=q\r\n\r\ncivi", int64(len("--B\r\nContent-Disposition: form-data; name=q\r\n\r\n"))},
+		{"multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=q\r\nX: y", int64(len("--B\r\nContent-Disposition: form-data; name=q\r\n"))},
+		// a file goes on as it arrives
+		{"multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=f; filename=a\r\n\r\n" + strings.Repeat("z", 100), -1},
+	} {
+		s := RecogniseConfig{}.BodyScanner(u, []string{tt.ct})
+		if s.Write([]byte(tt.body)) {
+			t.Fatalf("%q routes", tt.body)
+		}
+		want := tt.safe
+		if want < 0 {
+			want = int64(len(tt.body))
+		}
+		if got := s.Safe(); got != want {
+			t.Errorf("%q: Safe %d, want %d", truncate(tt.body, 80), got, want)
+		}
+	}
+}
+
+// FuzzBodyScanner: any body in any pieces gives the verdict of the whole
+// and never lets a routing part through.
+func FuzzBodyScanner(f *testing.F) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 40 {
+		ct, body := genFormBody(r)
+		f.Add(ct, body, uint64(r.Int64()))
+	}
+	u, _ := url.ParseRequestURI("/")
+	f.Fuzz(func(t *testing.T, ct, body string, seed uint64) {
+		if len(body) > 8<<10 || (RecogniseConfig{}).BodyScanner(u, []string{ct}) == nil {
+			return
+		}
+		r := rand.New(rand.NewPCG(seed, seed))
+		var cuts []int
+		for p := 0; p < len(body); {
+			p += 1 + r.IntN(1+r.IntN(64))
+			cuts = append(cuts, p)
+		}
+		whole, wantPairs, _ := scanInPieces(ct, body, nil)
+		routes, pairs, _ := scanInPieces(ct, body, cuts)
+		if routes != whole || !whole && !slices.Equal(pairs, wantPairs) {
+			t.Fatalf("whole %v %q, in pieces %v %q", whole, wantPairs, routes, pairs)
+		}
+		checkSafe(t, u, ct, body, cuts)
+	})
+}
