@@ -137,7 +137,7 @@ func TestBodyRoutingAtTheEnd(t *testing.T) {
 		}
 		// The upstream had the request's head and part of its body when
 		// Civigate cut it; it records it when its read fails.
-		for _, s := range log.waitFor(1, 10*time.Second) {
+		for _, s := range log.waitFor(1, 5*time.Second) {
 			if s.complete || !strings.HasPrefix(tc.body, s.body) || strings.Contains(s.body, "civicrm/") {
 				t.Errorf("%s: the upstream got %d of %d bytes (whole: %v), ending %q", tc.name, len(s.body), len(tc.body), s.complete, tailOf(s.body))
 			}
@@ -192,7 +192,7 @@ func TestBodyClientGoesAway(t *testing.T) {
 	// Caddy has read it all when it asks for more; then the client is gone.
 	time.Sleep(200 * time.Millisecond)
 	conn.Close()
-	for _, s := range log.waitFor(1, 10*time.Second) {
+	for _, s := range log.waitFor(1, 5*time.Second) {
 		if s.complete || strings.Contains(s.body, "civicrm") {
 			t.Errorf("the upstream got %d bytes (whole: %v), ending %q", len(s.body), s.complete, tailOf(s.body))
 		}
