@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/civigate/civigate/internal/bodytest"
 )
 
 // upstreamRecord is what a next handler that reads the body as an upstream
@@ -55,26 +57,6 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// uploadBody is a multipart upload of a file of size bytes, made as it is
-// read (the test's own memory stays small).
-func uploadBody(size int64, tail string) io.Reader {
-	head := "--XyZ\r\nContent-Disposition: form-data; name=\"async-upload\"; filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-	return io.MultiReader(strings.NewReader(head), io.LimitReader(&pattern{}, size),
-		strings.NewReader("\r\n--XyZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nbig.bin\r\n"+tail+"--XyZ--\r\n"))
-}
-
-// pattern is an endless file content: bytes of every value, line feeds
-// and dashes included.
-type pattern struct{ off int }
-
-func (f *pattern) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(f.off*7 + f.off/251)
-		f.off++
-	}
-	return len(p), nil
-}
-
 func unrecognisedHandler(t *testing.T) *Handler {
 	h := &Handler{Cache: &CacheConfig{Off: true}, MaxBodyBytes: 1 << 20}
 	provisionBench(t, h)
@@ -96,11 +78,11 @@ func TestUnrecognisedUploadStreams(t *testing.T) {
 	h := unrecognisedHandler(t)
 	const size = 50 << 20
 	want := sha256.New()
-	n, _ := io.Copy(want, uploadBody(size, ""))
+	n, _ := io.Copy(want, bodytest.Upload(size, ""))
 	rec := &upstreamRecord{}
 	next := reading(rec, 0)
 	w := httptest.NewRecorder()
-	r := postRequest("/wp-admin/async-upload.php", "multipart/form-data; boundary=XyZ", uploadBody(size, ""), n)
+	r := postRequest("/wp-admin/async-upload.php", bodytest.ContentType, bodytest.Upload(size, ""), n)
 
 	runtime.GC()
 	var before, after runtime.MemStats
@@ -136,8 +118,7 @@ func TestUnrecognisedRoutingAtTheEnd(t *testing.T) {
 		length := int64(len(tt.body))
 		if tt.body == "" {
 			tail := "--XyZ\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\ncivicrm/ajax/rest/x\r\n"
-			length, _ = io.Copy(io.Discard, uploadBody(1<<20, tail))
-			body = uploadBody(1<<20, tail)
+			length, body = bodytest.UploadSize(1<<20, tail), bodytest.Upload(1<<20, tail)
 		}
 		rec := &upstreamRecord{}
 		w := httptest.NewRecorder()

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/civigate/civigate/internal/bodytest"
+	"github.com/civigate/civigate/internal/phptest"
 )
 
 // Form bodies Civigate does not translate stream through it (issue 12
@@ -23,24 +26,6 @@ import (
 // upstream whole while Civigate holds a few buffers, and a body whose
 // routing parameter comes late still never reaches the upstream whole, nor
 // with the routing parameter in what did.
-
-// bigUpload is a multipart upload of a size-byte file, generated as read;
-// tail goes after it, before the closing boundary.
-func bigUpload(size int64, tail string) io.Reader {
-	head := "--XyZ\r\nContent-Disposition: form-data; name=\"async-upload\"; filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-	return io.MultiReader(strings.NewReader(head), io.LimitReader(&filePattern{}, size),
-		strings.NewReader("\r\n--XyZ\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nbig.bin\r\n"+tail+"--XyZ--\r\n"))
-}
-
-type filePattern struct{ off int }
-
-func (f *filePattern) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = byte(f.off*7 + f.off/251) // every byte value, line feeds and dashes too
-		f.off++
-	}
-	return len(p), nil
-}
 
 // hashingUpstream records what reaches it: the body's size and hash, and
 // whether it arrived whole.
@@ -68,24 +53,19 @@ func TestBodyUploadStreams(t *testing.T) {
 	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "max_body_size 1MiB"))
 	const size = 50 << 20
 	want := sha256.New()
-	n, _ := io.Copy(want, bigUpload(size, ""))
+	n, _ := io.Copy(want, bodytest.Upload(size, ""))
 
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	req, _ := http.NewRequest(http.MethodPost, inst.URL+"/wp-admin/async-upload.php", bigUpload(size, ""))
+	req, _ := http.NewRequest(http.MethodPost, inst.URL+"/wp-admin/async-upload.php", bodytest.Upload(size, ""))
 	req.ContentLength = n
-	req.Header.Set("Content-Type", "multipart/form-data; boundary=XyZ")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	req.Header.Set("Content-Type", bodytest.ContentType)
+	a := doReq(t, req)
 	runtime.ReadMemStats(&after)
 
-	if resp.StatusCode != http.StatusOK || string(body) != "upstream" {
-		t.Fatalf("answered %d %q", resp.StatusCode, body)
+	if a.status != http.StatusOK || a.body != "upstream" {
+		t.Fatalf("answered %d %q", a.status, a.body)
 	}
 	if !up.complete || up.n != n || up.sum != [sha256.Size]byte(want.Sum(nil)) {
 		t.Fatalf("the upstream got %d of %d bytes (whole: %v), same bytes: %v", up.n, n, up.complete, up.sum == [sha256.Size]byte(want.Sum(nil)))
@@ -109,7 +89,7 @@ func TestBodyRoutingAtTheEnd(t *testing.T) {
 	const form = "application/x-www-form-urlencoded"
 	padding := strings.Repeat("padding=xxxxxxxx&", 128<<10) // 2 MiB
 	upload := func(tail string) string {
-		b, _ := io.ReadAll(bigUpload(2<<20, tail))
+		b, _ := io.ReadAll(bodytest.Upload(2<<20, tail))
 		return string(b)
 	}
 	for _, tc := range []struct {
@@ -165,13 +145,8 @@ func postBody(t *testing.T, target, ct, body string, chunked bool) (int, string)
 		req.ContentLength = -1
 		req.TransferEncoding = []string{"chunked"}
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("POST %s: %v", target, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	a := doReq(t, req)
+	return a.status, a.body
 }
 
 // A client that goes away after sending a routing parameter past the
@@ -204,13 +179,7 @@ func TestBodyClientGoesAway(t *testing.T) {
 // the body that went on; it must find no routing parameter in it. A body
 // that does not route reaches the script whole.
 func TestBodyRoutingPHPFastCGI(t *testing.T) {
-	phpCGI, err := exec.LookPath("php-cgi")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("php-cgi is not installed; CI must install php-cgi (see .ci/run)")
-		}
-		t.Skip("php-cgi is not installed")
-	}
+	phpCGI := phptest.CGIPath(t)
 	root := t.TempDir()
 	record := filepath.Join(root, "seen.jsonl")
 	script := `<?php

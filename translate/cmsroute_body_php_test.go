@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/civigate/civigate/internal/phptest"
 )
 
 // The body check must see every routing parameter PHP puts into $_POST.
@@ -114,20 +116,13 @@ type phpPost struct{ cgi, script string }
 
 func newPHPPost(t *testing.T) phpPost {
 	t.Helper()
-	phpCGI, err := exec.LookPath("php-cgi")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("php-cgi is not installed; CI must install php-cgi (see .ci/run)")
-		}
-		t.Skip("php-cgi is not installed")
-	}
 	script := filepath.Join(t.TempDir(), "post.php")
 	dump := `<?php $o = []; foreach (['q', 'task', 'rest_route'] as $k) if (isset($_POST[$k]) && is_string($_POST[$k])) $o[$k] = bin2hex($_POST[$k]);
 echo json_encode(['n' => count($_POST), 'v' => (object) $o]);`
 	if err := os.WriteFile(script, []byte(dump), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return phpPost{phpCGI, script}
+	return phpPost{phptest.CGIPath(t), script}
 }
 
 type phpPostResult struct {

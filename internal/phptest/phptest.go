@@ -13,12 +13,24 @@ import (
 // ground truth: there the test fails.
 func Path(t testing.TB) string {
 	t.Helper()
-	php, err := exec.LookPath("php")
+	return find(t, "php", "php-cli")
+}
+
+// CGIPath is the php-cgi binary's path (PHP's own request reader: SAPI,
+// POST bodies, FastCGI with -b), found like Path.
+func CGIPath(t testing.TB) string {
+	t.Helper()
+	return find(t, "php-cgi", "php-cgi")
+}
+
+func find(t testing.TB, binary, pkg string) string {
+	t.Helper()
+	path, err := exec.LookPath(binary)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatal("php is not installed; CI must install php-cli (see .ci/run)")
+			t.Fatalf("%s is not installed; CI must install %s (see .ci/run)", binary, pkg)
 		}
-		t.Skip("php is not installed")
+		t.Skipf("%s is not installed", binary)
 	}
-	return php
+	return path
 }
