@@ -227,14 +227,19 @@ func (r *urlencodedReader) write(p []byte) {
 				r.off += int64(len(p))
 				return
 			}
-			r.dec.feed(p[:i], r.key.add)
+			if r.key == (postName{}) && r.dec.n == 0 && bytes.IndexAny(p[:i], "%+[. \x00") < 0 {
+				// The whole name, with nothing for PHP to decode or mangle.
+				r.routing = plainRouting(p[:i])
+			} else {
+				r.dec.feed(p[:i], r.key.add)
+				r.dec.flush(r.key.add)
+				r.routing = r.key.routing()
+			}
+			r.val.reset()
 			if p[i] == '&' {
 				r.endPair()
 			} else {
-				r.dec.flush(r.key.add)
 				r.inValue, r.eq = true, r.off+int64(i)
-				r.routing = r.key.routing()
-				r.val.reset()
 			}
 			r.off += int64(i + 1)
 			p = p[i+1:]
@@ -258,14 +263,10 @@ func (r *urlencodedReader) write(p []byte) {
 	}
 }
 
-// endPair ends a pair at '&' or the end of the body. A name without '='
-// has the value "".
+// endPair ends a pair at '&' or the end of the body (a name without '='
+// has the value "", its routing already known at '&').
 func (r *urlencodedReader) endPair() {
-	if !r.inValue {
-		r.dec.flush(r.key.add)
-		r.routing = r.key.routing()
-		r.val.reset()
-	} else if r.routing != "" {
+	if r.inValue && r.routing != "" {
 		r.dec.flush(r.val.addByte)
 	}
 	if r.routing != "" {
@@ -276,7 +277,28 @@ func (r *urlencodedReader) endPair() {
 	r.key.reset()
 }
 
-func (r *urlencodedReader) close() { r.endPair() }
+func (r *urlencodedReader) close() {
+	if !r.inValue {
+		r.dec.flush(r.key.add)
+		r.routing = r.key.routing()
+		r.val.reset()
+	}
+	r.endPair()
+}
+
+// plainRouting is the routing parameter a name that needs no decoding
+// names, or "".
+func plainRouting(name []byte) string {
+	switch string(name) {
+	case paramQ:
+		return paramQ
+	case paramTask:
+		return paramTask
+	case paramRestRoute:
+		return paramRestRoute
+	}
+	return ""
+}
 
 func (r *urlencodedReader) safe() int64 {
 	switch {
