@@ -235,7 +235,8 @@ func (e *topoEnv) checkInvalidation(t *testing.T) {
 	}
 }
 
-// Both instances feed one report; each instance serves all of it.
+// Both instances feed one report and one console history; each instance
+// serves all of it.
 func (e *topoEnv) checkUsageReport(t *testing.T) {
 	e.mu.Lock()
 	want := e.extern
@@ -251,6 +252,13 @@ func (e *topoEnv) checkUsageReport(t *testing.T) {
 				}
 			}
 			return n == want
+		})
+		// The console's daily history is in the same Redis: one hash per
+		// day, merged by a script on that one key.
+		eventually(t, 5*time.Second, fmt.Sprintf("console history of instance %d counts %d extern calls today", i, want), func() bool {
+			var rep consoleReport
+			getJSON(t, inst.Admin+"/civigate/legacy-usage?days=1", &rep)
+			return len(rep.Errors) == 0 && rep.History.Storage == "redis" && len(rep.Trend) == 1 && rep.Trend[0].Features["extern"] == want
 		})
 	}
 }
