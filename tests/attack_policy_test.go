@@ -105,6 +105,13 @@ func TestPolicyEscapesThroughCaddy(t *testing.T) {
 		{class: "control: a $value reference in a chained read", policy: readOnly,
 			body: jsonForm("Contact", "get", `{"id":4,"api.Contact.get":{"id":"$value.id"}}`)},
 
+		// A float with an integral value is no chain trigger in CiviCRM
+		// (=== 1 is false for 1.0): it must reach CiviCRM as a float.
+		{class: "float chain value re-encoded as the integer 1", policy: readOnly, civiSame: true,
+			body: jsonForm("Contact", "get", `{"id":3,"api.Contact.delete":1.0,"api.Email.delete":10e-1}`)},
+		{class: "float chain value re-encoded as the integer 1", policy: noWrites, civiSame: true,
+			query: "entity=Contact&action=get&json=" + url.QueryEscape(`{"id":4,"api.Contact.delete":1e0,"api_Email_delete":1.00000000000000000001}`)},
+
 		// entity=api3 is a batch on ajax/rest only: extern/rest.php and
 		// WordPress REST run the API kernel on an entity "Api3" that does
 		// not exist, so nothing runs, as when CiviCRM answers it itself.

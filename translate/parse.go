@@ -233,18 +233,25 @@ func externEnvelope(c *Call, v envelopeView, request *Array) *Reply {
 	return nil
 }
 
+// dropAuthx deletes AuthX's parameters (those of CredentialParams that
+// start with _authx) from a: AuthX deletes _authx and _authxSes before
+// the page runs, and the _authxSiteKey secret would otherwise travel
+// upstream inside json=. WordPress REST has no AuthX, but its copies are
+// no API parameters CiviCRM uses either: no credential goes upstream, on
+// any form.
+func dropAuthx(a *Array) {
+	for _, k := range CredentialParams {
+		if strings.HasPrefix(k, "_authx") {
+			a.Delete(k)
+		}
+	}
+}
+
 // decodeAPIv3 builds the parameters of an extern/rest.php or
 // civicrm/ajax/rest call from the merged query and form fields (request,
 // PHP's $_REQUEST) and a JSON body.
 func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody, formLevels int) {
-	// AuthX deletes _authx (and _authxSes) before the page runs; the
-	// _authxSiteKey secret would otherwise travel upstream inside json=.
 	// A JSON body's copies are deleted too: no credential goes upstream.
-	dropAuthx := func(a *Array) {
-		for _, k := range [...]string{"_authx", "_authxSes", "_authxSiteKey"} {
-			a.Delete(k)
-		}
-	}
 	dropAuthx(request)
 	for i := 0; i < request.Len(); i++ {
 		if !isReservedParam(request.Key(i)) {

@@ -267,6 +267,13 @@ func TestParseWP(t *testing.T) {
 	if c.Credentials.APIKey != "AK2" || string(EncodeJSONObject(c.Params)) != `{"json":"1","first_name":"J"}` {
 		t.Errorf("json body: %+v %s", c.Credentials, EncodeJSONObject(c.Params))
 	}
+	// AuthX's parameters are no API parameters upstream, from any source.
+	r = httptest.NewRequest(http.MethodPost, "/wp-json/civicrm/v3/rest?entity=Contact&action=get&json=1&_authxSes=S&first_name=Q",
+		strings.NewReader(`{"_authx":"Bearer X","_authxSiteKey":"SK","api_key":"AK2"}`))
+	r.Header.Set("Content-Type", "application/json")
+	if c = mustParse(t, r, wp); string(EncodeJSONObject(c.Params)) != `{"json":"1","first_name":"Q"}` {
+		t.Errorf("AuthX parameters: %s", EncodeJSONObject(c.Params))
+	}
 	c = mustParse(t, getReq("/wp-json/civicrm/v3/rest", "entity=Contact&action=get&json=notjson"), wp)
 	if c.Refusal == nil || c.Refusal.Status != 400 || !strings.Contains(string(c.Refusal.Body), "rest_invalid_param") {
 		t.Errorf("invalid json: %+v", c.Refusal)

@@ -389,3 +389,49 @@ func TestDecodeJSONMatchesPHP(t *testing.T) {
 		t.Errorf("%d of %d JSON inputs differ from PHP", fails, len(inputs))
 	}
 }
+
+// What Civigate sends upstream in json= must decode in CiviCRM to exactly
+// what the client's JSON decoded to there: every PHP type kept, floats
+// with an integral value (1.0, 1e0, -0.0, 1e15) staying floats, huge
+// integers staying floats, out-of-range literals staying INF. Checked with
+// real PHP: json_decode(client JSON) against json_decode(Civigate's
+// re-encoding of its own decoding of it).
+func TestUpstreamJSONKeepsPHPTypes(t *testing.T) {
+	r := diffSeed(t)
+	numbers := []string{"1.0", "1e0", "1E0", "10e-1", "1.00000000000000000001", "0.0", "-0.0", "-0", "0e0", "-0e5",
+		"1e15", "1e16", "1e17", "1e22", "123456789012345678", "9223372036854775807", "9223372036854775808",
+		"-9223372036854775809", "12345678901234567890", "1e400", "-1e400", "1e-400", "4.9e-324", "2.2250738585072014e-308",
+		"1.7976931348623157e308", "1.7976931348623159e308", "100000000000000000000000000000000000000000", "0.1", "1.5", "3"}
+	var inputs []string
+	for _, n := range numbers {
+		inputs = append(inputs, `{"api.Contact.delete":`+n+`,"l":[`+n+`],"o":{"x":`+n+`}}`)
+	}
+	for range 3000 {
+		doc := genJSON(r, 0)
+		if v, err := DecodeJSON([]byte(doc)); err == nil && v != nil {
+			inputs = append(inputs, `{"v":`+doc+`}`)
+		}
+	}
+	var again []string
+	for _, in := range inputs {
+		v, err := DecodeJSON([]byte(in))
+		if err != nil {
+			t.Fatalf("%s: %v", in, err)
+		}
+		again = append(again, string(EncodeJSONObject(v.(*Array))))
+	}
+	want, got := runPHP(t, 'J', inputs), runPHP(t, 'J', again)
+	fails := 0
+	for i := range inputs {
+		if got[i] != want[i] {
+			fails++
+			if fails <= 10 {
+				t.Errorf("%s went upstream as %s:\n php decodes %s\n instead of %s", truncate(inputs[i], 200), truncate(again[i], 200),
+					truncate(got[i], 200), truncate(want[i], 200))
+			}
+		}
+	}
+	if fails > 0 {
+		t.Errorf("%d of %d documents change in CiviCRM", fails, len(inputs))
+	}
+}

@@ -439,6 +439,11 @@ type JSONOptions struct {
 	EscapeUnicode bool
 	// Pretty is JSON_PRETTY_PRINT: four-space indent, ": " after keys.
 	Pretty bool
+	// PreserveZeroFraction is JSON_PRESERVE_ZERO_FRACTION: a float is
+	// always written as a float ("1.0", "-0.0"), so that PHP decodes it
+	// back to a float, never to the integer it looks like (1.0 is no
+	// chain trigger; the integer 1 is).
+	PreserveZeroFraction bool
 }
 
 // EncodeJSON encodes v as PHP's json_encode does with
@@ -453,14 +458,16 @@ func EncodeJSON(v any, opts JSONOptions) []byte {
 
 // EncodeJSONObject encodes a as a JSON object even when it is list-shaped:
 // CiviCRM only decodes a `json=` parameter whose first character is `{`, and
-// PHP decodes {"0":"a"} to the same array as ["a"].
+// PHP decodes {"0":"a"} to the same array as ["a"]. It is what CiviCRM is
+// to decode into exactly a: every value keeps its PHP type, floats with
+// an integral value included (PreserveZeroFraction).
 func EncodeJSONObject(a *Array) []byte {
 	return appendJSONObject(nil, a)
 }
 
 // appendJSONObject is EncodeJSONObject appending to buf.
 func appendJSONObject(buf []byte, a *Array) []byte {
-	e := jsonEncoder{buf: buf}
+	e := jsonEncoder{buf: buf, opts: JSONOptions{PreserveZeroFraction: true}}
 	e.object(a, 0)
 	return e.buf
 }
@@ -505,7 +512,7 @@ func (e *jsonEncoder) value(v any, depth int) {
 	case string:
 		e.str(x)
 	case Number:
-		e.buf = append(e.buf, phpJSONNumber(x)...)
+		e.buf = append(e.buf, phpJSONNumber(x, e.opts.PreserveZeroFraction)...)
 	case int:
 		e.buf = strconv.AppendInt(e.buf, int64(x), 10)
 	case int64:
@@ -622,8 +629,11 @@ func (e *jsonEncoder) hexRune(r rune) {
 
 // phpJSONNumber renders a JSON number literal as PHP re-encodes it after
 // decoding: integers verbatim ("-0" becomes "0"), integers beyond int64 and
-// every float as PHP's shortest float form (always with ".0" or an exponent).
-func phpJSONNumber(n Number) string {
+// every float as PHP's shortest float form, which json_encode writes
+// without a fraction when it has none ("1" for 1.0) unless
+// zeroFraction (JSON_PRESERVE_ZERO_FRACTION) adds ".0". A literal past
+// float64's range stays as it is: PHP decodes it to the same INF.
+func phpJSONNumber(n Number, zeroFraction bool) string {
 	s := string(n)
 	if !strings.ContainsAny(s, ".eE") {
 		if i, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -634,7 +644,11 @@ func phpJSONNumber(n Number) string {
 	if err != nil || math.IsInf(f, 0) {
 		return s
 	}
-	return phpFloatJSON(f)
+	out := phpFloatJSON(f)
+	if zeroFraction && !strings.ContainsAny(out, ".") {
+		out += ".0"
+	}
+	return out
 }
 
 // phpFloatJSON is PHP's json_encode of a float (serialize_precision=-1:

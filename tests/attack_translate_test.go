@@ -1,0 +1,80 @@
+package tests
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// Attack corpus for what Civigate's translation sends CiviCRM: the client's
+// credentials, in whatever parameter they came, never travel upstream in
+// the URL or the body (Civigate sends the identity it vouches for in
+// AuthX headers), on any form. Each row names its class; every row must
+// reach CiviCRM's API once.
+func TestAttackTranslateUpstreamCarriesNoCredential(t *testing.T) {
+	up := newStubCiviCRM(t)
+	sk := "sk-" + randomHex(t, 12)
+	inst := startCaddy(t, siteCaddyfile(up.Host(), "site_key "+sk, "cache off"))
+	ak := up.APIKey
+	authx, authxSite, authxSes := "Bearer ax-"+randomHex(t, 12), "as-"+randomHex(t, 12), "ss-"+randomHex(t, 12)
+	secrets := []string{ak, sk, authx, url.QueryEscape(authx), authxSite, authxSes}
+	fields := map[string]any{"entity": "Contact", "action": "get", "json": 1, "key": sk, "api_key": ak,
+		"_authx": authx, "_authxSiteKey": authxSite, "_authxSes": authxSes}
+	form := url.Values{}
+	for k, v := range fields {
+		if s, ok := v.(string); ok {
+			form.Set(k, s)
+		}
+	}
+	form.Set("json", "1")
+	jsonBody, _ := json.Marshal(fields)
+	jsonHeader := http.Header{"Content-Type": {"application/json"}}
+	wp := inst.URL + "/wp-json/civicrm/v3/rest"
+
+	rows := []struct {
+		class, method, target, body string
+		header                      http.Header
+	}{
+		{"AuthX parameters in a WordPress REST JSON body", "POST", wp, string(jsonBody), jsonHeader},
+		{"AuthX parameters in a WordPress REST form body", "POST", wp, form.Encode(), nil},
+		{"AuthX parameters in a WordPress REST query", "GET", wp + "?" + form.Encode(), "", nil},
+		{"AuthX parameters in a WordPress REST PUT body", "PUT", wp, form.Encode(), nil},
+		{"AuthX parameters beside extern/rest.php keys", "POST", inst.URL + "/sites/all/modules/civicrm/extern/rest.php", form.Encode(), nil},
+		{"AuthX parameters beside extern/rest.php keys in the query", "GET", inst.URL + "/sites/all/modules/civicrm/extern/rest.php?" + form.Encode(), "", nil},
+	}
+	for _, row := range rows {
+		t.Run(row.class, func(t *testing.T) {
+			h := http.Header{}
+			for k, v := range row.header {
+				h[k] = v
+			}
+			r, err := http.NewRequest(row.method, row.target, strings.NewReader(row.body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if row.body != "" && h.Get("Content-Type") == "" {
+				h.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			r.Header = h
+			got := doReq(t, r)
+			reqs, bodies := up.seen()
+			api := 0
+			for i, rq := range reqs {
+				if rq.URL.Path != "/civicrm/ajax/rest" {
+					continue
+				}
+				api++
+				for _, s := range secrets {
+					if strings.Contains(rq.URL.RawQuery, s) || strings.Contains(bodies[i], s) {
+						t.Errorf("a credential (%.6s…) reached CiviCRM in the URL or body: %s %.300s", s, rq.URL.RawQuery, bodies[i])
+					}
+				}
+			}
+			if api != 1 || got.status != 200 {
+				t.Errorf("%d API calls reached CiviCRM; the client got %d %.200s", api, got.status, got.body)
+			}
+		})
+	}
+}
