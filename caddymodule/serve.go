@@ -206,6 +206,12 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 	if scan == nil {
 		return next.ServeHTTP(w, r)
 	}
+	if translate.EncodedBody(r.Header) {
+		// A compressed form body cannot be scanned, and a web server that
+		// inflates request bodies (Apache's DEFLATE input filter) would hand
+		// PHP what the scanner never saw.
+		return h.refuseRoute(w)
+	}
 	g := newBodyGuard(r.Body, scan, r.ContentLength)
 	g.prime()
 	switch {
@@ -272,6 +278,9 @@ func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
 	scan := h.bodyScanner(r)
 	if scan == nil {
 		return nil
+	}
+	if translate.EncodedBody(r.Header) {
+		return &routeRefusal // cannot be scanned (see serveUnrecognised)
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxBodyBytes+1))
 	// Whatever was read goes back in front of the rest of the body.

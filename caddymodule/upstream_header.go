@@ -74,7 +74,7 @@ func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key
 
 // neverForwarded are client headers that describe the client's own
 // request, not the one Civigate sends (see upstreamHeader).
-var neverForwarded = []string{"Content-Length", "Accept-Encoding"}
+var neverForwarded = []string{"Content-Length", "Content-Encoding", "Accept-Encoding"}
 
 // forwardsClientHeader reports whether the client's header name may go on
 // to CiviCRM (see upstreamHeader).

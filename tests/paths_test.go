@@ -27,6 +27,7 @@ type seenRequest struct {
 	civigate          bool // built by Civigate
 	complete          bool // the whole body arrived (its end, not a broken connection)
 	contentLength     int64
+	header            http.Header
 }
 
 func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -35,7 +36,7 @@ func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == "" ||
 		r.URL.Path == "/civicrm/ajax/rest" && r.Header.Get("X-Requested-With") == "XMLHttpRequest"
 	u.mu.Lock()
-	u.seen = append(u.seen, seenRequest{r.Method, r.RequestURI, string(body), own, err == nil, r.ContentLength})
+	u.seen = append(u.seen, seenRequest{r.Method, r.RequestURI, string(body), own, err == nil, r.ContentLength, r.Header.Clone()})
 	u.mu.Unlock()
 	if u.next != nil {
 		u.next.ServeHTTP(w, r)

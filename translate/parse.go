@@ -92,6 +92,15 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 		return nil, sizeReply(c, http.StatusRequestEntityTooLarge,
 			"Request body is larger than "+strconv.FormatInt(opts.MaxBodyBytes, 10)+" bytes")
 	}
+	if len(body) > 0 && EncodedBody(r.Header) {
+		// PHP never inflates a request body, but a web server in front of
+		// it may (Apache's DEFLATE input filter): what CiviCRM would read
+		// cannot be seen, so it is not passed on.
+		putBodyBuffer(body)
+		c.Format, c.JSONInQuery = formatOf(route.Form, get, get)
+		return nil, sizeReply(c, http.StatusUnsupportedMediaType,
+			"Request body has a Content-Encoding; send it uncompressed")
+	}
 	c.body = body
 	post, bodyLevels := envelopeBody(r, route.Form, body, lim)
 	levels += bodyLevels
@@ -539,6 +548,19 @@ func sizeReply(c *Call, status int, msg string) *Reply {
 }
 
 func replyPtr(r Reply) *Reply { return &r }
+
+// EncodedBody reports whether the request body is declared encoded
+// (Content-Encoding other than identity, in any of its values).
+func EncodedBody(h http.Header) bool {
+	for _, v := range h.Values("Content-Encoding") {
+		for _, tok := range strings.Split(v, ",") {
+			if tok = strings.TrimSpace(tok); tok != "" && !strings.EqualFold(tok, "identity") {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // PHPStringOrEmpty is (string) $v for scalars and "" for arrays, where PHP
 // would warn "Array to string conversion" and the value is useless anyway.
