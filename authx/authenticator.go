@@ -220,7 +220,13 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	if c.cred != nil && !quiet {
 		credKey = a.credLimitKey(c.cred.raw)
 	}
-	if blocked, wait := a.throttled(ctx, quiet, ipKey, credKey, c.cred); blocked {
+	// A proof holds for the site key it was made with (throttled); with
+	// none configured, what a client sends as one means nothing.
+	proofSiteKey := ""
+	if a.cfg.SiteKey != "" {
+		proofSiteKey = c.siteKey
+	}
+	if blocked, wait := a.throttled(ctx, quiet, ipKey, credKey, c.cred, proofSiteKey); blocked {
 		r := &Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429, RetryAfter: wait}
 		if c.cred != nil {
 			r.Flow = c.cred.flow
@@ -238,7 +244,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	deferSK := skRej != nil && call.Form == translate.FormWPRest
 	if skRej != nil && !deferSK {
 		skRej.Flow = flow
-		a.fail(ctx, failIP())
+		// A wrong site key beside a credential counts against the
+		// credential too: whoever holds a credential must not guess the
+		// site key with it without limit, from any address.
+		a.fail(ctx, failIP(), a.failCredKey(c.cred, &credKey))
 		return nil, skRej
 	}
 	if c.cred == nil {
@@ -277,14 +286,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 			rej.Scheme, _, _ = strings.Cut(c.cred.raw, " ")
 		}
 		if rej.Reason != ReasonUnavailable {
-			if credKey == "" {
-				credKey = a.credLimitKey(c.cred.raw)
-			}
-			a.fail(ctx, failIP(), credKey)
+			a.fail(ctx, failIP(), a.failCredKey(c.cred, &credKey))
 		}
 		return nil, rej
 	}
-	a.prove(ctx, c.cred, p)
+	a.prove(ctx, c.cred, proofSiteKey, p)
 	if rej := api4Gate(call, req.Header, flow, p); rej != nil {
 		return nil, rej
 	}
@@ -608,6 +614,15 @@ func (a *Authenticator) credLimitKey(raw string) string {
 		v = canon
 	}
 	return "cred:" + a.mac("cred", scheme, strings.TrimRight(v, " "))
+}
+
+// failCredKey is the counter key of cred (none: ""), worked out into
+// *key when the counters were quiet.
+func (a *Authenticator) failCredKey(cred *presented, key *string) string {
+	if cred != nil && *key == "" {
+		*key = a.credLimitKey(cred.raw)
+	}
+	return *key
 }
 
 // countersQuiet reports that the failure counter would block nobody.

@@ -259,10 +259,12 @@ const (
 	// failed too often and its credential (if any) was not proven.
 	GuessAddressBlocked GuessingEvent = "address_blocked"
 	// GuessCredentialBlocked: refused because its credential failed too
-	// often, from whatever address.
+	// often (wrong passwords for its user, wrong site keys with it), from
+	// whatever address, and was not proven with the site key it sent.
 	GuessCredentialBlocked GuessingEvent = "credential_blocked"
-	// GuessProvenPassed: from a blocked address, but its credential was
-	// proven, so it was authenticated as usual.
+	// GuessProvenPassed: from a blocked address, or with its own counter
+	// full, but its credential was proven with the site key it sent, so it
+	// was authenticated as usual.
 	GuessProvenPassed GuessingEvent = "proven_passed"
 )
 
@@ -275,28 +277,30 @@ const proofPeriod = 12 * time.Hour
 // throttled decides whether guessing protection refuses a request before
 // its credential is verified (Authenticate's keys: the client address's
 // and the credential's counters). Guessing is throttled, proven users are
-// not:
-//   - a credential whose own counter is full is refused from any address;
-//   - an address whose counter is full is refused too, unseen (nothing is
-//     verified nor asked of CiviCRM), unless the request's credential is
-//     proven: it authenticated in full within proofPeriod. Then it is
-//     authenticated as usual, so a cron job's wrong site key, a test
-//     suite's negative cases or a neighbour behind the same NAT do not lock
-//     out the integrations that work from that address.
-func (a *Authenticator) throttled(ctx context.Context, quiet bool, ipKey, credKey string, cred *presented) (bool, time.Duration) {
+// not: when either counter is full, the request is refused unseen
+// (nothing is verified nor asked of CiviCRM) unless its credential is
+// proven with the site key it sends: the two authenticated in full within
+// proofPeriod. Then it is authenticated as usual, so a cron job's wrong
+// site key, a test suite's negative cases, a neighbour behind the same NAT
+// or someone guessing a user's password do not lock out the integrations
+// that work. Binding the proof to the site key keeps a proven credential
+// from guessing the site key: its wrong site keys fill its own counter
+// (Authenticate), and no site key it has not proven passes then, the
+// right one included.
+func (a *Authenticator) throttled(ctx context.Context, quiet bool, ipKey, credKey string, cred *presented, siteKey string) (bool, time.Duration) {
 	blocked, wait := a.blocked(ctx, quiet, ipKey, credKey)
 	if !blocked {
 		return false, 0
 	}
 	if cred != nil {
+		if a.proven(ctx, cred.raw, siteKey) {
+			a.observe(GuessProvenPassed)
+			return false, 0
+		}
 		// Which counter is full? Only asked when one is.
 		if credBlocked, credWait := a.blocked(ctx, false, credKey); credBlocked {
 			a.observe(GuessCredentialBlocked)
 			return true, credWait
-		}
-		if a.proven(ctx, cred.raw) {
-			a.observe(GuessProvenPassed)
-			return false, 0
 		}
 	}
 	a.observe(GuessAddressBlocked)
@@ -304,39 +308,40 @@ func (a *Authenticator) throttled(ctx context.Context, quiet bool, ipKey, credKe
 }
 
 // prove records that a credential authenticated in full (site key,
-// verification, user requirement) as p, once per proofPeriod.
-func (a *Authenticator) prove(ctx context.Context, cred *presented, p *Principal) {
+// verification, user requirement) as p with siteKey, once per proofPeriod.
+func (a *Authenticator) prove(ctx context.Context, cred *presented, siteKey string, p *Principal) {
 	if a.cfg.Proofs == nil || cred == nil {
 		return
 	}
-	key := a.proofKey(cred.raw, a.cfg.Now(), 0)
+	key := a.proofKey(cred.raw, siteKey, a.cfg.Now(), 0)
 	if v, ok := a.cfg.Proofs.Get(ctx, key); ok && v.OK {
 		return
 	}
 	a.cfg.Proofs.Set(ctx, key, Verdict{OK: true, ContactID: p.ContactID, Cred: p.CredType}, 2*proofPeriod)
 }
 
-// proven reports whether a credential authenticated in full in this
-// proofPeriod or the one before.
-func (a *Authenticator) proven(ctx context.Context, raw string) bool {
+// proven reports whether a credential authenticated in full with siteKey
+// in this proofPeriod or the one before.
+func (a *Authenticator) proven(ctx context.Context, raw, siteKey string) bool {
 	if a.cfg.Proofs == nil {
 		return false
 	}
 	now := a.cfg.Now()
 	for back := range 2 {
-		if v, ok := a.cfg.Proofs.Get(ctx, a.proofKey(raw, now, back)); ok && v.OK {
+		if v, ok := a.cfg.Proofs.Get(ctx, a.proofKey(raw, siteKey, now, back)); ok && v.OK {
 			return true
 		}
 	}
 	return false
 }
 
-// proofKey is the store key of a credential's proof for the proofPeriod
-// `back` periods before now's. The whole credential is keyed (for Basic,
-// the password too), unlike its failure counter (the user name).
-func (a *Authenticator) proofKey(raw string, now time.Time, back int) string {
+// proofKey is the store key of a credential's proof with a site key for
+// the proofPeriod `back` periods before now's. The whole credential is
+// keyed (for Basic, the password too), unlike its failure counter (the
+// user name).
+func (a *Authenticator) proofKey(raw, siteKey string, now time.Time, back int) string {
 	period := now.Unix()/int64(proofPeriod/time.Second) - int64(back)
-	return "proof:" + a.mac("proof", raw) + ":" + strconv.FormatInt(period, 10)
+	return "proof:" + a.mac("proof", raw, siteKey) + ":" + strconv.FormatInt(period, 10)
 }
 
 func (a *Authenticator) observe(e GuessingEvent) {

@@ -70,30 +70,91 @@ func TestProvenCredentialsPassABlockedAddress(t *testing.T) {
 	}
 }
 
-// A credential's own counter still blocks it, proven or not, from any
-// address: the proof only lifts the address's block.
-func TestProvenCredentialKeepsItsOwnCounter(t *testing.T) {
+// A credential's own counter blocks it from any address, unless it is
+// proven with the site key it sends: password guesses for a user do not
+// lock the user out, and no guess (a right one included) is seen.
+func TestCredentialCounterPassesOnlyProvenPairs(t *testing.T) {
 	e := newEnv(t, nil)
 	basic := func(userPass string) string { return "Basic " + base64.StdEncoding.EncodeToString([]byte(userPass)) }
 	user := basic("admin:pw") // known to the fake CiviCRM
-	call := func(cred string, last byte) *Rejection {
+	call := func(cred, siteKey string, last byte) *Rejection {
 		c := contactGet()
-		c.Credentials = translate.Credentials{Authorization: cred, XCiviKey: testSiteKey}
+		c.Credentials = translate.Credentials{Authorization: cred, XCiviKey: siteKey}
 		_, rej := e.a.Authenticate(context.Background(), Request{Call: c, ClientIP: netip.AddrFrom4([4]byte{198, 51, 100, last})})
 		return rej
 	}
-	if rej := call(user, 1); rej != nil {
+	if rej := call(user, testSiteKey, 1); rej != nil {
 		t.Fatalf("proving admin:pw: %v", rej)
 	}
 	// Password guesses for the same user, each from a new address, fill
 	// the user's counter (Basic is counted per user name).
 	for i := range 5 {
-		if rej := call(basic("admin:guess"+string(rune('a'+i))), byte(10+i)); rej == nil || rej.Reason == ReasonRateLimited {
+		if rej := call(basic("admin:guess"+string(rune('a'+i))), testSiteKey, byte(10+i)); rej == nil || rej.Reason == ReasonRateLimited {
 			t.Fatalf("guess %d: %v", i, rej)
 		}
 	}
-	if rej := call(user, 2); rej == nil || rej.Reason != ReasonRateLimited {
-		t.Fatalf("admin:pw with its user blocked: %v", rej)
+	asked := e.res.calls.Load()
+	for _, row := range []struct {
+		class, cred, siteKey string
+		want                 Reason // "" for accepted
+	}{
+		{"another guess for the blocked user", basic("admin:guessz"), testSiteKey, ReasonRateLimited},
+		{"the proven password with its site key", user, testSiteKey, ""},
+		{"the proven password with another site key", user, "wrong-site-key-0000", ReasonRateLimited},
+		{"the proven password with no site key", user, "", ReasonRateLimited},
+	} {
+		rej := call(row.cred, row.siteKey, 2)
+		switch {
+		case row.want == "" && rej != nil:
+			t.Errorf("%s: refused: %v", row.class, rej)
+		case row.want != "" && (rej == nil || rej.Reason != row.want):
+			t.Errorf("%s: got %v, want %s", row.class, rej, row.want)
+		}
+	}
+	if n := e.res.calls.Load() - asked; n != 0 {
+		t.Errorf("CiviCRM was asked %d times about a blocked user's credentials", n)
+	}
+}
+
+// Site-key guessing with a credential that works (issue 12): every wrong
+// site key counts against the credential as well as the address, so after
+// max_failures of them the credential is refused with any site key it has
+// not proven, from any address, while the same credential with the site
+// key it was proven with keeps working, from a blocked address too.
+func TestSiteKeyGuessingCountsAgainstTheCredential(t *testing.T) {
+	e := newEnv(t, nil)
+	call := func(siteKey string, last byte) *Rejection {
+		c := contactGet()
+		c.Form = translate.FormExtern
+		c.Credentials = translate.Credentials{APIKey: akUser, SiteKey: siteKey}
+		_, rej := e.a.Authenticate(context.Background(), Request{Call: c, ClientIP: netip.AddrFrom4([4]byte{203, 0, 113, last})})
+		return rej
+	}
+	if rej := call(testSiteKey, 1); rej != nil {
+		t.Fatalf("proving the key: %v", rej)
+	}
+	refused, limited := 0, 0
+	for i := range 30 {
+		// From a new address each time: only the credential's count stops it.
+		switch rej := call("guess-"+string(rune('a'+i%26))+string(rune('a'+i/26)), byte(10+i)); {
+		case rej == nil:
+			t.Fatalf("guess %d passed", i)
+		case rej.Reason == ReasonRateLimited:
+			limited++
+		case rej.Reason == ReasonSiteKey:
+			refused++
+		default:
+			t.Fatalf("guess %d: %v", i, rej)
+		}
+	}
+	if refused != 5 || limited != 25 {
+		t.Errorf("30 wrong site keys with a working key: %d refused for the site key, %d throttled; want 5 and 25", refused, limited)
+	}
+	if rej := call(testSiteKey, 99); rej != nil {
+		t.Errorf("the key with the right site key, from a clean address: %v", rej)
+	}
+	if rej := call(testSiteKey, 10); rej != nil {
+		t.Errorf("the key with the right site key, from an address that guessed: %v", rej)
 	}
 }
 
