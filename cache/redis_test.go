@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/civigate/civigate/internal/testport"
 )
 
 // testRedis connects to REDIS_URL (default redis://127.0.0.1:6379). It
@@ -145,17 +147,8 @@ func TestRedisStoreForeignValue(t *testing.T) {
 	}
 }
 
-// freePort returns a TCP port nothing listens on.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
+// freePort returns a TCP port nothing listens on (internal/testport).
+func freePort(t *testing.T) int { return testport.Free(t) }
 
 // within fails when f takes longer than d.
 func within(t *testing.T, d time.Duration, what string, f func()) {

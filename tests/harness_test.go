@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -18,18 +17,12 @@ import (
 	_ "github.com/caddyserver/caddy/v2/modules/standard"
 
 	_ "github.com/civigate/civigate/caddymodule"
+	"github.com/civigate/civigate/internal/testport"
 )
 
-// freePort returns a loopback port nobody listens on right now.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
+// freePort returns a loopback port nobody listens on right now, and that
+// no other test process is likely to pick (internal/testport).
+func freePort(t testing.TB) int { return testport.Free(t) }
 
 // caddyInstance is a real Caddy, started in this process from a Caddyfile.
 type caddyInstance struct {
