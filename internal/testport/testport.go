@@ -8,7 +8,8 @@
 // port silently, each answering the other's requests. Ports here come from
 // below Linux's ephemeral range (32768 and up), from a block of their own
 // for each process (chosen by its pid), handed out once each, and only
-// when nothing listens on them right now.
+// when nothing listens on them right now, nor on the port 10000 above
+// (where a Redis Cluster node started on the port puts its cluster bus).
 package testport
 
 import (
@@ -21,8 +22,9 @@ import (
 
 const (
 	base      = 20000
-	blocks    = 12
-	blockSize = 1000 // base + blocks*blockSize stays below 32768
+	blocks    = 10
+	blockSize = 1000 // handed out: 20000-29999; their cluster buses: 30000-39999
+	busOffset = 10000
 )
 
 var (
@@ -43,13 +45,19 @@ func Free(t testing.TB) int {
 		if next == end {
 			next = end - blockSize
 		}
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
+		if listenable(p) && listenable(p+busOffset) {
+			return p
 		}
-		l.Close()
-		return p
 	}
 	t.Fatal("testport: no free loopback port in this process's block")
 	return 0
+}
+
+func listenable(port int) bool {
+	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
 }
