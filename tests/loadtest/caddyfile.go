@@ -7,13 +7,20 @@ import (
 
 // ports are the loopback ports of one load-test run.
 type ports struct {
-	Admin                int
-	Stub, SlowStub       int
-	Redis                int
-	Uncached, Proxy      int // (a)
-	Memory, Respond      int // (b)
-	RedisCached          int // (c)
-	SlowCached, SlowOpen int // (d)
+	Admin                   int
+	Stub, SlowStub, BigStub int
+	Redis                   int
+	Uncached, Proxy         int // (a), (g)
+	Memory, Respond         int // (b), (d), (e)
+	RedisCached             int // (c), (i)
+	SlowOpen                int // (d)
+	BigOpen, BigProxy       int // (f)
+	RespondV4               int // (h), (i)
+}
+
+// sites are the ports Civigate serves, for waiting on them.
+func (p ports) sites() []int {
+	return []int{p.Admin, p.Uncached, p.Proxy, p.Memory, p.Respond, p.RedisCached, p.SlowOpen, p.BigOpen, p.BigProxy, p.RespondV4}
 }
 
 // siteConfig is what the Caddyfile needs beyond ports.
@@ -31,6 +38,7 @@ type siteConfig struct {
 func caddyfile(p ports, c siteConfig) string {
 	stub := fmt.Sprintf("127.0.0.1:%d", p.Stub)
 	slow := fmt.Sprintf("127.0.0.1:%d", p.SlowStub)
+	big := fmt.Sprintf("127.0.0.1:%d", p.BigStub)
 	civicrm := func(extra ...string) string {
 		lines := []string{"\tcivicrm {", "\t\tsite_key " + c.SiteKey}
 		for _, e := range extra {
@@ -55,22 +63,27 @@ func caddyfile(p ports, c siteConfig) string {
 }
 
 `, p.Admin)
-	b.WriteString(site("(a) legacy call through Civigate, caching off", p.Uncached,
+	b.WriteString(site("(a)(g) legacy and APIv4 calls through Civigate, caching off", p.Uncached,
 		civicrm(c.CacheOff), "\treverse_proxy "+stub))
-	b.WriteString(site("(a) baseline: the modern call through plain reverse_proxy", p.Proxy,
+	b.WriteString(site("(a)(g) baseline: the modern call through plain reverse_proxy", p.Proxy,
 		"\treverse_proxy "+stub))
-	b.WriteString(site("(b) Civigate, in-memory cache (the default)", p.Memory,
+	b.WriteString(site("(b)(d)(e)(h) Civigate, in-memory cache (the default)", p.Memory,
 		civicrm(), "\treverse_proxy "+stub))
 	// The heredoc's closing marker is at column 0, so the body is sent
 	// byte for byte as the stub sends it.
-	b.WriteString(site("(b)(c) baseline: Caddy respond with the same body", p.Respond,
-		"\theader Content-Type application/json",
-		"\trespond <<CONTACTGET\n"+string(contactGet)+"\nCONTACTGET 200"))
-	b.WriteString(site("(c) Civigate, Redis cache", p.RedisCached,
+	respond := func(body []byte) []string {
+		return []string{"\theader Content-Type application/json",
+			"\trespond <<CONTACTGET\n" + string(body) + "\nCONTACTGET 200"}
+	}
+	b.WriteString(site("(b)(c) baseline: Caddy respond with the same body", p.Respond, respond(contactGet)...))
+	b.WriteString(site("(c)(i) Civigate, Redis cache", p.RedisCached,
 		civicrm(fmt.Sprintf("redis redis://127.0.0.1:%d", p.Redis)), "\treverse_proxy "+stub))
-	b.WriteString(site("(d) Civigate, in-memory cache, CiviCRM answering in 100 ms", p.SlowCached,
-		civicrm(), "\treverse_proxy "+slow))
 	b.WriteString(site("(d) baseline: Civigate, caching off, CiviCRM answering in 100 ms", p.SlowOpen,
 		civicrm(c.CacheOff), "\treverse_proxy "+slow))
+	b.WriteString(site("(f) Civigate, caching off, in front of CiviCRM answering 10,000 rows", p.BigOpen,
+		civicrm(c.CacheOff), "\treverse_proxy "+big))
+	b.WriteString(site("(f) baseline: plain reverse_proxy to the same", p.BigProxy,
+		"\treverse_proxy "+big))
+	b.WriteString(site("(h)(i) baseline: Caddy respond with the APIv4 body", p.RespondV4, respond(contactGetV4)...))
 	return b.String()
 }

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -31,10 +32,12 @@ func main() {
 		listen   = flag.String("listen", "127.0.0.1:0", "stub: address to listen on")
 		apiKey   = flag.String("api-key", "", "stub: the API key civicrm/authx/id accepts")
 		latency  = flag.Duration("latency", 0, "stub: time taken by each civicrm/ajax/rest answer")
+		big      = flag.Bool("big", false, "stub: civicrm/ajax/rest answers the 10,000-row Contact.get")
 
 		duration = flag.Duration("duration", 3*time.Second, "measured time per wrk run")
-		rounds   = flag.Int("rounds", 6, "ABBA rounds per scenario (4 wrk runs each)")
-		warm     = flag.Duration("warm", 2*time.Second, "warm-up per wrk run (not measured)")
+		rounds   = flag.Int("rounds", 9, "interleaved rounds per scenario (one wrk run per side each)")
+		warm     = flag.Duration("warm", 2*time.Second, "warm-up per side before the first round (not measured)")
+		pin      = flag.Bool("pin", true, "servers on CPU 0, wrk (one thread) on CPU 1; -pin=false shares every core (wrk with 2 threads)")
 		out      = flag.String("out", "BENCHMARKS.md", "report file (overwritten)")
 		profile  = flag.String("profile", "", "directory for CPU profiles of Civigate, one per scenario")
 		only     = flag.String("only", "", "comma-separated scenario ids to run (e.g. b,c or m); default all")
@@ -42,20 +45,33 @@ func main() {
 	)
 	flag.Parse()
 	if *stubMode {
-		log.Fatal(runStub(*listen, *apiKey, *latency))
+		log.Fatal(runStub(*listen, *apiKey, *latency, *big))
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *rounds < 1 {
 		log.Fatal("loadtest: -rounds must be at least 1")
 	}
-	if err := run(ctx, *duration, *rounds, *warm, *out, *profile, *only, *memDur); err != nil {
+	threads := 1
+	if *pin {
+		serverCPUs, clientCPUs = "0", "1"
+	} else {
+		threads = 2
+	}
+	if err := run(ctx, *duration, *rounds, threads, *warm, *out, *profile, *only, *memDur); err != nil {
 		log.Fatalf("loadtest: %v", err)
 	}
 }
 
-func run(ctx context.Context, duration time.Duration, rounds int, warm time.Duration, out, profileDir, only string, memDur time.Duration) error {
-	for _, tool := range []string{"wrk", "redis-server"} {
+func run(ctx context.Context, duration time.Duration, rounds, threads int, warm time.Duration, out, profileDir, only string, memDur time.Duration) error {
+	tools := []string{"wrk", "redis-server"}
+	if serverCPUs != "" {
+		tools = append(tools, "taskset")
+		if runtime.NumCPU() < 2 {
+			return fmt.Errorf("pinning needs 2 CPUs (servers on one, wrk on the other); run with -pin=false")
+		}
+	}
+	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
 			return fmt.Errorf("%s is not installed (Debian: apt-get install %s)", tool, tool)
 		}
@@ -106,11 +122,14 @@ func run(ctx context.Context, duration time.Duration, rounds int, warm time.Dura
 		procs = append(procs, pr)
 		return waitPort(pr, addr)
 	}
-	stubAddr, slowAddr := addr(p.Stub), addr(p.SlowStub)
+	stubAddr, slowAddr, bigAddr := addr(p.Stub), addr(p.SlowStub), addr(p.BigStub)
 	if err := launch("stub", stubAddr, self, "-stub", "-listen", stubAddr, "-api-key", ak); err != nil {
 		return err
 	}
 	if err := launch("stub-100ms", slowAddr, self, "-stub", "-listen", slowAddr, "-api-key", ak, "-latency", "100ms"); err != nil {
+		return err
+	}
+	if err := launch("stub-big", bigAddr, self, "-stub", "-listen", bigAddr, "-api-key", ak, "-big"); err != nil {
 		return err
 	}
 	if err := launch("redis", addr(p.Redis), "redis-server", "--port", fmt.Sprint(p.Redis), "--bind", "127.0.0.1",
@@ -135,8 +154,8 @@ func run(ctx context.Context, duration time.Duration, rounds int, warm time.Dura
 	}
 
 	facts := machineFacts(civigate)
-	loadBefore := loadAvg()
-	list := scenarios(p, sk, ak, duration)
+	loadBefore, othersBefore := loadAvg(), otherWork()
+	list := scenarios(p, sk, ak, duration, threads)
 	if only != "" {
 		var picked []scenario
 		for _, s := range list {
@@ -147,12 +166,17 @@ func run(ctx context.Context, duration time.Duration, rounds int, warm time.Dura
 		list = picked
 		notes = append(notes, "Only scenarios "+only+" were run (-only).")
 	}
-	results := runScenarios(ctx, list, rounds, warm, p.Admin, profileDir)
+	results := runScenarios(ctx, list, rounds, warm, p.Admin, profileDir, procs)
+	for i := range results {
+		if s := &results[i]; s.Memory != nil {
+			measureBigMemory(ctx, civigate, dir, p.BigStub, sk, s)
+		}
+	}
 	var memory []memCase
 	if only == "" || strings.Contains(","+only+",", ",m,") {
 		memory = runMemory(ctx, civigate, dir, p.Stub, sk, ak, memDur)
 	}
-	loadAfter := loadAvg()
+	loadAfter, othersAfter := loadAvg(), otherWork()
 	for _, pr := range procs {
 		if pr.exited() {
 			// Keep the logs: a crash under load is the finding of the run.
@@ -173,7 +197,8 @@ func run(ctx context.Context, duration time.Duration, rounds int, warm time.Dura
 	}
 	return writeReport(out, report{
 		Table: table, Memory: memTable, Results: results, Facts: facts, Notes: notes,
-		LoadBefore: loadBefore, LoadAfter: loadAfter, Caddyfile: redact(cf, sk, ak),
+		LoadBefore: loadBefore, LoadAfter: loadAfter, OthersBefore: othersBefore, OthersAfter: othersAfter,
+		Caddyfile: redact(cf, sk, ak), Pinned: serverCPUs != "", Threads: threads,
 		Duration: duration, Rounds: rounds, Warm: warm, SiteKey: sk, APIKey: ak,
 	})
 }
@@ -186,7 +211,7 @@ func startCivigate(civigate, dir, cfPath string, p ports, procs *[]*proc) error 
 		return err
 	}
 	*procs = append(*procs, pr)
-	for _, port := range []int{p.Admin, p.Uncached, p.Proxy, p.Memory, p.Respond, p.RedisCached, p.SlowCached, p.SlowOpen} {
+	for _, port := range p.sites() {
 		if err := waitPort(pr, addr(port)); err != nil {
 			return err
 		}
@@ -204,8 +229,8 @@ func cacheOffSupported(ctx context.Context, civigate, dir string) bool {
 func allocPorts() (ports, error) {
 	var p ports
 	seen := map[int]bool{}
-	for _, dst := range []*int{&p.Admin, &p.Stub, &p.SlowStub, &p.Redis, &p.Uncached, &p.Proxy,
-		&p.Memory, &p.Respond, &p.RedisCached, &p.SlowCached, &p.SlowOpen} {
+	for _, dst := range []*int{&p.Admin, &p.Stub, &p.SlowStub, &p.BigStub, &p.Redis, &p.Uncached, &p.Proxy,
+		&p.Memory, &p.Respond, &p.RedisCached, &p.SlowOpen, &p.BigOpen, &p.BigProxy, &p.RespondV4} {
 		for tries := 0; ; tries++ {
 			n, err := freePort()
 			if err != nil {
@@ -221,6 +246,14 @@ func allocPorts() (ports, error) {
 		}
 	}
 	return p, nil
+}
+
+// writeFile writes b to path, making its directory.
+func writeFile(path string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o644)
 }
 
 func addr(port int) string { return fmt.Sprintf("127.0.0.1:%d", port) }

@@ -223,3 +223,81 @@ func renderMemory(cases []memCase) string {
 	}
 	return b.String()
 }
+
+// bigMemory is scenario (f)'s memory figure: the peak resident memory of
+// a fresh Civigate process (caching off, in front of the big stub) above
+// its resident memory after one call, while Conns clients fetch the large
+// answer over and over, per request in flight.
+type bigMemory struct {
+	Conns            int
+	Requests         int64
+	IdleRSS, PeakRSS int64
+	Err              error
+}
+
+func (m *bigMemory) perRequest() int64 {
+	if m.Conns == 0 {
+		return 0
+	}
+	return (m.PeakRSS - m.IdleRSS) / int64(m.Conns)
+}
+
+// measureBigMemory fills s.Memory: s.Subject's load, against a fresh
+// process serving the same site.
+func measureBigMemory(ctx context.Context, civigate, dir string, bigStub int, sk string, s *scenario) {
+	m := s.Memory
+	m.Conns = s.Subject.Load.Connections
+	m.Err = func() error {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		admin, err := freePort()
+		if err != nil {
+			return err
+		}
+		cfPath := filepath.Join(dir, "big.Caddyfile")
+		cf := fmt.Sprintf("{\n\tadmin 127.0.0.1:%d\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n\nhttp://127.0.0.1:%d {\n\tcivicrm {\n\t\tsite_key %s\n\t\tcache off\n\t}\n\treverse_proxy 127.0.0.1:%d\n}\n",
+			admin, port, sk, bigStub)
+		if err := os.WriteFile(cfPath, []byte(cf), 0o600); err != nil {
+			return err
+		}
+		pr, err := start(dir, "civigate-big", []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir},
+			civigate, "run", "--config", cfPath, "--adapter", "caddyfile")
+		if err != nil {
+			return err
+		}
+		defer pr.stop()
+		if err := waitPort(pr, addr(port)); err != nil {
+			return err
+		}
+		l := s.Subject.Load
+		l.URL = strings.Replace(l.URL, fmt.Sprintf(":%d/", portOf(l.URL)), fmt.Sprintf(":%d/", port), 1)
+		if why := checkBody(l.URL, l.Headers, s.Subject.Expect); why != "" {
+			return fmt.Errorf("fresh process answered wrong: %s", why)
+		}
+		time.Sleep(500 * time.Millisecond)
+		if m.IdleRSS, err = procMemory(pr, "VmRSS"); err != nil {
+			return err
+		}
+		if err := l.run(ctx); err != nil {
+			return err
+		}
+		m.Requests = l.Requests
+		if pr.exited() {
+			return fmt.Errorf("Civigate exited under the load; see %s", pr.log)
+		}
+		m.PeakRSS, err = procMemory(pr, "VmHWM")
+		return err
+	}()
+}
+
+// portOf is the port of a loopback URL, or 0.
+func portOf(u string) int {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(pu.Port())
+	return n
+}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -18,14 +20,28 @@ type proc struct {
 	log  string
 }
 
+// serverCPUs is the taskset CPU list every server process (Civigate, the
+// stubs, Redis) runs on, and clientCPUs wrk's; "" leaves them unpinned.
+var serverCPUs, clientCPUs string
+
+// pinned is bin with args run on cpus by taskset, which execs bin (same
+// pid), so every thread it starts stays there; unchanged when cpus is "".
+func pinned(cpus, bin string, args []string) (string, []string) {
+	if cpus == "" {
+		return bin, args
+	}
+	return "taskset", append([]string{"-c", cpus, bin}, args...)
+}
+
 // start runs bin with args and env added to ours, its output in
-// logDir/<name>.log.
+// logDir/<name>.log, on serverCPUs.
 func start(logDir, name string, env []string, bin string, args ...string) (*proc, error) {
 	logPath := filepath.Join(logDir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
 	}
+	bin, args = pinned(serverCPUs, bin, args)
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), env...)
@@ -37,6 +53,7 @@ func start(logDir, name string, env []string, bin string, args ...string) (*proc
 		return nil, fmt.Errorf("start %s: %v", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, done: make(chan struct{}), log: logPath}
+	startedPIDs = append(startedPIDs, cmd.Process.Pid)
 	go func() {
 		_ = cmd.Wait()
 		f.Close()
@@ -74,6 +91,40 @@ func (p *proc) exited() bool {
 		return false
 	}
 }
+
+// startedPIDs are the processes this run started (start is called from
+// one goroutine).
+var startedPIDs []int
+
+func ownPIDs() []int { return startedPIDs }
+
+// cpuTime is the CPU time (user and system, its finished threads
+// included) the process has used so far, at the kernel's tick resolution.
+func (p *proc) cpuTime() time.Duration {
+	if p == nil || p.exited() {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; fields count from after it.
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+1:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * time.Second / clockTicks
+}
+
+// clockTicks is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
 
 // waitPort waits until addr accepts TCP connections or p dies.
 func waitPort(p *proc, addr string) error {

@@ -5,33 +5,39 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
 
 type report struct {
-	Table                 string
-	Memory                string // scenario (m)'s table, "" when it did not run
-	Results               []scenario
-	Facts                 []string
-	Notes                 []string
-	LoadBefore, LoadAfter string
-	Caddyfile             string
-	Duration, Warm        time.Duration
-	Rounds                int
-	SiteKey, APIKey       string
+	Table                     string
+	Memory                    string // scenario (m)'s table, "" when it did not run
+	Results                   []scenario
+	Facts                     []string
+	Notes                     []string
+	LoadBefore, LoadAfter     string
+	OthersBefore, OthersAfter string
+	Caddyfile                 string
+	Pinned                    bool
+	Threads                   int
+	Duration, Warm            time.Duration
+	Rounds                    int
+	SiteKey, APIKey           string
 }
 
 // renderTable is the one table of a run, in Markdown so the terminal and
 // BENCHMARKS.md show the same thing.
 func renderTable(list []scenario) string {
 	var b strings.Builder
-	b.WriteString("| | Civigate | req/s | p50 | p99 | baseline | req/s | p50 | p99 | ratio | target | met |\n")
-	b.WriteString("|---|---|--:|--:|--:|---|--:|--:|--:|--:|--:|---|\n")
+	b.WriteString("| | Civigate | req/s | p50 | p99 | CPU/req | baseline | req/s | p50 | p99 | CPU/req | ratio | target | met |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|--:|---|\n")
 	for i := range list {
 		s := &list[i]
-		ratio, met, why := s.verdict()
+		met, why := s.verdict()
 		verdict := "yes"
 		if !met {
 			verdict = "**no**"
@@ -39,31 +45,53 @@ func renderTable(list []scenario) string {
 		if why != "" {
 			verdict += " (" + why + ")"
 		}
-		target := "≥ " + formatRatio(*s, s.Target)
-		ratioS := formatRatio(*s, ratio)
-		fmt.Fprintf(&b, "| (%s) %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		fmt.Fprintf(&b, "| (%s) %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 			s.ID, s.Title,
-			s.Subject.Name, rps(s.Subject), lat(s.Subject.Load.P50), lat(s.Subject.Load.P99),
-			s.Baseline.Name, rps(s.Baseline), lat(s.Baseline.Load.P50), lat(s.Baseline.Load.P99),
-			ratioS, target, verdict)
+			s.Subject.Name, rps(s.Subject), lat(s.Subject.Load.P50), lat(s.Subject.Load.P99), cpu(s.Subject),
+			s.Baseline.Name, rps(s.Baseline), lat(s.Baseline.Load.P50), lat(s.Baseline.Load.P99), cpu(s.Baseline),
+			s.formatRatio(s.Ratio), s.targetText(), verdict)
 	}
 	return b.String()
 }
 
-// formatRatio writes a ratio as its scenario's target is written: a
-// fraction, or a multiple for targets of 10 and more.
-func formatRatio(s scenario, x float64) string {
-	if s.Target >= 10 {
+// formatRatio writes a scenario's figure: a throughput fraction, how many
+// times faster for latency, a latency factor for a big body.
+func (s *scenario) formatRatio(x float64) string {
+	switch s.Kind {
+	case latency:
 		return fmt.Sprintf("%.0f×", x)
+	case bigBody:
+		return fmt.Sprintf("%.2f× p50", x)
 	}
 	return fmt.Sprintf("%.2f", x)
 }
 
+func (s *scenario) targetText() string {
+	switch s.Kind {
+	case latency:
+		return "p50 < " + lat(s.MaxP50)
+	case bigBody:
+		return fmt.Sprintf("≤ %.2f× p50; peak < 2× body per request", s.Target)
+	}
+	t := fmt.Sprintf("≥ %.2f", s.Target)
+	if s.MaxRedisCommands > 0 {
+		t += fmt.Sprintf("; ≤ %.0f commands, 1 round trip per hit", s.MaxRedisCommands)
+	}
+	return t
+}
+
 func rps(sd side) string {
-	if sd.Err != nil {
+	if len(sd.Runs) == 0 {
 		return "–"
 	}
 	return fmt.Sprintf("%.0f", sd.Load.RPS)
+}
+
+func cpu(sd side) string {
+	if len(sd.Runs) == 0 || sd.Load.CPU == 0 {
+		return "–"
+	}
+	return lat(sd.Load.CPU)
 }
 
 func lat(d time.Duration) string {
@@ -84,9 +112,23 @@ func writeReport(path string, r report) error {
 	var b strings.Builder
 	b.WriteString("# Benchmarks\n\n")
 	b.WriteString("Written by `make loadtest` (`go run ./tests/loadtest`), overwritten on every run; this is the\n")
-	fmt.Fprintf(&b, "output of one run on %s. Numbers are requests per second measured by wrk, and\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	b.WriteString("the latency percentiles wrk reports with `--latency`. ratio = Civigate req/s ÷ baseline req/s.\n\n")
+	fmt.Fprintf(&b, "output of one run on %s. Numbers are requests per second measured by wrk, the\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	b.WriteString("latency percentiles wrk reports with `--latency`, and the server processes' CPU time per request;\n")
+	b.WriteString("each is the median of the side's runs. ratio = Civigate req/s ÷ baseline req/s, the median of\n")
+	b.WriteString("the rounds' ratios (for (d): the baseline's p50 ÷ Civigate's; for (f): Civigate's p50 ÷ the baseline's).\n\n")
+	if r.Pinned {
+		b.WriteString("**Pinned**: every server process (Civigate, the CiviCRM stubs, Redis) runs on CPU 0 (`taskset -c 0`,\n")
+		fmt.Fprintf(&b, "so Go sizes GOMAXPROCS to 1) and wrk on CPU 1 (`taskset -c 1`, %d thread): a ratio compares what each\n", r.Threads)
+		b.WriteString("request costs the server's core, and CPU/req is that cost. `-pin=false` runs everything unpinned.\n")
+	} else {
+		fmt.Fprintf(&b, "**Unpinned** (`-pin=false`): wrk (%d threads) and the servers share every core, so ratios also\n", r.Threads)
+		b.WriteString("measure scheduling; the default, pinned run isolates the server's cost.\n")
+	}
+	fmt.Fprintf(&b, "Machine load: load average %s before and %s after; other benchmark or test processes: %s before, %s after.\n\n",
+		r.LoadBefore, r.LoadAfter, r.OthersBefore, r.OthersAfter)
 	b.WriteString(r.Table)
+	b.WriteString(redisSection(r.Results))
+	b.WriteString(bigSection(r.Results))
 	if r.Memory != "" {
 		b.WriteString(memorySection(r))
 	}
@@ -96,57 +138,58 @@ func writeReport(path string, r report) error {
 	b.WriteString("- **Civigate**: `bin/civigate run` (built by the run with `go build -o bin/civigate ./cmd/civigate`), one process\n")
 	b.WriteString("  with every scenario on its own site and the plain-Caddy baselines (`reverse_proxy`, `respond`) on\n")
 	b.WriteString("  sites of the same process, so each ratio compares handlers on the same binary and defaults.\n")
-	b.WriteString("- **CiviCRM stub**: the load test binary with `-stub`, a net/http server answering `civicrm/ajax/rest`\n")
-	b.WriteString("  with the 8 KiB Contact.get body a live CiviCRM 6.17.2 sent (recording rt-1) and `civicrm/authx/id`\n")
-	b.WriteString("  for the API key; a second one answers after 100 ms for (d).\n")
-	b.WriteString("- **Redis**: a private `redis-server --save '' --appendonly no` on a free port, for (c).\n")
-	b.WriteString("- **wrk**: " + fmt.Sprintf("%s warm-up per side (discarded; it also fills the cache), then runs of %s measured\n", r.Warm, r.Duration))
-	fmt.Fprintf(&b, "  in %d rounds of ABBA order (baseline, Civigate, Civigate, baseline); each side's %d runs are\n", r.Rounds, 2*r.Rounds)
-	b.WriteString("  averaged (req/s, p50, p99), so background-load drift hits both sides alike. The ratio of each\n")
-	b.WriteString("  round is listed below to show the spread.\n")
-	b.WriteString("  Nothing is pinned: wrk (2 threads, or 1 for (d)) and the servers share the cores.\n")
-	b.WriteString("- Every side is checked first to answer 200 with the recorded body byte for byte, and each cached\n")
-	b.WriteString("  side's stub counts the API calls it served during the measured run (a cached run that reached\n")
-	b.WriteString("  CiviCRM for more than 1% of its requests fails its target whatever its speed); the Redis side\n")
-	b.WriteString("  must also send Redis at least one command per request, or it was not a Redis hit.\n")
+	b.WriteString("- **CiviCRM stubs**: the load test binary with `-stub`, a net/http server answering `civicrm/ajax/rest`\n")
+	fmt.Fprintf(&b, "  with the %d-byte Contact.get of contact 2 a live CiviCRM 6.17.2 sent (recording `rt-correct-user`),\n", len(contactGet))
+	fmt.Fprintf(&b, "  `civicrm/ajax/api4/Contact/get` with the APIv4 answer of recording `route-1` (%d bytes) and\n", len(contactGetV4))
+	b.WriteString("  `civicrm/authx/id` for the API key, every API answer with CiviCRM's session cookie and no-cache headers;\n")
+	fmt.Fprintf(&b, "  a second one answers after 100 ms for (d), a third a Contact.get of %d rows (%d bytes) for (f).\n", bigRows, len(contactGetBig))
+	b.WriteString("- **Redis**: a private `redis-server --save '' --appendonly no` on a free port, for (c) and (i).\n")
+	fmt.Fprintf(&b, "- **wrk**: %s warm-up per side (discarded; it also fills the cache), then %d rounds of one %s run\n", r.Warm, r.Rounds, r.Duration)
+	b.WriteString("  per side, interleaved (baseline first in even rounds, Civigate first in odd ones); each round gives\n")
+	b.WriteString("  a ratio and the row's ratio is their median, so a burst of background load spoils a round, not the row.\n")
+	b.WriteString("- **CPU/req**: the CPU time (user + system, from `/proc/<pid>/stat`) of every server process (Civigate,\n")
+	b.WriteString("  stubs, Redis) during a run, divided by the run's requests; baselines that reach a stub include it.\n")
+	b.WriteString("- Every side is checked first to answer 200 with the expected body byte for byte (the recorded body;\n")
+	b.WriteString("  for the XML client, translate's rendering of it, which the XML recordings pin down), and each\n")
+	b.WriteString("  cached side's stub counts the API calls it served during the measured runs (a cached row that reached\n")
+	b.WriteString("  CiviCRM for more than 1% of its requests fails whatever its speed); a Redis row must send Redis at\n")
+	b.WriteString("  least one command per request (or it was not a Redis hit), at most two, in one round trip (Redis's\n")
+	b.WriteString("  `total_reads_processed`: a pipeline arrives as one read).\n")
 	b.WriteString("- The `respond` baseline is Caddy's handler as shipped: it passes its body through the placeholder\n")
-	b.WriteString("  replacer on every request, and this JSON body has `{` in it, so that cost is part of the baseline.\n")
-	b.WriteString("- The machine is shared with other work (see the load averages): repeated runs move ratios by\n")
-	b.WriteString("  ±0.1 or more. Pairs run back to back so both sides of a ratio see similar background load.\n\n")
-	b.WriteString("Ratio of each round (Civigate ÷ baseline, the two runs of each side averaged):\n\n")
+	b.WriteString("  replacer on every request, and this JSON body has `{` in it, so that cost is part of the baseline.\n\n")
+	b.WriteString("Ratio of each round (Civigate ÷ baseline):\n\n")
 	b.WriteString("| | rounds | lowest | highest |\n|---|---|--:|--:|\n")
-	for _, s := range r.Results {
+	for i := range r.Results {
+		s := &r.Results[i]
 		if len(s.RoundRatios) == 0 {
 			continue
 		}
 		var list []string
-		lo, hi := s.RoundRatios[0], s.RoundRatios[0]
 		for _, x := range s.RoundRatios {
-			list = append(list, formatRatio(s, x))
-			lo, hi = min(lo, x), max(hi, x)
+			list = append(list, s.formatRatio(x))
 		}
-		fmt.Fprintf(&b, "| (%s) | %s | %s | %s |\n", s.ID, strings.Join(list, ", "), formatRatio(s, lo), formatRatio(s, hi))
+		fmt.Fprintf(&b, "| (%s) | %s | %s | %s |\n", s.ID, strings.Join(list, ", "),
+			s.formatRatio(slices.Min(s.RoundRatios)), s.formatRatio(slices.Max(s.RoundRatios)))
 	}
 	b.WriteString("\nUpstream API calls and failed requests during the measured runs (all runs of each side):\n\n")
-	b.WriteString("| | side | requests | failed | upstream API calls | Redis commands |\n|---|---|--:|--:|--:|--:|\n")
+	b.WriteString("| | side | requests | failed | upstream API calls | Redis commands | Redis round trips |\n|---|---|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.Results {
 		for _, sd := range []side{s.Subject, s.Baseline} {
-			calls := "–"
+			calls, cmds, reads := "–", "–", "–"
 			if sd.StubPort != 0 {
 				calls = fmt.Sprint(sd.Calls)
 			}
-			cmds := "–"
 			if sd.RedisPort != 0 {
-				cmds = fmt.Sprint(sd.RedisCommands)
+				cmds, reads = fmt.Sprint(sd.RedisCommands), fmt.Sprint(sd.RedisReads)
 			}
-			fmt.Fprintf(&b, "| (%s) | %s | %d | %d | %s | %s |\n", s.ID, sd.Name, sd.Load.Requests, sd.Load.Errors, calls, cmds)
+			fmt.Fprintf(&b, "| (%s) | %s | %d | %d | %s | %s | %s |\n", s.ID, sd.Name, sd.Load.Requests, sd.Load.Errors, calls, cmds, reads)
 		}
 	}
 	b.WriteString("\n## Machine\n\n")
 	for _, f := range r.Facts {
 		b.WriteString("- " + f + "\n")
 	}
-	fmt.Fprintf(&b, "- load average before / after the run: %s / %s (the machine is shared; other work was running)\n", r.LoadBefore, r.LoadAfter)
+	fmt.Fprintf(&b, "- load average before / after the run: %s / %s\n", r.LoadBefore, r.LoadAfter)
 	if len(r.Notes) > 0 {
 		b.WriteString("\n## Notes\n\n")
 		for _, n := range r.Notes {
@@ -159,7 +202,7 @@ func writeReport(path string, r report) error {
 			fmt.Fprintf(&b, "# (%s) %s\n%s\n", s.ID, sd.Name, redact(sd.Load.command(), r.SiteKey, r.APIKey))
 		}
 	}
-	b.WriteString("```\n\nThe Caddyfile of the run (SK and AK stand for the run's random site key and API key; the\nbaseline's `respond` body is the recorded body, elided here):\n\n```caddyfile\n")
+	b.WriteString("```\n\nThe Caddyfile of the run (SK and AK stand for the run's random site key and API key; the\nbaselines' `respond` bodies are the recorded bodies, elided here):\n\n```caddyfile\n")
 	b.WriteString(elideBody(r.Caddyfile))
 	b.WriteString("```\n")
 	// The Reliability section (make reliability) is measured elsewhere:
@@ -170,6 +213,45 @@ func writeReport(path string, r report) error {
 		}
 	}
 	return os.WriteFile(path, []byte(b.String()), 0o644)
+}
+
+// redisSection is what the Redis rows cost Redis, per hit.
+func redisSection(list []scenario) string {
+	var b strings.Builder
+	for i := range list {
+		sd := &list[i].Subject
+		if sd.RedisPort == 0 || sd.Load.Requests == 0 {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("\nRedis per hit (all measured runs; the Redis rows' CPU/req includes Redis's own):\n\n")
+			b.WriteString("| | commands per hit | round trips per hit |\n|---|--:|--:|\n")
+		}
+		fmt.Fprintf(&b, "| (%s) | %.2f | %.2f |\n", list[i].ID, sd.perRequest(sd.RedisCommands), sd.perRequest(sd.RedisReads))
+	}
+	return b.String()
+}
+
+// bigSection is (f)'s memory figure.
+func bigSection(list []scenario) string {
+	var b strings.Builder
+	for i := range list {
+		s := &list[i]
+		m := s.Memory
+		if m == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n(%s) memory: a fresh Civigate process with the (f) site alone, %d connections fetching the %.1f MB answer\n",
+			s.ID, m.Conns, float64(len(s.Subject.Expect))/1e6)
+		if m.Err != nil {
+			fmt.Fprintf(&b, "for one run: not measured (%s).\n", firstLine(m.Err.Error()))
+			continue
+		}
+		fmt.Fprintf(&b, "for one run (%d requests): resident memory %s after one call, peak %s above it, %s per request in flight\n",
+			m.Requests, mib(m.IdleRSS), mib(m.PeakRSS-m.IdleRSS), mib(m.perRequest()))
+		fmt.Fprintf(&b, "(target: under 2× the body, %s).\n", mib(2*int64(len(s.Subject.Expect))))
+	}
+	return b.String()
 }
 
 // memorySection is scenario (m)'s part of the report.
@@ -216,13 +298,14 @@ func spliceMemory(path string, r report) error {
 }
 
 func elideBody(cf string) string {
-	return strings.Replace(cf, string(contactGet), "… 8 KiB recorded Contact.get JSON …", 1)
+	cf = strings.Replace(cf, string(contactGet), "… the recorded Contact.get JSON …", 1)
+	return strings.Replace(cf, string(contactGetV4), "… the recorded APIv4 Contact.get JSON …", 1)
 }
 
 // machineFacts describes where the numbers come from.
 func machineFacts(civigate string) []string {
 	facts := []string{
-		fmt.Sprintf("CPU: %s, %d logical cores (GOMAXPROCS default)", cpuModel(), runtime.NumCPU()),
+		fmt.Sprintf("CPU: %s, %d logical cores", cpuModel(), runtime.NumCPU()),
 		"memory: " + memTotal(),
 		"kernel: " + strings.TrimSpace(readFile("/proc/sys/kernel/osrelease")),
 		"Go: " + runtime.Version(),
@@ -279,4 +362,43 @@ func loadAvg() string {
 		return "unknown"
 	}
 	return strings.Join(f[:3], " ")
+}
+
+// otherWork describes the benchmark and test processes running besides
+// this run's own (another session's `go test`, wrk, Civigate, simulator):
+// what a shared machine's figures have to be read against.
+func otherWork() string {
+	own := map[int]bool{os.Getpid(): true}
+	for _, p := range ownPIDs() {
+		own[p] = true
+	}
+	counts := map[string]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || own[pid] {
+			continue
+		}
+		raw, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil || len(raw) == 0 {
+			continue
+		}
+		argv := strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00")
+		name := filepath.Base(argv[0])
+		switch {
+		case name == "go" && len(argv) > 1 && argv[1] == "test":
+			counts["go test"]++
+		case name == "wrk" || name == "civigate" || name == "civicrmsim" || strings.HasSuffix(name, ".test"):
+			counts[name]++
+		}
+	}
+	if len(counts) == 0 {
+		return "none"
+	}
+	var parts []string
+	for name, n := range counts {
+		parts = append(parts, fmt.Sprintf("%s ×%d", name, n))
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
 }

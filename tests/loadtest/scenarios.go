@@ -9,204 +9,347 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// kind is what a scenario compares.
+type kind int
+
+const (
+	// throughput: Civigate's req/s over the baseline's, at least Target.
+	throughput kind = iota
+	// latency: Civigate's p50 under MaxP50 (the baseline shows what it
+	// saves; the ratio is the baseline's p50 over Civigate's).
+	latency
+	// bigBody: Civigate's p50 over the baseline's, at most Target, and
+	// Civigate's peak memory per request in flight under memPerRequest.
+	bigBody
 )
 
 // scenario compares Civigate (subject) with a baseline under the same load.
 type scenario struct {
 	ID, Title string
+	Kind      kind
 	Subject   side
 	Baseline  side
-	Target    float64 // subject/baseline throughput must reach this
+	Target    float64       // throughput: at least; bigBody: at most
+	MaxP50    time.Duration // latency
 	// Cached: every measured subject request must be a cache hit, i.e. the
 	// stub sees (almost) no API call. A cached number that reached CiviCRM
 	// would be a lie, so the run checks instead of assuming.
 	Cached bool
-	// RoundRatios is the ratio of each ABBA round, to show the spread.
+	// MaxRedisCommands, when set, bounds the Redis commands per hit, and a
+	// hit must take one round trip to Redis (a read event in Redis's
+	// INFO stats) at most.
+	MaxRedisCommands float64
+	// Memory is bigBody's peak-memory measurement.
+	Memory *bigMemory
+
+	// RoundRatios is the ratio of each round, Ratio their median.
 	RoundRatios []float64
+	Ratio       float64
 }
 
 type side struct {
 	Name     string
 	Load     load
-	StubPort int   // the upstream whose API calls are counted, 0 if none
-	Calls    int64 // API calls the stub served during the measured run
-	// RedisPort, when set, is the Redis whose commands are counted: a
-	// "Redis hit" that never reached Redis (a memory layer in front) would
-	// be measuring the wrong thing.
+	Expect   []byte // the body every answer must be, byte for byte
+	StubPort int    // the upstream whose API calls are counted, 0 if none
+	Calls    int64  // API calls the stub served during the measured runs
+	// RedisPort, when set, is the Redis whose commands and read events are
+	// counted: a "Redis hit" that never reached Redis (a memory layer in
+	// front) would be measuring the wrong thing.
 	RedisPort     int
 	RedisCommands int64
+	RedisReads    int64
 	BodyErr       string
 	Err           error
+	// Runs are the measured runs; Load holds their medians.
+	Runs []load
 }
 
-// Legacy call of every Civigate scenario; the baselines send the modern
-// call (a) or the same request line (b, c).
+// Legacy call of every APIv3 Civigate scenario; the baselines send the
+// modern call (a) or the same request line (b, c).
 func legacyURL(port int, sk, ak string) string {
 	return fmt.Sprintf("http://127.0.0.1:%d/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=%s&api_key=%s&id=2", port, sk, ak)
+}
+
+// legacyXMLURL is legacyURL without json=1: extern/rest.php answers XML.
+func legacyXMLURL(port int, sk, ak string) string {
+	return strings.Replace(legacyURL(port, sk, ak), "&json=1", "", 1)
 }
 
 func modernURL(port int) string {
 	return fmt.Sprintf("http://127.0.0.1:%d/civicrm/ajax/rest?entity=Contact&action=get&json=%s", port, url.QueryEscape(`{"id":"2"}`))
 }
 
-// api4URL is an APIv4 read (Contact.get, params in the query) for the
-// rows that measure APIv4; send it with "X-Civi-Auth: Bearer <key>" (and
-// X-Civi-Key), the stub answers it with contactGetV4.
+// api4URL is an APIv4 read (Contact.get, params in the query), sent with
+// api4Headers; the stub answers it with contactGetV4.
 func api4URL(port int) string {
 	return fmt.Sprintf("http://127.0.0.1:%d/civicrm/ajax/api4/Contact/get?params=%s", port,
 		url.QueryEscape(`{"select":["id","display_name"],"where":[["id","=",2]]}`))
 }
 
+// api4Headers are an APIv4 client's AuthX credentials: the API key and
+// the site key.
+func api4Headers(sk, ak string) []string {
+	return []string{"X-Civi-Auth: Bearer " + ak, "X-Civi-Key: " + sk}
+}
+
 // Connection counts are fixed per scenario and the same on both sides:
-// 32 keeps two cores busy without queueing far past saturation; 10 is few
-// enough that at 100 ms per upstream answer the uncached side is latency
-// bound (about 100 req/s), which is the point of (d).
+// 32 keeps the server's core busy; one connection measures a request's
+// own latency; the 5 MB answers take few connections, each holding a
+// large answer in flight.
 const (
-	busyConns, busyThreads = 32, 2
-	slowConns, slowThreads = 10, 1
+	busyConns = 32
+	bigConns  = 4
 )
 
-func scenarios(p ports, sk, ak string, d time.Duration) []scenario {
-	busy := func(u, h string) load {
-		return load{URL: u, Header: h, Connections: busyConns, Threads: busyThreads, Duration: d}
+func scenarios(p ports, sk, ak string, d time.Duration, threads int) []scenario {
+	mk := func(u string, conns int, headers ...string) load {
+		return load{URL: u, Headers: headers, Connections: conns, Threads: min(threads, conns), Duration: d}
 	}
-	slow := func(u string) load {
-		return load{URL: u, Connections: slowConns, Threads: slowThreads, Duration: d}
-	}
+	busy := func(u string, headers ...string) load { return mk(u, busyConns, headers...) }
+	modernAuth := "X-Civi-Auth: Bearer " + ak
+	v4 := api4Headers(sk, ak)
 	return []scenario{
-		{ID: "a", Title: "legacy call, caching off vs modern call via reverse_proxy", Target: 0.85,
-			Subject:  side{Name: "Civigate `cache off`", Load: busy(legacyURL(p.Uncached, sk, ak), ""), StubPort: p.Stub},
-			Baseline: side{Name: "Caddy reverse_proxy", Load: busy(modernURL(p.Proxy), "X-Civi-Auth: Bearer "+ak), StubPort: p.Stub}},
-		{ID: "b", Title: "cache hit from memory vs respond", Target: 0.8, Cached: true,
-			Subject:  side{Name: "Civigate memory hit", Load: busy(legacyURL(p.Memory, sk, ak), ""), StubPort: p.Stub},
-			Baseline: side{Name: "Caddy respond", Load: busy(legacyURL(p.Respond, sk, ak), "")}},
-		{ID: "c", Title: "cache hit from Redis vs respond", Target: 0.5, Cached: true,
-			Subject:  side{Name: "Civigate Redis hit", Load: busy(legacyURL(p.RedisCached, sk, ak), ""), StubPort: p.Stub, RedisPort: p.Redis},
-			Baseline: side{Name: "Caddy respond", Load: busy(legacyURL(p.Respond, sk, ak), "")}},
-		{ID: "d", Title: "cached vs uncached, CiviCRM at 100 ms", Target: 100, Cached: true,
-			Subject:  side{Name: "Civigate memory hit", Load: slow(legacyURL(p.SlowCached, sk, ak)), StubPort: p.SlowStub},
-			Baseline: side{Name: "Civigate `cache off`", Load: slow(legacyURL(p.SlowOpen, sk, ak)), StubPort: p.SlowStub}},
+		{ID: "a", Title: "legacy call, caching off vs modern call via reverse_proxy", Target: 0.95,
+			Subject:  side{Name: "Civigate `cache off`", Load: busy(legacyURL(p.Uncached, sk, ak)), Expect: contactGet, StubPort: p.Stub},
+			Baseline: side{Name: "Caddy reverse_proxy", Load: busy(modernURL(p.Proxy), modernAuth), Expect: contactGet, StubPort: p.Stub}},
+		{ID: "b", Title: "cache hit from memory vs respond", Target: 1.0, Cached: true,
+			Subject:  side{Name: "Civigate memory hit", Load: busy(legacyURL(p.Memory, sk, ak)), Expect: contactGet, StubPort: p.Stub},
+			Baseline: side{Name: "Caddy respond", Load: busy(legacyURL(p.Respond, sk, ak)), Expect: contactGet}},
+		{ID: "c", Title: "cache hit from Redis vs respond", Target: 0.6, Cached: true, MaxRedisCommands: 2,
+			Subject:  side{Name: "Civigate Redis hit", Load: busy(legacyURL(p.RedisCached, sk, ak)), Expect: contactGet, StubPort: p.Stub, RedisPort: p.Redis},
+			Baseline: side{Name: "Caddy respond", Load: busy(legacyURL(p.Respond, sk, ak)), Expect: contactGet}},
+		{ID: "d", Title: "memory hit on one connection vs CiviCRM at 100 ms", Kind: latency, MaxP50: 100 * time.Microsecond, Cached: true,
+			Subject:  side{Name: "Civigate memory hit", Load: mk(legacyURL(p.Memory, sk, ak), 1), Expect: contactGet, StubPort: p.Stub},
+			Baseline: side{Name: "Civigate `cache off`, CiviCRM at 100 ms", Load: mk(legacyURL(p.SlowOpen, sk, ak), 1), Expect: contactGet, StubPort: p.SlowStub}},
+		{ID: "e", Title: "XML client served from the JSON entry vs JSON hit", Target: 0.8, Cached: true,
+			Subject:  side{Name: "Civigate memory hit, XML", Load: busy(legacyXMLURL(p.Memory, sk, ak)), Expect: renderedXML(legacyXMLURL(p.Memory, sk, ak)), StubPort: p.Stub},
+			Baseline: side{Name: "Civigate memory hit, JSON", Load: busy(legacyURL(p.Memory, sk, ak)), Expect: contactGet, StubPort: p.Stub}},
+		{ID: "f", Title: fmt.Sprintf("%.1f MB answer (%d rows), caching off vs reverse_proxy", float64(len(contactGetBig))/1e6, bigRows),
+			Kind: bigBody, Target: 1.10, Memory: &bigMemory{},
+			Subject:  side{Name: "Civigate `cache off`", Load: mk(legacyURL(p.BigOpen, sk, ak), bigConns), Expect: contactGetBig, StubPort: p.BigStub},
+			Baseline: side{Name: "Caddy reverse_proxy", Load: mk(modernURL(p.BigProxy), bigConns, modernAuth), Expect: contactGetBig, StubPort: p.BigStub}},
+		{ID: "g", Title: "APIv4 read, caching off vs reverse_proxy", Target: 0.95,
+			Subject:  side{Name: "Civigate `cache off`", Load: busy(api4URL(p.Uncached), v4...), Expect: contactGetV4, StubPort: p.Stub},
+			Baseline: side{Name: "Caddy reverse_proxy", Load: busy(api4URL(p.Proxy), v4...), Expect: contactGetV4, StubPort: p.Stub}},
+		{ID: "h", Title: "APIv4 read, cache hit from memory vs respond", Target: 1.0, Cached: true,
+			Subject:  side{Name: "Civigate memory hit", Load: busy(api4URL(p.Memory), v4...), Expect: contactGetV4, StubPort: p.Stub},
+			Baseline: side{Name: "Caddy respond", Load: busy(api4URL(p.RespondV4), v4...), Expect: contactGetV4}},
+		{ID: "i", Title: "APIv4 read, cache hit from Redis vs respond", Target: 0.6, Cached: true, MaxRedisCommands: 2,
+			Subject:  side{Name: "Civigate Redis hit", Load: busy(api4URL(p.RedisCached), v4...), Expect: contactGetV4, StubPort: p.Stub, RedisPort: p.Redis},
+			Baseline: side{Name: "Caddy respond", Load: busy(api4URL(p.RespondV4), v4...), Expect: contactGetV4}},
 	}
 }
 
-// runScenarios measures each pair in rounds of ABBA order (baseline,
-// Civigate, Civigate, baseline) and averages each side's runs over all
-// rounds: on a machine shared with other work, background load drifts, and
-// ABBA cancels a drift that is linear over a round instead of handing it to
-// one side, while several short rounds average out what is not linear.
-// With profileDir set, a CPU profile of Civigate is taken from the admin
-// API during each Civigate side's first measured run.
-func runScenarios(ctx context.Context, list []scenario, rounds int, warm time.Duration, admin int, profileDir string) []scenario {
+// renderedXML is the XML an extern/rest.php client asking u gets for the
+// recorded Contact.get: translate's rendering of contactGet, which the
+// XML recordings pin down (translate's tests). The XML row's answers must
+// be exactly this.
+func renderedXML(u string) []byte {
+	r, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		return nil
+	}
+	route, ok := translate.Recognise(r.Method, r.URL, translate.RecogniseConfig{})
+	if !ok {
+		return nil
+	}
+	call, reply := translate.ParseRequest(r, route, translate.ParseOptions{})
+	if reply != nil {
+		return nil
+	}
+	defer call.Release()
+	out := translate.RenderResponse(call, translate.UpstreamResponse{Status: 200, ContentType: "application/json", Body: contactGet})
+	return bytes.Clone(out.Body)
+}
+
+// servers are the processes whose CPU time a run is charged.
+type servers []*proc
+
+func (s servers) cpuTime() time.Duration {
+	var t time.Duration
+	for _, p := range s {
+		t += p.cpuTime()
+	}
+	return t
+}
+
+// runScenarios measures each pair in interleaved rounds: baseline then
+// Civigate in even rounds, Civigate then baseline in odd ones, each
+// round's ratio from its two runs, the scenario's ratio the median of the
+// rounds' (paired medians: a burst of background load spoils one round,
+// not the result). Before the first round each side is checked to answer
+// the expected body and warmed up (connections, the first miss, the
+// credential's verdict). With profileDir set, a CPU profile of Civigate is
+// taken from the admin API during the subject's first measured run.
+func runScenarios(ctx context.Context, list []scenario, rounds int, warm time.Duration, admin int, profileDir string, srv servers) []scenario {
 	for i := range list {
 		s := &list[i]
-		var runs [2][]load // per side: baseline, subject
-		for round := range rounds {
-			var roundRuns [2][]load
-			for k, sd := range []*side{&s.Baseline, &s.Subject, &s.Subject, &s.Baseline} {
-				idx := 0
-				if sd == &s.Subject {
-					idx = 1
+		for _, sd := range []*side{&s.Baseline, &s.Subject} {
+			log.Printf("(%s) %s: %s", s.ID, sd.Name, sd.Load.command())
+			sd.BodyErr = checkBody(sd.Load.URL, sd.Load.Headers, sd.Expect)
+			if warm > 0 && sd.BodyErr == "" {
+				if _, err := wrk(ctx, sd.Load.args(warm)); err != nil {
+					sd.Err = err
 				}
-				first := round == 0 && k < 2
-				if ctx.Err() != nil {
+			}
+		}
+		for round := range rounds {
+			order := []*side{&s.Baseline, &s.Subject}
+			if round%2 == 1 {
+				order[0], order[1] = order[1], order[0]
+			}
+			var got [2]*load
+			for _, sd := range order {
+				if ctx.Err() != nil && sd.Err == nil {
 					sd.Err = ctx.Err()
 				}
-				if sd.Err != nil {
+				if sd.Err != nil || sd.BodyErr != "" {
 					continue
 				}
-				if first {
-					log.Printf("(%s) %s: %s", s.ID, sd.Name, sd.Load.command())
-					sd.BodyErr = checkBody(sd.Load.URL, sd.Load.Header)
-					// The warm-up fills the cache and the verdict store; only
-					// measured runs' upstream calls are counted.
-					if warm > 0 {
-						if _, err := wrk(ctx, sd.Load.args(warm)); err != nil {
-							sd.Err = err
-							continue
-						}
-					}
-				}
-				before, redisBefore := stubCalls(sd.StubPort), redisCommands(sd.RedisPort)
 				var profiled chan struct{}
-				if profileDir != "" && first && sd == &s.Subject {
+				if profileDir != "" && round == 0 && sd == &s.Subject {
 					profiled = make(chan struct{})
 					go func() {
 						defer close(profiled)
 						cpuProfile(admin, sd.Load.Duration-time.Second, filepath.Join(profileDir, s.ID+".pprof"))
 					}()
 				}
+				calls, cpu := stubCalls(sd.StubPort), srv.cpuTime()
+				var cmds, reads int64
+				if sd.RedisPort != 0 {
+					cmds, reads = redisStats(sd.RedisPort)
+				}
 				l := sd.Load
-				sd.Err = l.run(ctx, 0)
+				sd.Err = l.run(ctx)
+				if l.Requests > 0 {
+					l.CPU = (srv.cpuTime() - cpu) / time.Duration(l.Requests)
+				}
 				if profiled != nil {
 					<-profiled
 				}
-				sd.Calls += stubCalls(sd.StubPort) - before
-				sd.RedisCommands += redisCommands(sd.RedisPort) - redisBefore
-				roundRuns[idx] = append(roundRuns[idx], l)
+				sd.Calls += stubCalls(sd.StubPort) - calls
+				if sd.RedisPort != 0 {
+					c, r := redisStats(sd.RedisPort)
+					sd.RedisCommands += c - cmds
+					sd.RedisReads += r - reads
+				}
+				if sd.Err == nil {
+					sd.Runs = append(sd.Runs, l)
+					if sd == &s.Subject {
+						got[1] = &sd.Runs[len(sd.Runs)-1]
+					} else {
+						got[0] = &sd.Runs[len(sd.Runs)-1]
+					}
+				}
 			}
-			b, c := average(s.Baseline.Load, roundRuns[0]), average(s.Subject.Load, roundRuns[1])
-			if b.Runs == 2 && c.Runs == 2 && b.RPS > 0 {
-				s.RoundRatios = append(s.RoundRatios, c.RPS/b.RPS)
+			if got[0] != nil && got[1] != nil {
+				s.RoundRatios = append(s.RoundRatios, s.roundRatio(*got[1], *got[0]))
 			}
-			runs[0] = append(runs[0], roundRuns[0]...)
-			runs[1] = append(runs[1], roundRuns[1]...)
 		}
-		s.Baseline.Load = average(s.Baseline.Load, runs[0])
-		s.Subject.Load = average(s.Subject.Load, runs[1])
+		s.Ratio = median(s.RoundRatios)
+		s.Baseline.Load = medianLoad(s.Baseline.Load, s.Baseline.Runs)
+		s.Subject.Load = medianLoad(s.Subject.Load, s.Subject.Runs)
 	}
 	return list
 }
 
-// average folds measured runs into one: mean req/s and percentiles,
-// summed requests and failures.
-func average(spec load, runs []load) load {
+// roundRatio is one round's figure: throughput over the baseline's, or
+// for latency the baseline's p50 over Civigate's, or for a big body
+// Civigate's p50 over the baseline's.
+func (s *scenario) roundRatio(subject, baseline load) float64 {
+	switch s.Kind {
+	case latency:
+		return ratioOf(float64(baseline.P50), float64(subject.P50))
+	case bigBody:
+		return ratioOf(float64(subject.P50), float64(baseline.P50))
+	}
+	return ratioOf(subject.RPS, baseline.RPS)
+}
+
+func ratioOf(a, b float64) float64 {
+	if b <= 0 {
+		return 0
+	}
+	return a / b
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func medianDuration(ds []time.Duration) time.Duration {
+	xs := make([]float64, len(ds))
+	for i, d := range ds {
+		xs[i] = float64(d)
+	}
+	return time.Duration(median(xs))
+}
+
+// medianLoad folds measured runs into one: the median of req/s, p50, p99
+// and CPU per request, summed requests and failures.
+func medianLoad(spec load, runs []load) load {
 	out := spec
-	out.Runs = len(runs)
 	if len(runs) == 0 {
 		return out
 	}
-	var p50, p99 time.Duration
+	var rps []float64
+	var p50, p99, cpu []time.Duration
 	for _, r := range runs {
-		out.RPS += r.RPS / float64(len(runs))
-		p50 += r.P50 / time.Duration(len(runs))
-		p99 += r.P99 / time.Duration(len(runs))
+		rps = append(rps, r.RPS)
+		p50, p99, cpu = append(p50, r.P50), append(p99, r.P99), append(cpu, r.CPU)
 		out.Requests += r.Requests
 		out.Errors += r.Errors
 	}
-	out.P50, out.P99 = p50, p99
+	out.RPS = median(rps)
+	out.P50, out.P99, out.CPU = medianDuration(p50), medianDuration(p99), medianDuration(cpu)
 	return out
 }
 
 func cpuProfile(admin int, d time.Duration, path string) {
 	c := &http.Client{Timeout: d + 10*time.Second}
-	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", admin, int(d.Seconds())))
+	resp, err := c.Get(fmt.Sprintf("http://127.0.0.1:%d/debug/pprof/profile?seconds=%d", admin, max(1, int(d.Seconds()))))
 	if err != nil {
 		log.Printf("profile: %v", err)
 		return
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := writeFile(path, b); err != nil {
 		log.Printf("profile: %v", err)
 	}
 }
 
-// checkBody makes sure a side answers the recorded Contact.get body: a
-// fast wrong answer (an auth refusal, a 502) must not pass as throughput.
-func checkBody(u, header string) string {
+// checkBody makes sure a side answers 200 with the expected body: a fast
+// wrong answer (an auth refusal, a 502) must not pass as throughput.
+func checkBody(u string, headers []string, want []byte) string {
 	req, err := http.NewRequest(http.MethodGet, u, nil)
 	if err != nil {
 		return err.Error()
 	}
-	if name, value, ok := strings.Cut(header, ":"); ok {
-		req.Header.Set(name, strings.TrimSpace(value))
+	for _, h := range headers {
+		if name, value, ok := strings.Cut(h, ":"); ok {
+			req.Header.Set(name, strings.TrimSpace(value))
+		}
 	}
-	c := &http.Client{Timeout: 5 * time.Second}
+	c := &http.Client{Timeout: 10 * time.Second}
 	resp, err := c.Do(req)
 	if err != nil {
 		return err.Error()
@@ -216,8 +359,10 @@ func checkBody(u, header string) string {
 	switch {
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Sprintf("status %d: %.200s", resp.StatusCode, body)
-	case !bytes.Equal(body, contactGet):
-		return fmt.Sprintf("body differs from the recording (%d bytes, want %d): %.200s", len(body), len(contactGet), body)
+	case len(want) == 0:
+		return "no expected body to compare with"
+	case !bytes.Equal(body, want):
+		return fmt.Sprintf("body differs from the expected one (%d bytes, want %d): %.200s", len(body), len(want), body)
 	}
 	return ""
 }
@@ -241,55 +386,88 @@ func stubCalls(port int) int64 {
 	return n
 }
 
-// redisCommands is Redis's total_commands_processed (INFO stats), or 0.
-func redisCommands(port int) int64 {
-	if port == 0 {
-		return 0
-	}
+// redisStats is Redis's total_commands_processed and total_reads_processed
+// (INFO stats): a pipeline of commands sent in one write is one read event,
+// so reads count round trips. The INFO itself is one command and one read.
+func redisStats(port int) (commands, reads int64) {
 	c, err := net.DialTimeout("tcp", addr(port), 2*time.Second)
 	if err != nil {
-		return 0
+		return 0, 0
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
 	if _, err := io.WriteString(c, "INFO stats\r\nQUIT\r\n"); err != nil {
-		return 0
+		return 0, 0
 	}
 	b, _ := io.ReadAll(c)
-	_, rest, ok := strings.Cut(string(b), "total_commands_processed:")
-	if !ok {
+	field := func(name string) int64 {
+		_, rest, ok := strings.Cut(string(b), name+":")
+		if !ok {
+			return 0
+		}
+		n, _ := strconv.ParseInt(strings.TrimSpace(firstLine(rest)), 10, 64)
+		return n
+	}
+	return field("total_commands_processed"), field("total_reads_processed")
+}
+
+// perRequest is n per measured request of sd, for the report.
+func (sd *side) perRequest(n int64) float64 {
+	if sd.Load.Requests == 0 {
 		return 0
 	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(firstLine(rest)), 10, 64)
-	return n
+	return float64(n) / float64(sd.Load.Requests)
 }
 
 // verdict says whether s meets its target, and if not, why.
-func (s *scenario) verdict() (ratio float64, met bool, why string) {
+func (s *scenario) verdict() (met bool, why string) {
 	for _, sd := range []*side{&s.Subject, &s.Baseline} {
 		switch {
 		case sd.Err != nil:
-			return 0, false, sd.Name + " did not run: " + firstLine(sd.Err.Error())
+			return false, sd.Name + " did not run: " + firstLine(sd.Err.Error())
 		case sd.BodyErr != "":
-			return 0, false, sd.Name + " answered wrong: " + firstLine(sd.BodyErr)
+			return false, sd.Name + " answered wrong: " + firstLine(sd.BodyErr)
+		case len(sd.Runs) == 0:
+			return false, sd.Name + " has no measured run"
 		case sd.Load.Errors > 0:
 			why = fmt.Sprintf("%s had %d failed requests", sd.Name, sd.Load.Errors)
 		}
 	}
-	if s.Baseline.Load.RPS > 0 {
-		ratio = s.Subject.Load.RPS / s.Baseline.Load.RPS
-	}
 	if s.Cached && s.Subject.Calls*100 > s.Subject.Load.Requests {
-		return ratio, false, fmt.Sprintf("not served from cache: %d of %d requests reached CiviCRM", s.Subject.Calls, s.Subject.Load.Requests)
+		return false, fmt.Sprintf("not served from cache: %d of %d requests reached CiviCRM", s.Subject.Calls, s.Subject.Load.Requests)
 	}
-	if s.Subject.RedisPort != 0 && s.Subject.RedisCommands < s.Subject.Load.Requests {
-		return ratio, false, fmt.Sprintf("not served from Redis: %d Redis commands for %d requests", s.Subject.RedisCommands, s.Subject.Load.Requests)
+	if s.Subject.RedisPort != 0 {
+		cmds, reads := s.Subject.perRequest(s.Subject.RedisCommands), s.Subject.perRequest(s.Subject.RedisReads)
+		switch {
+		case cmds < 1:
+			return false, fmt.Sprintf("not served from Redis: %d Redis commands for %d requests", s.Subject.RedisCommands, s.Subject.Load.Requests)
+		case s.MaxRedisCommands > 0 && round2(cmds) > s.MaxRedisCommands:
+			return false, fmt.Sprintf("%.2f Redis commands per hit (at most %.0f)", cmds, s.MaxRedisCommands)
+		case s.MaxRedisCommands > 0 && round2(reads) > 1:
+			return false, fmt.Sprintf("%.2f round trips to Redis per hit (at most 1)", reads)
+		}
+	}
+	if s.Memory != nil {
+		switch {
+		case s.Memory.Err != nil:
+			return false, "memory not measured: " + firstLine(s.Memory.Err.Error())
+		case s.Memory.perRequest() >= 2*int64(len(s.Subject.Expect)):
+			why = "peak memory per request in flight is 2× the body or more"
+		}
 	}
 	if why != "" {
-		return ratio, false, why
+		return false, why
 	}
-	return ratio, ratio >= s.Target, ""
+	switch s.Kind {
+	case latency:
+		return s.Subject.Load.P50 < s.MaxP50, ""
+	case bigBody:
+		return s.Ratio <= s.Target, ""
+	}
+	return s.Ratio >= s.Target, ""
 }
+
+func round2(x float64) float64 { return float64(int64(x*100+0.5)) / 100 }
 
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")

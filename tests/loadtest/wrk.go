@@ -14,7 +14,7 @@ import (
 // load is one wrk run: what was asked and what wrk measured.
 type load struct {
 	URL         string
-	Header      string // one "Name: value" header, or ""
+	Headers     []string // "Name: value"
 	Connections int
 	Threads     int
 	Duration    time.Duration
@@ -23,16 +23,18 @@ type load struct {
 	P50, P99 time.Duration
 	Requests int64
 	Errors   int64 // socket errors + non-2xx/3xx answers
-	Runs     int   // measured runs averaged into this
-	Raw      string
+	// CPU is the server processes' CPU time per request (Civigate, the
+	// stubs and Redis together), measured around the run.
+	CPU time.Duration
+	Raw string
 }
 
 // args is the wrk command line (without the binary).
 func (l *load) args(d time.Duration) []string {
 	a := []string{"--latency", "-t", strconv.Itoa(l.Threads), "-c", strconv.Itoa(l.Connections),
 		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--timeout", "5s"}
-	if l.Header != "" {
-		a = append(a, "-H", l.Header)
+	for _, h := range l.Headers {
+		a = append(a, "-H", h)
 	}
 	return append(a, l.URL)
 }
@@ -40,8 +42,9 @@ func (l *load) args(d time.Duration) []string {
 // command is the wrk command as a shell line, secrets elided by the caller.
 func (l *load) command() string {
 	var b strings.Builder
-	b.WriteString("wrk")
-	for _, a := range l.args(l.Duration) {
+	bin, args := pinned(clientCPUs, "wrk", l.args(l.Duration))
+	b.WriteString(bin)
+	for _, a := range args {
 		if strings.ContainsAny(a, " &?{}\"") {
 			a = "'" + a + "'"
 		}
@@ -50,14 +53,8 @@ func (l *load) command() string {
 	return b.String()
 }
 
-// run warms up for warm (result discarded: connection set-up, first miss,
-// verdict resolution) and then measures for l.Duration.
-func (l *load) run(ctx context.Context, warm time.Duration) error {
-	if warm > 0 {
-		if _, err := wrk(ctx, l.args(warm)); err != nil {
-			return err
-		}
-	}
+// run measures for l.Duration.
+func (l *load) run(ctx context.Context) error {
 	out, err := wrk(ctx, l.args(l.Duration))
 	if err != nil {
 		return err
@@ -70,7 +67,8 @@ func wrk(ctx context.Context, args []string) (string, error) {
 	// Bounded: wrk stops itself after -d; the context is the backstop.
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "wrk", args...).CombinedOutput()
+	bin, args := pinned(clientCPUs, "wrk", args)
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("wrk %v: %v\n%s", args, err, out)
 	}
