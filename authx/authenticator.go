@@ -291,6 +291,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		return nil, rej
 	}
 	a.prove(ctx, c.cred, proofSiteKey, p)
+	p.raw = c.cred.raw
 	if rej := api4Gate(call, req.Header, flow, p); rej != nil {
 		return nil, rej
 	}

@@ -47,6 +47,9 @@ type Principal struct {
 	// forward is the X-Civi-Auth value to send upstream. Unexported so that
 	// printing a Principal never shows it (String omits it too).
 	forward string
+	// raw is the credential as presented ("<Scheme> <value>"), for
+	// PassFor. Secret, like forward.
+	raw string
 	// userless: known to have no CMS user (authx/id said user_id null, or
 	// the key file says nouser).
 	userless bool

@@ -303,18 +303,26 @@ func (c *cleanCache) Blocked(ctx context.Context, max int, keys ...string) (bool
 			break
 		}
 	}
-	c.mu.Unlock()
-	if clean {
-		return false, 0
-	}
-	blocked, wait := c.back.Blocked(ctx, max, keys...)
-	if !blocked {
-		c.mu.Lock()
+	if !clean {
+		// This request asks Redis; the ones arriving meanwhile keep the
+		// mark (one question per key a second, not one per request in
+		// flight) and learn the answer with the next.
 		if len(c.until) >= maxCleanMarked {
 			clear(c.until)
 		}
 		for _, k := range keys {
 			c.until[k] = now.Add(cleanFor)
+		}
+	}
+	c.mu.Unlock()
+	if clean {
+		return false, 0
+	}
+	blocked, wait := c.back.Blocked(ctx, max, keys...)
+	if blocked {
+		c.mu.Lock()
+		for _, k := range keys {
+			delete(c.until, k)
 		}
 		c.mu.Unlock()
 	}

@@ -1,0 +1,51 @@
+package authx
+
+import (
+	"context"
+	"time"
+)
+
+// PassTTL is how long a Pass lets identical requests skip authentication.
+// It bounds how much later than Authenticate the edge learns that a
+// remembered verdict has expired (verdicts live minutes: PositiveTTL).
+const PassTTL = time.Second
+
+// A Pass lets the caller admit a request identical, byte for byte, to one
+// Authenticate admitted moments ago (same credentials, site key, call and
+// client address: the caller's to make sure) without authenticating it
+// again. Authenticate is a function of the request, the remembered
+// verdicts and the failure counters; a Pass stands for the first two for
+// PassTTL, and Readmit asks the counters what throttled would.
+type Pass struct {
+	credKey string // the credential's failure-counter key
+	until   time.Time
+}
+
+// PassFor is a Pass for p, which Authenticate has just returned, or false
+// when its credential has to be judged on every request: a JWT, whose
+// expiry is checked each time, and callers without a credential.
+func (a *Authenticator) PassFor(p *Principal) (Pass, bool) {
+	if p == nil || p.raw == "" || (p.CredType != CredAPIKey && p.CredType != CredPass) {
+		return Pass{}, false
+	}
+	return Pass{credKey: a.credLimitKey(p.raw), until: a.cfg.Now().Add(PassTTL)}, true
+}
+
+// Readmit reports whether a request that pass was issued for may skip
+// Authenticate: the pass has not expired and the credential's own
+// failure counter is not full. Authenticate proved the credential (with
+// the request's site key) before it issued the pass, and throttled lets a
+// proven credential through whatever the counters say; while its counter
+// is full, Readmit still sends the request to Authenticate, which judges
+// it as every other.
+func (a *Authenticator) Readmit(ctx context.Context, pass Pass) bool {
+	if !a.cfg.Now().Before(pass.until) {
+		return false
+	}
+	if a.countersQuiet() {
+		return true
+	}
+	// Not observed here: a refused pass sends the request to Authenticate.
+	blocked, _ := a.cfg.Failures.Blocked(ctx, a.cfg.MaxFailures, pass.credKey)
+	return !blocked
+}
