@@ -40,6 +40,9 @@ type Status struct {
 // String renders e.g. `Civigate; hit`, `Civigate; fwd=miss; stored`,
 // `Civigate; fwd=bypass; detail=write`.
 func (s Status) String() string {
+	if s == hit {
+		return hitString // every fresh hit: no allocation
+	}
 	var b strings.Builder
 	b.Grow(64)
 	b.WriteString(CacheName)
@@ -75,4 +78,9 @@ func (s Status) String() string {
 func Bypass(r Reason) Status { return Status{Fwd: FwdBypass, Detail: string(r)} }
 
 // Hit is the status of a fresh hit.
-func Hit() Status { return Status{Hit: true} }
+func Hit() Status { return hit }
+
+var (
+	hit       = Status{Hit: true}
+	hitString = CacheName + "; hit"
+)
