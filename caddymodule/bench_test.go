@@ -1,6 +1,7 @@
 package caddymodule
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
 )
 
 // The benchmarks measure what the civicrm handler adds to a request that
@@ -49,21 +51,21 @@ func benchUpstream(apiKey string) caddyhttp.Handler {
 	})
 }
 
-func benchKey(b *testing.B) string {
+func benchKey(tb testing.TB) string {
 	raw := make([]byte, 16)
 	if _, err := rand.Read(raw); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return hex.EncodeToString(raw)
 }
 
-func provisionBench(b testing.TB, h *Handler) {
+func provisionBench(tb testing.TB, h *Handler) {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-	b.Cleanup(cancel)
+	tb.Cleanup(cancel)
 	if err := h.Provision(ctx); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { _ = h.Cleanup() })
+	tb.Cleanup(func() { _ = h.Cleanup() })
 }
 
 // benchRequest is a request as Caddy's server hands it to handlers: with
@@ -77,16 +79,23 @@ func benchRequest(target string, header http.Header) *http.Request {
 	return r.WithContext(ctx)
 }
 
-func serveBench(b *testing.B, target string, header http.Header, serve func(w http.ResponseWriter, r *http.Request) error) {
+// serveBench serves target over and over and checks every answer: 200
+// with want (nil: the recorded body). b.ReportAllocs reports the
+// allocations per request, the benchmark's own included (the request and
+// recorder: BenchmarkUpstreamOnly's).
+func serveBench(b *testing.B, target string, header http.Header, serve func(w http.ResponseWriter, r *http.Request) error, want []byte) {
+	if want == nil {
+		want = benchBody
+	}
 	b.ReportAllocs()
-	b.SetBytes(int64(len(benchBody)))
+	b.SetBytes(int64(len(want)))
 	for b.Loop() {
 		w := httptest.NewRecorder()
 		if err := serve(w, benchRequest(target, header)); err != nil {
 			b.Fatal(err)
 		}
-		if w.Code != http.StatusOK || w.Body.Len() != len(benchBody) {
-			b.Fatalf("answered %d with %d bytes", w.Code, w.Body.Len())
+		if w.Code != http.StatusOK || !bytes.Equal(w.Body.Bytes(), want) {
+			b.Fatalf("answered %d with %.200q", w.Code, w.Body.String())
 		}
 	}
 }
@@ -95,25 +104,95 @@ func BenchmarkUpstreamOnly(b *testing.B) {
 	key := benchKey(b)
 	next := benchUpstream(key)
 	serveBench(b, "/civicrm/ajax/rest?entity=Contact&action=get&json=%7B%22id%22%3A%222%22%7D",
-		http.Header{"X-Civi-Auth": {"Bearer " + key}}, next.ServeHTTP)
+		http.Header{"X-Civi-Auth": {"Bearer " + key}}, next.ServeHTTP, nil)
+}
+
+// BenchmarkCaddyRespond is the loadtest's baseline for hits: Caddy's
+// respond with the recorded body (and the header directive's
+// Content-Type), through Caddy's replacer like every request.
+func BenchmarkCaddyRespond(b *testing.B) {
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	b.Cleanup(cancel)
+	hdr := &headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: &headers.HeaderOps{Set: http.Header{"Content-Type": {"application/json"}}}}}
+	if err := hdr.Provision(ctx); err != nil {
+		b.Fatal(err)
+	}
+	respond := caddyhttp.StaticResponse{Body: string(benchBody)}
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error { return respond.ServeHTTP(w, r, nil) })
+	serveBench(b, legacyTarget("site-key", "api-key", ""), nil,
+		func(w http.ResponseWriter, r *http.Request) error { return hdr.ServeHTTP(w, r, next) }, nil)
+}
+
+// legacyBench measures the civicrm handler h in front of benchUpstream
+// for an extern/rest.php call (extra is added to its query), with what
+// it must answer (nil: the recorded body).
+func legacyBench(b *testing.B, h *Handler, extra string, want []byte, reset func()) {
+	key, site := benchKey(b), benchKey(b)
+	h.SiteKey = site
+	provisionBench(b, h)
+	next := benchUpstream(key)
+	serve := func(w http.ResponseWriter, r *http.Request) error { return h.ServeHTTP(w, r, next) }
+	target := legacyTarget(site, key, extra)
+	if want == nil && extra != "" {
+		// Rendered by the handler itself, caching off: what every hit
+		// must answer byte for byte.
+		off := &Handler{SiteKey: site, Cache: &CacheConfig{Off: true}}
+		provisionBench(b, off)
+		w := httptest.NewRecorder()
+		if err := off.ServeHTTP(w, benchRequest(target, nil), next); err != nil || w.Code != 200 {
+			b.Fatalf("uncached answer: %v %d", err, w.Code)
+		}
+		want = w.Body.Bytes()
+	}
+	if reset != nil {
+		inner := serve
+		serve = func(w http.ResponseWriter, r *http.Request) error { reset(); return inner(w, r) }
+	}
+	serveBench(b, target, nil, serve, want)
 }
 
 func BenchmarkLegacyCacheOff(b *testing.B) {
-	key := benchKey(b)
-	site := benchKey(b)
-	h := &Handler{SiteKey: site, Cache: &CacheConfig{Off: true}}
-	provisionBench(b, h)
-	next := benchUpstream(key)
-	serveBench(b, "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key="+site+"&api_key="+key+"&id=2",
-		nil, func(w http.ResponseWriter, r *http.Request) error { return h.ServeHTTP(w, r, next) })
+	legacyBench(b, &Handler{Cache: &CacheConfig{Off: true}}, "", nil, nil)
 }
 
+// BenchmarkLegacyMemoryHit is a client repeating its call: a prepared
+// request (prepared.go) answered from the memory cache.
 func BenchmarkLegacyMemoryHit(b *testing.B) {
-	key := benchKey(b)
-	site := benchKey(b)
+	legacyBench(b, &Handler{}, "", nil, nil)
+}
+
+// BenchmarkLegacyMemoryHitUnprepared is the same hit with every step
+// before the cache run (recognise, parse, authenticate, police, key).
+func BenchmarkLegacyMemoryHitUnprepared(b *testing.B) {
+	h := &Handler{}
+	legacyBench(b, h, "", nil, func() {
+		h.prepared.mu.Lock()
+		clear(h.prepared.m)
+		h.prepared.mu.Unlock()
+	})
+}
+
+// BenchmarkLegacyXMLMemoryHit: an XML client served from the JSON entry.
+func BenchmarkLegacyXMLMemoryHit(b *testing.B) {
+	legacyBench(b, &Handler{}, "&json=0", nil, nil)
+}
+
+// BenchmarkLegacyRedisHit needs a Redis at REDIS_URL (default
+// redis://127.0.0.1:6379); the hit's entry and generations come from it.
+func BenchmarkLegacyRedisHit(b *testing.B) {
+	u := os.Getenv("REDIS_URL")
+	if u == "" {
+		u = "redis://127.0.0.1:6379"
+	}
+	legacyBench(b, &Handler{Redis: u, RedisPrefix: "civigate-bench-" + benchKey(b)[:8] + ":"}, "", nil, nil)
+}
+
+func BenchmarkAPI4MemoryHit(b *testing.B) {
+	key, site := benchKey(b), benchKey(b)
 	h := &Handler{SiteKey: site}
 	provisionBench(b, h)
 	next := benchUpstream(key)
-	serveBench(b, "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key="+site+"&api_key="+key+"&id=2",
-		nil, func(w http.ResponseWriter, r *http.Request) error { return h.ServeHTTP(w, r, next) })
+	serveBench(b, "/civicrm/ajax/api4/Contact/get?params=%7B%22where%22%3A%5B%5B%22id%22%2C%22%3D%22%2C2%5D%5D%7D",
+		http.Header{"X-Civi-Auth": {"Bearer " + key}, "X-Civi-Key": {site}},
+		func(w http.ResponseWriter, r *http.Request) error { return h.ServeHTTP(w, r, next) }, nil)
 }

@@ -136,7 +136,16 @@ func (h *Handler) countCacheResult(status cache.Status) {
 	metrics.cacheResults.WithLabelValues(cacheResultLabel(status)).Inc()
 }
 
-// serveCall answers an authenticated call: from the cache when it can,
+// prepare is the cache's decision and key for a call (Cache.PrepareFor), nil
+// when caching is off.
+func (h *Handler) prepare(call *translate.Call, principal *authx.Principal) *cache.Request {
+	if h.cache == nil {
+		return nil
+	}
+	return h.cache.PrepareFor(call, cacheCaller(principal))
+}
+
+// serveCall answers an authenticated call (req is prepare's): from the cache when it can,
 // otherwise through the route to CiviCRM (coalescing identical misses),
 // invalidating cached reads after writes.
 //
@@ -146,12 +155,11 @@ func (h *Handler) countCacheResult(status cache.Status) {
 // a write's client must not see its answer before the cached reads it
 // changed are invalidated.
 func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
-	principal *authx.Principal, next caddyhttp.Handler) (answer, error) {
-	if h.cache == nil {
+	principal *authx.Principal, next caddyhttp.Handler, req *cache.Request) (answer, error) {
+	if req == nil {
 		w.Header().Set("Cache-Status", cacheOffStatus)
 		return h.ask(ctx, w, r, call, principal, next, translate.PassesThrough(call))
 	}
-	req := h.cache.PrepareFor(call, cacheCaller(principal))
 	if !req.Cacheable {
 		status := cache.Bypass(req.Reason)
 		w.Header().Set("Cache-Status", status.String())

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -65,7 +66,27 @@ type historySample struct {
 	at       time.Time
 }
 
-func dayOf(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+// dayOf is t's UTC date, 2006-01-02. Every request asks: the day's
+// string is kept until the day ends.
+func dayOf(t time.Time) string {
+	u := t.Unix()
+	if d := today.Load(); d != nil && u >= d.start && u < d.start+secondsPerDay {
+		return d.date
+	}
+	start := u - ((u%secondsPerDay)+secondsPerDay)%secondsPerDay
+	d := &cachedDay{start: start, date: t.UTC().Format(time.DateOnly)}
+	today.Store(d)
+	return d.date
+}
+
+const secondsPerDay = 24 * 60 * 60
+
+type cachedDay struct {
+	start int64 // unix seconds at the day's start
+	date  string
+}
+
+var today atomic.Pointer[cachedDay]
 
 func newHistoryDay(date string) *historyDay {
 	return &historyDay{Date: date, Features: map[string]int64{}, Callers: map[usageCaller]*callerDay{}}
@@ -159,20 +180,26 @@ type historyStore interface {
 	close()
 }
 
-// recordUsage counts an authenticated call in the legacy-usage report and
-// the daily history.
-func (h *Handler) recordUsage(r *http.Request, call *translate.Call, p *authx.Principal, now time.Time) {
-	features := legacyFeatures(call)
-	caller := usageCaller{contactID: p.ContactID, fingerprint: p.KeyFingerprint}
-	h.usage.record(features, caller, now)
-	s := historySample{features: features, caller: caller, at: now}
-	for _, f := range features {
+// usageOf is what the legacy-usage report and the daily history count for
+// an authenticated call: the same for every request a prepared request
+// stands for, so it is worked out once for them (prepared.go).
+func usageOf(r *http.Request, call *translate.Call, p *authx.Principal) historySample {
+	s := historySample{features: legacyFeatures(call), caller: usageCaller{contactID: p.ContactID, fingerprint: p.KeyFingerprint}}
+	for _, f := range s.features {
 		if isLegacyFeature(f) {
 			s.legacy = true
 			s.shape = shapes.of(r, call, p)
 			break
 		}
 	}
+	return s
+}
+
+// recordUsage counts a call (usageOf's) in the legacy-usage report and
+// the daily history.
+func (h *Handler) recordUsage(s historySample, now time.Time) {
+	h.usage.record(s.features, s.caller, now)
+	s.at = now
 	h.history.add(s)
 }
 

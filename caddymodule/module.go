@@ -95,6 +95,7 @@ type Handler struct {
 	usage     usageRecorder
 	history   historyStore
 	auth      *authx.Authenticator
+	prepared  *preparedRequests
 
 	cache      *cache.Cache
 	redisStore *cache.RedisStore
@@ -172,6 +173,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.auth, err = h.buildAuthenticator(repl); err != nil {
 		return fmt.Errorf("civicrm: %v", err)
 	}
+	h.prepared = &preparedRequests{m: map[string]*prepared{}}
 	if h.cache, err = h.buildCache(); err != nil {
 		return fmt.Errorf("civicrm: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/cache"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -26,6 +27,12 @@ import (
 // translated into the modern call, APIv4 forwarded as sent). Anything
 // else goes to next untouched.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	clientIP := clientAddr(r)
+	key := preparedKey(r, clientIP)
+	defer putPreparedKey(key)
+	if p := h.prepared.get(r.Context(), key, h.auth, time.Now()); p != nil {
+		return h.servePrepared(w, r, next, p)
+	}
 	route, ok := translate.Recognise(r.Method, r.URL, h.recognise)
 	if !ok {
 		// Not for Civigate: the request goes on as sent, unless it is a
@@ -39,7 +46,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, *reply)
 	}
 
-	clientIP := clientAddr(r)
 	opts := h.parse
 	opts.ClientIP = clientIP.String()
 	// Only the envelope (credentials, format) is parsed before the caller
@@ -51,13 +57,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, *reply)
 	}
 	defer call.Release()
-	if legacyForm(call) && h.Legacy != nil {
-		h.Legacy.announce(w.Header())
-		if h.Legacy.refused(time.Now()) {
-			metrics.legacyRefused.WithLabelValues(form).Inc()
-			h.count(form, outcomeRefused)
-			return writeReply(w, h.Legacy.cutoffReply(call))
-		}
+	if reply := h.refuseLegacy(w, call); reply != nil {
+		return writeReply(w, *reply)
 	}
 	if call.Ping && call.AuthFree {
 		// extern/rest.php answers civicrm/ping before any credential check.
@@ -80,7 +81,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, reply)
 	}
 	setAuthPlaceholders(r, principal)
-	h.recordUsage(r, call, principal, time.Now())
+	now := time.Now()
+	usage := usageOf(r, call, principal)
+	h.recordUsage(usage, now)
 
 	if call.Refusal != nil {
 		h.count(form, outcomeAPIError)
@@ -90,8 +93,52 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.count(form, outcomeOK)
 		return writeReply(w, translate.PingReply(call))
 	}
+	req := h.prepare(call, principal)
+	h.prepared.remember(key, h.auth, call, principal, req, usage, now)
+	ans, err := h.serveCall(ctx, w, r, call, principal, next, req)
+	return h.answer(w, call, ans, err, nil)
+}
 
-	ans, err := h.serveCall(ctx, w, r, call, principal, next)
+// servePrepared is ServeHTTP for a request whose decisions before the
+// cache are remembered (prepared.go): what runs on every request still
+// does.
+func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared) error {
+	setNoStore(w.Header())
+	if reply := h.refuseLegacy(w, p.call); reply != nil {
+		return writeReply(w, *reply)
+	}
+	setAuthPlaceholders(r, p.principal)
+	h.recordUsage(p.usage, time.Now())
+	var req *cache.Request
+	if p.req != nil {
+		cp := *p.req
+		req = &cp
+	}
+	ans, err := h.serveCall(withRoute(r, next), w, r, p.call, p.principal, next, req)
+	return h.answer(w, p.call, ans, err, &p.render)
+}
+
+// refuseLegacy announces the legacy forms' retirement on a legacy call,
+// and after the cut-off is the answer to it.
+func (h *Handler) refuseLegacy(w http.ResponseWriter, call *translate.Call) *translate.Reply {
+	if !legacyForm(call) || h.Legacy == nil {
+		return nil
+	}
+	h.Legacy.announce(w.Header())
+	if !h.Legacy.refused(time.Now()) {
+		return nil
+	}
+	form := string(call.Form)
+	metrics.legacyRefused.WithLabelValues(form).Inc()
+	h.count(form, outcomeRefused)
+	reply := h.Legacy.cutoffReply(call)
+	return &reply
+}
+
+// answer sends the client what serveCall got for its call; memo, when
+// set, renders answers from the cache.
+func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer, err error, memo *renderMemo) error {
+	form := string(call.Form)
 	var bad *badUpstreamError
 	switch {
 	case errors.As(err, &bad):
@@ -104,12 +151,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.count(form, ans.streamed.streamedOutcome())
 		return nil
 	}
-	out := translate.RenderResponse(call, ans.res)
 	if ans.fromCache {
 		h.count(form, outcomeCacheHit)
-	} else {
-		h.count(form, outcomeOf(call, ans.res, out))
+		if memo != nil && !translate.PassesThrough(call) {
+			return writeReply(w, memo.render(call, ans.res))
+		}
+		return writeReply(w, translate.RenderResponse(call, ans.res))
 	}
+	out := translate.RenderResponse(call, ans.res)
+	h.count(form, outcomeOf(call, ans.res, out))
 	return writeReply(w, out)
 }
 

@@ -92,3 +92,19 @@ func (c *Call) Release() {
 	}
 	c.body = nil
 }
+
+// Retained is a copy of a decoded call that may outlive its request (the
+// Caddy handler's prepared requests keep one for a second): it holds no
+// share of the decode budget and no request buffer, so Release on either
+// call never touches the other. It is for calls without a body only (ok
+// false otherwise): the values of a call with one may share the body's
+// memory, which goes back to a pool when the request ends. Its Params are
+// read, never written, by whoever shares it.
+func (c *Call) Retained() (*Call, bool) {
+	if c == nil || c.decode != nil || len(c.body) > 0 {
+		return nil, false
+	}
+	cp := *c
+	cp.release, cp.body = nil, nil
+	return &cp, true
+}

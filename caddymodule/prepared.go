@@ -1,0 +1,205 @@
+package caddymodule
+
+import (
+	"context"
+	"encoding/binary"
+	"net/http"
+	"net/netip"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/cache"
+	"github.com/civigate/civigate/translate"
+)
+
+// Prepared requests: what the steps before the cache (recognising,
+// parsing, authenticating, policing and keying a call) decided about a
+// request is remembered for a second, under the request itself: method,
+// host, path, query, client address and every header, byte for byte. A
+// client repeating a call (the same integration polling, a page's
+// widgets) skips those steps and goes straight to the cache, which makes
+// a hit cost little more than writing it.
+//
+// What the steps decide is a function of the request, the configuration
+// (a reload builds a new handler, and a new memory), the remembered
+// credential verdicts and the guessing-protection counters: an
+// authx.Pass stands for the verdict for a second (authx.PassTTL), and
+// Readmit asks the counters on every request what Authenticate would.
+// Only requests without a body whose credential a Pass covers (an API key
+// or a password; a JWT's expiry is checked every time) are remembered,
+// and only when they were admitted and their call runs (no refusal). The
+// legacy cut-off, the usage history, metrics, the cache (its generations)
+// and everything after it run on every request.
+type preparedRequests struct {
+	mu     sync.RWMutex
+	m      map[string]*prepared
+	served atomic.Int64 // requests served as prepared, for tests
+}
+
+// prepared is one remembered request's decisions. All of it is read only.
+type prepared struct {
+	call      *translate.Call // translate.Call.Retained
+	principal *authx.Principal
+	pass      authx.Pass
+	req       *cache.Request // nil when caching is off
+	usage     historySample  // usageOf's
+	until     time.Time
+	render    renderMemo
+}
+
+const (
+	// maxPrepared bounds the memory: beyond it, the expired go, then all.
+	maxPrepared = 1024
+	// maxPreparedKey: longer requests (a long query, many headers) are
+	// not remembered, so no entry holds more than a few kilobytes.
+	maxPreparedKey = 4 << 10
+	maxKeyHeaders  = 32
+)
+
+var preparedKeys = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// preparedKey is the request as the steps before the cache read it, or
+// nil when it is not one to remember (a body, too long). Give it back
+// with putPreparedKey.
+func preparedKey(r *http.Request, clientIP netip.Addr) *[]byte {
+	// ContentLength 0 is a request without a body (HTTP/2 and 3 say -1
+	// when one may follow); Caddy may wrap even an empty Body.
+	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 || len(r.Header) > maxKeyHeaders {
+		return nil
+	}
+	// Every field length-prefixed: no two requests make one key.
+	field := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
+	bp := preparedKeys.Get().(*[]byte)
+	b := field((*bp)[:0], r.Method)
+	b = field(b, r.Host)
+	b = field(b, r.URL.Path)
+	b = field(b, r.URL.RawPath)
+	b = field(b, r.URL.RawQuery)
+	if r.TLS != nil {
+		b = append(b, 1) // the console's request shapes tell TLS apart
+	} else {
+		b = append(b, 0)
+	}
+	var ipText [64]byte
+	ip := clientIP.AppendTo(ipText[:0])
+	b = append(binary.AppendUvarint(b, uint64(len(ip))), ip...)
+	var names [maxKeyHeaders]string
+	n := 0
+	for name := range r.Header {
+		names[n] = name
+		n++
+	}
+	slices.Sort(names[:n])
+	b = binary.AppendUvarint(b, uint64(n))
+	for _, name := range names[:n] {
+		b = field(b, name)
+		values := r.Header[name]
+		b = binary.AppendUvarint(b, uint64(len(values)))
+		for _, v := range values {
+			b = field(b, v)
+		}
+	}
+	*bp = b
+	if len(b) > maxPreparedKey {
+		putPreparedKey(bp)
+		return nil
+	}
+	return bp
+}
+
+func putPreparedKey(bp *[]byte) {
+	if bp != nil {
+		preparedKeys.Put(bp)
+	}
+}
+
+// get is the request's remembered decisions, if they are still good.
+func (pr *preparedRequests) get(ctx context.Context, key *[]byte, auth *authx.Authenticator, now time.Time) *prepared {
+	if pr == nil || key == nil {
+		return nil
+	}
+	pr.mu.RLock()
+	p := pr.m[string(*key)]
+	pr.mu.RUnlock()
+	if p == nil || !now.Before(p.until) || !auth.Readmit(ctx, p.pass) {
+		return nil
+	}
+	pr.served.Add(1)
+	return p
+}
+
+// remember keeps what the steps decided for a request that was admitted
+// and whose call runs; it does nothing for a request not to remember.
+func (pr *preparedRequests) remember(key *[]byte, auth *authx.Authenticator, call *translate.Call, p *authx.Principal,
+	req *cache.Request, usage historySample, now time.Time) {
+	if pr == nil || key == nil || call.Refusal != nil || call.Ping {
+		return
+	}
+	pass, ok := auth.PassFor(p)
+	if !ok {
+		return
+	}
+	kept, ok := call.Retained()
+	if !ok {
+		return
+	}
+	if req != nil {
+		// The lookup of the request that remembers writes to its own.
+		cp := *req
+		req = &cp
+	}
+	e := &prepared{call: kept, principal: p, pass: pass, req: req, usage: usage, until: now.Add(authx.PassTTL)}
+	pr.mu.Lock()
+	defer pr.mu.Unlock()
+	if len(pr.m) >= maxPrepared {
+		for k, old := range pr.m {
+			if !now.Before(old.until) {
+				delete(pr.m, k)
+			}
+		}
+		if len(pr.m) >= maxPrepared {
+			clear(pr.m)
+		}
+	}
+	pr.m[string(*key)] = e
+}
+
+// renderMemo keeps the last rendering of a cached answer for a prepared
+// request whose client needs CiviCRM's JSON rewritten (XML, pretty JSON,
+// WordPress REST). Entries are immutable, so as long as the cache hands
+// out the same entry (the same body, not a copy of it: the memory store
+// does), the answer is the same and is rendered once, not per hit.
+type renderMemo struct{ last atomic.Pointer[rendered] }
+
+type rendered struct {
+	src translate.UpstreamResponse // holds the body, so its memory is not reused
+	out translate.Reply
+}
+
+// maxRenderMemo bounds what one prepared request keeps (the entry's body
+// and its rendering): at most maxPrepared times this in all.
+const maxRenderMemo = 32 << 10
+
+// render is translate.RenderResponse(call, res) for an answer from the
+// cache.
+func (m *renderMemo) render(call *translate.Call, res translate.UpstreamResponse) translate.Reply {
+	if last := m.last.Load(); last != nil && sameAnswer(last.src, res) {
+		return last.out
+	}
+	out := translate.RenderResponse(call, res)
+	if len(res.Body)+len(out.Body) <= maxRenderMemo {
+		m.last.Store(&rendered{src: res, out: out})
+	}
+	return out
+}
+
+// sameAnswer reports whether a and b are one stored answer: the same
+// bytes in the same memory.
+func sameAnswer(a, b translate.UpstreamResponse) bool {
+	return a.Status == b.Status && a.ContentType == b.ContentType && len(a.Body) == len(b.Body) &&
+		unsafe.SliceData(a.Body) == unsafe.SliceData(b.Body)
+}

@@ -1,0 +1,214 @@
+package caddymodule
+
+import (
+	"bytes"
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// preparedSite is a handler in front of benchUpstream (which answers the
+// recorded Contact.get and resolves key) with the default memory cache.
+func preparedSite(t *testing.T, cfg *Handler) (serve func(target string, header http.Header) *httptest.ResponseRecorder, key, site string) {
+	t.Helper()
+	key, site = benchKey(t), benchKey(t)
+	cfg.SiteKey = site
+	provisionBench(t, cfg)
+	next := benchUpstream(key)
+	serve = func(target string, header http.Header) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		if err := cfg.ServeHTTP(w, benchRequest(target, header), next); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	return serve, key, site
+}
+
+func legacyTarget(site, key, extra string) string {
+	return "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" + site + "&api_key=" + key + "&id=2" + extra
+}
+
+func TestPreparedRequestServesRepeatsWithoutAuthenticating(t *testing.T) {
+	h := &Handler{}
+	serve, key, site := preparedSite(t, h)
+	first := serve(legacyTarget(site, key, ""), nil)
+	second := serve(legacyTarget(site, key, ""), nil)
+	if first.Code != 200 || !bytes.Equal(first.Body.Bytes(), benchBody) || !bytes.Equal(second.Body.Bytes(), benchBody) {
+		t.Fatalf("answers: %d %q / %d %q", first.Code, first.Body.String(), second.Code, second.Body.String())
+	}
+	if got := second.Header().Get("Cache-Status"); got != "Civigate; hit" {
+		t.Errorf("second answer's Cache-Status = %q, want a hit", got)
+	}
+	for _, name := range []string{"Cache-Control", "Expires", "Pragma"} {
+		if first.Header().Get(name) == "" || first.Header().Get(name) != second.Header().Get(name) {
+			t.Errorf("%s: %q first, %q when prepared", name, first.Header().Get(name), second.Header().Get(name))
+		}
+	}
+	if n := h.prepared.served.Load(); n != 1 {
+		t.Fatalf("%d requests served as prepared, want 1 (the repeat)", n)
+	}
+}
+
+// Anything the steps before the cache read makes another request: a
+// header, the query, the client address.
+func TestPreparedRequestIsTheWholeRequest(t *testing.T) {
+	h := &Handler{}
+	serve, key, site := preparedSite(t, h)
+	serve(legacyTarget(site, key, ""), nil)
+	cases := []struct {
+		name   string
+		target string
+		header http.Header
+		status int
+		body   string
+	}{
+		// extern/rest.php reads no header credential: authenticated anew
+		// all the same.
+		{"one more header", legacyTarget(site, key, ""), http.Header{"X-Civi-Auth": {"Bearer " + strings.Repeat("0", 32)}}, 200, `"is_error":0`},
+		{"another site key", legacyTarget(strings.Repeat("x", 20), key, ""), nil, 200, `"is_error":1`},
+		{"XML instead of JSON", strings.Replace(legacyTarget(site, key, ""), "&json=1", "", 1), nil, 200, `<?xml`},
+	}
+	for _, c := range cases {
+		w := serve(c.target, c.header)
+		if w.Code != c.status || !strings.Contains(w.Body.String(), c.body) {
+			t.Errorf("%s: %d %.200q, want %d with %q", c.name, w.Code, w.Body.String(), c.status, c.body)
+		}
+	}
+	if n := h.prepared.served.Load(); n != 0 {
+		t.Fatalf("%d requests served as prepared, want none", n)
+	}
+	r := benchRequest(legacyTarget(site, key, ""), nil)
+	r.RemoteAddr = "192.0.2.7:4242"
+	if k1, k2 := preparedKey(r, clientAddr(r)), preparedKey(benchRequest(legacyTarget(site, key, ""), nil), clientAddr(benchRequest("/", nil))); string(*k1) == string(*k2) {
+		t.Error("two client addresses make one prepared request")
+	}
+}
+
+// Guessing protection refuses a credential whose own counter is full from
+// any address at once, prepared or not: for Basic, the user's counter,
+// which wrong passwords fill.
+func TestPreparedRequestMeetsGuessingProtection(t *testing.T) {
+	basic := func(pass string) http.Header {
+		return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("demo:"+pass))}}
+	}
+	right := basic("right")
+	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		if r.URL.Path == "/civicrm/authx/id" {
+			if r.Header.Get("X-Civi-Auth") != right.Get("Authorization") {
+				w.WriteHeader(http.StatusUnauthorized)
+				_, err := io.WriteString(w, "HTTP 401 Invalid credential")
+				return err
+			}
+			_, err := io.WriteString(w, `{"contact_id":2,"user_id":1,"flow":"xheader","cred":"pass"}`)
+			return err
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, err := w.Write(benchBody)
+		return err
+	})
+	h := &Handler{}
+	provisionBench(t, h)
+	target := "/civicrm/ajax/rest?entity=Contact&action=get&json=%7B%22id%22%3A2%7D"
+	serve := func(header http.Header) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		if err := h.ServeHTTP(w, benchRequest(target, header), next); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	for range 2 {
+		if w := serve(right); !bytes.Equal(w.Body.Bytes(), benchBody) {
+			t.Fatalf("right password: %d %q", w.Code, w.Body.String())
+		}
+	}
+	if h.prepared.served.Load() != 1 {
+		t.Fatal("the repeat was not served as prepared")
+	}
+	for range 12 {
+		serve(basic("wrong"))
+	}
+	if w := serve(right); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("the user's counter is full, yet the right password got %d %.200q", w.Code, w.Body.String())
+	}
+}
+
+func TestPreparedRequestExpires(t *testing.T) {
+	h := &Handler{}
+	serve, key, site := preparedSite(t, h)
+	serve(legacyTarget(site, key, ""), nil)
+	h.prepared.mu.Lock()
+	for _, p := range h.prepared.m {
+		p.until = time.Now().Add(-time.Millisecond)
+	}
+	h.prepared.mu.Unlock()
+	if w := serve(legacyTarget(site, key, ""), nil); !bytes.Equal(w.Body.Bytes(), benchBody) {
+		t.Fatalf("after expiry: %d %q", w.Code, w.Body.String())
+	}
+	if n := h.prepared.served.Load(); n != 0 {
+		t.Fatalf("an expired prepared request served %d requests", n)
+	}
+}
+
+// XML clients are answered from the JSON entry: rendered once per entry,
+// byte for byte what the first, unprepared answer was.
+func TestPreparedRequestRendersOncePerEntry(t *testing.T) {
+	h := &Handler{}
+	serve, key, site := preparedSite(t, h)
+	target := strings.Replace(legacyTarget(site, key, ""), "&json=1", "", 1)
+	first := serve(target, nil)
+	second, third := serve(target, nil), serve(target, nil)
+	if !strings.HasPrefix(first.Body.String(), "<?xml") || first.Body.String() != second.Body.String() || second.Body.String() != third.Body.String() {
+		t.Fatalf("XML answers differ:\n%s\n%s\n%s", first.Body, second.Body, third.Body)
+	}
+	if first.Header().Get("Content-Type") != third.Header().Get("Content-Type") {
+		t.Errorf("Content-Type %q, then %q", first.Header().Get("Content-Type"), third.Header().Get("Content-Type"))
+	}
+	var memo *rendered
+	for _, p := range h.prepared.m {
+		memo = p.render.last.Load()
+	}
+	if memo == nil || !bytes.Equal(memo.out.Body, third.Body.Bytes()) {
+		t.Fatal("the rendering was not kept")
+	}
+	// Another entry (a copy of the body in other memory) is rendered anew.
+	res := memo.src
+	res.Body = bytes.Clone(res.Body)
+	if sameAnswer(memo.src, res) {
+		t.Fatal("a copy of the body counts as the same entry")
+	}
+}
+
+// Prepared requests are shared by concurrent requests (run with -race).
+func TestPreparedRequestConcurrent(t *testing.T) {
+	h := &Handler{}
+	serve, key, site := preparedSite(t, h)
+	targets := []string{legacyTarget(site, key, ""), strings.Replace(legacyTarget(site, key, ""), "&json=1", "", 1)}
+	for _, tg := range targets {
+		serve(tg, nil)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				if w := serve(targets[i%2], nil); w.Code != 200 {
+					t.Errorf("%d %q", w.Code, w.Body.String())
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if h.prepared.served.Load() == 0 {
+		t.Fatal("nothing served as prepared")
+	}
+}
