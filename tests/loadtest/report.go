@@ -225,9 +225,9 @@ func redisSection(list []scenario) string {
 		}
 		if b.Len() == 0 {
 			b.WriteString("\nRedis per hit (all measured runs; the Redis rows' CPU/req includes Redis's own):\n\n")
-			b.WriteString("| | commands per hit | round trips per hit |\n|---|--:|--:|\n")
+			b.WriteString("| | commands per hit | round trips per hit | Redis's CPU per hit |\n|---|--:|--:|--:|\n")
 		}
-		fmt.Fprintf(&b, "| (%s) | %.2f | %.2f |\n", list[i].ID, sd.perRequest(sd.RedisCommands), sd.perRequest(sd.RedisReads))
+		fmt.Fprintf(&b, "| (%s) | %.2f | %.2f | %s |\n", list[i].ID, sd.perRequest(sd.RedisCommands), sd.perRequest(sd.RedisReads), lat(sd.Load.RedisCPU))
 	}
 	return b.String()
 }

@@ -175,6 +175,16 @@ func renderedXML(u string) []byte {
 // servers are the processes whose CPU time a run is charged.
 type servers []*proc
 
+// named is the process called name, or nil.
+func (s servers) named(name string) *proc {
+	for _, p := range s {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
 func (s servers) cpuTime() time.Duration {
 	var t time.Duration
 	for _, p := range s {
@@ -224,7 +234,7 @@ func runScenarios(ctx context.Context, list []scenario, rounds int, warm time.Du
 						cpuProfile(admin, sd.Load.Duration-time.Second, filepath.Join(profileDir, s.ID+".pprof"))
 					}()
 				}
-				calls, cpu := stubCalls(sd.StubPort), srv.cpuTime()
+				calls, cpu, redisCPU := stubCalls(sd.StubPort), srv.cpuTime(), srv.named("redis").cpuTime()
 				var cmds, reads int64
 				if sd.RedisPort != 0 {
 					cmds, reads = redisStats(sd.RedisPort)
@@ -233,6 +243,9 @@ func runScenarios(ctx context.Context, list []scenario, rounds int, warm time.Du
 				sd.Err = l.run(ctx)
 				if l.Requests > 0 {
 					l.CPU = (srv.cpuTime() - cpu) / time.Duration(l.Requests)
+					if sd.RedisPort != 0 {
+						l.RedisCPU = (srv.named("redis").cpuTime() - redisCPU) / time.Duration(l.Requests)
+					}
 				}
 				if profiled != nil {
 					<-profiled
@@ -311,15 +324,17 @@ func medianLoad(spec load, runs []load) load {
 		return out
 	}
 	var rps []float64
-	var p50, p99, cpu []time.Duration
+	var p50, p99, cpu, redisCPU []time.Duration
 	for _, r := range runs {
 		rps = append(rps, r.RPS)
 		p50, p99, cpu = append(p50, r.P50), append(p99, r.P99), append(cpu, r.CPU)
+		redisCPU = append(redisCPU, r.RedisCPU)
 		out.Requests += r.Requests
 		out.Errors += r.Errors
 	}
 	out.RPS = median(rps)
 	out.P50, out.P99, out.CPU = medianDuration(p50), medianDuration(p99), medianDuration(cpu)
+	out.RedisCPU = medianDuration(redisCPU)
 	return out
 }
 

@@ -26,7 +26,9 @@ type load struct {
 	// CPU is the server processes' CPU time per request (Civigate, the
 	// stubs and Redis together), measured around the run.
 	CPU time.Duration
-	Raw string
+	// RedisCPU is Redis's share of CPU (Redis rows).
+	RedisCPU time.Duration
+	Raw      string
 }
 
 // args is the wrk command line (without the binary).
