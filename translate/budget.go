@@ -99,12 +99,14 @@ func (c *Call) Release() {
 // call never touches the other. It is for calls without a body only (ok
 // false otherwise): the values of a call with one may share the body's
 // memory, which goes back to a pool when the request ends. Its Params are
-// read, never written, by whoever shares it.
+// read, never written, by whoever shares it; BuildUpstream builds its
+// upstream request once and hands out copies.
 func (c *Call) Retained() (*Call, bool) {
 	if c == nil || c.decode != nil || len(c.body) > 0 {
 		return nil, false
 	}
 	cp := *c
 	cp.release, cp.body = nil, nil
+	cp.upstream = &upstreamMemo{}
 	return &cp, true
 }

@@ -118,6 +118,8 @@ type Call struct {
 	// jsonBytes is the JSON text its parameters were decoded from, about
 	// the size they encode to again.
 	jsonBytes int
+	// upstream, set on a retained call, keeps its upstream request.
+	upstream *upstreamMemo
 
 	// API4 is set for an APIv4 request (FormAPI4): what CiviCRM's APIv4
 	// page runs for it. Entity, Action, Batch and Params above then mirror

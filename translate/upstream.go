@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -103,6 +104,37 @@ var (
 // X-Civi-Key. X-Requested-With: XMLHttpRequest is always set, so the
 // Authorization header flow passes the CSRF check too.
 func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
+	if m := call.upstream; m != nil {
+		// A retained call (Call.Retained) builds its request once.
+		if last := m.last.Load(); last != nil && last.cfg == cfg {
+			return last.up.copy(), nil
+		}
+		up, err := buildUpstream(call, cfg)
+		if err == nil {
+			m.last.Store(&builtUpstream{cfg: cfg, up: up.copy()})
+		}
+		return up, err
+	}
+	return buildUpstream(call, cfg)
+}
+
+// upstreamMemo is a retained call's last upstream request.
+type upstreamMemo struct{ last atomic.Pointer[builtUpstream] }
+
+type builtUpstream struct {
+	cfg UpstreamConfig
+	up  *UpstreamRequest // never handed out: copies are
+}
+
+// copy is a request the caller may add headers to: Body and StripHeaders
+// are only read.
+func (u *UpstreamRequest) copy() *UpstreamRequest {
+	cp := *u
+	cp.Header = u.Header.Clone()
+	return &cp
+}
+
+func buildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	if call.API4 != nil {
 		// APIv4 is not translated (api4.go); only the identity is Civigate's.
 		return buildUpstreamAPI4(call), nil
