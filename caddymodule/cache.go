@@ -3,9 +3,11 @@ package caddymodule
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/cache"
@@ -133,8 +135,16 @@ func setNoStore(h http.Header) {
 
 // countCacheResult updates the cache metrics after a cache decision.
 func (h *Handler) countCacheResult(status cache.Status) {
+	if status == cache.Hit() {
+		cacheHits().Inc()
+		return
+	}
 	metrics.cacheResults.WithLabelValues(cacheResultLabel(status)).Inc()
 }
+
+// cacheHits is cache_results_total{result="hit"}, which every hit counts:
+// resolved once.
+var cacheHits = sync.OnceValue(func() prometheus.Counter { return metrics.cacheResults.WithLabelValues("hit") })
 
 // prepare is the cache's decision and key for a call (Cache.PrepareFor), nil
 // when caching is off.

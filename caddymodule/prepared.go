@@ -11,6 +11,8 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/cache"
 	"github.com/civigate/civigate/translate"
@@ -49,6 +51,7 @@ type prepared struct {
 	usage     historySample  // usageOf's
 	until     time.Time
 	render    renderMemo
+	hits      prometheus.Counter // requests{form, cache_hit}, resolved once
 }
 
 const (
@@ -152,7 +155,8 @@ func (pr *preparedRequests) remember(key *[]byte, auth *authx.Authenticator, cal
 		cp := *req
 		req = &cp
 	}
-	e := &prepared{call: kept, principal: p, pass: pass, req: req, usage: usage, until: now.Add(authx.PassTTL)}
+	e := &prepared{call: kept, principal: p, pass: pass, req: req, usage: usage, until: now.Add(authx.PassTTL),
+		hits: metrics.requests.WithLabelValues(string(call.Form), outcomeCacheHit)}
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if len(pr.m) >= maxPrepared {

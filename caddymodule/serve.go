@@ -115,7 +115,7 @@ func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next cad
 		req = &cp
 	}
 	ans, err := h.serveCall(withRoute(r, next), w, r, p.call, p.principal, next, req)
-	return h.answer(w, p.call, ans, err, &p.render)
+	return h.answer(w, p.call, ans, err, p)
 }
 
 // refuseLegacy announces the legacy forms' retirement on a legacy call,
@@ -135,9 +135,9 @@ func (h *Handler) refuseLegacy(w http.ResponseWriter, call *translate.Call) *tra
 	return &reply
 }
 
-// answer sends the client what serveCall got for its call; memo, when
-// set, renders answers from the cache.
-func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer, err error, memo *renderMemo) error {
+// answer sends the client what serveCall got for its call; p is the
+// prepared request it was, if it was one.
+func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer, err error, p *prepared) error {
 	form := string(call.Form)
 	var bad *badUpstreamError
 	switch {
@@ -151,11 +151,15 @@ func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer
 		h.count(form, ans.streamed.streamedOutcome())
 		return nil
 	}
+	if ans.fromCache && p != nil {
+		p.hits.Inc()
+		if !translate.PassesThrough(call) {
+			return writeReply(w, p.render.render(call, ans.res))
+		}
+		return writeReply(w, translate.RenderResponse(call, ans.res))
+	}
 	if ans.fromCache {
 		h.count(form, outcomeCacheHit)
-		if memo != nil && !translate.PassesThrough(call) {
-			return writeReply(w, memo.render(call, ans.res))
-		}
 		return writeReply(w, translate.RenderResponse(call, ans.res))
 	}
 	out := translate.RenderResponse(call, ans.res)
