@@ -51,6 +51,9 @@ type streamedEnds struct {
 	headLen    int
 	last       byte
 	clientGone bool
+	// length is the answer's Content-Length (-1: not given), seen how
+	// much of it arrived.
+	length, seen int64
 }
 
 const (
@@ -101,6 +104,10 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	if !rec.decided {
 		rec.decided = true
 		rec.streaming = rec.client != nil && translate.StartsPassThrough(rec.status, rec.header.Get("Content-Type"), p[0])
+		rec.sent.length = -1
+		if n, ok := rec.contentLength(); ok {
+			rec.sent.length = n
+		}
 	}
 	if rec.streaming {
 		return rec.stream(p)
@@ -134,6 +141,20 @@ func (rec *recorder) stream(p []byte) (int, error) {
 	s.last = p[n-1]
 	if rec.held == nil {
 		rec.held = heldPool.Get().(*[]byte)
+	}
+	if s.length >= 0 {
+		// The length is known: what comes before the answer's last
+		// streamHoldBytes goes out as it arrives, one write per piece
+		// (a write is a system call), and only the end is held.
+		free := s.length - streamHoldBytes - s.seen
+		s.seen += int64(n)
+		if free > 0 {
+			k := int(min(free, int64(n)))
+			rec.emit(p[:k])
+			p = p[k:]
+		}
+		*rec.held = append(*rec.held, p...)
+		return n, nil
 	}
 	// Send what no longer needs holding (the oldest held bytes, then the
 	// front of p) and hold the last streamHoldBytes.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -228,5 +229,63 @@ func TestRecorderPassesCookiesToSessionCallers(t *testing.T) {
 	rec.release()
 	if got := client.Header().Values("Set-Cookie"); len(got) != 2 || got[0] != "SESSCIVISO=new; path=/; HttpOnly" || got[1] != "other=1" {
 		t.Errorf("Set-Cookie %q", got)
+	}
+}
+
+// countingWriter counts the writes that reach it.
+type countingWriter struct {
+	*httptest.ResponseRecorder
+	writes int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.writes++
+	return c.ResponseRecorder.Write(p)
+}
+
+// A streamed answer of known length goes out in one write per piece the
+// proxy hands over (a write is a system call), only its end held back;
+// byte for byte, and an answer that breaks off short of its length is
+// not sent whole.
+func TestRecorderStreamsOneWritePerPiece(t *testing.T) {
+	for _, size := range []int{1000, 32 << 10, 100 << 10} {
+		client := &countingWriter{ResponseRecorder: httptest.NewRecorder()}
+		rec := newRecorder()
+		rec.client = client
+		body := `{"is_error":0,"a":"` + strings.Repeat("z", 20*size) + `"}`
+		var pieces []string
+		for i := 0; i < len(body); i += size {
+			pieces = append(pieces, body[i:min(len(body), i+size)])
+		}
+		header := http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(body))}}
+		upstreamWrites(t, rec, 200, header, pieces[:len(pieces)-1]...)
+		if sent := client.Body.Len(); sent > len(body)-streamHoldBytes {
+			t.Fatalf("%d-byte pieces: %d bytes sent, more than all but the held end", size, sent)
+		}
+		upstreamWrites(t, rec, 0, nil, pieces[len(pieces)-1])
+		if err := rec.finish(); err != nil || client.Body.String() != body {
+			t.Fatalf("%d-byte pieces: finish %v, client has %d bytes, want %d", size, err, client.Body.Len(), len(body))
+		}
+		if max := len(pieces) + 1; client.writes > max {
+			t.Errorf("%d-byte pieces: %d writes for %d pieces, want at most %d", size, client.writes, len(pieces), max)
+		}
+	}
+}
+
+// With its length known, a long answer's text after the JSON stays held
+// back as without it.
+func TestRecorderKnownLengthHoldsBackTheEnd(t *testing.T) {
+	warning := "<br />\n<b>Warning</b>: Undefined variable $x in <b>/var/www/civicrm/CRM/Core/Foo.php</b>"
+	body := `{"is_error":0,"a":"` + strings.Repeat("x", 3*streamHoldBytes) + `"}` + warning
+	client := httptest.NewRecorder()
+	rec := newRecorder()
+	rec.client = client
+	upstreamWrites(t, rec, 200, http.Header{"Content-Type": {"application/json"}, "Content-Length": {strconv.Itoa(len(body))}},
+		body[:5000], body[5000:])
+	if err := rec.finish(); !errors.Is(err, errSpoiltStream) {
+		t.Fatalf("finish: %v", err)
+	}
+	if strings.Contains(client.Body.String(), "Warning") || strings.Contains(client.Body.String(), `"}`) {
+		t.Fatalf("the end reached the client: …%q", client.Body.String()[max(0, client.Body.Len()-40):])
 	}
 }
