@@ -2,6 +2,7 @@ package caddymodule
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"sync"
 	"time"
@@ -79,7 +80,11 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	principal *authx.Principal, next caddyhttp.Handler, passThrough bool) (answer, error) {
 	up, err := translate.BuildUpstream(call, h.upstream)
 	if err != nil {
-		return answer{}, &badUpstreamError{err}
+		status := http.StatusBadRequest
+		if errors.Is(err, translate.ErrParamsTooCostly) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		return answer{}, &badUpstreamError{err, status}
 	}
 	rec := newRecorder()
 	defer rec.release()

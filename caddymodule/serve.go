@@ -143,7 +143,7 @@ func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer
 	switch {
 	case errors.As(err, &bad):
 		h.count(form, outcomeEdgeError)
-		return writeReply(w, translate.ErrorReply(call, http.StatusBadRequest, translate.APIError("Civigate: "+bad.err.Error())))
+		return writeReply(w, translate.ErrorReply(call, bad.status, translate.APIError("Civigate: "+bad.err.Error())))
 	case err != nil:
 		h.logger.Warn("upstream request failed", zap.String("form", form), zap.Error(err))
 	}
@@ -186,8 +186,12 @@ func (h *Handler) admit(header http.Header, r *http.Request, route translate.Rou
 }
 
 // badUpstreamError: the call cannot be expressed as a modern request
-// (translate.BuildUpstream refused it); the client gets a 400.
-type badUpstreamError struct{ err error }
+// (translate.BuildUpstream refused it); the client gets status (400, or
+// 413 for parameters too costly to send).
+type badUpstreamError struct {
+	err    error
+	status int
+}
 
 func (e *badUpstreamError) Error() string { return e.err.Error() }
 

@@ -2,14 +2,19 @@ package tests
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
+	"github.com/civigate/civigate/tests/civicrmsim"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -154,4 +159,157 @@ func upstreamSize(up *stubCiviCRM) (size, jsonSize int) {
 		size, jsonSize = len(bodies[i])+len(r.URL.RawQuery), len(json)
 	}
 	return size, jsonSize
+}
+
+// Attack corpus, issue 12 item 8 (upstream amplification) and the fidelity
+// it must keep: requests whose parameters JSON escapes (control
+// characters: six bytes each) or cannot carry at all (invalid UTF-8, which
+// json_decode refuses), sent to the simulator's extern/rest.php directly
+// and through Civigate to its civicrm/ajax/rest. CiviCRM must run the same
+// call with the same parameters, byte for byte, and the request Civigate
+// sends it must be at most 1/16 larger than those parameters plus 256 KiB.
+// What cannot be carried so (invalid UTF-8, or heavy escapes, under a name
+// a CMS or AuthX reads from the request) is refused with an APIv3 error.
+// Each row names its class.
+func TestAttackUpstream(t *testing.T) {
+	var mu sync.Mutex
+	var ran []*translate.Array // the parameters of each call CiviCRM ran
+	sim := civicrmsim.New(civicrmsim.Options{OnCall: func(_, _ string, p *translate.Array) {
+		mu.Lock()
+		ran = append(ran, p)
+		mu.Unlock()
+	}})
+	var upstreamBytes atomic.Int64 // of the last civicrm/ajax/rest request
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/civicrm/ajax/rest" {
+			body, _ := io.ReadAll(r.Body)
+			upstreamBytes.Store(int64(len(body) + len(r.URL.RawQuery)))
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		sim.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+sim.SiteKey(), "cache off"))
+	const extern = "/sites/all/modules/civicrm/extern/rest.php"
+	query := "?json=1&key=" + url.QueryEscape(sim.SiteKey()) + "&api_key=" + url.QueryEscape(sim.Admin().APIKey)
+	lastCall := func() *translate.Array {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(ran) == 0 {
+			return nil
+		}
+		p := ran[len(ran)-1]
+		ran = nil
+		return p
+	}
+
+	const maxBody = 8 << 20
+	get := "entity=Contact&action=get&"
+	// A form body of raw bytes (PHP keeps them as they are) up to size.
+	rawForm := func(size int, name string, c byte) string {
+		head := get + name + "="
+		return head + strings.Repeat(string([]byte{c}), size-len(head))
+	}
+	for _, row := range []struct {
+		class, ct, body string
+		status          int
+		refusal         string // the error a refused call gets
+	}{
+		{class: "upstream amplification: an 8 MiB form body, one parameter of raw 0x01 bytes (was 50 MB upstream and a 502)",
+			ct: "application/x-www-form-urlencoded", body: rawForm(maxBody-4096, "notes", 0x01), status: 200},
+		{class: "upstream amplification: an 8 MiB multipart body of 0x01 bytes", ct: "multipart",
+			body: rawForm(maxBody-8192, "notes", 0x01), status: 200},
+		{class: "upstream fidelity and amplification: 1 MiB of 0xFF (was 6 MiB of \\u00ff, another string)",
+			ct: "application/x-www-form-urlencoded", body: rawForm(1<<20, "first_name", 0xff), status: 200},
+		{class: "upstream fidelity: invalid UTF-8 in bracketed keys and values",
+			ct: "application/x-www-form-urlencoded", body: get + "t[\xff][k]=\xfe&t[x]=\xc3&t[5]=%80%81&u[]=\xff", status: 200},
+		{class: "upstream fidelity: control characters beside typed JSON, form over json=, order kept",
+			ct: "application/x-www-form-urlencoded", body: get + `json={"a":1,"b":"x","c":1.0,"d":{"e":null}}&b=` +
+				strings.Repeat("%01%02%22%5C", 100) + "&f=%00&g[h]=" + strings.Repeat("%1F", 200), status: 200},
+		{class: "upstream fidelity: the multipart boundary in a value", ct: "application/x-www-form-urlencoded",
+			body: get + "a=" + url.QueryEscape("\r\n--civigate-4b1d9f0c7a2e--\r\n"+strings.Repeat("\x01", 300)), status: 200},
+		{class: "refused: invalid UTF-8 under a name WordPress reads (name): JSON cannot carry it, a field would reach the CMS",
+			ct: "application/x-www-form-urlencoded", body: get + "name=%FF", status: 400, refusal: "invalid UTF-8"},
+		{class: "refused: 1 MiB of 0x01 under a name WordPress reads: 6 MiB as JSON",
+			ct: "application/x-www-form-urlencoded", body: rawForm(1<<20, "name", 0x01), status: 413, refusal: "much larger than themselves"},
+	} {
+		t.Run(row.class, func(t *testing.T) {
+			body, ct := []byte(row.body), row.ct
+			if ct == "multipart" {
+				body, ct = asMultipart(t, row.body)
+			}
+			if len(body) > maxBody {
+				t.Fatalf("test body of %d bytes is over the 8 MiB limit", len(body))
+			}
+			send := func(base string) (int, string) {
+				a := do(t, "POST", base+extern+query, string(body), http.Header{"Content-Type": {ct}})
+				return a.status, a.body
+			}
+			lastCall()
+			directStatus, directBody := send(srv.URL)
+			want := lastCall()
+			if want == nil {
+				t.Fatalf("extern/rest.php ran no call: %d %.300s", directStatus, directBody)
+			}
+			upstreamBytes.Store(0)
+			status, answer := send(inst.URL)
+			got := lastCall()
+			if row.refusal != "" {
+				if status != row.status || !strings.Contains(answer, row.refusal) || !strings.Contains(answer, `"is_error":1`) {
+					t.Errorf("answer %d %.300s, want %d with %q", status, answer, row.status, row.refusal)
+				}
+				if got != nil {
+					t.Errorf("CiviCRM ran a call Civigate refused")
+				}
+				return
+			}
+			if status != row.status || status != directStatus || answer != directBody {
+				t.Errorf("through Civigate: %d %.300s\nextern/rest.php: %d %.300s", status, answer, directStatus, directBody)
+			}
+			if got == nil {
+				t.Fatal("CiviCRM ran no call through Civigate")
+			}
+			if g, w := dumpParams(got), dumpParams(want); g != w {
+				t.Errorf("CiviCRM ran the call with\n%.500s\nnot extern/rest.php's\n%.500s", g, w)
+			}
+			size, params := upstreamBytes.Load(), canonicalBytes(want)
+			t.Logf("client body %d bytes, parameters %d bytes, upstream request %d bytes", len(body), params, size)
+			if size > int64(params+params/16+256<<10) {
+				t.Errorf("upstream request of %d bytes for %d bytes of parameters (at most 1/16 more and 256 KiB)", size, params)
+			}
+		})
+	}
+}
+
+// dumpParams writes a PHP array with every type, key kind and byte shown.
+func dumpParams(v any) string {
+	switch x := v.(type) {
+	case *translate.Array:
+		var b strings.Builder
+		b.WriteByte('{')
+		for i := range x.Len() {
+			fmt.Fprintf(&b, "%q:%s,", x.Key(i), dumpParams(x.Value(i)))
+		}
+		b.WriteByte('}')
+		return b.String()
+	case string:
+		return fmt.Sprintf("%q", x)
+	}
+	return fmt.Sprintf("%T(%v)", v, v)
+}
+
+// canonicalBytes is the parameters' own size: every key and string its
+// bytes, numbers as written, and JSON's structure around them.
+func canonicalBytes(v any) int {
+	switch x := v.(type) {
+	case *translate.Array:
+		n := 2
+		for i := range x.Len() {
+			n += len(x.Key(i)) + 4 + canonicalBytes(x.Value(i))
+		}
+		return n
+	case string:
+		return len(x) + 2
+	}
+	return len(translate.PHPString(v)) + 2
 }

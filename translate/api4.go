@@ -298,22 +298,14 @@ func EncodeForm(a *Array) string {
 		if strings.IndexByte(k, '[') >= 0 {
 			continue
 		}
-		appendFormValue(&b, url.QueryEscape(k), a.Value(i))
+		eachField(k, a.Value(i), func(name []byte, v string) {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(unsafeString(name)))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(v))
+		})
 	}
 	return b.String()
-}
-
-func appendFormValue(b *strings.Builder, name string, v any) {
-	if sub, ok := v.(*Array); ok {
-		for i := 0; i < sub.Len(); i++ {
-			appendFormValue(b, name+"["+url.QueryEscape(sub.Key(i))+"]", sub.Value(i))
-		}
-		return
-	}
-	if b.Len() > 0 {
-		b.WriteByte('&')
-	}
-	b.WriteString(name)
-	b.WriteByte('=')
-	b.WriteString(url.QueryEscape(PHPString(v)))
 }

@@ -120,6 +120,9 @@ type Call struct {
 	jsonBytes int
 	// upstream, set on a retained call, keeps its upstream request.
 	upstream *upstreamMemo
+	// limits are the php.ini limits it was parsed under, which its
+	// upstream request keeps to as well.
+	limits Limits
 
 	// API4 is set for an APIv4 request (FormAPI4): what CiviCRM's APIv4
 	// page runs for it. Entity, Action, Batch and Params above then mirror

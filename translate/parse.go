@@ -56,7 +56,7 @@ func ParseRequest(r *http.Request, route Route, opts ParseOptions) (*Call, *Repl
 // with the credentials first, the parameters after authentication.
 func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Reply) {
 	lim := opts.Limits.withDefaults()
-	c := &Call{Form: route.Form, Method: r.Method, ClientIP: clientIP(r, opts.ClientIP)}
+	c := &Call{Form: route.Form, Method: r.Method, ClientIP: clientIP(r, opts.ClientIP), limits: lim}
 	if ref, ok := r.Header["Referer"]; ok && len(ref) > 0 {
 		s := ref[0]
 		c.Referer = &s

@@ -467,14 +467,22 @@ func EncodeJSONObject(a *Array) []byte {
 
 // appendJSONObject is EncodeJSONObject appending to buf.
 func appendJSONObject(buf []byte, a *Array) []byte {
-	e := jsonEncoder{buf: buf, opts: JSONOptions{PreserveZeroFraction: true}}
+	e := upstreamJSONEncoder(buf)
 	e.object(a, 0)
 	return e.buf
+}
+
+// upstreamJSONEncoder is the encoder of what CiviCRM is to json_decode
+// back into the same values (EncodeJSONObject, the upstream json=).
+func upstreamJSONEncoder(buf []byte) *jsonEncoder {
+	return &jsonEncoder{buf: buf, opts: JSONOptions{PreserveZeroFraction: true}}
 }
 
 type jsonEncoder struct {
 	buf  []byte
 	opts JSONOptions
+	// invalidUTF8: a string held invalid UTF-8, written as U+FFFD.
+	invalidUTF8 bool
 }
 
 // grow makes room for n more bytes, at least doubling the buffer, so that
@@ -607,6 +615,7 @@ func (e *jsonEncoder) str(s string) {
 			// PHP's json_encode fails on invalid UTF-8; CiviCRM never emits it.
 			// Substitute rather than produce an invalid document.
 			e.buf = append(e.buf, `\ufffd`...)
+			e.invalidUTF8 = true
 		case e.opts.Legacy || e.opts.EscapeUnicode || r == '\u2028' || r == '\u2029':
 			if r > 0xFFFF {
 				r1, r2 := utf16.EncodeRune(r)

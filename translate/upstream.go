@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/http"
@@ -75,16 +74,17 @@ var (
 
 // BuildUpstream builds the modern civicrm/ajax/rest request for call.
 //
-// It sends entity, action and one json= holding EncodeJSONObject(call.Params):
-// CiviCRM's buildParamList then rebuilds exactly call.Params (plus
-// check_permissions and version, which process() forces anyway), with every
-// type preserved. Because json= is non-empty, CiviCRM always answers JSON;
-// RenderResponse renders XML and prettyprint itself.
+// It sends entity, action and the parameters as json= and form fields
+// (upstreamform.go): CiviCRM's buildParamList then rebuilds exactly
+// call.Params (plus check_permissions and version, which process() forces
+// anyway), in order, with every type preserved. Because json= is
+// non-empty, CiviCRM always answers JSON; RenderResponse renders XML and
+// prettyprint itself.
 //
 // The method is kept: CiviCRM's destructive-GET refusal applies to GET only,
 // so a GET stays a GET (params in the query) and a POST stays a POST (params
-// in a multipart/form-data body, which carries the JSON unescaped: the
-// body is the parameters' JSON plus about 200 bytes). Other methods carry
+// in a multipart/form-data body, which PHP reads byte for byte: the body
+// is at most a few percent larger than the parameters). Other methods carry
 // the params in the query, since PHP fills $_POST for POST only. WordPress REST
 // is the exception: it never had that rule, so its calls always go as POST
 // (and with version 3 forced, as civicrm_api3() does).
@@ -205,14 +205,32 @@ func buildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	case req.Method == "":
 		req.Method = http.MethodGet
 	}
+	c := inQuery
 	if req.Method == http.MethodPost {
+		c = inBody
+	}
+	plan, err := planFields(apiParams, c, call.limits.withDefaults())
+	if err != nil {
+		return nil, err
+	}
+	if c == inBody {
 		req.RawQuery = routeQuery
 		var ct string
-		req.Body, ct = multipartBody(fields, apiParams, call.jsonBytes)
+		req.Body, ct, err = multipartParams(fields, apiParams, plan, call.jsonBytes)
+		if err != nil {
+			return nil, err
+		}
+		if size := canonicalSize(apiParams); len(req.Body) > size+size/upstreamSlackDiv+upstreamSlack {
+			return nil, fmt.Errorf("%w: %d bytes for %d bytes of parameters, at most 1/%d more and %d KiB (characters JSON must escape in parameters that cannot go as form fields)",
+				ErrParamsTooCostly, len(req.Body), size, upstreamSlackDiv, upstreamSlack>>10)
+		}
 		req.Header.Set("Content-Type", ct)
 	} else {
-		fields = append(fields, upstreamField{"json", unsafeString(EncodeJSONObject(apiParams))})
-		req.RawQuery = joinQuery(routeQuery, queryString(fields))
+		q, err := queryParams(fields, apiParams, plan)
+		if err != nil {
+			return nil, err
+		}
+		req.RawQuery = joinQuery(routeQuery, q)
 	}
 	req.Header.Set("X-Requested-With", "XMLHttpRequest")
 	if !cfg.OmitCredentials {
@@ -250,49 +268,6 @@ func queryString(fields []upstreamField) string {
 		b.WriteString(url.QueryEscape(f.value))
 	}
 	return b.String()
-}
-
-// multipartBody encodes fields and then params as the json field of a
-// multipart/form-data body, which PHP registers in $_POST byte for byte:
-// unlike a urlencoded form, nothing in a value is escaped, so the body is
-// the parameters' JSON plus about 200 bytes (a urlencoded json= is up to
-// three times the JSON). The JSON is encoded into the body itself. A
-// value holding the boundary (a client can send the fixed one) means
-// another try with a random one. sizeHint is the JSON's expected size.
-func multipartBody(fields []upstreamField, params *Array, sizeHint int) ([]byte, string) {
-	boundary := multipartBoundary
-	for {
-		n := 512 + sizeHint + sizeHint/16
-		for _, f := range fields {
-			n += len(boundary) + len(f.name) + len(f.value) + 48
-		}
-		b := make([]byte, 0, n)
-		part := func(name string) {
-			b = append(b, "--"...)
-			b = append(b, boundary...)
-			b = append(b, "\r\nContent-Disposition: form-data; name=\""...)
-			b = append(b, name...)
-			b = append(b, "\"\r\n\r\n"...)
-		}
-		clash := false
-		for _, f := range fields {
-			part(f.name)
-			b = append(b, f.value...)
-			b = append(b, "\r\n"...)
-			clash = clash || strings.Contains(f.value, boundary)
-		}
-		part("json")
-		start := len(b)
-		b = appendJSONObject(b, params)
-		if clash || bytes.Contains(b[start:], []byte(boundary)) {
-			boundary = "civigate-" + randomAlnum(32)
-			continue
-		}
-		b = append(b, "\r\n--"...)
-		b = append(b, boundary...)
-		b = append(b, "--\r\n"...)
-		return b, "multipart/form-data; boundary=" + boundary
-	}
 }
 
 const multipartBoundary = "civigate-4b1d9f0c7a2e"

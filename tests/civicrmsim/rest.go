@@ -290,6 +290,9 @@ func (s *Simulator) process(w http.ResponseWriter, q *request, p *principal, ent
 			return
 		}
 	}
+	if s.opts.OnCall != nil {
+		s.opts.OnCall(names[0], names[1], params)
+	}
 	s.output(w, q, s.api(p, names[0], names[1], params, true))
 }
 

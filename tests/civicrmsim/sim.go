@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
 )
 
 // Options configure a simulator. The zero value is the test default: the
@@ -73,6 +74,10 @@ type Options struct {
 	AllowPassword bool
 	// Now is the clock for JWT expiry; nil: time.Now.
 	Now func() time.Time
+	// OnCall, when set, hears every APIv3 call CRM_Utils_REST::process()
+	// hands civicrm_api(), with the parameters buildParamList built: what
+	// the tests compare between extern/rest.php and civicrm/ajax/rest.
+	OnCall func(entity, action string, params *translate.Array)
 }
 
 // User is an account of the simulated site: a contact, optionally with a
