@@ -189,7 +189,7 @@ func keyV4(namespace string, contactID int64, shared bool, entity, action string
 	b = appendParamsV4(b, a.Params)
 	if a.HasIndex {
 		b = append(b, 'i')
-		b = appendField(b, a.Index)
+		b = appendValue(b, a.Index, 1, true) // a string, or index[field]=column
 	}
 	sum := sha256.Sum256(b)
 	*bp = b

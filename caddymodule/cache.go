@@ -81,7 +81,7 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 	up, err := translate.BuildUpstream(call, h.upstream)
 	if err != nil {
 		status := http.StatusBadRequest
-		if errors.Is(err, translate.ErrParamsTooCostly) {
+		if errors.Is(err, translate.ErrParamsTooCostly) || errors.Is(err, translate.ErrUpstreamTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
 		return answer{}, &badUpstreamError{err, status}

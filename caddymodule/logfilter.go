@@ -29,8 +29,9 @@ const redacted = "REDACTED"
 //   - on a URI (request>uri): the value of every query parameter PHP
 //     registers as key, api_key, _authx, _authxSiteKey or _authxSes
 //     (translate.CredentialParams), whatever its spelling (api.key,
-//     api+key, api%5Bkey, %20key, .authx, api_key[]…) and in any letter
-//     case (PHP would not read API_KEY, but its value is still a secret);
+//     api+key, api%5Bkey, %20key, .authx, api_key[]…, amp;api_key) and in
+//     any letter case (PHP would not read API_KEY, but its value is still a
+//     secret);
 //   - on headers (request>headers): every identity header under any
 //     spelling authx.IsIdentityHeader recognises (X-Civi-Auth, X_Civi.Auth,
 //     x.civi.key…), and the credentials in the query of any other header's
@@ -148,11 +149,13 @@ func redactQuery(s string) string {
 }
 
 // isCredentialParam reports whether PHP registers a query name (as sent) as
-// one of translate.CredentialParams, in any letter case.
+// one of translate.CredentialParams, in any letter case, or as a name
+// CRM_Utils_Request::retrieve would read as one (amp;api_key, which
+// extern/rest.php takes for api_key: translate.IsRetrieveAlias).
 func isCredentialParam(name string) bool {
 	v := translate.PHPVarName(name)
 	for _, p := range translate.CredentialParams {
-		if strings.EqualFold(v, p) {
+		if strings.EqualFold(v, p) || translate.IsRetrieveAlias(strings.ToLower(v), strings.ToLower(p)) {
 			return true
 		}
 	}

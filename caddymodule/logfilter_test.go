@@ -17,6 +17,7 @@ func TestCredentialsFilterURI(t *testing.T) {
 		{"/x?key=s1&api_key=s2&json=1", "/x?key=REDACTED&api_key=REDACTED&json=1"},
 		{"/x?api.key=s&api+key=s&api%5Bkey=s&api[key=s&%20key=s&+api_key=s", "/x?api.key=REDACTED&api+key=REDACTED&api%5Bkey=REDACTED&api[key=REDACTED&%20key=REDACTED&+api_key=REDACTED"},
 		{"/x?.authx=s&.authxSiteKey=s&_authxSes=s&api_key[]=s&key%00x=s", "/x?.authx=REDACTED&.authxSiteKey=REDACTED&_authxSes=REDACTED&api_key[]=REDACTED&key%00x=REDACTED"},
+		{"/x?amp;api_key=s&api_amp;key=s&amp%3Bkey=s&amamp;p;api_key=s&amp;x=s", "/x?amp;api_key=REDACTED&api_amp;key=REDACTED&amp%3Bkey=REDACTED&amamp;p;api_key=REDACTED&amp;x=s"},
 		{"/x?API_KEY=s&Key=s", "/x?API_KEY=REDACTED&Key=REDACTED"},
 		// Not credentials: a nested key, a different name, '=' inside the value.
 		{"/x?api[key]=s&keys=s&monkey=s&json=key%3Ds", "/x?api[key]=s&keys=s&monkey=s&json=key%3Ds"},

@@ -159,7 +159,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.recognise.DisableAjax = !on[translate.FormAjax]
 		h.recognise.API4 = on[translate.FormAPI4]
 	}
-	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint, OmitCredentials: true}
+	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint, OmitCredentials: true, MaxBodyBytes: h.MaxBodyBytes}
 	h.parse = translate.ParseOptions{MaxQueryBytes: h.MaxQueryBytes, MaxBodyBytes: h.MaxBodyBytes}
 	if err := h.provisionRedis(repl); err != nil {
 		return err

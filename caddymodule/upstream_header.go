@@ -26,7 +26,9 @@ import (
 // change it (and next to AuthX a CiviCRM session could only clash with it,
 // "mismatched session"). If it does not (an anonymous call, which CiviCRM
 // may still run as the browser session's user), the call carries the
-// client's Cookie and only the X-Requested-With the client itself sent,
+// client's Cookie, less any cookie CiviCRM could read as a request
+// parameter (withoutRequestVarCookies), and only the X-Requested-With
+// the client itself sent,
 // never the translation's: added by Civigate it would lift CiviCRM's CSRF
 // check from a cross-site request riding on a logged-in browser.
 //
@@ -58,6 +60,12 @@ func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key
 		if _, set := out[name]; set || !forwardsClientHeader(name, up.StripHeaders) || vouched && isSession(name) {
 			continue
 		}
+		if isSession(name) {
+			vs = withoutRequestVarCookies(vs)
+			if len(vs) == 0 {
+				continue
+			}
+		}
 		start := len(copied)
 		copied = append(copied, vs...)
 		out[name] = copied[start:len(copied):len(copied)]
@@ -87,6 +95,52 @@ func forwardsClientHeader(name string, strip []string) bool {
 // isSession reports whether the client's header name carries its CMS
 // session (PHP reads $_COOKIE from it alone).
 func isSession(name string) bool { return strings.EqualFold(name, "Cookie") }
+
+// withoutRequestVarCookies is the client's Cookie header values less every
+// cookie PHP would register under a name CiviCRM's API pages read from the
+// request (translate.IsRequestVar): where php.ini sets no request_order,
+// $_REQUEST holds the cookies too, over the query and the form, and
+// retrieve('params') or the legacyrest flow's $_REQUEST['api_key'] would
+// read the cookie instead of what the edge judged. PHP splits the header
+// on ";" alone, drops leading white space from a name and does not
+// url-decode it; translate.PHPVarName does, which can only make more
+// names match. The values are returned as they are when nothing is
+// dropped.
+func withoutRequestVarCookies(values []string) []string {
+	var out []string
+	for i, v := range values {
+		kept, dropped := cookieHeaderWithoutRequestVars(v)
+		if dropped && out == nil {
+			out = append(make([]string, 0, len(values)), values[:i]...)
+		}
+		if out != nil && kept != "" {
+			out = append(out, kept)
+		}
+	}
+	if out == nil {
+		return values
+	}
+	return out
+}
+
+// cookieHeaderWithoutRequestVars is one Cookie header value less the
+// cookies withoutRequestVarCookies drops, and whether there was one.
+func cookieHeaderWithoutRequestVars(v string) (string, bool) {
+	var kept []string
+	dropped := false
+	for pair := range strings.SplitSeq(v, ";") {
+		name, _, _ := strings.Cut(pair, "=")
+		if translate.IsRequestVar(translate.PHPVarName(strings.TrimLeft(name, " \t\n\v\f\r"))) {
+			dropped = true
+			continue
+		}
+		kept = append(kept, pair)
+	}
+	if !dropped {
+		return v, false
+	}
+	return strings.TrimLeft(strings.Join(kept, ";"), " "), true
+}
 
 // isSessionProof reports whether the header name is the proof that a
 // session-authenticated request comes from the site's own JavaScript

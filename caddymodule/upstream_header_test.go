@@ -99,3 +99,25 @@ func TestUpstreamHeaderSession(t *testing.T) {
 		}
 	}
 }
+
+// Where php.ini sets no request_order, $_REQUEST holds the cookies over
+// the query and the form: a cookie named like a parameter CiviCRM's API
+// pages read (params, index, json, a credential, an alias of one) never
+// reaches CiviCRM, under any spelling PHP registers under that name. The
+// session cookies do.
+func TestUpstreamHeaderCookieParams(t *testing.T) {
+	cases := []struct{ in, want []string }{
+		{[]string{"SESSCIVISO=abc; wordpress_logged_in_1=x"}, []string{"SESSCIVISO=abc; wordpress_logged_in_1=x"}},
+		{[]string{`params={"chain":{"x":["Note","create"]}}; SESS=1`}, []string{"SESS=1"}},
+		{[]string{"SESS=1; index=5; par.ams=1;\tjson=x; api_key=k; key=s; _authx=Bearer+x; %70arams=1; params[x]=1;  calls=1"}, []string{"SESS=1; par.ams=1"}},
+		{[]string{"params=1"}, nil},
+		{[]string{"a=1", "params=2; b=3", "c=4"}, []string{"a=1", "b=3", "c=4"}},
+		{[]string{"paramsx=1; myindex=2; a=1, params=2"}, []string{"paramsx=1; myindex=2; a=1, params=2"}}, // ", " is no separator
+	}
+	for _, tc := range cases {
+		got := upstreamHeader(http.Header{"Cookie": tc.in}, &translate.UpstreamRequest{}, "", "")
+		if !slices.Equal(got["Cookie"], tc.want) {
+			t.Errorf("Cookie %q went on as %q, want %q", tc.in, got["Cookie"], tc.want)
+		}
+	}
+}

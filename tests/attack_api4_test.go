@@ -1,10 +1,13 @@
 package tests
 
 import (
+	"bytes"
 	"encoding/base64"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -165,3 +168,216 @@ func TestAPI4AttacksThroughCaddy(t *testing.T) {
 		})
 	}
 }
+
+// The outside review of the APIv4 edge (issue 14, promises of issue 12):
+// ways to make CiviCRM run a chained Note.create that the edge did not
+// judge. Each row is tried through real Caddy in front of the simulated
+// CiviCRM (as PHP configures it: post_max_size, request_order), behind the
+// same upstream log; afterwards no note carries the row's marker, and a
+// refused row never reached CiviCRM's APIv4 route.
+func TestAPI4EscapesThroughCaddy(t *testing.T) {
+	const (
+		// The review's policy: only Contact.get.
+		policy  = "default deny\n\t\t\tallow {\n\t\t\t\tentity Contact\n\t\t\t\taction get\n\t\t\t}"
+		noNotes = "deny {\n\t\t\t\tentity Note\n\t\t\t}"
+		anon    = "anonymous\n\t\t\t" + policy
+	)
+	// chainNote is a params JSON whose chain creates a note holding mark.
+	chainNote := func(mark string) string {
+		return `{"limit":1,"chain":{"x":["Note","create",{"values":{"entity_id":"$id","note":"` + mark + `"}}]}}`
+	}
+	type req struct {
+		method, path, query, ct string
+		body                    []byte
+		cookie                  string // SITEKEY, ADMINKEY filled in
+		anonymous               bool   // no credential (else the admin's X-Civi-Auth and site key)
+	}
+	type row struct {
+		class        string
+		policy       string
+		extra        string // more civicrm lines (max_body_size)
+		requestOrder string // the simulated PHP's request_order
+		req          func(mark string) req
+		refused      bool // refused at the edge: CiviCRM's APIv4 route never reached
+		status       int
+		has          string
+		upstream     func(query string) string // a complaint about the upstream query, or ""
+	}
+	form := func(s string) []byte { return []byte(s) }
+	calls := func(js string) func(string) req {
+		return func(mark string) req {
+			return req{method: "POST", path: "", ct: formCT, body: form("calls=" + url.QueryEscape(strings.ReplaceAll(js, "MARK", mark)))}
+		}
+	}
+	multipartParams := func(js string) ([]byte, string) {
+		var b bytes.Buffer
+		mw := multipart.NewWriter(&b)
+		_ = mw.WriteField("params", js)
+		_ = mw.Close()
+		return b.Bytes(), mw.FormDataContentType()
+	}
+	noParamsUpstream := func(query string) string {
+		if strings.Contains(query, "params") {
+			return "params in the upstream query: " + query
+		}
+		return ""
+	}
+	rows := []row{
+		// 1. call_user_func_array binds a batch member's integer keys by
+		// their order: "3" is the third argument, params.
+		{class: "batch argument order: params given as key 3", policy: policy,
+			req: calls(`{"a":{"0":"Contact","1":"get","3":{"limit":1,"chain":{"x":["Note","create",{"values":{"entity_id":"$id","note":"MARK"}}]}}}}`),
+			refused: true, status: 403},
+		{class: "batch argument order: keys out of order", policy: noNotes,
+			req:     calls(`{"a":{"1":"Note","0":"create","2":{"values":{"entity_id":203,"note":"MARK"}}}}`),
+			refused: true, status: 403},
+		{class: "control: batch argument order: a named argument over a positional one is a PHP error", policy: policy,
+			req:     calls(`{"a":{"0":"Contact","1":"get","entity":"Note","action":"create","params":{"values":{"entity_id":203,"note":"MARK"}}}}`),
+			refused: true, status: 403},
+		{class: "batch argument order: control, named arguments in any order", policy: policy,
+			req: calls(`{"a":{"params":{"select":["id"],"limit":1},"action":"get","entity":"Contact"}}`), status: 200},
+
+		// 2. The body grew past post_max_size on its way upstream, PHP
+		// emptied $_POST, and retrieve('params') read the query's.
+		{class: "body expansion: a query chain behind a body PHP would drop", policy: policy,
+			req: func(mark string) req {
+				body, ct := multipartParams(`{"select":["id"],"where":[["display_name","=","` + strings.Repeat("!", 3<<20) + `"]]}`)
+				return req{method: "POST", path: "/Contact/get", query: "params=" + url.QueryEscape(chainNote(mark)), ct: ct, body: body}
+			},
+			status: 200, has: `"values":[]`, upstream: noParamsUpstream},
+		{class: "body expansion: an upstream body past max_body_size is refused", policy: policy, extra: "max_body_size 1MiB",
+			req: func(mark string) req {
+				// U+2028 is 3 bytes here and 6 re-encoded (\u2028).
+				body, ct := multipartParams(`{"select":["id"],"where":[["display_name","=","` + strings.Repeat("\u2028", 300_000) + `"]]}`)
+				return req{method: "POST", path: "/Contact/get", query: "params=" + url.QueryEscape(chainNote(mark)), ct: ct, body: body}
+			},
+			refused: true, status: 413, has: `"error_code":413`},
+		{class: "body expansion: params in the query of a POST go upstream in its body", policy: policy,
+			req: func(string) req {
+				return req{method: "POST", path: "/Contact/get", query: "params=" + url.QueryEscape(`{"select":["id"],"limit":1}`), ct: formCT}
+			},
+			status: 200, has: `"values":[{"id":`, upstream: noParamsUpstream},
+
+		// 3. CRM_Utils_Request::getValue takes a key holding "amp;" for a
+		// missing name.
+		{class: "amp; alias: amp;params in the query of a GET", policy: policy,
+			req: func(mark string) req {
+				return req{method: "GET", path: "/Contact/get", query: "amp;params=" + url.QueryEscape(chainNote(mark))}
+			},
+			refused: true, status: 403},
+		{class: "amp; alias: paramp;ams in a POST form", policy: policy,
+			req: func(mark string) req {
+				return req{method: "POST", path: "/Contact/get", ct: formCT, body: form("paramp;ams=" + url.QueryEscape(chainNote(mark)))}
+			},
+			refused: true, status: 403},
+		{class: "amp; alias: amp;amp;params in the query of a POST without params", policy: policy,
+			req: func(mark string) req {
+				return req{method: "POST", path: "/Contact/get", query: "amp;amp;params=" + url.QueryEscape(chainNote(mark)), ct: formCT, body: form("x=1")}
+			},
+			refused: true, status: 403},
+		{class: "amp; alias: beside params it is not sent on", policy: policy,
+			req: func(mark string) req {
+				return req{method: "GET", path: "/Contact/get",
+					query: "params=" + url.QueryEscape(`{"select":["id"],"limit":1}`) + "&amp;params=" + url.QueryEscape(chainNote(mark))}
+			},
+			status: 200, has: `"values":[{"id":`, upstream: func(q string) string {
+				if strings.Contains(q, "amp") {
+					return "an alias in the upstream query: " + q
+				}
+				return ""
+			}},
+
+		// 5. Where php.ini sets no request_order, $_REQUEST holds the
+		// cookies over the query: an anonymous caller's cookies log in by
+		// legacyrest and bring their own params.
+		{class: "cookies as parameters: params and a legacyrest credential in cookies", policy: anon, requestOrder: "GPC",
+			req: func(mark string) req {
+				return req{method: "GET", path: "/Contact/get", anonymous: true,
+					cookie: "key=SITEKEY; api_key=ADMINKEY; params=" + url.PathEscape(chainNote(mark))}
+			},
+			status: 200},
+	}
+
+	type group struct{ policy, extra, requestOrder string }
+	groups := map[group][]row{}
+	for _, r := range rows {
+		g := group{r.policy, r.extra, r.requestOrder}
+		groups[g] = append(groups[g], r)
+	}
+	for g, rows := range groups {
+		t.Run(strings.Fields(rows[0].class)[0], func(t *testing.T) {
+			sim := civicrmsim.New(civicrmsim.Options{Fixture: civicrmsim.FixtureAPI4, RequestOrder: g.requestOrder})
+			var reached atomic.Int64
+			var lastQuery atomic.Value
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.Contains(r.URL.Path, "ajax/api4") {
+					reached.Add(1)
+					lastQuery.Store(r.URL.RawQuery)
+				}
+				sim.ServeHTTP(w, r)
+			}))
+			defer upstream.Close()
+			lines := []string{"site_key " + sim.SiteKey(), "sign_keys " + sim.SignKeys(), "cache off", "auth {\n\t\t\t" + g.policy + "\n\t\t}"}
+			if g.extra != "" {
+				lines = append(lines, g.extra)
+			}
+			inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(upstream.URL, "http://"), lines...))
+			admin := sim.Admin()
+			notes := func(mark string) int {
+				r, _ := http.NewRequest("POST", upstream.URL+"/civicrm/ajax/api4/Note/get",
+					strings.NewReader("params="+url.QueryEscape(`{"select":["id"],"where":[["note","=","`+mark+`"]]}`)))
+				r.Header.Set("Content-Type", formCT)
+				r.Header.Set("X-Civi-Auth", "Bearer "+admin.APIKey)
+				got := doReq(t, r)
+				return strings.Count(got.body, `"id":`)
+			}
+			for i, rw := range rows {
+				mark := "pwned-" + strconv.Itoa(i) + "-" + randomHex(t, 4)
+				q := rw.req(mark)
+				target := inst.URL + "/civicrm/ajax/api4" + q.path
+				if q.query != "" {
+					target += "?" + q.query
+				}
+				r, err := http.NewRequest(q.method, target, bytes.NewReader(q.body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if q.ct != "" {
+					r.Header.Set("Content-Type", q.ct)
+				}
+				if q.cookie != "" {
+					r.Header.Set("Cookie", strings.NewReplacer("SITEKEY", sim.SiteKey(), "ADMINKEY", admin.APIKey).Replace(q.cookie))
+				}
+				if q.anonymous {
+					r.Header.Set("X-Requested-With", "XMLHttpRequest")
+				} else {
+					r.Header.Set("X-Civi-Auth", "Bearer "+admin.APIKey)
+					r.Header.Set("X-Civi-Key", sim.SiteKey())
+				}
+				lastQuery.Store("")
+				before := reached.Load()
+				got := doReq(t, r)
+				hit := reached.Load() != before
+				switch {
+				case rw.refused && hit:
+					t.Errorf("%s: reached CiviCRM (%d %.300s)", rw.class, got.status, got.body)
+				case !rw.refused && !hit:
+					t.Errorf("%s: refused at the edge (%d %.300s)", rw.class, got.status, got.body)
+				}
+				if got.status != rw.status || !strings.Contains(got.body, rw.has) {
+					t.Errorf("%s: got %d %.300s, want %d with %q", rw.class, got.status, got.body, rw.status, rw.has)
+				}
+				if rw.upstream != nil {
+					if complaint := rw.upstream(lastQuery.Load().(string)); complaint != "" {
+						t.Errorf("%s: %s", rw.class, complaint)
+					}
+				}
+				if n := notes(mark); n != 0 {
+					t.Errorf("%s: CiviCRM ran the Note.create the edge did not judge (%d notes)", rw.class, n)
+				}
+			}
+		})
+	}
+}
+
+const formCT = "application/x-www-form-urlencoded"

@@ -43,10 +43,14 @@ func TestAttackParse(t *testing.T) {
 	}
 	// A string of the bytes URL-encoding triples: a urlencoded upstream
 	// json= would be three times its JSON.
+	// APIv4's envelope: as many one-member arrays as 8 MiB take, none of
+	// them a field the envelope reads.
+	manyVars := strings.Repeat("a[]=1&", (maxBody-1)/6)
 	heavy := url.QueryEscape(`{"id":"2","note":"` + strings.Repeat(`{}[]:,\/<>`, 250_000) + `"}`)
 
 	type row struct {
 		class, method, query, ct, body string
+		path                           string // instead of extern/rest.php, under the site
 		status                         int
 		answer                         string  // a part of the answer
 		maxAlloc                       float64 // bytes allocated, in units of the body's size
@@ -76,6 +80,8 @@ func TestAttackParse(t *testing.T) {
 		{class: "post-auth decode: 512 levels: CiviCRM's own decode error", method: "POST", query: "?json=1" + good,
 			ct: "application/x-www-form-urlencoded", body: "entity=Contact&action=get&json=" + url.QueryEscape(nested(512)),
 			status: 200, answer: `{"is_error":1,"0":"error_message","1":"Unable to decode supplied JSON."}`},
+		{class: "pre-auth parse: APIv4, no credential, 1.4 million a[]=1", method: "POST", path: "/civicrm/ajax/api4/Contact/get",
+			ct: "application/x-www-form-urlencoded", body: manyVars, status: 401, answer: `"error_code":401`, maxAlloc: 2},
 		{class: "upstream amplification: 6 MiB of JSON that URL-encoding triples", method: "POST", query: "?json=1" + good,
 			ct: "application/x-www-form-urlencoded", body: "entity=Contact&action=get&json=" + heavy,
 			status: 200, answer: `"is_error":0`, maxUpstream: 1.01},
@@ -92,7 +98,11 @@ func TestAttackParse(t *testing.T) {
 			if len(body) > maxBody {
 				t.Fatalf("test body of %d bytes is over the 8 MiB limit", len(body))
 			}
-			req, err := http.NewRequest(tc.method, extern+tc.query, bytes.NewReader(body))
+			target := extern + tc.query
+			if tc.path != "" {
+				target = inst.URL + tc.path + tc.query
+			}
+			req, err := http.NewRequest(tc.method, target, bytes.NewReader(body))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,8 +2,10 @@ package translate
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -48,20 +50,27 @@ type API4Call struct {
 	// Calls is the batch's `calls` decoded; nil when missing or not a JSON
 	// array or object (CiviCRM then runs nothing).
 	Calls *Array
-	// Index is `index` from the request, when HasIndex: it changes the
-	// shape of the answer (spec §2.1).
-	Index    string
+	// Index is `index` from the request (a string, or an array: CRM.api4
+	// sends an object index as index[field]=column), when HasIndex: it
+	// changes the shape of the answer (spec §2.1).
+	Index    any
 	HasIndex bool
 	// RequestedWith is the client's X-Requested-With, for CiviCRM's CSRF
 	// rule (spec §7), which the edge applies itself for callers it vouches
 	// for (upstream, X-Civi-Auth lifts the rule).
 	RequestedWith string
 
-	// query and form are PHP's $_GET and the form fields the APIv4 page
-	// reads from $_POST: what goes upstream, re-encoded from what was
-	// parsed (so CiviCRM runs what was policed, whatever the client's
-	// encoding), credentials left out.
-	query, form *Array
+	// query is PHP's $_GET, credentials left out, and routing the CMS's
+	// routing keys in it: what of the query goes upstream (see
+	// buildUpstreamAPI4).
+	query   *Array
+	routing []string
+	// sentValue is the variable the page reads its call from (params or
+	// calls) as the request gave it, when hasSent; jsonKeys is how
+	// many of Params' keys came from its JSON (the merged ones follow).
+	sentValue any
+	hasSent   bool
+	jsonKeys  int
 	// path and rawPath are the client's URL path: APIv4 goes upstream on
 	// the route it came in.
 	path, rawPath string
@@ -95,30 +104,21 @@ func api4Envelope(r *http.Request, c *Call, route Route) {
 // decodeAPI4 is DecodeParams for APIv4, from PHP's $_GET (get, the CMS's
 // routing keys included: they go upstream, but are never API params) and
 // $_POST: `params` (with the query keys CiviCRM merges) or the batch's
-// `calls`, decoded as json_decode does (512 levels at most) within the
-// decode budget.
+// `calls`, read as CRM_Utils_Request::retrieve reads them (Retrieve: an
+// "amp;" alias stands in for a missing name), decoded as json_decode does
+// (512 levels at most) within the decode budget.
 func decodeAPI4(ctx context.Context, c *Call, route Route, get, post *Array) {
 	a := c.API4
-	a.query = withoutCredentials(get)
-	a.form = NewArray()
-	for _, k := range [...]string{"params", "index", "calls"} {
-		if v, ok := post.Get(k); ok {
-			a.form.Set(k, v)
-		}
-	}
-	request := MergeRequest(get, post)
+	a.query, a.routing = withoutCredentials(get), route.DropParams
 	var raw any
-	var present bool
 	if a.Batch {
-		raw, present = post.Get("calls") // CRM_Utils_Request::retrieve('calls', …, 'POST')
+		raw, a.hasSent = Retrieve(post, "calls") // retrieve('calls', …, 'POST')
 	} else {
-		raw, present = request.Get("params")
-		if v, ok := request.Get("index"); ok {
-			if s, isStr := v.(string); isStr {
-				a.Index, a.HasIndex = s, true
-			}
-		}
+		request := MergeRequest(get, post)
+		raw, a.hasSent = Retrieve(request, "params")
+		a.Index, a.HasIndex = Retrieve(request, "index")
 	}
+	a.sentValue = raw
 	s, isStr := raw.(string)
 	if isStr {
 		if n, err := scanJSON([]byte(s)); err == nil {
@@ -135,10 +135,11 @@ func decodeAPI4(ctx context.Context, c *Call, route Route, get, post *Array) {
 	}
 	a.Params = NewArray()
 	// `$params ? json_decode($params, TRUE) : []`: "" and "0" are [].
-	if present && (!isStr || s != "" && s != "0") {
+	if a.hasSent && (!isStr || s != "" && s != "0") {
 		a.Params = decodeAPI4Object(raw)
 	}
 	if a.Params != nil {
+		a.jsonKeys = a.Params.Len()
 		for i := 0; i < get.Len(); i++ {
 			if k := get.Key(i); mergesIntoAPI4(k, route.DropParams) && !a.Params.Has(k) {
 				a.Params.Set(k, get.Value(i))
@@ -169,7 +170,9 @@ func decodeAPI4Object(v any) *Array {
 // call's params (spec §2.1).
 func mergesIntoAPI4(k string, routing []string) bool {
 	switch {
-	case k == "params" || k == "index" || k == "q" || k == "" || k[0] == '_' || isCredentialParam(k):
+	case k == "q" || k == "" || k[0] == '_' || isCredentialParam(k) || isRetrievedOrAlias(k):
+		// isRetrievedOrAlias: params, index and what stands in for them
+		// (no action declares a name holding ";").
 		return false
 	}
 	for _, r := range routing {
@@ -265,25 +268,114 @@ func Walk(call *Call, visit func(Subcall) bool) bool {
 	return WalkV4(a.Entity, a.Action, a.Params, visit)
 }
 
-// buildUpstreamAPI4 is the APIv4 request as the client sent it, on the
-// same route with the same method, PHP's $_GET re-encoded as the query
-// and the form fields the page reads (params, index, calls) as a form
-// body, credentials left out of both. The caller sets the identity.
-func buildUpstreamAPI4(call *Call) *UpstreamRequest {
+// buildUpstreamAPI4 is the APIv4 request CiviCRM gets: the client's route
+// and method, and what the edge judged, in one place only. The variable
+// the page reads its call from goes in canonical spelling (params, or
+// calls, and index) where PHP will read it, never anywhere else: in the
+// query for a GET, in a multipart/form-data body for a POST, whose JSON
+// travels unescaped (a urlencoded one is up to three times its JSON, and
+// past PHP's post_max_size PHP empties $_POST, so that retrieve() would
+// fall back on the query). The JSON is the decoded params re-encoded, so
+// CiviCRM decodes exactly what the edge judged, whatever the client's
+// spelling; a value CiviCRM cannot run goes as it came. Of the query only
+// the CMS's routing keys and the keys merged into the params (which
+// CiviCRM merges again, from $_GET) go: no alias, no shadowed key
+// CiviCRM could take instead of what the edge judged, no credential.
+// A body over maxBody bytes (0: no limit) is ErrUpstreamTooLarge. The
+// caller sets the identity.
+func buildUpstreamAPI4(call *Call, maxBody int64) (*UpstreamRequest, error) {
 	a := call.API4
 	req := &UpstreamRequest{
 		Method:       call.Method,
 		Path:         a.path,
 		RawPath:      a.rawPath,
-		RawQuery:     EncodeForm(a.query),
 		Header:       make(http.Header, 2),
 		StripHeaders: credentialHeaders,
 	}
-	if call.Method == http.MethodPost {
-		req.Body = []byte(EncodeForm(a.form))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	query := NewArray()
+	for i := 0; i < a.query.Len(); i++ {
+		if k := a.query.Key(i); k == "q" || slices.Contains(a.routing, k) || slices.Contains(a.Merged, k) {
+			query.Set(k, a.query.Value(i))
+		}
 	}
-	return req
+	req.RawQuery = EncodeForm(query)
+	name, json, fields := a.sent()
+	if call.Method != http.MethodPost {
+		// PHP fills $_POST for POST only: the query is the one place.
+		req.RawQuery = joinQuery(req.RawQuery, EncodeForm(fields))
+		if json != nil {
+			req.RawQuery = joinQuery(req.RawQuery, name+"="+url.QueryEscape(unsafeString(EncodeJSONObject(json))))
+		}
+		return req, nil
+	}
+	var ct string
+	var err error
+	req.Body, ct, err = formBody(name, json, fields, len(a.raw()))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", ct)
+	if maxBody > 0 && int64(len(req.Body)) > maxBody {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrUpstreamTooLarge, len(req.Body), maxBody)
+	}
+	return req, nil
+}
+
+// sent is what the page reads its call from, canonically spelled: the
+// params (without the merged query keys) or the batch's calls as json to
+// be re-encoded under name; fields the rest as they came (index, and
+// params or calls CiviCRM cannot run: not JSON, or not a string).
+func (a *API4Call) sent() (name string, json *Array, fields *Array) {
+	fields = NewArray()
+	name, decoded := "params", a.Params
+	if a.Batch {
+		name, decoded = "calls", a.Calls
+	}
+	if a.hasSent {
+		s, isStr := a.sentValue.(string)
+		switch {
+		case isStr && decoded != nil && a.Batch:
+			json = decoded
+		case isStr && decoded != nil && s != "" && s != "0":
+			// The merged keys follow the JSON's in Params.
+			json = &Array{keys: decoded.keys[:a.jsonKeys], vals: decoded.vals[:a.jsonKeys]}
+		default:
+			fields.Set(name, a.sentValue)
+		}
+	}
+	if a.HasIndex {
+		fields.Set("index", a.Index)
+	}
+	return name, json, fields
+}
+
+// raw is the sent variable's text, "" when it is not a string.
+func (a *API4Call) raw() string {
+	s, _ := a.sentValue.(string)
+	return s
+}
+
+// formBody is the sent variables as a POST body: multipart/form-data
+// (values byte for byte, the JSON encoded into the body itself, sizeHint
+// its expected size), or urlencoded when a field is an array
+// (index[field]=column), whose bracketed names a multipart name could not
+// carry as plainly.
+func formBody(name string, json, fields *Array, sizeHint int) ([]byte, string, error) {
+	parts := make([]upstreamField, 0, fields.Len())
+	for i := 0; i < fields.Len(); i++ {
+		if _, isArr := fields.Value(i).(*Array); isArr {
+			body := EncodeForm(fields)
+			if json != nil {
+				body = joinQuery(body, name+"="+url.QueryEscape(unsafeString(EncodeJSONObject(json))))
+			}
+			return []byte(body), "application/x-www-form-urlencoded", nil
+		}
+		parts = append(parts, upstreamField{fields.Key(i), PHPString(fields.Value(i))})
+	}
+	if json == nil {
+		name = ""
+	}
+	return multipartParams(parts, name, json, fieldsPlan{}, sizeHint)
 }
 
 // EncodeForm encodes a PHP array as a query string that PHP parses back

@@ -1,8 +1,10 @@
 package translate
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -25,6 +27,7 @@ func api4Request(t *testing.T, method, target, ct, body string) *Call {
 		t.Fatalf("%s %s: decoded before authentication", method, target)
 	}
 	c.DecodeParams(r.Context())
+	t.Cleanup(c.Release) // the decode budget's share
 	return c
 }
 
@@ -53,6 +56,18 @@ func TestParseAPI4(t *testing.T) {
 		{"params a JSON scalar: nothing runs", "POST", "/civicrm/ajax/api4/Note/get", formCT, "params=5", "nil", ""},
 		{"params an array: nothing runs", "POST", "/civicrm/ajax/api4/Note/get", formCT, "params[a]=5", "nil", ""},
 		{"params a JSON list", "POST", "/civicrm/ajax/api4/Note/get", formCT, "params=[1]", `[1]`, ""},
+		// CRM_Utils_Request::getValue: a missing name is found under a key
+		// holding "amp;" (CRM-18384).
+		{"amp;params stands for params", "GET", `/civicrm/ajax/api4/Contact/get?amp;params={"chain":{"x":["Note","create"]}}`, "", "",
+			`{"chain":{"x":["Note","create"]}}`, ""},
+		{"so do paramp;ams and amp;amp;params", "POST", `/civicrm/ajax/api4/Contact/get?amp;amp;params={"limit":1}`, formCT, `paramp;ams={"limit":2}`,
+			`{"limit":1}`, ""},
+		{"params itself wins over an alias", "POST", `/civicrm/ajax/api4/Contact/get?amp;params={"limit":1}`, formCT, `params={"limit":2}`,
+			`{"limit":2}`, ""},
+		{"an alias's copy lands on a later alias", "GET", `/civicrm/ajax/api4/Contact/get?amamp;p;params={"limit":1}&amp;params={"limit":2}`, "", "",
+			`{"limit":1}`, ""},
+		{"an alias is never merged", "GET", `/civicrm/ajax/api4/Contact/get?params={}&amp;index=1&amp;limit=1`, "", "",
+			`{"amp;limit":"1"}`, "amp;limit"},
 	}
 	for _, tc := range cases {
 		c := api4Request(t, tc.method, tc.target, tc.ct, tc.body)
@@ -66,7 +81,7 @@ func TestParseAPI4(t *testing.T) {
 	}
 
 	c := api4Request(t, "POST", "/civicrm/ajax/api4/Contact/get?index=5&_authx=Bearer+q", formCT, "index=id&_authx=Bearer+f&api_key=a")
-	if !c.API4.HasIndex || c.API4.Index != "id" || c.Credentials.Authx != "Bearer f" || c.Credentials.APIKey != "a" {
+	if !c.API4.HasIndex || c.API4.Index != any("id") || c.Credentials.Authx != "Bearer f" || c.Credentials.APIKey != "a" {
 		t.Errorf("index and credentials: %+v %+v", c.API4, c.Credentials)
 	}
 	c = api4Request(t, "GET", "/civicrm/ajax/api4/Contact/get?_authx=Bearer+q", "", "")
@@ -80,6 +95,9 @@ func TestParseAPI4(t *testing.T) {
 	}
 	if b := api4Request(t, "POST", `/civicrm/ajax/api4?calls=[["Note","create"]]`, formCT, ""); b.API4.Calls != nil {
 		t.Errorf("calls from the query: %+v", b.API4.Calls)
+	}
+	if b := api4Request(t, "POST", `/civicrm/ajax/api4`, formCT, `amp;calls=[["Note","create"]]`); b.API4.Calls == nil || b.API4.Calls.Len() != 1 {
+		t.Errorf("amp;calls in the form: %+v", b.API4.Calls)
 	}
 }
 
@@ -105,27 +123,98 @@ func TestWalkAPI4(t *testing.T) {
 	}
 }
 
-// APIv4 goes upstream on its own route with its own method, PHP's $_GET and
-// the form fields the page reads re-encoded, credentials left out.
+// APIv4 goes upstream on its own route with its own method, carrying what
+// the edge judged in one place only: the call's variable (params and
+// index, or calls) canonically spelled, in the query of a GET or a
+// multipart body of a POST; of the client's query only the CMS's routing
+// keys and the merged keys; no credential, no alias.
 func TestBuildUpstreamAPI4(t *testing.T) {
-	c := api4Request(t, "POST", "/civicrm/ajax/api4/Contact%2Fget?limit=5&_authx=Bearer+q&key=s&api_key=a&_authxSiteKey=s", formCT,
-		`params={"select":["id"]}&index=0&_authx=Bearer+f&api_key=a&junk=1`)
-	up, err := BuildUpstream(c, UpstreamConfig{OmitCredentials: true})
+	type want struct {
+		query  string // the upstream query as sent
+		fields string // the POST form PHP registers, as PHP-style JSON
+	}
+	cases := []struct {
+		name, method, target, ct, body string
+		want                           want
+	}{
+		{"POST: credentials, junk and merged keys", "POST",
+			"/civicrm/ajax/api4/Contact%2Fget?limit=5&_authx=Bearer+q&key=s&api_key=a&_authxSiteKey=s&_=17", formCT,
+			`params={"select":["id"]}&index=0&_authx=Bearer+f&api_key=a&junk=1`,
+			want{"limit=5", `{"index":"0","params":"{\"select\":[\"id\"]}"}`}},
+		{"POST: params from the query go in the body, once", "POST", `/civicrm/ajax/api4/Contact/get?params={"limit":1}&index=id`, formCT, "",
+			want{"", `{"index":"id","params":"{\"limit\":1}"}`}},
+		{"POST: the body's params win, the query's is not sent", "POST", `/civicrm/ajax/api4/Contact/get?params={"chain":{"x":["Note","create"]}}`, formCT,
+			`params={"limit":2}`, want{"", `{"params":"{\"limit\":2}"}`}},
+		{"POST: an alias is sent as params", "POST", `/civicrm/ajax/api4/Contact/get?amp;params={"limit":3}&paramp;ams=x`, formCT, "",
+			want{"", `{"params":"{\"limit\":3}"}`}},
+		{"POST: a key the JSON shadows is not sent", "POST", `/civicrm/ajax/api4/Contact/get?chain[x][0]=Note&chain[x][1]=create&limit=1`, formCT,
+			`params={"chain":{}}`, want{"limit=1", `{"params":"{\"chain\":[]}"}`}},
+		{"POST: the JSON re-encoded, its spelling normalised", "POST", "/civicrm/ajax/api4/Contact/get", formCT,
+			`params={"a":1,"a":2,"b":"\u00e9\/"}`, want{"", `{"params":"{\"a\":2,\"b\":\"\u00e9\/\"}"}`}},
+		{"POST: params CiviCRM cannot run go as they came", "POST", "/civicrm/ajax/api4/Contact/get", formCT, `params=nope`,
+			want{"", `{"params":"nope"}`}},
+		{"POST: an array index", "POST", "/civicrm/ajax/api4/Contact/get", formCT, `params={}&index[id]=display_name`,
+			want{"", `{"index":{"id":"display_name"},"params":"{}"}`}},
+		{"POST: no params", "POST", "/civicrm/ajax/api4/Contact/get?x=1", formCT, "", want{"x=1", `[]`}},
+		{"POST: WordPress routing keys stay", "POST", "/?civiwp=CiviCRM&q=civicrm/ajax/api4/Contact/get&params=%7B%7D", formCT, "",
+			want{"civiwp=CiviCRM&q=civicrm%2Fajax%2Fapi4%2FContact%2Fget", `{"params":"{}"}`}},
+		{"batch: calls re-encoded in the body, nothing else", "POST", `/civicrm/ajax/api4?calls=[]&amp;calls=[]&x=1`, formCT,
+			`calls={"a":{"1":"Note","0":"get"}}&junk=1`, want{"", `{"calls":"{\"a\":{\"1\":\"Note\",\"0\":\"get\"}}"}`}},
+		{"GET: params canonically in the query", "GET", `/civicrm/ajax/api4/Contact/get?amp;params={}&_authx=Bearer+q&limit=2`, "", "",
+			want{"limit=2&params=%7B%7D", ""}},
+		{"GET: the query's params, not an alias", "GET", `/civicrm/ajax/api4/Contact/get?params={"limit":1}&amp;params={"chain":1}&amp;index=x`, "", "",
+			want{"index=x&params=%7B%22limit%22%3A1%7D", ""}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := api4Request(t, tc.method, tc.target, tc.ct, tc.body)
+			up, err := BuildUpstream(c, UpstreamConfig{OmitCredentials: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if up.Method != tc.method || up.RawQuery != tc.want.query {
+				t.Errorf("%s ?%s, want %s ?%s", up.Method, up.RawQuery, tc.method, tc.want.query)
+			}
+			if tc.method != "POST" {
+				if up.Body != nil {
+					t.Errorf("a %s with a body: %s", tc.method, up.Body)
+				}
+				return
+			}
+			post := NewArray()
+			ParsePost(post, up.Header.Get("Content-Type"), up.Body, Limits{})
+			if got := string(EncodeJSON(post, JSONOptions{Legacy: true})); got != tc.want.fields {
+				t.Errorf("form %s, want %s\n%s", got, tc.want.fields, up.Body)
+			}
+		})
+	}
+
+	c := api4Request(t, "POST", "/civicrm/ajax/api4/Contact%2Fget", formCT, `params={}`)
+	up, _ := BuildUpstream(c, UpstreamConfig{})
+	if up.Path != "/civicrm/ajax/api4/Contact/get" || up.RawPath != "/civicrm/ajax/api4/Contact%2Fget" ||
+		!strings.HasPrefix(up.Header.Get("Content-Type"), "multipart/form-data; boundary=") {
+		t.Errorf("route and encoding: %s %s %s", up.Path, up.RawPath, up.Header.Get("Content-Type"))
+	}
+}
+
+// The upstream body is the params' JSON and a few bytes, however costly
+// its characters are to URL-encode, and one past max_body_size is refused.
+func TestBuildUpstreamAPI4Size(t *testing.T) {
+	js := `{"where":[["display_name","=","` + strings.Repeat(`!"#&+/<>`, 100_000) + `"]]}`
+	js = strings.ReplaceAll(js, `"#`, `\"#`)
+	c := api4Request(t, "POST", "/civicrm/ajax/api4/Contact/get", formCT, "params="+url.QueryEscape(js))
+	up, err := BuildUpstream(c, UpstreamConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if up.Method != "POST" || up.Path != "/civicrm/ajax/api4/Contact/get" || up.RawPath != "/civicrm/ajax/api4/Contact%2Fget" {
-		t.Errorf("route: %s %s %s", up.Method, up.Path, up.RawPath)
+	if len(up.Body) > len(js)+256 {
+		t.Errorf("upstream body %d bytes for %d of JSON", len(up.Body), len(js))
 	}
-	if up.RawQuery != "limit=5" {
-		t.Errorf("query: %s", up.RawQuery)
+	if _, err := BuildUpstream(c, UpstreamConfig{MaxBodyBytes: int64(len(up.Body) - 1)}); !errors.Is(err, ErrUpstreamTooLarge) {
+		t.Errorf("past max_body_size: %v", err)
 	}
-	if string(up.Body) != "params=%7B%22select%22%3A%5B%22id%22%5D%7D&index=0" || up.Header.Get("Content-Type") != formCT {
-		t.Errorf("body: %s", up.Body)
-	}
-	g := api4Request(t, "GET", `/civicrm/ajax/api4/Contact/get?params={}&_authx=Bearer+q`, "", "")
-	if up, _ := BuildUpstream(g, UpstreamConfig{}); up.Method != "GET" || up.RawQuery != "params=%7B%7D" || up.Body != nil {
-		t.Errorf("GET: %+v", up)
+	if _, err := BuildUpstream(c, UpstreamConfig{MaxBodyBytes: int64(len(up.Body))}); err != nil {
+		t.Errorf("at max_body_size: %v", err)
 	}
 }
 

@@ -21,12 +21,17 @@ var envelopeFields = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "q
 func isEnvelopeField(name string) bool { return envelopeField(name) != "" }
 
 // envelopeField is name as one of envelopeFields (a string of its own,
-// not one sharing a body's memory), or "".
+// not one sharing a body's memory), or "". A name retrieve() could take
+// for api_key (IsRetrieveAlias: extern/rest.php reads api_key through it)
+// is one too.
 func envelopeField(name string) string {
 	for _, f := range envelopeFields {
 		if name == f {
 			return f
 		}
+	}
+	if IsRetrieveAlias(name, "api_key") {
+		return strings.Clone(name)
 	}
 	return ""
 }

@@ -121,6 +121,12 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 	request := MergeRequest(get, post)
 	c.Credentials.SiteKey = request.String("key")
 	c.Credentials.APIKey = request.String("api_key")
+	if route.Form == FormExtern {
+		// extern/rest.php reads api_key through retrieve(), which takes
+		// an "amp;" alias for a missing one.
+		v, _ := Retrieve(request, "api_key")
+		c.Credentials.APIKey, _ = v.(string)
+	}
 	if route.Form == FormAPI4 {
 		api4Envelope(r, c, route)
 		c.decode = func(ctx context.Context, c *Call) {
@@ -262,6 +268,12 @@ func dropAuthx(a *Array) {
 func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody, formLevels int) {
 	// A JSON body's copies are deleted too: no credential goes upstream.
 	dropAuthx(request)
+	// Nor does what retrieve() would take for an api_key.
+	for i := request.Len() - 1; i >= 0; i-- {
+		if k := request.Key(i); IsRetrieveAlias(k, "api_key") {
+			request.Delete(k)
+		}
+	}
 	for i := 0; i < request.Len(); i++ {
 		if !isReservedParam(request.Key(i)) {
 			c.KeyValue = true

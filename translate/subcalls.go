@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -132,31 +133,30 @@ func WalkV4(entity, action string, params *Array, visit func(Subcall) bool) bool
 }
 
 // WalkV4Batch walks the `calls` of an APIv4 batch (civicrm/ajax/api4 with
-// calls=<json>): a list or object whose members are [entity, action,
-// params?, index?] or objects with those names as keys (PHP named
-// arguments). A member CiviCRM could not call with definite names is
-// reported dynamic.
+// calls=<json>): a list or object of members, each of which CiviCRM's page
+// runs as call_user_func_array([$this, 'execute'], $member), binding it
+// to execute(string $entity, string $action, array $params = [], $index
+// = NULL) as batchArgs does. A member PHP refuses to call (the batch dies
+// there) is reported with dynamic names, as is a name that is not a
+// string (PHP would make one of a number, which names no entity).
 func WalkV4Batch(calls *Array, visit func(Subcall) bool) bool {
 	w := walker{visit: visit}
 	for i := 0; i < calls.Len(); i++ {
 		sc := Subcall{Version: 4, InBatch: true, Member: calls.Key(i)}
-		m, ok := calls.Value(i).(*Array)
+		m, _ := calls.Value(i).(*Array)
+		args, ok := batchArgs(m)
 		if !ok {
 			if !w.unnamed(sc, false) {
 				return false
 			}
 			continue
 		}
-		var e, a, p any
-		var eDup, aDup bool
-		e, eDup = argument(m, "0", "entity")
-		a, aDup = argument(m, "1", "action")
-		p, _ = argument(m, "2", "params")
-		sc.Entity, sc.EntityDynamic = v4Name(e)
-		sc.Action, sc.ActionDynamic = v4Name(a)
-		sc.EntityDynamic = sc.EntityDynamic || eDup
-		sc.ActionDynamic = sc.ActionDynamic || aDup
-		sc.Params, _ = p.(*Array)
+		var isStr bool
+		sc.Entity, isStr = args[0].(string)
+		sc.EntityDynamic = !isStr
+		sc.Action, isStr = args[1].(string)
+		sc.ActionDynamic = !isStr
+		sc.Params, _ = args[2].(*Array)
 		if !w.call(sc, false) {
 			return false
 		}
@@ -164,15 +164,59 @@ func WalkV4Batch(calls *Array, visit func(Subcall) bool) bool {
 	return true
 }
 
-// argument is a batch member's positional or named argument; both at once
-// is a PHP error, reported as ambiguous.
-func argument(m *Array, pos, name string) (v any, ambiguous bool) {
-	pv, pok := m.Get(pos)
-	nv, nok := m.Get(name)
-	if pok {
-		return pv, nok
+// executeParams are the parameters of CRM_Api4_Page_AJAX::execute, which
+// a batch member's string keys name.
+var executeParams = [4]string{"entity", "action", "params", "index"}
+
+// batchArgs binds a batch member to execute() as PHP 8.1's
+// call_user_func_array does: integer keys are positional arguments in the
+// member's order (not by their value: {"1":"Note","0":"create"} is
+// execute("Note", "create")), string keys are named arguments, which must
+// follow them and name a parameter not given yet; extra positional
+// arguments are dropped (execute is not variadic). ok is false where PHP
+// throws (an Error, a TypeError: no array, a named argument before a
+// positional one, an unknown or repeated one, no entity or action, a
+// NULL or array name, params given but not an array): then nothing of the
+// member runs, nor of the batch after it. Checked against PHP 8.2.
+func batchArgs(m *Array) (args [4]any, ok bool) {
+	if m == nil {
+		return args, false // call_user_func_array(): Argument #2 must be of type array
 	}
-	return nv, false
+	var set [4]bool
+	pos, named := 0, false
+	for i := 0; i < m.Len(); i++ {
+		k := m.Key(i)
+		if _, isInt := IntKey(k); isInt {
+			if named {
+				return args, false // Cannot use positional argument after named argument
+			}
+			if pos < len(args) {
+				args[pos], set[pos] = m.Value(i), true
+			}
+			pos++
+			continue
+		}
+		named = true
+		p := slices.Index(executeParams[:], k) // parameter names are case-sensitive
+		if p < 0 || set[p] {
+			return args, false // Unknown named parameter, or it overwrites a previous argument
+		}
+		args[p], set[p] = m.Value(i), true
+	}
+	for i := 0; i < 2; i++ {
+		if !set[i] || args[i] == nil { // ArgumentCountError; TypeError (null to string)
+			return args, false
+		}
+		if _, isArr := args[i].(*Array); isArr {
+			return args, false
+		}
+	}
+	if set[2] {
+		if _, isArr := args[2].(*Array); !isArr {
+			return args, false // TypeError: array $params
+		}
+	}
+	return args, true
 }
 
 type walker struct {
@@ -388,12 +432,12 @@ func (w *walker) v4Chains(parent Subcall) bool {
 			}
 			continue
 		}
+		// `$request += [NULL, NULL, [], NULL]; list($entity, $action,
+		// $params, $index) = $request;`: list() reads by key, whatever
+		// the element's order.
 		e, a, p := positional(el)
 		c.Entity, c.EntityDynamic = v4Name(e)
 		c.Action, c.ActionDynamic = v4Name(a)
-		if !el.IsList() {
-			c.EntityDynamic, c.ActionDynamic = true, true
-		}
 		c.Params, _ = p.(*Array)
 		if !w.call(c, false) {
 			return false

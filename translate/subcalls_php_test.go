@@ -130,7 +130,6 @@ function v4_chains($p) {
 		if (!is_array($el)) { $c['ed'] = $c['ad'] = TRUE; walk_call($c, FALSE); continue; }
 		$c['entity'] = v4_name($el[0] ?? NULL, $c['ed']);
 		$c['action'] = v4_name($el[1] ?? NULL, $c['ad']);
-		if (!array_is_list($el)) $c['ed'] = $c['ad'] = TRUE;
 		$c['params'] = is_array($el[2] ?? NULL) ? $el[2] : NULL;
 		walk_call($c, FALSE);
 	}

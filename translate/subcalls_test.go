@@ -313,7 +313,7 @@ func v4Walk(t *testing.T, entity, action, params string) []string {
 // APIv4 chains (spec §4, civicrm-apiv4-rest.md): [entity, action, params,
 // index] under the exact key "chain", at any depth; "$field" names come
 // from the parent row and are dynamic, as is anything that is not a
-// string, and a chain element that is not a list.
+// string; an element is read by key (list()), whatever its order.
 func TestWalkV4(t *testing.T) {
 	cases := []struct {
 		name   string
@@ -327,8 +327,12 @@ func TestWalkV4(t *testing.T) {
 		{"action from the row", `{"chain":{"x":["Note","$verb"]}}`, []string{"4 Contact.get", "  4 Note.~"}},
 		{"a lone $ is a name", `{"chain":{"x":["$","get"]}}`, []string{"4 Contact.get", "  4 $.get"}},
 		{"non-string names", `{"chain":{"x":[5,["get"]]}}`, []string{"4 Contact.get", "  4 ~.~"}},
-		{"element not a list", `{"chain":{"x":{"0":"Email","1":"get","x":1,"2":{"chain":{"y":["Note","delete"]}}}}}`,
-			[]string{"4 Contact.get", "  4 ~.~", "    4 Note.delete"}},
+		{"element not a list: read by key", `{"chain":{"x":{"0":"Email","1":"get","x":1,"2":{"chain":{"y":["Note","delete"]}}}}}`,
+			[]string{"4 Contact.get", "  4 Email.get", "    4 Note.delete"}},
+		{"element out of order: read by key", `{"chain":{"x":{"1":"create","0":"Note","2":{}}}}`,
+			[]string{"4 Contact.get", "  4 Note.create"}},
+		{"element with a gap: params missing", `{"chain":{"x":{"0":"Note","1":"create","3":{"chain":{"y":["Email","delete"]}}}}}`,
+			[]string{"4 Contact.get", "  4 Note.create"}},
 		{"element not an array", `{"chain":{"x":"Email.delete"}}`, []string{"4 Contact.get", "  4 ~.~"}},
 		{"chain not an array", `{"chain":"x"}`, []string{"4 Contact.get", "  4 ~.~"}},
 		{"only the exact key", `{"Chain":{"x":["Email","delete"]},"chains":{"x":["Email","delete"]}}`, []string{"4 Contact.get"}},
@@ -347,13 +351,49 @@ func TestWalkV4(t *testing.T) {
 	}
 }
 
+// A batch member is bound to execute() as call_user_func_array binds it:
+// integer keys by their order, string keys by name (issue 14's review:
+// reading members by the keys "0", "1", "2" ran a chain under params
+// given as "3", and named {"1":"Note","0":"create"} create.Note).
 func TestWalkV4Batch(t *testing.T) {
-	calls := jsonArray(t, `{"a":["Contact","get",{"chain":{"n":["Note","create"]}}],`+
-		`"b":{"entity":"Email","action":"delete","params":{"where":[]}},"c":{"0":"Email","entity":"Phone","action":"get"},"d":7}`)
-	want := []string{"[a] 4 Contact.get", "  [a] 4 Note.create", "[b] 4 Email.delete", "[c] 4 ~.get", "[d] 4 ~.~"}
-	got := collect(func(v func(Subcall) bool) bool { return WalkV4Batch(calls, v) })
-	if !sameLines(got, want) {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	cases := []struct {
+		name, calls string
+		want        []string
+	}{
+		{"a list, named arguments, a PHP error, no array",
+			`{"a":["Contact","get",{"chain":{"n":["Note","create"]}}],` +
+				`"b":{"entity":"Email","action":"delete","params":{"where":[]}},"c":{"0":"Email","entity":"Phone","action":"get"},"d":7}`,
+			[]string{"[a] 4 Contact.get", "  [a] 4 Note.create", "[b] 4 Email.delete", "[c] 4 ~.~", "[d] 4 ~.~"}},
+		{"integer keys bind by order, not by value", `{"a":{"1":"Note","0":"create","2":{}}}`, []string{"[a] 4 Note.create"}},
+		{"a gap in the keys: the third argument is params",
+			`{"a":{"0":"Contact","1":"get","3":{"limit":1,"chain":{"x":["Note","create",{"values":{"note":"pwned"}}]}}}}`,
+			[]string{"[a] 4 Contact.get", "  [a] 4 Note.create"}},
+		{"negative and large keys are positional too", `{"a":{"-1":"Note","7":"delete","9":{"chain":{"x":["Email","create"]}}}}`,
+			[]string{"[a] 4 Note.delete", "  [a] 4 Email.create"}},
+		{"extra positional arguments are dropped", `[["Note","get",{},"id",{"chain":1},5]]`, []string{"[0] 4 Note.get"}},
+		{"named arguments in any order", `[{"params":{"chain":{"x":["Email","delete"]}},"action":"get","entity":"Note"}]`,
+			[]string{"[0] 4 Note.get", "  [0] 4 Email.delete"}},
+		{"positional then named", `[{"0":"Note","action":"create","index":"id"}]`, []string{"[0] 4 Note.create"}},
+		{"a positional argument after a named one", `[{"entity":"Note","0":"create"}]`, []string{"[0] 4 ~.~"}},
+		{"a named argument over a positional one", `[{"0":"Contact","1":"get","action":"delete"}]`, []string{"[0] 4 ~.~"}},
+		{"names are case-sensitive", `[{"Entity":"Note","action":"delete"}]`, []string{"[0] 4 ~.~"}},
+		{"an unknown named argument", `[{"entity":"Note","action":"get","chain":{"x":["Email","delete"]}}]`, []string{"[0] 4 ~.~"}},
+		{"a numeric string key is a name", `[{"00":"Note","1":"get"}]`, []string{"[0] 4 ~.~"}},
+		{"too few arguments", `[["Note"]]`, []string{"[0] 4 ~.~"}},
+		{"a null name", `[[null,"get"]]`, []string{"[0] 4 ~.~"}},
+		{"params not an array", `[["Note","create","x"]]`, []string{"[0] 4 ~.~"}},
+		{"params null", `[["Note","create",null]]`, []string{"[0] 4 ~.~"}},
+		{"a number for a name", `[[5,"get"]]`, []string{"[0] 4 ~.get"}},
+		{"a $ name is literal in a batch", `[["$x","get"]]`, []string{"[0] 4 $x.get"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			calls := jsonArray(t, tc.calls)
+			got := collect(func(v func(Subcall) bool) bool { return WalkV4Batch(calls, v) })
+			if !sameLines(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
 	}
 }
 

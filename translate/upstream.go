@@ -42,6 +42,11 @@ type UpstreamConfig struct {
 	// caller sets the upstream identity itself (the Caddy handler sends
 	// the authenticated principal's, authx.UpstreamIdentity).
 	OmitCredentials bool
+	// MaxBodyBytes, when positive, bounds the body of the request built
+	// for an APIv4 call: a larger one is ErrUpstreamTooLarge. PHP empties
+	// $_POST for a body past its post_max_size, and CiviCRM would then run
+	// what the query alone says.
+	MaxBodyBytes int64
 }
 
 // UpstreamRequest is the modern request to send. Path and RawQuery are
@@ -64,6 +69,10 @@ type UpstreamRequest struct {
 // ErrRoutingParamCollision: the configured verbose endpoint's routing
 // parameter would overwrite an API parameter of the same name.
 var ErrRoutingParamCollision = errors.New("translate: API parameter collides with an upstream routing parameter")
+
+// ErrUpstreamTooLarge: the request CiviCRM would get has a body larger than
+// UpstreamConfig.MaxBodyBytes; the client gets a 413.
+var ErrUpstreamTooLarge = errors.New("translate: the request to CiviCRM would be larger than max_body_size")
 
 // credentialHeaders are the headers AuthX reads credentials and site keys
 // from (plus the afform page token).
@@ -137,7 +146,7 @@ func (u *UpstreamRequest) copy() *UpstreamRequest {
 func buildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	if call.API4 != nil {
 		// APIv4 is not translated (api4.go); only the identity is Civigate's.
-		return buildUpstreamAPI4(call), nil
+		return buildUpstreamAPI4(call, cfg.MaxBodyBytes)
 	}
 	endpoint := cfg.Endpoint
 	if endpoint == "" {
@@ -216,7 +225,7 @@ func buildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	if c == inBody {
 		req.RawQuery = routeQuery
 		var ct string
-		req.Body, ct, err = multipartParams(fields, apiParams, plan, call.jsonBytes)
+		req.Body, ct, err = multipartParams(fields, "json", apiParams, plan, call.jsonBytes)
 		if err != nil {
 			return nil, err
 		}

@@ -412,12 +412,13 @@ func eachField(k string, v any, f func(name []byte, value string)) {
 	walk(append(name, k...), v)
 }
 
-// multipartParams writes fields, then json= and the parameters sent as
-// fields, as a multipart/form-data body, which PHP registers byte for
-// byte. A value holding the boundary (a client can send the fixed one)
-// means another try with a random one. sizeHint is the JSON's expected
-// size.
-func multipartParams(fields []upstreamField, params *Array, plan fieldsPlan, sizeHint int) ([]byte, string, error) {
+// multipartParams writes fields, then the parameters' JSON under
+// jsonName (json= for APIv3; APIv4's params or calls; "": none) and the
+// parameters sent as fields, as a multipart/form-data body, which PHP
+// registers byte for byte. A value holding the boundary (a client can send
+// the fixed one) means another try with a random one. sizeHint is the
+// JSON's expected size.
+func multipartParams(fields []upstreamField, jsonName string, params *Array, plan fieldsPlan, sizeHint int) ([]byte, string, error) {
 	boundary := multipartBoundary
 	for {
 		n := 512 + sizeHint + sizeHint/16 + plan.bytes
@@ -443,14 +444,16 @@ func multipartParams(fields []upstreamField, params *Array, plan fieldsPlan, siz
 			part([]byte(f.name))
 			value(f.value)
 		}
-		part([]byte("json"))
-		start := len(b)
-		var err error
-		if b, err = appendParamsJSON(b, params, plan); err != nil {
-			return nil, "", err
+		if jsonName != "" {
+			part([]byte(jsonName))
+			start := len(b)
+			var err error
+			if b, err = appendParamsJSON(b, params, plan); err != nil {
+				return nil, "", err
+			}
+			clash = clash || bytes.Contains(b[start:], []byte(boundary))
+			b = append(b, "\r\n"...)
 		}
-		clash = clash || bytes.Contains(b[start:], []byte(boundary))
-		b = append(b, "\r\n"...)
 		for i, asFields := range plan.asFields {
 			if asFields {
 				eachField(params.Key(i), params.Value(i), func(name []byte, v string) {

@@ -282,6 +282,12 @@ func TestAPI4Batch(t *testing.T) {
 		{`not json`, "[]", 200},
 		{`[]`, "[]", 200},
 		{`[["Contact","get",{"select":["id"],"where":[["id","=",203]]},"id"]]`, `[{"values":{"203":{"id":203}}`, 200},
+		// call_user_func_array binds integer keys by their order, not
+		// their values (checked against PHP 8.2).
+		{`{"a":{"1":"Contact","0":"get","2":{"select":["id"],"where":[["id","=",203]]}}}`, `{"a":{"values":[{"id":203}],"entity":"Contact"`, 200},
+		{`{"a":{"0":"Contact","1":"get","3":{"select":["id"],"where":[["id","=",203]]}}}`, `{"a":{"values":[{"id":203}],"entity":"Contact"`, 200},
+		{`{"a":{"0":"Contact","entity":"Note","action":"get"}}`, "Named parameter $entity overwrites previous argument", 500},
+		{`{"a":{"entity":"Contact","0":"get"}}`, "Cannot use positional argument after named argument", 500},
 	} {
 		status, body, _ := a.do("POST", "/civicrm/ajax/api4", url.Values{"calls": {c.calls}}, a.admin()...)
 		if status != c.status || !strings.Contains(body, c.want) {
@@ -389,5 +395,54 @@ func TestAPI4Concurrent(t *testing.T) {
 	}
 	if _, out := a.call("Email", "get", `{"select":["row_count"],"where":[["email","=","c@example.org"]]}`); out["count"] != float64(20) {
 		t.Errorf("%v emails created concurrently through APIv3, want 20", out["count"])
+	}
+}
+
+// What PHP puts in the variables the page reads: retrieve()'s "amp;"
+// aliases, post_max_size emptying $_POST (the query's params then run),
+// and, where php.ini sets no request_order, the cookies in $_REQUEST.
+func TestAPI4RequestVariables(t *testing.T) {
+	a := newAPI4Site(t)
+	one := `{"select":["id"],"where":[["id","=",203]]}`
+	for _, alias := range []string{"amp;params", "paramp;ams", "amp;amp;params"} {
+		status, body, _ := a.do("GET", "/civicrm/ajax/api4/Contact/get?"+alias+"="+url.QueryEscape(one), nil, a.admin()...)
+		if status != 200 || !strings.HasPrefix(body, `{"values":[{"id":203}]`) {
+			t.Errorf("%s: %d %.200s", alias, status, body)
+		}
+	}
+
+	small := New(Options{Fixture: FixtureAPI4, PostMaxSize: 1000})
+	srv := httptest.NewServer(small)
+	defer srv.Close()
+	form := "params=" + url.QueryEscape(`{"select":["id"],"where":[["id","=",1]],"x":"`+strings.Repeat("y", 1000)+`"}`)
+	req, _ := http.NewRequest("POST", srv.URL+"/civicrm/ajax/api4/Contact/get?params="+url.QueryEscape(one), strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Civi-Auth", "Bearer "+small.Admin().APIKey)
+	resp, err := replayClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.HasPrefix(string(body), `{"values":[{"id":203}]`) {
+		t.Errorf("past post_max_size the query's params run: %s", body)
+	}
+
+	for order, want := range map[string]string{"": `{"values":[{"id":1}]`, "GPC": `{"values":[{"id":203}]`} {
+		sim := New(Options{Fixture: FixtureAPI4, RequestOrder: order})
+		srv := httptest.NewServer(sim)
+		req, _ := http.NewRequest("GET", srv.URL+"/civicrm/ajax/api4/Contact/get?params="+url.QueryEscape(`{"select":["id"],"where":[["id","=",1]]}`), nil)
+		req.Header.Set("X-Civi-Auth", "Bearer "+sim.Admin().APIKey)
+		req.Header.Set("Cookie", "SESS=1; params="+url.PathEscape(one))
+		resp, err := replayClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if !strings.HasPrefix(string(body), want) {
+			t.Errorf("request_order %q: %s", order, body)
+		}
 	}
 }

@@ -67,17 +67,18 @@ func menuPath(seg []string, menu ...string) bool {
 	return true
 }
 
-// parseAPI4Request is $_GET and, for POST only, $_POST from a urlencoded
-// or multipart body; any other body (JSON) is invisible to PHP (read-42,
-// write-26). AuthX's own parameters are gone before the page runs.
-func parseAPI4Request(r *http.Request) *request {
+// parseAPI4Request is $_GET and, for POST only (and within post_max_size),
+// $_POST from a urlencoded or multipart body; any other body (JSON) is
+// invisible to PHP (read-42, write-26). AuthX's own parameters are gone
+// before the page runs.
+func (s *Simulator) parseAPI4Request(r *http.Request) *request {
 	q := &request{r: r, get: translate.NewArray(), post: translate.NewArray()}
 	_ = translate.ParseQuery(q.get, r.URL.RawQuery, translate.DefaultLimits)
-	if r.Method == http.MethodPost && r.Body != nil {
+	if r.Method == http.MethodPost && r.Body != nil && s.postRead(r) {
 		mt, mp, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 		switch mt {
 		case "application/x-www-form-urlencoded":
-			body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+			body, _ := io.ReadAll(r.Body)
 			_ = translate.ParseQuery(q.post, string(body), translate.DefaultLimits)
 		case "multipart/form-data":
 			if mr, err := r.MultipartReader(); err == nil && mp["boundary"] != "" {
@@ -90,7 +91,7 @@ func parseAPI4Request(r *http.Request) *request {
 					if part.FileName() != "" {
 						continue // $_FILES
 					}
-					v, _ := io.ReadAll(io.LimitReader(part, 8<<20))
+					v, _ := io.ReadAll(part)
 					if b.Len() > 0 {
 						b.WriteByte('&')
 					}
@@ -101,6 +102,7 @@ func parseAPI4Request(r *http.Request) *request {
 		}
 	}
 	q.req = translate.MergeRequest(q.get, q.post)
+	s.withCookies(q)
 	return q
 }
 
@@ -133,7 +135,7 @@ var statelessFlows = map[string]bool{"xheader": true, "param": true, "legacyrest
 // serveAPI4 is CRM_Api4_Page_AJAX::run after AuthX: the CSRF check (400),
 // the GET check (405), then one call or a batch.
 func (s *Simulator) serveAPI4(w http.ResponseWriter, r *http.Request, seg []string) {
-	q := parseAPI4Request(r)
+	q := s.parseAPI4Request(r)
 	p, ok := s.api4Authenticate(w, q)
 	if !ok {
 		return
@@ -200,10 +202,11 @@ func (s *Simulator) fatalPage(w http.ResponseWriter, r *http.Request, msg string
 	writeBody(w, http.StatusInternalServerError, "text/html; charset=UTF-8", []byte(page))
 }
 
-// stringParam is CRM_Utils_Request::retrieve($name, 'String'): the
-// value, NULL (ok false) when absent or not a string.
+// stringParam is CRM_Utils_Request::retrieve($name, 'String') (an "amp;"
+// alias for a missing name included): the value, NULL (ok false) when
+// absent or not a string.
 func stringParam(a *arr, name string) (string, bool) {
-	v, ok := a.Get(name)
+	v, ok := retrieve(a, name)
 	if !ok {
 		return "", false
 	}
@@ -253,10 +256,7 @@ func (c *v4Ctx) single(q *request, entity, action string, status *int) (any, *v4
 			}
 		}
 	}
-	var index any
-	if v, ok := stringParam(q.req, "index"); ok {
-		index = v
-	}
+	index, _ := retrieve(q.req, "index") // 'String' lets an array through
 	return c.execute(entity, action, params, index, status)
 }
 
@@ -290,22 +290,27 @@ func (c *v4Ctx) batch(q *request, status *int) (any, *v4Err) {
 }
 
 // executeArgs binds a batch call to execute(string $entity, string
-// $action, array $params = [], $index = NULL) as call_user_func_array
-// does: positional, or named by string keys.
+// $action, array $params = [], $index = NULL) as PHP 8's
+// call_user_func_array does: integer keys are positional arguments in the
+// array's order (whatever their values), string keys named ones, which
+// must come after them and name a parameter not given yet; extra
+// positional arguments are dropped. Every failure is an Error PHP does
+// not catch: the page dies (after the calls before it ran).
 func executeArgs(call *arr) ([4]any, *v4Err) {
 	names := []string{"entity", "action", "params", "index"}
 	var args [4]any
 	set := [4]bool{}
 	fail := func(msg string) ([4]any, *v4Err) { return args, &v4Err{fatal: true, msg: msg} }
-	named := false
+	named, next := false, 0
 	for i := 0; i < call.Len(); i++ {
 		k := call.Key(i)
 		pos := -1
-		if n, isInt := translate.IntKey(k); isInt {
+		if _, isInt := translate.IntKey(k); isInt {
 			if named {
-				return fail("Cannot use positional argument after named argument during unpacking")
+				return fail("Cannot use positional argument after named argument")
 			}
-			pos = int(n)
+			pos = next
+			next++
 		} else {
 			named = true
 			for j, name := range names {
@@ -315,6 +320,9 @@ func executeArgs(call *arr) ([4]any, *v4Err) {
 			}
 			if pos < 0 {
 				return fail("Unknown named parameter $" + k)
+			}
+			if set[pos] {
+				return fail("Named parameter $" + k + " overwrites previous argument")
 			}
 		}
 		if pos >= 0 && pos < 4 {

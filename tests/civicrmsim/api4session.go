@@ -111,7 +111,7 @@ func noSession(w http.ResponseWriter) {
 // _authx credential (a JWT by default; authx_login_cred is jwt and pass)
 // of a contact with a user and logs a new session in (obs auth-38).
 func (s *Simulator) serveAuthxLogin(w http.ResponseWriter, r *http.Request) {
-	q := parseAPI4Request(r)
+	q := s.parseAPI4Request(r)
 	cred := q.authxParam("_authx")
 	p, rej := s.check("login", cred, r.Header.Get("X-Civi-Key"))
 	switch {

@@ -198,7 +198,7 @@ func (s *Simulator) check(flow, cred, siteKey string) (*principal, *rejection) {
 // serveAuthxID is civicrm/authx/id: a public route that reports who the
 // request authenticated as.
 func (s *Simulator) serveAuthxID(w http.ResponseWriter, r *http.Request) {
-	q := parseRequest(r)
+	q := s.parseRequest(r)
 	p, rej := s.authenticate(q, false)
 	if rej != nil {
 		rej.write(w)

@@ -23,11 +23,11 @@ type request struct {
 	legacyForm bool             // extern/rest.php
 }
 
-func parseRequest(r *http.Request) *request {
+func (s *Simulator) parseRequest(r *http.Request) *request {
 	q := &request{r: r, get: translate.NewArray(), post: translate.NewArray()}
 	_ = translate.ParseQuery(q.get, r.URL.RawQuery, translate.DefaultLimits)
 	var body *translate.Array
-	if r.Method == http.MethodPost && r.Body != nil {
+	if r.Method == http.MethodPost && r.Body != nil && s.postRead(r) {
 		raw, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 		ct := r.Header.Get("Content-Type")
 		translate.ParsePost(q.post, ct, raw, translate.DefaultLimits)
@@ -39,6 +39,7 @@ func parseRequest(r *http.Request) *request {
 	}
 	q.req = translate.MergeRequest(q.get, q.post)
 	q.export = q.req
+	s.withCookies(q)
 	if body != nil {
 		q.export = translate.MergeRequest(q.req, body)
 	}
@@ -97,7 +98,7 @@ func clientIP(r *http.Request) string {
 // needed, a NULL entity or action reaching civicrm_api()), the answer is
 // PHP's: HTTP 500 with an empty body.
 func (s *Simulator) serveExtern(w http.ResponseWriter, r *http.Request) {
-	q := parseRequest(r)
+	q := s.parseRequest(r)
 	q.legacyForm = true
 	// loadCMSBootstrap(): $q = $requestParams['q'] ?? ''; explode('/', $q).
 	qv, _ := q.export.Get("q")
@@ -131,7 +132,12 @@ func (s *Simulator) serveExtern(w http.ResponseWriter, r *http.Request) {
 			s.output(w, q, restError("Failed to authenticate key"))
 			return
 		}
-		apiKey := scalarString(q.req, "api_key")
+		// retrieve('api_key', 'String', …, 'REQUEST'): an "amp;" alias too.
+		apiKeyV, _ := retrieve(q.req, "api_key")
+		apiKey := ""
+		if _, isArr := apiKeyV.(*translate.Array); !isArr && apiKeyV != nil {
+			apiKey = translate.PHPString(apiKeyV)
+		}
 		if emptyValue(apiKey) {
 			s.output(w, q, restError("FATAL: mandatory param 'api_key' (user key) missing"))
 			return
@@ -181,7 +187,7 @@ func (s *Simulator) serveExtern(w http.ResponseWriter, r *http.Request) {
 // serveAjax is civicrm/ajax/rest: AuthX, the route permission, then
 // ajax(): the CSRF check, fnName or entity and action, batches.
 func (s *Simulator) serveAjax(w http.ResponseWriter, r *http.Request) {
-	q := parseRequest(r)
+	q := s.parseRequest(r)
 	p, rej := s.authenticate(q, true)
 	if rej != nil {
 		rej.write(w)

@@ -78,6 +78,15 @@ type Options struct {
 	// hands civicrm_api(), with the parameters buildParamList built: what
 	// the tests compare between extern/rest.php and civicrm/ajax/rest.
 	OnCall func(entity, action string, params *translate.Array)
+	// PostMaxSize is php.ini's post_max_size in bytes: PHP leaves $_POST
+	// empty for a POST whose Content-Length is larger. 0: PHP's default,
+	// 8M (8 MiB).
+	PostMaxSize int64
+	// RequestOrder is php.ini's request_order: "" is "GP" (php.ini's
+	// shipped value); "GPC" is what PHP does where php.ini sets none
+	// (variables_order EGPCS): the cookies are in $_REQUEST too, over the
+	// query and the form.
+	RequestOrder string
 }
 
 // User is an account of the simulated site: a contact, optionally with a
