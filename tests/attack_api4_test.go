@@ -226,7 +226,7 @@ func TestAPI4EscapesThroughCaddy(t *testing.T) {
 		// 1. call_user_func_array binds a batch member's integer keys by
 		// their order: "3" is the third argument, params.
 		{class: "batch argument order: params given as key 3", policy: policy,
-			req: calls(`{"a":{"0":"Contact","1":"get","3":{"limit":1,"chain":{"x":["Note","create",{"values":{"entity_id":"$id","note":"MARK"}}]}}}}`),
+			req:     calls(`{"a":{"0":"Contact","1":"get","3":{"limit":1,"chain":{"x":["Note","create",{"values":{"entity_id":"$id","note":"MARK"}}]}}}}`),
 			refused: true, status: 403},
 		{class: "batch argument order: keys out of order", policy: noNotes,
 			req:     calls(`{"a":{"1":"Note","0":"create","2":{"values":{"entity_id":203,"note":"MARK"}}}}`),
