@@ -340,16 +340,12 @@ func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
 	if translate.EncodedBody(r.Header) {
 		return &routeRefusal // cannot be scanned (see serveUnrecognised)
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, h.MaxBodyBytes+1))
-	// Whatever was read goes back in front of the rest of the body.
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(bytes.NewReader(body), r.Body), r.Body}
+	// Read once: the parser takes the same bytes.
+	body, tooBig, err := translate.ReadWholeBody(r, h.MaxBodyBytes)
 	switch {
 	case err != nil:
 		return &routeRefusal // unreadable: not passed on unchecked
-	case int64(len(body)) > h.MaxBodyBytes:
+	case tooBig:
 		return &translate.Reply{
 			Status:      http.StatusRequestEntityTooLarge,
 			ContentType: "application/json",

@@ -46,6 +46,7 @@ func TestAttackParse(t *testing.T) {
 	// APIv4's envelope: as many one-member arrays as 8 MiB take, none of
 	// them a field the envelope reads.
 	manyVars := strings.Repeat("a[]=1&", (maxBody-1)/6)
+	heavy4 := url.QueryEscape(`{"where":[["display_name","=","` + strings.Repeat(`{}[]:,\/<>`, 250_000) + `"]]}`)
 	heavy := url.QueryEscape(`{"id":"2","note":"` + strings.Repeat(`{}[]:,\/<>`, 250_000) + `"}`)
 
 	type row struct {
@@ -82,6 +83,11 @@ func TestAttackParse(t *testing.T) {
 			status: 200, answer: `{"is_error":1,"0":"error_message","1":"Unable to decode supplied JSON."}`},
 		{class: "pre-auth parse: APIv4, no credential, 1.4 million a[]=1", method: "POST", path: "/civicrm/ajax/api4/Contact/get",
 			ct: "application/x-www-form-urlencoded", body: manyVars, status: 401, answer: `"error_code":401`, maxAlloc: 2},
+		{class: "pre-auth parse: APIv4, no credential, the same as multipart/form-data", method: "POST", path: "/civicrm/ajax/api4/Contact/get",
+			ct: "multipart", body: "params=" + strings.Repeat("[", maxBody-400), status: 401, answer: `"error_code":401`, maxAlloc: 2},
+		{class: "upstream amplification: APIv4, 2.5 MiB of params that URL-encoding triples", method: "POST", path: "/civicrm/ajax/api4/Contact/get",
+			ct: "application/x-www-form-urlencoded", body: "_authx=Bearer+" + up.APIKey + "&_authxSiteKey=" + sk + "&params=" + heavy4,
+			status: 200, answer: `"values":[]`, maxUpstream: 1.01},
 		{class: "upstream amplification: 6 MiB of JSON that URL-encoding triples", method: "POST", query: "?json=1" + good,
 			ct: "application/x-www-form-urlencoded", body: "entity=Contact&action=get&json=" + heavy,
 			status: 200, answer: `"is_error":0`, maxUpstream: 1.01},
@@ -91,7 +97,7 @@ func TestAttackParse(t *testing.T) {
 			body, ct := []byte(tc.body), tc.ct
 			if ct == "multipart" {
 				body, ct = asMultipart(t, tc.body)
-				if extra := len(body) - len(tc.body); extra > 0 {
+				if extra := len(body) - len(tc.body); extra > 0 && tc.body == worst {
 					body, ct = asMultipart(t, emptyArrays(maxBody-1-extra))
 				}
 			}
@@ -157,14 +163,18 @@ func asMultipart(t *testing.T, form string) ([]byte, string) {
 func upstreamSize(up *stubCiviCRM) (size, jsonSize int) {
 	reqs, bodies := up.seen()
 	for i, r := range reqs {
-		if r.URL.Path != "/civicrm/ajax/rest" {
+		field := "json" // APIv3's modern call; APIv4's is params
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/civicrm/ajax/api4/"):
+			field = "params"
+		case r.URL.Path != "/civicrm/ajax/rest":
 			continue
 		}
 		fields := translate.NewArray()
 		translate.ParsePost(fields, r.Header.Get("Content-Type"), []byte(bodies[i]), translate.DefaultLimits)
-		json := fields.String("json")
+		json := fields.String(field)
 		if json == "" {
-			json = r.URL.Query().Get("json")
+			json = r.URL.Query().Get(field)
 		}
 		size, jsonSize = len(bodies[i])+len(r.URL.RawQuery), len(json)
 	}

@@ -58,6 +58,9 @@ func (s *stubCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "/civicrm/ajax/rest":
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, stubContactGet)
+	case "/civicrm/ajax/api4/Contact/get":
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"values":[],"entity":"Contact","action":"get","debug":null,"version":4,"count":0,"countFetched":0}`)
 	default:
 		http.NotFound(w, r)
 	}

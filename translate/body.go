@@ -32,35 +32,72 @@ func readBody(r *http.Request, form Form, max int64) (body []byte, tooBig bool) 
 	default:
 		return nil, false
 	}
-	src := io.Reader(r.Body)
-	if max > 0 {
-		src = io.LimitReader(r.Body, max+1)
+	if w, ok := r.Body.(*wholeBody); ok && w.Len() == len(w.b) {
+		// ReadWholeBody read it already: its bytes, not a copy.
+		r.Body = http.NoBody
+		return w.b, max > 0 && int64(len(w.b)) > max
 	}
-	// One buffer of the announced size (and a byte to see the end
-	// without growing it); a body of unknown size doubles its buffer.
-	size := 512
-	if n := r.ContentLength; n > 0 && (max <= 0 || n <= max) {
-		size = int(n) + 1
-	}
-	body = getBodyBuffer(size)
-	var err error
-	for {
-		if len(body) == cap(body) {
-			body = append(make([]byte, 0, 2*cap(body)), body...)
-		}
-		var n int
-		n, err = src.Read(body[len(body):cap(body)])
-		body = body[:len(body)+n]
-		if err != nil {
-			break
-		}
-	}
+	body, err := readAll(r, max)
 	r.Body = http.NoBody
-	if err != io.EOF {
+	if err != nil {
 		return body, false
 	}
 	return body, max > 0 && int64(len(body)) > max
 }
+
+// readAll reads r's body (at most max+1 bytes with max > 0) into one
+// buffer of the announced size (and a byte to see the end without growing
+// it); a body of unknown size doubles its buffer. err is nil at the
+// body's end.
+func readAll(r *http.Request, max int64) ([]byte, error) {
+	src := io.Reader(r.Body)
+	if max > 0 {
+		src = io.LimitReader(r.Body, max+1)
+	}
+	size := 512
+	if n := r.ContentLength; n > 0 && (max <= 0 || n <= max) {
+		size = int(n) + 1
+	}
+	body := getBodyBuffer(size)
+	for {
+		if len(body) == cap(body) {
+			body = append(make([]byte, 0, 2*cap(body)), body...)
+		}
+		n, err := src.Read(body[len(body):cap(body)])
+		body = body[:len(body)+n]
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return body, err
+		}
+	}
+}
+
+// ReadWholeBody reads r's body (up to max+1 bytes with max > 0) for a check
+// that must see all of it before the request is parsed (the CMS routing
+// scan on the APIv4 route), into the buffer ParseEnvelope would read it
+// into, and puts it back as r.Body: ParseEnvelope then takes those bytes as
+// they are. One copy of the body, not two (and not the doubling of
+// io.ReadAll). tooBig: it is longer than max. body must not be changed.
+func ReadWholeBody(r *http.Request, max int64) (body []byte, tooBig bool, err error) {
+	body, err = readAll(r, max)
+	if tooBig = max > 0 && int64(len(body)) > max; tooBig || err != nil {
+		putBodyBuffer(body)
+		return nil, tooBig, err
+	}
+	r.Body = &wholeBody{Reader: bytes.NewReader(body), b: body}
+	return body, false, nil
+}
+
+// wholeBody is a body ReadWholeBody read: a reader over b, which readBody
+// takes whole while nothing has read from it.
+type wholeBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (*wholeBody) Close() error { return nil }
 
 // Body buffers of requests refused before they were decoded are used
 // again (a flood of large bodies without a credential then makes no

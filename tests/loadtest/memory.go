@@ -32,6 +32,7 @@ type memCase struct {
 	Name     string
 	Target   bool   // held to memTarget (issue 12's worst case)
 	Query    string // credentials, appended to the legacy URL
+	Path     string // the APIv4 route instead of the legacy URL
 	Body     []byte
 	Requests int64
 	Answers  map[int]int64 // HTTP status → count
@@ -57,12 +58,19 @@ func bigStringBody() []byte {
 	return []byte(prefix + strings.Repeat(unit, (8<<20-1-len(prefix)-len(suffix))/len(unit)) + suffix)
 }
 
+// manyVarsBody is the APIv4 route's worst case before authentication:
+// as many one-member arrays as 8 MiB take (1.4 million a[]=1).
+func manyVarsBody() []byte {
+	return []byte(strings.Repeat("a[]=1&", (8<<20-1)/6))
+}
+
 func memCases(sk, ak string) []memCase {
 	good := "&key=" + sk + "&api_key=" + ak
 	worst := worstBody()
 	return []memCase{
 		{Name: "no credential, 2.8 million empty arrays", Target: true, Body: worst},
 		{Name: "valid credential, 2.8 million empty arrays", Target: true, Query: good, Body: worst},
+		{Name: "APIv4, no credential, 1.4 million a[]=1", Target: true, Path: "/civicrm/ajax/api4/Contact/get", Body: manyVarsBody()},
 		// For comparison: the most a caller with a valid credential can
 		// make Civigate hold (README, "Memory").
 		{Name: "valid credential, an 8 MiB string decoded and forwarded", Query: good, Body: bigStringBody()},
@@ -124,6 +132,9 @@ http://127.0.0.1:%d {
 		return err
 	}
 	target := fmt.Sprintf("http://127.0.0.1:%d/sites/all/modules/civicrm/extern/rest.php?json=1%s", port, c.Query)
+	if c.Path != "" {
+		target = fmt.Sprintf("http://127.0.0.1:%d%s", port, c.Path)
+	}
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: memConns}}
 	post := func(body []byte) (int, error) {
 		resp, err := client.Post(target, "application/x-www-form-urlencoded", bytes.NewReader(body))
