@@ -72,7 +72,10 @@ type Handler struct {
 	RedisPrefix string `json:"redis_prefix,omitempty"`
 
 	// MaxQueryBytes and MaxBodyBytes bound what Civigate parses; larger
-	// requests get an APIv3-shaped 414/413. Defaults: 64 KiB and 8 MiB.
+	// requests get a 414/413 in their API's shape. MaxBodyBytes also bounds
+	// the body of an APIv4 call sent upstream (it should not exceed PHP's
+	// post_max_size, past which PHP empties $_POST). Defaults: 64 KiB and
+	// 8 MiB.
 	MaxQueryBytes int   `json:"max_query_bytes,omitempty"`
 	MaxBodyBytes  int64 `json:"max_body_bytes,omitempty"`
 
