@@ -170,9 +170,9 @@ func decodeAPI4Object(v any) *Array {
 // call's params (spec §2.1).
 func mergesIntoAPI4(k string, routing []string) bool {
 	switch {
-	case k == "q" || k == "" || k[0] == '_' || isCredentialParam(k) || isRetrievedOrAlias(k):
-		// isRetrievedOrAlias: params, index and what stands in for them
-		// (no action declares a name holding ";").
+	case k == "params" || k == "index" || k == "q" || k == "" || k[0] == '_' || isCredentialParam(k) || isRetrieveAliasOfAny(k):
+		// An alias of params or index stands in for them (Retrieve); no
+		// action declares a name holding ";", and none goes upstream.
 		return false
 	}
 	for _, r := range routing {

@@ -1,6 +1,9 @@
 package translate
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // CiviCRM reads some request variables through CRM_Utils_Request::retrieve,
 // whose getValue takes, when the name itself is not set, a key with
@@ -34,15 +37,10 @@ var requestVars = [...]string{"params", "index", "calls", "json"}
 // APIv3 call itself (reservedParams), or an alias getValue would take for
 // one it retrieves.
 func IsRequestVar(name string) bool {
-	if isCredentialParam(name) || isEnvelopeField(name) || isReservedParam(name) || isRetrievedOrAlias(name) {
+	if isCredentialParam(name) || isEnvelopeField(name) || isReservedParam(name) || isRetrieveAliasOfAny(name) {
 		return true
 	}
-	for _, v := range requestVars {
-		if name == v {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(requestVars[:], name) || slices.Contains(retrievedVars[:], name)
 }
 
 // IsRetrieveAlias reports whether getValue could take key's value for
@@ -69,11 +67,11 @@ func withoutAmp(s string) string {
 	return string(b)
 }
 
-// isRetrievedOrAlias reports whether key is one of retrievedVars or an
-// alias of one.
-func isRetrievedOrAlias(key string) bool {
+// isRetrieveAliasOfAny reports whether key is an alias of one of
+// retrievedVars.
+func isRetrieveAliasOfAny(key string) bool {
 	for _, v := range retrievedVars {
-		if key == v || IsRetrieveAlias(key, v) {
+		if IsRetrieveAlias(key, v) {
 			return true
 		}
 	}
