@@ -154,16 +154,7 @@ func TestAPI4AttacksThroughCaddy(t *testing.T) {
 				}
 				before := reached.Load()
 				got := doReq(t, r)
-				hit := reached.Load() != before
-				switch {
-				case rw.refused && hit:
-					t.Errorf("%s: reached CiviCRM (%d %s)", rw.class, got.status, got.body)
-				case !rw.refused && !hit:
-					t.Errorf("%s: refused at the edge (%d %s)", rw.class, got.status, got.body)
-				}
-				if rw.status != 0 && got.status != rw.status || !strings.Contains(got.body, rw.has) {
-					t.Errorf("%s: got %d %s, want %d with %q", rw.class, got.status, got.body, rw.status, rw.has)
-				}
+				judgeAPI4Row(t, rw.class, rw.refused, reached.Load() != before, got, rw.status, rw.has)
 			}
 		})
 	}
@@ -357,16 +348,7 @@ func TestAPI4EscapesThroughCaddy(t *testing.T) {
 				lastQuery.Store("")
 				before := reached.Load()
 				got := doReq(t, r)
-				hit := reached.Load() != before
-				switch {
-				case rw.refused && hit:
-					t.Errorf("%s: reached CiviCRM (%d %.300s)", rw.class, got.status, got.body)
-				case !rw.refused && !hit:
-					t.Errorf("%s: refused at the edge (%d %.300s)", rw.class, got.status, got.body)
-				}
-				if got.status != rw.status || !strings.Contains(got.body, rw.has) {
-					t.Errorf("%s: got %d %.300s, want %d with %q", rw.class, got.status, got.body, rw.status, rw.has)
-				}
+				judgeAPI4Row(t, rw.class, rw.refused, reached.Load() != before, got, rw.status, rw.has)
 				if rw.upstream != nil {
 					if complaint := rw.upstream(lastQuery.Load().(string)); complaint != "" {
 						t.Errorf("%s: %s", rw.class, complaint)
@@ -381,3 +363,19 @@ func TestAPI4EscapesThroughCaddy(t *testing.T) {
 }
 
 const formCT = "application/x-www-form-urlencoded"
+
+// judgeAPI4Row checks one row's exchange: a refused row never reached
+// CiviCRM's APIv4 route, an admitted one did, and the answer has the
+// status (0: any) and text wanted.
+func judgeAPI4Row(t *testing.T, class string, refused, reached bool, got answer, status int, has string) {
+	t.Helper()
+	switch {
+	case refused && reached:
+		t.Errorf("%s: reached CiviCRM (%d %.300s)", class, got.status, got.body)
+	case !refused && !reached:
+		t.Errorf("%s: refused at the edge (%d %.300s)", class, got.status, got.body)
+	}
+	if status != 0 && got.status != status || !strings.Contains(got.body, has) {
+		t.Errorf("%s: got %d %.300s, want %d with %q", class, got.status, got.body, status, has)
+	}
+}

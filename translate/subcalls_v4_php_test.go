@@ -1,18 +1,12 @@
 package translate
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/civigate/civigate/internal/phptest"
 )
 
 // The APIv4 batch and chain walk against PHP itself: each batch member is
@@ -65,7 +59,6 @@ while (($line = fgets(STDIN)) !== FALSE) {
 `
 
 func TestWalkV4BatchMatchesPHP(t *testing.T) {
-	php := phptest.Path(t)
 	rng := rand.New(rand.NewPCG(14, 1))
 	inputs := []string{
 		`{"a":{"0":"Contact","1":"get","3":{"limit":1,"chain":{"x":["Note","create",{"values":{"note":"pwned"}}]}}}}`,
@@ -76,25 +69,7 @@ func TestWalkV4BatchMatchesPHP(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		inputs = append(inputs, genV4Batch(rng))
 	}
-	dir := t.TempDir()
-	script := filepath.Join(dir, "v4walk.php")
-	if err := os.WriteFile(script, []byte(phpV4WalkModel), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var in bytes.Buffer
-	for _, s := range inputs {
-		in.WriteString(hex.EncodeToString([]byte(s)) + "\n")
-	}
-	cmd := exec.Command(php, "-n", "-d", "error_reporting=0", "-d", "display_errors=0", script)
-	cmd.Stdin = &in
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("php: %v", err)
-	}
-	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
-	if len(lines) != len(inputs) {
-		t.Fatalf("php answered %d lines for %d inputs", len(lines), len(inputs))
-	}
+	lines := runPHPLines(t, phpV4WalkModel, inputs)
 	for i, js := range inputs {
 		calls := decodeAPI4Object(js)
 		var got []string
