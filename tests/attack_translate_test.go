@@ -43,6 +43,10 @@ func TestAttackTranslateUpstreamCarriesNoCredential(t *testing.T) {
 		{"AuthX parameters in a WordPress REST PUT body", "PUT", wp, form.Encode(), nil},
 		{"AuthX parameters beside extern/rest.php keys", "POST", inst.URL + "/sites/all/modules/civicrm/extern/rest.php", form.Encode(), nil},
 		{"AuthX parameters beside extern/rest.php keys in the query", "GET", inst.URL + "/sites/all/modules/civicrm/extern/rest.php?" + form.Encode(), "", nil},
+		// extern/rest.php reads api_key through CRM_Utils_Request::retrieve,
+		// which takes a key holding "amp;" for it (URLs written with &amp;).
+		{"an amp;api_key alias beside extern/rest.php's key", "GET", inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" +
+			url.QueryEscape(sk) + "&amp;api_key=" + url.QueryEscape(ak), "", nil},
 	}
 	for _, row := range rows {
 		t.Run(row.class, func(t *testing.T) {
