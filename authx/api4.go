@@ -3,6 +3,7 @@ package authx
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -67,7 +68,25 @@ func (r *Rejection) api4Reply() translate.Reply {
 	switch r.Reason {
 	case ReasonInvalid, ReasonExpired, ReasonSiteKey, ReasonNoUser:
 		// AuthX's reject(): what CiviCRM itself answers.
-		return translate.Reply{Status: 401, ContentType: "text/plain;charset=UTF-8", Body: []byte("HTTP 401 " + r.Message)}
+		return authxReject(401, r.Message)
 	}
 	return translate.API4Error(r.HTTPStatus(), r.Message)
+}
+
+// authxReply renders a rejection for a request to one of AuthX's own
+// routes: AuthX's reject() shape, 401 text/plain "HTTP 401 <message>",
+// where CiviCRM would refuse, and the same shape with Civigate's status
+// where only Civigate does (429, 503).
+func (r *Rejection) authxReply() translate.Reply {
+	status := r.HTTPStatus()
+	switch r.Reason {
+	case ReasonInvalid, ReasonExpired, ReasonSiteKey, ReasonNoUser:
+		status = 401
+	}
+	return authxReject(status, r.Message)
+}
+
+// authxReject is AuthX's reject(): text/plain "HTTP <status> <message>".
+func authxReject(status int, msg string) translate.Reply {
+	return translate.Reply{Status: status, ContentType: "text/plain;charset=UTF-8", Body: []byte("HTTP " + strconv.Itoa(status) + " " + msg)}
 }

@@ -51,6 +51,9 @@ type HTTPResolver struct {
 	// user_id:null for a contact without a CMS user instead of a guard
 	// failure, and we can say which it was.
 	SiteKey string
+	// Header holds extra headers sent with every question (Civigate's
+	// subrequest token, see Authenticator.SubrequestToken).
+	Header http.Header
 }
 
 // NewHTTPResolver builds a resolver for a CiviCRM at baseURL (scheme://host[/prefix]).
@@ -98,6 +101,9 @@ func (r *HTTPResolver) ask(ctx context.Context, scheme, value, siteKey string) (
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
 	if err != nil {
 		return Identity{}, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	for name, values := range r.Header {
+		req.Header[name] = values
 	}
 	req.Header.Set("X-Civi-Auth", scheme+" "+value)
 	if siteKey != "" {

@@ -170,6 +170,14 @@ func New(cfg Config) (*Authenticator, error) {
 	return &Authenticator{cfg: cfg, hmac: newKeyedHash(secret)}, nil
 }
 
+// SubrequestToken is what Civigate's own questions to civicrm/authx/id
+// carry when they go over the network (HTTPResolver.Header, resolve_url),
+// so that a Civigate in front of that URL passes them on instead of
+// authenticating them again, which would ask itself without end. It is
+// keyed by Secret: instances sharing one (as they must to share Redis)
+// know each other's.
+func (a *Authenticator) SubrequestToken() string { return a.mac("authx-subrequest") }
+
 // Realm is the configured realm, for WWW-Authenticate.
 func (a *Authenticator) Realm() string {
 	if a.cfg.Realm == "" {
@@ -198,6 +206,51 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		// extern/rest.php answered civicrm/ping without any check.
 		return &Principal{CredType: CredNone, Flow: FlowNone}, nil
 	}
+	p, flow, rej := a.identify(ctx, req)
+	switch {
+	case rej != nil:
+		return nil, rej
+	case p == nil:
+		if !call.Form.Legacy() && a.cfg.AllowAnonymous {
+			p := &Principal{CredType: CredNone, Flow: FlowNone}
+			if rej := api4Gate(call, req.Header, FlowNone, nil); rej != nil {
+				return nil, rej
+			}
+			if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
+				return nil, rej
+			}
+			return p, nil
+		}
+		return nil, &Rejection{Reason: ReasonMissing, Message: MsgMissing}
+	}
+	if rej := api4Gate(call, req.Header, flow, p); rej != nil {
+		return nil, rej
+	}
+	if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
+		rej.Flow = flow
+		return nil, rej
+	}
+	return p, nil
+}
+
+// AuthenticateRoute authenticates the credential of a request to one of
+// AuthX's own routes (translate.FormAuthx: civicrm/authx/id, login,
+// logout), each of which answers a valid credential differently from an
+// invalid one: the same checks as Authenticate's (guessing protection,
+// the site key, verification, the user requirement), no policy, no API.
+// A request without a credential has nothing to guess and gets a nil
+// Principal and no Rejection: AuthX's routes are public.
+func (a *Authenticator) AuthenticateRoute(ctx context.Context, req Request) (*Principal, *Rejection) {
+	p, _, rej := a.identify(ctx, req)
+	return p, rej
+}
+
+// identify is the credential half of authentication: guessing protection,
+// the site key, verification, the user requirement, the failure counts
+// and the proof. No credential (after the site key check) is a nil
+// Principal without a Rejection.
+func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, string, *Rejection) {
+	call := req.Call
 	// The counter keys cost an allocation (the address) and an HMAC (the
 	// credential): only worked out when a counter may block them or a
 	// failure has to be counted.
@@ -215,7 +268,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	c, rej := extract(call, req.Header)
 	if rej != nil {
 		a.fail(ctx, failIP())
-		return nil, rej
+		return nil, FlowNone, rej
+	}
+	if c.cred == nil && call.Form == translate.FormAuthx {
+		// Nothing to guess: AuthX ignores a site key without a credential.
+		return nil, FlowNone, nil
 	}
 	if c.cred != nil && !quiet {
 		credKey = a.credLimitKey(c.cred.raw)
@@ -231,7 +288,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		if c.cred != nil {
 			r.Flow = c.cred.flow
 		}
-		return nil, r
+		return nil, FlowNone, r
 	}
 	legacy := call.Form.Legacy()
 	flow := FlowNone
@@ -248,20 +305,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		// credential too: whoever holds a credential must not guess the
 		// site key with it without limit, from any address.
 		a.fail(ctx, failIP(), a.failCredKey(c.cred, &credKey))
-		return nil, skRej
+		return nil, flow, skRej
 	}
 	if c.cred == nil {
-		if !legacy && a.cfg.AllowAnonymous {
-			p := &Principal{CredType: CredNone, Flow: FlowNone}
-			if rej := api4Gate(call, req.Header, FlowNone, nil); rej != nil {
-				return nil, rej
-			}
-			if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
-				return nil, rej
-			}
-			return p, nil
-		}
-		return nil, &Rejection{Reason: ReasonMissing, Message: MsgMissing}
+		return nil, FlowNone, nil
 	}
 	p, rej := a.verify(ctx, c.cred)
 	if rej == nil {
@@ -288,18 +335,11 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		if rej.Reason != ReasonUnavailable {
 			a.fail(ctx, failIP(), a.failCredKey(c.cred, &credKey))
 		}
-		return nil, rej
+		return nil, flow, rej
 	}
 	a.prove(ctx, c.cred, proofSiteKey, p)
 	p.raw = c.cred.raw
-	if rej := api4Gate(call, req.Header, flow, p); rej != nil {
-		return nil, rej
-	}
-	if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
-		rej.Flow = flow
-		return nil, rej
-	}
-	return p, nil
+	return p, flow, nil
 }
 
 // police decodes the call's parameters, now that its caller may make it

@@ -171,10 +171,11 @@ func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 	// AuthX (6.13+, passwords not allowed on the header flow, the default)
 	// skips an Authorization: Basic or Digest header, which is often the web
 	// server's own (basic_auth on a staging site): it is a credential here
-	// only when the request carries no other. On APIv4 it is never one
-	// (api4.go): Civigate's Basic support is for APIv3's clients.
+	// only when the request carries no other. On APIv4 and AuthX's own
+	// routes it is never one (api4.go): Civigate's Basic support is for
+	// APIv3's clients.
 	if scheme, _, _ := strings.Cut(auth, " "); (scheme == "Basic" || scheme == "Digest") &&
-		(!phpEmpty(xAuth) || !phpEmpty(cr.Authx) || legacyRest || call.Form == translate.FormAPI4) {
+		(!phpEmpty(xAuth) || !phpEmpty(cr.Authx) || legacyRest || call.Form.AsSent()) {
 		auth = ""
 	}
 	// Authenticator.php: X-Civi-Auth, Authorization, _authx, each only when

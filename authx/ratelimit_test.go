@@ -191,3 +191,60 @@ func (e *env) from(cred string, addr netip.Addr) *Rejection {
 	_, rej := e.a.Authenticate(context.Background(), Request{Call: call, ClientIP: addr})
 	return rej
 }
+
+// AuthX's own routes (civicrm/authx/id, login, logout): their credential
+// gets the API's checks and counts, AuthX's refusal shape, and a request
+// without one has nothing to guess.
+func TestAuthenticateRoute(t *testing.T) {
+	e := newEnv(t, nil)
+	office := netip.MustParseAddr("203.0.113.9")
+	route := func(cr translate.Credentials, addr netip.Addr) (*Principal, *Rejection) {
+		c := &translate.Call{Form: translate.FormAuthx, Method: "GET", Action: "id", Credentials: cr}
+		return e.a.AuthenticateRoute(context.Background(), Request{Call: c, ClientIP: addr})
+	}
+	if p, rej := route(translate.Credentials{XCiviAuth: "Bearer " + akUser}, netip.MustParseAddr("198.51.100.1")); rej != nil || p == nil || p.ContactID != 3 {
+		t.Fatalf("a valid key: %+v %v", p, rej)
+	}
+	for i := range 5 {
+		_, rej := route(translate.Credentials{Authx: "Bearer guess-" + string(rune('a'+i))}, office)
+		if rej == nil || rej.Reason != ReasonInvalid {
+			t.Fatalf("guess %d: %v", i, rej)
+		}
+		reply, _ := rej.Reply(&translate.Call{Form: translate.FormAuthx}, "CiviCRM")
+		if reply.Status != 401 || reply.ContentType != "text/plain;charset=UTF-8" || string(reply.Body) != "HTTP 401 "+MsgInvalidCredential {
+			t.Fatalf("guess %d answered %d %s %q", i, reply.Status, reply.ContentType, reply.Body)
+		}
+	}
+	for _, row := range []struct {
+		class string
+		cr    translate.Credentials
+		want  Reason // "" accepted; "none" no credential
+	}{
+		{"another guess from the blocked address", translate.Credentials{XCiviAuth: "Bearer guess-z"}, ReasonRateLimited},
+		{"the proven key from the blocked address", translate.Credentials{XCiviAuth: "Bearer " + akUser}, ""},
+		{"no credential from the blocked address", translate.Credentials{}, "none"},
+		{"a site key without a credential", translate.Credentials{XCiviKey: "wrong-site-key-000"}, "none"},
+		{"Authorization: Basic, which AuthX ignores on the header flow", translate.Credentials{Authorization: "Basic YWRtaW46cHc="}, "none"},
+	} {
+		p, rej := route(row.cr, office)
+		switch row.want {
+		case "":
+			if rej != nil || p == nil {
+				t.Errorf("%s: %+v %v", row.class, p, rej)
+			}
+		case "none":
+			if rej != nil || p != nil {
+				t.Errorf("%s: %+v %v, want no principal and no refusal", row.class, p, rej)
+			}
+		default:
+			if rej == nil || rej.Reason != row.want {
+				t.Errorf("%s: %+v %v, want %s", row.class, p, rej, row.want)
+				continue
+			}
+			reply, h := rej.Reply(&translate.Call{Form: translate.FormAuthx}, "CiviCRM")
+			if reply.Status != 429 || string(reply.Body) != "HTTP 429 "+MsgRateLimited || h.Get("Retry-After") == "" {
+				t.Errorf("%s: answered %d %q %v", row.class, reply.Status, reply.Body, h)
+			}
+		}
+	}
+}

@@ -18,6 +18,8 @@ import (
 //   - APIv4 otherwise: AuthX's 401 text/plain "HTTP 401 <message>" where
 //     CiviCRM would refuse, an APIv4 error where only Civigate does
 //     (api4Reply);
+//   - AuthX's own routes (civicrm/authx/id, login, logout): AuthX's
+//     text/plain "HTTP <status> <message>", 429 and 503 included;
 //   - civicrm/ajax/rest otherwise: 401 (400/403/429/503 as HTTPStatus says)
 //     with an RFC 6750/7617 challenge and an APIv3-shaped JSON body
 //     {"is_error":1,"error_message":<AuthX message>}: AuthX itself sends
@@ -51,6 +53,8 @@ func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, 
 		return legacyRestFatal(r.LegacyStatus(), r.Message), h
 	case call.Form == translate.FormAPI4:
 		return r.api4Reply(), h
+	case call.Form == translate.FormAuthx:
+		return r.authxReply(), h
 	}
 	if c := r.WWWAuthenticate(realm); c != "" {
 		h.Set("WWW-Authenticate", c)

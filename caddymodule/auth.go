@@ -158,6 +158,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		}
 		cfg.KeyFile = kf
 	}
+	var overNetwork *authx.HTTPResolver
 	if !ac.NoResolve {
 		// By default civicrm/authx/id is asked through the rest of the
 		// route, like API calls, so no second upstream address is needed.
@@ -165,6 +166,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		if ac.ResolveURL != "" {
 			resolver = authx.NewHTTPResolver("", &http.Client{Timeout: 10 * time.Second})
 			resolver.URL = ac.ResolveURL
+			overNetwork = resolver
 		}
 		resolver.SiteKey = h.siteKey
 		var store authx.VerdictStore = authx.NewMemoryVerdicts()
@@ -215,7 +217,14 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		}
 		cfg.Policy = p
 	}
-	return authx.New(cfg)
+	a, err := authx.New(cfg)
+	if err == nil && overNetwork != nil {
+		// If resolve_url is a site this Civigate (or one sharing its
+		// secret) fronts, its AuthX route handling lets the question
+		// through (serveAuthxRoute).
+		overNetwork.Header = http.Header{subrequestHeader: {a.SubrequestToken()}}
+	}
+	return a, err
 }
 
 func buildExternalJWT(ej *ExternalJWTConfig) (*authx.ExternalJWT, error) {

@@ -39,6 +39,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// disguised way to an API route.
 		return h.serveUnrecognised(w, r, next)
 	}
+	if route.Form == translate.FormAuthx {
+		return h.serveAuthxRoute(w, r, next, route, clientIP)
+	}
 	form := string(route.Form)
 	setNoStore(w.Header())
 	if reply := h.admit(w.Header(), r, route); reply != nil {
@@ -69,16 +72,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	ctx := withRoute(r, next)
 	principal, rej := h.auth.Authenticate(ctx, authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
 	if rej != nil {
-		metrics.authFailures.WithLabelValues(string(rej.Reason)).Inc()
-		h.count(form, outcomeAuthRejected)
-		h.logger.Info("request refused at the edge",
-			zap.String("form", form), zap.String("reason", string(rej.Reason)), zap.String("detail", rej.Detail),
-			zap.String("client_ip", clientIP.String()))
-		reply, header := rej.Reply(call, h.realm())
-		for name, values := range header {
-			w.Header()[name] = values
-		}
-		return writeReply(w, reply)
+		return h.refuseAuth(w, call, rej, clientIP)
 	}
 	setAuthPlaceholders(r, principal)
 	now := time.Now()
@@ -183,6 +177,22 @@ func (h *Handler) admit(header http.Header, r *http.Request, route translate.Rou
 		return reply
 	}
 	return h.refuseUnrecognised(r)
+}
+
+// refuseAuth answers a request authentication refused, in the shape its
+// form expects, and counts and logs it (never its credential).
+func (h *Handler) refuseAuth(w http.ResponseWriter, call *translate.Call, rej *authx.Rejection, clientIP netip.Addr) error {
+	form := string(call.Form)
+	metrics.authFailures.WithLabelValues(string(rej.Reason)).Inc()
+	h.count(form, outcomeAuthRejected)
+	h.logger.Info("request refused at the edge",
+		zap.String("form", form), zap.String("reason", string(rej.Reason)), zap.String("detail", rej.Detail),
+		zap.String("client_ip", clientIP.String()))
+	reply, header := rej.Reply(call, h.realm())
+	for name, values := range header {
+		w.Header()[name] = values
+	}
+	return writeReply(w, reply)
 }
 
 // badUpstreamError: the call cannot be expressed as a modern request

@@ -1,11 +1,16 @@
 package tests
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
 // Guessing protection throttles guessing, not proven users (issue: after a
@@ -120,5 +125,162 @@ func TestAttackRateLimit(t *testing.T) {
 		if d := metricValue(after, series) - metricValue(before, series); d != want {
 			t.Errorf("%s grew by %v, want %v", series, d, want)
 		}
+	}
+}
+
+// AuthX's own routes (issue 12): civicrm/authx/id tells a valid key from an
+// invalid one, and X-Civi-Auth: Basic user:password is refused there in
+// other words when the password is right; login and logout run AuthX too.
+// They went through Civigate unthrottled, even from an address the API
+// answered with 429. Now their credentials are authenticated at the edge
+// like an API call's (guessing protection, the site key, AuthX's refusal
+// shape) and pass on as sent; without a credential they stay public.
+// Real Caddy in front of the simulator; client addresses from
+// X-Forwarded-For. Each row names its class.
+func TestAttackAuthxRoutes(t *testing.T) {
+	const password = "correct horse"
+	sim := civicrmsim.New(civicrmsim.Options{Passwords: map[string]string{"admin": password}})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	siteKey := sim.SiteKey()
+	inst := startCaddy(t, "{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n"+
+		"\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}\n\tmetrics\n}\n"+
+		"http://:{PORT} {\n\tcivicrm {\n\t\tsite_key "+siteKey+"\n\t\tsign_keys "+sim.SignKeys()+"\n\t\tcache off\n\t\tauth {\n\t\t\tmax_failures 3 5m\n\t\t}\n\t}\n"+
+		"\treverse_proxy "+strings.TrimPrefix(srv.URL, "http://")+"\n}\n")
+	admin := sim.Admin()
+	adminKey := admin.APIKey
+	basic := func(pw string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(admin.Name+":"+pw))
+	}
+	jwt := sim.MintJWT(admin.ContactID, time.Hour)
+	const blocked = "203.0.113.9"
+	addr := 0
+	fresh := func() string { addr++; return fmt.Sprintf("198.51.100.%d", addr) }
+	hdr := func(from string, kv ...string) http.Header {
+		h := http.Header{"X-Forwarded-For": {from}}
+		for i := 0; i < len(kv); i += 2 {
+			h.Set(kv[i], kv[i+1])
+		}
+		return h
+	}
+	id := inst.URL + "/civicrm/authx/id"
+
+	// The admin key proves itself on the API from a clean address (a proof
+	// binds the site key it was sent with: none here, as below); the
+	// blocked address fails three times on the API.
+	if a := do(t, "GET", inst.URL+"/civicrm/ajax/rest?entity=Contact&action=getcount&json=1", "", hdr(fresh(), "X-Civi-Auth", "Bearer "+adminKey)); a.status != 200 || !strings.Contains(a.body, `"is_error":0`) {
+		t.Fatalf("the admin key was refused on the API: %d %s", a.status, a.body)
+	}
+	for i := range 3 {
+		if a := do(t, "GET", inst.URL+"/civicrm/ajax/rest?entity=Contact&action=get&json=1", "", hdr(blocked, "X-Civi-Auth", "Bearer guess-"+randomHex(t, 8))); a.status == 429 {
+			t.Fatalf("failure %d: 429 already", i)
+		}
+	}
+	if a := do(t, "GET", id, "", hdr(blocked, "X-Civi-Auth", "Bearer "+randomHex(t, 16))); a.status != 429 {
+		t.Errorf("the blocked address is not blocked on authx/id: %d %s", a.status, a.body)
+	}
+
+	for _, row := range []struct {
+		class, method, url, body string
+		header                   http.Header
+		status                   int
+		part                     string // a part of the answer
+	}{
+		{class: "key guessing on authx/id from a blocked address: 429, CiviCRM not asked", method: "GET", url: id,
+			header: hdr(blocked, "X-Civi-Auth", "Bearer "+randomHex(t, 16)), status: 429, part: "HTTP 429 "},
+		{class: "key guessing on the verbose WordPress authx/id from a blocked address", method: "GET", url: inst.URL + "/?civiwp=CiviCRM&q=civicrm/authx/id",
+			header: hdr(blocked, "X-Civi-Auth", "Bearer "+randomHex(t, 16)), status: 429, part: "HTTP 429 "},
+		{class: "key guessing with _authx on authx/id from a blocked address", method: "GET", url: id + "?_authx=" + url.QueryEscape("Bearer "+randomHex(t, 16)),
+			header: hdr(blocked), status: 429, part: "HTTP 429 "},
+		{class: "login with a guessed credential from a blocked address", method: "POST", url: inst.URL + "/civicrm/authx/login",
+			body: "_authx=" + url.QueryEscape("Bearer "+randomHex(t, 16)), header: hdr(blocked, "Content-Type", "application/x-www-form-urlencoded"), status: 429, part: "HTTP 429 "},
+		{class: "the proven key on authx/id from a blocked address: CiviCRM's answer", method: "GET", url: id,
+			header: hdr(blocked, "X-Civi-Auth", "Bearer "+adminKey), status: 200, part: fmt.Sprintf(`"contact_id":%d`, admin.ContactID)},
+		{class: "no credential on authx/id from a blocked address: public, nothing to guess", method: "GET", url: id,
+			header: hdr(blocked), status: 200, part: `"contact_id":null`},
+		{class: "logout without a credential from a blocked address", method: "GET", url: inst.URL + "/civicrm/authx/logout",
+			header: hdr(blocked), status: 200, part: "[]"},
+		{class: "login with a JWT creates the session the client asked for", method: "POST", url: inst.URL + "/civicrm/authx/login",
+			body: "_authx=" + url.QueryEscape("Bearer "+jwt), header: hdr(fresh(), "Content-Type", "application/x-www-form-urlencoded"), status: 200, part: `"flow":"login"`},
+		{class: "an unknown key on authx/id from a clean address: AuthX's refusal, counted", method: "GET", url: id,
+			header: hdr(fresh(), "X-Civi-Auth", "Bearer "+randomHex(t, 16)), status: 401, part: "HTTP 401 Invalid credential"},
+		{class: "a wrong site key with the proven key on authx/id: refused like AuthX's guard", method: "GET", url: id,
+			header: hdr(fresh(), "X-Civi-Auth", "Bearer "+adminKey, "X-Civi-Key", "wrong-site-key"), status: 401, part: "HTTP 401 Login not permitted"},
+	} {
+		t.Run(row.class, func(t *testing.T) {
+			asked := sim.Requests()
+			a := do(t, row.method, row.url, row.body, row.header)
+			if a.status != row.status || !strings.Contains(a.body, row.part) {
+				t.Errorf("%d %.300s, want %d with %q", a.status, a.body, row.status, row.part)
+			}
+			if row.status == 429 && a.header.Get("Retry-After") == "" {
+				t.Error("a 429 without Retry-After")
+			}
+			if row.status == 429 && sim.Requests() != asked {
+				t.Error("CiviCRM was asked")
+			}
+		})
+	}
+
+	t.Run("login answers with CiviCRM's session cookie", func(t *testing.T) {
+		a := do(t, "POST", inst.URL+"/civicrm/authx/login", "_authx="+url.QueryEscape("Bearer "+jwt), hdr(fresh(), "Content-Type", "application/x-www-form-urlencoded"))
+		if a.status != 200 || !strings.Contains(a.header.Get("Set-Cookie"), "SESSCIVISO=") {
+			t.Fatalf("%d %v %s", a.status, a.header, a.body)
+		}
+	})
+
+	t.Run("password oracle: a right and a wrong password look the same, and are counted per user", func(t *testing.T) {
+		from := fresh()
+		right := do(t, "GET", id, "", hdr(from, "X-Civi-Auth", basic(password)))
+		wrong := do(t, "GET", id, "", hdr(fresh(), "X-Civi-Auth", basic("not-"+password)))
+		if right.status != wrong.status || right.body != wrong.body {
+			t.Errorf("right password: %d %q; wrong: %d %q", right.status, right.body, wrong.status, wrong.body)
+		}
+		if strings.Contains(right.body, "not allowed") {
+			t.Errorf("the right password is told apart: %q", right.body)
+		}
+		for range 2 {
+			do(t, "GET", id, "", hdr(fresh(), "X-Civi-Auth", basic("guess-"+randomHex(t, 4))))
+		}
+		if a := do(t, "GET", id, "", hdr(fresh(), "X-Civi-Auth", basic(password))); a.status != 429 {
+			t.Errorf("the user's count is full, yet the password is tried: %d %q", a.status, a.body)
+		}
+	})
+
+	t.Run("site-key guessing on authx/id with the proven key: counted against the key", func(t *testing.T) {
+		// The row above counted one wrong site key for the admin key.
+		for i := range 2 {
+			if a := do(t, "GET", id, "", hdr(fresh(), "X-Civi-Auth", "Bearer "+adminKey, "X-Civi-Key", "guess-"+randomHex(t, 4))); a.status != 401 {
+				t.Fatalf("guess %d: %d %q", i, a.status, a.body)
+			}
+		}
+		if a := do(t, "GET", id, "", hdr(fresh(), "X-Civi-Auth", "Bearer "+adminKey, "X-Civi-Key", "guess-"+randomHex(t, 4))); a.status != 429 {
+			t.Errorf("a fourth wrong site key with the key: %d %q", a.status, a.body)
+		}
+		if a := do(t, "GET", id, "", hdr(fresh(), "X-Civi-Auth", "Bearer "+adminKey)); a.status != 200 {
+			t.Errorf("the key without a site key, as it was proven: %d %q", a.status, a.body)
+		}
+	})
+}
+
+// With resolve_url pointing at the site Civigate itself fronts, Civigate's
+// questions to civicrm/authx/id come back through its own AuthX route
+// handling: they carry a token of the auth secret and pass on, instead of
+// being authenticated again (which would ask itself without end). The
+// token cannot be forged: a wrong one is an outage, never a verdict.
+func TestResolveURLThroughCivigate(t *testing.T) {
+	sim := civicrmsim.New(civicrmsim.Options{})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+sim.SiteKey(), "cache off",
+		"auth {\n\t\t\tresolve_url http://127.0.0.1:{PORT}/civicrm/authx/id\n\t\t\tsecret s3cret-for-the-test\n\t\t}"))
+	a := do(t, "GET", inst.URL+"/civicrm/ajax/rest?entity=Contact&action=getcount&json=1", "",
+		http.Header{"X-Civi-Auth": {"Bearer " + sim.Admin().APIKey}})
+	if a.status != 200 || !strings.Contains(a.body, `"is_error":0`) {
+		t.Errorf("a valid key, resolved through Civigate's own authx/id: %d %.300s", a.status, a.body)
+	}
+	a = do(t, "GET", inst.URL+"/civicrm/authx/id", "", http.Header{"X-Civigate-Subrequest": {"forged"}, "X-Civi-Auth": {"Bearer " + randomHex(t, 16)}})
+	if a.status != http.StatusServiceUnavailable {
+		t.Errorf("a forged subrequest token: %d %.300s", a.status, a.body)
 	}
 }

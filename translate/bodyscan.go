@@ -36,7 +36,7 @@ type bodyReader interface {
 // does not parse it as a form, or u is a form Civigate rebuilds (only its
 // URL decides).
 func (cfg RecogniseConfig) BodyScanner(u *url.URL, contentTypes []string) *BodyScanner {
-	if c := classify(u, &cfg); c.kind == kindClean && c.route.Form != FormAPI4 && cfg.enabled(c.route.Form) {
+	if c := classify(u, &cfg); c.kind == kindClean && !c.route.Form.AsSent() && cfg.enabled(c.route.Form) {
 		return nil
 	}
 	s := &BodyScanner{}
@@ -147,13 +147,14 @@ func (j *routeJudge) refuse() { j.routes = true }
 type routeValue struct {
 	buf       []byte
 	long, may bool
-	rest, api int // bytes of "rest" and "api" matched so far (any case)
+	// bytes of "rest", "api" and "authx" matched so far (any case)
+	rest, api, authx int
 }
 
 func (v *routeValue) reset() {
 	v.buf = v.buf[:0]
 	v.long, v.may = false, false
-	v.rest, v.api = 0, 0
+	v.rest, v.api, v.authx = 0, 0, 0
 }
 
 func (v *routeValue) add(p []byte) {
@@ -180,7 +181,8 @@ func (v *routeValue) addByte(c byte) {
 	l := lowerASCII(c)
 	v.rest = matchStep(v.rest, l, "rest")
 	v.api = matchStep(v.api, l, "api")
-	if v.rest == len("rest") || v.api == len("api") {
+	v.authx = matchStep(v.authx, l, "authx")
+	if v.rest == len("rest") || v.api == len("api") || v.authx == len("authx") {
 		v.may = true
 	}
 }

@@ -22,11 +22,21 @@ const (
 	// batch route civicrm/ajax/api4), clean or through a CMS's verbose URL;
 	// Route.Entity and Route.Action carry what CiviCRM resolves from it.
 	FormAPI4 Form = "api4"
+	// FormAuthx is one of AuthX's own routes, civicrm/authx/id, login and
+	// logout (Route.Action names which), clean or verbose: no API, but
+	// each tells a valid credential from an invalid one, so the edge
+	// authenticates their credentials too before they go on as sent.
+	FormAuthx Form = "authx"
 )
 
 // Legacy reports whether the form answers authentication failures the
 // legacy way (HTTP 200 with an APIv3 error body) rather than 401/403.
 func (f Form) Legacy() bool { return f == FormExtern || f == FormWPRest }
+
+// AsSent reports whether a request of the form goes upstream as the client
+// sent it (its URL, and its body but for what Civigate re-encodes), rather
+// than rebuilt: then nothing else in it may route it elsewhere in a CMS.
+func (f Form) AsSent() bool { return f == FormAPI4 || f == FormAuthx }
 
 // Format is the response format the client asked for.
 type Format int
@@ -141,6 +151,7 @@ type Route struct {
 	Variant string
 	// DropParams are query parameter names removed before API params are built.
 	DropParams []string
+	// For FormAuthx, Action is the AuthX route: "id", "login" or "logout".
 	// Entity and Action are, for FormAPI4, the {Entity} and {action}
 	// segments of the route as CiviCRM's APIv4 page reads them; both are
 	// empty for the batch route (civicrm/ajax/api4 with calls= in the body),

@@ -61,7 +61,16 @@ var menuRoutes = []*menuRoute{
 	// CRM_Utils_REST::ajaxJson: an older JSON-only APIv3 page (entity,
 	// action, json=) Civigate does not translate.
 	{path: "civicrm/api/json", tail: []string{"api", "json"}},
+	// AuthX's own pages (ext/authx/xml/Menu/authx.xml): who a credential
+	// is, a session login, a logout. Each answers a valid credential
+	// differently from an invalid one.
+	{path: "civicrm/authx/id", form: FormAuthx, verbose: FormAuthx, tail: []string{"authx", "id"}},
+	{path: "civicrm/authx/login", form: FormAuthx, verbose: FormAuthx, tail: []string{"authx", "login"}},
+	{path: "civicrm/authx/logout", form: FormAuthx, verbose: FormAuthx, tail: []string{"authx", "logout"}},
 }
+
+// name is the route's last segment (Route.Action for FormAuthx).
+func (r *menuRoute) name() string { return r.tail[len(r.tail)-1] }
 
 // wpRESTRoute is the WordPress REST route of CiviCRM's APIv3
 // (register_rest_route('civicrm/v3', '/rest')); the REST server matches

@@ -60,11 +60,13 @@ import (
 //     or through getString (html_entity_decode, then tags removed until
 //     nothing changes) from $_REQUEST.
 const cmsModelScript = `<?php
-const API_ROUTES = ['civicrm/ajax/rest', 'civicrm/ajax/api4', 'civicrm/api/json'];
+const API_ROUTES = ['civicrm/ajax/rest', 'civicrm/ajax/api4', 'civicrm/api/json', 'civicrm/authx/id', 'civicrm/authx/login',
+  'civicrm/authx/logout'];
 // A sample of civicrm_menu: the API routes and their neighbours.
 const MENU = ['civicrm', 'civicrm/dashboard', 'civicrm/ajax/rest', 'civicrm/ajax/api4', 'civicrm/api/json',
   'civicrm/api', 'civicrm/api4', 'civicrm/ajax/contactlist', 'civicrm/ajax/inline', 'civicrm/contact/view',
-  'civicrm/ajax/jqState', 'civicrm/ajax/status'];
+  'civicrm/ajax/jqState', 'civicrm/ajax/status', 'civicrm/authx/id', 'civicrm/authx/login', 'civicrm/authx/logout',
+  'civicrm/admin/setting/authx'];
 
 function collates($s, $row) {
   $s = rtrim($s, ' ');
@@ -403,8 +405,8 @@ func modelRoutes(t testing.TB, method, uri, body string) []string {
 // checkAgainstModel is the property the recogniser must have: whatever
 // the model says some CMS runs, the recogniser either recognises as a form
 // Civigate rebuilds (APIv3: nothing of the original request reaches
-// CiviCRM), recognises as the same APIv4 call (forwarded as sent), or
-// refuses.
+// CiviCRM), recognises as the same APIv4 call or AuthX route (forwarded as
+// sent), or refuses.
 func checkAgainstModel(t *testing.T, uri, body string) {
 	u, err := requestURL(uri)
 	if err != nil {
@@ -422,13 +424,17 @@ func checkAgainstModel(t *testing.T, uri, body string) {
 	cfg := RecogniseConfig{API4: true}
 	route, ok := Recognise("POST", u, cfg)
 	const form = "application/x-www-form-urlencoded"
-	refused := cfg.Suspicious(u) || (!ok || route.Form == FormAPI4) && IsAPIv3LikeBody(u, []string{form}, []byte(body))
-	if refused || ok && route.Form != FormAPI4 {
+	refused := cfg.Suspicious(u) || (!ok || route.Form.AsSent()) && IsAPIv3LikeBody(u, []string{form}, []byte(body))
+	if refused || ok && !route.Form.AsSent() {
 		return
 	}
 	for _, r := range routes {
 		_, page, _ := strings.Cut(r, ":")
-		if want := "civicrm/ajax/api4:" + hex.EncodeToString([]byte(route.Entity)) + ":" + hex.EncodeToString([]byte(route.Action)); !ok || page != want {
+		want := "civicrm/ajax/api4:" + hex.EncodeToString([]byte(route.Entity)) + ":" + hex.EncodeToString([]byte(route.Action))
+		if route.Form == FormAuthx {
+			want = "civicrm/authx/" + route.Action
+		}
+		if !ok || page != want {
 			t.Fatalf("%q body %q: the model runs %s, the recogniser says %+v, %v (not refused)", uri, body, r, route, ok)
 		}
 	}
@@ -513,6 +519,14 @@ var modelSeeds = [][2]string{
 	{"/civicrm/contact/view?reset=1&cid=1", ""},
 	{"/civicrm/ajax/restx", ""},
 	{"/wp-json/wp/v2/posts", ""},
+	{"/civicrm/authx/id", ""},
+	{"/civicrm/authx/id%20", ""},
+	{"/civicrm/authx/login/x", ""},
+	{"/civicrm/AUTHX/logout", ""},
+	{"/?civiwp=CiviCRM&q=civicrm/authx/login", ""},
+	{"/index.php", "option=com_civicrm&task=civicrm/authx/id"},
+	{"/civicrm/authx/id?q=civicrm/ajax/rest", ""},
+	{"/civicrm/authx/login", "q=civicrm/authx/id"},
 }
 
 // TestRecogniserMatchesCMSModel runs generated requests through
@@ -531,7 +545,8 @@ func TestRecogniserMatchesCMSModel(t *testing.T) {
 
 func genRoutedRequest(r *rand.Rand) (uri, body string) {
 	v := pick(r, "civicrm/ajax/rest", "civicrm/ajax/api4/Contact/get", "civicrm/ajax/api4", "civicrm/api/json",
-		"civicrm/ajax/restx", "civicrm/contact/view", "civicrm/civicrm/ajax/rest")
+		"civicrm/ajax/restx", "civicrm/contact/view", "civicrm/civicrm/ajax/rest", "civicrm/authx/id", "civicrm/authx/login",
+		"civicrm/authx/logout", "civicrm/authx/idx")
 	for range r.IntN(3) {
 		ins := pick(r, " ", "%20", "%09", "%0B", "%00", "%0A", "+", "<b>", "%3Cb%3E", "<", "&#115;", "%26%23115%3B",
 			"%26lt%3Bb%26gt%3B", "%2F", "/", "//", "/0", "/./", "/x/..", "%41", "%2541", "%C3%A9", "%5C", "'", ".", "%2e")
@@ -559,7 +574,7 @@ func genRoutedRequest(r *rand.Rand) (uri, body string) {
 	case 6:
 		return "/", pick(r, "q=", "civiwp=CiviCRM&q=", "rest_route=/", "option=com_civicrm&task=") + v + rest
 	case 7:
-		return "/civicrm/ajax/api4/Contact/get", "params=%7B%7D&" + pick(r, "q=", "civiwp=CiviCRM&q=", "task=") + v
+		return pick(r, "/civicrm/ajax/api4/Contact/get", "/civicrm/authx/login"), "params=%7B%7D&" + pick(r, "q=", "civiwp=CiviCRM&q=", "task=") + v
 	default:
 		return "/" + v + "?" + pick(r, "q=", "task=", "x=") + pick(r, "civicrm/ajax/rest", "node", v) + rest, ""
 	}

@@ -61,9 +61,7 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 		s := ref[0]
 		c.Referer = &s
 	}
-	c.Credentials.Authorization = r.Header.Get("Authorization")
-	c.Credentials.XCiviAuth = r.Header.Get("X-Civi-Auth")
-	c.Credentials.XCiviKey = r.Header.Get("X-Civi-Key")
+	c.Credentials = headerCredentials(r.Header)
 
 	rawQuery := r.URL.RawQuery
 	if opts.MaxQueryBytes > 0 && len(rawQuery) > opts.MaxQueryBytes {

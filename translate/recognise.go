@@ -98,6 +98,8 @@ func (cfg *RecogniseConfig) enabled(f Form) bool {
 		return !cfg.DisableAjax
 	case FormAPI4:
 		return cfg.API4
+	case FormAuthx:
+		return true
 	}
 	return false
 }
@@ -126,8 +128,8 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 	if raw == "" {
 		raw = "/"
 	}
-	// Fast exit for ordinary traffic: every route contains "rest" or
-	// "api", and hiding them takes a '%', '\' or a tag.
+	// Fast exit for ordinary traffic: every route contains "rest", "api"
+	// or "authx", and hiding them takes a '%', '\' or a tag.
 	pathMay := mayRoute(raw)
 	if !pathMay && !mayRoute(u.RawQuery) {
 		return classification{}
@@ -153,9 +155,10 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 
 	p := classifyPath(raw, segs, pathTricky, cfg)
 	switch {
-	case p.kind == kindClean && p.route.Form == FormAPI4:
-		// APIv4 goes upstream as sent, so nothing else in it may route
-		// it elsewhere: WordPress and Drupal 7 take ?q= over the path.
+	case p.kind == kindClean && p.route.Form.AsSent():
+		// APIv4 and AuthX's routes go upstream as sent, so nothing else
+		// in them may route them elsewhere: WordPress and Drupal 7 take
+		// ?q= over the path.
 		if routingQueryPresent(u.RawQuery) {
 			return tricky
 		}
@@ -177,7 +180,7 @@ const maxRoutingLen = 16 << 10
 const maxRoutingValues = 64
 
 func mayRoute(s string) bool {
-	return indexFold(s, "rest") >= 0 || indexFold(s, "api") >= 0 || strings.ContainsAny(s, "%\\<")
+	return indexFold(s, "rest") >= 0 || indexFold(s, "api") >= 0 || indexFold(s, "authx") >= 0 || strings.ContainsAny(s, "%\\<")
 }
 
 // classifyPath finds the API routes a URL path reaches: clean forms are
@@ -200,13 +203,18 @@ func classifyPath(raw string, segs []string, pathTricky bool, cfg *RecogniseConf
 		var ok bool
 		if r.api4 {
 			route, ok = api4Path(raw, r, cfg)
-			// Forwarded as sent: the path must reach nothing else.
-			ok = ok && reached.routes == 1<<i && !reached.wpREST
 		} else if !pathTricky {
 			var variant string
 			if variant, ok = routeAtEnd(segs, r, cfg); ok {
 				route = Route{Form: r.form, Variant: variant}
+				if r.form == FormAuthx {
+					route.Action = r.name()
+				}
 			}
+		}
+		if r.form.AsSent() {
+			// Forwarded as sent: the path must reach nothing else.
+			ok = ok && reached.routes == 1<<i && !reached.wpREST
 		}
 		if ok {
 			return classification{kindClean, route}
@@ -230,7 +238,7 @@ func (r reached) any() bool { return r.routes != 0 || r.wpREST }
 func pathReach(raw string) reached {
 	var r reached
 	// Every route is spelled out in the path unless some layer decodes it.
-	if !strings.ContainsAny(raw, "%+") && indexFold(raw, "rest") < 0 && indexFold(raw, "api") < 0 {
+	if !strings.ContainsAny(raw, "%+") && indexFold(raw, "rest") < 0 && indexFold(raw, "api") < 0 && indexFold(raw, "authx") < 0 {
 		return r
 	}
 	for _, d := range pathVariants(raw) {
@@ -664,7 +672,7 @@ func classifyQuery(rawQuery string, segs []string, pathTricky bool) classificati
 	if !ok || last.array || pathTricky || !rootish {
 		return tricky
 	}
-	if mr != nil && mr.api4 {
+	if mr != nil && mr.form.AsSent() {
 		// Forwarded as sent: every assignment must say the same.
 		for _, v := range values {
 			if v != last {
@@ -704,6 +712,9 @@ func classifyQuery(rawQuery string, segs []string, pathTricky bool) classificati
 		}
 	}
 	route.Form, route.Entity, route.Action = mr.verbose, entity, action
+	if mr.form == FormAuthx {
+		route.Action = mr.name()
+	}
 	return classification{kindClean, route}
 }
 

@@ -327,6 +327,68 @@ func TestRecogniseAPI4(t *testing.T) {
 	}
 }
 
+// AuthX's own routes are recognised like the API routes, every CMS
+// spelling modelled, and refused when disguised; they go upstream as sent,
+// so a routing query beside them is refused too.
+func TestRecogniseAuthxRoutes(t *testing.T) {
+	type want struct {
+		variant, route string
+		refuse         bool
+	}
+	clean := func(variant, route string) want { return want{variant: variant, route: route} }
+	refuse := want{refuse: true}
+	for _, tt := range []struct {
+		url  string
+		want want
+	}{
+		{"/civicrm/authx/id", clean("clean", "id")},
+		{"/civicrm/authx/login", clean("clean", "login")},
+		{"/civicrm/authx/logout", clean("clean", "logout")},
+		{"/civicrm/authx/id/", clean("clean", "id")},
+		{"/CiviCRM/AuthX/Login", clean("clean", "login")},
+		{"/drupal/civicrm/authx/id?_authx=Bearer+k", clean("clean", "id")},
+		{"/index.php?q=civicrm/authx/id", clean("q", "id")},
+		{"/?civiwp=CiviCRM&q=civicrm/authx/login", clean("civiwp", "login")},
+		{"/wp-admin/admin.php?page=CiviCRM&q=civicrm/authx/logout", clean("wp-admin", "logout")},
+		{"/index.php?option=com_civicrm&task=civicrm/authx/id", clean("joomla", "id")},
+		{"/civicrm/authx/id%20", refuse},
+		{"/civicrm/authx/id/x", refuse}, // CiviCRM's menu lookup runs authx/id
+		{"/civicrm/authx%2Fid", refuse},
+		{"/civicrm/0/authx/login", refuse},
+		{"/civicrm/authx/./login", refuse},
+		{"/civicrm/authx/id?q=civicrm/ajax/rest", refuse},
+		{"/civicrm/authx/login?task=x", refuse},
+		{"/index.php?q=civicrm/authx/id%20", refuse},
+		{"/wp-admin/admin.php?page=CiviCRM&q=civicrm/authx/lo%3Cb%3Egin", refuse},
+		{"/index.php?option=com_civicrm&task=civicrm/authx/id&q=civicrm/authx/login", refuse},
+		{"/index.php?q=civicrm/authx/id&q=civicrm/authx/login", refuse},
+	} {
+		u, err := url.ParseRequestURI(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		route, ok := Recognise("GET", u, RecogniseConfig{})
+		refused := IsAPIv3Like(u)
+		if tt.want.refuse {
+			if ok || !refused {
+				t.Errorf("%s: Recognise = %+v, %v, IsAPIv3Like = %v; want refused", tt.url, route, ok, refused)
+			}
+			continue
+		}
+		if !ok || refused || route.Form != FormAuthx || route.Variant != tt.want.variant || route.Action != tt.want.route {
+			t.Errorf("%s: Recognise = %+v, %v, IsAPIv3Like = %v; want %+v", tt.url, route, ok, refused, tt.want)
+		}
+	}
+	// A body that routes elsewhere is checked, since the request goes on as sent.
+	u, _ := url.Parse("/civicrm/authx/login")
+	if !IsAPIv3LikeBody(u, []string{"application/x-www-form-urlencoded"}, []byte("_authx=Bearer+k&q=civicrm/ajax/rest")) {
+		t.Error("a login body with q=civicrm/ajax/rest is not refused")
+	}
+	if IsAPIv3LikeBody(u, []string{"application/x-www-form-urlencoded"}, []byte("_authx=Bearer+k")) {
+		t.Error("a plain login body is refused")
+	}
+}
+
 func TestRecogniseWPBasePage(t *testing.T) {
 	cfg := RecogniseConfig{WPBasePages: []string{"crm", "/about/civi-crm/"}, API4: true}
 	for _, tt := range []struct {

@@ -1,0 +1,101 @@
+package caddymodule
+
+import (
+	"crypto/subtle"
+	"mime"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
+)
+
+// serveAuthxRoute handles a request to one of AuthX's own routes
+// (civicrm/authx/id, login and logout, in every spelling the recogniser
+// knows). They run no API, but each answers a valid credential
+// differently from an invalid one (authx/id says who it is; a password on
+// the xheader flow is refused in other words when it is right), so their
+// credential is authenticated at the edge like an API call's: guessing
+// protection (failures counted, 429 when blocked, proven credentials
+// still pass), the site-key rules, verification, AuthX's 401 text/plain
+// shape for refusals. A request that passes goes on exactly as sent, its
+// credential included: CiviCRM answers it itself, and authx/login creates
+// the session the client asked for, which a Civigate credential could not.
+// One without a credential has nothing to guess and goes on too.
+//
+// Civigate's own questions to authx/id never come through here by
+// default: they go to the next handler directly (routeTransport). With
+// resolve_url pointing at a site Civigate fronts, they carry
+// subrequestHeader with a token of the auth secret and go on unchecked.
+func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, route translate.Route, clientIP netip.Addr) error {
+	const form = string(translate.FormAuthx)
+	if tok := r.Header.Get(subrequestHeader); tok != "" && route.Action == "id" {
+		if subtle.ConstantTimeCompare([]byte(tok), []byte(h.auth.SubrequestToken())) != 1 {
+			// Another Civigate, with another secret, asking through this
+			// one: answered as an outage, never as a verdict.
+			setNoStore(w.Header())
+			h.count(form, outcomeRefused)
+			return writeReply(w, subrequestRefusal)
+		}
+		r.Header.Del(subrequestHeader)
+		return next.ServeHTTP(w, r)
+	}
+	if reply := h.refuseUnrecognised(r); reply != nil {
+		setNoStore(w.Header())
+		h.count(form, outcomeRefused)
+		return writeReply(w, *reply)
+	}
+	body, reply := h.readAuthxBody(r)
+	if reply != nil {
+		setNoStore(w.Header())
+		h.count(form, outcomeRefused)
+		return writeReply(w, *reply)
+	}
+	call := translate.AuthxRouteCall(r, route, body, h.parse.Limits)
+	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
+	if rej != nil {
+		setNoStore(w.Header())
+		return h.refuseAuth(w, call, rej, clientIP)
+	}
+	if p != nil {
+		setAuthPlaceholders(r, p)
+	}
+	h.count(form, outcomeOK)
+	return next.ServeHTTP(w, r)
+}
+
+// subrequestHeader carries Civigate's token on its own questions to
+// civicrm/authx/id over the network (resolve_url).
+const subrequestHeader = "X-Civigate-Subrequest"
+
+var subrequestRefusal = translate.Reply{
+	Status:      http.StatusServiceUnavailable,
+	ContentType: "text/plain;charset=UTF-8",
+	Body:        []byte("HTTP 503 Civigate: a credential question from a Civigate with another auth secret"),
+}
+
+// readAuthxBody reads a POST form body (where AuthX takes _authx from on
+// every method but GET, and PHP fills $_POST for POST only) whole, up to
+// max_body_size, and puts it back for the next handler. It must not be
+// changed.
+func (h *Handler) readAuthxBody(r *http.Request) ([]byte, *translate.Reply) {
+	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody {
+		return nil, nil
+	}
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt = strings.ToLower(mt); mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
+		return nil, nil
+	}
+	body, tooBig, err := translate.ReadWholeBody(r, h.MaxBodyBytes)
+	switch {
+	case err != nil:
+		return nil, &routeRefusal
+	case tooBig:
+		return nil, &translate.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain;charset=UTF-8",
+			Body: []byte("HTTP 413 Civigate: form body larger than max_body_size")}
+	}
+	return body, nil
+}
