@@ -6,13 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/civigate/civigate/internal/phptest"
 )
 
 // The body check must see every routing parameter PHP puts into $_POST.
@@ -112,17 +107,12 @@ func scanAssignments(ct, body string, r *rand.Rand) (pairs []routingPair, refuse
 	return pairs, s.Close()
 }
 
-type phpPost struct{ cgi, script string }
+type phpPost struct{ phpCGI }
 
 func newPHPPost(t *testing.T) phpPost {
 	t.Helper()
-	script := filepath.Join(t.TempDir(), "post.php")
-	dump := `<?php $o = []; foreach (['q', 'task', 'rest_route'] as $k) if (isset($_POST[$k]) && is_string($_POST[$k])) $o[$k] = bin2hex($_POST[$k]);
-echo json_encode(['n' => count($_POST), 'v' => (object) $o]);`
-	if err := os.WriteFile(script, []byte(dump), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return phpPost{phptest.CGIPath(t), script}
+	return phpPost{newPHPCGI(t, `<?php $o = []; foreach (['q', 'task', 'rest_route'] as $k) if (isset($_POST[$k]) && is_string($_POST[$k])) $o[$k] = bin2hex($_POST[$k]);
+echo json_encode(['n' => count($_POST), 'v' => (object) $o]);`)}
 }
 
 type phpPostResult struct {
@@ -134,14 +124,7 @@ type phpPostResult struct {
 // request body of contentLength bytes.
 func (p phpPost) post(t *testing.T, ct, body string, contentLength int) phpPostResult {
 	t.Helper()
-	cmd := exec.Command(p.cgi, "-n", "-q", "-d", "max_input_vars=1000", "-d", "post_max_size=8M", p.script)
-	cmd.Env = []string{"REQUEST_METHOD=POST", "CONTENT_TYPE=" + ct, "CONTENT_LENGTH=" + fmt.Sprint(contentLength),
-		"SCRIPT_FILENAME=" + p.script, "REDIRECT_STATUS=1"}
-	cmd.Stdin = strings.NewReader(body)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("php-cgi: %v", err)
-	}
+	out := []byte(p.serve(t, "POST", "", ct, []byte(body), contentLength))
 	var got struct {
 		N int               `json:"n"`
 		V map[string]string `json:"v"`

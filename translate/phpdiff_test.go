@@ -23,8 +23,8 @@ import (
 // tells int keys from string keys, keeps order, and hex-encodes every string
 // so invalid UTF-8 and NUL bytes survive the trip.
 
-const phpDumpScript = `<?php
-function d($v) {
+// phpDumpFunc is the PHP function d() that writes such a dump.
+const phpDumpFunc = `function d($v) {
 	if (is_array($v)) {
 		$s = '{';
 		foreach ($v as $k => $x) {
@@ -40,6 +40,9 @@ function d($v) {
 	if ($v === null) return 'N';
 	return '?';
 }
+`
+
+const phpDumpScript = "<?php\n" + phpDumpFunc + `
 while (($line = fgets(STDIN)) !== false) {
 	$line = rtrim($line, "\n");
 	$data = hex2bin(substr($line, 2));

@@ -23,23 +23,7 @@ import (
 // invalid UTF-8, the multipart boundary, large strings, deep and wide
 // arrays, integer keys and every name something else reads.
 
-const buildParamListScript = `<?php
-function d($v) {
-	if (is_array($v)) {
-		$s = '{';
-		foreach ($v as $k => $x) {
-			$s .= (is_int($k) ? 'i' . $k : 's' . bin2hex($k)) . ':' . d($x) . ',';
-		}
-		return $s . '}';
-	}
-	if (is_string($v)) return '"' . bin2hex($v) . '"';
-	if (is_int($v)) return 'I' . $v;
-	if (is_float($v)) return 'F' . bin2hex(pack('E', $v));
-	if ($v === true) return 'T';
-	if ($v === false) return 'B';
-	if ($v === null) return 'N';
-	return '?';
-}
+const buildParamListScript = "<?php\n" + phpDumpFunc + `
 // exportValues(): $_GET, then $_POST over it (array_merge).
 $request = [];
 if ($_GET) $request = array_merge($request, $_GET);
@@ -61,6 +45,8 @@ if (array_key_exists('return', $request) && is_array($request['return'])) {
 echo count($_GET) + count($_POST), '|', d($params), "\n";
 `
 
+// phpCGI runs a PHP script as PHP's own CGI SAPI runs a request: the
+// request parsing under test is PHP's.
 type phpCGI struct{ cgi, script string }
 
 func newPHPCGI(t *testing.T, script string) phpCGI {
@@ -73,15 +59,17 @@ func newPHPCGI(t *testing.T, script string) phpCGI {
 	return phpCGI{cgi, path}
 }
 
-// run hands the request to php-cgi and returns what the script printed.
-func (p phpCGI) run(t *testing.T, r *UpstreamRequest) string {
+// serve runs the script for a request (body: what arrived of a body of
+// contentLength bytes; no body when nil) and returns what it printed
+// (php-cgi -q prints no headers).
+func (p phpCGI) serve(t *testing.T, method, query, ct string, body []byte, contentLength int) string {
 	t.Helper()
 	cmd := exec.Command(p.cgi, "-n", "-q", "-d", "max_input_vars=1000", "-d", "max_input_nesting_level=64",
 		"-d", "post_max_size=64M", "-d", "memory_limit=1G", "-d", "error_reporting=0", "-d", "display_errors=0", p.script)
-	cmd.Env = []string{"REQUEST_METHOD=" + r.Method, "QUERY_STRING=" + r.RawQuery, "SCRIPT_FILENAME=" + p.script, "REDIRECT_STATUS=1"}
-	if r.Body != nil {
-		cmd.Env = append(cmd.Env, "CONTENT_TYPE="+r.Header.Get("Content-Type"), fmt.Sprintf("CONTENT_LENGTH=%d", len(r.Body)))
-		cmd.Stdin = bytes.NewReader(r.Body)
+	cmd.Env = []string{"REQUEST_METHOD=" + method, "QUERY_STRING=" + query, "SCRIPT_FILENAME=" + p.script, "REDIRECT_STATUS=1"}
+	if body != nil {
+		cmd.Env = append(cmd.Env, "CONTENT_TYPE="+ct, fmt.Sprintf("CONTENT_LENGTH=%d", contentLength))
+		cmd.Stdin = bytes.NewReader(body)
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -89,8 +77,13 @@ func (p phpCGI) run(t *testing.T, r *UpstreamRequest) string {
 	if err != nil {
 		t.Fatalf("php-cgi: %v\n%s", err, stderr.String())
 	}
-	// php-cgi -q prints no headers.
-	return strings.TrimSuffix(string(out), "\n")
+	return string(out)
+}
+
+// run hands an upstream request to the script.
+func (p phpCGI) run(t *testing.T, r *UpstreamRequest) string {
+	t.Helper()
+	return strings.TrimSuffix(p.serve(t, r.Method, r.RawQuery, r.Header.Get("Content-Type"), r.Body, len(r.Body)), "\n")
 }
 
 func TestUpstreamParamsThroughPHP(t *testing.T) {
