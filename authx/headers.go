@@ -1,6 +1,9 @@
 package authx
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // IdentityHeaders are the headers CiviCRM (AuthX, Afform) reads an identity
 // or a site key from. Clients' values for them must never reach CiviCRM
@@ -45,4 +48,28 @@ func UpstreamIdentity(p *Principal, siteKey string) (auth, key string) {
 		return "", ""
 	}
 	return p.forward, siteKey
+}
+
+// CredentialHeaders reports whether h carries, under any spelling PHP
+// folds into the same $_SERVER entry, a credential AuthX takes on every
+// CiviCRM page: a non-empty X-Civi-Auth (xheader flow), and an
+// Authorization that is not empty nor Basic or Digest (header flow; AuthX
+// ignores those by default, as extract does on AuthX's routes). One pass
+// over the header names, no allocation: it runs on every request that is
+// not API traffic.
+func CredentialHeaders(h http.Header) (xAuth, authorization bool) {
+	for k, vs := range h {
+		switch {
+		case sameHeaderName(k, "x-civi-auth"):
+			for _, v := range vs {
+				xAuth = xAuth || !phpEmpty(v)
+			}
+		case sameHeaderName(k, "authorization"):
+			for _, v := range vs {
+				scheme, _, _ := strings.Cut(v, " ")
+				authorization = authorization || !phpEmpty(v) && scheme != "Basic" && scheme != "Digest"
+			}
+		}
+	}
+	return xAuth, authorization
 }

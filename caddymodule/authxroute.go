@@ -2,10 +2,8 @@ package caddymodule
 
 import (
 	"crypto/subtle"
-	"mime"
 	"net/http"
 	"net/netip"
-	"strings"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
@@ -43,18 +41,30 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 		r.Header.Del(subrequestHeader)
 		return next.ServeHTTP(w, r)
 	}
-	if reply := h.refuseUnrecognised(r); reply != nil {
+	if h.recognise.Suspicious(r.URL) {
 		setNoStore(w.Header())
 		h.count(form, outcomeRefused)
-		return writeReply(w, *reply)
+		return writeReply(w, routeRefusal)
 	}
-	body, reply := h.readAuthxBody(r)
+	// AuthX reads _authx from $_POST on every method but GET: the body is
+	// read whole (up to max_body_size) as PHP would parse it, for its
+	// routing parameters and AuthX's both, and put back.
+	scan, reply := h.readScanned(r, authxTooBig)
+	if reply == nil && scan.Routes() {
+		reply = &routeRefusal
+	}
 	if reply != nil {
 		setNoStore(w.Header())
 		h.count(form, outcomeRefused)
 		return writeReply(w, *reply)
 	}
-	call := translate.AuthxRouteCall(r, route, body, h.parse.Limits)
+	params := translate.AuthxCredentials(r, scan.Credentials())
+	if params.Problem != "" {
+		setNoStore(w.Header())
+		h.count(form, outcomeRefused)
+		return writeReply(w, credentialProblem(params.Problem))
+	}
+	call := translate.AuthxRouteCall(r, route, params, h.parse.Limits)
 	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
 	if rej != nil {
 		setNoStore(w.Header())
@@ -77,25 +87,13 @@ var subrequestRefusal = translate.Reply{
 	Body:        []byte("HTTP 503 Civigate: a credential question from a Civigate with another auth secret"),
 }
 
-// readAuthxBody reads a POST form body (where AuthX takes _authx from on
-// every method but GET, and PHP fills $_POST for POST only) whole, up to
-// max_body_size, and puts it back for the next handler. It must not be
-// changed.
-func (h *Handler) readAuthxBody(r *http.Request) ([]byte, *translate.Reply) {
-	if r.Method != http.MethodPost || r.Body == nil || r.Body == http.NoBody {
-		return nil, nil
-	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt = strings.ToLower(mt); mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data" {
-		return nil, nil
-	}
-	body, tooBig, err := translate.ReadWholeBody(r, h.MaxBodyBytes)
-	switch {
-	case err != nil:
-		return nil, &routeRefusal
-	case tooBig:
-		return nil, &translate.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain;charset=UTF-8",
-			Body: []byte("HTTP 413 Civigate: form body larger than max_body_size")}
-	}
-	return body, nil
+var authxTooBig = translate.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain;charset=UTF-8",
+	Body: []byte("HTTP 413 Civigate: form body larger than max_body_size")}
+
+// credentialProblem is the answer to a request whose AuthX parameters the
+// edge cannot read as CiviCRM would (translate.BodyCredentials.Problem),
+// in AuthX's refusal shape: refused rather than passed on unchecked.
+func credentialProblem(problem string) translate.Reply {
+	return translate.Reply{Status: http.StatusUnauthorized, ContentType: "text/plain;charset=UTF-8",
+		Body: []byte("HTTP 401 Civigate: _authx or _authxSiteKey " + problem + "; send the credential once, in X-Civi-Auth or a plain form field")}
 }

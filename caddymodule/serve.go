@@ -272,6 +272,9 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 	}
 	scan := h.bodyScanner(r)
 	if scan == nil {
+		if h.refusePageCredentials(w, r, next, translate.BodyCredentials{}) {
+			return nil
+		}
 		return next.ServeHTTP(w, r)
 	}
 	if translate.EncodedBody(r.Header) {
@@ -286,6 +289,9 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 	case g.routes():
 		return h.refuseRoute(w)
 	case g.state.Load() == guardClean:
+		if h.refusePageCredentials(w, r, next, scan.Credentials()) {
+			return nil
+		}
 		r.Body = g.rest()
 		return next.ServeHTTP(w, r)
 	case g.err != nil:
@@ -294,6 +300,18 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 		return h.refuseRoute(w)
 	}
 
+	// A larger body: it streams. The request is authenticated now, so an
+	// AuthX parameter in it cannot be checked: one in the first bytes is
+	// refused at once, one further on refuses the body (as a routing
+	// parameter does).
+	if scan.CredentialsSeen() {
+		h.count(pageForm, outcomeRefused)
+		return writeReply(w, credentialProblem(lateCredential))
+	}
+	scan.LockCredentials()
+	if h.refusePageCredentials(w, r, next, translate.BodyCredentials{}) {
+		return nil
+	}
 	// A larger body: it streams.
 	gate := &bodyGate{w: w, g: g, header: make(http.Header)}
 	r.Body = g
@@ -303,7 +321,7 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 		// refused under an answer already under way.
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler && g.routes() && !gate.committed {
-				err = h.refuseRoute(w)
+				err = h.refuseBody(w, scan)
 				return
 			}
 			panic(v)
@@ -312,7 +330,7 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 	err = next.ServeHTTP(gate, r)
 	if g.routes() {
 		if !gate.committed {
-			return h.refuseRoute(w)
+			return h.refuseBody(w, scan)
 		}
 		// Part of an early answer already went out: the client must see
 		// it is cut short.
@@ -343,40 +361,53 @@ func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
 	if h.recognise.Suspicious(r.URL) {
 		return &routeRefusal
 	}
+	scan, reply := h.readScanned(r, translate.Reply{
+		Status:      http.StatusRequestEntityTooLarge,
+		ContentType: "application/json",
+		Body: []byte(`{"is_error":1,"error_message":"Civigate: form body larger than ` +
+			strconv.FormatInt(h.MaxBodyBytes, 10) + ` bytes (max_body_size)"}`),
+	})
+	if reply == nil && scan.Routes() {
+		reply = &routeRefusal
+	}
+	return reply
+}
+
+// readScanned reads a body PHP may parse as a form (bodyScanner) whole, up
+// to max_body_size (else the tooBig answer), scans it and puts it back
+// (ParseEnvelope then takes the same bytes). The scanner is nil when PHP
+// would not parse the body; a body that cannot be read or checked gets an
+// answer instead.
+func (h *Handler) readScanned(r *http.Request, tooBig translate.Reply) (*translate.BodyScanner, *translate.Reply) {
 	scan := h.bodyScanner(r)
 	if scan == nil {
-		return nil
+		return nil, nil
 	}
 	if translate.EncodedBody(r.Header) {
-		return &routeRefusal // cannot be scanned (see serveUnrecognised)
+		return nil, &routeRefusal // cannot be scanned (see serveUnrecognised)
 	}
-	// Read once: the parser takes the same bytes.
-	body, tooBig, err := translate.ReadWholeBody(r, h.MaxBodyBytes)
+	body, big, err := translate.ReadWholeBody(r, h.MaxBodyBytes)
 	switch {
 	case err != nil:
-		return &routeRefusal // unreadable: not passed on unchecked
-	case tooBig:
-		return &translate.Reply{
-			Status:      http.StatusRequestEntityTooLarge,
-			ContentType: "application/json",
-			Body: []byte(`{"is_error":1,"error_message":"Civigate: form body larger than ` +
-				strconv.FormatInt(h.MaxBodyBytes, 10) + ` bytes (max_body_size)"}`),
-		}
-	case scan.Write(body) || scan.Close():
-		return &routeRefusal
+		return nil, &routeRefusal // unreadable: not passed on unchecked
+	case big:
+		return nil, &tooBig
 	}
-	return nil
+	scan.Write(body)
+	scan.Close()
+	return scan, nil
 }
 
 // bodyScanner is the scanner for a request body that may carry CMS routing
 // parameters (WordPress and Joomla also read q, rest_route and task from a
-// POST form body), or nil. PHP parses a form body for POST only (the
-// method compared exactly; folding it here only widens the check).
+// POST form body) or AuthX's parameters, or nil: PHP would not parse it
+// as a form (translate.BodyScanner decides, from the method and
+// Content-Type, as the web servers in front of PHP hand them over).
 func (h *Handler) bodyScanner(r *http.Request) *translate.BodyScanner {
-	if r.Body == nil || r.Body == http.NoBody || !strings.EqualFold(r.Method, http.MethodPost) {
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil
 	}
-	return h.recognise.BodyScanner(r.URL, r.Header.Values("Content-Type"))
+	return h.recognise.BodyScanner(r.URL, r.Method, r.Header.Values("Content-Type"))
 }
 
 // clientAddr is the client address after Caddy's trusted-proxy handling.

@@ -94,6 +94,14 @@ func TestAttackRoutes(t *testing.T) {
 		{"body-routing/multipart-php-lenient", "POST", "/", "multipart/form-data; boundary=XyZ; x", multipart("title", "hello", "rest_route", "/civicrm/v3/rest"), refused},
 		{"body-routing/multipart-after-64KiB-lf-only", "POST", "/index.php?option=com_civicrm", "multipart/form-data; boundary=XyZ",
 			strings.ReplaceAll(multipart("title", padding, "task", "civicrm/ajax/rest"), "\r\n", "\n"), refusedStreamed},
+		// PHP parses more bodies than Go's MIME parser accepts, and Caddy's
+		// php_fastcgi hands it more as POST forms than were sent as such.
+		{"body-routing/no-content-type (php_fastcgi sends urlencoded)", "POST", "/", "", "rest_route=/civicrm/v3/rest" + call, refused},
+		{"body-routing/content-type-comma", "POST", "/", form + ",x", "rest_route=/civicrm/v3/rest" + call, refused},
+		{"body-routing/content-type-space", "POST", "/", form + " x", "rest_route=/civicrm/v3/rest" + call, refused},
+		{"body-routing/lower-case-post (php_fastcgi: POST)", "post", "/", form, "rest_route=/civicrm/v3/rest" + call, refused},
+		{"body-routing/lower-case-get-with-a-body (php_fastcgi: POST)", "get", "/index.php?option=com_civicrm", "", "task=civicrm/ajax/rest" + call, refused},
+		{"body-routing/lower-case-post-streamed", "post", "/", form, padding + "rest_route=/civicrm/v3/rest" + call, refusedStreamed},
 		{"body-routing/apiv4-forwarded-as-sent", "POST", "/civicrm/ajax/api4/Contact/get", form, "params=%7B%7D&civiwp=CiviCRM&q=civicrm/ajax/rest" + call, refused},
 		// Bodies stream: max_body_size bounds only what Civigate parses.
 		{"body-routing/at-the-end-past-max-body-size", "POST", "/", form, strings.Repeat("x", 2<<20) + "&rest_route=/civicrm/v3/rest", refusedStreamed},
@@ -130,7 +138,11 @@ func TestAttackRoutes(t *testing.T) {
 			}
 			return s
 		}
-		status, body := rawExchange(t, inst.URL, tc.method, tc.target, append([]string{"Content-Type: " + tc.ct}, credentials...), tc.body)
+		header := credentials
+		if tc.ct != "" {
+			header = append([]string{"Content-Type: " + tc.ct}, credentials...)
+		}
+		status, body := rawExchange(t, inst.URL, tc.method, tc.target, header, tc.body)
 		var got []seenRequest
 		if tc.want == refusedStreamed {
 			// The upstream had the head and part of the body when Civigate
@@ -143,9 +155,17 @@ func TestAttackRoutes(t *testing.T) {
 		}
 		// What the upstream got of a body Civigate cut off (this row's, or
 		// an earlier one's logged late) never ends, nor carries a route.
+		// Civigate's own questions about the credential (civicrm/authx/id:
+		// a page request carrying one is authenticated before it streams)
+		// are not the request.
 		for i := 0; i < len(got); i++ {
 			s := got[i]
-			if !s.complete && s.method == "POST" && (tc.want == refusedStreamed || !strings.HasPrefix(tc.body, s.body)) {
+			if strings.HasPrefix(s.uri, "/civicrm/authx/id") {
+				got = append(got[:i], got[i+1:]...)
+				i--
+				continue
+			}
+			if !s.complete && strings.EqualFold(s.method, "POST") && (tc.want == refusedStreamed || !strings.HasPrefix(tc.body, s.body)) {
 				if strings.Contains(s.body, "civicrm/") {
 					t.Errorf("%s: the upstream got a routing parameter in a cut body: %q", tc.class, short(s.body))
 				}

@@ -18,6 +18,10 @@ import (
 // registered as it stands), so holding back the end of a body is not
 // enough: Safe says how much of it may go on, such that PHP reading just
 // those bytes as the whole body finds no routing parameter.
+//
+// It also reads AuthX's parameters (_authx, _authxSiteKey) as each reader
+// registers them (Credentials), for the edge to authenticate what CiviCRM
+// would read from $_POST.
 type BodyScanner struct {
 	readers []bodyReader
 	judge   routeJudge
@@ -29,32 +33,33 @@ type bodyReader interface {
 	write(p []byte)
 	close()
 	safe() int64
+	credentials() *credSlots
 }
 
-// BodyScanner returns a scanner for a POST body sent to u with these
-// Content-Type values, or nil when the body cannot route the request: PHP
-// does not parse it as a form, or u is a form Civigate rebuilds (only its
-// URL decides).
-func (cfg RecogniseConfig) BodyScanner(u *url.URL, contentTypes []string) *BodyScanner {
+// BodyScanner returns a scanner for a body sent to u with this method and
+// these Content-Type values, or nil when the body cannot route the request
+// nor carry AuthX's parameters: PHP does not parse it as a form
+// (phpPostForms), or u is a form Civigate rebuilds (only its URL decides).
+func (cfg RecogniseConfig) BodyScanner(u *url.URL, method string, contentTypes []string) *BodyScanner {
 	if c := classify(u, &cfg); c.kind == kindClean && !c.route.Form.AsSent() && cfg.enabled(c.route.Form) {
 		return nil
 	}
-	s := &BodyScanner{}
+	var s *BodyScanner
 	var urlencoded bool
 	var boundaries []string
-	for _, ct := range contentTypeCandidates(contentTypes) {
-		switch kind, boundary := phpPostType(ct); {
-		case kind == "urlencoded" && !urlencoded:
+	phpPostForms(method, contentTypes, func(multipart bool, boundary string) {
+		if s == nil {
+			s = &BodyScanner{}
+		}
+		switch {
+		case !multipart && !urlencoded:
 			urlencoded = true
 			s.readers = append(s.readers, &urlencodedReader{j: &s.judge})
-		case kind == "multipart" && !slices.Contains(boundaries, boundary):
+		case multipart && !slices.Contains(boundaries, boundary):
 			boundaries = append(boundaries, boundary)
 			s.readers = append(s.readers, newMultipartReader(boundary, &s.judge))
 		}
-	}
-	if len(s.readers) == 0 {
-		return nil
-	}
+	})
 	return s
 }
 
@@ -82,7 +87,7 @@ func (s *BodyScanner) Close() (routes bool) {
 }
 
 // Routes reports whether what was written routes.
-func (s *BodyScanner) Routes() bool { return s.judge.routes }
+func (s *BodyScanner) Routes() bool { return s != nil && s.judge.routes }
 
 // Safe is how many of the bytes written may go on: PHP reading them as the
 // whole body finds no routing parameter. It lags behind what was written
@@ -107,11 +112,44 @@ func (s *BodyScanner) Safe() int64 {
 type routeJudge struct {
 	routes bool
 	judged [][sha256.Size]byte
+	// credSeen: a reader found a name of AuthX's parameters. Once
+	// credLocked (LockCredentials), finding one makes the body refused
+	// (credLate).
+	credSeen, credLocked, credLate bool
+	// credsOnly: only AuthX's parameters are read (a query string).
+	credsOnly bool
 	// assigned, if set, is given every assignment instead (tests).
 	assigned func(name string, v *routeValue)
 }
 
-func (j *routeJudge) assign(name string, v *routeValue) {
+// watch is the parameter a reader is to read the value of, given the
+// name it found (as PHP registers it, and whether as an array), or "": a
+// routing parameter not as an array, or one of AuthX's. An AuthX
+// parameter as an array is never a credential: it is recorded at once.
+func (j *routeJudge) watch(name string, array bool, creds *credSlots) string {
+	if c := creds.slot(name); c != nil {
+		j.credSeen = true
+		if j.credLocked {
+			j.routes, j.credLate = true, true
+			return ""
+		}
+		if array {
+			c.assignArray()
+			return ""
+		}
+		return name
+	}
+	if !array && !j.credsOnly && isRoutingParam(name) {
+		return name
+	}
+	return ""
+}
+
+func (j *routeJudge) assign(name string, v *routeValue, creds *credSlots) {
+	if c := creds.slot(name); c != nil {
+		c.assign(v)
+		return
+	}
 	if j.assigned != nil {
 		j.assigned(name, v)
 		return
@@ -215,10 +253,13 @@ type urlencodedReader struct {
 	inValue bool
 	key     postName
 	dec     pctDecoder
-	routing string // the routing parameter whose value is being read
+	routing string // the watched parameter whose value is being read
 	eq      int64  // where its '=' is
 	val     routeValue
+	creds   credSlots
 }
+
+func (r *urlencodedReader) credentials() *credSlots { return &r.creds }
 
 func (r *urlencodedReader) write(p []byte) {
 	for len(p) > 0 && !r.j.routes {
@@ -231,11 +272,11 @@ func (r *urlencodedReader) write(p []byte) {
 			}
 			if r.key == (postName{}) && r.dec.n == 0 && bytes.IndexAny(p[:i], "%+[. \x00") < 0 {
 				// The whole name, with nothing for PHP to decode or mangle.
-				r.routing = plainRouting(p[:i])
+				r.routing = r.j.watch(plainName(p[:i]), false, &r.creds)
 			} else {
 				r.dec.feed(p[:i], r.key.add)
 				r.dec.flush(r.key.add)
-				r.routing = r.key.routing()
+				r.routing = r.watchKey()
 			}
 			r.val.reset()
 			if p[i] == '&' {
@@ -272,7 +313,7 @@ func (r *urlencodedReader) endPair() {
 		r.dec.flush(r.val.addByte)
 	}
 	if r.routing != "" {
-		r.j.assign(r.routing, &r.val)
+		r.j.assign(r.routing, &r.val, &r.creds)
 	}
 	r.dec = pctDecoder{}
 	r.inValue, r.routing = false, ""
@@ -282,15 +323,15 @@ func (r *urlencodedReader) endPair() {
 func (r *urlencodedReader) close() {
 	if !r.inValue {
 		r.dec.flush(r.key.add)
-		r.routing = r.key.routing()
+		r.routing = r.watchKey()
 		r.val.reset()
 	}
 	r.endPair()
 }
 
-// plainRouting is the routing parameter a name that needs no decoding
-// names, or "".
-func plainRouting(name []byte) string {
+// plainName is the parameter a name that needs no decoding names, if it
+// is a watched one (routing or AuthX), else "".
+func plainName(name []byte) string {
 	switch string(name) {
 	case paramQ:
 		return paramQ
@@ -298,6 +339,10 @@ func plainRouting(name []byte) string {
 		return paramTask
 	case paramRestRoute:
 		return paramRestRoute
+	case paramAuthx:
+		return paramAuthx
+	case paramAuthxSiteKey:
+		return paramAuthxSiteKey
 	}
 	return ""
 }
@@ -317,9 +362,9 @@ func (r *urlencodedReader) safe() int64 {
 }
 
 // postName is the name of a urlencoded pair as PHP registers it, kept to
-// the few bytes a routing parameter's name can have: after PHP's cut at
+// the few bytes a watched parameter's name can have: after PHP's cut at
 // NUL and its dropping of leading spaces, a name longer than
-// len("rest_route") is either an array or no routing parameter.
+// len("_authxSiteKey") is either an array or no watched parameter.
 type postName struct {
 	b                  [16]byte
 	n                  int
@@ -341,15 +386,28 @@ func (k *postName) add(c byte) {
 	}
 }
 
-// routing is the routing parameter the name assigns (not as an array), or "".
-func (k *postName) routing() string {
-	if k.over || k.n == 0 {
-		return ""
+// top is the variable the name assigns and whether as an array
+// (topLevelName), for the judge's watch; "" for none that can be watched.
+// Of a name too long to keep whole, only an array of a watched one can
+// be: its first bytes have a '[' (whether a ']' follows is not known, so
+// it is taken as an array: for AuthX's parameters, never a credential).
+func (k *postName) top() (string, bool) {
+	if k.n == 0 {
+		return "", false
 	}
-	if name, array := topLevelName(string(k.b[:k.n])); !array && isRoutingParam(name) {
-		return name
+	if !k.over {
+		return topLevelName(string(k.b[:k.n]))
 	}
-	return ""
+	if i := bytes.IndexByte(k.b[:k.n], '['); i > 0 {
+		return topLevelName(string(k.b[:i]) + "[]")
+	}
+	return "", false
+}
+
+// watchKey is the judge's watch for the decoded name.
+func (r *urlencodedReader) watchKey() string {
+	name, array := r.key.top()
+	return r.j.watch(name, array, &r.creds)
 }
 
 func (k *postName) reset() { *k = postName{} }

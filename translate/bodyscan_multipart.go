@@ -67,7 +67,10 @@ type multipartReader struct {
 	valStart int64
 	val      routeValue
 	tooLong  bool
+	creds    credSlots
 }
+
+func (r *multipartReader) credentials() *credSlots { return &r.creds }
 
 type mpState uint8
 
@@ -192,9 +195,9 @@ func (r *multipartReader) endHeaders(start int64) {
 	r.tail, r.prev = r.tail[:0], -1
 	switch {
 	case named && !file:
-		r.state, r.valStart, r.routing = mpValue, start, ""
-		if n, array := topLevelName(name); !array && isRoutingParam(n) {
-			r.routing = n
+		r.state, r.valStart = mpValue, start
+		n, array := topLevelName(name)
+		if r.routing = r.j.watch(n, array, &r.creds); r.routing != "" {
 			r.val.reset()
 		}
 	case file:
@@ -299,7 +302,7 @@ func (r *multipartReader) give(p []byte, last ...bool) {
 
 func (r *multipartReader) endContent() {
 	if r.state == mpValue && r.routing != "" {
-		r.j.assign(r.routing, &r.val)
+		r.j.assign(r.routing, &r.val, &r.creds)
 	}
 	r.routing = ""
 }

@@ -14,7 +14,7 @@ import (
 // gave before routing.
 func scanInPieces(ct, body string, cuts []int) (routes bool, pairs []string, safe int64) {
 	u, _ := url.ParseRequestURI("/")
-	s := RecogniseConfig{}.BodyScanner(u, []string{ct})
+	s := RecogniseConfig{}.BodyScanner(u, "POST", []string{ct})
 	if s == nil {
 		return false, nil, int64(len(body))
 	}
@@ -65,7 +65,7 @@ func TestBodyScannerPieces(t *testing.T) {
 // nowhere (under the judge's own rules).
 func checkSafe(t *testing.T, u *url.URL, ct, body string, cuts []int) {
 	t.Helper()
-	s := RecogniseConfig{}.BodyScanner(u, []string{ct})
+	s := RecogniseConfig{}.BodyScanner(u, "POST", []string{ct})
 	if s == nil {
 		return
 	}
@@ -170,7 +170,7 @@ func TestBodyScannerSafe(t *testing.T) {
 		// a file goes on as it arrives
 		{"multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=f; filename=a\r\n\r\n" + strings.Repeat("z", 100), -1},
 	} {
-		s := RecogniseConfig{}.BodyScanner(u, []string{tt.ct})
+		s := RecogniseConfig{}.BodyScanner(u, "POST", []string{tt.ct})
 		if s.Write([]byte(tt.body)) {
 			t.Fatalf("%q routes", tt.body)
 		}
@@ -194,7 +194,7 @@ func FuzzBodyScanner(f *testing.F) {
 	}
 	u, _ := url.ParseRequestURI("/")
 	f.Fuzz(func(t *testing.T, ct, body string, seed uint64) {
-		if len(body) > 8<<10 || (RecogniseConfig{}).BodyScanner(u, []string{ct}) == nil {
+		if len(body) > 8<<10 || (RecogniseConfig{}).BodyScanner(u, "POST", []string{ct}) == nil {
 			return
 		}
 		r := rand.New(rand.NewPCG(seed, seed))

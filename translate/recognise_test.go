@@ -592,7 +592,7 @@ func TestIsAPIv3LikeBody(t *testing.T) {
 		if got := IsAPIv3LikeBody(u, []string{tt.ct}, []byte(tt.body)); got != tt.want {
 			t.Errorf("%s %q %q: %v, want %v", tt.url, tt.ct, body, got, tt.want)
 		}
-		if tt.want && (RecogniseConfig{}).BodyScanner(u, []string{tt.ct}) == nil {
+		if tt.want && (RecogniseConfig{}).BodyScanner(u, "POST", []string{tt.ct}) == nil {
 			t.Errorf("%q: no BodyScanner", tt.ct)
 		}
 	}

@@ -47,8 +47,26 @@ func (s *Simulator) serveStandalone(w http.ResponseWriter, r *http.Request) {
 	case menuPath(seg, "civicrm", "authx", "logout"):
 		s.serveAuthxLogout(w, r)
 	default:
-		// The pages of CiviCRM's UI are not simulated: they answer as the
-		// home page does an anonymous visitor (route-9).
+		s.servePage(w, r)
+	}
+}
+
+// servePage is any other page of CiviCRM's UI. AuthX's civi.invoke.auth
+// listener runs first on it as on every route CRM_Core_Invoke runs
+// (Authenticator::on_civi_invoke_auth: X-Civi-Auth, Authorization, _authx
+// from $_GET on GET and $_POST otherwise): an invalid credential gets
+// AuthX's 401, a valid one the page as that user. The pages themselves
+// are not simulated: a user gets a stand-in naming the contact, an
+// anonymous visitor the home page's refusal (route-9).
+func (s *Simulator) servePage(w http.ResponseWriter, r *http.Request) {
+	p, rej := s.authxFlows(s.parseRequest(r))
+	switch {
+	case rej != nil:
+		rej.write(w)
+	case p != nil:
+		writeBody(w, http.StatusOK, "text/html; charset=UTF-8",
+			[]byte("<title>CiviCRM</title>page for contact "+strconv.FormatInt(p.contactID, 10)+" (flow "+p.flow+")"))
+	default:
 		writeBody(w, http.StatusForbidden, "text/html; charset=UTF-8",
 			[]byte(strings.ReplaceAll(homeDeniedPage, "{BASE}", "http://"+r.Host)))
 	}

@@ -27,10 +27,10 @@ func (s *Simulator) parseRequest(r *http.Request) *request {
 	q := &request{r: r, get: translate.NewArray(), post: translate.NewArray()}
 	_ = translate.ParseQuery(q.get, r.URL.RawQuery, translate.DefaultLimits)
 	var body *translate.Array
-	if r.Method == http.MethodPost && r.Body != nil && s.postRead(r) {
+	if fcgiMethod(r.Method) == http.MethodPost && r.Body != nil && s.postRead(r) {
 		raw, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
-		ct := r.Header.Get("Content-Type")
-		translate.ParsePost(q.post, ct, raw, translate.DefaultLimits)
+		ct := fcgiContentType(r)
+		translate.ParsePost(q.post, phpFormType(ct), raw, translate.DefaultLimits)
 		if mt, _, _ := mime.ParseMediaType(ct); mt == "application/json" {
 			if d, err := translate.DecodeJSON(raw); err == nil {
 				body, _ = d.(*translate.Array)

@@ -1,0 +1,73 @@
+package caddymodule
+
+import (
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
+)
+
+// AuthX takes a credential on every CiviCRM page, not only on the API and
+// its own routes: its civi.invoke.auth listener runs for whatever
+// CRM_Core_Invoke runs, reads X-Civi-Auth, Authorization and _authx
+// ($_GET on GET, $_POST otherwise), verifies the credential and answers
+// an invalid one with its 401, a valid one with the page as that user.
+// Any page would be a credential oracle without guessing protection, and
+// a way to act as a user the edge never checked. So a request that is not
+// API traffic and carries such a credential is authenticated at the edge
+// as one to AuthX's own routes is (AuthenticateRoute: guessing protection,
+// the site-key rules, verification, AuthX's refusal shape) before it goes
+// on as sent. X-Civi-Auth and _authx are AuthX's own names and are checked
+// on every request (a shortcode or an alias makes any URL a CiviCRM page);
+// Authorization, which other applications on the site use too, only where
+// the URL may reach a CiviCRM page (translate.MayReachCiviCRM). A request
+// without a credential goes on untouched, at the cost of one pass over
+// its header names and, for GET, over its query.
+
+// refusePageCredentials authenticates the AuthX credential r carries, if
+// any (body: AuthX's parameters in its form body, as a BodyScanner read
+// them), and reports whether it answered the request (refused it). When
+// it did not, r goes on as sent.
+func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, body translate.BodyCredentials) bool {
+	xAuth, authorization := authx.CredentialHeaders(r.Header)
+	params := translate.AuthxCredentials(r, body)
+	if !xAuth && !params.Sent && !(authorization && h.recognise.MayReachCiviCRM(r.URL)) {
+		return false
+	}
+	if params.Problem != "" {
+		h.count(pageForm, outcomeRefused)
+		_ = writeReply(w, credentialProblem(params.Problem))
+		return true
+	}
+	clientIP := clientAddr(r)
+	call := translate.AuthxRouteCall(r, translate.PageRoute, params, h.parse.Limits)
+	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
+	if rej != nil {
+		setNoStore(w.Header())
+		_ = h.refuseAuth(w, call, rej, clientIP)
+		return true
+	}
+	if p != nil {
+		setAuthPlaceholders(r, p)
+	}
+	return false
+}
+
+// pageForm labels the metrics of credentials checked on pages.
+const pageForm = "page"
+
+// refuseBody answers a streamed form body the scanner refused: it routes
+// to an API, or it carries an AuthX parameter past what was read before
+// the request was authenticated.
+func (h *Handler) refuseBody(w http.ResponseWriter, scan *translate.BodyScanner) error {
+	if scan.CredentialsLate() {
+		h.count(pageForm, outcomeRefused)
+		return writeReply(w, credentialProblem(lateCredential))
+	}
+	return h.refuseRoute(w)
+}
+
+// lateCredential: the body is authenticated from its first primeBytes.
+const lateCredential = "found past the first 64 KiB of a form body"

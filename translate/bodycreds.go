@@ -1,0 +1,152 @@
+package translate
+
+import "bytes"
+
+// AuthX reads its parameters from $_GET on GET and from $_POST on every
+// other method (Authenticator::on_civi_invoke_auth), on every CiviCRM
+// page. The edge reads them the same way, with the readers that model
+// PHP's registration (bodyscan.go): the body's with BodyScanner, the
+// query's with QueryCredentials.
+
+// AuthX's parameters.
+const (
+	paramAuthx        = "_authx"
+	paramAuthxSiteKey = "_authxSiteKey"
+)
+
+// BodyCredentials are AuthX's parameters as PHP registers them from a form
+// body (or a query string).
+type BodyCredentials struct {
+	// Authx and SiteKey are _authx and _authxSiteKey as registered ("":
+	// not sent).
+	Authx, SiteKey string
+	// Sent: either name was found, whatever its value.
+	Sent bool
+	// Problem, when not empty, says why the edge cannot tell what CiviCRM
+	// reads: assigned twice with different values (past max_input_vars PHP
+	// keeps the first, the edge could check the other), as an array, longer
+	// than any credential, or read differently by the ways PHP may parse the
+	// body. Such a request is refused.
+	Problem string
+}
+
+// credSlots are one reader's AuthX parameters.
+type credSlots struct {
+	authx, siteKey credSlot
+}
+
+func (c *credSlots) slot(name string) *credSlot {
+	switch name {
+	case paramAuthx:
+		return &c.authx
+	case paramAuthxSiteKey:
+		return &c.siteKey
+	}
+	return nil
+}
+
+// credSlot is one AuthX parameter as one reader registered it.
+type credSlot struct {
+	val     []byte
+	set     bool
+	problem string
+}
+
+func (c *credSlot) assign(v *routeValue) {
+	switch {
+	case c.problem != "":
+	case v.long:
+		c.problem = "longer than any credential"
+	case !c.set:
+		c.val = append(c.val[:0], v.buf...)
+	case !bytes.Equal(c.val, v.buf):
+		c.problem = "sent twice with different values"
+	}
+	c.set = true
+}
+
+func (c *credSlot) assignArray() {
+	if c.problem == "" {
+		c.problem = "sent as an array"
+	}
+	c.set = true
+}
+
+// Credentials are AuthX's parameters in what was written (call after
+// Close). Readers that disagree (a body PHP may parse two ways) make a
+// Problem.
+func (s *BodyScanner) Credentials() BodyCredentials {
+	if s == nil {
+		return BodyCredentials{}
+	}
+	var out BodyCredentials
+	for i, r := range s.readers {
+		c := credentialsOf(r.credentials())
+		switch {
+		case i == 0:
+			out = c
+		case out.Problem == "" && c != out:
+			out.Problem = "a form body PHP may read in more than one way"
+			out.Sent = out.Sent || c.Sent
+		}
+	}
+	return out
+}
+
+func credentialsOf(c *credSlots) BodyCredentials {
+	out := BodyCredentials{Authx: string(c.authx.val), SiteKey: string(c.siteKey.val), Sent: c.authx.set || c.siteKey.set}
+	for _, s := range [...]*credSlot{&c.authx, &c.siteKey} {
+		if s.problem != "" {
+			out.Problem = s.problem
+		}
+	}
+	if out.Problem != "" {
+		out.Authx, out.SiteKey = "", ""
+	}
+	return out
+}
+
+// CredentialsSeen reports whether a name of AuthX's parameters was found
+// in what was written so far (its value perhaps not yet read).
+func (s *BodyScanner) CredentialsSeen() bool { return s.judge.credSeen }
+
+// LockCredentials makes any AuthX parameter found from now on refuse the
+// body (Write and Close then report that it routes; CredentialsLate says
+// why): the edge authenticated the request before the rest of the body
+// arrived and cannot check a credential in it.
+func (s *BodyScanner) LockCredentials() { s.judge.credLocked = true }
+
+// CredentialsLate reports whether the body was refused for an AuthX
+// parameter found after LockCredentials.
+func (s *BodyScanner) CredentialsLate() bool { return s.judge.credLate }
+
+// QueryCredentials are AuthX's parameters in a query string, as PHP
+// registers them in $_GET (the same parser as a urlencoded body). Most
+// queries name no such parameter: they cost one pass and no allocation.
+func QueryCredentials(rawQuery string) BodyCredentials {
+	if !mayNameAuthx(rawQuery) {
+		return BodyCredentials{}
+	}
+	r := urlencodedReader{j: &routeJudge{credsOnly: true}}
+	r.write([]byte(rawQuery))
+	r.close()
+	return credentialsOf(&r.creds)
+}
+
+// mayNameAuthx reports whether s, url-decoded, holds "authx", which every
+// name PHP registers as one of AuthX's parameters does (byte for byte:
+// PHP's array keys are case-sensitive).
+func mayNameAuthx(s string) bool {
+	matched := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
+			c = unhex(s[i+1])<<4 | unhex(s[i+2])
+			i += 2
+		}
+		if matched = matchStep(matched, c, "authx"); matched == len("authx") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,242 @@
+package translate
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// scanCredentials runs a BodyScanner over a whole body.
+func scanCredentials(method string, cts []string, body string) (routes bool, c BodyCredentials, scanned bool) {
+	u, _ := url.ParseRequestURI("/")
+	s := RecogniseConfig{}.BodyScanner(u, method, cts)
+	if s == nil {
+		return false, BodyCredentials{}, false
+	}
+	routes = s.Write([]byte(body)) || s.Close()
+	return routes, s.Credentials(), true
+}
+
+// Which bodies PHP parses into $_POST, by method and Content-Type, as the
+// servers in front of it hand them over (issue 12: a body PHP parsed and
+// the edge did not was a way past it). Each row names its case.
+func TestPHPPostForms(t *testing.T) {
+	form := "application/x-www-form-urlencoded"
+	for _, tt := range []struct {
+		name, method string
+		cts          []string
+		want         string // the readers: u (urlencoded), m:<boundary>
+	}{
+		{"plain form", "POST", []string{form}, "u"},
+		{"upper case type", "POST", []string{"APPLICATION/X-WWW-FORM-URLENCODED"}, "u"},
+		{"type cut at ','", "POST", []string{form + ",x"}, "u"},
+		{"type cut at ' '", "POST", []string{form + " x"}, "u"},
+		{"type cut at ';'", "POST", []string{form + ";x"}, "u"},
+		{"a leading space: PHP reads no type", "POST", []string{" " + form}, ""},
+		{"multipart with a parameter Go rejects", "POST", []string{"multipart/form-data; boundary=B; x"}, "m:B"},
+		{"multipart, boundary in any case", "POST", []string{"multipart/form-data; BOUNDARY=B"}, "m:B"},
+		{"multipart without a boundary: nothing", "POST", []string{"multipart/form-data"}, ""},
+		{"no Content-Type: php_fastcgi sends urlencoded", "POST", nil, "u"},
+		{"an empty Content-Type: php_fastcgi sends urlencoded", "POST", []string{""}, "u"},
+		{"lower-case post: php_fastcgi sends POST", "post", []string{form}, "u"},
+		{"mixed-case post", "pOsT", []string{form}, "u"},
+		{"lower-case get: php_fastcgi sends POST", "get", []string{form}, "u"},
+		{"lower-case get without a Content-Type", "get", nil, "u"},
+		{"GET: never", "GET", []string{form}, ""},
+		{"HEAD: never", "HEAD", []string{form}, ""},
+		{"OPTIONS: never", "OPTIONS", []string{form}, ""},
+		{"PUT: never", "PUT", []string{form}, ""},
+		{"lower-case head: HEAD, never", "head", []string{form}, ""},
+		{"JSON: never", "POST", []string{"application/json"}, ""},
+		{"two values: each, and Apache's join", "POST", []string{"text/plain", form}, "u"},
+		{"two values, both forms", "POST", []string{"multipart/form-data; boundary=B", form}, "m:B u"},
+	} {
+		var got []string
+		phpPostForms(tt.method, tt.cts, func(multipart bool, boundary string) {
+			if multipart {
+				got = append(got, "m:"+boundary)
+			} else {
+				got = append(got, "u")
+			}
+		})
+		seen := map[string]bool{}
+		var uniq []string
+		for _, g := range got {
+			if !seen[g] {
+				seen[g] = true
+				uniq = append(uniq, g)
+			}
+		}
+		if s := strings.Join(uniq, " "); s != tt.want {
+			t.Errorf("%s: %s %q: readers %q, want %q", tt.name, tt.method, tt.cts, s, tt.want)
+		}
+	}
+}
+
+// AuthX's parameters in a form body, read as PHP registers them: every
+// spelling PHP mangles into _authx, none it mangles into something else,
+// and what the edge cannot check the way CiviCRM would is a Problem.
+func TestBodyCredentials(t *testing.T) {
+	form := []string{"application/x-www-form-urlencoded"}
+	mp := func(name, value string) string {
+		return "--B\r\nContent-Disposition: form-data; name=\"" + name + "\"\r\n\r\n" + value + "\r\n--B--\r\n"
+	}
+	for _, tt := range []struct {
+		name, method string
+		cts          []string
+		body         string
+		authx, key   string
+		problem      bool
+	}{
+		{name: "plain", method: "POST", cts: form, body: "_authx=Bearer+k&_authxSiteKey=s", authx: "Bearer k", key: "s"},
+		{name: "'.' mangled into '_'", method: "POST", cts: form, body: ".authx=Bearer+k", authx: "Bearer k"},
+		{name: "a leading space dropped", method: "POST", cts: form, body: "+_authx=Bearer+k", authx: "Bearer k"},
+		{name: "percent-encoded name", method: "POST", cts: form, body: "%5Fau%74hx=Bearer+k", authx: "Bearer k"},
+		{name: "cut at NUL", method: "POST", cts: form, body: "_authx%00junk=Bearer+k", authx: "Bearer k"},
+		{name: "_authx. is _authx_", method: "POST", cts: form, body: "_authx.=Bearer+k"},
+		{name: "_authx[ is _authx_", method: "POST", cts: form, body: "_authx[=Bearer+k"},
+		{name: "trailing space is _authx_", method: "POST", cts: form, body: "_authx+=Bearer+k"},
+		{name: "case matters", method: "POST", cts: form, body: "_AUTHX=Bearer+k"},
+		{name: "an array is never a credential", method: "POST", cts: form, body: "_authx[]=Bearer+k", problem: true},
+		{name: "an array with a long key", method: "POST", cts: form, body: "_authx[aaaaaaaaaaaaaaaaaaaa]=k", problem: true},
+		{name: "twice, the same", method: "POST", cts: form, body: "_authx=k&_authx=k", authx: "k"},
+		{name: "twice, different (max_input_vars keeps the first)", method: "POST", cts: form, body: "_authx=guess&_authx=k", problem: true},
+		{name: "site key twice, different", method: "POST", cts: form, body: "_authx=k&_authxSiteKey=a&.authxSiteKey=b", problem: true},
+		{name: "longer than any credential", method: "POST", cts: form, body: "_authx=" + strings.Repeat("a", maxRoutingLen+1), problem: true},
+		{name: "trailing CR LF kept as sent", method: "POST", cts: form, body: "_authx=k%0D%0A", authx: "k\r\n"},
+		{name: "odd type, comma", method: "POST", cts: []string{"application/x-www-form-urlencoded,x"}, body: "_authx=k", authx: "k"},
+		{name: "odd type, space", method: "POST", cts: []string{"application/x-www-form-urlencoded x"}, body: "_authx=k", authx: "k"},
+		{name: "no Content-Type", method: "POST", body: "_authx=k", authx: "k"},
+		{name: "lower-case post", method: "post", cts: form, body: "_authx=k", authx: "k"},
+		{name: "lower-case get with a body", method: "get", body: "_authx=k", authx: "k"},
+		{name: "multipart with a parameter Go rejects", method: "POST", cts: []string{"multipart/form-data; boundary=B; x"}, body: mp("_authx", "Bearer k"), authx: "Bearer k"},
+		{name: "multipart, mangled name", method: "POST", cts: []string{"multipart/form-data; boundary=B"}, body: mp(".authx", "Bearer k"), authx: "Bearer k"},
+		{name: "multipart, array", method: "POST", cts: []string{"multipart/form-data; boundary=B"}, body: mp("_authx[x]", "k"), problem: true},
+		{name: "multipart, a file is $_FILES", method: "POST", cts: []string{"multipart/form-data; boundary=B"},
+			body: "--B\r\nContent-Disposition: form-data; name=\"_authx\"; filename=\"a\"\r\n\r\nk\r\n--B--\r\n"},
+		{name: "read two ways, differently", method: "POST", cts: []string{"multipart/form-data; boundary=B", "application/x-www-form-urlencoded"},
+			body: mp("_authx", "k"), problem: true},
+	} {
+		routes, c, _ := scanCredentials(tt.method, tt.cts, tt.body)
+		switch {
+		case routes:
+			t.Errorf("%s: refused as routing", tt.name)
+		case tt.problem != (c.Problem != ""):
+			t.Errorf("%s: problem %q, want one: %v", tt.name, c.Problem, tt.problem)
+		case !tt.problem && (c.Authx != tt.authx || c.SiteKey != tt.key):
+			t.Errorf("%s: _authx %q _authxSiteKey %q, want %q %q", tt.name, c.Authx, c.SiteKey, tt.authx, tt.key)
+		}
+	}
+}
+
+// Query strings are read by the same reader, and most of them cost
+// nothing: no allocation without a name holding "authx".
+func TestQueryCredentials(t *testing.T) {
+	for _, tt := range []struct {
+		query, authx string
+		problem      bool
+	}{
+		{"a=1&_authx=Bearer+k", "Bearer k", false},
+		{"%5F%61uthx=k", "k", false},
+		{"_authx=guess&x=1&_authx=k", "", true},
+		{"_authx[]=k", "", true},
+		{"authx=k", "", false},
+		{"s=foo%20bar&page=2", "", false},
+	} {
+		c := QueryCredentials(tt.query)
+		if c.Authx != tt.authx || (c.Problem != "") != tt.problem {
+			t.Errorf("%q: %+v, want _authx %q problem %v", tt.query, c, tt.authx, tt.problem)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { QueryCredentials("s=foo%20bar&page=2&q=civicrm/contact/view") }); n != 0 {
+		t.Errorf("a query without AuthX parameters: %v allocations", n)
+	}
+}
+
+// Every _authx and _authxSiteKey PHP registers from a body (php-cgi, with
+// the method and Content-Type Caddy's php_fastcgi hands it, and as sent,
+// as Apache does) is what the edge reads, or the edge refuses the body.
+func TestBodyCredentialsMatchPHP(t *testing.T) {
+	php := newPHPCGI(t, `<?php $o = [];
+foreach (['_authx', '_authxSiteKey'] as $k) if (isset($_POST[$k])) $o[$k] = is_string($_POST[$k]) ? bin2hex($_POST[$k]) : 'array';
+echo json_encode((object) $o);`)
+	r := diffSeed(t)
+	names := []string{"_authx", "_authxSiteKey", " _authx", ".authx", "_authx.", "_authx[", "_authx[]", "_authx[a]", "%5Fauthx",
+		"_AUTHX", "_authx%00x", "_authx ", "_au%74hx", ".authxSiteKey"}
+	for range 400 {
+		ct, body := genFormBodyOf(r, pick(r, names...), pick(r, "Bearer k", "x y", "", "0", "a&b", "é", "k\r"))
+		method := pick(r, "POST", "POST", "post", "get", "Post", "PUT")
+		cts := []string{ct}
+		if r.IntN(6) == 0 && !strings.HasPrefix(ct, "multipart") {
+			cts = nil
+		}
+		routes, c, _ := scanCredentials(method, cts, body)
+		if routes || c.Problem != "" {
+			continue
+		}
+		// php_fastcgi (client.Post): the method upper-cased, GET made POST,
+		// the first Content-Type or urlencoded; a web server: as sent.
+		fcgiMethod := strings.ToUpper(method)
+		if fcgiMethod == "GET" && method != "GET" {
+			fcgiMethod = "POST"
+		}
+		fcgiCT := "application/x-www-form-urlencoded"
+		if len(cts) > 0 && cts[0] != "" {
+			fcgiCT = cts[0]
+		}
+		asSentCT := ""
+		if len(cts) > 0 {
+			asSentCT = cts[0]
+		}
+		for _, env := range [][2]string{{fcgiMethod, fcgiCT}, {method, asSentCT}} {
+			out := php.serve(t, env[0], "", env[1], []byte(body), len(body))
+			var got map[string]string
+			if i := strings.LastIndexByte(out, '{'); i < 0 || json.Unmarshal([]byte(out[i:]), &got) != nil {
+				t.Fatalf("php-cgi answered %q", out)
+			}
+			for k, edge := range map[string]string{"_authx": c.Authx, "_authxSiteKey": c.SiteKey} {
+				v, ok := got[k]
+				if !ok {
+					continue
+				}
+				var raw []byte
+				fmt.Sscanf(v, "%x", &raw)
+				if v == "array" || !bytes.Equal(raw, []byte(edge)) {
+					t.Errorf("%s %q body %q (PHP run as %s %q): PHP has %s=%q, the edge read %q", method, cts, truncate(body, 400), env[0], env[1], k, raw, edge)
+				}
+			}
+		}
+	}
+}
+
+// A request carrying an Authorization header is authenticated at the
+// edge where its URL may reach a CiviCRM page, in any CMS's spelling.
+func TestMayReachCiviCRM(t *testing.T) {
+	cfg := RecogniseConfig{WPBasePages: []string{"crm"}}
+	for _, tt := range []struct {
+		url  string
+		want bool
+	}{
+		{"/civicrm/contact/view?cid=1", true},
+		{"/CiviCRM/dashboard", true},
+		{"/%63ivicrm/dashboard", true},
+		{"/?q=civicrm/contact/view", true},
+		{"/?civiwp=CiviCRM&q=civicrm/dashboard", true},
+		{"/wp-admin/admin.php?page=CiviCRM&q=civicrm/dashboard", true},
+		{"/index.php?option=com_civicrm&task=civicrm/dashboard", true},
+		{"/index.php?option=com_ci%3Cb%3Evi%3C/b%3Ecrm&task=x", true},
+		{"/crm/contact/view", true},
+		{"/crm", true},
+		{"/crmx/contact", false},
+		{"/wp-json/wp/v2/posts", false},
+		{"/about-us", false},
+	} {
+		u, _ := url.ParseRequestURI(tt.url)
+		if got := cfg.MayReachCiviCRM(u); got != tt.want {
+			t.Errorf("%s: %v, want %v", tt.url, got, tt.want)
+		}
+	}
+}
