@@ -1,9 +1,12 @@
 package authx
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -118,16 +121,63 @@ type quietCounter interface {
 	Quiet() bool
 }
 
-// sweep drops expired windows, then arbitrary ones if still full: under a
-// flood of distinct addresses we forget some counts rather than grow.
+// sweep makes room in a full table: it drops the expired windows, then,
+// down to nine tenths of limit, the lowest counts first and, among equal
+// counts, the windows that end soonest. A key's place in that order is its
+// count, which only failures raise: to push out a counter that blocks (max
+// failures), a flood must first bring nine tenths of the table to as many
+// failures within the window, so guesses spread over many addresses or
+// credentials cannot flush the counter of the address that guesses (an
+// arbitrary choice let them). Its cost, one pass over the table and a sort
+// of one count's keys, comes once per limit/10 new keys.
 func (c *MemoryCounter) sweep(now time.Time, limit int) {
+	perCount := map[int]int{}
 	for k, e := range c.m {
-		if !now.Before(e.reset) || len(c.m) >= limit {
+		if !now.Before(e.reset) {
 			delete(c.m, k)
+			continue
 		}
-		if len(c.m) < limit*9/10 {
-			return
+		perCount[e.n]++
+	}
+	drop := len(c.m) - limit*9/10
+	if drop <= 0 {
+		return
+	}
+	counts := make([]int, 0, len(perCount))
+	for n := range perCount {
+		counts = append(counts, n)
+	}
+	slices.Sort(counts)
+	// level is the count at which dropping stops part-way: every key below
+	// it goes, drop of the keys at it go.
+	level := counts[len(counts)-1]
+	for _, n := range counts {
+		if perCount[n] >= drop {
+			level = n
+			break
 		}
+		drop -= perCount[n]
+	}
+	type window struct {
+		key   string
+		reset time.Duration // since counterEpoch: cheaper to compare
+	}
+	tied := make([]window, 0, perCount[level])
+	for k, e := range c.m {
+		switch {
+		case e.n < level:
+			delete(c.m, k)
+		case e.n == level:
+			tied = append(tied, window{k, e.reset.Sub(counterEpoch)})
+		}
+	}
+	if drop < len(tied) {
+		slices.SortFunc(tied, func(a, b window) int {
+			return cmp.Or(cmp.Compare(a.reset, b.reset), strings.Compare(a.key, b.key))
+		})
+	}
+	for _, w := range tied[:min(drop, len(tied))] {
+		delete(c.m, w.key)
 	}
 }
 

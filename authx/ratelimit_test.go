@@ -3,6 +3,7 @@ package authx
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -245,6 +246,69 @@ func TestAuthenticateRoute(t *testing.T) {
 			if reply.Status != 429 || string(reply.Body) != "HTTP 429 "+MsgRateLimited || h.Get("Retry-After") == "" {
 				t.Errorf("%s: answered %d %q %v", row.class, reply.Status, reply.Body, h)
 			}
+		}
+	}
+}
+
+// A full MemoryCounter makes room by dropping expired windows, then the
+// lowest counts, then among equal counts the windows that end soonest: a
+// flood of fresh keys (guesses spread over many addresses or credentials)
+// never flushes the counter of the address that is guessing, so its block
+// holds.
+func TestMemoryCounterEvictsLowCountsFirst(t *testing.T) {
+	ctx := context.Background()
+	now := testNow
+	c := NewMemoryCounter()
+	c.Max = 100
+	c.Now = func() time.Time { return now }
+	const max = 5
+	for range max {
+		c.Fail(ctx, time.Hour, "ip:guesser")
+	}
+	c.Fail(ctx, time.Hour, "ip:twice")
+	c.Fail(ctx, time.Hour, "ip:twice")
+	for i := range 50 * c.Max {
+		now = now.Add(time.Millisecond)
+		c.Fail(ctx, time.Hour, fmt.Sprintf("cred:flood-%d", i))
+		if len(c.m) > c.Max {
+			t.Fatalf("after %d fresh keys the table holds %d, bound %d", i+1, len(c.m), c.Max)
+		}
+	}
+	if blocked, _ := c.Blocked(ctx, max, "ip:guesser"); !blocked {
+		t.Fatal("a flood of single failures flushed the blocked counter")
+	}
+	if c.m["ip:twice"].n != 2 {
+		t.Error("a count of 2 was dropped while counts of 1 were kept")
+	}
+
+	// Among equal counts the window that ends soonest goes first; expired
+	// windows go before any live one, however high their count.
+	now = testNow
+	c = NewMemoryCounter()
+	c.Max = 10
+	c.Now = func() time.Time { return now }
+	for range 50 {
+		c.Fail(ctx, time.Minute, "ip:expired-but-high")
+	}
+	for i := range 9 {
+		now = now.Add(time.Second)
+		c.Fail(ctx, time.Hour, fmt.Sprintf("ip:%d", i))
+	}
+	now = now.Add(2 * time.Minute)   // ip:expired-but-high's window is over
+	c.Fail(ctx, time.Hour, "ip:new") // full: sweep
+	if _, ok := c.m["ip:expired-but-high"]; ok {
+		t.Error("an expired window was kept")
+	}
+	if len(c.m) != 10 {
+		t.Fatalf("%d keys after dropping only the expired one, want 10", len(c.m))
+	}
+	c.Fail(ctx, time.Hour, "ip:newer") // full again: drop one, then add
+	if _, ok := c.m["ip:0"]; ok {
+		t.Error("ip:0, the window ending soonest, was kept")
+	}
+	for _, k := range []string{"ip:1", "ip:8", "ip:new", "ip:newer"} {
+		if _, ok := c.m[k]; !ok {
+			t.Errorf("%s was dropped before windows ending sooner", k)
 		}
 	}
 }
