@@ -88,6 +88,12 @@ type Config struct {
 	Failures      FailureCounter
 	MaxFailures   int           // default 10
 	FailureWindow time.Duration // default 5m
+	// IPv6Prefix is the prefix length (32 to 128) an IPv6 client address
+	// is counted by: every address in one prefix shares a counter, since
+	// one home or server owns a whole /64 (or /56, /48) and could
+	// otherwise guess from 2^64 fresh addresses. Default 64. IPv4 and
+	// IPv4-mapped IPv6 addresses count one by one.
+	IPv6Prefix int
 	// Proofs remembers credentials that authenticated in full, so that an
 	// address blocked for guessing still serves them (see throttled).
 	// Default with Failures: in process memory.
@@ -137,6 +143,12 @@ func New(cfg Config) (*Authenticator, error) {
 	}
 	if cfg.FailureWindow <= 0 {
 		cfg.FailureWindow = 5 * time.Minute
+	}
+	if cfg.IPv6Prefix == 0 {
+		cfg.IPv6Prefix = DefaultIPv6Prefix
+	}
+	if cfg.IPv6Prefix < MinIPv6Prefix || cfg.IPv6Prefix > 128 {
+		return nil, fmt.Errorf("authx: IPv6 prefix length %d is not from %d to 128", cfg.IPv6Prefix, MinIPv6Prefix)
 	}
 	if cfg.Failures != nil && cfg.Proofs == nil {
 		cfg.Proofs = NewMemoryVerdicts()
@@ -628,14 +640,24 @@ func (a *Authenticator) mac(parts ...string) string {
 	return a.hmac.hexMAC(16, msg)
 }
 
-// ipKey groups IPv6 clients by /64: one host usually owns a whole /64.
+// Bounds of Config.IPv6Prefix: a /64 is what one home connection gets; a
+// prefix shorter than /32 (a whole provider's) would let one client block
+// a city.
+const (
+	DefaultIPv6Prefix = 64
+	MinIPv6Prefix     = 32
+)
+
+// ipKey is the counter key of a client address: an IPv6 address counts by
+// its Config.IPv6Prefix (Prefix drops a zone), an IPv4 address, mapped or
+// not, by itself.
 func (a *Authenticator) ipKey(ip netip.Addr) string {
 	if !ip.IsValid() {
 		return ""
 	}
 	ip = ip.Unmap()
 	if ip.Is6() {
-		pfx, _ := ip.Prefix(64)
+		pfx, _ := ip.Prefix(a.cfg.IPv6Prefix)
 		return "ip:" + pfx.String()
 	}
 	return "ip:" + ip.String()

@@ -312,3 +312,59 @@ func TestMemoryCounterEvictsLowCountsFirst(t *testing.T) {
 		}
 	}
 }
+
+// IPv6 clients are counted by their prefix (Config.IPv6Prefix, /64 by
+// default): one connection owns a whole /64, so counting its addresses
+// one by one would hand a guesser 2^64 fresh counters. IPv4 addresses,
+// mapped into IPv6 or not, count one by one; a zone changes nothing.
+func TestIPv6ClientsCountByPrefix(t *testing.T) {
+	for _, tc := range []struct {
+		prefix int // 0: the default
+		a, b   string
+		same   bool
+	}{
+		{0, "2001:db8:1:2::1", "2001:db8:1:2:ffff:ffff:ffff:ffff", true},
+		{0, "2001:db8:1:2::1", "2001:db8:1:3::1", false},
+		{0, "fe80::1%eth0", "fe80::2%eth1", true},
+		{56, "2001:db8:1:2::1", "2001:db8:1:ff::1", true},
+		{56, "2001:db8:1:2::1", "2001:db8:1:100::1", false},
+		{128, "2001:db8:1:2::1", "2001:db8:1:2::2", false},
+		{128, "2001:db8:1:2::1", "2001:db8:1:2::1", true},
+		{0, "::ffff:198.51.100.7", "198.51.100.7", true},
+		{0, "::ffff:198.51.100.7", "::ffff:198.51.100.8", false},
+		{32, "198.51.100.7", "198.51.100.8", false},
+	} {
+		e := newEnv(t, func(c *Config) { c.IPv6Prefix = tc.prefix })
+		ka, kb := e.a.ipKey(netip.MustParseAddr(tc.a)), e.a.ipKey(netip.MustParseAddr(tc.b))
+		if (ka == kb) != tc.same || ka == "" {
+			t.Errorf("/%d: %s → %q, %s → %q: same counter %v, want %v", tc.prefix, tc.a, ka, tc.b, kb, ka == kb, tc.same)
+		}
+	}
+	for _, bad := range []int{-1, 16, 31, 129} {
+		cfg := Config{IPv6Prefix: bad}
+		if _, err := New(cfg); err == nil {
+			t.Errorf("prefix length %d accepted", bad)
+		}
+	}
+
+	// Guesses from one /56 block the whole /56 when it is configured.
+	e := newEnv(t, func(c *Config) { c.IPv6Prefix = 56 })
+	try := func(cred, addr string) *Rejection {
+		call := contactGet()
+		call.Credentials = translate.Credentials{XCiviAuth: cred, XCiviKey: testSiteKey}
+		_, rej := e.a.Authenticate(context.Background(), Request{Call: call, ClientIP: netip.MustParseAddr(addr)})
+		return rej
+	}
+	for i := range 5 {
+		addr := fmt.Sprintf("2001:db8:0:%x::1", i) // a new /64 each time
+		if rej := try("Bearer guess-"+string(rune('a'+i)), addr); rej == nil || rej.Reason != ReasonInvalid {
+			t.Fatalf("guess %d from %s: %v", i, addr, rej)
+		}
+	}
+	if rej := try("Bearer "+akNoUser, "2001:db8:0:ff::9"); rej == nil || rej.Reason != ReasonRateLimited {
+		t.Fatalf("same /56 after 5 failures: %v", rej)
+	}
+	if rej := try("Bearer "+akNoUser, "2001:db8:0:100::9"); rej != nil {
+		t.Fatalf("the next /56 was blocked: %v", rej)
+	}
+}

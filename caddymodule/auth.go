@@ -61,6 +61,11 @@ type AuthConfig struct {
 	// Negative MaxFailures disables guessing protection.
 	MaxFailures   int            `json:"max_failures,omitempty"`
 	FailureWindow caddy.Duration `json:"failure_window,omitempty"`
+	// IPv6Prefix is the prefix length (32 to 128) by which IPv6 client
+	// addresses are counted: one counter per /64 by default, since one
+	// connection owns the whole /64. IPv4 (and IPv4-mapped) addresses
+	// count one by one.
+	IPv6Prefix int `json:"ipv6_prefix,omitempty"`
 	// Secret keys the HMACs that turn credentials into counter and verdict
 	// keys; instances sharing Redis need the same one. Placeholders are
 	// resolved at provision time. Empty: random per process.
@@ -126,6 +131,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		MintTTL:        time.Duration(ac.MintTTL),
 		MaxFailures:    ac.MaxFailures,
 		FailureWindow:  time.Duration(ac.FailureWindow),
+		IPv6Prefix:     ac.IPv6Prefix,
 		Realm:          ac.Realm,
 		Secret:         []byte(repl.ReplaceKnown(ac.Secret, "")),
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/dustin/go-humanize"
+
+	"github.com/civigate/civigate/authx"
 )
 
 func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
@@ -61,6 +63,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        leeway            <duration>
 //	        mint_ttl          <duration>
 //	        max_failures      <n>|off [<window>]
+//	        ipv6_prefix       <bits>   # IPv6 clients counted per /<bits>, 32-128, default 64
 //	        secret            <secret or placeholder>
 //	        realm             <realm>
 //	        jwt_without_site_key
@@ -249,6 +252,18 @@ func parseAuth(d *caddyfile.Dispenser) (*AuthConfig, error) {
 					return nil, err
 				}
 				ac.FailureWindow = ds[0]
+			}
+		case "ipv6_prefix":
+			if !d.NextArg() {
+				return nil, d.ArgErr()
+			}
+			n, err := strconv.Atoi(d.Val())
+			if err != nil || n < authx.MinIPv6Prefix || n > 128 {
+				return nil, d.Errf("ipv6_prefix: %q is not a prefix length from %d to 128", d.Val(), authx.MinIPv6Prefix)
+			}
+			ac.IPv6Prefix = n
+			if d.NextArg() {
+				return nil, d.Errf("ipv6_prefix: unexpected argument %q", d.Val())
 			}
 		case "external_jwt":
 			ej, err := parseExternalJWT(d)

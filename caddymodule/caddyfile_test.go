@@ -66,6 +66,10 @@ func TestCaddyfileErrorsNameTheToken(t *testing.T) {
 		{"civicrm {\n wp_base_page\n}", "wp_base_page"},
 		{"civicrm {\n max_body_size lots\n}", `"lots"`},
 		{"civicrm {\n auth {\n allow {\n version 5\n }\n }\n}", `"5"`},
+		{"civicrm {\n auth {\n ipv6_prefix 16\n }\n}", `"16"`},
+		{"civicrm {\n auth {\n ipv6_prefix /64\n }\n}", `"/64"`},
+		{"civicrm {\n auth {\n ipv6_prefix 64 48\n }\n}", `"48"`},
+		{"civicrm {\n auth {\n ipv6_prefix\n }\n}", "ipv6_prefix"},
 	} {
 		var h Handler
 		err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(tc.input))

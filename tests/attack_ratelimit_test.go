@@ -284,3 +284,42 @@ func TestResolveURLThroughCivigate(t *testing.T) {
 		t.Errorf("a forged subrequest token: %d %.300s", a.status, a.body)
 	}
 }
+
+// IPv6 clients are counted by prefix (ipv6_prefix, /64 by default): a
+// home connection owns a whole /64, so an address per guess would
+// otherwise be a fresh counter per guess. Here ipv6_prefix 56: guesses
+// from three /64s of one /56 block that /56 and no other; an IPv4 address
+// is one counter whether it comes mapped into IPv6 or not. Client
+// addresses come from X-Forwarded-For, as Caddy's trusted_proxies computes
+// them. Each row names its class.
+func TestAttackRateLimitIPv6Prefix(t *testing.T) {
+	stub := newStubCiviCRM(t)
+	siteKey := "sk-" + randomHex(t, 12)
+	inst := startCaddy(t, "{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n"+
+		"\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t}\n}\n"+
+		"http://:{PORT} {\n\tcivicrm {\n\t\tsite_key "+siteKey+"\n\t\tcache off\n\t\tauth {\n\t\t\tmax_failures 3 5m\n\t\t\tipv6_prefix 56\n\t\t}\n\t}\n"+
+		"\treverse_proxy "+stub.Host()+"\n}\n")
+	ajax := inst.URL + "/civicrm/ajax/rest?entity=Contact&action=get&json=1"
+	guess := func(from string) answer {
+		return do(t, "GET", ajax, "", http.Header{"X-Forwarded-For": {from}, "X-Civi-Auth": {"Bearer guess-" + randomHex(t, 8)}})
+	}
+	for _, from := range []string{"2001:db8:0:1::1", "2001:db8:0:2::1", "2001:db8:0:3::1", "::ffff:203.0.113.9", "203.0.113.9", "::ffff:203.0.113.9"} {
+		if a := guess(from); a.status == 429 {
+			t.Fatalf("guess from %s: 429 before 3 failures", from)
+		}
+	}
+	for _, row := range []struct {
+		class, from string
+		status      int // 429, or 0 for anything else
+	}{
+		{"another address in another /64 of the same /56", "2001:db8:0:ff::7", 429},
+		{"an address in the next /56", "2001:db8:0:100::7", 0},
+		{"the IPv4 address whose three failures came mapped and plain", "203.0.113.9", 429},
+		{"the neighbouring IPv4 address", "203.0.113.10", 0},
+	} {
+		a := guess(row.from)
+		if (a.status == 429) != (row.status == 429) {
+			t.Errorf("%s (%s): %d %s", row.class, row.from, a.status, a.body)
+		}
+	}
+}
