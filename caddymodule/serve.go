@@ -262,13 +262,19 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")
 
 // serveUnrecognised passes a request Civigate does not translate on to
-// next, unless it would reach an API route anyway: a disguised path or
-// routing query (Suspicious) is refused at once; a form body is scanned for
-// CMS routing parameters as it streams to next (bodyguard.go) and refused
-// when it has them.
+// next, unless it would reach an API route anyway: a disguised path,
+// routing query or routing cookie (suspicious) is refused at once; a form
+// body is scanned for CMS routing parameters as it streams to next
+// (bodyguard.go) and refused when it has them.
 func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
-	if h.recognise.Suspicious(r.URL) {
+	if h.suspicious(r) {
 		return h.refuseRoute(w)
+	}
+	if h.recognise.WPBatch(r.URL) {
+		if reply := h.refuseWPBatch(r); reply != nil {
+			h.count("unrecognised", outcomeRefused)
+			return writeReply(w, *reply)
+		}
 	}
 	scan := h.bodyScanner(r)
 	if scan == nil {
@@ -340,6 +346,13 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 	return err
 }
 
+// suspicious reports whether a request's URL (a disguised path or routing
+// query) or its cookies (a routing parameter PHP would put in $_REQUEST)
+// could route it to an API where it goes on as sent.
+func (h *Handler) suspicious(r *http.Request) bool {
+	return h.recognise.Suspicious(r.URL) || h.recognise.SuspiciousCookies(r.Header.Values("Cookie"))
+}
+
 // refuseRoute answers a request that would reach an API route Civigate
 // does not serve.
 func (h *Handler) refuseRoute(w http.ResponseWriter) error {
@@ -358,15 +371,10 @@ var routeRefusal = translate.Reply{
 // Civigate parses an APIv4 body whole anyway, up to max_body_size, so it
 // is read whole here too (a larger one gets a 413) and put back.
 func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
-	if h.recognise.Suspicious(r.URL) {
+	if h.suspicious(r) {
 		return &routeRefusal
 	}
-	scan, reply := h.readScanned(r, translate.Reply{
-		Status:      http.StatusRequestEntityTooLarge,
-		ContentType: "application/json",
-		Body: []byte(`{"is_error":1,"error_message":"Civigate: form body larger than ` +
-			strconv.FormatInt(h.MaxBodyBytes, 10) + ` bytes (max_body_size)"}`),
-	})
+	scan, reply := h.readScanned(r, *h.bodyTooLarge())
 	if reply == nil && scan.Routes() {
 		reply = &routeRefusal
 	}
@@ -396,6 +404,44 @@ func (h *Handler) readScanned(r *http.Request, tooBig translate.Reply) (*transla
 	scan.Write(body)
 	scan.Close()
 	return scan, nil
+}
+
+// refuseWPBatch is the answer to a request to WordPress's REST batch
+// route whose sub-requests may log a WordPress user in by API key
+// (translate.WPBatchLogsIn), nil: it may go on. Its query and whole body
+// (up to max_body_size, else a 413; WordPress batches are small) are
+// read, the body put back for next.
+func (h *Handler) refuseWPBatch(r *http.Request) *translate.Reply {
+	var body []byte
+	if r.Body != nil && r.Body != http.NoBody {
+		if translate.EncodedBody(r.Header) {
+			return &routeRefusal // cannot be read (see serveUnrecognised)
+		}
+		var tooBig bool
+		var err error
+		body, tooBig, err = translate.ReadWholeBody(r, h.MaxBodyBytes)
+		switch {
+		case err != nil:
+			return &routeRefusal
+		case tooBig:
+			return h.bodyTooLarge()
+		}
+	}
+	if translate.WPBatchLogsIn(r.URL.RawQuery, body) {
+		return &routeRefusal
+	}
+	return nil
+}
+
+// bodyTooLarge is the answer to a body Civigate must read whole that is
+// larger than max_body_size.
+func (h *Handler) bodyTooLarge() *translate.Reply {
+	return &translate.Reply{
+		Status:      http.StatusRequestEntityTooLarge,
+		ContentType: "application/json",
+		Body: []byte(`{"is_error":1,"error_message":"Civigate: form body larger than ` +
+			strconv.FormatInt(h.MaxBodyBytes, 10) + ` bytes (max_body_size)"}`),
+	}
 }
 
 // bodyScanner is the scanner for a request body that may carry CMS routing

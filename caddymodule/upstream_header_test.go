@@ -102,8 +102,8 @@ func TestUpstreamHeaderSession(t *testing.T) {
 
 // Where php.ini sets no request_order, $_REQUEST holds the cookies over
 // the query and the form: a cookie named like a parameter CiviCRM's API
-// pages read (params, index, json, a credential, an alias of one) never
-// reaches CiviCRM, under any spelling PHP registers under that name. The
+// pages read (params, index, json, a credential, an alias of one) or
+// Joomla routes by never reaches CiviCRM, under any spelling PHP registers under that name. The
 // session cookies do.
 func TestUpstreamHeaderCookieParams(t *testing.T) {
 	cases := []struct{ in, want []string }{
@@ -113,6 +113,9 @@ func TestUpstreamHeaderCookieParams(t *testing.T) {
 		{[]string{"params=1"}, nil},
 		{[]string{"a=1", "params=2; b=3", "c=4"}, []string{"a=1", "b=3", "c=4"}},
 		{[]string{"paramsx=1; myindex=2; a=1, params=2"}, []string{"paramsx=1; myindex=2; a=1, params=2"}}, // ", " is no separator
+		// Joomla routes by option, Itemid, view and task from $_REQUEST: a
+		// task cookie would send Civigate's own call to another page.
+		{[]string{"SESS=1; Itemid=1; view=x; task=civicrm/ajax/api4/Contact/delete; option=com_civicrm"}, []string{"SESS=1"}},
 	}
 	for _, tc := range cases {
 		got := upstreamHeader(http.Header{"Cookie": tc.in}, &translate.UpstreamRequest{}, "", "")

@@ -50,6 +50,13 @@ func TestAttackRoutes(t *testing.T) {
 	upload := func(size int, after ...string) string {
 		return multipart(append([]string{"async-upload", strings.Repeat("z", size)}, after...)...)
 	}
+	cookies := map[string]string{
+		"joomla-request-order-cookie/task":                    "task=civicrm/ajax/rest",
+		"joomla-request-order-cookie/all-in-cookies":          "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/rest",
+		"joomla-request-order-cookie/over-the-urls-task":      "Itemid=1; view=x; task=civicrm/ajax/re%3Cx%3Est",
+		"joomla-request-order-cookie/apiv4-forwarded-as-sent": "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/api4/Contact/delete",
+		"control/joomla-cookies":                              "Itemid=1; view=x; task=civicrm/dashboard",
+	}
 	for _, tc := range []struct {
 		class, method, target, ct, body string
 		want                            int
@@ -123,8 +130,35 @@ func TestAttackRoutes(t *testing.T) {
 		{"body-routing/multipart-max-file-size-skips-file", "POST", "/", "multipart/form-data; boundary=XyZ",
 			"--XyZ\r\nContent-Disposition: form-data; name=MAX_FILE_SIZE\r\n\r\n1\r\n--XyZ\r\nContent-Disposition: form-data; name=f; filename=a.txt\r\n\r\n" +
 				strings.Repeat("z", 10238) + "--XyZ\r\nContent-Disposition: form-data; name=rest_route\r\n\r\n/civicrm/v3/rest\r\n--XyZ--\r\n", refused},
+		// Item 4, cookies: where php.ini sets no request_order, $_REQUEST
+		// holds the cookies over the query and the form, and Joomla's
+		// CiviCRM component takes task from it (the Cookie header of each
+		// row is in cookies below).
+		{"joomla-request-order-cookie/task", "GET", "/index.php?option=com_civicrm&Itemid=1&view=x" + call, "", "", refused},
+		{"joomla-request-order-cookie/all-in-cookies", "GET", "/index.php?" + call[1:], "", "", refused},
+		{"joomla-request-order-cookie/over-the-urls-task", "GET", "/index.php?option=com_civicrm&task=civicrm/dashboard" + call, "", "", refused},
+		{"joomla-request-order-cookie/apiv4-forwarded-as-sent", "POST", "/civicrm/ajax/api4/Contact/get", form, "params=%7B%7D", refused},
+		// Item 4, WordPress: civicrm-wordpress logs the api_key's user in
+		// for any REST route holding "civicrm" and "rest", and the batch
+		// route does so for each of its sub-requests.
+		{"wordpress-rest-login/other-route", "GET", "/wp-json/civicrm/v3/restx?" + call[1:], "", "", refused},
+		{"wordpress-rest-login/route-after-rest", "GET", "/wp-json/civicrm/v3/rest/x?" + call[1:], "", "", refused},
+		{"wordpress-rest-login/any-namespace", "GET", "/wp-json/x/civicrm-rest?" + call[1:], "", "", refused},
+		{"wordpress-rest-login/encoded", "GET", "/wp-json/civi%63rm/v3/restx?" + call[1:], "", "", refused},
+		{"wordpress-rest-login/plain-permalink", "GET", "/?rest_route=/civicrm/v3/restx" + call, "", "", refused},
+		{"wordpress-rest-login/body-rest-route", "POST", "/", form, "rest_route=/civicrm/v3/restx" + call, refused},
+		{"wordpress-rest-batch/json", "POST", "/wp-json/batch/v1", "application/json",
+			`{"requests":[{"path":"/civicrm/v3/rest?entity=Contact&action=get&json=1","body":{"api_key":"k","key":"s"}}]}`, refused},
+		{"wordpress-rest-batch/json-escapes", "POST", "/?rest_route=/batch/v1", "application/json",
+			`{"requests":[{"path":"/civicrm/v3/restx","body":{"api_key":"k"}}]}`, refused},
+		{"wordpress-rest-batch/query-only", "GET", "/wp-json/batch/v1?_method=POST&requests[0][path]=/civicrm/v3/rest&requests[0][body][api_key]=k", "", "", refused},
+		{"wordpress-rest-batch/body-rest-route", "POST", "/", form, "rest_route=/batch/v1&requests[0][path]=/wp/v2/posts", refused},
 		// Controls.
 		{"control/cms-page", "GET", "/civicrm/dashboard?reset=1", "", "", passed},
+		{"control/joomla-cookies", "GET", "/index.php?option=com_civicrm&task=civicrm/dashboard", "", "", passed},
+		{"control/wordpress-rest", "GET", "/wp-json/wp/v2/posts?search=civicrm+rest", "", "", passed},
+		{"control/wordpress-batch", "POST", "/wp-json/batch/v1", "application/json",
+			`{"requests":[{"method":"PUT","path":"/wp/v2/widgets/block-2","body":{"instance":{"raw":{"content":"<p>Join our CiviCRM events</p>"}}}}]}`, passed},
 		{"control/not-an-api-route", "GET", "/civicrm/ajax/rest-api-guide", "", "", passed},
 		{"control/clean-apiv4", "POST", "/civicrm/ajax/api4/Contact/get", form, "params=%7B%22limit%22%3A1%7D", servedAsSent},
 		{"control/form-post", "POST", "/contact-form", form, padding + "name=Alice&message=hello", passed},
@@ -138,11 +172,14 @@ func TestAttackRoutes(t *testing.T) {
 			}
 			return s
 		}
-		header := credentials
+		headers := credentials
 		if tc.ct != "" {
-			header = append([]string{"Content-Type: " + tc.ct}, credentials...)
+			headers = append([]string{"Content-Type: " + tc.ct}, credentials...)
 		}
-		status, body := rawExchange(t, inst.URL, tc.method, tc.target, header, tc.body)
+		if c, ok := cookies[tc.class]; ok {
+			headers = append(headers[:len(headers):len(headers)], "Cookie: "+c)
+		}
+		status, body := rawExchange(t, inst.URL, tc.method, tc.target, headers, tc.body)
 		var got []seenRequest
 		if tc.want == refusedStreamed {
 			// The upstream had the head and part of the body when Civigate

@@ -171,7 +171,11 @@ func (j *routeJudge) assign(name string, v *routeValue, creds *credSlots) {
 		return
 	}
 	j.judged = append(j.judged, sum)
-	j.routes = len(j.judged) > maxRoutingValues || valueReach(name, string(v.buf)).any()
+	// A form body's rest_route that runs the batch route is refused: its
+	// sub-requests would come from the same body, which is not held back
+	// for WPBatchLogsIn, and no client sends the route that way.
+	j.routes = len(j.judged) > maxRoutingValues || valueReach(name, string(v.buf)).any() ||
+		name == paramRestRoute && wpBatchValue(string(v.buf))
 }
 
 // refuse: the body cannot be read the way PHP would read it within the
@@ -185,14 +189,15 @@ func (j *routeJudge) refuse() { j.routes = true }
 type routeValue struct {
 	buf       []byte
 	long, may bool
-	// bytes of "rest", "api" and "authx" matched so far (any case)
-	rest, api, authx int
+	// bytes of "rest", "api", "authx" and "batch" matched so far (any
+	// case)
+	rest, api, authx, batch int
 }
 
 func (v *routeValue) reset() {
 	v.buf = v.buf[:0]
 	v.long, v.may = false, false
-	v.rest, v.api, v.authx = 0, 0, 0
+	v.rest, v.api, v.authx, v.batch = 0, 0, 0, 0
 }
 
 func (v *routeValue) add(p []byte) {
@@ -220,7 +225,8 @@ func (v *routeValue) addByte(c byte) {
 	v.rest = matchStep(v.rest, l, "rest")
 	v.api = matchStep(v.api, l, "api")
 	v.authx = matchStep(v.authx, l, "authx")
-	if v.rest == len("rest") || v.api == len("api") || v.authx == len("authx") {
+	v.batch = matchStep(v.batch, l, "batch")
+	if v.rest == len("rest") || v.api == len("api") || v.authx == len("authx") || v.batch == len("batch") {
 		v.may = true
 	}
 }

@@ -331,11 +331,80 @@ func wpRESTCandidates(v string) []string {
 	return out
 }
 
-// wpRESTReaches: the REST server's route pattern @^/civicrm/v3/rest$@i also
-// matches before a final newline.
-func wpRESTReaches(route string) bool {
+// wpRouteReaches reports whether the REST server, matching a route
+// pattern @^want$@i, runs want for route ('$' also matches before a
+// final newline).
+func wpRouteReaches(route, want string) bool {
 	route = strings.TrimSuffix(route, "\n")
-	return strings.EqualFold(route, wpRESTRoute)
+	return strings.EqualFold(route, want)
+}
+
+// wpRESTReaches: the route runs CiviCRM's APIv3 controller.
+func wpRESTReaches(route string) bool { return wpRouteReaches(route, wpRESTRoute) }
+
+// wpLogsIn models the condition of civicrm-wordpress's
+// Plugin::bootstrap_civi (wp-rest/Plugin.php), hooked on
+// rest_pre_dispatch, which the REST server runs before it looks the route
+// up: for a route holding "civicrm" and "rest" anywhere (strpos: case
+// sensitive, the route as WP_REST_Request::get_route has it), existing or
+// not, do_user_login reads api_key from the request's parameters, answers
+// whether it is a contact's key and whether that contact has a WordPress
+// user, and logs that user in (wp_set_current_user, wp_set_auth_cookie:
+// the answer carries WordPress's login cookies). Only /civicrm/v3/rest is
+// CiviCRM's API, which Civigate serves and authenticates; on any other
+// such route (/civicrm/v3/restx, /x/civicrm-rest, …) the plugin would be
+// an API-key oracle beside Civigate's guessing protection and hand out
+// WordPress sessions, so those routes are refused.
+func wpLogsIn(route string) bool {
+	return strings.Contains(route, "civicrm") && strings.Contains(route, "rest")
+}
+
+// wpRESTPrefix is WordPress's REST URL prefix (rest_get_url_prefix's
+// default): its rewrite rule ^wp-json/(.*)? makes the rest of the path,
+// after the home path, the REST route (rest_route=/$1).
+const wpRESTPrefix = "wp-json/"
+
+// pathLogsIn reports whether a URL path (one of pathVariants) is the
+// REST prefix, under any home path, then a route wpLogsIn holds for. The
+// route runs to the end of the path: more than the rule's match, which
+// only a '&' cuts short (pathQueryValues), so it holds whenever the
+// route's would. A site with another rest_url_prefix has its login
+// routes refused in the ?rest_route= form only.
+func pathLogsIn(d string) bool {
+	for i := 0; i < len(d); {
+		j := indexFold(d[i:], wpRESTPrefix)
+		if j < 0 {
+			return false
+		}
+		at := i + j
+		if (at == 0 || d[at-1] == '/') && wpLogsIn(d[at+len(wpRESTPrefix):]) {
+			return true
+		}
+		i = at + 1
+	}
+	return false
+}
+
+// wpBatchRoute is the REST server's batch route (WP_REST_Server::
+// serve_batch_request_v1), which runs rest_pre_dispatch, and so
+// Plugin::bootstrap_civi, for each of its sub-requests whether or not
+// their route exists (see WPBatchLogsIn).
+const wpBatchRoute = "/batch/v1"
+
+// wpBatchValue reports whether a rest_route value runs the batch route.
+func wpBatchValue(v string) bool {
+	if len(v) > maxRoutingLen {
+		return true
+	}
+	if indexFold(v, "batch") < 0 {
+		return false
+	}
+	for _, c := range wpRESTCandidates(v) {
+		if wpRouteReaches(c, wpBatchRoute) {
+			return true
+		}
+	}
+	return false
 }
 
 // sanitizeTextField models WordPress's sanitize_text_field: invalid UTF-8

@@ -23,7 +23,8 @@ import (
 // handling with PHP's own parse_str, trim, urldecode, strip_tags and
 // html_entity_decode.
 //
-// Input lines: "M " + hex(method "\x00" request URI "\x00" body). Output:
+// Input lines: "M " + hex(method "\x00" request URI "\x00" body "\x00"
+// Cookie header). Output:
 // one line of space-separated "cms:route[:hex(entity):hex(action)]", or
 // "-".
 //
@@ -58,7 +59,12 @@ import (
 //     Joomla InputFilter]: option through the cmd filter (absent: a menu
 //     item or SEF URL may still pick the component); task raw and trimmed,
 //     or through getString (html_entity_decode, then tags removed until
-//     nothing changes) from $_REQUEST.
+//     nothing changes) from $_REQUEST. $_REQUEST is built as PHP builds it
+//     when php.ini sets no request_order: GET, POST, then the cookies
+//     [main/php_variables.c: split on ';', leading white space dropped,
+//     name not decoded, value rawurldecoded, the first scalar of a name
+//     kept]; the front-end component copies $_REQUEST['task'] into $_GET
+//     raw when Itemid and view are set.
 const cmsModelScript = `<?php
 const API_ROUTES = ['civicrm/ajax/rest', 'civicrm/ajax/api4', 'civicrm/api/json', 'civicrm/authx/id', 'civicrm/authx/login',
   'civicrm/authx/logout'];
@@ -187,22 +193,30 @@ function m_wordpress($path, $get, $post) {
       parse_str(addslashes('page_id=1&civiwp=CiviCRM&q=civicrm%2F' . $first[1]), $p);
       $permas[] = $p;
       parse_str(addslashes('rest_route=/' . $first[1]), $p);
+      $p['_prefix'] = $first[0];
       $permas[] = $p;
     }
   }
   foreach ($permas as $perma) {
     $qv = [];
+    $fromPerma = [];
     foreach (['q', 'civiwp', 'page', 'rest_route'] as $var) {
       if (isset($sget[$var], $spost[$var]) && $sget[$var] !== $spost[$var]) continue 2; // wp_die
       if (isset($spost[$var])) $qv[$var] = $spost[$var];
       elseif (isset($sget[$var])) $qv[$var] = $sget[$var];
-      elseif (isset($perma[$var])) $qv[$var] = $perma[$var];
+      elseif (isset($perma[$var])) { $qv[$var] = $perma[$var]; $fromPerma[$var] = true; }
       if (!empty($qv[$var]) && !is_array($qv[$var])) $qv[$var] = (string) $qv[$var];
     }
     if (array_search('CiviCRM', $qv) === 'page') { unset($qv['page']); $qv['civiwp'] = 'CiviCRM'; }
     if (!empty($qv['rest_route']) && is_string($qv['rest_route'])) {
       $route = rtrim($qv['rest_route'], '/\\');
       if (preg_match('@^/civicrm/v3/rest$@i', $route)) $out[] = 'wp-rest';
+      // civicrm-wordpress Plugin::bootstrap_civi logs in on rest_pre_dispatch
+      // (the REST prefix modelled for it: wp-json, the default).
+      if (!isset($fromPerma['rest_route']) || $perma['_prefix'] === 'wp-json') {
+        if (strpos($route, 'civicrm') !== false && strpos($route, 'rest') !== false) $out[] = 'wp-login';
+      }
+      if (preg_match('@^/batch/v1$@i', $route)) $out[] = 'wp-batch';
     }
     if (($qv['civiwp'] ?? null) !== 'CiviCRM') continue;
     $q = $qv['q'] ?? '';
@@ -292,9 +306,26 @@ function joomla_remove($s) {
 
 function joomla_string($v) { return is_string($v) ? joomla_remove(html_entity_decode($v, ENT_QUOTES, 'UTF-8')) : ''; }
 
-function m_joomla($path, $get, $post) {
+function parse_cookie($h) {
   $out = [];
-  $req = array_merge($get, $post);
+  foreach (explode(';', $h) as $pair) {
+    $pair = ltrim($pair, " \t\n\r\v\f");
+    $eq = strpos($pair, '=');
+    if ($pair === '' || $eq === 0) continue;
+    [$name, $val] = $eq === false ? [$pair, ''] : [substr($pair, 0, $eq), rawurldecode(substr($pair, $eq + 1))];
+    $one = [];
+    parse_str(rawurlencode($name) . '=' . rawurlencode($val), $one);
+    foreach ($one as $k => $v) {
+      if (isset($out[$k]) && !is_array($v)) continue;
+      $out[$k] = is_array($v) && is_array($out[$k] ?? null) ? array_replace_recursive($out[$k], $v) : $v;
+    }
+  }
+  return $out;
+}
+
+function m_joomla($path, $get, $post, $cookie) {
+  $out = [];
+  $req = array_merge($get, $post, $cookie);
   $admin = (bool) preg_match('~(^|/)administrator/index\.php$~i', $path);
   $option = strtolower(joomla_cmd($req['option'] ?? ''));
   if ($option !== 'com_civicrm' && ($admin || $option !== '')) return $out;
@@ -304,6 +335,7 @@ function m_joomla($path, $get, $post) {
     $clean = joomla_string($req['task']);
     $tasks[] = [trim($clean), $get['task'] ?? null];
     $tasks[] = [trim($clean), $clean]; // Itemid and view copy it into $_GET
+    $tasks[] = [trim($req['task']), $req['task']]; // raw, as site/civicrm.php copies it
   }
   foreach ($tasks as [$task, $urlVar]) {
     if ($r = civi(explode('/', $task), $urlVar)) $out[] = ($admin ? 'joomla-admin:' : 'joomla:') . $r;
@@ -311,19 +343,19 @@ function m_joomla($path, $get, $post) {
   return $out;
 }
 
-function model($method, $uri, $body) {
+function model($method, $uri, $body, $cookie) {
   [$path, $query] = array_pad(explode('?', $uri, 2), 2, '');
   $get = [];
   parse_str($query, $get);
   $post = [];
   if ($method === 'POST') parse_str($body, $post);
   return array_merge(m_standalone($path), m_wordpress($path, $get, $post), m_drupal7($path, $get),
-    m_drupal8($path), m_joomla($path, $get, $post));
+    m_drupal8($path), m_joomla($path, $get, $post, parse_cookie($cookie)));
 }
 
 while (($line = fgets(STDIN)) !== false) {
-  [$method, $uri, $body] = explode("\0", hex2bin(substr(rtrim($line, "\n"), 2)), 3);
-  $r = array_values(array_unique(model($method, $uri, $body)));
+  [$method, $uri, $body, $cookie] = explode("\0", hex2bin(substr(rtrim($line, "\n"), 2)), 4);
+  $r = array_values(array_unique(model($method, $uri, $body, $cookie)));
   echo $r ? implode(' ', $r) : '-', "\n";
 }
 `
@@ -379,7 +411,7 @@ func startModel() {
 
 // modelRoutes asks the PHP model which API pages the CMSs run for a
 // request.
-func modelRoutes(t testing.TB, method, uri, body string) []string {
+func modelRoutes(t testing.TB, method, uri, body, cookie string) []string {
 	t.Helper()
 	theModelOnce.Do(startModel)
 	if theModel.err != nil {
@@ -387,7 +419,7 @@ func modelRoutes(t testing.TB, method, uri, body string) []string {
 	}
 	theModel.mu.Lock()
 	defer theModel.mu.Unlock()
-	line := "M " + hex.EncodeToString([]byte(method+"\x00"+uri+"\x00"+body)) + "\n"
+	line := "M " + hex.EncodeToString([]byte(method+"\x00"+uri+"\x00"+body+"\x00"+cookie)) + "\n"
 	if _, err := io.WriteString(theModel.in, line); err != nil {
 		t.Fatalf("php model: %v", err)
 	}
@@ -406,8 +438,8 @@ func modelRoutes(t testing.TB, method, uri, body string) []string {
 // the model says some CMS runs, the recogniser either recognises as a form
 // Civigate rebuilds (APIv3: nothing of the original request reaches
 // CiviCRM), recognises as the same APIv4 call or AuthX route (forwarded as
-// sent), or refuses.
-func checkAgainstModel(t *testing.T, uri, body string) {
+// sent), or refuses. cookie is the request's Cookie header.
+func checkAgainstModel(t *testing.T, uri, body, cookie string) {
 	u, err := requestURL(uri)
 	if err != nil {
 		return
@@ -416,7 +448,7 @@ func checkAgainstModel(t *testing.T, uri, body string) {
 	for _, sent := range []string{uri, u.RequestURI()} {
 		// What PHP sees: php_fastcgi passes the URI as received,
 		// reverse_proxy the one Go re-escapes.
-		routes = append(routes, modelRoutes(t, "POST", sent, body)...)
+		routes = append(routes, modelRoutes(t, "POST", sent, body, cookie)...)
 	}
 	if len(routes) == 0 {
 		return
@@ -424,18 +456,29 @@ func checkAgainstModel(t *testing.T, uri, body string) {
 	cfg := RecogniseConfig{API4: true}
 	route, ok := Recognise("POST", u, cfg)
 	const form = "application/x-www-form-urlencoded"
-	refused := cfg.Suspicious(u) || (!ok || route.Form.AsSent()) && IsAPIv3LikeBody(u, []string{form}, []byte(body))
+	// Civigate rebuilds the request of an APIv3 form without the cookies
+	// CiviCRM could read as request variables (IsRequestVar); elsewhere a
+	// routing cookie is refused.
+	refused := cfg.Suspicious(u) || (!ok || route.Form.AsSent()) &&
+		(IsAPIv3LikeBody(u, []string{form}, []byte(body)) || cfg.SuspiciousCookies([]string{cookie}))
 	if refused || ok && !route.Form.AsSent() {
 		return
 	}
 	for _, r := range routes {
+		if r == "wp-batch" {
+			// Its body and query are checked for sub-requests that log in.
+			if !cfg.WPBatch(u) {
+				t.Fatalf("%q body %q: the model runs WordPress's batch route, the recogniser does not see it", uri, body)
+			}
+			continue
+		}
 		_, page, _ := strings.Cut(r, ":")
 		want := "civicrm/ajax/api4:" + hex.EncodeToString([]byte(route.Entity)) + ":" + hex.EncodeToString([]byte(route.Action))
 		if route.Form == FormAuthx {
 			want = "civicrm/authx/" + route.Action
 		}
 		if !ok || page != want {
-			t.Fatalf("%q body %q: the model runs %s, the recogniser says %+v, %v (not refused)", uri, body, r, route, ok)
+			t.Fatalf("%q body %q cookie %q: the model runs %s, the recogniser says %+v, %v (not refused)", uri, body, cookie, r, route, ok)
 		}
 	}
 }
@@ -457,7 +500,7 @@ func FuzzRecogniseAgainstCMSModel(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, uri, body string) {
-		checkAgainstModel(t, uri, body)
+		checkAgainstModel(t, uri, body, "")
 	})
 }
 
@@ -527,6 +570,26 @@ var modelSeeds = [][2]string{
 	{"/index.php", "option=com_civicrm&task=civicrm/authx/id"},
 	{"/civicrm/authx/id?q=civicrm/ajax/rest", ""},
 	{"/civicrm/authx/login", "q=civicrm/authx/id"},
+	// civicrm-wordpress logs in for any REST route with "civicrm" and
+	// "rest" in it; the batch route runs its sub-requests' logins.
+	{"/wp-json/civicrm/v3/restx", ""},
+	{"/wp-json/civicrm/v3/rest/x", ""},
+	{"/wp-json/x/civicrm-rest", ""},
+	{"/blog/wp-json/civicrm/v3/url/rest", ""},
+	{"/wp-json/civicrm%2Fv3%2Frestx", ""},
+	{"/wp-json/civicrm/v3/rest%2Fx", ""},
+	{"/?rest_route=/civicrm/v3/restx", ""},
+	{"/?rest_route=/x/civicrmrest", ""},
+	{"/?rest_route=/civicrm/v3/rest/", ""},
+	{"/", "rest_route=/civicrm/v3/restx"},
+	{"/", "rest_route=/batch/v1"},
+	{"/wp-json/batch/v1", ""},
+	{"/wp-json/batch/v1/", ""},
+	{"/wp-json/BATCH/v1%0A", ""},
+	{"/?rest_route=/batch/v1", ""},
+	{"/?rest_route=/Batch/V1/", ""},
+	{"/wp-json/x&rest_route=/batch/v1", ""},
+	{"/wp-json/civicrm/v3/url", ""},
 }
 
 // TestRecogniserMatchesCMSModel runs generated requests through
@@ -537,13 +600,30 @@ var modelSeeds = [][2]string{
 // disguises on every run.
 func TestRecogniserMatchesCMSModel(t *testing.T) {
 	r := diffSeed(t)
+	for _, s := range cookieSeeds {
+		checkAgainstModel(t, s[0], "", s[1])
+	}
 	for range 600 {
-		uri, body := genRoutedRequest(r)
-		checkAgainstModel(t, uri, body)
+		uri, body, cookie := genRoutedRequest(r)
+		checkAgainstModel(t, uri, body, cookie)
 	}
 }
 
-func genRoutedRequest(r *rand.Rand) (uri, body string) {
+// cookieSeeds are request targets and Cookie headers: Joomla takes task
+// (and option, Itemid, view) from $_REQUEST, which holds the cookies
+// where request_order is empty.
+var cookieSeeds = [][2]string{
+	{"/index.php?option=com_civicrm&Itemid=1&view=x", "task=civicrm/ajax/rest"},
+	{"/index.php?option=com_civicrm&task=civicrm/dashboard", "Itemid=1; view=x; task=civicrm/ajax/rest"},
+	{"/index.php", "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/api4/Contact/delete"},
+	{"/", "option=com_civicrm; Itemid=1; view=x; task=%20civicrm/ajax/rest"},
+	{"/index.php?option=com_civicrm&Itemid=1&view=x", "task=civicrm/ajax/re%26%23115%3Bt"},
+	{"/index.php?option=com_civicrm&Itemid=1&view=x", "task=civicrm/dashboard; task=civicrm/ajax/rest"},
+	{"/civicrm/ajax/api4/Contact/get", "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/rest"},
+	{"/index.php?option=com_civicrm&task=civicrm/ajax/rest", "Itemid=1; view=x; task=civicrm/ajax/api4/Contact/delete"},
+}
+
+func genRoutedRequest(r *rand.Rand) (uri, body, cookie string) {
 	v := pick(r, "civicrm/ajax/rest", "civicrm/ajax/api4/Contact/get", "civicrm/ajax/api4", "civicrm/api/json",
 		"civicrm/ajax/restx", "civicrm/contact/view", "civicrm/civicrm/ajax/rest", "civicrm/authx/id", "civicrm/authx/login",
 		"civicrm/authx/logout", "civicrm/authx/idx")
@@ -557,25 +637,40 @@ func genRoutedRequest(r *rand.Rand) (uri, body string) {
 		v = strings.ToUpper(v[:1]) + v[1:]
 	}
 	rest := pick(r, "", "&entity=Contact&action=get", "&params=%7B%7D")
-	switch r.IntN(9) {
+	switch r.IntN(10) {
 	case 0:
-		return pick(r, "/", "/blog/", "/crm/", "/index.php/") + v, ""
+		return pick(r, "/", "/blog/", "/crm/", "/index.php/") + v, "", ""
 	case 1:
-		return pick(r, "/", "/index.php", "/node/1") + "?q=" + v + rest, ""
+		return pick(r, "/", "/index.php", "/node/1") + "?q=" + v + rest, "", ""
 	case 2:
-		return "/?civiwp=" + pick(r, "CiviCRM", "civicrm", "x") + "&q=" + v + rest, ""
+		return "/?civiwp=" + pick(r, "CiviCRM", "civicrm", "x") + "&q=" + v + rest, "", ""
 	case 3:
-		return "/wp-admin/admin.php?page=" + pick(r, "CiviCRM", "CiviCRM/", "x") + "&q=" + v + rest, ""
+		return "/wp-admin/admin.php?page=" + pick(r, "CiviCRM", "CiviCRM/", "x") + "&q=" + v + rest, "", ""
 	case 4:
 		return pick(r, "/index.php", "/administrator/index.php") + "?option=" + pick(r, "com_civicrm", "com_civi%21crm", "COM_CIVICRM", "com_content") +
-			"&task=" + v + rest, ""
+			"&task=" + v + rest, "", ""
 	case 5:
-		return "/?rest_route=" + pick(r, "/civicrm/v3/rest", "/civicrm/v3/rest/", "/civicrm/v3/rest%0A", "/civicrm/v3/rest%5C", "/CiviCRM/v3/Rest") + rest, ""
+		route := pick(r, "/civicrm/v3/rest", "/civicrm/v3/rest/", "/civicrm/v3/rest%0A", "/civicrm/v3/rest%5C", "/CiviCRM/v3/Rest",
+			"/civicrm/v3/restx", "/civicrm/v3/rest/x", "/x/civicrm-rest", "/civicrm/v3/url", "/batch/v1", "/batch/v1/", "/BATCH/v1")
+		switch r.IntN(3) {
+		case 0:
+			return "/?rest_route=" + route + rest, "", ""
+		case 1:
+			return pick(r, "/wp-json", "/blog/wp-json", "/index.php/wp-json", "/api") + route + "?" + rest, "", ""
+		}
+		return "/", "rest_route=" + route + rest, ""
 	case 6:
-		return "/", pick(r, "q=", "civiwp=CiviCRM&q=", "rest_route=/", "option=com_civicrm&task=") + v + rest
+		return "/", pick(r, "q=", "civiwp=CiviCRM&q=", "rest_route=/", "option=com_civicrm&task=") + v + rest, ""
 	case 7:
-		return pick(r, "/civicrm/ajax/api4/Contact/get", "/civicrm/authx/login"), "params=%7B%7D&" + pick(r, "q=", "civiwp=CiviCRM&q=", "task=") + v
+		return pick(r, "/civicrm/ajax/api4/Contact/get", "/civicrm/authx/login"), "params=%7B%7D&" + pick(r, "q=", "civiwp=CiviCRM&q=", "task=") + v, ""
+	case 8:
+		// Cookies: PHP rawurldecodes their values, so a value is sent as
+		// it would be in a query, less its '+' spaces.
+		return pick(r, "/index.php?option=com_civicrm&Itemid=1&view=x", "/index.php?option=com_civicrm&task=civicrm/dashboard", "/",
+				"/civicrm/ajax/api4/Contact/get"), "",
+			pick(r, "", "Itemid=1; view=x; ", "option=com_civicrm; Itemid=1; view=x; ") + pick(r, "task=", " task=", "q=", "ta.sk=", "task[]=") +
+				strings.ReplaceAll(v, "+", "%2B")
 	default:
-		return "/" + v + "?" + pick(r, "q=", "task=", "x=") + pick(r, "civicrm/ajax/rest", "node", v) + rest, ""
+		return "/" + v + "?" + pick(r, "q=", "task=", "x=") + pick(r, "civicrm/ajax/rest", "node", v) + rest, "", ""
 	}
 }

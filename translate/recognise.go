@@ -70,7 +70,10 @@ func Recognise(method string, u *url.URL, cfg RecogniseConfig) (Route, bool) {
 // accepts under the default configuration: an obfuscated path (encoded
 // slashes or dots, dot segments, route followed by extra segments) or
 // routing query parameters (q, rest_route, task) that a CMS would still
-// route to the API. The Caddy layer should refuse such requests (e.g. 400)
+// route to the API, or a WordPress REST route CiviCRM's WordPress plugin
+// logs a user in for by API key (wpLogsIn). Cookies are judged by
+// SuspiciousCookies, a request to WordPress's REST batch route by WPBatch
+// and WPBatchLogsIn. The Caddy layer should refuse such requests (e.g. 400)
 // rather than pass them to CiviCRM unauthenticated by the edge. Clean forms
 // that were switched off in RecogniseConfig are not reported: the operator
 // chose to let them through.
@@ -247,7 +250,7 @@ func pathReach(raw string) reached {
 				r.routes |= 1 << i
 			}
 		}
-		r.wpREST = r.wpREST || pathReachesWPREST(d)
+		r.wpREST = r.wpREST || pathReachesWP(d, wpRESTRoute) || pathLogsIn(d)
 	}
 	qs, restRoutes := pathQueryValues(raw)
 	for _, v := range qs {
@@ -259,14 +262,15 @@ func pathReach(raw string) reached {
 	return r
 }
 
-// pathReachesWPREST: WordPress REST's rewrite rule turns the path after
-// its prefix ("wp-json", or whatever rest_url_prefix makes it) into
+// pathReachesWP reports whether a URL path runs the WordPress REST
+// route want: WordPress REST's rewrite rule turns the path after its
+// prefix ("wp-json", or whatever rest_url_prefix makes it) into
 // rest_route, so any segment may start the REST route.
-func pathReachesWPREST(d string) bool {
+func pathReachesWP(d, want string) bool {
 	for i := 0; i < len(d); i++ {
-		if (i == 0 || d[i-1] == '/') && hasPrefixFold(strings.TrimLeft(d[i:], "/"), wpRESTRoute[1:]) {
+		if (i == 0 || d[i-1] == '/') && hasPrefixFold(strings.TrimLeft(d[i:], "/"), want[1:]) {
 			for _, c := range wpRESTCandidates(d[i:]) {
-				if wpRESTReaches(c) {
+				if wpRouteReaches(c, want) {
 					return true
 				}
 			}
@@ -573,6 +577,7 @@ func valueReach(param, v string) reached {
 		for _, c := range wpRESTCandidates(v) {
 			r.wpREST = r.wpREST || wpRESTReaches(c)
 		}
+		r.wpREST = r.wpREST || wpLogsIn(v)
 		r.wpREST = r.wpREST || skeletonHasRoute(valueSkeleton(v), wpRESTRoute[1:])
 		return r
 	}
@@ -835,14 +840,23 @@ func routingPairs(s string) iter.Seq[routingPair] {
 			} else {
 				name = k // nothing for PHP to decode or mangle
 			}
-			switch name {
-			case paramQ, paramTask, paramRestRoute, "civiwp", "page", "option", "Itemid":
+			if isRoutingName(name) {
 				if !yield(routingPair{name: name, value: urlDecode(v), array: array}) {
 					return
 				}
 			}
 		}
 	}
+}
+
+// isRoutingName reports whether a top-level PHP variable name is one of
+// the CMS routing parameters or their companions.
+func isRoutingName(name string) bool {
+	switch name {
+	case paramQ, paramTask, paramRestRoute, "civiwp", "page", "option", "Itemid":
+		return true
+	}
+	return false
 }
 
 // topLevelName is the variable PHP registers a decoded name under, and

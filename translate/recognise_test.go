@@ -182,6 +182,18 @@ func TestRecognisePathTricks(t *testing.T) {
 		{"/civicrm/ajax/api4/Contact/get/../../rest", refuse},                             //
 		{"/civicrm/ajax/api4//Contact/get", refuse},                                       // read differently by Standalone and the rest
 		{"/index.php?q=civicrm/ajax/api4/Contact/get/extra", refuse},                      //
+		// civicrm-wordpress logs a user in by api_key for any REST route
+		// holding "civicrm" and "rest" (strpos), before routes are matched.
+		{"/wp-json/civicrm/v3/restx", refuse},
+		{"/wp-json/x/civicrm-rest", refuse},
+		{"/wp-json/civicrm/v3/url/rest", refuse},
+		{"/blog/wp-json/civicrm/v3/rest/x", refuse},
+		{"/index.php/wp-json/civicrm/v3/restful", refuse},
+		{"/wp-json/civi%63rm/v3/restx", refuse},     // the rewrite rule matches the decoded path too
+		{"/wp-json/civicrm/v3/rest%2Fx", refuse},    //
+		{"/?rest_route=/civicrm/v3/restx", refuse},  // plain permalinks
+		{"/?rest_route=civicrm-rest", refuse},       //
+		{"/?rest_route=/x/y/civicrm/rest/", refuse}, //
 		// Not API routes.
 		{"/civicrm/ajax/rest-api-guide", pass},
 		{"/docs/ajax/rest-guide", pass},
@@ -189,7 +201,11 @@ func TestRecognisePathTricks(t *testing.T) {
 		{"/civicrm/api4", pass},
 		{"/?q=civicrm/ajax/contactlist", pass},
 		{"/index.php?option=com_civicrm&task=civicrm/contact/view", pass},
-		{"/civicrm/ajax/api4/Contact/get", pass}, // APIv4 recognition is off by default
+		{"/civicrm/ajax/api4/Contact/get", pass},                // APIv4 recognition is off by default
+		{"/wp-json/wp/v2/posts?search=civicrm+rest", pass},      // the query is no part of the route
+		{"/wp-json/CiviCRM/v3/Restx", pass},                     // strpos is case-sensitive
+		{"/2024/05/civicrm-restaurant-review/", pass},           // not under the REST prefix
+		{"/?rest_route=/wp/v2/posts&search=civicrm/rest", pass}, //
 		// Past the modelling bounds: refused.
 		{"/civicrm/" + strings.Repeat("x/", maxRoutingLen/2) + "rest", refuse},
 		{"/" + strings.Repeat("x/", maxRoutingLen/2), pass},
@@ -539,6 +555,13 @@ func TestIsAPIv3LikeBody(t *testing.T) {
 		{"/index.php?option=com_civicrm", form, "task=civicrm/ajax/rest", true},
 		{"/administrator/index.php", "application/x-www-form-urlencoded; charset=UTF-8", "option=com_civicrm&task=civicrm/ajax/rest", true},
 		{"/", form, "q=civicrm/ajax/rest/x", true},
+		// civicrm-wordpress's login routes, and the batch route that runs
+		// them for its sub-requests from this same body.
+		{"/", form, "rest_route=/civicrm/v3/restx&api_key=k", true},
+		{"/", form, "rest_route=%2Fx%2Fcivicrm-rest", true},
+		{"/", form, "rest_route=/batch/v1&requests[0][path]=/wp/v2/posts", true},
+		{"/", form, "rest_route=/BATCH/v1/", true},
+		{"/", form, "rest_route=/wp/v2/posts&title=batch+civicrm+rest", false},
 		{"/", form, "title=civicrm/ajax/rest&body=see+rest_route", false},
 		{"/wp-login.php", form, "log=a&pwd=b", false},
 		{"/", "application/json", `{"rest_route":"/civicrm/v3/rest"}`, false},

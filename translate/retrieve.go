@@ -34,13 +34,15 @@ var requestVars = [...]string{"params", "index", "calls", "json"}
 // whatever the source: a credential (CredentialParams; the legacyrest flow
 // reads key and api_key from $_REQUEST on ajax/rest and ajax/api4), a
 // variable of requestVars, of the envelope (envelopeFields) or of the
-// APIv3 call itself (reservedParams), or an alias getValue would take for
-// one it retrieves.
+// APIv3 call itself (reservedParams), an alias getValue would take for
+// one it retrieves, or one Joomla routes by (joomlaRequestVars: a cookie
+// task would route Civigate's own call elsewhere).
 func IsRequestVar(name string) bool {
 	if isCredentialParam(name) || isEnvelopeField(name) || isReservedParam(name) || isRetrieveAliasOfAny(name) {
 		return true
 	}
-	return slices.Contains(requestVars[:], name) || slices.Contains(retrievedVars[:], name)
+	return slices.Contains(requestVars[:], name) || slices.Contains(retrievedVars[:], name) ||
+		slices.Contains(joomlaRequestVars[:], name)
 }
 
 // IsRetrieveAlias reports whether getValue could take key's value for

@@ -47,7 +47,10 @@ echo count($_GET) + count($_POST), '|', d($params), "\n";
 
 // phpCGI runs a PHP script as PHP's own CGI SAPI runs a request: the
 // request parsing under test is PHP's.
-type phpCGI struct{ cgi, script string }
+type phpCGI struct {
+	cgi, script string
+	env         []string // more CGI variables (HTTP_COOKIE=…)
+}
 
 func newPHPCGI(t *testing.T, script string) phpCGI {
 	t.Helper()
@@ -56,7 +59,7 @@ func newPHPCGI(t *testing.T, script string) phpCGI {
 	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return phpCGI{cgi, path}
+	return phpCGI{cgi: cgi, script: path}
 }
 
 // serve runs the script for a request (body: what arrived of a body of
@@ -66,7 +69,7 @@ func (p phpCGI) serve(t *testing.T, method, query, ct string, body []byte, conte
 	t.Helper()
 	cmd := exec.Command(p.cgi, "-n", "-q", "-d", "max_input_vars=1000", "-d", "max_input_nesting_level=64",
 		"-d", "post_max_size=64M", "-d", "memory_limit=1G", "-d", "error_reporting=0", "-d", "display_errors=0", p.script)
-	cmd.Env = []string{"REQUEST_METHOD=" + method, "QUERY_STRING=" + query, "SCRIPT_FILENAME=" + p.script, "REDIRECT_STATUS=1"}
+	cmd.Env = append([]string{"REQUEST_METHOD=" + method, "QUERY_STRING=" + query, "SCRIPT_FILENAME=" + p.script, "REDIRECT_STATUS=1"}, p.env...)
 	if body != nil {
 		cmd.Env = append(cmd.Env, "CONTENT_TYPE="+ct, fmt.Sprintf("CONTENT_LENGTH=%d", contentLength))
 		cmd.Stdin = bytes.NewReader(body)
