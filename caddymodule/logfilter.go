@@ -149,17 +149,10 @@ func redactQuery(s string) string {
 }
 
 // isCredentialParam reports whether PHP registers a query name (as sent) as
-// one of translate.CredentialParams, in any letter case, or as a name
-// CRM_Utils_Request::retrieve would read as one (amp;api_key, which
-// extern/rest.php takes for api_key: translate.IsRetrieveAlias).
+// a spelling of one of translate.CredentialParams
+// (translate.IsCredentialSpelling: any letter case, amp;api_key, amp;key).
 func isCredentialParam(name string) bool {
-	v := translate.PHPVarName(name)
-	for _, p := range translate.CredentialParams {
-		if strings.EqualFold(v, p) || translate.IsRetrieveAlias(strings.ToLower(v), strings.ToLower(p)) {
-			return true
-		}
-	}
-	return false
+	return translate.IsCredentialSpelling(translate.PHPVarName(name))
 }
 
 // Interface guards

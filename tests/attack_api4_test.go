@@ -97,6 +97,8 @@ func TestAPI4AttacksThroughCaddy(t *testing.T) {
 		{class: "AuthX: Basic is ignored, the call is anonymous", policy: noWrites, method: "POST", path: "/Contact/get", form: p(`{}`), who: "basic", xrw: "XMLHttpRequest", refused: true, status: 401},
 		{class: "AuthX: a lone key starts the legacy flow", policy: noWrites, method: "POST", path: "/Contact/get", form: p(`{}`) + "&key=SITEKEY", refused: true, status: 200, has: "FATAL: Invalid credential"},
 		{class: "AuthX: _authx in the query of a POST is no credential", policy: noWrites, method: "POST", path: "/Contact/get", query: "_authx=Bearer+ADMINKEY", form: p(`{}`), xrw: "XMLHttpRequest", refused: true, status: 401},
+		{class: "AuthX: amp; spellings are no credential (AuthX reads key and api_key by name)", policy: noWrites, method: "POST", path: "/Contact/get",
+			query: "amp;api_key=ADMINKEY&amp;key=SITEKEY", form: p(`{}`) + "&amp;_authx=Bearer+ADMINKEY", xrw: "XMLHttpRequest", refused: true, status: 401},
 		{class: "anonymous: the route needs no permission, the edge does", policy: noWrites, method: "POST", path: "/Contact/get", form: p(`{}`), xrw: "XMLHttpRequest", refused: true, status: 401},
 	}
 

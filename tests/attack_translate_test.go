@@ -32,6 +32,17 @@ func TestAttackTranslateUpstreamCarriesNoCredential(t *testing.T) {
 	jsonBody, _ := json.Marshal(fields)
 	jsonHeader := http.Header{"Content-Type": {"application/json"}}
 	wp := inst.URL + "/wp-json/civicrm/v3/rest"
+	extern := inst.URL + "/sites/all/modules/civicrm/extern/rest.php"
+	api4 := inst.URL + "/civicrm/ajax/api4/Contact/get"
+	var amp url.Values = url.Values{}
+	for _, k := range []string{"amp;key", "amp;api_key", "amp;_authx", "amp;_authxSiteKey", "amp;_authxSes", "amp;amp;key", "API_KEY", "amp;Key"} {
+		amp.Set(k, map[bool]string{true: ak, false: sk}[strings.Contains(strings.ToLower(k), "api_key")])
+	}
+	amp.Set("amp;_authx", authx)
+	ampSpellings := amp.Encode()
+	// The caller authenticates by header here, so that each spelling is
+	// only a passenger.
+	xCivi := http.Header{"X-Civi-Auth": {"Bearer " + ak}, "X-Civi-Key": {sk}, "Content-Type": {"application/x-www-form-urlencoded"}}
 
 	rows := []struct {
 		class, method, target, body string
@@ -47,6 +58,15 @@ func TestAttackTranslateUpstreamCarriesNoCredential(t *testing.T) {
 		// which takes a key holding "amp;" for it (URLs written with &amp;).
 		{"an amp;api_key alias beside extern/rest.php's key", "GET", inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" +
 			url.QueryEscape(sk) + "&amp;api_key=" + url.QueryEscape(ak), "", nil},
+		// No other page reads an "amp;" spelling as a credential, but a
+		// client whose URL was HTML-escaped sent one all the same.
+		{"amp; spellings of every credential beside extern/rest.php's keys", "GET", extern + "?" + form.Encode() + "&" + ampSpellings, "", nil},
+		{"amp; spellings of every credential in an ajax/rest form body", "POST", inst.URL + "/civicrm/ajax/rest",
+			"entity=Contact&action=get&json=1&" + ampSpellings, xCivi},
+		{"APIv4: amp; spellings of every credential in the query of a GET", "GET",
+			api4 + "?params=%7B%7D&" + ampSpellings, "", xCivi},
+		{"APIv4: amp; spellings of every credential in the query of a POST", "POST",
+			api4 + "?" + ampSpellings, "params=%7B%7D&" + ampSpellings, xCivi},
 	}
 	for _, row := range rows {
 		t.Run(row.class, func(t *testing.T) {
@@ -66,7 +86,7 @@ func TestAttackTranslateUpstreamCarriesNoCredential(t *testing.T) {
 			reqs, bodies := up.seen()
 			api := 0
 			for i, rq := range reqs {
-				if rq.URL.Path != "/civicrm/ajax/rest" {
+				if rq.URL.Path != "/civicrm/ajax/rest" && !strings.HasPrefix(rq.URL.Path, "/civicrm/ajax/api4/") {
 					continue
 				}
 				api++

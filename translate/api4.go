@@ -170,9 +170,10 @@ func decodeAPI4Object(v any) *Array {
 // call's params (spec §2.1).
 func mergesIntoAPI4(k string, routing []string) bool {
 	switch {
-	case k == "params" || k == "index" || k == "q" || k == "" || k[0] == '_' || isCredentialParam(k) || isRetrieveAliasOfAny(k):
+	case k == "params" || k == "index" || k == "q" || k == "" || k[0] == '_' || IsCredentialSpelling(k) || isRetrieveAliasOfAny(k):
 		// An alias of params or index stands in for them (Retrieve); no
-		// action declares a name holding ";", and none goes upstream.
+		// action declares a name holding ";", and none goes upstream,
+		// least of all a credential's (amp;key, amp;_authx).
 		return false
 	}
 	for _, r := range routing {
@@ -183,10 +184,12 @@ func mergesIntoAPI4(k string, routing []string) bool {
 	return true
 }
 
+// withoutCredentials is a less every spelling of a credential
+// (IsCredentialSpelling): what of it may go upstream.
 func withoutCredentials(a *Array) *Array {
 	out := NewArray()
 	for i := 0; i < a.Len(); i++ {
-		if k := a.Key(i); !isCredentialParam(k) {
+		if k := a.Key(i); !IsCredentialSpelling(k) {
 			out.Set(k, a.Value(i))
 		}
 	}

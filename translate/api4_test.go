@@ -160,6 +160,14 @@ func TestBuildUpstreamAPI4(t *testing.T) {
 			want{"civiwp=CiviCRM&q=civicrm%2Fajax%2Fapi4%2FContact%2Fget", `{"params":"{}"}`}},
 		{"batch: calls re-encoded in the body, nothing else", "POST", `/civicrm/ajax/api4?calls=[]&amp;calls=[]&x=1`, formCT,
 			`calls={"a":{"1":"Note","0":"get"}}&junk=1`, want{"", `{"calls":"{\"a\":{\"1\":\"Note\",\"0\":\"get\"}}"}`}},
+		// CiviCRM reads credentials by exact name only on this route, but
+		// an HTML-escaped or miscased spelling holds one all the same.
+		{"GET: no spelling of a credential goes", "GET",
+			`/civicrm/ajax/api4/Contact/get?params={}&amp;key=s&amp;api_key=a&amp;_authx=Bearer+x&amp;_authxSiteKey=s&amp;_authxSes=1&amp;amp;key=s&keamp;y=s&API_KEY=a&Key=s&limit=1`, "", "",
+			want{"limit=1&params=%7B%7D", ""}},
+		{"POST: no spelling of a credential goes", "POST",
+			`/civicrm/ajax/api4/Contact/get?amp;key=s&amp;api_key=a&amp;_authx=Bearer+x&_AUTHX=Bearer+x&limit=1`, formCT, `params={}&amp;_authx=Bearer+f&amp;key=s`,
+			want{"limit=1", `{"params":"{}"}`}},
 		{"GET: params canonically in the query", "GET", `/civicrm/ajax/api4/Contact/get?amp;params={}&_authx=Bearer+q&limit=2`, "", "",
 			want{"limit=2&params=%7B%7D", ""}},
 		{"GET: the query's params, not an alias", "GET", `/civicrm/ajax/api4/Contact/get?params={"limit":1}&amp;params={"chain":1}&amp;index=x`, "", "",

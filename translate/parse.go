@@ -246,15 +246,19 @@ func externEnvelope(c *Call, v envelopeView, request *Array) *Reply {
 	return nil
 }
 
-// dropAuthx deletes AuthX's parameters (those of CredentialParams that
-// start with _authx) from a: AuthX deletes _authx and _authxSes before
-// the page runs, and the _authxSiteKey secret would otherwise travel
-// upstream inside json=. WordPress REST has no AuthX, but its copies are
-// no API parameters CiviCRM uses either: no credential goes upstream, on
-// any form.
-func dropAuthx(a *Array) {
-	for _, k := range CredentialParams {
-		if strings.HasPrefix(k, "_authx") {
+// dropCredentials deletes from a every spelling of a credential
+// (IsCredentialSpelling) but key and api_key themselves, which the API
+// pages' parameter builders skip on their own: AuthX's parameters (AuthX
+// deletes _authx and _authxSes before the page runs, and the
+// _authxSiteKey secret would otherwise travel upstream inside json=), and
+// the spellings CiviCRM does not read as credentials but that hold one
+// all the same (amp;key, amp;api_key, API_KEY: extern/rest.php reads an
+// "amp;" alias of api_key through retrieve(), the envelope did too).
+// WordPress REST has no AuthX, but its copies are no API parameters
+// CiviCRM uses either: no credential goes upstream, on any form.
+func dropCredentials(a *Array) {
+	for i := a.Len() - 1; i >= 0; i-- {
+		if k := a.Key(i); k != "key" && k != "api_key" && IsCredentialSpelling(k) {
 			a.Delete(k)
 		}
 	}
@@ -265,13 +269,7 @@ func dropAuthx(a *Array) {
 // PHP's $_REQUEST) and a JSON body.
 func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody, formLevels int) {
 	// A JSON body's copies are deleted too: no credential goes upstream.
-	dropAuthx(request)
-	// Nor does what retrieve() would take for an api_key.
-	for i := request.Len() - 1; i >= 0; i-- {
-		if k := request.Key(i); IsRetrieveAlias(k, "api_key") {
-			request.Delete(k)
-		}
-	}
+	dropCredentials(request)
 	for i := 0; i < request.Len(); i++ {
 		if !isReservedParam(request.Key(i)) {
 			c.KeyValue = true
@@ -312,7 +310,7 @@ func decodeAPIv3(ctx context.Context, c *Call, request *Array, jb *jsonBody, for
 	if jb != nil {
 		if body := jb.decode(); body != nil {
 			req = MergeRequest(request, body)
-			dropAuthx(req)
+			dropCredentials(req)
 		}
 	}
 	if fn, ok := req.Get("fnName"); ok {

@@ -1,11 +1,39 @@
 package translate
 
-import "math"
+import (
+	"math"
+	"strings"
+)
 
 // CredentialParams are the request parameters CiviCRM reads a credential
 // or the site key from: extern/rest.php's key and api_key, and AuthX's
 // _authx, _authxSiteKey and _authxSes.
 var CredentialParams = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "_authxSes"}
+
+// IsCredentialSpelling reports whether name (a top-level PHP variable
+// name, as PHPVarName gives it) spells one of CredentialParams: exactly, in
+// another letter case, or with "amp;" in it (a URL whose "&" was written
+// "&amp;", CRM-18384). Only the exact names are read as credentials on the
+// API routes (AuthX and the legacyrest listener read $_GET, $_POST and
+// $_REQUEST by exact name; extern/rest.php alone reads api_key through
+// retrieve(), which takes an "amp;" alias), but a value under any of these
+// names is, to every appearance, a credential a client meant to send: it
+// never goes upstream, in a URL or a body, and the log filter hides it.
+//
+// Letter case is ignored in "amp;" too (getValue's is not): the wider
+// net costs nothing, no API parameter is spelled like a credential.
+func IsCredentialSpelling(name string) bool {
+	name = strings.ToLower(name)
+	if strings.Contains(name, "amp;") {
+		name = withoutAmp(name)
+	}
+	for _, c := range CredentialParams {
+		if strings.EqualFold(name, c) {
+			return true
+		}
+	}
+	return false
+}
 
 // PHPVarName is the top-level variable PHP registers one name of a query
 // string or form body under, the name given as sent (percent-encoded, '+'

@@ -109,7 +109,7 @@ func wpDecode(r *http.Request, c *Call, get, post *Array, jsonBody bool, decoded
 			params.Set(s.Key(i), s.Value(i))
 		}
 	}
-	dropAuthx(params)
+	dropCredentials(params)
 	j, ok := params.Get("json")
 
 	var missing []string
