@@ -264,13 +264,10 @@ func (a *Authenticator) AuthenticateRoute(ctx context.Context, req Request) (*Pr
 func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, string, *Rejection) {
 	call := req.Call
 	// The counter keys cost an allocation (the address) and an HMAC (the
-	// credential): only worked out when a counter may block them or a
-	// failure has to be counted.
+	// credential): only worked out when a counter may block them, an
+	// attempt is reserved or a failure has to be counted.
 	quiet := a.countersQuiet()
 	var ipKey, credKey string
-	if !quiet {
-		ipKey = a.ipKey(req.ClientIP)
-	}
 	failIP := func() string {
 		if ipKey == "" {
 			ipKey = a.ipKey(req.ClientIP)
@@ -286,16 +283,14 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 		// Nothing to guess: AuthX ignores a site key without a credential.
 		return nil, FlowNone, nil
 	}
-	if c.cred != nil && !quiet {
-		credKey = a.credLimitKey(c.cred.raw)
-	}
-	// A proof holds for the site key it was made with (throttled); with
+	// A proof holds for the site key it was made with (admit); with
 	// none configured, what a client sends as one means nothing.
 	proofSiteKey := ""
 	if a.cfg.SiteKey != "" {
 		proofSiteKey = c.siteKey
 	}
-	if blocked, wait := a.throttled(ctx, quiet, ipKey, credKey, c.cred, proofSiteKey); blocked {
+	release, blocked, wait := a.admit(ctx, quiet, failIP, &credKey, c.cred, proofSiteKey)
+	if blocked {
 		r := &Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429, RetryAfter: wait}
 		if c.cred != nil {
 			r.Flow = c.cred.flow
@@ -316,7 +311,7 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 		// A wrong site key beside a credential counts against the
 		// credential too: whoever holds a credential must not guess the
 		// site key with it without limit, from any address.
-		a.fail(ctx, failIP(), a.failCredKey(c.cred, &credKey))
+		a.failed(ctx, release, failIP(), a.failCredKey(c.cred, &credKey))
 		return nil, flow, skRej
 	}
 	if c.cred == nil {
@@ -345,9 +340,15 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 			rej.Scheme, _, _ = strings.Cut(c.cred.raw, " ")
 		}
 		if rej.Reason != ReasonUnavailable {
-			a.fail(ctx, failIP(), a.failCredKey(c.cred, &credKey))
+			a.failed(ctx, release, failIP(), a.failCredKey(c.cred, &credKey))
+		} else if release != nil {
+			// Nothing was judged: not a failure.
+			release(ctx)
 		}
 		return nil, flow, rej
+	}
+	if release != nil {
+		release(ctx)
 	}
 	a.prove(ctx, c.cred, proofSiteKey, p)
 	p.raw = c.cred.raw
@@ -701,6 +702,14 @@ func (a *Authenticator) blocked(ctx context.Context, quiet bool, keys ...string)
 		return false, 0
 	}
 	return a.cfg.Failures.Blocked(ctx, a.cfg.MaxFailures, nonEmpty(keys)...)
+}
+
+// failed counts a failed attempt, unless admit reserved it (release not
+// nil): a reservation is counted already and stays so.
+func (a *Authenticator) failed(ctx context.Context, release func(context.Context), keys ...string) {
+	if release == nil {
+		a.fail(ctx, keys...)
+	}
 }
 
 func (a *Authenticator) fail(ctx context.Context, keys ...string) {

@@ -15,9 +15,10 @@ import (
 )
 
 // FailureCounter counts failed authentication attempts per key (a client
-// address, a credential fingerprint) in fixed windows. Implementations fail
-// open: when the backing store is down, Blocked says no and Fail is a no-op,
-// so counting never blocks a request.
+// address, a credential fingerprint) in fixed windows. Counting never fails
+// nor stalls a request: when a shared store does not answer in time, an
+// implementation counts in process memory instead (RedisCounter), so
+// guessing stays limited per instance rather than unlimited.
 type FailureCounter interface {
 	// Blocked reports whether any key has reached max failures, and how long
 	// until its window ends.
@@ -25,6 +26,11 @@ type FailureCounter interface {
 	// Fail counts one failure for each key; a key's window starts with its
 	// first failure.
 	Fail(ctx context.Context, window time.Duration, keys ...string)
+	// Reserve admits one attempt atomically (see reserve.go): unless a key
+	// has reached max, it counts the attempt against every key, as a
+	// failure until release un-counts it; else it counts nothing and
+	// reports the first full key and the longest wait.
+	Reserve(ctx context.Context, max int, window time.Duration, keys ...string) (release func(context.Context), full string, wait time.Duration)
 }
 
 // MemoryCounter is an in-process FailureCounter bounded to Max keys.
@@ -64,14 +70,24 @@ func (c *MemoryCounter) Blocked(_ context.Context, max int, keys ...string) (boo
 	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var wait time.Duration
+	full, wait := c.fullLocked(now, max, keys)
+	return full != "", wait
+}
+
+// fullLocked is the first key that has reached max, and the longest wait
+// of those that have; c.mu is held.
+func (c *MemoryCounter) fullLocked(now time.Time, max int, keys []string) (string, time.Duration) {
+	full, wait := "", time.Duration(0)
 	for _, k := range keys {
 		e, ok := c.m[k]
 		if ok && now.Before(e.reset) && e.n >= max {
+			if full == "" {
+				full = k
+			}
 			wait = max64(wait, e.reset.Sub(now))
 		}
 	}
-	return wait > 0, wait
+	return full, wait
 }
 
 func max64(a, b time.Duration) time.Duration {
@@ -84,12 +100,17 @@ func max64(a, b time.Duration) time.Duration {
 // Fail implements FailureCounter.
 func (c *MemoryCounter) Fail(_ context.Context, window time.Duration, keys ...string) {
 	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.countLocked(now, window, keys)
+}
+
+// countLocked counts one attempt for each key; c.mu is held.
+func (c *MemoryCounter) countLocked(now time.Time, window time.Duration, keys []string) {
 	limit := c.Max
 	if limit <= 0 {
 		limit = 100000
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.m == nil {
 		c.m = map[string]memCount{}
 	}
@@ -188,6 +209,9 @@ type RedisCounter struct {
 	Timeout time.Duration // per operation; default 50ms
 
 	breaker breaker
+	// local counts instead while Redis does not answer (reserve.go).
+	local     *MemoryCounter
+	localOnce sync.Once
 }
 
 func opCtx(parent context.Context, t time.Duration) (context.Context, context.CancelFunc) {
@@ -216,10 +240,14 @@ func (b *breaker) record(err error) {
 	}
 }
 
-// Blocked implements FailureCounter. Any Redis error means "not blocked".
+// Blocked implements FailureCounter. While Redis does not answer, the
+// local counter answers.
 func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) (bool, time.Duration) {
-	if c.breaker.open() || len(keys) == 0 {
+	if len(keys) == 0 {
 		return false, 0
+	}
+	if c.breaker.open() {
+		return c.fallback().Blocked(parent, max, keys...)
 	}
 	ctx, cancel := c.ctx(parent)
 	defer cancel()
@@ -232,6 +260,9 @@ func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) 
 	}
 	_, err := pipe.Exec(ctx) // per-command errors checked below; redis.Nil is normal
 	c.breaker.record(err)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return c.fallback().Blocked(parent, max, keys...)
+	}
 	var wait time.Duration
 	for i := range keys {
 		n, err := gets[i].Int()
@@ -251,7 +282,11 @@ func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) 
 // round trip. The NX set starts the window on the first failure and works
 // on every Redis version (unlike PEXPIRE … NX, Redis 7+).
 func (c *RedisCounter) Fail(parent context.Context, window time.Duration, keys ...string) {
-	if c.breaker.open() || len(keys) == 0 {
+	if len(keys) == 0 {
+		return
+	}
+	if c.breaker.open() {
+		c.fallback().Fail(parent, window, keys...)
 		return
 	}
 	ctx, cancel := c.ctx(parent)
@@ -263,6 +298,9 @@ func (c *RedisCounter) Fail(parent context.Context, window time.Duration, keys .
 	}
 	_, err := pipe.Exec(ctx)
 	c.breaker.record(err)
+	if err != nil {
+		c.fallback().Fail(parent, window, keys...)
+	}
 }
 
 // RedisVerdicts is a VerdictStore on Redis. Errors and timeouts are misses,
@@ -324,37 +362,50 @@ const (
 // a store write on every request and without ever lapsing.
 const proofPeriod = 12 * time.Hour
 
-// throttled decides whether guessing protection refuses a request before
-// its credential is verified (Authenticate's keys: the client address's
-// and the credential's counters). Guessing is throttled, proven users are
-// not: when either counter is full, the request is refused unseen
-// (nothing is verified nor asked of CiviCRM) unless its credential is
-// proven with the site key it sends: the two authenticated in full within
-// proofPeriod. Then it is authenticated as usual, so a cron job's wrong
-// site key, a test suite's negative cases, a neighbour behind the same NAT
-// or someone guessing a user's password do not lock out the integrations
-// that work. Binding the proof to the site key keeps a proven credential
-// from guessing the site key: its wrong site keys fill its own counter
-// (Authenticate), and no site key it has not proven passes then, the
-// right one included.
-func (a *Authenticator) throttled(ctx context.Context, quiet bool, ipKey, credKey string, cred *presented, siteKey string) (bool, time.Duration) {
-	blocked, wait := a.blocked(ctx, quiet, ipKey, credKey)
-	if !blocked {
-		return false, 0
+// admit decides whether guessing protection lets a request's credential
+// be verified (Authenticate's keys: the client address's and the
+// credential's counters). Guessing is throttled, proven users are not: a
+// credential proven with the site key it sends (the two authenticated in
+// full within proofPeriod) is verified whatever the counters say, and is
+// not counted beforehand, so a cron job's wrong site key, a test suite's
+// negative cases, a neighbour behind the same NAT or someone guessing a
+// user's password do not lock out the integrations that work. Any other
+// credential is reserved (FailureCounter.Reserve): counted before it is
+// verified, atomically with the check, and refused unseen (nothing
+// verified nor asked of CiviCRM) when either counter is full; release is
+// then what un-counts it if it succeeds, nil when nothing was reserved.
+// Binding the proof to the site key keeps a proven credential from
+// guessing the site key: its wrong site keys fill its own counter, and no
+// site key it has not proven passes then, the right one included. A
+// request without a credential verifies nothing and is only refused while
+// its address is blocked.
+func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() string, credKey *string, cred *presented, siteKey string) (release func(context.Context), blocked bool, wait time.Duration) {
+	if a.cfg.Failures == nil {
+		return nil, false, 0
 	}
-	if cred != nil {
-		if a.proven(ctx, cred.raw, siteKey) {
+	if cred == nil {
+		if blocked, wait = a.blocked(ctx, quiet, ipKey()); blocked {
+			a.observe(GuessAddressBlocked)
+		}
+		return nil, blocked, wait
+	}
+	ck := a.failCredKey(cred, credKey)
+	if a.proven(ctx, cred.raw, siteKey) {
+		if b, _ := a.blocked(ctx, quiet, ipKey(), ck); b {
 			a.observe(GuessProvenPassed)
-			return false, 0
 		}
-		// Which counter is full? Only asked when one is.
-		if credBlocked, credWait := a.blocked(ctx, false, credKey); credBlocked {
-			a.observe(GuessCredentialBlocked)
-			return true, credWait
-		}
+		return nil, false, 0
 	}
-	a.observe(GuessAddressBlocked)
-	return true, wait
+	release, full, wait := a.cfg.Failures.Reserve(ctx, a.cfg.MaxFailures, a.cfg.FailureWindow, nonEmpty([]string{ck, ipKey()})...)
+	switch {
+	case full == "":
+		return release, false, 0
+	case full == ck:
+		a.observe(GuessCredentialBlocked)
+	default:
+		a.observe(GuessAddressBlocked)
+	}
+	return nil, true, wait
 }
 
 // prove records that a credential authenticated in full (site key,

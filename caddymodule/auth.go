@@ -288,8 +288,10 @@ func (t tieredVerdicts) Set(ctx context.Context, key string, v authx.Verdict, tt
 	t.front.Set(ctx, key, v, min(ttl, verdictFrontTTL))
 }
 
-// cleanCache spares Redis the guessing-protection lookup of clients and
-// credentials it found clean less than cleanFor ago. A failure clears the
+// cleanCache spares Redis the guessing-protection lookup (Blocked: the
+// requests that verify nothing or a proven credential, and prepared
+// requests' Readmit) of clients and credentials it found clean less than
+// cleanFor ago; reservations always go to Redis. A failure clears the
 // mark at once on this instance; failures counted by other instances are
 // seen within cleanFor, a negligible slack against limits over minutes.
 type cleanCache struct {
@@ -335,22 +337,32 @@ func (c *cleanCache) Blocked(ctx context.Context, max int, keys ...string) (bool
 	}
 	blocked, wait := c.back.Blocked(ctx, max, keys...)
 	if blocked {
-		c.mu.Lock()
-		for _, k := range keys {
-			delete(c.until, k)
-		}
-		c.mu.Unlock()
+		c.forget(keys)
 	}
 	return blocked, wait
 }
 
 func (c *cleanCache) Fail(ctx context.Context, window time.Duration, keys ...string) {
+	c.forget(keys)
+	c.back.Fail(ctx, window, keys...)
+}
+
+// Reserve always asks Redis: admitting an attempt is the atomic step a
+// clean mark must not stand in for (authx/reserve.go).
+func (c *cleanCache) Reserve(ctx context.Context, max int, window time.Duration, keys ...string) (func(context.Context), string, time.Duration) {
+	release, full, wait := c.back.Reserve(ctx, max, window, keys...)
+	if full != "" {
+		c.forget(keys)
+	}
+	return release, full, wait
+}
+
+func (c *cleanCache) forget(keys []string) {
 	c.mu.Lock()
 	for _, k := range keys {
 		delete(c.until, k)
 	}
 	c.mu.Unlock()
-	c.back.Fail(ctx, window, keys...)
 }
 
 type routeCtxKey struct{}

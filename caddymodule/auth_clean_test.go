@@ -24,6 +24,10 @@ func (c *slowCounter) Blocked(context.Context, int, ...string) (bool, time.Durat
 
 func (c *slowCounter) Fail(context.Context, time.Duration, ...string) {}
 
+func (c *slowCounter) Reserve(context.Context, int, time.Duration, ...string) (func(context.Context), string, time.Duration) {
+	return func(context.Context) {}, "", 0
+}
+
 // Requests in flight while one asks Redis whether a key is clean do not
 // ask too: one question per key a second, whatever the concurrency.
 func TestCleanCacheAsksOncePerKey(t *testing.T) {
