@@ -25,6 +25,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    extern_prefix     <path>...
 //	    extern_strict
 //	    wp_base_page      <path>...
+//	    wp_rest_prefix    <prefix>...
 //	    upstream_endpoint <path[?query]>
 //	    site_key          <key or {env.CIVICRM_SITE_KEY}>
 //	    sign_keys         <CIVICRM_SIGN_KEYS or {env.CIVICRM_SIGN_KEYS}>
@@ -125,6 +126,12 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.WPBasePages = append(h.WPBasePages, args...)
+		case "wp_rest_prefix":
+			args := d.RemainingArgs()
+			if len(args) == 0 {
+				return d.ArgErr()
+			}
+			h.WPRESTPrefixes = append(h.WPRESTPrefixes, args...)
 		case "max_query_size":
 			var s string
 			if err := oneArg(d, &s); err != nil {

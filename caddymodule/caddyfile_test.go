@@ -64,6 +64,7 @@ func TestCaddyfileErrorsNameTheToken(t *testing.T) {
 		{"civicrm {\n site_key\n}", "site_key"},
 		{"civicrm {\n forms\n}", "forms"},
 		{"civicrm {\n wp_base_page\n}", "wp_base_page"},
+		{"civicrm {\n wp_rest_prefix\n}", "wp_rest_prefix"},
 		{"civicrm {\n max_body_size lots\n}", `"lots"`},
 		{"civicrm {\n auth {\n allow {\n version 5\n }\n }\n}", `"5"`},
 		{"civicrm {\n auth {\n ipv6_prefix 16\n }\n}", `"16"`},

@@ -48,6 +48,12 @@ type Handler struct {
 	// they are refused, since WordPress would route them to the API.
 	WPBasePages []string `json:"wp_base_pages,omitempty"`
 
+	// WPRESTPrefixes are WordPress's REST URL prefixes (rest_url_prefix)
+	// when it is not "wp-json": CiviCRM's WordPress plugin logs the
+	// api_key's user in for any REST route holding "civicrm" and "rest",
+	// and such routes are refused under them as under /wp-json/.
+	WPRESTPrefixes []string `json:"wp_rest_prefixes,omitempty"`
+
 	// UpstreamEndpoint is the modern endpoint requests are forwarded to:
 	// "/civicrm/ajax/rest" (default) or a CMS's verbose form such as
 	// "/index.php?q=civicrm/ajax/rest".
@@ -150,7 +156,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 
 	h.recognise = translate.RecogniseConfig{ExternPrefixes: h.ExternPrefixes, ExternKnownPrefixesOnly: h.ExternStrict,
-		WPBasePages: h.WPBasePages, API4: true}
+		WPBasePages: h.WPBasePages, WPRESTPrefixes: h.WPRESTPrefixes, API4: true}
 	if len(h.Forms) > 0 {
 		on := map[translate.Form]bool{}
 		for _, f := range h.Forms {
@@ -205,6 +211,11 @@ func (h *Handler) Validate() error {
 	for _, bp := range h.WPBasePages {
 		if strings.Trim(bp, "/") == "" || strings.ContainsAny(bp, "%?#\\") {
 			return fmt.Errorf("civicrm: wp_base_page %q must be the base page's path, e.g. crm", bp)
+		}
+	}
+	for _, p := range h.WPRESTPrefixes {
+		if strings.Trim(p, "/") == "" || strings.ContainsAny(p, "%?#\\") {
+			return fmt.Errorf("civicrm: wp_rest_prefix %q must be WordPress's REST URL prefix, e.g. api", p)
 		}
 	}
 	return nil

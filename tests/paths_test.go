@@ -191,6 +191,17 @@ func TestWPBasePageThroughCaddy(t *testing.T) {
 	})
 }
 
+// With wp_rest_prefix, the REST routes CiviCRM's WordPress plugin logs a
+// user in for are refused under that prefix as under /wp-json/.
+func TestWPRESTPrefixThroughCaddy(t *testing.T) {
+	checkEdgeAnswers(t, []string{"site_key test-site-key-0123", "wp_rest_prefix api"}, map[string]int{
+		"/api/civicrm/v3/restx?api_key=k":      http.StatusBadRequest,
+		"/blog/api/x/civicrm-rest?api_key=k":   http.StatusBadRequest,
+		"/wp-json/civicrm/v3/restx?api_key=k":  http.StatusBadRequest,
+		"/?rest_route=/civicrm/v3/restx&key=k": http.StatusBadRequest,
+	})
+}
+
 // checkEdgeAnswers sends each target (GET, no credentials) through Caddy
 // with civicrmLines and wants Civigate itself to answer it with that status
 // and an APIv3 error, CiviCRM seeing none of them.

@@ -360,24 +360,26 @@ func wpLogsIn(route string) bool {
 }
 
 // wpRESTPrefix is WordPress's REST URL prefix (rest_get_url_prefix's
-// default): its rewrite rule ^wp-json/(.*)? makes the rest of the path,
-// after the home path, the REST route (rest_route=/$1).
+// default), with the '/' that ends it: its rewrite rule ^wp-json/(.*)?
+// makes the rest of the path, after the home path, the REST route
+// (rest_route=/$1).
 const wpRESTPrefix = "wp-json/"
 
-// pathLogsIn reports whether a URL path (one of pathVariants) is the
-// REST prefix, under any home path, then a route wpLogsIn holds for. The
-// route runs to the end of the path: more than the rule's match, which
-// only a '&' cuts short (pathQueryValues), so it holds whenever the
-// route's would. A site with another rest_url_prefix has its login
-// routes refused in the ?rest_route= form only.
-func pathLogsIn(d string) bool {
+// pathLogsIn reports whether a URL path (one of pathVariants) is a REST
+// prefix (lower-case, ending in '/'), under any home path, then a route
+// wpLogsIn holds for. The route runs to the end of the path: more than
+// the rule's match, which only a '&' cuts short (pathQueryValues), so it
+// holds whenever the route's would. A site with another rest_url_prefix,
+// not configured (RecogniseConfig.WPRESTPrefixes), has its login routes
+// refused in the ?rest_route= form only.
+func pathLogsIn(d, prefix string) bool {
 	for i := 0; i < len(d); {
-		j := indexFold(d[i:], wpRESTPrefix)
+		j := indexFold(d[i:], prefix)
 		if j < 0 {
 			return false
 		}
 		at := i + j
-		if (at == 0 || d[at-1] == '/') && wpLogsIn(d[at+len(wpRESTPrefix):]) {
+		if (at == 0 || d[at-1] == '/') && wpLogsIn(d[at+len(prefix):]) {
 			return true
 		}
 		i = at + 1

@@ -36,6 +36,12 @@ type RecogniseConfig struct {
 	// civicrm/ajax/rest). They are recognised as variant "wp-basepage"; the
 	// same URLs under a base page not listed are refused.
 	WPBasePages []string
+
+	// WPRESTPrefixes are WordPress's REST URL prefixes (rest_url_prefix)
+	// besides the default "wp-json": the paths under them whose REST route
+	// CiviCRM's WordPress plugin logs a user in for (wpLogsIn) are refused
+	// too. CiviCRM's own REST route is refused under any prefix anyway.
+	WPRESTPrefixes []string
 }
 
 // Recognise decides whether a request is API traffic Civigate handles, and
@@ -191,7 +197,7 @@ func mayRoute(s string) bool {
 // "civicrm" or a configured base page), and a path that reaches a route in
 // any other way is tricky.
 func classifyPath(raw string, segs []string, pathTricky bool, cfg *RecogniseConfig) classification {
-	reached := pathReach(raw)
+	reached := pathReach(raw, cfg)
 	if at := findSeq(segs, segsWPJSON); at >= 0 {
 		if pathTricky || at+len(segsWPJSON) != len(segs) {
 			return tricky
@@ -238,7 +244,7 @@ type reached struct {
 func (r reached) any() bool { return r.routes != 0 || r.wpREST }
 
 // pathReach is what the CMSs could make of a URL path (see cmsroute.go).
-func pathReach(raw string) reached {
+func pathReach(raw string, cfg *RecogniseConfig) reached {
 	var r reached
 	// Every route is spelled out in the path unless some layer decodes it.
 	if !strings.ContainsAny(raw, "%+") && indexFold(raw, "rest") < 0 && indexFold(raw, "api") < 0 && indexFold(raw, "authx") < 0 {
@@ -250,7 +256,10 @@ func pathReach(raw string) reached {
 				r.routes |= 1 << i
 			}
 		}
-		r.wpREST = r.wpREST || pathReachesWP(d, wpRESTRoute) || pathLogsIn(d)
+		r.wpREST = r.wpREST || pathReachesWP(d, wpRESTRoute) || pathLogsIn(d, wpRESTPrefix)
+		for _, p := range cfg.WPRESTPrefixes {
+			r.wpREST = r.wpREST || pathLogsIn(d, strings.Trim(p, "/")+"/")
+		}
 	}
 	qs, restRoutes := pathQueryValues(raw)
 	for _, v := range qs {

@@ -435,6 +435,32 @@ func TestRecogniseWPBasePage(t *testing.T) {
 	}
 }
 
+// A site whose rest_url_prefix is not wp-json declares it: the plugin's
+// login routes under it are refused too.
+func TestRecogniseWPRESTPrefix(t *testing.T) {
+	cfg := RecogniseConfig{WPRESTPrefixes: []string{"api", "/v/json/"}}
+	for _, tt := range []struct {
+		url                 string
+		refused, refusedCfg bool
+	}{
+		{"/api/civicrm/v3/restx", false, true},
+		{"/blog/api/x/civicrm-rest", false, true},
+		{"/v/json/civicrm/v3/restx", false, true},
+		{"/wp-json/civicrm/v3/restx", true, true}, // the default stays
+		{"/api/civicrm/v3/rest", true, true},      // CiviCRM's own route: under any prefix
+		{"/api/wp/v2/posts", false, false},
+		{"/json/civicrm/v3/restx", false, false},
+	} {
+		u, _ := url.ParseRequestURI(tt.url)
+		if got := (RecogniseConfig{}).Suspicious(u); got != tt.refused {
+			t.Errorf("%s: Suspicious = %v without the prefixes", tt.url, got)
+		}
+		if got := cfg.Suspicious(u); got != tt.refusedCfg {
+			t.Errorf("%s: Suspicious = %v with them", tt.url, got)
+		}
+	}
+}
+
 func FuzzRecognise(f *testing.F) {
 	for _, s := range []string{
 		"/sites/all/modules/civicrm/extern/rest.php?entity=Contact", "/civicrm/ajax/rest", "/?q=civicrm/ajax/rest",
