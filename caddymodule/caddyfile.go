@@ -50,7 +50,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	        deprecated <date>   # RFC 3339 date or time: Deprecation header
 //	        sunset     <date>   # Sunset header
 //	        link       <url>    # Link rel="deprecation"
-//	        cutoff     <date>   # from then on legacy forms get 410
+//	        cutoff     <date>   # from then on legacy calls get 410 (what the console counts as legacy)
 //	    }
 //	    auth {
 //	        anonymous

@@ -366,23 +366,49 @@ type cutoffReply struct {
 
 func cutoffStates(handlers []*Handler, now time.Time) []cutoffState {
 	out := []cutoffState{}
-	seen := map[LegacyConfig]bool{}
+	type schedule struct {
+		lc      LegacyConfig
+		siteKey bool
+	}
+	seen := map[schedule]bool{}
 	for _, h := range handlers {
 		lc := h.Legacy
 		if lc == nil {
 			lc = &LegacyConfig{}
 		}
-		key := LegacyConfig{Deprecated: lc.Deprecated, Sunset: lc.Sunset, Link: lc.Link, Cutoff: lc.Cutoff}
+		key := schedule{LegacyConfig{Deprecated: lc.Deprecated, Sunset: lc.Sunset, Link: lc.Link, Cutoff: lc.Cutoff}, h.siteKey != ""}
 		if seen[key] {
 			continue
 		}
 		seen[key] = true
-		out = append(out, lc.state(now))
+		out = append(out, lc.state(now, key.siteKey))
 	}
 	return out
 }
 
-func (lc *LegacyConfig) state(now time.Time) cutoffState {
+// cutoffSamples are the kinds of legacy call whose answer after the
+// cut-off the console shows: each legacy form, and each legacy feature on
+// the modern form (refused alike).
+var cutoffSamples = func() []struct {
+	client string
+	call   translate.Call
+} {
+	urlCreds := translate.Credentials{SiteKey: "<SITE_KEY>", APIKey: "<API_KEY>"}
+	header := translate.Credentials{XCiviAuth: "Bearer <API_KEY>"}
+	return []struct {
+		client string
+		call   translate.Call
+	}{
+		{"extern/rest.php, JSON (json=1)", translate.Call{Form: translate.FormExtern, Method: http.MethodGet, Format: translate.FormatJSON, JSONInQuery: true, KeyValue: true, Credentials: urlCreds}},
+		{"extern/rest.php, XML", translate.Call{Form: translate.FormExtern, Method: http.MethodGet, Format: translate.FormatXML, KeyValue: true, Credentials: urlCreds}},
+		{"WordPress REST", translate.Call{Form: translate.FormWPRest, Method: http.MethodGet, Format: translate.FormatJSON, KeyValue: true, Credentials: urlCreds}},
+		{"/civicrm/ajax/rest with key and api_key in the URL", translate.Call{Form: translate.FormAjax, Method: http.MethodGet, Format: translate.FormatJSON, Credentials: urlCreds}},
+		{"/civicrm/ajax/rest with key-value parameters", translate.Call{Form: translate.FormAjax, Method: http.MethodGet, Format: translate.FormatJSON, KeyValue: true, Credentials: header}},
+		{"/civicrm/ajax/rest without json= (XML)", translate.Call{Form: translate.FormAjax, Method: http.MethodGet, Format: translate.FormatXML, Credentials: header}},
+	}
+}()
+
+func (lc *LegacyConfig) state(now time.Time, siteKey bool) cutoffState {
 	s := cutoffState{Link: lc.Link}
 	when := func(t time.Time) *time.Time {
 		if t.IsZero() {
@@ -395,32 +421,25 @@ func (lc *LegacyConfig) state(now time.Time) cutoffState {
 	switch {
 	case lc.refused(now):
 		s.State = "cut_off"
-		s.Explanation = "Legacy forms are refused: every legacy-form call gets HTTP 410 Gone with an error naming the modern endpoint."
+		s.Explanation = "Legacy calls are refused: every call counted as legacy here (a legacy form, or key/api_key in the URL, key-value parameters or XML on /civicrm/ajax/rest) gets HTTP 410 Gone with an error naming what its caller must change."
 	case !lc.sunset.IsZero() && !now.Before(lc.sunset):
 		s.State = "past_sunset"
-		s.Explanation = "The announced sunset has passed, but legacy forms still work: set cutoff to refuse them."
+		s.Explanation = "The announced sunset has passed, but legacy calls still work: set cutoff to refuse them."
 	case !lc.deprecated.IsZero() && !now.Before(lc.deprecated):
 		s.State = "deprecated"
-		s.Explanation = "Legacy forms work and their answers carry Deprecation (and Sunset) headers."
+		s.Explanation = "Legacy calls work and their answers carry Deprecation (and Sunset) headers."
 	case s.Deprecated != nil || s.Sunset != nil || s.Cutoff != nil:
 		s.State = "scheduled"
-		s.Explanation = "Legacy forms work; the retirement dates below are still ahead."
+		s.Explanation = "Legacy calls work; the retirement dates below are still ahead."
 	default:
 		s.State = "none"
-		s.Explanation = "No legacy block: legacy forms keep working and carry no retirement headers. Add legacy { deprecated …; sunset …; cutoff … } to announce and then end them."
+		s.Explanation = "No legacy block: legacy calls keep working and carry no retirement headers. Add legacy { deprecated …; sunset …; cutoff … } to announce and then end them."
 	}
 	if lc.cutoff.IsZero() {
 		return s
 	}
-	for _, c := range []struct {
-		client string
-		call   translate.Call
-	}{
-		{"extern/rest.php, JSON (json=1)", translate.Call{Form: translate.FormExtern, Format: translate.FormatJSON, JSONInQuery: true}},
-		{"extern/rest.php, XML", translate.Call{Form: translate.FormExtern, Format: translate.FormatXML}},
-		{"WordPress REST", translate.Call{Form: translate.FormWPRest, Format: translate.FormatJSON}},
-	} {
-		reply := lc.cutoffReply(&c.call)
+	for _, c := range cutoffSamples {
+		reply := lc.cutoffReply(&c.call, nil, siteKey)
 		s.AfterCutoff = append(s.AfterCutoff, cutoffReply{Client: c.client, Status: reply.Status, ContentType: reply.ContentType, Body: string(reply.Body)})
 	}
 	return s

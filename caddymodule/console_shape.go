@@ -40,18 +40,8 @@ const (
 )
 
 func shapeOf(r *http.Request, call *translate.Call, p *authx.Principal) requestShape {
-	s := requestShape{
-		Scheme:         "http",
-		Host:           safeHost(r.Host),
-		Form:           string(call.Form),
-		Method:         call.Method,
-		Entity:         safeName(call.Entity),
-		Action:         safeName(call.Action),
-		XML:            call.Format == translate.FormatXML,
-		KeyValue:       call.KeyValue,
-		URLCredentials: call.Credentials.APIKey != "" || call.Credentials.SiteKey != "",
-		Credential:     p.CredType,
-	}
+	s := callShape(call, p.CredType)
+	s.Scheme, s.Host = "http", safeHost(r.Host)
 	if r.TLS != nil {
 		s.Scheme = "https"
 	}
@@ -67,6 +57,36 @@ func shapeOf(r *http.Request, call *translate.Call, p *authx.Principal) requestS
 		s.Params = json.RawMessage(`{}`)
 	}
 	return s
+}
+
+// callShape is the part of a call's shape that decides what the caller
+// must change (requestShape.changes), credType its credential's type.
+func callShape(call *translate.Call, credType string) requestShape {
+	return requestShape{
+		Form:           string(call.Form),
+		Method:         call.Method,
+		Entity:         safeName(call.Entity),
+		Action:         safeName(call.Action),
+		XML:            call.Format == translate.FormatXML,
+		KeyValue:       call.KeyValue,
+		URLCredentials: urlCredentials(call),
+		Credential:     credType,
+	}
+}
+
+// legacyChanges is what the caller of a legacy call must change, in the
+// words of the console's recipe for it: the cut-off's refusal names them.
+// Before authentication (p nil) the credential is the api_key the call
+// sent, if any: an API key.
+func legacyChanges(call *translate.Call, p *authx.Principal, siteKey bool) []string {
+	cred := ""
+	switch {
+	case p != nil:
+		cred = p.CredType
+	case call.Credentials.APIKey != "":
+		cred = authx.CredAPIKey
+	}
+	return callShape(call, cred).changes(siteKey)
 }
 
 // placeholders mirrors a parameter array with its values replaced.
@@ -228,37 +248,16 @@ func (s requestShape) modernCall(siteKey bool) migration {
 		host = "<your-site>"
 	}
 	m := migration{
-		Legacy: s.Method + " " + legacyFormNames[s.Form],
-		Method: s.Method,
-		URL:    s.Scheme + "://" + host + defaultEndpoint,
-	}
-	if s.Method != http.MethodGet && s.Method != http.MethodPost {
-		m.Method = http.MethodPost
-	}
-	if translate.IsDestructiveGET(m.Method, s.Action) {
-		m.Method = http.MethodPost
-		m.Changes = append(m.Changes, "Send it as POST: "+s.Action+" writes, and CiviCRM refuses writes over GET.")
-	}
-	if s.Form != string(translate.FormAjax) {
-		m.Changes = append(m.Changes, "Call "+defaultEndpoint+" instead of "+legacyFormNames[s.Form]+".")
+		Legacy:  s.Method + " " + legacyFormNames[s.Form],
+		Method:  s.modernMethod(),
+		URL:     s.Scheme + "://" + host + defaultEndpoint,
+		Changes: s.changes(siteKey),
 	}
 	if auth, ok := credentialPlaceholders[s.Credential]; ok {
 		m.Headers = append(m.Headers, nameValue{"X-Civi-Auth", auth})
-		if s.URLCredentials {
-			m.Changes = append(m.Changes, "Send the credential in the X-Civi-Auth header, not as key/api_key in the URL.")
-		}
 	}
 	if siteKey {
 		m.Headers = append(m.Headers, nameValue{"X-Civi-Key", "<SITE_KEY>"})
-		if s.URLCredentials {
-			m.Changes = append(m.Changes, "Send the site key in the X-Civi-Key header.")
-		}
-	}
-	if s.KeyValue {
-		m.Changes = append(m.Changes, "Send all parameters as one JSON object in json=, not as key-value pairs.")
-	}
-	if s.XML {
-		m.Changes = append(m.Changes, "Read the answer as JSON: the modern call answers in JSON, not XML.")
 	}
 	params := string(s.Params)
 	if params == "" || params == "null" || params == "[]" {
@@ -280,6 +279,48 @@ func (s requestShape) modernCall(siteKey bool) migration {
 	}
 	m.Curl = b.String()
 	return m
+}
+
+// modernMethod is the method of the modern call: POST for writes and for
+// methods other than GET.
+func (s requestShape) modernMethod() string {
+	if s.Method != http.MethodGet || translate.IsDestructiveGET(s.Method, s.Action) {
+		return http.MethodPost
+	}
+	return http.MethodGet
+}
+
+// changes lists what the caller must change to make the call modern, one
+// sentence each: the console shows them beside the recipe, and the
+// cut-off's refusal names them (legacyChanges). siteKey says whether the
+// site checks the site key.
+func (s requestShape) changes(siteKey bool) []string {
+	var c []string
+	if translate.IsDestructiveGET(s.Method, s.Action) {
+		c = append(c, "Send it as POST: "+s.Action+" writes, and CiviCRM refuses writes over GET.")
+	}
+	if s.Form != string(translate.FormAjax) && s.Form != string(translate.FormAPI4) {
+		c = append(c, "Call "+defaultEndpoint+" instead of "+legacyFormNames[s.Form]+".")
+	}
+	if s.URLCredentials {
+		_, known := credentialPlaceholders[s.Credential]
+		if known {
+			c = append(c, "Send the credential in the X-Civi-Auth header, not as key/api_key in the URL.")
+		}
+		if siteKey {
+			c = append(c, "Send the site key in the X-Civi-Key header.")
+		}
+		if !known && !siteKey {
+			c = append(c, "Take key and api_key out of the URL: send the credential in the X-Civi-Auth header.")
+		}
+	}
+	if s.KeyValue {
+		c = append(c, "Send all parameters as one JSON object in json=, not as key-value pairs.")
+	}
+	if s.XML {
+		c = append(c, "Read the answer as JSON: the modern call answers in JSON, not XML.")
+	}
+	return c
 }
 
 // shellQuote quotes s for a POSIX shell.
@@ -315,7 +356,7 @@ func (m *shapeMemo) of(r *http.Request, call *translate.Call, p *authx.Principal
 	if call.KeyValue {
 		flags[2] = 1
 	}
-	if call.Credentials.APIKey != "" || call.Credentials.SiteKey != "" {
+	if urlCredentials(call) {
 		flags[3] = 1
 	}
 	_, _ = h.Write(flags)

@@ -185,12 +185,9 @@ type historyStore interface {
 // stands for, so it is worked out once for them (prepared.go).
 func usageOf(r *http.Request, call *translate.Call, p *authx.Principal) historySample {
 	s := historySample{features: legacyFeatures(call), caller: usageCaller{contactID: p.ContactID, fingerprint: p.KeyFingerprint}}
-	for _, f := range s.features {
-		if isLegacyFeature(f) {
-			s.legacy = true
-			s.shape = shapes.of(r, call, p)
-			break
-		}
+	if usesLegacy(s.features) {
+		s.legacy = true
+		s.shape = shapes.of(r, call, p)
 	}
 	return s
 }

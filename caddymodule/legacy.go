@@ -6,12 +6,15 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/translate"
 )
 
-// LegacyConfig announces and eventually ends the legacy forms: RFC 9745
-// Deprecation and RFC 8594 Sunset headers on every legacy-form answer, and
-// an optional cut-off after which legacy forms are refused.
+// LegacyConfig announces and eventually ends legacy use of the API: RFC
+// 9745 Deprecation and RFC 8594 Sunset headers on every answer to a call
+// the console counts as legacy (usesLegacy: a legacy form, or key/api_key
+// as parameters, key-value parameters or XML on the modern one), and an
+// optional cut-off after which those calls are refused.
 type LegacyConfig struct {
 	// Deprecated is when the legacy forms were deprecated (RFC 3339 date or
 	// time). Set, every legacy-form answer carries a Deprecation header.
@@ -20,16 +23,10 @@ type LegacyConfig struct {
 	Sunset string `json:"sunset,omitempty"`
 	// Link is a page explaining the migration (Link rel="deprecation").
 	Link string `json:"link,omitempty"`
-	// Cutoff: from this time on legacy-form requests are refused.
+	// Cutoff: from this time on legacy calls are refused.
 	Cutoff string `json:"cutoff,omitempty"`
 
 	deprecated, sunset, cutoff time.Time
-}
-
-// legacyForm reports whether a call used a form the legacy config covers:
-// extern/rest.php, WordPress REST and the verbose AJAX URLs.
-func legacyForm(call *translate.Call) bool {
-	return call.Form != translate.FormAjax && call.Form != translate.FormAPI4
 }
 
 func (lc *LegacyConfig) provision() error {
@@ -79,11 +76,16 @@ func (lc *LegacyConfig) refused(now time.Time) bool {
 	return lc != nil && !lc.cutoff.IsZero() && !now.Before(lc.cutoff)
 }
 
-// cutoffReply is the answer after the cut-off: an APIv3 error in the
-// client's shape, HTTP 410 Gone, naming the endpoint to move to.
-func (lc *LegacyConfig) cutoffReply(call *translate.Call) translate.Reply {
-	msg := "This legacy API endpoint was retired on " + lc.cutoff.UTC().Format(time.DateOnly) +
-		". Use /civicrm/ajax/rest with X-Civi-Auth instead."
+// cutoffReply is the answer to a legacy call after the cut-off: an error
+// in the client's shape (APIv3's, in XML for an XML client, WordPress
+// REST's, APIv4's), HTTP 410 Gone, naming each change the caller must
+// make in the console's words (legacyChanges). p is the caller, nil
+// before authentication; siteKey says whether the site checks the site key.
+func (lc *LegacyConfig) cutoffReply(call *translate.Call, p *authx.Principal, siteKey bool) translate.Reply {
+	msg := "This legacy API use was retired on " + lc.cutoff.UTC().Format(time.DateOnly) + "."
+	for _, change := range legacyChanges(call, p, siteKey) {
+		msg += " " + change
+	}
 	if lc.Link != "" {
 		msg += " See " + lc.Link
 	}

@@ -3,6 +3,7 @@ package caddymodule
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,10 +51,23 @@ func legacyFeatures(call *translate.Call) []string {
 	if call.Format == translate.FormatXML {
 		f = append(f, usageXML)
 	}
-	if call.Credentials.APIKey != "" || call.Credentials.SiteKey != "" {
+	if urlCredentials(call) {
 		f = append(f, usageURLCreds)
 	}
 	return f
+}
+
+// urlCredentials: the call sent key or api_key as parameters (AuthX's
+// legacyrest flow on the modern forms), not in headers.
+func urlCredentials(call *translate.Call) bool {
+	return call.Credentials.APIKey != "" || call.Credentials.SiteKey != ""
+}
+
+// usesLegacy is the one test of a legacy call, on legacyFeatures' list:
+// the console counts such calls as legacy, and after the cut-off they
+// are refused (Handler.retireLegacy).
+func usesLegacy(features []string) bool {
+	return slices.ContainsFunc(features, isLegacyFeature)
 }
 
 // UsageEntry is one line of the report: a caller's use of one legacy feature.

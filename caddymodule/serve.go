@@ -60,7 +60,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, *reply)
 	}
 	defer call.Release()
-	if reply := h.refuseLegacy(w, call); reply != nil {
+	legacy := h.Legacy != nil && usesLegacy(legacyFeatures(call))
+	if reply := h.retireLegacy(w, call, nil, legacy); reply != nil {
 		return writeReply(w, *reply)
 	}
 	if call.Ping && call.AuthFree {
@@ -77,6 +78,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	setAuthPlaceholders(r, principal)
 	now := time.Now()
 	usage := usageOf(r, call, principal)
+	if usage.legacy && !legacy {
+		// Key-value parameters show once the parameters are decoded.
+		if reply := h.retireLegacy(w, call, principal, true); reply != nil {
+			return writeReply(w, *reply)
+		}
+	}
 	h.recordUsage(usage, now)
 
 	if call.Refusal != nil {
@@ -98,7 +105,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // does.
 func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared) error {
 	setNoStore(w.Header())
-	if reply := h.refuseLegacy(w, p.call); reply != nil {
+	if reply := h.retireLegacy(w, p.call, p.principal, p.usage.legacy); reply != nil {
 		return writeReply(w, *reply)
 	}
 	setAuthPlaceholders(r, p.principal)
@@ -112,10 +119,15 @@ func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next cad
 	return h.answer(w, p.call, ans, err, p)
 }
 
-// refuseLegacy announces the legacy forms' retirement on a legacy call,
-// and after the cut-off is the answer to it.
-func (h *Handler) refuseLegacy(w http.ResponseWriter, call *translate.Call) *translate.Reply {
-	if !legacyForm(call) || h.Legacy == nil {
+// retireLegacy is the legacy block's word on a legacy call (legacy: the
+// console counts it as legacy, usesLegacy): the retirement announced on
+// its answer and, after the cut-off, the answer itself, whatever form
+// carried the legacy feature. A call is judged before authentication on
+// what its envelope shows (the form, XML, key/api_key), and a call that
+// passed is judged again once its parameters show key-value pairs; p is
+// the caller, nil before authentication.
+func (h *Handler) retireLegacy(w http.ResponseWriter, call *translate.Call, p *authx.Principal, legacy bool) *translate.Reply {
+	if !legacy || h.Legacy == nil {
 		return nil
 	}
 	h.Legacy.announce(w.Header())
@@ -125,7 +137,7 @@ func (h *Handler) refuseLegacy(w http.ResponseWriter, call *translate.Call) *tra
 	form := string(call.Form)
 	metrics.legacyRefused.WithLabelValues(form).Inc()
 	h.count(form, outcomeRefused)
-	reply := h.Legacy.cutoffReply(call)
+	reply := h.Legacy.cutoffReply(call, p, h.siteKey != "")
 	return &reply
 }
 

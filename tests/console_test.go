@@ -348,7 +348,7 @@ func checkConsoleDOM(t *testing.T, dom string, tr consoleTraffic, adminFP string
 		"-H 'X-Civi-Auth: Bearer &lt;API_KEY&gt;'", "-H 'X-Civi-Key: &lt;SITE_KEY&gt;'", `json={"id":"&lt;id&gt;"}`,
 		"Call /civicrm/ajax/rest instead of extern/rest.php.",
 		"Read the answer as JSON", "<code>wp_rest</code>", "<code>url_credentials</code>", "<code>api4</code>", "APIv4 calls",
-		`<span class="state">deprecated</span>`, "HTTP 410", "This legacy API endpoint was retired on 2099-06-30",
+		`<span class="state">deprecated</span>`, "HTTP 410", "This legacy API use was retired on 2099-06-30",
 		"cache hit ratio", `<code>invalid</code>`, `<span class="state">up</span>`,
 		"History is kept in Redis",
 		"Highest: 90.0%",
