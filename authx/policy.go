@@ -195,8 +195,27 @@ func (p *Policy) Check(pr *Principal, call *translate.Call, ip netip.Addr) *Reje
 }
 
 func policyRejection(sc translate.Subcall) *Rejection {
-	return &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403,
+	r := &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403,
 		Detail: "denied " + sc.Entity + "." + sc.Action + " (version " + strconv.Itoa(sc.Version) + ")"}
+	if sc.Via != "" {
+		r.Detail += " read through " + sc.Via
+		if sc.EntityDynamic {
+			r.Message = MsgPolicy + ": " + unresolvedRead(sc.Via)
+		}
+	}
+	return r
+}
+
+// unresolvedRead says why a read through a join or carrier is refused when
+// its entity cannot be known: rules naming entities cannot vouch for it.
+// Via holds name characters only (translate.Subcall.Via), so it may be
+// quoted back in every answer shape.
+func unresolvedRead(via string) string {
+	what := "the call's " + via
+	if strings.Contains(via, ".") {
+		what = "'" + via + "'"
+	}
+	return "Civigate cannot tell which entity " + what + " reads (a foreign key or custom field it does not know, or a saved search by name), and the policy names entities"
 }
 
 // civiVersionAnswer is what CiviCRM answers a request whose calls (the
@@ -337,7 +356,8 @@ func matchName(list []string, name string, dynamic, deny bool, same func(a, b st
 // chained call's "$value…" reference, translate.RunTimeValue) may be
 // anything: it fits a deny rule always and an allow rule only as "any".
 func paramsFit(allowed map[string]string, sc translate.Subcall, deny bool, exempt []string) bool {
-	if sc.ParamsUnknown {
+	if sc.ParamsUnknown || sc.Via != "" {
+		// A read through a join has no parameters of its own to vouch for.
 		return deny
 	}
 	params := sc.Params

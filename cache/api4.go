@@ -92,45 +92,12 @@ func (w *readWalk) judgeV4(sc translate.Subcall) Reason {
 	if v, ok := sc.Params.Get("debug"); ok && !translate.PHPEmpty(v) {
 		return ReasonDebug
 	}
-	joined, ok := v4Joins(sc.Params)
-	if !ok {
-		return ReasonUncacheable
-	}
 	if t := w.p.ttl.lookup(entity, action); w.ttl < 0 || t < w.ttl {
 		w.ttl = t
 	}
+	// Joined and carried entities are subcalls of their own (Via).
 	w.reads = append(w.reads, sc.Entity)
-	w.reads = append(w.reads, joined...)
 	return ""
-}
-
-// v4Joins lists the entities a get's explicit `join` reads ("Email AS e"
-// is Email), so that their writes invalidate it too. ok is false when a
-// join cannot be read. Implicit joins (contact_id.display_name) are left
-// to the invalidation groups, as APIv3's joined return fields are.
-func v4Joins(params *translate.Array) (entities []string, ok bool) {
-	v, present := params.Get("join")
-	if !present {
-		return nil, true
-	}
-	joins, isArr := v.(*translate.Array)
-	if !isArr {
-		return nil, true // CiviCRM refuses it: nothing is read
-	}
-	for i := 0; i < joins.Len(); i++ {
-		j, isArr := joins.Value(i).(*translate.Array)
-		if !isArr {
-			return nil, false
-		}
-		first, _ := j.Get("0")
-		s, isStr := first.(string)
-		f := strings.Fields(s)
-		if !isStr || len(f) == 0 {
-			return nil, false
-		}
-		entities = append(entities, f[0])
-	}
-	return entities, true
 }
 
 // entityKey is the name under which writes to an entity and reads of it

@@ -228,6 +228,10 @@ func (w *readWalk) judge(sc translate.Subcall) Reason {
 	switch {
 	case sc.Truncated:
 		return ReasonUncacheable
+	case sc.Via != "" && sc.EntityDynamic:
+		// A read of an entity the edge cannot name: no write could be
+		// known to invalidate it.
+		return ReasonUncacheable
 	case sc.Dynamic() || sc.ParamsUnknown:
 		return ReasonChainedWrite
 	case sc.Version == 4 && w.v4:
@@ -305,6 +309,8 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 	var out []string
 	translate.Walk(call, func(sc translate.Subcall) bool {
 		switch {
+		case sc.Via != "":
+			// A read through a join or carrier writes nothing.
 		case sc.Truncated || sc.Dynamic():
 			all = true
 			return false

@@ -52,6 +52,15 @@ type Subcall struct {
 	// a call, and the walker reports what may run below it as one dynamic
 	// call.
 	ParamsUnknown bool
+	// Via is set on a read the parent call makes of another entity's data
+	// under its own name (joins.go): an APIv4 join, a field path through a
+	// foreign key, an EntitySet set, a SearchKit saved search, an APIv3
+	// return or filter through a foreign key. Action is then "get", Depth
+	// one below the parent, and Via says what carries the read: "join",
+	// "sets", "savedSearch", or the field path (name characters only, so
+	// it may be quoted back to the client). EntityDynamic marks a read
+	// whose entity the edge cannot resolve.
+	Via string
 }
 
 // Dynamic reports whether the entity or the action is only known at run time.
@@ -242,11 +251,82 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 		hidden.Truncated = hidden.Depth > MaxSubcallDepth
 		return w.visit(hidden)
 	}
+	switch {
+	case sc.Version == 4:
+		if !w.v4Reads(sc) {
+			return false
+		}
+	case v3 && sc.Version == 3:
+		if !w.v3Reads(sc) || !w.v3Nested(sc) {
+			return false
+		}
+	}
 	if v3 && !w.v3Chains(sc) {
 		return false
 	}
 	if sc.Version == 4 && !w.v4Chains(sc) {
 		return false
+	}
+	return true
+}
+
+// v3Nested walks the calls APIv3's generic actions make with parameter
+// arrays taken from the request, chains included (ChainSubscriber runs on
+// every civicrm_api3 call): getlist runs get with its `params`
+// (api/v3/Generic/Getlist.php; its field-naming keys become that get's
+// return, sort and filter), replace runs get with the other parameters,
+// then create, or update where the merged element has an id, with each
+// element of `values` merged over them, then delete of the rows it did
+// not keep (_civicrm_api3_generic_replace).
+func (w *walker) v3Nested(sc Subcall) bool {
+	child := Subcall{Version: 3, Entity: sc.Entity, Depth: sc.Depth + 1, InBatch: sc.InBatch, Member: sc.Member}
+	switch sc.Action {
+	case "getlist":
+		c := child
+		c.Action = "get"
+		if v, ok := sc.Params.Get("params"); ok {
+			p, isArr := v.(*Array)
+			if !isArr {
+				return true // a TypeError before get runs
+			}
+			c.Params = p
+		}
+		if !w.call(c, true) {
+			return false
+		}
+		// The fields getlist makes that get return, sort and filter on.
+		s := &joinScan{w: w, parent: c, ok: true, v3: true}
+		for _, k := range [...]string{"id_field", "label_field", "search_field", "image_field", "description_field", "extra"} {
+			if v, ok := sc.Params.Get(k); ok {
+				s.v3Fields(v, false)
+			}
+		}
+		return s.ok
+	case "replace":
+		v, ok := sc.Params.Get("values")
+		values, isArr := v.(*Array)
+		if !ok || !isArr {
+			return true // "Mandatory key(s) missing from params array: values"
+		}
+		c := child
+		c.Action = "get"
+		if !w.call(c, false) { // its chains are the parent's own, walked there
+			return false
+		}
+		for i := 0; i < values.Len(); i++ {
+			c := child
+			c.Params, _ = values.Value(i).(*Array)
+			c.Action = "create"
+			if isset(c.Params, sc.Params, "id") || isset(c.Params, sc.Params, sc.Entity+"_id") {
+				c.Action = "update"
+			}
+			if !w.call(c, true) {
+				return false
+			}
+		}
+		c = child
+		c.Action = "delete"
+		return w.call(c, false)
 	}
 	return true
 }
@@ -374,6 +454,15 @@ func (w *walker) v3Chains(parent Subcall) bool {
 		}
 	}
 	return true
+}
+
+// isset is PHP's isset() on array_merge(base, el)[key].
+func isset(el, base *Array, key string) bool {
+	if v, ok := el.Get(key); ok {
+		return v != nil
+	}
+	v, ok := base.Get(key)
+	return ok && v != nil
 }
 
 // chainSkip are ChainSubscriber's api_* fields that are not chains, by the

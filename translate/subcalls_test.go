@@ -10,7 +10,7 @@ import (
 // describe renders a subcall for the tables: "3 Contact.get" for a
 // top-level call, "  4 ~.create" two levels below it ("~" a dynamic name),
 // "[a] …" for batch member a, "!" for a truncated walk, a trailing " ?"
-// for parameters known only at run time.
+// for parameters known only at run time, " via X" for a read through X.
 func describe(sc Subcall) string {
 	var b strings.Builder
 	b.WriteString(strings.Repeat("  ", sc.Depth))
@@ -34,6 +34,9 @@ func describe(sc Subcall) string {
 	}
 	if sc.ParamsUnknown {
 		b.WriteString(" ?")
+	}
+	if sc.Via != "" {
+		b.WriteString(" via " + sc.Via)
 	}
 	return b.String()
 }

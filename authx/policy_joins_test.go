@@ -1,0 +1,81 @@
+package authx
+
+import (
+	"context"
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// Entity rules cover an entity's data however a call reaches it (attack
+// round 4, F1 and F4): a join, a field path through a foreign key, an
+// EntitySet set, a saved search, getlist's and replace's nested calls. A
+// path the edge cannot resolve is refused where a rule names entities,
+// with an APIv4 message naming it. Every row names its class.
+func TestPolicyJoinsAndCarriers(t *testing.T) {
+	pr := &Principal{ContactID: 2, CredType: CredAPIKey}
+	ip := netip.MustParseAddr("192.0.2.1")
+	v4 := func(path, params string) *translate.Call {
+		c, _ := api4Call(t, "POST", "/civicrm/ajax/api4/"+path, "params="+url.QueryEscape(params), nil)
+		c.DecodeParams(context.Background())
+		return c
+	}
+	denyContact := &Policy{Rules: []Rule{{Effect: "deny", Entities: []string{"Contact"}}}}
+	onlyEmail := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Email", "EntitySet", "SearchDisplay"}}}}
+	noDeletes := &Policy{Rules: []Rule{{Effect: "deny", Actions: []string{"delete"}}}}
+	everything := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"*"}}}}
+	emailParams := &Policy{Default: "deny", Rules: []Rule{
+		{Effect: "allow", Entities: []string{"Email"}},
+		{Effect: "allow", Entities: []string{"Contact"}, Params: map[string]string{"id": "int"}},
+	}}
+	cases := []struct {
+		class   string
+		p       *Policy
+		call    *translate.Call
+		allowed bool
+		says    string // in the refusal's message
+	}{
+		{"implicit join in select", denyContact, v4("Email/get", `{"select":["contact_id.api_key"]}`), false, ""},
+		{"implicit join in select", onlyEmail, v4("Email/get", `{"select":["contact_id.api_key"]}`), false, ""},
+		{"implicit join in where (oracle)", denyContact, v4("Email/get", `{"select":["id"],"where":[["contact_id.api_key","LIKE","A%"]]}`), false, ""},
+		{"explicit join", denyContact, v4("Email/get", `{"select":["c.api_key"],"join":[["Contact AS c","INNER",["contact_id","=","c.id"]]]}`), false, ""},
+		{"explicit join", onlyEmail, v4("Email/get", `{"select":["c.api_key"],"join":[["Contact AS c","INNER",["contact_id","=","c.id"]]]}`), false, ""},
+		{"explicit join of a contact type", denyContact, v4("Email/get", `{"join":[["Individual AS i","LEFT"]]}`), false, ""},
+		{"EntitySet with a Contact set", denyContact, v4("EntitySet/get", `{"sets":[["UNION ALL","Contact","get",{"select":["id","api_key"]}]]}`), false, ""},
+		{"EntitySet with a Contact set", onlyEmail, v4("EntitySet/get", `{"sets":[["UNION ALL","Contact","get",{"select":["id","api_key"]}]]}`), false, ""},
+		{"inline saved search", denyContact, v4("SearchDisplay/run", `{"savedSearch":{"api_entity":"Contact","api_params":{"select":["api_key"]}}}`), false, ""},
+		{"named saved search", denyContact, v4("SearchDisplay/run", `{"savedSearch":"All_contacts"}`), false, "Civigate cannot tell which entity the call's savedSearch reads"},
+		{"unresolvable path", denyContact, v4("Email/get", `{"select":["foo_id.bar"]}`), false, "Civigate cannot tell which entity 'foo_id.bar' reads"},
+		{"unresolvable path", onlyEmail, v4("Email/get", `{"select":["Extra.colour"]}`), false, "'Extra.colour'"},
+		{"a joined read is no parameter-restricted call", emailParams, v4("Email/get", `{"select":["contact_id.api_key"]}`), false, ""},
+		{"APIv3 return through a foreign key", denyContact, jsonCall(t, "Email", "get", `{"return":["contact_id.api_key"]}`), false, ""},
+		{"APIv3 filter through a foreign key", onlyEmail, jsonCall(t, "Email", "get", `{"contact_id.api_key":{"LIKE":"A%"}}`), false, ""},
+		{"APIv3 getlist params chain", denyContact, jsonCall(t, "Email", "getlist", `{"params":{"api.Contact.get":{}}}`), false, ""},
+		{"APIv3 getlist params chain", onlyEmail, jsonCall(t, "Email", "getlist", `{"params":{"api.Contact.get":{}}}`), false, ""},
+		{"APIv3 replace values chain", denyContact, jsonCall(t, "Email", "replace", `{"contact_id":4,"values":[{"email":"r@x.org","api.Contact.delete":{"id":3}}]}`), false, ""},
+		{"APIv3 replace deletes", noDeletes, jsonCall(t, "Email", "replace", `{"contact_id":4,"values":[]}`), false, ""},
+
+		{"control: joins of allowed entities", onlyEmail, v4("Email/get", `{"select":["e.email"],"join":[["Email AS e","LEFT"]]}`), true, ""},
+		{"control: a policy without entity names", noDeletes, v4("Email/get", `{"select":["foo_id.bar","contact_id.api_key"],"join":[["Contact AS c","LEFT"]]}`), true, ""},
+		{"control: allow *", everything, v4("SearchDisplay/run", `{"savedSearch":"All_contacts"}`), true, ""},
+		{"control: a where literal is no path", denyContact, v4("Email/get", `{"where":[["email","=","contact_id.api_key"]]}`), true, ""},
+		{"control: APIv3 getlist without nested calls", denyContact, jsonCall(t, "Email", "getlist", `{"input":"a"}`), true, ""},
+	}
+	for _, tc := range cases {
+		rej := tc.p.Check(pr, tc.call, ip)
+		if (rej == nil) != tc.allowed {
+			t.Errorf("%s: allowed=%v, want %v (%+v)", tc.class, rej == nil, tc.allowed, rej)
+			continue
+		}
+		if rej == nil {
+			continue
+		}
+		reply, _ := rej.Reply(tc.call, "")
+		if reply.Status != 403 || !strings.Contains(string(reply.Body), "Forbidden by gateway policy") || !strings.Contains(string(reply.Body), tc.says) {
+			t.Errorf("%s: refusal %d %s, want it to say %q", tc.class, reply.Status, reply.Body, tc.says)
+		}
+	}
+}

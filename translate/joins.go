@@ -1,0 +1,496 @@
+package translate
+
+import (
+	"strings"
+)
+
+// Reads a call makes of other entities' data under its own name: the
+// walker reports each one as a Subcall with Action "get" and Via set, one
+// level below the call, so that a rule about an entity covers its data
+// however it is reached, and a cached answer carries the tags of every
+// entity it holds. They are, as CiviCRM runs them:
+//
+//   - APIv4 explicit joins (Api4SelectQuery::addExplicitJoins): the entity
+//     named before " AS " in each `join` entry, and a bridge entity named
+//     after the join side;
+//   - implicit joins (Api4SelectQuery::getField → autoJoinFK, APIv3
+//     SelectQuery::addFkField): every dotted field path in select, where,
+//     having, orderBy, groupBy and join conditions (APIv4), in return,
+//     sort and filter keys (APIv3), each hop but the last naming a foreign
+//     key (or an explicit join's alias) whose target entity is read;
+//   - APIv4 EntitySet.get: each of its `sets` is a select query of another
+//     entity (Api4EntitySetQuery);
+//   - SearchKit (SearchDisplay.run, download, getDefault…, and any
+//     autocomplete) given a `savedSearch`: an inline one is a get of its
+//     api_entity with its api_params; a named one reads what the saved
+//     search names, which the edge cannot know.
+//
+// A hop the edge cannot resolve (a foreign key not in fkTargets, a custom
+// group, a dynamic entity_id) is reported with a dynamic entity: deny rules
+// naming entities match it, allow rules only through "*".
+
+// fkTargets are the foreign keys whose target entity is the same in every
+// core entity that has them (schema/*.entityType.php entity_reference, and
+// the Contact calculated fields of Civi\Api4\Service\Spec\Provider). Only
+// names Civigate is sure of belong here: a wrong target would let a path
+// escape a rule about the real one, while a missing name only refuses the
+// path under rules naming entities.
+var fkTargets = map[string]string{
+	"contact_id":          "Contact",
+	"contact_id_a":        "Contact",
+	"contact_id_b":        "Contact",
+	"created_id":          "Contact",
+	"modified_id":         "Contact",
+	"source_contact_id":   "Contact",
+	"target_contact_id":   "Contact",
+	"assignee_contact_id": "Contact",
+	"employer_id":         "Contact",
+	"primary_contact_id":  "Contact",
+	"email_primary":       "Email",
+	"email_billing":       "Email",
+	"phone_primary":       "Phone",
+	"phone_billing":       "Phone",
+	"address_primary":     "Address",
+	"address_billing":     "Address",
+	"im_primary":          "IM",
+	"im_billing":          "IM",
+}
+
+// maxViaLen bounds the field path a refusal quotes.
+const maxViaLen = 128
+
+// joinScan collects the reads of one call.
+type joinScan struct {
+	w      *walker
+	parent Subcall
+	// aliases of the call's explicit joins: alias → entity ("" when the
+	// entity cannot be named).
+	aliases map[string]string
+	ok      bool // false once visit asked to stop
+	// v3: APIv3's SelectQuery joins only through a core field with a
+	// foreign key (or option group), and ignores any other dotted name.
+	v3 bool
+}
+
+// carried is the subcall for a read of entity through via.
+func (s *joinScan) carried(entity string, dynamic bool, via string, params *Array) bool {
+	if !s.ok {
+		return false
+	}
+	p := s.parent
+	sc := Subcall{Version: p.Version, Entity: entity, Action: "get", EntityDynamic: dynamic,
+		Params: params, Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, Via: via}
+	s.ok = s.w.call(sc, p.Version != 4)
+	return s.ok
+}
+
+// v4Reads reports what an APIv4 call reads besides its own entity.
+func (w *walker) v4Reads(sc Subcall) bool {
+	p := sc.Params
+	if p.Len() == 0 {
+		return true
+	}
+	s := &joinScan{w: w, parent: sc, ok: true}
+	if v, ok := p.Get("join"); ok {
+		s.explicitJoins(v)
+	}
+	if sameEntityName(sc.Entity, "EntitySet") {
+		// Api4EntitySetQuery's own clauses name the sets' columns, never
+		// a join (its getField has no autoJoinFK).
+		if v, ok := p.Get("sets"); ok {
+			s.entitySets(v)
+		}
+	} else {
+		for _, k := range [...]string{"select", "where", "having", "orderBy", "groupBy"} {
+			if v, ok := p.Get(k); ok {
+				s.v4Clause(k, v)
+			}
+		}
+	}
+	if v, ok := p.Get("savedSearch"); ok {
+		s.savedSearch(v, p)
+	}
+	return s.ok
+}
+
+// explicitJoins: each entry is [entity " AS " alias, side, bridge?,
+// conditions…], read in order as array_shift reads it.
+func (s *joinScan) explicitJoins(v any) {
+	joins, isArr := v.(*Array)
+	if !isArr {
+		return // CiviCRM refuses it before anything runs
+	}
+	s.aliases = make(map[string]string, joins.Len())
+	type entry struct {
+		rest []any
+	}
+	entries := make([]entry, 0, joins.Len())
+	for i := 0; i < joins.Len(); i++ {
+		j, isArr := joins.Value(i).(*Array)
+		if !isArr || j.Len() == 0 {
+			s.carried("", true, "join", nil)
+			continue
+		}
+		spec, isStr := j.Value(0).(string)
+		entity, alias, _ := strings.Cut(spec, " AS ")
+		if !isStr || !entityName(entity) {
+			s.carried("", true, "join", nil)
+			continue
+		}
+		if alias == "" {
+			alias = strings.ToLower(entity)
+		}
+		s.aliases[alias] = entity
+		s.carried(entity, false, "join", nil)
+		rest := make([]any, 0, j.Len())
+		for k := 1; k < j.Len(); k++ {
+			rest = append(rest, j.Value(k))
+		}
+		entries = append(entries, entry{rest})
+	}
+	for _, e := range entries {
+		// After the side, a string is a bridge entity
+		// (CRM_Utils_Rule::alphanumeric); arrays are ON clauses, whose
+		// values are expressions too.
+		for k, c := range e.rest {
+			switch x := c.(type) {
+			case string:
+				if k == 1 && x != "" {
+					s.carried(x, !entityName(x), "join", nil)
+				}
+			case *Array:
+				s.clauses(x, true)
+			}
+		}
+	}
+}
+
+// v4Clause scans one of the query keys for field paths.
+func (s *joinScan) v4Clause(key string, v any) {
+	switch key {
+	case "where", "having":
+		if a, ok := v.(*Array); ok {
+			for i := 0; i < a.Len(); i++ {
+				if c, ok := a.Value(i).(*Array); ok {
+					s.clauses(c, false)
+				}
+			}
+		}
+	case "orderBy":
+		if a, ok := v.(*Array); ok {
+			for i := 0; i < a.Len(); i++ {
+				s.expr(a.Key(i))
+			}
+		}
+	default: // select, groupBy: lists of expressions
+		a, ok := v.(*Array)
+		if !ok {
+			return
+		}
+		for i := 0; i < a.Len(); i++ {
+			if e, ok := a.Value(i).(string); ok {
+				if key == "select" {
+					// "expr AS alias": the alias is munged, never a field.
+					if at := strings.LastIndex(e, " AS "); at > 0 {
+						e = e[:at]
+					}
+				}
+				s.expr(e)
+			}
+		}
+	}
+}
+
+// clauses walks a where/having/ON tree: ["AND"|"OR"|"NOT", [clauses]] or
+// a leaf [expr, op, value, isExpr]. The leaf's value is an expression in
+// an ON clause (always, for a string) or where isExpr is set; otherwise
+// it is a literal. A shape CiviCRM would refuse is scanned all the same.
+func (s *joinScan) clauses(c *Array, on bool) {
+	if c.Len() == 0 {
+		return
+	}
+	first := c.Value(0)
+	if op, isStr := first.(string); isStr && (op == "AND" || op == "OR" || op == "NOT") {
+		for i := 1; i < c.Len(); i++ {
+			if sub, ok := c.Value(i).(*Array); ok {
+				if sub.Len() > 0 {
+					if _, nested := sub.Value(0).(*Array); nested {
+						for k := 0; k < sub.Len(); k++ {
+							if leaf, ok := sub.Value(k).(*Array); ok {
+								s.clauses(leaf, on)
+							}
+						}
+						continue
+					}
+				}
+				s.clauses(sub, on)
+			}
+		}
+		return
+	}
+	switch x := first.(type) {
+	case string:
+		s.expr(x)
+	case *Array:
+		// A list of clauses where one was expected (NOT's group).
+		for k := 0; k < c.Len(); k++ {
+			if leaf, ok := c.Value(k).(*Array); ok {
+				s.clauses(leaf, on)
+			}
+		}
+		return
+	}
+	if c.Len() > 2 {
+		isExpr := on
+		if c.Len() > 3 {
+			isExpr = isExpr || !PHPEmpty(c.Value(3))
+		}
+		if v, ok := c.Value(2).(string); ok && isExpr {
+			s.expr(v)
+		}
+	}
+}
+
+// expr reports the field paths of an SQL expression as
+// SqlExpression::convert reads it: a field is any run of name characters;
+// quoted strings are read as fields too (a quote the edge reads
+// differently from PHP must never hide a path), numbers are not.
+func (s *joinScan) expr(e string) {
+	for _, path := range fieldPaths(e) {
+		if !s.path(path) {
+			return
+		}
+	}
+}
+
+// fieldPaths are the dotted names in e: runs of [A-Za-z0-9_.:*] holding a
+// '.', cut at the first ':' (a pseudoconstant suffix), numbers left out.
+func fieldPaths(e string) []string {
+	var out []string
+	start := -1
+	for i := 0; i <= len(e); i++ {
+		if i < len(e) && isPathByte(e[i]) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			tok := e[start:i]
+			start = -1
+			if c := strings.IndexByte(tok, ':'); c >= 0 {
+				tok = tok[:c]
+			}
+			// A leading '.' joins nothing: getField tests
+			// strpos($name, '.'), which is 0 there.
+			if strings.IndexByte(tok, '.') > 0 && !isNumericValue(tok) {
+				out = append(out, tok)
+			}
+		}
+	}
+	return out
+}
+
+func isPathByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == ':' || c == '*'
+}
+
+// path reports the entities a dotted field path joins through: its first
+// hop is an explicit join's alias (then also a foreign key of that name,
+// since an ON clause may be read before the alias exists) or a foreign
+// key, every later hop a foreign key; the last segment is the field.
+func (s *joinScan) path(p string) bool {
+	segs := strings.Split(p, ".")
+	hops := segs[:len(segs)-1]
+	if len(hops) == 1 && hops[0] == "custom" && segs[1] == "*" {
+		return s.ok // every custom field of the call's own entity
+	}
+	via := p
+	if len(via) > maxViaLen {
+		via = "a field path"
+	}
+	if _, ok := s.aliases[hops[0]]; ok {
+		// The join itself was reported with the join.
+		if _, fk := fkTargets[hops[0]]; fk {
+			s.hops(hops, via)
+		}
+		return s.hops(hops[1:], via)
+	}
+	return s.hops(hops, via)
+}
+
+// hops reports the target of each foreign key in turn; the first one not
+// in fkTargets makes the rest unknown. For APIv3, a hop that cannot be a
+// foreign key (CiviCRM's core foreign keys and option-group fields end in
+// "_id", but for those in fkTargets) ends the path: addFkField returns
+// NULL there and nothing past it is selected or filtered on.
+func (s *joinScan) hops(hops []string, via string) bool {
+	for _, h := range hops {
+		target, ok := fkTargets[h]
+		if !ok && s.v3 && !strings.HasSuffix(h, "_id") {
+			return s.ok
+		}
+		if !ok {
+			return s.carried("", true, via, nil)
+		}
+		if !s.carried(target, false, via, nil) {
+			return false
+		}
+	}
+	return s.ok
+}
+
+// entitySets: each set is [type, entity, action, params], a select query
+// of that entity with those params whatever the action.
+func (s *joinScan) entitySets(v any) {
+	sets, isArr := v.(*Array)
+	if !isArr {
+		return
+	}
+	for i := 0; i < sets.Len(); i++ {
+		set, isArr := sets.Value(i).(*Array)
+		if !isArr {
+			s.carried("", true, "sets", nil)
+			continue
+		}
+		e, _ := set.Get("1")
+		entity, isStr := e.(string)
+		p, _ := set.Get("3")
+		params, _ := p.(*Array)
+		s.carried(entity, !isStr || !entityName(entity), "sets", params)
+	}
+}
+
+// savedSearch: an inline saved search is a get of its api_entity with its
+// api_params, to which a display's filters and sort add fields; a named
+// one (or one without an api_entity) reads what the edge cannot see.
+func (s *joinScan) savedSearch(v any, params *Array) {
+	ss, isArr := v.(*Array)
+	if !isArr {
+		if PHPEmpty(v) {
+			return
+		}
+		s.carried("", true, "savedSearch", nil)
+		return
+	}
+	e, _ := ss.Get("api_entity")
+	entity, isStr := e.(string)
+	p, _ := ss.Get("api_params")
+	apiParams, _ := p.(*Array)
+	if !isStr || !entityName(entity) {
+		s.carried("", true, "savedSearch", apiParams)
+		return
+	}
+	// SearchDisplay's filters (field => value) and sort ([[field, dir]])
+	// name fields of the saved search's query.
+	extra := NewArray()
+	if apiParams != nil {
+		extra = apiParams.Clone()
+	}
+	var more []any
+	if f, ok := params.Get("filters"); ok {
+		if fa, ok := f.(*Array); ok {
+			for i := 0; i < fa.Len(); i++ {
+				more = append(more, fa.Key(i))
+			}
+		}
+	}
+	if f, ok := params.Get("sort"); ok {
+		if fa, ok := f.(*Array); ok {
+			for i := 0; i < fa.Len(); i++ {
+				if pair, ok := fa.Value(i).(*Array); ok {
+					if f0, ok := pair.Get("0"); ok {
+						more = append(more, f0)
+					}
+				}
+			}
+		}
+	}
+	if len(more) > 0 {
+		g := NewArray()
+		if old, ok := extra.Get("groupBy"); ok {
+			if oa, ok := old.(*Array); ok {
+				g = oa.Clone()
+			}
+		}
+		for _, m := range more {
+			g.Append(m)
+		}
+		extra.Set("groupBy", g)
+	}
+	s.carried(entity, false, "savedSearch", extra)
+}
+
+// v3Reads reports what an APIv3 call reads through foreign keys
+// (SelectQuery::addFkField): dotted names in return (a string, a list or
+// a map), in return.* keys, in sort options and as filter keys.
+func (w *walker) v3Reads(sc Subcall) bool {
+	p := sc.Params
+	if p.Len() == 0 {
+		return true
+	}
+	s := &joinScan{w: w, parent: sc, ok: true, v3: true}
+	for i := 0; i < p.Len() && s.ok; i++ {
+		k, v := p.Key(i), p.Value(i)
+		switch {
+		case len(k) >= 4 && k[:3] == "api" && (k[3] == '.' || k[3] == '_'):
+			// Chains (v3Chains), or no field of any entity.
+		case k == "return" || k == "sort" || k == "option.sort" || k == "option_sort" || k == "options.sort":
+			s.v3Fields(v, true)
+		case k == "options":
+			if o, ok := v.(*Array); ok {
+				for _, ok2 := range [...]string{"sort", "return"} {
+					if x, ok := o.Get(ok2); ok {
+						s.v3Fields(x, true)
+					}
+				}
+			}
+		case strings.HasPrefix(k, "return.") || strings.HasPrefix(k, "return_"):
+			s.expr(k[len("return."):])
+		case strings.HasPrefix(k, "option.") || strings.HasPrefix(k, "options.") || strings.HasPrefix(k, "option_"):
+		default:
+			if strings.IndexByte(k, '.') >= 0 {
+				s.expr(k) // a filter on a joined field
+			}
+		}
+	}
+	return s.ok
+}
+
+// v3Fields scans a return or sort value: a string of names, or an array
+// whose values (a list) or keys (a map of name => 1) are names.
+func (s *joinScan) v3Fields(v any, keys bool) {
+	switch x := v.(type) {
+	case string:
+		s.expr(x)
+	case *Array:
+		for i := 0; i < x.Len(); i++ {
+			if keys {
+				s.expr(x.Key(i))
+			}
+			if str, ok := x.Value(i).(string); ok {
+				s.expr(str)
+			}
+		}
+	}
+}
+
+// entityName: an entity name CiviCRM can resolve is made of name
+// characters; anything else the edge reports as unknown rather than guess
+// how CiviCRM's lookup treats it.
+func entityName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// sameEntityName compares APIv4 entity names ignoring ASCII case, as PHP's
+// class lookup may.
+func sameEntityName(a, b string) bool { return strings.EqualFold(a, b) }

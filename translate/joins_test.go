@@ -1,0 +1,146 @@
+package translate
+
+import (
+	"strings"
+	"testing"
+)
+
+// Reads of other entities a call makes under its own name (attack round
+// 4, F1): each is reported one level below the call, as a get of the
+// entity read, whatever carries it. Every row names its class.
+func TestWalkReadsV4(t *testing.T) {
+	cases := []struct {
+		class          string
+		entity, action string
+		params         string
+		want           []string
+	}{
+		{"implicit join in select", "Email", "get", `{"select":["contact_id.api_key","email"]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.api_key"}},
+		{"implicit join with a pseudoconstant suffix", "Email", "get", `{"select":["contact_id.gender_id:label"]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.gender_id"}},
+		{"implicit join in where (an oracle)", "Email", "get", `{"select":["id"],"where":[["contact_id.api_key","LIKE","A%"]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.api_key"}},
+		{"implicit join under OR and NOT", "Email", "get",
+			`{"where":[["OR",[["id","=",1],["NOT",["contact_id.api_key","IS NULL"]]]]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.api_key"}},
+		{"implicit join as a where value expression", "Email", "get", `{"where":[["email","=","contact_id.email_primary.email",true]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.email_primary.email", "  4 Email.get via contact_id.email_primary.email"}},
+		{"control: a where value is a literal", "Email", "get", `{"where":[["email","=","a.b@c.org"],["email","IN",["x.y"]]]}`,
+			[]string{"4 Email.get"}},
+		{"implicit join in orderBy, groupBy and having", "Email", "get",
+			`{"orderBy":{"contact_id.sort_name":"ASC"},"groupBy":["created_id.id"],"having":[["modified_id.display_name","=","x"]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via modified_id.display_name", "  4 Contact.get via contact_id.sort_name", "  4 Contact.get via created_id.id"}},
+		{"implicit join inside a function", "Email", "get", `{"select":["GROUP_CONCAT(contact_id.display_name) AS names"]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.display_name"}},
+		{"implicit join inside a quoted string is still read", "Email", "get", `{"select":["CONCAT(\"contact_id.api_key\", email) AS x"]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.api_key"}},
+		{"implicit join wildcard", "Email", "get", `{"select":["contact_id.*"]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.*"}},
+		{"control: custom.* is the entity's own", "Email", "get", `{"select":["custom.*","(id * 1.5) AS x",".5"]}`,
+			[]string{"4 Email.get"}},
+		{"unresolvable foreign key", "Email", "get", `{"select":["foo_id.bar"]}`,
+			[]string{"4 Email.get", "  4 ~.get via foo_id.bar"}},
+		{"custom group (cannot be told from a foreign key)", "Email", "get", `{"select":["Extra.colour"]}`,
+			[]string{"4 Email.get", "  4 ~.get via Extra.colour"}},
+		{"resolvable then unresolvable", "Email", "get", `{"select":["contact_id.employer_id.Extra.x"]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.employer_id.Extra.x", "  4 Contact.get via contact_id.employer_id.Extra.x", "  4 ~.get via contact_id.employer_id.Extra.x"}},
+
+		{"explicit join", "Email", "get", `{"select":["c.api_key"],"join":[["Contact AS c","INNER",["contact_id","=","c.id"]]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via join"}},
+		{"explicit join, default alias", "Email", "get", `{"select":["contact.api_key"],"join":[["Contact","LEFT"]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via join"}},
+		{"explicit join through a bridge", "Contact", "get", `{"join":[["Group AS g","LEFT","GroupContact",["id","=","g.contact_id"]]]}`,
+			[]string{"4 Contact.get", "  4 Group.get via join", "  4 GroupContact.get via join"}},
+		{"explicit join then a foreign key", "Email", "get", `{"select":["n.contact_id.api_key"],"join":[["Note AS n","LEFT"]]}`,
+			[]string{"4 Email.get", "  4 Note.get via join", "  4 Contact.get via n.contact_id.api_key"}},
+		{"an alias named like a foreign key", "Email", "get", `{"select":["contact_id.note"],"join":[["Note AS contact_id","LEFT"]]}`,
+			[]string{"4 Email.get", "  4 Note.get via join", "  4 Contact.get via contact_id.note"}},
+		{"an ON clause through a foreign key", "Email", "get", `{"join":[["Note AS n","LEFT",["n.entity_id","=","contact_id.id"]]]}`,
+			[]string{"4 Email.get", "  4 Note.get via join", "  4 Contact.get via contact_id.id"}},
+		{"explicit join of a name CiviCRM may read otherwise", "Email", "get", `{"join":[["Contact\t AS c","LEFT"],[5],"x"]}`,
+			[]string{"4 Email.get", "  4 ~.get via join", "  4 ~.get via join", "  4 ~.get via join"}},
+		{"joins in a chained call", "Contact", "get", `{"chain":{"e":["Email","get",{"select":["contact_id.api_key"]}]}}`,
+			[]string{"4 Contact.get", "  4 Email.get", "    4 Contact.get via contact_id.api_key"}},
+		{"joins in a write's where", "Email", "update", `{"where":[["contact_id.api_key","=","x"]],"values":{"is_primary":1}}`,
+			[]string{"4 Email.update", "  4 Contact.get via contact_id.api_key"}},
+
+		{"EntitySet sets", "EntitySet", "get",
+			`{"sets":[["UNION ALL","Contact","get",{"select":["id","api_key"]}],["UNION ALL","Email","get",{"select":["contact_id.api_key"]}]],"where":[["contact_id.x","=",1]]}`,
+			[]string{"4 EntitySet.get", "  4 Contact.get via sets", "  4 Email.get via sets", "    4 Contact.get via contact_id.api_key"}},
+		{"EntitySet set without an entity name", "EntitySet", "get", `{"sets":[["UNION ALL",["Contact"]]]}`,
+			[]string{"4 EntitySet.get", "  4 ~.get via sets"}},
+		{"inline saved search", "SearchDisplay", "run",
+			`{"savedSearch":{"api_entity":"Contact","api_params":{"select":["api_key"],"join":[["Email AS e","LEFT"]]}},"display":null}`,
+			[]string{"4 SearchDisplay.run", "  4 Contact.get via savedSearch", "    4 Email.get via join"}},
+		{"inline saved search, display filters and sort", "SearchDisplay", "download",
+			`{"savedSearch":{"api_entity":"Email","api_params":{"select":["id"]}},"filters":{"contact_id.api_key":"A"},"sort":[["created_id.id","ASC"]]}`,
+			[]string{"4 SearchDisplay.download", "  4 Email.get via savedSearch", "    4 Contact.get via contact_id.api_key", "    4 Contact.get via created_id.id"}},
+		{"named saved search", "SearchDisplay", "getDefault", `{"savedSearch":"All_contacts"}`,
+			[]string{"4 SearchDisplay.getDefault", "  4 ~.get via savedSearch"}},
+		{"saved search in an autocomplete", "Email", "autocomplete", `{"input":"a","savedSearch":{"api_entity":"Contact"}}`,
+			[]string{"4 Email.autocomplete", "  4 Contact.get via savedSearch"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.class, func(t *testing.T) {
+			if got := v4Walk(t, tc.entity, tc.action, tc.params); !sameLines(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+// APIv3: joins through return, sort and filters (SelectQuery::addFkField),
+// and the calls generic actions make with nested parameter arrays
+// (attack round 4, F4: getlist's params, replace's values).
+func TestWalkReadsV3(t *testing.T) {
+	cases := []struct {
+		class          string
+		entity, action string
+		params         string
+		want           []string
+	}{
+		{"return through a foreign key (list)", "Email", "get", `{"return":["email","contact_id.api_key"]}`,
+			[]string{"3 Email.get", "  3 Contact.get via contact_id.api_key"}},
+		{"return through a foreign key (string)", "Email", "get", `{"return":"email,contact_id.display_name"}`,
+			[]string{"3 Email.get", "  3 Contact.get via contact_id.display_name"}},
+		{"return through a foreign key (map)", "Email", "get", `{"return":{"contact_id.display_name":1}}`,
+			[]string{"3 Email.get", "  3 Contact.get via contact_id.display_name"}},
+		{"return.field key", "Email", "get", `{"return.contact_id.display_name":1}`,
+			[]string{"3 Email.get", "  3 Contact.get via contact_id.display_name"}},
+		{"filter through a foreign key", "Email", "get", `{"contact_id.api_key":{"LIKE":"A%"}}`,
+			[]string{"3 Email.get", "  3 Contact.get via contact_id.api_key"}},
+		{"sort through a foreign key", "Email", "get", `{"options":{"sort":"contact_id.sort_name DESC"}}`,
+			[]string{"3 Email.get", "  3 Contact.get via contact_id.sort_name"}},
+		{"unresolvable foreign key", "Email", "get", `{"return":["campaign_id.title"]}`,
+			[]string{"3 Email.get", "  3 ~.get via campaign_id.title"}},
+		{"control: names that cannot be foreign keys are ignored, as CiviCRM does", "Email", "get",
+			`{"return":["display.name"],"API.Contact.delete":{},"options.limit":2}`,
+			[]string{"3 Email.get"}},
+		{"joins in a chained call", "Contact", "get", `{"api.Email.get":{"return":"contact_id.api_key"}}`,
+			[]string{"3 Contact.get", "  3 Email.get", "    3 Contact.get via contact_id.api_key"}},
+
+		{"getlist runs get with its params, chains included", "Email", "getlist", `{"params":{"api.Contact.get":{}}}`,
+			[]string{"3 Email.getlist", "  3 Email.get", "    3 Contact.get"}},
+		{"getlist: a chained write", "Email", "getlist", `{"params":{"api.Email.create":{"email":"x@y.z","contact_id":2}}}`,
+			[]string{"3 Email.getlist", "  3 Email.get", "    3 Email.create"}},
+		{"getlist: its fields are the get's", "Email", "getlist", `{"extra":["contact_id.api_key"],"search_field":"contact_id.display_name"}`,
+			[]string{"3 Email.getlist", "  3 Email.get", "    3 Contact.get via contact_id.display_name", "    3 Contact.get via contact_id.api_key"}},
+		{"getlist: params not an array runs nothing more", "Email", "getlist", `{"params":"x"}`,
+			[]string{"3 Email.getlist"}},
+		{"replace runs get, create or update per value, delete", "Email", "replace",
+			`{"contact_id":4,"values":[{"email":"r@x.org","api.Contact.delete":{"id":3}},{"id":7},{"id":null}]}`,
+			[]string{"3 Email.replace", "  3 Email.get", "  3 Email.create", "    3 Contact.delete", "  3 Email.update", "  3 Email.create", "  3 Email.delete"}},
+		{"replace: an id beside values updates", "Email", "replace", `{"id":4,"values":[{}]}`,
+			[]string{"3 Email.replace", "  3 Email.get", "  3 Email.update", "  3 Email.delete"}},
+		{"replace without values runs nothing more", "Email", "replace", `{"values":"x"}`,
+			[]string{"3 Email.replace"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.class, func(t *testing.T) {
+			if got := v3Walk(ajaxCall(t, tc.entity, tc.action, tc.params)); !sameLines(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
