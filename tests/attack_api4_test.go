@@ -29,6 +29,9 @@ func TestAPI4AttacksThroughCaddy(t *testing.T) {
 		noNotes  = "deny {\n\t\t\t\tentity Note\n\t\t\t}\n\t\t\tdeny {\n\t\t\t\tentity Contact\n\t\t\t\taction delete\n\t\t\t}"
 		params   = "default deny\n\t\t\tallow {\n\t\t\t\tentity Contact\n\t\t\t\taction get\n\t\t\t\tparam select array\n\t\t\t\tparam where array\n\t\t\t}"
 		v3Only   = "deny {\n\t\t\t\tversion 4\n\t\t\t}"
+		// Attack round 4, F1: an entity kept out, or an allow list.
+		noContact = "deny {\n\t\t\t\tentity Contact\n\t\t\t}"
+		onlyEmail = "default deny\n\t\t\tallow {\n\t\t\t\tentity Email\n\t\t\t}"
 	)
 	p := func(js string) string { return "params=" + url.QueryEscape(js) }
 	noteCreate := `{"values":{"entity_id":203,"subject":"attack","note":"x"}}`
@@ -99,6 +102,24 @@ func TestAPI4AttacksThroughCaddy(t *testing.T) {
 		{class: "AuthX: _authx in the query of a POST is no credential", policy: noWrites, method: "POST", path: "/Contact/get", query: "_authx=Bearer+ADMINKEY", form: p(`{}`), xrw: "XMLHttpRequest", refused: true, status: 401},
 		{class: "AuthX: amp; spellings are no credential (AuthX reads key and api_key by name)", policy: noWrites, method: "POST", path: "/Contact/get",
 			query: "amp;api_key=ADMINKEY&amp;key=SITEKEY", form: p(`{}`) + "&amp;_authx=Bearer+ADMINKEY", xrw: "XMLHttpRequest", refused: true, status: 401},
+		// Attack round 4, F1: another entity's data read through a join
+		// or a carrier is a read of that entity.
+		{class: "join: implicit join in select", policy: noContact, method: "POST", path: "/Email/get", form: p(`{"select":["contact_id.api_key","contact_id.display_name"]}`), who: "admin", refused: true, status: 403},
+		{class: "join: implicit join in select", policy: onlyEmail, method: "POST", path: "/Email/get", form: p(`{"select":["contact_id.api_key"]}`), who: "admin", refused: true, status: 403},
+		{class: "join: implicit join in where (an oracle)", policy: noContact, method: "GET", path: "/Email/get", query: p(`{"select":["id"],"where":[["contact_id.api_key","LIKE","A%"]]}`), who: "admin", refused: true, status: 403},
+		{class: "join: explicit join", policy: noContact, method: "GET", path: "/Email/get",
+			query: p(`{"select":["c.api_key"],"join":[["Contact AS c","INNER",["contact_id","=","c.id"]]]}`), who: "admin", refused: true, status: 403},
+		{class: "join: explicit join", policy: onlyEmail, method: "POST", path: "/Email/get",
+			form: p(`{"select":["c.api_key"],"join":[["Contact AS c","INNER",["contact_id","=","c.id"]]]}`), who: "admin", refused: true, status: 403},
+		{class: "join: EntitySet with a Contact set", policy: noContact, method: "GET", path: "/EntitySet/get",
+			query: p(`{"sets":[["UNION ALL","Contact","get",{"select":["id","api_key"]}]]}`), who: "admin", refused: true, status: 403},
+		{class: "join: SearchDisplay with an inline saved search", policy: noContact, method: "POST", path: "/SearchDisplay/run",
+			form: p(`{"savedSearch":{"api_entity":"Contact","api_params":{"select":["api_key"]}},"display":null}`), who: "admin", refused: true, status: 403},
+		{class: "join: a path the edge cannot resolve is refused by name", policy: noContact, method: "POST", path: "/Email/get",
+			form: p(`{"select":["foo_id.api_key"]}`), who: "admin", refused: true, status: 403, has: `Civigate cannot tell which entity 'foo_id.api_key' reads`},
+		{class: "control: join of an allowed entity", policy: onlyEmail, method: "POST", path: "/Email/get", form: p(`{"select":["email"],"where":[["email","=","contact_id.api_key"]]}`), who: "admin", status: 200},
+		{class: "control: a policy without entity rules", policy: noWrites, method: "POST", path: "/Email/get", form: p(`{"select":["contact_id.display_name"]}`), who: "admin", status: 200, has: `"contact_id.display_name":`},
+
 		{class: "anonymous: the route needs no permission, the edge does", policy: noWrites, method: "POST", path: "/Contact/get", form: p(`{}`), xrw: "XMLHttpRequest", refused: true, status: 401},
 	}
 

@@ -22,6 +22,8 @@ func TestPolicyEscapesThroughCaddy(t *testing.T) {
 		readOnly = "default deny\n\t\t\tallow {\n\t\t\t\tentity Contact\n\t\t\t\taction get\n\t\t\t}"
 		noWrites = "deny {\n\t\t\t\taction create delete\n\t\t\t}"
 		anyV4    = "allow {\n\t\t\t\tversion 3 4\n\t\t\t}"
+		// Attack round 4, F1 and F4: an entity kept out.
+		noContact = "deny {\n\t\t\t\tentity Contact\n\t\t\t}"
 	)
 	deep := `{"api.Email.create":{"contact_id":3,"email":"deep@e.org"}}`
 	for range 10 {
@@ -133,13 +135,29 @@ func TestPolicyEscapesThroughCaddy(t *testing.T) {
 		{class: "className page call named as an API call", policy: readOnly, refused: true,
 			wp: "entity=Contact&action=get&json=" + url.QueryEscape(`{"className":"CRM_Contact_Page_AJAX","fnName":"getContactEmail"}`)},
 
+		// Attack round 4: another entity's data through a foreign key
+		// (F1), calls nested in getlist's params and replace's values (F4).
+		{class: "return through a foreign key", policy: noContact, refused: true,
+			body: jsonForm("Email", "get", `{"return":["contact_id.api_key"]}`)},
+		{class: "filter through a foreign key (an oracle)", policy: noContact, refused: true,
+			query: "entity=Email&action=get&json=" + url.QueryEscape(`{"contact_id.api_key":{"LIKE":"A%"}}`)},
+		{class: "getlist runs its params' chains", policy: noContact, refused: true, unrun: []string{"Contact.get"},
+			body: jsonForm("Email", "getlist", `{"params":{"api.Contact.get":{}}}`)},
+		{class: "getlist runs its params' chains", policy: noWrites, refused: true, unrun: []string{"Email.create"},
+			query: "entity=Email&action=getlist&json=" + url.QueryEscape(`{"params":{"api.Email.create":{"email":"x@y.z","contact_id":2}}}`)},
+		{class: "replace runs each value's chains", policy: noContact, refused: true, unrun: []string{"Contact.delete"},
+			body: jsonForm("Email", "replace", `{"contact_id":4,"values":[{"email":"r@x.org","api.Contact.delete":{"id":3}}]}`)},
+		{class: "replace deletes", policy: noWrites, refused: true,
+			body: jsonForm("Email", "replace", `{"contact_id":4,"values":[{"email":"r@x.org"}]}`)},
+		{class: "control: a read of the allowed entity", policy: noContact, body: jsonForm("Email", "get", `{"contact_id":3,"return":["email"]}`)},
+
 		// A rule naming version 4 lets it through: CiviCRM then answers
 		// itself, with the same words.
 		{class: "control: version 4 allowed by a rule", policy: anyV4, civiSame: true,
 			body: jsonForm("Contact", "get", `{"version":4,"select":["id"]}`)},
 	}
 
-	for name, policy := range map[string]string{"read-only": readOnly, "no-writes": noWrites, "any-version": anyV4} {
+	for name, policy := range map[string]string{"read-only": readOnly, "no-writes": noWrites, "any-version": anyV4, "no-contact": noContact} {
 		t.Run(name, func(t *testing.T) {
 			sim := civicrmsim.New(civicrmsim.Options{})
 			var apiCalls atomic.Int64
