@@ -34,7 +34,11 @@ type Rule struct {
 	// since CiviCRM finds an APIv3 implementation by that same folding.
 	// "*" matches any name. A name known only when CiviCRM runs the call
 	// (an APIv4 chain's "$contact_type") matches an allow rule only
-	// through "*" or an empty list, and every deny rule.
+	// through "*" or an empty list, and every deny rule. A read a call
+	// makes of another entity's data (a join, a field path through a
+	// foreign key, an EntitySet set, a saved search: translate.Subcall.Via)
+	// is judged as a get of that entity; one the edge cannot resolve is a
+	// name known only at run time.
 	Entities []string
 	Actions  []string
 	// Versions are the API versions (3, 4) the rule is for. A rule without
@@ -141,8 +145,9 @@ func lowerASCII(c byte) byte {
 var noPolicy Policy
 
 // Check applies the policy to every call the request would run (the call
-// itself, each batch member, every chained call at any depth, as
-// translate.Walk finds them, for APIv3 and APIv4 alike). Where CiviCRM
+// itself, each batch member, every chained call at any depth, the calls
+// APIv3's getlist and replace make, and every entity read through a join
+// or carrier, as translate.Walk finds them, for APIv3 and APIv4 alike). Where CiviCRM
 // itself would refuse a whole APIv3 request because of its `version`
 // (APIv3 REST always adds check_permissions, which no APIv4 action takes,
 // and knows no other versions), the rejection carries CiviCRM's own answer.
