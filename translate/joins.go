@@ -353,12 +353,19 @@ func (s *joinScan) entitySets(v any) {
 			s.carried("", true, "sets", nil)
 			continue
 		}
-		e, _ := set.Get("1")
-		entity, isStr := e.(string)
-		p, _ := set.Get("3")
-		params, _ := p.(*Array)
-		s.carried(entity, !isStr || !entityName(entity), "sets", params)
+		entity, named, params := entityAndParams(set, "1", "3")
+		s.carried(entity, !named, "sets", params)
 	}
+}
+
+// entityAndParams reads a carried call's entity and params from a: named
+// is false where the entity is not a name CiviCRM can resolve.
+func entityAndParams(a *Array, entityKey, paramsKey string) (entity string, named bool, params *Array) {
+	e, _ := a.Get(entityKey)
+	entity, isStr := e.(string)
+	p, _ := a.Get(paramsKey)
+	params, _ = p.(*Array)
+	return entity, isStr && entityName(entity), params
 }
 
 // savedSearch: an inline saved search is a get of its api_entity with its
@@ -373,11 +380,8 @@ func (s *joinScan) savedSearch(v any, params *Array) {
 		s.carried("", true, "savedSearch", nil)
 		return
 	}
-	e, _ := ss.Get("api_entity")
-	entity, isStr := e.(string)
-	p, _ := ss.Get("api_params")
-	apiParams, _ := p.(*Array)
-	if !isStr || !entityName(entity) {
+	entity, named, apiParams := entityAndParams(ss, "api_entity", "api_params")
+	if !named {
 		s.carried("", true, "savedSearch", apiParams)
 		return
 	}
