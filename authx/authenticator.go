@@ -666,13 +666,14 @@ func (a *Authenticator) ipKey(ip netip.Addr) string {
 
 // credLimitKey is the per-credential counter key, of the credential as
 // CiviCRM reads it, so stray bytes it skips do not make a fresh counter.
-// For Basic it is the user name, so a password guesser cannot dodge the
-// limit by varying passwords.
+// For Basic it is the user name as the CMS tells names apart
+// (userNameKey), so a password guesser cannot dodge the limit by varying
+// passwords, nor the name's case or spaces.
 func (a *Authenticator) credLimitKey(raw string) string {
 	scheme, v, _ := strings.Cut(raw, " ")
 	if scheme == "Basic" {
 		user, _, _ := strings.Cut(string(phpBase64Decode(v)), ":")
-		return "user:" + a.mac("user", user)
+		return "user:" + a.mac("user", string(userNameKey(user)))
 	}
 	if canon, ok := canonicalCiviJWT(v); ok {
 		v = canon
