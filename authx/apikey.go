@@ -51,9 +51,10 @@ type HTTPResolver struct {
 	// user_id:null for a contact without a CMS user instead of a guard
 	// failure, and we can say which it was.
 	SiteKey string
-	// Header holds extra headers sent with every question (Civigate's
-	// subrequest token, see Authenticator.SubrequestToken).
-	Header http.Header
+	// Sign, when set, is given each question's header, credential and
+	// site key set, to add Civigate's subrequest token
+	// (Authenticator.SignSubrequest).
+	Sign func(http.Header)
 }
 
 // NewHTTPResolver builds a resolver for a CiviCRM at baseURL (scheme://host[/prefix]).
@@ -102,12 +103,12 @@ func (r *HTTPResolver) ask(ctx context.Context, scheme, value, siteKey string) (
 	if err != nil {
 		return Identity{}, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	for name, values := range r.Header {
-		req.Header[name] = values
-	}
 	req.Header.Set("X-Civi-Auth", scheme+" "+value)
 	if siteKey != "" {
 		req.Header.Set("X-Civi-Key", siteKey)
+	}
+	if r.Sign != nil {
+		r.Sign(req.Header)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.Client.Do(req)

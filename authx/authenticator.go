@@ -182,14 +182,6 @@ func New(cfg Config) (*Authenticator, error) {
 	return &Authenticator{cfg: cfg, hmac: newKeyedHash(secret)}, nil
 }
 
-// SubrequestToken is what Civigate's own questions to civicrm/authx/id
-// carry when they go over the network (HTTPResolver.Header, resolve_url),
-// so that a Civigate in front of that URL passes them on instead of
-// authenticating them again, which would ask itself without end. It is
-// keyed by Secret: instances sharing one (as they must to share Redis)
-// know each other's.
-func (a *Authenticator) SubrequestToken() string { return a.mac("authx-subrequest") }
-
 // Realm is the configured realm, for WWW-Authenticate.
 func (a *Authenticator) Realm() string {
 	if a.cfg.Realm == "" {

@@ -228,7 +228,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		// If resolve_url is a site this Civigate (or one sharing its
 		// secret) fronts, its AuthX route handling lets the question
 		// through (serveAuthxRoute).
-		overNetwork.Header = http.Header{subrequestHeader: {a.SubrequestToken()}}
+		overNetwork.Sign = a.SignSubrequest
 	}
 	return a, err
 }

@@ -1,7 +1,6 @@
 package caddymodule
 
 import (
-	"crypto/subtle"
 	"net/http"
 	"net/netip"
 
@@ -27,20 +26,11 @@ import (
 // Civigate's own questions to authx/id never come through here by
 // default: they go to the next handler directly (routeTransport). With
 // resolve_url pointing at a site Civigate fronts, they carry
-// subrequestHeader with a token of the auth secret and go on unchecked.
+// authx.SubrequestHeader, a token of the auth secret bound to the time and
+// to the credential asked about (authx.SignSubrequest), and go on
+// unchecked when it is valid for this request's credential.
 func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, route translate.Route, clientIP netip.Addr) error {
 	const form = string(translate.FormAuthx)
-	if tok := r.Header.Get(subrequestHeader); tok != "" && route.Action == "id" {
-		if subtle.ConstantTimeCompare([]byte(tok), []byte(h.auth.SubrequestToken())) != 1 {
-			// Another Civigate, with another secret, asking through this
-			// one: answered as an outage, never as a verdict.
-			setNoStore(w.Header())
-			h.count(form, outcomeRefused)
-			return writeReply(w, subrequestRefusal)
-		}
-		r.Header.Del(subrequestHeader)
-		return next.ServeHTTP(w, r)
-	}
 	if h.recognise.Suspicious(r.URL) {
 		setNoStore(w.Header())
 		h.count(form, outcomeRefused)
@@ -65,6 +55,24 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 		return writeReply(w, credentialProblem(params.Problem))
 	}
 	call := translate.AuthxRouteCall(r, route, params, h.parse.Limits)
+	token := r.Header.Get(authx.SubrequestHeader)
+	// The token is Civigate's own: it goes no further.
+	for name := range r.Header {
+		if authx.IsSubrequestHeader(name) {
+			delete(r.Header, name)
+		}
+	}
+	if token != "" && route.Action == "id" {
+		if !h.auth.SubrequestValid(token, authx.Request{Call: call, Header: r.Header}) {
+			// Another Civigate, with another secret, asking through this
+			// one, or a token replayed late or for another credential:
+			// answered as an outage, never as a verdict.
+			setNoStore(w.Header())
+			h.count(form, outcomeRefused)
+			return writeReply(w, subrequestRefusal)
+		}
+		return next.ServeHTTP(w, r)
+	}
 	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
 	if rej != nil {
 		setNoStore(w.Header())
@@ -77,14 +85,10 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 	return next.ServeHTTP(w, r)
 }
 
-// subrequestHeader carries Civigate's token on its own questions to
-// civicrm/authx/id over the network (resolve_url).
-const subrequestHeader = "X-Civigate-Subrequest"
-
 var subrequestRefusal = translate.Reply{
 	Status:      http.StatusServiceUnavailable,
 	ContentType: "text/plain;charset=UTF-8",
-	Body:        []byte("HTTP 503 Civigate: a credential question from a Civigate with another auth secret"),
+	Body:        []byte("HTTP 503 Civigate: a credential question whose subrequest token is not valid (another auth secret, too old, or for another credential)"),
 }
 
 var authxTooBig = translate.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain;charset=UTF-8",

@@ -34,7 +34,8 @@ const redacted = "REDACTED"
 //     secret);
 //   - on headers (request>headers): every identity header under any
 //     spelling authx.IsIdentityHeader recognises (X-Civi-Auth, X_Civi.Auth,
-//     x.civi.key…), and the credentials in the query of any other header's
+//     x.civi.key…) and Civigate's subrequest token (X-Civigate-Subrequest),
+//     and the credentials in the query of any other header's
 //     URL (Referer). Caddy's own redaction of Cookie and Authorization stays.
 //
 // Filters on fields inside the headers (request>headers>Referer) no longer
@@ -87,7 +88,7 @@ func (CredentialsFilter) Filter(in zapcore.Field) zapcore.Field {
 func redactHeader(h caddyhttp.LoggableHTTPHeader) caddyhttp.LoggableHTTPHeader {
 	out := make(http.Header, len(h.Header))
 	for name, vals := range h.Header {
-		if authx.IsIdentityHeader(name) {
+		if authx.IsIdentityHeader(name) || authx.IsSubrequestHeader(name) {
 			out[name] = []string{redacted}
 		} else {
 			out[name] = redactURIs(vals)

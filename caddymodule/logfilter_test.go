@@ -45,6 +45,9 @@ func TestCredentialsFilterHeaders(t *testing.T) {
 		"Referer":            {"https://site.org/extern/rest.php?entity=Contact&api.key=sec7"},
 		"Cookie":             {"SESS=sec8"},
 		"User-Agent":         {"curl/8"},
+		// Civigate's own token on its authx/id questions (attack r4 F7).
+		"X-Civigate-Subrequest": {"1800000000.sec10"},
+		"X_civigate.subrequest": {"1800000000.sec11"},
 	}
 	orig := h.Clone()
 	f := CredentialsFilter{}.Filter(zap.Object("headers", caddyhttp.LoggableHTTPHeader{Header: h}))

@@ -15,7 +15,8 @@ import (
 // authx.UpstreamIdentity; empty ones are not sent).
 //
 // Dropped from the client's: up.StripHeaders, every spelling of an AuthX
-// identity header (dropped from the translation's too), Content-Length
+// identity header (dropped from the translation's too) and of Civigate's
+// subrequest token (a client has no business sending one), Content-Length
 // (the body is Civigate's) and Accept-Encoding (the answer is read, checked
 // and rewritten here, so it must come uncompressed; the proxy's transport
 // negotiates compression with CiviCRM itself and decompresses).
@@ -89,7 +90,7 @@ var neverForwarded = []string{"Content-Length", "Content-Encoding", "Accept-Enco
 func forwardsClientHeader(name string, strip []string) bool {
 	sameName := func(s string) bool { return strings.EqualFold(name, s) }
 	return !slices.ContainsFunc(strip, sameName) && !slices.ContainsFunc(neverForwarded, sameName) &&
-		!authx.IsIdentityHeader(name)
+		!authx.IsIdentityHeader(name) && !authx.IsSubrequestHeader(name)
 }
 
 // isSession reports whether the client's header name carries its CMS

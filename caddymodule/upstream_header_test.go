@@ -20,6 +20,9 @@ func TestUpstreamHeader(t *testing.T) {
 		"Content-Length":  {"99"},
 		"Accept-Encoding": {"gzip"},
 		"Content-Type":    {"text/plain"},
+		// Civigate's token is its own, never a client's to pass on.
+		"X-Civigate-Subrequest": {"1800000000.abc"},
+		"X_civigate_subrequest": {"1800000000.abc"},
 	}
 	up := &translate.UpstreamRequest{
 		Header:       http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Requested-With": {"XMLHttpRequest"}},

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
@@ -282,6 +283,23 @@ func TestResolveURLThroughCivigate(t *testing.T) {
 	a = do(t, "GET", inst.URL+"/civicrm/authx/id", "", http.Header{"X-Civigate-Subrequest": {"forged"}, "X-Civi-Auth": {"Bearer " + randomHex(t, 16)}})
 	if a.status != http.StatusServiceUnavailable {
 		t.Errorf("a forged subrequest token: %d %.300s", a.status, a.body)
+	}
+	// A token Civigate made (as a log reader or a sniffer would see it) is
+	// bound to the credential it asked about: replayed for a guess, it is
+	// refused, never a verdict (attack r4 F7: the static token was).
+	peer, err := authx.New(authx.Config{Secret: []byte("s3cret-for-the-test")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := http.Header{"X-Civi-Auth": {"Bearer " + sim.Admin().APIKey}}
+	peer.SignSubrequest(seen)
+	a = do(t, "GET", inst.URL+"/civicrm/authx/id", "", seen)
+	if a.status != 200 || !strings.Contains(a.body, `"contact_id"`) {
+		t.Errorf("the token with the question it was made for: %d %.300s", a.status, a.body)
+	}
+	a = do(t, "GET", inst.URL+"/civicrm/authx/id", "", http.Header{"X-Civigate-Subrequest": seen["X-Civigate-Subrequest"], "X-Civi-Auth": {"Bearer " + randomHex(t, 16)}})
+	if a.status != http.StatusServiceUnavailable {
+		t.Errorf("the token replayed with a guess: %d %.300s", a.status, a.body)
 	}
 }
 
