@@ -240,12 +240,19 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 // AuthenticateRoute authenticates the credential of a request to one of
 // AuthX's own routes (translate.FormAuthx: civicrm/authx/id, login,
 // logout), each of which answers a valid credential differently from an
-// invalid one: the same checks as Authenticate's (guessing protection,
-// the site key, verification, the user requirement), no policy, no API.
-// A request without a credential has nothing to guess and gets a nil
-// Principal and no Rejection: AuthX's routes are public.
+// invalid one, or to another CiviCRM page that takes it: the same checks
+// as Authenticate's (guessing protection, the site key, verification, the
+// user requirement), then the policy's rules on the principal alone
+// (Policy.AdmitsPrincipal): no API call is run for the rules to judge, but
+// a principal the policy allows no call gets no CiviCRM session and runs
+// no page either. A request without a credential has nothing to guess and
+// gets a nil Principal and no Rejection: AuthX's routes are public.
 func (a *Authenticator) AuthenticateRoute(ctx context.Context, req Request) (*Principal, *Rejection) {
-	p, _, rej := a.identify(ctx, req)
+	p, flow, rej := a.identify(ctx, req)
+	if p != nil && !a.cfg.Policy.AdmitsPrincipal(p, req.ClientIP) {
+		return nil, &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403, Flow: flow,
+			Detail: "the policy allows this principal no call"}
+	}
 	return p, rej
 }
 

@@ -273,26 +273,8 @@ func isNative(sc translate.Subcall, native4 bool) bool {
 }
 
 func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr, native4 bool) bool {
-	if len(r.Contacts) > 0 && !slices.Contains(r.Contacts, pr.ContactID) {
+	if !r.matchesPrincipal(pr, ip) {
 		return false
-	}
-	if len(r.Fingerprints) > 0 && !slices.Contains(r.Fingerprints, pr.KeyFingerprint) {
-		return false
-	}
-	if len(r.CredTypes) > 0 && !slices.Contains(r.CredTypes, pr.CredType) {
-		return false
-	}
-	if len(r.Networks) > 0 {
-		ok := false
-		for _, n := range r.Networks {
-			if ip.IsValid() && n.Contains(ip.Unmap()) {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return false
-		}
 	}
 	deny := r.Effect == "deny"
 	switch {
@@ -442,4 +424,63 @@ var paramCheckers = map[string]func(any) bool{
 		_, ok := v.(*translate.Array)
 		return ok
 	},
+}
+
+// AdmitsPrincipal reports whether the policy could allow pr, from ip, any
+// call at all: what AuthX's own routes and the CiviCRM pages that take a
+// credential (AuthenticateRoute) require, since they run no API call the
+// rules could judge, yet civicrm/authx/login turns the credential into a
+// CiviCRM session and a page runs as its user. The rules are read in
+// order, as for a call: a rule whose principal fields (contacts,
+// fingerprints, cred_types, networks) do not match is skipped; the first
+// matching allow rule admits some call; a matching deny rule refuses every
+// call when it names no entity, action, version or parameter narrower
+// than all ("*" is all); a narrower deny rule leaves other calls to the
+// rules after it. When no rule decides, Default does.
+func (p *Policy) AdmitsPrincipal(pr *Principal, ip netip.Addr) bool {
+	if p == nil {
+		return true
+	}
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		if !r.matchesPrincipal(pr, ip) {
+			continue
+		}
+		if r.Effect == "allow" {
+			return true
+		}
+		if r.coversEveryCall() {
+			return false
+		}
+	}
+	return p.Default != "deny"
+}
+
+// matchesPrincipal: the rule's principal fields match pr from ip.
+func (r *Rule) matchesPrincipal(pr *Principal, ip netip.Addr) bool {
+	if len(r.Contacts) > 0 && !slices.Contains(r.Contacts, pr.ContactID) {
+		return false
+	}
+	if len(r.Fingerprints) > 0 && !slices.Contains(r.Fingerprints, pr.KeyFingerprint) {
+		return false
+	}
+	if len(r.CredTypes) > 0 && !slices.Contains(r.CredTypes, pr.CredType) {
+		return false
+	}
+	if len(r.Networks) > 0 {
+		for _, n := range r.Networks {
+			if ip.IsValid() && n.Contains(ip.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+// coversEveryCall: the rule's call fields match every call.
+func (r *Rule) coversEveryCall() bool {
+	all := func(names []string) bool { return len(names) == 0 || slices.Contains(names, "*") }
+	versions := len(r.Versions) == 0 || slices.Contains(r.Versions, 3) && slices.Contains(r.Versions, 4)
+	return all(r.Entities) && all(r.Actions) && versions && r.Params == nil
 }

@@ -247,3 +247,40 @@ func batchCall(t *testing.T, members string) *translate.Call {
 	c.Batch = true
 	return c
 }
+
+// The rules on the principal alone, for AuthX's routes and CiviCRM pages
+// (no API call to judge): refused only when the policy would refuse the
+// principal every call.
+func TestAdmitsPrincipal(t *testing.T) {
+	p2 := &Principal{ContactID: 2, CredType: CredJWT, KeyFingerprint: "fp2"}
+	p3 := &Principal{ContactID: 3, CredType: CredAPIKey, KeyFingerprint: "fp3"}
+	inside, outside := mustAddr("10.0.0.5"), mustAddr("192.0.2.1")
+	net10 := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	for _, row := range []struct {
+		class string
+		pol   *Policy
+		p     *Principal
+		ip    netip.Addr
+		want  bool
+	}{
+		{"no policy", nil, p2, outside, true},
+		{"a deny rule naming the contact", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{2}}}}, p2, outside, false},
+		{"the same rule, another contact", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{2}}}}, p3, outside, true},
+		{"a deny rule naming the key", &Policy{Rules: []Rule{{Effect: "deny", Fingerprints: []string{"fp3"}}}}, p3, outside, false},
+		{"a deny rule naming the credential type", &Policy{Rules: []Rule{{Effect: "deny", CredTypes: []string{CredJWT}}}}, p2, outside, false},
+		{"a deny rule for entity * and action *", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{2}, Entities: []string{"*"}, Actions: []string{"*"}}}}, p2, outside, false},
+		{"a deny rule for both versions", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{2}, Versions: []int{3, 4}}}}, p2, outside, false},
+		{"a deny rule for one entity only", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{2}, Entities: []string{"Note"}}}}, p2, outside, true},
+		{"a deny rule for APIv4 only", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{2}, Versions: []int{4}}}}, p2, outside, true},
+		{"an allow rule first wins", &Policy{Rules: []Rule{{Effect: "allow", Contacts: []int64{2}, Entities: []string{"Contact"}}, {Effect: "deny"}}}, p2, outside, true},
+		{"default deny, no rule for the principal", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Contacts: []int64{3}}}}, p2, outside, false},
+		{"default deny, an allow rule for it", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Contacts: []int64{2}, Actions: []string{"get"}}}}, p2, outside, true},
+		{"allowed only inside a network, from outside", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Networks: net10}}}, p2, outside, false},
+		{"allowed only inside a network, from inside", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Networks: net10}}}, p2, inside, true},
+		{"denied from a network", &Policy{Rules: []Rule{{Effect: "deny", Networks: net10}}}, p2, inside, false},
+	} {
+		if got := row.pol.AdmitsPrincipal(row.p, row.ip); got != row.want {
+			t.Errorf("%s: %v", row.class, got)
+		}
+	}
+}

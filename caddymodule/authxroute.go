@@ -17,8 +17,10 @@ import (
 // the xheader flow is refused in other words when it is right), so their
 // credential is authenticated at the edge like an API call's: guessing
 // protection (failures counted, 429 when blocked, proven credentials
-// still pass), the site-key rules, verification, AuthX's 401 text/plain
-// shape for refusals. A request that passes goes on exactly as sent, its
+// still pass), the site-key rules, verification, the policy's rules on
+// the principal alone (a principal the policy allows no call gets no
+// session: authx.Policy.AdmitsPrincipal), AuthX's text/plain shape for
+// refusals. A request that passes goes on exactly as sent, its
 // credential included: CiviCRM answers it itself, and authx/login creates
 // the session the client asked for, which a Civigate credential could not.
 // One without a credential has nothing to guess and goes on too.

@@ -18,7 +18,8 @@ import (
 // a way to act as a user the edge never checked. So a request that is not
 // API traffic and carries such a credential is authenticated at the edge
 // as one to AuthX's own routes is (AuthenticateRoute: guessing protection,
-// the site-key rules, verification, AuthX's refusal shape) before it goes
+// the site-key rules, verification, the policy on the principal alone,
+// AuthX's refusal shape) before it goes
 // on as sent. X-Civi-Auth and _authx are AuthX's own names and are checked
 // on every request (a shortcode or an alias makes any URL a CiviCRM page);
 // Authorization, which other applications on the site use too, only where
