@@ -130,18 +130,21 @@ func entityKey(name string) string {
 
 // keyV4 is Key for an APIv4 call: a separate dialect (an APIv3 and an
 // APIv4 call never share an entry: their answers differ), the URL shape
-// (a CMS's verbose URL may encode the answer its own way), the names as
+// (a CMS's verbose URL may encode the answer its own way), the site and
+// the path the call came in under (it goes upstream on it: a CMS
+// multisite's subdirectory or a language prefix), the names as
 // spelled, the params canonically (see appendParamsV4) and `index`, which
 // changes the answer's shape. A shared entry also records whether the
 // caller authenticated: CiviCRM resolves a miscased entity only after AuthX
 // loaded its class (spec §1.3), so an anonymous caller's answer may differ.
-func keyV4(namespace string, contactID int64, shared bool, entity, action string, a *translate.API4Call) string {
+func keyV4(namespace string, site Site, contactID int64, shared bool, entity, action string, a *translate.API4Call) string {
 	bp := keyBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = appendField(b, keyVersion)
 	b = appendField(b, "api4")
 	b = appendField(b, a.Variant)
 	b = appendField(b, namespace)
+	b = appendSite(b, site, a.Base)
 	switch {
 	case !shared:
 		b = append(b, 'P')

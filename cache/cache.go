@@ -17,6 +17,11 @@ type Config struct {
 	// Namespace separates sites sharing one store (e.g. the CiviCRM base
 	// URL or domain id). Part of every key and counter.
 	Namespace string
+	// Endpoint is the route APIv3 calls go upstream on
+	// (translate.UpstreamConfig.Endpoint, "" for the default): part of
+	// every APIv3 key, since with the Host it selects the CiviCRM domain
+	// (a WordPress subsite's /site2/?civiwp=CiviCRM&q=…).
+	Endpoint string
 	// DefaultTTL is the freshness lifetime (default 60s).
 	DefaultTTL time.Duration
 	// TTL overrides DefaultTTL by "Entity.action", "*.action" or "Entity"
@@ -127,6 +132,13 @@ type Request struct {
 type Caller struct {
 	ContactID  int64
 	Credential string
+	// Site is where upstream the call runs: entries are bound to it.
+	// Invalidation is not: a write through one site invalidates the
+	// entries it may change on every site of the namespace, since
+	// CiviCRM's domains share one database (contacts, emails, groups are
+	// every domain's) and Civigate cannot tell two domains of one
+	// database from two databases.
+	Site Site
 }
 
 // Decide says whether call is cacheable, without building a key.
@@ -156,9 +168,9 @@ func (c *Cache) PrepareFor(call *translate.Call, who Caller) *Request {
 		r.flight = call.Method + " " + strconv.FormatInt(contactID, 10) + " " + who.Credential
 	}
 	if r.V4 {
-		r.Key = keyV4(c.cfg.Namespace, contactID, r.Shared, r.Entity, r.Action, call.API4)
+		r.Key = keyV4(c.cfg.Namespace, who.Site, contactID, r.Shared, r.Entity, r.Action, call.API4)
 	} else {
-		r.Key = Key(c.cfg.Namespace, contactID, r.Shared, r.Entity, r.Action, call.Params)
+		r.Key = Key(c.cfg.Namespace, who.Site, c.cfg.Endpoint, contactID, r.Shared, r.Entity, r.Action, call.Params)
 	}
 	r.tags = make([]string, 0, 2+len(r.Reads))
 	r.tags = append(r.tags, c.tags.all())

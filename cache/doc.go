@@ -10,7 +10,7 @@
 //	// or cache.NewTieredStore(store, cache.TierOptions{MaxBytes: n}), or cache.NewMemoryStore(n, nil)
 //	c, _ := cache.New(cfg, store)
 //
-//	req := c.Prepare(call, contactID)                  // decision + key, no I/O; cache.Anonymous without a verified principal
+//	req := c.PrepareFor(call, cache.Caller{ContactID: id, Credential: kind, Site: site}) // decision + key, no I/O; cache.Anonymous without a verified principal
 //	if !req.Cacheable {
 //	    // forward as usual; Cache-Status: cache.Bypass(req.Reason).String()
 //	    // after forwarding a write (whatever its outcome): c.Invalidate(ctx, call)
@@ -25,10 +25,13 @@
 //
 // Correctness rules that shaped the design:
 //
-//   - A key binds the site namespace, the principal (unless the operator marks
-//     the entity/action as shared), the normalised entity and action and the
-//     canonical parameter object with PHP types kept. No credential, raw or
-//     hashed, is ever part of it.
+//   - A key binds the site namespace, where upstream the call runs (Site: the
+//     Host CiviCRM gets and what a trusted proxy said of it, the scheme; the
+//     APIv3 endpoint or an APIv4 call's base path), the principal (unless the
+//     operator marks the entity/action as shared), the normalised entity and
+//     action and the canonical parameter object with PHP types kept. No
+//     credential, raw or hashed, is ever part of it. Invalidation is bound to
+//     the namespace only: CiviCRM's domains share one database.
 //   - Freshness after writes comes from generation counters: every entry
 //     records the generations of the tags it was read under (namespace,
 //     principal, each entity it read); a write bumps the counters of the

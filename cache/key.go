@@ -15,7 +15,47 @@ import (
 // keyVersion changes whenever the key derivation changes, so old entries are
 // simply never found again.
 // v2: entity generations are kept under entityKey names.
-const keyVersion = "civigate-cache-key-v2"
+// v3: the site (Site, the APIv3 upstream endpoint, an APIv4 call's base
+// path) is part of every key.
+const keyVersion = "civigate-cache-key-v3"
+
+// Site is what selects, upstream, the CiviCRM instance a call runs on and
+// the domain it runs in. One Caddy site can front several (a CMS
+// multisite, CiviCRM's multi-domain setup, a site block matching several
+// hosts), in which the same contact id and call mean different data
+// (another database, or the domain's own settings, groups, option values,
+// navigation and ACLs), so no entry of one site answers another. The path
+// a call goes upstream on is the rest of that selection: the Cache binds
+// it itself (Config.Endpoint for APIv3, translate.API4Call.Base for APIv4).
+type Site struct {
+	// Host is the Host header CiviCRM gets, byte for byte. Letter case, a
+	// port and a trailing dot are kept: a site's own settings may tell
+	// them apart (Drupal's sites/8080.example.org directories, a
+	// civicrm.settings.php comparing $_SERVER['HTTP_HOST'] to choose
+	// CIVICRM_DOMAIN_ID), and a client spells its host one way.
+	Host string
+	// TLS: the client's connection was TLS (PHP's HTTPS, the scheme of
+	// the URLs CiviCRM writes into answers).
+	TLS bool
+	// Proxy is what a trusted proxy in front of Caddy said of the host
+	// the client asked for (forwarded host headers, as they go on
+	// upstream, which a CMS behind a trusted proxy may select its site
+	// by); "" when there is none or the client is not trusted (then they
+	// must not reach CiviCRM either).
+	Proxy string
+}
+
+// appendSite encodes site and the upstream path base.
+func appendSite(b []byte, site Site, base string) []byte {
+	b = appendField(b, site.Host)
+	if site.TLS {
+		b = append(b, 't')
+	} else {
+		b = append(b, 'f')
+	}
+	b = appendField(b, site.Proxy)
+	return appendField(b, base)
+}
 
 // Anonymous is the contact id Prepare is given for a caller without a
 // principal verified by a stateless credential: no credential at all, or a
@@ -33,18 +73,23 @@ const ReasonAnonymous Reason = "anonymous"
 var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // Key is the hex SHA-256 of a length-prefixed, type-tagged encoding of:
-// the site namespace, the principal (or "shared"), the normalised entity
-// and action, and the canonical parameter object. It never contains a
-// credential, and it is never shown to clients.
+// the site namespace, the site (upstream Host and what a trusted proxy
+// said of it, the scheme) and the upstream route (endpoint) the call runs
+// on, the principal (or "shared"), the normalised entity and action, and
+// the canonical parameter object. It never contains a credential, and it
+// is never shown to clients.
 //
 // Output format (JSON or XML) and the endpoint form are not part of it:
 // the entry holds upstream's JSON answer, which translate renders for
-// each client.
-func Key(namespace string, contactID int64, shared bool, entity, action string, params *translate.Array) string {
+// each client. Nor is the client's path: every APIv3 form goes upstream to
+// the one endpoint, on the client's Host, so extern/rest.php under any
+// prefix and ajax/rest on one host share their entries.
+func Key(namespace string, site Site, endpoint string, contactID int64, shared bool, entity, action string, params *translate.Array) string {
 	bp := keyBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = appendField(b, keyVersion)
 	b = appendField(b, namespace)
+	b = appendSite(b, site, endpoint)
 	if shared {
 		b = append(b, 'S')
 	} else {

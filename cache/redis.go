@@ -48,7 +48,10 @@ type RedisOptions struct {
 // instance sharing the Redis sees the same entries and invalidations.
 //
 // Keys: <prefix>e:<hex sha256> for entries (spread over every Cluster
-// slot); one hash <prefix>g for every generation counter of the store, so
+// slot; the hash is Key's, so the site an entry is bound to, like its
+// principal, only changes which name it has, never the layout); one hash
+// <prefix>g for every generation counter of the store (namespace-wide, not
+// per site: a write through one host invalidates every host's entries), so
 // an invalidation is one round trip to one master, whatever the topology,
 // and can wait for that master's replica (WAIT) before it is acknowledged.
 // The hash also holds a random epoch mixed into every generation: if the

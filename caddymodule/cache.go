@@ -52,6 +52,7 @@ func (h *Handler) buildCache() (*cache.Cache, error) {
 	}
 	return cache.New(cache.Config{
 		Namespace:            cc.Namespace,
+		Endpoint:             h.upstream.Endpoint,
 		DefaultTTL:           time.Duration(cc.TTL),
 		TTL:                  ttls,
 		StaleWhileRevalidate: time.Duration(cc.StaleWhileRevalidate),
@@ -152,12 +153,15 @@ func (h *Handler) countCacheResult(status cache.Status) {
 var cacheHits = sync.OnceValue(func() prometheus.Counter { return metrics.cacheResults.WithLabelValues("hit") })
 
 // prepare is the cache's decision and key for a call (Cache.PrepareFor), nil
-// when caching is off.
-func (h *Handler) prepare(call *translate.Call, principal *authx.Principal) *cache.Request {
+// when caching is off: bound to the caller and to where upstream the call
+// runs (cacheSite).
+func (h *Handler) prepare(r *http.Request, call *translate.Call, principal *authx.Principal) *cache.Request {
 	if h.cache == nil {
 		return nil
 	}
-	return h.cache.PrepareFor(call, cacheCaller(principal))
+	who := cacheCaller(principal)
+	who.Site = cacheSite(r)
+	return h.cache.PrepareFor(call, who)
 }
 
 // serveCall answers an authenticated call (req is prepare's): from the cache when it can,

@@ -87,6 +87,11 @@ func preparedKey(r *http.Request, clientIP netip.Addr) *[]byte {
 	} else {
 		b = append(b, 0)
 	}
+	if trustedProxy(r) {
+		b = append(b, 1) // its forwarded host headers bind the cache key
+	} else {
+		b = append(b, 0)
+	}
 	var ipText [64]byte
 	ip := clientIP.AppendTo(ipText[:0])
 	b = append(binary.AppendUvarint(b, uint64(len(ip))), ip...)

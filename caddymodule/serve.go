@@ -94,7 +94,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		h.count(form, outcomeOK)
 		return writeReply(w, translate.PingReply(call))
 	}
-	req := h.prepare(call, principal)
+	req := h.prepare(r, call, principal)
 	h.prepared.remember(key, h.auth, call, principal, req, usage, now)
 	ans, err := h.serveCall(ctx, w, r, call, principal, next, req)
 	return h.answer(w, call, ans, err, nil)
@@ -233,6 +233,7 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 	out.RequestURI = u.RequestURI()
 	auth, key := authx.UpstreamIdentity(p, h.siteKey)
 	out.Header = upstreamHeader(r.Header, up, auth, key)
+	dropUntrustedForwarded(out.Header, r)
 	out.Body = io.NopCloser(bytes.NewReader(up.Body))
 	out.ContentLength = int64(len(up.Body))
 	out.TransferEncoding, out.Trailer = nil, nil

@@ -54,8 +54,18 @@ func do(t *testing.T, method, target, body string, header http.Header) answer {
 	for k, v := range header {
 		r.Header[k] = v
 	}
+	if h := r.Header.Get("Host"); h != "" {
+		r.Host = h // Go sends r.Host, never a Host header
+		r.Header.Del("Host")
+	}
 	return doReq(t, r)
 }
+
+// siteHost is the Host a load balancer passes on to every instance of one
+// site. Cached entries are bound to the Host CiviCRM gets, so instances
+// share theirs for one public Host, as in production, and not for their
+// own 127.0.0.1:port: tests of instances sharing a store send it.
+var siteHost = http.Header{"Host": {"civicrm.test"}}
 
 // doReq sends r and reads the whole answer.
 func doReq(t *testing.T, r *http.Request) answer {

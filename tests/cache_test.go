@@ -252,13 +252,13 @@ func TestCacheInvalidationAcrossInstances(t *testing.T) {
 	sites, _ := cacheSites(t, up, sk, ru, prefix, 2)
 	ak := up.key(3)
 	read := "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&id=3&key=" + sk + "&api_key=" + ak
-	a1 := do(t, "GET", sites[0]+read, "", nil)
-	b1 := do(t, "GET", sites[1]+read, "", nil)
+	a1 := do(t, "GET", sites[0]+read, "", siteHost)
+	b1 := do(t, "GET", sites[1]+read, "", siteHost)
 	if b1.header.Get("Cache-Status") != "Civigate; hit" || b1.body != a1.body || up.reads.Load() != 1 {
 		t.Fatalf("second instance did not share the entry: %s, %d upstream reads", b1.header.Get("Cache-Status"), up.reads.Load())
 	}
-	do(t, "POST", sites[0]+"/sites/all/modules/civicrm/extern/rest.php", "entity=Contact&action=create&json=1&contact_type=Individual&key="+sk+"&api_key="+ak, nil)
-	b2 := do(t, "GET", sites[1]+read, "", nil)
+	do(t, "POST", sites[0]+"/sites/all/modules/civicrm/extern/rest.php", "entity=Contact&action=create&json=1&contact_type=Individual&key="+sk+"&api_key="+ak, siteHost)
+	b2 := do(t, "GET", sites[1]+read, "", siteHost)
 	if !strings.Contains(b2.header.Get("Cache-Status"), "fwd=miss") || !strings.Contains(b2.body, `"writes":"1"`) {
 		t.Fatalf("after a write on instance A, instance B answered %s %s", b2.header.Get("Cache-Status"), b2.body)
 	}

@@ -25,7 +25,7 @@ func TestSitesSharingRedisAreIsolated(t *testing.T) {
 	inst := startCaddy(t, testGlobalOptions+site("{PORT}", skD, upD)+site(itoa(portE), skE, upE)+site(itoa(portD2), skD, upD))
 	siteD, siteE, siteD2 := inst.URL, fmt.Sprintf("http://127.0.0.1:%d", portE), fmt.Sprintf("http://127.0.0.1:%d", portD2)
 	read := func(base, siteKey string, up *aclCiviCRM) answer {
-		return do(t, "GET", base+externPath+"?entity=Contact&action=get&json=1&id=3&key="+siteKey+"&api_key="+up.key(3), "", nil)
+		return do(t, "GET", base+externPath+"?entity=Contact&action=get&json=1&id=3&key="+siteKey+"&api_key="+up.key(3), "", siteHost)
 	}
 
 	e := read(siteE, skE, upE)

@@ -123,7 +123,7 @@ func (e *topoEnv) readURL(i int, contact int64, q string) string {
 // read is one read through instance i; it must succeed.
 func (e *topoEnv) read(t *testing.T, i int, contact int64, q string) answer {
 	t.Helper()
-	a := do(t, "GET", e.readURL(i, contact, q), "", nil)
+	a := do(t, "GET", e.readURL(i, contact, q), "", siteHost)
 	if a.status != 200 || !strings.Contains(a.body, `"is_error":0`) {
 		t.Fatalf("read %q through instance %d: %d %.300s", q, i, a.status, a.body)
 	}

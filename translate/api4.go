@@ -37,6 +37,9 @@ type API4Call struct {
 	// Variant is the URL shape the call came in (Route.Variant): CMSs
 	// encode the same answer differently (WordPress sends its own JSON).
 	Variant string
+	// Base is the path the route came in under (Route.Base), which goes
+	// upstream with it: it may select another CiviCRM domain or language.
+	Base string
 	// Params are what the single call runs with: `params` decoded, plus the
 	// query keys CiviCRM may merge (every $_GET key but params, index, q,
 	// the CMS's routing keys, credentials and "_"-prefixed names, which no
@@ -92,7 +95,7 @@ func isCredentialParam(k string) bool {
 // caller is authenticated: the route's names, the CSRF proof, the path.
 func api4Envelope(r *http.Request, c *Call, route Route) {
 	a := &API4Call{
-		Entity: route.Entity, Action: route.Action, Batch: route.Entity == "", Variant: route.Variant,
+		Entity: route.Entity, Action: route.Action, Batch: route.Entity == "", Variant: route.Variant, Base: route.Base,
 		RequestedWith: r.Header.Get("X-Requested-With"),
 		path:          r.URL.Path, rawPath: r.URL.RawPath,
 	}

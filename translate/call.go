@@ -157,6 +157,14 @@ type Route struct {
 	// empty for the batch route (civicrm/ajax/api4 with calls= in the body),
 	// and Action is empty when the path stops after the entity.
 	Entity, Action string
+	// Base is, for FormAPI4, the escaped path the route came in under, up
+	// to the route itself: "/civicrm", "/fr/civicrm", "/site2/civicrm" or
+	// a WordPress base page's path for the clean route, the whole path
+	// (the CMS's front controller, "/site2/index.php", "/") for a verbose
+	// one. With the Host, it is what selects the CiviCRM domain (a CMS
+	// multisite's subdirectory) and the language (a CMS's language
+	// prefix) the call runs in: APIv4 goes upstream on the client's path.
+	Base string
 }
 
 // Reply is a complete answer produced by Civigate itself (an edge error, a

@@ -175,7 +175,11 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 	case p.kind != kindNone:
 		return p
 	}
-	return classifyQuery(u.RawQuery, segs, pathTricky)
+	c := classifyQuery(u.RawQuery, segs, pathTricky)
+	if c.route.Form == FormAPI4 {
+		c.route.Base = raw // the CMS's front controller, under its base path
+	}
+	return c
 }
 
 // maxRoutingLen bounds the routing paths and values that are modelled; a
@@ -361,7 +365,13 @@ func api4Path(raw string, r *menuRoute, cfg *RecogniseConfig) (Route, bool) {
 		if !ok {
 			return Route{}, false
 		}
-		return Route{Form: FormAPI4, Variant: variant, Entity: entity, Action: action}, true
+		// The base is the raw path up to the route: rs[0] is "" (the
+		// path's leading '/'), rs[1:i+1] the segments before ajax/api4.
+		base := i
+		for _, s := range rs[:i+1] {
+			base += len(s)
+		}
+		return Route{Form: FormAPI4, Variant: variant, Entity: entity, Action: action, Base: raw[:base]}, true
 	}
 	return Route{}, false
 }

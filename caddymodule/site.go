@@ -1,0 +1,101 @@
+package caddymodule
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/civigate/civigate/cache"
+)
+
+// A cached answer is bound to where upstream its call ran (cache.Site):
+// one Civigate site can front several CiviCRM domains, told apart by the
+// Host CiviCRM gets and, behind a proxy Caddy trusts, by what that proxy
+// says of the host the client asked for. The path is the rest of it, which
+// the cache binds itself.
+
+// forwardedHostHeaders are the headers through which a proxy tells the
+// host, port and scheme the client asked for. A CMS behind a proxy it
+// trusts selects its site by them (Symfony's trusted headers in Drupal,
+// whose sites/ directory is chosen by host and port; a
+// civicrm.settings.php reading HTTP_X_FORWARDED_HOST to choose
+// CIVICRM_DOMAIN_ID), so what a client may say there decides which
+// CiviCRM domain answers.
+var forwardedHostHeaders = [...]string{"X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto", "Forwarded"}
+
+// isForwardedHostHeader reports whether a header name is one of
+// forwardedHostHeaders in any letter case, '_' for '-' included (PHP's
+// FastCGI variables name both HTTP_X_FORWARDED_HOST).
+func isForwardedHostHeader(name string) bool {
+	for _, f := range forwardedHostHeaders {
+		if len(name) == len(f) && strings.EqualFold(strings.ReplaceAll(name, "_", "-"), f) {
+			return true
+		}
+	}
+	return false
+}
+
+// trustedProxy reports whether Caddy's server trusts the client as a proxy
+// (trusted_proxies): only then may what it says of the client's host go
+// on to CiviCRM.
+func trustedProxy(r *http.Request) bool {
+	t, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
+	return t
+}
+
+// dropUntrustedForwarded removes forwardedHostHeaders from the request
+// CiviCRM gets unless the client is a trusted proxy: reverse_proxy then
+// sets its own from the request (the Host itself), but php_fastcgi hands
+// the client's to PHP as they came, where a CMS trusting Caddy would
+// select another site by them than the one the entry is bound to.
+func dropUntrustedForwarded(out http.Header, r *http.Request) {
+	if trustedProxy(r) {
+		return
+	}
+	for name := range out {
+		if isForwardedHostHeader(name) {
+			delete(out, name)
+		}
+	}
+}
+
+// cacheSite is the cache.Site of a request: the Host CiviCRM gets (the
+// client's: reverse_proxy and php_fastcgi pass it on), exactly as sent
+// (the absolute-form request target's authority when there is one: Go
+// puts it in r.Host), the scheme, and, from a trusted proxy, the
+// forwarded host headers as they go on. X-Forwarded-Host from anyone else
+// changes nothing: it never reaches CiviCRM (dropUntrustedForwarded).
+func cacheSite(r *http.Request) cache.Site {
+	s := cache.Site{Host: r.Host, TLS: r.TLS != nil}
+	if trustedProxy(r) {
+		s.Proxy = forwardedHost(r.Header)
+	}
+	return s
+}
+
+// forwardedHost is the forwardedHostHeaders of h, names and values as they
+// go upstream, in one string ("" without any).
+func forwardedHost(h http.Header) string {
+	var names []string
+	for name := range h {
+		if isForwardedHostHeader(name) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, name := range names {
+		for _, v := range h[name] {
+			b.WriteString(name)
+			b.WriteByte(0)
+			b.WriteString(v)
+			b.WriteByte(0)
+		}
+	}
+	return b.String()
+}
