@@ -188,8 +188,13 @@ func TestBreakerReportsChanges(t *testing.T) {
 func TestRedisDistrustsOlderEntriesAfterOutage(t *testing.T) {
 	cmd, u := startRedis(t)
 	client := clientOf(t, u)
-	const grace = time.Second
-	store := NewRedisStore(client, "o:", RedisOptions{Timeout: 20 * time.Millisecond, BreakerThreshold: 2,
+	// Generous timeout and grace: on a loaded machine a 20 ms timeout trips
+	// the breaker again after the recovery (a second outage, whose epoch
+	// rightly distrusts the entry once more), and a scheduler pause longer
+	// than a short grace would let the check right after recovery see the
+	// entry already trusted again.
+	const grace = 3 * time.Second
+	store := NewRedisStore(client, "o:", RedisOptions{Timeout: 500 * time.Millisecond, BreakerThreshold: 2,
 		BreakerCooldown: 50 * time.Millisecond, ReplayEvery: 20 * time.Millisecond, OutageGrace: grace})
 	defer store.Close()
 	c, _ := New(Config{}, store)
@@ -208,14 +213,14 @@ func TestRedisDistrustsOlderEntriesAfterOutage(t *testing.T) {
 	waitFor(t, func() bool { return !store.Down() })
 	recovered := time.Now()
 	if res := c.Lookup(ctx, c.Prepare(before, 1)); res.State != Miss || res.Err != nil {
-		t.Fatalf("an entry stored before the outage was served %v after Redis answered again", time.Since(recovered))
+		t.Fatalf("an entry stored before the outage was served %v after Redis answered again (%v, err %v)", time.Since(recovered), res.State, res.Err)
 	}
 	waitFor(t, func() bool { return c.Serve(ctx, c.Prepare(after, 1), up.fetch).Status.Stored })
 	if res := c.Lookup(ctx, c.Prepare(after, 1)); res.State != Fresh {
-		t.Fatalf("an entry stored after Redis answered again is not trusted: %v", res.State)
+		t.Fatalf("an entry stored after Redis answered again is not trusted: %v (err %v)", res.State, res.Err)
 	}
 	time.Sleep(grace - time.Since(recovered))
 	if res := c.Lookup(ctx, c.Prepare(before, 1)); res.State != Fresh {
-		t.Fatalf("after the grace, the untouched entry from before the outage: %v", res.State)
+		t.Fatalf("after the grace, the untouched entry from before the outage: %v (err %v, Redis down again: %v)", res.State, res.Err, store.Down())
 	}
 }
