@@ -278,7 +278,7 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 		a.fail(ctx, failIP())
 		return nil, FlowNone, rej
 	}
-	if c.cred == nil && call.Form == translate.FormAuthx {
+	if c.cred == nil && call.Form.AuthxOnly() {
 		// Nothing to guess: AuthX ignores a site key without a credential.
 		return nil, FlowNone, nil
 	}

@@ -53,7 +53,7 @@ func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, 
 		return legacyRestFatal(r.LegacyStatus(), r.Message), h
 	case call.Form == translate.FormAPI4:
 		return r.api4Reply(), h
-	case call.Form == translate.FormAuthx:
+	case call.Form.AuthxOnly():
 		return r.authxReply(), h
 	}
 	if c := r.WWWAuthenticate(realm); c != "" {

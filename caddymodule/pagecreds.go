@@ -57,7 +57,7 @@ func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, 
 }
 
 // pageForm labels the metrics of credentials checked on pages.
-const pageForm = "page"
+const pageForm = string(translate.FormPage)
 
 // refuseBody answers a streamed form body the scanner refused: it routes
 // to an API, or it carries an AuthX parameter past what was read before

@@ -9,9 +9,9 @@ import (
 // AuthX checks a credential on every CiviCRM page, not on its own routes
 // only: its civi.invoke.auth listener runs for whatever CRM_Core_Invoke
 // runs (a route, a WordPress shortcode, a Drupal block). PageRoute is the
-// route the edge authenticates such a request as (FormAuthx, Action
-// "page"): refused in AuthX's shape, forwarded as sent.
-var PageRoute = Route{Form: FormAuthx, Action: "page"}
+// route the edge authenticates such a request as (FormPage): refused in
+// AuthX's shape, forwarded as sent.
+var PageRoute = Route{Form: FormPage}
 
 // AuthxCredentials are AuthX's parameters where Authenticator.php reads
 // them: $_GET when REQUEST_METHOD is exactly "GET" (Caddy's php_fastcgi and
@@ -27,14 +27,14 @@ func AuthxCredentials(r *http.Request, body BodyCredentials) BodyCredentials {
 
 // AuthxRouteCall is what the edge authenticates a request to one of
 // AuthX's own routes (FormAuthx), or to any other CiviCRM page
-// (PageRoute), as: a Call holding only the request's credentials, read
+// (PageRoute, FormPage), as: a Call holding only the request's credentials, read
 // where AuthX reads them on every route (the X-Civi-Auth, Authorization
 // and X-Civi-Key headers; _authx and _authxSiteKey as AuthxCredentials
 // has them, which the caller refuses when they have a Problem). No key or
 // api_key: AuthX's legacyrest flow runs on the API routes only.
 func AuthxRouteCall(r *http.Request, route Route, params BodyCredentials, lim Limits) *Call {
 	lim = lim.withDefaults()
-	c := &Call{Form: FormAuthx, Method: r.Method, Action: route.Action, Params: NewArray(), limits: lim}
+	c := &Call{Form: route.Form, Method: r.Method, Action: route.Action, Params: NewArray(), limits: lim}
 	c.Credentials = headerCredentials(r.Header)
 	c.Credentials.Authx = params.Authx
 	c.Credentials.AuthxSiteKey = params.SiteKey

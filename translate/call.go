@@ -27,6 +27,10 @@ const (
 	// each tells a valid credential from an invalid one, so the edge
 	// authenticates their credentials too before they go on as sent.
 	FormAuthx Form = "authx"
+	// FormPage is any other CiviCRM page (PageRoute): AuthX takes
+	// credentials there as on its own routes, so the edge authenticates
+	// them the same way before the request goes on as sent.
+	FormPage Form = "page"
 )
 
 // Legacy reports whether the form answers authentication failures the
@@ -36,7 +40,12 @@ func (f Form) Legacy() bool { return f == FormExtern || f == FormWPRest }
 // AsSent reports whether a request of the form goes upstream as the client
 // sent it (its URL, and its body but for what Civigate re-encodes), rather
 // than rebuilt: then nothing else in it may route it elsewhere in a CMS.
-func (f Form) AsSent() bool { return f == FormAPI4 || f == FormAuthx }
+func (f Form) AsSent() bool { return f == FormAPI4 || f.AuthxOnly() }
+
+// AuthxOnly reports whether AuthX's listener is all that reads a
+// credential on the form's pages (its own routes, any other page): no
+// credential is no refusal, and refusals take AuthX's shape.
+func (f Form) AuthxOnly() bool { return f == FormAuthx || f == FormPage }
 
 // Format is the response format the client asked for.
 type Format int
