@@ -33,7 +33,7 @@ import (
 // unchecked when it is valid for this request's credential.
 func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, route translate.Route, clientIP netip.Addr) error {
 	const form = string(translate.FormAuthx)
-	if h.recognise.Suspicious(r.URL) {
+	if h.suspicious(r) {
 		setNoStore(w.Header())
 		h.count(form, outcomeRefused)
 		return writeReply(w, routeRefusal)

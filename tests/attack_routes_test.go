@@ -51,11 +51,12 @@ func TestAttackRoutes(t *testing.T) {
 		return multipart(append([]string{"async-upload", strings.Repeat("z", size)}, after...)...)
 	}
 	cookies := map[string]string{
-		"joomla-request-order-cookie/task":                    "task=civicrm/ajax/rest",
-		"joomla-request-order-cookie/all-in-cookies":          "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/rest",
-		"joomla-request-order-cookie/over-the-urls-task":      "Itemid=1; view=x; task=civicrm/ajax/re%3Cx%3Est",
-		"joomla-request-order-cookie/apiv4-forwarded-as-sent": "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/api4/Contact/delete",
-		"control/joomla-cookies":                              "Itemid=1; view=x; task=civicrm/dashboard",
+		"joomla-request-order-cookie/task":                          "task=civicrm/ajax/rest",
+		"joomla-request-order-cookie/all-in-cookies":                "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/rest",
+		"joomla-request-order-cookie/over-the-urls-task":            "Itemid=1; view=x; task=civicrm/ajax/re%3Cx%3Est",
+		"joomla-request-order-cookie/apiv4-forwarded-as-sent":       "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/api4/Contact/delete",
+		"joomla-request-order-cookie/authx-route-forwarded-as-sent": "option=com_civicrm; Itemid=1; view=x; task=civicrm/ajax/rest",
+		"control/joomla-cookies":                                    "Itemid=1; view=x; task=civicrm/dashboard",
 	}
 	for _, tc := range []struct {
 		class, method, target, ct, body string
@@ -138,6 +139,7 @@ func TestAttackRoutes(t *testing.T) {
 		{"joomla-request-order-cookie/all-in-cookies", "GET", "/index.php?" + call[1:], "", "", refused},
 		{"joomla-request-order-cookie/over-the-urls-task", "GET", "/index.php?option=com_civicrm&task=civicrm/dashboard" + call, "", "", refused},
 		{"joomla-request-order-cookie/apiv4-forwarded-as-sent", "POST", "/civicrm/ajax/api4/Contact/get", form, "params=%7B%7D", refused},
+		{"joomla-request-order-cookie/authx-route-forwarded-as-sent", "GET", "/civicrm/authx/id?" + call[1:], "", "", refused},
 		// Item 4, WordPress: civicrm-wordpress logs the api_key's user in
 		// for any REST route holding "civicrm" and "rest", and the batch
 		// route does so for each of its sub-requests.
