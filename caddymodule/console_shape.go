@@ -230,6 +230,7 @@ var legacyFormNames = map[string]string{
 	string(translate.FormWPRest):      "the WordPress REST route (wp-json/civicrm/v3/rest)",
 	string(translate.FormAjaxVerbose): "a CMS URL for civicrm/ajax/rest (?q=…, page=CiviCRM, option=com_civicrm)",
 	string(translate.FormAjax):        "/civicrm/ajax/rest",
+	string(translate.FormAPI4):        "APIv4 (civicrm/ajax/api4)",
 }
 
 // credentialPlaceholders are the X-Civi-Auth values per credential type.
@@ -264,6 +265,11 @@ func (s requestShape) modernCall(siteKey bool) migration {
 		params = "{}"
 	}
 	m.Fields = []nameValue{{"entity", s.Entity}, {"action", s.Action}, {"json", params}}
+	if s.Form == string(translate.FormAPI4) {
+		// An APIv4 call stays one: only its credentials move to headers.
+		m.URL = s.Scheme + "://" + host + "/civicrm/ajax/api4/" + s.Entity + "/" + s.Action
+		m.Fields = []nameValue{{"params", params}}
+	}
 
 	var b strings.Builder
 	b.WriteString("curl")

@@ -119,3 +119,25 @@ func TestCutoffReplyNamesTheConsolesChanges(t *testing.T) {
 		t.Error("the cut-off is not at its date")
 	}
 }
+
+// An APIv4 caller's legacy habit is key/api_key in its URL: the console's
+// recipe keeps it an APIv4 call (its route, params=) with the credential
+// in headers, and does not send it to civicrm/ajax/rest.
+func TestConsoleRecipeForAPIv4(t *testing.T) {
+	params := translate.NewArray()
+	params.Set("select", "display_name")
+	call := translate.Call{Form: translate.FormAPI4, Method: "GET", Entity: "Contact", Action: "get", Format: translate.FormatJSON, Params: params,
+		Credentials: translate.Credentials{SiteKey: "sk", APIKey: "ak"}}
+	shape, ok := decodeShape(shapeOf(httptest.NewRequest("GET", "http://crm.example/", nil), &call, &authx.Principal{CredType: authx.CredAPIKey}).encode())
+	if !ok {
+		t.Fatal("no shape")
+	}
+	m := shape.modernCall(true)
+	if m.URL != "http://crm.example/civicrm/ajax/api4/Contact/get" || m.Legacy != "GET APIv4 (civicrm/ajax/api4)" ||
+		len(m.Fields) != 1 || m.Fields[0].Name != "params" || !strings.Contains(m.Fields[0].Value, `"select"`) {
+		t.Errorf("recipe %+v", m)
+	}
+	if got := strings.Join(m.Changes, " "); strings.Contains(got, "ajax/rest") || !strings.Contains(got, "X-Civi-Auth header, not as key/api_key in the URL.") {
+		t.Errorf("changes %q", m.Changes)
+	}
+}
