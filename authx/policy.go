@@ -62,6 +62,13 @@ type Rule struct {
 	// APIv3 chained call) is only "any"; a call whose parameters are all
 	// taken so (translate.Subcall.ParamsUnknown) matches no allow rule
 	// with Params.
+	//
+	// A call that would turn CiviCRM's permission checks off
+	// (translate.Subcall.ChecksOff: a falsy check_permissions in an APIv3
+	// replace value or chain, an APIv4 checkPermissions in another case)
+	// is refused unless the first rule it matches is an allow rule whose
+	// Params name that parameter as the client spells it; no default and
+	// no rule without Params admits one.
 	Params map[string]string
 }
 
@@ -202,6 +209,12 @@ func (p *Policy) Check(pr *Principal, call *translate.Call, ip netip.Addr) *Reje
 func policyRejection(sc translate.Subcall) *Rejection {
 	r := &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403,
 		Detail: "denied " + sc.Entity + "." + sc.Action + " (version " + strconv.Itoa(sc.Version) + ")"}
+	if sc.ChecksOff != "" {
+		// The name is check_permissions or checkPermissions in some case:
+		// letters and an underscore, safe in every answer shape.
+		r.Message = MsgPolicy + ": " + sc.ChecksOff + " cannot be turned off over REST"
+		r.Detail += " with " + sc.ChecksOff + " off"
+	}
 	if sc.Via != "" {
 		r.Detail += " read through " + sc.Via
 		if sc.EntityDynamic {
@@ -261,10 +274,14 @@ func (p *Policy) allows(pr *Principal, sc translate.Subcall, ip netip.Addr, nati
 	for i := range p.Rules {
 		r := &p.Rules[i]
 		if r.matches(pr, sc, ip, native4) {
+			if sc.ChecksOff != "" {
+				_, named := r.Params[sc.ChecksOff]
+				return r.Effect == "allow" && named
+			}
 			return r.Effect == "allow"
 		}
 	}
-	return p.Default != "deny" && isNative(sc, native4)
+	return sc.ChecksOff == "" && p.Default != "deny" && isNative(sc, native4)
 }
 
 // isNative: sc runs with the version its route stands for.

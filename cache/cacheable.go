@@ -228,6 +228,10 @@ func (w *readWalk) judge(sc translate.Subcall) Reason {
 	switch {
 	case sc.Truncated:
 		return ReasonUncacheable
+	case sc.ChecksOff != "":
+		// CiviCRM answers it without the caller's permission checks (an
+		// operator's rule let it through): not the caller's view to keep.
+		return ReasonUncacheable
 	case sc.Via != "" && sc.EntityDynamic:
 		// A read of an entity the edge cannot name: no write could be
 		// known to invalidate it.

@@ -30,6 +30,10 @@ func TestJoinsAndCarriers(t *testing.T) {
 		{"an entity the edge cannot name", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"select":["foo_id.bar"]}`), ""), ReasonUncacheable, ""},
 		{"APIv3 getlist with a chained write", jsonCall(t, "Email", "getlist", `{"params":{"api.Email.create":{"email":"x@y.z","contact_id":2}}}`), ReasonChainedWrite, ""},
 		{"APIv3 getlist with a chained read", jsonCall(t, "Email", "getlist", `{"params":{"api.Activity.get":{}}}`), "", "Activity,Email"},
+		// Permission checks off (allowed by an operator's rule): never stored.
+		{"APIv3 chained read with check_permissions off", jsonCall(t, "Contact", "get", `{"api.Email.get":{"check_permissions":0}}`), ReasonUncacheable, ""},
+		{"APIv4 checkPermissions off in another case", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+q(`{"checkPermissions":true,"checkpermissions":false}`), ""), ReasonUncacheable, ""},
+		{"control: APIv4 exact checkPermissions", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+q(`{"checkPermissions":false}`), ""), "", "Contact"},
 	}
 	for _, tc := range cases {
 		d := c.Decide(tc.call)

@@ -119,6 +119,16 @@ func TestAPI4AttacksThroughCaddy(t *testing.T) {
 			form: p(`{"select":["foo_id.api_key"]}`), who: "admin", refused: true, status: 403, has: `Civigate cannot tell which entity 'foo_id.api_key' reads`},
 		{class: "control: join of an allowed entity", policy: onlyEmail, method: "POST", path: "/Email/get", form: p(`{"select":["email"],"where":[["email","=","contact_id.api_key"]]}`), who: "admin", status: 200},
 		{class: "control: a policy without entity rules", policy: noWrites, method: "POST", path: "/Email/get", form: p(`{"select":["contact_id.display_name"]}`), who: "admin", status: 200, has: `"contact_id.display_name":`},
+		// checkPermissions in another case after the exact key: CiviCRM sets
+		// only the exact key, Request::create calls the setters in key order
+		// and PHP method names ignore case (releases that do not strip such
+		// keys run the call unchecked).
+		{class: "checkPermissions: another case after the exact key", policy: noWrites, method: "POST", path: "/Contact/get",
+			form: p(`{"select":["id"],"checkPermissions":true,"checkpermissions":false}`), who: "admin", refused: true, status: 403, has: "checkpermissions cannot be turned off over REST"},
+		{class: "checkPermissions: in a chain", policy: noWrites, method: "GET", path: "/Contact/get",
+			query: p(`{"select":["id"],"chain":{"e":["Email","get",{"checkPermissions":true,"CheckPermissions":0}]}}`), who: "admin", refused: true, status: 403, has: "CheckPermissions cannot be turned off over REST"},
+		{class: "control: checkPermissions false (CiviCRM overwrites it)", policy: noWrites, method: "POST", path: "/Contact/get",
+			form: p(`{"select":["id"],"checkPermissions":false}`), who: "admin", status: 200},
 
 		{class: "anonymous: the route needs no permission, the edge does", policy: noWrites, method: "POST", path: "/Contact/get", form: p(`{}`), xrw: "XMLHttpRequest", refused: true, status: 401},
 	}

@@ -151,6 +151,22 @@ func TestPolicyEscapesThroughCaddy(t *testing.T) {
 			body: jsonForm("Email", "replace", `{"contact_id":4,"values":[{"email":"r@x.org"}]}`)},
 		{class: "control: a read of the allowed entity", policy: noContact, body: jsonForm("Email", "get", `{"contact_id":3,"return":["email"]}`)},
 
+		// check_permissions turned off where CiviCRM takes the client's
+		// value over the TRUE REST forces: replace merges each value over
+		// the other parameters (its own last), 4.x chains merged the
+		// chain's params last. Refused whatever the policy allows.
+		{class: "replace value turns permission checks off", policy: noContact, refused: true, unrun: []string{"Email.create"},
+			says: "check_permissions cannot be turned off over REST",
+			body: jsonForm("Email", "replace", `{"contact_id":4,"values":[{"email":"r@x.org","check_permissions":0}]}`)},
+		{class: "replace value turns permission checks off", policy: noContact, refused: true, unrun: []string{"Email.create"},
+			says:   "check_permissions cannot be turned off over REST",
+			extern: "entity=Email&action=replace&json=1&contact_id=4&values[0][email]=r@x.org&values[0][check_permissions]=0"},
+		{class: "chain turns permission checks off", policy: noContact, refused: true,
+			says: "check_permissions cannot be turned off over REST",
+			body: jsonForm("Email", "get", `{"contact_id":3,"api.Phone.get":{"check_permissions":""}}`)},
+		{class: "control: a top-level check_permissions (REST forces TRUE)", policy: noContact,
+			body: jsonForm("Email", "get", `{"contact_id":3,"check_permissions":0}`)},
+
 		// A rule naming version 4 lets it through: CiviCRM then answers
 		// itself, with the same words.
 		{class: "control: version 4 allowed by a rule", policy: anyV4, civiSame: true,

@@ -80,6 +80,11 @@ func (s *joinScan) carried(entity string, dynamic bool, via string, params *Arra
 	p := s.parent
 	sc := Subcall{Version: p.Version, Entity: entity, Action: "get", EntityDynamic: dynamic,
 		Params: params, Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, Via: via}
+	if p.Version == 4 {
+		// Api4EntitySetQuery and SearchKit set $params['checkPermissions']
+		// to the parent's, as handleChains does.
+		sc.ChecksOff = v4ChecksOff(params)
+	}
 	s.ok = s.w.call(sc, p.Version != 4)
 	return s.ok
 }

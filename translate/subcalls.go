@@ -61,6 +61,15 @@ type Subcall struct {
 	// it may be quoted back to the client). EntityDynamic marks a read
 	// whose entity the edge cannot resolve.
 	Via string
+	// ChecksOff names the parameter, as the client spelled it, with which
+	// this call turns CiviCRM's permission checks off: a falsy
+	// check_permissions (checkperms.go) where CiviCRM takes the client's
+	// value over the TRUE REST forces (an APIv3 replace's value, an APIv3
+	// chain on releases that merged the chain's params last), or an APIv4
+	// checkPermissions spelled in another case after the exact key, where
+	// CiviCRM overwrites only the exact key. "" when the call runs checked
+	// (or CiviCRM enforces its own value there).
+	ChecksOff string
 }
 
 // Dynamic reports whether the entity or the action is only known at run time.
@@ -89,7 +98,9 @@ const MaxSubcallDepth = phpJSONMaxDepth
 // CiviCRM would run as APIv4, ActionObjectProvider's "chain" parameter. Where
 // CiviCRM's choice depends on its release or on data, the walker reports
 // every call any of them would run: a chained call's own `version` counts
-// (6.x enforces the parent's, older releases took the chain's own), chains
+// (6.x enforces the parent's, older releases took the chain's own), so does
+// its own check_permissions (ChecksOff: 6.x copies the parent's over it,
+// 4.x merged the chain's params last), chains
 // under getfields are reported (CiviCRM skips them), a version-4 call's
 // api.* keys are reported as APIv3 chains (APIv4 refuses them), "$value"
 // references under api.* keys are reported as chains (6.x leaves them
@@ -138,7 +149,7 @@ func pageCall(params *Array) (Subcall, bool) {
 // matching) and every call chained below it, as WalkV3 does.
 func WalkV4(entity, action string, params *Array, visit func(Subcall) bool) bool {
 	w := walker{visit: visit}
-	return w.call(Subcall{Version: 4, Entity: entity, Action: action, Params: params}, false)
+	return w.call(Subcall{Version: 4, Entity: entity, Action: action, Params: params, ChecksOff: v4ChecksOff(params)}, false)
 }
 
 // WalkV4Batch walks the `calls` of an APIv4 batch (civicrm/ajax/api4 with
@@ -166,6 +177,7 @@ func WalkV4Batch(calls *Array, visit func(Subcall) bool) bool {
 		sc.Action, isStr = args[1].(string)
 		sc.ActionDynamic = !isStr
 		sc.Params, _ = args[2].(*Array)
+		sc.ChecksOff = v4ChecksOff(sc.Params)
 		if !w.call(sc, false) {
 			return false
 		}
@@ -316,6 +328,9 @@ func (w *walker) v3Nested(sc Subcall) bool {
 		for i := 0; i < values.Len(); i++ {
 			c := child
 			c.Params, _ = values.Value(i).(*Array)
+			// array_merge($baseParams, $replacement): the value's own
+			// check_permissions wins over the TRUE REST forced.
+			c.ChecksOff = v3ChecksOff(c.Params)
 			c.Action = "create"
 			if isset(c.Params, sc.Params, "id") || isset(c.Params, sc.Params, sc.Entity+"_id") {
 				c.Action = "update"
@@ -434,6 +449,7 @@ func (w *walker) v3Chains(parent Subcall) bool {
 		if !sub.Has("0") {
 			child.Params = sub
 			child.Version = chainVersion(sub, parent.Version)
+			child.ChecksOff = v3ChecksOff(sub)
 			if !w.call(child, true) {
 				return false
 			}
@@ -448,6 +464,7 @@ func (w *walker) v3Chains(parent Subcall) bool {
 			// runs; the walker does not count on which).
 			c.ParamsUnknown = substituted && ValueReference(sub.Value(j))
 			c.Version = chainVersion(c.Params, parent.Version)
+			c.ChecksOff = v3ChecksOff(c.Params)
 			if !w.call(c, true) {
 				return false
 			}
@@ -528,6 +545,7 @@ func (w *walker) v4Chains(parent Subcall) bool {
 		c.Entity, c.EntityDynamic = v4Name(e)
 		c.Action, c.ActionDynamic = v4Name(a)
 		c.Params, _ = p.(*Array)
+		c.ChecksOff = v4ChecksOff(c.Params)
 		if !w.call(c, false) {
 			return false
 		}
