@@ -1,10 +1,6 @@
 package authx
 
 import (
-	"context"
-	"net/netip"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/civigate/civigate/translate"
@@ -16,13 +12,7 @@ import (
 // any policy, the default one included, with a message naming the
 // parameter, unless the allow rule it matches names that parameter.
 func TestPolicyChecksOff(t *testing.T) {
-	pr := &Principal{ContactID: 2, CredType: CredAPIKey}
-	ip := netip.MustParseAddr("192.0.2.1")
-	v4 := func(path, params string) *translate.Call {
-		c, _ := api4Call(t, "POST", "/civicrm/ajax/api4/"+path, "params="+url.QueryEscape(params), nil)
-		c.DecodeParams(context.Background())
-		return c
-	}
+	v4 := func(path, params string) *translate.Call { return policyV4Call(t, path, params) }
 	denyContact := &Policy{Rules: []Rule{{Effect: "deny", Entities: []string{"Contact"}}}}
 	allowEmail := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Email", "Contact"}}}}
 	emailParams := map[string]string{"contact_id": "int", "values": "array", "email": "string"}
@@ -32,14 +22,8 @@ func TestPolicyChecksOff(t *testing.T) {
 	v4OptIn := &Policy{Rules: []Rule{{Effect: "allow", Entities: []string{"Contact"}, Versions: []int{4},
 		Params: map[string]string{"select": "array", "checkpermissions": "any"}}}}
 	replace0 := `{"contact_id":4,"values":[{"email":"r@x.org","check_permissions":0}]}`
-	const v3Says = "check_permissions cannot be turned off over REST"
-	cases := []struct {
-		class   string
-		p       *Policy
-		call    *translate.Call
-		allowed bool
-		says    string
-	}{
+	const v3Says = ": check_permissions cannot be turned off over REST"
+	checkPolicyRows(t, []policyRow{
 		{"replace value, no policy", nil, jsonCall(t, "Email", "replace", replace0), false, v3Says},
 		{"replace value, a deny rule", denyContact, jsonCall(t, "Email", "replace", replace0), false, v3Says},
 		{"replace value, allowed entity", allowEmail, jsonCall(t, "Email", "replace", replace0), false, v3Says},
@@ -55,19 +39,5 @@ func TestPolicyChecksOff(t *testing.T) {
 		{"control: replace without it", noOptIn, jsonCall(t, "Email", "replace", `{"contact_id":4,"values":[{"email":"r@x.org"}]}`), true, ""},
 		{"control: top-level check_permissions (REST forces TRUE)", nil, jsonCall(t, "Contact", "get", `{"check_permissions":0}`), true, ""},
 		{"control: APIv4 exact key (CiviCRM overwrites it)", nil, v4("Contact/get", `{"checkPermissions":false,"chain":{"e":["Email","get",{"checkPermissions":false}]}}`), true, ""},
-	}
-	for _, tc := range cases {
-		rej := tc.p.Check(pr, tc.call, ip)
-		if (rej == nil) != tc.allowed {
-			t.Errorf("%s: allowed=%v, want %v (%+v)", tc.class, rej == nil, tc.allowed, rej)
-			continue
-		}
-		if rej == nil {
-			continue
-		}
-		reply, _ := rej.Reply(tc.call, "")
-		if reply.Status != 403 || !strings.Contains(string(reply.Body), "Forbidden by gateway policy: "+tc.says) {
-			t.Errorf("%s: refusal %d %s, want it to say %q", tc.class, reply.Status, reply.Body, tc.says)
-		}
-	}
+	})
 }

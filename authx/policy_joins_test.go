@@ -16,13 +16,7 @@ import (
 // path the edge cannot resolve is refused where a rule names entities,
 // with an APIv4 message naming it. Every row names its class.
 func TestPolicyJoinsAndCarriers(t *testing.T) {
-	pr := &Principal{ContactID: 2, CredType: CredAPIKey}
-	ip := netip.MustParseAddr("192.0.2.1")
-	v4 := func(path, params string) *translate.Call {
-		c, _ := api4Call(t, "POST", "/civicrm/ajax/api4/"+path, "params="+url.QueryEscape(params), nil)
-		c.DecodeParams(context.Background())
-		return c
-	}
+	v4 := func(path, params string) *translate.Call { return policyV4Call(t, path, params) }
 	denyContact := &Policy{Rules: []Rule{{Effect: "deny", Entities: []string{"Contact"}}}}
 	onlyEmail := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Email", "EntitySet", "SearchDisplay"}}}}
 	noDeletes := &Policy{Rules: []Rule{{Effect: "deny", Actions: []string{"delete"}}}}
@@ -31,13 +25,7 @@ func TestPolicyJoinsAndCarriers(t *testing.T) {
 		{Effect: "allow", Entities: []string{"Email"}},
 		{Effect: "allow", Entities: []string{"Contact"}, Params: map[string]string{"id": "int"}},
 	}}
-	cases := []struct {
-		class   string
-		p       *Policy
-		call    *translate.Call
-		allowed bool
-		says    string // in the refusal's message
-	}{
+	cases := []policyRow{
 		{"implicit join in select", denyContact, v4("Email/get", `{"select":["contact_id.api_key"]}`), false, ""},
 		{"implicit join in select", onlyEmail, v4("Email/get", `{"select":["contact_id.api_key"]}`), false, ""},
 		{"implicit join in where (oracle)", denyContact, v4("Email/get", `{"select":["id"],"where":[["contact_id.api_key","LIKE","A%"]]}`), false, ""},
@@ -64,7 +52,24 @@ func TestPolicyJoinsAndCarriers(t *testing.T) {
 		{"control: a where literal is no path", denyContact, v4("Email/get", `{"where":[["email","=","contact_id.api_key"]]}`), true, ""},
 		{"control: APIv3 getlist without nested calls", denyContact, jsonCall(t, "Email", "getlist", `{"input":"a"}`), true, ""},
 	}
-	for _, tc := range cases {
+	checkPolicyRows(t, cases)
+}
+
+// policyRow is one call under one policy: allowed, or refused with a 403
+// whose message contains says.
+type policyRow struct {
+	class   string
+	p       *Policy
+	call    *translate.Call
+	allowed bool
+	says    string // in the refusal's message
+}
+
+func checkPolicyRows(t *testing.T, rows []policyRow) {
+	t.Helper()
+	pr := &Principal{ContactID: 2, CredType: CredAPIKey}
+	ip := netip.MustParseAddr("192.0.2.1")
+	for _, tc := range rows {
 		rej := tc.p.Check(pr, tc.call, ip)
 		if (rej == nil) != tc.allowed {
 			t.Errorf("%s: allowed=%v, want %v (%+v)", tc.class, rej == nil, tc.allowed, rej)
@@ -78,4 +83,11 @@ func TestPolicyJoinsAndCarriers(t *testing.T) {
 			t.Errorf("%s: refusal %d %s, want it to say %q", tc.class, reply.Status, reply.Body, tc.says)
 		}
 	}
+}
+
+// policyV4Call is an APIv4 POST of params to path, decoded.
+func policyV4Call(t *testing.T, path, params string) *translate.Call {
+	c, _ := api4Call(t, "POST", "/civicrm/ajax/api4/"+path, "params="+url.QueryEscape(params), nil)
+	c.DecodeParams(context.Background())
+	return c
 }
