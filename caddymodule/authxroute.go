@@ -34,7 +34,6 @@ import (
 func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, route translate.Route, clientIP netip.Addr) error {
 	const form = string(translate.FormAuthx)
 	if h.suspicious(r) {
-		setNoStore(w.Header())
 		h.count(form, outcomeRefused)
 		return writeReply(w, routeRefusal)
 	}
@@ -46,13 +45,11 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 		reply = &routeRefusal
 	}
 	if reply != nil {
-		setNoStore(w.Header())
 		h.count(form, outcomeRefused)
 		return writeReply(w, *reply)
 	}
 	params := translate.AuthxCredentials(r, scan.Credentials())
 	if params.Problem != "" {
-		setNoStore(w.Header())
 		h.count(form, outcomeRefused)
 		return writeReply(w, credentialProblem(params.Problem))
 	}
@@ -69,7 +66,6 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 			// Another Civigate, with another secret, asking through this
 			// one, or a token replayed late or for another credential:
 			// answered as an outage, never as a verdict.
-			setNoStore(w.Header())
 			h.count(form, outcomeRefused)
 			return writeReply(w, subrequestRefusal)
 		}
@@ -77,7 +73,6 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 	}
 	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
 	if rej != nil {
-		setNoStore(w.Header())
 		return h.refuseAuth(w, call, rej, clientIP)
 	}
 	if p != nil {

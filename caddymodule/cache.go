@@ -119,21 +119,40 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 // could replace a browser's real CiviCRM session cookie on the same site.
 func sessionCaller(p *authx.Principal) bool { return p == nil || p.Forward() == "" }
 
-// noStoreHeader are the caching headers of every CiviCRM API answer (PHP's
-// session cache limiter; headers-6.17.2.jsonl): Civigate sends them on
-// every answer to an API call, its own, CiviCRM's and the cache's, so
-// neither a browser nor an intermediary keeps an answer bound to a
-// principal, and a hit looks like a miss.
-var noStoreHeader = [...]struct{ name, value string }{
+// answerHeader are the headers of every answer to an API call Civigate
+// renders or passes on (its own, CiviCRM's and the cache's; refusals too:
+// writeReply sets them on every answer Civigate makes itself).
+//
+// The first three are the caching headers of every CiviCRM API answer
+// (PHP's session cache limiter; headers-6.17.2.jsonl), so neither a
+// browser nor an intermediary keeps an answer bound to a principal, and a
+// hit looks like a miss.
+//
+// The last two are Civigate's own (README, deviations): CiviCRM sends some
+// answers as text/html (the XML of civicrm/ajax/rest, prettyprint JSON)
+// with text the caller chose in them unescaped (a chained call's key as an
+// XML tag name, input echoed in error messages). Their bodies and content
+// types stay as CiviCRM sends them (legacy clients compare them); these
+// headers make a browser that opens such an answer as a page treat it as
+// inert data instead: no sniffing it into another type, no script, no
+// subresource, no framing, a unique opaque origin (sandbox), so markup in
+// it cannot act on the CiviCRM origin. Programs (and fetch/XHR callers,
+// to which a response's CSP does not apply) see no difference.
+var answerHeader = [...]struct{ name, value string }{
 	{"Cache-Control", "no-store, no-cache, must-revalidate"},
 	{"Expires", "Thu, 19 Nov 1981 08:52:00 GMT"},
 	{"Pragma", "no-cache"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"Content-Security-Policy", answerCSP},
 }
 
-// setNoStore sets noStoreHeader on h, in one allocation.
-func setNoStore(h http.Header) {
-	values := make([]string, len(noStoreHeader))
-	for i, nh := range noStoreHeader {
+// answerCSP is answerHeader's Content-Security-Policy (see there).
+const answerCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
+
+// setAnswerHeaders sets answerHeader on h, in one allocation.
+func setAnswerHeaders(h http.Header) {
+	values := make([]string, len(answerHeader))
+	for i, nh := range answerHeader {
 		values[i] = nh.value
 		h[nh.name] = values[i : i+1 : i+1]
 	}

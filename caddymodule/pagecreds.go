@@ -46,7 +46,6 @@ func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, 
 	call := translate.AuthxRouteCall(r, translate.PageRoute, params, h.parse.Limits)
 	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
 	if rej != nil {
-		setNoStore(w.Header())
 		_ = h.refuseAuth(w, call, rej, clientIP)
 		return true
 	}

@@ -43,7 +43,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.serveAuthxRoute(w, r, next, route, clientIP)
 	}
 	form := string(route.Form)
-	setNoStore(w.Header())
+	setAnswerHeaders(w.Header())
 	if reply := h.admit(w.Header(), r, route); reply != nil {
 		h.count(form, outcomeRefused)
 		return writeReply(w, *reply)
@@ -104,7 +104,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // cache are remembered (prepared.go): what runs on every request still
 // does.
 func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared) error {
-	setNoStore(w.Header())
+	setAnswerHeaders(w.Header())
 	if reply := h.retireLegacy(w, p.call, p.principal, p.usage.legacy); reply != nil {
 		return writeReply(w, *reply)
 	}
@@ -545,10 +545,15 @@ func (h *Handler) count(form, outcome string) {
 	metrics.requests.WithLabelValues(form, outcome).Inc()
 }
 
-// writeReply sends a complete answer. It returns no error even when the
-// client went away: Caddy would log a handler error together with the
-// request URI, and legacy URIs carry credentials.
+// writeReply sends a complete answer, with answerHeader (set here if the
+// caller has not: every answer Civigate makes itself, refusals of pages'
+// credentials and malformed routes included). It returns no error even
+// when the client went away: Caddy would log a handler error together
+// with the request URI, and legacy URIs carry credentials.
 func writeReply(w http.ResponseWriter, reply translate.Reply) error {
+	if _, ok := w.Header()["X-Content-Type-Options"]; !ok {
+		setAnswerHeaders(w.Header())
+	}
 	if reply.ContentType != "" {
 		w.Header().Set("Content-Type", reply.ContentType)
 	}

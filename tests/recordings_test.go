@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -102,9 +103,34 @@ func TestRecordedHeadersThroughCivigate(t *testing.T) {
 			if c := resp.Header.Values("Set-Cookie"); len(c) != 0 {
 				t.Errorf("%s (%s): the client got a session cookie %q", ex.Name, what, c)
 			}
+			for name, want := range civigateAddedHeaders {
+				if got := resp.Header.Values(name); len(got) != 1 || got[0] != want {
+					t.Errorf("%s (%s): %s: got %q, Civigate adds %q", ex.Name, what, name, got, want)
+				}
+			}
+			for name := range resp.Header {
+				if ex.ResponseHeader(name) == "" && !slices.Contains(civigateOwnHeaders, name) &&
+					civigateAddedHeaders[name] == "" {
+					t.Errorf("%s (%s): header %s: not in the recording, nor one Civigate adds deliberately", ex.Name, what, name)
+				}
+			}
 		}
 	}
 }
+
+// civigateAddedHeaders are the headers Civigate adds to every API answer
+// where CiviCRM sends none (README, deviations): they keep a browser from
+// running an answer served as text/html as a page of the CiviCRM origin.
+var civigateAddedHeaders = map[string]string{
+	"X-Content-Type-Options":  "nosniff",
+	"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'; sandbox",
+}
+
+// civigateOwnHeaders are the other headers an answer through Civigate may
+// carry that the recording need not: transport (length, date), Caddy's
+// Server, Cache-Status, and the RFC 6750 challenge of the modern flows'
+// edge refusals (README, auth).
+var civigateOwnHeaders = []string{"Content-Length", "Date", "Server", "Cache-Status", "Www-Authenticate"}
 
 // loadRecordings reads one file of the repository's copy of the recordings.
 func loadRecordings(t *testing.T, file string) []civicrmsim.Exchange {
