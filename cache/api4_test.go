@@ -161,6 +161,11 @@ func TestInvalidationAcrossVersions(t *testing.T) {
 		api4(t, "POST", "/civicrm/ajax/api4/Contact/getChecksum", `params={}`):                              "Contact",
 		api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"n":["$entity","delete"]}}`, ""):    "*",
 		api4(t, "POST", "/civicrm/ajax/api4/Note/create", `params=nope`):                                    "Note",
+		api4(t, "POST", "/civicrm/ajax/api4/Note/save", `params={}`):                                        "Note",
+		api4(t, "POST", "/civicrm/ajax/api4/Afform/submit", `params={}`):                                    "*",
+		api4(t, "POST", "/civicrm/ajax/api4/SearchDisplay/inlineEdit", `params={}`):                         "*",
+		api4(t, "POST", "/civicrm/ajax/api4/Contact/mergeDuplicates", `params={}`):                          "*",
+		api4(t, "POST", "/civicrm/ajax/api4", `calls=[["Note","create"],["Afform","SUBMIT"]]`):              "*",
 		api4(t, "POST", "/civicrm/ajax/api4/Contact/get?chain[e][0]=Email&chain[e][1]=create", `params={}`): "Email",
 	} {
 		e, all := WriteTargets(name)

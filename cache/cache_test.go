@@ -164,6 +164,21 @@ func TestInvalidationGroups(t *testing.T) {
 	if got := hits(); !equalMaps(got, map[string]bool{"Contact": false, "Email": false, "Activity": false, "Contribution": false, "chainPhone": false}) {
 		t.Fatalf("after OptionValue write: %v", got)
 	}
+	// Writes that act on other entities (attack round 4, F11): an action
+	// that is not plain CRUD, or plain CRUD on an entity whose writes act
+	// on others, invalidate everything.
+	for _, w := range []*translate.Call{
+		jsonCall(t, "Profile", "submit", `{"profile_id":1,"contact_id":3}`),
+		jsonCall(t, "Contribution", "completetransaction", `{"id":1}`),
+		jsonCall(t, "Contribution", "create", `{"id":1,"contribution_status_id":1}`),
+		jsonCall(t, "Order", "create", `{}`),
+	} {
+		fill()
+		_ = c.Invalidate(ctx, w)
+		if got := hits(); !equalMaps(got, map[string]bool{"Contact": false, "Email": false, "Activity": false, "Contribution": false, "chainPhone": false}) {
+			t.Fatalf("after %s.%s: %v", w.Entity, w.Action, got)
+		}
+	}
 	// A read invalidates nothing.
 	fill()
 	_ = c.Invalidate(ctx, jsonCall(t, "Contact", "get", `{"api.Email.get":{}}`))

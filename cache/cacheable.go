@@ -297,7 +297,8 @@ func readsOnly(action string) bool {
 // v4ReadsOnly). The Caddy layer may call
 // Invalidate for every forwarded call that was not cacheable (reads
 // invalidate nothing), or InvalidateTargets with what this returned. all is
-// true when the effect cannot be bounded (className page callbacks, a call
+// true when the effect cannot be bounded (a write action that is not plain
+// CRUD on its entity, see confinedWrites; className page callbacks, a call
 // whose entity or action is only known at run time, chains too deep to
 // follow): then everything in the namespace must be invalidated.
 func WriteTargets(call *translate.Call) (entities []string, all bool) {
@@ -321,11 +322,13 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 		case call.API4 != nil:
 			if e, writes := writeTargetV4(sc); writes {
 				out = append(out, e)
+				all = !confinedWrite(sc.Action)
 			}
 		case sc.Entity != "" && !readsOnly(strings.ToLower(sc.Action)):
 			out = append(out, sc.Entity)
+			all = !confinedWrite(sc.Action)
 		}
-		return true
+		return !all
 	})
 	if all {
 		return nil, true

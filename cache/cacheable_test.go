@@ -258,7 +258,18 @@ func TestWriteTargets(t *testing.T) {
 		// Not cacheable for another reason first, yet it writes.
 		{jsonCall(t, "Contact", "get", `{"debug":1,"api.Email.create":{}}`), []string{"Email"}, false},
 		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Note"}, false},
-		{jsonCall(t, "Job", "execute", ``), []string{"Job"}, false},
+		// A write that is not plain CRUD on its entity may change any
+		// entity (attack round 4, F11): everything, whatever the entity.
+		{jsonCall(t, "Job", "execute", ``), nil, true},
+		{jsonCall(t, "Profile", "submit", `{"profile_id":1,"contact_id":3}`), nil, true},
+		{jsonCall(t, "Contribution", "completetransaction", `{"id":1}`), nil, true},
+		{jsonCall(t, "Contribution", "repeattransaction", `{"original_contribution_id":1}`), nil, true},
+		{jsonCall(t, "Contact", "merge", `{"to_keep_id":1,"to_remove_id":2}`), nil, true},
+		{jsonCall(t, "Widget", "frobnicate", ``), nil, true},
+		{jsonCall(t, "Contact", "get", `{"api.Mailing.event_unsubscribe":{}}`), nil, true},
+		{jsonCall(t, "Note", "setvalue", `{"id":1,"field":"note","value":"x"}`), []string{"Note"}, false},
+		{jsonCall(t, "Note", "replace", `{"entity_id":1,"values":[]}`), []string{"Note"}, false},
+		{jsonCall(t, "Note", "Update", `{"id":1}`), []string{"Note"}, false},
 		{jsonCall(t, "Contact", "get", `{"api_Email_create":{},"api.Phone.delete.x":1}`), []string{"Email", "Phone"}, false},
 		{jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["Note","delete",{}]}}`), []string{"Note"}, false},
 		{jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["$entity","delete",{}]}}`), nil, true},

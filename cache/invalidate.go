@@ -13,19 +13,49 @@ import (
 // invalidates cached reads of every member. Contact.get carries emails,
 // phones, addresses, groups, tags and custom data, so the Contact family
 // moves together.
+// Case and CaseContact create the case roles' relationships; a
+// relationship's create gives related contacts inherited memberships.
 var DefaultGroups = [][]string{{
 	"Contact", "Email", "Phone", "Address", "Im", "Website", "OpenID",
 	"GroupContact", "Group", "EntityTag", "Tag", "Relationship", "Note",
-	"CustomValue",
-}}
+	"CustomValue", "Case", "CaseContact",
+}, {"Relationship", "Membership"}}
 
 // DefaultGlobalWrites are entities whose writes can change answers of any
-// entity (labels, options, custom fields, settings, scheduled jobs): a
-// write to one invalidates the whole namespace.
+// entity (labels, options, custom fields, settings, scheduled jobs), or
+// whose plain create/update acts on other entities (an order or payment
+// completes contributions, which renew memberships and register
+// participants; a contribution's status change does the same; a pledge
+// payment updates its pledge; a form saved in FormBuilder, a mailing, a
+// mailing's subscribe/confirm/unsubscribe events change contacts and group
+// memberships): a write to one invalidates the whole namespace.
 var DefaultGlobalWrites = []string{
 	"CustomField", "CustomGroup", "OptionGroup", "OptionValue", "Setting",
 	"System", "Job", "Extension", "Domain", "LocationType",
+	"Order", "Payment", "Contribution", "PledgePayment", "Afform", "Mailing",
+	"MailingEventSubscribe", "MailingEventConfirm", "MailingEventUnsubscribe", "MailingEventResubscribe",
 }
+
+// confinedWrites are the write actions whose effects CiviCRM confines to
+// the entity they name: plain CRUD (APIv3's generic create, update,
+// delete, replace and setvalue, api/v3/Generic*; APIv4's create, update,
+// save, delete and replace) and APIv4's getChecksum, which writes the
+// contact's hash. Every other write action (Afform.submit,
+// SearchDisplay.inlineEdit, Profile.submit,
+// Contribution.completetransaction, Contact.merge, Job.execute, an
+// extension's own action…) may change rows of any entity, so it
+// invalidates the whole namespace (WriteTargets): a list of the actions
+// known to stay within their entity fails safe where a list of known
+// carriers would always miss one. Lower case: APIv3 and PHP's method
+// lookup (APIv4) ignore the action's case.
+var confinedWrites = map[string]bool{
+	"create": true, "update": true, "delete": true, "replace": true, "setvalue": true,
+	"save": true, "getchecksum": true,
+}
+
+// confinedWrite reports whether a write action changes only its own
+// entity (confinedWrites).
+func confinedWrite(action string) bool { return confinedWrites[translate.NormalAction(action)] }
 
 // tags derives the counter names of one namespace. The namespace appears
 // as a short hash so counter names stay bounded whatever the operator
