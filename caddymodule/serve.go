@@ -60,6 +60,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, *reply)
 	}
 	defer call.Release()
+	if reply := h.refuseMethod(w.Header(), call); reply != nil {
+		return writeReply(w, *reply)
+	}
 	legacy := h.Legacy != nil && usesLegacy(legacyFeatures(call))
 	if reply := h.retireLegacy(w, call, nil, legacy); reply != nil {
 		return writeReply(w, *reply)
@@ -189,6 +192,26 @@ func (h *Handler) admit(header http.Header, r *http.Request, route translate.Rou
 		return reply
 	}
 	return h.refuseUnrecognised(r)
+}
+
+// refuseMethod is the answer to an APIv3 call whose method must not reach
+// CiviCRM (translate.API3MethodReply: CiviCRM's destructive-GET rule
+// compares the method with "GET", so any other but POST would let a write
+// through), in the shape of its form; nil: it may go on. APIv4's methods
+// were judged by admit.
+func (h *Handler) refuseMethod(header http.Header, call *translate.Call) *translate.Reply {
+	if call.API4 != nil {
+		return nil
+	}
+	reply := translate.API3MethodReply(call)
+	if reply == nil {
+		return nil
+	}
+	h.count(string(call.Form), outcomeRefused)
+	if call.Form != translate.FormWPRest {
+		header.Set("Allow", translate.API3Methods)
+	}
+	return reply
 }
 
 // refuseAuth answers a request authentication refused, in the shape its

@@ -462,7 +462,8 @@ func processCall(c *Call, entity, action any, params *Array) {
 		c.Refusal = crashReply(c, `Invalid parameter "action": expected a string`)
 		return
 	}
-	if IsDestructiveGET(c.Method, c.Action) {
+	if IsDestructiveGET(UpstreamMethod(c.Method), c.Action) {
+		// The rule as CiviCRM applies it to the method Civigate sends.
 		c.Refusal = replyPtr(DestructiveGETReply(c))
 		return
 	}

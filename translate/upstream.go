@@ -194,7 +194,7 @@ func buildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	}
 
 	req := &UpstreamRequest{
-		Method:       call.Method,
+		Method:       UpstreamMethod(call.Method),
 		Path:         path,
 		Header:       make(http.Header, 4),
 		StripHeaders: credentialHeaders,
@@ -211,8 +211,6 @@ func buildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 		// civicrm_api3 directly for every method); only POST keeps
 		// ajax/rest from applying one.
 		req.Method = http.MethodPost
-	case req.Method == "":
-		req.Method = http.MethodGet
 	}
 	c := inQuery
 	if req.Method == http.MethodPost {
