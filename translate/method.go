@@ -2,6 +2,7 @@ package translate
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -18,7 +19,7 @@ import (
 // and the edge applies the same rule to it (processCall).
 const API3Methods = "GET, HEAD, POST, OPTIONS"
 
-// WPRestMethods are the methods WordPress serves civicrm/v3/rest with: the
+// wpRestMethods are the methods WordPress serves civicrm/v3/rest with: the
 // route takes WP_REST_Server::ALLMETHODS, HEAD is dispatched as GET, and
 // WP_REST_Request upper-cases the method it is given. WordPress answers
 // OPTIONS itself, from the route's description, without running its
@@ -36,7 +37,7 @@ func API3MethodReply(call *Call) *Reply {
 		switch {
 		case up == http.MethodOptions:
 			return &Reply{Status: http.StatusNoContent}
-		case !containsString(wpRestMethods, up):
+		case !slices.Contains(wpRestMethods, up):
 			r := WPErrorReply(http.StatusNotFound, "rest_no_route",
 				"No route was found matching the URL and request method.", WPStatusData(http.StatusNotFound))
 			return &r
@@ -62,13 +63,4 @@ func UpstreamMethod(method string) string {
 		return http.MethodGet
 	}
 	return method
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
