@@ -258,9 +258,13 @@ func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) 
 		gets[i] = pipe.Get(ctx, c.Prefix+k)
 		ttls[i] = pipe.PTTL(ctx, c.Prefix+k)
 	}
-	_, err := pipe.Exec(ctx) // per-command errors checked below; redis.Nil is normal
+	cmds, err := pipe.Exec(ctx)
+	// Exec reports the first command's error, and an absent counter's
+	// redis.Nil is normal: a real failure of a later command (a failover's
+	// MOVED or CLUSTERDOWN) must not read as "not blocked".
+	err = realFailure(cmds, err)
 	c.breaker.record(err)
-	if err != nil && !errors.Is(err, redis.Nil) {
+	if err != nil {
 		return c.fallback().Blocked(parent, max, keys...)
 	}
 	var wait time.Duration
@@ -449,4 +453,21 @@ func (a *Authenticator) observe(e GuessingEvent) {
 	if a.cfg.Guessing != nil {
 		a.cfg.Guessing(e)
 	}
+}
+
+// realFailure is the first failure of a pipeline other than an absent
+// key's redis.Nil, or nil.
+func realFailure(cmds []redis.Cmder, err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, c := range cmds {
+		if e := c.Err(); e != nil && !errors.Is(e, redis.Nil) {
+			return e
+		}
+	}
+	if errors.Is(err, redis.Nil) {
+		return nil
+	}
+	return err
 }

@@ -168,3 +168,20 @@ func TestRedisSharedGuessingLimit(t *testing.T) {
 		t.Fatalf("%+v", rej)
 	}
 }
+
+// A pipeline whose first answer is an absent counter's nil and whose later
+// command failed (here WRONGTYPE; on a Cluster, a failover's MOVED or
+// CLUSTERDOWN) is a Redis failure: Blocked falls back to this instance's
+// own counts instead of reading the failed counter as "not blocked".
+func TestRedisBlockedSeesFailureAfterAbsentCounter(t *testing.T) {
+	c, prefix := testRedis(t)
+	ctx := context.Background()
+	ctr := &RedisCounter{Client: c, Prefix: prefix, Timeout: 200 * time.Millisecond}
+	c.HSet(ctx, prefix+"broken", "f", "v") // GET on a hash fails with WRONGTYPE
+	for i := 0; i < 3; i++ {
+		ctr.fallback().Fail(ctx, time.Minute, "broken")
+	}
+	if blocked, _ := ctr.Blocked(ctx, 3, "absent", "broken"); !blocked {
+		t.Fatal("a failed counter read as not blocked; the fallback's count of 3 was not consulted")
+	}
+}

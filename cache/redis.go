@@ -203,9 +203,11 @@ func (r *RedisStore) hasReplicas() bool {
 func failed(err error) bool { return err != nil && !errors.Is(err, redis.Nil) }
 
 // firstFailure is the first real failure of a pipeline: Exec reports the
-// first error, which may be an entry's harmless redis.Nil.
+// first error of its commands, which may be an entry's harmless redis.Nil
+// queued before a command that really failed, so every command is looked
+// at whenever Exec reports anything.
 func firstFailure(cmds []redis.Cmder, err error) error {
-	if !failed(err) {
+	if err == nil {
 		return nil
 	}
 	for _, c := range cmds {
@@ -213,7 +215,10 @@ func firstFailure(cmds []redis.Cmder, err error) error {
 			return c.Err()
 		}
 	}
-	return err
+	if failed(err) {
+		return err
+	}
+	return nil
 }
 
 // Get implements Store: one pipelined round trip (replayed invalidations,
@@ -247,6 +252,9 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 		r.add(r.unconfirmed, pending)
 	}
 	vals := gcmd.Val()
+	if len(vals) != len(fields) {
+		return nil, nil, errors.New("cache: generation counters missing from Redis's answer")
+	}
 	epoch, ok, err := genValue(vals[len(tags)])
 	if err == nil && !ok {
 		epoch, err = r.newEpoch(ctx)

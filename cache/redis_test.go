@@ -376,3 +376,19 @@ func TestSplitRedisURL(t *testing.T) {
 		t.Errorf("bad URL error leaks or is missing: %v", err)
 	}
 }
+
+// An absent entry (GET answers nil) queued before a failing HMGET: the
+// pipeline's first error is the harmless nil, yet the generations are
+// missing. Get must report the failure, not index the empty answer (it
+// panicked, closing client connections, when a Cluster failover failed
+// the HMGET of a request whose entry was absent).
+func TestRedisGetAbsentEntryAndFailedGenerations(t *testing.T) {
+	client, prefix := testRedis(t)
+	ctx := context.Background()
+	s := NewRedisStore(client, prefix, RedisOptions{Timeout: 200 * time.Millisecond})
+	client.Set(ctx, prefix+"g", "a string, so HMGET fails with WRONGTYPE", time.Minute)
+	e, gens, err := s.Get(ctx, "absent", []string{"t1", "t2"})
+	if err == nil || e != nil || gens != nil {
+		t.Fatalf("Get = %v, %v, %v; want the HMGET's failure", e, gens, err)
+	}
+}
