@@ -319,7 +319,7 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 	if fig.Failed > 0 {
 		var list []string
 		failures.Range(func(k, _ any) bool { list = append(list, k.(string)); return true })
-		t.Errorf("%d of %d client requests failed during the failover: %v", fig.Failed, fig.Requests, list)
+		t.Errorf("%d of %d client requests failed during the failover: %v; load: %v", fig.Failed, fig.Requests, list, lr.Failures)
 	}
 	for i := range e.insts {
 		if b := fig.CacheBack[i]; b > 2*time.Second {
