@@ -227,11 +227,15 @@ func runScenarios(ctx context.Context, list []scenario, rounds int, warm time.Du
 					continue
 				}
 				var profiled chan struct{}
-				if profileDir != "" && round == 0 && sd == &s.Subject {
+				if profileDir != "" && round == 0 {
+					name := s.ID + ".pprof"
+					if sd != &s.Subject {
+						name = s.ID + "-baseline.pprof"
+					}
 					profiled = make(chan struct{})
 					go func() {
 						defer close(profiled)
-						cpuProfile(admin, sd.Load.Duration-time.Second, filepath.Join(profileDir, s.ID+".pprof"))
+						cpuProfile(admin, sd.Load.Duration-time.Second, filepath.Join(profileDir, name))
 					}()
 				}
 				calls, cpu, redisCPU := stubCalls(sd.StubPort), srv.cpuTime(), srv.named("redis").cpuTime()
