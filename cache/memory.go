@@ -37,25 +37,45 @@ func NewMemoryStore(maxBytes int64, now func() time.Time) *MemoryStore {
 	return &MemoryStore{maxBytes: maxBytes, ll: list.New(), items: make(map[string]*list.Element), gens: make(map[string]uint64), now: now}
 }
 
-// Get implements Store.
+// Get implements Store. When the entry's generations are the current
+// ones (every hit), they are what it returns: nothing is allocated.
 func (m *MemoryStore) Get(_ context.Context, key string, tags []string) (*Entry, []uint64, error) {
-	gens := make([]uint64, len(tags))
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	el, ok := m.items[key]
+	if ok {
+		it := el.Value.(*memItem)
+		if !m.now().Before(it.expires) {
+			m.remove(el)
+			ok = false
+		} else {
+			m.ll.MoveToFront(el)
+			if m.current(it.e.Gens, tags) {
+				return it.e, it.e.Gens, nil
+			}
+		}
+	}
+	gens := make([]uint64, len(tags))
 	for i, t := range tags {
 		gens[i] = m.gens[t]
 	}
-	el, ok := m.items[key]
 	if !ok {
 		return nil, gens, nil
 	}
-	it := el.Value.(*memItem)
-	if !m.now().Before(it.expires) {
-		m.remove(el)
-		return nil, gens, nil
+	return el.Value.(*memItem).e, gens, nil
+}
+
+// current reports whether gens are the tags' generations now.
+func (m *MemoryStore) current(gens []uint64, tags []string) bool {
+	if len(gens) != len(tags) {
+		return false
 	}
-	m.ll.MoveToFront(el)
-	return it.e, gens, nil
+	for i, t := range tags {
+		if m.gens[t] != gens[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // Set implements Store. An entry larger than the whole store is dropped.

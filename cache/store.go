@@ -18,7 +18,8 @@ var ErrStoreDown = errors.New("cache: store unavailable")
 // INCR shared by every instance using the same Redis.
 type Store interface {
 	// Get returns the entry under key (nil when absent) and the current
-	// generation of each tag, in one round trip.
+	// generation of each tag, in one round trip. The generations are
+	// read only: they may be the entry's own Gens.
 	Get(ctx context.Context, key string, tags []string) (*Entry, []uint64, error)
 	// Set stores e under key for ttl (the store drops it afterwards).
 	Set(ctx context.Context, key string, e *Entry, ttl time.Duration) error

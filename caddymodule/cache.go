@@ -73,6 +73,9 @@ type answer struct {
 	res       translate.UpstreamResponse
 	fromCache bool
 	streamed  *recorder // non-nil: the client has the answer
+	// cacheStatus is the Cache-Status the answer is to be written with
+	// (in one go with its other headers), "" when it is already set.
+	cacheStatus string
 }
 
 // ask sends the call to CiviCRM through the route. With passThrough, an
@@ -229,9 +232,8 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 			}
 		}()
 	}
-	w.Header().Set("Cache-Status", out.Status.String())
 	h.countCacheResult(out.Status)
-	return answer{res: out.Response, fromCache: out.FromCache}, out.Err
+	return answer{res: out.Response, fromCache: out.FromCache, cacheStatus: out.Status.String()}, out.Err
 }
 
 // cacheCaller is the principal the cache binds a call's entry to: the

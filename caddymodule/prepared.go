@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
+	"github.com/caddyserver/caddy/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/civigate/civigate/authx"
@@ -52,6 +54,8 @@ type prepared struct {
 	until     time.Time
 	render    renderMemo
 	hits      prometheus.Counter // requests{form, cache_hit}, resolved once
+	// placeholders are the principal's (authPlaceholders), made once.
+	placeholders caddy.ReplacerFunc
 }
 
 const (
@@ -161,7 +165,7 @@ func (pr *preparedRequests) remember(key *[]byte, auth *authx.Authenticator, cal
 		req = &cp
 	}
 	e := &prepared{call: kept, principal: p, pass: pass, req: req, usage: usage, until: now.Add(authx.PassTTL),
-		hits: metrics.requests.WithLabelValues(string(call.Form), outcomeCacheHit)}
+		hits: metrics.requests.WithLabelValues(string(call.Form), outcomeCacheHit), placeholders: authPlaceholders(p)}
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if len(pr.m) >= maxPrepared {
@@ -178,15 +182,22 @@ func (pr *preparedRequests) remember(key *[]byte, auth *authx.Authenticator, cal
 }
 
 // renderMemo keeps the last rendering of a cached answer for a prepared
-// request whose client needs CiviCRM's JSON rewritten (XML, pretty JSON,
-// WordPress REST). Entries are immutable, so as long as the cache hands
-// out the same entry (the same body, not a copy of it: the memory store
-// does), the answer is the same and is rendered once, not per hit.
+// request, with its length written out: for a client that needs
+// CiviCRM's JSON rewritten (XML, pretty JSON, WordPress REST) the
+// rendering itself, for the others the check that the answer passes
+// through. Entries are immutable, so as long as the cache hands out the
+// same entry (the same body, not a copy of it: the memory store does),
+// the answer is the same and is worked out once, not per hit. A store
+// that hands out a copy per hit (Redis) never repeats one, so once a
+// memo went unused it is not replaced: keeping one per hit would cost
+// more than it saves.
 type renderMemo struct{ last atomic.Pointer[rendered] }
 
 type rendered struct {
-	src translate.UpstreamResponse // holds the body, so its memory is not reused
-	out translate.Reply
+	src    translate.UpstreamResponse // holds the body, so its memory is not reused
+	out    translate.Reply
+	length string      // len(out.Body)
+	used   atomic.Bool // served a hit
 }
 
 // maxRenderMemo bounds what one prepared request keeps (the entry's body
@@ -194,21 +205,34 @@ type rendered struct {
 const maxRenderMemo = 32 << 10
 
 // render is translate.RenderResponse(call, res) for an answer from the
-// cache.
-func (m *renderMemo) render(call *translate.Call, res translate.UpstreamResponse) translate.Reply {
-	if last := m.last.Load(); last != nil && sameAnswer(last.src, res) {
-		return last.out
+// cache, and the length of its body in decimal.
+func (m *renderMemo) render(call *translate.Call, res translate.UpstreamResponse) (translate.Reply, string) {
+	last := m.last.Load()
+	if last != nil && sameAnswer(last.src, res) {
+		if !last.used.Load() {
+			last.used.Store(true)
+		}
+		return last.out, last.length
 	}
 	out := translate.RenderResponse(call, res)
-	if len(res.Body)+len(out.Body) <= maxRenderMemo {
-		m.last.Store(&rendered{src: res, out: out})
+	length := strconv.Itoa(len(out.Body))
+	kept := len(res.Body)
+	if !sameBody(res.Body, out.Body) {
+		kept += len(out.Body)
 	}
-	return out
+	if kept <= maxRenderMemo && (last == nil || last.used.Load()) {
+		m.last.Store(&rendered{src: res, out: out, length: length})
+	}
+	return out, length
 }
 
 // sameAnswer reports whether a and b are one stored answer: the same
 // bytes in the same memory.
 func sameAnswer(a, b translate.UpstreamResponse) bool {
-	return a.Status == b.Status && a.ContentType == b.ContentType && len(a.Body) == len(b.Body) &&
-		unsafe.SliceData(a.Body) == unsafe.SliceData(b.Body)
+	return a.Status == b.Status && a.ContentType == b.ContentType && sameBody(a.Body, b.Body)
+}
+
+// sameBody reports whether a and b are the same bytes in the same memory.
+func sameBody(a, b []byte) bool {
+	return len(a) == len(b) && unsafe.SliceData(a) == unsafe.SliceData(b)
 }

@@ -6,12 +6,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // preparedSite is a handler in front of benchUpstream (which answers the
@@ -188,6 +191,41 @@ func TestPreparedRequestRendersOncePerEntry(t *testing.T) {
 	if sameAnswer(memo.src, res) {
 		t.Fatal("a copy of the body counts as the same entry")
 	}
+}
+
+// The memo of a prepared request's answer is only ever the answer for the
+// same entry: a store handing out a copy per hit (Redis) gets every
+// answer rendered, with its own length, and keeps no memo per hit; the
+// memory store's entry is worked out once until it changes.
+func TestRenderMemoIsPerEntry(t *testing.T) {
+	call := &translate.Call{Form: translate.FormAPI4} // answered as it is
+	var m renderMemo
+	check := func(res translate.UpstreamResponse) {
+		t.Helper()
+		out, length := m.render(call, res)
+		if !bytes.Equal(out.Body, res.Body) || length != strconv.Itoa(len(res.Body)) {
+			t.Fatalf("answer %q (length %s) for the entry %q", out.Body, length, res.Body)
+		}
+	}
+	entry := func(body string) translate.UpstreamResponse {
+		return translate.UpstreamResponse{Status: 200, ContentType: "application/json", Body: []byte(body)}
+	}
+	first := entry(`{"values":[1]}`)
+	check(first)
+	for _, body := range []string{`{"values":[1]}`, `{"values":[22]}`, `{"values":[333]}`} {
+		check(entry(body)) // copies, as from Redis
+	}
+	if last := m.last.Load(); last == nil || !sameAnswer(last.src, first) {
+		t.Fatal("an unused memo was replaced by a copy's")
+	}
+	check(first) // the memory store's entry again: from the memo
+	changed := entry(`{"values":[4444]}`)
+	check(changed)
+	if last := m.last.Load(); !sameAnswer(last.src, changed) {
+		t.Fatal("a used memo was not replaced by the new entry's")
+	}
+	check(changed)
+	check(first)
 }
 
 // Prepared requests are shared by concurrent requests (run with -race).

@@ -30,8 +30,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	clientIP := clientAddr(r)
 	key := preparedKey(r, clientIP)
 	defer putPreparedKey(key)
-	if p := h.prepared.get(r.Context(), key, h.auth, time.Now()); p != nil {
-		return h.servePrepared(w, r, next, p)
+	start := time.Now()
+	if p := h.prepared.get(r.Context(), key, h.auth, start); p != nil {
+		return h.servePrepared(w, r, next, p, start)
 	}
 	route, ok := translate.Recognise(r.Method, r.URL, h.recognise)
 	if !ok {
@@ -104,21 +105,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 }
 
 // servePrepared is ServeHTTP for a request whose decisions before the
-// cache are remembered (prepared.go): what runs on every request still
-// does.
-func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared) error {
+// cache are remembered (prepared.go), which arrived at now: what runs on
+// every request still does.
+func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared, now time.Time) error {
 	setAnswerHeaders(w.Header())
 	if reply := h.retireLegacy(w, p.call, p.principal, p.usage.legacy); reply != nil {
 		return writeReply(w, *reply)
 	}
-	setAuthPlaceholders(r, p.principal)
-	h.recordUsage(p.usage, time.Now())
+	setPlaceholders(r, p.placeholders)
+	h.recordUsage(p.usage, now)
 	var req *cache.Request
 	if p.req != nil {
 		cp := *p.req
 		req = &cp
 	}
-	ans, err := h.serveCall(withRoute(r, next), w, r, p.call, p.principal, next, req)
+	// The request's own context: the route in it (withRoute) is for
+	// Authenticate's subrequests, and a prepared request is not
+	// authenticated again.
+	ans, err := h.serveCall(r.Context(), w, r, p.call, p.principal, next, req)
 	return h.answer(w, p.call, ans, err, p)
 }
 
@@ -148,12 +152,14 @@ func (h *Handler) retireLegacy(w http.ResponseWriter, call *translate.Call, p *a
 // prepared request it was, if it was one.
 func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer, err error, p *prepared) error {
 	form := string(call.Form)
-	var bad *badUpstreamError
-	switch {
-	case errors.As(err, &bad):
-		h.count(form, outcomeEdgeError)
-		return writeReply(w, translate.ErrorReply(call, bad.status, translate.APIError("Civigate: "+bad.err.Error())))
-	case err != nil:
+	if err != nil {
+		// Declared here: errors.As moves bad to the heap, and a call that
+		// went well needs none.
+		var bad *badUpstreamError
+		if errors.As(err, &bad) {
+			h.count(form, outcomeEdgeError)
+			return writeAnswer(w, translate.ErrorReply(call, bad.status, translate.APIError("Civigate: "+bad.err.Error())), "", ans.cacheStatus)
+		}
 		h.logger.Warn("upstream request failed", zap.String("form", form), zap.Error(err))
 	}
 	if ans.streamed != nil {
@@ -162,18 +168,16 @@ func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer
 	}
 	if ans.fromCache && p != nil {
 		p.hits.Inc()
-		if !translate.PassesThrough(call) {
-			return writeReply(w, p.render.render(call, ans.res))
-		}
-		return writeReply(w, translate.RenderResponse(call, ans.res))
+		out, length := p.render.render(call, ans.res)
+		return writeAnswer(w, out, length, ans.cacheStatus)
 	}
 	if ans.fromCache {
 		h.count(form, outcomeCacheHit)
-		return writeReply(w, translate.RenderResponse(call, ans.res))
+		return writeAnswer(w, translate.RenderResponse(call, ans.res), "", ans.cacheStatus)
 	}
 	out := translate.RenderResponse(call, ans.res)
 	h.count(form, outcomeOf(call, ans.res, out))
-	return writeReply(w, out)
+	return writeAnswer(w, out, "", ans.cacheStatus)
 }
 
 // admit refuses, before anything is parsed, what a form's route must not
@@ -510,11 +514,22 @@ func clientAddr(r *http.Request) netip.Addr {
 // They are looked up when asked for, which costs a request less than
 // storing four values in the replacer's map.
 func setAuthPlaceholders(r *http.Request, p *authx.Principal) {
-	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	if !ok || p == nil {
-		return
+	if p != nil {
+		setPlaceholders(r, authPlaceholders(p))
 	}
-	repl.Map(func(key string) (any, bool) {
+}
+
+// setPlaceholders adds f (authPlaceholders') to the request's replacer.
+func setPlaceholders(r *http.Request, f caddy.ReplacerFunc) {
+	if repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer); ok && f != nil {
+		repl.Map(f)
+	}
+}
+
+// authPlaceholders looks up the placeholders setAuthPlaceholders
+// exposes for p; a prepared request makes it once.
+func authPlaceholders(p *authx.Principal) caddy.ReplacerFunc {
+	return func(key string) (any, bool) {
 		name, ok := strings.CutPrefix(key, "http.auth.user.")
 		if !ok {
 			return nil, false
@@ -534,7 +549,7 @@ func setAuthPlaceholders(r *http.Request, p *authx.Principal) {
 			}
 		}
 		return nil, false
-	})
+	}
 }
 
 // Outcomes for the requests metric.
@@ -574,13 +589,35 @@ func (h *Handler) count(form, outcome string) {
 // when the client went away: Caddy would log a handler error together
 // with the request URI, and legacy URIs carry credentials.
 func writeReply(w http.ResponseWriter, reply translate.Reply) error {
-	if _, ok := w.Header()["X-Content-Type-Options"]; !ok {
-		setAnswerHeaders(w.Header())
+	return writeAnswer(w, reply, "", "")
+}
+
+// writeAnswer is writeReply with the answer's Content-Length already
+// written out (length; "": counted here) and its Cache-Status (""
+// : none, or already set). The header values go in one slice, one
+// allocation: each value needs a slice of its own per request (another
+// handler may rewrite it in place), but not an allocation of its own.
+func writeAnswer(w http.ResponseWriter, reply translate.Reply, length, cacheStatus string) error {
+	if length == "" {
+		length = strconv.Itoa(len(reply.Body))
+	}
+	h := w.Header()
+	if _, ok := h["X-Content-Type-Options"]; !ok {
+		setAnswerHeaders(h)
+	}
+	values := make([]string, 0, 3)
+	set := func(name, value string) {
+		values = append(values, value)
+		n := len(values)
+		h[name] = values[n-1 : n : n]
 	}
 	if reply.ContentType != "" {
-		w.Header().Set("Content-Type", reply.ContentType)
+		set("Content-Type", reply.ContentType)
 	}
-	w.Header().Set("Content-Length", strconv.Itoa(len(reply.Body)))
+	set("Content-Length", length)
+	if cacheStatus != "" {
+		set("Cache-Status", cacheStatus)
+	}
 	status := reply.Status
 	if status == 0 {
 		status = http.StatusOK
