@@ -2,7 +2,9 @@ package caddymodule
 
 import (
 	"errors"
+	"maps"
 	"sync"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -73,4 +75,75 @@ func initMetrics(registry *prometheus.Registry) {
 			}
 		}
 	}
+}
+
+// formMetrics are the series a request of one endpoint form counts in,
+// each resolved from its vector once (on first use, so a series appears
+// when it first counts, as with WithLabelValues) instead of by its labels
+// on every request.
+type formMetrics struct {
+	upstreamTime func() prometheus.Observer
+	outcomes     [len(outcomeNames)]func() prometheus.Counter
+}
+
+// outcomeNames are the requests metric's outcomes, in formMetrics's order.
+var outcomeNames = [...]string{outcomeOK, outcomeAPIError, outcomeAuthRejected, outcomeEdgeError,
+	outcomeUpstreamErr, outcomeRefused, outcomeCacheHit}
+
+// maxFormMetrics bounds the table; forms are the route table's and
+// "unrecognised", so it is never reached.
+const maxFormMetrics = 64
+
+var formMetricsTable struct {
+	mu sync.Mutex
+	m  atomic.Pointer[map[string]*formMetrics] // copied on write
+}
+
+// formMetricsOf is form's series.
+func formMetricsOf(form string) *formMetrics {
+	if m := formMetricsTable.m.Load(); m != nil {
+		if fm := (*m)[form]; fm != nil {
+			return fm
+		}
+	}
+	fm := &formMetrics{upstreamTime: sync.OnceValue(func() prometheus.Observer { return metrics.upstreamTime.WithLabelValues(form) })}
+	for i, outcome := range outcomeNames {
+		fm.outcomes[i] = sync.OnceValue(func() prometheus.Counter { return metrics.requests.WithLabelValues(form, outcome) })
+	}
+	t := &formMetricsTable
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	old := t.m.Load()
+	if old != nil {
+		if kept := (*old)[form]; kept != nil {
+			return kept
+		}
+		if len(*old) >= maxFormMetrics {
+			return fm
+		}
+	}
+	next := make(map[string]*formMetrics, 1+lenOf(old))
+	if old != nil {
+		maps.Copy(next, *old)
+	}
+	next[form] = fm
+	t.m.Store(&next)
+	return fm
+}
+
+func lenOf(m *map[string]*formMetrics) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
+}
+
+// requests is the requests{form, outcome} counter.
+func (fm *formMetrics) requests(outcome string) prometheus.Counter {
+	for i, name := range outcomeNames {
+		if name == outcome {
+			return fm.outcomes[i]()
+		}
+	}
+	return nil
 }

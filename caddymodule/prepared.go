@@ -165,7 +165,7 @@ func (pr *preparedRequests) remember(key *[]byte, auth *authx.Authenticator, cal
 		req = &cp
 	}
 	e := &prepared{call: kept, principal: p, pass: pass, req: req, usage: usage, until: now.Add(authx.PassTTL),
-		hits: metrics.requests.WithLabelValues(string(call.Form), outcomeCacheHit), placeholders: authPlaceholders(p)}
+		hits: formMetricsOf(string(call.Form)).requests(outcomeCacheHit), placeholders: authPlaceholders(p)}
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if len(pr.m) >= maxPrepared {

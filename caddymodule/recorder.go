@@ -130,6 +130,16 @@ func (rec *recorder) contentLength() (int64, bool) {
 	return n, err == nil && n >= 0
 }
 
+// canonicalLength is n in decimal: s, the text it was read from, when s
+// already is that (no sign, no leading zero), as it comes from a web
+// server.
+func canonicalLength(s string, n int64) string {
+	if s != "" && s[0] >= '1' && s[0] <= '9' || s == "0" {
+		return s
+	}
+	return strconv.FormatInt(n, 10)
+}
+
 // stream takes a piece of the answer, passing on what no longer needs to be
 // held back. It never fails: a client that went away is not a failure of
 // the upstream, and the proxy would log an aborted response together with
@@ -179,14 +189,18 @@ func (rec *recorder) emit(b []byte) {
 	if !rec.committed {
 		rec.committed = true
 		h := rec.client.Header()
-		h.Set("Content-Type", translate.PassThroughContentType)
+		// Both values in one slice, one allocation (see writeAnswer).
+		values := make([]string, 2)
+		values[0] = translate.PassThroughContentType
+		h["Content-Type"] = values[0:1:1]
 		if date := rec.header["Date"]; len(date) > 0 {
 			// CiviCRM's web server dated the answer; the legacy endpoint's
 			// client got that date too.
 			h["Date"] = date
 		}
 		if n, ok := rec.contentLength(); ok {
-			h.Set("Content-Length", strconv.FormatInt(n, 10))
+			values[1] = canonicalLength(rec.header.Get("Content-Length"), n)
+			h["Content-Length"] = values[1:2:2]
 		}
 		if rec.passCookies {
 			rec.copyCookies(h)

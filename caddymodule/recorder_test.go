@@ -289,3 +289,17 @@ func TestRecorderKnownLengthHoldsBackTheEnd(t *testing.T) {
 		t.Fatalf("the end reached the client: …%q", client.Body.String()[max(0, client.Body.Len()-40):])
 	}
 }
+
+// A streamed answer's Content-Length is the upstream's in decimal: its
+// own text when it already is that, never a sign or leading zeros.
+func TestCanonicalLength(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int64
+		want string
+	}{{"1418", 1418, "1418"}, {"0", 0, "0"}, {"+5", 5, "5"}, {"007", 7, "7"}, {"00", 0, "0"}} {
+		if got := canonicalLength(c.in, c.n); got != c.want {
+			t.Errorf("canonicalLength(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

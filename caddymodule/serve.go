@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -252,23 +252,28 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 	// A shallow copy: method, URL, header, body and framing are replaced
 	// here (Clone would copy the header and URL only for them to be
 	// replaced); host, TLS state and remote address stay the client's.
-	out := r.WithContext(ctx)
+	// The request, its URL and its body reader are one allocation.
+	o := &outbound{req: *r.WithContext(ctx), url: *r.URL}
+	out, u := &o.req, &o.url
 	out.Method = up.Method
-	u := *r.URL
 	u.Path, u.RawPath, u.RawQuery = up.Path, up.RawPath, up.RawQuery
-	out.URL = &u
+	out.URL = u
 	out.RequestURI = u.RequestURI()
 	auth, key := authx.UpstreamIdentity(p, h.siteKey)
 	out.Header = upstreamHeader(r.Header, up, auth, key)
 	dropUntrustedForwarded(out.Header, r)
-	out.Body = io.NopCloser(bytes.NewReader(up.Body))
+	out.Body = http.NoBody
+	if len(up.Body) > 0 {
+		o.body.Reset(up.Body)
+		out.Body = &o.body
+	}
 	out.ContentLength = int64(len(up.Body))
 	out.TransferEncoding, out.Trailer = nil, nil
 	out.GetBody = nil
 
 	start := time.Now()
 	defer func() {
-		metrics.upstreamTime.WithLabelValues(form).Observe(time.Since(start).Seconds())
+		formMetricsOf(form).upstreamTime().Observe(time.Since(start).Seconds())
 		// reverse_proxy aborts (panics with http.ErrAbortHandler) when
 		// CiviCRM's answer breaks off. If none of it reached the client, the
 		// client gets an APIv3 error instead; if part of it did, the
@@ -300,6 +305,19 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 }
 
 var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")
+
+// outbound is the request forward sends, with the URL and body reader it
+// points to.
+type outbound struct {
+	req  http.Request
+	url  url.URL
+	body upstreamBody
+}
+
+// upstreamBody is the translated body (io.NopCloser's, in place).
+type upstreamBody struct{ bytes.Reader }
+
+func (*upstreamBody) Close() error { return nil }
 
 // serveUnrecognised passes a request Civigate does not translate on to
 // next, unless it would reach an API route anyway: a disguised path,
@@ -580,6 +598,10 @@ func outcomeOf(call *translate.Call, res translate.UpstreamResponse, reply trans
 }
 
 func (h *Handler) count(form, outcome string) {
+	if c := formMetricsOf(form).requests(outcome); c != nil {
+		c.Inc()
+		return
+	}
 	metrics.requests.WithLabelValues(form, outcome).Inc()
 }
 
