@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -397,6 +398,8 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		sub.Header.Set("User-Agent", ua)
 	}
 	sub.Body, sub.ContentLength, sub.GetBody = http.NoBody, 0, nil
+	var orig url.URL
+	sub = sub.WithContext(asOriginal(sub.Context(), sub, &orig))
 	rec := newRecorder()
 	if err := rc.next.ServeHTTP(rec, sub); err != nil {
 		return nil, err

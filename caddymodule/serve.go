@@ -253,12 +253,13 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 	// here (Clone would copy the header and URL only for them to be
 	// replaced); host, TLS state and remote address stay the client's.
 	// The request, its URL and its body reader are one allocation.
-	o := &outbound{req: *r.WithContext(ctx), url: *r.URL}
+	o := &outbound{req: *r, url: *r.URL}
 	out, u := &o.req, &o.url
 	out.Method = up.Method
 	u.Path, u.RawPath, u.RawQuery = up.Path, up.RawPath, up.RawQuery
 	out.URL = u
 	out.RequestURI = u.RequestURI()
+	*out = *out.WithContext(asOriginal(ctx, out, &o.orig))
 	auth, key := authx.UpstreamIdentity(p, h.siteKey)
 	out.Header = upstreamHeader(r.Header, up, auth, key)
 	dropUntrustedForwarded(out.Header, r)
@@ -311,6 +312,7 @@ var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")
 type outbound struct {
 	req  http.Request
 	url  url.URL
+	orig url.URL // the URL Caddy's later handlers take as the original
 	body upstreamBody
 }
 

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"time"
 
 	"github.com/civigate/civigate/internal/bodytest"
-	"github.com/civigate/civigate/internal/phptest"
 )
 
 // Form bodies Civigate does not translate stream through it (issue 12
@@ -179,7 +177,6 @@ func TestBodyClientGoesAway(t *testing.T) {
 // the body that went on; it must find no routing parameter in it. A body
 // that does not route reaches the script whole.
 func TestBodyRoutingPHPFastCGI(t *testing.T) {
-	phpCGI := phptest.CGIPath(t)
 	root := t.TempDir()
 	record := filepath.Join(root, "seen.jsonl")
 	script := `<?php
@@ -190,21 +187,7 @@ echo "php";`
 	if err := os.WriteFile(filepath.Join(root, "index.php"), []byte(script), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t)
-	fcgi := exec.Command(phpCGI, "-n", "-b", fmt.Sprintf("127.0.0.1:%d", port))
-	fcgi.Env = []string{"PHP_FCGI_CHILDREN=0"} // one process: requests run one after another
-	if err := fcgi.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { fcgi.Process.Kill(); fcgi.Wait() })
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
-			c.Close()
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatalf("php-cgi does not listen: %v", err)
-		}
-	}
+	port := startPHPFastCGI(t)
 	inst := startCaddy(t, testGlobalOptions+"http://:{PORT} {\n\troot * "+root+"\n\tcivicrm\n\tphp_fastcgi 127.0.0.1:"+itoa(port)+"\n}\n")
 
 	const form = "application/x-www-form-urlencoded"

@@ -1,0 +1,28 @@
+package caddymodule
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// asOriginal is ctx for out, a request Civigate rewrote to pass on, with
+// out made the one the rest of the route takes as the client's original.
+// Caddy keeps the request as received in the context
+// (caddyhttp.OriginalRequestCtxKey), and php_fastcgi builds REQUEST_URI
+// from it, not from the request it is handed: without this PHP would get
+// the legacy URL, key and api_key included, and CMS routers reading
+// REQUEST_URI (WordPress permalinks, Drupal 8+, Joomla SEF) would route on
+// it instead of the modern route. {http.request.orig_*} placeholders in
+// the rest of the route follow. Only out's context changes: Caddy's access
+// log and error handling keep the client's request (the log's
+// civicrm_credentials filter covers it). origURL receives a copy of out's
+// URL, since a later rewrite (php_fastcgi's to index.php) changes out's in
+// place; the caller owns it so it can share out's allocation.
+func asOriginal(ctx context.Context, out *http.Request, origURL *url.URL) context.Context {
+	*origURL = *out.URL
+	return context.WithValue(ctx, caddyhttp.OriginalRequestCtxKey,
+		http.Request{Method: out.Method, RemoteAddr: out.RemoteAddr, RequestURI: out.RequestURI, URL: origURL})
+}
