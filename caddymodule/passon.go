@@ -6,6 +6,8 @@ import (
 	"net/url"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // asOriginal is ctx for out, a request Civigate rewrote to pass on, with
@@ -25,4 +27,20 @@ func asOriginal(ctx context.Context, out *http.Request, origURL *url.URL) contex
 	*origURL = *out.URL
 	return context.WithValue(ctx, caddyhttp.OriginalRequestCtxKey,
 		http.Request{Method: out.Method, RemoteAddr: out.RemoteAddr, RequestURI: out.RequestURI, URL: origURL})
+}
+
+// rewrittenFromAPI: a handler before civicrm (rewrite, uri, try_files)
+// changed the request, and the client's, which php_fastcgi hands PHP as
+// REQUEST_URI for CMS routers to route on, names an API route (or a
+// disguised one). Judged on the rewritten request alone it would reach
+// CiviCRM's API unpoliced, so it is refused like a disguised path.
+func (h *Handler) rewrittenFromAPI(r *http.Request) bool {
+	orig, ok := r.Context().Value(caddyhttp.OriginalRequestCtxKey).(http.Request)
+	if !ok || orig.URL == nil || orig.URL.Path == r.URL.Path && orig.URL.RawPath == r.URL.RawPath && orig.URL.RawQuery == r.URL.RawQuery {
+		return false
+	}
+	if _, api := translate.Recognise(orig.Method, orig.URL, h.recognise); api {
+		return true
+	}
+	return h.recognise.Suspicious(orig.URL)
 }

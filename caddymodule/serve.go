@@ -327,7 +327,7 @@ func (*upstreamBody) Close() error { return nil }
 // body is scanned for CMS routing parameters as it streams to next
 // (bodyguard.go) and refused when it has them.
 func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
-	if h.suspicious(r) {
+	if h.suspicious(r) || h.rewrittenFromAPI(r) {
 		return h.refuseRoute(w)
 	}
 	if h.recognise.WPBatch(r.URL) {
