@@ -93,44 +93,11 @@ func runMemory(ctx context.Context, civigate, dir string, stubPort int, sk, ak s
 }
 
 func measureMemory(ctx context.Context, civigate, dir string, stubPort int, sk string, c *memCase, d time.Duration) error {
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	admin, err := freePort()
-	if err != nil {
-		return err
-	}
-	cf := fmt.Sprintf(`{
-	admin 127.0.0.1:%d
-	auto_https off
-	persist_config off
-	log {
-		level ERROR
-	}
-}
-
-http://127.0.0.1:%d {
-	civicrm {
-		site_key %s
-		cache off
-	}
-	reverse_proxy 127.0.0.1:%d
-}
-`, admin, port, sk, stubPort)
-	cfPath := filepath.Join(dir, "memory.Caddyfile")
-	if err := os.WriteFile(cfPath, []byte(cf), 0o600); err != nil {
-		return err
-	}
-	pr, err := start(dir, "civigate-memory", []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir},
-		civigate, "run", "--config", cfPath, "--adapter", "caddyfile")
+	pr, port, err := startCacheOff(civigate, dir, "memory", stubPort, sk)
 	if err != nil {
 		return err
 	}
 	defer pr.stop()
-	if err := waitPort(pr, addr(port)); err != nil {
-		return err
-	}
 	target := fmt.Sprintf("http://127.0.0.1:%d/sites/all/modules/civicrm/extern/rest.php?json=1%s", port, c.Query)
 	if c.Path != "" {
 		target = fmt.Sprintf("http://127.0.0.1:%d%s", port, c.Path)
@@ -259,29 +226,11 @@ func measureBigMemory(ctx context.Context, civigate, dir string, bigStub int, sk
 	m := s.Memory
 	m.Conns = s.Subject.Load.Connections
 	m.Err = func() error {
-		port, err := freePort()
-		if err != nil {
-			return err
-		}
-		admin, err := freePort()
-		if err != nil {
-			return err
-		}
-		cfPath := filepath.Join(dir, "big.Caddyfile")
-		cf := fmt.Sprintf("{\n\tadmin 127.0.0.1:%d\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n\nhttp://127.0.0.1:%d {\n\tcivicrm {\n\t\tsite_key %s\n\t\tcache off\n\t}\n\treverse_proxy 127.0.0.1:%d\n}\n",
-			admin, port, sk, bigStub)
-		if err := os.WriteFile(cfPath, []byte(cf), 0o600); err != nil {
-			return err
-		}
-		pr, err := start(dir, "civigate-big", []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir},
-			civigate, "run", "--config", cfPath, "--adapter", "caddyfile")
+		pr, port, err := startCacheOff(civigate, dir, "big", bigStub, sk)
 		if err != nil {
 			return err
 		}
 		defer pr.stop()
-		if err := waitPort(pr, addr(port)); err != nil {
-			return err
-		}
 		l := s.Subject.Load
 		l.URL = strings.Replace(l.URL, fmt.Sprintf(":%d/", portOf(l.URL)), fmt.Sprintf(":%d/", port), 1)
 		if why := checkBody(l.URL, l.Headers, s.Subject.Expect); why != "" {
@@ -311,4 +260,36 @@ func portOf(u string) int {
 	}
 	n, _ := strconv.Atoi(pu.Port())
 	return n
+}
+
+// startCacheOff starts a fresh Civigate process (its log and Caddyfile
+// named after name in dir) serving one plain-HTTP site with caching off in
+// front of the stub on stubPort, and waits until it listens: the memory
+// measurements want a process of their own, untouched by other rows.
+func startCacheOff(civigate, dir, name string, stubPort int, sk string) (*proc, int, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	admin, err := freePort()
+	if err != nil {
+		return nil, 0, err
+	}
+	cf := fmt.Sprintf("{\n\tadmin 127.0.0.1:%d\n\tauto_https off\n\tpersist_config off\n\tlog {\n\t\tlevel ERROR\n\t}\n}\n\n"+
+		"http://127.0.0.1:%d {\n\tcivicrm {\n\t\tsite_key %s\n\t\tcache off\n\t}\n\treverse_proxy 127.0.0.1:%d\n}\n",
+		admin, port, sk, stubPort)
+	cfPath := filepath.Join(dir, name+".Caddyfile")
+	if err := os.WriteFile(cfPath, []byte(cf), 0o600); err != nil {
+		return nil, 0, err
+	}
+	pr, err := start(dir, "civigate-"+name, []string{"XDG_DATA_HOME=" + dir, "XDG_CONFIG_HOME=" + dir},
+		civigate, "run", "--config", cfPath, "--adapter", "caddyfile")
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := waitPort(pr, addr(port)); err != nil {
+		pr.stop()
+		return nil, 0, err
+	}
+	return pr, port, nil
 }
