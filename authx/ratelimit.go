@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/civigate/civigate/internal/redispipe"
 )
 
 // FailureCounter counts failed authentication attempts per key (a client
@@ -262,7 +264,7 @@ func (c *RedisCounter) Blocked(parent context.Context, max int, keys ...string) 
 	// Exec reports the first command's error, and an absent counter's
 	// redis.Nil is normal: a real failure of a later command (a failover's
 	// MOVED or CLUSTERDOWN) must not read as "not blocked".
-	err = realFailure(cmds, err)
+	err = redispipe.Failure(cmds, err)
 	c.breaker.record(err)
 	if err != nil {
 		return c.fallback().Blocked(parent, max, keys...)
@@ -453,21 +455,4 @@ func (a *Authenticator) observe(e GuessingEvent) {
 	if a.cfg.Guessing != nil {
 		a.cfg.Guessing(e)
 	}
-}
-
-// realFailure is the first failure of a pipeline other than an absent
-// key's redis.Nil, or nil.
-func realFailure(cmds []redis.Cmder, err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, c := range cmds {
-		if e := c.Err(); e != nil && !errors.Is(e, redis.Nil) {
-			return e
-		}
-	}
-	if errors.Is(err, redis.Nil) {
-		return nil
-	}
-	return err
 }

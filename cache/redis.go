@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/civigate/civigate/internal/redispipe"
 	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
@@ -200,27 +202,6 @@ func (r *RedisStore) hasReplicas() bool {
 	return r.replicas > 0
 }
 
-func failed(err error) bool { return err != nil && !errors.Is(err, redis.Nil) }
-
-// firstFailure is the first real failure of a pipeline: Exec reports the
-// first error of its commands, which may be an entry's harmless redis.Nil
-// queued before a command that really failed, so every command is looked
-// at whenever Exec reports anything.
-func firstFailure(cmds []redis.Cmder, err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, c := range cmds {
-		if failed(c.Err()) {
-			return c.Err()
-		}
-	}
-	if failed(err) {
-		return err
-	}
-	return nil
-}
-
 // Get implements Store: one pipelined round trip (replayed invalidations,
 // the entry, the tag generations and the epoch).
 func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry, []uint64, error) {
@@ -241,7 +222,7 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 	fields[len(tags)] = epochField
 	gcmd := pipe.HMGet(ctx, r.genKey, fields...)
 	cmds, err := pipe.Exec(ctx)
-	if err = firstFailure(cmds, err); err != nil {
+	if err = redispipe.Failure(cmds, err); err != nil {
 		r.br.finish(parent, err)
 		// The bumps may or may not have run: replaying one only costs a miss.
 		r.add(r.pending, pending)
@@ -315,7 +296,7 @@ func (r *RedisStore) newEpoch(ctx context.Context) (uint64, error) {
 	pipe.HSetNX(ctx, r.genKey, epochField, mine)
 	cur := pipe.HGet(ctx, r.genKey, epochField)
 	cmds, err := pipe.Exec(ctx)
-	if err = firstFailure(cmds, err); err != nil {
+	if err = redispipe.Failure(cmds, err); err != nil {
 		return 0, err
 	}
 	return cur.Uint64()
@@ -383,7 +364,7 @@ func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration
 		pipe := c.Pipeline()
 		r.queueBump(ctx, pipe, tags)
 		cmds, err := pipe.Exec(ctx)
-		return firstFailure(cmds, err)
+		return redispipe.Failure(cmds, err)
 	}
 	// One pinned connection: WAIT counts what this connection wrote, and
 	// its own round trip keeps a late confirmation from looking like a
@@ -392,8 +373,8 @@ func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration
 	defer conn.Close()
 	pipe := conn.Pipeline()
 	r.queueBump(ctx, pipe, tags)
-	if cmds, err := pipe.Exec(ctx); firstFailure(cmds, err) != nil {
-		return firstFailure(cmds, err)
+	if cmds, err := pipe.Exec(ctx); redispipe.Failure(cmds, err) != nil {
+		return redispipe.Failure(cmds, err)
 	}
 	if n, err := conn.Wait(WithRedisOp(ctx, "cache_confirm"), 1, wait).Result(); err != nil || n < 1 {
 		r.add(r.unconfirmed, tags)
