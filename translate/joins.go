@@ -269,7 +269,8 @@ func (s *joinScan) expr(e string) {
 }
 
 // fieldPaths are the dotted names in e: runs of [A-Za-z0-9_.:*] holding a
-// '.', cut at the first ':' (a pseudoconstant suffix), numbers left out.
+// '.', cut at the first ':' (a pseudoconstant suffix), numbers left out; a
+// known foreign key with a suffix is a path through it to its suffix.
 func fieldPaths(e string) []string {
 	var out []string
 	start := -1
@@ -284,7 +285,14 @@ func fieldPaths(e string) []string {
 			tok := e[start:i]
 			start = -1
 			if c := strings.IndexByte(tok, ':'); c >= 0 {
-				tok = tok[:c]
+				// A suffix on a foreign key itself ("contact_id:label")
+				// reads the row it points to (its label column), so it
+				// is a hop like "contact_id.display_name".
+				if _, fk := fkTargets[tok[:c]]; fk {
+					tok = tok[:c] + "." + tok[c+1:]
+				} else {
+					tok = tok[:c]
+				}
 			}
 			// A leading '.' joins nothing: getField tests
 			// strpos($name, '.'), which is 0 there.

@@ -31,6 +31,8 @@ func TestWalkReadsV4(t *testing.T) {
 		{"implicit join in orderBy, groupBy and having", "Email", "get",
 			`{"orderBy":{"contact_id.sort_name":"ASC"},"groupBy":["created_id.id"],"having":[["modified_id.display_name","=","x"]]}`,
 			[]string{"4 Email.get", "  4 Contact.get via modified_id.display_name", "  4 Contact.get via contact_id.sort_name", "  4 Contact.get via created_id.id"}},
+		{"pseudoconstant suffix on a foreign key itself", "Email", "get", `{"select":["contact_id:label"],"where":[["created_id:name","=","x"]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.label", "  4 Contact.get via created_id.name"}},
 		{"implicit join inside a function", "Email", "get", `{"select":["GROUP_CONCAT(contact_id.display_name) AS names"]}`,
 			[]string{"4 Email.get", "  4 Contact.get via contact_id.display_name"}},
 		{"implicit join inside a quoted string is still read", "Email", "get", `{"select":["CONCAT(\"contact_id.api_key\", email) AS x"]}`,
