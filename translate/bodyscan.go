@@ -278,7 +278,7 @@ func (r *urlencodedReader) write(p []byte) {
 			}
 			if r.key == (postName{}) && r.dec.n == 0 && bytes.IndexAny(p[:i], "%+[. \x00") < 0 {
 				// The whole name, with nothing for PHP to decode or mangle.
-				r.routing = r.j.watch(plainName(p[:i]), false, &r.creds)
+				r.routing = r.j.watch(watchedName(unsafeString(p[:i])), false, &r.creds)
 			} else {
 				r.dec.feed(p[:i], r.key.add)
 				r.dec.flush(r.key.add)
@@ -335,10 +335,12 @@ func (r *urlencodedReader) close() {
 	r.endPair()
 }
 
-// plainName is the parameter a name that needs no decoding names, if it
-// is a watched one (routing or AuthX), else "".
-func plainName(name []byte) string {
-	switch string(name) {
+// watchedName is name as the constant of a watched parameter (routing or
+// AuthX), else "": the judge watches no other, and a constant keeps none
+// of the bytes name may share (a body's, or a postName's, which a string
+// of its own would copy, once per pair of the body).
+func watchedName(name string) string {
+	switch name {
 	case paramQ:
 		return paramQ
 	case paramTask:
@@ -393,7 +395,8 @@ func (k *postName) add(c byte) {
 }
 
 // top is the variable the name assigns and whether as an array
-// (topLevelName), for the judge's watch; "" for none that can be watched.
+// (topLevelName), for the judge's watch; "" for none that can be watched
+// (watchedName: no copy of the name is made).
 // Of a name too long to keep whole, only an array of a watched one can
 // be: its first bytes have a '[' (whether a ']' follows is not known, so
 // it is taken as an array: for AuthX's parameters, never a credential).
@@ -401,13 +404,38 @@ func (k *postName) top() (string, bool) {
 	if k.n == 0 {
 		return "", false
 	}
-	if !k.over {
-		return topLevelName(string(k.b[:k.n]))
+	b := k.b // mangled in this copy: no string of the name is made
+	name := b[:k.n]
+	if k.over {
+		i := bytes.IndexByte(name, '[')
+		if i <= 0 || i+2 > len(b) {
+			return "", false // not an array, or longer than any watched name
+		}
+		name = append(name[:i+1], ']')
 	}
-	if i := bytes.IndexByte(k.b[:k.n], '['); i > 0 {
-		return topLevelName(string(k.b[:i]) + "[]")
+	mangleInPlace(name)
+	top, array := topLevelName(unsafeString(name))
+	return watchedName(top), array
+}
+
+// mangleInPlace is PHP's mangling of a name's variable as topLevelName
+// applies it (' ' and '.' become '_' up to the first '[', and past it, '['
+// too, when no ']' follows), done over the name's bytes: topLevelName then
+// finds nothing to mangle, and makes no string.
+func mangleInPlace(name []byte) {
+	bracket := bytes.IndexByte(name, '[')
+	if bracket == 0 {
+		return // no variable
 	}
-	return "", false
+	end := bracket
+	if bracket < 0 || bytes.IndexByte(name[bracket:], ']') < 0 {
+		end = len(name)
+	}
+	for i, c := range name[:end] {
+		if c == ' ' || c == '.' || c == '[' {
+			name[i] = '_'
+		}
+	}
 }
 
 // watchKey is the judge's watch for the decoded name.
