@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -263,7 +265,9 @@ func memorySection(r report) string {
 	b.WriteString("VmHWM minus the VmRSS after one small warm-up call. The first two bodies are issue 12's `json=`\n")
 	b.WriteString("of 2.8 million empty arrays, which Civigate refuses undecoded (without a credential after reading\n")
 	b.WriteString("the envelope, with 429 once the guessing protection blocks the address, still after reading the\n")
-	b.WriteString("body; with a valid one with 413, over the decode budget). The last case, for comparison and\n")
+	b.WriteString("body; with a valid one with 413, over the decode budget). The third is the APIv4 route's worst\n")
+	b.WriteString("body before authentication, 1.4 million `a[]=1`, read whole for the routing scan and refused with\n")
+	b.WriteString("401, its parameters undecoded. The last case, for comparison and\n")
 	b.WriteString("without a target, is the most a caller with a valid credential can make Civigate decode and\n")
 	b.WriteString("forward: one 8 MiB string full of escapes (see the README's \"Memory\").\n\n")
 	fmt.Fprintf(&b, "Measured on %s, load average %s before and %s after.\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"), r.LoadBefore, r.LoadAfter)
@@ -276,10 +280,10 @@ func memorySection(r report) string {
 // throughput numbers of the last full run as they are.
 func spliceMemory(path string, r report) error {
 	old, err := os.ReadFile(path)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	s := string(old)
+	s := string(old) // a report of its own when there is none (-out elsewhere)
 	section := memorySection(r)
 	if i := strings.Index(s, "\n## Memory\n"); i >= 0 {
 		rest := s[i+1:]
