@@ -42,6 +42,10 @@ type RedisOptions struct {
 	// misses (default 1s): long enough for the other instances to replay
 	// the invalidations Redis could not take meanwhile.
 	OutageGrace time.Duration
+	// MaxBatches bounds how many batches of lookups are in flight at once
+	// (default 2); lookups arriving meanwhile are sent together in the
+	// next one.
+	MaxBatches int
 	// Now is the breaker's clock (default time.Now).
 	Now func() time.Time
 }
@@ -60,6 +64,11 @@ type RedisOptions struct {
 // hash is lost (a restart without persistence, an eviction, a failover to
 // a replica that never had it), the new epoch makes every older entry a
 // miss instead of bringing back answers a lost counter had invalidated.
+//
+// Lookups running at the same time share one pipeline (lookupBatcher):
+// each hit is still a GET of its entry and the generations it needs, read
+// in the same round trip, but concurrent hits pay one round trip between
+// them.
 //
 // Invalidations Redis did not take are kept and retried by a background
 // loop every ReplayEvery until Redis takes them, so a write made during an
@@ -82,6 +91,9 @@ type RedisStore struct {
 	grace   time.Duration
 
 	onMasterChange func()
+	// lookups batches concurrent Gets; lookupCtx names their operation.
+	lookups   *lookupBatcher
+	lookupCtx context.Context
 	// recoveredAt is when the breaker last closed (unix nanoseconds).
 	recoveredAt atomic.Int64
 
@@ -139,6 +151,8 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 		stop:           make(chan struct{}),
 		done:           make(chan struct{}),
 	}
+	r.lookups = newLookupBatcher(o.MaxBatches, r.runLookups)
+	r.lookupCtx = WithRedisOp(context.Background(), "cache_get")
 	r.br.onChange = func(open bool) {
 		if !open {
 			r.recoveredAt.Store(time.Now().UnixNano())
@@ -157,11 +171,13 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 }
 
 // Close stops the background loop after one last try at what is still
-// pending (a config reload must not drop a write's invalidation).
+// pending (a config reload must not drop a write's invalidation), and
+// waits for the lookups in flight (at most their deadline).
 func (r *RedisStore) Close() error {
 	r.closeOnce.Do(func() {
 		close(r.stop)
 		<-r.done
+		r.lookups.wait()
 		r.replay()
 	})
 	return nil
@@ -203,59 +219,50 @@ func (r *RedisStore) hasReplicas() bool {
 }
 
 // Get implements Store: one pipelined round trip (replayed invalidations,
-// the entry, the tag generations and the epoch).
+// the entry, the tag generations and the epoch), shared with the lookups
+// that run at the same time (lookupBatcher). It waits for the batch at
+// most until its own deadline.
 func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry, []uint64, error) {
 	if !r.br.allow() {
 		return nil, nil, ErrStoreDown
 	}
 	parent := ctx
-	ctx, cancel := context.WithTimeout(WithRedisOp(ctx, "cache_get"), r.timeout)
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	pending := r.take(r.pending)
-	pipe := r.c.Pipeline()
-	if len(pending) > 0 {
-		r.queueBump(ctx, pipe, pending)
+	deadline, _ := ctx.Deadline()
+	b, i := r.lookups.add(key, tags, deadline)
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		r.br.finish(parent, ctx.Err())
+		return nil, nil, ctx.Err()
 	}
-	ecmd := pipe.Get(ctx, r.entryKey(key))
-	fields := make([]string, len(tags)+1)
-	copy(fields, tags)
-	fields[len(tags)] = epochField
-	gcmd := pipe.HMGet(ctx, r.genKey, fields...)
-	cmds, err := pipe.Exec(ctx)
-	if err = redispipe.Failure(cmds, err); err != nil {
+	v, err := b.result(i)
+	if err != nil {
 		r.br.finish(parent, err)
-		// The bumps may or may not have run: replaying one only costs a miss.
-		r.add(r.pending, pending)
 		return nil, nil, err
 	}
 	r.br.done(true)
-	if len(pending) > 0 && r.hasReplicas() {
-		r.add(r.unconfirmed, pending)
-	}
-	vals := gcmd.Val()
-	if len(vals) != len(fields) {
-		return nil, nil, errors.New("cache: generation counters missing from Redis's answer")
-	}
-	epoch, ok, err := genValue(vals[len(tags)])
-	if err == nil && !ok {
-		epoch, err = r.newEpoch(ctx)
+	ep := b.gen(epochField)
+	epoch, err := ep.g, ep.err
+	if err == nil && !ep.ok {
+		epoch, err = r.newEpoch(WithRedisOp(ctx, "cache_get"))
 	}
 	if err != nil {
 		return nil, nil, err
 	}
 	gens := make([]uint64, len(tags))
-	for i := range tags {
-		g, _, err := genValue(vals[i])
-		if err != nil {
-			return nil, nil, err
+	for i, t := range tags {
+		f := b.gen(t)
+		if f.err != nil {
+			return nil, nil, f.err
 		}
-		gens[i] = epoch + g
+		gens[i] = epoch + f.g
 	}
-	if ecmd.Err() != nil {
+	if v == nil {
 		return nil, gens, nil
 	}
-	b, _ := ecmd.Bytes()
-	e, err := decodeEntry(b)
+	e, err := decodeEntry(v)
 	if err != nil || r.distrusted(e) {
 		return nil, gens, nil // a foreign or old-format value, or suspect: a miss
 	}
