@@ -101,7 +101,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	req := h.prepare(r, call, principal)
 	h.prepared.remember(key, h.auth, call, principal, req, usage, now)
 	ans, err := h.serveCall(ctx, w, r, call, principal, next, req)
-	return h.answer(w, call, ans, err, nil)
+	return h.answer(w, r, call, ans, err, nil)
 }
 
 // servePrepared is ServeHTTP for a request whose decisions before the
@@ -123,7 +123,7 @@ func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next cad
 	// Authenticate's subrequests, and a prepared request is not
 	// authenticated again.
 	ans, err := h.serveCall(r.Context(), w, r, p.call, p.principal, next, req)
-	return h.answer(w, p.call, ans, err, p)
+	return h.answer(w, r, p.call, ans, err, p)
 }
 
 // retireLegacy is the legacy block's word on a legacy call (legacy: the
@@ -148,9 +148,9 @@ func (h *Handler) retireLegacy(w http.ResponseWriter, call *translate.Call, p *a
 	return &reply
 }
 
-// answer sends the client what serveCall got for its call; p is the
-// prepared request it was, if it was one.
-func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer, err error, p *prepared) error {
+// answer sends the client (its request r) what serveCall got for its
+// call; p is the prepared request it was, if it was one.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, call *translate.Call, ans answer, err error, p *prepared) error {
 	form := string(call.Form)
 	if err != nil {
 		// Declared here: errors.As moves bad to the heap, and a call that
@@ -158,7 +158,7 @@ func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer
 		var bad *badUpstreamError
 		if errors.As(err, &bad) {
 			h.count(form, outcomeEdgeError)
-			return writeAnswer(w, translate.ErrorReply(call, bad.status, translate.APIError("Civigate: "+bad.err.Error())), "", ans.cacheStatus)
+			return writeAnswer(w, r, translate.ErrorReply(call, bad.status, translate.APIError("Civigate: "+bad.err.Error())), "", ans.cacheStatus)
 		}
 		h.logger.Warn("upstream request failed", zap.String("form", form), zap.Error(err))
 	}
@@ -169,15 +169,15 @@ func (h *Handler) answer(w http.ResponseWriter, call *translate.Call, ans answer
 	if ans.fromCache && p != nil {
 		p.hits.Inc()
 		out, length := p.render.render(call, ans.res)
-		return writeAnswer(w, out, length, ans.cacheStatus)
+		return writeAnswer(w, r, out, length, ans.cacheStatus)
 	}
 	if ans.fromCache {
 		h.count(form, outcomeCacheHit)
-		return writeAnswer(w, translate.RenderResponse(call, ans.res), "", ans.cacheStatus)
+		return writeAnswer(w, r, translate.RenderResponse(call, ans.res), "", ans.cacheStatus)
 	}
 	out := translate.RenderResponse(call, ans.res)
 	h.count(form, outcomeOf(call, ans.res, out))
-	return writeAnswer(w, out, "", ans.cacheStatus)
+	return writeAnswer(w, r, out, "", ans.cacheStatus)
 }
 
 // admit refuses, before anything is parsed, what a form's route must not
@@ -613,18 +613,16 @@ func (h *Handler) count(form, outcome string) {
 // when the client went away: Caddy would log a handler error together
 // with the request URI, and legacy URIs carry credentials.
 func writeReply(w http.ResponseWriter, reply translate.Reply) error {
-	return writeAnswer(w, reply, "", "")
+	return writeAnswer(w, nil, reply, "", "")
 }
 
-// writeAnswer is writeReply with the answer's Content-Length already
-// written out (length; "": counted here) and its Cache-Status (""
-// : none, or already set). The header values go in one slice, one
-// allocation: each value needs a slice of its own per request (another
-// handler may rewrite it in place), but not an allocation of its own.
-func writeAnswer(w http.ResponseWriter, reply translate.Reply, length, cacheStatus string) error {
-	if length == "" {
-		length = strconv.Itoa(len(reply.Body))
-	}
+// writeAnswer is writeReply for the client's request r (nil: not known),
+// with the answer's Content-Length already written out (length; "":
+// counted here) and its Cache-Status ("": none, or already set). The
+// header values go in one slice, one allocation: each value needs a
+// slice of its own per request (another handler may rewrite it in
+// place), but not an allocation of its own.
+func writeAnswer(w http.ResponseWriter, r *http.Request, reply translate.Reply, length, cacheStatus string) error {
 	h := w.Header()
 	if _, ok := h["X-Content-Type-Options"]; !ok {
 		setAnswerHeaders(h)
@@ -638,7 +636,12 @@ func writeAnswer(w http.ResponseWriter, reply translate.Reply, length, cacheStat
 	if reply.ContentType != "" {
 		set("Content-Type", reply.ContentType)
 	}
-	set("Content-Length", length)
+	if !serverCountsLength(r, len(reply.Body)) {
+		if length == "" {
+			length = strconv.Itoa(len(reply.Body))
+		}
+		set("Content-Length", length)
+	}
 	if cacheStatus != "" {
 		set("Cache-Status", cacheStatus)
 	}
@@ -650,3 +653,26 @@ func writeAnswer(w http.ResponseWriter, reply translate.Reply, length, cacheStat
 	_, _ = w.Write(reply.Body)
 	return nil
 }
+
+// serverCountsLength reports whether Go's HTTP server sends the
+// Content-Length of an answer to r whose body, n bytes, the handler
+// writes in one Write before it returns, so that the handler need not
+// put one in the header: HTTP/1 (chunkWriter.writeHeader) and HTTP/2
+// (writeChunk) count a body that is still in their buffer when the
+// handler returns (HTTP/1's is the smaller, bufferBeforeChunkingSize),
+// a HEAD request's too, since its body is written like any other. For
+// a larger body, or HTTP/3 (quic-go sends none for HEAD), the answer
+// carries its own.
+//
+// It matters to a cache hit: its header has eight entries without
+// Content-Length (Server, Content-Type, the five of answerHeader and
+// Cache-Status), and a ninth turns Go's map into a table, which the
+// header's growth and net/http's Clone of it in WriteHeader each
+// allocate, and net/http writes one more sorted entry.
+func serverCountsLength(r *http.Request, n int) bool {
+	return r != nil && (r.ProtoMajor == 1 || r.ProtoMajor == 2) && n > 0 && n <= serverLengthBuffer
+}
+
+// serverLengthBuffer is net/http's bufferBeforeChunkingSize: what an
+// HTTP/1 answer may hold before the server sends its header.
+const serverLengthBuffer = 2048

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -143,6 +144,13 @@ func TestCacheHitsAndXMLFromJSONEntry(t *testing.T) {
 	if xmlHit.body != xmlFresh.body || xmlHit.header.Get("Content-Type") != "text/xml;charset=UTF-8" ||
 		!strings.Contains(xmlHit.body, "<name>A &amp; B &lt;c&gt;</name>") {
 		t.Errorf("XML from the cache differs from the uncached XML:\n%s\n---\n%s", xmlHit.body, xmlFresh.body)
+	}
+	// Misses and hits alike come with their length (Go's server counts a
+	// short one itself: serverCountsLength), never chunked.
+	for i, a := range []answer{first, second, post, xmlHit, xmlFresh} {
+		if got := a.header.Get("Content-Length"); got != strconv.Itoa(len(a.body)) {
+			t.Errorf("answer %d: Content-Length %q for %d bytes", i, got, len(a.body))
+		}
 	}
 }
 
