@@ -218,11 +218,27 @@ func (c *Cache) Serve(ctx context.Context, r *Request, fetch Fetcher) Outcome {
 		up, err := fetch(ctx)
 		return Outcome{Response: up.UpstreamResponse, Err: err, Status: Bypass(r.Reason)}
 	}
-	res := c.Lookup(ctx, r)
-	switch res.State {
-	case Fresh:
-		return Outcome{Response: entryResponse(res.Entry), Status: Hit(), FromCache: true}
-	case Stale:
+	return c.ServeLookedUp(ctx, r, c.Lookup(ctx, r), fetch)
+}
+
+// FreshHit is Serve's outcome for a request whose Lookup found a fresh
+// entry (res), and true; false for any other result. A caller that
+// looks a request up itself answers such a hit without making a
+// Fetcher, and hands any other result to ServeLookedUp.
+func (res Result) FreshHit() (Outcome, bool) {
+	if res.State != Fresh {
+		return Outcome{}, false
+	}
+	return Outcome{Response: entryResponse(res.Entry), Status: Hit(), FromCache: true}, true
+}
+
+// ServeLookedUp is Serve for a cacheable request r that Lookup has just
+// looked up, res its result.
+func (c *Cache) ServeLookedUp(ctx context.Context, r *Request, res Result, fetch Fetcher) Outcome {
+	if out, ok := res.FreshHit(); ok {
+		return out
+	}
+	if res.State == Stale {
 		return Outcome{Response: entryResponse(res.Entry), FromCache: true, Revalidate: r.flight != "",
 			Status: Status{Hit: true, Detail: DetailStaleRevalid}}
 	}

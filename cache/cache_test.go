@@ -73,6 +73,48 @@ func TestServeMissStoreHit(t *testing.T) {
 	}
 }
 
+// A caller that looks a request up itself answers a fresh hit from
+// Result.FreshHit, without a Fetcher, and hands anything else to
+// ServeLookedUp, which then does what Serve would: the miss stores under
+// the generations the lookup saw, the stale entry is served for
+// revalidation.
+func TestServeLookedUp(t *testing.T) {
+	c, clock := newTestCache(t, Config{DefaultTTL: 10 * time.Second, StaleWhileRevalidate: 5 * time.Second})
+	ctx := context.Background()
+	up := &counter{resp: ok200(okBody)}
+	call := jsonCall(t, "Contact", "get", `{"id":2}`)
+	serve := func() (Outcome, bool) {
+		r := c.Prepare(call, 5)
+		res := c.Lookup(ctx, r)
+		if out, ok := res.FreshHit(); ok {
+			return out, true
+		}
+		return c.ServeLookedUp(ctx, r, res, up.fetch), false
+	}
+	for i, want := range []struct {
+		status     string
+		fresh      bool
+		upstream   int64
+		revalidate bool
+	}{
+		{"Civigate; fwd=miss; fwd-status=200; stored", false, 1, false},
+		{"Civigate; hit", true, 1, false},
+		{"Civigate; hit; detail=stale-while-revalidate", false, 1, true},
+	} {
+		if i == 2 {
+			clock.Advance(12 * time.Second)
+		}
+		out, fresh := serve()
+		if out.Status.String() != want.status || fresh != want.fresh || up.n.Load() != want.upstream ||
+			out.Revalidate != want.revalidate || string(out.Response.Body) != okBody || out.Err != nil {
+			t.Fatalf("request %d: %s, fresh %v, %d upstream calls, %+v", i, out.Status, fresh, up.n.Load(), out)
+		}
+	}
+	if _, ok := (Result{State: Stale}).FreshHit(); ok {
+		t.Error("a stale result is a fresh hit")
+	}
+}
+
 func TestServeBypass(t *testing.T) {
 	c, _ := newTestCache(t, Config{})
 	up := &counter{resp: ok200(`{"is_error":0,"id":3}`)}

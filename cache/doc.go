@@ -16,6 +16,8 @@
 //	    // after forwarding a write (whatever its outcome): c.Invalidate(ctx, call)
 //	}
 //	out := c.Serve(ctx, req, fetch)                    // hit / stale / coalesced miss / stale-if-error
+//	// or, to make no Fetcher for a fresh hit: res := c.Lookup(ctx, req);
+//	// out, ok := res.FreshHit(); if !ok { out = c.ServeLookedUp(ctx, req, res, fetch) }
 //	// render out.Response with translate; Cache-Status: out.Status.String()
 //	if out.Revalidate {
 //	    go c.Revalidate(context.WithoutCancel(ctx), req, fetch)

@@ -186,9 +186,11 @@ func (h *Handler) prepare(r *http.Request, call *translate.Call, principal *auth
 	return h.cache.PrepareFor(call, who)
 }
 
-// serveCall answers an authenticated call (req is prepare's): from the cache when it can,
-// otherwise through the route to CiviCRM (coalescing identical misses),
-// invalidating cached reads after writes.
+// serveCall answers an authenticated call (req is prepare's, which it
+// does not change: a prepared request's is shared by every request it
+// stands for): from the cache when it can, otherwise through the route
+// to CiviCRM (coalescing identical misses), invalidating cached reads
+// after writes.
 //
 // The modern request is only built when CiviCRM has to be asked: a hit
 // never pays for it. An answer that is not stored and needs no rewriting
@@ -217,11 +219,23 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 		h.countCacheResult(status)
 		return ans, err
 	}
+	// The lookup notes in the request the generations it saw, which a
+	// miss stores with its answer: in a copy of its own, on the stack
+	// until a miss or stale hit needs it longer. A fresh hit makes no
+	// Fetcher and no copy.
+	looked := *req
+	res := h.cache.Lookup(ctx, &looked)
+	if out, ok := res.FreshHit(); ok {
+		h.countCacheResult(out.Status)
+		return answer{res: out.Response, fromCache: true, cacheStatus: out.Status.String()}, nil
+	}
+	req = new(cache.Request)
+	*req = looked
 	fetch := func(fctx context.Context) (cache.Upstream, error) {
 		ans, err := h.ask(fctx, nil, r, call, principal, next, false)
 		return cache.Upstream{UpstreamResponse: ans.res}, err
 	}
-	out := h.cache.Serve(ctx, req, fetch)
+	out := h.cache.ServeLookedUp(ctx, req, res, fetch)
 	if out.Revalidate {
 		// Refresh after answering; the client's cancellation must not stop it.
 		go func() {

@@ -159,11 +159,6 @@ func (pr *preparedRequests) remember(key *[]byte, auth *authx.Authenticator, cal
 	if !ok {
 		return
 	}
-	if req != nil {
-		// The lookup of the request that remembers writes to its own.
-		cp := *req
-		req = &cp
-	}
 	e := &prepared{call: kept, principal: p, pass: pass, req: req, usage: usage, until: now.Add(authx.PassTTL),
 		hits: formMetricsOf(string(call.Form)).requests(outcomeCacheHit), placeholders: authPlaceholders(p)}
 	pr.mu.Lock()

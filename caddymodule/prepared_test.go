@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -252,5 +253,45 @@ func TestPreparedRequestConcurrent(t *testing.T) {
 	wg.Wait()
 	if h.prepared.served.Load() == 0 {
 		t.Fatal("nothing served as prepared")
+	}
+}
+
+// A prepared request's cache request is shared by every request it stands
+// for: serving them, hits and misses alike, never changes it (the lookup
+// notes the generations it saw in a copy of its own, serveCall).
+func TestPreparedRequestKeepsItsCacheRequest(t *testing.T) {
+	h := &Handler{}
+	serve, key, site := preparedSite(t, h)
+	target := legacyTarget(site, key, "")
+	serve(target, nil)
+	h.prepared.mu.RLock()
+	if len(h.prepared.m) != 1 {
+		t.Fatalf("%d prepared requests, want 1", len(h.prepared.m))
+	}
+	var p *prepared
+	for _, p = range h.prepared.m {
+	}
+	h.prepared.mu.RUnlock()
+	if p.req == nil || !p.req.Cacheable {
+		t.Fatal("the prepared request has no cacheable cache request")
+	}
+	before := *p.req
+	for i, want := range []string{"Civigate; hit", "purge", "Civigate; fwd=miss; fwd-status=200; stored", "Civigate; hit"} {
+		if want == "purge" {
+			if err := h.purge(t.Context(), "", 0); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		w := serve(target, nil)
+		if got := w.Header().Get("Cache-Status"); w.Code != 200 || got != want || !bytes.Equal(w.Body.Bytes(), benchBody) {
+			t.Fatalf("request %d: %d, Cache-Status %q, want %q", i, w.Code, got, want)
+		}
+		if !reflect.DeepEqual(*p.req, before) {
+			t.Fatalf("request %d changed the prepared cache request:\n%+v\nwas\n%+v", i, *p.req, before)
+		}
+	}
+	if n := h.prepared.served.Load(); n != 3 {
+		t.Fatalf("%d requests served as prepared, want 3", n)
 	}
 }

@@ -16,7 +16,6 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/civigate/civigate/authx"
-	"github.com/civigate/civigate/cache"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -114,15 +113,10 @@ func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next cad
 	}
 	setPlaceholders(r, p.placeholders)
 	h.recordUsage(p.usage, now)
-	var req *cache.Request
-	if p.req != nil {
-		cp := *p.req
-		req = &cp
-	}
 	// The request's own context: the route in it (withRoute) is for
 	// Authenticate's subrequests, and a prepared request is not
 	// authenticated again.
-	ans, err := h.serveCall(r.Context(), w, r, p.call, p.principal, next, req)
+	ans, err := h.serveCall(r.Context(), w, r, p.call, p.principal, next, p.req)
 	return h.answer(w, r, p.call, ans, err, p)
 }
 
