@@ -17,8 +17,10 @@ const PassTTL = time.Second
 // verdicts and the failure counters; a Pass stands for the first two for
 // PassTTL, and Readmit asks the counters what throttled would.
 type Pass struct {
-	credKey string // the credential's failure-counter key
-	until   time.Time
+	// credKeys holds the credential's failure-counter key, in the slice
+	// Blocked takes (made once, not per request).
+	credKeys []string
+	until    time.Time
 }
 
 // PassFor is a Pass for p, which Authenticate has just returned, or false
@@ -28,7 +30,7 @@ func (a *Authenticator) PassFor(p *Principal) (Pass, bool) {
 	if p == nil || p.raw == "" || (p.CredType != CredAPIKey && p.CredType != CredPass) {
 		return Pass{}, false
 	}
-	return Pass{credKey: a.credLimitKey(p.raw), until: a.cfg.Now().Add(PassTTL)}, true
+	return Pass{credKeys: []string{a.credLimitKey(p.raw)}, until: a.cfg.Now().Add(PassTTL)}, true
 }
 
 // Readmit reports whether a request that pass was issued for may skip
@@ -46,6 +48,6 @@ func (a *Authenticator) Readmit(ctx context.Context, pass Pass) bool {
 		return true
 	}
 	// Not observed here: a refused pass sends the request to Authenticate.
-	blocked, _ := a.cfg.Failures.Blocked(ctx, a.cfg.MaxFailures, pass.credKey)
+	blocked, _ := a.cfg.Failures.Blocked(ctx, a.cfg.MaxFailures, pass.credKeys...)
 	return !blocked
 }
