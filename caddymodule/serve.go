@@ -107,7 +107,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // cache are remembered (prepared.go), which arrived at now: what runs on
 // every request still does.
 func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared, now time.Time) error {
-	setAnswerHeaders(w.Header())
+	if p.req == nil || !p.req.Cacheable {
+		// Its answer may stream to the client as it arrives (serveCall),
+		// after these. A cacheable call's answer is written whole, and
+		// writeAnswer sets them with its other headers, in one allocation.
+		setAnswerHeaders(w.Header())
+	}
 	if reply := h.retireLegacy(w, p.call, p.principal, p.usage.legacy); reply != nil {
 		return writeReply(w, *reply)
 	}
@@ -613,19 +618,27 @@ func writeReply(w http.ResponseWriter, reply translate.Reply) error {
 // writeAnswer is writeReply for the client's request r (nil: not known),
 // with the answer's Content-Length already written out (length; "":
 // counted here) and its Cache-Status ("": none, or already set). The
-// header values go in one slice, one allocation: each value needs a
-// slice of its own per request (another handler may rewrite it in
-// place), but not an allocation of its own.
+// header values (answerHeader's too, unless they are set) go in one
+// slice, one allocation: each value needs a slice of its own per request
+// (another handler may rewrite it in place), but not an allocation of
+// its own.
 func writeAnswer(w http.ResponseWriter, r *http.Request, reply translate.Reply, length, cacheStatus string) error {
 	h := w.Header()
-	if _, ok := h["X-Content-Type-Options"]; !ok {
-		setAnswerHeaders(h)
+	_, answerSet := h["X-Content-Type-Options"]
+	n := 3
+	if !answerSet {
+		n += len(answerHeader)
 	}
-	values := make([]string, 0, 3)
+	values := make([]string, 0, n)
 	set := func(name, value string) {
 		values = append(values, value)
 		n := len(values)
 		h[name] = values[n-1 : n : n]
+	}
+	if !answerSet {
+		for _, nh := range answerHeader {
+			set(nh.name, nh.value)
+		}
 	}
 	if reply.ContentType != "" {
 		set("Content-Type", reply.ContentType)
