@@ -51,7 +51,7 @@ func TestPreparedRequestServesRepeatsWithoutAuthenticating(t *testing.T) {
 	if got := second.Header().Get("Cache-Status"); got != "Civigate; hit" {
 		t.Errorf("second answer's Cache-Status = %q, want a hit", got)
 	}
-	for _, name := range []string{"Cache-Control", "Expires", "Pragma"} {
+	for _, name := range []string{"Cache-Control", "Expires", "Pragma", "X-Content-Type-Options", "Content-Security-Policy"} {
 		if first.Header().Get(name) == "" || first.Header().Get(name) != second.Header().Get(name) {
 			t.Errorf("%s: %q first, %q when prepared", name, first.Header().Get(name), second.Header().Get(name))
 		}
