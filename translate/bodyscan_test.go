@@ -282,3 +282,52 @@ func BenchmarkBodyScannerManyPairs(b *testing.B) {
 		}
 	}
 }
+
+// bodyScanShapes are 8 MiB bodies an unauthenticated client may send the
+// APIv4 route, all scanned before any credential is checked: hostile ones
+// (many tiny pairs, long names, everything percent-encoded, deep brackets,
+// names close to a watched one, watched names as arrays or with values the
+// judge must model) and ordinary ones.
+func bodyScanShapes() []struct{ name, ct, body string } {
+	const size = 8 << 20
+	fill := func(unit string) string { return strings.Repeat(unit, size/len(unit)) }
+	const mp = "multipart/form-data; boundary=B"
+	const ue = "application/x-www-form-urlencoded"
+	params := url.QueryEscape(`{"select":["id","display_name","email_primary.email"],"where":[["contact_type","=","Individual"],["is_deleted","=",false]],"orderBy":{"sort_name":"ASC"},"limit":25}`)
+	return []struct{ name, ct, body string }{
+		{"tiny pairs", ue, fill("a[]=1&")},
+		{"mangled pairs", ue, fill("a.b[]=1&")},
+		{"percent-encoded", ue, fill("%61%5B%5D=%31&")},
+		{"long names", ue, fill(strings.Repeat("abcdefgh", 16) + "=1&")},
+		{"one long name", ue, fill("a")},
+		{"deep brackets", ue, fill("a[b][c][d][e][f][g][h][i]=1&")},
+		{"near misses", ue, fill("_authxSiteKeys=1&rest_routes=1&+q.x=1&task%5=1&qq=1&")},
+		{"watched arrays", ue, fill("q[]=1&task[x]=1&")},
+		{"watched names", ue, fill("q=1&task=x&_authx=&")},
+		{"watched values", ue, fill("q=api&task=rest&")},
+		{"long watched value", ue, "q=" + fill("civicrm/contact/view/")},
+		{"ordinary", ue, fill("params=" + params + "&")},
+		{"multipart fields", mp, fill("--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n")},
+		{"multipart ordinary", mp, fill("--B\r\nContent-Disposition: form-data; name=\"params\"\r\n\r\n" + strings.Repeat(params, 8) + "\r\n")},
+	}
+}
+
+// BenchmarkBodyScannerShapes: the scan's cost on each shape (MB/s), all of
+// it spent before any credential is checked.
+func BenchmarkBodyScannerShapes(b *testing.B) {
+	u, _ := url.ParseRequestURI("/civicrm/ajax/api4/Contact/get")
+	for _, shape := range bodyScanShapes() {
+		body := []byte(shape.body)
+		b.Run(strings.ReplaceAll(shape.name, " ", "_"), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(body)))
+			for b.Loop() {
+				s := RecogniseConfig{}.BodyScanner(u, "POST", []string{shape.ct})
+				s.Write(body)
+				if s.Close() {
+					b.Fatal("routes")
+				}
+			}
+		})
+	}
+}
