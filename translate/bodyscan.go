@@ -253,10 +253,19 @@ func isRoutingParam(name string) bool {
 // first '=' and url-decoded, the name registered as parse_str does
 // (topLevelName). Every assignment counts: past max_input_vars PHP keeps
 // the first ones.
+//
+// It reads every body before any credential is checked, so it does as
+// little as decides: the pairs' ends are found with bytes.IndexByte
+// (pairMarks), a pair whose first byte begins no watched name is skipped
+// whole (pairSkips), a name is decoded no further than decides it
+// (plainName, postName.done), and only a watched parameter's value is
+// read. A body that names nothing watched costs a few nanoseconds a pair
+// however its names are spelled.
 type urlencodedReader struct {
 	j       *routeJudge
 	off     int64
 	inValue bool
+	named   bool // some of the pair's name was read (into key and dec)
 	key     postName
 	dec     pctDecoder
 	routing string // the watched parameter whose value is being read
@@ -268,47 +277,197 @@ type urlencodedReader struct {
 func (r *urlencodedReader) credentials() *credSlots { return &r.creds }
 
 func (r *urlencodedReader) write(p []byte) {
-	for len(p) > 0 && !r.j.routes {
-		if !r.inValue {
-			i := bytes.IndexAny(p, "=&")
-			if i < 0 {
-				r.dec.feed(p, r.key.add)
-				r.off += int64(len(p))
-				return
+	base := r.off
+	marks := pairMarks{eq: -1, amp: -1}
+	for pos := 0; pos < len(p) && !r.j.routes; {
+		if r.inValue {
+			end := marks.next(p, pos, '&', &marks.amp)
+			if r.routing != "" {
+				r.readValue(p[pos:end])
 			}
-			if r.key == (postName{}) && r.dec.n == 0 && bytes.IndexAny(p[:i], "%+[. \x00") < 0 {
-				// The whole name, with nothing for PHP to decode or mangle.
-				r.routing = r.j.watch(watchedName(unsafeString(p[:i])), false, &r.creds)
-			} else {
-				r.dec.feed(p[:i], r.key.add)
-				r.dec.flush(r.key.add)
-				r.routing = r.watchKey()
+			if end == len(p) {
+				break
 			}
-			r.val.reset()
-			if p[i] == '&' {
-				r.endPair()
-			} else {
-				r.inValue, r.eq = true, r.off+int64(i)
-			}
-			r.off += int64(i + 1)
-			p = p[i+1:]
+			r.endPair()
+			pos = end + 1
 			continue
 		}
-		i := bytes.IndexByte(p, '&')
-		end := i
-		if i < 0 {
-			end = len(p)
+		if !r.named {
+			for pos < len(p) && pairSkips(p, pos) {
+				end := marks.next(p, pos, '&', &marks.amp)
+				if end == len(p) {
+					r.named, r.key.none = true, true // the rest of the pair follows
+				}
+				pos = end + 1
+			}
+			if pos >= len(p) {
+				break
+			}
 		}
-		if r.routing != "" {
-			r.dec.feed(p[:end], r.val.addByte)
+		end := r.readName(p, pos, &marks)
+		if end == len(p) {
+			break
 		}
-		r.off += int64(end)
-		if i < 0 {
-			return
+		r.val.reset()
+		if p[end] == '&' {
+			r.endPair()
+		} else {
+			r.inValue, r.eq = true, base+int64(end)
 		}
-		r.endPair()
-		r.off++
-		p = p[i+1:]
+		pos = end + 1
+	}
+	r.off = base + int64(len(p))
+}
+
+// pairSkips reports whether the pair that starts at p[pos] names no
+// watched parameter, from its first byte as PHP decodes it: one that may
+// start a watched name (mayStartWatched) or a space PHP drops may, and so
+// may an escape the end of p cuts. A '%' that starts no escape stands for
+// itself; an empty name ('=', '&') or a NUL names nothing.
+func pairSkips(p []byte, pos int) bool {
+	c := p[pos]
+	switch c {
+	case '+', ' ':
+		return false
+	case '%':
+		switch {
+		case pos+2 >= len(p):
+			return false
+		case !isHex(p[pos+1]) || !isHex(p[pos+2]):
+			return true
+		}
+		if c = unhex(p[pos+1])<<4 | unhex(p[pos+2]); c == ' ' {
+			return false
+		}
+	}
+	return !mayStartWatched(c)
+}
+
+// pairMarks are where the next '=' and '&' of a write's bytes are (-1: not
+// looked for yet, len(p): none), each looked for again only once passed,
+// so that finding them all costs one pass however the pairs are shaped.
+type pairMarks struct{ eq, amp int }
+
+func (m *pairMarks) next(p []byte, pos int, c byte, at *int) int {
+	if *at >= pos {
+		return *at
+	}
+	// Most pairs are short: the first bytes are looked at one by one.
+	near := min(len(p), pos+8)
+	for i := pos; i < near; i++ {
+		if p[i] == c {
+			*at = i
+			return i
+		}
+	}
+	if i := bytes.IndexByte(p[near:], c); i >= 0 {
+		*at = near + i
+	} else {
+		*at = len(p)
+	}
+	return *at
+}
+
+// readName reads the name at p[pos] (or the rest of it) and returns where
+// it ends (its '=' or '&', the routing set; len(p) when it goes on past
+// p).
+func (r *urlencodedReader) readName(p []byte, pos int, marks *pairMarks) int {
+	if !r.named {
+		if end, ok := r.plainName(p, pos); ok {
+			return end
+		}
+		r.named = true
+	}
+	end := r.decodeName(p, pos, marks)
+	if end < len(p) {
+		r.dec.flush(r.key.add)
+		r.routing = r.watchKey()
+	}
+	return end
+}
+
+// plainName reads a name from its start at p[pos] when PHP's decoding
+// cannot touch it: no leading space, and no '%', '+' or NUL in the bytes
+// that decide it (postNameLen and one). ok: it ends in p, and routing is
+// set. Else a name longer than the key keeps is in the key (the rest is
+// decodeName's), and any other is left to decodeName whole.
+func (r *urlencodedReader) plainName(p []byte, pos int) (end int, ok bool) {
+	if p[pos] == ' ' {
+		return 0, false
+	}
+	i, lim := pos, min(len(p), pos+postNameLen+1)
+	var mangled uint8
+	for i < lim && nameBytes[p[i]] <= nameMangled {
+		mangled |= nameBytes[p[i]]
+		i++
+	}
+	switch {
+	case i < lim && nameBytes[p[i]] == nameEnd:
+		top, array := "", false
+		if mangled == 0 {
+			top = watchedName(unsafeString(p[pos:i]))
+		} else {
+			top, array = nameTop(p[pos:i], false)
+		}
+		r.routing = r.j.watch(top, array, &r.creds)
+		return i, true
+	case i-pos == postNameLen+1:
+		r.named = true
+		r.key.n = copy(r.key.b[:], p[pos:])
+		r.key.started, r.key.over = true, true
+	}
+	return 0, false
+}
+
+// nameBytes classes a name's bytes for plainName.
+var nameBytes = func() (t [256]uint8) {
+	t['['], t['.'], t[' '] = nameMangled, nameMangled, nameMangled
+	t['='], t['&'] = nameEnd, nameEnd
+	t['%'], t['+'], t[0] = nameSpecial, nameSpecial, nameSpecial // decoded, cut at
+	return t
+}()
+
+const (
+	namePlain   = 0
+	nameMangled = 1 // a byte nameTop looks at
+	nameEnd     = 2
+	nameSpecial = 3
+)
+
+// decodeName decodes the name that goes on at p[pos] into the key and
+// returns where it ends (its '=' or '&', len(p) when it goes on past p).
+// Once the key is decided (postName.done) what follows cannot change it:
+// the end is then found by marks. An escape the end of p may cut waits in
+// the decoder.
+func (r *urlencodedReader) decodeName(p []byte, pos int, marks *pairMarks) int {
+	k := &r.key
+	for i := pos; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '=' || c == '&':
+			return i
+		case k.done():
+			return min(marks.next(p, i, '=', &marks.eq), marks.next(p, i, '&', &marks.amp))
+		case r.dec.n > 0 || c == '%' && i+2 >= len(p):
+			r.dec.byte(c, k.add)
+		case c == '+':
+			k.add(' ')
+		case c == '%' && isHex(p[i+1]) && isHex(p[i+2]):
+			k.add(unhex(p[i+1])<<4 | unhex(p[i+2]))
+			i += 2
+		default:
+			k.add(c) // '%' too, when it starts no escape
+		}
+	}
+	return len(p)
+}
+
+// readValue reads the next bytes of a watched parameter's value (an
+// escape the end of p may cut waits in the decoder). A value past
+// maxRoutingLen that may route has nothing more to tell.
+func (r *urlencodedReader) readValue(p []byte) {
+	if !(r.val.long && r.val.may) {
+		r.dec.feed(p, r.val.addByte)
 	}
 }
 
@@ -322,7 +481,7 @@ func (r *urlencodedReader) endPair() {
 		r.j.assign(r.routing, &r.val, &r.creds)
 	}
 	r.dec = pctDecoder{}
-	r.inValue, r.routing = false, ""
+	r.inValue, r.named, r.routing = false, false, ""
 	r.key.reset()
 }
 
@@ -372,26 +531,49 @@ func (r *urlencodedReader) safe() int64 {
 // postName is the name of a urlencoded pair as PHP registers it, kept to
 // the few bytes a watched parameter's name can have: after PHP's cut at
 // NUL and its dropping of leading spaces, a name longer than
-// len("_authxSiteKey") is either an array or no watched parameter.
+// len("_authxSiteKey") is either an array or no watched parameter. Its
+// first byte decides most names (mayStartWatched).
 type postName struct {
-	b                  [16]byte
+	b                  [postNameLen]byte
 	n                  int
 	over, started, nul bool
+	none               bool // its first byte begins no watched name
 }
+
+// postNameLen is how much of a name postName keeps: "_authxSiteKey", a
+// '[' and more (see top).
+const postNameLen = 16
 
 func (k *postName) add(c byte) {
 	switch {
-	case k.nul:
+	case k.nul || k.none:
 	case c == 0:
 		k.nul = true
 	case !k.started && c == ' ':
-	case k.n == len(k.b):
+	case !k.started && !mayStartWatched(c):
+		k.none = true
+	case k.n == postNameLen:
 		k.over = true
 	default:
 		k.started = true
 		k.b[k.n] = c
 		k.n++
 	}
+}
+
+// done: no byte added from now on changes top.
+func (k *postName) done() bool { return k.nul || k.none || k.over }
+
+// mayStartWatched reports whether a name's first byte (after the leading
+// spaces PHP drops) may begin a watched parameter's (watchedName) once
+// mangled: its own first byte, or '.', which becomes '_'. A name that
+// starts with '[' registers nothing.
+func mayStartWatched(c byte) bool {
+	switch c {
+	case paramQ[0], paramTask[0], paramRestRoute[0], paramAuthx[0], paramAuthxSiteKey[0], '.':
+		return true
+	}
+	return false
 }
 
 // top is the variable the name assigns and whether as an array
@@ -401,41 +583,47 @@ func (k *postName) add(c byte) {
 // be: its first bytes have a '[' (whether a ']' follows is not known, so
 // it is taken as an array: for AuthX's parameters, never a credential).
 func (k *postName) top() (string, bool) {
-	if k.n == 0 {
+	if k.none {
 		return "", false
 	}
-	b := k.b // mangled in this copy: no string of the name is made
-	name := b[:k.n]
-	if k.over {
-		i := bytes.IndexByte(name, '[')
-		if i <= 0 || i+2 > len(b) {
-			return "", false // not an array, or longer than any watched name
-		}
-		name = append(name[:i+1], ']')
-	}
-	mangleInPlace(name)
-	top, array := topLevelName(unsafeString(name))
-	return watchedName(top), array
+	return nameTop(k.b[:k.n], k.over)
 }
 
-// mangleInPlace is PHP's mangling of a name's variable as topLevelName
-// applies it (' ' and '.' become '_' up to the first '[', and past it, '['
-// too, when no ']' follows), done over the name's bytes: topLevelName then
-// finds nothing to mangle, and makes no string.
-func mangleInPlace(name []byte) {
-	bracket := bytes.IndexByte(name, '[')
-	if bracket == 0 {
-		return // no variable
-	}
-	end := bracket
-	if bracket < 0 || bytes.IndexByte(name[bracket:], ']') < 0 {
-		end = len(name)
-	}
-	for i, c := range name[:end] {
-		if c == ' ' || c == '.' || c == '[' {
-			name[i] = '_'
+// nameTop is top for a name as PHP keeps it (cut at NUL, leading spaces
+// dropped), of at most postNameLen bytes, over when more followed.
+func nameTop(name []byte, over bool) (string, bool) {
+	open, closed := -1, false
+	for i, c := range name {
+		if c == '[' && open < 0 {
+			open = i
+		} else if c == ']' && open >= 0 {
+			closed = true
+			break
 		}
 	}
+	array := false
+	switch {
+	case len(name) == 0 || open == 0:
+		return "", false // no variable
+	case over:
+		if open < 0 || open+2 > postNameLen {
+			return "", false // not an array, or longer than any watched name
+		}
+		name, array = name[:open], true
+	case open > 0 && closed:
+		name, array = name[:open], true
+	}
+	// The variable mangled as topLevelName does it, in a copy: ' ' and '.'
+	// become '_', and '[' too where no ']' closes the first one (in an
+	// array's variable there is none). No string of the name is made.
+	var m [postNameLen]byte
+	for i, c := range name {
+		if c == ' ' || c == '.' || c == '[' {
+			c = '_'
+		}
+		m[i] = c
+	}
+	return watchedName(unsafeString(m[:len(name)])), array
 }
 
 // watchKey is the judge's watch for the decoded name.
