@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"net/url"
 	"slices"
+	"strings"
 )
 
 // BodyScanner judges a form body as it streams past, reading it as PHP
@@ -189,15 +190,12 @@ func (j *routeJudge) refuse() { j.routes = true }
 type routeValue struct {
 	buf       []byte
 	long, may bool
-	// bytes of "rest", "api", "authx" and "batch" matched so far (any
-	// case)
-	rest, api, authx, batch int
+	scan      uint8 // the state of mayAutomaton
 }
 
 func (v *routeValue) reset() {
 	v.buf = v.buf[:0]
-	v.long, v.may = false, false
-	v.rest, v.api, v.authx, v.batch = 0, 0, 0, 0
+	v.long, v.may, v.scan = false, false, 0
 }
 
 func (v *routeValue) add(p []byte) {
@@ -214,21 +212,112 @@ func (v *routeValue) addByte(c byte) {
 			v.long = true
 		}
 	}
+	if !v.may {
+		v.scan = mayAutomaton[v.scan][c]
+		v.may = v.scan == mayFound
+	}
+}
+
+// addPlain adds the bytes of p before its first '%' as PHP decodes them
+// ('+' a space, every other byte itself), as addByte would one by one, and
+// returns how many.
+func (v *routeValue) addPlain(p []byte) int {
+	s := v.scan
+	if !v.long {
+		// One pass: the automaton and the copy (mayPlain goes on past
+		// mayFound, to the next '%').
+		i, room := 0, maxRoutingLen-len(v.buf)
+		for ; i < len(p) && i < room; i++ {
+			c := p[i]
+			t := mayPlain[s][c]
+			if t > mayFound {
+				break
+			}
+			if s = t; c == '+' {
+				c = ' '
+			}
+			v.buf = append(v.buf, c)
+		}
+		v.scan, v.may = s, s == mayFound
+		if i == len(p) || p[i] == '%' {
+			return i
+		}
+		v.long = true // p[i] is the byte past maxRoutingLen
+		return i + v.addPlain(p[i:])
+	}
+	e := 0
+	if !v.may {
+		for e < len(p) && mayPlain[s][p[e]] < mayFound {
+			s = mayPlain[s][p[e]]
+			e++
+		}
+		v.scan = s
+		if e < len(p) && p[e] != '%' {
+			v.scan, v.may = mayFound, true
+		}
+	}
 	if v.may {
-		return
+		if i := bytes.IndexByte(p[e:], '%'); i >= 0 {
+			e += i
+		} else {
+			e = len(p)
+		}
 	}
-	switch c {
-	case '%', '\\', '<', '&':
-		v.may = true
+	return e
+}
+
+// mayWords and mayBytes are what makes a value one that may route (may):
+// any of the words in any case, or any of the bytes.
+var mayWords = [...]string{"rest", "api", "authx", "batch"}
+
+const mayBytes = "%\\<&"
+
+// mayAutomaton reads a value a byte at a time, one table look-up each (a
+// value is read before any credential is checked): its state is the
+// longest end of what was read that begins one of mayWords, in lower case,
+// until mayFound, reached at the first word or byte of may.
+var mayAutomaton, mayFound = buildMayAutomaton()
+
+// mayPlain is mayAutomaton over bytes as sent (addPlain): '+' is a space,
+// and '%' (an escape) is mayFound+1, for the caller to decode.
+var mayPlain = func() [][256]uint8 {
+	t := slices.Clone(mayAutomaton)
+	for s := range t {
+		t[s]['+'], t[s]['%'] = t[s][' '], mayFound+1
 	}
-	l := lowerASCII(c)
-	v.rest = matchStep(v.rest, l, "rest")
-	v.api = matchStep(v.api, l, "api")
-	v.authx = matchStep(v.authx, l, "authx")
-	v.batch = matchStep(v.batch, l, "batch")
-	if v.rest == len("rest") || v.api == len("api") || v.authx == len("authx") || v.batch == len("batch") {
-		v.may = true
+	return t
+}()
+
+func buildMayAutomaton() ([][256]uint8, uint8) {
+	prefixes := []string{""}
+	for _, w := range mayWords {
+		for i := 1; i < len(w); i++ {
+			if !slices.Contains(prefixes, w[:i]) {
+				prefixes = append(prefixes, w[:i])
+			}
+		}
 	}
+	found := uint8(len(prefixes))
+	table := make([][256]uint8, len(prefixes)+1)
+	for s, pre := range prefixes {
+		for c := range 256 {
+			read := pre + string([]byte{lowerASCII(byte(c))})
+			next := found
+			if !strings.ContainsRune(mayBytes, rune(c)) && !slices.ContainsFunc(mayWords[:], func(w string) bool { return strings.HasSuffix(read, w) }) {
+				for i := range len(read) + 1 {
+					if j := slices.Index(prefixes, read[i:]); j >= 0 {
+						next = uint8(j)
+						break
+					}
+				}
+			}
+			table[s][c] = next
+		}
+	}
+	for c := range 256 {
+		table[found][c] = found
+	}
+	return table, found
 }
 
 // matchStep advances a match of pat (no prefix of it is also its suffix,
@@ -463,11 +552,26 @@ func (r *urlencodedReader) decodeName(p []byte, pos int, marks *pairMarks) int {
 }
 
 // readValue reads the next bytes of a watched parameter's value (an
-// escape the end of p may cut waits in the decoder). A value past
-// maxRoutingLen that may route has nothing more to tell.
+// escape the end of p may cut waits in the decoder), a run of bytes
+// without an escape at a time. A value past maxRoutingLen that may route
+// has nothing more to tell.
 func (r *urlencodedReader) readValue(p []byte) {
-	if !(r.val.long && r.val.may) {
-		r.dec.feed(p, r.val.addByte)
+	v := &r.val
+	for i := 0; i < len(p) && !(v.long && v.may); {
+		c := p[i]
+		switch {
+		case r.dec.n == 0 && c != '%':
+			i += v.addPlain(p[i:])
+			continue
+		case r.dec.n > 0 || i+2 >= len(p):
+			r.dec.byte(c, v.addByte)
+		case isHex(p[i+1]) && isHex(p[i+2]):
+			v.addByte(unhex(p[i+1])<<4 | unhex(p[i+2]))
+			i += 2
+		default:
+			v.addByte('%') // it starts no escape
+		}
+		i++
 	}
 }
 

@@ -363,3 +363,50 @@ func FuzzURLEncodedMatchesReference(f *testing.F) {
 		checkURLEncodedAsReference(t, body, cuts, mode)
 	})
 }
+
+// refValueMay is routeValue's may as it was found before mayAutomaton: a
+// match of each word followed on its own (matchStep).
+type refValueMay struct {
+	may                     bool
+	rest, api, authx, batch int
+}
+
+func (v *refValueMay) addByte(c byte) {
+	if v.may {
+		return
+	}
+	switch c {
+	case '%', '\\', '<', '&':
+		v.may = true
+	}
+	l := lowerASCII(c)
+	v.rest = matchStep(v.rest, l, "rest")
+	v.api = matchStep(v.api, l, "api")
+	v.authx = matchStep(v.authx, l, "authx")
+	v.batch = matchStep(v.batch, l, "batch")
+	if v.rest == len("rest") || v.api == len("api") || v.authx == len("authx") || v.batch == len("batch") {
+		v.may = true
+	}
+}
+
+// mayAutomaton finds a value that may route at the byte the matchers it
+// replaced find it, and at none before.
+func TestMayAutomatonMatchesReference(t *testing.T) {
+	r := diffSeed(t)
+	const alphabet = "restRESTapiAPIauthxAUTHXbatchBATCH%\\<&xyz \x00\xff\xc0"
+	for range 200_000 {
+		var v routeValue
+		var ref refValueMay
+		for i := range r.IntN(24) {
+			c := alphabet[r.IntN(len(alphabet))]
+			if r.IntN(8) == 0 {
+				c = byte(r.IntN(256))
+			}
+			v.addByte(c)
+			ref.addByte(c)
+			if v.may != ref.may {
+				t.Fatalf("%q (byte %d): may %v, matchers %v", v.buf, i, v.may, ref.may)
+			}
+		}
+	}
+}
