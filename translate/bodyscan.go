@@ -109,10 +109,15 @@ func (s *BodyScanner) Safe() int64 {
 // find, as IsAPIv3LikeBody has them: a value that cannot route is ignored,
 // each other value is modelled once, and a body with more than
 // maxRoutingValues of them, or one longer than maxRoutingLen, routes.
-// Values already judged are remembered by hash, so the memory stays small.
+// Values already judged are remembered (whole when short, else by hash),
+// so the memory stays small.
 type routeJudge struct {
 	routes bool
-	judged [][sha256.Size]byte
+	// judged are the values judged (judgedBefore): by hash, and the short
+	// ones whole.
+	judged       [][sha256.Size]byte
+	judgedShort  [3]map[string]struct{} // by routingIndex
+	judgedShortN int
 	// credSeen: a reader found a name of AuthX's parameters. Once
 	// credLocked (LockCredentials), finding one makes the body refused
 	// (credLate).
@@ -146,6 +151,51 @@ func (j *routeJudge) watch(name string, array bool, creds *credSlots) string {
 	return ""
 }
 
+// judgedBefore reports whether name=value was judged before, and records
+// it. A short value is kept whole, by name: a body may repeat it a million
+// times, and looking it up costs less than hashing it.
+func (j *routeJudge) judgedBefore(name string, value []byte) bool {
+	if n := routingIndex(name); n >= 0 && len(value) <= judgedShortLen {
+		if _, ok := j.judgedShort[n][string(value)]; ok {
+			return true
+		}
+		if j.judgedShort[n] == nil {
+			j.judgedShort[n] = make(map[string]struct{})
+		}
+		j.judgedShort[n][string(value)] = struct{}{}
+		j.judgedShortN++
+		return false
+	}
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(value)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	if slices.Contains(j.judged, sum) {
+		return true
+	}
+	j.judged = append(j.judged, sum)
+	return false
+}
+
+// judgedShortLen is the longest value kept whole.
+const judgedShortLen = 64
+
+// routingIndex numbers the routing parameters (isRoutingParam), -1 for
+// another name.
+func routingIndex(name string) int {
+	switch name {
+	case paramQ:
+		return 0
+	case paramTask:
+		return 1
+	case paramRestRoute:
+		return 2
+	}
+	return -1
+}
+
 func (j *routeJudge) assign(name string, v *routeValue, creds *credSlots) {
 	if c := creds.slot(name); c != nil {
 		c.assign(v)
@@ -162,20 +212,13 @@ func (j *routeJudge) assign(name string, v *routeValue, creds *credSlots) {
 		j.routes = true
 		return
 	}
-	h := sha256.New()
-	h.Write([]byte(name))
-	h.Write([]byte{0})
-	h.Write(v.buf)
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
-	if slices.Contains(j.judged, sum) {
+	if j.judgedBefore(name, v.buf) {
 		return
 	}
-	j.judged = append(j.judged, sum)
 	// A form body's rest_route that runs the batch route is refused: its
 	// sub-requests would come from the same body, which is not held back
 	// for WPBatchLogsIn, and no client sends the route that way.
-	j.routes = len(j.judged) > maxRoutingValues || valueReach(name, string(v.buf)).any() ||
+	j.routes = len(j.judged)+j.judgedShortN > maxRoutingValues || valueReach(name, string(v.buf)).any() ||
 		name == paramRestRoute && wpBatchValue(string(v.buf))
 }
 

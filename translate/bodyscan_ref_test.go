@@ -2,9 +2,11 @@ package translate
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -406,6 +408,69 @@ func TestMayAutomatonMatchesReference(t *testing.T) {
 			ref.addByte(c)
 			if v.may != ref.may {
 				t.Fatalf("%q (byte %d): may %v, matchers %v", v.buf, i, v.may, ref.may)
+			}
+		}
+	}
+}
+
+// refJudge is routeJudge's verdict on routing assignments as it was found
+// before judgedBefore: every value judged remembered by hash.
+type refJudge struct {
+	routes bool
+	judged [][sha256.Size]byte
+}
+
+func (j *refJudge) assign(name string, v *routeValue) {
+	switch {
+	case j.routes || !v.may:
+		return
+	case v.long:
+		j.routes = true
+		return
+	}
+	h := sha256.New()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(v.buf)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	if slices.Contains(j.judged, sum) {
+		return
+	}
+	j.judged = append(j.judged, sum)
+	j.routes = len(j.judged) > maxRoutingValues || valueReach(name, string(v.buf)).any() ||
+		name == paramRestRoute && wpBatchValue(string(v.buf))
+}
+
+// The judge, which keeps short values whole, judges every run of routing
+// assignments as the judge that hashed them all did: the same verdict
+// after each, repeated values, values about judgedShortLen and more than
+// maxRoutingValues different ones included.
+func TestRouteJudgeMatchesReference(t *testing.T) {
+	r := diffSeed(t)
+	names := []string{paramQ, paramTask, paramRestRoute}
+	for range 2000 {
+		var j routeJudge
+		var ref refJudge
+		pool := []string{"api", "rest", "x%y", "<", "batch", "node"}
+		if r.IntN(4) == 0 {
+			pool = append(pool, "civicrm/ajax/rest", "/civicrm/v3/rest", "/batch/v1")
+		}
+		for range r.IntN(8) {
+			n := pick(r, 1, 40, judgedShortLen-1, judgedShortLen, judgedShortLen+1, 200)
+			pool = append(pool, "rest"+strings.Repeat(pick(r, "x", "y", "/"), max(0, n-4)))
+		}
+		for range r.IntN(400) {
+			name, value := pick(r, names...), pick(r, pool...)
+			if r.IntN(2) == 0 {
+				value = fmt.Sprintf("api%d", r.IntN(100))
+			}
+			var v routeValue
+			v.add([]byte(value))
+			j.assign(name, &v, &credSlots{})
+			ref.assign(name, &v)
+			if j.routes != ref.routes {
+				t.Fatalf("%s=%q: routes %v, hashing judge %v", name, value, j.routes, ref.routes)
 			}
 		}
 	}
