@@ -169,8 +169,8 @@ func (r *multipartReader) lineDone(lf bool, next int64) {
 		r.endHeaders(next)
 	case !isCSpace(line[0]) && bytes.IndexByte(line, ':') >= 0:
 		name, value, _ := bytes.Cut(line, []byte(":"))
-		value = bytes.TrimLeft(value, " \t\n\v\f\r")
-		if !r.cdSeen && equalFoldASCII(string(name), "content-disposition") {
+		value = trimCSpace(value)
+		if !r.cdSeen && equalFoldASCII(unsafeString(name), "content-disposition") {
 			r.cdSeen, r.header = true, hdrCD
 			r.cd = append(r.cd[:0], value...)
 		} else {
@@ -189,7 +189,7 @@ func (r *multipartReader) endHeaders(start int64) {
 	var name string
 	var named, file bool
 	if r.cdSeen {
-		name, named, file = dispositionParams(string(r.cd))
+		name, named, file = dispositionParams(unsafeString(r.cd)) // name may be r.cd's
 	}
 	r.header, r.cdSeen, r.cd = hdrNone, false, r.cd[:0]
 	r.tail, r.prev = r.tail[:0], -1
@@ -197,7 +197,7 @@ func (r *multipartReader) endHeaders(start int64) {
 	case named && !file:
 		r.state, r.valStart = mpValue, start
 		n, array := topLevelName(name)
-		if r.routing = r.j.watch(n, array, &r.creds); r.routing != "" {
+		if r.routing = r.j.watch(watchedName(n), array, &r.creds); r.routing != "" {
 			r.val.reset()
 		}
 	case file:
@@ -364,11 +364,11 @@ func (r *multipartReader) safe() int64 {
 // first '=' outside quotes, '='s after it skipped) compared with name and
 // filename in any case; the last of each counts.
 func dispositionParams(cd string) (name string, named, file bool) {
-	cd = strings.TrimLeft(cd, " \t\n\v\f\r")
+	cd = trimCSpace(cd)
 	for cd != "" {
 		var pair string
 		pair, cd = phpGetword(cd, ';')
-		cd = strings.TrimLeft(cd, " \t\n\v\f\r")
+		cd = trimCSpace(cd)
 		if !strings.Contains(pair, "=") {
 			continue
 		}
@@ -417,17 +417,25 @@ func phpGetword(s string, stop byte) (word, rest string) {
 // phpGetwordConf is php_ap_getword_conf: after white space, a quoted
 // string up to its closing quote (or the end), or a word up to white
 // space; a backslash escapes a backslash, or the quote inside quotes.
+// Without a backslash it is part of s (no copy is made: a part's name is
+// read before any credential is checked).
 func phpGetwordConf(s string) string {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	s = trimCSpace(s)
 	var quote byte
 	n := len(s)
 	if s != "" && (s[0] == '"' || s[0] == '\'') {
 		quote, s, n = s[0], s[1:], len(s)-1
 	} else {
-		n = strings.IndexAny(s, " \t\n\v\f\r")
-		if n < 0 {
-			n = len(s)
+		n = 0
+		for n < len(s) && !isCSpace(s[n]) {
+			n++
 		}
+	}
+	if strings.IndexByte(s[:n], '\\') < 0 {
+		if i := strings.IndexByte(s[:n], quote); quote != 0 && i >= 0 {
+			n = i
+		}
+		return s[:n]
 	}
 	var b strings.Builder
 	for i := 0; i < n && (quote == 0 || s[i] != quote); i++ {
@@ -437,6 +445,15 @@ func phpGetwordConf(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// trimCSpace drops the C white space (isCSpace) s starts with.
+func trimCSpace[S string | []byte](s S) S {
+	i := 0
+	for i < len(s) && isCSpace(s[i]) {
+		i++
+	}
+	return s[i:]
 }
 
 // equalFoldASCII is strcasecmp(s, lower) == 0 in the "C" locale.

@@ -475,3 +475,74 @@ func TestRouteJudgeMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// The Content-Disposition reader as it was before it made no copy of a
+// name without escapes (as of commit 176dd15), only renamed.
+// refDispositionParams reads a Content-Disposition value as rfc1867.c does:
+// pairs split by php_ap_getword at ';' (outside quotes), white space
+// skipped between them, a pair without '=' ignored, its key (before the
+// first '=' outside quotes, '='s after it skipped) compared with name and
+// filename in any case; the last of each counts.
+func refDispositionParams(cd string) (name string, named, file bool) {
+	cd = strings.TrimLeft(cd, " \t\n\v\f\r")
+	for cd != "" {
+		var pair string
+		pair, cd = phpGetword(cd, ';')
+		cd = strings.TrimLeft(cd, " \t\n\v\f\r")
+		if !strings.Contains(pair, "=") {
+			continue
+		}
+		key, value := phpGetword(pair, '=')
+		switch {
+		case equalFoldASCII(key, "name"):
+			name, named = refPHPGetwordConf(value), true
+		case equalFoldASCII(key, "filename"):
+			file = true
+		}
+	}
+	return name, named, file
+}
+
+// refPHPGetwordConf is php_ap_getword_conf: after white space, a quoted
+// string up to its closing quote (or the end), or a word up to white
+// space; a backslash escapes a backslash, or the quote inside quotes.
+func refPHPGetwordConf(s string) string {
+	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	var quote byte
+	n := len(s)
+	if s != "" && (s[0] == '"' || s[0] == '\'') {
+		quote, s, n = s[0], s[1:], len(s)-1
+	} else {
+		n = strings.IndexAny(s, " \t\n\v\f\r")
+		if n < 0 {
+			n = len(s)
+		}
+	}
+	var b strings.Builder
+	for i := 0; i < n && (quote == 0 || s[i] != quote); i++ {
+		if s[i] == '\\' && i+1 < len(s) && (s[i+1] == '\\' || quote != 0 && s[i+1] == quote) {
+			i++
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// dispositionParams, which copies no name it need not, reads every
+// Content-Disposition as the reader it replaced did.
+func TestDispositionParamsMatchesReference(t *testing.T) {
+	r := diffSeed(t)
+	pieces := []string{"form-data", ";", " ", "\t", "\r\n", "name", "NAME", "filename", "=", "==", `"`, "'", "\\", `\"`, "\\\\",
+		"q", "a b", "x", "_authx", "[]", "\x00", "é"}
+	for range 100_000 {
+		var cd strings.Builder
+		for range r.IntN(14) {
+			cd.WriteString(pick(r, pieces...))
+		}
+		name, named, file := dispositionParams(cd.String())
+		wantName, wantNamed, wantFile := refDispositionParams(cd.String())
+		if name != wantName || named != wantNamed || file != wantFile {
+			t.Fatalf("%q: %q %v %v, want %q %v %v", cd.String(), name, named, file, wantName, wantNamed, wantFile)
+		}
+	}
+}
