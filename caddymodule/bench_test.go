@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -32,8 +33,12 @@ var benchBody = func() []byte {
 	return b
 }()
 
+// benchBodyV4 is CiviCRM 6.17.2's APIv4 Contact.get answer for contact 2
+// (the load test's contactGetV4).
+var benchBodyV4 = []byte(`{"values":[{"id":2,"display_name":"Standalone Admin"}],"entity":"Contact","action":"get","debug":null,"version":4,"count":1,"countFetched":1}`)
+
 // benchUpstream answers like CiviCRM: authx/id for the API key, the body for
-// every API call.
+// every APIv3 call, benchBodyV4 for every APIv4 call.
 func benchUpstream(apiKey string) caddyhttp.Handler {
 	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if r.URL.Path == "/civicrm/authx/id" {
@@ -45,9 +50,13 @@ func benchUpstream(apiKey string) caddyhttp.Handler {
 			_, err := io.WriteString(w, `{"contact_id":2,"user_id":1,"flow":"xheader","cred":"api_key"}`)
 			return err
 		}
+		body := benchBody
+		if strings.HasPrefix(r.URL.Path, "/civicrm/ajax/api4/") {
+			body = benchBodyV4
+		}
 		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(benchBody)))
-		_, err := w.Write(benchBody)
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, err := w.Write(body)
 		return err
 	})
 }
@@ -177,16 +186,25 @@ func BenchmarkUpstreamOnly(b *testing.B) {
 // respond with the recorded body (and the header directive's
 // Content-Type), through Caddy's replacer like every request.
 func BenchmarkCaddyRespond(b *testing.B) {
+	respondBench(b, legacyTarget("site-key", "api-key", ""), nil, benchBody)
+}
+
+// BenchmarkCaddyRespondAPI4 is the loadtest's baseline for APIv4 hits
+// (BenchmarkAPI4MemoryHit): respond with the APIv4 body.
+func BenchmarkCaddyRespondAPI4(b *testing.B) {
+	respondBench(b, api4BenchTarget, http.Header{"X-Civi-Auth": {"Bearer api-key"}, "X-Civi-Key": {"site-key"}}, benchBodyV4)
+}
+
+func respondBench(b *testing.B, target string, header http.Header, body []byte) {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	b.Cleanup(cancel)
 	hdr := &headers.Handler{Response: &headers.RespHeaderOps{HeaderOps: &headers.HeaderOps{Set: http.Header{"Content-Type": {"application/json"}}}}}
 	if err := hdr.Provision(ctx); err != nil {
 		b.Fatal(err)
 	}
-	respond := caddyhttp.StaticResponse{Body: string(benchBody)}
+	respond := caddyhttp.StaticResponse{Body: string(body)}
 	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error { return respond.ServeHTTP(w, r, nil) })
-	serveBench(b, legacyTarget("site-key", "api-key", ""), nil,
-		func(w http.ResponseWriter, r *http.Request) error { return hdr.ServeHTTP(w, r, next) }, nil)
+	serveBench(b, target, header, func(w http.ResponseWriter, r *http.Request) error { return hdr.ServeHTTP(w, r, next) }, body)
 }
 
 // legacyBench measures the civicrm handler h in front of benchUpstream
@@ -253,12 +271,14 @@ func BenchmarkLegacyRedisHit(b *testing.B) {
 	legacyBench(b, &Handler{Redis: u, RedisPrefix: "civigate-bench-" + benchKey(b)[:8] + ":"}, "", nil, nil)
 }
 
+// api4BenchTarget is the load test's APIv4 read (api4URL).
+const api4BenchTarget = "/civicrm/ajax/api4/Contact/get?params=%7B%22select%22%3A%5B%22id%22%2C%22display_name%22%5D%2C%22where%22%3A%5B%5B%22id%22%2C%22%3D%22%2C2%5D%5D%7D"
+
 func BenchmarkAPI4MemoryHit(b *testing.B) {
 	key, site := benchKey(b), benchKey(b)
 	h := &Handler{SiteKey: site}
 	provisionBench(b, h)
 	next := benchUpstream(key)
-	serveBench(b, "/civicrm/ajax/api4/Contact/get?params=%7B%22where%22%3A%5B%5B%22id%22%2C%22%3D%22%2C2%5D%5D%7D",
-		http.Header{"X-Civi-Auth": {"Bearer " + key}, "X-Civi-Key": {site}},
-		func(w http.ResponseWriter, r *http.Request) error { return h.ServeHTTP(w, r, next) }, nil)
+	serveBench(b, api4BenchTarget, http.Header{"X-Civi-Auth": {"Bearer " + key}, "X-Civi-Key": {site}},
+		func(w http.ResponseWriter, r *http.Request) error { return h.ServeHTTP(w, r, next) }, benchBodyV4)
 }
