@@ -67,12 +67,14 @@ const (
 	maxKeyHeaders  = 32
 )
 
-var preparedKeys = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+// preparedKeyRoom is the room ServeHTTP makes for a prepared key on its
+// stack: most requests' keys fit, a longer one grows on the heap.
+const preparedKeyRoom = 512
 
-// preparedKey is the request as the steps before the cache read it, or
-// nil when it is not one to remember (a body, too long). Give it back
-// with putPreparedKey.
-func preparedKey(r *http.Request, clientIP netip.Addr) *[]byte {
+// preparedKey appends to b the request as the steps before the cache
+// read it and returns it, or nil when it is not one to remember (a body,
+// too long).
+func preparedKey(b []byte, r *http.Request, clientIP netip.Addr) []byte {
 	// ContentLength 0 is a request without a body (HTTP/2 and 3 say -1
 	// when one may follow); Caddy may wrap even an empty Body.
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 || len(r.Header) > maxKeyHeaders {
@@ -80,8 +82,7 @@ func preparedKey(r *http.Request, clientIP netip.Addr) *[]byte {
 	}
 	// Every field length-prefixed: no two requests make one key.
 	field := func(b []byte, s string) []byte { return append(binary.AppendUvarint(b, uint64(len(s))), s...) }
-	bp := preparedKeys.Get().(*[]byte)
-	b := field((*bp)[:0], r.Method)
+	b = field(b, r.Method)
 	b = field(b, r.Host)
 	b = field(b, r.URL.Path)
 	b = field(b, r.URL.RawPath)
@@ -115,27 +116,19 @@ func preparedKey(r *http.Request, clientIP netip.Addr) *[]byte {
 			b = field(b, v)
 		}
 	}
-	*bp = b
 	if len(b) > maxPreparedKey {
-		putPreparedKey(bp)
 		return nil
 	}
-	return bp
-}
-
-func putPreparedKey(bp *[]byte) {
-	if bp != nil {
-		preparedKeys.Put(bp)
-	}
+	return b
 }
 
 // get is the request's remembered decisions, if they are still good.
-func (pr *preparedRequests) get(ctx context.Context, key *[]byte, auth *authx.Authenticator, now time.Time) *prepared {
+func (pr *preparedRequests) get(ctx context.Context, key []byte, auth *authx.Authenticator, now time.Time) *prepared {
 	if pr == nil || key == nil {
 		return nil
 	}
 	pr.mu.RLock()
-	p := pr.m[string(*key)]
+	p := pr.m[string(key)]
 	pr.mu.RUnlock()
 	if p == nil || !now.Before(p.until) || !auth.Readmit(ctx, p.pass) {
 		return nil
@@ -146,7 +139,7 @@ func (pr *preparedRequests) get(ctx context.Context, key *[]byte, auth *authx.Au
 
 // remember keeps what the steps decided for a request that was admitted
 // and whose call runs; it does nothing for a request not to remember.
-func (pr *preparedRequests) remember(key *[]byte, auth *authx.Authenticator, call *translate.Call, p *authx.Principal,
+func (pr *preparedRequests) remember(key []byte, auth *authx.Authenticator, call *translate.Call, p *authx.Principal,
 	req *cache.Request, usage historySample, now time.Time) {
 	if pr == nil || key == nil || call.Refusal != nil || call.Ping {
 		return
@@ -173,7 +166,7 @@ func (pr *preparedRequests) remember(key *[]byte, auth *authx.Authenticator, cal
 			clear(pr.m)
 		}
 	}
-	pr.m[string(*key)] = e
+	pr.m[string(key)] = e
 }
 
 // renderMemo keeps the last rendering of a cached answer for a prepared

@@ -91,7 +91,7 @@ func TestPreparedRequestIsTheWholeRequest(t *testing.T) {
 	}
 	r := benchRequest(legacyTarget(site, key, ""), nil)
 	r.RemoteAddr = "192.0.2.7:4242"
-	if k1, k2 := preparedKey(r, clientAddr(r)), preparedKey(benchRequest(legacyTarget(site, key, ""), nil), clientAddr(benchRequest("/", nil))); string(*k1) == string(*k2) {
+	if k1, k2 := preparedKey(nil, r, clientAddr(r)), preparedKey(nil, benchRequest(legacyTarget(site, key, ""), nil), clientAddr(benchRequest("/", nil))); string(k1) == string(k2) {
 		t.Error("two client addresses make one prepared request")
 	}
 }

@@ -27,8 +27,8 @@ import (
 // else goes to next untouched.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	clientIP := clientAddr(r)
-	key := preparedKey(r, clientIP)
-	defer putPreparedKey(key)
+	var keyRoom [preparedKeyRoom]byte
+	key := preparedKey(keyRoom[:0], r, clientIP)
 	start := time.Now()
 	if p := h.prepared.get(r.Context(), key, h.auth, start); p != nil {
 		return h.servePrepared(w, r, next, p, start)
