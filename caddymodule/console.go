@@ -122,7 +122,11 @@ func buildConsole(ctx context.Context, handlers []*Handler, now time.Time, days 
 		}
 		// Handlers sharing one Redis share one report and one history.
 		source := h.usageSource()
-		if h.usage == nil || h.history == nil || seen[source] {
+		if h.usage == nil || h.history == nil {
+			continue
+		}
+		h.foldUsage()
+		if seen[source] {
 			continue
 		}
 		seen[source] = true

@@ -297,7 +297,7 @@ func buildTestConsole(t *testing.T, samples []historySample, lc *LegacyConfig) *
 		}
 	}
 	for _, s := range samples {
-		h.usage.record(s.features, s.caller, s.at)
+		h.usage.record(s)
 		h.history.add(s)
 	}
 	return buildConsole(context.Background(), []*Handler{h}, day0.AddDate(0, 0, 4).Add(12*time.Hour), 7)

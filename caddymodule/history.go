@@ -57,13 +57,27 @@ type callerDay struct {
 	First, Last int64            // unix milliseconds
 }
 
-// historySample is one recorded call.
+// historySample is one recorded call, at at, or a run of n calls alike
+// (a prepared request's, foldUsage) from first to at.
 type historySample struct {
 	features []string
 	legacy   bool
 	caller   usageCaller
 	shape    string // the call's request shape when legacy, else ""
 	at       time.Time
+	n        int64     // 0: one call
+	first    time.Time // when n > 0
+}
+
+// calls is how many calls s stands for.
+func (s historySample) calls() int64 { return max(s.n, 1) }
+
+// since is when the first call s stands for arrived.
+func (s historySample) since() time.Time {
+	if s.n > 0 {
+		return s.first
+	}
+	return s.at
 }
 
 // dayOf is t's UTC date, 2006-01-02. Every request asks: the day's
@@ -92,42 +106,43 @@ func newHistoryDay(date string) *historyDay {
 	return &historyDay{Date: date, Features: map[string]int64{}, Callers: map[usageCaller]*callerDay{}}
 }
 
-// add counts one call, keeping at most maxCallers callers and maxShapes
-// shapes per caller (the rest still count in the day's totals). It runs
-// on every request: a known caller's call allocates nothing.
+// add counts a call (or s's run of calls), keeping at most maxCallers
+// callers and maxShapes shapes per caller (the rest still count in the
+// day's totals). A known caller's calls allocate nothing.
 func (d *historyDay) add(s historySample, maxCallers, maxShapes int) {
+	n := s.calls()
 	var legacy int64
 	if s.legacy {
-		legacy = 1
+		legacy = n
 	}
-	d.Calls++
+	d.Calls += n
 	d.Legacy += legacy
 	for _, f := range s.features {
-		d.Features[f]++
+		d.Features[f] += n
 	}
-	ms := s.at.UnixMilli()
+	first, last := s.since().UnixMilli(), s.at.UnixMilli()
 	cur, ok := d.Callers[s.caller]
 	if !ok {
 		if len(d.Callers) >= maxCallers {
-			d.Other.Calls++
+			d.Other.Calls += n
 			d.Other.Legacy += legacy
 			return
 		}
-		cur = &callerDay{First: ms, Last: ms, Features: map[string]int64{}, Shapes: map[string]int64{}}
+		cur = &callerDay{First: first, Last: last, Features: map[string]int64{}, Shapes: map[string]int64{}}
 		d.Callers[s.caller] = cur
 	}
-	cur.Calls++
+	cur.Calls += n
 	cur.Legacy += legacy
 	for _, f := range s.features {
-		cur.Features[f]++
+		cur.Features[f] += n
 	}
 	if s.shape != "" {
 		if _, ok := cur.Shapes[s.shape]; ok || len(cur.Shapes) < maxShapes {
-			cur.Shapes[s.shape]++
+			cur.Shapes[s.shape] += n
 		}
 	}
-	cur.First = min(cur.First, ms)
-	cur.Last = max(cur.Last, ms)
+	cur.First = min(cur.First, first)
+	cur.Last = max(cur.Last, last)
 }
 
 // mergeDay adds all of o to d, within the bounds.
@@ -174,7 +189,7 @@ func (d *historyDay) addCaller(caller usageCaller, c *callerDay, maxCallers, max
 // historyStore keeps the daily history of one handler, or of every handler
 // sharing its Redis.
 type historyStore interface {
-	add(s historySample) // never blocks on I/O
+	add(s historySample) // never blocks on I/O; a run's calls are all of one UTC day
 	// days returns the stored days among dates (missing days are left out).
 	days(ctx context.Context, dates []string) ([]*historyDay, error)
 	close()
@@ -192,12 +207,28 @@ func usageOf(r *http.Request, call *translate.Call, p *authx.Principal) historyS
 	return s
 }
 
-// recordUsage counts a call (usageOf's) in the legacy-usage report and
-// the daily history.
+// recordUsage counts a call (usageOf's) that arrived at now in the
+// legacy-usage report and the daily history.
 func (h *Handler) recordUsage(s historySample, now time.Time) {
-	h.usage.record(s.features, s.caller, now)
 	s.at = now
+	h.usage.record(s)
 	h.history.add(s)
+}
+
+// foldUsage records in the legacy-usage report and the daily history the
+// calls prepared requests counted (usageTally) since the last fold. The
+// report and the history are read (buildConsole) and flushed to Redis
+// only after a fold, so every call is in them as if recorded one by one.
+func (h *Handler) foldUsage() {
+	if h.prepared == nil {
+		return
+	}
+	for _, t := range h.prepared.takePending() {
+		if s, ok := t.take(); ok {
+			h.usage.record(s)
+			h.history.add(s)
+		}
+	}
 }
 
 // memoryHistory is a process's own history: lost on restart.
@@ -299,13 +330,16 @@ type redisHistory struct {
 	prefix string
 	limits historyLimits
 	tally  *memoryHistory
+	fold   func() // nil: nothing to fold
 	stop   chan struct{}
 	done   chan struct{}
 }
 
-func newRedisHistory(client redis.UniversalClient, prefix string, limits historyLimits) *redisHistory {
+// newRedisHistory starts its flush loop, which folds (foldUsage) before
+// each flush.
+func newRedisHistory(client redis.UniversalClient, prefix string, limits historyLimits, fold func()) *redisHistory {
 	r := &redisHistory{client: client, prefix: prefix + "history:", limits: limits, tally: newMemoryHistory(limits),
-		stop: make(chan struct{}), done: make(chan struct{})}
+		fold: fold, stop: make(chan struct{}), done: make(chan struct{})}
 	go r.loop()
 	return r
 }
@@ -336,6 +370,9 @@ func flushLoop(every time.Duration, flush func(), stop <-chan struct{}, done cha
 // flush merges the tally into Redis; a day whose merge failed goes back
 // into the tally for the next flush.
 func (r *redisHistory) flush() {
+	if r.fold != nil {
+		r.fold()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), historyTimeout)
 	defer cancel()
 	for _, d := range r.tally.take() {

@@ -187,8 +187,8 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("civicrm: %v", err)
 	}
 	if h.redisClient != nil {
-		h.usage = newRedisUsage(h.redisClient, h.redisPrefix)
-		h.history = newRedisHistory(h.redisClient, h.redisPrefix, defaultHistoryLimits)
+		h.usage = newRedisUsage(h.redisClient, h.redisPrefix, h.foldUsage)
+		h.history = newRedisHistory(h.redisClient, h.redisPrefix, defaultHistoryLimits, h.foldUsage)
 	} else {
 		h.usage = newMemoryUsage()
 		h.history = newMemoryHistory(defaultHistoryLimits)
@@ -226,6 +226,9 @@ func (h *Handler) Cleanup() error {
 	unregisterLive(h)
 	for _, c := range h.closers {
 		_ = c()
+	}
+	if h.usage != nil && h.history != nil {
+		h.foldUsage() // before the Redis stores' last flush
 	}
 	if h.usage != nil {
 		h.usage.close()

@@ -42,6 +42,12 @@ type preparedRequests struct {
 	mu     sync.RWMutex
 	m      map[string]*prepared
 	served atomic.Int64 // requests served as prepared, for tests
+
+	// pending are the tallies of prepared requests that counted calls not
+	// yet folded into the usage report (Handler.foldUsage), whether or
+	// not their prepared requests are still in m.
+	pendingMu sync.Mutex
+	pending   []*usageTally
 }
 
 // prepared is one remembered request's decisions. All of it is read only.
@@ -56,6 +62,7 @@ type prepared struct {
 	hits      prometheus.Counter // requests{form, cache_hit}, resolved once
 	// placeholders are the principal's (authPlaceholders), made once.
 	placeholders caddy.ReplacerFunc
+	tally        *usageTally // written per request
 }
 
 const (
@@ -122,6 +129,99 @@ func preparedKey(b []byte, r *http.Request, clientIP netip.Addr) []byte {
 	return b
 }
 
+// usageTally counts the calls a prepared request answered for the
+// legacy-usage report and the daily history until they are folded into
+// them (Handler.foldUsage): its usage is the same for all of them, so a
+// call costs a count here instead of the report's and the history's
+// bookkeeping. A tally holds the calls of one UTC day.
+type usageTally struct {
+	usage       historySample // usageOf's
+	mu          sync.Mutex
+	n           int64
+	date        string // dayOf theirs
+	first, last time.Time
+}
+
+// countUsage counts a call that p answered, which arrived at now, for
+// the usage report and the daily history.
+func (h *Handler) countUsage(p *prepared, now time.Time) {
+	switch p.tally.count(now) {
+	case tallyFirst:
+		if h.prepared.pend(p.tally) {
+			h.foldUsage()
+		}
+	case tallyNewDay:
+		// What it counted is the day before's: folded first, and this
+		// call recorded alone.
+		h.foldUsage()
+		h.recordUsage(p.usage, now)
+	}
+}
+
+const (
+	tallyCounted = iota
+	tallyFirst   // the first call since the last fold: the tally is to be pended
+	tallyNewDay  // not counted: the tally holds another day's calls
+)
+
+// count counts a call that arrived at now, unless the tally holds calls
+// of another day.
+func (t *usageTally) count(now time.Time) int {
+	date := dayOf(now)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.n == 0:
+		t.n, t.date, t.first, t.last = 1, date, now, now
+		return tallyFirst
+	case t.date != date:
+		return tallyNewDay
+	}
+	t.n++
+	if now.Before(t.first) {
+		t.first = now
+	}
+	if now.After(t.last) {
+		t.last = now
+	}
+	return tallyCounted
+}
+
+// take empties the tally: the run of the calls it counted, false when it
+// counted none.
+func (t *usageTally) take() (historySample, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.n == 0 {
+		return historySample{}, false
+	}
+	s := t.usage
+	s.n, s.first, s.at = t.n, t.first, t.last
+	t.n = 0
+	return s, true
+}
+
+// pend adds a tally that has just counted its first call since the last
+// fold to those to fold. It reports whether so many are waiting that
+// they are to be folded now: without a console reading them or a Redis
+// store flushing them, a process would keep one per prepared request
+// it ever made.
+func (pr *preparedRequests) pend(t *usageTally) bool {
+	pr.pendingMu.Lock()
+	defer pr.pendingMu.Unlock()
+	pr.pending = append(pr.pending, t)
+	return len(pr.pending) >= maxPrepared
+}
+
+// takePending empties the tallies to fold.
+func (pr *preparedRequests) takePending() []*usageTally {
+	pr.pendingMu.Lock()
+	defer pr.pendingMu.Unlock()
+	out := pr.pending
+	pr.pending = nil
+	return out
+}
+
 // get is the request's remembered decisions, if they are still good.
 func (pr *preparedRequests) get(ctx context.Context, key []byte, auth *authx.Authenticator, now time.Time) *prepared {
 	if pr == nil || key == nil {
@@ -153,7 +253,8 @@ func (pr *preparedRequests) remember(key []byte, auth *authx.Authenticator, call
 		return
 	}
 	e := &prepared{call: kept, principal: p, pass: pass, req: req, usage: usage, until: now.Add(authx.PassTTL),
-		hits: formMetricsOf(string(call.Form)).requests(outcomeCacheHit), placeholders: authPlaceholders(p)}
+		hits: formMetricsOf(string(call.Form)).requests(outcomeCacheHit), placeholders: authPlaceholders(p),
+		tally: &usageTally{usage: usage}}
 	pr.mu.Lock()
 	defer pr.mu.Unlock()
 	if len(pr.m) >= maxPrepared {

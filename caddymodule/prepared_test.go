@@ -295,3 +295,85 @@ func TestPreparedRequestKeepsItsCacheRequest(t *testing.T) {
 		t.Fatalf("%d requests served as prepared, want 3", n)
 	}
 }
+
+// The usage report and the daily history count every call, those a
+// prepared request answered too: they are counted apart (usageTally) and
+// folded in when the console reads them, once.
+func TestPreparedRequestsCountEveryCall(t *testing.T) {
+	h := &Handler{}
+	serve, key, site := preparedSite(t, h)
+	target := legacyTarget(site, key, "")
+	start := time.Now()
+	calls := func(n int) {
+		for range n {
+			if w := serve(target, nil); w.Code != 200 {
+				t.Fatalf("%d %s", w.Code, w.Body)
+			}
+		}
+	}
+	check := func(want int64) {
+		t.Helper()
+		rep := buildConsole(t.Context(), []*Handler{h}, time.Now(), 1)
+		counts := map[string]int64{}
+		for _, e := range rep.LegacyUsage {
+			counts[e.Feature] += e.Count
+			if e.FirstSeen.Before(start.Truncate(time.Millisecond)) || e.LastSeen.Before(e.FirstSeen) || e.LastSeen.After(time.Now()) {
+				t.Errorf("%s: first seen %v, last seen %v", e.Feature, e.FirstSeen, e.LastSeen)
+			}
+		}
+		if counts[usageExtern] != want || counts[usageURLCreds] != want || len(rep.Trend) != 1 || rep.Trend[0].Calls != want ||
+			len(rep.Callers) != 1 || rep.Callers[0].Calls != want {
+			t.Fatalf("after %d calls: report %v, trend %+v, callers %+v", want, counts, rep.Trend, rep.Callers)
+		}
+	}
+	calls(5)
+	check(5)
+	check(5)
+	calls(3)
+	check(8)
+	if n := h.prepared.served.Load(); n != 7 {
+		t.Fatalf("%d calls answered as prepared, want 7", n)
+	}
+}
+
+// A tally holds one UTC day: the calls of a prepared request that lives
+// across midnight count on their own days.
+func TestPreparedRequestCountsAcrossMidnight(t *testing.T) {
+	h := &Handler{usage: newMemoryUsage(), history: newMemoryHistory(defaultHistoryLimits), prepared: &preparedRequests{}}
+	s := historySample{features: []string{usageAPI4}, caller: usageCaller{contactID: 2, fingerprint: "f"}}
+	p := &prepared{usage: s, tally: &usageTally{usage: s}}
+	midnight := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	for _, at := range []time.Duration{-900, -300, 100, 200, 400} {
+		h.countUsage(p, midnight.Add(at*time.Millisecond))
+	}
+	h.foldUsage()
+	days, _ := h.history.days(t.Context(), []string{"2026-12-06", "2026-12-07"})
+	if len(days) != 2 || days[0].Calls != 2 || days[1].Calls != 3 {
+		t.Fatalf("days %+v, want 2 calls on the 6th and 3 on the 7th", days)
+	}
+	if c := days[1].Callers[s.caller]; c == nil || c.First != midnight.Add(100*time.Millisecond).UnixMilli() || c.Last != midnight.Add(400*time.Millisecond).UnixMilli() {
+		t.Errorf("the 7th's caller: %+v", c)
+	}
+	rep, _ := h.usage.report(t.Context())
+	if len(rep) != 1 || rep[0].Count != 5 || !rep[0].FirstSeen.Equal(midnight.Add(-900*time.Millisecond)) || !rep[0].LastSeen.Equal(midnight.Add(400*time.Millisecond)) {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// Without a console reading them or Redis flushing them, counted calls
+// are folded in once a bound of tallies waits, so a process does not keep
+// one per prepared request it ever made.
+func TestPreparedRequestTalliesAreBounded(t *testing.T) {
+	h := &Handler{usage: newMemoryUsage(), history: newMemoryHistory(defaultHistoryLimits), prepared: &preparedRequests{}}
+	s := historySample{features: []string{usageAPI4}, caller: usageCaller{contactID: 2, fingerprint: "f"}}
+	now := time.Now()
+	for range maxPrepared {
+		h.countUsage(&prepared{usage: s, tally: &usageTally{usage: s}}, now)
+	}
+	if n := len(h.prepared.takePending()); n != 0 {
+		t.Fatalf("%d tallies wait", n)
+	}
+	if rep, _ := h.usage.report(t.Context()); len(rep) != 1 || rep[0].Count != maxPrepared {
+		t.Fatalf("report %+v, want %d calls", rep, maxPrepared)
+	}
+}

@@ -96,7 +96,7 @@ func (h *Handler) usageSource() string {
 
 // usageRecorder stores the report. Recording never blocks a request.
 type usageRecorder interface {
-	record(features []string, caller usageCaller, now time.Time)
+	record(s historySample) // the features and caller of a call or a run of calls
 	report(ctx context.Context) ([]UsageEntry, error)
 	close()
 }
@@ -121,21 +121,28 @@ func (k usageKey) member() string {
 
 func newMemoryUsage() *memoryUsage { return &memoryUsage{entries: map[usageKey]*UsageEntry{}} }
 
-func (m *memoryUsage) record(features []string, caller usageCaller, now time.Time) {
+func (m *memoryUsage) record(s historySample) {
+	first := s.since()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, f := range features {
-		k := usageKey{f, caller}
+	for _, f := range s.features {
+		k := usageKey{f, s.caller}
 		e, ok := m.entries[k]
 		if !ok {
 			if len(m.entries) >= maxUsageEntries {
 				continue
 			}
-			e = &UsageEntry{Feature: f, ContactID: caller.contactID, KeyFingerprint: caller.fingerprint, FirstSeen: now}
+			e = &UsageEntry{Feature: f, ContactID: s.caller.contactID, KeyFingerprint: s.caller.fingerprint, FirstSeen: first, LastSeen: s.at}
 			m.entries[k] = e
 		}
-		e.Count++
-		e.LastSeen = now
+		e.Count += s.calls()
+		// A run is recorded after calls that came later (foldUsage).
+		if first.Before(e.FirstSeen) {
+			e.FirstSeen = first
+		}
+		if s.at.After(e.LastSeen) {
+			e.LastSeen = s.at
+		}
 	}
 }
 
@@ -177,6 +184,7 @@ type redisUsage struct {
 
 	mu    sync.Mutex
 	tally *memoryUsage // counts since the last flush
+	fold  func()       // nil: nothing to fold
 	stop  chan struct{}
 	done  chan struct{}
 }
@@ -188,16 +196,18 @@ const (
 	usageMergeBatch = 200
 )
 
-func newRedisUsage(client redis.UniversalClient, prefix string) *redisUsage {
-	u := &redisUsage{client: client, key: prefix + "usage", tally: newMemoryUsage(),
+// newRedisUsage starts its flush loop, which folds (foldUsage) before
+// each flush.
+func newRedisUsage(client redis.UniversalClient, prefix string, fold func()) *redisUsage {
+	u := &redisUsage{client: client, key: prefix + "usage", tally: newMemoryUsage(), fold: fold,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go u.loop()
 	return u
 }
 
-func (u *redisUsage) record(features []string, caller usageCaller, now time.Time) {
+func (u *redisUsage) record(s historySample) {
 	u.mu.Lock()
-	u.tally.record(features, caller, now)
+	u.tally.record(s)
 	u.mu.Unlock()
 }
 
@@ -209,6 +219,9 @@ func (u *redisUsage) loop() {
 // into the tally for the next flush (a merge that ran but whose answer was
 // lost may so count twice: the report is statistics, not an audit log).
 func (u *redisUsage) flush() {
+	if u.fold != nil {
+		u.fold()
+	}
 	u.mu.Lock()
 	batch := u.tally.entries
 	u.tally = newMemoryUsage()

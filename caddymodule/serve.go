@@ -117,7 +117,7 @@ func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next cad
 		return writeReply(w, *reply)
 	}
 	setPlaceholders(r, p.placeholders)
-	h.recordUsage(p.usage, now)
+	h.countUsage(p, now)
 	// The request's own context: the route in it (withRoute) is for
 	// Authenticate's subrequests, and a prepared request is not
 	// authenticated again.
