@@ -79,13 +79,16 @@ func provisionBench(tb testing.TB, h *Handler) {
 }
 
 // benchRequest is a request as Caddy's server hands it to handlers: with
-// its replacer in the context.
+// its replacer and its variables (the client address from RemoteAddr, no
+// trusted proxy) in the context.
 func benchRequest(target string, header http.Header) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, target, nil)
 	for k, v := range header {
 		r.Header[k] = v
 	}
 	ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
+	ip, _, _ := strings.Cut(r.RemoteAddr, ":")
+	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{caddyhttp.ClientIPVarKey: ip, caddyhttp.TrustedProxyVarKey: false})
 	return r.WithContext(ctx)
 }
 

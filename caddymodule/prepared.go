@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"net/http"
-	"net/netip"
 	"slices"
 	"strconv"
 	"sync"
@@ -80,8 +79,10 @@ const preparedKeyRoom = 512
 
 // preparedKey appends to b the request as the steps before the cache
 // read it and returns it, or nil when it is not one to remember (a body,
-// too long).
-func preparedKey(b []byte, r *http.Request, clientIP netip.Addr) []byte {
+// too long). The client address is in it as the text it is read from
+// (clientAddrOf), unparsed: a request whose address is not read from
+// that text is not remembered (ServeHTTP).
+func preparedKey(b []byte, r *http.Request) []byte {
 	// ContentLength 0 is a request without a body (HTTP/2 and 3 say -1
 	// when one may follow); Caddy may wrap even an empty Body.
 	if r.ContentLength != 0 || len(r.TransferEncoding) > 0 || len(r.Header) > maxKeyHeaders {
@@ -99,14 +100,17 @@ func preparedKey(b []byte, r *http.Request, clientIP netip.Addr) []byte {
 	} else {
 		b = append(b, 0)
 	}
-	if trustedProxy(r) {
+	ip, trusted := clientVars(r)
+	if trusted {
 		b = append(b, 1) // its forwarded host headers bind the cache key
 	} else {
 		b = append(b, 0)
 	}
-	var ipText [64]byte
-	ip := clientIP.AppendTo(ipText[:0])
-	b = append(binary.AppendUvarint(b, uint64(len(ip))), ip...)
+	if ip != "" {
+		b = field(append(b, 'v'), ip)
+	} else {
+		b = field(append(b, 'r'), r.RemoteAddr) // clientAddr reads it then
+	}
 	var names [maxKeyHeaders]string
 	n := 0
 	for name := range r.Header {

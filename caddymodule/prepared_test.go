@@ -2,7 +2,9 @@ package caddymodule
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -89,10 +91,61 @@ func TestPreparedRequestIsTheWholeRequest(t *testing.T) {
 	if n := h.prepared.served.Load(); n != 0 {
 		t.Fatalf("%d requests served as prepared, want none", n)
 	}
-	r := benchRequest(legacyTarget(site, key, ""), nil)
+	// Without Caddy's client_ip variable the address is RemoteAddr's;
+	// behind Caddy it is the variable, and whether a trusted proxy sent
+	// the request counts too.
+	r := withVars(benchRequest(legacyTarget(site, key, ""), nil), nil)
 	r.RemoteAddr = "192.0.2.7:4242"
-	if k1, k2 := preparedKey(nil, r, clientAddr(r)), preparedKey(nil, benchRequest(legacyTarget(site, key, ""), nil), clientAddr(benchRequest("/", nil))); string(k1) == string(k2) {
+	if k1, k2 := preparedKey(nil, r), preparedKey(nil, withVars(benchRequest(legacyTarget(site, key, ""), nil), nil)); string(k1) == string(k2) {
 		t.Error("two client addresses make one prepared request")
+	}
+	keys := map[string]string{}
+	for _, v := range []map[string]any{
+		{caddyhttp.ClientIPVarKey: "192.0.2.7", caddyhttp.TrustedProxyVarKey: false},
+		{caddyhttp.ClientIPVarKey: "192.0.2.8", caddyhttp.TrustedProxyVarKey: false},
+		{caddyhttp.ClientIPVarKey: "192.0.2.7", caddyhttp.TrustedProxyVarKey: true},
+		{caddyhttp.ClientIPVarKey: "", caddyhttp.TrustedProxyVarKey: false},
+	} {
+		k := string(preparedKey(nil, withVars(benchRequest(legacyTarget(site, key, ""), nil), v)))
+		if other, ok := keys[k]; ok {
+			t.Errorf("%v and %s make one prepared request", v, other)
+		}
+		keys[k] = fmt.Sprint(v)
+	}
+}
+
+// withVars is r with Caddy's request variables (as its server sets
+// client_ip and trusted_proxy).
+func withVars(r *http.Request, vars map[string]any) *http.Request {
+	return r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, vars))
+}
+
+// A client_ip variable that is not an address (another handler may set
+// variables) leaves clientAddr to RemoteAddr, which the prepared key does
+// not hold then: such a request is not remembered.
+func TestPreparedRequestNeedsAnAddress(t *testing.T) {
+	h := &Handler{}
+	_, key, site := preparedSite(t, h)
+	next := benchUpstream(key)
+	for _, remote := range []string{"192.0.2.1:1234", "198.51.100.9:1234", "192.0.2.1:1234"} {
+		r := withVars(benchRequest(legacyTarget(site, key, ""), nil), map[string]any{caddyhttp.ClientIPVarKey: "not an address"})
+		r.RemoteAddr = remote
+		w := httptest.NewRecorder()
+		if err := h.ServeHTTP(w, r, next); err != nil || w.Code != 200 {
+			t.Fatalf("%v %d", err, w.Code)
+		}
+	}
+	if n := h.prepared.served.Load(); n != 0 {
+		t.Fatalf("%d requests served as prepared, want none", n)
+	}
+	for range 2 {
+		r := withVars(benchRequest(legacyTarget(site, key, ""), nil), map[string]any{caddyhttp.ClientIPVarKey: "192.0.2.1"})
+		if err := h.ServeHTTP(httptest.NewRecorder(), r, next); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := h.prepared.served.Load(); n != 1 {
+		t.Fatalf("%d requests served as prepared, want the repeat with an address", n)
 	}
 }
 

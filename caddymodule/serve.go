@@ -26,12 +26,15 @@ import (
 // translated into the modern call, APIv4 forwarded as sent). Anything
 // else goes to next untouched.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
-	clientIP := clientAddr(r)
 	var keyRoom [preparedKeyRoom]byte
-	key := preparedKey(keyRoom[:0], r, clientIP)
+	key := preparedKey(keyRoom[:0], r)
 	start := time.Now()
 	if p := h.prepared.get(r.Context(), key, h.auth, start); p != nil {
 		return h.servePrepared(w, r, next, p, start)
+	}
+	clientIP, exact := clientAddrOf(r)
+	if !exact {
+		key = nil // preparedKey's address text is not what this one is read from
 	}
 	route, ok := translate.Recognise(r.Method, r.URL, h.recognise)
 	if !ok {
@@ -517,15 +520,34 @@ func (h *Handler) bodyScanner(r *http.Request) *translate.BodyScanner {
 
 // clientAddr is the client address after Caddy's trusted-proxy handling.
 func clientAddr(r *http.Request) netip.Addr {
-	if s, ok := caddyhttp.GetVar(r.Context(), caddyhttp.ClientIPVarKey).(string); ok {
+	a, _ := clientAddrOf(r)
+	return a
+}
+
+// clientAddrOf is clientAddr, and whether it is read from the address
+// text preparedKey takes (clientVars' or, without one, RemoteAddr): not
+// when the client_ip variable holds something other than an address.
+func clientAddrOf(r *http.Request) (netip.Addr, bool) {
+	s, _ := clientVars(r)
+	if s != "" {
 		if a, err := netip.ParseAddr(s); err == nil {
-			return a.Unmap()
+			return a.Unmap(), true
 		}
 	}
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		return ap.Addr().Unmap()
+		return ap.Addr().Unmap(), s == ""
 	}
-	return netip.Addr{}
+	return netip.Addr{}, s == ""
+}
+
+// clientVars is what Caddy's trusted-proxy handling wrote in the
+// request's variables, read in one look: the client address as text ("":
+// none) and whether the request came through a trusted proxy.
+func clientVars(r *http.Request) (clientIP string, trusted bool) {
+	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+	clientIP, _ = vars[caddyhttp.ClientIPVarKey].(string)
+	trusted, _ = vars[caddyhttp.TrustedProxyVarKey].(bool)
+	return clientIP, trusted
 }
 
 // setAuthPlaceholders exposes the principal to logs and other handlers
