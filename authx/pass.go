@@ -33,15 +33,16 @@ func (a *Authenticator) PassFor(p *Principal) (Pass, bool) {
 	return Pass{credKeys: []string{a.credLimitKey(p.raw)}, until: a.cfg.Now().Add(PassTTL)}, true
 }
 
-// Readmit reports whether a request that pass was issued for may skip
-// Authenticate: the pass has not expired and the credential's own
-// failure counter is not full. Authenticate proved the credential (with
-// the request's site key) before it issued the pass, and throttled lets a
-// proven credential through whatever the counters say; while its counter
-// is full, Readmit still sends the request to Authenticate, which judges
-// it as every other.
-func (a *Authenticator) Readmit(ctx context.Context, pass Pass) bool {
-	if !a.cfg.Now().Before(pass.until) {
+// Readmit reports whether a request that pass was issued for, which
+// arrived at now (on Config.Now's clock: the caller has read it already),
+// may skip Authenticate: the pass has not expired and the credential's
+// own failure counter is not full. Authenticate proved the credential
+// (with the request's site key) before it issued the pass, and throttled
+// lets a proven credential through whatever the counters say; while its
+// counter is full, Readmit still sends the request to Authenticate, which
+// judges it as every other.
+func (a *Authenticator) Readmit(ctx context.Context, pass Pass, now time.Time) bool {
+	if !now.Before(pass.until) {
 		return false
 	}
 	if a.countersQuiet() {

@@ -24,11 +24,11 @@ func TestPassForKeysOnly(t *testing.T) {
 	}
 	key := admit(translate.Credentials{XCiviAuth: "Bearer " + akUser})
 	pass, ok := e.a.PassFor(key)
-	if !ok || !e.a.Readmit(context.Background(), pass) {
+	if !ok || !e.a.Readmit(context.Background(), pass, now) {
 		t.Fatal("an API key's principal gets no pass, or it is refused at once")
 	}
 	now = now.Add(PassTTL)
-	if e.a.Readmit(context.Background(), pass) {
+	if e.a.Readmit(context.Background(), pass, now) {
 		t.Error("a pass outlives PassTTL")
 	}
 	jwt := admit(translate.Credentials{XCiviAuth: "Bearer " + e.jwt(t, map[string]any{"sub": "cid:3", "scope": "authx", "exp": now.Add(time.Minute).Unix()})})

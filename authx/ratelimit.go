@@ -135,7 +135,13 @@ func (c *MemoryCounter) countLocked(now time.Time, window time.Duration, keys []
 // Quiet reports that no failure window is open, so no key is blocked and
 // callers need not even work out their keys (see quietCounter).
 func (c *MemoryCounter) Quiet() bool {
-	return int64(c.now().Sub(counterEpoch)) >= c.lastReset.Load()
+	var since time.Duration
+	if c.Now != nil {
+		since = c.Now().Sub(counterEpoch)
+	} else {
+		since = time.Since(counterEpoch) // the monotonic clock alone: asked on every prepared request
+	}
+	return int64(since) >= c.lastReset.Load()
 }
 
 // quietCounter is a FailureCounter that can tell cheaply that it would

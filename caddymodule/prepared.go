@@ -226,7 +226,8 @@ func (pr *preparedRequests) takePending() []*usageTally {
 	return out
 }
 
-// get is the request's remembered decisions, if they are still good.
+// get is the request's remembered decisions, if they are still good at
+// now, when it arrived (time.Now: the authenticator's clock too).
 func (pr *preparedRequests) get(ctx context.Context, key []byte, auth *authx.Authenticator, now time.Time) *prepared {
 	if pr == nil || key == nil {
 		return nil
@@ -234,7 +235,7 @@ func (pr *preparedRequests) get(ctx context.Context, key []byte, auth *authx.Aut
 	pr.mu.RLock()
 	p := pr.m[string(key)]
 	pr.mu.RUnlock()
-	if p == nil || !now.Before(p.until) || !auth.Readmit(ctx, p.pass) {
+	if p == nil || !now.Before(p.until) || !auth.Readmit(ctx, p.pass, now) {
 		return nil
 	}
 	pr.served.Add(1)
