@@ -368,3 +368,35 @@ func TestIPv6ClientsCountByPrefix(t *testing.T) {
 		t.Fatalf("the next /56 was blocked: %v", rej)
 	}
 }
+
+// A reservation that is released leaves the counter quiet again once it
+// counts nothing: every credential's first success goes through one, and
+// its requests after it need not ask the counter (Readmit). A count that
+// stays (a failure) keeps it from being quiet until its window ends.
+func TestMemoryCounterQuietAfterReleases(t *testing.T) {
+	ctx := context.Background()
+	now := testNow
+	c := NewMemoryCounter()
+	c.Now = func() time.Time { return now }
+	release, full, _ := c.Reserve(ctx, 5, time.Minute, "cred:a", "ip:1")
+	if full != "" || c.Quiet() {
+		t.Fatalf("a reservation: full %q, quiet %v", full, c.Quiet())
+	}
+	other, _, _ := c.Reserve(ctx, 5, time.Minute, "cred:b", "ip:1")
+	release(ctx)
+	if c.Quiet() {
+		t.Fatal("quiet while another reservation counts")
+	}
+	other(ctx)
+	if !c.Quiet() {
+		t.Fatal("not quiet once every reservation is released")
+	}
+	c.Fail(ctx, time.Minute, "ip:2")
+	if c.Quiet() {
+		t.Fatal("quiet with a failure counted")
+	}
+	now = now.Add(time.Minute)
+	if !c.Quiet() {
+		t.Fatal("not quiet after the failure's window")
+	}
+}

@@ -45,6 +45,12 @@ func (c *MemoryCounter) release(keys []string) {
 			c.m[k] = e
 		}
 	}
+	if len(c.m) == 0 {
+		// No count at all: no window is open, whenever the last one would
+		// have ended. Every credential's first success passes through a
+		// reservation, and Quiet spares the requests after it the check.
+		c.lastReset.Store(0)
+	}
 }
 
 // reserveScript admits one attempt on one key (one key per script: keys of
