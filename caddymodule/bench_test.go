@@ -278,8 +278,20 @@ func BenchmarkLegacyRedisHit(b *testing.B) {
 const api4BenchTarget = "/civicrm/ajax/api4/Contact/get?params=%7B%22select%22%3A%5B%22id%22%2C%22display_name%22%5D%2C%22where%22%3A%5B%5B%22id%22%2C%22%3D%22%2C2%5D%5D%7D"
 
 func BenchmarkAPI4MemoryHit(b *testing.B) {
+	api4Bench(b, &Handler{})
+}
+
+// BenchmarkAPI4CacheOff is an APIv4 read forwarded as sent, with
+// Civigate's X-Civi-Auth and X-Civi-Key.
+func BenchmarkAPI4CacheOff(b *testing.B) {
+	api4Bench(b, &Handler{Cache: &CacheConfig{Off: true}})
+}
+
+// api4Bench measures the civicrm handler h in front of benchUpstream for
+// an APIv4 Contact.get with an API key and the site key in headers.
+func api4Bench(b *testing.B, h *Handler) {
 	key, site := benchKey(b), benchKey(b)
-	h := &Handler{SiteKey: site}
+	h.SiteKey = site
 	provisionBench(b, h)
 	next := benchUpstream(key)
 	serveBench(b, api4BenchTarget, http.Header{"X-Civi-Auth": {"Bearer " + key}, "X-Civi-Key": {site}},
