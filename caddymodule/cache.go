@@ -79,37 +79,42 @@ type answer struct {
 }
 
 // ask sends the call to CiviCRM through the route. With passThrough, an
-// answer that needs no rewriting streams to w as it arrives.
+// answer that needs no rewriting streams to w as it arrives. cacheStatus
+// is the Cache-Status of the answer to w, written with its other headers
+// (on the streamed answer, or by answer); memo is the prepared request's
+// (nil: none).
 func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
-	principal *authx.Principal, next caddyhttp.Handler, passThrough bool) (answer, error) {
-	up, err := translate.BuildUpstream(call, h.upstream)
+	principal *authx.Principal, next caddyhttp.Handler, passThrough bool, cacheStatus string, memo *forwardMemo) (answer, error) {
+	plan, header, err := h.plan(r, call, principal, memo)
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, translate.ErrParamsTooCostly) || errors.Is(err, translate.ErrUpstreamTooLarge) {
 			status = http.StatusRequestEntityTooLarge
 		}
-		return answer{}, &badUpstreamError{err, status}
+		return answer{cacheStatus: cacheStatus}, &badUpstreamError{err, status}
 	}
-	rec := newRecorder()
+	f := newForwarding()
+	rec := &f.rec
 	defer rec.release()
 	if passThrough {
 		rec.client = w
+		rec.cacheStatus = cacheStatus
 	}
 	// CiviCRM's session cookie reaches the client only when the call ran on
 	// the client's own session (see sessionCaller) and its answer is for this
 	// client alone (w is nil when it may be stored for others).
 	rec.passCookies = w != nil && sessionCaller(principal)
-	err = h.forward(ctx, r, string(call.Form), up, principal, next, rec)
+	err = h.forward(ctx, r, string(call.Form), plan, header, next, f)
 	switch {
 	case err != nil:
-		return answer{}, err
+		return answer{cacheStatus: cacheStatus}, err
 	case rec.streaming:
 		return answer{streamed: rec}, nil
 	}
 	if rec.passCookies {
 		rec.copyCookies(w.Header())
 	}
-	return answer{res: rec.response()}, nil
+	return answer{res: rec.response(), cacheStatus: cacheStatus}, nil
 }
 
 // sessionCaller reports whether a call runs upstream as whatever session
@@ -198,17 +203,15 @@ func (h *Handler) prepare(r *http.Request, call *translate.Call, principal *auth
 // a write's client must not see its answer before the cached reads it
 // changed are invalidated.
 func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
-	principal *authx.Principal, next caddyhttp.Handler, req *cache.Request) (answer, error) {
+	principal *authx.Principal, next caddyhttp.Handler, req *cache.Request, memo *forwardMemo) (answer, error) {
 	if req == nil {
-		w.Header().Set("Cache-Status", cacheOffStatus)
-		return h.ask(ctx, w, r, call, principal, next, translate.PassesThrough(call))
+		return h.ask(ctx, w, r, call, principal, next, translate.PassesThrough(call), cacheOffStatus, memo)
 	}
 	if !req.Cacheable {
 		status := cache.Bypass(req.Reason)
-		w.Header().Set("Cache-Status", status.String())
 		entities, all := cache.WriteTargets(call)
 		writes := all || len(entities) > 0
-		ans, err := h.ask(ctx, w, r, call, principal, next, !writes && translate.PassesThrough(call))
+		ans, err := h.ask(ctx, w, r, call, principal, next, !writes && translate.PassesThrough(call), status.String(), memo)
 		if writes {
 			// Even a failed call may have written: chained calls are not
 			// rolled back.
@@ -232,7 +235,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 	req = new(cache.Request)
 	*req = looked
 	fetch := func(fctx context.Context) (cache.Upstream, error) {
-		ans, err := h.ask(fctx, nil, r, call, principal, next, false)
+		ans, err := h.ask(fctx, nil, r, call, principal, next, false, "", memo)
 		return cache.Upstream{UpstreamResponse: ans.res}, err
 	}
 	out := h.cache.ServeLookedUp(ctx, req, res, fetch)

@@ -62,6 +62,7 @@ type prepared struct {
 	// placeholders are the principal's (authPlaceholders), made once.
 	placeholders caddy.ReplacerFunc
 	tally        *usageTally // written per request
+	fwd          forwardMemo // the request forwarded to CiviCRM, built once
 }
 
 const (

@@ -30,6 +30,7 @@ type recorder struct {
 	body   bytes.Buffer // the captured answer
 
 	client      http.ResponseWriter // where a pass-through answer goes; nil: capture all
+	cacheStatus string              // the pass-through answer's Cache-Status ("": none)
 	passCookies bool                // CiviCRM's Set-Cookie goes to the client (sessionCaller)
 	decided     bool                // the first body byte has been seen
 	streaming   bool                // the answer passes through to the client
@@ -184,15 +185,19 @@ func (rec *recorder) stream(p []byte) (int, error) {
 
 // emit sends bytes to the client, with the headers first: only those the
 // legacy endpoint sent for this answer, plus the upstream's length so the
-// client can tell a complete body from a cut one.
+// client can tell a complete body from a cut one, and the Cache-Status.
 func (rec *recorder) emit(b []byte) {
 	if !rec.committed {
 		rec.committed = true
 		h := rec.client.Header()
-		// Both values in one slice, one allocation (see writeAnswer).
-		values := make([]string, 2)
+		// The values in one slice, one allocation (see writeAnswer).
+		values := make([]string, 3)
 		values[0] = translate.PassThroughContentType
 		h["Content-Type"] = values[0:1:1]
+		if rec.cacheStatus != "" {
+			values[2] = rec.cacheStatus
+			h["Cache-Status"] = values[2:3:3]
+		}
 		if date := rec.header["Date"]; len(date) > 0 {
 			// CiviCRM's web server dated the answer; the legacy endpoint's
 			// client got that date too.

@@ -1,12 +1,10 @@
 package caddymodule
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -102,7 +100,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	req := h.prepare(r, call, principal)
 	h.prepared.remember(key, h.auth, call, principal, req, usage, now)
-	ans, err := h.serveCall(ctx, w, r, call, principal, next, req)
+	ans, err := h.serveCall(ctx, w, r, call, principal, next, req, nil)
 	return h.answer(w, r, call, ans, err, nil)
 }
 
@@ -124,7 +122,7 @@ func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next cad
 	// The request's own context: the route in it (withRoute) is for
 	// Authenticate's subrequests, and a prepared request is not
 	// authenticated again.
-	ans, err := h.serveCall(r.Context(), w, r, p.call, p.principal, next, p.req)
+	ans, err := h.serveCall(r.Context(), w, r, p.call, p.principal, next, p.req, &p.fwd)
 	return h.answer(w, r, p.call, ans, err, p)
 }
 
@@ -246,29 +244,31 @@ type badUpstreamError struct {
 
 func (e *badUpstreamError) Error() string { return e.err.Error() }
 
-// forward sends the translated request through the rest of the route
-// (reverse_proxy or php_fastcgi) and captures CiviCRM's answer in rec (or
-// streams it, if rec passes through). The client's identity headers never
-// go upstream: only what Civigate vouches for does.
-func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up *translate.UpstreamRequest, p *authx.Principal, next caddyhttp.Handler, rec *recorder) (err error) {
-	// A shallow copy: method, URL, header, body and framing are replaced
-	// here (Clone would copy the header and URL only for them to be
-	// replaced); host, TLS state and remote address stay the client's.
-	// The request, its URL and its body reader are one allocation.
-	o := &outbound{req: *r, url: *r.URL}
-	out, u := &o.req, &o.url
-	out.Method = up.Method
+// forward sends the planned request through the rest of the route
+// (reverse_proxy or php_fastcgi) with header, and captures CiviCRM's answer
+// in f.rec (or streams it, if the recorder passes through). The client's
+// identity headers never go upstream: only what Civigate vouches for does
+// (the plan's header).
+func (h *Handler) forward(ctx context.Context, r *http.Request, form string, plan *outboundPlan, header http.Header, next caddyhttp.Handler, f *forwarding) (err error) {
+	rec := &f.rec
+	up := plan.up
+	// A shallow copy of the client's request (Clone would copy the header
+	// and URL only for them to be replaced): method, URL, header, body and
+	// framing are the plan's; host, TLS state and remote address stay the
+	// client's.
+	u := &f.url
+	*u = *r.URL
 	u.Path, u.RawPath, u.RawQuery = up.Path, up.RawPath, up.RawQuery
+	uri := plan.requestURI(u)
+	out := r.WithContext(asOriginal(ctx, &http.Request{Method: up.Method, RemoteAddr: r.RemoteAddr, RequestURI: uri, URL: u}, &f.orig))
+	out.Method = up.Method
 	out.URL = u
-	out.RequestURI = u.RequestURI()
-	*out = *out.WithContext(asOriginal(ctx, out, &o.orig))
-	auth, key := authx.UpstreamIdentity(p, h.siteKey)
-	out.Header = upstreamHeader(r.Header, up, auth, key)
-	dropUntrustedForwarded(out.Header, r)
+	out.RequestURI = uri
+	out.Header = header
 	out.Body = http.NoBody
 	if len(up.Body) > 0 {
-		o.body.Reset(up.Body)
-		out.Body = &o.body
+		f.body.Reset(up.Body)
+		out.Body = &f.body
 	}
 	out.ContentLength = int64(len(up.Body))
 	out.TransferEncoding, out.Trailer = nil, nil
@@ -308,20 +308,6 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, up 
 }
 
 var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")
-
-// outbound is the request forward sends, with the URL and body reader it
-// points to.
-type outbound struct {
-	req  http.Request
-	url  url.URL
-	orig url.URL // the URL Caddy's later handlers take as the original
-	body upstreamBody
-}
-
-// upstreamBody is the translated body (io.NopCloser's, in place).
-type upstreamBody struct{ bytes.Reader }
-
-func (*upstreamBody) Close() error { return nil }
 
 // serveUnrecognised passes a request Civigate does not translate on to
 // next, unless it would reach an API route anyway: a disguised path,

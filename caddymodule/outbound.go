@@ -1,0 +1,93 @@
+package caddymodule
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"sync/atomic"
+
+	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
+)
+
+// outboundPlan is what forward sends CiviCRM for a call, apart from what
+// belongs to the client's connection (remote address, TLS state, context):
+// the translated request, its request target and the whole header
+// CiviCRM gets (upstreamHeader, less untrusted forwarded host headers).
+type outboundPlan struct {
+	up *translate.UpstreamRequest // only its method, URL parts and body are read
+	// uri is the request target for a client URL without Opaque or
+	// ForceQuery (plain; any other is worked out per request).
+	uri    string
+	header http.Header
+}
+
+// forwardMemo keeps a prepared request's outboundPlan, so a repeated call
+// forwarded to CiviCRM (caching off, a miss, a write) does not build its
+// request and header again. Everything in the plan is a function of what
+// the prepared request's key holds byte for byte (method, host, path,
+// query, every header, the client's address and whether it is a trusted
+// proxy), of the principal and the call the entry holds, and of the
+// handler's configuration: a plan can never serve a request with another
+// credential, another caller or other headers than the one it was built
+// for. The kept plan's header is never handed on (next may change the
+// request's header in place): each request gets a copy.
+type forwardMemo struct{ last atomic.Pointer[outboundPlan] }
+
+// plan is the outboundPlan for call from r and p, with the header to send
+// (the request's own). memo, when not nil, is the prepared request's.
+func (h *Handler) plan(r *http.Request, call *translate.Call, p *authx.Principal, memo *forwardMemo) (*outboundPlan, http.Header, error) {
+	if memo != nil {
+		if kept := memo.last.Load(); kept != nil {
+			return kept, kept.header.Clone(), nil
+		}
+	}
+	up, err := translate.BuildUpstream(call, h.upstream)
+	if err != nil {
+		return nil, nil, err
+	}
+	auth, key := authx.UpstreamIdentity(p, h.siteKey)
+	header := upstreamHeader(r.Header, up, auth, key)
+	dropUntrustedForwarded(header, r)
+	target := url.URL{Path: up.Path, RawPath: up.RawPath, RawQuery: up.RawQuery}
+	plan := &outboundPlan{up: up, uri: target.RequestURI(), header: header}
+	if memo != nil {
+		// up.Header is the header handed on: the kept plan has copies.
+		kept := *plan
+		upCopy := *up
+		upCopy.Header = nil
+		kept.up, kept.header = &upCopy, header.Clone()
+		memo.last.Store(&kept)
+	}
+	return plan, header, nil
+}
+
+// requestURI is the request target of the outbound URL u (the client's
+// URL with the plan's path and query).
+func (plan *outboundPlan) requestURI(u *url.URL) string {
+	if u.Opaque == "" && !u.ForceQuery {
+		return plan.uri
+	}
+	return u.RequestURI()
+}
+
+// forwarding is what one forwarded call needs besides the request itself,
+// in one allocation: the recorder of CiviCRM's answer, the outbound
+// request's URL and original URL, and its body reader.
+type forwarding struct {
+	rec  recorder
+	url  url.URL
+	orig url.URL // the URL Caddy's later handlers take as the original
+	body upstreamBody
+}
+
+func newForwarding() *forwarding {
+	f := &forwarding{}
+	f.rec.header = recorderHeaders.Get().(http.Header)
+	return f
+}
+
+// upstreamBody is the translated body (io.NopCloser's, in place).
+type upstreamBody struct{ bytes.Reader }
+
+func (*upstreamBody) Close() error { return nil }
