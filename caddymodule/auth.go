@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
-	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -398,8 +397,7 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		sub.Header.Set("User-Agent", ua)
 	}
 	sub.Body, sub.ContentLength, sub.GetBody = http.NoBody, 0, nil
-	var orig url.URL
-	sub = sub.WithContext(asOriginal(sub.Context(), sub, &orig))
+	sub = sub.WithContext(asOriginal(sub.Context(), sub, new(originalCtx)))
 	rec := newRecorder()
 	if err := rc.next.ServeHTTP(rec, sub); err != nil {
 		return nil, err

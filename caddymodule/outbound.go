@@ -71,14 +71,15 @@ func (plan *outboundPlan) requestURI(u *url.URL) string {
 	return u.RequestURI()
 }
 
-// forwarding is what one forwarded call needs besides the request itself,
-// in one allocation: the recorder of CiviCRM's answer, the outbound
-// request's URL and original URL, and its body reader.
+// forwarding is what one forwarded call needs, in one allocation: the
+// outbound request, its URL, context (asOriginal's) and body reader, and
+// the recorder of CiviCRM's answer.
 type forwarding struct {
-	rec  recorder
+	req  http.Request
 	url  url.URL
-	orig url.URL // the URL Caddy's later handlers take as the original
+	ctx  originalCtx
 	body upstreamBody
+	rec  recorder
 }
 
 func newForwarding() *forwarding {

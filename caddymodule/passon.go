@@ -20,13 +20,33 @@ import (
 // it instead of the modern route. {http.request.orig_*} placeholders in
 // the rest of the route follow. Only out's context changes: Caddy's access
 // log and error handling keep the client's request (the log's
-// civicrm_credentials filter covers it). origURL receives a copy of out's
+// civicrm_credentials filter covers it). The context is c, which the
+// caller owns so it can share out's allocation; it keeps a copy of out's
 // URL, since a later rewrite (php_fastcgi's to index.php) changes out's in
-// place; the caller owns it so it can share out's allocation.
-func asOriginal(ctx context.Context, out *http.Request, origURL *url.URL) context.Context {
-	*origURL = *out.URL
-	return context.WithValue(ctx, caddyhttp.OriginalRequestCtxKey,
-		http.Request{Method: out.Method, RemoteAddr: out.RemoteAddr, RequestURI: out.RequestURI, URL: origURL})
+// place.
+func asOriginal(ctx context.Context, out *http.Request, c *originalCtx) context.Context {
+	c.Context = ctx
+	c.url = *out.URL
+	c.orig = http.Request{Method: out.Method, RemoteAddr: out.RemoteAddr, RequestURI: out.RequestURI, URL: &c.url}
+	return c
+}
+
+// originalCtx is a context whose caddyhttp.OriginalRequestCtxKey is orig,
+// asOriginal's. It holds the request itself and answers for it when asked
+// (a copy each time, as a context.WithValue of it gives), which only
+// php_fastcgi and the orig placeholders do: context.WithValue would
+// allocate itself and a boxed copy of the request on every forward.
+type originalCtx struct {
+	context.Context
+	orig http.Request
+	url  url.URL // orig's
+}
+
+func (c *originalCtx) Value(key any) any {
+	if key == caddyhttp.OriginalRequestCtxKey {
+		return c.orig
+	}
+	return c.Context.Value(key)
 }
 
 // rewrittenFromAPI: a handler before civicrm (rewrite, uri, try_files)

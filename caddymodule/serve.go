@@ -260,7 +260,9 @@ func (h *Handler) forward(ctx context.Context, r *http.Request, form string, pla
 	*u = *r.URL
 	u.Path, u.RawPath, u.RawQuery = up.Path, up.RawPath, up.RawQuery
 	uri := plan.requestURI(u)
-	out := r.WithContext(asOriginal(ctx, &http.Request{Method: up.Method, RemoteAddr: r.RemoteAddr, RequestURI: uri, URL: u}, &f.orig))
+	// Copied into f: WithContext's own copy stays on the stack.
+	f.req = *r.WithContext(asOriginal(ctx, &http.Request{Method: up.Method, RemoteAddr: r.RemoteAddr, RequestURI: uri, URL: u}, &f.ctx))
+	out := &f.req
 	out.Method = up.Method
 	out.URL = u
 	out.RequestURI = uri
