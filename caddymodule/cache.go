@@ -85,7 +85,10 @@ type answer struct {
 // (nil: none).
 func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
 	principal *authx.Principal, next caddyhttp.Handler, passThrough bool, cacheStatus string, memo *forwardMemo) (answer, error) {
-	plan, header, err := h.plan(r, call, principal, memo)
+	f := newForwarding()
+	rec := &f.rec
+	defer rec.release()
+	plan, header, err := h.plan(r, call, principal, memo, f.values[:])
 	if err != nil {
 		status := http.StatusBadRequest
 		if errors.Is(err, translate.ErrParamsTooCostly) || errors.Is(err, translate.ErrUpstreamTooLarge) {
@@ -93,9 +96,6 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		}
 		return answer{cacheStatus: cacheStatus}, &badUpstreamError{err, status}
 	}
-	f := newForwarding()
-	rec := &f.rec
-	defer rec.release()
 	if passThrough {
 		rec.client = w
 		rec.cacheStatus = cacheStatus
@@ -163,6 +163,30 @@ func setAnswerHeaders(h http.Header) {
 	for i, nh := range answerHeader {
 		values[i] = nh.value
 		h[nh.name] = values[i : i+1 : i+1]
+	}
+}
+
+// headerValues sets values on h, each in a slice of its own (another
+// handler may rewrite one in place) cut from one backing array, room:
+// one allocation, or none when room is the caller's.
+type headerValues struct {
+	h    http.Header
+	room []string
+}
+
+func (v *headerValues) set(name, value string) {
+	v.room = append(v.room, value)
+	n := len(v.room)
+	v.h[name] = v.room[n-1 : n : n]
+}
+
+// answerHeaders sets answerHeader, unless h has them already.
+func (v *headerValues) answerHeaders() {
+	if _, ok := v.h["X-Content-Type-Options"]; ok {
+		return
+	}
+	for _, nh := range answerHeader {
+		v.set(nh.name, nh.value)
 	}
 }
 

@@ -35,11 +35,12 @@ type outboundPlan struct {
 type forwardMemo struct{ last atomic.Pointer[outboundPlan] }
 
 // plan is the outboundPlan for call from r and p, with the header to send
-// (the request's own). memo, when not nil, is the prepared request's.
-func (h *Handler) plan(r *http.Request, call *translate.Call, p *authx.Principal, memo *forwardMemo) (*outboundPlan, http.Header, error) {
+// (the request's own; a kept plan's copy has its values in room when they
+// fit). memo, when not nil, is the prepared request's.
+func (h *Handler) plan(r *http.Request, call *translate.Call, p *authx.Principal, memo *forwardMemo, room []string) (*outboundPlan, http.Header, error) {
 	if memo != nil {
 		if kept := memo.last.Load(); kept != nil {
-			return kept, kept.header.Clone(), nil
+			return kept, cloneHeader(kept.header, room), nil
 		}
 	}
 	up, err := translate.BuildUpstream(call, h.upstream)
@@ -71,15 +72,40 @@ func (plan *outboundPlan) requestURI(u *url.URL) string {
 	return u.RequestURI()
 }
 
+// cloneHeader is h.Clone() with the values in room when they fit.
+func cloneHeader(h http.Header, room []string) http.Header {
+	n := 0
+	for _, vs := range h {
+		n += len(vs)
+	}
+	if n > cap(room) {
+		return h.Clone()
+	}
+	out := make(http.Header, len(h))
+	values := room[:0]
+	for name, vs := range h {
+		if vs == nil {
+			// As Clone: reverse_proxy tells a nil value from an empty one.
+			out[name] = nil
+			continue
+		}
+		start := len(values)
+		values = append(values, vs...)
+		out[name] = values[start:len(values):len(values)]
+	}
+	return out
+}
+
 // forwarding is what one forwarded call needs, in one allocation: the
-// outbound request, its URL, context (asOriginal's) and body reader, and
-// the recorder of CiviCRM's answer.
+// outbound request, its URL, context (asOriginal's), header values and
+// body reader, and the recorder of CiviCRM's answer.
 type forwarding struct {
-	req  http.Request
-	url  url.URL
-	ctx  originalCtx
-	body upstreamBody
-	rec  recorder
+	req    http.Request
+	url    url.URL
+	ctx    originalCtx
+	values [8]string // room for the outbound header's values (cloneHeader)
+	body   upstreamBody
+	rec    recorder
 }
 
 func newForwarding() *forwarding {

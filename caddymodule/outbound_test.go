@@ -113,9 +113,10 @@ func TestForwardPlanIsPerRequest(t *testing.T) {
 	}
 }
 
-// With caching off every answer says so in its Cache-Status, whichever
-// way it reaches the client: streamed as CiviCRM sends it, captured and
-// rendered, or Civigate's own when CiviCRM could not be asked.
+// With caching off every answer says so in its Cache-Status and carries
+// the answer headers (answerHeader), whichever way it reaches the client:
+// streamed as CiviCRM sends it, captured and rendered, or Civigate's own
+// when CiviCRM could not be asked; the first time and when prepared.
 func TestCacheOffStatusOnEveryAnswer(t *testing.T) {
 	key, site := benchKey(t), benchKey(t)
 	h := &Handler{SiteKey: site, Cache: &CacheConfig{Off: true}}
@@ -162,6 +163,28 @@ func TestCacheOffStatusOnEveryAnswer(t *testing.T) {
 			if got := w.Header().Values("Cache-Status"); w.Code != c.status || len(got) != 1 || got[0] != cacheOffStatus {
 				t.Errorf("%s (%d): %d with Cache-Status %q, want %d with %q; body %.200q", c.name, i+1, w.Code, got, c.status, cacheOffStatus, w.Body.String())
 			}
+			for _, nh := range answerHeader {
+				if got := w.Header().Values(nh.name); len(got) != 1 || got[0] != nh.value {
+					t.Errorf("%s (%d): %s %q, want %q", c.name, i+1, nh.name, got, nh.value)
+				}
+			}
+		}
+	}
+}
+
+// cloneHeader is Clone, nil values included, with its values in room when
+// they fit; the copy shares nothing with the original.
+func TestCloneHeader(t *testing.T) {
+	h := http.Header{"A": {"1", "2"}, "B": {"3"}, "Nil": nil, "Empty": {}}
+	for _, room := range [][]string{make([]string, 16), make([]string, 2)} {
+		got := cloneHeader(h, room)
+		if !reflect.DeepEqual(got, h.Clone()) || got["Nil"] != nil || got["Empty"] == nil {
+			t.Fatalf("room %d: %#v, want %#v", len(room), got, h.Clone())
+		}
+		got["A"][0] = "changed"
+		got["B"] = append(got["B"], "appended")
+		if h["A"][0] != "1" || len(h["B"]) != 1 || got["A"][1] != "2" {
+			t.Errorf("room %d: the copy shares values with the original: %v / %v", len(room), got, h)
 		}
 	}
 }

@@ -37,6 +37,8 @@ type recorder struct {
 	committed   bool                // the client has the headers (and maybe bytes)
 	held        *[]byte             // while streaming: the end, not sent yet
 	sent        streamedEnds
+	// values is the room for the header values emit sets (headerValues).
+	values [len(answerHeader) + 3]string
 }
 
 // heldPool recycles the held-back ends of streamed answers.
@@ -192,18 +194,17 @@ func (rec *recorder) stream(p []byte) (int, error) {
 
 // emit sends bytes to the client, with the headers first: only those the
 // legacy endpoint sent for this answer, plus the upstream's length so the
-// client can tell a complete body from a cut one, and the Cache-Status.
+// client can tell a complete body from a cut one, the answer headers
+// (answerHeader, unless they were set before) and the Cache-Status.
 func (rec *recorder) emit(b []byte) {
 	if !rec.committed {
 		rec.committed = true
 		h := rec.client.Header()
-		// The values in one slice, one allocation (see writeAnswer).
-		values := make([]string, 3)
-		values[0] = translate.PassThroughContentType
-		h["Content-Type"] = values[0:1:1]
+		v := headerValues{h: h, room: rec.values[:0]}
+		v.answerHeaders()
+		v.set("Content-Type", translate.PassThroughContentType)
 		if rec.cacheStatus != "" {
-			values[2] = rec.cacheStatus
-			h["Cache-Status"] = values[2:3:3]
+			v.set("Cache-Status", rec.cacheStatus)
 		}
 		if date := rec.header["Date"]; len(date) > 0 {
 			// CiviCRM's web server dated the answer; the legacy endpoint's
@@ -211,8 +212,7 @@ func (rec *recorder) emit(b []byte) {
 			h["Date"] = date
 		}
 		if n := rec.sent.length; n >= 0 {
-			values[1] = canonicalLength(rec.sent.lengthText, n)
-			h["Content-Length"] = values[1:2:2]
+			v.set("Content-Length", canonicalLength(rec.sent.lengthText, n))
 		}
 		if rec.passCookies {
 			rec.copyCookies(h)

@@ -44,7 +44,11 @@ func TestRecorderStreamsPassThroughAnswers(t *testing.T) {
 	if client.Code != 200 || client.Body.String() != `{"is_error":0,"values":[]}` {
 		t.Fatalf("client got %d %q", client.Code, client.Body)
 	}
+	// CiviCRM's length and date, and Civigate's answer headers.
 	want := http.Header{"Content-Type": {"application/json"}, "Content-Length": {"26"}, "Date": {"Fri, 27 Nov 2026 06:00:00 GMT"}}
+	for _, nh := range answerHeader {
+		want[nh.name] = []string{nh.value}
+	}
 	for k := range client.Header() {
 		if _, ok := want[k]; !ok {
 			t.Errorf("upstream header %s reached the client", k)

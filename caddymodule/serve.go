@@ -108,12 +108,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // cache are remembered (prepared.go), which arrived at now: what runs on
 // every request still does.
 func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared, now time.Time) error {
-	if p.req == nil || !p.req.Cacheable {
-		// Its answer may stream to the client as it arrives (serveCall),
-		// after these. A cacheable call's answer is written whole, and
-		// writeAnswer sets them with its other headers, in one allocation.
-		setAnswerHeaders(w.Header())
-	}
 	if reply := h.retireLegacy(w, p.call, p.principal, p.usage.legacy); reply != nil {
 		return writeReply(w, *reply)
 	}
