@@ -26,25 +26,25 @@ import (
 // place.
 func asOriginal(ctx context.Context, out *http.Request, c *originalCtx) context.Context {
 	c.Context = ctx
-	c.url = *out.URL
-	c.orig = http.Request{Method: out.Method, RemoteAddr: out.RemoteAddr, RequestURI: out.RequestURI, URL: &c.url}
+	c.method, c.remoteAddr, c.requestURI, c.url = out.Method, out.RemoteAddr, out.RequestURI, *out.URL
 	return c
 }
 
-// originalCtx is a context whose caddyhttp.OriginalRequestCtxKey is orig,
-// asOriginal's. It holds the request itself and answers for it when asked
-// (a copy each time, as a context.WithValue of it gives), which only
-// php_fastcgi and the orig placeholders do: context.WithValue would
-// allocate itself and a boxed copy of the request on every forward.
+// originalCtx is a context whose caddyhttp.OriginalRequestCtxKey is the
+// request asOriginal made the original (the fields Caddy's own original
+// request has). It answers for it when asked, a new copy each time as a
+// context.WithValue of it gives, which only php_fastcgi and the orig
+// placeholders do: context.WithValue would allocate itself and a boxed
+// copy of the request on every forward.
 type originalCtx struct {
 	context.Context
-	orig http.Request
-	url  url.URL // orig's
+	method, remoteAddr, requestURI string
+	url                            url.URL
 }
 
 func (c *originalCtx) Value(key any) any {
 	if key == caddyhttp.OriginalRequestCtxKey {
-		return c.orig
+		return http.Request{Method: c.method, RemoteAddr: c.remoteAddr, RequestURI: c.requestURI, URL: &c.url}
 	}
 	return c.Context.Value(key)
 }
