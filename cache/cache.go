@@ -60,6 +60,7 @@ type Cache struct {
 	tags    tags
 	groups  groups
 	now     func() time.Time
+	clock   func() time.Time // Config.Now as given: nil for the real clock (elapsedSince)
 	flights Group[fetched]
 }
 
@@ -82,6 +83,7 @@ func New(cfg Config, store Store) (*Cache, error) {
 	if cfg.GlobalWrites == nil {
 		cfg.GlobalWrites = DefaultGlobalWrites
 	}
+	clock := cfg.Now
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -106,6 +108,7 @@ func New(cfg Config, store Store) (*Cache, error) {
 		tags:   newTags(cfg.Namespace),
 		groups: newGroups(cfg.Groups, cfg.GlobalWrites),
 		now:    cfg.Now,
+		clock:  clock,
 	}, nil
 }
 

@@ -19,6 +19,7 @@ type MemoryStore struct {
 	items    map[string]*list.Element
 	gens     map[string]uint64
 	now      func() time.Time
+	clock    func() time.Time // as given: nil for the real clock (elapsedSince)
 }
 
 type memItem struct {
@@ -31,10 +32,12 @@ type memItem struct {
 // NewMemoryStore returns a store holding at most maxBytes. now is the
 // clock for expiry (nil: time.Now).
 func NewMemoryStore(maxBytes int64, now func() time.Time) *MemoryStore {
+	clock := now
 	if now == nil {
 		now = time.Now
 	}
-	return &MemoryStore{maxBytes: maxBytes, ll: list.New(), items: make(map[string]*list.Element), gens: make(map[string]uint64), now: now}
+	return &MemoryStore{maxBytes: maxBytes, ll: list.New(), items: make(map[string]*list.Element), gens: make(map[string]uint64),
+		now: now, clock: clock}
 }
 
 // Get implements Store. When the entry's generations are the current
@@ -45,7 +48,7 @@ func (m *MemoryStore) Get(_ context.Context, key string, tags []string) (*Entry,
 	el, ok := m.items[key]
 	if ok {
 		it := el.Value.(*memItem)
-		if !m.now().Before(it.expires) {
+		if elapsedSince(m.clock, it.expires) >= 0 {
 			m.remove(el)
 			ok = false
 		} else {

@@ -297,3 +297,17 @@ func api4Bench(b *testing.B, h *Handler) {
 	serveBench(b, api4BenchTarget, http.Header{"X-Civi-Auth": {"Bearer " + key}, "X-Civi-Key": {site}},
 		func(w http.ResponseWriter, r *http.Request) error { return h.ServeHTTP(w, r, next) }, benchBodyV4)
 }
+
+// BenchmarkPreparedKey is what every request pays to be looked up as a
+// prepared request: its key (the load test's APIv4 read, with its AuthX
+// headers).
+func BenchmarkPreparedKey(b *testing.B) {
+	r := benchRequest(api4BenchTarget, http.Header{"X-Civi-Auth": {"Bearer " + benchKey(b)}, "X-Civi-Key": {benchKey(b)}})
+	b.ReportAllocs()
+	var room [preparedKeyRoom]byte
+	for b.Loop() {
+		if preparedKey(room[:0], r) == nil {
+			b.Fatal("no key")
+		}
+	}
+}
