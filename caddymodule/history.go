@@ -335,13 +335,17 @@ type redisHistory struct {
 	done   chan struct{}
 }
 
-// newRedisHistory starts its flush loop, which folds (foldUsage) before
-// each flush.
-func newRedisHistory(client redis.UniversalClient, prefix string, limits historyLimits, fold func()) *redisHistory {
-	r := &redisHistory{client: client, prefix: prefix + "history:", limits: limits, tally: newMemoryHistory(limits),
-		fold: fold, stop: make(chan struct{}), done: make(chan struct{})}
+// newRedisHistory is a history in Redis; run starts its flush loop.
+func newRedisHistory(client redis.UniversalClient, prefix string, limits historyLimits) *redisHistory {
+	return &redisHistory{client: client, prefix: prefix + "history:", limits: limits, tally: newMemoryHistory(limits),
+		stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// run starts the flush loop, which calls fold (foldUsage) before each
+// flush; close stops it.
+func (r *redisHistory) run(fold func()) {
+	r.fold = fold
 	go r.loop()
-	return r
 }
 
 func (r *redisHistory) add(s historySample) { r.tally.add(s) }

@@ -187,8 +187,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return fmt.Errorf("civicrm: %v", err)
 	}
 	if h.redisClient != nil {
-		h.usage = newRedisUsage(h.redisClient, h.redisPrefix, h.foldUsage)
-		h.history = newRedisHistory(h.redisClient, h.redisPrefix, defaultHistoryLimits, h.foldUsage)
+		usage, history := newRedisUsage(h.redisClient, h.redisPrefix), newRedisHistory(h.redisClient, h.redisPrefix, defaultHistoryLimits)
+		// Both are set before either loop folds into them (foldUsage).
+		h.usage, h.history = usage, history
+		usage.run(h.foldUsage)
+		history.run(h.foldUsage)
 	} else {
 		h.usage = newMemoryUsage()
 		h.history = newMemoryHistory(defaultHistoryLimits)

@@ -196,13 +196,17 @@ const (
 	usageMergeBatch = 200
 )
 
-// newRedisUsage starts its flush loop, which folds (foldUsage) before
-// each flush.
-func newRedisUsage(client redis.UniversalClient, prefix string, fold func()) *redisUsage {
-	u := &redisUsage{client: client, key: prefix + "usage", tally: newMemoryUsage(), fold: fold,
+// newRedisUsage is a report in Redis; run starts its flush loop.
+func newRedisUsage(client redis.UniversalClient, prefix string) *redisUsage {
+	return &redisUsage{client: client, key: prefix + "usage", tally: newMemoryUsage(),
 		stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// run starts the flush loop, which calls fold (foldUsage) before each
+// flush; close stops it.
+func (u *redisUsage) run(fold func()) {
+	u.fold = fold
 	go u.loop()
-	return u
 }
 
 func (u *redisUsage) record(s historySample) {
