@@ -22,7 +22,8 @@ import (
 // Prepared requests: what the steps before the cache (recognising,
 // parsing, authenticating, policing and keying a call) decided about a
 // request is remembered for a second, under the request itself: method,
-// host, path, query, client address and every header, byte for byte. A
+// host, path, query, client address (as Caddy's client_ip variable holds
+// it) and every header, byte for byte. A
 // client repeating a call (the same integration polling, a page's
 // widgets) skips those steps and goes straight to the cache, which makes
 // a hit cost little more than writing it.
@@ -35,8 +36,9 @@ import (
 // Only requests without a body whose credential a Pass covers (an API key
 // or a password; a JWT's expiry is checked every time) are remembered,
 // and only when they were admitted and their call runs (no refusal). The
-// legacy cut-off, the usage history, metrics, the cache (its generations)
-// and everything after it run on every request.
+// legacy cut-off, metrics, the cache (its generations) and everything
+// after it run on every request; the usage report and history count
+// every request too, in the prepared request's tally first (usageTally).
 type preparedRequests struct {
 	mu     sync.RWMutex
 	m      map[string]*prepared
