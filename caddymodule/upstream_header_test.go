@@ -77,7 +77,8 @@ func TestUpstreamHeader(t *testing.T) {
 
 // A call Civigate vouches for leaves the client's session behind; an
 // anonymous one keeps it but carries only the client's own
-// X-Requested-With (the translation always sets one).
+// X-Requested-With (never one a translation set: it sets one for the
+// Authorization flow).
 func TestUpstreamHeaderSession(t *testing.T) {
 	translation := func() *translate.UpstreamRequest {
 		return &translate.UpstreamRequest{Header: http.Header{"X-Requested-With": {"XMLHttpRequest"}}}

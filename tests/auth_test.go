@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -182,6 +183,11 @@ func TestEdgeAuthenticationThroughCaddy(t *testing.T) {
 			r := reqs[api[0]]
 			if r.Header.Get("X-Civi-Auth") != tc.upstreamAuth || r.Header.Get("X-Civi-Key") != sk {
 				t.Errorf("upstream credentials: X-Civi-Auth %q X-Civi-Key %q", r.Header.Get("X-Civi-Auth"), r.Header.Get("X-Civi-Key"))
+			}
+			// X-Civi-Auth, the flow CiviCRM gets, is exempt from ajax/rest's
+			// CSRF check: no X-Requested-With is added to pass it.
+			if got, sent := r.Header.Values("X-Requested-With"), tc.header.Values("X-Requested-With"); !slices.Equal(got, sent) {
+				t.Errorf("upstream X-Requested-With %q, the client sent %q", got, sent)
 			}
 			for name := range r.Header {
 				if n := strings.ToLower(name); n == "authorization" || strings.Contains(n, "_") {

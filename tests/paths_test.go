@@ -12,9 +12,8 @@ import (
 )
 
 // upstreamLog stands where CiviCRM is and records every request reaching
-// it, so a test can tell Civigate's own calls (the modern endpoint with the
-// X-Requested-With Civigate sets, or the civicrm/authx/id credential check)
-// from anything passed on as the client sent it. It answers through next
+// it, so a test can tell Civigate's own credential check (civicrm/authx/id)
+// and what Civigate built from anything passed on as the client sent it. It answers through next
 // (e.g. the simulator), or with "upstream" when next is nil.
 type upstreamLog struct {
 	next http.Handler
@@ -24,7 +23,7 @@ type upstreamLog struct {
 
 type seenRequest struct {
 	method, uri, body string
-	civigate          bool // built by Civigate
+	civigate          bool // Civigate's credential check (civicrm/authx/id)
 	complete          bool // the whole body arrived (its end, not a broken connection)
 	contentLength     int64
 	header            http.Header
@@ -33,8 +32,7 @@ type seenRequest struct {
 func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == "" ||
-		r.URL.Path == "/civicrm/ajax/rest" && r.Header.Get("X-Requested-With") == "XMLHttpRequest"
+	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == ""
 	u.mu.Lock()
 	u.seen = append(u.seen, seenRequest{r.Method, r.RequestURI, string(body), own, err == nil, r.ContentLength, r.Header.Clone()})
 	u.mu.Unlock()

@@ -110,8 +110,10 @@ var (
 // (X-Civi-Auth carried as is, _authx as X-Civi-Auth, Authorization carried
 // as is); the legacy api_key as X-Civi-Auth: Bearer <api_key>. The site key
 // (cfg.SiteKey, else the client's key, _authxSiteKey or X-Civi-Key) goes as
-// X-Civi-Key. X-Requested-With: XMLHttpRequest is always set, so the
-// Authorization header flow passes the CSRF check too.
+// X-Civi-Key. X-Requested-With: XMLHttpRequest goes with an Authorization
+// credential alone: of the flows set here, only that one (AuthX's "header")
+// must pass civicrm/ajax/rest's CSRF check; X-Civi-Auth (xheader) is exempt
+// (spec §4), and with OmitCredentials the caller decides.
 func BuildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 	if m := call.upstream; m != nil {
 		// A retained call (Call.Retained) builds its request once.
@@ -239,7 +241,6 @@ func buildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 		}
 		req.RawQuery = joinQuery(routeQuery, q)
 	}
-	req.Header.Set("X-Requested-With", "XMLHttpRequest")
 	if !cfg.OmitCredentials {
 		setUpstreamCredentials(req.Header, call, &cfg)
 	}
@@ -327,6 +328,7 @@ func setUpstreamCredentials(h http.Header, call *Call, cfg *UpstreamConfig) {
 		h.Set("X-Civi-Auth", cr.Authx)
 	case modern && cr.Authorization != "":
 		h.Set("Authorization", cr.Authorization)
+		h.Set("X-Requested-With", "XMLHttpRequest")
 	case cr.APIKey != "":
 		h.Set("X-Civi-Auth", "Bearer "+cr.APIKey)
 	}

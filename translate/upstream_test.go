@@ -74,7 +74,8 @@ func TestBuildUpstreamGETandPOST(t *testing.T) {
 		if string(EncodeJSON(got, JSONOptions{})) != string(EncodeJSON(call.Params, JSONOptions{})) {
 			t.Errorf("%s: json= round trip\n got %s\nwant %s", method, EncodeJSON(got, JSONOptions{}), EncodeJSON(call.Params, JSONOptions{}))
 		}
-		if r.Header.Get("X-Requested-With") != "XMLHttpRequest" || r.Header.Get("X-Civi-Auth") != "Bearer APIKEY-456" || r.Header.Get("X-Civi-Key") != "SITEKEY-123" {
+		// X-Civi-Auth is CSRF-exempt: no X-Requested-With to pass it.
+		if r.Header.Get("X-Requested-With") != "" || r.Header.Get("X-Civi-Auth") != "Bearer APIKEY-456" || r.Header.Get("X-Civi-Key") != "SITEKEY-123" {
 			t.Errorf("%s: headers %v", method, r.Header)
 		}
 		all := r.RawQuery + string(r.Body)
@@ -177,6 +178,11 @@ func TestBuildUpstreamCredentials(t *testing.T) {
 		h := r.Header
 		if h.Get("X-Civi-Auth") != tt.xciviAuth || h.Get("Authorization") != tt.authorization || h.Get("X-Civi-Key") != tt.xciviKey {
 			t.Errorf("%s: headers %v", tt.name, h)
+		}
+		// Only AuthX's header flow (Authorization) must pass ajax/rest's
+		// CSRF check; X-Civi-Auth and the legacy flow are exempt.
+		if want := tt.authorization != ""; (h.Get("X-Requested-With") == "XMLHttpRequest") != want || len(h["X-Requested-With"]) > 1 {
+			t.Errorf("%s: X-Requested-With %q with Authorization %q", tt.name, h["X-Requested-With"], tt.authorization)
 		}
 		if len(r.StripHeaders) == 0 {
 			t.Errorf("%s: no StripHeaders", tt.name)
