@@ -197,7 +197,9 @@ type Request struct {
 	// under every spelling (X_Civi_Auth …). nil: Call.Credentials only.
 	Header http.Header
 	// ClientIP is the client address (Caddy's client_ip, after trusted
-	// proxies), for rate limiting and network rules.
+	// proxies), for rate limiting and network rules. The zero Addr is an
+	// unknown address: guessing protection counts all of those under one
+	// key (ipKey).
 	ClientIP netip.Addr
 }
 
@@ -648,12 +650,22 @@ const (
 	MinIPv6Prefix     = 32
 )
 
+// unknownAddrKey is the one counter key of every request whose client
+// address is unknown (Caddy bound to a unix socket, behind a front proxy
+// whose client address headers it is not told to trust): they share one
+// guessing budget, or a guesser with a fresh credential each time would
+// meet no address limit at all. No address's key is spelt so (an
+// address's text has no letter beyond a-f).
+const unknownAddrKey = "ip:unknown"
+
 // ipKey is the counter key of a client address: an IPv6 address counts by
 // its Config.IPv6Prefix (Prefix drops a zone), an IPv4 address, mapped or
-// not, by itself.
+// not, by itself, no address (the zero netip.Addr) by unknownAddrKey. It
+// is the only rule for the address's key: never "", so the address is
+// always counted.
 func (a *Authenticator) ipKey(ip netip.Addr) string {
 	if !ip.IsValid() {
-		return ""
+		return unknownAddrKey
 	}
 	ip = ip.Unmap()
 	if ip.Is6() {
@@ -719,6 +731,8 @@ func (a *Authenticator) fail(ctx context.Context, keys ...string) {
 	a.cfg.Failures.Fail(ctx, a.cfg.FailureWindow, nonEmpty(keys)...)
 }
 
+// nonEmpty drops the credential key of a request without a credential
+// (""); an address's key is never empty (ipKey).
 func nonEmpty(keys []string) []string {
 	out := keys[:0:0]
 	for _, k := range keys {

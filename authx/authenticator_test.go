@@ -584,6 +584,7 @@ func TestSiteKeyModernFollowsAuthXGuards(t *testing.T) {
 			{APIKey: akUser, SiteKey: " " + testSiteKey},
 			{XCiviAuth: "Bearer " + tok, XCiviKey: "wrong-site-key"},
 		} {
+			e.cnt.m = map[string]memCount{} // all without an address: one counter
 			call := contactGet()
 			call.Credentials = cr
 			asked := e.res.calls.Load()
@@ -595,6 +596,7 @@ func TestSiteKeyModernFollowsAuthXGuards(t *testing.T) {
 			}
 		}
 		// Legacy forms: `key`, after PHP's trim(), and nothing else.
+		e.cnt.m = map[string]memCount{}
 		call := contactGet()
 		call.Form = translate.FormExtern
 		call.Credentials = translate.Credentials{APIKey: akUser, XCiviKey: testSiteKey}

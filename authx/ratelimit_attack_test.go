@@ -32,3 +32,26 @@ func TestGuessesWithoutClientAddressAreLimited(t *testing.T) {
 		t.Errorf("CiviCRM was asked about %d more guesses from an unknown address", n)
 	}
 }
+
+// The unknown address's counter key is no address's: guesses from a real
+// address do not fill the shared count.
+func TestUnknownAddressHasItsOwnCounter(t *testing.T) {
+	e := newEnv(t, nil)
+	if k := e.a.ipKey(netip.Addr{}); k != unknownAddrKey {
+		t.Fatalf("the unknown address's key: %q", k)
+	}
+	for _, s := range []string{"0.0.0.0", "::", "::ffff:0.0.0.0", "fe80::1%eth0", "2001:db8::1", "198.51.100.7"} {
+		if k := e.a.ipKey(netip.MustParseAddr(s)); k == unknownAddrKey {
+			t.Errorf("%s counts as the unknown address", s)
+		}
+	}
+	addr := netip.MustParseAddr("192.0.2.1")
+	for i := range 5 {
+		if rej := e.from(fmt.Sprintf("Bearer real-%02d", i), addr); rej == nil || rej.Reason != ReasonInvalid {
+			t.Fatalf("guess %d from %s: %v", i, addr, rej)
+		}
+	}
+	if rej := e.from("Bearer unknown-00", netip.Addr{}); rej == nil || rej.Reason != ReasonInvalid {
+		t.Errorf("the unknown address is blocked by %s's guesses: %v", addr, rej)
+	}
+}

@@ -58,6 +58,8 @@ type AuthConfig struct {
 	MintTTL caddy.Duration `json:"mint_ttl,omitempty"`
 	// MaxFailures failed attempts per client address or credential within
 	// FailureWindow, then 429 until the window ends. Defaults: 10 in 5m.
+	// Requests without a client address (a unix socket whose peer is not
+	// a trusted proxy: trusted_proxies_unix) share one address's count.
 	// Negative MaxFailures disables guessing protection.
 	MaxFailures   int            `json:"max_failures,omitempty"`
 	FailureWindow caddy.Duration `json:"failure_window,omitempty"`

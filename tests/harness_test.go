@@ -35,6 +35,15 @@ type caddyInstance struct {
 // so tests that use it must not run in parallel.
 func startCaddy(t testing.TB, caddyfile string) caddyInstance {
 	t.Helper()
+	inst := loadCaddy(t, caddyfile)
+	waitHTTP(t, inst.URL)
+	return inst
+}
+
+// loadCaddy is startCaddy without waiting for {PORT} to answer: for sites
+// that listen elsewhere (bind unix//…).
+func loadCaddy(t testing.TB, caddyfile string) caddyInstance {
+	t.Helper()
 	port, admin := freePort(t), freePort(t)
 	cf := strings.NewReplacer("{PORT}", fmt.Sprint(port), "{ADMIN}", fmt.Sprint(admin)).Replace(caddyfile)
 	cfgJSON, warnings, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), map[string]any{"filename": "Caddyfile"})
@@ -52,9 +61,7 @@ func startCaddy(t testing.TB, caddyfile string) caddyInstance {
 			t.Logf("stop Caddy: %v", err)
 		}
 	})
-	inst := caddyInstance{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Admin: fmt.Sprintf("http://127.0.0.1:%d", admin)}
-	waitHTTP(t, inst.URL)
-	return inst
+	return caddyInstance{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Admin: fmt.Sprintf("http://127.0.0.1:%d", admin)}
 }
 
 func waitHTTP(t testing.TB, url string) {
