@@ -60,12 +60,18 @@ type memCount struct {
 // NewMemoryCounter returns an empty counter.
 func NewMemoryCounter() *MemoryCounter { return &MemoryCounter{m: map[string]memCount{}} }
 
-func (c *MemoryCounter) now() time.Time {
+// sinceEpoch is the counter's clock, as time since counterEpoch: the
+// injected clock (Now) if any, else the monotonic clock alone (Quiet is
+// asked on every prepared request).
+func (c *MemoryCounter) sinceEpoch() time.Duration {
 	if c.Now != nil {
-		return c.Now()
+		return c.Now().Sub(counterEpoch)
 	}
-	return time.Now()
+	return time.Since(counterEpoch)
 }
+
+// now is sinceEpoch as a time, which the windows are kept in.
+func (c *MemoryCounter) now() time.Time { return counterEpoch.Add(c.sinceEpoch()) }
 
 // Blocked implements FailureCounter.
 func (c *MemoryCounter) Blocked(_ context.Context, max int, keys ...string) (bool, time.Duration) {
@@ -135,13 +141,7 @@ func (c *MemoryCounter) countLocked(now time.Time, window time.Duration, keys []
 // Quiet reports that no failure window is open, so no key is blocked and
 // callers need not even work out their keys (see quietCounter).
 func (c *MemoryCounter) Quiet() bool {
-	var since time.Duration
-	if c.Now != nil {
-		since = c.Now().Sub(counterEpoch)
-	} else {
-		since = time.Since(counterEpoch) // the monotonic clock alone: asked on every prepared request
-	}
-	return int64(since) >= c.lastReset.Load()
+	return int64(c.sinceEpoch()) >= c.lastReset.Load()
 }
 
 // quietCounter is a FailureCounter that can tell cheaply that it would
