@@ -97,7 +97,7 @@ func (h *Handler) ask(ctx context.Context, w http.ResponseWriter, r *http.Reques
 		return answer{cacheStatus: cacheStatus}, &badUpstreamError{err, status}
 	}
 	if passThrough {
-		rec.client = w
+		rec.client, rec.clientReq = w, r
 		rec.cacheStatus = cacheStatus
 	}
 	// CiviCRM's session cookie reaches the client only when the call ran on

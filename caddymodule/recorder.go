@@ -30,6 +30,7 @@ type recorder struct {
 	body   bytes.Buffer // the captured answer
 
 	client      http.ResponseWriter // where a pass-through answer goes; nil: capture all
+	clientReq   *http.Request       // the client's request (its protocol: serverCountsLength)
 	cacheStatus string              // the pass-through answer's Cache-Status ("": none)
 	passCookies bool                // CiviCRM's Set-Cookie goes to the client (sessionCaller)
 	decided     bool                // the first body byte has been seen
@@ -192,10 +193,10 @@ func (rec *recorder) stream(p []byte) (int, error) {
 	return n, nil
 }
 
-// emit sends bytes to the client, with the headers first: only those the
-// legacy endpoint sent for this answer, plus the upstream's length so the
-// client can tell a complete body from a cut one, the answer headers
-// (answerHeader, unless they were set before) and the Cache-Status.
+// emit sends bytes to the client, with the headers first: none of
+// CiviCRM's but its length, so the client can tell a complete body from a
+// cut one; the answer headers (answerHeader, unless they were set before),
+// the Content-Type and the Cache-Status.
 func (rec *recorder) emit(b []byte) {
 	if !rec.committed {
 		rec.committed = true
@@ -206,12 +207,12 @@ func (rec *recorder) emit(b []byte) {
 		if rec.cacheStatus != "" {
 			v.set("Cache-Status", rec.cacheStatus)
 		}
-		if date := rec.header["Date"]; len(date) > 0 {
-			// CiviCRM's web server dated the answer; the legacy endpoint's
-			// client got that date too.
-			h["Date"] = date
-		}
-		if n := rec.sent.length; n >= 0 {
+		// The Date is the server's, as on every other answer (a hit, a
+		// rendered one): one clock dates them all. An answer that goes out
+		// whole in this one write, short enough for the server to count it,
+		// gets its Content-Length from the server too, as a hit does
+		// (serverCountsLength): eight header entries, a small Go map.
+		if n := rec.sent.length; n >= 0 && !(int64(len(b)) == n && serverCountsLength(rec.clientReq, len(b))) {
 			v.set("Content-Length", canonicalLength(rec.sent.lengthText, n))
 		}
 		if rec.passCookies {
