@@ -40,7 +40,7 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 	// AuthX reads _authx from $_POST on every method but GET: the body is
 	// read whole (up to max_body_size) as PHP would parse it, for its
 	// routing parameters and AuthX's both, and put back.
-	scan, reply := h.readScanned(r, authxTooBig)
+	scan, reply := h.readScanned(r, authxTooBig, authxContentTypes)
 	if reply == nil && scan.Routes() {
 		reply = &routeRefusal
 	}
@@ -90,6 +90,9 @@ var subrequestRefusal = translate.Reply{
 
 var authxTooBig = translate.Reply{Status: http.StatusRequestEntityTooLarge, ContentType: "text/plain;charset=UTF-8",
 	Body: []byte("HTTP 413 Civigate: form body larger than max_body_size")}
+
+var authxContentTypes = translate.Reply{Status: http.StatusBadRequest, ContentType: "text/plain;charset=UTF-8",
+	Body: []byte("HTTP 400 " + translate.ManyContentTypes)}
 
 // credentialProblem is the answer to a request whose AuthX parameters the
 // edge cannot read as CiviCRM would (translate.BodyCredentials.Problem),

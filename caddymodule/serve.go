@@ -307,12 +307,18 @@ var errAnswerBrokeOff = errors.New("CiviCRM's answer broke off")
 
 // serveUnrecognised passes a request Civigate does not translate on to
 // next, unless it would reach an API route anyway: a disguised path,
-// routing query or routing cookie (suspicious) is refused at once; a form
-// body is scanned for CMS routing parameters as it streams to next
-// (bodyguard.go) and refused when it has them.
+// routing query or routing cookie (suspicious) is refused at once, and so
+// is a body under more than one Content-Type (bodyScanner); a form body is
+// scanned for CMS routing parameters as it streams to next (bodyguard.go)
+// and refused when it has them.
 func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) (err error) {
 	if h.suspicious(r) || h.rewrittenFromAPI(r) {
 		return h.refuseRoute(w)
+	}
+	scan, ok := h.bodyScanner(r)
+	if !ok {
+		h.count("unrecognised", outcomeRefused)
+		return writeReply(w, contentTypesRefusal)
 	}
 	if h.recognise.WPBatch(r.URL) {
 		if reply := h.refuseWPBatch(r); reply != nil {
@@ -320,7 +326,6 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 			return writeReply(w, *reply)
 		}
 	}
-	scan := h.bodyScanner(r)
 	if scan == nil {
 		if h.refusePageCredentials(w, r, next, translate.BodyCredentials{}) {
 			return nil
@@ -410,6 +415,19 @@ var routeRefusal = translate.Reply{
 	Body:        []byte(`{"is_error":1,"error_message":"Civigate: malformed path to the CiviCRM API; use the endpoint's canonical path"}`),
 }
 
+// contentTypesRefusal answers, as routeRefusal does, a request to a page
+// whose body PHP could read under more than one Content-Type
+// (bodyScanner).
+var contentTypesRefusal = translate.Reply{
+	Status:      http.StatusBadRequest,
+	ContentType: "application/json",
+	Body:        []byte(`{"is_error":1,"error_message":"` + translate.ManyContentTypes + `"}`),
+}
+
+// api4ContentTypesRefusal is contentTypesRefusal on the APIv4 route, in
+// its error shape.
+var api4ContentTypesRefusal = translate.API4Error(http.StatusBadRequest, translate.ManyContentTypes)
+
 // refuseUnrecognised is the answer to an APIv4 request (forwarded as sent)
 // whose form body would route it elsewhere in a CMS; nil: it may go on.
 // Civigate parses an APIv4 body whole anyway, up to max_body_size, so it
@@ -418,7 +436,7 @@ func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
 	if h.suspicious(r) {
 		return &routeRefusal
 	}
-	scan, reply := h.readScanned(r, *h.bodyTooLarge())
+	scan, reply := h.readScanned(r, *h.bodyTooLarge(), api4ContentTypesRefusal)
 	if reply == nil && scan.Routes() {
 		reply = &routeRefusal
 	}
@@ -429,9 +447,12 @@ func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
 // to max_body_size (else the tooBig answer), scans it and puts it back
 // (ParseEnvelope then takes the same bytes). The scanner is nil when PHP
 // would not parse the body; a body that cannot be read or checked gets an
-// answer instead.
-func (h *Handler) readScanned(r *http.Request, tooBig translate.Reply) (*translate.BodyScanner, *translate.Reply) {
-	scan := h.bodyScanner(r)
+// answer instead, one under more than one Content-Type manyTypes, unread.
+func (h *Handler) readScanned(r *http.Request, tooBig, manyTypes translate.Reply) (*translate.BodyScanner, *translate.Reply) {
+	scan, ok := h.bodyScanner(r)
+	if !ok {
+		return nil, &manyTypes
+	}
 	if scan == nil {
 		return nil, nil
 	}
@@ -492,12 +513,16 @@ func (h *Handler) bodyTooLarge() *translate.Reply {
 // parameters (WordPress and Joomla also read q, rest_route and task from a
 // POST form body) or AuthX's parameters, or nil: PHP would not parse it
 // as a form (translate.BodyScanner decides, from the method and
-// Content-Type, as the web servers in front of PHP hand them over).
-func (h *Handler) bodyScanner(r *http.Request) *translate.BodyScanner {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil
+// Content-Type, as the web servers in front of PHP hand them over). ok is
+// false for a body under more than one Content-Type, which PHP could see
+// differently behind different servers (translate.OneContentType): it is
+// refused before any of it is read, and before any credential is checked.
+func (h *Handler) bodyScanner(r *http.Request) (scan *translate.BodyScanner, ok bool) {
+	ct, ok := translate.BodyContentType(r)
+	if !ok || r.Body == nil || r.Body == http.NoBody {
+		return nil, ok
 	}
-	return h.recognise.BodyScanner(r.URL, r.Method, r.Header.Values("Content-Type"))
+	return h.recognise.BodyScanner(r.URL, r.Method, ct), true
 }
 
 // clientAddr is the client address after Caddy's trusted-proxy handling.

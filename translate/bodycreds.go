@@ -24,13 +24,12 @@ type BodyCredentials struct {
 	Sent bool
 	// Problem, when not empty, says why the edge cannot tell what CiviCRM
 	// reads: assigned twice with different values (past max_input_vars PHP
-	// keeps the first, the edge could check the other), as an array, longer
-	// than any credential, or read differently by the ways PHP may parse the
-	// body. Such a request is refused.
+	// keeps the first, the edge could check the other), as an array, or
+	// longer than any credential. Such a request is refused.
 	Problem string
 }
 
-// credSlots are one reader's AuthX parameters.
+// credSlots are a reader's AuthX parameters.
 type credSlots struct {
 	authx, siteKey credSlot
 }
@@ -73,24 +72,12 @@ func (c *credSlot) assignArray() {
 }
 
 // Credentials are AuthX's parameters in what was written (call after
-// Close). Readers that disagree (a body PHP may parse two ways) make a
-// Problem.
+// Close).
 func (s *BodyScanner) Credentials() BodyCredentials {
 	if s == nil {
 		return BodyCredentials{}
 	}
-	var out BodyCredentials
-	for i, r := range s.readers {
-		c := credentialsOf(r.credentials())
-		switch {
-		case i == 0:
-			out = c
-		case out.Problem == "" && c != out:
-			out.Problem = "a form body PHP may read in more than one way"
-			out.Sent = out.Sent || c.Sent
-		}
-	}
-	return out
+	return credentialsOf(s.reader.credentials())
 }
 
 func credentialsOf(c *credSlots) BodyCredentials {

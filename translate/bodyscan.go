@@ -20,16 +20,16 @@ import (
 // enough: Safe says how much of it may go on, such that PHP reading just
 // those bytes as the whole body finds no routing parameter.
 //
-// It also reads AuthX's parameters (_authx, _authxSiteKey) as each reader
+// It also reads AuthX's parameters (_authx, _authxSiteKey) as its reader
 // registers them (Credentials), for the edge to authenticate what CiviCRM
 // would read from $_POST.
 type BodyScanner struct {
-	readers []bodyReader
-	judge   routeJudge
+	reader bodyReader
+	judge  routeJudge
 }
 
-// bodyReader is one way PHP may read the body (its SAPI passes one
-// Content-Type; which one depends on the server, so each is followed).
+// bodyReader is the way PHP reads the body (phpPostForm): urlencoded or
+// multipart.
 type bodyReader interface {
 	write(p []byte)
 	close()
@@ -38,39 +38,32 @@ type bodyReader interface {
 }
 
 // BodyScanner returns a scanner for a body sent to u with this method and
-// these Content-Type values, or nil when the body cannot route the request
-// nor carry AuthX's parameters: PHP does not parse it as a form
-// (phpPostForms), or u is a form Civigate rebuilds (only its URL decides).
-func (cfg RecogniseConfig) BodyScanner(u *url.URL, method string, contentTypes []string) *BodyScanner {
+// Content-Type (OneContentType's: a request whose values PHP could see
+// differently is refused before it gets here), or nil when the body cannot
+// route the request nor carry AuthX's parameters: PHP does not parse it as
+// a form (phpPostForm), or u is a form Civigate rebuilds (only its URL
+// decides).
+func (cfg RecogniseConfig) BodyScanner(u *url.URL, method, contentType string) *BodyScanner {
 	if c := classify(u, &cfg); c.kind == kindClean && !c.route.Form.AsSent() && cfg.enabled(c.route.Form) {
 		return nil
 	}
-	var s *BodyScanner
-	var urlencoded bool
-	var boundaries []string
-	phpPostForms(method, contentTypes, func(multipart bool, boundary string) {
-		if s == nil {
-			s = &BodyScanner{}
-		}
-		switch {
-		case !multipart && !urlencoded:
-			urlencoded = true
-			s.readers = append(s.readers, &urlencodedReader{j: &s.judge})
-		case multipart && !slices.Contains(boundaries, boundary):
-			boundaries = append(boundaries, boundary)
-			s.readers = append(s.readers, newMultipartReader(boundary, &s.judge))
-		}
-	})
+	form, multipart, boundary := phpPostForm(method, contentType)
+	if !form {
+		return nil
+	}
+	s := &BodyScanner{}
+	if multipart {
+		s.reader = newMultipartReader(boundary, &s.judge)
+	} else {
+		s.reader = &urlencodedReader{j: &s.judge}
+	}
 	return s
 }
 
 // Write scans the next bytes of the body and reports whether it routes.
 func (s *BodyScanner) Write(p []byte) (routes bool) {
-	for _, r := range s.readers {
-		if s.judge.routes {
-			break
-		}
-		r.write(p)
+	if !s.judge.routes {
+		s.reader.write(p)
 	}
 	return s.judge.routes
 }
@@ -78,11 +71,8 @@ func (s *BodyScanner) Write(p []byte) (routes bool) {
 // Close ends the body (PHP judges the last pair or field as it stands) and
 // reports whether it routes.
 func (s *BodyScanner) Close() (routes bool) {
-	for _, r := range s.readers {
-		if s.judge.routes {
-			break
-		}
-		r.close()
+	if !s.judge.routes {
+		s.reader.close()
 	}
 	return s.judge.routes
 }
@@ -98,15 +88,11 @@ func (s *BodyScanner) Safe() int64 {
 	if s.judge.routes {
 		return 0
 	}
-	safe := s.readers[0].safe()
-	for _, r := range s.readers[1:] {
-		safe = min(safe, r.safe())
-	}
-	return safe
+	return s.reader.safe()
 }
 
-// routeJudge judges the assignments of routing parameters the readers
-// find, as IsAPIv3LikeBody has them: a value that cannot route is ignored,
+// routeJudge judges the assignments of routing parameters the reader
+// finds, as IsAPIv3LikeBody has them: a value that cannot route is ignored,
 // each other value is modelled once, and a body with more than
 // maxRoutingValues of them, or one longer than maxRoutingLen, routes.
 // Values already judged are remembered (whole when short, else by hash),

@@ -14,7 +14,7 @@ import (
 // gave before routing.
 func scanInPieces(ct, body string, cuts []int) (routes bool, pairs []string, safe int64) {
 	u, _ := url.ParseRequestURI("/")
-	s := RecogniseConfig{}.BodyScanner(u, "POST", []string{ct})
+	s := RecogniseConfig{}.BodyScanner(u, "POST", ct)
 	if s == nil {
 		return false, nil, int64(len(body))
 	}
@@ -65,7 +65,7 @@ func TestBodyScannerPieces(t *testing.T) {
 // nowhere (under the judge's own rules).
 func checkSafe(t *testing.T, u *url.URL, ct, body string, cuts []int) {
 	t.Helper()
-	s := RecogniseConfig{}.BodyScanner(u, "POST", []string{ct})
+	s := RecogniseConfig{}.BodyScanner(u, "POST", ct)
 	if s == nil {
 		return
 	}
@@ -82,7 +82,7 @@ func checkSafe(t *testing.T, u *url.URL, ct, body string, cuts []int) {
 		if safe > int64(c) || safe < 0 {
 			t.Fatalf("Safe %d after %d bytes", safe, c)
 		}
-		if IsAPIv3LikeBody(u, []string{ct}, []byte(body[:safe])) {
+		if IsAPIv3LikeBody(u, ct, []byte(body[:safe])) {
 			t.Fatalf("Content-Type %q body %q: after %d bytes Safe is %d, and that part routes", ct, truncate(body, 400), c, safe)
 		}
 	}
@@ -129,7 +129,7 @@ func TestBodyScannerMultipartAsPHP(t *testing.T) {
 		} else if strings.HasPrefix(tt.body, "--\r") {
 			ctt = "multipart/form-data; boundary="
 		}
-		if got := IsAPIv3LikeBody(u, []string{ctt}, []byte(tt.body)); got != tt.want {
+		if got := IsAPIv3LikeBody(u, ctt, []byte(tt.body)); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
 		}
 	}
@@ -140,15 +140,15 @@ func TestBodyScannerMultipartAsPHP(t *testing.T) {
 func TestBodyScannerBounds(t *testing.T) {
 	u, _ := url.ParseRequestURI("/")
 	long := strings.Repeat("b", phpFillUnit)
-	if !IsAPIv3LikeBody(u, []string{"multipart/form-data; boundary=" + long}, []byte("--"+long+"\r\n")) {
+	if !IsAPIv3LikeBody(u, "multipart/form-data; boundary="+long, []byte("--"+long+"\r\n")) {
 		t.Error("a boundary longer than PHP's buffer passes")
 	}
 	cd := "--B\r\nContent-Disposition: form-data; filename=\"" + strings.Repeat("f", maxRoutingLen) + "\"\r\n\r\nx\r\n--B--"
-	if !IsAPIv3LikeBody(u, []string{"multipart/form-data; boundary=B"}, []byte(cd)) {
+	if !IsAPIv3LikeBody(u, "multipart/form-data; boundary=B", []byte(cd)) {
 		t.Error("a Content-Disposition past maxRoutingLen passes")
 	}
 	ok := "--B\r\nContent-Disposition: form-data; name=title\r\n\r\n" + strings.Repeat("civicrm/ajax/rest ", 1<<12) + "\r\n--B--"
-	if IsAPIv3LikeBody(u, []string{"multipart/form-data; boundary=B"}, []byte(ok)) {
+	if IsAPIv3LikeBody(u, "multipart/form-data; boundary=B", []byte(ok)) {
 		t.Error("a long value of another field refused")
 	}
 }
@@ -170,7 +170,7 @@ func TestBodyScannerSafe(t *testing.T) {
 		// a file goes on as it arrives
 		{"multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=f; filename=a\r\n\r\n" + strings.Repeat("z", 100), -1},
 	} {
-		s := RecogniseConfig{}.BodyScanner(u, "POST", []string{tt.ct})
+		s := RecogniseConfig{}.BodyScanner(u, "POST", tt.ct)
 		if s.Write([]byte(tt.body)) {
 			t.Fatalf("%q routes", tt.body)
 		}
@@ -194,7 +194,7 @@ func FuzzBodyScanner(f *testing.F) {
 	}
 	u, _ := url.ParseRequestURI("/")
 	f.Fuzz(func(t *testing.T, ct, body string, seed uint64) {
-		if len(body) > 8<<10 || (RecogniseConfig{}).BodyScanner(u, "POST", []string{ct}) == nil {
+		if len(body) > 8<<10 || (RecogniseConfig{}).BodyScanner(u, "POST", ct) == nil {
 			return
 		}
 		r := rand.New(rand.NewPCG(seed, seed))
@@ -226,7 +226,7 @@ func TestBodyScannerAllocatesNothingPerPair(t *testing.T) {
 	} {
 		body := []byte(strings.Repeat(pair, pairs))
 		allocs := testing.AllocsPerRun(5, func() {
-			s := RecogniseConfig{}.BodyScanner(u, "POST", []string{"application/x-www-form-urlencoded"})
+			s := RecogniseConfig{}.BodyScanner(u, "POST", "application/x-www-form-urlencoded")
 			s.Write(body)
 			s.Close()
 		})
@@ -278,7 +278,7 @@ func BenchmarkBodyScannerManyPairs(b *testing.B) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))
 	for b.Loop() {
-		s := RecogniseConfig{}.BodyScanner(u, "POST", []string{"application/x-www-form-urlencoded"})
+		s := RecogniseConfig{}.BodyScanner(u, "POST", "application/x-www-form-urlencoded")
 		s.Write(body)
 		if s.Close() {
 			b.Fatal("routes")
@@ -325,7 +325,7 @@ func BenchmarkBodyScannerShapes(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(body)))
 			for b.Loop() {
-				s := RecogniseConfig{}.BodyScanner(u, "POST", []string{shape.ct})
+				s := RecogniseConfig{}.BodyScanner(u, "POST", shape.ct)
 				s.Write(body)
 				if s.Close() {
 					b.Fatal("routes")

@@ -29,7 +29,7 @@ func TestBodyRoutingMatchesPHP(t *testing.T) {
 			sent = body[:r.IntN(len(body)+1)]
 		}
 		got := php.post(t, ct, sent, len(body))
-		if u, _ := url.ParseRequestURI("/"); got.N > 0 && (RecogniseConfig{}).BodyScanner(u, "POST", []string{ct}) == nil {
+		if u, _ := url.ParseRequestURI("/"); got.N > 0 && (RecogniseConfig{}).BodyScanner(u, "POST", ct) == nil {
 			t.Errorf("Content-Type %q: PHP parsed the body, Civigate would not read it", ct)
 		}
 		pairs, refused := scanAssignments(ct, sent, r)
@@ -60,7 +60,7 @@ func TestBodySafePartMatchesPHP(t *testing.T) {
 	checked := 0
 	for checked < 80 {
 		ct, body := genFormBody(r)
-		s := RecogniseConfig{}.BodyScanner(u, "POST", []string{ct})
+		s := RecogniseConfig{}.BodyScanner(u, "POST", ct)
 		if s == nil {
 			continue
 		}
@@ -92,7 +92,7 @@ func TestBodySafePartMatchesPHP(t *testing.T) {
 // shortened), or refused when it refused the body as unreadable.
 func scanAssignments(ct, body string, r *rand.Rand) (pairs []routingPair, refused bool) {
 	u, _ := url.ParseRequestURI("/")
-	s := RecogniseConfig{}.BodyScanner(u, "POST", []string{ct})
+	s := RecogniseConfig{}.BodyScanner(u, "POST", ct)
 	if s == nil {
 		return nil, false
 	}

@@ -460,7 +460,7 @@ func checkAgainstModel(t *testing.T, uri, body, cookie string) {
 	// CiviCRM could read as request variables (IsRequestVar); elsewhere a
 	// routing cookie is refused.
 	refused := cfg.Suspicious(u) || (!ok || route.Form.AsSent()) &&
-		(IsAPIv3LikeBody(u, []string{form}, []byte(body)) || cfg.SuspiciousCookies([]string{cookie}))
+		(IsAPIv3LikeBody(u, form, []byte(body)) || cfg.SuspiciousCookies([]string{cookie}))
 	if refused || ok && !route.Form.AsSent() {
 		return
 	}

@@ -83,6 +83,12 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 		return g
 	}
 
+	if _, ok := BodyContentType(r); !ok {
+		// Which Content-Type PHP would see depends on the server in front
+		// of it: refused, the body unread (phpform.go).
+		c.Format, c.JSONInQuery = formatOf(route.Form, get, get)
+		return nil, edgeReply(c, http.StatusBadRequest, "rest_invalid_header", ManyContentTypes)
+	}
 	body, tooBig := readBody(r, route.Form, opts.MaxBodyBytes)
 	if tooBig {
 		putBodyBuffer(body)
@@ -550,8 +556,15 @@ func boolFormat(json bool) Format {
 }
 
 func sizeReply(c *Call, status int, msg string) *Reply {
+	return edgeReply(c, status, "rest_request_too_large", msg)
+}
+
+// edgeReply is the answer to a request Civigate refuses before it is
+// authenticated, for msg, in the shape of its form (wpCode is the
+// WordPress REST error code).
+func edgeReply(c *Call, status int, wpCode, msg string) *Reply {
 	if c.Form == FormWPRest {
-		return replyPtr(WPErrorReply(status, "rest_request_too_large", msg, WPStatusData(status)))
+		return replyPtr(WPErrorReply(status, wpCode, msg, WPStatusData(status)))
 	}
 	return replyPtr(ErrorReply(c, status, APIError(msg)))
 }

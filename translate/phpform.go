@@ -1,9 +1,12 @@
 package translate
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // Whether PHP fills $_POST from a request body, and how, is one decision
-// (phpPostForms) shared by everything that must read a body as PHP would
+// (phpPostForm) shared by everything that must read a body as PHP would
 // before it goes on as sent: the CMS routing scan (WordPress and Joomla
 // read q, rest_route and task from $_POST) and AuthX's _authx and
 // _authxSiteKey (read from $_POST on every method but GET). Both go
@@ -25,30 +28,77 @@ import "strings"
 //     (PHP then parses for "POST" only) and Apache joins repeated headers
 //     with ", ".
 //
-// Civigate cannot tell which server PHP is behind, so it reads the body in
-// every way one of them could make PHP read it (a superset: a body read
-// that PHP does not parse only makes the edge stricter).
+// Civigate cannot tell which server PHP is behind, so it reads the body
+// as any of them could make PHP read it: a request with one Content-Type
+// value is read under that value (without one, as urlencoded: php_fastcgi
+// sends that and the others parse nothing, and a body read that PHP does
+// not parse only makes the edge stricter). Repeated values are handed
+// over differently (the first, or all joined), and reading the body under
+// each reading multiplied the cost of reading it before any credential is
+// checked (one reader per distinct value, some 400 in Caddy's default
+// 16 KiB of header). Content-Type is a singleton field (RFC 9110 §8.3)
+// that no client has reason to repeat, so a request whose values PHP
+// could see differently is refused instead (OneContentType), before its
+// body is read.
 
-// phpPostForms calls form for each way PHP may parse a request body with
-// this method and these Content-Type values into $_POST: multipart false
-// for application/x-www-form-urlencoded, true with the boundary PHP finds
-// for multipart/form-data. It calls it never when PHP leaves $_POST empty
-// whatever the body.
-func phpPostForms(method string, contentTypes []string, form func(multipart bool, boundary string)) {
-	if !phpPostMethod(method) {
-		return
+// ManyContentTypes is the problem named when a request is refused for
+// carrying more than one Content-Type (OneContentType).
+const ManyContentTypes = "Civigate: the request has more than one Content-Type; send one"
+
+// OneContentType is the Content-Type PHP sees for a request with these
+// Content-Type header values ("": none), whatever the server in front of
+// it: ok is false when servers could hand PHP different ones, values that
+// differ or repeats of one value that PHP reads differently joined (as
+// Apache joins them, with ", ") than alone. Such a request is refused
+// unread wherever Civigate reads its body.
+func OneContentType(values []string) (ct string, ok bool) {
+	if len(values) == 0 {
+		return "", true
 	}
-	if len(contentTypes) == 0 || contentTypes[0] == "" {
-		form(false, "") // php_fastcgi's default CONTENT_TYPE
-	}
-	for _, ct := range contentTypeCandidates(contentTypes) {
-		switch kind, boundary := phpPostType(ct); kind {
-		case "urlencoded":
-			form(false, "")
-		case "multipart":
-			form(true, boundary)
+	ct = values[0]
+	for _, v := range values[1:] {
+		if v != ct {
+			return "", false
 		}
 	}
+	if len(values) > 1 {
+		kind, boundary := phpPostType(ct)
+		joinedKind, joinedBoundary := phpPostType(strings.Join(values, ", "))
+		if kind != joinedKind || boundary != joinedBoundary {
+			return "", false
+		}
+	}
+	return ct, true
+}
+
+// BodyContentType is OneContentType for r's body: ok is true for a
+// request without a body, whose Content-Type nothing reads.
+func BodyContentType(r *http.Request) (ct string, ok bool) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return "", true
+	}
+	return OneContentType(r.Header.Values("Content-Type"))
+}
+
+// phpPostForm is how PHP may parse a request body with this method and
+// Content-Type (OneContentType's; "": none) into $_POST: form false when
+// it leaves $_POST empty whatever the body, else multipart false for
+// application/x-www-form-urlencoded, true with the boundary PHP finds for
+// multipart/form-data.
+func phpPostForm(method, contentType string) (form, multipart bool, boundary string) {
+	if !phpPostMethod(method) {
+		return false, false, ""
+	}
+	if contentType == "" {
+		return true, false, "" // php_fastcgi's default CONTENT_TYPE
+	}
+	switch kind, boundary := phpPostType(contentType); kind {
+	case "urlencoded":
+		return true, false, ""
+	case "multipart":
+		return true, true, boundary
+	}
+	return false, false, ""
 }
 
 // phpPostMethod reports whether a request with this method may reach PHP
@@ -63,16 +113,6 @@ func phpPostMethod(method string) bool {
 		return false
 	}
 	return strings.EqualFold(method, "POST") || strings.EqualFold(method, "GET")
-}
-
-// contentTypeCandidates are the Content-Types PHP may see: FastCGI (Caddy's
-// php_fastcgi) passes the first header value, Apache joins repeated
-// headers with ", ".
-func contentTypeCandidates(values []string) []string {
-	if len(values) <= 1 {
-		return values
-	}
-	return append(append([]string(nil), values...), strings.Join(values, ", "))
 }
 
 // phpPostType is how PHP's SAPI picks a POST body reader: the Content-Type

@@ -13,22 +13,22 @@ import "net/url"
 // APIv4 (forwarded as sent) included, is checked here.
 //
 // body must be the whole body: every assignment counts wherever it is,
-// since past max_input_vars PHP keeps the first one. contentTypes are the
-// request's Content-Type header values; the body is read the way PHP reads
-// them (urlencoded or multipart/form-data, case-insensitively, boundary as
-// PHP finds it); other bodies never route. The caller refuses what this
+// since past max_input_vars PHP keeps the first one. contentType is the
+// request's Content-Type (OneContentType's); the body is read the way PHP
+// reads it (urlencoded or multipart/form-data, case-insensitively,
+// boundary as PHP finds it); other bodies never route. The caller refuses what this
 // reports, like IsAPIv3Like requests.
-func IsAPIv3LikeBody(u *url.URL, contentTypes []string, body []byte) bool {
-	return RecogniseConfig{}.SuspiciousBody(u, contentTypes, body)
+func IsAPIv3LikeBody(u *url.URL, contentType string, body []byte) bool {
+	return RecogniseConfig{}.SuspiciousBody(u, contentType, body)
 }
 
 // SuspiciousBody is IsAPIv3LikeBody under cfg: a form switched off is not
 // rebuilt by Civigate, so its body is checked too. It is BodyScanner over
 // the whole body.
-func (cfg RecogniseConfig) SuspiciousBody(u *url.URL, contentTypes []string, body []byte) bool {
+func (cfg RecogniseConfig) SuspiciousBody(u *url.URL, contentType string, body []byte) bool {
 	if len(body) == 0 {
 		return false
 	}
-	s := cfg.BodyScanner(u, "POST", contentTypes)
+	s := cfg.BodyScanner(u, "POST", contentType)
 	return s != nil && (s.Write(body) || s.Close())
 }
