@@ -45,14 +45,7 @@ func api4Gate(call *translate.Call, h http.Header, flow string, p *Principal) *R
 		return &Rejection{Reason: ReasonInvalid, Flow: flow, Detail: "password on APIv4",
 			Message: fmt.Sprintf("Authentication type %q with flow %q is not allowed for this principal.", CredPass, flow)}
 	}
-	xrw := call.API4.RequestedWith
-	if h != nil {
-		var ok bool
-		if xrw, ok = oneValue(headerValues(h, "x-requested-with")); !ok {
-			xrw = "" // two different ones: not the exact proof
-		}
-	}
-	if translate.API4CSRFPasses(call.Method, xrw, flow) {
+	if csrfPasses(call, h, flow) {
 		return nil
 	}
 	csrf := translate.API4CSRFReply()

@@ -38,6 +38,8 @@ func TestAuthenticateAPI4(t *testing.T) {
 			hdr: []string{"Authorization", "Bearer " + akUser}, status: 400, ct: "application/json", body: `{"error_code":400,"error_message":"SECURITY ALERT: Ajax requests can only be issued by javascript clients, eg. CRM.api4()."}`, reasonWant: ReasonCSRF},
 		{name: "X-Requested-With in another case is no proof", method: "POST", target: "/civicrm/ajax/api4/Contact/get", form: "params={}",
 			hdr: []string{"Authorization", "Bearer " + akUser, "X-Requested-With", "xmlhttprequest"}, status: 400, reasonWant: ReasonCSRF},
+		{name: "X-Requested-With twice is no proof (PHP reads it joined)", method: "POST", target: "/civicrm/ajax/api4/Contact/get", form: "params={}",
+			hdr: []string{"Authorization", "Bearer " + akUser, "X-Requested-With", xrw, "X-Requested-With", xrw}, status: 400, reasonWant: ReasonCSRF},
 		{name: "Authorization Bearer with X-Requested-With", method: "POST", target: "/civicrm/ajax/api4/Contact/get", form: "params={}",
 			hdr: []string{"Authorization", "Bearer " + akUser, "X-Requested-With", xrw}, contact: 3},
 		{name: "a bad credential is refused before the CSRF rule, in AuthX's shape", method: "POST", target: "/civicrm/ajax/api4/Contact/get", form: "params={}",
@@ -66,7 +68,7 @@ func TestAuthenticateAPI4(t *testing.T) {
 	for _, tc := range cases {
 		h := http.Header{}
 		for i := 0; i < len(tc.hdr); i += 2 {
-			h.Set(tc.hdr[i], tc.hdr[i+1])
+			h.Add(tc.hdr[i], tc.hdr[i+1])
 		}
 		call, hdr := api4Call(t, tc.method, tc.target, tc.form, h)
 		p, rej := e.a.Authenticate(context.Background(), Request{Call: call, Header: hdr, ClientIP: netip.MustParseAddr("192.0.2.1")})

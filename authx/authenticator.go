@@ -232,6 +232,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	if rej := api4Gate(call, req.Header, flow, p); rej != nil {
 		return nil, rej
 	}
+	if rej := ajaxGate(call, req.Header, flow, p); rej != nil {
+		return nil, rej
+	}
 	if rej := a.police(ctx, p, call, req.ClientIP); rej != nil {
 		rej.Flow = flow
 		return nil, rej

@@ -155,6 +155,7 @@ func TestAttackCorpus(t *testing.T) {
 		legacy  string // extern/rest.php message
 		status  int
 		fwd     string // expected forwarded credential prefix
+		xrw     string // X-Requested-With (Call.RequestedWith)
 	}
 	sk := translate.Credentials{XCiviKey: testSiteKey}
 	withSK := func(c translate.Credentials) translate.Credentials { c.XCiviKey = testSiteKey; return c }
@@ -169,7 +170,9 @@ func TestAttackCorpus(t *testing.T) {
 		{name: "good civi jwt xheader", hdr: h("X-Civi-Auth", "Bearer "+good, "X-Civi-Key", testSiteKey), wantCID: 203, fwd: "Bearer " + good},
 		{name: "rotated old key still verifies", hdr: h("X-Civi-Auth", "Bearer "+oldKeyTok, "X-Civi-Key", testSiteKey), wantCID: 204},
 		{name: "api key via resolver", cred: withSK(translate.Credentials{Authorization: "Bearer " + akUser}), wantCID: 3, fwd: "Bearer " + akUser},
-		{name: "basic via resolver, forwarded as minted jwt", cred: withSK(translate.Credentials{Authorization: basicOK}), wantCID: 3, fwd: "Bearer ey"},
+		{name: "basic via resolver, forwarded as minted jwt", cred: withSK(translate.Credentials{Authorization: basicOK}), xrw: "XMLHttpRequest", wantCID: 3, fwd: "Bearer ey"},
+		{name: "basic without X-Requested-With: ajax/rest's CSRF rule", cred: withSK(translate.Credentials{Authorization: basicOK}),
+			reason: ReasonCSRF, msg: translate.MsgAjaxCSRF, status: 200},
 		{name: "key file external key forwards real key", cred: withSK(translate.Credentials{Authx: "Bearer " + akFile}), wantCID: 7, fwd: "Bearer " + realKey},
 		{name: "legacy extern key+api_key", form: translate.FormExtern, cred: translate.Credentials{SiteKey: " " + testSiteKey + " ", APIKey: akUser}, wantCID: 3},
 		{name: "same credential twice is fine", cred: withSK(translate.Credentials{XCiviAuth: "Bearer " + akUser, APIKey: akUser}), wantCID: 3},
@@ -243,6 +246,7 @@ func TestAttackCorpus(t *testing.T) {
 				call.Form = c.form
 			}
 			call.Credentials = c.cred
+			call.RequestedWith = c.xrw
 			p, rej := e.a.Authenticate(context.Background(), Request{Call: call, Header: c.hdr, ClientIP: netip.MustParseAddr("192.0.2.1")})
 			if c.reason == "" {
 				if rej != nil {
@@ -423,7 +427,7 @@ func TestRejectionRendering(t *testing.T) {
 	}{
 		{&Rejection{Reason: ReasonMissing, Message: MsgMissing}, `Bearer realm="CiviCRM"`},
 		{invalidCredential(""), `Bearer realm="CiviCRM", error="invalid_token", error_description="Invalid credential"`},
-		{&Rejection{Reason: ReasonInvalid, Message: MsgInvalidCredential, Scheme: "Basic"}, `Basic realm="CiviCRM", charset="UTF-8"`},
+		{&Rejection{Reason: ReasonInvalid, Message: MsgInvalidCredential, Scheme: "Basic"}, `Bearer realm="CiviCRM"`}, // never a Basic challenge: no browser prompt
 		{ambiguous(""), `Bearer realm="CiviCRM", error="invalid_request", error_description="Conflicting credentials"`},
 		{&Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403}, `Bearer realm="CiviCRM", error="insufficient_scope", error_description="Forbidden by gateway policy"`},
 		{&Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429}, ``},

@@ -113,7 +113,8 @@ const (
 	ReasonRateLimited Reason = "rate_limited" // too many failures
 	ReasonPolicy      Reason = "policy"       // authenticated, but a rule refuses the call
 	ReasonUnavailable Reason = "unavailable"  // CiviCRM could not be asked
-	// ReasonCSRF (api4.go): CiviCRM's CSRF rule on APIv4.
+	// ReasonCSRF (api4.go, csrf.go): CiviCRM's CSRF rule, on APIv4 and,
+	// for a Basic credential, on civicrm/ajax/rest.
 )
 
 // Rejection is why a request is refused, with the messages every endpoint
@@ -130,7 +131,8 @@ type Rejection struct {
 	// Status is the modern HTTP status: 401, 403, 429 or 503. 0 means 401.
 	Status int
 	// Scheme is the auth scheme the client used ("Bearer" or "Basic"),
-	// for WWW-Authenticate; empty means Bearer.
+	// for WWW-Authenticate (Basic gets a bare Bearer challenge); empty
+	// means Bearer.
 	Scheme string
 	// BearerError is the RFC 6750 error code: invalid_request,
 	// invalid_token or insufficient_scope. Empty: no error attribute (RFC

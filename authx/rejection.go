@@ -125,8 +125,9 @@ func (r *Rejection) RetryAfterSeconds() int {
 	return int((r.RetryAfter + time.Second - 1) / time.Second)
 }
 
-// WWWAuthenticate is the challenge for a 401 (RFC 6750 §3 for Bearer, RFC
-// 7617 for Basic), and for 400/403 Bearer errors. "" means send none. The
+// WWWAuthenticate is the challenge for a 401 (RFC 6750 §3; a refused
+// Basic credential gets the bare Bearer challenge, never a Basic one), and
+// for 400/403 Bearer errors. "" means send none. The
 // description is our fixed message, never client input.
 func (r *Rejection) WWWAuthenticate(realm string) string {
 	if realm == "" {
@@ -134,10 +135,15 @@ func (r *Rejection) WWWAuthenticate(realm string) string {
 	}
 	st := r.HTTPStatus()
 	if r.Scheme == "Basic" {
+		// Never a Basic challenge: AuthX sends no challenge at all, and a
+		// Basic one makes a browser prompt for the password and then
+		// attach it by itself to every request to the site, cross-site
+		// forms included (csrf.go). The bare Bearer challenge names the
+		// scheme Civigate prefers, which no browser prompts for.
 		if st != 401 {
 			return ""
 		}
-		return `Basic realm=` + quote(realm) + `, charset="UTF-8"`
+		return `Bearer realm=` + quote(realm)
 	}
 	code := r.BearerError
 	switch {

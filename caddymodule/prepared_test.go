@@ -155,7 +155,8 @@ func TestPreparedRequestNeedsAnAddress(t *testing.T) {
 // (a proven password passes).
 func TestPreparedRequestMeetsGuessingProtection(t *testing.T) {
 	basic := func(pass string) http.Header {
-		return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("demo:"+pass))}}
+		return http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("demo:"+pass))},
+			"X-Requested-With": {"XMLHttpRequest"}} // past ajax/rest's CSRF rule for Basic (authx/csrf.go)
 	}
 	right := basic("right")
 	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {

@@ -58,11 +58,6 @@ type API4Call struct {
 	// changes the shape of the answer (spec §2.1).
 	Index    any
 	HasIndex bool
-	// RequestedWith is the client's X-Requested-With, for CiviCRM's CSRF
-	// rule (spec §7), which the edge applies itself for callers it vouches
-	// for (upstream, X-Civi-Auth lifts the rule).
-	RequestedWith string
-
 	// query is PHP's $_GET, credentials left out, and routing the CMS's
 	// routing keys in it: what of the query goes upstream (see
 	// buildUpstreamAPI4).
@@ -92,12 +87,11 @@ func isCredentialParam(k string) bool {
 }
 
 // api4Envelope is what the edge needs of an APIv4 request before its
-// caller is authenticated: the route's names, the CSRF proof, the path.
+// caller is authenticated: the route's names, the path.
 func api4Envelope(r *http.Request, c *Call, route Route) {
 	a := &API4Call{
 		Entity: route.Entity, Action: route.Action, Batch: route.Entity == "", Variant: route.Variant, Base: route.Base,
-		RequestedWith: r.Header.Get("X-Requested-With"),
-		path:          r.URL.Path, rawPath: r.URL.RawPath,
+		path: r.URL.Path, rawPath: r.URL.RawPath,
 	}
 	c.API4 = a
 	c.Format = FormatJSON

@@ -125,6 +125,12 @@ type Call struct {
 
 	ClientIP string  // for the destructive-GET body
 	Referer  *string // Referer header, nil when absent
+	// RequestedWith is the client's X-Requested-With when it sent exactly
+	// one (PHP reads two as one value joined by ", ", which is no proof),
+	// for CiviCRM's CSRF rule (spec §4, §7), which the edge applies itself
+	// where it vouches for the caller (upstream, X-Civi-Auth lifts the
+	// rule). authx reads every spelling from the header itself.
+	RequestedWith string
 
 	// decode is the expensive half of parsing, left by ParseEnvelope for
 	// DecodeParams; release gives back its share of the decode budget;

@@ -61,6 +61,9 @@ func ParseEnvelope(r *http.Request, route Route, opts ParseOptions) (*Call, *Rep
 		s := ref[0]
 		c.Referer = &s
 	}
+	if xrw := r.Header["X-Requested-With"]; len(xrw) == 1 {
+		c.RequestedWith = xrw[0]
+	}
 	c.Credentials = headerCredentials(r.Header)
 
 	rawQuery := r.URL.RawQuery
@@ -610,6 +613,27 @@ func IsDestructiveGET(method, action string) bool {
 // (civicrm_api3_create_error with the security data, HTTP 200), in the
 // client's format.
 func DestructiveGETReply(c *Call) Reply {
+	e := securityError(c, "Destructive HTTP GET", "SECURITY: All requests that modify the database must be http POST, not GET.")
+	return ErrorReply(c, http.StatusOK, e)
+}
+
+// MsgAjaxCSRF is civicrm/ajax/rest's CSRF refusal (CRM_Utils_REST::ajax).
+const MsgAjaxCSRF = "SECURITY ALERT: Ajax requests can only be issued by javascript clients, eg. CRM.api3()."
+
+// AjaxCSRFReply is civicrm/ajax/rest's CSRF refusal (spec §4): the
+// security data merged with civicrm_api3_create_error, written by
+// CRM_Utils_JSON::output (plain json_encode, application/json, HTTP 200)
+// whatever format the client asked for.
+func AjaxCSRFReply(c *Call) Reply {
+	e := securityError(c, "CSRF suspected", MsgAjaxCSRF)
+	return Reply{Status: http.StatusOK, ContentType: ctJSON, Body: EncodeJSON(e, JSONOptions{Legacy: true})}
+}
+
+// securityError is CiviCRM's security refusal data, ['IP' =>
+// CRM_Utils_System::ipAddress(), 'level' => 'security', 'referer' =>
+// $_SERVER['HTTP_REFERER'] ?? NULL, 'reason' => …], merged with
+// civicrm_api3_create_error($msg).
+func securityError(c *Call, reason, msg string) *Array {
 	e := NewArray()
 	if c.ClientIP == "" {
 		e.Set("IP", nil)
@@ -622,10 +646,10 @@ func DestructiveGETReply(c *Call) Reply {
 	} else {
 		e.Set("referer", *c.Referer)
 	}
-	e.Set("reason", "Destructive HTTP GET")
+	e.Set("reason", reason)
 	e.Set("is_error", Number("1"))
-	e.Set("error_message", "SECURITY: All requests that modify the database must be http POST, not GET.")
-	return ErrorReply(c, http.StatusOK, e)
+	e.Set("error_message", msg)
+	return e
 }
 
 // PingReply is extern/rest.php's answer to civicrm/ping: CRM_Utils_REST::ping()
