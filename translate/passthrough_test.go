@@ -67,7 +67,7 @@ func TestPassesThrough(t *testing.T) {
 		{Call{Form: FormExtern, Method: "GET", Format: FormatXML}, false},
 		{Call{Form: FormExtern, Method: "GET", Format: FormatJSON, Pretty: true}, false},
 		{Call{Form: FormWPRest, Method: "GET", Format: FormatJSON}, false},
-		{Call{Form: FormExtern, Method: "HEAD", Format: FormatJSON}, false},
+		{Call{Form: FormExtern, Method: "HEAD", Format: FormatJSON}, true},
 	} {
 		if got := PassesThrough(&tc.call); got != tc.want {
 			t.Errorf("%+v: %v, want %v", tc.call, got, tc.want)

@@ -50,6 +50,11 @@ const (
 // Everything else — no answer, 5xx, an unexpected status, HTML or garbage
 // where JSON was due — becomes an APIv3-shaped error with HTTP 502 in the
 // client's format. Neither Go errors nor upstream HTML reach a legacy client.
+//
+// A HEAD is rendered as its GET: CiviCRM is asked with GET
+// (UpstreamMethod), so its answer has the GET's body, and the server sends
+// the GET's headers, its Content-Length among them (RFC 9110 §9.3.2,
+// §8.6), without the body.
 func RenderResponse(call *Call, up UpstreamResponse) Reply {
 	if up.Status == 0 {
 		return ErrorReply(call, 502, APIError("CiviCRM did not answer (upstream unreachable)"))
@@ -82,13 +87,6 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 		}
 		return ErrorReply(call, status, APIError("CiviCRM answered with HTTP status "+strconv.Itoa(up.Status)))
 	}
-	if call.Method == "HEAD" {
-		// PHP ran the call (HEAD is not refused as a destructive GET) and
-		// the web server dropped the body: answer the headers only.
-		r := renderDecoded(call, 200, NewArray())
-		r.Body = nil
-		return r
-	}
 	// output() always answers a JSON object or array; a bare scalar, like
 	// anything undecodable, means something else answered (an error page, a
 	// PHP warning in front of the body).
@@ -115,13 +113,13 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 
 // PassesThrough reports whether CiviCRM's successful JSON answer to this
 // call is, byte for byte, what the client's endpoint would have sent: JSON
-// that is neither pretty-printed nor reshaped for WordPress REST, to a
-// request that expects a body.
+// that is neither pretty-printed nor reshaped for WordPress REST. A
+// HEAD's too: it is answered as its GET, and the server drops the body.
 func PassesThrough(call *Call) bool {
 	if call.Form == FormAPI4 {
 		return true
 	}
-	return call.Format == FormatJSON && !call.Pretty && call.Form != FormWPRest && call.Method != "HEAD"
+	return call.Format == FormatJSON && !call.Pretty && call.Form != FormWPRest
 }
 
 // StartsPassThrough reports whether an answer to a call that PassesThrough
