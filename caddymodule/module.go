@@ -105,6 +105,8 @@ type Handler struct {
 	history   historyStore
 	auth      *authx.Authenticator
 	prepared  *preparedRequests
+	// proxyTrust warns when the server trusts a proxy laxly (proxytrust.go).
+	proxyTrust *proxyTrust
 
 	cache      *cache.Cache
 	redisStore *cache.RedisStore
@@ -197,6 +199,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		h.history = newMemoryHistory(defaultHistoryLimits)
 	}
 	initMetrics(ctx.GetMetricsRegistry())
+	h.provisionProxyTrust(ctx)
 	registerLive(h)
 	return nil
 }
@@ -227,6 +230,7 @@ func (h *Handler) Validate() error {
 // Cleanup releases what Provision acquired.
 func (h *Handler) Cleanup() error {
 	unregisterLive(h)
+	h.cleanupProxyTrust()
 	for _, c := range h.closers {
 		_ = c()
 	}

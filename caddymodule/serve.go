@@ -30,9 +30,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if p := h.prepared.get(r.Context(), key, h.auth, start); p != nil {
 		return h.servePrepared(w, r, next, p, start)
 	}
-	clientIP, exact := clientAddrOf(r)
+	clientIP, exact, trusted := clientAddrOf(r)
 	if !exact {
 		key = nil // preparedKey's address text is not what this one is read from
+	}
+	if trusted {
+		h.checkProxyTrust(r.Context())
 	}
 	route, ok := translate.Recognise(r.Method, r.URL, h.recognise)
 	if !ok {
@@ -527,24 +530,25 @@ func (h *Handler) bodyScanner(r *http.Request) (scan *translate.BodyScanner, ok 
 
 // clientAddr is the client address after Caddy's trusted-proxy handling.
 func clientAddr(r *http.Request) netip.Addr {
-	a, _ := clientAddrOf(r)
+	a, _, _ := clientAddrOf(r)
 	return a
 }
 
-// clientAddrOf is clientAddr, and whether it is read from the address
-// text preparedKey takes (clientVars' or, without one, RemoteAddr): not
-// when the client_ip variable holds something other than an address.
-func clientAddrOf(r *http.Request) (netip.Addr, bool) {
-	s, _ := clientVars(r)
+// clientAddrOf is clientAddr, whether it is read from the address text
+// preparedKey takes (clientVars' or, without one, RemoteAddr): not when
+// the client_ip variable holds something other than an address, and
+// whether the request came through a trusted proxy.
+func clientAddrOf(r *http.Request) (addr netip.Addr, exact, trusted bool) {
+	s, trusted := clientVars(r)
 	if s != "" {
 		if a, err := netip.ParseAddr(s); err == nil {
-			return a.Unmap(), true
+			return a.Unmap(), true, trusted
 		}
 	}
 	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err == nil {
-		return ap.Addr().Unmap(), s == ""
+		return ap.Addr().Unmap(), s == "", trusted
 	}
-	return netip.Addr{}, s == ""
+	return netip.Addr{}, s == "", trusted
 }
 
 // clientVars is what Caddy's trusted-proxy handling wrote in the

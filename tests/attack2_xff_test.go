@@ -1,8 +1,11 @@
 package tests
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -21,12 +24,37 @@ import (
 //
 // Here the front proxy appends the guesser's real address 203.0.113.9 to
 // the X-Forwarded-For it wrote: past max_failures its guesses must be
-// refused unseen.
+// refused unseen. Caddy reads the header from the right only with
+// trusted_proxies_strict, which README now requires wherever it advises
+// trusting a proxy, and without which Civigate warns
+// (TestLaxProxyTrustIsWarnedAbout): the site is configured as README says.
 func TestAttackGuessingThroughUnixSocketAppendingProxy(t *testing.T) {
 	stub := newStubCiviCRM(t)
 	sk := "sk-" + randomHex(t, 12)
-	client := unixSite(t, stub.Host(), "trusted_proxies_unix", "site_key "+sk, "cache off", "auth {\n\t\t\tmax_failures 3 1m\n\t\t}")
-	g := unixGuesser{t: t, client: client, stub: stub, sk: sk}
+	client := unixSite(t, stub.Host(), "trusted_proxies_unix\n\t\ttrusted_proxies_strict", "site_key "+sk, "cache off", "auth {\n\t\t\tmax_failures 3 1m\n\t\t}")
+	appendingProxyGuesses(unixGuesser{t: t, client: client, stub: stub, sk: sk})
+}
+
+// The same over TCP, the front proxy (here the test, from 127.0.0.1) in
+// trusted_proxies, strictly.
+func TestAttackGuessingThroughTrustedProxyAppending(t *testing.T) {
+	stub := newStubCiviCRM(t)
+	sk := "sk-" + randomHex(t, 12)
+	cf := strings.Replace(siteCaddyfile(stub.Host(), "site_key "+sk, "cache off", "auth {\n\t\t\tmax_failures 3 1m\n\t\t}"),
+		"\tlog {", "\tservers {\n\t\ttrusted_proxies static 127.0.0.1/32\n\t\ttrusted_proxies_strict\n\t}\n\tlog {", 1)
+	inst := startCaddy(t, cf)
+	client := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, "tcp", strings.TrimPrefix(inst.URL, "http://"))
+	}}}
+	t.Cleanup(client.CloseIdleConnections)
+	appendingProxyGuesses(unixGuesser{t: t, client: client, stub: stub, sk: sk})
+}
+
+// appendingProxyGuesses guesses through g from 203.0.113.9, claiming a
+// fresh address in front of it each time: limited after max_failures (3).
+func appendingProxyGuesses(g unixGuesser) {
+	g.t.Helper()
 	spoofed := func(i int) http.Header {
 		return http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d, 203.0.113.9", 10+i)}}
 	}

@@ -93,15 +93,15 @@ func TestAttackGuessingThroughUnixSocket(t *testing.T) {
 	}
 }
 
-// With Caddy told to trust the unix socket's peer (trusted_proxies_unix),
-// the client address comes from X-Forwarded-For and is counted as over
-// TCP: fresh addresses are not limited together, one address is after
-// max_failures. A request without the header still has no address and
-// counts in the shared one.
+// With Caddy told to trust the unix socket's peer (trusted_proxies_unix,
+// strictly, as README says), the client address comes from
+// X-Forwarded-For and is counted as over TCP: fresh addresses are not
+// limited together, one address is after max_failures. A request without
+// the header still has no address and counts in the shared one.
 func TestGuessingThroughUnixSocketTrustedProxy(t *testing.T) {
 	stub := newStubCiviCRM(t)
 	sk := "sk-" + randomHex(t, 12)
-	client := unixSite(t, stub.Host(), "trusted_proxies_unix", "site_key "+sk, "cache off", "auth {\n\t\t\tmax_failures 3 1m\n\t\t}")
+	client := unixSite(t, stub.Host(), "trusted_proxies_unix\n\t\ttrusted_proxies_strict", "site_key "+sk, "cache off", "auth {\n\t\t\tmax_failures 3 1m\n\t\t}")
 	g := unixGuesser{t: t, client: client, stub: stub, sk: sk}
 	for i := range 8 {
 		addr := fmt.Sprintf("198.51.100.%d", 10+i)
