@@ -167,7 +167,9 @@ func (c *Cache) PrepareFor(call *translate.Call, who Caller) *Request {
 		return r
 	}
 	if contactID > Anonymous {
-		// A HEAD's answer has no body: it never stands in for a GET's.
+		// The flight is per method: a HEAD (asked of CiviCRM as a GET, its
+		// answer rendered as the GET's) and a GET of one call do not wait on
+		// each other.
 		r.flight = call.Method + " " + strconv.FormatInt(contactID, 10) + " " + who.Credential
 	}
 	if r.V4 {
