@@ -5,8 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-
 	"github.com/civigate/civigate/cache"
 )
 
@@ -41,8 +39,8 @@ func isForwardedHostHeader(name string) bool {
 // (trusted_proxies): only then may what it says of the client's host go
 // on to CiviCRM.
 func trustedProxy(r *http.Request) bool {
-	t, _ := caddyhttp.GetVar(r.Context(), caddyhttp.TrustedProxyVarKey).(bool)
-	return t
+	_, trusted := clientVars(r)
+	return trusted
 }
 
 // dropUntrustedForwarded removes forwardedHostHeaders from the request
