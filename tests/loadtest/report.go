@@ -130,6 +130,7 @@ func writeReport(path string, r report) error {
 		r.LoadBefore, r.LoadAfter, r.OthersBefore, r.OthersAfter)
 	b.WriteString(r.Table)
 	b.WriteString(redisSection(r.Results))
+	b.WriteString(floorSection(r.Results))
 	b.WriteString(bigSection(r.Results))
 	if r.Memory != "" {
 		b.WriteString(memorySection(r))
@@ -176,7 +177,8 @@ func writeReport(path string, r report) error {
 	b.WriteString("\nUpstream API calls and failed requests during the measured runs (all runs of each side):\n\n")
 	b.WriteString("| | side | requests | failed | upstream API calls | Redis commands | Redis round trips |\n|---|---|--:|--:|--:|--:|--:|\n")
 	for _, s := range r.Results {
-		for _, sd := range []side{s.Subject, s.Baseline} {
+		for _, sdp := range s.sides() {
+			sd := *sdp
 			calls, cmds, reads := "–", "–", "–"
 			if sd.StubPort != 0 {
 				calls = fmt.Sprint(sd.Calls)
@@ -235,6 +237,42 @@ func redisSection(list []scenario) string {
 }
 
 // bigSection is (f)'s memory figure.
+// floorSection is what a latency scenario's floor measured: the host's
+// own one-connection latency, and what Civigate adds to it.
+func floorSection(list []scenario) string {
+	var b strings.Builder
+	for i := range list {
+		s := &list[i]
+		if s.Floor == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n(%s) floor, the host's own latency for one connection: %s (the same body, the same rounds): ", s.ID, s.Floor.Name)
+		f := s.floorP50()
+		if f == 0 {
+			b.WriteString("not measured.\n")
+			continue
+		}
+		fmt.Fprintf(&b, "p50 %s, p99 %s, CPU/req %s", lat(f), lat(s.Floor.Load.P99), cpu(*s.Floor))
+		if len(s.Subject.Runs) > 0 {
+			fmt.Fprintf(&b, "; Civigate's p50 %s is %s", lat(s.Subject.Load.P50), aboveBelow(s.Subject.Load.P50-f))
+		}
+		b.WriteString(". Most of a one-connection request's time is the host's (two cross-CPU wake-ups, two loopback\n")
+		b.WriteString("writes), not the handler's: a target below the floor cannot be met by any handler on the same host that day.\n")
+	}
+	return b.String()
+}
+
+// aboveBelow says how far a latency is from the floor.
+func aboveBelow(d time.Duration) string {
+	switch {
+	case d == 0:
+		return "the floor's"
+	case d < 0:
+		return lat(-d) + " below it"
+	}
+	return lat(d) + " above it"
+}
+
 func bigSection(list []scenario) string {
 	var b strings.Builder
 	for i := range list {
