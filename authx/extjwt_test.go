@@ -241,6 +241,52 @@ func TestJWKSRotationRefreshLimitAndOutage(t *testing.T) {
 	}
 }
 
+// A key the IdP withdraws (revoked, leaked) stops verifying once the set
+// is refreshed: a stale set may answer while the refresh runs, never after
+// it, and the key left in the set keeps working.
+func TestJWKSRevokedKeyDroppedAtRefresh(t *testing.T) {
+	p := newIDP(t)
+	k1, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k2, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	p.add("k1", k1)
+	p.add("k2", k2)
+	clock := testNow
+	jwks := &JWKS{URL: p.srv.URL, Client: p.srv.Client(), MinRefreshInterval: time.Minute, MaxAge: time.Hour, Now: func() time.Time { return clock }}
+	ctx := context.Background()
+	for _, kid := range []string{"k1", "k2"} {
+		if _, err := jwks.Key(ctx, kid, "ES256"); err != nil {
+			t.Fatalf("%s before revocation: %v", kid, err)
+		}
+	}
+	p.remove("k1")
+	// Within MaxAge the set is not fetched again: k1 still verifies.
+	clock = clock.Add(30 * time.Minute)
+	if _, err := jwks.Key(ctx, "k1", "ES256"); err != nil {
+		t.Fatalf("k1 within MaxAge: %v", err)
+	}
+	// Past MaxAge a lookup starts the refresh; once it is done, k1 is gone.
+	clock = clock.Add(31 * time.Minute)
+	jwks.Key(ctx, "k2", "ES256")
+	for i := 0; ; i++ {
+		jwks.mu.Lock()
+		idle := jwks.inflight == nil
+		jwks.mu.Unlock()
+		if idle && p.hits.Load() >= 2 {
+			break
+		}
+		if i == 500 {
+			t.Fatalf("no refresh: %d fetches", p.hits.Load())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	if _, err := jwks.Key(ctx, "k1", "ES256"); err == nil {
+		t.Fatal("a key the IdP withdrew still verifies after the refresh")
+	}
+	if _, err := jwks.Key(ctx, "k2", "ES256"); err != nil {
+		t.Fatalf("k2 after the refresh: %v", err)
+	}
+}
+
 func TestStaticPEMKeysAndMinting(t *testing.T) {
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	der, _ := x509.MarshalPKIXPublicKey(&rsaKey.PublicKey)

@@ -32,9 +32,6 @@ var readActions = map[string]bool{
 	"getunique": true, "getrefcount": true,
 }
 
-// IsReadAction reports whether the normalised action is one of the generic reads.
-func IsReadAction(action string) bool { return readActions[action] }
-
 // DefaultDeny are reads that have side effects or are not deterministic
 // (spec §7): they are always forwarded.
 var DefaultDeny = []string{

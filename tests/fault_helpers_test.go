@@ -86,12 +86,6 @@ func (r *privateRedis) kill() {
 func (r *privateRedis) pause()  { _ = r.cmd.Process.Signal(syscall.SIGSTOP) }
 func (r *privateRedis) resume() { _ = r.cmd.Process.Signal(syscall.SIGCONT) }
 
-func (r *privateRedis) restart() {
-	r.t.Helper()
-	r.kill()
-	r.start()
-}
-
 func waitTCP(t testing.TB, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
