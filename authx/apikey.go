@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -163,7 +164,8 @@ func rejectionFromAuthX(msg string) *Rejection {
 }
 
 // VerdictStore remembers what CiviCRM said about a credential, under an
-// opaque key (an HMAC of the credential, never the credential). Stores must
+// opaque key (an HMAC of the site and the credential, never the
+// credential: APIKeyVerifier.VerdictKey). Stores must
 // fail open: an error is a miss, and a failed Set is silently dropped.
 type VerdictStore interface {
 	Get(ctx context.Context, key string) (Verdict, bool)
@@ -287,8 +289,8 @@ func (s *MemoryVerdicts) Set(_ context.Context, key string, v Verdict, ttl time.
 }
 
 // APIKeyVerifier resolves Bearer API keys and Basic credentials through a
-// Resolver, remembering verdicts, and asking CiviCRM at most once at a time
-// per credential.
+// Resolver, remembering verdicts per site and credential, and asking
+// CiviCRM at most once at a time per site and credential.
 type APIKeyVerifier struct {
 	Resolver    Resolver
 	Store       VerdictStore  // nil: nothing remembered
@@ -320,19 +322,35 @@ func NewAPIKeyVerifier(r Resolver, store VerdictStore, secret []byte) *APIKeyVer
 	return &APIKeyVerifier{Resolver: r, Store: store, hmac: newKeyedHash(secret), calls: map[string]*flight{}}
 }
 
-// CredKey is the store key of a credential: hex HMAC-SHA256(secret, scheme
-// SP value). Also used by the rate limiter.
+// CredKey is the HMAC of a credential: hex HMAC-SHA256(secret, scheme SP
+// value). The store key of a verdict is VerdictKey's, bound to a site too.
 func (a *APIKeyVerifier) CredKey(scheme, value string) string {
 	msg := make([]byte, 0, len(scheme)+1+len(value))
 	msg = append(append(append(msg, scheme...), ' '), value...)
 	return a.hmac.hexMAC(sha256.Size, msg)
 }
 
-// Verify returns CiviCRM's verdict on a credential: a remembered one or a
-// fresh one. The error is ErrUnavailable (wrapped) when CiviCRM could not be
-// asked; refusals come back as a Verdict with OK false.
-func (a *APIKeyVerifier) Verify(ctx context.Context, scheme, value string) (Verdict, error) {
-	key := a.CredKey(scheme, value)
+// VerdictKey is the store key of CiviCRM's verdict on a credential asked
+// on site (Request.Site): hex HMAC-SHA256(secret, "site" NUL len(site)
+// NUL site scheme SP value). One verdict per site: a CiviCRM domain or
+// CMS site a Civigate site block fronts beside others knows its own
+// credentials, and a verdict from one must never vouch for a call that
+// runs on another.
+func (a *APIKeyVerifier) VerdictKey(site, scheme, value string) string {
+	n := strconv.Itoa(len(site))
+	msg := make([]byte, 0, 6+len(n)+len(site)+len(scheme)+1+len(value))
+	msg = append(append(append(append(msg, "site\x00"...), n...), 0), site...)
+	msg = append(append(append(msg, scheme...), ' '), value...)
+	return a.hmac.hexMAC(sha256.Size, msg)
+}
+
+// Verify returns CiviCRM's verdict on a credential asked on site
+// (Request.Site: where the call it authorizes runs, which the Resolver's
+// question reaches too): a remembered one of that site or a fresh one.
+// The error is ErrUnavailable (wrapped) when CiviCRM could not be asked;
+// refusals come back as a Verdict with OK false.
+func (a *APIKeyVerifier) Verify(ctx context.Context, site, scheme, value string) (Verdict, error) {
+	key := a.VerdictKey(site, scheme, value)
 	if a.Store != nil {
 		if v, ok := a.Store.Get(ctx, key); ok {
 			return v, nil

@@ -103,7 +103,7 @@ func TestAPIKeyVerifierTTLsAndSingleFlight(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Go(func() {
-			if vd, err := v.Verify(ctx, "Bearer", akUser); err != nil || !vd.OK || vd.ContactID != 3 {
+			if vd, err := v.Verify(ctx, "", "Bearer", akUser); err != nil || !vd.OK || vd.ContactID != 3 {
 				t.Errorf("%+v %v", vd, err)
 			}
 		})
@@ -112,31 +112,31 @@ func TestAPIKeyVerifierTTLsAndSingleFlight(t *testing.T) {
 	if hits.Load() != 1 {
 		t.Fatalf("20 concurrent lookups asked CiviCRM %d times", hits.Load())
 	}
-	vd, _ := v.Verify(ctx, "Bearer", "wrong")
+	vd, _ := v.Verify(ctx, "", "Bearer", "wrong")
 	if vd.OK || vd.Reason != ReasonInvalid || vd.Message != MsgInvalidCredential {
 		t.Fatalf("negative: %+v", vd)
 	}
-	v.Verify(ctx, "Bearer", "wrong")
+	v.Verify(ctx, "", "Bearer", "wrong")
 	if hits.Load() != 2 {
 		t.Fatalf("hits %d", hits.Load())
 	}
 	clock = clock.Add(6 * time.Second) // negative expired, positive not
-	v.Verify(ctx, "Bearer", "wrong")
-	v.Verify(ctx, "Bearer", akUser)
+	v.Verify(ctx, "", "Bearer", "wrong")
+	v.Verify(ctx, "", "Bearer", akUser)
 	if hits.Load() != 3 {
 		t.Fatalf("hits %d after negative TTL", hits.Load())
 	}
 	clock = clock.Add(time.Minute)
-	v.Verify(ctx, "Bearer", akUser)
+	v.Verify(ctx, "", "Bearer", akUser)
 	if hits.Load() != 4 {
 		t.Fatalf("hits %d after positive TTL", hits.Load())
 	}
 	// Outages are not remembered.
-	vd, err := v.Verify(ctx, "Bearer", "boom")
+	vd, err := v.Verify(ctx, "", "Bearer", "boom")
 	if !errors.Is(err, ErrUnavailable) || vd.OK {
 		t.Fatal(err)
 	}
-	v.Verify(ctx, "Bearer", "boom")
+	v.Verify(ctx, "", "Bearer", "boom")
 	if hits.Load() != 6 {
 		t.Fatalf("outage remembered: hits %d", hits.Load())
 	}
@@ -248,5 +248,89 @@ func TestHTTPResolverRefusesRedirects(t *testing.T) {
 	}
 	if leaked.Load() {
 		t.Fatal("credential followed a redirect")
+	}
+}
+
+// siteCtxKey carries, in the tests, the site a question reaches (in
+// Civigate, the route's subrequest goes where the call runs).
+type siteCtxKey struct{}
+
+// siteResolver knows key as contact 3 on site "a" only, and counts its
+// questions per site; each waits for release.
+type siteResolver struct {
+	key     string
+	release chan struct{}
+	mu      sync.Mutex
+	asked   map[string]int
+}
+
+func (r *siteResolver) Resolve(ctx context.Context, scheme, value string) (Identity, error) {
+	site, _ := ctx.Value(siteCtxKey{}).(string)
+	r.mu.Lock()
+	r.asked[site]++
+	r.mu.Unlock()
+	<-r.release
+	if site == "a" && value == r.key {
+		return Identity{ContactID: 3, Cred: "api_key", Guard: true}, nil
+	}
+	return Identity{}, invalidCredential("authx/id refused")
+}
+
+// A verdict is remembered, and a question in flight shared, per site and
+// credential: a key valid on one site, asked about on two at once, is
+// asked once on each and valid on its own only; remembered, it stays
+// so; the store keys differ by site and never hold the key.
+func TestAPIKeyVerifierVerdictsPerSite(t *testing.T) {
+	res := &siteResolver{key: akUser, release: make(chan struct{}), asked: map[string]int{}}
+	store := NewMemoryVerdicts()
+	v := NewAPIKeyVerifier(res, store, nil)
+	var wg sync.WaitGroup
+	got := map[string][]Verdict{}
+	var mu sync.Mutex
+	for range 10 {
+		for _, site := range []string{"a", "b"} {
+			wg.Go(func() {
+				vd, err := v.Verify(context.WithValue(context.Background(), siteCtxKey{}, site), site, "Bearer", akUser)
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				got[site] = append(got[site], vd)
+				mu.Unlock()
+			})
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // all in flight
+	close(res.release)
+	wg.Wait()
+	if res.asked["a"] != 1 || res.asked["b"] != 1 {
+		t.Fatalf("asked %v, want once per site", res.asked)
+	}
+	for site, vds := range got {
+		for _, vd := range vds {
+			if vd.OK != (site == "a") {
+				t.Fatalf("site %s: %+v", site, vd)
+			}
+		}
+	}
+	for _, site := range []string{"a", "b"} {
+		if vd, _ := v.Verify(context.WithValue(context.Background(), siteCtxKey{}, site), site, "Bearer", akUser); vd.OK != (site == "a") {
+			t.Errorf("remembered on %s: %+v", site, vd)
+		}
+	}
+	if res.asked["a"] != 1 || res.asked["b"] != 1 {
+		t.Errorf("remembered verdicts asked again: %v", res.asked)
+	}
+	if len(store.m) != 2 {
+		t.Errorf("%d verdicts stored, want one per site", len(store.m))
+	}
+	for k := range store.m {
+		if strings.Contains(k, akUser) || len(k) != 64 {
+			t.Errorf("store key %q", k)
+		}
+	}
+	// The site is told apart from the credential whatever it holds.
+	if v.VerdictKey("a", "Bearer", "x") == v.VerdictKey("a\x00", "Bearer", "x") || v.VerdictKey("", "Bearer", "x") == v.VerdictKey("B", "earer", "x") {
+		t.Error("verdict keys of different sites or credentials collide")
 	}
 }

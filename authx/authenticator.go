@@ -201,6 +201,15 @@ type Request struct {
 	// unknown address: guessing protection counts all of those under one
 	// key (ipKey).
 	ClientIP netip.Addr
+	// Site is where upstream the call runs, in one opaque string (the
+	// Caddy module's: the Host CiviCRM gets, the scheme, a trusted
+	// proxy's forwarded host headers, as the response cache binds its
+	// entries). One Civigate site can front several CiviCRM domains or
+	// CMS sites, each with its own credentials: CiviCRM's verdicts and
+	// the proofs of credentials are remembered per site, so one site's
+	// never vouches for a call on another. The failure counters are not:
+	// failures count per address and per credential whatever the site.
+	Site string
 }
 
 // Authenticate checks the site key, verifies the credential, applies the
@@ -293,7 +302,7 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 	if a.cfg.SiteKey != "" {
 		proofSiteKey = c.siteKey
 	}
-	release, blocked, wait := a.admit(ctx, quiet, failIP, &credKey, c.cred, proofSiteKey)
+	release, blocked, wait := a.admit(ctx, quiet, failIP, &credKey, c.cred, proofSiteKey, req.Site)
 	if blocked {
 		r := &Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429, RetryAfter: wait}
 		if c.cred != nil {
@@ -321,7 +330,7 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 	if c.cred == nil {
 		return nil, FlowNone, nil
 	}
-	p, rej := a.verify(ctx, c.cred)
+	p, rej := a.verify(ctx, c.cred, req.Site)
 	if rej == nil {
 		// The legacyrest listener requires a CMS user (authx_legacyrest_user)
 		// whenever it runs, beside another flow too, and refuses in its
@@ -354,7 +363,7 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 	if release != nil {
 		release(ctx)
 	}
-	a.prove(ctx, c.cred, proofSiteKey, p)
+	a.prove(ctx, c.cred, proofSiteKey, req.Site, p)
 	p.raw = c.cred.raw
 	return p, flow, nil
 }
@@ -444,8 +453,9 @@ func (a *Authenticator) checkUser(p *Principal, legacy bool) *Rejection {
 	return nil
 }
 
-// verify checks one credential.
-func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, *Rejection) {
+// verify checks one credential for a call that runs on site
+// (Request.Site).
+func (a *Authenticator) verify(ctx context.Context, cr *presented, site string) (*Principal, *Rejection) {
 	// CheckCredential.php: the format is case-sensitive, exactly Bearer or Basic.
 	scheme, value, _ := strings.Cut(cr.raw, " ")
 	if value == "" || (scheme != "Bearer" && scheme != "Basic") {
@@ -462,7 +472,7 @@ func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, 
 		}
 		// Fingerprint the user name, not user:password: a short hash of a
 		// password in logs would help an offline guesser.
-		return a.verifyRemote(ctx, scheme, base64.StdEncoding.EncodeToString(b), cr.flow, Fingerprint("user:"+user))
+		return a.verifyRemote(ctx, site, scheme, base64.StdEncoding.EncodeToString(b), cr.flow, Fingerprint("user:"+user))
 	}
 	if strings.Count(value, ".") == 2 {
 		if cr.flow == FlowLegacy {
@@ -510,7 +520,7 @@ func (a *Authenticator) verify(ctx context.Context, cr *presented) (*Principal, 
 	if a.cfg.KeyFile != nil && a.cfg.KeyFile.Exclusive {
 		return nil, invalidCredential("key not in key file")
 	}
-	return a.verifyRemote(ctx, scheme, value, cr.flow, fp)
+	return a.verifyRemote(ctx, site, scheme, value, cr.flow, fp)
 }
 
 // verifyJWT handles JWT-shaped Bearer values. handled is false when the
@@ -565,11 +575,11 @@ func (a *Authenticator) verifyJWT(ctx context.Context, tok, flow string) (*Princ
 	return nil, nil, false
 }
 
-func (a *Authenticator) verifyRemote(ctx context.Context, scheme, value, flow, fp string) (*Principal, *Rejection) {
+func (a *Authenticator) verifyRemote(ctx context.Context, site, scheme, value, flow, fp string) (*Principal, *Rejection) {
 	if a.cfg.APIKeys == nil {
 		return nil, invalidCredential("no resolver configured for API keys/passwords")
 	}
-	v, err := a.cfg.APIKeys.Verify(ctx, scheme, value)
+	v, err := a.cfg.APIKeys.Verify(ctx, site, scheme, value)
 	if err != nil {
 		return nil, unavailable("resolver: " + err.Error())
 	}

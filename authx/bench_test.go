@@ -26,12 +26,12 @@ func BenchmarkRememberedAPIKeyLookup(b *testing.B) {
 	res := &fakeResolver{ids: map[string]Identity{"Bearer " + akUser: {ContactID: 3, UserID: i64(1), Cred: "api_key"}}}
 	v := NewAPIKeyVerifier(res, NewMemoryVerdicts(), []byte("secret"))
 	ctx := context.Background()
-	if _, err := v.Verify(ctx, "Bearer", akUser); err != nil {
+	if _, err := v.Verify(ctx, "", "Bearer", akUser); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		vd, err := v.Verify(ctx, "Bearer", akUser)
+		vd, err := v.Verify(ctx, "", "Bearer", akUser)
 		if err != nil || !vd.OK {
 			b.Fatal(vd, err)
 		}

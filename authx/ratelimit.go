@@ -388,10 +388,14 @@ const proofPeriod = 12 * time.Hour
 // then what un-counts it if it succeeds, nil when nothing was reserved.
 // Binding the proof to the site key keeps a proven credential from
 // guessing the site key: its wrong site keys fill its own counter, and no
-// site key it has not proven passes then, the right one included. A
-// request without a credential verifies nothing and is only refused while
-// its address is blocked.
-func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() string, credKey *string, cred *presented, siteKey string) (release func(context.Context), blocked bool, wait time.Duration) {
+// site key it has not proven passes then, the right one included. Binding
+// it to the site (Request.Site) keeps a credential proven on one site
+// from being verified without limit on others (a Host or, through a
+// trusted proxy, a forwarded host of the client's choosing makes a fresh
+// one each time, and verdicts are per site): there it is counted as any
+// other. A request without a credential verifies nothing and is only
+// refused while its address is blocked.
+func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() string, credKey *string, cred *presented, siteKey, site string) (release func(context.Context), blocked bool, wait time.Duration) {
 	if a.cfg.Failures == nil {
 		return nil, false, 0
 	}
@@ -402,7 +406,7 @@ func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() stri
 		return nil, blocked, wait
 	}
 	ck := a.failCredKey(cred, credKey)
-	if a.proven(ctx, cred.raw, siteKey) {
+	if a.proven(ctx, cred.raw, siteKey, site) {
 		if b, _ := a.blocked(ctx, quiet, ipKey(), ck); b {
 			a.observe(GuessProvenPassed)
 		}
@@ -421,12 +425,13 @@ func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() stri
 }
 
 // prove records that a credential authenticated in full (site key,
-// verification, user requirement) as p with siteKey, once per proofPeriod.
-func (a *Authenticator) prove(ctx context.Context, cred *presented, siteKey string, p *Principal) {
+// verification, user requirement) as p with siteKey on site, once per
+// proofPeriod.
+func (a *Authenticator) prove(ctx context.Context, cred *presented, siteKey, site string, p *Principal) {
 	if a.cfg.Proofs == nil || cred == nil {
 		return
 	}
-	key := a.proofKey(cred.raw, siteKey, a.cfg.Now(), 0)
+	key := a.proofKey(cred.raw, siteKey, site, a.cfg.Now(), 0)
 	if v, ok := a.cfg.Proofs.Get(ctx, key); ok && v.OK {
 		return
 	}
@@ -434,27 +439,28 @@ func (a *Authenticator) prove(ctx context.Context, cred *presented, siteKey stri
 }
 
 // proven reports whether a credential authenticated in full with siteKey
-// in this proofPeriod or the one before.
-func (a *Authenticator) proven(ctx context.Context, raw, siteKey string) bool {
+// on site in this proofPeriod or the one before.
+func (a *Authenticator) proven(ctx context.Context, raw, siteKey, site string) bool {
 	if a.cfg.Proofs == nil {
 		return false
 	}
 	now := a.cfg.Now()
 	for back := range 2 {
-		if v, ok := a.cfg.Proofs.Get(ctx, a.proofKey(raw, siteKey, now, back)); ok && v.OK {
+		if v, ok := a.cfg.Proofs.Get(ctx, a.proofKey(raw, siteKey, site, now, back)); ok && v.OK {
 			return true
 		}
 	}
 	return false
 }
 
-// proofKey is the store key of a credential's proof with a site key for
-// the proofPeriod `back` periods before now's. The whole credential is
-// keyed (for Basic, the password too), unlike its failure counter (the
-// user name).
-func (a *Authenticator) proofKey(raw, siteKey string, now time.Time, back int) string {
+// proofKey is the store key of a credential's proof with a site key on a
+// site for the proofPeriod `back` periods before now's. The whole
+// credential is keyed (for Basic, the password too), unlike its failure
+// counter (the user name). The site goes first, after its length: it may
+// hold any byte.
+func (a *Authenticator) proofKey(raw, siteKey, site string, now time.Time, back int) string {
 	period := now.Unix()/int64(proofPeriod/time.Second) - int64(back)
-	return "proof:" + a.mac("proof", raw, siteKey) + ":" + strconv.FormatInt(period, 10)
+	return "proof:" + a.mac("proof", strconv.Itoa(len(site)), site, raw, siteKey) + ":" + strconv.FormatInt(period, 10)
 }
 
 func (a *Authenticator) observe(e GuessingEvent) {

@@ -45,6 +45,13 @@ type Site struct {
 	Proxy string
 }
 
+// Tag is the site in one string, every field told apart whatever bytes
+// it holds: what other stores bind to the site (the Caddy module's
+// remembered credential verdicts, authx.Request.Site).
+func (s Site) Tag() string {
+	return string(appendSite(make([]byte, 0, len(s.Host)+len(s.Proxy)+2*binary.MaxVarintLen64+2), s, ""))
+}
+
 // appendSite encodes site and the upstream path base.
 func appendSite(b []byte, site Site, base string) []byte {
 	b = appendField(b, site.Host)

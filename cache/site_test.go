@@ -78,3 +78,20 @@ func TestKeyBindsSite(t *testing.T) {
 		t.Error("a write through another site left this site's entry fresh")
 	}
 }
+
+// Tag tells every site apart, whatever bytes its fields hold.
+func TestSiteTag(t *testing.T) {
+	sites := []Site{{}, {Host: "a.example"}, {Host: "a.example", TLS: true}, {Host: "a.example:8080"}, {Host: "A.example"},
+		{Host: "a.example", Proxy: "X-Forwarded-Host\x00b.example\x00"}, {Host: "a.example\x01f", Proxy: ""},
+		{Host: "a.example", Proxy: "\x01f"}, {Proxy: "a.example"}}
+	seen := map[string]Site{}
+	for _, s := range sites {
+		if other, dup := seen[s.Tag()]; dup {
+			t.Errorf("%+v and %+v have one tag", s, other)
+		}
+		seen[s.Tag()] = s
+		if s.Tag() != (Site{Host: s.Host, TLS: s.TLS, Proxy: s.Proxy}).Tag() {
+			t.Errorf("%+v: the tag changes", s)
+		}
+	}
+}

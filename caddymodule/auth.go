@@ -44,10 +44,12 @@ type AuthConfig struct {
 	NoResolve bool `json:"no_resolve,omitempty"`
 	// ResolveURL is civicrm/authx/id's full URL. Empty: the request goes
 	// through the rest of the route (reverse_proxy, php_fastcgi) like the
-	// API calls do, so no second upstream address is needed.
+	// API calls do, to the site each call runs on, so no second upstream
+	// address is needed. Set, every question goes there, whatever the
+	// call's site (its verdicts are still remembered per call site).
 	ResolveURL string `json:"resolve_url,omitempty"`
 	// VerdictTTL and RejectTTL are how long CiviCRM's verdict on a
-	// credential is remembered. Defaults: 5m and 30s.
+	// credential is remembered, per site (authSite). Defaults: 5m and 30s.
 	VerdictTTL caddy.Duration `json:"verdict_ttl,omitempty"`
 	RejectTTL  caddy.Duration `json:"reject_ttl,omitempty"`
 	// ForwardJWT forwards a short-lived CiviCRM JWT minted for the
@@ -398,6 +400,9 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if ua := rc.orig.Header.Get("User-Agent"); ua != "" {
 		sub.Header.Set("User-Agent", ua)
 	}
+	// To the site the call runs on, as the call goes (and not to the one
+	// reverse_proxy's own X-Forwarded-Host, from the Host, would name).
+	withForwarded(sub.Header, rc.orig)
 	sub.Body, sub.ContentLength, sub.GetBody = http.NoBody, 0, nil
 	sub = sub.WithContext(asOriginal(sub.Context(), sub, new(originalCtx)))
 	rec := newRecorder()

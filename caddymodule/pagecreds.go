@@ -44,7 +44,7 @@ func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, 
 	}
 	clientIP := clientAddr(r)
 	call := translate.AuthxRouteCall(r, translate.PageRoute, params, h.parse.Limits)
-	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
+	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r)})
 	if rej != nil {
 		_ = h.refuseAuth(w, call, rej, clientIP)
 		return true

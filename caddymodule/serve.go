@@ -78,7 +78,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	ctx := withRoute(r, next)
-	principal, rej := h.auth.Authenticate(ctx, authx.Request{Call: call, Header: r.Header, ClientIP: clientIP})
+	principal, rej := h.auth.Authenticate(ctx, authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r)})
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

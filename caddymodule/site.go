@@ -28,11 +28,17 @@ var forwardedHostHeaders = [...]string{"X-Forwarded-Host", "X-Forwarded-Port", "
 // FastCGI variables name both HTTP_X_FORWARDED_HOST).
 func isForwardedHostHeader(name string) bool {
 	for _, f := range forwardedHostHeaders {
-		if len(name) == len(f) && strings.EqualFold(strings.ReplaceAll(name, "_", "-"), f) {
+		if sameHeader(name, f) {
 			return true
 		}
 	}
 	return false
+}
+
+// sameHeader reports whether name spells the header canonical, as PHP
+// reads it: any letter case, '_' for '-'.
+func sameHeader(name, canonical string) bool {
+	return len(name) == len(canonical) && strings.EqualFold(strings.ReplaceAll(name, "_", "-"), canonical)
 }
 
 // trustedProxy reports whether Caddy's server trusts the client as a proxy
@@ -58,6 +64,41 @@ func dropUntrustedForwarded(out http.Header, r *http.Request) {
 		}
 	}
 }
+
+// withForwarded adds to out, the header of the question Civigate asks
+// civicrm/authx/id through the rest of the route about r's credential
+// (routeTransport), what the call r authorizes carries on of the
+// client's forwarded headers: from a trusted proxy, its forwarded host
+// headers and its X-Forwarded-For, every spelling, names and values as
+// they came (the call's header keeps them: dropUntrustedForwarded);
+// from any other client, nothing (the call's header drops the forwarded
+// host headers). The question then reaches the site the call runs on:
+// the same Host (the subrequest is r's clone), the same forwarded host
+// by which a CMS behind a trusted proxy selects its site, and, after
+// reverse_proxy, the same forwarded chain (it appends the proxy's
+// address to a trusted proxy's X-Forwarded-For and replaces anyone
+// else's: the question is then asked as from the client the call is
+// from). An untrusted client's X-Forwarded-For, which php_fastcgi hands
+// PHP with the call, is not copied: nothing from an untrusted client
+// goes into Civigate's own question, and PHP behind php_fastcgi sees the
+// client's own address in REMOTE_ADDR, by which a CMS decides whether to
+// read that header at all.
+func withForwarded(out http.Header, r *http.Request) {
+	if !trustedProxy(r) {
+		return
+	}
+	for name, vs := range r.Header {
+		if isForwardedHostHeader(name) || sameHeader(name, "X-Forwarded-For") {
+			out[name] = slices.Clone(vs)
+		}
+	}
+}
+
+// authSite is the site a request's credential is verified on
+// (authx.Request.Site), by which CiviCRM's verdicts and the proofs of
+// credentials are remembered: the response cache's (cacheSite), which
+// is where routeTransport's question goes too (withForwarded).
+func authSite(r *http.Request) string { return cacheSite(r).Tag() }
 
 // cacheSite is the cache.Site of a request: the Host CiviCRM gets (the
 // client's: reverse_proxy and php_fastcgi pass it on), exactly as sent

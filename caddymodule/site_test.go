@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -47,5 +48,64 @@ func TestSiteOfRequest(t *testing.T) {
 	dropUntrustedForwarded(out, trusted)
 	if len(out) != len(trusted.Header) {
 		t.Errorf("trusted: upstream gets %v", out)
+	}
+}
+
+// Civigate's question about a request's credential (routeTransport)
+// carries the client's forwarded headers exactly as the call it
+// authorizes does: from a trusted proxy every spelling of the forwarded
+// host headers and of X-Forwarded-For, names and values as they came;
+// from anyone else none. Its site (authSite, which verdicts are
+// remembered by) is the cache's.
+func TestVerificationSubrequestGoesWhereTheCallGoes(t *testing.T) {
+	var sites [][2]string
+	for _, trusted := range []bool{false, true} {
+		r := httptest.NewRequest("GET", "http://a.example:8080/civicrm/ajax/rest", nil)
+		r.Header["X-Forwarded-Host"] = []string{"b.example"}
+		r.Header["X_forwarded_host"] = []string{"c.example"}
+		r.Header["Forwarded"] = []string{"host=d.example", "for=10.0.0.1"}
+		r.Header["X-Forwarded-Port"] = []string{"8443"}
+		r.Header["X-Forwarded-Proto"] = []string{"https"}
+		r.Header["X-Forwarded-For"] = []string{"10.0.0.1, 10.0.0.2"}
+		r.Header["X_Forwarded_For"] = []string{"10.0.0.3"}
+		r.Header["X-Other"] = []string{"x"}
+		r.Header["Cookie"] = []string{"s=1"}
+		vars := map[string]any{caddyhttp.TrustedProxyVarKey: trusted}
+		r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, vars))
+
+		var sub *http.Request
+		next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, q *http.Request) error {
+			sub = q
+			w.WriteHeader(http.StatusOK)
+			return nil
+		})
+		q, _ := http.NewRequestWithContext(withRoute(r, next), "GET", "http://civicrm.upstream/civicrm/authx/id", nil)
+		q.Header.Set("X-Civi-Auth", "Bearer k")
+		if _, err := (routeTransport{}).RoundTrip(q); err != nil {
+			t.Fatal(err)
+		}
+		// What the call's header keeps of them.
+		call := r.Header.Clone()
+		dropUntrustedForwarded(call, r)
+		for _, name := range []string{"X-Forwarded-Host", "X_forwarded_host", "Forwarded", "X-Forwarded-Port", "X-Forwarded-Proto", "X-Forwarded-For", "X_Forwarded_For"} {
+			vs := r.Header[name]
+			want := call[name]
+			if !trusted {
+				want = nil // nor the X-Forwarded-For of a client not trusted
+			}
+			if got := sub.Header[name]; !slices.Equal(got, want) {
+				t.Errorf("trusted %v: %s %q, the client sent %q, want %q", trusted, name, got, vs, want)
+			}
+		}
+		if sub.Header.Get("X-Other") != "" || sub.Header.Get("Cookie") != "" || sub.Header.Get("X-Civi-Auth") != "Bearer k" || sub.Host != r.Host {
+			t.Errorf("trusted %v: the question's header %v, Host %q", trusted, sub.Header, sub.Host)
+		}
+		sites = append(sites, [2]string{authSite(r), authSite(sub)})
+	}
+	// The question's site (authSite, by which verdicts are remembered) is
+	// the call's and the cache's; a trusted proxy's forwarded host makes
+	// another.
+	if sites[0][0] != sites[0][1] || sites[1][0] != sites[1][1] || sites[0][0] == sites[1][0] {
+		t.Errorf("sites (untrusted, trusted; the call's, the question's): %q", sites)
 	}
 }

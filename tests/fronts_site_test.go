@@ -65,6 +65,13 @@ func TestFrontProxyVerificationAskedOfTheCallsSite(t *testing.T) {
 					t.Errorf("%s: the verification was asked with %q, the call it authorized runs with %q", h, v, c)
 				}
 			}
+			// And as from the same client: reverse_proxy appends the
+			// front's address to the chain the trusted front sent, so the
+			// question carries that chain too (without it, the question
+			// seemed to come from the front itself).
+			if v, c := verify.Header.Values("X-Forwarded-For"), call.Header.Values("X-Forwarded-For"); !sameStrings(v, c) {
+				t.Errorf("X-Forwarded-For: the verification was asked with %q, the call it authorized runs with %q", v, c)
+			}
 		})
 	}
 }
