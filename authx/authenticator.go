@@ -204,7 +204,8 @@ type Request struct {
 	// Site is where upstream the call runs, in one opaque string (the
 	// Caddy module's: the Host CiviCRM gets, the scheme, a trusted
 	// proxy's forwarded host headers, as the response cache binds its
-	// entries). One Civigate site can front several CiviCRM domains or
+	// entries, and the civicrm/authx/id URL under the call's path base
+	// the question goes to). One Civigate site can front several CiviCRM domains or
 	// CMS sites, each with its own credentials: CiviCRM's verdicts and
 	// the proofs of credentials are remembered per site, so one site's
 	// never vouches for a call on another. The failure counters are not:

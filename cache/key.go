@@ -45,11 +45,13 @@ type Site struct {
 	Proxy string
 }
 
-// Tag is the site in one string, every field told apart whatever bytes
-// it holds: what other stores bind to the site (the Caddy module's
-// remembered credential verdicts, authx.Request.Site).
-func (s Site) Tag() string {
-	return string(appendSite(make([]byte, 0, len(s.Host)+len(s.Proxy)+2*binary.MaxVarintLen64+2), s, ""))
+// Tag is the site and a path base under it (as the cache keys its
+// entries: appendSite) in one string, every field told apart whatever
+// bytes it holds: what other stores bind to the site (the Caddy module's
+// remembered credential verdicts and proofs, authx.Request.Site, with
+// the civicrm/authx/id URL the credential is asked at as the base).
+func (s Site) Tag(base string) string {
+	return string(appendSite(make([]byte, 0, len(s.Host)+len(s.Proxy)+len(base)+3*binary.MaxVarintLen64+1), s, base))
 }
 
 // appendSite encodes site and the upstream path base.

@@ -79,19 +79,27 @@ func TestKeyBindsSite(t *testing.T) {
 	}
 }
 
-// Tag tells every site apart, whatever bytes its fields hold.
+// Tag tells every site and base apart, whatever bytes their fields hold.
 func TestSiteTag(t *testing.T) {
 	sites := []Site{{}, {Host: "a.example"}, {Host: "a.example", TLS: true}, {Host: "a.example:8080"}, {Host: "A.example"},
 		{Host: "a.example", Proxy: "X-Forwarded-Host\x00b.example\x00"}, {Host: "a.example\x01f", Proxy: ""},
-		{Host: "a.example", Proxy: "\x01f"}, {Proxy: "a.example"}}
-	seen := map[string]Site{}
+		{Host: "a.example", Proxy: "\x01f"}, {Proxy: "a.example"}, {Host: "a.example", Proxy: "/civicrm/authx/id"}}
+	bases := []string{"", "/civicrm/authx/id", "/site2/civicrm/authx/id", "/site2/index.php?q=civicrm/authx/id", "\x01f"}
+	type tagged struct {
+		s    Site
+		base string
+	}
+	seen := map[string]tagged{}
 	for _, s := range sites {
-		if other, dup := seen[s.Tag()]; dup {
-			t.Errorf("%+v and %+v have one tag", s, other)
-		}
-		seen[s.Tag()] = s
-		if s.Tag() != (Site{Host: s.Host, TLS: s.TLS, Proxy: s.Proxy}).Tag() {
-			t.Errorf("%+v: the tag changes", s)
+		for _, base := range bases {
+			tag := s.Tag(base)
+			if other, dup := seen[tag]; dup {
+				t.Errorf("%+v under %q and %+v under %q have one tag", s, base, other.s, other.base)
+			}
+			seen[tag] = tagged{s, base}
+			if tag != (Site{Host: s.Host, TLS: s.TLS, Proxy: s.Proxy}).Tag(base) {
+				t.Errorf("%+v: the tag changes", s)
+			}
 		}
 	}
 }

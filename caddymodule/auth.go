@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"os"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
 	"github.com/civigate/civigate/authx"
+	"github.com/civigate/civigate/translate"
 )
 
 // AuthConfig is edge authentication and policy. The zero value is the safe
@@ -44,12 +46,14 @@ type AuthConfig struct {
 	NoResolve bool `json:"no_resolve,omitempty"`
 	// ResolveURL is civicrm/authx/id's full URL. Empty: the request goes
 	// through the rest of the route (reverse_proxy, php_fastcgi) like the
-	// API calls do, to the site each call runs on, so no second upstream
-	// address is needed. Set, every question goes there, whatever the
-	// call's site (its verdicts are still remembered per call site).
+	// API calls do, to the site each call runs on and under its path base
+	// (Handler.authxID), so no second upstream address is needed. Set,
+	// every question goes there, whatever the call's site and base (its
+	// verdicts are still remembered per call site and base).
 	ResolveURL string `json:"resolve_url,omitempty"`
 	// VerdictTTL and RejectTTL are how long CiviCRM's verdict on a
-	// credential is remembered, per site (authSite). Defaults: 5m and 30s.
+	// credential is remembered, per site and base (authSite). Defaults: 5m
+	// and 30s.
 	VerdictTTL caddy.Duration `json:"verdict_ttl,omitempty"`
 	RejectTTL  caddy.Duration `json:"reject_ttl,omitempty"`
 	// ForwardJWT forwards a short-lived CiviCRM JWT minted for the
@@ -375,14 +379,26 @@ type routeCtxKey struct{}
 type routeCtx struct {
 	next caddyhttp.Handler
 	orig *http.Request
+	// authxID is where civicrm/authx/id is for orig's call
+	// (Handler.authxID); nil: nowhere known.
+	authxID *url.URL
+	// recognise reads authxID as a client's URL before it is asked
+	// (translate.RecogniseConfig.IsAuthxID).
+	recognise *translate.RecogniseConfig
 }
 
-func withRoute(r *http.Request, next caddyhttp.Handler) context.Context {
-	return context.WithValue(r.Context(), routeCtxKey{}, routeCtx{next: next, orig: r})
+// withRoute is r's context with what routeTransport needs to ask
+// civicrm/authx/id, at authxID, about r's credential.
+func (h *Handler) withRoute(r *http.Request, next caddyhttp.Handler, authxID *url.URL) context.Context {
+	return context.WithValue(r.Context(), routeCtxKey{}, routeCtx{next: next, orig: r, authxID: authxID, recognise: &h.recognise})
 }
 
-// routeTransport sends an HTTP request through the rest of the current
-// Caddy route (found in the request's context) instead of the network.
+// routeTransport sends Civigate's question to civicrm/authx/id through
+// the rest of the current Caddy route (found in the request's context)
+// instead of the network: to the site the call runs on (its Host and
+// forwarded headers), at the URL of civicrm/authx/id under the call's
+// path base (routeCtx.authxID), whatever path the question's own URL
+// names.
 type routeTransport struct{}
 
 func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -390,10 +406,13 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !ok {
 		return nil, fmt.Errorf("no Caddy route in context")
 	}
+	if rc.authxID == nil || !rc.recognise.IsAuthxID(rc.authxID) {
+		return nil, fmt.Errorf("no civicrm/authx/id known under this request's path")
+	}
 	sub := rc.orig.Clone(req.Context())
 	sub.Method = req.Method
 	u := *rc.orig.URL
-	u.Path, u.RawPath, u.RawQuery = req.URL.Path, "", req.URL.RawQuery
+	u.Path, u.RawPath, u.RawQuery = rc.authxID.Path, rc.authxID.RawPath, rc.authxID.RawQuery
 	sub.URL = &u
 	sub.RequestURI = u.RequestURI()
 	sub.Header = req.Header.Clone()

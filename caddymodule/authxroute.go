@@ -71,7 +71,8 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 		}
 		return next.ServeHTTP(w, r)
 	}
-	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r)})
+	authxID := h.authxID(route)
+	p, rej := h.auth.AuthenticateRoute(h.withRoute(r, next, authxID), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

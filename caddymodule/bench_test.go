@@ -41,7 +41,7 @@ var benchBodyV4 = []byte(`{"values":[{"id":2,"display_name":"Standalone Admin"}]
 // every APIv3 call, benchBodyV4 for every APIv4 call.
 func benchUpstream(apiKey string) caddyhttp.Handler {
 	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
-		if r.URL.Path == "/civicrm/authx/id" {
+		if r.URL.Path == "/civicrm/authx/id" || r.URL.Query().Get("q") == "civicrm/authx/id" { // a clean or a verbose endpoint's
 			if r.Header.Get("X-Civi-Auth") != "Bearer "+apiKey {
 				w.WriteHeader(http.StatusUnauthorized)
 				return nil

@@ -5,6 +5,7 @@ package caddymodule
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -96,15 +97,19 @@ type Handler struct {
 	Auth *AuthConfig `json:"auth,omitempty"`
 
 	recognise translate.RecogniseConfig
-	upstream  translate.UpstreamConfig
-	parse     translate.ParseOptions
-	siteKey   string
-	signKeys  string
-	logger    *zap.Logger
-	usage     usageRecorder
-	history   historyStore
-	auth      *authx.Authenticator
-	prepared  *preparedRequests
+	// authxV3 is where civicrm/authx/id is asked about APIv3 calls' and
+	// unknown pages' credentials: under upstream_endpoint's base
+	// (provisionAuthxID).
+	authxV3  *url.URL
+	upstream translate.UpstreamConfig
+	parse    translate.ParseOptions
+	siteKey  string
+	signKeys string
+	logger   *zap.Logger
+	usage    usageRecorder
+	history  historyStore
+	auth     *authx.Authenticator
+	prepared *preparedRequests
 	// proxyTrust warns when the server trusts a proxy laxly (proxytrust.go).
 	proxyTrust *proxyTrust
 
@@ -172,6 +177,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	}
 	h.upstream = translate.UpstreamConfig{Endpoint: h.UpstreamEndpoint, OmitCredentials: true, MaxBodyBytes: h.MaxBodyBytes}
 	h.parse = translate.ParseOptions{MaxQueryBytes: h.MaxQueryBytes, MaxBodyBytes: h.MaxBodyBytes}
+	if err := h.provisionAuthxID(); err != nil {
+		return fmt.Errorf("civicrm: %v", err)
+	}
 	if err := h.provisionRedis(repl); err != nil {
 		return err
 	}

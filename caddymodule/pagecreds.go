@@ -44,7 +44,8 @@ func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, 
 	}
 	clientIP := clientAddr(r)
 	call := translate.AuthxRouteCall(r, translate.PageRoute, params, h.parse.Limits)
-	p, rej := h.auth.AuthenticateRoute(withRoute(r, next), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r)})
+	authxID := h.pageAuthxID(r)
+	p, rej := h.auth.AuthenticateRoute(h.withRoute(r, next, authxID), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
 	if rej != nil {
 		_ = h.refuseAuth(w, call, rej, clientIP)
 		return true

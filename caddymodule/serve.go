@@ -77,8 +77,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, translate.PingReply(call))
 	}
 
-	ctx := withRoute(r, next)
-	principal, rej := h.auth.Authenticate(ctx, authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r)})
+	authxID := h.authxID(route)
+	ctx := h.withRoute(r, next, authxID)
+	principal, rej := h.auth.Authenticate(ctx, authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

@@ -1,11 +1,14 @@
 package caddymodule
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/civigate/civigate/cache"
+	"github.com/civigate/civigate/translate"
 )
 
 // A cached answer is bound to where upstream its call ran (cache.Site):
@@ -97,8 +100,19 @@ func withForwarded(out http.Header, r *http.Request) {
 // authSite is the site a request's credential is verified on
 // (authx.Request.Site), by which CiviCRM's verdicts and the proofs of
 // credentials are remembered: the response cache's (cacheSite), which
-// is where routeTransport's question goes too (withForwarded).
-func authSite(r *http.Request) string { return cacheSite(r).Tag() }
+// is where routeTransport's question goes too (withForwarded), and
+// under it the URL of civicrm/authx/id the question is asked at (q,
+// Handler.authxID: under the path base the call runs under, in its URL
+// form), which tells the CMS multisite subdirectories, CiviCRM domains
+// and language prefixes a path selects apart as the response cache's
+// base does. nil: none is known (the question is an outage), "".
+func authSite(r *http.Request, q *url.URL) string {
+	base := ""
+	if q != nil {
+		base = q.RequestURI()
+	}
+	return cacheSite(r).Tag(base)
+}
 
 // cacheSite is the cache.Site of a request: the Host CiviCRM gets (the
 // client's: reverse_proxy and php_fastcgi pass it on), exactly as sent
@@ -137,4 +151,51 @@ func forwardedHost(h http.Header) string {
 		}
 	}
 	return b.String()
+}
+
+// authxID is where civicrm/authx/id is asked about the credential of a
+// call that came in by route (routeTransport): under the path base the
+// call runs under, in its URL form. APIv4 and AuthX's own routes go
+// upstream on the client's path, so under theirs (Route.Base:
+// translate.AuthxIDURL, checked by routeTransport when it asks); the
+// APIv3 forms go to upstream_endpoint, so under its (authxV3). nil: none
+// (the question is an outage, never a verdict).
+func (h *Handler) authxID(route translate.Route) *url.URL {
+	switch route.Form {
+	case translate.FormAPI4, translate.FormAuthx:
+		if u, ok := translate.AuthxIDURL(route); ok {
+			return u
+		}
+		return nil
+	}
+	return h.authxV3
+}
+
+// pageAuthxID is where civicrm/authx/id is asked about the credential a
+// request to a CiviCRM page carries (refusePageCredentials): under the
+// base its URL names (translate.RecogniseConfig.PageAuthxID), else, for
+// a page whose URL does not say (a path alias, a shortcode), under
+// upstream_endpoint's, the site Civigate is configured for.
+func (h *Handler) pageAuthxID(r *http.Request) *url.URL {
+	if u, ok := h.recognise.PageAuthxID(r.URL); ok {
+		return u
+	}
+	return h.authxV3
+}
+
+// provisionAuthxID finds where civicrm/authx/id is for the APIv3 calls
+// (upstream_endpoint's base: translate.RecogniseConfig.EndpointAuthxID).
+// An endpoint Civigate cannot place is an error when the questions go
+// through the route; with resolve_url (or no_resolve) it is not asked
+// there, and verdicts are remembered by the site alone.
+func (h *Handler) provisionAuthxID() error {
+	u, err := h.recognise.EndpointAuthxID(h.UpstreamEndpoint)
+	if err != nil {
+		if ac := h.Auth; ac != nil && (ac.NoResolve || ac.ResolveURL != "") {
+			return nil
+		}
+		return fmt.Errorf("%v; set upstream_endpoint to civicrm/ajax/rest under that site's base, or resolve_url", err)
+	}
+	h.authxV3 = u
+	return nil
 }

@@ -32,6 +32,10 @@ var api4Deviations = map[string]api4Deviation{
 		"a wrong site key is refused wherever it is sent, even where CiviCRM's perm guard lets an admin through"},
 	"auth-33": {200, "text/javascript;charset=UTF-8", `FATAL: Login not permitted. Must satisfy guard (site_key, perm).`,
 		"the same on the legacyrest flow, in its shape"},
+	"route-7": {503, "application/json", "Authentication service unavailable",
+		"civicrm/authx/id is asked in the call's own form (/?q=civicrm/authx/id), which Standalone does not route (302): the credential cannot be verified on the site the call would run on"},
+	"route-8": {503, "application/json", "Authentication service unavailable",
+		"the same at /index.php?q=civicrm/authx/id (Standalone: 404)"},
 	"auth-41": {200, "application/json", `"values":`,
 		"a caller Civigate vouches for runs on its AuthX identity alone: the browser's Cookie is not forwarded, so no mismatched session"},
 }

@@ -29,10 +29,19 @@ type seenRequest struct {
 	header            http.Header
 }
 
+// civigateQuestionQuery are the queries of Civigate's verbose questions
+// (translate.RecogniseConfig.AuthxID).
+var civigateQuestionQuery = map[string]bool{
+	"q=civicrm/authx/id": true, "civiwp=CiviCRM&q=civicrm/authx/id": true, "page=CiviCRM&q=civicrm/authx/id": true,
+	"option=com_civicrm&task=civicrm/authx/id": true,
+}
+
 func (u *upstreamLog) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(r.Body)
 	r.Body = io.NopCloser(strings.NewReader(string(body)))
-	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == ""
+	// Civigate asks civicrm/authx/id under the call's base in its form:
+	// clean, or a front controller's routing parameters alone.
+	own := r.URL.Path == "/civicrm/authx/id" && r.URL.RawQuery == "" || r.Method == "GET" && len(body) == 0 && civigateQuestionQuery[r.URL.RawQuery]
 	u.mu.Lock()
 	u.seen = append(u.seen, seenRequest{r.Method, r.RequestURI, string(body), own, err == nil, r.ContentLength, r.Header.Clone()})
 	u.mu.Unlock()

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -66,4 +67,174 @@ func (cfg RecogniseConfig) MayReachCiviCRM(u *url.URL) bool {
 		}
 	}
 	return false
+}
+
+// AuthxIDPath is civicrm/authx/id, the route Civigate asks who a
+// credential is.
+const AuthxIDPath = "civicrm/authx/id"
+
+// verboseAuthxID is the query of civicrm/authx/id for each verbose
+// variant, its routing parameters as classifyQuery reads them.
+var verboseAuthxID = map[string]string{
+	"q":            "q=" + AuthxIDPath,
+	"civiwp":       "civiwp=CiviCRM&q=" + AuthxIDPath,
+	"wp-page":      "page=CiviCRM&q=" + AuthxIDPath,
+	"wp-admin":     "page=CiviCRM&q=" + AuthxIDPath,
+	"joomla":       "option=com_civicrm&task=" + AuthxIDPath,
+	"joomla-admin": "option=com_civicrm&task=" + AuthxIDPath,
+}
+
+// AuthxID is where civicrm/authx/id is for a call that came in by route
+// (Route.Base and Variant: APIv4's, AuthX's own routes', the clean and
+// verbose civicrm/ajax/rest's): the same base in the same URL form, so
+// that the CMS selects the same site, CiviCRM domain and language for
+// the question as for the call it authorizes. A clean route under base
+// B ("/site2/civicrm", a WordPress base page "/crm") is asked at
+// B/authx/id; a verbose one at its front controller (the whole path B,
+// "/site2/index.php", "/site2/") with the same routing parameters naming
+// civicrm/authx/id: ?q=…, WordPress's ?civiwp=CiviCRM&q=… or
+// ?page=CiviCRM&q=…, Joomla's ?option=com_civicrm&task=…. The URL is
+// checked the way a client's is: Recognise must read it as
+// civicrm/authx/id under the same base in the same variant, or there is
+// none (ok false).
+func (cfg RecogniseConfig) AuthxID(route Route) (u *url.URL, ok bool) {
+	if u, ok = AuthxIDURL(route); !ok || !cfg.IsAuthxID(u) {
+		return nil, false
+	}
+	return u, true
+}
+
+// AuthxIDURL is AuthxID's URL before its check (IsAuthxID): cheap, for
+// the hot path, which checks it only when it asks.
+func AuthxIDURL(route Route) (u *url.URL, ok bool) {
+	u = new(url.URL)
+	switch route.Variant {
+	case "clean", "wp-basepage":
+		u.RawPath = route.Base + AuthxIDPath[len("civicrm"):]
+	default:
+		q, known := verboseAuthxID[route.Variant]
+		if !known {
+			return nil, false
+		}
+		u.RawPath, u.RawQuery = route.Base, q
+	}
+	if !strings.HasPrefix(u.RawPath, "/") {
+		return nil, false
+	}
+	p, err := url.PathUnescape(u.RawPath)
+	if err != nil {
+		return nil, false
+	}
+	u.Path = p
+	if u.EscapedPath() != u.RawPath {
+		return nil, false
+	}
+	return u, true
+}
+
+// IsAuthxID reports whether u, an AuthxIDURL, is read by Recognise as
+// civicrm/authx/id, under a base and in a form that make that same URL
+// again: the question goes where it says, and nowhere else.
+func (cfg RecogniseConfig) IsAuthxID(u *url.URL) bool {
+	if u == nil {
+		return false
+	}
+	got, ok := Recognise(http.MethodGet, u, cfg)
+	if !ok || got.Form != FormAuthx || got.Action != "id" {
+		return false
+	}
+	again, ok := AuthxIDURL(got)
+	return ok && again.EscapedPath() == u.EscapedPath() && again.RawQuery == u.RawQuery
+}
+
+// EndpointAuthxID is where civicrm/authx/id is for the APIv3 calls
+// Civigate sends to endpoint (UpstreamConfig.Endpoint): AuthxID of the
+// route the endpoint is, clean ("/site2/civicrm/ajax/rest" is asked at
+// "/site2/civicrm/authx/id") or verbose ("/site2/index.php?q=civicrm/ajax/rest"
+// at "/site2/index.php?q=civicrm/authx/id"). The endpoint's other query
+// parameters are not carried over.
+func (cfg RecogniseConfig) EndpointAuthxID(endpoint string) (*url.URL, error) {
+	if endpoint == "" {
+		endpoint = DefaultUpstreamEndpoint
+	}
+	e, err := url.Parse(endpoint)
+	if err != nil || e.Scheme != "" || e.Host != "" {
+		return nil, fmt.Errorf("upstream endpoint %q is not a path with an optional query", endpoint)
+	}
+	all := cfg
+	all.DisableAjax, all.DisableAjaxVerbose = false, false
+	route, ok := Recognise(http.MethodPost, e, all)
+	if !ok || (route.Form != FormAjax && route.Form != FormAjaxVerbose) {
+		return nil, fmt.Errorf("upstream endpoint %q is not civicrm/ajax/rest in a form Civigate knows (clean, ?q=, WordPress civiwp or page, Joomla option and task), so the site its calls run on, where civicrm/authx/id is asked, is not known", endpoint)
+	}
+	u, ok := all.AuthxID(route)
+	if !ok {
+		return nil, fmt.Errorf("upstream endpoint %q: no civicrm/authx/id under its base %q", endpoint, route.Base)
+	}
+	return u, nil
+}
+
+// PageAuthxID is where civicrm/authx/id is for a CiviCRM page at u
+// (PageRoute), when its URL names the base its CiviCRM is under, as
+// AuthxID has it for a route: a verbose URL (a front controller whose
+// routing parameter q or task names a civicrm/ path) is asked at its
+// front controller in its own form; a clean one under the path up to its
+// first "civicrm" segment or configured WordPress base page
+// ("/site2/civicrm/contact/view" at "/site2/civicrm/authx/id"). ok false:
+// the URL does not say (a path alias, a page with a CiviCRM shortcode,
+// another routing parameter) or is not plain.
+func (cfg RecogniseConfig) PageAuthxID(u *url.URL) (*url.URL, bool) {
+	raw := u.EscapedPath()
+	if raw == "" {
+		raw = "/"
+	}
+	if len(raw) > maxRoutingLen {
+		return nil, false
+	}
+	segs, tricky := pathSegments(raw)
+	if tricky {
+		return nil, false
+	}
+	if q := scanRoutingQuery(u.RawQuery); q.any() {
+		// WordPress and Drupal 7 route by ?q= over the path.
+		for _, param := range []string{paramQ, paramTask} {
+			vs := q.values(param)
+			if len(vs) == 0 {
+				continue
+			}
+			last := vs[len(vs)-1]
+			front, hint := entryScript(segs)
+			if last.array || !front || !hasPrefixFold(strings.TrimLeft(last.value, "/"), "civicrm") {
+				return nil, false
+			}
+			route, ok := verboseRoute(&q, param, hint)
+			if !ok {
+				return nil, false
+			}
+			route.Base = raw
+			return cfg.AuthxID(route)
+		}
+		return nil, false
+	}
+	lower := make([]string, 0, len(segs))
+	end := 0
+	for i, s := range strings.Split(raw, "/") {
+		if i > 0 {
+			end++ // the '/' before s
+		}
+		end += len(s)
+		if s == "" {
+			continue
+		}
+		lower = append(lower, strings.ToLower(s))
+		variant := "clean"
+		if lower[len(lower)-1] != "civicrm" {
+			if !basePageEndsAt(lower, &cfg) {
+				continue
+			}
+			variant = "wp-basepage"
+		}
+		return cfg.AuthxID(Route{Form: FormPage, Variant: variant, Base: raw[:end]})
+	}
+	return nil, false
 }

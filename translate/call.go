@@ -172,13 +172,15 @@ type Route struct {
 	// empty for the batch route (civicrm/ajax/api4 with calls= in the body),
 	// and Action is empty when the path stops after the entity.
 	Entity, Action string
-	// Base is, for FormAPI4, the escaped path the route came in under, up
-	// to the route itself: "/civicrm", "/fr/civicrm", "/site2/civicrm" or
-	// a WordPress base page's path for the clean route, the whole path
-	// (the CMS's front controller, "/site2/index.php", "/") for a verbose
-	// one. With the Host, it is what selects the CiviCRM domain (a CMS
-	// multisite's subdirectory) and the language (a CMS's language
-	// prefix) the call runs in: APIv4 goes upstream on the client's path.
+	// Base is, for FormAPI4, FormAuthx, FormAjax and FormAjaxVerbose, the
+	// escaped path the route came in under, up to the route itself:
+	// "/civicrm", "/fr/civicrm", "/site2/civicrm" or a WordPress base
+	// page's path for the clean route, the whole path (the CMS's front
+	// controller, "/site2/index.php", "/") for a verbose one. With the
+	// Host, it is what selects the CiviCRM domain (a CMS multisite's
+	// subdirectory) and the language (a CMS's language prefix) the call
+	// runs in: APIv4 and AuthX's routes go upstream on the client's path,
+	// and civicrm/authx/id is asked under it (RecogniseConfig.AuthxID).
 	Base string
 }
 

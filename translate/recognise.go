@@ -176,7 +176,7 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 		return p
 	}
 	c := classifyQuery(u.RawQuery, segs, pathTricky)
-	if c.route.Form == FormAPI4 {
+	if c.kind == kindClean && c.route.Form != FormWPRest {
 		c.route.Base = raw // the CMS's front controller, under its base path
 	}
 	return c
@@ -219,7 +219,7 @@ func classifyPath(raw string, segs []string, pathTricky bool, cfg *RecogniseConf
 		} else if !pathTricky {
 			var variant string
 			if variant, ok = routeAtEnd(segs, r, cfg); ok {
-				route = Route{Form: r.form, Variant: variant}
+				route = Route{Form: r.form, Variant: variant, Base: rawBefore(raw, len(r.tail))}
 				if r.form == FormAuthx {
 					route.Action = r.name()
 				}
@@ -306,6 +306,18 @@ func routeAtEnd(segs []string, r *menuRoute, cfg *RecogniseConfig) (variant stri
 		return "wp-basepage", true
 	}
 	return "", false
+}
+
+// rawBefore is the escaped path raw up to its last n non-empty segments,
+// without the '/' before them: the base a clean route came in under
+// (api4Path's convention: "/site2//civicrm//ajax/rest" is under
+// "/site2//civicrm/").
+func rawBefore(raw string, n int) string {
+	end := len(raw)
+	for ; n > 0 && end > 0; n-- {
+		end = max(strings.LastIndexByte(strings.TrimRight(raw[:end], "/"), '/'), 0)
+	}
+	return raw[:end]
 }
 
 // basePageEndsAt reports whether segs (lower-case) end with a configured
@@ -704,28 +716,45 @@ func classifyQuery(rawQuery string, segs []string, pathTricky bool) classificati
 			}
 		}
 	}
-	var route Route
-	switch param {
-	case paramRestRoute:
+	if param == paramRestRoute {
 		return classification{kindClean, Route{Form: FormWPRest, Variant: "rest_route", DropParams: q.present("rest_route")}}
+	}
+	route, ok := verboseRoute(&q, param, hint)
+	if !ok {
+		return tricky
+	}
+	route.Form, route.Entity, route.Action = mr.verbose, entity, action
+	if mr.form == FormAuthx {
+		route.Action = mr.name()
+	}
+	return classification{kindClean, route}
+}
+
+// verboseRoute is the variant of a verbose CiviCRM URL routed by param
+// (q or task) on a front controller (entryScript's hint), and the CMS
+// routing parameters it carries: ok false when the CMS's companion
+// parameters do not agree (civiwp or page is CiviCRM, option is
+// com_civicrm).
+func verboseRoute(q *routingQuery, param, hint string) (route Route, ok bool) {
+	switch param {
 	case paramTask:
 		if !q.option.is("com_civicrm") {
-			return tricky
+			return Route{}, false
 		}
 		route = Route{Variant: "joomla", DropParams: q.present("option", "task", "Itemid")}
 		if hint == "admin-index" {
 			route.Variant = "joomla-admin"
 		}
-	default:
+	case paramQ:
 		switch {
 		case q.civiwp.set:
 			if !q.civiwp.is("CiviCRM") {
-				return tricky
+				return Route{}, false
 			}
 			route = Route{Variant: "civiwp", DropParams: q.present("civiwp", "q")}
 		case q.page.set:
 			if !q.page.is("CiviCRM") {
-				return tricky
+				return Route{}, false
 			}
 			route = Route{Variant: "wp-page", DropParams: q.present("page", "q")}
 			if hint == "wp-admin" {
@@ -734,12 +763,10 @@ func classifyQuery(rawQuery string, segs []string, pathTricky bool) classificati
 		default:
 			route = Route{Variant: "q", DropParams: q.present("q")}
 		}
+	default:
+		return Route{}, false
 	}
-	route.Form, route.Entity, route.Action = mr.verbose, entity, action
-	if mr.form == FormAuthx {
-		route.Action = mr.name()
-	}
-	return classification{kindClean, route}
+	return route, true
 }
 
 type queryParam struct {
