@@ -16,7 +16,8 @@ import (
 // network, Drupal's sites/ by path) serves /site2/… for its second site
 // and everything else for the first ("root"), each with its own API
 // keys; what comes before civicrm/ is the site's base, read
-// case-insensitively (a language prefix, say). Each answers
+// case-insensitively (a language prefix, say), and empty segments after
+// it are dropped. Each answers
 // civicrm/authx/id clean (B/civicrm/authx/id) or through its front
 // controller (B/index.php?q=civicrm/authx/id) by its own keys, and
 // its APIv4 and APIv3 routes (clean or verbose) with whatever credential
@@ -46,7 +47,8 @@ func (c *basesCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	route := ""
 	if i := strings.Index(strings.ToLower(path), "/civicrm/"); i >= 0 {
-		route = strings.ToLower(path[i+1:])
+		// Empty segments dropped, as Standalone's router does.
+		route = strings.Join(strings.FieldsFunc(strings.ToLower(path[i+1:]), func(r rune) bool { return r == '/' }), "/")
 	}
 	if strings.HasSuffix(path, "/index.php") || strings.HasSuffix(path, "/") {
 		route = r.URL.Query().Get("q")
@@ -189,6 +191,20 @@ func TestVerdictsBoundToTheirBase(t *testing.T) {
 			wantAsked(t, "under "+form.upper, a, 0, 2)
 		})
 	}
+
+	t.Run("APIv4 clean, empty segments", func(t *testing.T) {
+		inst := startCaddy(t, caddyfile)
+		post := func(path, key string) answer {
+			return do(t, "POST", inst.URL+path, v4Form, hdr(key))
+		}
+		expect(t, "the root's key at the root", post("/civicrm/ajax/api4/Contact/get", civi.keys["root"]), 200, `"site":"root"`, calls())
+		for _, path := range []string{"/site2//civicrm/ajax/api4/Contact/get", "/site2/civicrm//ajax/api4/Contact/get"} {
+			a := asked()
+			expect(t, "the root's key at "+path, post(path, civi.keys["root"]), 401, "", calls())
+			expect(t, "/site2/'s key at "+path, post(path, civi.keys["site2"]), 200, `"site":"site2"`, calls())
+			wantAsked(t, "at "+path, a, 0, 2)
+		}
+	})
 
 	t.Run("AuthX's routes and pages", func(t *testing.T) {
 		inst := startCaddy(t, caddyfile)
