@@ -1,67 +1,38 @@
 package tests
 
 import (
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
-// subsiteCiviCRM is two CiviCRM sites on one Host, told apart by the
-// path: a.example's root site and its subsite /site2/ (a WordPress
+// newSubsiteCiviCRM is two CiviCRM sites on one Host, told apart by the
+// path: the Host's root site and its subsite /site2/ (a WordPress
 // subdirectory multisite, or any CMS whose front controller under /site2/
 // boots another civicrm.settings.php). README counts that path as part of
 // where an APIv4 call runs ("APIv4: the client's path before
 // civicrm/ajax/api4, or the front controller's path of a verbose URL: a
-// subsite's /site2/"). Each site knows only its own API key; authx/id is
-// answered by the site the request's path reaches (/civicrm/authx/id or
-// /site2/civicrm/authx/id, and the verbose ?q=civicrm/authx/id forms), and
-// every other request answers naming the site it ran on.
-type subsiteCiviCRM struct {
-	keys map[string]string // site → its one valid key (contact 3)
-
-	mu    sync.Mutex
-	asked map[string]int
-	calls map[string]int
-}
-
-func (c *subsiteCiviCRM) site(r *http.Request) string {
-	if strings.HasPrefix(r.URL.Path, "/site2/") {
-		return r.Host + "/site2"
-	}
-	return r.Host
-}
-
-func (c *subsiteCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	site := c.site(r)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if strings.HasSuffix(r.URL.Path, "/civicrm/authx/id") || r.URL.Query().Get("q") == "civicrm/authx/id" {
-		c.asked[site]++
-		if key, ok := c.keys[site]; !ok || r.Header.Get("X-Civi-Auth") != "Bearer "+key {
-			w.Header().Set("Content-Type", "text/plain")
-			w.WriteHeader(http.StatusUnauthorized)
-			io.WriteString(w, "HTTP 401 Invalid credential")
-			return
+// subsite's /site2/"). Each site (Host, Host/site2) knows only its own API
+// key in keys; authx/id is answered by the site the request's path
+// reaches (/civicrm/authx/id or /site2/civicrm/authx/id, and the verbose
+// ?q=civicrm/authx/id forms), and every other request answers as an APIv4
+// call naming the site it ran on.
+func newSubsiteCiviCRM(t *testing.T, keys map[string]string) (*multisiteCiviCRM, string) {
+	t.Helper()
+	return newMultisiteCiviCRM(t, keys, func(r *http.Request) string {
+		if strings.HasPrefix(r.URL.Path, "/site2/") {
+			return r.Host + "/site2"
 		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"contact_id":3,"user_id":3,"flow":"xheader","cred":"api_key"}`)
-		return
-	}
-	c.calls[site]++
-	w.Header().Set("Content-Type", "application/json")
-	io.WriteString(w, `{"values":[{"id":3,"site":"`+site+`"}],"entity":"Contact","action":"get","version":4,"count":1,"countFetched":1}`)
-}
-
-func (c *subsiteCiviCRM) counts(site string) (asked, calls int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.asked[site], c.calls[site]
+		return r.Host
+	}, func(r *http.Request) string {
+		if strings.HasSuffix(r.URL.Path, "/civicrm/authx/id") || r.URL.Query().Get("q") == "civicrm/authx/id" {
+			return "civicrm/authx/id"
+		}
+		return "civicrm/ajax/api4/" // whatever it is, answered as an APIv4 call
+	})
 }
 
 // Failing test (attack3, on 542ddca): the civicrm/authx/id question for an
@@ -81,14 +52,10 @@ func (c *subsiteCiviCRM) counts(site string) (asked, calls int) {
 func TestSubsiteVerdictAskedOfTheCallsSite(t *testing.T) {
 	const host = "a.example"
 	const root, sub = host, host + "/site2"
-	c := &subsiteCiviCRM{keys: map[string]string{}, asked: map[string]int{}, calls: map[string]int{}}
-	c.keys[root] = "key-" + randomHex(t, 12)
-	c.keys[sub] = "key2-" + randomHex(t, 12)
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
+	c, upstream := newSubsiteCiviCRM(t, map[string]string{root: "key-" + randomHex(t, 12), sub: "key2-" + randomHex(t, 12)})
 	sim := civicrmsim.New(civicrmsim.Options{}) // sign keys the two sites share
 	sk := "sk-" + randomHex(t, 12)
-	cf := siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+sk, "sign_keys "+sim.SignKeys(), "cache off",
+	cf := siteCaddyfile(upstream, "site_key "+sk, "sign_keys "+sim.SignKeys(), "cache off",
 		"auth {\n\t\t\tforward_jwt\n\t\t\tmax_failures 10 5m\n\t\t}")
 	params := url.Values{"params": {`{"where":[["id","=",3]]}`}}.Encode()
 	call := func(t *testing.T, base, path, key string) answer {

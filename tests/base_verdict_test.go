@@ -2,20 +2,17 @@ package tests
 
 import (
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 )
 
-// basesCiviCRM is two CiviCRM sites behind one Host, told apart by the
-// path: a CMS multisite in a subdirectory (a WordPress subdirectory
+// newBasesCiviCRM is two CiviCRM sites behind one Host, told apart by
+// the path: a CMS multisite in a subdirectory (a WordPress subdirectory
 // network, Drupal's sites/ by path) serves /site2/… for its second site
-// and everything else for the first ("root"), each with its own API
-// keys; what comes before civicrm/ is the site's base, read
+// ("site2") and everything else for the first ("root"), each with its
+// own API key; what comes before civicrm/ is the site's base, read
 // case-insensitively (a language prefix, say), and empty segments after
 // it are dropped. Each answers
 // civicrm/authx/id clean (B/civicrm/authx/id) or through its front
@@ -23,78 +20,34 @@ import (
 // its APIv4 and APIv3 routes (clean or verbose) with whatever credential
 // Civigate vouches with, naming the site; any other page under
 // civicrm/ by its own keys, as AuthX would.
-type basesCiviCRM struct {
-	keys map[string]string // site → its one valid API key (contact 3)
-
-	mu    sync.Mutex
-	asked map[string]int // authx/id questions per site
-	calls map[string]int // API calls and pages per site
-}
-
-func newBasesCiviCRM(t *testing.T) (*basesCiviCRM, string) {
+func newBasesCiviCRM(t *testing.T) (*multisiteCiviCRM, string) {
 	t.Helper()
-	c := &basesCiviCRM{keys: map[string]string{"root": "key-" + randomHex(t, 12), "site2": "key-" + randomHex(t, 12)},
-		asked: map[string]int{}, calls: map[string]int{}}
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	return c, strings.TrimPrefix(srv.URL, "http://")
+	return newMultisiteCiviCRM(t, map[string]string{"root": "key-" + randomHex(t, 12), "site2": "key-" + randomHex(t, 12)},
+		func(r *http.Request) string {
+			site, _ := baseSite(r)
+			return site
+		}, func(r *http.Request) string {
+			_, path := baseSite(r)
+			route := ""
+			if i := strings.Index(strings.ToLower(path), "/civicrm/"); i >= 0 {
+				// Empty segments dropped, as Standalone's router does.
+				route = strings.Join(strings.FieldsFunc(strings.ToLower(path[i+1:]), func(r rune) bool { return r == '/' }), "/")
+			}
+			if strings.HasSuffix(path, "/index.php") || strings.HasSuffix(path, "/") {
+				route = r.URL.Query().Get("q")
+			}
+			return route
+		})
 }
 
-func (c *basesCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	site, path := "root", r.URL.Path
+// baseSite is the site r reaches by its path base ("site2" under /site2/,
+// in any case, else "root") and the path within it.
+func baseSite(r *http.Request) (site, path string) {
+	site, path = "root", r.URL.Path
 	if len(path) >= 7 && strings.EqualFold(path[:7], "/site2/") {
 		site, path = "site2", path[6:]
 	}
-	route := ""
-	if i := strings.Index(strings.ToLower(path), "/civicrm/"); i >= 0 {
-		// Empty segments dropped, as Standalone's router does.
-		route = strings.Join(strings.FieldsFunc(strings.ToLower(path[i+1:]), func(r rune) bool { return r == '/' }), "/")
-	}
-	if strings.HasSuffix(path, "/index.php") || strings.HasSuffix(path, "/") {
-		route = r.URL.Query().Get("q")
-	}
-	valid := r.Header.Get("X-Civi-Auth") == "Bearer "+c.keys[site]
-	refuse := func() {
-		w.Header().Set("Content-Type", "text/plain")
-		w.WriteHeader(http.StatusUnauthorized)
-		io.WriteString(w, "HTTP 401 Invalid credential")
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case route == "civicrm/authx/id":
-		c.asked[site]++
-		if !valid {
-			refuse()
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"contact_id":3,"user_id":3,"flow":"xheader","cred":"api_key"}`)
-	case strings.HasPrefix(route, "civicrm/ajax/api4/"):
-		c.calls[site]++
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"values":[{"id":3,"site":"`+site+`"}],"entity":"Contact","action":"get","version":4,"count":1,"countFetched":1}`)
-	case route == "civicrm/ajax/rest":
-		c.calls[site]++
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"is_error":0,"version":3,"count":1,"values":[{"id":"3","site":"`+site+`"}]}`)
-	case strings.HasPrefix(route, "civicrm/"):
-		if r.Header.Get("X-Civi-Auth") != "" && !valid {
-			refuse()
-			return
-		}
-		c.calls[site]++
-		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, "<p>site "+site+"</p>")
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-func (c *basesCiviCRM) counts(site string) (asked, calls int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.asked[site], c.calls[site]
+	return site, path
 }
 
 // A credential is verified on the CiviCRM site its call runs on, path

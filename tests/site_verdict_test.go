@@ -2,45 +2,41 @@ package tests
 
 import (
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
-// sitesCiviCRM is two CiviCRM sites behind one address, as two vhosts (or
-// a CMS multisite) are: each knows its own API keys. The site is chosen
+// newSitesCiviCRM is CiviCRM sites behind one address, as two vhosts (or
+// a CMS multisite) are: each knows its own API key. The site is chosen
 // by the Host, or by X-Forwarded-Host or Forwarded where the CMS trusts
 // its proxy (reverse_proxy sets X-Forwarded-Host from the Host for a
-// client it does not trust). authx/id answers by the site's own keys; the
-// API answers whatever credential Civigate vouches with (a JWT it minted
-// with the sites' sign keys, or the key), naming the site, so a call
-// Civigate let through on the wrong verdict shows.
-type sitesCiviCRM struct {
-	keys map[string]string // site → its one valid API key (contact 3)
-
-	mu    sync.Mutex
-	asked map[string]int // authx/id questions per site
-	calls map[string]int // API calls per site
-}
-
-func newSitesCiviCRM(t *testing.T, sites ...string) (*sitesCiviCRM, string) {
+// client it does not trust). Only /civicrm/authx/id and the APIv3 route
+// /civicrm/ajax/rest are served, clean: authx/id answers by the site's
+// own keys; the API answers whatever credential Civigate vouches with (a
+// JWT it minted with the sites' sign keys, or the key), naming the site,
+// so a call Civigate let through on the wrong verdict shows.
+func newSitesCiviCRM(t *testing.T, sites ...string) (*multisiteCiviCRM, string) {
 	t.Helper()
-	c := &sitesCiviCRM{keys: map[string]string{}, asked: map[string]int{}, calls: map[string]int{}}
+	keys := map[string]string{}
 	for _, s := range sites {
-		c.keys[s] = "key-" + randomHex(t, 12)
+		keys[s] = "key-" + randomHex(t, 12)
 	}
-	srv := httptest.NewServer(c)
-	t.Cleanup(srv.Close)
-	return c, strings.TrimPrefix(srv.URL, "http://")
+	return newMultisiteCiviCRM(t, keys, hostSite, func(r *http.Request) string {
+		switch r.URL.Path {
+		case "/civicrm/authx/id", "/civicrm/ajax/rest":
+			return r.URL.Path[1:]
+		}
+		return ""
+	})
 }
 
-func (c *sitesCiviCRM) site(r *http.Request) string {
+// hostSite is the site r reaches by its Host, X-Forwarded-Host or
+// Forwarded host.
+func hostSite(r *http.Request) string {
 	host := r.Host
 	if xfh := r.Header.Get("X-Forwarded-Host"); xfh != "" {
 		host = xfh
@@ -49,37 +45,6 @@ func (c *sitesCiviCRM) site(r *http.Request) string {
 		host = fwd
 	}
 	return host
-}
-
-func (c *sitesCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	site := c.site(r)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch r.URL.Path {
-	case "/civicrm/authx/id":
-		c.asked[site]++
-		if key, ok := c.keys[site]; !ok || r.Header.Get("X-Civi-Auth") != "Bearer "+key {
-			w.Header().Set("Content-Type", "text/plain")
-			w.WriteHeader(http.StatusUnauthorized)
-			io.WriteString(w, "HTTP 401 Invalid credential")
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"contact_id":3,"user_id":3,"flow":"xheader","cred":"api_key"}`)
-	case "/civicrm/ajax/rest":
-		c.calls[site]++
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"is_error":0,"version":3,"count":1,"values":[{"id":"3","site":"`+site+`"}]}`)
-	default:
-		http.NotFound(w, r)
-	}
-}
-
-// counts are the questions and calls site got so far.
-func (c *sitesCiviCRM) counts(site string) (asked, calls int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.asked[site], c.calls[site]
 }
 
 // CiviCRM's verdict on a credential is remembered for the site it was
