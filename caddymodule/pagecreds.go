@@ -42,6 +42,13 @@ func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, 
 		_ = writeReply(w, credentialProblem(params.Problem))
 		return true
 	}
+	if translate.PathResolvesElsewhere(r.URL) {
+		// The web server may resolve it to another site's base than the
+		// one the credential would be judged by (pageAuthxID).
+		h.count(pageForm, outcomeRefused)
+		_ = writeReply(w, resolvingPathRefusal)
+		return true
+	}
 	clientIP := clientAddr(r)
 	call := translate.AuthxRouteCall(r, translate.PageRoute, params, h.parse.Limits)
 	authxID := h.pageAuthxID(r)
@@ -55,6 +62,11 @@ func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, 
 	}
 	return false
 }
+
+// resolvingPathRefusal answers a credential on a page path that a web
+// server may route elsewhere than it names (translate.PathResolvesElsewhere).
+var resolvingPathRefusal = translate.Reply{Status: http.StatusBadRequest, ContentType: "text/plain;charset=UTF-8",
+	Body: []byte("Civigate: a credential is not taken on a path with dot segments, encoded slashes or backslashes, which the web server may route to another site than the path names; send it on the page's plain path")}
 
 // pageForm labels the metrics of credentials checked on pages.
 const pageForm = string(translate.FormPage)

@@ -109,3 +109,34 @@ func TestPageAuthxID(t *testing.T) {
 		}
 	}
 }
+
+// A page path a web server may route elsewhere than its bytes name: dot
+// segments (plain, encoded, double-encoded), encoded slashes and
+// backslashes. Plain paths, percent-encoded letters and dots inside a
+// segment are not.
+func TestPathResolvesElsewhere(t *testing.T) {
+	for raw, want := range map[string]bool{
+		"/civicrm/contact/view":                         false,
+		"/site2/civicrm/contact/view":                   false,
+		"/caf%C3%A9/civicrm/contact/view":               false,
+		"/civicrm/file.pdf":                             false,
+		"/civicrm/..x/view":                             false,
+		"/civicrm/x/../../site2/civicrm/contact/view":   true,
+		"/civicrm/./contact/view":                       true,
+		"/civicrm/contact/%2e%2e/%2E%2E/site2/civicrm/": true,
+		"/civicrm/%252e%252e/site2/civicrm/":            true,
+		"/site2%2Fcivicrm/contact/view":                 true,
+		"/site2%252fcivicrm/contact/view":               true,
+		"/site2%5Ccivicrm/contact/view":                 true,
+		"/site2\\civicrm/contact/view":                  true,
+		"/x/..":                                         true,
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", raw, err)
+		}
+		if got := PathResolvesElsewhere(u); got != want {
+			t.Errorf("%s: %v, want %v", raw, got, want)
+		}
+	}
+}

@@ -238,3 +238,40 @@ func (cfg RecogniseConfig) PageAuthxID(u *url.URL) (*url.URL, bool) {
 	}
 	return nil, false
 }
+
+// PathResolvesElsewhere reports whether a web server or CMS behind Caddy
+// may route u's path to another place than the one its bytes name: a dot
+// segment, also percent-encoded at any depth pathSegments decodes, an
+// encoded '/' or '\', or a backslash. PageAuthxID judges a page's
+// credential by the base its URL names, so a credential on such a path
+// cannot be judged (the API and AuthX's routes refuse these spellings
+// too).
+func PathResolvesElsewhere(u *url.URL) bool {
+	raw := u.EscapedPath()
+	if !strings.ContainsAny(raw, "%.\\") {
+		return false
+	}
+	dec := raw
+	for range 3 {
+		if !strings.Contains(dec, "%") {
+			break
+		}
+		if lower := strings.ToLower(dec); strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
+			return true
+		}
+		d, err := url.PathUnescape(dec)
+		if err != nil {
+			break
+		}
+		dec = d
+	}
+	if strings.ContainsRune(dec, '\\') {
+		return true
+	}
+	for s := range strings.SplitSeq(dec, "/") {
+		if s == "." || s == ".." {
+			return true
+		}
+	}
+	return false
+}
