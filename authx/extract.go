@@ -69,18 +69,19 @@ func (c creds) siteKeyGap(legacy bool, right func(siteKeyInput) bool) string {
 func headerValues(h http.Header, name string) []string {
 	var out []string
 	for k, vs := range h {
-		if sameHeaderName(k, name) {
+		if SameHeaderName(k, name) {
 			out = append(out, vs...)
 		}
 	}
 	return out
 }
 
-// sameHeaderName reports whether header name k folds to folded (a name
+// SameHeaderName reports whether header name k folds to folded (a name
 // already lowercased with '-'): case-insensitive, '_' and '.' alike '-', as
-// PHP's $_SERVER registration folds them all into '_'. It runs for every
+// PHP's $_SERVER registration folds them all into '_'. The one rule for
+// every header Civigate judges by the name PHP sees. It runs for every
 // header of every request, so it compares in place.
-func sameHeaderName(k, folded string) bool {
+func SameHeaderName(k, folded string) bool {
 	if len(k) != len(folded) {
 		return false
 	}

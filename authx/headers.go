@@ -16,7 +16,7 @@ var IdentityHeaders = []string{
 	"X-Civi-Auth-Afform", // Afform page tokens (PageTokenCredential)
 }
 
-// identityFolded are IdentityHeaders lowercased, for sameHeaderName.
+// identityFolded are IdentityHeaders lowercased, for SameHeaderName.
 var identityFolded = func() []string {
 	out := make([]string, len(IdentityHeaders))
 	for i, h := range IdentityHeaders {
@@ -29,7 +29,7 @@ var identityFolded = func() []string {
 // is one of IdentityHeaders.
 func IsIdentityHeader(name string) bool {
 	for _, folded := range identityFolded {
-		if sameHeaderName(name, folded) {
+		if SameHeaderName(name, folded) {
 			return true
 		}
 	}
@@ -60,11 +60,11 @@ func UpstreamIdentity(p *Principal, siteKey string) (auth, key string) {
 func CredentialHeaders(h http.Header) (xAuth, authorization bool) {
 	for k, vs := range h {
 		switch {
-		case sameHeaderName(k, "x-civi-auth"):
+		case SameHeaderName(k, "x-civi-auth"):
 			for _, v := range vs {
 				xAuth = xAuth || !phpEmpty(v)
 			}
-		case sameHeaderName(k, "authorization"):
+		case SameHeaderName(k, "authorization"):
 			for _, v := range vs {
 				scheme, _, _ := strings.Cut(v, " ")
 				authorization = authorization || !phpEmpty(v) && scheme != "Basic" && scheme != "Digest"

@@ -23,7 +23,7 @@ const subrequestTTL = 5 * time.Second
 // spelling PHP folds together, is SubrequestHeader: a secret of the edge,
 // redacted from logs and never passed on from a client.
 func IsSubrequestHeader(name string) bool {
-	return sameHeaderName(name, "x-civigate-subrequest")
+	return SameHeaderName(name, "x-civigate-subrequest")
 }
 
 // SignSubrequest adds the token to a question whose X-Civi-Auth and

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/cache"
 	"github.com/civigate/civigate/translate"
 )
@@ -24,24 +25,20 @@ import (
 // civicrm.settings.php reading HTTP_X_FORWARDED_HOST to choose
 // CIVICRM_DOMAIN_ID), so what a client may say there decides which
 // CiviCRM domain answers.
-var forwardedHostHeaders = [...]string{"X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto", "Forwarded"}
+var forwardedHostHeaders = [...]string{"x-forwarded-host", "x-forwarded-port", "x-forwarded-proto", "forwarded"}
 
 // isForwardedHostHeader reports whether a header name is one of
-// forwardedHostHeaders in any letter case, '_' for '-' included (PHP's
-// FastCGI variables name both HTTP_X_FORWARDED_HOST).
+// forwardedHostHeaders under any spelling PHP registers as the same
+// $_SERVER entry (authx.SameHeaderName: letter case, '_' and '.' for
+// '-'; X-Forwarded-Host, X_Forwarded_Host and X-Forwarded.Host are all
+// HTTP_X_FORWARDED_HOST).
 func isForwardedHostHeader(name string) bool {
 	for _, f := range forwardedHostHeaders {
-		if sameHeader(name, f) {
+		if authx.SameHeaderName(name, f) {
 			return true
 		}
 	}
 	return false
-}
-
-// sameHeader reports whether name spells the header canonical, as PHP
-// reads it: any letter case, '_' for '-'.
-func sameHeader(name, canonical string) bool {
-	return len(name) == len(canonical) && strings.EqualFold(strings.ReplaceAll(name, "_", "-"), canonical)
 }
 
 // trustedProxy reports whether Caddy's server trusts the client as a proxy
@@ -91,7 +88,7 @@ func withForwarded(out http.Header, r *http.Request) {
 		return
 	}
 	for name, vs := range r.Header {
-		if isForwardedHostHeader(name) || sameHeader(name, "X-Forwarded-For") {
+		if isForwardedHostHeader(name) || authx.SameHeaderName(name, "x-forwarded-for") {
 			out[name] = slices.Clone(vs)
 		}
 	}

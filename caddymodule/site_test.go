@@ -22,6 +22,8 @@ func TestSiteOfRequest(t *testing.T) {
 		r := httptest.NewRequest("GET", "http://a.example:8080/civicrm/ajax/rest", nil)
 		r.Header["X-Forwarded-Host"] = []string{"b.example"}
 		r.Header["X_forwarded_host"] = []string{"c.example"}
+		// PHP registers '.' in a header name as '_' too: HTTP_X_FORWARDED_PROTO.
+		r.Header["X-Forwarded.Proto"] = []string{"https"}
 		r.Header["Forwarded"] = []string{"host=d.example"}
 		r.Header["X-Forwarded-Port"] = []string{"8443"}
 		r.Header["X-Other"] = []string{"x"}
