@@ -251,21 +251,8 @@ func PathResolvesElsewhere(u *url.URL) bool {
 	if !strings.ContainsAny(raw, "%.\\") {
 		return false
 	}
-	dec := raw
-	for range 3 {
-		if !strings.Contains(dec, "%") {
-			break
-		}
-		if lower := strings.ToLower(dec); strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
-			return true
-		}
-		d, err := url.PathUnescape(dec)
-		if err != nil {
-			break
-		}
-		dec = d
-	}
-	if strings.ContainsRune(dec, '\\') {
+	dec, encodedSep := unescapeDeep(raw)
+	if encodedSep || strings.ContainsRune(dec, '\\') {
 		return true
 	}
 	for s := range strings.SplitSeq(dec, "/") {

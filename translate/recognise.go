@@ -468,6 +468,26 @@ func countFold(s, sub string) int {
 	}
 }
 
+// unescapeDeep is raw with its percent-encoding undone repeatedly (up to
+// three times), so %252e and friends are seen for what some layer further
+// down might turn them into; encodedSep reports a '/' or '\' that was
+// percent-encoded at some depth (%2F, %5C, %252F).
+func unescapeDeep(raw string) (dec string, encodedSep bool) {
+	dec = raw
+	for range 3 {
+		if !strings.Contains(dec, "%") {
+			break
+		}
+		encodedSep = encodedSep || indexFold(dec, "%2f") >= 0 || indexFold(dec, "%5c") >= 0
+		d, err := url.PathUnescape(dec)
+		if err != nil {
+			break
+		}
+		dec = d
+	}
+	return dec, encodedSep
+}
+
 // pathSegments splits an escaped path into lower-cased, fully decoded,
 // non-empty segments. tricky reports anything beyond cosmetic variation:
 // percent-encoding, dot segments, backslashes, ';', control characters.
@@ -475,19 +495,7 @@ func pathSegments(raw string) (segs []string, tricky bool) {
 	if strings.ContainsAny(raw, "%\\;") {
 		tricky = true
 	}
-	dec := raw
-	// Decode repeatedly so %252e and friends are seen for what some layer
-	// further down might turn them into.
-	for range 3 {
-		if !strings.Contains(dec, "%") {
-			break
-		}
-		d, err := url.PathUnescape(dec)
-		if err != nil {
-			break
-		}
-		dec = d
-	}
+	dec, _ := unescapeDeep(raw)
 	segs = make([]string, 0, 8)
 	for s := range strings.FieldsFuncSeq(dec, func(r rune) bool { return r == '/' || r == '\\' }) {
 		if s == "." {
