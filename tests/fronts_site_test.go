@@ -2,6 +2,7 @@ package tests
 
 import (
 	"net/http"
+	"slices"
 	"testing"
 )
 
@@ -61,7 +62,7 @@ func TestFrontProxyVerificationAskedOfTheCallsSite(t *testing.T) {
 				t.Errorf("the verification went to Host %q, the call to %q", verify.Host, call.Host)
 			}
 			for _, h := range forwardedHostHeaders {
-				if v, c := verify.Header.Values(h), call.Header.Values(h); !sameStrings(v, c) {
+				if v, c := verify.Header.Values(h), call.Header.Values(h); !slices.Equal(v, c) {
 					t.Errorf("%s: the verification was asked with %q, the call it authorized runs with %q", h, v, c)
 				}
 			}
@@ -69,7 +70,7 @@ func TestFrontProxyVerificationAskedOfTheCallsSite(t *testing.T) {
 			// front's address to the chain the trusted front sent, so the
 			// question carries that chain too (without it, the question
 			// seemed to come from the front itself).
-			if v, c := verify.Header.Values("X-Forwarded-For"), call.Header.Values("X-Forwarded-For"); !sameStrings(v, c) {
+			if v, c := verify.Header.Values("X-Forwarded-For"), call.Header.Values("X-Forwarded-For"); !slices.Equal(v, c) {
 				t.Errorf("X-Forwarded-For: the verification was asked with %q, the call it authorized runs with %q", v, c)
 			}
 		})
@@ -79,15 +80,3 @@ func TestFrontProxyVerificationAskedOfTheCallsSite(t *testing.T) {
 // forwardedHostHeaders are the headers by which a CMS behind a trusted
 // proxy may select its site (README).
 var forwardedHostHeaders = []string{"X-Forwarded-Host", "X-Forwarded-Port", "X-Forwarded-Proto", "Forwarded"}
-
-func sameStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
