@@ -298,14 +298,13 @@ type APIKeyVerifier struct {
 	NegativeTTL time.Duration // default 30s
 
 	hmac  *keyedHash // keys the verdict store
-	mu    sync.Mutex
-	calls map[string]*flight
+	calls flights[verdictOutcome]
 }
 
-type flight struct {
-	done chan struct{}
-	v    Verdict
-	err  error
+// verdictOutcome is what one question to CiviCRM came to.
+type verdictOutcome struct {
+	v   Verdict
+	err error
 }
 
 // NewAPIKeyVerifier builds a verifier. secret keys the HMAC that turns a
@@ -319,7 +318,7 @@ func NewAPIKeyVerifier(r Resolver, store VerdictStore, secret []byte) *APIKeyVer
 			panic(err) // crypto/rand never fails on supported platforms
 		}
 	}
-	return &APIKeyVerifier{Resolver: r, Store: store, hmac: newKeyedHash(secret), calls: map[string]*flight{}}
+	return &APIKeyVerifier{Resolver: r, Store: store, hmac: newKeyedHash(secret)}
 }
 
 // CredKey is the HMAC of a credential: hex HMAC-SHA256(secret, scheme SP
@@ -356,39 +355,33 @@ func (a *APIKeyVerifier) Verify(ctx context.Context, site, scheme, value string)
 			return v, nil
 		}
 	}
-	a.mu.Lock()
-	if f, ok := a.calls[key]; ok {
-		a.mu.Unlock()
-		select {
-		case <-f.done:
-			return f.v, f.err
-		case <-ctx.Done():
+	f, lead := a.calls.join(key)
+	if !lead {
+		o, ok := f.wait(ctx)
+		if !ok {
 			return Verdict{}, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
 		}
+		return o.v, o.err
 	}
-	f := &flight{done: make(chan struct{})}
-	a.calls[key] = f
-	a.mu.Unlock()
-
-	f.v, f.err = a.resolve(ctx, scheme, value)
-	if f.err == nil && a.Store != nil {
+	// Landed whatever happens: a panicking Resolver leaves the requests
+	// waiting on it an unavailable CiviCRM, not a wait until they time out.
+	o := verdictOutcome{err: fmt.Errorf("%w: the question to CiviCRM did not complete", ErrUnavailable)}
+	defer func() { a.calls.land(key, f, o) }()
+	o.v, o.err = a.resolve(ctx, scheme, value)
+	if o.err == nil && a.Store != nil {
 		ttl := a.PositiveTTL
 		if ttl <= 0 {
 			ttl = 5 * time.Minute
 		}
-		if !f.v.OK {
+		if !o.v.OK {
 			ttl = a.NegativeTTL
 			if ttl <= 0 {
 				ttl = 30 * time.Second
 			}
 		}
-		a.Store.Set(ctx, key, f.v, ttl)
+		a.Store.Set(ctx, key, o.v, ttl)
 	}
-	a.mu.Lock()
-	delete(a.calls, key)
-	a.mu.Unlock()
-	close(f.done)
-	return f.v, f.err
+	return o.v, o.err
 }
 
 func (a *APIKeyVerifier) resolve(ctx context.Context, scheme, value string) (Verdict, error) {

@@ -113,6 +113,8 @@ type Config struct {
 type Authenticator struct {
 	cfg  Config
 	hmac *keyedHash // keys rate-limit counters
+	// firsts: credentials' first uses in flight (firstUse), by proof key.
+	firsts flights[bool]
 }
 
 // New validates cfg, fills defaults and returns an Authenticator.
@@ -303,7 +305,13 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 	if a.cfg.SiteKey != "" {
 		proofSiteKey = c.siteKey
 	}
-	release, blocked, wait := a.admit(ctx, quiet, failIP, &credKey, c.cred, proofSiteKey, req.Site)
+	release, land, blocked, wait := a.admit(ctx, quiet, failIP, &credKey, c.cred, proofSiteKey, req.Site)
+	// Leading a first use (firstUse), tell the requests waiting on it
+	// whether it proved the credential, on every path out, a panic too.
+	proved := false
+	if land != nil {
+		defer func() { land(proved) }()
+	}
 	if blocked {
 		r := &Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429, RetryAfter: wait}
 		if c.cred != nil {
@@ -365,6 +373,7 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 		release(ctx)
 	}
 	a.prove(ctx, c.cred, proofSiteKey, req.Site, p)
+	proved = true
 	p.raw = c.cred.raw
 	return p, flow, nil
 }

@@ -395,33 +395,77 @@ const proofPeriod = 12 * time.Hour
 // one each time, and verdicts are per site): there it is counted as any
 // other. A request without a credential verifies nothing and is only
 // refused while its address is blocked.
-func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() string, credKey *string, cred *presented, siteKey, site string) (release func(context.Context), blocked bool, wait time.Duration) {
+//
+// A credential's first use is shared (firstUse): requests that arrive with
+// it while it is not yet proven, and another request with it, the same
+// site key and site is being judged, wait for that one. When it proves
+// the credential they pass as proven; else each is reserved as any other.
+// land, when not nil, is how the caller, leading such a first use, tells
+// its followers whether it proved the credential: it must be called on
+// every path (identify defers it).
+func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() string, credKey *string, cred *presented, siteKey, site string) (release func(context.Context), land func(proved bool), blocked bool, wait time.Duration) {
 	if a.cfg.Failures == nil {
-		return nil, false, 0
+		return nil, nil, false, 0
 	}
 	if cred == nil {
 		if blocked, wait = a.blocked(ctx, quiet, ipKey()); blocked {
 			a.observe(GuessAddressBlocked)
 		}
-		return nil, blocked, wait
+		return nil, nil, blocked, wait
 	}
 	ck := a.failCredKey(cred, credKey)
-	if a.proven(ctx, cred.raw, siteKey, site) {
+	proven := a.proven(ctx, cred.raw, siteKey, site)
+	if !proven {
+		proven, land = a.firstUse(ctx, cred.raw, siteKey, site)
+	}
+	if proven {
 		if b, _ := a.blocked(ctx, quiet, ipKey(), ck); b {
 			a.observe(GuessProvenPassed)
 		}
-		return nil, false, 0
+		return nil, nil, false, 0
 	}
 	release, full, wait := a.cfg.Failures.Reserve(ctx, a.cfg.MaxFailures, a.cfg.FailureWindow, nonEmpty([]string{ck, ipKey()})...)
 	switch {
 	case full == "":
-		return release, false, 0
+		return release, land, false, 0
 	case full == ck:
 		a.observe(GuessCredentialBlocked)
 	default:
 		a.observe(GuessAddressBlocked)
 	}
-	return nil, true, wait
+	return nil, land, true, wait
+}
+
+// firstUse shares the first use of a credential that is not proven with
+// siteKey on site between the requests that present it at once. Without
+// it each held a reservation while the first was verified, so a burst of
+// more than MaxFailures first requests with one valid credential from one
+// address (a sync tool's workers, the first requests after a restart or
+// on a new Host) got 429s until one had succeeded. The first request
+// leads (land not nil: it reserves, is verified and lands as before); the
+// others wait for its outcome, or their own context's end, and pass as
+// proven (true) only if it authenticated in full (prove). A leader that
+// failed, was refused unseen or found CiviCRM unavailable proves nothing:
+// each follower is then reserved, verified and counted on its own, so
+// guesses gain nothing by being identical and concurrent. The flight is
+// keyed as the proof (proofKey: credential, site key, site), so no
+// request shares one with another site key or site; and as with a proof,
+// a follower passes whatever its own address's count says (an address
+// blocked for guessing is served a credential another address is proving
+// at that moment, as it is served one proven a moment before). Followers
+// wait no longer than the leader's verification, which APIKeyVerifier's
+// own flight would have kept them waiting for anyway.
+func (a *Authenticator) firstUse(ctx context.Context, raw, siteKey, site string) (proven bool, land func(proved bool)) {
+	if a.cfg.Proofs == nil {
+		return false, nil
+	}
+	key := a.proofKey(raw, siteKey, site, a.cfg.Now(), 0)
+	f, lead := a.firsts.join(key)
+	if lead {
+		return false, func(proved bool) { a.firsts.land(key, f, proved) }
+	}
+	proved, _ := f.wait(ctx) // the context's end: judged on its own
+	return proved, nil
 }
 
 // prove records that a credential authenticated in full (site key,

@@ -147,10 +147,13 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 	}()
 
 	// Each instance verifies the key its load sends (verdicts are per site,
-	// and each instance is its own Host here) before the load starts: four
-	// workers' first requests with a credential not yet verified would
-	// otherwise each reserve a guessing attempt for the one address, over
-	// this test's max_failures of 3.
+	// and each instance is its own Host here) before the load starts. The
+	// workers' concurrent first requests with one key through one instance
+	// share one guessing attempt (authx firstUse), but the load's keys, the
+	// writer's and the probes' are first used through two instances at
+	// once, each holding an attempt for the one address while it is
+	// verified: as many as this test's max_failures of 3, which the load
+	// must not depend on.
 	e.read(t, 0, 2, "warm-load")
 	e.read(t, 1, 3, "warm-load")
 
