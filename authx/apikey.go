@@ -133,7 +133,7 @@ func (r *HTTPResolver) ask(ctx context.Context, scheme, value, siteKey string) (
 	case resp.StatusCode == http.StatusForbidden:
 		return Identity{}, "", invalidCredential("authx/id answered 403")
 	case resp.StatusCode != http.StatusOK:
-		return Identity{}, "", fmt.Errorf("%w: authx/id status %d", ErrUnavailable, resp.StatusCode)
+		return Identity{}, "", fmt.Errorf("%w: %s", ErrUnavailable, unansweredDetail(resp))
 	}
 	var rep authxIDReply
 	if err := json.Unmarshal(body, &rep); err != nil {
@@ -145,6 +145,23 @@ func (r *HTTPResolver) ask(ctx context.Context, scheme, value, siteKey string) (
 		return Identity{}, "", invalidCredential("authx/id: no contact")
 	}
 	return Identity{ContactID: *rep.ContactID, UserID: rep.UserID, Flow: rep.Flow, Cred: rep.Cred}, "", nil
+}
+
+// unansweredDetail says, for the operator's log, where civicrm/authx/id
+// was asked and what came back instead of an answer: a redirect or a 404
+// there means the site does not route that URL form (Standalone routes no
+// ?q= form), in which the question is asked because the call runs in it.
+// The URL never holds the credential (it travels in headers).
+func unansweredDetail(resp *http.Response) string {
+	at := ""
+	if resp.Request != nil && resp.Request.URL != nil {
+		at = " at " + resp.Request.URL.RequestURI()
+	}
+	d := fmt.Sprintf("civicrm/authx/id%s answered status %d", at, resp.StatusCode)
+	if resp.StatusCode == http.StatusNotFound || resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		d += " (a site that does not route civicrm/authx/id in this URL form answers so; the call is in the same form)"
+	}
+	return d
 }
 
 // rejectionFromAuthX maps an AuthX 401 message to a Rejection.

@@ -428,8 +428,12 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := rc.next.ServeHTTP(rec, sub); err != nil {
 		return nil, err
 	}
+	// The response's Request names the URL asked, for the resolver's
+	// error (authx.HTTPResolver): the question's own URL is a placeholder.
+	asked := *req
+	asked.URL = &u
 	return &http.Response{
-		StatusCode: rec.status, Header: rec.header, Request: req,
+		StatusCode: rec.status, Header: rec.header, Request: &asked,
 		Body: io.NopCloser(bytes.NewReader(rec.body.Bytes())), ContentLength: int64(rec.body.Len()),
 	}, nil
 }

@@ -222,7 +222,14 @@ func (h *Handler) refuseAuth(w http.ResponseWriter, call *translate.Call, rej *a
 	form := string(call.Form)
 	metrics.authFailures.WithLabelValues(string(rej.Reason)).Inc()
 	h.count(form, outcomeAuthRejected)
-	h.logger.Info("request refused at the edge",
+	// CiviCRM not answering the credential question is the operator's to
+	// fix (an outage, a URL form the site does not route): a warning; a
+	// client's refusal is information.
+	level := zap.InfoLevel
+	if rej.Reason == authx.ReasonUnavailable {
+		level = zap.WarnLevel
+	}
+	h.logger.Log(level, "request refused at the edge",
 		zap.String("form", form), zap.String("reason", string(rej.Reason)), zap.String("detail", rej.Detail),
 		zap.String("client_ip", clientIP.String()))
 	reply, header := rej.Reply(call, h.realm())
