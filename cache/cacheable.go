@@ -196,6 +196,9 @@ func (w *readWalk) decision(d Decision) Decision {
 	// A chained read brings other data into the answer; only a call
 	// without chains can be shared between principals.
 	d.Shared = !w.chained && w.p.shared.match(translate.NormalEntity(d.Entity), translate.NormalAction(d.Action))
+	for _, e := range w.reads {
+		w.reads = append(w.reads, readsThrough[entityKey(e)]...)
+	}
 	slices.Sort(w.reads)
 	d.Reads = slices.Compact(w.reads)
 	return d

@@ -22,18 +22,60 @@ var DefaultGroups = [][]string{{
 }, {"Relationship", "Membership"}}
 
 // DefaultGlobalWrites are entities whose writes can change answers of any
-// entity (labels, options, custom fields, settings, scheduled jobs), or
-// whose plain create/update acts on other entities (an order or payment
-// completes contributions, which renew memberships and register
-// participants; a contribution's status change does the same; a pledge
-// payment updates its pledge; a form saved in FormBuilder, a mailing, a
-// mailing's subscribe/confirm/unsubscribe events change contacts and group
-// memberships): a write to one invalidates the whole namespace.
+// entity, so a write to one invalidates the whole namespace:
+//
+//   - metadata and configuration: custom fields, option values, settings,
+//     scheduled jobs, extensions, domains, location types;
+//   - who may see what: ACLs (ACL; ACLEntityRole, which APIv3 calls
+//     AclRole: both names are listed, entityKey does not merge them),
+//     UFMatch (which contact a CMS user is), SavedSearch (smart groups'
+//     criteria, ACL groups included) and Standalone's User, Role and
+//     UserRole: CiviCRM filters every ACL-limited read by them;
+//   - label sources: the reference entities whose rows are the
+//     pseudoconstant labels other entities' answers show (schema
+//     'pseudoconstant' => ['table' => …]; APIv4's :label suffixes, APIv3's
+//     default-returned names: Contact.get's country, state_province_name
+//     and world_region, Membership.get's membership_name, Participant.get's
+//     participant_status, Contribution.get's financial_type): Country,
+//     StateProvince, County, WorldRegion, ContactType, FinancialType,
+//     FinancialAccount, MembershipType, MembershipStatus,
+//     ParticipantStatusType, RelationshipType, CaseType, Currency,
+//     Campaign, ContributionPage, PaymentProcessor; and WordReplacement and
+//     Translation, which rewrite strings in every answer. All are written
+//     by administrators, rarely;
+//   - entities whose plain create/update acts on others (an order or
+//     payment completes contributions, which renew memberships and
+//     register participants; a contribution's status change does the
+//     same; a pledge payment updates its pledge; a form saved in
+//     FormBuilder, a mailing, a mailing's subscribe/confirm/unsubscribe
+//     events change contacts and group memberships).
+//
+// Frequently written entities whose labels show elsewhere are a read
+// dependency instead (readsThrough): an Event write invalidates
+// Participant reads, not everything.
 var DefaultGlobalWrites = []string{
 	"CustomField", "CustomGroup", "OptionGroup", "OptionValue", "Setting",
 	"System", "Job", "Extension", "Domain", "LocationType",
+	// Who may see what.
+	"ACL", "ACLEntityRole", "AclRole", "UFMatch", "SavedSearch", "User", "Role", "UserRole",
+	// Label sources.
+	"Country", "StateProvince", "County", "WorldRegion", "ContactType", "WordReplacement", "Translation",
+	"FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus", "ParticipantStatusType",
+	"RelationshipType", "CaseType", "Currency", "Campaign", "ContributionPage", "PaymentProcessor",
+	// Writes that act on other entities.
 	"Order", "Payment", "Contribution", "PledgePayment", "Afform", "Mailing",
 	"MailingEventSubscribe", "MailingEventConfirm", "MailingEventUnsubscribe", "MailingEventResubscribe",
+}
+
+// readsThrough lists, by entityKey, the entities a read of an entity shows
+// data of without naming them: APIv3's Participant.get returns its
+// event's title, type and dates by default
+// (CRM_Event_BAO_Query::defaultReturnProperties: event_title,
+// event_start_date, event_type…). Such a read depends on them as on a join:
+// a write to Event invalidates it. Events are written too often to be a
+// global write.
+var readsThrough = map[string][]string{
+	"participant": {"Event"},
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to
