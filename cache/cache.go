@@ -39,7 +39,9 @@ type Config struct {
 	// in addition to DefaultDeny.
 	Deny []string
 	// Shared lists entity/actions whose answers are the same for every
-	// principal (e.g. "*.getfields", "*.getoptions"): one entry serves all.
+	// principal: one entry serves all. getfields, getoptions, getActions
+	// and getLinks are not (CiviCRM answers them per caller's
+	// permissions); the Caddy layer refuses patterns that match them.
 	Shared []string
 	// Groups are invalidation groups, in addition to DefaultGroups (more
 	// invalidation is always safe; less never is).

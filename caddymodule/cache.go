@@ -26,6 +26,9 @@ func (h *Handler) buildCache() (*cache.Cache, error) {
 	if cc == nil {
 		cc = &CacheConfig{}
 	}
+	if err := sharedRefusal(cc.Shared); err != nil {
+		return nil, err
+	}
 	if cc.Off {
 		return nil, nil
 	}

@@ -1,8 +1,13 @@
 package caddymodule
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // CacheConfig configures the APIv3 cache. Without it, reads are cached in
@@ -26,8 +31,12 @@ type CacheConfig struct {
 	// "*.action") to the default list (System.check, Dedupe.getduplicates,
 	// Extension.getremote, ReportTemplate.getrows/getstatistics).
 	Deny []string `json:"deny,omitempty"`
-	// Shared reads are the same for every caller (e.g. "*.getfields",
-	// "*.getoptions"): one entry serves all principals.
+	// Shared reads are the same for every caller: one entry serves all
+	// principals, anonymous callers included. Only for calls whose answers
+	// are identical for every caller; a pattern that matches getfields,
+	// getoptions, getActions or getLinks (named, or through an action
+	// wildcard: "Contact", "Contact.*") is refused at provisioning, since
+	// CiviCRM answers those per caller's permissions (sharedRefusal).
 	Shared []string `json:"shared,omitempty"`
 	// Groups are entities invalidated together: a write to one invalidates
 	// cached reads of all. Default: the Contact family.
@@ -128,4 +137,39 @@ func parseCache(d *caddyfile.Dispenser) (*CacheConfig, error) {
 		}
 	}
 	return cc, nil
+}
+
+// callerDependentReads are the reads whose answers CiviCRM gives per
+// caller even where the data they describe is the same: APIv4's getFields
+// and APIv3's getfields leave out the custom fields (and groups) the
+// caller may not access and fill option lists with what it may see;
+// getoptions answers by the same field metadata; getActions lists the
+// actions the caller is permitted; getLinks the links it may follow.
+// Lower case, as translate.NormalAction spells actions.
+var callerDependentReads = []string{"getfields", "getoptions", "getactions", "getlinks"}
+
+// sharedRefusal refuses a shared pattern (as cache's rules read it:
+// "Entity.action", "Entity.*"/"Entity", "*.action") that matches a
+// caller-dependent read: its entry, filled by the first caller (an
+// administrator's custom fields…), would be served to every other one.
+func sharedRefusal(patterns []string) error {
+	for _, p := range patterns {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		_, a, ok := strings.Cut(strings.TrimSpace(p), ".")
+		a = translate.NormalAction(a)
+		if !ok || a == "" || a == "*" {
+			return fmt.Errorf("cache: shared %q matches every action of its entity, getfields, getoptions, getActions and getLinks included, "+
+				"whose answers depend on the caller's permissions (custom fields, field-level access): a shared entry would give the first caller's answer to everyone; "+
+				"name only actions whose answers are identical for every caller", p)
+		}
+		for _, r := range callerDependentReads {
+			if a == r {
+				return fmt.Errorf("cache: shared %q: %s answers depend on the caller's permissions (custom fields, field-level access, permitted actions), "+
+					"so a shared entry would give the first caller's answer (an administrator's fields) to everyone; shared is only for calls whose answers are identical for every caller", p, r)
+			}
+		}
+	}
+	return nil
 }

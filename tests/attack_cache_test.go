@@ -30,7 +30,7 @@ type sessionCiviCRM struct {
 
 	mu   sync.Mutex
 	seen []http.Header
-	gate chan struct{} // when set, getfields answers wait for it to close
+	gate chan struct{} // when set, getunique answers wait for it to close
 }
 
 const adminSecret = "ADMIN-ONLY-ROW"
@@ -72,10 +72,10 @@ func (c *sessionCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.seen = append(c.seen, http.Header{"Cookie": r.Header.Values("Cookie"), "X-Requested-With": r.Header.Values("X-Requested-With")})
 	gate := c.gate
 	c.mu.Unlock()
-	if gate != nil && r.Form.Get("action") == "getfields" {
+	if gate != nil && r.Form.Get("action") == "getunique" {
 		<-gate
 	}
-	if r.Form.Get("action") == "getfields" && !keyed && !loggedIn {
+	if r.Form.Get("action") == "getunique" && !keyed && !loggedIn {
 		// The CMS's answer to a caller without "access AJAX API".
 		h.Set("Content-Type", "text/html; charset=UTF-8")
 		w.WriteHeader(http.StatusForbidden)
@@ -88,7 +88,7 @@ func (c *sessionCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case r.Form.Get("action") == "getfields":
+	case r.Form.Get("action") == "getunique":
 		io.WriteString(w, `{"is_error":0,"version":3,"count":1,"values":{"id":{"name":"id"}}}`)
 	case keyed:
 		io.WriteString(w, `{"is_error":0,"version":3,"count":1,"values":[{"id":"7","seen_by":"7"}]}`)
@@ -128,7 +128,7 @@ func (c *sessionCiviCRM) lastSeen(t *testing.T) http.Header {
 func TestAttackCacheAnonymousSessions(t *testing.T) {
 	up := newSessionCiviCRM(t)
 	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(up.srv.URL, "http://"),
-		"auth {\n\t\t\tanonymous\n\t\t}", "cache {\n\t\t\tshared Contact.getfields\n\t\t}"))
+		"auth {\n\t\t\tanonymous\n\t\t}", "cache {\n\t\t\tshared Contact.getunique\n\t\t}"))
 	read := func(id int) string {
 		return inst.URL + "/civicrm/ajax/rest?entity=Contact&action=get&json=" + url.QueryEscape(fmt.Sprintf(`{"id":%d}`, id))
 	}
@@ -142,7 +142,7 @@ func TestAttackCacheAnonymousSessions(t *testing.T) {
 	attacker := http.Header{"X-Requested-With": {"XMLHttpRequest"}}
 	keyed := http.Header{"X-Civi-Auth": {"Bearer " + up.apiKey}}
 	fields := func(id int) string { // a shared call, its own entry per row
-		return inst.URL + "/civicrm/ajax/rest?entity=Contact&action=getfields&json=" + url.QueryEscape(fmt.Sprintf(`{"id":%d}`, id))
+		return inst.URL + "/civicrm/ajax/rest?entity=Contact&action=getunique&json=" + url.QueryEscape(fmt.Sprintf(`{"id":%d}`, id))
 	}
 	// concurrently sends first, and second once first is waiting in
 	// CiviCRM; it lets CiviCRM answer once second reached it too, or after
@@ -271,13 +271,13 @@ func TestAttackCacheAnonymousSessions(t *testing.T) {
 	// Not an attack: a call the operator marked shared is the same for
 	// every caller, so anonymous callers are served from the cache too,
 	// once a verified caller's answer filled it (never their own).
-	shared := inst.URL + "/civicrm/ajax/rest?entity=Contact&action=getfields&json=1"
+	shared := inst.URL + "/civicrm/ajax/rest?entity=Contact&action=getunique&json=1"
 	if got := do(t, "GET", shared, "", attacker); got.header.Get("Cache-Status") != "Civigate; fwd=miss; fwd-status=403; detail=anonymous" {
-		t.Errorf("shared Contact.getfields for an anonymous caller, before anyone else: %s", got.header.Get("Cache-Status"))
+		t.Errorf("shared Contact.getunique for an anonymous caller, before anyone else: %s", got.header.Get("Cache-Status"))
 	}
 	do(t, "GET", shared, "", keyed)
 	if got := do(t, "GET", shared, "", attacker); got.header.Get("Cache-Status") != "Civigate; hit" {
-		t.Errorf("shared Contact.getfields for an anonymous caller: %s", got.header.Get("Cache-Status"))
+		t.Errorf("shared Contact.getunique for an anonymous caller: %s", got.header.Get("Cache-Status"))
 	}
 	// Nor is this: an anonymous caller's call runs on its own session, so
 	// the cookie CiviCRM sets for it comes back to it, and to it alone.
