@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -305,6 +306,32 @@ func (s *MemoryVerdicts) Set(_ context.Context, key string, v Verdict, ttl time.
 	s.m[key] = memVerdict{v: v, expires: now.Add(ttl)}
 }
 
+// VerdictGeneration numbers the lifetimes of remembered verdicts: when it
+// moves on, every verdict remembered before is forgotten (Civigate moves
+// it on every instance when a write through it may change credentials).
+type VerdictGeneration interface {
+	// Current is the generation now; it may ask a shared store.
+	Current(ctx context.Context) uint64
+	// Known is the generation when it is known without asking anyone;
+	// false when Current would have to ask.
+	Known() (uint64, bool)
+}
+
+// MemoryGeneration is a VerdictGeneration of one process.
+type MemoryGeneration struct{ n atomic.Uint64 }
+
+// Current implements VerdictGeneration.
+func (m *MemoryGeneration) Current(context.Context) uint64 { return m.n.Load() }
+
+// Known implements VerdictGeneration.
+func (m *MemoryGeneration) Known() (uint64, bool) { return m.n.Load(), true }
+
+// Forget moves the generation on: every verdict remembered is forgotten.
+func (m *MemoryGeneration) Forget(context.Context) error {
+	m.n.Add(1)
+	return nil
+}
+
 // APIKeyVerifier resolves Bearer API keys and Basic credentials through a
 // Resolver, remembering verdicts per site and credential, and asking
 // CiviCRM at most once at a time per site and credential.
@@ -313,6 +340,11 @@ type APIKeyVerifier struct {
 	Store       VerdictStore  // nil: nothing remembered
 	PositiveTTL time.Duration // default 5m
 	NegativeTTL time.Duration // default 30s
+	// Generation numbers the lifetimes of remembered verdicts (nil: one
+	// lifetime): a verdict is stored, and its question shared, under the
+	// generation current when CiviCRM was asked, and looked up under the
+	// current one, so moving it on forgets every verdict remembered.
+	Generation VerdictGeneration
 
 	hmac  *keyedHash // keys the verdict store
 	calls flights[verdictOutcome]
@@ -353,8 +385,19 @@ func (a *APIKeyVerifier) CredKey(scheme, value string) string {
 // credentials, and a verdict from one must never vouch for a call that
 // runs on another.
 func (a *APIKeyVerifier) VerdictKey(site, scheme, value string) string {
+	return a.verdictKey(0, site, scheme, value)
+}
+
+// verdictKey is VerdictKey in generation gen (APIKeyVerifier.Generation):
+// "gen" NUL gen NUL before the message of every generation but 0, whose
+// keys are VerdictKey's.
+func (a *APIKeyVerifier) verdictKey(gen uint64, site, scheme, value string) string {
 	n := strconv.Itoa(len(site))
-	msg := make([]byte, 0, 6+len(n)+len(site)+len(scheme)+1+len(value))
+	msg := make([]byte, 0, 32+6+len(n)+len(site)+len(scheme)+1+len(value))
+	if gen != 0 {
+		msg = strconv.AppendUint(append(msg, "gen\x00"...), gen, 10)
+		msg = append(msg, 0)
+	}
 	msg = append(append(append(append(msg, "site\x00"...), n...), 0), site...)
 	msg = append(append(append(msg, scheme...), ' '), value...)
 	return a.hmac.hexMAC(sha256.Size, msg)
@@ -366,7 +409,22 @@ func (a *APIKeyVerifier) VerdictKey(site, scheme, value string) string {
 // The error is ErrUnavailable (wrapped) when CiviCRM could not be asked;
 // refusals come back as a Verdict with OK false.
 func (a *APIKeyVerifier) Verify(ctx context.Context, site, scheme, value string) (Verdict, error) {
-	key := a.VerdictKey(site, scheme, value)
+	v, _, err := a.verify(ctx, site, scheme, value)
+	return v, err
+}
+
+// verify is Verify, with the verdicts' generation it asked under.
+func (a *APIKeyVerifier) verify(ctx context.Context, site, scheme, value string) (Verdict, uint64, error) {
+	var gen uint64
+	if a.Generation != nil {
+		gen = a.Generation.Current(ctx)
+	}
+	v, err := a.verifyAt(ctx, gen, site, scheme, value)
+	return v, gen, err
+}
+
+func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, site, scheme, value string) (Verdict, error) {
+	key := a.verdictKey(gen, site, scheme, value)
 	if a.Store != nil {
 		if v, ok := a.Store.Get(ctx, key); ok {
 			return v, nil

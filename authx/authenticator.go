@@ -589,7 +589,7 @@ func (a *Authenticator) verifyRemote(ctx context.Context, site, scheme, value, f
 	if a.cfg.APIKeys == nil {
 		return nil, invalidCredential("no resolver configured for API keys/passwords")
 	}
-	v, err := a.cfg.APIKeys.Verify(ctx, site, scheme, value)
+	v, gen, err := a.cfg.APIKeys.verify(ctx, site, scheme, value)
 	if err != nil {
 		return nil, unavailable("resolver: " + err.Error())
 	}
@@ -611,6 +611,7 @@ func (a *Authenticator) verifyRemote(ctx context.Context, site, scheme, value, f
 	// authx/id reports user_id null for a contact without a CMS user.
 	p.userless = v.UserID == nil
 	p.guard = v.Guard
+	p.verdictGen, p.genBound = gen, a.cfg.APIKeys.Generation != nil
 	if len(a.cfg.SignKeys) > 0 && (a.cfg.ForwardJWT || scheme == "Basic") {
 		if err := a.mint(p); err != nil {
 			return nil, unavailable(err.Error())

@@ -21,6 +21,12 @@ type Pass struct {
 	// Blocked takes (made once, not per request).
 	credKeys []string
 	until    time.Time
+	// gen is the verdicts' generation the credential was verified under,
+	// when genBound: once it moves on (a write through Civigate that may
+	// have changed credentials, on any instance), the pass ends with the
+	// verdict, not PassTTL later.
+	gen      uint64
+	genBound bool
 }
 
 // PassFor is a Pass for p, which Authenticate has just returned, or false
@@ -30,7 +36,8 @@ func (a *Authenticator) PassFor(p *Principal) (Pass, bool) {
 	if p == nil || p.raw == "" || (p.CredType != CredAPIKey && p.CredType != CredPass) {
 		return Pass{}, false
 	}
-	return Pass{credKeys: []string{a.credLimitKey(p.raw)}, until: a.cfg.Now().Add(PassTTL)}, true
+	return Pass{credKeys: []string{a.credLimitKey(p.raw)}, until: a.cfg.Now().Add(PassTTL),
+		gen: p.verdictGen, genBound: p.genBound}, true
 }
 
 // Readmit reports whether a request that pass was issued for, which
@@ -40,10 +47,18 @@ func (a *Authenticator) PassFor(p *Principal) (Pass, bool) {
 // (with the request's site key) before it issued the pass, and throttled
 // lets a proven credential through whatever the counters say; while its
 // counter is full, Readmit still sends the request to Authenticate, which
-// judges it as every other.
+// judges it as every other. A pass also ends when the verdicts' generation
+// its credential was verified under moves on (Pass.gen).
 func (a *Authenticator) Readmit(ctx context.Context, pass Pass, now time.Time) bool {
 	if !now.Before(pass.until) {
 		return false
+	}
+	if pass.genBound {
+		// The generation as known here (no question to Redis): when it is
+		// not known, Authenticate asks.
+		if g, ok := a.cfg.APIKeys.Generation.Known(); !ok || g != pass.gen {
+			return false
+		}
 	}
 	if a.countersQuiet() {
 		return true

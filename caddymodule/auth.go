@@ -191,12 +191,17 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		v := authx.NewAPIKeyVerifier(resolver, store, cfg.Secret)
 		v.PositiveTTL, v.NegativeTTL = time.Duration(ac.VerdictTTL), time.Duration(ac.RejectTTL)
 		cfg.APIKeys = v
+		h.apiKeys = v
 	}
 	if ac.MaxFailures >= 0 {
 		if h.redisClient != nil {
 			cfg.Failures = newCleanCache(&authx.RedisCounter{Client: h.redisClient, Prefix: h.redisPrefix + "authfail:"})
 			// Every instance must know the proven credentials a blocked
-			// address still serves.
+			// address still serves. Proofs are not forgotten when a write
+			// may have changed credentials (verdictGen): a proof only lifts
+			// throttling for a credential that authenticated; it vouches
+			// for nothing, and the credential is still verified (under the
+			// new generation, by CiviCRM) on its next request.
 			cfg.Proofs = tieredVerdicts{front: authx.NewMemoryVerdicts(),
 				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authproof:"}}
 		} else {

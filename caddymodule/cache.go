@@ -228,11 +228,17 @@ func (h *Handler) prepare(r *http.Request, call *translate.Call, principal *auth
 // never pays for it. An answer that is not stored and needs no rewriting
 // streams to the client (translate.PassesThrough) unless the call writes:
 // a write's client must not see its answer before the cached reads it
-// changed are invalidated.
+// changed are invalidated, nor before the verdicts on credentials it may
+// have changed are forgotten (forgetVerdicts).
 func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
 	principal *authx.Principal, next caddyhttp.Handler, req *cache.Request, memo *forwardMemo) (answer, error) {
 	if req == nil {
-		return h.ask(ctx, w, r, call, principal, next, translate.PassesThrough(call), cacheOffStatus, memo)
+		creds := h.changesCredentials(call)
+		ans, err := h.ask(ctx, w, r, call, principal, next, !creds && translate.PassesThrough(call), cacheOffStatus, memo)
+		if creds {
+			h.forgetVerdicts(ctx)
+		}
+		return ans, err
 	}
 	if !req.Cacheable {
 		status := cache.Bypass(req.Reason)
@@ -244,6 +250,9 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 			// rolled back.
 			if err := h.cache.InvalidateTargets(context.WithoutCancel(ctx), entities, all); err != nil {
 				h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
+			}
+			if h.changesCredentials(call) {
+				h.forgetVerdicts(ctx)
 			}
 		}
 		h.countCacheResult(status)

@@ -115,6 +115,11 @@ type Handler struct {
 
 	cache      *cache.Cache
 	redisStore *cache.RedisStore
+	// apiKeys asks CiviCRM about API keys and Basic credentials (nil:
+	// no_resolve); verdictGen numbers the lifetimes of its verdicts, moved
+	// on by a write that may change credentials (credentials.go).
+	apiKeys    *authx.APIKeyVerifier
+	verdictGen verdictGeneration
 	closers    []func() error
 
 	redisURL    string // resolved Redis URL; a secret (may hold a password)
@@ -196,6 +201,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.cache, err = h.buildCache(); err != nil {
 		return fmt.Errorf("civicrm: %v", err)
 	}
+	h.provisionVerdictGen()
 	if h.redisClient != nil {
 		usage, history := newRedisUsage(h.redisClient, h.redisPrefix), newRedisHistory(h.redisClient, h.redisPrefix, defaultHistoryLimits)
 		// Both are set before either loop folds into them (foldUsage).

@@ -1,0 +1,47 @@
+package cache
+
+import (
+	"testing"
+
+	"github.com/civigate/civigate/translate"
+)
+
+func TestChangesCredentials(t *testing.T) {
+	rest := "/civicrm/ajax/rest?entity="
+	for name, tc := range map[string]struct {
+		call *translate.Call
+		want bool
+	}{
+		"v3 Contact.create api_key":        {jsonCall(t, "Contact", "create", `{"id":3,"api_key":"k"}`), true},
+		"v3 Contact.setvalue api_key":      {jsonCall(t, "Contact", "setvalue", `{"id":3,"field":"api_key","value":"k"}`), true},
+		"v3 chained Contact.create":        {jsonCall(t, "Email", "get", `{"api.Contact.create":{"id":3,"api_key":"k"}}`), true},
+		"v3 deep chain":                    {jsonCall(t, "Email", "get", `{"api.Email.get":{"api.Contact.create":{"id":3,"api_key":"k"}}}`), true},
+		"v3 Contact.merge":                 {jsonCall(t, "Contact", "merge", `{"to_keep_id":3,"to_remove_id":4}`), true},
+		"v3 User.create":                   {jsonCall(t, "User", "create", `{"id":3,"password":"p"}`), true},
+		"v3 UFMatch.create":                {jsonCall(t, "UFMatch", "create", `{"uf_id":3,"contact_id":4}`), true},
+		"v3 Setting.create":                {jsonCall(t, "Setting", "create", `{"authx_guards":[]}`), true},
+		"v3 form Contact.create api_key":   {httpCall(t, "POST", rest+"Contact&action=create&json="+q(`{"id":3,"api_key":"k"}`), ""), true},
+		"v4 Contact.update values":         {api4(t, "POST", "/civicrm/ajax/api4/Contact/update", `params={"where":[["id","=",3]],"values":{"api_key":"k"}}`), true},
+		"v4 Individual.save records":       {api4(t, "POST", "/civicrm/ajax/api4/Individual/save", `params={"records":[{"id":3,"api_key":"k"}]}`), true},
+		"v4 Contact.save defaults":         {api4(t, "POST", "/civicrm/ajax/api4/Contact/save", `params={"records":[{"id":3}],"defaults":{"api_key":"k"}}`), true},
+		"v4 chained Contact.update":        {api4(t, "POST", "/civicrm/ajax/api4/Email/get", `params={"chain":{"c":["Contact","update",{"where":[["id","=",3]],"values":{"api_key":"k"}}]}}`), true},
+		"v4 batch member":                  {api4(t, "POST", "/civicrm/ajax/api4", `calls=[["Note","create"],["Contact","update",{"values":{"api_key":"k"}}]]`), true},
+		"v4 User.update":                   {api4(t, "POST", "/civicrm/ajax/api4/User/update", `params={"values":{"password":"p"}}`), true},
+		"v4 Contact.mergeDuplicates":       {api4(t, "POST", "/civicrm/ajax/api4/Contact/mergeDuplicates", `params={}`), true},
+		"v4 dynamic chain":                 {api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"n":["$entity","delete"]}}`, ""), true},
+		"v3 Contact.create, no api_key":    {jsonCall(t, "Contact", "create", `{"id":3,"first_name":"A"}`), false},
+		"v3 Contact.get api_key":           {jsonCall(t, "Contact", "get", `{"return":"api_key"}`), false},
+		"v3 Contribution.create":           {jsonCall(t, "Contribution", "create", `{"contact_id":3,"total_amount":5}`), false},
+		"v3 Job.execute":                   {jsonCall(t, "Job", "execute", `{}`), false},
+		"v3 Email.create api_key":          {jsonCall(t, "Email", "create", `{"contact_id":3,"email":"a@b","api_key":"k"}`), false},
+		"v4 Contact.update, no api_key":    {api4(t, "POST", "/civicrm/ajax/api4/Contact/update", `params={"values":{"first_name":"A"}}`), false},
+		"v4 Order.create":                  {api4(t, "POST", "/civicrm/ajax/api4/Order/create", `params={}`), false},
+		"v4 Payment.create":                {api4(t, "POST", "/civicrm/ajax/api4/Payment/create", `params={}`), false},
+		"v4 Contact.get selecting api_key": {api4(t, "POST", "/civicrm/ajax/api4/Contact/get", `params={"select":["api_key"]}`), false},
+		"v4 Setting.get":                   {api4(t, "POST", "/civicrm/ajax/api4/Setting/get", `params={}`), false},
+	} {
+		if got := ChangesCredentials(tc.call); got != tc.want {
+			t.Errorf("%s: ChangesCredentials = %v, want %v", name, got, tc.want)
+		}
+	}
+}

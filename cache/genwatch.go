@@ -1,0 +1,178 @@
+package cache
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// GenWatch knows the generation of one counter of a RedisStore (a tag,
+// bumped by Invalidate like any other) without asking Redis on every use:
+// it learns the value once, then keeps it until an invalidation message
+// naming the tag arrives on the store's channel (the one every
+// Invalidate publishes on, from every instance: the memory tiers'
+// coherence), or until the subscription breaks. While the subscription is
+// not confirmed, a value learned is trusted for genUnsubscribedTrust only.
+//
+// Civigate numbers the lifetimes of remembered credential verdicts with
+// one (VerdictTag): a verdict is stored under the generation current when
+// CiviCRM was asked, so bumping it makes every older verdict unreachable
+// on every instance at once.
+type GenWatch struct {
+	r   *RedisStore
+	tag string
+	now func() time.Time
+
+	mu    sync.Mutex
+	gen   uint64
+	known bool
+	at    time.Time // when gen was learned
+	epoch uint64    // bumped by every message naming tag, and by resets
+	live  bool      // subscription confirmed and unbroken
+
+	sub    *redis.PubSub
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// genUnsubscribedTrust is how long a generation learned while no
+// invalidation message could arrive is used before it is asked again.
+const genUnsubscribedTrust = time.Second
+
+// NewGenWatch starts watching tag of r; Close stops it.
+func NewGenWatch(r *RedisStore, tag string) *GenWatch {
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &GenWatch{r: r, tag: tag, now: time.Now, cancel: cancel, done: make(chan struct{})}
+	g.sub = r.c.Subscribe(ctx, r.channel)
+	go g.listen(ctx)
+	return g
+}
+
+// Close stops the subscription.
+func (g *GenWatch) Close() error {
+	g.cancel()
+	err := g.sub.Close()
+	<-g.done
+	return err
+}
+
+func (g *GenWatch) listen(ctx context.Context) {
+	defer close(g.done)
+	for ctx.Err() == nil {
+		msg, err := g.sub.Receive(ctx)
+		if err != nil {
+			// Messages may have been missed: ask again.
+			g.reset(false)
+			if ctx.Err() == nil {
+				g.r.watch.Report("verdict_subscribe", err)
+				select {
+				case <-ctx.Done():
+				case <-time.After(100 * time.Millisecond):
+				}
+			}
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			g.reset(m.Kind == "subscribe")
+		case *redis.Message:
+			for _, t := range strings.Split(m.Payload, "\n") {
+				if t == g.tag {
+					g.reset(g.isLive())
+					break
+				}
+			}
+		}
+	}
+}
+
+func (g *GenWatch) isLive() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.live
+}
+
+func (g *GenWatch) reset(live bool) {
+	g.mu.Lock()
+	g.live, g.known = live, false
+	g.epoch++
+	g.mu.Unlock()
+}
+
+// Known is the generation when it is known without asking Redis.
+func (g *GenWatch) Known() (uint64, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.known && (g.live || g.now().Sub(g.at) < genUnsubscribedTrust) {
+		return g.gen, true
+	}
+	return 0, false
+}
+
+// Current is the generation: the known one, or Redis's (one round trip,
+// after a bump or a broken subscription). When Redis cannot say, it is
+// the last one learned: remembered verdicts fail open, as their store does
+// (a bump Redis did not take is replayed by the instance that made it,
+// and reaches the others when it lands).
+func (g *GenWatch) Current(ctx context.Context) uint64 {
+	if gen, ok := g.Known(); ok {
+		return gen
+	}
+	g.mu.Lock()
+	epoch, last := g.epoch, g.gen
+	g.mu.Unlock()
+	at := g.now()
+	gen, err := g.r.Generation(ctx, g.tag)
+	if err != nil {
+		return last
+	}
+	g.mu.Lock()
+	// Learn only if no bump was heard of while Redis was asked.
+	if g.epoch == epoch {
+		g.gen, g.known, g.at = gen, true, at
+	}
+	g.mu.Unlock()
+	return gen
+}
+
+// Forget bumps the generation on every instance sharing the store (an
+// invalidation of the tag: replayed if Redis does not take it now).
+func (g *GenWatch) Forget(ctx context.Context) error {
+	err := g.r.Invalidate(ctx, g.tag)
+	g.mu.Lock()
+	g.known = false
+	g.epoch++
+	g.mu.Unlock()
+	return err
+}
+
+// Generation reads one counter: its value mixed with the counters' epoch,
+// as Get reads the generations of an entry's tags.
+func (r *RedisStore) Generation(ctx context.Context, tag string) (uint64, error) {
+	if !r.br.allow() {
+		return 0, ErrStoreDown
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(WithRedisOp(ctx, "verdict_generation"), r.timeout)
+	defer cancel()
+	vals, err := r.c.HMGet(ctx, r.genKey, epochField, tag).Result()
+	r.br.finish(parent, err)
+	if err != nil {
+		return 0, err
+	}
+	epoch, ok, err := genValue(vals[0])
+	if err == nil && !ok {
+		epoch, err = r.newEpoch(ctx)
+	}
+	if err != nil {
+		return 0, err
+	}
+	n, _, err := genValue(vals[1])
+	if err != nil {
+		return 0, err
+	}
+	return epoch + n, nil
+}
