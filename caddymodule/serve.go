@@ -337,11 +337,14 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 			return writeReply(w, *reply)
 		}
 	}
+	// next from here on is where r goes on: a write through a CiviCRM
+	// page invalidates the cache (pagewrite.go).
+	pass := h.pageWrites(r, next)
 	if scan == nil {
 		if h.refusePageCredentials(w, r, next, translate.BodyCredentials{}) {
 			return nil
 		}
-		return next.ServeHTTP(w, r)
+		return pass.ServeHTTP(w, r)
 	}
 	if translate.EncodedBody(r.Header) {
 		// A compressed form body cannot be scanned, and a web server that
@@ -359,7 +362,7 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 			return nil
 		}
 		r.Body = g.rest()
-		return next.ServeHTTP(w, r)
+		return pass.ServeHTTP(w, r)
 	case g.err != nil:
 		// The client went away within the first bytes: not passed on
 		// unchecked.
@@ -393,7 +396,7 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 			panic(v)
 		}
 	}()
-	err = next.ServeHTTP(gate, r)
+	err = pass.ServeHTTP(gate, r)
 	if g.routes() {
 		if !gate.committed {
 			return h.refuseBody(w, scan)

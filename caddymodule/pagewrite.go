@@ -1,0 +1,75 @@
+package caddymodule
+
+import (
+	"context"
+	"io"
+	"net/http"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// Writes through CiviCRM pages. A request Civigate passes on to the site
+// (serveUnrecognised) may write CiviCRM data through a page rather than
+// the API: an inline edit, a contact or profile form, the mailing opt-out,
+// a payment processor's notification, a mail's open and click tracking
+// (translate.RecogniseConfig.PageMayWrite). What it changed is not known,
+// so it invalidates the whole namespace, as a write action the edge
+// cannot bound does (cache.WriteTargets' all), on every instance sharing
+// the store: when the answer's head goes out (the client must not see its
+// write answered while the reads it changed are still served) and again
+// once the site has answered, whatever the status (PHP may write after
+// its first bytes are sent, and a read that missed in between may have
+// stored what it read before the write). A GET to any other page pays
+// only TrackingPage's scan.
+
+// pageWrites wraps next, for a request that may write through a page
+// (nil cache: next itself), so that passing r on invalidates the cache.
+func (h *Handler) pageWrites(r *http.Request, next caddyhttp.Handler) caddyhttp.Handler {
+	if h.cache == nil || !h.recognise.PageMayWrite(r.Method, r.URL) {
+		return next
+	}
+	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		ctx := context.WithoutCancel(r.Context())
+		defer h.invalidatePageWrite(ctx)
+		return next.ServeHTTP(&pageWriteWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, h: h, ctx: ctx}, r)
+	})
+}
+
+// invalidatePageWrite forgets every cached read of the namespace.
+func (h *Handler) invalidatePageWrite(ctx context.Context) {
+	if err := h.cache.InvalidateTargets(ctx, nil, true); err != nil {
+		h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
+	}
+}
+
+// pageWriteWriter invalidates before the answer's head goes out.
+type pageWriteWriter struct {
+	*caddyhttp.ResponseWriterWrapper
+	h    *Handler
+	ctx  context.Context
+	done bool
+}
+
+func (pw *pageWriteWriter) WriteHeader(code int) {
+	if code >= http.StatusOK {
+		pw.invalidate()
+	}
+	pw.ResponseWriterWrapper.WriteHeader(code)
+}
+
+func (pw *pageWriteWriter) Write(p []byte) (int, error) {
+	pw.invalidate()
+	return pw.ResponseWriterWrapper.Write(p)
+}
+
+func (pw *pageWriteWriter) ReadFrom(r io.Reader) (int64, error) {
+	pw.invalidate()
+	return pw.ResponseWriterWrapper.ReadFrom(r)
+}
+
+func (pw *pageWriteWriter) invalidate() {
+	if !pw.done {
+		pw.done = true
+		pw.h.invalidatePageWrite(pw.ctx)
+	}
+}
