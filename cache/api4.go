@@ -133,10 +133,12 @@ func entityKey(name string) string {
 // (a CMS's verbose URL may encode the answer its own way), the site and
 // the path the call came in under (it goes upstream on it: a CMS
 // multisite's subdirectory or a language prefix), the names as
-// spelled, the params canonically (see appendParamsV4) and `index`, which
-// changes the answer's shape. A shared entry also records whether the
-// caller authenticated: CiviCRM resolves a miscased entity only after AuthX
-// loaded its class (spec §1.3), so an anonymous caller's answer may differ.
+// spelled, the params canonically (see appendParamsV4), `index`, which
+// changes the answer's shape, and lcMessages from the query or the form
+// body, which changes its language. A shared entry also records whether
+// the caller authenticated: CiviCRM resolves a miscased entity only after
+// AuthX loaded its class (spec §1.3), so an anonymous caller's answer may
+// differ.
 func keyV4(namespace string, site Site, contactID int64, shared bool, entity, action string, a *translate.API4Call) string {
 	bp := keyBufs.Get().(*[]byte)
 	b := (*bp)[:0]
@@ -160,6 +162,12 @@ func keyV4(namespace string, site Site, contactID int64, shared bool, entity, ac
 	if a.HasIndex {
 		b = append(b, 'i')
 		b = appendValue(b, a.Index, 1, true) // a string, or index[field]=column
+	}
+	if a.HasLocale {
+		// lcMessages from $_REQUEST, the form body's over the query's:
+		// the answer's language (translate.API4Call.Locale).
+		b = append(b, 'l')
+		b = appendValue(b, a.Locale, 1, true)
 	}
 	sum := sha256.Sum256(b)
 	*bp = b

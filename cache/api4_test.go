@@ -90,6 +90,22 @@ func TestKeyAPI4(t *testing.T) {
 			t.Errorf("%s: the same key", name)
 		}
 	}
+	// lcMessages chooses the answer's language, from the query or the
+	// form body ($_REQUEST: the body's over the query's).
+	post := `params={"limit":2,"select":["id"]}`
+	queryDE := key("POST", "/civicrm/ajax/api4/Contact/get?lcMessages=de_DE", post, 5)
+	bodyDE := key("POST", "/civicrm/ajax/api4/Contact/get", post+"&lcMessages=de_DE", 5)
+	bodyFR := key("POST", "/civicrm/ajax/api4/Contact/get", post+"&lcMessages=fr_FR", 5)
+	bodyOverQuery := key("POST", "/civicrm/ajax/api4/Contact/get?lcMessages=de_DE", post+"&lcMessages=fr_FR", 5)
+	aliasFR := key("POST", "/civicrm/ajax/api4/Contact/get", post+"&amp;lcMessages=fr_FR", 5)
+	for name, k := range map[string]string{"query": queryDE, "body": bodyDE, "body fr": bodyFR, "body over query": bodyOverQuery, "an amp; alias": aliasFR} {
+		if k == base {
+			t.Errorf("lcMessages in the %s: the key of the call without it", name)
+		}
+	}
+	if bodyDE == bodyFR || bodyOverQuery == queryDE {
+		t.Error("lcMessages: two languages share a key")
+	}
 	ob1 := key("GET", `/civicrm/ajax/api4/Contact/get?params={"orderBy":{"a":"ASC","b":"ASC"}}`, "", 5)
 	if ob2 := key("GET", `/civicrm/ajax/api4/Contact/get?params={"orderBy":{"b":"ASC","a":"ASC"}}`, "", 5); ob1 == ob2 {
 		t.Error("orderBy's key order changes the answer")

@@ -58,6 +58,14 @@ type API4Call struct {
 	// changes the shape of the answer (spec §2.1).
 	Index    any
 	HasIndex bool
+	// Locale is lcMessages as CiviCRM chooses the answer's language by it
+	// (CRM_Core_BAO_ConfigSetting::applyLocale reads it with
+	// CRM_Utils_Request::retrieve from $_REQUEST: the form body's over the
+	// query's, request_order "GP"), when HasLocale; single calls only. It
+	// goes upstream where PHP reads it (buildUpstreamAPI4), and the cache
+	// keys it.
+	Locale    any
+	HasLocale bool
 	// query is PHP's $_GET, credentials left out, and routing the CMS's
 	// routing keys in it: what of the query goes upstream (see
 	// buildUpstreamAPI4).
@@ -114,6 +122,7 @@ func decodeAPI4(ctx context.Context, c *Call, route Route, get, post *Array) {
 		request := MergeRequest(get, post)
 		raw, a.hasSent = Retrieve(request, "params")
 		a.Index, a.HasIndex = Retrieve(request, "index")
+		a.Locale, a.HasLocale = Retrieve(request, localeParam)
 	}
 	a.sentValue = raw
 	s, isStr := raw.(string)
@@ -146,6 +155,9 @@ func decodeAPI4(ctx context.Context, c *Call, route Route, get, post *Array) {
 	}
 	c.Params = a.Params
 }
+
+// localeParam is the request variable CiviCRM takes the locale from.
+const localeParam = "lcMessages"
 
 // decodeAPI4Object is json_decode($s, TRUE) where CiviCRM needs an array:
 // anything else (not a string, not JSON, a scalar, null) is nil, for which
@@ -299,7 +311,7 @@ func buildUpstreamAPI4(call *Call, maxBody int64) (*UpstreamRequest, error) {
 		}
 	}
 	req.RawQuery = EncodeForm(query)
-	name, json, fields := a.sent()
+	name, json, fields := a.sent(call.Method == http.MethodPost)
 	if call.Method != http.MethodPost {
 		// PHP fills $_POST for POST only: the query is the one place.
 		req.RawQuery = joinQuery(req.RawQuery, EncodeForm(fields))
@@ -323,9 +335,10 @@ func buildUpstreamAPI4(call *Call, maxBody int64) (*UpstreamRequest, error) {
 
 // sent is what the page reads its call from, canonically spelled: the
 // params (without the merged query keys) or the batch's calls as json to
-// be re-encoded under name; fields the rest as they came (index, and
+// be re-encoded under name; fields the rest as they came (index, the
+// locale when the query does not carry it or the method is POST, and
 // params or calls CiviCRM cannot run: not JSON, or not a string).
-func (a *API4Call) sent() (name string, json *Array, fields *Array) {
+func (a *API4Call) sent(post bool) (name string, json *Array, fields *Array) {
 	fields = NewArray()
 	name, decoded := "params", a.Params
 	if a.Batch {
@@ -345,6 +358,11 @@ func (a *API4Call) sent() (name string, json *Array, fields *Array) {
 	}
 	if a.HasIndex {
 		fields.Set("index", a.Index)
+	}
+	if a.HasLocale && (post || !slices.Contains(a.Merged, localeParam)) {
+		// The query carries it when it was merged; over POST the body's
+		// may differ, and wins in $_REQUEST.
+		fields.Set(localeParam, a.Locale)
 	}
 	return name, json, fields
 }
