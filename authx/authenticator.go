@@ -114,7 +114,7 @@ type Authenticator struct {
 	cfg  Config
 	hmac *keyedHash // keys rate-limit counters
 	// firsts: credentials' first uses in flight (firstUse), by proof key.
-	firsts flights[bool]
+	firsts flights[firstOutcome]
 }
 
 // New validates cfg, fills defaults and returns an Authenticator.
@@ -279,6 +279,12 @@ func (a *Authenticator) AuthenticateRoute(ctx context.Context, req Request) (*Pr
 // Principal without a Rejection.
 func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, string, *Rejection) {
 	call := req.Call
+	// The request's context ends when its client goes away; the judgement
+	// of its credential does not (judgeContext): the lookups, counts and
+	// proofs below run in jctx, without that cancellation (each store
+	// bounds its own operations), and only a follower's wait for a first
+	// use (admit) ends with the request.
+	jctx := context.WithoutCancel(ctx)
 	// The counter keys cost an allocation (the address) and an HMAC (the
 	// credential): only worked out when a counter may block them, an
 	// attempt is reserved or a failure has to be counted.
@@ -292,7 +298,7 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 	}
 	c, rej := extract(call, req.Header)
 	if rej != nil {
-		a.fail(ctx, failIP())
+		a.fail(jctx, failIP())
 		return nil, FlowNone, rej
 	}
 	if c.cred == nil && call.Form.AuthxOnly() {
@@ -305,19 +311,24 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 	if a.cfg.SiteKey != "" {
 		proofSiteKey = c.siteKey
 	}
-	release, land, blocked, wait := a.admit(ctx, quiet, failIP, &credKey, c.cred, proofSiteKey, req.Site)
-	// Leading a first use (firstUse), tell the requests waiting on it
-	// whether it proved the credential, on every path out, a panic too.
-	proved := false
+	release, land, admitRej := a.admit(ctx, jctx, quiet, failIP, &credKey, c.cred, proofSiteKey, req.Site)
+	// Leading a first use (firstUse), tell the requests waiting on it how
+	// it ended, on every path out: unjudged unless judged (a panic too).
+	first := firstUnjudged
 	if land != nil {
-		defer func() { land(proved) }()
+		defer func() { land(first) }()
 	}
-	if blocked {
-		r := &Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429, RetryAfter: wait}
-		if c.cred != nil {
-			r.Flow = c.cred.flow
+	if admitRej != nil {
+		if admitRej.Reason != ReasonUnavailable {
+			first = firstJudged
 		}
-		return nil, FlowNone, r
+		if c.cred != nil {
+			admitRej.Flow = c.cred.flow
+			if admitRej.Reason == ReasonUnavailable {
+				admitRej.Scheme, _, _ = strings.Cut(c.cred.raw, " ")
+			}
+		}
+		return nil, FlowNone, admitRej
 	}
 	legacy := call.Form.Legacy()
 	flow := FlowNone
@@ -333,13 +344,16 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 		// A wrong site key beside a credential counts against the
 		// credential too: whoever holds a credential must not guess the
 		// site key with it without limit, from any address.
-		a.failed(ctx, release, failIP(), a.failCredKey(c.cred, &credKey))
+		a.failed(jctx, release, failIP(), a.failCredKey(c.cred, &credKey))
+		first = firstJudged
 		return nil, flow, skRej
 	}
 	if c.cred == nil {
 		return nil, FlowNone, nil
 	}
-	p, rej := a.verify(ctx, c.cred, req.Site)
+	vctx, cancel := judgeContext(jctx)
+	defer cancel()
+	p, rej := a.verify(vctx, c.cred, req.Site)
 	if rej == nil {
 		// The legacyrest listener requires a CMS user (authx_legacyrest_user)
 		// whenever it runs, beside another flow too, and refuses in its
@@ -362,20 +376,45 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 			rej.Scheme, _, _ = strings.Cut(c.cred.raw, " ")
 		}
 		if rej.Reason != ReasonUnavailable {
-			a.failed(ctx, release, failIP(), a.failCredKey(c.cred, &credKey))
+			a.failed(jctx, release, failIP(), a.failCredKey(c.cred, &credKey))
+			first = firstJudged
 		} else if release != nil {
 			// Nothing was judged: not a failure.
-			release(ctx)
+			release(jctx)
 		}
 		return nil, flow, rej
 	}
 	if release != nil {
-		release(ctx)
+		release(jctx)
 	}
-	a.prove(ctx, c.cred, proofSiteKey, req.Site, p)
-	proved = true
+	a.prove(jctx, c.cred, proofSiteKey, req.Site, p)
+	first = firstProved
 	p.raw = c.cred.raw
 	return p, flow, nil
+}
+
+// judgeTimeout bounds the judgement of one credential (verify: the
+// question to civicrm/authx/id, a JWKS fetch), which runs in a context
+// detached from the request's cancellation (judgeContext). It is the
+// timeout of the client that asks a resolve_url (caddymodule): by default
+// the question goes through the rest of the Caddy route, which has no
+// timeout of its own, and the client that would have bounded it before
+// no longer does.
+const judgeTimeout = 10 * time.Second
+
+// judgeContext is the context a credential is judged in: jctx (without
+// the request's cancellation) with judgeTimeout. A client that goes away
+// while its credential is being judged does not get its attempt back (its
+// reservation stays a failure unless the credential succeeds: the client
+// could otherwise have CiviCRM judge guesses without limit, leaving before
+// each answer), nor cuts short the one question the requests sharing it
+// wait for (firstUse, APIKeyVerifier). What it costs is bounded: no
+// goroutine is started (the request's own handler waits for the verdict,
+// no longer than judgeTimeout), an unproven credential is judged once per
+// reservation, at most MaxFailures per address and window, and a proven
+// one's verdict is remembered and its question shared (APIKeyVerifier).
+func judgeContext(jctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(jctx, judgeTimeout)
 }
 
 // police decodes the call's parameters, now that its caller may make it

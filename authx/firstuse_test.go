@@ -86,6 +86,13 @@ func firstBurst(e *env, n int, cred string, site string) []*Rejection {
 	return out
 }
 
+// count is the memory counter's count of key.
+func (e *env) count(key string) int {
+	e.cnt.mu.Lock()
+	defer e.cnt.mu.Unlock()
+	return e.cnt.m[key].n
+}
+
 func tally(rejs []*Rejection) map[Reason]int {
 	m := map[Reason]int{}
 	for _, r := range rejs {
@@ -206,8 +213,12 @@ func TestFirstUseSharedOnlyWithinItsProof(t *testing.T) {
 	waitCount(0)
 }
 
-// A leader that panics, or whose context ends, proves nothing: the
-// requests waiting on it go on at once, each on its own.
+// A leader that panics could not judge the credential: the requests
+// waiting on it are refused at once as unavailable, with nothing reserved
+// nor asked (they went on each on its own, reserving an attempt each). A
+// leader whose context ends (its client left) mid-question still judges
+// it: the question is not cancelled, the credential is proven, and the
+// requests waiting on it pass as proven.
 func TestFirstUseLeaderPanicOrCancelReleasesFollowers(t *testing.T) {
 	for _, how := range []string{"panic", "cancel"} {
 		t.Run(how, func(t *testing.T) {
@@ -215,7 +226,8 @@ func TestFirstUseLeaderPanicOrCancelReleasesFollowers(t *testing.T) {
 			var proofs *countedProofs
 			leaderCtx, cancelLeader := context.WithCancel(context.Background())
 			defer cancelLeader()
-			e, _, proofs := burstEnv(t, func(ctx context.Context, call int64) error {
+			questionCancelled := make(chan bool, 1)
+			e, res, proofs := burstEnv(t, func(ctx context.Context, call int64) error {
 				if call > 1 {
 					return nil
 				}
@@ -224,8 +236,13 @@ func TestFirstUseLeaderPanicOrCancelReleasesFollowers(t *testing.T) {
 					panic("resolver bug")
 				}
 				cancelLeader()
-				<-ctx.Done()
-				return fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
+				select {
+				case <-ctx.Done():
+					questionCancelled <- true
+				case <-time.After(100 * time.Millisecond):
+					questionCancelled <- false
+				}
+				return nil
 			}, nil)
 			addr := netip.MustParseAddr("198.51.100.40")
 			do := func(ctx context.Context) (rej *Rejection, panicked bool) {
@@ -257,7 +274,7 @@ func TestFirstUseLeaderPanicOrCancelReleasesFollowers(t *testing.T) {
 			timeout := time.After(5 * time.Second)
 			select {
 			case rej := <-leader:
-				if rej == nil || (how == "panic") != (rej.Reason == "panic") || (how == "cancel") != (rej.Reason == ReasonUnavailable) {
+				if how == "panic" && (rej == nil || rej.Reason != "panic") || how == "cancel" && rej != nil {
 					t.Errorf("leader: %+v", rej)
 				}
 			case <-timeout:
@@ -266,15 +283,134 @@ func TestFirstUseLeaderPanicOrCancelReleasesFollowers(t *testing.T) {
 			for range n - 1 {
 				select {
 				case rej := <-results:
-					if rej != nil {
-						t.Errorf("follower: %v", rej)
+					if how == "panic" && (rej == nil || rej.Reason != ReasonUnavailable || rej.Status != 503) || how == "cancel" && rej != nil {
+						t.Errorf("follower: %+v", rej)
 					}
 				case <-timeout:
 					t.Fatal("followers left waiting on a leader that is gone")
 				}
 			}
+			if how == "cancel" && <-questionCancelled {
+				t.Error("the question was cancelled with the leader's context")
+			}
+			if c := res.n.Load(); c != 1 {
+				t.Errorf("CiviCRM asked %d times, want once", c)
+			}
+			// The panicking leader's reservation stays counted (it did not
+			// succeed); no follower reserved one.
+			want := 0
+			if how == "panic" {
+				want = 1
+			}
+			if got := e.count(e.a.ipKey(addr)); got != want {
+				t.Errorf("address count %d, want %d", got, want)
+			}
 			if len(e.a.firsts.m) != 0 {
 				t.Errorf("%d first uses left in flight", len(e.a.firsts.m))
+			}
+		})
+	}
+}
+
+// A leader that finds CiviCRM unavailable judged nothing: a cold burst
+// with a valid credential then gets its 503, each request at once, none
+// reserved nor asked again, so more first requests than MaxFailures are
+// not turned into 429s during an outage (they were: each reserved on its
+// own and was counted). The first request after the outage is judged
+// anew.
+func TestFirstUseUnjudgedLeaderFollowersUnavailable(t *testing.T) {
+	const n = 8
+	var proofs *countedProofs
+	e, res, proofs := burstEnv(t, func(ctx context.Context, call int64) error {
+		if call > 1 {
+			return nil
+		}
+		arrived(proofs, n)
+		return fmt.Errorf("%w: authx/id answered status 500", ErrUnavailable)
+	}, func(c *Config) { c.MaxFailures = 3 })
+	got := tally(firstBurst(e, n, "Bearer "+akUser, "site-a"))
+	if got[ReasonUnavailable] != n {
+		t.Fatalf("valid credential, %d at once, CiviCRM down for the first: %v, want all %d unavailable", n, got, n)
+	}
+	if c := res.n.Load(); c != 1 {
+		t.Errorf("CiviCRM asked %d times, want once", c)
+	}
+	ip := e.a.ipKey(netip.MustParseAddr("198.51.100.20"))
+	if c := e.count(ip); c != 0 {
+		t.Errorf("address count %d after an unjudged burst, want 0", c)
+	}
+	if len(e.a.firsts.m) != 0 {
+		t.Errorf("%d first uses left in flight", len(e.a.firsts.m))
+	}
+	if got := tally(firstBurst(e, 1, "Bearer "+akUser, "site-a")); got["ok"] != 1 {
+		t.Errorf("after the outage: %v", got)
+	}
+}
+
+// A credential is judged to the end whatever its client does: a request
+// whose context is cancelled while civicrm/authx/id is asked still gets
+// the answer; a wrong key stays counted as a failure (a client leaving
+// mid-question got its reservation back, so guesses whose client left
+// were verified without limit), a right one is proven and un-counted.
+// With Redis the counts and proofs reach Redis too (in the request's
+// cancelled context they did not, and the breaker opened).
+func TestJudgementOutlivesTheClient(t *testing.T) {
+	for _, backend := range []string{"memory", "redis"} {
+		t.Run(backend, func(t *testing.T) {
+			var mod func(*Config)
+			var counter FailureCounter
+			if backend == "redis" {
+				client, prefix := testRedis(t)
+				mod = func(c *Config) {
+					c.Failures = &RedisCounter{Client: client, Prefix: prefix + "fail:", Timeout: time.Second}
+					c.Proofs = &RedisVerdicts{Client: client, Prefix: prefix + "proof:", Timeout: time.Second}
+				}
+			}
+			type clientCtx struct{}
+			e, res, _ := burstEnv(t, func(ctx context.Context, _ int64) error {
+				cancel := ctx.Value(clientCtx{}).(context.CancelFunc)
+				cancel() // the client goes away mid-question
+				time.Sleep(50 * time.Millisecond)
+				return ctx.Err() // nil: the question goes on
+			}, mod)
+			counter = e.a.cfg.Failures
+			addr := netip.MustParseAddr("198.51.100.60")
+			try := func(cred string) *Rejection {
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				ctx = context.WithValue(ctx, clientCtx{}, cancel)
+				call := contactGet()
+				call.Credentials = translate.Credentials{XCiviAuth: cred, XCiviKey: testSiteKey}
+				_, rej := e.a.Authenticate(ctx, Request{Call: call, ClientIP: addr, Site: "s"})
+				return rej
+			}
+			bg := context.Background()
+			ip := e.a.ipKey(addr)
+			for i := range 3 {
+				if rej := try(fmt.Sprintf("Bearer wrong-key-%d", i)); rej == nil || rej.Reason != ReasonInvalid {
+					t.Fatalf("wrong key %d, client gone mid-question: %+v, want refused as invalid", i, rej)
+				}
+				if b, _ := counter.Blocked(bg, i+1, ip); !b {
+					t.Fatalf("wrong key %d, client gone mid-question: not counted", i)
+				}
+			}
+			if b, _ := counter.Blocked(bg, 4, ip); b {
+				t.Fatal("more than 3 failures counted")
+			}
+			if rej := try("Bearer " + akUser); rej != nil {
+				t.Fatalf("valid key, client gone mid-question: %+v", rej)
+			}
+			if b, _ := counter.Blocked(bg, 4, ip); b {
+				t.Error("the valid key's reservation was not released")
+			}
+			if !e.a.proven(bg, "Bearer "+akUser, testSiteKey, "s") {
+				t.Error("the valid key was not proven")
+			}
+			if c := res.n.Load(); c != 4 {
+				t.Errorf("CiviCRM asked %d times, want 4", c)
+			}
+			if rc, ok := counter.(*RedisCounter); ok && rc.breaker.open() {
+				t.Error("the Redis breaker opened")
 			}
 		})
 	}

@@ -399,42 +399,76 @@ const proofPeriod = 12 * time.Hour
 // A credential's first use is shared (firstUse): requests that arrive with
 // it while it is not yet proven, and another request with it, the same
 // site key and site is being judged, wait for that one. When it proves
-// the credential they pass as proven; else each is reserved as any other.
+// the credential they pass as proven; when it judged the credential
+// otherwise (refused it, a wrong site key, refused unseen) each is
+// reserved as any other; when it could not judge it (CiviCRM unavailable,
+// the question's deadline passed, a panic) they are refused as it was,
+// unavailable (rej), without a reservation or a question of their own. A
+// follower whose own context ends while it waits is refused so too.
 // land, when not nil, is how the caller, leading such a first use, tells
-// its followers whether it proved the credential: it must be called on
-// every path (identify defers it).
-func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() string, credKey *string, cred *presented, siteKey, site string) (release func(context.Context), land func(proved bool), blocked bool, wait time.Duration) {
+// its followers how it ended: it must be called on every path (identify
+// defers it; a leader that lands nothing else tells firstUnjudged).
+//
+// ctx is the request's: only a follower's wait ends with it. jctx is
+// detached from its cancellation (identify): what is looked up, reserved
+// or counted is not undone because the client went away.
+func (a *Authenticator) admit(ctx, jctx context.Context, quiet bool, ipKey func() string, credKey *string, cred *presented, siteKey, site string) (release func(context.Context), land func(firstOutcome), rej *Rejection) {
 	if a.cfg.Failures == nil {
-		return nil, nil, false, 0
+		return nil, nil, nil
 	}
 	if cred == nil {
-		if blocked, wait = a.blocked(ctx, quiet, ipKey()); blocked {
+		if blocked, wait := a.blocked(jctx, quiet, ipKey()); blocked {
 			a.observe(GuessAddressBlocked)
+			return nil, nil, rateLimited(wait)
 		}
-		return nil, nil, blocked, wait
+		return nil, nil, nil
 	}
 	ck := a.failCredKey(cred, credKey)
-	proven := a.proven(ctx, cred.raw, siteKey, site)
+	proven := a.proven(jctx, cred.raw, siteKey, site)
 	if !proven {
-		proven, land = a.firstUse(ctx, cred.raw, siteKey, site)
+		var first firstOutcome
+		first, land, rej = a.firstUse(ctx, cred.raw, siteKey, site)
+		if rej != nil {
+			return nil, nil, rej
+		}
+		proven = first == firstProved
 	}
 	if proven {
-		if b, _ := a.blocked(ctx, quiet, ipKey(), ck); b {
+		if b, _ := a.blocked(jctx, quiet, ipKey(), ck); b {
 			a.observe(GuessProvenPassed)
 		}
-		return nil, nil, false, 0
+		return nil, nil, nil
 	}
-	release, full, wait := a.cfg.Failures.Reserve(ctx, a.cfg.MaxFailures, a.cfg.FailureWindow, nonEmpty([]string{ck, ipKey()})...)
+	release, full, wait := a.cfg.Failures.Reserve(jctx, a.cfg.MaxFailures, a.cfg.FailureWindow, nonEmpty([]string{ck, ipKey()})...)
 	switch {
 	case full == "":
-		return release, land, false, 0
+		return release, land, nil
 	case full == ck:
 		a.observe(GuessCredentialBlocked)
 	default:
 		a.observe(GuessAddressBlocked)
 	}
-	return nil, land, true, wait
+	return nil, land, rateLimited(wait)
 }
+
+func rateLimited(wait time.Duration) *Rejection {
+	return &Rejection{Reason: ReasonRateLimited, Message: MsgRateLimited, Status: 429, RetryAfter: wait}
+}
+
+// firstOutcome is how the leader of a shared first use (firstUse) ended.
+type firstOutcome uint8
+
+const (
+	// firstUnjudged: nothing was judged (CiviCRM unavailable or not
+	// answering by judgeTimeout, a panic). The zero value: what a leader
+	// that lands on no other path tells.
+	firstUnjudged firstOutcome = iota
+	// firstJudged: judged, not proved (the credential refused, its site
+	// key wrong or missing, the request refused unseen, no CMS user …).
+	firstJudged
+	// firstProved: authenticated in full (prove).
+	firstProved
+)
 
 // firstUse shares the first use of a credential that is not proven with
 // siteKey on site between the requests that present it at once. Without
@@ -443,29 +477,44 @@ func (a *Authenticator) admit(ctx context.Context, quiet bool, ipKey func() stri
 // address (a sync tool's workers, the first requests after a restart or
 // on a new Host) got 429s until one had succeeded. The first request
 // leads (land not nil: it reserves, is verified and lands as before); the
-// others wait for its outcome, or their own context's end, and pass as
-// proven (true) only if it authenticated in full (prove). A leader that
-// failed, was refused unseen or found CiviCRM unavailable proves nothing:
-// each follower is then reserved, verified and counted on its own, so
-// guesses gain nothing by being identical and concurrent. The flight is
-// keyed as the proof (proofKey: credential, site key, site), so no
-// request shares one with another site key or site; and as with a proof,
-// a follower passes whatever its own address's count says (an address
-// blocked for guessing is served a credential another address is proving
-// at that moment, as it is served one proven a moment before). Followers
-// wait no longer than the leader's verification, which APIKeyVerifier's
-// own flight would have kept them waiting for anyway.
-func (a *Authenticator) firstUse(ctx context.Context, raw, siteKey, site string) (proven bool, land func(proved bool)) {
+// others wait for its outcome, or their own context's end, and:
+//   - pass as proven (firstProved) only if it authenticated in full;
+//   - when it judged without proving (firstJudged: failed, was refused
+//     unseen), are each reserved, verified and counted on their own, so
+//     guesses gain nothing by being identical and concurrent;
+//   - when it could not judge (firstUnjudged: CiviCRM unavailable), get
+//     its refusal, unavailable (rej), with nothing reserved nor asked:
+//     APIKeyVerifier would have had them share that very question, and a
+//     reservation each would turn a valid burst during an outage into
+//     429s past MaxFailures;
+//   - when their own context ends first (their client left), stop
+//     waiting, unavailable too, with nothing reserved nor asked.
+//
+// The leader's judgement is not cut short by its own client leaving
+// (identify's judgeContext), so it ends within judgeTimeout of its
+// question, and so does every wait. The flight is keyed as the proof
+// (proofKey: credential, site key, site), so no request shares one with
+// another site key or site; and as with a proof, a follower passes
+// whatever its own address's count says (an address blocked for guessing
+// is served a credential another address is proving at that moment, as
+// it is served one proven a moment before).
+func (a *Authenticator) firstUse(ctx context.Context, raw, siteKey, site string) (first firstOutcome, land func(firstOutcome), rej *Rejection) {
 	if a.cfg.Proofs == nil {
-		return false, nil
+		return firstJudged, nil, nil
 	}
 	key := a.proofKey(raw, siteKey, site, a.cfg.Now(), 0)
 	f, lead := a.firsts.join(key)
 	if lead {
-		return false, func(proved bool) { a.firsts.land(key, f, proved) }
+		return firstJudged, func(o firstOutcome) { a.firsts.land(key, f, o) }, nil
 	}
-	proved, _ := f.wait(ctx) // the context's end: judged on its own
-	return proved, nil
+	first, ok := f.wait(ctx)
+	switch {
+	case !ok:
+		return firstUnjudged, nil, unavailable("gave up waiting for the first use of this credential: " + context.Cause(ctx).Error())
+	case first == firstUnjudged:
+		return first, nil, unavailable("the first use of this credential it waited for could not be judged")
+	}
+	return first, nil, nil
 }
 
 // prove records that a credential authenticated in full (site key,
