@@ -69,6 +69,10 @@ func benchKey(tb testing.TB) string {
 	return hex.EncodeToString(raw)
 }
 
+// testSiteKey is a site key for tests whose requests do not send one:
+// every handler needs a site key to provision (checkSiteKey).
+const testSiteKey = "civigate-test-site-key"
+
 func provisionBench(tb testing.TB, h *Handler) {
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	tb.Cleanup(cancel)

@@ -58,7 +58,7 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 }
 
 func unrecognisedHandler(t *testing.T) *Handler {
-	h := &Handler{Cache: &CacheConfig{Off: true}, MaxBodyBytes: 1 << 20}
+	h := &Handler{SiteKey: testSiteKey, Cache: &CacheConfig{Off: true}, MaxBodyBytes: 1 << 20}
 	provisionBench(t, h)
 	return h
 }

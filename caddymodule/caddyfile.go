@@ -27,7 +27,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    wp_base_page      <path>...
 //	    wp_rest_prefix    <prefix>...
 //	    upstream_endpoint <path[?query]>
-//	    site_key          <key or {env.CIVICRM_SITE_KEY}>
+//	    site_key          <key or {env.CIVICRM_SITE_KEY}>   (required)
 //	    sign_keys         <CIVICRM_SIGN_KEYS or {env.CIVICRM_SIGN_KEYS}>
 //	    redis             <url or {env.REDIS_URL}>
 //	    redis_prefix      <prefix>
@@ -90,9 +90,11 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    }
 //	}
 //
-// Every subdirective is optional; `civicrm` alone recognises every legacy
-// form and forwards to /civicrm/ajax/rest. Unknown subdirectives and extra
-// arguments are errors naming the offending token.
+// Every subdirective but site_key is optional: with only site_key, civicrm
+// recognises every legacy form and forwards to /civicrm/ajax/rest. A
+// site_key that is missing or empty once resolved (an unset variable)
+// stops Caddy at provisioning. Unknown subdirectives and extra arguments
+// are errors naming the offending token.
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // directive name
 	if d.NextArg() {

@@ -6,6 +6,7 @@ package caddymodule
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
@@ -61,7 +62,10 @@ type Handler struct {
 	UpstreamEndpoint string `json:"upstream_endpoint,omitempty"`
 
 	// SiteKey is CiviCRM's site key (CIVICRM_SITE_KEY); placeholders such as
-	// {env.CIVICRM_SITE_KEY} are resolved at provision time.
+	// {env.CIVICRM_SITE_KEY} are resolved at provision time. Required: a
+	// handler whose site key is empty once resolved (or shorter than the 8
+	// characters CiviCRM accepts) is refused at provision, since every
+	// legacy call is checked against it.
 	SiteKey string `json:"site_key,omitempty"`
 
 	// SignKeys is CiviCRM's CIVICRM_SIGN_KEYS; placeholders are resolved at
@@ -156,6 +160,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	// Secrets are resolved here, once, and never logged.
 	h.siteKey = strings.TrimSpace(repl.ReplaceKnown(h.SiteKey, ""))
 	h.signKeys = strings.TrimSpace(repl.ReplaceKnown(h.SignKeys, ""))
+	if err := checkSiteKey(h.SiteKey, h.siteKey); err != nil {
+		return err
+	}
 
 	if h.MaxQueryBytes == 0 {
 		h.MaxQueryBytes = defaultMaxQueryBytes
@@ -270,3 +277,44 @@ var (
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )
+
+// minSiteKeyLen is the shortest site key CiviCRM accepts:
+// CRM_Utils_System::authenticateKey refuses every legacy call when
+// CIVICRM_SITE_KEY is shorter.
+const minSiteKeyLen = 8
+
+// envPlaceholder finds {env.NAME} placeholders in a configured value.
+var envPlaceholder = regexp.MustCompile(`\{env\.([^{}]+)\}`)
+
+// checkSiteKey refuses a handler without a usable site key: raw is the
+// configured site_key, resolved the same after its placeholders are
+// replaced and trimmed. Without one no site key would be checked anywhere
+// (the edge has nothing to compare, and CiviCRM is asked through AuthX,
+// where the site key is optional), so a legacy call with any API key and
+// a wrong or missing key= would be served where extern/rest.php answers
+// "Failed to authenticate key". CiviCRM always defines CIVICRM_SITE_KEY,
+// so no working configuration lacks one. The error names the setting and
+// the environment variables it reads, never the value.
+func checkSiteKey(raw, resolved string) error {
+	const why = "CiviCRM's site key must be set, every legacy call is checked against it"
+	if strings.TrimSpace(raw) == "" {
+		return fmt.Errorf("civicrm: site_key is missing: %s; add site_key {env.CIVICRM_SITE_KEY} "+
+			"(the value of CIVICRM_SITE_KEY in civicrm.settings.php)", why)
+	}
+	var vars []string
+	for _, m := range envPlaceholder.FindAllStringSubmatch(raw, -1) {
+		vars = append(vars, m[1])
+	}
+	hint := ""
+	if len(vars) > 0 {
+		hint = " (is " + strings.Join(vars, ", ") + " set?)"
+	}
+	if resolved == "" {
+		return fmt.Errorf("civicrm: site_key is empty%s: %s", hint, why)
+	}
+	if len(resolved) < minSiteKeyLen {
+		return fmt.Errorf("civicrm: site_key is shorter than %d characters%s: CiviCRM refuses such a site key "+
+			"on every legacy call; use the value of CIVICRM_SITE_KEY in civicrm.settings.php", minSiteKeyLen, hint)
+	}
+	return nil
+}

@@ -173,7 +173,7 @@ func TestPreparedRequestMeetsGuessingProtection(t *testing.T) {
 		_, err := w.Write(benchBody)
 		return err
 	})
-	h := &Handler{}
+	h := &Handler{SiteKey: testSiteKey}
 	provisionBench(t, h)
 	target := "/civicrm/ajax/rest?entity=Contact&action=get&json=%7B%22id%22%3A2%7D"
 	serve := func(header http.Header) *httptest.ResponseRecorder {

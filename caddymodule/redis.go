@@ -88,14 +88,8 @@ func (h *Handler) provisionRedis(repl *caddy.Replacer) error {
 	if h.Cache != nil {
 		namespace = h.Cache.Namespace
 	}
-	var identified bool
-	h.redisPrefix, identified = siteRedisPrefix(h.RedisPrefix, namespace, h.siteKey)
-	if !identified {
-		h.logger.Warn("redis: this site has neither site_key nor cache namespace, so it shares every "+
-			"Redis key (cached answers, credential verdicts, failure counters, usage report) with any "+
-			"other site using this Redis and redis_prefix; set site_key or cache { namespace … }",
-			zap.String("redis_prefix", h.redisPrefix))
-	}
+	// Every site has an identity: site_key is required (checkSiteKey).
+	h.redisPrefix, _ = siteRedisPrefix(h.RedisPrefix, namespace, h.siteKey)
 	c, err := acquireRedis(h.redisURL)
 	if err != nil {
 		return err

@@ -144,7 +144,7 @@ func TestVerificationSubrequestGoesWhereTheCallGoes(t *testing.T) {
 // site is not known is refused at provisioning when questions go
 // through the route.
 func TestAuthxIDPerForm(t *testing.T) {
-	h := &Handler{UpstreamEndpoint: "/site2/index.php?q=civicrm/ajax/rest", Cache: &CacheConfig{Off: true}}
+	h := &Handler{SiteKey: testSiteKey, UpstreamEndpoint: "/site2/index.php?q=civicrm/ajax/rest", Cache: &CacheConfig{Off: true}}
 	provisionBench(t, h)
 	for _, tc := range []struct{ target, want string }{
 		{"/fr/civicrm/ajax/api4/Contact/get", "/fr/civicrm/authx/id"},
@@ -170,10 +170,10 @@ func TestAuthxIDPerForm(t *testing.T) {
 	}
 	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
 	defer cancel()
-	if err := (&Handler{UpstreamEndpoint: "/custom/api.php", Cache: &CacheConfig{Off: true}}).Provision(ctx); err == nil || !strings.Contains(err.Error(), "upstream endpoint") {
+	if err := (&Handler{SiteKey: testSiteKey, UpstreamEndpoint: "/custom/api.php", Cache: &CacheConfig{Off: true}}).Provision(ctx); err == nil || !strings.Contains(err.Error(), "upstream endpoint") {
 		t.Errorf("an endpoint of no known site: %v", err)
 	}
-	other := &Handler{UpstreamEndpoint: "/custom/api.php", Cache: &CacheConfig{Off: true}, Auth: &AuthConfig{ResolveURL: "https://civicrm.example/civicrm/authx/id"}}
+	other := &Handler{SiteKey: testSiteKey, UpstreamEndpoint: "/custom/api.php", Cache: &CacheConfig{Off: true}, Auth: &AuthConfig{ResolveURL: "https://civicrm.example/civicrm/authx/id"}}
 	provisionBench(t, other)
 	if other.authxV3 != nil {
 		t.Errorf("authx/id at %v", other.authxV3)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -37,7 +38,11 @@ import (
 //
 // Expected: either the configuration is refused when it loads, or the site
 // key is checked (by CiviCRM, since the edge does not know it) as README
-// describes. A configuration that does not load passes this test.
+// describes. Civigate refuses it: a civicrm handler whose site key is empty
+// once resolved does not provision, so Caddy does not start, with an error
+// that names site_key (and the variable it reads). The test asserts that
+// refusal; should such a configuration load again, it still reports what
+// it serves.
 func TestAttack6NoEdgeSiteKeyChecksNoSiteKey(t *testing.T) {
 	const admKey, graceKey = "atk6admkey0123456789", "atk6gracekey0123456789"
 	sim := civicrmsim.New(civicrmsim.Options{APIKeys: map[string]string{"admin": admKey, "grace": graceKey}})
@@ -50,9 +55,12 @@ func TestAttack6NoEdgeSiteKeyChecksNoSiteKey(t *testing.T) {
 	for _, cfg := range []struct {
 		name  string
 		lines []string
+		want  []string // what the refusal names
 	}{
-		{"no site_key", []string{"sign_keys " + sim.SignKeys(), "auth {", "\tsite_key_modern require", "}"}},
-		{"site_key from an unset variable", []string{"site_key {env.ATK6_UNSET_CIVICRM_SITE_KEY}", "sign_keys " + sim.SignKeys(), "auth {", "\tsite_key_modern require", "}"}},
+		{"no site_key", []string{"sign_keys " + sim.SignKeys(), "auth {", "\tsite_key_modern require", "}"},
+			[]string{"site_key is missing", "CIVICRM_SITE_KEY"}},
+		{"site_key from an unset variable", []string{"site_key {env.ATK6_UNSET_CIVICRM_SITE_KEY}", "sign_keys " + sim.SignKeys(), "auth {", "\tsite_key_modern require", "}"},
+			[]string{"site_key is empty", "is ATK6_UNSET_CIVICRM_SITE_KEY set?"}},
 	} {
 		t.Run(cfg.name, func(t *testing.T) {
 			port, admin := freePort(t), freePort(t)
@@ -63,10 +71,15 @@ func TestAttack6NoEdgeSiteKeyChecksNoSiteKey(t *testing.T) {
 				err = caddy.Load(cfgJSON, true)
 			}
 			if err != nil {
-				t.Logf("configuration refused (fine): %v", err)
+				for _, w := range cfg.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("refused with %q, want it to name %q", err, w)
+					}
+				}
 				return
 			}
 			defer caddyStopNow(t)
+			t.Errorf("the configuration loaded (Caddy started); want it refused with an error naming site_key")
 			base := fmt.Sprintf("http://127.0.0.1:%d", port)
 			waitHTTP(t, base)
 
@@ -99,6 +112,43 @@ func TestAttack6NoEdgeSiteKeyChecksNoSiteKey(t *testing.T) {
 			}
 			if st, body := get(ajax, "X-Civi-Auth", "Bearer "+graceKey, "X-Civi-Key", sk); st != 200 || !strings.Contains(body, `"is_error":0`) {
 				t.Errorf("grace with the right site key: %d %.120s, want 200 as CiviCRM answers", st, body)
+			}
+		})
+	}
+}
+
+// Caddyfile.example as shipped, with CIVICRM_SITE_KEY unset or empty (and
+// everything else set), does not start: the error names site_key and the
+// variable to set. With the variable set, the same file starts (see
+// startExample's users, e.g. TestLogsNeverContainCredentials).
+func TestExampleWithoutSiteKeyIsRefused(t *testing.T) {
+	example, err := os.ReadFile("../Caddyfile.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, unset := range []bool{true, false} {
+		name := map[bool]string{true: "unset", false: "empty"}[unset]
+		t.Run(name, func(t *testing.T) {
+			port, admin := freePort(t), freePort(t)
+			t.Setenv("CIVICRM_UPSTREAM", "127.0.0.1:1")
+			t.Setenv("CIVICRM_SITE_KEY", "")
+			if unset {
+				os.Unsetenv("CIVICRM_SITE_KEY") // t.Setenv restores it
+			}
+			t.Setenv("CIVICRM_SIGN_KEYS", "")
+			t.Setenv("REDIS_URL", "")
+			t.Setenv("CIVIGATE_ACCESS_LOG", "discard")
+			cf := strings.NewReplacer("{$CIVIGATE_LISTEN::8080}", fmt.Sprintf("127.0.0.1:%d", port),
+				"{$CIVIGATE_ADMIN:localhost:2019}", fmt.Sprintf("127.0.0.1:%d", admin)).Replace(string(example))
+			cfgJSON, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), map[string]any{"filename": "Caddyfile"})
+			if err != nil {
+				t.Fatalf("adapt: %v", err)
+			}
+			if err := caddy.Load(cfgJSON, true); err == nil {
+				caddyStopNow(t)
+				t.Fatal("Caddyfile.example started without a site key")
+			} else if want := "site_key is empty (is CIVICRM_SITE_KEY set?)"; !strings.Contains(err.Error(), want) {
+				t.Errorf("refused with %q, want it to say %q", err, want)
 			}
 		})
 	}

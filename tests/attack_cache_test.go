@@ -127,7 +127,7 @@ func (c *sessionCiviCRM) lastSeen(t *testing.T) http.Header {
 // the client's session. Each row is one attack; all of them worked before.
 func TestAttackCacheAnonymousSessions(t *testing.T) {
 	up := newSessionCiviCRM(t)
-	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(up.srv.URL, "http://"),
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(up.srv.URL, "http://"), "site_key "+testSiteKey,
 		"auth {\n\t\t\tanonymous\n\t\t}", "cache {\n\t\t\tshared Contact.getunique\n\t\t}"))
 	read := func(id int) string {
 		return inst.URL + "/civicrm/ajax/rest?entity=Contact&action=get&json=" + url.QueryEscape(fmt.Sprintf(`{"id":%d}`, id))

@@ -48,7 +48,7 @@ func TestBodyUploadStreams(t *testing.T) {
 	up := &hashingUpstream{}
 	srv := httptest.NewServer(up)
 	defer srv.Close()
-	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "max_body_size 1MiB"))
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+testSiteKey, "max_body_size 1MiB"))
 	const size = 50 << 20
 	want := sha256.New()
 	n, _ := io.Copy(want, bodytest.Upload(size, ""))
@@ -82,7 +82,7 @@ func TestBodyRoutingAtTheEnd(t *testing.T) {
 	log := &upstreamLog{}
 	srv := httptest.NewServer(log)
 	defer srv.Close()
-	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "max_body_size 1MiB"))
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+testSiteKey, "max_body_size 1MiB"))
 	log.take()
 	const form = "application/x-www-form-urlencoded"
 	padding := strings.Repeat("padding=xxxxxxxx&", 128<<10) // 2 MiB
@@ -154,7 +154,7 @@ func TestBodyClientGoesAway(t *testing.T) {
 	log := &upstreamLog{}
 	srv := httptest.NewServer(log)
 	defer srv.Close()
-	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://")))
+	inst := startCaddy(t, siteCaddyfile(strings.TrimPrefix(srv.URL, "http://"), "site_key "+testSiteKey))
 	log.take()
 	sent := strings.Repeat("padding=xxxxxxxx&", 8<<10) + "q=civicrm/ajax/rest"
 	conn, err := net.Dial("tcp", strings.TrimPrefix(inst.URL, "http://"))
@@ -188,7 +188,7 @@ echo "php";`
 		t.Fatal(err)
 	}
 	port := startPHPFastCGI(t)
-	inst := startCaddy(t, testGlobalOptions+"http://:{PORT} {\n\troot * "+root+"\n\tcivicrm\n\tphp_fastcgi 127.0.0.1:"+itoa(port)+"\n}\n")
+	inst := startCaddy(t, testGlobalOptions+"http://:{PORT} {\n\troot * "+root+"\n\tcivicrm {\n\t\tsite_key "+testSiteKey+"\n\t}\n\tphp_fastcgi 127.0.0.1:"+itoa(port)+"\n}\n")
 
 	const form = "application/x-www-form-urlencoded"
 	padding := strings.Repeat("x", 256<<10)

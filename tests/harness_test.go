@@ -107,6 +107,10 @@ const testGlobalOptions = "{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERRO
 // siteCaddyfile is a Caddyfile for startCaddy: one site on {PORT} with the
 // civicrm directive (civicrmLines inside its block) in front of upstream
 // (host:port), admin on {ADMIN}, and only errors logged.
+// testSiteKey is a site key for sites whose tests send none: every civicrm
+// handler needs one to start.
+const testSiteKey = "civigate-tests-site-key"
+
 func siteCaddyfile(upstream string, civicrmLines ...string) string {
 	var b strings.Builder
 	b.WriteString(testGlobalOptions + "http://:{PORT} {\n\tcivicrm {\n")

@@ -2,11 +2,8 @@ package tests
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Two different sites (their own CiviCRM, their own site key) share one
@@ -39,29 +36,5 @@ func TestSitesSharingRedisAreIsolated(t *testing.T) {
 	// A second instance of site D shares D's entry.
 	if cs := read(siteD2, skD, upD).header.Get("Cache-Status"); cs != "Civigate; hit" {
 		t.Fatalf("a second instance of site D did not share its entry: %q", cs)
-	}
-}
-
-// A site with Redis but neither a site key nor a cache namespace cannot be
-// told apart from another such site on the same prefix: Civigate says so
-// loudly when it starts.
-func TestRedisWithoutSiteIdentityWarns(t *testing.T) {
-	ru, _, prefix := testRedis(t)
-	up := newACLCiviCRM(t)
-	logFile := filepath.Join(t.TempDir(), "caddy.log")
-	cf := "{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\toutput file " + logFile + "\n\t\tlevel WARN\n\t}\n}\n" +
-		"http://:{PORT} {\n\tcivicrm {\n\t\tredis " + ru + "\n\t\tredis_prefix " + prefix + "\n\t}\n\treverse_proxy " +
-		strings.TrimPrefix(up.srv.URL, "http://") + "\n}\n"
-	startCaddy(t, cf)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		b, _ := os.ReadFile(logFile)
-		if strings.Contains(string(b), "neither site_key nor cache namespace") {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no warning about a site without identity on a shared Redis; log:\n%s", b)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }
