@@ -186,7 +186,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		var store authx.VerdictStore = authx.NewMemoryVerdicts()
 		if h.redisClient != nil {
 			store = tieredVerdicts{front: authx.NewMemoryVerdicts(),
-				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authv:"}}
+				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authv:", Timeout: h.authRedisTimeout()}}
 		}
 		v := authx.NewAPIKeyVerifier(resolver, store, cfg.Secret)
 		v.PositiveTTL, v.NegativeTTL = time.Duration(ac.VerdictTTL), time.Duration(ac.RejectTTL)
@@ -195,7 +195,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 	}
 	if ac.MaxFailures >= 0 {
 		if h.redisClient != nil {
-			cfg.Failures = newCleanCache(&authx.RedisCounter{Client: h.redisClient, Prefix: h.redisPrefix + "authfail:"})
+			cfg.Failures = newCleanCache(&authx.RedisCounter{Client: h.redisClient, Prefix: h.redisPrefix + "authfail:", Timeout: h.authRedisTimeout()})
 			// Every instance must know the proven credentials a blocked
 			// address still serves. Proofs are not forgotten when a write
 			// may have changed credentials (verdictGen): a proof only lifts
@@ -203,7 +203,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 			// for nothing, and the credential is still verified (under the
 			// new generation, by CiviCRM) on its next request.
 			cfg.Proofs = tieredVerdicts{front: authx.NewMemoryVerdicts(),
-				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authproof:"}}
+				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authproof:", Timeout: h.authRedisTimeout()}}
 		} else {
 			cfg.Failures = authx.NewMemoryCounter()
 		}
@@ -244,6 +244,19 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		overNetwork.Sign = a.SignSubrequest
 	}
 	return a, err
+}
+
+// authRedisTimeout is the deadline of each Redis operation of
+// authentication (verdicts, failure counters, proofs): the cache's
+// redis_timeout when the operator set one, since it is documented as the
+// deadline of every Redis operation, else authx's own default (50ms,
+// wider than a lookup's 10ms: a counter that times out falls back to
+// counting per instance).
+func (h *Handler) authRedisTimeout() time.Duration {
+	if h.Cache != nil {
+		return time.Duration(h.Cache.RedisTimeout)
+	}
+	return 0
 }
 
 func buildExternalJWT(ej *ExternalJWTConfig) (*authx.ExternalJWT, error) {
