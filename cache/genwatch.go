@@ -2,11 +2,8 @@ package cache
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // GenWatch knows the generation of one counter of a RedisStore (a tag,
@@ -33,9 +30,7 @@ type GenWatch struct {
 	epoch uint64    // bumped by every message naming tag, and by resets
 	live  bool      // subscription confirmed and unbroken
 
-	sub    *redis.PubSub
-	cancel context.CancelFunc
-	done   chan struct{}
+	listen *invalidationListener
 }
 
 // genUnsubscribedTrust is how long a generation learned while no
@@ -44,47 +39,21 @@ const genUnsubscribedTrust = time.Second
 
 // NewGenWatch starts watching tag of r; Close stops it.
 func NewGenWatch(r *RedisStore, tag string) *GenWatch {
-	ctx, cancel := context.WithCancel(context.Background())
-	g := &GenWatch{r: r, tag: tag, now: time.Now, cancel: cancel, done: make(chan struct{})}
-	g.sub = r.c.Subscribe(ctx, r.channel)
-	go g.listen(ctx)
+	g := &GenWatch{r: r, tag: tag, now: time.Now}
+	g.listen = listenInvalidations(r, "verdict_subscribe", g)
 	return g
 }
 
 // Close stops the subscription.
-func (g *GenWatch) Close() error {
-	g.cancel()
-	err := g.sub.Close()
-	<-g.done
-	return err
-}
+func (g *GenWatch) Close() error { return g.listen.Close() }
 
-func (g *GenWatch) listen(ctx context.Context) {
-	defer close(g.done)
-	for ctx.Err() == nil {
-		msg, err := g.sub.Receive(ctx)
-		if err != nil {
-			// Messages may have been missed: ask again.
-			g.reset(false)
-			if ctx.Err() == nil {
-				g.r.watch.Report("verdict_subscribe", err)
-				select {
-				case <-ctx.Done():
-				case <-time.After(100 * time.Millisecond):
-				}
-			}
-			continue
-		}
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			g.reset(m.Kind == "subscribe")
-		case *redis.Message:
-			for _, t := range strings.Split(m.Payload, "\n") {
-				if t == g.tag {
-					g.reset(g.isLive())
-					break
-				}
-			}
+// forget: a message naming the tag makes the generation unknown (it was
+// bumped); messages may also name many other tags.
+func (g *GenWatch) forget(tags []string) {
+	for _, t := range tags {
+		if t == g.tag {
+			g.reset(g.isLive())
+			return
 		}
 	}
 }

@@ -2,11 +2,8 @@ package cache
 
 import (
 	"context"
-	"strings"
 	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // TierOptions tune a TieredStore.
@@ -29,19 +26,16 @@ type TierOptions struct {
 // messages may be lost, so the first tier is cleared and bypassed until
 // the subscription is back.
 type TieredStore struct {
-	back    *RedisStore
-	front   *MemoryStore
-	channel string
-	maxAge  time.Duration
-	now     func() time.Time
+	back   *RedisStore
+	front  *MemoryStore
+	maxAge time.Duration
+	now    func() time.Time
 
 	mu     sync.Mutex
 	gens   map[string]learned // tag generations as last read from Redis
 	epoch  uint64             // bumped by every invalidation seen
 	live   bool               // subscription confirmed and unbroken
-	sub    *redis.PubSub
-	cancel context.CancelFunc
-	done   chan struct{}
+	listen *invalidationListener
 }
 
 type learned struct {
@@ -61,57 +55,22 @@ func NewTieredStore(back *RedisStore, o TierOptions) *TieredStore {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	t := &TieredStore{
-		back:    back,
-		front:   NewMemoryStore(o.MaxBytes, o.Now),
-		channel: back.channel,
-		maxAge:  o.MaxAge,
-		now:     o.Now,
-		gens:    make(map[string]learned),
-		cancel:  cancel,
-		done:    make(chan struct{}),
+		back:   back,
+		front:  NewMemoryStore(o.MaxBytes, o.Now),
+		maxAge: o.MaxAge,
+		now:    o.Now,
+		gens:   make(map[string]learned),
 	}
-	t.sub = back.c.Subscribe(ctx, t.channel)
-	go t.listen(ctx)
+	// Messages may be missed while the subscription is down: the tier
+	// forgets everything then and stays out of the way until it is
+	// confirmed again (reset).
+	t.listen = listenInvalidations(back, "cache_subscribe", t)
 	return t
 }
 
 // Close stops the subscription.
-func (t *TieredStore) Close() error {
-	t.cancel()
-	err := t.sub.Close()
-	<-t.done
-	return err
-}
-
-func (t *TieredStore) listen(ctx context.Context) {
-	defer close(t.done)
-	for ctx.Err() == nil {
-		msg, err := t.sub.Receive(ctx)
-		if err != nil {
-			// Messages may have been missed: forget everything and stay
-			// out of the first tier until the subscription is confirmed.
-			t.reset(false)
-			if ctx.Err() == nil {
-				t.back.watch.Report("cache_subscribe", err)
-			}
-			if ctx.Err() == nil {
-				select {
-				case <-ctx.Done():
-				case <-time.After(100 * time.Millisecond):
-				}
-			}
-			continue
-		}
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			t.reset(m.Kind == "subscribe")
-		case *redis.Message:
-			t.forget(strings.Split(m.Payload, "\n"))
-		}
-	}
-}
+func (t *TieredStore) Close() error { return t.listen.Close() }
 
 func (t *TieredStore) reset(live bool) {
 	t.mu.Lock()

@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -45,50 +44,22 @@ func TestAttack5CacheServesRotatedKey(t *testing.T) {
 	adminH := http.Header{"X-Civi-Auth": {"Bearer " + sim.Admin().APIKey}, "X-Civi-Key": {sim.SiteKey()}}
 	read := inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Event&action=get&json=1&key=" + sim.SiteKey() + "&api_key=" + ada.APIKey
 	for i := 0; i < 2; i++ {
-		if st, cs, b := rotDo(t, "GET", read, "", nil); st != 200 || !strings.Contains(b, `"is_error":0`) {
+		if st, cs, b := a5Do(t, "GET", read, "", nil); st != 200 || !strings.Contains(b, `"is_error":0`) {
 			t.Fatalf("ada's Event.get: %d %s %s", st, cs, b)
 		}
 	}
-	if _, cs, _ := rotDo(t, "GET", read, "", nil); !strings.Contains(cs, "hit") {
+	if _, cs, _ := a5Do(t, "GET", read, "", nil); !strings.Contains(cs, "hit") {
 		t.Fatalf("ada's Event.get not cached: %s", cs)
 	}
-	st, cs, b := rotDo(t, "POST", inst.URL+"/civicrm/ajax/api4/Contact/update",
+	st, cs, b := a5Do(t, "POST", inst.URL+"/civicrm/ajax/api4/Contact/update",
 		"params="+url.QueryEscape(`{"where":[["id","=",3]],"values":{"api_key":"0123456789abcdef0123456789abcdef"}}`), adminH)
 	if st != 200 || !strings.Contains(cs, "bypass") {
 		t.Fatalf("key rotation: %d %s %.200s", st, cs, b)
 	}
 	before := authxAsked.Load()
-	_, cs, body := rotDo(t, "GET", read, "", nil)
+	_, cs, body := a5Do(t, "GET", read, "", nil)
 	if strings.Contains(cs, "hit") && authxAsked.Load() == before {
 		t.Errorf("after ada's API key was rotated through Civigate, her old key is still served her cached Event.get (%s, %s) "+
 			"without being verified again", cs, body)
 	}
-}
-
-// rotDo sends one request and returns its status, Cache-Status and body
-// (the attack tests' a5Do, under a name of its own: that one comes with
-// another attack test's file).
-func rotDo(t *testing.T, method, u, form string, h http.Header) (int, string, string) {
-	t.Helper()
-	var body io.Reader
-	if form != "" {
-		body = strings.NewReader(form)
-	}
-	req, err := http.NewRequest(method, u, body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range h {
-		req.Header[k] = v
-	}
-	if form != "" {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Cache-Status"), string(b)
 }
