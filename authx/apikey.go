@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -39,9 +40,46 @@ type Resolver interface {
 	Resolve(ctx context.Context, scheme, value string) (Identity, error)
 }
 
-// HTTPResolver calls GET <URL> (civicrm/authx/id) with X-Civi-Auth. AuthX
-// applies its guards there as on every route (site_key OR perm), so it is
-// asked without the site key first: an answer says the credential passes
+// FlowResolver is a Resolver that asks CiviCRM in a given AuthX flow
+// (FlowXHeader, FlowHeader, FlowParam: AskFlow's), so that CiviCRM applies
+// that flow's policy (authx_<flow>_cred, authx_<flow>_user) as it would to
+// the client's own request. APIKeyVerifier asks a Resolver that is not one
+// as Resolve does, whatever the flow.
+type FlowResolver interface {
+	Resolver
+	ResolveFlow(ctx context.Context, flow, scheme, value string) (Identity, error)
+}
+
+// AskFlow is the AuthX flow in which civicrm/authx/id is asked about a
+// credential the client presented in flow: its own for xheader, header
+// and param, so CiviCRM judges it under that flow's settings. The legacy
+// forms (extern/rest.php, WordPress REST) never consulted AuthX's
+// settings, and the legacyrest flow (key and api_key on civicrm/ajax/rest
+// or api4) cannot be asked at civicrm/authx/id, whose route
+// LegacyRestAuthenticator does not listen on: those are asked in xheader,
+// as before; authx_legacyrest_cred and authx_legacyrest_user are not
+// checked by the question (left open; Civigate's require_user covers the
+// CMS user requirement of the legacy forms and legacyrest).
+func AskFlow(flow string) string {
+	switch flow {
+	case FlowHeader, FlowParam:
+		return flow
+	}
+	return FlowXHeader
+}
+
+// HTTPResolver asks <URL> (civicrm/authx/id) about a credential in the
+// AuthX flow the client used (ResolveFlow; Resolve asks in xheader): GET
+// with X-Civi-Auth (xheader), GET with Authorization (header), or POST
+// with the form body _authx=<credential> (param: AuthX reads _authx from
+// $_POST for every method but GET; the credential never goes in the URL).
+// CiviCRM then applies that flow's settings: the credential types it
+// accepts (authx_<flow>_cred), whether it needs a CMS user
+// (authx_<flow>_user), and, for header, whether it reads Authorization at
+// all (an empty authx_header_cred: it answers contact_id null, and the
+// credential is refused as invalid, where CiviCRM would run the request
+// anonymously). AuthX applies its guards there as on every route
+// (site_key OR perm), so it is asked without the site key first: an answer says the credential passes
 // the guards on its own (Identity.Guard). Only when the guards refuse it is
 // it asked again with SiteKey, to learn who it is.
 type HTTPResolver struct {
@@ -53,10 +91,10 @@ type HTTPResolver struct {
 	// user_id:null for a contact without a CMS user instead of a guard
 	// failure, and we can say which it was.
 	SiteKey string
-	// Sign, when set, is given each question's header, credential and
-	// site key set, to add Civigate's subrequest token
-	// (Authenticator.SignSubrequest).
-	Sign func(http.Header)
+	// Sign, when set, is given each question's header (its site key
+	// set), its flow and the credential it asks about, to add Civigate's
+	// subrequest token (Authenticator.SignSubrequest).
+	Sign func(h http.Header, flow, cred string)
 }
 
 // NewHTTPResolver builds a resolver for a CiviCRM at baseURL (scheme://host[/prefix]).
@@ -81,15 +119,20 @@ type authxIDReply struct {
 	Cred      string `json:"cred"`
 }
 
-// Resolve implements Resolver.
+// Resolve implements Resolver: it asks in the xheader flow.
 func (r *HTTPResolver) Resolve(ctx context.Context, scheme, value string) (Identity, error) {
-	id, refusal, err := r.ask(ctx, scheme, value, "")
+	return r.ResolveFlow(ctx, FlowXHeader, scheme, value)
+}
+
+// ResolveFlow implements FlowResolver: flow is AskFlow's.
+func (r *HTTPResolver) ResolveFlow(ctx context.Context, flow, scheme, value string) (Identity, error) {
+	id, refusal, err := r.ask(ctx, flow, scheme, value, "")
 	if err == nil && refusal == "" {
 		id.Guard = true
 		return id, nil
 	}
 	if err == nil && r.SiteKey != "" && strings.HasPrefix(refusal, msgGuardPrefix) {
-		id, refusal, err = r.ask(ctx, scheme, value, r.SiteKey)
+		id, refusal, err = r.ask(ctx, flow, scheme, value, r.SiteKey)
 	}
 	if err == nil && refusal != "" {
 		err = rejectionFromAuthX(refusal)
@@ -99,18 +142,20 @@ func (r *HTTPResolver) Resolve(ctx context.Context, scheme, value string) (Ident
 
 const msgGuardPrefix = "Login not permitted. Must satisfy guard"
 
-// ask asks authx/id once. refusal is AuthX's 401 message.
-func (r *HTTPResolver) ask(ctx context.Context, scheme, value, siteKey string) (id Identity, refusal string, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
+// ask asks authx/id once, in flow (AskFlow's). refusal is AuthX's 401
+// message.
+func (r *HTTPResolver) ask(ctx context.Context, flow, scheme, value, siteKey string) (id Identity, refusal string, err error) {
+	req, err := newQuestion(ctx, r.URL, flow, scheme+" "+value)
 	if err != nil {
 		return Identity{}, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	req.Header.Set("X-Civi-Auth", scheme+" "+value)
+	// The site key is X-Civi-Key in every flow: AuthX reads it before
+	// _authxSiteKey.
 	if siteKey != "" {
 		req.Header.Set("X-Civi-Key", siteKey)
 	}
 	if r.Sign != nil {
-		r.Sign(req.Header)
+		r.Sign(req.Header, flow, scheme+" "+value)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := r.Client.Do(req)
@@ -142,10 +187,39 @@ func (r *HTTPResolver) ask(ctx context.Context, scheme, value, siteKey string) (
 	}
 	if rep.ContactID == nil || *rep.ContactID <= 0 {
 		// authx/id is public: without an accepted credential it answers
-		// with contact_id null.
+		// with contact_id null; so does a site that does not read the
+		// flow's credential at all (Authorization with authx_header_cred
+		// empty, or a Basic one where passwords are not allowed on the
+		// header flow), where CiviCRM would run the client's request
+		// anonymously: the edge refuses it as an invalid credential.
 		return Identity{}, "", invalidCredential("authx/id: no contact")
 	}
 	return Identity{ContactID: *rep.ContactID, UserID: rep.UserID, Flow: rep.Flow, Cred: rep.Cred}, "", nil
+}
+
+// newQuestion is the request that asks civicrm/authx/id at u about cred
+// in flow (AskFlow's), as a client of that flow sends it: X-Civi-Auth
+// (xheader), Authorization (header), or a POST whose form body is
+// _authx=<cred> (param). The credential is never put in the URL.
+func newQuestion(ctx context.Context, u, flow, cred string) (*http.Request, error) {
+	if flow == FlowParam {
+		body := "_authx=" + url.QueryEscape(cred)
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(body))
+		if err == nil {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		return req, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	if flow == FlowHeader {
+		req.Header.Set("Authorization", cred)
+	} else {
+		req.Header.Set("X-Civi-Auth", cred)
+	}
+	return req, nil
 }
 
 // unansweredDetail says, for the operator's log, where civicrm/authx/id
@@ -177,6 +251,14 @@ func rejectionFromAuthX(msg string) *Rejection {
 		return &Rejection{Reason: ReasonExpired, Message: msgExpiredToken, BearerError: "invalid_token"}
 	case msg == msgMalformedJWT:
 		return &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token"}
+	case strings.HasPrefix(msg, `Authentication type "`) &&
+		(strings.HasSuffix(msg, ` with flow "header" is not allowed for this principal.`) ||
+			strings.HasSuffix(msg, ` with flow "param" is not allowed for this principal.`)):
+		// The header and param flows are asked only for a client that used
+		// them (AskFlow): AuthX's words are the ones it would have given
+		// the client. The xheader flow's are not passed on: the legacy
+		// forms are asked in it too.
+		return &Rejection{Reason: ReasonInvalid, Message: msg, BearerError: "invalid_token", Detail: "authx/id: the flow does not accept this credential type"}
 	}
 	return invalidCredential("authx/id refused")
 }
@@ -333,8 +415,8 @@ func (m *MemoryGeneration) Forget(context.Context) error {
 }
 
 // APIKeyVerifier resolves Bearer API keys and Basic credentials through a
-// Resolver, remembering verdicts per site and credential, and asking
-// CiviCRM at most once at a time per site and credential.
+// Resolver, remembering verdicts per site, flow and credential, and asking
+// CiviCRM at most once at a time per site, flow and credential.
 type APIKeyVerifier struct {
 	Resolver    Resolver
 	Store       VerdictStore  // nil: nothing remembered
@@ -379,24 +461,38 @@ func (a *APIKeyVerifier) CredKey(scheme, value string) string {
 }
 
 // VerdictKey is the store key of CiviCRM's verdict on a credential asked
-// on site (Request.Site): hex HMAC-SHA256(secret, "site" NUL len(site)
-// NUL site scheme SP value). One verdict per site: a CiviCRM domain or
-// CMS site a Civigate site block fronts beside others knows its own
-// credentials, and a verdict from one must never vouch for a call that
-// runs on another.
+// on site (Request.Site) in the xheader flow: hex HMAC-SHA256(secret,
+// "site" NUL len(site) NUL site scheme SP value). One verdict per site: a
+// CiviCRM domain or CMS site a Civigate site block fronts beside others
+// knows its own credentials, and a verdict from one must never vouch for
+// a call that runs on another.
 func (a *APIKeyVerifier) VerdictKey(site, scheme, value string) string {
-	return a.verdictKey(0, site, scheme, value)
+	return a.verdictKey(0, FlowXHeader, site, scheme, value)
 }
 
-// verdictKey is VerdictKey in generation gen (APIKeyVerifier.Generation):
-// "gen" NUL gen NUL before the message of every generation but 0, whose
-// keys are VerdictKey's.
-func (a *APIKeyVerifier) verdictKey(gen uint64, site, scheme, value string) string {
+// FlowVerdictKey is VerdictKey for a credential the client presented in
+// flow: one verdict per flow CiviCRM is asked in (AskFlow), since each
+// flow has its own policy (authx_<flow>_cred, authx_<flow>_user) and a
+// verdict in one must never answer for another. The xheader flow's
+// (and so the legacy forms') keys are VerdictKey's; the others have
+// "flow" NUL flow NUL before the message.
+func (a *APIKeyVerifier) FlowVerdictKey(flow, site, scheme, value string) string {
+	return a.verdictKey(0, AskFlow(flow), site, scheme, value)
+}
+
+// verdictKey is FlowVerdictKey in generation gen
+// (APIKeyVerifier.Generation) for a flow already AskFlow's: "gen" NUL gen
+// NUL before the message of every generation but 0, whose keys are
+// FlowVerdictKey's.
+func (a *APIKeyVerifier) verdictKey(gen uint64, askFlow, site, scheme, value string) string {
 	n := strconv.Itoa(len(site))
-	msg := make([]byte, 0, 32+6+len(n)+len(site)+len(scheme)+1+len(value))
+	msg := make([]byte, 0, 32+6+16+len(n)+len(site)+len(scheme)+1+len(value))
 	if gen != 0 {
 		msg = strconv.AppendUint(append(msg, "gen\x00"...), gen, 10)
 		msg = append(msg, 0)
+	}
+	if askFlow != FlowXHeader {
+		msg = append(append(append(msg, "flow\x00"...), askFlow...), 0)
 	}
 	msg = append(append(append(append(msg, "site\x00"...), n...), 0), site...)
 	msg = append(append(append(msg, scheme...), ' '), value...)
@@ -405,26 +501,33 @@ func (a *APIKeyVerifier) verdictKey(gen uint64, site, scheme, value string) stri
 
 // Verify returns CiviCRM's verdict on a credential asked on site
 // (Request.Site: where the call it authorizes runs, which the Resolver's
-// question reaches too): a remembered one of that site or a fresh one.
-// The error is ErrUnavailable (wrapped) when CiviCRM could not be asked;
-// refusals come back as a Verdict with OK false.
+// question reaches too) in the xheader flow: a remembered one of that
+// site or a fresh one. The error is ErrUnavailable (wrapped) when CiviCRM
+// could not be asked; refusals come back as a Verdict with OK false.
 func (a *APIKeyVerifier) Verify(ctx context.Context, site, scheme, value string) (Verdict, error) {
-	v, _, err := a.verify(ctx, site, scheme, value)
+	return a.VerifyFlow(ctx, FlowXHeader, site, scheme, value)
+}
+
+// VerifyFlow is Verify for a credential the client presented in flow:
+// CiviCRM is asked in AskFlow(flow), and its verdict is remembered, and
+// its question shared, for that flow only (FlowVerdictKey).
+func (a *APIKeyVerifier) VerifyFlow(ctx context.Context, flow, site, scheme, value string) (Verdict, error) {
+	v, _, err := a.verify(ctx, flow, site, scheme, value)
 	return v, err
 }
 
-// verify is Verify, with the verdicts' generation it asked under.
-func (a *APIKeyVerifier) verify(ctx context.Context, site, scheme, value string) (Verdict, uint64, error) {
+// verify is VerifyFlow, with the verdicts' generation it asked under.
+func (a *APIKeyVerifier) verify(ctx context.Context, flow, site, scheme, value string) (Verdict, uint64, error) {
 	var gen uint64
 	if a.Generation != nil {
 		gen = a.Generation.Current(ctx)
 	}
-	v, err := a.verifyAt(ctx, gen, site, scheme, value)
+	v, err := a.verifyAt(ctx, gen, AskFlow(flow), site, scheme, value)
 	return v, gen, err
 }
 
-func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, site, scheme, value string) (Verdict, error) {
-	key := a.verdictKey(gen, site, scheme, value)
+func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, askFlow, site, scheme, value string) (Verdict, error) {
+	key := a.verdictKey(gen, askFlow, site, scheme, value)
 	if a.Store != nil {
 		if v, ok := a.Store.Get(ctx, key); ok {
 			return v, nil
@@ -442,7 +545,7 @@ func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, site, scheme,
 	// waiting on it an unavailable CiviCRM, not a wait until they time out.
 	o := verdictOutcome{err: fmt.Errorf("%w: the question to CiviCRM did not complete", ErrUnavailable)}
 	defer func() { a.calls.land(key, f, o) }()
-	o.v, o.err = a.resolve(ctx, scheme, value)
+	o.v, o.err = a.resolve(ctx, askFlow, scheme, value)
 	if o.err == nil && a.Store != nil {
 		ttl := a.PositiveTTL
 		if ttl <= 0 {
@@ -459,8 +562,14 @@ func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, site, scheme,
 	return o.v, o.err
 }
 
-func (a *APIKeyVerifier) resolve(ctx context.Context, scheme, value string) (Verdict, error) {
-	id, err := a.Resolver.Resolve(ctx, scheme, value)
+func (a *APIKeyVerifier) resolve(ctx context.Context, askFlow, scheme, value string) (Verdict, error) {
+	var id Identity
+	var err error
+	if fr, ok := a.Resolver.(FlowResolver); ok {
+		id, err = fr.ResolveFlow(ctx, askFlow, scheme, value)
+	} else {
+		id, err = a.Resolver.Resolve(ctx, scheme, value)
+	}
 	if err != nil {
 		var rej *Rejection
 		if errors.As(err, &rej) {

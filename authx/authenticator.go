@@ -628,7 +628,9 @@ func (a *Authenticator) verifyRemote(ctx context.Context, site, scheme, value, f
 	if a.cfg.APIKeys == nil {
 		return nil, invalidCredential("no resolver configured for API keys/passwords")
 	}
-	v, gen, err := a.cfg.APIKeys.verify(ctx, site, scheme, value)
+	// Asked in the client's own flow (AskFlow), so CiviCRM applies that
+	// flow's policy; the verdict is that flow's only.
+	v, gen, err := a.cfg.APIKeys.verify(ctx, flow, site, scheme, value)
 	if err != nil {
 		return nil, unavailable("resolver: " + err.Error())
 	}

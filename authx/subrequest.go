@@ -35,13 +35,31 @@ func IsSubrequestHeader(name string) bool {
 // token lifts the edge's checks for no other credential (and the one it
 // names is the one whoever saw it has seen too).
 func (a *Authenticator) SignSubrequest(h http.Header) {
+	a.SignSubrequestFlow(h, FlowXHeader, h.Get("X-Civi-Auth"))
+}
+
+// SignSubrequestFlow adds the token to a question about cred asked in
+// flow (AskFlow's: X-Civi-Auth, Authorization or a form body's _authx;
+// HTTPResolver.Sign), whose X-Civi-Key is set. The token is bound to the
+// flow too: one made for a question in one flow lifts the edge's checks
+// for no other.
+func (a *Authenticator) SignSubrequestFlow(h http.Header, flow, cred string) {
 	ts := strconv.FormatInt(a.cfg.Now().Unix(), 10)
-	h.Set(SubrequestHeader, ts+"."+a.mac("authx-subrequest", ts, h.Get("X-Civi-Auth"), h.Get("X-Civi-Key")))
+	h.Set(SubrequestHeader, ts+"."+a.subrequestMAC(ts, flow, cred, h.Get("X-Civi-Key")))
+}
+
+// subrequestMAC is a token's HMAC: the xheader flow's as it always was,
+// the others' with the flow last.
+func (a *Authenticator) subrequestMAC(ts, flow, cred, siteKey string) string {
+	if flow == FlowXHeader {
+		return a.mac("authx-subrequest", ts, cred, siteKey)
+	}
+	return a.mac("authx-subrequest", ts, cred, siteKey, flow)
 }
 
 // SubrequestValid reports whether token, sent with req to
-// civicrm/authx/id, is one SignSubrequest made within subrequestTTL for
-// the credential and site key CiviCRM will read from req (AuthX's order,
+// civicrm/authx/id, is one SignSubrequestFlow made within subrequestTTL
+// for the flow, credential and site key CiviCRM will read from req (AuthX's order,
 // as Authenticate reads them; a request it would refuse as ambiguous
 // carries no valid token).
 func (a *Authenticator) SubrequestValid(token string, req Request) bool {
@@ -54,9 +72,17 @@ func (a *Authenticator) SubrequestValid(token string, req Request) bool {
 		return false
 	}
 	c, rej := extract(req.Call, req.Header)
-	if rej != nil || c.cred == nil || c.cred.flow != FlowXHeader {
+	if rej == nil && c.cred == nil {
+		// An Authorization: Basic the edge takes for no credential on
+		// AuthX's routes (extract) is the header flow's question about a
+		// password: CiviCRM reads it, or not, as its settings say.
+		if auth, ok := oneValue(headerValues(req.Header, "authorization")); ok && !phpEmpty(auth) {
+			c.cred = &presented{FlowHeader, auth}
+		}
+	}
+	if rej != nil || c.cred == nil || AskFlow(c.cred.flow) != c.cred.flow {
 		return false
 	}
-	want := a.mac("authx-subrequest", ts, c.cred.raw, c.authxKey.value)
+	want := a.subrequestMAC(ts, c.cred.flow, c.cred.raw, c.authxKey.value)
 	return subtle.ConstantTimeCompare([]byte(sum), []byte(want)) == 1
 }

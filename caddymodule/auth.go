@@ -241,7 +241,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		// If resolve_url is a site this Civigate (or one sharing its
 		// secret) fronts, its AuthX route handling lets the question
 		// through (serveAuthxRoute).
-		overNetwork.Sign = a.SignSubrequest
+		overNetwork.Sign = a.SignSubrequestFlow
 	}
 	return a, err
 }
@@ -416,7 +416,8 @@ func (h *Handler) withRoute(r *http.Request, next caddyhttp.Handler, authxID *ur
 // instead of the network: to the site the call runs on (its Host and
 // forwarded headers), at the URL of civicrm/authx/id under the call's
 // path base (routeCtx.authxID), whatever path the question's own URL
-// names.
+// names, with the question's method, header and body (the flow it is
+// asked in: X-Civi-Auth, Authorization, or a POST form with _authx).
 type routeTransport struct{}
 
 func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -440,7 +441,20 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// To the site the call runs on, as the call goes (and not to the one
 	// reverse_proxy's own X-Forwarded-Host, from the Host, would name).
 	withForwarded(sub.Header, rc.orig)
+	// The question's own body (the param flow's _authx form), never the
+	// call's: nothing the client sent but the headers above goes with it.
 	sub.Body, sub.ContentLength, sub.GetBody = http.NoBody, 0, nil
+	sub.TransferEncoding, sub.Trailer, sub.Close = nil, nil, false
+	sub.Form, sub.PostForm, sub.MultipartForm = nil, nil, nil
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+		_ = req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		sub.Body, sub.ContentLength = io.NopCloser(bytes.NewReader(b)), int64(len(b))
+		sub.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	}
 	sub = sub.WithContext(asOriginal(sub.Context(), sub, new(originalCtx)))
 	rec := newRecorder()
 	if err := rc.next.ServeHTTP(rec, sub); err != nil {

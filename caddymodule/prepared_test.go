@@ -161,7 +161,8 @@ func TestPreparedRequestMeetsGuessingProtection(t *testing.T) {
 	right := basic("right")
 	next := caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		if r.URL.Path == "/civicrm/authx/id" {
-			if r.Header.Get("X-Civi-Auth") != right.Get("Authorization") {
+			// Asked in the client's flow: Authorization (header).
+			if r.Header.Get("Authorization") != right.Get("Authorization") {
 				w.WriteHeader(http.StatusUnauthorized)
 				_, err := io.WriteString(w, "HTTP 401 Invalid credential")
 				return err

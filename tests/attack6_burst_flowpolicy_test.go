@@ -18,8 +18,10 @@ import (
 // authx_header_cred = [] (the 5.50–6.12 default on sites where an
 // Authorization header was present when AuthX was enabled: the
 // Authorization header is then no AuthX credential at all). X-Civi-Auth
-// (xheader) still takes API keys. It records every credential-bearing
-// request it receives.
+// (xheader) still takes API keys. The simulator applies those settings
+// (civicrmsim.Options.AuthxCred) as AuthX does, wherever it reads the
+// flow's credential (`_authx` from $_GET on a GET, from $_POST on any
+// other method); this records every request it receives.
 type atk6FlowPolicy struct {
 	sim http.Handler
 	mu  sync.Mutex
@@ -28,19 +30,8 @@ type atk6FlowPolicy struct {
 
 func (p *atk6FlowPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
-	p.got = append(p.got, r.URL.Path+" X-Civi-Auth="+r.Header.Get("X-Civi-Auth"))
+	p.got = append(p.got, r.Method+" "+r.URL.Path+" X-Civi-Auth="+r.Header.Get("X-Civi-Auth"))
 	p.mu.Unlock()
-	// Flow detection (§5.1): X-Civi-Auth first; Authorization only when
-	// authx_header_cred is not empty (it is empty here); then _authx (GET).
-	if r.Header.Get("X-Civi-Auth") == "" {
-		r.Header.Del("Authorization")
-		if v := r.URL.Query().Get("_authx"); strings.HasPrefix(v, "Bearer ") && strings.Count(v, ".") != 2 {
-			w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = io.WriteString(w, `HTTP 401 Authentication type "api_key" with flow "param" is not allowed for this principal.`)
-			return
-		}
-	}
 	p.sim.ServeHTTP(w, r)
 }
 
@@ -61,7 +52,8 @@ func (p *atk6FlowPolicy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // policy).
 func TestAttack6AuthxFlowPolicyBypassed(t *testing.T) {
 	const apiKey = "atk6flowadminkey0123456789"
-	sim := civicrmsim.New(civicrmsim.Options{APIKeys: map[string]string{"admin": apiKey}})
+	sim := civicrmsim.New(civicrmsim.Options{APIKeys: map[string]string{"admin": apiKey},
+		AuthxCred: map[string][]string{"param": {"jwt"}, "header": {}}})
 	up := &atk6FlowPolicy{sim: sim}
 	srv := httptest.NewServer(up)
 	defer srv.Close()

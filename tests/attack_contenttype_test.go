@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,7 +73,9 @@ func TestAttackManyContentTypes(t *testing.T) {
 			}
 			switch {
 			case tc.class == "page" || tc.class == "authx":
-				// Passed on as sent.
+				// Passed on as sent, after Civigate's own question about its
+				// credential (asked in its flow: a POST of _authx alone).
+				got = slices.DeleteFunc(got, func(s seenRequest) bool { return s.civigate && s.body != tc.body })
 				if len(got) != 1 || got[0].uri != tc.target || got[0].body != tc.body {
 					t.Errorf("%s, %s Content-Type: %d %.200q; want it passed on as sent, CiviCRM saw %+v", tc.class, n, status, body, got)
 				}

@@ -49,7 +49,17 @@ func (c *aclCiviCRM) key(contact int64) string {
 
 func (c *aclCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseMultipartForm(1 << 20) // Civigate POSTs multipart/form-data
-	auth, _ := strings.CutPrefix(r.Header.Get("X-Civi-Auth"), "Bearer ")
+	cred := r.Header.Get("X-Civi-Auth")
+	if r.URL.Path == "/civicrm/authx/id" && cred == "" {
+		// Civigate asks in the client's flow: Authorization, else _authx
+		// ($_GET on a GET, $_POST otherwise), as AuthX reads them.
+		if cred = r.Header.Get("Authorization"); cred == "" && r.Method == http.MethodGet {
+			cred = r.URL.Query().Get("_authx")
+		} else if cred == "" {
+			cred = r.PostForm.Get("_authx")
+		}
+	}
+	auth, _ := strings.CutPrefix(cred, "Bearer ")
 	cid, ok := c.keys[auth]
 	switch {
 	case r.URL.Path == "/civicrm/authx/id" && ok:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -47,14 +48,27 @@ func (s *stubCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch r.URL.Path {
 	case "/civicrm/authx/id":
-		if r.Header.Get("X-Civi-Auth") != "Bearer "+s.APIKey {
+		// AuthX's flows (every one accepts API keys): X-Civi-Auth, then
+		// Authorization, then _authx ($_GET on a GET, $_POST otherwise).
+		params := r.URL.Query()
+		if r.Method != http.MethodGet {
+			params, _ = url.ParseQuery(string(body))
+		}
+		flow, cred := "xheader", r.Header.Get("X-Civi-Auth")
+		if cred == "" {
+			flow, cred = "header", r.Header.Get("Authorization")
+		}
+		if cred == "" {
+			flow, cred = "param", params.Get("_authx")
+		}
+		if cred != "Bearer "+s.APIKey {
 			w.Header().Set("Content-Type", "text/plain")
 			w.WriteHeader(http.StatusUnauthorized)
 			io.WriteString(w, "HTTP 401 Invalid credential")
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"contact_id":2,"user_id":1,"flow":"xheader","cred":"api_key"}`)
+		io.WriteString(w, `{"contact_id":2,"user_id":1,"flow":"`+flow+`","cred":"api_key"}`)
 	case "/civicrm/ajax/rest":
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, stubContactGet)

@@ -118,8 +118,8 @@ func (s *Simulator) authxFlows(q *request) (*principal, *rejection) {
 	if v := r.Header.Get("X-Civi-Auth"); !phpEmpty(v) {
 		return s.check("xheader", v, siteKey)
 	}
-	if v := r.Header.Get("Authorization"); !phpEmpty(v) {
-		if !strings.HasPrefix(v, "Basic ") && !strings.HasPrefix(v, "Digest ") || s.opts.AllowPassword || s.basicOnHdr {
+	if v := r.Header.Get("Authorization"); !phpEmpty(v) && s.headerFlowOn() {
+		if !strings.HasPrefix(v, "Basic ") && !strings.HasPrefix(v, "Digest ") || s.credAllowed("header", "pass") || s.basicOnHdr {
 			return s.check("header", v, siteKey)
 		}
 		// 6.13+: a stray Basic/Digest header (say, a proxy's) is ignored.
@@ -176,11 +176,11 @@ func (s *Simulator) check(flow, cred, siteKey string) (*principal, *rejection) {
 	if p.user != nil && p.user.UserID == 0 {
 		p.user = nil // a contact without a CMS user has anonymous permissions
 	}
-	allowed := p.cred == "jwt" || p.cred == "api_key" || p.cred == "pass" && s.opts.AllowPassword && flow != "legacyrest"
-	if !allowed {
+	if !s.credAllowed(flow, p.cred) {
 		return nil, &rejection{msg: `Authentication type "` + p.cred + `" with flow "` + flow + `" is not allowed for this principal.`}
 	}
-	if flow == "legacyrest" && p.user == nil {
+	mode := s.userMode(flow)
+	if mode == "require" && p.user == nil {
 		return nil, &rejection{msg: msgNoUser}
 	}
 	if p.cred != "jwt" {
@@ -192,7 +192,45 @@ func (s *Simulator) check(flow, cred, siteKey string) (*principal, *rejection) {
 			return nil, &rejection{msg: msgGuard}
 		}
 	}
+	if mode == "ignore" {
+		// $tgt->userId = NULL: the contact runs without its CMS user.
+		p.user = nil
+	}
 	return p, nil
+}
+
+// credAllowed is in_array($credType, authx_<flow>_cred): Options.AuthxCred,
+// else the defaults (jwt and api_key; pass with AllowPassword on every
+// flow but legacyrest).
+func (s *Simulator) credAllowed(flow, cred string) bool {
+	if creds, ok := s.opts.AuthxCred[flow]; ok {
+		for _, c := range creds {
+			if c == cred {
+				return true
+			}
+		}
+		return false
+	}
+	return cred == "jwt" || cred == "api_key" || cred == "pass" && s.opts.AllowPassword && flow != "legacyrest"
+}
+
+// headerFlowOn is !empty(authx_header_cred): AuthX reads Authorization
+// only then.
+func (s *Simulator) headerFlowOn() bool {
+	creds, ok := s.opts.AuthxCred["header"]
+	return !ok || len(creds) > 0
+}
+
+// userMode is authx_<flow>_user (Options.AuthxUser): optional by
+// default, require on legacyrest.
+func (s *Simulator) userMode(flow string) string {
+	if m, ok := s.opts.AuthxUser[flow]; ok && m != "" {
+		return m
+	}
+	if flow == "legacyrest" {
+		return "require"
+	}
+	return "optional"
 }
 
 // serveAuthxID is civicrm/authx/id: a public route that reports who the

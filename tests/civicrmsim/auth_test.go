@@ -44,3 +44,40 @@ func TestCredentialValuesAsCiviCRMReadsThem(t *testing.T) {
 		t.Errorf("base64_decode: %q", got)
 	}
 }
+
+// AuthX's per-flow settings (authx_<flow>_cred, authx_<flow>_user;
+// Authenticator::checkPolicy), at civicrm/authx/id as on every route: a
+// flow that takes no API key refuses one in its own words, wherever it
+// reads it (_authx from $_GET on a GET, $_POST on a POST); an empty
+// authx_header_cred makes AuthX read no Authorization at all (anonymous);
+// 'require' refuses a contact without a CMS user, 'ignore' drops the user.
+func TestPerFlowSettings(t *testing.T) {
+	c := newClient(t, Options{
+		AuthxCred: map[string][]string{"param": {"jwt"}, "header": {}},
+		AuthxUser: map[string]string{"xheader": "require"},
+	})
+	ak, sk, nk := c.sim.Admin().APIKey, c.sim.SiteKey(), c.sim.NoUser().APIKey
+	id := "/civicrm/authx/id"
+	param := `HTTP 401 Authentication type "api_key" with flow "param" is not allowed for this principal.`
+	anon := `{"contact_id":null,"user_id":null,"flow":null,"cred":null}`
+	for _, tc := range []struct {
+		name, method, path, form string
+		headers                  []string
+		body                     string
+	}{
+		{"param on a GET", "GET", id + "?_authx=" + url.QueryEscape("Bearer "+ak), "", nil, param},
+		{"param on a POST", "POST", id, "_authx=" + url.QueryEscape("Bearer "+ak), nil, param},
+		{"_authx in a POST's query is not read", "POST", id + "?_authx=" + url.QueryEscape("Bearer "+ak), "x=1", nil, anon},
+		{"header flow off: Authorization ignored", "GET", id, "", []string{"Authorization: Bearer " + ak}, anon},
+		{"xheader takes the key", "GET", id, "", []string{"X-Civi-Auth: Bearer " + ak}, `{"contact_id":2,"user_id":1,"flow":"xheader","cred":"api_key"}`},
+		{"xheader requires a user", "GET", id, "", []string{"X-Civi-Auth: Bearer " + nk, "X-Civi-Key: " + sk}, "HTTP 401 Cannot login. No matching user is available."},
+	} {
+		if _, _, body := c.do(tc.method, tc.path, tc.form, tc.headers...); body != tc.body {
+			t.Errorf("%s: %s\nwant %s", tc.name, body, tc.body)
+		}
+	}
+	d := newClient(t, Options{AuthxUser: map[string]string{"header": "ignore"}})
+	if _, _, body := d.do("GET", id, "", "Authorization: Bearer "+d.sim.Admin().APIKey); body != `{"contact_id":2,"user_id":null,"flow":"header","cred":"api_key"}` {
+		t.Errorf("user ignored on the header flow: %s", body)
+	}
+}

@@ -72,6 +72,16 @@ type Options struct {
 	// the header, xheader and param flows (CiviCRM's default is jwt and
 	// api_key only, so Basic user:pass needs this).
 	AllowPassword bool
+	// AuthxCred sets authx_<flow>_cred for the flows it names (flow →
+	// the credential types it accepts: "jwt", "api_key", "pass"); a flow
+	// it does not name keeps the default (jwt and api_key, and pass with
+	// AllowPassword but on legacyrest). An empty list for "header" makes
+	// AuthX read no Authorization header at all (Authenticator.php only
+	// looks at it when authx_header_cred is not empty).
+	AuthxCred map[string][]string
+	// AuthxUser sets authx_<flow>_user for the flows it names: "ignore",
+	// "optional" or "require"; default optional, require on legacyrest.
+	AuthxUser map[string]string
 	// Now is the clock for JWT expiry; nil: time.Now.
 	Now func() time.Time
 	// OnCall, when set, hears every APIv3 call CRM_Utils_REST::process()
