@@ -360,16 +360,49 @@ func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 // asks on the same connection for one to confirm within wait. Tags no
 // replica confirmed become unconfirmed: the bumps are in, so the caller
 // sees no error.
+//
+// On Cluster the bumps go to the node the client's slot map names, on a
+// connection of that node, which follows no redirection by itself: while
+// the counters' slot is being resharded that node answers ASK (the hash
+// has moved to the importing node) and, until the client's map is
+// reloaded after the move, MOVED. bump follows either to the node it
+// names (at most twice), with ASKING before each bump on an ASK, so an
+// invalidation is in Redis when the write is answered, resharding or not.
 func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration) error {
 	c, err := r.genMaster(ctx)
 	if err != nil {
 		r.watch.Report("cache_invalidate", err)
 		return err
 	}
+	asking := false
+	for redirects := 0; ; redirects++ {
+		err = r.bumpOn(ctx, c, tags, wait, asking)
+		if err == nil || r.cluster == nil || redirects == 2 {
+			return err
+		}
+		addr, ask := redis.IsAskError(err)
+		if !ask {
+			var moved bool
+			if addr, moved = redis.IsMovedError(err); !moved {
+				return err
+			}
+		}
+		next := r.clusterNode(ctx, addr)
+		if next == nil {
+			return err
+		}
+		c, asking = next, ask
+	}
+}
+
+// bumpOn is one try of bump on c; asking precedes each bump with ASKING
+// (c is the node importing the counters' slot, which takes a command on
+// it only right after ASKING).
+func (r *RedisStore) bumpOn(ctx context.Context, c redis.UniversalClient, tags []string, wait time.Duration, asking bool) error {
 	node := nodeClient(c)
 	if node == nil || !r.hasReplicas() {
 		pipe := c.Pipeline()
-		r.queueBump(ctx, pipe, tags)
+		r.queueBumpOn(ctx, pipe, tags, asking)
 		cmds, err := pipe.Exec(ctx)
 		return redispipe.Failure(cmds, err)
 	}
@@ -379,7 +412,7 @@ func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration
 	conn := node.Conn()
 	defer conn.Close()
 	pipe := conn.Pipeline()
-	r.queueBump(ctx, pipe, tags)
+	r.queueBumpOn(ctx, pipe, tags, asking)
 	if cmds, err := pipe.Exec(ctx); redispipe.Failure(cmds, err) != nil {
 		return redispipe.Failure(cmds, err)
 	}
@@ -387,6 +420,22 @@ func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration
 		r.add(r.unconfirmed, tags)
 	}
 	return nil
+}
+
+// clusterNode is the client of the Cluster node at addr (a MOVED or ASK
+// target), or nil when the client knows no such node.
+func (r *RedisStore) clusterNode(ctx context.Context, addr string) *redis.Client {
+	var mu sync.Mutex
+	var found *redis.Client
+	_ = r.cluster.ForEachShard(ctx, func(_ context.Context, c *redis.Client) error {
+		if c.Options().Addr == addr {
+			mu.Lock()
+			found = c
+			mu.Unlock()
+		}
+		return nil
+	})
+	return found
 }
 
 // nodeClient is c as a client of one node (single Redis, Sentinel's
@@ -404,7 +453,16 @@ func nodeClient(c redis.UniversalClient) *redis.Client {
 // by every instance, tier or not, so mixed configurations stay coherent;
 // on Cluster a PUBLISH reaches every node's subscribers).
 func (r *RedisStore) queueBump(ctx context.Context, pipe redis.Pipeliner, tags []string) {
+	r.queueBumpOn(ctx, pipe, tags, false)
+}
+
+// queueBumpOn is queueBump, each increment preceded by ASKING when asking
+// (ASKING lets only the next command through).
+func (r *RedisStore) queueBumpOn(ctx context.Context, pipe redis.Pipeliner, tags []string, asking bool) {
 	for _, t := range tags {
+		if asking {
+			pipe.Do(ctx, "asking")
+		}
 		pipe.HIncrBy(ctx, r.genKey, t, 1)
 	}
 	pipe.Publish(ctx, r.channel, strings.Join(tags, "\n"))

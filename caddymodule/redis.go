@@ -137,7 +137,7 @@ func (h *Handler) newRedisStore(timeout time.Duration) *cache.RedisStore {
 			}
 		},
 		OnMasterChange: func() {
-			log.Warn("redis: the master holding the cache's generation counters changed (failover or restart); unconfirmed invalidations are bumped again")
+			log.Warn("redis: the master holding the cache's generation counters changed (failover, restart or resharding); unconfirmed invalidations are bumped again")
 		},
 	})
 	h.redisStore = rs

@@ -20,19 +20,20 @@ import (
 	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
-// aclCiviCRM is a modern CiviCRM whose two API users see different data:
-// every read answer names the contact it was computed for and the number
-// of writes so far, so an answer that crossed users, or outlived a write,
-// shows it.
+// aclCiviCRM is a modern CiviCRM whose API users (contacts 2 to 5) see
+// different data: every read answer (APIv3, and APIv4 Contact.get) names
+// the contact it was computed for and the number of writes so far, so an
+// answer that crossed users, or outlived a write, shows it.
 type aclCiviCRM struct {
 	keys          map[string]int64 // API key → contact id
 	srv           *httptest.Server
 	reads, writes atomic.Int64
+	idCalls       atomic.Int64 // credential questions (civicrm/authx/id)
 }
 
 func newACLCiviCRM(t testing.TB) *aclCiviCRM {
 	t.Helper()
-	c := &aclCiviCRM{keys: map[string]int64{randomHex(t, 16): 2, randomHex(t, 16): 3}}
+	c := &aclCiviCRM{keys: map[string]int64{randomHex(t, 16): 2, randomHex(t, 16): 3, randomHex(t, 16): 4, randomHex(t, 16): 5}}
 	c.srv = httptest.NewServer(civicrmsim.WithPHPSession(c)) // cookies and no-store, as CiviCRM
 	t.Cleanup(c.srv.Close)
 	return c
@@ -63,6 +64,7 @@ func (c *aclCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cid, ok := c.keys[auth]
 	switch {
 	case r.URL.Path == "/civicrm/authx/id" && ok:
+		c.idCalls.Add(1)
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"contact_id":%d,"user_id":%d,"flow":"xheader","cred":"api_key"}`, cid, cid)
 	case !ok:
@@ -78,6 +80,11 @@ func (c *aclCiviCRM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"is_error":0,"version":3,"count":1,"values":{"%d":{"seen_by":"%d","writes":"%d","q":%q,"name":"A & B <c>"}}}`,
 			cid, cid, c.writes.Load(), r.Form.Get("json"))
+	case strings.HasPrefix(r.URL.Path, "/civicrm/ajax/api4/Contact/get"):
+		c.reads.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"entity":"Contact","action":"get","version":4,"count":1,"countFetched":1,"values":[{"id":%d,"seen_by":"%d","writes":"%d","params":%q}]}`,
+			cid, cid, c.writes.Load(), r.Form.Get("params"))
 	default:
 		http.NotFound(w, r)
 	}

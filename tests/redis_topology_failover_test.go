@@ -111,41 +111,6 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 		t.Fatalf("%s: no master holding the generation counters found", e.tp.name)
 	}
 	fig := failoverFigures{Topology: e.tp.name}
-	begin := time.Now()
-	since := func() time.Duration { return time.Since(begin) }
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	var requests, failed atomic.Int64
-	var failures sync.Map
-	fail := func(what string) {
-		if failed.Add(1) <= 10 {
-			failures.Store(what, true)
-		}
-	}
-
-	// Writes: every 300ms through alternate instances; acks[n] is when
-	// write n was acknowledged.
-	var acksMu sync.Mutex
-	acks := map[int64]time.Duration{}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for k := 0; ctx.Err() == nil; k++ {
-			r, _ := e.writeRequest(k % 2)
-			o := doRequest(r)
-			requests.Add(1)
-			if n := writeNumber(o.body); o.err != nil || o.status != 200 || n == 0 {
-				fail("write: " + o.describe())
-			} else {
-				acksMu.Lock()
-				acks[n] = since()
-				acksMu.Unlock()
-			}
-			sleepCtx(ctx, 300*time.Millisecond)
-		}
-	}()
-
 	// Each instance verifies the key its load sends (verdicts are per site,
 	// and each instance is its own Host here) before the load starts. The
 	// workers' concurrent first requests with one key through one instance
@@ -157,29 +122,12 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 	e.read(t, 0, 2, "warm-load")
 	e.read(t, 1, 3, "warm-load")
 
-	// Load: cached reads (20 keys over 2 contacts) and uncached ones.
-	type read struct {
-		at     time.Duration
-		inst   int
-		writes int64
-	}
-	var readsMu sync.Mutex
-	var reads []read
-	wait := goLoad(ctx, 4, 60*time.Second, 1_000_000, func(i int64) (*http.Request, error) {
-		q := fmt.Sprintf("load-%d", i%20)
-		if i%4 == 0 {
-			q = fmt.Sprintf("uncached-%d", i)
-		}
-		return http.NewRequest("GET", e.readURL(int(i%2), 2+i%2, q), nil)
-	}, func(o outcome) string {
-		if o.err != nil || o.status != 200 || !strings.Contains(o.body, `"is_error":0`) {
-			return o.describe()
-		}
-		readsMu.Lock()
-		reads = append(reads, read{o.at, int(o.seq % 2), writesIn(o.body)})
-		readsMu.Unlock()
-		return ""
-	})
+	// Load: cached reads (20 keys over 2 contacts) and uncached ones, and
+	// a write every 300ms.
+	load := e.startLoad(4, e.failoverReads)
+	defer load.stop()
+	since, fail, requests := load.since, load.fail, &load.requests
+	var wg sync.WaitGroup
 
 	// Probes, one goroutine of each kind per instance.
 	var cacheProbes, guessProbes probeLog
@@ -187,7 +135,7 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			for k := 0; ctx.Err() == nil; k++ {
+			for k := 0; load.ctx.Err() == nil; k++ {
 				at := since()
 				resp, err := http.Get(e.readURL(i, 3, fmt.Sprintf("probe-%d-%d", i, k)))
 				requests.Add(1)
@@ -204,12 +152,12 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 					stored = strings.Contains(resp.Header.Get("Cache-Status"), "stored")
 				}
 				cacheProbes.add(i, probeSample{at, stored})
-				sleepCtx(ctx, 50*time.Millisecond)
+				sleepCtx(load.ctx, 50*time.Millisecond)
 			}
 		}()
 		go func() {
 			defer wg.Done()
-			for k := 0; ctx.Err() == nil; k++ {
+			for k := 0; load.ctx.Err() == nil; k++ {
 				at := since()
 				client := fromAddress(fmt.Sprintf("127.%d.%d.%d", 20+i, k/250, k%250+1))
 				bad := fmt.Sprintf("bad-%d-%d-%s", i, k, e.sk)
@@ -229,7 +177,7 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 					}
 				}
 				guessProbes.add(i, probeSample{at, status == http.StatusTooManyRequests})
-				sleepCtx(ctx, 150*time.Millisecond)
+				sleepCtx(load.ctx, 150*time.Millisecond)
 			}
 		}()
 	}
@@ -272,7 +220,7 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 			}
 		}
 		if time.Now().After(deadline) {
-			stop()
+			load.stop()
 			t.Fatalf("%s: no failover within 30s of killing the master on port %d", e.tp.name, victim.Port)
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -283,11 +231,10 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 	for end := time.Now().Add(4 * time.Second); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 		watchHealth()
 	}
-	stop()
-	lr := wait()
+	load.stop()
 	wg.Wait()
-	fig.Requests = requests.Load() + lr.Requests
-	fig.Failed = failed.Load() + lr.Failed()
+	var failures []string
+	fig.Requests, fig.Failed, failures = load.finish()
 
 	sinceFailover := func(back time.Duration) time.Duration {
 		if back < 0 {
@@ -300,24 +247,16 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 		fig.GuessingBack[i] = sinceFailover(guessProbes.back(i, kill, failover))
 		fig.HealthWentToZero[i] = healthZero[i].Load()
 	}
-	acksMu.Lock()
-	for _, r := range reads {
-		for n, ackAt := range acks {
-			if r.writes >= n || ackAt >= r.at {
-				continue
-			}
-			fig.StaleHits++
-			if r.at-max(ackAt, failover) > 2*time.Second {
-				fig.StaleHitsLate++
-			}
-			if fig.StaleHits <= 5 {
-				t.Logf("stale answer on instance %d asked %v after the failover: as of write %d, write %d acknowledged %v after it",
-					r.inst, (r.at - failover).Round(time.Millisecond), r.writes, n, (ackAt - failover).Round(time.Millisecond))
-			}
-			break
+	for _, r := range load.stale() {
+		fig.StaleHits++
+		if r.at-max(r.ack, failover) > 2*time.Second {
+			fig.StaleHitsLate++
+		}
+		if fig.StaleHits <= 5 {
+			t.Logf("stale answer on instance %d asked %v after the failover: as of write %d, write %d acknowledged %v after it",
+				r.inst, (r.at - failover).Round(time.Millisecond), r.writes, r.n, (r.ack - failover).Round(time.Millisecond))
 		}
 	}
-	acksMu.Unlock()
 
 	t.Logf("RELIABILITY %s: %d requests, %d failed; failover %v after the kill; caching back %s / %s and guessing protection back %s / %s after it (instance with / without memory tier); %d stale answers (%d late); health gauge went to 0: %v",
 		fig.Topology, fig.Requests, fig.Failed, fig.Failover.Round(10*time.Millisecond),
@@ -328,9 +267,7 @@ func (e *topoEnv) failoverUnderLoad(t *testing.T) {
 	reliability.Unlock()
 
 	if fig.Failed > 0 {
-		var list []string
-		failures.Range(func(k, _ any) bool { list = append(list, k.(string)); return true })
-		t.Errorf("%d of %d client requests failed during the failover: %v; load: %v", fig.Failed, fig.Requests, list, lr.Failures)
+		t.Errorf("%d of %d client requests failed during the failover: %v", fig.Failed, fig.Requests, failures)
 	}
 	for i := range e.insts {
 		if b := fig.CacheBack[i]; b > 2*time.Second {
@@ -450,4 +387,149 @@ The test fails on any failed request, on either "back" figure above 2 s and on a
 	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 		t.Errorf("reliability figures not written: %v", err)
 	}
+}
+
+// topoLoad is the load the topology tests keep on both instances while
+// they disturb Redis: workers sending cached reads (and uncached ones)
+// through alternate instances, and a write every 300ms through alternate
+// instances. It keeps every read's answer (the write count it was computed
+// after) and when each write was acknowledged: an answer older than a write
+// acknowledged before it was asked is stale (stale).
+type topoLoad struct {
+	e     *topoEnv
+	begin time.Time
+	ctx   context.Context
+	stop  context.CancelFunc
+	wg    sync.WaitGroup
+	wait  func() *loadRun
+
+	requests, failed atomic.Int64 // besides the workers' (loadRun)
+	failures         sync.Map
+
+	mu     sync.Mutex
+	acks   map[int64]time.Duration // write n → when it was acknowledged
+	reads  []topoRead
+	writes []topoRead // at, took and inst of each write; writes is its n
+}
+
+// topoRead is one answered read (or write): when it was asked, how long it
+// took, through which instance, and the write count it was computed after.
+type topoRead struct {
+	at, took time.Duration
+	inst     int
+	writes   int64
+}
+
+// topoReads sends read i of the load; it must go through instance i%2.
+type topoReads func(i int64) (*http.Request, error)
+
+// failoverReads are failoverUnderLoad's reads: cached ones (20 keys, of
+// contact 2 through instance 0 and of contact 3 through instance 1) and,
+// one in 4, uncached ones.
+func (e *topoEnv) failoverReads(i int64) (*http.Request, error) {
+	q := fmt.Sprintf("load-%d", i%20)
+	if i%4 == 0 {
+		q = fmt.Sprintf("uncached-%d", i)
+	}
+	return http.NewRequest("GET", e.readURL(int(i%2), 2+i%2, q), nil)
+}
+
+// startLoad starts workers sending reads, and the writer; stop ends both
+// (finish waits for them).
+func (e *topoEnv) startLoad(workers int, reads topoReads) *topoLoad {
+	l := &topoLoad{e: e, begin: time.Now(), acks: map[int64]time.Duration{}}
+	l.ctx, l.stop = context.WithCancel(context.Background())
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		for k := 0; l.ctx.Err() == nil; k++ {
+			r, _ := e.writeRequest(k % 2)
+			at := l.since()
+			o := doRequest(r)
+			took := l.since() - at
+			l.requests.Add(1)
+			if n := writeNumber(o.body); o.err != nil || o.status != 200 || n == 0 {
+				l.fail("write: " + o.describe())
+			} else {
+				l.mu.Lock()
+				l.acks[n] = l.since()
+				l.writes = append(l.writes, topoRead{at, took, k % 2, n})
+				l.mu.Unlock()
+			}
+			sleepCtx(l.ctx, 300*time.Millisecond)
+		}
+	}()
+	l.wait = goLoad(l.ctx, workers, 60*time.Second, 1_000_000, reads, func(o outcome) string {
+		if o.err != nil || o.status != 200 || !strings.Contains(o.body, `"writes":"`) || strings.Contains(o.body, `"is_error":1`) {
+			return o.describe()
+		}
+		l.mu.Lock()
+		l.reads = append(l.reads, topoRead{o.at, o.took, int(o.seq % 2), writesIn(o.body)})
+		l.mu.Unlock()
+		return ""
+	})
+	return l
+}
+
+// since is the time since the load began.
+func (l *topoLoad) since() time.Duration { return time.Since(l.begin) }
+
+// fail counts a failed request outside the workers (10 kept).
+func (l *topoLoad) fail(what string) {
+	if l.failed.Add(1) <= 10 {
+		l.failures.Store(what, true)
+	}
+}
+
+// finish stops the load and waits for it: every request, the failed ones,
+// and why (some of them).
+func (l *topoLoad) finish() (requests, failed int64, why []string) {
+	l.stop()
+	lr := l.wait()
+	l.wg.Wait()
+	l.failures.Range(func(k, _ any) bool { why = append(why, k.(string)); return true })
+	return l.requests.Load() + lr.Requests, l.failed.Load() + lr.Failed(), append(why, lr.Failures...)
+}
+
+// staleRead is a read whose answer predates write n, acknowledged at ack,
+// before the read was asked.
+type staleRead struct {
+	topoRead
+	n   int64
+	ack time.Duration
+}
+
+// stale lists the stale reads, each with the earliest acknowledged write it
+// missed (call after finish).
+func (l *topoLoad) stale() []staleRead {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []staleRead
+	for _, r := range l.reads {
+		s := staleRead{topoRead: r, ack: -1}
+		for n, ack := range l.acks {
+			if r.writes < n && ack < r.at && (s.ack < 0 || ack < s.ack) {
+				s.n, s.ack = n, ack
+			}
+		}
+		if s.ack >= 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// slowest is the longest request (read or write) asked between from and to.
+func (l *topoLoad) slowest(from, to time.Duration) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var m time.Duration
+	for _, list := range [][]topoRead{l.reads, l.writes} {
+		for _, r := range list {
+			if r.at >= from && r.at <= to {
+				m = max(m, r.took)
+			}
+		}
+	}
+	return m
 }
