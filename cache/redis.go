@@ -622,7 +622,9 @@ type RedisClient struct {
 // ContextTimeoutEnabled, no retries on the request path and short dial
 // and pool timeouts unless the URL sets them; a Cluster client reloads its
 // slot map every second and at once when a command fails in a way that
-// may mean a failover, instead of after go-redis's default minute. Errors
+// may mean a failover, instead of after go-redis's default minute, and
+// follows a pipeline's redirections without go-redis's retry backoff
+// (unless the URL sets min_retry_backoff). Errors
 // never echo the URL, which may hold a password.
 func NewRedisClient(rawURL string) (*RedisClient, error) {
 	u, mode, err := splitRedisURL(rawURL)
@@ -639,6 +641,15 @@ func NewRedisClient(rawURL string) (*RedisClient, error) {
 		requestPathOptions(&o.ContextTimeoutEnabled, &o.MaxRetries, &o.DialerRetries, &o.DialTimeout, &o.PoolTimeout)
 		quietConnect(&o.DisableIdentity, &o.MaintNotificationsConfig)
 		o.ClusterStateReloadInterval = clusterStateReload
+		if o.MinRetryBackoff == 0 {
+			// go-redis sleeps 10-30ms (MinRetryBackoff 10ms) before
+			// sending again the commands of a pipeline a node redirected
+			// (ASK or MOVED while slots are resharded or after a
+			// failover): more than a request's whole redis_timeout. A
+			// redirection is followed at once; the request's deadline
+			// bounds the rest.
+			o.MinRetryBackoff = -1
+		}
 		c := redis.NewClusterClient(o)
 		w.reload = func() { c.ReloadState(context.Background()) }
 		// Hooks on the nodes see everything once, including what is sent

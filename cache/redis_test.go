@@ -404,3 +404,25 @@ func TestRedisGetAbsentEntryAndFailedGenerations(t *testing.T) {
 		t.Fatalf("Get = %v, %v, %v; want the HMGET's failure", e, gens, err)
 	}
 }
+
+// A Cluster client follows a pipeline's redirections (ASK, MOVED) at once:
+// go-redis's default retry backoff (10-30ms) is longer than a request's
+// whole Redis deadline. A URL may still set its own.
+func TestClusterClientRedirectsWithoutBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		url  string
+		want time.Duration
+	}{
+		{"redis+cluster://127.0.0.1:1", 0},
+		{"redis+cluster://127.0.0.1:1?min_retry_backoff=5ms", 5 * time.Millisecond},
+	} {
+		c, err := NewRedisClient(tc.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.UniversalClient.(*redis.ClusterClient).Options().MinRetryBackoff; got != tc.want {
+			t.Errorf("%s: MinRetryBackoff %v, want %v", tc.url, got, tc.want)
+		}
+		c.Close()
+	}
+}
