@@ -188,11 +188,21 @@ const redisLogEvery = 10 * time.Second
 
 // reportRedisFailure counts, logs (rate-limited) and remembers a failed
 // Redis operation. A failure carries no key, value or address.
+//
+// A Cluster node's ASK or MOVED is a redirection, which is followed (by
+// go-redis, and by cache.RedisStore's own bumps): it is counted, by class,
+// but is no failure of Redis. While slots move it comes by the thousand
+// with no request failing, so it neither marks Redis unhealthy nor logs a
+// warning; one that cannot be followed fails the operation, which opens
+// the store's breaker (redisHealthy reads it).
 func reportRedisFailure(f cache.RedisFailure) {
-	redisHealth.lastFailure.Store(time.Now().UnixNano())
 	if metrics.redisErrors != nil {
 		metrics.redisErrors.WithLabelValues(f.Op, f.Class).Inc()
 	}
+	if f.Class == "ask" || f.Class == "moved" {
+		return
+	}
+	redisHealth.lastFailure.Store(time.Now().UnixNano())
 	k := f.Op + "|" + f.Class
 	now := time.Now()
 	redisFailureLog.Lock()

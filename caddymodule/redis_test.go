@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"regexp"
 	"testing"
+
+	"github.com/civigate/civigate/cache"
 )
 
 // Each site's keys live under the configured prefix plus a fingerprint of
@@ -29,5 +31,23 @@ func TestSiteRedisPrefix(t *testing.T) {
 	}
 	if other, _ := siteRedisPrefix("p:", "", "key-a"); other[:2] != "p:" {
 		t.Fatalf("configured prefix not kept: %q", other)
+	}
+}
+
+// A Cluster redirection (ASK, MOVED) is followed, not failed: it is
+// counted but leaves civigate_redis_healthy alone, which a failure sets to
+// 0 for redisUnhealthyFor.
+func TestRedirectionIsNotARedisFailure(t *testing.T) {
+	defer redisHealth.lastFailure.Store(redisHealth.lastFailure.Load())
+	redisHealth.lastFailure.Store(0)
+	for _, class := range []string{"ask", "moved"} {
+		reportRedisFailure(cache.RedisFailure{Op: "cache_get", Class: class, Topology: "cluster"})
+		if redisHealth.lastFailure.Load() != 0 {
+			t.Fatalf("%s marked Redis unhealthy", class)
+		}
+	}
+	reportRedisFailure(cache.RedisFailure{Op: "cache_get", Class: "timeout", Topology: "cluster"})
+	if redisHealth.lastFailure.Load() == 0 {
+		t.Fatal("a timeout did not mark Redis unhealthy")
 	}
 }
