@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/civigate/civigate/internal/flight"
 )
 
 // Identity is what CiviCRM's civicrm/authx/id says a credential is.
@@ -429,7 +431,7 @@ type APIKeyVerifier struct {
 	Generation VerdictGeneration
 
 	hmac  *keyedHash // keys the verdict store
-	calls flights[verdictOutcome]
+	calls flight.Group[verdictOutcome]
 }
 
 // verdictOutcome is what one question to CiviCRM came to.
@@ -533,9 +535,9 @@ func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, askFlow, site
 			return v, nil
 		}
 	}
-	f, lead := a.calls.join(key)
+	f, lead := a.calls.Join(key)
 	if !lead {
-		o, ok := f.wait(ctx)
+		o, ok := f.Wait(ctx)
 		if !ok {
 			return Verdict{}, fmt.Errorf("%w: %v", ErrUnavailable, ctx.Err())
 		}
@@ -544,7 +546,7 @@ func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, askFlow, site
 	// Landed whatever happens: a panicking Resolver leaves the requests
 	// waiting on it an unavailable CiviCRM, not a wait until they time out.
 	o := verdictOutcome{err: fmt.Errorf("%w: the question to CiviCRM did not complete", ErrUnavailable)}
-	defer func() { a.calls.land(key, f, o) }()
+	defer func() { a.calls.Land(key, f, o) }()
 	o.v, o.err = a.resolve(ctx, askFlow, scheme, value)
 	if o.err == nil && a.Store != nil {
 		ttl := a.PositiveTTL

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/civigate/civigate/internal/flight"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -114,7 +115,7 @@ type Authenticator struct {
 	cfg  Config
 	hmac *keyedHash // keys rate-limit counters
 	// firsts: credentials' first uses in flight (firstUse), by proof key.
-	firsts flights[firstOutcome]
+	firsts flight.Group[firstOutcome]
 }
 
 // New validates cfg, fills defaults and returns an Authenticator.

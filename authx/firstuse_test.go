@@ -139,8 +139,11 @@ func TestConcurrentFirstUsesShareOneAttempt(t *testing.T) {
 			if b, _ := e.a.cfg.Failures.Blocked(context.Background(), 1, ip, cred); b {
 				t.Error("a count is left after the valid burst")
 			}
-			if len(e.a.firsts.m) != 0 || len(e.a.cfg.APIKeys.calls.m) != 0 {
-				t.Errorf("flights left: %d first uses, %d questions", len(e.a.firsts.m), len(e.a.cfg.APIKeys.calls.m))
+			if firsts, _ := e.a.firsts.InFlight(); firsts != 0 {
+				t.Errorf("%d first uses left in flight", firsts)
+			}
+			if questions, _ := e.a.cfg.APIKeys.calls.InFlight(); questions != 0 {
+				t.Errorf("%d questions left in flight", questions)
 			}
 
 			proofs.gets.Store(0)
@@ -154,8 +157,8 @@ func TestConcurrentFirstUsesShareOneAttempt(t *testing.T) {
 			if b, _ := e.a.cfg.Failures.Blocked(context.Background(), 11, ip); b {
 				t.Error("the address counted more than 10 failures")
 			}
-			if len(e.a.firsts.m) != 0 {
-				t.Errorf("%d first uses left in flight", len(e.a.firsts.m))
+			if firsts, _ := e.a.firsts.InFlight(); firsts != 0 {
+				t.Errorf("%d first uses left in flight", firsts)
 			}
 		})
 	}
@@ -305,8 +308,8 @@ func TestFirstUseLeaderPanicOrCancelReleasesFollowers(t *testing.T) {
 			if got := e.count(e.a.ipKey(addr)); got != want {
 				t.Errorf("address count %d, want %d", got, want)
 			}
-			if len(e.a.firsts.m) != 0 {
-				t.Errorf("%d first uses left in flight", len(e.a.firsts.m))
+			if firsts, _ := e.a.firsts.InFlight(); firsts != 0 {
+				t.Errorf("%d first uses left in flight", firsts)
 			}
 		})
 	}
@@ -339,8 +342,8 @@ func TestFirstUseUnjudgedLeaderFollowersUnavailable(t *testing.T) {
 	if c := e.count(ip); c != 0 {
 		t.Errorf("address count %d after an unjudged burst, want 0", c)
 	}
-	if len(e.a.firsts.m) != 0 {
-		t.Errorf("%d first uses left in flight", len(e.a.firsts.m))
+	if firsts, _ := e.a.firsts.InFlight(); firsts != 0 {
+		t.Errorf("%d first uses left in flight", firsts)
 	}
 	if got := tally(firstBurst(e, 1, "Bearer "+akUser, "site-a")); got["ok"] != 1 {
 		t.Errorf("after the outage: %v", got)

@@ -503,11 +503,11 @@ func (a *Authenticator) firstUse(ctx context.Context, raw, siteKey, site string)
 		return firstJudged, nil, nil
 	}
 	key := a.proofKey(raw, siteKey, site, a.cfg.Now(), 0)
-	f, lead := a.firsts.join(key)
+	f, lead := a.firsts.Join(key)
 	if lead {
-		return firstJudged, func(o firstOutcome) { a.firsts.land(key, f, o) }, nil
+		return firstJudged, func(o firstOutcome) { a.firsts.Land(key, f, o) }, nil
 	}
-	first, ok := f.wait(ctx)
+	first, ok := f.Wait(ctx)
 	switch {
 	case !ok:
 		return firstUnjudged, nil, unavailable("gave up waiting for the first use of this credential: " + context.Cause(ctx).Error())

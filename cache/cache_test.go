@@ -388,12 +388,8 @@ func TestCoalescing(t *testing.T) {
 	}
 	// Let everyone join the flight before the upstream answers.
 	waitFor(t, func() bool {
-		c.flights.mu.Lock()
-		defer c.flights.mu.Unlock()
-		for _, f := range c.flights.calls {
-			return f.waiters == n-1
-		}
-		return false
+		flights, waiters := c.flights.flights.InFlight()
+		return flights == 1 && waiters == n-1
 	})
 	close(release)
 	wg.Wait()
@@ -478,12 +474,7 @@ func TestCoalescingByCaller(t *testing.T) {
 				}
 			}
 			waitFor(t, func() bool {
-				c.flights.mu.Lock()
-				defer c.flights.mu.Unlock()
-				waiting := 0
-				for _, f := range c.flights.calls {
-					waiting += f.waiters
-				}
+				_, waiting := c.flights.flights.InFlight()
 				return calls.Load() == int64(1+len(others)-joiners) && waiting == joiners
 			})
 			close(release)
@@ -548,13 +539,13 @@ func TestCoalescingCancel(t *testing.T) {
 		})
 		leaderDone <- err
 	}()
-	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return len(g.calls) == 1 })
+	waitFor(t, func() bool { flights, _ := g.flights.InFlight(); return flights == 1 })
 	waiterCtx, cancelWaiter := context.WithCancel(context.Background())
 	waiterDone := make(chan error)
 	go func() { _, _, err := g.Do(waiterCtx, "k", nil); waiterDone <- err }()
 	patient := make(chan string)
 	go func() { v, _, _ := g.Do(context.Background(), "k", nil); patient <- v }()
-	waitFor(t, func() bool { g.mu.Lock(); defer g.mu.Unlock(); return g.calls["k"].waiters == 2 })
+	waitFor(t, func() bool { _, waiters := g.flights.InFlight(); return waiters == 2 })
 
 	cancelWaiter()
 	if err := <-waiterDone; !errors.Is(err, context.Canceled) {
