@@ -141,8 +141,12 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		FailureWindow:  time.Duration(ac.FailureWindow),
 		IPv6Prefix:     ac.IPv6Prefix,
 		Realm:          ac.Realm,
-		Secret:         []byte(repl.ReplaceKnown(ac.Secret, "")),
 	}
+	secret, err := resolveSecret(repl, "secret", ac.Secret)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Secret = []byte(secret)
 	if h.signKeys != "" {
 		keys, err := authx.ParseSignKeys(h.signKeys)
 		if err != nil {

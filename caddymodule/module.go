@@ -65,7 +65,9 @@ type Handler struct {
 	// {env.CIVICRM_SITE_KEY} are resolved at provision time. Required: a
 	// handler whose site key is empty once resolved (or shorter than the 8
 	// characters CiviCRM accepts) is refused at provision, since every
-	// legacy call is checked against it.
+	// legacy call is checked against it. A placeholder that cannot be
+	// resolved then (unknown, unclosed, {http.…}) is refused too
+	// (resolveSecret), as in SignKeys, Redis and the auth secret.
 	SiteKey string `json:"site_key,omitempty"`
 
 	// SignKeys is CiviCRM's CIVICRM_SIGN_KEYS; placeholders are resolved at
@@ -158,11 +160,21 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
 	repl := caddy.NewReplacer()
 	// Secrets are resolved here, once, and never logged.
-	h.siteKey = strings.TrimSpace(repl.ReplaceKnown(h.SiteKey, ""))
-	h.signKeys = strings.TrimSpace(repl.ReplaceKnown(h.SignKeys, ""))
+	// A placeholder Caddy cannot resolve here is refused (resolveSecret),
+	// never taken as the secret's literal text.
+	siteKey, err := resolveSecret(repl, "site_key", h.SiteKey)
+	if err != nil {
+		return fmt.Errorf("civicrm: %v", err)
+	}
+	h.siteKey = strings.TrimSpace(siteKey)
 	if err := checkSiteKey(h.SiteKey, h.siteKey); err != nil {
 		return err
 	}
+	signKeys, err := resolveSecret(repl, "sign_keys", h.SignKeys)
+	if err != nil {
+		return fmt.Errorf("civicrm: %v", err)
+	}
+	h.signKeys = strings.TrimSpace(signKeys)
 
 	if h.MaxQueryBytes == 0 {
 		h.MaxQueryBytes = defaultMaxQueryBytes
@@ -200,7 +212,6 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("civicrm: %v", err)
 		}
 	}
-	var err error
 	if h.auth, err = h.buildAuthenticator(repl); err != nil {
 		return fmt.Errorf("civicrm: %v", err)
 	}
@@ -277,6 +288,63 @@ var (
 	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )
+
+// placeholderRe finds the placeholders (balanced braces) of a configured
+// value; namedPlaceholder is one whose text may be shown in an error: a
+// namespace and a name ({env:X}, {ENV.X}, {http.request.header.X}), which
+// a site key (letters and digits) cannot be mistaken for.
+var (
+	placeholderRe    = regexp.MustCompile(`\{([^{}]*)\}`)
+	namedPlaceholder = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*[.:][A-Za-z0-9_.:-]*$`)
+)
+
+// resolveSecret resolves the placeholders of a secret's configured value
+// (setting names it in errors) once, at provisioning. A
+// placeholder that cannot give the secret here is refused, where Caddy's
+// ReplaceKnown left it as literal text and that text, which anyone reading
+// the configuration or its documentation knows, became the secret: an
+// unknown one ({env:X}, {ENV.X}), a request placeholder ({http.…}, only
+// known while serving a request), an {env.X:default} (Caddy's
+// {env.…} takes no default: it read the variable "X:default") and a brace
+// left over once resolved (an unclosed placeholder such as {env.X). The
+// error never shows the resolved value, and shows a placeholder's text only
+// when it has the shape of one (namedPlaceholder), not of a literal key.
+func resolveSecret(repl *caddy.Replacer, setting, raw string) (string, error) {
+	for _, m := range placeholderRe.FindAllStringSubmatch(raw, -1) {
+		ph := m[1]
+		if !namedPlaceholder.MatchString(ph) {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(ph, "http."):
+			return "", fmt.Errorf("%s: {%s} is a request placeholder, only known while serving a request; "+
+				"%s is resolved once, when Caddy starts: use {env.NAME} or {file.PATH}", setting, ph, setting)
+		case strings.HasPrefix(ph, "env.") && strings.Contains(ph, ":"):
+			name, _, _ := strings.Cut(strings.TrimPrefix(ph, "env."), ":")
+			return "", fmt.Errorf("%s: {%s}: Caddy's {env.NAME} placeholder takes no default "+
+				"(it would read a variable named %q); set %s, or in a Caddyfile write {$%s:default}, "+
+				"which the Caddyfile adapter resolves", setting, ph, strings.TrimPrefix(ph, "env."), name, name)
+		}
+	}
+	out, err := repl.ReplaceOrErr(raw, false, true)
+	if err != nil {
+		shown := ""
+		for _, m := range placeholderRe.FindAllStringSubmatch(raw, -1) {
+			if _, known := repl.Get(m[1]); !known && namedPlaceholder.MatchString(m[1]) {
+				shown = " {" + m[1] + "}"
+				break
+			}
+		}
+		return "", fmt.Errorf("%s holds a placeholder Caddy does not know%s: it would be taken as its "+
+			"literal text; placeholders are case-sensitive and written {env.NAME} or {file.PATH}", setting, shown)
+	}
+	if strings.ContainsAny(out, "{}") {
+		return "", fmt.Errorf("%s holds a '{' or '}' once its placeholders are resolved "+
+			"(an unclosed placeholder, such as {env.NAME without its closing brace?): "+
+			"it would be taken as literal text; write {env.NAME}", setting)
+	}
+	return out, nil
+}
 
 // minSiteKeyLen is the shortest site key CiviCRM accepts:
 // CRM_Utils_System::authenticateKey refuses every legacy call when

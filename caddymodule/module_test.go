@@ -3,6 +3,8 @@ package caddymodule
 import (
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -60,6 +62,83 @@ func TestSiteKeyRequired(t *testing.T) {
 				}
 				if strings.Contains(err.Error(), "sk12345") {
 					t.Errorf("error %q shows the site key", err)
+				}
+			}
+		})
+	}
+}
+
+// A placeholder Caddy cannot resolve when the handler provisions is
+// refused, where it was taken as its literal text (a site key anyone
+// reading the configuration knows): an unknown one, an unclosed one, a
+// request placeholder, and {env.X:default}, which Caddy's replacer reads as
+// the variable "X:default". The error names the setting and the
+// placeholder, never the resolved value. sign_keys, the auth secret and the
+// Redis URL are resolved the same way.
+func TestSecretPlaceholdersResolvedOrRefused(t *testing.T) {
+	const key = "the-real-site-key-0123456789"
+	t.Setenv("CIVIGATE_TEST_SITE_KEY", key)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "site_key"), []byte(key+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, json string
+		want       []string // nil: provisions with the real key
+	}{
+		{"env", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}"}`, nil},
+		{"literal", `{"site_key":"` + key + `"}`, nil},
+		{"file", `{"site_key":"{file.` + filepath.ToSlash(filepath.Join(dir, "site_key")) + `}"}`, nil},
+		{"colon", `{"site_key":"{env:CIVIGATE_TEST_SITE_KEY}"}`,
+			[]string{"site_key holds a placeholder Caddy does not know {env:CIVIGATE_TEST_SITE_KEY}"}},
+		{"upper case", `{"site_key":"{ENV.CIVIGATE_TEST_SITE_KEY}"}`,
+			[]string{"site_key holds a placeholder Caddy does not know {ENV.CIVIGATE_TEST_SITE_KEY}"}},
+		{"unknown literal-looking", `{"site_key":"{abcdef0123456789}"}`,
+			[]string{"site_key holds a placeholder Caddy does not know:"}},
+		{"unclosed", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY"}`, []string{"site_key holds a '{' or '}'", "unclosed placeholder"}},
+		{"stray close", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}}"}`, []string{"site_key holds a '{' or '}'"}},
+		{"request", `{"site_key":"{http.request.header.X-Civi-Key}"}`,
+			[]string{"site_key: {http.request.header.X-Civi-Key} is a request placeholder", "when Caddy starts"}},
+		{"env with default", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY:fallback-key-123}"}`,
+			[]string{"site_key: {env.CIVIGATE_TEST_SITE_KEY:fallback-key-123}: Caddy's {env.NAME} placeholder takes no default",
+				"{$CIVIGATE_TEST_SITE_KEY:default}"}},
+		{"sign_keys", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}","sign_keys":"{env:CIVICRM_SIGN_KEYS}"}`,
+			[]string{"sign_keys holds a placeholder Caddy does not know {env:CIVICRM_SIGN_KEYS}"}},
+		{"auth secret", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}","auth":{"secret":"{ENV.CIVIGATE_SECRET}"}}`,
+			[]string{"secret holds a placeholder Caddy does not know {ENV.CIVIGATE_SECRET}"}},
+		{"redis", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}","redis":"{env.REDIS_URL"}`, []string{"redis holds a '{' or '}'"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var h Handler
+			if err := json.Unmarshal([]byte(tc.json), &h); err != nil {
+				t.Fatal(err)
+			}
+			h.Cache = &CacheConfig{Off: true}
+			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+			defer cancel()
+			err := h.Provision(ctx)
+			if err == nil {
+				defer h.Cleanup()
+			}
+			switch {
+			case tc.want == nil && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tc.want == nil:
+				if h.siteKey != key {
+					t.Fatalf("site key resolved to %q, want the variable's value", h.siteKey)
+				}
+			case err == nil:
+				t.Fatalf("provisioned with site key %q", h.siteKey)
+			default:
+				for _, w := range tc.want {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error %q does not name %q", err, w)
+					}
+				}
+				for _, secret := range []string{key, "abcdef0123456789"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("error %q shows the key", err)
+					}
 				}
 			}
 		})

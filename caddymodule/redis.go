@@ -80,7 +80,11 @@ func acquireRedis(url string) (*cache.RedisClient, error) {
 // provisionRedis resolves the Redis URL, acquires the shared client and
 // works out the prefix of this site's keys.
 func (h *Handler) provisionRedis(repl *caddy.Replacer) error {
-	h.redisURL = strings.TrimSpace(repl.ReplaceKnown(h.Redis, ""))
+	redisURL, err := resolveSecret(repl, "redis", h.Redis)
+	if err != nil {
+		return fmt.Errorf("civicrm: %v", err)
+	}
+	h.redisURL = strings.TrimSpace(redisURL)
 	if h.redisURL == "" {
 		return nil
 	}

@@ -12,7 +12,8 @@ package tests
 // text of a documented configuration line, no secret), while the real site
 // key is refused; with forward_jwt (or any call the edge answers) CiviCRM
 // never sees a site key to refuse. Expected: Caddy refuses to start, as for
-// an empty site key (the error naming the setting, not the value).
+// an empty site key (the error naming the setting, not the value); it does
+// (resolveSecret in caddymodule).
 
 import (
 	"fmt"
@@ -38,11 +39,16 @@ func TestAttack7SiteKeyUnresolvedPlaceholderRefused(t *testing.T) {
 				siteCaddyfile(up, "site_key "+sk, "sign_keys \""+sim.SignKeys()+"\"", "auth {", "forward_jwt", "}"))
 			cfgJSON, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), map[string]any{"filename": "Caddyfile"})
 			if err != nil {
-				t.Logf("refused by the adapter: %v", err)
-				return
+				t.Fatalf("the adapter refused the Caddyfile (expected: provisioning to refuse the site key): %v", err)
 			}
 			if err := caddy.Load(cfgJSON, true); err != nil {
 				t.Logf("refused: %v", err)
+				if !strings.Contains(err.Error(), "site_key") {
+					t.Errorf("refused, but the error does not name site_key: %v", err)
+				}
+				if strings.Contains(err.Error(), sim.SiteKey()) {
+					t.Errorf("the error shows the site key: %v", err)
+				}
 				return
 			}
 			defer func() { _ = caddy.Stop() }()
