@@ -23,15 +23,28 @@ var credentialEntities = map[string]bool{
 // when it sets api_key (or merges contacts).
 var contactEntity = entityKey("Contact")
 
+// jobEntity: APIv3's scheduled jobs (runsBatchMerge).
+var jobEntity = entityKey("Job")
+
 // ChangesCredentials reports whether a call may change a credential
 // CiviCRM accepts (the verdicts Civigate remembers about credentials are
-// then to be forgotten): a write to a contact whose parameters name
-// api_key at any depth (APIv3 params, APIv4 values, records, defaults,
-// setvalue's field, chained calls included), a contact merge, any write to
-// credentialEntities, and a call whose writes are not known (a chain too
-// deep to inspect, an entity or action only known when CiviCRM runs it, a
-// class name). Writes that merely invalidate the whole cache
-// (Contribution, Order, Payment, Job.execute…) are frequent and change no
+// then to be forgotten). The rule: a write that
+//   - names a credential field at any depth of its parameters, whatever
+//     its entity and action (namesCredential: api_key, as a key or as a
+//     value such as setvalue's field; a user's password or
+//     hashed_password; a form entity of a credentialEntity, Afform's
+//     User1): a Contact create, Afform.submit, SearchDisplay.inlineEdit,
+//     an extension's action all carry them the same way;
+//   - writes any credentialEntity;
+//   - merges contacts (Contact.merge, APIv4 mergeDuplicates, APIv3
+//     Job.process_batch_merge and Job.execute, which runs the scheduled
+//     batch merge among other jobs);
+//   - or whose writes are not known (a chain too deep to inspect, an
+//     entity or action only known when CiviCRM runs it, a class name, a
+//     contact write whose parameters CiviCRM builds when it runs).
+//
+// Writes that merely invalidate the whole cache (Contribution, Order,
+// Payment, a public form's Afform.submit…) are frequent and name no
 // credential: they do not count.
 func ChangesCredentials(call *translate.Call) bool {
 	if call == nil {
@@ -54,27 +67,27 @@ func ChangesCredentials(call *translate.Call) bool {
 		case call.API4 != nil && v4ReadsOnly(sc.Action), call.API4 == nil && readsOnly(strings.ToLower(sc.Action)):
 		default:
 			e := entityKey(sc.Entity)
-			switch {
-			case credentialEntities[e]:
-				changes = true
-			case e == contactEntity:
-				changes = sc.ParamsUnknown || mergesContacts(sc.Action) || namesAPIKey(sc.Params, 0)
-			}
+			changes = credentialEntities[e] || namesCredential(sc.Params, 0) ||
+				e == contactEntity && (sc.ParamsUnknown || mergesContacts(sc.Action)) ||
+				e == jobEntity && runsBatchMerge(sc.Action)
 		}
 		return !changes
 	})
 	return changes
 }
 
-// namesAPIKey reports whether api_key is a key or a string value anywhere
-// in a (a value covers setvalue's field=api_key, and costs at worst a
-// forgetting too many).
-func namesAPIKey(a *translate.Array, depth int) bool {
+// namesCredential reports whether a credential field is named anywhere in
+// a: api_key as a key or a string value (a value covers setvalue's
+// field=api_key, and costs at worst a forgetting too many), password or
+// hashed_password (Standalone's User fields: the password it hashes, the
+// hash) as a key, or a key naming a form entity of a credentialEntity
+// (Afform names a form's entities <Entity><n>: User1).
+func namesCredential(a *translate.Array, depth int) bool {
 	if a == nil || depth > 64 {
 		return a != nil
 	}
 	for i := 0; i < a.Len(); i++ {
-		if isAPIKeyName(a.Key(i)) {
+		if k := a.Key(i); isAPIKeyName(k) || isPasswordName(k) || isCredentialFormEntity(k) {
 			return true
 		}
 		switch v := a.Value(i).(type) {
@@ -83,7 +96,7 @@ func namesAPIKey(a *translate.Array, depth int) bool {
 				return true
 			}
 		case *translate.Array:
-			if namesAPIKey(v, depth+1) {
+			if namesCredential(v, depth+1) {
 				return true
 			}
 		}
@@ -92,6 +105,20 @@ func namesAPIKey(a *translate.Array, depth int) bool {
 }
 
 func isAPIKeyName(s string) bool { return len(s) == 7 && strings.EqualFold(s, "api_key") }
+
+func isPasswordName(s string) bool {
+	return strings.EqualFold(s, "password") || strings.EqualFold(s, "hashed_password")
+}
+
+// isCredentialFormEntity reports whether k is Afform's name of a form
+// entity (the entity's name and a number: User1) of a credentialEntity.
+func isCredentialFormEntity(k string) bool {
+	n := len(k)
+	for n > 0 && '0' <= k[n-1] && k[n-1] <= '9' {
+		n--
+	}
+	return n > 0 && n < len(k) && n <= len("UserRole") && credentialEntities[entityKey(k[:n])]
+}
 
 // VerdictTag is the generation counter (of the store holding the cache's
 // counters) that numbers the lifetimes of remembered credential verdicts
@@ -105,6 +132,18 @@ func VerdictTag(namespace string) string { return "v:" + newTags(namespace).ns }
 func mergesContacts(action string) bool {
 	switch translate.NormalAction(action) {
 	case "merge", "mergeduplicates":
+		return true
+	}
+	return false
+}
+
+// runsBatchMerge reports whether a Job action may merge contacts: APIv3's
+// process_batch_merge (the batch merge of duplicate contacts) and execute
+// (which runs the scheduled jobs, that one among them), in APIv4's
+// spelling too.
+func runsBatchMerge(action string) bool {
+	switch strings.ReplaceAll(translate.NormalAction(action), "_", "") {
+	case "processbatchmerge", "execute":
 		return true
 	}
 	return false

@@ -235,7 +235,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 	if req == nil {
 		creds := h.changesCredentials(call)
 		ans, err := h.ask(ctx, w, r, call, principal, next, !creds && translate.PassesThrough(call), cacheOffStatus, memo)
-		if creds {
+		if creds && !refusedBeforeRun(call, ans, err) {
 			h.forgetVerdicts(ctx)
 		}
 		return ans, err
@@ -251,7 +251,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 			if err := h.cache.InvalidateTargets(context.WithoutCancel(ctx), entities, all); err != nil {
 				h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
 			}
-			if h.changesCredentials(call) {
+			if h.changesCredentials(call) && !refusedBeforeRun(call, ans, err) {
 				h.forgetVerdicts(ctx)
 			}
 		}

@@ -1,7 +1,11 @@
 package caddymodule
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
+	"sync"
 	"time"
 
 	"github.com/civigate/civigate/authx"
@@ -47,6 +51,14 @@ func (h *Handler) provisionVerdictGen() {
 		h.verdictGen = gw
 	}
 	h.apiKeys.Generation = h.verdictGen
+	h.forgets = newForgetCoalescer(forgetWindow, func(ctx context.Context) {
+		if err := h.verdictGen.Forget(ctx); err != nil {
+			h.logger.Warn("forgetting remembered credential verdicts not recorded in Redis; replayed when it is back")
+		}
+	})
+	// First among the closers: a forget still waiting for its window runs
+	// before the generation and its store close.
+	h.closers = append([]func() error{h.forgets.flush}, h.closers...)
 }
 
 // changesCredentials reports whether call is one after which remembered
@@ -57,12 +69,141 @@ func (h *Handler) changesCredentials(call *translate.Call) bool {
 
 // forgetVerdicts forgets every remembered verdict on a credential, on
 // every instance, after a call that may have changed credentials was
-// forwarded (successful or not, as invalidation: cache.ChangesCredentials).
-// Every credential is then asked about once more: rotations are rare, and
-// the writes that are frequent do not count. Changes made elsewhere (CiviCRM's
-// screens, the CMS) are learned when the verdict expires (verdict_ttl).
+// forwarded (cache.ChangesCredentials; whatever CiviCRM answered, unless
+// it refused the call before running it: refusedBeforeRun), and returns
+// once it has: the write is not answered before. Every credential is then
+// asked about once more: rotations are rare, and the writes that are
+// frequent do not count. Forgets are coalesced (forgetCoalescer): at most
+// one a second per handler, so a write that asks within a second of the
+// last forget waits (up to that second) for the one at the second's end.
+// Changes made elsewhere (CiviCRM's screens not through Civigate, the
+// CMS) are learned when the verdict expires (verdict_ttl).
 func (h *Handler) forgetVerdicts(ctx context.Context) {
-	if err := h.verdictGen.Forget(context.WithoutCancel(ctx)); err != nil {
-		h.logger.Warn("forgetting remembered credential verdicts not recorded in Redis; replayed when it is back")
+	h.forgets.forget(context.WithoutCancel(ctx), true)
+}
+
+// forgetVerdictsSoon is forgetVerdicts without waiting for a coalesced
+// forget (it runs within a second).
+func (h *Handler) forgetVerdictsSoon(ctx context.Context) {
+	h.forgets.forget(context.WithoutCancel(ctx), false)
+}
+
+// forgetWindow is the least time between two forgets of one handler
+// (forgetCoalescer).
+const forgetWindow = time.Second
+
+// forgetCoalescer runs forgets at most once per window, so that a client
+// sending writes that count (even ones CiviCRM refuses for another reason
+// than permission) costs every other client at most one civicrm/authx/id
+// question per credential per window and instance, whatever its rate:
+// the first forget runs at once, in the caller; all asked for within
+// window of the last one run once, at the window's end. No forget is
+// lost, only delayed by at most window: the one run at the window's end
+// starts after every write that asked for it was answered by CiviCRM.
+type forgetCoalescer struct {
+	window time.Duration
+	run    func(context.Context)
+	now    func() time.Time
+	// after runs f after d (time.AfterFunc), returning what stops it.
+	after func(d time.Duration, f func()) (stop func() bool)
+
+	mu   sync.Mutex
+	last time.Time // when the last forget started
+	// pending stops the forget waiting for the window's end (nil: none);
+	// done is closed once it has run.
+	pending func() bool
+	done    chan struct{}
+}
+
+func newForgetCoalescer(window time.Duration, run func(context.Context)) *forgetCoalescer {
+	return &forgetCoalescer{window: window, run: run, now: time.Now,
+		after: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }}
+}
+
+// forget runs a forget now, or has it run at the end of the window of
+// the last one (reporting false), then waiting for it with wait.
+func (c *forgetCoalescer) forget(ctx context.Context, wait bool) bool {
+	c.mu.Lock()
+	if c.pending == nil {
+		now := c.now()
+		w := c.window - now.Sub(c.last)
+		if c.last.IsZero() || w <= 0 {
+			c.last = now
+			c.mu.Unlock()
+			c.run(ctx)
+			return true
+		}
+		c.done = make(chan struct{})
+		c.pending = c.after(w, c.fire)
 	}
+	done := c.done
+	c.mu.Unlock()
+	if wait {
+		<-done
+	}
+	return false
+}
+
+// fire runs the pending forget at the window's end.
+func (c *forgetCoalescer) fire() {
+	c.mu.Lock()
+	if c.pending == nil { // flushed
+		c.mu.Unlock()
+		return
+	}
+	done := c.done
+	c.pending, c.last = nil, c.now()
+	c.mu.Unlock()
+	c.run(context.Background())
+	close(done)
+}
+
+// flush runs a pending forget now (the handler is closing; one whose
+// timer fired meanwhile may run twice, never not at all).
+func (c *forgetCoalescer) flush() error {
+	c.mu.Lock()
+	stop, done := c.pending, c.done
+	c.pending = nil
+	c.mu.Unlock()
+	if stop != nil {
+		stop()
+		c.run(context.Background())
+		close(done)
+	}
+	return nil
+}
+
+// refusedBeforeRun reports whether CiviCRM's answer to a call shows it
+// refused the call before running any of it, so that it changed no
+// credential: a single call (no batch, no chained call, which may have
+// run after its parent wrote) answered 401 (AuthX refused the
+// credential) or 403 (APIv4's UnauthorizedException: a permission check
+// failed), or for APIv3 is_error 1 with error_code "unauthorized" (the
+// kernel's "API permission check failed for …"). Any other outcome
+// (success, another error, no answer, a broken one) may have written.
+func refusedBeforeRun(call *translate.Call, ans answer, err error) bool {
+	if err != nil || ans.streamed != nil || ans.fromCache || call.Batch || (call.API4 != nil && call.API4.Batch) {
+		return false
+	}
+	calls := 0
+	translate.Walk(call, func(translate.Subcall) bool { calls++; return calls < 2 })
+	if calls != 1 {
+		return false
+	}
+	switch st := ans.res.Status; {
+	case st == http.StatusUnauthorized || st == http.StatusForbidden:
+		return true
+	case call.API4 != nil || st != http.StatusOK || len(ans.res.Body) > 64<<10 ||
+		!bytes.Contains(ans.res.Body, []byte("unauthorized")):
+		return false
+	}
+	var v3 struct {
+		IsError   json.RawMessage `json:"is_error"`
+		ErrorCode json.RawMessage `json:"error_code"`
+	}
+	if json.Unmarshal(ans.res.Body, &v3) != nil {
+		return false
+	}
+	isErr := string(v3.IsError)
+	return (isErr == "1" || isErr == `"1"`) && string(v3.ErrorCode) == `"unauthorized"`
 }

@@ -126,6 +126,7 @@ type Handler struct {
 	// on by a write that may change credentials (credentials.go).
 	apiKeys    *authx.APIKeyVerifier
 	verdictGen verdictGeneration
+	forgets    *forgetCoalescer
 	closers    []func() error
 
 	redisURL    string // resolved Redis URL; a secret (may hold a password)

@@ -22,36 +22,58 @@ import (
 // stored what it read before the write). A GET to any other page pays
 // only TrackingPage's scan.
 
-// pageWrites wraps next, for a request that may write through a page
-// (nil cache: next itself), so that passing r on invalidates the cache.
+// A page write that may change credentials
+// (translate.RecogniseConfig.PageChangesCredentials: an administration
+// page, AuthX's settings, user administration) also forgets every
+// remembered verdict on a credential (forgetVerdicts), at the same two
+// moments, unless the site answered 401 or 403 (it refused the page).
+
+// pageWrites wraps next, for a request that may write through a page, so
+// that passing r on invalidates the cache and, for one that may change
+// credentials, forgets remembered verdicts (neither: next itself).
 func (h *Handler) pageWrites(r *http.Request, next caddyhttp.Handler) caddyhttp.Handler {
-	if h.cache == nil || !h.recognise.PageMayWrite(r.Method, r.URL) {
+	if (h.cache == nil && h.verdictGen == nil) || !h.recognise.PageMayWrite(r.Method, r.URL) {
+		return next
+	}
+	creds := h.verdictGen != nil && h.recognise.PageChangesCredentials(r.Method, r.URL)
+	if h.cache == nil && !creds {
 		return next
 	}
 	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
 		ctx := context.WithoutCancel(r.Context())
-		defer h.invalidatePageWrite(ctx)
-		return next.ServeHTTP(&pageWriteWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, h: h, ctx: ctx}, r)
+		pw := &pageWriteWriter{ResponseWriterWrapper: &caddyhttp.ResponseWriterWrapper{ResponseWriter: w}, h: h, ctx: ctx, creds: creds}
+		defer pw.end()
+		return next.ServeHTTP(pw, r)
 	})
 }
 
 // invalidatePageWrite forgets every cached read of the namespace.
 func (h *Handler) invalidatePageWrite(ctx context.Context) {
+	if h.cache == nil {
+		return
+	}
 	if err := h.cache.InvalidateTargets(ctx, nil, true); err != nil {
 		h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
 	}
 }
 
-// pageWriteWriter invalidates before the answer's head goes out.
+// pageWriteWriter invalidates (and forgets verdicts: creds) before the
+// answer's head goes out, and again at the end (end).
 type pageWriteWriter struct {
 	*caddyhttp.ResponseWriterWrapper
-	h    *Handler
-	ctx  context.Context
-	done bool
+	h     *Handler
+	ctx   context.Context
+	creds bool
+	done  bool
+	// refused: the site answered 401 or 403, the page did not run.
+	refused bool
 }
 
 func (pw *pageWriteWriter) WriteHeader(code int) {
 	if code >= http.StatusOK {
+		if !pw.done {
+			pw.refused = code == http.StatusUnauthorized || code == http.StatusForbidden
+		}
 		pw.invalidate()
 	}
 	pw.ResponseWriterWrapper.WriteHeader(code)
@@ -71,5 +93,17 @@ func (pw *pageWriteWriter) invalidate() {
 	if !pw.done {
 		pw.done = true
 		pw.h.invalidatePageWrite(pw.ctx)
+		if pw.creds && !pw.refused {
+			pw.h.forgetVerdicts(pw.ctx)
+		}
+	}
+}
+
+// end runs once the site has answered: invalidates again, and forgets
+// again (coalesced with the first: at the window's end).
+func (pw *pageWriteWriter) end() {
+	pw.h.invalidatePageWrite(pw.ctx)
+	if pw.creds && !pw.refused {
+		pw.h.forgetVerdictsSoon(pw.ctx)
 	}
 }

@@ -35,6 +35,44 @@ func (cfg RecogniseConfig) PageMayWrite(method string, u *url.URL) bool {
 	return cfg.MayReachCiviCRM(u) || ExternScript(u)
 }
 
+// PageChangesCredentials reports whether a page write (PageMayWrite) may
+// change credentials, so that remembered verdicts on them are to be
+// forgotten. The rule: an administration page (a civicrm/admin/ route,
+// AuthX's settings at civicrm/admin/setting/authx among them, and
+// Standalone's user administration at civicrm/admin/user and
+// civicrm/user), or a URL naming authx or apikey anywhere, in any URL form
+// MayReachCiviCRM knows (clean, ?q=, WordPress, Joomla's task, a
+// configured WordPress base page standing for "civicrm"). Public forms
+// (civicrm/profile/create, civicrm/contribute/transact, an Afform's page,
+// the mailing pages) are frequent and do not count.
+func (cfg RecogniseConfig) PageChangesCredentials(method string, u *url.URL) bool {
+	if !cfg.PageMayWrite(method, u) {
+		return false
+	}
+	path, query := valueSkeleton(u.EscapedPath()), valueSkeleton(u.RawQuery)
+	for _, v := range [2]string{path, query} {
+		if strings.Contains(v, "authx") || strings.Contains(v, "apikey") {
+			return true
+		}
+		for _, r := range credentialPages {
+			if skeletonHasRoute(v, "civicrm/"+r) {
+				return true
+			}
+			for _, bp := range cfg.WPBasePages {
+				if skeletonHasRoute(v, "/"+valueSkeleton(bp)+"/"+r) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// credentialPages are the routes under civicrm/ whose writes
+// PageChangesCredentials counts: administration, and Standalone's user
+// administration (civicrm/user/#?User1=…).
+var credentialPages = []string{"admin", "user"}
+
 // ExternScript reports whether u's path ends in one of CiviCRM's extern/
 // scripts (extern/ipn.php, extern/open.php, extern/rest.php…), under any
 // prefix (Standalone's and a Composer layout's do not name CiviCRM), as

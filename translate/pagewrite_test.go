@@ -76,3 +76,48 @@ func TestContainsFold(t *testing.T) {
 		}
 	}
 }
+
+func TestPageChangesCredentials(t *testing.T) {
+	cfg := RecogniseConfig{WPBasePages: []string{"crm"}}
+	for _, tc := range []struct {
+		method, target string
+		want           bool
+	}{
+		// Administration, AuthX, API keys, users: in every URL form.
+		{"POST", "/civicrm/admin/setting/authx?reset=1", true},
+		{"POST", "/site2/CiviCRM/Admin/setting/smtp", true},
+		{"POST", "/index.php?q=civicrm/admin/setting/authx", true},
+		{"POST", "/?civiwp=CiviCRM&q=civicrm%2Fadmin%2Fuser", true},
+		{"POST", "/wp-admin/admin.php?page=CiviCRM&q=civicrm/admin/setting/authx", true},
+		{"POST", "/administrator/index.php?option=com_civicrm&task=civicrm/admin/setting/authx", true},
+		{"POST", "/crm/admin/setting/authx", true},
+		{"POST", "/civicrm/admin", true},
+		{"POST", "/civicrm/user/#?User1=3", true},
+		{"POST", "/civicrm/contact/view/apiKey?cid=3", true},
+		{"POST", "/civicrm/authx/settings", true},
+		{"PUT", "/civicrm/admin/user/3", true},
+		// Public forms and other pages: frequent, no credential.
+		{"POST", "/civicrm/profile/create?gid=1&reset=1", false},
+		{"POST", "/civicrm/contribute/transact?reset=1&id=1", false},
+		{"POST", "/index.php?q=civicrm/event/register&id=2", false},
+		{"POST", "/civicrm/mailing/subscribe", false},
+		{"POST", "/civicrm/mailing/optout", false},
+		{"POST", "/civicrm/my-petition-form", false},
+		{"POST", "/crm/profile/create", false},
+		{"POST", "/civicrm/contact/add?reset=1", false},
+		{"POST", "/civicrm/ajax/inline?class_name=CRM_Contact_Form_Inline_ContactName&cid=2", false},
+		{"POST", "/civicrm/administrative-form", false},
+		{"POST", "/wp-admin/admin.php?page=CiviCRM&q=civicrm/contribute/transact", false},
+		// Not a page write at all.
+		{"GET", "/civicrm/admin/setting/authx", false},
+		{"POST", "/wp-admin/options.php", false},
+	} {
+		u, err := url.Parse(tc.target)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := cfg.PageChangesCredentials(tc.method, u); got != tc.want {
+			t.Errorf("%s %s: PageChangesCredentials = %v, want %v", tc.method, tc.target, got, tc.want)
+		}
+	}
+}

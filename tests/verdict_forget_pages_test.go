@@ -1,0 +1,75 @@
+package tests
+
+import (
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
+)
+
+// A POST to a public CiviCRM form through Civigate (a profile, a
+// contribution page, an event registration, a mailing subscription, in
+// any URL form) is frequent and changes no credential: it forgets no
+// remembered verdict. A POST to an administration page (AuthX's
+// settings) does, unless the site refuses it (403).
+func TestPublicPageWritesForgetNoVerdict(t *testing.T) {
+	sim := civicrmsim.New(civicrmsim.Options{})
+	c := &a7Counter{sim: sim}
+	var refuse atomic.Bool
+	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == "POST" && !strings.HasPrefix(r.URL.Path, "/civicrm/ajax/") && !strings.HasPrefix(r.URL.Path, "/civicrm/authx/") {
+			if refuse.Load() {
+				http.Error(w, "You do not have permission to access this page.", http.StatusForbidden)
+				return
+			}
+			w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+			_, _ = w.Write([]byte("<html><body>Thank you.</body></html>"))
+			return
+		}
+		c.ServeHTTP(w, r)
+	})
+	inst := startCaddy(t, siteCaddyfile(newA7Server(t, pages), "site_key "+sim.SiteKey()))
+	ada := sim.User("ada")
+	asked := func() int {
+		t.Helper()
+		before := c.count(ada.APIKey)
+		if st, body := a7Req(t, "GET", inst.URL+"/civicrm/ajax/rest?entity=Contact&action=getcount&json=1",
+			map[string]string{"X-Civi-Auth": "Bearer " + ada.APIKey}, ""); st != 200 {
+			t.Fatalf("ada: %d %s", st, body)
+		}
+		return c.count(ada.APIKey) - before
+	}
+	if n := asked(); n != 1 {
+		t.Fatalf("first use asked %d times, want 1", n)
+	}
+	for _, p := range []string{
+		"/civicrm/profile/create?gid=1&reset=1",
+		"/civicrm/contribute/transact?reset=1&id=1",
+		"/index.php?q=civicrm/event/register&id=2",
+		"/civicrm/mailing/subscribe",
+		"/wp-admin/admin.php?page=CiviCRM&q=civicrm/contribute/transact",
+	} {
+		if st, body := a7Req(t, "POST", inst.URL+p, nil, "first_name=A&email-Primary=a%40example.org"); st != 200 {
+			t.Fatalf("POST %s: %d %.200s", p, st, body)
+		}
+		if n := asked(); n != 0 {
+			t.Errorf("after a POST to the public form %s, ada's key was asked about again (%d): its verdict was forgotten", p, n)
+		}
+	}
+	refuse.Store(true)
+	if st, _ := a7Req(t, "POST", inst.URL+"/civicrm/admin/setting/authx?reset=1", nil, "authx_xheader_cred%5B%5D=jwt"); st != 403 {
+		t.Fatalf("refused admin page POST: %d", st)
+	}
+	if n := asked(); n != 0 {
+		t.Errorf("after an administration page the site refused (403), ada's key was asked about again (%d)", n)
+	}
+	refuse.Store(false)
+	if st, _ := a7Req(t, "POST", inst.URL+"/civicrm/admin/setting/authx?reset=1", nil, "authx_xheader_cred%5B%5D=jwt"); st != 200 {
+		t.Fatalf("admin page POST: %d", st)
+	}
+	if n := asked(); n != 1 {
+		t.Errorf("after a POST to AuthX's settings page, ada's key was asked about %d times, want once (its verdict forgotten)", n)
+	}
+}
