@@ -233,7 +233,7 @@ func (h *Handler) prepare(r *http.Request, call *translate.Call, principal *auth
 func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
 	principal *authx.Principal, next caddyhttp.Handler, req *cache.Request, memo *forwardMemo) (answer, error) {
 	if req == nil {
-		creds := h.changesCredentials(call)
+		creds := h.changesCredentials(call, memo)
 		ans, err := h.ask(ctx, w, r, call, principal, next, !creds && translate.PassesThrough(call), cacheOffStatus, memo)
 		if creds && !refusedBeforeRun(call, ans, err) {
 			h.forgetVerdicts(ctx)
@@ -251,7 +251,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 			if err := h.cache.InvalidateTargets(context.WithoutCancel(ctx), entities, all); err != nil {
 				h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
 			}
-			if h.changesCredentials(call) && !refusedBeforeRun(call, ans, err) {
+			if h.changesCredentials(call, memo) && !refusedBeforeRun(call, ans, err) {
 				h.forgetVerdicts(ctx)
 			}
 		}

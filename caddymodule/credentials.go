@@ -62,9 +62,28 @@ func (h *Handler) provisionVerdictGen() {
 }
 
 // changesCredentials reports whether call is one after which remembered
-// verdicts are forgotten (forgetVerdicts).
-func (h *Handler) changesCredentials(call *translate.Call) bool {
-	return h.verdictGen != nil && cache.ChangesCredentials(call)
+// verdicts are forgotten (forgetVerdicts); memo, when not nil, is the
+// prepared request's, which keeps the answer.
+func (h *Handler) changesCredentials(call *translate.Call, memo *forwardMemo) bool {
+	if h.verdictGen == nil {
+		return false
+	}
+	if memo == nil {
+		return cache.ChangesCredentials(call)
+	}
+	switch memo.creds.Load() {
+	case credsUnchanged:
+		return false
+	case credsChanged:
+		return true
+	}
+	changes := cache.ChangesCredentials(call)
+	if changes {
+		memo.creds.Store(credsChanged)
+	} else {
+		memo.creds.Store(credsUnchanged)
+	}
+	return changes
 }
 
 // forgetVerdicts forgets every remembered verdict on a credential, on

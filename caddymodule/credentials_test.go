@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/internal/calltest"
 	"github.com/civigate/civigate/translate"
 )
@@ -116,6 +117,35 @@ func TestRefusedBeforeRun(t *testing.T) {
 	} {
 		if got := refusedBeforeRun(tc.call, tc.ans, tc.err); got != tc.want {
 			t.Errorf("%s: refusedBeforeRun = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// What a prepared request's memo keeps of whether its call changes
+// credentials is what cache.ChangesCredentials says, on every repeat: a
+// credential write forgets each time it is forwarded again, a read never.
+func TestChangesCredentialsMemo(t *testing.T) {
+	h := &Handler{verdictGen: new(authx.MemoryGeneration)}
+	v4 := func(path, form string) *translate.Call {
+		c, _ := calltest.API4(t, "POST", path, form, nil)
+		c.DecodeParams(context.Background())
+		return c
+	}
+	write := v4("/civicrm/ajax/api4/Contact/update", `params={"values":{"api_key":"new"},"where":[["id","=",3]]}`)
+	read := v4("/civicrm/ajax/api4/Contact/get", `params={"where":[["id","=",3]]}`)
+	for _, tc := range []struct {
+		name string
+		call *translate.Call
+		want bool
+	}{{"write", write, true}, {"read", read, false}} {
+		var memo forwardMemo
+		for i := range 3 {
+			if got := h.changesCredentials(tc.call, &memo); got != tc.want {
+				t.Errorf("%s, time %d: %v, want %v", tc.name, i+1, got, tc.want)
+			}
+		}
+		if got := h.changesCredentials(tc.call, nil); got != tc.want {
+			t.Errorf("%s without a memo: %v", tc.name, got)
 		}
 	}
 }

@@ -32,7 +32,20 @@ type outboundPlan struct {
 // credential, another caller or other headers than the one it was built
 // for. The kept plan's header is never handed on (next may change the
 // request's header in place): each request gets a copy.
-type forwardMemo struct{ last atomic.Pointer[outboundPlan] }
+type forwardMemo struct {
+	last atomic.Pointer[outboundPlan]
+	// creds is cache.ChangesCredentials of the call (credsUnknown until
+	// first asked): a function of the call, so of the request's bytes,
+	// like the plan; a read forwarded again does not walk its parameters
+	// again to learn it writes nothing.
+	creds atomic.Uint32
+}
+
+const (
+	credsUnknown uint32 = iota
+	credsUnchanged
+	credsChanged
+)
 
 // plan is the outboundPlan for call from r and p, with the header to send
 // (the request's own; a kept plan's copy has its values in room when they
