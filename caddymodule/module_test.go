@@ -39,16 +39,7 @@ func TestSiteKeyRequired(t *testing.T) {
 		{"literal", `{"site_key":"12345678","cache":{"off":true}}`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var h Handler
-			if err := json.Unmarshal([]byte(tc.json), &h); err != nil {
-				t.Fatal(err)
-			}
-			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-			defer cancel()
-			err := h.Provision(ctx)
-			if err == nil {
-				defer h.Cleanup()
-			}
+			_, err := provisionJSON(t, tc.json, nil)
 			switch {
 			case tc.want == nil && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -109,17 +100,7 @@ func TestSecretPlaceholdersResolvedOrRefused(t *testing.T) {
 		{"redis", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}","redis":"{env.REDIS_URL"}`, []string{"redis holds a '{' or '}'"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var h Handler
-			if err := json.Unmarshal([]byte(tc.json), &h); err != nil {
-				t.Fatal(err)
-			}
-			h.Cache = &CacheConfig{Off: true}
-			ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
-			defer cancel()
-			err := h.Provision(ctx)
-			if err == nil {
-				defer h.Cleanup()
-			}
+			h, err := provisionJSON(t, tc.json, func(h *Handler) { h.Cache = &CacheConfig{Off: true} })
 			switch {
 			case tc.want == nil && err != nil:
 				t.Fatalf("refused: %v", err)
@@ -143,4 +124,25 @@ func TestSecretPlaceholdersResolvedOrRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// provisionJSON provisions a handler from its JSON configuration (adjusted
+// by change, when not nil) as Caddy would, and cleans it up when the test
+// ends.
+func provisionJSON(t *testing.T, js string, change func(*Handler)) (*Handler, error) {
+	t.Helper()
+	var h Handler
+	if err := json.Unmarshal([]byte(js), &h); err != nil {
+		t.Fatal(err)
+	}
+	if change != nil {
+		change(&h)
+	}
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	err := h.Provision(ctx)
+	if err == nil {
+		t.Cleanup(func() { _ = h.Cleanup() })
+	}
+	return &h, err
 }
