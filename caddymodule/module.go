@@ -305,7 +305,10 @@ var (
 // ReplaceKnown left it as literal text and that text, which anyone reading
 // the configuration or its documentation knows, became the secret: an
 // unknown one ({env:X}, {ENV.X}), a request placeholder ({http.…}, only
-// known while serving a request), an {env.X:default} (Caddy's
+// known while serving a request), one that is not where a secret is kept
+// (only {env.…} and {file.…} are: {time.now.unix} is guessable), one that
+// is empty inside a longer value (it would leave the text around it), an
+// {env.X:default} (Caddy's
 // {env.…} takes no default: it read the variable "X:default") and a brace
 // left over once resolved (an unclosed placeholder such as {env.X). The
 // error never shows the resolved value, and shows a placeholder's text only
@@ -325,6 +328,21 @@ func resolveSecret(repl *caddy.Replacer, setting, raw string) (string, error) {
 			return "", fmt.Errorf("%s: {%s}: Caddy's {env.NAME} placeholder takes no default "+
 				"(it would read a variable named %q); set %s, or in a Caddyfile write {$%s:default}, "+
 				"which the Caddyfile adapter resolves", setting, ph, strings.TrimPrefix(ph, "env."), name, name)
+		}
+		v, known := repl.Get(ph)
+		if !known {
+			continue // ReplaceOrErr names it below
+		}
+		if !strings.HasPrefix(ph, "env.") && !strings.HasPrefix(ph, "file.") {
+			// {time.now.unix}, {system.hostname}, {vars.…}: known, but not
+			// where a secret is kept, and some are guessable.
+			return "", fmt.Errorf("%s: {%s} is not where a secret is kept: use {env.NAME} or {file.PATH}", setting, ph)
+		}
+		if strings.TrimSpace(raw) != "{"+ph+"}" && (v == nil || fmt.Sprint(v) == "") {
+			// Part of a longer value: empty, it would leave the text
+			// around it as the secret (abc{env.UNSET}defghijk), which the
+			// checks of a whole empty value do not see.
+			return "", fmt.Errorf("%s: {%s} is empty or unset, which would leave only the text around it", setting, ph)
 		}
 	}
 	out, err := repl.ReplaceOrErr(raw, false, true)

@@ -98,6 +98,12 @@ func TestSecretPlaceholdersResolvedOrRefused(t *testing.T) {
 		{"auth secret", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}","auth":{"secret":"{ENV.CIVIGATE_SECRET}"}}`,
 			[]string{"secret holds a placeholder Caddy does not know {ENV.CIVIGATE_SECRET}"}},
 		{"redis", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}","redis":"{env.REDIS_URL"}`, []string{"redis holds a '{' or '}'"}},
+		{"unset within text", `{"site_key":"abc{env.CIVIGATE_TEST_UNSET_PART}defghijk"}`,
+			[]string{"site_key: {env.CIVIGATE_TEST_UNSET_PART} is empty or unset, which would leave only the text around it"}},
+		{"not a secret's source", `{"site_key":"{time.now.unix}"}`,
+			[]string{"site_key: {time.now.unix} is not where a secret is kept"}},
+		{"system", `{"site_key":"{env.CIVIGATE_TEST_SITE_KEY}","auth":{"secret":"s-{system.hostname}"}}`,
+			[]string{"secret: {system.hostname} is not where a secret is kept"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h, err := provisionJSON(t, tc.json, func(h *Handler) { h.Cache = &CacheConfig{Off: true} })
