@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // Writes through CiviCRM pages. A request Civigate passes on to the site
@@ -32,10 +35,42 @@ import (
 // that passing r on invalidates the cache and, for one that may change
 // credentials, forgets remembered verdicts (neither: next itself).
 func (h *Handler) pageWrites(r *http.Request, next caddyhttp.Handler) caddyhttp.Handler {
-	if (h.cache == nil && h.verdictGen == nil) || !h.recognise.PageMayWrite(r.Method, r.URL) {
+	return h.pageWritesAt(r.Method, r.URL, next)
+}
+
+// bodyPageWrites is pageWrites for a request whose form body the scanner
+// read (the whole body, or its first primeBytes): the routing parameters
+// in it (BodyScanner.PageQuery) count as query variables, as WordPress's
+// WP::parse_request and Joomla's input take them from $_POST; ones that
+// cannot all be known count as a page write that changes credentials.
+// pass is pageWrites' for the URL alone, kept when the body has none.
+func (h *Handler) bodyPageWrites(r *http.Request, next, pass caddyhttp.Handler, scan *translate.BodyScanner) caddyhttp.Handler {
+	q, known := scan.PageQuery()
+	switch {
+	case q == "" && known:
+		return pass
+	case !known:
+		return h.pageWriteHandler(next, true)
+	}
+	u := *r.URL
+	if u.RawQuery != "" {
+		u.RawQuery += "&"
+	}
+	u.RawQuery += q
+	return h.pageWritesAt(r.Method, &u, next)
+}
+
+func (h *Handler) pageWritesAt(method string, u *url.URL, next caddyhttp.Handler) caddyhttp.Handler {
+	if (h.cache == nil && h.verdictGen == nil) || !h.recognise.PageMayWrite(method, u) {
 		return next
 	}
-	creds := h.verdictGen != nil && h.recognise.PageChangesCredentials(r.Method, r.URL)
+	return h.pageWriteHandler(next, h.recognise.PageChangesCredentials(method, u))
+}
+
+// pageWriteHandler wraps next for a page write (creds: one that may
+// change credentials).
+func (h *Handler) pageWriteHandler(next caddyhttp.Handler, creds bool) caddyhttp.Handler {
+	creds = creds && h.verdictGen != nil
 	if h.cache == nil && !creds {
 		return next
 	}

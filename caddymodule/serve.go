@@ -362,7 +362,7 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 			return nil
 		}
 		r.Body = g.rest()
-		return pass.ServeHTTP(w, r)
+		return h.bodyPageWrites(r, next, pass, scan).ServeHTTP(w, r)
 	case g.err != nil:
 		// The client went away within the first bytes: not passed on
 		// unchecked.
@@ -381,7 +381,9 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 	if h.refusePageCredentials(w, r, next, translate.BodyCredentials{}) {
 		return nil
 	}
-	// A larger body: it streams.
+	// A larger body: it streams. Its first bytes' routing parameters
+	// decide whether it writes through a page (bodyPageWrites).
+	pass = h.bodyPageWrites(r, next, pass, scan)
 	gate := &bodyGate{w: w, g: g, header: make(http.Header)}
 	r.Body = g
 	defer func() {

@@ -35,6 +35,11 @@ func TestPageWritesInvalidateOnlyCiviCRMWrites(t *testing.T) {
 		{"a mail opened", "GET", "/civicrm/mailing/open?qid=1", "", true},
 		{"a link clicked (extern/url.php)", "GET", "/sites/all/modules/civicrm/extern/url.php?u=1&qid=1", "", true},
 		{"a profile form posted", "POST", "/civicrm/profile/create?gid=1&reset=1", "first_name=Changed", true},
+		// WordPress reads its query vars (civiwp, q) from $_POST too.
+		{"a profile form posted, routed by its body", "POST", "/", "civiwp=CiviCRM&q=civicrm/profile/create&gid=1&first_name=Changed", true},
+		{"a profile form posted, q in its body", "POST", "/?civiwp=CiviCRM", "q=civicrm%2Fprofile%2Fcreate&first_name=Changed", true},
+		{"a profile form posted, routed by a large body", "POST", "/", "q=civicrm/profile/create&first_name=" + strings.Repeat("x", 100<<10), true},
+		{"a CMS form without routing parameters", "POST", "/contact-us/", "name=A&message=" + strings.Repeat("x", 100<<10), false},
 	}
 	for _, tc := range cases {
 		a5Do(t, "GET", read, "", nil)

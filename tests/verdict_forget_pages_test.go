@@ -58,6 +58,19 @@ func TestPublicPageWritesForgetNoVerdict(t *testing.T) {
 			t.Errorf("after a POST to the public form %s, ada's key was asked about again (%d): its verdict was forgotten", p, n)
 		}
 	}
+	// The route in the form body (WordPress reads civiwp and q from
+	// $_POST): a public form still, and so is no route at all.
+	for _, b := range []string{
+		"civiwp=CiviCRM&q=civicrm/profile/create&gid=1&first_name=A",
+		"name=A&message=" + strings.Repeat("x", 100<<10),
+	} {
+		if st, body := a7Req(t, "POST", inst.URL+"/", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}, b); st != 200 {
+			t.Fatalf("POST / %.60s: %d %.200s", b, st, body)
+		}
+		if n := asked(); n != 0 {
+			t.Errorf("after a POST to / with body %.60q, ada's key was asked about again (%d): its verdict was forgotten", b, n)
+		}
+	}
 	refuse.Store(true)
 	if st, _ := a7Req(t, "POST", inst.URL+"/civicrm/admin/setting/authx?reset=1", nil, "authx_xheader_cred%5B%5D=jwt"); st != 403 {
 		t.Fatalf("refused admin page POST: %d", st)

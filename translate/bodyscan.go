@@ -91,6 +91,19 @@ func (s *BodyScanner) Safe() int64 {
 	return s.reader.safe()
 }
 
+// PageQuery is what the body written so far assigned to the routing
+// parameters (q, task, rest_route), as a query string (each name=value
+// once, "" for none), for judging which page the request runs: WordPress
+// (WP::parse_request) and Joomla's input take them from $_POST as well
+// as the query, so the page is that of the URL with them added to its
+// query (RecogniseConfig.PageMayWrite on it; a value also in the URL's
+// query counts whichever wins). known is false when one was too long to
+// keep (maxRoutingLen) or there were more than maxPageValues: the page
+// is not known.
+func (s *BodyScanner) PageQuery() (query string, known bool) {
+	return strings.Join(s.judge.page.vals, "&"), !s.judge.page.unknown
+}
+
 // routeJudge judges the assignments of routing parameters the reader
 // finds, as IsAPIv3LikeBody has them: a value that cannot route is ignored,
 // each other value is modelled once, and a body with more than
@@ -112,6 +125,40 @@ type routeJudge struct {
 	credsOnly bool
 	// assigned, if set, is given every assignment instead (tests).
 	assigned func(name string, v *routeValue)
+	// page: the routing values assigned, for the page a request runs
+	// (PageQuery).
+	page pageValues
+}
+
+// pageValues are a body's routing assignments as a query string (each
+// name=value once), for PageQuery: at most maxPageValues of them, each
+// whole (unknown: one was not).
+type pageValues struct {
+	vals    []string
+	unknown bool
+}
+
+// maxPageValues bounds the routing values PageQuery keeps; a body with
+// more is taken as one whose page is not known.
+const maxPageValues = 8
+
+func (p *pageValues) record(name string, v *routeValue) {
+	if p.unknown {
+		return
+	}
+	if v.long {
+		p.unknown = true
+		return
+	}
+	kv := name + "=" + url.QueryEscape(string(v.buf))
+	if slices.Contains(p.vals, kv) {
+		return
+	}
+	if len(p.vals) == maxPageValues {
+		p.unknown = true
+		return
+	}
+	p.vals = append(p.vals, kv)
 }
 
 // watch is the parameter a reader is to read the value of, given the
@@ -191,6 +238,7 @@ func (j *routeJudge) assign(name string, v *routeValue, creds *credSlots) {
 		j.assigned(name, v)
 		return
 	}
+	j.page.record(name, v)
 	switch {
 	case j.routes || !v.may:
 		return

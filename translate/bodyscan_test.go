@@ -334,3 +334,36 @@ func BenchmarkBodyScannerShapes(b *testing.B) {
 		})
 	}
 }
+
+// PageQuery: the body's routing assignments, as WordPress and Joomla take
+// them for query variables, each once; unknown past what is kept.
+func TestBodyScannerPageQuery(t *testing.T) {
+	u := &url.URL{Path: "/"}
+	form := "application/x-www-form-urlencoded"
+	mp := "multipart/form-data; boundary=XX"
+	long := strings.Repeat("a", maxRoutingLen+1)
+	many := ""
+	for i := range maxPageValues + 1 {
+		many += fmt.Sprintf("q=civicrm/p%d&", i)
+	}
+	for _, tc := range []struct {
+		ctype, body, want string
+		known             bool
+	}{
+		{form, "first_name=A&message=hello", "", true},
+		{form, "civiwp=CiviCRM&q=civicrm/admin/setting/authx&x=1", "q=civicrm%2Fadmin%2Fsetting%2Fauthx", true},
+		{form, "q=civicrm/profile/create&q=civicrm%2Fprofile%2Fcreate&task=civicrm/x", "q=civicrm%2Fprofile%2Fcreate&task=civicrm%2Fx", true},
+		{form, "q=" + long, "", false},
+		{form, many, "", false},
+		{mp, "--XX\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\ncivicrm/admin\r\n--XX--\r\n", "q=civicrm%2Fadmin", true},
+	} {
+		s := RecogniseConfig{}.BodyScanner(u, "POST", tc.ctype)
+		if s.Write([]byte(tc.body)) || s.Close() {
+			t.Fatalf("%.60q routes", tc.body)
+		}
+		q, known := s.PageQuery()
+		if known != tc.known || known && q != tc.want {
+			t.Errorf("%.60q: PageQuery %q %v, want %q %v", tc.body, q, known, tc.want, tc.known)
+		}
+	}
+}
