@@ -3,6 +3,7 @@ package translate
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -79,13 +80,22 @@ var credentialPages = []string{"admin", "user"}
 // the web server finds the file: the last two path segments, compared as
 // Recognise compares extern/rest.php's.
 func ExternScript(u *url.URL) bool {
-	raw := u.EscapedPath()
+	_, ok := externScript(u.EscapedPath())
+	return ok
+}
+
+// externScript is the name of the extern/ script the escaped path raw
+// ends in (ExternScript), as its last segment reads once decoded.
+func externScript(raw string) (string, bool) {
 	if indexFold(raw, "extern") < 0 && !strings.Contains(raw, "%") {
-		return false
+		return "", false
 	}
 	segs, _ := pathSegments(raw)
 	n := len(segs)
-	return n >= 2 && segs[n-2] == "extern" && strings.HasSuffix(segs[n-1], ".php")
+	if n >= 2 && segs[n-2] == "extern" && strings.HasSuffix(segs[n-1], ".php") {
+		return segs[n-1], true
+	}
+	return "", false
 }
 
 // trackingRoutes are CiviCRM's pages that write when they are fetched
@@ -112,12 +122,9 @@ func (cfg RecogniseConfig) TrackingPage(u *url.URL) bool {
 	if !script && !containsFold(raw, "mailing") && !containsFold(u.RawQuery, "mailing") {
 		return false
 	}
-	if script && ExternScript(u) {
-		segs, _ := pathSegments(raw)
-		for _, s := range trackingScripts {
-			if segs[len(segs)-1] == s {
-				return true
-			}
+	if script {
+		if name, ok := externScript(raw); ok && slices.Contains(trackingScripts, name) {
+			return true
 		}
 	}
 	if !cfg.MayReachCiviCRM(u) {
