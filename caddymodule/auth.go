@@ -190,7 +190,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 		var store authx.VerdictStore = authx.NewMemoryVerdicts()
 		if h.redisClient != nil {
 			store = tieredVerdicts{front: authx.NewMemoryVerdicts(),
-				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authv:", Timeout: h.authRedisTimeout()}}
+				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authv:", Timeout: h.redisTimeout()}}
 		}
 		v := authx.NewAPIKeyVerifier(resolver, store, cfg.Secret)
 		v.PositiveTTL, v.NegativeTTL = time.Duration(ac.VerdictTTL), time.Duration(ac.RejectTTL)
@@ -199,7 +199,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 	}
 	if ac.MaxFailures >= 0 {
 		if h.redisClient != nil {
-			cfg.Failures = newCleanCache(&authx.RedisCounter{Client: h.redisClient, Prefix: h.redisPrefix + "authfail:", Timeout: h.authRedisTimeout()})
+			cfg.Failures = newCleanCache(&authx.RedisCounter{Client: h.redisClient, Prefix: h.redisPrefix + "authfail:", Timeout: h.redisTimeout()})
 			// Every instance must know the proven credentials a blocked
 			// address still serves. Proofs are not forgotten when a write
 			// may have changed credentials (verdictGen): a proof only lifts
@@ -207,7 +207,7 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 			// for nothing, and the credential is still verified (under the
 			// new generation, by CiviCRM) on its next request.
 			cfg.Proofs = tieredVerdicts{front: authx.NewMemoryVerdicts(),
-				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authproof:", Timeout: h.authRedisTimeout()}}
+				back: &authx.RedisVerdicts{Client: h.redisClient, Prefix: h.redisPrefix + "authproof:", Timeout: h.redisTimeout()}}
 		} else {
 			cfg.Failures = authx.NewMemoryCounter()
 		}
@@ -250,13 +250,13 @@ func (h *Handler) buildAuthenticator(repl *caddy.Replacer) (*authx.Authenticator
 	return a, err
 }
 
-// authRedisTimeout is the deadline of each Redis operation of
-// authentication (verdicts, failure counters, proofs): the cache's
-// redis_timeout when the operator set one, since it is documented as the
-// deadline of every Redis operation, else authx's own default (50ms,
-// wider than a lookup's 10ms: a counter that times out falls back to
-// counting per instance).
-func (h *Handler) authRedisTimeout() time.Duration {
+// redisTimeout is the operator's redis_timeout (0: unset, each user's
+// default). Documented as the deadline of each Redis operation, it bounds
+// authentication's too (verdicts, failure counters, proofs), which
+// otherwise keep authx's own default (50ms, wider than a lookup's 10ms: a
+// counter that times out falls back to counting per instance), and the
+// store the verdict generation lives in when caching is off.
+func (h *Handler) redisTimeout() time.Duration {
 	if h.Cache != nil {
 		return time.Duration(h.Cache.RedisTimeout)
 	}

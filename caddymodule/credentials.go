@@ -36,11 +36,7 @@ func (h *Handler) provisionVerdictGen() {
 	} else {
 		rs := h.redisStore
 		if rs == nil { // caching off: a store for the counter alone
-			var timeout time.Duration
-			if h.Cache != nil {
-				timeout = time.Duration(h.Cache.RedisTimeout)
-			}
-			rs = h.newRedisStore(timeout)
+			rs = h.newRedisStore(h.redisTimeout())
 		}
 		ns := ""
 		if h.Cache != nil {
