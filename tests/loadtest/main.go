@@ -39,7 +39,7 @@ func main() {
 		warm     = flag.Duration("warm", 2*time.Second, "warm-up per side before the first round (not measured)")
 		pin      = flag.Bool("pin", true, "servers on CPU 0, wrk (one thread) on CPU 1; -pin=false shares every core (wrk with 2 threads)")
 		out      = flag.String("out", "BENCHMARKS.md", "report file (overwritten)")
-		profile  = flag.String("profile", "", "directory for CPU profiles of the Civigate process, one per scenario and side (ID.pprof, ID-baseline.pprof)")
+		profile  = flag.String("profile", "", "directory for CPU profiles of the Civigate process, one per scenario, side and round (ID.N.pprof, ID-baseline.N.pprof; go tool pprof merges a side's rounds)")
 		only     = flag.String("only", "", "comma-separated scenario ids to run (e.g. b,c or m); default all")
 		memDur   = flag.Duration("mem-duration", 10*time.Second, "(m): load time per memory case")
 	)

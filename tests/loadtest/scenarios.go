@@ -206,7 +206,10 @@ func (s servers) cpuTime() time.Duration {
 // not the result). Before the first round each side is checked to answer
 // the expected body and warmed up (connections, the first miss, the
 // credential's verdict). With profileDir set, a CPU profile of Civigate is
-// taken from the admin API during the subject's first measured run.
+// taken from the admin API during every measured run of each side, one
+// file per run: merged (go tool pprof DIR/a.*.pprof), the rounds of a side
+// are compared with the interleaved rounds of the other, so the host's
+// drift between two runs does not pass for a difference between handlers.
 func runScenarios(ctx context.Context, list []scenario, rounds int, warm time.Duration, admin int, profileDir string, srv servers) []scenario {
 	for i := range list {
 		s := &list[i]
@@ -233,10 +236,10 @@ func runScenarios(ctx context.Context, list []scenario, rounds int, warm time.Du
 					continue
 				}
 				var profiled chan struct{}
-				if profileDir != "" && round == 0 && sd != s.Floor {
-					name := s.ID + ".pprof"
+				if profileDir != "" && sd != s.Floor {
+					name := fmt.Sprintf("%s.%d.pprof", s.ID, round)
 					if sd != &s.Subject {
-						name = s.ID + "-baseline.pprof"
+						name = fmt.Sprintf("%s-baseline.%d.pprof", s.ID, round)
 					}
 					profiled = make(chan struct{})
 					go func() {
