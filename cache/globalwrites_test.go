@@ -13,7 +13,8 @@ const okV4Body = `{"values":[],"entity":"Contact","action":"get","debug":null,"v
 // Writes that change who may see what (ACLs, ACL roles, which contact a
 // CMS user is, smart groups, Standalone's users and roles) and writes to
 // the sources of labels other entities' answers show (countries, states,
-// contact types, financial types…) invalidate every cached read, APIv3
+// contact types, financial types, price sets and fields, profiles…)
+// invalidate every cached read, APIv3
 // and APIv4, whichever API spelled the write: an ACL-limited user's
 // Contact.get is a miss after them.
 func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
@@ -50,6 +51,8 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 		"Country", "StateProvince", "state_province", "County", "Worldregion", "ContactType",
 		"WordReplacement", "FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus",
 		"ParticipantStatusType", "RelationshipType", "CaseType", "Campaign", "ContributionPage", "PaymentProcessor",
+		"PriceSet", "PriceField", "PriceFieldValue", "price_field_value", "UFGroup", "uf_group", "PaymentProcessorType",
+		"RuleGroup", "MailingComponent", "SmsProvider", "LocBlock", "MessageTemplate", "Survey",
 	} {
 		check("APIv3 "+e+".create", jsonCall(t, e, "create", `{"id":1}`))
 	}
@@ -58,42 +61,57 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 		"ACL", "ACLEntityRole", "UFMatch", "SavedSearch", "User", "Role", "UserRole",
 		"Country", "StateProvince", "County", "WorldRegion", "ContactType", "WordReplacement", "Translation",
 		"FinancialType", "MembershipType", "MembershipStatus", "ParticipantStatusType", "RelationshipType", "CaseType",
+		"PriceSet", "PriceField", "PriceFieldValue", "UFGroup", "PaymentProcessorType", "DedupeRuleGroup",
+		"MailingComponent", "MailingBounceType", "SmsProvider", "Discount", "LocBlock", "MessageTemplate", "Survey",
 	} {
 		check("APIv4 "+e+".update", api4(t, "POST", "/civicrm/ajax/api4/"+e+"/update",
 			"params="+q(`{"where":[["id","=",1]],"values":{"label":"x"}}`)))
 	}
 }
 
-// APIv3's Participant.get returns its event's title, type and dates by
-// default: a Participant read depends on Event (both versions), so an
-// Event write invalidates it, and only the reads that depend on Event.
-func TestParticipantReadsDependOnEvent(t *testing.T) {
+// Frequently written label sources are a read dependency of the entities
+// whose answers show them: APIv3's Participant.get returns its event's
+// title, type and dates by default (Event), and pseudoconstants name
+// others (schema 'pseudoconstant' => ['table' => …]): ActionSchedule's and
+// SubscriptionHistory's group_id (Group), EntityBatch's batch_id (Batch),
+// ContributionSoft's pcp_id (PCP). A write to the source invalidates those
+// reads, whichever API spelled either, and only them: Contact.get stays
+// cached (but for Group, a member of the Contact group).
+func TestLabelSourceReadsDependOnTheirSource(t *testing.T) {
 	c, _ := newTestCache(t, Config{})
 	ctx := context.Background()
-	v3 := jsonCall(t, "Participant", "get", `{"contact_id":3}`)
-	v4 := api4(t, "GET", `/civicrm/ajax/api4/Participant/get?params=`+q(`{"select":["id","status_id:label"]}`), "")
 	contact := jsonCall(t, "Contact", "get", `{"id":3}`)
-	for _, call := range []*translate.Call{v3, v4} {
-		if d := c.Decide(call); !d.Cacheable || !slices.Contains(d.Reads, "Event") {
-			t.Errorf("Participant.get (v4 %v) reads %v, want Event among them", call.API4 != nil, d.Reads)
-		}
-	}
-	up3, up4 := &counter{resp: ok200(okBody)}, &counter{resp: ok200(okV4Body)}
-	for _, w := range []*translate.Call{
-		jsonCall(t, "Event", "create", `{"id":1,"title":"Renamed"}`),
-		api4(t, "POST", "/civicrm/ajax/api4/Event/update", "params="+q(`{"where":[["id","=",1]],"values":{"title":"Renamed"}}`)),
+	for _, tc := range []struct{ reader, field, source string }{
+		{"Participant", "status_id", "Event"},
+		{"ActionSchedule", "group_id", "Group"},
+		{"SubscriptionHistory", "group_id", "Group"},
+		{"EntityBatch", "batch_id", "Batch"},
+		{"ContributionSoft", "pcp_id", "PCP"},
 	} {
-		c.Serve(ctx, c.Prepare(v3, 7), up3.fetch)
-		c.Serve(ctx, c.Prepare(v4, 7), up4.fetch)
-		c.Serve(ctx, c.Prepare(contact, 7), up3.fetch)
-		if err := c.Invalidate(ctx, w); err != nil {
-			t.Fatal(err)
+		v3 := jsonCall(t, tc.reader, "get", `{"return":"`+tc.field+`"}`)
+		v4 := api4(t, "GET", "/civicrm/ajax/api4/"+tc.reader+"/get?params="+q(`{"select":["id","`+tc.field+`:label"]}`), "")
+		for _, call := range []*translate.Call{v3, v4} {
+			if d := c.Decide(call); !d.Cacheable || !slices.Contains(d.Reads, tc.source) {
+				t.Errorf("%s.get (v4 %v) reads %v, want %s among them", tc.reader, call.API4 != nil, d.Reads, tc.source)
+			}
 		}
-		if c.Lookup(ctx, c.Prepare(v3, 7)).State == Fresh || c.Lookup(ctx, c.Prepare(v4, 7)).State == Fresh {
-			t.Errorf("an Event write (v4 %v) left a cached Participant.get fresh", w.API4 != nil)
-		}
-		if c.Lookup(ctx, c.Prepare(contact, 7)).State != Fresh {
-			t.Errorf("an Event write (v4 %v) invalidated Contact.get: it is not a global write", w.API4 != nil)
+		up3, up4 := &counter{resp: ok200(okBody)}, &counter{resp: ok200(okV4Body)}
+		for _, w := range []*translate.Call{
+			jsonCall(t, tc.source, "create", `{"id":1,"title":"Renamed"}`),
+			api4(t, "POST", "/civicrm/ajax/api4/"+tc.source+"/update", "params="+q(`{"where":[["id","=",1]],"values":{"title":"Renamed"}}`)),
+		} {
+			c.Serve(ctx, c.Prepare(v3, 7), up3.fetch)
+			c.Serve(ctx, c.Prepare(v4, 7), up4.fetch)
+			c.Serve(ctx, c.Prepare(contact, 7), up3.fetch)
+			if err := c.Invalidate(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			if c.Lookup(ctx, c.Prepare(v3, 7)).State == Fresh || c.Lookup(ctx, c.Prepare(v4, 7)).State == Fresh {
+				t.Errorf("a %s write (v4 %v) left a cached %s.get fresh", tc.source, w.API4 != nil, tc.reader)
+			}
+			if tc.source != "Group" && c.Lookup(ctx, c.Prepare(contact, 7)).State != Fresh {
+				t.Errorf("a %s write (v4 %v) invalidated Contact.get: it is not a global write", tc.source, w.API4 != nil)
+			}
 		}
 	}
 }

@@ -33,16 +33,33 @@ var DefaultGroups = [][]string{{
 //     UserRole: CiviCRM filters every ACL-limited read by them;
 //   - label sources: the reference entities whose rows are the
 //     pseudoconstant labels other entities' answers show (schema
-//     'pseudoconstant' => ['table' => …]; APIv4's :label suffixes, APIv3's
-//     default-returned names: Contact.get's country, state_province_name
-//     and world_region, Membership.get's membership_name, Participant.get's
-//     participant_status, Contribution.get's financial_type): Country,
-//     StateProvince, County, WorldRegion, ContactType, FinancialType,
-//     FinancialAccount, MembershipType, MembershipStatus,
-//     ParticipantStatusType, RelationshipType, CaseType, Currency,
-//     Campaign, ContributionPage, PaymentProcessor; and WordReplacement and
-//     Translation, which rewrite strings in every answer. All are written
-//     by administrators, rarely;
+//     'pseudoconstant' => ['table' => …] in civicrm-core's
+//     schema/*/*.entityType.php; APIv4's :label and :name suffixes,
+//     APIv3's default-returned names: Contact.get's country,
+//     state_province_name and world_region, Membership.get's
+//     membership_name, Participant.get's participant_status,
+//     Contribution.get's financial_type): Country, StateProvince, County,
+//     WorldRegion, ContactType, FinancialType, FinancialAccount,
+//     MembershipType, MembershipStatus, ParticipantStatusType,
+//     RelationshipType, CaseType, Currency, Campaign, ContributionPage,
+//     PaymentProcessor; PriceSet (PriceField's and Discount's
+//     price_set_id), PriceField and PriceFieldValue (LineItem's
+//     price_field_id and price_field_value_id), UFGroup (UFField's and
+//     UFJoin's uf_group_id: profiles), PaymentProcessorType
+//     (PaymentProcessor's payment_processor_type_id), DedupeRuleGroup,
+//     which APIv3 calls RuleGroup (Event's dedupe_rule_group_id),
+//     MailingComponent (Mailing's header_id and footer_id),
+//     MailingBounceType (MailingEventBounce's bounce_type_id) and
+//     SmsProvider (ActionSchedule's sms_provider_id, whose options
+//     CRM_Core_SelectValues::smsProvider reads from its table); and the
+//     reference rows other answers name by id, whose labels an edge
+//     cannot tell from a :label: Discount (Participant's discount_id,
+//     APIv3's participant_discount_name), LocBlock (Event's loc_block_id),
+//     MessageTemplate (Mailing's and ActionSchedule's template ids) and
+//     Survey (petitions and surveys, whose titles campaign activities
+//     show). WordReplacement and
+//     Translation rewrite strings in every answer. All are written by
+//     administrators, rarely;
 //   - entities whose plain create/update acts on others (an order or
 //     payment completes contributions, which renew memberships and
 //     register participants; a contribution's status change does the
@@ -52,7 +69,10 @@ var DefaultGroups = [][]string{{
 //
 // Frequently written entities whose labels show elsewhere are a read
 // dependency instead (readsThrough): an Event write invalidates
-// Participant reads, not everything.
+// Participant reads, not everything. Campaign stays global: the
+// campaign_id of most records (Activity, Contribution, ContributionRecur,
+// Event, Participant, Membership, Mailing, Survey…) shows its title, too
+// many readers to list.
 var DefaultGlobalWrites = []string{
 	"CustomField", "CustomGroup", "OptionGroup", "OptionValue", "Setting",
 	"System", "Job", "Extension", "Domain", "LocationType",
@@ -62,20 +82,34 @@ var DefaultGlobalWrites = []string{
 	"Country", "StateProvince", "County", "WorldRegion", "ContactType", "WordReplacement", "Translation",
 	"FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus", "ParticipantStatusType",
 	"RelationshipType", "CaseType", "Currency", "Campaign", "ContributionPage", "PaymentProcessor",
+	"PriceSet", "PriceField", "PriceFieldValue", "UFGroup", "PaymentProcessorType", "DedupeRuleGroup", "RuleGroup",
+	"MailingComponent", "MailingBounceType", "SmsProvider", "Discount", "LocBlock", "MessageTemplate", "Survey",
 	// Writes that act on other entities.
 	"Order", "Payment", "Contribution", "PledgePayment", "Afform", "Mailing",
 	"MailingEventSubscribe", "MailingEventConfirm", "MailingEventUnsubscribe", "MailingEventResubscribe",
 }
 
 // readsThrough lists, by entityKey, the entities a read of an entity shows
-// data of without naming them: APIv3's Participant.get returns its
-// event's title, type and dates by default
-// (CRM_Event_BAO_Query::defaultReturnProperties: event_title,
-// event_start_date, event_type…). Such a read depends on them as on a join:
-// a write to Event invalidates it. Events are written too often to be a
-// global write.
+// data of without naming them. Such a read depends on them as on a join:
+// a write to one invalidates it. They are written too often to be global
+// writes:
+//
+//   - Event: APIv3's Participant.get returns its event's title, type and
+//     dates by default (CRM_Event_BAO_Query::defaultReturnProperties:
+//     event_title, event_start_date, event_type…);
+//   - Group: ActionSchedule's and SubscriptionHistory's group_id have
+//     civicrm_group as pseudoconstant table (group_id:label is the
+//     group's title); GroupContact is in the Contact group already;
+//   - Batch: EntityBatch's batch_id (civicrm_batch, its title), written
+//     by every data entry batch;
+//   - PCP: ContributionSoft's pcp_id (civicrm_pcp, its title), pages
+//     supporters create from public forms.
 var readsThrough = map[string][]string{
-	"participant": {"Event"},
+	"participant":         {"Event"},
+	"actionschedule":      {"Group"},
+	"subscriptionhistory": {"Group"},
+	"entitybatch":         {"Batch"},
+	"contributionsoft":    {"PCP"},
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to

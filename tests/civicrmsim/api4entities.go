@@ -26,10 +26,14 @@ type v4Field struct {
 	readonly bool
 	fk       string            // entity an implicit join (field.other) reaches
 	options  map[string]string // value → label (field:label)
-	perm     string            // permission needed to see the field
-	custom   bool              // a custom field: not in "*", needs permCustomData
-	calc     bool              // calculated: not in "*"
-	serial   bool              // serialized list
+	// optionsFrom is the entity whose rows are the options (a
+	// pseudoconstant 'table': key id, name and label columns), read
+	// when asked, so a write to it shows.
+	optionsFrom string
+	perm        string // permission needed to see the field
+	custom      bool   // a custom field: not in "*", needs permCustomData
+	calc        bool   // calculated: not in "*"
+	serial      bool   // serialized list
 }
 
 // v4Entity is one APIv4 entity.
@@ -121,6 +125,9 @@ func custom(f *v4Field)         { f.custom = true }
 func serial(f *v4Field)         { f.serial = true }
 func fk(entity string) func(*v4Field) {
 	return func(f *v4Field) { f.fk = entity }
+}
+func optionsFrom(entity string) func(*v4Field) {
+	return func(f *v4Field) { f.optionsFrom = entity }
 }
 func opts(o map[string]string) func(*v4Field) {
 	return func(f *v4Field) { f.options = o }

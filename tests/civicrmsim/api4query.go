@@ -103,18 +103,19 @@ func (q *v4Query) fieldValue(ent *v4Entity, row v4Row, name, suffix string, dept
 		case "":
 			return v, true
 		case "label", "name", "title":
-			if f.options == nil {
+			options := q.s.optionsOf(f, suffix)
+			if options == nil {
 				return nil, false
 			}
 			if v == nil {
 				return nil, true
 			}
-			if l, ok := f.options[translate.PHPString(v)]; ok {
+			if l, ok := options[translate.PHPString(v)]; ok {
 				return l, true
 			}
 			return nil, true
 		case "id", "value":
-			return v, f.options != nil
+			return v, f.options != nil || f.optionsFrom != ""
 		}
 		return nil, false
 	}
@@ -847,4 +848,22 @@ func sqlClause(c *arr) string {
 		return "`a`.`" + field + "` " + op + " (" + strings.Join(parts, ", ") + ")"
 	}
 	return "`a`.`" + field + "` " + op + " " + quote(v)
+}
+
+// optionsOf is a field's options as suffix shows them: its own list, or
+// the id → name or label column of the rows of its pseudoconstant table
+// as they are now (a table's title suffix is its label).
+func (s *Simulator) optionsOf(f *v4Field, suffix string) map[string]string {
+	if f.optionsFrom == "" {
+		return f.options
+	}
+	col := "label"
+	if suffix == "name" {
+		col = "name"
+	}
+	options := map[string]string{}
+	for _, r := range v4Entities[f.optionsFrom].rows(s) {
+		options[translate.PHPString(r["id"])] = translate.PHPString(r[col])
+	}
+	return options
 }

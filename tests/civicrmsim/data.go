@@ -46,25 +46,31 @@ type note struct {
 
 // store is the simulator's database. Every access holds Simulator.mu.
 type store struct {
-	contacts  map[int64]*contact
-	emails    map[int64]*email
-	phones    map[int64]*phone
-	groups    map[int64]*group
-	members   map[int64]*groupContact
-	notes     map[int64]*note
-	nextID    map[string]int64 // per table auto-increment
-	createdAt func() string
+	contacts map[int64]*contact
+	emails   map[int64]*email
+	phones   map[int64]*phone
+	groups   map[int64]*group
+	members  map[int64]*groupContact
+	notes    map[int64]*note
+	// priceFields and lineItems are records of the same shape as notes
+	// (api4price.go).
+	priceFields map[int64]*note
+	lineItems   map[int64]*note
+	nextID      map[string]int64 // per table auto-increment
+	createdAt   func() string
 }
 
 func newStore() *store {
 	return &store{
-		contacts: map[int64]*contact{},
-		emails:   map[int64]*email{},
-		phones:   map[int64]*phone{},
-		groups:   map[int64]*group{},
-		members:  map[int64]*groupContact{},
-		notes:    map[int64]*note{},
-		nextID:   map[string]int64{"contact": 1, "email": 1, "phone": 1, "group": 1, "group_contact": 1, "note": 1},
+		contacts:    map[int64]*contact{},
+		emails:      map[int64]*email{},
+		phones:      map[int64]*phone{},
+		groups:      map[int64]*group{},
+		members:     map[int64]*groupContact{},
+		notes:       map[int64]*note{},
+		priceFields: map[int64]*note{},
+		lineItems:   map[int64]*note{},
+		nextID:      map[string]int64{"contact": 1, "email": 1, "phone": 1, "group": 1, "group_contact": 1, "note": 1},
 	}
 }
 
@@ -245,6 +251,7 @@ const (
 // seed fills the store with a fixture and then opts.ExtraContacts
 // generated contacts, and returns the users.
 func seed(s *store, fixture string, extra int, rng *rand.Rand) ([]*User, error) {
+	seedPrice(s)
 	if fixture == FixtureAPI4 {
 		users := seedAPI4(s)
 		generate(s, extra, rng)
