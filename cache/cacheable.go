@@ -262,6 +262,7 @@ func (w *readWalk) judge(sc translate.Subcall) Reason {
 		w.ttl = t
 	}
 	w.reads = append(w.reads, sc.Entity)
+	w.reads = append(w.reads, v3Returns[entityKey(sc.Entity)]...)
 	return ""
 }
 

@@ -52,7 +52,7 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 		"WordReplacement", "FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus",
 		"ParticipantStatusType", "RelationshipType", "CaseType", "Campaign", "ContributionPage", "PaymentProcessor",
 		"PriceSet", "PriceField", "PriceFieldValue", "price_field_value", "UFGroup", "uf_group", "PaymentProcessorType",
-		"RuleGroup", "MailingComponent", "SmsProvider", "LocBlock", "MessageTemplate", "Survey",
+		"RuleGroup", "MailingComponent", "SmsProvider", "Product", "LocBlock", "MessageTemplate", "Survey",
 	} {
 		check("APIv3 "+e+".create", jsonCall(t, e, "create", `{"id":1}`))
 	}
@@ -62,7 +62,7 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 		"Country", "StateProvince", "County", "WorldRegion", "ContactType", "WordReplacement", "Translation",
 		"FinancialType", "MembershipType", "MembershipStatus", "ParticipantStatusType", "RelationshipType", "CaseType",
 		"PriceSet", "PriceField", "PriceFieldValue", "UFGroup", "PaymentProcessorType", "DedupeRuleGroup",
-		"MailingComponent", "MailingBounceType", "SmsProvider", "Discount", "LocBlock", "MessageTemplate", "Survey",
+		"MailingComponent", "MailingBounceType", "SmsProvider", "Product", "Discount", "LocBlock", "MessageTemplate", "Survey",
 	} {
 		check("APIv4 "+e+".update", api4(t, "POST", "/civicrm/ajax/api4/"+e+"/update",
 			"params="+q(`{"where":[["id","=",1]],"values":{"label":"x"}}`)))
@@ -112,6 +112,54 @@ func TestLabelSourceReadsDependOnTheirSource(t *testing.T) {
 			if tc.source != "Group" && c.Lookup(ctx, c.Prepare(contact, 7)).State != Fresh {
 				t.Errorf("a %s write (v4 %v) invalidated Contact.get: it is not a global write", tc.source, w.API4 != nil)
 			}
+		}
+	}
+}
+
+// APIv3's Contribution.get, Participant.get and Pledge.get run CiviCRM's
+// query object with their component's default return properties: the
+// contact's sort_name and display_name, notes, Contribution.get's batch and
+// soft credits. Their cached answers depend on those entities, so a
+// Contact rename makes them misses; an APIv4 Contribution.get, which shows
+// no contact unless it joins one, stays cached.
+func TestV3DefaultReturnsDependOnTheirSources(t *testing.T) {
+	c, _ := newTestCache(t, Config{})
+	ctx := context.Background()
+	for _, tc := range []struct {
+		reader string
+		want   []string
+	}{
+		{"Contribution", []string{"Contact", "Note", "Batch", "ContributionSoft", "PCP"}},
+		{"Participant", []string{"Contact", "Note", "Event"}},
+		{"Pledge", []string{"Contact"}},
+	} {
+		d := c.Decide(jsonCall(t, tc.reader, "get", `{"id":1}`))
+		for _, e := range tc.want {
+			if !d.Cacheable || !slices.Contains(d.Reads, e) {
+				t.Errorf("APIv3 %s.get reads %v, want %s among them", tc.reader, d.Reads, e)
+			}
+		}
+	}
+	v3 := jsonCall(t, "Contribution", "get", `{"contact_id":3}`)
+	v4 := api4(t, "GET", "/civicrm/ajax/api4/Contribution/get?params="+q(`{"select":["id","total_amount"]}`), "")
+	if d := c.Decide(v4); slices.Contains(d.Reads, "Contact") {
+		t.Errorf("APIv4 Contribution.get without a join reads %v: Contact is APIv3's default return only", d.Reads)
+	}
+	up3, up4 := &counter{resp: ok200(okBody)}, &counter{resp: ok200(okV4Body)}
+	for _, w := range []*translate.Call{
+		jsonCall(t, "Contact", "create", `{"id":3,"last_name":"Renamed"}`),
+		api4(t, "POST", "/civicrm/ajax/api4/Contact/update", "params="+q(`{"where":[["id","=",3]],"values":{"last_name":"Renamed"}}`)),
+	} {
+		c.Serve(ctx, c.Prepare(v3, 7), up3.fetch)
+		c.Serve(ctx, c.Prepare(v4, 7), up4.fetch)
+		if err := c.Invalidate(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		if c.Lookup(ctx, c.Prepare(v3, 7)).State == Fresh {
+			t.Errorf("a Contact write (v4 %v) left the cached APIv3 Contribution.get (the contact's display_name) fresh", w.API4 != nil)
+		}
+		if c.Lookup(ctx, c.Prepare(v4, 7)).State != Fresh {
+			t.Errorf("a Contact write (v4 %v) invalidated an APIv4 Contribution.get that shows no contact", w.API4 != nil)
 		}
 	}
 }

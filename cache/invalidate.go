@@ -49,9 +49,12 @@ var DefaultGroups = [][]string{{
 //     (PaymentProcessor's payment_processor_type_id), DedupeRuleGroup,
 //     which APIv3 calls RuleGroup (Event's dedupe_rule_group_id),
 //     MailingComponent (Mailing's header_id and footer_id),
-//     MailingBounceType (MailingEventBounce's bounce_type_id) and
+//     MailingBounceType (MailingEventBounce's bounce_type_id),
 //     SmsProvider (ActionSchedule's sms_provider_id, whose options
-//     CRM_Core_SelectValues::smsProvider reads from its table); and the
+//     CRM_Core_SelectValues::smsProvider reads from its table) and Product
+//     (APIv3 Contribution.get's default product_name, sku and
+//     product_option, CRM_Contribute_BAO_Query::defaultReturnProperties,
+//     the premiums catalogue); and the
 //     reference rows other answers name by id, whose labels an edge
 //     cannot tell from a :label: Discount (Participant's discount_id,
 //     APIv3's participant_discount_name), LocBlock (Event's loc_block_id),
@@ -83,7 +86,7 @@ var DefaultGlobalWrites = []string{
 	"FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus", "ParticipantStatusType",
 	"RelationshipType", "CaseType", "Currency", "Campaign", "ContributionPage", "PaymentProcessor",
 	"PriceSet", "PriceField", "PriceFieldValue", "UFGroup", "PaymentProcessorType", "DedupeRuleGroup", "RuleGroup",
-	"MailingComponent", "MailingBounceType", "SmsProvider", "Discount", "LocBlock", "MessageTemplate", "Survey",
+	"MailingComponent", "MailingBounceType", "SmsProvider", "Product", "Discount", "LocBlock", "MessageTemplate", "Survey",
 	// Writes that act on other entities.
 	"Order", "Payment", "Contribution", "PledgePayment", "Afform", "Mailing",
 	"MailingEventSubscribe", "MailingEventConfirm", "MailingEventUnsubscribe", "MailingEventResubscribe",
@@ -110,6 +113,26 @@ var readsThrough = map[string][]string{
 	"subscriptionhistory": {"Group"},
 	"entitybatch":         {"Batch"},
 	"contributionsoft":    {"PCP"},
+}
+
+// v3Returns lists, by entityKey, the entities an APIv3 read of an entity
+// returns by default besides its own rows, where that read runs CiviCRM's
+// query object (api/v3/Contribution.php, Participant.php and Pledge.php:
+// _civicrm_api3_get_query_object, _civicrm_api3_get_using_query_object)
+// with its component's defaultReturnProperties (CRM_Contribute_BAO_Query,
+// CRM_Event_BAO_Query…): the contact's sort_name and display_name
+// (Contact), contribution_note and participant_note (Note, written with
+// the Contact group, not with these), Contribution.get's
+// contribution_batch (Batch) and the soft credits
+// CRM_Contribute_BAO_ContributionSoft merges into each row
+// (ContributionSoft, their PCP). An APIv4 read of these entities shows
+// none of them unless it joins them, which names the joined entity
+// itself, so they are APIv3 reads' dependencies only: every Contact write
+// would otherwise make APIv4 Contribution reads misses too.
+var v3Returns = map[string][]string{
+	"contribution": {"Contact", "Note", "Batch", "ContributionSoft", "PCP"},
+	"participant":  {"Contact", "Note"},
+	"pledge":       {"Contact"},
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to
