@@ -52,7 +52,7 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 		"WordReplacement", "FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus",
 		"ParticipantStatusType", "RelationshipType", "CaseType", "Campaign", "ContributionPage", "PaymentProcessor",
 		"PriceSet", "PriceField", "PriceFieldValue", "price_field_value", "UFGroup", "uf_group", "PaymentProcessorType",
-		"RuleGroup", "MailingComponent", "SmsProvider", "Product", "LocBlock", "MessageTemplate", "Survey",
+		"RuleGroup", "MailingComponent", "SmsProvider", "Product", "BounceType", "Component",
 	} {
 		check("APIv3 "+e+".create", jsonCall(t, e, "create", `{"id":1}`))
 	}
@@ -62,7 +62,7 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 		"Country", "StateProvince", "County", "WorldRegion", "ContactType", "WordReplacement", "Translation",
 		"FinancialType", "MembershipType", "MembershipStatus", "ParticipantStatusType", "RelationshipType", "CaseType",
 		"PriceSet", "PriceField", "PriceFieldValue", "UFGroup", "PaymentProcessorType", "DedupeRuleGroup",
-		"MailingComponent", "MailingBounceType", "SmsProvider", "Product", "Discount", "LocBlock", "MessageTemplate", "Survey",
+		"MailingComponent", "MailingBounceType", "BounceType", "SmsProvider", "Component", "Product", "Discount",
 	} {
 		check("APIv4 "+e+".update", api4(t, "POST", "/civicrm/ajax/api4/"+e+"/update",
 			"params="+q(`{"where":[["id","=",1]],"values":{"label":"x"}}`)))
@@ -72,9 +72,12 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 // Frequently written label sources are a read dependency of the entities
 // whose answers show them: APIv3's Participant.get returns its event's
 // title, type and dates by default (Event), and pseudoconstants name
-// others (schema 'pseudoconstant' => ['table' => …]): ActionSchedule's and
-// SubscriptionHistory's group_id (Group), EntityBatch's batch_id (Batch),
-// ContributionSoft's pcp_id (PCP). A write to the source invalidates those
+// others (schema 'pseudoconstant' => ['table' => …], or a 'callback' that
+// reads a table): the group_id of ActionSchedule, SubscriptionHistory,
+// GroupOrganization and MailingEventSubscribe (Group), ACL's object_id
+// (Group and Event titles), ActionSchedule's entity_value and
+// CustomGroup's extends_entity_column_value (Event titles), EntityBatch's
+// batch_id (Batch), ContributionSoft's pcp_id (PCP). A write to the source invalidates those
 // reads, whichever API spelled either, and only them: Contact.get stays
 // cached (but for Group, a member of the Contact group).
 func TestLabelSourceReadsDependOnTheirSource(t *testing.T) {
@@ -85,6 +88,12 @@ func TestLabelSourceReadsDependOnTheirSource(t *testing.T) {
 		{"Participant", "status_id", "Event"},
 		{"ActionSchedule", "group_id", "Group"},
 		{"SubscriptionHistory", "group_id", "Group"},
+		{"GroupOrganization", "group_id", "Group"},
+		{"MailingEventSubscribe", "group_id", "Group"},
+		{"ACL", "object_id", "Group"},
+		{"ACL", "object_id", "Event"},
+		{"ActionSchedule", "entity_value", "Event"},
+		{"CustomGroup", "extends_entity_column_value", "Event"},
 		{"EntityBatch", "batch_id", "Batch"},
 		{"ContributionSoft", "pcp_id", "PCP"},
 	} {
@@ -111,6 +120,37 @@ func TestLabelSourceReadsDependOnTheirSource(t *testing.T) {
 			}
 			if tc.source != "Group" && c.Lookup(ctx, c.Prepare(contact, 7)).State != Fresh {
 				t.Errorf("a %s write (v4 %v) invalidated Contact.get: it is not a global write", tc.source, w.API4 != nil)
+			}
+		}
+	}
+}
+
+// LocBlock, MessageTemplate and Survey are no label sources: the schema
+// names them by id only (Event's loc_block_id, Mailing's and
+// ActionSchedule's msg_template_id: entity_reference, no pseudoconstant)
+// or not at all (no field names a survey). A write to one invalidates its
+// own reads, whichever API spelled either, and leaves Contact.get cached.
+func TestIDOnlyReferencesAreNoGlobalWrites(t *testing.T) {
+	c, _ := newTestCache(t, Config{})
+	ctx := context.Background()
+	contact := jsonCall(t, "Contact", "get", `{"id":3}`)
+	for _, e := range []string{"LocBlock", "MessageTemplate", "Survey"} {
+		own := api4(t, "GET", "/civicrm/ajax/api4/"+e+"/get?params="+q(`{"select":["id"]}`), "")
+		up3, up4 := &counter{resp: ok200(okBody)}, &counter{resp: ok200(okV4Body)}
+		for _, w := range []*translate.Call{
+			jsonCall(t, e, "create", `{"id":1,"title":"Renamed"}`),
+			api4(t, "POST", "/civicrm/ajax/api4/"+e+"/update", "params="+q(`{"where":[["id","=",1]],"values":{"title":"Renamed"}}`)),
+		} {
+			c.Serve(ctx, c.Prepare(contact, 7), up3.fetch)
+			c.Serve(ctx, c.Prepare(own, 7), up4.fetch)
+			if err := c.Invalidate(ctx, w); err != nil {
+				t.Fatal(err)
+			}
+			if c.Lookup(ctx, c.Prepare(contact, 7)).State != Fresh {
+				t.Errorf("a %s write (v4 %v) invalidated Contact.get: it is no label source", e, w.API4 != nil)
+			}
+			if c.Lookup(ctx, c.Prepare(own, 7)).State == Fresh {
+				t.Errorf("a %s write (v4 %v) left a cached %s.get fresh", e, w.API4 != nil, e)
 			}
 		}
 	}

@@ -51,18 +51,25 @@ var DefaultGroups = [][]string{{
 //     MailingComponent (Mailing's header_id and footer_id),
 //     MailingBounceType (MailingEventBounce's bounce_type_id),
 //     SmsProvider (ActionSchedule's sms_provider_id, whose options
-//     CRM_Core_SelectValues::smsProvider reads from its table) and Product
-//     (APIv3 Contribution.get's default product_name, sku and
-//     product_option, CRM_Contribute_BAO_Query::defaultReturnProperties,
-//     the premiums catalogue); and the
-//     reference rows other answers name by id, whose labels an edge
-//     cannot tell from a :label: Discount (Participant's discount_id,
-//     APIv3's participant_discount_name), LocBlock (Event's loc_block_id),
-//     MessageTemplate (Mailing's and ActionSchedule's template ids) and
-//     Survey (petitions and surveys, whose titles campaign activities
-//     show). WordReplacement and
-//     Translation rewrite strings in every answer. All are written by
-//     administrators, rarely;
+//     CRM_Core_SelectValues::smsProvider reads from its table), BounceType
+//     (schema/Mailing/BounceType.entityType.php's name for
+//     MailingBounceType: BouncePattern's bounce_type_id), Component
+//     (the component_id of OptionValue, Setting, Menu and Cache, PriceSet's
+//     extends through CRM_Price_BAO_PriceSet::getExtendsOptions; no core
+//     API writes civicrm_component, there is no api/v3/Component.php nor
+//     Civi/Api4/Component.php, so only an extension's entity of that name
+//     could) and Product (APIv3
+//     Contribution.get's default product_name, sku and product_option,
+//     CRM_Contribute_BAO_Query::defaultReturnProperties, the premiums
+//     catalogue); and Discount (Participant's discount_id, APIv3's
+//     participant_discount_name). WordReplacement and Translation rewrite
+//     strings in every answer. All are written by administrators, rarely.
+//     LocBlock, MessageTemplate and Survey are no label sources: the
+//     schema names them by id only (Event's loc_block_id, Mailing's and
+//     ActionSchedule's msg_template_id and sms_template_id are
+//     entity_reference without pseudoconstant, so no :label shows them)
+//     and no field names a survey; a read showing their fields joins them,
+//     which names them (a write invalidates it as any join's);
 //   - entities whose plain create/update acts on others (an order or
 //     payment completes contributions, which renew memberships and
 //     register participants; a contribution's status change does the
@@ -86,7 +93,7 @@ var DefaultGlobalWrites = []string{
 	"FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus", "ParticipantStatusType",
 	"RelationshipType", "CaseType", "Currency", "Campaign", "ContributionPage", "PaymentProcessor",
 	"PriceSet", "PriceField", "PriceFieldValue", "UFGroup", "PaymentProcessorType", "DedupeRuleGroup", "RuleGroup",
-	"MailingComponent", "MailingBounceType", "SmsProvider", "Product", "Discount", "LocBlock", "MessageTemplate", "Survey",
+	"MailingComponent", "MailingBounceType", "BounceType", "SmsProvider", "Component", "Product", "Discount",
 	// Writes that act on other entities.
 	"Order", "Payment", "Contribution", "PledgePayment", "Afform", "Mailing",
 	"MailingEventSubscribe", "MailingEventConfirm", "MailingEventUnsubscribe", "MailingEventResubscribe",
@@ -97,22 +104,40 @@ var DefaultGlobalWrites = []string{
 // a write to one invalidates it. They are written too often to be global
 // writes:
 //
+//   - Group: the group_id of ActionSchedule, SubscriptionHistory,
+//     GroupOrganization and MailingEventSubscribe has civicrm_group as
+//     pseudoconstant table (group_id:label is the group's title;
+//     GroupContact, GroupContactCache and Group's own parents and children
+//     are in the Contact group or no API entity), and ACL's object_id
+//     options (CRM_ACL_BAO_ACL::getObjectIdOptions) are the titles of the
+//     groups, profiles, events or custom groups its object_table names;
 //   - Event: APIv3's Participant.get returns its event's title, type and
 //     dates by default (CRM_Event_BAO_Query::defaultReturnProperties:
-//     event_title, event_start_date, event_type…);
-//   - Group: ActionSchedule's and SubscriptionHistory's group_id have
-//     civicrm_group as pseudoconstant table (group_id:label is the
-//     group's title); GroupContact is in the Contact group already;
+//     event_title, event_start_date, event_type…); ACL's object_id
+//     (above), ActionSchedule's entity_value
+//     (CRM_Core_BAO_ActionSchedule::getEntityValueOptions: the event
+//     mapping's value labels are event titles) and CustomGroup's
+//     extends_entity_column_value (a ParticipantEventName group's
+//     subtypes are event titles);
 //   - Batch: EntityBatch's batch_id (civicrm_batch, its title), written
 //     by every data entry batch;
 //   - PCP: ContributionSoft's pcp_id (civicrm_pcp, its title), pages
 //     supporters create from public forms.
+//
+// The list follows civicrm-core's schema/*/*.entityType.php and
+// ext/*/schema/*.entityType.php: every 'pseudoconstant' => ['table' => …]
+// and every pseudoconstant 'callback' that reads a table, whose table is
+// neither a global write nor in the reader's invalidation group.
 var readsThrough = map[string][]string{
-	"participant":         {"Event"},
-	"actionschedule":      {"Group"},
-	"subscriptionhistory": {"Group"},
-	"entitybatch":         {"Batch"},
-	"contributionsoft":    {"PCP"},
+	"participant":           {"Event"},
+	"actionschedule":        {"Group", "Event"},
+	"subscriptionhistory":   {"Group"},
+	"grouporganization":     {"Group"},
+	"mailingeventsubscribe": {"Group"},
+	"acl":                   {"Group", "Event"},
+	"customgroup":           {"Event"},
+	"entitybatch":           {"Batch"},
+	"contributionsoft":      {"PCP"},
 }
 
 // v3Returns lists, by entityKey, the entities an APIv3 read of an entity
