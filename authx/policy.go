@@ -152,8 +152,10 @@ func lowerASCII(c byte) byte {
 var noPolicy Policy
 
 // Check applies the policy to every call the request would run (the call
-// itself, each batch member, every chained call at any depth, the calls
-// APIv3's getlist and replace make, and every entity read through a join
+// itself, each batch member, every chained call at any depth, the calls an
+// action runs under its own name (APIv3's getsingle, getlist and replace,
+// a create with an id, APIv4's save and replace…: translate.Subcall.Implied),
+// and every entity read through a join
 // or carrier, as translate.Walk finds them, for APIv3 and APIv4 alike). Where CiviCRM
 // itself would refuse a whole APIv3 request because of its `version`
 // (APIv3 REST always adds check_permissions, which no APIv4 action takes,
@@ -306,9 +308,21 @@ func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr, nativ
 	if deny {
 		sameEnt = sameOrContactType
 	}
-	if !matchName(r.Entities, sc.Entity, sc.EntityDynamic, deny, sameEnt) ||
-		!matchName(r.Actions, sc.Action, sc.ActionDynamic, deny, sameAction) {
+	if !matchName(r.Entities, sc.Entity, sc.EntityDynamic, deny, sameEnt) {
 		return false
+	}
+	if !matchName(r.Actions, sc.Action, sc.ActionDynamic, deny, sameAction) {
+		// A call the client's call runs under its own name
+		// (translate.Subcall.Implied): an allow rule naming the client's
+		// action admits it, as it admitted that call with these
+		// parameters (an autocomplete's own search has none of its own);
+		// not the update a create with an id is (Itself).
+		if deny || sc.Implied == "" || sc.Itself || !matchName(r.Actions, sc.Implied, false, false, sameAction) {
+			return false
+		}
+		if sc.Via != "" {
+			return true
+		}
 	}
 	exempt := AlwaysAllowedParams
 	if native4 {

@@ -141,7 +141,10 @@ func TestPolicyEscapes(t *testing.T) {
 		{"deep nesting", noWrites, jsonCall(t, "Contact", "get", deep), false, ""},
 		{"action suffix", noWrites, jsonCall(t, "Contact", "get", `{"api.Email.create.x":{"email":"x"}}`), false, ""},
 		{"batch member names trimmed", noWrites, batchCall(t, `{"a":["Email"," create",{"email":"x"}]}`), false, ""},
-		{"batch member names munged", noWrites, batchCall(t, `{"a":["Email","delete!",{"id":1}]}`), true, ""},
+		// ("delete!" munges to delete_, which CiviCRM's permission checks file
+		// under delete, as del* actions are: refused, runs.go.)
+		{"batch member names munged", noWrites, batchCall(t, `{"a":["Email","create!",{"email":"x"}]}`), true, ""},
+		{"batch member names munged into a del* action", noWrites, batchCall(t, `{"a":["Email","delete!",{"id":1}]}`), false, ""},
 		{"batch needs api3 under default deny", readOnly, batchCall(t, `{"a":["Contact","get",{}]}`), false, ""},
 		{"control: batch of reads", noWrites, batchCall(t, `{"a":["Contact","get",{}]}`), true, ""},
 		{"version 4", readOnly, jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["Email","create",{"values":{}}]}}`), false, v4},

@@ -222,6 +222,12 @@ func (w *readWalk) visit(sc translate.Subcall) bool {
 }
 
 func (w *readWalk) judge(sc translate.Subcall) Reason {
+	if sc.Implied != "" {
+		// A call the client's call runs on its own entity under its own
+		// name: that call's judgement (read or write, TTL, sharing) holds
+		// for it.
+		return ""
+	}
 	if sc.Depth > 0 {
 		w.chained = true
 	}

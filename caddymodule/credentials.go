@@ -201,7 +201,12 @@ func refusedBeforeRun(call *translate.Call, ans answer, err error) bool {
 		return false
 	}
 	calls := 0
-	translate.Walk(call, func(translate.Subcall) bool { calls++; return calls < 2 })
+	translate.Walk(call, func(sc translate.Subcall) bool {
+		if sc.Implied == "" { // what a call runs under its name ran only if it did
+			calls++
+		}
+		return calls < 2
+	})
 	if calls != 1 {
 		return false
 	}

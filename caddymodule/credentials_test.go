@@ -106,6 +106,11 @@ func TestRefusedBeforeRun(t *testing.T) {
 		{"v4 403", v4("/civicrm/ajax/api4/Setting/set", `params={"values":{"authx_param_cred":["jwt"]}}`), res(403, `{"error_code":0,"error_message":"Unauthorized","status":403}`), nil, true},
 		{"v4 401", v4("/civicrm/ajax/api4/Setting/set", `params={}`), res(401, "HTTP 401 Invalid credential"), nil, true},
 		{"v3 permission denied", v3(`{"authx_guards":[]}`), res(200, denied), nil, true},
+		// What a call runs under its own name (an update's get, the update a
+		// create with an id is) ran only if the call did.
+		{"v3 create with an id, refused", &translate.Call{Form: translate.FormAjax, Method: http.MethodPost, Entity: "Contact", Action: "create",
+			Params: func() *translate.Array { a := translate.NewArray(); a.Set("id", "2"); a.Set("api_key", "k"); return a }()}, res(200, denied), nil, true},
+		{"v4 update 403", v4("/civicrm/ajax/api4/Contact/update", `params={"where":[["id","=",2]],"values":{"api_key":"k"}}`), res(403, `{}`), nil, true},
 		{"v3 success", v3(`{"authx_guards":[]}`), res(200, `{"is_error":0,"values":[]}`), nil, false},
 		{"v3 other error", v3(`{}`), res(200, `{"error_code":"mandatory_missing","is_error":1,"error_message":"unauthorized"}`), nil, false},
 		{"v3 chain refused", v3(`{"api.Contact.create":{"api_key":"k"}}`), res(200, denied), nil, false},

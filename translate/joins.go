@@ -70,6 +70,9 @@ type joinScan struct {
 	// v3: APIv3's SelectQuery joins only through a core field with a
 	// foreign key (or option group), and ignores any other dotted name.
 	v3 bool
+	// implied: the reads carried are of a call the parent runs under its
+	// own name (Subcall.Implied), an autocomplete's own search.
+	implied string
 }
 
 // carried is the subcall for a read of entity through via.
@@ -79,7 +82,7 @@ func (s *joinScan) carried(entity string, dynamic bool, via string, params *Arra
 	}
 	p := s.parent
 	sc := Subcall{Version: p.Version, Entity: entity, Action: "get", EntityDynamic: dynamic,
-		Params: params, Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, Via: via}
+		Params: params, Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, Via: via, Implied: s.implied}
 	if p.Version == 4 {
 		// Api4EntitySetQuery and SearchKit set $params['checkPermissions']
 		// to the parent's, as handleChains does.
@@ -92,7 +95,8 @@ func (s *joinScan) carried(entity string, dynamic bool, via string, params *Arra
 // v4Reads reports what an APIv4 call reads besides its own entity.
 func (w *walker) v4Reads(sc Subcall) bool {
 	p := sc.Params
-	if p.Len() == 0 {
+	autocomplete := strings.EqualFold(sc.Action, "autocomplete") && !sc.ActionDynamic
+	if p.Len() == 0 && !autocomplete {
 		return true
 	}
 	s := &joinScan{w: w, parent: sc, ok: true}
@@ -114,6 +118,16 @@ func (w *walker) v4Reads(sc Subcall) bool {
 	}
 	if v, ok := p.Get("savedSearch"); ok {
 		s.savedSearch(v, p)
+	}
+	if autocomplete && s.ok {
+		// AutocompleteAction::_run: without a savedSearch it searches
+		// ['api_entity' => its entity] (older releases ran the entity's
+		// get whatever the savedSearch), a get of the call's own entity,
+		// which the call runs under its own name (runs.go).
+		s.implied = impliedBy(sc)
+		def := NewArray()
+		def.Set("api_entity", sc.Entity)
+		s.savedSearch(def, p)
 	}
 	return s.ok
 }

@@ -70,6 +70,22 @@ type Subcall struct {
 	// CiviCRM overwrites only the exact key. "" when the call runs checked
 	// (or CiviCRM enforces its own value there).
 	ChecksOff string
+	// Implied is set on a call that another call runs on its own entity
+	// under its own name (runs.go: APIv3's getsingle runs get, create with
+	// an id is an update, APIv4's replace runs save and delete…): the action
+	// of the client's call that runs it, as this walk names that call. The
+	// parameters are that call's (judged there, chains and joins included),
+	// so a rule on this call's action covers the client's call, and an
+	// allow rule naming the client's action admits what it runs, unless
+	// Itself is set: the call is the client's call itself as CiviCRM's
+	// permission checks file it (an APIv3 create with an id is an update),
+	// which only a rule on this action admits.
+	Implied string
+	Itself  bool
+	// chainParent is, on an APIv3 chained call, the kernel entity of the
+	// call it is chained below: ChainSubscriber fills in some of its
+	// parameters from that call's rows.
+	chainParent string
 }
 
 // Dynamic reports whether the entity or the action is only known at run time.
@@ -269,79 +285,18 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 			return false
 		}
 	case v3 && sc.Version == 3:
-		if !w.v3Reads(sc) || !w.v3Nested(sc) {
+		if !w.v3Reads(sc) {
 			return false
 		}
+	}
+	if (v3 || sc.Version == 4) && !w.runs(sc) {
+		return false
 	}
 	if v3 && !w.v3Chains(sc) {
 		return false
 	}
 	if sc.Version == 4 && !w.v4Chains(sc) {
 		return false
-	}
-	return true
-}
-
-// v3Nested walks the calls APIv3's generic actions make with parameter
-// arrays taken from the request, chains included (ChainSubscriber runs on
-// every civicrm_api3 call): getlist runs get with its `params`
-// (api/v3/Generic/Getlist.php; its field-naming keys become that get's
-// return, sort and filter), replace runs get with the other parameters,
-// then create, or update where the merged element has an id, with each
-// element of `values` merged over them, then delete of the rows it did
-// not keep (_civicrm_api3_generic_replace).
-func (w *walker) v3Nested(sc Subcall) bool {
-	child := Subcall{Version: 3, Entity: sc.Entity, Depth: sc.Depth + 1, InBatch: sc.InBatch, Member: sc.Member}
-	switch sc.Action {
-	case "getlist":
-		c := child
-		c.Action = "get"
-		if v, ok := sc.Params.Get("params"); ok {
-			p, isArr := v.(*Array)
-			if !isArr {
-				return true // a TypeError before get runs
-			}
-			c.Params = p
-		}
-		if !w.call(c, true) {
-			return false
-		}
-		// The fields getlist makes that get return, sort and filter on.
-		s := &joinScan{w: w, parent: c, ok: true, v3: true}
-		for _, k := range [...]string{"id_field", "label_field", "search_field", "image_field", "description_field", "extra"} {
-			if v, ok := sc.Params.Get(k); ok {
-				s.v3Fields(v, false)
-			}
-		}
-		return s.ok
-	case "replace":
-		v, ok := sc.Params.Get("values")
-		values, isArr := v.(*Array)
-		if !ok || !isArr {
-			return true // "Mandatory key(s) missing from params array: values"
-		}
-		c := child
-		c.Action = "get"
-		if !w.call(c, false) { // its chains are the parent's own, walked there
-			return false
-		}
-		for i := 0; i < values.Len(); i++ {
-			c := child
-			c.Params, _ = values.Value(i).(*Array)
-			// array_merge($baseParams, $replacement): the value's own
-			// check_permissions wins over the TRUE REST forced.
-			c.ChecksOff = v3ChecksOff(c.Params)
-			c.Action = "create"
-			if isset(c.Params, sc.Params, "id") || isset(c.Params, sc.Params, sc.Entity+"_id") {
-				c.Action = "update"
-			}
-			if !w.call(c, true) {
-				return false
-			}
-		}
-		c = child
-		c.Action = "delete"
-		return w.call(c, false)
 	}
 	return true
 }
@@ -430,7 +385,8 @@ func (w *walker) v3Chains(parent Subcall) bool {
 		if action == "" || action == "0" { // empty(): the parent's action
 			action = parent.Action
 		}
-		child := Subcall{Version: parent.Version, Depth: parent.Depth + 1, InBatch: parent.InBatch, Member: parent.Member}
+		child := Subcall{Version: parent.Version, Depth: parent.Depth + 1, InBatch: parent.InBatch, Member: parent.Member,
+			chainParent: parent.Entity}
 		child.Entity, child.Action = KernelEntity(lower), KernelAction(action)
 		if runTime {
 			child.ParamsUnknown = true

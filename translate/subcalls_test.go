@@ -118,7 +118,7 @@ func TestWalkV3(t *testing.T) {
 		{"Contact's api_key field, any spelling", "Contact", "get", `{"api_key":{"IS NOT NULL":1},"api.key":{},"api_Key":{},"api_Key.create":{}}`,
 			[]string{"3 Contact.get", "  3 KeyCreate.get"}},
 		{"api_key on another entity is a chain", "Email", "get", `{"api_key":{},"api_key_create":{}}`,
-			[]string{"3 Email.get", "  3 Key.get", "  3 Key.create"}},
+			[]string{"3 Email.get", "  3 Key.get", "  3 Key.create", "    3 Key.update"}},
 		{"Job and SmsProvider fields", "Job", "get", `{"api_entity":{},"api_action":{},"api_prefix":{},"api_Email_get":{}}`,
 			[]string{"3 Job.get", "  3 Email.get"}},
 
@@ -136,7 +136,7 @@ func TestWalkV3(t *testing.T) {
 		{"a chain's own version", "Contact", "get", `{"api.Email.get":{"version":4},"api.Phone.get":{"version":"3"}}`,
 			[]string{"3 Contact.get", "  4 Email.get", "  3 Phone.get"}},
 		{"the integer-1 chain has the parent's version", "Contact", "get", `{"version":"4","api.Email.delete":1}`,
-			[]string{"4 Contact.get", "  4 Email.delete"}},
+			[]string{"4 Contact.get", "  4 Email.delete", "    4 Email.get"}},
 
 		// _civicrm_api_replace_variables runs over a chained call's params
 		// before it runs: a "$value…" reference becomes whatever the parent
@@ -151,7 +151,7 @@ func TestWalkV3(t *testing.T) {
 			[]string{"3 Contact.get", "  3 Email.get", "    3 Phone.get", "      3 Note.create ?", "        3 ~.~ ?"}},
 		{"a reference as a list element (the operator syntax)", "Contact", "get",
 			`{"api.Email.get":{"api_Note_create":["$value.x",{"note":"n"}]}}`,
-			[]string{"3 Contact.get", "  3 Email.get", "    3 Note.create ?", "      3 ~.~ ?", "    3 Note.create"}},
+			[]string{"3 Contact.get", "  3 Email.get", "    3 Note.create ?", "      3 ~.~ ?", "    3 Note.create", "      3 Note.update"}},
 		{"missing action is the parent's, version the parent's", "Contact", "create",
 			`{"version":4,"api.Email":{"api_Phone":"$value.x"}}`,
 			[]string{"4 Contact.create", "  4 Email.create", "    4 Phone.create ?", "      4 ~.~ ?"}},
@@ -258,7 +258,7 @@ func TestWalkV3Forms(t *testing.T) {
 			`"g":["Contact","get",{"className":"CRM_Core_Page_AJAX","fnName":"x"}],"h":["Contact","get",{"api_Note_delete":"$value.id"}]}`)}
 	want := []string{
 		"[a] 3 Email.create",
-		"[b] 4 contact.get", "  [b] 4 Email.delete",
+		"[b] 4 contact.get", "  [b] 4 Email.delete", "    [b] 4 Email.get",
 		"[c] 3 ~.~",
 		"[d] 3 ~.get",
 		"[e] 3 Contact.get", "  [e] 3 Note.delete",
@@ -331,7 +331,7 @@ func TestWalkV4(t *testing.T) {
 		{"a lone $ is a name", `{"chain":{"x":["$","get"]}}`, []string{"4 Contact.get", "  4 $.get"}},
 		{"non-string names", `{"chain":{"x":[5,["get"]]}}`, []string{"4 Contact.get", "  4 ~.~"}},
 		{"element not a list: read by key", `{"chain":{"x":{"0":"Email","1":"get","x":1,"2":{"chain":{"y":["Note","delete"]}}}}}`,
-			[]string{"4 Contact.get", "  4 Email.get", "    4 Note.delete"}},
+			[]string{"4 Contact.get", "  4 Email.get", "    4 Note.delete", "      4 Note.get"}},
 		{"element out of order: read by key", `{"chain":{"x":{"1":"create","0":"Note","2":{}}}}`,
 			[]string{"4 Contact.get", "  4 Note.create"}},
 		{"element with a gap: params missing", `{"chain":{"x":{"0":"Note","1":"create","3":{"chain":{"y":["Email","delete"]}}}}}`,
@@ -340,9 +340,9 @@ func TestWalkV4(t *testing.T) {
 		{"chain not an array", `{"chain":"x"}`, []string{"4 Contact.get", "  4 ~.~"}},
 		{"only the exact key", `{"Chain":{"x":["Email","delete"]},"chains":{"x":["Email","delete"]}}`, []string{"4 Contact.get"}},
 		{"the last duplicate key wins", `{"chain":{"a":["Email","get"]},"chain":{"b":["Email","delete"]}}`,
-			[]string{"4 Contact.get", "  4 Email.delete"}},
+			[]string{"4 Contact.get", "  4 Email.delete", "    4 Email.get"}},
 		{"nested chains and versions", `{"chain":{"a":["Email","get",{"version":3,"chain":{"b":["Phone","delete",{}]}}]}}`,
-			[]string{"4 Contact.get", "  4 Email.get", "    4 Phone.delete"}},
+			[]string{"4 Contact.get", "  4 Email.get", "    4 Phone.delete", "      4 Phone.get"}},
 		{"no APIv3 chains", `{"api.Email.delete":1}`, []string{"4 Contact.get"}},
 	}
 	for _, tc := range cases {
@@ -366,16 +366,16 @@ func TestWalkV4Batch(t *testing.T) {
 		{"a list, named arguments, a PHP error, no array",
 			`{"a":["Contact","get",{"chain":{"n":["Note","create"]}}],` +
 				`"b":{"entity":"Email","action":"delete","params":{"where":[]}},"c":{"0":"Email","entity":"Phone","action":"get"},"d":7}`,
-			[]string{"[a] 4 Contact.get", "  [a] 4 Note.create", "[b] 4 Email.delete", "[c] 4 ~.~", "[d] 4 ~.~"}},
+			[]string{"[a] 4 Contact.get", "  [a] 4 Note.create", "[b] 4 Email.delete", "  [b] 4 Email.get", "[c] 4 ~.~", "[d] 4 ~.~"}},
 		{"integer keys bind by order, not by value", `{"a":{"1":"Note","0":"create","2":{}}}`, []string{"[a] 4 Note.create"}},
 		{"a gap in the keys: the third argument is params",
 			`{"a":{"0":"Contact","1":"get","3":{"limit":1,"chain":{"x":["Note","create",{"values":{"note":"pwned"}}]}}}}`,
 			[]string{"[a] 4 Contact.get", "  [a] 4 Note.create"}},
 		{"negative and large keys are positional too", `{"a":{"-1":"Note","7":"delete","9":{"chain":{"x":["Email","create"]}}}}`,
-			[]string{"[a] 4 Note.delete", "  [a] 4 Email.create"}},
+			[]string{"[a] 4 Note.delete", "  [a] 4 Note.get", "  [a] 4 Email.create"}},
 		{"extra positional arguments are dropped", `[["Note","get",{},"id",{"chain":1},5]]`, []string{"[0] 4 Note.get"}},
 		{"named arguments in any order", `[{"params":{"chain":{"x":["Email","delete"]}},"action":"get","entity":"Note"}]`,
-			[]string{"[0] 4 Note.get", "  [0] 4 Email.delete"}},
+			[]string{"[0] 4 Note.get", "  [0] 4 Email.delete", "    [0] 4 Email.get"}},
 		{"positional then named", `[{"0":"Note","action":"create","index":"id"}]`, []string{"[0] 4 Note.create"}},
 		{"a positional argument after a named one", `[{"entity":"Note","0":"create"}]`, []string{"[0] 4 ~.~"}},
 		{"a named argument over a positional one", `[{"0":"Contact","1":"get","action":"delete"}]`, []string{"[0] 4 ~.~"}},

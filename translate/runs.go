@@ -1,0 +1,287 @@
+package translate
+
+import "strings"
+
+// The calls an action runs on its own entity under its own name, for both
+// API versions: the one place that says which actions a call named X runs,
+// so a rule about those actions covers X. Each is reported as a Subcall
+// one level below the call, with Implied set (and the call's parameters,
+// which were judged with the call), except where CiviCRM runs a call with
+// parameter arrays taken from the request (APIv3's getlist and replace),
+// which is walked like any call, chains included.
+//
+// APIv3 (api/v3/Generic*.php, CRM_Core_Permission::getGenericAction, the
+// filing CiviCRM's own permission checks use):
+//   - getlist runs get with its `params` (api/v3/Generic/Getlist.php; its
+//     field-naming keys become that get's return, sort and filter);
+//   - replace runs get with the other parameters, then create, or update
+//     where the merged element has an id, with each element of `values`
+//     merged over them, then delete of the rows it did not keep
+//     (_civicrm_api3_generic_replace);
+//   - update runs get on the id, then create with the row merged
+//     (api/v3/Generic/Update.php);
+//   - create with a non-empty id or <entity>_id, given or filled in by
+//     ChainSubscriber from the parent's row, is an update
+//     (_civicrm_api3_permissions);
+//   - getsingle, getvalue and getcount are get (civicrm_api($entity,
+//     'get', $params), api/v3/Generic.php), and so is every other get*
+//     action but the metadata ones (getfields, getfield, getspec,
+//     getoptions); setvalue and every other upd* action are update; every
+//     del* action is delete (getGenericAction).
+//
+// APIv4 (Civi\Api4\Generic, actions named in any case as PHP finds them):
+//   - replace (BasicReplaceAction) runs get on `where`, save with its
+//     records and its defaults plus the `where` clauses with "=", then
+//     delete of the rows it did not keep;
+//   - save (AbstractSaveAction) is create for each record whose id, after
+//     `defaults`, is empty, update for the others and for any record
+//     `match` may find, and get when it reloads them;
+//   - update and delete (AbstractBatchAction::getBatchRecords) run get on
+//     `where`;
+//   - autocomplete runs get of its entity (its default savedSearch, joins.go
+//     v4Reads).
+
+// runs reports the calls sc's action runs.
+func (w *walker) runs(sc Subcall) bool {
+	if sc.ActionDynamic || sc.ParamsUnknown {
+		return true // matched by every deny rule already
+	}
+	if sc.Version == 4 {
+		return w.v4Runs(sc)
+	}
+	child := Subcall{Version: 3, Entity: sc.Entity, EntityDynamic: sc.EntityDynamic, Depth: sc.Depth + 1,
+		InBatch: sc.InBatch, Member: sc.Member, Implied: impliedBy(sc)}
+	switch sc.Action {
+	case "getlist":
+		c := child
+		c.Action = "get"
+		if v, ok := sc.Params.Get("params"); ok {
+			p, isArr := v.(*Array)
+			if !isArr {
+				return true // a TypeError before get runs
+			}
+			c.Params = p
+		}
+		if !w.call(c, true) {
+			return false
+		}
+		// The fields getlist makes that get return, sort and filter on.
+		s := &joinScan{w: w, parent: c, ok: true, v3: true}
+		for _, k := range [...]string{"id_field", "label_field", "search_field", "image_field", "description_field", "extra"} {
+			if v, ok := sc.Params.Get(k); ok {
+				s.v3Fields(v, false)
+			}
+		}
+		return s.ok
+	case "replace":
+		v, ok := sc.Params.Get("values")
+		values, isArr := v.(*Array)
+		if !ok || !isArr {
+			return true // "Mandatory key(s) missing from params array: values"
+		}
+		c := child
+		c.Action = "get"
+		if !w.call(c, false) { // its chains are the parent's own, walked there
+			return false
+		}
+		for i := 0; i < values.Len(); i++ {
+			c := child
+			c.Params, _ = values.Value(i).(*Array)
+			// array_merge($baseParams, $replacement): the value's own
+			// check_permissions wins over the TRUE REST forced.
+			c.ChecksOff = v3ChecksOff(c.Params)
+			c.Action = "create"
+			if isset(c.Params, sc.Params, "id") || isset(c.Params, sc.Params, sc.Entity+"_id") {
+				c.Action = "update"
+			}
+			if !w.call(c, true) {
+				return false
+			}
+		}
+		c = child
+		c.Action = "delete"
+		return w.call(c, false)
+	case "update":
+		return w.implied(sc, child, "get") && w.implied(sc, child, "create")
+	case "create":
+		if v3CreateUpdates(sc) {
+			child.Itself = true // an allow rule on create admits no update
+			return w.implied(sc, child, "update")
+		}
+		return true
+	}
+	if g := genericAction(sc.Action); g != sc.Action && g != "" {
+		return w.implied(sc, child, g)
+	}
+	return true
+}
+
+// genericAction is CRM_Core_Permission::getGenericAction for the actions
+// it files under get, update or delete ("" for the others): the action
+// CiviCRM's own permission checks treat the call as.
+func genericAction(action string) string {
+	switch {
+	case action == "replace":
+		return "" // walked as the calls it runs
+	case strings.HasPrefix(action, "del"):
+		return "delete"
+	case action == "setvalue" || strings.HasPrefix(action, "upd"):
+		return "update"
+	case action == "getfields" || action == "getfield" || action == "getspec" || action == "getoptions":
+		return ""
+	case strings.HasPrefix(action, "get"):
+		return "get"
+	}
+	return ""
+}
+
+// v3CreateUpdates reports whether an APIv3 create may update an existing
+// row: _civicrm_api3_permissions turns create into update when
+// !empty($params['id']) || !empty($params[<entity>_id]) (the entity
+// snake-cased: contact_id for Contact, option_value_id for OptionValue).
+// A chained create gets parameters from the parent's row under the
+// client's own (ChainSubscriber, array_merge($subParams, $newparams)):
+// `id` when it chains the parent's own entity, or below a parent other
+// than Contact whose row may hold <entity>_id, and <entity>_id when it
+// chains the parent's own entity (but Contact); a key the client gives
+// itself, even empty, replaces the filled-in one.
+func v3CreateUpdates(sc Subcall) bool {
+	lower := EntityNameToLower(sc.Entity)
+	same := sc.chainParent != "" && (strings.EqualFold(sc.chainParent, sc.Entity) ||
+		EntityNameToLower(sc.chainParent) == lower)
+	idFilled := same || sc.chainParent != "" && sc.chainParent != "Contact"
+	return nonEmpty(sc.Params, "id", idFilled) || nonEmpty(sc.Params, lower+"_id", same && lower != "contact")
+}
+
+// nonEmpty is !empty($params[key]) where filled says CiviCRM may put a
+// non-empty value there unless the client gives the key itself.
+func nonEmpty(params *Array, key string, filled bool) bool {
+	v, ok := params.Get(key)
+	if !ok {
+		return filled
+	}
+	return !PHPEmpty(v)
+}
+
+// v4Runs is runs for an APIv4 call.
+func (w *walker) v4Runs(sc Subcall) bool {
+	child := Subcall{Version: 4, Entity: sc.Entity, EntityDynamic: sc.EntityDynamic, Depth: sc.Depth + 1,
+		InBatch: sc.InBatch, Member: sc.Member, Implied: impliedBy(sc)}
+	switch NormalAction(sc.Action) {
+	case "replace":
+		// The `where` clauses with "=" become defaults of the records
+		// (over the client's own), so `where id = 5` makes every record an
+		// update of row 5.
+		defaults := NewArray()
+		if d, ok := arrayParam(sc.Params, "defaults"); ok {
+			defaults = d.Clone()
+		}
+		if where, ok := arrayParam(sc.Params, "where"); ok {
+			for i := 0; i < where.Len(); i++ {
+				cl, _ := where.Value(i).(*Array)
+				field, op, value := positional(cl)
+				if name, isStr := scalarKey(field); isStr && op == "=" {
+					defaults.Set(name, value)
+				}
+			}
+		}
+		return w.implied(sc, child, "get") && w.implied(sc, child, "save") &&
+			w.v4Saves(sc, child, defaults) && w.implied(sc, child, "delete")
+	case "save":
+		defaults, _ := arrayParam(sc.Params, "defaults")
+		if !w.v4Saves(sc, child, defaults) {
+			return false
+		}
+		if reload, _ := sc.Params.Get("reload"); !PHPEmpty(reload) {
+			return w.implied(sc, child, "get")
+		}
+	case "update", "delete":
+		return w.implied(sc, child, "get")
+	}
+	return true
+}
+
+// v4Saves reports the create and the update a save of sc's records runs:
+// a record is an update when its id, after `record += defaults`, is not
+// empty (DAOSaveAction, AbstractSaveAction::validateValues), or when
+// `match` is given (MatchParamTrait fills in the id of a row it finds), a
+// create otherwise. In a chain, a "$field" id is taken from the parent's
+// row, and may be empty. A record that is not an array is both (PHP
+// fails on it, but the edge does not count on where).
+func (w *walker) v4Saves(sc Subcall, child Subcall, defaults *Array) bool {
+	records, ok := arrayParam(sc.Params, "records")
+	if !ok {
+		return true // not an array: the setter refuses it, nothing runs
+	}
+	m, _ := sc.Params.Get("match")
+	matches := !PHPEmpty(m)
+	creates, updates := false, false
+	for i := 0; i < records.Len(); i++ {
+		r, isArr := records.Value(i).(*Array)
+		id, has := r.Get("id")
+		if !has {
+			id, has = defaults.Get("id")
+		}
+		runTime := sc.Depth > 0 && v4RowValue(id)
+		switch {
+		case !isArr || runTime:
+			creates, updates = true, true
+		case has && !PHPEmpty(id):
+			updates = true
+		default:
+			creates = true
+			updates = updates || matches
+		}
+	}
+	if creates && !w.implied(sc, child, "create") {
+		return false
+	}
+	return !updates || w.implied(sc, child, "update")
+}
+
+// v4RowValue: an APIv4 chain's "$field" value, which handleChains takes
+// from the parent's row.
+func v4RowValue(v any) bool {
+	s, ok := v.(string)
+	return ok && len(s) > 1 && s[0] == '$'
+}
+
+// arrayParam is params[key] when it is an array.
+func arrayParam(params *Array, key string) (*Array, bool) {
+	v, _ := params.Get(key)
+	a, ok := v.(*Array)
+	return a, ok
+}
+
+// scalarKey is the array key PHP makes of a scalar: a string or a number
+// as written (a where clause's field name).
+func scalarKey(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case Number:
+		return string(x), true
+	}
+	return "", false
+}
+
+// implied reports the call sc runs as action on its own entity, with sc's
+// parameters: nothing is walked below it (sc's chains and joins are
+// walked with sc).
+func (w *walker) implied(sc, child Subcall, action string) bool {
+	c := child
+	c.Action = action
+	c.Params = sc.Params
+	c.ChecksOff = sc.ChecksOff
+	c.Truncated = c.Depth > MaxSubcallDepth
+	return w.visit(c)
+}
+
+// impliedBy is the client's action behind a call sc runs: sc's own, or
+// the one that runs sc.
+func impliedBy(sc Subcall) string {
+	if sc.Implied != "" {
+		return sc.Implied
+	}
+	return sc.Action
+}
