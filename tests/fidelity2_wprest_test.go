@@ -187,3 +187,26 @@ func TestFidWPCoreQueryParameters(t *testing.T) {
 		}
 	}
 }
+
+// A carriage return in a field (multi-line addresses and notes typed into
+// web forms carry "\r\n") in the WordPress route's XML: the plugin's
+// DOMDocument::saveXML() has no encoding set, so libxml2 escapes through
+// xmlEscapeEntities, which writes a CR as a hexadecimal character
+// reference, &#xD; (libxml2 2.9.14, Debian 12's, under which PHP 8.2 ran
+// the plugin's code for this test; newer libxml2 releases may differ).
+// Civigate writes the decimal &#13;.
+func TestFidWPXMLCarriageReturnHexReference(t *testing.T) {
+	sim, u, inst := a8Setup(t, "cache off")
+	u.set(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"is_error":0,"version":3,"count":1,"id":2,"values":{"2":{"contact_id":"2","street_address":"1 Main St\r\nFlat 2","id":"2"}}}`))
+		return true
+	})
+	resp, body := fidDo(t, "GET", inst.URL+fidWPQuery(sim.SiteKey(), sim.Admin().APIKey,
+		"entity", "Contact", "action", "get", "id", "2", "return", "street_address"), nil, "")
+	want := "<?xml version=\"1.0\"?>\n<ResultSet xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" count=\"1\">" +
+		"<Result><contact_id>2</contact_id><street_address>1 Main St&#xD;\nFlat 2</street_address><id>2</id></Result></ResultSet>\n"
+	if resp.StatusCode != 200 || body != want {
+		t.Errorf("WordPress REST XML with a CR:\n got: %d %q\nwant: 200 %q", resp.StatusCode, body, want)
+	}
+}
