@@ -210,3 +210,22 @@ func TestFidWPXMLCarriageReturnHexReference(t *testing.T) {
 		t.Errorf("WordPress REST XML with a CR:\n got: %d %q\nwant: 200 %q", resp.StatusCode, body, want)
 	}
 }
+
+// The site key in a JSON request body on the WordPress route. WordPress
+// takes the route's parameters from the JSON body first
+// (WP_REST_Request::get_parameter_order), so the `key` argument is set and
+// its validate_callback runs; but that callback ignores the value it is
+// given and calls is_valid_site_key(), i.e.
+// CRM_Utils_System::authenticateKey(FALSE), which reads $_REQUEST['key']
+// (the query and a form body, never a JSON body). With the key only in the
+// JSON body the argument is invalid: 400 rest_invalid_param. Civigate
+// accepts that key and answers the call.
+func TestFidWPSiteKeyOnlyInJSONBody(t *testing.T) {
+	sim, _, inst := a8Setup(t, "cache off")
+	body := `{"entity":"Contact","action":"getcount","json":1,"key":"` + sim.SiteKey() + `","api_key":"` + sim.Admin().APIKey + `"}`
+	resp, got := fidDo(t, "POST", inst.URL+"/wp-json/civicrm/v3/rest", map[string]string{"Content-Type": "application/json"}, body)
+	want := `{"code":"rest_invalid_param","message":"Invalid parameter(s): key","data":{"status":400,"params":{"key":"Invalid parameter."},"details":[]}}`
+	if resp.StatusCode != 400 || got != want {
+		t.Errorf("site key only in a JSON body:\n got: %d %s\nwant: 400 %s", resp.StatusCode, got, want)
+	}
+}
