@@ -152,6 +152,12 @@ func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 		}
 		if k := phpTrim(cr.SiteKey); !phpEmpty(k) {
 			c.restKey = siteKeyOf(k)
+		} else if call.Form == translate.FormWPRest && cr.SiteKeyArg {
+			// WordPress validates its key argument (set in a JSON body,
+			// or empty) by authenticateKey(), on $_REQUEST's key, which
+			// is empty: refused as a wrong key (400 rest_invalid_param),
+			// not as a missing one (permissions_check's 403).
+			c.restKey = siteKeyInput{sent: true}
 		}
 		return c, c.oneSiteKey(c.restKey)
 	}

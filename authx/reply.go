@@ -48,7 +48,7 @@ func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, 
 		case w.DataStatus:
 			data = translate.WPStatusData(w.Status)
 		}
-		return translate.WPErrorReply(w.Status, w.Code, w.Message, data), h
+		return translate.WPErrorReply(call, w.Status, w.Code, w.Message, data), h
 	case r.Flow == FlowLegacyRest:
 		return legacyRestFatal(r.LegacyStatus(), r.Message), h
 	case call.Form == translate.FormAPI4:

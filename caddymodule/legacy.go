@@ -90,7 +90,7 @@ func (lc *LegacyConfig) cutoffReply(call *translate.Call, p *authx.Principal, si
 		msg += " See " + lc.Link
 	}
 	if call.Form == translate.FormWPRest {
-		return translate.WPErrorReply(http.StatusGone, "civigate_retired", msg, translate.WPStatusData(http.StatusGone))
+		return translate.WPErrorReply(call, http.StatusGone, "civigate_retired", msg, translate.WPStatusData(http.StatusGone))
 	}
 	return translate.ErrorReply(call, http.StatusGone, translate.APIError(msg))
 }

@@ -48,10 +48,14 @@ func TestAttackTranslateUpstreamCarriesNoCredential(t *testing.T) {
 		class, method, target, body string
 		header                      http.Header
 	}{
-		{"AuthX parameters in a WordPress REST JSON body", "POST", wp, string(jsonBody), jsonHeader},
+		// WordPress checks the site key in $_REQUEST (the query, a POST
+		// form) whatever else sets its key argument, so a JSON or PUT body
+		// goes with the key in the query too (in the body alone it is
+		// refused: TestFidWPSiteKeyOnlyInJSONBody).
+		{"AuthX parameters in a WordPress REST JSON body", "POST", wp + "?key=" + url.QueryEscape(sk), string(jsonBody), jsonHeader},
 		{"AuthX parameters in a WordPress REST form body", "POST", wp, form.Encode(), nil},
 		{"AuthX parameters in a WordPress REST query", "GET", wp + "?" + form.Encode(), "", nil},
-		{"AuthX parameters in a WordPress REST PUT body", "PUT", wp, form.Encode(), nil},
+		{"AuthX parameters in a WordPress REST PUT body", "PUT", wp + "?key=" + url.QueryEscape(sk), form.Encode(), nil},
 		{"AuthX parameters beside extern/rest.php keys", "POST", inst.URL + "/sites/all/modules/civicrm/extern/rest.php", form.Encode(), nil},
 		{"AuthX parameters beside extern/rest.php keys in the query", "GET", inst.URL + "/sites/all/modules/civicrm/extern/rest.php?" + form.Encode(), "", nil},
 		// extern/rest.php reads api_key through CRM_Utils_Request::retrieve,

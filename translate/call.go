@@ -67,6 +67,12 @@ type Credentials struct {
 	Authx         string // _authx parameter (query on GET, body otherwise)
 	XCiviKey      string // X-Civi-Key header
 	AuthxSiteKey  string // _authxSiteKey parameter
+	// SiteKeyArg: on WordPress REST, the route's key argument is set (in
+	// a JSON body, a form body or the query; empty too), so WordPress runs
+	// its validate_callback, which checks $_REQUEST's key (SiteKey: the
+	// query and a POST form only): set with SiteKey empty (a key only in
+	// a JSON body) it fails as a wrong key does.
+	SiteKeyArg bool
 }
 
 // Call is the canonical form of one APIv3 request: what CiviCRM would execute
@@ -86,7 +92,15 @@ type Call struct {
 	Params *Array
 
 	Format Format
-	Pretty bool // prettyprint was non-empty (JSON output only)
+	// Pretty: prettyprint was non-empty (JSON output only); on FormWPRest,
+	// WordPress's _pretty was given at all (WP_REST_Request::has_param,
+	// any value, any of its parameter sources), so that WP_REST_Server
+	// encodes the JSON with JSON_PRETTY_PRINT.
+	Pretty bool
+	// JSONP is, on FormWPRest, WordPress's _jsonp callback from the query
+	// (already checked as wp_check_jsonp_callback does): its JSON answers
+	// are sent as /**/JSONP(…), application/javascript. Empty: plain JSON.
+	JSONP string
 	// JSONInQuery records whether the query string (not the body) carried a
 	// non-empty json: extern/rest.php chose its Content-Type from $_GET only.
 	JSONInQuery bool

@@ -15,8 +15,9 @@ import (
 // twenty megabytes for a body of a hundred kilobytes. The envelope never
 // does; DecodeParams parses everything once the caller is known.
 
-// envelopeFields are the fields the envelope reads.
-var envelopeFields = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "q", "fnName", "entity", "json", "prettyprint"}
+// envelopeFields are the fields the envelope reads (_jsonp and _pretty:
+// WordPress's REST server reads them before its route runs, wpEnvelope).
+var envelopeFields = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "q", "fnName", "entity", "json", "prettyprint", "_jsonp", "_pretty"}
 
 func isEnvelopeField(name string) bool { return envelopeField(name) != "" }
 
@@ -39,7 +40,7 @@ func envelopeField(name string) string {
 // formatOnly: fields of which the envelope needs no more than emptiness;
 // a long value is not even decoded.
 func formatOnly(name string) bool {
-	return name == "json" || name == "prettyprint" || name == "entity"
+	return name == "json" || name == "prettyprint" || name == "entity" || name == "_pretty"
 }
 
 // shortValue is longer than any spelling of PHP's empty strings ("" and

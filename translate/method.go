@@ -38,7 +38,7 @@ func API3MethodReply(call *Call) *Reply {
 		case up == http.MethodOptions:
 			return &Reply{Status: http.StatusNoContent}
 		case !slices.Contains(wpRestMethods, up):
-			r := WPErrorReply(http.StatusNotFound, "rest_no_route",
+			r := WPErrorReply(call, http.StatusNotFound, "rest_no_route",
 				"No route was found matching the URL and request method.", WPStatusData(http.StatusNotFound))
 			return &r
 		}

@@ -122,8 +122,8 @@ func jsonDecodeReply() *Reply {
 // check_permissions=TRUE, which the controller adds last, is left out: it is
 // forced by CiviCRM's REST layer upstream anyway. A json string that does not
 // decode to an array fails WordPress's argument validation: the Reply is
-// WordPress's 400 rest_invalid_param for "json".
-func BuildWPParamList(req *Array) (*Array, *Reply) {
+// WordPress's 400 rest_invalid_param for "json", sent as c's answers are.
+func BuildWPParamList(c *Call, req *Array) (*Array, *Reply) {
 	j, hasJSON := req.Get("json")
 	if !hasJSON || j == nil || isNumericValue(j) {
 		out := NewArray()
@@ -146,14 +146,14 @@ func BuildWPParamList(req *Array) (*Array, *Reply) {
 	case *Array:
 		return NewArray(), nil
 	}
-	r := wpInvalidParams("json")
+	r := wpInvalidParams(c, "json")
 	return nil, &r
 }
 
 // wpInvalidParams is WordPress's argument-validation failure
 // (WP_REST_Request::has_valid_params with a validate_callback returning
 // false): 400 rest_invalid_param with the per-parameter messages.
-func wpInvalidParams(names ...string) Reply {
+func wpInvalidParams(c *Call, names ...string) Reply {
 	params := NewArray()
 	for _, n := range names {
 		params.Set(n, "Invalid parameter.")
@@ -161,19 +161,19 @@ func wpInvalidParams(names ...string) Reply {
 	data := WPStatusData(400)
 	data.Set("params", params)
 	data.Set("details", NewArray())
-	return WPErrorReply(400, "rest_invalid_param", "Invalid parameter(s): "+strings.Join(names, ", "), data)
+	return WPErrorReply(c, 400, "rest_invalid_param", "Invalid parameter(s): "+strings.Join(names, ", "), data)
 }
 
 // wpMissingParams is WordPress's required-argument failure: 400
 // rest_missing_callback_param listing the missing names.
-func wpMissingParams(names ...string) Reply {
+func wpMissingParams(c *Call, names ...string) Reply {
 	list := NewArray()
 	for _, n := range names {
 		list.Append(n)
 	}
 	data := WPStatusData(400)
 	data.Set("params", list)
-	return WPErrorReply(400, "rest_missing_callback_param", "Missing parameter(s): "+strings.Join(names, ", "), data)
+	return WPErrorReply(c, 400, "rest_missing_callback_param", "Missing parameter(s): "+strings.Join(names, ", "), data)
 }
 
 // isNumericValue is PHP 8's is_numeric: ints and floats, and strings that

@@ -567,7 +567,7 @@ func sizeReply(c *Call, status int, msg string) *Reply {
 // WordPress REST error code).
 func edgeReply(c *Call, status int, wpCode, msg string) *Reply {
 	if c.Form == FormWPRest {
-		return replyPtr(WPErrorReply(status, wpCode, msg, WPStatusData(status)))
+		return replyPtr(WPErrorReply(c, status, wpCode, msg, WPStatusData(status)))
 	}
 	return replyPtr(ErrorReply(c, status, APIError(msg)))
 }

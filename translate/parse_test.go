@@ -280,6 +280,69 @@ func TestParseWP(t *testing.T) {
 	}
 }
 
+// WordPress core's own parameters on the route (WP_REST_Server::
+// serve_request): _jsonp from the query only, checked before anything else;
+// _pretty given at all, from any of WP_REST_Request's sources. And the key
+// argument: the site key WordPress checks is $_REQUEST's, whichever source
+// set the argument.
+func TestParseWPCoreParameters(t *testing.T) {
+	wp := Route{Form: FormWPRest}
+	const q = "entity=Contact&action=get&json=1&api_key=AK&"
+	for raw, want := range map[string]string{"_jsonp=jQuery_1.cb": "jQuery_1.cb", "_jsonp=": "", "_jsonp=0": "", "x=1": ""} {
+		c := mustParse(t, getReq("/wp-json/civicrm/v3/rest", q+raw), wp)
+		if c.JSONP != want {
+			t.Errorf("%s: JSONP %q, want %q", raw, c.JSONP, want)
+		}
+	}
+	const invalid = `{"code":"rest_callback_invalid","message":"Invalid JSONP callback function."}`
+	for _, raw := range []string{"_jsonp=a(b)", "_jsonp=alert%3Bx", "_jsonp=%C3%A9", "_jsonp[]=cb", "_jsonp=a%20b"} {
+		_, reply := ParseRequest(getReq("/wp-json/civicrm/v3/rest", q+raw), wp, ParseOptions{})
+		if reply == nil || reply.Status != 400 || reply.ContentType != "application/javascript; charset=UTF-8" || string(reply.Body) != invalid {
+			t.Errorf("%s: %+v", raw, reply)
+		}
+	}
+	// _jsonp in a body is no callback (WordPress reads $_GET).
+	c := mustParse(t, postReq("/wp-json/civicrm/v3/rest", q, "_jsonp=a(b)"), wp)
+	if c.JSONP != "" {
+		t.Errorf("_jsonp from a form body: %q", c.JSONP)
+	}
+	pretty := func(r *http.Request) bool { return mustParse(t, r, wp).Pretty }
+	jsonPost := func(query, body string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, "/wp-json/civicrm/v3/rest?"+query, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		return r
+	}
+	if !pretty(getReq("/wp-json/civicrm/v3/rest", q+"_pretty")) || !pretty(postReq("/wp-json/civicrm/v3/rest", q, "_pretty=0")) ||
+		!pretty(jsonPost(q, `{"_pretty":null}`)) || pretty(getReq("/wp-json/civicrm/v3/rest", q)) || pretty(jsonPost(q, `[{"_pretty":1}]`)) {
+		t.Error("_pretty is WP_REST_Request::has_param")
+	}
+	for _, tt := range []struct {
+		name   string
+		r      *http.Request
+		sk     string
+		keyArg bool
+	}{
+		{"query", getReq("/wp-json/civicrm/v3/rest", q+"key=K"), "K", true},
+		{"POST form over query", postReq("/wp-json/civicrm/v3/rest", q+"key=Q", "key=K"), "K", true},
+		{"JSON body only", jsonPost(q, `{"key":"K"}`), "", true},
+		{"JSON body and query", jsonPost(q+"key=Q", `{"key":"K"}`), "Q", true},
+		{"JSON null", jsonPost(q, `{"key":null}`), "", false},
+		{"empty", getReq("/wp-json/civicrm/v3/rest", q+"key="), "", true},
+		{"none", getReq("/wp-json/civicrm/v3/rest", q), "", false},
+	} {
+		c := mustParse(t, tt.r, wp)
+		if c.Credentials.SiteKey != tt.sk || c.Credentials.SiteKeyArg != tt.keyArg {
+			t.Errorf("key %s: %q %v, want %q %v", tt.name, c.Credentials.SiteKey, c.Credentials.SiteKeyArg, tt.sk, tt.keyArg)
+		}
+	}
+	// A PUT's form body sets the argument, but PHP fills no $_POST.
+	r := httptest.NewRequest(http.MethodPut, "/wp-json/civicrm/v3/rest?"+q, strings.NewReader("key=K"))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if c := mustParse(t, r, wp); c.Credentials.SiteKey != "" || !c.Credentials.SiteKeyArg {
+		t.Errorf("key in a PUT body: %q %v", c.Credentials.SiteKey, c.Credentials.SiteKeyArg)
+	}
+}
+
 func TestParseLimits(t *testing.T) {
 	_, reply := ParseRequest(getReq("/x", "entity=Contact&action=get&json=1&"+strings.Repeat("a", 100)), externRoute(), ParseOptions{MaxQueryBytes: 50})
 	if reply == nil || reply.Status != 414 || reply.ContentType != "application/json" || !strings.Contains(string(reply.Body), `"is_error":1`) {

@@ -258,8 +258,8 @@ func TestRenderWP(t *testing.T) {
 	}{
 		{"get values as list", FormatJSON, `{"is_error":0,"version":3,"count":2,"values":{"3":{"id":"3","url":"http://x/y","n":"Jos\u00e9"},"7":{"id":"7"}}}`,
 			200, "application/json; charset=UTF-8", `{"is_error":0,"version":3,"count":2,"values":[{"id":"3","url":"http:\/\/x\/y","n":"Jos\u00e9"},{"id":"7"}]}`},
-		{"getoptions loses keys", FormatJSON, `{"is_error":0,"version":3,"count":2,"values":{"1":"Home","2":"Work"}}`,
-			200, "application/json; charset=UTF-8", `{"is_error":0,"version":3,"count":2,"values":["Home","Work"]}`},
+		{"getoptions loses keys, labels as lists", FormatJSON, `{"is_error":0,"version":3,"count":2,"values":{"1":"Home","2":"Work"}}`,
+			200, "application/json; charset=UTF-8", `{"is_error":0,"version":3,"count":2,"values":[["Home"],["Work"]]}`},
 		{"getsingle bare", FormatJSON, `{"contact_id":"2","display_name":"Standalone Admin","id":"2","is_error":0}`,
 			200, "application/json; charset=UTF-8", `{"contact_id":"2","display_name":"Standalone Admin","id":"2"}`},
 		{"getcount bare", FormatJSON, `{"is_error":0,"result":6}`, 200, "application/json; charset=UTF-8", `6`},
@@ -285,6 +285,42 @@ func TestRenderWP(t *testing.T) {
 				t.Errorf("got %d %q %s\nwant %d %q %s", got.Status, got.ContentType, got.Body, tt.status, tt.ct, tt.body)
 			}
 		})
+	}
+}
+
+// WordPress core's _jsonp and _pretty apply to every JSON answer of the
+// route, results, the empty [] and WordPress's errors, not to its XML.
+func TestRenderWPJSONPAndPretty(t *testing.T) {
+	up := UpstreamResponse{Status: 200, ContentType: "application/json", Body: []byte(`{"is_error":0,"version":3,"count":1,"values":{"2":{"url":"a/b","e":[]}}}`)}
+	jsonp := &Call{Form: FormWPRest, Format: FormatJSON, JSONP: "cb"}
+	pretty := &Call{Form: FormWPRest, Format: FormatJSON, Pretty: true}
+	both := &Call{Form: FormWPRest, Format: FormatJSON, Pretty: true, JSONP: "a.b"}
+	xml := &Call{Form: FormWPRest, Format: FormatXML, Pretty: true, JSONP: "cb"}
+	const js, j = "application/javascript; charset=UTF-8", "application/json; charset=UTF-8"
+	prettyBody := "{\n    \"is_error\": 0,\n    \"version\": 3,\n    \"count\": 1,\n    \"values\": [\n        {\n            \"url\": \"a\\/b\",\n            \"e\": []\n        }\n    ]\n}"
+	for _, tt := range []struct {
+		name, ct, body string
+		got            Reply
+	}{
+		{"jsonp", js, `/**/cb({"is_error":0,"version":3,"count":1,"values":[{"url":"a\/b","e":[]}]})`, RenderResponse(jsonp, up)},
+		{"pretty", j, prettyBody, RenderResponse(pretty, up)},
+		{"both", js, "/**/a.b(" + prettyBody + ")", RenderResponse(both, up)},
+		{"xml untouched", "text/xml", "<?xml version=\"1.0\"?>\n<ResultSet xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" count=\"1\"><Result><url>a/b</url><e/></Result></ResultSet>\n", RenderResponse(xml, up)},
+		{"empty", js, "/**/cb([])", RenderResult(jsonp, NewArray())},
+		{"empty for XML is JSON", js, "/**/cb([])", RenderResult(xml, NewArray())},
+		{"WordPress error", js, `/**/cb({"code":"rest_no_route","message":"x","data":{"status":404}})`, WPErrorReply(jsonp, 404, "rest_no_route", "x", WPStatusData(404))},
+		{"API error", j, "{\n    \"is_error\": 1,\n    \"error_message\": \"x\"\n}", ErrorReply(pretty, 200, APIError("x"))},
+	} {
+		if tt.got.ContentType != tt.ct || string(tt.got.Body) != tt.body {
+			t.Errorf("%s: got %q %s\nwant %q %s", tt.name, tt.got.ContentType, tt.got.Body, tt.ct, tt.body)
+		}
+	}
+	// A key argument without $_REQUEST's key fails validation (400), no key
+	// argument at all fails the permission check (403).
+	guard := UpstreamResponse{Status: 401, ContentType: "text/plain", Body: []byte("HTTP 401 Login not permitted. Must satisfy guard (site_key, perm).")}
+	got := RenderResponse(&Call{Form: FormWPRest, Format: FormatJSON, Credentials: Credentials{APIKey: "a", SiteKeyArg: true}}, guard)
+	if got.Status != 400 || !strings.Contains(string(got.Body), `"rest_invalid_param"`) {
+		t.Errorf("key argument only in a JSON body: %d %s", got.Status, got.Body)
 	}
 }
 

@@ -14,8 +14,9 @@ import (
 // before WordPress's own shaping is applied.
 
 const (
-	wpJSONContentType = "application/json; charset=UTF-8"
-	wpXMLContentType  = "text/xml"
+	wpJSONContentType  = "application/json; charset=UTF-8"
+	wpJSONPContentType = "application/javascript; charset=UTF-8"
+	wpXMLContentType   = "text/xml"
 )
 
 // wpResult turns an output()-shaped upstream result into what get_items()
@@ -50,7 +51,7 @@ func wpResult(res any) (data any, empty, isError bool) {
 		list := NewArray()
 		if va, ok := v.(*Array); ok {
 			for i := range va.Len() {
-				list.Append(va.Value(i))
+				list.Append(wpCollectionItem(va.Value(i)))
 			}
 		}
 		out := arr.Clone()
@@ -77,11 +78,29 @@ func wpResult(res any) (data any, empty, isError bool) {
 	return arr, arr.Len() == 0, false
 }
 
+// wpCollectionItem is what get_items() appends for one entry of values:
+// prepare_response_for_collection(rest_ensure_response($item)), which
+// returns (array) $response->get_data(). A row stays as it is; a scalar
+// (getoptions' labels) becomes a one-element list, null an empty array.
+func wpCollectionItem(v any) any {
+	switch v.(type) {
+	case *Array:
+		return v
+	case nil:
+		return NewArray()
+	}
+	a := NewArray()
+	a.Append(v)
+	return a
+}
+
 // renderWP renders an upstream result for a WordPress REST client.
 func renderWP(call *Call, res any) Reply {
 	data, empty, _ := wpResult(res)
 	if empty {
-		return Reply{Status: 200, ContentType: wpJSONContentType, Body: []byte("[]")}
+		// rest_ensure_response([]), returned before the XML filter is
+		// added: JSON whatever the format.
+		return wpJSON(call, 200, NewArray())
 	}
 	return wpData(call, 200, data)
 }
@@ -91,24 +110,49 @@ func renderWP(call *Call, res any) Reply {
 // (the parser sets FormatJSON for that on FormWPRest).
 func wpData(call *Call, status int, data any) Reply {
 	if call.Format == FormatJSON {
-		return Reply{Status: status, ContentType: wpJSONContentType, Body: EncodeJSON(data, JSONOptions{Legacy: true})}
+		return wpJSON(call, status, data)
 	}
 	body, ok := RenderWPXML(data)
 	if !ok {
 		// A PHP TypeError or DOMException in the controller: WordPress's
 		// fatal-error handler answers 500. We cannot reproduce its HTML, so
 		// answer in WordPress's REST error shape.
-		return WPErrorReply(500, "internal_server_error", "There has been a critical error on this website.", nil)
+		return WPErrorReply(call, 500, "internal_server_error", "There has been a critical error on this website.", nil)
 	}
 	return Reply{Status: status, ContentType: wpXMLContentType, Body: body}
 }
 
+// wpJSON is how WP_REST_Server::serve_request sends every JSON answer of
+// the route, results and WordPress's errors alike: wp_json_encode (slashes
+// and unicode escaped), with JSON_PRETTY_PRINT when _pretty was given
+// (get_json_encode_options), and as /**/callback(…) under
+// application/javascript when the query named a _jsonp callback. call may
+// be nil (neither).
+func wpJSON(call *Call, status int, data any) Reply {
+	opts := JSONOptions{Legacy: true}
+	if call != nil && call.Pretty {
+		opts.Pretty = true
+	}
+	body := EncodeJSON(data, opts)
+	if call == nil || call.JSONP == "" {
+		return Reply{Status: status, ContentType: wpJSONContentType, Body: body}
+	}
+	// "/**/" in front: WordPress's guard against Rosetta Flash.
+	out := make([]byte, 0, len("/**/()")+len(call.JSONP)+len(body))
+	out = append(out, "/**/"...)
+	out = append(out, call.JSONP...)
+	out = append(out, '(')
+	out = append(out, body...)
+	out = append(out, ')')
+	return Reply{Status: status, ContentType: wpJSONPContentType, Body: out}
+}
+
 // WPErrorReply is a WordPress REST error (WP_Error through
 // rest_convert_error_to_response): {"code":…,"message":…,"data":…} with the
-// given HTTP status, encoded by WordPress (slashes and unicode escaped).
-// data nil gives "data":null, as for a WP_Error created without data; pass
-// WPStatusData(status) for the usual {"status":N}.
-func WPErrorReply(status int, code, message string, data *Array) Reply {
+// given HTTP status, sent as call's JSON answers are (wpJSON; call nil:
+// plain JSON). data nil gives "data":null, as for a WP_Error created
+// without data; pass WPStatusData(status) for the usual {"status":N}.
+func WPErrorReply(call *Call, status int, code, message string, data *Array) Reply {
 	e := NewArray()
 	e.Set("code", code)
 	e.Set("message", message)
@@ -117,7 +161,7 @@ func WPErrorReply(status int, code, message string, data *Array) Reply {
 	} else {
 		e.Set("data", data)
 	}
-	return Reply{Status: status, ContentType: wpJSONContentType, Body: EncodeJSON(e, JSONOptions{Legacy: true})}
+	return wpJSON(call, status, e)
 }
 
 // WPStatusData is the {"status":N} data array WordPress errors carry.
@@ -203,12 +247,12 @@ func writeWPItem(b *strings.Builder, row *Array) bool {
 				if _, deeper := v.(*Array); deeper {
 					return false // createElement(string, string): TypeError
 				}
-				writeDOMElement(b, child, PHPString(v))
+				writeDOMElement(b, child, PHPString(v), false)
 			}
 			b.WriteString("</" + name + ">")
 			continue
 		}
-		writeDOMElement(b, name, PHPString(row.Value(i)))
+		writeDOMElement(b, name, PHPString(row.Value(i)), true)
 	}
 	b.WriteString("</Result>")
 	return true
@@ -217,9 +261,13 @@ func writeWPItem(b *strings.Builder, row *Array) bool {
 // writeDOMElement writes <name>text</name> as libxml serialises an element
 // whose content was set from an unescaped string: a value containing '&' is
 // parsed as an entity reference, fails ("unterminated entity reference") and
-// leaves the element empty (spec vector 37); an empty element is <name/>.
-func writeDOMElement(b *strings.Builder, name, text string) {
-	if text == "" || strings.IndexByte(text, '&') >= 0 {
+// leaves the element empty (spec vector 37), <name/>. An empty value is
+// <name/> when given to createElement (an array field's children), but
+// <name></name> when assigned to nodeValue (a row's fields): PHP 8's
+// setter leaves an empty text node, which saveXML closes with an end tag
+// (PHP 8.2, libxml2 2.9.14).
+func writeDOMElement(b *strings.Builder, name, text string, nodeValue bool) {
+	if strings.IndexByte(text, '&') >= 0 || text == "" && !nodeValue {
 		b.WriteString("<" + name + "/>")
 		return
 	}
@@ -229,9 +277,11 @@ func writeDOMElement(b *strings.Builder, name, text string) {
 }
 
 // domEscape is libxml's escaping for a document without an encoding
-// declaration: markup characters as entities, \r as &#13;, every non-ASCII
-// character as a hexadecimal character reference, other control characters
-// dropped. In attributes " and whitespace are escaped as well.
+// declaration: markup characters as entities, \r as &#xD; in text
+// (xmlEscapeEntities) and &#13; in attributes (xmlAttrSerializeTxtContent),
+// every non-ASCII character as a hexadecimal character reference, other
+// control characters dropped. In attributes " and whitespace are escaped
+// as well.
 func domEscape(b *strings.Builder, s string, attr bool) {
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -254,8 +304,10 @@ func domEscape(b *strings.Builder, s string, attr bool) {
 			b.WriteString("&gt;")
 		case c == '&':
 			b.WriteString("&amp;")
-		case c == '\r':
+		case c == '\r' && attr:
 			b.WriteString("&#13;")
+		case c == '\r':
+			b.WriteString("&#xD;")
 		case attr && c == '"':
 			b.WriteString("&quot;")
 		case attr && c == '\n':
@@ -309,13 +361,15 @@ func wpAuthReply(call *Call, cause authCause) Reply {
 	apiKey := "Missing or invalid param \"api_key\"."
 	switch {
 	case call.Credentials.APIKey == "" || cause == causeCredential:
-		return WPErrorReply(500, "civicrm_rest_api_error", apiKey, nil)
+		return WPErrorReply(call, 500, "civicrm_rest_api_error", apiKey, nil)
 	case cause == causeNoUser || cause == causeDenied:
-		return WPErrorReply(500, "civicrm_rest_api_error", "A WordPress user must be associated with the contact for the provided API key.", nil)
-	case call.Credentials.SiteKey == "":
-		return WPErrorReply(403, "civicrm_rest_api_error", "Param key is not valid.", WPStatusData(403))
-	case cause == causeGuard:
-		return WPErrorReply(400, "rest_invalid_param", "Invalid parameter(s): key", WPInvalidKeyData())
+		return WPErrorReply(call, 500, "civicrm_rest_api_error", "A WordPress user must be associated with the contact for the provided API key.", nil)
+	case call.Credentials.SiteKey == "" && !call.Credentials.SiteKeyArg:
+		// No key argument: permissions_check's is_valid_site_key().
+		return WPErrorReply(call, 403, "civicrm_rest_api_error", "Param key is not valid.", WPStatusData(403))
+	case cause == causeGuard || call.Credentials.SiteKey == "":
+		// The key argument's validate_callback.
+		return WPErrorReply(call, 400, "rest_invalid_param", "Invalid parameter(s): key", WPInvalidKeyData())
 	}
-	return WPErrorReply(500, "civicrm_rest_api_error", apiKey, nil)
+	return WPErrorReply(call, 500, "civicrm_rest_api_error", apiKey, nil)
 }

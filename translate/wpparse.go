@@ -10,13 +10,30 @@ import (
 
 // wpEnvelope is ParseEnvelope for the WordPress REST route. WP_REST_Request
 // takes its params from the JSON body over the form body over the query;
-// the controller reads key and api_key from them, and answers JSON iff json
-// is present (and not null). A JSON body is only checked (an invalid one is
-// WordPress's 400 rest_invalid_json, before anything else) and its key,
-// api_key and json looked at; wpDecode decodes it.
+// the controller reads api_key from them, and answers JSON iff json is
+// present (and not null). Its key argument's validate_callback checks
+// $_REQUEST's key (authenticateKey), whatever the argument holds. A JSON
+// body is only checked (an invalid one is WordPress's 400
+// rest_invalid_json, before anything else) and its key, api_key, json and
+// _pretty looked at; wpDecode decodes it. Before any of that,
+// WP_REST_Server::serve_request refuses an invalid _jsonp callback.
 func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Limits, levels int, fullGet func() *Array) (*Call, *Reply) {
+	if reply := wpJSONP(c, get); reply != nil {
+		putBodyBuffer(body)
+		return nil, reply
+	}
+	// $_REQUEST['key']: PHP fills $_POST for a POST only.
+	sk, _ := get.Get("key")
+	if v, ok := post.Get("key"); ok && r.Method == http.MethodPost {
+		sk = v
+	}
 	if !wpBodyMethod(r.Method) {
 		post = NewArray()
+	}
+	// WP_REST_Request::has_param('_pretty'), the JSON body's added below.
+	_, c.Pretty = post.Get("_pretty")
+	if _, ok := get.Get("_pretty"); ok {
+		c.Pretty = true
 	}
 	var top map[string][]byte
 	jsonBody, values := false, 0
@@ -24,14 +41,14 @@ func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Lim
 		top = map[string][]byte{}
 		n, err := scanJSONMembers(body, func(key string, raw []byte) {
 			switch key {
-			case "key", "api_key", "json":
+			case "key", "api_key", "json", "_pretty":
 				top[key] = raw
 			}
 		})
 		if err != nil {
 			// WP_REST_Request::parse_json_params: rest_invalid_json.
 			data := WPStatusData(http.StatusBadRequest)
-			reply := WPErrorReply(http.StatusBadRequest, "rest_invalid_json", "Invalid JSON body passed.", data)
+			reply := WPErrorReply(c, http.StatusBadRequest, "rest_invalid_json", "Invalid JSON body passed.", data)
 			putBodyBuffer(body)
 			return nil, &reply
 		}
@@ -46,11 +63,13 @@ func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Lim
 		}
 		return get.Get(name)
 	}
+	c.Credentials.SiteKey, _ = sk.(string) // the envelope's own copy
+	c.Credentials.SiteKeyArg = wpArgSet(top, post, get, "key")
+	if _, ok := top["_pretty"]; ok {
+		c.Pretty = true
+	}
 	// Copies: a JSON body's strings share the body's buffer, which may be
 	// used again once the call is released.
-	k, _ := param("key")
-	sk, _ := k.(string)
-	c.Credentials.SiteKey = strings.Clone(sk)
 	ak, _ := param("api_key")
 	apiKey, _ := ak.(string)
 	c.Credentials.APIKey = strings.Clone(apiKey)
@@ -91,6 +110,54 @@ func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Lim
 	return c, nil
 }
 
+// wpArgSet is WP_REST_Request::get_param($name) !== null: the first of
+// the JSON body's, the form body's and the query's that is set and not
+// null.
+func wpArgSet(top map[string][]byte, post, get *Array, name string) bool {
+	if raw, ok := top[name]; ok && envelopeValue(raw) != nil {
+		return true
+	}
+	for _, a := range [...]*Array{post, get} {
+		if v, ok := a.Get(name); ok && v != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// wpJSONP reads the query's _jsonp as WP_REST_Server::serve_request does
+// before it runs any route: a truthy one must pass
+// wp_check_jsonp_callback (a string of word characters and dots), or the
+// answer is 400 rest_callback_invalid, {"code","message"} only, under the
+// JavaScript type it already sent; a valid one makes every JSON answer
+// JSONP (c.JSONP).
+func wpJSONP(c *Call, get *Array) *Reply {
+	v, ok := get.Get("_jsonp")
+	if !ok || phpEmpty(v, ok) {
+		return nil
+	}
+	if cb, isStr := v.(string); isStr && validJSONPCallback(cb) {
+		c.JSONP = strings.Clone(cb)
+		return nil
+	}
+	e := NewArray()
+	e.Set("code", "rest_callback_invalid")
+	e.Set("message", "Invalid JSONP callback function.")
+	return &Reply{Status: http.StatusBadRequest, ContentType: wpJSONPContentType, Body: EncodeJSON(e, JSONOptions{Legacy: true})}
+}
+
+// validJSONPCallback is wp_check_jsonp_callback: preg_replace('/[^\w\.]/')
+// finds nothing to replace (\w without /u: ASCII letters, digits, _).
+func validJSONPCallback(cb string) bool {
+	for i := 0; i < len(cb); i++ {
+		c := cb[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // wpDecode builds the parameters of a WordPress REST call: WP_REST_Request's
 // params, the required entity and action, the controller's params.
 func wpDecode(r *http.Request, c *Call, get, post *Array, jsonBody bool, decoded any) {
@@ -120,7 +187,7 @@ func wpDecode(r *http.Request, c *Call, get, post *Array, jsonBody bool, decoded
 	}
 	if len(missing) > 0 {
 		c.Params = NewArray()
-		c.Refusal = replyPtr(wpMissingParams(missing...))
+		c.Refusal = replyPtr(wpMissingParams(c, missing...))
 		return
 	}
 	var invalid []string
@@ -131,7 +198,7 @@ func wpDecode(r *http.Request, c *Call, get, post *Array, jsonBody bool, decoded
 	}
 	if len(invalid) > 0 {
 		c.Params = NewArray()
-		c.Refusal = replyPtr(wpInvalidParams(invalid...))
+		c.Refusal = replyPtr(wpInvalidParams(c, invalid...))
 		return
 	}
 	e, _ := params.Get("entity")
@@ -144,7 +211,7 @@ func wpDecode(r *http.Request, c *Call, get, post *Array, jsonBody bool, decoded
 		c.Action = Munge(c.Action)
 	}
 
-	apiParams, reply := BuildWPParamList(params)
+	apiParams, reply := BuildWPParamList(c, params)
 	if reply != nil {
 		c.Params = NewArray()
 		c.Refusal = reply

@@ -118,7 +118,12 @@ func TestRenderWPXML(t *testing.T) {
 		{"37 ampersand empties", `{"count":1,"values":[{"display_name":"A & B","x":"<y>"}]}`,
 			head + ` count="1"><Result><display_name/><x>&lt;y&gt;</x></Result></ResultSet>` + "\n", true},
 		{"array field", `{"count":1,"values":[{"email":["a@x","b@x"],"e":[],"s":""}]}`,
-			head + ` count="1"><Result><email><_0>a@x</_0><_1>b@x</_1></email><e/><s/></Result></ResultSet>` + "\n", true},
+			head + ` count="1"><Result><email><_0>a@x</_0><_1>b@x</_1></email><e/><s></s></Result></ResultSet>` + "\n", true},
+		// Made by the plugin's get_xml_formatted_data under PHP 8.2 with
+		// libxml2 2.9.14: CR in text and attribute, empty nodeValue and
+		// createElement values, a null row cast to [].
+		{"empty fields and CR", `{"count":"1\r","values":[{"a":"x\ry","arr":{"k":"","l":"p\rq","m":null},"n":null,"f":false,"t":true},[]]}`,
+			head + ` count="1&#13;"><Result><a>x&#xD;y</a><arr><_k/><_l>p&#xD;q</_l><_m/></arr><n></n><f></f><t>1</t></Result><Result/></ResultSet>` + "\n", true},
 		{"no values: the record", `{"contact_id":"3","name":"Jos\u00e9"}`,
 			head + `><Result><contact_id>3</contact_id><name>Jos&#xE9;</name></Result></ResultSet>` + "\n", true},
 		{"empty values", `{"is_error":0,"count":0,"values":[]}`, head + ` count="0"/>` + "\n", true},
