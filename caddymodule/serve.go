@@ -48,6 +48,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	form := string(route.Form)
 	setAnswerHeaders(w.Header())
+	if route.Form == translate.FormWPRest {
+		// On every answer, from this request's Origin: never stored.
+		translate.SetWPCORSHeaders(w.Header(), r.Header)
+	}
 	if reply := h.admit(w.Header(), r, route); reply != nil {
 		h.count(form, outcomeRefused)
 		return writeReply(w, *reply)
@@ -112,6 +116,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // cache are remembered (prepared.go), which arrived at now: what runs on
 // every request still does.
 func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared, now time.Time) error {
+	if p.call.Form == translate.FormWPRest {
+		translate.SetWPCORSHeaders(w.Header(), r.Header)
+	}
 	if reply := h.retireLegacy(w, p.call, p.principal, p.usage.legacy); reply != nil {
 		return writeReply(w, *reply)
 	}
