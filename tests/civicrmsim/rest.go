@@ -434,9 +434,12 @@ func (s *Simulator) output(w http.ResponseWriter, q *request, result any) {
 }
 
 // encodeJSON is the REST layer's json_encode: JSON_UNESCAPED_SLASHES |
-// JSON_UNESCAPED_UNICODE from 6.8, plain before.
+// JSON_UNESCAPED_UNICODE from 6.8, plain before; prettyprint always had
+// both flags (before 6.8 through jsonFormated(): "JSON_PRETTY_PRINT +
+// JSON_UNESCAPED_SLASHES + JSON_UNESCAPED_UNICODE", civicrm-core
+// CRM/Utils/REST.php since 4.7), only the plain branch changed in 6.8.
 func (s *Simulator) encodeJSON(v any, pretty bool) []byte {
-	return translate.EncodeJSON(v, translate.JSONOptions{Legacy: s.legacyJSON, Pretty: pretty})
+	return translate.EncodeJSON(v, translate.JSONOptions{Legacy: s.legacyJSON && !pretty, Pretty: pretty})
 }
 
 // arrayMerge is array_merge($a): integer keys renumbered from 0.
