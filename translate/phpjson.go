@@ -30,6 +30,16 @@ func DecodeJSON(data []byte) (any, error) {
 	return d.document()
 }
 
+// decodeResult is DecodeJSON for CiviCRM's answers, which Civigate may
+// encode again (prettyprint, WordPress's shapes): an object whose keys
+// would make a list stays an object (Array.object), as the PHP object
+// json_encode wrote it from would, where json_decode($data, TRUE) makes
+// it an array.
+func decodeResult(data []byte) (any, error) {
+	d := jsonDecoder{data: data, objects: true}
+	return d.document()
+}
+
 // decodeJSONString is DecodeJSON over a string without copying it: the
 // strings of the result that hold no escape share the text's memory, so a
 // large json= value costs its tree, not a second copy of itself.
@@ -62,9 +72,11 @@ type jsonDecoder struct {
 	// alias: strings without escapes share data's memory (data must never
 	// change). scan: validate and count only, build nothing.
 	alias, scan bool
-	values      int // values met so far
-	member      func(key string, raw []byte)
-	stack       []any // elements of the lists being read
+	// objects: mark objects whose keys make a list (decodeResult).
+	objects bool
+	values  int // values met so far
+	member  func(key string, raw []byte)
+	stack   []any // elements of the lists being read
 }
 
 func (d *jsonDecoder) document() (any, error) {
@@ -143,6 +155,9 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 	d.skipSpace()
 	if d.pos < len(d.data) && d.data[d.pos] == '}' {
 		d.pos++
+		if arr != nil {
+			arr.object = d.objects
+		}
 		return arr, nil
 	}
 	report := d.member != nil && depth == 1
@@ -181,6 +196,9 @@ func (d *jsonDecoder) object(depth int) (any, error) {
 			d.pos++
 		case '}':
 			d.pos++
+			if d.objects && arr != nil {
+				arr.object = arr.IsList()
+			}
 			return arr, nil
 		default:
 			return nil, d.errorf("',' or '}' expected")
@@ -526,7 +544,7 @@ func (e *jsonEncoder) value(v any, depth int) {
 	case int64:
 		e.buf = strconv.AppendInt(e.buf, x, 10)
 	case *Array:
-		if x.IsList() {
+		if x.IsList() && !x.object {
 			e.list(x, depth)
 		} else {
 			e.object(x, depth)

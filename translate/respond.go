@@ -101,7 +101,7 @@ func RenderResponse(call *Call, up UpstreamResponse) Reply {
 		// CiviCRM sets application/json for exactly this case.
 		return Reply{Status: 200, ContentType: ctJSON, Body: up.Body}
 	}
-	res, err := DecodeJSON(up.Body)
+	res, err := decodeResult(up.Body)
 	if _, isArr := res.(*Array); err != nil || !isArr {
 		return ErrorReply(call, 502, APIError("CiviCRM answered with something that is not an APIv3 JSON result"))
 	}

@@ -458,3 +458,24 @@ func TestLegacyRestMapping(t *testing.T) {
 		}
 	}
 }
+
+// An object in CiviCRM's answer that json_encode can only have written
+// from a PHP object ({}, {"0":…}) stays one when Civigate encodes the
+// answer again (prettyprint, WordPress's shapes); a request's own JSON
+// is decoded as json_decode($json, TRUE) does, objects as arrays.
+func TestRenderKeepsObjects(t *testing.T) {
+	up := UpstreamResponse{Status: 200, ContentType: "application/json", Body: []byte(`{"is_error":0,"values":{"a":{"o":{},"l":{"0":"x","1":"y"},"e":[],"m":{"1":"x"}}}}`)}
+	got := RenderResponse(&Call{Form: FormExtern, Format: FormatJSON, Pretty: true, JSONInQuery: true}, up)
+	want := "{\n    \"is_error\": 0,\n    \"values\": {\n        \"a\": {\n            \"o\": {},\n            \"l\": {\n                \"0\": \"x\",\n                \"1\": \"y\"\n            },\n" +
+		"            \"e\": [],\n            \"m\": {\n                \"1\": \"x\"\n            }\n        }\n    }\n}"
+	if string(got.Body) != want {
+		t.Errorf("prettyprint:\n got %s\nwant %s", got.Body, want)
+	}
+	got = RenderResponse(&Call{Form: FormWPRest, Format: FormatJSON}, up)
+	if want := `{"is_error":0,"values":[{"o":{},"l":{"0":"x","1":"y"},"e":[],"m":{"1":"x"}}]}`; string(got.Body) != want {
+		t.Errorf("WordPress:\n got %s\nwant %s", got.Body, want)
+	}
+	if v, _ := DecodeJSON([]byte(`{"0":"x"}`)); string(EncodeJSON(v, JSONOptions{})) != `["x"]` {
+		t.Errorf("json_decode(…, TRUE) makes arrays: %s", EncodeJSON(v, JSONOptions{}))
+	}
+}

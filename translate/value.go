@@ -35,6 +35,11 @@ type Array struct {
 	next     int64
 	nextSet  bool
 	nextFull bool // next would overflow: PHP refuses further appends
+	// object: a JSON object in CiviCRM's answer whose keys alone would
+	// make a list ({} or {"0":…,"1":…}), which json_encode writes only
+	// for a PHP object; EncodeJSON writes it back as an object
+	// (decodeResult sets it; nothing else does).
+	object bool
 }
 
 // initialEntries is the room an array gets with its first entry.
@@ -186,7 +191,7 @@ func (a *Array) Clone() *Array {
 	if a == nil {
 		return nil
 	}
-	c := &Array{keys: append([]string(nil), a.keys...), vals: make([]any, len(a.vals)), next: a.next, nextSet: a.nextSet, nextFull: a.nextFull}
+	c := &Array{keys: append([]string(nil), a.keys...), vals: make([]any, len(a.vals)), next: a.next, nextSet: a.nextSet, nextFull: a.nextFull, object: a.object}
 	for i, v := range a.vals {
 		if sub, ok := v.(*Array); ok {
 			c.vals[i] = sub.Clone()
