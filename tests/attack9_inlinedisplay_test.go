@@ -70,3 +70,30 @@ func TestA9InlineDisplayReadsThroughJoins(t *testing.T) {
 		})
 	}
 }
+
+// TestA9InlineDisplayEditWritesThroughJoins: SearchDisplay.inlineEdit
+// (InlineEdit::updateExistingRow) runs civicrm_api4($editableEntity, 'update'
+// or 'create', …) on the entity of each editable column of the display, here
+// the Email behind `email_primary.email`; under `deny { entity Email }` it
+// may not run.
+func TestA9InlineDisplayEditWritesThroughJoins(t *testing.T) {
+	sim, rec, inst := a9Setup(t, "deny {", "entity Email", "}")
+	contact := `{"api_entity":"Contact","api_params":{"version":4,"select":["id","display_name"]}}`
+	cases := []struct{ name, params string }{
+		{"update an editable joined column", `{"savedSearch":` + contact + `,"rowKey":2,"values":{"email_primary.email":"new@example.org"},` +
+			`"display":{"type":"table","settings":{"columns":[{"type":"field","key":"email_primary.email","editable":true}]}}}`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec.reset()
+			path := "/civicrm/ajax/api4/SearchDisplay/inlineEdit"
+			st, body := a9Call(t, sim, inst, "POST", path, url.Values{"params": {c.params}})
+			if !a9PolicyRefused(st, body) {
+				t.Errorf("SearchDisplay.inlineEdit writing email_primary.email under deny { entity Email }: %d %.200s; want the policy's 403", st, body)
+			}
+			if rec.reached(path) {
+				t.Errorf("the call reached CiviCRM")
+			}
+		})
+	}
+}
