@@ -235,7 +235,7 @@ func unresolvedRead(via string) string {
 	if strings.Contains(via, ".") {
 		what = "'" + via + "'"
 	}
-	return "Civigate cannot tell which entity " + what + " reads (a foreign key or custom field it does not know, or a saved search by name), and the policy names entities"
+	return "Civigate cannot tell which entity " + what + " reads (a foreign key or custom field it does not know, a saved search or display by name, or a display setting it cannot read), and the policy names entities"
 }
 
 // civiVersionAnswer is what CiviCRM answers a request whose calls (the

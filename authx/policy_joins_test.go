@@ -20,6 +20,11 @@ func TestPolicyJoinsAndCarriers(t *testing.T) {
 	denyContact := &Policy{Rules: []Rule{{Effect: "deny", Entities: []string{"Contact"}}}}
 	onlyEmail := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Email", "EntitySet", "SearchDisplay"}}}}
 	noDeletes := &Policy{Rules: []Rule{{Effect: "deny", Actions: []string{"delete"}}}}
+	noUpdates := &Policy{Rules: []Rule{{Effect: "deny", Actions: []string{"update"}}}}
+	emailUpdates := &Policy{Default: "deny", Rules: []Rule{
+		{Effect: "allow", Entities: []string{"SearchDisplay"}},
+		{Effect: "allow", Entities: []string{"Email"}, Params: map[string]string{"values": "array", "where": "array"}},
+	}}
 	everything := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"*"}}}}
 	emailParams := &Policy{Default: "deny", Rules: []Rule{
 		{Effect: "allow", Entities: []string{"Email"}},
@@ -46,6 +51,16 @@ func TestPolicyJoinsAndCarriers(t *testing.T) {
 		{"APIv3 replace values chain", denyContact, jsonCall(t, "Email", "replace", `{"contact_id":4,"values":[{"email":"r@x.org","api.Contact.delete":{"id":3}}]}`), false, ""},
 		{"APIv3 replace deletes", noDeletes, jsonCall(t, "Email", "replace", `{"contact_id":4,"values":[]}`), false, ""},
 
+		{"inline display column", denyContact, v4("SearchDisplay/run", `{"savedSearch":{"api_entity":"Email","api_params":{"select":["id"]}},"display":{"settings":{"columns":[{"key":"contact_id.api_key"}]}}}`), false, ""},
+		{"inline display link token", onlyEmail, v4("SearchDisplay/run", `{"savedSearch":{"api_entity":"Email","api_params":{"select":["id"]}},"display":{"settings":{"columns":[{"type":"links","links":[{"path":"x?k=[contact_id.api_key]"}]}]}}}`), false, ""},
+		{"display by name beside an inline saved search", denyContact, v4("SearchDisplay/run", `{"savedSearch":{"id":1,"api_entity":"Email"},"display":"Emails"}`), false, "Civigate cannot tell which entity the call's display reads"},
+		{"inlineEdit updates its saved search's entity", noUpdates, v4("SearchDisplay/inlineEdit", `{"savedSearch":{"api_entity":"Email"},"rowKey":1,"values":{"email":"x@y.z"},"display":{"settings":{"columns":[{"key":"email","editable":true}]}}}`), false, ""},
+		{"inlineEdit of a saved search by name", noUpdates, v4("SearchDisplay/inlineEdit", `{"savedSearch":"x","display":"y","rowKey":1,"values":{"email":"x@y.z"}}`), false, ""},
+		{"inlineEdit writes a joined entity", onlyEmail, v4("SearchDisplay/inlineEdit", `{"savedSearch":{"api_entity":"Email"},"rowKey":1,"values":{"contact_id.first_name":"x"}}`), false, ""},
+		{"inlineEdit's write is no parameter-restricted call", emailUpdates, v4("SearchDisplay/inlineEdit", `{"savedSearch":{"api_entity":"Email"},"rowKey":1,"values":{"email":"x@y.z"}}`), false, ""},
+
+		{"control: inlineEdit of an allowed entity", onlyEmail, v4("SearchDisplay/inlineEdit", `{"savedSearch":{"api_entity":"Email"},"rowKey":1,"values":{"email":"x@y.z"},"display":{"settings":{"columns":[{"key":"email","editable":true}]}}}`), true, ""},
+		{"control: a display run is no update", noUpdates, v4("SearchDisplay/run", `{"savedSearch":{"api_entity":"Email"},"display":{"settings":{"columns":[{"key":"email","editable":true}]}}}`), true, ""},
 		{"control: joins of allowed entities", onlyEmail, v4("Email/get", `{"select":["e.email"],"join":[["Email AS e","LEFT"]]}`), true, ""},
 		{"control: a policy without entity names", noDeletes, v4("Email/get", `{"select":["foo_id.bar","contact_id.api_key"],"join":[["Contact AS c","LEFT"]]}`), true, ""},
 		{"control: allow *", everything, v4("SearchDisplay/run", `{"savedSearch":"All_contacts"}`), true, ""},

@@ -20,10 +20,12 @@ import (
 //     key (or an explicit join's alias) whose target entity is read;
 //   - APIv4 EntitySet.get: each of its `sets` is a select query of another
 //     entity (Api4EntitySetQuery);
-//   - SearchKit (SearchDisplay.run, download, getDefault…, and any
-//     autocomplete) given a `savedSearch`: an inline one is a get of its
-//     api_entity with its api_params; a named one reads what the saved
-//     search names, which the edge cannot know.
+//   - SearchKit (SearchDisplay.run, download, inlineEdit, getDefault…,
+//     and any autocomplete) given a `savedSearch`: an inline one is a get
+//     of its api_entity with its api_params and the fields an inline
+//     display adds (searchdisplay.go); a named one reads what the saved
+//     search names, which the edge cannot know. An autocomplete without
+//     one searches its own entity, with its display's fields.
 //
 // A hop the edge cannot resolve (a foreign key not in fkTargets, a custom
 // group, a dynamic entity_id) is reported with a dynamic entity: deny rules
@@ -73,12 +75,19 @@ type joinScan struct {
 	// implied: the reads carried are of a call the parent runs under its
 	// own name (Subcall.Implied), an autocomplete's own search.
 	implied string
+	// write: the paths scanned are fields SearchDisplay.inlineEdit writes
+	// (inlineWrites): each entity they reach is reported as updated and
+	// created, not read.
+	write bool
 }
 
 // carried is the subcall for a read of entity through via.
 func (s *joinScan) carried(entity string, dynamic bool, via string, params *Array) bool {
 	if !s.ok {
 		return false
+	}
+	if s.write {
+		return s.wrote(entity, dynamic, "update") && s.wrote(entity, dynamic, "create")
 	}
 	p := s.parent
 	sc := Subcall{Version: p.Version, Entity: entity, Action: "get", EntityDynamic: dynamic,
@@ -116,7 +125,7 @@ func (w *walker) v4Reads(sc Subcall) bool {
 			}
 		}
 	}
-	if v, ok := p.Get("savedSearch"); ok {
+	if v, _ := p.Get("savedSearch"); !PHPEmpty(v) {
 		s.savedSearch(v, p)
 	}
 	if autocomplete && s.ok {
@@ -145,19 +154,10 @@ func (s *joinScan) explicitJoins(v any) {
 	}
 	entries := make([]entry, 0, joins.Len())
 	for i := 0; i < joins.Len(); i++ {
-		j, isArr := joins.Value(i).(*Array)
-		if !isArr || j.Len() == 0 {
+		j, entity, alias, ok := joinSpec(joins.Value(i))
+		if !ok {
 			s.carried("", true, "join", nil)
 			continue
-		}
-		spec, isStr := j.Value(0).(string)
-		entity, alias, _ := strings.Cut(spec, " AS ")
-		if !isStr || !entityName(entity) {
-			s.carried("", true, "join", nil)
-			continue
-		}
-		if alias == "" {
-			alias = strings.ToLower(entity)
 		}
 		s.aliases[alias] = entity
 		s.carried(entity, false, "join", nil)
@@ -182,6 +182,36 @@ func (s *joinScan) explicitJoins(v any) {
 			}
 		}
 	}
+}
+
+// joinSpec reads a join entry's "Entity AS alias" (the alias defaults to
+// the entity's name in lower case); ok is false where it names no entity.
+func joinSpec(v any) (j *Array, entity, alias string, ok bool) {
+	j, isArr := v.(*Array)
+	if !isArr || j.Len() == 0 {
+		return nil, "", "", false
+	}
+	spec, isStr := j.Value(0).(string)
+	entity, alias, _ = strings.Cut(spec, " AS ")
+	if !isStr || !entityName(entity) {
+		return nil, "", "", false
+	}
+	if alias == "" {
+		alias = strings.ToLower(entity)
+	}
+	return j, entity, alias, true
+}
+
+// joinAliases are the aliases of apiParams' explicit joins.
+func joinAliases(apiParams *Array) map[string]string {
+	joins, _ := item(apiParams, "join").(*Array)
+	out := make(map[string]string, joins.Len())
+	for i := 0; i < joins.Len(); i++ {
+		if _, entity, alias, ok := joinSpec(joins.Value(i)); ok {
+			out[alias] = entity
+		}
+	}
+	return out
 }
 
 // v4Clause scans one of the query keys for field paths.
@@ -327,17 +357,21 @@ func isPathByte(c byte) bool {
 // since an ON clause may be read before the alias exists) or a foreign
 // key, every later hop a foreign key; the last segment is the field.
 func (s *joinScan) path(p string) bool {
+	// "custom.*" is no exception: Api4SelectQuery::buildSelectClause
+	// expands it into "<Group>.*" for every custom group of the entity,
+	// paths through custom groups the edge cannot name.
 	segs := strings.Split(p, ".")
 	hops := segs[:len(segs)-1]
-	if len(hops) == 1 && hops[0] == "custom" && segs[1] == "*" {
-		return s.ok // every custom field of the call's own entity
-	}
 	via := p
 	if len(via) > maxViaLen {
 		via = "a field path"
 	}
-	if _, ok := s.aliases[hops[0]]; ok {
-		// The join itself was reported with the join.
+	if entity, ok := s.aliases[hops[0]]; ok {
+		// A read of the join itself was reported with the join; a write
+		// through it writes the join's entity.
+		if s.write && !s.carried(entity, false, via, nil) {
+			return false
+		}
 		if _, fk := fkTargets[hops[0]]; fk {
 			s.hops(hops, via)
 		}
@@ -396,24 +430,26 @@ func entityAndParams(a *Array, entityKey, paramsKey string) (entity string, name
 }
 
 // savedSearch: an inline saved search is a get of its api_entity with its
-// api_params, to which a display's filters and sort add fields; a named
-// one (or one without an api_entity) reads what the edge cannot see.
+// api_params, to which the call's filters and sort and its display's
+// settings (readDisplay) add fields; a named one (or one without an
+// api_entity) reads what the edge cannot see, and so does a display by
+// name. SearchDisplay.inlineEdit writes besides (inlineWrites).
 func (s *joinScan) savedSearch(v any, params *Array) {
+	d := readDisplay(params)
 	ss, isArr := v.(*Array)
 	if !isArr {
-		if PHPEmpty(v) {
-			return
-		}
 		s.carried("", true, "savedSearch", nil)
+		s.inlineWrites("", nil, d)
 		return
 	}
 	entity, named, apiParams := entityAndParams(ss, "api_entity", "api_params")
 	if !named {
 		s.carried("", true, "savedSearch", apiParams)
+		s.inlineWrites("", apiParams, d)
 		return
 	}
 	// SearchDisplay's filters (field => value) and sort ([[field, dir]])
-	// name fields of the saved search's query.
+	// name fields of the saved search's query, as do the display's.
 	extra := NewArray()
 	if apiParams != nil {
 		extra = apiParams.Clone()
@@ -437,6 +473,9 @@ func (s *joinScan) savedSearch(v any, params *Array) {
 			}
 		}
 	}
+	for _, f := range d.fields {
+		more = append(more, f)
+	}
 	if len(more) > 0 {
 		g := NewArray()
 		if old, ok := extra.Get("groupBy"); ok {
@@ -450,6 +489,10 @@ func (s *joinScan) savedSearch(v any, params *Array) {
 		extra.Set("groupBy", g)
 	}
 	s.carried(entity, false, "savedSearch", extra)
+	if d.unknown {
+		s.carried("", true, "display", nil)
+	}
+	s.inlineWrites(entity, apiParams, d)
 }
 
 // v3Reads reports what an APIv3 call reads through foreign keys
