@@ -32,6 +32,11 @@ type Rule struct {
 	// "option_value", "OptionValue" and "optionvalue" are one entity. A
 	// spelling CiviCRM runs as an entity never escapes a rule naming it,
 	// since CiviCRM finds an APIv3 implementation by that same folding.
+	// A name stands for its data (translate.EntityDataOf): a deny rule
+	// also refuses every other name reaching some of that data (AclRole
+	// and ACLEntityRole, CustomValue and Custom_<group>, Contact and its
+	// contact types), an allow rule admits a name whose data is all the
+	// rule's (CustomValue admits Custom_<group>, not the other way round).
 	// "*" matches any name. A name known only when CiviCRM runs the call
 	// (an APIv4 chain's "$contact_type") matches an allow rule only
 	// through "*" or an empty list, and every deny rule. A read a call
@@ -80,10 +85,6 @@ var AlwaysAllowedParams = []string{"version", "sequential", "check_permissions",
 // CiviCRM's APIv4 page (spec §2.2).
 var AlwaysAllowedParamsV4 = []string{"version", "checkPermissions"}
 
-// contactTypes are the APIv4 entities that are contacts by another name
-// (spec §1.3): a deny rule naming Contact covers them too.
-var contactTypes = []string{"Individual", "Organization", "Household"}
-
 // Validate reports configuration errors.
 func (p *Policy) Validate() error {
 	if p == nil {
@@ -108,42 +109,6 @@ func (p *Policy) Validate() error {
 		}
 	}
 	return nil
-}
-
-// sameEntity compares entity names the way rules do: ASCII case and
-// underscores ignored, without building folded copies.
-func sameEntity(a, b string) bool { return sameName(a, b, true) }
-
-// sameAction compares action names ignoring ASCII case.
-func sameAction(a, b string) bool { return sameName(a, b, false) }
-
-func sameName(a, b string, skipUnderscore bool) bool {
-	i, j := 0, 0
-	for {
-		if skipUnderscore {
-			for i < len(a) && a[i] == '_' {
-				i++
-			}
-			for j < len(b) && b[j] == '_' {
-				j++
-			}
-		}
-		if i == len(a) || j == len(b) {
-			return i == len(a) && j == len(b)
-		}
-		if lowerASCII(a[i]) != lowerASCII(b[j]) {
-			return false
-		}
-		i++
-		j++
-	}
-}
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
 }
 
 // noPolicy is what a nil *Policy applies: every native call is allowed,
@@ -304,20 +269,20 @@ func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr, nativ
 	case !deny && !isNative(sc, native4):
 		return false
 	}
-	sameEnt := sameEntity
+	sameEnt := admitsEntity
 	if deny {
-		sameEnt = sameOrContactType
+		sameEnt = refusesEntity
 	}
 	if !matchName(r.Entities, sc.Entity, sc.EntityDynamic, deny, sameEnt) {
 		return false
 	}
-	if !matchName(r.Actions, sc.Action, sc.ActionDynamic, deny, sameAction) {
+	if !matchName(r.Actions, sc.Action, sc.ActionDynamic, deny, translate.SameAction) {
 		// A call the client's call runs under its own name
 		// (translate.Subcall.Implied): an allow rule naming the client's
 		// action admits it, as it admitted that call with these
 		// parameters (an autocomplete's own search has none of its own);
 		// not the update a create with an id is (Itself).
-		if deny || sc.Implied == "" || sc.Itself || !matchName(r.Actions, sc.Implied, false, false, sameAction) {
+		if deny || sc.Implied == "" || sc.Itself || !matchName(r.Actions, sc.Implied, false, false, translate.SameAction) {
 			return false
 		}
 		if sc.Via != "" {
@@ -334,21 +299,20 @@ func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr, nativ
 	return true
 }
 
-// sameOrContactType is sameEntity, where a rule's Contact also names the
-// APIv4 contact-type entities.
-func sameOrContactType(rule, name string) bool {
-	if sameEntity(rule, name) {
-		return true
-	}
-	if !sameEntity(rule, "Contact") {
-		return false
-	}
-	for _, t := range contactTypes {
-		if sameEntity(t, name) {
-			return true
-		}
-	}
-	return false
+// refusesEntity: a deny rule naming rule refuses a call of name when the
+// two reach some of the same data (translate.EntityDataOf), whatever name
+// and API version each uses: AclRole and ACLEntityRole, CustomValue and
+// every Custom_<group>, Contact and its contact types, Relationship and
+// RelationshipCache, File and Attachment, either way round.
+func refusesEntity(rule, name string) bool {
+	return translate.SameEntity(rule, name) || translate.EntityDataOf(name).Overlaps(translate.EntityDataOf(rule))
+}
+
+// admitsEntity: an allow rule naming rule admits a call of name when all
+// the data the call reaches is the rule's (CustomValue admits
+// Custom_<group>, Contact admits Individual; not the other way round).
+func admitsEntity(rule, name string) bool {
+	return translate.SameEntity(rule, name) || translate.EntityDataOf(name).Within(translate.EntityDataOf(rule))
 }
 
 // matchName: a rule's name list against a call's name. A dynamic name

@@ -287,3 +287,45 @@ func TestAdmitsPrincipal(t *testing.T) {
 		}
 	}
 }
+
+// One entity's data under several names (translate.EntityDataOf): a deny
+// rule naming either refuses both, an allow rule admits a name whose data
+// is all the rule's.
+func TestPolicyEntityNames(t *testing.T) {
+	pr := &Principal{ContactID: 3}
+	for _, tc := range []struct {
+		effect, rule string
+		version      int
+		entity       string
+		matches      bool
+	}{
+		{"deny", "AclRole", 4, "ACLEntityRole", true},
+		{"deny", "ACLEntityRole", 3, "AclRole", true},
+		{"deny", "acl_role", 4, "ACLEntityRole", true},
+		{"deny", "DedupeException", 3, "Exception", true},
+		{"deny", "Rule", 4, "DedupeRule", true},
+		{"deny", "DedupeRuleGroup", 3, "RuleGroup", true},
+		{"deny", "CustomValue", 4, "Custom_Extra", true},
+		{"deny", "Custom_Extra", 3, "CustomValue", true},
+		{"deny", "Custom_Extra", 4, "Custom_Other", false},
+		{"deny", "Relationship", 4, "RelationshipCache", true},
+		{"deny", "File", 3, "Attachment", true},
+		{"deny", "OptionValue", 3, "ActivityType", true},
+		{"deny", "Individual", 3, "Contact", true},
+		{"deny", "Email", 3, "Phone", false},
+		{"allow", "ACLEntityRole", 3, "AclRole", true},
+		{"allow", "AclRole", 4, "ACLEntityRole", true},
+		{"allow", "CustomValue", 4, "Custom_Extra", true},
+		{"allow", "Custom_Extra", 3, "CustomValue", false},
+		{"allow", "Contact", 4, "Individual", true},
+		{"allow", "Individual", 4, "Contact", false},
+		{"allow", "RelationshipCache", 4, "Relationship", false},
+		{"allow", "File", 3, "Attachment", false},
+	} {
+		r := Rule{Effect: tc.effect, Entities: []string{tc.rule}}
+		sc := translate.Subcall{Version: tc.version, Entity: tc.entity, Action: "get"}
+		if got := r.matches(pr, sc, netip.Addr{}, tc.version == 4); got != tc.matches {
+			t.Errorf("%s { entity %s } against APIv%d %s: matches=%v, want %v", tc.effect, tc.rule, tc.version, tc.entity, got, tc.matches)
+		}
+	}
+}

@@ -101,32 +101,11 @@ func (w *readWalk) judgeV4(sc translate.Subcall) Reason {
 }
 
 // entityKey is the name under which writes to an entity and reads of it
-// meet, whichever API they came through: ASCII case and underscores
-// ignored (APIv3's OptionValue, option_value and APIv4's OptionValue are
-// one), APIv4's contact types are Contact (spec §1.3), and APIv4's custom
-// groups (Custom_<name>) are APIv3's CustomValue. Merging names only ever
-// invalidates more.
-func entityKey(name string) string {
-	b := make([]byte, 0, len(name))
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c == '_':
-			continue
-		case 'A' <= c && c <= 'Z':
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
-	}
-	k := string(b)
-	switch {
-	case k == "individual" || k == "organization" || k == "household":
-		return "contact"
-	case len(name) > 7 && strings.EqualFold(name[:7], "custom_"):
-		return "customvalue"
-	}
-	return k
-}
+// meet, whichever API and name they came through: translate.EntityKey
+// (APIv3's OptionValue, option_value and APIv4's OptionValue are one,
+// APIv4's contact types are Contact, Custom_<name> is APIv3's CustomValue,
+// AclRole is ACLEntityRole). Merging names only ever invalidates more.
+func entityKey(name string) string { return translate.EntityKey(name) }
 
 // keyV4 is Key for an APIv4 call: a separate dialect (an APIv3 and an
 // APIv4 call never share an entry: their answers differ), the URL shape

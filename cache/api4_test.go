@@ -197,7 +197,7 @@ func TestInvalidationAcrossVersions(t *testing.T) {
 
 func TestEntityKey(t *testing.T) {
 	for in, want := range map[string]string{"OptionValue": "optionvalue", "option_value": "optionvalue", "Individual": "contact",
-		"household": "contact", "Custom_Extra": "customvalue", "CustomValue": "customvalue", "Contact": "contact", "UFGroup": "ufgroup"} {
+		"household": "contact", "Custom_Extra": "customvalue", "AclRole": "aclentityrole", "Exception": "dedupeexception", "CustomValue": "customvalue", "Contact": "contact", "UFGroup": "ufgroup"} {
 		if got := entityKey(in); got != want {
 			t.Errorf("entityKey(%q) = %q, want %q", in, got, want)
 		}

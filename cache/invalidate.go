@@ -27,7 +27,7 @@ var DefaultGroups = [][]string{{
 //   - metadata and configuration: custom fields, option values, settings,
 //     scheduled jobs, extensions, domains, location types;
 //   - who may see what: ACLs (ACL; ACLEntityRole, which APIv3 calls
-//     AclRole: both names are listed, entityKey does not merge them),
+//     AclRole: entityKey merges the two names),
 //     UFMatch (which contact a CMS user is), SavedSearch (smart groups'
 //     criteria, ACL groups included) and Standalone's User, Role and
 //     UserRole: CiviCRM filters every ACL-limited read by them;
@@ -87,7 +87,7 @@ var DefaultGlobalWrites = []string{
 	"CustomField", "CustomGroup", "OptionGroup", "OptionValue", "Setting",
 	"System", "Job", "Extension", "Domain", "LocationType",
 	// Who may see what.
-	"ACL", "ACLEntityRole", "AclRole", "UFMatch", "SavedSearch", "User", "Role", "UserRole",
+	"ACL", "ACLEntityRole", "UFMatch", "SavedSearch", "User", "Role", "UserRole",
 	// Label sources.
 	"Country", "StateProvince", "County", "WorldRegion", "ContactType", "WordReplacement", "Translation",
 	"FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus", "ParticipantStatusType",

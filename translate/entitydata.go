@@ -1,0 +1,164 @@
+package translate
+
+// One entity's data under several names. CiviCRM's two API versions name
+// some entities differently (APIv3's AclRole is APIv4's ACLEntityRole),
+// APIv4 reaches every custom group's values as an entity of its own
+// (Custom_<group>, APIv3's CustomValue), and a few entities are views of
+// another's rows (APIv4's contact types and RelationshipCache, APIv3's
+// ActivityType) or span several (APIv3's Attachment). What a name reaches
+// is its EntityData; the policy (authx) and the cache's invalidation meet
+// on it, so that neither misses an entity under its other name.
+
+// EntityPart is data a name reaches: all of Entity's, or, with Part set,
+// the part of it Part names (a custom group of CustomValue, a contact type
+// of Contact). Names compare as SameEntity does.
+type EntityPart struct{ Entity, Part string }
+
+// EntityData is what a call of one entity name reads or writes: one or two
+// parts. A value type, so that judging a call allocates nothing.
+type EntityData struct {
+	parts [2]EntityPart
+	n     int
+}
+
+// entityNames lists the names whose data is not simply their own, each
+// from CiviCRM's source:
+//   - APIv3 names of APIv4 entities: api/v3/AclRole.php runs
+//     CRM_ACL_BAO_ACLEntityRole (_civicrm_api3_get_DAO maps AclRole to it);
+//     api/v3/Exception.php, Rule.php and RuleGroup.php create
+//     DedupeException, DedupeRule and DedupeRuleGroup;
+//   - views of another entity's rows: APIv4's Individual, Organization and
+//     Household are Contact (spec §1.3); RelationshipCache is the
+//     civicrm_relationship_cache table, each Relationship row seen from
+//     both of its contacts; APIv3's ActivityType, CustomSearch and
+//     ReportTemplate read and write OptionValue in one option group
+//     (api/v3/ActivityType.php: CRM_Core_OptionValue::addOptionValue;
+//     CustomSearch.php and ReportTemplate.php: civicrm_api3_option_value_*);
+//   - names that span entities: api/v3/Attachment.php reads and writes
+//     civicrm_file and civicrm_entity_file (and the file's content), APIv3's
+//     Dedupe.get reads PrevNextCache (the cached merge pairs) besides its
+//     own actions.
+//
+// APIv3's Im, Acl and Pcp differ from APIv4's IM, ACL and PCP in case only.
+var entityNames = [...]struct {
+	name  string
+	parts []EntityPart
+}{
+	{"AclRole", []EntityPart{{Entity: "ACLEntityRole"}}},
+	{"Exception", []EntityPart{{Entity: "DedupeException"}}},
+	{"Rule", []EntityPart{{Entity: "DedupeRule"}}},
+	{"RuleGroup", []EntityPart{{Entity: "DedupeRuleGroup"}}},
+	{"Individual", []EntityPart{{"Contact", "Individual"}}},
+	{"Organization", []EntityPart{{"Contact", "Organization"}}},
+	{"Household", []EntityPart{{"Contact", "Household"}}},
+	{"RelationshipCache", []EntityPart{{"Relationship", "RelationshipCache"}}},
+	{"ActivityType", []EntityPart{{"OptionValue", "activity_type"}}},
+	{"CustomSearch", []EntityPart{{"OptionValue", "custom_search"}}},
+	{"ReportTemplate", []EntityPart{{"OptionValue", "report_template"}}},
+	{"Attachment", []EntityPart{{Entity: "File"}, {Entity: "EntityFile"}}},
+	{"Dedupe", []EntityPart{{Entity: "Dedupe"}, {Entity: "PrevNextCache"}}},
+}
+
+// customPrefix starts APIv4's custom-group entities: Civi\API\Request::create
+// runs \Civi\Api4\CustomValue::$action(substr($entity, 7)) for them.
+const customPrefix = "Custom_"
+
+// EntityDataOf is what a call of the entity name reaches (see entityNames);
+// a name not listed reaches its own data.
+func EntityDataOf(name string) EntityData {
+	var d EntityData
+	if len(name) > len(customPrefix) && SameAction(name[:len(customPrefix)], customPrefix) {
+		d.parts[0], d.n = EntityPart{"CustomValue", name[len(customPrefix):]}, 1
+		return d
+	}
+	for _, e := range entityNames {
+		if SameEntity(e.name, name) {
+			d.n = copy(d.parts[:], e.parts)
+			return d
+		}
+	}
+	d.parts[0], d.n = EntityPart{Entity: name}, 1
+	return d
+}
+
+// Overlaps reports whether d and o reach some of the same data: a deny
+// rule naming one refuses the other.
+func (d EntityData) Overlaps(o EntityData) bool {
+	for _, a := range d.parts[:d.n] {
+		for _, b := range o.parts[:o.n] {
+			if SameEntity(a.Entity, b.Entity) && (a.Part == "" || b.Part == "" || SameEntity(a.Part, b.Part)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Within reports whether all of d's data is o's: an allow rule naming o
+// admits d.
+func (d EntityData) Within(o EntityData) bool {
+	for _, a := range d.parts[:d.n] {
+		in := false
+		for _, b := range o.parts[:o.n] {
+			if SameEntity(a.Entity, b.Entity) && (b.Part == "" || a.Part != "" && SameEntity(a.Part, b.Part)) {
+				in = true
+				break
+			}
+		}
+		if !in {
+			return false
+		}
+	}
+	return true
+}
+
+// EntityKey is the one name under which writes to an entity's data and
+// reads of it meet, whichever API and name they came through: the first
+// entity its data lies in (EntityDataOf), ASCII case and underscores
+// ignored. So APIv3's OptionValue, option_value and ActivityType and
+// APIv4's OptionValue are one, Custom_<group> is CustomValue, APIv4's
+// contact types are Contact, AclRole is ACLEntityRole. Merging names only
+// ever makes more meet.
+func EntityKey(name string) string {
+	d := EntityDataOf(name)
+	e := d.parts[0].Entity
+	b := make([]byte, 0, len(e))
+	for i := 0; i < len(e); i++ {
+		if e[i] != '_' {
+			b = append(b, lowerASCII(e[i]))
+		}
+	}
+	return string(b)
+}
+
+// SameEntity compares entity names as CiviCRM finds an APIv3
+// implementation and as rules compare them: ASCII case and underscores
+// ignored ("option_value" is "OptionValue"), without building folded
+// copies.
+func SameEntity(a, b string) bool { return sameFolded(a, b, true) }
+
+// SameAction compares action names ignoring ASCII case, as PHP 8's
+// strtolower and method lookup do.
+func SameAction(a, b string) bool { return sameFolded(a, b, false) }
+
+func sameFolded(a, b string, skipUnderscore bool) bool {
+	i, j := 0, 0
+	for {
+		if skipUnderscore {
+			for i < len(a) && a[i] == '_' {
+				i++
+			}
+			for j < len(b) && b[j] == '_' {
+				j++
+			}
+		}
+		if i == len(a) || j == len(b) {
+			return i == len(a) && j == len(b)
+		}
+		if lowerASCII(a[i]) != lowerASCII(b[j]) {
+			return false
+		}
+		i++
+		j++
+	}
+}

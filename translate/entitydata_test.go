@@ -1,0 +1,57 @@
+package translate
+
+import "testing"
+
+func TestEntityData(t *testing.T) {
+	cases := []struct {
+		a, b            string
+		overlap, within bool // b's rule against a call of a
+	}{
+		{"AclRole", "ACLEntityRole", true, true},
+		{"ACLEntityRole", "acl_role", true, true},
+		{"Exception", "DedupeException", true, true},
+		{"DedupeRule", "Rule", true, true},
+		{"RuleGroup", "DedupeRuleGroup", true, true},
+		{"Custom_Extra", "CustomValue", true, true},
+		{"CustomValue", "Custom_Extra", true, false},
+		{"Custom_Extra", "Custom_Other", false, false},
+		{"Custom_Extra", "custom_extra", true, true},
+		{"Individual", "Contact", true, true},
+		{"Contact", "Individual", true, false},
+		{"Individual", "Household", false, false},
+		{"RelationshipCache", "Relationship", true, true},
+		{"Relationship", "RelationshipCache", true, false},
+		{"ActivityType", "OptionValue", true, true},
+		{"ActivityType", "CustomSearch", false, false},
+		{"Attachment", "File", true, false},
+		{"File", "Attachment", true, true},
+		{"EntityFile", "Attachment", true, true},
+		{"Attachment", "Attachment", true, true},
+		{"Dedupe", "PrevNextCache", true, false},
+		{"Im", "IM", true, true},
+		{"Email", "Phone", false, false},
+		{"CustomExtra", "Custom_Extra", false, false},
+	}
+	for _, c := range cases {
+		a, b := EntityDataOf(c.a), EntityDataOf(c.b)
+		if got := a.Overlaps(b); got != c.overlap {
+			t.Errorf("%s overlaps %s = %v", c.a, c.b, got)
+		}
+		if got := b.Overlaps(a); got != c.overlap {
+			t.Errorf("%s overlaps %s = %v (not symmetric)", c.b, c.a, got)
+		}
+		if got := a.Within(b); got != c.within {
+			t.Errorf("%s within %s = %v", c.a, c.b, got)
+		}
+	}
+	for in, want := range map[string]string{"AclRole": "aclentityrole", "acl_role": "aclentityrole", "Exception": "dedupeexception",
+		"Custom_Extra": "customvalue", "household": "contact", "RelationshipCache": "relationship", "ActivityType": "optionvalue",
+		"option_value": "optionvalue", "Attachment": "file"} {
+		if got := EntityKey(in); got != want {
+			t.Errorf("EntityKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { EntityDataOf("Custom_Extra").Overlaps(EntityDataOf("Attachment")) }); n != 0 {
+		t.Errorf("judging names allocates %v times", n)
+	}
+}
