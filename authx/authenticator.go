@@ -265,13 +265,48 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 // a principal the policy allows no call gets no CiviCRM session and runs
 // no page either. A request without a credential has nothing to guess and
 // gets a nil Principal and no Rejection: AuthX's routes are public.
+//
+// With anonymous, a request that may create a CiviCRM session
+// (mayCreateSession) is refused too to a principal the policy holds to
+// stricter rules than anonymous callers (Policy.SessionKeepsRules): the
+// session's API calls carry no credential, the edge judges them as
+// anonymous's, and CiviCRM runs them as the principal.
 func (a *Authenticator) AuthenticateRoute(ctx context.Context, req Request) (*Principal, *Rejection) {
 	p, flow, rej := a.identify(ctx, req)
-	if p != nil && !a.cfg.Policy.AdmitsPrincipal(p, req.ClientIP) {
+	switch {
+	case p == nil:
+	case !a.cfg.Policy.AdmitsPrincipal(p, req.ClientIP):
 		return nil, &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403, Flow: flow,
 			Detail: "the policy allows this principal no call"}
+	case a.cfg.AllowAnonymous && mayCreateSession(req.Call) && !a.cfg.Policy.SessionKeepsRules(p, anonymousPrincipal):
+		return nil, &Rejection{Reason: ReasonPolicy, Message: MsgSessionPolicy, Status: 403, Flow: flow,
+			Detail: "a session would escape this principal's rules"}
 	}
 	return p, rej
+}
+
+// anonymousPrincipal is whom the edge judges a call without a credential
+// as (auth anonymous), a CiviCRM session's included.
+var anonymousPrincipal = &Principal{CredType: CredNone, Flow: FlowNone}
+
+// mayCreateSession reports whether CiviCRM may log the request's user in
+// for good: AuthX's listener (Authenticator::on_civi_invoke_auth) takes a
+// non-empty X-Civi-Auth first, statelessly; otherwise a non-empty _authx
+// logs in with a session on civicrm/authx/login (the login flow) and, with
+// a non-empty _authxSes, on any page (the auto flow). Where the edge
+// cannot tell, it may: an Authorization header, which AuthX takes first
+// only when authx_header_cred is set, is left out; the login route counts
+// whatever the credential, and so does any page with _authx, whose URL
+// may be an alias of civicrm/authx/login.
+func mayCreateSession(call *translate.Call) bool {
+	c := &call.Credentials
+	switch {
+	case call.Form == translate.FormAuthx && call.Action == "login":
+		return true
+	case !translate.PHPEmpty(c.XCiviAuth) || translate.PHPEmpty(c.Authx):
+		return false
+	}
+	return c.AuthxSession || call.Form == translate.FormPage
 }
 
 // identify is the credential half of authentication: guessing protection,

@@ -451,15 +451,60 @@ func (p *Policy) AdmitsPrincipal(pr *Principal, ip netip.Addr) bool {
 	return p.Default != "deny"
 }
 
+// SessionKeepsRules reports whether a CiviCRM session of pr is held to
+// pr's rules: whether, from any address, anon (the principal the edge
+// judges a credential-less call as, a session's included) is refused
+// every call the policy refuses pr. The edge cannot tell whose session a
+// cookie is, so civicrm/authx/login and AuthX's other ways to create one
+// are refused to a principal for whom this does not hold (AuthenticateRoute).
+//
+// It holds when the rules that tell the two apart make pr no stricter:
+// every rule whose contact, key and cred_type fields match pr and not anon
+// is an allow rule, and every one that matches anon and not pr a deny
+// rule. For any call, the first rule deciding for pr is then either one
+// of pr's own allow rules, or the one deciding for anon too unless an
+// earlier deny of anon's refused it; with none deciding, Default decides
+// both alike. Networks are left out: a session may be used from another
+// address than the one it was created from, and both principals meet a
+// rule's network alike at any one address. One case breaks this: an
+// allow rule that admits a call turning permission checks off only when
+// its Params name that parameter, which pr's own allow rule, coming
+// first, may not; so pr's own allow rules hold only when no allow rule of
+// anon's names check_permissions or checkPermissions.
+func (p *Policy) SessionKeepsRules(pr, anon *Principal) bool {
+	if p == nil {
+		return true
+	}
+	ownAllow, anonChecksOff := false, false
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		mp, ma := r.matchesPrincipalFields(pr), r.matchesPrincipalFields(anon)
+		switch {
+		case mp && !ma && r.Effect != "allow", ma && !mp && r.Effect != "deny":
+			return false
+		case mp && !ma:
+			ownAllow = true
+		case ma && r.Effect == "allow" && namesChecksOff(r.Params):
+			anonChecksOff = true
+		}
+	}
+	return !(ownAllow && anonChecksOff)
+}
+
+// namesChecksOff: params name check_permissions or checkPermissions (a
+// call's own spelling, any case: see Rule.Params).
+func namesChecksOff(params map[string]string) bool {
+	for n := range params {
+		if strings.EqualFold(n, "check_permissions") || strings.EqualFold(n, "checkPermissions") {
+			return true
+		}
+	}
+	return false
+}
+
 // matchesPrincipal: the rule's principal fields match pr from ip.
 func (r *Rule) matchesPrincipal(pr *Principal, ip netip.Addr) bool {
-	if len(r.Contacts) > 0 && !slices.Contains(r.Contacts, pr.ContactID) {
-		return false
-	}
-	if len(r.Fingerprints) > 0 && !slices.Contains(r.Fingerprints, pr.KeyFingerprint) {
-		return false
-	}
-	if len(r.CredTypes) > 0 && !slices.Contains(r.CredTypes, pr.CredType) {
+	if !r.matchesPrincipalFields(pr) {
 		return false
 	}
 	if len(r.Networks) > 0 {
@@ -471,6 +516,18 @@ func (r *Rule) matchesPrincipal(pr *Principal, ip netip.Addr) bool {
 		return false
 	}
 	return true
+}
+
+// matchesPrincipalFields: the rule's contact, key and cred_type fields
+// match pr (its network aside).
+func (r *Rule) matchesPrincipalFields(pr *Principal) bool {
+	if len(r.Contacts) > 0 && !slices.Contains(r.Contacts, pr.ContactID) {
+		return false
+	}
+	if len(r.Fingerprints) > 0 && !slices.Contains(r.Fingerprints, pr.KeyFingerprint) {
+		return false
+	}
+	return len(r.CredTypes) == 0 || slices.Contains(r.CredTypes, pr.CredType)
 }
 
 // coversEveryCall: the rule's call fields match every call.

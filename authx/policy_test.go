@@ -329,3 +329,108 @@ func TestPolicyEntityNames(t *testing.T) {
 		}
 	}
 }
+
+// With anonymous on, a session's API calls are judged as anonymous's: a
+// principal may create one only when anonymous is refused every call the
+// principal is (attack 9, TestA9SessionEscapesPrincipalRules).
+func TestSessionKeepsRules(t *testing.T) {
+	p3 := &Principal{ContactID: 3, CredType: CredJWT, KeyFingerprint: "fp3"}
+	net10 := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	checksOff := map[string]string{"check_permissions": "any"}
+	for _, row := range []struct {
+		class string
+		pol   *Policy
+		want  bool
+	}{
+		{"no policy", nil, true},
+		{"rules for everyone alike", &Policy{Default: "deny", Rules: []Rule{{Effect: "deny", Entities: []string{"Note"}}, {Effect: "allow", Actions: []string{"get"}}}}, true},
+		{"a deny of one entity for the contact", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{3}, Entities: []string{"Contact"}}}}, false},
+		{"a deny of its key", &Policy{Rules: []Rule{{Effect: "deny", Fingerprints: []string{"fp3"}, Actions: []string{"delete"}}}}, false},
+		{"a deny of its credential type", &Policy{Rules: []Rule{{Effect: "deny", CredTypes: []string{CredJWT}, Versions: []int{4}}}}, false},
+		{"a deny of its contact inside a network only", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{3}, Networks: net10, Entities: []string{"Contact"}}}}, false},
+		{"an allow for anonymous callers only", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", CredTypes: []string{CredNone}, Entities: []string{"Event"}}}}, false},
+		{"a deny for anonymous callers only", &Policy{Rules: []Rule{{Effect: "deny", CredTypes: []string{CredNone}}}}, true},
+		{"an allow for the contact", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Contacts: []int64{3}}}}, true},
+		{"another contact's deny", &Policy{Rules: []Rule{{Effect: "deny", Contacts: []int64{4}}}}, true},
+		{"an allow for the contact before anonymous's checks-off allow", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Contacts: []int64{3}},
+			{Effect: "allow", Params: checksOff}}}, false},
+		{"an allow for the contact naming checks off too", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Contacts: []int64{3}, Params: checksOff},
+			{Effect: "allow", Params: checksOff}}}, false},
+	} {
+		if got := row.pol.SessionKeepsRules(p3, anonymousPrincipal); got != row.want {
+			t.Errorf("%s: %v, want %v", row.class, got, row.want)
+		}
+	}
+
+	// Soundness, by brute force: whenever it holds, no call from any
+	// address is allowed anonymous and refused the principal.
+	rules := []Rule{
+		{Effect: "deny", Contacts: []int64{3}, Entities: []string{"Contact"}},
+		{Effect: "allow", Contacts: []int64{3}, Entities: []string{"Note"}},
+		{Effect: "deny", CredTypes: []string{CredNone}, Actions: []string{"create"}},
+		{Effect: "allow", CredTypes: []string{CredNone}, Entities: []string{"Event"}},
+		{Effect: "deny", Networks: net10, Entities: []string{"Email"}},
+		{Effect: "allow", Params: checksOff},
+		{Effect: "allow", Actions: []string{"get"}},
+		{Effect: "deny", Fingerprints: []string{"fp3"}, Versions: []int{4}},
+	}
+	var calls []translate.Subcall
+	for _, e := range []string{"Contact", "Note", "Event", "Email", "Phone"} {
+		for _, a := range []string{"get", "create"} {
+			for _, v := range []int{3, 4} {
+				calls = append(calls, translate.Subcall{Version: v, Entity: e, Action: a},
+					translate.Subcall{Version: v, Entity: e, Action: a, ChecksOff: "check_permissions", Params: arr("check_permissions", 0)})
+			}
+		}
+	}
+	ips := []netip.Addr{mustAddr("10.0.0.5"), mustAddr("192.0.2.1")}
+	for mask := 0; mask < 1<<len(rules); mask++ {
+		for _, def := range []string{"allow", "deny"} {
+			p := &Policy{Default: def}
+			for i, r := range rules {
+				if mask&(1<<i) != 0 {
+					p.Rules = append(p.Rules, r)
+				}
+			}
+			if !p.SessionKeepsRules(p3, anonymousPrincipal) {
+				continue
+			}
+			for _, sc := range calls {
+				for _, ip := range ips {
+					for _, native4 := range []bool{false, true} {
+						if p.allows(anonymousPrincipal, sc, ip, native4) && !p.allows(p3, sc, ip, native4) {
+							t.Fatalf("rules %b default %s: %s.%s v%d from %s allowed anonymous, refused the principal", mask, def, sc.Entity, sc.Action, sc.Version, ip)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// AuthX makes a session of a non-empty _authx on civicrm/authx/login and,
+// with a non-empty _authxSes, on any page; never of X-Civi-Auth.
+func TestMayCreateSession(t *testing.T) {
+	for _, row := range []struct {
+		class string
+		form  translate.Form
+		route string
+		c     translate.Credentials
+		want  bool
+	}{
+		{"login with _authx", translate.FormAuthx, "login", translate.Credentials{Authx: "Bearer x"}, true},
+		{"login with X-Civi-Auth (taken as may)", translate.FormAuthx, "login", translate.Credentials{XCiviAuth: "Bearer x"}, true},
+		{"authx/id with _authx", translate.FormAuthx, "id", translate.Credentials{Authx: "Bearer x"}, false},
+		{"authx/id with _authx and _authxSes", translate.FormAuthx, "id", translate.Credentials{Authx: "Bearer x", AuthxSession: true}, true},
+		{"authx/id with X-Civi-Auth and _authxSes", translate.FormAuthx, "id", translate.Credentials{XCiviAuth: "Bearer x", Authx: "Bearer x", AuthxSession: true}, false},
+		{"authx/id with X-Civi-Auth 0 (empty to PHP)", translate.FormAuthx, "id", translate.Credentials{XCiviAuth: "0", Authx: "Bearer x", AuthxSession: true}, true},
+		{"a page with _authx (perhaps an alias of authx/login)", translate.FormPage, "", translate.Credentials{Authx: "Bearer x"}, true},
+		{"a page with X-Civi-Auth", translate.FormPage, "", translate.Credentials{XCiviAuth: "Bearer x", AuthxSession: true}, false},
+		{"a page with Authorization", translate.FormPage, "", translate.Credentials{Authorization: "Bearer x"}, false},
+	} {
+		call := &translate.Call{Form: row.form, Action: row.route, Credentials: row.c}
+		if got := mayCreateSession(call); got != row.want {
+			t.Errorf("%s: %v", row.class, got)
+		}
+	}
+}

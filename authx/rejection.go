@@ -19,7 +19,10 @@ const (
 	MsgAmbiguous         = "Conflicting credentials"
 	MsgRateLimited       = "Too many failed authentication attempts"
 	MsgPolicy            = "Forbidden by gateway policy"
-	MsgUnavailable       = "Authentication service unavailable"
+	// MsgSessionPolicy refuses a CiviCRM session to a principal whose rules
+	// are stricter than anonymous callers' (Policy.SessionKeepsRules).
+	MsgSessionPolicy = "Forbidden by gateway policy: this credential's rules are stricter than anonymous callers', and a CiviCRM session's API calls reach the gateway without it, so it cannot log in; send the credential with each call instead"
+	MsgUnavailable   = "Authentication service unavailable"
 )
 
 func invalidCredential(detail string) *Rejection {

@@ -19,7 +19,10 @@ import (
 // protection (failures counted, 429 when blocked, proven credentials
 // still pass), the site-key rules, verification, the policy's rules on
 // the principal alone (a principal the policy allows no call gets no
-// session: authx.Policy.AdmitsPrincipal), AuthX's text/plain shape for
+// session: authx.Policy.AdmitsPrincipal; with anonymous, neither does one
+// held to stricter rules than anonymous callers, whose session's calls
+// the edge would judge as theirs: authx.Policy.SessionKeepsRules), AuthX's
+// text/plain shape for
 // refusals. A request that passes goes on exactly as sent, its
 // credential included: CiviCRM answers it itself, and authx/login creates
 // the session the client asked for, which a Civigate credential could not.

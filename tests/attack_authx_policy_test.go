@@ -45,7 +45,25 @@ func TestAttackAuthxRoutesPolicy(t *testing.T) {
 			403, "HTTP 403 Forbidden by gateway policy"},
 		{"the API with it, as before", "GET", "/civicrm/ajax/rest?entity=Contact&action=getcount&json=1", "", http.Header{"X-Civi-Auth": {"Bearer " + adaJWT}},
 			403, "Forbidden by gateway policy"},
+		// With anonymous on, a session's API calls are judged as
+		// anonymous's: a contact held to stricter rules gets no session
+		// (attack 9, TestA9SessionEscapesPrincipalRules), in any of
+		// AuthX's ways to make one, and keeps its stateless ones.
 		{"login with the JWT of a contact denied one entity", "POST", "/civicrm/authx/login", "_authx=" + url.QueryEscape("Bearer "+graceJWT), form,
+			403, "HTTP 403 Forbidden by gateway policy: this credential's rules are stricter than anonymous callers'"},
+		{"login by GET in the ?q= form", "GET", "/index.php?q=civicrm/authx/login&_authx=" + url.QueryEscape("Bearer "+graceJWT), "", nil,
+			403, "stricter than anonymous callers'"},
+		{"the auto flow: _authx and _authxSes on a page", "GET", "/civicrm/dashboard?_authxSes=1&_authx=" + url.QueryEscape("Bearer "+graceJWT), "", nil,
+			403, "stricter than anonymous callers'"},
+		{"the auto flow in a form body", "POST", "/civicrm/dashboard", "_authx=" + url.QueryEscape("Bearer "+graceJWT) + "&.authxSes=1", form,
+			403, "stricter than anonymous callers'"},
+		{"the auto flow on authx/id", "POST", "/civicrm/authx/id", "_authxSes=1&_authx=" + url.QueryEscape("Bearer "+graceJWT), form,
+			403, "stricter than anonymous callers'"},
+		{"authx/id without a session", "POST", "/civicrm/authx/id", "_authxSes=0&_authx=" + url.QueryEscape("Bearer "+graceJWT), form,
+			200, `"contact_id":` + strconv.FormatInt(grace.ContactID, 10)},
+		{"a page with X-Civi-Auth, which AuthX never turns into a session", "GET", "/civicrm/dashboard?_authxSes=1", "", http.Header{"X-Civi-Auth": {"Bearer " + graceJWT}},
+			200, ""},
+		{"login with the admin's JWT, held to no stricter rule", "POST", "/civicrm/authx/login", "_authx=" + url.QueryEscape("Bearer "+sim.MintJWT(sim.Admin().ContactID, time.Hour)), form,
 			200, `"flow":"login"`},
 	} {
 		t.Run(row.class, func(t *testing.T) {

@@ -30,8 +30,9 @@ func AuthxCredentials(r *http.Request, body BodyCredentials) BodyCredentials {
 // AuthX's own routes (FormAuthx), or to any other CiviCRM page
 // (PageRoute, FormPage), as: a Call holding only the request's credentials, read
 // where AuthX reads them on every route (the X-Civi-Auth, Authorization
-// and X-Civi-Key headers; _authx and _authxSiteKey as AuthxCredentials
-// has them, which the caller refuses when they have a Problem). No key or
+// and X-Civi-Key headers; _authx, _authxSiteKey and whether _authxSes asks
+// for a session, as AuthxCredentials has them, which the caller refuses
+// when they have a Problem). No key or
 // api_key: AuthX's legacyrest flow runs on the API routes only.
 func AuthxRouteCall(r *http.Request, route Route, params BodyCredentials, lim Limits) *Call {
 	lim = lim.withDefaults()
@@ -39,6 +40,7 @@ func AuthxRouteCall(r *http.Request, route Route, params BodyCredentials, lim Li
 	c.Credentials = headerCredentials(r.Header)
 	c.Credentials.Authx = params.Authx
 	c.Credentials.AuthxSiteKey = params.SiteKey
+	c.Credentials.AuthxSession = params.Session
 	return c
 }
 

@@ -12,6 +12,9 @@ import "bytes"
 const (
 	paramAuthx        = "_authx"
 	paramAuthxSiteKey = "_authxSiteKey"
+	// paramAuthxSes asks for a session: with _authx, AuthX's "auto" flow
+	// logs the user in for good (useSession), on any page.
+	paramAuthxSes = "_authxSes"
 )
 
 // BodyCredentials are AuthX's parameters as PHP registers them from a form
@@ -22,6 +25,11 @@ type BodyCredentials struct {
 	Authx, SiteKey string
 	// Sent: either name was found, whatever its value.
 	Sent bool
+	// Session: _authxSes was sent and is not empty() to PHP (or cannot be
+	// read as one value: taken as not empty), which with _authx makes
+	// AuthX create a CiviCRM session. No credential of its own: it counts
+	// in neither Sent nor Problem.
+	Session bool
 	// Problem, when not empty, says why the edge cannot tell what CiviCRM
 	// reads: assigned twice with different values (past max_input_vars PHP
 	// keeps the first, the edge could check the other), as an array, or
@@ -31,7 +39,7 @@ type BodyCredentials struct {
 
 // credSlots are a reader's AuthX parameters.
 type credSlots struct {
-	authx, siteKey credSlot
+	authx, siteKey, ses credSlot
 }
 
 func (c *credSlots) slot(name string) *credSlot {
@@ -40,6 +48,8 @@ func (c *credSlots) slot(name string) *credSlot {
 		return &c.authx
 	case paramAuthxSiteKey:
 		return &c.siteKey
+	case paramAuthxSes:
+		return &c.ses
 	}
 	return nil
 }
@@ -81,7 +91,8 @@ func (s *BodyScanner) Credentials() BodyCredentials {
 }
 
 func credentialsOf(c *credSlots) BodyCredentials {
-	out := BodyCredentials{Authx: string(c.authx.val), SiteKey: string(c.siteKey.val), Sent: c.authx.set || c.siteKey.set}
+	out := BodyCredentials{Authx: string(c.authx.val), SiteKey: string(c.siteKey.val), Sent: c.authx.set || c.siteKey.set,
+		Session: c.ses.set && (c.ses.problem != "" || !PHPEmpty(string(c.ses.val)))}
 	for _, s := range [...]*credSlot{&c.authx, &c.siteKey} {
 		if s.problem != "" {
 			out.Problem = s.problem

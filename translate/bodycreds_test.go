@@ -193,6 +193,46 @@ echo json_encode((object) $o);`)
 	}
 }
 
+// _authxSes asks AuthX for a session where PHP's !empty() says so: the
+// edge never reads "no session" where PHP reads one (a value it cannot
+// read as one, an array or two different ones, counts as a session).
+func TestAuthxSessionMatchesPHP(t *testing.T) {
+	for _, tt := range []struct {
+		query string
+		want  bool
+	}{
+		{"_authx=k&_authxSes=1", true},
+		{"_authxSes=0&_authx=k", false},
+		{"_authxSes=&_authx=k", false},
+		{"_authxSes[]=&_authx=k", true},
+		{".authxSes=1", true},
+		{"_authxSes=0&_authxSes=1", true},
+		{"_authx=k", false},
+	} {
+		if c := QueryCredentials(tt.query); c.Session != tt.want || c.Problem != "" {
+			t.Errorf("%q: %+v, want session %v", tt.query, c, tt.want)
+		}
+	}
+	php := newPHPCGI(t, `<?php echo json_encode(['ses' => !empty($_POST['_authxSes'])]);`)
+	r := diffSeed(t)
+	names := []string{"_authxSes", " _authxSes", ".authxSes", "_authxSes.", "_authxSes[]", "_authxSes[a]", "%5FauthxSes", "_AUTHXSES", "_authxSes%00x"}
+	for range 200 {
+		ct, body := genFormBodyOf(r, pick(r, names...), pick(r, "1", "0", "", "a", " ", "0.0"))
+		routes, c, _ := scanCredentials("POST", ct, body)
+		if routes {
+			continue
+		}
+		out := php.serve(t, "POST", "", ct, []byte(body), len(body))
+		var got struct{ Ses bool }
+		if i := strings.LastIndexByte(out, '{'); i < 0 || json.Unmarshal([]byte(out[i:]), &got) != nil {
+			t.Fatalf("php-cgi answered %q", out)
+		}
+		if got.Ses && !c.Session {
+			t.Errorf("%q body %q: PHP asks for a session, the edge read none", ct, truncate(body, 400))
+		}
+	}
+}
+
 // A request carrying an Authorization header is authenticated at the
 // edge where its URL may reach a CiviCRM page, in any CMS's spelling.
 func TestMayReachCiviCRM(t *testing.T) {

@@ -166,6 +166,15 @@ func (p *pageValues) record(name string, v *routeValue) {
 // routing parameter not as an array, or one of AuthX's. An AuthX
 // parameter as an array is never a credential: it is recorded at once.
 func (j *routeJudge) watch(name string, array bool, creds *credSlots) string {
+	if name == paramAuthxSes {
+		// No credential: it matters only beside an _authx, which a body
+		// read after the request was authenticated cannot carry.
+		if array {
+			creds.ses.assignArray()
+			return ""
+		}
+		return name
+	}
 	if c := creds.slot(name); c != nil {
 		j.credSeen = true
 		if j.credLocked {
@@ -691,6 +700,8 @@ func watchedName(name string) string {
 		return paramAuthx
 	case paramAuthxSiteKey:
 		return paramAuthxSiteKey
+	case paramAuthxSes:
+		return paramAuthxSes
 	}
 	return ""
 }

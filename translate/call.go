@@ -73,6 +73,9 @@ type Credentials struct {
 	// query and a POST form only): set with SiteKey empty (a key only in
 	// a JSON body) it fails as a wrong key does.
 	SiteKeyArg bool
+	// AuthxSession: _authxSes is not empty (BodyCredentials.Session), on
+	// AuthX's routes and pages only.
+	AuthxSession bool
 }
 
 // Call is the canonical form of one APIv3 request: what CiviCRM would execute
