@@ -59,13 +59,7 @@ func readDisplay(params *Array) searchDisplay {
 	d.field(item(st, "parent_field"))
 	d.field(item(st, "keyField"))
 	d.cssRules(item(st, "cssRules"))
-	if sort, ok := d.array(item(st, "sort")); ok {
-		for i := 0; i < sort.Len(); i++ {
-			if pair, ok := d.array(sort.Value(i)); ok {
-				d.field(item(pair, "0"))
-			}
-		}
-	}
+	d.members(item(st, "sort"), func(pair *Array) { d.field(item(pair, "0")) })
 	if extra, ok := d.array(item(st, "extra")); ok {
 		for i := 0; i < extra.Len(); i++ {
 			d.field(extra.Key(i))
@@ -74,13 +68,7 @@ func readDisplay(params *Array) searchDisplay {
 	if row, ok := item(st, "editableRow").(*Array); ok {
 		d.creates = !PHPEmpty(item(row, "create"))
 	}
-	if cols, ok := d.array(item(st, "columns")); ok {
-		for i := 0; i < cols.Len(); i++ {
-			if c, ok := d.array(cols.Value(i)); ok {
-				d.column(c)
-			}
-		}
-	}
+	d.members(item(st, "columns"), d.column)
 	return d
 }
 
@@ -102,38 +90,20 @@ func (d *searchDisplay) column(c *Array) {
 		}
 	}
 	if sub, ok := d.array(item(c, "subsearch")); ok {
-		if filters, ok := d.array(item(sub, "filters")); ok {
-			for i := 0; i < filters.Len(); i++ {
-				if f, ok := d.array(filters.Value(i)); ok {
-					d.field(item(f, "parent_field"))
-				}
-			}
-		}
+		d.members(item(sub, "filters"), func(f *Array) { d.field(item(f, "parent_field")) })
 	}
 	d.cssRules(item(c, "cssRules"))
-	if icons, ok := d.array(item(c, "icons")); ok {
-		for i := 0; i < icons.Len(); i++ {
-			if icon, ok := d.array(icons.Value(i)); ok {
-				d.field(item(icon, "field"))
-				if cond, ok := d.array(item(icon, "if")); ok {
-					d.field(item(cond, "0"))
-				}
-			}
+	d.members(item(c, "icons"), func(icon *Array) {
+		d.field(item(icon, "field"))
+		if cond, ok := d.array(item(icon, "if")); ok {
+			d.field(item(cond, "0"))
 		}
-	}
+	})
 }
 
 // cssRules are [class, field, operator, value] (getCssRulesSelect).
 func (d *searchDisplay) cssRules(v any) {
-	rules, ok := d.array(v)
-	if !ok {
-		return
-	}
-	for i := 0; i < rules.Len(); i++ {
-		if r, ok := d.array(rules.Value(i)); ok {
-			d.field(item(r, "1"))
-		}
-	}
+	d.members(v, func(r *Array) { d.field(item(r, "1")) })
 }
 
 // link: getLinkTokens after preprocessLink, which puts the link's `join`
@@ -247,6 +217,21 @@ func (d *searchDisplay) array(v any) (*Array, bool) {
 		d.unknown = true
 	}
 	return nil, false
+}
+
+// members calls f with each member of the list setting v: every member
+// is an array (one that is not, or a v that is no list, is of a shape the
+// edge does not understand, as array says).
+func (d *searchDisplay) members(v any, f func(*Array)) {
+	list, ok := d.array(v)
+	if !ok {
+		return
+	}
+	for i := 0; i < list.Len(); i++ {
+		if m, ok := d.array(list.Value(i)); ok {
+			f(m)
+		}
+	}
 }
 
 func item(a *Array, key string) any {
