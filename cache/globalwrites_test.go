@@ -172,6 +172,7 @@ func TestV3DefaultReturnsDependOnTheirSources(t *testing.T) {
 		{"Contribution", []string{"Contact", "Note", "Batch", "ContributionSoft", "PCP"}},
 		{"Participant", []string{"Contact", "Note", "Event"}},
 		{"Pledge", []string{"Contact"}},
+		{"Event", []string{"Participant", "PriceSetEntity", "RecurringEntity"}},
 	} {
 		d := c.Decide(jsonCall(t, tc.reader, "get", `{"id":1}`))
 		for _, e := range tc.want {
@@ -179,6 +180,22 @@ func TestV3DefaultReturnsDependOnTheirSources(t *testing.T) {
 				t.Errorf("APIv3 %s.get reads %v, want %s among them", tc.reader, d.Reads, e)
 			}
 		}
+	}
+	// A registration changes an APIv3 Event.get's is_full; an APIv4
+	// Event.get computes no such field.
+	ev3 := jsonCall(t, "Event", "get", `{"id":1,"return.is_full":1}`)
+	ev4 := api4(t, "GET", "/civicrm/ajax/api4/Event/get?params="+q(`{"select":["id","title"]}`), "")
+	evUp3, evUp4 := &counter{resp: ok200(okBody)}, &counter{resp: ok200(okV4Body)}
+	c.Serve(ctx, c.Prepare(ev3, 7), evUp3.fetch)
+	c.Serve(ctx, c.Prepare(ev4, 7), evUp4.fetch)
+	if err := c.Invalidate(ctx, jsonCall(t, "Participant", "create", `{"event_id":1,"contact_id":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	if c.Lookup(ctx, c.Prepare(ev3, 7)).State == Fresh {
+		t.Error("a Participant write left the cached APIv3 Event.get with return.is_full (its available_places) fresh")
+	}
+	if c.Lookup(ctx, c.Prepare(ev4, 7)).State != Fresh {
+		t.Error("a Participant write invalidated an APIv4 Event.get, which counts no participants")
 	}
 	v3 := jsonCall(t, "Contribution", "get", `{"contact_id":3}`)
 	v4 := api4(t, "GET", "/civicrm/ajax/api4/Contribution/get?params="+q(`{"select":["id","total_amount"]}`), "")

@@ -154,10 +154,20 @@ var readsThrough = map[string][]string{
 // none of them unless it joins them, which names the joined entity
 // itself, so they are APIv3 reads' dependencies only: every Contact write
 // would otherwise make APIv4 Contribution reads misses too.
+//
+// APIv3's Event.get computes more (api/v3/Event.php): with return.is_full,
+// available_places and is_full from the event's participants
+// (CRM_Event_BAO_Participant::eventFull), so a registration changes it;
+// with any return option, price_set_id from PriceSetEntity
+// (CRM_Price_BAO_PriceSet::getFor); and Event.getlist's "(2 of 5)" of a
+// repeating event from RecurringEntity. Participant writes are frequent,
+// but an event listing that says a full event has places is the stale
+// answer a cache must not give; APIv4's Event.get computes none of them.
 var v3Returns = map[string][]string{
 	"contribution": {"Contact", "Note", "Batch", "ContributionSoft", "PCP"},
 	"participant":  {"Contact", "Note"},
 	"pledge":       {"Contact"},
+	"event":        {"Participant", "PriceSetEntity", "RecurringEntity"},
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to
