@@ -258,6 +258,8 @@ func TestWriteTargets(t *testing.T) {
 		// Not cacheable for another reason first, yet it writes.
 		{jsonCall(t, "Contact", "get", `{"debug":1,"api.Email.create":{}}`), []string{"Email"}, false},
 		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Note"}, false},
+		// An APIv4 write's custom field keys write the group's CustomValue data.
+		{jsonCall(t, "Contact", "update", `{"version":4,"where":[["id","=",2]],"values":{"Extra.colour":"red"}}`), []string{"Contact", "Custom_Extra"}, false},
 		// A write that is not plain CRUD on its entity may change any
 		// entity (attack round 4, F11): everything, whatever the entity.
 		{jsonCall(t, "Job", "execute", ``), nil, true},

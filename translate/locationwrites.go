@@ -38,24 +38,8 @@ func (w *walker) v4LocationWrites(sc Subcall) bool {
 	if !contact {
 		return true
 	}
-	var rows []*Array
-	switch strings.ToLower(sc.Action) {
-	case "create", "update":
-		if v, ok := item(sc.Params, "values").(*Array); ok {
-			rows = append(rows, v)
-		}
-	case "save", "replace":
-		if recs, ok := item(sc.Params, "records").(*Array); ok {
-			for i := 0; i < recs.Len(); i++ {
-				if r, ok := recs.Value(i).(*Array); ok {
-					rows = append(rows, r)
-				}
-			}
-		}
-		if d, ok := item(sc.Params, "defaults").(*Array); ok {
-			rows = append(rows, d)
-		}
-	default:
+	rows := v4WriteRows(sc)
+	if rows == nil {
 		return true
 	}
 	s := &joinScan{w: w, parent: sc, ok: true}
@@ -84,4 +68,31 @@ func (w *walker) v4LocationWrites(sc Subcall) bool {
 		}
 	}
 	return true
+}
+
+// v4WriteRows are the records an APIv4 create, update, save or replace
+// writes, whose keys name the fields written: its `values`, or each of its
+// `records` and its `defaults`; nil for any other action.
+func v4WriteRows(sc Subcall) []*Array {
+	rows := []*Array{}
+	switch strings.ToLower(sc.Action) {
+	case "create", "update":
+		if v, ok := item(sc.Params, "values").(*Array); ok {
+			rows = append(rows, v)
+		}
+	case "save", "replace":
+		if recs, ok := item(sc.Params, "records").(*Array); ok {
+			for i := 0; i < recs.Len(); i++ {
+				if r, ok := recs.Value(i).(*Array); ok {
+					rows = append(rows, r)
+				}
+			}
+		}
+		if d, ok := item(sc.Params, "defaults").(*Array); ok {
+			rows = append(rows, d)
+		}
+	default:
+		return nil
+	}
+	return rows
 }

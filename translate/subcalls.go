@@ -281,7 +281,7 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 	}
 	switch {
 	case sc.Version == 4:
-		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) {
+		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) || !w.v4CustomWrites(sc) {
 			return false
 		}
 	case v3 && sc.Version == 3:

@@ -1,0 +1,75 @@
+package translate
+
+import "strings"
+
+// Custom data an APIv4 write saves under its own entity's name: DAOCreateAction's
+// (and update's, save's, replace's) formatCustomParams takes each value key
+// "<Group>.<field>" (getCustomFieldInfo: the part before the first dot is
+// the custom group's name, a ":label" suffix aside) into $params['custom'],
+// which the BAO stores in that group's table, CustomValue data (the
+// Custom_<Group> entity). Reads of the same paths are already judged
+// (joins.go); this reports the write, one level below the call, with
+// parameters the edge cannot vouch for, so deny { entity CustomValue } and
+// allow lists of the call's own entity cover it, and cache invalidation
+// sees the CustomValue write.
+//
+// A first segment in fkTargets is a location record (locationwrites.go) or
+// a foreign key resolved to an id (resolveFKValues), not a custom group;
+// any other dotted key counts as one, as a read of it counts as a read the
+// edge cannot name. "custom" itself and "custom_N" are reported as a write
+// of every custom group: releases before formatCustomParams overwrote
+// $params['custom'] handed it to the BAO, and BAOs that run
+// CRM_Core_BAO_CustomField::postProcess read custom_N keys; the edge cannot
+// tell which, so it assumes the write.
+
+// v4CustomWrites reports the custom groups an APIv4 write's value keys
+// name (v4WriteRows: values, records, defaults).
+func (w *walker) v4CustomWrites(sc Subcall) bool {
+	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
+		return true // matched by every deny rule already
+	}
+	rows := v4WriteRows(sc)
+	if rows == nil {
+		return true
+	}
+	groups := map[string]bool{}
+	var order []string
+	for _, row := range rows {
+		for i := 0; i < row.Len(); i++ {
+			key := row.Key(i)
+			entity := ""
+			if group, _, dotted := strings.Cut(key, "."); dotted {
+				if _, fk := fkTargets[group]; !fk {
+					entity = customPrefix + group
+				}
+			} else if key == "custom" || isCustomN(key) {
+				entity = "CustomValue"
+			}
+			if entity != "" && !groups[entity] {
+				groups[entity] = true
+				order = append(order, entity)
+			}
+		}
+	}
+	s := &joinScan{w: w, parent: sc, ok: true}
+	for _, e := range order {
+		if !s.wrote(e, false, "create") || !s.wrote(e, false, "update") {
+			return false
+		}
+	}
+	return true
+}
+
+// isCustomN reports a "custom_<digits>" key, a custom field by its id.
+func isCustomN(key string) bool {
+	n, ok := strings.CutPrefix(key, "custom_")
+	if !ok || n == "" {
+		return false
+	}
+	for i := 0; i < len(n); i++ {
+		if n[i] < '0' || n[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
