@@ -173,6 +173,7 @@ func TestV3DefaultReturnsDependOnTheirSources(t *testing.T) {
 		{"Participant", []string{"Contact", "Note", "Event"}},
 		{"Pledge", []string{"Contact"}},
 		{"Event", []string{"Participant", "PriceSetEntity", "RecurringEntity"}},
+		{"Attachment", []string{"EntityFile"}},
 	} {
 		d := c.Decide(jsonCall(t, tc.reader, "get", `{"id":1}`))
 		for _, e := range tc.want {

@@ -168,6 +168,10 @@ var v3Returns = map[string][]string{
 	"participant":  {"Contact", "Note"},
 	"pledge":       {"Contact"},
 	"event":        {"Participant", "PriceSetEntity", "RecurringEntity"},
+	// APIv3's Attachment (keyed as File, the first entity its data lies
+	// in: translate.EntityKey) answers each file with its entity_table and
+	// entity_id, which are EntityFile's rows (api/v3/Attachment.php).
+	"file": {"EntityFile"},
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to
