@@ -42,6 +42,10 @@ func TestA9CreateWithIDIsUpdate(t *testing.T) {
 		{"chained create of the parent", "Contact", "get", `{"id":2,"api.Contact.create":{"first_name":"Mallory"}}`},
 		{"chained create with id", "Email", "get", `{"id":2,"api.Contact.create":{"id":2,"first_name":"Mallory"}}`},
 		{"setvalue", "Contact", "setvalue", `{"id":2,"field":"first_name","value":"Mallory"}`},
+		// replace's elements are creates of the base parameters merged
+		// with each element: contact_id among them makes them updates.
+		{"replace with contact_id in its base", "Contact", "replace", `{"contact_id":2,"values":[{"first_name":"Mallory"}]}`},
+		{"replace with contact_id in an element", "Contact", "replace", `{"id":2,"values":[{"contact_id":2,"first_name":"Mallory"}]}`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

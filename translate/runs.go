@@ -90,8 +90,14 @@ func (w *walker) runs(sc Subcall) bool {
 			// array_merge($baseParams, $replacement): the value's own
 			// check_permissions wins over the TRUE REST forced.
 			c.ChecksOff = v3ChecksOff(c.Params)
+			// Each element is a create of array_merge($baseParams, $element),
+			// which _civicrm_api3_permissions files as an update by the
+			// same keys as a create of the client's own (v3IDKey): an id
+			// in the element or in the base parameters. Present counts
+			// (isset), stricter than CiviCRM's !empty.
 			c.Action = "create"
-			if isset(c.Params, sc.Params, "id") || isset(c.Params, sc.Params, sc.Entity+"_id") {
+			if isset(c.Params, sc.Params, "id") || isset(c.Params, sc.Params, sc.Entity+"_id") ||
+				isset(c.Params, sc.Params, v3IDKey(sc.Entity)) {
 				c.Action = "update"
 			}
 			if !w.call(c, true) {
@@ -150,8 +156,13 @@ func v3CreateUpdates(sc Subcall) bool {
 	same := sc.chainParent != "" && (strings.EqualFold(sc.chainParent, sc.Entity) ||
 		EntityNameToLower(sc.chainParent) == lower)
 	idFilled := same || sc.chainParent != "" && sc.chainParent != "Contact"
-	return nonEmpty(sc.Params, "id", idFilled) || nonEmpty(sc.Params, lower+"_id", same && lower != "contact")
+	return nonEmpty(sc.Params, "id", idFilled) || nonEmpty(sc.Params, v3IDKey(sc.Entity), same && lower != "contact")
 }
+
+// v3IDKey is the <entity>_id key by which _civicrm_api3_permissions files
+// an APIv3 create as an update: the entity snake-cased (contact_id,
+// option_value_id).
+func v3IDKey(entity string) string { return EntityNameToLower(entity) + "_id" }
 
 // nonEmpty is !empty($params[key]) where filled says CiviCRM may put a
 // non-empty value there unless the client gives the key itself.
