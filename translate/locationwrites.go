@@ -72,10 +72,12 @@ func (w *walker) v4LocationWrites(sc Subcall) bool {
 
 // v4WriteRows are the records an APIv4 create, update, save or replace
 // writes, whose keys name the fields written: its `values`, or each of its
-// `records` and its `defaults`; nil for any other action.
+// `records` and its defaults (a replace's with its `where` clauses with
+// "=", v4ReplaceDefaults); nil for any other action.
 func v4WriteRows(sc Subcall) []*Array {
 	rows := []*Array{}
-	switch strings.ToLower(sc.Action) {
+	action := strings.ToLower(sc.Action)
+	switch action {
 	case "create", "update":
 		if v, ok := item(sc.Params, "values").(*Array); ok {
 			rows = append(rows, v)
@@ -88,7 +90,9 @@ func v4WriteRows(sc Subcall) []*Array {
 				}
 			}
 		}
-		if d, ok := item(sc.Params, "defaults").(*Array); ok {
+		if action == "replace" {
+			rows = append(rows, v4ReplaceDefaults(sc.Params))
+		} else if d, ok := item(sc.Params, "defaults").(*Array); ok {
 			rows = append(rows, d)
 		}
 	default:

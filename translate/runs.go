@@ -180,24 +180,8 @@ func (w *walker) v4Runs(sc Subcall) bool {
 		InBatch: sc.InBatch, Member: sc.Member, Implied: impliedBy(sc)}
 	switch NormalAction(sc.Action) {
 	case "replace":
-		// The `where` clauses with "=" become defaults of the records
-		// (over the client's own), so `where id = 5` makes every record an
-		// update of row 5.
-		defaults := NewArray()
-		if d, ok := arrayParam(sc.Params, "defaults"); ok {
-			defaults = d.Clone()
-		}
-		if where, ok := arrayParam(sc.Params, "where"); ok {
-			for i := 0; i < where.Len(); i++ {
-				cl, _ := where.Value(i).(*Array)
-				field, op, value := positional(cl)
-				if name, isStr := scalarKey(field); isStr && op == "=" {
-					defaults.Set(name, value)
-				}
-			}
-		}
 		return w.implied(sc, child, "get") && w.implied(sc, child, "save") &&
-			w.v4Saves(sc, child, defaults) && w.implied(sc, child, "delete")
+			w.v4Saves(sc, child, v4ReplaceDefaults(sc.Params)) && w.implied(sc, child, "delete")
 	case "save":
 		defaults, _ := arrayParam(sc.Params, "defaults")
 		if !w.v4Saves(sc, child, defaults) {
@@ -210,6 +194,27 @@ func (w *walker) v4Runs(sc Subcall) bool {
 		return w.implied(sc, child, "get")
 	}
 	return true
+}
+
+// v4ReplaceDefaults are the defaults a replace saves its records with:
+// its `defaults`, and over them its `where` clauses with "="
+// (BasicReplaceAction), so `where id = 5` makes every record an update of
+// row 5 and `where email_primary.email = x` writes that e-mail.
+func v4ReplaceDefaults(params *Array) *Array {
+	defaults := NewArray()
+	if d, ok := arrayParam(params, "defaults"); ok {
+		defaults = d.Clone()
+	}
+	if where, ok := arrayParam(params, "where"); ok {
+		for i := 0; i < where.Len(); i++ {
+			cl, _ := where.Value(i).(*Array)
+			field, op, value := positional(cl)
+			if name, isStr := scalarKey(field); isStr && op == "=" {
+				defaults.Set(name, value)
+			}
+		}
+	}
+	return defaults
 }
 
 // v4Saves reports the create and the update a save of sc's records runs:
