@@ -40,6 +40,10 @@ import "strings"
 //     `where`;
 //   - autocomplete runs get of its entity (its default savedSearch, joins.go
 //     v4Reads).
+//
+// Actions that read rows under another name than get (APIv3
+// Contact.duplicatecheck, proximity; APIv4 getDuplicates, getMergedTo,
+// export…) run get of their entity and read others: actionreads.go.
 
 // runs reports the calls sc's action runs.
 func (w *walker) runs(sc Subcall) bool {
@@ -115,6 +119,9 @@ func (w *walker) runs(sc Subcall) bool {
 			return w.implied(sc, child, "update")
 		}
 		return true
+	}
+	if ok, handled := w.v3ActionReads(sc, child); handled {
+		return ok
 	}
 	if g := genericAction(sc.Action); g != sc.Action && g != "" {
 		return w.implied(sc, child, g)
@@ -193,7 +200,8 @@ func (w *walker) v4Runs(sc Subcall) bool {
 	case "update", "delete":
 		return w.implied(sc, child, "get")
 	}
-	return true
+	ok, _ := w.v4ActionReads(sc, child)
+	return ok
 }
 
 // v4ReplaceDefaults are the defaults a replace saves its records with:

@@ -1,0 +1,90 @@
+package translate
+
+import (
+	"strings"
+	"testing"
+)
+
+// Actions that read contacts (and other entities) without being named get:
+// each runs get of its own entity, and reports what else it reads
+// (actionreads.go), as CiviCRM's code for it runs.
+func TestActionReads(t *testing.T) {
+	v3 := func(entity, action, params string) func(func(Subcall) bool) bool {
+		c := ajaxCall(t, entity, action, params)
+		return func(v func(Subcall) bool) bool { return WalkV3(c, v) }
+	}
+	v4 := func(entity, action, params string) func(func(Subcall) bool) bool {
+		p := jsonArray(t, params)
+		return func(v func(Subcall) bool) bool { return WalkV4(entity, action, p, v) }
+	}
+	dedupe := []string{"  3 Address.get via match", "  3 Email.get via match", "  3 Phone.get via match",
+		"  3 Website.get via match", "  3 OpenID.get via match", "  3 IM.get via match", "  3 Note.get via match",
+		"  3 CustomValue.get via match"}
+	cases := []struct {
+		name string
+		walk func(func(Subcall) bool) bool
+		want []string
+	}{
+		// api/v3/Contact.php: duplicatecheck runs getDuplicateContacts on
+		// the dedupe rule's tables, then Contact.get with `return`.
+		{"v3 duplicatecheck", v3("Contact", "duplicatecheck", `{"match":{"contact_type":"Individual","email":"a@x.org"}}`),
+			append([]string{"3 Contact.duplicatecheck", "  3 Contact.get"}, dedupe...)},
+		{"v3 duplicatecheck in another case", v3("contact", "DuplicateCheck", `{"match":{"contact_type":"Individual"}}`),
+			append([]string{"3 Contact.duplicatecheck", "  3 Contact.get"}, dedupe...)},
+		{"v3 duplicatecheck without match runs nothing", v3("Contact", "duplicatecheck", `{"match":"x"}`),
+			[]string{"3 Contact.duplicatecheck"}},
+		{"v3 duplicatecheck chained", v3("Email", "get", `{"api.Contact.duplicatecheck":{"match":{"contact_type":"Individual"}}}`),
+			append([]string{"3 Email.get", "  3 Contact.duplicatecheck", "    3 Contact.get"}, indent(dedupe)...)},
+		{"v3 proximity reads addresses", v3("Contact", "proximity", `{"latitude":1,"longitude":2,"distance":3}`),
+			[]string{"3 Contact.proximity", "  3 Contact.get", "  3 Address.get via proximity"}},
+		{"v3 getmergedto reads activities", v3("Contact", "getmergedto", `{"contact_id":3}`),
+			[]string{"3 Contact.getmergedto", "  3 Contact.get", "  3 ActivityContact.get via getmergedto", "  3 Activity.get via getmergedto"}},
+		{"v3 getmergedfrom reads activities", v3("Contact", "getmergedfrom", `{"contact_id":3}`),
+			[]string{"3 Contact.getmergedfrom", "  3 Contact.get", "  3 ActivityContact.get via getmergedfrom", "  3 Activity.get via getmergedfrom"}},
+		{"v3 getquick is get", v3("Contact", "getquick", `{"name":"a"}`), []string{"3 Contact.getquick", "  3 Contact.get"}},
+		{"v3 getunique and getrefcount are get", v3("Email", "getrefcount", `{"id":1}`), []string{"3 Email.getrefcount", "  3 Email.get"}},
+		{"control: v3 duplicatecheck of another entity is no dedupe", v3("Email", "duplicatecheck", `{"match":{}}`),
+			[]string{"3 Email.duplicatecheck"}},
+
+		// Civi/Api4/Action/Contact/GetDuplicates.php: findDuplicates with the
+		// values sorted by table (formatDedupeParams), the rule group read.
+		{"v4 getDuplicates", v4("Contact", "getDuplicates", `{"dedupeRule":"Individual.Supervised","values":{"first_name":"A","email_primary.email":"a@x.org","phone_primary.phone":"1","Extra.colour":"red","address_primary.Geo.zone:label":"n","custom_3":"x","employer_id.name":"o"}}`),
+			[]string{"4 Contact.getDuplicates", "  4 Contact.get", "  4 DedupeRuleGroup.get via dedupeRule",
+				"  4 Email.get via values", "  4 Phone.get via values", "  4 Custom_Extra.get via values",
+				"  4 Address.get via values", "  4 Custom_Geo.get via values",
+				"  4 CustomValue.get via values"}},
+		{"v4 getDuplicates of a contact type, any case", v4("Individual", "getduplicates", `{"values":{"im_primary.name":"x"}}`),
+			[]string{"4 Individual.getduplicates", "  4 Individual.get", "  4 DedupeRuleGroup.get via dedupeRule", "  4 IM.get via values"}},
+		{"v4 getDuplicates, no values", v4("Contact", "getDuplicates", `{}`),
+			[]string{"4 Contact.getDuplicates", "  4 Contact.get", "  4 DedupeRuleGroup.get via dedupeRule"}},
+		{"v4 getDuplicates chained", v4("Email", "get", `{"chain":{"d":["Contact","getDuplicates",{"values":{"email_primary.email":"$email"}}]}}`),
+			[]string{"4 Email.get", "  4 Contact.getDuplicates", "    4 Contact.get", "    4 DedupeRuleGroup.get via dedupeRule", "    4 Email.get via values"}},
+		{"v4 getMergedTo", v4("Contact", "getMergedTo", `{"contactId":3}`),
+			[]string{"4 Contact.getMergedTo", "  4 Contact.get", "  4 ActivityContact.get via getMergedTo", "  4 Activity.get via getMergedTo"}},
+		{"v4 getMergedFrom", v4("Contact", "getmergedfrom", `{"contactId":3}`),
+			[]string{"4 Contact.getmergedfrom", "  4 Contact.get", "  4 ActivityContact.get via getmergedfrom", "  4 Activity.get via getmergedfrom"}},
+		{"v4 export reads the record and what references it", v4("SavedSearch", "export", `{"id":3}`),
+			[]string{"4 SavedSearch.export", "  4 SavedSearch.get", "  4 ~.get via export"}},
+		{"control: v4 checkAccess reads no rows", v4("Contact", "checkAccess", `{"action":"update","values":{"id":3}}`),
+			[]string{"4 Contact.checkAccess"}},
+		{"control: v4 getLinks reads no rows", v4("Contact", "getLinks", `{"values":{"id":3}}`),
+			[]string{"4 Contact.getLinks"}},
+		{"control: v4 getDuplicates of another entity", v4("Email", "getDuplicates", `{"values":{"email":"a"}}`),
+			[]string{"4 Email.getDuplicates"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := collect(tc.walk); !sameLines(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
+func indent(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = "  " + l
+	}
+	return out
+}
