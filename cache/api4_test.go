@@ -195,6 +195,68 @@ func TestInvalidationAcrossVersions(t *testing.T) {
 	}
 }
 
+// A name whose data spans entities (APIv3's Attachment is File and
+// EntityFile, translate.EntityDataOf) is written and read under each of
+// them: an Attachment write empties cached APIv4 File and EntityFile reads,
+// and a write of either empties a cached APIv3 Attachment.get.
+func TestSpanningNamesMeetEveryPart(t *testing.T) {
+	c, _ := newTestCache(t, Config{DefaultTTL: time.Hour})
+	ctx := context.Background()
+	file4 := api4(t, "GET", `/civicrm/ajax/api4/File/get?params={}`, "")
+	entityFile4 := api4(t, "GET", `/civicrm/ajax/api4/EntityFile/get?params={}`, "")
+	attachment3 := jsonCall(t, "Attachment", "get", `{"id":1}`)
+	contact4 := api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={}`, "")
+	for _, w := range []*translate.Call{
+		jsonCall(t, "Attachment", "create", `{"entity_table":"civicrm_contact","entity_id":3,"name":"a.txt","content":"x"}`),
+		jsonCall(t, "Attachment", "delete", `{"id":1}`),
+		api4(t, "POST", "/civicrm/ajax/api4/EntityFile/create", `params={"values":{"file_id":1}}`),
+		api4(t, "POST", "/civicrm/ajax/api4/File/delete", `params={"where":[["id","=",1]]}`),
+	} {
+		var cached []*translate.Call
+		for _, r := range []*translate.Call{file4, entityFile4, attachment3, contact4} {
+			body := okV4Body
+			if r.API4 == nil {
+				body = okBody
+			}
+			up := &counter{resp: ok200(body)}
+			c.Serve(ctx, c.Prepare(r, 5), up.fetch)
+			if c.Lookup(ctx, c.Prepare(r, 5)).State != Fresh {
+				t.Fatalf("%s.%s not stored", r.Entity, r.Action)
+			}
+			cached = append(cached, r)
+		}
+		if err := c.Invalidate(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+		name := w.Entity + "." + w.Action
+		if w.API4 != nil {
+			name = "APIv4 " + w.API4.Entity + "." + w.API4.Action
+		}
+		wantMissed := map[*translate.Call]bool{attachment3: true}
+		switch {
+		case w.API4 == nil:
+			wantMissed[file4], wantMissed[entityFile4] = true, true
+		case w.API4.Entity == "File":
+			wantMissed[file4] = true
+		default:
+			wantMissed[entityFile4] = true
+		}
+		for _, r := range cached {
+			fresh := c.Lookup(ctx, c.Prepare(r, 5)).State == Fresh
+			what := r.Entity + "." + r.Action
+			if r.API4 != nil {
+				what = "APIv4 " + r.API4.Entity + "." + r.API4.Action
+			}
+			if wantMissed[r] && fresh {
+				t.Errorf("%s left a cached %s fresh", name, what)
+			}
+			if !wantMissed[r] && !fresh {
+				t.Errorf("%s invalidated a cached %s", name, what)
+			}
+		}
+	}
+}
+
 func TestEntityKey(t *testing.T) {
 	for in, want := range map[string]string{"OptionValue": "optionvalue", "option_value": "optionvalue", "Individual": "contact",
 		"household": "contact", "Custom_Extra": "customvalue", "AclRole": "aclentityrole", "Exception": "dedupeexception", "CustomValue": "customvalue", "Contact": "contact", "UFGroup": "ufgroup"} {

@@ -185,7 +185,13 @@ func (c *Cache) PrepareFor(call *translate.Call, who Caller) *Request {
 		r.tags = append(r.tags, c.tags.contact(contactID))
 	}
 	for _, e := range r.Reads {
-		r.tags = append(r.tags, c.tags.entity(e))
+		// A read of a name spanning entities (APIv3's Attachment) depends
+		// on each of them.
+		first, second := translate.EntityKeys(e)
+		r.tags = append(r.tags, c.tags.key(first))
+		if second != "" {
+			r.tags = append(r.tags, c.tags.key(second))
+		}
 	}
 	return r
 }

@@ -207,7 +207,8 @@ func newTags(namespace string) tags {
 }
 
 func (t tags) all() string             { return t.allTag }
-func (t tags) entity(e string) string  { return "e:" + t.ns + ":" + entityKey(e) }
+func (t tags) entity(e string) string  { return t.key(entityKey(e)) }
+func (t tags) key(k string) string     { return "e:" + t.ns + ":" + k }
 func (t tags) contact(id int64) string { return "p:" + t.ns + ":" + strconv.FormatInt(id, 10) }
 
 // groups maps an entity (by entityKey, so APIv3's and APIv4's names of it
@@ -256,14 +257,21 @@ func (c *Cache) invalidationTags(entities []string, all bool) []string {
 		return []string{c.tags.all()}
 	}
 	var out []string
-	for _, e := range entities {
-		e = entityKey(e)
-		if c.groups.global[e] {
-			return []string{c.tags.all()}
-		}
-		out = appendUnique(out, c.tags.entity(e))
-		for _, r := range c.groups.related[e] {
-			out = appendUnique(out, c.tags.entity(r))
+	for _, name := range entities {
+		// Every entity the name's data lies in (APIv3's Attachment writes
+		// File and EntityFile).
+		first, second := translate.EntityKeys(name)
+		for _, e := range [...]string{first, second} {
+			if e == "" {
+				continue
+			}
+			if c.groups.global[e] {
+				return []string{c.tags.all()}
+			}
+			out = appendUnique(out, c.tags.key(e))
+			for _, r := range c.groups.related[e] {
+				out = appendUnique(out, c.tags.entity(r))
+			}
 		}
 	}
 	return out

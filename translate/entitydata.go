@@ -120,8 +120,24 @@ func (d EntityData) Within(o EntityData) bool {
 // contact types are Contact, AclRole is ACLEntityRole. Merging names only
 // ever makes more meet.
 func EntityKey(name string) string {
+	return foldedKey(EntityDataOf(name).parts[0].Entity)
+}
+
+// EntityKeys is EntityKey for each entity a name's data lies in, second ""
+// where it lies in one: a write of the name invalidates, and a read of it
+// depends on, every one of them (APIv3's Attachment is File and EntityFile,
+// so an Attachment write empties cached APIv4 EntityFile reads too).
+func EntityKeys(name string) (first, second string) {
 	d := EntityDataOf(name)
-	e := d.parts[0].Entity
+	first = foldedKey(d.parts[0].Entity)
+	if d.n > 1 {
+		second = foldedKey(d.parts[1].Entity)
+	}
+	return first, second
+}
+
+// foldedKey is an entity name in lower case without underscores.
+func foldedKey(e string) string {
 	b := make([]byte, 0, len(e))
 	for i := 0; i < len(e); i++ {
 		if e[i] != '_' {

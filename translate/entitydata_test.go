@@ -51,6 +51,12 @@ func TestEntityData(t *testing.T) {
 			t.Errorf("EntityKey(%q) = %q, want %q", in, got, want)
 		}
 	}
+	for in, want := range map[string][2]string{"Attachment": {"file", "entityfile"}, "Dedupe": {"dedupe", "prevnextcache"},
+		"Contact": {"contact", ""}, "Custom_Extra": {"customvalue", ""}} {
+		if a, b := EntityKeys(in); a != want[0] || b != want[1] {
+			t.Errorf("EntityKeys(%q) = %q, %q, want %q", in, a, b, want)
+		}
+	}
 	if n := testing.AllocsPerRun(100, func() { EntityDataOf("Custom_Extra").Overlaps(EntityDataOf("Attachment")) }); n != 0 {
 		t.Errorf("judging names allocates %v times", n)
 	}
