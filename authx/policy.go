@@ -70,8 +70,8 @@ type Rule struct {
 	//
 	// A call that would turn CiviCRM's permission checks off
 	// (translate.Subcall.ChecksOff: a falsy check_permissions in an APIv3
-	// replace value or chain, an APIv4 checkPermissions in another case)
-	// is refused unless the first rule it matches is an allow rule whose
+	// replace value or chain, an APIv4 checkPermissions in another case,
+	// an inline SearchKit display's acl_bypass) is refused unless the first rule it matches is an allow rule whose
 	// Params name that parameter as the client spells it; no default and
 	// no rule without Params admits one.
 	Params map[string]string
@@ -176,7 +176,12 @@ func (p *Policy) Check(pr *Principal, call *translate.Call, ip netip.Addr) *Reje
 func policyRejection(sc translate.Subcall) *Rejection {
 	r := &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403,
 		Detail: "denied " + sc.Entity + "." + sc.Action + " (version " + strconv.Itoa(sc.Version) + ")"}
-	if sc.ChecksOff != "" {
+	switch sc.ChecksOff {
+	case "":
+	case translate.ACLBypass:
+		r.Message = MsgPolicy + ": " + sc.ChecksOff + " cannot be turned on over REST (it turns permission checks off)"
+		r.Detail += " with " + sc.ChecksOff
+	default:
 		// The name is check_permissions or checkPermissions in some case:
 		// letters and an underscore, safe in every answer shape.
 		r.Message = MsgPolicy + ": " + sc.ChecksOff + " cannot be turned off over REST"

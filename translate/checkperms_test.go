@@ -79,6 +79,18 @@ func TestWalkChecksOff(t *testing.T) {
 		{"APIv4 inline saved search", v4("SearchDisplay", "run", `{"savedSearch":{"api_entity":"Contact","api_params":{"checkPermissions":true,"checkpermissions":false}}}`),
 			[]string{"4 Contact.get via savedSearch off:checkpermissions"}},
 
+		// SearchKit runs an inline display with acl_bypass unchecked.
+		{"SearchKit display acl_bypass", v4("SearchDisplay", "run", `{"savedSearch":{"api_entity":"Contact","api_params":{"select":["id"]}},"display":{"acl_bypass":true}}`),
+			[]string{"4 Contact.get via savedSearch off:acl_bypass"}},
+		{"SearchKit download, acl_bypass \"1\"", v4("SearchDisplay", "download", `{"savedSearch":{"api_entity":"Contact"},"display":{"acl_bypass":"1","settings":{"columns":[{"key":"email_primary.email"}]}}}`),
+			[]string{"4 Contact.get via savedSearch off:acl_bypass"}},
+		{"SearchKit inlineEdit, the settings' acl_bypass", v4("SearchDisplay", "inlineEdit", `{"savedSearch":{"api_entity":"Email"},"rowKey":1,"values":{"contact_id.first_name":"x"},"display":{"settings":{"acl_bypass":1}}}`),
+			[]string{"4 Email.get via savedSearch off:acl_bypass", "4 Email.update ? off:acl_bypass", "4 Contact.update ? off:acl_bypass", "4 Contact.create ? off:acl_bypass"}},
+		{"SearchKit display acl_bypass beside a saved search by name", v4("SearchDisplay", "run", `{"savedSearch":"x","display":{"acl_bypass":true}}`),
+			[]string{"4 ~.get via savedSearch off:acl_bypass"}},
+		{"control: autocomplete overwrites acl_bypass", v4("Contact", "autocomplete", `{"display":{"acl_bypass":true,"settings":{"acl_bypass":true}}}`), nil},
+		{"control: acl_bypass false, 0, \"\"", v4("SearchDisplay", "run", `{"savedSearch":{"api_entity":"Contact"},"display":{"acl_bypass":false,"settings":{"acl_bypass":""}}}`), nil},
+
 		// CiviCRM enforces its own value here.
 		{"control: top-level check_permissions", v3("Contact", "get", `{"check_permissions":0}`), nil},
 		{"control: batch member check_permissions", v3Batch(`{"a":["Contact","get",{"check_permissions":0}]}`), nil},

@@ -60,6 +60,17 @@ func (w *walker) v4CustomWrites(sc Subcall) bool {
 	return true
 }
 
+// customGroupHop reports whether a path's hop before its last field may
+// be taken for a custom group's name (the edge does not know the site's
+// groups): name characters only, no foreign key in fkTargets, and no
+// "_id" at its end, where every other core foreign key ends (a hop ending
+// so may be a foreign key the edge does not know, whose write would reach
+// another entity).
+func customGroupHop(h string) bool {
+	_, fk := fkTargets[h]
+	return !fk && entityName(h) && !strings.HasSuffix(h, "_id")
+}
+
 // isCustomN reports a "custom_<digits>" key, a custom field by its id.
 func isCustomN(key string) bool {
 	n, ok := strings.CutPrefix(key, "custom_")

@@ -79,6 +79,10 @@ type joinScan struct {
 	// (inlineWrites): each entity they reach is reported as updated and
 	// created, not read.
 	write bool
+	// checksOff: the calls reported run with permission checks off for
+	// this reason (an inline display's acl_bypass), whatever their
+	// parameters say.
+	checksOff string
 }
 
 // carried is the subcall for a read of entity through via.
@@ -96,6 +100,9 @@ func (s *joinScan) carried(entity string, dynamic bool, via string, params *Arra
 		// Api4EntitySetQuery and SearchKit set $params['checkPermissions']
 		// to the parent's, as handleChains does.
 		sc.ChecksOff = v4ChecksOff(params)
+	}
+	if s.checksOff != "" {
+		sc.ChecksOff = s.checksOff
 	}
 	s.ok = s.w.call(sc, p.Version != 4)
 	return s.ok
@@ -386,10 +393,15 @@ func (s *joinScan) path(p string) bool {
 // "_id", but for those in fkTargets) ends the path: addFkField returns
 // NULL there and nothing past it is selected or filtered on.
 func (s *joinScan) hops(hops []string, via string) bool {
-	for _, h := range hops {
+	for i, h := range hops {
 		target, ok := fkTargets[h]
 		if !ok && s.v3 && !strings.HasSuffix(h, "_id") {
 			return s.ok
+		}
+		if !ok && s.write && i == len(hops)-1 && customGroupHop(h) {
+			// InlineEdit saves <Group>.<field> of the entity reached so
+			// far: that custom group's data (customwrites.go).
+			return s.carried(customPrefix+h, false, via, nil)
 		}
 		if !ok {
 			return s.carried("", true, via, nil)
@@ -436,6 +448,10 @@ func entityAndParams(a *Array, entityKey, paramsKey string) (entity string, name
 // name. SearchDisplay.inlineEdit writes besides (inlineWrites).
 func (s *joinScan) savedSearch(v any, params *Array) {
 	d := readDisplay(params)
+	if d.aclBypass && !strings.EqualFold(s.parent.Action, "autocomplete") {
+		s.checksOff = ACLBypass
+		defer func() { s.checksOff = "" }()
+	}
 	ss, isArr := v.(*Array)
 	if !isArr {
 		s.carried("", true, "savedSearch", nil)

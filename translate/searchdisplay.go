@@ -36,7 +36,22 @@ type searchDisplay struct {
 	// id), or a setting of a shape the edge does not understand: what it
 	// reads cannot be told.
 	unknown bool
+	// aclBypass: the display's acl_bypass (or its settings', which
+	// InlineEdit reads for its writes) is not empty.
+	aclBypass bool
 }
+
+// ACLBypass is the display setting with which SearchKit runs a display's
+// query and InlineEdit's writes with permission checks off
+// (AbstractRunAction::_run sets the query's checkPermissions to
+// empty($display['acl_bypass']), honoured for a caller with "all CiviCRM
+// permissions and ACLs" or on an Afform the caller may use; InlineEdit
+// writes with empty($display['settings']['acl_bypass'])). An inline
+// display is the client's, so the edge judges it as a falsy
+// check_permissions (Subcall.ChecksOff): refused unless a rule names it.
+// AutocompleteAction overwrites it with its own checkPermissions, which
+// REST forces on, so an autocomplete's is no bypass.
+const ACLBypass = "acl_bypass"
 
 // readDisplay reads params' `display`. NULL (or nothing) is the default
 // display GetDefault builds from the saved search's own select.
@@ -51,10 +66,12 @@ func readDisplay(params *Array) searchDisplay {
 		d.unknown = true
 		return d
 	}
+	d.aclBypass = !PHPEmpty(item(disp, ACLBypass))
 	st, isArr := d.array(item(disp, "settings"))
 	if !isArr {
 		return d
 	}
+	d.aclBypass = d.aclBypass || !PHPEmpty(item(st, ACLBypass))
 	d.field(item(st, "draggable"))
 	d.field(item(st, "parent_field"))
 	d.field(item(st, "keyField"))
@@ -265,8 +282,13 @@ func (s *joinScan) inlineWrites(entity string, apiParams *Array, d searchDisplay
 			edited = append(edited, vals.Key(i))
 		}
 	}
-	ws := &joinScan{w: s.w, parent: s.parent, ok: true, write: true, aliases: joinAliases(apiParams)}
+	ws := &joinScan{w: s.w, parent: s.parent, ok: true, write: true, aliases: joinAliases(apiParams), checksOff: s.checksOff}
 	for _, e := range edited {
+		if e == "custom" || isCustomN(e) {
+			// Some custom group of the entity (customwrites.go).
+			ws.carried("CustomValue", false, "values", nil)
+			continue
+		}
 		ws.expr(e)
 	}
 	s.ok = ws.ok
@@ -279,7 +301,7 @@ func (s *joinScan) wrote(entity string, dynamic bool, action string) bool {
 	}
 	p := s.parent
 	sc := Subcall{Version: p.Version, Entity: entity, EntityDynamic: dynamic, Action: action,
-		Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, ParamsUnknown: true}
+		Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, ParamsUnknown: true, ChecksOff: s.checksOff}
 	sc.Truncated = sc.Depth > MaxSubcallDepth
 	s.ok = s.w.visit(sc)
 	return s.ok
