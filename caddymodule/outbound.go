@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync/atomic"
 
 	"github.com/civigate/civigate/authx"
@@ -18,8 +19,12 @@ type outboundPlan struct {
 	up *translate.UpstreamRequest // only its method, URL parts and body are read
 	// uri is the request target for a client URL without Opaque or
 	// ForceQuery (plain; any other is worked out per request).
-	uri    string
-	header http.Header
+	uri string
+	// header is the whole header CiviCRM gets, as a list (headerList): a
+	// kept plan's is copied into a map of its own for every request
+	// (headerMap), and walking a list costs less than walking a map, even
+	// a small one.
+	header keptHeader
 }
 
 // forwardMemo keeps a prepared request's outboundPlan, so a repeated call
@@ -53,7 +58,7 @@ const (
 func (h *Handler) plan(r *http.Request, call *translate.Call, p *authx.Principal, memo *forwardMemo, room []string) (*outboundPlan, http.Header, error) {
 	if memo != nil {
 		if kept := memo.last.Load(); kept != nil {
-			return kept, cloneHeader(kept.header, room), nil
+			return kept, kept.header.headerMap(room), nil
 		}
 	}
 	up, err := translate.BuildUpstream(call, h.upstream)
@@ -64,13 +69,13 @@ func (h *Handler) plan(r *http.Request, call *translate.Call, p *authx.Principal
 	header := upstreamHeader(r.Header, up, auth, key)
 	dropUntrustedForwarded(header, r)
 	target := url.URL{Path: up.Path, RawPath: up.RawPath, RawQuery: up.RawQuery}
-	plan := &outboundPlan{up: up, uri: target.RequestURI(), header: header}
+	plan := &outboundPlan{up: up, uri: target.RequestURI()}
 	if memo != nil {
 		// up.Header is the header handed on: the kept plan has copies.
 		kept := *plan
 		upCopy := *up
 		upCopy.Header = nil
-		kept.up, kept.header = &upCopy, header.Clone()
+		kept.up, kept.header = &upCopy, headerList(header)
 		memo.last.Store(&kept)
 	}
 	return plan, header, nil
@@ -85,26 +90,46 @@ func (plan *outboundPlan) requestURI(u *url.URL) string {
 	return u.RequestURI()
 }
 
-// cloneHeader is h.Clone() with the values in room when they fit.
-func cloneHeader(h http.Header, room []string) http.Header {
-	n := 0
-	for _, vs := range h {
-		n += len(vs)
-	}
-	if n > cap(room) {
-		return h.Clone()
-	}
-	out := make(http.Header, len(h))
-	values := room[:0]
+// keptHeader is a header as a kept plan holds it: its entries, their
+// values copies of the header's, and how many values they hold.
+type keptHeader struct {
+	entries []headerEntry
+	values  int
+}
+
+type headerEntry struct {
+	name   string
+	values []string
+}
+
+// headerList is h as a keptHeader, sharing nothing with it.
+func headerList(h http.Header) keptHeader {
+	k := keptHeader{entries: make([]headerEntry, 0, len(h))}
 	for name, vs := range h {
-		if vs == nil {
-			// As Clone: reverse_proxy tells a nil value from an empty one.
-			out[name] = nil
+		k.entries = append(k.entries, headerEntry{name, slices.Clone(vs)}) // nil stays nil
+		k.values += len(vs)
+	}
+	return k
+}
+
+// headerMap is the kept header as a new http.Header, as Clone makes
+// one (nil values stay nil: reverse_proxy tells a nil value from an
+// empty one), sharing nothing with it, with the values in room when
+// they fit.
+func (k keptHeader) headerMap(room []string) http.Header {
+	out := make(http.Header, len(k.entries))
+	values := room[:0]
+	if k.values > cap(room) {
+		values = make([]string, 0, k.values)
+	}
+	for _, e := range k.entries {
+		if e.values == nil {
+			out[e.name] = nil
 			continue
 		}
 		start := len(values)
-		values = append(values, vs...)
-		out[name] = values[start:len(values):len(values)]
+		values = append(values, e.values...)
+		out[e.name] = values[start:len(values):len(values)]
 	}
 	return out
 }
@@ -116,7 +141,7 @@ type forwarding struct {
 	req    http.Request
 	url    url.URL
 	ctx    originalCtx
-	values [8]string // room for the outbound header's values (cloneHeader)
+	values [8]string // room for the outbound header's values (headerMap)
 	body   upstreamBody
 	rec    recorder
 }

@@ -173,12 +173,16 @@ func TestCacheOffStatusOnEveryAnswer(t *testing.T) {
 	}
 }
 
-// cloneHeader is Clone, nil values included, with its values in room when
-// they fit; the copy shares nothing with the original.
-func TestCloneHeader(t *testing.T) {
+// A kept header's map is Clone's, nil values included, with its values
+// in room when they fit; neither the kept header nor the map made from
+// it shares anything with the original or the other.
+func TestKeptHeaderMap(t *testing.T) {
 	h := http.Header{"A": {"1", "2"}, "B": {"3"}, "Nil": nil, "Empty": {}}
+	kept := headerList(h)
+	h["A"][1] = "changed in the original"
+	h = http.Header{"A": {"1", "2"}, "B": {"3"}, "Nil": nil, "Empty": {}}
 	for _, room := range [][]string{make([]string, 16), make([]string, 2)} {
-		got := cloneHeader(h, room)
+		got := kept.headerMap(room)
 		if !reflect.DeepEqual(got, h.Clone()) || got["Nil"] != nil || got["Empty"] == nil {
 			t.Fatalf("room %d: %#v, want %#v", len(room), got, h.Clone())
 		}
