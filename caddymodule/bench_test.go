@@ -17,6 +17,8 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp/headers"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // The benchmarks measure what the civicrm handler adds to a request that
@@ -200,6 +202,29 @@ func BenchmarkCaddyRespond(b *testing.B) {
 // (BenchmarkAPI4MemoryHit): respond with the APIv4 body.
 func BenchmarkCaddyRespondAPI4(b *testing.B) {
 	respondBench(b, api4BenchTarget, http.Header{"X-Civi-Auth": {"Bearer api-key"}, "X-Civi-Key": {"site-key"}}, benchBodyV4)
+}
+
+// The floor of an APIv4 answer: a handler that only writes the body,
+// with the header of a Civigate hit (writeAnswer: answerHeader, the
+// Content-Type and Cache-Status, eight entries with Caddy's Server) or
+// with respond's (the Content-Type, two entries). BenchmarkAPI4MemoryHit
+// less the first is what finding the hit costs; the first less the second
+// is what the six more header entries cost in the server (growing the
+// map, net/http's Clone of it; the harness does not write them out as
+// net/http does, which costs the load test more per entry).
+func BenchmarkAnswerFloorAPI4HitHeader(b *testing.B) {
+	reply := translate.Reply{Status: http.StatusOK, ContentType: "application/json", Body: benchBodyV4}
+	serveBench(b, api4BenchTarget, nil, func(w http.ResponseWriter, r *http.Request) error {
+		return writeAnswer(w, r, reply, "", "Civigate; hit")
+	}, benchBodyV4)
+}
+
+func BenchmarkAnswerFloorAPI4RespondHeader(b *testing.B) {
+	serveBench(b, api4BenchTarget, nil, func(w http.ResponseWriter, r *http.Request) error {
+		w.Header()["Content-Type"] = []string{"application/json"}
+		_, err := w.Write(benchBodyV4)
+		return err
+	}, benchBodyV4)
 }
 
 func respondBench(b *testing.B, target string, header http.Header, body []byte) {
