@@ -37,4 +37,15 @@ func TestAttack10MatchOptionMakesCreateAnUpdate(t *testing.T) {
 				"(its answer, 'Ambiguous match criteria' or the updated row, tells whether such a contact exists) "+
 				"though a rule forbids Contact.get.")
 	})
+
+	t.Run("allow create only", func(t *testing.T) {
+		// The README: "an allow rule on create never admits an APIv3 create
+		// that is an update". A key allowed only to create contacts (a
+		// sign-up integration) overwrites any existing one with match.
+		sim, rec, inst := a9Setup(t, "default deny", "allow {", "entity Contact", "action create", "}")
+		a10MustRefuse(t, sim, rec, inst, "create-only key, match", a10V3("Contact", "create",
+			`{"contact_type":"Individual","email":"ada@example.org","first_name":"Mallory","options":{"match":["email"]}}`),
+			"with options.match CiviCRM updates the contact owning ada@example.org: a create-only key rewrites "+
+				"existing contacts, which the README says an allow rule on create never admits.")
+	})
 }
