@@ -27,7 +27,18 @@ import "strings"
 //     civicrm_contact's), the dedupe rule group read by DedupeRuleGroup.get;
 //   - APIv4 export (ExportAction): get of the record with its foreign keys'
 //     names, then of every managed record that references it (what those
-//     are, the edge cannot tell).
+//     are, the edge cannot tell);
+//   - APIv3 getoptions of campaign_id (civicrm_api3_generic_getoptions
+//     answers it from Campaign.get) and getfields loading its options;
+//   - APIv3 Mailing.clone (getsingle, then create of the copy) and
+//     Mailing.submit (create with the id and options.reload);
+//   - a contact merge (APIv3 Contact.merge, APIv4 mergeDuplicates; APIv3
+//     Job.process_batch_merge, whose merges are writes of Contact):
+//     CRM_Dedupe_Merger's get, update and delete of the contacts and what
+//     it does to others (merges); Job.execute runs whatever scheduled jobs
+//     are due, calls the edge cannot name;
+//   - APIv4 revert of a managed entity (a BasicBatchAction): get on where,
+//     then update of each row.
 //
 // APIv3's other get* actions are get already (genericAction). APIv4's
 // checkAccess and getLinks read no rows (an access check of the caller's
@@ -43,10 +54,38 @@ var mergeActivities = [...]string{"ActivityContact", "Activity"}
 // v3ActionReads reports what an APIv3 action listed above runs; handled
 // is false for the others.
 func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
-	if !SameEntity(sc.Entity, "Contact") {
+	s := &joinScan{w: w, parent: sc, ok: true, v3: true}
+	switch {
+	case sc.Action == "getoptions":
+		if v3CampaignOptions(sc.Params) {
+			s.carried("Campaign", false, "campaign_id", nil)
+		}
+		return s.ok, true
+	case sc.Action == "getfields":
+		if v3GetOptionsOfCampaign(sc.Params) {
+			s.carried("Campaign", false, "get_options", nil)
+		}
+		return s.ok, true
+	case SameEntity(sc.Entity, "Mailing") && sc.Action == "clone":
+		// civicrm_api3_mailing_clone: Mailing.getsingle of the id, its
+		// MailingGroup rows, then Mailing.create of the copy, which
+		// writes the copy's MailingGroup rows.
+		return w.implied(sc, child, "get") && s.carried("MailingGroup", false, "clone", nil) &&
+			w.implied(sc, child, "create") && s.wrote("MailingGroup", false, "create"), true
+	case SameEntity(sc.Entity, "Mailing") && sc.Action == "submit":
+		// civicrm_api3_mailing_submit: Mailing.create with the id and
+		// options.reload, an update and a get.
+		return w.implied(sc, child, "update") && w.implied(sc, child, "get"), true
+	case SameEntity(sc.Entity, "Contact") && sc.Action == "merge":
+		return w.implied(sc, child, "get") && w.implied(sc, child, "update") &&
+			w.implied(sc, child, "delete") && s.merges(false), true
+	case SameEntity(sc.Entity, "Job") && strings.ReplaceAll(sc.Action, "_", "") == "processbatchmerge":
+		return s.carried("DedupeRuleGroup", false, "rule_group_id", nil) && s.merges(true), true
+	case SameEntity(sc.Entity, "Job") && sc.Action == "execute":
+		return s.scheduledJobs(), true
+	case !SameEntity(sc.Entity, "Contact"):
 		return true, false
 	}
-	s := &joinScan{w: w, parent: sc, ok: true, v3: true}
 	switch sc.Action {
 	case "duplicatecheck":
 		if _, isArr := arrayParam(sc.Params, "match"); !isArr {
@@ -100,11 +139,18 @@ func (w *walker) v4ActionReads(sc, child Subcall) (ok, handled bool) {
 		for _, e := range mergeActivities {
 			s.carried(e, false, sc.Action, nil)
 		}
+	case action == "mergeduplicates" && contact:
+		return w.implied(sc, child, "get") && w.implied(sc, child, "update") &&
+			w.implied(sc, child, "delete") && s.merges(false), true
 	case action == "export":
 		if !w.implied(sc, child, "get") {
 			return false, true
 		}
 		s.carried("", true, "export", nil)
+	case action == "revert":
+		// ManagedEntity::revert, a BasicBatchAction: get on where, then
+		// each row rewritten from its managed declaration.
+		return w.implied(sc, child, "get") && w.implied(sc, child, "update"), true
 	default:
 		return true, false
 	}
@@ -157,4 +203,95 @@ func (s *joinScan) dedupeValues(values *Array) {
 // dedupeLocations are formatDedupeParams' prefixes (primary records only).
 var dedupeLocations = map[string]string{
 	"email_primary": "Email", "phone_primary": "Phone", "address_primary": "Address", "im_primary": "IM",
+}
+
+// mergeLocations are the location blocks CRM_Dedupe_Merger reads through
+// the API (getRowsElementsAndInfo: civicrm_api3($block, 'get') of both
+// contacts) and moves or deletes (mergeLocations, with DAOs).
+var mergeLocations = [...]string{"Address", "Email", "IM", "Phone", "Website"}
+
+// merges reports what CRM_Dedupe_Merger::merge does to other entities
+// than the merged contacts' own get, update and delete (reported by the
+// caller: for a Contact action under its own name, for a Job's batch
+// merge as writes of Contact, batch set): the location blocks read and
+// moved or deleted, the custom values read and copied
+// (CustomValueTable, moveContactBelongings' custom tables) and the two
+// merge activities created (createMergeActivities, civicrm_api3('activity',
+// 'create')). Its other writes are SQL over every table that references
+// the deleted contact (moveContactBelongings), which the edge cannot list.
+func (s *joinScan) merges(batch bool) bool {
+	if batch {
+		s.carried("Contact", false, "merge", nil)
+		for _, a := range [...]string{"update", "delete"} {
+			s.wrote("Contact", false, a)
+		}
+	}
+	for _, e := range mergeLocations {
+		s.carried(e, false, "merge", nil)
+		s.wrote(e, false, "update")
+		s.wrote(e, false, "delete")
+	}
+	s.carried("CustomValue", false, "merge", nil)
+	for _, a := range [...]string{"create", "update", "delete"} {
+		s.wrote("CustomValue", false, a)
+	}
+	return s.wrote("Activity", false, "create")
+}
+
+// scheduledJobs reports what APIv3 Job.execute runs: every scheduled job
+// that is due (CRM_Core_JobManager::execute), each an API call the site
+// configures (the batch merge, mailings, membership updates, clean-ups…),
+// which the edge cannot name: one call of unknown entity and action.
+func (s *joinScan) scheduledJobs() bool {
+	p := s.parent
+	sc := Subcall{Version: 3, EntityDynamic: true, ActionDynamic: true, ParamsUnknown: true,
+		Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member}
+	sc.Truncated = sc.Depth > MaxSubcallDepth
+	s.ok = s.ok && s.w.visit(sc)
+	return s.ok
+}
+
+// v3CampaignOptions reports whether an APIv3 getoptions answers from
+// Campaign.get: civicrm_api3_generic_getoptions does so for campaign_id
+// ("Legacy support for campaign_id fields"), after resolving the field's
+// aliases and unique names (_civicrm_api3_api_resolve_alias:
+// contribution_campaign_id is Contribution's campaign_id), so any field
+// named campaign_id or ending in _campaign_id counts. Every other field's
+// options come from the BAO's pseudoconstant (SQL on option values or
+// the referenced table), not from an API call.
+func v3CampaignOptions(params *Array) bool {
+	v, _ := params.Get("field")
+	f, ok := v.(string)
+	return ok && campaignField(f)
+}
+
+func campaignField(f string) bool {
+	return f == "campaign_id" || strings.HasSuffix(f, "_campaign_id")
+}
+
+// v3GetOptionsOfCampaign reports whether an APIv3 getfields runs
+// getoptions on a campaign field: options.get_options names the fields
+// whose options it loads (civicrm_api3_generic_getfields runs getoptions
+// for each), "all" every field.
+func v3GetOptionsOfCampaign(params *Array) bool {
+	options, ok := arrayParam(params, "options")
+	if !ok {
+		return false
+	}
+	v, _ := options.Get("get_options")
+	switch x := v.(type) {
+	case string:
+		for _, f := range strings.Split(x, ",") {
+			if f = strings.TrimSpace(f); f == "all" || campaignField(f) {
+				return true
+			}
+		}
+	case *Array:
+		for i := 0; i < x.Len(); i++ {
+			if f, ok := x.Value(i).(string); ok && (f == "all" || campaignField(f)) {
+				return true
+			}
+		}
+	}
+	return false
 }

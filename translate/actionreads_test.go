@@ -43,6 +43,33 @@ func TestActionReads(t *testing.T) {
 			[]string{"3 Contact.getmergedfrom", "  3 Contact.get", "  3 ActivityContact.get via getmergedfrom", "  3 Activity.get via getmergedfrom"}},
 		{"v3 getquick is get", v3("Contact", "getquick", `{"name":"a"}`), []string{"3 Contact.getquick", "  3 Contact.get"}},
 		{"v3 getunique and getrefcount are get", v3("Email", "getrefcount", `{"id":1}`), []string{"3 Email.getrefcount", "  3 Email.get"}},
+		// api/v3/Mailing.php: clone is getsingle, then create of the copy.
+		{"v3 Mailing.clone", v3("Mailing", "clone", `{"id":1}`),
+			[]string{"3 Mailing.clone", "  3 Mailing.get", "  3 MailingGroup.get via clone", "  3 Mailing.create", "  3 MailingGroup.create ?"}},
+		{"v3 Mailing.submit is an update with reload", v3("Mailing", "submit", `{"id":1,"scheduled_date":"now"}`),
+			[]string{"3 Mailing.submit", "  3 Mailing.update", "  3 Mailing.get"}},
+		// CRM_Dedupe_Merger::merge: the contacts' get, update and delete,
+		// their location blocks and custom values, the merge activities.
+		{"v3 Contact.merge", v3("Contact", "merge", `{"to_keep_id":2,"to_remove_id":3}`),
+			append([]string{"3 Contact.merge", "  3 Contact.get", "  3 Contact.update", "  3 Contact.delete"}, mergeLines("  3 ")...)},
+		{"v3 Job.process_batch_merge", v3("Job", "process_batch_merge", `{"mode":"aggressive"}`),
+			append([]string{"3 Job.process_batch_merge", "  3 DedupeRuleGroup.get via rule_group_id", "  3 Contact.get via merge",
+				"  3 Contact.update ?", "  3 Contact.delete ?"}, mergeLines("  3 ")...)},
+		{"v3 Job.execute runs calls the edge cannot name", v3("Job", "execute", `{}`),
+			[]string{"3 Job.execute", "  3 ~.~ ?"}},
+		// civicrm_api3_generic_getoptions: campaign_id from Campaign.get.
+		{"v3 getoptions campaign_id", v3("Contribution", "getoptions", `{"field":"campaign_id"}`),
+			[]string{"3 Contribution.getoptions", "  3 Campaign.get via campaign_id"}},
+		{"v3 getoptions of a campaign field's unique name", v3("Activity", "getoptions", `{"field":"activity_campaign_id","context":"get"}`),
+			[]string{"3 Activity.getoptions", "  3 Campaign.get via campaign_id"}},
+		{"control: v3 getoptions of another field", v3("Contribution", "getoptions", `{"field":"financial_type_id"}`),
+			[]string{"3 Contribution.getoptions"}},
+		{"v3 getfields loading every field's options", v3("Contribution", "getfields", `{"options":{"get_options":"all"}}`),
+			[]string{"3 Contribution.getfields", "  3 Campaign.get via get_options"}},
+		{"v3 getfields loading campaign_id's options", v3("Contribution", "getfields", `{"options":{"get_options":["campaign_id"]}}`),
+			[]string{"3 Contribution.getfields", "  3 Campaign.get via get_options"}},
+		{"control: v3 getfields", v3("Contribution", "getfields", `{"options":{"get_options":"status_id"}}`),
+			[]string{"3 Contribution.getfields"}},
 		{"control: v3 duplicatecheck of another entity is no dedupe", v3("Email", "duplicatecheck", `{"match":{}}`),
 			[]string{"3 Email.duplicatecheck"}},
 
@@ -65,6 +92,10 @@ func TestActionReads(t *testing.T) {
 			[]string{"4 Contact.getmergedfrom", "  4 Contact.get", "  4 ActivityContact.get via getmergedfrom", "  4 Activity.get via getmergedfrom"}},
 		{"v4 export reads the record and what references it", v4("SavedSearch", "export", `{"id":3}`),
 			[]string{"4 SavedSearch.export", "  4 SavedSearch.get", "  4 ~.get via export"}},
+		{"v4 Contact.mergeDuplicates", v4("Contact", "mergeDuplicates", `{"contactId":2,"duplicateId":3}`),
+			append([]string{"4 Contact.mergeDuplicates", "  4 Contact.get", "  4 Contact.update", "  4 Contact.delete"}, mergeLines("  4 ")...)},
+		{"v4 revert selects its rows and rewrites them", v4("SavedSearch", "revert", `{"where":[["id",">",0]]}`),
+			[]string{"4 SavedSearch.revert", "  4 SavedSearch.get", "  4 SavedSearch.update"}},
 		{"control: v4 checkAccess reads no rows", v4("Contact", "checkAccess", `{"action":"update","values":{"id":3}}`),
 			[]string{"4 Contact.checkAccess"}},
 		{"control: v4 getLinks reads no rows", v4("Contact", "getLinks", `{"values":{"id":3}}`),
@@ -86,5 +117,16 @@ func indent(lines []string) []string {
 	for i, l := range lines {
 		out[i] = "  " + l
 	}
+	return out
+}
+
+// mergeLines are what merges reports of a merge's other entities.
+func mergeLines(prefix string) []string {
+	var out []string
+	for _, e := range mergeLocations {
+		out = append(out, prefix+e+".get via merge", prefix+e+".update ?", prefix+e+".delete ?")
+	}
+	out = append(out, prefix+"CustomValue.get via merge", prefix+"CustomValue.create ?", prefix+"CustomValue.update ?",
+		prefix+"CustomValue.delete ?", prefix+"Activity.create ?")
 	return out
 }

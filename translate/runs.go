@@ -23,6 +23,11 @@ import "strings"
 //   - create with a non-empty id or <entity>_id, given or filled in by
 //     ChainSubscriber from the parent's row, is an update
 //     (_civicrm_api3_permissions);
+//   - create (and replace's elements) with options.match or
+//     options.match-mandatory runs get on the match keys and is an update
+//     of the row it finds (CRM_Utils_API_MatchOption), and create with
+//     options.reload runs get of the written row (CRM_Utils_API_ReloadOption):
+//     API wrappers the kernel runs around every APIv3 call;
 //   - getsingle, getvalue and getcount are get (civicrm_api($entity,
 //     'get', $params), api/v3/Generic.php), and so is every other get*
 //     action but the metadata ones (getfields, getfield, getspec,
@@ -42,8 +47,10 @@ import "strings"
 //     v4Reads).
 //
 // Actions that read rows under another name than get (APIv3
-// Contact.duplicatecheck, proximity; APIv4 getDuplicates, getMergedTo,
-// export…) run get of their entity and read others: actionreads.go.
+// Contact.duplicatecheck, proximity, getoptions of campaign_id; APIv4
+// getDuplicates, getMergedTo, export…) run get of their entity and read
+// others, and the few that write under another name (Mailing.clone, a
+// contact merge, APIv4 revert…) too: actionreads.go.
 
 // runs reports the calls sc's action runs.
 func (w *walker) runs(sc Subcall) bool {
@@ -88,6 +95,7 @@ func (w *walker) runs(sc Subcall) bool {
 		if !w.call(c, false) { // its chains are the parent's own, walked there
 			return false
 		}
+		matches := v3MatchOption(sc.Params)
 		for i := 0; i < values.Len(); i++ {
 			c := child
 			c.Params, _ = values.Value(i).(*Array)
@@ -107,6 +115,16 @@ func (w *walker) runs(sc Subcall) bool {
 			if !w.call(c, true) {
 				return false
 			}
+			if c.Action == "create" && matches {
+				// MatchOption matches each element (merged over the base
+				// parameters) and gives it the id of the row it finds.
+				u := c
+				u.Action, u.Itself = "update", true
+				u.Truncated = u.Depth > MaxSubcallDepth
+				if !w.visit(u) {
+					return false
+				}
+			}
 		}
 		c = child
 		c.Action = "delete"
@@ -114,11 +132,22 @@ func (w *walker) runs(sc Subcall) bool {
 	case "update":
 		return w.implied(sc, child, "get") && w.implied(sc, child, "create")
 	case "create":
-		if v3CreateUpdates(sc) {
-			child.Itself = true // an allow rule on create admits no update
-			return w.implied(sc, child, "update")
+		// CRM_Utils_API_MatchOption (wrapped around every APIv3 call)
+		// looks a create without an id up with get on its match keys
+		// and, one row found, sets its id: the create is an update.
+		matches := v3MatchOption(sc.Params)
+		if matches && !w.implied(sc, child, "get") {
+			return false
 		}
-		return true
+		if v3CreateUpdates(sc) || matches {
+			u := child
+			u.Itself = true // an allow rule on create admits no update
+			if !w.implied(sc, u, "update") {
+				return false
+			}
+		}
+		// CRM_Utils_API_ReloadOption reads the written row back with get.
+		return !v3ReloadOption(sc.Params) || w.implied(sc, child, "get")
 	}
 	if ok, handled := w.v3ActionReads(sc, child); handled {
 		return ok
@@ -164,6 +193,40 @@ func v3CreateUpdates(sc Subcall) bool {
 		EntityNameToLower(sc.chainParent) == lower)
 	idFilled := same || sc.chainParent != "" && sc.chainParent != "Contact"
 	return nonEmpty(sc.Params, "id", idFilled) || nonEmpty(sc.Params, v3IDKey(sc.Entity), same && lower != "contact")
+}
+
+// v3MatchOption reports whether an APIv3 call's options.match or
+// options.match-mandatory is set, as CRM_Utils_API_MatchOption reads it:
+// `options` an array (a JSON object, or options[match]= in a form) with
+// either key isset, its value a field name or a list of them (any other
+// value still runs the get). A key spelled options.match or options_match
+// at the top level is not read.
+func v3MatchOption(params *Array) bool {
+	options, ok := arrayParam(params, "options")
+	if !ok {
+		return false
+	}
+	return isset(options, nil, "match-mandatory") || isset(options, nil, "match")
+}
+
+// v3ReloadOption reports whether CRM_Utils_API_ReloadOption reloads an
+// APIv3 create's row with get: options.reload isset and not one of the
+// modes that skip it (PHP's loose switch: NULL, "0", "null", "", and what
+// compares equal to them: 0, false, true, an empty array). An unknown mode
+// throws only after the create ran, and counts.
+func v3ReloadOption(params *Array) bool {
+	options, ok := arrayParam(params, "options")
+	if !ok {
+		return false
+	}
+	switch v, _ := options.Get("reload"); x := v.(type) {
+	case string:
+		return x != "null" && !PHPEmpty(x)
+	case bool:
+		return false // true == 'null' in PHP's loose comparison
+	default:
+		return !PHPEmpty(x)
+	}
 }
 
 // v3IDKey is the <entity>_id key by which _civicrm_api3_permissions files
