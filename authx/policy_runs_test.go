@@ -30,7 +30,7 @@ func TestPolicyActionsRunUnderOtherNames(t *testing.T) {
 	noEmailGet, noContactUpdate, noEmailCreate := deny("Email", "get"), deny("Contact", "update"), deny("Email", "create")
 	noEmailUpdate, noDelete, noEmailSave := deny("Email", "update"), deny("", "delete"), deny("Email", "save")
 	getsingleOnly := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Contact"}, Actions: []string{"getsingle"},
-		Params: map[string]string{"id": "int"}}}}
+		Params: map[string]string{"id": "int", "return": "string"}}}}
 	createOnly := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Contact"}, Actions: []string{"create"}}}}
 	createThenNoUpdate := &Policy{Rules: []Rule{
 		{Effect: "allow", Entities: []string{"Contact"}, Actions: []string{"create"}},
@@ -70,7 +70,10 @@ func TestPolicyActionsRunUnderOtherNames(t *testing.T) {
 		{"APIv4 chained replace", noDelete, v4("Contact/get", `{"chain":{"r":["Email","replace",{"where":[["contact_id","=","$id"]],"records":[]}]}}`), false, ""},
 		{"APIv4 batch replace", noDelete, v4Batch(`[["Email","replace",{"where":[["contact_id","=",4]],"records":[]}]]`), false, ""},
 
-		{"allow getsingle admits the get it runs", getsingleOnly, jsonCall(t, "Contact", "getsingle", `{"id":2}`), true, ""},
+		{"allow getsingle admits the get it runs", getsingleOnly, jsonCall(t, "Contact", "getsingle", `{"id":2,"return":"display_name"}`), true, ""},
+		// Without a return, Contact.get's default return reads the primary
+		// e-mail, phone, address and IM (translate.V3Returns).
+		{"allow getsingle: the default return reads other entities", getsingleOnly, jsonCall(t, "Contact", "getsingle", `{"id":2}`), false, ""},
 		{"allow getsingle with params: other params", getsingleOnly, jsonCall(t, "Contact", "getsingle", `{"email":"a@x.org"}`), false, ""},
 		{"allow create admits no update", createOnly, jsonCall(t, "Contact", "create", `{"id":2}`), false, ""},
 		{"allow create before deny update admits no update", createThenNoUpdate, jsonCall(t, "Contact", "create", `{"id":2}`), false, ""},
@@ -84,7 +87,8 @@ func TestPolicyActionsRunUnderOtherNames(t *testing.T) {
 		{"control: create allowed", createOnly, jsonCall(t, "Contact", "create", `{"contact_type":"Individual"}`), true, ""},
 		{"control: APIv4 save without an id", noEmailUpdate, v4("Email/save", `{"records":[{"email":"a","id":0}]}`), true, ""},
 		{"control: getfields is no get", noEmailGet, jsonCall(t, "Email", "getfields", `{}`), true, ""},
-		{"control: other entities", noEmailGet, jsonCall(t, "Contact", "getsingle", `{"id":2}`), true, ""},
+		{"control: other entities", noEmailGet, jsonCall(t, "Contact", "getsingle", `{"id":2,"return":"display_name,phone"}`), true, ""},
+		{"APIv3 Contact.getsingle's default return reads the e-mail", noEmailGet, jsonCall(t, "Contact", "getsingle", `{"id":2}`), false, ""},
 	}
 	checkPolicyRows(t, cases)
 }

@@ -23,6 +23,9 @@ func TestPolicy(t *testing.T) {
 		{Effect: "allow", Entities: []string{"contact"}, Actions: []string{"Get", "getsingle"},
 			Params: map[string]string{"id": "int", "email": "email", "return": "array", "options": "array"}},
 		{Effect: "allow", Entities: []string{"option_value"}, Actions: []string{"get"}},
+		// APIv3 Contact.get's default return and its email filter read
+		// these (translate.V3Returns).
+		{Effect: "allow", Entities: []string{"Email", "Phone", "Address", "IM"}, Actions: []string{"get"}},
 	}}
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
@@ -90,7 +93,8 @@ func TestPolicy(t *testing.T) {
 
 func TestPolicyThroughAuthenticate(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
-		c.Policy = &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Contact"}, Actions: []string{"get"}}}}
+		// Contact.get's default return reads the location records too.
+		c.Policy = &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Contact", "Email", "Phone", "Address", "IM"}, Actions: []string{"get"}}}}
 	})
 	c := contactGet()
 	c.Credentials = credsWith("Bearer " + akUser)
@@ -117,7 +121,9 @@ func jsonParams(t *testing.T, s string) *translate.Array {
 // them: each row names its class. Refusals of calls CiviCRM refuses anyway
 // (a version it does not run) carry CiviCRM's own answer.
 func TestPolicyEscapes(t *testing.T) {
-	readOnly := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Contact"}, Actions: []string{"get"}}}}
+	// APIv3 Contact.get's default return reads the primary e-mail, phone,
+	// address and IM (translate.V3Returns): reads, not escapes.
+	readOnly := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Contact", "Email", "Phone", "Address", "IM"}, Actions: []string{"get"}}}}
 	noWrites := &Policy{Rules: []Rule{{Effect: "deny", Actions: []string{"create", "delete"}}}}
 	pr := &Principal{ContactID: 3}
 	ip := netip.MustParseAddr("192.0.2.1")

@@ -248,8 +248,10 @@ func TestPurge(t *testing.T) {
 	c, _ := newTestCache(t, Config{Shared: []string{"*.getfields"}})
 	ctx := context.Background()
 	up := &counter{resp: ok200(okBody)}
-	contact1 := c.Prepare(jsonCall(t, "Contact", "get", ``), 1)
-	contact2 := c.Prepare(jsonCall(t, "Contact", "get", ``), 2)
+	// With a return of their own: Contact.get's default return holds the
+	// primary e-mail, an Email read a purge of Email reaches.
+	contact1 := c.Prepare(jsonCall(t, "Contact", "get", `{"return":"display_name"}`), 1)
+	contact2 := c.Prepare(jsonCall(t, "Contact", "get", `{"return":"display_name"}`), 2)
 	email2 := c.Prepare(jsonCall(t, "Email", "get", ``), 2)
 	fields := c.Prepare(jsonCall(t, "Contact", "getfields", ``), 1)
 	all := []*Request{contact1, contact2, email2, fields}

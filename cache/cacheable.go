@@ -267,8 +267,11 @@ func (w *readWalk) judge(sc translate.Subcall) Reason {
 	if t := w.p.ttl.lookup(sc.Entity, sc.Action); w.ttl < 0 || t < w.ttl {
 		w.ttl = t
 	}
+	// What an APIv3 read answers of other entities besides its own rows
+	// (translate.V3Returns: Contribution.get's contact names, Contact.get's
+	// primary e-mail, Event.get's is_full…) the walk reports as reads
+	// through "return" or the field, as the policy judges them.
 	w.reads = append(w.reads, sc.Entity)
-	w.reads = append(w.reads, v3Returns[entityKey(sc.Entity)]...)
 	return ""
 }
 

@@ -216,14 +216,18 @@ func TestDecideConfig(t *testing.T) {
 	check("Contact", "getoptions", ``, true, "", 30*time.Minute, false)
 	check("Email", "getoptions", ``, true, "", 30*time.Minute, false) // *.action beats Entity
 	check("Email", "get", ``, true, "", 10*time.Second, false)
-	check("Contact", "get", ``, true, "", time.Minute, false)
-	check("Contact", "get", `{"api.Email.get":{}}`, true, "", 10*time.Second, false) // smallest TTL
+	check("Contact", "get", `{"return":"display_name"}`, true, "", time.Minute, false)
+	check("Contact", "get", `{"return":"display_name","api.Email.get":{}}`, true, "", 10*time.Second, false) // smallest TTL
+	// Contact.get's default return holds the primary phone (translate.V3Returns):
+	// a read of Phone, which this cache never keeps; so does return=phone.
+	check("Contact", "get", ``, false, ReasonDenied, 0, false)
+	check("Contact", "get", `{"return":"phone"}`, false, ReasonDenied, 0, false)
 	check("Note", "get", ``, false, ReasonDisabled, 0, false)
 	check("Phone", "get", ``, false, ReasonDenied, 0, false)
 	check("Phone", "getcount", ``, true, "", time.Minute, false)
 	check("Website", "getcount", ``, false, ReasonDenied, 0, false)
 	check("OptionValue", "get", ``, true, "", time.Minute, true)
-	check("OptionValue", "get", `{"api.Contact.get":{}}`, true, "", time.Minute, false) // chains are never shared
+	check("OptionValue", "get", `{"api.Contact.get":{"return":"id"}}`, true, "", time.Minute, false) // chains are never shared
 	// The default deny list still applies.
 	check("ReportTemplate", "getrows", ``, false, ReasonDenied, 0, false)
 }
@@ -231,7 +235,9 @@ func TestDecideConfig(t *testing.T) {
 func TestDecideReads(t *testing.T) {
 	c := testPolicy(t, Config{})
 	d := c.Decide(jsonCall(t, "contact", "get", `{"api.Email.get":{"api.phone.get":1},"api.option_value.get":{}, "api_Email_get":{}}`))
-	want := []string{"Contact", "Email", "OptionValue", "Phone"}
+	// Contact.get without a return answers the primary address and IM
+	// too (translate.V3Returns).
+	want := []string{"Address", "Contact", "Email", "IM", "OptionValue", "Phone"}
 	if !slices.Equal(d.Reads, want) {
 		t.Fatalf("Reads = %v, want %v", d.Reads, want)
 	}
@@ -260,6 +266,11 @@ func TestWriteTargets(t *testing.T) {
 		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Note"}, false},
 		// An APIv4 write's custom field keys write the group's CustomValue data.
 		{jsonCall(t, "Contact", "update", `{"version":4,"where":[["id","=",2]],"values":{"Extra.colour":"red"}}`), []string{"Contact", "Custom_Extra"}, false},
+		// An APIv3 contact create saves group memberships, location records
+		// and custom values under its own name (translate's v3ContactWrites,
+		// v3CustomWrites): their cached reads are invalidated.
+		{jsonCall(t, "Contact", "create", `{"id":2,"group":{"1":1},"email":"a@b.c","custom_1":"x"}`), []string{"Contact", "CustomValue", "Email", "GroupContact"}, false},
+		{jsonCall(t, "Activity", "create", `{"custom_3_-1":"x"}`), []string{"Activity", "CustomValue"}, false},
 		// A write that is not plain CRUD on its entity may change any
 		// entity (attack round 4, F11): everything, whatever the entity.
 		{jsonCall(t, "Job", "execute", ``), nil, true},

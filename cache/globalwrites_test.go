@@ -166,21 +166,31 @@ func TestV3DefaultReturnsDependOnTheirSources(t *testing.T) {
 	c, _ := newTestCache(t, Config{})
 	ctx := context.Background()
 	for _, tc := range []struct {
-		reader string
-		want   []string
+		reader, action, params string
+		want                   []string
 	}{
-		{"Contribution", []string{"Contact", "Note", "Batch", "ContributionSoft", "PCP"}},
-		{"Participant", []string{"Contact", "Note", "Event"}},
-		{"Pledge", []string{"Contact"}},
-		{"Event", []string{"Participant", "PriceSetEntity", "RecurringEntity"}},
-		{"Attachment", []string{"EntityFile"}},
+		{"Contribution", "get", `{"id":1}`, []string{"Contact", "Note", "Batch", "ContributionSoft", "PCP"}},
+		{"Participant", "get", `{"id":1}`, []string{"Contact", "Note", "Event"}},
+		{"Pledge", "get", `{"id":1}`, []string{"Contact"}},
+		// Event.get computes is_full only with return.is_full (below) and
+		// adds price_set_id with a return; getlist's suffix.
+		{"Event", "get", `{"id":1,"return":["title"]}`, []string{"PriceSetEntity"}},
+		{"Event", "getlist", `{"input":"x"}`, []string{"RecurringEntity"}},
+		{"Attachment", "get", `{"id":1}`, []string{"EntityFile"}},
+		{"Contact", "get", `{"id":1}`, []string{"Email", "Phone", "Address", "IM"}},
+		{"Contact", "get", `{"id":1,"return":"group,tag,url"}`, []string{"GroupContact", "EntityTag", "Website"}},
 	} {
-		d := c.Decide(jsonCall(t, tc.reader, "get", `{"id":1}`))
+		d := c.Decide(jsonCall(t, tc.reader, tc.action, tc.params))
 		for _, e := range tc.want {
-			if !d.Cacheable || !slices.Contains(d.Reads, e) {
-				t.Errorf("APIv3 %s.get reads %v, want %s among them", tc.reader, d.Reads, e)
+			if !slices.Contains(d.Reads, e) {
+				t.Errorf("APIv3 %s.%s %s reads %v (%s), want %s among them", tc.reader, tc.action, tc.params, d.Reads, d.Reason, e)
 			}
 		}
+	}
+	// A return that names none of them leaves them out: the answer holds
+	// none of their data.
+	if d := c.Decide(jsonCall(t, "Contribution", "get", `{"return":["total_amount"]}`)); slices.Contains(d.Reads, "Contact") || !slices.Contains(d.Reads, "ContributionSoft") {
+		t.Errorf("APIv3 Contribution.get of total_amount reads %v, want ContributionSoft (merged into every row) and no Contact", d.Reads)
 	}
 	// A registration changes an APIv3 Event.get's is_full; an APIv4
 	// Event.get computes no such field.
@@ -218,6 +228,48 @@ func TestV3DefaultReturnsDependOnTheirSources(t *testing.T) {
 		}
 		if c.Lookup(ctx, c.Prepare(v4, 7)).State != Fresh {
 			t.Errorf("a Contact write (v4 %v) invalidated an APIv4 Contribution.get that shows no contact", w.API4 != nil)
+		}
+	}
+}
+
+// An APIv3 create saving custom values (custom_N, any entity) writes
+// CustomValue (translate's v3CustomWrites), and a Contact.create's group,
+// email and custom_N write GroupContact, Email and CustomValue
+// (v3ContactWrites; the default Contact group invalidates those with any
+// Contact write as well): cached reads of them, in either API version,
+// become misses.
+func TestV3WritesInvalidateWhatTheySave(t *testing.T) {
+	c, _ := newTestCache(t, Config{})
+	ctx := context.Background()
+	reads := map[string]*translate.Call{
+		"GroupContact": jsonCall(t, "GroupContact", "get", `{"contact_id":2}`),
+		"Email":        api4(t, "GET", "/civicrm/ajax/api4/Email/get?params="+q(`{"select":["email"]}`), ""),
+		"Custom_Extra": api4(t, "GET", "/civicrm/ajax/api4/Custom_Extra/get?params="+q(`{"select":["colour"]}`), ""),
+	}
+	for _, tc := range []struct {
+		write *translate.Call
+		want  []string
+	}{
+		{jsonCall(t, "Activity", "create", `{"activity_type_id":1,"custom_1":"x"}`), []string{"Custom_Extra"}},
+		{jsonCall(t, "Contact", "create", `{"id":2,"group":{"1":1},"email":"a@b.c","custom_1":"x"}`), []string{"GroupContact", "Email", "Custom_Extra"}},
+	} {
+		for name, call := range reads {
+			up := &counter{resp: ok200(okBody)}
+			if call.API4 != nil {
+				up = &counter{resp: ok200(okV4Body)}
+			}
+			c.Serve(ctx, c.Prepare(call, 7), up.fetch)
+			if c.Lookup(ctx, c.Prepare(call, 7)).State != Fresh {
+				t.Fatalf("%s: not cached", name)
+			}
+		}
+		if err := c.Invalidate(ctx, tc.write); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range tc.want {
+			if c.Lookup(ctx, c.Prepare(reads[name], 7)).State == Fresh {
+				t.Errorf("APIv3 %s.%s saving it left a cached %s read fresh", tc.write.Entity, tc.write.Action, name)
+			}
 		}
 	}
 }

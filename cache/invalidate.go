@@ -140,40 +140,6 @@ var readsThrough = map[string][]string{
 	"contributionsoft":      {"PCP"},
 }
 
-// v3Returns lists, by entityKey, the entities an APIv3 read of an entity
-// returns by default besides its own rows, where that read runs CiviCRM's
-// query object (api/v3/Contribution.php, Participant.php and Pledge.php:
-// _civicrm_api3_get_query_object, _civicrm_api3_get_using_query_object)
-// with its component's defaultReturnProperties (CRM_Contribute_BAO_Query,
-// CRM_Event_BAO_Query…): the contact's sort_name and display_name
-// (Contact), contribution_note and participant_note (Note, written with
-// the Contact group, not with these), Contribution.get's
-// contribution_batch (Batch) and the soft credits
-// CRM_Contribute_BAO_ContributionSoft merges into each row
-// (ContributionSoft, their PCP). An APIv4 read of these entities shows
-// none of them unless it joins them, which names the joined entity
-// itself, so they are APIv3 reads' dependencies only: every Contact write
-// would otherwise make APIv4 Contribution reads misses too.
-//
-// APIv3's Event.get computes more (api/v3/Event.php): with return.is_full,
-// available_places and is_full from the event's participants
-// (CRM_Event_BAO_Participant::eventFull), so a registration changes it;
-// with any return option, price_set_id from PriceSetEntity
-// (CRM_Price_BAO_PriceSet::getFor); and Event.getlist's "(2 of 5)" of a
-// repeating event from RecurringEntity. Participant writes are frequent,
-// but an event listing that says a full event has places is the stale
-// answer a cache must not give; APIv4's Event.get computes none of them.
-var v3Returns = map[string][]string{
-	"contribution": {"Contact", "Note", "Batch", "ContributionSoft", "PCP"},
-	"participant":  {"Contact", "Note"},
-	"pledge":       {"Contact"},
-	"event":        {"Participant", "PriceSetEntity", "RecurringEntity"},
-	// APIv3's Attachment (keyed as File, the first entity its data lies
-	// in: translate.EntityKey) answers each file with its entity_table and
-	// entity_id, which are EntityFile's rows (api/v3/Attachment.php).
-	"file": {"EntityFile"},
-}
-
 // confinedWrites are the write actions whose effects CiviCRM confines to
 // the entity they name: plain CRUD (APIv3's generic create, update,
 // delete, replace and setvalue, api/v3/Generic*; APIv4's create, update,

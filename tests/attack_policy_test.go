@@ -19,7 +19,10 @@ import (
 // byte for byte what CiviCRM answers the same request.
 func TestPolicyEscapesThroughCaddy(t *testing.T) {
 	const (
-		readOnly = "default deny\n\t\t\tallow {\n\t\t\t\tentity Contact\n\t\t\t\taction get\n\t\t\t}"
+		// APIv3 Contact.get's default return reads the primary e-mail,
+		// phone, address and IM (translate.V3Returns): an operator's
+		// read-only key names them.
+		readOnly = "default deny\n\t\t\tallow {\n\t\t\t\tentity Contact Email Phone Address IM\n\t\t\t\taction get\n\t\t\t}"
 		noWrites = "deny {\n\t\t\t\taction create delete\n\t\t\t}"
 		anyV4    = "allow {\n\t\t\t\tversion 3 4\n\t\t\t}"
 		// Attack round 4, F1 and F4: an entity kept out.

@@ -84,3 +84,38 @@ func isCustomN(key string) bool {
 	}
 	return true
 }
+
+// v3CustomWrites reports the custom data an APIv3 write saves: a create
+// (an update runs create on the merged row; a replace's elements are
+// walked as creates and updates) of any entity whose parameters name
+// custom_<field> (with an optional _<value id>: getKeyID), which
+// _civicrm_api3_custom_format_params (civicrm_api3_contact_create,
+// _civicrm_api3_basic_create's _civicrm_api3_format_params_for_create)
+// turns into the group's values the BAO stores
+// (CRM_Core_BAO_CustomValueTable::store), or a `custom` array the BAO
+// stores as it is; and a setvalue of a custom_<field>. The group is one
+// the edge cannot name from the field's id, so the write is CustomValue's,
+// reported as a create and an update with parameters the edge cannot
+// vouch for, as APIv4's custom_N is above.
+func (w *walker) v3CustomWrites(sc Subcall) bool {
+	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
+		return true // matched by every deny rule already
+	}
+	writes := false
+	switch sc.Action {
+	case "create", "update":
+		for i := 0; i < sc.Params.Len() && !writes; i++ {
+			k := sc.Params.Key(i)
+			writes = isV3CustomKey(k) && sc.Params.Value(i) != nil ||
+				k == "custom" && !PHPEmpty(sc.Params.Value(i))
+		}
+	case "setvalue":
+		f, _ := item(sc.Params, "field").(string)
+		writes = isV3CustomKey(f)
+	}
+	if !writes {
+		return true
+	}
+	s := &joinScan{w: w, parent: sc, ok: true}
+	return s.wrote("CustomValue", false, "create") && s.wrote("CustomValue", false, "update")
+}

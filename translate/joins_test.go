@@ -187,9 +187,12 @@ func TestWalkReadsV3(t *testing.T) {
 			`{"return":["display.name"],"API.Contact.delete":{},"options.limit":2}`,
 			[]string{"3 Email.get"}},
 		{"joins in a chained call", "Contact", "get", `{"api.Email.get":{"return":"contact_id.api_key"}}`,
-			[]string{"3 Contact.get", "  3 Email.get", "    3 Contact.get via contact_id.api_key"}},
+			// Contact.get without a return reads its default return's
+			// location records (v3returns.go).
+			[]string{"3 Contact.get", "  3 Email.get via return", "  3 Phone.get via return", "  3 IM.get via return",
+				"  3 Address.get via return", "  3 Email.get", "    3 Contact.get via contact_id.api_key"}},
 
-		{"getlist runs get with its params, chains included", "Email", "getlist", `{"params":{"api.Contact.get":{}}}`,
+		{"getlist runs get with its params, chains included", "Email", "getlist", `{"params":{"api.Contact.get":{"return":"id"}}}`,
 			[]string{"3 Email.getlist", "  3 Email.get", "    3 Contact.get"}},
 		{"getlist: a chained write", "Email", "getlist", `{"params":{"api.Email.create":{"email":"x@y.z","contact_id":2}}}`,
 			// Chained below its own entity, the create gets the row's id: an update.

@@ -285,7 +285,7 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 			return false
 		}
 	case v3 && sc.Version == 3:
-		if !w.v3Reads(sc) {
+		if !w.v3Reads(sc) || !w.v3QueryReads(sc) || !w.v3ContactWrites(sc) || !w.v3CustomWrites(sc) {
 			return false
 		}
 	}
