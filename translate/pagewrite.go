@@ -38,10 +38,10 @@ func (cfg RecogniseConfig) PageMayWrite(method string, u *url.URL) bool {
 
 // PageChangesCredentials reports whether a page write (PageMayWrite) may
 // change credentials, so that remembered verdicts on them are to be
-// forgotten. The rule: an administration page (a civicrm/admin/ route,
-// AuthX's settings at civicrm/admin/setting/authx among them, and
-// Standalone's user administration at civicrm/admin/user and
-// civicrm/user), or a URL naming authx or apikey anywhere, in any URL form
+// forgotten. The rule: a page of credentialPages (administration, AuthX's
+// settings at civicrm/admin/setting/authx among them, Standalone's user
+// administration, the pages that merge contacts or link a CMS user to a
+// contact), or a URL naming authx or apikey anywhere, in any URL form
 // MayReachCiviCRM knows (clean, ?q=, WordPress, Joomla's task, a
 // configured WordPress base page standing for "civicrm"). Public forms
 // (civicrm/profile/create, civicrm/contribute/transact, an Afform's page,
@@ -55,24 +55,54 @@ func (cfg RecogniseConfig) PageChangesCredentials(method string, u *url.URL) boo
 		if strings.Contains(v, "authx") || strings.Contains(v, "apikey") {
 			return true
 		}
-		for _, r := range credentialPages {
-			if skeletonHasRoute(v, "civicrm/"+r) {
+		if cfg.namesCredentialPage(v) {
+			return true
+		}
+	}
+	// The query's skeleton runs its parameters together (q=civicrm/
+	// contact/merge&reset=1 is "qcivicrm/contact/mergereset1"), so a
+	// route at a parameter's end is looked for in each parameter's too.
+	for rest := u.RawQuery; rest != ""; {
+		var p string
+		p, rest, _ = strings.Cut(rest, "&")
+		if p != "" && cfg.namesCredentialPage(valueSkeleton(p)) {
+			return true
+		}
+	}
+	return false
+}
+
+// namesCredentialPage reports whether the skeleton v holds a route of
+// credentialPages, under civicrm/ or a configured WordPress base page.
+func (cfg RecogniseConfig) namesCredentialPage(v string) bool {
+	for _, r := range credentialPages {
+		if skeletonHasRoute(v, "civicrm/"+r) {
+			return true
+		}
+		for _, bp := range cfg.WPBasePages {
+			if skeletonHasRoute(v, "/"+valueSkeleton(bp)+"/"+r) {
 				return true
-			}
-			for _, bp := range cfg.WPBasePages {
-				if skeletonHasRoute(v, "/"+valueSkeleton(bp)+"/"+r) {
-					return true
-				}
 			}
 		}
 	}
 	return false
 }
 
-// credentialPages are the routes under civicrm/ whose writes
-// PageChangesCredentials counts: administration, and Standalone's user
-// administration (civicrm/user/#?User1=…).
-var credentialPages = []string{"admin", "user"}
+// credentialPages are the routes under civicrm/ (as skeletons: lower
+// case) whose writes PageChangesCredentials counts, from civicrm-core's
+// menus (CRM/*/xml/Menu/*.xml): administration, Standalone's user
+// administration (civicrm/user/#?User1=…), and the pages that change
+// which contact a credential stands for, as an API merge or UFMatch write
+// does (cache.ChangesCredentials): the merge screen's form
+// (civicrm/contact/merge, CRM_Contact_Form_Merge, which the search task
+// "Merge contacts" leads to), the batch merge (civicrm/contact/dedupemerge,
+// CRM_Contact_Page_DedupeMerge, queues the merges and the web queue runner
+// runs them, one POST to civicrm/queue/ajax/runNext a task; the runner
+// also runs upgrades and extension installs, rare), and "Create User
+// Record" (civicrm/contact/view/useradd, CRM_Contact_Form_Task_Useradd:
+// creates a CMS user and its civicrm_uf_match row).
+var credentialPages = []string{"admin", "user", "contact/merge", "contact/dedupemerge",
+	"queue/ajax/runnext", "contact/view/useradd"}
 
 // ExternScript reports whether u's path ends in one of CiviCRM's extern/
 // scripts (extern/ipn.php, extern/open.php, extern/rest.php…), under any
