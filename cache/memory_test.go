@@ -117,3 +117,37 @@ func TestEntryEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedMemoryGenerations: stores sharing their generations keep their
+// own entries but see each other's invalidations; a store with its own
+// generations sees none of them.
+func TestSharedMemoryGenerations(t *testing.T) {
+	ctx := context.Background()
+	gens := NewMemoryGenerations()
+	a, b := NewSharedMemoryStore(1<<20, gens, nil), NewSharedMemoryStore(1<<20, gens, nil)
+	other := NewMemoryStore(1<<20, nil)
+	tags := []string{"e:Contact"}
+	for _, s := range []*MemoryStore{a, b, other} {
+		_, g, _ := s.Get(ctx, "k", tags)
+		e := entryOf("{}")
+		e.Gens = g
+		_ = s.Set(ctx, "k", e, time.Minute)
+	}
+	if e, _, _ := b.Get(ctx, "k", nil); e == nil {
+		t.Fatal("precondition: stored")
+	}
+	_ = a.Set(ctx, "only-a", entryOf("{}"), time.Minute)
+	if e, _, _ := b.Get(ctx, "only-a", nil); e != nil {
+		t.Fatal("stores sharing generations share entries")
+	}
+	_ = a.Invalidate(ctx, tags...)
+	for name, s := range map[string]*MemoryStore{"the invalidating store": a, "the store sharing its generations": b} {
+		e, g, _ := s.Get(ctx, "k", tags)
+		if e == nil || g[0] != 1 || e.Gens[0] == g[0] {
+			t.Errorf("%s: the entry's generations are still current after the invalidation (entry %v, generations %v)", name, e, g)
+		}
+	}
+	if e, g, _ := other.Get(ctx, "k", tags); e == nil || g[0] != 0 || e.Gens[0] != 0 {
+		t.Errorf("a store with its own generations saw another's invalidation: %v", g)
+	}
+}

@@ -47,7 +47,9 @@ func (h *Handler) buildCache() (*cache.Cache, error) {
 		if max <= 0 {
 			max = defaultMaxMemory
 		}
-		store = cache.NewMemoryStore(max, nil)
+		// Its generations are the namespace's, shared by every site
+		// block of this process in front of the same CiviCRM (memshare.go).
+		store = cache.NewSharedMemoryStore(max, h.sharedMemory().gens, nil)
 	}
 	ttls := map[string]time.Duration{}
 	for k, v := range cc.TTLs {

@@ -22,7 +22,7 @@ type verdictGeneration interface {
 }
 
 // provisionVerdictGen gives the API key verifier its generation: in
-// process memory without Redis, otherwise a counter beside the cache's
+// process memory without Redis (the namespace's memoryShare), otherwise a counter beside the cache's
 // (cache.VerdictTag of the cache's namespace, in the Redis store of this
 // site's prefix), moved on like an invalidation and learned by every
 // instance from the invalidation messages the cache's memory tiers listen
@@ -32,7 +32,9 @@ func (h *Handler) provisionVerdictGen() {
 		return
 	}
 	if h.redisClient == nil {
-		h.verdictGen = new(authx.MemoryGeneration)
+		// The namespace's, shared by every site block of this process in
+		// front of the same CiviCRM (memshare.go).
+		h.verdictGen = h.sharedMemory().verdicts
 	} else {
 		rs := h.redisStore
 		if rs == nil { // caching off: a store for the counter alone

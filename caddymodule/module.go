@@ -127,7 +127,10 @@ type Handler struct {
 	apiKeys    *authx.APIKeyVerifier
 	verdictGen verdictGeneration
 	forgets    *forgetCoalescer
-	closers    []func() error
+	// memShare is what the handlers of this namespace share in memory
+	// mode (memshare.go; nil: not acquired).
+	memShare *memoryShare
+	closers  []func() error
 
 	redisURL    string // resolved Redis URL; a secret (may hold a password)
 	redisClient *cache.RedisClient

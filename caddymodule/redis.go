@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -115,14 +114,10 @@ func siteRedisPrefix(prefix, namespace, siteKey string) (_ string, identified bo
 	if prefix == "" {
 		prefix = defaultRedisPrefix
 	}
-	kind, id := "namespace", namespace
-	if id == "" {
-		kind, id = "site_key", siteKey
-	}
-	if id == "" {
+	sum, ok := siteIdentity(namespace, siteKey)
+	if !ok {
 		return prefix, false
 	}
-	sum := sha256.Sum256([]byte("civigate-site\x00" + kind + "\x00" + id))
 	return prefix + hex.EncodeToString(sum[:4]) + ":", true
 }
 
