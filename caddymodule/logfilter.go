@@ -152,8 +152,28 @@ func redactQuery(s string) string {
 // isCredentialParam reports whether PHP registers a query name (as sent) as
 // a spelling of one of translate.CredentialParams
 // (translate.IsCredentialSpelling: any letter case, amp;api_key, amp;key).
+// Every such name holds "key" or "authx" in some letter case, or a
+// percent-escape: any other is known at once, without working out what
+// PHP makes of it (the Referer of every request is looked at).
 func isCredentialParam(name string) bool {
+	if strings.IndexByte(name, '%') < 0 && !hasFold(name, "key") && !hasFold(name, "authx") {
+		return false
+	}
 	return translate.IsCredentialSpelling(translate.PHPVarName(name))
+}
+
+// hasFold reports whether s holds sub (lower-case ASCII) in any letter case.
+func hasFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for j < len(sub) && s[i+j]|0x20 == sub[j] {
+			j++
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // Interface guards

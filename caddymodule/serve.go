@@ -24,6 +24,10 @@ import (
 // translated into the modern call, APIv4 forwarded as sent). Anything
 // else goes to next untouched.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	// Before anything reads the header: whatever route the request takes
+	// upstream (an API call, AuthX's routes, a page), its Referer carries
+	// no credential on.
+	redactURLHeaders(r.Header)
 	var keyRoom [preparedKeyRoom]byte
 	key := preparedKey(keyRoom[:0], r)
 	start := time.Now()

@@ -81,6 +81,34 @@ func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key
 	return out
 }
 
+// urlHeaders are the request headers whose value is a URL the browser
+// sends of its own accord: the page the request came from (Referer) and
+// its origin (Origin, which has no query unless malformed).
+var urlHeaders = [...]string{"Referer", "Origin"}
+
+// redactURLHeaders replaces in h, the client's request header, the
+// credentials in the query of urlHeaders' values, as the log filter does
+// (redactQuery: every spelling PHP reads as key, api_key, _authx,
+// _authxSiteKey or _authxSes), so that no request Civigate passes on to
+// CiviCRM carries them: a legacy client's page URL holds the site key and
+// an API key, the browser sends it as the Referer of the calls it makes,
+// and CiviCRM's web server logs the Referer as it gets it (nginx's and
+// Apache's combined formats). Only the values change; a Referer without a
+// credential, the common case, costs a scan for '?' and its query's
+// names, and is left as it is. Caddy's own log of the request shows the
+// redacted value too.
+func redactURLHeaders(h http.Header) {
+	for _, name := range urlHeaders {
+		vs := h[name]
+		if len(vs) == 0 {
+			continue
+		}
+		if out := redactURIs(vs); &out[0] != &vs[0] {
+			h[name] = out
+		}
+	}
+}
+
 // neverForwarded are client headers that describe the client's own
 // request, not the one Civigate sends (see upstreamHeader).
 var neverForwarded = []string{"Content-Length", "Content-Encoding", "Accept-Encoding"}

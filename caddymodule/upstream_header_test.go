@@ -128,3 +128,35 @@ func TestUpstreamHeaderCookieParams(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactURLHeaders: the client's Referer and Origin go on without the
+// credentials in their query, every spelling the log filter redacts; other
+// headers, and a Referer without a credential, are left as they are.
+func TestRedactURLHeaders(t *testing.T) {
+	h := http.Header{
+		"Referer": {"https://www.example.org/list.html?entity=Contact&key=SITEKEY&api_key=APIKEY&api.key=K2&_authx=Bearer+T&AMP;api_key=K3&page=2"},
+		"Origin":  {"https://www.example.org?api_key=K4"},
+		"Cookie":  {"a=b?key=c"},
+		"X-Other": {"https://x.example/?api_key=K5"},
+	}
+	redactURLHeaders(h)
+	if got, want := h.Get("Referer"), "https://www.example.org/list.html?entity=Contact&key=REDACTED&api_key=REDACTED&api.key=REDACTED&_authx=REDACTED&AMP;api_key=REDACTED&page=2"; got != want {
+		t.Errorf("Referer = %q, want %q", got, want)
+	}
+	if got := h.Get("Origin"); got != "https://www.example.org?api_key=REDACTED" {
+		t.Errorf("Origin = %q", got)
+	}
+	if h.Get("Cookie") != "a=b?key=c" || h.Get("X-Other") != "https://x.example/?api_key=K5" {
+		t.Errorf("other headers changed: %v", h)
+	}
+	plain := []string{"https://www.example.org/list.html?entity=Contact&monkey=1"}
+	h = http.Header{"Referer": plain}
+	redactURLHeaders(h)
+	if &h["Referer"][0] != &plain[0] || h.Get("Referer") != plain[0] {
+		t.Errorf("a Referer without a credential was replaced: %q", h.Get("Referer"))
+	}
+	h = http.Header{"Referer": {"https://www.example.org/list.html?entity=Contact&page=2&sort=name"}}
+	if n := testing.AllocsPerRun(100, func() { redactURLHeaders(h) }); n != 0 {
+		t.Errorf("a Referer without a credential costs %v allocations", n)
+	}
+}
