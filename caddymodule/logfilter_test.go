@@ -26,6 +26,20 @@ func TestCredentialsFilterURI(t *testing.T) {
 		{"no query key=s", "no query key=s"},
 		// A raw '#' stays in the query PHP sees, so it is part of the value.
 		{"/extern/rest.php?q=1&key=s#frag", "/extern/rest.php?q=1&key=REDACTED"},
+		// An API key as data: every value but the envelope's goes.
+		{"/civicrm/ajax/rest?entity=Contact&action=get&json=%7B%22api_key%22%3A%22s%22%2C%22return%22%3A%22id%22%7D&sequential=1",
+			"/civicrm/ajax/rest?entity=Contact&action=get&json=REDACTED&sequential=REDACTED"},
+		{"/civicrm/ajax/api4/Contact/get?params=%7B%22where%22%3A%5B%5B%22API_KEY%22%2C%22%3D%22%2C%22s%22%5D%5D%7D",
+			"/civicrm/ajax/api4/Contact/get?params=REDACTED"},
+		{"/x?json=%257B%2522api_key%2522%253A%2522s%2522%257D", "/x?json=REDACTED"},
+		{"/extern/rest.php?entity=Contact&action=setvalue&field=api_key&value=s&id=3&key=k",
+			"/extern/rest.php?entity=Contact&action=setvalue&field=REDACTED&value=REDACTED&id=REDACTED&key=REDACTED"},
+		{"/civicrm/ajax/api4/Contact/get?where[0][]=api_key&where[0][]==&where[0][]=s",
+			"/civicrm/ajax/api4/Contact/get?where[0][]=REDACTED&where[0][]=REDACTED&where[0][]=REDACTED"},
+		{"/index.php?q=civicrm/ajax/rest&entity=Contact&action=get&json[api_key]=s",
+			"/index.php?q=civicrm/ajax/rest&entity=Contact&action=get&json[api_key]=REDACTED"},
+		// A credential parameter alone is not data; nor is an api_key-less json.
+		{"/x?api_key=s&json=%7B%22id%22%3A1%7D", "/x?api_key=REDACTED&json=%7B%22id%22%3A1%7D"},
 	} {
 		got := CredentialsFilter{}.Filter(zap.String("uri", tc.in)).String
 		if got != tc.want {
