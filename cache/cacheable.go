@@ -272,6 +272,7 @@ func (w *readWalk) judge(sc translate.Subcall) Reason {
 	// primary e-mail, Event.get's is_full…) the walk reports as reads
 	// through "return" or the field, as the policy judges them.
 	w.reads = append(w.reads, sc.Entity)
+	w.reads = append(w.reads, v3AskedReads(sc.Entity, sc.Params)...)
 	return ""
 }
 
@@ -310,7 +311,9 @@ func readsOnly(action string) bool {
 // true when the effect cannot be bounded (a write action that is not plain
 // CRUD on its entity, see confinedWrites; className page callbacks, a call
 // whose entity or action is only known at run time, chains too deep to
-// follow): then everything in the namespace must be invalidated.
+// follow): then everything in the namespace must be invalidated. A delete
+// (or a replace, which deletes what its set leaves out) also writes the
+// entities whose foreign keys cascade from it (deleteCascades).
 func WriteTargets(call *translate.Call) (entities []string, all bool) {
 	if call == nil {
 		return nil, false
@@ -326,6 +329,7 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 		switch {
 		case sc.Via != "":
 			// A read through a join or carrier writes nothing.
+			return true
 		case sc.Truncated || sc.Dynamic():
 			all = true
 			return false
@@ -337,6 +341,14 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 		case sc.Entity != "" && !readsOnly(strings.ToLower(sc.Action)):
 			out = append(out, sc.Entity)
 			all = !confinedWrite(sc.Action)
+		default:
+			return true
+		}
+		if !all && deletesRows(sc.Action) {
+			// The database deletes or empties the rows that reference
+			// the deleted ones (deleteCascades, from the schema's
+			// on_delete): they are written too.
+			out = append(out, deleteCascades[entityKey(sc.Entity)]...)
 		}
 		return !all
 	})

@@ -53,6 +53,8 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 		"ParticipantStatusType", "RelationshipType", "CaseType", "Campaign", "ContributionPage", "PaymentProcessor",
 		"PriceSet", "PriceField", "PriceFieldValue", "price_field_value", "UFGroup", "uf_group", "PaymentProcessorType",
 		"RuleGroup", "MailingComponent", "SmsProvider", "Product", "BounceType", "Component",
+		// ACLs are granted through groups and permissioned relationships.
+		"GroupContact", "group_contact", "GroupNesting", "Relationship",
 	} {
 		check("APIv3 "+e+".create", jsonCall(t, e, "create", `{"id":1}`))
 	}
@@ -63,6 +65,7 @@ func TestPermissionAndLabelWritesInvalidateEverything(t *testing.T) {
 		"FinancialType", "MembershipType", "MembershipStatus", "ParticipantStatusType", "RelationshipType", "CaseType",
 		"PriceSet", "PriceField", "PriceFieldValue", "UFGroup", "PaymentProcessorType", "DedupeRuleGroup",
 		"MailingComponent", "MailingBounceType", "BounceType", "SmsProvider", "Component", "Product", "Discount",
+		"GroupContact", "Relationship",
 	} {
 		check("APIv4 "+e+".update", api4(t, "POST", "/civicrm/ajax/api4/"+e+"/update",
 			"params="+q(`{"where":[["id","=",1]],"values":{"label":"x"}}`)))

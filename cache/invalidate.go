@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -15,11 +16,21 @@ import (
 // moves together.
 // Case and CaseContact create the case roles' relationships; a
 // relationship's create gives related contacts inherited memberships.
+// An activity is its row and the rows naming its contacts and its case:
+// CRM_Activity_BAO_Activity::create writes a civicrm_activity_contact row
+// for the source and each target and assignee, and with a case_id a
+// civicrm_case_activity row (api/v3/Activity.php,
+// CRM_Case_BAO_Case::processCaseActivity); APIv3's Activity.get always
+// returns source_contact_id and, asked, target_contact_id,
+// assignee_contact_id and case_id from those rows and filters by them
+// (_civicrm_api3_activity_get_formatResult), so ActivityContact and
+// CaseActivity writes change Activity reads and Activity writes change
+// theirs.
 var DefaultGroups = [][]string{{
 	"Contact", "Email", "Phone", "Address", "Im", "Website", "OpenID",
 	"GroupContact", "Group", "EntityTag", "Tag", "Relationship", "Note",
 	"CustomValue", "Case", "CaseContact",
-}, {"Relationship", "Membership"}}
+}, {"Relationship", "Membership"}, {"Activity", "ActivityContact", "CaseActivity"}}
 
 // DefaultGlobalWrites are entities whose writes can change answers of any
 // entity, so a write to one invalidates the whole namespace:
@@ -31,6 +42,24 @@ var DefaultGroups = [][]string{{
 //     UFMatch (which contact a CMS user is), SavedSearch (smart groups'
 //     criteria, ACL groups included) and Standalone's User, Role and
 //     UserRole: CiviCRM filters every ACL-limited read by them;
+//     GroupContact and GroupNesting, since ACLs are granted through
+//     groups both ways: the ACL roles a contact holds are those
+//     ACLEntityRole gives a group the contact is in (CRM_ACL_BAO_ACL joins
+//     civicrm_acl_entity_role to the caller's civicrm_group_contact rows,
+//     status 'Added'), and an ACL's object is a group whose contacts (and
+//     their activities, memberships, participations, contributions…) the
+//     role may see (CRM_Contact_BAO_Contact_Permission), a nested group's
+//     contacts counting as its parent's; and Relationship, whose
+//     is_permission_a_b and is_permission_b_a let one contact see and
+//     edit another (CRM_Contact_BAO_Contact_Permission::relationshipList),
+//     granted and revoked by a relationship's create, update (its
+//     permission, is_active, dates) and delete. The edge knows neither
+//     which groups an ACL names nor which callers are ACL-limited (a
+//     cached answer is keyed by the contact, not by its permissions), nor
+//     what a relationship it updates or deletes granted, so each such
+//     write invalidates everything: the price of never serving a
+//     limited user rows it may no longer see, paid on every group
+//     sign-up made through the API;
 //   - label sources: the reference entities whose rows are the
 //     pseudoconstant labels other entities' answers show (schema
 //     'pseudoconstant' => ['table' => …] in civicrm-core's
@@ -88,6 +117,7 @@ var DefaultGlobalWrites = []string{
 	"System", "Job", "Extension", "Domain", "LocationType",
 	// Who may see what.
 	"ACL", "ACLEntityRole", "UFMatch", "SavedSearch", "User", "Role", "UserRole",
+	"GroupContact", "GroupNesting", "Relationship",
 	// Label sources.
 	"Country", "StateProvince", "County", "WorldRegion", "ContactType", "WordReplacement", "Translation",
 	"FinancialType", "FinancialAccount", "MembershipType", "MembershipStatus", "ParticipantStatusType",
@@ -138,6 +168,116 @@ var readsThrough = map[string][]string{
 	"customgroup":           {"Event"},
 	"entitybatch":           {"Batch"},
 	"contributionsoft":      {"PCP"},
+}
+
+// sideWrites lists, by entityKey, the entities whose rows CiviCRM's BAO
+// writes when an entity is written through its plain create, update or
+// delete: one way (an Activity write creates no membership), so not an
+// invalidation group. A write to the entity invalidates their reads and
+// their groups' as if they had been written:
+//
+//   - Membership: CRM_Member_BAO_Membership::create records a
+//     'Membership Signup' activity for a new membership and 'Change
+//     Membership Status' / 'Change Membership Type' ones on updates
+//     (CRM_Activity_BAO_Activity::addActivity), and a MembershipLog row
+//     (CRM_Member_BAO_MembershipLog::add);
+//   - Participant: CRM_Event_BAO_Participant::create records an 'Event
+//     Registration' activity for a new participant or a status change
+//     (addActivity);
+//   - Case: api/v3/Case.php's create runs the case type's standard
+//     timeline (CRM_Case_XMLProcessor_Process::run, 'Open Case'), which
+//     creates the Open Case activity, its contacts and its case link.
+//
+// Contributions, orders and payments record activities too, and are
+// global writes already.
+var sideWrites = map[string][]string{
+	"membership":  {"Activity", "MembershipLog"},
+	"participant": {"Activity"},
+	"case":        {"Activity"},
+}
+
+// v3Asked lists, by entityKey, what an APIv3 read returns from other
+// entities only when its parameters name a field (v3Names: in return, a
+// return.<field> key, a filter), or, byDefault, also when they name no
+// return at all:
+//
+//   - Activity.get's tag_id comes from the activity's EntityTag rows
+//     (_civicrm_api3_activity_get_formatResult; a tag_id filter is a
+//     subquery on civicrm_entity_tag); EntityTag is in the Contact group,
+//     whose writes would otherwise empty every cached activity listing.
+//     Its contacts and case come from ActivityContact and CaseActivity,
+//     Activity's own group;
+//   - Case.get's activities come from civicrm_case_activity
+//     (_civicrm_api3_case_read: asked, or by default when the case is
+//     fetched by id with no return), which an Activity create with a
+//     case_id writes and an Activity delete empties.
+var v3Asked = map[string][]v3AskedField{
+	"activity": {{field: "tag_id", reads: []string{"EntityTag"}}},
+	"case":     {{field: "activities", byDefault: true, reads: []string{"Activity", "CaseActivity"}}},
+}
+
+type v3AskedField struct {
+	field     string
+	byDefault bool
+	reads     []string
+}
+
+// v3AskedReads is what v3Asked adds to an APIv3 read of entity with
+// params.
+func v3AskedReads(entity string, params *translate.Array) []string {
+	var out []string
+	for _, f := range v3Asked[entityKey(entity)] {
+		if v3Names(params, f.field) || f.byDefault && !v3NamesReturn(params) {
+			out = append(out, f.reads...)
+		}
+	}
+	return out
+}
+
+// v3Names reports whether a key or a string value anywhere in params
+// contains name (lower case): a return list or string, a return.<name>
+// key, a filter, an options.return. A name in an unrelated place only
+// adds a dependency, which costs a miss, never a stale answer.
+func v3Names(params *translate.Array, name string) bool {
+	if params == nil {
+		return false
+	}
+	for i := 0; i < params.Len(); i++ {
+		if strings.Contains(strings.ToLower(params.Key(i)), name) {
+			return true
+		}
+		switch v := params.Value(i).(type) {
+		case string:
+			if strings.Contains(strings.ToLower(v), name) {
+				return true
+			}
+		case *translate.Array:
+			if v3Names(v, name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// v3NamesReturn reports whether params may set APIv3's return option
+// (_civicrm_api3_get_options_from_params: return, return.<field>,
+// options.return and their spellings): any key naming "return", at the
+// top or under options.
+func v3NamesReturn(params *translate.Array) bool {
+	if params == nil {
+		return false
+	}
+	for i := 0; i < params.Len(); i++ {
+		k := strings.ToLower(params.Key(i))
+		if strings.Contains(k, "return") {
+			return true
+		}
+		if o, ok := params.Value(i).(*translate.Array); ok && strings.HasPrefix(k, "option") && v3NamesReturn(o) {
+			return true
+		}
+	}
+	return false
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to
@@ -197,6 +337,15 @@ func newGroups(list [][]string, global []string) groups {
 	}
 	for _, e := range global {
 		g.global[entityKey(e)] = true
+	}
+	// An entity whose write writes others (sideWrites) invalidates what
+	// their writes do, their groups included.
+	for w, targets := range sideWrites {
+		for _, t := range targets {
+			t = entityKey(t)
+			g.related[w] = appendUnique(g.related[w], t)
+			g.related[w] = appendUnique(g.related[w], g.related[t]...)
+		}
 	}
 	return g
 }
