@@ -274,6 +274,12 @@ func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr, nativ
 	case !deny && !isNative(sc, native4):
 		return false
 	}
+	if !deny && sc.StartedBy != "" {
+		// The site's own calls behind the client's (Job.execute's
+		// scheduled jobs): admitted by a rule naming the client's call.
+		return matchName(r.Entities, sc.StartedBy, false, false, admitsEntity) &&
+			matchName(r.Actions, sc.Implied, false, false, translate.SameAction) && r.Params == nil
+	}
 	sameEnt := admitsEntity
 	if deny {
 		sameEnt = refusesEntity

@@ -92,3 +92,34 @@ func TestPolicyActionsRunUnderOtherNames(t *testing.T) {
 	}
 	checkPolicyRows(t, cases)
 }
+
+// APIv3 Job.execute runs the scheduled jobs the site configures, calls the
+// edge cannot name: every deny rule naming an entity or an action refuses
+// it, while an allow rule naming Job.execute itself (a cron key's allow
+// list) admits it, since the client chooses none of those calls; an allow
+// rule naming other entities, or Job.execute with parameters to check,
+// does not.
+func TestPolicyJobExecuteStartsTheSitesJobs(t *testing.T) {
+	allow := func(entities, actions []string, params map[string]string) *Policy {
+		return &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: entities, Actions: actions, Params: params}}}
+	}
+	cronOnly := allow([]string{"Job"}, []string{"execute"}, nil)
+	anyJob := allow([]string{"Job"}, nil, nil)
+	contactOnly := allow([]string{"Contact"}, nil, nil)
+	cronWithParams := allow([]string{"Job"}, []string{"execute"}, map[string]string{"id": "int"})
+	noContactDeleteThenCron := &Policy{Default: "deny", Rules: []Rule{
+		{Effect: "deny", Entities: []string{"Contact"}, Actions: []string{"delete"}},
+		{Effect: "allow", Entities: []string{"Job"}, Actions: []string{"execute"}},
+	}}
+	execute := func() *translate.Call { return jsonCall(t, "Job", "execute", `{}`) }
+	checkPolicyRows(t, []policyRow{
+		{"allow Job.execute admits the jobs it starts", cronOnly, execute(), true, ""},
+		{"allow Job.execute, another case", cronOnly, jsonCall(t, "job", "Execute", `{}`), true, ""},
+		{"allow every Job action", anyJob, execute(), true, ""},
+		{"an allow rule on another entity", contactOnly, execute(), false, ""},
+		{"an allow rule with params cannot vouch for the jobs' calls", cronWithParams, execute(), false, ""},
+		{"a deny rule before the allow rule refuses", noContactDeleteThenCron, execute(), false, ""},
+		{"allow Job.execute admits no other Job action", cronOnly, jsonCall(t, "Job", "process_batch_merge", `{}`), false, ""},
+		{"allow Job.execute admits no chained call", cronOnly, jsonCall(t, "Job", "execute", `{"api.Contact.delete":{"id":3}}`), false, ""},
+	})
+}

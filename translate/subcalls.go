@@ -82,6 +82,13 @@ type Subcall struct {
 	// which only a rule on this action admits.
 	Implied string
 	Itself  bool
+	// StartedBy is set, with Implied, on a call the site configures and the
+	// client's call only starts (APIv3 Job.execute runs the scheduled jobs
+	// that are due): the client's entity. Its own entity and action are
+	// unknown, so every deny rule naming one refuses it; an allow rule
+	// naming the client's entity and action admits it, since the client
+	// chooses nothing in it (a cron key allowed Job.execute keeps working).
+	StartedBy string
 	// chainParent is, on an APIv3 chained call, the kernel entity of the
 	// call it is chained below: ChainSubscriber fills in some of its
 	// parameters from that call's rows.
