@@ -274,11 +274,11 @@ func (r *Rule) matches(pr *Principal, sc translate.Subcall, ip netip.Addr, nativ
 	case !deny && !isNative(sc, native4):
 		return false
 	}
-	if !deny && sc.StartedBy != "" {
-		// The site's own calls behind the client's (Job.execute's
-		// scheduled jobs): admitted by a rule naming the client's call.
-		return matchName(r.Entities, sc.StartedBy, false, false, admitsEntity) &&
-			matchName(r.Actions, sc.Implied, false, false, translate.SameAction) && r.Params == nil
+	if !deny && sc.StartedBy != "" && matchName(r.Entities, sc.StartedBy, false, false, admitsEntity) &&
+		matchName(r.Actions, sc.StartedByAction, false, false, translate.SameAction) {
+		// What the client's call makes whatever the client asks (its
+		// parameters were judged on it): admitted with it.
+		return true
 	}
 	sameEnt := admitsEntity
 	if deny {

@@ -72,8 +72,9 @@ func TestPolicyActionsRunUnderOtherNames(t *testing.T) {
 
 		{"allow getsingle admits the get it runs", getsingleOnly, jsonCall(t, "Contact", "getsingle", `{"id":2,"return":"display_name"}`), true, ""},
 		// Without a return, Contact.get's default return reads the primary
-		// e-mail, phone, address and IM (translate.V3Returns).
-		{"allow getsingle: the default return reads other entities", getsingleOnly, jsonCall(t, "Contact", "getsingle", `{"id":2}`), false, ""},
+		// e-mail, phone, address and IM (translate.V3Returns): CiviCRM's own
+		// answer to the call the rule admits.
+		{"allow getsingle admits its default return", getsingleOnly, jsonCall(t, "Contact", "getsingle", `{"id":2}`), true, ""},
 		{"allow getsingle with params: other params", getsingleOnly, jsonCall(t, "Contact", "getsingle", `{"email":"a@x.org"}`), false, ""},
 		{"allow create admits no update", createOnly, jsonCall(t, "Contact", "create", `{"id":2}`), false, ""},
 		{"allow create before deny update admits no update", createThenNoUpdate, jsonCall(t, "Contact", "create", `{"id":2}`), false, ""},
@@ -96,9 +97,9 @@ func TestPolicyActionsRunUnderOtherNames(t *testing.T) {
 // APIv3 Job.execute runs the scheduled jobs the site configures, calls the
 // edge cannot name: every deny rule naming an entity or an action refuses
 // it, while an allow rule naming Job.execute itself (a cron key's allow
-// list) admits it, since the client chooses none of those calls; an allow
-// rule naming other entities, or Job.execute with parameters to check,
-// does not.
+// list) admits it, since the client chooses none of those calls (with
+// params, when the client's call fits them); an allow rule naming other
+// entities does not.
 func TestPolicyJobExecuteStartsTheSitesJobs(t *testing.T) {
 	allow := func(entities, actions []string, params map[string]string) *Policy {
 		return &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: entities, Actions: actions, Params: params}}}
@@ -117,9 +118,45 @@ func TestPolicyJobExecuteStartsTheSitesJobs(t *testing.T) {
 		{"allow Job.execute, another case", cronOnly, jsonCall(t, "job", "Execute", `{}`), true, ""},
 		{"allow every Job action", anyJob, execute(), true, ""},
 		{"an allow rule on another entity", contactOnly, execute(), false, ""},
-		{"an allow rule with params cannot vouch for the jobs' calls", cronWithParams, execute(), false, ""},
+		{"an allow rule with params admits the jobs of a call it admits", cronWithParams, execute(), true, ""},
+		{"an allow rule with params refuses a call it does not admit", cronWithParams, jsonCall(t, "Job", "execute", `{"x":"y"}`), false, ""},
 		{"a deny rule before the allow rule refuses", noContactDeleteThenCron, execute(), false, ""},
 		{"allow Job.execute admits no other Job action", cronOnly, jsonCall(t, "Job", "process_batch_merge", `{}`), false, ""},
 		{"allow Job.execute admits no chained call", cronOnly, jsonCall(t, "Job", "execute", `{"api.Contact.delete":{"id":3}}`), false, ""},
+	})
+}
+
+// An APIv3 get without a return answers other entities' data by default
+// (translate/v3returns.go: Contact.get's primary e-mail, phone, address
+// and IM; Contribution.get its contact's names, batch and soft credits):
+// deny rules on those entities refuse it, while an allow rule naming the
+// client's entity and action admits CiviCRM's own answer to the call it
+// admits. What the client names (a return or filter field of another
+// entity) needs that entity allowed, as APIv4's joins do.
+func TestPolicyV3DefaultReturnIsTheCallsOwnAnswer(t *testing.T) {
+	allow := func(entity string, actions ...string) *Policy {
+		return &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{entity}, Actions: actions}}}
+	}
+	contactGet, contributionGet := allow("Contact", "get"), allow("Contribution", "get")
+	contactGetsingle := allow("Contact", "getsingle")
+	noEmail := &Policy{Rules: []Rule{{Effect: "deny", Entities: []string{"Email"}}}}
+	noEmailThenContact := &Policy{Default: "deny", Rules: []Rule{
+		{Effect: "deny", Entities: []string{"Email"}},
+		{Effect: "allow", Entities: []string{"Contact"}, Actions: []string{"get"}},
+	}}
+	checkPolicyRows(t, []policyRow{
+		{"allow Contact.get admits its default answer", contactGet, jsonCall(t, "Contact", "get", `{"id":2}`), true, ""},
+		{"control: allow Contact.get admits no getsingle (an allow rule names the client's action)", contactGet, jsonCall(t, "Contact", "getsingle", `{"id":2}`), false, ""},
+		{"allow Contact.getsingle admits its default answer", contactGetsingle, jsonCall(t, "Contact", "getsingle", `{"id":2}`), true, ""},
+		{"allow Contribution.get admits its default answer", contributionGet, jsonCall(t, "Contribution", "get", `{"id":1}`), true, ""},
+		{"allow Contact.get: return naming the e-mail", contactGet, jsonCall(t, "Contact", "get", `{"id":2,"return":"email"}`), false, ""},
+		{"allow Contact.get: a filter on the e-mail", contactGet, jsonCall(t, "Contact", "get", `{"email":"a@x.org"}`), false, ""},
+		{"allow Contact.get: a group filter", contactGet, jsonCall(t, "Contact", "get", `{"group":1}`), false, ""},
+		{"allow Contribution.get: return naming the contact's e-mail", contributionGet, jsonCall(t, "Contribution", "get", `{"return":"email"}`), false, ""},
+		{"allow Contact.get: a chained Email get", contactGet, jsonCall(t, "Contact", "get", `{"id":2,"api.Email.get":{}}`), false, ""},
+		{"deny Email refuses the default answer", noEmail, jsonCall(t, "Contact", "get", `{"id":2}`), false, ""},
+		{"deny Email before allow Contact.get refuses it", noEmailThenContact, jsonCall(t, "Contact", "get", `{"id":2}`), false, ""},
+		{"control: deny Email, a return without location fields", noEmail, jsonCall(t, "Contact", "get", `{"id":2,"return":"display_name"}`), true, ""},
+		{"control: allow Contact.get, a return of its own fields", contactGet, jsonCall(t, "Contact", "get", `{"id":2,"return":"display_name"}`), true, ""},
 	})
 }

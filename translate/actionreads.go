@@ -245,7 +245,7 @@ func (s *joinScan) merges(batch bool) bool {
 func (s *joinScan) scheduledJobs() bool {
 	p := s.parent
 	sc := Subcall{Version: 3, EntityDynamic: true, ActionDynamic: true, ParamsUnknown: true,
-		Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, Implied: impliedBy(p), StartedBy: p.Entity}
+		Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, StartedBy: p.Entity, StartedByAction: impliedBy(p)}
 	sc.Truncated = sc.Depth > MaxSubcallDepth
 	s.ok = s.ok && s.w.visit(sc)
 	return s.ok

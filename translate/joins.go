@@ -83,6 +83,9 @@ type joinScan struct {
 	// this reason (an inline display's acl_bypass), whatever their
 	// parameters say.
 	checksOff string
+	// ownAnswer: the reads carried are the parent's default answer, made
+	// whatever the client asks (Subcall.StartedBy).
+	ownAnswer bool
 }
 
 // carried is the subcall for a read of entity through via.
@@ -103,6 +106,9 @@ func (s *joinScan) carried(entity string, dynamic bool, via string, params *Arra
 	}
 	if s.checksOff != "" {
 		sc.ChecksOff = s.checksOff
+	}
+	if s.ownAnswer {
+		sc.StartedBy, sc.StartedByAction = p.Entity, impliedBy(p)
 	}
 	s.ok = s.w.call(sc, p.Version != 4)
 	return s.ok

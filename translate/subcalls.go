@@ -82,13 +82,20 @@ type Subcall struct {
 	// which only a rule on this action admits.
 	Implied string
 	Itself  bool
-	// StartedBy is set, with Implied, on a call the site configures and the
-	// client's call only starts (APIv3 Job.execute runs the scheduled jobs
-	// that are due): the client's entity. Its own entity and action are
-	// unknown, so every deny rule naming one refuses it; an allow rule
-	// naming the client's entity and action admits it, since the client
-	// chooses nothing in it (a cron key allowed Job.execute keeps working).
-	StartedBy string
+	// StartedBy and StartedByAction are set on a call the client's call
+	// makes whatever the client asks: the client's entity and action (as
+	// Implied names it). APIv3 Job.execute runs
+	// the scheduled jobs the site configures (entity and action unknown);
+	// an APIv3 get without a return answers other entities' data by
+	// default (v3returns.go: Contact.get's primary e-mail, Contribution.get's
+	// contact names). Deny rules judge it as any call; an allow rule naming
+	// the client's entity and action admits it too, as it admitted the
+	// client's call (CiviCRM's own answer to that call), so an allow list
+	// written for Contact.get or Job.execute keeps working. What the client
+	// asks for by name (a return or filter field) is not StartedBy. Unlike
+	// Implied, the call is another entity's, judged on its own by the
+	// cache.
+	StartedBy, StartedByAction string
 	// chainParent is, on an APIv3 chained call, the kernel entity of the
 	// call it is chained below: ChainSubscriber fills in some of its
 	// parameters from that call's rows.

@@ -169,9 +169,12 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 				break
 			}
 		}
+		// "return": the call's default answer holds it, asked or not.
+		s.ownAnswer = via == "return"
 		if via != "" && !s.carried(r.Entity, false, via, nil) {
 			return false
 		}
+		s.ownAnswer = false
 	}
 	// A custom field's group is one the edge cannot name, but its data is
 	// CustomValue's (deny { entity CustomValue } refuses it): one read,
