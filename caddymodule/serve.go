@@ -52,9 +52,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 	form := string(route.Form)
 	setAnswerHeaders(w.Header())
-	if route.Form == translate.FormWPRest {
-		// On every answer, from this request's Origin: never stored.
-		translate.SetWPCORSHeaders(w.Header(), r.Header)
+	wp := route.Form == translate.FormWPRest
+	if wp {
+		translate.SetWPServerHeaders(w.Header(), r)
 	}
 	if reply := h.admit(w.Header(), r, route); reply != nil {
 		h.count(form, outcomeRefused)
@@ -67,6 +67,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// is authenticated; Authenticate decodes the parameters once it has
 	// verified the credential.
 	call, reply := translate.ParseEnvelope(r, route, opts)
+	if wp && (reply == nil || !reply.WPNoCORS) {
+		// On every answer, from this request's Origin: never stored.
+		translate.SetWPCORSHeaders(w.Header(), r.Header)
+	}
 	if reply != nil {
 		h.count(form, outcomeEdgeError)
 		return writeReply(w, *reply)
@@ -91,6 +95,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}
+	call.WPPermitted = wp
 	setAuthPlaceholders(r, principal)
 	now := time.Now()
 	usage := usageOf(r, call, principal)
@@ -104,7 +109,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	if call.Refusal != nil {
 		h.count(form, outcomeAPIError)
-		return writeReply(w, *call.Refusal)
+		return writeReply(w, translate.RefusalReply(call))
 	}
 	if call.Ping {
 		h.count(form, outcomeOK)
@@ -121,6 +126,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // every request still does.
 func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, p *prepared, now time.Time) error {
 	if p.call.Form == translate.FormWPRest {
+		setAnswerHeaders(w.Header())
+		translate.SetWPServerHeaders(w.Header(), r)
 		translate.SetWPCORSHeaders(w.Header(), r.Header)
 	}
 	if reply := h.retireLegacy(w, p.call, p.principal, p.usage.legacy); reply != nil {
@@ -682,7 +689,7 @@ func writeReply(w http.ResponseWriter, reply translate.Reply) error {
 func writeAnswer(w http.ResponseWriter, r *http.Request, reply translate.Reply, length, cacheStatus string) error {
 	h := w.Header()
 	_, answerSet := h["X-Content-Type-Options"]
-	n := 3
+	n := 4
 	if !answerSet {
 		n += len(answerHeader)
 	}
@@ -708,6 +715,9 @@ func writeAnswer(w http.ResponseWriter, r *http.Request, reply translate.Reply, 
 	}
 	if cacheStatus != "" {
 		set("Cache-Status", cacheStatus)
+	}
+	if reply.Allow != "" {
+		set("Allow", reply.Allow)
 	}
 	status := reply.Status
 	if status == 0 {

@@ -104,6 +104,10 @@ type Call struct {
 	// (already checked as wp_check_jsonp_callback does): its JSON answers
 	// are sent as /**/JSONP(…), application/javascript. Empty: plain JSON.
 	JSONP string
+	// WPPermitted: on FormWPRest, the caller authenticated (api_key and
+	// site key), so the route's permission callback passes: its JSON
+	// answers carry rest_send_allow_header's Allow (wpAllow).
+	WPPermitted bool
 	// JSONInQuery records whether the query string (not the body) carried a
 	// non-empty json: extern/rest.php chose its Content-Type from $_GET only.
 	JSONInQuery bool
@@ -207,4 +211,10 @@ type Reply struct {
 	Status      int
 	ContentType string // empty: no Content-Type header
 	Body        []byte
+	// Allow, when set, is sent as the Allow header: WordPress REST's
+	// rest_send_allow_header (wpAllow).
+	Allow string
+	// WPNoCORS: a WordPress REST answer WordPress sends before its CORS
+	// headers (an invalid _jsonp callback's), so it carries none.
+	WPNoCORS bool
 }

@@ -198,9 +198,9 @@ func TestExternAuthMapping(t *testing.T) {
 			got := RenderResponse(call, tt.up)
 			var want Reply
 			if format == FormatJSON {
-				want = Reply{200, "application/json", []byte(`{"error_message":` + string(EncodeJSON(tt.want, JSONOptions{})) + `,"is_error":1}`)}
+				want = Reply{Status: 200, ContentType: "application/json", Body: []byte(`{"error_message":` + string(EncodeJSON(tt.want, JSONOptions{})) + `,"is_error":1}`)}
 			} else {
-				want = Reply{200, "text/xml;charset=UTF-8", []byte(xmlHeadNoCount + "<Result>\n    <error_message>" + strings.ReplaceAll(tt.want, "'", "'") + "</error_message>\n    <is_error>1</is_error>\n</Result>\n</ResultSet>\n")}
+				want = Reply{Status: 200, ContentType: "text/xml;charset=UTF-8", Body: []byte(xmlHeadNoCount + "<Result>\n    <error_message>" + strings.ReplaceAll(tt.want, "'", "'") + "</error_message>\n    <is_error>1</is_error>\n</Result>\n</ResultSet>\n")}
 			}
 			if got.Status != want.Status || got.ContentType != want.ContentType || !bytes.Equal(got.Body, want.Body) {
 				t.Errorf("%s (format %d): got %d %q %q\nwant %d %q %q", tt.name, format, got.Status, got.ContentType, got.Body, want.Status, want.ContentType, want.Body)

@@ -135,7 +135,7 @@ func wpJSON(call *Call, status int, data any) Reply {
 	}
 	body := EncodeJSON(data, opts)
 	if call == nil || call.JSONP == "" {
-		return Reply{Status: status, ContentType: wpJSONContentType, Body: body}
+		return Reply{Status: status, ContentType: wpJSONContentType, Body: body, Allow: wpAllow(call)}
 	}
 	// "/**/" in front: WordPress's guard against Rosetta Flash.
 	out := make([]byte, 0, len("/**/()")+len(call.JSONP)+len(body))
@@ -144,7 +144,33 @@ func wpJSON(call *Call, status int, data any) Reply {
 	out = append(out, '(')
 	out = append(out, body...)
 	out = append(out, ')')
-	return Reply{Status: status, ContentType: wpJSONPContentType, Body: out}
+	return Reply{Status: status, ContentType: wpJSONPContentType, Body: out, Allow: wpAllow(call)}
+}
+
+// wpAllow is the Allow header rest_send_allow_header puts on a JSON answer
+// of the route to call ("": none). It does so for a response of the
+// matched route (everything dispatch answers after the plugin's login,
+// parameter errors included) whose permission callback returns true
+// (api_key and site key valid: call.WPPermitted). An XML answer has none:
+// the plugin's own rest_post_dispatch filter, which runs after it,
+// replaces the response that got it.
+//
+// RefusalReply is call.Refusal as it is sent: a WordPress REST refusal
+// made while the parameters were decoded, before the caller was known to
+// be permitted, gets its Allow then.
+func RefusalReply(call *Call) Reply {
+	r := *call.Refusal
+	if call.Form == FormWPRest && r.ContentType != wpXMLContentType {
+		r.Allow = wpAllow(call)
+	}
+	return r
+}
+
+func wpAllow(call *Call) string {
+	if call != nil && call.WPPermitted {
+		return wpAllowMethods
+	}
+	return ""
 }
 
 // WPErrorReply is a WordPress REST error (WP_Error through

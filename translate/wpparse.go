@@ -130,7 +130,8 @@ func wpArgSet(top map[string][]byte, post, get *Array, name string) bool {
 // wp_check_jsonp_callback (a string of word characters and dots), or the
 // answer is 400 rest_callback_invalid, {"code","message"} only, under the
 // JavaScript type it already sent; a valid one makes every JSON answer
-// JSONP (c.JSONP).
+// JSONP (c.JSONP). WordPress (6.3+) refuses it before it sends the CORS
+// headers (WPNoCORS).
 func wpJSONP(c *Call, get *Array) *Reply {
 	v, ok := get.Get("_jsonp")
 	if !ok || phpEmpty(v, ok) {
@@ -143,7 +144,7 @@ func wpJSONP(c *Call, get *Array) *Reply {
 	e := NewArray()
 	e.Set("code", "rest_callback_invalid")
 	e.Set("message", "Invalid JSONP callback function.")
-	return &Reply{Status: http.StatusBadRequest, ContentType: wpJSONPContentType, Body: EncodeJSON(e, JSONOptions{Legacy: true})}
+	return &Reply{Status: http.StatusBadRequest, ContentType: wpJSONPContentType, Body: EncodeJSON(e, JSONOptions{Legacy: true}), WPNoCORS: true}
 }
 
 // validJSONPCallback is wp_check_jsonp_callback: preg_replace('/[^\w\.]/')
