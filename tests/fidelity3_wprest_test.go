@@ -6,6 +6,7 @@ package tests
 // rest-api.php) and CiviCRM's plugin (civicrm-wordpress wp-rest/).
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -83,5 +84,103 @@ func TestFidWPInvalidJSONPHasNoCORS(t *testing.T) {
 	}
 	if resp.Header.Get("X-Robots-Tag") != "noindex" || !strings.HasSuffix(resp.Header.Get("Link"), `/wp-json/>; rel="https://api.w.org/"`) {
 		t.Errorf("invalid callback: X-Robots-Tag %q, Link %q", resp.Header.Get("X-Robots-Tag"), resp.Header.Get("Link"))
+	}
+}
+
+// WordPress core's _envelope (the query's, any value): serve_request wraps
+// the response after rest_post_dispatch as {"body","status","headers"} and
+// answers 200 (envelope_response): the call's data with its Allow header
+// inside, a WordPress error with its status, an XML answer as the
+// plugin's serve_xml_response renders the envelope's data (one <Result>
+// of body, status and headers).
+func TestFidWPEnvelope(t *testing.T) {
+	sim, _, inst := a8Setup(t, "cache off")
+	sk, ak := sim.SiteKey(), sim.Admin().APIKey
+	for _, tc := range []struct {
+		name, target, want string
+	}{
+		{"JSON", fidWPQuery(sk, ak, "entity", "Contact", "action", "get", "id", "2", "return", "display_name", "json", "1", "_envelope", ""),
+			`{"body":{"is_error":0,"version":3,"count":1,"id":2,"values":[{"contact_id":"2","display_name":"Standalone Admin","id":"2"}]},"status":200,"headers":{"Allow":"GET, POST, PUT, PATCH, DELETE"}}`},
+		{"error", "/wp-json/civicrm/v3/rest?entity=Contact&action=get&json=1&_envelope=1&key=" + url.QueryEscape(sk),
+			`{"body":{"code":"civicrm_rest_api_error","message":"Missing or invalid param \"api_key\".","data":null},"status":500,"headers":[]}`},
+		{"XML getsingle", fidWPQuery(sk, ak, "entity", "Contact", "action", "getsingle", "id", "2", "return", "display_name", "_envelope", "1"),
+			"<?xml version=\"1.0\"?>\n<ResultSet xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><Result><body><_contact_id>2</_contact_id><_display_name>Standalone Admin</_display_name><_id>2</_id></body><status>200</status><headers/></Result></ResultSet>\n"},
+	} {
+		resp, body := fidDo(t, "GET", inst.URL+tc.target, nil, "")
+		if resp.StatusCode != 200 || body != tc.want || resp.Header.Get("Allow") != "" {
+			t.Errorf("%s:\n got: %d (Allow %q) %s\nwant: 200 %s", tc.name, resp.StatusCode, resp.Header.Get("Allow"), body, tc.want)
+		}
+	}
+}
+
+// WordPress core's _fields (rest_filter_response_fields on
+// rest_post_dispatch, from any parameter source) trims the JSON answer's
+// data to the listed keys, dotted names reaching inside them
+// (_rest_array_intersect_key_recursive: values.id keeps no entry of the
+// values list, whose keys are 0, 1…). An answer WordPress's filter dies
+// on (getcount's bare number: a TypeError after the call ran) is sent
+// whole (README, deliberate deviations).
+func TestFidWPFields(t *testing.T) {
+	sim, _, inst := a8Setup(t, "cache off")
+	sk, ak := sim.SiteKey(), sim.Admin().APIKey
+	get := []string{"entity", "Contact", "action", "get", "id", "2", "return", "display_name", "json", "1"}
+	for _, tc := range []struct {
+		name, target, want string
+	}{
+		{"top level", fidWPQuery(sk, ak, append(get, "_fields", "count, values")...),
+			`{"count":1,"values":[{"contact_id":"2","display_name":"Standalone Admin","id":"2"}]}`},
+		{"inside values", fidWPQuery(sk, ak, append(get, "_fields", "is_error,values.display_name")...),
+			`{"is_error":0,"values":[]}`},
+		{"getsingle", fidWPQuery(sk, ak, "entity", "Contact", "action", "getsingle", "id", "2", "return", "display_name", "json", "1", "_fields", "display_name"),
+			`{"display_name":"Standalone Admin"}`},
+		{"getcount", fidWPQuery(sk, ak, "entity", "Contact", "action", "getcount", "id", "2", "json", "1", "_fields", "x"), `1`},
+	} {
+		resp, body := fidDo(t, "GET", inst.URL+tc.target, nil, "")
+		if resp.StatusCode != 200 || body != tc.want {
+			t.Errorf("%s:\n got: %d %s\nwant: 200 %s", tc.name, resp.StatusCode, body, tc.want)
+		}
+	}
+}
+
+// The method WordPress's route sees: the query's _method, else an
+// X-HTTP-Method-Override header (serve_request, upper-cased). A POST whose
+// route method is GET reads no form body parameters
+// (WP_REST_Request::get_parameter_order), so the form's id does not reach
+// the call; PATCH reads them as POST does; a method the route does not
+// take is 404 rest_no_route; HEAD runs the call (without the form's
+// parameters, as GET) and echoes no body.
+func TestFidWPMethodOverride(t *testing.T) {
+	sim, u, inst := a8Setup(t, "cache off")
+	var seen []string
+	u.set(func(w http.ResponseWriter, r *http.Request) bool {
+		if err := r.ParseMultipartForm(1 << 20); err == nil {
+			seen = append(seen, r.FormValue("json"))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"is_error":0,"version":3,"count":0,"values":[]}`))
+		return true
+	})
+	q := "/wp-json/civicrm/v3/rest?entity=Contact&action=get&json=1&key=" + url.QueryEscape(sim.SiteKey()) + "&api_key=" + url.QueryEscape(sim.Admin().APIKey)
+	for _, tc := range []struct {
+		name, suffix, override string
+		status                 int
+		body, upstream         string
+	}{
+		{"_method=GET", "&_method=get", "", 200, `{"is_error":0,"version":3,"count":0,"values":[]}`, `"_method":"get","version":3`},
+		{"override GET", "", "GET", 200, `{"is_error":0,"version":3,"count":0,"values":[]}`, `{"json":"1","version":3}`},
+		{"override PATCH", "", "PATCH", 200, `{"is_error":0,"version":3,"count":0,"values":[]}`, `"id":"2"`},
+		{"_method=HEAD", "&_method=HEAD", "", 200, ``, `"_method":"HEAD","version":3`},
+		{"_method=FOO", "&_method=FOO", "", 404, `{"code":"rest_no_route","message":"No route was found matching the URL and request method.","data":{"status":404}}`, ""},
+	} {
+		seen = nil
+		hdr := map[string]string{}
+		if tc.override != "" {
+			hdr["X-HTTP-Method-Override"] = tc.override
+		}
+		resp, body := fidDo(t, "POST", inst.URL+q+tc.suffix, hdr, "id=2")
+		up := strings.Join(seen, "|")
+		if resp.StatusCode != tc.status || body != tc.body || tc.upstream != "" && !strings.Contains(up, tc.upstream) || tc.upstream == "" && up != "" {
+			t.Errorf("%s: got %d %q, upstream %q; want %d %q, upstream with %q", tc.name, resp.StatusCode, body, up, tc.status, tc.body, tc.upstream)
+		}
 	}
 }

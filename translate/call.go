@@ -108,6 +108,14 @@ type Call struct {
 	// site key), so the route's permission callback passes: its JSON
 	// answers carry rest_send_allow_header's Allow (wpAllow).
 	WPPermitted bool
+	// WPMethod is, on FormWPRest, the method WordPress's route sees when
+	// the query's _method or an X-HTTP-Method-Override header names one
+	// (upper-cased); "": the request's (wpMethod). WPEnvelope: the query
+	// has _envelope. WPFields: the request's _fields (nil: none). See
+	// wpglobals.go.
+	WPMethod   string
+	WPEnvelope bool
+	WPFields   any
 	// JSONInQuery records whether the query string (not the body) carried a
 	// non-empty json: extern/rest.php chose its Content-Type from $_GET only.
 	JSONInQuery bool

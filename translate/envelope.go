@@ -15,9 +15,10 @@ import (
 // twenty megabytes for a body of a hundred kilobytes. The envelope never
 // does; DecodeParams parses everything once the caller is known.
 
-// envelopeFields are the fields the envelope reads (_jsonp and _pretty:
-// WordPress's REST server reads them before its route runs, wpEnvelope).
-var envelopeFields = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "q", "fnName", "entity", "json", "prettyprint", "_jsonp", "_pretty"}
+// envelopeFields are the fields the envelope reads (_jsonp, _pretty,
+// _method and _envelope: WordPress's REST server reads them before its
+// route runs, wpEnvelope).
+var envelopeFields = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "q", "fnName", "entity", "json", "prettyprint", "_jsonp", "_pretty", "_method", "_envelope"}
 
 func isEnvelopeField(name string) bool { return envelopeField(name) != "" }
 
@@ -40,7 +41,7 @@ func envelopeField(name string) string {
 // formatOnly: fields of which the envelope needs no more than emptiness;
 // a long value is not even decoded.
 func formatOnly(name string) bool {
-	return name == "json" || name == "prettyprint" || name == "entity" || name == "_pretty"
+	return name == "json" || name == "prettyprint" || name == "entity" || name == "_pretty" || name == "_envelope"
 }
 
 // shortValue is longer than any spelling of PHP's empty strings ("" and

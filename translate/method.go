@@ -3,7 +3,6 @@ package translate
 import (
 	"net/http"
 	"slices"
-	"strings"
 )
 
 // API3Methods are the methods Civigate lets through to CiviCRM's APIv3
@@ -33,7 +32,7 @@ var wpRestMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, h
 func API3MethodReply(call *Call) *Reply {
 	m := call.Method
 	if call.Form == FormWPRest {
-		up := strings.ToUpper(m)
+		up := call.wpMethod() // _method or X-HTTP-Method-Override, if given
 		switch {
 		case up == http.MethodOptions:
 			return &Reply{Status: http.StatusNoContent}

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"net/http"
 	"strconv"
 	"strings"
 	"unicode"
@@ -112,12 +113,19 @@ func wpData(call *Call, status int, data any) Reply {
 	if call.Format == FormatJSON {
 		return wpJSON(call, status, data)
 	}
+	if call.WPEnvelope {
+		// The plugin's serve_xml_response renders the envelope's data:
+		// one <Result> of body, status and headers (none: the response
+		// that got Allow was replaced). _fields is not applied: WordPress
+		// dies in it on XML (the replaced response's data is null).
+		data, status = wpEnvelopeData(data, status, ""), http.StatusOK
+	}
 	body, ok := RenderWPXML(data)
 	if !ok {
 		// A PHP TypeError or DOMException in the controller: WordPress's
 		// fatal-error handler answers 500. We cannot reproduce its HTML, so
 		// answer in WordPress's REST error shape.
-		return WPErrorReply(call, 500, "internal_server_error", "There has been a critical error on this website.", nil)
+		return wpFatal(call)
 	}
 	return Reply{Status: status, ContentType: wpXMLContentType, Body: body}
 }
@@ -128,14 +136,29 @@ func wpData(call *Call, status int, data any) Reply {
 // (get_json_encode_options), and as /**/callback(…) under
 // application/javascript when the query named a _jsonp callback. call may
 // be nil (neither).
+//
+// Before that, WordPress's global parameters (wpglobals.go): _fields
+// trims a response that is not an HTTP error, _envelope wraps it (its
+// Allow header in the envelope, not the answer), and a request the route
+// sees as HEAD (an override) gets no body.
 func wpJSON(call *Call, status int, data any) Reply {
 	opts := JSONOptions{Legacy: true}
-	if call != nil && call.Pretty {
-		opts.Pretty = true
+	allow := wpAllow(call)
+	if call != nil {
+		opts.Pretty = call.Pretty
+		if call.WPFields != nil && status < 400 {
+			data, _ = wpFilterFields(data, call.WPFields)
+		}
+		if call.WPEnvelope {
+			data, status, allow = wpEnvelopeData(data, status, allow), http.StatusOK, ""
+		}
 	}
 	body := EncodeJSON(data, opts)
+	if call != nil && call.WPMethod == http.MethodHead && call.Method != http.MethodHead {
+		body = nil // serve_request returns before it echoes
+	}
 	if call == nil || call.JSONP == "" {
-		return Reply{Status: status, ContentType: wpJSONContentType, Body: body, Allow: wpAllow(call)}
+		return Reply{Status: status, ContentType: wpJSONContentType, Body: body, Allow: allow}
 	}
 	// "/**/" in front: WordPress's guard against Rosetta Flash.
 	out := make([]byte, 0, len("/**/()")+len(call.JSONP)+len(body))
@@ -144,7 +167,10 @@ func wpJSON(call *Call, status int, data any) Reply {
 	out = append(out, '(')
 	out = append(out, body...)
 	out = append(out, ')')
-	return Reply{Status: status, ContentType: wpJSONPContentType, Body: out, Allow: wpAllow(call)}
+	if body == nil {
+		out = nil
+	}
+	return Reply{Status: status, ContentType: wpJSONPContentType, Body: out, Allow: allow}
 }
 
 // wpAllow is the Allow header rest_send_allow_header puts on a JSON answer

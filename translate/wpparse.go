@@ -22,12 +22,18 @@ func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Lim
 		putBodyBuffer(body)
 		return nil, reply
 	}
+	if reply := wpMethodOverride(r, c, get); reply != nil {
+		putBodyBuffer(body)
+		return nil, reply
+	}
+	_, c.WPEnvelope = get.Get("_envelope")
+	formBody := wpFormBody(r.Method, c.wpMethod())
 	// $_REQUEST['key']: PHP fills $_POST for a POST only.
 	sk, _ := get.Get("key")
 	if v, ok := post.Get("key"); ok && r.Method == http.MethodPost {
 		sk = v
 	}
-	if !wpBodyMethod(r.Method) {
+	if !formBody {
 		post = NewArray()
 	}
 	// WP_REST_Request::has_param('_pretty'), the JSON body's added below.
@@ -77,7 +83,7 @@ func wpEnvelope(r *http.Request, c *Call, get, post *Array, body []byte, lim Lim
 	c.Format = boolFormat(ok && j != nil)
 	c.decode = func(ctx context.Context, c *Call) {
 		get, post := fullGet(), NewArray()
-		if wpBodyMethod(r.Method) {
+		if formBody {
 			post = parseBody(r, FormWPRest, body, lim)
 		}
 		cost := int64(levels) * bytesPerFormArray
@@ -166,7 +172,7 @@ func wpDecode(r *http.Request, c *Call, get, post *Array, jsonBody bool, decoded
 	// WordPress assigns in reverse priority order, so a key keeps the
 	// position of its lowest-priority occurrence and the value of its highest.
 	srcs := []*Array{get}
-	if wpBodyMethod(r.Method) {
+	if wpFormBody(r.Method, c.wpMethod()) {
 		srcs = append(srcs, post)
 	}
 	if jsonBody {
@@ -176,6 +182,9 @@ func wpDecode(r *http.Request, c *Call, get, post *Array, jsonBody bool, decoded
 		for i := 0; i < s.Len(); i++ {
 			params.Set(s.Key(i), s.Value(i))
 		}
+	}
+	if f, ok := params.Get("_fields"); ok && f != nil {
+		c.WPFields = f // rest_filter_response_fields' $request['_fields']
 	}
 	dropCredentials(params)
 	j, ok := params.Get("json")
