@@ -96,6 +96,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuseAuth(w, call, rej, clientIP)
 	}
 	call.WPPermitted = wp
+	if wp && call.IsWPOptions() {
+		// WordPress describes the route (rest_handle_options_request),
+		// running nothing; nothing is counted as a call or stored.
+		h.count(form, outcomeOK)
+		return writeReply(w, translate.WPOptionsReply(call, r))
+	}
 	setAuthPlaceholders(r, principal)
 	now := time.Now()
 	usage := usageOf(r, call, principal)

@@ -64,13 +64,19 @@ func TestAttackAPI3Methods(t *testing.T) {
 		}
 	}
 	// WordPress REST: WordPress upper-cases the method and its route takes
-	// PUT, PATCH and DELETE too; it answers OPTIONS itself and knows no
+	// PUT, PATCH and DELETE too; it answers OPTIONS itself, with the
+	// route's description once the plugin has logged the api_key's user
+	// in (the key may be checked upstream, nothing is run), and knows no
 	// other method.
 	wp := "/wp-json/civicrm/v3/rest?key=" + sim.SiteKey() + "&api_key=" + sim.Admin().APIKey + "&" + write
-	for m, want := range map[string]int{"OPTIONS": 204, "TRACE": 404, "PROPFIND": 404} {
+	for m, want := range map[string]int{"OPTIONS": 200, "TRACE": 404, "PROPFIND": 404} {
 		log.take()
 		status, body := rawExchange(t, inst.URL, m, wp+"wp", nil, "")
-		if len(log.take()) != 0 || status != want {
+		ran := false
+		for _, s := range log.take() {
+			ran = ran || !strings.Contains(s.uri, "authx/id")
+		}
+		if ran || status != want {
 			t.Errorf("WordPress REST %s: %d %q, want %d and nothing upstream", m, status, body, want)
 		}
 	}

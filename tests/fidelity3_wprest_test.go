@@ -184,3 +184,47 @@ func TestFidWPMethodOverride(t *testing.T) {
 		}
 	}
 }
+
+// OPTIONS on the route: WordPress's rest_handle_options_request
+// (rest_pre_dispatch) answers the route's description
+// (get_data_for_route in the 'help' context: namespace, methods, the
+// endpoint's args with their schema keywords and required, the plugin's
+// item schema, the self link) with 200 and rest_send_allow_header's Allow,
+// running nothing; the plugin's own rest_pre_dispatch hook runs first and
+// refuses a request without a valid api_key with its login error (500).
+// _method=OPTIONS on a GET is the same request to WordPress.
+func TestFidWPOptionsDescribesTheRoute(t *testing.T) {
+	sim, u, inst := a8Setup(t, "cache off")
+	var ran int
+	u.set(func(w http.ResponseWriter, r *http.Request) bool {
+		ran++
+		return false
+	})
+	host := strings.TrimPrefix(inst.URL, "http://")
+	want := `{"namespace":"civicrm\/v3","methods":["GET","POST","PUT","PATCH","DELETE"],"endpoints":[{"methods":["GET","POST","PUT","PATCH","DELETE"],` +
+		`"args":{"key":{"type":"string","required":false},"api_key":{"type":"string","required":false},"entity":{"type":"string","required":true},` +
+		`"action":{"type":"string","required":true},"json":{"type":["integer","string","array"],"required":false}}}],` +
+		`"schema":{"$schema":"http:\/\/json-schema.org\/draft-04\/schema#","title":"civicrm\/v3\/rest","description":"CiviCRM API3 WP rest endpoint wrapper",` +
+		`"type":"object","required":["entity","action","params"],"properties":{"is_error":{"type":"integer"},"version":{"type":"integer"},` +
+		`"count":{"type":"integer"},"values":{"type":"array"}}},"_links":{"self":[{"href":"http:\/\/` + host + `\/wp-json\/civicrm\/v3\/rest"}]}}`
+	creds := fidWPQuery(sim.SiteKey(), sim.Admin().APIKey, "entity", "Contact", "action", "delete", "id", "2", "json", "1")
+	for _, tc := range []struct {
+		name, method, target string
+		status               int
+		allow, body          string
+	}{
+		{"OPTIONS", "OPTIONS", creds, 200, "GET, POST, PUT, PATCH, DELETE", want},
+		{"_method=OPTIONS", "GET", creds + "&_method=OPTIONS", 200, "GET, POST, PUT, PATCH, DELETE", want},
+		{"no api_key", "OPTIONS", "/wp-json/civicrm/v3/rest?entity=Contact&action=delete&json=1", 500, "",
+			`{"code":"civicrm_rest_api_error","message":"Missing or invalid param \"api_key\".","data":null}`},
+	} {
+		resp, body := fidDo(t, tc.method, inst.URL+tc.target, nil, "")
+		if resp.StatusCode != tc.status || body != tc.body || resp.Header.Get("Allow") != tc.allow ||
+			resp.Header.Get("Content-Type") != "application/json; charset=UTF-8" {
+			t.Errorf("%s:\n got: %d %q %q %s\nwant: %d %q %s", tc.name, resp.StatusCode, resp.Header.Get("Allow"), resp.Header.Get("Content-Type"), body, tc.status, tc.allow, tc.body)
+		}
+	}
+	if ran != 0 {
+		t.Errorf("%d requests reached CiviCRM's API", ran)
+	}
+}

@@ -28,14 +28,18 @@ var wpRestMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, h
 // API3MethodReply is the edge's answer to an APIv3 call whose method must
 // not reach CiviCRM: 204 for OPTIONS (send Allow: API3Methods), nothing
 // run; on the APIv3 pages a 405 APIv3 error in the client's format, on
-// WordPress REST WordPress's own 404 rest_no_route. nil: it may go on.
+// WordPress REST WordPress's own 404 rest_no_route. nil: it may go on
+// (WordPress REST's OPTIONS too, which WPOptionsReply answers after
+// authentication, as WordPress does after the plugin's login).
 func API3MethodReply(call *Call) *Reply {
 	m := call.Method
 	if call.Form == FormWPRest {
-		up := call.wpMethod() // _method or X-HTTP-Method-Override, if given
+		// _method or X-HTTP-Method-Override, if given. OPTIONS goes on:
+		// answered once the caller is known (WPOptionsReply).
+		up := call.wpMethod()
 		switch {
 		case up == http.MethodOptions:
-			return &Reply{Status: http.StatusNoContent}
+			return nil
 		case !slices.Contains(wpRestMethods, up):
 			r := WPErrorReply(call, http.StatusNotFound, "rest_no_route",
 				"No route was found matching the URL and request method.", WPStatusData(http.StatusNotFound))
