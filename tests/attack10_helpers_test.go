@@ -6,7 +6,6 @@ package tests
 
 import (
 	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/civigate/civigate/tests/civicrmsim"
@@ -46,17 +45,6 @@ func a10Send(t *testing.T, sim *civicrmsim.Simulator, rec *a9Rec, inst caddyInst
 	reached := append([]string(nil), rec.reqs...)
 	rec.mu.Unlock()
 	return st, body, reached, sim.CallCounts()
-}
-
-// a10Ran reports whether the simulator ran entity.action (as its kernel
-// names it) for the last a10Send.
-func a10Ran(calls map[string]int, entityAction string) bool {
-	for k, n := range calls {
-		if n > 0 && strings.EqualFold(k, entityAction) {
-			return true
-		}
-	}
-	return false
 }
 
 // a10Form is an urlencoded form body of key, value pairs.

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/civigate/civigate/tests/civicrmsim"
 )
@@ -105,12 +104,6 @@ func fmtHeaders(h http.Header) string {
 		b.WriteString(k + ": " + strings.Join(v, ", ") + "\n")
 	}
 	return b.String()
-}
-
-func (u *a10bUp) setHold(fn func(entity, action string)) {
-	u.mu.Lock()
-	u.hold = fn
-	u.mu.Unlock()
 }
 
 func (u *a10bUp) counts() (reads, writes int) {
@@ -233,21 +226,4 @@ func a10bStaleAfter(t *testing.T, sim *civicrmsim.Simulator, u *a10bUp, inst cad
 		return fmt.Sprintf("after %s was answered, %s was still answered from the cache (Cache-Status %q) with the answer from before the write: %s", write, read, r3.cacheStatus, r3.body)
 	}
 	return ""
-}
-
-// waitFor is a channel that fires after n seconds: how long a test lets
-// something that should happen at once happen before it decides it did not.
-func waitFor(n int) <-chan time.Time { return time.After(time.Duration(n) * time.Second) }
-
-// asked is how many civicrm/authx/id questions carried sub.
-func (u *a10bUp) asked(sub string) int {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	n := 0
-	for _, a := range u.asks {
-		if strings.Contains(a, sub) {
-			n++
-		}
-	}
-	return n
 }
