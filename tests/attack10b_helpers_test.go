@@ -140,24 +140,8 @@ type a10bResp struct {
 
 func a10bDo(t *testing.T, method, u string, hdr map[string]string, body string) a10bResp {
 	t.Helper()
-	var rb io.Reader
-	if body != "" {
-		rb = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, u, rb)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	if body != "" && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return a10bResp{resp.StatusCode, resp.Header.Get("Cache-Status"), string(b), resp.Header}
+	resp, b := fidDo(t, method, u, hdr, body)
+	return a10bResp{resp.StatusCode, resp.Header.Get("Cache-Status"), b, resp.Header}
 }
 
 // a10bAuth is the admin's stateless AuthX headers.

@@ -62,24 +62,8 @@ func a7Setup(t *testing.T, opts civicrmsim.Options, lines ...string) (*civicrmsi
 
 func a7Req(t *testing.T, method, u string, hdr map[string]string, body string) (int, string) {
 	t.Helper()
-	var rb io.Reader
-	if body != "" {
-		rb = strings.NewReader(body)
-	}
-	req, _ := http.NewRequest(method, u, rb)
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	if body != "" && req.Header.Get("Content-Type") == "" {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	resp, b := fidDo(t, method, u, hdr, body)
+	return resp.StatusCode, b
 }
 
 func newA7Server(t *testing.T, h http.Handler) string {
