@@ -13,11 +13,12 @@ import (
 // Contact.create setting a contact's api_key, and APIv4 Contact.update
 // setting it in a chained call) makes every instance forget the verdicts
 // it remembers, so the next request with any key asks civicrm/authx/id
-// again: in memory (one instance) and on Redis (a write through instance A
-// makes instance B ask again). A Contact write without api_key, and a
+// again: in memory (one site block; and two site blocks of one namespace in
+// one Caddy, which share their verdict counters) and on Redis (a write
+// through instance A makes instance B ask again). A Contact write without api_key, and a
 // Contribution write (which invalidates the whole cache), forget nothing.
 func TestVerdictsForgottenAfterCredentialWrite(t *testing.T) {
-	for _, mode := range []string{"memory", "redis"} {
+	for _, mode := range []string{"memory", "memory, two site blocks", "redis"} {
 		t.Run(mode, func(t *testing.T) {
 			up := newACLCiviCRM(t)
 			var asked atomic.Int64
@@ -31,10 +32,13 @@ func TestVerdictsForgottenAfterCredentialWrite(t *testing.T) {
 			t.Cleanup(up.srv.Close)
 			sk := "sk-" + randomHex(t, 12)
 			var sites []string
-			if mode == "memory" {
+			switch mode {
+			case "memory":
 				sites, _ = cacheSites(t, up, sk, "", "", 1)
 				sites = append(sites, sites[0])
-			} else {
+			case "memory, two site blocks":
+				sites, _ = cacheSites(t, up, sk, "", "", 2)
+			default:
 				ru, _, prefix := testRedis(t)
 				sites, _ = cacheSites(t, up, sk, ru, prefix, 2)
 			}
