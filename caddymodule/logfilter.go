@@ -2,7 +2,6 @@ package caddymodule
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -123,15 +122,16 @@ func redactURIs(vals []string) []string {
 // key belongs to: APIv3 json={"api_key":…}, APIv4 params with where
 // api_key = …, setvalue's field=api_key and value=…, query-string
 // where[0][]=api_key…), so a query naming api_key elsewhere than as a
-// credential parameter (namesAPIKeyAsData) has every value redacted but
-// those of the names that route the call (envelopeNames). Every other
+// credential parameter (translate.NamesAPIKeyAsData, the detector
+// BuildUpstream asks too) has every value redacted but those of the names
+// that route the call (envelopeNames). Every other
 // byte of s is kept, so the log still shows what the client sent.
 func redactQuery(s string) string {
 	q := strings.IndexByte(s, '?')
 	if q < 0 {
 		return s
 	}
-	data := namesAPIKeyAsData(s[q+1:])
+	data := translate.NamesAPIKeyAsData(s[q+1:])
 	var b strings.Builder
 	copied := 0 // s[:copied] is in b
 	for pos := q + 1; pos < len(s); {
@@ -142,7 +142,7 @@ func redactQuery(s string) string {
 			end += pos
 		}
 		piece := s[pos:end]
-		if name, val, ok := strings.Cut(piece, "="); ok && val != "" && (isCredentialParam(name) || data && !isEnvelopeName(name)) {
+		if name, val, ok := strings.Cut(piece, "="); ok && val != "" && (translate.IsCredentialQueryName(name) || data && !isEnvelopeName(name)) {
 			b.WriteString(s[copied : pos+len(name)+1])
 			b.WriteString(redacted)
 			copied = end
@@ -156,74 +156,12 @@ func redactQuery(s string) string {
 	return b.String()
 }
 
-// namesAPIKeyAsData reports whether a query (as sent) names api_key, in
-// any letter case, once percent-decoded (three times at most, as a double
-// encoding of JSON would need), in a parameter that is not a credential
-// one: in a value or inside a name's brackets.
-func namesAPIKeyAsData(query string) bool {
-	for piece := range strings.SplitSeq(query, "&") {
-		if !hasFold(piece, "api") && strings.IndexByte(piece, '%') < 0 {
-			continue
-		}
-		name, _, _ := strings.Cut(piece, "=")
-		if isCredentialParam(name) {
-			continue
-		}
-		d := piece
-		for range 3 {
-			u, err := url.QueryUnescape(d)
-			if err != nil || u == d {
-				break
-			}
-			d = u
-		}
-		if hasFold(d, "api_key") {
-			return true
-		}
-	}
-	return false
-}
-
 // envelopeNames are the parameters whose values a query naming api_key as
 // data keeps in the log: they route the call and hold no data.
 var envelopeNames = []string{"entity", "action", "version", "q", "page", "option", "task", "civiwp"}
 
 func isEnvelopeName(name string) bool {
 	return slices.ContainsFunc(envelopeNames, func(e string) bool { return strings.EqualFold(name, e) })
-}
-
-// isCredentialParam reports whether PHP registers a query name (as sent) as
-// a spelling of one of translate.CredentialParams
-// (translate.IsCredentialSpelling: any letter case, amp;api_key, amp;key).
-// Every such name holds "key" or "authx" in some letter case, or a
-// percent-escape: any other is known at once, without working out what
-// PHP makes of it (the Referer of every request is looked at).
-func isCredentialParam(name string) bool {
-	if strings.IndexByte(name, '%') < 0 && !hasFold(name, "key") && !hasFold(name, "authx") {
-		return false
-	}
-	return translate.IsCredentialSpelling(translate.PHPVarName(name))
-}
-
-// hasFold reports whether s holds sub (lower-case ASCII) in any letter case.
-func hasFold(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for j < len(sub) {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != sub[j] {
-				break
-			}
-			j++
-		}
-		if j == len(sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // Interface guards

@@ -284,7 +284,8 @@ func Walk(call *Call, visit func(Subcall) bool) bool {
 // and method, and what the edge judged, in one place only. The variable
 // the page reads its call from goes in canonical spelling (params, or
 // calls, and index) where PHP will read it, never anywhere else: in the
-// query for a GET, in a multipart/form-data body for a POST, whose JSON
+// query for a GET (unless it names an API key as data: api4KeyAsData
+// sends it as POST), in a multipart/form-data body for a POST, whose JSON
 // travels unescaped (a urlencoded one is up to three times its JSON, and
 // past PHP's post_max_size PHP empties $_POST, so that retrieve() would
 // fall back on the query). The JSON is the decoded params re-encoded, so
@@ -314,11 +315,13 @@ func buildUpstreamAPI4(call *Call, maxBody int64) (*UpstreamRequest, error) {
 	name, json, fields := a.sent(call.Method == http.MethodPost)
 	if call.Method != http.MethodPost {
 		// PHP fills $_POST for POST only: the query is the one place.
-		req.RawQuery = joinQuery(req.RawQuery, EncodeForm(fields))
-		if json != nil {
-			req.RawQuery = joinQuery(req.RawQuery, name+"="+url.QueryEscape(unsafeString(EncodeJSONObject(json))))
+		sent := sentForm(name, json, fields)
+		full := joinQuery(req.RawQuery, sent)
+		if !NamesAPIKeyAsData(full) {
+			req.RawQuery = full
+			return req, nil
 		}
-		return req, nil
+		return api4KeyAsData(req, a, query, name, json, fields, maxBody)
 	}
 	var ct string
 	var err error
@@ -330,6 +333,81 @@ func buildUpstreamAPI4(call *Call, maxBody int64) (*UpstreamRequest, error) {
 	if maxBody > 0 && int64(len(req.Body)) > maxBody {
 		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrUpstreamTooLarge, len(req.Body), maxBody)
 	}
+	return req, nil
+}
+
+// sentForm is the sent variables (API4Call.sent) as a query string.
+func sentForm(name string, json, fields *Array) string {
+	q := EncodeForm(fields)
+	if json != nil {
+		q = joinQuery(q, name+"="+url.QueryEscape(unsafeString(EncodeJSONObject(json))))
+	}
+	return q
+}
+
+// api4KeyAsData is the request for an APIv4 GET whose query names an API
+// key as data (NamesAPIKeyAsData: where api_key = …, a lookup of the
+// contact a key belongs to), which must not carry it in the URL CiviCRM's
+// web server logs; req holds the route (path, and query for now). The
+// page reads params and index from $_REQUEST (a POST body's over the
+// query's), and runs a read sent as POST as it runs it sent as GET (the
+// method only matters to its GET rule; the CSRF rule looks at headers and
+// the AuthX flow): such a call goes as POST with the sent variables as an
+// application/x-www-form-urlencoded body, of the query only the CMS's
+// routing keys and the merged keys, which CiviCRM takes from $_GET alone.
+// A merged key that names the key itself goes into the params JSON
+// instead, where CiviCRM reads it the same (the JSON's keys come first,
+// and a merged value is copied as PHP parsed it: strings and arrays, as
+// the JSON decodes them); the one difference is that an action which does
+// not declare it answers "Unknown api parameter" where the merge would
+// have dropped it. A call the GET rule refuses (an action not starting
+// with get, autocomplete, or the batch route) is refused before the page
+// reads any parameter: it goes on as GET with nothing but the route, and
+// gets the same 405.
+func api4KeyAsData(req *UpstreamRequest, a *API4Call, query *Array, name string, json, fields *Array, maxBody int64) (*UpstreamRequest, error) {
+	refused := a.Batch || !API4GetAllowed(a.Action)
+	// The JSON goes on as decoded, or is empty: "" and "0" are CiviCRM's
+	// [] before the merge. json shares its entries with a.Params: a JSON
+	// that gains keys is a copy.
+	foldable := json != nil || !a.hasSent || a.sentValue == "" || a.sentValue == "0"
+	copied := false
+	kept := NewArray()
+	for i := 0; i < query.Len(); i++ {
+		k, v := query.Key(i), query.Value(i)
+		if k == "q" || slices.Contains(a.routing, k) {
+			kept.Set(k, v)
+			continue
+		}
+		if refused || !slices.Contains(a.Merged, k) {
+			continue
+		}
+		one := NewArray()
+		one.Set(k, v)
+		if !foldable || !NamesAPIKeyAsData(EncodeForm(one)) {
+			kept.Set(k, v)
+			continue
+		}
+		if !copied {
+			own := NewArray()
+			for j := 0; j < json.Len(); j++ {
+				own.Set(json.Key(j), json.Value(j))
+			}
+			json, copied = own, true
+			fields.Delete(name)
+		}
+		json.Set(k, v)
+	}
+	req.RawQuery = EncodeForm(kept)
+	if refused {
+		return req, nil
+	}
+	body := sentForm(name, json, fields)
+	if maxBody > 0 && int64(len(body)) > maxBody {
+		return nil, fmt.Errorf("%w: %d bytes, more than %d", ErrUpstreamTooLarge, len(body), maxBody)
+	}
+	req.Method = http.MethodPost
+	req.Body = []byte(body)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req, nil
 }
 

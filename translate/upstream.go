@@ -96,7 +96,11 @@ var (
 // is at most a few percent larger than the parameters). Other methods carry
 // the params in the query, since PHP fills $_POST for POST only. WordPress REST
 // is the exception: it never had that rule, so its calls always go as POST
-// (and with version 3 forced, as civicrm_api3() does).
+// (and with version 3 forced, as civicrm_api3() does). So is a call whose
+// query would name an API key as data (NamesAPIKeyAsData: a lookup of the
+// contact a key belongs to): it goes as POST with the same query as its
+// urlencoded body, the URL holding only the route, where CiviCRM runs it
+// as it would have run the GET (moveQueryToBody, postRunsAsSent).
 //
 // For the AJAX forms a non-empty FnName (and ClassName) is also sent as its
 // own request parameter, because ajax() reads fnName from the request to
@@ -240,11 +244,76 @@ func buildUpstream(call *Call, cfg UpstreamConfig) (*UpstreamRequest, error) {
 			return nil, err
 		}
 		req.RawQuery = joinQuery(routeQuery, q)
+		if NamesAPIKeyAsData(q) && postRunsAsSent(call, req.Method) {
+			if err := moveQueryToBody(req, routeQuery, q, cfg.MaxBodyBytes); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if !cfg.OmitCredentials {
 		setUpstreamCredentials(req.Header, call, &cfg)
 	}
 	return req, nil
+}
+
+// moveQueryToBody makes req, built with the parameters q in its query, a
+// POST that carries them as an application/x-www-form-urlencoded body, its
+// URL holding nothing but the route (routeQuery, the endpoint's routing
+// keys): for a call that names an API key as data (NamesAPIKeyAsData), the
+// URL would put that key in CiviCRM's web server log. PHP parses a
+// urlencoded body as it parses a query string (the same bytes make the
+// same $_POST as they made $_GET), and CiviCRM reads the API pages'
+// parameters from both ($_REQUEST, exportValues: GET, then POST over it),
+// so the call runs with the same parameters. A body over maxBody bytes (0:
+// no limit) is ErrUpstreamTooLarge: past its post_max_size PHP would empty
+// $_POST and CiviCRM would run the call without them.
+func moveQueryToBody(req *UpstreamRequest, routeQuery, q string, maxBody int64) error {
+	if maxBody > 0 && int64(len(q)) > maxBody {
+		return fmt.Errorf("%w: %d bytes, more than %d", ErrUpstreamTooLarge, len(q), maxBody)
+	}
+	req.Method = http.MethodPost
+	req.RawQuery = routeQuery
+	req.Body = []byte(q)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return nil
+}
+
+// postRunsAsSent reports whether CiviCRM's APIv3 page (CRM_Utils_REST)
+// runs call sent as POST exactly as it runs it sent with method, whose
+// only difference there is the destructive-GET rule (process(): a GET
+// whose munged action neither starts with "get" nor is "check" is refused,
+// for each member of a batch on its own). Moving a GET that rule would
+// refuse to a POST would run it: a single call the rule refuses never
+// gets here (the edge answers it, parse.go), so what is left to check are
+// a batch's members, and a className call, which runs a page method that
+// may read $_GET itself.
+func postRunsAsSent(call *Call, method string) bool {
+	switch {
+	case method != http.MethodGet:
+		return true
+	case call.HasClassName:
+		return false
+	case !call.Batch:
+		return !IsDestructiveGET(method, call.Action)
+	}
+	calls := call.Params
+	for i := 0; i < calls.Len(); i++ {
+		m, ok := calls.Value(i).(*Array)
+		if !ok {
+			return false
+		}
+		_, action, params := positional(m)
+		if p, isArr := params.(*Array); isArr {
+			if cn, ok := p.Get("className"); ok && cn != nil {
+				return false
+			}
+		}
+		a, isStr := stringArg(action)
+		if !isStr || PHPEmpty(action) || IsDestructiveGET(method, Munge(a)) {
+			return false
+		}
+	}
+	return true
 }
 
 type upstreamField struct{ name, value string }
