@@ -79,9 +79,8 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}
-	if p != nil {
-		setAuthPlaceholders(r, p)
-	}
+	setAuthPlaceholders(r, p)
+	defer setLogUserID(r, p)
 	h.count(form, outcomeOK)
 	return next.ServeHTTP(w, r)
 }

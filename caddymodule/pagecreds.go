@@ -30,24 +30,25 @@ import (
 // refusePageCredentials authenticates the AuthX credential r carries, if
 // any (body: AuthX's parameters in its form body, as a BodyScanner read
 // them), and reports whether it answered the request (refused it). When
-// it did not, r goes on as sent.
-func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, body translate.BodyCredentials) bool {
+// it did not, r goes on as sent, and caller is whom it verified (nil:
+// nobody), for setLogUserID once r has gone.
+func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, body translate.BodyCredentials) (caller *authx.Principal, refused bool) {
 	xAuth, authorization := authx.CredentialHeaders(r.Header)
 	params := translate.AuthxCredentials(r, body)
 	if !xAuth && !params.Sent && !(authorization && h.recognise.MayReachCiviCRM(r.URL)) {
-		return false
+		return nil, false
 	}
 	if params.Problem != "" {
 		h.count(pageForm, outcomeRefused)
 		_ = writeReply(w, credentialProblem(params.Problem))
-		return true
+		return nil, true
 	}
 	if translate.PathResolvesElsewhere(r.URL) {
 		// The web server may resolve it to another site's base than the
 		// one the credential would be judged by (pageAuthxID).
 		h.count(pageForm, outcomeRefused)
 		_ = writeReply(w, resolvingPathRefusal)
-		return true
+		return nil, true
 	}
 	clientIP := clientAddr(r)
 	call := translate.AuthxRouteCall(r, translate.PageRoute, params, h.parse.Limits)
@@ -55,12 +56,10 @@ func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, 
 	p, rej := h.auth.AuthenticateRoute(h.withRoute(r, next, authxID), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
 	if rej != nil {
 		_ = h.refuseAuth(w, call, rej, clientIP)
-		return true
+		return nil, true
 	}
-	if p != nil {
-		setAuthPlaceholders(r, p)
-	}
-	return false
+	setAuthPlaceholders(r, p)
+	return p, false
 }
 
 // resolvingPathRefusal answers a credential on a page path that a web

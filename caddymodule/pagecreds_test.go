@@ -24,7 +24,7 @@ func TestPageCredentialsCheckAllocatesNothing(t *testing.T) {
 	w := httptest.NewRecorder()
 	next := caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
 	if n := testing.AllocsPerRun(100, func() {
-		if h.refusePageCredentials(w, r, next, translate.BodyCredentials{}) {
+		if _, refused := h.refusePageCredentials(w, r, next, translate.BodyCredentials{}); refused {
 			t.Fatal("refused a request without a credential")
 		}
 	}); n != 0 {

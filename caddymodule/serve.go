@@ -103,6 +103,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, translate.WPOptionsReply(call, r))
 	}
 	setAuthPlaceholders(r, principal)
+	defer setLogUserID(r, principal)
 	now := time.Now()
 	usage := usageOf(r, call, principal)
 	if usage.legacy && !legacy {
@@ -140,6 +141,7 @@ func (h *Handler) servePrepared(w http.ResponseWriter, r *http.Request, next cad
 		return writeReply(w, *reply)
 	}
 	setPlaceholders(r, p.placeholders)
+	defer setLogUserID(r, p.principal)
 	h.countUsage(p, now)
 	// The request's own context: the route in it (withRoute) is for
 	// Authenticate's subrequests, and a prepared request is not
@@ -365,9 +367,11 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 	// page invalidates the cache (pagewrite.go).
 	pass := h.pageWrites(r, next)
 	if scan == nil {
-		if h.refusePageCredentials(w, r, next, translate.BodyCredentials{}) {
+		caller, refused := h.refusePageCredentials(w, r, next, translate.BodyCredentials{})
+		if refused {
 			return nil
 		}
+		defer setLogUserID(r, caller)
 		return pass.ServeHTTP(w, r)
 	}
 	if translate.EncodedBody(r.Header) {
@@ -382,9 +386,11 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 	case g.routes():
 		return h.refuseRoute(w)
 	case g.state.Load() == guardClean:
-		if h.refusePageCredentials(w, r, next, scan.Credentials()) {
+		caller, refused := h.refusePageCredentials(w, r, next, scan.Credentials())
+		if refused {
 			return nil
 		}
+		defer setLogUserID(r, caller)
 		r.Body = g.rest()
 		return h.bodyPageWrites(r, next, pass, scan).ServeHTTP(w, r)
 	case g.err != nil:
@@ -402,9 +408,11 @@ func (h *Handler) serveUnrecognised(w http.ResponseWriter, r *http.Request, next
 		return writeReply(w, credentialProblem(lateCredential))
 	}
 	scan.LockCredentials()
-	if h.refusePageCredentials(w, r, next, translate.BodyCredentials{}) {
+	caller, refused := h.refusePageCredentials(w, r, next, translate.BodyCredentials{})
+	if refused {
 		return nil
 	}
+	defer setLogUserID(r, caller)
 	// A larger body: it streams. Its first bytes' routing parameters
 	// decide whether it writes through a page (bodyPageWrites).
 	pass = h.bodyPageWrites(r, next, pass, scan)
@@ -599,9 +607,15 @@ func clientVars(r *http.Request) (clientIP string, trusted bool) {
 }
 
 // setAuthPlaceholders exposes the principal to logs and other handlers
-// (e.g. rate_limit keyed on {http.auth.user.id}). Never a credential.
-// They are looked up when asked for, which costs a request less than
-// storing four values in the replacer's map.
+// (e.g. rate_limit keyed on {http.auth.user.contact_id}). Never a
+// credential. They are looked up when asked for, which costs a request
+// less than storing four values in the replacer's map. The contact id is
+// {http.auth.user.contact_id}, not {http.auth.user.id}: Caddy's FastCGI
+// transport hands {http.auth.user.id} to PHP as REMOTE_USER, the user the
+// web server authenticated, which CMS modules that trust the web server
+// log in by name (contact 42 would become the CMS user "42"). The access
+// log's user_id gets it once the request's way upstream is over
+// (setLogUserID).
 func setAuthPlaceholders(r *http.Request, p *authx.Principal) {
 	if p != nil {
 		setPlaceholders(r, authPlaceholders(p))
@@ -624,7 +638,7 @@ func authPlaceholders(p *authx.Principal) caddy.ReplacerFunc {
 			return nil, false
 		}
 		switch name {
-		case "id":
+		case "contact_id":
 			if p.ContactID > 0 {
 				return strconv.FormatInt(p.ContactID, 10), true
 			}
@@ -638,6 +652,34 @@ func authPlaceholders(p *authx.Principal) caddy.ReplacerFunc {
 			}
 		}
 		return nil, false
+	}
+}
+
+// userIDPlaceholder is the placeholder Caddy's access log reads its
+// user_id from, and Caddy's FastCGI transport PHP's REMOTE_USER.
+const userIDPlaceholder = "http.auth.user.id"
+
+// setLogUserID gives the access log's user_id p's contact id, once
+// nothing of r goes upstream any more: deferred by whoever passes r (or
+// the call made of it) on. While it travels, {http.auth.user.id} must not
+// be Civigate's (setAuthPlaceholders): behind php_fastcgi it would reach
+// PHP as REMOTE_USER. A user an authentication handler in front of
+// Civigate set (basic_auth, vars) is kept: it is the web server's own,
+// which PHP gets as it would without Civigate, and the log names it. A
+// server without access logs is spared the replacer's map entry.
+func setLogUserID(r *http.Request, p *authx.Principal) {
+	if p == nil || p.ContactID <= 0 {
+		return
+	}
+	if srv, ok := r.Context().Value(caddyhttp.ServerCtxKey).(*caddyhttp.Server); ok && srv.Logs == nil {
+		return
+	}
+	repl, ok := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	if !ok {
+		return
+	}
+	if _, set := repl.Get(userIDPlaceholder); !set {
+		repl.Set(userIDPlaceholder, strconv.FormatInt(p.ContactID, 10))
 	}
 }
 

@@ -240,12 +240,15 @@ func TestGuessingIsThrottled(t *testing.T) {
 }
 
 // The verified caller is available to other handlers and logs as
-// placeholders: here Caddy's header handler puts them on the answer.
+// placeholders: here Caddy's header handler puts them on the answer. The
+// contact id is {http.auth.user.contact_id}: {http.auth.user.id}, which
+// behind php_fastcgi becomes PHP's REMOTE_USER, is left for the access log
+// (tests/fastcgi_remoteuser_test.go).
 func TestCallerPlaceholders(t *testing.T) {
 	stub := newStubCiviCRM(t)
 	sk := randomHex(t, 12)
 	cf := strings.Replace(siteCaddyfile(stub.Host(), "site_key "+sk),
-		"\treverse_proxy", "\theader >X-Caller \"{http.auth.user.id} {http.auth.user.cred_type} {http.auth.user.flow} {http.auth.user.key_fingerprint}\"\n\treverse_proxy", 1)
+		"\treverse_proxy", "\theader >X-Caller \"{http.auth.user.contact_id} {http.auth.user.cred_type} {http.auth.user.flow} {http.auth.user.key_fingerprint}\"\n\treverse_proxy", 1)
 	inst := startCaddy(t, cf)
 	resp, err := http.Get(inst.URL + "/sites/all/modules/civicrm/extern/rest.php?entity=Contact&action=get&json=1&key=" + sk + "&api_key=" + stub.APIKey)
 	if err != nil {
