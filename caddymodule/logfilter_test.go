@@ -38,6 +38,13 @@ func TestCredentialsFilterURI(t *testing.T) {
 			"/civicrm/ajax/api4/Contact/get?where[0][]=REDACTED&where[0][]=REDACTED&where[0][]=REDACTED"},
 		{"/index.php?q=civicrm/ajax/rest&entity=Contact&action=get&json[api_key]=s",
 			"/index.php?q=civicrm/ajax/rest&entity=Contact&action=get&json[api_key]=REDACTED"},
+		// The name JSON-escaped, which json_decode reads as api_key: escaped
+		// and percent-encoded, or sent as it is, or with an escape PHP keeps.
+		{"/civicrm/ajax/rest?entity=Contact&action=get&json=%7B%22%5Cu0061pi%5Cu005Fkey%22%3A%22s%22%7D",
+			"/civicrm/ajax/rest?entity=Contact&action=get&json=REDACTED"},
+		{`/civicrm/ajax/api4/Contact/get?params={"where":[["\u0061pi_key","=","s"]]}`,
+			"/civicrm/ajax/api4/Contact/get?params=REDACTED"},
+		{"/x?json=%7B%22api%5Cu005fkey%22%3A%22s%22%2C%22x%22%3A%22%zz%22%7D", "/x?json=REDACTED"},
 		// A credential parameter alone is not data; nor is an api_key-less json.
 		{"/x?api_key=s&json=%7B%22id%22%3A1%7D", "/x?api_key=REDACTED&json=%7B%22id%22%3A1%7D"},
 	} {

@@ -102,6 +102,9 @@ func TestAPIKeyAsDataNeverInUpstreamURL(t *testing.T) {
 		{"APIv4 chain", api4 + "params=" + q(`{"select":["id"],"where":[["id","=",2]],"chain":{"c":["Contact","get",{"where":[["api_key","=","`+k+`"]]}]}}`), hdr, true},
 		{"APIv4 where merged from the query", api4 + "select[]=id&select[]=display_name&where[0][]=api_key&where[0][]=" + q("=") + "&where[0][]=" + k, hdr, true},
 		{"APIv4 where merged from the query beside params", api4 + "params=" + q(`{"select":["id"]}`) + "&where[0][]=api_key&where[0][]=" + q("=") + "&where[0][]=" + k + "&limit=5", hdr, true},
+		// The name JSON-escaped, which json_decode reads as api_key (attack 11b).
+		{"APIv3 json api\\u005fkey", ajax + "entity=Contact&action=get&json=" + q(`{"api\u005fkey":"`+k+`","return":"contact_type"}`), hdr, true},
+		{"APIv4 where \\u0061pi_k\\u0065y", api4 + "params=" + q(`{"select":["id","contact_type"],"where":[["\u0061pi_k\u0065y","=","`+k+`"]]}`), hdr, true},
 		{"APIv4 write sent as GET (CiviCRM's 405)", "/civicrm/ajax/api4/Contact/create?params=" + q(`{"values":{"api_key":"`+k+`"}}`), hdr, false},
 	}
 	for _, r := range rows {

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -27,6 +28,31 @@ func TestNamesAPIKeyAsData(t *testing.T) {
 		{"json=%7B%22api%22%3A%22key%22%7D&x=api+key&y=apikey", false},
 		{"json=%zz%22api_key", true}, // an escape PHP would keep as it is
 		{"", false},
+		// JSON's escapes, which json_decode undoes in names and values
+		// (attack 11b): the name is api_key to PHP and to Civigate.
+		{"json=" + url.QueryEscape(`{"api\u005fkey":"s"}`), true},
+		{"json=" + url.QueryEscape(`{"\u0061pi_key":"s"}`), true},
+		{"json=" + url.QueryEscape(`{"\u0061\u0070\u0069\u005F\u006B\u0065\u0079":"s"}`), true}, // every letter, upper-case hex
+		{"json=" + url.QueryEscape(`{"\u0041PI\u005fK\u0045y":"s"}`), true},                     // any letter case
+		{"params=" + url.QueryEscape(`{"where":[["api_k\u0065y","=","s"]]}`), true},
+		{`json={"api\u005fkey":"s"}`, true},                                   // not percent-encoded at all
+		{`json={"\u0061pi_key":"s"}`, true},                                   // nor "api" left to find
+		{"json=%7B%22%5Cu0061pi_key%22%3A1%7D", true},                         // the backslash percent-encoded
+		{"json=%7B%22%255Cu0061pi_key%22%3A1%7D", true},                       // encoded twice
+		{"json=%7B%22%5Cu0061pi%5Fkey%22%3A1%2C%22x%22%3A%22%zz%22%7D", true}, // an escape PHP keeps beside
+		{`where[0][]=api\u005fkey&where[0][]==&where[0][]=s`, true},           // key-value: CiviCRM reads the name as it is; a false alarm at worst
+		{"field=%5Cu0061pi_key&value=s", true},
+		{`json={"api\\u005fkey":"s"}`, true}, // "api\u005fkey" is api\u005fkey to json_decode: a false alarm, harmless
+		// What json_decode does not read as api_key's letters.
+		{`json={"api\ud800\udc5fkey":"s"}`, false},      // a surrogate pair is U+1005F, not '_'
+		{`json={"api\udc5fkey":"s"}`, false},            // a lone half: json_decode refuses the document
+		{"json=%7B%22%C1%A1pi_key%22%3A1%7D", false},    // an overlong 'a': invalid UTF-8, refused
+		{"json=%7B%22%EF%BD%81pi_key%22%3A1%7D", false}, // a fullwidth 'a' is another character
+		{`json={"api\U005fkey":"s"}`, false},            // \U is no escape json_decode knows
+		{"json=" + url.QueryEscape(`{"api\u005f\u006bex":"s"}`), false},
+		{"x=api%5C+key", false},
+		{"json=%7B%22%25u0061pi_key%22%3A1%7D", false}, // %u0061 is IIS's, not PHP's: urldecode keeps it
+		{"json=%7B%22api%00_key%22%3A1%7D", false},     // a NUL: json_decode refuses the control character
 	} {
 		if got := NamesAPIKeyAsData(tc.query); got != tc.want {
 			t.Errorf("NamesAPIKeyAsData(%q) = %v, want %v", tc.query, got, tc.want)
@@ -43,15 +69,7 @@ func namesAPIKeyAsDataDecoding(query string) bool {
 		if IsCredentialQueryName(name) {
 			continue
 		}
-		d := piece
-		for range 3 {
-			u, err := url.QueryUnescape(d)
-			if err != nil || u == d {
-				break
-			}
-			d = u
-		}
-		if containsFold(d, "api_key") {
+		if namesAPIKey(piece) {
 			return true
 		}
 	}
@@ -59,7 +77,8 @@ func namesAPIKeyAsDataDecoding(query string) bool {
 }
 
 func FuzzNamesAPIKeyAsData(f *testing.F) {
-	for _, s := range []string{"json=%7B%22%61pi%5Fkey%22%3A1%7D", "a=%2561pi_key", "x=ap%69_key%", "json=%25%37%42", "k=api_kez%2B"} {
+	for _, s := range []string{"json=%7B%22%61pi%5Fkey%22%3A1%7D", "a=%2561pi_key", "x=ap%69_key%", "json=%25%37%42", "k=api_kez%2B",
+		`json={"\u0061pi_key":1}`, "j=%5Cu0061pi%5C%5Cu005fkey", `p=\ud800\udc61pi_key`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
@@ -73,7 +92,7 @@ func FuzzNamesAPIKeyAsData(f *testing.F) {
 // them, compared with decoding every piece.
 func TestNamesAPIKeyAsDataShortcut(t *testing.T) {
 	parts := []string{"a", "p", "i", "_", "k", "e", "y", "A", "K", "%", "%25", "%61", "%41", "%5F", "%5f", "%6B", "%79",
-		"%22", "%7B", "%3D", "+", "=", "&", "2", "5", "x"}
+		"%22", "%7B", "%3D", "+", "=", "&", "2", "5", "x", `\`, `\u`, `\u00`, "0061", "005f", "005F", "%5C", "%5c", "u", "0"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for range 200_000 {
 		var b strings.Builder
@@ -256,5 +275,115 @@ func TestBuildUpstreamAPI4APIKeyAsData(t *testing.T) {
 	c := api4Request(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+url.QueryEscape(`{"where":[["api_key","=","`+key+`"]]}`), "", "")
 	if _, err := BuildUpstream(c, UpstreamConfig{MaxBodyBytes: 20}); err == nil || !strings.Contains(err.Error(), "max_body_size") {
 		t.Errorf("past max_body_size: %v", err)
+	}
+}
+
+// phpReadsAPIKey is the ground truth for NamesAPIKeyAsData: for each
+// query piece (hex-encoded, one a line), whether PHP reads api_key in it,
+// in any letter case: parse_str's names and values at any depth, and
+// every string json_decode'd once, as CiviCRM decodes json=, params= and
+// calls= (any string here, a superset), with its keys and strings at any
+// depth.
+const phpReadsAPIKey = `<?php
+function has($s) { return stripos((string)$s, 'api_key') !== false; }
+function reads($v, $decode) {
+	if (is_array($v)) {
+		foreach ($v as $k => $x) if (has($k) || reads($x, $decode)) return true;
+		return false;
+	}
+	if (!is_string($v)) return false;
+	if (has($v)) return true;
+	return $decode && reads(json_decode($v, true), false);
+}
+while (($line = fgets(STDIN)) !== false) {
+	parse_str(hex2bin(trim($line)), $a);
+	echo reads($a, true) ? "1\n" : "0\n";
+}
+`
+
+// NamesAPIKeyAsData sees api_key wherever PHP reads it (phpReadsAPIKey):
+// JSON's escapes of the name's letters, percent-encoding of the JSON and
+// of its escapes, in any mix, and the near misses json_decode refuses.
+// It may see more (a query decoded twice, an escape PHP leaves alone),
+// never less.
+func TestNamesAPIKeyAsDataSeesWhatPHPReads(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 2))
+	hexCase := func(s string) string {
+		if rng.IntN(2) == 0 {
+			return strings.ToUpper(s)
+		}
+		return s
+	}
+	// name spells api_key (or a near miss), each letter as it is, in
+	// either case, or as a JSON escape, some as json_decode refuses them.
+	name := func() string {
+		var b strings.Builder
+		word := "api_key"
+		if rng.IntN(8) == 0 {
+			word = []string{"api_kex", "apikey", "api-key", "ap_ikey"}[rng.IntN(4)]
+		}
+		for _, c := range []byte(word) {
+			switch rng.IntN(24) {
+			case 0, 1, 2, 3, 4, 5, 6:
+				b.WriteByte(c)
+			case 7, 8, 9:
+				b.WriteString(strings.ToUpper(string(c)))
+			case 10, 11, 12, 13, 14, 15:
+				b.WriteString(`\u` + hexCase(fmt.Sprintf("%04x", c)))
+			case 16, 17, 18:
+				b.WriteString(`\u` + hexCase(fmt.Sprintf("%04x", strings.ToUpper(string(c))[0])))
+			case 19: // near misses json_decode refuses or reads otherwise
+				b.WriteString([]string{`\U00` + fmt.Sprintf("%02x", c), `\ud800\udc` + fmt.Sprintf("%02x", c), `\udc` + fmt.Sprintf("%02x", c), string([]byte{0xc0 | c>>6, 0x80 | c&0x3f}), `\\u00` + fmt.Sprintf("%02x", c)}[rng.IntN(5)])
+			default:
+				b.WriteString(`\u00` + hexCase(fmt.Sprintf("%02x", c)))
+			}
+		}
+		return b.String()
+	}
+	// encode percent-encodes text as a client might: every byte a query
+	// cannot hold as it is, and any other at random.
+	encode := func(s string) string {
+		var b strings.Builder
+		for _, c := range []byte(s) {
+			if c <= ' ' || c >= 0x7f || strings.IndexByte("%&=+#", c) >= 0 || rng.IntN(4) == 0 {
+				b.WriteString("%" + hexCase(fmt.Sprintf("%02x", c)))
+			} else {
+				b.WriteByte(c)
+			}
+		}
+		return b.String()
+	}
+	var pieces []string
+	for range 3000 {
+		var doc string
+		switch rng.IntN(4) {
+		case 0:
+			doc = `{"` + name() + `":"SECRET"}`
+		case 1:
+			doc = `{"select":["id"],"where":[["` + name() + `","=","SECRET"]]}`
+		case 2:
+			doc = `{"field":"` + name() + `","value":"SECRET"}`
+		default:
+			doc = `{"a":["Contact","get",{"` + name() + `":"SECRET"}],"x":"%zz"}`
+		}
+		v := encode(doc)
+		if rng.IntN(5) == 0 {
+			v = encode(v) // encoded twice: PHP reads the escapes as text
+		}
+		pieces = append(pieces, []string{"json=", "params=", "calls=", "where[0][]="}[rng.IntN(4)]+v)
+	}
+	lines := runPHPLines(t, phpReadsAPIKey, pieces)
+	var read int
+	for i, p := range pieces {
+		if lines[i] != "1" {
+			continue
+		}
+		read++
+		if !NamesAPIKeyAsData(p) {
+			t.Errorf("PHP reads api_key in %q, NamesAPIKeyAsData does not", p)
+		}
+	}
+	if read < len(pieces)/3 {
+		t.Fatalf("PHP reads api_key in only %d of %d pieces: the generator tests little", read, len(pieces))
 	}
 }
