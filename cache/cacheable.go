@@ -336,21 +336,29 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 		case call.API4 != nil:
 			if e, writes := writeTargetV4(sc); writes {
 				out = append(out, e)
-				all = !confinedWrite(sc.Action)
+				all = !confinedWrite(sc.Action) || globalAction(sc.Entity, sc.Action)
 			}
 		case sc.Entity != "" && !readsOnly(strings.ToLower(sc.Action)):
 			out = append(out, sc.Entity)
-			all = !confinedWrite(sc.Action)
+			all = !confinedWrite(sc.Action) || globalAction(sc.Entity, sc.Action)
 		default:
 			return true
 		}
-		if !all && deletesRows(sc.Action) {
+		if all {
+			return false
+		}
+		// What CiviCRM's BAO writes besides (sideWrites).
+		k := entityKey(sc.Entity)
+		out = append(out, sideWritesOf[k]...)
+		if deletesRows(sc.Action) {
 			// The database deletes or empties the rows that reference
 			// the deleted ones (deleteCascades, from the schema's
-			// on_delete): they are written too.
-			out = append(out, deleteCascades[entityKey(sc.Entity)]...)
+			// on_delete), and the BAO deletes others: they are written
+			// too.
+			out = append(out, deleteCascades[k]...)
+			out = append(out, deleteSideWritesOf[k]...)
 		}
-		return !all
+		return true
 	})
 	if all {
 		return nil, true

@@ -269,7 +269,7 @@ func TestWriteTargets(t *testing.T) {
 		// An APIv4 write's custom field keys write the group's CustomValue data.
 		{jsonCall(t, "Contact", "update", `{"version":4,"where":[["id","=",2]],"values":{"Extra.colour":"red"}}`), []string{"Contact", "Custom_Extra"}, false},
 		// An APIv3 contact create saves group memberships, location records
-		// and custom values under its own name (translate's v3ContactWrites,
+		// and custom values under its own name (translate's contactWrites,
 		// v3CustomWrites): their cached reads are invalidated.
 		{jsonCall(t, "Contact", "create", `{"id":2,"group":{"1":1},"email":"a@b.c","custom_1":"x"}`), []string{"Contact", "CustomValue", "Email", "GroupContact"}, false},
 		{jsonCall(t, "Activity", "create", `{"custom_3_-1":"x"}`), []string{"Activity", "CustomValue"}, false},

@@ -72,16 +72,18 @@ func TestDeleteCascadesTable(t *testing.T) {
 }
 
 // A delete (or a replace) writes what its foreign keys cascade to; a
-// create or an update of the same entity does not.
+// create or an update of the same entity does not (what the BAO writes on
+// any write, a membership's activity, log and line items, sideWrites, it
+// writes on all of them).
 func TestWriteTargetsOfDeletes(t *testing.T) {
 	for _, tc := range []struct {
 		call *translate.Call
 		want []string
 	}{
-		{api4(t, "POST", "/civicrm/ajax/api4/Membership/delete", "params="+q(`{"where":[["id","=",1]]}`)), []string{"Membership", "MembershipLog", "MembershipPayment"}},
-		{jsonCall(t, "Membership", "delete", `{"id":1}`), []string{"Membership", "MembershipLog", "MembershipPayment"}},
-		{jsonCall(t, "Membership", "replace", `{"contact_id":3,"values":[]}`), []string{"Membership", "MembershipLog", "MembershipPayment"}},
-		{jsonCall(t, "Membership", "create", `{"id":1,"status_id":2}`), []string{"Membership"}},
+		{api4(t, "POST", "/civicrm/ajax/api4/Membership/delete", "params="+q(`{"where":[["id","=",1]]}`)), []string{"Activity", "LineItem", "Membership", "MembershipLog", "MembershipPayment"}},
+		{jsonCall(t, "Membership", "delete", `{"id":1}`), []string{"Activity", "LineItem", "Membership", "MembershipLog", "MembershipPayment"}},
+		{jsonCall(t, "Membership", "replace", `{"contact_id":3,"values":[]}`), []string{"Activity", "LineItem", "Membership", "MembershipLog", "MembershipPayment"}},
+		{jsonCall(t, "Membership", "create", `{"id":1,"status_id":2}`), []string{"Activity", "LineItem", "Membership", "MembershipLog"}},
 		{api4(t, "POST", "/civicrm/ajax/api4/LocBlock/delete", "params="+q(`{"where":[["id","=",1]]}`)), []string{"Event", "LocBlock"}},
 		{api4(t, "POST", "/civicrm/ajax/api4/LocBlock/update", "params="+q(`{"where":[["id","=",1]],"values":{}}`)), []string{"LocBlock"}},
 		{jsonCall(t, "Contact", "get", `{"api.Activity.delete":{"id":1}}`), []string{"Activity", "ActivityContact", "CaseActivity"}},

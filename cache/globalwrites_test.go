@@ -238,7 +238,7 @@ func TestV3DefaultReturnsDependOnTheirSources(t *testing.T) {
 // An APIv3 create saving custom values (custom_N, any entity) writes
 // CustomValue (translate's v3CustomWrites), and a Contact.create's group,
 // email and custom_N write GroupContact, Email and CustomValue
-// (v3ContactWrites; the default Contact group invalidates those with any
+// (contactWrites; the default Contact group invalidates those with any
 // Contact write as well): cached reads of them, in either API version,
 // become misses.
 func TestV3WritesInvalidateWhatTheySave(t *testing.T) {

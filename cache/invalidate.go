@@ -170,32 +170,6 @@ var readsThrough = map[string][]string{
 	"contributionsoft":      {"PCP"},
 }
 
-// sideWrites lists, by entityKey, the entities whose rows CiviCRM's BAO
-// writes when an entity is written through its plain create, update or
-// delete: one way (an Activity write creates no membership), so not an
-// invalidation group. A write to the entity invalidates their reads and
-// their groups' as if they had been written:
-//
-//   - Membership: CRM_Member_BAO_Membership::create records a
-//     'Membership Signup' activity for a new membership and 'Change
-//     Membership Status' / 'Change Membership Type' ones on updates
-//     (CRM_Activity_BAO_Activity::addActivity), and a MembershipLog row
-//     (CRM_Member_BAO_MembershipLog::add);
-//   - Participant: CRM_Event_BAO_Participant::create records an 'Event
-//     Registration' activity for a new participant or a status change
-//     (addActivity);
-//   - Case: api/v3/Case.php's create runs the case type's standard
-//     timeline (CRM_Case_XMLProcessor_Process::run, 'Open Case'), which
-//     creates the Open Case activity, its contacts and its case link.
-//
-// Contributions, orders and payments record activities too, and are
-// global writes already.
-var sideWrites = map[string][]string{
-	"membership":  {"Activity", "MembershipLog"},
-	"participant": {"Activity"},
-	"case":        {"Activity"},
-}
-
 // v3Asked lists, by entityKey, what an APIv3 read returns from other
 // entities only when its parameters name a field (v3Names: in return, a
 // return.<field> key, a filter), or, byDefault, also when they name no
@@ -337,15 +311,6 @@ func newGroups(list [][]string, global []string) groups {
 	}
 	for _, e := range global {
 		g.global[entityKey(e)] = true
-	}
-	// An entity whose write writes others (sideWrites) invalidates what
-	// their writes do, their groups included.
-	for w, targets := range sideWrites {
-		for _, t := range targets {
-			t = entityKey(t)
-			g.related[w] = appendUnique(g.related[w], t)
-			g.related[w] = appendUnique(g.related[w], g.related[t]...)
-		}
 	}
 	return g
 }

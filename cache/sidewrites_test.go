@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/civigate/civigate/translate"
@@ -89,5 +90,93 @@ func TestV3AskedReturnsDependOnTheirSources(t *testing.T) {
 	// APIv4 reads name what they join; none of this applies.
 	if d := c.Decide(api4(t, "GET", "/civicrm/ajax/api4/Activity/get?params="+q(`{"select":["id","tag_id"]}`), "")); slices.Contains(d.Reads, "EntityTag") {
 		t.Errorf("APIv4 Activity.get reads %v: EntityTag is APIv3's formatResult only", d.Reads)
+	}
+}
+
+// Every side write says where civicrm-core makes it.
+func TestSideWritesAreSourced(t *testing.T) {
+	for _, sw := range sideWrites {
+		if sw.Entity == "" || len(sw.Writes) == 0 {
+			t.Errorf("incomplete row %+v", sw)
+		}
+		if !strings.HasPrefix(sw.Source, "CRM/") && !strings.HasPrefix(sw.Source, "api/v3/") {
+			t.Errorf("%s -> %v: source %q names no civicrm-core file", sw.Entity, sw.Writes, sw.Source)
+		}
+	}
+}
+
+// Writes whose BAO writes rows of other entities (sideWrites), whatever
+// they name, or for a field they name (translate's field writes), and the
+// Group writes that change who may see what (globalActions), invalidate
+// those entities' cached reads, and everything where one is a global write
+// (a pledge's payment schedule, a case's creator role, a group's
+// memberships, nesting or edit); a Group create naming none of them leaves
+// other entities' reads cached.
+func TestBAOWritesInvalidate(t *testing.T) {
+	type read struct {
+		label string
+		call  *translate.Call
+	}
+	pledgePayments := read{"APIv4 PledgePayment.get", api4(t, "GET", "/civicrm/ajax/api4/PledgePayment/get?params="+q(`{"select":["id","status_id"]}`), "")}
+	lineItems := read{"APIv3 LineItem.get", jsonCall(t, "LineItem", "get", `{"entity_table":"civicrm_membership"}`)}
+	ufJoins := read{"APIv4 UFJoin.get", api4(t, "GET", "/civicrm/ajax/api4/UFJoin/get?params="+q(`{"select":["id"]}`), "")}
+	priceSets := read{"APIv3 PriceSetEntity.get", jsonCall(t, "PriceSetEntity", "get", `{}`)}
+	groups := read{"APIv4 Group.get", api4(t, "GET", "/civicrm/ajax/api4/Group/get?params="+q(`{"select":["id","title"]}`), "")}
+	// A read none of these writes changes unless it changes everything.
+	campaigns := read{"APIv4 Campaign.get", api4(t, "GET", "/civicrm/ajax/api4/Campaign/get?params="+q(`{"select":["id","title"]}`), "")}
+	activities := read{"APIv3 Activity.get", jsonCall(t, "Activity", "get", `{"return":["id","subject"]}`)}
+	for _, tc := range []struct {
+		name   string
+		write  *translate.Call
+		stale  []read
+		global bool
+	}{
+		{"APIv3 Pledge.create", jsonCall(t, "Pledge", "create", `{"contact_id":3,"amount":100,"installments":2,"frequency_unit":"month"}`), []read{pledgePayments}, true},
+		{"APIv4 Pledge.create", api4(t, "POST", "/civicrm/ajax/api4/Pledge/create", "params="+q(`{"values":{"contact_id":3,"amount":100,"installments":2}}`)), []read{pledgePayments}, true},
+		{"APIv4 Pledge.save", api4(t, "POST", "/civicrm/ajax/api4/Pledge/save", "params="+q(`{"records":[{"contact_id":3,"amount":100}]}`)), []read{pledgePayments}, true},
+		{"APIv3 Case.create", jsonCall(t, "Case", "create", `{"contact_id":3,"case_type_id":1,"subject":"x"}`), []read{activities}, true},
+		{"APIv3 Membership.create", jsonCall(t, "Membership", "create", `{"contact_id":3,"membership_type_id":1}`), []read{lineItems, activities}, false},
+		{"APIv3 Membership.create contribution_status_id", jsonCall(t, "Membership", "create", `{"contact_id":3,"membership_type_id":1,"contribution_status_id":1}`), []read{lineItems}, true},
+		{"APIv4 Event.delete", api4(t, "POST", "/civicrm/ajax/api4/Event/delete", "params="+q(`{"where":[["id","=",1]]}`)), []read{ufJoins, priceSets}, false},
+		{"APIv3 Event.create price_set_id", jsonCall(t, "Event", "create", `{"id":1,"price_set_id":[2]}`), []read{priceSets}, false},
+		{"APIv3 Event.create from a template", jsonCall(t, "Event", "create", `{"template_id":4,"title":"E"}`), []read{priceSets}, true},
+		{"APIv4 Group.delete", api4(t, "POST", "/civicrm/ajax/api4/Group/delete", "params="+q(`{"where":[["id","=",3]]}`)), []read{groups}, true},
+		{"APIv3 Group.delete", jsonCall(t, "Group", "delete", `{"id":3}`), []read{groups}, true},
+		{"APIv4 Group.update, a title", api4(t, "POST", "/civicrm/ajax/api4/Group/update", "params="+q(`{"where":[["id","=",3]],"values":{"title":"T"}}`)), []read{groups}, true},
+		{"APIv3 Group.create with an id, is_active", jsonCall(t, "Group", "create", `{"id":3,"is_active":0}`), []read{groups}, true},
+		{"APIv3 Group.setvalue", jsonCall(t, "Group", "setvalue", `{"id":3,"field":"saved_search_id","value":4}`), []read{groups}, true},
+		{"APIv4 Group.save of an existing group", api4(t, "POST", "/civicrm/ajax/api4/Group/save", "params="+q(`{"records":[{"id":3,"title":"T"}]}`)), []read{groups}, true},
+		{"APIv3 Group.create parents", jsonCall(t, "Group", "create", `{"title":"N","parents":"2"}`), []read{groups}, true},
+		{"APIv4 Group.create, a title", api4(t, "POST", "/civicrm/ajax/api4/Group/create", "params="+q(`{"values":{"title":"N","group_type":[2],"is_active":true}}`)), []read{groups}, false},
+		{"APIv4 Group.save of a new group", api4(t, "POST", "/civicrm/ajax/api4/Group/save", "params="+q(`{"records":[{"title":"N"}]}`)), []read{groups}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, _ := newTestCache(t, Config{})
+			ctx := context.Background()
+			up3, up4 := &counter{resp: ok200(okBody)}, &counter{resp: ok200(okV4Body)}
+			serve := func(r *translate.Call) {
+				if r.API4 != nil {
+					c.Serve(ctx, c.Prepare(r, 7), up4.fetch)
+				} else {
+					c.Serve(ctx, c.Prepare(r, 7), up3.fetch)
+				}
+			}
+			fresh := func(r *translate.Call) bool { return c.Lookup(ctx, c.Prepare(r, 7)).State == Fresh }
+			for _, r := range tc.stale {
+				serve(r.call)
+			}
+			serve(campaigns.call)
+			if err := c.Invalidate(ctx, tc.write); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range tc.stale {
+				if fresh(r.call) {
+					t.Errorf("left the cached %s fresh", r.label)
+				}
+			}
+			if fresh(campaigns.call) == tc.global {
+				t.Errorf("want everything invalidated: %v, but a cached Campaign.get is fresh after it: %v", tc.global, fresh(campaigns.call))
+			}
+		})
 	}
 }

@@ -104,42 +104,37 @@ func v4WriteRows(sc Subcall) []*Array {
 	return rows
 }
 
-// Writes an APIv3 Contact create (or update, which runs create on the
-// merged row, or a replace's element) makes of other entities under its
-// own name, as civicrm_api3_contact_create and CRM_Contact_BAO_Contact::create
-// run them with no permission check of their own:
+// Writes a contact's create or update makes of other entities under its
+// own name, as CRM_Contact_BAO_Contact::create runs them with no
+// permission check of their own: APIv3's Contact create and update (and a
+// replace's element), and APIv4's Contact, Individual, Organization and
+// Household create, update, save and replace, which run the same BAO
+// (ContactSaveTrait), their rows as writeRows gives them:
 //   - `group`, a map of group id => flag: flag 1 runs
 //     CRM_Contact_BAO_GroupContact::addContactsToGroup (a GroupContact
 //     create, or an update of a Removed row), -1 removeContactsFromGroup
 //     (what GroupContact's delete does: its row's status, an update);
 //   - `email`, `phone`, `im`, `openid` and `address`: a string `email` of a
-//     new contact becomes its primary Email; location blocks (arrays) are
+//     new contact becomes its primary Email (APIv3's create: an APIv4
+//     contact's string `email` is its own field); location blocks (arrays) are
 //     saved by CRM_Core_BAO_Location::create (each block's records created
 //     or updated, and deleted where `updateBlankLocInfo` asks blank ones to
-//     go);
-//   - `website` (isset) and `home_url` (which civicrm_api3_contact_create
-//     turns into one): CRM_Core_BAO_Website::process creates, updates and
-//     deletes the contact's websites;
-//   - `note`: CRM_Core_BAO_Note::add, a Note create;
-//   - `employer_id` or `current_employer` (isset): an Individual's current
-//     employer relationship is created, or updated (ended) when cleared
-//     (createCurrentEmployerRelationship, clearCurrentEmployer), and a
-//     `current_employer` no organisation has is created as one
-//     (_civicrm_api3_contact_check_params' civicrm_api3('contact',
-//     'create'));
-//   - `is_deceased`: CRM_Member_BAO_Membership::updateMembershipStatus
-//     moves the contact's memberships to Deceased, a Membership update.
+//     go).
 //
-// Each is reported one level below the call with parameters the edge
-// cannot vouch for, as the APIv4 writes above are; custom_N values are
-// customwrites.go's (any entity). `tag` is no parameter of the API's
+// The writes one field makes (`website`, `note`, the employer,
+// `is_deceased`…) are fieldwrites.go's table, for every entity. Each is
+// reported one level below the call with parameters the edge cannot vouch
+// for, as APIv4's location joins are (v4LocationWrites); custom_N values
+// are customwrites.go's (any entity). `tag` is no parameter of the API's
 // create: only the contact forms and profiles save tags.
-func (w *walker) v3ContactWrites(sc Subcall) bool {
-	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown || !SameEntity(sc.Entity, "Contact") ||
-		(sc.Action != "create" && sc.Action != "update") {
+func (w *walker) contactWrites(sc Subcall) bool {
+	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
 		return true
 	}
-	p := sc.Params
+	rows, _ := writeRows(sc)
+	if len(rows) == 0 || EntityKey(sc.Entity) != contactKey {
+		return true
+	}
 	s := &joinScan{w: w, parent: sc, ok: true}
 	writes := func(entity string, actions ...string) bool {
 		for _, a := range actions {
@@ -149,52 +144,41 @@ func (w *walker) v3ContactWrites(sc Subcall) bool {
 		}
 		return true
 	}
-	if g, ok := item(p, "group").(*Array); ok {
-		add, remove := false, false
-		for i := 0; i < g.Len(); i++ {
-			switch groupFlag(g.Value(i)) {
-			case 1:
-				add = true
-			case -1:
-				remove = true
+	for _, p := range rows {
+		if g, ok := item(p, "group").(*Array); ok {
+			add, remove := false, false
+			for i := 0; i < g.Len(); i++ {
+				switch groupFlag(g.Value(i)) {
+				case 1:
+					add = true
+				case -1:
+					remove = true
+				}
+			}
+			if add && !writes("GroupContact", "create", "update") || remove && !writes("GroupContact", "update", "delete") {
+				return false
 			}
 		}
-		if add && !writes("GroupContact", "create", "update") || remove && !writes("GroupContact", "update", "delete") {
-			return false
+		blankGoes := !PHPEmpty(item(p, "updateBlankLocInfo"))
+		for _, b := range [...]struct{ key, entity string }{
+			{"email", "Email"}, {"phone", "Phone"}, {"im", "IM"}, {"openid", "OpenID"}, {"address", "Address"},
+		} {
+			v := item(p, b.key)
+			if _, block := v.(*Array); PHPEmpty(v) || sc.Version == 4 && !block {
+				// Only APIv3's create makes a block of a string email;
+				// CRM_Core_BAO_Block::create skips anything but an array.
+				continue
+			}
+			if !writes(b.entity, "create", "update") || blankGoes && !writes(b.entity, "delete") {
+				return false
+			}
 		}
-	}
-	blankGoes := !PHPEmpty(item(p, "updateBlankLocInfo"))
-	for _, b := range [...]struct{ key, entity string }{
-		{"email", "Email"}, {"phone", "Phone"}, {"im", "IM"}, {"openid", "OpenID"}, {"address", "Address"},
-	} {
-		if PHPEmpty(item(p, b.key)) {
-			continue
-		}
-		if !writes(b.entity, "create", "update") || blankGoes && !writes(b.entity, "delete") {
-			return false
-		}
-	}
-	if item(p, "website") != nil || !PHPEmpty(item(p, "home_url")) {
-		if !writes("Website", "create", "update", "delete") {
-			return false
-		}
-	}
-	if !PHPEmpty(item(p, "note")) && !writes("Note", "create") {
-		return false
-	}
-	if item(p, "employer_id") != nil || item(p, "current_employer") != nil {
-		if !writes("Relationship", "create", "update") {
-			return false
-		}
-		if !PHPEmpty(item(p, "current_employer")) && !writes("Contact", "create") {
-			return false
-		}
-	}
-	if !PHPEmpty(item(p, "is_deceased")) && !writes("Membership", "update") {
-		return false
 	}
 	return s.ok
 }
+
+// contactKey is EntityKey of Contact, which APIv4's contact types share.
+var contactKey = EntityKey("Contact")
 
 // groupFlag is 1 or -1 where CRM_Contact_BAO_Contact::create's loose
 // $flag == 1 or $flag == -1 holds (a number or numeric string of that

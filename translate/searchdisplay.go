@@ -1,6 +1,9 @@
 package translate
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // A SearchKit display given inline. SearchKit's "preview mode" takes the
 // `display` of SearchDisplay.run, download and inlineEdit, and of APIv4's
@@ -281,6 +284,13 @@ func (s *joinScan) inlineWrites(entity string, apiParams *Array, d searchDisplay
 		for i := 0; i < vals.Len(); i++ {
 			edited = append(edited, vals.Key(i))
 		}
+	}
+	// An edited field of the entity itself writes what the entity's BAO
+	// writes for it (fieldwrites.go: a group's parents…), as its own
+	// update would.
+	s.fieldWrites(entity, 4, func(field string, _ bool) bool { return slices.Contains(edited, field) }, true)
+	if !s.ok {
+		return
 	}
 	ws := &joinScan{w: s.w, parent: s.parent, ok: true, write: true, aliases: joinAliases(apiParams), checksOff: s.checksOff}
 	for _, e := range edited {

@@ -295,11 +295,11 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 	}
 	switch {
 	case sc.Version == 4:
-		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) || !w.v4CustomWrites(sc) {
+		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v4CustomWrites(sc) {
 			return false
 		}
 	case v3 && sc.Version == 3:
-		if !w.v3Reads(sc) || !w.v3QueryReads(sc) || !w.v3ContactWrites(sc) || !w.v3CustomWrites(sc) {
+		if !w.v3Reads(sc) || !w.v3QueryReads(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v3CustomWrites(sc) {
 			return false
 		}
 	}

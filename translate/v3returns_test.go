@@ -7,7 +7,7 @@ import (
 
 // What an APIv3 read answers of other entities under its own name
 // (V3Returns, custom_N fields) and what an APIv3 write saves of them
-// (v3ContactWrites, v3CustomWrites), as the policy and the cache see them.
+// (contactWrites, fieldWrites, v3CustomWrites), as the policy and the cache see them.
 func TestWalkV3ReturnsAndWrites(t *testing.T) {
 	cases := []struct {
 		name, entity, action, params string

@@ -1,0 +1,111 @@
+package cache
+
+import "github.com/civigate/civigate/translate"
+
+// sideWrite is one row of sideWrites: a plain create, update or delete of
+// Entity (or, with Deletes, only one that deletes rows of it: delete, and
+// replace, which deletes what its set leaves out) makes CiviCRM write rows
+// of each of Writes, whatever fields it names.
+type sideWrite struct {
+	Entity  string
+	Deletes bool
+	Writes  []string
+	// Source is where civicrm-core does it.
+	Source string
+}
+
+// sideWrites lists the rows of other entities that CiviCRM's BAOs (and
+// APIv3's create, where marked) write when an entity is written through
+// its plain create, update or delete: one way (an Activity write creates
+// no membership), so not an invalidation group. WriteTargets reports them
+// as written, so a write invalidates their reads and their groups', and
+// everything when one is a global write (a pledge's schedule is
+// PledgePayment rows, a case's creator role a Relationship, a group's
+// delete its GroupContact rows).
+//
+// What a write makes CiviCRM save because of a field it names (a
+// contact's is_deceased, a group's parents, a membership's
+// contribution_status_id…) the walker reports, for the policy too
+// (translate/fieldwrites.go); what the database does through foreign keys
+// on a delete is cascades.go's. Contributions, orders and payments write
+// line items, financial records and activities, and are global writes
+// already.
+var sideWrites = []sideWrite{
+	{Entity: "Membership", Writes: []string{"Activity", "MembershipLog", "LineItem"},
+		Source: "CRM/Member/BAO/Membership.php add: CRM_Activity_BAO_Activity::addActivity ('Membership Signup', " +
+			"'Change Membership Status', 'Change Membership Type'), CRM_Member_BAO_MembershipLog::add; " +
+			"create: the line items of an APIv3 or BAO write (CRM_Price_BAO_LineItem::getLineItemArray, " +
+			"processPriceSet; an edit's deleteLineItems)"},
+	{Entity: "Participant", Writes: []string{"Activity"},
+		Source: "CRM/Event/BAO/Participant.php create: CRM_Activity_BAO_Activity::addActivity ('Event Registration') " +
+			"for a new participant or a status change"},
+	{Entity: "Case", Writes: []string{"Activity", "CaseContact", "Relationship"},
+		Source: "api/v3/Case.php civicrm_api3_case_create: CRM_Case_BAO_CaseContact::create for each client, " +
+			"_civicrm_api3_case_create_xmlProcessor: the case type's standard timeline ('Open Case', " +
+			"CRM/Case/XMLProcessor/Process.php) and its creator's case roles (createRelationships)"},
+	{Entity: "Pledge", Writes: []string{"PledgePayment"},
+		Source: "CRM/Pledge/BAO/Pledge.php create: CRM_Pledge_BAO_PledgePayment::createMultiple (a new pledge's " +
+			"schedule; a pending pledge's, deleted and created again when its amount or dates change)"},
+	{Entity: "Pledge", Deletes: true, Writes: []string{"Contribution"},
+		Source: "CRM/Pledge/BAO/Pledge.php deletePledge: each payment's contribution " +
+			"(CRM_Contribute_BAO_Contribution::deleteContribution)"},
+	{Entity: "Event", Deletes: true, Writes: []string{"UFJoin", "PriceSetEntity", "LocBlock", "Address", "Email", "Phone", "IM"},
+		Source: "CRM/Event/BAO/Event.php self_hook_civicrm_pre (delete): CRM_Core_BAO_UFJoin::deleteAll, " +
+			"CRM_Price_BAO_PriceSet::removeFrom, deleteEventLocBlock (a LocBlock no other event uses, with its " +
+			"address, e-mail, phone and IM: CRM_Core_BAO_Location::deleteLocBlock)"},
+	{Entity: "Group", Deletes: true, Writes: []string{"GroupContact", "SubscriptionHistory", "MailingEventSubscribe",
+		"ACLEntityRole", "UFGroup", "MailingGroup", "CampaignGroup", "SavedSearch"},
+		Source: "CRM/Contact/BAO/Group.php discard: its subscriptions, subscription history, memberships, ACL " +
+			"role assignments, profiles' add_to_group_id and limit_listings_group_id, mailing and campaign " +
+			"groups, a traditional smart group's saved search"},
+}
+
+// sideWritesOf indexes sideWrites by entityKey: what any write of the
+// entity writes, and what a write that deletes rows writes besides.
+var sideWritesOf, deleteSideWritesOf = func() (writes, deletes map[string][]string) {
+	writes, deletes = make(map[string][]string), make(map[string][]string)
+	for _, sw := range sideWrites {
+		k := entityKey(sw.Entity)
+		if sw.Deletes {
+			deletes[k] = append(deletes[k], sw.Writes...)
+		} else {
+			writes[k] = append(writes[k], sw.Writes...)
+		}
+	}
+	return writes, deletes
+}()
+
+// globalActions lists, by entityKey, the plain CRUD actions of an entity
+// that invalidate everything although its other writes do not: they may
+// change who may see what through the entity's own rows.
+//
+//   - Group update: CRM_ACL_BAO_ACL::getGroupClause grants an ACL on a
+//     group to its contacts only while the group is_active, and to its
+//     smart group's and child groups' contacts (civicrm_group_contact_cache)
+//     by its saved_search_id, children and parents; and every edit of a
+//     group sets is_active on its descendants that have no other active
+//     parent (CRM_Contact_BAO_Group::self_hook_civicrm_pre, dev/core#287:
+//     to the edit's is_active, or 1 when it names none), which the edge
+//     cannot see coming. A new group is in no ACL yet: a create changes
+//     them only through the parents it names (fieldwrites.go's
+//     GroupNesting), and a delete through the rows it deletes
+//     (sideWrites).
+var globalActions = map[string][]string{
+	"group": {"update"},
+}
+
+// globalAction reports whether a write of entity by action invalidates
+// everything (globalActions).
+func globalAction(entity, action string) bool {
+	acts, ok := globalActions[entityKey(entity)]
+	if !ok {
+		return false
+	}
+	a := translate.NormalAction(action)
+	for _, g := range acts {
+		if g == a {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,213 @@
+package translate
+
+// Writes a create or update makes of other entities because of a field it
+// names: CiviCRM's BAO (or, where marked, the APIv3 layer) saves them with
+// no permission check of its own. One table for both API versions: APIv3's
+// create and update (and a replace's elements, walked as those), APIv4's
+// create, update, save and replace (their `values`, `records` and
+// `defaults`, v4WriteRows), the contact types' writes included, since
+// APIv4's contact writes run CRM_Contact_BAO_Contact::create too
+// (ContactSaveTrait). Each write is reported one level below the call with
+// parameters the edge cannot vouch for, as the location and custom writes
+// are (locationwrites.go, customwrites.go): deny rules on those entities
+// and allow lists without them cover them, and cache invalidation sees the
+// writes (a GroupNesting or Contribution write invalidates everything).
+// What a BAO writes whatever the fields (a membership's activity and log,
+// a pledge's payment schedule) is the cache's sideWrites table: it changes
+// no permission.
+
+// fieldWrite is one row: a create or update of Entity naming Field (present
+// at all, or with a value PHP's empty() calls non-empty) writes Writes with
+// each of Actions, and with each of OnEdit too when the call may change a
+// row that exists (an edit, not a new row).
+type fieldWrite struct {
+	Entity, Field string
+	Present       bool
+	Writes        string
+	Actions       []string
+	OnEdit        []string
+	// V3 marks a write the APIv3 layer makes (api/v3/*.php), not the BAO.
+	V3 bool
+	// Source is where civicrm-core does it.
+	Source string
+}
+
+// fieldWriteTable is every row, in the order the writes are reported.
+var fieldWriteTable = []fieldWrite{
+	// CRM_Contact_BAO_Contact::create (CRM/Contact/BAO/Contact.php):
+	// CRM_Core_BAO_Website::process for isset($params['website']), which
+	// api/v3/Contact.php makes of home_url too; CRM_Core_BAO_Note::add
+	// for a note; add()'s createCurrentEmployerRelationship (or
+	// clearCurrentEmployer) for isset employer_id or current_employer, a
+	// current_employer no organisation has being created as one;
+	// CRM_Member_BAO_Membership::updateMembershipStatus for is_deceased
+	// (memberships move to Deceased).
+	{Entity: "Contact", Field: "website", Present: true, Writes: "Website", Actions: []string{"create", "update", "delete"},
+		Source: "CRM/Contact/BAO/Contact.php create: CRM_Core_BAO_Website::process"},
+	{Entity: "Contact", Field: "home_url", Writes: "Website", Actions: []string{"create", "update", "delete"}, V3: true,
+		Source: "api/v3/Contact.php civicrm_api3_contact_create: home_url becomes a website"},
+	{Entity: "Contact", Field: "note", Writes: "Note", Actions: []string{"create"},
+		Source: "CRM/Contact/BAO/Contact.php create: CRM_Core_BAO_Note::add"},
+	{Entity: "Contact", Field: "employer_id", Present: true, Writes: "Relationship", Actions: []string{"create", "update"},
+		Source: "CRM/Contact/BAO/Contact.php add: createCurrentEmployerRelationship, clearCurrentEmployer"},
+	{Entity: "Contact", Field: "current_employer", Present: true, Writes: "Relationship", Actions: []string{"create", "update"},
+		Source: "CRM/Contact/BAO/Contact.php add: createCurrentEmployerRelationship, clearCurrentEmployer"},
+	{Entity: "Contact", Field: "current_employer", Writes: "Contact", Actions: []string{"create"},
+		Source: "api/v3/Contact.php _civicrm_api3_contact_check_params, CRM_Contact_BAO_Contact_Utils::createCurrentEmployerRelationship: a new organisation"},
+	{Entity: "Contact", Field: "is_deceased", Writes: "Membership", Actions: []string{"update"},
+		Source: "CRM/Contact/BAO/Contact.php create: CRM_Member_BAO_Membership::updateMembershipStatus"},
+	// CRM_Core_BAO_Address::create shares an address given a master_id
+	// (processSharedAddress) and relates an individual to the household
+	// or organisation it shares it with (processSharedAddressRelationship:
+	// a "Household Member of" relationship through the APIv3, or the
+	// employer's through createCurrentEmployerRelationship), unless
+	// add_relationship is false.
+	{Entity: "Address", Field: "master_id", Writes: "Relationship", Actions: []string{"create", "update"},
+		Source: "CRM/Core/BAO/Address.php create: processSharedAddress, processSharedAddressRelationship"},
+	// CRM_Contact_BAO_Group's pre and post hooks (CRM/Contact/BAO/Group.php,
+	// self_hook_civicrm_pre and self_hook_civicrm_post), for any `parents`
+	// key (parents_param_provided: array_key_exists): an edit removes the
+	// nesting rows of the parents no longer listed
+	// (CRM_Contact_BAO_GroupNesting::remove), any write adds the new ones
+	// (CRM_Contact_BAO_GroupNesting::add); an organization_id adds the
+	// group's GroupOrganization row (CRM_Contact_BAO_GroupOrganization::add)
+	// or, 'null', deletes it.
+	{Entity: "Group", Field: "parents", Present: true, Writes: "GroupNesting", Actions: []string{"create"}, OnEdit: []string{"delete"},
+		Source: "CRM/Contact/BAO/Group.php self_hook_civicrm_post: CRM_Contact_BAO_GroupNesting::add, ::remove"},
+	{Entity: "Group", Field: "organization_id", Writes: "GroupOrganization", Actions: []string{"create", "delete"},
+		Source: "CRM/Contact/BAO/Group.php self_hook_civicrm_post: CRM_Contact_BAO_GroupOrganization::add, deleteGroupOrganization"},
+	// CRM_Member_BAO_Membership::create records a contribution and its
+	// MembershipPayment for a contribution_status_id (recordMembershipContribution;
+	// APIv4's MembershipSaveTrait sets version 4, which skips it, on the
+	// releases that have it: reported for both versions).
+	{Entity: "Membership", Field: "contribution_status_id", Writes: "Contribution", Actions: []string{"create"},
+		Source: "CRM/Member/BAO/Membership.php create: recordMembershipContribution"},
+	{Entity: "Membership", Field: "contribution_status_id", Writes: "MembershipPayment", Actions: []string{"create"},
+		Source: "CRM/Member/BAO/Membership.php create: recordMembershipContribution"},
+	// CRM_Event_BAO_Participant::create saves, updates or deletes the
+	// participant's note for a note or participant_note key
+	// (array_key_exists); api/v3/Participant.php creates a default line
+	// item for a new participant's fee_level
+	// (_civicrm_api3_participant_createlineitem).
+	{Entity: "Participant", Field: "note", Present: true, Writes: "Note", Actions: []string{"create", "update", "delete"},
+		Source: "CRM/Event/BAO/Participant.php create: CRM_Core_BAO_Note::add, deleteRecord"},
+	{Entity: "Participant", Field: "participant_note", Present: true, Writes: "Note", Actions: []string{"create", "update", "delete"},
+		Source: "CRM/Event/BAO/Participant.php create: CRM_Core_BAO_Note::add, deleteRecord"},
+	{Entity: "Participant", Field: "fee_level", Writes: "LineItem", Actions: []string{"create"}, V3: true,
+		Source: "api/v3/Participant.php civicrm_api3_participant_create: _civicrm_api3_participant_createlineitem"},
+	// CRM_Event_BAO_Event::create: CRM_Price_BAO_PriceSet::setPriceSets
+	// links the price_set_id sets and unlinks the others (PriceSetEntity);
+	// a template_id copies the template (CRM_Event_BAO_Event::copy), whose
+	// price sets CRM_Price_BAO_PriceSet::copyPriceSet copies (a quick
+	// config set and each discount's set: PriceSet, PriceField,
+	// PriceFieldValue, and their PriceSetEntity and Discount rows).
+	{Entity: "Event", Field: "price_set_id", Writes: "PriceSetEntity", Actions: []string{"create", "delete"},
+		Source: "CRM/Event/BAO/Event.php create: CRM_Price_BAO_PriceSet::setPriceSets"},
+	{Entity: "Event", Field: "template_id", Writes: "PriceSet", Actions: []string{"create"},
+		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
+	{Entity: "Event", Field: "template_id", Writes: "PriceField", Actions: []string{"create"},
+		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
+	{Entity: "Event", Field: "template_id", Writes: "PriceFieldValue", Actions: []string{"create"},
+		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
+	{Entity: "Event", Field: "template_id", Writes: "PriceSetEntity", Actions: []string{"create"},
+		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
+	{Entity: "Event", Field: "template_id", Writes: "Discount", Actions: []string{"create"},
+		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
+}
+
+// fieldWritesOf indexes fieldWriteTable by EntityKey of the written
+// entity, so a call looks at its own rows only.
+var fieldWritesOf = func() map[string][]fieldWrite {
+	m := make(map[string][]fieldWrite)
+	for _, fw := range fieldWriteTable {
+		k := EntityKey(fw.Entity)
+		m[k] = append(m[k], fw)
+	}
+	return m
+}()
+
+// writeRows are the records a create or update saves, whose keys name the
+// fields written, and whether it may change a row that exists: APIv3's
+// create and update save their parameters (a create with an id, an
+// <entity>_id or options.match is an update, runs.go); APIv4's are
+// v4WriteRows, a create making new rows only. nil for any other action.
+func writeRows(sc Subcall) (rows []*Array, edits bool) {
+	if sc.Version == 4 {
+		return v4WriteRows(sc), !SameAction(sc.Action, "create")
+	}
+	if sc.Params == nil {
+		return nil, false
+	}
+	switch sc.Action {
+	case "create":
+		return []*Array{sc.Params}, v3CreateUpdates(sc) || v3MatchOption(sc.Params)
+	case "update":
+		return []*Array{sc.Params}, true
+	}
+	return nil, false
+}
+
+// fieldWrites reports what sc's create or update writes because of the
+// fields it names (fieldWriteTable).
+func (w *walker) fieldWrites(sc Subcall) bool {
+	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
+		return true // matched by every deny rule already
+	}
+	rows, edits := writeRows(sc)
+	if len(rows) == 0 {
+		return true
+	}
+	s := &joinScan{w: w, parent: sc, ok: true}
+	s.fieldWrites(sc.Entity, sc.Version, func(field string, present bool) bool {
+		return namesField(rows, field, present)
+	}, edits)
+	return s.ok
+}
+
+// fieldWrites reports, below s's parent, what a write of entity (by API
+// version) makes CiviCRM write for the fields named reports it names
+// (present at all, or non-empty), each entity and action once; edits: the
+// write may change a row that exists.
+func (s *joinScan) fieldWrites(entity string, version int, named func(field string, present bool) bool, edits bool) {
+	table := fieldWritesOf[EntityKey(entity)]
+	var done []string
+	report := func(entity, action string) bool {
+		k := entity + "." + action
+		for _, d := range done {
+			if d == k {
+				return true
+			}
+		}
+		done = append(done, k)
+		return s.wrote(entity, false, action)
+	}
+	for _, fw := range table {
+		if !s.ok {
+			return
+		}
+		if fw.V3 && version != 3 || !named(fw.Field, fw.Present) {
+			continue
+		}
+		for _, a := range fw.Actions {
+			if !report(fw.Writes, a) {
+				return
+			}
+		}
+		for _, a := range fw.OnEdit {
+			if edits && !report(fw.Writes, a) {
+				return
+			}
+		}
+	}
+}
+
+// namesField reports whether a row names field: present at all, or with a
+// value PHP's empty() calls non-empty.
+func namesField(rows []*Array, field string, present bool) bool {
+	for _, row := range rows {
+		if v, ok := row.Get(field); ok && (present || !PHPEmpty(v)) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,98 @@
+package translate
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every row of the field-write table says where civicrm-core does it, and
+// names an entity and a field.
+func TestFieldWritesAreSourced(t *testing.T) {
+	for _, fw := range fieldWriteTable {
+		if fw.Entity == "" || fw.Field == "" || fw.Writes == "" || len(fw.Actions) == 0 {
+			t.Errorf("incomplete row %+v", fw)
+		}
+		if !strings.HasPrefix(fw.Source, "CRM/") && !strings.HasPrefix(fw.Source, "api/v3/") {
+			t.Errorf("%s.%s -> %s: source %q names no civicrm-core file", fw.Entity, fw.Field, fw.Writes, fw.Source)
+		}
+	}
+}
+
+// What a write saves of other entities for the fields it names, the same
+// for both API versions (APIv4's contact types, save and replace
+// included), in chains and batches, and for SearchKit's inlineEdit of the
+// field; a write naming none of them writes nothing besides.
+func TestWalkFieldWrites(t *testing.T) {
+	cases := []struct {
+		name string
+		got  []string
+		want []string
+	}{
+		// is_deceased: CRM_Contact_BAO_Contact::create, whichever API.
+		{"v3 Contact.create is_deceased", v3Walk(ajaxCall(t, "Contact", "create", `{"id":3,"is_deceased":1}`)),
+			[]string{"3 Contact.create", "  3 Membership.update ?", "  3 Contact.update"}},
+		{"v4 Contact.update is_deceased", v4Walk(t, "Contact", "update", `{"where":[["id","=",3]],"values":{"is_deceased":true,"deceased_date":"2026-12-01"}}`),
+			[]string{"4 Contact.update", "  4 Membership.update ?", "  4 Contact.get"}},
+		{"v4 Individual.update is_deceased", v4Walk(t, "Individual", "update", `{"where":[["id","=",3]],"values":{"is_deceased":1}}`),
+			[]string{"4 Individual.update", "  4 Membership.update ?", "  4 Individual.get"}},
+		{"v4 Contact.save records", v4Walk(t, "Contact", "save", `{"records":[{"id":3,"is_deceased":1}]}`),
+			[]string{"4 Contact.save", "  4 Membership.update ?", "  4 Contact.update"}},
+		{"v4 Household.create defaults", v4Walk(t, "Household", "save", `{"records":[{"household_name":"h"}],"defaults":{"is_deceased":"1"}}`),
+			[]string{"4 Household.save", "  4 Membership.update ?", "  4 Household.create"}},
+		{"v4 is_deceased false writes nothing", v4Walk(t, "Contact", "update", `{"where":[["id","=",3]],"values":{"is_deceased":false}}`),
+			[]string{"4 Contact.update", "  4 Contact.get"}},
+		{"v4 contact's employer and groups, as APIv3's", v4Walk(t, "Contact", "create", `{"values":{"contact_type":"Individual","employer_id":5,"group":{"1":1}}}`),
+			[]string{"4 Contact.create", "  4 GroupContact.create ?", "  4 GroupContact.update ?", "  4 Relationship.create ?", "  4 Relationship.update ?"}},
+		{"v4 location blocks are arrays; a string email is the contact's own field", v4Walk(t, "Contact", "create", `{"values":{"contact_type":"Individual","email":"x","phone":[{"phone":"1"}]}}`),
+			[]string{"4 Contact.create", "  4 Phone.create ?", "  4 Phone.update ?"}},
+		{"home_url is APIv3's", v4Walk(t, "Contact", "update", `{"values":{"home_url":"https://x"}}`),
+			[]string{"4 Contact.update", "  4 Contact.get"}},
+		{"v4 chained", v4Walk(t, "Email", "get", `{"chain":{"c":["Contact","update",{"where":[["id","=","$contact_id"]],"values":{"is_deceased":1}}]}}`),
+			[]string{"4 Email.get", "  4 Contact.update", "    4 Membership.update ?", "    4 Contact.get"}},
+
+		// Group parents: GroupNesting rows (CRM_Contact_BAO_Group's hooks);
+		// an edit also removes the parents left out.
+		{"v4 Group.create parents", v4Walk(t, "Group", "create", `{"values":{"title":"Nested","parents":[2]}}`),
+			[]string{"4 Group.create", "  4 GroupNesting.create ?"}},
+		{"v4 Group.update parents", v4Walk(t, "Group", "update", `{"where":[["id","=",3]],"values":{"parents":[2]}}`),
+			[]string{"4 Group.update", "  4 GroupNesting.create ?", "  4 GroupNesting.delete ?", "  4 Group.get"}},
+		{"v4 Group.save parents null", v4Walk(t, "Group", "save", `{"records":[{"id":3,"parents":null}]}`),
+			[]string{"4 Group.save", "  4 GroupNesting.create ?", "  4 GroupNesting.delete ?", "  4 Group.update"}},
+		{"v3 Group.create parents", v3Walk(ajaxCall(t, "Group", "create", `{"title":"Nested","parents":{"2":1}}`)),
+			[]string{"3 Group.create", "  3 GroupNesting.create ?"}},
+		{"v3 Group.create with an id is an edit", v3Walk(ajaxCall(t, "Group", "create", `{"id":3,"parents":"2"}`)),
+			[]string{"3 Group.create", "  3 GroupNesting.create ?", "  3 GroupNesting.delete ?", "  3 Group.update"}},
+		{"v3 Group.create organization_id", v3Walk(ajaxCall(t, "Group", "create", `{"title":"G","organization_id":5}`)),
+			[]string{"3 Group.create", "  3 GroupOrganization.create ?", "  3 GroupOrganization.delete ?"}},
+		{"v3 Group.create naming neither", v3Walk(ajaxCall(t, "Group", "create", `{"title":"G","is_active":0,"group_type":{"1":1}}`)),
+			[]string{"3 Group.create"}},
+		{"v3 batch member", v3Walk(&Call{Form: FormAjax, Method: "POST", Batch: true,
+			Params: jsonArray(t, `{"a":["Group","create",{"title":"N","parents":"2"}]}`)}),
+			[]string{"[a] 3 Group.create", "  [a] 3 GroupNesting.create ?"}},
+		{"inlineEdit of a group's parents", v4Walk(t, "SearchDisplay", "inlineEdit", `{"savedSearch":{"api_entity":"Group"},"rowKey":3,"values":{"parents":[2]}}`),
+			[]string{"4 SearchDisplay.inlineEdit", "  4 Group.get via savedSearch", "  4 Group.update ?", "  4 GroupNesting.create ?", "  4 GroupNesting.delete ?"}},
+
+		// Other BAOs.
+		{"v3 Membership.create contribution_status_id", v3Walk(ajaxCall(t, "Membership", "create", `{"contact_id":3,"membership_type_id":1,"contribution_status_id":1}`)),
+			[]string{"3 Membership.create", "  3 Contribution.create ?", "  3 MembershipPayment.create ?"}},
+		{"v3 Participant.create note and fee_level", v3Walk(ajaxCall(t, "Participant", "create", `{"contact_id":3,"event_id":1,"participant_note":"n","fee_level":"Standard"}`)),
+			[]string{"3 Participant.create", "  3 Note.create ?", "  3 Note.update ?", "  3 Note.delete ?", "  3 LineItem.create ?"}},
+		{"v4 Participant.create: fee_level's line item is APIv3's", v4Walk(t, "Participant", "create", `{"values":{"contact_id":3,"event_id":1,"fee_level":"Standard"}}`),
+			[]string{"4 Participant.create"}},
+		{"v4 Event.create from a template", v4Walk(t, "Event", "create", `{"values":{"template_id":4,"title":"E"}}`),
+			[]string{"4 Event.create", "  4 PriceSet.create ?", "  4 PriceField.create ?", "  4 PriceFieldValue.create ?", "  4 PriceSetEntity.create ?", "  4 Discount.create ?"}},
+		{"v3 Event.create price_set_id", v3Walk(ajaxCall(t, "Event", "create", `{"id":4,"price_set_id":[2]}`)),
+			[]string{"3 Event.create", "  3 PriceSetEntity.create ?", "  3 PriceSetEntity.delete ?", "  3 Event.update"}},
+		{"v4 Address.create sharing an address", v4Walk(t, "Address", "create", `{"values":{"contact_id":3,"master_id":7}}`),
+			[]string{"4 Address.create", "  4 Relationship.create ?", "  4 Relationship.update ?"}},
+		{"a get names fields and writes nothing", v4Walk(t, "Group", "get", `{"where":[["parents","IS NOT NULL"]],"select":["is_deceased"]}`),
+			[]string{"4 Group.get"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !sameLines(tc.got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(tc.got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
