@@ -39,6 +39,12 @@ var jobEntity = entityKey("Job")
 //   - merges contacts (Contact.merge, APIv4 mergeDuplicates, APIv3
 //     Job.process_batch_merge and Job.execute, which runs the scheduled
 //     batch merge among other jobs);
+//   - deletes a contact (a delete or replace of Contact or a contact
+//     type, to the trash or for good) or names is_deleted in a contact
+//     write (which trashes or restores it): AuthX accepts no credential
+//     of a contact that is gone or in the trash (Authenticator.php's
+//     APIv4 Contact.get check, which leaves out is_deleted rows; a
+//     deleted contact's api_key goes with its row);
 //   - or whose writes are not known (a chain too deep to inspect, an
 //     entity or action only known when CiviCRM runs it, a class name, a
 //     contact write whose parameters CiviCRM builds when it runs).
@@ -68,7 +74,8 @@ func ChangesCredentials(call *translate.Call) bool {
 		default:
 			e := entityKey(sc.Entity)
 			changes = credentialEntities[e] || namesCredential(sc.Params, 0) ||
-				e == contactEntity && (sc.ParamsUnknown || mergesContacts(sc.Action)) ||
+				e == contactEntity && (sc.ParamsUnknown || mergesContacts(sc.Action) || deletesRows(sc.Action) ||
+					namesKey(sc.Params, "is_deleted", 0)) ||
 				e == jobEntity && runsBatchMerge(sc.Action)
 		}
 		return !changes
@@ -99,6 +106,25 @@ func namesCredential(a *translate.Array, depth int) bool {
 			if namesCredential(v, depth+1) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// namesKey reports whether name (lower case) is a key anywhere in a, in
+// any letter case: a field a write sets (APIv3 params, APIv4 values,
+// records, defaults), not a value (APIv4 where clauses name fields as
+// values, and only read).
+func namesKey(a *translate.Array, name string, depth int) bool {
+	if a == nil || depth > 64 {
+		return a != nil
+	}
+	for i := 0; i < a.Len(); i++ {
+		if strings.EqualFold(a.Key(i), name) {
+			return true
+		}
+		if v, ok := a.Value(i).(*translate.Array); ok && namesKey(v, name, depth+1) {
+			return true
 		}
 	}
 	return false

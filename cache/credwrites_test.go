@@ -46,6 +46,17 @@ func TestChangesCredentials(t *testing.T) {
 		"v4 Payment.create":                {api4(t, "POST", "/civicrm/ajax/api4/Payment/create", `params={}`), false},
 		"v4 Contact.get selecting api_key": {api4(t, "POST", "/civicrm/ajax/api4/Contact/get", `params={"select":["api_key"]}`), false},
 		"v4 Setting.get":                   {api4(t, "POST", "/civicrm/ajax/api4/Setting/get", `params={}`), false},
+		"v3 Contact.delete":                {jsonCall(t, "Contact", "delete", `{"id":3}`), true},
+		"v3 Contact.delete skip_undelete":  {jsonCall(t, "Contact", "delete", `{"id":3,"skip_undelete":1}`), true},
+		"v3 chained Contact.delete":        {jsonCall(t, "Email", "get", `{"api.Contact.delete":{"id":3}}`), true},
+		"v3 Contact.replace":               {jsonCall(t, "Contact", "replace", `{"contact_type":"Individual","values":[]}`), true},
+		"v3 Contact.create is_deleted":     {jsonCall(t, "Contact", "create", `{"id":3,"is_deleted":1}`), true},
+		"v4 Contact.delete useTrash false": {api4(t, "POST", "/civicrm/ajax/api4/Contact/delete", `params={"where":[["id","=",3]],"useTrash":false}`), true},
+		"v4 Individual.delete":             {api4(t, "POST", "/civicrm/ajax/api4/Individual/delete", `params={"where":[["id","=",3]]}`), true},
+		"v4 Contact.update is_deleted":     {api4(t, "POST", "/civicrm/ajax/api4/Contact/update", `params={"where":[["id","=",3]],"values":{"is_deleted":true}}`), true},
+		"v4 Contact.update where deleted":  {api4(t, "POST", "/civicrm/ajax/api4/Contact/update", `params={"where":[["is_deleted","=",0]],"values":{"first_name":"A"}}`), false},
+		"v4 Email.delete":                  {api4(t, "POST", "/civicrm/ajax/api4/Email/delete", `params={"where":[["contact_id","=",3]]}`), false},
+		"v3 Contact.get is_deleted":        {jsonCall(t, "Contact", "get", `{"is_deleted":1}`), false},
 	} {
 		if got := ChangesCredentials(tc.call); got != tc.want {
 			t.Errorf("%s: ChangesCredentials = %v, want %v", name, got, tc.want)
