@@ -29,22 +29,11 @@ type a10bUp struct {
 	version int
 	reads   int
 	writes  int
-	// hold, when set, is called before a read is answered, with the data
-	// version the answer will carry (already read, as a database would).
-	hold func(entity, action string)
 	// seen records every API request's method, URI and body.
 	seen []string
-	// asks records the headers and query of every civicrm/authx/id
-	// question (how Civigate verifies an API key).
-	asks []string
 }
 
 func (u *a10bUp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/civicrm/authx/id" {
-		u.mu.Lock()
-		u.asks = append(u.asks, fmtHeaders(r.Header)+r.URL.RawQuery)
-		u.mu.Unlock()
-	}
 	if r.URL.Path == "/civicrm/authx/id" || !strings.Contains(r.URL.Path+"?"+r.URL.RawQuery, "civicrm/ajax/") {
 		u.sim.ServeHTTP(w, r)
 		return
@@ -76,11 +65,7 @@ func (u *a10bUp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.version++
 	}
 	ver := u.version
-	hold := u.hold
 	u.mu.Unlock()
-	if read && hold != nil {
-		hold(entity, action)
-	}
 	if entity == "Boom" {
 		// An answer that breaks off: Content-Length promises more.
 		w.Header().Set("Content-Type", "application/json")
