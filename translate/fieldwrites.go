@@ -1,5 +1,7 @@
 package translate
 
+import "strings"
+
 // Writes a create or update makes of other entities because of a field it
 // names: CiviCRM's BAO (or, where marked, the APIv3 layer) saves them with
 // no permission check of its own. One table for both API versions: APIv3's
@@ -26,8 +28,9 @@ type fieldWrite struct {
 	Writes        string
 	Actions       []string
 	OnEdit        []string
-	// V3 marks a write the APIv3 layer makes (api/v3/*.php), not the BAO.
-	V3 bool
+	// V3 marks a write the APIv3 layer makes (api/v3/*.php), not the BAO;
+	// V4 one APIv4 makes (a spec provider's field and its listener).
+	V3, V4 bool
 	// Source is where civicrm-core does it.
 	Source string
 }
@@ -113,14 +116,31 @@ var fieldWriteTable = []fieldWrite{
 		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
 	{Entity: "Event", Field: "template_id", Writes: "Discount", Actions: []string{"create"},
 		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
+	// APIv4's tags field (Civi/Api4/Service/Spec/Provider/TagFieldSpecProvider.php),
+	// on the create and update of the contacts and of every entity the
+	// site's tag_used_for option group names (configuration: anyEntity):
+	// its hook_civicrm_post listener saveTags runs
+	// \Civi\Api4\EntityTag::replace(FALSE) with the given tags, matched
+	// on tag, table and id: EntityTag rows created, updated and deleted.
+	// Any value counts, an empty list too (the edge does not count on which
+	// values a release skips), and a suffix (tags:name, resolved first).
+	{Entity: anyEntity, Field: "tags", Present: true, Writes: "EntityTag", Actions: []string{"create", "update", "delete"}, V4: true,
+		Source: "Civi/Api4/Service/Spec/Provider/TagFieldSpecProvider.php saveTags: EntityTag::replace"},
 }
 
+// anyEntity is a row's Entity where every entity may have the field.
+const anyEntity = "*"
+
 // fieldWritesOf indexes fieldWriteTable by EntityKey of the written
-// entity, so a call looks at its own rows only.
+// entity, so a call looks at its own rows only, and the anyEntity rows,
+// which every call looks at, under anyEntity.
 var fieldWritesOf = func() map[string][]fieldWrite {
 	m := make(map[string][]fieldWrite)
 	for _, fw := range fieldWriteTable {
-		k := EntityKey(fw.Entity)
+		k := anyEntity
+		if fw.Entity != anyEntity {
+			k = EntityKey(fw.Entity)
+		}
 		m[k] = append(m[k], fw)
 	}
 	return m
@@ -159,7 +179,7 @@ func (w *walker) fieldWrites(sc Subcall) bool {
 	}
 	s := &joinScan{w: w, parent: sc, ok: true}
 	s.fieldWrites(sc.Entity, sc.Version, func(field string, present bool) bool {
-		return namesField(rows, field, present)
+		return namesField(rows, field, present, sc.Version == 4)
 	}, edits)
 	return s.ok
 }
@@ -169,7 +189,8 @@ func (w *walker) fieldWrites(sc Subcall) bool {
 // (present at all, or non-empty), each entity and action once; edits: the
 // write may change a row that exists.
 func (s *joinScan) fieldWrites(entity string, version int, named func(field string, present bool) bool, edits bool) {
-	table := fieldWritesOf[EntityKey(entity)]
+	own := fieldWritesOf[EntityKey(entity)]
+	table := append(own[:len(own):len(own)], fieldWritesOf[anyEntity]...)
 	var done []string
 	report := func(entity, action string) bool {
 		k := entity + "." + action
@@ -185,7 +206,7 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(field stri
 		if !s.ok {
 			return
 		}
-		if fw.V3 && version != 3 || !named(fw.Field, fw.Present) {
+		if fw.V3 && version != 3 || fw.V4 && version != 4 || !named(fw.Field, fw.Present) {
 			continue
 		}
 		for _, a := range fw.Actions {
@@ -202,11 +223,21 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(field stri
 }
 
 // namesField reports whether a row names field: present at all, or with a
-// value PHP's empty() calls non-empty.
-func namesField(rows []*Array, field string, present bool) bool {
+// value PHP's empty() calls non-empty. suffixed: an APIv4 key with a
+// pseudoconstant suffix (field:name) names its field, which FormattingUtil
+// resolves before the write.
+func namesField(rows []*Array, field string, present, suffixed bool) bool {
 	for _, row := range rows {
 		if v, ok := row.Get(field); ok && (present || !PHPEmpty(v)) {
 			return true
+		}
+		if !suffixed {
+			continue
+		}
+		for i := 0; i < row.Len(); i++ {
+			if k, _, cut := strings.Cut(row.Key(i), ":"); cut && k == field && (present || !PHPEmpty(row.Value(i))) {
+				return true
+			}
 		}
 	}
 	return false

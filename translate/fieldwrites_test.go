@@ -12,7 +12,7 @@ func TestFieldWritesAreSourced(t *testing.T) {
 		if fw.Entity == "" || fw.Field == "" || fw.Writes == "" || len(fw.Actions) == 0 {
 			t.Errorf("incomplete row %+v", fw)
 		}
-		if !strings.HasPrefix(fw.Source, "CRM/") && !strings.HasPrefix(fw.Source, "api/v3/") {
+		if !strings.HasPrefix(fw.Source, "CRM/") && !strings.HasPrefix(fw.Source, "api/v3/") && !strings.HasPrefix(fw.Source, "Civi/") {
 			t.Errorf("%s.%s -> %s: source %q names no civicrm-core file", fw.Entity, fw.Field, fw.Writes, fw.Source)
 		}
 	}
@@ -85,6 +85,16 @@ func TestWalkFieldWrites(t *testing.T) {
 			[]string{"3 Event.create", "  3 PriceSetEntity.create ?", "  3 PriceSetEntity.delete ?", "  3 Event.update"}},
 		{"v4 Address.create sharing an address", v4Walk(t, "Address", "create", `{"values":{"contact_id":3,"master_id":7}}`),
 			[]string{"4 Address.create", "  4 Relationship.create ?", "  4 Relationship.update ?"}},
+		{"v4 Membership.create: a field given by its label", v4Walk(t, "Membership", "create", `{"values":{"contact_id":3,"contribution_status_id:name":"Completed"}}`),
+			[]string{"4 Membership.create", "  4 Contribution.create ?", "  4 MembershipPayment.create ?"}},
+		// tags: APIv4's TagFieldSpecProvider, on any entity.
+		{"v4 Activity.update tags", v4Walk(t, "Activity", "update", `{"where":[["id","=",3]],"values":{"tags":[1]}}`),
+			[]string{"4 Activity.update", "  4 EntityTag.create ?", "  4 EntityTag.update ?", "  4 EntityTag.delete ?", "  4 Activity.get"}},
+		{"inlineEdit of tags by name", v4Walk(t, "SearchDisplay", "inlineEdit", `{"savedSearch":{"api_entity":"Contact"},"rowKey":3,"values":{"tags:name":["x"]}}`),
+			[]string{"4 SearchDisplay.inlineEdit", "  4 Contact.get via savedSearch", "  4 Contact.update ?",
+				"  4 EntityTag.create ?", "  4 EntityTag.update ?", "  4 EntityTag.delete ?", "  4 Tag.get via tags:name"}},
+		{"v3 Activity.create: tags is APIv4's", v3Walk(ajaxCall(t, "Activity", "create", `{"id":3,"tags":[1]}`)),
+			[]string{"3 Activity.create", "  3 Activity.update"}},
 		{"a get names fields and writes nothing", v4Walk(t, "Group", "get", `{"where":[["parents","IS NOT NULL"]],"select":["is_deceased"]}`),
 			[]string{"4 Group.get"}},
 	}

@@ -18,6 +18,10 @@ import (
 //     having, orderBy, groupBy and join conditions (APIv4), in return,
 //     sort and filter keys (APIv3), each hop but the last naming a foreign
 //     key (or an explicit join's alias) whose target entity is read;
+//   - fields whose value or options are other entities' rows, dotted or
+//     not (fieldreads.go): Contact's groups filter, any entity's tags, a
+//     suffix on a field whose options are another entity's table, and
+//     getFields' loadOptions;
 //   - APIv4 EntitySet.get: each of its `sets` is a select query of another
 //     entity (Api4EntitySetQuery);
 //   - SearchKit (SearchDisplay.run, download, inlineEdit, getDefault…,
@@ -56,6 +60,30 @@ var fkTargets = map[string]string{
 	"address_billing":     "Address",
 	"im_primary":          "IM",
 	"im_billing":          "IM",
+	// Foreign keys whose target's table is also their pseudoconstant (a
+	// suffix reads its label column: fieldreads.go), the same wherever
+	// the schema has them.
+	"campaign_id":               "Campaign",
+	"financial_type_id":         "FinancialType",
+	"contribution_page_id":      "ContributionPage",
+	"membership_type_id":        "MembershipType",
+	"case_type_id":              "CaseType",
+	"relationship_type_id":      "RelationshipType",
+	"location_type_id":          "LocationType",
+	"country_id":                "Country",
+	"state_province_id":         "StateProvince",
+	"county_id":                 "County",
+	"group_id":                  "Group",
+	"tag_id":                    "Tag",
+	"payment_processor_id":      "PaymentProcessor",
+	"price_set_id":              "PriceSet",
+	"price_field_id":            "PriceField",
+	"price_field_value_id":      "PriceFieldValue",
+	"pcp_id":                    "PCP",
+	"domain_id":                 "Domain",
+	"financial_account_id":      "FinancialAccount",
+	"from_financial_account_id": "FinancialAccount",
+	"to_financial_account_id":   "FinancialAccount",
 }
 
 // maxViaLen bounds the field path a refusal quotes.
@@ -86,6 +114,9 @@ type joinScan struct {
 	// ownAnswer: the reads carried are the parent's default answer, made
 	// whatever the client asks (Subcall.StartedBy).
 	ownAnswer bool
+	// base: the entity whose fields undotted names are, where it is not
+	// the parent's (an inline edit's saved search).
+	base string
 }
 
 // carried is the subcall for a read of entity through via.
@@ -140,6 +171,9 @@ func (w *walker) v4Reads(sc Subcall) bool {
 	}
 	if v, _ := p.Get("savedSearch"); !PHPEmpty(v) {
 		s.savedSearch(v, p)
+	}
+	if strings.EqualFold(sc.Action, "getFields") && !sc.ActionDynamic {
+		s.loadOptions(sc)
 	}
 	if autocomplete && s.ok {
 		// AutocompleteAction::_run: without a savedSearch it searches
@@ -313,23 +347,44 @@ func (s *joinScan) clauses(c *Array, on bool) {
 	}
 }
 
-// expr reports the field paths of an SQL expression as
-// SqlExpression::convert reads it: a field is any run of name characters;
-// quoted strings are read as fields too (a quote the edge reads
-// differently from PHP must never hide a path), numbers are not.
+// expr reports the fields of an SQL expression as SqlExpression::convert
+// reads it: a field is any run of name characters; quoted strings are read
+// as fields too (a quote the edge reads differently from PHP must never
+// hide a field), numbers are not. A dotted field is a path through joins
+// and foreign keys (path); every field, dotted or not, may be one that
+// reads another entity (field, fieldreads.go).
 func (s *joinScan) expr(e string) {
-	for _, path := range fieldPaths(e) {
-		if !s.path(path) {
+	for _, r := range fieldRefs(e) {
+		if !s.ref(r) {
 			return
 		}
 	}
 }
 
-// fieldPaths are the dotted names in e: runs of [A-Za-z0-9_.:*] holding a
-// '.', cut at the first ':' (a pseudoconstant suffix), numbers left out; a
-// known foreign key with a suffix is a path through it to its suffix.
-func fieldPaths(e string) []string {
-	var out []string
+// fieldRef is one field an expression names: its (dotted) path and the
+// pseudoconstant suffix after its ':'.
+type fieldRef struct {
+	path, suffix string
+}
+
+// via is how a read through the field is quoted: its path, with its suffix.
+func (r fieldRef) via() string {
+	v := r.path
+	if r.suffix != "" {
+		v += ":" + r.suffix
+	}
+	if len(v) > maxViaLen {
+		v = "a field path"
+	}
+	return v
+}
+
+// fieldRefs are the fields in e: runs of [A-Za-z0-9_.:*], cut at the first
+// ':' (a pseudoconstant suffix), numbers left out, and so are names with a
+// leading '.', which join nothing (getField tests strpos($name, '.'), which
+// is 0 there).
+func fieldRefs(e string) []fieldRef {
+	var out []fieldRef
 	start := -1
 	for i := 0; i <= len(e); i++ {
 		if i < len(e) && isPathByte(e[i]) {
@@ -341,20 +396,9 @@ func fieldPaths(e string) []string {
 		if start >= 0 {
 			tok := e[start:i]
 			start = -1
-			if c := strings.IndexByte(tok, ':'); c >= 0 {
-				// A suffix on a foreign key itself ("contact_id:label")
-				// reads the row it points to (its label column), so it
-				// is a hop like "contact_id.display_name".
-				if _, fk := fkTargets[tok[:c]]; fk {
-					tok = tok[:c] + "." + tok[c+1:]
-				} else {
-					tok = tok[:c]
-				}
-			}
-			// A leading '.' joins nothing: getField tests
-			// strpos($name, '.'), which is 0 there.
-			if strings.IndexByte(tok, '.') > 0 && !isNumericValue(tok) {
-				out = append(out, tok)
+			path, suffix, _ := strings.Cut(tok, ":")
+			if path != "" && path[0] != '.' && !isNumericValue(path) {
+				out = append(out, fieldRef{path, suffix})
 			}
 		}
 	}
@@ -365,20 +409,43 @@ func isPathByte(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '.' || c == ':' || c == '*'
 }
 
+// base is the entity whose fields an undotted name is: the scan's own
+// (a saved search's entity), else the call's.
+func (s *joinScan) baseEntity() (string, bool) {
+	if s.base != "" {
+		return s.base, true
+	}
+	return s.parent.Entity, !s.parent.EntityDynamic
+}
+
+// ref reports what one field reads: the entities its path joins through,
+// then what the field itself reads (a suffix on a foreign key reads the row
+// it points to, its label column: contact_id:label is a read of Contact
+// like contact_id.display_name).
+func (s *joinScan) ref(r fieldRef) bool {
+	if strings.IndexByte(r.path, '.') < 0 {
+		entity, known := s.baseEntity()
+		return s.field(entity, known, r.path, r.suffix, r.via())
+	}
+	return s.path(r)
+}
+
 // path reports the entities a dotted field path joins through: its first
 // hop is an explicit join's alias (then also a foreign key of that name,
 // since an ON clause may be read before the alias exists) or a foreign
-// key, every later hop a foreign key; the last segment is the field.
-func (s *joinScan) path(p string) bool {
+// key, every later hop a foreign key; the last segment is the field, of
+// the entity the hops reach.
+func (s *joinScan) path(r fieldRef) bool {
 	// "custom.*" is no exception: Api4SelectQuery::buildSelectClause
 	// expands it into "<Group>.*" for every custom group of the entity,
 	// paths through custom groups the edge cannot name.
-	segs := strings.Split(p, ".")
-	hops := segs[:len(segs)-1]
-	via := p
+	segs := strings.Split(r.path, ".")
+	hops, last := segs[:len(segs)-1], segs[len(segs)-1]
+	via := r.path
 	if len(via) > maxViaLen {
 		via = "a field path"
 	}
+	base, baseKnown := s.baseEntity()
 	if entity, ok := s.aliases[hops[0]]; ok {
 		// A read of the join itself was reported with the join; a write
 		// through it writes the join's entity.
@@ -386,37 +453,43 @@ func (s *joinScan) path(p string) bool {
 			return false
 		}
 		if _, fk := fkTargets[hops[0]]; fk {
-			s.hops(hops, via)
+			if e, known, ok := s.hops(base, baseKnown, hops, via); !ok || !s.field(e, known, last, r.suffix, r.via()) {
+				return false
+			}
 		}
-		return s.hops(hops[1:], via)
+		e, known, ok := s.hops(entity, entity != "", hops[1:], via)
+		return ok && s.field(e, known, last, r.suffix, r.via())
 	}
-	return s.hops(hops, via)
+	e, known, ok := s.hops(base, baseKnown, hops, via)
+	return ok && s.field(e, known, last, r.suffix, r.via())
 }
 
-// hops reports the target of each foreign key in turn; the first one not
-// in fkTargets makes the rest unknown. For APIv3, a hop that cannot be a
-// foreign key (CiviCRM's core foreign keys and option-group fields end in
-// "_id", but for those in fkTargets) ends the path: addFkField returns
-// NULL there and nothing past it is selected or filtered on.
-func (s *joinScan) hops(hops []string, via string) bool {
+// hops reports the target of each foreign key in turn from entity, and
+// returns the entity the last one reaches; the first one not in fkTargets
+// makes the rest unknown. For APIv3, a hop that cannot be a foreign key
+// (CiviCRM's core foreign keys and option-group fields end in "_id", but
+// for those in fkTargets) ends the path: addFkField returns NULL there and
+// nothing past it is selected or filtered on.
+func (s *joinScan) hops(entity string, known bool, hops []string, via string) (string, bool, bool) {
 	for i, h := range hops {
 		target, ok := fkTargets[h]
 		if !ok && s.v3 && !strings.HasSuffix(h, "_id") {
-			return s.ok
+			return "", false, s.ok
 		}
 		if !ok && s.write && i == len(hops)-1 && customGroupHop(h) {
 			// InlineEdit saves <Group>.<field> of the entity reached so
 			// far: that custom group's data (customwrites.go).
-			return s.carried(customPrefix+h, false, via, nil)
+			return "", false, s.carried(customPrefix+h, false, via, nil)
 		}
 		if !ok {
-			return s.carried("", true, via, nil)
+			return "", false, s.carried("", true, via, nil)
 		}
 		if !s.carried(target, false, via, nil) {
-			return false
+			return "", false, false
 		}
+		entity, known = target, true
 	}
-	return s.ok
+	return entity, known, s.ok
 }
 
 // entitySets: each set is [type, entity, action, params], a select query

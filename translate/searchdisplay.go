@@ -288,11 +288,13 @@ func (s *joinScan) inlineWrites(entity string, apiParams *Array, d searchDisplay
 	// An edited field of the entity itself writes what the entity's BAO
 	// writes for it (fieldwrites.go: a group's parents…), as its own
 	// update would.
-	s.fieldWrites(entity, 4, func(field string, _ bool) bool { return slices.Contains(edited, field) }, true)
+	s.fieldWrites(entity, 4, func(field string, _ bool) bool {
+		return slices.ContainsFunc(edited, func(e string) bool { k, _, _ := strings.Cut(e, ":"); return k == field })
+	}, true)
 	if !s.ok {
 		return
 	}
-	ws := &joinScan{w: s.w, parent: s.parent, ok: true, write: true, aliases: joinAliases(apiParams), checksOff: s.checksOff}
+	ws := &joinScan{w: s.w, parent: s.parent, ok: true, write: true, aliases: joinAliases(apiParams), checksOff: s.checksOff, base: entity}
 	for _, e := range edited {
 		if e == "custom" || isCustomN(e) {
 			// Some custom group of the entity (customwrites.go).

@@ -86,9 +86,11 @@ type Subcall struct {
 	// makes whatever the client asks: the client's entity and action (as
 	// Implied names it). APIv3 Job.execute runs
 	// the scheduled jobs the site configures (entity and action unknown);
-	// an APIv3 get without a return answers other entities' data by
-	// default (v3returns.go: Contact.get's primary e-mail, Contribution.get's
-	// contact names). Deny rules judge it as any call; an allow rule naming
+	// an APIv3 get without a return answers other entities' data by default
+	// (v3returns.go: Contact.get's primary e-mail, Contribution.get's
+	// contact names); an APIv4 write looks up the labels and foreign keys'
+	// fields its values give, to write their ids (fieldreads.go). Deny
+	// rules judge it as any call; an allow rule naming
 	// the client's entity and action admits it too, as it admitted the
 	// client's call (CiviCRM's own answer to that call), so an allow list
 	// written for Contact.get or Job.execute keeps working. What the client
@@ -295,7 +297,7 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 	}
 	switch {
 	case sc.Version == 4:
-		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v4CustomWrites(sc) {
+		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v4CustomWrites(sc) || !w.v4WriteLookups(sc) {
 			return false
 		}
 	case v3 && sc.Version == 3:

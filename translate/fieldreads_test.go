@@ -1,0 +1,114 @@
+package translate
+
+import (
+	"strings"
+	"testing"
+)
+
+// describeStarted is describe with the call a subcall is started by
+// (Subcall.StartedBy), which the rules admit with that call.
+func describeStarted(sc Subcall) string {
+	d := describe(sc)
+	if sc.StartedBy != "" {
+		d += " by " + sc.StartedBy + "." + sc.StartedByAction
+	}
+	return d
+}
+
+func v4WalkStarted(t *testing.T, entity, action, params string) []string {
+	p := jsonArray(t, params)
+	var out []string
+	WalkV4(entity, action, p, func(sc Subcall) bool {
+		out = append(out, describeStarted(sc))
+		return true
+	})
+	return out
+}
+
+// Fields whose value or options are other entities' rows (attack 11c):
+// Contact's groups filter (GroupContact), every entity's tags (EntityTag,
+// written too), a suffix on a field whose options are another entity's
+// table (campaign_id:label is Campaign's), getFields loadOptions. Every row
+// names its class.
+func TestWalkFieldReadsV4(t *testing.T) {
+	cases := []struct {
+		class          string
+		entity, action string
+		params         string
+		want           []string
+	}{
+		{"groups filter", "Contact", "get", `{"select":["id"],"where":[["groups","IN",[1]]]}`,
+			[]string{"4 Contact.get", "  4 GroupContact.get via groups"}},
+		{"groups filter of a contact type, named in lower case", "individual", "get", `{"where":[["groups","NOT IN",[1]]]}`,
+			[]string{"4 individual.get", "  4 GroupContact.get via groups"}},
+		{"groups filter nested in OR and NOT, and in having and orderBy", "Contact", "get",
+			`{"where":[["OR",[["NOT",["groups","IN",[1]]],["id","=",0]]]],"having":[["groups","IN",[2]]],"orderBy":{"groups":"ASC"}}`,
+			[]string{"4 Contact.get", "  4 GroupContact.get via groups", "  4 GroupContact.get via groups", "  4 GroupContact.get via groups"}},
+		{"groups with a suffix: the groups' names too", "Contact", "get", `{"where":[["groups:name","IN",["Admins"]]]}`,
+			[]string{"4 Contact.get", "  4 GroupContact.get via groups:name", "  4 Group.get via groups:name"}},
+		{"groups through a foreign key", "Email", "get", `{"where":[["contact_id.groups","IN",[1]]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id.groups", "  4 GroupContact.get via contact_id.groups"}},
+		{"groups of a joined contact, in an ON clause", "Email", "get", `{"join":[["Individual AS i","LEFT",["i.groups","IN",[1]]]]}`,
+			[]string{"4 Email.get", "  4 Individual.get via join", "  4 GroupContact.get via i.groups"}},
+		{"groups in an autocomplete's filters", "Contact", "autocomplete", `{"input":"","filters":{"groups":[1]}}`,
+			[]string{"4 Contact.autocomplete", "  4 Contact.get via savedSearch", "    4 GroupContact.get via groups"}},
+		{"groups in an inline saved search", "SearchDisplay", "run", `{"savedSearch":{"api_entity":"Contact","api_params":{"where":[["groups","IN",[1]]]}}}`,
+			[]string{"4 SearchDisplay.run", "  4 Contact.get via savedSearch", "    4 GroupContact.get via groups"}},
+		{"control: no groups field on another entity", "Activity", "get", `{"where":[["groups","IN",[1]]]}`,
+			[]string{"4 Activity.get"}},
+
+		{"tags selected, filtered, labelled", "Contact", "get", `{"select":["tags","tags:label"],"where":[["tags","IN",[1]]]}`,
+			[]string{"4 Contact.get", "  4 EntityTag.get via tags", "  4 EntityTag.get via tags:label", "  4 Tag.get via tags:label", "  4 EntityTag.get via tags"}},
+		{"tags of any taggable entity, in a function", "Activity", "get", `{"select":["GROUP_CONCAT(DISTINCT tags) AS t"]}`,
+			[]string{"4 Activity.get", "  4 EntityTag.get via tags"}},
+		{"tags written by values", "Contact", "update", `{"where":[["id","=",3]],"values":{"tags":[1]}}`,
+			[]string{"4 Contact.update", "  4 EntityTag.create ?", "  4 EntityTag.update ?", "  4 EntityTag.delete ?", "  4 Contact.get"}},
+		{"tags written by records and defaults, by name", "Case", "save", `{"records":[{"id":3}],"defaults":{"tags:name":["x"]}}`,
+			[]string{"4 Case.save", "  4 EntityTag.create ?", "  4 EntityTag.update ?", "  4 EntityTag.delete ?", "  4 Tag.get via values by Case.save", "  4 Case.update"}},
+		{"tags written, an empty list too, in a chain", "Contact", "get", `{"chain":{"u":["Contact","update",{"where":[["id","=","$id"]],"values":{"tags":[]}}]}}`,
+			[]string{"4 Contact.get", "  4 Contact.update", "    4 EntityTag.create ?", "    4 EntityTag.update ?", "    4 EntityTag.delete ?", "    4 Contact.get"}},
+		{"tags written by an inline edit", "SearchDisplay", "inlineEdit", `{"savedSearch":{"api_entity":"Activity"},"rowKey":1,"values":{"tags":[2]}}`,
+			[]string{"4 SearchDisplay.inlineEdit", "  4 Activity.get via savedSearch", "  4 Activity.update ?",
+				"  4 EntityTag.create ?", "  4 EntityTag.update ?", "  4 EntityTag.delete ?"}},
+
+		{"campaign label in select, where, orderBy, groupBy", "Contribution", "get",
+			`{"select":["campaign_id:label"],"where":[["campaign_id:name","=","x"]],"orderBy":{"campaign_id:label":"ASC"},"groupBy":["campaign_id:label"]}`,
+			[]string{"4 Contribution.get", "  4 Campaign.get via campaign_id:label", "  4 Campaign.get via campaign_id:name",
+				"  4 Campaign.get via campaign_id:label", "  4 Campaign.get via campaign_id:label"}},
+		{"labels of other tables", "Contribution", "get", `{"select":["financial_type_id:label","contribution_page_id:name","currency:label","contribution_status_id:label"]}`,
+			[]string{"4 Contribution.get", "  4 FinancialType.get via financial_type_id:label", "  4 ContributionPage.get via contribution_page_id:name", "  4 Currency.get via currency:label"}},
+		{"a status whose table depends on the entity", "Membership", "get", `{"select":["status_id:label","membership_type_id:label"]}`,
+			[]string{"4 Membership.get", "  4 MembershipStatus.get via status_id:label", "  4 MembershipType.get via membership_type_id:label"}},
+		{"a participant's status", "Participant", "get", `{"select":["status_id:name","campaign_id.title"]}`,
+			[]string{"4 Participant.get", "  4 ParticipantStatusType.get via status_id:name", "  4 Campaign.get via campaign_id.title"}},
+		{"control: option-group labels read no entity", "Activity", "get", `{"select":["status_id:label","activity_type_id:name","campaign_id"]}`,
+			[]string{"4 Activity.get"}},
+		{"a suffix at the end of a path", "Contact", "get", `{"select":["email_primary.location_type_id:label","address_primary.country_id:abbr"]}`,
+			[]string{"4 Contact.get", "  4 Email.get via email_primary.location_type_id", "  4 LocationType.get via email_primary.location_type_id:label",
+				"  4 Address.get via address_primary.country_id", "  4 Country.get via address_primary.country_id:abbr"}},
+		{"getFields loadOptions of a named field", "Contribution", "getFields", `{"loadOptions":true,"where":[["name","=","campaign_id"]]}`,
+			[]string{"4 Contribution.getFields", "  4 Campaign.get via loadOptions"}},
+		{"getFields loadOptions of listed fields", "Participant", "getFields", `{"loadOptions":["id","label"],"where":[["name","IN",["status_id","role_id"]]]}`,
+			[]string{"4 Participant.getFields", "  4 ParticipantStatusType.get via loadOptions"}},
+		{"getFields loadOptions of every field", "Contribution", "getFields", `{"loadOptions":true}`,
+			[]string{"4 Contribution.getFields", "  4 FinancialType.get via loadOptions", "  4 ContributionPage.get via loadOptions",
+				"  4 Currency.get via loadOptions", "  4 Campaign.get via loadOptions"}},
+		{"getFields loadOptions of a contact", "Individual", "getFields", `{"loadOptions":true,"where":[["OR",[["name","=","id"]]]]}`,
+			[]string{"4 Individual.getFields", "  4 ContactType.get via loadOptions", "  4 ContactType.get via loadOptions",
+				"  4 Group.get via loadOptions", "  4 Tag.get via loadOptions"}},
+		{"control: getFields without loadOptions", "Contribution", "getFields", `{"loadOptions":false,"select":["options"]}`,
+			[]string{"4 Contribution.getFields"}},
+		{"a write's label and foreign-key lookups are the write's own", "Contribution", "create",
+			`{"values":{"campaign_id:label":"Spring","financial_type_id.name":"Donation","contribution_status_id:name":"Pending"}}`,
+			[]string{"4 Contribution.create", "  4 Campaign.get via values by Contribution.create", "  4 FinancialType.get via values by Contribution.create"}},
+		{"a location record's label lookup", "Contact", "create", `{"values":{"email_primary.location_type_id:name":"Home"}}`,
+			[]string{"4 Contact.create", "  4 Email.create ?", "  4 Email.update ?", "  4 LocationType.get via values by Contact.create"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.class, func(t *testing.T) {
+			if got := v4WalkStarted(t, tc.entity, tc.action, tc.params); !sameLines(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
