@@ -67,6 +67,12 @@ func ChangesCredentials(call *translate.Call) bool {
 		switch {
 		case sc.Via != "":
 			// A read through a join or carrier writes nothing.
+		case sc.StartedBy != "" && !sc.Truncated:
+			// What the client's call runs by the site's configuration (a
+			// form's entities, Job.execute's jobs): judged on that call,
+			// whose parameters name any credential it sets
+			// (namesCredential) and whose entity and action say whether
+			// it merges (runsBatchMerge).
 		case sc.Truncated || sc.Dynamic():
 			changes = true
 		case sc.Entity == "":

@@ -38,7 +38,10 @@ import "strings"
 //     it does to others (merges); Job.execute runs whatever scheduled jobs
 //     are due, calls the edge cannot name;
 //   - APIv4 revert of a managed entity (a BasicBatchAction): get on where,
-//     then update of each row.
+//     then update of each row;
+//   - form submissions (APIv4 Afform.submit and its siblings, APIv3
+//     Profile.submit): writes of the entities the site's form declares
+//     (formsubmits.go).
 //
 // APIv3's other get* actions are get already (genericAction). APIv4's
 // checkAccess and getLinks read no rows (an access check of the caller's
@@ -83,6 +86,8 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 		return s.carried("DedupeRuleGroup", false, "rule_group_id", nil) && s.merges(true), true
 	case SameEntity(sc.Entity, "Job") && sc.Action == "execute":
 		return s.scheduledJobs(), true
+	case SameEntity(sc.Entity, "Profile") && sc.Action == "submit":
+		return s.formWrites(), true // formsubmits.go
 	case !SameEntity(sc.Entity, "Contact"):
 		return true, false
 	}
@@ -123,6 +128,9 @@ func (w *walker) v4ActionReads(sc, child Subcall) (ok, handled bool) {
 		contact = contact || sameEntityName(sc.Entity, e)
 	}
 	s := &joinScan{w: w, parent: sc, ok: true}
+	if ok, handled := s.v4FormSubmit(sc); handled {
+		return ok, true // formsubmits.go
+	}
 	switch {
 	case action == "getduplicates" && contact:
 		if !w.implied(sc, child, "get") {

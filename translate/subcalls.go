@@ -86,7 +86,9 @@ type Subcall struct {
 	// makes whatever the client asks: the client's entity and action (as
 	// Implied names it). APIv3 Job.execute runs
 	// the scheduled jobs the site configures (entity and action unknown);
-	// an APIv3 get without a return answers other entities' data by default
+	// a form submission (APIv4 Afform.submit, APIv3 Profile.submit) writes
+	// the entities the site's form declares (formsubmits.go); an APIv3 get
+	// without a return answers other entities' data by default
 	// (v3returns.go: Contact.get's primary e-mail, Contribution.get's
 	// contact names); an APIv4 write looks up the labels and foreign keys'
 	// fields its values give, to write their ids (fieldreads.go). Deny
