@@ -163,6 +163,7 @@ func TestInvalidationGroups(t *testing.T) {
 	reads := map[string]*translate.Call{
 		"Contact":      jsonCall(t, "Contact", "get", ``),
 		"Email":        jsonCall(t, "Email", "get", ``),
+		"Membership":   jsonCall(t, "Membership", "get", ``),
 		"Activity":     jsonCall(t, "Activity", "get", ``),
 		"Contribution": jsonCall(t, "Contribution", "get", ``),
 		"chainPhone":   jsonCall(t, "Activity", "get", `{"api.Phone.get":{}}`),
@@ -187,24 +188,25 @@ func TestInvalidationGroups(t *testing.T) {
 	}
 	// A chained Email write inside a read invalidates the Contact family
 	// (and the Activity read that chained a Phone read), and APIv3's
-	// Contribution.get, which returns its contact's display_name (an email
-	// where the contact has no name), not Activity.
+	// Contribution.get and Activity.get, which return their contact's
+	// display_name (an email where the contact has no name; Activity.get
+	// its source contact's, always), not Membership.
 	if err := c.Invalidate(ctx, jsonCall(t, "Activity", "get", `{"api.Email.create":{"email":"x@y"}}`)); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]bool{"Contact": false, "Email": false, "Activity": true, "Contribution": false, "chainPhone": false}
+	want := map[string]bool{"Contact": false, "Email": false, "Membership": true, "Activity": false, "Contribution": false, "chainPhone": false}
 	if got := hits(); !equalMaps(got, want) {
 		t.Fatalf("after Email write: %v", got)
 	}
 	fill()
 	_ = c.Invalidate(ctx, jsonCall(t, "ContributionRecur", "create", `{}`))
-	want = map[string]bool{"Contact": true, "Email": true, "Activity": true, "Contribution": false, "chainPhone": true}
+	want = map[string]bool{"Contact": true, "Email": true, "Membership": true, "Activity": true, "Contribution": false, "chainPhone": true}
 	if got := hits(); !equalMaps(got, want) {
 		t.Fatalf("after ContributionRecur write: %v", got)
 	}
 	fill()
 	_ = c.Invalidate(ctx, jsonCall(t, "OptionValue", "create", `{}`)) // global
-	if got := hits(); !equalMaps(got, map[string]bool{"Contact": false, "Email": false, "Activity": false, "Contribution": false, "chainPhone": false}) {
+	if got := hits(); !equalMaps(got, map[string]bool{"Contact": false, "Email": false, "Membership": false, "Activity": false, "Contribution": false, "chainPhone": false}) {
 		t.Fatalf("after OptionValue write: %v", got)
 	}
 	// Writes that act on other entities (attack round 4, F11): an action
@@ -218,7 +220,7 @@ func TestInvalidationGroups(t *testing.T) {
 	} {
 		fill()
 		_ = c.Invalidate(ctx, w)
-		if got := hits(); !equalMaps(got, map[string]bool{"Contact": false, "Email": false, "Activity": false, "Contribution": false, "chainPhone": false}) {
+		if got := hits(); !equalMaps(got, map[string]bool{"Contact": false, "Email": false, "Membership": false, "Activity": false, "Contribution": false, "chainPhone": false}) {
 			t.Fatalf("after %s.%s: %v", w.Entity, w.Action, got)
 		}
 	}

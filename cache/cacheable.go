@@ -269,10 +269,11 @@ func (w *readWalk) judge(sc translate.Subcall) Reason {
 	}
 	// What an APIv3 read answers of other entities besides its own rows
 	// (translate.V3Returns: Contribution.get's contact names, Contact.get's
-	// primary e-mail, Event.get's is_full…) the walk reports as reads
-	// through "return" or the field, as the policy judges them.
+	// primary e-mail, Event.get's is_full, Activity.get's tag_id, Case.get's
+	// activities…) the walk reports as reads through "return" or the field,
+	// as the policy judges them: each is a subcall of its own, whose entity
+	// lands here.
 	w.reads = append(w.reads, sc.Entity)
-	w.reads = append(w.reads, v3AskedReads(sc.Entity, sc.Params)...)
 	return ""
 }
 

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
-	"strings"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -168,90 +167,6 @@ var readsThrough = map[string][]string{
 	"customgroup":           {"Event"},
 	"entitybatch":           {"Batch"},
 	"contributionsoft":      {"PCP"},
-}
-
-// v3Asked lists, by entityKey, what an APIv3 read returns from other
-// entities only when its parameters name a field (v3Names: in return, a
-// return.<field> key, a filter), or, byDefault, also when they name no
-// return at all:
-//
-//   - Activity.get's tag_id comes from the activity's EntityTag rows
-//     (_civicrm_api3_activity_get_formatResult; a tag_id filter is a
-//     subquery on civicrm_entity_tag); EntityTag is in the Contact group,
-//     whose writes would otherwise empty every cached activity listing.
-//     Its contacts and case come from ActivityContact and CaseActivity,
-//     Activity's own group;
-//   - Case.get's activities come from civicrm_case_activity
-//     (_civicrm_api3_case_read: asked, or by default when the case is
-//     fetched by id with no return), which an Activity create with a
-//     case_id writes and an Activity delete empties.
-var v3Asked = map[string][]v3AskedField{
-	"activity": {{field: "tag_id", reads: []string{"EntityTag"}}},
-	"case":     {{field: "activities", byDefault: true, reads: []string{"Activity", "CaseActivity"}}},
-}
-
-type v3AskedField struct {
-	field     string
-	byDefault bool
-	reads     []string
-}
-
-// v3AskedReads is what v3Asked adds to an APIv3 read of entity with
-// params.
-func v3AskedReads(entity string, params *translate.Array) []string {
-	var out []string
-	for _, f := range v3Asked[entityKey(entity)] {
-		if v3Names(params, f.field) || f.byDefault && !v3NamesReturn(params) {
-			out = append(out, f.reads...)
-		}
-	}
-	return out
-}
-
-// v3Names reports whether a key or a string value anywhere in params
-// contains name (lower case): a return list or string, a return.<name>
-// key, a filter, an options.return. A name in an unrelated place only
-// adds a dependency, which costs a miss, never a stale answer.
-func v3Names(params *translate.Array, name string) bool {
-	if params == nil {
-		return false
-	}
-	for i := 0; i < params.Len(); i++ {
-		if strings.Contains(strings.ToLower(params.Key(i)), name) {
-			return true
-		}
-		switch v := params.Value(i).(type) {
-		case string:
-			if strings.Contains(strings.ToLower(v), name) {
-				return true
-			}
-		case *translate.Array:
-			if v3Names(v, name) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-// v3NamesReturn reports whether params may set APIv3's return option
-// (_civicrm_api3_get_options_from_params: return, return.<field>,
-// options.return and their spellings): any key naming "return", at the
-// top or under options.
-func v3NamesReturn(params *translate.Array) bool {
-	if params == nil {
-		return false
-	}
-	for i := 0; i < params.Len(); i++ {
-		k := strings.ToLower(params.Key(i))
-		if strings.Contains(k, "return") {
-			return true
-		}
-		if o, ok := params.Value(i).(*translate.Array); ok && strings.HasPrefix(k, "option") && v3NamesReturn(o) {
-			return true
-		}
-	}
-	return false
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to

@@ -26,10 +26,10 @@ func TestJoinsAndCarriers(t *testing.T) {
 		{"implicit join", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"select":["source_contact_id.display_name"]}`), ""), "", "Activity,Contact"},
 		{"explicit join", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"join":[["Note AS n","LEFT"]]}`), ""), "", "Activity,Note"},
 		{"EntitySet sets", api4(t, "GET", `/civicrm/ajax/api4/EntitySet/get?params=`+q(`{"sets":[["UNION ALL","Contact","get",{}]]}`), ""), "", "Contact,EntitySet"},
-		{"APIv3 return through a foreign key", jsonCall(t, "Activity", "get", `{"return":["source_contact_id.display_name"]}`), "", "Activity,Contact"},
+		{"APIv3 return through a foreign key", jsonCall(t, "Email", "get", `{"return":["contact_id.display_name"]}`), "", "Contact,Email"},
 		{"an entity the edge cannot name", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"select":["foo_id.bar"]}`), ""), ReasonUncacheable, ""},
 		{"APIv3 getlist with a chained write", jsonCall(t, "Email", "getlist", `{"params":{"api.Email.create":{"email":"x@y.z","contact_id":2}}}`), ReasonChainedWrite, ""},
-		{"APIv3 getlist with a chained read", jsonCall(t, "Email", "getlist", `{"params":{"api.Activity.get":{}}}`), "", "Activity,Email"},
+		{"APIv3 getlist with a chained read", jsonCall(t, "Email", "getlist", `{"params":{"api.Note.get":{}}}`), "", "Email,Note"},
 		// Permission checks off (allowed by an operator's rule): never stored.
 		{"APIv3 chained read with check_permissions off", jsonCall(t, "Contact", "get", `{"api.Email.get":{"check_permissions":0}}`), ReasonUncacheable, ""},
 		{"APIv4 checkPermissions off in another case", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+q(`{"checkPermissions":true,"checkpermissions":false}`), ""), ReasonUncacheable, ""},

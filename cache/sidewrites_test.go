@@ -62,8 +62,10 @@ func TestWritesThatRecordActivities(t *testing.T) {
 }
 
 // APIv3 reads that return other entities' rows only when asked depend on
-// them only then: Activity.get's tag_id (EntityTag), Case.get's
-// activities (asked, or by default when fetched by id with no return).
+// them only then (translate.V3Returns, the table the policy reads):
+// Activity.get's tag_id (EntityTag), Case.get's activities (asked, or by
+// default when fetched by a numeric id with no return); Activity.get's
+// source contact's name always.
 func TestV3AskedReturnsDependOnTheirSources(t *testing.T) {
 	c, _ := newTestCache(t, Config{})
 	for _, tc := range []struct {
@@ -81,6 +83,8 @@ func TestV3AskedReturnsDependOnTheirSources(t *testing.T) {
 		{jsonCall(t, "Case", "get", `{"id":1,"return":["id","activities"]}`), "CaseActivity", true, "return activities"},
 		{jsonCall(t, "Case", "get", `{"id":1,"options":{"return":{"activities":1}}}`), "Activity", true, "options.return activities"},
 		{jsonCall(t, "Case", "get", `{"id":1,"return":["id","subject"]}`), "Activity", false, "a return without activities"},
+		{jsonCall(t, "Case", "get", `{"status_id":1}`), "Activity", false, "no id, no return"},
+		{jsonCall(t, "Activity", "get", `{"return":["id","subject"]}`), "Contact", true, "the source contact's name"},
 	} {
 		d := c.Decide(tc.call)
 		if !d.Cacheable || slices.Contains(d.Reads, tc.source) != tc.depends {

@@ -28,8 +28,16 @@ import "strings"
 //   - APIv4 export (ExportAction): get of the record with its foreign keys'
 //     names, then of every managed record that references it (what those
 //     are, the edge cannot tell);
-//   - APIv3 getoptions of campaign_id (civicrm_api3_generic_getoptions
-//     answers it from Campaign.get) and getfields loading its options;
+//   - APIv3 getoptions of campaign_id, under any name
+//     _civicrm_api3_api_resolve_alias resolves to it (civicrm_api3_generic_getoptions
+//     answers it from Campaign.get), and getfields and getfield loading
+//     its options;
+//   - APIv3 Profile.get (and its get* wrappers) and APIv4 Afform.prefill:
+//     the fields of the profile or the entities of the form the client
+//     names, which the site configures: a read the edge cannot name;
+//   - APIv3 Contact.getquick, and Contact.quicksearch, which runs it
+//     (api/v3/Contact.php): a search of contacts that reads the primary
+//     e-mail, phone and address by the site's settings (autocomplete.go);
 //   - APIv3 Mailing.clone (getsingle, then create of the copy) and
 //     Mailing.submit (create with the id and options.reload);
 //   - a contact merge (APIv3 Contact.merge, APIv4 mergeDuplicates; APIv3
@@ -69,6 +77,15 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 			s.carried("Campaign", false, "get_options", nil)
 		}
 		return s.ok, true
+	case sc.Action == "getfield":
+		// civicrm_api3_generic_getfield resolves `name` as getoptions
+		// resolves `field`, and with get_options isset runs getfields
+		// loading that field's options.
+		name, _ := item(sc.Params, "name").(string)
+		if v, ok := sc.Params.Get("get_options"); ok && v != nil && campaignField(name) {
+			s.carried("Campaign", false, "get_options", nil)
+		}
+		return s.ok, true
 	case SameEntity(sc.Entity, "Mailing") && sc.Action == "clone":
 		// civicrm_api3_mailing_clone: Mailing.getsingle of the id, its
 		// MailingGroup rows, then Mailing.create of the copy, which
@@ -88,6 +105,17 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 		return s.scheduledJobs(), true
 	case SameEntity(sc.Entity, "Profile") && sc.Action == "submit":
 		return s.formWrites(), true // formsubmits.go
+	case SameEntity(sc.Entity, "Profile") && genericAction(sc.Action) == "get":
+		// civicrm_api3_profile_get answers the fields of the profiles
+		// profile_id names, of whatever entities the site configured
+		// them on (the contact's, its location blocks', a component's,
+		// custom groups'): one read the edge cannot name, the call's own
+		// answer (getsingle and the other get* wrappers run this get).
+		if sc.Action != "get" && !w.implied(sc, child, "get") {
+			return false, true
+		}
+		s.ownAnswer = true
+		return s.carried("", true, "profile_id", nil), true
 	case !SameEntity(sc.Entity, "Contact"):
 		return true, false
 	}
@@ -102,6 +130,16 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 		for _, e := range dedupeEntities {
 			s.carried(e, false, "match", nil)
 		}
+	case "getquick", "quicksearch":
+		// civicrm_api3_contact_quicksearch runs getquick, a search of
+		// contacts (autocomplete.go's quickSearch).
+		if sc.Action == "quicksearch" && !w.implied(sc, child, "getquick") {
+			return false, true
+		}
+		if !w.implied(sc, child, "get") {
+			return false, true
+		}
+		s.quickSearch(sc.Params)
 	case "proximity":
 		if !w.implied(sc, child, "get") {
 			return false, true
@@ -155,6 +193,13 @@ func (w *walker) v4ActionReads(sc, child Subcall) (ok, handled bool) {
 			return false, true
 		}
 		s.carried("", true, "export", nil)
+	case action == "prefill" && sameEntityName(sc.Entity, "Afform"):
+		// Afform's Prefill: the entities the form named by `name`
+		// declares, loaded with its own permission model; which, the
+		// site's configuration says: one read the edge cannot name, the
+		// call's own answer.
+		s.ownAnswer = true
+		s.carried("", true, "name", nil)
 	case action == "revert":
 		// ManagedEntity::revert, a BasicBatchAction: get on where, then
 		// each row rewritten from its managed declaration.
@@ -261,20 +306,27 @@ func (s *joinScan) scheduledJobs() bool {
 
 // v3CampaignOptions reports whether an APIv3 getoptions answers from
 // Campaign.get: civicrm_api3_generic_getoptions does so for campaign_id
-// ("Legacy support for campaign_id fields"), after resolving the field's
-// aliases and unique names (_civicrm_api3_api_resolve_alias:
-// contribution_campaign_id is Contribution's campaign_id), so any field
-// named campaign_id or ending in _campaign_id counts. Every other field's
-// options come from the BAO's pseudoconstant (SQL on option values or
-// the referenced table), not from an API call.
+// ("Legacy support for campaign_id fields") once
+// _civicrm_api3_api_resolve_alias has resolved the field (campaignField).
+// Every other field's options come from the BAO's pseudoconstant (SQL on
+// option values or the referenced table), not from an API call.
 func v3CampaignOptions(params *Array) bool {
 	v, _ := params.Get("field")
 	f, ok := v.(string)
 	return ok && campaignField(f)
 }
 
+// campaignField reports whether _civicrm_api3_api_resolve_alias may turn
+// the client's field name into campaign_id: the name itself; a name with
+// no field of its own whose name_id is one (`campaign`, the resolver's
+// $fieldName . '_id'); a unique name (contribution_campaign_id, the
+// getfields key whose 'name' is campaign_id), with or without that _id.
+// Core's specs declare no api.aliases for campaign_id (an extension's
+// alias of another shape is not seen). Case and spaces matter to PHP's
+// array keys: only these spellings resolve.
 func campaignField(f string) bool {
-	return f == "campaign_id" || strings.HasSuffix(f, "_campaign_id")
+	f = strings.TrimSuffix(f, "_id")
+	return f == "campaign" || strings.HasSuffix(f, "_campaign")
 }
 
 // v3GetOptionsOfCampaign reports whether an APIv3 getfields runs

@@ -41,8 +41,30 @@ func TestActionReads(t *testing.T) {
 			[]string{"3 Contact.getmergedto", "  3 Contact.get", "  3 ActivityContact.get via getmergedto", "  3 Activity.get via getmergedto"}},
 		{"v3 getmergedfrom reads activities", v3("Contact", "getmergedfrom", `{"contact_id":3}`),
 			[]string{"3 Contact.getmergedfrom", "  3 Contact.get", "  3 ActivityContact.get via getmergedfrom", "  3 Activity.get via getmergedfrom"}},
-		{"v3 getquick is get", v3("Contact", "getquick", `{"name":"a"}`), []string{"3 Contact.getquick", "  3 Contact.get"}},
+		// civicrm_api3_contact_getquick: primary e-mail, phone and
+		// address by the site's settings (attack 11a), a custom field's
+		// table, relationship types and CMS users by its parameters.
+		{"v3 getquick is get and reads locations", v3("Contact", "getquick", `{"name":"a"}`),
+			[]string{"3 Contact.getquick", "  3 Contact.get", "  3 Email.get via contact_autocomplete_options",
+				"  3 Phone.get via contact_autocomplete_options", "  3 Address.get via contact_autocomplete_options"}},
+		{"v3 quicksearch runs getquick", v3("Contact", "quicksearch", `{"name":"a","field_name":"email","rel":"1_a_b","cmsuser":1}`),
+			[]string{"3 Contact.quicksearch", "  3 Contact.getquick", "  3 Contact.get", "  3 Email.get via field_name",
+				"  3 Phone.get via contact_autocomplete_options", "  3 Address.get via contact_autocomplete_options",
+				"  3 RelationshipType.get via rel", "  3 UFMatch.get via cmsuser"}},
+		{"v3 getquick by a custom field", v3("Contact", "getquick", `{"name":"a","field_name":"custom_3"}`),
+			[]string{"3 Contact.getquick", "  3 Contact.get", "  3 Email.get via contact_autocomplete_options",
+				"  3 Phone.get via contact_autocomplete_options", "  3 Address.get via contact_autocomplete_options",
+				"  3 CustomValue.get via field_name"}},
 		{"v3 getunique and getrefcount are get", v3("Email", "getrefcount", `{"id":1}`), []string{"3 Email.getrefcount", "  3 Email.get"}},
+		// Reads the site configures, which the client triggers by naming
+		// a profile or a form (attack 11a, README's server-side
+		// configuration): one read the edge cannot name.
+		{"v3 Profile.get reads its profile's fields", v3("Profile", "get", `{"profile_id":1,"contact_id":3}`),
+			[]string{"3 Profile.get", "  3 ~.get via profile_id"}},
+		{"v3 Profile.getsingle runs it", v3("Profile", "getsingle", `{"profile_id":1,"contact_id":3}`),
+			[]string{"3 Profile.getsingle", "  3 Profile.get", "  3 ~.get via profile_id"}},
+		{"v4 Afform.prefill reads its form's entities", v4("Afform", "prefill", `{"name":"afformX","args":{"cid":3}}`),
+			[]string{"4 Afform.prefill", "  4 ~.get via name"}},
 		// api/v3/Mailing.php: clone is getsingle, then create of the copy.
 		{"v3 Mailing.clone", v3("Mailing", "clone", `{"id":1}`),
 			[]string{"3 Mailing.clone", "  3 Mailing.get", "  3 MailingGroup.get via clone", "  3 Mailing.create", "  3 MailingGroup.create ?"}},
@@ -62,6 +84,20 @@ func TestActionReads(t *testing.T) {
 			[]string{"3 Contribution.getoptions", "  3 Campaign.get via campaign_id"}},
 		{"v3 getoptions of a campaign field's unique name", v3("Activity", "getoptions", `{"field":"activity_campaign_id","context":"get"}`),
 			[]string{"3 Activity.getoptions", "  3 Campaign.get via campaign_id"}},
+		// _civicrm_api3_api_resolve_alias first (attack 11a): a name
+		// whose name_id is a field, a unique name with or without _id.
+		{"v3 getoptions of campaign, resolved to campaign_id", v3("Contribution", "getoptions", `{"field":"campaign"}`),
+			[]string{"3 Contribution.getoptions", "  3 Campaign.get via campaign_id"}},
+		{"v3 getoptions of a unique name without its _id", v3("Contribution", "getoptions", `{"field":"contribution_campaign"}`),
+			[]string{"3 Contribution.getoptions", "  3 Campaign.get via campaign_id"}},
+		{"v3 getoptions of campaign, chained", v3("Contact", "get", `{"return":"id","api.Activity.getoptions":{"field":"campaign"}}`),
+			[]string{"3 Contact.get", "  3 Activity.getoptions", "    3 Campaign.get via campaign_id"}},
+		{"v3 getfield loading campaign's options", v3("Event", "getfield", `{"name":"campaign","action":"get","get_options":"get"}`),
+			[]string{"3 Event.getfield", "  3 Campaign.get via get_options"}},
+		{"control: v3 getfield without get_options", v3("Event", "getfield", `{"name":"campaign","action":"get"}`),
+			[]string{"3 Event.getfield"}},
+		{"control: names PHP's keys do not resolve", v3("Contribution", "getoptions", `{"field":"Campaign"}`),
+			[]string{"3 Contribution.getoptions"}},
 		{"control: v3 getoptions of another field", v3("Contribution", "getoptions", `{"field":"financial_type_id"}`),
 			[]string{"3 Contribution.getoptions"}},
 		{"v3 getfields loading every field's options", v3("Contribution", "getfields", `{"options":{"get_options":"all"}}`),

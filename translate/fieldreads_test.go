@@ -51,7 +51,10 @@ func TestWalkFieldReadsV4(t *testing.T) {
 		{"groups of a joined contact, in an ON clause", "Email", "get", `{"join":[["Individual AS i","LEFT",["i.groups","IN",[1]]]]}`,
 			[]string{"4 Email.get", "  4 Individual.get via join", "  4 GroupContact.get via i.groups"}},
 		{"groups in an autocomplete's filters", "Contact", "autocomplete", `{"input":"","filters":{"groups":[1]}}`,
-			[]string{"4 Contact.autocomplete", "  4 Contact.get via savedSearch", "    4 GroupContact.get via groups"}},
+			[]string{"4 Contact.autocomplete", "  4 Contact.get via savedSearch", "    4 GroupContact.get via groups",
+				// ContactAutocompleteProvider's default display (autocomplete.go).
+				"  4 ContactType.get via contact_sub_type:icon by Contact.autocomplete", "  4 ContactType.get via contact_type:icon by Contact.autocomplete",
+				"  4 ContactType.get via contact_sub_type:label by Contact.autocomplete", "  4 ContactType.get via contact_type:label by Contact.autocomplete"}},
 		{"groups in an inline saved search", "SearchDisplay", "run", `{"savedSearch":{"api_entity":"Contact","api_params":{"where":[["groups","IN",[1]]]}}}`,
 			[]string{"4 SearchDisplay.run", "  4 Contact.get via savedSearch", "    4 GroupContact.get via groups"}},
 		{"control: no groups field on another entity", "Activity", "get", `{"where":[["groups","IN",[1]]]}`,

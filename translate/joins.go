@@ -84,6 +84,10 @@ var fkTargets = map[string]string{
 	"financial_account_id":      "FinancialAccount",
 	"from_financial_account_id": "FinancialAccount",
 	"to_financial_account_id":   "FinancialAccount",
+	// The same for event_id and case_id, which an autocomplete's default
+	// display names (Participant's event, Activity's case).
+	"event_id": "Event",
+	"case_id":  "Case",
 }
 
 // maxViaLen bounds the field path a refusal quotes.
@@ -184,6 +188,9 @@ func (w *walker) v4Reads(sc Subcall) bool {
 		def := NewArray()
 		def.Set("api_entity", sc.Entity)
 		s.savedSearch(def, p)
+		s.implied = ""
+		// What the providers and subscribers make it read (autocomplete.go).
+		s.autocompleteConfig(p)
 	}
 	return s.ok
 }
@@ -604,7 +611,10 @@ func (w *walker) v3Reads(sc Subcall) bool {
 		switch {
 		case len(k) >= 4 && k[:3] == "api" && (k[3] == '.' || k[3] == '_'):
 			// Chains (v3Chains), or no field of any entity.
-		case k == "return" || k == "sort" || k == "option.sort" || k == "option_sort" || k == "options.sort":
+		case k == "return":
+			s.v3Fields(v, true)
+			s.v3ReturnString(v)
+		case k == "sort" || k == "option.sort" || k == "option_sort" || k == "options.sort":
 			s.v3Fields(v, true)
 		case k == "options":
 			if o, ok := v.(*Array); ok {
@@ -612,6 +622,9 @@ func (w *walker) v3Reads(sc Subcall) bool {
 					if x, ok := o.Get(ok2); ok {
 						s.v3Fields(x, true)
 					}
+				}
+				if x, ok := o.Get("return"); ok {
+					s.v3ReturnString(x)
 				}
 			}
 		case strings.HasPrefix(k, "return.") || strings.HasPrefix(k, "return_"):
@@ -640,6 +653,17 @@ func (s *joinScan) v3Fields(v any, keys bool) {
 			if str, ok := x.Value(i).(string); ok {
 				s.expr(str)
 			}
+		}
+	}
+}
+
+// v3ReturnString scans a string return as CiviCRM reads it: every space
+// removed, then split on commas (_civicrm_api3_get_options_from_params),
+// so "contact_id .display_name" is a path through contact_id.
+func (s *joinScan) v3ReturnString(v any) {
+	if x, ok := v.(string); ok && strings.IndexByte(x, ' ') >= 0 {
+		for _, f := range strings.Split(strings.ReplaceAll(x, " ", ""), ",") {
+			s.expr(f)
 		}
 	}
 }

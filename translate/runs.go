@@ -47,10 +47,10 @@ import "strings"
 //     v4Reads).
 //
 // Actions that read rows under another name than get (APIv3
-// Contact.duplicatecheck, proximity, getoptions of campaign_id; APIv4
-// getDuplicates, getMergedTo, export…) run get of their entity and read
-// others, and the few that write under another name (Mailing.clone, a
-// contact merge, APIv4 revert…) too: actionreads.go.
+// Contact.duplicatecheck, proximity, getquick and quicksearch, getoptions
+// of campaign_id; APIv4 getDuplicates, getMergedTo, export…) run get of
+// their entity and read others, and the few that write under another name
+// (Mailing.clone, a contact merge, APIv4 revert…) too: actionreads.go.
 
 // runs reports the calls sc's action runs.
 func (w *walker) runs(sc Subcall) bool {

@@ -20,7 +20,13 @@ import "strings"
 //     `url` (Website), `groups`, `tags` and `notes` (GroupContact,
 //     EntityTag, Note) when asked; the same names as filters search those
 //     tables (a `group` filter answers the members of a group, resolved by
-//     _civicrm_api3_contact_get_supportanomalies, `filter.group_id` too);
+//     _civicrm_api3_contact_get_supportanomalies, `filter.group_id` too;
+//     whereClauseSingle's tag_search, contact_tags, group_type, uf_user,
+//     phone_numeric, prox_*, log_date_* and changed_by);
+//   - every query-object get (Contact, Contribution, Participant, Pledge)
+//     also runs each component's select and where clauses
+//     (CRM_Core_Component::alterQuery, v3QueryComponents below), so a
+//     return or filter named after another component's data reads it;
 //   - Contribution.get, Participant.get and Pledge.get: their component's
 //     defaultReturnProperties (CRM_Contribute_BAO_Query, CRM_Event_BAO_Query,
 //     CRM_Pledge_BAO_Query) join civicrm_contact for the contact's
@@ -29,6 +35,18 @@ import "strings"
 //     into its row whatever the return (api/v3/Contribution.php:
 //     CRM_Contribute_BAO_ContributionSoft::getSoftContribution, with their
 //     PCP); Participant.get answers its event's title, type and dates;
+//   - Activity.get (api/v3/Activity.php _civicrm_api3_activity_get_formatResult):
+//     its source contact's id and display_name always, the target and
+//     assignee contacts' when asked (ActivityContact.get of contact_id.display_name,
+//     _civicrm_api3_activity_fill_activity_contact_names), tag_id from
+//     EntityTag.get (a tag_id filter is a subquery on civicrm_entity_tag),
+//     file_id from civicrm_entity_file and case_id from civicrm_case_activity;
+//   - Case.get (api/v3/Case.php civicrm_api3_case_get, _civicrm_api3_case_read):
+//     `activities` from civicrm_case_activity, `contacts` from the case's
+//     contacts (CRM_Case_BAO_Case::getContactNames: their primary e-mail and
+//     phone) and its role relationships (getRelatedContacts), both by default
+//     when the case is fetched by a numeric id with no return; tag_id and
+//     an activity_id filter search civicrm_entity_tag and civicrm_case_activity;
 //   - Event.get (api/v3/Event.php): with return.is_full, available_places
 //     and is_full from the event's participants
 //     (CRM_Event_BAO_Participant::eventFull); with any return option,
@@ -39,7 +57,9 @@ import "strings"
 //
 // A call whose return names none of an entry's fields, where the entry is
 // not Always (or AnyReturn), does not read it: `return` is the way to read
-// a contact without its e-mail under deny { entity Email }.
+// a contact without its e-mail under deny { entity Email }. The names are
+// those CiviCRM derives from the call (v3Named): a string return has every
+// space removed before it is split on commas.
 
 // V3Return is one entity whose data an APIv3 read answers.
 type V3Return struct {
@@ -47,8 +67,13 @@ type V3Return struct {
 	// Fields are the return fields, and filter keys, that read it (a name
 	// with a "-<location>" suffix, email-Primary, counts as its field).
 	Fields []string
+	// Prefixes: a name starting with one of them reads it too (the
+	// component query classes claim every parameter named so).
+	Prefixes []string
 	// Default: the answer holds it when the call gives no return.
 	Default bool
+	// ByID limits Default to a call fetching a numeric id (Case.get).
+	ByID bool
 	// AnyReturn: the answer holds it when the call gives a return.
 	AnyReturn bool
 	// Always: the answer holds it whatever the return.
@@ -57,25 +82,138 @@ type V3Return struct {
 	Action string
 }
 
+// names reports whether the field name n reads r's entity.
+func (r V3Return) names(n string) bool {
+	for _, f := range r.Fields {
+		if n == f {
+			return true
+		}
+	}
+	for _, p := range r.Prefixes {
+		if strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // v3LocationReturns are CRM_Contact_BAO_Query's fields of a contact's
 // primary location records, groups, tags, notes and websites: the
 // component queries build on it, so a return or filter naming them reads
 // them in any query-object get.
 var v3LocationReturns = []V3Return{
 	{Entity: "Email", Default: true, Fields: []string{"email", "email_id", "on_hold", "is_bulkmail", "signature_text", "signature_html"}},
-	{Entity: "Phone", Default: true, Fields: []string{"phone", "phone_id", "phone_type_id", "phone_type", "phone_ext"}},
+	{Entity: "Phone", Default: true, Fields: []string{"phone", "phone_id", "phone_type_id", "phone_type", "phone_ext",
+		"phone_numeric", "phone_phone_type_id", "phone_location_type_id"}},
 	{Entity: "IM", Default: true, Fields: []string{"im", "im_id", "im_provider", "provider_id"}},
-	{Entity: "Address", Default: true, Fields: []string{"address_id", "address_name", "location_type", "street_address",
+	{Entity: "Address", Default: true, Prefixes: []string{"prox_"}, Fields: []string{"address_id", "address_name", "location_type", "street_address",
 		"street_number", "street_number_suffix", "street_name", "street_unit", "supplemental_address_1",
-		"supplemental_address_2", "supplemental_address_3", "city", "postal_code", "postal_code_suffix",
-		"geo_code_1", "geo_code_2", "manual_geo_code", "master_id", "county", "county_id", "state_province",
+		"supplemental_address_2", "supplemental_address_3", "city", "postal_code", "postal_code_low", "postal_code_high",
+		"postal_code_suffix", "geo_code_1", "geo_code_2", "manual_geo_code", "master_id", "county", "county_id", "state_province",
 		"state_province_id", "state_province_name", "state_province_abbreviation", "country", "country_id",
 		"world_region", "worldregion", "worldregion_id"}},
 	{Entity: "OpenID", Fields: []string{"openid"}},
 	{Entity: "Website", Fields: []string{"url"}},
-	{Entity: "GroupContact", Fields: []string{"group", "groups"}},
-	{Entity: "EntityTag", Fields: []string{"tag", "tags"}},
+	{Entity: "GroupContact", Fields: []string{"group", "groups", "group_type"}},
+	{Entity: "EntityTag", Fields: []string{"tag", "tags", "tag_search", "contact_tags"}},
 	{Entity: "Note", Fields: []string{"note", "notes", "note_body", "note_subject"}},
+	{Entity: "UFMatch", Fields: []string{"uf_user"}},
+	{Entity: "Log", Fields: []string{"log_date_low", "log_date_high", "changed_by"}},
+}
+
+// v3QueryComponents are what CRM_Contact_BAO_Query runs for every
+// component besides the contact's own clauses (CRM_Core_Component::alterQuery
+// 'select' and 'where', CRM_Contact_BAO_Query::whereClauseSingle, and
+// restWhere for the components' query fields merged into its own), by the
+// APIv3 get whose own query it is (own: skipped there). Each component's
+// where claims the parameters named with its prefixes; its select answers
+// its fields when the return names them:
+//
+//   - CRM/Contribute/BAO/Query.php: contribution_*, financial_*, payment_*
+//     (civicrm_contribution), and the unprefixed fields of getFields and
+//     defaultReturnProperties (receive_date, total_amount, trxn_id,
+//     invoice_id…); contribution_recur_* ContributionRecur, the soft
+//     credits' and personal campaign pages' contribution_soft_* and
+//     contribution_pcp_*, contribution_batch* (EntityBatch, Batch),
+//     financial_trxn_* and contribution_is_payment (FinancialTrxn),
+//     contribution_product_id and the premium's product_name, sku…
+//     (Product), contribution_note (Note), contribution_membership_id and
+//     contribution_participant_id (the membership and participant a
+//     payment paid for), contribution_campaign_title (Campaign);
+//   - CRM/Member/BAO/Query.php: member_*, membership_*, join_date,
+//     owner_membership_id, max_related (civicrm_membership);
+//   - CRM/Event/BAO/Query.php: participant_* and event_* (civicrm_participant
+//     joined to civicrm_event), default_role_id;
+//   - CRM/Pledge/BAO/Query.php: pledge_* (pledge_payment_* PledgePayment);
+//   - CRM/Case/BAO/Query.php: case_* (civicrm_case through civicrm_case_contact);
+//   - CRM/Grant/BAO/Query.php (ext/civigrant): grant_*;
+//   - CRM/Mailing/BAO/Query.php: mailing_* (the recipients, the mailing, its
+//     jobs, and each event table: delivered, bounce, opened, clicks,
+//     replies, unsubscribes);
+//   - CRM/Activity/BAO/Query.php (run from whereClauseSingle and the
+//     contact query's select): activity_*, source_contact_id,
+//     source_contact, source_record_id, parent_id, followup_parent_id,
+//     test_activities (civicrm_activity and civicrm_activity_contact;
+//     activity_tags the activities' EntityTag rows);
+//   - CRM/Campaign/BAO/Query.php: campaign_survey_id and survey_* (the
+//     survey's activities, their contacts, the survey and its campaign);
+//   - CRM_Contact_BAO_Query::relationship: relation_* and relationship_*
+//     (civicrm_relationship, and the related contact's name).
+var v3QueryComponents = []struct {
+	own   string
+	reads []V3Return
+}{
+	{"Contribution", []V3Return{{Entity: "Contribution", Prefixes: []string{"contribution_", "financial_", "payment_"},
+		Fields: []string{"receive_date", "thankyou_date", "total_amount", "accounting_code", "non_deductible_amount", "fee_amount",
+			"net_amount", "trxn_id", "invoice_id", "invoice_number", "currency", "cancel_reason", "cancel_date", "receipt_date",
+			"is_test", "is_pay_later", "amount_level", "tax_amount", "revenue_recognition_date", "creditnote_id", "is_template",
+			"product_name", "product_option", "sku", "fulfilled_date"}}}},
+	{"", []V3Return{
+		{Entity: "ContributionRecur", Prefixes: []string{"contribution_recur"}},
+		{Entity: "ContributionSoft", Prefixes: []string{"contribution_soft_", "contribution_pcp_"}, Fields: []string{"contribution_or_softcredits"}},
+		{Entity: "PCP", Prefixes: []string{"contribution_pcp_"}},
+		{Entity: "EntityBatch", Prefixes: []string{"contribution_batch"}},
+		{Entity: "Batch", Prefixes: []string{"contribution_batch"}},
+		{Entity: "FinancialTrxn", Prefixes: []string{"financial_trxn_", "contribution_batch"}, Fields: []string{"contribution_is_payment"}},
+		{Entity: "Product", Fields: []string{"contribution_product_id", "product_name", "product_option", "sku", "fulfilled_date"}},
+		{Entity: "Note", Fields: []string{"contribution_note", "participant_note"}},
+		{Entity: "Campaign", Fields: []string{"contribution_campaign_title"}},
+		{Entity: "Membership", Fields: []string{"contribution_membership_id"}},
+		{Entity: "Participant", Fields: []string{"contribution_participant_id"}},
+	}},
+	{"Membership", []V3Return{{Entity: "Membership", Prefixes: []string{"member_", "membership_"},
+		Fields: []string{"join_date", "owner_membership_id", "max_related"}}}},
+	{"Participant", []V3Return{
+		{Entity: "Participant", Prefixes: []string{"participant_", "event_"}, Fields: []string{"default_role_id"}},
+		{Entity: "Event", Prefixes: []string{"event_"}, Fields: []string{"default_role_id"}}}},
+	{"Pledge", []V3Return{{Entity: "Pledge", Prefixes: []string{"pledge_"}}}},
+	{"", []V3Return{{Entity: "PledgePayment", Prefixes: []string{"pledge_payment_"}}}},
+	{"Case", []V3Return{{Entity: "Case", Prefixes: []string{"case_"}}, {Entity: "CaseContact", Prefixes: []string{"case_"}}}},
+	{"Grant", []V3Return{{Entity: "Grant", Prefixes: []string{"grant_"}}}},
+	{"Mailing", []V3Return{{Entity: "Mailing", Prefixes: []string{"mailing_"}}}},
+	{"", []V3Return{
+		{Entity: "MailingRecipients", Prefixes: []string{"mailing_"}},
+		{Entity: "MailingJob", Prefixes: []string{"mailing_"}},
+		{Entity: "MailingEventQueue", Prefixes: []string{"mailing_"}},
+		{Entity: "MailingEventDelivered", Prefixes: []string{"mailing_"}},
+		{Entity: "MailingEventBounce", Prefixes: []string{"mailing_"}},
+		{Entity: "MailingEventOpened", Prefixes: []string{"mailing_"}},
+		{Entity: "MailingEventTrackableURLOpen", Prefixes: []string{"mailing_"}},
+		{Entity: "MailingEventReply", Prefixes: []string{"mailing_"}},
+		{Entity: "MailingEventUnsubscribe", Prefixes: []string{"mailing_"}},
+	}},
+	{"Activity", []V3Return{{Entity: "Activity", Prefixes: []string{"activity_", "survey_"},
+		Fields: []string{"source_contact_id", "source_contact", "source_record_id", "parent_id", "followup_parent_id",
+			"test_activities", "campaign_survey_id"}}}},
+	{"", []V3Return{
+		{Entity: "ActivityContact", Prefixes: []string{"activity_", "survey_"},
+			Fields: []string{"source_contact_id", "source_contact", "campaign_survey_id"}},
+		{Entity: "EntityTag", Fields: []string{"activity_tags", "activity_taglist"}},
+		{Entity: "Survey", Prefixes: []string{"survey_"}, Fields: []string{"campaign_survey_id", "activity_survey_id"}},
+		{Entity: "Campaign", Fields: []string{"campaign_survey_id"}},
+		{Entity: "Relationship", Prefixes: []string{"relation"}},
+		{Entity: "Contact", Fields: []string{"relation_target_name"}},
+	}},
 }
 
 // v3ContactNames are the contact fields the component queries answer by
@@ -95,25 +233,59 @@ func location() []V3Return {
 	return out
 }
 
+// components is v3QueryComponents' entries for a query-object get of
+// entity: every component's but its own.
+func components(entity string) []V3Return {
+	var out []V3Return
+	for _, c := range v3QueryComponents {
+		if c.own == "" || !SameEntity(c.own, entity) {
+			out = append(out, c.reads...)
+		}
+	}
+	return out
+}
+
 // v3ReturnTable lists the entries by APIv3 entity (compared as SameEntity).
 var v3ReturnTable = []struct {
 	entity string
 	reads  []V3Return
 }{
-	{"Contact", v3LocationReturns},
-	{"Contribution", append([]V3Return{v3ContactNames,
+	{"Contact", concat(v3LocationReturns, components("Contact"))},
+	{"Contribution", concat([]V3Return{v3ContactNames,
 		{Entity: "Note", Default: true, Fields: []string{"contribution_note"}},
 		{Entity: "Batch", Default: true, Fields: []string{"contribution_batch", "contribution_batch_id"}},
-		{Entity: "ContributionSoft", Always: true}, {Entity: "PCP", Always: true}}, location()...)},
-	{"Participant", append([]V3Return{v3ContactNames,
+		{Entity: "ContributionSoft", Always: true}, {Entity: "PCP", Always: true}}, location(), components("Contribution"))},
+	{"Participant", concat([]V3Return{v3ContactNames,
 		{Entity: "Note", Default: true, Fields: []string{"participant_note"}},
 		{Entity: "Event", Default: true, Fields: []string{"event_title", "event_start_date", "event_end_date",
-			"event_type", "event_type_id", "default_role_id"}}}, location()...)},
-	{"Pledge", append([]V3Return{v3ContactNames}, location()...)},
+			"event_type", "event_type_id", "default_role_id"}}}, location(), components("Participant"))},
+	{"Pledge", concat([]V3Return{v3ContactNames}, location(), components("Pledge"))},
+	{"Activity", []V3Return{
+		{Entity: "ActivityContact", Always: true},
+		{Entity: "Contact", Always: true, Fields: []string{"source_contact_name", "target_contact_name", "assignee_contact_name"}},
+		{Entity: "EntityTag", Fields: []string{"tag_id"}},
+		{Entity: "EntityFile", Fields: []string{"file_id"}},
+		{Entity: "CaseActivity", Fields: []string{"case_id"}}}},
+	{"Case", []V3Return{
+		{Entity: "CaseActivity", Default: true, ByID: true, Fields: []string{"activities", "activity_id"}},
+		{Entity: "Activity", Default: true, ByID: true, Fields: []string{"activities", "activity_id"}},
+		{Entity: "Contact", Default: true, ByID: true, Fields: []string{"contacts"}},
+		{Entity: "Email", Default: true, ByID: true, Fields: []string{"contacts"}},
+		{Entity: "Phone", Default: true, ByID: true, Fields: []string{"contacts"}},
+		{Entity: "Relationship", Default: true, ByID: true, Fields: []string{"contacts"}},
+		{Entity: "EntityTag", Fields: []string{"tag_id"}}}},
 	{"Event", []V3Return{{Entity: "Participant", Fields: []string{"is_full", "available_places"}},
 		{Entity: "PriceSetEntity", AnyReturn: true, Fields: []string{"price_set_id"}},
 		{Entity: "RecurringEntity", Always: true, Action: "getlist"}}},
 	{"Attachment", []V3Return{{Entity: "EntityFile", Always: true}}},
+}
+
+func concat(lists ...[]V3Return) []V3Return {
+	var out []V3Return
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
 }
 
 // V3Returns is the table's entries for an APIv3 entity.
@@ -129,7 +301,9 @@ func V3Returns(entity string) []V3Return {
 // v3QueryReads reports the reads of an APIv3 get-like call (get, getsingle,
 // getvalue, getcount, getlist) through V3Returns and custom_N fields,
 // which any APIv3 get answers or filters on (the query object or
-// Api3SelectQuery join the custom group's table).
+// Api3SelectQuery join the custom group's table). Each entity is reported
+// once: through the first name the call gives that reads it, else through
+// "return" where its default answer holds it.
 func (w *walker) v3QueryReads(sc Subcall) bool {
 	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
 		return true // matched by every deny rule already
@@ -149,33 +323,53 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 	if sc.Action == "getlist" {
 		names = nil
 	}
-	s := &joinScan{w: w, parent: sc, ok: true, v3: true}
+	byID := v3NumericID(sc.Params)
+	type read struct{ entity, via string }
+	var reads []read
 	for _, r := range V3Returns(sc.Entity) {
 		if r.Action != sc.Action && (r.Action != "" || sc.Action == "getlist") {
 			// getlist's own parameters are no get's: the get it runs
 			// with its `params` is walked as a call of its own (runs.go).
 			continue
 		}
+		if SameEntity(r.Entity, sc.Entity) {
+			continue // the call's own data
+		}
 		via := ""
 		switch {
 		case r.Always:
 			via = "return"
-		case r.Default && !returned, r.AnyReturn && returned:
+		case r.Default && !returned && (!r.ByID || byID), r.AnyReturn && returned:
 			via = "return"
 		}
-		for _, f := range r.Fields {
-			if names[f] {
-				via = f
-				break
+		if n := firstNamed(names, r); n != "" {
+			via = n
+		}
+		if via == "" {
+			continue
+		}
+		seen := false
+		for i := range reads {
+			if reads[i].entity == r.Entity {
+				seen = true
+				if reads[i].via == "return" && via != "return" {
+					reads[i].via = via // what the client names is its own read
+				}
 			}
 		}
+		if !seen {
+			reads = append(reads, read{r.Entity, via})
+		}
+	}
+	s := &joinScan{w: w, parent: sc, ok: true, v3: true}
+	for _, r := range reads {
 		// "return": the call's default answer holds it, asked or not.
-		s.ownAnswer = via == "return"
-		if via != "" && !s.carried(r.Entity, false, via, nil) {
+		s.ownAnswer = r.via == "return"
+		if !s.carried(r.entity, false, r.via, nil) {
 			return false
 		}
-		s.ownAnswer = false
 	}
+	s.ownAnswer = false
 	// A custom field's group is one the edge cannot name, but its data is
 	// CustomValue's (deny { entity CustomValue } refuses it): one read,
 	// through the first such name in order.
@@ -191,18 +385,51 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 	return s.ok
 }
 
+// firstNamed is the name through which the call reads r's entity ("" for
+// none): the first of r's Fields it names, else the first (in sorted
+// order) it names with one of r's Prefixes, so the same call reports the
+// same field whatever the map's order.
+func firstNamed(names map[string]bool, r V3Return) string {
+	for _, f := range r.Fields {
+		if names[f] {
+			return f
+		}
+	}
+	first := ""
+	for n := range names {
+		if r.names(n) && (first == "" || n < first) {
+			first = n
+		}
+	}
+	return first
+}
+
+// v3NumericID: the call fetches a row by id, is_numeric($params['id'])
+// (civicrm_api3_case_get's condition for its default extras).
+func v3NumericID(p *Array) bool {
+	switch v, _ := p.Get("id"); x := v.(type) {
+	case Number:
+		return true
+	case string:
+		return isNumericValue(x)
+	}
+	return false
+}
+
 // v3Named are the field names an APIv3 get's parameters name, in return
 // (a string of names, a list, a map of name => 1, options.return,
 // return.<name> keys), in sort options or as filter keys, each cut at its "-<location>"
 // suffix; returned reports whether the call gives a return at all
-// (_civicrm_api3_get_options_from_params).
+// (_civicrm_api3_get_options_from_params). Besides every run of name
+// characters, a string return yields the names CiviCRM derives from it
+// (v3ReturnNames: "e mail" is email).
 func v3Named(p *Array) (names map[string]bool, returned bool) {
 	names = map[string]bool{}
 	add := func(v any, keys bool) {
 		var list []string
 		switch x := v.(type) {
 		case string:
-			list = nameRuns(x)
+			list = append(nameRuns(x), v3ReturnNames(x)...)
 		case *Array:
 			for i := 0; i < x.Len(); i++ {
 				if keys {
@@ -256,6 +483,23 @@ func v3Named(p *Array) (names map[string]bool, returned bool) {
 		}
 	}
 	return names, returned
+}
+
+// v3ReturnNames are the field names CiviCRM reads in a string return:
+// _civicrm_api3_get_options_from_params removes every space from it
+// (str_replace, only the space: a tab or newline stays in the name), then
+// explodes it on commas, and the query object cuts each name at its
+// "-<location>" suffix. A name of anything but name characters is none of
+// a field's.
+func v3ReturnNames(s string) []string {
+	var out []string
+	for _, f := range strings.Split(strings.ReplaceAll(s, " ", ""), ",") {
+		f, _, _ = strings.Cut(f, "-")
+		if f != "" && entityName(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // nameRuns splits s into the field names it holds (runs of name
