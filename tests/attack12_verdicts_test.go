@@ -43,3 +43,19 @@ func TestA12TrashByUniqueNameForgetsVerdicts(t *testing.T) {
 			a12V3Form("Contact", "get", `{"id":5,"api.Contact.create":{"contact_is_deleted":1}}`), 200, a12OK3},
 	})
 }
+
+// TestA12TrashBySetvalueForgetsVerdicts: APIv3's generic setvalue
+// (api/v3/Generic/Setvalue.php) writes one field of one row,
+// CRM_Core_DAO::setFieldValue: Contact.setvalue {"id":5,"field":
+// "is_deleted","value":1} trashes contact 5. The field is named as a value
+// of "field", not as a parameter, and Civigate keeps its remembered
+// verdicts.
+func TestA12TrashBySetvalueForgetsVerdicts(t *testing.T) {
+	form := "application/x-www-form-urlencoded"
+	a12TrashWrites(t, []a8Write{
+		{"APIv3 Contact.setvalue field=is_deleted", "POST", "/civicrm/ajax/rest", form,
+			a12V3Form("Contact", "setvalue", `{"id":5,"field":"is_deleted","value":1}`), 200, a12OK3},
+		{"APIv3 Contact.setvalue field=contact_is_deleted", "POST", "/civicrm/ajax/rest", form,
+			a12V3Form("Contact", "setvalue", `{"id":5,"field":"contact_is_deleted","value":1}`), 200, a12OK3},
+	})
+}
