@@ -354,16 +354,20 @@ func sentForm(name string, json, fields *Array) string {
 // method only matters to its GET rule; the CSRF rule looks at headers and
 // the AuthX flow): such a call goes as POST with the sent variables as an
 // application/x-www-form-urlencoded body, of the query only the CMS's
-// routing keys and the merged keys, which CiviCRM takes from $_GET alone.
-// A merged key that names the key itself goes into the params JSON
-// instead, where CiviCRM reads it the same (the JSON's keys come first,
-// and a merged value is copied as PHP parsed it: strings and arrays, as
-// the JSON decodes them); the one difference is that an action which does
-// not declare it answers "Unknown api parameter" where the merge would
-// have dropped it. A call the GET rule refuses (an action not starting
-// with get, autocomplete, or the batch route) is refused before the page
-// reads any parameter: it goes on as GET with nothing but the route, and
-// gets the same 405.
+// routing keys alone in the URL. Every merged key goes into the params
+// JSON, where CiviCRM reads it the same (the JSON's keys come first, and a
+// merged value is copied as PHP parsed it: strings and arrays, as the JSON
+// decodes them), not only those naming api_key: the key itself may sit in
+// a merged key that names only an alias (select "api_key AS k" in the
+// JSON, having[0][]=k&having[0][]==&having[0][]=KEY in the query), and
+// CiviCRM reads merged keys from $_GET alone, so any left there would go
+// to its web server's log. The one difference is that an action which
+// does not declare such a key answers "Unknown api parameter" where the
+// merge would have dropped it. But lcMessages, which no action declares,
+// goes as a body field, where the page reads the locale ($_REQUEST). A call the GET rule
+// refuses (an action not starting with get, autocomplete, or the batch
+// route) is refused before the page reads any parameter: it goes on as
+// GET with nothing but the route, and gets the same 405.
 func api4KeyAsData(req *UpstreamRequest, a *API4Call, query *Array, name string, json, fields *Array, maxBody int64) (*UpstreamRequest, error) {
 	refused := a.Batch || !API4GetAllowed(a.Action)
 	// The JSON goes on as decoded, or is empty: "" and "0" are CiviCRM's
@@ -381,10 +385,16 @@ func api4KeyAsData(req *UpstreamRequest, a *API4Call, query *Array, name string,
 		if refused || !slices.Contains(a.Merged, k) {
 			continue
 		}
-		one := NewArray()
-		one.Set(k, v)
-		if !foldable || !NamesAPIKeyAsData(EncodeForm(one)) {
+		if !foldable {
+			// params CiviCRM cannot run (decodeAPI4Object: nil), which
+			// merges nothing: kept for the answer CiviCRM gives.
 			kept.Set(k, v)
+			continue
+		}
+		if k == localeParam {
+			// No action declares it (CiviCRM's merge drops it); the
+			// page reads the locale from $_REQUEST, a body field too.
+			fields.Set(localeParam, v)
 			continue
 		}
 		if !copied {

@@ -229,9 +229,9 @@ func TestBuildUpstreamAPI4APIKeyAsData(t *testing.T) {
 		query, body  string
 	}{
 		{"params", `/civicrm/ajax/api4/Contact/get?params=` + url.QueryEscape(`{"select":["id"],"where":[["api_key","=","`+key+`"]]}`) + `&index=0&limit=2&lcMessages=de_DE`,
-			"POST", "limit=2&lcMessages=de_DE", `{"index":"0","params":"{\"select\":[\"id\"],\"where\":[[\"api_key\",\"=\",\"` + key + `\"]]}"}`},
+			"POST", "", `{"index":"0","lcMessages":"de_DE","params":"{\"select\":[\"id\"],\"where\":[[\"api_key\",\"=\",\"` + key + `\"]],\"limit\":\"2\"}"}`},
 		{"a merged where, no params", `/civicrm/ajax/api4/Contact/get?limit=2&where[0][]=api_key&where[0][]=%3D&where[0][]=` + key + `&select[]=id`,
-			"POST", "limit=2&select%5B0%5D=id", `{"params":"{\"where\":[[\"api_key\",\"=\",\"` + key + `\"]]}"}`},
+			"POST", "", `{"params":"{\"limit\":\"2\",\"where\":[[\"api_key\",\"=\",\"` + key + `\"]],\"select\":[\"id\"]}"}`},
 		{"a merged where beside params", `/civicrm/ajax/api4/Contact/get?params=` + url.QueryEscape(`{"select":["id"]}`) + `&where[0][]=api_key&where[0][]=%3D&where[0][]=` + key,
 			"POST", "", `{"params":"{\"select\":[\"id\"],\"where\":[[\"api_key\",\"=\",\"` + key + `\"]]}"}`},
 		{"a merged where, empty params", `/civicrm/ajax/api4/Contact/get?params=&where=` + where,
