@@ -29,9 +29,10 @@ var jobEntity = entityKey("Job")
 // ChangesCredentials reports whether a call may change a credential
 // CiviCRM accepts (the verdicts Civigate remembers about credentials are
 // then to be forgotten). The rule: a write that
-//   - names a credential field at any depth of its parameters, whatever
-//     its entity and action (namesCredential: api_key, as a key or as a
-//     value such as setvalue's field; a user's password or
+//   - names a credential field at any depth of its parameters or in the
+//     records it saves as CiviCRM reads them (translate.WriteRows: setvalue's
+//     field, APIv3's unique names), whatever its entity and action
+//     (namesCredential: api_key, as a key or as a value; a user's password or
 //     hashed_password; a form entity of a credentialEntity, Afform's
 //     User1): a Contact create, Afform.submit, SearchDisplay.inlineEdit,
 //     an extension's action all carry them the same way;
@@ -41,7 +42,8 @@ var jobEntity = entityKey("Job")
 //     batch merge among other jobs);
 //   - deletes a contact (a delete or replace of Contact or a contact
 //     type, to the trash or for good) or names is_deleted in a contact
-//     write (which trashes or restores it): AuthX accepts no credential
+//     write, by its unique name contact_is_deleted too, or setvalue's
+//     field (which trashes or restores it): AuthX accepts no credential
 //     of a contact that is gone or in the trash (Authenticator.php's
 //     APIv4 Contact.get check, which leaves out is_deleted rows; a
 //     deleted contact's api_key goes with its row);
@@ -79,9 +81,24 @@ func ChangesCredentials(call *translate.Call) bool {
 		case call.API4 != nil && v4ReadsOnly(sc.Action), call.API4 == nil && readsOnly(strings.ToLower(sc.Action)):
 		default:
 			e := entityKey(sc.Entity)
-			changes = credentialEntities[e] || namesCredential(sc.Params, 0) ||
+			// The parameters at any depth, and the records the write
+			// saves as CiviCRM reads their fields (translate.WriteRows:
+			// APIv3's unique names, setvalue's field).
+			rows, _ := translate.WriteRows(sc)
+			names := func(f func(*translate.Array) bool) bool {
+				if f(sc.Params) {
+					return true
+				}
+				for _, r := range rows {
+					if r != sc.Params && f(r) {
+						return true
+					}
+				}
+				return false
+			}
+			changes = credentialEntities[e] || names(func(a *translate.Array) bool { return namesCredential(a, 0) }) ||
 				e == contactEntity && (sc.ParamsUnknown || mergesContacts(sc.Action) || deletesRows(sc.Action) ||
-					namesKey(sc.Params, "is_deleted", 0)) ||
+					names(func(a *translate.Array) bool { return namesKey(a, "is_deleted", 0) })) ||
 				e == jobEntity && runsBatchMerge(sc.Action)
 		}
 		return !changes
@@ -90,8 +107,8 @@ func ChangesCredentials(call *translate.Call) bool {
 }
 
 // namesCredential reports whether a credential field is named anywhere in
-// a: api_key as a key or a string value (a value covers setvalue's
-// field=api_key, and costs at worst a forgetting too many), password or
+// a: api_key as a key or a string value (a value costs at worst a
+// forgetting too many; setvalue's field is a key of its WriteRows), password or
 // hashed_password (Standalone's User fields: the password it hashes, the
 // hash) as a key, or a key naming a form entity of a credentialEntity
 // (Afform names a form's entities <Entity><n>: User1).

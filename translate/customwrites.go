@@ -93,7 +93,8 @@ func isCustomN(key string) bool {
 // _civicrm_api3_basic_create's _civicrm_api3_format_params_for_create)
 // turns into the group's values the BAO stores
 // (CRM_Core_BAO_CustomValueTable::store), or a `custom` array the BAO
-// stores as it is; and a setvalue of a custom_<field>. The group is one
+// stores as it is; and a setvalue of a custom_<field> (its rows as
+// WriteRows gives them, setvalue's field whatever its value). The group is one
 // the edge cannot name from the field's id, so the write is CustomValue's,
 // reported as a create and an update with parameters the edge cannot
 // vouch for, as APIv4's custom_N is above.
@@ -102,16 +103,13 @@ func (w *walker) v3CustomWrites(sc Subcall) bool {
 		return true // matched by every deny rule already
 	}
 	writes := false
-	switch sc.Action {
-	case "create", "update":
-		for i := 0; i < sc.Params.Len() && !writes; i++ {
-			k := sc.Params.Key(i)
-			writes = isV3CustomKey(k) && sc.Params.Value(i) != nil ||
-				k == "custom" && !PHPEmpty(sc.Params.Value(i))
+	rows, _ := WriteRows(sc)
+	for _, row := range rows {
+		for i := 0; i < row.Len() && !writes; i++ {
+			k := row.Key(i)
+			writes = isV3CustomKey(k) && (row.Value(i) != nil || sc.Action == "setvalue") ||
+				k == "custom" && !PHPEmpty(row.Value(i))
 		}
-	case "setvalue":
-		f, _ := item(sc.Params, "field").(string)
-		writes = isV3CustomKey(f)
 	}
 	if !writes {
 		return true

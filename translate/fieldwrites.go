@@ -146,34 +146,13 @@ var fieldWritesOf = func() map[string][]fieldWrite {
 	return m
 }()
 
-// writeRows are the records a create or update saves, whose keys name the
-// fields written, and whether it may change a row that exists: APIv3's
-// create and update save their parameters (a create with an id, an
-// <entity>_id or options.match is an update, runs.go); APIv4's are
-// v4WriteRows, a create making new rows only. nil for any other action.
-func writeRows(sc Subcall) (rows []*Array, edits bool) {
-	if sc.Version == 4 {
-		return v4WriteRows(sc), !SameAction(sc.Action, "create")
-	}
-	if sc.Params == nil {
-		return nil, false
-	}
-	switch sc.Action {
-	case "create":
-		return []*Array{sc.Params}, v3CreateUpdates(sc) || v3MatchOption(sc.Params)
-	case "update":
-		return []*Array{sc.Params}, true
-	}
-	return nil, false
-}
-
 // fieldWrites reports what sc's create or update writes because of the
 // fields it names (fieldWriteTable).
 func (w *walker) fieldWrites(sc Subcall) bool {
 	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
 		return true // matched by every deny rule already
 	}
-	rows, edits := writeRows(sc)
+	rows, edits := WriteRows(sc)
 	if len(rows) == 0 {
 		return true
 	}

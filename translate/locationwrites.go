@@ -109,7 +109,7 @@ func v4WriteRows(sc Subcall) []*Array {
 // permission check of their own: APIv3's Contact create and update (and a
 // replace's element), and APIv4's Contact, Individual, Organization and
 // Household create, update, save and replace, which run the same BAO
-// (ContactSaveTrait), their rows as writeRows gives them:
+// (ContactSaveTrait), their rows as WriteRows gives them:
 //   - `group`, a map of group id => flag: flag 1 runs
 //     CRM_Contact_BAO_GroupContact::addContactsToGroup (a GroupContact
 //     create, or an update of a Removed row), -1 removeContactsFromGroup
@@ -131,7 +131,7 @@ func (w *walker) contactWrites(sc Subcall) bool {
 	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
 		return true
 	}
-	rows, _ := writeRows(sc)
+	rows, _ := WriteRows(sc)
 	if len(rows) == 0 || EntityKey(sc.Entity) != contactKey {
 		return true
 	}
