@@ -1,0 +1,132 @@
+package tests
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
+)
+
+// a11dDo sends one request with the given Host (two instances of one site
+// share cache entries only for the same Host) and returns status,
+// Cache-Status and body.
+func a11dDo(t *testing.T, method, u, host, body string) (int, string, string) {
+	t.Helper()
+	var rb io.Reader
+	if body != "" {
+		rb = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, u, rb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	if body != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Cache-Status"), string(b)
+}
+
+// a11dTwoInstances starts the simulator, a private Redis and two Civigate
+// processes of one site sharing it (README, Scaling out: "Run several Caddy
+// instances with the same Caddyfile and one Redis").
+func a11dTwoInstances(t *testing.T, cacheLines string) (*civicrmsim.Simulator, *a11dRedis, a11dProc, a11dProc) {
+	t.Helper()
+	sim := civicrmsim.New(civicrmsim.Options{})
+	up := httptest.NewServer(sim)
+	t.Cleanup(up.Close)
+	r := a11dStartRedis(t)
+	cf := "{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n}\nhttp://:{PORT} {\n\tcivicrm {\n" +
+		"\t\tsite_key " + sim.SiteKey() + "\n\t\tredis " + r.url() + "\n\t\tauth {\n\t\t\tsecret a11d-shared-secret\n\t\t}\n" +
+		"\t\tcache {\n\t\t\t" + cacheLines + "\n\t\t}\n\t}\n\treverse_proxy " + strings.TrimPrefix(up.URL, "http://") + "\n}\n"
+	a := a11dStartProc(t, cf)
+	b := a11dStartProc(t, cf)
+	return sim, r, a, b
+}
+
+// A write made through one instance while Redis refuses writes (a full
+// Redis with maxmemory-policy noeviction answers every write command
+// "OOM command not allowed", but still serves reads and PUBLISH) leaves
+// the other instance answering the value from before the write, for as
+// long as Redis stays full (up to the entry's ttl).
+//
+// Instance A answers the write 200 and, having found Redis failing, serves
+// its own reads from CiviCRM (the new value). Instance B keeps answering
+// "Cache-Status: hit" with the pre-write body: its lookups (GET of the
+// entry, HMGET of the generation counters) still succeed on the full
+// Redis, and the counters never moved since A's HINCRBY was refused. A
+// publishes the invalidation on the pub/sub channel (which a full Redis
+// delivers) every 200 ms, yet B does not apply it to what it reads from
+// Redis. Observed with ttl 300s: B stale for the whole 5 s the test
+// watched, and on a manual run for as long as Redis stayed full.
+//
+// README (Scaling out): "Redis trouble never fails or stalls a request
+// ... lookups then miss and go to CiviCRM" and "Invalidations survive
+// outages"; the topology table promises no stale answer once Redis takes
+// writes again, but a Redis that is full is not down: nothing ever tells
+// B its entry is stale. A cache must not keep serving, from a store that
+// refused the invalidation, an answer a write acknowledged to the client
+// has changed; an operator watching B sees the old value for minutes.
+func TestA11dNoStaleAnswerWhileRedisRefusesWrites(t *testing.T) {
+	sim, r, a, b := a11dTwoInstances(t, "ttl 300s")
+	const host = "civi.test"
+	q := url.Values{"entity": {"Contact"}, "action": {"get"}, "json": {"1"}, "id": {"2"},
+		"return": {"nick_name"}, "key": {sim.SiteKey()}, "api_key": {sim.Admin().APIKey}}
+	read := func(p a11dProc) (string, string) {
+		st, cs, body := a11dDo(t, "GET", p.URL+"/sites/all/modules/civicrm/extern/rest.php?"+q.Encode(), host, "")
+		if st != 200 {
+			t.Fatalf("read: %d %s", st, body)
+		}
+		return cs, body
+	}
+	write := func(p a11dProc, nick string) {
+		f := url.Values{"entity": {"Contact"}, "action": {"create"}, "json": {"1"}, "id": {"2"}, "nick_name": {nick},
+			"key": {sim.SiteKey()}, "api_key": {sim.Admin().APIKey}}
+		st, _, body := a11dDo(t, "POST", p.URL+"/sites/all/modules/civicrm/extern/rest.php", host, f.Encode())
+		if st != 200 || !strings.Contains(body, `"is_error":0`) {
+			t.Fatalf("write: %d %s", st, body)
+		}
+	}
+	write(a, "before-oom")
+	read(b)
+	if cs, body := read(b); !strings.Contains(cs, "hit") || !strings.Contains(body, "before-oom") {
+		t.Fatalf("precondition: B serves the read from the cache: %q %s", cs, body)
+	}
+
+	// Redis fills up: every write command is refused, reads still work.
+	for _, c := range [][]string{{"CONFIG", "SET", "maxmemory-policy", "noeviction"}, {"CONFIG", "SET", "maxmemory", "1"}} {
+		if out, err := r.cli(c...); err != nil || !strings.Contains(out, "OK") {
+			t.Fatalf("redis-cli %v: %v %s", c, err, out)
+		}
+	}
+	if out, _ := r.cli("SET", "a11d-probe", "x"); !strings.Contains(out, "OOM") {
+		t.Fatalf("precondition: Redis refuses writes: %s", out)
+	}
+
+	write(a, "after-write")
+	if _, body := read(a); !strings.Contains(body, "after-write") {
+		t.Fatalf("A does not see its own write: %s", body)
+	}
+	// More than a replay (200 ms) and the 1 s a failing store's entries
+	// are treated as misses; then watch B for a few seconds.
+	time.Sleep(1500 * time.Millisecond)
+	for i := 0; i < 4; i++ {
+		if cs, body := read(b); strings.Contains(body, "before-oom") {
+			t.Fatalf("%.1f s after instance A answered the write (nick_name after-write) while Redis refused writes (OOM), "+
+				"instance B still answers the value from before it, Cache-Status %q: %s",
+				1.5+float64(i), cs, body)
+		}
+		time.Sleep(time.Second)
+	}
+}
