@@ -3,11 +3,10 @@ package tests
 // Helpers of the attack 11d tests (reliability and fidelity as an operator
 // judges them): a private redis-server, Civigate as separate processes (the
 // README's "several Caddy instances with the same Caddyfile and one
-// Redis"), and a TCP proxy in front of Redis that can slow its replies.
+// Redis").
 
 import (
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -15,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -140,58 +138,3 @@ func a11dStartProc(t *testing.T, caddyfile string) a11dProc {
 	t.Fatalf("Civigate process on %d did not come up", port)
 	return a11dProc{}
 }
-
-// a11dProxy is a TCP proxy in front of Redis whose replies can be held
-// back (a slow Redis: a busy server, a congested network).
-type a11dProxy struct {
-	port  int
-	delay atomic.Int64 // nanoseconds added before each chunk Redis sends
-}
-
-func a11dStartProxy(t *testing.T, target int) *a11dProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &a11dProxy{port: ln.Addr().(*net.TCPAddr).Port}
-	var conns sync.WaitGroup
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			s, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", target))
-			if err != nil {
-				c.Close()
-				continue
-			}
-			conns.Add(2)
-			go func() { defer conns.Done(); io.Copy(s, c); s.Close() }()
-			go func() {
-				defer conns.Done()
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := s.Read(buf)
-					if n > 0 {
-						if d := p.delay.Load(); d > 0 {
-							time.Sleep(time.Duration(d))
-						}
-						if _, werr := c.Write(buf[:n]); werr != nil {
-							break
-						}
-					}
-					if err != nil {
-						break
-					}
-				}
-				c.Close()
-			}()
-		}
-	}()
-	return p
-}
-
-func (p *a11dProxy) url() string { return fmt.Sprintf("redis://127.0.0.1:%d", p.port) }
