@@ -416,14 +416,21 @@ func (m *MemoryGeneration) Forget(context.Context) error {
 	return nil
 }
 
+// How long a verdict is remembered when APIKeyVerifier's TTLs are unset:
+// an acceptance, a refusal.
+const (
+	DefaultPositiveTTL = 5 * time.Minute
+	DefaultNegativeTTL = 30 * time.Second
+)
+
 // APIKeyVerifier resolves Bearer API keys and Basic credentials through a
 // Resolver, remembering verdicts per site, flow and credential, and asking
 // CiviCRM at most once at a time per site, flow and credential.
 type APIKeyVerifier struct {
 	Resolver    Resolver
 	Store       VerdictStore  // nil: nothing remembered
-	PositiveTTL time.Duration // default 5m
-	NegativeTTL time.Duration // default 30s
+	PositiveTTL time.Duration // default DefaultPositiveTTL
+	NegativeTTL time.Duration // default DefaultNegativeTTL
 	// Generation numbers the lifetimes of remembered verdicts (nil: one
 	// lifetime): a verdict is stored, and its question shared, under the
 	// generation current when CiviCRM was asked, and looked up under the
@@ -551,12 +558,12 @@ func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, askFlow, site
 	if o.err == nil && a.Store != nil {
 		ttl := a.PositiveTTL
 		if ttl <= 0 {
-			ttl = 5 * time.Minute
+			ttl = DefaultPositiveTTL
 		}
 		if !o.v.OK {
 			ttl = a.NegativeTTL
 			if ttl <= 0 {
-				ttl = 30 * time.Second
+				ttl = DefaultNegativeTTL
 			}
 		}
 		a.Store.Set(ctx, key, o.v, ttl)

@@ -22,7 +22,7 @@ type Config struct {
 	// every APIv3 key, since with the Host it selects the CiviCRM domain
 	// (a WordPress subsite's /site2/?civiwp=CiviCRM&q=…).
 	Endpoint string
-	// DefaultTTL is the freshness lifetime (default 60s).
+	// DefaultTTL is the freshness lifetime (default DefaultEntryTTL).
 	DefaultTTL time.Duration
 	// TTL overrides DefaultTTL by "Entity.action", "*.action" or "Entity"
 	// (most specific first). Zero disables caching for the match.
@@ -53,6 +53,10 @@ type Config struct {
 	Now func() time.Time
 }
 
+// DefaultEntryTTL is how long an answer is fresh when Config.DefaultTTL
+// is unset.
+const DefaultEntryTTL = 60 * time.Second
+
 // Cache ties policy, keys, a store and coalescing together. It is safe
 // for concurrent use.
 type Cache struct {
@@ -72,7 +76,7 @@ func New(cfg Config, store Store) (*Cache, error) {
 		return nil, errors.New("cache: no store")
 	}
 	if cfg.DefaultTTL == 0 {
-		cfg.DefaultTTL = 60 * time.Second
+		cfg.DefaultTTL = DefaultEntryTTL
 	}
 	if cfg.DefaultTTL < 0 || cfg.StaleWhileRevalidate < 0 || cfg.StaleIfError < 0 {
 		return nil, errors.New("cache: negative duration")
@@ -257,7 +261,10 @@ func (c *Cache) ServeLookedUp(ctx context.Context, r *Request, res Result, fetch
 	}
 	f, collapsed, err := c.fetch(ctx, r, fetch)
 	st := Status{Fwd: FwdMiss, FwdStatus: f.up.Status, Stored: f.stored && !collapsed, Collapsed: collapsed, Detail: f.detail}
-	if res.Err != nil {
+	switch {
+	case errors.Is(res.Err, ErrBehind):
+		st.Detail = DetailBehind
+	case res.Err != nil:
 		st.Detail = DetailStoreDown
 	}
 	if res.Fallback != nil {
@@ -330,6 +337,12 @@ func (c *Cache) Store(ctx context.Context, r *Request, up Upstream) (bool, strin
 	}
 	if r.gens == nil {
 		return false, DetailStoreDown
+	}
+	if l, ok := c.store.(lagger); ok && l.lagging(r.tags...) {
+		// An invalidation heard of since the lookup did not land: the
+		// answer may predate it, and the generations it would be stored
+		// under are behind (behind.go).
+		return false, DetailBehind
 	}
 	now := c.now()
 	e := &Entry{

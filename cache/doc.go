@@ -48,4 +48,10 @@
 //     into every generation, and an instance back from an outage distrusts
 //     older entries for a second. No command needs two keys in one Cluster
 //     slot.
+//   - A Redis that refuses writes but answers reads (full, NOREPLICAS) serves
+//     nothing a write made stale to an instance that knows: the writer, and
+//     every instance that hears its message (behind.go). Lookups depending
+//     on a counter known to be behind miss (ErrBehind), nothing is stored
+//     under it, and the verdicts' generation is one nothing was remembered
+//     under, until Redis shows the bump.
 package cache

@@ -2,6 +2,8 @@ package cache
 
 import (
 	"context"
+	"errors"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -29,6 +31,10 @@ type GenWatch struct {
 	at    time.Time // when gen was learned
 	epoch uint64    // bumped by every message naming tag, and by resets
 	live  bool      // subscription confirmed and unbroken
+	// lagGen is the generation while the counter is known to be behind
+	// (behind.go): a random one, drawn again whenever the tag is bumped,
+	// under which nothing was remembered before.
+	lagGen uint64
 
 	listen *invalidationListener
 }
@@ -39,7 +45,7 @@ const genUnsubscribedTrust = time.Second
 
 // NewGenWatch starts watching tag of r; Close stops it.
 func NewGenWatch(r *RedisStore, tag string) *GenWatch {
-	g := &GenWatch{r: r, tag: tag, now: time.Now}
+	g := &GenWatch{r: r, tag: tag, now: time.Now, lagGen: rand.Uint64()}
 	g.listen = listenInvalidations(r, "verdict_subscribe", g)
 	return g
 }
@@ -68,6 +74,7 @@ func (g *GenWatch) reset(live bool) {
 	g.mu.Lock()
 	g.live, g.known = live, false
 	g.epoch++
+	g.lagGen = rand.Uint64()
 	g.mu.Unlock()
 }
 
@@ -82,20 +89,28 @@ func (g *GenWatch) Known() (uint64, bool) {
 }
 
 // Current is the generation: the known one, or Redis's (one round trip,
-// after a bump or a broken subscription). When Redis cannot say, it is
-// the last one learned: remembered verdicts fail open, as their store does
-// (a bump Redis did not take is replayed by the instance that made it,
-// and reaches the others when it lands).
+// after a bump or a broken subscription). While the counter is known to
+// be behind a bump Redis did not record (this instance's own Forget, or
+// another's it heard of), it is a generation under which nothing is
+// remembered, so every credential is asked about again (a random one,
+// drawn again at each bump: what is asked under it was asked after the
+// change). When Redis cannot say otherwise, it is the last one learned:
+// remembered verdicts fail open, as their store does (a bump Redis did
+// not take is replayed by the instance that made it, and reaches the
+// others when it lands).
 func (g *GenWatch) Current(ctx context.Context) uint64 {
 	if gen, ok := g.Known(); ok {
 		return gen
 	}
 	g.mu.Lock()
-	epoch, last := g.epoch, g.gen
+	epoch, last, lag := g.epoch, g.gen, g.lagGen
 	g.mu.Unlock()
 	at := g.now()
 	gen, err := g.r.Generation(ctx, g.tag)
 	if err != nil {
+		if errors.Is(err, ErrBehind) || g.r.lag.lagging(g.tag) {
+			return lag
+		}
 		return last
 	}
 	g.mu.Lock()
@@ -114,6 +129,7 @@ func (g *GenWatch) Forget(ctx context.Context) error {
 	g.mu.Lock()
 	g.known = false
 	g.epoch++
+	g.lagGen = rand.Uint64()
 	g.mu.Unlock()
 	return err
 }
@@ -142,6 +158,9 @@ func (r *RedisStore) Generation(ctx context.Context, tag string) (uint64, error)
 	n, _, err := genValue(vals[1])
 	if err != nil {
 		return 0, err
+	}
+	if r.lag.behind(tag, epoch, n) {
+		return 0, ErrBehind
 	}
 	return epoch + n, nil
 }

@@ -2,7 +2,6 @@ package cache
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -20,8 +19,9 @@ type invalidationFollower interface {
 }
 
 // invalidationListener follows one RedisStore's invalidation channel for
-// one follower (the memory tier's coherence, the verdict generation), on
-// its own subscription, until Close.
+// one follower (the memory tier's coherence, the verdict generation, the
+// store's own counters known to be behind), on its own subscription,
+// until Close. The store reads each message first (heard).
 type invalidationListener struct {
 	sub    *redis.PubSub
 	cancel context.CancelFunc
@@ -56,7 +56,7 @@ func (l *invalidationListener) listen(ctx context.Context, r *RedisStore, op str
 		case *redis.Subscription:
 			f.reset(m.Kind == "subscribe")
 		case *redis.Message:
-			f.forget(strings.Split(m.Payload, "\n"))
+			f.forget(r.heard(m.Payload))
 		}
 	}
 }

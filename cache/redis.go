@@ -46,6 +46,11 @@ type RedisOptions struct {
 	// (default 2); lookups arriving meanwhile are sent together in the
 	// next one.
 	MaxBatches int
+	// Retention is the longest an entry or a remembered verdict of the
+	// store lives (default 10 minutes): how long a counter known to be
+	// behind (behind.go) is distrusted when its bump is never seen in
+	// Redis (its writer died before Redis took it).
+	Retention time.Duration
 	// Now is the breaker's clock (default time.Now).
 	Now func() time.Time
 }
@@ -77,7 +82,11 @@ type RedisOptions struct {
 // was failing distrusts entries stored before it answered again for
 // OutageGrace, the time the others need to replay theirs. Invalidations no
 // replica confirmed within the deadline are bumped again (until one does),
-// so a failover cannot lose them.
+// so a failover cannot lose them. While Redis refuses writes but answers
+// reads, the counters an invalidation could not bump are known to be
+// behind, here and, through the invalidation channel, on every instance
+// that hears it: the reads depending on them are misses until Redis
+// shows the bump (behind.go).
 type RedisStore struct {
 	c       redis.UniversalClient
 	cluster *redis.ClusterClient // set on Cluster
@@ -96,6 +105,10 @@ type RedisStore struct {
 	lookupCtx context.Context
 	// recoveredAt is when the breaker last closed (unix nanoseconds).
 	recoveredAt atomic.Int64
+	// lag is the counters known to be behind; listen hears the other
+	// instances' invalidations that did not land.
+	lag    *lagSet
+	listen *invalidationListener
 
 	mu sync.Mutex
 	// pending are invalidations Redis did not take; unconfirmed reached
@@ -120,6 +133,8 @@ const (
 	replayWait   = 250 * time.Millisecond
 	checkEvery   = time.Second
 	defaultEvery = 200 * time.Millisecond
+	// defaultRetention outlasts the default ttl and verdict_ttl.
+	defaultRetention = 10 * time.Minute
 )
 
 // NewRedisStore wraps a client that the caller owns (and may share
@@ -135,6 +150,9 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 	if o.OutageGrace <= 0 {
 		o.OutageGrace = time.Second
 	}
+	if o.Retention <= 0 {
+		o.Retention = defaultRetention
+	}
 	r := &RedisStore{
 		c:              client,
 		prefix:         prefix,
@@ -148,6 +166,7 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 		pending:        make(map[string]struct{}),
 		unconfirmed:    make(map[string]struct{}),
 		replicas:       -1,
+		lag:            newLagSet(o.Retention),
 		stop:           make(chan struct{}),
 		done:           make(chan struct{}),
 	}
@@ -166,6 +185,7 @@ func NewRedisStore(client redis.UniversalClient, prefix string, o RedisOptions) 
 		r.watch, base = rc.Watcher, rc.UniversalClient
 	}
 	r.cluster, _ = base.(*redis.ClusterClient)
+	r.listen = listenInvalidations(r, "cache_subscribe", lagFollower{})
 	go r.loop()
 	return r
 }
@@ -179,6 +199,7 @@ func (r *RedisStore) Close() error {
 		<-r.done
 		r.lookups.wait()
 		r.replay()
+		_ = r.listen.Close()
 	})
 	return nil
 }
@@ -256,6 +277,9 @@ func (r *RedisStore) Get(ctx context.Context, key string, tags []string) (*Entry
 		f := b.gen(t)
 		if f.err != nil {
 			return nil, nil, f.err
+		}
+		if r.lag.behind(t, epoch, f.g) {
+			return nil, nil, ErrBehind
 		}
 		gens[i] = epoch + f.g
 	}
@@ -361,6 +385,13 @@ func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 // replica confirmed become unconfirmed: the bumps are in, so the caller
 // sees no error.
 //
+// The pipeline also reads the counters after the bumps. When the bumps
+// fail, their counters are behind (behind.go): if the master refused
+// them but answered the read (it takes no writes), what it read are the
+// floors, recorded here and published to every instance; otherwise this
+// instance alone knows, until its replay lands. When they land, the
+// floors learned before they were sent are past.
+//
 // On Cluster the bumps go to the node the client's slot map names, on a
 // connection of that node, which follows no redirection by itself: while
 // the counters' slot is being resharded that node answers ASK (the hash
@@ -369,27 +400,47 @@ func (r *RedisStore) Invalidate(ctx context.Context, tags ...string) error {
 // names (at most twice), with ASKING before each bump on an ASK, so an
 // invalidation is in Redis when the write is answered, resharding or not.
 func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration) error {
+	sent := r.lag.sending()
+	c, read, err := r.bumpRedirected(ctx, tags, wait)
+	if err == nil {
+		r.lag.landed(tags, sent)
+		return nil
+	}
+	epoch, ns, ok := floorsOf(err, read, tags)
+	r.lag.mark(tags, ok, epoch, ns)
+	if ok {
+		if perr := c.Publish(ctx, r.channel, encodeLag(tags, epoch, ns)).Err(); perr != nil {
+			r.watch.Report("cache_invalidate", perr)
+		}
+	}
+	return err
+}
+
+// bumpRedirected is bump's tries: on the counters' master, then on
+// Cluster on the node an ASK or MOVED names (at most twice). It returns
+// the client of the last try and its read of the counters.
+func (r *RedisStore) bumpRedirected(ctx context.Context, tags []string, wait time.Duration) (redis.UniversalClient, *redis.SliceCmd, error) {
 	c, err := r.genMaster(ctx)
 	if err != nil {
 		r.watch.Report("cache_invalidate", err)
-		return err
+		return nil, nil, err
 	}
 	asking := false
 	for redirects := 0; ; redirects++ {
-		err = r.bumpOn(ctx, c, tags, wait, asking)
+		read, err := r.bumpOn(ctx, c, tags, wait, asking)
 		if err == nil || r.cluster == nil || redirects == 2 {
-			return err
+			return c, read, err
 		}
 		addr, ask := redis.IsAskError(err)
 		if !ask {
 			var moved bool
 			if addr, moved = redis.IsMovedError(err); !moved {
-				return err
+				return c, read, err
 			}
 		}
 		next := r.clusterNode(ctx, addr)
 		if next == nil {
-			return err
+			return c, read, err
 		}
 		c, asking = next, ask
 	}
@@ -397,14 +448,15 @@ func (r *RedisStore) bump(ctx context.Context, tags []string, wait time.Duration
 
 // bumpOn is one try of bump on c; asking precedes each bump with ASKING
 // (c is the node importing the counters' slot, which takes a command on
-// it only right after ASKING).
-func (r *RedisStore) bumpOn(ctx context.Context, c redis.UniversalClient, tags []string, wait time.Duration, asking bool) error {
+// it only right after ASKING). It returns the read of the counters that
+// follows the bumps.
+func (r *RedisStore) bumpOn(ctx context.Context, c redis.UniversalClient, tags []string, wait time.Duration, asking bool) (*redis.SliceCmd, error) {
 	node := nodeClient(c)
 	if node == nil || !r.hasReplicas() {
 		pipe := c.Pipeline()
-		r.queueBumpOn(ctx, pipe, tags, asking)
+		read := r.queueBumpOn(ctx, pipe, tags, asking)
 		cmds, err := pipe.Exec(ctx)
-		return redispipe.Failure(cmds, err)
+		return read, redispipe.Failure(cmds, err)
 	}
 	// One pinned connection: WAIT counts what this connection wrote, and
 	// its own round trip keeps a late confirmation from looking like a
@@ -412,14 +464,14 @@ func (r *RedisStore) bumpOn(ctx context.Context, c redis.UniversalClient, tags [
 	conn := node.Conn()
 	defer conn.Close()
 	pipe := conn.Pipeline()
-	r.queueBumpOn(ctx, pipe, tags, asking)
+	read := r.queueBumpOn(ctx, pipe, tags, asking)
 	if cmds, err := pipe.Exec(ctx); redispipe.Failure(cmds, err) != nil {
-		return redispipe.Failure(cmds, err)
+		return read, redispipe.Failure(cmds, err)
 	}
 	if n, err := conn.Wait(WithRedisOp(ctx, "cache_confirm"), 1, wait).Result(); err != nil || n < 1 {
 		r.add(r.unconfirmed, tags)
 	}
-	return nil
+	return read, nil
 }
 
 // clusterNode is the client of the Cluster node at addr (a MOVED or ASK
@@ -453,19 +505,30 @@ func nodeClient(c redis.UniversalClient) *redis.Client {
 // by every instance, tier or not, so mixed configurations stay coherent;
 // on Cluster a PUBLISH reaches every node's subscribers).
 func (r *RedisStore) queueBump(ctx context.Context, pipe redis.Pipeliner, tags []string) {
-	r.queueBumpOn(ctx, pipe, tags, false)
+	for _, t := range tags {
+		pipe.HIncrBy(ctx, r.genKey, t, 1)
+	}
+	pipe.Publish(ctx, r.channel, strings.Join(tags, "\n"))
 }
 
-// queueBumpOn is queueBump, each increment preceded by ASKING when asking
-// (ASKING lets only the next command through).
-func (r *RedisStore) queueBumpOn(ctx context.Context, pipe redis.Pipeliner, tags []string, asking bool) {
+// queueBumpOn is queueBump with a read of the counters (and their epoch)
+// between the increments and the message, each command on the counters
+// preceded by ASKING when asking (ASKING lets only the next command
+// through). The read gives the floors when the increments are refused.
+func (r *RedisStore) queueBumpOn(ctx context.Context, pipe redis.Pipeliner, tags []string, asking bool) *redis.SliceCmd {
 	for _, t := range tags {
 		if asking {
 			pipe.Do(ctx, "asking")
 		}
 		pipe.HIncrBy(ctx, r.genKey, t, 1)
 	}
+	if asking {
+		pipe.Do(ctx, "asking")
+	}
+	fields := make([]string, 0, 1+len(tags))
+	read := pipe.HMGet(ctx, r.genKey, append(append(fields, epochField), tags...)...)
 	pipe.Publish(ctx, r.channel, strings.Join(tags, "\n"))
+	return read
 }
 
 // genMaster is the client that reaches the master holding the counters:
@@ -492,6 +555,7 @@ func (r *RedisStore) loop() {
 			checked = time.Now()
 		}
 		r.replay()
+		r.lag.prune()
 		select {
 		case <-r.stop:
 			return

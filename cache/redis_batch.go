@@ -227,8 +227,10 @@ func (r *RedisStore) runLookups(b *lookupBatch) {
 	ctx, cancel := context.WithDeadline(r.lookupCtx, b.deadline)
 	defer cancel()
 	pending := r.take(r.pending)
+	var sent uint64
 	pipe := r.c.Pipeline()
 	if len(pending) > 0 {
+		sent = r.lag.sending()
 		r.queueBump(ctx, pipe, pending)
 	}
 	b.results = make([]keyResult, len(b.keys))
@@ -243,8 +245,11 @@ func (r *RedisStore) runLookups(b *lookupBatch) {
 		return
 	}
 	b.err = nil
-	if len(pending) > 0 && r.hasReplicas() {
-		r.add(r.unconfirmed, pending)
+	if len(pending) > 0 {
+		r.lag.landed(pending, sent)
+		if r.hasReplicas() {
+			r.add(r.unconfirmed, pending)
+		}
 	}
 	vals := gcmd.Val()
 	if len(vals) != len(b.fields.names) {

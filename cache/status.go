@@ -23,6 +23,10 @@ const (
 	DetailTooLarge       = "too-large"
 	DetailNotStorable    = "not-storable" // error body, non-200
 	DetailUpstreamFailed = "upstream-error"
+	// DetailBehind: a write's invalidation of what the call reads is not
+	// recorded in Redis yet (it refuses writes), so no entry is trusted
+	// nor stored (ErrBehind).
+	DetailBehind = "invalidation-pending"
 )
 
 // Status is one Cache-Status member. It never carries the key (RFC 9211

@@ -146,11 +146,20 @@ func (t *TieredStore) Set(ctx context.Context, key string, e *Entry, ttl time.Du
 }
 
 // Invalidate implements Store: forget locally, bump in Redis (which tells
-// the other instances).
+// the other instances). When the bump fails, what a lookup learned from
+// Redis meanwhile is forgotten again: the counters are known to be
+// behind from then on (behind.go), and Get learns nothing of them.
 func (t *TieredStore) Invalidate(ctx context.Context, tags ...string) error {
 	t.forget(tags)
-	return t.back.Invalidate(ctx, tags...)
+	err := t.back.Invalidate(ctx, tags...)
+	if err != nil {
+		t.forget(tags)
+	}
+	return err
 }
+
+// lagging reports whether any of tags is known to be behind (behind.go).
+func (t *TieredStore) lagging(tags ...string) bool { return t.back.lagging(tags...) }
 
 // Purge implements Store.
 func (t *TieredStore) Purge(ctx context.Context) error {

@@ -320,6 +320,8 @@ func cacheResultLabel(s cache.Status) string {
 		return "bypass_" + s.Detail
 	case s.Detail == cache.DetailStoreDown:
 		return "miss_store_down"
+	case s.Detail == cache.DetailBehind:
+		return "miss_invalidation_pending"
 	}
 	return "miss"
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/cache"
 )
 
@@ -127,7 +128,8 @@ func (h *Handler) newRedisStore(timeout time.Duration) *cache.RedisStore {
 	topology := h.redisClient.Watcher.Topology
 	log := h.logger.With(zap.String("topology", topology))
 	rs := cache.NewRedisStore(h.redisClient, h.redisPrefix+"cache:", cache.RedisOptions{
-		Timeout: timeout,
+		Timeout:   timeout,
+		Retention: h.longestRemembered(),
 		OnDown: func(down bool) {
 			if down {
 				log.Warn("redis: cache store failing, skipped until it answers again (lookups miss, writes' invalidations are kept and replayed)")
@@ -142,6 +144,27 @@ func (h *Handler) newRedisStore(timeout time.Duration) *cache.RedisStore {
 	h.redisStore = rs
 	h.closers = append(h.closers, rs.Close)
 	return rs
+}
+
+// longestRemembered is the longest a cached answer or a remembered
+// verdict of this handler lives in Redis: its ttls and stale windows, its
+// verdict_ttl and reject ttl (each at least its default). A counter known
+// to be behind an invalidation Redis did not record is distrusted at most
+// this long (cache.RedisOptions.Retention): by then whatever was stored
+// before the write has expired.
+func (h *Handler) longestRemembered() time.Duration {
+	longest := max(authx.DefaultPositiveTTL, authx.DefaultNegativeTTL)
+	if ac := h.Auth; ac != nil {
+		longest = max(longest, time.Duration(ac.VerdictTTL), time.Duration(ac.RejectTTL))
+	}
+	if cc := h.Cache; cc != nil {
+		ttl := max(cache.DefaultEntryTTL, time.Duration(cc.TTL))
+		for _, d := range cc.TTLs {
+			ttl = max(ttl, time.Duration(d))
+		}
+		longest = max(longest, ttl+max(time.Duration(cc.StaleWhileRevalidate), time.Duration(cc.StaleIfError)))
+	}
+	return longest
 }
 
 // redisHealth remembers the last failed Redis operation of any handler.

@@ -138,3 +138,23 @@ func a11dStartProc(t *testing.T, caddyfile string) a11dProc {
 	t.Fatalf("Civigate process on %d did not come up", port)
 	return a11dProc{}
 }
+
+// fill makes this Redis refuse every write command ("OOM command not
+// allowed": maxmemory 1 with noeviction) while it still answers reads and
+// PUBLISH; lift takes writes again.
+func (r *a11dRedis) fill(t *testing.T) (lift func()) {
+	t.Helper()
+	for _, c := range [][]string{{"CONFIG", "SET", "maxmemory-policy", "noeviction"}, {"CONFIG", "SET", "maxmemory", "1"}} {
+		if out, err := r.cli(c...); err != nil || !strings.Contains(out, "OK") {
+			t.Fatalf("redis-cli %v: %v %s", c, err, out)
+		}
+	}
+	if out, _ := r.cli("SET", "a11d-probe", "x"); !strings.Contains(out, "OOM") {
+		t.Fatalf("precondition: Redis refuses writes: %s", out)
+	}
+	return func() {
+		if out, err := r.cli("CONFIG", "SET", "maxmemory", "0"); err != nil || !strings.Contains(out, "OK") {
+			t.Fatalf("redis-cli CONFIG SET maxmemory 0: %v %s", err, out)
+		}
+	}
+}

@@ -72,7 +72,7 @@ func a11dTwoInstances(t *testing.T, cacheLines string) (*civicrmsim.Simulator, *
 	t.Helper()
 	sim, upstream := a11dSim(t)
 	r := a11dStartRedis(t)
-	cf := a11dSiteCaddyfile(sim, upstream, r.url(), cacheLines)
+	cf := a11dSiteCaddyfile(sim, upstream, r.url(), cacheLines, "")
 	return sim, r, a11dStartProc(t, cf), a11dStartProc(t, cf)
 }
 
@@ -86,11 +86,12 @@ func a11dSim(t *testing.T) (*civicrmsim.Simulator, string) {
 }
 
 // a11dSiteCaddyfile is one instance's Caddyfile: the site on {PORT}, the
-// given Redis, a shared secret and the given cache subdirectives (one per
-// line, ";"-separated).
-func a11dSiteCaddyfile(sim *civicrmsim.Simulator, upstream, redisURL, cacheLines string) string {
+// given Redis, a shared secret and the given cache and auth subdirectives
+// (one per line, ";"-separated).
+func a11dSiteCaddyfile(sim *civicrmsim.Simulator, upstream, redisURL, cacheLines, authLines string) string {
 	return "{\n\tadmin 127.0.0.1:{ADMIN}\n\tlog {\n\t\tlevel ERROR\n\t}\n}\nhttp://:{PORT} {\n\tcivicrm {\n" +
-		"\t\tsite_key " + sim.SiteKey() + "\n\t\tredis " + redisURL + "\n\t\tauth {\n\t\t\tsecret a11d-shared-secret\n\t\t}\n" +
+		"\t\tsite_key " + sim.SiteKey() + "\n\t\tredis " + redisURL + "\n\t\tauth {\n\t\t\tsecret a11d-shared-secret\n\t\t\t" +
+		strings.ReplaceAll(authLines, ";", "\n\t\t\t") + "\n\t\t}\n" +
 		"\t\tcache {\n\t\t\t" + strings.ReplaceAll(cacheLines, ";", "\n\t\t\t") + "\n\t\t}\n\t}\n\treverse_proxy " + upstream + "\n}\n"
 }
 
