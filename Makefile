@@ -7,7 +7,11 @@ GO ?= go
 # Site key and sign keys default to values generated for this run only.
 CIVIGATE_LISTEN ?= :8080
 CIVIGATE_ADMIN ?= localhost:2019
-export CIVIGATE_LISTEN CIVIGATE_ADMIN
+# Caddyfile.example's site address is CIVIGATE_LISTEN's port alone, so the
+# site answers any Host ("localhost:8080" as well as "127.0.0.1:8080"); its
+# bind line keeps the host.
+CIVIGATE_PORT := $(lastword $(subst :, ,$(CIVIGATE_LISTEN)))
+export CIVIGATE_LISTEN CIVIGATE_ADMIN CIVIGATE_PORT
 
 .PHONY: run test bench fuzz caddy loadtest reliability build clean
 

@@ -138,7 +138,7 @@ func TestExampleWithoutSiteKeyIsRefused(t *testing.T) {
 			t.Setenv("CIVICRM_SIGN_KEYS", "")
 			t.Setenv("REDIS_URL", "")
 			t.Setenv("CIVIGATE_ACCESS_LOG", "discard")
-			cf := strings.NewReplacer("{$CIVIGATE_LISTEN::8080}", fmt.Sprintf("127.0.0.1:%d", port),
+			cf := strings.NewReplacer("{$CIVIGATE_LISTEN::8080}", fmt.Sprintf("127.0.0.1:%d", port), "{$CIVIGATE_PORT:8080}", fmt.Sprint(port),
 				"{$CIVIGATE_ADMIN:localhost:2019}", fmt.Sprintf("127.0.0.1:%d", admin)).Replace(string(example))
 			cfgJSON, _, err := caddyconfig.GetAdapter("caddyfile").Adapt([]byte(cf), map[string]any{"filename": "Caddyfile"})
 			if err != nil {

@@ -35,6 +35,7 @@ func startExample(t *testing.T, upstream, siteKey, signKeys string, globals ...s
 	dir := t.TempDir()
 	accessLog, otherLog = filepath.Join(dir, "access.log"), filepath.Join(dir, "caddy.log")
 	t.Setenv("CIVIGATE_LISTEN", ":{PORT}")
+	t.Setenv("CIVIGATE_PORT", "{PORT}")
 	t.Setenv("CIVIGATE_ADMIN", "127.0.0.1:{ADMIN}")
 	t.Setenv("CIVICRM_UPSTREAM", upstream)
 	t.Setenv("CIVICRM_SITE_KEY", siteKey)
@@ -46,7 +47,7 @@ func startExample(t *testing.T, upstream, siteKey, signKeys string, globals ...s
 	if cf == string(example) {
 		t.Fatal("Caddyfile.example has no global log block to send to a file")
 	}
-	cf = strings.NewReplacer("{$CIVIGATE_LISTEN::8080}", os.Getenv("CIVIGATE_LISTEN"),
+	cf = strings.NewReplacer("{$CIVIGATE_LISTEN::8080}", os.Getenv("CIVIGATE_LISTEN"), "{$CIVIGATE_PORT:8080}", os.Getenv("CIVIGATE_PORT"),
 		"{$CIVIGATE_ADMIN:localhost:2019}", os.Getenv("CIVIGATE_ADMIN")+"\n\t"+strings.Join(globals, "\n\t")).Replace(cf)
 	return startCaddy(t, cf), accessLog, otherLog
 }

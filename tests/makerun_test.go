@@ -21,7 +21,10 @@ import (
 // `CIVIGATE_LISTEN=127.0.0.1:PORT make run` serves the example over plain
 // HTTP on exactly that address: no certificate, no attempt to install a
 // root into a trust store, no other port bound (no :80 redirects, no :443)
-// besides the admin API it was given.
+// besides the admin API it was given. It answers there whatever name the
+// client used: the calls the README and make run print use
+// http://localhost:8080 (a site address with the host would answer only
+// Host 127.0.0.1:PORT, and Caddy's empty 200 to the rest).
 func TestMakeRunServesPlainHTTPOnListenAddress(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs bin/civigate")
@@ -97,6 +100,26 @@ func TestMakeRunServesPlainHTTPOnListenAddress(t *testing.T) {
 	}
 	if !strings.Contains(body, "Standalone Admin") {
 		t.Errorf("plain HTTP on %s answered %.300q, not the Contact.get data", listen, body)
+	}
+	for _, u := range []string{strings.Replace(url, "127.0.0.1", "localhost", 1), url} {
+		req, err := http.NewRequest("GET", u, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, host := range []string{"", "civi.example.org", "localhost"} {
+			if host != "" {
+				req.Host = host
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("%s (Host %q): %v", u, req.Host, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(b), "Standalone Admin") {
+				t.Errorf("%s with Host %q answered %d %.300q, not the Contact.get data", u, req.Host, resp.StatusCode, b)
+			}
+		}
 	}
 
 	pid := descendantNamed(t, cmd.Process.Pid, "civigate")
