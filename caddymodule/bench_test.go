@@ -85,8 +85,10 @@ func provisionBench(tb testing.TB, h *Handler) {
 }
 
 // benchRequest is a request as Caddy's server hands it to handlers: with
-// its replacer and its variables (the client address from RemoteAddr, no
-// trusted proxy) in the context.
+// its replacer, its variables (the client address from RemoteAddr, no
+// trusted proxy) and its server in the context; a server without access
+// logs, as the load test's and make run's sites are (setLogUserID then
+// sets nothing for the log).
 func benchRequest(target string, header http.Header) *http.Request {
 	r := httptest.NewRequest(http.MethodGet, target, nil)
 	for k, v := range header {
@@ -95,6 +97,7 @@ func benchRequest(target string, header http.Header) *http.Request {
 	ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, caddy.NewReplacer())
 	ip, _, _ := strings.Cut(r.RemoteAddr, ":")
 	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{caddyhttp.ClientIPVarKey: ip, caddyhttp.TrustedProxyVarKey: false})
+	ctx = context.WithValue(ctx, caddyhttp.ServerCtxKey, &caddyhttp.Server{})
 	return r.WithContext(ctx)
 }
 
