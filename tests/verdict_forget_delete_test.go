@@ -2,9 +2,7 @@ package tests
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -21,26 +19,7 @@ import (
 func TestVerdictsForgottenAfterContactDelete(t *testing.T) {
 	for _, mode := range []string{"memory", "redis"} {
 		t.Run(mode, func(t *testing.T) {
-			up := newACLCiviCRM(t)
-			var asked atomic.Int64
-			inner := up.srv.Config.Handler
-			up.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path == "/civicrm/authx/id" {
-					asked.Add(1)
-				}
-				inner.ServeHTTP(w, r)
-			}))
-			t.Cleanup(up.srv.Close)
-			sk := "sk-" + randomHex(t, 12)
-			var sites []string
-			if mode == "memory" {
-				sites, _ = cacheSites(t, up, sk, "", "", 1)
-				sites = append(sites, sites[0])
-			} else {
-				ru, _, prefix := testRedis(t)
-				sites, _ = cacheSites(t, up, sk, ru, prefix, 2)
-			}
-			a, b := sites[0], sites[1]
+			up, asked, sk, a, b := verdictSites(t, mode)
 			extern := "/sites/all/modules/civicrm/extern/rest.php"
 			// The deleted contact's own key, as a client of that contact
 			// would send it next.

@@ -20,29 +20,7 @@ import (
 func TestVerdictsForgottenAfterCredentialWrite(t *testing.T) {
 	for _, mode := range []string{"memory", "memory, two site blocks", "redis"} {
 		t.Run(mode, func(t *testing.T) {
-			up := newACLCiviCRM(t)
-			var asked atomic.Int64
-			inner := up.srv.Config.Handler
-			up.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if r.URL.Path == "/civicrm/authx/id" {
-					asked.Add(1)
-				}
-				inner.ServeHTTP(w, r)
-			}))
-			t.Cleanup(up.srv.Close)
-			sk := "sk-" + randomHex(t, 12)
-			var sites []string
-			switch mode {
-			case "memory":
-				sites, _ = cacheSites(t, up, sk, "", "", 1)
-				sites = append(sites, sites[0])
-			case "memory, two site blocks":
-				sites, _ = cacheSites(t, up, sk, "", "", 2)
-			default:
-				ru, _, prefix := testRedis(t)
-				sites, _ = cacheSites(t, up, sk, ru, prefix, 2)
-			}
-			a, b := sites[0], sites[1]
+			up, asked, sk, a, b := verdictSites(t, mode)
 			extern := "/sites/all/modules/civicrm/extern/rest.php"
 			read := b + extern + "?entity=Contact&action=get&json=1&id=3&key=" + sk + "&api_key=" + up.key(3)
 			writeA := func(form string) {
@@ -87,4 +65,36 @@ func TestVerdictsForgottenAfterCredentialWrite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// verdictSites is the ACL CiviCRM behind two sites a and b, for mode:
+// "memory" (one site block, a and b the same), "memory, two site blocks"
+// (two blocks of one namespace in one Caddy) or "redis" (two Caddy
+// instances sharing Redis); sk is their site key and asked counts the
+// questions CiviCRM gets at civicrm/authx/id.
+func verdictSites(t *testing.T, mode string) (up *aclCiviCRM, asked *atomic.Int64, sk, a, b string) {
+	t.Helper()
+	up = newACLCiviCRM(t)
+	asked = new(atomic.Int64)
+	inner := up.srv.Config.Handler
+	up.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/civicrm/authx/id" {
+			asked.Add(1)
+		}
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(up.srv.Close)
+	sk = "sk-" + randomHex(t, 12)
+	var sites []string
+	switch mode {
+	case "memory":
+		sites, _ = cacheSites(t, up, sk, "", "", 1)
+		sites = append(sites, sites[0])
+	case "memory, two site blocks":
+		sites, _ = cacheSites(t, up, sk, "", "", 2)
+	default:
+		ru, _, prefix := testRedis(t)
+		sites, _ = cacheSites(t, up, sk, ru, prefix, 2)
+	}
+	return up, asked, sk, sites[0], sites[1]
 }
