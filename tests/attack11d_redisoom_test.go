@@ -1,8 +1,6 @@
 package tests
 
 import (
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -17,25 +15,8 @@ import (
 // Cache-Status and body.
 func a11dDo(t *testing.T, method, u, host, body string) (int, string, string) {
 	t.Helper()
-	var rb io.Reader
-	if body != "" {
-		rb = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, u, rb)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = host
-	if body != "" {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, resp.Header.Get("Cache-Status"), string(b)
+	resp, b := fidDo(t, method, u, map[string]string{"Host": host}, body)
+	return resp.StatusCode, resp.Header.Get("Cache-Status"), b
 }
 
 // a11dHost is the Host every request of these tests carries: instances of

@@ -40,6 +40,10 @@ func fidDo(t *testing.T, method, u string, hdr map[string]string, body string) (
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
+	// net/http sends req.Host, not a Host header.
+	if h := req.Header.Get("Host"); h != "" {
+		req.Host = h
+	}
 	if body != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
