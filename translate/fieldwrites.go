@@ -19,13 +19,13 @@ import "strings"
 // no permission.
 
 // fieldWrite is one row: a create or update of Entity naming Field (present
-// at all, or with a value PHP's empty() calls non-empty) writes Writes with
-// each of Actions, and with each of OnEdit too when the call may change a
-// row that exists (an edit, not a new row).
+// at all, or with a value PHP's empty() calls non-empty) writes each of
+// Writes with each of Actions, and with each of OnEdit too when the call
+// may change a row that exists (an edit, not a new row).
 type fieldWrite struct {
 	Entity, Field string
 	Present       bool
-	Writes        string
+	Writes        []string
 	Actions       []string
 	OnEdit        []string
 	// V3 marks a write the APIv3 layer makes (api/v3/*.php), not the BAO;
@@ -45,19 +45,19 @@ var fieldWriteTable = []fieldWrite{
 	// current_employer no organisation has being created as one;
 	// CRM_Member_BAO_Membership::updateMembershipStatus for is_deceased
 	// (memberships move to Deceased).
-	{Entity: "Contact", Field: "website", Present: true, Writes: "Website", Actions: []string{"create", "update", "delete"},
+	{Entity: "Contact", Field: "website", Present: true, Writes: []string{"Website"}, Actions: []string{"create", "update", "delete"},
 		Source: "CRM/Contact/BAO/Contact.php create: CRM_Core_BAO_Website::process"},
-	{Entity: "Contact", Field: "home_url", Writes: "Website", Actions: []string{"create", "update", "delete"}, V3: true,
+	{Entity: "Contact", Field: "home_url", Writes: []string{"Website"}, Actions: []string{"create", "update", "delete"}, V3: true,
 		Source: "api/v3/Contact.php civicrm_api3_contact_create: home_url becomes a website"},
-	{Entity: "Contact", Field: "note", Writes: "Note", Actions: []string{"create"},
+	{Entity: "Contact", Field: "note", Writes: []string{"Note"}, Actions: []string{"create"},
 		Source: "CRM/Contact/BAO/Contact.php create: CRM_Core_BAO_Note::add"},
-	{Entity: "Contact", Field: "employer_id", Present: true, Writes: "Relationship", Actions: []string{"create", "update"},
+	{Entity: "Contact", Field: "employer_id", Present: true, Writes: []string{"Relationship"}, Actions: []string{"create", "update"},
 		Source: "CRM/Contact/BAO/Contact.php add: createCurrentEmployerRelationship, clearCurrentEmployer"},
-	{Entity: "Contact", Field: "current_employer", Present: true, Writes: "Relationship", Actions: []string{"create", "update"},
+	{Entity: "Contact", Field: "current_employer", Present: true, Writes: []string{"Relationship"}, Actions: []string{"create", "update"},
 		Source: "CRM/Contact/BAO/Contact.php add: createCurrentEmployerRelationship, clearCurrentEmployer"},
-	{Entity: "Contact", Field: "current_employer", Writes: "Contact", Actions: []string{"create"},
+	{Entity: "Contact", Field: "current_employer", Writes: []string{"Contact"}, Actions: []string{"create"},
 		Source: "api/v3/Contact.php _civicrm_api3_contact_check_params, CRM_Contact_BAO_Contact_Utils::createCurrentEmployerRelationship: a new organisation"},
-	{Entity: "Contact", Field: "is_deceased", Writes: "Membership", Actions: []string{"update"},
+	{Entity: "Contact", Field: "is_deceased", Writes: []string{"Membership"}, Actions: []string{"update"},
 		Source: "CRM/Contact/BAO/Contact.php create: CRM_Member_BAO_Membership::updateMembershipStatus"},
 	// CRM_Core_BAO_Address::create shares an address given a master_id
 	// (processSharedAddress) and relates an individual to the household
@@ -65,7 +65,7 @@ var fieldWriteTable = []fieldWrite{
 	// a "Household Member of" relationship through the APIv3, or the
 	// employer's through createCurrentEmployerRelationship), unless
 	// add_relationship is false.
-	{Entity: "Address", Field: "master_id", Writes: "Relationship", Actions: []string{"create", "update"},
+	{Entity: "Address", Field: "master_id", Writes: []string{"Relationship"}, Actions: []string{"create", "update"},
 		Source: "CRM/Core/BAO/Address.php create: processSharedAddress, processSharedAddressRelationship"},
 	// CRM_Contact_BAO_Group's pre and post hooks (CRM/Contact/BAO/Group.php,
 	// self_hook_civicrm_pre and self_hook_civicrm_post), for any `parents`
@@ -75,28 +75,26 @@ var fieldWriteTable = []fieldWrite{
 	// (CRM_Contact_BAO_GroupNesting::add); an organization_id adds the
 	// group's GroupOrganization row (CRM_Contact_BAO_GroupOrganization::add)
 	// or, 'null', deletes it.
-	{Entity: "Group", Field: "parents", Present: true, Writes: "GroupNesting", Actions: []string{"create"}, OnEdit: []string{"delete"},
+	{Entity: "Group", Field: "parents", Present: true, Writes: []string{"GroupNesting"}, Actions: []string{"create"}, OnEdit: []string{"delete"},
 		Source: "CRM/Contact/BAO/Group.php self_hook_civicrm_post: CRM_Contact_BAO_GroupNesting::add, ::remove"},
-	{Entity: "Group", Field: "organization_id", Writes: "GroupOrganization", Actions: []string{"create", "delete"},
+	{Entity: "Group", Field: "organization_id", Writes: []string{"GroupOrganization"}, Actions: []string{"create", "delete"},
 		Source: "CRM/Contact/BAO/Group.php self_hook_civicrm_post: CRM_Contact_BAO_GroupOrganization::add, deleteGroupOrganization"},
 	// CRM_Member_BAO_Membership::create records a contribution and its
 	// MembershipPayment for a contribution_status_id (recordMembershipContribution;
 	// APIv4's MembershipSaveTrait sets version 4, which skips it, on the
 	// releases that have it: reported for both versions).
-	{Entity: "Membership", Field: "contribution_status_id", Writes: "Contribution", Actions: []string{"create"},
-		Source: "CRM/Member/BAO/Membership.php create: recordMembershipContribution"},
-	{Entity: "Membership", Field: "contribution_status_id", Writes: "MembershipPayment", Actions: []string{"create"},
+	{Entity: "Membership", Field: "contribution_status_id", Writes: []string{"Contribution", "MembershipPayment"}, Actions: []string{"create"},
 		Source: "CRM/Member/BAO/Membership.php create: recordMembershipContribution"},
 	// CRM_Event_BAO_Participant::create saves, updates or deletes the
 	// participant's note for a note or participant_note key
 	// (array_key_exists); api/v3/Participant.php creates a default line
 	// item for a new participant's fee_level
 	// (_civicrm_api3_participant_createlineitem).
-	{Entity: "Participant", Field: "note", Present: true, Writes: "Note", Actions: []string{"create", "update", "delete"},
+	{Entity: "Participant", Field: "note", Present: true, Writes: []string{"Note"}, Actions: []string{"create", "update", "delete"},
 		Source: "CRM/Event/BAO/Participant.php create: CRM_Core_BAO_Note::add, deleteRecord"},
-	{Entity: "Participant", Field: "participant_note", Present: true, Writes: "Note", Actions: []string{"create", "update", "delete"},
+	{Entity: "Participant", Field: "participant_note", Present: true, Writes: []string{"Note"}, Actions: []string{"create", "update", "delete"},
 		Source: "CRM/Event/BAO/Participant.php create: CRM_Core_BAO_Note::add, deleteRecord"},
-	{Entity: "Participant", Field: "fee_level", Writes: "LineItem", Actions: []string{"create"}, V3: true,
+	{Entity: "Participant", Field: "fee_level", Writes: []string{"LineItem"}, Actions: []string{"create"}, V3: true,
 		Source: "api/v3/Participant.php civicrm_api3_participant_create: _civicrm_api3_participant_createlineitem"},
 	// CRM_Event_BAO_Event::create: CRM_Price_BAO_PriceSet::setPriceSets
 	// links the price_set_id sets and unlinks the others (PriceSetEntity);
@@ -104,18 +102,10 @@ var fieldWriteTable = []fieldWrite{
 	// price sets CRM_Price_BAO_PriceSet::copyPriceSet copies (a quick
 	// config set and each discount's set: PriceSet, PriceField,
 	// PriceFieldValue, and their PriceSetEntity and Discount rows).
-	{Entity: "Event", Field: "price_set_id", Writes: "PriceSetEntity", Actions: []string{"create", "delete"},
+	{Entity: "Event", Field: "price_set_id", Writes: []string{"PriceSetEntity"}, Actions: []string{"create", "delete"},
 		Source: "CRM/Event/BAO/Event.php create: CRM_Price_BAO_PriceSet::setPriceSets"},
-	{Entity: "Event", Field: "template_id", Writes: "PriceSet", Actions: []string{"create"},
-		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
-	{Entity: "Event", Field: "template_id", Writes: "PriceField", Actions: []string{"create"},
-		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
-	{Entity: "Event", Field: "template_id", Writes: "PriceFieldValue", Actions: []string{"create"},
-		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
-	{Entity: "Event", Field: "template_id", Writes: "PriceSetEntity", Actions: []string{"create"},
-		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
-	{Entity: "Event", Field: "template_id", Writes: "Discount", Actions: []string{"create"},
-		Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
+	{Entity: "Event", Field: "template_id", Writes: []string{"PriceSet", "PriceField", "PriceFieldValue", "PriceSetEntity", "Discount"},
+		Actions: []string{"create"}, Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
 	// APIv4's tags field (Civi/Api4/Service/Spec/Provider/TagFieldSpecProvider.php),
 	// on the create and update of the contacts and of every entity the
 	// site's tag_used_for option group names (configuration: anyEntity):
@@ -124,7 +114,7 @@ var fieldWriteTable = []fieldWrite{
 	// on tag, table and id: EntityTag rows created, updated and deleted.
 	// Any value counts, an empty list too (the edge does not count on which
 	// values a release skips), and a suffix (tags:name, resolved first).
-	{Entity: anyEntity, Field: "tags", Present: true, Writes: "EntityTag", Actions: []string{"create", "update", "delete"}, V4: true,
+	{Entity: anyEntity, Field: "tags", Present: true, Writes: []string{"EntityTag"}, Actions: []string{"create", "update", "delete"}, V4: true,
 		Source: "Civi/Api4/Service/Spec/Provider/TagFieldSpecProvider.php saveTags: EntityTag::replace"},
 }
 
@@ -188,14 +178,16 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(field stri
 		if fw.V3 && version != 3 || fw.V4 && version != 4 || !named(fw.Field, fw.Present) {
 			continue
 		}
-		for _, a := range fw.Actions {
-			if !report(fw.Writes, a) {
-				return
+		for _, written := range fw.Writes {
+			for _, a := range fw.Actions {
+				if !report(written, a) {
+					return
+				}
 			}
-		}
-		for _, a := range fw.OnEdit {
-			if edits && !report(fw.Writes, a) {
-				return
+			for _, a := range fw.OnEdit {
+				if edits && !report(written, a) {
+					return
+				}
 			}
 		}
 	}

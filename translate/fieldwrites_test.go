@@ -9,7 +9,7 @@ import (
 // names an entity and a field.
 func TestFieldWritesAreSourced(t *testing.T) {
 	for _, fw := range fieldWriteTable {
-		if fw.Entity == "" || fw.Field == "" || fw.Writes == "" || len(fw.Actions) == 0 {
+		if fw.Entity == "" || fw.Field == "" || len(fw.Writes) == 0 || len(fw.Actions) == 0 {
 			t.Errorf("incomplete row %+v", fw)
 		}
 		if !strings.HasPrefix(fw.Source, "CRM/") && !strings.HasPrefix(fw.Source, "api/v3/") && !strings.HasPrefix(fw.Source, "Civi/") {
