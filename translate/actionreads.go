@@ -103,7 +103,9 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 		return s.carried("DedupeRuleGroup", false, "rule_group_id", nil) && s.merges(true), true
 	case SameEntity(sc.Entity, "Job") && sc.Action == "execute":
 		return s.scheduledJobs(), true
-	case SameEntity(sc.Entity, "Profile") && sc.Action == "submit":
+	case SameEntity(sc.Entity, "Profile") && (sc.Action == "submit" || sc.Action == "set"):
+		// civicrm_api3_profile_set is the deprecated name of submit: it
+		// returns civicrm_api3('profile', 'submit', $params).
 		return s.formWrites(), true // formsubmits.go
 	case SameEntity(sc.Entity, "Profile") && genericAction(sc.Action) == "get":
 		// civicrm_api3_profile_get answers the fields of the profiles

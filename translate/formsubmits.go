@@ -17,7 +17,8 @@ import "strings"
 //     with it;
 //   - APIv4 Afform.submitDraft saves the caller's draft: AfformSubmission
 //     (replace: a create or an update, and a delete of the old draft);
-//   - APIv3 Profile.submit (civicrm_api3_profile_submit): Contact.create of
+//   - APIv3 Profile.submit (civicrm_api3_profile_submit), and Profile.set,
+//     its deprecated name (civicrm_api3_profile_set calls it): Contact.create of
 //     the profile's contact with its fields, and a create of each other
 //     entity a field belongs to (Note, Activity, Contribution, Membership,
 //     Participant, EntityTag…) chained below it.
