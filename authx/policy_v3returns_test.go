@@ -35,6 +35,11 @@ func TestPolicyReadsUnderTheCallsName(t *testing.T) {
 		{"Contact.get with a spaced return", deny("Email"), jsonCall(t, "Contact", "get", `{"return":"id,e mail"}`), false, ""},
 		{"an allow on Contact.get admits its default answer", only("Contact", "get"), jsonCall(t, "Contact", "get", `{"id":2}`), true, ""},
 		{"not a return the client names", only("Contact", "get"), jsonCall(t, "Contact", "get", `{"return":"e mail"}`), false, ""},
+		// A name search matches the e-mail too (includeEmailInName): the
+		// call's own answer, as a quick search's columns are.
+		{"a sort_name filter searches e-mails", deny("Email"), jsonCall(t, "Contact", "get", `{"sort_name":"admin@","return":"id"}`), false, ""},
+		{"an allow on Contact.get admits a sort_name search", only("Contact", "get"), jsonCall(t, "Contact", "get", `{"sort_name":"ada","return":"id"}`), true, ""},
+		{"control: display_name as a return is no search", deny("Email"), jsonCall(t, "Contact", "get", `{"id":2,"return":"display_name"}`), true, ""},
 		// The quick searches.
 		{"the menubar reads e-mails", deny("Email"), v4("Contact/autocomplete", menubar), false, ""},
 		{"an allow on Contact.autocomplete admits its columns", only("Contact", "autocomplete"), v4("Contact/autocomplete", menubar), true, ""},

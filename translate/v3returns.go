@@ -80,6 +80,14 @@ type V3Return struct {
 	Always bool
 	// Action limits the entry to that action (Event.getlist's suffix).
 	Action string
+	// SettingFilters are filter keys whose search reaches it by a site
+	// setting whatever the client asks (a sort_name or display_name
+	// filter matches the e-mail too under includeEmailInName, on by
+	// default: CRM_Contact_BAO_Query::sortName): read as the call's own
+	// answer, as a quick search's columns are (autocomplete.go), so an
+	// allow rule naming the call admits it and a deny rule on the entity
+	// refuses it.
+	SettingFilters []string
 }
 
 // names reports whether the field name n reads r's entity.
@@ -102,7 +110,9 @@ func (r V3Return) names(n string) bool {
 // component queries build on it, so a return or filter naming them reads
 // them in any query-object get.
 var v3LocationReturns = []V3Return{
-	{Entity: "Email", Default: true, Fields: []string{"email", "email_id", "on_hold", "is_bulkmail", "signature_text", "signature_html"}},
+	{Entity: "Email", Default: true, Fields: []string{"email", "email_id", "on_hold", "is_bulkmail", "signature_text", "signature_html",
+		"email_on_hold"},
+		SettingFilters: []string{"sort_name", "display_name"}},
 	{Entity: "Phone", Default: true, Fields: []string{"phone", "phone_id", "phone_type_id", "phone_type", "phone_ext",
 		"phone_numeric", "phone_phone_type_id", "phone_location_type_id"}},
 	{Entity: "IM", Default: true, Fields: []string{"im", "im_id", "im_provider", "provider_id"}},
@@ -341,6 +351,14 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 			via = "return"
 		case r.Default && !returned && (!r.ByID || byID), r.AnyReturn && returned:
 			via = "return"
+		}
+		if via == "" && sc.Action != "getlist" {
+			for _, f := range r.SettingFilters {
+				if sc.Params.Has(f) {
+					via = "return"
+					break
+				}
+			}
 		}
 		if n := firstNamed(names, r); n != "" {
 			via = n
