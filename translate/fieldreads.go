@@ -10,103 +10,216 @@ import "strings"
 // a join's read is (joins.go). From civicrm-core's spec providers and
 // schema:
 //
-//   - groups (Civi\Api4\Service\Spec\Provider\ContactSpecProvider, the get
-//     action of Contact and of the contact types): a filter whose SQL
-//     (getContactGroupSql) is the contacts in the given groups, read from
-//     civicrm_group_contact and the smart groups' cache by
-//     CRM_Contact_BAO_GroupContactCache::populateTemporaryTableWithContactsInGroups:
-//     GroupContact's rows, as APIv3's group filter is judged (v3returns.go);
-//     its options (getGroupList) are the groups' titles: Group's;
-//   - tags (TagFieldSpecProvider, get, create and update of the contacts
-//     and of every entity the site's tag_used_for option group names,
-//     Activity, Case, File, SearchKit's SavedSearch, an extension's…: site
-//     configuration, so every entity here): selected, GROUP_CONCAT of the
-//     record's civicrm_entity_tag tag ids (getTagSelectSql); in a where, a
-//     subquery on them (getTagFilterSql): EntityTag's rows; its options
-//     (getTagList, EntityTag's tag_id options) are Tag's (its writes,
-//     saveTags' EntityTag::replace, are fieldwrites.go's);
+//   - fields a spec provider computes from another entity's table
+//     (computedReads): selected, filtered or sorted on, or a path through
+//     them, they answer that table's rows;
 //   - a field whose pseudoconstant is another entity's table
 //     (schema/*/*.entityType.php 'pseudoconstant' => ['table' => …]): with a
 //     suffix (:label, :name, :description, :abbr, :color, :icon) its value is
 //     that table's column, in a select, in a where (a lookup by it) or in a
 //     write's keys (FormattingUtil resolves it to an id): a read of that
-//     entity; getFields with loadOptions lists the table's rows. A foreign
-//     key in fkTargets is such a field (contact_id:label reads Contact, as
-//     campaign_id:label reads Campaign); the others are optionTables and
-//     entityOptionTables. A field whose options are an option group's
-//     (option_group_name: status_id of an activity, gender_id) reads option
-//     values, configuration every caller may see: not reported.
+//     entity; getFields with loadOptions lists the table's rows. The
+//     entity's rows of tableOptions say which; a foreign key in fkTargets is
+//     such a field wherever it is (contact_id:label reads Contact, as
+//     campaign_id:label reads Campaign), and so are optionTables' names. A
+//     field whose options are an option group's (option_group_name:
+//     status_id of an activity, gender_id) reads option values,
+//     configuration every caller may see: not reported.
 //
 // A write's key naming a foreign key and one of its target's fields
 // (DAOActionTrait::resolveFKValues: campaign_id.name) looks that row up: a
 // read of the target.
 
+// computedReads are, by entity (entityFieldKey; "*" for every entity), the
+// fields a spec provider renders from other entities' tables, and those
+// entities. APIv4 selects none of them unless named: FieldSpec's type is
+// 'Extra' unless set, and an empty select or "*" is the 'Field' and
+// 'Custom' fields alone (Api4SelectQuery::selectMatchingFields). From
+// Civi/Api4/Service/Spec/Provider:
+//
+//   - ActivitySpecProvider: source_contact_id, target_contact_id,
+//     assignee_contact_id and all_contact_id (renderSqlForActivityContactIds,
+//     getActivityContactFilterSql), target_contact_count and
+//     assignee_contact_count (getActivityContactCountSql) are subqueries on
+//     civicrm_activity_contact; case_id (CiviCase's, rendered by
+//     Joiner::getExtraJoinSql through ActivitySchemaMapSubscriber's join,
+//     "SELECT case_id FROM civicrm_case_activity WHERE activity_id = …")
+//     is the CaseActivity row's case;
+//   - ContactSpecProvider: groups, a filter on the members of the groups
+//     (getContactGroupSql: civicrm_group_contact and the smart groups'
+//     cache, populateTemporaryTableWithContactsInGroups), GroupContact's
+//     rows as APIv3's group filter is judged (v3returns.go); its options
+//     (getGroupList) are the groups' titles: Group's; and the primary and
+//     billing email, phone, address and IM (locationJoins), each
+//     Joiner::getExtraJoinSql: the id of the joined record;
+//   - GroupGetSpecProvider: contact_count (countContacts), COUNT from
+//     civicrm_group_contact_cache, else civicrm_group_contact;
+//   - ContributionGetSpecProvider: paid_amount and balance_amount
+//     (calculateAmountPaid, calculateBalance), SUM over civicrm_financial_trxn
+//     joined through civicrm_entity_financial_trxn;
+//   - MailingGetSpecProvider: the stats_ counts (countIntendedRecipients,
+//     countSuccessfulDeliveries, countMailingEvents) over the mailing's
+//     queue (civicrm_mailing_event_queue joined to civicrm_mailing_job) and
+//     each count's event table;
+//   - TagFieldSpecProvider (the contacts and every entity the site's
+//     tag_used_for option group names, Activity, Case, File, SavedSearch…:
+//     site configuration, so every entity here): tags, selected the
+//     record's civicrm_entity_tag tag ids (getTagSelectSql), in a where a
+//     subquery on them (getTagFilterSql): EntityTag's rows; its options
+//     (getTagList) are Tag's (its writes, saveTags' EntityTag::replace, are
+//     fieldwrites.go's);
+//   - ManagedEntitySpecProvider (every entity with the ManagedEntity trait):
+//     has_base, base_module and local_modified_date are subqueries on
+//     civicrm_managed.
+//
+// A path through one of them (source_contact_id.display_name,
+// case_id.subject) reads what the field reads as well as its target.
+// Written, they are fieldwrites.go's.
+var computedReads = map[string]map[string][]string{
+	"*": {
+		"tags":                {"EntityTag"},
+		"has_base":            {"Managed"},
+		"base_module":         {"Managed"},
+		"local_modified_date": {"Managed"},
+	},
+	"contact": {"groups": {"GroupContact"}},
+	"activity": {
+		"source_contact_id":      {"ActivityContact"},
+		"target_contact_id":      {"ActivityContact"},
+		"assignee_contact_id":    {"ActivityContact"},
+		"all_contact_id":         {"ActivityContact"},
+		"target_contact_count":   {"ActivityContact"},
+		"assignee_contact_count": {"ActivityContact"},
+		"case_id":                {"CaseActivity", "Case"},
+	},
+	"group": {"contact_count": {"GroupContact"}},
+	"contribution": {
+		"paid_amount":    {"FinancialTrxn", "EntityFinancialTrxn"},
+		"balance_amount": {"FinancialTrxn", "EntityFinancialTrxn"},
+	},
+	"mailing": {
+		"stats_intended_recipients":      {"MailingEventQueue", "MailingJob"},
+		"stats_successful":               {"MailingEventDelivered", "MailingEventBounce", "MailingEventQueue", "MailingJob"},
+		"stats_opens_total":              {"MailingEventOpened", "MailingEventQueue", "MailingJob"},
+		"stats_opens_unique":             {"MailingEventOpened", "MailingEventQueue", "MailingJob"},
+		"stats_clicks_total":             {"MailingEventTrackableURLOpen", "MailingEventQueue", "MailingJob"},
+		"stats_clicks_unique":            {"MailingEventTrackableURLOpen", "MailingEventQueue", "MailingJob"},
+		"stats_bounces":                  {"MailingEventBounce", "MailingEventQueue", "MailingJob"},
+		"stats_unsubscribes":             {"MailingEventUnsubscribe", "MailingEventQueue", "MailingJob"},
+		"stats_optouts":                  {"MailingEventUnsubscribe", "MailingEventQueue", "MailingJob"},
+		"stats_optouts_and_unsubscribes": {"MailingEventUnsubscribe", "MailingEventQueue", "MailingJob"},
+		"stats_forwards":                 {"MailingEventForward", "MailingEventQueue", "MailingJob"},
+		"stats_replies":                  {"MailingEventReply", "MailingEventQueue", "MailingJob"},
+	},
+}
+
+// computed is what the computed field name of entity reads (nil for none).
+func computed(entity, name string) []string {
+	key := entityFieldKey(entity)
+	if key == "contact" {
+		if t := locationJoins[strings.ToLower(name)]; t != "" {
+			return []string{t}
+		}
+	}
+	name = strings.ToLower(name)
+	if r, ok := computedReads[key][name]; ok {
+		return r
+	}
+	return computedReads["*"][name]
+}
+
 // optionTables are the fields, by name, that are no foreign key in
 // fkTargets and whose pseudoconstant table is the same entity's wherever
-// the schema has them.
+// the schema has them: for an entity tableOptions does not list.
 var optionTables = map[string]string{
 	// Contribution, ContributionRecur, ContributionPage, Event, Pledge,
-	// FinancialTrxn, FinancialItem, LineItem… (key_column name).
+	// PCP, FinancialTrxn, FinancialItem, LineItem… (key_column name).
 	"currency":     "Currency",
 	"fee_currency": "Currency", // Participant
-	// Contact (key_column name).
+	// Contact, DedupeRuleGroup (key_column name).
 	"contact_type":     "ContactType",
 	"contact_sub_type": "ContactType",
 	// Event and ContributionPage (serialized ids).
 	"payment_processor": "PaymentProcessor",
 }
 
-// entityOptionTables are the fields whose pseudoconstant table depends on
-// the entity that has them (status_id is an option group's elsewhere).
-var entityOptionTables = map[string]map[string]string{
-	"membership":    {"status_id": "MembershipStatus"},
-	"membershiplog": {"status_id": "MembershipStatus"},
-	"participant":   {"status_id": "ParticipantStatusType"},
-	"tag":           {"parent_id": "Tag"},
-	"campaign":      {"parent_id": "Campaign"},
-	"contacttype":   {"parent_id": "ContactType"},
-}
+// tableOption is one field whose options are another entity's rows.
+type tableOption struct{ field, entity string }
 
-// entityOptionFields are, for getFields with loadOptions on an entity
-// without a name filter, the fields of the main core entities whose
-// options are another entity's rows (schema/*/*.entityType.php, the spec
-// providers above); an entity not listed lists none the edge knows of.
-var entityOptionFields = map[string][]string{
-	"contact":           {"contact_type", "contact_sub_type", "groups", "tags"},
-	"activity":          {"campaign_id", "tags"},
-	"case":              {"case_type_id", "tags"},
-	"file":              {"tags"},
-	"savedsearch":       {"tags"},
-	"contribution":      {"financial_type_id", "contribution_page_id", "currency", "campaign_id"},
-	"contributionrecur": {"financial_type_id", "campaign_id", "currency", "payment_processor_id"},
-	"contributionpage":  {"financial_type_id", "campaign_id", "currency", "payment_processor"},
-	"contributionsoft":  {"pcp_id", "currency"},
-	"participant":       {"status_id", "fee_currency", "campaign_id"},
-	"event":             {"financial_type_id", "payment_processor", "campaign_id", "currency"},
-	"membership":        {"membership_type_id", "status_id", "campaign_id"},
-	"membershiplog":     {"membership_type_id", "status_id"},
-	"membershiptype":    {"financial_type_id", "domain_id"},
-	"pledge":            {"financial_type_id", "contribution_page_id", "campaign_id", "currency"},
-	"grant":             {"financial_type_id", "campaign_id", "currency"},
-	"survey":            {"campaign_id"},
-	"campaigngroup":     {"campaign_id"},
-	"campaign":          {"parent_id"},
-	"mailing":           {"campaign_id", "domain_id", "location_type_id"},
-	"lineitem":          {"price_field_id", "price_field_value_id", "financial_type_id"},
-	"pricefield":        {"price_set_id"},
-	"pricefieldvalue":   {"price_field_id", "financial_type_id", "membership_type_id"},
-	"priceset":          {"financial_type_id", "domain_id"},
-	"financialtrxn":     {"from_financial_account_id", "to_financial_account_id", "payment_processor_id", "currency"},
-	"financialitem":     {"financial_account_id", "currency"},
-	"address":           {"location_type_id", "country_id", "state_province_id", "county_id"},
-	"email":             {"location_type_id"},
-	"phone":             {"location_type_id"},
-	"im":                {"location_type_id"},
-	"openid":            {"location_type_id"},
-	"groupcontact":      {"group_id"},
-	"entitytag":         {"tag_id"},
-	"relationship":      {"relationship_type_id"},
-	"tag":               {"parent_id"},
+// tableOptions are, by entity (entityFieldKey), the fields whose options
+// are another entity's rows: schema/*/*.entityType.php's 'pseudoconstant'
+// => ['table' => …] (the entity whose table it is), and the spec
+// providers' groups and tags above. A field listed here is read so on that
+// entity whatever fkTargets says (status_id is an option group's
+// elsewhere); getFields with loadOptions and no name filter lists them all.
+// An entity not listed lists none the edge knows of for loadOptions, and
+// its fields' suffixes are read through fkTargets and optionTables.
+var tableOptions = map[string][]tableOption{
+	"contact":           {{"contact_type", "ContactType"}, {"contact_sub_type", "ContactType"}, {"groups", "Group"}, {"tags", "Tag"}},
+	"activity":          {{"campaign_id", "Campaign"}, {"tags", "Tag"}},
+	"case":              {{"case_type_id", "CaseType"}, {"tags", "Tag"}},
+	"file":              {{"tags", "Tag"}},
+	"savedsearch":       {{"tags", "Tag"}},
+	"contribution":      {{"financial_type_id", "FinancialType"}, {"contribution_page_id", "ContributionPage"}, {"currency", "Currency"}, {"campaign_id", "Campaign"}},
+	"contributionrecur": {{"financial_type_id", "FinancialType"}, {"campaign_id", "Campaign"}, {"currency", "Currency"}, {"payment_processor_id", "PaymentProcessor"}},
+	"contributionpage":  {{"financial_type_id", "FinancialType"}, {"campaign_id", "Campaign"}, {"currency", "Currency"}, {"payment_processor", "PaymentProcessor"}},
+	"contributionsoft":  {{"pcp_id", "PCP"}, {"currency", "Currency"}},
+	"participant":       {{"status_id", "ParticipantStatusType"}, {"fee_currency", "Currency"}, {"campaign_id", "Campaign"}},
+	"event": {{"financial_type_id", "FinancialType"}, {"payment_processor", "PaymentProcessor"}, {"campaign_id", "Campaign"}, {"currency", "Currency"},
+		{"dedupe_rule_group_id", "DedupeRuleGroup"}},
+	"membership":     {{"membership_type_id", "MembershipType"}, {"status_id", "MembershipStatus"}, {"campaign_id", "Campaign"}},
+	"membershiplog":  {{"membership_type_id", "MembershipType"}, {"status_id", "MembershipStatus"}},
+	"membershiptype": {{"financial_type_id", "FinancialType"}, {"domain_id", "Domain"}},
+	"pledge":         {{"financial_type_id", "FinancialType"}, {"contribution_page_id", "ContributionPage"}, {"campaign_id", "Campaign"}, {"currency", "Currency"}},
+	"grant":          {{"financial_type_id", "FinancialType"}, {"campaign_id", "Campaign"}, {"currency", "Currency"}},
+	"survey":         {{"campaign_id", "Campaign"}, {"result_id", "OptionGroup"}},
+	"campaigngroup":  {{"campaign_id", "Campaign"}},
+	"campaign":       {{"parent_id", "Campaign"}},
+	"mailing": {{"campaign_id", "Campaign"}, {"domain_id", "Domain"}, {"location_type_id", "LocationType"},
+		{"header_id", "MailingComponent"}, {"footer_id", "MailingComponent"}},
+	"mailingeventbounce":    {{"bounce_type_id", "BounceType"}},
+	"mailingeventsubscribe": {{"group_id", "Group"}},
+	"bouncepattern":         {{"bounce_type_id", "BounceType"}},
+	"lineitem":              {{"price_field_id", "PriceField"}, {"price_field_value_id", "PriceFieldValue"}, {"financial_type_id", "FinancialType"}},
+	"pricefield":            {{"price_set_id", "PriceSet"}},
+	"pricefieldvalue":       {{"price_field_id", "PriceField"}, {"financial_type_id", "FinancialType"}, {"membership_type_id", "MembershipType"}},
+	"priceset":              {{"financial_type_id", "FinancialType"}, {"domain_id", "Domain"}},
+	"discount":              {{"price_set_id", "PriceSet"}},
+	"financialtrxn": {{"from_financial_account_id", "FinancialAccount"}, {"to_financial_account_id", "FinancialAccount"},
+		{"payment_processor_id", "PaymentProcessor"}, {"currency", "Currency"}},
+	"financialitem":    {{"financial_account_id", "FinancialAccount"}, {"currency", "Currency"}},
+	"paymentprocessor": {{"domain_id", "Domain"}, {"payment_processor_type_id", "PaymentProcessorType"}},
+	"pcp":              {{"currency", "Currency"}},
+	"address":          {{"location_type_id", "LocationType"}, {"country_id", "Country"}, {"state_province_id", "StateProvince"}, {"county_id", "County"}},
+	"email":            {{"location_type_id", "LocationType"}},
+	"phone":            {{"location_type_id", "LocationType"}},
+	"im":               {{"location_type_id", "LocationType"}},
+	"openid":           {{"location_type_id", "LocationType"}},
+	"country":          {{"region_id", "WorldRegion"}},
+	"group":            {{"parents", "Group"}, {"children", "Group"}},
+	"groupcontact":     {{"group_id", "Group"}},
+	"entitytag":        {{"tag_id", "Tag"}},
+	"relationship":     {{"relationship_type_id", "RelationshipType"}},
+	"relationshiptype": {{"contact_type_a", "ContactType"}, {"contact_type_b", "ContactType"}, {"contact_sub_type_a", "ContactType"}, {"contact_sub_type_b", "ContactType"}},
+	"contacttype":      {{"parent_id", "ContactType"}},
+	"deduperulegroup":  {{"contact_type", "ContactType"}},
+	"tag":              {{"parent_id", "Tag"}},
+	"optionvalue":      {{"option_group_id", "OptionGroup"}, {"component_id", "Component"}, {"domain_id", "Domain"}},
+	"customfield":      {{"custom_group_id", "CustomGroup"}, {"option_group_id", "OptionGroup"}},
+	"uffield":          {{"uf_group_id", "UFGroup"}},
+	"ufjoin":           {{"uf_group_id", "UFGroup"}},
+	"actionschedule":   {{"group_id", "Group"}},
+	"navigation":       {{"domain_id", "Domain"}, {"parent_id", "Navigation"}},
+	"menu":             {{"domain_id", "Domain"}, {"component_id", "Component"}},
+	"setting":          {{"domain_id", "Domain"}, {"component_id", "Component"}},
+	"mappingfield":     {{"location_type_id", "LocationType"}},
+	"mailsettings":     {{"domain_id", "Domain"}, {"campaign_id", "Campaign"}},
+	"dashboard":        {{"domain_id", "Domain"}},
+	"job":              {{"domain_id", "Domain"}},
+	"reportinstance":   {{"domain_id", "Domain"}},
+	"smsprovider":      {{"domain_id", "Domain"}},
+	"statuspreference": {{"domain_id", "Domain"}},
+	"siteemailaddress": {{"domain_id", "Domain"}},
 }
 
 // entityFieldKey is the key of an entity in the tables above: lower case,
@@ -131,47 +244,56 @@ func isContactEntity(entity string) bool {
 // optionTarget is the entity whose rows a field's options are, "" for a
 // field of an option group or none.
 func optionTarget(entity, name string) string {
-	switch {
-	case strings.EqualFold(name, "groups") && isContactEntity(entity):
-		return "Group"
-	case strings.EqualFold(name, "tags"):
+	for _, o := range tableOptions[entityFieldKey(entity)] {
+		if strings.EqualFold(o.field, name) {
+			return o.entity
+		}
+	}
+	if strings.EqualFold(name, "tags") {
 		return "Tag"
 	}
 	if t, ok := fkTargets[name]; ok {
-		return t
-	}
-	if t, ok := entityOptionTables[entityFieldKey(entity)][name]; ok {
 		return t
 	}
 	return optionTables[name]
 }
 
 // field reports what a field of entity (as the path reached it; known is
-// false where the edge could not name it) reads: groups, tags, and a
-// suffix's option entity, looked up in a write scan. APIv3's fields are
-// v3returns.go's.
+// false where the edge could not name it) reads: what it is computed from,
+// and a suffix's option entity, looked up in a write scan. APIv3's fields
+// are v3returns.go's.
 func (s *joinScan) field(entity string, known bool, name, suffix, via string) bool {
 	if !s.ok || !known || s.v3 || entity == "" {
 		return s.ok
 	}
-	switch {
-	case strings.EqualFold(name, "groups") && isContactEntity(entity) && !s.write:
-		if !s.read("GroupContact", via) {
-			return false
-		}
-	case strings.EqualFold(name, "tags") && !s.write:
-		// Written, fieldwrites.go's table reports it.
-		if !s.read("EntityTag", via) {
-			return false
-		}
-	}
-	if suffix == "" {
+	read := s.computed(entity, name, via, "")
+	if suffix == "" || !s.ok {
 		return s.ok
 	}
-	if t := optionTarget(entity, name); t != "" {
+	if t := optionTarget(entity, name); t != "" && !read[t] {
 		return s.read(t, via)
 	}
 	return s.ok
+}
+
+// computed reports what the computed field name of entity reads
+// (computedReads), but skip, the target of a path through it reported on
+// its own; the entities reported. Written, the field is fieldwrites.go's.
+func (s *joinScan) computed(entity, name, via, skip string) map[string]bool {
+	if s.write || s.v3 {
+		return nil
+	}
+	var done map[string]bool
+	for _, e := range computed(entity, name) {
+		if e == skip || !s.read(e, via) {
+			continue
+		}
+		if done == nil {
+			done = map[string]bool{}
+		}
+		done[e] = true
+	}
+	return done
 }
 
 // read reports a read of entity. In a write scan it is a lookup CiviCRM
@@ -233,14 +355,16 @@ func (w *walker) v4WriteLookups(sc Subcall) bool {
 // loadOptions reports what an APIv4 getFields with loadOptions lists:
 // the options of the fields its where names (name = x, name IN [...]),
 // or, without such a filter, of every field of the entity known to have
-// another entity's options (entityOptionFields).
+// another entity's options (tableOptions).
 func (s *joinScan) loadOptions(sc Subcall) bool {
 	if PHPEmpty(item(sc.Params, "loadOptions")) || sc.EntityDynamic {
 		return s.ok
 	}
 	names, filtered := getFieldsNames(sc.Params)
 	if !filtered {
-		names = entityOptionFields[entityFieldKey(sc.Entity)]
+		for _, o := range tableOptions[entityFieldKey(sc.Entity)] {
+			names = append(names, o.field)
+		}
 	}
 	for _, n := range names {
 		if t := optionTarget(sc.Entity, n); t != "" && !s.read(t, "loadOptions") {

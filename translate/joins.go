@@ -84,6 +84,18 @@ var fkTargets = map[string]string{
 	"financial_account_id":      "FinancialAccount",
 	"from_financial_account_id": "FinancialAccount",
 	"to_financial_account_id":   "FinancialAccount",
+	// Configuration's (OptionValue's and CustomField's option_group_id,
+	// CustomField's custom_group_id, UFField's and UFJoin's uf_group_id,
+	// OptionValue's, Menu's and Setting's component_id, PaymentProcessor's
+	// type, Event's and DedupeRule's dedupe_rule_group_id, the bounce
+	// tables' bounce_type_id).
+	"option_group_id":           "OptionGroup",
+	"custom_group_id":           "CustomGroup",
+	"uf_group_id":               "UFGroup",
+	"component_id":              "Component",
+	"payment_processor_type_id": "PaymentProcessorType",
+	"dedupe_rule_group_id":      "DedupeRuleGroup",
+	"bounce_type_id":            "BounceType",
 	// The same for event_id and case_id, which an autocomplete's default
 	// display names (Participant's event, Activity's case).
 	"event_id": "Event",
@@ -471,7 +483,8 @@ func (s *joinScan) path(r fieldRef) bool {
 	return ok && s.field(e, known, last, r.suffix, r.via())
 }
 
-// hops reports the target of each foreign key in turn from entity, and
+// hops reports the target of each foreign key in turn from entity (and
+// what a computed field among them reads, fieldreads.go), and
 // returns the entity the last one reaches; the first one not in fkTargets
 // makes the rest unknown. For APIv3, a hop that cannot be a foreign key
 // (CiviCRM's core foreign keys and option-group fields end in "_id", but
@@ -490,6 +503,11 @@ func (s *joinScan) hops(entity string, known bool, hops []string, via string) (s
 		}
 		if !ok {
 			return "", false, s.carried("", true, via, nil)
+		}
+		if known {
+			// A computed field (source_contact_id, case_id) is read
+			// through its own table before its target's.
+			s.computed(entity, h, via, target)
 		}
 		if !s.carried(target, false, via, nil) {
 			return "", false, false

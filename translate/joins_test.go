@@ -173,7 +173,8 @@ func TestWalkReadsV4(t *testing.T) {
 			[]string{"4 Contact.autocomplete", "  4 Contact.get via savedSearch", "  4 ContactType.get via contact_sub_type:icon", "  4 ContactType.get via contact_type:icon", "  4 ContactType.get via contact_sub_type:label", "  4 ContactType.get via contact_type:label"}},
 		{"a provider's default search and display", "Activity", "autocomplete", `{"input":"a"}`,
 			[]string{"4 Activity.autocomplete", "  4 Activity.get via savedSearch", "  4 Contact.get via join", "  4 ActivityContact.get via join",
-				"  4 Campaign.get via campaign_id.title", "  4 Case.get via case_id.subject"}},
+				// case_id is Activity's path through civicrm_case_activity (ActivitySpecProvider).
+				"  4 Campaign.get via campaign_id.title", "  4 CaseActivity.get via case_id.subject", "  4 Case.get via case_id.subject"}},
 		{"a provider's default display of an inline search's entity", "Contact", "autocomplete",
 			`{"input":"a","savedSearch":{"api_entity":"Participant","api_params":{"select":["id"]}}}`,
 			[]string{"4 Contact.autocomplete", "  4 Participant.get via savedSearch", "  4 Contact.get via savedSearch",

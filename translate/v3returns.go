@@ -88,6 +88,10 @@ type V3Return struct {
 	// allow rule naming the call admits it and a deny rule on the entity
 	// refuses it.
 	SettingFilters []string
+	// TitleFilters are filter keys whose value may name the entity's rows
+	// by title or name, which CiviCRM looks up to ids (v3NamesByTitle):
+	// with such a value the answer depends on them.
+	TitleFilters []string
 }
 
 // names reports whether the field name n reads r's entity.
@@ -125,6 +129,9 @@ var v3LocationReturns = []V3Return{
 	{Entity: "OpenID", Fields: []string{"openid"}},
 	{Entity: "Website", Fields: []string{"url"}},
 	{Entity: "GroupContact", Fields: []string{"group", "groups", "group_type"}},
+	// group_type: CRM_Contact_BAO_Query::group turns it into the groups of
+	// those types, read from civicrm_group (getGroupsFromTypeCriteria).
+	{Entity: "Group", Fields: []string{"group_type"}},
 	{Entity: "EntityTag", Fields: []string{"tag", "tags", "tag_search", "contact_tags"}},
 	{Entity: "Note", Fields: []string{"note", "notes", "note_body", "note_subject"}},
 	{Entity: "UFMatch", Fields: []string{"uf_user"}},
@@ -260,7 +267,11 @@ var v3ReturnTable = []struct {
 	entity string
 	reads  []V3Return
 }{
-	{"Contact", concat(v3LocationReturns, components("Contact"))},
+	// _civicrm_api3_contact_get_supportanomalies turns a group filter's
+	// titles and names into ids (CRM_Core_PseudoConstant::group() and
+	// GroupContact's group_id options: civicrm_group), in Contact.get and
+	// getcount only.
+	{"Contact", concat(v3LocationReturns, []V3Return{{Entity: "Group", TitleFilters: []string{"group"}}}, components("Contact"))},
 	{"Contribution", concat([]V3Return{v3ContactNames,
 		{Entity: "Note", Default: true, Fields: []string{"contribution_note"}},
 		{Entity: "Batch", Default: true, Fields: []string{"contribution_batch", "contribution_batch_id"}},
@@ -360,6 +371,11 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 				}
 			}
 		}
+		for _, f := range r.TitleFilters {
+			if v, ok := sc.Params.Get(f); ok && via == "" && v3NamesByTitle(v) {
+				via = f
+			}
+		}
 		if n := firstNamed(names, r); n != "" {
 			via = n
 		}
@@ -402,6 +418,43 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 	}
 	return s.ok
 }
+
+// v3NamesByTitle reports whether a group filter's value names a row by
+// title or name, as _civicrm_api3_contact_get_supportanomalies reads it: a
+// non-numeric string; in an array, a non-numeric value, or key, but for
+// the operator of the operator form (['IN' => [...]], whose list is read).
+func v3NamesByTitle(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return v3Title(x)
+	case *Array:
+		for i := 0; i < x.Len(); i++ {
+			k := x.Key(i)
+			if i == 0 && v3SQLOperators[k] { // in_array(key($groups), …, TRUE): exact
+				list, _ := x.Value(i).(*Array)
+				for j := 0; j < list.Len(); j++ {
+					if str, ok := list.Value(j).(string); ok && v3Title(str) {
+						return true
+					}
+				}
+				return false
+			}
+			if str, ok := x.Value(i).(string); v3Title(k) || ok && v3Title(str) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// v3Title: a value CiviCRM may look up as a title or name (no number, and
+// not empty, which !empty($allGroups[$group]) never finds).
+func v3Title(s string) bool { return s != "" && !isNumericValue(s) }
+
+// v3SQLOperators are CRM_Core_DAO::acceptedSQLOperators().
+var v3SQLOperators = map[string]bool{"=": true, "<=": true, ">=": true, ">": true, "<": true, "LIKE": true, "<>": true,
+	"!=": true, "NOT LIKE": true, "IN": true, "NOT IN": true, "BETWEEN": true, "NOT BETWEEN": true, "IS NOT NULL": true,
+	"IS NULL": true}
 
 // firstNamed is the name through which the call reads r's entity ("" for
 // none): the first of r's Fields it names, else the first (in sorted
