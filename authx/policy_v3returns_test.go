@@ -30,6 +30,14 @@ func TestPolicyReadsUnderTheCallsName(t *testing.T) {
 		{"an allow on Activity.get admits that answer", only("Activity", "get"), jsonCall(t, "Activity", "get", `{"return":"id"}`), true, ""},
 		{"Case.get by id answers its activities", deny("Activity"), jsonCall(t, "Case", "get", `{"id":3}`), false, ""},
 		{"control: Case.get by id with a return", deny("Activity"), jsonCall(t, "Case", "get", `{"id":3,"return":"subject"}`), true, ""},
+		// A case's clients are CaseContact rows: answered with no return,
+		// searched by a contact_id filter, also under its api.aliases
+		// name client_id.
+		{"Case.get answers its clients", deny("CaseContact"), jsonCall(t, "Case", "get", `{"status_id":1}`), false, ""},
+		{"Case.get by client", deny("CaseContact"), jsonCall(t, "Case", "get", `{"return":"subject","contact_id":3}`), false, ""},
+		{"Case.get by client under its alias", deny("CaseContact"), jsonCall(t, "Case", "get", `{"return":"subject","client_id":3}`), false, ""},
+		{"an allow on Case.get admits its clients", only("Case", "get"), jsonCall(t, "Case", "get", `{"status_id":1}`), true, ""},
+		{"control: Case.get naming no client", deny("CaseContact"), jsonCall(t, "Case", "get", `{"return":"subject","status_id":1}`), true, ""},
 		// Component filters and spaced returns of Contact.get.
 		{"Contact.get filtered by a membership type", deny("Membership"), jsonCall(t, "Contact", "get", `{"return":"id","membership_type_id":1}`), false, ""},
 		{"Contact.get with a spaced return", deny("Email"), jsonCall(t, "Contact", "get", `{"return":"id,e mail"}`), false, ""},

@@ -272,7 +272,8 @@ func TestWriteTargets(t *testing.T) {
 		// and custom values under its own name (translate's contactWrites,
 		// v3CustomWrites): their cached reads are invalidated.
 		{jsonCall(t, "Contact", "create", `{"id":2,"group":{"1":1},"email":"a@b.c","custom_1":"x"}`), []string{"Contact", "CustomValue", "Email", "GroupContact"}, false},
-		{jsonCall(t, "Activity", "create", `{"custom_3_-1":"x"}`), []string{"Activity", "CustomValue"}, false},
+		// A new activity also writes its source contact's ActivityContact row.
+		{jsonCall(t, "Activity", "create", `{"custom_3_-1":"x"}`), []string{"Activity", "ActivityContact", "CustomValue"}, false},
 		// A write that is not plain CRUD on its entity may change any
 		// entity (attack round 4, F11): everything, whatever the entity.
 		{jsonCall(t, "Job", "execute", ``), nil, true},

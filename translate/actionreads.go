@@ -1,6 +1,9 @@
 package translate
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Actions that read rows without being named get: each runs a get of its
 // own entity (reported as runs.go reports the calls an action runs under
@@ -28,10 +31,12 @@ import "strings"
 //   - APIv4 export (ExportAction): get of the record with its foreign keys'
 //     names, then of every managed record that references it (what those
 //     are, the edge cannot tell);
-//   - APIv3 getoptions of campaign_id, under any name
-//     _civicrm_api3_api_resolve_alias resolves to it (civicrm_api3_generic_getoptions
-//     answers it from Campaign.get), and getfields and getfield loading
-//     its options;
+//   - APIv3 getoptions of a field whose options are another entity's rows
+//     (campaign_id's from Campaign.get, civicrm_api3_generic_getoptions;
+//     the others' from the BAO's pseudoconstant table), under any name
+//     _civicrm_api3_api_resolve_alias resolves to it (v3OptionsTarget), and
+//     getfields and getfield loading its options: the entities APIv4's
+//     getFields with loadOptions reports for the same field;
 //   - APIv3 Profile.get (and its get* wrappers) and APIv4 Afform.prefill:
 //     the fields of the profile or the entities of the form the client
 //     names, which the site configures: a read the edge cannot name;
@@ -68,13 +73,20 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 	s := &joinScan{w: w, parent: sc, ok: true, v3: true}
 	switch {
 	case sc.Action == "getoptions":
-		if v3CampaignOptions(sc.Params) {
-			s.carried("Campaign", false, "campaign_id", nil)
+		// civicrm_api3_generic_getoptions: the options of the field
+		// _civicrm_api3_api_resolve_alias makes of `field` (campaign_id's
+		// from Campaign.get, the others' from the BAO's pseudoconstant).
+		if name, ok := item(sc.Params, "field").(string); ok {
+			if t, f := v3OptionsTarget(sc.Entity, name); t != "" {
+				s.carried(t, false, f, nil)
+			}
 		}
 		return s.ok, true
 	case sc.Action == "getfields":
-		if v3GetOptionsOfCampaign(sc.Params) {
-			s.carried("Campaign", false, "get_options", nil)
+		for _, t := range v3GetOptionsTargets(sc.Entity, sc.Params) {
+			if !s.carried(t, false, "get_options", nil) {
+				break
+			}
 		}
 		return s.ok, true
 	case sc.Action == "getfield":
@@ -82,8 +94,10 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 		// resolves `field`, and with get_options isset runs getfields
 		// loading that field's options.
 		name, _ := item(sc.Params, "name").(string)
-		if v, ok := sc.Params.Get("get_options"); ok && v != nil && campaignField(name) {
-			s.carried("Campaign", false, "get_options", nil)
+		if v, ok := sc.Params.Get("get_options"); ok && v != nil {
+			if t, _ := v3OptionsTarget(sc.Entity, name); t != "" {
+				s.carried(t, false, "get_options", nil)
+			}
 		}
 		return s.ok, true
 	case SameEntity(sc.Entity, "Mailing") && sc.Action == "clone":
@@ -306,54 +320,43 @@ func (s *joinScan) scheduledJobs() bool {
 	return s.ok
 }
 
-// v3CampaignOptions reports whether an APIv3 getoptions answers from
-// Campaign.get: civicrm_api3_generic_getoptions does so for campaign_id
-// ("Legacy support for campaign_id fields") once
-// _civicrm_api3_api_resolve_alias has resolved the field (campaignField).
-// Every other field's options come from the BAO's pseudoconstant (SQL on
-// option values or the referenced table), not from an API call.
-func v3CampaignOptions(params *Array) bool {
-	v, _ := params.Get("field")
-	f, ok := v.(string)
-	return ok && campaignField(f)
-}
-
-// campaignField reports whether _civicrm_api3_api_resolve_alias may turn
-// the client's field name into campaign_id: the name itself; a name with
-// no field of its own whose name_id is one (`campaign`, the resolver's
-// $fieldName . '_id'); a unique name (contribution_campaign_id, the
-// getfields key whose 'name' is campaign_id), with or without that _id.
-// Core's specs declare no api.aliases for campaign_id (an extension's
-// alias of another shape is not seen). Case and spaces matter to PHP's
-// array keys: only these spellings resolve.
-func campaignField(f string) bool {
-	f = strings.TrimSuffix(f, "_id")
-	return f == "campaign" || strings.HasSuffix(f, "_campaign")
-}
-
-// v3GetOptionsOfCampaign reports whether an APIv3 getfields runs
-// getoptions on a campaign field: options.get_options names the fields
-// whose options it loads (civicrm_api3_generic_getfields runs getoptions
-// for each), "all" every field.
-func v3GetOptionsOfCampaign(params *Array) bool {
+// v3GetOptionsTargets are the entities whose rows an APIv3 getfields
+// loads as options: options.get_options names the fields whose options it
+// loads (civicrm_api3_generic_getfields runs getoptions for each, a list or
+// a comma-separated string), "all" every field with options, as APIv4's
+// getFields with loadOptions lists them (entityOptionFields). Each entity
+// once, in order.
+func v3GetOptionsTargets(entity string, params *Array) []string {
 	options, ok := arrayParam(params, "options")
 	if !ok {
-		return false
+		return nil
 	}
-	v, _ := options.Get("get_options")
-	switch x := v.(type) {
+	var names []string
+	switch x := item(options, "get_options").(type) {
 	case string:
-		for _, f := range strings.Split(x, ",") {
-			if f = strings.TrimSpace(f); f == "all" || campaignField(f) {
-				return true
-			}
-		}
+		names = strings.Split(x, ",")
 	case *Array:
 		for i := 0; i < x.Len(); i++ {
-			if f, ok := x.Value(i).(string); ok && (f == "all" || campaignField(f)) {
-				return true
+			if f, ok := x.Value(i).(string); ok {
+				names = append(names, f)
 			}
 		}
 	}
-	return false
+	var out []string
+	add := func(t string) {
+		if t != "" && !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	for _, n := range names {
+		if n = strings.TrimSpace(n); n == "all" {
+			for _, f := range entityOptionFields[entityFieldKey(entity)] {
+				add(optionTarget(entity, f))
+			}
+			continue
+		}
+		t, _ := v3OptionsTarget(entity, n)
+		add(t)
+	}
+	return out
 }

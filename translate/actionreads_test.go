@@ -98,10 +98,20 @@ func TestActionReads(t *testing.T) {
 			[]string{"3 Event.getfield"}},
 		{"control: names PHP's keys do not resolve", v3("Contribution", "getoptions", `{"field":"Campaign"}`),
 			[]string{"3 Contribution.getoptions"}},
-		{"control: v3 getoptions of another field", v3("Contribution", "getoptions", `{"field":"financial_type_id"}`),
+		// Every field whose options are another entity's rows, from the
+		// BAO's pseudoconstant table: what APIv4's loadOptions reports for
+		// the same field (fieldreads.go's optionTarget).
+		{"v3 getoptions of another entity's table", v3("Contribution", "getoptions", `{"field":"financial_type_id"}`),
+			[]string{"3 Contribution.getoptions", "  3 FinancialType.get via financial_type_id"}},
+		{"v3 getoptions by an api.aliases name", v3("Event", "getoptions", `{"field":"contribution_type_id"}`),
+			[]string{"3 Event.getoptions", "  3 FinancialType.get via financial_type_id"}},
+		{"v3 getoptions by a unique name", v3("Participant", "getoptions", `{"field":"participant_status_id"}`),
+			[]string{"3 Participant.getoptions", "  3 ParticipantStatusType.get via status_id"}},
+		{"control: v3 getoptions of an option group's field", v3("Contribution", "getoptions", `{"field":"contribution_status_id"}`),
 			[]string{"3 Contribution.getoptions"}},
 		{"v3 getfields loading every field's options", v3("Contribution", "getfields", `{"options":{"get_options":"all"}}`),
-			[]string{"3 Contribution.getfields", "  3 Campaign.get via get_options"}},
+			[]string{"3 Contribution.getfields", "  3 FinancialType.get via get_options", "  3 ContributionPage.get via get_options",
+				"  3 Currency.get via get_options", "  3 Campaign.get via get_options"}},
 		{"v3 getfields loading campaign_id's options", v3("Contribution", "getfields", `{"options":{"get_options":["campaign_id"]}}`),
 			[]string{"3 Contribution.getfields", "  3 Campaign.get via get_options"}},
 		{"control: v3 getfields", v3("Contribution", "getfields", `{"options":{"get_options":"status_id"}}`),

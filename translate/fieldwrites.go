@@ -1,6 +1,9 @@
 package translate
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Writes a create or update makes of other entities because of a field it
 // names: CiviCRM's BAO (or, where marked, the APIv3 layer) saves them with
@@ -106,6 +109,20 @@ var fieldWriteTable = []fieldWrite{
 		Source: "CRM/Event/BAO/Event.php create: CRM_Price_BAO_PriceSet::setPriceSets"},
 	{Entity: "Event", Field: "template_id", Writes: []string{"PriceSet", "PriceField", "PriceFieldValue", "PriceSetEntity", "Discount"},
 		Actions: []string{"create"}, Source: "CRM/Event/BAO/Event.php create: copy; CRM/Price/BAO/PriceSet.php copyPriceSet"},
+	// CRM_Activity_BAO_Activity::create saves the activity's contacts for
+	// each of source_contact_id, assignee_contact_id and target_contact_id
+	// that isset (ActivityContact::save, one row a contact, whichever API
+	// makes the write: APIv4's Activity writes run the same BAO), and on
+	// an edit first deletes the rows of those record types it no longer
+	// lists (ActivityContact::delete). APIv3 gives a new activity the
+	// caller as its source (v3Defaults), and takes target_id and
+	// assignee_id for the others (v3Aliases).
+	{Entity: "Activity", Field: "source_contact_id", Present: true, Writes: []string{"ActivityContact"}, Actions: []string{"create"}, OnEdit: []string{"delete"},
+		Source: "CRM/Activity/BAO/Activity.php create: ActivityContact::save, ActivityContact::delete"},
+	{Entity: "Activity", Field: "assignee_contact_id", Present: true, Writes: []string{"ActivityContact"}, Actions: []string{"create"}, OnEdit: []string{"delete"},
+		Source: "CRM/Activity/BAO/Activity.php create: ActivityContact::save, ActivityContact::delete"},
+	{Entity: "Activity", Field: "target_contact_id", Present: true, Writes: []string{"ActivityContact"}, Actions: []string{"create"}, OnEdit: []string{"delete"},
+		Source: "CRM/Activity/BAO/Activity.php create: ActivityContact::save, ActivityContact::delete"},
 	// APIv4's tags field (Civi/Api4/Service/Spec/Provider/TagFieldSpecProvider.php),
 	// on the create and update of the contacts and of every entity the
 	// site's tag_used_for option group names (configuration: anyEntity):
@@ -147,21 +164,25 @@ func (w *walker) fieldWrites(sc Subcall) bool {
 		return true
 	}
 	s := &joinScan{w: w, parent: sc, ok: true}
+	defaults := v3DefaultFields(sc, rows)
 	s.fieldWrites(sc.Entity, sc.Version, func(field string, present bool) bool {
 		return namesField(rows, field, present, sc.Version == 4)
-	}, edits)
+	}, func(field string) bool { return slices.Contains(defaults, field) }, edits)
 	return s.ok
 }
 
 // fieldWrites reports, below s's parent, what a write of entity (by API
 // version) makes CiviCRM write for the fields named reports it names
-// (present at all, or non-empty), each entity and action once; edits: the
-// write may change a row that exists.
-func (s *joinScan) fieldWrites(entity string, version int, named func(field string, present bool) bool, edits bool) {
+// (present at all, or non-empty), then for those CiviCRM gives it by
+// default (defaulted, nil for none: the write's own doing, whatever the
+// client asks, Subcall.StartedBy), each entity and action once; edits:
+// the write may change a row that exists.
+func (s *joinScan) fieldWrites(entity string, version int, named func(field string, present bool) bool,
+	defaulted func(field string) bool, edits bool) {
 	own := fieldWritesOf[EntityKey(entity)]
 	table := append(own[:len(own):len(own)], fieldWritesOf[anyEntity]...)
 	var done []string
-	report := func(entity, action string) bool {
+	report := func(entity, action string, byDefault bool) bool {
 		k := entity + "." + action
 		for _, d := range done {
 			if d == k {
@@ -169,24 +190,34 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(field stri
 			}
 		}
 		done = append(done, k)
+		if byDefault {
+			return s.startedWrite(entity, false, action)
+		}
 		return s.wrote(entity, false, action)
 	}
-	for _, fw := range table {
-		if !s.ok {
-			return
-		}
-		if fw.V3 && version != 3 || fw.V4 && version != 4 || !named(fw.Field, fw.Present) {
-			continue
-		}
-		for _, written := range fw.Writes {
-			for _, a := range fw.Actions {
-				if !report(written, a) {
-					return
-				}
+	// What the client names first, so that a write it names is judged as
+	// its own even where a default makes the same one.
+	for _, byDefault := range [...]bool{false, true} {
+		for _, fw := range table {
+			if !s.ok || byDefault && defaulted == nil {
+				return
 			}
-			for _, a := range fw.OnEdit {
-				if edits && !report(written, a) {
-					return
+			if fw.V3 && version != 3 || fw.V4 && version != 4 {
+				continue
+			}
+			if byDefault && !defaulted(fw.Field) || !byDefault && !named(fw.Field, fw.Present) {
+				continue
+			}
+			for _, written := range fw.Writes {
+				for _, a := range fw.Actions {
+					if !report(written, a, byDefault) {
+						return
+					}
+				}
+				for _, a := range fw.OnEdit {
+					if edits && !report(written, a, byDefault) {
+						return
+					}
 				}
 			}
 		}

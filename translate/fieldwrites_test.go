@@ -87,6 +87,26 @@ func TestWalkFieldWrites(t *testing.T) {
 			[]string{"4 Address.create", "  4 Relationship.create ?", "  4 Relationship.update ?"}},
 		{"v4 Membership.create: a field given by its label", v4Walk(t, "Membership", "create", `{"values":{"contact_id":3,"contribution_status_id:name":"Completed"}}`),
 			[]string{"4 Membership.create", "  4 Contribution.create ?", "  4 MembershipPayment.create ?"}},
+		// An activity's contacts: CRM_Activity_BAO_Activity::create's
+		// ActivityContact rows, whichever API; APIv3's spec names and its
+		// default source contact (the caller) for a new activity.
+		{"v3 Activity.create with its contacts", v3Walk(ajaxCall(t, "Activity", "create", `{"activity_type_id":1,"source_contact_id":2,"target_contact_id":[3,4]}`)),
+			[]string{"3 Activity.create", "  3 ActivityContact.create ?"}},
+		{"v3 Activity.create with the caller as its source", v3Walk(ajaxCall(t, "Activity", "create", `{"activity_type_id":1}`)),
+			[]string{"3 Activity.create", "  3 ActivityContact.create ?"}},
+		{"v3 Activity.create: what the client names comes first", v3Walk(ajaxCall(t, "Activity", "create", `{"activity_type_id":1,"assignee_id":3}`)),
+			[]string{"3 Activity.create", "  3 ActivityContact.create ?"}},
+		{"v3 Activity edit by target_id", v3Walk(ajaxCall(t, "Activity", "create", `{"activity_id":5,"target_id":[3]}`)),
+			[]string{"3 Activity.create", "  3 ActivityContact.create ?", "  3 ActivityContact.delete ?", "  3 Activity.update"}},
+		{"v3 Activity edit naming no contact", v3Walk(ajaxCall(t, "Activity", "create", `{"id":5,"subject":"x"}`)),
+			[]string{"3 Activity.create", "  3 Activity.update"}},
+		{"v4 Activity.create", v4Walk(t, "Activity", "create", `{"values":{"activity_type_id":1,"source_contact_id":2}}`),
+			[]string{"4 Activity.create", "  4 ActivityContact.create ?"}},
+		{"v4 Activity.update of its assignees", v4Walk(t, "Activity", "update", `{"where":[["id","=",5]],"values":{"assignee_contact_id":[3]}}`),
+			[]string{"4 Activity.update", "  4 ActivityContact.create ?", "  4 ActivityContact.delete ?", "  4 Activity.get"}},
+		{"v4 Activity.create: APIv3's names are no fields", v4Walk(t, "Activity", "create", `{"values":{"activity_type_id":1,"target_id":[3]}}`),
+			[]string{"4 Activity.create"}},
+
 		// tags: APIv4's TagFieldSpecProvider, on any entity.
 		{"v4 Activity.update tags", v4Walk(t, "Activity", "update", `{"where":[["id","=",3]],"values":{"tags":[1]}}`),
 			[]string{"4 Activity.update", "  4 EntityTag.create ?", "  4 EntityTag.update ?", "  4 EntityTag.delete ?", "  4 Activity.get"}},

@@ -290,7 +290,7 @@ func (s *joinScan) inlineWrites(entity string, apiParams *Array, d searchDisplay
 	// update would.
 	s.fieldWrites(entity, 4, func(field string, _ bool) bool {
 		return slices.ContainsFunc(edited, func(e string) bool { k, _, _ := strings.Cut(e, ":"); return k == field })
-	}, true)
+	}, nil, true)
 	if !s.ok {
 		return
 	}

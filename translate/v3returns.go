@@ -42,7 +42,9 @@ import "strings"
 //     EntityTag.get (a tag_id filter is a subquery on civicrm_entity_tag),
 //     file_id from civicrm_entity_file and case_id from civicrm_case_activity;
 //   - Case.get (api/v3/Case.php civicrm_api3_case_get, _civicrm_api3_case_read):
-//     `activities` from civicrm_case_activity, `contacts` from the case's
+//     its clients' ids (contact_id, client_id) from civicrm_case_contact
+//     with no return or when named, and a contact_id filter a subquery on
+//     it; `activities` from civicrm_case_activity, `contacts` from the case's
 //     contacts (CRM_Case_BAO_Case::getContactNames: their primary e-mail and
 //     phone) and its role relationships (getRelatedContacts), both by default
 //     when the case is fetched by a numeric id with no return; tag_id and
@@ -59,7 +61,8 @@ import "strings"
 // not Always (or AnyReturn), does not read it: `return` is the way to read
 // a contact without its e-mail under deny { entity Email }. The names are
 // those CiviCRM derives from the call (v3Named): a string return has every
-// space removed before it is split on commas.
+// space removed before it is split on commas, and a name APIv3 takes a
+// field under (v3schema.go: Case.get's client_id) names that field.
 
 // V3Return is one entity whose data an APIv3 read answers.
 type V3Return struct {
@@ -288,6 +291,7 @@ var v3ReturnTable = []struct {
 		{Entity: "EntityFile", Fields: []string{"file_id"}},
 		{Entity: "CaseActivity", Fields: []string{"case_id"}}}},
 	{"Case", []V3Return{
+		{Entity: "CaseContact", Default: true, Fields: []string{"contact_id"}},
 		{Entity: "CaseActivity", Default: true, ByID: true, Fields: []string{"activities", "activity_id"}},
 		{Entity: "Activity", Default: true, ByID: true, Fields: []string{"activities", "activity_id"}},
 		{Entity: "Contact", Default: true, ByID: true, Fields: []string{"contacts"}},
@@ -343,6 +347,12 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 	names, returned := v3Named(sc.Params)
 	if sc.Action == "getlist" {
 		names = nil
+	}
+	for n := range names {
+		// A field named by an alias reads as the field (v3schema.go).
+		if f := v3Field(sc.Entity, n); f != n {
+			names[f] = true
+		}
 	}
 	byID := v3NumericID(sc.Params)
 	type read struct{ entity, via string }

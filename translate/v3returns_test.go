@@ -135,10 +135,18 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 			[]string{"3 Activity.get", "  3 ActivityContact.get via return", "  3 Contact.get via target_contact_name",
 				"  3 EntityTag.get via tag_id", "  3 EntityFile.get via file_id", "  3 CaseActivity.get via case_id"}},
 		{"Case.get by id answers its activities and contacts", "Case", "get", `{"id":"3"}`,
-			[]string{"3 Case.get", "  3 CaseActivity.get via return", "  3 Activity.get via return", "  3 Contact.get via return",
+			[]string{"3 Case.get", "  3 CaseContact.get via return", "  3 CaseActivity.get via return", "  3 Activity.get via return", "  3 Contact.get via return",
 				"  3 Email.get via return", "  3 Phone.get via return", "  3 Relationship.get via return"}},
-		{"Case.get without an id does not", "Case", "get", `{"status_id":1}`,
+		{"Case.get without an id answers its clients only", "Case", "get", `{"status_id":1}`,
+			[]string{"3 Case.get", "  3 CaseContact.get via return"}},
+		{"control: Case.get with a return naming no client", "Case", "get", `{"return":"subject"}`,
 			[]string{"3 Case.get"}},
+		// civicrm_api3_case_get filters contact_id on civicrm_case_contact,
+		// under its api.aliases name client_id too (v3schema.go).
+		{"Case.get by client", "Case", "get", `{"return":"subject","contact_id":3}`,
+			[]string{"3 Case.get", "  3 CaseContact.get via contact_id"}},
+		{"Case.get by client under its alias", "Case", "get", `{"return":"subject","client_id":3}`,
+			[]string{"3 Case.get", "  3 CaseContact.get via contact_id"}},
 		{"Case.get's named extras", "Case", "get", `{"return":"subject,activities","tag_id":1}`,
 			[]string{"3 Case.get", "  3 CaseActivity.get via activities", "  3 Activity.get via activities", "  3 EntityTag.get via tag_id"}},
 		{"getfields reads nothing", "Contact", "getfields", ``, []string{"3 Contact.getfields"}},
@@ -169,14 +177,16 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 			[]string{"3 Email.create"}},
 
 		// custom_N in any create.
+		// (A new APIv3 activity also writes its source contact's
+		// ActivityContact row: fieldwrites.go, v3Defaults.)
 		{"custom_N in a create", "Activity", "create", `{"activity_type_id":1,"custom_1":"x"}`,
-			[]string{"3 Activity.create", "  3 CustomValue.create ?", "  3 CustomValue.update ?"}},
+			[]string{"3 Activity.create", "  3 ActivityContact.create ?", "  3 CustomValue.create ?", "  3 CustomValue.update ?"}},
 		{"custom_N_M in a contact update", "Contact", "create", `{"id":2,"custom_1_-1":"x"}`,
 			[]string{"3 Contact.create", "  3 CustomValue.create ?", "  3 CustomValue.update ?", "  3 Contact.update"}},
 		{"a null custom value is skipped", "Activity", "create", `{"custom_1":null}`,
-			[]string{"3 Activity.create"}},
+			[]string{"3 Activity.create", "  3 ActivityContact.create ?"}},
 		{"a custom array", "Activity", "create", `{"custom":{"1":{"-1":{"value":"x"}}}}`,
-			[]string{"3 Activity.create", "  3 CustomValue.create ?", "  3 CustomValue.update ?"}},
+			[]string{"3 Activity.create", "  3 ActivityContact.create ?", "  3 CustomValue.create ?", "  3 CustomValue.update ?"}},
 		{"setvalue of a custom field", "Activity", "setvalue", `{"id":1,"field":"custom_3","value":"x"}`,
 			[]string{"3 Activity.setvalue", "  3 CustomValue.create ?", "  3 CustomValue.update ?", "  3 Activity.update"}},
 	}

@@ -18,6 +18,13 @@ func TestWriteRows(t *testing.T) {
 		{"Contact", "create", `{"current_employer_id":3}`, `[{"current_employer_id":3,"employer_id":3}]`, false},
 		{"Participant", "create", `{"participant_fee_level":"Standard"}`, `[{"participant_fee_level":"Standard","fee_level":"Standard"}]`, false},
 		{"Event", "create", `{"participant_fee_level":"Standard"}`, `[{"participant_fee_level":"Standard"}]`, false},
+		// A spec's 'name' and api.aliases stand for the field too.
+		{"Activity", "create", `{"id":5,"target_id":[3],"assignee_id":4}`, `[{"id":5,"target_id":[3],"assignee_id":4,"target_contact_id":[3],"assignee_contact_id":4}]`, true},
+		{"Activity", "create", `{"target_contact_id":[4],"target_id":[3]}`, `[{"target_contact_id":[4],"target_id":[3]}]`, false},
+		{"Membership", "create", `{"membership_status":2}`, `[{"membership_status":2,"status_id":2}]`, false},
+		{"Relationship", "create", `{"target_id":3}`, `[{"target_id":3}]`, false},
+		// A default APIv3 adds is CiviCRM's, not in the rows (v3DefaultFields).
+		{"Activity", "create", `{"activity_type_id":1}`, `[{"activity_type_id":1}]`, false},
 		{"Contact", "setvalue", `{"id":5,"field":"is_deleted","value":1}`, `[{"is_deleted":1}]`, true},
 		{"Contact", "setvalue", `{"id":5,"field":"contact_is_deleted","value":1}`, `[{"contact_is_deleted":1,"is_deleted":1}]`, true},
 		{"Contact", "setvalue", `{"id":5,"field":"api key","value":"x"}`, `[{"api_key":"x"}]`, true},

@@ -1,0 +1,40 @@
+package authx
+
+import (
+	"testing"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// APIv3's getoptions (and getfields or getfield loading options) of a field
+// whose options are another entity's rows reads that entity, as APIv4's
+// getFields with loadOptions does for the same field: one table
+// (translate's fieldreads.go), whichever name APIv3 resolves to the field
+// (_civicrm_api3_api_resolve_alias: the field, its name without _id, its
+// unique name, its api.aliases).
+func TestPolicyV3OptionsOfOtherEntities(t *testing.T) {
+	v4 := func(path, params string) *translate.Call { return policyV4Call(t, path, params) }
+	deny := func(entity string) *Policy {
+		return &Policy{Rules: []Rule{{Effect: "deny", Entities: []string{entity}}}}
+	}
+	checkPolicyRows(t, []policyRow{
+		{"v4 loadOptions of financial_type_id", deny("FinancialType"),
+			v4("Contribution/getFields", `{"loadOptions":true,"where":[["name","=","financial_type_id"]]}`), false, ""},
+		{"v3 getoptions of financial_type_id", deny("FinancialType"), jsonCall(t, "Contribution", "getoptions", `{"field":"financial_type_id"}`), false, ""},
+		{"v3 getoptions by its name without _id", deny("FinancialType"), jsonCall(t, "Contribution", "getoptions", `{"field":"financial_type"}`), false, ""},
+		{"v3 getoptions by an api.aliases name", deny("FinancialType"), jsonCall(t, "Contribution", "getoptions", `{"field":"contribution_type_id"}`), false, ""},
+		{"v3 getoptions of a participant's status", deny("ParticipantStatusType"), jsonCall(t, "Participant", "getoptions", `{"field":"participant_status"}`), false, ""},
+		{"v3 getoptions of a membership's status", deny("MembershipStatus"), jsonCall(t, "Membership", "getoptions", `{"field":"status_id"}`), false, ""},
+		{"v3 getoptions of a membership's status by an api.aliases name", deny("MembershipStatus"), jsonCall(t, "Membership", "getoptions", `{"field":"membership_status"}`), false, ""},
+		{"v3 getoptions of a participant's status by unique name", deny("ParticipantStatusType"), jsonCall(t, "Participant", "getoptions", `{"field":"participant_status_id"}`), false, ""},
+		{"v3 getoptions of a state", deny("StateProvince"), jsonCall(t, "Address", "getoptions", `{"field":"state_province_id"}`), false, ""},
+		{"v3 getoptions of the currency", deny("Currency"), jsonCall(t, "Contribution", "getoptions", `{"field":"currency"}`), false, ""},
+		{"v3 getoptions chained", deny("MembershipType"), jsonCall(t, "Contact", "get", `{"return":"id","api.Membership.getoptions":{"field":"membership_type"}}`), false, ""},
+		{"v3 getfield with its options", deny("FinancialType"), jsonCall(t, "Event", "getfield", `{"name":"financial_type_id","action":"create","get_options":"create"}`), false, ""},
+		{"v3 getfields loading a field's options", deny("ContributionPage"), jsonCall(t, "Contribution", "getfields", `{"options":{"get_options":["contribution_page_id"]}}`), false, ""},
+		{"v3 getfields loading every field's options", deny("FinancialType"), jsonCall(t, "Contribution", "getfields", `{"options":{"get_options":"all"}}`), false, ""},
+		{"control: an option group's options", deny("FinancialType"), jsonCall(t, "Contribution", "getoptions", `{"field":"payment_instrument_id"}`), true, ""},
+		{"control: a status of an option group", deny("ParticipantStatusType"), jsonCall(t, "Contribution", "getoptions", `{"field":"contribution_status_id"}`), true, ""},
+		{"control: getfield without get_options", deny("FinancialType"), jsonCall(t, "Event", "getfield", `{"name":"financial_type_id","action":"create"}`), true, ""},
+	})
+}
