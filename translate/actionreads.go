@@ -324,7 +324,7 @@ func (s *joinScan) scheduledJobs() bool {
 // loads as options: options.get_options names the fields whose options it
 // loads (civicrm_api3_generic_getfields runs getoptions for each, a list or
 // a comma-separated string), "all" every field with options, as APIv4's
-// getFields with loadOptions lists them (entityOptionFields). Each entity
+// getFields with loadOptions lists them (tableOptions). Each entity
 // once, in order.
 func v3GetOptionsTargets(entity string, params *Array) []string {
 	options, ok := arrayParam(params, "options")
@@ -350,8 +350,8 @@ func v3GetOptionsTargets(entity string, params *Array) []string {
 	}
 	for _, n := range names {
 		if n = strings.TrimSpace(n); n == "all" {
-			for _, f := range entityOptionFields[entityFieldKey(entity)] {
-				add(optionTarget(entity, f))
+			for _, o := range tableOptions[entityFieldKey(entity)] {
+				add(o.entity)
 			}
 			continue
 		}

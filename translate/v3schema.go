@@ -134,6 +134,11 @@ func v3OptionsTarget(entity, name string) (target, field string) {
 	}
 	for rest := name; rest != ""; {
 		for _, f := range [...]string{rest, rest + "_id"} {
+			// Field names are lower case, and PHP's keys exact (optionTarget
+			// folds case for APIv4).
+			if f != strings.ToLower(f) {
+				continue
+			}
 			if t := optionTarget(entity, f); t != "" {
 				return t, f
 			}
