@@ -335,10 +335,14 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 			all = true
 			return false
 		case call.API4 != nil:
-			if e, writes := writeTargetV4(sc); writes {
-				out = append(out, e)
-				all = !confinedWrite(sc.Action) || globalAction(sc.Entity, sc.Action)
+			e, writes := writeTargetV4(sc)
+			if !writes {
+				// A read writes nothing, nor what its entity's writes
+				// make CiviCRM write (sideWrites).
+				return true
 			}
+			out = append(out, e)
+			all = !confinedWrite(sc.Action) || globalAction(sc.Entity, sc.Action)
 		case sc.Entity != "" && !readsOnly(strings.ToLower(sc.Action)):
 			out = append(out, sc.Entity)
 			all = !confinedWrite(sc.Action) || globalAction(sc.Entity, sc.Action)
