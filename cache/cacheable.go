@@ -354,7 +354,9 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 		}
 		// What CiviCRM's BAO writes besides (sideWrites).
 		k := entityKey(sc.Entity)
-		out = append(out, sideWritesOf[k]...)
+		if savesThroughBAO(sc.Action) {
+			out = append(out, sideWritesOf[k]...)
+		}
 		if deletesRows(sc.Action) {
 			// The database deletes or empties the rows that reference
 			// the deleted ones (deleteCascades, from the schema's

@@ -250,13 +250,14 @@ func TestWriteTargets(t *testing.T) {
 		all  bool
 	}{
 		{jsonCall(t, "Contact", "get", `{"api.Email.get":{}}`), nil, false},
-		{jsonCall(t, "Contact", "create", `{"api.Email.get":{}}`), []string{"Contact"}, false},
+		// A contact's save adds a change log row (sideWrites).
+		{jsonCall(t, "Contact", "create", `{"api.Email.get":{}}`), []string{"Contact", "Log"}, false},
 		// A phone's delete empties the phone_id of activities that
 		// called it (schema ON DELETE SET NULL: deleteCascades).
 		{jsonCall(t, "Contact", "get", `{"api.Email.create":{"api.Phone.delete":1}}`), []string{"Activity", "Email", "Phone"}, false},
-		{jsonCall(t, "Contact", "create", `{"api.Address":{}}`), []string{"Address", "Contact"}, false},
+		{jsonCall(t, "Contact", "create", `{"api.Address":{}}`), []string{"Address", "Contact", "Log"}, false},
 		{jsonCall(t, "Activity", "get", `{"api.activity_contact.create":[{},{}]}`), []string{"ActivityContact"}, false},
-		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Contact","create",{}],"b":["Email","get",{"api.Phone.create":{}}]}`)}, []string{"Contact", "Phone"}, false},
+		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Contact","create",{}],"b":["Email","get",{"api.Phone.create":{}}]}`)}, []string{"Contact", "Log", "Phone"}, false},
 		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":"junk"}`)}, nil, true},
 		{&translate.Call{HasClassName: true, Params: translate.NewArray()}, nil, true},
 		// Never cached, but not writes either: no invalidation storm.
@@ -267,13 +268,13 @@ func TestWriteTargets(t *testing.T) {
 		{jsonCall(t, "Contact", "get", `{"debug":1,"api.Email.create":{}}`), []string{"Email"}, false},
 		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Note"}, false},
 		// An APIv4 write's custom field keys write the group's CustomValue data.
-		{jsonCall(t, "Contact", "update", `{"version":4,"where":[["id","=",2]],"values":{"Extra.colour":"red"}}`), []string{"Contact", "Custom_Extra"}, false},
+		{jsonCall(t, "Contact", "update", `{"version":4,"where":[["id","=",2]],"values":{"Extra.colour":"red"}}`), []string{"Contact", "Custom_Extra", "Log"}, false},
 		// An APIv3 contact create saves group memberships, location records
 		// and custom values under its own name (translate's contactWrites,
 		// v3CustomWrites): their cached reads are invalidated.
-		{jsonCall(t, "Contact", "create", `{"id":2,"group":{"1":1},"email":"a@b.c","custom_1":"x"}`), []string{"Contact", "CustomValue", "Email", "GroupContact"}, false},
+		{jsonCall(t, "Contact", "create", `{"id":2,"group":{"1":1},"email":"a@b.c","custom_1":"x"}`), []string{"Contact", "CustomValue", "Email", "GroupContact", "Log"}, false},
 		// A new activity also writes its source contact's ActivityContact row.
-		{jsonCall(t, "Activity", "create", `{"custom_3_-1":"x"}`), []string{"Activity", "ActivityContact", "CustomValue"}, false},
+		{jsonCall(t, "Activity", "create", `{"custom_3_-1":"x"}`), []string{"Activity", "ActivityContact", "CustomValue", "Log"}, false},
 		// A write that is not plain CRUD on its entity may change any
 		// entity (attack round 4, F11): everything, whatever the entity.
 		{jsonCall(t, "Job", "execute", ``), nil, true},

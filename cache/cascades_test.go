@@ -80,13 +80,13 @@ func TestWriteTargetsOfDeletes(t *testing.T) {
 		call *translate.Call
 		want []string
 	}{
-		{api4(t, "POST", "/civicrm/ajax/api4/Membership/delete", "params="+q(`{"where":[["id","=",1]]}`)), []string{"Activity", "LineItem", "Membership", "MembershipLog", "MembershipPayment"}},
-		{jsonCall(t, "Membership", "delete", `{"id":1}`), []string{"Activity", "LineItem", "Membership", "MembershipLog", "MembershipPayment"}},
-		{jsonCall(t, "Membership", "replace", `{"contact_id":3,"values":[]}`), []string{"Activity", "LineItem", "Membership", "MembershipLog", "MembershipPayment"}},
-		{jsonCall(t, "Membership", "create", `{"id":1,"status_id":2}`), []string{"Activity", "LineItem", "Membership", "MembershipLog"}},
+		{api4(t, "POST", "/civicrm/ajax/api4/Membership/delete", "params="+q(`{"where":[["id","=",1]]}`)), []string{"Activity", "LineItem", "Log", "Membership", "MembershipLog", "MembershipPayment"}},
+		{jsonCall(t, "Membership", "delete", `{"id":1}`), []string{"Activity", "LineItem", "Log", "Membership", "MembershipLog", "MembershipPayment"}},
+		{jsonCall(t, "Membership", "replace", `{"contact_id":3,"values":[]}`), []string{"Activity", "LineItem", "Log", "Membership", "MembershipLog", "MembershipPayment"}},
+		{jsonCall(t, "Membership", "create", `{"id":1,"status_id":2}`), []string{"Activity", "LineItem", "Log", "Membership", "MembershipLog"}},
 		{api4(t, "POST", "/civicrm/ajax/api4/LocBlock/delete", "params="+q(`{"where":[["id","=",1]]}`)), []string{"Event", "LocBlock"}},
 		{api4(t, "POST", "/civicrm/ajax/api4/LocBlock/update", "params="+q(`{"where":[["id","=",1]],"values":{}}`)), []string{"LocBlock"}},
-		{jsonCall(t, "Contact", "get", `{"api.Activity.delete":{"id":1}}`), []string{"Activity", "ActivityContact", "CaseActivity"}},
+		{jsonCall(t, "Contact", "get", `{"api.Activity.delete":{"id":1}}`), []string{"Activity", "ActivityContact", "CaseActivity", "Log"}},
 	} {
 		got, all := WriteTargets(tc.call)
 		if all || !slices.Equal(got, tc.want) {

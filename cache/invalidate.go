@@ -151,12 +151,24 @@ var DefaultGlobalWrites = []string{
 //   - Batch: EntityBatch's batch_id (civicrm_batch, its title), written
 //     by every data entry batch;
 //   - PCP: ContributionSoft's pcp_id (civicrm_pcp, its title), pages
-//     supporters create from public forms.
+//     supporters create from public forms;
+//   - Email: a CMS user's uf_name in civicrm_uf_match (UFMatch, and
+//     Standalone's User, the same table: ext/standaloneusers/schema/
+//     User.entityType.php) is its contact's primary e-mail, which
+//     CRM_Core_BAO_Email::self_hook_civicrm_post copies there after any
+//     save of a primary e-mail (CRM_Core_BAO_UFMatch::updateUFName, under
+//     the syncCMSEmail setting, which also renames the CMS user through
+//     updateCMSName), an e-mail saved by a contact's write too
+//     (CRM_Core_BAO_Location, saveLocations). UFMatch and User are global
+//     writes because a link moved changes who may see what; a rename moves
+//     none, and a side write of them would make every e-mail write empty
+//     the cache.
 //
 // The list follows civicrm-core's schema/*/*.entityType.php and
 // ext/*/schema/*.entityType.php: every 'pseudoconstant' => ['table' => …]
 // and every pseudoconstant 'callback' that reads a table, whose table is
-// neither a global write nor in the reader's invalidation group.
+// neither a global write nor in the reader's invalidation group; and the
+// copies a BAO keeps of another entity's data (uf_name).
 var readsThrough = map[string][]string{
 	"participant":           {"Event"},
 	"actionschedule":        {"Group", "Event"},
@@ -167,6 +179,8 @@ var readsThrough = map[string][]string{
 	"customgroup":           {"Event"},
 	"entitybatch":           {"Batch"},
 	"contributionsoft":      {"PCP"},
+	"ufmatch":               {"Email"},
+	"user":                  {"Email"},
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to

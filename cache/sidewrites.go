@@ -58,6 +58,34 @@ var sideWrites = []sideWrite{
 		Source: "CRM/Contact/BAO/Group.php discard: its subscriptions, subscription history, memberships, ACL " +
 			"role assignments, profiles' add_to_group_id and limit_listings_group_id, mailing and campaign " +
 			"groups, a traditional smart group's saved search"},
+	// A profile's fields are its UFField rows; its group_type is derived
+	// from them. UFGroup is a global write (a label source), so a profile
+	// field's write invalidates everything, Profile.getfields included.
+	{Entity: "UFField", Writes: []string{"UFGroup"},
+		Source: "CRM/Core/BAO/UFField.php create: CRM_Core_BAO_UFGroup::updateGroupTypes (the profile's group_type), " +
+			"then civicrm_api3('profile', 'getfields', ['cache_clear' => TRUE]); api/v3/UFField.php " +
+			"civicrm_api3_uf_field_delete: updateGroupTypes after the delete"},
+
+	// The change log (civicrm_log, APIv4's Log entity: a contact's "Change
+	// Log" tab): the BAOs that add a row to it on every save, through
+	// CRM_Core_BAO_Log::register or ::add. CiviCRM's forms and the
+	// upgrader add others; the pages' writes invalidate everything.
+	{Entity: "Contact", Writes: []string{"Log"},
+		Source: "CRM/Contact/BAO/Contact.php add: CRM_Core_BAO_Log::register for the saved contact " +
+			"(api/v3/Generic/Setvalue.php _civicrm_api3_generic_setvalue too, for a contact)"},
+	{Entity: "Activity", Writes: []string{"Log"},
+		Source: "CRM/Activity/BAO/Activity.php create and deleteActivity (to the trash): logActivityAction, " +
+			"CRM_Core_BAO_Log::add"},
+	{Entity: "Membership", Writes: []string{"Log"},
+		Source: "CRM/Member/BAO/Membership.php add: the activities it records (CRM_Activity_BAO_Activity::addActivity " +
+			"runs CRM_Activity_BAO_Activity::create, which logs them)"},
+	{Entity: "Participant", Writes: []string{"Log"},
+		Source: "CRM/Event/BAO/Participant.php create: CRM_Core_BAO_Log::add (the participant's status)"},
+	{Entity: "Event", Writes: []string{"Log"},
+		Source: "CRM/Event/BAO/Event.php create: CRM_Core_BAO_Log::add"},
+	{Entity: "Grant", Writes: []string{"Log"},
+		Source: "ext/civigrant/CRM/Grant/BAO/Grant.php create, or self_hook_civicrm_post on the releases that " +
+			"save through writeRecord: CRM_Core_BAO_Log::add"},
 }
 
 // sideWritesOf indexes sideWrites by entityKey: what any write of the
@@ -74,6 +102,13 @@ var sideWritesOf, deleteSideWritesOf = func() (writes, deletes map[string][]stri
 	}
 	return writes, deletes
 }()
+
+// savesThroughBAO reports whether a confined write action saves its rows
+// through the entity's BAO, whose side writes sideWrites lists: all but
+// APIv4's getChecksum, which sets the contact's hash column alone
+// (CRM_Contact_BAO_Contact_Utils::generateChecksum: CRM_Core_DAO::
+// setFieldValue), with no contact save and so no change log row.
+func savesThroughBAO(action string) bool { return translate.NormalAction(action) != "getchecksum" }
 
 // globalActions lists, by entityKey, the plain CRUD actions of an entity
 // that invalidate everything although its other writes do not: they may

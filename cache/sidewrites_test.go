@@ -103,7 +103,7 @@ func TestSideWritesAreSourced(t *testing.T) {
 		if sw.Entity == "" || len(sw.Writes) == 0 {
 			t.Errorf("incomplete row %+v", sw)
 		}
-		if !strings.HasPrefix(sw.Source, "CRM/") && !strings.HasPrefix(sw.Source, "api/v3/") {
+		if !strings.HasPrefix(sw.Source, "CRM/") && !strings.HasPrefix(sw.Source, "api/v3/") && !strings.HasPrefix(sw.Source, "ext/") {
 			t.Errorf("%s -> %v: source %q names no civicrm-core file", sw.Entity, sw.Writes, sw.Source)
 		}
 	}
@@ -126,6 +126,11 @@ func TestBAOWritesInvalidate(t *testing.T) {
 	ufJoins := read{"APIv4 UFJoin.get", api4(t, "GET", "/civicrm/ajax/api4/UFJoin/get?params="+q(`{"select":["id"]}`), "")}
 	priceSets := read{"APIv3 PriceSetEntity.get", jsonCall(t, "PriceSetEntity", "get", `{}`)}
 	groups := read{"APIv4 Group.get", api4(t, "GET", "/civicrm/ajax/api4/Group/get?params="+q(`{"select":["id","title"]}`), "")}
+	ufGroups := read{"APIv3 UFGroup.get", jsonCall(t, "UFGroup", "get", `{"id":1,"return":"group_type"}`)}
+	profileFields := read{"APIv3 Profile.getfields", jsonCall(t, "Profile", "getfields", `{"profile_id":1,"action":"submit"}`)}
+	changeLog := read{"APIv4 Log.get", api4(t, "GET", "/civicrm/ajax/api4/Log/get?params="+q(`{"where":[["entity_id","=",3]]}`), "")}
+	ufMatches := read{"APIv3 UFMatch.get", jsonCall(t, "UFMatch", "get", `{"contact_id":3}`)}
+	users := read{"APIv4 User.get", api4(t, "GET", "/civicrm/ajax/api4/User/get?params="+q(`{"select":["uf_name"]}`), "")}
 	// A read none of these writes changes unless it changes everything.
 	campaigns := read{"APIv4 Campaign.get", api4(t, "GET", "/civicrm/ajax/api4/Campaign/get?params="+q(`{"select":["id","title"]}`), "")}
 	activities := read{"APIv3 Activity.get", jsonCall(t, "Activity", "get", `{"return":["id","subject"]}`)}
@@ -153,6 +158,21 @@ func TestBAOWritesInvalidate(t *testing.T) {
 		{"APIv3 Group.create parents", jsonCall(t, "Group", "create", `{"title":"N","parents":"2"}`), []read{groups}, true},
 		{"APIv4 Group.create, a title", api4(t, "POST", "/civicrm/ajax/api4/Group/create", "params="+q(`{"values":{"title":"N","group_type":[2],"is_active":true}}`)), []read{groups}, false},
 		{"APIv4 Group.save of a new group", api4(t, "POST", "/civicrm/ajax/api4/Group/save", "params="+q(`{"records":[{"title":"N"}]}`)), []read{groups}, false},
+		// A profile field's write rewrites its profile's group_type
+		// (UFGroup, a global write); its fields are Profile.getfields'.
+		{"APIv4 UFField.create", api4(t, "POST", "/civicrm/ajax/api4/UFField/create", "params="+q(`{"values":{"uf_group_id":1,"field_name":"email"}}`)), []read{ufGroups, profileFields}, true},
+		{"APIv3 UFField.delete", jsonCall(t, "UFField", "delete", `{"id":3}`), []read{ufGroups, profileFields}, true},
+		// The change log: civicrm_log rows the BAOs add.
+		{"APIv4 Individual.update", api4(t, "POST", "/civicrm/ajax/api4/Individual/update", "params="+q(`{"where":[["id","=",3]],"values":{"first_name":"A"}}`)), []read{changeLog}, false},
+		{"APIv3 Contact.setvalue", jsonCall(t, "Contact", "setvalue", `{"id":3,"field":"nick_name","value":"A"}`), []read{changeLog}, false},
+		{"APIv3 Activity.create", jsonCall(t, "Activity", "create", `{"activity_type_id":1,"source_contact_id":3}`), []read{changeLog}, false},
+		{"APIv4 Participant.create", api4(t, "POST", "/civicrm/ajax/api4/Participant/create", "params="+q(`{"values":{"contact_id":3,"event_id":1}}`)), []read{changeLog}, false},
+		{"APIv3 Event.create", jsonCall(t, "Event", "create", `{"id":1,"title":"E"}`), []read{changeLog}, false},
+		{"APIv3 Grant.create", jsonCall(t, "Grant", "create", `{"contact_id":3,"grant_type_id":1,"status_id":1,"amount_total":1}`), []read{changeLog}, false},
+		// A primary e-mail's save renames the CMS user (uf_name): a read
+		// dependency of UFMatch and User, not a global write.
+		{"APIv4 Email.update", api4(t, "POST", "/civicrm/ajax/api4/Email/update", "params="+q(`{"where":[["contact_id","=",3]],"values":{"email":"a@b.c"}}`)), []read{ufMatches, users}, false},
+		{"APIv3 Contact.create with an email", jsonCall(t, "Contact", "create", `{"id":3,"email":"a@b.c"}`), []read{ufMatches, users, changeLog}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := newTestCache(t, Config{})

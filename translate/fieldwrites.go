@@ -99,6 +99,13 @@ var fieldWriteTable = []fieldWrite{
 		Source: "CRM/Event/BAO/Participant.php create: CRM_Core_BAO_Note::add, deleteRecord"},
 	{Entity: "Participant", Field: "fee_level", Writes: []string{"LineItem"}, Actions: []string{"create"}, V3: true,
 		Source: "api/v3/Participant.php civicrm_api3_participant_create: _civicrm_api3_participant_createlineitem"},
+	// CRM_Grant_BAO_Grant::create (ext/civigrant, run by APIv3's
+	// _civicrm_api3_basic_create) adds a Note for a non-empty note
+	// (CRM_Core_BAO_Note::add with no id: a new note, an edit's too), on
+	// the releases whose create does; later ones save the grant through
+	// writeRecord, whose post hook adds none (reported for both versions).
+	{Entity: "Grant", Field: "note", Writes: []string{"Note"}, Actions: []string{"create"},
+		Source: "ext/civigrant/CRM/Grant/BAO/Grant.php create: CRM_Core_BAO_Note::add"},
 	// CRM_Event_BAO_Event::create: CRM_Price_BAO_PriceSet::setPriceSets
 	// links the price_set_id sets and unlinks the others (PriceSetEntity);
 	// a template_id copies the template (CRM_Event_BAO_Event::copy), whose
