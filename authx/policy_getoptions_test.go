@@ -33,6 +33,19 @@ func TestPolicyV3OptionsOfOtherEntities(t *testing.T) {
 		{"v3 getfield with its options", deny("FinancialType"), jsonCall(t, "Event", "getfield", `{"name":"financial_type_id","action":"create","get_options":"create"}`), false, ""},
 		{"v3 getfields loading a field's options", deny("ContributionPage"), jsonCall(t, "Contribution", "getfields", `{"options":{"get_options":["contribution_page_id"]}}`), false, ""},
 		{"v3 getfields loading every field's options", deny("FinancialType"), jsonCall(t, "Contribution", "getfields", `{"options":{"get_options":"all"}}`), false, ""},
+		// A name given for such a field, filter or written value, is looked up
+		// in the same options (_civicrm_api3_validate_integer ->
+		// _civicrm_api3_api_match_pseudoconstant): a write's lookup is its own
+		// doing, admitted by an allow rule naming the write.
+		{"v3 get filtering a group by name", deny("Group"), jsonCall(t, "GroupContact", "get", `{"group_id":"Admins"}`), false, ""},
+		{"v3 create naming its financial type", deny("FinancialType"), jsonCall(t, "Contribution", "create",
+			`{"contact_id":2,"total_amount":1,"financial_type_id":"Donation"}`), false, ""},
+		{"v3 chained create naming its campaign", deny("Campaign"), jsonCall(t, "Contact", "get",
+			`{"id":2,"return":"id","api.Contribution.create":{"total_amount":1,"financial_type_id":1,"campaign_id":["Spring"]}}`), false, ""},
+		{"an allow on Contribution.create admits its lookup", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow",
+			Entities: []string{"Contribution"}, Actions: []string{"create"}}}}, jsonCall(t, "Contribution", "create",
+			`{"contact_id":2,"total_amount":1,"financial_type_id":"Donation"}`), true, ""},
+		{"control: a group by id", deny("Group"), jsonCall(t, "GroupContact", "get", `{"group_id":{"IN":[1,"2"]}}`), true, ""},
 		{"control: an option group's options", deny("FinancialType"), jsonCall(t, "Contribution", "getoptions", `{"field":"payment_instrument_id"}`), true, ""},
 		{"control: a status of an option group", deny("ParticipantStatusType"), jsonCall(t, "Contribution", "getoptions", `{"field":"contribution_status_id"}`), true, ""},
 		{"control: getfield without get_options", deny("FinancialType"), jsonCall(t, "Event", "getfield", `{"name":"financial_type_id","action":"create"}`), true, ""},

@@ -151,3 +151,104 @@ func v3OptionsTarget(entity, name string) (target, field string) {
 	}
 	return "", name
 }
+
+// APIv3 validates the fields of every call its own function (not a
+// generic wrapper's) serves before running it
+// (Civi\API\Subscriber\APIv3SchemaAdapter::onApiPrepare_validate ->
+// _civicrm_api3_validate_fields): a filter of a get and a value of a write
+// alike. An integer field with a pseudoconstant goes through
+// _civicrm_api3_validate_integer -> _civicrm_api3_api_match_pseudoconstant,
+// which loads the field's options (getoptions, context validate: the
+// option entity's rows, v3OptionsTarget) and swaps a name or label given
+// for the field for its id, or fails with "'…' is not a valid option": an
+// oracle on that entity's rows, as APIv4's :name suffix is. A numeric
+// value is the id itself (only whether it exists is told), and so is a
+// value of a field whose options are keyed by name (Currency's and
+// ContactType's key_column name): neither is reported.
+
+// v3UnvalidatedActions are the generic wrappers that validate no field of
+// their own and run no validated get or create with the call's
+// parameters: metadata, getlist (its `params` is a get walked as a call of
+// its own, runs.go) and setvalue (civicrm_api3_generic_setvalue checks the
+// value's type only). getsingle, getvalue, getcount and update run the
+// entity's own get (and create), which validates.
+var v3UnvalidatedActions = map[string]bool{"getfields": true, "getfield": true, "getspec": true, "getoptions": true,
+	"getactions": true, "getlist": true, "setvalue": true, "getunique": true, "getrefcount": true}
+
+// v3NoPseudoconstant are the foreign keys fkTargets lists (a path through
+// them reads their target) that have no pseudoconstant: entity references
+// only (schema/*/*.entityType.php: contact_id, event_id, case_id…, and the
+// APIv4 location joins), whose non-numeric value APIv3 never looks up as a
+// name (_civicrm_api3_resolve_contactID turns user_contact_id into the
+// caller's id). Options keyed by name are told by their target.
+var v3NoPseudoconstant = map[string]bool{"Contact": true, "Email": true, "Phone": true, "Address": true, "IM": true,
+	"Event": true, "Case": true, "Currency": true, "ContactType": true}
+
+// v3OptionLookups reports the option entities an APIv3 call's fields make
+// CiviCRM read to turn a name into an id (above): under a get, a read the
+// filter names; under a write, a lookup judged as the write's own doing
+// (joinScan.read), as APIv4's written suffixes are.
+func (w *walker) v3OptionLookups(sc Subcall) bool {
+	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown || v3UnvalidatedActions[sc.Action] || sc.Via != "" {
+		return true // matched by every deny rule already, or no field validated
+	}
+	s := &joinScan{w: w, parent: sc, ok: true, v3: true, write: genericAction(sc.Action) != "get"}
+	seen := map[string]bool{}
+	p := withV3Names(sc.Entity, sc.Params)
+	for i := 0; i < p.Len() && s.ok; i++ {
+		k := p.Key(i)
+		if !v3NamesOption(p.Value(i)) {
+			continue
+		}
+		t, f := v3OptionsTarget(sc.Entity, k)
+		if t == "" || v3NoPseudoconstant[t] || (f == "tags" || f == "groups") || seen[t] {
+			continue // APIv4's spec providers' tags and groups are no APIv3 field
+		}
+		if f != k && v3Field(sc.Entity, k) != f && !strings.HasSuffix(k, "_"+f) {
+			// getoptions' `campaign` for campaign_id: _civicrm_api3_swap_out_aliases
+			// copies aliases and unique names (contribution_campaign_id) only.
+			continue
+		}
+		seen[t] = true
+		s.read(t, k)
+	}
+	return s.ok
+}
+
+// v3NamesOption reports whether v, the value of an APIv3 field, holds a
+// name _civicrm_api3_api_match_pseudoconstant looks up: a non-empty,
+// non-numeric string (but user_contact_id and @user:…, which
+// _civicrm_api3_resolve_contactID resolves first), or such a value in a
+// list, or in the operator form's operand ({"IN": […]}: key($value) one of
+// CRM_Core_DAO::acceptedSQLOperators, found by a truthy array_search, so
+// "=" is a plain list). LIKE, NOT LIKE and the NULL and EMPTY operators
+// are matched against nothing.
+func v3NamesOption(v any) bool {
+	name := func(x any) bool {
+		s, ok := x.(string)
+		return ok && v3Title(s) && s != "user_contact_id" && !strings.HasPrefix(s, "@user:")
+	}
+	list := func(x any) bool {
+		a, ok := x.(*Array)
+		if !ok {
+			return name(x)
+		}
+		for i := 0; i < a.Len(); i++ {
+			if name(a.Value(i)) {
+				return true
+			}
+		}
+		return false
+	}
+	a, ok := v.(*Array)
+	if !ok || a.Len() == 0 {
+		return name(v)
+	}
+	if op := a.Key(0); op != "=" && v3SQLOperators[op] {
+		if op == "LIKE" || op == "NOT LIKE" || strings.Contains(op, "NULL") {
+			return false
+		}
+		return list(a.Value(0))
+	}
+	return list(a)
+}
