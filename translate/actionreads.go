@@ -121,6 +121,17 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 		// civicrm_api3_profile_set is the deprecated name of submit: it
 		// returns civicrm_api3('profile', 'submit', $params).
 		return s.formWrites(), true // formsubmits.go
+	case SameEntity(sc.Entity, "Case") && sc.Action == "activity_create":
+		// civicrm_api3_case_activity_create is the deprecated name of
+		// Activity.create: it returns civicrm_api3_activity_create($params).
+		// Judged as that call with the same parameters (not as something
+		// Case.activity_create starts: an allow rule on Case does not admit
+		// it), its activity contacts and case link included; the chains
+		// are the client's call's, walked there.
+		c := child
+		c.Entity, c.Action, c.Implied = "Activity", "create", ""
+		c.Params, c.ChecksOff, c.chainParent = withoutChains(sc.Params), sc.ChecksOff, sc.chainParent
+		return w.call(c, true), true
 	case SameEntity(sc.Entity, "Profile") && genericAction(sc.Action) == "get":
 		// civicrm_api3_profile_get answers the fields of the profiles
 		// profile_id names, of whatever entities the site configured
@@ -357,6 +368,22 @@ func v3GetOptionsTargets(entity string, params *Array) []string {
 		}
 		t, _ := v3OptionsTarget(entity, n)
 		add(t)
+	}
+	return out
+}
+
+// withoutChains is params without its APIv3 chains (api.* and api_* keys,
+// v3Chains): a copy, or params itself when it has none.
+func withoutChains(params *Array) *Array {
+	chain := func(k string) bool { return len(k) >= 4 && k[:3] == "api" && (k[3] == '.' || k[3] == '_') }
+	if !slices.ContainsFunc(params.Keys(), chain) {
+		return params
+	}
+	out := NewArray()
+	for i := 0; i < params.Len(); i++ {
+		if k := params.Key(i); !chain(k) {
+			out.Set(k, params.Value(i))
+		}
 	}
 	return out
 }

@@ -194,6 +194,10 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 		{"an Email create is no contact write", "Email", "create", `{"contact_id":2,"email":"a@b.c","group":{"1":1}}`,
 			[]string{"3 Email.create"}},
 
+		// civicrm_api3_case_activity_create returns civicrm_api3_activity_create($params).
+		{"Case.activity_create is Activity.create", "Case", "activity_create",
+			`{"activity_type_id":1,"target_contact_id":3,"api.Note.create":{"note":"x"}}`,
+			[]string{"3 Case.activity_create", "  3 Activity.create", "    3 ActivityContact.create ?", "  3 Note.create", "    3 Note.update"}},
 		// custom_N in any create.
 		// (A new APIv3 activity also writes its source contact's
 		// ActivityContact row: fieldwrites.go, v3Defaults.)
