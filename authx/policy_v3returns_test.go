@@ -65,5 +65,16 @@ func TestPolicyReadsUnderTheCallsName(t *testing.T) {
 		{"Afform.prefill reads its form's entities", deny("Contact"), v4("Afform/prefill", `{"name":"afformX"}`), false, "name"},
 		{"control: a policy naming no entity", &Policy{Rules: []Rule{{Effect: "deny", Actions: []string{"delete"}}}},
 			v4("Afform/prefill", `{"name":"afformX"}`), true, ""},
+		// LocBlock.get with a return and Domain.get (attack 15).
+		{"LocBlock.get returns the e-mail it names", deny("Email"), jsonCall(t, "LocBlock", "get", `{"id":1,"return":"email"}`), false, ""},
+		{"which an allow on LocBlock.get does not admit", only("LocBlock", "get"), jsonCall(t, "LocBlock", "get", `{"id":1,"return":"all"}`), false, ""},
+		{"control: LocBlock.get's ids", deny("Email"), jsonCall(t, "LocBlock", "get", `{"id":1}`), true, ""},
+		{"Domain.get answers the domain's e-mail", deny("Email"), jsonCall(t, "Domain", "get", `{"current_domain":1}`), false, ""},
+		{"an allow on Domain.get admits it", only("Domain", "get"), jsonCall(t, "Domain", "get", `{"current_domain":1}`), true, ""},
+		// LocBlock.create runs the create of the records it is given
+		// inline, and what they chain (attack 15).
+		{"LocBlock.create writes its e-mail", deny("Email"), jsonCall(t, "LocBlock", "create", `{"email":{"email":"v@example.org"}}`), false, ""},
+		{"and runs its chains", deny("Contact"), jsonCall(t, "LocBlock", "create", `{"email":{"email":"v@example.org","api.Contact.delete":{"id":3}}}`), false, ""},
+		{"control: a record linked by its id", deny("Email"), jsonCall(t, "LocBlock", "create", `{"email":{"id":4}}`), true, ""},
 	})
 }

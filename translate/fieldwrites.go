@@ -14,7 +14,8 @@ import (
 // APIv4's contact writes run CRM_Contact_BAO_Contact::create too
 // (ContactSaveTrait). Each write is reported one level below the call with
 // parameters the edge cannot vouch for, as the location and custom writes
-// are (locationwrites.go, customwrites.go): deny rules on those entities
+// are (locationwrites.go, customwrites.go), or, where the APIv3 layer runs
+// the API with the field's value (Runs), walked as that call: deny rules on those entities
 // and allow lists without them cover them, and cache invalidation sees the
 // writes (a GroupNesting or Contribution write invalidates everything).
 // What a BAO writes whatever the fields (a membership's activity and log,
@@ -34,6 +35,14 @@ type fieldWrite struct {
 	// V3 marks a write the APIv3 layer makes (api/v3/*.php), not the BAO;
 	// V4 one APIv4 makes (a spec provider's field and its listener).
 	V3, V4 bool
+	// Runs marks a write the APIv3 layer makes by running the API with the
+	// field's value as the parameters: civicrm_api3(<each of Writes>,
+	// <each of Actions>, $value), for a non-empty array value that holds
+	// more than a non-empty id. That call is walked as the client's own
+	// are (its chains, what its fields write, a create with an id being an
+	// update), the parameters being the client's (fieldRuns), instead of
+	// being reported with parameters the edge cannot vouch for.
+	Runs bool
 	// Source is where civicrm-core does it.
 	Source string
 }
@@ -140,7 +149,24 @@ var fieldWriteTable = []fieldWrite{
 	// values a release skips), and a suffix (tags:name, resolved first).
 	{Entity: anyEntity, Field: "tags", Present: true, Writes: []string{"EntityTag"}, Actions: []string{"create", "update", "delete"}, V4: true,
 		Source: "Civi/Api4/Service/Spec/Provider/TagFieldSpecProvider.php saveTags: EntityTag::replace"},
+	// civicrm_api3_loc_block_create (api/v3/LocBlock.php), "basically
+	// chaining but in reverse": for each of address, email, phone and im
+	// and their _2 forms given as a non-empty array, it runs
+	// civicrm_api3($item, 'create', $info), contact_id 'null' unless
+	// $info names one, and links the record it wrote, unless $info is a
+	// lone non-empty id (that record is linked as it is). An update and a
+	// replace's elements run this create (api/v3/Generic/Update.php).
+	{Entity: "LocBlock", Field: "address", Writes: []string{"Address"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
+	{Entity: "LocBlock", Field: "address_2", Writes: []string{"Address"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
+	{Entity: "LocBlock", Field: "email", Writes: []string{"Email"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
+	{Entity: "LocBlock", Field: "email_2", Writes: []string{"Email"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
+	{Entity: "LocBlock", Field: "phone", Writes: []string{"Phone"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
+	{Entity: "LocBlock", Field: "phone_2", Writes: []string{"Phone"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
+	{Entity: "LocBlock", Field: "im", Writes: []string{"IM"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
+	{Entity: "LocBlock", Field: "im_2", Writes: []string{"IM"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
 }
+
+const locBlockCreate = "api/v3/LocBlock.php civicrm_api3_loc_block_create: civicrm_api3($item, 'create', $info)"
 
 // anyEntity is a row's Entity where every entity may have the field.
 const anyEntity = "*"
@@ -175,7 +201,41 @@ func (w *walker) fieldWrites(sc Subcall) bool {
 	s.fieldWrites(sc.Entity, sc.Version, func(field string, present bool) bool {
 		return namesField(rows, field, present, sc.Version == 4)
 	}, func(field string) bool { return slices.Contains(defaults, field) }, edits)
-	return s.ok
+	return s.ok && w.fieldRuns(sc, rows)
+}
+
+// fieldRuns walks the calls the APIv3 layer runs for sc's create or update
+// with a Runs row's field as their parameters (a setvalue saves the value
+// as it is), one level below sc.
+func (w *walker) fieldRuns(sc Subcall, rows []*Array) bool {
+	if sc.Version != 3 || sc.Action != "create" && sc.Action != "update" {
+		return true
+	}
+	for _, fw := range fieldWritesOf[EntityKey(sc.Entity)] {
+		if !fw.Runs {
+			continue
+		}
+		for _, row := range rows {
+			info, ok := item(row, fw.Field).(*Array)
+			if !ok || info.Len() == 0 || info.Len() == 1 && !PHPEmpty(item(info, "id")) {
+				continue // !empty() && is_array(), and more than a lone id
+			}
+			if v, _ := info.Get("contact_id"); v == nil {
+				info = info.Clone()
+				info.Set("contact_id", "null") // $info['contact_id'] ??= 'null'
+			}
+			for _, e := range fw.Writes {
+				for _, a := range fw.Actions {
+					c := Subcall{Version: 3, Entity: KernelEntity(e), Action: a, Params: info, Depth: sc.Depth + 1,
+						InBatch: sc.InBatch, Member: sc.Member}
+					if !w.call(c, true) {
+						return false
+					}
+				}
+			}
+		}
+	}
+	return true
 }
 
 // fieldWrites reports, below s's parent, what a write of entity (by API
@@ -209,8 +269,8 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(field stri
 			if !s.ok || byDefault && defaulted == nil {
 				return
 			}
-			if fw.V3 && version != 3 || fw.V4 && version != 4 {
-				continue
+			if fw.Runs || fw.V3 && version != 3 || fw.V4 && version != 4 {
+				continue // Runs: walked as the call it is (fieldRuns)
 			}
 			if byDefault && !defaulted(fw.Field) || !byDefault && !named(fw.Field, fw.Present) {
 				continue

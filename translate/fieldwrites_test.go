@@ -124,6 +124,24 @@ func TestWalkFieldWrites(t *testing.T) {
 			[]string{"3 Activity.create", "  3 Activity.update"}},
 		{"a get names fields and writes nothing", v4Walk(t, "Group", "get", `{"where":[["parents","IS NOT NULL"]],"select":["is_deceased"]}`),
 			[]string{"4 Group.get"}},
+
+		// civicrm_api3_loc_block_create runs civicrm_api3($item, 'create',
+		// $info) with the client's array (attack 15): walked as that call,
+		// its chains included; a lone id or a non-array runs nothing.
+		{"v3 LocBlock.create inline records", v3Walk(ajaxCall(t, "LocBlock", "create",
+			`{"email":{"email":"v@example.org"},"address_2":{"id":4,"city":"S"},"phone":{"id":5},"im":"x","email_2":[]}`)),
+			[]string{"3 LocBlock.create", "  3 Address.create", "    3 Address.update", "  3 Email.create"}},
+		{"v3 LocBlock.create: the record's own chain runs", v3Walk(ajaxCall(t, "LocBlock", "create",
+			`{"email":{"email":"v@example.org","api.Contact.delete":{"id":3}}}`)),
+			[]string{"3 LocBlock.create", "  3 Email.create", "    3 Contact.delete"}},
+		{"v3 LocBlock.update and replace run the create", v3Walk(&Call{Form: FormAjax, Method: "POST", Batch: true,
+			Params: jsonArray(t, `{"u":["LocBlock","update",{"id":1,"phone_2":{"phone":"1"}}],"r":["LocBlock","replace",{"values":[{"im":{"name":"x"}}]}]}`)}),
+			[]string{"[u] 3 LocBlock.update", "  [u] 3 Phone.create", "  [u] 3 LocBlock.get", "  [u] 3 LocBlock.create",
+				"[r] 3 LocBlock.replace", "  [r] 3 LocBlock.get", "  [r] 3 LocBlock.create", "    [r] 3 Im.create", "  [r] 3 LocBlock.delete"}},
+		{"v3 LocBlock.setvalue runs no create", v3Walk(ajaxCall(t, "LocBlock", "setvalue", `{"id":1,"field":"email","value":{"email":"x"}}`)),
+			[]string{"3 LocBlock.setvalue", "  3 LocBlock.update"}},
+		{"v4 LocBlock.create is the DAO's", v4Walk(t, "LocBlock", "create", `{"values":{"email":{"email":"x"}}}`),
+			[]string{"4 LocBlock.create"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,7 +55,18 @@ import "strings"
 //     price_set_id from PriceSetEntity (CRM_Price_BAO_PriceSet::getFor);
 //     Event.getlist's "(2 of 5)" from RecurringEntity;
 //   - Attachment.get answers each file's entity_table and entity_id,
-//     EntityFile's rows.
+//     EntityFile's rows;
+//   - LocBlock.get (api/v3/LocBlock.php civicrm_api3_loc_block_get): with
+//     a return, each of address, email, phone, im and their _2 forms that
+//     the return names, or all of them for "all", read by
+//     civicrm_api($item, 'getsingle', ...) into the row;
+//   - Domain.get (api/v3/Domain.php civicrm_api3_domain_get): the domain
+//     contact's primary e-mail, phone and address
+//     (CRM_Core_BAO_Location::getValues) as domain_email, domain_phone and
+//     domain_address, and the default From address
+//     (CRM_Core_BAO_Domain::getNameAndEmail: SiteEmailAddress) as
+//     from_name and from_email, whatever the return (the current domain's
+//     row comes whole from CRM_Core_BAO_Domain::getDomain).
 //
 // A call whose return names none of an entry's fields, where the entry is
 // not Always (or AnyReturn), does not read it: `return` is the way to read
@@ -303,6 +314,13 @@ var v3ReturnTable = []struct {
 		{Entity: "PriceSetEntity", AnyReturn: true, Fields: []string{"price_set_id"}},
 		{Entity: "RecurringEntity", Always: true, Action: "getlist"}}},
 	{"Attachment", []V3Return{{Entity: "EntityFile", Always: true}}},
+	{"LocBlock", []V3Return{
+		{Entity: "Address", Fields: []string{"address", "address_2", "all"}},
+		{Entity: "Email", Fields: []string{"email", "email_2", "all"}},
+		{Entity: "Phone", Fields: []string{"phone", "phone_2", "all"}},
+		{Entity: "IM", Fields: []string{"im", "im_2", "all"}}}},
+	{"Domain", []V3Return{{Entity: "Email", Always: true}, {Entity: "Phone", Always: true},
+		{Entity: "Address", Always: true}, {Entity: "SiteEmailAddress", Always: true}}},
 }
 
 func concat(lists ...[]V3Return) []V3Return {

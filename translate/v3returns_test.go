@@ -168,6 +168,19 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 		{"Case.get's named extras", "Case", "get", `{"return":"subject,activities","tag_id":1}`,
 			[]string{"3 Case.get", "  3 CaseActivity.get via activities", "  3 Activity.get via activities", "  3 EntityTag.get via tag_id"}},
 		{"getfields reads nothing", "Contact", "getfields", ``, []string{"3 Contact.getfields"}},
+
+		// LocBlock.get and Domain.get (attack 15): what
+		// civicrm_api3_loc_block_get and civicrm_api3_domain_get add.
+		{"LocBlock.get's named records", "LocBlock", "get", `{"id":1,"return":"phone,email_2"}`,
+			[]string{"3 LocBlock.get", "  3 Email.get via email_2", "  3 Phone.get via phone"}},
+		{"LocBlock.get's return all", "LocBlock", "getsingle", `{"id":1,"return":["all"]}`,
+			[]string{"3 LocBlock.getsingle", "  3 Address.get via all", "  3 Email.get via all", "  3 Phone.get via all",
+				"  3 IM.get via all", "  3 LocBlock.get"}},
+		{"LocBlock.get without a return: ids only", "LocBlock", "get", `{"id":1}`,
+			[]string{"3 LocBlock.get"}},
+		{"Domain.get's contact location and From address, whatever the return", "Domain", "get", `{"current_domain":1,"return":"name"}`,
+			[]string{"3 Domain.get", "  3 Email.get via return", "  3 Phone.get via return", "  3 Address.get via return",
+				"  3 SiteEmailAddress.get via return"}},
 		{"getunique answers metadata", "Contact", "getunique", ``, []string{"3 Contact.getunique", "  3 Contact.get"}},
 
 		// Contact.create: CRM_Contact_BAO_Contact::create's other records.
