@@ -111,14 +111,14 @@ func entityKey(name string) string { return translate.EntityKey(name) }
 // APIv4 call never share an entry: their answers differ), the URL shape
 // (a CMS's verbose URL may encode the answer its own way), the site and
 // the path the call came in under (it goes upstream on it: a CMS
-// multisite's subdirectory or a language prefix), the names as
-// spelled, the params canonically (see appendParamsV4), `index`, which
-// changes the answer's shape, and lcMessages from the query or the form
-// body, which changes its language. A shared entry also records whether
+// multisite's subdirectory or a language prefix), the request's language
+// (Caller.Language), the names as spelled, the params canonically (see
+// appendParamsV4), `index`, which changes the answer's shape, and
+// lcMessages from the query or the form body, which changes its language. A shared entry also records whether
 // the caller authenticated: CiviCRM resolves a miscased entity only after
 // AuthX loaded its class (spec §1.3), so an anonymous caller's answer may
 // differ.
-func keyV4(namespace string, site Site, contactID int64, shared bool, entity, action string, a *translate.API4Call) string {
+func keyV4(namespace string, site Site, lang string, contactID int64, shared bool, entity, action string, a *translate.API4Call) string {
 	bp := keyBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = appendField(b, keyVersion)
@@ -126,6 +126,7 @@ func keyV4(namespace string, site Site, contactID int64, shared bool, entity, ac
 	b = appendField(b, a.Variant)
 	b = appendField(b, namespace)
 	b = appendSite(b, site, a.Base)
+	b = appendField(b, lang)
 	switch {
 	case !shared:
 		b = append(b, 'P')

@@ -148,6 +148,17 @@ type Caller struct {
 	// every domain's) and Civigate cannot tell two domains of one
 	// database from two databases.
 	Site Site
+	// Language is what of the request, besides the call, selects the
+	// language CiviCRM answers in: its Accept-Language as it goes upstream
+	// (every spelling PHP reads as HTTP_ACCEPT_LANGUAGE, names and values
+	// byte for byte; "" without one). Under inheritLocale
+	// (CRM_Core_BAO_ConfigSetting::applyLocale) the locale is the CMS's
+	// (CRM_Utils_System::getUFLocale), which Drupal's browser negotiation
+	// picks from that header; option labels, getfields titles and a
+	// multilingual database's columns follow it. Entries are bound to it
+	// as they are to the site: two spellings of one language are two
+	// entries, never one entry for two languages.
+	Language string
 }
 
 // Decide says whether call is cacheable, without building a key.
@@ -179,9 +190,9 @@ func (c *Cache) PrepareFor(call *translate.Call, who Caller) *Request {
 		r.flight = call.Method + " " + strconv.FormatInt(contactID, 10) + " " + who.Credential
 	}
 	if r.V4 {
-		r.Key = keyV4(c.cfg.Namespace, who.Site, contactID, r.Shared, r.Entity, r.Action, call.API4)
+		r.Key = keyV4(c.cfg.Namespace, who.Site, who.Language, contactID, r.Shared, r.Entity, r.Action, call.API4)
 	} else {
-		r.Key = Key(c.cfg.Namespace, who.Site, c.cfg.Endpoint, contactID, r.Shared, r.Entity, r.Action, call.Params)
+		r.Key = Key(c.cfg.Namespace, who.Site, who.Language, c.cfg.Endpoint, contactID, r.Shared, r.Entity, r.Action, call.Params)
 	}
 	r.tags = make([]string, 0, 2+len(r.Reads))
 	r.tags = append(r.tags, c.tags.all())

@@ -17,7 +17,8 @@ import (
 // v2: entity generations are kept under entityKey names.
 // v3: the site (Site, the APIv3 upstream endpoint, an APIv4 call's base
 // path) is part of every key.
-const keyVersion = "civigate-cache-key-v3"
+// v4: so is the request's Accept-Language (Caller.Language).
+const keyVersion = "civigate-cache-key-v4"
 
 // Site is what selects, upstream, the CiviCRM instance a call runs on and
 // the domain it runs in. One Caddy site can front several (a CMS
@@ -84,21 +85,23 @@ var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }
 // Key is the hex SHA-256 of a length-prefixed, type-tagged encoding of:
 // the site namespace, the site (upstream Host and what a trusted proxy
 // said of it, the scheme) and the upstream route (endpoint) the call runs
-// on, the principal (or "shared"), the normalised entity and action, and
-// the canonical parameter object. It never contains a credential, and it
-// is never shown to clients.
+// on, the request's language (Caller.Language), the principal (or
+// "shared"), the normalised entity and action, and the canonical parameter
+// object. It never contains a credential, and it is never shown to
+// clients.
 //
 // Output format (JSON or XML) and the endpoint form are not part of it:
 // the entry holds upstream's JSON answer, which translate renders for
 // each client. Nor is the client's path: every APIv3 form goes upstream to
 // the one endpoint, on the client's Host, so extern/rest.php under any
 // prefix and ajax/rest on one host share their entries.
-func Key(namespace string, site Site, endpoint string, contactID int64, shared bool, entity, action string, params *translate.Array) string {
+func Key(namespace string, site Site, lang, endpoint string, contactID int64, shared bool, entity, action string, params *translate.Array) string {
 	bp := keyBufs.Get().(*[]byte)
 	b := (*bp)[:0]
 	b = appendField(b, keyVersion)
 	b = appendField(b, namespace)
 	b = appendSite(b, site, endpoint)
+	b = appendField(b, lang)
 	if shared {
 		b = append(b, 'S')
 	} else {

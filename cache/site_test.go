@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"testing"
+
+	"github.com/civigate/civigate/translate"
 )
 
 // An entry is bound to where upstream its call runs (Site, the APIv3
@@ -100,6 +102,35 @@ func TestSiteTag(t *testing.T) {
 			if tag != (Site{Host: s.Host, TLS: s.TLS, Proxy: s.Proxy}).Tag(base) {
 				t.Errorf("%+v: the tag changes", s)
 			}
+		}
+	}
+}
+
+// An entry is bound to the request's language (Caller.Language, its
+// Accept-Language as it goes upstream), for both API versions and for
+// shared entries too: under inheritLocale the CMS picks the answer's
+// language from it.
+func TestKeyBindsLanguage(t *testing.T) {
+	c, _ := New(Config{Shared: []string{"Contact.getfields"}}, NewMemoryStore(1<<20, nil))
+	targets := map[string]*translate.Call{
+		"v3":        httpCall(t, "GET", "/civicrm/ajax/rest?entity=Contact&action=get&json="+q(`{"id":3}`), ""),
+		"v4":        api4(t, "GET", "/civicrm/ajax/api4/Contact/get?params="+q(`{"where":[["id","=",3]]}`), ""),
+		"v3 shared": httpCall(t, "GET", "/civicrm/ajax/rest?entity=Contact&action=getfields", ""),
+	}
+	for name, call := range targets {
+		key := func(lang string) string {
+			r := c.PrepareFor(call, Caller{ContactID: 3, Credential: "api_key", Site: Site{Host: "a.example"}, Language: lang})
+			if !r.Cacheable {
+				t.Fatalf("%s: not cacheable: %s", name, r.Reason)
+			}
+			return r.Key
+		}
+		none, fr, de := key(""), key("Accept-Language\x00fr\x00"), key("Accept-Language\x00de\x00")
+		if none == fr || fr == de || none == de {
+			t.Errorf("%s: two languages, one key", name)
+		}
+		if fr != key("Accept-Language\x00fr\x00") {
+			t.Errorf("%s: one language, two keys", name)
 		}
 	}
 }

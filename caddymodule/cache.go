@@ -209,14 +209,16 @@ func (h *Handler) countCacheResult(status cache.Status) {
 var cacheHits = sync.OnceValue(func() prometheus.Counter { return metrics.cacheResults.WithLabelValues("hit") })
 
 // prepare is the cache's decision and key for a call (Cache.PrepareFor), nil
-// when caching is off: bound to the caller and to where upstream the call
-// runs (cacheSite).
+// when caching is off: bound to the caller, to where upstream the call
+// runs (cacheSite) and to the language the request asks for
+// (requestLanguage).
 func (h *Handler) prepare(r *http.Request, call *translate.Call, principal *authx.Principal) *cache.Request {
 	if h.cache == nil {
 		return nil
 	}
 	who := cacheCaller(principal)
 	who.Site = cacheSite(r)
+	who.Language = requestLanguage(r.Header)
 	return h.cache.PrepareFor(call, who)
 }
 

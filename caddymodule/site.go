@@ -127,10 +127,15 @@ func cacheSite(r *http.Request) cache.Site {
 
 // forwardedHost is the forwardedHostHeaders of h, names and values as they
 // go upstream, in one string ("" without any).
-func forwardedHost(h http.Header) string {
+func forwardedHost(h http.Header) string { return headersAsSent(h, isForwardedHostHeader) }
+
+// headersAsSent is the headers of h whose names match, names and values as
+// they go upstream, in one string, names sorted ("" without any: then it
+// costs a look at each name).
+func headersAsSent(h http.Header, match func(name string) bool) string {
 	var names []string
 	for name := range h {
-		if isForwardedHostHeader(name) {
+		if match(name) {
 			names = append(names, name)
 		}
 	}
