@@ -97,6 +97,29 @@ var fieldWriteTable = []fieldWrite{
 	// releases that have it: reported for both versions).
 	{Entity: "Membership", Field: "contribution_status_id", Writes: []string{"Contribution", "MembershipPayment"}, Actions: []string{"create"},
 		Source: "CRM/Member/BAO/Membership.php create: recordMembershipContribution"},
+	// A new case's clients: civicrm_api3_case_create and APIv4's
+	// CiviCaseSaveTrait::openCase (a create's record, or a save's without
+	// an id) call CRM_Case_BAO_CaseContact::create for each contact_id,
+	// which an APIv3 chain below a contact fills in (WriteRows). APIv4
+	// has contact_id on create only (CaseCreationSpecProvider): an update
+	// naming it is judged so too, a judgment too many at worst. Then both
+	// run the case type's "Open Case" timeline and its creator's roles,
+	// whatever the fields (the cache's sideWrites). An APIv3 edit (create
+	// with an id, or civicrm_api3_case_update) naming a client the case
+	// does not have reassigns it: CRM_Case_BAO_Case::mergeCases with
+	// changeClient copies the case, its clients, its activities (their
+	// contacts, case links, custom values and attachments:
+	// copyExtendedActivityData) and its role relationships, records a
+	// "Reassigned Case" activity, and moves the old case and its
+	// activities to the trash and ends or disables its relationships
+	// (deleteCase, enableDisableCaseRelationships).
+	{Entity: "Case", Field: "contact_id", Writes: []string{"CaseContact"}, Actions: []string{"create"},
+		Source: "api/v3/Case.php civicrm_api3_case_create; Civi/Api4/Action/CiviCase/CiviCaseSaveTrait.php openCase: CRM_Case_BAO_CaseContact::create"},
+	{Entity: "Case", Field: "contact_id", V3: true,
+		Writes: []string{"Case", "Activity", "ActivityContact", "CaseActivity", "Relationship", "CustomValue", "EntityFile"}, OnEdit: []string{"create"},
+		Source: "api/v3/Case.php civicrm_api3_case_create, civicrm_api3_case_update: CRM_Case_BAO_Case::mergeCases (changeClient)"},
+	{Entity: "Case", Field: "contact_id", V3: true, Writes: []string{"Case", "Activity", "Relationship"}, OnEdit: []string{"update"},
+		Source: "CRM/Case/BAO/Case.php mergeCases: deleteCase (moveToTrash), enableDisableCaseRelationships, the old roles' end_date"},
 	// CRM_Event_BAO_Participant::create saves, updates or deletes the
 	// participant's note for a note or participant_note key
 	// (array_key_exists); api/v3/Participant.php creates a default line

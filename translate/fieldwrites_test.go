@@ -6,10 +6,10 @@ import (
 )
 
 // Every row of the field-write table says where civicrm-core does it, and
-// names an entity and a field.
+// names an entity, a field and what it writes (always, or on an edit).
 func TestFieldWritesAreSourced(t *testing.T) {
 	for _, fw := range fieldWriteTable {
-		if fw.Entity == "" || fw.Field == "" || len(fw.Writes) == 0 || len(fw.Actions) == 0 {
+		if fw.Entity == "" || fw.Field == "" || len(fw.Writes) == 0 || len(fw.Actions)+len(fw.OnEdit) == 0 {
 			t.Errorf("incomplete row %+v", fw)
 		}
 		if !strings.HasPrefix(fw.Source, "CRM/") && !strings.HasPrefix(fw.Source, "api/v3/") && !strings.HasPrefix(fw.Source, "Civi/") &&
@@ -114,6 +114,31 @@ func TestWalkFieldWrites(t *testing.T) {
 		{"v4 Activity.create: APIv3's names are no fields", v4Walk(t, "Activity", "create", `{"values":{"activity_type_id":1,"target_id":[3]}}`),
 			[]string{"4 Activity.create"}},
 
+		// Case clients: a new case's CaseContact rows (civicrm_api3_case_create,
+		// CiviCaseSaveTrait::openCase), and APIv3's reassignment of an
+		// existing case to another client (mergeCases).
+		{"v3 Case.create contact_id", v3Walk(ajaxCall(t, "Case", "create", `{"case_type_id":1,"contact_id":2,"subject":"x"}`)),
+			[]string{"3 Case.create", "  3 CaseContact.create ?"}},
+		{"v4 Case.create contact_id", v4Walk(t, "Case", "create", `{"values":{"case_type_id":1,"contact_id":[2],"subject":"x"}}`),
+			[]string{"4 Case.create", "  4 CaseContact.create ?"}},
+		{"v4 Case.save of a new case", v4Walk(t, "Case", "save", `{"records":[{"case_type_id":1,"subject":"x"}],"defaults":{"contact_id":2}}`),
+			[]string{"4 Case.save", "  4 CaseContact.create ?", "  4 Case.create"}},
+		{"v3 Case.create below a contact: ChainSubscriber fills in contact_id", v3Walk(ajaxCall(t, "Contact", "get", `{"id":2,"return":"id","api.Case.create":{"case_type_id":1,"subject":"x"}}`)),
+			[]string{"3 Contact.get", "  3 Case.create", "    3 CaseContact.create ?"}},
+		{"v3 chained Case.create naming contact_id itself, empty", v3Walk(ajaxCall(t, "Contact", "get", `{"id":2,"return":"id","api.Case.create":{"case_type_id":1,"contact_id":"","subject":"x"}}`)),
+			[]string{"3 Contact.get", "  3 Case.create"}},
+		{"v3 Case.create with an id reassigns the case", v3Walk(ajaxCall(t, "Case", "create", `{"id":4,"contact_id":5}`)),
+			[]string{"3 Case.create", "  3 CaseContact.create ?", "  3 Case.create ?", "  3 Activity.create ?", "  3 ActivityContact.create ?",
+				"  3 CaseActivity.create ?", "  3 Relationship.create ?", "  3 CustomValue.create ?", "  3 EntityFile.create ?",
+				"  3 Case.update ?", "  3 Activity.update ?", "  3 Relationship.update ?", "  3 Case.update"}},
+		{"v3 Case.update contact_id", v3Walk(ajaxCall(t, "Case", "update", `{"id":4,"contact_id":5}`)),
+			[]string{"3 Case.update", "  3 CaseContact.create ?", "  3 Case.create ?", "  3 Activity.create ?", "  3 ActivityContact.create ?",
+				"  3 CaseActivity.create ?", "  3 Relationship.create ?", "  3 CustomValue.create ?", "  3 EntityFile.create ?",
+				"  3 Case.update ?", "  3 Activity.update ?", "  3 Relationship.update ?", "  3 Case.get", "  3 Case.create"}},
+		{"v3 Case.create with an id naming no client", v3Walk(ajaxCall(t, "Case", "create", `{"id":4,"status_id":2}`)),
+			[]string{"3 Case.create", "  3 Case.update"}},
+		{"v4 Case.update contact_id: no reassignment (APIv3's); the client a judgment too many", v4Walk(t, "Case", "update", `{"where":[["id","=",4]],"values":{"contact_id":5}}`),
+			[]string{"4 Case.update", "  4 CaseContact.create ?", "  4 Case.get"}},
 		// tags: APIv4's TagFieldSpecProvider, on any entity.
 		{"v4 Activity.update tags", v4Walk(t, "Activity", "update", `{"where":[["id","=",3]],"values":{"tags":[1]}}`),
 			[]string{"4 Activity.update", "  4 EntityTag.create ?", "  4 EntityTag.update ?", "  4 EntityTag.delete ?", "  4 Activity.get"}},

@@ -1,0 +1,26 @@
+package authx
+
+import (
+	"testing"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// What a case's writes save of the case links (translate's field-write
+// table, attack 14): a new case's clients (CaseContact), an APIv3 edit
+// reassigning a case to another client (a copy of the case with its
+// activities), also where an APIv3 chain fills the key in from its
+// parent's row.
+func TestPolicyCaseLinksWritten(t *testing.T) {
+	v4 := func(path, params string) *translate.Call { return policyV4Call(t, path, params) }
+	deny := func(entity string, actions ...string) *Policy {
+		return &Policy{Rules: []Rule{{Effect: "deny", Entities: []string{entity}, Actions: actions}}}
+	}
+	checkPolicyRows(t, []policyRow{
+		{"a new case's client", deny("CaseContact", "create"), v4("Case/create", `{"values":{"case_type_id":1,"contact_id":[2],"subject":"x"}}`), false, ""},
+		{"a chained case below a contact gets it as its client", deny("CaseContact", "create"),
+			jsonCall(t, "Contact", "get", `{"id":2,"return":"id","api.Case.create":{"case_type_id":1,"subject":"x"}}`), false, ""},
+		{"an APIv3 edit naming a client copies the case's activities", deny("Activity", "create"), jsonCall(t, "Case", "create", `{"id":4,"contact_id":5}`), false, ""},
+		{"control: an APIv3 edit naming no client", deny("CaseContact", "create"), jsonCall(t, "Case", "create", `{"id":4,"status_id":2}`), true, ""},
+	})
+}
