@@ -6,10 +6,11 @@ import (
 	"github.com/civigate/civigate/translate"
 )
 
-// What a case's writes save of the case links (translate's field-write
-// table, attack 14): a new case's clients (CaseContact), an APIv3 edit
-// reassigning a case to another client (a copy of the case with its
-// activities), also where an APIv3 chain fills the key in from its
+// What a case's and an activity's writes save of the case links
+// (translate's field-write table, attack 14): a new case's clients
+// (CaseContact), an APIv3 edit reassigning a case to another client (a
+// copy of the case with its activities), an activity's case_id or a
+// subject naming a case (CaseActivity), also where an APIv3 chain fills the key in from its
 // parent's row.
 func TestPolicyCaseLinksWritten(t *testing.T) {
 	v4 := func(path, params string) *translate.Call { return policyV4Call(t, path, params) }
@@ -22,5 +23,11 @@ func TestPolicyCaseLinksWritten(t *testing.T) {
 			jsonCall(t, "Contact", "get", `{"id":2,"return":"id","api.Case.create":{"case_type_id":1,"subject":"x"}}`), false, ""},
 		{"an APIv3 edit naming a client copies the case's activities", deny("Activity", "create"), jsonCall(t, "Case", "create", `{"id":4,"contact_id":5}`), false, ""},
 		{"control: an APIv3 edit naming no client", deny("CaseContact", "create"), jsonCall(t, "Case", "create", `{"id":4,"status_id":2}`), true, ""},
+		{"an activity's case", deny("CaseActivity", "create"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":2,"case_id":1}}`), false, ""},
+		{"an edit dropping an activity's case", deny("CaseActivity", "delete"), v4("Activity/update", `{"where":[["id","=",3]],"values":{"case_id":null}}`), false, ""},
+		{"a chained activity below a case is filed on it", deny("CaseActivity", "create"),
+			jsonCall(t, "Case", "get", `{"id":1,"return":"id","api.Activity.create":{"activity_type_id":1,"source_contact_id":2}}`), false, ""},
+		{"an activity filed on a case by its subject", deny("CaseActivity", "create"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":2,"subject":"Re: [case #12]"}}`), false, ""},
+		{"control: an activity on no case", deny("CaseActivity", "create"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":2}}`), true, ""},
 	})
 }

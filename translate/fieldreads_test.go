@@ -127,7 +127,7 @@ func TestWalkFieldReadsV4(t *testing.T) {
 		{"control: a default select names none", "Activity", "get", `{"select":["*"],"where":[["id","=",1]]}`,
 			[]string{"4 Activity.get"}},
 		{"control: written, they are field writes", "Activity", "create", `{"values":{"case_id:name":"x"}}`,
-			[]string{"4 Activity.create", "  4 Case.get via values by Activity.create"}},
+			[]string{"4 Activity.create", "  4 CaseActivity.create ?", "  4 Case.get via values by Activity.create"}},
 		{"a contact's primary records, bare", "Individual", "get", `{"select":["email_primary","phone_billing:label"],"where":[["address_primary","IS NULL"]]}`,
 			[]string{"4 Individual.get", "  4 Email.get via email_primary", "  4 Phone.get via phone_billing:label", "  4 Address.get via address_primary"}},
 		{"a group's member count", "Group", "get", `{"select":["contact_count"],"where":[["contact_count",">",0]]}`,

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -23,12 +24,14 @@ import (
 // no permission.
 
 // fieldWrite is one row: a create or update of Entity naming Field (present
-// at all, or with a value PHP's empty() calls non-empty) writes each of
-// Writes with each of Actions, and with each of OnEdit too when the call
-// may change a row that exists (an edit, not a new row).
+// at all, or with a value PHP's empty() calls non-empty, or a string value
+// Matching matches) writes each of Writes with each of Actions, and with
+// each of OnEdit too when the call may change a row that exists (an edit,
+// not a new row).
 type fieldWrite struct {
 	Entity, Field string
 	Present       bool
+	Matching      *regexp.Regexp
 	Writes        []string
 	Actions       []string
 	OnEdit        []string
@@ -162,6 +165,21 @@ var fieldWriteTable = []fieldWrite{
 		Source: "CRM/Activity/BAO/Activity.php create: ActivityContact::save, ActivityContact::delete"},
 	{Entity: "Activity", Field: "target_contact_id", Present: true, Writes: []string{"ActivityContact"}, Actions: []string{"create"}, OnEdit: []string{"delete"},
 		Source: "CRM/Activity/BAO/Activity.php create: ActivityContact::save, ActivityContact::delete"},
+	// An activity's case: CRM_Case_BAO_Case::on_hook_civicrm_post, for an
+	// Activity create or edit of either API with case_id isset, runs
+	// updateCaseActivity: \Civi\Api4\CaseActivity::replace(FALSE) with
+	// the given cases (a create, and the delete of the activity's other
+	// case links), or a delete of them all for an empty case_id (APIv3's
+	// civicrm_api3_activity_create also links a new activity itself:
+	// processCaseActivity). An APIv3 chain below a case fills case_id in
+	// (WriteRows).
+	{Entity: "Activity", Field: "case_id", Present: true, Writes: []string{"CaseActivity"}, Actions: []string{"create"}, OnEdit: []string{"delete"},
+		Source: "CRM/Case/BAO/Case.php on_hook_civicrm_post: updateCaseActivity; api/v3/Activity.php civicrm_api3_activity_create: processCaseActivity"},
+	// The same hook files an activity on a case its subject names, where
+	// case_id is not set (CRM-5916): "[case #<7 hex of the case's hash>]"
+	// or "[case #<id>]", as an e-mail reply to a case e-mail carries it.
+	{Entity: "Activity", Field: "subject", Matching: caseSubject, Writes: []string{"CaseActivity"}, Actions: []string{"create"}, OnEdit: []string{"delete"},
+		Source: "CRM/Case/BAO/Case.php on_hook_civicrm_post: a subject's [case #…], updateCaseActivity"},
 	// APIv4's tags field (Civi/Api4/Service/Spec/Provider/TagFieldSpecProvider.php),
 	// on the create and update of the contacts and of every entity the
 	// site's tag_used_for option group names (configuration: anyEntity):
@@ -190,6 +208,11 @@ var fieldWriteTable = []fieldWrite{
 }
 
 const locBlockCreate = "api/v3/LocBlock.php civicrm_api3_loc_block_create: civicrm_api3($item, 'create', $info)"
+
+// caseSubject is what CRM_Case_BAO_Case::on_hook_civicrm_post looks for
+// in an activity's subject: preg_match's '/\[case #([0-9a-h]{7})\]/' or
+// '/\[case #(\d+)\]/' (ASCII digits, case-sensitive), either found.
+var caseSubject = regexp.MustCompile(`\[case #([0-9a-h]{7}|[0-9]+)\]`)
 
 // anyEntity is a row's Entity where every entity may have the field.
 const anyEntity = "*"
@@ -221,8 +244,8 @@ func (w *walker) fieldWrites(sc Subcall) bool {
 	}
 	s := &joinScan{w: w, parent: sc, ok: true}
 	defaults := v3DefaultFields(sc, rows)
-	s.fieldWrites(sc.Entity, sc.Version, func(field string, present bool) bool {
-		return namesField(rows, field, present, sc.Version == 4)
+	s.fieldWrites(sc.Entity, sc.Version, func(fw fieldWrite) bool {
+		return namesField(rows, fw, sc.Version == 4)
 	}, func(field string) bool { return slices.Contains(defaults, field) }, edits)
 	return s.ok && w.fieldRuns(sc, rows)
 }
@@ -262,12 +285,12 @@ func (w *walker) fieldRuns(sc Subcall, rows []*Array) bool {
 }
 
 // fieldWrites reports, below s's parent, what a write of entity (by API
-// version) makes CiviCRM write for the fields named reports it names
-// (present at all, or non-empty), then for those CiviCRM gives it by
+// version) makes CiviCRM write for the rows whose field named reports it
+// names (as the row asks: namesField), then for those CiviCRM gives it by
 // default (defaulted, nil for none: the write's own doing, whatever the
 // client asks, Subcall.StartedBy), each entity and action once; edits:
 // the write may change a row that exists.
-func (s *joinScan) fieldWrites(entity string, version int, named func(field string, present bool) bool,
+func (s *joinScan) fieldWrites(entity string, version int, named func(fw fieldWrite) bool,
 	defaulted func(field string) bool, edits bool) {
 	own := fieldWritesOf[EntityKey(entity)]
 	table := append(own[:len(own):len(own)], fieldWritesOf[anyEntity]...)
@@ -295,7 +318,7 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(field stri
 			if fw.Runs || fw.V3 && version != 3 || fw.V4 && version != 4 {
 				continue // Runs: walked as the call it is (fieldRuns)
 			}
-			if byDefault && !defaulted(fw.Field) || !byDefault && !named(fw.Field, fw.Present) {
+			if byDefault && !defaulted(fw.Field) || !byDefault && !named(fw) {
 				continue
 			}
 			for _, written := range fw.Writes {
@@ -314,20 +337,31 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(field stri
 	}
 }
 
-// namesField reports whether a row names field: present at all, or with a
-// value PHP's empty() calls non-empty. suffixed: an APIv4 key with a
-// pseudoconstant suffix (field:name) names its field, which FormattingUtil
-// resolves before the write.
-func namesField(rows []*Array, field string, present, suffixed bool) bool {
+// namesField reports whether a row names fw's field as fw asks: present at
+// all, with a string value fw.Matching matches, or with a value PHP's
+// empty() calls non-empty. suffixed: an APIv4 key with a pseudoconstant
+// suffix (field:name) names its field, which FormattingUtil resolves
+// before the write.
+func namesField(rows []*Array, fw fieldWrite, suffixed bool) bool {
+	names := func(v any) bool {
+		switch {
+		case fw.Present:
+			return true
+		case fw.Matching != nil:
+			s, ok := v.(string)
+			return ok && fw.Matching.MatchString(s)
+		}
+		return !PHPEmpty(v)
+	}
 	for _, row := range rows {
-		if v, ok := row.Get(field); ok && (present || !PHPEmpty(v)) {
+		if v, ok := row.Get(fw.Field); ok && names(v) {
 			return true
 		}
 		if !suffixed {
 			continue
 		}
 		for i := 0; i < row.Len(); i++ {
-			if k, _, cut := strings.Cut(row.Key(i), ":"); cut && k == field && (present || !PHPEmpty(row.Value(i))) {
+			if k, _, cut := strings.Cut(row.Key(i), ":"); cut && k == fw.Field && names(row.Value(i)) {
 				return true
 			}
 		}

@@ -280,16 +280,24 @@ func (s *joinScan) inlineWrites(entity string, apiParams *Array, d searchDisplay
 		return
 	}
 	edited := d.edited
-	if vals, ok := item(s.parent.Params, "values").(*Array); ok {
+	vals, _ := item(s.parent.Params, "values").(*Array)
+	if vals != nil {
 		for i := 0; i < vals.Len(); i++ {
 			edited = append(edited, vals.Key(i))
 		}
 	}
 	// An edited field of the entity itself writes what the entity's BAO
 	// writes for it (fieldwrites.go: a group's parents…), as its own
-	// update would.
-	s.fieldWrites(entity, 4, func(field string, _ bool) bool {
-		return slices.ContainsFunc(edited, func(e string) bool { k, _, _ := strings.Cut(e, ":"); return k == field })
+	// update would; where the row asks for a value, as `values` gives it
+	// (an editable column without one: any value).
+	s.fieldWrites(entity, 4, func(fw fieldWrite) bool {
+		if !slices.ContainsFunc(edited, func(e string) bool { k, _, _ := strings.Cut(e, ":"); return k == fw.Field }) {
+			return false
+		}
+		if fw.Matching == nil || vals == nil || !vals.Has(fw.Field) {
+			return true
+		}
+		return namesField([]*Array{vals}, fw, false)
 	}, nil, true)
 	if !s.ok {
 		return
