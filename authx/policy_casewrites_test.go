@@ -29,5 +29,14 @@ func TestPolicyCaseLinksWritten(t *testing.T) {
 			jsonCall(t, "Case", "get", `{"id":1,"return":"id","api.Activity.create":{"activity_type_id":1,"source_contact_id":2}}`), false, ""},
 		{"an activity filed on a case by its subject", deny("CaseActivity", "create"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":2,"subject":"Re: [case #12]"}}`), false, ""},
 		{"control: an activity on no case", deny("CaseActivity", "create"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":2}}`), true, ""},
+		// A new APIv3 case runs its type's Open Case timeline, Case.addtimeline
+		// an activity set (casetimeline.go): the call's own doing.
+		{"a new APIv3 case's timeline", deny("Activity"), jsonCall(t, "Case", "create", `{"contact_id":2,"case_type_id":1,"subject":"x"}`), false, ""},
+		{"a new APIv3 case's creator roles", deny("Relationship", "create"), jsonCall(t, "Case", "create", `{"client_id":2,"case_type":"housing","subject":"x"}`), false, ""},
+		{"an APIv3 timeline added", deny("CaseActivity"), jsonCall(t, "Case", "addtimeline", `{"case_id":1,"timeline":"standard_timeline"}`), false, ""},
+		{"an allow on Case.create admits its timeline", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Case", "CaseContact"},
+			Actions: []string{"create"}}}}, jsonCall(t, "Case", "create", `{"contact_id":2,"case_type_id":1,"subject":"x"}`), true, ""},
+		{"control: an APIv3 edit runs no timeline", deny("Relationship"), jsonCall(t, "Case", "create", `{"id":4,"status_id":2}`), true, ""},
+		{"control: nor one by case_id", deny("Activity"), jsonCall(t, "Case", "create", `{"case_id":4,"status_id":2}`), true, ""},
 	})
 }

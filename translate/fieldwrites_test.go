@@ -118,15 +118,16 @@ func TestWalkFieldWrites(t *testing.T) {
 		// CiviCaseSaveTrait::openCase), and APIv3's reassignment of an
 		// existing case to another client (mergeCases).
 		{"v3 Case.create contact_id", v3Walk(ajaxCall(t, "Case", "create", `{"case_type_id":1,"contact_id":2,"subject":"x"}`)),
-			[]string{"3 Case.create", "  3 CaseContact.create ?"}},
+			// and the new case's timeline (casetimeline.go).
+			[]string{"3 Case.create", "  3 CaseContact.create ?", "  3 Activity.create ?", "  3 ActivityContact.create ?", "  3 CaseActivity.create ?", "  3 Relationship.create ?"}},
 		{"v4 Case.create contact_id", v4Walk(t, "Case", "create", `{"values":{"case_type_id":1,"contact_id":[2],"subject":"x"}}`),
 			[]string{"4 Case.create", "  4 CaseContact.create ?"}},
 		{"v4 Case.save of a new case", v4Walk(t, "Case", "save", `{"records":[{"case_type_id":1,"subject":"x"}],"defaults":{"contact_id":2}}`),
 			[]string{"4 Case.save", "  4 CaseContact.create ?", "  4 Case.create"}},
 		{"v3 Case.create below a contact: ChainSubscriber fills in contact_id", v3Walk(ajaxCall(t, "Contact", "get", `{"id":2,"return":"id","api.Case.create":{"case_type_id":1,"subject":"x"}}`)),
-			[]string{"3 Contact.get", "  3 Case.create", "    3 CaseContact.create ?"}},
+			[]string{"3 Contact.get", "  3 Case.create", "    3 CaseContact.create ?", "    3 Activity.create ?", "    3 ActivityContact.create ?", "    3 CaseActivity.create ?", "    3 Relationship.create ?"}},
 		{"v3 chained Case.create naming contact_id itself, empty", v3Walk(ajaxCall(t, "Contact", "get", `{"id":2,"return":"id","api.Case.create":{"case_type_id":1,"contact_id":"","subject":"x"}}`)),
-			[]string{"3 Contact.get", "  3 Case.create"}},
+			[]string{"3 Contact.get", "  3 Case.create", "    3 Activity.create ?", "    3 ActivityContact.create ?", "    3 CaseActivity.create ?", "    3 Relationship.create ?"}},
 		{"v3 Case.create with an id reassigns the case", v3Walk(ajaxCall(t, "Case", "create", `{"id":4,"contact_id":5}`)),
 			[]string{"3 Case.create", "  3 CaseContact.create ?", "  3 Case.create ?", "  3 Activity.create ?", "  3 ActivityContact.create ?",
 				"  3 CaseActivity.create ?", "  3 Relationship.create ?", "  3 CustomValue.create ?", "  3 EntityFile.create ?",

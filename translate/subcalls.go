@@ -303,7 +303,8 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 			return false
 		}
 	case v3 && sc.Version == 3:
-		if !w.v3Reads(sc) || !w.v3QueryReads(sc) || !w.v3OptionLookups(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v3CustomWrites(sc) {
+		if !w.v3Reads(sc) || !w.v3QueryReads(sc) || !w.v3OptionLookups(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v3CustomWrites(sc) ||
+			!w.v3CaseTimeline(sc) {
 			return false
 		}
 	}
