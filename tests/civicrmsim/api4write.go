@@ -464,6 +464,7 @@ var emailWriter = &v4Writer{
 				e.f[k] = storedString(f, v)
 			}
 		}
+		s.emailSaved(e)
 		return id, bao, nil
 	},
 	update: func(s *Simulator, id int64, vals map[string]any) {
@@ -474,6 +475,7 @@ var emailWriter = &v4Writer{
 					e.contactID = intOf(v)
 				}
 			}
+			s.emailSaved(e)
 		}
 	},
 	remove: func(s *Simulator, id int64, _ bool) { delete(s.db.emails, id) },

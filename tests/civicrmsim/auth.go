@@ -47,6 +47,33 @@ func (s *Simulator) userByAPIKey(key string) *User {
 	return nil
 }
 
+// userByLogin is the CMS user a Basic credential's name names (the CMS's
+// authenticate): its user name, or on WordPress its e-mail too
+// (wp_authenticate: wp_authenticate_username_password, then for a name
+// that is an e-mail wp_authenticate_email_password, which looks the user
+// up by user_email, compared as MySQL's collation does, without case).
+func (s *Simulator) userByLogin(name string) *User {
+	if name == "" {
+		return nil
+	}
+	for _, u := range s.users {
+		if u.Name != "" && u.Name == name {
+			return u
+		}
+	}
+	if s.opts.UserFramework != "WordPress" || !strings.Contains(name, "@") {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		if u.UserID != 0 && u.email != "" && strings.EqualFold(u.email, name) {
+			return u
+		}
+	}
+	return nil
+}
+
 func (s *Simulator) userByContact(cid int64) *User {
 	for _, u := range s.users {
 		if u.ContactID == cid {
@@ -144,10 +171,8 @@ func (s *Simulator) check(flow, cred, siteKey string) (*principal, *rejection) {
 	case "Basic":
 		raw := phpBase64Decode(value)
 		name, pass, _ := strings.Cut(string(raw), ":")
-		for _, u := range s.users {
-			if u.Name != "" && u.Name == name && constEq(u.Password, pass) {
-				p.user, p.contactID, p.cred = u, u.ContactID, "pass"
-			}
+		if u := s.userByLogin(name); u != nil && constEq(u.Password, pass) {
+			p.user, p.contactID, p.cred = u, u.ContactID, "pass"
 		}
 	case "Bearer":
 		if u := s.userByAPIKey(value); u != nil {

@@ -1,7 +1,9 @@
 package civicrmsim
 
 import (
+	"encoding/base64"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -79,5 +81,62 @@ func TestPerFlowSettings(t *testing.T) {
 	d := newClient(t, Options{AuthxUser: map[string]string{"header": "ignore"}})
 	if _, _, body := d.do("GET", id, "", "Authorization: Bearer "+d.sim.Admin().APIKey); body != `{"contact_id":2,"user_id":null,"flow":"header","cred":"api_key"}` {
 		t.Errorf("user ignored on the header flow: %s", body)
+	}
+}
+
+// On WordPress a Basic credential may name its user by e-mail
+// (wp_authenticate_email_password), and a save of the contact's primary
+// e-mail renames the CMS user (CRM_Core_BAO_UFMatch::updateUFName ->
+// updateCMSName: wp_update_user's user_email): the old e-mail with the
+// password is then refused, the new one admitted, by every API write of a
+// primary e-mail. Standalone names its users by user name alone.
+func TestBasicByEmailFollowsPrimaryEmail(t *testing.T) {
+	const pw = "correct horse"
+	c := newClient(t, Options{AllowPassword: true, UserFramework: "WordPress", Passwords: map[string]string{"admin": pw}})
+	admin := c.sim.Admin()
+	ak, sk := admin.APIKey, c.sim.SiteKey()
+	id := func(name string) string {
+		t.Helper()
+		_, _, body := c.do("GET", "/civicrm/authx/id", "", "X-Civi-Auth: Basic "+base64.StdEncoding.EncodeToString([]byte(name+":"+pw)), "X-Civi-Key: "+sk)
+		return body
+	}
+	ok := `{"contact_id":2,"user_id":1,"flow":"xheader","cred":"pass"}`
+	if got := id("admin"); got != ok {
+		t.Fatalf("by user name: %s", got)
+	}
+	old := c.sim.UserEmail(admin)
+	if old != "admin@example.org" || id(old) != ok || id("ADMIN@example.org") != ok {
+		t.Fatalf("by e-mail %q: %s", old, id(old))
+	}
+	api := []string{"X-Civi-Auth: Bearer " + ak, "X-Civi-Key: " + sk, "X-Requested-With: XMLHttpRequest"}
+	for i, w := range []struct{ path, form string }{
+		{"/civicrm/ajax/rest", "entity=Email&action=create&json=" + url.QueryEscape(`{"id":2,"email":"v3-email@example.org"}`)},
+		{"/civicrm/ajax/rest", "entity=Contact&action=create&json=" + url.QueryEscape(`{"id":2,"email":"v3-contact@example.org"}`)},
+		{"/civicrm/ajax/api4/Email/update", "params=" + url.QueryEscape(`{"where":[["id","=",2]],"values":{"email":"v4-update@example.org"}}`)},
+		{"/civicrm/ajax/api4/Email/save", "params=" + url.QueryEscape(`{"records":[{"id":2,"email":"v4-save@example.org"}]}`)},
+		{"/civicrm/ajax/api4/Email/create", "params=" + url.QueryEscape(`{"values":{"contact_id":2,"email":"v4-create@example.org","is_primary":true}}`)},
+	} {
+		if st, _, body := c.do("POST", w.path, w.form, api...); st != 200 || strings.Contains(body, `"is_error":1`) {
+			t.Fatalf("write %d: %d %s", i, st, body)
+		}
+		renamed := c.sim.UserEmail(admin)
+		if renamed == old {
+			t.Fatalf("write %d (%s) left the CMS user's e-mail %q", i, w.form, old)
+		}
+		if got := id(old); got != "HTTP 401 Invalid credential" {
+			t.Errorf("write %d: the old e-mail %q still logs in: %s", i, old, got)
+		}
+		if got := id(renamed); got != ok {
+			t.Errorf("write %d: the new e-mail %q: %s", i, renamed, got)
+		}
+		old = renamed
+	}
+	if got := id("admin"); got != ok {
+		t.Errorf("by user name after the renames: %s", got)
+	}
+	s := newClient(t, Options{AllowPassword: true, Passwords: map[string]string{"admin": pw}})
+	_, _, body := s.do("GET", "/civicrm/authx/id", "", "X-Civi-Auth: Basic "+base64.StdEncoding.EncodeToString([]byte("admin@example.org:"+pw)), "X-Civi-Key: "+s.sim.SiteKey())
+	if body != "HTTP 401 Invalid credential" {
+		t.Errorf("Standalone by e-mail: %s", body)
 	}
 }

@@ -167,6 +167,11 @@ func contactCreate(s *Simulator, p *principal, params *arr) any {
 		now := s.db.createdAt()
 		c.f["created_date"], c.f["modified_date"] = now, now
 	}
+	if addr, ok := params.Get("email"); ok && translate.PHPString(addr) != "" {
+		if _, isArr := addr.(*arr); !isArr {
+			s.contactEmail(c, translate.PHPString(addr))
+		}
+	}
 	values := translate.NewArray()
 	row := translate.NewArray()
 	for _, f := range contactDAOFields {
@@ -174,6 +179,25 @@ func contactCreate(s *Simulator, p *principal, params *arr) any {
 	}
 	values.Set(strconv.FormatInt(c.id, 10), row)
 	return values
+}
+
+// contactEmail is what APIv3 Contact.create does with an email string:
+// civicrm_api3_contact_create makes it the primary e-mail of the default
+// location type, which CRM_Core_BAO_Block::create saves over the
+// contact's e-mail of that location type when it has one (else a new one),
+// through the e-mail's BAO (emailSaved).
+func (s *Simulator) contactEmail(c *contact, addr string) {
+	var e *email
+	for _, o := range s.db.emails {
+		if o.contactID == c.id && o.f["location_type_id"] == "1" && (e == nil || o.id < e.id) {
+			e = o
+		}
+	}
+	if e == nil {
+		e = s.db.addEmail(s.db.take("email"), c.id, addr, true)
+	}
+	e.f["email"], e.f["is_primary"] = addr, "1"
+	s.emailSaved(e)
 }
 
 func contactDelete(s *Simulator, id int64) bool {
@@ -262,21 +286,69 @@ func createRow(fields []string, stored map[string]string, params *arr) *arr {
 	return row
 }
 
+// emailCreate is APIv3 Email.create: an update of the e-mail id names,
+// else a new one (primary when the contact has none); either way saved
+// through the BAO (emailSaved).
 func emailCreate(s *Simulator, _ *principal, params *arr) any {
-	cid, _ := intParam(params, "contact_id")
-	if s.db.contacts[cid] == nil {
-		return apiErr("contact_id is not valid : " + strconv.FormatInt(cid, 10))
+	var e *email
+	if id, ok := intParam(params, "id"); ok {
+		if e = s.db.emails[id]; e == nil {
+			return apiErr("Invalid Email Id")
+		}
+		if params.Has("email") {
+			e.f["email"] = scalarString(params, "email")
+		}
+	} else {
+		cid, _ := intParam(params, "contact_id")
+		if s.db.contacts[cid] == nil {
+			return apiErr("contact_id is not valid : " + strconv.FormatInt(cid, 10))
+		}
+		primary := s.primaryEmail(cid) == nil
+		e = s.db.addEmail(s.db.take("email"), cid, scalarString(params, "email"), primary)
 	}
-	primary := s.primaryEmail(cid) == nil
-	e := s.db.addEmail(s.db.take("email"), cid, scalarString(params, "email"), primary)
-	for _, k := range []string{"location_type_id", "on_hold", "is_billing", "is_bulkmail", "signature_text", "signature_html"} {
+	for _, k := range []string{"location_type_id", "is_primary", "on_hold", "is_billing", "is_bulkmail", "signature_text", "signature_html"} {
 		if params.Has(k) {
 			e.f[k] = scalarString(params, k)
 		}
 	}
+	s.emailSaved(e)
 	values := translate.NewArray()
 	values.Set(e.f["id"], createRow(emailFields, e.f, params))
 	return values
+}
+
+// emailSaved is what CiviCRM does after it saved an e-mail through its
+// BAO: a primary one becomes the contact's only primary e-mail
+// (CRM_Core_BAO_Block::handlePrimary) and renames the contact's CMS user
+// (CRM_Core_BAO_Email::self_hook_civicrm_post -> CRM_Core_BAO_UFMatch::
+// updateUFName: uf_match.uf_name, then the CMS's updateCMSName, which on
+// WordPress is wp_update_user's user_email), unless another user already
+// has that name (CRM-6928). Runs with Simulator.mu held.
+func (s *Simulator) emailSaved(e *email) {
+	if e.f["is_primary"] != "1" || e.contactID == 0 {
+		return
+	}
+	for _, o := range s.db.emails {
+		if o != e && o.contactID == e.contactID {
+			o.f["is_primary"] = "0"
+		}
+	}
+	var user *User
+	for _, u := range s.users {
+		if u.ContactID == e.contactID && u.UserID != 0 {
+			user = u
+		}
+	}
+	name := e.f["email"]
+	if user == nil || name == "" || user.email == name {
+		return
+	}
+	for _, u := range s.users {
+		if u != user && u.UserID != 0 && u.email == name {
+			return
+		}
+	}
+	user.email = name
 }
 
 func emailDelete(s *Simulator, id int64) bool {

@@ -82,6 +82,14 @@ type Options struct {
 	// AuthxUser sets authx_<flow>_user for the flows it names: "ignore",
 	// "optional" or "require"; default optional, require on legacyrest.
 	AuthxUser map[string]string
+	// UserFramework is CIVICRM_UF, the CMS whose users AuthX's Basic
+	// credentials (user:password) name: "Standalone" (default) by user
+	// name only; "WordPress" by user name or by the user's e-mail
+	// (CRM_Utils_System_WordPress::authenticate calls wp_authenticate,
+	// whose default 'authenticate' filters include
+	// wp_authenticate_email_password). Either way a save of a contact's
+	// primary e-mail renames its CMS user's e-mail (updateCMSName).
+	UserFramework string
 	// Now is the clock for JWT expiry; nil: time.Now.
 	Now func() time.Time
 	// OnCall, when set, hears every APIv3 call CRM_Utils_REST::process()
@@ -109,6 +117,13 @@ type User struct {
 	UserID   int64
 	APIKey   string
 	Password string
+
+	// email is the CMS user's e-mail (civicrm_uf_match.uf_name, which
+	// updateCMSName copies into the CMS user: WordPress's user_email,
+	// Standalone's User.uf_name): its contact's primary e-mail when seeded,
+	// and again after each save of one (Simulator.emailSaved). Read and
+	// written with Simulator.mu held.
+	email string
 
 	perms     map[string]bool
 	aclGroups []int64 // nil with "view all contacts"
@@ -188,6 +203,13 @@ func NewE(opts Options) (*Simulator, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	switch opts.UserFramework {
+	case "":
+		opts.UserFramework = "Standalone"
+	case "Standalone", "WordPress":
+	default:
+		return nil, fmt.Errorf("civicrmsim: unknown UserFramework %q (want Standalone or WordPress)", opts.UserFramework)
+	}
 	s := &Simulator{opts: opts, siteKey: opts.SiteKey, signKeys: opts.SignKeys, calls: map[string]int{},
 		latency: opts.Latency, release: make(chan struct{})}
 	s.legacyJSON = versionBefore(opts.Version, 6, 8)
@@ -228,6 +250,9 @@ func NewE(opts Options) (*Simulator, error) {
 			u.perms = map[string]bool{}
 		}
 		s.db.contacts[u.ContactID].apiKey = u.APIKey
+		if e := s.primaryEmail(u.ContactID); e != nil && u.UserID != 0 {
+			u.email = e.f["email"]
+		}
 	}
 	s.users = users
 	return s, nil
@@ -275,6 +300,14 @@ func (s *Simulator) User(name string) *User {
 		}
 	}
 	return nil
+}
+
+// UserEmail is the CMS user's e-mail (uf_name) of the account: its
+// contact's primary e-mail as last saved ("" for none).
+func (s *Simulator) UserEmail(u *User) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return u.email
 }
 
 // Admin is the administrator: contact 2, CMS user 1, every permission
