@@ -436,9 +436,54 @@ type APIKeyVerifier struct {
 	// generation current when CiviCRM was asked, and looked up under the
 	// current one, so moving it on forgets every verdict remembered.
 	Generation VerdictGeneration
+	// PasswordGeneration numbers, beside Generation, the lifetimes of the
+	// verdicts on passwords (Basic credentials) alone (nil: Generation's
+	// lifetimes only): moving it on forgets them and no verdict on an API
+	// key or a JWT. What changes a password's user name and nothing else
+	// moves it on: a CMS user renamed by a save of its contact's primary
+	// e-mail (WordPress's login takes the user's e-mail as its name), a
+	// write far more frequent than those that change keys.
+	PasswordGeneration VerdictGeneration
 
 	hmac  *keyedHash // keys the verdict store
 	calls flight.Group[verdictOutcome]
+}
+
+// verdictGens are the generations a verdict is remembered under:
+// Generation's, and for a password PasswordGeneration's too (0 where
+// there is none).
+type verdictGens struct{ all, password uint64 }
+
+// gens are the current generations of a credential's verdicts (password:
+// a Basic credential's).
+func (a *APIKeyVerifier) gens(ctx context.Context, password bool) verdictGens {
+	var g verdictGens
+	if a.Generation != nil {
+		g.all = a.Generation.Current(ctx)
+	}
+	if password && a.PasswordGeneration != nil {
+		g.password = a.PasswordGeneration.Current(ctx)
+	}
+	return g
+}
+
+// knownGens are gens when they are known without asking anyone (Known).
+func (a *APIKeyVerifier) knownGens(password bool) (verdictGens, bool) {
+	var g verdictGens
+	ok := true
+	if a.Generation != nil {
+		g.all, ok = a.Generation.Known()
+	}
+	if ok && password && a.PasswordGeneration != nil {
+		g.password, ok = a.PasswordGeneration.Known()
+	}
+	return g, ok
+}
+
+// genBound reports whether a credential's verdicts have a generation
+// (password: a Basic credential's).
+func (a *APIKeyVerifier) genBound(password bool) bool {
+	return a.Generation != nil || password && a.PasswordGeneration != nil
 }
 
 // verdictOutcome is what one question to CiviCRM came to.
@@ -476,7 +521,7 @@ func (a *APIKeyVerifier) CredKey(scheme, value string) string {
 // knows its own credentials, and a verdict from one must never vouch for
 // a call that runs on another.
 func (a *APIKeyVerifier) VerdictKey(site, scheme, value string) string {
-	return a.verdictKey(0, FlowXHeader, site, scheme, value)
+	return a.verdictKey(verdictGens{}, FlowXHeader, site, scheme, value)
 }
 
 // FlowVerdictKey is VerdictKey for a credential the client presented in
@@ -486,18 +531,22 @@ func (a *APIKeyVerifier) VerdictKey(site, scheme, value string) string {
 // (and so the legacy forms') keys are VerdictKey's; the others have
 // "flow" NUL flow NUL before the message.
 func (a *APIKeyVerifier) FlowVerdictKey(flow, site, scheme, value string) string {
-	return a.verdictKey(0, AskFlow(flow), site, scheme, value)
+	return a.verdictKey(verdictGens{}, AskFlow(flow), site, scheme, value)
 }
 
-// verdictKey is FlowVerdictKey in generation gen
-// (APIKeyVerifier.Generation) for a flow already AskFlow's: "gen" NUL gen
-// NUL before the message of every generation but 0, whose keys are
-// FlowVerdictKey's.
-func (a *APIKeyVerifier) verdictKey(gen uint64, askFlow, site, scheme, value string) string {
+// verdictKey is FlowVerdictKey in generations gen (APIKeyVerifier.
+// Generation's, PasswordGeneration's) for a flow already AskFlow's: "gen"
+// NUL gen.all NUL, then "pgen" NUL gen.password NUL, before the message,
+// each but for 0: the keys of generations 0 are FlowVerdictKey's.
+func (a *APIKeyVerifier) verdictKey(gen verdictGens, askFlow, site, scheme, value string) string {
 	n := strconv.Itoa(len(site))
-	msg := make([]byte, 0, 32+6+16+len(n)+len(site)+len(scheme)+1+len(value))
-	if gen != 0 {
-		msg = strconv.AppendUint(append(msg, "gen\x00"...), gen, 10)
+	msg := make([]byte, 0, 2*(6+20)+6+16+len(n)+len(site)+len(scheme)+1+len(value))
+	if gen.all != 0 {
+		msg = strconv.AppendUint(append(msg, "gen\x00"...), gen.all, 10)
+		msg = append(msg, 0)
+	}
+	if gen.password != 0 {
+		msg = strconv.AppendUint(append(msg, "pgen\x00"...), gen.password, 10)
 		msg = append(msg, 0)
 	}
 	if askFlow != FlowXHeader {
@@ -525,17 +574,15 @@ func (a *APIKeyVerifier) VerifyFlow(ctx context.Context, flow, site, scheme, val
 	return v, err
 }
 
-// verify is VerifyFlow, with the verdicts' generation it asked under.
-func (a *APIKeyVerifier) verify(ctx context.Context, flow, site, scheme, value string) (Verdict, uint64, error) {
-	var gen uint64
-	if a.Generation != nil {
-		gen = a.Generation.Current(ctx)
-	}
+// verify is VerifyFlow, with the verdicts' generations it asked under (a
+// Basic credential's, a password, under PasswordGeneration's too).
+func (a *APIKeyVerifier) verify(ctx context.Context, flow, site, scheme, value string) (Verdict, verdictGens, error) {
+	gen := a.gens(ctx, scheme == "Basic")
 	v, err := a.verifyAt(ctx, gen, AskFlow(flow), site, scheme, value)
 	return v, gen, err
 }
 
-func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen uint64, askFlow, site, scheme, value string) (Verdict, error) {
+func (a *APIKeyVerifier) verifyAt(ctx context.Context, gen verdictGens, askFlow, site, scheme, value string) (Verdict, error) {
 	key := a.verdictKey(gen, askFlow, site, scheme, value)
 	if a.Store != nil {
 		if v, ok := a.Store.Get(ctx, key); ok {

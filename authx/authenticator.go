@@ -688,7 +688,8 @@ func (a *Authenticator) verifyRemote(ctx context.Context, site, scheme, value, f
 	// authx/id reports user_id null for a contact without a CMS user.
 	p.userless = v.UserID == nil
 	p.guard = v.Guard
-	p.verdictGen, p.genBound = gen, a.cfg.APIKeys.Generation != nil
+	p.password = scheme == "Basic"
+	p.verdictGen, p.genBound = gen, a.cfg.APIKeys.genBound(p.password)
 	if len(a.cfg.SignKeys) > 0 && (a.cfg.ForwardJWT || scheme == "Basic") {
 		if err := a.mint(p); err != nil {
 			return nil, unavailable(err.Error())

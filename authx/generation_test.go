@@ -2,6 +2,7 @@ package authx
 
 import (
 	"context"
+	"encoding/base64"
 	"net/netip"
 	"testing"
 
@@ -49,5 +50,63 @@ func TestGenerationForgetsVerdictsAndPasses(t *testing.T) {
 	}
 	if pass, ok := e.a.PassFor(p); !ok || !e.a.Readmit(ctx, pass, testNow) {
 		t.Error("a pass for a credential verified after forgetting is refused")
+	}
+}
+
+// Moving the passwords' generation on forgets the verdicts on Basic
+// credentials (each asked about again, once) and ends their passes, and
+// leaves every other verdict and pass as it was; moving the verdicts'
+// generation on forgets the verdicts on passwords too.
+func TestPasswordGenerationForgetsPasswordsOnly(t *testing.T) {
+	gen, pw := new(MemoryGeneration), new(MemoryGeneration)
+	e := newEnv(t, func(c *Config) { c.APIKeys.Generation, c.APIKeys.PasswordGeneration = gen, pw })
+	ctx := context.Background()
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("admin:pw"))
+	admit := func(cred string) (*Principal, int64) {
+		t.Helper()
+		call := contactGet()
+		call.Credentials = credsWith(cred)
+		before := e.res.calls.Load()
+		p, rej := e.a.Authenticate(ctx, Request{Call: call, ClientIP: netip.MustParseAddr("192.0.2.1")})
+		if rej != nil {
+			t.Fatalf("%.6s refused: %s", cred, rej.Detail)
+		}
+		return p, e.res.calls.Load() - before
+	}
+	pass := func(p *Principal) Pass {
+		t.Helper()
+		ps, ok := e.a.PassFor(p)
+		if !ok || !e.a.Readmit(ctx, ps, testNow) {
+			t.Fatal("no pass")
+		}
+		return ps
+	}
+	pb, _ := admit(basic)
+	pk, _ := admit("Bearer " + akUser)
+	passB, passK := pass(pb), pass(pk)
+	_ = pw.Forget(ctx)
+	if e.a.Readmit(ctx, passB, testNow) {
+		t.Error("a password's pass outlives the forgetting of the verdicts on passwords")
+	}
+	if !e.a.Readmit(ctx, passK, testNow) {
+		t.Error("forgetting the verdicts on passwords ended an API key's pass")
+	}
+	if _, n := admit("Bearer " + akUser); n != 0 {
+		t.Errorf("forgetting the verdicts on passwords made the API key be asked about %d times", n)
+	}
+	pb, n := admit(basic)
+	if n != 1 {
+		t.Errorf("after forgetting the verdicts on passwords, the password was asked about %d times, want once", n)
+	}
+	if _, n := admit(basic); n != 0 {
+		t.Errorf("the verdict on the password asked after forgetting is not remembered (%d questions)", n)
+	}
+	passB = pass(pb)
+	_ = gen.Forget(ctx)
+	if e.a.Readmit(ctx, passB, testNow) || e.a.Readmit(ctx, passK, testNow) {
+		t.Error("a pass outlives the forgetting of every verdict")
+	}
+	if _, n := admit(basic); n != 1 {
+		t.Errorf("after forgetting every verdict, the password was asked about %d times, want once", n)
 	}
 }

@@ -21,12 +21,14 @@ type Pass struct {
 	// Blocked takes (made once, not per request).
 	credKeys []string
 	until    time.Time
-	// gen is the verdicts' generation the credential was verified under,
-	// when genBound: once it moves on (a write through Civigate that may
-	// have changed credentials, on any instance), the pass ends with the
-	// verdict, not PassTTL later.
-	gen      uint64
+	// gen is the verdicts' generations the credential was verified under,
+	// when genBound: once one moves on (a write through Civigate that may
+	// have changed credentials, or for a password (password) a user's
+	// name, on any instance), the pass ends with the verdict, not PassTTL
+	// later.
+	gen      verdictGens
 	genBound bool
+	password bool
 }
 
 // PassFor is a Pass for p, which Authenticate has just returned, or false
@@ -37,7 +39,7 @@ func (a *Authenticator) PassFor(p *Principal) (Pass, bool) {
 		return Pass{}, false
 	}
 	return Pass{credKeys: []string{a.credLimitKey(p.raw)}, until: a.cfg.Now().Add(PassTTL),
-		gen: p.verdictGen, genBound: p.genBound}, true
+		gen: p.verdictGen, genBound: p.genBound, password: p.password}, true
 }
 
 // Readmit reports whether a request that pass was issued for, which
@@ -47,16 +49,16 @@ func (a *Authenticator) PassFor(p *Principal) (Pass, bool) {
 // (with the request's site key) before it issued the pass, and throttled
 // lets a proven credential through whatever the counters say; while its
 // counter is full, Readmit still sends the request to Authenticate, which
-// judges it as every other. A pass also ends when the verdicts' generation
+// judges it as every other. A pass also ends when a verdicts' generation
 // its credential was verified under moves on (Pass.gen).
 func (a *Authenticator) Readmit(ctx context.Context, pass Pass, now time.Time) bool {
 	if !now.Before(pass.until) {
 		return false
 	}
 	if pass.genBound {
-		// The generation as known here (no question to Redis): when it is
-		// not known, Authenticate asks.
-		if g, ok := a.cfg.APIKeys.Generation.Known(); !ok || g != pass.gen {
+		// The generations as known here (no question to Redis): when one
+		// is not known, Authenticate asks.
+		if g, ok := a.cfg.APIKeys.knownGens(pass.password); !ok || g != pass.gen {
 			return false
 		}
 	}

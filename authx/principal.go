@@ -57,11 +57,15 @@ type Principal struct {
 	// key: a JWT, or a key whose contact holds "authenticate with api key"
 	// (authx/id accepted it without X-Civi-Key).
 	guard bool
-	// verdictGen is the verdicts' generation CiviCRM's verdict on the
-	// credential was remembered or asked under (APIKeyVerifier.Generation),
-	// when genBound; a Pass for it ends when the generation moves on.
-	verdictGen uint64
+	// verdictGen is the verdicts' generations CiviCRM's verdict on the
+	// credential was remembered or asked under (APIKeyVerifier.Generation,
+	// and PasswordGeneration's for a password), when genBound; a Pass for
+	// it ends when either moves on.
+	verdictGen verdictGens
 	genBound   bool
+	// password: the credential is a Basic one, whose verdicts have
+	// PasswordGeneration's lifetimes too.
+	password bool
 }
 
 // Forward returns the X-Civi-Auth header value Civigate sends upstream for

@@ -53,7 +53,10 @@ var jobEntity = entityKey("Job")
 //
 // Writes that merely invalidate the whole cache (Contribution, Order,
 // Payment, a public form's Afform.submit…) are frequent and name no
-// credential: they do not count.
+// credential: they do not count. Nor do writes of e-mails, which may
+// rename a CMS user and so change which passwords CiviCRM accepts, and
+// nothing else: RenamesUsers counts them, for the verdicts on passwords
+// alone.
 func ChangesCredentials(call *translate.Call) bool {
 	if call == nil {
 		return false
@@ -169,11 +172,52 @@ func isCredentialFormEntity(k string) bool {
 	return n > 0 && n < len(k) && n <= len("UserRole") && credentialEntities[entityKey(k[:n])]
 }
 
+// RenamesUsers reports whether a call may change which passwords (Basic
+// credentials: a user's name and password) CiviCRM accepts, though it
+// changes no other credential (the verdicts on passwords are then to be
+// forgotten, and no other): a write that may save an e-mail. A save of a
+// contact's primary e-mail renames its CMS user (CRM_Core_BAO_Email::
+// self_hook_civicrm_post -> CRM_Core_BAO_UFMatch::updateUFName ->
+// updateCMSName: WordPress's wp_update_user user_email, Drupal's and
+// Joomla's mail, Standalone's User uf_name), and WordPress's login takes
+// a user's e-mail as its name (CRM_Utils_System_WordPress::authenticate:
+// wp_authenticate, whose default filters include
+// wp_authenticate_email_password): old-email:password is then refused.
+// The rule is WriteTargets': a write of Email under its own name, chained
+// or batched, or saved by another entity's write (a contact's email or
+// APIv4 email_primary.email, a LocBlock's inline email, a delete's
+// cascades), or a write whose effects are not bounded (Profile.submit,
+// Afform.submit, Job.execute…: WriteTargets' all). A primary e-mail's
+// save needs no is_primary in the call (an update of the primary row, a
+// contact's first e-mail), so every e-mail write counts; each forgets
+// the verdicts on passwords only, which few clients use.
+func RenamesUsers(call *translate.Call) bool {
+	entities, all := WriteTargets(call)
+	if all {
+		return true
+	}
+	for _, e := range entities {
+		if entityKey(e) == emailEntity {
+			return true
+		}
+	}
+	return false
+}
+
+// emailEntity is the name an e-mail is written under (entityKey).
+var emailEntity = entityKey("Email")
+
 // VerdictTag is the generation counter (of the store holding the cache's
 // counters) that numbers the lifetimes of remembered credential verdicts
 // of a namespace: bumping it, as an invalidation does, makes every
 // instance ask CiviCRM again about every credential (GenWatch).
 func VerdictTag(namespace string) string { return "v:" + newTags(namespace).ns }
+
+// PasswordVerdictTag is VerdictTag's counter for the verdicts on
+// passwords alone (authx.APIKeyVerifier.PasswordGeneration): bumping it
+// makes every instance ask CiviCRM again about every Basic credential,
+// after a write that may rename a CMS user (RenamesUsers).
+func PasswordVerdictTag(namespace string) string { return "vp:" + newTags(namespace).ns }
 
 // mergesContacts reports whether a contact action merges contacts (APIv3
 // merge, APIv4 mergeDuplicates): a merged contact's key may move to, or

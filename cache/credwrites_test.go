@@ -66,3 +66,44 @@ func TestChangesCredentials(t *testing.T) {
 		}
 	}
 }
+
+// A write that may save an e-mail may rename a CMS user (updateUFName ->
+// updateCMSName), and so change which passwords CiviCRM accepts where the
+// login takes an e-mail (WordPress): RenamesUsers counts it, by what
+// WriteTargets says the call writes; ChangesCredentials does not (it
+// changes no key).
+func TestRenamesUsers(t *testing.T) {
+	for name, tc := range map[string]struct {
+		call *translate.Call
+		want bool
+	}{
+		"v3 Email.create":                       {jsonCall(t, "Email", "create", `{"id":2,"email":"a@b.c"}`), true},
+		"v3 email.create":                       {jsonCall(t, "email", "create", `{"contact_id":2,"email":"a@b.c","is_primary":1}`), true},
+		"v3 Contact.create email":               {jsonCall(t, "Contact", "create", `{"id":2,"email":"a@b.c"}`), true},
+		"v3 chained Email.create":               {jsonCall(t, "Contact", "get", `{"id":2,"api.Email.create":{"email":"a@b.c"}}`), true},
+		"v3 Email.delete":                       {jsonCall(t, "Email", "delete", `{"id":2}`), true},
+		"v3 LocBlock.create inline email":       {jsonCall(t, "LocBlock", "create", `{"email":{"email":"a@b.c"}}`), true},
+		"v3 Profile.submit":                     {jsonCall(t, "Profile", "submit", `{"profile_id":1,"contact_id":2,"email-Primary":"a@b.c"}`), true},
+		"v4 Email.update":                       {api4(t, "POST", "/civicrm/ajax/api4/Email/update", `params={"where":[["id","=",2]],"values":{"email":"a@b.c"}}`), true},
+		"v4 Email.save":                         {api4(t, "POST", "/civicrm/ajax/api4/Email/save", `params={"records":[{"id":2,"email":"a@b.c"}]}`), true},
+		"v4 Email.create":                       {api4(t, "POST", "/civicrm/ajax/api4/Email/create", `params={"values":{"contact_id":2,"email":"a@b.c"}}`), true},
+		"v4 Contact.update email_primary.email": {api4(t, "POST", "/civicrm/ajax/api4/Contact/update", `params={"where":[["id","=",2]],"values":{"email_primary.email":"a@b.c"}}`), true},
+		"v4 Individual.save email_primary":      {api4(t, "POST", "/civicrm/ajax/api4/Individual/save", `params={"records":[{"id":2,"email_primary.email":"a@b.c"}]}`), true},
+		"v4 Afform.submit":                      {api4(t, "POST", "/civicrm/ajax/api4/Afform/submit", `params={"name":"f","values":{"Individual1":[{"fields":{"id":2},"joins":{"Email":[{"email":"a@b.c"}]}}]}}`), true},
+		"v4 batch member":                       {api4(t, "POST", "/civicrm/ajax/api4", `calls=[["Note","create"],["Email","update",{"values":{"email":"a@b.c"}}]]`), true},
+		"v3 Contact.create first_name":          {jsonCall(t, "Contact", "create", `{"id":2,"first_name":"A"}`), false},
+		"v3 Phone.create":                       {jsonCall(t, "Phone", "create", `{"contact_id":2,"phone":"1"}`), false},
+		"v3 Email.get":                          {jsonCall(t, "Email", "get", `{"contact_id":2}`), false},
+		"v3 Contact.get chaining Email.get":     {jsonCall(t, "Contact", "get", `{"api.Email.get":{}}`), false},
+		"v4 Email.get":                          {api4(t, "POST", "/civicrm/ajax/api4/Email/get", `params={"where":[["contact_id","=",2]]}`), false},
+		"v4 Contact.update first_name":          {api4(t, "POST", "/civicrm/ajax/api4/Contact/update", `params={"where":[["id","=",2]],"values":{"first_name":"A"}}`), false},
+		"v4 Note.create":                        {api4(t, "POST", "/civicrm/ajax/api4/Note/create", `params={"values":{"note":"n"}}`), false},
+	} {
+		if got := RenamesUsers(tc.call); got != tc.want {
+			t.Errorf("%s: RenamesUsers = %v, want %v", name, got, tc.want)
+		}
+		if tc.want && ChangesCredentials(tc.call) {
+			t.Errorf("%s: ChangesCredentials counts an e-mail write", name)
+		}
+	}
+}

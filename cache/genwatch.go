@@ -44,13 +44,39 @@ type GenWatch struct {
 const genUnsubscribedTrust = time.Second
 
 // NewGenWatch starts watching tag of r; Close stops it.
-func NewGenWatch(r *RedisStore, tag string) *GenWatch {
-	g := &GenWatch{r: r, tag: tag, now: time.Now, lagGen: rand.Uint64()}
-	g.listen = listenInvalidations(r, "verdict_subscribe", g)
-	return g
+func NewGenWatch(r *RedisStore, tag string) *GenWatch { return NewGenWatches(r, tag)[0] }
+
+// NewGenWatches starts watching each tag of r, in order, on one
+// subscription (each GenWatch hears every message): Close of any of them
+// stops it for all.
+func NewGenWatches(r *RedisStore, tags ...string) []*GenWatch {
+	gs := make(genWatches, len(tags))
+	for i, tag := range tags {
+		gs[i] = &GenWatch{r: r, tag: tag, now: time.Now, lagGen: rand.Uint64()}
+	}
+	l := listenInvalidations(r, "verdict_subscribe", gs)
+	for _, g := range gs {
+		g.listen = l
+	}
+	return gs
 }
 
-// Close stops the subscription.
+// genWatches follow one subscription together.
+type genWatches []*GenWatch
+
+func (gs genWatches) reset(live bool) {
+	for _, g := range gs {
+		g.reset(live)
+	}
+}
+
+func (gs genWatches) forget(tags []string) {
+	for _, g := range gs {
+		g.forget(tags)
+	}
+}
+
+// Close stops the subscription (of every GenWatch sharing it).
 func (g *GenWatch) Close() error { return g.listen.Close() }
 
 // forget: a message naming the tag makes the generation unknown (it was

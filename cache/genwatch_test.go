@@ -59,3 +59,48 @@ func TestGenWatchAcrossInstances(t *testing.T) {
 		t.Error("B did not learn the new generation")
 	}
 }
+
+// GenWatches of two tags share one subscription: a forget of one moves
+// that one on (on every instance) and leaves the other known; closing one
+// closes the subscription, and closing the other too is harmless.
+func TestGenWatchesShareASubscription(t *testing.T) {
+	client, prefix := testRedis(t)
+	ctx := context.Background()
+	opts := RedisOptions{Timeout: 250 * time.Millisecond}
+	ra, rb := NewRedisStore(client, prefix, opts), NewRedisStore(client, prefix, opts)
+	defer ra.Close()
+	defer rb.Close()
+	tags := []string{VerdictTag("ns"), PasswordVerdictTag("ns")}
+	as, bs := NewGenWatches(ra, tags...), NewGenWatches(rb, tags...)
+	defer as[0].Close()
+	defer bs[0].Close()
+	if as[0].listen != as[1].listen {
+		t.Fatal("two subscriptions")
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(3 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+		}
+	}
+	waitFor("subscriptions not confirmed", func() bool { return bs[0].isLive() && bs[1].isLive() })
+	all0, pw0 := bs[0].Current(ctx), bs[1].Current(ctx)
+	if err := as[1].Forget(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("B never heard of A's forget of the passwords' generation", func() bool { _, ok := bs[1].Known(); return !ok })
+	if g, ok := bs[0].Known(); !ok || g != all0 {
+		t.Errorf("forgetting the passwords' generation moved the other: %d %v, was %d", g, ok, all0)
+	}
+	if pw1 := bs[1].Current(ctx); pw1 == pw0 || as[1].Current(ctx) != pw1 {
+		t.Errorf("passwords' generation after forget: B %d, A %d, before %d", pw1, as[1].Current(ctx), pw0)
+	}
+	if err := as[1].Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := as[0].Close(); err != nil {
+		t.Errorf("closing the second of two GenWatches sharing a subscription: %v", err)
+	}
+}

@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -26,6 +27,9 @@ type invalidationListener struct {
 	sub    *redis.PubSub
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // listenInvalidations subscribes to r's channel for f; a broken
@@ -61,10 +65,13 @@ func (l *invalidationListener) listen(ctx context.Context, r *RedisStore, op str
 	}
 }
 
-// Close stops the subscription.
+// Close stops the subscription; again, it does nothing (GenWatches
+// sharing one each close it).
 func (l *invalidationListener) Close() error {
-	l.cancel()
-	err := l.sub.Close()
-	<-l.done
-	return err
+	l.closeOnce.Do(func() {
+		l.cancel()
+		l.closeErr = l.sub.Close()
+		<-l.done
+	})
+	return l.closeErr
 }

@@ -233,14 +233,15 @@ func (h *Handler) prepare(r *http.Request, call *translate.Call, principal *auth
 // streams to the client (translate.PassesThrough) unless the call writes:
 // a write's client must not see its answer before the cached reads it
 // changed are invalidated, nor before the verdicts on credentials it may
-// have changed are forgotten (forgetVerdicts).
+// have changed are forgotten (forgetVerdicts says when an e-mail write's
+// forget of the verdicts on passwords may come later).
 func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.Request, call *translate.Call,
 	principal *authx.Principal, next caddyhttp.Handler, req *cache.Request, memo *forwardMemo) (answer, error) {
 	if req == nil {
 		creds := h.changesCredentials(call, memo)
-		ans, err := h.ask(ctx, w, r, call, principal, next, !creds && translate.PassesThrough(call), cacheOffStatus, memo)
-		if creds && !refusedBeforeRun(call, ans, err) {
-			h.forgetVerdicts(ctx)
+		ans, err := h.ask(ctx, w, r, call, principal, next, creds == credsUnchanged && translate.PassesThrough(call), cacheOffStatus, memo)
+		if creds != credsUnchanged && !refusedBeforeRun(call, ans, err) {
+			h.forgetVerdicts(ctx, creds)
 		}
 		return ans, err
 	}
@@ -255,8 +256,8 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 			if err := h.cache.InvalidateTargets(context.WithoutCancel(ctx), entities, all); err != nil {
 				h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
 			}
-			if h.changesCredentials(call, memo) && !refusedBeforeRun(call, ans, err) {
-				h.forgetVerdicts(ctx)
+			if creds := h.changesCredentials(call, memo); creds != credsUnchanged && !refusedBeforeRun(call, ans, err) {
+				h.forgetVerdicts(ctx, creds)
 			}
 		}
 		h.countCacheResult(status)

@@ -14,19 +14,22 @@ import (
 )
 
 // verdictGeneration numbers the lifetimes of CiviCRM's remembered
-// verdicts on credentials (authx.APIKeyVerifier.Generation); Forget moves
-// it on, on every instance sharing Redis.
+// verdicts on credentials (authx.APIKeyVerifier.Generation, and
+// PasswordGeneration for passwords alone); Forget moves it on, on every
+// instance sharing Redis.
 type verdictGeneration interface {
 	authx.VerdictGeneration
 	Forget(ctx context.Context) error
 }
 
-// provisionVerdictGen gives the API key verifier its generation: in
-// process memory without Redis (the namespace's memoryShare), otherwise a counter beside the cache's
-// (cache.VerdictTag of the cache's namespace, in the Redis store of this
-// site's prefix), moved on like an invalidation and learned by every
+// provisionVerdictGen gives the API key verifier its generations: in
+// process memory without Redis (the namespace's memoryShare), otherwise
+// counters beside the cache's (cache.VerdictTag and
+// cache.PasswordVerdictTag of the cache's namespace, in the Redis store of
+// this site's prefix), moved on like an invalidation and learned by every
 // instance from the invalidation messages the cache's memory tiers listen
-// to, so a warm credential costs no Redis round trip to check it.
+// to (one subscription for both), so a warm credential costs no Redis
+// round trip to check it.
 func (h *Handler) provisionVerdictGen() {
 	if h.apiKeys == nil {
 		return
@@ -34,75 +37,120 @@ func (h *Handler) provisionVerdictGen() {
 	if h.redisClient == nil {
 		// The namespace's, shared by every site block of this process in
 		// front of the same CiviCRM (memshare.go).
-		h.verdictGen = h.sharedMemory().verdicts
+		share := h.sharedMemory()
+		h.verdictGen, h.passwordGen = share.verdicts, share.passwordVerdicts
 	} else {
 		rs := h.redisStore
-		if rs == nil { // caching off: a store for the counter alone
+		if rs == nil { // caching off: a store for the counters alone
 			rs = h.newRedisStore(h.redisTimeout())
 		}
 		ns := ""
 		if h.Cache != nil {
 			ns = h.Cache.Namespace
 		}
-		gw := cache.NewGenWatch(rs, cache.VerdictTag(ns))
-		h.closers = append(h.closers, gw.Close)
-		h.verdictGen = gw
+		gws := cache.NewGenWatches(rs, cache.VerdictTag(ns), cache.PasswordVerdictTag(ns))
+		h.closers = append(h.closers, gws[0].Close)
+		h.verdictGen, h.passwordGen = gws[0], gws[1]
 	}
-	h.apiKeys.Generation = h.verdictGen
+	h.apiKeys.Generation, h.apiKeys.PasswordGeneration = h.verdictGen, h.passwordGen
 	h.forgets = newForgetCoalescer(forgetWindow, func(ctx context.Context) {
 		if err := h.verdictGen.Forget(ctx); err != nil {
 			h.logger.Warn("forgetting remembered credential verdicts not recorded in Redis; replayed when it is back")
 		}
 	})
+	h.passwordForgets = newForgetCoalescer(forgetWindow, func(ctx context.Context) {
+		if err := h.passwordGen.Forget(ctx); err != nil {
+			h.logger.Warn("forgetting remembered verdicts on passwords not recorded in Redis; replayed when it is back")
+		}
+	})
 	// First among the closers: a forget still waiting for its window runs
-	// before the generation and its store close.
-	h.closers = append([]func() error{h.forgets.flush}, h.closers...)
+	// before the generations and their store close.
+	h.closers = append([]func() error{h.forgets.flush, h.passwordForgets.flush}, h.closers...)
 }
 
-// changesCredentials reports whether call is one after which remembered
-// verdicts are forgotten (forgetVerdicts); memo, when not nil, is the
-// prepared request's, which keeps the answer.
-func (h *Handler) changesCredentials(call *translate.Call, memo *forwardMemo) bool {
+// credChange is what a call may change of the credentials CiviCRM
+// accepts, and so which remembered verdicts are forgotten after it
+// (forgetVerdicts).
+type credChange uint32
+
+const (
+	// credsUnknown: not asked yet (forwardMemo).
+	credsUnknown credChange = iota
+	// credsUnchanged: no credential; nothing is forgotten.
+	credsUnchanged
+	// credsPasswords: which passwords (a CMS user's name:
+	// cache.RenamesUsers); the verdicts on passwords are forgotten.
+	credsPasswords
+	// credsChanged: any credential (cache.ChangesCredentials); every
+	// verdict is forgotten.
+	credsChanged
+)
+
+// changesCredentials reports what call may change of the credentials
+// CiviCRM accepts (credChange); memo, when not nil, is the prepared
+// request's, which keeps the answer.
+func (h *Handler) changesCredentials(call *translate.Call, memo *forwardMemo) credChange {
 	if h.verdictGen == nil {
-		return false
+		return credsUnchanged
 	}
-	if memo == nil {
-		return cache.ChangesCredentials(call)
+	if memo != nil {
+		if c := credChange(memo.creds.Load()); c != credsUnknown {
+			return c
+		}
 	}
-	switch memo.creds.Load() {
-	case credsUnchanged:
-		return false
-	case credsChanged:
-		return true
+	c := credsUnchanged
+	switch {
+	case cache.ChangesCredentials(call):
+		c = credsChanged
+	case cache.RenamesUsers(call):
+		c = credsPasswords
 	}
-	changes := cache.ChangesCredentials(call)
-	if changes {
-		memo.creds.Store(credsChanged)
-	} else {
-		memo.creds.Store(credsUnchanged)
+	if memo != nil {
+		memo.creds.Store(uint32(c))
 	}
-	return changes
+	return c
 }
 
-// forgetVerdicts forgets every remembered verdict on a credential, on
-// every instance, after a call that may have changed credentials was
-// forwarded (cache.ChangesCredentials; whatever CiviCRM answered, unless
-// it refused the call before running it: refusedBeforeRun), and returns
-// once it has: the write is not answered before. Every credential is then
-// asked about once more: rotations are rare, and the writes that are
-// frequent do not count. Forgets are coalesced (forgetCoalescer): at most
-// one a second per handler, so a write that asks within a second of the
-// last forget waits (up to that second) for the one at the second's end.
+// forgetVerdicts forgets the remembered verdicts on credentials a call
+// may have changed (c), on every instance, after the call was forwarded
+// (whatever CiviCRM answered, unless it refused the call before running
+// it: refusedBeforeRun). Every credential concerned is then asked about
+// once more. Forgets are coalesced (forgetCoalescer): at most one a second
+// per handler and kind.
+//
+//   - credsChanged (cache.ChangesCredentials): every verdict, and it
+//     returns once it has: the write is not answered before. Rotations
+//     are rare and the writes that are frequent do not count, so a write
+//     that asks within a second of the last forget may wait (up to that
+//     second) for the one at the second's end.
+//   - credsPasswords (cache.RenamesUsers): the verdicts on passwords
+//     alone, and it does not wait: e-mail writes are frequent (a sync's,
+//     a public form's), and none is to wait up to a second for another's
+//     forget. The first forget of a second runs now, before the write is
+//     answered; the others run at the second's end, so a CMS user renamed
+//     through Civigate has its old name refused within a second.
+//
 // Changes made elsewhere (CiviCRM's screens not through Civigate, the
 // CMS) are learned when the verdict expires (verdict_ttl).
-func (h *Handler) forgetVerdicts(ctx context.Context) {
-	h.forgets.forget(context.WithoutCancel(ctx), true)
+func (h *Handler) forgetVerdicts(ctx context.Context, c credChange) {
+	switch c {
+	case credsChanged:
+		// The verdicts on passwords too: they live in both generations.
+		h.forgets.forget(context.WithoutCancel(ctx), true)
+	case credsPasswords:
+		h.passwordForgets.forget(context.WithoutCancel(ctx), false)
+	}
 }
 
 // forgetVerdictsSoon is forgetVerdicts without waiting for a coalesced
 // forget (it runs within a second).
-func (h *Handler) forgetVerdictsSoon(ctx context.Context) {
-	h.forgets.forget(context.WithoutCancel(ctx), false)
+func (h *Handler) forgetVerdictsSoon(ctx context.Context, c credChange) {
+	switch c {
+	case credsChanged:
+		h.forgets.forget(context.WithoutCancel(ctx), false)
+	case credsPasswords:
+		h.passwordForgets.forget(context.WithoutCancel(ctx), false)
+	}
 }
 
 // forgetWindow is the least time between two forgets of one handler

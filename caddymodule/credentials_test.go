@@ -126,9 +126,11 @@ func TestRefusedBeforeRun(t *testing.T) {
 	}
 }
 
-// What a prepared request's memo keeps of whether its call changes
-// credentials is what cache.ChangesCredentials says, on every repeat: a
-// credential write forgets each time it is forwarded again, a read never.
+// What a prepared request's memo keeps of what its call changes of the
+// credentials CiviCRM accepts is what cache.ChangesCredentials and
+// cache.RenamesUsers say, on every repeat: a credential write forgets
+// every verdict each time it is forwarded again, an e-mail write those on
+// passwords, a read never.
 func TestChangesCredentialsMemo(t *testing.T) {
 	h := &Handler{verdictGen: new(authx.MemoryGeneration)}
 	v4 := func(path, form string) *translate.Call {
@@ -137,12 +139,13 @@ func TestChangesCredentialsMemo(t *testing.T) {
 		return c
 	}
 	write := v4("/civicrm/ajax/api4/Contact/update", `params={"values":{"api_key":"new"},"where":[["id","=",3]]}`)
+	email := v4("/civicrm/ajax/api4/Email/update", `params={"values":{"email":"a@example.org"},"where":[["id","=",3]]}`)
 	read := v4("/civicrm/ajax/api4/Contact/get", `params={"where":[["id","=",3]]}`)
 	for _, tc := range []struct {
 		name string
 		call *translate.Call
-		want bool
-	}{{"write", write, true}, {"read", read, false}} {
+		want credChange
+	}{{"write", write, credsChanged}, {"e-mail write", email, credsPasswords}, {"read", read, credsUnchanged}} {
 		var memo forwardMemo
 		for i := range 3 {
 			if got := h.changesCredentials(tc.call, &memo); got != tc.want {

@@ -17,7 +17,7 @@ import (
 // share its generation counters, and so each other's invalidations and
 // forgets. Without it, they share a memoryShare: the memory cache's
 // generation counters (cache.MemoryGenerations; each block keeps its own
-// entries and max_memory) and the credential verdicts' generation, so a
+// entries and max_memory) and the credential verdicts' generations, so a
 // write through one block invalidates what the others cached and, when it
 // may change credentials, makes them forget their verdicts, as it does on
 // every instance sharing Redis. Blocks of other namespaces never share one.
@@ -33,8 +33,9 @@ var memoryShares = caddy.NewUsagePool()
 
 // memoryShare is what the handlers of one namespace share in memory mode.
 type memoryShare struct {
-	gens     *cache.MemoryGenerations
-	verdicts *authx.MemoryGeneration
+	gens             *cache.MemoryGenerations
+	verdicts         *authx.MemoryGeneration
+	passwordVerdicts *authx.MemoryGeneration
 }
 
 // Destruct implements caddy.Destructor: nothing to release.
@@ -61,7 +62,8 @@ func (h *Handler) sharedMemory() *memoryShare {
 		return h.memShare
 	}
 	newShare := func() (caddy.Destructor, error) {
-		return &memoryShare{gens: cache.NewMemoryGenerations(), verdicts: new(authx.MemoryGeneration)}, nil
+		return &memoryShare{gens: cache.NewMemoryGenerations(), verdicts: new(authx.MemoryGeneration),
+			passwordVerdicts: new(authx.MemoryGeneration)}, nil
 	}
 	ns := ""
 	if h.Cache != nil {

@@ -123,10 +123,14 @@ type Handler struct {
 	redisStore *cache.RedisStore
 	// apiKeys asks CiviCRM about API keys and Basic credentials (nil:
 	// no_resolve); verdictGen numbers the lifetimes of its verdicts, moved
-	// on by a write that may change credentials (credentials.go).
-	apiKeys    *authx.APIKeyVerifier
-	verdictGen verdictGeneration
-	forgets    *forgetCoalescer
+	// on by a write that may change credentials, passwordGen those of its
+	// verdicts on passwords, moved on by a write that may rename a user
+	// (credentials.go).
+	apiKeys         *authx.APIKeyVerifier
+	verdictGen      verdictGeneration
+	passwordGen     verdictGeneration
+	forgets         *forgetCoalescer
+	passwordForgets *forgetCoalescer
 	// memShare is what the handlers of this namespace share in memory
 	// mode (memshare.go; nil: not acquired).
 	memShare *memoryShare

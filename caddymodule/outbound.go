@@ -39,18 +39,12 @@ type outboundPlan struct {
 // request's header in place): each request gets a copy.
 type forwardMemo struct {
 	last atomic.Pointer[outboundPlan]
-	// creds is cache.ChangesCredentials of the call (credsUnknown until
-	// first asked): a function of the call, so of the request's bytes,
-	// like the plan; a read forwarded again does not walk its parameters
-	// again to learn it writes nothing.
+	// creds is the call's credChange (credsUnknown until first asked): a
+	// function of the call, so of the request's bytes, like the plan; a
+	// read forwarded again does not walk its parameters again to learn it
+	// writes nothing.
 	creds atomic.Uint32
 }
-
-const (
-	credsUnknown uint32 = iota
-	credsUnchanged
-	credsChanged
-)
 
 // plan is the outboundPlan for call from r and p, with the header to send
 // (the request's own; a kept plan's copy has its values in room when they

@@ -29,7 +29,11 @@ import (
 // (translate.RecogniseConfig.PageChangesCredentials: an administration
 // page, AuthX's settings, user administration) also forgets every
 // remembered verdict on a credential (forgetVerdicts), at the same two
-// moments, unless the site answered 401 or 403 (it refused the page).
+// moments, unless the site answered 401 or 403 (it refused the page). Any
+// other page write but a tracking fetch (a form's POST: a profile, a
+// contact's edit, a contribution page) may save a contact's primary
+// e-mail, which renames its CMS user (cache.RenamesUsers), and forgets
+// the verdicts on passwords alone.
 
 // pageWrites wraps next, for a request that may write through a page, so
 // that passing r on invalidates the cache and, for one that may change
@@ -50,7 +54,7 @@ func (h *Handler) bodyPageWrites(r *http.Request, next, pass caddyhttp.Handler, 
 	case q == "" && known:
 		return pass
 	case !known:
-		return h.pageWriteHandler(next, true)
+		return h.pageWriteHandler(next, credsChanged)
 	}
 	u := *r.URL
 	if u.RawQuery != "" {
@@ -64,14 +68,25 @@ func (h *Handler) pageWritesAt(method string, u *url.URL, next caddyhttp.Handler
 	if (h.cache == nil && h.verdictGen == nil) || !h.recognise.PageMayWrite(method, u) {
 		return next
 	}
-	return h.pageWriteHandler(next, h.recognise.PageChangesCredentials(method, u))
+	creds := credsUnchanged
+	switch {
+	case h.recognise.PageChangesCredentials(method, u):
+		creds = credsChanged
+	case method != http.MethodGet && method != http.MethodHead:
+		// Not a tracking fetch (TrackingPage): a form that may save an
+		// e-mail.
+		creds = credsPasswords
+	}
+	return h.pageWriteHandler(next, creds)
 }
 
-// pageWriteHandler wraps next for a page write (creds: one that may
-// change credentials).
-func (h *Handler) pageWriteHandler(next caddyhttp.Handler, creds bool) caddyhttp.Handler {
-	creds = creds && h.verdictGen != nil
-	if h.cache == nil && !creds {
+// pageWriteHandler wraps next for a page write (creds: what it may
+// change of the credentials CiviCRM accepts).
+func (h *Handler) pageWriteHandler(next caddyhttp.Handler, creds credChange) caddyhttp.Handler {
+	if h.verdictGen == nil {
+		creds = credsUnchanged
+	}
+	if h.cache == nil && creds == credsUnchanged {
 		return next
 	}
 	return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
@@ -98,7 +113,7 @@ type pageWriteWriter struct {
 	*caddyhttp.ResponseWriterWrapper
 	h     *Handler
 	ctx   context.Context
-	creds bool
+	creds credChange
 	done  bool
 	// refused: the site answered 401 or 403, the page did not run.
 	refused bool
@@ -128,8 +143,8 @@ func (pw *pageWriteWriter) invalidate() {
 	if !pw.done {
 		pw.done = true
 		pw.h.invalidatePageWrite(pw.ctx)
-		if pw.creds && !pw.refused {
-			pw.h.forgetVerdicts(pw.ctx)
+		if pw.creds != credsUnchanged && !pw.refused {
+			pw.h.forgetVerdicts(pw.ctx, pw.creds)
 		}
 	}
 }
@@ -138,7 +153,7 @@ func (pw *pageWriteWriter) invalidate() {
 // again (coalesced with the first: at the window's end).
 func (pw *pageWriteWriter) end() {
 	pw.h.invalidatePageWrite(pw.ctx)
-	if pw.creds && !pw.refused {
-		pw.h.forgetVerdictsSoon(pw.ctx)
+	if pw.creds != credsUnchanged && !pw.refused {
+		pw.h.forgetVerdictsSoon(pw.ctx, pw.creds)
 	}
 }

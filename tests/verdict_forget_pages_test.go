@@ -1,21 +1,26 @@
 package tests
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
 // A POST to a public CiviCRM form through Civigate (a profile, a
 // contribution page, an event registration, a mailing subscription, in
-// any URL form) is frequent and changes no credential: it forgets no
-// remembered verdict. A POST to an administration page (AuthX's
-// settings) does, unless the site refuses it (403).
+// any URL form) is frequent and changes no key: it forgets no remembered
+// verdict on one. It may save a contact's primary e-mail, which renames
+// its CMS user (CRM_Core_BAO_UFMatch::updateUFName), so it forgets the
+// verdicts on passwords (Basic credentials), within a second. A POST to an
+// administration page (AuthX's settings) forgets every verdict, unless
+// the site refuses it (403).
 func TestPublicPageWritesForgetNoVerdict(t *testing.T) {
-	sim := civicrmsim.New(civicrmsim.Options{})
+	sim := civicrmsim.New(civicrmsim.Options{AllowPassword: true})
 	c := &a7Counter{sim: sim}
 	var refuse atomic.Bool
 	pages := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -44,6 +49,20 @@ func TestPublicPageWritesForgetNoVerdict(t *testing.T) {
 	if n := asked(); n != 1 {
 		t.Fatalf("first use asked %d times, want 1", n)
 	}
+	grace := sim.User("grace")
+	basic := base64.StdEncoding.EncodeToString([]byte(grace.Name + ":" + grace.Password))
+	askedBasic := func() int {
+		t.Helper()
+		before := c.count(basic)
+		if st, body := a7Req(t, "GET", inst.URL+"/civicrm/ajax/rest?entity=Contact&action=getcount&json=1",
+			map[string]string{"X-Civi-Auth": "Basic " + basic, "X-Civi-Key": sim.SiteKey()}, ""); st != 200 {
+			t.Fatalf("grace's password: %d %s", st, body)
+		}
+		return c.count(basic) - before
+	}
+	if n := askedBasic(); n != 1 {
+		t.Fatalf("first use of a password asked %d times, want 1", n)
+	}
 	for _, p := range []string{
 		"/civicrm/profile/create?gid=1&reset=1",
 		"/civicrm/contribute/transact?reset=1&id=1",
@@ -69,6 +88,11 @@ func TestPublicPageWritesForgetNoVerdict(t *testing.T) {
 		}
 		if n := asked(); n != 0 {
 			t.Errorf("after a POST to / with body %.60q, ada's key was asked about again (%d): its verdict was forgotten", b, n)
+		}
+	}
+	for deadline := time.Now().Add(3 * time.Second); askedBasic() == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("after POSTs to public forms, which may rename a CMS user, grace's password was never asked about again")
 		}
 	}
 	refuse.Store(true)
