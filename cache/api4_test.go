@@ -174,12 +174,12 @@ func TestInvalidationAcrossVersions(t *testing.T) {
 		}
 	}
 	for name, want := range map[*translate.Call]string{
-		api4(t, "POST", "/civicrm/ajax/api4", `calls=[["Contact","get"],["Note","create"]]`):                "Note",
+		api4(t, "POST", "/civicrm/ajax/api4", `calls=[["Contact","get"],["Log,Note","create"]]`):            "Log,Note",
 		api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"n":["Email","delete"]}}`, ""):      "Email",
 		api4(t, "POST", "/civicrm/ajax/api4/Contact/getChecksum", `params={}`):                              "Contact",
 		api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"n":["$entity","delete"]}}`, ""):    "*",
-		api4(t, "POST", "/civicrm/ajax/api4/Note/create", `params=nope`):                                    "Note",
-		api4(t, "POST", "/civicrm/ajax/api4/Note/save", `params={}`):                                        "Note",
+		api4(t, "POST", "/civicrm/ajax/api4/Note/create", `params=nope`):                                    "Log,Note",
+		api4(t, "POST", "/civicrm/ajax/api4/Note/save", `params={}`):                                        "Log,Note",
 		api4(t, "POST", "/civicrm/ajax/api4/Afform/submit", `params={}`):                                    "*",
 		api4(t, "POST", "/civicrm/ajax/api4/SearchDisplay/inlineEdit", `params={}`):                         "*",
 		api4(t, "POST", "/civicrm/ajax/api4/Contact/mergeDuplicates", `params={}`):                          "*",

@@ -266,7 +266,7 @@ func TestWriteTargets(t *testing.T) {
 		{jsonCall(t, "Contact", "getfields", `{"cache_clear":1}`), nil, false},
 		// Not cacheable for another reason first, yet it writes.
 		{jsonCall(t, "Contact", "get", `{"debug":1,"api.Email.create":{}}`), []string{"Email"}, false},
-		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Note"}, false},
+		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Log", "Note"}, false},
 		// An APIv4 write's custom field keys write the group's CustomValue data.
 		{jsonCall(t, "Contact", "update", `{"version":4,"where":[["id","=",2]],"values":{"Extra.colour":"red"}}`), []string{"Contact", "Custom_Extra", "Log"}, false},
 		// An APIv3 contact create saves group memberships, location records
@@ -284,14 +284,14 @@ func TestWriteTargets(t *testing.T) {
 		{jsonCall(t, "Contact", "merge", `{"to_keep_id":1,"to_remove_id":2}`), nil, true},
 		{jsonCall(t, "Widget", "frobnicate", ``), nil, true},
 		{jsonCall(t, "Contact", "get", `{"api.Mailing.event_unsubscribe":{}}`), nil, true},
-		{jsonCall(t, "Note", "setvalue", `{"id":1,"field":"note","value":"x"}`), []string{"Note"}, false},
-		{jsonCall(t, "Note", "replace", `{"entity_id":1,"values":[]}`), []string{"Note"}, false},
-		{jsonCall(t, "Note", "Update", `{"id":1}`), []string{"Note"}, false},
+		{jsonCall(t, "Note", "setvalue", `{"id":1,"field":"note","value":"x"}`), []string{"Log", "Note"}, false},
+		{jsonCall(t, "Note", "replace", `{"entity_id":1,"values":[]}`), []string{"Log", "Note"}, false},
+		{jsonCall(t, "Note", "Update", `{"id":1}`), []string{"Log", "Note"}, false},
 		{jsonCall(t, "Contact", "get", `{"api_Email_create":{},"api.Phone.delete.x":1}`), []string{"Activity", "Email", "Phone"}, false},
-		{jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["Note","delete",{}]}}`), []string{"Note"}, false},
+		{jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["Note","delete",{}]}}`), []string{"Log", "Note"}, false},
 		{jsonCall(t, "Contact", "get", `{"version":4,"chain":{"e":["$entity","delete",{}]}}`), nil, true},
 		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Email"," create",{}],"b":[["x"],"get"]}`)}, nil, true},
-		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Email"," create",{}],"b":["Phone","get",{"api_Note_delete":1}]}`)}, []string{"Email", "Note"}, false},
+		{&translate.Call{Batch: true, Params: mustArray(t, `{"a":["Email"," create",{}],"b":["Phone","get",{"api_Note_delete":1}]}`)}, []string{"Email", "Log", "Note"}, false},
 		// What CiviCRM builds at run time may hide anything.
 		{jsonCall(t, "Contact", "get", `{"api.Contact.get":{"api_Note_delete":"$value.x"}}`), nil, true},
 		{&translate.Call{Form: translate.FormWPRest, Entity: "Contact", Action: "get", Params: mustArray(t, `{"className":"CRM_Contact_Page_AJAX"}`)}, nil, true},

@@ -86,7 +86,7 @@ func TestWriteTargetsOfDeletes(t *testing.T) {
 		{jsonCall(t, "Membership", "create", `{"id":1,"status_id":2}`), []string{"Activity", "LineItem", "Log", "Membership", "MembershipLog"}},
 		{api4(t, "POST", "/civicrm/ajax/api4/LocBlock/delete", "params="+q(`{"where":[["id","=",1]]}`)), []string{"Event", "LocBlock"}},
 		{api4(t, "POST", "/civicrm/ajax/api4/LocBlock/update", "params="+q(`{"where":[["id","=",1]],"values":{}}`)), []string{"LocBlock"}},
-		{jsonCall(t, "Contact", "get", `{"api.Activity.delete":{"id":1}}`), []string{"Activity", "ActivityContact", "CaseActivity", "Log"}},
+		{jsonCall(t, "Contact", "get", `{"api.Activity.delete":{"id":1}}`), []string{"Activity", "ActivityContact", "CaseActivity", "EntityFile", "EntityTag", "File", "Log"}},
 	} {
 		got, all := WriteTargets(tc.call)
 		if all || !slices.Equal(got, tc.want) {

@@ -179,6 +179,7 @@ func TestV3DefaultReturnsDependOnTheirSources(t *testing.T) {
 		// adds price_set_id with a return; getlist's suffix.
 		{"Event", "get", `{"id":1,"return":["title"]}`, []string{"PriceSetEntity"}},
 		{"Event", "getlist", `{"input":"x"}`, []string{"RecurringEntity"}},
+		{"Activity", "getlist", `{"input":"x"}`, []string{"RecurringEntity"}},
 		{"Attachment", "get", `{"id":1}`, []string{"EntityFile"}},
 		{"Contact", "get", `{"id":1}`, []string{"Email", "Phone", "Address", "IM"}},
 		{"Contact", "get", `{"id":1,"return":"group,tag,url"}`, []string{"GroupContact", "EntityTag", "Website"}},

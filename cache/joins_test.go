@@ -64,7 +64,7 @@ func TestJoinsAndCarriers(t *testing.T) {
 	// calls of APIv3 replace do.
 	for call, want := range map[*translate.Call]string{
 		api4(t, "POST", "/civicrm/ajax/api4/Email/update", "params="+q(`{"where":[["foo_id.x","=",1],["contact_id.id","=",2]],"values":{}}`)): "Email",
-		jsonCall(t, "Email", "replace", `{"values":[{"api.Note.create":{}}]}`):                                                                "Email,Note",
+		jsonCall(t, "Email", "replace", `{"values":[{"api.Note.create":{}}]}`):                                                                "Email,Log,Note",
 	} {
 		e, all := WriteTargets(call)
 		if got := strings.Join(e, ","); got != want || all {

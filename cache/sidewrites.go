@@ -58,6 +58,19 @@ var sideWrites = []sideWrite{
 		Source: "CRM/Contact/BAO/Group.php discard: its subscriptions, subscription history, memberships, ACL " +
 			"role assignments, profiles' add_to_group_id and limit_listings_group_id, mailing and campaign " +
 			"groups, a traditional smart group's saved search"},
+	{Entity: "Activity", Deletes: true, Writes: []string{"EntityTag", "EntityFile", "File"},
+		Source: "CRM/Activity/BAO/Activity.php deleteActivity (APIv3's civicrm_api3_activity_delete): the activity's " +
+			"civicrm_entity_tag rows (CRM-13994) and CRM_Core_BAO_File::deleteEntityFile (its civicrm_entity_file rows, " +
+			"their files' tags, and each civicrm_file no other entity uses); neither table has a foreign key to it"},
+	// A survey's report and a report's menu item: no foreign key links
+	// them (the report names the survey in its form values, the menu item
+	// is the report's navigation_id), so cascades.go cannot.
+	{Entity: "Survey", Deletes: true, Writes: []string{"ReportInstance", "Navigation"},
+		Source: "CRM/Campaign/BAO/Survey.php self_hook_civicrm_pre (delete): getReportID, " +
+			"CRM_Report_BAO_ReportInstance::deleteRecord, whose own pre hook deletes the report's menu item"},
+	{Entity: "ReportInstance", Deletes: true, Writes: []string{"Navigation"},
+		Source: "CRM/Report/BAO/ReportInstance.php self_hook_civicrm_pre (delete): the instance's navigation_id, " +
+			"CRM_Core_BAO_Navigation::deleteRecord"},
 	// A profile's fields are its UFField rows; its group_type is derived
 	// from them. UFGroup is a global write (a label source), so a profile
 	// field's write invalidates everything, Profile.getfields included.
@@ -83,6 +96,9 @@ var sideWrites = []sideWrite{
 		Source: "CRM/Event/BAO/Participant.php create: CRM_Core_BAO_Log::add (the participant's status)"},
 	{Entity: "Event", Writes: []string{"Log"},
 		Source: "CRM/Event/BAO/Event.php create: CRM_Core_BAO_Log::add"},
+	{Entity: "Note", Writes: []string{"Log"},
+		Source: "CRM/Core/BAO/Note.php add (APIv3's create, APIv4's writes): CRM_Core_BAO_Log::register for a note " +
+			"whose entity_table is civicrm_contact (an edit by id too: the edge cannot see the saved note's table)"},
 	{Entity: "Grant", Writes: []string{"Log"},
 		Source: "ext/civigrant/CRM/Grant/BAO/Grant.php create, or self_hook_civicrm_post on the releases that " +
 			"save through writeRecord: CRM_Core_BAO_Log::add"},

@@ -131,6 +131,13 @@ func TestBAOWritesInvalidate(t *testing.T) {
 	changeLog := read{"APIv4 Log.get", api4(t, "GET", "/civicrm/ajax/api4/Log/get?params="+q(`{"where":[["entity_id","=",3]]}`), "")}
 	ufMatches := read{"APIv3 UFMatch.get", jsonCall(t, "UFMatch", "get", `{"contact_id":3}`)}
 	users := read{"APIv4 User.get", api4(t, "GET", "/civicrm/ajax/api4/User/get?params="+q(`{"select":["uf_name"]}`), "")}
+	navigation := read{"APIv4 Navigation.get", api4(t, "GET", "/civicrm/ajax/api4/Navigation/get?params="+q(`{"select":["id","url"]}`), "")}
+	reports := read{"APIv3 ReportInstance.get", jsonCall(t, "ReportInstance", "get", `{"report_id":"survey/detail"}`)}
+	dashlets := read{"APIv3 Dashboard.get", jsonCall(t, "Dashboard", "get", `{}`)}
+	files := read{"APIv4 File.get", api4(t, "GET", "/civicrm/ajax/api4/File/get?params="+q(`{"select":["id","uri"]}`), "")}
+	entityFiles := read{"APIv4 EntityFile.get", api4(t, "GET", "/civicrm/ajax/api4/EntityFile/get?params="+q(`{"select":["id"]}`), "")}
+	attachments := read{"APIv3 Attachment.get", jsonCall(t, "Attachment", "get", `{"entity_table":"civicrm_activity","entity_id":1}`)}
+	entityTags := read{"APIv4 EntityTag.get", api4(t, "GET", "/civicrm/ajax/api4/EntityTag/get?params="+q(`{"select":["id"]}`), "")}
 	// A read none of these writes changes unless it changes everything.
 	campaigns := read{"APIv4 Campaign.get", api4(t, "GET", "/civicrm/ajax/api4/Campaign/get?params="+q(`{"select":["id","title"]}`), "")}
 	activities := read{"APIv3 Activity.get", jsonCall(t, "Activity", "get", `{"return":["id","subject"]}`)}
@@ -169,6 +176,24 @@ func TestBAOWritesInvalidate(t *testing.T) {
 		{"APIv4 Participant.create", api4(t, "POST", "/civicrm/ajax/api4/Participant/create", "params="+q(`{"values":{"contact_id":3,"event_id":1}}`)), []read{changeLog}, false},
 		{"APIv3 Event.create", jsonCall(t, "Event", "create", `{"id":1,"title":"E"}`), []read{changeLog}, false},
 		{"APIv3 Grant.create", jsonCall(t, "Grant", "create", `{"contact_id":3,"grant_type_id":1,"status_id":1,"amount_total":1}`), []read{changeLog}, false},
+		{"APIv4 Note.create on a contact", api4(t, "POST", "/civicrm/ajax/api4/Note/create", "params="+q(`{"values":{"entity_table":"civicrm_contact","entity_id":3,"note":"n"}}`)), []read{changeLog}, false},
+		{"APIv3 Note.create", jsonCall(t, "Note", "create", `{"entity_table":"civicrm_contact","entity_id":3,"note":"n"}`), []read{changeLog}, false},
+		// Attack 18: a recurring contribution's amount rewrites its template
+		// contribution (a Contribution write: everything).
+		{"APIv4 ContributionRecur.update amount", api4(t, "POST", "/civicrm/ajax/api4/ContributionRecur/update", "params="+q(`{"where":[["id","=",1]],"values":{"amount":20}}`)), nil, true},
+		{"APIv3 ContributionRecur.create with an id and an amount", jsonCall(t, "ContributionRecur", "create", `{"id":1,"amount":20}`), nil, true},
+		// A survey's delete deletes its report, a report's its menu item;
+		// a report's create with is_navigation or addToDashboard adds them.
+		{"APIv4 Survey.delete", api4(t, "POST", "/civicrm/ajax/api4/Survey/delete", "params="+q(`{"where":[["id","=",1]]}`)), []read{reports, navigation}, false},
+		{"APIv3 Survey.delete", jsonCall(t, "Survey", "delete", `{"id":1}`), []read{reports, navigation}, false},
+		{"APIv3 ReportInstance.delete", jsonCall(t, "ReportInstance", "delete", `{"id":3}`), []read{navigation}, false},
+		{"APIv3 ReportInstance.create is_navigation", jsonCall(t, "ReportInstance", "create", `{"title":"T","report_id":"x","is_navigation":1}`), []read{navigation}, false},
+		{"APIv3 ReportInstance.create addToDashboard", jsonCall(t, "ReportInstance", "create", `{"title":"T","report_id":"x","addToDashboard":1}`), []read{dashlets}, false},
+		// An activity's delete deletes its tags and attachments; an
+		// attachFile_<n> saves a file.
+		{"APIv3 Activity.delete", jsonCall(t, "Activity", "delete", `{"id":1}`), []read{entityTags, files, entityFiles, attachments}, false},
+		{"APIv3 Activity.create attachFile_1", jsonCall(t, "Activity", "create", `{"id":1,"attachFile_1":{"location":"/tmp/x","type":"text/plain"}}`), []read{files, entityFiles, attachments}, false},
+		{"APIv4 Note.create attachFile_1", api4(t, "POST", "/civicrm/ajax/api4/Note/create", "params="+q(`{"values":{"entity_id":3,"note":"n","attachFile_1":{"location":"/tmp/x"}}}`)), []read{files, entityFiles, attachments}, false},
 		// A primary e-mail's save renames the CMS user (uf_name): a read
 		// dependency of UFMatch and User, not a global write.
 		{"APIv4 Email.update", api4(t, "POST", "/civicrm/ajax/api4/Email/update", "params="+q(`{"where":[["contact_id","=",3]],"values":{"email":"a@b.c"}}`)), []read{ufMatches, users}, false},

@@ -25,16 +25,23 @@ import (
 
 // fieldWrite is one row: a create or update of Entity naming Field (present
 // at all, or with a value PHP's empty() calls non-empty, or a string value
-// Matching matches) writes each of Writes with each of Actions, and with
-// each of OnEdit too when the call may change a row that exists (an edit,
-// not a new row).
+// Matching matches, or an array value, Holding) writes each of Writes with
+// each of Actions, and with each of OnEdit too when the call may change a
+// row that exists (an edit, not a new row).
 type fieldWrite struct {
 	Entity, Field string
-	Present       bool
-	Matching      *regexp.Regexp
-	Writes        []string
-	Actions       []string
-	OnEdit        []string
+	// Keys, where set, names the row's fields by a pattern a BAO builds
+	// their names from (attachFile_1, attachFile_2…): every key it
+	// matches is one, and Field only says which in words.
+	Keys     *regexp.Regexp
+	Present  bool
+	Matching *regexp.Regexp
+	// Holding asks for an array value (PHP's is_array), and where it
+	// lists keys, one of them non-empty in it.
+	Holding *holding
+	Writes  []string
+	Actions []string
+	OnEdit  []string
 	// V3 marks a write the APIv3 layer makes (api/v3/*.php), not the BAO;
 	// V4 one APIv4 makes (a spec provider's field and its listener).
 	V3, V4 bool
@@ -51,7 +58,7 @@ type fieldWrite struct {
 }
 
 // fieldWriteTable is every row, in the order the writes are reported.
-var fieldWriteTable = []fieldWrite{
+var fieldWriteTable = slices.Concat([]fieldWrite{
 	// CRM_Contact_BAO_Contact::create (CRM/Contact/BAO/Contact.php):
 	// CRM_Core_BAO_Website::process for isset($params['website']), which
 	// api/v3/Contact.php makes of home_url too; CRM_Core_BAO_Note::add
@@ -205,9 +212,71 @@ var fieldWriteTable = []fieldWrite{
 	{Entity: "LocBlock", Field: "phone_2", Writes: []string{"Phone"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
 	{Entity: "LocBlock", Field: "im", Writes: []string{"IM"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
 	{Entity: "LocBlock", Field: "im_2", Writes: []string{"IM"}, Actions: []string{"create"}, V3: true, Runs: true, Source: locBlockCreate},
-}
+	// CRM_Contribute_BAO_ContributionRecur::self_hook_civicrm_post, on an
+	// edit (either API saves through writeRecord) whose saved object has a
+	// numeric amount, which it has when the write names one: the template
+	// contribution's total_amount is set to it where its single line item
+	// differs (Contribution::update(FALSE), whose BAO rewrites the line
+	// item and financial records). Any value counts (is_numeric is the
+	// saved value's): a judgment too many at worst.
+	{Entity: "ContributionRecur", Field: "amount", Present: true, Writes: []string{"Contribution"}, OnEdit: []string{"update"},
+		Source: "CRM/Contribute/BAO/ContributionRecur.php self_hook_civicrm_post: getTemplateContribution, Contribution::update"},
+	// CRM_Report_BAO_ReportInstance::create, which APIv3's create
+	// (_civicrm_api3_basic_create) and APIv4's writes (DAOActionTrait::write:
+	// the BAO's create, not deprecated; keys that are no fields pass on)
+	// run: a non-empty is_navigation adds or edits the report's menu item
+	// (CRM_Core_BAO_Navigation::add, its `navigation` id an edit), a
+	// non-empty addToDashboard adds or edits its dashlet
+	// (CRM_Core_BAO_Dashboard::addDashlet) and puts it on contacts'
+	// dashboards (addContactDashlet: civicrm_dashboard_contact rows).
+	{Entity: "ReportInstance", Field: "is_navigation", Writes: []string{"Navigation"}, Actions: []string{"create", "update"},
+		Source: "CRM/Report/BAO/ReportInstance.php create: CRM_Core_BAO_Navigation::add"},
+	{Entity: "ReportInstance", Field: "addToDashboard", Writes: []string{"Dashboard"}, Actions: []string{"create", "update"},
+		Source: "CRM/Report/BAO/ReportInstance.php create: CRM_Core_BAO_Dashboard::addDashlet"},
+	{Entity: "ReportInstance", Field: "addToDashboard", Writes: []string{"DashboardContact"}, Actions: []string{"create"},
+		Source: "CRM/Core/BAO/Dashboard.php addDashlet: addContactDashlet"},
+},
+	// Attachments named attachFile_<n> (attachFileWrites), saved by the
+	// BAO creates that call processAttachment: an activity's, a note's
+	// (on the releases whose CRM_Core_BAO_Note::add does), a grant's (on
+	// the releases whose CRM_Grant_BAO_Grant::create does) and a mailing's.
+	attachFileWrites("Activity", "CRM/Activity/BAO/Activity.php create"),
+	attachFileWrites("Note", "CRM/Core/BAO/Note.php add"),
+	attachFileWrites("Grant", "ext/civigrant/CRM/Grant/BAO/Grant.php create"),
+	attachFileWrites("Mailing", "CRM/Mailing/BAO/Mailing.php create"),
+)
 
 const locBlockCreate = "api/v3/LocBlock.php civicrm_api3_loc_block_create: civicrm_api3($item, 'create', $info)"
+
+// holding is a fieldWrite's ask for an array value holding one of Keys
+// non-empty (any array where Keys is empty).
+type holding struct{ Keys []string }
+
+// attachFileKey is the name of each attachment CRM_Core_BAO_File::
+// processAttachment saves: attachFile_$i for $i from 1 to the
+// max_attachments setting (which the edge does not know: any $i counts, a
+// judgment too many at worst), PHP's decimal spelling of $i.
+var attachFileKey = regexp.MustCompile(`^attachFile_[1-9][0-9]*$`)
+
+// attachFileWrites are the rows of an entity whose BAO create (either API:
+// APIv4 passes keys that are no fields on to it) runs
+// CRM_Core_BAO_File::processAttachment($params, <its table>, <its id>):
+// for each attachFile_$i given as an array, filePostProcess renames the
+// file at its 'location' on the server into the upload directory, saves a
+// civicrm_file row (a new one, or the one the entity has) and its
+// civicrm_entity_file row, and tags the file with its 'tag' list
+// (CRM_Core_BAO_EntityTag::create) and 'attachment_taglist'
+// (CRM_Core_Form_Tag::postProcess): the writes APIv3's Attachment.create
+// makes, so deny { entity File } refuses them as it refuses that call.
+func attachFileWrites(entity, source string) []fieldWrite {
+	source += ": CRM_Core_BAO_File::processAttachment, filePostProcess"
+	return []fieldWrite{
+		{Entity: entity, Field: "attachFile_<n>", Keys: attachFileKey, Holding: &holding{},
+			Writes: []string{"File", "EntityFile"}, Actions: []string{"create", "update"}, Source: source},
+		{Entity: entity, Field: "attachFile_<n>", Keys: attachFileKey, Holding: &holding{Keys: []string{"tag", "attachment_taglist"}},
+			Writes: []string{"EntityTag"}, Actions: []string{"create"}, Source: source},
+	}
+}
 
 // caseSubject is what CRM_Case_BAO_Case::on_hook_civicrm_post looks for
 // in an activity's subject: preg_match's '/\[case #([0-9a-h]{7})\]/' or
@@ -337,11 +406,26 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(fw fieldWr
 	}
 }
 
+// names reports whether the key k names fw's field: Field, or a key
+// fw.Keys matches.
+func (fw fieldWrite) names(k string) bool {
+	if fw.Keys != nil {
+		return fw.Keys.MatchString(k)
+	}
+	return k == fw.Field
+}
+
+// asksValue reports whether fw names its field only with some values.
+func (fw fieldWrite) asksValue() bool {
+	return fw.Matching != nil || fw.Holding != nil
+}
+
 // namesField reports whether a row names fw's field as fw asks: present at
-// all, with a string value fw.Matching matches, or with a value PHP's
-// empty() calls non-empty. suffixed: an APIv4 key with a pseudoconstant
-// suffix (field:name) names its field, which FormattingUtil resolves
-// before the write.
+// all, with a string value fw.Matching matches, with an array value
+// fw.Holding asks for, or with a value PHP's empty() calls non-empty.
+// suffixed: an APIv4 key with a pseudoconstant suffix (field:name) names
+// its field, which FormattingUtil resolves before the write (a Keys row's
+// are no fields: its BAO reads the key as given).
 func namesField(rows []*Array, fw fieldWrite, suffixed bool) bool {
 	names := func(v any) bool {
 		switch {
@@ -350,10 +434,27 @@ func namesField(rows []*Array, fw fieldWrite, suffixed bool) bool {
 		case fw.Matching != nil:
 			s, ok := v.(string)
 			return ok && fw.Matching.MatchString(s)
+		case fw.Holding != nil:
+			a, ok := v.(*Array)
+			if !ok {
+				return false // is_array
+			}
+			if len(fw.Holding.Keys) == 0 {
+				return true
+			}
+			return slices.ContainsFunc(fw.Holding.Keys, func(k string) bool { return !PHPEmpty(item(a, k)) })
 		}
 		return !PHPEmpty(v)
 	}
 	for _, row := range rows {
+		if fw.Keys != nil {
+			for i := 0; i < row.Len(); i++ {
+				if fw.Keys.MatchString(row.Key(i)) && names(row.Value(i)) {
+					return true
+				}
+			}
+			continue
+		}
 		if v, ok := row.Get(fw.Field); ok && names(v) {
 			return true
 		}

@@ -186,6 +186,45 @@ func TestWalkFieldWrites(t *testing.T) {
 			[]string{"3 LocBlock.setvalue", "  3 LocBlock.update"}},
 		{"v4 LocBlock.create is the DAO's", v4Walk(t, "LocBlock", "create", `{"values":{"email":{"email":"x"}}}`),
 			[]string{"4 LocBlock.create"}},
+
+		// A recurring contribution's amount edit rewrites its template
+		// contribution (ContributionRecur::self_hook_civicrm_post, attack
+		// 18); a new one has none.
+		{"v4 ContributionRecur.update amount", v4Walk(t, "ContributionRecur", "update", `{"where":[["id","=",1]],"values":{"amount":0}}`),
+			[]string{"4 ContributionRecur.update", "  4 Contribution.update ?", "  4 ContributionRecur.get"}},
+		{"v3 ContributionRecur.create with an id and an amount", v3Walk(ajaxCall(t, "ContributionRecur", "create", `{"id":1,"amount":20}`)),
+			[]string{"3 ContributionRecur.create", "  3 Contribution.update ?", "  3 ContributionRecur.update"}},
+		{"v3 ContributionRecur.create of a new one", v3Walk(ajaxCall(t, "ContributionRecur", "create", `{"contact_id":2,"amount":20}`)),
+			[]string{"3 ContributionRecur.create"}},
+		// A report's menu item and dashlet (ReportInstance::create).
+		{"v3 ReportInstance.create is_navigation, addToDashboard", v3Walk(ajaxCall(t, "ReportInstance", "create",
+			`{"title":"T","report_id":"contribute/summary","is_navigation":1,"addToDashboard":"1"}`)),
+			[]string{"3 ReportInstance.create", "  3 Navigation.create ?", "  3 Navigation.update ?", "  3 Dashboard.create ?", "  3 Dashboard.update ?",
+				"  3 DashboardContact.create ?"}},
+		{"v4 ReportInstance.create, its BAO's create", v4Walk(t, "ReportInstance", "create", `{"values":{"title":"T","report_id":"x","is_navigation":true}}`),
+			[]string{"4 ReportInstance.create", "  4 Navigation.create ?", "  4 Navigation.update ?"}},
+		{"v3 ReportInstance.create with is_navigation 0", v3Walk(ajaxCall(t, "ReportInstance", "create", `{"id":3,"is_navigation":0,"addToDashboard":""}`)),
+			[]string{"3 ReportInstance.create", "  3 ReportInstance.update"}},
+		// Attachments: attachFile_<n> arrays (processAttachment), EntityTag
+		// for a tag list; a scalar, another spelling or another entity saves none.
+		{"v3 Activity.create attachFile_1", v3Walk(ajaxCall(t, "Activity", "create", `{"id":1,"attachFile_1":{"location":"/tmp/x","type":"text/plain"}}`)),
+			[]string{"3 Activity.create", "  3 File.create ?", "  3 File.update ?", "  3 EntityFile.create ?", "  3 EntityFile.update ?", "  3 Activity.update"}},
+		{"v3 Note.create attachFile_12 with tags", v3Walk(ajaxCall(t, "Note", "create", `{"entity_id":2,"note":"n","attachFile_12":{"location":"/tmp/x","tag":{"3":1}}}`)),
+			[]string{"3 Note.create", "  3 File.create ?", "  3 File.update ?", "  3 EntityFile.create ?", "  3 EntityFile.update ?", "  3 EntityTag.create ?"}},
+		{"v4 Grant.update attachFile_2, a free tag", v4Walk(t, "Grant", "update", `{"where":[["id","=",1]],"values":{"attachFile_2":{"location":"/tmp/x","attachment_taglist":["4"]}}}`),
+			[]string{"4 Grant.update", "  4 File.create ?", "  4 File.update ?", "  4 EntityFile.create ?", "  4 EntityFile.update ?", "  4 EntityTag.create ?", "  4 Grant.get"}},
+		{"v4 Mailing.create attachFile_1", v4Walk(t, "Mailing", "create", `{"values":{"name":"m","attachFile_1":[]}}`),
+			[]string{"4 Mailing.create", "  4 File.create ?", "  4 File.update ?", "  4 EntityFile.create ?", "  4 EntityFile.update ?"}},
+		{"v3 Activity.create key-value attachFile.1[location]: PHP's attachFile_1", v3Walk(mustParse(t, postReq("/extern/rest.php",
+			"entity=Activity&action=create&key=KEY&api_key=AK&json=1", "id=1&attachFile.1%5Blocation%5D=%2Ftmp%2Fx&attachFile.1%5Btype%5D=text%2Fplain"), externRoute())),
+			[]string{"3 Activity.create", "  3 File.create ?", "  3 File.update ?", "  3 EntityFile.create ?", "  3 EntityFile.update ?", "  3 Activity.update"}},
+		{"no attachment: a string, attachFile_0, attachFile_01, attachfile_1, attachFile_1 of a contact", v3Walk(&Call{Form: FormAjax, Method: "POST", Batch: true,
+			Params: jsonArray(t, `{"a":["Activity","create",{"id":1,"attachFile_1":"/tmp/x","attachFile_0":{"location":"/tmp/x"},"attachFile_01":{"location":"/tmp/x"},"attachfile_1":{"location":"/tmp/x"}}],`+
+				`"c":["Contact","create",{"id":2,"attachFile_1":{"location":"/tmp/x"}}]}`)}),
+			[]string{"[a] 3 Activity.create", "  [a] 3 Activity.update", "[c] 3 Contact.create", "  [c] 3 Contact.update"}},
+		{"inlineEdit of an activity's attachment", v4Walk(t, "SearchDisplay", "inlineEdit", `{"savedSearch":{"api_entity":"Activity"},"rowKey":3,"values":{"attachFile_1":{"location":"/tmp/x"}}}`),
+			[]string{"4 SearchDisplay.inlineEdit", "  4 Activity.get via savedSearch", "  4 Activity.update ?", "  4 File.create ?", "  4 File.update ?",
+				"  4 EntityFile.create ?", "  4 EntityFile.update ?"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

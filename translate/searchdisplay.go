@@ -291,10 +291,10 @@ func (s *joinScan) inlineWrites(entity string, apiParams *Array, d searchDisplay
 	// update would; where the row asks for a value, as `values` gives it
 	// (an editable column without one: any value).
 	s.fieldWrites(entity, 4, func(fw fieldWrite) bool {
-		if !slices.ContainsFunc(edited, func(e string) bool { k, _, _ := strings.Cut(e, ":"); return k == fw.Field }) {
+		if !slices.ContainsFunc(edited, func(e string) bool { k, _, _ := strings.Cut(e, ":"); return fw.names(k) }) {
 			return false
 		}
-		if fw.Matching == nil || vals == nil || !vals.Has(fw.Field) {
+		if !fw.asksValue() || vals == nil || !slices.ContainsFunc(vals.Keys(), fw.names) {
 			return true
 		}
 		return namesField([]*Array{vals}, fw, false)

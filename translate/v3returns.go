@@ -41,6 +41,9 @@ import "strings"
 //     _civicrm_api3_activity_fill_activity_contact_names), tag_id from
 //     EntityTag.get (a tag_id filter is a subquery on civicrm_entity_tag),
 //     file_id from civicrm_entity_file and case_id from civicrm_case_activity;
+//     Activity.getlist a repeating activity's "(2 of 5)" and is_recur from
+//     RecurringEntity (_civicrm_api3_activity_getlist_output:
+//     CRM_Core_BAO_RecurringEntity::getPositionAndCount), as Event.getlist;
 //   - Case.get (api/v3/Case.php civicrm_api3_case_get, _civicrm_api3_case_read):
 //     its clients' ids (contact_id, client_id) from civicrm_case_contact
 //     with no return or when named, and a contact_id filter a subquery on
@@ -300,7 +303,8 @@ var v3ReturnTable = []struct {
 		{Entity: "Contact", Always: true, Fields: []string{"source_contact_name", "target_contact_name", "assignee_contact_name"}},
 		{Entity: "EntityTag", Fields: []string{"tag_id"}},
 		{Entity: "EntityFile", Fields: []string{"file_id"}},
-		{Entity: "CaseActivity", Fields: []string{"case_id"}}}},
+		{Entity: "CaseActivity", Fields: []string{"case_id"}},
+		{Entity: "RecurringEntity", Always: true, Action: "getlist"}}},
 	{"Case", []V3Return{
 		{Entity: "CaseContact", Default: true, Fields: []string{"contact_id"}},
 		{Entity: "CaseActivity", Default: true, ByID: true, Fields: []string{"activities", "activity_id"}},
