@@ -54,7 +54,11 @@ import (
 //     then update of each row;
 //   - form submissions (APIv4 Afform.submit and its siblings, APIv3
 //     Profile.submit): writes of the entities the site's form declares
-//     (formsubmits.go).
+//     (formsubmits.go);
+//   - calls that run another entity's action as their own, judged as that
+//     call: APIv3 Case.activity_create (Activity.create), and Order.create
+//     of either version (Contribution.create with the order's contribution
+//     values).
 //
 // APIv3's other get* actions are get already (genericAction). APIv4's
 // checkAccess and getLinks read no rows (an access check of the caller's
@@ -130,6 +134,18 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 		// are the client's call's, walked there.
 		c := child
 		c.Entity, c.Action, c.Implied = "Activity", "create", ""
+		c.Params, c.ChecksOff, c.chainParent = withoutChains(sc.Params), sc.ChecksOff, sc.chainParent
+		return w.call(c, true), true
+	case SameEntity(sc.Entity, "Order") && sc.Action == "create":
+		// civicrm_api3_order_create saves the order's contribution with
+		// civicrm_api3('Contribution', 'create', $params), its parameters
+		// but the api* keys (after creating the participants and
+		// memberships its line items' params name). Judged as that call,
+		// as Case.activity_create is, so what a contribution's fields
+		// write (fieldwrites.go) is what an order's write; the chains
+		// are the order's own, walked there.
+		c := child
+		c.Entity, c.Action, c.Implied = "Contribution", "create", ""
 		c.Params, c.ChecksOff, c.chainParent = withoutChains(sc.Params), sc.ChecksOff, sc.chainParent
 		return w.call(c, true), true
 	case SameEntity(sc.Entity, "Profile") && genericAction(sc.Action) == "get":
@@ -227,6 +243,18 @@ func (w *walker) v4ActionReads(sc, child Subcall) (ok, handled bool) {
 		// call's own answer.
 		s.ownAnswer = true
 		s.carried("", true, "name", nil)
+	case action == "create" && sameEntityName(sc.Entity, "Order"):
+		// Civi\Api4\Action\Order\Create: CRM_Financial_BAO_Order::save
+		// runs Contribution::create() (permission checks on) with the
+		// contributionValues, as APIv3's Order.create runs
+		// Contribution.create: judged as that call.
+		c := child
+		c.Entity, c.Action, c.Implied = "Contribution", "create", ""
+		c.Params = NewArray()
+		if values, isArr := arrayParam(sc.Params, "contributionValues"); isArr {
+			c.Params.Set("values", values)
+		}
+		return w.call(c, false), true
 	case action == "revert":
 		// ManagedEntity::revert, a BasicBatchAction: get on where, then
 		// each row rewritten from its managed declaration.

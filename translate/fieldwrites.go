@@ -148,6 +148,42 @@ var fieldWriteTable = slices.Concat([]fieldWrite{
 	// writeRecord, whose post hook adds none (reported for both versions).
 	{Entity: "Grant", Field: "note", Writes: []string{"Note"}, Actions: []string{"create"},
 		Source: "ext/civigrant/CRM/Grant/BAO/Grant.php create: CRM_Core_BAO_Note::add"},
+	// CRM_Contribute_BAO_Contribution::create, run by APIv3's
+	// _civicrm_api3_basic_create and APIv4's create, update and save
+	// (ContributionSaveTrait, DAOActionTrait::write): a non-empty note is
+	// a new Note (CRM_Core_BAO_Note::add with no id, an edit's too, by
+	// its APIv3 unique name contribution_note too, v3Aliases);
+	// CRM_Contribute_BAO_ContributionSoft::processSoftContribution saves
+	// an isset soft_credit's rows (add: a create, or on an edit an update
+	// of the contribution's soft credits in turn) and on an edit deletes
+	// the ones left over (civicrm_api3('ContributionSoft', 'delete')), and
+	// for a pcp key (array_key_exists) the PCP soft credit (processPCP:
+	// added or updated for a non-empty pcp, deleted on an edit for an
+	// empty one). APIv3 makes a soft_credit of a non-empty soft_credit_to
+	// or honor_contact_id. add() records an EntityBatch row for a
+	// non-empty batch_id (recordFinancialAccounts, CRM_Batch_BAO_EntityBatch::create)
+	// and updates the recurring contribution a contribution_recur_id names
+	// (isUpdateToRecurringContribution: a new contribution's, or an edit
+	// of a pending one; CRM_Contribute_BAO_ContributionRecur::updateOnNewPayment
+	// moves its status and next date on). The
+	// line items, financial records and activity it writes whatever the
+	// fields are the cache's (a contribution write is a global write).
+	{Entity: "Contribution", Field: "note", Writes: []string{"Note"}, Actions: []string{"create"},
+		Source: "CRM/Contribute/BAO/Contribution.php create: CRM_Core_BAO_Note::add"},
+	{Entity: "Contribution", Field: "soft_credit", Present: true, Writes: []string{"ContributionSoft"}, Actions: []string{"create"}, OnEdit: []string{"update", "delete"},
+		Source: contributionSoft},
+	{Entity: "Contribution", Field: "soft_credit_to", V3: true, Writes: []string{"ContributionSoft"}, Actions: []string{"create"}, OnEdit: []string{"update", "delete"},
+		Source: contributionLegacySoft},
+	{Entity: "Contribution", Field: "honor_contact_id", V3: true, Writes: []string{"ContributionSoft"}, Actions: []string{"create"}, OnEdit: []string{"update", "delete"},
+		Source: contributionLegacySoft},
+	{Entity: "Contribution", Field: "pcp", Writes: []string{"ContributionSoft"}, Actions: []string{"create"}, OnEdit: []string{"update"},
+		Source: "CRM/Contribute/BAO/ContributionSoft.php processSoftContribution: processPCP, add"},
+	{Entity: "Contribution", Field: "pcp", Present: true, Writes: []string{"ContributionSoft"}, OnEdit: []string{"delete"},
+		Source: "CRM/Contribute/BAO/ContributionSoft.php processSoftContribution: processPCP, civicrm_api3('ContributionSoft', 'delete')"},
+	{Entity: "Contribution", Field: "batch_id", Writes: []string{"EntityBatch"}, Actions: []string{"create"},
+		Source: "CRM/Contribute/BAO/Contribution.php add: recordFinancialAccounts (CRM/Contribute/BAO/FinancialProcessor.php): CRM_Batch_BAO_EntityBatch::create"},
+	{Entity: "Contribution", Field: "contribution_recur_id", Writes: []string{"ContributionRecur"}, Actions: []string{"update"},
+		Source: "CRM/Contribute/BAO/Contribution.php add: isUpdateToRecurringContribution, CRM_Contribute_BAO_ContributionRecur::updateOnNewPayment"},
 	// CRM_Event_BAO_Event::create: CRM_Price_BAO_PriceSet::setPriceSets
 	// links the price_set_id sets and unlinks the others (PriceSetEntity);
 	// a template_id copies the template (CRM_Event_BAO_Event::copy), whose
@@ -244,6 +280,11 @@ var fieldWriteTable = slices.Concat([]fieldWrite{
 	attachFileWrites("Note", "CRM/Core/BAO/Note.php add"),
 	attachFileWrites("Grant", "ext/civigrant/CRM/Grant/BAO/Grant.php create"),
 	attachFileWrites("Mailing", "CRM/Mailing/BAO/Mailing.php create"),
+)
+
+const (
+	contributionSoft       = "CRM/Contribute/BAO/ContributionSoft.php processSoftContribution: add, civicrm_api3('ContributionSoft', 'delete')"
+	contributionLegacySoft = "api/v3/Contribution.php _civicrm_api3_contribution_create_legacy_support_45: a soft_credit; " + contributionSoft
 )
 
 const locBlockCreate = "api/v3/LocBlock.php civicrm_api3_loc_block_create: civicrm_api3($item, 'create', $info)"

@@ -86,6 +86,44 @@ func TestWalkFieldWrites(t *testing.T) {
 			[]string{"3 Grant.create", "  3 Note.create ?", "  3 Grant.update"}},
 		{"v3 Grant.create with an empty note", v3Walk(ajaxCall(t, "Grant", "create", `{"id":1,"note":""}`)),
 			[]string{"3 Grant.create", "  3 Grant.update"}},
+		// Contributions: CRM_Contribute_BAO_Contribution::create, whichever
+		// API (APIv4's ContributionSaveTrait runs it): a new Note for a
+		// note, soft credits for soft_credit and pcp (processSoftContribution),
+		// an EntityBatch row for batch_id (recordFinancialAccounts), the
+		// recurring contribution for a new contribution's
+		// contribution_recur_id; APIv3's note by its unique name and its
+		// legacy soft credit fields (_civicrm_api3_contribution_create_legacy_support_45).
+		{"v3 Contribution.create note and soft credits", v3Walk(ajaxCall(t, "Contribution", "create",
+			`{"contact_id":3,"financial_type_id":1,"total_amount":10,"note":"n","soft_credit":[{"contact_id":4,"amount":5}]}`)),
+			[]string{"3 Contribution.create", "  3 Note.create ?", "  3 ContributionSoft.create ?"}},
+		{"v3 Contribution edit by the note's unique name and soft_credit_to", v3Walk(ajaxCall(t, "Contribution", "create", `{"id":3,"contribution_note":"n","soft_credit_to":4}`)),
+			[]string{"3 Contribution.create", "  3 Note.create ?", "  3 ContributionSoft.create ?", "  3 ContributionSoft.update ?", "  3 ContributionSoft.delete ?", "  3 Contribution.update"}},
+		{"v3 Contribution.create honor_contact_id, pcp, batch_id and a recurring contribution", v3Walk(ajaxCall(t, "Contribution", "create",
+			`{"contact_id":3,"financial_type_id":1,"total_amount":10,"honor_contact_id":5,"pcp":{"pcp_made_through_id":1},"batch_id":2,"contribution_recur_id":1}`)),
+			[]string{"3 Contribution.create", "  3 ContributionSoft.create ?", "  3 EntityBatch.create ?", "  3 ContributionRecur.update ?"}},
+		{"v3 Contribution edit with an empty note and no soft credit", v3Walk(ajaxCall(t, "Contribution", "create", `{"id":3,"note":"","soft_credit_to":"","total_amount":5}`)),
+			[]string{"3 Contribution.create", "  3 Contribution.update"}},
+		{"v3 Contribution.create below a contact", v3Walk(ajaxCall(t, "Contact", "create",
+			`{"contact_type":"Individual","first_name":"x","api.Contribution.create":{"financial_type_id":1,"total_amount":1,"note":"n"}}`)),
+			[]string{"3 Contact.create", "  3 Contribution.create", "    3 Note.create ?"}},
+		{"v4 Contribution.create note, soft credit and batch", v4Walk(t, "Contribution", "create",
+			`{"values":{"contact_id":3,"financial_type_id":1,"total_amount":10,"note":"n","soft_credit":[{"contact_id":4}],"batch_id":2}}`),
+			[]string{"4 Contribution.create", "  4 Note.create ?", "  4 ContributionSoft.create ?", "  4 EntityBatch.create ?"}},
+		{"v4 Contribution.update dropping the PCP soft credit", v4Walk(t, "Contribution", "update", `{"where":[["id","=",3]],"values":{"pcp":null}}`),
+			[]string{"4 Contribution.update", "  4 ContributionSoft.delete ?", "  4 Contribution.get"}},
+		{"v4 Contribution.save of soft credits", v4Walk(t, "Contribution", "save", `{"records":[{"id":3,"soft_credit":[]}]}`),
+			[]string{"4 Contribution.save", "  4 ContributionSoft.create ?", "  4 ContributionSoft.update ?", "  4 ContributionSoft.delete ?", "  4 Contribution.update"}},
+		{"v4 Contribution.create: the legacy soft credit fields and the unique name are APIv3's", v4Walk(t, "Contribution", "create",
+			`{"values":{"contact_id":3,"soft_credit_to":4,"honor_contact_id":5,"contribution_note":"n"}}`),
+			[]string{"4 Contribution.create"}},
+		// Order.create runs Contribution.create with its contribution's
+		// values (civicrm_api3_order_create; APIv4's Order::create,
+		// CRM_Financial_BAO_Order::save).
+		{"v3 Order.create runs Contribution.create", v3Walk(ajaxCall(t, "Order", "create",
+			`{"contact_id":3,"financial_type_id":1,"total_amount":10,"note":"n","api.Payment.create":{"total_amount":10}}`)),
+			[]string{"3 Order.create", "  3 Contribution.create", "    3 Note.create ?", "  3 Payment.create", "    3 Payment.update"}},
+		{"v4 Order.create runs Contribution.create", v4Walk(t, "Order", "create", `{"contributionValues":{"contact_id":3,"soft_credit":[{"contact_id":4}]},"lineItems":[]}`),
+			[]string{"4 Order.create", "  4 Contribution.create", "    4 ContributionSoft.create ?"}},
 		{"v4 Event.create from a template", v4Walk(t, "Event", "create", `{"values":{"template_id":4,"title":"E"}}`),
 			[]string{"4 Event.create", "  4 PriceSet.create ?", "  4 PriceField.create ?", "  4 PriceFieldValue.create ?", "  4 PriceSetEntity.create ?", "  4 Discount.create ?"}},
 		{"v3 Event.create price_set_id", v3Walk(ajaxCall(t, "Event", "create", `{"id":4,"price_set_id":[2]}`)),

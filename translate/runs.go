@@ -147,7 +147,11 @@ func (w *walker) runs(sc Subcall) bool {
 			}
 		}
 		// CRM_Utils_API_ReloadOption reads the written row back with get.
-		return !v3ReloadOption(sc.Params) || w.implied(sc, child, "get")
+		if v3ReloadOption(sc.Params) && !w.implied(sc, child, "get") {
+			return false
+		}
+		ok, _ := w.v3ActionReads(sc, child) // Order.create's contribution
+		return ok
 	}
 	if ok, handled := w.v3ActionReads(sc, child); handled {
 		return ok

@@ -46,8 +46,10 @@ var v3Aliases = map[string][]v3Alias{
 	// api.aliases): _civicrm_api3_contribution_create_spec and
 	// _civicrm_api3_pledge_create_spec contribution_type_id and
 	// contribution_type, _civicrm_api3_event_create_spec
-	// contribution_type_id.
-	EntityKey("Contribution"): {{"contribution_type_id", "financial_type_id"}, {"contribution_type", "financial_type_id"}},
+	// contribution_type_id. _civicrm_api3_contribution_create_spec gives
+	// note the uniqueName contribution_note (array_key_exists: copied
+	// over a note not set).
+	EntityKey("Contribution"): {{"contribution_type_id", "financial_type_id"}, {"contribution_type", "financial_type_id"}, {"contribution_note", "note"}},
 	EntityKey("Pledge"):       {{"contribution_type_id", "financial_type_id"}, {"contribution_type", "financial_type_id"}},
 	EntityKey("Event"):        {{"contribution_type_id", "financial_type_id"}},
 }
