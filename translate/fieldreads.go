@@ -374,30 +374,37 @@ func (s *joinScan) loadOptions(sc Subcall) bool {
 	return s.ok
 }
 
-// getFieldsNames are the field names a getFields' where restricts it to:
-// its top-level clauses on name with = or IN (AND: each narrows; their
-// union is what the edge reports). filtered is false without one, or
-// with a clause the edge does not read (OR, NOT, another operator on name).
+// getFieldsNames are the field names a getFields' where restricts its
+// answer to: ArrayQueryActionTrait's walkFilters keeps the rows whose
+// name its top-level clauses on name with = or IN match (AND: each
+// narrows; their union is what the edge reports). filtered is false
+// without one, or with a clause the edge does not read: a group
+// (v4Group, its first clause or a where that is one group as
+// evaluateFilters reads it), another operator on name. The field and the
+// operator are the exact strings: filterCompare reads $row['NAME'] as
+// null, which IN [""] matches for every row, and knows no 'in'.
 func getFieldsNames(params *Array) (names []string, filtered bool) {
 	where, _ := item(params, "where").(*Array)
+	if where.Len() > 0 && v4Group(where.Value(0)) {
+		return nil, false
+	}
 	for i := 0; i < where.Len(); i++ {
 		cl, _ := where.Value(i).(*Array)
 		field, op, value := positional(cl)
-		f, _ := field.(string)
-		if !strings.EqualFold(f, "name") {
-			if f == "OR" || f == "NOT" || f == "AND" {
-				return nil, false
-			}
+		if v4Group(field) {
+			return nil, false
+		}
+		if f, _ := field.(string); f != "name" {
 			continue
 		}
-		switch o, _ := op.(string); {
-		case o == "=":
+		switch op {
+		case "=":
 			v, isStr := value.(string)
 			if !isStr {
 				return nil, false
 			}
 			names = append(names, v)
-		case strings.EqualFold(o, "IN"):
+		case "IN":
 			list, isArr := value.(*Array)
 			if !isArr {
 				return nil, false

@@ -316,29 +316,52 @@ func (s *joinScan) v4Clause(key string, v any) {
 	}
 }
 
-// clauses walks a where/having/ON tree: ["AND"|"OR"|"NOT", [clauses]] or
-// a leaf [expr, op, value, isExpr]. The leaf's value is an expression in
-// an ON clause (always, for a string) or where isExpr is set; otherwise
-// it is a literal. A shape CiviCRM would refuse is scanned all the same.
+// v4Group reports whether a clause whose first element is first is a
+// group (["AND"|"OR"|"NOT", clauses]) for CiviCRM. Api4Query's
+// treeWalkClauses and ArrayQueryActionTrait's evaluateFilters and
+// walkFilters decide it with in_array without the strict flag and a
+// switch, both PHP 8's ==: against the non-numeric strings 'AND', 'OR' and
+// 'NOT' only the same string is equal (case and all), or true (compared as
+// booleans, a non-empty string is true); 0, null, false, numbers and
+// arrays are not. For true the switch takes the first case listed ('OR'
+// in treeWalkClauses, 'AND' in walkFilters): a group all the same, whose
+// sub-clauses are read. Every reader of an APIv4 clause tree asks here.
+func v4Group(first any) bool {
+	switch x := first.(type) {
+	case string:
+		return x == "AND" || x == "OR" || x == "NOT"
+	case bool:
+		return x
+	}
+	return false
+}
+
+// clauses walks a where/having/ON tree: a group (v4Group: [op, [clauses]],
+// or NOT's [op, clause]) or a leaf [expr, op, value, isExpr], whose parts
+// are read by key as PHP reads $clause[0] and composeClause's list()
+// does, whatever order a JSON object gave them. The leaf's value is an
+// expression in an ON clause (always, for a string) or where isExpr is
+// set; otherwise it is a literal. A shape CiviCRM would refuse is scanned
+// all the same.
 func (s *joinScan) clauses(c *Array, on bool) {
 	if c.Len() == 0 {
 		return
 	}
-	first := c.Value(0)
-	if op, isStr := first.(string); isStr && (op == "AND" || op == "OR" || op == "NOT") {
-		for i := 1; i < c.Len(); i++ {
-			if sub, ok := c.Value(i).(*Array); ok {
-				if sub.Len() > 0 {
-					if _, nested := sub.Value(0).(*Array); nested {
-						for k := 0; k < sub.Len(); k++ {
-							if leaf, ok := sub.Value(k).(*Array); ok {
-								s.clauses(leaf, on)
-							}
-						}
-						continue
-					}
-				}
+	first, _ := c.Get("0")
+	if v4Group(first) {
+		// treeWalkClauses walks each of $clause[1]'s values (OR, AND,
+		// and NOT's group), or $clause[1] itself where its [0] is a
+		// string (NOT's one clause); every other entry is walked too.
+		for i := 0; i < c.Len(); i++ {
+			sub, ok := c.Value(i).(*Array)
+			if !ok || c.Key(i) == "0" {
+				continue
+			}
+			f, _ := sub.Get("0")
+			if _, str := f.(string); str {
 				s.clauses(sub, on)
+			} else {
+				s.clauseList(sub, on)
 			}
 		}
 		return
@@ -347,21 +370,27 @@ func (s *joinScan) clauses(c *Array, on bool) {
 	case string:
 		s.expr(x)
 	case *Array:
-		// A list of clauses where one was expected (NOT's group).
-		for k := 0; k < c.Len(); k++ {
-			if leaf, ok := c.Value(k).(*Array); ok {
-				s.clauses(leaf, on)
-			}
-		}
+		// A list of clauses where one was expected.
+		s.clauseList(c, on)
 		return
 	}
-	if c.Len() > 2 {
-		isExpr := on
-		if c.Len() > 3 {
-			isExpr = isExpr || !PHPEmpty(c.Value(3))
-		}
-		if v, ok := c.Value(2).(string); ok && isExpr {
+	isExpr := on
+	if flag, ok := c.Get("3"); ok {
+		isExpr = isExpr || !PHPEmpty(flag)
+	}
+	if v, ok := c.Get("2"); ok && isExpr {
+		if v, ok := v.(string); ok {
 			s.expr(v)
+		}
+	}
+}
+
+// clauseList walks each array in list as a clause, as foreach does
+// whatever the keys.
+func (s *joinScan) clauseList(list *Array, on bool) {
+	for i := 0; i < list.Len(); i++ {
+		if c, ok := list.Value(i).(*Array); ok {
+			s.clauses(c, on)
 		}
 	}
 }
