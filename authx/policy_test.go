@@ -319,6 +319,10 @@ func TestPolicyEntityNames(t *testing.T) {
 		{"deny", "OptionValue", 3, "ActivityType", true},
 		{"deny", "Individual", 3, "Contact", true},
 		{"deny", "Email", 3, "Phone", false},
+		{"deny", "UFMatch", 4, "User", true},
+		{"deny", "User", 4, "UFMatch", true},
+		{"deny", "uf_match", 3, "User", true},
+		{"deny", "User", 3, "UFMatch", true},
 		{"allow", "ACLEntityRole", 3, "AclRole", true},
 		{"allow", "AclRole", 4, "ACLEntityRole", true},
 		{"allow", "CustomValue", 4, "Custom_Extra", true},
@@ -327,6 +331,8 @@ func TestPolicyEntityNames(t *testing.T) {
 		{"allow", "Individual", 4, "Contact", false},
 		{"allow", "RelationshipCache", 4, "Relationship", false},
 		{"allow", "File", 3, "Attachment", false},
+		{"allow", "User", 4, "UFMatch", true},
+		{"allow", "UFMatch", 4, "User", false},
 	} {
 		r := Rule{Effect: tc.effect, Entities: []string{tc.rule}}
 		sc := translate.Subcall{Version: tc.version, Entity: tc.entity, Action: "get"}

@@ -261,7 +261,8 @@ func TestSpanningNamesMeetEveryPart(t *testing.T) {
 
 func TestEntityKey(t *testing.T) {
 	for in, want := range map[string]string{"OptionValue": "optionvalue", "option_value": "optionvalue", "Individual": "contact",
-		"household": "contact", "Custom_Extra": "customvalue", "AclRole": "aclentityrole", "Exception": "dedupeexception", "CustomValue": "customvalue", "Contact": "contact", "UFGroup": "ufgroup"} {
+		"household": "contact", "Custom_Extra": "customvalue", "AclRole": "aclentityrole", "Exception": "dedupeexception", "CustomValue": "customvalue", "Contact": "contact", "UFGroup": "ufgroup",
+		"User": "ufmatch", "uf_match": "ufmatch"} {
 		if got := entityKey(in); got != want {
 			t.Errorf("entityKey(%q) = %q, want %q", in, got, want)
 		}

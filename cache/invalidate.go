@@ -153,8 +153,8 @@ var DefaultGlobalWrites = []string{
 //   - PCP: ContributionSoft's pcp_id (civicrm_pcp, its title), pages
 //     supporters create from public forms;
 //   - Email: a CMS user's uf_name in civicrm_uf_match (UFMatch, and
-//     Standalone's User, the same table: ext/standaloneusers/schema/
-//     User.entityType.php) is its contact's primary e-mail, which
+//     Standalone's User, the same table: entityKey is UFMatch's for both,
+//     translate's entityNames) is its contact's primary e-mail, which
 //     CRM_Core_BAO_Email::self_hook_civicrm_post copies there after any
 //     save of a primary e-mail (CRM_Core_BAO_UFMatch::updateUFName, under
 //     the syncCMSEmail setting, which also renames the CMS user through
@@ -180,7 +180,6 @@ var readsThrough = map[string][]string{
 	"entitybatch":           {"Batch"},
 	"contributionsoft":      {"PCP"},
 	"ufmatch":               {"Email"},
-	"user":                  {"Email"},
 }
 
 // confinedWrites are the write actions whose effects CiviCRM confines to

@@ -37,7 +37,14 @@ type EntityData struct {
 //   - names that span entities: api/v3/Attachment.php reads and writes
 //     civicrm_file and civicrm_entity_file (and the file's content), APIv3's
 //     Dedupe.get reads PrevNextCache (the cached merge pairs) besides its
-//     own actions.
+//     own actions; Standalone's User (ext/standaloneusers/schema/
+//     User.entityType.php) is the table civicrm_uf_match, core's UFMatch
+//     (schema/Core/UFMatch.entityType.php), with columns UFMatch lacks
+//     (username, hashed_password, password_reset_token…): UFMatch's rows
+//     and data of its own, so a rule on UFMatch refuses User and one on
+//     User refuses UFMatch, allow User admits UFMatch but allow UFMatch
+//     not User; APIv3's User.get (api/v3/User.php) reads the UFMatch row
+//     and the CMS user, which in Standalone is that User.
 //
 // APIv3's Im, Acl and Pcp differ from APIv4's IM, ACL and PCP in case only.
 var entityNames = [...]struct {
@@ -57,6 +64,7 @@ var entityNames = [...]struct {
 	{"ReportTemplate", []EntityPart{{"OptionValue", "report_template"}}},
 	{"Attachment", []EntityPart{{Entity: "File"}, {Entity: "EntityFile"}}},
 	{"Dedupe", []EntityPart{{Entity: "Dedupe"}, {Entity: "PrevNextCache"}}},
+	{"User", []EntityPart{{Entity: "UFMatch"}, {Entity: "User"}}},
 }
 
 // customPrefix starts APIv4's custom-group entities: Civi\API\Request::create

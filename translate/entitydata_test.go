@@ -28,6 +28,10 @@ func TestEntityData(t *testing.T) {
 		{"EntityFile", "Attachment", true, true},
 		{"Attachment", "Attachment", true, true},
 		{"Dedupe", "PrevNextCache", true, false},
+		{"User", "UFMatch", true, false},
+		{"UFMatch", "User", true, true},
+		{"uf_match", "user", true, true},
+		{"User", "User", true, true},
 		{"Im", "IM", true, true},
 		{"Email", "Phone", false, false},
 		{"CustomExtra", "Custom_Extra", false, false},
@@ -46,13 +50,13 @@ func TestEntityData(t *testing.T) {
 	}
 	for in, want := range map[string]string{"AclRole": "aclentityrole", "acl_role": "aclentityrole", "Exception": "dedupeexception",
 		"Custom_Extra": "customvalue", "household": "contact", "RelationshipCache": "relationship", "ActivityType": "optionvalue",
-		"option_value": "optionvalue", "Attachment": "file"} {
+		"option_value": "optionvalue", "Attachment": "file", "User": "ufmatch", "uf_match": "ufmatch"} {
 		if got := EntityKey(in); got != want {
 			t.Errorf("EntityKey(%q) = %q, want %q", in, got, want)
 		}
 	}
 	for in, want := range map[string][2]string{"Attachment": {"file", "entityfile"}, "Dedupe": {"dedupe", "prevnextcache"},
-		"Contact": {"contact", ""}, "Custom_Extra": {"customvalue", ""}} {
+		"Contact": {"contact", ""}, "Custom_Extra": {"customvalue", ""}, "User": {"ufmatch", "user"}, "UFMatch": {"ufmatch", ""}} {
 		if a, b := EntityKeys(in); a != want[0] || b != want[1] {
 			t.Errorf("EntityKeys(%q) = %q, %q, want %q", in, a, b, want)
 		}
