@@ -38,5 +38,18 @@ func TestPolicyCaseLinksWritten(t *testing.T) {
 			Actions: []string{"create"}}}}, jsonCall(t, "Case", "create", `{"contact_id":2,"case_type_id":1,"subject":"x"}`), true, ""},
 		{"control: an APIv3 edit runs no timeline", deny("Relationship"), jsonCall(t, "Case", "create", `{"id":4,"status_id":2}`), true, ""},
 		{"control: nor one by case_id", deny("Activity"), jsonCall(t, "Case", "create", `{"case_id":4,"status_id":2}`), true, ""},
+		// So does a new APIv4 case (CiviCaseSaveTrait::openCase).
+		{"a new APIv4 case's timeline", deny("Activity", "create"), v4("Case/create", `{"values":{"case_type_id":1,"contact_id":[2],"subject":"x"}}`), false, ""},
+		{"an APIv4 save's new case's roles", deny("Relationship"), v4("Case/save", `{"records":[{"case_type_id":1,"subject":"x"}],"defaults":{"contact_id":2}}`), false, ""},
+		{"an APIv4 replace's new case's activity links", deny("CaseActivity"), v4("Case/replace", `{"where":[["subject","=","x"]],"records":[{"case_type_id":1,"contact_id":2}]}`), false, ""},
+		{"an allow on APIv4 Case.save admits its timeline", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Case", "CaseContact"},
+			Actions: []string{"save", "create", "update"}}}}, v4("Case/save", `{"records":[{"case_type_id":1,"contact_id":2,"subject":"x"}]}`), true, ""},
+		{"control: an APIv4 save of an existing case runs no timeline", deny("Activity"), v4("Case/save", `{"records":[{"id":4,"subject":"x"}]}`), true, ""},
+		// APIv3 Case.merge runs mergeCases, as the reassignment above does.
+		{"an APIv3 merge copies the case's activities", deny("Activity", "create"), jsonCall(t, "Case", "merge", `{"case_id_1":1,"case_id_2":2}`), false, ""},
+		{"an APIv3 merge trashes the other case", deny("Case", "update"), jsonCall(t, "Case", "merge", `{"case_id_1":1,"case_id_2":2}`), false, ""},
+		{"a chained APIv3 merge copies the roles", deny("Relationship"), jsonCall(t, "Contact", "get", `{"id":3,"api.Case.merge":{"case_id_1":1,"case_id_2":2}}`), false, ""},
+		{"an allow on Case.merge admits what it writes", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Case"},
+			Actions: []string{"merge"}}}}, jsonCall(t, "Case", "merge", `{"case_id_1":1,"case_id_2":2}`), true, ""},
 	})
 }

@@ -20,8 +20,8 @@ type sideWrite struct {
 // no membership), so not an invalidation group. WriteTargets reports them
 // as written, so a write invalidates their reads and their groups', and
 // everything when one is a global write (a pledge's schedule is
-// PledgePayment rows, a case's creator role a Relationship, a group's
-// delete its GroupContact rows).
+// PledgePayment rows, a case's delete its roles' Relationship rows, a
+// group's delete its GroupContact rows).
 //
 // What a write makes CiviCRM save because of a field it names (a
 // contact's is_deceased, a group's parents, a membership's
@@ -39,10 +39,14 @@ var sideWrites = []sideWrite{
 	{Entity: "Participant", Writes: []string{"Activity"},
 		Source: "CRM/Event/BAO/Participant.php create: CRM_Activity_BAO_Activity::addActivity ('Event Registration') " +
 			"for a new participant or a status change"},
-	{Entity: "Case", Writes: []string{"Activity", "CaseContact", "Relationship"},
-		Source: "api/v3/Case.php civicrm_api3_case_create: CRM_Case_BAO_CaseContact::create for each client, " +
-			"_civicrm_api3_case_create_xmlProcessor: the case type's standard timeline ('Open Case', " +
-			"CRM/Case/XMLProcessor/Process.php) and its creator's case roles (createRelationships)"},
+	// A new case's clients, timeline and creator's roles, an APIv3
+	// reassignment's and merge's copies (mergeCases) are the walk's
+	// (translate/casetimeline.go, translate/fieldwrites.go), for the
+	// policy too; a case's delete, to the trash or not, is here.
+	{Entity: "Case", Deletes: true, Writes: []string{"Activity", "Relationship"},
+		Source: "CRM/Case/BAO/Case.php deleteCase (api/v3/Case.php civicrm_api3_case_delete, APIv4's " +
+			"DAODeleteAction through del): each case activity (CRM_Activity_BAO_Activity::deleteActivity), " +
+			"enableDisableCaseRelationships; the database deletes the roles with the case (civicrm_relationship.case_id)"},
 	{Entity: "Pledge", Writes: []string{"PledgePayment"},
 		Source: "CRM/Pledge/BAO/Pledge.php create: CRM_Pledge_BAO_PledgePayment::createMultiple (a new pledge's " +
 			"schedule; a pending pledge's, deleted and created again when its amount or dates change)"},

@@ -11,8 +11,9 @@ import (
 
 // Writes CiviCRM turns into Activity and ActivityContact rows invalidate
 // cached reads of them: an activity's create writes its contacts and case
-// link (the Activity group), a membership's, a participant's and a
-// case's create record activities (sideWrites). One way: an Activity
+// link (the Activity group), a membership's and a participant's record
+// activities (sideWrites), a new case's timeline (the walk's, either API:
+// translate/casetimeline.go). One way: an Activity
 // write leaves Membership and Participant reads cached.
 func TestWritesThatRecordActivities(t *testing.T) {
 	c, _ := newTestCache(t, Config{})
@@ -39,6 +40,7 @@ func TestWritesThatRecordActivities(t *testing.T) {
 		jsonCall(t, "Membership", "create", `{"contact_id":3,"membership_type_id":1}`),
 		api4(t, "POST", "/civicrm/ajax/api4/Participant/create", "params="+q(`{"values":{"contact_id":3,"event_id":1}}`)),
 		jsonCall(t, "Case", "create", `{"contact_id":3,"case_type_id":1,"subject":"x"}`),
+		api4(t, "POST", "/civicrm/ajax/api4/Case/save", "params="+q(`{"records":[{"contact_id":3,"case_type_id":1,"subject":"x"}]}`)),
 	} {
 		fill()
 		if err := c.Invalidate(ctx, w); err != nil {
@@ -150,7 +152,16 @@ func TestBAOWritesInvalidate(t *testing.T) {
 		{"APIv3 Pledge.create", jsonCall(t, "Pledge", "create", `{"contact_id":3,"amount":100,"installments":2,"frequency_unit":"month"}`), []read{pledgePayments}, true},
 		{"APIv4 Pledge.create", api4(t, "POST", "/civicrm/ajax/api4/Pledge/create", "params="+q(`{"values":{"contact_id":3,"amount":100,"installments":2}}`)), []read{pledgePayments}, true},
 		{"APIv4 Pledge.save", api4(t, "POST", "/civicrm/ajax/api4/Pledge/save", "params="+q(`{"records":[{"contact_id":3,"amount":100}]}`)), []read{pledgePayments}, true},
+		// A new case's timeline and creator's roles (a Relationship: a
+		// global write) are the walk's (translate/casetimeline.go), for
+		// either API, and so are a merge's copies; a delete's, sideWrites'.
 		{"APIv3 Case.create", jsonCall(t, "Case", "create", `{"contact_id":3,"case_type_id":1,"subject":"x"}`), []read{activities}, true},
+		{"APIv4 Case.create", api4(t, "POST", "/civicrm/ajax/api4/Case/create", "params="+q(`{"values":{"contact_id":3,"case_type_id":1,"subject":"x"}}`)), []read{activities}, true},
+		{"APIv4 Case.save of a new case", api4(t, "POST", "/civicrm/ajax/api4/Case/save", "params="+q(`{"records":[{"contact_id":3,"case_type_id":1}]}`)), []read{activities}, true},
+		{"APIv3 Case.merge", jsonCall(t, "Case", "merge", `{"case_id_1":1,"case_id_2":2}`), []read{activities}, true},
+		{"APIv3 Case.delete", jsonCall(t, "Case", "delete", `{"id":1,"move_to_trash":1}`), []read{activities}, true},
+		{"APIv4 Case.delete", api4(t, "POST", "/civicrm/ajax/api4/Case/delete", "params="+q(`{"where":[["id","=",1]]}`)), []read{activities}, true},
+		{"APIv3 Case.create with an id, a status: no timeline", jsonCall(t, "Case", "create", `{"id":1,"status_id":2}`), nil, false},
 		{"APIv3 Membership.create", jsonCall(t, "Membership", "create", `{"contact_id":3,"membership_type_id":1}`), []read{lineItems, activities}, false},
 		{"APIv3 Membership.create contribution_status_id", jsonCall(t, "Membership", "create", `{"contact_id":3,"membership_type_id":1,"contribution_status_id":1}`), []read{lineItems}, true},
 		{"APIv4 Event.delete", api4(t, "POST", "/civicrm/ajax/api4/Event/delete", "params="+q(`{"where":[["id","=",1]]}`)), []read{ufJoins, priceSets}, false},

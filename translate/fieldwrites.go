@@ -21,7 +21,7 @@ import (
 // writes (a GroupNesting or Contribution write invalidates everything).
 // What a BAO writes whatever the fields (a membership's activity and log,
 // a pledge's payment schedule) is the cache's sideWrites table: it changes
-// no permission.
+// no permission; a case's timeline and merge are judged (casetimeline.go).
 
 // fieldWrite is one row: a create or update of Entity naming Field (present
 // at all, or with a value PHP's empty() calls non-empty, or a string value
@@ -114,7 +114,7 @@ var fieldWriteTable = slices.Concat([]fieldWrite{
 	// has contact_id on create only (CaseCreationSpecProvider): an update
 	// naming it is judged so too, a judgment too many at worst. Then both
 	// run the case type's "Open Case" timeline and its creator's roles,
-	// whatever the fields (the cache's sideWrites). An APIv3 edit (create
+	// whatever the fields (casetimeline.go). An APIv3 edit (create
 	// with an id, or civicrm_api3_case_update) naming a client the case
 	// does not have reassigns it: CRM_Case_BAO_Case::mergeCases with
 	// changeClient copies the case, its clients, its activities (their
@@ -122,7 +122,9 @@ var fieldWriteTable = slices.Concat([]fieldWrite{
 	// copyExtendedActivityData) and its role relationships, records a
 	// "Reassigned Case" activity, and moves the old case and its
 	// activities to the trash and ends or disables its relationships
-	// (deleteCase, enableDisableCaseRelationships).
+	// (deleteCase, enableDisableCaseRelationships). APIv3's Case.merge
+	// runs the same mergeCases, and is judged by these rows
+	// (casetimeline.go, v3CaseMerge).
 	{Entity: "Case", Field: "contact_id", Writes: []string{"CaseContact"}, Actions: []string{"create"},
 		Source: "api/v3/Case.php civicrm_api3_case_create; Civi/Api4/Action/CiviCase/CiviCaseSaveTrait.php openCase: CRM_Case_BAO_CaseContact::create"},
 	{Entity: "Case", Field: "contact_id", V3: true,

@@ -158,10 +158,31 @@ func TestWalkFieldWrites(t *testing.T) {
 		{"v3 Case.create contact_id", v3Walk(ajaxCall(t, "Case", "create", `{"case_type_id":1,"contact_id":2,"subject":"x"}`)),
 			// and the new case's timeline (casetimeline.go).
 			[]string{"3 Case.create", "  3 CaseContact.create ?", "  3 Activity.create ?", "  3 ActivityContact.create ?", "  3 CaseActivity.create ?", "  3 Relationship.create ?"}},
+		// and, as APIv3's, its Open Case timeline (CiviCaseSaveTrait::openCase:
+		// casetimeline.go) for a record without an id.
 		{"v4 Case.create contact_id", v4Walk(t, "Case", "create", `{"values":{"case_type_id":1,"contact_id":[2],"subject":"x"}}`),
-			[]string{"4 Case.create", "  4 CaseContact.create ?"}},
+			[]string{"4 Case.create", "  4 CaseContact.create ?", "  4 Activity.create ?", "  4 ActivityContact.create ?", "  4 CaseActivity.create ?", "  4 Relationship.create ?"}},
 		{"v4 Case.save of a new case", v4Walk(t, "Case", "save", `{"records":[{"case_type_id":1,"subject":"x"}],"defaults":{"contact_id":2}}`),
-			[]string{"4 Case.save", "  4 CaseContact.create ?", "  4 Case.create"}},
+			[]string{"4 Case.save", "  4 CaseContact.create ?", "  4 Activity.create ?", "  4 ActivityContact.create ?", "  4 CaseActivity.create ?", "  4 Relationship.create ?", "  4 Case.create"}},
+		{"v4 Case.replace of a new case", v4Walk(t, "Case", "replace", `{"where":[["subject","=","x"]],"records":[{"case_type_id":1,"contact_id":2}]}`),
+			[]string{"4 Case.replace", "  4 CaseContact.create ?", "  4 Activity.create ?", "  4 ActivityContact.create ?", "  4 CaseActivity.create ?", "  4 Relationship.create ?",
+				"  4 Case.get", "  4 Case.save", "  4 Case.create", "  4 Case.delete"}},
+		{"v4 Case.save of an existing case: no timeline", v4Walk(t, "Case", "save", `{"records":[{"id":4,"subject":"x"}]}`),
+			[]string{"4 Case.save", "  4 Case.update"}},
+		{"v4 Case.save: an id in the defaults makes every record an edit", v4Walk(t, "Case", "save", `{"records":[{"subject":"x"}],"defaults":{"id":4}}`),
+			[]string{"4 Case.save", "  4 Case.update"}},
+		{"v4 Case.replace where id =: an edit", v4Walk(t, "Case", "replace", `{"where":[["id","=",4]],"records":[{"subject":"x"}]}`),
+			[]string{"4 Case.replace", "  4 Case.get", "  4 Case.save", "  4 Case.update", "  4 Case.delete"}},
+		{"v4 Case.create with an id in its values: an edit", v4Walk(t, "Case", "create", `{"values":{"id":4,"subject":"x"}}`),
+			[]string{"4 Case.create"}},
+		{"v4 Case.update: no timeline", v4Walk(t, "Case", "update", `{"where":[["id","=",4]],"values":{"subject":"x"}}`),
+			[]string{"4 Case.update", "  4 Case.get"}},
+		// APIv3 Case.merge runs mergeCases, as a reassignment does, whatever
+		// its fields (casetimeline.go).
+		{"v3 Case.merge", v3Walk(ajaxCall(t, "Case", "merge", `{"case_id_1":1,"case_id_2":2}`)),
+			[]string{"3 Case.merge", "  3 CaseContact.create ?", "  3 Case.create ?", "  3 Activity.create ?", "  3 ActivityContact.create ?",
+				"  3 CaseActivity.create ?", "  3 Relationship.create ?", "  3 CustomValue.create ?", "  3 EntityFile.create ?",
+				"  3 Case.update ?", "  3 Activity.update ?", "  3 Relationship.update ?"}},
 		{"v3 Case.create below a contact: ChainSubscriber fills in contact_id", v3Walk(ajaxCall(t, "Contact", "get", `{"id":2,"return":"id","api.Case.create":{"case_type_id":1,"subject":"x"}}`)),
 			[]string{"3 Contact.get", "  3 Case.create", "    3 CaseContact.create ?", "    3 Activity.create ?", "    3 ActivityContact.create ?", "    3 CaseActivity.create ?", "    3 Relationship.create ?"}},
 		{"v3 chained Case.create naming contact_id itself, empty", v3Walk(ajaxCall(t, "Contact", "get", `{"id":2,"return":"id","api.Case.create":{"case_type_id":1,"contact_id":"","subject":"x"}}`)),

@@ -292,21 +292,31 @@ func v4ReplaceDefaults(params *Array) *Array {
 	return defaults
 }
 
-// v4Saves reports the create and the update a save of sc's records runs:
-// a record is an update when its id, after `record += defaults`, is not
-// empty (DAOSaveAction, AbstractSaveAction::validateValues), or when
-// `match` is given (MatchParamTrait fills in the id of a row it finds), a
-// create otherwise. In a chain, a "$field" id is taken from the parent's
-// row, and may be empty. A record that is not an array is both (PHP
-// fails on it, but the edge does not count on where).
+// v4Saves reports the create and the update a save of sc's records runs
+// (v4SaveKinds).
 func (w *walker) v4Saves(sc Subcall, child Subcall, defaults *Array) bool {
 	records, ok := arrayParam(sc.Params, "records")
 	if !ok {
 		return true // not an array: the setter refuses it, nothing runs
 	}
+	creates, updates := v4SaveKinds(sc, records, defaults)
+	if creates && !w.implied(sc, child, "create") {
+		return false
+	}
+	return !updates || w.implied(sc, child, "update")
+}
+
+// v4SaveKinds reports whether saving records with defaults may create
+// rows and whether it may update rows: a record is an update when its id,
+// after `record += defaults`, is not empty (DAOSaveAction,
+// AbstractSaveAction::validateValues), or when sc's `match` is given
+// (MatchParamTrait fills in the id of a row it finds), a create otherwise.
+// In a chain, a "$field" id is taken from the parent's row, and may be
+// empty. A record that is not an array is both (PHP fails on it, but the
+// edge does not count on where).
+func v4SaveKinds(sc Subcall, records, defaults *Array) (creates, updates bool) {
 	m, _ := sc.Params.Get("match")
 	matches := !PHPEmpty(m)
-	creates, updates := false, false
 	for i := 0; i < records.Len(); i++ {
 		r, isArr := records.Value(i).(*Array)
 		id, has := r.Get("id")
@@ -324,10 +334,7 @@ func (w *walker) v4Saves(sc Subcall, child Subcall, defaults *Array) bool {
 			updates = updates || matches
 		}
 	}
-	if creates && !w.implied(sc, child, "create") {
-		return false
-	}
-	return !updates || w.implied(sc, child, "update")
+	return creates, updates
 }
 
 // v4RowValue: an APIv4 chain's "$field" value, which handleChains takes

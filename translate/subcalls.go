@@ -299,12 +299,13 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 	}
 	switch {
 	case sc.Version == 4:
-		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v4CustomWrites(sc) || !w.v4WriteLookups(sc) {
+		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v4CustomWrites(sc) || !w.v4WriteLookups(sc) ||
+			!w.caseWrites(sc) {
 			return false
 		}
 	case v3 && sc.Version == 3:
 		if !w.v3Reads(sc) || !w.v3QueryReads(sc) || !w.v3OptionLookups(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v3CustomWrites(sc) ||
-			!w.v3CaseTimeline(sc) {
+			!w.caseWrites(sc) {
 			return false
 		}
 	}
