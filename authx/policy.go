@@ -62,7 +62,9 @@ type Rule struct {
 	// match the rule. AlwaysAllowedParams (APIv4: AlwaysAllowedParamsV4)
 	// are exempt. For APIv4 the names are the top-level keys of the call's
 	// params (select, where, values, limit, chain…), query keys CiviCRM may
-	// merge into them included; each chained call is judged by its own.
+	// merge into them included, read as CiviCRM's setters resolve them
+	// (`Select` is select: translate/v4params.go); each chained call is
+	// judged by its own.
 	// A value CiviCRM takes from a parent call's result ("$value…" in an
 	// APIv3 chained call) is only "any"; a call whose parameters are all
 	// taken so (translate.Subcall.ParamsUnknown) matches no allow rule

@@ -155,11 +155,15 @@ func keyV4(namespace string, site Site, lang string, contactID int64, shared boo
 	return hex.EncodeToString(sum[:])
 }
 
-// appendParamsV4 encodes APIv4 params: top-level keys sorted (CiviCRM sets
-// each on the action; their order changes nothing), `version` and
-// checkPermissions left out (ignored and removed by CiviCRM, spec §2.2),
-// everything below in its order, which APIv4 observes (orderBy's keys, the
-// order of chain names in each row).
+// appendParamsV4 encodes APIv4 params as the client spelled them:
+// top-level keys sorted (CiviCRM sets each on the action; their order
+// changes nothing) but for keys that differ only in letter case, which
+// keep theirs (each may set the same parameter, and the last one set
+// decides: translate/v4params.go), `version` and checkPermissions left
+// out (ignored and removed by CiviCRM, spec §2.2), everything below in its
+// order, which APIv4 observes (orderBy's keys, the order of chain names in
+// each row). Spellings stay apart: CiviCRM 6.17.2 refuses a key not
+// spelled exactly, where other releases run it.
 func appendParamsV4(b []byte, a *translate.Array) []byte {
 	idx := make([]int, 0, a.Len())
 	for i := 0; i < a.Len(); i++ {
@@ -167,7 +171,7 @@ func appendParamsV4(b []byte, a *translate.Array) []byte {
 			idx = append(idx, i)
 		}
 	}
-	slices.SortStableFunc(idx, func(x, y int) int { return strings.Compare(a.Key(x), a.Key(y)) })
+	slices.SortStableFunc(idx, func(x, y int) int { return compareFoldASCII(a.Key(x), a.Key(y)) })
 	b = append(b, 'a')
 	b = binary.AppendUvarint(b, uint64(len(idx)))
 	for _, i := range idx {
@@ -175,6 +179,24 @@ func appendParamsV4(b []byte, a *translate.Array) []byte {
 		b = appendValue(b, a.Value(i), 1, true)
 	}
 	return b
+}
+
+// compareFoldASCII compares s and t with ASCII letters folded to lower
+// case: 0 for names that differ only in letter case.
+func compareFoldASCII(s, t string) int {
+	for i := 0; i < len(s) && i < len(t); i++ {
+		c, d := s[i], t[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if 'A' <= d && d <= 'Z' {
+			d += 'a' - 'A'
+		}
+		if c != d {
+			return int(c) - int(d)
+		}
+	}
+	return len(s) - len(t)
 }
 
 // apiV4Success reports whether an APIv4 answer is a success worth storing:

@@ -110,6 +110,15 @@ func TestKeyAPI4(t *testing.T) {
 	if ob2 := key("GET", `/civicrm/ajax/api4/Contact/get?params={"orderBy":{"b":"ASC","a":"ASC"}}`, "", 5); ob1 == ob2 {
 		t.Error("orderBy's key order changes the answer")
 	}
+	// Two spellings of one parameter: the last one sets it on the releases
+	// that take both (each setter overwrites), so their order is the call.
+	sp1 := key("GET", `/civicrm/ajax/api4/Contact/get?params={"Select":["display_name"],"select":["id"]}`, "", 5)
+	if sp2 := key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"],"Select":["display_name"]}`, "", 5); sp1 == sp2 {
+		t.Error("Select and select in either order share a key: the last one decides")
+	}
+	if sp3 := key("GET", `/civicrm/ajax/api4/Contact/get?params={"select":["id"]}`, "", 5); sp1 == sp3 {
+		t.Error("a call 6.17.2 refuses (Select) shares a key with one it runs")
+	}
 	gf := `/civicrm/ajax/api4/Contact/getFields?params={}`
 	if key("GET", gf, "", 5) != key("GET", gf, "", 6) || key("GET", gf, "", 5) == key("GET", gf, "", Anonymous) {
 		t.Error("shared: one entry for authenticated callers, another for anonymous ones")

@@ -27,6 +27,12 @@ func TestJoinsAndCarriers(t *testing.T) {
 		// (ActivitySpecProvider): its path reads ActivityContact too.
 		{"implicit join", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"select":["source_contact_id.display_name"]}`), ""), "", "Activity,ActivityContact,Contact"},
 		{"explicit join", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"join":[["Note AS n","LEFT"]]}`), ""), "", "Activity,Note"},
+		// Parameter names as CiviCRM's setters take them (translate/v4params.go).
+		{"Select as setSelect takes it", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+q(`{"Select":["email_primary.email"]}`), ""), "", "Contact,Email"},
+		{"JOIN as setJoin takes it", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"JOIN":[["Note AS n","LEFT"]]}`), ""), "", "Activity,Note"},
+		{"a query key Where", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?Where[0][]=email_primary.email&Where[0][]=IS+NOT+NULL`, ""), "", "Contact,Email"},
+		{"Debug", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+q(`{"Debug":true}`), ""), ReasonDebug, ""},
+		{"a Chain's write", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+q(`{"Chain":{"n":["Note","delete",{"where":[]}]}}`), ""), ReasonChainedWrite, ""},
 		{"EntitySet sets", api4(t, "GET", `/civicrm/ajax/api4/EntitySet/get?params=`+q(`{"sets":[["UNION ALL","Contact","get",{}]]}`), ""), "", "Contact,EntitySet"},
 		{"APIv3 return through a foreign key", jsonCall(t, "Email", "get", `{"return":["contact_id.display_name"]}`), "", "Contact,Email"},
 		{"an entity the edge cannot name", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"select":["foo_id.bar"]}`), ""), ReasonUncacheable, ""},

@@ -18,7 +18,9 @@ import (
 // v3: the site (Site, the APIv3 upstream endpoint, an APIv4 call's base
 // path) is part of every key.
 // v4: so is the request's Accept-Language (Caller.Language).
-const keyVersion = "civigate-cache-key-v4"
+// v5: APIv4 parameter names that differ only in letter case keep their
+// order (appendParamsV4).
+const keyVersion = "civigate-cache-key-v5"
 
 // Site is what selects, upstream, the CiviCRM instance a call runs on and
 // the domain it runs in. One Caddy site can front several (a CMS

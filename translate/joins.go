@@ -565,13 +565,15 @@ func (s *joinScan) entitySets(v any) {
 }
 
 // entityAndParams reads a carried call's entity and params from a: named
-// is false where the entity is not a name CiviCRM can resolve.
+// is false where the entity is not a name CiviCRM can resolve. The params
+// are keyed as the carried call's setters resolve them (v4Params), before
+// anything reads them (a saved search's joins and groupBy).
 func entityAndParams(a *Array, entityKey, paramsKey string) (entity string, named bool, params *Array) {
 	e, _ := a.Get(entityKey)
 	entity, isStr := e.(string)
 	p, _ := a.Get(paramsKey)
 	params, _ = p.(*Array)
-	return entity, isStr && entityName(entity), params
+	return entity, isStr && entityName(entity), v4Params(params)
 }
 
 // savedSearch: an inline saved search is a get of its api_entity with its

@@ -65,6 +65,8 @@ func TestWalkReadsV4(t *testing.T) {
 		{"resolvable then unresolvable", "Email", "get", `{"select":["contact_id.employer_id.Extra.x"]}`,
 			[]string{"4 Email.get", "  4 Contact.get via contact_id.employer_id.Extra.x", "  4 Contact.get via contact_id.employer_id.Extra.x", "  4 ~.get via contact_id.employer_id.Extra.x"}},
 
+		{"Select and Join as their setters take them", "Email", "get", `{"Select":["c.api_key","contact_id.id"],"JOIN":[["Contact AS c","INNER"]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via join", "  4 Contact.get via contact_id.id"}},
 		{"explicit join", "Email", "get", `{"select":["c.api_key"],"join":[["Contact AS c","INNER",["contact_id","=","c.id"]]]}`,
 			[]string{"4 Email.get", "  4 Contact.get via join"}},
 		{"explicit join, default alias", "Email", "get", `{"select":["contact.api_key"],"join":[["Contact","LEFT"]]}`,

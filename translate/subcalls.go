@@ -30,7 +30,9 @@ type Subcall struct {
 	// write to any entity.
 	EntityDynamic, ActionDynamic bool
 	// Params are the parameters the client gave this call (CiviCRM adds its
-	// own defaults to chained calls); nil when it gave none.
+	// own defaults to chained calls); nil when it gave none. An APIv4
+	// call's are keyed by the parameter each key sets (v4Params: `Values`
+	// is values), as its setters resolve them.
 	Params *Array
 	// Depth is 0 for the request's own call and for batch members, n for a
 	// call chained n levels below one.
@@ -180,7 +182,8 @@ func pageCall(params *Array) (Subcall, bool) {
 
 // WalkV4 calls visit for an APIv4 call (entity and action from the
 // civicrm/ajax/api4/{Entity}/{action} route, params decoded with exact key
-// matching) and every call chained below it, as WalkV3 does.
+// matching, then read by the parameter each key sets: v4params.go) and
+// every call chained below it, as WalkV3 does.
 func WalkV4(entity, action string, params *Array, visit func(Subcall) bool) bool {
 	w := walker{visit: visit}
 	return w.call(Subcall{Version: 4, Entity: entity, Action: action, Params: params, ChecksOff: v4ChecksOff(params)}, false)
@@ -282,6 +285,11 @@ type walker struct {
 // for a call made through the APIv3 kernel, APIv4 chains (the "chain" key)
 // for a call CiviCRM would run as APIv4.
 func (w *walker) call(sc Subcall, v3 bool) bool {
+	if sc.Version == 4 {
+		// Every reader below, and whoever judges the call, sees its
+		// params as CiviCRM's setters take them (v4params.go).
+		sc.Params = v4Params(sc.Params)
+	}
 	if sc.Depth > MaxSubcallDepth {
 		sc.Truncated = true
 		return w.visit(sc)

@@ -326,7 +326,7 @@ func v4Walk(t *testing.T, entity, action, params string) []string {
 }
 
 // APIv4 chains (spec §4, civicrm-apiv4-rest.md): [entity, action, params,
-// index] under the exact key "chain", at any depth; "$field" names come
+// index] under the key "chain" (as setChain resolves it), at any depth; "$field" names come
 // from the parent row and are dynamic, as is anything that is not a
 // string; an element is read by key (list()), whatever its order.
 func TestWalkV4(t *testing.T) {
@@ -350,7 +350,10 @@ func TestWalkV4(t *testing.T) {
 			[]string{"4 Contact.get", "  4 Note.create"}},
 		{"element not an array", `{"chain":{"x":"Email.delete"}}`, []string{"4 Contact.get", "  4 ~.~"}},
 		{"chain not an array", `{"chain":"x"}`, []string{"4 Contact.get", "  4 ~.~"}},
-		{"only the exact key", `{"Chain":{"x":["Email","delete"]},"chains":{"x":["Email","delete"]}}`, []string{"4 Contact.get"}},
+		// 6.17.2 refuses Chain ("Unknown api parameter"), releases that
+		// set each key through its setter take it as chain (v4params.go).
+		{"the key as setters resolve it", `{"Chain":{"x":["Email","delete"]},"chains":{"x":["Note","delete"]}}`,
+			[]string{"4 Contact.get", "  4 Email.delete", "    4 Email.get"}},
 		{"the last duplicate key wins", `{"chain":{"a":["Email","get"]},"chain":{"b":["Email","delete"]}}`,
 			[]string{"4 Contact.get", "  4 Email.delete", "    4 Email.get"}},
 		{"nested chains and versions", `{"chain":{"a":["Email","get",{"version":3,"chain":{"b":["Phone","delete",{}]}}]}}`,
