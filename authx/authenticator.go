@@ -541,6 +541,9 @@ func (a *Authenticator) checkUser(p *Principal, legacy bool) *Rejection {
 // verify checks one credential for a call that runs on site
 // (Request.Site).
 func (a *Authenticator) verify(ctx context.Context, cr *presented, site string) (*Principal, *Rejection) {
+	if cr.flow == FlowAfformPage {
+		return a.verifyAfformPage(cr.raw)
+	}
 	// CheckCredential.php: the format is case-sensitive, exactly Bearer or Basic.
 	scheme, value, _ := strings.Cut(cr.raw, " ")
 	if value == "" || (scheme != "Bearer" && scheme != "Basic") {
@@ -696,6 +699,34 @@ func (a *Authenticator) verifyRemote(ctx context.Context, site, scheme, value, f
 		}
 	}
 	return p, nil
+}
+
+// verifyAfformPage checks an Afform page token (FlowAfformPage) as
+// PageTokenCredential::onInvoke and afformPageToken do: only the bytes
+// its pattern allows (CiviCRM throws "Malformed page token" otherwise),
+// "Bearer " and a CiviCRM JWT of scope afform (VerifyAfformPageToken),
+// checked locally with sign_keys: CiviCRM's civicrm/authx/id cannot be
+// asked (the token is valid only for its form's route), so without
+// sign_keys it cannot be checked at all and is not let through.
+func (a *Authenticator) verifyAfformPage(raw string) (*Principal, *Rejection) {
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-' || c == '_' || c == ' ') {
+			return nil, invalidCredential("malformed Afform page token")
+		}
+	}
+	scheme, value, _ := strings.Cut(raw, " ")
+	if scheme != "Bearer" || strings.Count(value, ".") != 2 {
+		return nil, invalidCredential("Afform page token is not 'Bearer <JWT>'")
+	}
+	if len(a.cfg.SignKeys) == 0 {
+		return nil, unavailable("an Afform page token is checked with sign_keys, and none are configured")
+	}
+	cid, err := VerifyAfformPageToken(value, a.cfg.SignKeys, a.cfg.Now(), a.cfg.Leeway)
+	if err != nil {
+		return nil, asRejection(err)
+	}
+	return &Principal{ContactID: cid, CredType: CredJWT, Flow: FlowAfformPage, KeyFingerprint: Fingerprint(value), guard: true}, nil
 }
 
 func (a *Authenticator) mint(p *Principal) error {

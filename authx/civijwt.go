@@ -193,6 +193,47 @@ func VerifyCiviJWT(token string, keys []SignKey, now time.Time, leeway time.Dura
 	return id, nil
 }
 
+// VerifyAfformPageToken verifies an Afform page token, the CiviCRM JWT
+// Afform mails in links to a form (civicrm/my-form?_aff=Bearer+<JWT>) and
+// its page sends back as X-Civi-Auth-Afform, and returns its contact id. It
+// accepts what PageTokenCredential::afformPageToken and afformPagePolicy
+// accept in the afformpage flow, but for the route: the token itself as
+// VerifyCiviJWT (verifyHS), then scope holding afform, an exp ("Malformed
+// JWT. Must specify an expiration time."), sub cid:N, and an afform claim
+// naming a form (without one the flow's policy admits no credential).
+// Whether the form's route is the page's, CiviCRM checks itself
+// (checkAllowedRoute: the form's server_route, which the edge does not
+// know).
+func VerifyAfformPageToken(token string, keys []SignKey, now time.Time, leeway time.Duration) (contactID int64, err error) {
+	claims, rej := verifyHS(token, keys, now, leeway)
+	if rej != nil {
+		return 0, rej
+	}
+	scope, _ := claimValue(claims, "scope").(string)
+	if !hasScope(scope, "afform") {
+		return 0, jwtInvalid("scope lacks afform")
+	}
+	if exp, present, _ := numClaim(claims, "exp"); !present || exp == 0 {
+		return 0, &Rejection{Reason: ReasonInvalid, Message: msgNoExpiry, BearerError: "invalid_token", Detail: "afform token without exp"}
+	}
+	sub, _ := claimValue(claims, "sub").(string)
+	cid, ok := strings.CutPrefix(sub, "cid:")
+	if !ok {
+		return 0, &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token", Detail: "sub without cid:"}
+	}
+	id, perr := parseContactID(cid)
+	if perr != nil {
+		return 0, &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token", Detail: "sub cid not a positive integer"}
+	}
+	if form, _ := claimValue(claims, "afform").(string); phpEmpty(form) {
+		return 0, jwtInvalid("afform token naming no form")
+	}
+	return id, nil
+}
+
+// msgNoExpiry is PageTokenCredential's refusal of a token without exp.
+const msgNoExpiry = "Malformed JWT. Must specify an expiration time."
+
 func hasScope(scope, want string) bool {
 	for s := range strings.SplitSeq(scope, " ") {
 		if s == want {

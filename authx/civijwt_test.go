@@ -206,3 +206,47 @@ func TestVerifyCiviJWTLikeFirebase(t *testing.T) {
 		}
 	}
 }
+
+// An Afform page token is accepted as PageTokenCredential accepts one in
+// the afformpage flow (scope afform, an exp, sub cid:N, a form named), not
+// an AuthX token, and the other way round.
+func TestVerifyAfformPageToken(t *testing.T) {
+	keys, err := ParseSignKeys("jwt-hs256:hkdf-sha256:afform-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	exp := now.Add(time.Hour).Unix()
+	for _, tt := range []struct {
+		name   string
+		claims map[string]any
+		cid    int64
+		msg    string
+	}{
+		{"valid", map[string]any{"sub": "cid:7", "scope": "afform", "afform": "myForm", "exp": exp}, 7, ""},
+		{"scopes", map[string]any{"sub": "cid:7", "scope": "x afform", "afform": "myForm", "exp": exp}, 7, ""},
+		{"an AuthX token", map[string]any{"sub": "cid:7", "scope": "authx", "afform": "myForm", "exp": exp}, 0, msgInvalidCredential},
+		{"no exp", map[string]any{"sub": "cid:7", "scope": "afform", "afform": "myForm"}, 0, msgNoExpiry},
+		{"expired", map[string]any{"sub": "cid:7", "scope": "afform", "afform": "myForm", "exp": now.Add(-time.Hour).Unix()}, 0, msgExpiredToken},
+		{"no cid", map[string]any{"sub": "7", "scope": "afform", "afform": "myForm", "exp": exp}, 0, msgMalformedJWT},
+		{"no form", map[string]any{"sub": "cid:7", "scope": "afform", "exp": exp}, 0, msgInvalidCredential},
+	} {
+		tok, err := SignCiviJWT(keys, tt.claims)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cid, err := VerifyAfformPageToken(tok, keys, now, 0)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if cid != tt.cid || msg != tt.msg {
+			t.Errorf("%s: contact %d, %q; want %d, %q", tt.name, cid, msg, tt.cid, tt.msg)
+		}
+		if tt.cid != 0 {
+			if _, err := VerifyCiviJWT(tok, keys, now, 0); err == nil {
+				t.Errorf("%s: an Afform page token is an AuthX credential too", tt.name)
+			}
+		}
+	}
+}

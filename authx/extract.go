@@ -208,6 +208,22 @@ func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 		c.legacyRest = true
 		all = append(all, presented{FlowLegacyRest, "Bearer " + cr.APIKey})
 	}
+	if call.Form.AuthxOnly() {
+		// Afform's page token, which PageTokenCredential::onInvoke takes
+		// on every page before AuthX's listener runs. Beside an AuthX
+		// credential the two would log in two contacts: refused.
+		tok, rej := afformToken(cr.AfformToken, h)
+		switch {
+		case rej != nil:
+			return c, rej
+		case tok != "" && len(all) > 0:
+			r := ambiguous("an Afform page token beside an AuthX credential in " + all[0].flow)
+			r.Flow = all[0].flow
+			return c, r
+		case tok != "":
+			all = append(all, presented{FlowAfformPage, tok})
+		}
+	}
 	for i := range all {
 		if len(all[i].raw) > MaxTokenBytes {
 			return c, oversized(all[i].flow)
@@ -252,4 +268,30 @@ func (c *creds) oneSiteKey(inputs ...siteKeyInput) *Rejection {
 		c.siteKey, c.siteKeySent = k.value, true
 	}
 	return nil
+}
+
+// afformToken is Afform's page token as PageTokenCredential::onInvoke reads
+// it: $_SERVER['HTTP_X_CIVI_AUTH_AFFORM'] ?? $_REQUEST['_aff'] (param, as
+// translate.AuthxCredentials gathered it), then nothing when empty(). A
+// header that is set hides _aff even when empty; the edge takes every
+// non-empty one sent, and refuses two that differ rather than guess.
+func afformToken(param string, h http.Header) (string, *Rejection) {
+	tok := ""
+	if h != nil {
+		v, ok := oneValue(headerValues(h, "x-civi-auth-afform"))
+		if !ok {
+			return "", ambiguous("X-Civi-Auth-Afform sent with different values")
+		}
+		tok = v
+	}
+	if phpEmpty(tok) {
+		tok = ""
+	}
+	if !phpEmpty(param) {
+		if tok != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(param)) != 1 {
+			return "", ambiguous("different Afform page tokens in X-Civi-Auth-Afform and _aff")
+		}
+		tok = param
+	}
+	return tok, nil
 }

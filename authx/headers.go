@@ -54,10 +54,12 @@ func UpstreamIdentity(p *Principal, siteKey string) (auth, key string) {
 // folds into the same $_SERVER entry, a credential AuthX takes on every
 // CiviCRM page: a non-empty X-Civi-Auth (xheader flow), and an
 // Authorization that is not empty nor Basic or Digest (header flow; AuthX
-// ignores those by default, as extract does on AuthX's routes). One pass
-// over the header names, no allocation: it runs on every request that is
-// not API traffic.
-func CredentialHeaders(h http.Header) (xAuth, authorization bool) {
+// ignores those by default, as extract does on AuthX's routes); and
+// Afform's page token, a non-empty X-Civi-Auth-Afform, which
+// PageTokenCredential::onInvoke takes on every page too. One pass over
+// the header names, no allocation: it runs on every request that is not
+// API traffic.
+func CredentialHeaders(h http.Header) (xAuth, authorization, afform bool) {
 	for k, vs := range h {
 		switch {
 		case SameHeaderName(k, "x-civi-auth"):
@@ -69,7 +71,11 @@ func CredentialHeaders(h http.Header) (xAuth, authorization bool) {
 				scheme, _, _ := strings.Cut(v, " ")
 				authorization = authorization || !phpEmpty(v) && scheme != "Basic" && scheme != "Digest"
 			}
+		case SameHeaderName(k, "x-civi-auth-afform"):
+			for _, v := range vs {
+				afform = afform || !phpEmpty(v)
+			}
 		}
 	}
-	return xAuth, authorization
+	return xAuth, authorization, afform
 }

@@ -23,13 +23,15 @@ const (
 
 // Flows name where a credential came from, using AuthX's flow names where
 // one exists: xheader (X-Civi-Auth), header (Authorization), param (_authx),
-// legacyrest (key/api_key on ajax/rest), plus "legacy" for extern/rest.php and
-// WordPress REST key/api_key.
+// legacyrest (key/api_key on ajax/rest), afformpage (Afform's page token,
+// X-Civi-Auth-Afform or _aff, on a page), plus "legacy" for extern/rest.php
+// and WordPress REST key/api_key.
 const (
 	FlowXHeader    = "xheader"
 	FlowHeader     = "header"
 	FlowParam      = "param"
 	FlowLegacyRest = "legacyrest"
+	FlowAfformPage = "afformpage"
 	FlowLegacy     = "legacy"
 	FlowNone       = "none"
 )

@@ -97,10 +97,10 @@ var authxTooBig = translate.Reply{Status: http.StatusRequestEntityTooLarge, Cont
 var authxContentTypes = translate.Reply{Status: http.StatusBadRequest, ContentType: "text/plain;charset=UTF-8",
 	Body: []byte("HTTP 400 " + translate.ManyContentTypes)}
 
-// credentialProblem is the answer to a request whose AuthX parameters the
-// edge cannot read as CiviCRM would (translate.BodyCredentials.Problem),
+// credentialProblem is the answer to a request whose AuthX parameters (or
+// Afform's page token) the edge cannot read as CiviCRM would (translate.BodyCredentials.Problem),
 // in AuthX's refusal shape: refused rather than passed on unchecked.
 func credentialProblem(problem string) translate.Reply {
 	return translate.Reply{Status: http.StatusUnauthorized, ContentType: "text/plain;charset=UTF-8",
-		Body: []byte("HTTP 401 Civigate: _authx or _authxSiteKey " + problem + "; send the credential once, in X-Civi-Auth or a plain form field")}
+		Body: []byte("HTTP 401 Civigate: _authx, _authxSiteKey or _aff " + problem + "; send the credential once, in X-Civi-Auth (X-Civi-Auth-Afform) or a plain form field")}
 }

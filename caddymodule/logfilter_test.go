@@ -19,6 +19,8 @@ func TestCredentialsFilterURI(t *testing.T) {
 		{"/x?.authx=s&.authxSiteKey=s&_authxSes=s&api_key[]=s&key%00x=s", "/x?.authx=REDACTED&.authxSiteKey=REDACTED&_authxSes=REDACTED&api_key[]=REDACTED&key%00x=REDACTED"},
 		{"/x?amp;api_key=s&api_amp;key=s&amp%3Bkey=s&amamp;p;api_key=s&amp;x=s", "/x?amp;api_key=REDACTED&api_amp;key=REDACTED&amp%3Bkey=REDACTED&amamp;p;api_key=REDACTED&amp;x=s"},
 		{"/x?API_KEY=s&Key=s", "/x?API_KEY=REDACTED&Key=REDACTED"},
+		// Afform's page token, the link CiviCRM mails (civicrm/my-form?_aff=Bearer+<JWT>).
+		{"/civicrm/my-form?_aff=Bearer+eyJ.x.y&.aff=s&%5Faff=s&staff=s", "/civicrm/my-form?_aff=REDACTED&.aff=REDACTED&%5Faff=REDACTED&staff=s"},
 		// Not credentials: a nested key, a different name, '=' inside the value.
 		{"/x?api[key]=s&keys=s&monkey=s&json=key%3Ds", "/x?api[key]=s&keys=s&monkey=s&json=key%3Ds"},
 		// Empty pieces and values, a value holding '=' and '?'.

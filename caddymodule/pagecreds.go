@@ -23,9 +23,12 @@ import (
 // on as sent. X-Civi-Auth and _authx are AuthX's own names and are checked
 // on every request (a shortcode or an alias makes any URL a CiviCRM page);
 // Authorization, which other applications on the site use too, only where
-// the URL may reach a CiviCRM page (translate.MayReachCiviCRM). A request
-// without a credential goes on untouched, at the cost of one pass over
-// its header names and, for GET, over its query.
+// the URL may reach a CiviCRM page (translate.MayReachCiviCRM). Afform's
+// page token is one too (PageTokenCredential::onInvoke, a civi.invoke.auth
+// listener before AuthX's: X-Civi-Auth-Afform or $_REQUEST['_aff'], which
+// serves the page as the token's contact), checked on every request like
+// AuthX's own names. A request without a credential goes on untouched, at
+// the cost of one pass over its header names and over its query.
 
 // refusePageCredentials authenticates the AuthX credential r carries, if
 // any (body: AuthX's parameters in its form body, as a BodyScanner read
@@ -33,9 +36,9 @@ import (
 // it did not, r goes on as sent, and caller is whom it verified (nil:
 // nobody), for setLogUserID once r has gone.
 func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler, body translate.BodyCredentials) (caller *authx.Principal, refused bool) {
-	xAuth, authorization := authx.CredentialHeaders(r.Header)
+	xAuth, authorization, afform := authx.CredentialHeaders(r.Header)
 	params := translate.AuthxCredentials(r, body)
-	if !xAuth && !params.Sent && !(authorization && h.recognise.MayReachCiviCRM(r.URL)) {
+	if !xAuth && !afform && !params.Sent && !params.AfformSent && !(authorization && h.recognise.MayReachCiviCRM(r.URL)) {
 		return nil, false
 	}
 	if params.Problem != "" {

@@ -120,6 +120,9 @@ func TestUpstreamHeaderCookieParams(t *testing.T) {
 		// Joomla routes by option, Itemid, view and task from $_REQUEST: a
 		// task cookie would send Civigate's own call to another page.
 		{[]string{"SESS=1; Itemid=1; view=x; task=civicrm/ajax/api4/Contact/delete; option=com_civicrm"}, []string{"SESS=1"}},
+		// Afform's page token: PageTokenCredential reads $_REQUEST['_aff']
+		// and logs its contact in for the call.
+		{[]string{"SESS=1; _aff=Bearer%20eyJ.x.y; .aff=z; affx=1"}, []string{"SESS=1; affx=1"}},
 	}
 	for _, tc := range cases {
 		got := upstreamHeader(http.Header{"Cookie": tc.in}, &translate.UpstreamRequest{}, "", "")

@@ -173,12 +173,12 @@ func mayNameAPIKey(piece string) bool {
 
 // IsCredentialQueryName reports whether PHP registers a query name (as
 // sent) as a spelling of one of CredentialParams (IsCredentialSpelling: any
-// letter case, amp;api_key, amp;key). Every such name holds "key" or
-// "authx" in some letter case, or a percent-escape: any other is known at
+// letter case, amp;api_key, amp;key). Every such name holds "key", "authx"
+// or "aff" in some letter case, or a percent-escape: any other is known at
 // once, without working out what PHP makes of it (the Referer of every
 // request is looked at).
 func IsCredentialQueryName(name string) bool {
-	if strings.IndexByte(name, '%') < 0 && !containsFold(name, "key") && !containsFold(name, "authx") {
+	if strings.IndexByte(name, '%') < 0 && !containsFold(name, "key") && !containsFold(name, "authx") && !containsFold(name, "aff") {
 		return false
 	}
 	return IsCredentialSpelling(PHPVarName(name))

@@ -18,12 +18,79 @@ var PageRoute = Route{Form: FormPage}
 // them: $_GET when REQUEST_METHOD is exactly "GET" (Caddy's php_fastcgi and
 // the web servers pass GET so only when sent so), $_POST otherwise; body
 // is what a BodyScanner read from the request's body (zero when PHP does
-// not parse it as a form).
+// not parse it as a form). Afform's page token beside them is where
+// PageTokenCredential::onInvoke reads it, $_REQUEST['_aff'] (afformToken).
 func AuthxCredentials(r *http.Request, body BodyCredentials) BodyCredentials {
+	query := QueryCredentials(r.URL.RawQuery)
+	out := body
 	if r.Method == http.MethodGet {
-		return QueryCredentials(r.URL.RawQuery)
+		out = query
 	}
-	return body
+	out.Afform, out.AfformSent = afformToken(r.Header["Cookie"], query, body, &out.Problem)
+	if out.Problem != "" {
+		out.Authx, out.SiteKey, out.Afform = "", "", ""
+	}
+	return out
+}
+
+// afformToken is Afform's page token as PageTokenCredential::onInvoke
+// reads it on every CiviCRM page (a civi.invoke.auth listener, before
+// AuthX's own), $_REQUEST['_aff']: from the query, the form body and,
+// where php.ini sets no request_order, the cookies (which then win; the
+// README's assumption for routing cookies), whatever the method. Which one
+// PHP keeps depends on request_order, so the edge takes the token only
+// when every one sent is the same; one sent with different values, as an
+// array or longer than any credential sets *problem (the request is
+// refused). The header spelling (X-Civi-Auth-Afform) is authx's to read.
+func afformToken(cookies []string, query, body BodyCredentials, problem *string) (token string, sent bool) {
+	set := func(v string) {
+		switch {
+		case !sent:
+			token, sent = v, true
+		case v != token && *problem == "":
+			*problem = "sent twice with different values"
+		}
+	}
+	for _, src := range [...]BodyCredentials{query, body} {
+		if !src.AfformSent {
+			continue
+		}
+		if src.Problem != "" && src.Afform == "" {
+			// The source's problem may be AuthX's own parameter's; the
+			// page token is then unknown too.
+			if *problem == "" {
+				*problem = src.Problem
+			}
+			sent = true
+			continue
+		}
+		set(src.Afform)
+	}
+	for _, h := range cookies {
+		// A cookie name is "_aff" as sent, or percent-encoded (PHP before
+		// the fix of CVE-2020-7070 decoded names), which spells a or f
+		// escaped or leaves "aff" whole: most headers are passed at once.
+		if !strings.Contains(h, "aff") && !strings.Contains(h, "%61") && !strings.Contains(h, "%66") {
+			continue
+		}
+		for p := range cookiePairs(h, func(name string) bool { return name == ParamAfformToken }) {
+			switch {
+			case p.array:
+				if *problem == "" {
+					*problem = "sent as an array"
+				}
+				sent = true
+			case len(p.value) > maxRoutingLen:
+				if *problem == "" {
+					*problem = "longer than any credential"
+				}
+				sent = true
+			default:
+				set(p.value)
+			}
+		}
+	}
+	return token, sent
 }
 
 // AuthxRouteCall is what the edge authenticates a request to one of
@@ -41,6 +108,7 @@ func AuthxRouteCall(r *http.Request, route Route, params BodyCredentials, lim Li
 	c.Credentials.Authx = params.Authx
 	c.Credentials.AuthxSiteKey = params.SiteKey
 	c.Credentials.AuthxSession = params.Session
+	c.Credentials.AfformToken = params.Afform
 	return c
 }
 

@@ -18,13 +18,20 @@ const (
 )
 
 // BodyCredentials are AuthX's parameters as PHP registers them from a form
-// body (or a query string).
+// body (or a query string), and Afform's page token beside them.
 type BodyCredentials struct {
 	// Authx and SiteKey are _authx and _authxSiteKey as registered ("":
 	// not sent).
 	Authx, SiteKey string
 	// Sent: either name was found, whatever its value.
 	Sent bool
+	// Afform is Afform's page token, _aff (ParamAfformToken), as
+	// registered; AfformSent: the name was found, whatever its value.
+	// PageTokenCredential::onInvoke reads it from $_REQUEST, not where
+	// AuthX reads its own: AuthxCredentials gathers it from the query,
+	// the form body and the cookies.
+	Afform     string
+	AfformSent bool
 	// Session: _authxSes was sent and is not empty() to PHP (or cannot be
 	// read as one value: taken as not empty), which with _authx makes
 	// AuthX create a CiviCRM session. No credential of its own: it counts
@@ -37,9 +44,9 @@ type BodyCredentials struct {
 	Problem string
 }
 
-// credSlots are a reader's AuthX parameters.
+// credSlots are a reader's AuthX parameters and Afform's page token.
 type credSlots struct {
-	authx, siteKey, ses credSlot
+	authx, siteKey, ses, aff credSlot
 }
 
 func (c *credSlots) slot(name string) *credSlot {
@@ -50,6 +57,8 @@ func (c *credSlots) slot(name string) *credSlot {
 		return &c.siteKey
 	case paramAuthxSes:
 		return &c.ses
+	case ParamAfformToken:
+		return &c.aff
 	}
 	return nil
 }
@@ -92,14 +101,15 @@ func (s *BodyScanner) Credentials() BodyCredentials {
 
 func credentialsOf(c *credSlots) BodyCredentials {
 	out := BodyCredentials{Authx: string(c.authx.val), SiteKey: string(c.siteKey.val), Sent: c.authx.set || c.siteKey.set,
-		Session: c.ses.set && (c.ses.problem != "" || !PHPEmpty(string(c.ses.val)))}
-	for _, s := range [...]*credSlot{&c.authx, &c.siteKey} {
+		Session: c.ses.set && (c.ses.problem != "" || !PHPEmpty(string(c.ses.val))),
+		Afform:  string(c.aff.val), AfformSent: c.aff.set}
+	for _, s := range [...]*credSlot{&c.authx, &c.siteKey, &c.aff} {
 		if s.problem != "" {
 			out.Problem = s.problem
 		}
 	}
 	if out.Problem != "" {
-		out.Authx, out.SiteKey = "", ""
+		out.Authx, out.SiteKey, out.Afform = "", "", ""
 	}
 	return out
 }
@@ -118,9 +128,10 @@ func (s *BodyScanner) LockCredentials() { s.judge.credLocked = true }
 // parameter found after LockCredentials.
 func (s *BodyScanner) CredentialsLate() bool { return s.judge.credLate }
 
-// QueryCredentials are AuthX's parameters in a query string, as PHP
-// registers them in $_GET (the same parser as a urlencoded body). Most
-// queries name no such parameter: they cost one pass and no allocation.
+// QueryCredentials are AuthX's parameters (and Afform's page token) in a
+// query string, as PHP registers them in $_GET (the same parser as a
+// urlencoded body). Most queries name no such parameter: they cost one
+// pass and no allocation.
 func QueryCredentials(rawQuery string) BodyCredentials {
 	if !mayNameAuthx(rawQuery) {
 		return BodyCredentials{}
@@ -131,18 +142,20 @@ func QueryCredentials(rawQuery string) BodyCredentials {
 	return credentialsOf(&r.creds)
 }
 
-// mayNameAuthx reports whether s, url-decoded, holds "authx", which every
-// name PHP registers as one of AuthX's parameters does (byte for byte:
-// PHP's array keys are case-sensitive).
+// mayNameAuthx reports whether s, url-decoded, holds "authx" or "aff",
+// which every name PHP registers as one of AuthX's parameters or as
+// Afform's page token does (byte for byte: PHP's array keys are
+// case-sensitive).
 func mayNameAuthx(s string) bool {
-	matched := 0
+	authx, aff := 0, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]) {
 			c = unhex(s[i+1])<<4 | unhex(s[i+2])
 			i += 2
 		}
-		if matched = matchStep(matched, c, "authx"); matched == len("authx") {
+		authx, aff = matchStep(authx, c, "authx"), matchStep(aff, c, "aff")
+		if authx == len("authx") || aff == len("aff") {
 			return true
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -131,6 +132,9 @@ func TestQueryCredentials(t *testing.T) {
 		{"_authx[]=k", "", true},
 		{"authx=k", "", false},
 		{"s=foo%20bar&page=2", "", false},
+		// Afform's page token is read beside them.
+		{"_aff=Bearer+t&_aff=Bearer+u", "", true},
+		{"_aff[]=t", "", true},
 	} {
 		c := QueryCredentials(tt.query)
 		if c.Authx != tt.authx || (c.Problem != "") != tt.problem {
@@ -258,6 +262,44 @@ func TestMayReachCiviCRM(t *testing.T) {
 		u, _ := url.ParseRequestURI(tt.url)
 		if got := cfg.MayReachCiviCRM(u); got != tt.want {
 			t.Errorf("%s: %v, want %v", tt.url, got, tt.want)
+		}
+	}
+}
+
+// Afform's page token is $_REQUEST['_aff'] (PageTokenCredential::onInvoke):
+// the query, the form body and the cookies, whatever the method, each
+// name as PHP registers it; every one sent must be the same, or the
+// request is refused (Problem).
+func TestAfformTokenSources(t *testing.T) {
+	form := "application/x-www-form-urlencoded"
+	for _, tt := range []struct {
+		name, method, query, body, cookie string
+		want                              string
+		sent, problem                     bool
+	}{
+		{name: "none", method: "GET", query: "staff=1&affx=2", cookie: "affx=1; traffic=2"},
+		{name: "query", method: "GET", query: "_aff=Bearer+t", want: "Bearer t", sent: true},
+		{name: "query mangled", method: "GET", query: "+.aff=Bearer+t", want: "Bearer t", sent: true},
+		{name: "query of a POST", method: "POST", query: "_aff=Bearer+t", body: "x=1", want: "Bearer t", sent: true},
+		{name: "form body", method: "POST", body: "_aff=Bearer+t", want: "Bearer t", sent: true},
+		{name: "cookie", method: "GET", cookie: "SESS=1; _aff=Bearer%20t", want: "Bearer t", sent: true},
+		{name: "cookie name encoded (PHP before 7.2.34)", method: "GET", cookie: "%5F%61ff=Bearer%20t", want: "Bearer t", sent: true},
+		{name: "the same everywhere", method: "POST", query: "_aff=Bearer+t", body: "_aff=Bearer+t", cookie: "_aff=Bearer%20t", want: "Bearer t", sent: true},
+		{name: "query and cookie differ", method: "GET", query: "_aff=Bearer+t", cookie: "_aff=Bearer%20u", sent: true, problem: true},
+		{name: "query and body differ", method: "POST", query: "_aff=Bearer+t", body: "_aff=Bearer+u", sent: true, problem: true},
+		{name: "cookie as an array", method: "GET", cookie: "_aff[x]=t", sent: true, problem: true},
+	} {
+		r := httptest.NewRequest(tt.method, "/civicrm/my-form?"+tt.query, strings.NewReader(tt.body))
+		if tt.cookie != "" {
+			r.Header.Set("Cookie", tt.cookie)
+		}
+		var body BodyCredentials
+		if tt.body != "" {
+			_, body, _ = scanCredentials(tt.method, form, tt.body)
+		}
+		c := AuthxCredentials(r, body)
+		if c.Afform != tt.want || c.AfformSent != tt.sent || (c.Problem != "") != tt.problem {
+			t.Errorf("%s: %+v, want _aff %q sent %v problem %v", tt.name, c, tt.want, tt.sent, tt.problem)
 		}
 	}
 }

@@ -20,9 +20,9 @@ import (
 // enough: Safe says how much of it may go on, such that PHP reading just
 // those bytes as the whole body finds no routing parameter.
 //
-// It also reads AuthX's parameters (_authx, _authxSiteKey) as its reader
-// registers them (Credentials), for the edge to authenticate what CiviCRM
-// would read from $_POST.
+// It also reads AuthX's parameters (_authx, _authxSiteKey) and Afform's
+// page token (_aff) as its reader registers them (Credentials), for the
+// edge to authenticate what CiviCRM would read from $_POST.
 type BodyScanner struct {
 	reader bodyReader
 	judge  routeJudge
@@ -702,6 +702,8 @@ func watchedName(name string) string {
 		return paramAuthxSiteKey
 	case paramAuthxSes:
 		return paramAuthxSes
+	case ParamAfformToken:
+		return ParamAfformToken
 	}
 	return ""
 }

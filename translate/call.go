@@ -76,6 +76,11 @@ type Credentials struct {
 	// AuthxSession: _authxSes is not empty (BodyCredentials.Session), on
 	// AuthX's routes and pages only.
 	AuthxSession bool
+	// AfformToken is Afform's page token from $_REQUEST['_aff']
+	// (BodyCredentials.Afform), on AuthX's routes and pages only: on the
+	// API routes it is dropped (never an API parameter or cookie
+	// upstream), as its header is.
+	AfformToken string
 }
 
 // Call is the canonical form of one APIv3 request: what CiviCRM would execute

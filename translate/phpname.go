@@ -6,9 +6,17 @@ import (
 )
 
 // CredentialParams are the request parameters CiviCRM reads a credential
-// or the site key from: extern/rest.php's key and api_key, and AuthX's
-// _authx, _authxSiteKey and _authxSes.
-var CredentialParams = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "_authxSes"}
+// or the site key from: extern/rest.php's key and api_key, AuthX's _authx,
+// _authxSiteKey and _authxSes, and Afform's page token _aff
+// (PageTokenCredential::onInvoke reads $_REQUEST['_aff'] on every page and
+// API route, and logs the token's contact in for the request). The one
+// list of them: never an API parameter upstream, never a cookie beside a
+// call Civigate rebuilds (IsRequestVar), always redacted in logs.
+var CredentialParams = [...]string{"key", "api_key", "_authx", "_authxSiteKey", "_authxSes", ParamAfformToken}
+
+// ParamAfformToken is Afform's page token parameter (its header is
+// X-Civi-Auth-Afform, authx.IdentityHeaders).
+const ParamAfformToken = "_aff"
 
 // IsCredentialSpelling reports whether name (a top-level PHP variable
 // name, as PHPVarName gives it) spells one of CredentialParams: exactly, in

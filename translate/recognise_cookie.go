@@ -70,6 +70,12 @@ func (cfg RecogniseConfig) SuspiciousCookies(values []string) bool {
 // the first cookie of a name, but an array assignment replaces it: every
 // assignment is yielded.
 func cookieRoutingPairs(h string) iter.Seq[routingPair] {
+	return cookiePairs(h, isRoutingName)
+}
+
+// cookiePairs yields the cookies of one Cookie header value whose name,
+// as PHP registers it (see cookieRoutingPairs), want takes.
+func cookiePairs(h string, want func(name string) bool) iter.Seq[routingPair] {
 	return func(yield func(routingPair) bool) {
 		for pair := range strings.SplitSeq(h, ";") {
 			pair = strings.TrimLeft(pair, " \t\n\v\f\r")
@@ -83,7 +89,7 @@ func cookieRoutingPairs(h string) iter.Seq[routingPair] {
 			}
 			for _, n := range names {
 				name, array := topLevelName(n)
-				if !isRoutingName(name) {
+				if !want(name) {
 					continue
 				}
 				if !yield(routingPair{name: name, value: rawURLDecode(v), array: array}) {
