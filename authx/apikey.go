@@ -261,6 +261,11 @@ func rejectionFromAuthX(msg string) *Rejection {
 		// the client. The xheader flow's are not passed on: the legacy
 		// forms are asked in it too.
 		return &Rejection{Reason: ReasonInvalid, Message: msg, BearerError: "invalid_token", Detail: "authx/id: the flow does not accept this credential type"}
+	case msg == `Authentication type "pass" with flow "xheader" is not allowed for this principal.`:
+		// Passwords asked about in xheader: a client's own X-Civi-Auth:
+		// Basic, and bin/cron.php's name and pass (FlowCron), which only a
+		// site whose AuthX takes them there can have checked.
+		return invalidCredential("authx/id: AuthX takes no password in the X-Civi-Auth flow (authx_xheader_cred lacks pass)")
 	}
 	return invalidCredential("authx/id refused")
 }

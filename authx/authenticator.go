@@ -230,7 +230,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 	case rej != nil:
 		return nil, rej
 	case p == nil:
-		if !call.Form.Legacy() && a.cfg.AllowAnonymous {
+		if !call.Form.KeyAlways() && a.cfg.AllowAnonymous {
 			p := &Principal{CredType: CredNone, Flow: FlowNone}
 			if rej := api4Gate(call, req.Header, FlowNone, nil); rej != nil {
 				return nil, rej
@@ -366,7 +366,7 @@ func (a *Authenticator) identify(ctx context.Context, req Request) (*Principal, 
 		}
 		return nil, FlowNone, admitRej
 	}
-	legacy := call.Form.Legacy()
+	legacy := call.Form.KeyAlways()
 	flow := FlowNone
 	if c.cred != nil {
 		flow = c.cred.flow

@@ -2,6 +2,7 @@ package authx
 
 import (
 	"crypto/subtle"
+	"encoding/base64"
 	"net/http"
 	"strings"
 
@@ -143,6 +144,9 @@ func oversized(flow string) *Rejection {
 func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 	var c creds
 	cr := call.Credentials
+	if call.Form == translate.FormCron {
+		return extractCron(cr)
+	}
 	if call.Form.Legacy() {
 		if !phpEmpty(cr.APIKey) {
 			c.cred = &presented{FlowLegacy, "Bearer " + cr.APIKey}
@@ -294,4 +298,26 @@ func afformToken(param string, h http.Header) (string, *Rejection) {
 		tok = param
 	}
 	return tok, nil
+}
+
+// extractCron reads bin/cron.php's credentials as
+// CRM_Utils_System::authenticateScript does: name and pass trimmed, no
+// credential when the name is empty (!$name: "" and "0"), an empty pass
+// allowed; the site key trimmed, missing when !$key. The password is
+// checked as AuthX checks one (CheckCredential::basicUser: the CMS's
+// password check, which CRM_Utils_System::authenticate makes too): a
+// Basic credential of user:password.
+func extractCron(cr translate.Credentials) (creds, *Rejection) {
+	var c creds
+	if name := phpTrim(cr.User); !phpEmpty(name) {
+		raw := "Basic " + base64.StdEncoding.EncodeToString([]byte(name+":"+phpTrim(cr.Password)))
+		if len(raw) > MaxTokenBytes {
+			return c, oversized(FlowCron)
+		}
+		c.cred = &presented{FlowCron, raw}
+	}
+	if k := phpTrim(cr.SiteKey); !phpEmpty(k) {
+		c.restKey = siteKeyOf(k)
+	}
+	return c, c.oneSiteKey(c.restKey)
 }

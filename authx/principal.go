@@ -25,7 +25,8 @@ const (
 // one exists: xheader (X-Civi-Auth), header (Authorization), param (_authx),
 // legacyrest (key/api_key on ajax/rest), afformpage (Afform's page token,
 // X-Civi-Auth-Afform or _aff, on a page), plus "legacy" for extern/rest.php
-// and WordPress REST key/api_key.
+// and WordPress REST key/api_key and "cron" for bin/cron.php's name and
+// pass (a password, asked about as the legacy forms' keys are: AskFlow).
 const (
 	FlowXHeader    = "xheader"
 	FlowHeader     = "header"
@@ -33,6 +34,7 @@ const (
 	FlowLegacyRest = "legacyrest"
 	FlowAfformPage = "afformpage"
 	FlowLegacy     = "legacy"
+	FlowCron       = "cron"
 	FlowNone       = "none"
 )
 

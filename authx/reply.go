@@ -20,6 +20,9 @@ import (
 //     (api4Reply);
 //   - AuthX's own routes (civicrm/authx/id, login, logout): AuthX's
 //     text/plain "HTTP <status> <message>", 429 and 503 included;
+//   - bin/cron.php: authenticateScript's "ERROR: …" text with HTTP 200
+//     where CiviCRM refuses too, "ERROR: Civigate: …" with the modern
+//     status where only Civigate does (cronReply);
 //   - civicrm/ajax/rest otherwise: 401 (400/403/429/503 as HTTPStatus says)
 //     with an RFC 6750/7617 challenge and an APIv3-shaped JSON body
 //     {"is_error":1,"error_message":<AuthX message>}: AuthX itself sends
@@ -55,6 +58,8 @@ func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, 
 		return r.api4Reply(), h
 	case call.Form.AuthxOnly():
 		return r.authxReply(), h
+	case call.Form == translate.FormCron:
+		return r.cronReply(), h
 	}
 	if c := r.WWWAuthenticate(realm); c != "" {
 		h.Set("WWW-Authenticate", c)
@@ -68,4 +73,23 @@ func (r *Rejection) Reply(call *translate.Call, realm string) (translate.Reply, 
 func legacyRestFatal(status int, msg string) translate.Reply {
 	body := translate.EncodeJSON(translate.RESTError("FATAL: "+msg), translate.JSONOptions{Legacy: true})
 	return translate.Reply{Status: status, ContentType: "text/javascript;charset=UTF-8", Body: body}
+}
+
+// cronReply is bin/cron.php's shape: CRM_Utils_System::authenticateScript
+// echoes "ERROR: …" and exits, HTTP 200, for a missing name, a missing or
+// wrong site key and a wrong password; the edge's own refusals (policy,
+// 429, 503, conflicting input) say they are Civigate's, with their status.
+func (r *Rejection) cronReply() translate.Reply {
+	switch r.Reason {
+	case ReasonMissing:
+		return translate.CronReply(http.StatusOK, "You need to send a valid user name and password to execute this file")
+	case ReasonSiteKey:
+		if r.Detail == detailSiteKeyMissing {
+			return translate.CronReply(http.StatusOK, "You need to send a valid key to execute this file.")
+		}
+		return translate.CronReply(http.StatusOK, "Invalid key value sent.")
+	case ReasonInvalid, ReasonExpired, ReasonNoUser:
+		return translate.CronReply(http.StatusOK, "Invalid username and/or password")
+	}
+	return translate.CronReply(r.HTTPStatus(), "Civigate: "+r.Message)
 }

@@ -24,6 +24,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //	    forms             <extern|wp_rest|ajax_verbose|ajax|api4>...
 //	    extern_prefix     <path>...
 //	    extern_strict
+//	    http_cron         refuse|allow   # bin/cron.php: refused (default), or served with the edge's checks
 //	    wp_base_page      <path>...
 //	    wp_rest_prefix    <prefix>...
 //	    upstream_endpoint <path[?query]>
@@ -102,7 +103,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	}
 	opts := options{words: map[string]*string{"upstream_endpoint": &h.UpstreamEndpoint, "site_key": &h.SiteKey,
 		"sign_keys": &h.SignKeys, "redis": &h.Redis, "redis_prefix": &h.RedisPrefix},
-		flags: map[string]*bool{"extern_strict": &h.ExternStrict}}
+		choices: map[string]choice{"http_cron": {&h.HTTPCron, []string{cronRefuse, cronAllow}}},
+		flags:   map[string]*bool{"extern_strict": &h.ExternStrict}}
 	for d.NextBlock(0) {
 		if handled, err := opts.parse(d); handled || err != nil {
 			if err != nil {

@@ -31,7 +31,9 @@ const redacted = "REDACTED"
 //     (translate.CredentialParams), whatever its spelling (api.key,
 //     api+key, api%5Bkey, %20key, .authx, api_key[]…, amp;api_key) and in
 //     any letter case (PHP would not read API_KEY, but its value is still a
-//     secret);
+//     secret), and of every one PHP registers as pass, the CMS password
+//     CiviCRM's scripts read (translate.IsScriptPasswordQueryName:
+//     bin/cron.php's authenticateScript), on every URI;
 //   - on headers (request>headers): every identity header under any
 //     spelling authx.IsIdentityHeader recognises (X-Civi-Auth, X_Civi.Auth,
 //     x.civi.key…) and Civigate's subrequest token (X-Civigate-Subrequest),
@@ -142,7 +144,8 @@ func redactQuery(s string) string {
 			end += pos
 		}
 		piece := s[pos:end]
-		if name, val, ok := strings.Cut(piece, "="); ok && val != "" && (translate.IsCredentialQueryName(name) || data && !isEnvelopeName(name)) {
+		if name, val, ok := strings.Cut(piece, "="); ok && val != "" && (translate.IsCredentialQueryName(name) ||
+			translate.IsScriptPasswordQueryName(name) || data && !isEnvelopeName(name)) {
 			b.WriteString(s[copied : pos+len(name)+1])
 			b.WriteString(redacted)
 			copied = end

@@ -19,6 +19,10 @@ func TestCredentialsFilterURI(t *testing.T) {
 		{"/x?.authx=s&.authxSiteKey=s&_authxSes=s&api_key[]=s&key%00x=s", "/x?.authx=REDACTED&.authxSiteKey=REDACTED&_authxSes=REDACTED&api_key[]=REDACTED&key%00x=REDACTED"},
 		{"/x?amp;api_key=s&api_amp;key=s&amp%3Bkey=s&amamp;p;api_key=s&amp;x=s", "/x?amp;api_key=REDACTED&api_amp;key=REDACTED&amp%3Bkey=REDACTED&amamp;p;api_key=REDACTED&amp;x=s"},
 		{"/x?API_KEY=s&Key=s", "/x?API_KEY=REDACTED&Key=REDACTED"},
+		// bin/cron.php's CMS password (authenticateScript), under the names
+		// PHP reads as pass; the user name is no secret.
+		{"/sites/all/modules/civicrm/bin/cron.php?name=admin&pass=s&key=k&job=x", "/sites/all/modules/civicrm/bin/cron.php?name=admin&pass=REDACTED&key=REDACTED&job=x"},
+		{"/x/bin/migrate/export.php?.pass=s&%70ass=s&PASS=s&amp;pass=s&passx=s&password=s", "/x/bin/migrate/export.php?.pass=s&%70ass=REDACTED&PASS=REDACTED&amp;pass=REDACTED&passx=s&password=s"},
 		// Afform's page token, the link CiviCRM mails (civicrm/my-form?_aff=Bearer+<JWT>).
 		{"/civicrm/my-form?_aff=Bearer+eyJ.x.y&.aff=s&%5Faff=s&staff=s", "/civicrm/my-form?_aff=REDACTED&.aff=REDACTED&%5Faff=REDACTED&staff=s"},
 		// Not credentials: a nested key, a different name, '=' inside the value.

@@ -44,6 +44,13 @@ type Handler struct {
 	// instead of being served. Off: any prefix is recognised.
 	ExternStrict bool `json:"extern_strict,omitempty"`
 
+	// HTTPCron says what becomes of a request to CiviCRM's bin/cron.php
+	// (the scheduled jobs over HTTP, under every prefix extern/rest.php is
+	// recognised under): "refuse" (the default) answers it with an error
+	// naming the ways to run the jobs from the server instead; "allow"
+	// serves it with the edge's checks (cron.go).
+	HTTPCron string `json:"http_cron,omitempty"`
+
 	// WPBasePages are the paths of WordPress's CiviCRM base page when it is
 	// not "civicrm" (e.g. "crm", "about/crm"): CiviCRM's clean URLs under
 	// them (/crm/ajax/rest) are then served. Under a base page not listed
@@ -253,6 +260,11 @@ func (h *Handler) Validate() error {
 	}
 	if !strings.HasPrefix(h.UpstreamEndpoint, "/") {
 		return fmt.Errorf("civicrm: upstream_endpoint %q must start with /", h.UpstreamEndpoint)
+	}
+	switch h.HTTPCron {
+	case "", cronRefuse, cronAllow:
+	default:
+		return fmt.Errorf("civicrm: http_cron %q: want %s or %s", h.HTTPCron, cronRefuse, cronAllow)
 	}
 	for _, bp := range h.WPBasePages {
 		if strings.Trim(bp, "/") == "" || strings.ContainsAny(bp, "%?#\\") {

@@ -47,8 +47,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		// disguised way to an API route.
 		return h.serveUnrecognised(w, r, next)
 	}
-	if route.Form == translate.FormAuthx {
+	switch route.Form {
+	case translate.FormAuthx:
 		return h.serveAuthxRoute(w, r, next, route, clientIP)
+	case translate.FormCron:
+		return h.serveCron(w, r, next, route, clientIP)
 	}
 	form := string(route.Form)
 	setAnswerHeaders(w.Header())

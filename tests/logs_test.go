@@ -299,15 +299,18 @@ func phpVarNames(t *testing.T, names []string) []string {
 // them all, so they reach Civigate and the log.
 func TestLogsNeverContainMangledCredentials(t *testing.T) {
 	var names, targets []string
-	for _, p := range translate.CredentialParams {
+	// pass: the CMS password bin/cron.php (authenticateScript) reads.
+	for _, p := range append(translate.CredentialParams[:], "pass") {
 		for _, n := range credentialSpellings(p) {
 			names, targets = append(names, n), append(targets, p)
 		}
 	}
+	passNames := map[string]bool{} // sent to bin/cron.php, which reads pass
 	for i, got := range phpVarNames(t, names) {
 		if got != targets[i] {
 			t.Fatalf("PHP registers %q as %q, not %q: the spelling rules above are wrong", names[i], got, targets[i])
 		}
+		passNames[names[i]] = got == "pass"
 	}
 	var headers, underscored, dotted []string
 	for _, h := range authx.IdentityHeaders {
@@ -322,10 +325,10 @@ func TestLogsNeverContainMangledCredentials(t *testing.T) {
 		}
 	}
 	t.Run("shipped", func(t *testing.T) {
-		checkCredentialLogs(t, names, headers, http.Header{"x-civi-auth": nil, "X-CIVI-KEY": nil})
+		checkCredentialLogs(t, names, headers, passNames, http.Header{"x-civi-auth": nil, "X-CIVI-KEY": nil})
 	})
 	t.Run("underscore and dot headers kept", func(t *testing.T) {
-		checkCredentialLogs(t, names, headers, http.Header{"X.Civi.Auth": nil, "X_Civi-Key": nil},
+		checkCredentialLogs(t, names, headers, passNames, http.Header{"X.Civi.Auth": nil, "X_Civi-Key": nil},
 			"servers {\n\t\texpected_underscore_headers "+strings.Join(underscored, " ")+
 				"\n\t\texpected_dot_headers "+strings.Join(dotted, " ")+"\n\t}")
 	})
@@ -336,7 +339,7 @@ func TestLogsNeverContainMangledCredentials(t *testing.T) {
 // under mangled names, whose answer must be data; then no log line may
 // hold any of them. accept names the auth and key headers whose spelling
 // Civigate must accept.
-func checkCredentialLogs(t *testing.T, names, headers []string, accept http.Header, globals ...string) {
+func checkCredentialLogs(t *testing.T, names, headers []string, passNames map[string]bool, accept http.Header, globals ...string) {
 	stub := newStubCiviCRM(t)
 	siteKey := "sk-" + randomHex(t, 12)
 	inst, accessLog, otherLog := startExample(t, stub.Host(), siteKey, "", globals...)
@@ -369,10 +372,14 @@ func checkCredentialLogs(t *testing.T, names, headers []string, accept http.Head
 		{what: "accepted: .authx and .authxSiteKey", url: ajax + "&.authx=Bearer+" + stub.APIKey + "&.authxSiteKey=" + siteKey, accepted: true},
 		{what: fmt.Sprintf("accepted: headers %v", slices.Sorted(maps.Keys(accept))), url: ajax, header: acceptHeader, accepted: true},
 	}
+	cron := inst.URL + "/sites/all/modules/civicrm/bin/cron.php?name=admin"
 	for _, n := range names {
 		base := extern
 		if strings.Contains(strings.ToLower(n), "authx") {
 			base = ajax
+		}
+		if passNames[n] {
+			base = cron
 		}
 		rows = append(rows, row{what: "query " + n, url: base + "&" + n + "=" + secret("query "+n)})
 	}

@@ -31,11 +31,22 @@ const (
 	// credentials there as on its own routes, so the edge authenticates
 	// them the same way before the request goes on as sent.
 	FormPage Form = "page"
+	// FormCron is CiviCRM's bin/cron.php (cron.go), under any prefix
+	// extern/rest.php is recognised under: the scheduled jobs over HTTP,
+	// an APIv3 Job call run without permission checks for whoever gives a
+	// CMS user's name and password and the site key.
+	FormCron Form = "cron"
 )
 
 // Legacy reports whether the form answers authentication failures the
 // legacy way (HTTP 200 with an APIv3 error body) rather than 401/403.
 func (f Form) Legacy() bool { return f == FormExtern || f == FormWPRest }
+
+// KeyAlways reports whether the form always takes the site key and a
+// credential, as extern/rest.php did (the legacy forms) and bin/cron.php
+// does (CRM_Utils_System::authenticateScript): no caller without one, and
+// the CMS user requirement of the legacy forms.
+func (f Form) KeyAlways() bool { return f.Legacy() || f == FormCron }
 
 // AsSent reports whether a request of the form goes upstream as the client
 // sent it (its URL, and its body but for what Civigate re-encodes), rather
@@ -76,6 +87,10 @@ type Credentials struct {
 	// AuthxSession: _authxSes is not empty (BodyCredentials.Session), on
 	// AuthX's routes and pages only.
 	AuthxSession bool
+	// User and Password are bin/cron.php's name and pass
+	// (CRM_Utils_System::authenticateScript reads them from $_REQUEST and
+	// trims them), on FormCron only, as sent; SiteKey is its key.
+	User, Password string
 	// AfformToken is Afform's page token from $_REQUEST['_aff']
 	// (BodyCredentials.Afform), on AuthX's routes and pages only: on the
 	// API routes it is dropped (never an API parameter or cookie

@@ -107,7 +107,7 @@ func (cfg *RecogniseConfig) enabled(f Form) bool {
 		return !cfg.DisableAjax
 	case FormAPI4:
 		return cfg.API4
-	case FormAuthx:
+	case FormAuthx, FormCron:
 		return true
 	}
 	return false
@@ -128,17 +128,32 @@ type classification struct {
 
 var (
 	tricky     = classification{kind: kindTricky}
-	segsExtern = []string{"extern", "rest.php"}
 	segsWPJSON = []string{"wp-json", "civicrm", "v3", "rest"}
 )
+
+// scriptFiles are the PHP scripts of CiviCRM's own directory the edge
+// handles, by their path under it: extern/rest.php, the legacy REST
+// endpoint it serves, and bin/cron.php (cron.go), the scheduled jobs over
+// HTTP. Each lives wherever the CMS installed CiviCRM, so each is found
+// under the same prefixes (externVariant: the CMS defaults,
+// extern_prefix, any other unless extern_strict) and the same path
+// normalisation (pathSegments: case, dot segments, encoded slashes,
+// trailing slashes, ';' parameters).
+var scriptFiles = [...]struct {
+	segs []string
+	form Form
+}{
+	{[]string{"extern", "rest.php"}, FormExtern},
+	{[]string{"bin", "cron.php"}, FormCron},
+}
 
 func classify(u *url.URL, cfg *RecogniseConfig) classification {
 	raw := u.EscapedPath()
 	if raw == "" {
 		raw = "/"
 	}
-	// Fast exit for ordinary traffic: every route contains "rest", "api"
-	// or "authx", and hiding them takes a '%', '\' or a tag.
+	// Fast exit for ordinary traffic: every route contains "rest", "api",
+	// "authx" or "cron", and hiding them takes a '%', '\' or a tag.
 	pathMay := mayRoute(raw)
 	if !pathMay && !mayRoute(u.RawQuery) {
 		return classification{}
@@ -148,18 +163,20 @@ func classify(u *url.URL, cfg *RecogniseConfig) classification {
 	}
 	segs, pathTricky := pathSegments(raw)
 
-	// extern/rest.php is a file of its own: its path decides. The route
-	// must be the last segments; the same segments followed by more are
-	// PATH_INFO (Apache runs rest.php).
-	if at := findSeq(segs, segsExtern); at >= 0 {
-		if pathTricky || at+len(segsExtern) != len(segs) {
-			return tricky
+	// extern/rest.php and bin/cron.php are files of their own: the path
+	// decides. The script must be the last segments; the same segments
+	// followed by more are PATH_INFO (Apache runs the script).
+	for _, sf := range scriptFiles {
+		if at := findSeq(segs, sf.segs); at >= 0 {
+			if pathTricky || at+len(sf.segs) != len(segs) {
+				return tricky
+			}
+			variant, known := externVariant(segs[:at], cfg)
+			if !known && cfg.ExternKnownPrefixesOnly {
+				return tricky
+			}
+			return classification{kindClean, Route{Form: sf.form, Variant: variant}}
 		}
-		variant, known := externVariant(segs[:at], cfg)
-		if !known && cfg.ExternKnownPrefixesOnly {
-			return tricky
-		}
-		return classification{kindClean, Route{Form: FormExtern, Variant: variant}}
 	}
 
 	p := classifyPath(raw, segs, pathTricky, cfg)
@@ -193,7 +210,8 @@ const maxRoutingLen = 16 << 10
 const maxRoutingValues = 64
 
 func mayRoute(s string) bool {
-	return indexFold(s, "rest") >= 0 || indexFold(s, "api") >= 0 || indexFold(s, "authx") >= 0 || strings.ContainsAny(s, "%\\<")
+	return indexFold(s, "rest") >= 0 || indexFold(s, "api") >= 0 || indexFold(s, "authx") >= 0 || indexFold(s, "cron") >= 0 ||
+		strings.ContainsAny(s, "%\\<")
 }
 
 // classifyPath finds the API routes a URL path reaches: clean forms are

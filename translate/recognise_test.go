@@ -19,6 +19,7 @@ type recExpect struct {
 
 func TestRecognisePathTricks(t *testing.T) {
 	ext := func(v string) recExpect { return recExpect{form: FormExtern, variant: v} }
+	cron := func(v string) recExpect { return recExpect{form: FormCron, variant: v} }
 	ajax := recExpect{form: FormAjax, variant: "clean"}
 	wpj := recExpect{form: FormWPRest, variant: "wp-json"}
 	refuse := recExpect{refuse: true}
@@ -39,6 +40,24 @@ func TestRecognisePathTricks(t *testing.T) {
 		{"/blog/wp-content/plugins/civicrm/civicrm/extern/rest.php", ext("wordpress")},
 		{"/core/extern/rest.php", ext("custom")},
 		{"/extern/rest.php", ext("custom")},
+		// bin/cron.php, the scheduled jobs over HTTP: under the same
+		// prefixes and the same normalisation as extern/rest.php
+		{"/sites/all/modules/civicrm/bin/cron.php?name=a&pass=p&key=k", cron("drupal")},
+		{"/wp-content/plugins/civicrm/civicrm/bin/cron.php", cron("wordpress")},
+		{"/administrator/components/com_civicrm/civicrm/bin/cron.php", cron("joomla")},
+		{"/modules/civicrm/bin/cron.php", cron("backdrop")},
+		{"/vendor/civicrm/civicrm-core/bin/cron.php", cron("custom")},
+		{"/SITES/all/modules/CiviCRM/Bin/CRON.php/", cron("drupal")},
+		{"//sites/all/modules/civicrm/bin//cron.php", cron("drupal")},
+		{"/sites/all/modules/civicrm/bin%2Fcron.php", refuse},
+		{"/sites/all/modules/civicrm/bin/cron%2ephp", refuse},
+		{"/sites/all/modules/civicrm/bin/%63ron.php", refuse},
+		{"/sites/all/modules/civicrm/bin/../bin/cron.php", refuse},
+		{"/sites/all/modules/civicrm/bin/./cron.php", refuse},
+		{"/sites/all/modules/civicrm/bin/cron.php;x=1", refuse},
+		{"/sites/all/modules/civicrm/bin/cron.php/extra", refuse},
+		{"/sites/all/modules/civicrm/bin/cli.php", pass},
+		{"/sites/all/modules/civicrm/cron.php", pass},
 		// cosmetic variants: recognised
 		{"//sites/all/modules/civicrm/extern//rest.php", ext("drupal")},
 		{"/sites/all/modules/civicrm/extern/rest.php/", ext("drupal")},
@@ -260,6 +279,18 @@ func TestRecogniseConfig(t *testing.T) {
 	cfg.ExternPrefixes = []string{"/core/"}
 	if r, ok := Recognise("GET", u, cfg); !ok || r.Variant != "configured" {
 		t.Errorf("configured prefix: %+v %v", r, ok)
+	}
+	// bin/cron.php lives beside extern/, under the same prefixes.
+	u, _ = url.Parse("/core/bin/cron.php")
+	if r, ok := Recognise("GET", u, cfg); !ok || r.Form != FormCron || r.Variant != "configured" {
+		t.Errorf("bin/cron.php under a configured prefix: %+v %v", r, ok)
+	}
+	u, _ = url.Parse("/other/bin/cron.php")
+	if _, ok := Recognise("GET", u, cfg); ok || !cfg.Suspicious(u) {
+		t.Error("bin/cron.php under an unknown prefix with ExternKnownPrefixesOnly must be refused")
+	}
+	if _, ok := Recognise("GET", u, RecogniseConfig{DisableExtern: true}); !ok {
+		t.Error("bin/cron.php is no API form to switch off: it is recognised whatever forms says")
 	}
 	for _, c := range []struct {
 		cfg RecogniseConfig
@@ -483,7 +514,7 @@ func FuzzRecognise(f *testing.F) {
 		}
 		// Anything whose decoded path ends in a route must not pass silently.
 		segs, _ := pathSegments(u.EscapedPath())
-		for _, seq := range [][]string{segsExtern, {"civicrm", "ajax", "rest"}, segsWPJSON} {
+		for _, seq := range [][]string{scriptFiles[0].segs, scriptFiles[1].segs, {"civicrm", "ajax", "rest"}, segsWPJSON} {
 			if findSeq(segs, seq) >= 0 && !ok && !like {
 				t.Fatalf("%q contains an API route but passes", s)
 			}
