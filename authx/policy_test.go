@@ -323,6 +323,9 @@ func TestPolicyEntityNames(t *testing.T) {
 		{"deny", "User", 4, "UFMatch", true},
 		{"deny", "uf_match", 3, "User", true},
 		{"deny", "User", 3, "UFMatch", true},
+		{"deny", "CiviCase", 3, "Case", true},
+		{"deny", "Case", 4, "CiviCase", true},
+		{"deny", "CiviCase", 4, "CaseContact", false},
 		{"allow", "ACLEntityRole", 3, "AclRole", true},
 		{"allow", "AclRole", 4, "ACLEntityRole", true},
 		{"allow", "CustomValue", 4, "Custom_Extra", true},
@@ -333,6 +336,8 @@ func TestPolicyEntityNames(t *testing.T) {
 		{"allow", "File", 3, "Attachment", false},
 		{"allow", "User", 4, "UFMatch", true},
 		{"allow", "UFMatch", 4, "User", false},
+		{"allow", "CiviCase", 4, "Case", true},
+		{"allow", "Case", 4, "CiviCase", true},
 	} {
 		r := Rule{Effect: tc.effect, Entities: []string{tc.rule}}
 		sc := translate.Subcall{Version: tc.version, Entity: tc.entity, Action: "get"}

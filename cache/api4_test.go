@@ -17,7 +17,7 @@ func api4(t testing.TB, method, target, form string) *translate.Call {
 }
 
 func TestDecideAPI4(t *testing.T) {
-	c, _ := newTestCache(t, Config{Deny: []string{"Contact.getLinks"}})
+	c, _ := newTestCache(t, Config{Deny: []string{"Contact.getLinks", "CiviCase.getFields", "Case.getActions"}})
 	cases := []struct {
 		name, method, target, form string
 		want                       Reason // "" = cacheable
@@ -41,6 +41,10 @@ func TestDecideAPI4(t *testing.T) {
 		{"batch", "POST", "/civicrm/ajax/api4", `calls=[["Contact","get"]]`, ReasonBatch},
 		{"params CiviCRM cannot decode", "POST", "/civicrm/ajax/api4/Contact/get", "params=nope", ReasonUncacheable},
 		{"a join that cannot be read", "GET", `/civicrm/ajax/api4/Contact/get?params={"join":[5]}`, "", ReasonUncacheable},
+		// Civi\Api4\CiviCase runs the Case entity: a rule naming either covers both.
+		{"the deny list names the CiviCase class", "GET", "/civicrm/ajax/api4/Case/getFields", "", ReasonDenied},
+		{"the deny list names the Case entity", "GET", "/civicrm/ajax/api4/CiviCase/getActions", "", ReasonDenied},
+		{"the CiviCase class in a chain", "GET", `/civicrm/ajax/api4/Contact/get?params={"chain":{"c":["CiviCase","getFields"]}}`, "", ReasonDenied},
 	}
 	for _, tc := range cases {
 		d := c.Decide(api4(t, tc.method, tc.target, tc.form))
@@ -164,6 +168,20 @@ func TestInvalidationAcrossVersions(t *testing.T) {
 	}
 	missed("APIv4 Individual.update → APIv4 Contact.get", v4get)
 
+	// Civi\Api4\CiviCase is the Case entity (CiviCase::getEntityName).
+	v4cases := api4(t, "GET", `/civicrm/ajax/api4/CiviCase/get?params={}`, "")
+	store(v4cases, v4body)
+	if err := c.Invalidate(ctx, jsonCall(t, "Case", "create", `{"contact_id":3}`)); err != nil {
+		t.Fatal(err)
+	}
+	missed("APIv3 Case.create → APIv4 CiviCase.get", v4cases)
+	v3cases := jsonCall(t, "Case", "get", `{}`)
+	store(v3cases, okBody)
+	if err := c.Invalidate(ctx, api4(t, "POST", "/civicrm/ajax/api4", `calls=[["CiviCase","delete",{"where":[["id","=",1]]}]]`)); err != nil {
+		t.Fatal(err)
+	}
+	missed("APIv4 CiviCase.delete in a batch → APIv3 Case.get", v3cases)
+
 	store(v4get, v4body)
 	if err := c.PurgeEntity(ctx, "contact"); err != nil {
 		t.Fatal(err)
@@ -271,7 +289,8 @@ func TestSpanningNamesMeetEveryPart(t *testing.T) {
 func TestEntityKey(t *testing.T) {
 	for in, want := range map[string]string{"OptionValue": "optionvalue", "option_value": "optionvalue", "Individual": "contact",
 		"household": "contact", "Custom_Extra": "customvalue", "AclRole": "aclentityrole", "Exception": "dedupeexception", "CustomValue": "customvalue", "Contact": "contact", "UFGroup": "ufgroup",
-		"User": "ufmatch", "uf_match": "ufmatch"} {
+		"User": "ufmatch", "uf_match": "ufmatch",
+		"CiviCase": "case"} {
 		if got := entityKey(in); got != want {
 			t.Errorf("entityKey(%q) = %q, want %q", in, got, want)
 		}

@@ -76,7 +76,9 @@ func parseRule(s string) rule {
 		a = "*"
 	}
 	if e != "*" {
-		e = translate.NormalEntity(e)
+		// An APIv4 class's name is its entity's (CiviCase is Case), as the
+		// walker names the calls rules are matched against.
+		e = translate.NormalEntity(translate.API4EntityName(e))
 	}
 	if a != "*" {
 		a = translate.NormalAction(a)

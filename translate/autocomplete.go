@@ -139,6 +139,7 @@ func (s *joinScan) autocompleteConfig(p *Array) {
 		if !PHPEmpty(search) {
 			ss, _ := search.(*Array)
 			shown, _ = item(ss, "api_entity").(string)
+			shown = API4EntityName(shown)
 		}
 		s.ownAnswer = true
 		for _, d := range autocompleteDisplays {

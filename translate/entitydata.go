@@ -44,27 +44,51 @@ type EntityData struct {
 //     and data of its own, so a rule on UFMatch refuses User and one on
 //     User refuses UFMatch, allow User admits UFMatch but allow UFMatch
 //     not User; APIv3's User.get (api/v3/User.php) reads the UFMatch row
-//     and the CMS user, which in Standalone is that User.
+//     and the CMS user, which in Standalone is that User;
+//   - APIv4 class names of another entity (class): Civi\API\Request::create
+//     runs the class CoreUtil::getApiClass finds, 'Civi\Api4\'.$entity,
+//     whose getEntityName() names the entity its actions run as. Of the
+//     classes in civicrm-core (Civi/Api4/*.php, ext/*/Civi/Api4/*.php) only
+//     CiviCase's differs from its class name: "Case" is a reserved PHP
+//     word, so civicrm/ajax/api4/CiviCase/get (and a chain or batch member
+//     naming CiviCase) runs the Case entity's actions, which
+//     CiviCase::create, save and update build with 'Case'. The walker
+//     names such a call by its entity (API4EntityName), so every table
+//     keyed by entity meets it; a rule naming the class covers the entity.
 //
 // APIv3's Im, Acl and Pcp differ from APIv4's IM, ACL and PCP in case only.
 var entityNames = [...]struct {
 	name  string
 	parts []EntityPart
+	class bool
 }{
-	{"AclRole", []EntityPart{{Entity: "ACLEntityRole"}}},
-	{"Exception", []EntityPart{{Entity: "DedupeException"}}},
-	{"Rule", []EntityPart{{Entity: "DedupeRule"}}},
-	{"RuleGroup", []EntityPart{{Entity: "DedupeRuleGroup"}}},
-	{"Individual", []EntityPart{{"Contact", "Individual"}}},
-	{"Organization", []EntityPart{{"Contact", "Organization"}}},
-	{"Household", []EntityPart{{"Contact", "Household"}}},
-	{"RelationshipCache", []EntityPart{{"Relationship", "RelationshipCache"}}},
-	{"ActivityType", []EntityPart{{"OptionValue", "activity_type"}}},
-	{"CustomSearch", []EntityPart{{"OptionValue", "custom_search"}}},
-	{"ReportTemplate", []EntityPart{{"OptionValue", "report_template"}}},
-	{"Attachment", []EntityPart{{Entity: "File"}, {Entity: "EntityFile"}}},
-	{"Dedupe", []EntityPart{{Entity: "Dedupe"}, {Entity: "PrevNextCache"}}},
-	{"User", []EntityPart{{Entity: "UFMatch"}, {Entity: "User"}}},
+	{"CiviCase", []EntityPart{{Entity: "Case"}}, true},
+	{"AclRole", []EntityPart{{Entity: "ACLEntityRole"}}, false},
+	{"Exception", []EntityPart{{Entity: "DedupeException"}}, false},
+	{"Rule", []EntityPart{{Entity: "DedupeRule"}}, false},
+	{"RuleGroup", []EntityPart{{Entity: "DedupeRuleGroup"}}, false},
+	{"Individual", []EntityPart{{"Contact", "Individual"}}, false},
+	{"Organization", []EntityPart{{"Contact", "Organization"}}, false},
+	{"Household", []EntityPart{{"Contact", "Household"}}, false},
+	{"RelationshipCache", []EntityPart{{"Relationship", "RelationshipCache"}}, false},
+	{"ActivityType", []EntityPart{{"OptionValue", "activity_type"}}, false},
+	{"CustomSearch", []EntityPart{{"OptionValue", "custom_search"}}, false},
+	{"ReportTemplate", []EntityPart{{"OptionValue", "report_template"}}, false},
+	{"Attachment", []EntityPart{{Entity: "File"}, {Entity: "EntityFile"}}, false},
+	{"Dedupe", []EntityPart{{Entity: "Dedupe"}, {Entity: "PrevNextCache"}}, false},
+	{"User", []EntityPart{{Entity: "UFMatch"}, {Entity: "User"}}, false},
+}
+
+// API4EntityName is the entity an APIv4 call of name runs as: the entity
+// of an APIv4 class named otherwise (entityNames' class rows: CiviCase is
+// Case), else name as given. Names compare as SameEntity does.
+func API4EntityName(name string) string {
+	for _, e := range entityNames {
+		if e.class && SameEntity(e.name, name) {
+			return e.parts[0].Entity
+		}
+	}
+	return name
 }
 
 // customPrefix starts APIv4's custom-group entities: Civi\API\Request::create

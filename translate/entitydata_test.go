@@ -35,6 +35,10 @@ func TestEntityData(t *testing.T) {
 		{"Im", "IM", true, true},
 		{"Email", "Phone", false, false},
 		{"CustomExtra", "Custom_Extra", false, false},
+		{"CiviCase", "Case", true, true},
+		{"Case", "CiviCase", true, true},
+		{"civicase", "Case", true, true},
+		{"CiviCase", "CaseContact", false, false},
 	}
 	for _, c := range cases {
 		a, b := EntityDataOf(c.a), EntityDataOf(c.b)
@@ -50,7 +54,8 @@ func TestEntityData(t *testing.T) {
 	}
 	for in, want := range map[string]string{"AclRole": "aclentityrole", "acl_role": "aclentityrole", "Exception": "dedupeexception",
 		"Custom_Extra": "customvalue", "household": "contact", "RelationshipCache": "relationship", "ActivityType": "optionvalue",
-		"option_value": "optionvalue", "Attachment": "file", "User": "ufmatch", "uf_match": "ufmatch"} {
+		"option_value": "optionvalue", "Attachment": "file", "User": "ufmatch", "uf_match": "ufmatch",
+		"CiviCase": "case", "civicase": "case"} {
 		if got := EntityKey(in); got != want {
 			t.Errorf("EntityKey(%q) = %q, want %q", in, got, want)
 		}
@@ -59,6 +64,12 @@ func TestEntityData(t *testing.T) {
 		"Contact": {"contact", ""}, "Custom_Extra": {"customvalue", ""}, "User": {"ufmatch", "user"}, "UFMatch": {"ufmatch", ""}} {
 		if a, b := EntityKeys(in); a != want[0] || b != want[1] {
 			t.Errorf("EntityKeys(%q) = %q, %q, want %q", in, a, b, want)
+		}
+	}
+	for in, want := range map[string]string{"CiviCase": "Case", "civi_case": "Case", "Case": "Case", "Individual": "Individual",
+		"AclRole": "AclRole", "CiviCaseType": "CiviCaseType", "Custom_Extra": "Custom_Extra"} {
+		if got := API4EntityName(in); got != want {
+			t.Errorf("API4EntityName(%q) = %q, want %q", in, got, want)
 		}
 	}
 	if n := testing.AllocsPerRun(100, func() { EntityDataOf("Custom_Extra").Overlaps(EntityDataOf("Attachment")) }); n != 0 {

@@ -251,7 +251,8 @@ func (s *joinScan) explicitJoins(v any) {
 }
 
 // joinSpec reads a join entry's "Entity AS alias" (the alias defaults to
-// the entity's name in lower case); ok is false where it names no entity.
+// the entity's name in lower case, as given; the entity is the one the
+// name runs as, API4EntityName); ok is false where it names no entity.
 func joinSpec(v any) (j *Array, entity, alias string, ok bool) {
 	j, isArr := v.(*Array)
 	if !isArr || j.Len() == 0 {
@@ -265,7 +266,7 @@ func joinSpec(v any) (j *Array, entity, alias string, ok bool) {
 	if alias == "" {
 		alias = strings.ToLower(entity)
 	}
-	return j, entity, alias, true
+	return j, API4EntityName(entity), alias, true
 }
 
 // joinAliases are the aliases of apiParams' explicit joins.
@@ -564,16 +565,17 @@ func (s *joinScan) entitySets(v any) {
 	}
 }
 
-// entityAndParams reads a carried call's entity and params from a: named
-// is false where the entity is not a name CiviCRM can resolve. The params
-// are keyed as the carried call's setters resolve them (v4Params), before
+// entityAndParams reads a carried call's entity (an APIv4 name, as the
+// entity it runs as: API4EntityName) and params from a: named is false
+// where the entity is not a name CiviCRM can resolve. The params are
+// keyed as the carried call's setters resolve them (v4Params), before
 // anything reads them (a saved search's joins and groupBy).
 func entityAndParams(a *Array, entityKey, paramsKey string) (entity string, named bool, params *Array) {
 	e, _ := a.Get(entityKey)
 	entity, isStr := e.(string)
 	p, _ := a.Get(paramsKey)
 	params, _ = p.(*Array)
-	return entity, isStr && entityName(entity), v4Params(params)
+	return API4EntityName(entity), isStr && entityName(entity), v4Params(params)
 }
 
 // savedSearch: an inline saved search is a get of its api_entity with its

@@ -210,6 +210,22 @@ func TestWalkReadsV4(t *testing.T) {
 				"  4 Mailing.get via crmMailing", "  4 MailingGroup.get via crmMailing", "  4 SavedSearch.get via crmMailing"}},
 		{"an Afform's field", "Contact", "autocomplete", `{"input":"a","formName":"afform:afformMyForm","fieldName":"Individual1:employer_id"}`,
 			[]string{"4 Contact.autocomplete", "  4 Contact.get via savedSearch", "  4 ContactType.get via contact_sub_type:icon", "  4 ContactType.get via contact_type:icon", "  4 ContactType.get via contact_sub_type:label", "  4 ContactType.get via contact_type:label", "  4 ~.get via formName"}},
+		// APIv4's CiviCase class runs the Case entity (CiviCase::getEntityName):
+		// the walker names it Case wherever it is read.
+		{"the CiviCase class is the Case entity", "CiviCase", "get", `{"select":["case_type_id:label"]}`,
+			[]string{"4 Case.get", "  4 CaseType.get via case_type_id:label"}},
+		{"a join of the CiviCase class and a path through its alias", "Contact", "get",
+			`{"select":["c.subject","c.case_type_id:label"],"join":[["CiviCase AS c","LEFT","CaseContact"]]}`,
+			[]string{"4 Contact.get", "  4 Case.get via join", "  4 CaseContact.get via join", "  4 CaseType.get via c.case_type_id:label"}},
+		{"an inline saved search of the CiviCase class, joining it again", "SearchDisplay", "run",
+			`{"savedSearch":{"api_entity":"CiviCase","api_params":{"select":["id"],"join":[["civicase AS x","LEFT"]]}}}`,
+			[]string{"4 SearchDisplay.run", "  4 Case.get via savedSearch", "    4 Case.get via join"}},
+		{"an EntitySet set of the CiviCase class", "EntitySet", "get", `{"sets":[["UNION ALL","CiviCase","get",{"select":["id"]}]]}`,
+			[]string{"4 EntitySet.get", "  4 Case.get via sets"}},
+		{"an autocomplete's inline search of the CiviCase class shows Case's display", "Contact", "autocomplete",
+			`{"input":"a","savedSearch":{"api_entity":"CiviCase","api_params":{"select":["id"]}}}`,
+			[]string{"4 Contact.autocomplete", "  4 Case.get via savedSearch", "  4 Contact.get via savedSearch",
+				"  4 CaseType.get via case_type_id:label"}},
 		{"control: an Afform name PHP finds empty", "Contact", "autocomplete", `{"input":"a","formName":"afform:0","fieldName":"Individual1:employer_id"}`,
 			[]string{"4 Contact.autocomplete", "  4 Contact.get via savedSearch", "  4 ContactType.get via contact_sub_type:icon", "  4 ContactType.get via contact_type:icon", "  4 ContactType.get via contact_sub_type:label", "  4 ContactType.get via contact_type:label"}},
 	}

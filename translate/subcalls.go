@@ -146,7 +146,7 @@ const MaxSubcallDepth = phpJSONMaxDepth
 // (CRM_Utils_REST::ajax and process()); BuildUpstream sends each call so
 // that this is what the legacy endpoint would have run.
 func WalkV3(call *Call, visit func(Subcall) bool) bool {
-	w := walker{visit: visit}
+	w := walker{emit: visit}
 	if call.Batch {
 		return w.v3Batch(call.Params)
 	}
@@ -185,7 +185,7 @@ func pageCall(params *Array) (Subcall, bool) {
 // matching, then read by the parameter each key sets: v4params.go) and
 // every call chained below it, as WalkV3 does.
 func WalkV4(entity, action string, params *Array, visit func(Subcall) bool) bool {
-	w := walker{visit: visit}
+	w := walker{emit: visit}
 	return w.call(Subcall{Version: 4, Entity: entity, Action: action, Params: params, ChecksOff: v4ChecksOff(params)}, false)
 }
 
@@ -197,7 +197,7 @@ func WalkV4(entity, action string, params *Array, visit func(Subcall) bool) bool
 // there) is reported with dynamic names, as is a name that is not a
 // string (PHP would make one of a number, which names no entity).
 func WalkV4Batch(calls *Array, visit func(Subcall) bool) bool {
-	w := walker{visit: visit}
+	w := walker{emit: visit}
 	for i := 0; i < calls.Len(); i++ {
 		sc := Subcall{Version: 4, InBatch: true, Member: calls.Key(i)}
 		m, _ := calls.Value(i).(*Array)
@@ -278,7 +278,17 @@ func batchArgs(m *Array) (args [4]any, ok bool) {
 }
 
 type walker struct {
-	visit func(Subcall) bool
+	emit func(Subcall) bool
+}
+
+// visit reports sc, an APIv4 call under the name of the entity it runs
+// as (API4EntityName: CiviCase is Case), whichever part of the request
+// named it: the route, a batch member, a chain, a join, a saved search.
+func (w *walker) visit(sc Subcall) bool {
+	if sc.Version == 4 {
+		sc.Entity = API4EntityName(sc.Entity)
+	}
+	return w.emit(sc)
 }
 
 // call reports sc and walks the chains below it: APIv3 chains (api.* keys)
@@ -289,6 +299,8 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 		// Every reader below, and whoever judges the call, sees its
 		// params as CiviCRM's setters take them (v4params.go).
 		sc.Params = v4Params(sc.Params)
+		// What is walked below it meets the entity's name too.
+		sc.Entity = API4EntityName(sc.Entity)
 	}
 	if sc.Depth > MaxSubcallDepth {
 		sc.Truncated = true

@@ -359,6 +359,8 @@ func TestWalkV4(t *testing.T) {
 		{"nested chains and versions", `{"chain":{"a":["Email","get",{"version":3,"chain":{"b":["Phone","delete",{}]}}]}}`,
 			[]string{"4 Contact.get", "  4 Email.get", "    4 Phone.delete", "      4 Phone.get"}},
 		{"no APIv3 chains", `{"api.Email.delete":1}`, []string{"4 Contact.get"}},
+		{"a chain of the CiviCase class runs Case", `{"chain":{"c":["CiviCase","delete",{"where":[["id","=",1]]}]}}`,
+			[]string{"4 Contact.get", "  4 Case.delete", "    4 Case.get"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -403,6 +405,10 @@ func TestWalkV4Batch(t *testing.T) {
 		{"params null", `[["Note","create",null]]`, []string{"[0] 4 ~.~"}},
 		{"a number for a name", `[[5,"get"]]`, []string{"[0] 4 ~.get"}},
 		{"a $ name is literal in a batch", `[["$x","get"]]`, []string{"[0] 4 $x.get"}},
+		{"the CiviCase class runs Case", `[["CiviCase","get"],{"entity":"civicase","action":"create","params":{}}]`,
+			// A new case's Open Case timeline (casetimeline.go) meets it as Case.
+			[]string{"[0] 4 Case.get", "[1] 4 Case.create", "  [1] 4 Activity.create ?", "  [1] 4 ActivityContact.create ?",
+				"  [1] 4 CaseActivity.create ?", "  [1] 4 Relationship.create ?"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
