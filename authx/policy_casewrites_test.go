@@ -28,6 +28,8 @@ func TestPolicyCaseLinksWritten(t *testing.T) {
 		{"a chained activity below a case is filed on it", deny("CaseActivity", "create"),
 			jsonCall(t, "Case", "get", `{"id":1,"return":"id","api.Activity.create":{"activity_type_id":1,"source_contact_id":2}}`), false, ""},
 		{"an activity filed on a case by its subject", deny("CaseActivity", "create"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":2,"subject":"Re: [case #12]"}}`), false, ""},
+		{"an APIv3 activity filed on a case by its subject's unique name", deny("CaseActivity", "create"),
+			jsonCall(t, "Activity", "create", `{"activity_type_id":1,"source_contact_id":2,"activity_subject":"Re: [case #12]"}`), false, ""},
 		{"control: an activity on no case", deny("CaseActivity", "create"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":2}}`), true, ""},
 		// A new APIv3 case runs its type's Open Case timeline, Case.addtimeline
 		// an activity set (casetimeline.go): the call's own doing.

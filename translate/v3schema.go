@@ -22,7 +22,14 @@ type v3Alias struct{ alias, field string }
 
 // v3Aliases are, by EntityKey of the APIv3 entity, the other names of the
 // fields some table here judges (the write tables, the option entities
-// of fieldreads.go), in civicrm-core 6.x:
+// of fieldreads.go), in civicrm-core 6.x. Every field a write table names
+// (fieldwrites.go, whatever kind of row: present, non-empty or Matching;
+// the contact's own writes; the credential fields) was looked up in its
+// entity's schema and _spec functions; those not listed have no other
+// name there (Contact's is_deceased and api_key, Address's master_id,
+// Group's parents, and the fields APIv3's spec functions add under their
+// own name: case_id, a participant's or a grant's note, template_id,
+// price_set_id, contribution_status_id…):
 var v3Aliases = map[string][]v3Alias{
 	// schema/Contact/Contact.entityType.php: is_deleted's unique_name
 	// contact_is_deleted, employer_id's current_employer_id.
@@ -34,8 +41,11 @@ var v3Aliases = map[string][]v3Alias{
 	EntityKey("Participant"): {{"participant_fee_level", "fee_level"}, {"participant_status_id", "status_id"},
 		{"participant_status", "status_id"}},
 	// _civicrm_api3_activity_create_spec: assignee_contact_id's and
-	// target_contact_id's 'name' assignee_id and target_id.
-	EntityKey("Activity"): {{"target_id", "target_contact_id"}, {"assignee_id", "assignee_contact_id"}},
+	// target_contact_id's 'name' assignee_id and target_id;
+	// schema/Activity/Activity.entityType.php: subject's unique name
+	// activity_subject (a subject naming a case files the activity on it).
+	EntityKey("Activity"): {{"target_id", "target_contact_id"}, {"assignee_id", "assignee_contact_id"},
+		{"activity_subject", "subject"}},
 	// _civicrm_api3_membership_create_spec: membership_type_id's
 	// api.aliases membership_type, status_id's membership_status.
 	EntityKey("Membership"): {{"membership_type", "membership_type_id"}, {"membership_status", "status_id"}},
