@@ -45,6 +45,17 @@ func TestPolicyV3OptionsOfOtherEntities(t *testing.T) {
 		{"an allow on Contribution.create admits its lookup", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow",
 			Entities: []string{"Contribution"}, Actions: []string{"create"}}}}, jsonCall(t, "Contribution", "create",
 			`{"contact_id":2,"total_amount":1,"financial_type_id":"Donation"}`), true, ""},
+		// "@user:<name>" for a contact id reads which contact a CMS user is
+		// (_civicrm_api3_resolve_contactID: the CMS user, its UFMatch row),
+		// in both APIs.
+		{"v3 get filtering by @user", deny("UFMatch"), jsonCall(t, "Contact", "get", `{"id":"@user:admin","return":"id"}`), false, ""},
+		{"v3 write naming @user", deny("User"), jsonCall(t, "Activity", "create", `{"activity_type_id":1,"source_contact_id":"@user:admin"}`), false, ""},
+		{"v4 where naming @user", deny("UFMatch"), v4("Email/get", `{"where":[["contact_id","IN",["@user:admin"]]]}`), false, ""},
+		{"v4 write naming @user", deny("UFMatch"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":"@user:admin"}}`), false, ""},
+		{"an allow on Activity.create admits its @user lookup", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow",
+			Entities: []string{"Activity", "ActivityContact"}, Actions: []string{"create"}}}},
+			v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":"@user:admin"}}`), true, ""},
+		{"control: user_contact_id is the caller's own", deny("UFMatch"), jsonCall(t, "Contact", "get", `{"id":"user_contact_id","return":"id"}`), true, ""},
 		{"control: a group by id", deny("Group"), jsonCall(t, "GroupContact", "get", `{"group_id":{"IN":[1,"2"]}}`), true, ""},
 		{"control: an option group's options", deny("FinancialType"), jsonCall(t, "Contribution", "getoptions", `{"field":"payment_instrument_id"}`), true, ""},
 		{"control: a status of an option group", deny("ParticipantStatusType"), jsonCall(t, "Contribution", "getoptions", `{"field":"contribution_status_id"}`), true, ""},

@@ -60,6 +60,17 @@ func TestWalkFieldReadsV4(t *testing.T) {
 		{"control: no groups field on another entity", "Activity", "get", `{"where":[["groups","IN",[1]]]}`,
 			[]string{"4 Activity.get"}},
 
+		// "@user:<name>" is resolved through the CMS user and its UFMatch row
+		// (FormattingUtil::formatInputValue -> resolveContactID).
+		{"a contact id given as @user:<name> in where", "Contact", "get", `{"where":[["OR",[["id","=",3],["id","IN",["@user:admin"]]]]]}`,
+			[]string{"4 Contact.get", "  4 UFMatch.get via id", "  4 User.get via id"}},
+		{"@user in a written value is the write's own lookup", "Activity", "save", `{"records":[{"activity_type_id":1}],"defaults":{"source_contact_id":"@user:admin"}}`,
+			[]string{"4 Activity.save", "  4 ActivityContact.create ?", "  4 ActivityContact.delete ?", "  4 UFMatch.get via source_contact_id by Activity.save",
+				"  4 User.get via source_contact_id by Activity.save", "  4 Activity.create"}},
+		{"control: @user under LIKE, as an expression, with a suffix", "Email", "get",
+			`{"where":[["contact_id","LIKE","@user:a"],["contact_id","=","@user:b",true],["contact_id:label","=","@user:c"]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via contact_id:label"}},
+
 		{"tags selected, filtered, labelled", "Contact", "get", `{"select":["tags","tags:label"],"where":[["tags","IN",[1]]]}`,
 			[]string{"4 Contact.get", "  4 EntityTag.get via tags", "  4 EntityTag.get via tags:label", "  4 Tag.get via tags:label", "  4 EntityTag.get via tags"}},
 		{"tags of any taggable entity, in a function", "Activity", "get", `{"select":["GROUP_CONCAT(DISTINCT tags) AS t"]}`,

@@ -320,7 +320,7 @@ func (w *walker) call(sc Subcall, v3 bool) bool {
 	switch {
 	case sc.Version == 4:
 		if !w.v4Reads(sc) || !w.v4LocationWrites(sc) || !w.contactWrites(sc) || !w.fieldWrites(sc) || !w.v4CustomWrites(sc) || !w.v4WriteLookups(sc) ||
-			!w.caseWrites(sc) {
+			!w.caseWrites(sc) || !w.v4UserLookups(sc) {
 			return false
 		}
 	case v3 && sc.Version == 3:

@@ -63,6 +63,17 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 		{"control: ids, LIKE, user_contact_id and APIv4-only names read no option entity", "GroupContact", "get",
 			`{"group_id":{"LIKE":"Adm%"},"contact_id":"user_contact_id","status":"Added","tags":"x"}`,
 			[]string{"3 GroupContact.get"}},
+		// "@user:<name>" is resolved through the CMS user and its UFMatch row
+		// (_civicrm_api3_validate_integer -> _civicrm_api3_resolve_contactID).
+		{"a contact id given as @user:<name>", "Email", "get", `{"contact_id":"@user:admin"}`,
+			[]string{"3 Email.get", "  3 UFMatch.get via contact_id", "  3 User.get via contact_id"}},
+		{"@user as an operator's operand, in a write (its own lookup), once a call", "Activity", "create",
+			`{"activity_type_id":1,"source_contact_id":{"!=":"@user:a"},"target_id":"@user:b","api.Note.get":{"contact_id":"@user:c"}}`,
+			[]string{"3 Activity.create", "  3 UFMatch.get via source_contact_id", "  3 User.get via source_contact_id",
+				"  3 ActivityContact.create ?", "  3 Note.get", "    3 UFMatch.get via contact_id", "    3 User.get via contact_id"}},
+		{"control: @user in a list, under = or IS NULL, in return or options, user_contact_id", "Email", "get",
+			`{"contact_id":{"IN":["@user:a"]},"id":{"=":"@user:b"},"location_type_id":{"IS NULL":"@user:c"},"return":"@user:d","options":{"sort":"@user:e"},"email":"user_contact_id"}`,
+			[]string{"3 Email.get"}},
 		{"control: a numeric id", "Contribution", "get", `{"campaign_id":{"IN":[1,"2"]},"financial_type_id":3,"return":"id"}`,
 			[]string{"3 Contribution.get", "  3 ContributionSoft.get via return", "  3 PCP.get via return"}},
 		{"control: getoptions' bare name is no field", "Contribution", "get", `{"campaign":"Spring","return":"id"}`,

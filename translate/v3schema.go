@@ -197,9 +197,10 @@ var v3NoPseudoconstant = map[string]bool{"Contact": true, "Email": true, "Phone"
 	"Event": true, "Case": true, "Currency": true, "ContactType": true}
 
 // v3OptionLookups reports the option entities an APIv3 call's fields make
-// CiviCRM read to turn a name into an id (above): under a get, a read the
-// filter names; under a write, a lookup judged as the write's own doing
-// (joinScan.read), as APIv4's written suffixes are.
+// CiviCRM read to turn a name into an id (above), and the CMS user an
+// "@user:<name>" value is resolved through (userlookups.go): under a get,
+// a read the filter names; under a write, a lookup judged as the write's
+// own doing (joinScan.read), as APIv4's written suffixes are.
 func (w *walker) v3OptionLookups(sc Subcall) bool {
 	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown || v3UnvalidatedActions[sc.Action] || sc.Via != "" {
 		return true // matched by every deny rule already, or no field validated
@@ -209,6 +210,12 @@ func (w *walker) v3OptionLookups(sc Subcall) bool {
 	p := withV3Names(sc.Entity, sc.Params)
 	for i := 0; i < p.Len() && s.ok; i++ {
 		k := p.Key(i)
+		if !seen["@user"] && v3ParamIsField(k) && v3NamesUser(p.Value(i)) {
+			// Resolved as a CMS user's contact first (userlookups.go).
+			seen["@user"] = true
+			s.users(k)
+			continue
+		}
 		if !v3NamesOption(p.Value(i)) {
 			continue
 		}
