@@ -336,6 +336,13 @@ func WriteTargets(call *translate.Call) (entities []string, all bool) {
 		case sc.Truncated || sc.Dynamic():
 			all = true
 			return false
+		case copiesOf(sc.Entity, sc.StartedBy):
+			// The BAO's copy of what the client's call saved (a saved
+			// e-mail's UFMatch uf_name, translate's Own field writes):
+			// its readers depend on the saved entity (readsThrough),
+			// which this call's write invalidates; a rename moves no
+			// link, so it is no global write.
+			return true
 		case call.API4 != nil:
 			e, writes := writeTargetV4(sc)
 			if !writes {

@@ -266,6 +266,10 @@ func TestWriteTargets(t *testing.T) {
 		{jsonCall(t, "Contact", "getfields", `{"cache_clear":1}`), nil, false},
 		// Not cacheable for another reason first, yet it writes.
 		{jsonCall(t, "Contact", "get", `{"debug":1,"api.Email.create":{}}`), []string{"Email"}, false},
+		// A primary e-mail's UFMatch copy (translate's Own field write) is
+		// no write of its own: UFMatch reads depend on Email (readsThrough),
+		// and a global write would empty the cache on every e-mail save.
+		{jsonCall(t, "Email", "create", `{"contact_id":3,"email":"n@x.org","is_primary":1}`), []string{"Email"}, false},
 		{jsonCall(t, "Contact", "get", `{"version":4,"api.Note.delete":1}`), []string{"Log", "Note"}, false},
 		// An APIv4 write's custom field keys write the group's CustomValue data.
 		{jsonCall(t, "Contact", "update", `{"version":4,"where":[["id","=",2]],"values":{"Extra.colour":"red"}}`), []string{"Contact", "Custom_Extra", "Log"}, false},

@@ -182,6 +182,23 @@ var readsThrough = map[string][]string{
 	"ufmatch":               {"Email"},
 }
 
+// copiesOf reports whether a write of entity that a call of from makes by
+// itself (translate.Subcall.StartedBy) only keeps entity's copy of from's
+// data (readsThrough: a CMS user's uf_name is its contact's primary
+// e-mail).
+func copiesOf(entity, from string) bool {
+	if from == "" {
+		return false
+	}
+	k := entityKey(from)
+	for _, e := range readsThrough[entityKey(entity)] {
+		if entityKey(e) == k {
+			return true
+		}
+	}
+	return false
+}
+
 // confinedWrites are the write actions whose effects CiviCRM confines to
 // the entity they name: plain CRUD (APIv3's generic create, update,
 // delete, replace and setvalue, api/v3/Generic*; APIv4's create, update,

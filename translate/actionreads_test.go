@@ -170,7 +170,12 @@ func indent(lines []string) []string {
 func mergeLines(prefix string) []string {
 	var out []string
 	for _, e := range mergeLocations {
-		out = append(out, prefix+e+".get via merge", prefix+e+".update ?", prefix+e+".delete ?")
+		out = append(out, prefix+e+".get via merge", prefix+e+".update ?")
+		if e == "Email" {
+			// A saved e-mail's copy in UFMatch (fieldwrites.go's Own row).
+			out = append(out, "  "+prefix+"UFMatch.update ?", "  "+prefix+"User.update ?")
+		}
+		out = append(out, prefix+e+".delete ?")
 	}
 	out = append(out, prefix+"CustomValue.get via merge", prefix+"CustomValue.create ?", prefix+"CustomValue.update ?",
 		prefix+"CustomValue.delete ?", prefix+"Activity.create ?")

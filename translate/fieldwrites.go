@@ -53,6 +53,17 @@ type fieldWrite struct {
 	// update), the parameters being the client's (fieldRuns), instead of
 	// being reported with parameters the edge cannot vouch for.
 	Runs bool
+	// Own marks a write the BAO makes to keep its own copy of the saved
+	// row's data elsewhere, on a condition the BAO itself may make true
+	// (a CMS user's uf_name is its contact's primary e-mail, and the BAO
+	// makes a contact's first e-mail primary): reported for every save
+	// that may make a new row, names Field (present, not null), or has
+	// parameters the edge cannot see (ownWrites), as the write's own
+	// doing (Subcall.StartedBy), like a new APIv3 activity's default
+	// source contact. The cache's readers of the copy depend on the saved
+	// entity already (its readsThrough), so it does not count the copy as
+	// a write of its own.
+	Own bool
 	// Source is where civicrm-core does it.
 	Source string
 }
@@ -235,6 +246,22 @@ var fieldWriteTable = slices.Concat([]fieldWrite{
 	// values a release skips), and a suffix (tags:name, resolved first).
 	{Entity: anyEntity, Field: "tags", Present: true, Writes: []string{"EntityTag"}, Actions: []string{"create", "update", "delete"}, V4: true,
 		Source: "Civi/Api4/Service/Spec/Provider/TagFieldSpecProvider.php saveTags: EntityTag::replace"},
+	// CRM_Core_BAO_Email::self_hook_civicrm_post runs
+	// CRM_Core_BAO_UFMatch::updateUFName for a saved e-mail that is
+	// primary and has a contact (any save but a delete): under the
+	// syncCMSEmail setting the contact's civicrm_uf_match row takes the
+	// new primary e-mail as uf_name, and the CMS user is renamed
+	// (updateCMSName: Standalone's User, the same table; another CMS's own
+	// user). The saved object is primary when the call says so, or when
+	// CRM_Core_BAO_Block::handlePrimary (its pre hook) makes it so: a new
+	// e-mail, or one named with a false is_primary, of a contact that has
+	// no other; an edit that does not name is_primary saves none
+	// (handlePrimary skips it, and writeRecord's object holds only the
+	// given fields). Hence Own: a new e-mail, an edit naming is_primary,
+	// and an e-mail a contact's or a location block's write saves.
+	{Entity: "Email", Field: "is_primary", Own: true, Writes: []string{"UFMatch", "User"}, Actions: []string{"update"},
+		Source: "CRM/Core/BAO/Email.php self_hook_civicrm_post: CRM_Core_BAO_UFMatch::updateUFName, updateCMSName; " +
+			"CRM/Core/BAO/Block.php handlePrimary"},
 	// civicrm_api3_loc_block_create (api/v3/LocBlock.php), "basically
 	// chaining but in reverse": for each of address, email, phone and im
 	// and their _2 forms given as a non-empty array, it runs
@@ -359,7 +386,53 @@ func (w *walker) fieldWrites(sc Subcall) bool {
 	s.fieldWrites(sc.Entity, sc.Version, func(fw fieldWrite) bool {
 		return namesField(rows, fw, sc.Version == 4)
 	}, func(field string) bool { return slices.Contains(defaults, field) }, edits)
-	return s.ok && w.fieldRuns(sc, rows)
+	return s.ok && w.fieldRuns(sc, rows) && w.ownWrites(sc, rows, edits)
+}
+
+// ownWrites reports, one level below sc and as its own doing, what the BAO
+// writes for sc's save to keep its copy of the saved rows' data (the Own
+// rows of sc's entity): for a write whose parameters the edge cannot see
+// (a contact's e-mail blocks, APIv4's email_primary), else for rows that
+// may be new (a create without edits, an APIv4 save or replace of a row
+// without an id) or that name the row's field (present, not null), but a
+// row whose contact_id is given empty (a location block's e-mail: no
+// contact, no copy). A delete saves nothing.
+func (w *walker) ownWrites(sc Subcall, rows []*Array, edits bool) bool {
+	if sc.EntityDynamic || sc.ActionDynamic || genericAction(sc.Action) == "get" || SameAction(sc.Action, "delete") {
+		return true
+	}
+	s := &joinScan{w: w, parent: sc, ok: true}
+	for _, fw := range fieldWritesOf[EntityKey(sc.Entity)] {
+		if !fw.Own || !sc.ParamsUnknown && !ownRows(sc, fw, rows, edits) {
+			continue
+		}
+		for _, e := range fw.Writes {
+			for _, a := range fw.Actions {
+				if !s.startedWrite(e, false, a) {
+					return false
+				}
+			}
+		}
+	}
+	return s.ok
+}
+
+// ownRows reports whether one of rows may make the BAO write fw's copy
+// (ownWrites).
+func ownRows(sc Subcall, fw fieldWrite, rows []*Array, edits bool) bool {
+	upserts := sc.Version == 4 && (SameAction(sc.Action, "save") || SameAction(sc.Action, "replace"))
+	for _, row := range rows {
+		if c, ok := row.Get("contact_id"); ok && (PHPEmpty(c) || c == "null") {
+			continue
+		}
+		if v, ok := row.Get(fw.Field); ok && v != nil && v != "" && v != "null" {
+			return true
+		}
+		if !edits || upserts && PHPEmpty(item(row, "id")) {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldRuns walks the calls the APIv3 layer runs for sc's create or update
@@ -427,8 +500,8 @@ func (s *joinScan) fieldWrites(entity string, version int, named func(fw fieldWr
 			if !s.ok || byDefault && defaulted == nil {
 				return
 			}
-			if fw.Runs || fw.V3 && version != 3 || fw.V4 && version != 4 {
-				continue // Runs: walked as the call it is (fieldRuns)
+			if fw.Runs || fw.Own || fw.V3 && version != 3 || fw.V4 && version != 4 {
+				continue // Runs: walked as the call it is (fieldRuns); Own: ownWrites
 			}
 			if byDefault && !defaulted(fw.Field) || !byDefault && !named(fw) {
 				continue

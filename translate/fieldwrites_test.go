@@ -292,6 +292,29 @@ func TestWalkFieldWrites(t *testing.T) {
 		{"inlineEdit of an activity's attachment", v4Walk(t, "SearchDisplay", "inlineEdit", `{"savedSearch":{"api_entity":"Activity"},"rowKey":3,"values":{"attachFile_1":{"location":"/tmp/x"}}}`),
 			[]string{"4 SearchDisplay.inlineEdit", "  4 Activity.get via savedSearch", "  4 Activity.update ?", "  4 File.create ?", "  4 File.update ?",
 				"  4 EntityFile.create ?", "  4 EntityFile.update ?"}},
+		// A saved primary e-mail's copy: CRM_Core_BAO_Email::self_hook_civicrm_post ->
+		// CRM_Core_BAO_UFMatch::updateUFName (uf_name, and the CMS user renamed),
+		// the write's own doing (Own): named, or made primary by handlePrimary.
+		{"v3 Email.create is_primary", v3Walk(ajaxCall(t, "Email", "create", `{"contact_id":3,"email":"n@x.org","is_primary":1}`)),
+			[]string{"3 Email.create", "  3 UFMatch.update ?", "  3 User.update ?"}},
+		{"v3 Email edit naming is_primary 0 (handlePrimary keeps an only e-mail primary)", v3Walk(ajaxCall(t, "Email", "create", `{"id":4,"is_primary":0}`)),
+			[]string{"3 Email.create", "  3 UFMatch.update ?", "  3 User.update ?", "  3 Email.update"}},
+		{"control: an edit not naming is_primary saves no primary e-mail", v3Walk(ajaxCall(t, "Email", "create", `{"id":4,"email":"n@x.org"}`)),
+			[]string{"3 Email.create", "  3 Email.update"}},
+		{"v4 Email.save of a new record (a contact's first e-mail is made primary)", v4Walk(t, "Email", "save", `{"records":[{"contact_id":3,"email":"n@x.org"}]}`),
+			[]string{"4 Email.save", "  4 UFMatch.update ?", "  4 User.update ?", "  4 Email.create"}},
+		{"control: v4 Email.save and update of records with ids not naming is_primary", v4Walk(t, "Email", "save", `{"records":[{"id":4,"email":"n@x.org"}]}`),
+			[]string{"4 Email.save", "  4 Email.update"}},
+		{"control: a location block's e-mail has no contact", v3Walk(ajaxCall(t, "LocBlock", "create", `{"email":{"email":"n@x.org","is_primary":1}}`)),
+			[]string{"3 LocBlock.create", "  3 Email.create"}},
+		{"a contact edit's e-mail block", v3Walk(ajaxCall(t, "Contact", "create", `{"id":3,"email":[{"email":"n@x.org","is_primary":1}]}`)),
+			[]string{"3 Contact.create", "  3 Email.create ?", "    3 UFMatch.update ?", "    3 User.update ?",
+				"  3 Email.update ?", "    3 UFMatch.update ?", "    3 User.update ?", "  3 Contact.update"}},
+		{"v4 a contact's primary e-mail", v4Walk(t, "Contact", "update", `{"where":[["id","=",3]],"values":{"email_primary.email":"n@x.org"}}`),
+			[]string{"4 Contact.update", "  4 Email.create ?", "    4 UFMatch.update ?", "    4 User.update ?",
+				"  4 Email.update ?", "    4 UFMatch.update ?", "    4 User.update ?", "  4 Contact.get"}},
+		{"control: a new contact's e-mail has no CMS user yet", v4Walk(t, "Individual", "create", `{"values":{"email_primary.email":"n@x.org"}}`),
+			[]string{"4 Individual.create", "  4 Email.create ?", "  4 Email.update ?"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

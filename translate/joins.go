@@ -109,6 +109,10 @@ const maxViaLen = 128
 type joinScan struct {
 	w      *walker
 	parent Subcall
+	// newContact: the records wrote reports are a contact's the parent
+	// creates, which no CMS user matches yet, so the BAO keeps no copy of
+	// them (ownWrites: a new contact's e-mail renames no user).
+	newContact bool
 	// aliases of the call's explicit joins: alias → entity ("" when the
 	// entity cannot be named).
 	aliases map[string]string

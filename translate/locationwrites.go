@@ -45,7 +45,7 @@ func (w *walker) v4LocationWrites(sc Subcall) bool {
 	if rows == nil {
 		return true
 	}
-	s := &joinScan{w: w, parent: sc, ok: true}
+	s := &joinScan{w: w, parent: sc, ok: true, newContact: SameAction(sc.Action, "create")}
 	saves, deletes := map[string]bool{}, map[string]bool{}
 	for _, row := range rows {
 		for i := 0; i < row.Len(); i++ {
@@ -131,11 +131,11 @@ func (w *walker) contactWrites(sc Subcall) bool {
 	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
 		return true
 	}
-	rows, _ := WriteRows(sc)
+	rows, edits := WriteRows(sc)
 	if len(rows) == 0 || EntityKey(sc.Entity) != contactKey {
 		return true
 	}
-	s := &joinScan{w: w, parent: sc, ok: true}
+	s := &joinScan{w: w, parent: sc, ok: true, newContact: !edits && SameAction(sc.Action, "create")}
 	writes := func(entity string, actions ...string) bool {
 		for _, a := range actions {
 			if !s.wrote(entity, false, a) {

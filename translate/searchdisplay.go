@@ -314,7 +314,9 @@ func (s *joinScan) inlineWrites(entity string, apiParams *Array, d searchDisplay
 	s.ok = ws.ok
 }
 
-// wrote reports a write SearchKit makes under the call's own name.
+// wrote reports a write SearchKit makes under the call's own name (and
+// the other writers of parameters CiviCRM builds), then what the BAO
+// writes for it whatever those parameters (ownWrites).
 func (s *joinScan) wrote(entity string, dynamic bool, action string) bool {
 	if !s.ok {
 		return false
@@ -323,6 +325,6 @@ func (s *joinScan) wrote(entity string, dynamic bool, action string) bool {
 	sc := Subcall{Version: p.Version, Entity: entity, EntityDynamic: dynamic, Action: action,
 		Depth: p.Depth + 1, InBatch: p.InBatch, Member: p.Member, ParamsUnknown: true, ChecksOff: s.checksOff}
 	sc.Truncated = sc.Depth > MaxSubcallDepth
-	s.ok = s.w.visit(sc)
+	s.ok = s.w.visit(sc) && (sc.Truncated || s.newContact || s.w.ownWrites(sc, nil, true))
 	return s.ok
 }

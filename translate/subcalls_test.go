@@ -55,11 +55,13 @@ func v3Walk(c *Call) []string {
 }
 
 // v3CallsWalk is v3Walk without the reads a call makes under its own name
-// (Via: joins_test.go and v3returns_test.go judge them), for the tables of
-// chains and batches, whose calls (Contact.get) read their default return.
+// (Via: joins_test.go and v3returns_test.go judge them) and what it makes
+// CiviCRM do by itself (StartedBy: fieldwrites_test.go judges a saved
+// e-mail's UFMatch copy), for the tables of chains and batches, whose
+// calls (Contact.get) read their default return.
 func v3CallsWalk(c *Call) []string {
 	return collect(func(v func(Subcall) bool) bool {
-		return WalkV3(c, func(sc Subcall) bool { return sc.Via != "" || v(sc) })
+		return WalkV3(c, func(sc Subcall) bool { return sc.Via != "" || sc.StartedBy != "" || v(sc) })
 	})
 }
 
@@ -337,7 +339,7 @@ func TestWalkV4(t *testing.T) {
 	}{
 		{"no chain", `{"select":["id"]}`, []string{"4 Contact.get"}},
 		{"a chained write", `{"chain":{"e":["Email","create",{"values":{"email":"x"}}]}}`,
-			[]string{"4 Contact.get", "  4 Email.create"}},
+			[]string{"4 Contact.get", "  4 Email.create", "    4 UFMatch.update ?", "    4 User.update ?"}},
 		{"entity from the row", `{"chain":{"x":["$contact_type","get",{}]}}`, []string{"4 Contact.get", "  4 ~.get"}},
 		{"action from the row", `{"chain":{"x":["Note","$verb"]}}`, []string{"4 Contact.get", "  4 Note.~"}},
 		{"a lone $ is a name", `{"chain":{"x":["$","get"]}}`, []string{"4 Contact.get", "  4 $.get"}},

@@ -219,7 +219,7 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 		{"a replace's elements", "Contact", "replace", `{"values":[{"group":{"1":1}}]}`,
 			[]string{"3 Contact.replace", "  3 Contact.get", "  3 Contact.create", "    3 GroupContact.create ?", "    3 GroupContact.update ?", "  3 Contact.delete"}},
 		{"an Email create is no contact write", "Email", "create", `{"contact_id":2,"email":"a@b.c","group":{"1":1}}`,
-			[]string{"3 Email.create"}},
+			[]string{"3 Email.create", "  3 UFMatch.update ?", "  3 User.update ?"}},
 
 		// civicrm_api3_case_activity_create returns civicrm_api3_activity_create($params).
 		{"Case.activity_create is Activity.create", "Case", "activity_create",
