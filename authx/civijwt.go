@@ -180,15 +180,9 @@ func VerifyCiviJWT(token string, keys []SignKey, now time.Time, leeway time.Dura
 		// AuthX ignores such a token, so no listener accepts the credential.
 		return 0, jwtInvalid("scope lacks authx")
 	}
-	// empty($claims['sub']) || substr($claims['sub'], 0, 4) !== 'cid:'.
-	sub, _ := claimValue(claims, "sub").(string)
-	cid, ok := strings.CutPrefix(sub, "cid:")
-	if !ok {
-		return 0, &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token", Detail: "sub without cid:"}
-	}
-	id, perr := parseContactID(cid)
-	if perr != nil {
-		return 0, &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token", Detail: "sub cid not a positive integer"}
+	id, rej := subjectContact(claims)
+	if rej != nil {
+		return 0, rej // not a typed nil: error stays nil on success
 	}
 	return id, nil
 }
@@ -216,17 +210,29 @@ func VerifyAfformPageToken(token string, keys []SignKey, now time.Time, leeway t
 	if exp, present, _ := numClaim(claims, "exp"); !present || exp == 0 {
 		return 0, &Rejection{Reason: ReasonInvalid, Message: msgNoExpiry, BearerError: "invalid_token", Detail: "afform token without exp"}
 	}
+	id, rej := subjectContact(claims)
+	if rej != nil {
+		return 0, rej
+	}
+	if form, _ := claimValue(claims, "afform").(string); phpEmpty(form) {
+		return 0, jwtInvalid("afform token naming no form")
+	}
+	return id, nil
+}
+
+// subjectContact is the contact a CiviCRM JWT's sub names, as AuthX and
+// Afform's page token read it: empty($claims['sub']) ||
+// substr($claims['sub'], 0, 4) !== 'cid:' is malformed, and so is a cid
+// that is no positive integer.
+func subjectContact(claims *translate.Array) (int64, *Rejection) {
 	sub, _ := claimValue(claims, "sub").(string)
 	cid, ok := strings.CutPrefix(sub, "cid:")
 	if !ok {
 		return 0, &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token", Detail: "sub without cid:"}
 	}
-	id, perr := parseContactID(cid)
-	if perr != nil {
+	id, err := parseContactID(cid)
+	if err != nil {
 		return 0, &Rejection{Reason: ReasonInvalid, Message: msgMalformedJWT, BearerError: "invalid_token", Detail: "sub cid not a positive integer"}
-	}
-	if form, _ := claimValue(claims, "afform").(string); phpEmpty(form) {
-		return 0, jwtInvalid("afform token naming no form")
 	}
 	return id, nil
 }
