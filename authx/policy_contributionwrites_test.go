@@ -43,3 +43,41 @@ func TestPolicyContributionWritesNotesAndSoftCredits(t *testing.T) {
 		{"control: a payment takes no note", deny("Note"), jsonCall(t, "Payment", "create", `{"contribution_id":1,"total_amount":10,"note":"x"}`), true, ""},
 	})
 }
+
+// Order.create's line items save what they name before the contribution
+// (translate's v3OrderLines and v4OrderLines): civicrm_api3_order_create's
+// Participant and Membership creates with the line's params, chains
+// included; CRM_Financial_BAO_Order::saveLineItemEntity's APIv4 save of
+// the entity_table's entity. Judged as those calls: an allow rule on
+// Order (and Contribution) alone admits none of them.
+func TestPolicyOrderLineItems(t *testing.T) {
+	v4 := func(params string) *translate.Call { return policyV4Call(t, "Order/create", params) }
+	v3 := func(lines string) *translate.Call {
+		return jsonCall(t, "Order", "create", `{"contact_id":2,"financial_type_id":1,"total_amount":10,"line_items":`+lines+`}`)
+	}
+	deny := func(entity string, actions ...string) *Policy {
+		return &Policy{Rules: []Rule{{Effect: "deny", Entities: []string{entity}, Actions: actions}}}
+	}
+	orders := &Policy{Default: "deny", Rules: []Rule{{Effect: "allow", Entities: []string{"Order", "Contribution", "ContributionSoft"}}}}
+	participant := `[{"params":{"contact_id":2,"event_id":1},"line_item":[{"entity_table":"civicrm_participant","membership_type_id":""}]}]`
+	checkPolicyRows(t, []policyRow{
+		{"an APIv3 participant line", deny("Participant", "create"), v3(participant), false, ""},
+		{"an APIv3 membership line by its type", deny("Membership", "create"),
+			v3(`[{"params":{"contact_id":2,"membership_type_id":1},"line_item":[{"membership_type_id":1}]}]`), false, ""},
+		{"an APIv3 line's price option may be a membership's", deny("Membership", "create"),
+			v3(`[{"params":{"contact_id":2,"event_id":1},"line_item":[{"entity_table":"civicrm_participant","price_field_value_id":5}]}]`), false, ""},
+		{"a chain in an APIv3 line's params", deny("Contact", "delete"),
+			v3(`[{"params":{"contact_id":2,"event_id":1,"api.Contact.delete":{"id":4}},"line_item":[{"entity_table":"civicrm_participant"}]}]`), false, ""},
+		{"an APIv4 membership line", deny("Membership", "create"), v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"membership_type_id":1}]}`), false, ""},
+		{"an APIv4 line updating a contact", deny("Contact", "update"),
+			v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"entity_table":"civicrm_contact","entity_id":4,"entity_id.is_deceased":true}]}`), false, ""},
+		{"an APIv4 line's table the edge cannot tell", deny("Phone", "update"),
+			v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"entity_table":"civicrm_value_x","entity_id":4,"entity_id.a":1}]}`), false, ""},
+		{"an allow on Order admits no participant", orders, v3(participant), false, ""},
+		{"control: an allow on Order admits a donation", orders,
+			v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"entity_table":"civicrm_contribution","membership_type_id":0}]}`), true, ""},
+		{"control: a deny on Membership lets a typed participant line through", deny("Membership", "create"), v3(participant), true, ""},
+		{"control: a deny on Contact update lets a line without entity_id.* through", deny("Contact", "update"),
+			v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"entity_table":"civicrm_contact","entity_id":4}]}`), true, ""},
+	})
+}

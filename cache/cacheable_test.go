@@ -279,6 +279,16 @@ func TestWriteTargets(t *testing.T) {
 		{jsonCall(t, "Contact", "create", `{"id":2,"group":{"1":1},"email":"a@b.c","custom_1":"x"}`), []string{"Contact", "CustomValue", "Email", "GroupContact", "Log"}, false},
 		// A new activity also writes its source contact's ActivityContact row.
 		{jsonCall(t, "Activity", "create", `{"custom_3_-1":"x"}`), []string{"Activity", "ActivityContact", "CustomValue", "Log"}, false},
+		// Order.create's line items save what they name before the
+		// contribution (translate's v3OrderLines, v4OrderLines): a
+		// participant with its params' chains, any entity_table's
+		// record, and a table the edge cannot tell may be anything.
+		{jsonCall(t, "Order", "create", `{"contact_id":3,"line_items":[{"params":{"contact_id":3,"event_id":1,"api.Phone.create":{"phone":"1"}},"line_item":[{"entity_table":"civicrm_participant","membership_type_id":0}]}]}`),
+			[]string{"Activity", "Contribution", "Log", "Order", "Participant", "Phone"}, false},
+		{api4(t, "POST", "/civicrm/ajax/api4/Order/create", "params="+q(`{"contributionValues":{"contact_id":3},"lineItems":[{"entity_table":"civicrm_phone","entity_id":4,"entity_id.phone":"1"}]}`)),
+			[]string{"Contribution", "Order", "Phone"}, false},
+		{api4(t, "POST", "/civicrm/ajax/api4/Order/create", "params="+q(`{"contributionValues":{"contact_id":3},"lineItems":[{"entity_table":"civicrm_value_extra","entity_id":4,"entity_id.colour":"red"}]}`)),
+			nil, true},
 		// A write that is not plain CRUD on its entity may change any
 		// entity (attack round 4, F11): everything, whatever the entity.
 		{jsonCall(t, "Job", "execute", ``), nil, true},

@@ -58,7 +58,7 @@ import (
 //   - calls that run another entity's action as their own, judged as that
 //     call: APIv3 Case.activity_create (Activity.create), and Order.create
 //     of either version (Contribution.create with the order's contribution
-//     values).
+//     values, after the writes its line items name: v3OrderLines, v4OrderLines).
 //
 // APIv3's other get* actions are get already (genericAction). APIv4's
 // checkAccess and getLinks read no rows (an access check of the caller's
@@ -137,13 +137,16 @@ func (w *walker) v3ActionReads(sc, child Subcall) (ok, handled bool) {
 		c.Params, c.ChecksOff, c.chainParent = withoutChains(sc.Params), sc.ChecksOff, sc.chainParent
 		return w.call(c, true), true
 	case SameEntity(sc.Entity, "Order") && sc.Action == "create":
-		// civicrm_api3_order_create saves the order's contribution with
-		// civicrm_api3('Contribution', 'create', $params), its parameters
-		// but the api* keys (after creating the participants and
-		// memberships its line items' params name). Judged as that call,
-		// as Case.activity_create is, so what a contribution's fields
-		// write (fieldwrites.go) is what an order's write; the chains
-		// are the order's own, walked there.
+		// civicrm_api3_order_create first saves the participants and
+		// memberships its line items' params name (v3OrderLines), then
+		// the order's contribution with civicrm_api3('Contribution',
+		// 'create', $params), its parameters but the api* keys. Judged
+		// as that call, as Case.activity_create is, so what a
+		// contribution's fields write (fieldwrites.go) is what an
+		// order's write; the chains are the order's own, walked there.
+		if !w.v3OrderLines(sc, child) {
+			return false, true
+		}
 		c := child
 		c.Entity, c.Action, c.Implied = "Contribution", "create", ""
 		c.Params, c.ChecksOff, c.chainParent = withoutChains(sc.Params), sc.ChecksOff, sc.chainParent
@@ -245,13 +248,18 @@ func (w *walker) v4ActionReads(sc, child Subcall) (ok, handled bool) {
 		s.carried("", true, "name", nil)
 	case action == "create" && sameEntityName(sc.Entity, "Order"):
 		// Civi\Api4\Action\Order\Create: CRM_Financial_BAO_Order::save
-		// runs Contribution::create() (permission checks on) with the
+		// saves what each line item names (v4OrderLines), then runs
+		// Contribution::create() (permission checks on) with the
 		// contributionValues, as APIv3's Order.create runs
 		// Contribution.create: judged as that call.
+		values, isArr := arrayParam(sc.Params, "contributionValues")
+		if !w.v4OrderLines(sc, child, values) {
+			return false, true
+		}
 		c := child
 		c.Entity, c.Action, c.Implied = "Contribution", "create", ""
 		c.Params = NewArray()
-		if values, isArr := arrayParam(sc.Params, "contributionValues"); isArr {
+		if isArr {
 			c.Params.Set("values", values)
 		}
 		return w.call(c, false), true
@@ -414,4 +422,159 @@ func withoutChains(params *Array) *Array {
 		}
 	}
 	return out
+}
+
+// Order.create's line items save other entities before the contribution,
+// each a call CiviCRM makes with what the client gave, judged as that call
+// (not as something the order starts: an allow rule on Order does not
+// admit it), its chains, field writes, lookups and cache invalidation
+// included.
+//
+// Which entity a line is for: CRM_Financial_BAO_Order::setLineItem makes
+// a line with a non-empty membership_type_id a civicrm_membership line
+// whatever its entity_table says, and gives a line that does not set
+// membership_type_id (isset) the membership type of its
+// price_field_value_id, which the edge cannot see: such a line may be a
+// membership's too (orderLineMembership).
+
+// v3OrderLines reports what civicrm_api3_order_create saves for
+// line_items: each element with non-empty `params` whose line_item
+// names a participant or a membership line (getLineItemEntity:
+// entity_table with every "civicrm_" removed, or a membership line as
+// above) creates it with those params: civicrm_api3('Participant',
+// 'create', $params), and for a membership Membership::save on 6.x
+// (civicrm_api3('Membership', 'create', $params) before), as Order's
+// own call (its check_permissions). Judged as the APIv3 create of the
+// entity with the params, chains included: civicrm_api3() runs the
+// kernel, whose ChainSubscriber runs them (the APIv4 save of 6.x runs
+// none: the older releases' reading is the wider one). The entity is
+// the one of the element's last line on 6.x (addLineItemToEntityParameters)
+// and of its first before: every line's counts.
+func (w *walker) v3OrderLines(sc, child Subcall) bool {
+	groups, _ := arrayParam(sc.Params, "line_items")
+	for i := 0; i < groups.Len(); i++ {
+		g, _ := groups.Value(i).(*Array)
+		params, isArr := arrayParam(g, "params")
+		if !isArr || params.Len() == 0 {
+			continue // !empty($lineItems['params'])
+		}
+		lines, _ := arrayParam(g, "line_item")
+		participant, membership := false, false
+		for j := 0; j < lines.Len(); j++ {
+			line, _ := lines.Value(j).(*Array)
+			table, _ := item(line, "entity_table").(string)
+			switch strings.ReplaceAll(table, "civicrm_", "") {
+			case "participant":
+				participant = true
+			case "membership":
+				membership = true
+			}
+			membership = membership || orderLineMembership(line)
+		}
+		for _, e := range [...]struct {
+			name string
+			on   bool
+		}{{"Participant", participant}, {"Membership", membership}} {
+			if !e.on {
+				continue
+			}
+			c := child
+			c.Entity, c.Action, c.Implied = e.name, "create", ""
+			c.Params, c.ChecksOff = params, v3ChecksOff(params)
+			if !w.call(c, true) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// orderLineMembership: a line CRM_Financial_BAO_Order::setLineItem may
+// make a membership's: a non-empty membership_type_id, or none set and a
+// non-empty price_field_value_id (the price option's membership type).
+func orderLineMembership(line *Array) bool {
+	mt, ok := line.Get("membership_type_id")
+	if ok && mt != nil {
+		return !PHPEmpty(mt)
+	}
+	return !PHPEmpty(item(line, "price_field_value_id"))
+}
+
+// v4OrderLines reports what CRM_Financial_BAO_Order::save saves for the
+// lineItems of an APIv4 Order.create: for each line whose entity_table is
+// not civicrm_contribution, saveLineItemEntity runs civicrm_api4($entity,
+// 'save', ['records' => [$entityValues]]) (permission checks on), the
+// entity getEntityNameForTable gives entity_table (EntityForTable; one
+// the edge cannot tell is a save of an entity it cannot name), and for a
+// membership line (orderLineMembership) Membership. The record: id from
+// a non-empty entity_id, each entity_id.<field> of the line as <field>,
+// a membership's membership_type_id, and, with no id, every
+// contributionValues key the record does not set (CiviCRM keeps those
+// that are the entity's fields, the edge does not know which: id among
+// them makes it an update); nothing is saved when id is all it holds.
+// Judged as that save (runs.go: a create, or an update of the row).
+func (w *walker) v4OrderLines(sc, child Subcall, contribution *Array) bool {
+	lines, _ := arrayParam(sc.Params, "lineItems")
+	for i := 0; i < lines.Len(); i++ {
+		line, isArr := lines.Value(i).(*Array)
+		if !isArr {
+			continue // a TypeError in setLineItem: nothing is saved
+		}
+		type target struct {
+			entity  string
+			dynamic bool
+		}
+		var targets []target
+		if mt := item(line, "membership_type_id"); PHPEmpty(mt) {
+			// entity_table stays the line's (a :suffix key is resolved
+			// by formatWriteValues to a table the edge cannot tell).
+			table, isStr := item(line, "entity_table").(string)
+			switch {
+			case slices.ContainsFunc(line.Keys(), func(k string) bool { return strings.HasPrefix(k, "entity_table:") }):
+				targets = append(targets, target{dynamic: true})
+			case !isStr || table == "civicrm_contribution":
+			default:
+				e, known := EntityForTable(table)
+				targets = append(targets, target{e, !known})
+			}
+		}
+		if orderLineMembership(line) {
+			targets = append(targets, target{entity: "Membership"})
+		}
+		for _, t := range targets {
+			record := NewArray()
+			if id := item(line, "entity_id"); !PHPEmpty(id) {
+				record.Set("id", id)
+			}
+			for j := 0; j < line.Len(); j++ {
+				k := line.Key(j)
+				if f, ok := strings.CutPrefix(k, "entity_id."); ok {
+					record.Set(f, line.Value(j))
+				}
+				if k == "membership_type_id" && t.entity == "Membership" {
+					record.Set(k, line.Value(j))
+				}
+			}
+			if PHPEmpty(item(record, "id")) {
+				for j := 0; j < contribution.Len(); j++ {
+					if k := contribution.Key(j); !record.Has(k) {
+						record.Set(k, contribution.Value(j))
+					}
+				}
+			}
+			if record.Len() == 1 && record.Has("id") {
+				continue // "Nothing to save."
+			}
+			records := NewArray()
+			records.Set("0", record)
+			c := child
+			c.Entity, c.EntityDynamic, c.Action, c.Implied = t.entity, t.dynamic, "save", ""
+			c.Params = NewArray()
+			c.Params.Set("records", records)
+			if !w.call(c, false) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -181,3 +181,94 @@ func mergeLines(prefix string) []string {
 		prefix+"CustomValue.delete ?", prefix+"Activity.create ?")
 	return out
 }
+
+// Order.create's line items save other entities before the contribution
+// (v3OrderLines, v4OrderLines), judged as the calls CiviCRM makes:
+// civicrm_api3_order_create's Participant and Membership creates with the
+// line's params (chains included), CRM_Financial_BAO_Order::saveLineItemEntity's
+// APIv4 save of the entity_table's entity with entity_id and entity_id.*.
+func TestWalkOrderLines(t *testing.T) {
+	v3 := func(lines string) []string {
+		return v3Walk(ajaxCall(t, "Order", "create", `{"contact_id":3,"financial_type_id":1,"total_amount":50,"line_items":`+lines+`}`))
+	}
+	v4 := func(params string) []string { return v4Walk(t, "Order", "create", params) }
+	v4Batch := func(calls string) []string {
+		c := jsonArray(t, calls)
+		return collect(func(v func(Subcall) bool) bool { return WalkV4Batch(c, v) })
+	}
+	line := func(table string) string {
+		return `[{"entity_table":"` + table + `","price_field_id":1,"price_field_value_id":1,"qty":1,"unit_price":50,"line_total":50}]`
+	}
+	cv := `"contributionValues":{"contact_id":3,"financial_type_id":1}`
+	cases := []struct {
+		name string
+		got  []string
+		want []string
+	}{
+		{"v3 participant line: Participant.create with its params, then the contribution",
+			v3(`[{"params":{"contact_id":3,"event_id":1},"line_item":` + line("civicrm_participant") + `}]`),
+			[]string{"3 Order.create", "  3 Participant.create", "  3 Membership.create", "  3 Contribution.create"}},
+		{"v3 membership line with a chain in its params: civicrm_api3() runs the kernel's chains",
+			v3(`[{"params":{"contact_id":3,"membership_type_id":1,"api.Contact.delete":{"id":4}},"line_item":` + line("civicrm_membership") + `}]`),
+			[]string{"3 Order.create", "  3 Membership.create", "    3 Contact.delete", "  3 Contribution.create"}},
+		{"v3 a line naming membership_type_id (even empty) is what its entity_table says",
+			v3(`[{"params":{"contact_id":3,"event_id":1},"line_item":[{"entity_table":"civicrm_participant","price_field_value_id":1,"membership_type_id":""}]}]`),
+			[]string{"3 Order.create", "  3 Participant.create", "  3 Contribution.create"}},
+		{"v3 a membership type on a contribution line makes it a membership's",
+			v3(`[{"params":{"contact_id":3,"id":7},"line_item":[{"entity_table":"civicrm_contribution","membership_type_id":2}]}]`),
+			[]string{"3 Order.create", "  3 Membership.create", "    3 Membership.update", "  3 Contribution.create"}},
+		{"v3 getLineItemEntity removes every civicrm_; any line of the element counts; a name is looked up",
+			v3(`[{"params":{"contact_id":3,"status_id":"Registered"},"line_item":[{"entity_table":"civicrm_contribution","membership_type_id":0},{"entity_table":"participant","membership_type_id":0}]}]`),
+			[]string{"3 Order.create", "  3 Participant.create", "    3 ParticipantStatusType.get via status_id", "  3 Contribution.create"}},
+		{"control: v3 empty params, contribution lines, a pledge's", v3(`[{"params":[],"line_item":` + line("civicrm_participant") + `},` +
+			`{"params":{"contact_id":3},"line_item":[{"entity_table":"civicrm_contribution","membership_type_id":0}]},` +
+			`{"params":{"pledge_id":3},"line_item":[{"entity_table":"civicrm_pledge","membership_type_id":0}]}]`),
+			[]string{"3 Order.create", "  3 Contribution.create"}},
+		{"v3 chained below a contact", v3CallsWalk(ajaxCall(t, "Contact", "get", `{"id":3,"api.Order.create":{"financial_type_id":1,"line_items":[{"params":{"event_id":1},"line_item":[{"entity_table":"civicrm_participant","membership_type_id":0}]}]}}`)),
+			[]string{"3 Contact.get", "  3 Order.create", "    3 Participant.create", "    3 Contribution.create"}},
+
+		{"v4 a line with membership_type_id saves a membership, contribution values carried over",
+			v4(`{` + cv + `,"lineItems":[{"membership_type_id":1,"qty":1,"unit_price":50,"line_total":50}]}`),
+			[]string{"4 Order.create", "  4 Membership.save", "    4 Membership.create", "  4 Contribution.create"}},
+		{"v4 a participant line's entity_id.* values",
+			v4(`{` + cv + `,"lineItems":[{"entity_table":"civicrm_participant","entity_id.event_id":1,"membership_type_id":null,"price_field_value_id":0}]}`),
+			[]string{"4 Order.create", "  4 Participant.save", "    4 Participant.create", "  4 Contribution.create"}},
+		{"v4 any entity by entity_table: entity_id makes it an update",
+			v4(`{` + cv + `,"lineItems":[{"entity_table":"civicrm_contact","entity_id":4,"entity_id.is_deceased":true}]}`),
+			[]string{"4 Order.create", "  4 Contact.save", "    4 Membership.update ?", "    4 Contact.update", "  4 Contribution.create"}},
+		{"v4 the contribution's id carried over is the record's",
+			v4(`{"contributionValues":{"id":9,"contact_id":3},"lineItems":[{"entity_table":"civicrm_note","entity_id.note":"x"}]}`),
+			[]string{"4 Order.create", "  4 Note.save", "    4 Note.update", "  4 Contribution.create"}},
+		{"v4 a foreign key's field in entity_id.* is looked up",
+			v4(`{` + cv + `,"lineItems":[{"entity_table":"civicrm_uf_match","entity_id":2,"entity_id.contact_id.display_name":"x"}]}`),
+			[]string{"4 Order.create", "  4 User.save", "    4 Contact.get via values", "    4 User.update", "  4 Contribution.create"}},
+		{"v4 a table the edge cannot tell: a save of an entity it cannot name",
+			v4(`{` + cv + `,"lineItems":[{"entity_table":"civicrm_value_extra","entity_id":2,"entity_id.colour":"red"},` +
+				`{"entity_table":"civicrm_contact_en_US","entity_id":2,"entity_id.x":1},{"entity_table:name":"Contact","entity_id":2,"entity_id.x":1}]}`),
+			[]string{"4 Order.create", "  4 ~.save", "    4 ~.update", "  4 ~.save", "    4 ~.update", "  4 ~.save", "    4 ~.update", "  4 Contribution.create"}},
+		{"v4 LineItems is lineItems (setLineItems), in a chain and a batch",
+			v4Batch(`[["Contact","get",{"chain":{"o":["Order","create",{` + cv + `,"LineItems":[{"entity_table":"civicrm_phone","entity_id.phone":"1"}]}]}}]]`),
+			[]string{"[0] 4 Contact.get", "  [0] 4 Order.create", "    [0] 4 Phone.save", "      [0] 4 Phone.create", "    [0] 4 Contribution.create"}},
+		{"control: v4 contribution lines, entity_id alone, no table",
+			v4(`{` + cv + `,"lineItems":[{"entity_table":"civicrm_contribution","membership_type_id":0},{"entity_table":"civicrm_contact","entity_id":4},{"qty":1},"x"]}`),
+			[]string{"4 Order.create", "  4 Contribution.create"}},
+	}
+	for _, tc := range cases {
+		if !sameLines(tc.got, tc.want) {
+			t.Errorf("%s:\n got  %s\n want %s", tc.name, strings.Join(tc.got, "\n      "), strings.Join(tc.want, "\n      "))
+		}
+	}
+	// The line's params are the create's own: a check_permissions in
+	// them turns its checks off (no REST default is merged in).
+	off := ""
+	WalkV3(ajaxCall(t, "Order", "create", `{"line_items":[{"params":{"contact_id":3,"check_permissions":0},"line_item":[{"entity_table":"civicrm_participant"}]}]}`),
+		func(sc Subcall) bool {
+			if sc.Entity == "Participant" {
+				off = sc.ChecksOff
+			}
+			return true
+		})
+	if off != CheckPermissionsV3 {
+		t.Errorf("a line's check_permissions 0: ChecksOff %q", off)
+	}
+}

@@ -1,5 +1,7 @@
 package translate
 
+import "strings"
+
 // One entity's data under several names. CiviCRM's two API versions name
 // some entities differently (APIv3's AclRole is APIv4's ACLEntityRole),
 // APIv4 reaches every custom group's values as an entity of its own
@@ -209,4 +211,45 @@ func sameFolded(a, b string, skipUnderscore bool) bool {
 		i++
 		j++
 	}
+}
+
+// tableEntities are the core tables whose entity's name is not their name
+// without civicrm_ (schema/*/*.entityType.php 'name' and 'table'), as
+// CRM_Core_DAO_AllCoreTables::getEntityNameForTable finds them. Standalone's
+// User shares civicrm_uf_match with UFMatch (entityNames): the name whose
+// data is both's.
+var tableEntities = map[string]string{
+	"civicrm_msg_template":    "MessageTemplate",
+	"civicrm_mailing_abtest":  "MailingAB",
+	"civicrm_mailing_spool":   "Spool",
+	"civicrm_premiums":        "Premium",
+	"civicrm_event_carts":     "Cart",
+	"civicrm_events_in_carts": "EventInCart",
+	"civicrm_uf_match":        "User",
+}
+
+// EntityForTable is the entity CRM_Core_DAO_AllCoreTables::getEntityNameForTable
+// gives an SQL table name: tableEntities', else the name without its
+// civicrm_ prefix in CamelCase (civicrm_contact is Contact, civicrm_uf_group
+// UFGroup, which names compare to as SameEntity does). known is false where
+// the edge cannot tell: a name not made of lower-case name characters after
+// civicrm_ (on a multilingual site getEntityNameForTable first removes the
+// locale, "_en_US", from anywhere in it), a custom group's table
+// (civicrm_value_*, named by the site) or one without the prefix (an
+// extension's, named as it likes). An extension entity whose table follows
+// the civicrm_<entity> convention is found; one named otherwise is not.
+func EntityForTable(table string) (entity string, known bool) {
+	if e, ok := tableEntities[table]; ok {
+		return e, true
+	}
+	rest, ok := strings.CutPrefix(table, "civicrm_")
+	if !ok || rest == "" || strings.HasPrefix(rest, "value_") {
+		return "", false
+	}
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return "", false
+		}
+	}
+	return NormalEntity(rest), true
 }

@@ -76,3 +76,21 @@ func TestEntityData(t *testing.T) {
 		t.Errorf("judging names allocates %v times", n)
 	}
 }
+
+// CRM_Core_DAO_AllCoreTables::getEntityNameForTable, as an APIv4
+// Order.create line's entity_table names the entity it saves.
+func TestEntityForTable(t *testing.T) {
+	for table, want := range map[string]string{
+		"civicrm_contact": "Contact", "civicrm_participant": "Participant", "civicrm_uf_group": "UFGroup",
+		"civicrm_acl_entity_role": "ACLEntityRole", "civicrm_option_value": "OptionValue",
+		"civicrm_msg_template": "MessageTemplate", "civicrm_mailing_abtest": "MailingAB", "civicrm_mailing_spool": "Spool",
+		"civicrm_premiums": "Premium", "civicrm_uf_match": "User", "civicrm_eck_thing": "EckThing",
+		// Not the edge's to tell.
+		"civicrm_value_extra": "", "civicrm_contact_en_US": "", "contact": "", "civicrm_": "", "civicrm_con tact": "", "": "",
+	} {
+		e, known := EntityForTable(table)
+		if known != (want != "") || known && !SameEntity(e, want) {
+			t.Errorf("EntityForTable(%q) = %q, %v, want %q", table, e, known, want)
+		}
+	}
+}

@@ -60,6 +60,18 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 			[]string{"3 Contribution.get", "  3 ContributionSoft.get via return", "  3 PCP.get via return", "  3 Campaign.get via contribution_campaign_id"}},
 		{"a written financial type by name", "Contribution", "create", `{"contact_id":1,"total_amount":1,"financial_type_id":"Donation"}`,
 			[]string{"3 Contribution.create", "  3 FinancialType.get via financial_type_id"}},
+		// _civicrm_api3_case_format_params looks the legacy case_type up
+		// by name or title where case_type_id is empty (attack 22).
+		{"a case type by name under case_type", "Case", "create", `{"contact_id":3,"case_type":"housing_support","subject":"x"}`,
+			[]string{"3 Case.create", "  3 CaseType.get via case_type", "  3 CaseContact.create ?", "  3 Activity.create ?",
+				"  3 ActivityContact.create ?", "  3 CaseActivity.create ?", "  3 Relationship.create ?"}},
+		{"case_type on an edit, case_type_id empty", "Case", "create", `{"id":1,"case_type_id":"","case_type":"Housing Support"}`,
+			[]string{"3 Case.create", "  3 CaseType.get via case_type", "  3 Case.update"}},
+		{"case_type in a chain", "Contact", "get", `{"id":3,"return":"id","api.Case.create":{"contact_id":"$value.id","case_type":"housing_support","subject":"x"}}`,
+			[]string{"3 Contact.get", "  3 Case.create", "    3 CaseType.get via case_type", "    3 CaseContact.create ?", "    3 Activity.create ?",
+				"    3 ActivityContact.create ?", "    3 CaseActivity.create ?", "    3 Relationship.create ?"}},
+		{"control: a case_type id", "Case", "create", `{"id":1,"case_type":"2"}`,
+			[]string{"3 Case.create", "  3 Case.update"}},
 		{"control: ids, LIKE, user_contact_id and APIv4-only names read no option entity", "GroupContact", "get",
 			`{"group_id":{"LIKE":"Adm%"},"contact_id":"user_contact_id","status":"Added","tags":"x"}`,
 			[]string{"3 GroupContact.get"}},

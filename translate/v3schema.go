@@ -50,8 +50,15 @@ var v3Aliases = map[string][]v3Alias{
 	// api.aliases membership_type, status_id's membership_status.
 	EntityKey("Membership"): {{"membership_type", "membership_type_id"}, {"membership_status", "status_id"}},
 	// _civicrm_api3_case_get_spec and _civicrm_api3_case_create_spec:
-	// contact_id's (the case's clients) api.aliases client_id.
-	EntityKey("Case"): {{"client_id", "contact_id"}},
+	// contact_id's (the case's clients) api.aliases client_id. And the
+	// legacy case_type: civicrm_api3_case_create starts with
+	// _civicrm_api3_case_format_params, which, case_type_id empty, sets
+	// it to the case type case_type names (array_search in
+	// CRM_Case_PseudoConstant::caseType('name'), then, deprecated, in
+	// the titles), on a new case and an edit alike: the name
+	// _civicrm_api3_api_match_pseudoconstant looks up under case_type_id
+	// (v3OptionLookups reads CaseType), and the case_type_id written.
+	EntityKey("Case"): {{"client_id", "contact_id"}, {"case_type", "case_type_id"}},
 	// The financial type's name before 4.3 (financial_type_id's
 	// api.aliases): _civicrm_api3_contribution_create_spec and
 	// _civicrm_api3_pledge_create_spec contribution_type_id and
