@@ -242,6 +242,15 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 		}
 		return nil, &Rejection{Reason: ReasonMissing, Message: MsgMissing}
 	}
+	if flow == FlowAfformPage {
+		// PageTokenCredential::afformPageToken accepts the token for the
+		// calls of its form only (checkAllowedRoute); the rest of the
+		// checks are every caller's.
+		call.DecodeParams(ctx)
+		if rej := pageTokenReach(call, p.pageForm); rej != nil {
+			return nil, rej
+		}
+	}
 	if rej := api4Gate(call, req.Header, flow, p); rej != nil {
 		return nil, rej
 	}
@@ -722,11 +731,14 @@ func (a *Authenticator) verifyAfformPage(raw string) (*Principal, *Rejection) {
 	if len(a.cfg.SignKeys) == 0 {
 		return nil, unavailable("an Afform page token is checked with sign_keys, and none are configured")
 	}
-	cid, err := VerifyAfformPageToken(value, a.cfg.SignKeys, a.cfg.Now(), a.cfg.Leeway)
+	cid, form, err := VerifyAfformPageToken(value, a.cfg.SignKeys, a.cfg.Now(), a.cfg.Leeway)
 	if err != nil {
 		return nil, asRejection(err)
 	}
-	return &Principal{ContactID: cid, CredType: CredJWT, Flow: FlowAfformPage, KeyFingerprint: Fingerprint(value), guard: true}, nil
+	// On an APIv4 call the token itself goes upstream (UpstreamIdentity):
+	// raw holds only the bytes its pattern allows.
+	return &Principal{ContactID: cid, CredType: CredJWT, Flow: FlowAfformPage, KeyFingerprint: Fingerprint(value),
+		forward: raw, guard: true, pageForm: form}, nil
 }
 
 func (a *Authenticator) mint(p *Principal) error {

@@ -194,30 +194,32 @@ func VerifyCiviJWT(token string, keys []SignKey, now time.Time, leeway time.Dura
 // accept in the afformpage flow, but for the route: the token itself as
 // VerifyCiviJWT (verifyHS), then scope holding afform, an exp ("Malformed
 // JWT. Must specify an expiration time."), sub cid:N, and an afform claim
-// naming a form (without one the flow's policy admits no credential).
-// Whether the form's route is the page's, CiviCRM checks itself
-// (checkAllowedRoute: the form's server_route, which the edge does not
-// know).
-func VerifyAfformPageToken(token string, keys []SignKey, now time.Time, leeway time.Duration) (contactID int64, err error) {
+// naming a form (without one the flow's policy admits no credential),
+// which it returns too: the token is good for that form's page and its
+// API calls only. Whether the form's route is the page's, CiviCRM checks
+// itself (checkAllowedRoute: the form's server_route, which the edge does
+// not know); which API calls it covers, pageTokenReach.
+func VerifyAfformPageToken(token string, keys []SignKey, now time.Time, leeway time.Duration) (contactID int64, form string, err error) {
 	claims, rej := verifyHS(token, keys, now, leeway)
 	if rej != nil {
-		return 0, rej
+		return 0, "", rej
 	}
 	scope, _ := claimValue(claims, "scope").(string)
 	if !hasScope(scope, "afform") {
-		return 0, jwtInvalid("scope lacks afform")
+		return 0, "", jwtInvalid("scope lacks afform")
 	}
 	if exp, present, _ := numClaim(claims, "exp"); !present || exp == 0 {
-		return 0, &Rejection{Reason: ReasonInvalid, Message: msgNoExpiry, BearerError: "invalid_token", Detail: "afform token without exp"}
+		return 0, "", &Rejection{Reason: ReasonInvalid, Message: msgNoExpiry, BearerError: "invalid_token", Detail: "afform token without exp"}
 	}
 	id, rej := subjectContact(claims)
 	if rej != nil {
-		return 0, rej
+		return 0, "", rej
 	}
-	if form, _ := claimValue(claims, "afform").(string); phpEmpty(form) {
-		return 0, jwtInvalid("afform token naming no form")
+	form, _ = claimValue(claims, "afform").(string)
+	if phpEmpty(form) {
+		return 0, "", jwtInvalid("afform token naming no form")
 	}
-	return id, nil
+	return id, form, nil
 }
 
 // subjectContact is the contact a CiviCRM JWT's sub names, as AuthX and

@@ -235,13 +235,16 @@ func TestVerifyAfformPageToken(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cid, err := VerifyAfformPageToken(tok, keys, now, 0)
+		cid, form, err := VerifyAfformPageToken(tok, keys, now, 0)
 		msg := ""
 		if err != nil {
 			msg = err.Error()
 		}
 		if cid != tt.cid || msg != tt.msg {
 			t.Errorf("%s: contact %d, %q; want %d, %q", tt.name, cid, msg, tt.cid, tt.msg)
+		}
+		if want := map[bool]string{true: "myForm"}[tt.cid != 0]; form != want {
+			t.Errorf("%s: form %q, want %q", tt.name, form, want)
 		}
 		if tt.cid != 0 {
 			if _, err := VerifyCiviJWT(tok, keys, now, 0); err == nil {

@@ -9,7 +9,8 @@
 // (contact, CMS user when known, credential type, flow, key fingerprint) and
 // what to send upstream: the caller drops every client header that
 // IsIdentityHeader reports (all spellings, X_Civi_Auth included) and sends
-// UpstreamIdentity(p, siteKey) as X-Civi-Auth and X-Civi-Key. A *Rejection
+// UpstreamIdentity(p, siteKey) (X-Civi-Auth, or an Afform page token's
+// X-Civi-Auth-Afform, and X-Civi-Key). A *Rejection
 // carries a bounded Reason for metrics, the AuthX message, the
 // extern/rest.php message, the WordPress error, the modern status and
 // challenge; Rejection.Reply renders it for the client's endpoint form.

@@ -212,10 +212,15 @@ func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 		c.legacyRest = true
 		all = append(all, presented{FlowLegacyRest, "Bearer " + cr.APIKey})
 	}
-	if call.Form.AuthxOnly() {
+	if call.Form.AuthxOnly() || call.Form == translate.FormAPI4 {
 		// Afform's page token, which PageTokenCredential::onInvoke takes
-		// on every page before AuthX's listener runs. Beside an AuthX
-		// credential the two would log in two contacts: refused.
+		// on every page before AuthX's listener runs, and on APIv4 calls,
+		// which its afformPageToken admits for the token's form
+		// (pageTokenReach). Beside an AuthX credential the two would log
+		// in two contacts: refused. On the APIv3 routes its
+		// checkAllowedRoute admits nothing (no form's route is theirs):
+		// there the token is no credential of the edge's, and is never
+		// sent on (translate.CredentialParams, IdentityHeaders).
 		tok, rej := afformToken(cr.AfformToken, h)
 		switch {
 		case rej != nil:

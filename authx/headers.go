@@ -37,18 +37,34 @@ func IsIdentityHeader(name string) bool {
 }
 
 // UpstreamIdentity is what CiviCRM is told about a verified principal:
-// auth for X-Civi-Auth, the credential Civigate forwards (the client's API
-// key, or a JWT it minted), and key for X-Civi-Key, the configured site key
-// so CiviCRM's site_key guard passes for contacts lacking "authenticate
-// with api key". An anonymous principal gets neither. X-Civi-Auth (xheader
-// flow) is used rather than Authorization because it also satisfies
-// ajax/rest's CSRF check (spec §4).
-func UpstreamIdentity(p *Principal, siteKey string) (auth, key string) {
-	if p == nil || p.forward == "" {
-		return "", ""
+// auth for the identity header name, the credential Civigate forwards (the
+// client's API key, or a JWT it minted), and key for X-Civi-Key, the
+// configured site key so CiviCRM's site_key guard passes for contacts
+// lacking "authenticate with api key". An anonymous principal gets
+// nothing. X-Civi-Auth (xheader flow) is used rather than Authorization
+// because it also satisfies ajax/rest's CSRF check (spec §4).
+//
+// An Afform page token (FlowAfformPage) goes as the client sent it, in
+// X-Civi-Auth-Afform, where PageTokenCredential::onInvoke reads it: only
+// that listener accepts it (afformPageToken, in the afformpage flow, which
+// its afformPagePolicy lets in without a site key, guards []), and it
+// checks the call against the token's form again (checkAllowedRoute).
+// CiviCRM cannot be told the contact otherwise: the token carries the
+// form's arguments (afformArgs, which Afform's processors read from the
+// authx session), and a JWT Civigate minted would lift the form's limits.
+func UpstreamIdentity(p *Principal, siteKey string) (name, auth, key string) {
+	switch {
+	case p == nil || p.forward == "":
+		return "", "", ""
+	case p.Flow == FlowAfformPage:
+		return pageTokenHeader, p.forward, ""
 	}
-	return p.forward, siteKey
+	return "X-Civi-Auth", p.forward, siteKey
 }
+
+// pageTokenHeader is the header Afform's pages send their page token in
+// (PageTokenCredential's CRM.$.ajaxSetup, afForm's file uploads).
+const pageTokenHeader = "X-Civi-Auth-Afform"
 
 // CredentialHeaders reports whether h carries, under any spelling PHP
 // folds into the same $_SERVER entry, a credential AuthX takes on every

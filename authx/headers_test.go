@@ -19,14 +19,20 @@ func TestIdentityHeadersInEverySpelling(t *testing.T) {
 }
 
 func TestUpstreamIdentity(t *testing.T) {
-	auth, key := UpstreamIdentity(&Principal{ContactID: 3, forward: "Bearer minted"}, "site-key-xyz")
-	if auth != "Bearer minted" || key != "site-key-xyz" {
-		t.Errorf("got %q, %q", auth, key)
+	name, auth, key := UpstreamIdentity(&Principal{ContactID: 3, forward: "Bearer minted"}, "site-key-xyz")
+	if name != "X-Civi-Auth" || auth != "Bearer minted" || key != "site-key-xyz" {
+		t.Errorf("got %q: %q, %q", name, auth, key)
+	}
+	// An Afform page token goes on as the token, in Afform's header,
+	// without the site key (its flow's policy has no guards).
+	name, auth, key = UpstreamIdentity(&Principal{ContactID: 3, Flow: FlowAfformPage, forward: "Bearer a.b.c"}, "site-key-xyz")
+	if name != "X-Civi-Auth-Afform" || auth != "Bearer a.b.c" || key != "" {
+		t.Errorf("page token: got %q: %q, %q", name, auth, key)
 	}
 	// Anonymous: nothing at all, not even the site key.
 	for _, p := range []*Principal{nil, {CredType: CredNone}} {
-		if auth, key := UpstreamIdentity(p, "site-key-xyz"); auth != "" || key != "" {
-			t.Errorf("anonymous %v got %q, %q", p, auth, key)
+		if name, auth, key := UpstreamIdentity(p, "site-key-xyz"); name != "" || auth != "" || key != "" {
+			t.Errorf("anonymous %v got %q: %q, %q", p, name, auth, key)
 		}
 	}
 }

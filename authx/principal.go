@@ -24,7 +24,7 @@ const (
 // Flows name where a credential came from, using AuthX's flow names where
 // one exists: xheader (X-Civi-Auth), header (Authorization), param (_authx),
 // legacyrest (key/api_key on ajax/rest), afformpage (Afform's page token,
-// X-Civi-Auth-Afform or _aff, on a page), plus "legacy" for extern/rest.php
+// X-Civi-Auth-Afform or _aff, on a page or an APIv4 call), plus "legacy" for extern/rest.php
 // and WordPress REST key/api_key and "cron" for bin/cron.php's name and
 // pass (a password, asked about as the legacy forms' keys are: AskFlow).
 const (
@@ -70,6 +70,10 @@ type Principal struct {
 	// password: the credential is a Basic one, whose verdicts have
 	// PasswordGeneration's lifetimes too.
 	password bool
+	// pageForm is the form an Afform page token (FlowAfformPage) names in
+	// its afform claim: on the API it admits only that form's calls
+	// (pageTokenReach).
+	pageForm string
 }
 
 // Forward returns the X-Civi-Auth header value Civigate sends upstream for

@@ -159,7 +159,19 @@ type Caller struct {
 	// as they are to the site: two spellings of one language are two
 	// entries, never one entry for two languages.
 	Language string
+	// FormScoped: the caller's credential is one form's (an Afform page
+	// token), whose answers depend on more than the contact: Afform's
+	// processors read the token's own claims (afformArgs, the entities a
+	// mailed link prefills and submits to, from the authx session's
+	// jwt). Its calls are neither looked up nor stored nor coalesced with
+	// another caller's (ReasonFormScoped); its writes invalidate as any
+	// other's.
+	FormScoped bool
 }
+
+// ReasonFormScoped: the caller's credential is one form's
+// (Caller.FormScoped).
+const ReasonFormScoped Reason = "form-scoped"
 
 // Decide says whether call is cacheable, without building a key.
 func (c *Cache) Decide(call *translate.Call) Decision { return c.policy.Decide(call) }
@@ -177,7 +189,10 @@ func (c *Cache) Prepare(call *translate.Call, contactID int64) *Request {
 func (c *Cache) PrepareFor(call *translate.Call, who Caller) *Request {
 	contactID := who.ContactID
 	r := &Request{Decision: c.policy.Decide(call)}
-	if r.Cacheable && !r.Shared && contactID <= Anonymous {
+	switch {
+	case r.Cacheable && who.FormScoped:
+		r.Cacheable, r.Reason = false, ReasonFormScoped
+	case r.Cacheable && !r.Shared && contactID <= Anonymous:
 		r.Cacheable, r.Reason = false, ReasonAnonymous
 	}
 	if !r.Cacheable {

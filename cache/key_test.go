@@ -219,6 +219,22 @@ func TestKeyRandomised(t *testing.T) {
 	}
 }
 
+// A form-scoped caller (an Afform page token) gets no entry at all, not
+// even a shared one: CiviCRM answers it by the token's claims, not only
+// its contact's. Its writes still say why they are not cached.
+func TestFormScopedNeverCached(t *testing.T) {
+	c := testPolicy(t, Config{Shared: []string{"*.getfields"}})
+	scoped := Caller{ContactID: 7, Credential: "jwt", FormScoped: true}
+	for _, call := range []*translate.Call{jsonCall(t, "Contact", "get", `{"id":3}`), jsonCall(t, "Contact", "getfields", ``)} {
+		if r := c.PrepareFor(call, scoped); r.Cacheable || r.Reason != ReasonFormScoped || r.Key != "" || r.flight != "" {
+			t.Errorf("%s.%s: cacheable %v, reason %q", call.Entity, call.Action, r.Cacheable, r.Reason)
+		}
+	}
+	if write := c.PrepareFor(jsonCall(t, "Contact", "create", `{}`), scoped); write.Reason != ReasonWrite {
+		t.Errorf("a form-scoped write says %q, not why it is never cached", write.Reason)
+	}
+}
+
 // A caller without a verified principal gets no key of its own: only a
 // shared call is cacheable for it, under the one key every caller shares.
 func TestAnonymousOnlyShared(t *testing.T) {

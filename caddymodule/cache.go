@@ -300,12 +300,15 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 // credential's kind; otherwise cache.Anonymous, which only reads shared
 // entries. A caller with no credential may carry a CMS session cookie only
 // CiviCRM can read, so two such callers are not the same principal, and
-// what CiviCRM answers one of them is never another's.
+// what CiviCRM answers one of them is never another's. An Afform page
+// token's caller is its contact, but only for one form, and CiviCRM's
+// answers depend on the token's claims (cache.Caller.FormScoped): nothing
+// is cached for it.
 func cacheCaller(p *authx.Principal) cache.Caller {
 	if p == nil || p.Forward() == "" || p.ContactID <= cache.Anonymous {
 		return cache.Caller{ContactID: cache.Anonymous}
 	}
-	return cache.Caller{ContactID: p.ContactID, Credential: p.CredType}
+	return cache.Caller{ContactID: p.ContactID, Credential: p.CredType, FormScoped: p.Flow == authx.FlowAfformPage}
 }
 
 // cacheResultLabel maps a Cache-Status to the bounded metric label.

@@ -59,8 +59,8 @@ func (h *Handler) plan(r *http.Request, call *translate.Call, p *authx.Principal
 	if err != nil {
 		return nil, nil, err
 	}
-	auth, key := authx.UpstreamIdentity(p, h.siteKey)
-	header := upstreamHeader(r.Header, up, auth, key)
+	name, auth, key := authx.UpstreamIdentity(p, h.siteKey)
+	header := upstreamHeader(r.Header, up, name, auth, key)
 	dropUntrustedForwarded(header, r)
 	target := url.URL{Path: up.Path, RawPath: up.RawPath, RawQuery: up.RawQuery}
 	plan := &outboundPlan{up: up, uri: target.RequestURI()}

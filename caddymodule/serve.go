@@ -59,7 +59,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if wp {
 		translate.SetWPServerHeaders(w.Header(), r)
 	}
-	if reply := h.admit(w.Header(), r, route); reply != nil {
+	reply, pageToken := h.admit(w.Header(), r, route)
+	if reply != nil {
 		h.count(form, outcomeRefused)
 		return writeReply(w, *reply)
 	}
@@ -79,6 +80,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, *reply)
 	}
 	defer call.Release()
+	call.Credentials.AfformToken = pageToken
 	if reply := h.refuseMethod(w.Header(), call); reply != nil {
 		return writeReply(w, *reply)
 	}
@@ -213,16 +215,29 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, call *translate
 // preflight, with nothing run (translate.API4MethodReply). And its path
 // goes upstream as sent, so a form body that would route the request
 // elsewhere in a CMS (WordPress reads q from it) is refused as for an
-// unrecognised request.
-func (h *Handler) admit(header http.Header, r *http.Request, route translate.Route) *translate.Reply {
+// unrecognised request. An APIv4 call may carry Afform's page token in
+// $_REQUEST['_aff'] (PageTokenCredential::onInvoke), returned as
+// pageToken: the query's, the form body's (read by the same scan) or the
+// cookies'; one the edge cannot read as CiviCRM would (two values, an
+// array) is refused as on a page.
+func (h *Handler) admit(header http.Header, r *http.Request, route translate.Route) (reply *translate.Reply, pageToken string) {
 	if route.Form != translate.FormAPI4 {
-		return nil
+		return nil, ""
 	}
 	if reply := translate.API4MethodReply(r.Method); reply != nil {
 		header.Set("Allow", translate.API4Methods)
-		return reply
+		return reply, ""
 	}
-	return h.refuseUnrecognised(r)
+	body, reply := h.refuseUnrecognised(r)
+	if reply != nil {
+		return reply, ""
+	}
+	token, problem := translate.AfformPageToken(r, body)
+	if problem != "" {
+		refusal := credentialProblem(problem)
+		return &refusal, ""
+	}
+	return nil, token
 }
 
 // refuseMethod is the answer to an APIv3 call whose method must not reach
@@ -480,18 +495,22 @@ var contentTypesRefusal = translate.Reply{
 var api4ContentTypesRefusal = translate.API4Error(http.StatusBadRequest, translate.ManyContentTypes)
 
 // refuseUnrecognised is the answer to an APIv4 request (forwarded as sent)
-// whose form body would route it elsewhere in a CMS; nil: it may go on.
-// Civigate parses an APIv4 body whole anyway, up to max_body_size, so it
-// is read whole here too (a larger one gets a 413) and put back.
-func (h *Handler) refuseUnrecognised(r *http.Request) *translate.Reply {
+// whose form body would route it elsewhere in a CMS; nil: it may go on,
+// with the credentials its form body carries (Afform's page token among
+// them). Civigate parses an APIv4 body whole anyway, up to max_body_size,
+// so it is read whole here too (a larger one gets a 413) and put back.
+func (h *Handler) refuseUnrecognised(r *http.Request) (translate.BodyCredentials, *translate.Reply) {
 	if h.suspicious(r) {
-		return &routeRefusal
+		return translate.BodyCredentials{}, &routeRefusal
 	}
 	scan, reply := h.readScanned(r, *h.bodyTooLarge(), api4ContentTypesRefusal)
 	if reply == nil && scan.Routes() {
 		reply = &routeRefusal
 	}
-	return reply
+	if reply != nil {
+		return translate.BodyCredentials{}, reply
+	}
+	return scan.Credentials(), nil
 }
 
 // readScanned reads a body PHP may parse as a form (bodyScanner) whole, up

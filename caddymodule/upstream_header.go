@@ -11,8 +11,9 @@ import (
 
 // upstreamHeader is the header of the request CiviCRM gets: the client's
 // headers minus what must not reach CiviCRM, then the translation's own
-// headers, then the identity Civigate vouches for (auth and key, from
-// authx.UpstreamIdentity; empty ones are not sent).
+// headers, then the identity Civigate vouches for (auth in the header
+// name, and key in X-Civi-Key, from authx.UpstreamIdentity; empty ones are
+// not sent).
 //
 // Dropped from the client's: up.StripHeaders, every spelling of an AuthX
 // identity header (dropped from the translation's too) and of Civigate's
@@ -38,7 +39,7 @@ import (
 // client's values copied into one slice (as http.Header.Clone does):
 // copying, stripping and setting headers one by one, in a map of their
 // own, was a measurable part of every call's cost.
-func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key string) http.Header {
+func upstreamHeader(client http.Header, up *translate.UpstreamRequest, name, auth, key string) http.Header {
 	out := up.Header
 	if out == nil {
 		out = make(http.Header, len(client)+2)
@@ -71,7 +72,7 @@ func upstreamHeader(client http.Header, up *translate.UpstreamRequest, auth, key
 		copied = append(copied, vs...)
 		out[name] = copied[start:len(copied):len(copied)]
 	}
-	for _, id := range [...]struct{ name, value string }{{"X-Civi-Auth", auth}, {"X-Civi-Key", key}} {
+	for _, id := range [...]struct{ name, value string }{{name, auth}, {"X-Civi-Key", key}} {
 		if id.value != "" {
 			copied = append(copied, id.value)
 			n := len(copied)

@@ -28,7 +28,7 @@ func TestUpstreamHeader(t *testing.T) {
 		Header:       http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "X-Requested-With": {"XMLHttpRequest"}},
 		StripHeaders: []string{"cookie"},
 	}
-	got := upstreamHeader(client, up, "Bearer minted", "site-key")
+	got := upstreamHeader(client, up, "X-Civi-Auth", "Bearer minted", "site-key")
 	want := http.Header{
 		"User-Agent":       {"donations/2.1"},
 		"Accept":           {"application/json", "text/xml"},
@@ -64,7 +64,7 @@ func TestUpstreamHeader(t *testing.T) {
 	// Anonymous: no identity at all, whatever the client sent or the
 	// translation carried.
 	up.Header = http.Header{"X-Civi-Auth": {"Bearer from-translation"}, "Authorization": {"Basic dTpw"}}
-	anon := upstreamHeader(client, up, "", "")
+	anon := upstreamHeader(client, up, "", "", "")
 	for _, name := range []string{"X-Civi-Auth", "X_civi_auth", "X-Civi-Key", "Authorization"} {
 		if _, ok := anon[name]; ok {
 			t.Errorf("anonymous call sent %s", name)
@@ -72,6 +72,31 @@ func TestUpstreamHeader(t *testing.T) {
 	}
 	if anon.Get("Content-Type") != "text/plain" {
 		t.Errorf("client's Content-Type not kept when the translation sets none: %v", anon)
+	}
+}
+
+// An Afform page token's call goes with the token in X-Civi-Auth-Afform
+// alone: the client's spellings of it, its other identity headers, its
+// cookies (a _aff cookie, its session) stay behind; its own
+// X-Requested-With, which CiviCRM's CSRF rule asks of the afformpage
+// flow, goes on.
+func TestUpstreamHeaderPageToken(t *testing.T) {
+	client := http.Header{
+		"X-Civi-Auth-Afform": {"Bearer a.b.c"},
+		"X_civi_auth_afform": {"Bearer a.b.c"},
+		"X-Civi-Auth":        {"Bearer other"},
+		"Cookie":             {"_aff=Bearer+a.b.c; SESS=1"},
+		"X-Requested-With":   {"XMLHttpRequest"},
+	}
+	got := upstreamHeader(client, &translate.UpstreamRequest{Header: http.Header{}}, "X-Civi-Auth-Afform", "Bearer a.b.c", "")
+	want := http.Header{"X-Civi-Auth-Afform": {"Bearer a.b.c"}, "X-Requested-With": {"XMLHttpRequest"}}
+	if len(got) != len(want) {
+		t.Errorf("got %v", got)
+	}
+	for k, v := range want {
+		if !slices.Equal(got[k], v) {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
 	}
 }
 
@@ -97,7 +122,7 @@ func TestUpstreamHeaderSession(t *testing.T) {
 		{"anonymous without anything", http.Header{}, "", nil, nil},
 	}
 	for _, tc := range cases {
-		got := upstreamHeader(tc.client, translation(), tc.auth, "")
+		got := upstreamHeader(tc.client, translation(), "X-Civi-Auth", tc.auth, "")
 		if !slices.Equal(got["Cookie"], tc.cookie) || !slices.Equal(got["X-Requested-With"], tc.requested) {
 			t.Errorf("%s: Cookie %q, X-Requested-With %q", tc.name, got["Cookie"], got["X-Requested-With"])
 		}
@@ -125,7 +150,7 @@ func TestUpstreamHeaderCookieParams(t *testing.T) {
 		{[]string{"SESS=1; _aff=Bearer%20eyJ.x.y; .aff=z; affx=1"}, []string{"SESS=1; affx=1"}},
 	}
 	for _, tc := range cases {
-		got := upstreamHeader(http.Header{"Cookie": tc.in}, &translate.UpstreamRequest{}, "", "")
+		got := upstreamHeader(http.Header{"Cookie": tc.in}, &translate.UpstreamRequest{}, "", "", "")
 		if !slices.Equal(got["Cookie"], tc.want) {
 			t.Errorf("Cookie %q went on as %q, want %q", tc.in, got["Cookie"], tc.want)
 		}

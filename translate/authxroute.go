@@ -33,6 +33,17 @@ func AuthxCredentials(r *http.Request, body BodyCredentials) BodyCredentials {
 	return out
 }
 
+// AfformPageToken is Afform's page token on an APIv4 call as
+// PageTokenCredential::onInvoke reads it there too, $_REQUEST['_aff']
+// (afformToken: the query, the form body, which body holds as a
+// BodyScanner read it, and the cookies); a problem refuses the request,
+// as AuthxCredentials' does. AuthX's own parameters are read on that
+// route as on civicrm/ajax/rest (ParseEnvelope).
+func AfformPageToken(r *http.Request, body BodyCredentials) (token, problem string) {
+	token, _ = afformToken(r.Header["Cookie"], QueryCredentials(r.URL.RawQuery), body, &problem)
+	return token, problem
+}
+
 // afformToken is Afform's page token as PageTokenCredential::onInvoke
 // reads it on every CiviCRM page (a civi.invoke.auth listener, before
 // AuthX's own), $_REQUEST['_aff']: from the query, the form body and,

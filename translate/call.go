@@ -92,9 +92,10 @@ type Credentials struct {
 	// trims them), on FormCron only, as sent; SiteKey is its key.
 	User, Password string
 	// AfformToken is Afform's page token from $_REQUEST['_aff']
-	// (BodyCredentials.Afform), on AuthX's routes and pages only: on the
-	// API routes it is dropped (never an API parameter or cookie
-	// upstream), as its header is.
+	// (BodyCredentials.Afform), on AuthX's routes, pages and APIv4 calls
+	// (AfformPageToken) only: on the APIv3 routes it is dropped. It is
+	// never an API parameter or cookie upstream; authx sends a token it
+	// admits in its header (X-Civi-Auth-Afform).
 	AfformToken string
 }
 

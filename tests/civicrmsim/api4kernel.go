@@ -162,6 +162,16 @@ func stripCheckPermissions(params *arr) {
 
 // call is civicrm_api4($entity, $action, $params, $index).
 func (c *v4Ctx) call(entity, action string, params *arr, index any, top bool) (*v4Result, *v4Err) {
+	if entity == "Afform" && (action == "prefill" || action == "submit") {
+		c.s.mu.Lock()
+		c.s.calls["Afform."+action]++
+		c.s.mu.Unlock()
+		res, err := c.afformAction(action, params)
+		if res != nil {
+			res.entity, res.action = entity, action
+		}
+		return res, err
+	}
 	e, err := c.resolveEntity(entity, action)
 	if err != nil {
 		return nil, err

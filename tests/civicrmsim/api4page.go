@@ -124,13 +124,25 @@ func (s *Simulator) parseAPI4Request(r *http.Request) *request {
 	return q
 }
 
-// api4Authenticate is AuthX on civi.invoke.auth for this route: its flows
-// and the legacy key/api_key flow (authenticate), which must agree with
-// the session's login, if any. A rejection is written and ok is false; no
-// credential is (nil, true): anonymous.
-func (s *Simulator) api4Authenticate(w http.ResponseWriter, q *request) (p *principal, ok bool) {
+// api4Authenticate is civi.invoke.auth for this route (seg: its
+// segments): Afform's page token listener first (afformPageToken), then
+// AuthX's flows and the legacy key/api_key flow (authenticate), which
+// must agree with it and with the session's login, if any. A rejection is
+// written and ok is false; no credential is (nil, true): anonymous.
+func (s *Simulator) api4Authenticate(w http.ResponseWriter, q *request, seg []string) (p *principal, ok bool) {
 	session := s.sessionPrincipal(q.r)
-	p, rej := s.authenticate(q, true)
+	page, rej := s.afformPageToken(q, seg)
+	if rej != nil {
+		rej.write(w)
+		return nil, false
+	}
+	p, rej = s.authenticate(q, true)
+	if rej == nil && page != nil && p != nil && p.contactID != page.contactID {
+		rej = &rejection{msg: msgMismatch, legacy: p.flow == "legacyrest"}
+	}
+	if rej == nil && page != nil && p == nil {
+		p = page
+	}
 	if rej == nil && p != nil && session != nil && p.contactID != session.contactID {
 		rej = &rejection{msg: msgMismatch, legacy: p.flow == "legacyrest"}
 	}
@@ -154,7 +166,7 @@ var statelessFlows = map[string]bool{"xheader": true, "param": true, "legacyrest
 // the GET check (405), then one call or a batch.
 func (s *Simulator) serveAPI4(w http.ResponseWriter, r *http.Request, seg []string) {
 	q := s.parseAPI4Request(r)
-	p, ok := s.api4Authenticate(w, q)
+	p, ok := s.api4Authenticate(w, q, seg)
 	if !ok {
 		return
 	}
