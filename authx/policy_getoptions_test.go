@@ -52,6 +52,15 @@ func TestPolicyV3OptionsOfOtherEntities(t *testing.T) {
 		{"v3 write naming @user", deny("User"), jsonCall(t, "Activity", "create", `{"activity_type_id":1,"source_contact_id":"@user:admin"}`), false, ""},
 		{"v4 where naming @user", deny("UFMatch"), v4("Email/get", `{"where":[["contact_id","IN",["@user:admin"]]]}`), false, ""},
 		{"v4 write naming @user", deny("UFMatch"), v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":"@user:admin"}}`), false, ""},
+		// Api4Query::composeClause formats a quoted string read as an
+		// expression, AutocompleteAction::_run filters by its ids, getlist
+		// by its id (attack 22).
+		{"v4 join ON clause naming @user quoted", deny("UFMatch"), v4("Contact/get",
+			`{"select":["id"],"join":[["Email AS e","INNER",["e.contact_id","=","id"],["e.contact_id","=","'@user:admin'"]]]}`), false, ""},
+		{"v4 expression where naming @user quoted", deny("User"), v4("Email/get", `{"where":[["contact_id","=","'@user:admin'",true]]}`), false, ""},
+		{"v4 autocomplete ids naming @user", deny("UFMatch"), v4("Contact/autocomplete", `{"ids":["@user:admin"]}`), false, ""},
+		{"v3 getlist id naming @user", deny("UFMatch"), jsonCall(t, "Contact", "getlist", `{"id":"@user:admin"}`), false, ""},
+		{"control: v4 autocomplete ids by number", deny("UFMatch"), v4("Contact/autocomplete", `{"ids":[2]}`), true, ""},
 		{"an allow on Activity.create admits its @user lookup", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow",
 			Entities: []string{"Activity", "ActivityContact"}, Actions: []string{"create"}}}},
 			v4("Activity/create", `{"values":{"activity_type_id":1,"source_contact_id":"@user:admin"}}`), true, ""},

@@ -30,6 +30,20 @@ func TestPolicyJoinsAndCarriers(t *testing.T) {
 		{Effect: "allow", Entities: []string{"Email"}},
 		{Effect: "allow", Entities: []string{"Contact"}, Params: map[string]string{"id": "int"}},
 	}}
+	v4Index := func(path, params, index string) *translate.Call {
+		form := "params=" + url.QueryEscape(params) + "&index=" + url.QueryEscape(index)
+		if index == "" {
+			form = "params=" + url.QueryEscape(params) + "&index[contact_id.display_name]=id"
+		}
+		c, _ := api4Call(t, "POST", "/civicrm/ajax/api4/"+path, form, nil)
+		c.DecodeParams(context.Background())
+		return c
+	}
+	v4Batch := func(calls string) *translate.Call {
+		c, _ := api4Call(t, "POST", "/civicrm/ajax/api4", "calls="+url.QueryEscape(calls), nil)
+		c.DecodeParams(context.Background())
+		return c
+	}
 	cases := []policyRow{
 		{"implicit join in select", denyContact, v4("Email/get", `{"select":["contact_id.api_key"]}`), false, ""},
 		{"implicit join in select", onlyEmail, v4("Email/get", `{"select":["contact_id.api_key"]}`), false, ""},
@@ -50,6 +64,14 @@ func TestPolicyJoinsAndCarriers(t *testing.T) {
 		{"APIv3 getlist params chain", onlyEmail, jsonCall(t, "Email", "getlist", `{"params":{"api.Contact.get":{}}}`), false, ""},
 		{"APIv3 replace values chain", denyContact, jsonCall(t, "Email", "replace", `{"contact_id":4,"values":[{"email":"r@x.org","api.Contact.delete":{"id":3}}]}`), false, ""},
 		{"APIv3 replace deletes", noDeletes, jsonCall(t, "Email", "replace", `{"contact_id":4,"values":[]}`), false, ""},
+
+		// civicrm_api4 selects the index field and keys the answer by it
+		// (attack 22): read as select is, wherever the index comes from.
+		{"an index field through a foreign key", denyContact, v4Index("Email/get", `{"select":["id"]}`, "contact_id.api_key"), false, ""},
+		{"an array index", onlyEmail, v4Index("Email/get", `{}`, ""), false, ""},
+		{"a batch member's index", denyContact, v4Batch(`[["Email","get",{"select":["id"]},"contact_id.api_key"]]`), false, ""},
+		{"a chain's index", denyContact, v4("Email/get", `{"select":["id"],"chain":{"e":["Email","get",{"select":["id"]},"contact_id.api_key"]}}`), false, ""},
+		{"control: an index of the entity's own", onlyEmail, v4Index("Email/get", `{"select":["id"]}`, "email"), true, ""},
 
 		{"inline display column", denyContact, v4("SearchDisplay/run", `{"savedSearch":{"api_entity":"Email","api_params":{"select":["id"]}},"display":{"settings":{"columns":[{"key":"contact_id.api_key"}]}}}`), false, ""},
 		{"inline display link token", onlyEmail, v4("SearchDisplay/run", `{"savedSearch":{"api_entity":"Email","api_params":{"select":["id"]}},"display":{"settings":{"columns":[{"type":"links","links":[{"path":"x?k=[contact_id.api_key]"}]}]}}}`), false, ""},

@@ -33,6 +33,12 @@ func TestJoinsAndCarriers(t *testing.T) {
 		{"a query key Where", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?Where[0][]=email_primary.email&Where[0][]=IS+NOT+NULL`, ""), "", "Contact,Email"},
 		{"Debug", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+q(`{"Debug":true}`), ""), ReasonDebug, ""},
 		{"a Chain's write", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?params=`+q(`{"Chain":{"n":["Note","delete",{"where":[]}]}}`), ""), ReasonChainedWrite, ""},
+		// civicrm_api4 adds an index field to a non-empty select and keys
+		// the answer by its values; an array index's with addSelect.
+		{"a string index through a join", api4(t, "GET", `/civicrm/ajax/api4/Membership/get?index=contact_id.phone_primary.phone&params=`+q(`{"select":["id"]}`), ""), "", "Contact,Membership,Phone"},
+		{"an index in the body", api4(t, "POST", `/civicrm/ajax/api4/Contact/get`, "index=email_primary.email&params="+q(`{"select":["id"]}`)), "", "Contact,Email"},
+		{"an array index, without select", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?index[email_primary.email]=address_primary.city`, ""), "", "Address,Contact,Email"},
+		{"control: a string index without select is not selected", api4(t, "GET", `/civicrm/ajax/api4/Contact/get?index=email_primary.email`, ""), "", "Contact"},
 		{"EntitySet sets", api4(t, "GET", `/civicrm/ajax/api4/EntitySet/get?params=`+q(`{"sets":[["UNION ALL","Contact","get",{}]]}`), ""), "", "Contact,EntitySet"},
 		{"APIv3 return through a foreign key", jsonCall(t, "Email", "get", `{"return":["contact_id.display_name"]}`), "", "Contact,Email"},
 		{"an entity the edge cannot name", api4(t, "GET", `/civicrm/ajax/api4/Activity/get?params=`+q(`{"select":["foo_id.bar"]}`), ""), ReasonUncacheable, ""},

@@ -15,7 +15,7 @@ func TestActionReads(t *testing.T) {
 	}
 	v4 := func(entity, action, params string) func(func(Subcall) bool) bool {
 		p := jsonArray(t, params)
-		return func(v func(Subcall) bool) bool { return WalkV4(entity, action, p, v) }
+		return func(v func(Subcall) bool) bool { return WalkV4(entity, action, p, nil, v) }
 	}
 	dedupe := []string{"  3 Address.get via match", "  3 Email.get via match", "  3 Phone.get via match",
 		"  3 Website.get via match", "  3 OpenID.get via match", "  3 IM.get via match", "  3 Note.get via match",

@@ -55,7 +55,8 @@ type API4Call struct {
 	Calls *Array
 	// Index is `index` from the request (a string, or an array: CRM.api4
 	// sends an object index as index[field]=column), when HasIndex: it
-	// changes the shape of the answer (spec §2.1).
+	// changes the shape of the answer (spec §2.1), and names fields the
+	// call reads (Subcall.Index).
 	Index    any
 	HasIndex bool
 	// Locale is lcMessages as CiviCRM chooses the answer's language by it
@@ -277,7 +278,11 @@ func Walk(call *Call, visit func(Subcall) bool) bool {
 	if a.Batch {
 		return WalkV4Batch(a.Calls, visit)
 	}
-	return WalkV4(a.Entity, a.Action, a.Params, visit)
+	var index any
+	if a.HasIndex {
+		index = a.Index
+	}
+	return WalkV4(a.Entity, a.Action, a.Params, index, visit)
 }
 
 // buildUpstreamAPI4 is the APIv4 request CiviCRM gets: the client's route

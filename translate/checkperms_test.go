@@ -33,7 +33,7 @@ func TestWalkChecksOff(t *testing.T) {
 	}
 	v4 := func(entity, action, params string) func(func(Subcall) bool) bool {
 		p := jsonArray(t, params)
-		return func(v func(Subcall) bool) bool { return WalkV4(entity, action, p, v) }
+		return func(v func(Subcall) bool) bool { return WalkV4(entity, action, p, nil, v) }
 	}
 	v4Batch := func(calls string) func(func(Subcall) bool) bool {
 		p := jsonArray(t, calls)

@@ -18,7 +18,7 @@ func describeStarted(sc Subcall) string {
 func v4WalkStarted(t *testing.T, entity, action, params string) []string {
 	p := jsonArray(t, params)
 	var out []string
-	WalkV4(entity, action, p, func(sc Subcall) bool {
+	WalkV4(entity, action, p, nil, func(sc Subcall) bool {
 		out = append(out, describeStarted(sc))
 		return true
 	})
@@ -67,6 +67,31 @@ func TestWalkFieldReadsV4(t *testing.T) {
 		{"@user in a written value is the write's own lookup", "Activity", "save", `{"records":[{"activity_type_id":1}],"defaults":{"source_contact_id":"@user:admin"}}`,
 			[]string{"4 Activity.save", "  4 ActivityContact.create ?", "  4 ActivityContact.delete ?", "  4 UFMatch.get via source_contact_id by Activity.save",
 				"  4 User.get via source_contact_id by Activity.save", "  4 Activity.create"}},
+		// Api4Query::composeClause: a value read as an expression (a join's
+		// ON clause by default, a where whose 4th element is true) that is
+		// a quoted string is formatted without its quotes (attack 22).
+		{"@user quoted in a join's ON clause", "Contact", "get",
+			`{"select":["id"],"join":[["Email AS e","INNER",["e.contact_id","=","id"],["e.contact_id","=","'@user:admin'"]]]}`,
+			[]string{"4 Contact.get", "  4 Email.get via join", "  4 UFMatch.get via @user", "  4 User.get via @user"}},
+		{"@user in an ON clause's list, in a bridge join's conditions", "Contact", "get",
+			`{"join":[["Group AS g","LEFT","GroupContact",["g.created_id","IN",["@user:admin"]]]]}`,
+			[]string{"4 Contact.get", "  4 Group.get via join", "  4 GroupContact.get via join", "  4 UFMatch.get via @user", "  4 User.get via @user"}},
+		{"@user double-quoted in a where whose 4th element is true", "Email", "get", `{"where":[["contact_id","IN","\"@user:admin\"",1]]}`,
+			[]string{"4 Email.get", "  4 UFMatch.get via contact_id", "  4 User.get via contact_id"}},
+		{"@user quoted in an expression's CONTAINS list", "Email", "get", `{"where":[["contact_id","CONTAINS",["'@user:admin'"],true]]}`,
+			[]string{"4 Email.get", "  4 UFMatch.get via contact_id", "  4 User.get via contact_id"}},
+		{"@user under NOT's one clause and a group whose operator is true", "Contact", "get",
+			`{"where":[["NOT",["id","=","@user:a"]]],"having":[[true,[["id","=","@user:b"]]]]}`,
+			[]string{"4 Contact.get", "  4 UFMatch.get via id", "  4 User.get via id"}},
+		{"@user among an autocomplete's ids", "Individual", "autocomplete", `{"ids":[3,"@user:admin"]}`,
+			[]string{"4 Individual.autocomplete", "  4 Individual.get via savedSearch",
+				"  4 ContactType.get via contact_sub_type:icon by Individual.autocomplete", "  4 ContactType.get via contact_sub_type:label by Individual.autocomplete",
+				"  4 ContactType.get via contact_type:label by Individual.autocomplete", "  4 UFMatch.get via id", "  4 User.get via id"}},
+		{"control: @user quoted in a where value that is no expression, in a having expression, in an ON clause whose 4th element is false", "Email", "get",
+			`{"where":[["contact_id","=","'@user:a'"]],"having":[["contact_id","=","'@user:b'",true]],"join":[["Contact AS c","LEFT",["c.id","=","'@user:c'",false]]]}`,
+			[]string{"4 Email.get", "  4 Contact.get via join"}},
+		{"control: an autocomplete's ids without @user, a get's ids", "Contact", "get", `{"ids":["@user:admin"],"where":[["id","IN",[1,"user_contact_id"]]]}`,
+			[]string{"4 Contact.get"}},
 		{"control: @user under LIKE, as an expression, with a suffix", "Email", "get",
 			`{"where":[["contact_id","LIKE","@user:a"],["contact_id","=","@user:b",true],["contact_id:label","=","@user:c"]]}`,
 			[]string{"4 Email.get", "  4 Contact.get via contact_id:label"}},

@@ -169,7 +169,8 @@ func (s *joinScan) carried(entity string, dynamic bool, via string, params *Arra
 func (w *walker) v4Reads(sc Subcall) bool {
 	p := sc.Params
 	autocomplete := strings.EqualFold(sc.Action, "autocomplete") && !sc.ActionDynamic
-	if p.Len() == 0 && !autocomplete {
+	index := v4IndexFields(sc)
+	if p.Len() == 0 && !autocomplete && index == nil {
 		return true
 	}
 	s := &joinScan{w: w, parent: sc, ok: true}
@@ -187,6 +188,9 @@ func (w *walker) v4Reads(sc Subcall) bool {
 			if v, ok := p.Get(k); ok {
 				s.v4Clause(k, v)
 			}
+		}
+		if index != nil {
+			s.v4Clause("select", index)
 		}
 	}
 	if v, _ := p.Get("savedSearch"); !PHPEmpty(v) {
@@ -209,6 +213,47 @@ func (w *walker) v4Reads(sc Subcall) bool {
 		s.autocompleteConfig(p)
 	}
 	return s.ok
+}
+
+// v4IndexFields are the select expressions civicrm_api4 (api/api.php)
+// adds for the call's index (Subcall.Index), as a list, or nil: a string
+// index that is not an integer is appended to a non-empty select
+// ($params['select'][] = $indexField, unless SelectUtil::isFieldSelected:
+// then select names it already), and the answer is keyed by its values
+// (Result::indexBy); of an array index, reset() is the column and key()
+// the key, each added with $apiCall->addSelect(), whatever the select. An
+// index field is read as a select entry is, joins and all. (civicrm_api4
+// skips Setting and actions without addSelect; judging those too costs a
+// refusal of a call that reads nothing more.)
+func v4IndexFields(sc Subcall) *Array {
+	var out *Array
+	add := func(f string) {
+		if out == nil {
+			out = NewArray()
+		}
+		out.Append(f)
+	}
+	switch x := sc.Index.(type) {
+	case string:
+		// A numeric string (CRM_Utils_Rule::integer) is no field, nor
+		// to expr (fieldRefs leaves numbers out).
+		if sel, ok := item(sc.Params, "select").(*Array); ok && sel.Len() > 0 && x != "" {
+			add(x)
+		}
+	case *Array:
+		if x.Len() == 0 {
+			return nil
+		}
+		if col, ok := x.Value(0).(string); ok {
+			add(col)
+		}
+		if k := x.Key(0); k != "" {
+			if _, isInt := IntKey(k); !isInt {
+				add(k)
+			}
+		}
+	}
+	return out
 }
 
 // explicitJoins: each entry is [entity " AS " alias, side, bridge?,
@@ -341,16 +386,16 @@ func v4Group(first any) bool {
 	return false
 }
 
-// clauses walks a where/having/ON tree: a group (v4Group: [op, [clauses]],
-// or NOT's [op, clause]) or a leaf [expr, op, value, isExpr], whose parts
-// are read by key as PHP reads $clause[0] and composeClause's list()
-// does, whatever order a JSON object gave them. The leaf's value is an
-// expression in an ON clause (always, for a string) or where isExpr is
-// set; otherwise it is a literal. A shape CiviCRM would refuse is scanned
-// all the same.
-func (s *joinScan) clauses(c *Array, on bool) {
+// v4Leaves calls leaf for each leaf of a where/having/ON tree, in order,
+// and stops when it returns false (reporting false): c is a group
+// (v4Group: [op, [clauses]], or NOT's [op, clause]) or a leaf [expr, op,
+// value, isExpr], whose parts are read by key as PHP reads $clause[0] and
+// composeClause's list() does, whatever order a JSON object gave them. A
+// shape CiviCRM would refuse is walked all the same. Every reader of an
+// APIv4 clause's leaves (joinScan.clauses, v4ClausesNameUser) walks here.
+func v4Leaves(c *Array, leaf func(c *Array) bool) bool {
 	if c.Len() == 0 {
-		return
+		return true
 	}
 	first, _ := c.Get("0")
 	if v4Group(first) {
@@ -363,41 +408,56 @@ func (s *joinScan) clauses(c *Array, on bool) {
 				continue
 			}
 			f, _ := sub.Get("0")
+			var more bool
 			if _, str := f.(string); str {
-				s.clauses(sub, on)
+				more = v4Leaves(sub, leaf)
 			} else {
-				s.clauseList(sub, on)
+				more = v4LeafList(sub, leaf)
+			}
+			if !more {
+				return false
 			}
 		}
-		return
+		return true
 	}
-	switch x := first.(type) {
-	case string:
-		s.expr(x)
-	case *Array:
+	if _, ok := first.(*Array); ok {
 		// A list of clauses where one was expected.
-		s.clauseList(c, on)
-		return
+		return v4LeafList(c, leaf)
 	}
-	isExpr := on
-	if flag, ok := c.Get("3"); ok {
-		isExpr = isExpr || !PHPEmpty(flag)
-	}
-	if v, ok := c.Get("2"); ok && isExpr {
-		if v, ok := v.(string); ok {
-			s.expr(v)
-		}
-	}
+	return leaf(c)
 }
 
-// clauseList walks each array in list as a clause, as foreach does
+// v4LeafList walks each array in list as a clause, as foreach does
 // whatever the keys.
-func (s *joinScan) clauseList(list *Array, on bool) {
+func v4LeafList(list *Array, leaf func(c *Array) bool) bool {
 	for i := 0; i < list.Len(); i++ {
-		if c, ok := list.Value(i).(*Array); ok {
-			s.clauses(c, on)
+		if c, ok := list.Value(i).(*Array); ok && !v4Leaves(c, leaf) {
+			return false
 		}
 	}
+	return true
+}
+
+// clauses reads the fields of a where/having/ON tree's leaves
+// (v4Leaves): the leaf's expression, and its value where that is an
+// expression, in an ON clause (always, for a string) or where isExpr is
+// set; otherwise the value is a literal.
+func (s *joinScan) clauses(c *Array, on bool) {
+	v4Leaves(c, func(c *Array) bool {
+		if x, ok := item(c, "0").(string); ok {
+			s.expr(x)
+		}
+		isExpr := on
+		if flag, ok := c.Get("3"); ok {
+			isExpr = isExpr || !PHPEmpty(flag)
+		}
+		if v, ok := c.Get("2"); ok && isExpr {
+			if v, ok := v.(string); ok {
+				s.expr(v)
+			}
+		}
+		return true
+	})
 }
 
 // expr reports the fields of an SQL expression as SqlExpression::convert

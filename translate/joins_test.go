@@ -238,6 +238,61 @@ func TestWalkReadsV4(t *testing.T) {
 	}
 }
 
+// An APIv4 call's index is read as select is (attack 22): civicrm_api4
+// appends a string index to a non-empty select and keys the answer by its
+// values, and adds an array index's first key and column with addSelect;
+// the request's index, a batch member's fourth argument or "index", a
+// chain's fourth element alike. Every row names its class.
+func TestWalkV4Index(t *testing.T) {
+	single := func(index any, params string) func(func(Subcall) bool) bool {
+		return func(v func(Subcall) bool) bool { return WalkV4("Contact", "get", jsonArray(t, params), index, v) }
+	}
+	batch := func(calls string) func(func(Subcall) bool) bool {
+		return func(v func(Subcall) bool) bool { return WalkV4Batch(jsonArray(t, calls), v) }
+	}
+	arrayIndex := NewArray()
+	arrayIndex.Set("email_primary.email", "address_primary.city")
+	cases := []struct {
+		class string
+		walk  func(func(Subcall) bool) bool
+		want  []string
+	}{
+		{"a string index through a join", single("email_primary.email", `{"select":["id"]}`),
+			[]string{"4 Contact.get", "  4 Email.get via email_primary.email"}},
+		{"a string index with an alias, beside select", single("employer_id.phone_primary.phone AS p", `{"select":["id","email_primary.email"]}`),
+			[]string{"4 Contact.get", "  4 Email.get via email_primary.email", "  4 Contact.get via employer_id.phone_primary.phone",
+				"  4 Phone.get via employer_id.phone_primary.phone"}},
+		{"a string index selected already", single("email_primary.email", `{"select":["email_primary.email"]}`),
+			[]string{"4 Contact.get", "  4 Email.get via email_primary.email", "  4 Email.get via email_primary.email"}},
+		{"select as setSelect takes it", single("email_primary.email", `{"Select":["id"]}`),
+			[]string{"4 Contact.get", "  4 Email.get via email_primary.email"}},
+		{"an array index's key and column, without select", single(arrayIndex, `{}`),
+			[]string{"4 Contact.get", "  4 Address.get via address_primary.city", "  4 Email.get via email_primary.email"}},
+		{"a field the index reads another entity by", single("groups", `{"select":["id"]}`),
+			[]string{"4 Contact.get", "  4 GroupContact.get via groups"}},
+		{"control: a string index without select is not selected", single("email_primary.email", `{}`), []string{"4 Contact.get"}},
+		{"control: an integer index is a row", single("1", `{"select":["id"]}`), []string{"4 Contact.get"}},
+		{"control: no index", single(nil, `{"select":["id"]}`), []string{"4 Contact.get"}},
+		{"a batch member's fourth argument", batch(`[["Contact","get",{"select":["id"]},"email_primary.email"]]`),
+			[]string{"[0] 4 Contact.get", "  [0] 4 Email.get via email_primary.email"}},
+		{"a batch member's index by name", batch(`{"a":{"entity":"Contact","action":"get","params":{"select":["id"]},"index":"email_primary.email"}}`),
+			[]string{"[a] 4 Contact.get", "  [a] 4 Email.get via email_primary.email"}},
+		{"a batch member's array index", batch(`[["Contact","get",{},{"id":"phone_primary.phone"}]]`),
+			[]string{"[0] 4 Contact.get", "  [0] 4 Phone.get via phone_primary.phone"}},
+		{"a chain's fourth element", single(nil, `{"chain":{"e":["Contact","get",{"select":["id"]},"email_primary.email"]}}`),
+			[]string{"4 Contact.get", "  4 Contact.get", "    4 Email.get via email_primary.email"}},
+		{"a chain's fourth element by key", single(nil, `{"chain":{"e":{"3":"email_primary.email","0":"Contact","1":"get","2":{"select":["id"]}}}}`),
+			[]string{"4 Contact.get", "  4 Contact.get", "    4 Email.get via email_primary.email"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.class, func(t *testing.T) {
+			if got := collect(tc.walk); !sameLines(got, tc.want) {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
+			}
+		})
+	}
+}
+
 // APIv3: joins through return, sort and filters (SelectQuery::addFkField),
 // and the calls generic actions make with nested parameter arrays
 // (attack round 4, F4: getlist's params, replace's values).

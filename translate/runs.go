@@ -73,7 +73,7 @@ func (w *walker) runs(sc Subcall) bool {
 			}
 			c.Params = p
 		}
-		if !w.call(c, true) {
+		if !w.call(c, true) || !w.v3GetlistUser(sc, c) {
 			return false
 		}
 		// The fields getlist makes that get return, sort and filter on.

@@ -173,7 +173,7 @@ func TestRunsV4(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			p := jsonArray(t, tc.params)
-			got := ran(func(v func(Subcall) bool) bool { return WalkV4(tc.entity, tc.action, p, v) })
+			got := ran(func(v func(Subcall) bool) bool { return WalkV4(tc.entity, tc.action, p, nil, v) })
 			if !sameLines(got, tc.want) {
 				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
 			}
@@ -190,7 +190,7 @@ func TestRunsV4(t *testing.T) {
 // search: a join through it is read, as with an explicit one.
 func TestRunsAutocompleteFilters(t *testing.T) {
 	p := jsonArray(t, `{"filters":{"contact_id.display_name":"a"}}`)
-	got := collect(func(v func(Subcall) bool) bool { return WalkV4("Email", "autocomplete", p, v) })
+	got := collect(func(v func(Subcall) bool) bool { return WalkV4("Email", "autocomplete", p, nil, v) })
 	want := []string{"4 Email.autocomplete", "  4 Email.get via savedSearch", "    4 Contact.get via contact_id.display_name"}
 	if !sameLines(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

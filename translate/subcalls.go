@@ -102,6 +102,14 @@ type Subcall struct {
 	// Implied, the call is another entity's, judged on its own by the
 	// cache.
 	StartedBy, StartedByAction string
+	// Index is an APIv4 call's index, civicrm_api4's fourth argument: the
+	// request's `index` (CRM_Api4_Page_AJAX::run), a batch member's fourth
+	// argument of execute(), a chain's fourth element
+	// (ActionObjectProvider::runChain); nil when none. A string index
+	// names a field civicrm_api4 adds to a non-empty select and keys the
+	// answer by, an array's first entry the fields it adds with addSelect:
+	// read as select is (v4IndexFields).
+	Index any
 	// chainParent is, on an APIv3 chained call, the kernel entity of the
 	// call it is chained below: ChainSubscriber fills in some of its
 	// parameters from that call's rows.
@@ -183,10 +191,11 @@ func pageCall(params *Array) (Subcall, bool) {
 // WalkV4 calls visit for an APIv4 call (entity and action from the
 // civicrm/ajax/api4/{Entity}/{action} route, params decoded with exact key
 // matching, then read by the parameter each key sets: v4params.go) and
-// every call chained below it, as WalkV3 does.
-func WalkV4(entity, action string, params *Array, visit func(Subcall) bool) bool {
+// every call chained below it, as WalkV3 does. index is the request's
+// `index` (nil when it has none), which civicrm_api4 reads fields by.
+func WalkV4(entity, action string, params *Array, index any, visit func(Subcall) bool) bool {
 	w := walker{emit: visit}
-	return w.call(Subcall{Version: 4, Entity: entity, Action: action, Params: params, ChecksOff: v4ChecksOff(params)}, false)
+	return w.call(Subcall{Version: 4, Entity: entity, Action: action, Params: params, Index: index, ChecksOff: v4ChecksOff(params)}, false)
 }
 
 // WalkV4Batch walks the `calls` of an APIv4 batch (civicrm/ajax/api4 with
@@ -214,6 +223,7 @@ func WalkV4Batch(calls *Array, visit func(Subcall) bool) bool {
 		sc.Action, isStr = args[1].(string)
 		sc.ActionDynamic = !isStr
 		sc.Params, _ = args[2].(*Array)
+		sc.Index = args[3]
 		sc.ChecksOff = v4ChecksOff(sc.Params)
 		if !w.call(sc, false) {
 			return false
@@ -541,6 +551,7 @@ func (w *walker) v4Chains(parent Subcall) bool {
 		c.Entity, c.EntityDynamic = v4Name(e)
 		c.Action, c.ActionDynamic = v4Name(a)
 		c.Params, _ = p.(*Array)
+		c.Index, _ = el.Get("3") // passed as given: resolveChainLinks leaves it
 		c.ChecksOff = v4ChecksOff(c.Params)
 		if !w.call(c, false) {
 			return false

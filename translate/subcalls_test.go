@@ -324,7 +324,7 @@ func TestEntityNames(t *testing.T) {
 
 func v4Walk(t *testing.T, entity, action, params string) []string {
 	p := jsonArray(t, params)
-	return collect(func(v func(Subcall) bool) bool { return WalkV4(entity, action, p, v) })
+	return collect(func(v func(Subcall) bool) bool { return WalkV4(entity, action, p, nil, v) })
 }
 
 // APIv4 chains (spec §4, civicrm-apiv4-rest.md): [entity, action, params,

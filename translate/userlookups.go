@@ -18,13 +18,19 @@ import "strings"
 //     every integer field the call names, a get's filter and a write's
 //     value alike, given as a non-numeric scalar or as the operand of an
 //     operator (_civicrm_api3_field_value_check: not "=", not NULL or
-//     EMPTY), in the calls v3OptionLookups reads;
+//     EMPTY), in the calls v3OptionLookups reads, and getlist's scalar
+//     `id`, which becomes its get's filter on id_field (v3GetlistUser);
 //   - APIv4 (FormattingUtil::formatInputValue -> resolveContactID), the
 //     value of a contact reference or of a contact entity's id without a
 //     suffix: in a where or having clause under an exact-match operator
 //     (=, !=, <>, IN, NOT IN, CONTAINS, NOT CONTAINS: each element of a
-//     list), and in a written value (formatWriteParams: values, records,
-//     defaults).
+//     list), a plain value or, where the clause's value is an expression
+//     (a join's ON clause unless its 4th element is given, a where's whose
+//     4th element is true), a quoted string (Api4Query::composeClause
+//     strips the quotes and formats what is between them); an
+//     autocomplete's ids (AutocompleteAction::_run filters its get with
+//     [id, IN, ids]); and in a written value (formatWriteParams: values,
+//     records, defaults).
 //
 // The edge does not know every field's type (custom fields, extensions'
 // entities): any field named so is reported, a judgment too many at worst.
@@ -74,6 +80,25 @@ func v3ParamIsField(k string) bool {
 	return true
 }
 
+// v3GetlistUser reports the lookup an APIv3 getlist's `id` makes in the
+// get it runs (get, the call runs.go walks with getlist's `params`):
+// _civicrm_api3_generic_getList_defaults sets $request['params'][$id_field]
+// to a scalar id (one without a comma past its first byte, which it
+// explodes into an IN list, like an array: not resolved), which that get
+// validates as its own filter.
+func (w *walker) v3GetlistUser(getlist, get Subcall) bool {
+	id, _ := getlist.Params.Get("id")
+	if sid, ok := id.(string); !ok || !namesUser(sid) || strings.IndexByte(sid, ',') > 0 {
+		return true
+	}
+	field, ok := item(getlist.Params, "id_field").(string)
+	if !ok || field == "" {
+		field = "id"
+	}
+	s := &joinScan{w: w, parent: get, ok: true, v3: true}
+	return s.users(field)
+}
+
 // users reports the reads resolving "@user:<name>" makes, via names the
 // field it was given for.
 func (s *joinScan) users(via string) bool {
@@ -94,19 +119,32 @@ var v4ExactOperators = map[string]bool{"=": true, "!=": true, "<>": true, "IN": 
 	"CONTAINS": true, "NOT CONTAINS": true}
 
 // v4UserLookups reports the reads an APIv4 call's "@user:<name>" values
-// make: a where or having clause's (the client's filter), then a write's
-// values (the write's own lookup, joinScan.read).
+// make: a where or having clause's, a join's ON clause's, an
+// autocomplete's ids (the client's filter), then a write's values (the
+// write's own lookup, joinScan.read).
 func (w *walker) v4UserLookups(sc Subcall) bool {
 	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
 		return true // matched by every deny rule already
 	}
 	for _, k := range [...]string{"where", "having"} {
 		if c, ok := item(sc.Params, k).(*Array); ok {
-			if field, found := v4ClausesNameUser(c, 0); found {
+			if field, found := v4ClausesNameUser(c, k); found {
 				s := &joinScan{w: w, parent: sc, ok: true}
 				return s.users(field)
 			}
 		}
+	}
+	if field, found := v4JoinsNameUser(item(sc.Params, "join")); found {
+		s := &joinScan{w: w, parent: sc, ok: true}
+		return s.users(field)
+	}
+	if strings.EqualFold(sc.Action, "autocomplete") && v4ValueNamesUser(item(sc.Params, "ids"), 0) {
+		// AutocompleteAction::_run, in render mode, adds [$idField, 'IN',
+		// $this->ids] to the where of the get it runs: each element is
+		// formatted as a where value is (a contact's id, for a contact
+		// type: CoreUtil::isContact).
+		s := &joinScan{w: w, parent: sc, ok: true}
+		return s.users("id")
 	}
 	for _, row := range v4WriteRows(sc) {
 		for i := 0; i < row.Len(); i++ {
@@ -119,37 +157,94 @@ func (w *walker) v4UserLookups(sc Subcall) bool {
 	return true
 }
 
-// v4ClausesNameUser finds a where/having leaf [field, op, value, isExpr]
-// whose literal value resolves a CMS user, at any depth of AND, OR and
-// NOT: its field.
-func v4ClausesNameUser(clauses *Array, depth int) (string, bool) {
-	if depth > MaxSubcallDepth {
+// v4JoinsNameUser finds an explicit join's ON clause whose value resolves
+// a CMS user: its field. Api4SelectQuery::addExplicitJoins walks every
+// array of an entry after its "Entity AS alias" (a bridge's conditions
+// too) with treeWalkClauses($clause, 'ON'); the strings among them (the
+// side, a bridge) are no clauses.
+func v4JoinsNameUser(v any) (string, bool) {
+	joins, ok := v.(*Array)
+	if !ok {
 		return "", false
 	}
-	for i := 0; i < clauses.Len(); i++ {
-		c, ok := clauses.Value(i).(*Array)
-		if !ok || c.Len() == 0 {
-			continue
-		}
-		first, _ := c.Get("0")
-		if op, isStr := first.(string); isStr && (op == "AND" || op == "OR" || op == "NOT") {
-			if sub, ok := item(c, "1").(*Array); ok {
-				if f, found := v4ClausesNameUser(sub, depth+1); found {
-					return f, true
-				}
+	for i := 0; i < joins.Len(); i++ {
+		if j, ok := joins.Value(i).(*Array); ok {
+			if f, found := v4ClausesNameUser(j, "on"); found {
+				return f, true
 			}
-			continue
-		}
-		field, _ := first.(string)
-		op, _ := item(c, "1").(string)
-		if strings.Contains(field, ":") || !v4ExactOperators[strings.ToUpper(strings.TrimSpace(op))] || !PHPEmpty(item(c, "3")) {
-			continue // a suffix's option, another operator, an expression
-		}
-		if v4ValueNamesUser(item(c, "2"), 0) {
-			return field, true
 		}
 	}
 	return "", false
+}
+
+// v4ClausesNameUser finds a leaf [field, op, value, isExpr] of a where,
+// having or ON clause list (clause: "where", "having" or "on"; its
+// leaves as v4Leaves walks them) whose value Api4Query::composeClause
+// gives FormattingUtil::formatInputValue as one resolving a CMS user: its
+// field. isExpr is the leaf's 4th element, PHP-truthy; null or missing,
+// it is FALSE in WHERE and HAVING, TRUE in ON ($isBAnExpression ??=
+// ($type === 'ON')). Where it is FALSE the value is formatted as it is;
+// where it is TRUE a HAVING clause compares two select aliases (nothing
+// formatted), and WHERE and ON take a quoted string (an SqlString) for the
+// text between its quotes, and an array as they take a literal one
+// (v4ExprNamesUser). A field with a suffix is an option's label, not a
+// contact id.
+func v4ClausesNameUser(clauses *Array, clause string) (string, bool) {
+	var field string
+	found := false
+	v4LeafList(clauses, func(c *Array) bool {
+		f, _ := item(c, "0").(string)
+		op, _ := item(c, "1").(string)
+		if strings.Contains(f, ":") || !v4ExactOperators[strings.ToUpper(strings.TrimSpace(op))] {
+			return true // a suffix's option, another operator
+		}
+		flag := item(c, "3")
+		isExpr := !PHPEmpty(flag)
+		if flag == nil && clause == "on" {
+			isExpr = true
+		}
+		v := item(c, "2")
+		switch {
+		case !isExpr:
+			found = v4ValueNamesUser(v, 0)
+		case clause != "having":
+			found = v4ExprNamesUser(v)
+		}
+		if found {
+			field = f
+		}
+		return !found
+	})
+	return field, found
+}
+
+// v4ExprNamesUser: a value composeClause reads as an expression resolves
+// a CMS user when it is a quoted string (SqlExpression::convert: the same
+// quote first and last) whose text between the quotes does ($renderedB =
+// substr($exprB->getExpr(), 1, -1)), or an array with such an element or
+// one that does as it is: formatInputValue takes an array as it is, and
+// treeWalkClauses splits a CONTAINS list into one clause per element,
+// quoting a string in an ON clause. An unquoted string is a field.
+func v4ExprNamesUser(v any) bool {
+	if a, ok := v.(*Array); ok {
+		for i := 0; i < a.Len(); i++ {
+			if v4ValueNamesUser(a.Value(i), 0) || quotedNamesUser(a.Value(i)) {
+				return true
+			}
+		}
+		return false
+	}
+	return quotedNamesUser(v)
+}
+
+// quotedNamesUser reports whether v is a quoted string (an SqlString)
+// whose text between the quotes resolves a CMS user.
+func quotedNamesUser(v any) bool {
+	s, ok := v.(string)
+	if !ok || len(s) < 2 || (s[0] != '\'' && s[0] != '"') || s[len(s)-1] != s[0] {
+		return false
+	}
+	return namesUser(s[1 : len(s)-1])
 }
 
 // v4ValueNamesUser: formatInputValue resolves each element of a list.

@@ -83,6 +83,17 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 			`{"activity_type_id":1,"source_contact_id":{"!=":"@user:a"},"target_id":"@user:b","api.Note.get":{"contact_id":"@user:c"}}`,
 			[]string{"3 Activity.create", "  3 UFMatch.get via source_contact_id", "  3 User.get via source_contact_id",
 				"  3 ActivityContact.create ?", "  3 Note.get", "    3 UFMatch.get via contact_id", "    3 User.get via contact_id"}},
+		// _civicrm_api3_generic_getList_defaults: a scalar id is the filter
+		// on id_field of the get getlist runs (attack 22, the APIv3 side of
+		// APIv4 autocomplete's ids).
+		{"@user as getlist's id, on its id_field", "Email", "getlist", `{"id":"@user:admin","id_field":"contact_id"}`,
+			[]string{"3 Email.getlist", "  3 Email.get", "    3 UFMatch.get via contact_id", "    3 User.get via contact_id"}},
+		{"@user as getlist's id", "Contact", "getlist", `{"id":"@user:admin","params":{"return":"id"}}`,
+			[]string{"3 Contact.getlist", "  3 Contact.get", "    3 UFMatch.get via id", "    3 User.get via id"}},
+		{"control: getlist's ids as a list (an IN list)", "Email", "getlist", `{"id":["@user:a"]}`,
+			[]string{"3 Email.getlist", "  3 Email.get"}},
+		{"control: getlist's ids with a comma (exploded into an IN list)", "Email", "getlist", `{"id":"@user:a,@user:b"}`,
+			[]string{"3 Email.getlist", "  3 Email.get"}},
 		{"control: @user in a list, under = or IS NULL, in return or options, user_contact_id", "Email", "get",
 			`{"contact_id":{"IN":["@user:a"]},"id":{"=":"@user:b"},"location_type_id":{"IS NULL":"@user:c"},"return":"@user:d","options":{"sort":"@user:e"},"email":"user_contact_id"}`,
 			[]string{"3 Email.get"}},

@@ -86,7 +86,7 @@ func TestWalkV4ParamNames(t *testing.T) {
 func TestV4ParamsKeyedAsResolved(t *testing.T) {
 	p := jsonArray(t, `{"Select":["id"],"LIMIT":2,"orderBy":{"id":"ASC"},"Foo":1,"CheckPermissions":false,"select":["display_name"],"0":1}`)
 	var keys []string
-	WalkV4("Contact", "get", p, func(sc Subcall) bool {
+	WalkV4("Contact", "get", p, nil, func(sc Subcall) bool {
 		if sc.Depth == 0 {
 			keys = sc.Params.Keys()
 		}
