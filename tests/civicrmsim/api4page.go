@@ -191,6 +191,10 @@ func (s *Simulator) serveAPI4(w http.ResponseWriter, r *http.Request, seg []stri
 		s.api4JSON(w, 405, pageError(405, "SECURITY: All requests that modify the database must be http POST, not GET."))
 		return
 	}
+	if s.opts.UserFramework == "Standalone" && strings.EqualFold(seg[3], "User") && action == "login" {
+		s.serveUserLogin(w, r, q) // standalonelogin.go
+		return
+	}
 	ctx := &v4Ctx{s: s, p: p, loaded: map[string]bool{}}
 	if p != nil && p.flow != "login" {
 		// AuthX looked the contact up through the API: its class is loaded.

@@ -1,0 +1,62 @@
+package civicrmsim
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// serveUserLogin is Standalone's APIv4 User.login
+// (ext/standaloneusers/Civi/Api4/Action/User/Login.php), the call
+// Standalone's login page makes anonymously (its crmLogin component:
+// crmApi4('User', 'login', {identifier, password, originalUrl})). Its
+// permission, 'access password resets' (Civi\Api4\User::permissions), is
+// public. passwordCheck trims the identifier, finds the active user by
+// username, else by uf_name (the e-mail), checks the password
+// (Security::checkPassword) and, without MFA, logs a session in
+// (loginUser: _authx_uf()->loginSession): the result holds url; a wrong
+// identifier or password gives publicError "Invalid credentials", an
+// empty() one "Missing password/username". Single calls only.
+func (s *Simulator) serveUserLogin(w http.ResponseWriter, r *http.Request, q *request) {
+	params := translate.NewArray()
+	if raw, _ := stringParam(q.req, "params"); raw != "" {
+		if d, err := translate.DecodeJSON([]byte(raw)); err == nil {
+			if a, ok := d.(*arr); ok {
+				params = a
+			}
+		}
+	}
+	id := strings.TrimSpace(scalarString(params, "identifier"))
+	pw := scalarString(params, "password")
+	values := translate.NewArray()
+	if phpEmpty(id) || phpEmpty(pw) {
+		values.Set("publicError", "Missing password/username")
+	} else {
+		u := s.userByLogin(id)
+		if u == nil {
+			s.mu.Lock()
+			for _, c := range s.users {
+				if c.UserID != 0 && c.email != "" && strings.EqualFold(c.email, id) {
+					u = c
+				}
+			}
+			s.mu.Unlock()
+		}
+		if u == nil || u.UserID == 0 || !constEq(u.Password, pw) {
+			values.Set("publicError", "Invalid credentials")
+		} else {
+			s.logins.set(s.newSession(w, r), u.ContactID)
+			values.Set("url", "/civicrm/home")
+		}
+	}
+	out := translate.NewArray()
+	out.Set("values", values)
+	out.Set("entity", "User")
+	out.Set("action", "login")
+	out.Set("debug", nil)
+	out.Set("version", num(4))
+	out.Set("count", num(int64(values.Len())))
+	out.Set("countFetched", num(int64(values.Len())))
+	s.api4JSON(w, 200, out)
+}
