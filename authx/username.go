@@ -2,10 +2,8 @@ package authx
 
 import (
 	"strings"
-	"sync"
 
-	"golang.org/x/text/collate"
-	"golang.org/x/text/language"
+	"github.com/civigate/civigate/translate"
 )
 
 // userNameKey is a Basic user name as the CMS's user lookup tells names
@@ -22,8 +20,9 @@ import (
 //     space (WordPress; for the other CMSs a leading space names another,
 //     usually absent, user: counting it with the name costs nothing);
 //   - the rest is compared by its Unicode collation key at primary
-//     strength (the UCA that unicode_ci implements: case, accents and width
-//     ignored, ß as ss, ignorable characters such as NUL skipped).
+//     strength (translate.CollationKey, the UCA that unicode_ci implements:
+//     case, accents and width ignored, ß as ss, ignorable characters such
+//     as NUL skipped).
 //
 // WordPress's other rewrites (tags, accents, %xx and entities stripped)
 // and its e-mail log-in (the address names the same user) are not
@@ -31,10 +30,7 @@ import (
 func userNameKey(name string) []byte {
 	name = strings.Trim(name, " \t\n\r\x00\x0b")
 	name = strings.Join(strings.FieldsFunc(name, pcreSpace), " ")
-	c := collators.Get().(*collate.Collator)
-	defer collators.Put(c)
-	var buf collate.Buffer
-	return append([]byte(nil), c.KeyFromString(&buf, name)...)
+	return translate.CollationKey(name)
 }
 
 // pcreSpace is PCRE's \s without the u flag (sanitize_user's '|\s+|').
@@ -45,7 +41,3 @@ func pcreSpace(r rune) bool {
 	}
 	return false
 }
-
-// collators: a Collator keeps state while it works, so each goroutine
-// takes its own.
-var collators = sync.Pool{New: func() any { return collate.New(language.Und, collate.Loose) }}

@@ -97,7 +97,14 @@ func CronCall(r *http.Request, opts ParseOptions) (c *Call, upstreamBody []byte,
 			// executeJobByAction finds no job to run for either.
 			return nil, nil, cronReply(http.StatusBadRequest, "Civigate: job is not the API action of a scheduled job")
 		}
-		c.Action = job
+		// CRM_Core_JobManager::executeJobByAction runs no action of this
+		// name: getJob finds the scheduled job whose api_action equals it
+		// in SQL ($dao->api_action = $job; $dao->find()), under
+		// civicrm_job's collation, and executeJob runs that row's
+		// civicrm_api($job->api_entity, $job->api_action, …). So
+		// "procéss_batch_merge" runs Job.process_batch_merge: the call is
+		// judged under the name the collation reads (CollationFold).
+		c.Action = CollationFold(job)
 		for i := 0; i < request.Len(); i++ {
 			if k := request.Key(i); !isCronParam(k) {
 				params.Set(k, request.Value(i))

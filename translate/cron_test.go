@@ -27,6 +27,12 @@ func TestCronCall(t *testing.T) {
 			action: "geocode", user: "admin", pass: "p", key: "k", params: "mode=b&version=3"},
 		{name: "job through an amp; alias", method: "GET", query: "name=a&pass=p&key=k&amp;job=geocode",
 			action: "geocode", user: "a", pass: "p", key: "k", params: "amp%3Bjob=geocode&version=3"},
+		// getJob finds the row under civicrm_job's collation, and
+		// executeJob runs the row's action: the call is judged as that.
+		{name: "job spelled as the collation reads it", method: "GET", query: "name=a&pass=p&key=k&job=proc%C3%A9ss_batch_merg%EF%BD%85%C2%A0",
+			action: "process_batch_merge", user: "a", pass: "p", key: "k", params: "version=3"},
+		{name: "job with an ignorable character", method: "GET", query: "name=a&pass=p&key=k&job=proc%00ess_batch_merge",
+			action: "process_batch_merge", user: "a", pass: "p", key: "k", params: "version=3"},
 		{name: "a JSON body is no $_POST", method: "POST", query: "name=a&key=k", ct: "application/json", body: `{"job":"x"}`,
 			action: "execute", user: "a", key: "k"},
 		{name: "name as an array", method: "GET", query: "name[]=a&pass=p&key=k", status: 400},
