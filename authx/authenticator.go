@@ -273,7 +273,10 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 // (Policy.AdmitsPrincipal): no API call is run for the rules to judge, but
 // a principal the policy allows no call gets no CiviCRM session and runs
 // no page either. A request without a credential has nothing to guess and
-// gets a nil Principal and no Rejection: AuthX's routes are public.
+// gets a nil Principal and no Rejection: AuthX's routes are public. The
+// password check of an APIv4 User.login (translate.FormUserLogin: a
+// password check and a session log-in, Standalone's) is authenticated so
+// too, beside the request that runs it.
 //
 // With anonymous, a request that may create a CiviCRM session
 // (mayCreateSession) is refused too to a principal the policy holds to
@@ -306,11 +309,12 @@ var anonymousPrincipal = &Principal{CredType: CredNone, Flow: FlowNone}
 // cannot tell, it may: an Authorization header, which AuthX takes first
 // only when authx_header_cred is set, is left out; the login route counts
 // whatever the credential, and so does any page with _authx, whose URL
-// may be an alias of civicrm/authx/login.
+// may be an alias of civicrm/authx/login. An APIv4 User.login's password
+// (translate.FormUserLogin) logs its user in (loginUser -> loginSession).
 func mayCreateSession(call *translate.Call) bool {
 	c := &call.Credentials
 	switch {
-	case call.Form == translate.FormAuthx && call.Action == "login":
+	case call.Form == translate.FormAuthx && call.Action == "login", call.Form == translate.FormUserLogin:
 		return true
 	case !translate.PHPEmpty(c.XCiviAuth) || translate.PHPEmpty(c.Authx):
 		return false

@@ -25,8 +25,10 @@ const (
 // one exists: xheader (X-Civi-Auth), header (Authorization), param (_authx),
 // legacyrest (key/api_key on ajax/rest), afformpage (Afform's page token,
 // X-Civi-Auth-Afform or _aff, on a page or an APIv4 call), plus "legacy" for extern/rest.php
-// and WordPress REST key/api_key and "cron" for bin/cron.php's name and
-// pass (a password, asked about as the legacy forms' keys are: AskFlow).
+// and WordPress REST key/api_key, "cron" for bin/cron.php's name and
+// pass (a password, asked about as the legacy forms' keys are: AskFlow)
+// and "user_login" for the identifier and password of an APIv4 User.login
+// (Standalone's log-in, translate.FormUserLogin), asked about so too.
 const (
 	FlowXHeader    = "xheader"
 	FlowHeader     = "header"
@@ -35,6 +37,7 @@ const (
 	FlowAfformPage = "afformpage"
 	FlowLegacy     = "legacy"
 	FlowCron       = "cron"
+	FlowUserLogin  = "user_login"
 	FlowNone       = "none"
 )
 

@@ -100,6 +100,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}
+	logsIn, rej := h.checkUserLogins(r, next, route, call, clientIP)
+	if rej != nil {
+		return h.refuseAuth(w, call, rej, clientIP)
+	}
 	call.WPPermitted = wp
 	if wp && call.IsWPOptions() {
 		// WordPress describes the route (rest_handle_options_request),
@@ -128,7 +132,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, translate.PingReply(call))
 	}
 	req := h.prepare(r, call, principal)
-	h.prepared.remember(key, h.auth, call, principal, req, usage, now)
+	if !logsIn {
+		h.prepared.remember(key, h.auth, call, principal, req, usage, now)
+	}
 	ans, err := h.serveCall(ctx, w, r, call, principal, next, req, nil)
 	return h.answer(w, r, call, ans, err, nil)
 }

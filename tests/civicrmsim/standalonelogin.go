@@ -2,6 +2,7 @@ package civicrmsim
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/civigate/civigate/translate"
@@ -15,9 +16,12 @@ import (
 // public. passwordCheck trims the identifier, finds the active user by
 // username, else by uf_name (the e-mail), checks the password
 // (Security::checkPassword) and, without MFA, logs a session in
-// (loginUser: _authx_uf()->loginSession): the result holds url; a wrong
-// identifier or password gives publicError "Invalid credentials", an
-// empty() one "Missing password/username". Single calls only.
+// (loginUser: _authx_uf()->loginSession): the result holds url (the
+// originalUrl unless its path is /civicrm/login, else /civicrm/home); a
+// wrong identifier or password gives publicError "Invalid credentials",
+// an empty() one "Missing password/username". Single calls only; no MFA,
+// no login events (flood control by extensions), user names compared as
+// given.
 func (s *Simulator) serveUserLogin(w http.ResponseWriter, r *http.Request, q *request) {
 	params := translate.NewArray()
 	if raw, _ := stringParam(q.req, "params"); raw != "" {
@@ -27,7 +31,7 @@ func (s *Simulator) serveUserLogin(w http.ResponseWriter, r *http.Request, q *re
 			}
 		}
 	}
-	id := strings.TrimSpace(scalarString(params, "identifier"))
+	id := strings.Trim(scalarString(params, "identifier"), " \t\n\r\x00\x0b") // PHP's trim()
 	pw := scalarString(params, "password")
 	values := translate.NewArray()
 	if phpEmpty(id) || phpEmpty(pw) {
@@ -47,7 +51,7 @@ func (s *Simulator) serveUserLogin(w http.ResponseWriter, r *http.Request, q *re
 			values.Set("publicError", "Invalid credentials")
 		} else {
 			s.logins.set(s.newSession(w, r), u.ContactID)
-			values.Set("url", "/civicrm/home")
+			values.Set("url", successURL(scalarString(params, "originalUrl")))
 		}
 	}
 	out := translate.NewArray()
@@ -59,4 +63,15 @@ func (s *Simulator) serveUserLogin(w http.ResponseWriter, r *http.Request, q *re
 	out.Set("count", num(int64(values.Len())))
 	out.Set("countFetched", num(int64(values.Len())))
 	s.api4JSON(w, 200, out)
+}
+
+// successURL is passwordCheck's $successUrl: originalUrl when it is not
+// empty and its path is not /civicrm/login.
+func successURL(original string) string {
+	if original != "" && original != "0" {
+		if u, err := url.Parse(original); err != nil || u.Path != "/civicrm/login" {
+			return original
+		}
+	}
+	return "/civicrm/home"
 }
