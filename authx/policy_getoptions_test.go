@@ -60,6 +60,15 @@ func TestPolicyV3OptionsOfOtherEntities(t *testing.T) {
 		{"v4 expression where naming @user quoted", deny("User"), v4("Email/get", `{"where":[["contact_id","=","'@user:admin'",true]]}`), false, ""},
 		{"v4 autocomplete ids naming @user", deny("UFMatch"), v4("Contact/autocomplete", `{"ids":["@user:admin"]}`), false, ""},
 		{"v3 getlist id naming @user", deny("UFMatch"), jsonCall(t, "Contact", "getlist", `{"id":"@user:admin"}`), false, ""},
+		// SearchKit's filters become where clauses of the search's get
+		// (SavedSearchInspectorTrait::applyFilter).
+		{"v4 SearchDisplay filter naming @user", deny("UFMatch"), v4("SearchDisplay/run",
+			`{"savedSearch":{"api_entity":"Email","api_params":{"select":["id","contact_id"]}},"filters":{"contact_id":"@user:admin"}}`), false, ""},
+		{"v4 autocomplete filter naming @user", deny("User"), v4("Contact/autocomplete", `{"input":"a","filters":{"id":["@user:admin"]}}`), false, ""},
+		{"v4 chained SearchDisplay filter naming @user", deny("UFMatch"), v4("Contact/get",
+			`{"chain":{"s":["SearchDisplay","download",{"savedSearch":{"api_entity":"Email"},"filters":{"contact_id":{"=":"@user:admin"}}}]}}`), false, ""},
+		{"control: v4 SearchDisplay filter by number", deny("UFMatch"), v4("SearchDisplay/run",
+			`{"savedSearch":{"api_entity":"Email","api_params":{"select":["id","contact_id"]}},"filters":{"contact_id":2}}`), true, ""},
 		{"control: v4 autocomplete ids by number", deny("UFMatch"), v4("Contact/autocomplete", `{"ids":[2]}`), true, ""},
 		{"an allow on Activity.create admits its @user lookup", &Policy{Default: "deny", Rules: []Rule{{Effect: "allow",
 			Entities: []string{"Activity", "ActivityContact"}, Actions: []string{"create"}}}},

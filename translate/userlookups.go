@@ -29,8 +29,10 @@ import "strings"
 //     4th element is true), a quoted string (Api4Query::composeClause
 //     strips the quotes and formats what is between them); an
 //     autocomplete's ids (AutocompleteAction::_run filters its get with
-//     [id, IN, ids]); and in a written value (formatWriteParams: values,
-//     records, defaults).
+//     [id, IN, ids]); a SearchKit filter, of SearchDisplay's run, download…
+//     or of an autocomplete (SavedSearchInspectorTrait::applyFilter makes
+//     it a clause of the search's get: v4FiltersNameUser); and in a
+//     written value (formatWriteParams: values, records, defaults).
 //
 // The edge does not know every field's type (custom fields, extensions'
 // entities): any field named so is reported, a judgment too many at worst.
@@ -119,9 +121,9 @@ var v4ExactOperators = map[string]bool{"=": true, "!=": true, "<>": true, "IN": 
 	"CONTAINS": true, "NOT CONTAINS": true}
 
 // v4UserLookups reports the reads an APIv4 call's "@user:<name>" values
-// make: a where or having clause's, a join's ON clause's, an
-// autocomplete's ids (the client's filter), then a write's values (the
-// write's own lookup, joinScan.read).
+// make: a where or having clause's, a join's ON clause's, a SearchKit
+// filter's, an autocomplete's ids (the client's filter), then a write's
+// values (the write's own lookup, joinScan.read).
 func (w *walker) v4UserLookups(sc Subcall) bool {
 	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
 		return true // matched by every deny rule already
@@ -135,6 +137,10 @@ func (w *walker) v4UserLookups(sc Subcall) bool {
 		}
 	}
 	if field, found := v4JoinsNameUser(item(sc.Params, "join")); found {
+		s := &joinScan{w: w, parent: sc, ok: true}
+		return s.users(field)
+	}
+	if field, found := v4FiltersNameUser(sc.Params); found {
 		s := &joinScan{w: w, parent: sc, ok: true}
 		return s.users(field)
 	}
@@ -155,6 +161,99 @@ func (w *walker) v4UserLookups(sc Subcall) bool {
 		}
 	}
 	return true
+}
+
+// v4FiltersNameUser finds a SearchKit filter whose value resolves a CMS
+// user: its field. SearchDisplay's run, download and the other
+// AbstractRunAction actions (applyFilters), and any entity's autocomplete
+// (AutocompleteAction::_run hands its filters to SearchDisplay::run),
+// turn each filter {"field": value} into a where clause (having for an
+// aggregated column, an EXCLUDE join's ON clause for its fields) with
+// SavedSearchInspectorTrait::applyFilter, which the search's get formats
+// with FormattingUtil::formatInputValue. A key "a,b" is an OR of each of
+// its fields; one with a suffix is an option's label. The value: a scalar
+// is compared with "=" (an Integer field's, so a contact reference's; a
+// text field's CONTAINS or LIKE is no contact id); a list with IN (an OR
+// of CONTAINS for a serialized field); an array whose keys, empty values
+// left out (hasValue), are all operators (CoreUtil::getOperators, strict
+// case) with each [field, operator, value]. applyFilters admits only keys
+// among the search's select aliases and the Afform's fields, which the
+// edge does not know: any key is judged, a judgment too many at worst.
+// With an afform, a string of the form's directive filters is exploded
+// on commas (strpos > 0) into an IN list. Another action has no filters
+// (an unknown parameter fails the call).
+func v4FiltersNameUser(params *Array) (string, bool) {
+	filters, ok := item(params, "filters").(*Array)
+	if !ok {
+		return "", false
+	}
+	afform := !PHPEmpty(item(params, "afform"))
+	for i := 0; i < filters.Len(); i++ {
+		field, named := "", false
+		for _, f := range strings.Split(filters.Key(i), ",") {
+			if !strings.Contains(f, ":") {
+				field, named = f, true
+				break
+			}
+		}
+		if named && filterNamesUser(filters.Value(i), afform) {
+			return field, true
+		}
+	}
+	return "", false
+}
+
+// filterNamesUser: a SearchKit filter's value as applyFilter compares it
+// (v4FiltersNameUser). An operator map's keys are taken as operators when
+// every CiviCRM has them (CRM_Core_DAO::acceptedSQLOperators, which
+// getOperators extends with CONTAINS, IS EMPTY, IS NOT EMPTY): a key a
+// version lacks makes the array a list, compared with IN.
+func filterNamesUser(v any, afform bool) bool {
+	a, ok := v.(*Array)
+	if !ok {
+		if s, ok := v.(string); ok && afform && strings.IndexByte(s, ',') > 0 {
+			for _, e := range strings.Split(s, ",") {
+				if namesUser(e) {
+					return true
+				}
+			}
+		}
+		return namesUser(v)
+	}
+	operators := true
+	for i := 0; i < a.Len(); i++ {
+		k := a.Key(i)
+		if searchHasValue(a.Value(i), 0) && !v3SQLOperators[k] && k != "CONTAINS" && k != "IS EMPTY" && k != "IS NOT EMPTY" {
+			operators = false
+		}
+	}
+	if !operators {
+		return v4ValueNamesUser(a, 0)
+	}
+	for i := 0; i < a.Len(); i++ {
+		if v4ExactOperators[a.Key(i)] && v4ValueNamesUser(a.Value(i), 0) {
+			return true
+		}
+	}
+	return false
+}
+
+// searchHasValue is SavedSearchInspectorTrait::hasValue: not "", not
+// null, and an array only with an element that has one.
+func searchHasValue(v any, depth int) bool {
+	a, ok := v.(*Array)
+	if !ok {
+		return v != nil && v != ""
+	}
+	if depth > MaxSubcallDepth {
+		return true
+	}
+	for i := 0; i < a.Len(); i++ {
+		if searchHasValue(a.Value(i), depth+1) {
+			return true
+		}
+	}
+	return false
 }
 
 // v4JoinsNameUser finds an explicit join's ON clause whose value resolves
