@@ -79,5 +79,23 @@ func TestPolicyOrderLineItems(t *testing.T) {
 		{"control: a deny on Membership lets a typed participant line through", deny("Membership", "create"), v3(participant), true, ""},
 		{"control: a deny on Contact update lets a line without entity_id.* through", deny("Contact", "update"),
 			v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"entity_table":"civicrm_contact","entity_id":4}]}`), true, ""},
+		// getEntityNameForTable: each entity type's table, exactly.
+		{"an APIv4 line's civicrm_status_pref is StatusPreference", deny("StatusPreference", "update"),
+			v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"entity_table":"civicrm_status_pref","entity_id":1,"entity_id.ignore_severity":7}]}`), false, ""},
+		{"an APIv4 line's civicrm_mailing_bounce_pattern is BouncePattern", deny("BouncePattern"),
+			v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"entity_table":"civicrm_mailing_bounce_pattern","entity_id":1,"entity_id.pattern":"x"}]}`), false, ""},
+		{"an APIv4 line's extension table is an entity the edge cannot name", deny("Phone", "update"),
+			v4(`{"contributionValues":{"contact_id":2},"lineItems":[{"entity_table":"civicrm_sdd_mandate","entity_id":1,"entity_id.status":"RCUR"}]}`), false, ""},
+		// Civi\Api4\Action\Order\Create::getContributionRecurValues.
+		{"APIv4 contributionRecurValues create a ContributionRecur", deny("ContributionRecur", "create"),
+			v4(`{"contributionValues":{"contact_id":2},"contributionRecurValues":{"contact_id":2,"amount":10}}`), false, ""},
+		{"which the contribution is linked to", deny("ContributionRecur", "update"),
+			v4(`{"contributionValues":{"contact_id":2},"contributionRecurValues":{"contact_id":2,"amount":10}}`), false, ""},
+		{"and the membership: a membership line with an id alone updates it", deny("Membership", "update"),
+			v4(`{"contributionValues":{"contact_id":2},"contributionRecurValues":{"amount":10},"lineItems":[{"entity_table":"civicrm_membership","entity_id":5}]}`), false, ""},
+		{"an allow on Order admits no recurring contribution", orders,
+			v4(`{"contributionValues":{"contact_id":2},"contributionRecurValues":{"contact_id":2,"amount":10}}`), false, ""},
+		{"control: empty contributionRecurValues create none", deny("ContributionRecur"),
+			v4(`{"contributionValues":{"contact_id":2},"contributionRecurValues":[],"lineItems":[{"entity_table":"civicrm_membership","entity_id":5}]}`), true, ""},
 	})
 }

@@ -289,6 +289,10 @@ func TestWriteTargets(t *testing.T) {
 			[]string{"Contribution", "Order", "Phone"}, false},
 		{api4(t, "POST", "/civicrm/ajax/api4/Order/create", "params="+q(`{"contributionValues":{"contact_id":3},"lineItems":[{"entity_table":"civicrm_value_extra","entity_id":4,"entity_id.colour":"red"}]}`)),
 			nil, true},
+		// The recurring contribution contributionRecurValues create, and a
+		// listed table's entity (civicrm_status_pref: StatusPreference).
+		{api4(t, "POST", "/civicrm/ajax/api4/Order/create", "params="+q(`{"contributionValues":{"contact_id":3},"contributionRecurValues":{"amount":5},"lineItems":[{"entity_table":"civicrm_status_pref","entity_id":4,"entity_id.is_active":false}]}`)),
+			[]string{"Contribution", "ContributionRecur", "Order", "StatusPreference"}, false},
 		// A write that is not plain CRUD on its entity may change any
 		// entity (attack round 4, F11): everything, whatever the entity.
 		{jsonCall(t, "Job", "execute", ``), nil, true},

@@ -58,7 +58,8 @@ import (
 //   - calls that run another entity's action as their own, judged as that
 //     call: APIv3 Case.activity_create (Activity.create), and Order.create
 //     of either version (Contribution.create with the order's contribution
-//     values, after the writes its line items name: v3OrderLines, v4OrderLines).
+//     values, after the writes its line items name: v3OrderLines, v4OrderLines,
+//     and APIv4's recurring contribution: v4OrderRecur).
 //
 // APIv3's other get* actions are get already (genericAction). APIv4's
 // checkAccess and getLinks read no rows (an access check of the caller's
@@ -248,17 +249,24 @@ func (w *walker) v4ActionReads(sc, child Subcall) (ok, handled bool) {
 		s.carried("", true, "name", nil)
 	case action == "create" && sameEntityName(sc.Entity, "Order"):
 		// Civi\Api4\Action\Order\Create: CRM_Financial_BAO_Order::save
-		// saves what each line item names (v4OrderLines), then runs
-		// Contribution::create() (permission checks on) with the
-		// contributionValues, as APIv3's Order.create runs
-		// Contribution.create: judged as that call.
+		// creates the recurring contribution contributionRecurValues
+		// describe (v4OrderRecur), saves what each line item names
+		// (v4OrderLines), then runs Contribution::create() (permission
+		// checks on) with the contributionValues, as APIv3's Order.create
+		// runs Contribution.create: judged as that call, linked to the
+		// recurring contribution where there is one.
 		values, isArr := arrayParam(sc.Params, "contributionValues")
-		if !w.v4OrderLines(sc, child, values) {
+		recur := w.v4OrderRecur(sc, child)
+		if recur == recurRefused || !w.v4OrderLines(sc, child, values, recur == recurCreated) {
 			return false, true
 		}
 		c := child
 		c.Entity, c.Action, c.Implied = "Contribution", "create", ""
 		c.Params = NewArray()
+		if recur == recurCreated {
+			values = linkedToRecur(values)
+			isArr = true
+		}
 		if isArr {
 			c.Params.Set("values", values)
 		}
@@ -500,6 +508,58 @@ func orderLineMembership(line *Array) bool {
 	return !PHPEmpty(item(line, "price_field_value_id"))
 }
 
+// What an APIv4 Order.create's contributionRecurValues made of it
+// (v4OrderRecur).
+const (
+	recurNone = iota
+	recurCreated
+	recurRefused
+)
+
+// v4OrderRecur reports the recurring contribution an APIv4 Order.create
+// creates: Civi\Api4\Action\Order\Create::getContributionRecurValues
+// gives a non-empty contributionRecurValues array (an empty one, or none,
+// is no recurring contribution; the property is ?array, so anything else
+// fails the call) to CRM_Financial_BAO_Order::setContributionRecurValues,
+// formatted as the values of a ContributionRecur create
+// (formatWriteValues($values, 'ContributionRecur', 'create')), and save()
+// creates it before the contribution and links the contribution and the
+// order's membership to it (their contribution_recur_id: linkedToRecur).
+// Judged as the APIv4 ContributionRecur.create with those values (what its
+// fields write and look up included), the order's own call, as its line
+// items' saves are.
+func (w *walker) v4OrderRecur(sc, child Subcall) int {
+	values, isArr := arrayParam(sc.Params, "contributionRecurValues")
+	if !isArr || values.Len() == 0 {
+		return recurNone
+	}
+	c := child
+	c.Entity, c.Action, c.Implied = "ContributionRecur", "create", ""
+	c.Params = NewArray()
+	c.Params.Set("values", values)
+	if !w.call(c, false) {
+		return recurRefused
+	}
+	return recurCreated
+}
+
+// newRecurID stands for the id of the recurring contribution an order
+// creates, which the edge cannot see: some positive integer.
+const newRecurID = Number("1")
+
+// linkedToRecur is a copy of a record CRM_Financial_BAO_Order::save saves
+// linked to the recurring contribution it created: contribution_recur_id
+// set (on a contribution, CRM_Contribute_BAO_Contribution::add then
+// updates the recurring contribution: fieldwrites.go).
+func linkedToRecur(record *Array) *Array {
+	out := NewArray()
+	if record != nil {
+		out = record.Clone()
+	}
+	out.Set("contribution_recur_id", newRecurID)
+	return out
+}
+
 // v4OrderLines reports what CRM_Financial_BAO_Order::save saves for the
 // lineItems of an APIv4 Order.create: for each line whose entity_table is
 // not civicrm_contribution, saveLineItemEntity runs civicrm_api4($entity,
@@ -512,8 +572,11 @@ func orderLineMembership(line *Array) bool {
 // contributionValues key the record does not set (CiviCRM keeps those
 // that are the entity's fields, the edge does not know which: id among
 // them makes it an update); nothing is saved when id is all it holds.
-// Judged as that save (runs.go: a create, or an update of the row).
-func (w *walker) v4OrderLines(sc, child Subcall, contribution *Array) bool {
+// With a recurring contribution (recur: v4OrderRecur) a membership's
+// record is linked to it (linkedToRecur), so a membership line with only
+// an id updates that membership. Judged as that save (runs.go: a create,
+// or an update of the row).
+func (w *walker) v4OrderLines(sc, child Subcall, contribution *Array, recur bool) bool {
 	lines, _ := arrayParam(sc.Params, "lineItems")
 	for i := 0; i < lines.Len(); i++ {
 		line, isArr := lines.Value(i).(*Array)
@@ -561,6 +624,9 @@ func (w *walker) v4OrderLines(sc, child Subcall, contribution *Array) bool {
 						record.Set(k, contribution.Value(j))
 					}
 				}
+			}
+			if recur && t.entity == "Membership" {
+				record = linkedToRecur(record)
 			}
 			if record.Len() == 1 && record.Has("id") {
 				continue // "Nothing to save."

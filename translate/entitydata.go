@@ -213,37 +213,227 @@ func sameFolded(a, b string, skipUnderscore bool) bool {
 	}
 }
 
-// tableEntities are the core tables whose entity's name is not their name
-// without civicrm_ (schema/*/*.entityType.php 'name' and 'table'), as
-// CRM_Core_DAO_AllCoreTables::getEntityNameForTable finds them. Standalone's
-// User shares civicrm_uf_match with UFMatch (entityNames): the name whose
-// data is both's.
-var tableEntities = map[string]string{
-	"civicrm_msg_template":    "MessageTemplate",
-	"civicrm_mailing_abtest":  "MailingAB",
-	"civicrm_mailing_spool":   "Spool",
-	"civicrm_premiums":        "Premium",
-	"civicrm_event_carts":     "Cart",
-	"civicrm_events_in_carts": "EventInCart",
-	"civicrm_uf_match":        "User",
+// coreEntityTypes are the entity types civicrm-core declares, each by its
+// schema file (<dir>/<name>.entityType.php: 'name' and 'table'), what
+// CRM_Core_DAO_AllCoreTables::getEntityNameForTable looks a table up in,
+// exactly. table is set where it is not civicrm_ and the name in snake
+// case (as SameEntity compares: case and underscores ignored); the others
+// are found by that. Standalone's User shares civicrm_uf_match with
+// UFMatch (entityNames): the table is the name whose data is both's.
+// Older releases' names for the same tables (schema/ACL/Cache, SMS's
+// Provider, Worldregion) compare the same or were renamed with their
+// tables kept; an extension's entity (ECK's, CiviSEPA's civicrm_sdd_*) is
+// none of these.
+var coreEntityTypes = [...]struct{ name, dir, table string }{
+	{"ACL", "schema/ACL", ""},
+	{"ACLCache", "schema/ACL", ""},
+	{"ACLEntityRole", "schema/ACL", ""},
+	{"Activity", "schema/Activity", ""},
+	{"ActivityContact", "schema/Activity", ""},
+	{"Batch", "schema/Batch", ""},
+	{"EntityBatch", "schema/Batch", ""},
+	{"Campaign", "schema/Campaign", ""},
+	{"CampaignGroup", "schema/Campaign", ""},
+	{"Survey", "schema/Campaign", ""},
+	{"Case", "schema/Case", ""},
+	{"CaseActivity", "schema/Case", ""},
+	{"CaseContact", "schema/Case", ""},
+	{"CaseType", "schema/Case", ""},
+	{"ACLContactCache", "schema/Contact", ""},
+	{"Contact", "schema/Contact", ""},
+	{"ContactType", "schema/Contact", ""},
+	{"DashboardContact", "schema/Contact", ""},
+	{"Group", "schema/Contact", ""},
+	{"GroupContact", "schema/Contact", ""},
+	{"GroupContactCache", "schema/Contact", ""},
+	{"GroupNesting", "schema/Contact", ""},
+	{"GroupOrganization", "schema/Contact", ""},
+	{"Relationship", "schema/Contact", ""},
+	{"RelationshipCache", "schema/Contact", ""},
+	{"RelationshipType", "schema/Contact", ""},
+	{"SavedSearch", "schema/Contact", ""},
+	{"SubscriptionHistory", "schema/Contact", ""},
+	{"Contribution", "schema/Contribute", ""},
+	{"ContributionPage", "schema/Contribute", ""},
+	{"ContributionProduct", "schema/Contribute", ""},
+	{"ContributionRecur", "schema/Contribute", ""},
+	{"ContributionSoft", "schema/Contribute", ""},
+	{"PaymentCompletionMetadata", "schema/Contribute", ""},
+	{"Premium", "schema/Contribute", "civicrm_premiums"},
+	{"PremiumsProduct", "schema/Contribute", ""},
+	{"Product", "schema/Contribute", ""},
+	{"Widget", "schema/Contribute", "civicrm_contribution_widget"},
+	{"ActionLog", "schema/Core", ""},
+	{"ActionSchedule", "schema/Core", ""},
+	{"Address", "schema/Core", ""},
+	{"AddressFormat", "schema/Core", ""},
+	{"Cache", "schema/Core", ""},
+	{"Component", "schema/Core", ""},
+	{"Country", "schema/Core", ""},
+	{"County", "schema/Core", ""},
+	{"CustomField", "schema/Core", ""},
+	{"CustomGroup", "schema/Core", ""},
+	{"Dashboard", "schema/Core", ""},
+	{"Discount", "schema/Core", ""},
+	{"Domain", "schema/Core", ""},
+	{"Email", "schema/Core", ""},
+	{"EntityFile", "schema/Core", ""},
+	{"EntityTag", "schema/Core", ""},
+	{"Extension", "schema/Core", ""},
+	{"File", "schema/Core", ""},
+	{"IM", "schema/Core", ""},
+	{"ImportTemplateField", "schema/Core", ""},
+	{"Job", "schema/Core", ""},
+	{"JobLog", "schema/Core", ""},
+	{"LocBlock", "schema/Core", ""},
+	{"LocationType", "schema/Core", ""},
+	{"Log", "schema/Core", ""},
+	{"MailSettings", "schema/Core", ""},
+	{"Managed", "schema/Core", ""},
+	{"Mapping", "schema/Core", ""},
+	{"MappingField", "schema/Core", ""},
+	{"Menu", "schema/Core", ""},
+	{"MessageTemplate", "schema/Core", "civicrm_msg_template"},
+	{"Navigation", "schema/Core", ""},
+	{"Note", "schema/Core", ""},
+	{"OpenID", "schema/Core", ""},
+	{"OptionGroup", "schema/Core", ""},
+	{"OptionValue", "schema/Core", ""},
+	{"Phone", "schema/Core", ""},
+	{"PreferencesDate", "schema/Core", ""},
+	{"PrevNextCache", "schema/Core", ""},
+	{"PrintLabel", "schema/Core", ""},
+	{"RecurringEntity", "schema/Core", ""},
+	{"Setting", "schema/Core", ""},
+	{"SiteEmailAddress", "schema/Core", ""},
+	{"SiteToken", "schema/Core", ""},
+	{"StateProvince", "schema/Core", ""},
+	{"StatusPreference", "schema/Core", "civicrm_status_pref"},
+	{"SystemLog", "schema/Core", ""},
+	{"Tag", "schema/Core", ""},
+	{"Timezone", "schema/Core", ""},
+	{"Translation", "schema/Core", ""},
+	{"TranslationSource", "schema/Core", ""},
+	{"UFField", "schema/Core", ""},
+	{"UFGroup", "schema/Core", ""},
+	{"UFJoin", "schema/Core", ""},
+	{"User", "schema/Core/UFMatch and ext/standaloneusers/schema/User", "civicrm_uf_match"},
+	{"UserJob", "schema/Core", ""},
+	{"Website", "schema/Core", ""},
+	{"WordReplacement", "schema/Core", ""},
+	{"WorldRegion", "schema/Core", ""},
+	{"Cxn", "schema/Cxn", ""},
+	{"DedupeException", "schema/Dedupe", ""},
+	{"DedupeRule", "schema/Dedupe", ""},
+	{"DedupeRuleGroup", "schema/Dedupe", ""},
+	{"Event", "schema/Event", ""},
+	{"Participant", "schema/Event", ""},
+	{"ParticipantPayment", "schema/Event", ""},
+	{"ParticipantStatusType", "schema/Event", ""},
+	{"Currency", "schema/Financial", ""},
+	{"EntityFinancialAccount", "schema/Financial", ""},
+	{"EntityFinancialTrxn", "schema/Financial", ""},
+	{"FinancialAccount", "schema/Financial", ""},
+	{"FinancialItem", "schema/Financial", ""},
+	{"FinancialTrxn", "schema/Financial", ""},
+	{"FinancialType", "schema/Financial", ""},
+	{"PaymentProcessor", "schema/Financial", ""},
+	{"PaymentProcessorType", "schema/Financial", ""},
+	{"PaymentToken", "schema/Financial", ""},
+	{"PaymentprocessorWebhook", "schema/Financial", ""},
+	{"Friend", "schema/Friend", "civicrm_tell_friend"},
+	{"BouncePattern", "schema/Mailing", "civicrm_mailing_bounce_pattern"},
+	{"BounceType", "schema/Mailing", "civicrm_mailing_bounce_type"},
+	{"Mailing", "schema/Mailing", ""},
+	{"MailingAB", "schema/Mailing", "civicrm_mailing_abtest"},
+	{"MailingComponent", "schema/Mailing", ""},
+	{"MailingEventBounce", "schema/Mailing", ""},
+	{"MailingEventConfirm", "schema/Mailing", ""},
+	{"MailingEventDelivered", "schema/Mailing", ""},
+	{"MailingEventForward", "schema/Mailing", ""},
+	{"MailingEventOpened", "schema/Mailing", ""},
+	{"MailingEventQueue", "schema/Mailing", ""},
+	{"MailingEventReply", "schema/Mailing/Event", ""},
+	{"MailingEventSubscribe", "schema/Mailing", ""},
+	{"MailingEventTrackableURLOpen", "schema/Mailing", ""},
+	{"MailingEventUnsubscribe", "schema/Mailing", ""},
+	{"MailingGroup", "schema/Mailing", ""},
+	{"MailingJob", "schema/Mailing", ""},
+	{"MailingRecipients", "schema/Mailing", ""},
+	{"MailingTrackableURL", "schema/Mailing", ""},
+	{"Spool", "schema/Mailing", "civicrm_mailing_spool"},
+	{"Membership", "schema/Member", ""},
+	{"MembershipBlock", "schema/Member", ""},
+	{"MembershipLog", "schema/Member", ""},
+	{"MembershipPayment", "schema/Member", ""},
+	{"MembershipStatus", "schema/Member", ""},
+	{"MembershipType", "schema/Member", ""},
+	{"PCP", "schema/PCP", ""},
+	{"PCPBlock", "schema/PCP", ""},
+	{"Pledge", "schema/Pledge", ""},
+	{"PledgeBlock", "schema/Pledge", ""},
+	{"PledgePayment", "schema/Pledge", ""},
+	{"LineItem", "schema/Price", ""},
+	{"PriceField", "schema/Price", ""},
+	{"PriceFieldValue", "schema/Price", ""},
+	{"PriceSet", "schema/Price", ""},
+	{"PriceSetEntity", "schema/Price", ""},
+	{"Queue", "schema/Queue", ""},
+	{"QueueItem", "schema/Queue", ""},
+	{"ReportInstance", "schema/Report", ""},
+	{"SmsProvider", "schema/SMS", ""},
+	// Core's extensions (ext/<ext>/schema).
+	{"AfformFilterSet", "ext/afform/core/schema", ""},
+	{"AfformSubmission", "ext/afform/core/schema", ""},
+	{"SearchParamSet", "ext/afform/core/schema", ""},
+	{"Grant", "ext/civigrant/schema", ""},
+	{"Cart", "ext/eventcart/schema (schema/Event/Cart before)", "civicrm_event_carts"},
+	{"EventCartParticipant", "ext/eventcart/schema", ""},
+	{"EventInCart", "ext/eventcart/schema (schema/Event/Cart before)", "civicrm_events_in_carts"},
+	{"OAuthClient", "ext/oauth-client/schema", ""},
+	{"OAuthContactToken", "ext/oauth-client/schema", ""},
+	{"OAuthSysToken", "ext/oauth-client/schema", ""},
+	{"EmailMessage", "ext/postbox/schema", ""},
+	{"RiverleaStream", "ext/riverlea/schema", ""},
+	{"SearchDisplay", "ext/search_kit/schema", ""},
+	{"SearchSegment", "ext/search_kit/schema", ""},
+	{"Role", "ext/standaloneusers/schema", ""},
+	{"Session", "ext/standaloneusers/schema", ""},
+	{"Totp", "ext/standaloneusers/schema", ""},
+	{"UserRole", "ext/standaloneusers/schema", ""},
 }
 
+// coreTables maps each of coreEntityTypes' tables to its name: a table
+// given exactly, the others by foldedKey of their name (civicrm_ and the
+// name in snake case, which foldedKey of the table's rest meets).
+var coreTables = func() (m struct{ exact, folded map[string]string }) {
+	m.exact, m.folded = map[string]string{}, map[string]string{}
+	for _, e := range coreEntityTypes {
+		if e.table != "" {
+			m.exact[e.table] = e.name
+		} else {
+			m.folded[foldedKey(e.name)] = e.name
+		}
+	}
+	return m
+}()
+
 // EntityForTable is the entity CRM_Core_DAO_AllCoreTables::getEntityNameForTable
-// gives an SQL table name: tableEntities', else the name without its
-// civicrm_ prefix in CamelCase (civicrm_contact is Contact, civicrm_uf_group
-// UFGroup, which names compare to as SameEntity does). known is false where
-// the edge cannot tell: a name not made of lower-case name characters after
-// civicrm_ (on a multilingual site getEntityNameForTable first removes the
-// locale, "_en_US", from anywhere in it), a custom group's table
-// (civicrm_value_*, named by the site) or one without the prefix (an
-// extension's, named as it likes). An extension entity whose table follows
-// the civicrm_<entity> convention is found; one named otherwise is not.
+// gives an SQL table name: the civicrm-core entity type whose table it is
+// (coreEntityTypes; civicrm_contact is Contact, civicrm_status_pref
+// StatusPreference). known is false where the edge cannot tell, rather
+// than a name guessed from the table: a table no core entity type has (an
+// extension's, ECK's civicrm_eck_*, CiviSEPA's civicrm_sdd_mandate, whose
+// entity is SepaMandate; a custom group's civicrm_value_*, named by the
+// site), one not made of lower-case name characters after civicrm_ (on a
+// multilingual site getEntityNameForTable first removes the locale,
+// "_en_US", from anywhere in it), or none.
 func EntityForTable(table string) (entity string, known bool) {
-	if e, ok := tableEntities[table]; ok {
+	if e, ok := coreTables.exact[table]; ok {
 		return e, true
 	}
 	rest, ok := strings.CutPrefix(table, "civicrm_")
-	if !ok || rest == "" || strings.HasPrefix(rest, "value_") {
+	if !ok || rest == "" {
 		return "", false
 	}
 	for i := 0; i < len(rest); i++ {
@@ -251,5 +441,6 @@ func EntityForTable(table string) (entity string, known bool) {
 			return "", false
 		}
 	}
-	return NormalEntity(rest), true
+	e, ok := coreTables.folded[foldedKey(rest)]
+	return e, ok
 }

@@ -30,7 +30,7 @@ import "strings"
 // writes' values, records, defaults, match and reload, chain, EntitySet's
 // sets, SearchKit's savedSearch, display, filters and sort, an
 // autocomplete's formName and fieldName, getFields' loadOptions,
-// Order.create's contributionValues and lineItems, debug), and the others every action
+// Order.create's contributionValues, contributionRecurValues and lineItems, debug), and the others every action
 // or every get declares. A name a reader looks up must be here, or a
 // declared setter could take a spelling the edge does not read.
 var v4ParamNames = [...]string{
@@ -39,7 +39,7 @@ var v4ParamNames = [...]string{
 	"values", "records", "defaults", "match", "reload", "useTrash",
 	"action", "loadOptions", "includeCustom",
 	"sets", "savedSearch", "display", "filters", "sort", "formName", "fieldName",
-	"contributionValues", "lineItems",
+	"contributionValues", "contributionRecurValues", "lineItems",
 }
 
 // v4ParamFold maps each of v4ParamNames, lower-cased, to itself.
