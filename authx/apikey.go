@@ -159,33 +159,9 @@ func (r *HTTPResolver) ask(ctx context.Context, flow, scheme, value, siteKey str
 	if r.Sign != nil {
 		r.Sign(req.Header, flow, scheme+" "+value)
 	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := r.Client.Do(req)
-	if err != nil {
-		// The transport error text never carries our headers.
-		return Identity{}, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	if err != nil {
-		return Identity{}, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized:
-		// "HTTP 401 <AuthX message>" (Authenticator.php reject()).
-		msg := strings.TrimPrefix(strings.TrimSpace(string(body)), "HTTP 401 ")
-		if msg == "" {
-			msg = "?"
-		}
-		return Identity{}, msg, nil
-	case resp.StatusCode == http.StatusForbidden:
-		return Identity{}, "", invalidCredential("authx/id answered 403")
-	case resp.StatusCode != http.StatusOK:
-		return Identity{}, "", fmt.Errorf("%w: %s", ErrUnavailable, unansweredDetail(resp))
-	}
-	var rep authxIDReply
-	if err := json.Unmarshal(body, &rep); err != nil {
-		return Identity{}, "", fmt.Errorf("%w: authx/id answer is not JSON", ErrUnavailable)
+	rep, refusal, err := r.do(req)
+	if err != nil || refusal != "" {
+		return Identity{}, refusal, err
 	}
 	if rep.ContactID == nil || *rep.ContactID <= 0 {
 		// authx/id is public: without an accepted credential it answers
@@ -197,6 +173,103 @@ func (r *HTTPResolver) ask(ctx context.Context, flow, scheme, value, siteKey str
 		return Identity{}, "", invalidCredential("authx/id: no contact")
 	}
 	return Identity{ContactID: *rep.ContactID, UserID: rep.UserID, Flow: rep.Flow, Cred: rep.Cred}, "", nil
+}
+
+// SessionResolver asks CiviCRM who a CiviCRM session is logged in as.
+type SessionResolver interface {
+	// ResolveSession is the contact the session in cookie (a Cookie
+	// header's value) is logged in as: ContactID 0 for none.
+	ResolveSession(ctx context.Context, cookie string) (Identity, error)
+	// EndSession logs the session in cookie out.
+	EndSession(ctx context.Context, cookie string) error
+}
+
+// ResolveSession implements SessionResolver: civicrm/authx/id asked with
+// the session's Cookie and no credential answers the session's contact
+// (CRM_Authx_Page_Id: CRM_Core_Session::getLoggedInContactID and the
+// CMS user), or null for none. No site key goes with it: AuthX's guards
+// judge credentials, and there is none.
+func (r *HTTPResolver) ResolveSession(ctx context.Context, cookie string) (Identity, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, r.URL, nil)
+	if err != nil {
+		return Identity{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	req.Header.Set("Cookie", cookie)
+	rep, refusal, err := r.do(req)
+	switch {
+	case err != nil:
+		return Identity{}, err
+	case refusal != "":
+		return Identity{}, fmt.Errorf("%w: authx/id refused a question without a credential", ErrUnavailable)
+	case rep.ContactID == nil || *rep.ContactID <= 0:
+		return Identity{}, nil
+	}
+	return Identity{ContactID: *rep.ContactID, UserID: rep.UserID}, nil
+}
+
+// EndSession implements SessionResolver: civicrm/authx/logout, beside
+// civicrm/authx/id (the same base and URL form), asked with the session's
+// Cookie (CRM_Authx_Page_Logout: _authx_uf()->logoutSession()).
+func (r *HTTPResolver) EndSession(ctx context.Context, cookie string) error {
+	u, ok := strings.CutSuffix(r.URL, AuthxIDSuffix)
+	if !ok {
+		return fmt.Errorf("%w: no civicrm/authx/logout known beside %s", ErrUnavailable, r.URL)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u+AuthxLogoutSuffix, nil)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	req.Header.Set("Cookie", cookie)
+	resp, err := r.Client.Do(req)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: %s", ErrUnavailable, unansweredDetail(resp))
+	}
+	return nil
+}
+
+// AuthxIDSuffix and AuthxLogoutSuffix end the URLs of civicrm/authx/id and
+// civicrm/authx/logout, clean or in a query (q=civicrm/authx/id).
+const (
+	AuthxIDSuffix     = "civicrm/authx/id"
+	AuthxLogoutSuffix = "civicrm/authx/logout"
+)
+
+// do sends a question to civicrm/authx/id and reads its answer: refusal
+// is AuthX's 401 message.
+func (r *HTTPResolver) do(req *http.Request) (rep authxIDReply, refusal string, err error) {
+	req.Header.Set("Accept", "application/json")
+	resp, err := r.Client.Do(req)
+	if err != nil {
+		// The transport error text never carries our headers.
+		return rep, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return rep, "", fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized:
+		// "HTTP 401 <AuthX message>" (Authenticator.php reject()).
+		msg := strings.TrimPrefix(strings.TrimSpace(string(body)), "HTTP 401 ")
+		if msg == "" {
+			msg = "?"
+		}
+		return rep, msg, nil
+	case resp.StatusCode == http.StatusForbidden:
+		return rep, "", invalidCredential("authx/id answered 403")
+	case resp.StatusCode != http.StatusOK:
+		return rep, "", fmt.Errorf("%w: %s", ErrUnavailable, unansweredDetail(resp))
+	}
+	if err := json.Unmarshal(body, &rep); err != nil {
+		return rep, "", fmt.Errorf("%w: authx/id answer is not JSON", ErrUnavailable)
+	}
+	return rep, "", nil
 }
 
 // newQuestion is the request that asks civicrm/authx/id at u about cred

@@ -273,10 +273,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 // (Policy.AdmitsPrincipal): no API call is run for the rules to judge, but
 // a principal the policy allows no call gets no CiviCRM session and runs
 // no page either. A request without a credential has nothing to guess and
-// gets a nil Principal and no Rejection: AuthX's routes are public. The
-// password check of an APIv4 User.login (translate.FormUserLogin: a
-// password check and a session log-in, Standalone's) is authenticated so
-// too, beside the request that runs it.
+// gets a nil Principal and no Rejection: AuthX's routes are public.
 //
 // With anonymous, a request that may create a CiviCRM session
 // (mayCreateSession) is refused too to a principal the policy holds to
@@ -285,16 +282,30 @@ func (a *Authenticator) Authenticate(ctx context.Context, req Request) (*Princip
 // anonymous's, and CiviCRM runs them as the principal.
 func (a *Authenticator) AuthenticateRoute(ctx context.Context, req Request) (*Principal, *Rejection) {
 	p, flow, rej := a.identify(ctx, req)
-	switch {
-	case p == nil:
-	case !a.cfg.Policy.AdmitsPrincipal(p, req.ClientIP):
-		return nil, &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403, Flow: flow,
-			Detail: "the policy allows this principal no call"}
-	case a.cfg.AllowAnonymous && mayCreateSession(req.Call) && !a.cfg.Policy.SessionKeepsRules(p, anonymousPrincipal):
-		return nil, &Rejection{Reason: ReasonPolicy, Message: MsgSessionPolicy, Status: 403, Flow: flow,
-			Detail: "a session would escape this principal's rules"}
+	if p != nil {
+		if rej := a.refusePrincipal(p, req.ClientIP, flow, mayCreateSession(req.Call)); rej != nil {
+			return nil, rej
+		}
 	}
 	return p, rej
+}
+
+// refusePrincipal is AuthenticateRoute's word on a principal that runs no
+// API call the rules could judge (an AuthX route, a page, a session
+// logged in by Standalone's User.login: EndUserLogin): refused when the
+// policy allows it no call, or, with anonymous, when it gets a CiviCRM
+// session (session) and the policy holds it to stricter rules than
+// anonymous callers.
+func (a *Authenticator) refusePrincipal(p *Principal, ip netip.Addr, flow string, session bool) *Rejection {
+	switch {
+	case !a.cfg.Policy.AdmitsPrincipal(p, ip):
+		return &Rejection{Reason: ReasonPolicy, Message: MsgPolicy, Status: 403, Flow: flow,
+			Detail: "the policy allows this principal no call"}
+	case a.cfg.AllowAnonymous && session && !a.cfg.Policy.SessionKeepsRules(p, anonymousPrincipal):
+		return &Rejection{Reason: ReasonPolicy, Message: MsgSessionPolicy, Status: 403, Flow: flow,
+			Detail: "a session would escape this principal's rules"}
+	}
+	return nil
 }
 
 // anonymousPrincipal is whom the edge judges a call without a credential
@@ -309,12 +320,11 @@ var anonymousPrincipal = &Principal{CredType: CredNone, Flow: FlowNone}
 // cannot tell, it may: an Authorization header, which AuthX takes first
 // only when authx_header_cred is set, is left out; the login route counts
 // whatever the credential, and so does any page with _authx, whose URL
-// may be an alias of civicrm/authx/login. An APIv4 User.login's password
-// (translate.FormUserLogin) logs its user in (loginUser -> loginSession).
+// may be an alias of civicrm/authx/login.
 func mayCreateSession(call *translate.Call) bool {
 	c := &call.Credentials
 	switch {
-	case call.Form == translate.FormAuthx && call.Action == "login", call.Form == translate.FormUserLogin:
+	case call.Form == translate.FormAuthx && call.Action == "login":
 		return true
 	case !translate.PHPEmpty(c.XCiviAuth) || translate.PHPEmpty(c.Authx):
 		return false
@@ -833,12 +843,18 @@ func (a *Authenticator) credLimitKey(raw string) string {
 	scheme, v, _ := strings.Cut(raw, " ")
 	if scheme == "Basic" {
 		user, _, _ := strings.Cut(string(phpBase64Decode(v)), ":")
-		return "user:" + a.mac("user", string(userNameKey(user)))
+		return a.userLimitKey(user)
 	}
 	if canon, ok := canonicalCiviJWT(v); ok {
 		v = canon
 	}
 	return "cred:" + a.mac("cred", scheme, strings.TrimRight(v, " "))
+}
+
+// userLimitKey is the per-user counter key of a user name (credLimitKey),
+// Basic's and Standalone's User.login identifier's alike (BeginUserLogin).
+func (a *Authenticator) userLimitKey(user string) string {
+	return "user:" + a.mac("user", string(userNameKey(user)))
 }
 
 // failCredKey is the counter key of cred (none: ""), worked out into

@@ -54,9 +54,7 @@ func (c creds) siteKeyGap(legacy bool, right func(siteKeyInput) bool) string {
 		if !right(c.restKey) {
 			return FlowLegacy
 		}
-	case c.cred != nil && c.cred.flow != FlowLegacyRest && c.cred.flow != FlowUserLogin && !right(c.authxKey):
-		// User.login reads no site key (Login::passwordCheck): no guard
-		// of AuthX's stands in its way, so none is asked of its user.
+	case c.cred != nil && c.cred.flow != FlowLegacyRest && !right(c.authxKey):
 		return c.cred.flow
 	case c.legacyRest && !right(c.restKey):
 		return FlowLegacyRest
@@ -146,11 +144,8 @@ func oversized(flow string) *Rejection {
 func extract(call *translate.Call, h http.Header) (creds, *Rejection) {
 	var c creds
 	cr := call.Credentials
-	switch call.Form {
-	case translate.FormCron:
+	if call.Form == translate.FormCron {
 		return extractCron(cr)
-	case translate.FormUserLogin:
-		return extractUserLogin(cr)
 	}
 	if call.Form.Legacy() {
 		if !phpEmpty(cr.APIKey) {
@@ -330,24 +325,4 @@ func extractCron(cr translate.Credentials) (creds, *Rejection) {
 		c.restKey = siteKeyOf(k)
 	}
 	return c, c.oneSiteKey(c.restKey)
-}
-
-// extractUserLogin is the credential of an APIv4 User.login's password
-// check (translate.FormUserLogin): the identifier (trimmed by
-// Login::passwordCheck, translate.UserLogins) and password as AuthX's
-// Basic credential, which CheckCredential::basicUser splits at the first
-// ':', so an identifier holding one cannot be checked so. No site key.
-func extractUserLogin(cr translate.Credentials) (creds, *Rejection) {
-	var c creds
-	if strings.Contains(cr.User, ":") {
-		r := invalidCredential("a User.login identifier holding ':' cannot be checked as a Basic credential")
-		r.Flow = FlowUserLogin
-		return c, r
-	}
-	raw := "Basic " + base64.StdEncoding.EncodeToString([]byte(cr.User+":"+cr.Password))
-	if len(raw) > MaxTokenBytes {
-		return c, oversized(FlowUserLogin)
-	}
-	c.cred = &presented{FlowUserLogin, raw}
-	return c, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -436,6 +437,11 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	sub.Method = req.Method
 	u := *rc.orig.URL
 	u.Path, u.RawPath, u.RawQuery = rc.authxID.Path, rc.authxID.RawPath, rc.authxID.RawQuery
+	if strings.HasSuffix(req.URL.Path, "/"+authx.AuthxLogoutSuffix) {
+		// A session's log-out (authx.HTTPResolver.EndSession): at
+		// civicrm/authx/logout beside civicrm/authx/id.
+		authxLogout(&u)
+	}
 	sub.URL = &u
 	sub.RequestURI = u.RequestURI()
 	sub.Header = req.Header.Clone()
@@ -472,6 +478,23 @@ func (routeTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		StatusCode: rec.status, Header: rec.header, Request: &asked,
 		Body: io.NopCloser(bytes.NewReader(rec.body.Bytes())), ContentLength: int64(rec.body.Len()),
 	}, nil
+}
+
+// authxLogout makes u, civicrm/authx/id's URL (clean, or in the query of a
+// verbose form), civicrm/authx/logout's: the same base and URL form.
+func authxLogout(u *url.URL) {
+	if q, ok := strings.CutSuffix(u.RawQuery, authx.AuthxIDSuffix); ok {
+		u.RawQuery = q + authx.AuthxLogoutSuffix
+		return
+	}
+	if p, ok := strings.CutSuffix(u.Path, authx.AuthxIDSuffix); ok {
+		u.Path = p + authx.AuthxLogoutSuffix
+		if rp, ok := strings.CutSuffix(u.RawPath, authx.AuthxIDSuffix); ok {
+			u.RawPath = rp + authx.AuthxLogoutSuffix
+		} else {
+			u.RawPath = ""
+		}
+	}
 }
 
 func (h *Handler) realm() string {

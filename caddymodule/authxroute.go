@@ -85,40 +85,6 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 	return next.ServeHTTP(w, r)
 }
 
-// checkUserLogins authenticates the password checks a request's calls
-// make (translate.UserLogins: Standalone's APIv4 User.login, whose
-// Login::passwordCheck checks a user's password and logs a session in,
-// for anonymous callers too) as serveAuthxRoute authenticates
-// civicrm/authx/login with a password: each identifier and password is
-// checked as AuthX's Basic credential (translate.UserLoginCall,
-// AuthenticateRoute: guessing protection counting failures per address
-// and per user name, a 429 when blocked, civicrm/authx/id asked as for
-// bin/cron.php's name and pass), and the principal must be one the
-// policy allows a call and, with anonymous, one whose session keeps its
-// rules. A call whose identifier or password CiviCRM fills in at run
-// time cannot be checked and is refused. logsIn: the request checks a
-// password, so it is never remembered as a prepared request (whose
-// repetitions would skip the check).
-func (h *Handler) checkUserLogins(r *http.Request, next caddyhttp.Handler, route translate.Route, call *translate.Call, clientIP netip.Addr) (logsIn bool, rej *authx.Rejection) {
-	logins, unknown := translate.UserLogins(call)
-	if unknown {
-		return true, &authx.Rejection{Reason: authx.ReasonPolicy, Message: authx.MsgPolicy, Status: http.StatusForbidden,
-			Detail: "a User.login whose identifier or password CiviCRM fills in at run time cannot be checked"}
-	}
-	if len(logins) == 0 {
-		return false, nil
-	}
-	authxID := h.authxID(route)
-	ctx := h.withRoute(r, next, authxID)
-	for _, l := range logins {
-		req := authx.Request{Call: translate.UserLoginCall(call, l), ClientIP: clientIP, Site: authSite(r, authxID)}
-		if _, rej := h.auth.AuthenticateRoute(ctx, req); rej != nil {
-			return true, rej
-		}
-	}
-	return true, nil
-}
-
 var subrequestRefusal = translate.Reply{
 	Status:      http.StatusServiceUnavailable,
 	ContentType: "text/plain;charset=UTF-8",

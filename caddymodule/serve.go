@@ -100,9 +100,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}
-	logsIn, rej := h.checkUserLogins(r, next, route, call, clientIP)
+	login, rej := h.checkUserLogins(ctx, call, clientIP, authSite(r, authxID))
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
+	}
+	if login != nil {
+		defer login.Close(ctx)
 	}
 	call.WPPermitted = wp
 	if wp && call.IsWPOptions() {
@@ -132,9 +135,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, translate.PingReply(call))
 	}
 	req := h.prepare(r, call, principal)
-	if !logsIn {
-		h.prepared.remember(key, h.auth, call, principal, req, usage, now)
+	if login != nil {
+		// Never remembered as prepared: each log-in is admitted and its
+		// answer read.
+		return h.serveUserLogin(ctx, w, r, call, principal, next, req, clientIP, login)
 	}
+	h.prepared.remember(key, h.auth, call, principal, req, usage, now)
 	ans, err := h.serveCall(ctx, w, r, call, principal, next, req, nil)
 	return h.answer(w, r, call, ans, err, nil)
 }

@@ -45,6 +45,12 @@ func TestA21StandaloneUserLoginSessionForStricterPrincipal(t *testing.T) {
 	if len(u.reached("/civicrm/ajax/api4/User/login")) == 0 {
 		return // refused at the edge: fixed
 	}
+	if r.status == 403 && session == "" {
+		// Refused once CiviCRM's answer was read (the password is CiviCRM's
+		// to check): the client got no session, and the one CiviCRM logged
+		// in was logged out (TestStandaloneUserLoginRefusedSessionLoggedOut).
+		return
+	}
 	if session == "" || !strings.Contains(r.body, `"url"`) {
 		t.Fatalf("User.login reached CiviCRM but logged no session in: %d %.200q", r.status, r.body)
 	}

@@ -36,10 +36,6 @@ const (
 	// an APIv3 Job call run without permission checks for whoever gives a
 	// CMS user's name and password and the site key.
 	FormCron Form = "cron"
-	// FormUserLogin is no request's form: the password check an APIv4
-	// User.login makes (Standalone's log-in, userlogin.go), which the
-	// edge authenticates on its own (UserLoginCall) beside the request.
-	FormUserLogin Form = "user_login"
 )
 
 // Legacy reports whether the form answers authentication failures the
@@ -93,8 +89,7 @@ type Credentials struct {
 	AuthxSession bool
 	// User and Password are bin/cron.php's name and pass
 	// (CRM_Utils_System::authenticateScript reads them from $_REQUEST and
-	// trims them), on FormCron only, as sent; SiteKey is its key. On
-	// FormUserLogin, User.login's identifier and password (UserLogin).
+	// trims them), on FormCron only, as sent; SiteKey is its key.
 	User, Password string
 	// AfformToken is Afform's page token from $_REQUEST['_aff']
 	// (BodyCredentials.Afform), on AuthX's routes, pages and APIv4 calls

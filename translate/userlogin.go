@@ -9,17 +9,21 @@ package translate
 // checks the password (Security::checkPassword) and, without MFA, logs
 // the user in for the session (loginUser: _authx_uf()->loginSession);
 // a wrong one gets publicError "Invalid credentials", an empty() one
-// "Missing password/username" and no check. So every User.login a request
-// runs is a password check and a session log-in, which the edge judges as
-// it judges AuthX's civicrm/authx/login with a password (caddymodule).
+// "Missing password/username" and no check. A call with mfaClass checks
+// no password: it completes a log-in whose password was checked (with MFA
+// on, passwordCheck keeps a pendingLogin in the session) and logs that
+// session in. So every User.login a request runs is a password check, a
+// session log-in or both, which the edge judges as it judges AuthX's
+// civicrm/authx/login (caddymodule: forwarded alone, its answer read).
 
-// UserLogin is the password check one User.login makes: the identifier
-// as passwordCheck reads it (PHP's trim()) and the password as given.
+// UserLogin is one User.login that may log a session in: the password
+// check it makes, the identifier as passwordCheck reads it (PHP's trim())
+// and the password as given, or none (both "") for an MFA step.
 type UserLogin struct {
 	Identifier, Password string
 }
 
-// UserLogins are the password checks the calls of a request (Walk: the
+// UserLogins are the log-ins the calls of a request (Walk: the
 // route's call, batch members, chains at any depth, an APIv3 chain run
 // with version 4) may make: every APIv4 call that may be User.login (the
 // names compared as the APIv4 router resolves them, ignoring case: PHP
@@ -27,14 +31,17 @@ type UserLogin struct {
 // time may be it) whose identifier and password, as its setters take
 // them (v4Params: `Identifier` is identifier), are PHP strings that are
 // not empty(): a typed ?string property takes a scalar as its string, an
-// array is a TypeError, null and empty() values check nothing.
+// array is a TypeError, null and empty() values check nothing. A call
+// whose mfaClass is not empty() is an MFA step (_run: no password
+// checked, the session's pending log-in completed): a UserLogin without
+// identifier and password.
 //
 // unknown: some such call's identifier or password is only known when
 // CiviCRM runs it (its parameters built at run time, or a chained call's
 // "$…" value, which CiviCRM replaces from the parent's row), so the edge
-// cannot check it. A call with mfaClass set checks no password in
-// CiviCRM (it completes a pending log-in); one it carries is counted all
-// the same.
+// cannot tell what it does. A call with mfaClass set runs the MFA step,
+// not the password check, whatever identifier and password it carries
+// too: an MFA step's UserLogin.
 func UserLogins(call *Call) (logins []UserLogin, unknown bool) {
 	runs := true
 	Walk(call, func(sc Subcall) bool {
@@ -54,9 +61,14 @@ func UserLogins(call *Call) (logins []UserLogin, unknown bool) {
 		}
 		id, idKnown := loginParam(sc, "identifier")
 		pw, pwKnown := loginParam(sc, "password")
+		mfa, mfaKnown := loginParam(sc, "mfaClass")
 		switch {
-		case !idKnown || !pwKnown:
+		case !idKnown || !pwKnown || !mfaKnown:
 			unknown = true
+		case mfa != "":
+			// _run: a non-empty mfaClass is the MFA step, whatever else
+			// the call carries; no password is checked.
+			logins = append(logins, UserLogin{})
 		case id != "" && pw != "":
 			logins = append(logins, UserLogin{Identifier: id, Password: pw})
 		}
@@ -89,10 +101,81 @@ func loginParam(sc Subcall, name string) (value string, known bool) {
 	return s, true
 }
 
-// UserLoginCall is what the edge authenticates a UserLogin of call as
-// (FormUserLogin): the identifier and password as a CMS user's name and
-// password, which authx checks as AuthX's Basic credential.
-func UserLoginCall(call *Call, l UserLogin) *Call {
-	return &Call{Form: FormUserLogin, Method: call.Method, Entity: "User", Action: "login", Params: NewArray(), Format: FormatJSON,
-		ClientIP: call.ClientIP, limits: call.limits, Credentials: Credentials{User: l.Identifier, Password: l.Password}}
+// OnlyCall reports whether a request runs one call and nothing else: an
+// APIv4 request's own call (no calls= batch), with no chain. The edge
+// reads CiviCRM's answer to a User.login (UserLoginAnswer) only then: in
+// a batch or below a chain, the answers of several calls come in one
+// body, and a session one of them logged in cannot be told from
+// another's.
+func OnlyCall(call *Call) bool {
+	if call.API4 == nil {
+		return false
+	}
+	n := 0
+	Walk(call, func(sc Subcall) bool {
+		n++
+		if sc.Depth > 0 || sc.InBatch || sc.Truncated {
+			n = 2
+		}
+		return n < 2
+	})
+	return n == 1
+}
+
+// LoginOutcome is what CiviCRM's answer to a lone User.login says
+// (UserLoginAnswer).
+type LoginOutcome uint8
+
+const (
+	// LoginUnread: no answer passwordCheck gives for a password it
+	// judged (an error, an answer in another shape, another
+	// publicError): nobody logged in, and what the client can tell from
+	// it the edge cannot, so a password check is counted as failed.
+	LoginUnread LoginOutcome = iota
+	// LoginUnanswered: CiviCRM gave no answer (a 5xx, or none): nothing
+	// judged, as when civicrm/authx/id cannot be asked about a credential.
+	LoginUnanswered
+	// LoginInvalid: passwordCheck's publicError "Invalid credentials",
+	// for an identifier that names no active user (by user name or
+	// e-mail) and for a wrong password alike.
+	LoginInvalid
+	// LoginURL: a url and no publicError. The password was right and
+	// the session logged in (loginUser, then the success URL), or an MFA
+	// step is pending (the MFA form's URL, nobody logged in yet), or an
+	// extension stopped the log-in before any check (/civicrm/login?<stop
+	// reason>), or an MFA step completed: only the session tells which.
+	LoginURL
+)
+
+// UserLoginAnswer reads CiviCRM's answer to a lone APIv4 User.login
+// (status and body as the client gets them: civicrm/ajax/api4 answers
+// {"values": <the Result's array>, ...}; passwordCheck and _run set
+// $result['publicError'] or $result['url'] on it).
+func UserLoginAnswer(status int, body []byte) LoginOutcome {
+	switch {
+	case status < 200 || status >= 500:
+		return LoginUnanswered
+	case status != 200:
+		return LoginUnread
+	}
+	d, err := DecodeJSON(body)
+	top, _ := d.(*Array)
+	if err != nil || top == nil {
+		return LoginUnread
+	}
+	v, _ := top.Get("values")
+	values, _ := v.(*Array)
+	if values == nil {
+		return LoginUnread
+	}
+	if e, ok := values.Get("publicError"); ok && e != nil {
+		if s, _ := e.(string); s == "Invalid credentials" {
+			return LoginInvalid
+		}
+		return LoginUnread
+	}
+	if u, _ := values.Get("url"); u != nil && !PHPEmpty(u) {
+		return LoginURL
+	}
+	return LoginUnread
 }

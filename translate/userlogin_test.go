@@ -62,6 +62,16 @@ func TestUserLogins(t *testing.T) {
 		{name: "an APIv3 chain with version 4", call: func(t *testing.T) *Call {
 			return ajaxCall(t, "Contact", "get", `{"api.User.login":{"version":4,"identifier":"admin","password":"pw"}}`)
 		}, want: "[{admin pw}]"},
+		{name: "an MFA step logs in without a password", call: func(t *testing.T) *Call {
+			return api4Request(t, "POST", "/civicrm/ajax/api4/User/login", formCT, form("params", `{"mfaClass":"Civi\\Standalone\\MFA\\TOTP","mfaData":"123456"}`))
+		}, want: "[{ }]"},
+		{name: "an MFA step checks no password it carries", call: func(t *testing.T) *Call {
+			return api4Request(t, "POST", "/civicrm/ajax/api4/User/login", formCT, form("params", `{"identifier":"victim","password":"guess","mfaClass":"x"}`))
+		}, want: "[{ }]"},
+		{name: "an MFA class filled in at run time", call: func(t *testing.T) *Call {
+			return api4Request(t, "POST", "/civicrm/ajax/api4/Contact/get", formCT,
+				form("params", `{"chain":{"x":["User","login",{"mfaClass":"$display_name"}]}}`))
+		}, want: "[]", unknown: true},
 		{name: "other calls", call: func(t *testing.T) *Call {
 			return api4Request(t, "POST", "/civicrm/ajax/api4/User/get", formCT, form("params", `{"identifier":"admin","password":"pw"}`))
 		}, want: "[]"},
@@ -69,6 +79,55 @@ func TestUserLogins(t *testing.T) {
 		logins, unknown := UserLogins(tc.call(t))
 		if got := fmt.Sprint(logins); got != tc.want || unknown != tc.unknown {
 			t.Errorf("%s: %s unknown %v, want %s unknown %v", tc.name, got, unknown, tc.want, tc.unknown)
+		}
+	}
+}
+
+// The edge reads CiviCRM's answer to a User.login only when it is the
+// request's only call: not beside a batch's other members, nor with a
+// chain below it or above it.
+func TestOnlyCall(t *testing.T) {
+	form := func(k, v string) string { return url.Values{k: {v}}.Encode() }
+	for _, tc := range []struct {
+		name string
+		call *Call
+		want bool
+	}{
+		{"the route's call", api4Request(t, "POST", "/civicrm/ajax/api4/User/login", formCT, form("params", `{"identifier":"a","password":"b"}`)), true},
+		{"with a chain", api4Request(t, "POST", "/civicrm/ajax/api4/User/login", formCT, form("params", `{"identifier":"a","password":"b","chain":{"x":["Contact","get",{}]}}`)), false},
+		{"below a chain", api4Request(t, "POST", "/civicrm/ajax/api4/Contact/get", formCT, form("params", `{"chain":{"x":["User","login",{"identifier":"a","password":"b"}]}}`)), false},
+		{"a batch of one", api4Request(t, "POST", "/civicrm/ajax/api4", formCT, form("calls", `[["User","login",{"identifier":"a","password":"b"}]]`)), false},
+		{"APIv3", ajaxCall(t, "Contact", "get", `{"api.User.login":{"version":4,"identifier":"a","password":"b"}}`), false},
+	} {
+		if got := OnlyCall(tc.call); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// CiviCRM's answers to User.login (Login::passwordCheck and _run set
+// publicError or url on the Result, which civicrm/ajax/api4 sends as
+// values) read as what they say.
+func TestUserLoginAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   LoginOutcome
+	}{
+		{200, `{"values":{"publicError":"Invalid credentials"},"entity":"User","action":"login","version":4,"count":1}`, LoginInvalid},
+		{200, `{"values":{"url":"/civicrm/home"},"entity":"User","action":"login","version":4,"count":1}`, LoginURL},
+		{200, `{"values":{"url":"/civicrm/mfa/totp"},"count":1}`, LoginURL},
+		{200, `{"values":{"publicError":"Missing password/username"},"count":1}`, LoginUnread},
+		{200, `{"values":{"publicError":"MFA failed verification"},"count":1}`, LoginUnread},
+		{200, `{"values":{"url":""},"count":1}`, LoginUnread},
+		{200, `{"values":[],"count":0}`, LoginUnread},
+		{403, `{"error_code":0,"error_message":"Authorization failed"}`, LoginUnread},
+		{500, `{"values":{"url":"/civicrm/home"}}`, LoginUnanswered},
+		{502, ``, LoginUnanswered},
+		{200, `<html>`, LoginUnread},
+	} {
+		if got := UserLoginAnswer(tc.status, []byte(tc.body)); got != tc.want {
+			t.Errorf("%d %s: %v, want %v", tc.status, tc.body, got, tc.want)
 		}
 	}
 }

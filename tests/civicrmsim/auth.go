@@ -267,6 +267,11 @@ func (s *Simulator) serveAuthxID(w http.ResponseWriter, r *http.Request) {
 		rej.write(w)
 		return
 	}
+	if p == nil {
+		// CRM_Authx_Page_Id: without a credential, the session's contact
+		// (CRM_Core_Session::getLoggedInContactID).
+		p = s.sessionPrincipal(r)
+	}
 	out := translate.NewArray()
 	if p == nil {
 		for _, k := range []string{"contact_id", "user_id", "flow", "cred"} {

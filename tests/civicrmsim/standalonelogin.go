@@ -19,7 +19,9 @@ import (
 // (loginUser: _authx_uf()->loginSession): the result holds url (the
 // originalUrl unless its path is /civicrm/login, else /civicrm/home); a
 // wrong identifier or password gives publicError "Invalid credentials",
-// an empty() one "Missing password/username". Single calls only; no MFA,
+// an empty() one "Missing password/username". The session logged in is
+// the request's own when it sent one (loginAuthenticatedUserRecord
+// changes no id). Single calls only; no MFA,
 // no login events (flood control by extensions), user names compared as
 // given.
 func (s *Simulator) serveUserLogin(w http.ResponseWriter, r *http.Request, q *request) {
@@ -50,7 +52,14 @@ func (s *Simulator) serveUserLogin(w http.ResponseWriter, r *http.Request, q *re
 		if u == nil || u.UserID == 0 || !constEq(u.Password, pw) {
 			values.Set("publicError", "Invalid credentials")
 		} else {
-			s.logins.set(s.newSession(w, r), u.ContactID)
+			// loginAuthenticatedUserRecord sets the user on the session
+			// the request is in (no new id): one the client sent, else
+			// the one PHP starts.
+			id := s.requestSession(r)
+			if id == "" {
+				id = s.newSession(w, r)
+			}
+			s.logins.set(id, u.ContactID)
 			values.Set("url", successURL(scalarString(params, "originalUrl")))
 		}
 	}

@@ -1,0 +1,192 @@
+package authx
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/netip"
+
+	"github.com/civigate/civigate/translate"
+)
+
+// Standalone's log-in is an APIv4 call, User.login
+// (Civi\Api4\Action\User\Login: passwordCheck checks the identifier's
+// password, Security::checkPassword, and logs the session in, loginUser
+// -> _authx_uf()->loginSession; an MFA step, mfaClass, logs in a session
+// whose password was checked). The edge does not check the password
+// itself (AuthX would have to take passwords in X-Civi-Auth, and it
+// finds users by name only, where passwordCheck takes an e-mail too): the
+// call goes to CiviCRM alone, and the edge reads its answer
+// (translate.UserLoginAnswer) and asks who the session is logged in as.
+// Around it, the same guessing protection as every credential's
+// (admit: the address's and the identifier's counters, a reservation
+// that stays a failure unless the log-in succeeds, proofs), and the
+// same refusals as civicrm/authx/login's (refusePrincipal).
+
+// UserLoginAttempt is one User.login the edge lets through to CiviCRM
+// (BeginUserLogin), until its answer is read (EndUserLogin) or it ends
+// without one (Close).
+type UserLoginAttempt struct {
+	a       *Authenticator
+	cred    *presented // nil: an MFA step, no password
+	ipKey   string
+	credKey string
+	site    string
+	release func(context.Context)
+	land    func(firstOutcome)
+	settled bool
+}
+
+// BeginUserLogin admits one User.login's password check from ip on site
+// (Request.Site) before it runs: a 429 when the address or the
+// identifier is blocked (the identifier counted as a Basic user name is,
+// userLimitKey: trimmed, case and accents folded; an e-mail address is
+// an identifier of its own), else an attempt reserved against both. An
+// MFA step (no identifier or password) has only its address checked.
+func (a *Authenticator) BeginUserLogin(ctx context.Context, l translate.UserLogin, ip netip.Addr, site string) (*UserLoginAttempt, *Rejection) {
+	t := &UserLoginAttempt{a: a, site: site, ipKey: a.ipKey(ip)}
+	if l.Identifier != "" || l.Password != "" {
+		// Keyed as the Basic credential of the same name and password, so
+		// a proof of either stands for the other.
+		t.cred = &presented{FlowUserLogin, "Basic " + base64.StdEncoding.EncodeToString([]byte(l.Identifier+":"+l.Password))}
+		t.credKey = a.userLimitKey(l.Identifier)
+	}
+	jctx := context.WithoutCancel(ctx)
+	release, land, rej := a.admit(ctx, jctx, a.countersQuiet(), func() string { return t.ipKey }, &t.credKey, t.cred, "", site)
+	if rej != nil {
+		if land != nil {
+			if rej.Reason == ReasonUnavailable {
+				land(firstUnjudged)
+			} else {
+				land(firstJudged)
+			}
+		}
+		rej.Flow = FlowUserLogin
+		return nil, rej
+	}
+	t.release, t.land = release, land
+	return t, nil
+}
+
+// Close ends an attempt whose answer was not read (the call never ran,
+// or no answer came): nothing was judged, so nothing is counted.
+func (t *UserLoginAttempt) Close(ctx context.Context) {
+	t.settle(ctx, firstUnjudged, nil)
+}
+
+// settle lands the attempt once: judged (a failure, counted), proved
+// as p, or unjudged (its reservation released).
+func (t *UserLoginAttempt) settle(ctx context.Context, o firstOutcome, p *Principal) {
+	if t == nil || t.settled {
+		return
+	}
+	t.settled = true
+	jctx := context.WithoutCancel(ctx)
+	a := t.a
+	switch o {
+	case firstJudged:
+		if t.cred != nil {
+			a.failed(jctx, t.release, t.ipKey, t.credKey)
+		}
+	case firstProved:
+		if t.release != nil {
+			t.release(jctx)
+		}
+		a.prove(jctx, t.cred, "", t.site, p)
+	default:
+		if t.release != nil {
+			t.release(jctx)
+		}
+	}
+	if t.land != nil {
+		t.land(o)
+	}
+}
+
+// EndUserLogin reads what the User.login did (out: its answer; cookie:
+// the Cookie its session goes by, the client's with CiviCRM's Set-Cookie
+// over it) and settles the attempt:
+//   - "Invalid credentials": a failure for the address and the
+//     identifier (the reservation stays counted; a proven credential's
+//     is counted now), and nobody logged in;
+//   - an answer in no shape passwordCheck gives (an error, another
+//     publicError: LoginUnread): a failure too, since the client may tell
+//     from it what the edge cannot;
+//   - no answer (LoginUnanswered): nothing judged, nothing counted.
+//
+// Whatever the answer but "Invalid credentials", the session may be
+// logged in (a url; and an answer lost on the way does not mean the
+// log-in did not happen), so CiviCRM is asked who it is logged in as
+// (SessionResolver: civicrm/authx/id with the cookie). Someone, after a
+// url: the password was right (a proof, as a verified credential's).
+// Someone, whatever the answer: that principal keeps the session only if
+// the policy allows it a call and, with anonymous, holds it to no
+// stricter rules than anonymous callers (refusePrincipal); otherwise the
+// Rejection, and the caller must not hand out the session and ends it
+// (EndSession). Nobody (an MFA step pending, an extension's stop):
+// nothing more. No answer about the session: unavailable, and the
+// session is not handed out either. Without a cookie the session, if
+// any, is one the client never holds (a caller Civigate vouches for: no
+// Cookie goes upstream, no Set-Cookie comes back).
+func (a *Authenticator) EndUserLogin(ctx context.Context, t *UserLoginAttempt, out translate.LoginOutcome, cookie string, ip netip.Addr) (*Principal, *Rejection) {
+	failed := firstUnjudged
+	if out == translate.LoginInvalid || out == translate.LoginUnread {
+		failed = firstJudged
+	}
+	if out == translate.LoginInvalid || cookie == "" {
+		t.settle(ctx, failed, nil)
+		return nil, nil
+	}
+	sr, ok := a.sessionResolver()
+	if !ok {
+		t.settle(ctx, failed, nil)
+		return nil, unavailableLogin("no civicrm/authx/id to ask who User.login logged in (no_resolve)")
+	}
+	vctx, cancel := judgeContext(context.WithoutCancel(ctx))
+	defer cancel()
+	id, err := sr.ResolveSession(vctx, cookie)
+	switch {
+	case err != nil:
+		t.settle(ctx, failed, nil)
+		return nil, unavailableLogin("who User.login logged in: " + err.Error())
+	case id.ContactID <= 0:
+		t.settle(ctx, failed, nil)
+		return nil, nil
+	}
+	p := &Principal{ContactID: id.ContactID, UserID: id.UserID, CredType: CredPass, Flow: FlowUserLogin}
+	if out == translate.LoginURL && t.cred != nil {
+		t.settle(ctx, firstProved, p)
+	} else {
+		t.settle(ctx, failed, nil)
+	}
+	if rej := a.refusePrincipal(p, ip, FlowUserLogin, true); rej != nil {
+		return nil, rej
+	}
+	return p, nil
+}
+
+// EndSession logs out the session in cookie, which a User.login logged in
+// for a principal EndUserLogin refused.
+func (a *Authenticator) EndSession(ctx context.Context, cookie string) error {
+	sr, ok := a.sessionResolver()
+	if !ok {
+		return errors.New("no civicrm/authx/logout to ask (no_resolve)")
+	}
+	vctx, cancel := judgeContext(context.WithoutCancel(ctx))
+	defer cancel()
+	return sr.EndSession(vctx, cookie)
+}
+
+func (a *Authenticator) sessionResolver() (SessionResolver, bool) {
+	if a.cfg.APIKeys == nil {
+		return nil, false
+	}
+	sr, ok := a.cfg.APIKeys.Resolver.(SessionResolver)
+	return sr, ok
+}
+
+func unavailableLogin(detail string) *Rejection {
+	r := unavailable(detail)
+	r.Flow = FlowUserLogin
+	return r
+}
