@@ -74,8 +74,7 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 		}
 		return next.ServeHTTP(w, r)
 	}
-	authxID := h.authxID(route)
-	p, rej := h.auth.AuthenticateRoute(h.withRoute(r, next, authxID), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
+	_, p, rej := h.authenticateAt(r, next, route, call, clientIP, h.auth.AuthenticateRoute)
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

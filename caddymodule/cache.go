@@ -241,7 +241,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 		creds := h.changesCredentials(call, memo)
 		ans, err := h.ask(ctx, w, r, call, principal, next, creds == credsUnchanged && translate.PassesThrough(call), cacheOffStatus, memo)
 		if creds != credsUnchanged && !refusedBeforeRun(call, ans, err) {
-			h.forgetVerdicts(ctx, creds)
+			h.forgetVerdicts(ctx, creds, false)
 		}
 		return ans, err
 	}
@@ -257,7 +257,7 @@ func (h *Handler) serveCall(ctx context.Context, w http.ResponseWriter, r *http.
 				h.logger.Warn("cache invalidation not recorded; the store replays it when it is back")
 			}
 			if creds := h.changesCredentials(call, memo); creds != credsUnchanged && !refusedBeforeRun(call, ans, err) {
-				h.forgetVerdicts(ctx, creds)
+				h.forgetVerdicts(ctx, creds, false)
 			}
 		}
 		h.countCacheResult(status)

@@ -132,24 +132,18 @@ func (h *Handler) changesCredentials(call *translate.Call, memo *forwardMemo) cr
 //
 // Changes made elsewhere (CiviCRM's screens not through Civigate, the
 // CMS) are learned when the verdict expires (verdict_ttl).
-func (h *Handler) forgetVerdicts(ctx context.Context, c credChange) {
+//
+// soon: a forget that was already asked for once by the same write (a
+// page's answer ending, pagewrite.go) does not wait for the coalesced
+// one either: it runs within a second.
+func (h *Handler) forgetVerdicts(ctx context.Context, c credChange, soon bool) {
+	ctx = context.WithoutCancel(ctx)
 	switch c {
 	case credsChanged:
 		// The verdicts on passwords too: they live in both generations.
-		h.forgets.forget(context.WithoutCancel(ctx), true)
+		h.forgets.forget(ctx, !soon)
 	case credsPasswords:
-		h.passwordForgets.forget(context.WithoutCancel(ctx), false)
-	}
-}
-
-// forgetVerdictsSoon is forgetVerdicts without waiting for a coalesced
-// forget (it runs within a second).
-func (h *Handler) forgetVerdictsSoon(ctx context.Context, c credChange) {
-	switch c {
-	case credsChanged:
-		h.forgets.forget(context.WithoutCancel(ctx), false)
-	case credsPasswords:
-		h.passwordForgets.forget(context.WithoutCancel(ctx), false)
+		h.passwordForgets.forget(ctx, false)
 	}
 }
 

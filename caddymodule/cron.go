@@ -8,7 +8,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 
-	"github.com/civigate/civigate/authx"
 	"github.com/civigate/civigate/translate"
 )
 
@@ -64,8 +63,7 @@ func (h *Handler) serveCron(w http.ResponseWriter, r *http.Request, next caddyht
 		h.count(form, outcomeEdgeError)
 		return writeReply(w, *reply)
 	}
-	authxID := h.authxID(route)
-	p, rej := h.auth.Authenticate(h.withRoute(r, next, authxID), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
+	_, p, rej := h.authenticateAt(r, next, route, call, clientIP, h.auth.Authenticate)
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

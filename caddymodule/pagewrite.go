@@ -144,7 +144,7 @@ func (pw *pageWriteWriter) invalidate() {
 		pw.done = true
 		pw.h.invalidatePageWrite(pw.ctx)
 		if pw.creds != credsUnchanged && !pw.refused {
-			pw.h.forgetVerdicts(pw.ctx, pw.creds)
+			pw.h.forgetVerdicts(pw.ctx, pw.creds, false)
 		}
 	}
 }
@@ -154,6 +154,6 @@ func (pw *pageWriteWriter) invalidate() {
 func (pw *pageWriteWriter) end() {
 	pw.h.invalidatePageWrite(pw.ctx)
 	if pw.creds != credsUnchanged && !pw.refused {
-		pw.h.forgetVerdictsSoon(pw.ctx, pw.creds)
+		pw.h.forgetVerdicts(pw.ctx, pw.creds, true)
 	}
 }

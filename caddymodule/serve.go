@@ -94,9 +94,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, translate.PingReply(call))
 	}
 
-	authxID := h.authxID(route)
-	ctx := h.withRoute(r, next, authxID)
-	principal, rej := h.auth.Authenticate(ctx, authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
+	ctx, principal, rej := h.authenticateAt(r, next, route, call, clientIP, h.auth.Authenticate)
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -27,11 +28,21 @@ type a20Up struct {
 	sim  *civicrmsim.Simulator
 	mu   sync.Mutex
 	seen []*http.Request
+	// binBodies are the bodies of the requests to bin/ scripts, in order
+	// (the recorded requests' bodies are gone once answered).
+	binBodies []string
 }
 
 func (u *a20Up) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	if strings.Contains(r.URL.Path, "/bin/") {
+		body, _ = io.ReadAll(r.Body)
+	}
 	u.mu.Lock()
 	u.seen = append(u.seen, r.Clone(r.Context()))
+	if body != nil {
+		u.binBodies = append(u.binBodies, string(body))
+	}
 	u.mu.Unlock()
 	if strings.Contains(r.URL.Path, "/bin/") || strings.HasSuffix(r.URL.Path, ".php") && !strings.HasSuffix(r.URL.Path, "/index.php") {
 		w.Header().Set("Content-Type", "text/plain")
@@ -39,6 +50,17 @@ func (u *a20Up) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.sim.ServeHTTP(w, r)
+}
+
+// lastBinBody is the body of the last request to a bin/ script.
+func (u *a20Up) lastBinBody(t *testing.T) string {
+	t.Helper()
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.binBodies) == 0 {
+		t.Fatal("no bin/ script got a request")
+	}
+	return u.binBodies[len(u.binBodies)-1]
 }
 
 // reached returns the requests whose path contains part.

@@ -2,62 +2,12 @@ package tests
 
 import (
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/civigate/civigate/tests/civicrmsim"
 )
-
-// cronBodies records the bodies of the requests bin/cron.php gets.
-type cronBodies struct {
-	mu  sync.Mutex
-	all []string
-}
-
-func (b *cronBodies) last(t *testing.T) string {
-	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.all) == 0 {
-		t.Fatal("bin/cron.php got no request")
-	}
-	return b.all[len(b.all)-1]
-}
-
-// cronSetup is a20Setup with an upstream that also keeps the body of
-// every request to bin/ (a20Up keeps the requests, whose bodies are gone
-// once answered).
-func cronSetup(t *testing.T, opts civicrmsim.Options, lines ...string) (*civicrmsim.Simulator, *a20Up, caddyInstance, string, *cronBodies) {
-	t.Helper()
-	sim := civicrmsim.New(opts)
-	u := &a20Up{sim: sim}
-	bodies := &cronBodies{}
-	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.URL.Path, "/bin/") {
-			b, _ := io.ReadAll(r.Body)
-			bodies.mu.Lock()
-			bodies.all = append(bodies.all, string(b))
-			bodies.mu.Unlock()
-		}
-		u.ServeHTTP(w, r)
-	}))
-	t.Cleanup(up.Close)
-	logf := filepath.Join(t.TempDir(), "access.log")
-	var b strings.Builder
-	b.WriteString(testGlobalOptions + "http://:{PORT} {\n\tcivicrm {\n\t\tsite_key " + sim.SiteKey() + "\n")
-	for _, l := range lines {
-		b.WriteString("\t\t" + l + "\n")
-	}
-	b.WriteString("\t}\n\tlog {\n\t\toutput file " + logf + "\n\t\tformat filter {\n\t\t\trequest>uri civicrm_credentials\n\t\t\trequest>headers civicrm_credentials\n\t\t}\n\t}\n")
-	b.WriteString("\treverse_proxy " + strings.TrimPrefix(up.URL, "http://") + "\n}\n")
-	return sim, u, startCaddy(t, b.String()), logf, bodies
-}
 
 // bin/cron.php (CRM_Utils_System::authenticateScript, CRM_Core_JobManager)
 // is refused by default at every path extern/rest.php is recognised under,
@@ -111,7 +61,7 @@ func TestCronScriptAllowed(t *testing.T) {
 	const path = "/sites/all/modules/civicrm/bin/cron.php"
 
 	t.Run("served, rebuilt", func(t *testing.T) {
-		sim, u, inst, logf, bodies := cronSetup(t, opts, "http_cron allow")
+		sim, u, inst, logf := a20Setup(t, opts, "http_cron allow")
 		// A cached read, which the run must forget (a job's writes are not known).
 		if r := a10bV3(t, sim, inst, "Contact", "get", `{"id":1}`); r.status != 200 {
 			t.Fatalf("Contact.get: %d %s", r.status, r.body)
@@ -134,7 +84,7 @@ func TestCronScriptAllowed(t *testing.T) {
 				t.Errorf("CiviCRM got the client's %s", h)
 			}
 		}
-		form, err := url.ParseQuery(bodies.last(t))
+		form, err := url.ParseQuery(u.lastBinBody(t))
 		if err != nil || up.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
 			t.Fatalf("the body is no form (%v, %q)", err, up.Header.Get("Content-Type"))
 		}
@@ -148,7 +98,7 @@ func TestCronScriptAllowed(t *testing.T) {
 		// Every due job (Job.execute), the documented cron URL, as a POST form.
 		r = a10bDo(t, "POST", inst.URL+path, map[string]string{"Content-Type": "application/x-www-form-urlencoded"},
 			url.Values{"name": {"admin"}, "pass": {a20CronPassword}, "key": {sim.SiteKey()}}.Encode())
-		if r.status != 200 || len(u.reached("/bin/cron.php")) != 2 || strings.Contains(bodies.last(t), "job=") {
+		if r.status != 200 || len(u.reached("/bin/cron.php")) != 2 || strings.Contains(u.lastBinBody(t), "job=") {
 			t.Errorf("Job.execute: answered %d %q, reached %d times", r.status, r.body, len(u.reached("/bin/cron.php")))
 		}
 		if log := a20ReadLog(t, logf); strings.Contains(log, a20CronPassword) || strings.Contains(log, sim.SiteKey()) {
