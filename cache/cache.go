@@ -109,7 +109,7 @@ func New(cfg Config, store Store) (*Cache, error) {
 	}
 	return &Cache{
 		cfg:    cfg,
-		policy: policy{deny: newRuleSet(cfg.Deny), shared: newRuleSet(cfg.Shared), ttl: tt},
+		policy: policy{deny: newDenySet(cfg.Deny), shared: newRuleSet(cfg.Shared), ttl: tt},
 		store:  store,
 		tags:   newTags(cfg.Namespace),
 		groups: newGroups(cfg.Groups, cfg.GlobalWrites),

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -91,6 +92,24 @@ func newRuleSet(list []string) ruleSet {
 	for _, s := range list {
 		if strings.TrimSpace(s) != "" {
 			rs[parseRule(s)] = struct{}{}
+		}
+	}
+	return rs
+}
+
+// newDenySet is newRuleSet for rules that keep reads out of the cache: a
+// rule naming an entity covers every name whose data overlaps it
+// (translate.EntitiesSharingData): a deny on UFMatch keeps Standalone's
+// User, which is UFMatch's table, out too. Permissive rules (shared, ttl)
+// stay exact.
+func newDenySet(list []string) ruleSet {
+	rs := newRuleSet(list)
+	for r := range maps.Clone(rs) {
+		if r.entity == "*" {
+			continue
+		}
+		for _, name := range translate.EntitiesSharingData(r.entity) {
+			rs[rule{translate.NormalEntity(name), r.action}] = struct{}{}
 		}
 	}
 	return rs

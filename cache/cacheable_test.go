@@ -329,3 +329,51 @@ func mustArray(t *testing.T, s string) *translate.Array {
 	}
 	return v.(*translate.Array)
 }
+
+// A cache deny line keeps out the reads of every name whose data overlaps
+// its entity's (translate.EntitiesSharingData): Standalone's User is
+// UFMatch's table, APIv4's Individual is Contact, APIv3's Attachment is
+// File and EntityFile. shared lines, which let an answer reach other
+// callers, stay exact.
+func TestDecideDenyCoversSharedData(t *testing.T) {
+	c := testPolicy(t, Config{
+		DefaultTTL: time.Minute,
+		Deny:       []string{"UFMatch", "Contact.get", "File.get"},
+		Shared:     []string{"User.get"},
+	})
+	v3 := []struct {
+		entity, action string
+		want           Reason
+	}{
+		{"User", "get", ReasonDenied},
+		{"user", "getcount", ReasonDenied},
+		{"UFMatch", "get", ReasonDenied},
+		{"Attachment", "get", ReasonDenied},
+		{"EntityFile", "get", ""}, // File's rows alone are denied; Attachment reads both
+		{"Email", "get", ""},
+	}
+	for _, tc := range v3 {
+		d := c.Decide(jsonCall(t, tc.entity, tc.action, ``))
+		if d.Reason != tc.want {
+			t.Errorf("APIv3 %s.%s: got %+v, want reason %q", tc.entity, tc.action, d, tc.want)
+		}
+	}
+	for _, target := range []string{
+		`/civicrm/ajax/api4/User/get?params={"select":["id"]}`,
+		`/civicrm/ajax/api4/Individual/get?params={"select":["id"]}`,
+		`/civicrm/ajax/api4/Organization/get?params={"select":["id"]}`,
+	} {
+		if d := c.Decide(api4(t, "GET", target, "")); d.Reason != ReasonDenied {
+			t.Errorf("%s: got %+v, want denied", target, d)
+		}
+	}
+	// A deny on User keeps UFMatch out too; shared UFMatch does not share User.
+	c = testPolicy(t, Config{DefaultTTL: time.Minute, Deny: []string{"User.get"}, Shared: []string{"UFMatch.get"}})
+	if d := c.Decide(jsonCall(t, "UFMatch", "get", ``)); d.Reason != ReasonDenied {
+		t.Errorf("deny User.get, UFMatch.get: got %+v", d)
+	}
+	c = testPolicy(t, Config{DefaultTTL: time.Minute, Shared: []string{"UFMatch.get"}})
+	if d := c.Decide(jsonCall(t, "User", "get", ``)); d.Shared {
+		t.Errorf("shared UFMatch.get made User.get shared: %+v", d)
+	}
+}

@@ -1,6 +1,9 @@
 package translate
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // One entity's data under several names. CiviCRM's two API versions name
 // some entities differently (APIv3's AclRole is APIv4's ACLEntityRole),
@@ -113,6 +116,28 @@ func EntityDataOf(name string) EntityData {
 	}
 	d.parts[0], d.n = EntityPart{Entity: name}, 1
 	return d
+}
+
+// EntitiesSharingData lists the entity names whose data overlaps name's
+// (Overlaps): name itself, the names entityNames lists and the entities
+// their data lies in. A rule that keeps reads of one out of the cache
+// names them all (UFMatch's keeps Standalone's User out, and User's keeps
+// UFMatch out), as a policy deny rule refuses them all.
+func EntitiesSharingData(name string) []string {
+	d := EntityDataOf(name)
+	out := []string{name}
+	add := func(n string) {
+		if !slices.ContainsFunc(out, func(o string) bool { return SameEntity(o, n) }) && EntityDataOf(n).Overlaps(d) {
+			out = append(out, n)
+		}
+	}
+	for _, e := range entityNames {
+		add(e.name)
+		for _, p := range e.parts {
+			add(p.Entity)
+		}
+	}
+	return out
 }
 
 // Overlaps reports whether d and o reach some of the same data: a deny
