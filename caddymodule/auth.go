@@ -411,14 +411,14 @@ type routeCtx struct {
 }
 
 // authenticateAt asks ask (the authenticator's Authenticate, or
-// AuthenticateRoute for AuthX's own routes) about call's credential, the
-// call r came in as by route from clientIP: questions to civicrm/authx/id
-// go under the path base route runs under (authxID, authSite). It
-// returns the context they were asked in (withRoute's), which the call's
-// own forward keeps.
-func (h *Handler) authenticateAt(r *http.Request, next caddyhttp.Handler, route translate.Route, call *translate.Call, clientIP netip.Addr,
+// AuthenticateRoute for AuthX's own routes and pages) about call's
+// credential, the call r came in as from clientIP, with questions to
+// civicrm/authx/id going to authxID (Handler.authxID for a route,
+// pageAuthxID for a page; authSite names the site from it). It returns
+// the context they were asked in (withRoute's), which the call's own
+// forward keeps.
+func (h *Handler) authenticateAt(r *http.Request, next caddyhttp.Handler, authxID *url.URL, call *translate.Call, clientIP netip.Addr,
 	ask func(context.Context, authx.Request) (*authx.Principal, *authx.Rejection)) (context.Context, *authx.Principal, *authx.Rejection) {
-	authxID := h.authxID(route)
 	ctx := h.withRoute(r, next, authxID)
 	p, rej := ask(ctx, authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
 	return ctx, p, rej

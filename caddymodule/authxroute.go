@@ -74,7 +74,7 @@ func (h *Handler) serveAuthxRoute(w http.ResponseWriter, r *http.Request, next c
 		}
 		return next.ServeHTTP(w, r)
 	}
-	_, p, rej := h.authenticateAt(r, next, route, call, clientIP, h.auth.AuthenticateRoute)
+	_, p, rej := h.authenticateAt(r, next, h.authxID(route), call, clientIP, h.auth.AuthenticateRoute)
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

@@ -63,7 +63,7 @@ func (h *Handler) serveCron(w http.ResponseWriter, r *http.Request, next caddyht
 		h.count(form, outcomeEdgeError)
 		return writeReply(w, *reply)
 	}
-	_, p, rej := h.authenticateAt(r, next, route, call, clientIP, h.auth.Authenticate)
+	_, p, rej := h.authenticateAt(r, next, h.authxID(route), call, clientIP, h.auth.Authenticate)
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

@@ -55,8 +55,7 @@ func (h *Handler) refusePageCredentials(w http.ResponseWriter, r *http.Request, 
 	}
 	clientIP := clientAddr(r)
 	call := translate.AuthxRouteCall(r, translate.PageRoute, params, h.parse.Limits)
-	authxID := h.pageAuthxID(r)
-	p, rej := h.auth.AuthenticateRoute(h.withRoute(r, next, authxID), authx.Request{Call: call, Header: r.Header, ClientIP: clientIP, Site: authSite(r, authxID)})
+	_, p, rej := h.authenticateAt(r, next, h.pageAuthxID(r), call, clientIP, h.auth.AuthenticateRoute)
 	if rej != nil {
 		_ = h.refuseAuth(w, call, rej, clientIP)
 		return nil, true

@@ -94,7 +94,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return writeReply(w, translate.PingReply(call))
 	}
 
-	ctx, principal, rej := h.authenticateAt(r, next, route, call, clientIP, h.auth.Authenticate)
+	authxID := h.authxID(route)
+	ctx, principal, rej := h.authenticateAt(r, next, authxID, call, clientIP, h.auth.Authenticate)
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}
