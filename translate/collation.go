@@ -3,6 +3,7 @@ package translate
 import (
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/collate"
@@ -18,7 +19,9 @@ import (
 // (authx's user-name key), the scheduled job bin/cron.php runs
 // (CRM_Core_JobManager::getJob: $dao->api_action = $job; $dao->find()).
 // Both readings go through the collator here, the Unicode collation
-// algorithm at primary strength that unicode_ci implements.
+// algorithm at primary strength that unicode_ci implements, with the
+// characters unicode_ci's UCA 4.0.0 ignores and the collator's later UCA
+// weighs skipped first (uca400Ignorable).
 
 // collators: a Collator keeps state while it works, so each goroutine
 // takes its own.
@@ -29,6 +32,7 @@ var collators = sync.Pool{New: func() any { return collate.New(language.Und, col
 // skipped): two names a unicode_ci equality finds alike have the same key,
 // trailing spaces aside (PAD SPACE), which the caller drops.
 func CollationKey(s string) []byte {
+	s = dropUCA400Ignorable(s)
 	c := collators.Get().(*collate.Collator)
 	defer collators.Put(c)
 	var buf collate.Buffer
@@ -76,6 +80,9 @@ func CollationFold(name string) string {
 			b.WriteRune(r)
 			continue
 		}
+		if unicode.Is(uca400Ignorable, r) {
+			continue
+		}
 		if spelled, ok := asciiSpelling(CollationKey(name[i:i+n]), keys, longest); ok {
 			b.WriteString(spelled)
 		} else {
@@ -103,6 +110,29 @@ func asciiSpelling(key []byte, keys map[string]byte, longest int) (string, bool)
 		}
 	}
 	return string(out), true
+}
+
+// dropUCA400Ignorable is s without the characters unicode_ci ignores
+// (uca400Ignorable), s itself when it holds none.
+func dropUCA400Ignorable(s string) string {
+	i := strings.IndexFunc(s, func(r rune) bool { return unicode.Is(uca400Ignorable, r) })
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	b.WriteString(s[:i])
+	for j, r := range s[i:] {
+		if !unicode.Is(uca400Ignorable, r) {
+			// the bytes as sent: invalid UTF-8 stays as it was
+			n := utf8.RuneLen(r)
+			if r == utf8.RuneError {
+				n = 1
+			}
+			b.WriteString(s[i+j : i+j+n])
+		}
+	}
+	return b.String()
 }
 
 func printableASCII(s string) bool {
