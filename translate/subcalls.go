@@ -114,6 +114,13 @@ type Subcall struct {
 	// call it is chained below: ChainSubscriber fills in some of its
 	// parameters from that call's rows.
 	chainParent string
+	// v4Chained is set on an APIv4 chained call, and v4RowParent is then
+	// the params of the call it is chained below (nil when that call's
+	// entity, action or params are only known at run time): resolveChainLinks
+	// fills this call's "$key" strings from the parent's result row
+	// (v4RowMayNameUser).
+	v4Chained   bool
+	v4RowParent *Array
 }
 
 // Dynamic reports whether the entity or the action is only known at run time.
@@ -529,7 +536,10 @@ func (w *walker) v4Chains(parent Subcall) bool {
 	if !ok {
 		return true
 	}
-	child := Subcall{Version: 4, Depth: parent.Depth + 1, InBatch: parent.InBatch, Member: parent.Member}
+	child := Subcall{Version: 4, Depth: parent.Depth + 1, InBatch: parent.InBatch, Member: parent.Member, v4Chained: true}
+	if !parent.Dynamic() && !parent.ParamsUnknown {
+		child.v4RowParent = parent.Params
+	}
 	chain, isArr := v.(*Array)
 	if !isArr {
 		// Not something CiviCRM can run, but nothing the edge can name either.

@@ -34,6 +34,20 @@ import "strings"
 //     it a clause of the search's get: v4FiltersNameUser); and in a
 //     written value (formatWriteParams: values, records, defaults).
 //
+// In an APIv4 chained call each of those values may also be a "$key"
+// string, which ActionObjectProvider::runChain -> resolveChainLinks
+// replaces with the parent row's $row[$key] (or its dotted path) before
+// the call runs: a value the parent computes (select "CONCAT('@user:',
+// …) AS u"), a string field it reads, an earlier chain's result rows. So
+// such a reference counts as "@user:<name>" (both as given and quoted,
+// for a clause whose value is an expression) unless the parent's row
+// cannot hold one there (v4RowMayNameUser): the parent's id or one of
+// fkTargets' integer foreign keys, selected plainly (no select
+// expression aliased to it, no chain of the parent named so, which
+// handleChains stores its result rows under), of a parent whose entity
+// and params are known. So "$id" and "$contact_id" stay what they are,
+// the chained create's usual {"contact_id": "$id"}.
+//
 // The edge does not know every field's type (custom fields, extensions'
 // entities): any field named so is reported, a judgment too many at worst.
 
@@ -128,6 +142,7 @@ func (w *walker) v4UserLookups(sc Subcall) bool {
 	if sc.EntityDynamic || sc.ActionDynamic || sc.ParamsUnknown {
 		return true // matched by every deny rule already
 	}
+	sc.Params = v4ResolveRowRefs(sc, sc.Params)
 	for _, k := range [...]string{"where", "having"} {
 		if c, ok := item(sc.Params, k).(*Array); ok {
 			if field, found := v4ClausesNameUser(c, k); found {
@@ -357,6 +372,157 @@ func v4ValueNamesUser(v any, depth int) bool {
 	}
 	for i := 0; i < a.Len(); i++ {
 		if v4ValueNamesUser(a.Value(i), depth+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// v4ResolveRowRefs is an APIv4 chained call's params as resolveChainLinks
+// may make them for the reads "@user:<name>" makes: each "$key" string
+// given for a field that may be a contact reference (v4MayBeContactRef:
+// a clause's field, a written row's or a filter's key, an autocomplete's
+// ids) whose parent row may hold "@user:<name>" (v4RowRefMayNameUser)
+// becomes the list of both spellings its position may resolve
+// ("@user:$key", and quoted for a clause whose value is an expression); a
+// clause whose 4th element (isExpr) is a "$key" is judged both ways (an
+// OR of the clause with false and with true). params itself when nothing
+// is replaced, or the call is no chained APIv4 call.
+func v4ResolveRowRefs(sc Subcall, params *Array) *Array {
+	if !sc.v4Chained || params == nil {
+		return params
+	}
+	if r, changed := v4RowRefs(sc, params, "", 0); changed {
+		return r.(*Array)
+	}
+	return params
+}
+
+func v4RowRefs(sc Subcall, v any, field string, depth int) (any, bool) {
+	switch x := v.(type) {
+	case string:
+		if v4MayBeContactRef(field) && v4RowRefMayNameUser(sc, x) {
+			worst := NewArray()
+			worst.Append("@user:" + x)
+			worst.Append("'@user:" + x + "'")
+			return worst, true
+		}
+	case *Array:
+		if depth > MaxSubcallDepth {
+			return v, false
+		}
+		f0, _ := item(x, "0").(string)
+		op, _ := item(x, "1").(string)
+		leaf := x.Len() >= 3 && f0 != "" && v4ExactOperators[strings.ToUpper(strings.TrimSpace(op))]
+		var out *Array
+		for i := 0; i < x.Len(); i++ {
+			k, child := x.Key(i), field
+			switch {
+			case leaf && (k == "0" || k == "1"):
+				continue
+			case leaf:
+				child = f0
+			case depth == 0 && k == "ids":
+				child = "id" // AutocompleteAction::_run: [$idField, 'IN', $this->ids]
+			default:
+				if _, isInt := IntKey(k); !isInt && !v3SQLOperators[k] && !v4ExactOperators[k] {
+					child = k // a written row's or a filter's field
+				}
+			}
+			if nv, changed := v4RowRefs(sc, x.Value(i), child, depth+1); changed {
+				if out == nil {
+					out = x.Clone()
+				}
+				out.Set(k, nv)
+			}
+		}
+		if flag, ok := item(x, "3").(string); leaf && ok && len(flag) > 1 && flag[0] == '$' {
+			// isExpr filled from the row: the clause as a value and as an
+			// expression.
+			if out == nil {
+				out = x.Clone()
+			}
+			asValue, asExpr := out.Clone(), out.Clone()
+			asValue.Set("3", false)
+			asExpr.Set("3", true)
+			both := NewArray()
+			both.Append(asValue)
+			both.Append(asExpr)
+			group := NewArray()
+			group.Append("OR")
+			group.Append(both)
+			return group, true
+		}
+		if out != nil {
+			return out, true
+		}
+	}
+	return v, false
+}
+
+// v4MayBeContactRef reports whether a field (a clause's, a written row's
+// key, a filter's key of comma-separated fields) may be one whose value
+// formatInputValue resolves as a contact id: an id, a foreign key (a name
+// ending in _id, or fkTargets' Contact keys), a custom field
+// (custom_<n>, Group.field) or a path through a join (alias.field),
+// without an option suffix.
+func v4MayBeContactRef(field string) bool {
+	for _, f := range strings.Split(field, ",") {
+		switch {
+		case f == "" || strings.Contains(f, ":"):
+		case f == "id", strings.HasSuffix(f, "_id"), fkTargets[f] == "Contact",
+			strings.HasPrefix(f, "custom_"), strings.Contains(f, "."):
+			return true
+		}
+	}
+	return false
+}
+
+// v4RowRefMayNameUser reports whether s is a "$key" reference
+// resolveChainLinks fills (a string of two bytes or more starting with
+// '$') whose value in the parent's row may be "@user:<name>": anything
+// but the parent's id or an integer foreign key (fkTargets) the parent's
+// select leaves as it is.
+func v4RowRefMayNameUser(sc Subcall, s string) bool {
+	if len(s) < 2 || s[0] != '$' {
+		return false
+	}
+	key := s[1:]
+	if key != "id" && fkTargets[key] == "" || sc.v4RowParent == nil {
+		return true
+	}
+	// handleChains stores each chain's result rows under its name in the
+	// row the later chains read.
+	if chain, ok := item(sc.v4RowParent, "chain").(*Array); ok {
+		for i := 0; i < chain.Len(); i++ {
+			if strings.EqualFold(chain.Key(i), key) {
+				return true
+			}
+		}
+	} else if item(sc.v4RowParent, "chain") != nil {
+		return true
+	}
+	sel := item(sc.v4RowParent, "select")
+	if sel == nil {
+		return false
+	}
+	list, ok := sel.(*Array)
+	if !ok {
+		return true
+	}
+	for i := 0; i < list.Len(); i++ {
+		f, ok := list.Value(i).(string)
+		if !ok {
+			return true
+		}
+		// An expression's alias (SqlExpression's "… AS alias") is its
+		// last run of name characters; a plain field is itself.
+		t := strings.TrimRight(f, " \t\n\r`\"'")
+		j := len(t)
+		for j > 0 && isPathByte(t[j-1]) {
+			j--
+		}
+		if strings.TrimSpace(f) != key && strings.EqualFold(t[j:], key) {
 			return true
 		}
 	}
