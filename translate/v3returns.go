@@ -366,6 +366,17 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 	default:
 		return true
 	}
+	if sc.Action != "getlist" && v3RunTimeReturn(sc) {
+		// The fields it returns are the parent row's data: any field a
+		// return can name, of the entity's own tables, of those V3Returns
+		// lists, a custom group's, or through a foreign key of
+		// SelectQuery's: one read of an entity the edge cannot name,
+		// which every deny rule naming an entity refuses.
+		s := &joinScan{w: w, parent: sc, ok: true, v3: true}
+		if !s.carried("", true, "return", nil) {
+			return false
+		}
+	}
 	names, returned := v3Named(sc.Params)
 	if sc.Action == "getlist" {
 		names = nil
@@ -449,6 +460,34 @@ func (w *walker) v3QueryReads(sc Subcall) bool {
 		return s.carried("CustomValue", false, custom, nil)
 	}
 	return s.ok
+}
+
+// v3RunTimeReturn reports whether a chained APIv3 call's return or sort
+// is filled from its parent's row when it runs: ChainSubscriber passes the
+// call's params through _civicrm_api_replace_variables, which replaces a
+// top-level string starting with "$value" and an array's first value
+// starting so (reset($value): "return": ["$value.f", …], "options":
+// {"return": "$value.f"} when return is options' first entry) with the
+// parent row's data. The request's own call and batch members are not
+// substituted.
+func v3RunTimeReturn(sc Subcall) bool {
+	if sc.Depth == 0 {
+		return false
+	}
+	for i := 0; i < sc.Params.Len(); i++ {
+		k, v := sc.Params.Key(i), sc.Params.Value(i)
+		switch k {
+		case "return", "sort", "option.sort", "option_sort", "options.sort":
+			if RunTimeValue(v) {
+				return true
+			}
+		case "options":
+			if o, ok := v.(*Array); ok && o.Len() > 0 && (o.Key(0) == "return" || o.Key(0) == "sort") && ValueReference(o.Value(0)) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // v3NamesByTitle reports whether a group filter's value names a row by

@@ -16,6 +16,17 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 		// Contact.get: CRM_Contact_BAO_Query's default return.
 		{"Contact.get's default return", "Contact", "get", `{"id":1}`,
 			[]string{"3 Contact.get", "  3 Email.get via return", "  3 Phone.get via return", "  3 IM.get via return", "  3 Address.get via return"}},
+		// A chained call's return filled from the parent's row
+		// (_civicrm_api_replace_variables: a string, an array's first
+		// value) may name any field: every entity a return reads.
+		{"chained return $value.x", "UFField", "get", `{"api.Contact.get":{"id":2,"return":"$value.field_name"}}`,
+			[]string{"3 UFField.get", "  3 Contact.get", "    3 ~.get via return"}},
+		{"chained return [$value.x], options.return, sort", "UFField", "get", `{"api.Contact.get":{"id":2,"return":["$value.field_name","id"]},"api.Contact.getsingle":{"options":{"return":"$value.x"}},"api.Contribution.get":{"sort":"$value.x","return":"id"}}`,
+			[]string{"3 UFField.get", "  3 Contact.get", "    3 ~.get via return", "  3 Contact.getsingle", "    3 ~.get via return", "    3 Contact.get",
+				"  3 Contribution.get", "    3 ~.get via return", "    3 ContributionSoft.get via return", "    3 PCP.get via return"}},
+		{"control: $value in the request's own return, in options after its first entry, in return's second value", "Contact", "get",
+			`{"return":"$value.x","api.Email.get":{"options":{"limit":"$value.x","return":"email"},"return":["email","$value.y"]}}`,
+			[]string{"3 Contact.get", "  3 Email.get"}},
 		{"a return of its own fields reads none", "Contact", "get", `{"id":1,"return":["display_name","id"]}`,
 			[]string{"3 Contact.get"}},
 		{"return=email (a string)", "Contact", "get", `{"return":"display_name,email"}`,
