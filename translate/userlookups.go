@@ -460,6 +460,36 @@ func v4RowRefs(sc Subcall, v any, field string, depth int) (any, bool) {
 	return v, false
 }
 
+// v3RowRefs is an APIv3 chained call's field value as
+// _civicrm_api_replace_variables may make it for the reads
+// "@user:<name>" makes: a "$value.<key>" string, or an array's first
+// value so (the operator syntax), is the parent row's data, which may be
+// "@user:<name>" unless it is the parent's id or an integer foreign key
+// (fkTargets) of the row; counted so for a field that may be a contact
+// id (v4MayBeContactRef). The request's own call is not substituted.
+func v3RowRefs(sc Subcall, field string, v any) any {
+	if sc.Depth == 0 || !v4MayBeContactRef(field) {
+		return v
+	}
+	mayNameUser := func(x any) bool {
+		s, ok := x.(string)
+		if !ok || !ValueReference(s) {
+			return false
+		}
+		key, dotted := strings.CutPrefix(s, "$value.")
+		return !dotted || key != "id" && fkTargets[key] == ""
+	}
+	if a, ok := v.(*Array); ok && a.Len() > 0 && mayNameUser(a.Value(0)) {
+		c := a.Clone()
+		c.Set(a.Key(0), "@user:"+a.Value(0).(string))
+		return c
+	}
+	if mayNameUser(v) {
+		return "@user:" + v.(string)
+	}
+	return v
+}
+
 // v4MayBeContactRef reports whether a field (a clause's, a written row's
 // key, a filter's key of comma-separated fields) may be one whose value
 // formatInputValue resolves as a contact id: an id, a foreign key (a name

@@ -94,6 +94,16 @@ func TestWalkV3ReturnsAndWrites(t *testing.T) {
 			`{"activity_type_id":1,"source_contact_id":{"!=":"@user:a"},"target_id":"@user:b","api.Note.get":{"contact_id":"@user:c"}}`,
 			[]string{"3 Activity.create", "  3 UFMatch.get via source_contact_id", "  3 User.get via source_contact_id",
 				"  3 ActivityContact.create ?", "  3 Note.get", "    3 UFMatch.get via contact_id", "    3 User.get via contact_id"}},
+		// A chained call's "$value.<key>" is the parent row's data
+		// (_civicrm_api_replace_variables): "@user:<name>" unless the row
+		// holds its id or an integer foreign key there.
+		{"chained $value of a string field, an operator's operand", "Activity", "get",
+			`{"return":"subject","api.Note.get":{"contact_id":"$value.subject"},"api.Email.get":{"contact_id":{"IN":"$value.details"}}}`,
+			[]string{"3 Activity.get", "  3 ActivityContact.get via return", "  3 Contact.get via return", "  3 Note.get", "    3 UFMatch.get via contact_id", "    3 User.get via contact_id",
+				"  3 Email.get", "    3 UFMatch.get via contact_id", "    3 User.get via contact_id"}},
+		{"control: chained $value.id and a foreign key, a string field for no contact id, the request's own $value", "Activity", "get",
+			`{"return":"subject","source_contact_id":"$value.x","api.Note.get":{"contact_id":"$value.source_contact_id","entity_id":"$value.id","subject":"$value.subject"}}`,
+			[]string{"3 Activity.get", "  3 ActivityContact.get via return", "  3 Contact.get via return", "  3 Note.get"}},
 		// _civicrm_api3_generic_getList_defaults: a scalar id is the filter
 		// on id_field of the get getlist runs (attack 22, the APIv3 side of
 		// APIv4 autocomplete's ids).

@@ -217,7 +217,7 @@ func (w *walker) v3OptionLookups(sc Subcall) bool {
 	p := withV3Names(sc.Entity, sc.Params)
 	for i := 0; i < p.Len() && s.ok; i++ {
 		k := p.Key(i)
-		if !seen["@user"] && v3ParamIsField(k) && v3NamesUser(p.Value(i)) {
+		if !seen["@user"] && v3ParamIsField(k) && v3NamesUser(v3RowRefs(sc, k, p.Value(i))) {
 			// Resolved as a CMS user's contact first (userlookups.go).
 			seen["@user"] = true
 			s.users(k)
