@@ -9,10 +9,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/civigate/civigate/tests/civicrmsim"
 )
 
 // a25From sends a request from 127.0.0.<last> (every 127/8 address is the
@@ -54,4 +57,35 @@ func a25Login(t *testing.T, base string, last byte, params string, hdr map[strin
 		h[k] = v
 	}
 	return a25From(t, last, "POST", base+"/civicrm/ajax/api4/User/login", h, url.Values{"params": {params}}.Encode())
+}
+
+// a25Up is a20Up with a hook run before each request reaches CiviCRM
+// (here: to hold civicrm/authx/id as long as a bootstrapping CiviCRM
+// would take to answer it).
+type a25Up struct {
+	*a20Up
+	before func(r *http.Request)
+}
+
+func (u *a25Up) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if u.before != nil {
+		u.before(r)
+	}
+	u.a20Up.ServeHTTP(w, r)
+}
+
+// a25Setup is a20Setup with a hook before the upstream.
+func a25Setup(t *testing.T, opts civicrmsim.Options, before func(r *http.Request), lines ...string) (*civicrmsim.Simulator, *a20Up, caddyInstance) {
+	t.Helper()
+	sim := civicrmsim.New(opts)
+	u := &a20Up{sim: sim}
+	up := httptest.NewServer(&a25Up{a20Up: u, before: before})
+	t.Cleanup(up.Close)
+	var b strings.Builder
+	b.WriteString(testGlobalOptions + "http://:{PORT} {\n\tcivicrm {\n\t\tsite_key " + sim.SiteKey() + "\n")
+	for _, l := range lines {
+		b.WriteString("\t\t" + l + "\n")
+	}
+	b.WriteString("\t}\n\treverse_proxy " + strings.TrimPrefix(up.URL, "http://") + "\n}\n")
+	return sim, u, startCaddy(t, b.String())
 }
