@@ -195,6 +195,10 @@ func (s *Simulator) serveAPI4(w http.ResponseWriter, r *http.Request, seg []stri
 		s.serveUserLogin(w, r, q) // standalonelogin.go
 		return
 	}
+	if s.opts.UserFramework == "Standalone" && strings.EqualFold(seg[3], "User") && (action == "update" || action == "save") &&
+		s.serveUserActorPassword(w, r, q) { // standalonelogin.go
+		return
+	}
 	ctx := &v4Ctx{s: s, p: p, loaded: map[string]bool{}}
 	if p != nil && p.flow != "login" {
 		// AuthX looked the contact up through the API: its class is loaded.

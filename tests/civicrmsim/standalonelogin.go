@@ -84,3 +84,46 @@ func successURL(original string) string {
 	}
 	return "/civicrm/home"
 }
+
+// serveUserActorPassword is the password check of Standalone's User
+// update and save (ext/standaloneusers/Civi/Api4/Action/User/WriteTrait.php
+// validateValues): with checkPermissions, an actorPassword is checked
+// against the logged-in user's password (_authx_uf()->checkPassword on
+// the session's user name) and a wrong one throws UnauthorizedException
+// "Incorrect password", which CRM_Api4_Page_AJAX answers with 403 (the
+// message itself only with 'view debug output'). It reports whether it
+// answered: only calls with a non-empty actorPassword are modelled, and a
+// right one changes nothing here (the write itself is not modelled).
+func (s *Simulator) serveUserActorPassword(w http.ResponseWriter, r *http.Request, q *request) bool {
+	params := translate.NewArray()
+	if raw, _ := stringParam(q.req, "params"); raw != "" {
+		if d, err := translate.DecodeJSON([]byte(raw)); err == nil {
+			if a, ok := d.(*arr); ok {
+				params = a
+			}
+		}
+	}
+	actor := scalarString(params, "actorPassword")
+	if phpEmpty(actor) {
+		return false
+	}
+	p := s.sessionPrincipal(r)
+	if p == nil || p.user == nil || !constEq(p.user.Password, actor) {
+		out := translate.NewArray()
+		out.Set("error_code", "1")
+		out.Set("error_message", "Sorry an error occurred and your request was not completed. (Error ID: "+newErrorID()+")")
+		out.Set("status", num(403))
+		s.api4JSON(w, 403, out)
+		return true
+	}
+	out := translate.NewArray()
+	out.Set("values", translate.NewArray())
+	out.Set("entity", "User")
+	out.Set("action", "update")
+	out.Set("debug", nil)
+	out.Set("version", num(4))
+	out.Set("count", num(0))
+	out.Set("countFetched", num(0))
+	s.api4JSON(w, 200, out)
+	return true
+}
