@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/netip"
+	"strconv"
 
 	"github.com/civigate/civigate/translate"
 )
@@ -28,7 +29,8 @@ import (
 // without one (Close).
 type UserLoginAttempt struct {
 	a       *Authenticator
-	cred    *presented // nil: an MFA step, no password
+	login   translate.UserLogin
+	cred    *presented // nil: an MFA step, no password; or an actorPassword check
 	ipKey   string
 	credKey string
 	site    string
@@ -44,7 +46,7 @@ type UserLoginAttempt struct {
 // an identifier of its own), else an attempt reserved against both. An
 // MFA step (no identifier or password) has only its address checked.
 func (a *Authenticator) BeginUserLogin(ctx context.Context, l translate.UserLogin, ip netip.Addr, site string) (*UserLoginAttempt, *Rejection) {
-	t := &UserLoginAttempt{a: a, site: site, ipKey: a.ipKey(ip)}
+	t := &UserLoginAttempt{a: a, login: l, site: site, ipKey: a.ipKey(ip)}
 	if l.Identifier != "" || l.Password != "" {
 		// Keyed as the Basic credential of the same name and password, so
 		// a proof of either stands for the other.
@@ -68,6 +70,57 @@ func (a *Authenticator) BeginUserLogin(ctx context.Context, l translate.UserLogi
 	return t, nil
 }
 
+// BeginActorPassword admits one actorPassword check (UserLogin.Actor:
+// Standalone's User.create, update or save, whose
+// WriteTrait::validateValues checks it against the password of the user
+// the call runs as, _authx_uf()->checkPassword) from ip before it runs,
+// with the same guessing protection as User.login's password check: a
+// 429 when the address or the user is blocked, else an attempt reserved
+// against both, which stays a failure unless CiviCRM accepts the call
+// (EndUserLogin). The user is the principal's contact when the edge
+// verified one, else the contact the session in cookie is logged in as
+// (civicrm/authx/id, SessionResolver), so guesses through one stolen
+// session from many addresses are counted together; when neither can be
+// named (no session, CiviCRM not answering), the address alone.
+func (a *Authenticator) BeginActorPassword(ctx context.Context, ip netip.Addr, p *Principal, cookie string) (*UserLoginAttempt, *Rejection) {
+	t := &UserLoginAttempt{a: a, login: translate.UserLogin{Actor: true}, ipKey: a.ipKey(ip)}
+	if a.cfg.Failures == nil {
+		return t, nil
+	}
+	jctx := context.WithoutCancel(ctx)
+	var contact int64
+	switch sr, ok := a.sessionResolver(); {
+	case p != nil && p.ContactID > 0:
+		contact = p.ContactID
+	case cookie != "" && ok:
+		vctx, cancel := judgeContext(jctx)
+		if id, err := sr.ResolveSession(vctx, cookie); err == nil {
+			contact = id.ContactID
+		}
+		cancel()
+	}
+	if contact > 0 {
+		t.credKey = "actor:" + a.mac("actor", strconv.FormatInt(contact, 10))
+	}
+	release, full, wait := a.cfg.Failures.Reserve(jctx, a.cfg.MaxFailures, a.cfg.FailureWindow, nonEmpty([]string{t.credKey, t.ipKey})...)
+	switch {
+	case full == "":
+		t.release = release
+		return t, nil
+	case full == t.credKey:
+		a.observe(GuessCredentialBlocked)
+	default:
+		a.observe(GuessAddressBlocked)
+	}
+	rej := rateLimited(wait)
+	rej.Flow = FlowUserLogin
+	return nil, rej
+}
+
+// Login is the check the attempt stands for (BeginUserLogin's UserLogin;
+// BeginActorPassword's has Actor set and no password).
+func (t *UserLoginAttempt) Login() translate.UserLogin { return t.login }
+
 // Close ends an attempt whose answer was not read (the call never ran,
 // or no answer came): nothing was judged, so nothing is counted.
 func (t *UserLoginAttempt) Close(ctx context.Context) {
@@ -85,7 +138,7 @@ func (t *UserLoginAttempt) settle(ctx context.Context, o firstOutcome, p *Princi
 	a := t.a
 	switch o {
 	case firstJudged:
-		if t.cred != nil {
+		if t.cred != nil || t.login.Actor {
 			a.failed(jctx, t.release, t.ipKey, t.credKey)
 		}
 	case firstProved:
@@ -132,6 +185,12 @@ func (a *Authenticator) EndUserLogin(ctx context.Context, t *UserLoginAttempt, o
 	failed := firstUnjudged
 	if out == translate.LoginInvalid || out == translate.LoginUnread {
 		failed = firstJudged
+	}
+	if t.login.Actor {
+		// An actorPassword check logs nobody in: its answer
+		// (translate.ActorPasswordAnswer) is all there is to read.
+		t.settle(ctx, failed, nil)
+		return nil, nil
 	}
 	if out == translate.LoginInvalid || cookie == "" {
 		t.settle(ctx, failed, nil)

@@ -157,3 +157,63 @@ func TestUserLoginAnswers(t *testing.T) {
 		}
 	}
 }
+
+// An actorPassword check (Standalone's User.update and save) is counted
+// as User.login's password check is: a reservation per address and per
+// user the call runs as (the principal's contact, else the session's,
+// asked of civicrm/authx/id), a failure unless CiviCRM accepted the call,
+// a 429 once either is full; a right one releases its reservation, an
+// unanswered one counts nothing.
+func TestActorPasswordCounted(t *testing.T) {
+	ctx := context.Background()
+	var sr *sessionResolver
+	e := newEnv(t, func(c *Config) {
+		sr = &sessionResolver{fakeResolver: &fakeResolver{}, sessions: map[string]int64{"S=admin": 3, "S=other": 4}}
+		c.APIKeys = NewAPIKeyVerifier(sr, nil, []byte("verdict-secret"))
+	})
+	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{198, 51, 100, byte(i)}) }
+	end := func(tr *UserLoginAttempt, out translate.LoginOutcome) {
+		t.Helper()
+		if p, rej := e.a.EndUserLogin(ctx, tr, out, "S=admin", addr(0)); p != nil || rej != nil {
+			t.Fatalf("EndUserLogin of an actorPassword check: %v %v, want nothing", p, rej)
+		}
+	}
+	// Right ones and unanswered ones count nothing.
+	for i := range 5 {
+		tr, rej := e.a.BeginActorPassword(ctx, addr(1), nil, "S=admin")
+		if rej != nil {
+			t.Fatalf("check %d: %v", i, rej)
+		}
+		end(tr, []translate.LoginOutcome{translate.LoginURL, translate.LoginUnanswered}[i%2])
+	}
+	// Wrong ones from many addresses fill the session user's counter.
+	for i := range e.a.cfg.MaxFailures {
+		tr, rej := e.a.BeginActorPassword(ctx, addr(10+i), nil, "S=admin")
+		if rej != nil {
+			t.Fatalf("wrong check %d: %v", i, rej)
+		}
+		end(tr, translate.LoginUnread)
+	}
+	if _, rej := e.a.BeginActorPassword(ctx, addr(99), nil, "S=admin"); rej == nil || rej.Status != 429 {
+		t.Errorf("the session's user past MaxFailures from a fresh address: %v, want a 429", rej)
+	}
+	if _, rej := e.a.BeginActorPassword(ctx, addr(98), &Principal{ContactID: 3}, ""); rej == nil || rej.Status != 429 {
+		t.Errorf("the same contact as a verified principal: %v, want a 429", rej)
+	}
+	if tr, rej := e.a.BeginActorPassword(ctx, addr(97), nil, "S=other"); rej != nil {
+		t.Errorf("another session's user from a fresh address: %v, want admitted", rej)
+	} else {
+		tr.Close(ctx)
+	}
+	// Without a user to name, the address alone.
+	for i := range e.a.cfg.MaxFailures {
+		tr, rej := e.a.BeginActorPassword(ctx, addr(50), nil, "")
+		if rej != nil {
+			t.Fatalf("wrong check %d with no user: %v", i, rej)
+		}
+		end(tr, translate.LoginUnread)
+	}
+	if _, rej := e.a.BeginActorPassword(ctx, addr(50), nil, "S=other"); rej == nil || rej.Status != 429 {
+		t.Errorf("a blocked address: %v, want a 429", rej)
+	}
+}

@@ -99,7 +99,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}
-	login, rej := h.checkUserLogins(ctx, call, clientIP, authSite(r, authxID))
+	login, rej := h.checkUserLogins(ctx, call, r, principal, clientIP, authSite(r, authxID))
 	if rej != nil {
 		return h.refuseAuth(w, call, rej, clientIP)
 	}

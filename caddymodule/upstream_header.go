@@ -159,8 +159,7 @@ func cookieHeaderWithoutRequestVars(v string) (string, bool) {
 	var kept []string
 	dropped := false
 	for pair := range strings.SplitSeq(v, ";") {
-		name, _, _ := strings.Cut(pair, "=")
-		if translate.IsRequestVar(translate.PHPVarName(strings.TrimLeft(name, " \t\n\v\f\r"))) {
+		if translate.IsRequestVar(phpCookieName(pair)) {
 			dropped = true
 			continue
 		}
@@ -170,6 +169,36 @@ func cookieHeaderWithoutRequestVars(v string) (string, bool) {
 		return v, false
 	}
 	return strings.TrimLeft(strings.Join(kept, ";"), " "), true
+}
+
+// phpCookieName is the variable PHP registers one "name=value" pair of a
+// Cookie header under (see withoutRequestVarCookies): leading white space
+// dropped, the name mangled as translate.PHPVarName does.
+func phpCookieName(pair string) string {
+	name, _, _ := strings.Cut(pair, "=")
+	return translate.PHPVarName(strings.TrimLeft(name, " \t\n\v\f\r"))
+}
+
+// duplicateCookie reports whether the client's Cookie header values name
+// one variable twice as PHP reads them (phpCookieName), across all its
+// Cookie lines: PHP keeps the first of a name and skips the others
+// (php_register_variable_ex), so the session CiviCRM runs in is not the
+// one a reader taking the last would see.
+func duplicateCookie(values []string) bool {
+	seen := map[string]bool{}
+	for _, v := range values {
+		for pair := range strings.SplitSeq(v, ";") {
+			name := phpCookieName(pair)
+			if name == "" {
+				continue
+			}
+			if seen[name] {
+				return true
+			}
+			seen[name] = true
+		}
+	}
+	return false
 }
 
 // isSessionProof reports whether the header name is the proof that a

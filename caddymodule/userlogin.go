@@ -28,14 +28,38 @@ import (
 // address or the identifier is blocked, before CiviCRM is asked), and
 // the attempt returned is settled by serveUserLogin (or Close). nil, nil:
 // the request logs nobody in.
-func (h *Handler) checkUserLogins(ctx context.Context, call *translate.Call, clientIP netip.Addr, site string) (*authx.UserLoginAttempt, *authx.Rejection) {
+//
+// User.create, update and save with an actorPassword
+// (WriteTrait::validateValues checks it against the password of the
+// user the call runs as) are password checks too, judged alike: alone in
+// the request, admitted by authx.BeginActorPassword (the address and the
+// user the call runs as), their answer read.
+//
+// An MFA step runs on the session the client sends, which holds the
+// pending log-in (Login::_run, MFABase::getPendingLogin): a Cookie naming
+// one cookie twice (as PHP reads the names: translate.PHPVarName) is
+// refused, since PHP takes the first of a name (php_register_variable_ex
+// skips a duplicate cookie) and the edge could not tell which session
+// CiviCRM logs in.
+func (h *Handler) checkUserLogins(ctx context.Context, call *translate.Call, r *http.Request, principal *authx.Principal, clientIP netip.Addr,
+	site string) (*authx.UserLoginAttempt, *authx.Rejection) {
 	logins, unknown := translate.UserLogins(call)
+	refuse := func(detail string) *authx.Rejection {
+		return &authx.Rejection{Reason: authx.ReasonPolicy, Message: authx.MsgPolicy, Status: http.StatusForbidden, Flow: authx.FlowUserLogin, Detail: detail}
+	}
 	switch {
 	case len(logins) == 0 && !unknown:
 		return nil, nil
 	case unknown || len(logins) > 1 || !translate.OnlyCall(call):
-		return nil, &authx.Rejection{Reason: authx.ReasonPolicy, Message: authx.MsgPolicy, Status: http.StatusForbidden, Flow: authx.FlowUserLogin,
-			Detail: "a User.login is judged by its answer, so it must be the request's only call, its parameters known"}
+		return nil, refuse("a User.login or actorPassword is judged by its answer, so it must be the request's only call, its parameters known")
+	case logins[0].Actor:
+		cookie := ""
+		if sessionCaller(principal) {
+			cookie = sessionAfter(r.Header["Cookie"], nil)
+		}
+		return h.auth.BeginActorPassword(ctx, clientIP, principal, cookie)
+	case logins[0].IsMFAStep() && duplicateCookie(r.Header["Cookie"]):
+		return nil, refuse("an MFA step's Cookie names a cookie twice: which session CiviCRM logs in cannot be told")
 	}
 	return h.auth.BeginUserLogin(ctx, logins[0], clientIP, site)
 }
@@ -59,7 +83,23 @@ func (h *Handler) serveUserLogin(ctx context.Context, w http.ResponseWriter, r *
 	// The call runs to its end even if the client leaves: a log-in whose
 	// answer was lost would otherwise go unread, and a client holding
 	// the session it ran in (its own Cookie) would keep it.
-	ans, err := h.serveCall(context.WithoutCancel(ctx), held, r, call, principal, next, req, nil)
+	login := t.Login()
+	up := r
+	if login.IsPasswordLogin() && sessionCaller(principal) {
+		// A password log-in goes without the client's Cookie: PHP starts
+		// a fresh session, which loginSession logs in
+		// (loginAuthenticatedUserRecord keeps the id it runs in) and
+		// CiviCRM hands out in its Set-Cookie, which reaches the client
+		// only when the principal is admitted. Run on the client's own
+		// session, the log-in would hold for a refused principal from
+		// CiviCRM's answer until the edge's logout, on a cookie the
+		// client knows, and with two of them PHP logs in the first
+		// (php_register_variable_ex) where the edge would ask about
+		// another.
+		up = r.Clone(r.Context())
+		up.Header.Del("Cookie")
+	}
+	ans, err := h.serveCall(context.WithoutCancel(ctx), held, up, call, principal, next, req, nil)
 	if err := h.answer(held, r, call, ans, err, nil); err != nil {
 		return err
 	}
@@ -67,11 +107,14 @@ func (h *Handler) serveUserLogin(ctx context.Context, w http.ResponseWriter, r *
 		held.status = http.StatusOK
 	}
 	out := translate.UserLoginAnswer(held.status, held.body.Bytes())
+	if login.Actor {
+		out = translate.ActorPasswordAnswer(held.status)
+	}
 	cookie := ""
-	if sessionCaller(principal) {
+	if sessionCaller(principal) && !login.Actor {
 		// Only a call that ran on the client's session has one the
 		// client can hold (ask: passCookies).
-		cookie = sessionAfter(r.Header["Cookie"], held.header["Set-Cookie"])
+		cookie = sessionAfter(up.Header["Cookie"], held.header["Set-Cookie"])
 	}
 	if _, rej := h.auth.EndUserLogin(ctx, t, out, cookie, clientIP); rej != nil {
 		if cookie != "" {

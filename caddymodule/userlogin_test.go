@@ -42,3 +42,28 @@ func TestAuthxLogout(t *testing.T) {
 		}
 	}
 }
+
+// A Cookie names a cookie twice when PHP would register two of its
+// pairs under one variable (it keeps the first): the same name, across
+// Cookie lines too, after leading white space and PHP's name mangling.
+func TestDuplicateCookie(t *testing.T) {
+	for _, tc := range []struct {
+		values []string
+		want   bool
+	}{
+		{nil, false},
+		{[]string{"SESSCIVISO=a; other=1"}, false},
+		{[]string{"SESSCIVISO=a; SESSCIVISO=b"}, true},
+		{[]string{"SESSCIVISO=a", "SESSCIVISO=b"}, true},
+		{[]string{"SESSCIVISO=a;\tSESSCIVISO=b"}, true},
+		{[]string{"SESSCIVISO=a; SESSCIVISO[x]=b"}, true},
+		{[]string{"SESS.CIVISO=a; SESS_CIVISO=b"}, true},
+		{[]string{"SESS CIVISO=a; SESS_CIVISO=b"}, true},
+		{[]string{"SESSCIVISO=a; sesscivisO=b"}, false}, // PHP's names are case-sensitive
+		{[]string{"SESSCIVISO=a;; =x; =y"}, false},
+	} {
+		if got := duplicateCookie(tc.values); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.values, got, tc.want)
+		}
+	}
+}

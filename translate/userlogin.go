@@ -18,10 +18,25 @@ package translate
 
 // UserLogin is one User.login that may log a session in: the password
 // check it makes, the identifier as passwordCheck reads it (PHP's trim())
-// and the password as given, or none (both "") for an MFA step.
+// and the password as given, or none (both "") for an MFA step. Actor:
+// not a log-in but Standalone's User.create, update or save with an
+// actorPassword (WriteTrait::validateValues checks it against the
+// logged-in user's password, _authx_uf()->checkPassword, and throws
+// UnauthorizedException "Incorrect password" when wrong): a password
+// check of whoever the call runs as, Password set, no Identifier.
 type UserLogin struct {
 	Identifier, Password string
+	Actor                bool
 }
+
+// IsPasswordLogin reports whether l is User.login's password check
+// (passwordCheck), which logs in the session it runs in when the
+// password is right.
+func (l UserLogin) IsPasswordLogin() bool { return !l.Actor && l.Password != "" }
+
+// IsMFAStep reports whether l is User.login's MFA step, which completes
+// the log-in pending in its session.
+func (l UserLogin) IsMFAStep() bool { return !l.Actor && l.Password == "" }
 
 // UserLogins are the log-ins the calls of a request (Walk: the
 // route's call, batch members, chains at any depth, an APIv3 chain run
@@ -52,11 +67,39 @@ func UserLogins(call *Call) (logins []UserLogin, unknown bool) {
 			// VersionError) before it runs anything below it.
 			runs = call.API4 != nil || sc.Version != 4
 		}
-		if !runs || sc.Version != 4 || !(sc.EntityDynamic || SameEntity(sc.Entity, "User")) || !(sc.ActionDynamic || SameAction(sc.Action, "login")) {
+		if !runs || sc.Version != 4 || !(sc.EntityDynamic || SameEntity(sc.Entity, "User")) {
+			return true
+		}
+		login := sc.ActionDynamic || SameAction(sc.Action, "login")
+		// A call the client's call runs itself (save runs update, a
+		// form's submission its entities' saves) checks no actorPassword
+		// of its own: the client's call's is counted there.
+		writes := sc.Implied == "" && sc.StartedBy == "" &&
+			(sc.ActionDynamic || SameAction(sc.Action, "create") || SameAction(sc.Action, "update") || SameAction(sc.Action, "save"))
+		if !login && !writes {
 			return true
 		}
 		if sc.ParamsUnknown {
-			unknown = true
+			// A write whose parameters CiviCRM builds (SearchKit's
+			// inlineEdit, a form's saves: values only) or takes from a
+			// parent row (whose keys are field names) sets no
+			// actorPassword the client chose; a log-in's are unknown.
+			unknown = unknown || login
+			return true
+		}
+		if writes {
+			// WriteTrait::validateValues: a non-empty actorPassword is
+			// checked (with checkPermissions, which civicrm/ajax/api4
+			// and AuthX's calls set) against the password of the user
+			// the call runs as.
+			switch actor, known := loginParam(sc, "actorPassword"); {
+			case !known:
+				unknown = true
+			case actor != "":
+				logins = append(logins, UserLogin{Password: actor, Actor: true})
+			}
+		}
+		if !login {
 			return true
 		}
 		id, idKnown := loginParam(sc, "identifier")
@@ -106,13 +149,17 @@ func loginParam(sc Subcall, name string) (value string, known bool) {
 // reads CiviCRM's answer to a User.login (UserLoginAnswer) only then: in
 // a batch or below a chain, the answers of several calls come in one
 // body, and a session one of them logged in cannot be told from
-// another's.
+// another's. The calls a call runs itself (Implied, StartedBy: update
+// runs get on its where, save runs update) answer nothing of their own.
 func OnlyCall(call *Call) bool {
 	if call.API4 == nil {
 		return false
 	}
 	n := 0
 	Walk(call, func(sc Subcall) bool {
+		if sc.Implied != "" || sc.StartedBy != "" {
+			return true
+		}
 		n++
 		if sc.Depth > 0 || sc.InBatch || sc.Truncated {
 			n = 2
@@ -176,6 +223,24 @@ func UserLoginAnswer(status int, body []byte) LoginOutcome {
 	}
 	if u, _ := values.Get("url"); u != nil && !PHPEmpty(u) {
 		return LoginURL
+	}
+	return LoginUnread
+}
+
+// ActorPasswordAnswer reads CiviCRM's answer to a lone User.create,
+// update or save whose actorPassword was checked (UserLogin.Actor):
+// WriteTrait::validateValues throws UnauthorizedException "Incorrect
+// password" for a wrong one, which civicrm/ajax/api4 answers with 403
+// and, without 'view debug output', a message that does not say which
+// check refused it. So an answer in 2xx is a right password (LoginURL:
+// the check passed), a 5xx or none is LoginUnanswered, and any other
+// answer LoginUnread: a failed check, as far as the edge can tell.
+func ActorPasswordAnswer(status int) LoginOutcome {
+	switch {
+	case status >= 200 && status < 300:
+		return LoginURL
+	case status < 200 || status >= 500:
+		return LoginUnanswered
 	}
 	return LoginUnread
 }

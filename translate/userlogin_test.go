@@ -72,12 +72,42 @@ func TestUserLogins(t *testing.T) {
 			return api4Request(t, "POST", "/civicrm/ajax/api4/Contact/get", formCT,
 				form("params", `{"chain":{"x":["User","login",{"mfaClass":"$display_name"}]}}`))
 		}, want: "[]", unknown: true},
+		{name: "an actorPassword on User.update", call: func(t *testing.T) *Call {
+			return api4Request(t, "POST", "/civicrm/ajax/api4/User/update", formCT,
+				form("params", `{"where":[["id","=",1]],"values":{"password":"new"},"actorPassword":"guess"}`))
+		}, want: "[{actor guess}]"},
+		{name: "an actorPassword on User.save and create, any case, setter spelling", call: func(t *testing.T) *Call {
+			return api4Request(t, "POST", "/civicrm/ajax/api4", formCT,
+				form("calls", `{"a":["user","SAVE",{"records":[{"id":1}],"ActorPassword":"g1"}],"b":["User","create",{"values":{},"actorPassword":7}]}`))
+		}, want: "[{actor g1} {actor 7}]"},
+		{name: "an actorPassword below a chain", call: func(t *testing.T) *Call {
+			return api4Request(t, "POST", "/civicrm/ajax/api4/Contact/get", formCT,
+				form("params", `{"chain":{"x":["User","update",{"where":[["id","=",1]],"values":{},"actorPassword":"g"}]}}`))
+		}, want: "[{actor g}]"},
+		{name: "an APIv3 chain's User.update with version 4", call: func(t *testing.T) *Call {
+			return ajaxCall(t, "Contact", "get", `{"api.User.update":{"version":4,"actorPassword":"g","values":{}}}`)
+		}, want: "[{actor g}]"},
+		{name: "an actorPassword from the parent row", call: func(t *testing.T) *Call {
+			return api4Request(t, "POST", "/civicrm/ajax/api4/Contact/get", formCT,
+				form("params", `{"chain":{"x":["User","update",{"values":{},"actorPassword":"$display_name"}]}}`))
+		}, want: "[]", unknown: true},
+		{name: "an empty() actorPassword checks nothing", call: func(t *testing.T) *Call {
+			return api4Request(t, "POST", "/civicrm/ajax/api4/User/update", formCT, form("params", `{"values":{"is_active":1},"actorPassword":"0"}`))
+		}, want: "[]"},
 		{name: "other calls", call: func(t *testing.T) *Call {
-			return api4Request(t, "POST", "/civicrm/ajax/api4/User/get", formCT, form("params", `{"identifier":"admin","password":"pw"}`))
+			return api4Request(t, "POST", "/civicrm/ajax/api4/User/get", formCT, form("params", `{"identifier":"admin","password":"pw","actorPassword":"x"}`))
 		}, want: "[]"},
 	} {
 		logins, unknown := UserLogins(tc.call(t))
-		if got := fmt.Sprint(logins); got != tc.want || unknown != tc.unknown {
+		shown := []string{}
+		for _, l := range logins {
+			if l.Actor {
+				shown = append(shown, "{actor "+l.Password+"}")
+			} else {
+				shown = append(shown, "{"+l.Identifier+" "+l.Password+"}")
+			}
+		}
+		if got := fmt.Sprint(shown); got != tc.want || unknown != tc.unknown {
 			t.Errorf("%s: %s unknown %v, want %s unknown %v", tc.name, got, unknown, tc.want, tc.unknown)
 		}
 	}
@@ -97,6 +127,12 @@ func TestOnlyCall(t *testing.T) {
 		{"with a chain", api4Request(t, "POST", "/civicrm/ajax/api4/User/login", formCT, form("params", `{"identifier":"a","password":"b","chain":{"x":["Contact","get",{}]}}`)), false},
 		{"below a chain", api4Request(t, "POST", "/civicrm/ajax/api4/Contact/get", formCT, form("params", `{"chain":{"x":["User","login",{"identifier":"a","password":"b"}]}}`)), false},
 		{"a batch of one", api4Request(t, "POST", "/civicrm/ajax/api4", formCT, form("calls", `[["User","login",{"identifier":"a","password":"b"}]]`)), false},
+		{"User.update, which runs get on its where", api4Request(t, "POST", "/civicrm/ajax/api4/User/update", formCT,
+			form("params", `{"where":[["id","=",1]],"values":{"password":"n"},"actorPassword":"p"}`)), true},
+		{"User.save, which runs update", api4Request(t, "POST", "/civicrm/ajax/api4/User/save", formCT,
+			form("params", `{"records":[{"id":1,"password":"n"}],"actorPassword":"p"}`)), true},
+		{"User.update with a chain", api4Request(t, "POST", "/civicrm/ajax/api4/User/update", formCT,
+			form("params", `{"where":[["id","=",1]],"values":{},"actorPassword":"p","chain":{"x":["User","get",{}]}}`)), false},
 		{"APIv3", ajaxCall(t, "Contact", "get", `{"api.User.login":{"version":4,"identifier":"a","password":"b"}}`), false},
 	} {
 		if got := OnlyCall(tc.call); got != tc.want {
@@ -128,6 +164,18 @@ func TestUserLoginAnswer(t *testing.T) {
 	} {
 		if got := UserLoginAnswer(tc.status, []byte(tc.body)); got != tc.want {
 			t.Errorf("%d %s: %v, want %v", tc.status, tc.body, got, tc.want)
+		}
+	}
+}
+
+// An actorPassword check's answer says only whether the call was let
+// through: 403 "Incorrect password" (and every other refusal, which the
+// edge cannot tell from it without debug output) is a failed check.
+func TestActorPasswordAnswer(t *testing.T) {
+	for status, want := range map[int]LoginOutcome{200: LoginURL, 204: LoginURL, 403: LoginUnread, 400: LoginUnread, 401: LoginUnread,
+		404: LoginUnread, 500: LoginUnanswered, 502: LoginUnanswered, 0: LoginUnanswered} {
+		if got := ActorPasswordAnswer(status); got != want {
+			t.Errorf("%d: %v, want %v", status, got, want)
 		}
 	}
 }
